@@ -1,0 +1,305 @@
+//! Byte buffers: the fixed-size [`PacketBuf`], and the bounds-checked
+//! [`Writer`] and [`Reader`] cursors that the field codec writes and reads
+//! through.
+//!
+//! Every write checks capacity and every read checks length; neither can
+//! panic or silently truncate. Values are little-endian. Field *types* and
+//! their wire forms live in [`crate::codec`]; the frame envelope lives in
+//! [`crate::frame`].
+
+use crate::codec::Packet;
+use crate::error::{DecodeError, EncodeError, FrameError};
+use crate::frame::{self, Frame, FrameConfig};
+
+/// The default size of a [`PacketBuf`]: 1200 bytes, a frame that fits in
+/// one UDP datagram on any common path MTU without IP fragmentation.
+pub const DEFAULT_PACKET_SIZE: usize = 1200;
+
+/// A fixed-size, stack-allocatable packet buffer holding at most one frame.
+///
+/// `N` is its capacity in bytes ([`DEFAULT_PACKET_SIZE`] unless named).
+/// Encoding a frame that does not fit is an [`EncodeError::BufferFull`],
+/// never a panic and never a truncated frame.
+///
+/// ```
+/// # use packet_core::PacketBuf;
+/// let mut buf: PacketBuf<64> = PacketBuf::new();
+/// let frame = buf.encode_raw(0x0001, 9, b"ping")?;
+/// assert_eq!(frame.len(), 32);
+/// # Ok::<(), packet_core::EncodeError>(())
+/// ```
+#[derive(Clone)]
+pub struct PacketBuf<const N: usize = DEFAULT_PACKET_SIZE> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> PacketBuf<N> {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        Self {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    /// The capacity, `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Encodes `packet` as one frame with `sequence`, replacing the contents;
+    /// returns the frame's bytes.
+    pub fn encode<P: Packet + ?Sized>(
+        &mut self,
+        packet: &P,
+        sequence: u64,
+    ) -> Result<&[u8], EncodeError> {
+        self.len = 0;
+        self.len = frame::encode_packet(packet, sequence, &mut self.bytes)?;
+        Ok(&self.bytes[..self.len])
+    }
+
+    /// Encodes a frame whose body is the given bytes.
+    pub fn encode_raw(
+        &mut self,
+        type_id: u16,
+        sequence: u64,
+        body: &[u8],
+    ) -> Result<&[u8], EncodeError> {
+        self.len = 0;
+        self.len = frame::encode_raw(type_id, sequence, body, &mut self.bytes)?;
+        Ok(&self.bytes[..self.len])
+    }
+
+    /// The current contents (an encoded frame, or bytes received).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The whole storage, to receive a datagram into; follow with
+    /// [`PacketBuf::set_len`].
+    pub fn storage_mut(&mut self) -> &mut [u8; N] {
+        &mut self.bytes
+    }
+
+    /// Sets how many bytes of the storage are valid (clamped to `N`).
+    pub fn set_len(&mut self, len: usize) {
+        self.len = len.min(N);
+    }
+
+    /// The number of valid bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the buffer holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Empties the buffer.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Validates the contents as exactly one frame (datagram rules).
+    pub fn frame(&self, config: &FrameConfig) -> Result<Frame<'_>, FrameError> {
+        frame::decode_frame(self.as_bytes(), config)
+    }
+}
+
+impl<const N: usize> Default for PacketBuf<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> core::fmt::Debug for PacketBuf<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PacketBuf")
+            .field("capacity", &N)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+/// A bounds-checked little-endian cursor writing into a `&mut [u8]`.
+///
+/// The codec writes every field through a `Writer`. Each `put_*` checks the
+/// remaining capacity once and then stores; [`Writer::reserve`] lets
+/// generated code make one check for a whole fixed-size run of fields.
+#[derive(Debug)]
+pub struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer at the start of `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+
+    /// Bytes written so far.
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes still free.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// The bytes written so far.
+    pub fn written(&self) -> &[u8] {
+        &self.buf[..self.pos]
+    }
+
+    /// Reserves the next `n` bytes and returns them to be filled; one
+    /// capacity check for the whole run.
+    #[inline]
+    pub fn reserve(&mut self, n: usize) -> Result<&mut [u8], EncodeError> {
+        let remaining = self.remaining();
+        if n > remaining {
+            return Err(EncodeError::BufferFull {
+                needed: n,
+                remaining,
+            });
+        }
+        let start = self.pos;
+        self.pos += n;
+        Ok(&mut self.buf[start..start + n])
+    }
+
+    /// Reserves the next `N` bytes as an array (one capacity check).
+    #[inline]
+    pub fn reserve_array<const M: usize>(&mut self) -> Result<&mut [u8; M], EncodeError> {
+        let remaining = self.remaining();
+        let start = self.pos;
+        match self.buf.get_mut(start..start + M) {
+            Some(slot) => {
+                self.pos += M;
+                // The slice has exactly M bytes, so this conversion succeeds.
+                slot.try_into().map_err(|_| EncodeError::BufferFull {
+                    needed: M,
+                    remaining,
+                })
+            }
+            None => Err(EncodeError::BufferFull {
+                needed: M,
+                remaining,
+            }),
+        }
+    }
+
+    /// Writes raw bytes.
+    #[inline]
+    pub fn put_bytes(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.reserve(bytes.len())?.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Writes a fixed-size array of bytes.
+    #[inline]
+    pub fn put_array<const M: usize>(&mut self, bytes: [u8; M]) -> Result<(), EncodeError> {
+        *self.reserve_array::<M>()? = bytes;
+        Ok(())
+    }
+
+    /// Writes one byte.
+    #[inline]
+    pub fn put_u8(&mut self, v: u8) -> Result<(), EncodeError> {
+        self.put_array([v])
+    }
+
+    /// Writes `n` zero bytes.
+    pub fn put_zeros(&mut self, n: usize) -> Result<(), EncodeError> {
+        self.reserve(n)?.fill(0);
+        Ok(())
+    }
+}
+
+/// A bounds-checked little-endian cursor reading from a `&'de [u8]`.
+///
+/// Borrowed fields (`&'de str`, `&'de [u8]`, [`crate::View`]) are slices of
+/// the input: nothing is copied.
+#[derive(Debug, Clone)]
+pub struct Reader<'de> {
+    buf: &'de [u8],
+    pos: usize,
+}
+
+impl<'de> Reader<'de> {
+    /// A reader at the start of `buf`.
+    pub fn new(buf: &'de [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+
+    /// Bytes consumed so far.
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes not yet read.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// The unread bytes.
+    pub fn rest(&self) -> &'de [u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// Takes the next `n` bytes, borrowed from the input.
+    #[inline]
+    pub fn take(&mut self, n: usize) -> Result<&'de [u8], DecodeError> {
+        let remaining = self.remaining();
+        if n > remaining {
+            return Err(DecodeError::UnexpectedEnd {
+                needed: n,
+                remaining,
+            });
+        }
+        let start = self.pos;
+        self.pos += n;
+        Ok(&self.buf[start..start + n])
+    }
+
+    /// Takes the next `N` bytes as an array.
+    #[inline]
+    pub fn take_array<const M: usize>(&mut self) -> Result<[u8; M], DecodeError> {
+        let remaining = self.remaining();
+        match self.buf.get(self.pos..self.pos + M) {
+            Some(bytes) => {
+                self.pos += M;
+                bytes.try_into().map_err(|_| DecodeError::UnexpectedEnd {
+                    needed: M,
+                    remaining,
+                })
+            }
+            None => Err(DecodeError::UnexpectedEnd {
+                needed: M,
+                remaining,
+            }),
+        }
+    }
+
+    /// Reads one byte.
+    #[inline]
+    pub fn take_u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take_array::<1>()?[0])
+    }
+
+    /// Succeeds only if every byte was read.
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        match self.remaining() {
+            0 => Ok(()),
+            extra => Err(DecodeError::TrailingBytes { extra }),
+        }
+    }
+}

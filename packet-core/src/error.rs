@@ -1,0 +1,247 @@
+//! Every error the codec can report.
+//!
+//! Errors are small `Copy` values that carry the offending numbers, so a
+//! server can log exactly what a peer sent without keeping the bytes. There
+//! are three families, one per stage, plus [`Error`] that wraps them all:
+//!
+//! - [`FrameError`]: the frame envelope (length, header, check, ending)
+//!   failed validation; the rules and their order are in
+//!   `docs/wire-format.md` §4.
+//! - [`DecodeError`]: the envelope was fine but the body did not decode as
+//!   the expected packet.
+//! - [`EncodeError`]: a packet could not be written (buffer too small, a
+//!   sequence longer than its length prefix allows, ...).
+//!
+//! This module holds types only; the code that raises them lives with the
+//! stage that detects the problem.
+
+use thiserror::Error;
+
+/// The frame envelope failed validation.
+///
+/// The variants are listed in the order a decoder checks them
+/// (`docs/wire-format.md` §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// Fewer bytes than the frame needs. From the stream decoder this is
+    /// never returned (it waits for more); see [`FrameError::UnexpectedEof`].
+    #[error("truncated frame: {available} bytes available, {needed} needed")]
+    Truncated {
+        /// Bytes available.
+        available: usize,
+        /// Bytes the frame needs (4 while the length itself is incomplete).
+        needed: usize,
+    },
+    /// The length field is below the smallest possible frame.
+    #[error("frame length {length} is below the minimum of {min} bytes")]
+    LengthTooSmall {
+        /// The length field.
+        length: u32,
+        /// The minimum for this kind of frame (28 plain, 40 sealed).
+        min: u32,
+    },
+    /// The length field exceeds the configured maximum frame size.
+    #[error("frame length {length} exceeds the configured maximum of {max} bytes")]
+    LengthTooLarge {
+        /// The length field.
+        length: u32,
+        /// The configured maximum ([`crate::FrameConfig::max_frame_len`]).
+        max: u32,
+    },
+    /// The length field is not a multiple of 4.
+    #[error("frame length {length} is not a multiple of 4")]
+    Misaligned {
+        /// The length field.
+        length: u32,
+    },
+    /// A datagram held bytes after its one frame.
+    #[error("{extra} trailing bytes after a {length}-byte frame")]
+    TrailingBytes {
+        /// The frame's length field.
+        length: u32,
+        /// How many bytes followed it.
+        extra: usize,
+    },
+    /// The version byte is not one this implementation speaks.
+    #[error("unsupported wire version {found} (this implementation speaks {expected})")]
+    BadVersion {
+        /// The version byte found.
+        found: u8,
+        /// The version expected.
+        expected: u8,
+    },
+    /// Reserved flag bits were set.
+    #[error("reserved flag bits set in flags {flags:#04x}")]
+    ReservedFlags {
+        /// The whole flags byte.
+        flags: u8,
+    },
+    /// A sealed (encrypted) frame reached a plaintext decoder, or a plaintext
+    /// frame reached a decoder that requires sealed frames.
+    #[error("frame encryption flag is {}, but this decoder expects {}", if *.sealed { "set" } else { "clear" }, if *.sealed { "plaintext" } else { "sealed frames" })]
+    UnexpectedEncryption {
+        /// Whether the frame was sealed.
+        sealed: bool,
+    },
+    /// The body length does not agree with the frame length.
+    #[error("body length {body_len} does not fit frame length {length}")]
+    BodyLengthMismatch {
+        /// The body length field.
+        body_len: u32,
+        /// The frame length field.
+        length: u32,
+    },
+    /// The last four bytes are not the ending marker.
+    #[error("bad ending marker {found:02x?}")]
+    BadEnding {
+        /// The four bytes found.
+        found: [u8; 4],
+    },
+    /// The CRC-32 carried by the frame does not match its bytes.
+    #[error("CRC mismatch: frame carries {expected:#010x}, bytes give {computed:#010x}")]
+    CrcMismatch {
+        /// The check value in the frame.
+        expected: u32,
+        /// The check value computed over the received bytes.
+        computed: u32,
+    },
+    /// A padding byte was not zero.
+    #[error("padding byte at frame offset {offset} is {value:#04x}, must be zero")]
+    NonZeroPadding {
+        /// Offset of the byte within the frame.
+        offset: usize,
+        /// Its value.
+        value: u8,
+    },
+    /// A byte stream ended in the middle of a frame.
+    #[error("stream ended inside a frame ({buffered} bytes buffered)")]
+    UnexpectedEof {
+        /// Bytes of the unfinished frame that had arrived.
+        buffered: usize,
+    },
+}
+
+/// A frame's body did not decode as the expected value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The body ended before a field did.
+    #[error("body ended early: field needs {needed} bytes, {remaining} remain")]
+    UnexpectedEnd {
+        /// Bytes the field needed.
+        needed: usize,
+        /// Bytes that remained.
+        remaining: usize,
+    },
+    /// The body had bytes left after the packet was decoded.
+    #[error("{extra} unread bytes after the packet body")]
+    TrailingBytes {
+        /// How many.
+        extra: usize,
+    },
+    /// A `bool` byte other than 0 or 1.
+    #[error("invalid bool byte {0:#04x}")]
+    InvalidBool(u8),
+    /// A `char` that is not a Unicode scalar value.
+    #[error("invalid char {0:#x}")]
+    InvalidChar(u32),
+    /// A string field that is not UTF-8.
+    #[error("string is not valid UTF-8 (error at byte {valid_up_to})")]
+    InvalidUtf8 {
+        /// Length of the valid prefix.
+        valid_up_to: usize,
+    },
+    /// An `Option` tag other than 0 or 1.
+    #[error("invalid option tag {0:#04x}")]
+    InvalidOptionTag(u8),
+    /// A length prefix exceeds the field's maximum.
+    #[error("length {len} exceeds the field maximum {max}")]
+    LengthOverMax {
+        /// The decoded length.
+        len: usize,
+        /// The field's maximum.
+        max: usize,
+    },
+    /// An enum discriminant that names no variant.
+    #[error("unknown discriminant {value} for {type_name}")]
+    UnknownDiscriminant {
+        /// The discriminant read.
+        value: u32,
+        /// The enum's name.
+        type_name: &'static str,
+    },
+    /// The frame's type id is not the packet's.
+    #[error("frame carries packet id {found:#06x}, expected {expected:#06x}")]
+    WrongPacketId {
+        /// The id expected.
+        expected: u16,
+        /// The id in the frame.
+        found: u16,
+    },
+    /// The frame's type id names no packet of the dispatch set.
+    #[error("unknown packet id {id:#06x}")]
+    UnknownPacketId {
+        /// The id in the frame.
+        id: u16,
+    },
+    /// A zero-copy view did not fit the body (size or alignment).
+    #[error("body of {len} bytes cannot be viewed as {type_name}")]
+    BadView {
+        /// Body length.
+        len: usize,
+        /// The target type.
+        type_name: &'static str,
+    },
+    /// A custom codec (`#[packet(with = ...)]`) rejected the data.
+    #[error("invalid value: {0}")]
+    Invalid(&'static str),
+}
+
+/// A packet could not be encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The output buffer is too small.
+    #[error("buffer full: {needed} more bytes needed, {remaining} remain")]
+    BufferFull {
+        /// Bytes the write needed.
+        needed: usize,
+        /// Bytes that remained.
+        remaining: usize,
+    },
+    /// A sequence is longer than its length prefix or `max_len` allows.
+    #[error("length {len} exceeds the maximum {max} for this field")]
+    LengthOverMax {
+        /// The sequence length.
+        len: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The frame would exceed the maximum frame size.
+    #[error("frame of {len} bytes exceeds the maximum of {max}")]
+    FrameTooLarge {
+        /// The frame size it would have.
+        len: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// A custom codec (`#[packet(with = ...)]`) refused the value.
+    #[error("invalid value: {0}")]
+    Invalid(&'static str),
+}
+
+/// Any error of this crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// See [`FrameError`].
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// See [`DecodeError`].
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// See [`EncodeError`].
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}

@@ -1,0 +1,480 @@
+//! The frame envelope: `Length + Header + Data + Check + Ending`, padded to
+//! a multiple of 4 bytes (`docs/wire-format.md` is the normative text).
+//!
+//! ```text
+//!  0       4   5   6       8               12                              20
+//!  +-------+---+---+-------+---------------+-------------------------------+
+//!  |length |ver|flg|type_id|   body_len    |           sequence            |
+//!  +-------+---+---+-------+---------------+-------------------------------+
+//!  | body (body_len bytes) | zero padding to a multiple of 4 |
+//!  +-----------------------+-------------+-------------------+
+//!  | check: CRC-32 (4)  or  Poly1305 tag (16, sealed frames) | ending "PK\r\n" |
+//!  +---------------------------------------------------------+----------------+
+//! ```
+//!
+//! This module encodes frames in place ([`encode_packet`], [`encode_raw`],
+//! [`encode_with`]) and validates them ([`decode_frame`] for a datagram,
+//! [`check_prefix`] for the first bytes of a stream, used by
+//! [`crate::stream`]). Sealing with ChaCha20-Poly1305 reuses the layout here
+//! with a 16-byte check; the cipher itself lives elsewhere.
+
+use zerocopy::byteorder::little_endian::{U16, U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use crate::buf::{Reader, Writer};
+use crate::codec::{Decode, Packet};
+use crate::error::{DecodeError, EncodeError, FrameError};
+use crate::view::view_body;
+
+/// The wire version this implementation writes and accepts.
+pub const VERSION: u8 = 1;
+/// Bytes of `Length + Header`: the body starts here.
+pub const HEADER_LEN: usize = 20;
+/// Bytes of the CRC-32 check of a plaintext frame.
+pub const CRC_LEN: usize = 4;
+/// Bytes of the Poly1305 tag that replaces the check in a sealed frame.
+pub const TAG_LEN: usize = 16;
+/// The ending marker, the frame's last four bytes: ASCII `"PK\r\n"`.
+pub const ENDING: [u8; 4] = *b"PK\r\n";
+/// Bytes of the ending marker.
+pub const ENDING_LEN: usize = 4;
+/// The smallest plaintext frame (empty body): 28 bytes.
+pub const MIN_FRAME_LEN: u32 = (HEADER_LEN + CRC_LEN + ENDING_LEN) as u32;
+/// The smallest sealed frame (empty body): 40 bytes.
+pub const MIN_SEALED_FRAME_LEN: u32 = (HEADER_LEN + TAG_LEN + ENDING_LEN) as u32;
+/// The largest length any frame may claim: `u32::MAX` rounded down to 4.
+pub const MAX_WIRE_FRAME_LEN: u32 = 0xFFFF_FFFC;
+
+/// Header flag bits.
+pub mod flags {
+    /// The frame is sealed (ChaCha20-Poly1305): body and padding are
+    /// ciphertext and the check is a 16-byte tag.
+    pub const ENCRYPTED: u8 = 0x01;
+    /// Bits that must be zero in version 1.
+    pub const RESERVED: u8 = !ENCRYPTED;
+}
+
+/// The first 20 bytes of every frame as they lie on the wire; viewed in
+/// place with zerocopy, never copied field by field.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Debug, Clone, Copy)]
+#[repr(C)]
+pub struct RawHeader {
+    /// Whole frame length in bytes.
+    pub length: U32,
+    /// Wire version.
+    pub version: u8,
+    /// Flag bits.
+    pub flags: u8,
+    /// Packet type id.
+    pub type_id: U16,
+    /// Unpadded body length.
+    pub body_len: U32,
+    /// Sequence number.
+    pub sequence: U64,
+}
+
+const _: () = assert!(size_of::<RawHeader>() == HEADER_LEN);
+
+/// A validated frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Header {
+    /// Whole frame length in bytes (a multiple of 4).
+    pub length: u32,
+    /// Wire version.
+    pub version: u8,
+    /// Flag bits (see [`flags`]).
+    pub flags: u8,
+    /// Packet type id.
+    pub type_id: u16,
+    /// Unpadded body length.
+    pub body_len: u32,
+    /// Sequence number.
+    pub sequence: u64,
+}
+
+impl Header {
+    /// Whether the frame is sealed.
+    pub fn is_sealed(&self) -> bool {
+        self.flags & flags::ENCRYPTED != 0
+    }
+}
+
+impl From<&RawHeader> for Header {
+    fn from(raw: &RawHeader) -> Self {
+        Header {
+            length: raw.length.get(),
+            version: raw.version,
+            flags: raw.flags,
+            type_id: raw.type_id.get(),
+            body_len: raw.body_len.get(),
+            sequence: raw.sequence.get(),
+        }
+    }
+}
+
+/// Decoder limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameConfig {
+    max_frame_len: u32,
+}
+
+impl FrameConfig {
+    /// The default maximum frame: 64 KiB.
+    pub const DEFAULT_MAX_FRAME_LEN: u32 = 64 * 1024;
+
+    /// The default configuration.
+    pub const fn new() -> Self {
+        Self {
+            max_frame_len: Self::DEFAULT_MAX_FRAME_LEN,
+        }
+    }
+
+    /// Sets the largest frame a decoder accepts. The value is rounded down
+    /// to a multiple of 4 and raised to at least [`MIN_SEALED_FRAME_LEN`].
+    pub const fn with_max_frame_len(mut self, max: u32) -> Self {
+        let max = max & !3;
+        self.max_frame_len = if max < MIN_SEALED_FRAME_LEN {
+            MIN_SEALED_FRAME_LEN
+        } else {
+            max
+        };
+        self
+    }
+
+    /// The largest frame a decoder accepts.
+    pub const fn max_frame_len(&self) -> u32 {
+        self.max_frame_len
+    }
+}
+
+impl Default for FrameConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Rounds `n` up to a multiple of 4.
+#[inline]
+pub const fn padded_len(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+/// The frame length a plaintext body of `body_len` bytes produces.
+#[inline]
+pub const fn frame_len_for(body_len: usize) -> usize {
+    HEADER_LEN + padded_len(body_len) + CRC_LEN + ENDING_LEN
+}
+
+/// Encodes `packet` as a plaintext frame with `sequence` into the start of
+/// `out`; returns the frame length. The body is written once, in place.
+#[inline]
+pub fn encode_packet<P: Packet + ?Sized>(
+    packet: &P,
+    sequence: u64,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    encode_with(P::ID, sequence, out, |w| packet.write_data(w))
+}
+
+/// Encodes a frame whose body is `body`.
+#[inline]
+pub fn encode_raw(
+    type_id: u16,
+    sequence: u64,
+    body: &[u8],
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    encode_with(type_id, sequence, out, |w| w.put_bytes(body))
+}
+
+/// Encodes a frame whose body `write_body` writes through a [`Writer`]
+/// positioned at the body, in place in `out`; returns the frame length.
+pub fn encode_with(
+    type_id: u16,
+    sequence: u64,
+    out: &mut [u8],
+    write_body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+) -> Result<usize, EncodeError> {
+    let (body_len, padded) = write_body_region(out, CRC_LEN, write_body)?;
+    let check_at = HEADER_LEN + padded;
+    let length = check_at + CRC_LEN + ENDING_LEN;
+    write_header(out, length, 0, type_id, body_len, sequence)?;
+    let crc = crc32fast::hash(&out[..check_at]);
+    out[check_at..check_at + CRC_LEN].copy_from_slice(&crc.to_le_bytes());
+    out[check_at + CRC_LEN..length].copy_from_slice(&ENDING);
+    Ok(length)
+}
+
+/// Writes the body after the header space, zero-pads it, and returns
+/// `(body_len, padded_len)`. `check_len` is the size of the check field
+/// that must still fit after the padding.
+#[doc(hidden)]
+pub fn write_body_region(
+    out: &mut [u8],
+    check_len: usize,
+    write_body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+) -> Result<(usize, usize), EncodeError> {
+    let overhead = HEADER_LEN + check_len + ENDING_LEN;
+    if out.len() < overhead {
+        return Err(EncodeError::BufferFull {
+            needed: overhead,
+            remaining: out.len(),
+        });
+    }
+    // The body may use what is left once the overhead is set aside, rounded
+    // down to a multiple of 4 so that its padding always fits.
+    let body_cap = (out.len() - overhead) & !3;
+    let mut w = Writer::new(&mut out[HEADER_LEN..HEADER_LEN + body_cap]);
+    write_body(&mut w)?;
+    let body_len = w.position();
+    let padded = padded_len(body_len);
+    out[HEADER_LEN + body_len..HEADER_LEN + padded].fill(0);
+    Ok((body_len, padded))
+}
+
+/// Writes the 20 header bytes.
+#[doc(hidden)]
+pub fn write_header(
+    out: &mut [u8],
+    length: usize,
+    flags: u8,
+    type_id: u16,
+    body_len: usize,
+    sequence: u64,
+) -> Result<(), EncodeError> {
+    let too_large = EncodeError::FrameTooLarge {
+        len: length,
+        max: MAX_WIRE_FRAME_LEN as usize,
+    };
+    let length = u32::try_from(length).map_err(|_| too_large)?;
+    let body_len = u32::try_from(body_len).map_err(|_| too_large)?;
+    if length > MAX_WIRE_FRAME_LEN {
+        return Err(too_large);
+    }
+    let header = RawHeader {
+        length: U32::new(length),
+        version: VERSION,
+        flags,
+        type_id: U16::new(type_id),
+        body_len: U32::new(body_len),
+        sequence: U64::new(sequence),
+    };
+    out[..HEADER_LEN].copy_from_slice(header.as_bytes());
+    Ok(())
+}
+
+/// Checks a frame's first bytes (rules 1 to 4 of `docs/wire-format.md` §4):
+/// `Ok(None)` while fewer than 4 bytes are present, otherwise the frame
+/// length once it is known to be within `[28, max]` and a multiple of 4.
+#[inline]
+pub fn check_prefix(bytes: &[u8], config: &FrameConfig) -> Result<Option<u32>, FrameError> {
+    let Some(prefix) = bytes.first_chunk::<4>() else {
+        return Ok(None);
+    };
+    let length = u32::from_le_bytes(*prefix);
+    if length < MIN_FRAME_LEN {
+        return Err(FrameError::LengthTooSmall {
+            length,
+            min: MIN_FRAME_LEN,
+        });
+    }
+    if length > config.max_frame_len {
+        return Err(FrameError::LengthTooLarge {
+            length,
+            max: config.max_frame_len,
+        });
+    }
+    if length % 4 != 0 {
+        return Err(FrameError::Misaligned { length });
+    }
+    Ok(Some(length))
+}
+
+/// Validates `bytes` as exactly one plaintext frame (a datagram: no bytes
+/// may follow it) and returns it, borrowing the body.
+pub fn decode_frame<'a>(bytes: &'a [u8], config: &FrameConfig) -> Result<Frame<'a>, FrameError> {
+    let length = check_prefix(bytes, config)?.ok_or(FrameError::Truncated {
+        available: bytes.len(),
+        needed: 4,
+    })?;
+    let frame = exact_frame(bytes, length)?;
+    Frame::parse(frame)
+}
+
+/// Rules 5 and 6: the buffer holds the whole frame and nothing more.
+#[doc(hidden)]
+pub fn exact_frame(bytes: &[u8], length: u32) -> Result<&[u8], FrameError> {
+    let len = length as usize;
+    match bytes.len().cmp(&len) {
+        core::cmp::Ordering::Less => Err(FrameError::Truncated {
+            available: bytes.len(),
+            needed: len,
+        }),
+        core::cmp::Ordering::Greater => Err(FrameError::TrailingBytes {
+            length,
+            extra: bytes.len() - len,
+        }),
+        core::cmp::Ordering::Equal => Ok(bytes),
+    }
+}
+
+/// Rules 7 to 10 on a complete frame whose length prefix passed
+/// [`check_prefix`]: version, reserved flags, sealing, body length.
+/// Returns the header; `check_len` tells how long the check field is.
+#[doc(hidden)]
+pub fn check_header(frame: &[u8], expect_sealed: bool) -> Result<Header, FrameError> {
+    let (raw, _) = RawHeader::ref_from_prefix(frame).map_err(|_| FrameError::Truncated {
+        available: frame.len(),
+        needed: HEADER_LEN,
+    })?;
+    let header = Header::from(raw);
+    if header.version != VERSION {
+        return Err(FrameError::BadVersion {
+            found: header.version,
+            expected: VERSION,
+        });
+    }
+    if header.flags & flags::RESERVED != 0 {
+        return Err(FrameError::ReservedFlags {
+            flags: header.flags,
+        });
+    }
+    let sealed = header.is_sealed();
+    if sealed != expect_sealed {
+        return Err(FrameError::UnexpectedEncryption { sealed });
+    }
+    let (check_len, min) = if sealed {
+        (TAG_LEN, MIN_SEALED_FRAME_LEN)
+    } else {
+        (CRC_LEN, MIN_FRAME_LEN)
+    };
+    if header.length < min {
+        return Err(FrameError::LengthTooSmall {
+            length: header.length,
+            min,
+        });
+    }
+    let room = header.length as usize - HEADER_LEN - check_len - ENDING_LEN;
+    if padded_len(header.body_len as usize) != room {
+        return Err(FrameError::BodyLengthMismatch {
+            body_len: header.body_len,
+            length: header.length,
+        });
+    }
+    Ok(header)
+}
+
+/// Rule 11: the ending marker.
+#[doc(hidden)]
+pub fn check_ending(frame: &[u8]) -> Result<(), FrameError> {
+    match frame.last_chunk::<4>() {
+        Some(end) if *end == ENDING => Ok(()),
+        Some(end) => Err(FrameError::BadEnding { found: *end }),
+        None => Err(FrameError::Truncated {
+            available: frame.len(),
+            needed: ENDING_LEN,
+        }),
+    }
+}
+
+/// Rule 13: padding bytes are zero.
+#[doc(hidden)]
+pub fn check_padding(frame: &[u8], body_len: usize) -> Result<(), FrameError> {
+    let start = HEADER_LEN + body_len;
+    let end = HEADER_LEN + padded_len(body_len);
+    match frame[start..end].iter().position(|&b| b != 0) {
+        None => Ok(()),
+        Some(i) => Err(FrameError::NonZeroPadding {
+            offset: start + i,
+            value: frame[start + i],
+        }),
+    }
+}
+
+/// A validated plaintext frame, borrowing its body from the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    header: Header,
+    body: &'a [u8],
+}
+
+impl<'a> Frame<'a> {
+    /// Validates `frame`, which must be exactly one complete frame whose
+    /// length prefix passed [`check_prefix`] and equals `frame.len()`
+    /// (rules 7 to 13).
+    pub fn parse(frame: &'a [u8]) -> Result<Self, FrameError> {
+        let header = check_header(frame, false)?;
+        check_ending(frame)?;
+        let check_at = frame.len() - ENDING_LEN - CRC_LEN;
+        let expected = u32::from_le_bytes([
+            frame[check_at],
+            frame[check_at + 1],
+            frame[check_at + 2],
+            frame[check_at + 3],
+        ]);
+        let computed = crc32fast::hash(&frame[..check_at]);
+        if expected != computed {
+            return Err(FrameError::CrcMismatch { expected, computed });
+        }
+        let body_len = header.body_len as usize;
+        check_padding(frame, body_len)?;
+        Ok(Frame {
+            header,
+            body: &frame[HEADER_LEN..HEADER_LEN + body_len],
+        })
+    }
+
+    /// Builds a frame from a header and body already validated elsewhere
+    /// (an opened sealed frame).
+    #[doc(hidden)]
+    pub fn from_parts(header: Header, body: &'a [u8]) -> Self {
+        Frame { header, body }
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The packet type id.
+    pub fn type_id(&self) -> u16 {
+        self.header.type_id
+    }
+
+    /// The sequence number.
+    pub fn sequence(&self) -> u64 {
+        self.header.sequence
+    }
+
+    /// The body, unpadded, borrowed from the input.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// Decodes the body as packet `P`: checks the type id, reads every
+    /// field and requires that no body byte is left over.
+    pub fn decode_packet<P: Packet + Decode<'a>>(&self) -> Result<P, DecodeError> {
+        if self.header.type_id != P::ID {
+            return Err(DecodeError::WrongPacketId {
+                expected: P::ID,
+                found: self.header.type_id,
+            });
+        }
+        self.decode_body()
+    }
+
+    /// Decodes the body as `T` without looking at the type id.
+    pub fn decode_body<T: Decode<'a>>(&self) -> Result<T, DecodeError> {
+        let mut r = Reader::new(self.body);
+        let value = T::decode(&mut r)?;
+        r.finish()?;
+        Ok(value)
+    }
+
+    /// Views the body in place as a zerocopy type: no copy, no parsing.
+    /// The body must be exactly `size_of::<T>()` bytes; use types of
+    /// alignment 1 (zerocopy's little-endian integers) so any buffer works.
+    pub fn view<T: FromBytes + KnownLayout + Immutable>(&self) -> Result<&'a T, DecodeError> {
+        view_body(self.body)
+    }
+}

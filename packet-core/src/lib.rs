@@ -1,0 +1,78 @@
+//! # packet-core
+//!
+//! The runtime of the *packet* protocol for game networking: fixed-size packet
+//! buffers, a bounds-checked little-endian field codec with borrowed
+//! (zero-copy) reads, and CRC-checked framing
+//! (`Length + Header + Data + Check + Ending`, padded to 4 bytes) with a
+//! streaming decoder for byte streams.
+//!
+//! The codec is *sans-I/O*: nothing in [`buf`], [`codec`], [`frame`] or
+//! [`stream`] touches a socket. The byte layout is specified in
+//! `docs/wire-format.md`, which is the contract this crate implements.
+//!
+//! ```
+//! use packet_core::{Decode, Encode, Packet, PacketBuf, Reader, Writer};
+//! use packet_core::error::{DecodeError, EncodeError};
+//! use packet_core::frame::{self, FrameConfig};
+//!
+//! /// A hand-written packet; `#[derive(Packet)]` generates the same code.
+//! #[derive(Debug, PartialEq)]
+//! struct Chat<'a> { room: u16, text: &'a str }
+//!
+//! impl Encode for Chat<'_> {
+//!     const MAX_SIZE: Option<usize> = None; // the text is unbounded
+//!     fn encoded_len(&self) -> usize { self.room.encoded_len() + self.text.encoded_len() }
+//!     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+//!         self.room.encode(w)?;
+//!         self.text.encode(w)
+//!     }
+//! }
+//! impl<'de> Decode<'de> for Chat<'de> {
+//!     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
+//!         Ok(Chat { room: u16::decode(r)?, text: <&str>::decode(r)? })
+//!     }
+//! }
+//! impl Packet for Chat<'_> { const ID: u16 = 0x0102; }
+//!
+//! // Encode into a stack buffer: the body is written in place, once.
+//! let mut buf: PacketBuf = PacketBuf::new();
+//! let bytes = buf.encode(&Chat { room: 7, text: "gg" }, 1)?;
+//! assert_eq!(bytes.len() % 4, 0);
+//!
+//! // Decode: validate the frame once, then borrow `text` from `bytes`.
+//! let frame = frame::decode_frame(bytes, &FrameConfig::default())?;
+//! let chat: Chat<'_> = frame.decode_packet()?;
+//! assert_eq!(chat, Chat { room: 7, text: "gg" });
+//! # Ok::<(), packet_core::Error>(())
+//! ```
+//!
+//! ## Features
+//! - `std` (default): implies `alloc`; `std::error::Error` integration.
+//! - `alloc`: `String`, `Vec`, `Box` fields and the [`stream`] decoder.
+//!
+//! Without default features the crate is `no_std` and allocation-free.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod buf;
+pub mod codec;
+pub mod error;
+pub mod frame;
+#[cfg(feature = "alloc")]
+pub mod stream;
+pub mod view;
+
+pub use buf::{DEFAULT_PACKET_SIZE, PacketBuf, Reader, Writer};
+pub use codec::{Decode, Encode, LenPrefix, Packet};
+pub use error::{DecodeError, EncodeError, Error, FrameError};
+pub use frame::{Frame, FrameConfig, Header};
+#[cfg(feature = "alloc")]
+pub use stream::StreamDecoder;
+pub use view::View;

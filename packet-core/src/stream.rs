@@ -1,0 +1,172 @@
+//! The incremental frame decoder for byte streams (TCP).
+//!
+//! Feed it chunks of any size, one byte at a time or many frames at once,
+//! and take complete frames out, borrowed from its buffer. Its memory is
+//! bounded by [`FrameConfig::max_frame_len`](crate::FrameConfig) and grows
+//! only with bytes that actually arrived: a header that claims a large
+//! frame and then trickles gets no large allocation. After a damaged frame
+//! it reports the error and stays failed (the caller closes the stream).
+//!
+//! Framing rules live in [`crate::frame`]; this module only buffers.
+
+use alloc::vec::Vec;
+
+use crate::error::FrameError;
+use crate::frame::{self, Frame, FrameConfig};
+
+/// An incremental decoder of a stream of frames.
+///
+/// ```
+/// use packet_core::{frame, FrameConfig, StreamDecoder};
+///
+/// let mut wire = [0u8; 64];
+/// let n = frame::encode_raw(1, 0, b"hello", &mut wire)?;
+///
+/// let mut decoder = StreamDecoder::new(FrameConfig::default());
+/// let mut got = Vec::new();
+/// for byte in &wire[..n] {               // one byte at a time
+///     decoder.feed(core::slice::from_ref(byte));
+///     while let Some(frame) = decoder.next_frame()? {
+///         got.push(frame.body().to_vec());
+///     }
+/// }
+/// assert_eq!(got, [b"hello".to_vec()]);
+/// decoder.finish()?; // no frame left half-way
+/// # Ok::<(), packet_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct StreamDecoder {
+    config: FrameConfig,
+    buf: Vec<u8>,
+    /// Start of the unconsumed bytes in `buf`.
+    start: usize,
+    /// Set once a frame failed validation; returned from then on.
+    failed: Option<FrameError>,
+}
+
+impl StreamDecoder {
+    /// A decoder with the given limits; allocates nothing until fed.
+    pub fn new(config: FrameConfig) -> Self {
+        Self {
+            config,
+            buf: Vec::new(),
+            start: 0,
+            failed: None,
+        }
+    }
+
+    /// The limits.
+    pub fn config(&self) -> &FrameConfig {
+        &self.config
+    }
+
+    /// Bytes buffered and not yet returned as frames.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// The most bytes [`StreamDecoder::feed`] accepts right now.
+    pub fn capacity_left(&self) -> usize {
+        (self.config.max_frame_len() as usize).saturating_sub(self.buffered())
+    }
+
+    /// Appends bytes; returns how many were taken.
+    ///
+    /// At most [`StreamDecoder::capacity_left`] bytes are taken, so the
+    /// buffer never exceeds the maximum frame. When fewer than
+    /// `data.len()` are taken, drain frames with
+    /// [`StreamDecoder::next_frame`] and feed the rest.
+    pub fn feed(&mut self, data: &[u8]) -> usize {
+        self.compact();
+        let take = data.len().min(self.capacity_left());
+        self.buf.extend_from_slice(&data[..take]);
+        take
+    }
+
+    /// Reads from `reader` once into the buffer (at most up to the maximum
+    /// frame); returns the byte count, 0 at end of stream.
+    #[cfg(feature = "std")]
+    pub fn read_from<R: std::io::Read>(&mut self, reader: &mut R) -> std::io::Result<usize> {
+        self.compact();
+        let want = self.capacity_left().min(16 * 1024);
+        let old = self.buf.len();
+        // Grow only by what one read can deliver, within the bound.
+        self.buf.resize(old + want, 0);
+        let result = reader.read(&mut self.buf[old..]);
+        let n = *result.as_ref().unwrap_or(&0);
+        self.buf.truncate(old + n);
+        result
+    }
+
+    /// Moves unconsumed bytes to the front of the buffer.
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.buf.copy_within(self.start.., 0);
+            self.buf.truncate(self.buf.len() - self.start);
+            self.start = 0;
+        }
+    }
+
+    /// The next complete frame's bytes after only the length checks (rules
+    /// 1 to 4), or `None` if it has not fully arrived. For sealed frames,
+    /// which are opened in place.
+    pub fn next_raw(&mut self) -> Result<Option<&mut [u8]>, FrameError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let pending = &self.buf[self.start..];
+        let length = match frame::check_prefix(pending, &self.config) {
+            Ok(Some(length)) => length as usize,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(self.fail(e)),
+        };
+        if pending.len() < length {
+            return Ok(None);
+        }
+        let at = self.start;
+        self.start += length;
+        Ok(Some(&mut self.buf[at..at + length]))
+    }
+
+    /// The next complete, fully validated plaintext frame, or `None` if it
+    /// has not fully arrived yet.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, FrameError> {
+        let at = self.start;
+        let length = match self.next_raw()? {
+            Some(raw) => raw.len(),
+            None => return Ok(None),
+        };
+        match Frame::parse(&self.buf[at..at + length]) {
+            Ok(frame) => Ok(Some(frame)),
+            Err(e) => {
+                // A disjoint field: the frame's borrow of `buf` is not held.
+                self.failed = Some(e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Records a failure; every later call returns it.
+    pub fn fail(&mut self, error: FrameError) -> FrameError {
+        self.failed = Some(error);
+        error
+    }
+
+    /// Call at end of stream: an error if a frame was left unfinished.
+    pub fn finish(&self) -> Result<(), FrameError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        match self.buffered() {
+            0 => Ok(()),
+            buffered => Err(FrameError::UnexpectedEof { buffered }),
+        }
+    }
+
+    /// Forgets buffered bytes and any failure, keeping the allocation.
+    pub fn reset(&mut self) {
+        self.buf.clear();
+        self.start = 0;
+        self.failed = None;
+    }
+}

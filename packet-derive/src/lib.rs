@@ -1,0 +1,2 @@
+//! `#[derive(Packet)]` for packet-core (work in progress: see the derive issue).
+#![forbid(unsafe_code)]

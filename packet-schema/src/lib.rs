@@ -1,0 +1,2 @@
+//! The packet schema compiler (work in progress: see the schema issue).
+#![forbid(unsafe_code)]
