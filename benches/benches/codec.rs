@@ -1,1 +1,287 @@
-fn main() {}
+//! Body codec: packet against bincode 2, postcard, bitcode and rkyv on the
+//! same structs (`packet_benches::{PlayerMove, Chat, WorldSnapshot}`), in
+//! the same run.
+//!
+//! Every codec encodes into a buffer it reuses (no allocation per iteration
+//! where the peer's API allows: bitcode's `Buffer`, rkyv's `AlignedVec`), and
+//! decodes to the owned (or, for `Chat`, borrowing) struct. rkyv cannot
+//! deserialize borrowed `&str`s, so for `Chat` its decode is a validated
+//! `access` plus reading the fields; for the other packets it is validated
+//! `access` plus `deserialize`. packet's rows are body-only (`Encode` into a
+//! `Writer`, `Decode` from a `Reader` plus `finish`); `packet_frame` adds the
+//! frame (header, padding, CRC-32, ending) for reference.
+//!
+//! Run with `cargo bench -p packet-benches --features peers --bench codec`.
+
+use std::hint::black_box;
+
+use criterion::{
+    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
+};
+use packet_benches::{
+    ArchivedChat, Chat, PlayerMove, WorldSnapshot, sample_chat, sample_move, sample_snapshot,
+};
+use packet_core::frame::{self, FrameConfig};
+use packet_core::{Decode, Encode, Packet, Reader, Writer};
+use rkyv::rancor::Error as RkyvError;
+use rkyv::util::AlignedVec;
+
+const BUF: usize = 16 * 1024;
+
+fn bincode_config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+/// The encode rows every packet shares.
+fn encode_rows<P>(g: &mut BenchmarkGroup<'_, WallTime>, value: &P)
+where
+    P: Packet
+        + bincode::Encode
+        + serde::Serialize
+        + bitcode::Encode
+        + for<'a> rkyv::Serialize<
+            rkyv::api::high::HighSerializer<
+                AlignedVec,
+                rkyv::ser::allocator::ArenaHandle<'a>,
+                RkyvError,
+            >,
+        >,
+{
+    let mut buf = vec![0u8; BUF];
+    g.bench_function("packet", |b| {
+        b.iter(|| {
+            let mut w = Writer::new(&mut buf);
+            Encode::encode(black_box(value), &mut w).expect("fits");
+            black_box(w.position())
+        })
+    });
+    g.bench_function("packet_frame", |b| {
+        b.iter(|| black_box(frame::encode_packet(black_box(value), 7, &mut buf).expect("fits")))
+    });
+    g.bench_function("bincode", |b| {
+        b.iter(|| {
+            black_box(
+                bincode::encode_into_slice(black_box(value), &mut buf, bincode_config())
+                    .expect("fits"),
+            )
+        })
+    });
+    g.bench_function("postcard", |b| {
+        b.iter(|| {
+            black_box(
+                postcard::to_slice(black_box(value), &mut buf)
+                    .expect("fits")
+                    .len(),
+            )
+        })
+    });
+    let mut bitcode_buf = bitcode::Buffer::new();
+    g.bench_function("bitcode", |b| {
+        b.iter(|| black_box(bitcode_buf.encode(black_box(value)).len()))
+    });
+    let mut rkyv_buf = Some(AlignedVec::<16>::with_capacity(BUF));
+    g.bench_function("rkyv", |b| {
+        b.iter(|| {
+            let mut out = rkyv_buf.take().expect("returned each iteration");
+            out.clear();
+            let out = rkyv::api::high::to_bytes_in::<_, RkyvError>(black_box(value), out)
+                .expect("serializes");
+            black_box(out.len());
+            rkyv_buf = Some(out);
+        })
+    });
+}
+
+/// The encoded forms of `value` for each codec.
+struct Wire {
+    packet: Vec<u8>,
+    packet_frame: Vec<u8>,
+    bincode: Vec<u8>,
+    postcard: Vec<u8>,
+    bitcode: Vec<u8>,
+    rkyv: AlignedVec<16>,
+}
+
+fn wire<P>(value: &P) -> Wire
+where
+    P: Packet
+        + bincode::Encode
+        + serde::Serialize
+        + bitcode::Encode
+        + for<'a> rkyv::Serialize<
+            rkyv::api::high::HighSerializer<
+                AlignedVec,
+                rkyv::ser::allocator::ArenaHandle<'a>,
+                RkyvError,
+            >,
+        >,
+{
+    let mut packet = vec![0u8; value.encoded_len()];
+    Encode::encode(value, &mut Writer::new(&mut packet)).expect("fits");
+    let mut packet_frame = vec![0u8; BUF];
+    let n = frame::encode_packet(value, 7, &mut packet_frame).expect("fits");
+    packet_frame.truncate(n);
+    Wire {
+        packet,
+        packet_frame,
+        bincode: bincode::encode_to_vec(value, bincode_config()).expect("encodes"),
+        postcard: postcard::to_allocvec(value).expect("encodes"),
+        bitcode: bitcode::encode(value),
+        rkyv: rkyv::api::high::to_bytes_in::<_, RkyvError>(value, AlignedVec::<16>::new())
+            .expect("serializes"),
+    }
+}
+
+fn report_sizes(name: &str, w: &Wire) {
+    eprintln!(
+        "{name} encoded sizes: packet {} (framed {}), bincode {}, postcard {}, bitcode {}, rkyv {}",
+        w.packet.len(),
+        w.packet_frame.len(),
+        w.bincode.len(),
+        w.postcard.len(),
+        w.bitcode.len(),
+        w.rkyv.len()
+    );
+}
+
+fn packet_decode<'a, P: Decode<'a>>(bytes: &'a [u8]) -> P {
+    let mut r = Reader::new(bytes);
+    let p = P::decode(&mut r).expect("decodes");
+    r.finish().expect("whole body");
+    p
+}
+
+macro_rules! owned_decode_rows {
+    ($g:expr, $w:expr, $t:ty, $archived:ty) => {{
+        let g = $g;
+        let w = $w;
+        let config = FrameConfig::default();
+        g.bench_function("packet", |b| {
+            b.iter(|| black_box(packet_decode::<$t>(black_box(&w.packet))))
+        });
+        g.bench_function("packet_frame", |b| {
+            b.iter(|| {
+                let f = frame::decode_frame(black_box(&w.packet_frame), &config).expect("valid");
+                black_box(f.decode_packet::<$t>().expect("decodes"))
+            })
+        });
+        g.bench_function("bincode", |b| {
+            b.iter(|| {
+                black_box(
+                    bincode::decode_from_slice::<$t, _>(black_box(&w.bincode), bincode_config())
+                        .expect("decodes"),
+                )
+            })
+        });
+        g.bench_function("postcard", |b| {
+            b.iter(|| {
+                black_box(postcard::from_bytes::<$t>(black_box(&w.postcard)).expect("decodes"))
+            })
+        });
+        let mut bitcode_buf = bitcode::Buffer::new();
+        g.bench_function("bitcode", |b| {
+            b.iter(|| {
+                black_box(
+                    bitcode_buf
+                        .decode::<$t>(black_box(&w.bitcode))
+                        .expect("decodes"),
+                )
+            })
+        });
+        g.bench_function("rkyv", |b| {
+            b.iter(|| {
+                let archived =
+                    rkyv::access::<$archived, RkyvError>(black_box(&w.rkyv)).expect("valid");
+                black_box(rkyv::deserialize::<$t, RkyvError>(archived).expect("deserializes"))
+            })
+        });
+    }};
+}
+
+fn player_move(c: &mut Criterion) {
+    let value = sample_move();
+    let w = wire(&value);
+    report_sizes("move", &w);
+    encode_rows(&mut c.benchmark_group("move/encode"), &value);
+    owned_decode_rows!(
+        &mut c.benchmark_group("move/decode"),
+        &w,
+        PlayerMove,
+        packet_benches::ArchivedPlayerMove
+    );
+}
+
+fn snapshot(c: &mut Criterion) {
+    let value = sample_snapshot(100);
+    let w = wire(&value);
+    report_sizes("snapshot100", &w);
+    encode_rows(&mut c.benchmark_group("snapshot100/encode"), &value);
+    owned_decode_rows!(
+        &mut c.benchmark_group("snapshot100/decode"),
+        &w,
+        WorldSnapshot,
+        packet_benches::ArchivedWorldSnapshot
+    );
+}
+
+fn chat(c: &mut Criterion) {
+    let value = sample_chat();
+    let w = wire(&value);
+    report_sizes("chat", &w);
+    encode_rows(&mut c.benchmark_group("chat/encode"), &value);
+
+    let mut g = c.benchmark_group("chat/decode");
+    let config = FrameConfig::default();
+    g.bench_function("packet", |b| {
+        b.iter(|| black_box(packet_decode::<Chat<'_>>(black_box(&w.packet))))
+    });
+    g.bench_function("packet_frame", |b| {
+        b.iter(|| {
+            let f = frame::decode_frame(black_box(&w.packet_frame), &config).expect("valid");
+            black_box(f.decode_packet::<Chat<'_>>().expect("decodes"))
+        })
+    });
+    g.bench_function("bincode", |b| {
+        b.iter(|| {
+            black_box(
+                bincode::borrow_decode_from_slice::<Chat<'_>, _>(
+                    black_box(&w.bincode),
+                    bincode_config(),
+                )
+                .expect("decodes"),
+            )
+        })
+    });
+    g.bench_function("postcard", |b| {
+        b.iter(|| {
+            black_box(postcard::from_bytes::<Chat<'_>>(black_box(&w.postcard)).expect("decodes"))
+        })
+    });
+    let mut bitcode_buf = bitcode::Buffer::new();
+    g.bench_function("bitcode", |b| {
+        b.iter(|| {
+            black_box(
+                bitcode_buf
+                    .decode::<Chat<'_>>(black_box(&w.bitcode))
+                    .expect("decodes"),
+            )
+        })
+    });
+    g.bench_function("rkyv", |b| {
+        b.iter(|| {
+            // rkyv reads strings in place but has no borrowed deserialize:
+            // validate, then read every field.
+            let a = rkyv::access::<ArchivedChat, RkyvError>(black_box(&w.rkyv)).expect("valid");
+            black_box((
+                a.channel.to_native(),
+                a.from.as_ref() as &str,
+                a.text.as_ref() as &str,
+                a.time_ms.to_native(),
+            ))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, player_move, chat, snapshot);
+criterion_main!(benches);
