@@ -153,7 +153,9 @@ impl Default for FrameConfig {
     }
 }
 
-/// Rounds `n` up to a multiple of 4.
+/// Rounds `n` up to a multiple of 4. `n` must be at most `usize::MAX - 3`
+/// (every body a buffer can hold is); the decoder never calls it on a body
+/// length it has not first bounded by the frame length.
 #[inline]
 pub const fn padded_len(n: usize) -> usize {
     (n + 3) & !3
@@ -298,7 +300,7 @@ pub fn decode_frame<'a>(bytes: &'a [u8], config: &FrameConfig) -> Result<Frame<'
         needed: 4,
     })?;
     let frame = exact_frame(bytes, length)?;
-    Frame::parse(frame)
+    Frame::parse_exact(frame)
 }
 
 /// Rules 5 and 6: the buffer holds the whole frame and nothing more.
@@ -320,7 +322,11 @@ pub fn exact_frame(bytes: &[u8], length: u32) -> Result<&[u8], FrameError> {
 
 /// Rules 7 to 10 on a complete frame whose length prefix passed
 /// [`check_prefix`]: version, reserved flags, sealing, body length.
-/// Returns the header; `check_len` tells how long the check field is.
+/// Returns the header.
+///
+/// The length field must equal `frame.len()` (rules 5 and 6); this is
+/// checked again here so that no caller can pair a header with a slice of
+/// another size and reach an out-of-bounds index further on.
 #[doc(hidden)]
 pub fn check_header(frame: &[u8], expect_sealed: bool) -> Result<Header, FrameError> {
     let (raw, _) = RawHeader::ref_from_prefix(frame).map_err(|_| FrameError::Truncated {
@@ -328,6 +334,7 @@ pub fn check_header(frame: &[u8], expect_sealed: bool) -> Result<Header, FrameEr
         needed: HEADER_LEN,
     })?;
     let header = Header::from(raw);
+    exact_frame(frame, header.length)?;
     if header.version != VERSION {
         return Err(FrameError::BadVersion {
             found: header.version,
@@ -354,8 +361,12 @@ pub fn check_header(frame: &[u8], expect_sealed: bool) -> Result<Header, FrameEr
             min,
         });
     }
+    // `length >= min` was just checked, so this cannot underflow.
     let room = header.length as usize - HEADER_LEN - check_len - ENDING_LEN;
-    if padded_len(header.body_len as usize) != room {
+    let body_len = header.body_len as usize;
+    // Compare before rounding: on a 32-bit target `padded_len` of a body
+    // length near `u32::MAX` would overflow (and wrap to 0 in release).
+    if body_len > room || padded_len(body_len) != room {
         return Err(FrameError::BodyLengthMismatch {
             body_len: header.body_len,
             length: header.length,
@@ -377,16 +388,24 @@ pub fn check_ending(frame: &[u8]) -> Result<(), FrameError> {
     }
 }
 
-/// Rule 13: padding bytes are zero.
+/// Rule 13: padding bytes are zero. `body_len` comes from a header that
+/// passed [`check_header`]; a body that does not fit `frame` is reported as
+/// truncated rather than indexed out of bounds.
 #[doc(hidden)]
 pub fn check_padding(frame: &[u8], body_len: usize) -> Result<(), FrameError> {
-    let start = HEADER_LEN + body_len;
-    let end = HEADER_LEN + padded_len(body_len);
-    match frame[start..end].iter().position(|&b| b != 0) {
+    let start = HEADER_LEN.saturating_add(body_len);
+    let end = start.saturating_add(3) & !3;
+    let Some(padding) = frame.get(start..end) else {
+        return Err(FrameError::Truncated {
+            available: frame.len(),
+            needed: end,
+        });
+    };
+    match padding.iter().position(|&b| b != 0) {
         None => Ok(()),
         Some(i) => Err(FrameError::NonZeroPadding {
             offset: start + i,
-            value: frame[start + i],
+            value: padding[i],
         }),
     }
 }
@@ -399,10 +418,22 @@ pub struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
-    /// Validates `frame`, which must be exactly one complete frame whose
-    /// length prefix passed [`check_prefix`] and equals `frame.len()`
-    /// (rules 7 to 13).
+    /// Validates `frame` as exactly one complete plaintext frame with every
+    /// rule of `docs/wire-format.md` §4 except the configured maximum (the
+    /// length may be anything up to [`MAX_WIRE_FRAME_LEN`]); use
+    /// [`decode_frame`] to enforce a [`FrameConfig`].
     pub fn parse(frame: &'a [u8]) -> Result<Self, FrameError> {
+        const ANY: FrameConfig = FrameConfig::new().with_max_frame_len(MAX_WIRE_FRAME_LEN);
+        let length = check_prefix(frame, &ANY)?.ok_or(FrameError::Truncated {
+            available: frame.len(),
+            needed: 4,
+        })?;
+        Self::parse_exact(exact_frame(frame, length)?)
+    }
+
+    /// Rules 7 to 13 on a frame that passed rules 1 to 6.
+    #[inline]
+    pub(crate) fn parse_exact(frame: &'a [u8]) -> Result<Self, FrameError> {
         let header = check_header(frame, false)?;
         check_ending(frame)?;
         let check_at = frame.len() - ENDING_LEN - CRC_LEN;
