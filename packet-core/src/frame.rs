@@ -230,12 +230,20 @@ pub fn write_body_region(
     write_body(&mut w)?;
     let body_len = w.position();
     let padded = padded_len(body_len);
-    out[HEADER_LEN + body_len..HEADER_LEN + padded].fill(0);
+    // Zero the padding with a fixed 3-byte store rather than a variable
+    // memset: the check field follows the padding and is written later, so
+    // those 3 bytes always exist and any beyond the padding are overwritten.
+    let start = HEADER_LEN + body_len;
+    match out.get_mut(start..start + 3) {
+        Some(pad) => pad.copy_from_slice(&[0; 3]),
+        None => out[start..HEADER_LEN + padded].fill(0),
+    }
     Ok((body_len, padded))
 }
 
 /// Writes the 20 header bytes.
 #[doc(hidden)]
+#[inline]
 pub fn write_header(
     out: &mut [u8],
     length: usize,
@@ -294,6 +302,7 @@ pub fn check_prefix(bytes: &[u8], config: &FrameConfig) -> Result<Option<u32>, F
 
 /// Validates `bytes` as exactly one plaintext frame (a datagram: no bytes
 /// may follow it) and returns it, borrowing the body.
+#[inline]
 pub fn decode_frame<'a>(bytes: &'a [u8], config: &FrameConfig) -> Result<Frame<'a>, FrameError> {
     let length = check_prefix(bytes, config)?.ok_or(FrameError::Truncated {
         available: bytes.len(),
@@ -305,6 +314,7 @@ pub fn decode_frame<'a>(bytes: &'a [u8], config: &FrameConfig) -> Result<Frame<'
 
 /// Rules 5 and 6: the buffer holds the whole frame and nothing more.
 #[doc(hidden)]
+#[inline]
 pub fn exact_frame(bytes: &[u8], length: u32) -> Result<&[u8], FrameError> {
     let len = length as usize;
     match bytes.len().cmp(&len) {
@@ -432,27 +442,69 @@ impl<'a> Frame<'a> {
     }
 
     /// Rules 7 to 13 on a frame that passed rules 1 to 6.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn parse_exact(frame: &'a [u8]) -> Result<Self, FrameError> {
-        let header = check_header(frame, false)?;
-        check_ending(frame)?;
-        let check_at = frame.len() - ENDING_LEN - CRC_LEN;
-        let expected = u32::from_le_bytes([
-            frame[check_at],
-            frame[check_at + 1],
-            frame[check_at + 2],
-            frame[check_at + 3],
-        ]);
-        let computed = crc32fast::hash(&frame[..check_at]);
+        let Some((fixed, _)) = frame.split_first_chunk::<HEADER_LEN>() else {
+            return Err(FrameError::Truncated {
+                available: frame.len(),
+                needed: HEADER_LEN,
+            });
+        };
+        let header = Header::from(RawHeader::ref_from_bytes(fixed.as_slice()).map_err(|_| {
+            FrameError::Truncated {
+                available: frame.len(),
+                needed: HEADER_LEN,
+            }
+        })?);
+        // Fast path: rules 7 to 11 for a well-formed plaintext frame in a
+        // few branch-free comparisons; on any failure the rule-by-rule
+        // checks below find and report the first broken rule.
+        let len = frame.len();
+        let body_len = header.body_len as usize;
+        let room = len.wrapping_sub(HEADER_LEN + CRC_LEN + ENDING_LEN);
+        let well_formed = (header.length as usize == len)
+            & (header.version == VERSION)
+            & (header.flags == 0)
+            & (len >= MIN_FRAME_LEN as usize)
+            & (body_len <= room)
+            & ((body_len.wrapping_add(3) & !3) == room)
+            & (frame.last_chunk::<ENDING_LEN>() == Some(&ENDING));
+        if !well_formed {
+            check_header(frame, false)?;
+            check_ending(frame)?;
+        }
+        let check_at = len - ENDING_LEN - CRC_LEN;
+        let (covered, rest) = frame.split_at(check_at);
+        let Some(check) = rest.first_chunk::<CRC_LEN>() else {
+            return Err(FrameError::Truncated {
+                available: len,
+                needed: MIN_FRAME_LEN as usize,
+            });
+        };
+        let expected = u32::from_le_bytes(*check);
+        let computed = crc32fast::hash(covered);
         if expected != computed {
             return Err(FrameError::CrcMismatch { expected, computed });
         }
-        let body_len = header.body_len as usize;
-        check_padding(frame, body_len)?;
-        Ok(Frame {
-            header,
-            body: &frame[HEADER_LEN..HEADER_LEN + body_len],
-        })
+        // Padding: the unused high bytes of the body's last 4-byte word.
+        let tail = body_len % 4;
+        if tail != 0 {
+            let word_at = HEADER_LEN + (body_len - tail);
+            let word = covered
+                .get(word_at..word_at + 4)
+                .and_then(|w| w.first_chunk::<4>())
+                .map_or(u32::MAX, |w| u32::from_le_bytes(*w));
+            if word & (u32::MAX << (8 * tail)) != 0 {
+                check_padding(frame, body_len)?;
+            }
+        }
+        let body = covered.get(HEADER_LEN..HEADER_LEN + body_len).ok_or(
+            FrameError::BodyLengthMismatch {
+                body_len: header.body_len,
+                length: header.length,
+            },
+        )?;
+        Ok(Frame { header, body })
     }
 
     /// Builds a frame from a header and body already validated elsewhere

@@ -45,6 +45,27 @@ fn forged(
     f
 }
 
+/// The rules of wire-format §4 one by one, through the building blocks,
+/// as a reference for `decode_frame`'s fast path.
+fn rule_by_rule(bytes: &[u8], config: &FrameConfig) -> Result<(u16, u64, Vec<u8>), FrameError> {
+    let length = frame::check_prefix(bytes, config)?.ok_or(FrameError::Truncated {
+        available: bytes.len(),
+        needed: 4,
+    })?;
+    let f = frame::exact_frame(bytes, length)?;
+    let header = frame::check_header(f, false)?;
+    frame::check_ending(f)?;
+    let check_at = f.len() - 8;
+    let expected = u32::from_le_bytes(f[check_at..check_at + 4].try_into().unwrap());
+    let computed = crc(&f[..check_at]);
+    if expected != computed {
+        return Err(FrameError::CrcMismatch { expected, computed });
+    }
+    frame::check_padding(f, header.body_len as usize)?;
+    let body = f[20..20 + header.body_len as usize].to_vec();
+    Ok((header.type_id, header.sequence, body))
+}
+
 /// One-shot decoding of a stream's concatenated bytes, frame by frame with
 /// `decode_frame` on exact slices: the reference the stream decoder must match.
 fn reference_decode(mut rest: &[u8], config: &FrameConfig) -> (Vec<RawFrame>, Option<FrameError>) {
@@ -163,6 +184,10 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic_the_frame_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let config = FrameConfig::default();
+        prop_assert_eq!(
+            frame::decode_frame(&bytes, &config).map(|f| (f.type_id(), f.sequence(), f.body().to_vec())),
+            rule_by_rule(&bytes, &config)
+        );
         if let Ok(f) = frame::decode_frame(&bytes, &config) {
             prop_assert_eq!(f.header().length as usize, bytes.len());
         }
@@ -195,6 +220,8 @@ proptest! {
             f.truncate(cut % (f.len() + 1));
         }
         let got = frame::decode_frame(&f, &FrameConfig::default());
+        let expected = rule_by_rule(&f, &FrameConfig::default());
+        prop_assert_eq!(got.map(|f| (f.type_id(), f.sequence(), f.body().to_vec())), expected);
         // `Frame::parse` is `decode_frame` without a configured maximum.
         let unlimited = FrameConfig::default().with_max_frame_len(MAX_WIRE_FRAME_LEN);
         prop_assert_eq!(Frame::parse(&f), frame::decode_frame(&f, &unlimited));
@@ -572,4 +599,30 @@ fn recursive_types_are_depth_limited() {
     let mut r = Reader::new(&wide);
     let tree = Tree::decode(&mut r).unwrap();
     assert_eq!(tree.0.len(), 1000);
+}
+
+/// Every padding byte of every padding width is checked (the decoder tests
+/// the padding as one masked word; this pins each byte).
+#[test]
+fn every_padding_byte_is_checked() {
+    for body_len in 0..12usize {
+        let base = encode_frame(1, 0, &vec![0xAA; body_len]);
+        let padded = body_len.div_ceil(4) * 4;
+        for offset in 20 + body_len..20 + padded {
+            for value in [1u8, 0x80, 0xFF] {
+                let mut f = base.clone();
+                f[offset] = value;
+                let check_at = f.len() - 8;
+                let c = crc(&f[..check_at]);
+                f[check_at..check_at + 4].copy_from_slice(&c.to_le_bytes());
+                assert_eq!(
+                    frame::decode_frame(&f, &FrameConfig::default()),
+                    Err(FrameError::NonZeroPadding { offset, value }),
+                    "body_len {body_len}, offset {offset}"
+                );
+            }
+        }
+        // Body bytes next to the padding are not padding.
+        assert!(frame::decode_frame(&base, &FrameConfig::default()).is_ok());
+    }
 }
