@@ -196,6 +196,13 @@ pub enum DecodeError {
     /// A custom codec (`#[packet(with = ...)]`) rejected the data.
     #[error("invalid value: {0}")]
     Invalid(&'static str),
+    /// Heap-nested values (`Box`, `Vec`) went deeper than
+    /// [`crate::Reader::MAX_DEPTH`]: a recursive type fed hostile input.
+    #[error("values nested deeper than {max} levels")]
+    TooDeep {
+        /// The limit.
+        max: u32,
+    },
 }
 
 /// A packet could not be encoded.
