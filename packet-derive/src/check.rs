@@ -318,12 +318,6 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
             if let Some(tag) = &parsed.container.tag {
                 cx.error(tag.span, "`tag` applies to enums only");
             }
-            if let Some(repr) = &parsed.repr {
-                cx.error(
-                    repr.span,
-                    "`#[repr]` has no effect on the wire form of a struct",
-                );
-            }
             Body::Struct(fields(cx, &s.fields, &parsed.fields[0]))
         }
         Data::Enum(e) => {

@@ -74,7 +74,9 @@ fn field_max(krate: &syn::Path, f: &Field<'_>) -> TokenStream {
             let max = max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
             quote!(#krate::codec::seq_max_size::<#l>(#item, #max))
         }
-        Kind::Prim(_) | Kind::Plain => quote!(<#ty as #krate::Encode>::MAX_SIZE),
+        Kind::Prim(_) | Kind::Plain => {
+            quote_spanned!(ty.span()=> <#ty as #krate::Encode>::MAX_SIZE)
+        }
     }
 }
 
@@ -91,7 +93,7 @@ fn field_min(krate: &syn::Path, f: &Field<'_>) -> TokenStream {
             let n = p.size();
             quote!(#n)
         }
-        Kind::Plain => quote!(<#ty as #krate::Encode>::MIN_SIZE),
+        Kind::Plain => quote_spanned!(ty.span()=> <#ty as #krate::Encode>::MIN_SIZE),
     }
 }
 
@@ -130,7 +132,10 @@ fn fields_len(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
                 let n = p.size();
                 quote!(#n)
             }
-            Kind::Plain => quote!(#krate::Encode::encoded_len(#b)),
+            Kind::Plain => {
+                let ty = f.ty;
+                quote_spanned!(ty.span()=> <#ty as #krate::Encode>::encoded_len(#b))
+            }
         }
     });
     quote!(0usize #(+ #parts)*)
@@ -588,7 +593,10 @@ pub fn packet_set(m: &SetModel<'_>) -> TokenStream {
             (de, g)
         }
     };
-    {
+    // A generic set needs its members' bounds on the impl; a concrete one
+    // does not, and then a member that is not a packet is reported at its
+    // own type (the spanned uses below) rather than at the derive.
+    if input.generics.type_params().next().is_some() {
         let wc = generics.make_where_clause();
         for (_, ty) in &m.members {
             wc.predicates.push(
@@ -599,6 +607,18 @@ pub fn packet_set(m: &SetModel<'_>) -> TokenStream {
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     let idents: Vec<&Ident> = m.members.iter().map(|(i, _)| *i).collect();
     let tys: Vec<&Type> = m.members.iter().map(|(_, t)| *t).collect();
+    let ids: Vec<TokenStream> = tys
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> <#ty as #krate::Packet>::ID))
+        .collect();
+    let encodes: Vec<TokenStream> = tys
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> #krate::frame::encode_packet::<#ty>(__p, __sequence, __out)))
+        .collect();
+    let decodes: Vec<TokenStream> = tys
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> __frame.decode_body::<#ty>()))
+        .collect();
 
     let mut clashes = TokenStream::new();
     for i in 0..tys.len() {
@@ -624,14 +644,14 @@ pub fn packet_set(m: &SetModel<'_>) -> TokenStream {
         impl #impl_generics #krate::PacketSet<#de> for #name #ty_generics #where_clause {
             const IDS: &'static [::core::primitive::u16] = {
                 #clashes
-                &[#(<#tys as #krate::Packet>::ID),*]
+                &[#(#ids),*]
             };
 
             #[inline]
             fn decode_frame(__frame: &#krate::Frame<#de>) -> ::core::result::Result<Self, #krate::DecodeError> {
                 let _ = <Self as #krate::PacketSet<#de>>::IDS;
                 match __frame.type_id() {
-                    #(__id if __id == <#tys as #krate::Packet>::ID => __frame.decode_body::<#tys>().map(Self::#idents),)*
+                    #(__id if __id == #ids => #decodes.map(Self::#idents),)*
                     __id => ::core::result::Result::Err(#krate::DecodeError::UnknownPacketId { id: __id }),
                 }
             }
@@ -640,14 +660,14 @@ pub fn packet_set(m: &SetModel<'_>) -> TokenStream {
             fn encode_frame(&self, __sequence: ::core::primitive::u64, __out: &mut [::core::primitive::u8]) -> ::core::result::Result<::core::primitive::usize, #krate::EncodeError> {
                 let _ = <Self as #krate::PacketSet<#de>>::IDS;
                 match self {
-                    #(Self::#idents(__p) => #krate::frame::encode_packet(__p, __sequence, __out),)*
+                    #(Self::#idents(__p) => #encodes,)*
                 }
             }
 
             #[inline]
             fn id(&self) -> ::core::primitive::u16 {
                 match self {
-                    #(Self::#idents(_) => <#tys as #krate::Packet>::ID,)*
+                    #(Self::#idents(_) => #ids,)*
                 }
             }
         }
