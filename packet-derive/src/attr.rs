@@ -127,7 +127,6 @@ pub struct Field {
 /// An integer repr found in `#[repr(...)]`.
 pub struct Repr {
     pub width: Option<Width>,
-    pub span: Span,
 }
 
 const CONTAINER_KEYS: &str = "`id`, `crate`, `tag`";
@@ -349,7 +348,7 @@ pub fn repr(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<Repr> {
             if let Some(ident) = meta.path.get_ident() {
                 let name = ident.to_string();
                 if let Some(w) = Width::from_ident(&name) {
-                    found = Some(Repr { width: Some(w), span: ident.span() });
+                    found = Some(Repr { width: Some(w) });
                 } else if matches!(
                     name.as_str(),
                     "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize"
@@ -358,7 +357,7 @@ pub fn repr(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<Repr> {
                         ident.span(),
                         format!("`#[repr({name})]` is not supported by `#[derive(Packet)]`; use `u8`, `u16` or `u32`"),
                     );
-                    found = Some(Repr { width: None, span: ident.span() });
+                    found = Some(Repr { width: None });
                 }
             }
             skip_value(&meta)

@@ -329,12 +329,11 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
                 return None;
             }
             let tag = match (&parsed.repr, &parsed.container.tag) {
-                (Some(repr), Some(tag)) => {
+                (Some(_), Some(tag)) => {
                     cx.error(
                         tag.span,
                         "`tag` conflicts with `#[repr]`: the tag of an enum with an integer repr is written as that repr",
                     );
-                    let _ = repr;
                     Width::U8
                 }
                 (Some(repr), None) => repr.width.unwrap_or(Width::U8),
