@@ -167,6 +167,15 @@ pub const fn frame_len_for(body_len: usize) -> usize {
     HEADER_LEN + padded_len(body_len) + CRC_LEN + ENDING_LEN
 }
 
+/// The plaintext frame length for a body of `body_len` bytes, `None` if it
+/// would overflow `usize` (`const` form of [`frame_len_for`]).
+pub const fn max_frame_len_for(body_len: usize) -> Option<usize> {
+    match body_len.checked_add(HEADER_LEN + CRC_LEN + ENDING_LEN + 3) {
+        Some(n) => Some(n & !3),
+        None => None,
+    }
+}
+
 /// Encodes `packet` as a plaintext frame with `sequence` into the start of
 /// `out`; returns the frame length. The body is written once, in place.
 #[inline]
