@@ -49,6 +49,8 @@
 //! ## Features
 //! - `std` (default): implies `alloc`; `std::error::Error` integration.
 //! - `alloc`: `String`, `Vec`, `Box` fields and the [`stream`] decoder.
+//! - `crypto`: sealed frames (ChaCha20-Poly1305) in `crypto` and the
+//!   replay state in `replay`; works without `std` and `alloc`.
 //!
 //! Without default features the crate is `no_std` and allocation-free.
 #![no_std]
@@ -63,14 +65,20 @@ extern crate std;
 
 pub mod buf;
 pub mod codec;
+#[cfg(feature = "crypto")]
+pub mod crypto;
 pub mod error;
 pub mod frame;
+#[cfg(feature = "crypto")]
+pub mod replay;
 #[cfg(feature = "alloc")]
 pub mod stream;
 pub mod view;
 
 pub use buf::{DEFAULT_PACKET_SIZE, PacketBuf, Reader, Writer};
 pub use codec::{Decode, Encode, LenPrefix, Packet};
+#[cfg(feature = "crypto")]
+pub use error::{CryptoError, ReplayError};
 pub use error::{DecodeError, EncodeError, Error, FrameError};
 pub use frame::{Frame, FrameConfig, Header};
 #[cfg(feature = "alloc")]
