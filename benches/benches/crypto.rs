@@ -11,7 +11,7 @@
 //! - `packet_open`: the same copy, then `OpeningKey::open`: all frame
 //!   rules, tag, decryption, padding check.
 //! - `packet_channel_open`: `SealedChannel::open` on a clone of the
-//!   receiving channel (setup, not timed), adding the replay window.
+//!   fresh receiving channel (setup, not timed), adding the replay window.
 //!
 //! Run with `cargo bench -p packet-benches --bench crypto`.
 
@@ -44,7 +44,6 @@ fn sealed_overhead(c: &mut Criterion) {
         let n = client.seal_raw(7, &payload, &mut out).expect("fits");
         let wire = out[..n].to_vec();
         let seq = 0u64;
-        let server = SealedChannel::new(Role::Server, &keys, ChannelConfig::datagram());
         let opening = OpeningKey::new(&SecretKey::from_bytes(key_bytes), Direction::ClientToServer);
         let n_c2s = nonce(Direction::ClientToServer, seq);
 
@@ -92,7 +91,10 @@ fn sealed_overhead(c: &mut Criterion) {
         });
         group.bench_function("packet_channel_open", |b| {
             b.iter_batched_ref(
-                || (server.clone(), wire.clone()),
+                || {
+                    let server = SealedChannel::new(Role::Server, &keys, ChannelConfig::datagram());
+                    (server, wire.clone())
+                },
                 |(channel, buf)| {
                     let frame = channel.open(buf).expect("open");
                     black_box(frame.body()[0])

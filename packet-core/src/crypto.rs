@@ -497,7 +497,10 @@ impl ChannelConfig {
 /// from [`StreamDecoder::next_raw`](crate::StreamDecoder::next_raw),
 /// opened in place in the decoder's buffer. On a stream, any error should
 /// close the connection (the stream cannot resynchronize).
-#[derive(Debug, Clone)]
+///
+/// Deliberately not `Clone`: two copies would seal with the same
+/// sequences, reusing nonces.
+#[derive(Debug)]
 pub struct SealedChannel {
     sealing: SealingKey,
     opening: OpeningKey,
