@@ -12,7 +12,7 @@ use packet_core::crypto::{
 };
 use packet_core::error::{CryptoError, EncodeError, FrameError, ReplayError};
 use packet_core::frame::{self, FrameConfig};
-use packet_core::replay::{ReplayState, WINDOW};
+use packet_core::replay::{ReplayMode, ReplayState, ReplayWindow, WINDOW};
 use packet_core::{Decode, Encode, Packet, Reader, StreamDecoder, Writer};
 use proptest::prelude::*;
 
@@ -756,6 +756,51 @@ proptest! {
                 server.open(&mut f).unwrap_err(),
                 CryptoError::Replay(ReplayError::Duplicate { sequence: s as u64 })
             );
+        }
+    }
+
+    /// The bitmap window against a plain model (a set of every accepted
+    /// sequence), over walks that creep, reorder, repeat and jump, near 0
+    /// and near `u64::MAX`; `commit` only after `check` passed, and a
+    /// refused `commit` must change nothing.
+    #[test]
+    fn window_matches_a_model(
+        start_high in any::<bool>(),
+        steps in proptest::collection::vec(
+            prop_oneof![
+                4 => -70i64..70,
+                1 => -1100i64..1100,
+                1 => 1000i64..5000,
+            ],
+            1..300,
+        ),
+    ) {
+        let mut w = ReplayWindow::new();
+        let mut state = ReplayState::new(ReplayMode::Windowed);
+        let mut seen = std::collections::BTreeSet::new();
+        let mut highest: Option<u64> = None;
+        let mut cursor: u64 = if start_high { u64::MAX - 3000 } else { 3000 };
+        for step in steps {
+            cursor = cursor.saturating_add_signed(step);
+            let s = cursor;
+            let model_ok = match highest {
+                None => true,
+                Some(h) => s > h || (h - s < WINDOW && !seen.contains(&s)),
+            };
+            let got = w.check(s);
+            prop_assert_eq!(got.is_ok(), model_ok, "seq {} highest {:?} got {:?}", s, highest, got);
+            prop_assert_eq!(state.check(s).is_ok(), model_ok);
+            if model_ok {
+                w.commit(s);
+                state.commit(s);
+                seen.insert(s);
+                highest = Some(highest.map_or(s, |h| h.max(s)));
+            } else {
+                let before = w.clone();
+                w.commit(s);
+                prop_assert_eq!(&w, &before);
+            }
+            prop_assert_eq!(w.highest(), highest);
         }
     }
 
