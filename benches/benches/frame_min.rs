@@ -31,7 +31,9 @@ fn main() {
         return;
     }
     let config = FrameConfig::default();
-    println!("| body | memcpy | crc32fast | crc32fast, chained | copy_then_crc32fast | packet_encode | packet_decode | encode / crc | encode / copy+crc | decode / crc |");
+    println!(
+        "| body | memcpy | crc32fast | crc32fast, chained | copy_then_crc32fast | packet_encode | packet_decode | encode / crc | encode / copy+crc | decode / crc |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     // The first pass warms caches, page tables and clocks; the second prints.
     for (pass, len) in [(0, 64usize), (0, 1024), (1, 64), (1, 1024)] {

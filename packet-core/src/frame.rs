@@ -269,7 +269,14 @@ pub fn write_header(
         body_len: U32::new(body_len),
         sequence: U64::new(sequence),
     };
-    out[..HEADER_LEN].copy_from_slice(header.as_bytes());
+    let remaining = out.len();
+    let slot = out
+        .first_chunk_mut::<HEADER_LEN>()
+        .ok_or(EncodeError::BufferFull {
+            needed: HEADER_LEN,
+            remaining,
+        })?;
+    *slot = zerocopy::transmute!(header);
     Ok(())
 }
 
