@@ -15,7 +15,7 @@
 //! This module encodes frames in place ([`encode_packet`], [`encode_raw`],
 //! [`encode_with`]) and validates them ([`decode_frame`] for a datagram,
 //! [`check_prefix`] for the first bytes of a stream, used by
-//! [`crate::stream`]). Sealing with ChaCha20-Poly1305 reuses the layout here
+//! `crate::stream`). Sealing with ChaCha20-Poly1305 reuses the layout here
 //! with a 16-byte check; the cipher itself lives elsewhere.
 
 use zerocopy::byteorder::little_endian::{U16, U32, U64};
