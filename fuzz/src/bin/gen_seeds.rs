@@ -141,5 +141,80 @@ fn main() {
             1, 0, 8, 0, 9, 9, 9, 9, 9, 9, 9, 9, 0, 1, 2, 3, 8, 16, 24, 32, 40, 48,
         ],
     );
+    // sealed_open: mode (sealed flag, ending, length), then a *plaintext*
+    // sealed-layout frame that the target encrypts and tags itself.
+    for (name, body, type_id) in [
+        ("move", body_of(&mv), PlayerMove::ID),
+        ("chat", body_of(&chat), Chat::ID),
+        ("snapshot5", body_of(&snap), WorldSnapshot::ID),
+        ("empty", Vec::new(), 0x0001),
+    ] {
+        let padded = frame::padded_len(body.len());
+        let length = frame::HEADER_LEN + padded + frame::TAG_LEN + frame::ENDING_LEN;
+        let mut f = vec![0u8; length];
+        frame::write_header(
+            &mut f,
+            length,
+            frame::flags::ENCRYPTED,
+            type_id,
+            body.len(),
+            5,
+        )
+        .expect("fits");
+        f[frame::HEADER_LEN..frame::HEADER_LEN + body.len()].copy_from_slice(&body);
+        f[length - frame::ENDING_LEN..].copy_from_slice(&frame::ENDING);
+        write(&dir, "sealed_open", name, &[&[0b111u8][..], &f].concat());
+    }
+
+    // The wire-format test vectors (docs/vectors/{valid,invalid}/*.hex).
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/vectors");
+    for kind in ["valid", "invalid"] {
+        let Ok(entries) = fs::read_dir(vectors.join(kind)) else {
+            eprintln!("no {kind} vectors under {}", vectors.display());
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "hex") {
+                continue;
+            }
+            let text = fs::read_to_string(&path).expect("read vector");
+            let Some(bytes) = parse_hex(&text) else {
+                eprintln!("skipping {}: not hex", path.display());
+                continue;
+            };
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("vector");
+            let name = format!("{kind}-{stem}");
+            write(&dir, "frame_decode", &name, &[&[0u8][..], &bytes].concat());
+            // Mode 2: keep the vector's CRCs as they are.
+            write(
+                &dir,
+                "stream_decode",
+                &name,
+                &[&[2u8, 0][..], &bytes].concat(),
+            );
+        }
+    }
     println!("seeds written under {}", dir.display());
+}
+
+/// The frame bytes of a `docs/vectors` `.hex` file: every line not starting
+/// with `#`, whitespace ignored.
+fn parse_hex(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(|l| l.bytes())
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
 }
