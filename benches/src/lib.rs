@@ -8,8 +8,8 @@
 //! | [`Chat`] | two borrowed strings (zero-copy on decode) | 14 bytes + text |
 //! | [`WorldSnapshot`] | a `Vec` of 100 [`Entity`] | 10 + 100 × 31 bytes |
 //!
-//! packet's [`Encode`] / [`Decode`] / [`Packet`] impls are written by hand
-//! here, field by field, the way `#[derive(Packet)]` writes them. With the
+//! packet's `Encode` / `Decode` / [`Packet`] impls come from
+//! `#[derive(Packet)]`, as an application's would. With the
 //! `peers` feature the same structs also derive the peers' traits (bincode 2,
 //! serde for postcard, bitcode, rkyv), so every codec serializes the very
 //! same values. The benchmarks compare packet against its peers in the same
@@ -17,8 +17,7 @@
 //! ratios.
 #![forbid(unsafe_code)]
 
-use packet_core::error::{DecodeError, EncodeError};
-use packet_core::{Decode, Encode, Packet, Reader, Writer};
+use packet_core::Packet;
 
 /// A body of `len` bytes with a recognisable pattern.
 pub fn body(len: usize) -> Vec<u8> {
@@ -26,7 +25,8 @@ pub fn body(len: usize) -> Vec<u8> {
 }
 
 /// A player's movement input: fixed-size, sent many times a second.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Packet)]
+#[packet(id = 0x0101)]
 #[cfg_attr(
     feature = "peers",
     derive(
@@ -56,48 +56,9 @@ pub struct PlayerMove {
     pub buttons: u16,
 }
 
-impl PlayerMove {
-    /// Type id.
-    pub const ID: u16 = 0x0101;
-}
-
-impl Encode for PlayerMove {
-    const MAX_SIZE: Option<usize> = Some(38);
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        38
-    }
-    #[inline]
-    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        self.entity.encode(w)?;
-        self.tick.encode(w)?;
-        self.pos.encode(w)?;
-        self.vel.encode(w)?;
-        self.yaw.encode(w)?;
-        self.buttons.encode(w)
-    }
-}
-
-impl<'de> Decode<'de> for PlayerMove {
-    #[inline]
-    fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-        Ok(PlayerMove {
-            entity: Decode::decode(r)?,
-            tick: Decode::decode(r)?,
-            pos: Decode::decode(r)?,
-            vel: Decode::decode(r)?,
-            yaw: Decode::decode(r)?,
-            buttons: Decode::decode(r)?,
-        })
-    }
-}
-
-impl Packet for PlayerMove {
-    const ID: u16 = PlayerMove::ID;
-}
-
 /// A chat line whose strings borrow from the receive buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Packet)]
+#[packet(id = 0x0102)]
 #[cfg_attr(
     feature = "peers",
     derive(
@@ -124,47 +85,8 @@ pub struct Chat<'a> {
     pub time_ms: u64,
 }
 
-impl Chat<'_> {
-    /// Type id.
-    pub const ID: u16 = 0x0102;
-}
-
-impl Encode for Chat<'_> {
-    const MAX_SIZE: Option<usize> = None;
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        self.channel.encoded_len()
-            + self.from.encoded_len()
-            + self.text.encoded_len()
-            + self.time_ms.encoded_len()
-    }
-    #[inline]
-    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        self.channel.encode(w)?;
-        self.from.encode(w)?;
-        self.text.encode(w)?;
-        self.time_ms.encode(w)
-    }
-}
-
-impl<'de> Decode<'de> for Chat<'de> {
-    #[inline]
-    fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-        Ok(Chat {
-            channel: Decode::decode(r)?,
-            from: Decode::decode(r)?,
-            text: Decode::decode(r)?,
-            time_ms: Decode::decode(r)?,
-        })
-    }
-}
-
-impl Packet for Chat<'_> {
-    const ID: u16 = Chat::ID;
-}
-
 /// One entity's replicated state.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Packet)]
 #[cfg_attr(
     feature = "peers",
     derive(
@@ -194,39 +116,9 @@ pub struct Entity {
     pub health: u16,
 }
 
-impl Encode for Entity {
-    const MAX_SIZE: Option<usize> = Some(31);
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        31
-    }
-    #[inline]
-    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        self.id.encode(w)?;
-        self.kind.encode(w)?;
-        self.pos.encode(w)?;
-        self.yaw.encode(w)?;
-        self.vel.encode(w)?;
-        self.health.encode(w)
-    }
-}
-
-impl<'de> Decode<'de> for Entity {
-    #[inline]
-    fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-        Ok(Entity {
-            id: Decode::decode(r)?,
-            kind: Decode::decode(r)?,
-            pos: Decode::decode(r)?,
-            yaw: Decode::decode(r)?,
-            vel: Decode::decode(r)?,
-            health: Decode::decode(r)?,
-        })
-    }
-}
-
 /// The server's world state for one tick.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Packet)]
+#[packet(id = 0x0103)]
 #[cfg_attr(
     feature = "peers",
     derive(
@@ -246,38 +138,6 @@ pub struct WorldSnapshot {
     pub tick: u64,
     /// Every entity in view.
     pub entities: Vec<Entity>,
-}
-
-impl WorldSnapshot {
-    /// Type id.
-    pub const ID: u16 = 0x0103;
-}
-
-impl Encode for WorldSnapshot {
-    const MAX_SIZE: Option<usize> = None;
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        self.tick.encoded_len() + self.entities.encoded_len()
-    }
-    #[inline]
-    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        self.tick.encode(w)?;
-        self.entities.encode(w)
-    }
-}
-
-impl<'de> Decode<'de> for WorldSnapshot {
-    #[inline]
-    fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-        Ok(WorldSnapshot {
-            tick: Decode::decode(r)?,
-            entities: Decode::decode(r)?,
-        })
-    }
-}
-
-impl Packet for WorldSnapshot {
-    const ID: u16 = WorldSnapshot::ID;
 }
 
 /// A sample [`PlayerMove`].
@@ -371,6 +231,7 @@ pub mod pod {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use packet_core::Decode;
     use packet_core::frame::{self, FrameConfig};
 
     fn round_trip<P>(p: &P) -> Vec<u8>

@@ -10,7 +10,7 @@ use packet_benches::{Chat, Entity, PlayerMove, WorldSnapshot};
 use packet_core::codec::{self, seq_max_size, size};
 use packet_core::error::{DecodeError, EncodeError};
 use packet_core::frame::{self, CRC_LEN, ENDING, ENDING_LEN, FrameConfig, MIN_FRAME_LEN};
-use packet_core::{Decode, Encode, Frame, Reader, View, Writer};
+use packet_core::{Decode, Encode, Frame, Packet, Reader, View, Writer};
 
 /// Walks `buf` as a stream of frames by their length prefixes and rewrites
 /// each complete frame's CRC (and, if `ending` is set, its ending marker) so
@@ -152,15 +152,18 @@ pub fn round_trip_by_index(index: u8, body: &[u8]) -> bool {
 /// Decodes a validated frame's body as the example packet its type id names
 /// (any other id: as every body type in turn) with the round-trip property.
 pub fn round_trip_frame_body(frame: &Frame<'_>) {
+    const MOVE: u16 = <PlayerMove as Packet>::ID;
+    const CHAT: u16 = <Chat<'_> as Packet>::ID;
+    const SNAPSHOT: u16 = <WorldSnapshot as Packet>::ID;
     let body = frame.body();
     match frame.type_id() {
-        PlayerMove::ID => {
+        MOVE => {
             check_packet::<PlayerMove>(frame);
         }
-        Chat::ID => {
+        CHAT => {
             check_packet::<Chat<'_>>(frame);
         }
-        WorldSnapshot::ID => {
+        SNAPSHOT => {
             check_packet::<WorldSnapshot>(frame);
         }
         id => {
@@ -171,7 +174,7 @@ pub fn round_trip_frame_body(frame: &Frame<'_>) {
 
 fn check_packet<'a, P>(frame: &Frame<'a>)
 where
-    P: packet_core::Packet + Decode<'a> + Debug,
+    P: Packet + Decode<'a> + Debug,
 {
     let decoded = frame.decode_packet::<P>();
     let whole = body_round_trip::<P>(frame.body());
