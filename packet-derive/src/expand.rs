@@ -7,7 +7,8 @@
 //!   consecutive fixed-size primitive fields (integers, floats, `bool`,
 //!   `char`, small arrays of them, and an enum's tag) are written with one
 //!   `Writer::reserve_array` and direct stores, and read with one
-//!   `Reader::take_array`; other fields call their own impls.
+//!   `Reader::take` and fixed-size loads at constant offsets; other fields
+//!   call their own impls.
 //! - `impl Decode<'de>`: fields in order, borrowing where the fields do.
 //! - with `#[packet(id = ..)]`, `impl Packet` whose `ID` carries the
 //!   size assertion (see the crate docs, "Compile-time size check").
@@ -195,19 +196,36 @@ fn prim_to_bytes(
 fn prim_from_bytes(
     krate: &syn::Path,
     p: &Prim,
-    bytes: &mut std::vec::IntoIter<Ident>,
+    bytes: &Ident,
+    off: &mut usize,
     n: &mut usize,
     stmts: &mut TokenStream,
 ) -> Ident {
     *n += 1;
     let out = format_ident!("__v{}", *n);
+    // Each value is loaded from its constant offset in the run's borrowed
+    // bytes with a fixed-size copy (one load), not assembled from one
+    // binding per byte, which LLVM rebuilds with shifts and ors.
+    let at = |off: &mut usize, size: usize| {
+        let start = *off;
+        *off += size;
+        quote!({
+            let mut __b = [0u8; #size];
+            __b.copy_from_slice(&#bytes[#start..#start + #size]);
+            __b
+        })
+    };
     match p {
         Prim::Num(ty, size) => {
-            let ids: Vec<Ident> = bytes.by_ref().take(*size).collect();
-            stmts.extend(quote!(let #out = ::core::primitive::#ty::from_le_bytes([#(#ids),*]);));
+            let load = at(off, *size);
+            stmts.extend(quote!(let #out = ::core::primitive::#ty::from_le_bytes(#load);));
         }
         Prim::Bool => {
-            let b = bytes.next();
+            let b = {
+                let k = *off;
+                *off += 1;
+                quote!(#bytes[#k])
+            };
             stmts.extend(quote!(
                 let #out = match #b {
                     0 => false,
@@ -217,10 +235,10 @@ fn prim_from_bytes(
             ));
         }
         Prim::Char => {
-            let ids: Vec<Ident> = bytes.by_ref().take(4).collect();
+            let load = at(off, 4);
             stmts.extend(quote!(
                 let #out = {
-                    let __raw = ::core::primitive::u32::from_le_bytes([#(#ids),*]);
+                    let __raw = ::core::primitive::u32::from_le_bytes(#load);
                     match ::core::primitive::char::from_u32(__raw) {
                         ::core::option::Option::Some(__c) => __c,
                         ::core::option::Option::None => return ::core::result::Result::Err(#krate::DecodeError::InvalidChar(__raw)),
@@ -230,7 +248,7 @@ fn prim_from_bytes(
         }
         Prim::Array(elem, len) => {
             let elems: Vec<Ident> = (0..*len)
-                .map(|_| prim_from_bytes(krate, elem, bytes, n, stmts))
+                .map(|_| prim_from_bytes(krate, elem, bytes, off, n, stmts))
                 .collect();
             stmts.extend(quote!(let #out = [#(#elems),*];));
         }
@@ -338,14 +356,12 @@ fn decode_fields(krate: &syn::Path, fields: &[Field<'_>], de: &Lifetime) -> Toke
                     _ => 0,
                 })
                 .sum();
-            let bytes: Vec<Ident> = (0..size)
-                .map(|k| format_ident!("__r{}_{}", start, k))
-                .collect();
-            out.extend(quote!(let [#(#bytes),*] = __r.take_array::<#size>()?;));
-            let mut iter = bytes.into_iter();
+            let bytes = format_ident!("__r{}", start);
+            out.extend(quote!(let #bytes: &[u8] = __r.take(#size)?;));
+            let mut off = 0usize;
             for (k, f) in fields[start..i].iter().enumerate() {
                 if let Kind::Prim(p) = &f.kind {
-                    let v = prim_from_bytes(krate, p, &mut iter, &mut n, &mut out);
+                    let v = prim_from_bytes(krate, p, &bytes, &mut off, &mut n, &mut out);
                     let b = bind(start + k);
                     out.extend(quote!(let #b = #v;));
                 }
