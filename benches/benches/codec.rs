@@ -211,13 +211,55 @@ fn player_move(c: &mut Criterion) {
     );
 }
 
+/// A prototype (not what packet does today) of another way for the derive
+/// to read a run of fixed-size fields: borrow the run's bytes once and load
+/// each field from a constant offset (`from_le_bytes(*bytes.first_chunk())`
+/// style), instead of destructuring the run into one binding per byte,
+/// which LLVM reassembles with shifts and ors. Same wire bytes.
+fn snapshot_offsets_proto(body: &[u8]) -> Result<WorldSnapshot, packet_core::DecodeError> {
+    fn at<const N: usize>(a: &[u8; 31], i: usize) -> [u8; N] {
+        let mut out = [0u8; N];
+        out.copy_from_slice(&a[i..i + N]);
+        out
+    }
+    let mut r = Reader::new(body);
+    let tick = u64::decode(&mut r)?;
+    let n = usize::from(u16::decode(&mut r)?);
+    let mut entities = Vec::with_capacity(n.min(r.remaining()));
+    for _ in 0..n {
+        let a: &[u8; 31] = r
+            .take(31)?
+            .try_into()
+            .map_err(|_| packet_core::DecodeError::Invalid("31"))?;
+        entities.push(packet_benches::Entity {
+            id: u32::from_le_bytes(at(a, 0)),
+            kind: a[4],
+            pos: [
+                f32::from_le_bytes(at(a, 5)),
+                f32::from_le_bytes(at(a, 9)),
+                f32::from_le_bytes(at(a, 13)),
+            ],
+            yaw: f32::from_le_bytes(at(a, 17)),
+            vel: [f32::from_le_bytes(at(a, 21)), f32::from_le_bytes(at(a, 25))],
+            health: u16::from_le_bytes(at(a, 29)),
+        });
+    }
+    r.finish()?;
+    Ok(WorldSnapshot { tick, entities })
+}
+
 fn snapshot(c: &mut Criterion) {
     let value = sample_snapshot(100);
     let w = wire(&value);
     report_sizes("snapshot100", &w);
     encode_rows(&mut c.benchmark_group("snapshot100/encode"), &value);
+    let mut g = c.benchmark_group("snapshot100/decode");
+    assert_eq!(snapshot_offsets_proto(&w.packet).expect("decodes"), value);
+    g.bench_function("packet_offsets_proto", |b| {
+        b.iter(|| black_box(snapshot_offsets_proto(black_box(&w.packet)).expect("decodes")))
+    });
     owned_decode_rows!(
-        &mut c.benchmark_group("snapshot100/decode"),
+        &mut g,
         &w,
         WorldSnapshot,
         packet_benches::ArchivedWorldSnapshot
