@@ -2,7 +2,7 @@
 //!
 //! Errors are small `Copy` values that carry the offending numbers, so a
 //! server can log exactly what a peer sent without keeping the bytes. There
-//! are three families, one per stage, plus [`Error`] that wraps them all:
+//! are three families, one per stage, plus [`Error`](enum@Error) that wraps them all:
 //!
 //! - [`FrameError`]: the frame envelope (length, header, check, ending)
 //!   failed validation; the rules and their order are in
