@@ -552,7 +552,10 @@ pub fn decode_vec<'de, L: LenPrefix, T: Decode<'de>>(
     r: &mut Reader<'de>,
 ) -> Result<Vec<T>, DecodeError> {
     let len = get_len::<L>(max_len, r)?;
-    T::decode_vec(r, len)
+    r.enter()?;
+    let items = T::decode_vec(r, len);
+    r.leave();
+    items
 }
 
 /// The encoded size of a sequence of `items` behind an `L` prefix.
@@ -665,7 +668,11 @@ impl<T: Encode + ?Sized> Encode for Box<T> {
 impl<'de, T: Decode<'de>> Decode<'de> for Box<T> {
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-        T::decode(r).map(Box::new)
+        // The only way a type can contain itself: bound the recursion.
+        r.enter()?;
+        let value = T::decode(r);
+        r.leave();
+        value.map(Box::new)
     }
 }
 
