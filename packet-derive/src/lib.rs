@@ -204,6 +204,19 @@
 //! # Ok::<(), packet_core::Error>(())
 //! ```
 //!
+//! # Limitations
+//!
+//! - Recursive types (`struct Node { children: Vec<Node> }`) cannot derive:
+//!   their `MAX_SIZE` / `MIN_SIZE` would be defined in terms of themselves,
+//!   which rustc reports as a cycle (E0391). Bound the depth in the type
+//!   (`[Option<Leaf>; 4]`) or write the impls by hand.
+//! - Fields are classified by how their type is *written*: `len` /
+//!   `max_len` need one of the sequence types spelled out (not an alias),
+//!   and only primitives spelled by name join a direct-store run (an alias
+//!   still works, through its `Encode` impl). Runs do not cross into nested
+//!   types: a nested derived struct makes its own single check.
+//! - A `PacketSet` enum has at most one lifetime, shared by its members.
+//!
 //! # Crate layout
 //!
 //! As in serde_derive: `attr.rs` parses attributes, `check.rs` validates

@@ -617,3 +617,64 @@ fn crate_path_override() {
     );
     assert_eq!(ViaReexportSet::IDS, &[0x7777]);
 }
+
+#[derive(Packet, Debug, PartialEq, Clone)]
+enum Either<A, B> {
+    Left(A),
+    Right { value: B },
+}
+
+/// A C-like enum without a repr: tag width from `tag`, values from 0.
+#[derive(Packet, Debug, PartialEq, Clone, Copy)]
+#[packet(tag = u16)]
+enum Team {
+    Red,
+    Blue,
+}
+
+const BASE_ID: u16 = 0x0400;
+
+/// Generic packet with an id from a `const` expression.
+#[derive(Packet, Debug, PartialEq, Clone)]
+#[packet(id = BASE_ID + 1)]
+struct Tagged2<'a, T> {
+    team: Team,
+    value: Either<T, &'a str>,
+}
+
+#[derive(PacketSet, Debug, PartialEq)]
+enum GenericSet<'a, T> {
+    Tagged(Tagged2<'a, T>),
+    Unit(Unit),
+}
+
+proptest! {
+    #[test]
+    fn generic_enums_roundtrip(n: u64, s in text(10), left: bool, blue: bool) {
+        let value = if left { Either::Left(n) } else { Either::Right { value: s.as_str() } };
+        let team = if blue { Team::Blue } else { Team::Red };
+        let p = Tagged2 { team, value };
+        let mut buf = [0u8; 128];
+        prop_assert_eq!(&frame_roundtrip(&p, &mut buf), &p);
+        let n = GenericSet::Tagged(p.clone()).encode_frame(5, &mut buf).unwrap();
+        let frame = frame::decode_frame(&buf[..n], &FrameConfig::default()).unwrap();
+        prop_assert_eq!(GenericSet::<u64>::decode_frame(&frame).unwrap(), GenericSet::Tagged(p));
+    }
+}
+
+#[test]
+fn generic_sizes_and_ids() {
+    assert_eq!(<Tagged2<u64>>::ID, 0x0401);
+    assert_eq!(<GenericSet<u64>>::IDS, &[0x0401, 0x0021]);
+    assert_eq!(Team::MAX_SIZE, Some(2));
+    assert_eq!(<Either<u8, u32>>::MAX_SIZE, Some(1 + 4));
+    assert_eq!(<Either<u8, u32>>::MIN_SIZE, 1 + 1);
+    let mut r = Reader::new(&[2, 0]);
+    assert_eq!(
+        Team::decode(&mut r),
+        Err(DecodeError::UnknownDiscriminant {
+            value: 2,
+            type_name: "Team"
+        })
+    );
+}
