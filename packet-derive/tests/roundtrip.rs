@@ -580,6 +580,13 @@ fn packet_set_dispatches_by_id() {
         Msg::decode_frame(&frame),
         Err(DecodeError::UnknownPacketId { id: 0x0040 })
     );
+    // One call for a datagram: frame errors and decode errors both surface.
+    let n = msg.encode_frame(3, &mut out).unwrap();
+    assert_eq!(Msg::decode_datagram(&out[..n], &config), Ok(msg));
+    assert!(matches!(
+        Msg::decode_datagram(&out[..n - 1], &config),
+        Err(packet_core::Error::Frame(_))
+    ));
     // Trailing body bytes are refused.
     let n = frame::encode_raw(0x0021, 1, &[0], &mut out).unwrap();
     let frame = frame::decode_frame(&out[..n], &config).unwrap();
