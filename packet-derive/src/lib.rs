@@ -57,12 +57,13 @@
 //! - **Enums**: a tag, then the variant's fields in order. The tag is the
 //!   variant's Rust discriminant (explicit `= N`, or the previous one plus
 //!   one, starting from 0) written little-endian at the width of the enum's
-//!   `#[repr(u8|u16|u32)]`, or of `#[packet(tag = u8|u16|u32)]` when there
-//!   is no repr (default `u8`). This covers C-like enums
+//!   `#[repr(u8|u16|u32|i8|i16|i32)]` (signed: two's complement), or of
+//!   `#[packet(tag = u8|u16|u32)]` when there is no repr (default `u8`). This covers C-like enums
 //!   (`#[repr(u8)] enum Kind { A = 1, B = 2 }` is one byte) and enums with
 //!   data (`#[repr(u16)] enum Event<'a> { Hit { dmg: u32 } = 1, Say(&'a str) = 2 }`).
 //!   Decoding a tag that names no variant is
-//!   `DecodeError::UnknownDiscriminant { value, type_name }`.
+//!   `DecodeError::UnknownDiscriminant { value, type_name }` (`value` is
+//!   the tag `as u32`, so a signed tag is sign-extended).
 //!
 //! ## Generated code
 //!
@@ -76,8 +77,12 @@
 //! `Encode` / `Decode` impls, or the codec's length-prefix helpers when they
 //! carry `len` / `max_len`. Nothing allocates unless a field's type owns
 //! heap data (`String`, `Vec`, `Box`). `bool` and `char` in a run are still
-//! validated (`InvalidBool`, `InvalidChar`); a short input fails the run with
-//! `UnexpectedEnd { needed: <run size>, .. }`.
+//! validated (`InvalidBool`, `InvalidChar`). When the input is shorter than
+//! a run, the run is decoded again field by field on that error path only,
+//! so the error is exactly what hand-written code reports:
+//! `UnexpectedEnd { needed, remaining }` for the field that ran out (or an
+//! earlier field's `InvalidBool`). On encode, a run that does not fit is one
+//! `EncodeError::BufferFull { needed: <run size>, .. }`.
 //!
 //! ## Compile-time size check
 //!
@@ -116,8 +121,9 @@
 //! | `crate = PATH` | where packet-core is (default `::packet_core`); also accepts a string, `crate = "my::reexport"` |
 //! | `tag = u8 \| u16 \| u32` | the tag width of an enum without an integer `#[repr]` (default `u8`); an error together with a repr |
 //!
-//! `#[repr(u8)]`, `#[repr(u16)]` and `#[repr(u32)]` on an enum set the tag
-//! width; other integer reprs are errors.
+//! `#[repr(u8)]`, `#[repr(u16)]`, `#[repr(u32)]`, `#[repr(i8)]`,
+//! `#[repr(i16)]` and `#[repr(i32)]` on an enum set the tag width; 64- and
+//! 128-bit and pointer-sized reprs are errors (tags are at most 32 bits).
 //!
 //! ## On a field
 //!

@@ -685,3 +685,92 @@ fn generic_sizes_and_ids() {
         })
     );
 }
+
+/// A short body reports the field that ran out, as for hand-written code
+/// (`needed` is that field's width), even inside a direct-load run.
+#[test]
+fn short_input_names_the_field_that_ran_out() {
+    let m = Move {
+        entity: 1,
+        pos: Vec3 {
+            x: 0.0,
+            y: 0.0,
+            z: 0.0,
+        },
+        vel: Vec3 {
+            x: 0.0,
+            y: 0.0,
+            z: 0.0,
+        },
+        kind: Kind::Run,
+        grounded: true,
+        facing: 'a',
+        keys: [0; 4],
+        wide: Wide::A,
+    };
+    let mut buf = [0u8; 64];
+    let mut w = Writer::new(&mut buf);
+    m.encode(&mut w).unwrap();
+    // entity 4 | pos 12 | vel 12 | kind 1 | grounded 1 | facing 4 | keys 4 | wide 2
+    // Cut inside `facing` (offset 30..34): the run grounded..facing..keys fails at facing.
+    assert_eq!(
+        Move::decode(&mut Reader::new(&buf[..32])),
+        Err(DecodeError::UnexpectedEnd {
+            needed: 4,
+            remaining: 2
+        })
+    );
+    // An invalid bool before the cut is reported first, in field order.
+    let mut bad = buf;
+    bad[29] = 7;
+    assert_eq!(
+        Move::decode(&mut Reader::new(&bad[..32])),
+        Err(DecodeError::InvalidBool(7))
+    );
+    // Cut inside `entity`.
+    assert_eq!(
+        Move::decode(&mut Reader::new(&buf[..3])),
+        Err(DecodeError::UnexpectedEnd {
+            needed: 4,
+            remaining: 3
+        })
+    );
+}
+
+/// Signed reprs: the discriminant in two's complement at that width.
+#[derive(Packet, Debug, PartialEq, Clone, Copy)]
+#[repr(i8)]
+enum Dir {
+    Back = -1,
+    Stay,
+    Fwd,
+}
+
+#[derive(Packet, Debug, PartialEq, Clone)]
+#[repr(i16)]
+enum Signal<'a> {
+    Neg(u8) = -300,
+    Pos(&'a str) = 300,
+}
+
+#[test]
+fn signed_reprs() {
+    let mut buf = [0u8; 16];
+    for (d, byte) in [(Dir::Back, 0xFF), (Dir::Stay, 0), (Dir::Fwd, 1)] {
+        let mut w = Writer::new(&mut buf);
+        d.encode(&mut w).unwrap();
+        assert_eq!(w.written(), &[byte]);
+        assert_eq!(roundtrip(&d, &mut buf), d);
+    }
+    let mut w = Writer::new(&mut buf);
+    Signal::Neg(7).encode(&mut w).unwrap();
+    assert_eq!(w.written(), &[0xD4, 0xFE, 7]); // -300 as i16 LE
+    assert_eq!(roundtrip(&Signal::Pos("p"), &mut buf), Signal::Pos("p"));
+    assert_eq!(
+        Dir::decode(&mut Reader::new(&[0xFE])),
+        Err(DecodeError::UnknownDiscriminant {
+            value: -2i32 as u32,
+            type_name: "Dir"
+        })
+    );
+}
