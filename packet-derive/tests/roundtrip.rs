@@ -774,3 +774,36 @@ fn signed_reprs() {
         })
     );
 }
+
+/// An enum can be a top-level packet too.
+#[derive(Packet, Debug, PartialEq, Clone)]
+#[packet(id = 0x0500)]
+#[repr(u8)]
+enum Command<'a> {
+    Quit = 1,
+    Say { text: &'a str } = 2,
+}
+
+/// Existing where clauses are kept and extended.
+#[derive(Packet, Debug, PartialEq, Clone)]
+struct Bounded<T>
+where
+    T: Copy,
+{
+    #[packet(len = u8, max_len = 4)]
+    items: Vec<T>,
+}
+
+#[test]
+fn enum_packets_and_where_clauses() {
+    let mut buf = [0u8; 64];
+    let say = Command::Say { text: "hi" };
+    assert_eq!(frame_roundtrip(&say, &mut buf), say);
+    assert_eq!(frame_roundtrip(&Command::Quit, &mut buf), Command::Quit);
+    assert_eq!(Command::MIN_SIZE, 1);
+    let b = Bounded {
+        items: vec![1u32, 2],
+    };
+    assert_eq!(roundtrip(&b, &mut buf), b);
+    assert_eq!(<Bounded<u32>>::MAX_SIZE, Some(1 + 16));
+}
