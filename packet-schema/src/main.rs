@@ -1,0 +1,170 @@
+//! The `packet-schema` command: `check`, `gen` and `fmt` for schema files.
+//!
+//! ```text
+//! packet-schema check game.packet            # diagnostics; exit 1 on error
+//! packet-schema gen game.packet -o src/gen   # write src/gen/game.rs
+//! packet-schema fmt game.packet              # rewrite canonically
+//! packet-schema fmt --check game.packet      # exit 1 if not canonical
+//! ```
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use packet_schema::{Builder, compile_files, fmt, parse, validate};
+
+/// Checks, formats and compiles packet schema files.
+#[derive(Parser)]
+#[command(name = "packet-schema", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reports errors and warnings; exits with 1 if there is an error.
+    Check {
+        #[command(flatten)]
+        common: Common,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Writes the generated Rust to a folder (`<out>/<name>.rs`).
+    Gen {
+        #[command(flatten)]
+        common: Common,
+        /// The folder to write into (created if missing).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// The output's file stem (default: the first file's stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// Path to packet_core in the generated code.
+        #[arg(long, default_value = "::packet_core")]
+        crate_path: String,
+        /// Generate String / Vec<u8> instead of &str / &[u8].
+        #[arg(long)]
+        owned: bool,
+    },
+    /// Rewrites schema files in the canonical format.
+    Fmt {
+        /// Schema files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Do not write: list files that are not formatted, exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// Schema files (their imports are loaded too).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// A directory to look for imports in (repeatable).
+    #[arg(short = 'I', long = "include")]
+    includes: Vec<PathBuf>,
+    /// The largest frame in bytes that peers accept.
+    #[arg(long, default_value_t = validate::DEFAULT_MAX_FRAME_LEN)]
+    max_frame: u32,
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Check {
+            common,
+            deny_warnings,
+        } => {
+            let opts = validate::Options {
+                max_frame_len: common.max_frame,
+            };
+            let compiled = compile_files(&common.files, &common.includes, &opts);
+            compiled.sources.eprint(&compiled.diagnostics);
+            let failed =
+                compiled.has_errors() || (deny_warnings && !compiled.diagnostics.is_empty());
+            if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Gen {
+            common,
+            out,
+            name,
+            crate_path,
+            owned,
+        } => {
+            let mut b = Builder::new()
+                .out_dir(&out)
+                .max_frame_len(common.max_frame)
+                .crate_path(crate_path)
+                .owned(owned)
+                .cargo_directives(false);
+            for inc in &common.includes {
+                b = b.include(inc);
+            }
+            if let Some(n) = name {
+                b = b.output_name(n);
+            }
+            match b.generate(&common.files) {
+                Ok(g) => {
+                    eprint!("{}", g.warnings);
+                    match b.compile(&common.files) {
+                        Ok(path) => {
+                            println!("wrote {}", path.display());
+                            ExitCode::SUCCESS
+                        }
+                        Err(e) => {
+                            eprintln!("{e}");
+                            ExitCode::FAILURE
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprint!("{e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Fmt { files, check } => {
+            let mut code = ExitCode::SUCCESS;
+            for path in files {
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("error: cannot read {}: {e}", path.display());
+                        code = ExitCode::FAILURE;
+                        continue;
+                    }
+                };
+                let mut sources = packet_schema::SourceMap::new();
+                let id = sources.add(path.display().to_string(), &path, text.clone());
+                let file = match parse::parse_file(&text, id) {
+                    Ok(f) => f,
+                    Err(d) => {
+                        sources.eprint(&[d]);
+                        code = ExitCode::FAILURE;
+                        continue;
+                    }
+                };
+                let formatted = fmt::format_file(&file);
+                if formatted == text {
+                    continue;
+                }
+                if check {
+                    println!("{} is not formatted", path.display());
+                    code = ExitCode::FAILURE;
+                } else if let Err(e) = std::fs::write(&path, formatted) {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    code = ExitCode::FAILURE;
+                }
+            }
+            code
+        }
+    }
+}
