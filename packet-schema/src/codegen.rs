@@ -93,6 +93,9 @@ pub fn generate(
     }
     out.push_str(".\n// Do not edit it: edit the schema and rebuild.\n");
     for (_, docs) in &schema.file_docs {
+        if !docs.is_empty() {
+            out.push_str("//\n");
+        }
         for d in docs {
             out.push_str("//");
             if !d.is_empty() {

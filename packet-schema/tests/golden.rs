@@ -1,0 +1,106 @@
+//! Golden outputs of the generator: each root schema under `tests/golden/`
+//! generates exactly the committed `.rs` file next to it. Run with
+//! `UPDATE_GOLDEN=1` to rewrite them after an intended change (and review
+//! the diff).
+
+use std::path::{Path, PathBuf};
+
+use packet_schema::{Builder, fmt, parse};
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn check(root: &str, out: &str, builder: Builder) {
+    // Run from the crate directory so file names in the header are relative.
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let schema = format!("tests/golden/{root}");
+    let generated = builder
+        .generate(&[&schema])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = dir().join(out);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &generated.code).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == generated.code,
+        "{out} differs from the generator's output (UPDATE_GOLDEN=1 rewrites it):\n{}",
+        generated.code
+    );
+}
+
+#[test]
+fn game_borrowed() {
+    check("game.packet", "game.rs", Builder::new());
+}
+
+#[test]
+fn game_owned_with_reexported_core() {
+    check(
+        "game.packet",
+        "game_owned.rs",
+        Builder::new()
+            .owned(true)
+            .crate_path("crate::reexport::packet_core")
+            .type_attribute("#[allow(dead_code)]"),
+    );
+}
+
+#[test]
+fn recursive() {
+    check("recursive.packet", "recursive.rs", Builder::new());
+}
+
+#[test]
+fn paths() {
+    check("paths.packet", "paths.rs", Builder::new());
+}
+
+#[test]
+fn inputs_list_imports() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let g = Builder::new()
+        .generate(&["tests/golden/game.packet"])
+        .unwrap();
+    let names: Vec<String> = g.inputs.iter().map(|p| p.display().to_string()).collect();
+    assert_eq!(
+        names,
+        ["tests/golden/game.packet", "tests/golden/common.packet"]
+    );
+    assert_eq!(g.name, "game");
+}
+
+#[test]
+fn golden_schemas_are_canonically_formatted() {
+    for entry in std::fs::read_dir(dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "packet") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = parse::parse_file(&text, 0).unwrap();
+            assert_eq!(
+                fmt::format_file(&file),
+                text,
+                "{} is not canonical",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn compile_writes_out_dir_once() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let out = std::env::temp_dir().join(format!("packet-schema-golden-{}", std::process::id()));
+    let b = Builder::new().out_dir(&out).cargo_directives(false);
+    let path = b.compile(&["tests/golden/recursive.packet"]).unwrap();
+    assert_eq!(path, out.join("recursive.rs"));
+    let first = std::fs::metadata(&path).unwrap().modified().unwrap();
+    b.compile(&["tests/golden/recursive.packet"]).unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().modified().unwrap(),
+        first,
+        "unchanged output is not rewritten"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
