@@ -123,7 +123,13 @@ impl Parser {
                 "E0002",
                 format!("expected {what}, found keyword `{}`", id.name),
             )
-            .with_primary(id.span, "this word is reserved by the schema language"));
+            .with_primary(
+                id.span,
+                format!(
+                    "expected a name; `{}` is reserved by the schema language",
+                    id.name
+                ),
+            ));
         }
         Ok(id)
     }

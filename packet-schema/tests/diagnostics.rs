@@ -1,0 +1,69 @@
+//! The corpus of bad schemas: every file under `tests/bad/` must produce
+//! exactly the diagnostics in its committed snapshot
+//! (`tests/snapshots/<name>.snap`), and its name starts with the code it
+//! demonstrates (`e0102_...` → `error[E0102]`, `w0001_...` → a warning
+//! only).
+//!
+//! After an intended change, review the differences with
+//! `INSTA_UPDATE=always cargo test -p packet-schema --test diagnostics`
+//! (or `cargo insta review`).
+
+use std::path::Path;
+
+use packet_schema::{compile_files, validate};
+
+#[test]
+fn bad_schemas_match_their_snapshots() {
+    // Relative names keep the snapshots independent of the checkout path.
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir("tests/bad")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".packet"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 30, "the corpus is missing: {names:?}");
+    for name in names {
+        let path = Path::new("tests/bad").join(&name);
+        let compiled = compile_files(&[&path], &[], &validate::Options::default());
+        let rendered = compiled.render();
+        let stem = name.trim_end_matches(".packet");
+        let code = stem[..5].to_uppercase();
+        if code.starts_with('W') {
+            assert!(
+                !compiled.has_errors(),
+                "{name}: expected warnings only\n{rendered}"
+            );
+            assert!(
+                rendered.contains(&format!("warning[{code}]")),
+                "{name}:\n{rendered}"
+            );
+        } else {
+            assert!(compiled.has_errors(), "{name}: expected an error");
+            assert!(
+                rendered.contains(&format!("error[{code}]")),
+                "{name}:\n{rendered}"
+            );
+        }
+        // Every diagnostic names file:line:column.
+        assert!(
+            rendered.contains(&format!("┌─ tests/bad/{name}:")) || code == "E0004",
+            "{name}:\n{rendered}"
+        );
+        insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true, description => format!("{name}") }, {
+            insta::assert_snapshot!(stem, rendered);
+        });
+    }
+}
+
+#[test]
+fn check_reports_line_and_column() {
+    let compiled = packet_schema::compile_str(
+        "inline.packet",
+        "packet Move = 1 {\n    pos: Vec3,\n}\n",
+        &validate::Options::default(),
+    );
+    let d = &compiled.diagnostics[0];
+    assert_eq!(compiled.sources.line_col(d.labels[0].span), (2, 10));
+    assert!(compiled.render().contains("inline.packet:2:10"));
+}
