@@ -440,18 +440,13 @@ impl Prim {
         }
     }
 
-    /// The range of values, for integer types usable as an enum repr
-    /// (`u8`..`u64`, `i8`..`i64`); `None` for the others.
+    /// The range of tag values, for the types usable as an enum's tag
+    /// (`u8`, `u16`, `u32`: the derive's tag widths); `None` for the others.
     pub fn repr_range(self) -> Option<(i128, i128)> {
         Some(match self {
             Prim::U8 => (0, u8::MAX.into()),
             Prim::U16 => (0, u16::MAX.into()),
             Prim::U32 => (0, u32::MAX.into()),
-            Prim::U64 => (0, u64::MAX.into()),
-            Prim::I8 => (i8::MIN.into(), i8::MAX.into()),
-            Prim::I16 => (i16::MIN.into(), i16::MAX.into()),
-            Prim::I32 => (i32::MIN.into(), i32::MAX.into()),
-            Prim::I64 => (i64::MIN.into(), i64::MAX.into()),
             _ => return None,
         })
     }

@@ -351,8 +351,7 @@ impl Parser {
         let name = self.decl_name("an enum name")?;
         let repr = if self.is_punct(':') {
             self.bump();
-            let id = self
-                .ident("the tag type (`u8`, `u16`, `u32`, `u64`, `i8`, `i16`, `i32` or `i64`)")?;
+            let id = self.ident("the tag type (`u8`, `u16` or `u32`)")?;
             match Prim::from_name(&id.name).filter(|p| p.repr_range().is_some()) {
                 Some(p) => Some(Spanned {
                     value: p,
@@ -365,7 +364,7 @@ impl Parser {
                     )
                     .with_primary(
                         id.span,
-                        "expected `u8`, `u16`, `u32`, `u64`, `i8`, `i16`, `i32` or `i64`",
+                        "expected `u8`, `u16` or `u32` (the tag widths the derive writes)",
                     ));
                 }
             }

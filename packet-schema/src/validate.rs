@@ -10,8 +10,9 @@
 //!   type, duplicates), array lengths, `max` against the prefix width, and
 //!   that length options sit on a field's own type (where
 //!   `#[packet(len, max_len)]` can express them);
-//! - rejects recursive types without indirection (`box<T>` or `list<T>`)
-//!   and types with no finite value;
+//! - rejects recursive types without indirection (`box<T>` or `list<T>`),
+//!   types with no finite value, and recursion through `box<T>` alone
+//!   (the derive's const `MIN_SIZE` would be cyclic);
 //! - computes each type's smallest and largest encoding from the codec's
 //!   wire forms (`packet-core/src/codec.rs`) and rejects a packet whose
 //!   smallest body cannot fit the largest frame, warning when its largest
@@ -163,6 +164,7 @@ pub fn validate(files: &[(FileId, &ast::File)], opts: &Options) -> (Schema, Vec<
     if recursion_ok {
         v.compute_sizes();
         v.check_sizes();
+        v.check_box_recursion();
     }
     (v.schema, v.diags)
 }
@@ -771,14 +773,17 @@ impl Validator {
                     };
                     max = max.zip(b).map(|(x, y)| x.max(y));
                 }
-                (min.map(|m| m + tag), max.map(|m| m + tag))
+                (
+                    min.map(|m| m.saturating_add(tag)),
+                    max.map(|m| m.saturating_add(tag)),
+                )
             }
         }
     }
 
     /// Strongly connected components in reverse topological order
     /// (Tarjan): every component comes after the ones it reaches.
-    fn sccs(&self) -> Vec<Vec<TypeId>> {
+    fn sccs(&self, edges: Vec<Vec<TypeId>>) -> Vec<Vec<TypeId>> {
         struct T {
             index: Vec<Option<usize>>,
             low: Vec<usize>,
@@ -838,7 +843,11 @@ impl Validator {
     }
 
     fn compute_sizes(&mut self) {
-        for comp in self.sccs() {
+        let n = self.schema.types.len();
+        let all = (0..n)
+            .map(|i| self.edges(i).into_iter().map(|e| e.0).collect())
+            .collect();
+        for comp in self.sccs(all) {
             let cyclic = comp.len() > 1 || self.edges(comp[0]).iter().any(|e| e.0 == comp[0]);
             if !cyclic {
                 let (min, max) = self.def_size(comp[0]);
@@ -865,6 +874,64 @@ impl Validator {
                     break;
                 }
             }
+        }
+    }
+
+    /// Types whose `MIN_SIZE` the derive's constant for `id` reads: through
+    /// fields, arrays and `box<T>`, not through `option<T>` or `list<T>`
+    /// (their minimum is their tag or prefix alone).
+    fn min_edges(&self, id: TypeId) -> Vec<(TypeId, Span)> {
+        fn walk(v: &Validator, ty: &Type, out: &mut Vec<(TypeId, Span)>) {
+            match &ty.kind {
+                TypeKind::Named(p) => {
+                    if let Some(t) = v.schema.resolve(p) {
+                        out.push((t, ty.span));
+                    }
+                }
+                TypeKind::Box(inner) | TypeKind::Array(inner, _) => walk(v, inner, out),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for ty in Self::field_types(&self.schema.types[id].kind) {
+            walk(self, ty, &mut out);
+        }
+        out
+    }
+
+    /// Recursion through `box<T>` alone (`enum Expr { Neg(box<Expr>) }`)
+    /// is a sound Rust type, but the derive computes `MIN_SIZE` in const
+    /// context and `Box<T>`'s is `T`'s: the constant would depend on itself.
+    fn check_box_recursion(&mut self) {
+        let n = self.schema.types.len();
+        let edges = (0..n)
+            .map(|i| self.min_edges(i).into_iter().map(|e| e.0).collect())
+            .collect();
+        for comp in self.sccs(edges) {
+            let first = comp[0];
+            let cyclic = comp.len() > 1 || self.min_edges(first).iter().any(|e| e.0 == first);
+            if !cyclic
+                || comp
+                    .iter()
+                    .any(|&t| self.schema.types[t].min_size.is_none())
+            {
+                continue; // acyclic, or already E0114
+            }
+            let head = *comp.iter().min().expect("components are non-empty");
+            let span = self
+                .min_edges(head)
+                .into_iter()
+                .find(|(t, _)| comp.contains(t))
+                .map(|(_, s)| s)
+                .unwrap_or(self.schema.types[head].name.span);
+            let name = &self.schema.types[head].name;
+            self.diags.push(
+                Diagnostic::error("E0115", format!("type `{}` recurses through `box<...>` alone", name.name))
+                    .with_primary(span, "expected the recursion to pass through `option<...>` or `list<...>`")
+                    .with_secondary(name.span, "recursive type declared here")
+                    .with_note("note: the derive computes `MIN_SIZE` in const context, and `Box<T>`'s is `T`'s: the constant would depend on itself")
+                    .with_note("help: write `option<box<T>>` or `list<T>`"),
+            );
         }
     }
 

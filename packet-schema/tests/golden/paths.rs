@@ -16,11 +16,11 @@ pub mod world {
     }
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::packet_core::Packet)]
-    #[repr(i8)]
+    #[repr(u16)]
     pub enum Heading {
-        West = -1,
-        Still = 0,
-        East = 1,
+        West = 256,
+        Still = 257,
+        East = 258,
     }
 }
 
