@@ -830,9 +830,7 @@ impl Validator {
             stack: Vec::new(),
             next: 0,
             out: Vec::new(),
-            edges: (0..n)
-                .map(|i| self.edges(i).into_iter().map(|e| e.0).collect())
-                .collect(),
+            edges,
         };
         for v in 0..n {
             if t.index[v].is_none() {
