@@ -272,7 +272,7 @@ impl Parser {
             if self.peek().tok == Tok::Eof {
                 break;
             }
-            items.push(self.item()?);
+            items.push(self.item(true)?);
         }
         let end_comments = self.end_comments("end of file")?;
         Ok(ast::File {
@@ -282,10 +282,15 @@ impl Parser {
         })
     }
 
-    fn item(&mut self) -> PResult<Item> {
+    /// An item; `top`: at the top level of the file, where imports go.
+    fn item(&mut self, top: bool) -> PResult<Item> {
         let start = self.peek().span;
         let leading = self.leading()?;
         let kind = if self.is_ident("import") {
+            if !top {
+                return Err(Diagnostic::error("E0002", "`import` inside a module")
+                    .with_primary(start, "expected `packet`, `struct`, `enum` or `module`; imports go at the top level of a file"));
+            }
             self.bump();
             let t = self.peek().clone();
             let Tok::Str(path) = t.tok else {
@@ -309,7 +314,7 @@ impl Parser {
                 if self.peek().tok == Tok::Eof {
                     return Err(self.error_here("an item or `}` to close the module"));
                 }
-                items.push(self.item()?);
+                items.push(self.item(false)?);
             }
             let end_comments = self.end_comments("`}`")?;
             self.bump();

@@ -996,3 +996,100 @@ pub fn visit_named<'a>(ty: &'a Type, f: &mut impl FnMut(&'a ast::Path)) {
         TypeKind::Named(p) => f(p),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(src: &str) -> HashMap<String, (Option<u64>, Option<u64>)> {
+        let compiled = crate::compile_str("t.packet", src, &Options::default());
+        assert!(!compiled.has_errors(), "{}", compiled.render());
+        compiled
+            .schema
+            .types
+            .iter()
+            .map(|t| (t.full_name(), (t.min_size, t.max_size)))
+            .collect()
+    }
+
+    #[test]
+    fn sizes_follow_the_codec_wire_forms() {
+        let s = sizes(
+            "struct Color { r: u8, g: u8, b: u8 }
+             packet Say = 1 {
+                 room: u16,
+                 name: string(len = u8, max = 32),
+                 text: string(max = 200),
+                 color: option<Color>,
+                 mentions: list<u32>(len = u8, max = 8),
+             }
+             struct Scalars { a: u128, b: i64, c: f64, d: char, e: bool, f: [i16; 3] }
+             enum Reason: u16 { TooLong = 1, Muted }
+             enum Event: u16 { Hit { amount: u32, critical: bool } = 1, Say(string(max = 100), u8), Died }
+             struct Blob { b: bytes(len = u32) }",
+        );
+        assert_eq!(s["Color"], (Some(3), Some(3)));
+        // 2 + (1..=1+32) + (2..=2+200) + (1..=1+3) + (1..=1+8*4)
+        assert_eq!(s["Say"], (Some(7), Some(274)));
+        assert_eq!(s["Scalars"], (Some(16 + 8 + 8 + 4 + 1 + 6), Some(43)));
+        assert_eq!(s["Reason"], (Some(2), Some(2)));
+        // tag 2 + the largest variant: Say = 2 + 100 + 1
+        assert_eq!(s["Event"], (Some(2), Some(105)));
+        assert_eq!(s["Blob"], (Some(4), Some(4 + u64::from(u32::MAX))));
+    }
+
+    #[test]
+    fn recursive_types_are_unbounded_with_a_finite_minimum() {
+        let s = sizes(
+            "struct Node { value: i32, next: option<box<Node>> }
+             struct Tree { children: list<Tree>(len = u8) }
+             struct Holder { n: Node, x: u8 }",
+        );
+        assert_eq!(s["Node"], (Some(5), None));
+        assert_eq!(s["Tree"], (Some(1), None));
+        assert_eq!(s["Holder"], (Some(6), None));
+    }
+
+    #[test]
+    fn frame_limit_is_configurable() {
+        let src = "packet Blob = 1 { data: [u8; 1000] }";
+        let small = Options {
+            max_frame_len: 1028,
+        }; // 20 + 1000 + 4 + 4
+        let ok = crate::compile_str("t.packet", src, &small);
+        assert!(!ok.has_errors(), "{}", ok.render());
+        let tiny = Options {
+            max_frame_len: 1024,
+        };
+        let err = crate::compile_str("t.packet", src, &tiny);
+        assert!(err.render().contains("E0113"), "{}", err.render());
+    }
+
+    #[test]
+    fn paths_resolve_from_the_innermost_module() {
+        let compiled = crate::compile_str(
+            "t.packet",
+            "struct P { x: u8 }
+             module a { struct P { y: u16 } module b { struct Q { p: P, q: a.P, r: b.R } struct R {} } }",
+            &Options::default(),
+        );
+        assert!(!compiled.has_errors(), "{}", compiled.render());
+        let s = &compiled.schema;
+        let q = s.types.iter().find(|t| t.name.name == "Q").unwrap();
+        let DefKind::Struct(st) = &q.kind else {
+            panic!()
+        };
+        let targets: Vec<String> = st
+            .body
+            .fields
+            .iter()
+            .map(|f| {
+                let TypeKind::Named(p) = &f.ty.kind else {
+                    panic!()
+                };
+                s.types[s.resolve(p).unwrap()].full_name()
+            })
+            .collect();
+        assert_eq!(targets, ["a.P", "a.P", "a.b.R"]);
+    }
+}

@@ -148,15 +148,10 @@ fn variant() -> impl Strategy<Value = Variant> {
         })
 }
 
-fn item_kind() -> impl Strategy<Value = ItemKind> {
+/// Declarations: what modules may contain.
+fn decl_kind() -> impl Strategy<Value = ItemKind> {
     let repr = prop::option::of(prop::sample::select(vec![Prim::U8, Prim::U16, Prim::U32]));
     let leaf = prop_oneof![
-        "[a-z./_ \"\\\\]{0,12}".prop_map(|p| ItemKind::Import(Import {
-            path: Spanned {
-                value: p,
-                span: sp()
-            }
-        })),
         (type_name(), int(0, 0xFFFF), fields())
             .prop_map(|(name, id, body)| ItemKind::Packet(Packet { name, id, body })),
         (type_name(), fields()).prop_map(|(name, body)| ItemKind::Struct(Struct { name, body })),
@@ -191,6 +186,19 @@ fn item_kind() -> impl Strategy<Value = ItemKind> {
     })
 }
 
+/// Top-level items: declarations and imports.
+fn top_kind() -> impl Strategy<Value = ItemKind> {
+    let import = "[a-z./_ \"\\\\]{0,12}".prop_map(|p| {
+        ItemKind::Import(Import {
+            path: Spanned {
+                value: p,
+                span: sp(),
+            },
+        })
+    });
+    prop_oneof![1 => import, 4 => decl_kind()]
+}
+
 fn item_with(kind: impl Strategy<Value = ItemKind>) -> impl Strategy<Value = Item> {
     (leading(), kind, prop::option::of(text())).prop_map(|(leading, kind, trailing)| Item {
         leading,
@@ -203,7 +211,7 @@ fn item_with(kind: impl Strategy<Value = ItemKind>) -> impl Strategy<Value = Ite
 fn file() -> impl Strategy<Value = File> {
     (
         prop::collection::vec(text(), 0..2),
-        prop::collection::vec(item_with(item_kind()), 0..5),
+        prop::collection::vec(item_with(top_kind()), 0..5),
         prop::collection::vec(text(), 0..2),
     )
         .prop_map(|(docs, items, end_comments)| File {
