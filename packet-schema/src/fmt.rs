@@ -1,4 +1,4 @@
-//! Canonical formatting: prints an [`ast::File`] back as schema text.
+//! Canonical formatting: prints an [`ast::File`](crate::ast::File) back as schema text.
 //!
 //! The rules (the `fmt` command applies them):
 //! - four-space indentation, one item / field / variant per line, a
