@@ -2,7 +2,7 @@
 //!
 //! Errors are small `Copy` values that carry the offending numbers, so a
 //! server can log exactly what a peer sent without keeping the bytes. There
-//! are three families, one per stage, plus [`Error`] that wraps them all:
+//! are three families, one per stage, plus [`enum@Error`] that wraps them all:
 //!
 //! - [`FrameError`]: the frame envelope (length, header, check, ending)
 //!   failed validation; the rules and their order are in
@@ -196,6 +196,13 @@ pub enum DecodeError {
     /// A custom codec (`#[packet(with = ...)]`) rejected the data.
     #[error("invalid value: {0}")]
     Invalid(&'static str),
+    /// Heap-nested values (`Box`, `Vec`) went deeper than
+    /// [`crate::Reader::MAX_DEPTH`]: a recursive type fed hostile input.
+    #[error("values nested deeper than {max} levels")]
+    TooDeep {
+        /// The limit.
+        max: u32,
+    },
 }
 
 /// A packet could not be encoded.

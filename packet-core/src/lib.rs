@@ -49,6 +49,8 @@
 //! ## Features
 //! - `std` (default): implies `alloc`; `std::error::Error` integration.
 //! - `alloc`: `String`, `Vec`, `Box` fields and the [`stream`] decoder.
+//! - `derive`: `#[derive(Packet)]` and `#[derive(PacketSet)]` (from
+//!   `packet-derive`), exported next to the traits of the same names.
 //!
 //! Without default features the crate is `no_std` and allocation-free.
 #![no_std]
@@ -63,6 +65,7 @@ extern crate std;
 
 pub mod buf;
 pub mod codec;
+pub mod dispatch;
 pub mod error;
 pub mod frame;
 #[cfg(feature = "alloc")]
@@ -71,8 +74,13 @@ pub mod view;
 
 pub use buf::{DEFAULT_PACKET_SIZE, PacketBuf, Reader, Writer};
 pub use codec::{Decode, Encode, LenPrefix, Packet};
+pub use dispatch::PacketSet;
 pub use error::{DecodeError, EncodeError, Error, FrameError};
 pub use frame::{Frame, FrameConfig, Header};
+/// `#[derive(Packet)]` and `#[derive(PacketSet)]`: see the [`packet_derive`]
+/// crate docs for the attribute reference.
+#[cfg(feature = "derive")]
+pub use packet_derive::{Packet, PacketSet};
 #[cfg(feature = "alloc")]
 pub use stream::StreamDecoder;
 pub use view::View;
