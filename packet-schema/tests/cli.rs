@@ -69,7 +69,7 @@ fn gen_writes_the_golden_output() {
     let dir = scratch("gen");
     let out = run(&[
         "gen",
-        "tests/golden/recursive.packet",
+        "tests/golden/paths.packet",
         "-o",
         dir.to_str().unwrap(),
     ]);
@@ -78,9 +78,9 @@ fn gen_writes_the_golden_output() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let written = std::fs::read_to_string(dir.join("recursive.rs")).unwrap();
+    let written = std::fs::read_to_string(dir.join("paths.rs")).unwrap();
     let golden = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/recursive.rs"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/paths.rs"),
     )
     .unwrap();
     assert_eq!(written, golden);
