@@ -214,3 +214,51 @@ impl SourceMap {
         self.emit(&mut stderr, diags);
     }
 }
+
+/// Edit distance (insertions, deletions, substitutions, transpositions of
+/// neighbours), for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2 = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+        }
+        prev2 = std::mem::replace(&mut prev, cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `name`, if close enough to be a likely typo
+/// (distance at most a third of the name's length, and at least 1).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| *d <= limit && *c != name)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_only() {
+        let words = ["packet", "struct", "enum", "module", "import"];
+        assert_eq!(closest("pakcet", words), Some("packet"));
+        assert_eq!(closest("strct", words), Some("struct"));
+        assert_eq!(closest("message", words), None);
+        assert_eq!(closest("Vec", ["Vec3", "Color"]), Some("Vec3"));
+        assert_eq!(closest("Pos", ["Pos"]), None);
+    }
+}

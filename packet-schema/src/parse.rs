@@ -340,7 +340,16 @@ impl Parser {
             self.bump();
             self.enum_body()?
         } else {
-            return Err(self.error_here("`packet`, `struct`, `enum`, `module` or `import`"));
+            let mut d = self.error_here("`packet`, `struct`, `enum`, `module` or `import`");
+            if let Tok::Ident(word) = &self.peek().tok
+                && let Some(kw) = crate::diagnostic::closest(
+                    word,
+                    ["packet", "struct", "enum", "module", "import"],
+                )
+            {
+                d = d.with_note(format!("help: did you mean `{kw}`?"));
+            }
+            return Err(d);
         };
         let end = self.tokens[self.pos.saturating_sub(1)].span;
         let trailing = self.trailing();
@@ -455,7 +464,10 @@ impl Parser {
                 trailing,
             });
             if !more && !self.is_punct('}') {
-                return Err(self.error_here("`,` or `}` after the field"));
+                let prev = fields.last().map_or(open, |f: &Field| f.span);
+                return Err(self
+                    .error_here("`,` or `}` after the field")
+                    .with_secondary(prev, "a `,` may be missing after this field"));
             }
         }
         let end_comments = self.end_comments("`}`")?;

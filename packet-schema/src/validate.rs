@@ -374,7 +374,26 @@ impl Validator {
                         .filter(|t| &t.name.name == last)
                         .map(TypeDef::full_name)
                         .collect();
-                    if elsewhere.is_empty() {
+                    let typo = crate::diagnostic::closest(
+                        last,
+                        self.schema.types.iter().map(|t| t.name.name.as_str()),
+                    );
+                    if let (true, Some(typo)) = (elsewhere.is_empty(), typo) {
+                        let full: Vec<String> = self
+                            .schema
+                            .types
+                            .iter()
+                            .filter(|t| t.name.name == typo)
+                            .map(TypeDef::full_name)
+                            .collect();
+                        d = d.with_note(format!(
+                            "help: did you mean {}?",
+                            full.iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ));
+                    } else if elsewhere.is_empty() {
                         d = d.with_note("help: declare it, or `import` the file that does");
                     } else {
                         d = d.with_note(format!(
