@@ -467,22 +467,35 @@ impl Builder {
     /// Compiles `roots` into `<out_dir>/<name>.rs` and returns its path.
     /// The file is rewritten only when its content changes.
     pub fn compile(&self, roots: &[impl AsRef<Path>]) -> Result<PathBuf, Error> {
+        self.compile_with_directives(roots, &mut std::io::stdout().lock())
+    }
+
+    /// [`Builder::compile`], writing the `cargo:` directives to `out`
+    /// instead of stdout (for tests and tools that drive cargo themselves).
+    pub fn compile_with_directives(
+        &self,
+        roots: &[impl AsRef<Path>],
+        out: &mut dyn std::io::Write,
+    ) -> Result<PathBuf, Error> {
+        let io = |e: std::io::Error| Error::new(format!("cannot write cargo directives: {e}"));
         let compiled = compile_files(roots, &self.includes, &self.validate);
         if self.cargo_directives {
+            // Every input, imports included, and the roots even when they
+            // could not be read: cargo reruns once they appear.
             for input in &compiled.inputs {
-                println!("cargo:rerun-if-changed={}", input.display());
+                writeln!(out, "cargo:rerun-if-changed={}", input.display()).map_err(io)?;
             }
             for r in roots {
                 let r = r.as_ref();
                 if !compiled.inputs.iter().any(|i| i == r) {
-                    println!("cargo:rerun-if-changed={}", r.display());
+                    writeln!(out, "cargo:rerun-if-changed={}", r.display()).map_err(io)?;
                 }
             }
         }
         let generated = self.finish(compiled, roots)?;
         if self.cargo_directives {
             for line in generated.warnings.lines().filter(|l| !l.trim().is_empty()) {
-                println!("cargo:warning={line}");
+                writeln!(out, "cargo:warning={line}").map_err(io)?;
             }
         }
         let dir = match &self.out_dir {

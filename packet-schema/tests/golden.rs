@@ -99,3 +99,52 @@ fn compile_writes_out_dir_once() {
     );
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn compile_prints_rerun_if_changed_for_every_input() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let out = std::env::temp_dir().join(format!("packet-schema-directives-{}", std::process::id()));
+    let mut directives = Vec::new();
+    Builder::new()
+        .out_dir(&out)
+        .compile_with_directives(&["tests/golden/game.packet"], &mut directives)
+        .unwrap();
+    let text = String::from_utf8(directives).unwrap();
+    let rerun: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("cargo:rerun-if-changed="))
+        .collect();
+    assert_eq!(
+        rerun,
+        [
+            "cargo:rerun-if-changed=tests/golden/game.packet",
+            "cargo:rerun-if-changed=tests/golden/common.packet",
+        ]
+    );
+    // game.packet's option<string> may not fit: reported as cargo warnings.
+    assert!(
+        text.contains("cargo:warning=warning[W0001]: packet `Spawn` may not fit in a frame"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+
+    // On error the inputs are still listed, so cargo reruns after the fix.
+    let mut directives = Vec::new();
+    let err = Builder::new()
+        .out_dir(std::env::temp_dir())
+        .compile_with_directives(&["tests/bad/e0002_error_in_import.packet"], &mut directives)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("tests/bad/lib/broken.packet:3:5"),
+        "{err}"
+    );
+    let text = String::from_utf8(directives).unwrap();
+    assert!(
+        text.contains("cargo:rerun-if-changed=tests/bad/lib/broken.packet"),
+        "{text}"
+    );
+    assert!(
+        format!("{err:?}").contains("error[E0002]"),
+        "Debug shows the diagnostics for .unwrap()"
+    );
+}

@@ -31,6 +31,7 @@ pub enum Team {
     Spectator = 10,
 }
 
+/// Chat between players.
 pub mod chat {
     /// A line of chat.
     ///
@@ -102,7 +103,11 @@ pub struct Spawn<'a> {
 #[repr(u16)]
 pub enum Event<'a> {
     /// Took damage.
-    Hit { amount: u32, critical: bool } = 1,
+    Hit {
+        /// Hit points lost.
+        amount: u32,
+        critical: bool,
+    } = 1,
     Say(#[packet(max_len = 100)] &'a str, u8) = 2,
     Moved(Vec3) = 3,
     Died = 4,

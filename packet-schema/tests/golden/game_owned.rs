@@ -37,6 +37,7 @@ pub enum Team {
     Spectator = 10,
 }
 
+/// Chat between players.
 pub mod chat {
     /// A line of chat.
     ///
@@ -128,7 +129,11 @@ pub struct Spawn {
 #[allow(dead_code)]
 pub enum Event {
     /// Took damage.
-    Hit { amount: u32, critical: bool } = 1,
+    Hit {
+        /// Hit points lost.
+        amount: u32,
+        critical: bool,
+    } = 1,
     Say(#[packet(max_len = 100)] ::std::string::String, u8) = 2,
     Moved(Vec3) = 3,
     Died = 4,
