@@ -64,11 +64,14 @@ fn comment_text(s: &str) -> String {
     s.strip_prefix(' ').unwrap_or(s).trim_end().to_string()
 }
 
-/// Lexes `src`; the last token is [`Tok::Eof`]. Fails on the first
-/// character that starts no token.
-pub fn lex(src: &str, file: FileId) -> Result<Vec<Token>, Diagnostic> {
+/// Lexes `src`; the last token is [`Tok::Eof`]. Lexical errors come back
+/// beside the tokens and lexing goes on: a character that starts no token
+/// is skipped, an unterminated string ends at its line's end, a block
+/// comment at its `*/`, so later errors are found too.
+pub fn lex(src: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     let mut i = 0;
     let mut line = 1u32;
     let span = |a: usize, b: usize| Span::new(file, a..b);
@@ -102,10 +105,13 @@ pub fn lex(src: &str, file: FileId) -> Result<Vec<Token>, Diagnostic> {
             });
             i = end;
         } else if src[i..].starts_with("/*") {
-            return Err(
+            errors.push(
                 Diagnostic::error("E0001", "block comments are not supported")
                     .with_primary(span(i, i + 2), "expected `//` line comments"),
             );
+            let end = src[i + 2..].find("*/").map_or(src.len(), |n| i + 2 + n + 2);
+            line += src[i..end].matches('\n').count() as u32;
+            i = end;
         } else if c.is_ascii_alphabetic() || c == b'_' {
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
@@ -129,8 +135,11 @@ pub fn lex(src: &str, file: FileId) -> Result<Vec<Token>, Diagnostic> {
             let mut value = String::new();
             loop {
                 let Some(ch) = src[i..].chars().next() else {
-                    return Err(Diagnostic::error("E0001", "unterminated string")
-                        .with_primary(span(start, i), "expected a closing `\"`"));
+                    errors.push(
+                        Diagnostic::error("E0001", "unterminated string")
+                            .with_primary(span(start, i), "expected a closing `\"`"),
+                    );
+                    break;
                 };
                 match ch {
                     '"' => {
@@ -138,8 +147,13 @@ pub fn lex(src: &str, file: FileId) -> Result<Vec<Token>, Diagnostic> {
                         break;
                     }
                     '\n' => {
-                        return Err(Diagnostic::error("E0001", "unterminated string")
-                            .with_primary(span(start, i), "expected a closing `\"` on this line"));
+                        errors.push(
+                            Diagnostic::error("E0001", "unterminated string").with_primary(
+                                span(start, i),
+                                "expected a closing `\"` on this line",
+                            ),
+                        );
+                        break;
                     }
                     '\\' => {
                         let esc = src[i + 1..].chars().next();
@@ -149,9 +163,13 @@ pub fn lex(src: &str, file: FileId) -> Result<Vec<Token>, Diagnostic> {
                                 i += 2;
                             }
                             _ => {
-                                let end = i + 1 + esc.map_or(0, char::len_utf8);
-                                return Err(Diagnostic::error("E0001", "unknown escape in string")
-                                    .with_primary(span(i, end), "expected `\\\"` or `\\\\`"));
+                                let end =
+                                    i + 1 + esc.filter(|&e| e != '\n').map_or(0, char::len_utf8);
+                                errors.push(
+                                    Diagnostic::error("E0001", "unknown escape in string")
+                                        .with_primary(span(i, end), "expected `\\\"` or `\\\\`"),
+                                );
+                                i = end;
                             }
                         }
                     }
@@ -175,14 +193,17 @@ pub fn lex(src: &str, file: FileId) -> Result<Vec<Token>, Diagnostic> {
             });
         } else {
             let ch = src[i..].chars().next().unwrap_or('?');
-            return Err(Diagnostic::error(
-                "E0001",
-                format!("unexpected character `{}`", ch.escape_default()),
-            )
-            .with_primary(
-                span(i, i + ch.len_utf8()),
-                "expected a name, a number, a string, punctuation or a comment",
-            ));
+            errors.push(
+                Diagnostic::error(
+                    "E0001",
+                    format!("unexpected character `{}`", ch.escape_default()),
+                )
+                .with_primary(
+                    span(i, i + ch.len_utf8()),
+                    "expected a name, a number, a string, punctuation or a comment",
+                ),
+            );
+            i += ch.len_utf8();
         }
     }
     out.push(Token {
@@ -190,5 +211,5 @@ pub fn lex(src: &str, file: FileId) -> Result<Vec<Token>, Diagnostic> {
         span: span(src.len(), src.len()),
         line,
     });
-    Ok(out)
+    (out, errors)
 }

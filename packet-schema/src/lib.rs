@@ -182,7 +182,7 @@ pub fn compile_str(name: &str, text: &str, opts: &validate::Options) -> Compiled
             }
             parsed.push((id, file));
         }
-        Err(d) => diagnostics.push(d),
+        Err(ds) => diagnostics.extend(ds),
     }
     let schema = if diagnostics.is_empty() {
         let refs: Vec<(FileId, &ast::File)> = parsed.iter().map(|(id, f)| (*id, f)).collect();
@@ -247,8 +247,8 @@ impl Loader<'_> {
         let id = self.sources.add(name, path, text);
         let file = match parse::parse_file(&self.sources.get(id).text, id) {
             Ok(f) => f,
-            Err(d) => {
-                self.diagnostics.push(d);
+            Err(ds) => {
+                self.diagnostics.extend(ds);
                 return;
             }
         };

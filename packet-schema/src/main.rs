@@ -146,8 +146,8 @@ fn main() -> ExitCode {
                 let id = sources.add(path.display().to_string(), &path, text.clone());
                 let file = match parse::parse_file(&text, id) {
                     Ok(f) => f,
-                    Err(d) => {
-                        sources.eprint(&[d]);
+                    Err(ds) => {
+                        sources.eprint(&ds);
                         code = ExitCode::FAILURE;
                         continue;
                     }

@@ -20,9 +20,23 @@ use crate::lexer::{Tok, Token, lex};
 /// refused, so hostile input cannot overflow the stack.
 pub const MAX_DEPTH: usize = 64;
 
-/// Parses one file.
-pub fn parse_file(src: &str, file: FileId) -> Result<ast::File, Diagnostic> {
-    let tokens = lex(src, file)?;
+/// At most this many syntax errors are reported per file.
+pub const MAX_ERRORS: usize = 20;
+
+/// Parses one file. On failure returns the errors found (at most
+/// [`MAX_ERRORS`]): every lexical error if there is any, else one syntax
+/// error per top-level item that fails to parse (the parser
+/// resynchronises at the next item).
+pub fn parse_file(src: &str, file: FileId) -> Result<ast::File, Vec<Diagnostic>> {
+    let (tokens, errors) = lex(src, file);
+    if !errors.is_empty() {
+        // Syntax errors after a skipped character or a cut string are
+        // mostly its echoes: report the lexical errors alone.
+        let mut errors = errors;
+        errors.truncate(MAX_ERRORS);
+        return Err(errors);
+    }
+    let mut errors = Vec::new();
     let mut p = Parser {
         tokens,
         pos: 0,
@@ -30,7 +44,12 @@ pub fn parse_file(src: &str, file: FileId) -> Result<ast::File, Diagnostic> {
         last_line: 0,
         depth: 0,
     };
-    p.file()
+    let parsed = p.file(&mut errors);
+    errors.truncate(MAX_ERRORS);
+    match parsed {
+        Some(f) if errors.is_empty() => Ok(f),
+        _ => Err(errors),
+    }
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -257,29 +276,82 @@ impl Parser {
         (more, trailing)
     }
 
-    fn file(&mut self) -> PResult<ast::File> {
+    /// The whole file; syntax errors go to `errors` and parsing resumes
+    /// at the next top-level item.
+    fn file(&mut self, errors: &mut Vec<Diagnostic>) -> Option<ast::File> {
         let mut docs = Vec::new();
         // `//!` lines lead the file, before any other comment.
-        while let Tok::InnerDoc(_) = &self.tokens[self.pos].tok {
-            let Tok::InnerDoc(s) = &self.tokens[self.pos].tok else {
-                unreachable!()
-            };
+        while let Tok::InnerDoc(s) = &self.tokens[self.pos].tok {
             docs.push(s.clone());
             self.pos += 1;
         }
         let mut items = Vec::new();
         loop {
-            if self.peek().tok == Tok::Eof {
+            if self.peek().tok == Tok::Eof || errors.len() >= MAX_ERRORS {
                 break;
             }
-            items.push(self.item(true)?);
+            let start = self.pos;
+            match self.item(true) {
+                Ok(item) => items.push(item),
+                Err(d) => {
+                    errors.push(d);
+                    self.recover(start);
+                }
+            }
         }
-        let end_comments = self.end_comments("end of file")?;
-        Ok(ast::File {
-            docs,
-            items,
-            end_comments,
-        })
+        match self.end_comments("end of file") {
+            Ok(end_comments) => Some(ast::File {
+                docs,
+                items,
+                end_comments,
+            }),
+            Err(d) => {
+                errors.push(d);
+                None
+            }
+        }
+    }
+
+    /// Skips the item that started at token `start`: to the end of its
+    /// outermost braces, past a `;` outside braces, or to the next item
+    /// keyword outside braces. Always moves past `start`.
+    fn recover(&mut self, start: usize) {
+        self.pending.clear();
+        self.depth = 0;
+        let mut pos = start;
+        let mut depth = 0usize;
+        let mut first = true;
+        loop {
+            match &self.tokens[pos].tok {
+                Tok::Eof => break,
+                Tok::Punct('{') => depth += 1,
+                Tok::Punct('}') if depth > 0 => {
+                    depth -= 1;
+                    if depth == 0 {
+                        pos += 1;
+                        break;
+                    }
+                }
+                Tok::Punct(';') if depth == 0 => {
+                    pos += 1;
+                    break;
+                }
+                Tok::Ident(w)
+                    if depth == 0
+                        && !first
+                        && matches!(
+                            w.as_str(),
+                            "packet" | "struct" | "enum" | "module" | "import"
+                        ) =>
+                {
+                    break;
+                }
+                _ => {}
+            }
+            first = false;
+            pos += 1;
+        }
+        self.pos = pos.max(start + 1).min(self.tokens.len() - 1);
     }
 
     /// An item; `top`: at the top level of the file, where imports go.

@@ -319,8 +319,12 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         "list<".repeat(10_000),
         ">".repeat(10_000)
     );
-    let err = parse_file(&src, 0).unwrap_err();
-    assert!(err.message.contains("nesting too deep"), "{}", err.message);
+    let errs = parse_file(&src, 0).unwrap_err();
+    assert!(
+        errs[0].message.contains("nesting too deep"),
+        "{}",
+        errs[0].message
+    );
     let src = format!("{}{}", "module m { ".repeat(10_000), "}".repeat(10_000));
     assert!(parse_file(&src, 0).is_err());
 }
