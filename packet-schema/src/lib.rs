@@ -44,13 +44,18 @@
 //! }
 //! ```
 //!
-//! and the crate includes the generated module:
+//! and the crate includes the generated module with the runtime crate's
+//! macro (like `prost::include_proto!`, so the crate itself does not depend
+//! on the compiler):
 //!
 //! ```ignore
-//! mod game {
-//!     packet_schema::include_schema!("game"); // OUT_DIR/game.rs
+//! pub mod game {
+//!     packet_core::include_schema!("game"); // $OUT_DIR/game.rs
 //! }
 //! ```
+//!
+//! The workspace's `examples/schema-demo` crate does exactly this, and its
+//! tests prove the generated packets byte-identical to hand-derived ones.
 //!
 //! ## Pipeline
 //!
@@ -87,9 +92,10 @@ use ast::FileId;
 /// `include_schema!("game")` includes `$OUT_DIR/game.rs` (the name is the
 /// first schema file's stem, or [`Builder::output_name`]).
 ///
-/// The generated items refer to `packet_core` (enable its `derive`
-/// feature) and to each other by relative paths, so include them once, in
-/// any module.
+/// The same macro is `packet_core::include_schema!`, which is what a crate
+/// that has packet-schema only as a build-dependency uses. The generated
+/// items refer to `packet_core` (enable its `derive` feature) and to each
+/// other by relative paths, so include them once, in any module.
 #[macro_export]
 macro_rules! include_schema {
     ($name:literal) => {

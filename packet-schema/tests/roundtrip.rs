@@ -289,6 +289,35 @@ proptest! {
         prop_assert_eq!(format_file(&parsed), text);
     }
 
+    /// Comments anywhere a line allows them: the tree may change (that is
+    /// where they attach), but formatting is stable from the first pass.
+    #[test]
+    fn formatting_is_stable_with_comments_in_odd_places(
+        f in file(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<bool>(), text()), 0..6),
+    ) {
+        let text = format_file(&f);
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let first_free = lines.iter().rposition(|l| l.starts_with("//!")).map_or(0, |i| i + 1);
+        for (at, own_line, c) in edits {
+            if lines.len() <= first_free {
+                break;
+            }
+            let i = first_free + at.index(lines.len() - first_free);
+            if own_line {
+                lines.insert(i, format!("// {c}"));
+            } else {
+                lines[i].push_str(&format!(" // {c}"));
+            }
+        }
+        let messy = lines.join("\n");
+        let parsed = parse_file(&messy, 0);
+        prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed.err(), messy);
+        let once = format_file(&parsed.unwrap());
+        let reparsed = parse_file(&once, 0).unwrap();
+        prop_assert_eq!(format_file(&reparsed), once.clone(), "\n{}", messy);
+    }
+
     #[test]
     fn parser_never_panics_on_bytes(s in "\\PC{0,200}") {
         let _ = parse_file(&s, 0);
