@@ -985,7 +985,7 @@ impl Validator {
                     Diagnostic::warning("W0001", format!("packet `{}` may not fit in a frame", def.name.name))
                         .with_primary(def.name.span, label)
                         .with_note(format!("note: a frame of at most {frame} bytes carries at most {max_body} bytes of body; larger values fail to encode"))
-                        .with_note("help: bound its strings, bytes and lists with `max = N`"),
+                        .with_note("help: bound its strings, bytes and lists with `max = N` (one inside `option<...>` or `list<...>` through a struct with a bounded field)"),
                 );
             }
         }
