@@ -65,3 +65,31 @@ fn check_reports_line_and_column() {
     assert_eq!(compiled.sources.line_col(d.labels[0].span), (2, 10));
     assert!(compiled.render().contains("inline.packet:2:10"));
 }
+
+#[test]
+fn every_documented_code_has_a_corpus_case() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("../docs/schema-language.md")).unwrap();
+    let codes: Vec<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(' ').next())
+        .filter(|c| {
+            c.len() == 5
+                && (c.starts_with('E') || c.starts_with('W'))
+                && c[1..].chars().all(|d| d.is_ascii_digit())
+        })
+        .map(str::to_lowercase)
+        .collect();
+    assert!(codes.len() >= 20, "{codes:?}");
+    let cases: Vec<String> = std::fs::read_dir(root.join("tests/bad"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for code in codes {
+        assert!(
+            cases.iter().any(|c| c.starts_with(&code)),
+            "no corpus case for {code}"
+        );
+    }
+}
