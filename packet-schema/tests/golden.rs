@@ -148,3 +148,27 @@ fn compile_prints_rerun_if_changed_for_every_input() {
         "Debug shows the diagnostics for .unwrap()"
     );
 }
+
+#[test]
+fn deny_warnings_turns_warnings_into_errors() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let g = Builder::new()
+        .generate(&["tests/golden/game.packet"])
+        .unwrap();
+    assert!(g.warnings.contains("warning[W0001]"), "{}", g.warnings);
+    let err = Builder::new()
+        .deny_warnings(true)
+        .generate(&["tests/golden/game.packet"])
+        .unwrap_err();
+    assert!(
+        err.message()
+            .contains("warning[W0001]: packet `Spawn` may not fit"),
+        "{err}"
+    );
+    // A larger frame limit: no warning, so nothing to deny.
+    Builder::new()
+        .deny_warnings(true)
+        .max_frame_len(1 << 20)
+        .generate(&["tests/golden/game.packet"])
+        .unwrap();
+}
