@@ -393,6 +393,13 @@ impl Builder {
         self
     }
 
+    /// Whether the packets travel in sealed (encrypted) frames, which leave
+    /// 12 bytes less room for the body (default false).
+    pub fn sealed_frames(mut self, sealed: bool) -> Self {
+        self.validate.sealed = sealed;
+        self
+    }
+
     /// The path to `packet_core` in generated code (default
     /// `::packet_core`), for crates that re-export it.
     pub fn crate_path(mut self, path: impl Into<String>) -> Self {

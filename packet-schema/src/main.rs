@@ -71,6 +71,9 @@ struct Common {
     /// The largest frame in bytes that peers accept.
     #[arg(long, default_value_t = validate::DEFAULT_MAX_FRAME_LEN)]
     max_frame: u32,
+    /// Size-check against sealed (encrypted) frames: 12 bytes less body.
+    #[arg(long)]
+    sealed: bool,
 }
 
 fn main() -> ExitCode {
@@ -81,9 +84,21 @@ fn main() -> ExitCode {
         } => {
             let opts = validate::Options {
                 max_frame_len: common.max_frame,
+                sealed: common.sealed,
             };
             let compiled = compile_files(&common.files, &common.includes, &opts);
             compiled.sources.eprint(&compiled.diagnostics);
+            let errors = compiled.diagnostics.iter().filter(|d| d.is_error()).count();
+            let warnings = compiled.diagnostics.len() - errors;
+            if errors + warnings > 0 {
+                let plural =
+                    |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+                eprintln!(
+                    "{}, {}",
+                    plural(errors, "error"),
+                    plural(warnings, "warning")
+                );
+            }
             let failed =
                 compiled.has_errors() || (deny_warnings && !compiled.diagnostics.is_empty());
             if failed {
@@ -102,6 +117,7 @@ fn main() -> ExitCode {
             let mut b = Builder::new()
                 .out_dir(&out)
                 .max_frame_len(common.max_frame)
+                .sealed_frames(common.sealed)
                 .crate_path(crate_path)
                 .owned(owned)
                 .cargo_directives(false);

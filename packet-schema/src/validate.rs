@@ -30,6 +30,10 @@ use crate::diagnostic::Diagnostic;
 /// (`docs/wire-format.md`).
 pub const FRAME_OVERHEAD: u64 = 28;
 
+/// Bytes of a sealed (encrypted) frame that are not body: header 20,
+/// Poly1305 tag 16, ending 4.
+pub const SEALED_FRAME_OVERHEAD: u64 = 40;
+
 /// The default largest frame, as `packet_core::FrameConfig::DEFAULT_MAX_FRAME_LEN`.
 pub const DEFAULT_MAX_FRAME_LEN: u32 = 64 * 1024;
 
@@ -41,12 +45,16 @@ pub type TypeId = usize;
 pub struct Options {
     /// The largest frame the peers accept (bytes, as in `FrameConfig`).
     pub max_frame_len: u32,
+    /// Whether packets travel in sealed (encrypted) frames, whose 16-byte
+    /// tag leaves 12 bytes less room for the body.
+    pub sealed: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            sealed: false,
         }
     }
 }
@@ -941,7 +949,17 @@ impl Validator {
     }
 
     fn check_sizes(&mut self) {
-        let max_body = u64::from(self.opts.max_frame_len & !3).saturating_sub(FRAME_OVERHEAD);
+        let overhead = if self.opts.sealed {
+            SEALED_FRAME_OVERHEAD
+        } else {
+            FRAME_OVERHEAD
+        };
+        let kind = if self.opts.sealed {
+            "sealed frame"
+        } else {
+            "frame"
+        };
+        let max_body = u64::from(self.opts.max_frame_len & !3).saturating_sub(overhead);
         for def in &self.schema.types {
             let Some(min) = def.min_size else {
                 if matches!(&def.kind, DefKind::Enum(e) if e.variants.is_empty()) {
@@ -956,9 +974,7 @@ impl Validator {
                         def.name.span,
                         "every value of this type would contain another one forever",
                     )
-                    .with_note(
-                        "help: make the recursion optional: `option<box<T>>`, or a `list<T>`",
-                    ),
+                    .with_note("help: remove the field through which the type contains itself"),
                 );
                 continue;
             };
@@ -970,7 +986,7 @@ impl Validator {
                 self.diags.push(
                     Diagnostic::error("E0113", format!("packet `{}` can never fit in a frame", def.name.name))
                         .with_primary(def.name.span, format!("its smallest body is {min} bytes"))
-                        .with_note(format!("note: a frame of at most {frame} bytes carries at most {max_body} bytes of body (28 bytes are header, check and ending)"))
+                        .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body ({overhead} bytes are header, check and ending)"))
                         .with_note("help: shrink the fixed-size fields (arrays), or raise the frame limit (`--max-frame` / `Builder::max_frame_len`)"),
                 );
                 continue;
@@ -984,7 +1000,7 @@ impl Validator {
                 self.diags.push(
                     Diagnostic::warning("W0001", format!("packet `{}` may not fit in a frame", def.name.name))
                         .with_primary(def.name.span, label)
-                        .with_note(format!("note: a frame of at most {frame} bytes carries at most {max_body} bytes of body; larger values fail to encode"))
+                        .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body; larger values fail to encode"))
                         .with_note("help: bound its strings, bytes and lists with `max = N` (one inside `option<...>` or `list<...>` through a struct with a bounded field)"),
                 );
             }
@@ -1077,14 +1093,28 @@ mod tests {
         let src = "packet Blob = 1 { data: [u8; 1000] }";
         let small = Options {
             max_frame_len: 1028,
+            ..Options::default()
         }; // 20 + 1000 + 4 + 4
         let ok = crate::compile_str("t.packet", src, &small);
         assert!(!ok.has_errors(), "{}", ok.render());
         let tiny = Options {
             max_frame_len: 1024,
+            ..Options::default()
         };
         let err = crate::compile_str("t.packet", src, &tiny);
         assert!(err.render().contains("E0113"), "{}", err.render());
+        // Sealed frames carry 12 bytes less: 1028 is no longer enough.
+        let sealed = Options {
+            max_frame_len: 1028,
+            sealed: true,
+        };
+        let err = crate::compile_str("t.packet", src, &sealed);
+        assert!(
+            err.render()
+                .contains("a sealed frame of at most 1028 bytes carries at most 988"),
+            "{}",
+            err.render()
+        );
     }
 
     #[test]

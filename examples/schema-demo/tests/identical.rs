@@ -447,6 +447,7 @@ fn schema_sizes_equal_the_derive_constants() {
         &[format!("{dir}/schema").into()],
         &Options {
             max_frame_len: 16 * 1024,
+            ..Options::default()
         },
     );
     assert!(!compiled.has_errors(), "{}", compiled.render());
