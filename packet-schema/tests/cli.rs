@@ -45,6 +45,7 @@ fn check_fails_with_located_diagnostics() {
         !err.contains('\u{1b}'),
         "no colour when stderr is not a terminal"
     );
+    assert!(err.ends_with("1 error, 0 warnings\n"), "{err}");
 }
 
 #[test]
@@ -61,6 +62,28 @@ fn warnings_pass_unless_denied() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // A body of up to 65 537 bytes fits a 65 572-byte plain frame (28 bytes
+    // of overhead) but not a sealed one (40).
+    let out = run(&["check", "--deny-warnings", "--max-frame", "65572", file]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&[
+        "check",
+        "--deny-warnings",
+        "--sealed",
+        "--max-frame",
+        "65572",
+        file,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a sealed frame of at most 65572 bytes"),
+        "{err}"
     );
 }
 
