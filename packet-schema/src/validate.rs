@@ -307,7 +307,10 @@ impl Validator {
                     name.name
                 ),
             )
-            .with_primary(name.span, "defined again here")
+            .with_primary(
+                name.span,
+                "defined again here; expected a name not yet used in this namespace",
+            )
             .with_secondary(first, "first defined here")
             .with_note("help: rename one of them (all files of a compilation share one namespace)"),
         );
@@ -438,7 +441,13 @@ impl Validator {
                                 "E0104",
                                 format!("packet id {:#06x} is used twice", p.id.value),
                             )
-                            .with_primary(p.id.span, format!("`{}` uses it here", def.name.name))
+                            .with_primary(
+                                p.id.span,
+                                format!(
+                                    "`{}` uses it here; expected an id no other packet uses",
+                                    def.name.name
+                                ),
+                            )
                             .with_secondary(*span, format!("`{other}` already uses it here"))
                             .with_note(
                                 "help: every packet needs its own id: receivers dispatch on it",
@@ -465,7 +474,10 @@ impl Validator {
                         "E0101",
                         format!("the field `{}` is declared more than once", f.name.name),
                     )
-                    .with_primary(f.name.span, "declared again here")
+                    .with_primary(
+                        f.name.span,
+                        "declared again here; expected a name not yet used by a field",
+                    )
                     .with_secondary(*first, "first declared here"),
                 );
             } else {
@@ -500,7 +512,10 @@ impl Validator {
                         "E0101",
                         format!("the variant `{}` is declared more than once", v.name.name),
                     )
-                    .with_primary(v.name.span, "declared again here")
+                    .with_primary(
+                        v.name.span,
+                        "declared again here; expected a name not yet used by a variant",
+                    )
                     .with_secondary(*first, "first declared here"),
                 );
             } else {
@@ -527,7 +542,13 @@ impl Validator {
             } else if let Some((other, first)) = tags.get(&tag) {
                 self.diags.push(
                     Diagnostic::error("E0107", format!("tag {tag} is used by two variants"))
-                        .with_primary(span, format!("`{}` has tag {tag}", v.name.name))
+                        .with_primary(
+                            span,
+                            format!(
+                                "`{}` has tag {tag}; expected a tag no other variant uses",
+                                v.name.name
+                            ),
+                        )
                         .with_secondary(*first, format!("`{other}` already has it"))
                         .with_note("note: a variant without `= N` takes the previous tag plus one"),
                 );
@@ -676,10 +697,10 @@ impl Validator {
                     let ty_name = &self.schema.types[u].name;
                     self.diags.push(
                         Diagnostic::error("E0111", format!("recursive type `{}` has infinite size", ty_name.name))
-                            .with_primary(span, "this field contains the type again without indirection")
+                            .with_primary(span, "this field contains the type again; expected a type that does not contain itself")
                             .with_secondary(ty_name.span, "recursive type declared here")
                             .with_note(format!("note: cycle: {}", names.join(" contains ")))
-                            .with_note("help: put the recursive field behind `box<...>` (e.g. `option<box<T>>`) or in a `list<...>`"),
+                            .with_note("help: a value cannot contain itself; flatten it, e.g. a `list<Entry>` whose entries refer to each other by index"),
                     );
                 }
             } else if state[u] == 0 {
@@ -939,7 +960,7 @@ impl Validator {
             members.sort_unstable();
             self.diags.push(
                 Diagnostic::error("E0115", format!("recursive type `{}` is not supported by `#[derive(Packet)]`", name.name))
-                    .with_primary(span, "the type contains itself here (through indirection)")
+                    .with_primary(span, "the type contains itself here; expected no recursion, which the derive cannot size")
                     .with_secondary(name.span, "recursive type declared here")
                     .with_note(format!("note: recursive types: {}", members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
                     .with_note("note: the derive sums `MIN_SIZE` and `MAX_SIZE` in const context, and a recursive type's constants would depend on themselves")
@@ -972,7 +993,7 @@ impl Validator {
                     )
                     .with_primary(
                         def.name.span,
-                        "every value of this type would contain another one forever",
+                        "every value of this type would contain another one forever; expected a type with a finite value",
                     )
                     .with_note("help: remove the field through which the type contains itself"),
                 );
@@ -985,7 +1006,7 @@ impl Validator {
             if min > max_body {
                 self.diags.push(
                     Diagnostic::error("E0113", format!("packet `{}` can never fit in a frame", def.name.name))
-                        .with_primary(def.name.span, format!("its smallest body is {min} bytes"))
+                        .with_primary(def.name.span, format!("its smallest body is {min} bytes; expected at most {max_body}"))
                         .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body ({overhead} bytes are header, check and ending)"))
                         .with_note("help: shrink the fixed-size fields (arrays), or raise the frame limit (`--max-frame` / `Builder::max_frame_len`)"),
                 );
