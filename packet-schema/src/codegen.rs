@@ -36,6 +36,9 @@ pub struct CodegenOptions {
     /// Extra outer attributes put on every generated type, e.g.
     /// `#[derive(Eq)]` (Rust syntax).
     pub type_attributes: Vec<String>,
+    /// Also generate an enum of this name over every packet, with
+    /// `#[derive(PacketSet)]`, to decode any frame by its type id.
+    pub packet_set: Option<String>,
 }
 
 impl Default for CodegenOptions {
@@ -44,6 +47,7 @@ impl Default for CodegenOptions {
             crate_path: "::packet_core".to_string(),
             owned: false,
             type_attributes: Vec::new(),
+            packet_set: None,
         }
     }
 }
@@ -82,7 +86,10 @@ pub fn generate(
         crate_path,
         extra,
     };
-    let tokens = g.module_body(&schema.root, &[]);
+    let mut tokens = g.module_body(&schema.root, &[]);
+    if let Some(name) = &opts.packet_set {
+        tokens.extend(g.packet_set(name)?);
+    }
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| CodegenError(format!("generated code does not parse (a bug): {e}")))?;
     let mut out = String::new();
@@ -167,6 +174,17 @@ fn docs(lines: &[String]) -> TokenStream {
         quote!(#[doc = #text])
     });
     quote!(#(#lines)*)
+}
+
+/// `game_state` → `GameState`, for packet set variant prefixes.
+fn camel(s: &str) -> String {
+    s.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+        })
+        .collect()
 }
 
 fn int_lit(v: i128) -> TokenStream {
@@ -296,6 +314,76 @@ impl Gen<'_> {
         }
     }
 
+    /// `#[derive(PacketSet)] pub enum Name<'a> { Say(chat::Say<'a>), .. }`
+    /// over every packet, in declaration order. A variant is named after
+    /// its packet, prefixed with its modules (`ChatSay`) when two packets
+    /// share a name.
+    fn packet_set(&self, name: &str) -> Result<TokenStream, CodegenError> {
+        let ident: Ident = syn::parse_str(name)
+            .map_err(|e| CodegenError(format!("invalid packet set name `{name}`: {e}")))?;
+        let packets: Vec<TypeId> = (0..self.schema.types.len())
+            .filter(|&t| matches!(self.schema.types[t].kind, DefKind::Packet(_)))
+            .collect();
+        if packets.is_empty() {
+            return Err(CodegenError(format!(
+                "packet set `{name}`: the schema declares no packet"
+            )));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut variants = Vec::new();
+        for &t in &packets {
+            let def = &self.schema.types[t];
+            let clash = packets
+                .iter()
+                .filter(|&&o| self.schema.types[o].name.name == def.name.name)
+                .count()
+                > 1;
+            let vname = if clash {
+                let mut v: String = def.module.iter().map(|m| camel(m)).collect();
+                v.push_str(&def.name.name);
+                v
+            } else {
+                def.name.name.clone()
+            };
+            if !seen.insert(vname.clone()) {
+                return Err(CodegenError(format!(
+                    "packet set `{name}`: two packets map to the variant `{vname}`"
+                )));
+            }
+            let v = rust_ident(&vname);
+            let ty = self.type_path(t, &[]);
+            let doc = format!(
+                " `{}` (id `0x{:04X}`).",
+                def.full_name(),
+                match &def.kind {
+                    DefKind::Packet(p) => p.id.value,
+                    _ => unreachable!("filtered to packets"),
+                }
+            );
+            variants.push(quote!(#[doc = #doc] #v(#ty)));
+        }
+        let lt = if packets.iter().any(|&t| self.borrows(t)) {
+            quote!(<'a>)
+        } else {
+            quote!()
+        };
+        let cp = &self.crate_path;
+        let crate_attr = if self.opts.crate_path.replace(' ', "") == "::packet_core" {
+            quote!()
+        } else {
+            quote!(#[packet(crate = #cp)])
+        };
+        let extra = &self.extra;
+        Ok(quote! {
+            /// Every packet of the schema: `PacketSet::decode_frame` decodes a
+            /// frame into the variant whose packet id it carries.
+            #[derive(Debug, Clone, PartialEq, #cp::PacketSet)]
+            #crate_attr
+            #(#extra)*
+            pub enum #ident #lt { #(#variants),* }
+        })
+    }
+
     fn named_fields(&self, f: &Fields, path: &[String]) -> TokenStream {
         self.named_fields_with(f, path, true)
     }
@@ -372,21 +460,26 @@ impl Gen<'_> {
                     let id = rust_ident(&p.segments[p.segments.len() - 1].name);
                     return quote!(#id);
                 };
-                let def = &self.schema.types[target];
-                let common = path
-                    .iter()
-                    .zip(&def.module)
-                    .take_while(|(a, b)| a == b)
-                    .count();
-                let supers = (common..path.len()).map(|_| quote!(super::));
-                let downs = def.module[common..].iter().map(|m| {
-                    let m = rust_ident(m);
-                    quote!(#m::)
-                });
-                let name = rust_ident(&def.name.name);
-                let lt = self.generics(target);
-                quote!(#(#supers)* #(#downs)* #name #lt)
+                self.type_path(target, path)
             }
         }
+    }
+
+    /// The Rust path from module `path` to type `target`, with its lifetime.
+    fn type_path(&self, target: TypeId, path: &[String]) -> TokenStream {
+        let def = &self.schema.types[target];
+        let common = path
+            .iter()
+            .zip(&def.module)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let supers = (common..path.len()).map(|_| quote!(super::));
+        let downs = def.module[common..].iter().map(|m| {
+            let m = rust_ident(m);
+            quote!(#m::)
+        });
+        let name = rust_ident(&def.name.name);
+        let lt = self.generics(target);
+        quote!(#(#supers)* #(#downs)* #name #lt)
     }
 }

@@ -414,6 +414,14 @@ impl Builder {
         self
     }
 
+    /// Also generates `pub enum <name>` over every packet with
+    /// `#[derive(PacketSet)]`, so a receiver decodes any frame by its id:
+    /// `Msg::decode_frame(&frame)?`.
+    pub fn packet_set(mut self, name: impl Into<String>) -> Self {
+        self.codegen.packet_set = Some(name.into());
+        self
+    }
+
     /// Adds an outer attribute to every generated type, e.g.
     /// `"#[derive(Eq)]"`.
     pub fn type_attribute(mut self, attr: impl Into<String>) -> Self {

@@ -48,6 +48,10 @@ enum Command {
         /// Generate String / Vec<u8> instead of &str / &[u8].
         #[arg(long)]
         owned: bool,
+        /// Also generate an enum of this name over every packet
+        /// (`#[derive(PacketSet)]`).
+        #[arg(long)]
+        packet_set: Option<String>,
     },
     /// Rewrites schema files in the canonical format.
     Fmt {
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
             name,
             crate_path,
             owned,
+            packet_set,
         } => {
             let mut b = Builder::new()
                 .out_dir(&out)
@@ -126,6 +131,9 @@ fn main() -> ExitCode {
             }
             if let Some(n) = name {
                 b = b.output_name(n);
+            }
+            if let Some(set) = packet_set {
+                b = b.packet_set(set);
             }
             match b.generate(&common.files) {
                 Ok(g) => {

@@ -95,6 +95,8 @@ fn gen_writes_the_golden_output() {
         "tests/golden/paths.packet",
         "-o",
         dir.to_str().unwrap(),
+        "--packet-set",
+        "Message",
     ]);
     assert!(
         out.status.success(),

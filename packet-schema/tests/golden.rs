@@ -32,7 +32,7 @@ fn check(root: &str, out: &str, builder: Builder) {
 
 #[test]
 fn game_borrowed() {
-    check("game.packet", "game.rs", Builder::new());
+    check("game.packet", "game.rs", Builder::new().packet_set("Msg"));
 }
 
 #[test]
@@ -49,7 +49,11 @@ fn game_owned_with_reexported_core() {
 
 #[test]
 fn paths() {
-    check("paths.packet", "paths.rs", Builder::new());
+    check(
+        "paths.packet",
+        "paths.rs",
+        Builder::new().packet_set("Message"),
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use packet_core::frame::{self, FrameConfig};
-use packet_core::{Packet, PacketBuf};
+use packet_core::{Packet, PacketBuf, PacketSet};
 
 mod game {
     include!("golden/game.rs");
@@ -92,5 +92,42 @@ fn nested_module_paths_resolve_in_rust() {
         &[
             255, 255, 255, 255, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0x02, 0x01, 7, 1
         ]
+    );
+}
+
+#[test]
+fn generated_packet_sets_dispatch_by_id() {
+    let mut buf: PacketBuf = PacketBuf::new();
+    let bytes = buf.encode(&paths::lobby::Enter { code: 42 }, 5).unwrap();
+    let frame = frame::decode_frame(bytes, &FrameConfig::default()).unwrap();
+    assert_eq!(
+        paths::Message::decode_frame(&frame).unwrap(),
+        paths::Message::LobbyEnter(paths::lobby::Enter { code: 42 })
+    );
+    assert_eq!(paths::Message::IDS, &[0x0010, 0x0011]);
+
+    let bytes = buf
+        .encode(
+            &game::Move {
+                entity: 1,
+                position: game::Vec3 {
+                    x: 0.0,
+                    y: 1.0,
+                    z: 2.0,
+                },
+                velocity: [0.0; 3],
+                on_ground: false,
+                team: game::Team::Blue,
+            },
+            6,
+        )
+        .unwrap();
+    let frame = frame::decode_frame(bytes, &FrameConfig::default()).unwrap();
+    assert!(
+        matches!(game::Msg::decode_frame(&frame).unwrap(), game::Msg::Move(m) if m.entity == 1)
+    );
+    assert_eq!(
+        game::Msg::IDS,
+        &[0x0102, 0x0103, 0x0200, 0x0201, 0x0300, 0x0001]
     );
 }

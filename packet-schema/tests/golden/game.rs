@@ -126,3 +126,21 @@ pub struct Events<'a> {
 #[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
 #[packet(id = 0x0001)]
 pub struct Ping {}
+
+/// Every packet of the schema: `PacketSet::decode_frame` decodes a
+/// frame into the variant whose packet id it carries.
+#[derive(Debug, Clone, PartialEq, ::packet_core::PacketSet)]
+pub enum Msg<'a> {
+    /// `chat.Say` (id `0x0102`).
+    Say(chat::Say<'a>),
+    /// `chat.Refused` (id `0x0103`).
+    Refused(chat::Refused),
+    /// `Move` (id `0x0200`).
+    Move(Move),
+    /// `Spawn` (id `0x0201`).
+    Spawn(Spawn<'a>),
+    /// `Events` (id `0x0300`).
+    Events(Events<'a>),
+    /// `Ping` (id `0x0001`).
+    Ping(Ping),
+}

@@ -35,3 +35,22 @@ pub mod net {
         pub r#match: bool,
     }
 }
+
+pub mod lobby {
+    /// Same name as `net.Enter`: the packet set prefixes both.
+    #[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
+    #[packet(id = 0x0011)]
+    pub struct Enter {
+        pub code: u32,
+    }
+}
+
+/// Every packet of the schema: `PacketSet::decode_frame` decodes a
+/// frame into the variant whose packet id it carries.
+#[derive(Debug, Clone, PartialEq, ::packet_core::PacketSet)]
+pub enum Message {
+    /// `net.Enter` (id `0x0010`).
+    NetEnter(net::Enter),
+    /// `lobby.Enter` (id `0x0011`).
+    LobbyEnter(lobby::Enter),
+}
