@@ -120,12 +120,10 @@ fn main() -> ExitCode {
             packet_set,
         } => {
             let mut b = Builder::new()
-                .out_dir(&out)
                 .max_frame_len(common.max_frame)
                 .sealed_frames(common.sealed)
                 .crate_path(crate_path)
-                .owned(owned)
-                .cargo_directives(false);
+                .owned(owned);
             for inc in &common.includes {
                 b = b.include(inc);
             }
@@ -135,22 +133,24 @@ fn main() -> ExitCode {
             if let Some(set) = packet_set {
                 b = b.packet_set(set);
             }
-            match b.generate(&common.files) {
-                Ok(g) => {
-                    eprint!("{}", g.warnings);
-                    match b.compile(&common.files) {
-                        Ok(path) => {
-                            println!("wrote {}", path.display());
-                            ExitCode::SUCCESS
-                        }
-                        Err(e) => {
-                            eprintln!("{e}");
-                            ExitCode::FAILURE
-                        }
-                    }
-                }
+            let g = match b.generate(&common.files) {
+                Ok(g) => g,
                 Err(e) => {
                     eprint!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            eprint!("{}", g.warnings);
+            let path = out.join(format!("{}.rs", g.name));
+            let written =
+                std::fs::create_dir_all(&out).and_then(|()| std::fs::write(&path, &g.code));
+            match written {
+                Ok(()) => {
+                    println!("wrote {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}", path.display());
                     ExitCode::FAILURE
                 }
             }
