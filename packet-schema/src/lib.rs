@@ -15,7 +15,7 @@
 //!         room: u16,
 //!         name: string(len = u8, max = 32),
 //!         text: string(max = 200),
-//!         color: option<common.Color>,
+//!         color: option<Color>, // from common.packet
 //!     }
 //! }
 //! ```
@@ -56,6 +56,24 @@
 //!
 //! The workspace's `examples/schema-demo` crate does exactly this, and its
 //! tests prove the generated packets byte-identical to hand-derived ones.
+//!
+//! ## In memory
+//!
+//! ```
+//! use packet_schema::{codegen, compile_str, validate::Options};
+//!
+//! let ok = compile_str("chat.packet", "packet Say = 1 { text: string(max = 200) }", &Options::default());
+//! assert!(!ok.has_errors());
+//! let rust = codegen::generate(&ok.schema, &[], &Default::default())?;
+//! assert!(rust.contains("#[packet(id = 0x0001)]"));
+//! assert!(rust.contains("#[packet(max_len = 200)]"));
+//!
+//! let bad = compile_str("chat.packet", "packet Say = 1 { text: Strng }", &Options::default());
+//! let report = bad.render();
+//! assert!(report.contains("error[E0102]: unknown type `Strng`"));
+//! assert!(report.contains("chat.packet:1:24"));
+//! # Ok::<(), packet_schema::codegen::CodegenError>(())
+//! ```
 //!
 //! ## Pipeline
 //!
