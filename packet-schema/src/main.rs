@@ -55,7 +55,7 @@ enum Command {
     },
     /// Rewrites schema files in the canonical format.
     Fmt {
-        /// Schema files.
+        /// Schema files (`-`: read stdin, write the result to stdout).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Do not write: list files that are not formatted, exit 1 if any.
@@ -158,7 +158,13 @@ fn main() -> ExitCode {
         Command::Fmt { files, check } => {
             let mut code = ExitCode::SUCCESS;
             for path in files {
-                let text = match std::fs::read_to_string(&path) {
+                let stdin = path.as_os_str() == "-";
+                let read = if stdin {
+                    std::io::read_to_string(std::io::stdin())
+                } else {
+                    std::fs::read_to_string(&path)
+                };
+                let text = match read {
                     Ok(t) => t,
                     Err(e) => {
                         eprintln!("error: cannot read {}: {e}", path.display());
@@ -177,6 +183,10 @@ fn main() -> ExitCode {
                     }
                 };
                 let formatted = fmt::format_file(&file);
+                if stdin && !check {
+                    print!("{formatted}");
+                    continue;
+                }
                 if formatted == text {
                     continue;
                 }
