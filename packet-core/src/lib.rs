@@ -7,7 +7,7 @@
 //! streaming decoder for byte streams.
 //!
 //! The codec is *sans-I/O*: nothing in [`buf`], [`codec`], [`frame`] or
-//! [`stream`] touches a socket. The byte layout is specified in
+//! `stream` touches a socket. The byte layout is specified in
 //! `docs/wire-format.md`, which is the contract this crate implements.
 //!
 //! ```
@@ -48,11 +48,11 @@
 //!
 //! ## Features
 //! - `std` (default): implies `alloc`; `std::error::Error` integration.
-//! - `alloc`: `String`, `Vec`, `Box` fields and the [`stream`] decoder.
 //! - `derive`: `#[derive(Packet)]` and `#[derive(PacketSet)]` (from
 //!   `packet-derive`), exported next to the traits of the same names.
 //! - `crypto`: sealed frames (ChaCha20-Poly1305) in `crypto` and the
 //!   replay state in `replay`; works without `std` and `alloc`.
+//! - `alloc`: `String`, `Vec`, `Box` fields and the `stream` decoder.
 //!
 //! Without default features the crate is `no_std` and allocation-free.
 #![no_std]
