@@ -92,3 +92,20 @@ pub use packet_derive::{Packet, PacketSet};
 #[cfg(feature = "alloc")]
 pub use stream::StreamDecoder;
 pub use view::View;
+
+/// Includes the Rust that packet-schema's `Builder` generated into
+/// `OUT_DIR` from build.rs: `include_schema!("game")` includes
+/// `$OUT_DIR/game.rs` (like `prost::include_proto!`). The generated types
+/// use `#[derive(Packet)]`, so enable the `derive` feature.
+///
+/// ```ignore
+/// pub mod game {
+///     packet_core::include_schema!("game");
+/// }
+/// ```
+#[macro_export]
+macro_rules! include_schema {
+    ($name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
+    };
+}
