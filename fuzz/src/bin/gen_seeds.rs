@@ -198,6 +198,30 @@ fn main() {
             );
         }
     }
+    // schema_parse: every schema the schema crate tests and the demo use.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for sub in [
+        "packet-schema/tests/golden",
+        "packet-schema/tests/bad",
+        "examples/schema-demo/schema",
+    ] {
+        let Ok(entries) = fs::read_dir(root.join(sub)) else {
+            eprintln!("no schemas under {sub}");
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "packet") {
+                let text = fs::read(&path).expect("read schema");
+                let stem = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("schema");
+                let tag = sub.replace('/', "_");
+                write(&dir, "schema_parse", &format!("{tag}-{stem}"), &text);
+            }
+        }
+    }
     println!("seeds written under {}", dir.display());
 }
 
