@@ -972,11 +972,11 @@ impl Validator {
                 );
                 continue;
             }
+            // Unbounded only through recursion: no `max` can bound a
+            // value's depth, so a warning could never be fixed (nor pass
+            // `deny_warnings`); decoders bound the depth instead.
             let too_big = match def.max_size {
-                None if def.recursive => {
-                    Some("its body is unbounded (it is recursive)".to_string())
-                }
-                None => Some("its body is unbounded".to_string()),
+                None => None,
                 Some(max) if max > max_body => Some(format!("its body can reach {max} bytes")),
                 Some(_) => None,
             };
@@ -985,11 +985,7 @@ impl Validator {
                     Diagnostic::warning("W0001", format!("packet `{}` may not fit in a frame", def.name.name))
                         .with_primary(def.name.span, label)
                         .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body; larger values fail to encode"))
-                        .with_note(if def.recursive {
-                            "help: a recursive value's size grows with its depth; keep values shallow (decoders refuse nesting deeper than 128 levels)"
-                        } else {
-                            "help: bound its strings, bytes and lists with `max = N` (one inside `option<...>` or `list<...>` through a struct with a bounded field)"
-                        }),
+                        .with_note("help: bound its strings, bytes and lists with `max = N` (one inside `option<...>` or `list<...>` through a struct with a bounded field)"),
                 );
             }
         }
@@ -1095,9 +1091,11 @@ mod tests {
             "t.packet",
             "struct A { b: option<box<B>>, x: u8 }
              enum B { Leaf(u8), Node(A) }
-             struct C { a: list<A> }",
+             struct C { a: list<A> }
+             packet P = 1 { c: C }",
             &Options::default(),
         );
+        // Unbounded through recursion only: not a W0001.
         assert!(compiled.diagnostics.is_empty(), "{}", compiled.render());
         let flags: Vec<(&str, bool)> = compiled
             .schema
@@ -1105,7 +1103,10 @@ mod tests {
             .iter()
             .map(|t| (t.name.name.as_str(), t.recursive))
             .collect();
-        assert_eq!(flags, [("A", true), ("B", true), ("C", false)]);
+        assert_eq!(
+            flags,
+            [("A", true), ("B", true), ("C", false), ("P", false)]
+        );
     }
 
     #[test]
