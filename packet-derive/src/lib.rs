@@ -129,8 +129,8 @@
 //! assert_eq!(Expr::MIN_SIZE, 1);
 //! ```
 //!
-//! The derive recognises a field that mentions the type's own name or
-//! `Self` anywhere in its type. It cannot see a cycle through *other*
+//! The derive recognises a field that mentions the type's own name (as
+//! `Name` or `self::Name`) or `Self` anywhere in its type. It cannot see a cycle through *other*
 //! types (`A` holds `Option<Box<B>>`, `B` holds `Vec<A>`): mark at least
 //! one type of such a cycle `#[packet(recursive)]` (marking all of them is
 //! fine, and what packet-schema generates). A marked type has
@@ -263,9 +263,11 @@
 //!
 //! # Limitations
 //!
-//! - Self-reference is found by name: a field whose type reaches the type
-//!   only through a type alias needs `#[packet(recursive)]` (see
-//!   [Recursive types](#recursive-types)).
+//! - Self-reference is found by how the type is written (`Name`,
+//!   `self::Name` or `Self`, at any depth of generics): a field that
+//!   reaches the type through an alias or a longer path (`crate::m::Name`)
+//!   needs `#[packet(recursive)]` (see [Recursive types](#recursive-types));
+//!   without it rustc reports the cycle (E0391).
 //! - Fields are classified by how their type is *written*: `len` /
 //!   `max_len` need one of the sequence types spelled out (not an alias),
 //!   and only primitives spelled by name join a direct-store run (an alias

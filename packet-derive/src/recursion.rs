@@ -39,23 +39,33 @@ pub fn mentions(ty: &Type, name: &Ident) -> bool {
     }
 }
 
+/// A path names the type itself when it is `Self...`, `Name` or
+/// `self::Name` (a longer path such as `other::Name` is taken to be another
+/// type of the same name; if it is not, rustc reports the cycle and
+/// `#[packet(recursive)]` fixes it). Generic arguments of every segment are
+/// searched.
 fn path_mentions(path: &syn::Path, name: &Ident) -> bool {
-    path.segments.iter().any(|seg| {
-        seg.ident == *name
-            || seg.ident == "Self"
-            || match &seg.arguments {
-                PathArguments::None => false,
-                PathArguments::AngleBracketed(a) => a.args.iter().any(|arg| match arg {
-                    GenericArgument::Type(t) => mentions(t, name),
-                    GenericArgument::AssocType(b) => mentions(&b.ty, name),
-                    _ => false,
-                }),
-                PathArguments::Parenthesized(p) => {
-                    p.inputs.iter().any(|t| mentions(t, name))
-                        || matches!(&p.output, ReturnType::Type(_, t) if mentions(t, name))
-                }
+    let segs: Vec<&syn::PathSegment> = path.segments.iter().collect();
+    let is_self = segs.first().is_some_and(|s| s.ident == "Self");
+    let is_name = match segs.as_slice() {
+        [only] => path.leading_colon.is_none() && only.ident == *name,
+        [first, second] => first.ident == "self" && second.ident == *name,
+        _ => false,
+    };
+    is_self
+        || is_name
+        || path.segments.iter().any(|seg| match &seg.arguments {
+            PathArguments::None => false,
+            PathArguments::AngleBracketed(a) => a.args.iter().any(|arg| match arg {
+                GenericArgument::Type(t) => mentions(t, name),
+                GenericArgument::AssocType(b) => mentions(&b.ty, name),
+                _ => false,
+            }),
+            PathArguments::Parenthesized(p) => {
+                p.inputs.iter().any(|t| mentions(t, name))
+                    || matches!(&p.output, ReturnType::Type(_, t) if mentions(t, name))
             }
-    })
+        })
 }
 
 fn tokens_mention(tokens: TokenStream, name: &Ident) -> bool {
@@ -211,7 +221,8 @@ mod tests {
             "(u8, Vec<Tree<'a>>)",
             "[Option<Box<Tree>>; 2]",
             "&'a [Tree]",
-            "crate::m::Tree",
+            "self::Tree",
+            "Vec<self::Tree>",
             "Wrapper<T, Item = Tree>",
             "<Tree as Trait>::Out",
             "my_macro!(Tree)",
@@ -222,6 +233,8 @@ mod tests {
             "u32",
             "Vec<Leaf>",
             "Option<Box<Trees>>",
+            "other::Tree",
+            "::Tree",
             "[u8; Tree::LEN]",
             "Array<u8, { Tree::N }>",
             "&'a str",

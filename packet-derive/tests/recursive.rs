@@ -52,6 +52,28 @@ struct B {
     items: Vec<A>,
 }
 
+/// A generic recursive type.
+#[derive(Packet, Debug, Clone, PartialEq)]
+struct Chain<T> {
+    item: T,
+    next: Option<Box<Chain<T>>>,
+}
+
+mod other {
+    #[derive(packet_core::Packet, Debug, Clone, PartialEq)]
+    pub struct Leaf {
+        pub x: u16,
+    }
+}
+
+/// Names another type of the same name by path: not recursive, so its
+/// sizes stay exact.
+#[derive(Packet, Debug, Clone, PartialEq)]
+struct Leaf {
+    inner: other::Leaf,
+    more: Option<other::Leaf>,
+}
+
 #[test]
 fn size_constants() {
     assert_eq!(Tree::MAX_SIZE, None);
@@ -68,6 +90,24 @@ fn size_constants() {
     assert_eq!(A::MIN_SIZE, 2 + 1);
     assert_eq!(B::MAX_SIZE, None);
     assert_eq!(B::MIN_SIZE, 1 + 2);
+    assert_eq!(<Chain<u64>>::MAX_SIZE, None);
+    assert_eq!(<Chain<u64>>::MIN_SIZE, 8 + 1);
+    assert_eq!(Leaf::MAX_SIZE, Some(2 + 3));
+    assert_eq!(Leaf::MIN_SIZE, 2 + 1);
+}
+
+#[test]
+fn generic_recursive_type_round_trips() {
+    let chain = Chain {
+        item: 5u16,
+        next: Some(Box::new(Chain {
+            item: 6u16,
+            next: None,
+        })),
+    };
+    let body = encode_body(&chain);
+    assert_eq!(body, [5, 0, 1, 6, 0, 0]);
+    assert_eq!(decode_body::<Chain<u16>>(&body), Ok(chain));
 }
 
 fn encode_body<T: Encode>(value: &T) -> Vec<u8> {
