@@ -101,8 +101,9 @@ fn field_min(sizer: &Sizer<'_>, f: &Field<'_>) -> TokenStream {
     }
 }
 
-/// The types of the fields that are on the wire and name their own type
-/// (not `skip`, not `with`).
+/// The types of the fields whose own impls the generated code uses (not
+/// `skip`, whose type is not on the wire, nor `with`, whose module is):
+/// only these can make the type's constants cycle.
 fn wire_types<'a>(fields: &'a [Field<'a>]) -> impl Iterator<Item = &'a Type> {
     fields
         .iter()
