@@ -169,6 +169,13 @@ fn recursive_types_compile_and_round_trip() {
                 },
             ],
         },
+        cross: recursive::a::Node {
+            next: Some(Box::new(recursive::b::Node {
+                value: 7,
+                back: vec![recursive::a::Node { next: None }],
+            })),
+        },
     };
     round_trip(&p);
+    assert_eq!(<recursive::b::Node as Encode>::MAX_SIZE, None);
 }

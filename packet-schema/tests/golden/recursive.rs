@@ -41,6 +41,25 @@ pub struct Item {
     pub group: ::core::option::Option<::std::boxed::Box<Group>>,
 }
 
+/// A cycle across modules: the Rust paths differ, the attribute does not.
+pub mod a {
+    #[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
+    #[packet(recursive)]
+    pub struct Node {
+        pub next: ::core::option::Option<::std::boxed::Box<super::b::Node>>,
+    }
+}
+
+pub mod b {
+    #[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
+    #[packet(recursive)]
+    pub struct Node {
+        pub value: u8,
+        #[packet(len = u8)]
+        pub back: ::std::vec::Vec<super::a::Node>,
+    }
+}
+
 /// Not recursive itself: holds a recursive type.
 #[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
 #[packet(id = 0x0040)]
@@ -48,4 +67,5 @@ pub struct ShowMenu {
     pub menu: Menu,
     pub calc: Expr,
     pub root: Group,
+    pub cross: a::Node,
 }
