@@ -36,6 +36,11 @@ pub trait Encode {
     /// least this many. The default, 0, is always correct; built-in types
     /// give their exact minimum and `#[derive(Packet)]` sums its fields', so
     /// that a packet that can never fit a buffer is caught at compile time.
+    ///
+    /// The minimum of an indirection, `Option<T>` (its tag) and the
+    /// sequences `Vec<T>`, `Box<[T]>`, `[T]`, `String`, `str` (their
+    /// prefix), never reads `T::MIN_SIZE`: a type that contains itself
+    /// through one of them still has a finite, non-cyclic minimum.
     const MIN_SIZE: usize = 0;
 
     /// The exact number of bytes [`Encode::encode`] writes.

@@ -411,3 +411,44 @@ fn prefix_limits_are_exact() {
         })
     );
 }
+
+/// A hand-written recursive type whose `MIN_SIZE` is built from the
+/// constants of its own indirections. It compiles only because the
+/// `MIN_SIZE` of `Option<T>`, `Vec<T>`, `Box<[T]>`, `[T]` and `String` does
+/// not read `T::MIN_SIZE` (otherwise rustc reports a cycle, E0391), which
+/// is what lets `#[derive(Packet)]` size recursive types.
+struct Node {
+    next: Option<Box<Node>>,
+    children: Vec<Node>,
+}
+
+impl Encode for Node {
+    const MAX_SIZE: Option<usize> = None;
+    const MIN_SIZE: usize = <Option<Box<Node>>>::MIN_SIZE
+        + <Vec<Node>>::MIN_SIZE
+        + <Box<[Node]>>::MIN_SIZE
+        + <[Node]>::MIN_SIZE
+        + <Option<Node>>::MIN_SIZE
+        + String::MIN_SIZE
+        + <str>::MIN_SIZE;
+    fn encoded_len(&self) -> usize {
+        self.next.encoded_len() + self.children.encoded_len()
+    }
+    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        self.next.encode(w)?;
+        self.children.encode(w)
+    }
+}
+
+#[test]
+fn indirections_have_a_minimum_independent_of_their_item() {
+    const { assert!(Node::MIN_SIZE == 1 + 2 + 2 + 2 + 1 + 2 + 2) };
+    let node = Node {
+        next: None,
+        children: vec![Node {
+            next: None,
+            children: Vec::new(),
+        }],
+    };
+    assert_eq!(encode(&node), [0, 1, 0, 0, 0, 0]);
+}

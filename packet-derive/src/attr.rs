@@ -133,6 +133,9 @@ pub struct Container {
     pub krate: Option<At<Path>>,
     /// `tag = u8|u16|u32`: a data enum's tag width.
     pub tag: Option<At<Width>>,
+    /// `recursive`: the type is part of a cycle of types (possibly through
+    /// others), so its size constants must not name its fields' types.
+    pub recursive: Option<Span>,
 }
 
 /// Attributes of one field.
@@ -153,7 +156,7 @@ pub struct Repr {
     pub width: Option<Width>,
 }
 
-const CONTAINER_KEYS: &str = "`id`, `crate`, `tag`";
+const CONTAINER_KEYS: &str = "`id`, `crate`, `tag`, `recursive`";
 const FIELD_KEYS: &str = "`len`, `max_len`, `skip`, `with`";
 
 fn set_once<T>(cx: &mut Ctxt, slot: &mut Option<At<T>>, value: T, span: Span, key: &str) {
@@ -286,6 +289,18 @@ pub fn container(cx: &mut Ctxt, attrs: &[Attribute], for_set: bool) -> Container
         } else if meta.path.is_ident("tag") && !for_set {
             if let Some(w) = parse_width(cx, meta, "tag")? {
                 set_once(cx, &mut out.tag, w, span, "tag");
+            }
+        } else if meta.path.is_ident("recursive") && !for_set {
+            if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
+                cx.error(
+                    span,
+                    "`recursive` takes no value: write `#[packet(recursive)]`",
+                );
+                skip_value(meta)?;
+            } else if out.recursive.is_some() {
+                cx.error(span, "duplicate packet attribute `recursive`");
+            } else {
+                out.recursive = Some(span);
             }
         } else {
             let name = key_name(&meta.path);

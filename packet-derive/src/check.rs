@@ -14,6 +14,8 @@ pub struct Model<'a> {
     pub input: &'a DeriveInput,
     pub krate: Path,
     pub id: Option<Expr>,
+    /// `#[packet(recursive)]`.
+    pub in_cycle: bool,
     pub body: Body<'a>,
 }
 
@@ -383,6 +385,7 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
         input,
         krate,
         id,
+        in_cycle: parsed.container.recursive.is_some(),
         body,
     })
 }

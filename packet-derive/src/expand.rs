@@ -3,7 +3,9 @@
 //!
 //! What is generated for a `#[derive(Packet)]` type:
 //! - `impl Encode`: `MAX_SIZE` / `MIN_SIZE` summed in `const` context from
-//!   the fields (`codec::size`), `encoded_len`, and `encode`. Runs of
+//!   the fields (`codec::size`), `encoded_len`, and `encode`; for a
+//!   recursive type `MAX_SIZE` is `None` and `MIN_SIZE` names no type of
+//!   the cycle (`recursion.rs` decides which). Runs of
 //!   consecutive fixed-size primitive fields (integers, floats, `bool`,
 //!   `char`, small arrays of them, and an enum's tag) are written with one
 //!   `Writer::reserve_array` and direct stores, and read with one
@@ -21,6 +23,7 @@ use syn::{GenericParam, Generics, Ident, Lifetime, Type};
 
 use crate::attr::Width;
 use crate::check::{Body, Field, Kind, Model, Prim, Seq, SetModel};
+use crate::recursion::Sizer;
 
 const ALLOWS: &str = "clippy::all, clippy::pedantic, unused_variables, unused_mut, unreachable_patterns, non_upper_case_globals, non_snake_case";
 
@@ -82,9 +85,9 @@ fn field_max(krate: &syn::Path, f: &Field<'_>) -> TokenStream {
     }
 }
 
-/// The field's `MIN_SIZE` contribution (`usize`).
-fn field_min(krate: &syn::Path, f: &Field<'_>) -> TokenStream {
-    let ty = f.ty;
+/// The field's `MIN_SIZE` contribution (`usize`); never names a type that
+/// may lead back to the deriving one (see `recursion.rs`).
+fn field_min(sizer: &Sizer<'_>, f: &Field<'_>) -> TokenStream {
     match &f.kind {
         Kind::Skip | Kind::With(_) => quote!(0usize),
         Kind::Seq { len, .. } => {
@@ -95,8 +98,18 @@ fn field_min(krate: &syn::Path, f: &Field<'_>) -> TokenStream {
             let n = p.size();
             quote!(#n)
         }
-        Kind::Plain => quote_spanned!(ty.span()=> <#ty as #krate::Encode>::MIN_SIZE),
+        Kind::Plain => sizer.min(f.ty),
     }
+}
+
+/// The types of the fields whose own impls the generated code uses (not
+/// `skip`, whose type is not on the wire, nor `with`, whose module is):
+/// only these can make the type's constants cycle.
+fn wire_types<'a>(fields: &'a [Field<'a>]) -> impl Iterator<Item = &'a Type> {
+    fields
+        .iter()
+        .filter(|f| matches!(f.kind, Kind::Seq { .. } | Kind::Plain))
+        .map(|f| f.ty)
 }
 
 fn fields_max(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
@@ -108,8 +121,8 @@ fn fields_max(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
     })
 }
 
-fn fields_min(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
-    let parts = fields.iter().map(|f| field_min(krate, f));
+fn fields_min(sizer: &Sizer<'_>, fields: &[Field<'_>]) -> TokenStream {
+    let parts = fields.iter().map(|f| field_min(sizer, f));
     quote!(0usize #(.saturating_add(#parts))*)
 }
 
@@ -469,6 +482,19 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
     let (de, dec_generics) = decode_generics(&input.generics, krate);
     let (dec_impl, _, dec_where) = dec_generics.split_for_impl();
     let allow = allows();
+    let sizer = Sizer {
+        krate,
+        name,
+        in_cycle: m.in_cycle,
+    };
+    // A recursive type is unbounded; its MAX_SIZE names no field type, so
+    // that rustc never evaluates the type's own constant while computing it.
+    let recursive = match &m.body {
+        Body::Struct(fields) => sizer.recursive(wire_types(fields)),
+        Body::Enum { variants, .. } => {
+            sizer.recursive(variants.iter().flat_map(|v| wire_types(&v.fields)))
+        }
+    };
 
     let (max_size, min_size, len_body, enc_body, dec_body) = match &m.body {
         Body::Struct(fields) => {
@@ -479,7 +505,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
             let dec = decode_fields(krate, fields, &de);
             (
                 fields_max(krate, fields),
-                fields_min(krate, fields),
+                fields_min(&sizer, fields),
                 quote!(match self { Self #pat => #len }),
                 quote!(match self { Self #pat => { #enc } }),
                 quote!(#dec ::core::result::Result::Ok(Self #cons)),
@@ -489,7 +515,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
             let tag_ty = tag.ty();
             let tag_size = tag.size();
             let maxes = variants.iter().map(|v| fields_max(krate, &v.fields));
-            let mins = variants.iter().map(|v| fields_min(krate, &v.fields));
+            let mins = variants.iter().map(|v| fields_min(&sizer, &v.fields));
             let max_size = quote!(#krate::codec::size::add(
                 ::core::option::Option::Some(#tag_size),
                 {
@@ -569,6 +595,12 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
             #eager
         )
     });
+
+    let max_size = if recursive {
+        quote!(::core::option::Option::None)
+    } else {
+        max_size
+    };
 
     quote!(
         #[automatically_derived]

@@ -107,6 +107,56 @@
 //! const _: () = assert!(matches!(Move::MAX_FRAME_LEN, Some(n) if n <= DEFAULT_PACKET_SIZE));
 //! ```
 //!
+//! ## Recursive types
+//!
+//! A type may contain itself through indirection: `Vec<T>`, `Box<[T]>` or
+//! `Option<Box<T>>` (and `Box<T>` in an enum variant). Its `MAX_SIZE` is
+//! `None` (unbounded) and its `MIN_SIZE` counts each recursive field's
+//! indirection only (`Option` 1 byte, a sequence its prefix), so neither
+//! constant is defined in terms of itself (which rustc would report as a
+//! cycle, E0391):
+//!
+//! ```
+//! # use packet_core::{Encode, Packet};
+//! #[derive(Packet)]
+//! struct Tree { value: u32, children: Vec<Tree> }
+//!
+//! #[derive(Packet)]
+//! enum Expr { Lit(i32), Neg(Box<Self>), Add(Box<Expr>, Box<Expr>) }
+//!
+//! assert_eq!(Tree::MAX_SIZE, None);
+//! assert_eq!(Tree::MIN_SIZE, 4 + 2);
+//! assert_eq!(Expr::MIN_SIZE, 1);
+//! ```
+//!
+//! The derive recognises a field that mentions the type's own name (as
+//! `Name` or `self::Name`) or `Self` anywhere in its type. It cannot see a cycle through *other*
+//! types (`A` holds `Option<Box<B>>`, `B` holds `Vec<A>`): mark at least
+//! one type of such a cycle `#[packet(recursive)]` (marking all of them is
+//! fine, and what packet-schema generates). A marked type has
+//! `MAX_SIZE = None`, and its `MIN_SIZE` names the constant of no type
+//! other than primitives and standard containers (another type counts 0),
+//! so it is a smaller, still correct, lower bound:
+//!
+//! ```
+//! # use packet_core::{Encode, Packet};
+//! #[derive(Packet)]
+//! struct A { id: u16, b: Option<Box<B>> }
+//!
+//! #[derive(Packet)]
+//! #[packet(recursive)]
+//! struct B { flag: bool, items: Vec<A> }
+//!
+//! assert_eq!((A::MAX_SIZE, A::MIN_SIZE), (None, 3));
+//! assert_eq!((B::MAX_SIZE, B::MIN_SIZE), (None, 3));
+//! ```
+//!
+//! Decoding is bounded: every `Box` and sequence decode enters one level of
+//! `Reader::MAX_DEPTH` (128), so hostile input nested deeper is
+//! `DecodeError::TooDeep`, never a stack overflow. A value nested deeper
+//! than that still encodes, but a peer refuses it: keep recursive values
+//! shallow (or flatten deep ones into a list indexed by position).
+//!
 //! # Attribute reference
 //!
 //! All attributes are written `#[packet(key = value, ...)]`; unknown keys,
@@ -120,6 +170,7 @@
 //! | `id = EXPR` | implements `Packet` with this `u16` id (a literal like `0x0102` or a `const` expression) |
 //! | `crate = PATH` | where packet-core is (default `::packet_core`); also accepts a string, `crate = "my::reexport"` |
 //! | `tag = u8 \| u16 \| u32` | the tag width of an enum without an integer `#[repr]` (default `u8`); an error together with a repr |
+//! | `recursive` | the type is in a cycle of types (mutual recursion): `MAX_SIZE` is `None` and `MIN_SIZE` names no user type (see [Recursive types](#recursive-types)) |
 //!
 //! `#[repr(u8)]`, `#[repr(u16)]`, `#[repr(u32)]`, `#[repr(i8)]`,
 //! `#[repr(i16)]` and `#[repr(i32)]` on an enum set the tag width; 64- and
@@ -212,10 +263,11 @@
 //!
 //! # Limitations
 //!
-//! - Recursive types (`struct Node { children: Vec<Node> }`) cannot derive:
-//!   their `MAX_SIZE` / `MIN_SIZE` would be defined in terms of themselves,
-//!   which rustc reports as a cycle (E0391). Bound the depth in the type
-//!   (`[Option<Leaf>; 4]`) or write the impls by hand.
+//! - Self-reference is found by how the type is written (`Name`,
+//!   `self::Name` or `Self`, at any depth of generics): a field that
+//!   reaches the type through an alias or a longer path (`crate::m::Name`)
+//!   needs `#[packet(recursive)]` (see [Recursive types](#recursive-types));
+//!   without it rustc reports the cycle (E0391).
 //! - Fields are classified by how their type is *written*: `len` /
 //!   `max_len` need one of the sequence types spelled out (not an alias),
 //!   and only primitives spelled by name join a direct-store run (an alias
@@ -232,6 +284,7 @@
 mod attr;
 mod check;
 mod expand;
+mod recursion;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};

@@ -13,6 +13,7 @@
 //! | `len = u8`, `max = N` | `#[packet(len = u8, max_len = N)]` | same |
 //! | `packet X = 0x0102` | `#[packet(id = 0x0102)]` | same |
 //! | `enum E: u16` | `#[repr(u16)]`, every tag written out | same |
+//! | a type in a cycle (`option<box<T>>`, `list<T>`) | `#[packet(recursive)]` | same |
 //!
 //! A type holding borrowed data (directly or through a nested type) gets
 //! the lifetime `'a`. Checking is [`crate::validate`]'s job: this module
@@ -246,6 +247,13 @@ impl Gen<'_> {
         let lt = self.generics(id);
         let cp = &self.crate_path;
         let common = self.common_attrs();
+        // The derive finds self-reference by name, but not a cycle through
+        // other types: every type of a cycle says so.
+        let common = if def.recursive {
+            quote!(#[packet(recursive)] #common)
+        } else {
+            common
+        };
         match &def.kind {
             DefKind::Packet(p) => {
                 let fields = self.named_fields(&p.body, path);

@@ -11,9 +11,9 @@
 //!   that length options sit on a field's own type (where
 //!   `#[packet(len, max_len)]` can express them);
 //! - rejects recursive types without indirection (`box<T>` or `list<T>`:
-//!   infinite size), types with no finite value, and, for now, recursive
-//!   types with indirection too (the derive's const `MIN_SIZE` /
-//!   `MAX_SIZE` would depend on themselves);
+//!   infinite size) and types with no finite value; recursion through
+//!   indirection is allowed, and every type of such a cycle is marked
+//!   [`TypeDef::recursive`] (generated with `#[packet(recursive)]`);
 //! - computes each type's smallest and largest encoding from the codec's
 //!   wire forms (`packet-core/src/codec.rs`) and rejects a packet whose
 //!   smallest body cannot fit the largest frame, warning when its largest
@@ -90,6 +90,10 @@ pub struct TypeDef {
     pub min_size: Option<u64>,
     /// Largest encoding in bytes; `None` if unbounded (recursive).
     pub max_size: Option<u64>,
+    /// Whether the type is part of a cycle of types (through `box` or
+    /// `list`), so the derive must not size it from its fields' constants:
+    /// generated with `#[packet(recursive)]`.
+    pub recursive: bool,
 }
 
 impl TypeDef {
@@ -173,7 +177,6 @@ pub fn validate(files: &[(FileId, &ast::File)], opts: &Options) -> (Schema, Vec<
     if recursion_ok {
         v.compute_sizes();
         v.check_sizes();
-        v.check_supported_recursion();
     }
     (v.schema, v.diags)
 }
@@ -282,6 +285,7 @@ impl Validator {
                         borrows: false,
                         min_size: Some(0),
                         max_size: Some(0),
+                        recursive: false,
                     });
                     self.names
                         .get_mut(path.as_slice())
@@ -700,7 +704,7 @@ impl Validator {
                             .with_primary(span, "this field contains the type again; expected a type that does not contain itself")
                             .with_secondary(ty_name.span, "recursive type declared here")
                             .with_note(format!("note: cycle: {}", names.join(" contains ")))
-                            .with_note("help: a value cannot contain itself; flatten it, e.g. a `list<Entry>` whose entries refer to each other by index"),
+                            .with_note(format!("help: a value cannot contain itself; put the field behind indirection: `option<box<{0}>>` or `list<{0}>`", ty_name.name)),
                     );
                 }
             } else if state[u] == 0 {
@@ -907,6 +911,7 @@ impl Validator {
             for &id in &comp {
                 self.schema.types[id].min_size = None;
                 self.schema.types[id].max_size = None;
+                self.schema.types[id].recursive = true;
             }
             for _ in 0..(2 * comp.len() + 4) {
                 let mut changed = false;
@@ -921,51 +926,6 @@ impl Validator {
                     break;
                 }
             }
-        }
-    }
-
-    /// Recursion with indirection (`option<box<T>>`, `list<T>`) is a sound
-    /// Rust type, but `#[derive(Packet)]` computes `MIN_SIZE` and
-    /// `MAX_SIZE` in const context from the fields' constants, and those of
-    /// a recursive type would depend on themselves (rustc: "cycle detected
-    /// when const-evaluating"). Until the derive can opt out, such schemas
-    /// are refused here, with the reason, instead of failing in rustc.
-    fn check_supported_recursion(&mut self) {
-        let n = self.schema.types.len();
-        let edges = (0..n)
-            .map(|i| self.edges(i).into_iter().map(|e| e.0).collect())
-            .collect();
-        for comp in self.sccs(edges) {
-            let first = comp[0];
-            let cyclic = comp.len() > 1 || self.edges(first).iter().any(|e| e.0 == first);
-            if !cyclic
-                || comp
-                    .iter()
-                    .any(|&t| self.schema.types[t].min_size.is_none())
-            {
-                continue; // acyclic, or already E0114
-            }
-            let head = *comp.iter().min().expect("components are non-empty");
-            let span = self
-                .edges(head)
-                .into_iter()
-                .find(|(t, _, _)| comp.contains(t))
-                .map(|(_, _, s)| s)
-                .unwrap_or(self.schema.types[head].name.span);
-            let name = &self.schema.types[head].name;
-            let mut members: Vec<&str> = comp
-                .iter()
-                .map(|&t| self.schema.types[t].name.name.as_str())
-                .collect();
-            members.sort_unstable();
-            self.diags.push(
-                Diagnostic::error("E0115", format!("recursive type `{}` is not supported by `#[derive(Packet)]`", name.name))
-                    .with_primary(span, "the type contains itself here; expected no recursion, which the derive cannot size")
-                    .with_secondary(name.span, "recursive type declared here")
-                    .with_note(format!("note: recursive types: {}", members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
-                    .with_note("note: the derive sums `MIN_SIZE` and `MAX_SIZE` in const context, and a recursive type's constants would depend on themselves")
-                    .with_note("help: flatten the structure, e.g. a `list<Entry>` whose entries refer to parents by index"),
-            );
         }
     }
 
@@ -1012,8 +972,11 @@ impl Validator {
                 );
                 continue;
             }
+            // Unbounded only through recursion: no `max` can bound a
+            // value's depth, so a warning could never be fixed (nor pass
+            // `deny_warnings`); decoders bound the depth instead.
             let too_big = match def.max_size {
-                None => Some("its body is unbounded (it is recursive)".to_string()),
+                None => None,
                 Some(max) if max > max_body => Some(format!("its body can reach {max} bytes")),
                 Some(_) => None,
             };
@@ -1091,13 +1054,7 @@ mod tests {
              struct Holder { n: Node, x: u8 }",
             &Options::default(),
         );
-        // Sized correctly, though refused for the derive's sake (E0115).
-        assert!(
-            compiled.diagnostics.iter().all(|d| d.code == "E0115"),
-            "{}",
-            compiled.render()
-        );
-        assert_eq!(compiled.diagnostics.len(), 2);
+        assert!(compiled.diagnostics.is_empty(), "{}", compiled.render());
         let s: HashMap<String, (Option<u64>, Option<u64>)> = compiled
             .schema
             .types
@@ -1107,6 +1064,49 @@ mod tests {
         assert_eq!(s["Node"], (Some(5), None));
         assert_eq!(s["Tree"], (Some(1), None));
         assert_eq!(s["Holder"], (Some(6), None));
+        let recursive: Vec<&str> = compiled
+            .schema
+            .types
+            .iter()
+            .filter(|t| t.recursive)
+            .map(|t| t.name.name.as_str())
+            .collect();
+        assert_eq!(recursive, ["Node", "Tree"], "Holder only contains one");
+    }
+
+    #[test]
+    fn mutual_recursion_marks_every_type_of_the_cycle() {
+        let compiled = crate::compile_str(
+            "t.packet",
+            "struct A { b: option<box<B>>, x: u8 }
+             enum B { Leaf(u8), Node(A) }
+             struct C { a: list<A> }
+             struct D { d: [option<D>; 2] }",
+            &Options::default(),
+        );
+        // D contains itself without indirection: E0111, the others are fine.
+        let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["E0111"], "{}", compiled.render());
+        let compiled = crate::compile_str(
+            "t.packet",
+            "struct A { b: option<box<B>>, x: u8 }
+             enum B { Leaf(u8), Node(A) }
+             struct C { a: list<A> }
+             packet P = 1 { c: C }",
+            &Options::default(),
+        );
+        // Unbounded through recursion only: not a W0001.
+        assert!(compiled.diagnostics.is_empty(), "{}", compiled.render());
+        let flags: Vec<(&str, bool)> = compiled
+            .schema
+            .types
+            .iter()
+            .map(|t| (t.name.name.as_str(), t.recursive))
+            .collect();
+        assert_eq!(
+            flags,
+            [("A", true), ("B", true), ("C", false), ("P", false)]
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Generated valid schemas: the checker accepts them and the generator
 //! always produces Rust that parses (syn) — whatever the names (Rust
-//! keywords become raw identifiers), nesting, modules or options.
+//! keywords become raw identifiers), nesting, modules, options or
+//! recursion (each recursive type marked `#[packet(recursive)]`).
 
 use packet_schema::{codegen, compile_str, validate::Options};
 use proptest::prelude::*;
@@ -82,6 +83,9 @@ fn write_ty(t: &Ty, top: bool, earlier: &[String]) -> String {
 enum Decl {
     Struct(Vec<(usize, Ty)>),
     Packet(Vec<(usize, Ty)>),
+    /// A struct that contains itself through `list<..>` (true) or
+    /// `option<box<..>>` (false), besides its fields.
+    Recursive(Vec<(usize, Ty)>, bool),
     CEnum(u8),
     DataEnum(Vec<Vec<Ty>>),
 }
@@ -91,13 +95,14 @@ fn decl() -> impl Strategy<Value = Decl> {
     prop_oneof![
         fields().prop_map(Decl::Struct),
         fields().prop_map(Decl::Packet),
+        (fields(), any::<bool>()).prop_map(|(f, list)| Decl::Recursive(f, list)),
         (1u8..5).prop_map(Decl::CEnum),
         prop::collection::vec(prop::collection::vec(ty(), 0..3), 1..4).prop_map(Decl::DataEnum),
     ]
 }
 
-/// A schema whose types only refer to earlier ones (so no recursion), in
-/// up to two modules.
+/// A schema whose types only refer to earlier ones or, through
+/// indirection, to themselves, in up to two modules.
 fn schema(decls: &[(bool, Decl)]) -> String {
     let mut out = String::new();
     let mut earlier: Vec<String> = Vec::new();
@@ -123,6 +128,14 @@ fn schema(decls: &[(bool, Decl)]) -> String {
         };
         match d {
             Decl::Struct(fs) => out.push_str(&format!("struct {name} {{\n{}}}\n", fields(fs))),
+            Decl::Recursive(fs, list) => {
+                let own = if *list {
+                    format!("    kids: list<{name}>,\n")
+                } else {
+                    format!("    next: option<box<{name}>>,\n")
+                };
+                out.push_str(&format!("struct {name} {{\n{}{own}}}\n", fields(fs)))
+            }
             Decl::Packet(fs) => {
                 out.push_str(&format!("packet {name} = {i} {{\n{}}}\n", fields(fs)))
             }
@@ -175,5 +188,7 @@ proptest! {
         prop_assert!(rust.is_ok(), "{:?}\n{}", rust.err(), src);
         let rust = rust.unwrap();
         prop_assert!(syn::parse_file(&rust).is_ok(), "{}", rust);
+        let recursive = decls.iter().filter(|(_, d)| matches!(d, Decl::Recursive(..))).count();
+        prop_assert_eq!(rust.matches("#[packet(recursive)]").count(), recursive, "{}", rust);
     }
 }

@@ -57,6 +57,15 @@ fn paths() {
 }
 
 #[test]
+fn recursive() {
+    check(
+        "recursive.packet",
+        "recursive.rs",
+        Builder::new().owned(true),
+    );
+}
+
+#[test]
 fn inputs_list_imports() {
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
     let g = Builder::new()

@@ -23,6 +23,10 @@ mod paths {
     include!("golden/paths.rs");
 }
 
+mod recursive {
+    include!("golden/recursive.rs");
+}
+
 fn round_trip<P>(p: &P)
 where
     P: Packet + for<'de> packet_core::Decode<'de> + PartialEq + std::fmt::Debug,
@@ -130,4 +134,48 @@ fn generated_packet_sets_dispatch_by_id() {
         game::Msg::IDS,
         &[0x0102, 0x0103, 0x0200, 0x0201, 0x0300, 0x0001]
     );
+}
+
+#[test]
+fn recursive_types_compile_and_round_trip() {
+    use packet_core::Encode;
+    use recursive::{Expr, Group, Item, Menu, ShowMenu};
+
+    assert_eq!(ShowMenu::MAX_SIZE, None);
+    assert_eq!(Menu::MIN_SIZE, 2);
+    assert_eq!(Item::MIN_SIZE, 3);
+    let p = ShowMenu {
+        menu: Menu {
+            label: "file".into(),
+            children: vec![Menu {
+                label: "open".into(),
+                children: vec![],
+            }],
+        },
+        calc: Expr::Add(
+            Box::new(Expr::Lit(1)),
+            Box::new(Expr::Neg(Box::new(Expr::Lit(2)))),
+        ),
+        root: Group {
+            name: "g".into(),
+            items: vec![
+                Item { id: 1, group: None },
+                Item {
+                    id: 2,
+                    group: Some(Box::new(Group {
+                        name: "h".into(),
+                        items: vec![],
+                    })),
+                },
+            ],
+        },
+        cross: recursive::a::Node {
+            next: Some(Box::new(recursive::b::Node {
+                value: 7,
+                back: vec![recursive::a::Node { next: None }],
+            })),
+        },
+    };
+    round_trip(&p);
+    assert_eq!(<recursive::b::Node as Encode>::MAX_SIZE, None);
 }

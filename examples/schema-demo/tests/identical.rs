@@ -2,7 +2,9 @@
 //! written by hand with `#[derive(Packet)]`: every frame is byte-identical,
 //! each side decodes the other's frames, the generated packets travel over
 //! a packet-core stream and dispatch by id, and the schema checker's sizes
-//! equal the derive's `MIN_SIZE` / `MAX_SIZE`.
+//! equal the derive's `MIN_SIZE` / `MAX_SIZE`. Recursive types (`ui.Menu`,
+//! the `ui.Folder` / `ui.Entry` cycle) too, and hostile nesting in them is
+//! `DecodeError::TooDeep`.
 
 use packet_core::frame::{self, FrameConfig};
 use packet_core::{Decode, Encode, Packet, PacketSet, StreamDecoder};
@@ -119,6 +121,39 @@ mod hand {
     #[derive(Packet, Debug, Clone, PartialEq)]
     #[packet(id = 0x0001)]
     pub struct Ping {}
+
+    /// Recursive through `Vec<Self>`: the derive sees it by name.
+    #[derive(Packet, Debug, Clone, PartialEq)]
+    pub struct Menu<'a> {
+        #[packet(len = u8, max_len = 24)]
+        pub label: &'a str,
+        #[packet(len = u8, max_len = 8)]
+        pub children: Vec<Menu<'a>>,
+    }
+
+    #[derive(Packet, Debug, Clone, PartialEq)]
+    pub struct Folder<'a> {
+        #[packet(len = u8, max_len = 16)]
+        pub name: &'a str,
+        #[packet(len = u8, max_len = 8)]
+        pub entries: Vec<Entry<'a>>,
+    }
+
+    /// `Folder` and `Entry` form a cycle the derive cannot see from one
+    /// type: one of them says so (the schema marks both).
+    #[derive(Packet, Debug, Clone, PartialEq)]
+    #[packet(recursive)]
+    pub struct Entry<'a> {
+        pub id: u32,
+        pub folder: Option<Box<Folder<'a>>>,
+    }
+
+    #[derive(Packet, Debug, Clone, PartialEq)]
+    #[packet(id = 0x0400)]
+    pub struct Show<'a> {
+        pub menu: Menu<'a>,
+        pub root: Folder<'a>,
+    }
 }
 
 const BUF: usize = 16 * 1024;
@@ -427,7 +462,10 @@ fn generated_packets_travel_over_a_stream_and_dispatch_by_id() {
         ),
     ];
     assert_eq!(got, expected);
-    assert_eq!(Msg::IDS, &[0x0102, 0x0103, 0x0200, 0x0201, 0x0300, 0x0001]);
+    assert_eq!(
+        Msg::IDS,
+        &[0x0102, 0x0103, 0x0200, 0x0201, 0x0300, 0x0001, 0x0400]
+    );
 }
 
 #[test]
@@ -474,8 +512,12 @@ fn schema_sizes_equal_the_derive_constants() {
         "Event" => schema::Event<'static>,
         "Events" => schema::Events<'static>,
         "Ping" => schema::Ping,
+        "ui.Menu" => schema::ui::Menu<'static>,
+        "ui.Folder" => schema::ui::Folder<'static>,
+        "ui.Entry" => schema::ui::Entry<'static>,
+        "ui.Show" => schema::ui::Show<'static>,
     }
-    assert_eq!(sizes.len(), 12, "every type is checked");
+    assert_eq!(sizes.len(), 16, "every type is checked");
 }
 
 fn text(max: usize) -> impl Strategy<Value = String> {
@@ -540,5 +582,138 @@ proptest! {
         let g = schema::Events { tick: entity, events: ge };
         let h = hand::Events { tick: entity, events: he };
         prop_assert_eq!(frame_of(&g, 2), frame_of(&h, 2));
+    }
+}
+
+// ------------------------------------------------------------ recursion
+
+/// The same nested menu and folder tree on both sides: `depth` levels.
+fn gen_show<'a>(labels: &'a [String], depth: usize) -> (schema::ui::Show<'a>, hand::Show<'a>) {
+    fn menus<'a>(labels: &'a [String], depth: usize) -> (schema::ui::Menu<'a>, hand::Menu<'a>) {
+        let label = labels[depth % labels.len()].as_str();
+        let (gc, hc) = if depth == 0 {
+            (vec![], vec![])
+        } else {
+            let (g, h) = menus(labels, depth - 1);
+            (vec![g.clone(), g], vec![h.clone(), h])
+        };
+        (
+            schema::ui::Menu {
+                label,
+                children: gc,
+            },
+            hand::Menu {
+                label,
+                children: hc,
+            },
+        )
+    }
+    fn folders<'a>(
+        labels: &'a [String],
+        depth: usize,
+    ) -> (schema::ui::Folder<'a>, hand::Folder<'a>) {
+        let name = &labels[depth % labels.len()][..labels[depth % labels.len()].len().min(16)];
+        let (ge, he) = if depth == 0 {
+            (
+                vec![schema::ui::Entry {
+                    id: 1,
+                    folder: None,
+                }],
+                vec![hand::Entry {
+                    id: 1,
+                    folder: None,
+                }],
+            )
+        } else {
+            let (g, h) = folders(labels, depth - 1);
+            (
+                vec![
+                    schema::ui::Entry {
+                        id: depth as u32,
+                        folder: Some(Box::new(g)),
+                    },
+                    schema::ui::Entry {
+                        id: 0,
+                        folder: None,
+                    },
+                ],
+                vec![
+                    hand::Entry {
+                        id: depth as u32,
+                        folder: Some(Box::new(h)),
+                    },
+                    hand::Entry {
+                        id: 0,
+                        folder: None,
+                    },
+                ],
+            )
+        };
+        (
+            schema::ui::Folder { name, entries: ge },
+            hand::Folder { name, entries: he },
+        )
+    }
+    let (gm, hm) = menus(labels, depth);
+    let (gf, hf) = folders(labels, depth);
+    (
+        schema::ui::Show { menu: gm, root: gf },
+        hand::Show { menu: hm, root: hf },
+    )
+}
+
+#[test]
+fn recursive_packets_are_byte_identical() {
+    use packet_core::Encode;
+    assert_eq!(<schema::ui::Show<'_> as Encode>::MAX_SIZE, None);
+    assert_eq!(<hand::Show<'_> as Encode>::MAX_SIZE, None);
+
+    let labels = vec!["file".to_string(), "edit".to_string()];
+    let (g, h) = gen_show(&labels, 1);
+    assert_identical_borrowed!(g, h, schema::ui::Show<'_>, hand::Show<'_>);
+    #[rustfmt::skip]
+    let body: &[u8] = &[
+        4, b'e', b'd', b'i', b't', 2,      // menu "edit", 2 children
+        4, b'f', b'i', b'l', b'e', 0,      //   "file", none
+        4, b'f', b'i', b'l', b'e', 0,      //   "file", none
+        4, b'e', b'd', b'i', b't', 2,      // folder "edit", 2 entries
+        1, 0, 0, 0, 1,                     //   id 1, a subfolder:
+        4, b'f', b'i', b'l', b'e', 1,      //     "file", 1 entry
+        1, 0, 0, 0, 0,                     //       id 1, no folder
+        0, 0, 0, 0, 0,                     //   id 0, no folder
+    ];
+    let frame = frame_of(&h, 9);
+    let f = frame::decode_frame(&frame, &FrameConfig::default()).unwrap();
+    assert_eq!(f.body(), body);
+    assert_eq!(Msg::decode_frame(&f).unwrap(), Msg::Show(g));
+}
+
+#[test]
+fn hostile_nesting_in_a_generated_packet_is_too_deep() {
+    // An empty menu, then a folder whose first entry holds a folder whose
+    // first entry holds a folder ... far past the decoder's depth limit.
+    let mut body = vec![0u8, 0];
+    for _ in 0..2000 {
+        body.extend_from_slice(&[0, 1, 1, 0, 0, 0, 1]); // "", 1 entry, id 1, Some
+    }
+    let mut out = vec![0u8; BUF];
+    let n = frame::encode_raw(0x0400, 1, &body, &mut out).unwrap();
+    let f = frame::decode_frame(&out[..n], &FrameConfig::default()).unwrap();
+    assert_eq!(
+        f.decode_packet::<schema::ui::Show<'_>>(),
+        Err(packet_core::DecodeError::TooDeep {
+            max: packet_core::Reader::MAX_DEPTH
+        })
+    );
+}
+
+proptest! {
+    #[test]
+    fn random_recursive_packets_are_byte_identical(
+        labels in prop::collection::vec("[a-z]{0,24}", 1..4),
+        depth in 0usize..5,
+    ) {
+        let (g, h) = gen_show(&labels, depth);
+        assert_identical_borrowed!(g, h, schema::ui::Show<'_>, hand::Show<'_>);
     }
 }
