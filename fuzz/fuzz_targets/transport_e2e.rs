@@ -8,145 +8,14 @@
 #![no_main]
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::rc::Rc;
 
-use libfuzzer_sys::arbitrary::{Result as ArbResult, Unstructured};
+use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use packet_benches::{Chat, Entity, PlayerMove, WorldSnapshot};
+use packet_benches::{Chat, PlayerMove, WorldSnapshot};
 use packet_core::{FrameConfig, PacketBuf, StreamDecoder};
-
-/// The input's remaining bytes, read one choice at a time; once spent,
-/// every choice is "no trouble" so the exchange always completes.
-struct Script<'a> {
-    bytes: &'a [u8],
-}
-
-impl Script<'_> {
-    fn next(&mut self) -> Option<u8> {
-        let (&b, rest) = self.bytes.split_first()?;
-        self.bytes = rest;
-        Some(b)
-    }
-}
-
-struct Pipe {
-    bytes: VecDeque<u8>,
-    capacity: usize,
-    closed: bool,
-}
-
-struct MockWriter<'a> {
-    pipe: Rc<RefCell<Pipe>>,
-    script: Rc<RefCell<Script<'a>>>,
-}
-
-impl Write for MockWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let choice = self.script.borrow_mut().next();
-        let mut pipe = self.pipe.borrow_mut();
-        let space = pipe.capacity - pipe.bytes.len();
-        let limit = match choice {
-            Some(b) if b % 8 == 0 => return Err(io::ErrorKind::WouldBlock.into()),
-            Some(b) if b % 8 == 1 => return Err(io::ErrorKind::Interrupted.into()),
-            Some(b) => 1 + (b as usize >> 3) * 7, // a short write
-            None => usize::MAX,
-        };
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        if space == 0 {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        let n = buf.len().min(space).min(limit);
-        pipe.bytes.extend(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-struct MockReader<'a> {
-    pipe: Rc<RefCell<Pipe>>,
-    script: Rc<RefCell<Script<'a>>>,
-}
-
-impl Read for MockReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let choice = self.script.borrow_mut().next();
-        let limit = match choice {
-            Some(b) if b % 8 == 0 => return Err(io::ErrorKind::WouldBlock.into()),
-            Some(b) if b % 8 == 1 => return Err(io::ErrorKind::Interrupted.into()),
-            Some(b) => 1 + (b as usize >> 3) * 5, // a short read
-            None => usize::MAX,
-        };
-        let mut pipe = self.pipe.borrow_mut();
-        if pipe.bytes.is_empty() {
-            return if pipe.closed {
-                Ok(0)
-            } else {
-                Err(io::ErrorKind::WouldBlock.into())
-            };
-        }
-        let n = buf.len().min(pipe.bytes.len()).min(limit);
-        for (dst, src) in buf[..n].iter_mut().zip(pipe.bytes.drain(..n)) {
-            *dst = src;
-        }
-        Ok(n)
-    }
-}
-
-/// A packet to send, owning its strings.
-#[derive(Debug)]
-enum Msg {
-    Move(PlayerMove),
-    Chat(u16, String, String, u64),
-    Snapshot(WorldSnapshot),
-}
-
-fn arb_move(u: &mut Unstructured<'_>) -> ArbResult<PlayerMove> {
-    Ok(PlayerMove {
-        entity: u.arbitrary()?,
-        tick: u.arbitrary()?,
-        pos: u.arbitrary()?,
-        vel: u.arbitrary()?,
-        yaw: u.arbitrary()?,
-        buttons: u.arbitrary()?,
-    })
-}
-
-fn arb_msg(u: &mut Unstructured<'_>) -> ArbResult<Msg> {
-    Ok(match u.int_in_range(0..=2u8)? {
-        0 => Msg::Move(arb_move(u)?),
-        1 => Msg::Chat(
-            u.arbitrary()?,
-            u.arbitrary()?,
-            u.arbitrary()?,
-            u.arbitrary()?,
-        ),
-        _ => {
-            let n = u.int_in_range(0..=100usize)?;
-            let mut entities = Vec::with_capacity(n);
-            for _ in 0..n {
-                entities.push(Entity {
-                    id: u.arbitrary()?,
-                    kind: u.arbitrary()?,
-                    pos: u.arbitrary()?,
-                    yaw: u.arbitrary()?,
-                    vel: u.arbitrary()?,
-                    health: u.arbitrary()?,
-                });
-            }
-            Msg::Snapshot(WorldSnapshot {
-                tick: u.arbitrary()?,
-                entities,
-            })
-        }
-    })
-}
+use packet_fuzz::mock::{MockReader, MockWriter, Msg, Pipe, Script, arb_msg};
 
 fn encode<'b>(msg: &Msg, seq: u64, buf: &'b mut PacketBuf<4096>) -> &'b [u8] {
     let r = match msg {
@@ -187,22 +56,10 @@ fuzz_target!(|data: &[u8]| {
         sent.push(encode(msg, seq as u64, &mut buf).to_vec());
     }
 
-    let script = Rc::new(RefCell::new(Script {
-        bytes: u.take_rest(),
-    }));
-    let pipe = Rc::new(RefCell::new(Pipe {
-        bytes: VecDeque::new(),
-        capacity,
-        closed: false,
-    }));
-    let mut writer = MockWriter {
-        pipe: pipe.clone(),
-        script: script.clone(),
-    };
-    let mut reader = MockReader {
-        pipe: pipe.clone(),
-        script: script.clone(),
-    };
+    let script = Rc::new(RefCell::new(Script::new(u.take_rest())));
+    let pipe = Rc::new(RefCell::new(Pipe::new(capacity)));
+    let mut writer = MockWriter::new(pipe.clone(), script.clone());
+    let mut reader = MockReader::new(pipe.clone(), script.clone());
     let mut decoder = StreamDecoder::new(FrameConfig::default());
 
     let (mut frame_at, mut offset) = (0usize, 0usize);
@@ -212,7 +69,7 @@ fuzz_target!(|data: &[u8]| {
         steps += 1;
         assert!(steps < 10_000_000, "no progress");
         // Which side moves: the script decides, then alternate.
-        let send_turn = match script.borrow_mut().next() {
+        let send_turn = match script.borrow_mut().choose() {
             Some(b) => b & 1 == 0,
             None => steps.is_multiple_of(2),
         };
@@ -236,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             } else {
                 writer.flush().expect("flush");
-                pipe.borrow_mut().closed = true;
+                pipe.borrow_mut().close();
             }
             continue;
         }

@@ -3,6 +3,8 @@
 //! packet type.
 #![forbid(unsafe_code)]
 
+pub mod mock;
+
 use std::fmt::Debug;
 
 use packet_benches::pod::{EntityPod, PlayerMovePod};
