@@ -76,3 +76,7 @@ pub use frame::{Frame, FrameConfig, Header};
 #[cfg(feature = "alloc")]
 pub use stream::StreamDecoder;
 pub use view::View;
+#[cfg(feature = "std")]
+pub mod server;
+#[cfg(feature = "std")]
+pub mod transport;

@@ -1,0 +1,554 @@
+//! Thin I/O layers over the sans-I/O codec: the pieces every transport
+//! shares.
+//!
+//! - [`Sealer`] and [`Opener`]: the one point on the send and receive paths
+//!   where a frame is made and checked. Today they write and validate
+//!   plaintext (CRC-32) frames and number outgoing frames; sealing
+//!   (encryption) plugs in here and nowhere else.
+//! - [`WriteQueue`]: a bounded byte queue that frames are encoded into in
+//!   place, so that many small packets queued in one tick leave in one
+//!   `write` call; when it is full, callers get back-pressure
+//!   ([`TransportError::QueueFull`]) instead of unbounded growth.
+//! - [`Outbox`]: a write queue plus its sealer, the outgoing half of a
+//!   connection; [`Inbox`]: a [`StreamDecoder`] plus its opener, the
+//!   incoming half.
+//! - [`TransportConfig`] and [`TransportError`].
+//!
+//! The sockets themselves live in [`blocking`] (std) and, with the `tokio`
+//! feature, in [`tokio`](self::tokio). Sessions, dispatch and the servers
+//! live in [`crate::server`]. Framing rules live in [`crate::frame`]: nothing
+//! here parses bytes itself.
+//!
+//! After warm-up (the queue and decoder buffers have grown to their working
+//! size), sending and receiving a packet allocates nothing.
+
+use std::io;
+use std::time::Duration;
+use std::vec::Vec;
+
+use crate::buf::Writer;
+use crate::codec::Packet;
+use crate::error::{DecodeError, EncodeError, FrameError};
+use crate::frame::{self, Frame, FrameConfig, Header};
+use crate::stream::StreamDecoder;
+
+pub mod blocking;
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+/// Limits and timeouts of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransportConfig {
+    /// Framing limits (maximum frame length) for both directions.
+    pub frame: FrameConfig,
+    /// Most bytes the write queue holds before senders get back-pressure.
+    /// Raised to at least one maximum frame.
+    pub write_queue_limit: usize,
+    /// Read timeout of blocking streams and sockets (`None`: wait forever).
+    pub read_timeout: Option<Duration>,
+    /// Write timeout of blocking streams and sockets (`None`: wait forever).
+    pub write_timeout: Option<Duration>,
+}
+
+impl TransportConfig {
+    /// Default write queue limit: 256 KiB.
+    pub const DEFAULT_WRITE_QUEUE_LIMIT: usize = 256 * 1024;
+
+    /// The defaults: 64 KiB frames, a 256 KiB write queue, no timeouts.
+    pub const fn new() -> Self {
+        Self {
+            frame: FrameConfig::new(),
+            write_queue_limit: Self::DEFAULT_WRITE_QUEUE_LIMIT,
+            read_timeout: None,
+            write_timeout: None,
+        }
+    }
+
+    /// Sets the framing limits.
+    pub const fn with_frame(mut self, frame: FrameConfig) -> Self {
+        self.frame = frame;
+        self
+    }
+
+    /// Sets the write queue limit in bytes.
+    pub const fn with_write_queue_limit(mut self, bytes: usize) -> Self {
+        self.write_queue_limit = bytes;
+        self
+    }
+
+    /// Sets the read timeout.
+    pub const fn with_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Sets the write timeout.
+    pub const fn with_write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// The effective queue limit: at least one maximum frame.
+    pub fn queue_limit(&self) -> usize {
+        self.write_queue_limit
+            .max(self.frame.max_frame_len() as usize)
+    }
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An error of the transport layers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The socket failed (a read or write timeout shows up here as
+    /// `WouldBlock` or `TimedOut`; see [`TransportError::is_timeout`]).
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// The peer sent a frame that failed validation; the stream is
+    /// unusable from here on.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// A packet could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// A frame's body did not decode.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The peer closed the connection cleanly, between frames.
+    #[error("connection closed by the peer")]
+    Closed,
+    /// The write queue has no room for the frame: flush (or wait for the
+    /// peer to read) and try again.
+    #[error("write queue full: {queued} bytes queued, {needed} more needed, limit {limit}")]
+    QueueFull {
+        /// Bytes waiting in the queue.
+        queued: usize,
+        /// Bytes the frame needs at most.
+        needed: usize,
+        /// The queue's limit.
+        limit: usize,
+    },
+}
+
+impl TransportError {
+    /// Whether this is a read or write timeout (`WouldBlock`/`TimedOut`).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, TransportError::Io(e)
+            if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut))
+    }
+
+    /// Whether the peer went away (clean close, reset, broken pipe, or end of
+    /// stream inside a frame).
+    pub fn is_disconnect(&self) -> bool {
+        match self {
+            TransportError::Closed => true,
+            TransportError::Frame(FrameError::UnexpectedEof { .. }) => true,
+            TransportError::Io(e) => matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::UnexpectedEof
+            ),
+            _ => false,
+        }
+    }
+}
+
+impl From<crate::Error> for TransportError {
+    fn from(e: crate::Error) -> Self {
+        match e {
+            crate::Error::Frame(e) => TransportError::Frame(e),
+            crate::Error::Decode(e) => TransportError::Decode(e),
+            crate::Error::Encode(e) => TransportError::Encode(e),
+        }
+    }
+}
+
+/// The outgoing frame maker of one connection: numbers frames and, once
+/// encryption is enabled, seals them. The single seam for security on the
+/// send path.
+#[derive(Debug, Clone)]
+pub struct Sealer {
+    next_sequence: u64,
+    max_frame_len: usize,
+}
+
+impl Sealer {
+    /// A sealer writing plaintext frames no longer than `config` allows,
+    /// numbered from 0.
+    pub fn plain(config: &FrameConfig) -> Self {
+        Self {
+            next_sequence: 0,
+            max_frame_len: config.max_frame_len() as usize,
+        }
+    }
+
+    /// The sequence number the next frame gets.
+    pub fn next_sequence(&self) -> u64 {
+        self.next_sequence
+    }
+
+    /// The frame length a body of `body_len` bytes needs at most.
+    pub fn frame_len_for(&self, body_len: usize) -> usize {
+        frame::frame_len_for(body_len)
+    }
+
+    /// Checks that a body of `body_len` bytes fits the maximum frame and
+    /// returns the frame length it needs.
+    pub fn check_len(&self, body_len: usize) -> Result<usize, EncodeError> {
+        let len = self.frame_len_for(body_len);
+        if len > self.max_frame_len {
+            return Err(EncodeError::FrameTooLarge {
+                len,
+                max: self.max_frame_len,
+            });
+        }
+        Ok(len)
+    }
+
+    /// Writes one frame of type `type_id` whose body `body` writes, at the
+    /// start of `out`; returns its length.
+    pub fn seal_with(
+        &mut self,
+        type_id: u16,
+        out: &mut [u8],
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<usize, EncodeError> {
+        let n = frame::encode_with(type_id, self.next_sequence, out, body)?;
+        self.next_sequence = self.next_sequence.wrapping_add(1);
+        Ok(n)
+    }
+}
+
+/// The incoming frame checker of one connection: validates plaintext frames
+/// today; opens sealed ones once encryption is enabled. The single seam for
+/// security on the receive path.
+#[derive(Debug, Clone, Default)]
+pub struct Opener {
+    _private: (),
+}
+
+impl Opener {
+    /// An opener accepting plaintext frames.
+    pub fn plain() -> Self {
+        Self { _private: () }
+    }
+
+    /// The next complete frame from a stream decoder, validated.
+    pub fn next_frame<'a>(
+        &mut self,
+        decoder: &'a mut StreamDecoder,
+    ) -> Result<Option<Frame<'a>>, FrameError> {
+        decoder.next_frame()
+    }
+
+    /// Validates one datagram as exactly one frame (opening it in place
+    /// when sealed) and returns its header; [`frame_in`] then borrows the
+    /// frame from the datagram.
+    pub fn open_datagram(
+        &mut self,
+        datagram: &mut [u8],
+        config: &FrameConfig,
+    ) -> Result<Header, FrameError> {
+        frame::decode_frame(datagram, config).map(|f| *f.header())
+    }
+}
+
+/// The frame whose header [`Opener::open_datagram`] returned, borrowed
+/// from the same datagram bytes.
+pub fn frame_in(header: Header, datagram: &[u8]) -> Frame<'_> {
+    let start = frame::HEADER_LEN;
+    let end = (start + header.body_len as usize).min(datagram.len());
+    Frame::from_parts(header, &datagram[start.min(end)..end])
+}
+
+/// A bounded FIFO of encoded frames waiting to be written.
+///
+/// Frames are encoded straight into the queue's buffer (no staging copy);
+/// [`WriteQueue::write_to`] hands everything queued to the socket in as few
+/// `write` calls as the kernel allows. The buffer grows on demand up to the
+/// limit and keeps its allocation afterwards.
+#[derive(Debug, Clone)]
+pub struct WriteQueue {
+    buf: Vec<u8>,
+    head: usize,
+    limit: usize,
+}
+
+impl WriteQueue {
+    /// An empty queue holding at most `limit` bytes; allocates nothing yet.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            head: 0,
+            limit,
+        }
+    }
+
+    /// Bytes waiting to be written.
+    pub fn len(&self) -> usize {
+        self.buf.len() - self.head
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The limit in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes that can still be queued.
+    pub fn space(&self) -> usize {
+        self.limit.saturating_sub(self.len())
+    }
+
+    /// The queued bytes, oldest first.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.head..]
+    }
+
+    /// Marks `n` queued bytes as written.
+    pub fn consume(&mut self, n: usize) {
+        self.head = (self.head + n).min(self.buf.len());
+        if self.head == self.buf.len() {
+            self.buf.clear();
+            self.head = 0;
+        }
+    }
+
+    /// Forgets everything queued (keeps the allocation).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.head = 0;
+    }
+
+    /// Appends at most `max_len` bytes that `fill` writes into the slice it
+    /// is given, returning how many it wrote. Fails with
+    /// [`TransportError::QueueFull`] (queue unchanged) when `max_len` bytes
+    /// do not fit under the limit.
+    pub fn push_with(
+        &mut self,
+        max_len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+    ) -> Result<usize, TransportError> {
+        if max_len > self.space() {
+            return Err(TransportError::QueueFull {
+                queued: self.len(),
+                needed: max_len,
+                limit: self.limit,
+            });
+        }
+        if self.head > 0 && self.buf.len() + max_len > self.buf.capacity() {
+            // Reuse the written-out front before growing.
+            self.buf.copy_within(self.head.., 0);
+            self.buf.truncate(self.buf.len() - self.head);
+            self.head = 0;
+        }
+        let at = self.buf.len();
+        self.buf.resize(at + max_len, 0);
+        match fill(&mut self.buf[at..]) {
+            Ok(n) => {
+                self.buf.truncate(at + n.min(max_len));
+                Ok(n)
+            }
+            Err(e) => {
+                self.buf.truncate(at);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Appends raw bytes (an already encoded frame).
+    pub fn push_bytes(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        self.push_with(bytes.len(), |out| {
+            out.copy_from_slice(bytes);
+            Ok(bytes.len())
+        })
+        .map(|_| ())
+    }
+
+    /// Writes queued bytes to `w` until the queue is empty or `w` would
+    /// block; returns the bytes written. `WouldBlock` after partial
+    /// progress is not an error (check [`WriteQueue::is_empty`]).
+    pub fn write_to<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<usize> {
+        let mut total = 0;
+        while !self.is_empty() {
+            match w.write(self.pending()) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.consume(n);
+                    total += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && total > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// The outgoing half of a connection: frames are sealed straight into a
+/// bounded [`WriteQueue`].
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    queue: WriteQueue,
+    sealer: Sealer,
+}
+
+impl Outbox {
+    /// A plaintext outbox for `config`.
+    pub fn new(config: &TransportConfig) -> Self {
+        Self::with_sealer(config, Sealer::plain(&config.frame))
+    }
+
+    /// An outbox using `sealer`.
+    pub fn with_sealer(config: &TransportConfig, sealer: Sealer) -> Self {
+        Self {
+            queue: WriteQueue::new(config.queue_limit()),
+            sealer,
+        }
+    }
+
+    /// Queues `packet` as one frame.
+    pub fn queue<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        self.queue_with(P::ID, packet.encoded_len(), |w| packet.write_data(w))
+    }
+
+    /// Queues a frame with a raw body.
+    pub fn queue_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.queue_with(type_id, body.len(), |w| w.put_bytes(body))
+    }
+
+    /// Queues a frame whose body (at most `max_body` bytes) `body` writes.
+    pub fn queue_with(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<(), TransportError> {
+        let len = self.sealer.check_len(max_body)?;
+        let sealer = &mut self.sealer;
+        self.queue
+            .push_with(len, |out| sealer.seal_with(type_id, out, body))
+            .map(|_| ())
+    }
+
+    /// The queue.
+    pub fn queue_ref(&self) -> &WriteQueue {
+        &self.queue
+    }
+
+    /// The queue, mutably (to write it out).
+    pub fn queue_mut(&mut self) -> &mut WriteQueue {
+        &mut self.queue
+    }
+
+    /// The sealer.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    /// Bytes waiting.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
+/// The incoming half of a stream connection: a bounded [`StreamDecoder`]
+/// and the [`Opener`] that validates what it yields.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    decoder: StreamDecoder,
+    opener: Opener,
+}
+
+impl Inbox {
+    /// A plaintext inbox for `config`.
+    pub fn new(config: &TransportConfig) -> Self {
+        Self::with_opener(config, Opener::plain())
+    }
+
+    /// An inbox using `opener`.
+    pub fn with_opener(config: &TransportConfig, opener: Opener) -> Self {
+        Self {
+            decoder: StreamDecoder::new(config.frame),
+            opener,
+        }
+    }
+
+    /// Whether [`Inbox::next_frame`] has a frame (or an error) ready.
+    pub fn has_frame(&self) -> bool {
+        self.decoder.has_frame()
+    }
+
+    /// The next complete, validated frame, or `None`.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, FrameError> {
+        self.opener.next_frame(&mut self.decoder)
+    }
+
+    /// Reads once from `r` into the decoder; 0 at end of stream.
+    pub fn read_from<R: io::Read + ?Sized>(&mut self, r: &mut R) -> io::Result<usize> {
+        struct Dyn<'a, R: ?Sized>(&'a mut R);
+        impl<R: io::Read + ?Sized> io::Read for Dyn<'_, R> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.0.read(buf)
+            }
+        }
+        self.decoder.read_from(&mut Dyn(r))
+    }
+
+    /// Appends bytes received by other means; returns how many were taken.
+    pub fn feed(&mut self, bytes: &[u8]) -> usize {
+        self.decoder.feed(bytes)
+    }
+
+    /// Bytes of an unfinished frame that are buffered.
+    pub fn buffered(&self) -> usize {
+        self.decoder.buffered()
+    }
+
+    /// At end of stream: `Closed` if between frames, else the error.
+    pub fn end_of_stream(&self) -> TransportError {
+        match self.decoder.finish() {
+            Ok(()) => TransportError::Closed,
+            Err(e) => TransportError::Frame(e),
+        }
+    }
+
+    /// The decoder.
+    pub fn decoder(&self) -> &StreamDecoder {
+        &self.decoder
+    }
+}
+
+/// A received frame copied out of the receive buffer: what crosses an
+/// owned boundary (a channel, the tokio-util `Decoder`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedFrame<B = Vec<u8>> {
+    /// The validated header.
+    pub header: Header,
+    /// The unpadded body.
+    pub body: B,
+}
+
+impl<B: AsRef<[u8]>> OwnedFrame<B> {
+    /// Borrows it back as a [`Frame`] (to call `decode_packet`).
+    pub fn as_frame(&self) -> Frame<'_> {
+        Frame::from_parts(self.header, self.body.as_ref())
+    }
+}
