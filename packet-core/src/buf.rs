@@ -230,12 +230,43 @@ impl<'a> Writer<'a> {
 pub struct Reader<'de> {
     buf: &'de [u8],
     pos: usize,
+    depth: u32,
 }
 
 impl<'de> Reader<'de> {
+    /// How deep heap-nested values (`Box`, `Vec`) may go while decoding.
+    /// A recursive type such as `struct Node(Option<Box<Node>>)` could
+    /// otherwise nest once per input byte and overflow the stack; past this
+    /// depth decoding fails with [`DecodeError::TooDeep`].
+    pub const MAX_DEPTH: u32 = 128;
+
     /// A reader at the start of `buf`.
     pub fn new(buf: &'de [u8]) -> Self {
-        Self { buf, pos: 0 }
+        Self {
+            buf,
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    /// Enters one level of nesting; fails past [`Reader::MAX_DEPTH`]. Pair
+    /// every successful call with [`Reader::leave`]. Decoders of types that
+    /// can contain themselves (`Box`, `Vec`) call this.
+    #[inline]
+    pub fn enter(&mut self) -> Result<(), DecodeError> {
+        if self.depth >= Self::MAX_DEPTH {
+            return Err(DecodeError::TooDeep {
+                max: Self::MAX_DEPTH,
+            });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Leaves one level of nesting entered with [`Reader::enter`].
+    #[inline]
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
     }
 
     /// Bytes consumed so far.

@@ -32,6 +32,12 @@ pub trait Encode {
     /// [`size::mul`] in `const` context.
     const MAX_SIZE: Option<usize>;
 
+    /// A lower bound on the encoded size in bytes: every value writes at
+    /// least this many. The default, 0, is always correct; built-in types
+    /// give their exact minimum and `#[derive(Packet)]` sums its fields', so
+    /// that a packet that can never fit a buffer is caught at compile time.
+    const MIN_SIZE: usize = 0;
+
     /// The exact number of bytes [`Encode::encode`] writes.
     fn encoded_len(&self) -> usize;
 
@@ -112,6 +118,29 @@ pub trait Packet: Encode {
     /// The packet type id carried in the frame header.
     const ID: u16;
 
+    /// The largest plaintext frame this packet encodes to (header, padded
+    /// body, check and ending), or `None` when its body is unbounded.
+    /// Compare it with a buffer's capacity in a `const` assertion:
+    ///
+    /// ```
+    /// # use packet_core::{Encode, EncodeError, Packet, Writer, DEFAULT_PACKET_SIZE};
+    /// struct Ping(u32);
+    /// impl Encode for Ping {
+    ///     const MAX_SIZE: Option<usize> = Some(4);
+    ///     fn encoded_len(&self) -> usize { 4 }
+    ///     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> { self.0.encode(w) }
+    /// }
+    /// impl Packet for Ping { const ID: u16 = 1; }
+    ///
+    /// // 20 header + 4 body + 4 CRC + 4 ending.
+    /// const _: () = assert!(matches!(Ping::MAX_FRAME_LEN, Some(32)));
+    /// const _: () = assert!(matches!(Ping::MAX_FRAME_LEN, Some(n) if n <= DEFAULT_PACKET_SIZE));
+    /// ```
+    const MAX_FRAME_LEN: Option<usize> = match Self::MAX_SIZE {
+        Some(body) => crate::frame::max_frame_len_for(body),
+        None => None,
+    };
+
     /// Writes the packet's fields (the seed's `writeData`).
     #[inline]
     fn write_data(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -166,6 +195,7 @@ macro_rules! impl_int {
     ($($t:ty),*) => {$(
         impl Encode for $t {
             const MAX_SIZE: Option<usize> = Some(size_of::<$t>());
+            const MIN_SIZE: usize = size_of::<$t>();
             #[inline]
             fn encoded_len(&self) -> usize { size_of::<$t>() }
             #[inline]
@@ -187,6 +217,7 @@ impl_int!(u16, u32, u64, u128, i8, i16, i32, i64, i128);
 
 impl Encode for u8 {
     const MAX_SIZE: Option<usize> = Some(1);
+    const MIN_SIZE: usize = 1;
     #[inline]
     fn encoded_len(&self) -> usize {
         1
@@ -224,6 +255,7 @@ macro_rules! impl_float {
     ($($t:ty),*) => {$(
         impl Encode for $t {
             const MAX_SIZE: Option<usize> = Some(size_of::<$t>());
+            const MIN_SIZE: usize = size_of::<$t>();
             #[inline]
             fn encoded_len(&self) -> usize { size_of::<$t>() }
             #[inline]
@@ -245,6 +277,7 @@ impl_float!(f32, f64);
 
 impl Encode for bool {
     const MAX_SIZE: Option<usize> = Some(1);
+    const MIN_SIZE: usize = 1;
     #[inline]
     fn encoded_len(&self) -> usize {
         1
@@ -268,6 +301,7 @@ impl<'de> Decode<'de> for bool {
 
 impl Encode for char {
     const MAX_SIZE: Option<usize> = Some(4);
+    const MIN_SIZE: usize = 4;
     #[inline]
     fn encoded_len(&self) -> usize {
         4
@@ -290,6 +324,7 @@ impl<'de> Decode<'de> for char {
 
 impl<T: Encode, const N: usize> Encode for [T; N] {
     const MAX_SIZE: Option<usize> = size::mul(T::MAX_SIZE, N);
+    const MIN_SIZE: usize = T::MIN_SIZE.saturating_mul(N);
     #[inline]
     fn encoded_len(&self) -> usize {
         T::slice_encoded_len(self)
@@ -309,6 +344,7 @@ impl<'de, T: Decode<'de>, const N: usize> Decode<'de> for [T; N] {
 
 impl<T: Encode> Encode for Option<T> {
     const MAX_SIZE: Option<usize> = size::add(Some(1), T::MAX_SIZE);
+    const MIN_SIZE: usize = 1;
     #[inline]
     fn encoded_len(&self) -> usize {
         1 + self.as_ref().map_or(0, Encode::encoded_len)
@@ -344,6 +380,7 @@ macro_rules! impl_tuple {
                 $(let total = size::add(total, $t::MAX_SIZE);)+
                 total
             };
+            const MIN_SIZE: usize = 0usize $(.saturating_add($t::MIN_SIZE))+;
             #[inline]
             fn encoded_len(&self) -> usize { 0 $(+ self.$n.encoded_len())+ }
             #[inline]
@@ -373,6 +410,7 @@ impl_tuple! {
 
 impl<T: Encode + ?Sized> Encode for &T {
     const MAX_SIZE: Option<usize> = T::MAX_SIZE;
+    const MIN_SIZE: usize = T::MIN_SIZE;
     #[inline]
     fn encoded_len(&self) -> usize {
         (**self).encoded_len()
@@ -514,7 +552,10 @@ pub fn decode_vec<'de, L: LenPrefix, T: Decode<'de>>(
     r: &mut Reader<'de>,
 ) -> Result<Vec<T>, DecodeError> {
     let len = get_len::<L>(max_len, r)?;
-    T::decode_vec(r, len)
+    r.enter()?;
+    let items = T::decode_vec(r, len);
+    r.leave();
+    items
 }
 
 /// The encoded size of a sequence of `items` behind an `L` prefix.
@@ -525,6 +566,7 @@ pub fn seq_encoded_len<L: LenPrefix, T: Encode>(items: &[T]) -> usize {
 
 impl Encode for str {
     const MAX_SIZE: Option<usize> = seq_max_size::<DefaultLen>(Some(1), usize::MAX);
+    const MIN_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn encoded_len(&self) -> usize {
         DefaultLen::SIZE + self.len()
@@ -544,6 +586,7 @@ impl<'de> Decode<'de> for &'de str {
 
 impl<T: Encode> Encode for [T] {
     const MAX_SIZE: Option<usize> = seq_max_size::<DefaultLen>(T::MAX_SIZE, usize::MAX);
+    const MIN_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn encoded_len(&self) -> usize {
         seq_encoded_len::<DefaultLen, T>(self)
@@ -566,6 +609,7 @@ impl<'de> Decode<'de> for &'de [u8] {
 #[cfg(feature = "alloc")]
 impl Encode for String {
     const MAX_SIZE: Option<usize> = str::MAX_SIZE;
+    const MIN_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn encoded_len(&self) -> usize {
         self.as_str().encoded_len()
@@ -587,6 +631,7 @@ impl<'de> Decode<'de> for String {
 #[cfg(feature = "alloc")]
 impl<T: Encode> Encode for Vec<T> {
     const MAX_SIZE: Option<usize> = <[T]>::MAX_SIZE;
+    const MIN_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn encoded_len(&self) -> usize {
         self.as_slice().encoded_len()
@@ -608,6 +653,7 @@ impl<'de, T: Decode<'de>> Decode<'de> for Vec<T> {
 #[cfg(feature = "alloc")]
 impl<T: Encode + ?Sized> Encode for Box<T> {
     const MAX_SIZE: Option<usize> = T::MAX_SIZE;
+    const MIN_SIZE: usize = T::MIN_SIZE;
     #[inline]
     fn encoded_len(&self) -> usize {
         (**self).encoded_len()
@@ -622,7 +668,11 @@ impl<T: Encode + ?Sized> Encode for Box<T> {
 impl<'de, T: Decode<'de>> Decode<'de> for Box<T> {
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-        T::decode(r).map(Box::new)
+        // The only way a type can contain itself: bound the recursion.
+        r.enter()?;
+        let value = T::decode(r);
+        r.leave();
+        value.map(Box::new)
     }
 }
 

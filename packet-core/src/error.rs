@@ -2,7 +2,7 @@
 //!
 //! Errors are small `Copy` values that carry the offending numbers, so a
 //! server can log exactly what a peer sent without keeping the bytes. There
-//! are three families, one per stage, plus [`Error`] that wraps them all:
+//! are three families, one per stage, plus [`enum@Error`] that wraps them all:
 //!
 //! - [`FrameError`]: the frame envelope (length, header, check, ending)
 //!   failed validation; the rules and their order are in
@@ -11,6 +11,8 @@
 //!   the expected packet.
 //! - [`EncodeError`]: a packet could not be written (buffer too small, a
 //!   sequence longer than its length prefix allows, ...).
+//! - `CryptoError` and `ReplayError` (feature `crypto`): a sealed frame
+//!   could not be sealed or opened (`docs/wire-format-sealed.md`).
 //!
 //! This module holds types only; the code that raises them lives with the
 //! stage that detects the problem.
@@ -196,6 +198,13 @@ pub enum DecodeError {
     /// A custom codec (`#[packet(with = ...)]`) rejected the data.
     #[error("invalid value: {0}")]
     Invalid(&'static str),
+    /// Heap-nested values (`Box`, `Vec`) went deeper than
+    /// [`crate::Reader::MAX_DEPTH`]: a recursive type fed hostile input.
+    #[error("values nested deeper than {max} levels")]
+    TooDeep {
+        /// The limit.
+        max: u32,
+    },
 }
 
 /// A packet could not be encoded.
@@ -244,4 +253,112 @@ pub enum Error {
     /// See [`EncodeError`].
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    /// See [`CryptoError`].
+    #[cfg(feature = "crypto")]
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+/// A sealed frame's sequence number was refused by the replay state
+/// ([`crate::replay`]). Checked before the tag, so it carries only the
+/// claimed sequence, which is not yet authenticated.
+#[cfg(feature = "crypto")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// Ordered mode (streams): the sequence is not above the last accepted.
+    #[error("sequence {sequence} is not above the last accepted sequence {last}")]
+    NotIncreasing {
+        /// The frame's sequence.
+        sequence: u64,
+        /// The last sequence accepted.
+        last: u64,
+    },
+    /// Window mode (datagrams): this sequence was already accepted.
+    #[error("sequence {sequence} was already accepted (duplicate)")]
+    Duplicate {
+        /// The frame's sequence.
+        sequence: u64,
+    },
+    /// Window mode (datagrams): the sequence is behind the window.
+    #[error("sequence {sequence} is too old: highest accepted is {highest}, window is {window}")]
+    TooOld {
+        /// The frame's sequence.
+        sequence: u64,
+        /// The highest sequence accepted so far.
+        highest: u64,
+        /// The window size: sequences `<= highest - window` are too old.
+        window: u64,
+    },
+}
+
+/// A sealed frame could not be sealed or opened.
+///
+/// On every error from an open, no plaintext is left for the caller: the
+/// tag is verified before anything is decrypted, and the one check that
+/// runs after decryption (zero padding) wipes the decrypted bytes when it
+/// fails.
+#[cfg(feature = "crypto")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// The envelope failed one of the frame rules (length, header, ending,
+    /// or zero padding after decryption); nothing was authenticated yet,
+    /// except for [`FrameError::NonZeroPadding`].
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// The sealed frame could not be written.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The sequence was refused by the replay state (before the tag check).
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// The Poly1305 tag did not verify: the frame was forged, damaged,
+    /// sealed under another key, or reflected (sealed for the other
+    /// direction).
+    #[error(
+        "authentication failed for a {length}-byte frame claiming sequence {sequence} (failure {failures} of this peer)"
+    )]
+    AuthenticationFailed {
+        /// The sequence the frame claimed (unauthenticated).
+        sequence: u64,
+        /// The frame length.
+        length: u32,
+        /// This peer's authentication failures so far, this one included.
+        failures: u64,
+    },
+    /// This authentication failure reached the configured limit: the
+    /// channel is now closed and the peer must be dropped.
+    #[error("{failures} authentication failures reached the limit of {limit}: peer closed")]
+    TooManyAuthFailures {
+        /// Failures counted.
+        failures: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// The channel was closed by an earlier failure limit; it neither
+    /// seals nor opens any more.
+    #[error("sealed channel is closed after {failures} authentication failures")]
+    Closed {
+        /// Failures counted.
+        failures: u64,
+    },
+    /// Sealing would use a sequence at or past the key's usage limit (or
+    /// wrap the sequence): the application must install new keys.
+    #[error("sequence {sequence} reaches the key usage limit {limit}: rekey required")]
+    RekeyRequired {
+        /// The sequence that would have been used.
+        sequence: u64,
+        /// The usage limit: sequences `>= limit` are never sealed.
+        limit: u64,
+    },
+    /// [`crate::crypto::SealedChannel::skip_to`] was asked to move the
+    /// send sequence backwards, which would reuse nonces.
+    #[error("send sequence cannot move back from {next} to {requested}")]
+    SequenceBackwards {
+        /// The next sequence the channel would use.
+        next: u64,
+        /// The sequence asked for.
+        requested: u64,
+    },
 }

@@ -153,7 +153,9 @@ impl Default for FrameConfig {
     }
 }
 
-/// Rounds `n` up to a multiple of 4.
+/// Rounds `n` up to a multiple of 4. `n` must be at most `usize::MAX - 3`
+/// (every body a buffer can hold is); the decoder never calls it on a body
+/// length it has not first bounded by the frame length.
 #[inline]
 pub const fn padded_len(n: usize) -> usize {
     (n + 3) & !3
@@ -163,6 +165,15 @@ pub const fn padded_len(n: usize) -> usize {
 #[inline]
 pub const fn frame_len_for(body_len: usize) -> usize {
     HEADER_LEN + padded_len(body_len) + CRC_LEN + ENDING_LEN
+}
+
+/// The plaintext frame length for a body of `body_len` bytes, `None` if it
+/// would overflow `usize` (`const` form of [`frame_len_for`]).
+pub const fn max_frame_len_for(body_len: usize) -> Option<usize> {
+    match body_len.checked_add(HEADER_LEN + CRC_LEN + ENDING_LEN + 3) {
+        Some(n) => Some(n & !3),
+        None => None,
+    }
 }
 
 /// Encodes `packet` as a plaintext frame with `sequence` into the start of
@@ -228,12 +239,20 @@ pub fn write_body_region(
     write_body(&mut w)?;
     let body_len = w.position();
     let padded = padded_len(body_len);
-    out[HEADER_LEN + body_len..HEADER_LEN + padded].fill(0);
+    // Zero the padding with a fixed 3-byte store rather than a variable
+    // memset: the check field follows the padding and is written later, so
+    // those 3 bytes always exist and any beyond the padding are overwritten.
+    let start = HEADER_LEN + body_len;
+    match out.get_mut(start..start + 3) {
+        Some(pad) => pad.copy_from_slice(&[0; 3]),
+        None => out[start..HEADER_LEN + padded].fill(0),
+    }
     Ok((body_len, padded))
 }
 
 /// Writes the 20 header bytes.
 #[doc(hidden)]
+#[inline]
 pub fn write_header(
     out: &mut [u8],
     length: usize,
@@ -292,17 +311,19 @@ pub fn check_prefix(bytes: &[u8], config: &FrameConfig) -> Result<Option<u32>, F
 
 /// Validates `bytes` as exactly one plaintext frame (a datagram: no bytes
 /// may follow it) and returns it, borrowing the body.
+#[inline]
 pub fn decode_frame<'a>(bytes: &'a [u8], config: &FrameConfig) -> Result<Frame<'a>, FrameError> {
     let length = check_prefix(bytes, config)?.ok_or(FrameError::Truncated {
         available: bytes.len(),
         needed: 4,
     })?;
     let frame = exact_frame(bytes, length)?;
-    Frame::parse(frame)
+    Frame::parse_exact(frame)
 }
 
 /// Rules 5 and 6: the buffer holds the whole frame and nothing more.
 #[doc(hidden)]
+#[inline]
 pub fn exact_frame(bytes: &[u8], length: u32) -> Result<&[u8], FrameError> {
     let len = length as usize;
     match bytes.len().cmp(&len) {
@@ -320,7 +341,11 @@ pub fn exact_frame(bytes: &[u8], length: u32) -> Result<&[u8], FrameError> {
 
 /// Rules 7 to 10 on a complete frame whose length prefix passed
 /// [`check_prefix`]: version, reserved flags, sealing, body length.
-/// Returns the header; `check_len` tells how long the check field is.
+/// Returns the header.
+///
+/// The length field must equal `frame.len()` (rules 5 and 6); this is
+/// checked again here so that no caller can pair a header with a slice of
+/// another size and reach an out-of-bounds index further on.
 #[doc(hidden)]
 pub fn check_header(frame: &[u8], expect_sealed: bool) -> Result<Header, FrameError> {
     let (raw, _) = RawHeader::ref_from_prefix(frame).map_err(|_| FrameError::Truncated {
@@ -328,6 +353,7 @@ pub fn check_header(frame: &[u8], expect_sealed: bool) -> Result<Header, FrameEr
         needed: HEADER_LEN,
     })?;
     let header = Header::from(raw);
+    exact_frame(frame, header.length)?;
     if header.version != VERSION {
         return Err(FrameError::BadVersion {
             found: header.version,
@@ -354,8 +380,12 @@ pub fn check_header(frame: &[u8], expect_sealed: bool) -> Result<Header, FrameEr
             min,
         });
     }
+    // `length >= min` was just checked, so this cannot underflow.
     let room = header.length as usize - HEADER_LEN - check_len - ENDING_LEN;
-    if padded_len(header.body_len as usize) != room {
+    let body_len = header.body_len as usize;
+    // Compare before rounding: on a 32-bit target `padded_len` of a body
+    // length near `u32::MAX` would overflow (and wrap to 0 in release).
+    if body_len > room || padded_len(body_len) != room {
         return Err(FrameError::BodyLengthMismatch {
             body_len: header.body_len,
             length: header.length,
@@ -377,16 +407,24 @@ pub fn check_ending(frame: &[u8]) -> Result<(), FrameError> {
     }
 }
 
-/// Rule 13: padding bytes are zero.
+/// Rule 13: padding bytes are zero. `body_len` comes from a header that
+/// passed [`check_header`]; a body that does not fit `frame` is reported as
+/// truncated rather than indexed out of bounds.
 #[doc(hidden)]
 pub fn check_padding(frame: &[u8], body_len: usize) -> Result<(), FrameError> {
-    let start = HEADER_LEN + body_len;
-    let end = HEADER_LEN + padded_len(body_len);
-    match frame[start..end].iter().position(|&b| b != 0) {
+    let start = HEADER_LEN.saturating_add(body_len);
+    let end = start.saturating_add(3) & !3;
+    let Some(padding) = frame.get(start..end) else {
+        return Err(FrameError::Truncated {
+            available: frame.len(),
+            needed: end,
+        });
+    };
+    match padding.iter().position(|&b| b != 0) {
         None => Ok(()),
         Some(i) => Err(FrameError::NonZeroPadding {
             offset: start + i,
-            value: frame[start + i],
+            value: padding[i],
         }),
     }
 }
@@ -399,29 +437,83 @@ pub struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
-    /// Validates `frame`, which must be exactly one complete frame whose
-    /// length prefix passed [`check_prefix`] and equals `frame.len()`
-    /// (rules 7 to 13).
+    /// Validates `frame` as exactly one complete plaintext frame with every
+    /// rule of `docs/wire-format.md` §4 except the configured maximum (the
+    /// length may be anything up to [`MAX_WIRE_FRAME_LEN`]); use
+    /// [`decode_frame`] to enforce a [`FrameConfig`].
     pub fn parse(frame: &'a [u8]) -> Result<Self, FrameError> {
-        let header = check_header(frame, false)?;
-        check_ending(frame)?;
-        let check_at = frame.len() - ENDING_LEN - CRC_LEN;
-        let expected = u32::from_le_bytes([
-            frame[check_at],
-            frame[check_at + 1],
-            frame[check_at + 2],
-            frame[check_at + 3],
-        ]);
-        let computed = crc32fast::hash(&frame[..check_at]);
+        const ANY: FrameConfig = FrameConfig::new().with_max_frame_len(MAX_WIRE_FRAME_LEN);
+        let length = check_prefix(frame, &ANY)?.ok_or(FrameError::Truncated {
+            available: frame.len(),
+            needed: 4,
+        })?;
+        Self::parse_exact(exact_frame(frame, length)?)
+    }
+
+    /// Rules 7 to 13 on a frame that passed rules 1 to 6.
+    #[inline(always)]
+    pub(crate) fn parse_exact(frame: &'a [u8]) -> Result<Self, FrameError> {
+        let Some((fixed, _)) = frame.split_first_chunk::<HEADER_LEN>() else {
+            return Err(FrameError::Truncated {
+                available: frame.len(),
+                needed: HEADER_LEN,
+            });
+        };
+        let header = Header::from(RawHeader::ref_from_bytes(fixed.as_slice()).map_err(|_| {
+            FrameError::Truncated {
+                available: frame.len(),
+                needed: HEADER_LEN,
+            }
+        })?);
+        // Fast path: rules 7 to 11 for a well-formed plaintext frame in a
+        // few branch-free comparisons; on any failure the rule-by-rule
+        // checks below find and report the first broken rule.
+        let len = frame.len();
+        let body_len = header.body_len as usize;
+        let room = len.wrapping_sub(HEADER_LEN + CRC_LEN + ENDING_LEN);
+        let well_formed = (header.length as usize == len)
+            & (header.version == VERSION)
+            & (header.flags == 0)
+            & (len >= MIN_FRAME_LEN as usize)
+            & (body_len <= room)
+            & ((body_len.wrapping_add(3) & !3) == room)
+            & (frame.last_chunk::<ENDING_LEN>() == Some(&ENDING));
+        if !well_formed {
+            check_header(frame, false)?;
+            check_ending(frame)?;
+        }
+        let check_at = len - ENDING_LEN - CRC_LEN;
+        let (covered, rest) = frame.split_at(check_at);
+        let Some(check) = rest.first_chunk::<CRC_LEN>() else {
+            return Err(FrameError::Truncated {
+                available: len,
+                needed: MIN_FRAME_LEN as usize,
+            });
+        };
+        let expected = u32::from_le_bytes(*check);
+        let computed = crc32fast::hash(covered);
         if expected != computed {
             return Err(FrameError::CrcMismatch { expected, computed });
         }
-        let body_len = header.body_len as usize;
-        check_padding(frame, body_len)?;
-        Ok(Frame {
-            header,
-            body: &frame[HEADER_LEN..HEADER_LEN + body_len],
-        })
+        // Padding: the unused high bytes of the body's last 4-byte word.
+        let tail = body_len % 4;
+        if tail != 0 {
+            let word_at = HEADER_LEN + (body_len - tail);
+            let word = covered
+                .get(word_at..word_at + 4)
+                .and_then(|w| w.first_chunk::<4>())
+                .map_or(u32::MAX, |w| u32::from_le_bytes(*w));
+            if word & (u32::MAX << (8 * tail)) != 0 {
+                check_padding(frame, body_len)?;
+            }
+        }
+        let body = covered.get(HEADER_LEN..HEADER_LEN + body_len).ok_or(
+            FrameError::BodyLengthMismatch {
+                body_len: header.body_len,
+                length: header.length,
+            },
+        )?;
+        Ok(Frame { header, body })
     }
 
     /// Builds a frame from a header and body already validated elsewhere

@@ -49,6 +49,10 @@
 //! ## Features
 //! - `std` (default): implies `alloc`; `std::error::Error` integration.
 //! - `alloc`: `String`, `Vec`, `Box` fields and the [`stream`] decoder.
+//! - `derive`: `#[derive(Packet)]` and `#[derive(PacketSet)]` (from
+//!   `packet-derive`), exported next to the traits of the same names.
+//! - `crypto`: sealed frames (ChaCha20-Poly1305) in `crypto` and the
+//!   replay state in `replay`; works without `std` and `alloc`.
 //!
 //! Without default features the crate is `no_std` and allocation-free.
 #![no_std]
@@ -63,16 +67,28 @@ extern crate std;
 
 pub mod buf;
 pub mod codec;
+pub mod dispatch;
+#[cfg(feature = "crypto")]
+pub mod crypto;
 pub mod error;
 pub mod frame;
+#[cfg(feature = "crypto")]
+pub mod replay;
 #[cfg(feature = "alloc")]
 pub mod stream;
 pub mod view;
 
 pub use buf::{DEFAULT_PACKET_SIZE, PacketBuf, Reader, Writer};
 pub use codec::{Decode, Encode, LenPrefix, Packet};
+pub use dispatch::PacketSet;
+#[cfg(feature = "crypto")]
+pub use error::{CryptoError, ReplayError};
 pub use error::{DecodeError, EncodeError, Error, FrameError};
 pub use frame::{Frame, FrameConfig, Header};
+/// `#[derive(Packet)]` and `#[derive(PacketSet)]`: see the [`packet_derive`]
+/// crate docs for the attribute reference.
+#[cfg(feature = "derive")]
+pub use packet_derive::{Packet, PacketSet};
 #[cfg(feature = "alloc")]
 pub use stream::StreamDecoder;
 pub use view::View;

@@ -65,6 +65,13 @@ impl StreamDecoder {
         self.buf.len() - self.start
     }
 
+    /// Bytes allocated for the buffer. Never more than the maximum frame
+    /// (plus whatever [`StreamDecoder::reset`] kept from an earlier use),
+    /// and never more than twice the bytes that actually arrived.
+    pub fn buffer_capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// The most bytes [`StreamDecoder::feed`] accepts right now.
     pub fn capacity_left(&self) -> usize {
         (self.config.max_frame_len() as usize).saturating_sub(self.buffered())
@@ -79,8 +86,22 @@ impl StreamDecoder {
     pub fn feed(&mut self, data: &[u8]) -> usize {
         self.compact();
         let take = data.len().min(self.capacity_left());
+        self.grow_for(take);
         self.buf.extend_from_slice(&data[..take]);
         take
+    }
+
+    /// Makes room for `extra` more bytes (at most `capacity_left`, so the
+    /// result stays within the maximum frame). `Vec`'s own growth could
+    /// double past the bound; this caps it.
+    fn grow_for(&mut self, extra: usize) {
+        let needed = self.buf.len() + extra;
+        if needed > self.buf.capacity() {
+            let max = self.config.max_frame_len() as usize;
+            let target = needed.max(self.buf.capacity().saturating_mul(2)).min(max);
+            // `target >= needed` because `needed <= max` (feed's bound).
+            self.buf.reserve_exact(target.max(needed) - self.buf.len());
+        }
     }
 
     /// Reads from `reader` once into the buffer (at most up to the maximum
@@ -91,6 +112,7 @@ impl StreamDecoder {
         let want = self.capacity_left().min(16 * 1024);
         let old = self.buf.len();
         // Grow only by what one read can deliver, within the bound.
+        self.grow_for(want);
         self.buf.resize(old + want, 0);
         let result = reader.read(&mut self.buf[old..]);
         let n = *result.as_ref().unwrap_or(&0);
@@ -151,7 +173,7 @@ impl StreamDecoder {
             Some(raw) => raw.len(),
             None => return Ok(None),
         };
-        match Frame::parse(&self.buf[at..at + length]) {
+        match Frame::parse_exact(&self.buf[at..at + length]) {
             Ok(frame) => Ok(Some(frame)),
             Err(e) => {
                 // A disjoint field: the frame's borrow of `buf` is not held.

@@ -1,0 +1,279 @@
+//! Zero heap allocations per packet on the steady-state paths, proven with
+//! a counting global allocator: encoding and decoding a packet with no
+//! `alloc` fields, one-shot (datagram) and through the `StreamDecoder`
+//! after warm-up, including the error paths.
+//!
+//! The allocator below is the only `unsafe` code in the workspace: a
+//! `GlobalAlloc` impl cannot be written without it. It lives in this test
+//! crate only (packet-core itself stays `#![forbid(unsafe_code)]`) and does
+//! nothing but count and forward to `System`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use packet_core::error::{DecodeError, EncodeError, FrameError};
+use packet_core::frame::{self, FrameConfig};
+use packet_core::{Decode, Encode, Packet, PacketBuf, Reader, StreamDecoder, View, Writer, codec};
+use zerocopy::byteorder::little_endian::{F32, U32};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+thread_local! {
+    /// Allocations made by this thread (const-initialised, no destructor,
+    /// so touching it never allocates).
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note_allocation() {
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+/// Counts allocations per thread, so other test threads do not interfere.
+struct Counting;
+
+// SAFETY: every method forwards its arguments unchanged to `System`, which
+// upholds the `GlobalAlloc` contract; the counting touches no memory the
+// allocator hands out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above; `ptr` came from this allocator, i.e. `System`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns its result with the allocations it made.
+fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let result = f();
+    let after = ALLOCATIONS.with(Cell::get);
+    (result, after - before)
+}
+
+#[test]
+fn the_counter_counts() {
+    let (v, n) = allocations(|| vec![1u8; 10]);
+    assert_eq!(v.len(), 10);
+    assert_eq!(n, 1, "the counting allocator must see a Vec allocation");
+}
+
+// ---------------------------------------------- a packet without alloc
+
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Debug)]
+#[repr(C)]
+struct Pos {
+    entity: U32,
+    x: F32,
+    y: F32,
+}
+
+/// Every non-alloc field family: scalars, arrays, options, tuples, borrowed
+/// strings and bytes (with a non-default prefix), a zero-copy view.
+#[derive(Debug)]
+struct Move<'a> {
+    tick: u64,
+    dir: [f32; 3],
+    flags: (bool, u8, char),
+    target: Option<u16>,
+    name: &'a str,
+    /// `#[packet(len = u8)]`
+    blob: &'a [u8],
+    pos: View<'a, Pos>,
+}
+
+impl Encode for Move<'_> {
+    const MAX_SIZE: Option<usize> = None;
+    fn encoded_len(&self) -> usize {
+        self.tick.encoded_len()
+            + self.dir.encoded_len()
+            + self.flags.encoded_len()
+            + self.target.encoded_len()
+            + self.name.encoded_len()
+            + 1
+            + self.blob.len()
+            + self.pos.encoded_len()
+    }
+    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        (&self.tick, &self.dir, &self.flags, &self.target, &self.name).encode(w)?;
+        codec::encode_bytes::<u8>(self.blob, usize::MAX, w)?;
+        self.pos.encode(w)
+    }
+}
+
+impl<'a> Decode<'a> for Move<'a> {
+    fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        Ok(Move {
+            tick: Decode::decode(r)?,
+            dir: Decode::decode(r)?,
+            flags: Decode::decode(r)?,
+            target: Decode::decode(r)?,
+            name: Decode::decode(r)?,
+            blob: codec::decode_bytes::<u8>(usize::MAX, r)?,
+            pos: Decode::decode(r)?,
+        })
+    }
+}
+
+impl Packet for Move<'_> {
+    const ID: u16 = 0x0042;
+}
+
+fn sample(pos: &Pos) -> Move<'_> {
+    Move {
+        tick: 77,
+        dir: [1.0, -0.5, 0.25],
+        flags: (true, 3, 'λ'),
+        target: Some(9),
+        name: "player-one",
+        blob: &[1, 2, 3, 4, 5],
+        pos: View(pos),
+    }
+}
+
+fn check(m: &Move<'_>) {
+    assert_eq!(m.tick, 77);
+    assert_eq!(m.name, "player-one");
+    assert_eq!(m.blob, [1, 2, 3, 4, 5]);
+    assert_eq!(m.pos.entity.get(), 5);
+    assert_eq!(m.flags.2, 'λ');
+}
+
+#[test]
+fn one_shot_encode_and_decode_allocate_nothing() {
+    let pos = Pos {
+        entity: U32::new(5),
+        x: F32::new(1.0),
+        y: F32::new(2.0),
+    };
+    let config = FrameConfig::default();
+    let ((), n) = allocations(|| {
+        for seq in 0..100u64 {
+            // Into the stack buffer.
+            let mut buf: PacketBuf = PacketBuf::new();
+            let bytes = buf.encode(&sample(&pos), seq).unwrap();
+            let frame = frame::decode_frame(bytes, &config).unwrap();
+            assert_eq!(frame.sequence(), seq);
+            check(&frame.decode_packet::<Move<'_>>().unwrap());
+
+            // Into any slice.
+            let mut out = [0u8; 256];
+            let len = frame::encode_packet(&sample(&pos), seq, &mut out).unwrap();
+            let frame = frame::decode_frame(&out[..len], &config).unwrap();
+            check(&frame.decode_packet::<Move<'_>>().unwrap());
+
+            // Error paths are allocation-free too.
+            out[30] ^= 0xFF;
+            assert!(matches!(
+                frame::decode_frame(&out[..len], &config),
+                Err(FrameError::CrcMismatch { .. })
+            ));
+            assert!(matches!(
+                frame::encode_packet(&sample(&pos), seq, &mut out[..40]),
+                Err(EncodeError::BufferFull { .. })
+            ));
+            let mut small: PacketBuf<32> = PacketBuf::new();
+            assert!(small.encode(&sample(&pos), seq).is_err());
+        }
+    });
+    assert_eq!(n, 0, "allocations on the one-shot path");
+}
+
+#[test]
+fn stream_decoding_allocates_nothing_after_warm_up() {
+    let pos = Pos {
+        entity: U32::new(5),
+        x: F32::new(1.0),
+        y: F32::new(2.0),
+    };
+    // Ten frames back to back, as they would arrive on a socket.
+    let mut wire = vec![0u8; 0];
+    let mut buf: PacketBuf = PacketBuf::new();
+    for seq in 0..10 {
+        wire.extend_from_slice(buf.encode(&sample(&pos), seq).unwrap());
+    }
+
+    let mut decoder = StreamDecoder::new(FrameConfig::default());
+    let run = |decoder: &mut StreamDecoder, chunk: usize| {
+        let mut got = 0u64;
+        for piece in wire.chunks(chunk) {
+            let mut piece = piece;
+            while !piece.is_empty() {
+                let took = decoder.feed(piece);
+                piece = &piece[took..];
+                while let Some(frame) = decoder.next_frame().unwrap() {
+                    assert_eq!(frame.sequence(), got);
+                    check(&frame.decode_packet::<Move<'_>>().unwrap());
+                    got += 1;
+                }
+            }
+        }
+        assert_eq!(got, 10);
+        decoder.finish().unwrap();
+    };
+    let chunks = [1usize, 7, 64, 100, 1000, wire.len()];
+    // Warm-up: the buffer grows to what the largest feed needs.
+    for chunk in chunks {
+        run(&mut decoder, chunk);
+    }
+    let ((), n) = allocations(|| {
+        for _ in 0..10 {
+            for chunk in chunks {
+                run(&mut decoder, chunk);
+            }
+        }
+    });
+    assert_eq!(n, 0, "allocations on the stream path after warm-up");
+
+    // `read_from` (std::io::Read) likewise, after one warm-up pass.
+    let read_all = |decoder: &mut StreamDecoder| {
+        let mut reader = &wire[..];
+        let mut got = 0;
+        loop {
+            let n = decoder.read_from(&mut reader).unwrap();
+            while let Some(frame) = decoder.next_frame().unwrap() {
+                check(&frame.decode_packet::<Move<'_>>().unwrap());
+                got += 1;
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        assert_eq!(got, 10);
+    };
+    read_all(&mut decoder);
+    let ((), n) = allocations(|| {
+        for _ in 0..10 {
+            read_all(&mut decoder);
+        }
+    });
+    assert_eq!(n, 0, "allocations in read_from after warm-up");
+
+    // A failed stream reports its error without allocating, and `reset`
+    // keeps the buffer for the next connection.
+    let ((), n) = allocations(|| {
+        decoder.feed(&[0, 0, 0, 0]);
+        assert_eq!(
+            decoder.next_frame().err(),
+            Some(FrameError::LengthTooSmall { length: 0, min: 28 })
+        );
+        decoder.reset();
+        run(&mut decoder, 7);
+    });
+    assert_eq!(n, 0, "allocations on the error path");
+}

@@ -1,0 +1,457 @@
+//! Validation: turns a `DeriveInput` plus its parsed attributes into the
+//! model `expand.rs` generates from, or into one `syn::Error` that combines
+//! *every* problem found (each at its own token). No code is generated here.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Expr, Ident, Member, Path, Type};
+
+use crate::attr::{self, Ctxt, Width};
+
+/// A validated `#[derive(Packet)]` input.
+pub struct Model<'a> {
+    pub input: &'a DeriveInput,
+    pub krate: Path,
+    pub id: Option<Expr>,
+    pub body: Body<'a>,
+}
+
+pub enum Body<'a> {
+    Struct(Vec<Field<'a>>),
+    Enum {
+        tag: Width,
+        variants: Vec<Variant<'a>>,
+    },
+}
+
+pub struct Variant<'a> {
+    pub ident: &'a Ident,
+    /// The tag value: a `const` expression of the tag type.
+    pub tag: TokenStream,
+    pub fields: Vec<Field<'a>>,
+}
+
+pub struct Field<'a> {
+    pub member: Member,
+    pub ty: &'a Type,
+    pub kind: Kind<'a>,
+}
+
+/// How a field is written.
+pub enum Kind<'a> {
+    /// Not on the wire; `Default` on read.
+    Skip,
+    /// A user module's `encode` / `decode` / `encoded_len` / `MAX_SIZE`.
+    With(&'a Path),
+    /// A sequence with an explicit prefix width and/or maximum length.
+    Seq {
+        seq: Seq<'a>,
+        len: Width,
+        max_len: Option<&'a Expr>,
+    },
+    /// A fixed-size primitive the derive writes with direct stores.
+    Prim(Prim),
+    /// Anything else: the type's own `Encode` / `Decode`.
+    Plain,
+}
+
+/// The sequence shapes `len` / `max_len` apply to.
+pub enum Seq<'a> {
+    /// `&str`, `String`, `Box<str>`.
+    Str,
+    /// `&[u8]`.
+    Bytes,
+    /// `Vec<T>`, `Box<[T]>`.
+    Items(&'a Type),
+}
+
+/// A fixed-size primitive recognised by name.
+#[derive(Clone)]
+pub enum Prim {
+    /// Integers and floats: `to_le_bytes` / `from_le_bytes`.
+    Num(Ident, usize),
+    Bool,
+    Char,
+    Array(Box<Prim>, usize),
+}
+
+/// Arrays of primitives up to this many bytes are written with direct
+/// stores; larger ones go through their `Encode` impl (already one copy).
+const MAX_INLINE_ARRAY: usize = 64;
+
+impl Prim {
+    pub fn size(&self) -> usize {
+        match self {
+            Prim::Num(_, n) => *n,
+            Prim::Bool => 1,
+            Prim::Char => 4,
+            Prim::Array(p, n) => p.size() * n,
+        }
+    }
+
+    fn of(ty: &Type) -> Option<Prim> {
+        match ty {
+            Type::Paren(t) => Prim::of(&t.elem),
+            Type::Group(t) => Prim::of(&t.elem),
+            Type::Path(p) if p.qself.is_none() => {
+                let ident = p.path.get_ident()?;
+                let size = match ident.to_string().as_str() {
+                    "u8" | "i8" => 1,
+                    "u16" | "i16" => 2,
+                    "u32" | "i32" | "f32" => 4,
+                    "u64" | "i64" | "f64" => 8,
+                    "u128" | "i128" => 16,
+                    "bool" => return Some(Prim::Bool),
+                    "char" => return Some(Prim::Char),
+                    _ => return None,
+                };
+                Some(Prim::Num(ident.clone(), size))
+            }
+            Type::Array(a) => {
+                let elem = Prim::of(&a.elem)?;
+                let Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(n),
+                    ..
+                }) = &a.len
+                else {
+                    return None;
+                };
+                let n: usize = n.base10_parse().ok()?;
+                (elem.size().checked_mul(n)? <= MAX_INLINE_ARRAY)
+                    .then(|| Prim::Array(Box::new(elem), n))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn strip(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(t) => strip(&t.elem),
+        Type::Group(t) => strip(&t.elem),
+        _ => ty,
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match strip(ty) {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        _ => None,
+    }
+}
+
+fn single_generic(seg: &syn::PathSegment) -> Option<&Type> {
+    match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_ident(ty: &Type, name: &str) -> bool {
+    matches!(strip(ty), Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+/// Classifies a field type as a sequence, or explains why it is not one.
+fn seq_of(ty: &Type) -> Result<Seq<'_>, String> {
+    if let Type::Reference(r) = strip(ty) {
+        return match strip(&r.elem) {
+            t if is_ident(t, "str") => Ok(Seq::Str),
+            Type::Slice(s) if is_ident(&s.elem, "u8") => Ok(Seq::Bytes),
+            Type::Slice(_) => Err(
+                "only `&[u8]` can be borrowed from the input; use `Vec<T>` for other items".into(),
+            ),
+            _ => Err(not_a_sequence(ty)),
+        };
+    }
+    if let Some(seg) = last_segment(ty) {
+        let name = seg.ident.to_string();
+        match (name.as_str(), single_generic(seg)) {
+            ("String", None) if seg.arguments.is_none() => return Ok(Seq::Str),
+            ("Vec", Some(item)) => return Ok(Seq::Items(item)),
+            ("Box", Some(inner)) => match strip(inner) {
+                t if is_ident(t, "str") => return Ok(Seq::Str),
+                Type::Slice(s) => return Ok(Seq::Items(&s.elem)),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    Err(not_a_sequence(ty))
+}
+
+fn not_a_sequence(ty: &Type) -> String {
+    format!(
+        "`len` and `max_len` apply to sequence fields (`&str`, `&[u8]`, `String`, `Vec<T>`, `Box<str>`, `Box<[T]>`), not to `{}`",
+        ty.to_token_stream()
+            .to_string()
+            .replace(" < ", "<")
+            .replace(" >", ">")
+            .replace("& ", "&")
+    )
+}
+
+fn field_kind<'a>(cx: &mut Ctxt, ty: &'a Type, attrs: &'a attr::Field) -> Kind<'a> {
+    if let Some(skip) = attrs.skip {
+        for (present, key) in [
+            (attrs.len.as_ref().map(|a| a.span), "len"),
+            (attrs.max_len.as_ref().map(|a| a.span), "max_len"),
+            (attrs.with.as_ref().map(|a| a.span), "with"),
+        ] {
+            if let Some(span) = present {
+                cx.error(span, format!("`{key}` has no effect on a `skip` field"));
+            }
+        }
+        let _ = skip;
+        return Kind::Skip;
+    }
+    if let Some(with) = &attrs.with {
+        for (present, key) in [
+            (attrs.len.as_ref().map(|a| a.span), "len"),
+            (attrs.max_len.as_ref().map(|a| a.span), "max_len"),
+        ] {
+            if let Some(span) = present {
+                cx.error(span, format!("`{key}` cannot be combined with `with`: the custom codec writes the whole field"));
+            }
+        }
+        return Kind::With(&with.value);
+    }
+    if attrs.len.is_some() || attrs.max_len.is_some() {
+        let span = attrs
+            .len
+            .as_ref()
+            .map(|a| a.span)
+            .or(attrs.max_len.as_ref().map(|a| a.span));
+        return match seq_of(ty) {
+            Ok(seq) => Kind::Seq {
+                seq,
+                len: attrs.len.as_ref().map_or(Width::U16, |a| a.value),
+                max_len: attrs.max_len.as_ref().map(|a| &a.value),
+            },
+            Err(msg) => {
+                let span = span.unwrap_or_else(Span::call_site);
+                cx.push(syn::Error::new(span, msg));
+                Kind::Plain
+            }
+        };
+    }
+    match Prim::of(ty) {
+        Some(p) => Kind::Prim(p),
+        None => Kind::Plain,
+    }
+}
+
+fn fields<'a>(cx: &mut Ctxt, fields: &'a syn::Fields, attrs: &'a [attr::Field]) -> Vec<Field<'a>> {
+    fields
+        .iter()
+        .zip(attrs)
+        .enumerate()
+        .map(|(i, (f, a))| Field {
+            member: match &f.ident {
+                Some(ident) => Member::Named(ident.clone()),
+                None => Member::Unnamed(syn::Index {
+                    index: i as u32,
+                    span: f.ty.span(),
+                }),
+            },
+            ty: &f.ty,
+            kind: field_kind(cx, &f.ty, a),
+        })
+        .collect()
+}
+
+fn default_crate() -> Path {
+    syn::parse_quote!(::packet_core)
+}
+
+/// Field attributes are parsed up front so that the model can borrow them.
+pub struct Parsed {
+    pub container: attr::Container,
+    pub repr: Option<attr::Repr>,
+    /// One list per struct / per variant.
+    pub fields: Vec<Vec<attr::Field>>,
+}
+
+/// Parses every attribute of a `#[derive(Packet)]` input.
+pub fn parse_packet(cx: &mut Ctxt, input: &DeriveInput) -> Parsed {
+    let container = attr::container(cx, &input.attrs, false);
+    let repr = attr::repr(cx, &input.attrs);
+    let fields = match &input.data {
+        Data::Struct(s) => vec![s.fields.iter().map(|f| attr::field(cx, &f.attrs)).collect()],
+        Data::Enum(e) => e
+            .variants
+            .iter()
+            .map(|v| {
+                attr::variant(cx, &v.attrs);
+                v.fields.iter().map(|f| attr::field(cx, &f.attrs)).collect()
+            })
+            .collect(),
+        Data::Union(_) => Vec::new(),
+    };
+    Parsed {
+        container,
+        repr,
+        fields,
+    }
+}
+
+/// Validates a `#[derive(Packet)]` input.
+pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> Option<Model<'a>> {
+    let krate = parsed
+        .container
+        .krate
+        .as_ref()
+        .map_or_else(default_crate, |k| k.value.clone());
+    let id = parsed.container.id.as_ref().map(|i| i.value.clone());
+    let body = match &input.data {
+        Data::Union(u) => {
+            cx.error(
+                u.union_token.span,
+                "`#[derive(Packet)]` does not support unions: their wire form would depend on which field is live; use an enum",
+            );
+            return None;
+        }
+        Data::Struct(s) => {
+            if let Some(tag) = &parsed.container.tag {
+                cx.error(tag.span, "`tag` applies to enums only");
+            }
+            Body::Struct(fields(cx, &s.fields, &parsed.fields[0]))
+        }
+        Data::Enum(e) => {
+            if e.variants.is_empty() {
+                cx.error(
+                    input.ident.span(),
+                    "`#[derive(Packet)]` needs at least one variant: an empty enum has no value to encode",
+                );
+                return None;
+            }
+            let tag = match (&parsed.repr, &parsed.container.tag) {
+                (Some(_), Some(tag)) => {
+                    cx.error(
+                        tag.span,
+                        "`tag` conflicts with `#[repr]`: the tag of an enum with an integer repr is written as that repr",
+                    );
+                    Width::U8
+                }
+                (Some(repr), None) => repr.width.unwrap_or(Width::U8),
+                (None, Some(tag)) => tag.value,
+                (None, None) => Width::U8,
+            };
+            // Tags follow Rust's discriminant rule: explicit, or the
+            // previous one plus one, starting from 0.
+            let mut base: Option<&Expr> = None;
+            let mut offset: u64 = 0;
+            let mut variants = Vec::new();
+            for (v, attrs) in e.variants.iter().zip(&parsed.fields) {
+                if let Some((_, expr)) = &v.discriminant {
+                    base = Some(expr);
+                    offset = 0;
+                }
+                let ty = tag.ty();
+                let tag_tokens = match base {
+                    Some(expr) if offset == 0 => quote!((#expr) as #ty),
+                    Some(expr) => quote!(((#expr) as #ty) + #offset as #ty),
+                    None => {
+                        if offset > tag.max() {
+                            cx.error(
+                                v.ident.span(),
+                                format!(
+                                    "tag {offset} of variant `{}` does not fit the `{}` tag; widen it with `#[packet(tag = u16)]`",
+                                    v.ident,
+                                    tag.name()
+                                ),
+                            );
+                        }
+                        let lit = syn::LitInt::new(&offset.to_string(), v.ident.span());
+                        quote!(#lit)
+                    }
+                };
+                offset += 1;
+                variants.push(Variant {
+                    ident: &v.ident,
+                    tag: tag_tokens,
+                    fields: fields(cx, &v.fields, attrs),
+                });
+            }
+            Body::Enum { tag, variants }
+        }
+    };
+    Some(Model {
+        input,
+        krate,
+        id,
+        body,
+    })
+}
+
+/// A validated `#[derive(PacketSet)]` input.
+pub struct SetModel<'a> {
+    pub input: &'a DeriveInput,
+    pub krate: Path,
+    pub members: Vec<(&'a Ident, &'a Type)>,
+}
+
+/// Validates a `#[derive(PacketSet)]` input: an enum whose variants each
+/// hold exactly one packet type.
+pub fn packet_set<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<SetModel<'a>> {
+    let container = attr::container(cx, &input.attrs, true);
+    let krate = container.krate.map_or_else(default_crate, |k| k.value);
+    let e = match &input.data {
+        Data::Enum(e) => e,
+        Data::Struct(s) => {
+            cx.error(
+                s.struct_token.span,
+                "`#[derive(PacketSet)]` applies to enums whose variants each hold one packet",
+            );
+            return None;
+        }
+        Data::Union(u) => {
+            cx.error(
+                u.union_token.span,
+                "`#[derive(PacketSet)]` applies to enums whose variants each hold one packet",
+            );
+            return None;
+        }
+    };
+    if e.variants.is_empty() {
+        cx.error(
+            input.ident.span(),
+            "`#[derive(PacketSet)]` needs at least one member",
+        );
+    }
+    let mut members = Vec::new();
+    for v in &e.variants {
+        for attr in v.attrs.iter().filter(|a| a.path().is_ident("packet")) {
+            cx.error(
+                attr.span(),
+                "PacketSet members take no attributes: the id is the member type's `Packet::ID`",
+            );
+        }
+        match &v.fields {
+            syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
+                members.push((&v.ident, &f.unnamed[0].ty));
+            }
+            _ => cx.error(
+                v.span(),
+                format!(
+                    "PacketSet variant `{}` must hold exactly one packet, like `{}(MyPacket)`",
+                    v.ident, v.ident
+                ),
+            ),
+        }
+        if let Some((eq, _)) = &v.discriminant {
+            cx.error(
+                eq.span,
+                "PacketSet variants take no discriminant: dispatch uses each packet's id",
+            );
+        }
+    }
+    Some(SetModel {
+        input,
+        krate,
+        members,
+    })
+}

@@ -1,0 +1,676 @@
+//! Code generation from a validated model (`check.rs`). Nothing is
+//! validated here; every error a user can cause is reported before.
+//!
+//! What is generated for a `#[derive(Packet)]` type:
+//! - `impl Encode`: `MAX_SIZE` / `MIN_SIZE` summed in `const` context from
+//!   the fields (`codec::size`), `encoded_len`, and `encode`. Runs of
+//!   consecutive fixed-size primitive fields (integers, floats, `bool`,
+//!   `char`, small arrays of them, and an enum's tag) are written with one
+//!   `Writer::reserve_array` and direct stores, and read with one
+//!   `Reader::take_array`; other fields call their own impls.
+//! - `impl Decode<'de>`: fields in order, borrowing where the fields do.
+//! - with `#[packet(id = ..)]`, `impl Packet` whose `ID` carries the
+//!   size assertion (see the crate docs, "Compile-time size check").
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{GenericParam, Generics, Ident, Lifetime, Type};
+
+use crate::attr::Width;
+use crate::check::{Body, Field, Kind, Model, Prim, Seq, SetModel};
+
+const ALLOWS: &str = "clippy::all, clippy::pedantic, unused_variables, unused_mut, unreachable_patterns, non_upper_case_globals, non_snake_case";
+
+fn allows() -> TokenStream {
+    let lints: TokenStream = ALLOWS.parse().unwrap_or_default();
+    quote!(#[allow(#lints)])
+}
+
+fn bind(i: usize) -> Ident {
+    format_ident!("__f{}", i)
+}
+
+/// `{ member: __f0, .. }`, skipped fields bound to `_`.
+fn pattern(fields: &[Field<'_>]) -> TokenStream {
+    let items = fields.iter().enumerate().map(|(i, f)| {
+        let m = &f.member;
+        if matches!(f.kind, Kind::Skip) {
+            quote!(#m: _)
+        } else {
+            let b = bind(i);
+            quote!(#m: #b)
+        }
+    });
+    quote!({ #(#items,)* })
+}
+
+/// `{ member: __f0, .. }` for construction.
+fn construct(fields: &[Field<'_>]) -> TokenStream {
+    let items = fields.iter().enumerate().map(|(i, f)| {
+        let m = &f.member;
+        let b = bind(i);
+        quote!(#m: #b)
+    });
+    quote!({ #(#items,)* })
+}
+
+fn prefix_ty(len: Width) -> TokenStream {
+    len.ty()
+}
+
+/// The field's `MAX_SIZE` contribution (`Option<usize>`).
+fn field_max(krate: &syn::Path, f: &Field<'_>) -> TokenStream {
+    let ty = f.ty;
+    match &f.kind {
+        Kind::Skip => quote!(::core::option::Option::Some(0usize)),
+        Kind::With(path) => quote!(#path::MAX_SIZE),
+        Kind::Seq { seq, len, max_len } => {
+            let l = prefix_ty(*len);
+            let item = match seq {
+                Seq::Str | Seq::Bytes => quote!(::core::option::Option::Some(1usize)),
+                Seq::Items(t) => quote!(<#t as #krate::Encode>::MAX_SIZE),
+            };
+            let max = max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
+            quote!(#krate::codec::seq_max_size::<#l>(#item, #max))
+        }
+        Kind::Prim(_) | Kind::Plain => {
+            quote_spanned!(ty.span()=> <#ty as #krate::Encode>::MAX_SIZE)
+        }
+    }
+}
+
+/// The field's `MIN_SIZE` contribution (`usize`).
+fn field_min(krate: &syn::Path, f: &Field<'_>) -> TokenStream {
+    let ty = f.ty;
+    match &f.kind {
+        Kind::Skip | Kind::With(_) => quote!(0usize),
+        Kind::Seq { len, .. } => {
+            let n = len.size();
+            quote!(#n)
+        }
+        Kind::Prim(p) => {
+            let n = p.size();
+            quote!(#n)
+        }
+        Kind::Plain => quote_spanned!(ty.span()=> <#ty as #krate::Encode>::MIN_SIZE),
+    }
+}
+
+fn fields_max(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
+    let parts = fields.iter().map(|f| field_max(krate, f));
+    quote!({
+        let __total = ::core::option::Option::Some(0usize);
+        #(let __total = #krate::codec::size::add(__total, #parts);)*
+        __total
+    })
+}
+
+fn fields_min(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
+    let parts = fields.iter().map(|f| field_min(krate, f));
+    quote!(0usize #(.saturating_add(#parts))*)
+}
+
+/// `encoded_len` of bound fields.
+fn fields_len(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
+    let parts = fields.iter().enumerate().map(|(i, f)| {
+        let b = bind(i);
+        match &f.kind {
+            Kind::Skip => quote!(0usize),
+            Kind::With(path) => quote!(#path::encoded_len(#b)),
+            Kind::Seq { seq, len, .. } => {
+                let n = len.size();
+                match seq {
+                    Seq::Str | Seq::Bytes => quote!(#n + #b.len()),
+                    Seq::Items(t) => {
+                        let l = prefix_ty(*len);
+                        quote!(#krate::codec::seq_encoded_len::<#l, #t>(&#b[..]))
+                    }
+                }
+            }
+            Kind::Prim(p) => {
+                let n = p.size();
+                quote!(#n)
+            }
+            Kind::Plain => {
+                let ty = f.ty;
+                quote_spanned!(ty.span()=> <#ty as #krate::Encode>::encoded_len(#b))
+            }
+        }
+    });
+    quote!(0usize #(+ #parts)*)
+}
+
+/// Statements turning the primitive `value` into byte variables.
+fn prim_to_bytes(
+    p: &Prim,
+    value: TokenStream,
+    n: &mut usize,
+    stmts: &mut TokenStream,
+    bytes: &mut Vec<Ident>,
+) {
+    let fresh = |count: usize, n: &mut usize| -> Vec<Ident> {
+        (0..count)
+            .map(|_| {
+                *n += 1;
+                format_ident!("__b{}", *n)
+            })
+            .collect()
+    };
+    match p {
+        Prim::Num(ty, size) => {
+            let ids = fresh(*size, n);
+            stmts.extend(quote!(let [#(#ids),*] = ::core::primitive::#ty::to_le_bytes(#value);));
+            bytes.extend(ids);
+        }
+        Prim::Bool => {
+            let ids = fresh(1, n);
+            stmts.extend(quote!(let #(#ids)* = ::core::primitive::u8::from(#value);));
+            bytes.extend(ids);
+        }
+        Prim::Char => {
+            let ids = fresh(4, n);
+            stmts.extend(
+                quote!(let [#(#ids),*] = ::core::primitive::u32::from(#value).to_le_bytes();),
+            );
+            bytes.extend(ids);
+        }
+        Prim::Array(elem, len) => {
+            let elems: Vec<Ident> = (0..*len)
+                .map(|_| {
+                    *n += 1;
+                    format_ident!("__e{}", *n)
+                })
+                .collect();
+            stmts.extend(quote!(let [#(#elems),*] = #value;));
+            for e in elems {
+                prim_to_bytes(elem, quote!(#e), n, stmts, bytes);
+            }
+        }
+    }
+}
+
+/// Statements reading the primitive from byte variables; returns the
+/// variable holding the value.
+fn prim_from_bytes(
+    krate: &syn::Path,
+    p: &Prim,
+    bytes: &mut std::vec::IntoIter<Ident>,
+    n: &mut usize,
+    stmts: &mut TokenStream,
+) -> Ident {
+    *n += 1;
+    let out = format_ident!("__v{}", *n);
+    match p {
+        Prim::Num(ty, size) => {
+            let ids: Vec<Ident> = bytes.by_ref().take(*size).collect();
+            stmts.extend(quote!(let #out = ::core::primitive::#ty::from_le_bytes([#(#ids),*]);));
+        }
+        Prim::Bool => {
+            let b = bytes.next();
+            stmts.extend(quote!(
+                let #out = match #b {
+                    0 => false,
+                    1 => true,
+                    __bad => return ::core::result::Result::Err(#krate::DecodeError::InvalidBool(__bad)),
+                };
+            ));
+        }
+        Prim::Char => {
+            let ids: Vec<Ident> = bytes.by_ref().take(4).collect();
+            stmts.extend(quote!(
+                let #out = {
+                    let __raw = ::core::primitive::u32::from_le_bytes([#(#ids),*]);
+                    match ::core::primitive::char::from_u32(__raw) {
+                        ::core::option::Option::Some(__c) => __c,
+                        ::core::option::Option::None => return ::core::result::Result::Err(#krate::DecodeError::InvalidChar(__raw)),
+                    }
+                };
+            ));
+        }
+        Prim::Array(elem, len) => {
+            let elems: Vec<Ident> = (0..*len)
+                .map(|_| prim_from_bytes(krate, elem, bytes, n, stmts))
+                .collect();
+            stmts.extend(quote!(let #out = [#(#elems),*];));
+        }
+    }
+    out
+}
+
+/// `encode` statements for bound fields, optionally led by a tag.
+fn encode_fields(
+    krate: &syn::Path,
+    fields: &[Field<'_>],
+    tag: Option<(Width, &TokenStream)>,
+) -> TokenStream {
+    let mut out = TokenStream::new();
+    let mut run_stmts = TokenStream::new();
+    let mut run_bytes: Vec<Ident> = Vec::new();
+    let mut n = 0usize;
+    let flush = |out: &mut TokenStream, stmts: &mut TokenStream, bytes: &mut Vec<Ident>| {
+        if bytes.is_empty() {
+            return;
+        }
+        let count = bytes.len();
+        let s = std::mem::take(stmts);
+        out.extend(quote!({
+            #s
+            *__w.reserve_array::<#count>()? = [#(#bytes),*];
+        }));
+        bytes.clear();
+    };
+    if let Some((width, value)) = tag {
+        let ident = format_ident!("{}", width.name());
+        let size = width.size();
+        prim_to_bytes(
+            &Prim::Num(ident, size),
+            quote!(#value),
+            &mut n,
+            &mut run_stmts,
+            &mut run_bytes,
+        );
+    }
+    for (i, f) in fields.iter().enumerate() {
+        let b = bind(i);
+        match &f.kind {
+            Kind::Prim(p) => prim_to_bytes(p, quote!(*#b), &mut n, &mut run_stmts, &mut run_bytes),
+            Kind::Skip => {}
+            other => {
+                flush(&mut out, &mut run_stmts, &mut run_bytes);
+                out.extend(match other {
+                    Kind::With(path) => quote_spanned!(path.span()=> #path::encode(#b, __w)?;),
+                    Kind::Seq { seq, len, max_len } => {
+                        let l = prefix_ty(*len);
+                        let max = max_len
+                            .map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
+                        match seq {
+                            Seq::Str => quote!(#krate::codec::encode_str::<#l>(#b, #max, __w)?;),
+                            Seq::Bytes => {
+                                quote!(#krate::codec::encode_bytes::<#l>(#b, #max, __w)?;)
+                            }
+                            Seq::Items(t) => {
+                                quote!(#krate::codec::encode_seq::<#l, #t>(&#b[..], #max, __w)?;)
+                            }
+                        }
+                    }
+                    _ => {
+                        let ty = f.ty;
+                        quote_spanned!(ty.span()=> <#ty as #krate::Encode>::encode(#b, __w)?;)
+                    }
+                });
+            }
+        }
+    }
+    flush(&mut out, &mut run_stmts, &mut run_bytes);
+    out
+}
+
+/// Replaces a top-level reference's lifetime with the decode lifetime, so
+/// a `&'a str` field of a multi-lifetime type decodes as `&'de str` and
+/// coerces.
+fn decode_ty(ty: &Type, de: &Lifetime) -> TokenStream {
+    match ty {
+        Type::Reference(r) if r.mutability.is_none() => {
+            let elem = &r.elem;
+            quote!(&#de #elem)
+        }
+        _ => quote!(#ty),
+    }
+}
+
+/// `decode` statements binding `__f0..` for `fields`.
+fn decode_fields(krate: &syn::Path, fields: &[Field<'_>], de: &Lifetime) -> TokenStream {
+    let mut out = TokenStream::new();
+    let mut n = 0usize;
+    let mut i = 0;
+    while i < fields.len() {
+        if let Kind::Prim(_) = fields[i].kind {
+            // A run of primitives: one bounds check, then loads.
+            let start = i;
+            while i < fields.len() && matches!(fields[i].kind, Kind::Prim(_)) {
+                i += 1;
+            }
+            let size: usize = fields[start..i]
+                .iter()
+                .map(|f| match &f.kind {
+                    Kind::Prim(p) => p.size(),
+                    _ => 0,
+                })
+                .sum();
+            let bytes: Vec<Ident> = (0..size)
+                .map(|k| format_ident!("__r{}_{}", start, k))
+                .collect();
+            out.extend(quote!(let [#(#bytes),*] = __r.take_array::<#size>()?;));
+            let mut iter = bytes.into_iter();
+            for (k, f) in fields[start..i].iter().enumerate() {
+                if let Kind::Prim(p) = &f.kind {
+                    let v = prim_from_bytes(krate, p, &mut iter, &mut n, &mut out);
+                    let b = bind(start + k);
+                    out.extend(quote!(let #b = #v;));
+                }
+            }
+            continue;
+        }
+        let f = &fields[i];
+        let b = bind(i);
+        let ty = f.ty;
+        out.extend(match &f.kind {
+            Kind::Skip => quote_spanned!(ty.span()=> let #b: #ty = ::core::default::Default::default();),
+            Kind::With(path) => quote_spanned!(path.span()=> let #b: #ty = #path::decode(__r)?;),
+            Kind::Seq { seq, len, max_len } => {
+                let l = prefix_ty(*len);
+                let max = max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
+                let call = match seq {
+                    Seq::Str => quote!(#krate::codec::decode_str::<#l>(#max, __r)?),
+                    Seq::Bytes => quote!(#krate::codec::decode_bytes::<#l>(#max, __r)?),
+                    Seq::Items(t) => quote!(#krate::codec::decode_vec::<#l, #t>(#max, __r)?),
+                };
+                quote!(let #b: #ty = ::core::convert::Into::into(#call);)
+            }
+            _ => {
+                let dty = decode_ty(ty, de);
+                quote_spanned!(ty.span()=> let #b: #ty = <#dty as #krate::Decode<#de>>::decode(__r)?;)
+            }
+        });
+        i += 1;
+    }
+    out
+}
+
+/// Type parameters of `generics`.
+fn type_params(generics: &Generics) -> Vec<Ident> {
+    generics.type_params().map(|t| t.ident.clone()).collect()
+}
+
+fn with_bounds(generics: &Generics, bound: TokenStream) -> Generics {
+    let mut g = generics.clone();
+    let params = type_params(generics);
+    let wc = g.make_where_clause();
+    for p in params {
+        wc.predicates.push(syn::parse_quote!(#p: #bound));
+    }
+    g
+}
+
+/// The decode lifetime and the generics of the `Decode` impl: a type with
+/// one lifetime decodes with it (so nested borrows like `Vec<&'a str>`
+/// work); otherwise a fresh `'__de` that outlives every lifetime.
+fn decode_generics(generics: &Generics, krate: &syn::Path) -> (Lifetime, Generics) {
+    let lifetimes: Vec<Lifetime> = generics.lifetimes().map(|l| l.lifetime.clone()).collect();
+    if lifetimes.len() == 1 {
+        let de = lifetimes[0].clone();
+        let g = with_bounds(generics, quote!(#krate::Decode<#de>));
+        return (de, g);
+    }
+    let de = Lifetime::new("'__de", Span::call_site());
+    let mut g = with_bounds(generics, quote!(#krate::Decode<#de>));
+    let mut param = syn::LifetimeParam::new(de.clone());
+    for l in lifetimes {
+        param.bounds.push(l);
+    }
+    g.params.insert(0, GenericParam::Lifetime(param));
+    (de, g)
+}
+
+/// `Name<'static, ..>` when the type has no type or const parameters, for
+/// an eager `const` check; `None` otherwise.
+fn static_instance(input: &syn::DeriveInput) -> Option<TokenStream> {
+    if input.generics.type_params().next().is_some()
+        || input.generics.const_params().next().is_some()
+    {
+        return None;
+    }
+    let name = &input.ident;
+    let lts = input.generics.lifetimes().map(|_| quote!('static));
+    Some(quote!(#name<#(#lts),*>))
+}
+
+pub fn packet(m: &Model<'_>) -> TokenStream {
+    let krate = &m.krate;
+    let input = m.input;
+    let name = &input.ident;
+    let name_str = name.to_string();
+    let (_, ty_generics, _) = input.generics.split_for_impl();
+    let enc_generics = with_bounds(&input.generics, quote!(#krate::Encode));
+    let (enc_impl, _, enc_where) = enc_generics.split_for_impl();
+    let (de, dec_generics) = decode_generics(&input.generics, krate);
+    let (dec_impl, _, dec_where) = dec_generics.split_for_impl();
+    let allow = allows();
+
+    let (max_size, min_size, len_body, enc_body, dec_body) = match &m.body {
+        Body::Struct(fields) => {
+            let pat = pattern(fields);
+            let cons = construct(fields);
+            let len = fields_len(krate, fields);
+            let enc = encode_fields(krate, fields, None);
+            let dec = decode_fields(krate, fields, &de);
+            (
+                fields_max(krate, fields),
+                fields_min(krate, fields),
+                quote!(match self { Self #pat => #len }),
+                quote!(match self { Self #pat => { #enc } }),
+                quote!(#dec ::core::result::Result::Ok(Self #cons)),
+            )
+        }
+        Body::Enum { tag, variants } => {
+            let tag_ty = tag.ty();
+            let tag_size = tag.size();
+            let maxes = variants.iter().map(|v| fields_max(krate, &v.fields));
+            let mins = variants.iter().map(|v| fields_min(krate, &v.fields));
+            let max_size = quote!(#krate::codec::size::add(
+                ::core::option::Option::Some(#tag_size),
+                {
+                    let __m = ::core::option::Option::Some(0usize);
+                    #(let __m = #krate::codec::size::max(__m, #maxes);)*
+                    __m
+                }
+            ));
+            let min_size = quote!({
+                let __m = ::core::primitive::usize::MAX;
+                #(let __m = { let __v = #mins; if __v < __m { __v } else { __m } };)*
+                #tag_size + if __m == ::core::primitive::usize::MAX { 0 } else { __m }
+            });
+            let tag_consts: Vec<Ident> = (0..variants.len())
+                .map(|i| format_ident!("__TAG{}", i))
+                .collect();
+            let tag_values: Vec<&TokenStream> = variants.iter().map(|v| &v.tag).collect();
+            let consts = quote!(#(const #tag_consts: #tag_ty = #tag_values;)*);
+            let len_arms = variants.iter().map(|v| {
+                let ident = v.ident;
+                let pat = pattern(&v.fields);
+                let len = fields_len(krate, &v.fields);
+                quote!(Self::#ident #pat => #tag_size + #len,)
+            });
+            let enc_arms = variants.iter().zip(&tag_consts).map(|(v, c)| {
+                let ident = v.ident;
+                let pat = pattern(&v.fields);
+                let tag_value = quote!(#c);
+                let enc = encode_fields(krate, &v.fields, Some((*tag, &tag_value)));
+                quote!(Self::#ident #pat => { #enc })
+            });
+            let dec_arms = variants.iter().zip(&tag_consts).map(|(v, c)| {
+                let ident = v.ident;
+                let cons = construct(&v.fields);
+                let dec = decode_fields(krate, &v.fields, &de);
+                quote!(#c => { #dec ::core::result::Result::Ok(Self::#ident #cons) })
+            });
+            (
+                max_size,
+                min_size,
+                quote!(match self { #(#len_arms)* }),
+                quote!(#consts match self { #(#enc_arms)* }),
+                quote!(
+                    #consts
+                    let __tag = <#tag_ty as #krate::Decode<#de>>::decode(__r)?;
+                    match __tag {
+                        #(#dec_arms)*
+                        __other => ::core::result::Result::Err(#krate::DecodeError::UnknownDiscriminant {
+                            value: ::core::primitive::u32::from(__other),
+                            type_name: #name_str,
+                        }),
+                    }
+                ),
+            )
+        }
+    };
+
+    let packet_impl = m.id.as_ref().map(|id| {
+        let msg = format!(
+            "packet `{name_str}` can never fit a default PacketBuf: its smallest frame is larger than DEFAULT_PACKET_SIZE (1200 bytes)"
+        );
+        let eager = static_instance(input).map(|inst| {
+            quote!(const _: () = { let _ = <#inst as #krate::Packet>::ID; };)
+        });
+        quote!(
+            #[automatically_derived]
+            #allow
+            impl #enc_impl #krate::Packet for #name #ty_generics #enc_where {
+                const ID: ::core::primitive::u16 = {
+                    match #krate::frame::max_frame_len_for(<Self as #krate::Encode>::MIN_SIZE) {
+                        ::core::option::Option::Some(__n) if __n <= #krate::DEFAULT_PACKET_SIZE => {}
+                        _ => ::core::panic!(#msg),
+                    }
+                    #id
+                };
+            }
+            #eager
+        )
+    });
+
+    quote!(
+        #[automatically_derived]
+        #allow
+        impl #enc_impl #krate::Encode for #name #ty_generics #enc_where {
+            const MAX_SIZE: ::core::option::Option<::core::primitive::usize> = #max_size;
+            const MIN_SIZE: ::core::primitive::usize = #min_size;
+            #[inline]
+            fn encoded_len(&self) -> ::core::primitive::usize {
+                #len_body
+            }
+            #[inline]
+            fn encode(&self, __w: &mut #krate::Writer<'_>) -> ::core::result::Result<(), #krate::EncodeError> {
+                #enc_body
+                ::core::result::Result::Ok(())
+            }
+        }
+
+        #[automatically_derived]
+        #allow
+        impl #dec_impl #krate::Decode<#de> for #name #ty_generics #dec_where {
+            #[inline]
+            fn decode(__r: &mut #krate::Reader<#de>) -> ::core::result::Result<Self, #krate::DecodeError> {
+                #dec_body
+            }
+        }
+
+        #packet_impl
+    )
+}
+
+pub fn packet_set(m: &SetModel<'_>) -> TokenStream {
+    let krate = &m.krate;
+    let input = m.input;
+    let name = &input.ident;
+    let name_str = name.to_string();
+    let (_, ty_generics, _) = input.generics.split_for_impl();
+    let (de, mut generics) = {
+        let lifetimes: Vec<Lifetime> = input
+            .generics
+            .lifetimes()
+            .map(|l| l.lifetime.clone())
+            .collect();
+        if lifetimes.len() == 1 {
+            (lifetimes[0].clone(), input.generics.clone())
+        } else {
+            let de = Lifetime::new("'__de", Span::call_site());
+            let mut g = input.generics.clone();
+            let mut param = syn::LifetimeParam::new(de.clone());
+            for l in lifetimes {
+                param.bounds.push(l);
+            }
+            g.params.insert(0, GenericParam::Lifetime(param));
+            (de, g)
+        }
+    };
+    // A generic set needs its members' bounds on the impl; a concrete one
+    // does not, and then a member that is not a packet is reported at its
+    // own type (the spanned uses below) rather than at the derive.
+    if input.generics.type_params().next().is_some() {
+        let wc = generics.make_where_clause();
+        for (_, ty) in &m.members {
+            wc.predicates.push(
+                syn::parse_quote_spanned!(ty.span()=> #ty: #krate::Packet + #krate::Decode<#de>),
+            );
+        }
+    }
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let idents: Vec<&Ident> = m.members.iter().map(|(i, _)| *i).collect();
+    let tys: Vec<&Type> = m.members.iter().map(|(_, t)| *t).collect();
+    let ids: Vec<TokenStream> = tys
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> <#ty as #krate::Packet>::ID))
+        .collect();
+    let encodes: Vec<TokenStream> = tys
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> #krate::frame::encode_packet::<#ty>(__p, __sequence, __out)))
+        .collect();
+    let decodes: Vec<TokenStream> = tys
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> __frame.decode_body::<#ty>()))
+        .collect();
+
+    let mut clashes = TokenStream::new();
+    for i in 0..tys.len() {
+        for j in i + 1..tys.len() {
+            let (a, b) = (tys[i], tys[j]);
+            let msg = format!(
+                "duplicate packet id in PacketSet `{name_str}`: variants `{}` and `{}` have the same `Packet::ID`",
+                idents[i], idents[j]
+            );
+            clashes.extend(quote!(
+                if <#a as #krate::Packet>::ID == <#b as #krate::Packet>::ID {
+                    ::core::panic!(#msg);
+                }
+            ));
+        }
+    }
+    let eager = static_instance(input)
+        .map(|inst| quote!(const _: () = { let _ = <#inst as #krate::PacketSet<'static>>::IDS; };));
+    let allow = allows();
+    quote!(
+        #[automatically_derived]
+        #allow
+        impl #impl_generics #krate::PacketSet<#de> for #name #ty_generics #where_clause {
+            const IDS: &'static [::core::primitive::u16] = {
+                #clashes
+                &[#(#ids),*]
+            };
+
+            #[inline]
+            fn decode_frame(__frame: &#krate::Frame<#de>) -> ::core::result::Result<Self, #krate::DecodeError> {
+                let _ = <Self as #krate::PacketSet<#de>>::IDS;
+                match __frame.type_id() {
+                    #(__id if __id == #ids => #decodes.map(Self::#idents),)*
+                    __id => ::core::result::Result::Err(#krate::DecodeError::UnknownPacketId { id: __id }),
+                }
+            }
+
+            #[inline]
+            fn encode_frame(&self, __sequence: ::core::primitive::u64, __out: &mut [::core::primitive::u8]) -> ::core::result::Result<::core::primitive::usize, #krate::EncodeError> {
+                let _ = <Self as #krate::PacketSet<#de>>::IDS;
+                match self {
+                    #(Self::#idents(__p) => #encodes,)*
+                }
+            }
+
+            #[inline]
+            fn id(&self) -> ::core::primitive::u16 {
+                match self {
+                    #(Self::#idents(_) => #ids,)*
+                }
+            }
+        }
+        #eager
+    )
+}

@@ -1,0 +1,9 @@
+use packet_core::Packet;
+
+#[derive(Packet)]
+union U {
+    a: u32,
+    b: f32,
+}
+
+fn main() {}
