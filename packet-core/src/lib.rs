@@ -67,9 +67,9 @@ extern crate std;
 
 pub mod buf;
 pub mod codec;
-pub mod dispatch;
 #[cfg(feature = "crypto")]
 pub mod crypto;
+pub mod dispatch;
 pub mod error;
 pub mod frame;
 #[cfg(feature = "crypto")]

@@ -139,4 +139,43 @@ fn steady_state_send_and_receive_do_not_allocate() {
         (0, 0, 0),
         "allocations during {MEASURED} round trips (tcp, udp, server)"
     );
+
+    // Sealed: the same TCP round trip, encrypted both ways.
+    #[cfg(feature = "crypto")]
+    {
+        use packet_core::crypto::{ChannelKeys, SecretKey};
+        use packet_core::transport::{Security, Side};
+        let sec = Security::sealed(ChannelKeys::shared(SecretKey::from_bytes([9; 32])));
+        let listener = TcpPacketListener::bind_with("127.0.0.1:0", config)
+            .unwrap()
+            .with_security(sec.clone());
+        let mut client = TcpPacketStream::connect_with(listener.local_addr().unwrap(), config)
+            .unwrap()
+            .with_security(&sec, Side::Client);
+        let (mut server, _) = listener.accept().unwrap();
+        let sealed = count(|i| {
+            client
+                .send(&Msg {
+                    client: 4,
+                    seq: i,
+                    data: &payload,
+                })
+                .unwrap();
+            server
+                .recv_with(|frame, out| {
+                    let m: Msg<'_> = frame.decode_packet().unwrap();
+                    out.queue(&m).unwrap();
+                })
+                .unwrap();
+            server.flush().unwrap();
+            let frame = client.recv().unwrap();
+            assert!(frame.header().is_sealed());
+            let m: Msg<'_> = frame.decode_packet().unwrap();
+            assert_eq!((m.seq, m.data), (i, &payload[..]));
+        });
+        assert_eq!(
+            sealed, 0,
+            "allocations during {MEASURED} sealed round trips"
+        );
+    }
 }

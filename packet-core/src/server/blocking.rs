@@ -5,7 +5,7 @@
 //! when `max_sessions` are open) and hands it to a worker, round robin.
 //! Each worker owns its sessions' sockets (non-blocking) and polls them:
 //! read into the session's bounded [`Inbox`], dispatch every complete frame
-//! through the [`Router`], flush the session's [`Outbox`], check the
+//! through the [`Router`], flush the session's [`Outbox`](crate::transport::Outbox), check the
 //! partial-frame and idle timeouts. A worker with nothing to do parks for a
 //! fraction of a millisecond; other threads that queue frames for one of
 //! its sessions unpark it.
@@ -38,7 +38,7 @@ use super::{
     Context, DisconnectReason, Router, ServerConfig, Session, Sessions, StatsSnapshot, Waker,
     count_in, reason_for,
 };
-use crate::transport::{Inbox, TransportError};
+use crate::transport::{Inbox, Side, TransportError};
 
 struct Shared<S> {
     router: Router<S>,
@@ -62,6 +62,7 @@ impl Server {
     ) -> Result<ServerHandle<S>, TransportError> {
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
+        let workers_n = config.workers.max(1);
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             router,
@@ -72,7 +73,7 @@ impl Server {
         });
         let mut workers = Vec::new();
         let mut senders = Vec::new();
-        for i in 0..config.workers.max(1) {
+        for i in 0..workers_n {
             let (tx, rx) = mpsc::channel();
             let sh = shared.clone();
             let handle = thread::Builder::new()
@@ -174,7 +175,7 @@ fn acceptor<S>(
                 }
                 let Some(session) = sh.sessions.register(
                     peer,
-                    &sh.config.transport,
+                    &sh.config,
                     Waker::Thread(thread.clone()),
                     sh.config.max_sessions,
                 ) else {
@@ -221,7 +222,11 @@ fn worker<S>(sh: &Shared<S>, rx: &mpsc::Receiver<NewConn>) {
                     let half_limit = session.outbox().queue_ref().limit() / 2;
                     conns.push(Conn {
                         stream,
-                        inbox: Inbox::new(&sh.config.transport),
+                        inbox: Inbox::secured(
+                            &sh.config.transport,
+                            &sh.config.security,
+                            Side::Server,
+                        ),
                         session,
                         half_limit,
                         partial_since: None,

@@ -13,7 +13,7 @@
 //!   dropped rather than buffered without bound.
 //! - [`blocking::Server`]: an acceptor thread and a pool of worker threads
 //!   that each own a set of sessions (non-blocking sockets, polled).
-//! - [`tokio::Server`](self::tokio::Server) (feature `tokio`): an acceptor
+//! - `tokio::Server` (feature `tokio`): an acceptor
 //!   task and one task per session.
 //!
 //! Both stop gracefully: accepting stops, frames already received are
@@ -35,7 +35,7 @@ use std::vec::Vec;
 use crate::codec::{Decode, Packet};
 use crate::error::{DecodeError, FrameError};
 use crate::frame::Frame;
-use crate::transport::{Outbox, TransportConfig, TransportError};
+use crate::transport::{Outbox, Security, Side, TransportConfig, TransportError};
 
 pub mod blocking;
 #[cfg(feature = "tokio")]
@@ -51,9 +51,11 @@ impl fmt::Display for SessionId {
     }
 }
 
-/// Server limits.
-#[derive(Debug, Clone, Copy)]
+/// Server limits and security.
+#[derive(Debug, Clone)]
 pub struct ServerConfig {
+    /// Plaintext or sealed frames for every session.
+    pub security: Security,
     /// Per-connection framing limits and write queue size.
     pub transport: TransportConfig,
     /// Most sessions at once; connections beyond are closed on accept.
@@ -72,6 +74,7 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
+            security: Security::Plain,
             transport: TransportConfig::default(),
             max_sessions: 1024,
             frame_timeout: Duration::from_secs(10),
@@ -108,6 +111,11 @@ impl ServerConfig {
         self.transport = t;
         self
     }
+    /// Sets the security of every session.
+    pub fn with_security(mut self, security: Security) -> Self {
+        self.security = security;
+        self
+    }
     /// Sets the shutdown grace period.
     pub fn with_shutdown_grace(mut self, t: Duration) -> Self {
         self.shutdown_grace = t;
@@ -123,8 +131,9 @@ pub enum DisconnectReason {
     PeerClosed,
     /// The peer closed the connection inside a frame.
     PeerClosedMidFrame,
-    /// The peer sent a frame that failed validation.
-    BadFrame(FrameError),
+    /// The peer sent a frame that failed validation (or, sealed, failed
+    /// authentication or the replay check).
+    BadFrame(TransportError),
     /// A handler failed (bad body, unknown type id, ...).
     Handler(TransportError),
     /// The peer left a frame unfinished for longer than the frame timeout.
@@ -317,10 +326,11 @@ impl Sessions {
     pub(crate) fn register(
         &self,
         peer: SocketAddr,
-        config: &TransportConfig,
+        config: &ServerConfig,
         waker: Waker,
         max: usize,
     ) -> Option<Arc<Session>> {
+        let out = Outbox::secured(&config.transport, &config.security, Side::Server);
         let mut map = self.write();
         if map.len() >= max {
             self.stats.rejected.fetch_add(1, Ordering::Relaxed);
@@ -330,7 +340,7 @@ impl Sessions {
         let session = Arc::new(Session {
             id,
             peer,
-            out: Mutex::new(Outbox::new(config)),
+            out: Mutex::new(out),
             closing: AtomicBool::new(false),
             overflowed: AtomicBool::new(false),
             waker,
@@ -650,7 +660,9 @@ pub(crate) fn reason_for(e: TransportError) -> DisconnectReason {
         TransportError::Frame(FrameError::UnexpectedEof { .. }) => {
             DisconnectReason::PeerClosedMidFrame
         }
-        TransportError::Frame(f) => DisconnectReason::BadFrame(f),
+        TransportError::Frame(f) => DisconnectReason::BadFrame(TransportError::Frame(f)),
+        #[cfg(feature = "crypto")]
+        TransportError::Crypto(c) => DisconnectReason::BadFrame(TransportError::Crypto(c)),
         TransportError::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionReset
             | std::io::ErrorKind::ConnectionAborted

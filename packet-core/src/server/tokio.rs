@@ -4,7 +4,7 @@
 //! when the socket is readable (and its outbox is under half full),
 //! dispatches every complete frame through the [`Router`] (handlers are
 //! synchronous closures: they queue replies, they do not await), flushes
-//! the session's [`Outbox`], and enforces the partial-frame and idle
+//! the session's [`Outbox`](crate::transport::Outbox), and enforces the partial-frame and idle
 //! timeouts. Other sessions queue frames for it through [`Sessions`] and
 //! wake it with a `Notify`.
 //!
@@ -38,7 +38,7 @@ use super::{
     count_in, reason_for,
 };
 use crate::transport::tokio::TryIo;
-use crate::transport::{Inbox, TransportError};
+use crate::transport::{Inbox, Side, TransportError};
 
 struct Shared<S> {
     router: Router<S>,
@@ -154,7 +154,7 @@ async fn acceptor<S: Send + Sync + 'static>(
                 let notify = Arc::new(Notify::new());
                 let Some(session) = sh.sessions.register(
                     peer,
-                    &sh.config.transport,
+                    &sh.config,
                     Waker::Notify(notify.clone()),
                     sh.config.max_sessions,
                 ) else {
@@ -181,7 +181,7 @@ async fn run_session<S>(
 ) {
     sh.router
         .connected(&Context::new(&session, &sh.sessions, &sh.state));
-    let mut inbox = Inbox::new(&sh.config.transport);
+    let mut inbox = Inbox::secured(&sh.config.transport, &sh.config.security, Side::Server);
     let reason = drive(&sh, &stream, &session, &notify, &mut stop, &mut inbox).await;
     sh.router
         .disconnected(&Context::new(&session, &sh.sessions, &sh.state), &reason);

@@ -10,7 +10,7 @@
 //! dropped and counted, never returned.
 //!
 //! Sessions, dispatch and servers are in [`crate::server`]; the async
-//! equivalents in [`super::tokio`] (feature `tokio`).
+//! equivalents in `transport::tokio` (feature `tokio`).
 //!
 //! ```
 //! use packet_core::transport::blocking::{TcpPacketListener, TcpPacketStream};
@@ -37,7 +37,7 @@ use std::time::Duration;
 use std::vec;
 use std::vec::Vec;
 
-use super::{Inbox, Opener, Outbox, TransportConfig, TransportError};
+use super::{Inbox, Opener, Outbox, Sealer, Security, Side, TransportConfig, TransportError};
 use crate::buf::Writer;
 use crate::codec::Packet;
 use crate::error::EncodeError;
@@ -47,6 +47,7 @@ use crate::frame::{Frame, Header};
 #[derive(Debug)]
 pub struct TcpPacketStream {
     stream: TcpStream,
+    config: TransportConfig,
     inbox: Inbox,
     outbox: Outbox,
 }
@@ -73,6 +74,7 @@ impl TcpPacketStream {
         stream.set_write_timeout(config.write_timeout)?;
         Ok(Self {
             stream,
+            config,
             inbox: Inbox::new(&config),
             outbox: Outbox::new(&config),
         })
@@ -87,6 +89,14 @@ impl TcpPacketStream {
     /// Sets the write timeout.
     pub fn set_write_timeout(&self, timeout: Option<Duration>) -> Result<(), TransportError> {
         Ok(self.stream.set_write_timeout(timeout)?)
+    }
+
+    /// Switches to `security` as the `side` end (sealed frames with the
+    /// `crypto` feature). Call before the first frame either way.
+    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
+        self.inbox = Inbox::secured(&self.config, security, side);
+        self.outbox = Outbox::secured(&self.config, security, side);
+        self
     }
 
     /// The peer's address.
@@ -214,6 +224,7 @@ impl TcpPacketStream {
 pub struct TcpPacketListener {
     listener: TcpListener,
     config: TransportConfig,
+    security: Security,
 }
 
 impl TcpPacketListener {
@@ -230,7 +241,14 @@ impl TcpPacketListener {
         Ok(Self {
             listener: TcpListener::bind(addr)?,
             config,
+            security: Security::Plain,
         })
+    }
+
+    /// Accepted streams use `security` (as the server side).
+    pub fn with_security(mut self, security: Security) -> Self {
+        self.security = security;
+        self
     }
 
     /// The bound address.
@@ -246,7 +264,8 @@ impl TcpPacketListener {
     /// Accepts one connection.
     pub fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
         let (stream, addr) = self.listener.accept()?;
-        Ok((TcpPacketStream::from_stream(stream, self.config)?, addr))
+        let s = TcpPacketStream::from_stream(stream, self.config)?;
+        Ok((s.with_security(&self.security, Side::Server), addr))
     }
 }
 
@@ -305,6 +324,16 @@ impl UdpPacketSocket {
             recv_buf: vec![0; max + 4],
             stats: UdpStats::default(),
         })
+    }
+
+    /// Switches to `security` as the `side` end: one sealed channel with
+    /// one peer (windowed replay protection). Call before the first frame.
+    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
+        let max = self.config.frame.max_frame_len() as usize;
+        let one = self.config.with_write_queue_limit(max);
+        self.out = Outbox::with_sealer(&one, Sealer::new(security, side, &self.config.frame));
+        self.opener = Opener::new(security, side, true);
+        self
     }
 
     /// Fixes the peer: [`UdpPacketSocket::send`] and

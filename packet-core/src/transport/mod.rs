@@ -15,7 +15,7 @@
 //! - [`TransportConfig`] and [`TransportError`].
 //!
 //! The sockets themselves live in [`blocking`] (std) and, with the `tokio`
-//! feature, in [`tokio`](self::tokio). Sessions, dispatch and the servers
+//! feature, in `transport::tokio`. Sessions, dispatch and the servers
 //! live in [`crate::server`]. Framing rules live in [`crate::frame`]: nothing
 //! here parses bytes itself.
 //!
@@ -119,6 +119,11 @@ pub enum TransportError {
     /// A frame's body did not decode.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// A sealed frame failed: replayed, forged, or sealed under another
+    /// key.
+    #[cfg(feature = "crypto")]
+    #[error(transparent)]
+    Crypto(#[from] crate::error::CryptoError),
     /// The peer closed the connection cleanly, between frames.
     #[error("connection closed by the peer")]
     Closed,
@@ -166,17 +171,72 @@ impl From<crate::Error> for TransportError {
             crate::Error::Frame(e) => TransportError::Frame(e),
             crate::Error::Decode(e) => TransportError::Decode(e),
             crate::Error::Encode(e) => TransportError::Encode(e),
+            #[cfg(feature = "crypto")]
+            crate::Error::Crypto(e) => TransportError::Crypto(e),
+            #[allow(unreachable_patterns)]
+            _ => TransportError::Io(io::Error::other("unknown packet-core error")),
         }
     }
 }
 
-/// The outgoing frame maker of one connection: numbers frames and, once
-/// encryption is enabled, seals them. The single seam for security on the
+/// What protects the frames of a connection: chosen once, applied by the
+/// [`Sealer`] and [`Opener`] built from it.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub enum Security {
+    /// Plaintext frames with a CRC-32 check.
+    #[default]
+    Plain,
+    /// Sealed frames (ChaCha20-Poly1305, `docs/wire-format-sealed.md`),
+    /// with replay protection: ordered on streams, windowed on datagrams.
+    /// Both peers hold the same [`ChannelKeys`](crate::crypto::ChannelKeys)
+    /// (e.g. handed out by a login server); one is the client, one the
+    /// server.
+    #[cfg(feature = "crypto")]
+    Sealed(std::sync::Arc<crate::crypto::ChannelKeys>),
+}
+
+impl Security {
+    /// Sealed frames under `keys`.
+    #[cfg(feature = "crypto")]
+    pub fn sealed(keys: crate::crypto::ChannelKeys) -> Self {
+        Security::Sealed(std::sync::Arc::new(keys))
+    }
+
+    /// Whether frames are sealed.
+    pub fn is_sealed(&self) -> bool {
+        !matches!(self, Security::Plain)
+    }
+}
+
+/// Which end of a connection this is (chooses the sealing direction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The connecting end.
+    Client,
+    /// The accepting end.
+    Server,
+}
+
+#[cfg(feature = "crypto")]
+impl From<Side> for crate::crypto::Role {
+    fn from(side: Side) -> Self {
+        match side {
+            Side::Client => crate::crypto::Role::Client,
+            Side::Server => crate::crypto::Role::Server,
+        }
+    }
+}
+
+/// The outgoing frame maker of one connection: numbers frames and, with
+/// `Security::Sealed`, seals them. The single seam for security on the
 /// send path.
 #[derive(Debug, Clone)]
 pub struct Sealer {
     next_sequence: u64,
     max_frame_len: usize,
+    #[cfg(feature = "crypto")]
+    key: Option<crate::crypto::SealingKey>,
 }
 
 impl Sealer {
@@ -186,7 +246,31 @@ impl Sealer {
         Self {
             next_sequence: 0,
             max_frame_len: config.max_frame_len() as usize,
+            #[cfg(feature = "crypto")]
+            key: None,
         }
+    }
+
+    /// A sealer for `security` on the `side` end.
+    pub fn new(security: &Security, side: Side, config: &FrameConfig) -> Self {
+        #[allow(unused_mut)]
+        let mut sealer = Self::plain(config);
+        #[cfg(feature = "crypto")]
+        if let Security::Sealed(keys) = security {
+            let dir = crate::crypto::Role::from(side).send_direction();
+            sealer.key = Some(crate::crypto::SealingKey::new(keys.key(dir), dir));
+        }
+        #[cfg(not(feature = "crypto"))]
+        let _ = (security, side);
+        sealer
+    }
+
+    /// Whether frames are sealed.
+    pub fn is_sealed(&self) -> bool {
+        #[cfg(feature = "crypto")]
+        return self.key.is_some();
+        #[cfg(not(feature = "crypto"))]
+        false
     }
 
     /// The sequence number the next frame gets.
@@ -196,6 +280,10 @@ impl Sealer {
 
     /// The frame length a body of `body_len` bytes needs at most.
     pub fn frame_len_for(&self, body_len: usize) -> usize {
+        #[cfg(feature = "crypto")]
+        if self.key.is_some() {
+            return crate::crypto::sealed_frame_len_for(body_len);
+        }
         frame::frame_len_for(body_len)
     }
 
@@ -213,39 +301,120 @@ impl Sealer {
     }
 
     /// Writes one frame of type `type_id` whose body `body` writes, at the
-    /// start of `out`; returns its length.
+    /// start of `out`; returns its length. The sequence is used up only on
+    /// success.
     pub fn seal_with(
         &mut self,
         type_id: u16,
         out: &mut [u8],
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
-    ) -> Result<usize, EncodeError> {
-        let n = frame::encode_with(type_id, self.next_sequence, out, body)?;
-        self.next_sequence = self.next_sequence.wrapping_add(1);
+    ) -> Result<usize, TransportError> {
+        let seq = self.next_sequence;
+        #[cfg(feature = "crypto")]
+        let n = match &self.key {
+            Some(key) => {
+                if seq == u64::MAX {
+                    return Err(crate::error::CryptoError::RekeyRequired {
+                        sequence: seq,
+                        limit: u64::MAX,
+                    }
+                    .into());
+                }
+                key.seal_with(type_id, seq, out, body)?
+            }
+            None => frame::encode_with(type_id, seq, out, body)?,
+        };
+        #[cfg(not(feature = "crypto"))]
+        let n = frame::encode_with(type_id, seq, out, body)?;
+        self.next_sequence = seq.wrapping_add(1);
         Ok(n)
     }
 }
 
-/// The incoming frame checker of one connection: validates plaintext frames
-/// today; opens sealed ones once encryption is enabled. The single seam for
-/// security on the receive path.
+/// Receive-side state of a sealed connection.
+#[cfg(feature = "crypto")]
+#[derive(Debug, Clone)]
+struct OpenState {
+    key: crate::crypto::OpeningKey,
+    replay: crate::replay::ReplayState,
+    auth_failures: u64,
+}
+
+/// The incoming frame checker of one connection: validates plaintext
+/// frames, or with `Security::Sealed` checks replay, authenticates and
+/// decrypts them in place. The single seam for security on the receive
+/// path. After a sealed frame fails on a stream, it stays failed.
 #[derive(Debug, Clone, Default)]
 pub struct Opener {
-    _private: (),
+    #[cfg(feature = "crypto")]
+    sealed: Option<OpenState>,
+    #[cfg(feature = "crypto")]
+    failed: Option<crate::error::CryptoError>,
 }
 
 impl Opener {
     /// An opener accepting plaintext frames.
     pub fn plain() -> Self {
-        Self { _private: () }
+        Self::default()
     }
 
-    /// The next complete frame from a stream decoder, validated.
+    /// An opener for `security` on the `side` end; `datagrams` selects the
+    /// windowed replay mode (UDP) instead of the ordered one (TCP).
+    pub fn new(security: &Security, side: Side, datagrams: bool) -> Self {
+        #[allow(unused_mut)]
+        let mut opener = Self::plain();
+        #[cfg(feature = "crypto")]
+        if let Security::Sealed(keys) = security {
+            use crate::replay::{ReplayMode, ReplayState};
+            let dir = crate::crypto::Role::from(side).receive_direction();
+            let mode = if datagrams {
+                ReplayMode::Windowed
+            } else {
+                ReplayMode::Ordered
+            };
+            opener.sealed = Some(OpenState {
+                key: crate::crypto::OpeningKey::new(keys.key(dir), dir),
+                replay: ReplayState::new(mode),
+                auth_failures: 0,
+            });
+        }
+        #[cfg(not(feature = "crypto"))]
+        let _ = (security, side, datagrams);
+        opener
+    }
+
+    /// Authentication failures counted (sealed connections).
+    pub fn auth_failures(&self) -> u64 {
+        #[cfg(feature = "crypto")]
+        return self.sealed.as_ref().map_or(0, |s| s.auth_failures);
+        #[cfg(not(feature = "crypto"))]
+        0
+    }
+
+    /// The next complete frame from a stream decoder, validated (and
+    /// opened in place when sealed).
     pub fn next_frame<'a>(
         &mut self,
         decoder: &'a mut StreamDecoder,
-    ) -> Result<Option<Frame<'a>>, FrameError> {
-        decoder.next_frame()
+    ) -> Result<Option<Frame<'a>>, TransportError> {
+        #[cfg(feature = "crypto")]
+        if self.sealed.is_some() {
+            if let Some(e) = self.failed {
+                return Err(e.into());
+            }
+            let config = *decoder.config();
+            let Some(raw) = decoder.next_raw()? else {
+                return Ok(None);
+            };
+            return match self.open_sealed(raw, &config) {
+                Ok(header) => Ok(Some(frame_in(header, raw))),
+                Err(e) => {
+                    self.failed = Some(e);
+                    Err(e.into())
+                }
+            };
+        }
+        Ok(decoder.next_frame()?)
     }
 
     /// Validates one datagram as exactly one frame (opening it in place
@@ -255,8 +424,48 @@ impl Opener {
         &mut self,
         datagram: &mut [u8],
         config: &FrameConfig,
-    ) -> Result<Header, FrameError> {
-        frame::decode_frame(datagram, config).map(|f| *f.header())
+    ) -> Result<Header, TransportError> {
+        #[cfg(feature = "crypto")]
+        if self.sealed.is_some() {
+            return Ok(self.open_sealed(datagram, config)?);
+        }
+        Ok(frame::decode_frame(datagram, config).map(|f| *f.header())?)
+    }
+
+    /// Replay check, then authentication and decryption in place, then
+    /// the replay commit.
+    #[cfg(feature = "crypto")]
+    fn open_sealed(
+        &mut self,
+        bytes: &mut [u8],
+        config: &FrameConfig,
+    ) -> Result<Header, crate::error::CryptoError> {
+        use crate::error::CryptoError;
+        let Some(s) = self.sealed.as_mut() else {
+            return Err(CryptoError::Frame(FrameError::UnexpectedEncryption {
+                sealed: false,
+            }));
+        };
+        let header = crate::crypto::check_sealed(bytes, config)?;
+        s.replay.check(header.sequence)?;
+        match s.key.open(bytes, config) {
+            Ok(frame) => {
+                let header = *frame.header();
+                s.replay.commit(header.sequence);
+                Ok(header)
+            }
+            Err(CryptoError::AuthenticationFailed {
+                sequence, length, ..
+            }) => {
+                s.auth_failures += 1;
+                Err(CryptoError::AuthenticationFailed {
+                    sequence,
+                    length,
+                    failures: s.auth_failures,
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -338,7 +547,7 @@ impl WriteQueue {
     pub fn push_with(
         &mut self,
         max_len: usize,
-        fill: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
     ) -> Result<usize, TransportError> {
         if max_len > self.space() {
             return Err(TransportError::QueueFull {
@@ -362,7 +571,7 @@ impl WriteQueue {
             }
             Err(e) => {
                 self.buf.truncate(at);
-                Err(e.into())
+                Err(e)
             }
         }
     }
@@ -409,6 +618,11 @@ impl Outbox {
     /// A plaintext outbox for `config`.
     pub fn new(config: &TransportConfig) -> Self {
         Self::with_sealer(config, Sealer::plain(&config.frame))
+    }
+
+    /// An outbox for `security` on the `side` end.
+    pub fn secured(config: &TransportConfig, security: &Security, side: Side) -> Self {
+        Self::with_sealer(config, Sealer::new(security, side, &config.frame))
     }
 
     /// An outbox using `sealer`.
@@ -483,6 +697,11 @@ impl Inbox {
         Self::with_opener(config, Opener::plain())
     }
 
+    /// An inbox for `security` on the `side` end of a stream.
+    pub fn secured(config: &TransportConfig, security: &Security, side: Side) -> Self {
+        Self::with_opener(config, Opener::new(security, side, false))
+    }
+
     /// An inbox using `opener`.
     pub fn with_opener(config: &TransportConfig, opener: Opener) -> Self {
         Self {
@@ -497,7 +716,7 @@ impl Inbox {
     }
 
     /// The next complete, validated frame, or `None`.
-    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, FrameError> {
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, TransportError> {
         self.opener.next_frame(&mut self.decoder)
     }
 
@@ -533,6 +752,11 @@ impl Inbox {
     /// The decoder.
     pub fn decoder(&self) -> &StreamDecoder {
         &self.decoder
+    }
+
+    /// The opener.
+    pub fn opener(&self) -> &Opener {
+        &self.opener
     }
 }
 

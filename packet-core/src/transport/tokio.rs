@@ -43,7 +43,9 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::blocking::UdpStats;
-use super::{Inbox, Opener, Outbox, OwnedFrame, Sealer, TransportConfig, TransportError};
+use super::{
+    Inbox, Opener, Outbox, OwnedFrame, Sealer, Security, Side, TransportConfig, TransportError,
+};
 use crate::buf::Writer;
 use crate::codec::Packet;
 use crate::error::{EncodeError, FrameError};
@@ -73,6 +75,7 @@ impl io::Write for TryIo<'_> {
 #[derive(Debug)]
 pub struct TcpPacketStream {
     stream: TcpStream,
+    config: TransportConfig,
     inbox: Inbox,
     outbox: Outbox,
 }
@@ -97,9 +100,18 @@ impl TcpPacketStream {
         stream.set_nodelay(true)?;
         Ok(Self {
             stream,
+            config,
             inbox: Inbox::new(&config),
             outbox: Outbox::new(&config),
         })
+    }
+
+    /// Switches to `security` as the `side` end (sealed frames with the
+    /// `crypto` feature). Call before the first frame either way.
+    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
+        self.inbox = Inbox::secured(&self.config, security, side);
+        self.outbox = Outbox::secured(&self.config, security, side);
+        self
     }
 
     /// The peer's address.
@@ -239,6 +251,7 @@ pub async fn fill(stream: &TcpStream, inbox: &mut Inbox) -> Result<(), Transport
 pub struct TcpPacketListener {
     listener: TcpListener,
     config: TransportConfig,
+    security: Security,
 }
 
 impl TcpPacketListener {
@@ -255,7 +268,14 @@ impl TcpPacketListener {
         Ok(Self {
             listener: TcpListener::bind(addr).await?,
             config,
+            security: Security::Plain,
         })
+    }
+
+    /// Accepted streams use `security` (as the server side).
+    pub fn with_security(mut self, security: Security) -> Self {
+        self.security = security;
+        self
     }
 
     /// The bound address.
@@ -266,7 +286,8 @@ impl TcpPacketListener {
     /// Accepts one connection.
     pub async fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
         let (stream, addr) = self.listener.accept().await?;
-        Ok((TcpPacketStream::from_stream(stream, self.config)?, addr))
+        let s = TcpPacketStream::from_stream(stream, self.config)?;
+        Ok((s.with_security(&self.security, Side::Server), addr))
     }
 }
 
@@ -307,6 +328,16 @@ impl UdpPacketSocket {
             recv_buf: vec![0; max + 4],
             stats: UdpStats::default(),
         }
+    }
+
+    /// Switches to `security` as the `side` end: one sealed channel with
+    /// one peer (windowed replay protection). Call before the first frame.
+    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
+        let max = self.config.frame.max_frame_len() as usize;
+        let one = self.config.with_write_queue_limit(max);
+        self.out = Outbox::with_sealer(&one, Sealer::new(security, side, &self.config.frame));
+        self.opener = Opener::new(security, side, true);
+        self
     }
 
     /// Fixes the peer.
@@ -488,14 +519,25 @@ pub struct RawFrame<'a> {
 pub struct PacketCodec {
     config: FrameConfig,
     sealer: Sealer,
+    opener: Opener,
 }
 
 impl PacketCodec {
-    /// A codec with `config`'s limits.
+    /// A plaintext codec with `config`'s limits.
     pub fn new(config: FrameConfig) -> Self {
         Self {
             config,
             sealer: Sealer::plain(&config),
+            opener: Opener::plain(),
+        }
+    }
+
+    /// A codec for `security` on the `side` end of a stream.
+    pub fn secured(config: FrameConfig, security: &Security, side: Side) -> Self {
+        Self {
+            config,
+            sealer: Sealer::new(security, side, &config),
+            opener: Opener::new(security, side, false),
         }
     }
 
@@ -516,7 +558,7 @@ impl PacketCodec {
             }
             Err(e) => {
                 dst.truncate(at);
-                Err(e.into())
+                Err(e)
             }
         }
     }
@@ -541,8 +583,10 @@ impl Decoder for PacketCodec {
             src.reserve(length - src.len());
             return Ok(None);
         }
-        let bytes = src.split_to(length).freeze();
-        let header = *Frame::parse(&bytes)?.header();
+        let mut bytes = src.split_to(length);
+        // Validates (and, sealed, opens in place) exactly this one frame.
+        let header = self.opener.open_datagram(&mut bytes, &self.config)?;
+        let bytes = bytes.freeze();
         let start = frame::HEADER_LEN;
         let body = bytes.slice(start..start + header.body_len as usize);
         Ok(Some(OwnedFrame { header, body }))
