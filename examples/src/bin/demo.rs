@@ -11,6 +11,7 @@
 //! cargo run --release --bin demo -- --help
 //! ```
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -19,11 +20,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use packet_core::frame;
+use packet_core::frame::FrameConfig;
 use packet_core::server::tokio::Server;
 use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::TransportError;
 use packet_core::transport::tokio::{TcpPacketStream, UdpPacketSocket};
+use packet_core::transport::{Opener, Sealer, Security, Side, TransportError};
 use packet_examples::{ECHO, Histogram};
 use tokio::time::timeout;
 
@@ -52,6 +53,10 @@ struct Args {
     /// No live progress line.
     #[arg(short, long)]
     quiet: bool,
+    /// Plaintext frames even when built with the `crypto` feature (the
+    /// default build seals every frame with ChaCha20-Poly1305).
+    #[arg(long)]
+    plain: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -106,33 +111,51 @@ fn main() -> ExitCode {
     }
 }
 
+/// The security the demo runs with: sealed with a fixed demo key when
+/// built with `crypto` (a real game hands out per-session keys).
+fn security(plain: bool) -> Security {
+    #[cfg(feature = "crypto")]
+    if !plain {
+        use packet_core::crypto::{ChannelKeys, SecretKey};
+        return Security::sealed(ChannelKeys::new(
+            SecretKey::from_bytes(*b"demo key, client to server......"),
+            SecretKey::from_bytes(*b"demo key, server to client......"),
+        ));
+    }
+    let _ = plain;
+    Security::Plain
+}
+
 async fn run(args: Args) -> Result<bool, TransportError> {
     let duration = Duration::from_secs_f64(args.seconds);
     let body_len = args.payload;
-    let frame_len = frame::frame_len_for(body_len) as u64;
+    let sec = security(args.plain);
+    let frame_len =
+        Sealer::new(&sec, Side::Client, &Default::default()).frame_len_for(body_len) as u64;
     println!(
-        "packet demo: server + {} bot(s) per transport on 127.0.0.1, {} B bodies ({} B frames), window {}, {:.1} s",
-        args.bots, body_len, frame_len, args.window, args.seconds
+        "packet demo: server + {} bot(s) per transport on 127.0.0.1, {} B bodies ({} B {} frames), window {}, {:.1} s",
+        args.bots,
+        body_len,
+        frame_len,
+        if sec.is_sealed() {
+            "sealed ChaCha20-Poly1305"
+        } else {
+            "plaintext CRC-32"
+        },
+        args.window,
+        args.seconds
     );
 
     // The TCP server: sessions, dispatch by type id, echo.
     let router = Router::<()>::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()));
-    let tcp_server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ()).await?;
+    let config = ServerConfig::default().with_security(sec.clone());
+    let tcp_server = Server::bind("127.0.0.1:0", config, router, ()).await?;
     let tcp_addr = tcp_server.local_addr();
-    // The UDP server: one frame per datagram, echo.
-    let mut udp_server = UdpPacketSocket::bind("127.0.0.1:0").await?;
+    // The UDP server: one frame per datagram, echo; one sealer/opener
+    // pair per peer address (each bot is its own sealed channel).
+    let udp_server = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
     let udp_addr = udp_server.local_addr()?;
-    let udp_task = tokio::spawn(async move {
-        let mut buf = udp_server.new_recv_buf();
-        loop {
-            let Ok((frame, from)) = udp_server.recv_from_in(&mut buf).await else {
-                continue;
-            };
-            let _ = udp_server
-                .send_raw_to(frame.type_id(), frame.body(), from)
-                .await;
-        }
-    });
+    let udp_task = tokio::spawn(udp_echo(udp_server, sec.clone()));
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut reports = Vec::new();
@@ -152,14 +175,20 @@ async fn run(args: Args) -> Result<bool, TransportError> {
         });
         let index = reports.len() - 1;
         for bot in 0..args.bots {
-            let (live, stop) = (live.clone(), stop.clone());
+            let (live, stop, sec) = (live.clone(), stop.clone(), sec.clone());
             let window = args.window;
             bots.spawn(async move {
                 let mut hist = Histogram::default();
                 let result = if name == "tcp" {
-                    tcp_bot(tcp_addr, bot, window, body_len, &live, &stop, &mut hist).await
+                    tcp_bot(
+                        tcp_addr, &sec, bot, window, body_len, &live, &stop, &mut hist,
+                    )
+                    .await
                 } else {
-                    udp_bot(udp_addr, bot, window, body_len, &live, &stop, &mut hist).await
+                    udp_bot(
+                        udp_addr, &sec, bot, window, body_len, &live, &stop, &mut hist,
+                    )
+                    .await
                 };
                 if let Err(e) = result {
                     live.errors.fetch_add(1, Ordering::Relaxed);
@@ -283,8 +312,10 @@ fn check_body(body: &[u8], len: usize, epoch: Instant, bot: u32) -> Option<(u64,
     ok.then(|| (seq, now.saturating_sub(sent)))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn tcp_bot(
     addr: SocketAddr,
+    sec: &Security,
     bot: u32,
     window: u32,
     len: usize,
@@ -293,8 +324,10 @@ async fn tcp_bot(
     hist: &mut Histogram,
 ) -> Result<(), TransportError> {
     let epoch = Instant::now();
-    let frame_len = frame::frame_len_for(len) as u64;
-    let mut s = TcpPacketStream::connect(addr).await?;
+    let frame_len = Sealer::new(sec, Side::Client, &Default::default()).frame_len_for(len) as u64;
+    let mut s = TcpPacketStream::connect(addr)
+        .await?
+        .with_security(sec, Side::Client);
     let mut body = vec![0u8; len];
     let mut seq = 0u64;
     for _ in 0..window {
@@ -331,8 +364,10 @@ async fn tcp_bot(
     s.close().await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn udp_bot(
     addr: SocketAddr,
+    sec: &Security,
     bot: u32,
     window: u32,
     len: usize,
@@ -341,8 +376,10 @@ async fn udp_bot(
     hist: &mut Histogram,
 ) -> Result<(), TransportError> {
     let epoch = Instant::now();
-    let frame_len = frame::frame_len_for(len) as u64;
-    let mut s = UdpPacketSocket::bind("127.0.0.1:0").await?;
+    let frame_len = Sealer::new(sec, Side::Client, &Default::default()).frame_len_for(len) as u64;
+    let mut s = UdpPacketSocket::bind("127.0.0.1:0")
+        .await?
+        .with_security(sec, Side::Client);
     s.connect(addr).await?;
     let mut body = vec![0u8; len];
     let mut seq = 0u64;
@@ -379,5 +416,35 @@ async fn udp_bot(
                 in_flight = 0;
             }
         }
+    }
+}
+
+/// The UDP echo server: per-peer sealer and opener, keyed by address.
+async fn udp_echo(socket: tokio::net::UdpSocket, sec: Security) {
+    let config = FrameConfig::default();
+    let max = config.max_frame_len() as usize;
+    let mut peers: HashMap<SocketAddr, (Opener, Sealer)> = HashMap::new();
+    let mut buf = vec![0u8; max + 4];
+    let mut out = vec![0u8; max];
+    loop {
+        let Ok((len, from)) = socket.recv_from(&mut buf).await else {
+            continue;
+        };
+        let (opener, sealer) = peers.entry(from).or_insert_with(|| {
+            (
+                Opener::new(&sec, Side::Server, true),
+                Sealer::new(&sec, Side::Server, &config),
+            )
+        });
+        // Bad datagrams (damaged, forged, replayed) are dropped.
+        let Ok(header) = opener.open_datagram(&mut buf[..len], &config) else {
+            continue;
+        };
+        let frame = packet_core::transport::frame_in(header, &buf[..len]);
+        let Ok(n) = sealer.seal_with(frame.type_id(), &mut out, |w| w.put_bytes(frame.body()))
+        else {
+            continue;
+        };
+        let _ = socket.send_to(&out[..n], from).await;
     }
 }
