@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::alloc::System;
 use std::time::Duration;
 
 use common::{ECHO, Msg};
@@ -15,31 +14,12 @@ use packet_core::server::blocking::Server;
 use packet_core::server::{Router, ServerConfig};
 use packet_core::transport::TransportConfig;
 use packet_core::transport::blocking::{TcpPacketListener, TcpPacketStream, UdpPacketSocket};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+// The counting allocator (`stats_alloc`: no `unsafe` here). It counts
+// every thread, so the server's acceptor and worker are covered too.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> u64 {
-    ALLOCS.load(Ordering::SeqCst)
-}
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const WARM_UP: u32 = 200;
 const MEASURED: u32 = 2000;
@@ -49,15 +29,24 @@ fn count(mut step: impl FnMut(u32)) -> u64 {
     for i in 0..WARM_UP {
         step(i);
     }
-    let before = allocs();
+    let region = Region::new(GLOBAL);
     for i in WARM_UP..WARM_UP + MEASURED {
         step(i);
     }
-    allocs() - before
+    let change = region.change();
+    (change.allocations + change.reallocations) as u64
 }
 
 #[test]
 fn steady_state_send_and_receive_do_not_allocate() {
+    // The counter works: a deliberate allocation is seen.
+    let region = Region::new(GLOBAL);
+    drop(std::hint::black_box(Box::new(1u64)));
+    assert!(
+        region.change().allocations >= 1,
+        "counting allocator not installed"
+    );
+
     let config = TransportConfig::default().with_read_timeout(Some(Duration::from_secs(10)));
     let payload = [7u8; 64];
 

@@ -509,6 +509,12 @@ impl<'a, S> Context<'a, S> {
         self.sessions.broadcast(packet, Some(self.session.id))
     }
 
+    /// Queues a raw frame for every other session; returns how many got it.
+    pub fn broadcast_others_raw(&self, type_id: u16, body: &[u8]) -> usize {
+        self.sessions
+            .broadcast_raw(type_id, body, Some(self.session.id))
+    }
+
     /// Queues `packet` for every session, this one included.
     pub fn broadcast<P: Packet + ?Sized>(&self, packet: &P) -> usize {
         self.sessions.broadcast(packet, None)
