@@ -12,7 +12,7 @@
 //! ```
 
 use std::collections::HashMap;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -201,11 +201,14 @@ async fn run(args: Args) -> Result<bool, TransportError> {
 
     // Live progress.
     let start = Instant::now();
+    // A live line on a terminal; a line per second in logs.
+    let tty = std::io::stderr().is_terminal();
+    let tick = if tty { 250 } else { 1000 };
     let mut last = vec![0u64; reports.len()];
     let mut last_t = start;
     while start.elapsed() < duration {
         tokio::time::sleep(
-            Duration::from_millis(250).min(duration.saturating_sub(start.elapsed())),
+            Duration::from_millis(tick).min(duration.saturating_sub(start.elapsed())),
         )
         .await;
         if args.quiet {
@@ -213,7 +216,11 @@ async fn run(args: Args) -> Result<bool, TransportError> {
         }
         let now = Instant::now();
         let dt = now.duration_since(last_t).as_secs_f64().max(1e-9);
-        let mut line = format!("\r[{:4.1}s]", start.elapsed().as_secs_f64());
+        let mut line = format!(
+            "{}[{:4.1}s]",
+            if tty { "\r" } else { "" },
+            start.elapsed().as_secs_f64()
+        );
         for (r, last) in reports.iter().zip(last.iter_mut()) {
             let p = r.live.packets.load(Ordering::Relaxed);
             line += &format!(
@@ -226,12 +233,16 @@ async fn run(args: Args) -> Result<bool, TransportError> {
             *last = p;
         }
         last_t = now;
-        eprint!("{line}   ");
-        let _ = std::io::stderr().flush();
+        if tty {
+            eprint!("{line}   ");
+            let _ = std::io::stderr().flush();
+        } else {
+            eprintln!("{line}");
+        }
     }
     stop.store(true, Ordering::Relaxed);
     let elapsed = start.elapsed().as_secs_f64();
-    if !args.quiet {
+    if !args.quiet && tty {
         eprintln!();
     }
     while let Some(done) = bots.join_next().await {
