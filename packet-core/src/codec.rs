@@ -100,14 +100,26 @@ pub trait Decode<'de>: Sized {
     #[cfg(feature = "alloc")]
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
         // Never reserve on the word of a length field beyond what the input
-        // could possibly hold (each element takes at least one byte).
-        let mut items = Vec::with_capacity(n.min(r.remaining()));
+        // could possibly hold (each element takes at least one byte), nor
+        // more than PREALLOC_BYTES of memory up front: an element can be far
+        // larger in memory than on the wire, so a prefix times `size_of`
+        // could ask for much more than the frame's size. Past that the
+        // vector grows as elements actually decode.
+        let cap = n
+            .min(r.remaining())
+            .min(PREALLOC_BYTES / size_of::<Self>().max(1));
+        let mut items = Vec::with_capacity(cap);
         for _ in 0..n {
             items.push(Self::decode(r)?);
         }
         Ok(items)
     }
 }
+
+/// The most memory [`Decode::decode_vec`] reserves before decoding
+/// elements: 64 KiB, the default maximum frame.
+#[cfg(feature = "alloc")]
+const PREALLOC_BYTES: usize = 64 * 1024;
 
 /// A top-level packet: a body with a type id.
 ///
@@ -543,8 +555,11 @@ pub fn encode_seq<L: LenPrefix, T: Encode>(
 
 /// Reads items behind an `L` count prefix into a vector.
 ///
-/// Never reserves more elements than the remaining input has bytes, whatever
-/// the prefix claims.
+/// A count larger than the bytes left in the input is refused up front
+/// with [`DecodeError::UnexpectedEnd`] `{ needed: count, remaining }`: every
+/// element takes at least one byte, and elements that take none (a type
+/// whose fields are all skipped) cannot make a 4-byte prefix loop four
+/// billion times. Never reserves more than the input could hold.
 #[cfg(feature = "alloc")]
 #[inline]
 pub fn decode_vec<'de, L: LenPrefix, T: Decode<'de>>(
@@ -552,6 +567,13 @@ pub fn decode_vec<'de, L: LenPrefix, T: Decode<'de>>(
     r: &mut Reader<'de>,
 ) -> Result<Vec<T>, DecodeError> {
     let len = get_len::<L>(max_len, r)?;
+    let remaining = r.remaining();
+    if len > remaining {
+        return Err(DecodeError::UnexpectedEnd {
+            needed: len,
+            remaining,
+        });
+    }
     r.enter()?;
     let items = T::decode_vec(r, len);
     r.leave();

@@ -1,7 +1,7 @@
 //! Sealed frames: ChaCha20-Poly1305 (RFC 8439) over the frame layout of
 //! [`crate::frame`], with keys, nonces and a per-peer session object.
 //!
-//! `docs/wire-format-sealed.md` is the normative text. In short, a sealed
+//! `docs/wire-format.md` §7 (sealed frames) is the normative text. In short, a sealed
 //! frame is a plain frame with flags bit 0 set, whose body and padding are
 //! encrypted in place, whose 20 header bytes are the associated data, and
 //! whose check is the 16-byte Poly1305 tag (length = 40 + padded body):

@@ -28,6 +28,10 @@
 //!     other => panic!("unexpected {other:?}"),
 //! }
 //! assert_eq!(Msg::IDS, &[1, 2]);
+//!
+//! // Or validate and dispatch a datagram in one call.
+//! let bytes = buf.encode(&Ping { nonce: 3 }, 8)?;
+//! assert_eq!(Msg::decode_datagram(bytes, &FrameConfig::default())?, Msg::Ping(Ping { nonce: 3 }));
 //! # }
 //! # Ok::<(), packet_core::Error>(())
 //! ```
@@ -38,8 +42,8 @@
 //! frame rules live in [`crate::frame`], the member codecs in
 //! [`crate::codec`].
 
-use crate::error::{DecodeError, EncodeError};
-use crate::frame::Frame;
+use crate::error::{DecodeError, EncodeError, Error};
+use crate::frame::{self, Frame, FrameConfig};
 
 /// A closed set of packet types, decoded from a frame by its type id.
 ///
@@ -59,6 +63,14 @@ pub trait PacketSet<'de>: Sized {
 
     /// The id of the held packet.
     fn id(&self) -> u16;
+
+    /// Validates `bytes` as exactly one plaintext frame (datagram rules,
+    /// [`frame::decode_frame`]) and decodes it with
+    /// [`PacketSet::decode_frame`]: one call per received datagram.
+    fn decode_datagram(bytes: &'de [u8], config: &FrameConfig) -> Result<Self, Error> {
+        let frame = frame::decode_frame(bytes, config)?;
+        Ok(Self::decode_frame(&frame)?)
+    }
 
     /// Whether `id` names a member.
     fn contains_id(id: u16) -> bool {

@@ -12,7 +12,7 @@
 //! - [`EncodeError`]: a packet could not be written (buffer too small, a
 //!   sequence longer than its length prefix allows, ...).
 //! - `CryptoError` and `ReplayError` (feature `crypto`): a sealed frame
-//!   could not be sealed or opened (`docs/wire-format-sealed.md`).
+//!   could not be sealed or opened (`docs/wire-format.md` §7, sealed frames).
 //!
 //! This module holds types only; the code that raises them lives with the
 //! stage that detects the problem.

@@ -15,7 +15,7 @@
 //! This module encodes frames in place ([`encode_packet`], [`encode_raw`],
 //! [`encode_with`]) and validates them ([`decode_frame`] for a datagram,
 //! [`check_prefix`] for the first bytes of a stream, used by
-//! [`crate::stream`]). Sealing with ChaCha20-Poly1305 reuses the layout here
+//! `crate::stream`). Sealing with ChaCha20-Poly1305 reuses the layout here
 //! with a 16-byte check; the cipher itself lives elsewhere.
 
 use zerocopy::byteorder::little_endian::{U16, U32, U64};
@@ -278,7 +278,14 @@ pub fn write_header(
         body_len: U32::new(body_len),
         sequence: U64::new(sequence),
     };
-    out[..HEADER_LEN].copy_from_slice(header.as_bytes());
+    let remaining = out.len();
+    let slot = out
+        .first_chunk_mut::<HEADER_LEN>()
+        .ok_or(EncodeError::BufferFull {
+            needed: HEADER_LEN,
+            remaining,
+        })?;
+    *slot = zerocopy::transmute!(header);
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 //! streaming decoder for byte streams.
 //!
 //! The codec is *sans-I/O*: nothing in [`buf`], [`codec`], [`frame`] or
-//! [`stream`] touches a socket. The byte layout is specified in
+//! `stream` touches a socket. The byte layout is specified in
 //! `docs/wire-format.md`, which is the contract this crate implements.
 //!
 //! ```
@@ -48,11 +48,11 @@
 //!
 //! ## Features
 //! - `std` (default): implies `alloc`; `std::error::Error` integration.
-//! - `alloc`: `String`, `Vec`, `Box` fields and the [`stream`] decoder.
 //! - `derive`: `#[derive(Packet)]` and `#[derive(PacketSet)]` (from
 //!   `packet-derive`), exported next to the traits of the same names.
 //! - `crypto`: sealed frames (ChaCha20-Poly1305) in `crypto` and the
 //!   replay state in `replay`; works without `std` and `alloc`.
+//! - `alloc`: `String`, `Vec`, `Box` fields and the `stream` decoder.
 //!
 //! Without default features the crate is `no_std` and allocation-free.
 #![no_std]
@@ -74,8 +74,12 @@ pub mod error;
 pub mod frame;
 #[cfg(feature = "crypto")]
 pub mod replay;
+#[cfg(feature = "std")]
+pub mod server;
 #[cfg(feature = "alloc")]
 pub mod stream;
+#[cfg(feature = "std")]
+pub mod transport;
 pub mod view;
 
 pub use buf::{DEFAULT_PACKET_SIZE, PacketBuf, Reader, Writer};
@@ -92,7 +96,20 @@ pub use packet_derive::{Packet, PacketSet};
 #[cfg(feature = "alloc")]
 pub use stream::StreamDecoder;
 pub use view::View;
-#[cfg(feature = "std")]
-pub mod server;
-#[cfg(feature = "std")]
-pub mod transport;
+
+/// Includes the Rust that packet-schema's `Builder` generated into
+/// `OUT_DIR` from build.rs: `include_schema!("game")` includes
+/// `$OUT_DIR/game.rs` (like `prost::include_proto!`). The generated types
+/// use `#[derive(Packet)]`, so enable the `derive` feature.
+///
+/// ```ignore
+/// pub mod game {
+///     packet_core::include_schema!("game");
+/// }
+/// ```
+#[macro_export]
+macro_rules! include_schema {
+    ($name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
+    };
+}

@@ -1,6 +1,6 @@
 //! Replay protection for sealed frames: sans-I/O state held per peer.
 //!
-//! Two modes (`docs/wire-format-sealed.md`, "Replay rules"):
+//! Two modes (`docs/wire-format.md` §7, "Replay rules"):
 //!
 //! - [`OrderedReplay`] for byte streams (TCP), where frames arrive in the
 //!   order they were sent: each accepted sequence must be strictly above

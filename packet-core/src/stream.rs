@@ -65,9 +65,10 @@ impl StreamDecoder {
         self.buf.len() - self.start
     }
 
-    /// Bytes allocated for the buffer. Never more than the maximum frame
-    /// (plus whatever [`StreamDecoder::reset`] kept from an earlier use),
-    /// and never more than twice the bytes that actually arrived.
+    /// Bytes allocated for the buffer: never more than the maximum frame.
+    /// [`StreamDecoder::feed`] grows it only to hold bytes that arrived (at
+    /// most doubling), `read_from` by at most one 16 KiB read; it is kept
+    /// across frames and [`StreamDecoder::reset`] for reuse.
     pub fn buffer_capacity(&self) -> usize {
         self.buf.capacity()
     }

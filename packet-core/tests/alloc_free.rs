@@ -21,10 +21,13 @@ thread_local! {
     /// Allocations made by this thread (const-initialised, no destructor,
     /// so touching it never allocates).
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    /// Bytes requested by this thread's allocations (and reallocations).
+    static BYTES: Cell<u64> = const { Cell::new(0) };
 }
 
-fn note_allocation() {
+fn note_allocation(bytes: usize) {
     let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+    let _ = BYTES.try_with(|n| n.set(n.get() + bytes as u64));
 }
 
 /// Counts allocations per thread, so other test threads do not interfere.
@@ -35,17 +38,17 @@ struct Counting;
 // allocator hands out.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
+        note_allocation(layout.size());
         // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
+        note_allocation(layout.size());
         // SAFETY: as above.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
+        note_allocation(new_size);
         // SAFETY: as above; `ptr` came from this allocator, i.e. `System`.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -276,4 +279,30 @@ fn stream_decoding_allocates_nothing_after_warm_up() {
         run(&mut decoder, 7);
     });
     assert_eq!(n, 0, "allocations on the error path");
+}
+
+/// Regression: `Vec<T>` decoding reserved `min(count, bytes left)` elements
+/// up front, so a 64 KiB body claiming 65 535 elements of a 1 KiB type
+/// (1 byte each on the wire when `None`) reserved 64 MiB before decoding
+/// one. Up-front reservation is now capped at 64 KiB; what follows grows
+/// only with elements that actually decode.
+#[test]
+fn hostile_sequence_counts_do_not_reserve_memory_up_front() {
+    let mut body = vec![0u8; 2 + 65_533];
+    body[..2].copy_from_slice(&65_533u16.to_le_bytes());
+    body[2..].fill(2); // every Option tag invalid: the first element fails
+    let bytes = |f: &dyn Fn()| {
+        let before = BYTES.with(Cell::get);
+        f();
+        BYTES.with(Cell::get) - before
+    };
+    let used = bytes(&|| {
+        let mut r = Reader::new(&body);
+        let got = Vec::<Option<[u64; 128]>>::decode(&mut r);
+        assert_eq!(got, Err(DecodeError::InvalidOptionTag(2)));
+    });
+    assert!(
+        used <= 128 * 1024,
+        "{used} bytes reserved for a failing decode"
+    );
 }

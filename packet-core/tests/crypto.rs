@@ -1,6 +1,6 @@
 //! Sealed frames: golden vectors, tampering, replay, key limits, failure
 //! counting, stream use and proptest round trips
-//! (`docs/wire-format-sealed.md`).
+//! (`docs/wire-format.md` §7, sealed frames).
 
 use std::path::PathBuf;
 

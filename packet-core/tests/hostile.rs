@@ -626,3 +626,51 @@ fn every_padding_byte_is_checked() {
         assert!(frame::decode_frame(&base, &FrameConfig::default()).is_ok());
     }
 }
+
+/// A type with nothing on the wire (every field `#[packet(skip)]`).
+#[derive(Debug, Default, PartialEq)]
+struct Nothing(u64);
+impl Encode for Nothing {
+    const MAX_SIZE: Option<usize> = Some(0);
+    fn encoded_len(&self) -> usize {
+        0
+    }
+    fn encode(&self, _: &mut Writer<'_>) -> Result<(), EncodeError> {
+        Ok(())
+    }
+}
+impl<'de> Decode<'de> for Nothing {
+    fn decode(_: &mut Reader<'de>) -> Result<Self, DecodeError> {
+        Ok(Nothing::default())
+    }
+}
+
+/// Regression: a u32 count of zero-size elements looped (and grew a Vec)
+/// four billion times; counts beyond the bytes left are refused up front.
+#[test]
+fn sequence_counts_beyond_the_input_are_refused_up_front() {
+    let mut r = Reader::new(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    assert_eq!(
+        packet_core::codec::decode_vec::<u32, Nothing>(usize::MAX, &mut r),
+        Err(DecodeError::UnexpectedEnd {
+            needed: u32::MAX as usize,
+            remaining: 0
+        })
+    );
+    let mut r = Reader::new(&[3, 0, 0, 0, 1, 2, 3]);
+    let v = packet_core::codec::decode_vec::<u32, Nothing>(usize::MAX, &mut r).unwrap();
+    assert_eq!(v.len(), 3);
+}
+
+#[test]
+fn write_header_into_a_short_buffer_is_an_error() {
+    let mut out = [0u8; 19];
+    assert_eq!(
+        frame::write_header(&mut out, 28, 0, 1, 0, 0),
+        Err(EncodeError::BufferFull {
+            needed: 20,
+            remaining: 19
+        })
+    );
+    assert!(frame::write_header(&mut out, usize::MAX, 0, 1, 0, 0).is_err());
+}

@@ -388,8 +388,18 @@ fn prefix_limits_are_exact() {
     assert_eq!(
         codec::decode_vec::<u32, u64>(usize::MAX, &mut r),
         Err(DecodeError::UnexpectedEnd {
-            needed: 8,
+            needed: u32::MAX as usize,
             remaining: 3
+        })
+    );
+    // A count that fits the bytes left but not the elements fails at the
+    // first element that runs out.
+    let mut r = Reader::new(&[2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(
+        codec::decode_vec::<u16, u64>(usize::MAX, &mut r),
+        Err(DecodeError::UnexpectedEnd {
+            needed: 8,
+            remaining: 1
         })
     );
     let mut r = Reader::new(&[0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3]);

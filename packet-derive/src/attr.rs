@@ -39,12 +39,16 @@ impl Ctxt {
     }
 }
 
-/// A length prefix or tag width.
+/// A length prefix or tag width. The signed widths come only from an
+/// enum's `#[repr(i8|i16|i32)]`; `len` and `tag` take unsigned ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Width {
     U8,
     U16,
     U32,
+    I8,
+    I16,
+    I32,
 }
 
 impl Width {
@@ -54,6 +58,9 @@ impl Width {
             Width::U8 => quote::quote!(::core::primitive::u8),
             Width::U16 => quote::quote!(::core::primitive::u16),
             Width::U32 => quote::quote!(::core::primitive::u32),
+            Width::I8 => quote::quote!(::core::primitive::i8),
+            Width::I16 => quote::quote!(::core::primitive::i16),
+            Width::I32 => quote::quote!(::core::primitive::i32),
         }
     }
 
@@ -63,6 +70,9 @@ impl Width {
             Width::U8 => "u8",
             Width::U16 => "u16",
             Width::U32 => "u32",
+            Width::I8 => "i8",
+            Width::I16 => "i16",
+            Width::I32 => "i32",
         }
     }
 
@@ -72,6 +82,9 @@ impl Width {
             Width::U8 => u8::MAX.into(),
             Width::U16 => u16::MAX.into(),
             Width::U32 => u32::MAX.into(),
+            Width::I8 => i8::MAX as u64,
+            Width::I16 => i16::MAX as u64,
+            Width::I32 => i32::MAX as u64,
         }
     }
 
@@ -80,7 +93,9 @@ impl Width {
         match self {
             Width::U8 => 1,
             Width::U16 => 2,
-            Width::U32 => 4,
+            Width::U32 | Width::I32 => 4,
+            Width::I8 => 1,
+            Width::I16 => 2,
         }
     }
 
@@ -90,6 +105,15 @@ impl Width {
             "u16" => Some(Width::U16),
             "u32" => Some(Width::U32),
             _ => None,
+        }
+    }
+
+    fn from_repr(name: &str) -> Option<Self> {
+        match name {
+            "i8" => Some(Width::I8),
+            "i16" => Some(Width::I16),
+            "i32" => Some(Width::I32),
+            other => Width::from_ident(other),
         }
     }
 }
@@ -338,7 +362,8 @@ pub fn variant(cx: &mut Ctxt, attrs: &[Attribute]) {
     }
 }
 
-/// The integer repr of an enum, if any: `u8`/`u16`/`u32` are accepted,
+/// The integer repr of an enum, if any: `u8`/`u16`/`u32` and
+/// `i8`/`i16`/`i32` are accepted,
 /// other integer reprs are errors, non-integer reprs (`C`, `align`) are
 /// ignored.
 pub fn repr(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<Repr> {
@@ -347,15 +372,15 @@ pub fn repr(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<Repr> {
         let _ = attr.parse_nested_meta(|meta| {
             if let Some(ident) = meta.path.get_ident() {
                 let name = ident.to_string();
-                if let Some(w) = Width::from_ident(&name) {
+                if let Some(w) = Width::from_repr(&name) {
                     found = Some(Repr { width: Some(w) });
                 } else if matches!(
                     name.as_str(),
-                    "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize"
+                    "u64" | "u128" | "usize" | "i64" | "i128" | "isize"
                 ) {
                     cx.error(
                         ident.span(),
-                        format!("`#[repr({name})]` is not supported by `#[derive(Packet)]`; use `u8`, `u16` or `u32`"),
+                        format!("`#[repr({name})]` is not supported by `#[derive(Packet)]`: tags are at most 32 bits; use `u8`, `u16`, `u32`, `i8`, `i16` or `i32`"),
                     );
                     found = Some(Repr { width: None });
                 }

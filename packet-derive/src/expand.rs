@@ -7,7 +7,8 @@
 //!   consecutive fixed-size primitive fields (integers, floats, `bool`,
 //!   `char`, small arrays of them, and an enum's tag) are written with one
 //!   `Writer::reserve_array` and direct stores, and read with one
-//!   `Reader::take_array`; other fields call their own impls.
+//!   `Reader::take_array` (field by field only on the short-input error
+//!   path, for exact errors); other fields call their own impls.
 //! - `impl Decode<'de>`: fields in order, borrowing where the fields do.
 //! - with `#[packet(id = ..)]`, `impl Packet` whose `ID` carries the
 //!   size assertion (see the crate docs, "Compile-time size check").
@@ -341,7 +342,22 @@ fn decode_fields(krate: &syn::Path, fields: &[Field<'_>], de: &Lifetime) -> Toke
             let bytes: Vec<Ident> = (0..size)
                 .map(|k| format_ident!("__r{}_{}", start, k))
                 .collect();
-            out.extend(quote!(let [#(#bytes),*] = __r.take_array::<#size>()?;));
+            // Short input: decode the run field by field, so the error
+            // names the field that ran out (`needed` = its width, as the
+            // wire format specifies), then give up.
+            let slow = fields[start..i].iter().map(|f| {
+                let ty = f.ty;
+                quote!(let _ = <#ty as #krate::Decode<#de>>::decode(__r)?;)
+            });
+            out.extend(quote!(
+                let [#(#bytes),*] = match __r.take_array::<#size>() {
+                    ::core::result::Result::Ok(__run) => __run,
+                    ::core::result::Result::Err(__err) => {
+                        #(#slow)*
+                        return ::core::result::Result::Err(__err);
+                    }
+                };
+            ));
             let mut iter = bytes.into_iter();
             for (k, f) in fields[start..i].iter().enumerate() {
                 if let Kind::Prim(p) = &f.kind {
@@ -506,7 +522,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                     match __tag {
                         #(#dec_arms)*
                         __other => ::core::result::Result::Err(#krate::DecodeError::UnknownDiscriminant {
-                            value: ::core::primitive::u32::from(__other),
+                            value: __other as ::core::primitive::u32,
                             type_name: #name_str,
                         }),
                     }

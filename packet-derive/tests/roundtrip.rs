@@ -580,6 +580,13 @@ fn packet_set_dispatches_by_id() {
         Msg::decode_frame(&frame),
         Err(DecodeError::UnknownPacketId { id: 0x0040 })
     );
+    // One call for a datagram: frame errors and decode errors both surface.
+    let n = msg.encode_frame(3, &mut out).unwrap();
+    assert_eq!(Msg::decode_datagram(&out[..n], &config), Ok(msg));
+    assert!(matches!(
+        Msg::decode_datagram(&out[..n - 1], &config),
+        Err(packet_core::Error::Frame(_))
+    ));
     // Trailing body bytes are refused.
     let n = frame::encode_raw(0x0021, 1, &[0], &mut out).unwrap();
     let frame = frame::decode_frame(&out[..n], &config).unwrap();
@@ -616,4 +623,187 @@ fn crate_path_override() {
         ViaReexport { v: 3 }
     );
     assert_eq!(ViaReexportSet::IDS, &[0x7777]);
+}
+
+#[derive(Packet, Debug, PartialEq, Clone)]
+enum Either<A, B> {
+    Left(A),
+    Right { value: B },
+}
+
+/// A C-like enum without a repr: tag width from `tag`, values from 0.
+#[derive(Packet, Debug, PartialEq, Clone, Copy)]
+#[packet(tag = u16)]
+enum Team {
+    Red,
+    Blue,
+}
+
+const BASE_ID: u16 = 0x0400;
+
+/// Generic packet with an id from a `const` expression.
+#[derive(Packet, Debug, PartialEq, Clone)]
+#[packet(id = BASE_ID + 1)]
+struct Tagged2<'a, T> {
+    team: Team,
+    value: Either<T, &'a str>,
+}
+
+#[derive(PacketSet, Debug, PartialEq)]
+enum GenericSet<'a, T> {
+    Tagged(Tagged2<'a, T>),
+    Unit(Unit),
+}
+
+proptest! {
+    #[test]
+    fn generic_enums_roundtrip(n: u64, s in text(10), left: bool, blue: bool) {
+        let value = if left { Either::Left(n) } else { Either::Right { value: s.as_str() } };
+        let team = if blue { Team::Blue } else { Team::Red };
+        let p = Tagged2 { team, value };
+        let mut buf = [0u8; 128];
+        prop_assert_eq!(&frame_roundtrip(&p, &mut buf), &p);
+        let n = GenericSet::Tagged(p.clone()).encode_frame(5, &mut buf).unwrap();
+        let frame = frame::decode_frame(&buf[..n], &FrameConfig::default()).unwrap();
+        prop_assert_eq!(GenericSet::<u64>::decode_frame(&frame).unwrap(), GenericSet::Tagged(p));
+    }
+}
+
+#[test]
+fn generic_sizes_and_ids() {
+    assert_eq!(<Tagged2<u64>>::ID, 0x0401);
+    assert_eq!(<GenericSet<u64>>::IDS, &[0x0401, 0x0021]);
+    assert_eq!(Team::MAX_SIZE, Some(2));
+    assert_eq!(<Either<u8, u32>>::MAX_SIZE, Some(1 + 4));
+    assert_eq!(<Either<u8, u32>>::MIN_SIZE, 1 + 1);
+    let mut r = Reader::new(&[2, 0]);
+    assert_eq!(
+        Team::decode(&mut r),
+        Err(DecodeError::UnknownDiscriminant {
+            value: 2,
+            type_name: "Team"
+        })
+    );
+}
+
+/// A short body reports the field that ran out, as for hand-written code
+/// (`needed` is that field's width), even inside a direct-load run.
+#[test]
+fn short_input_names_the_field_that_ran_out() {
+    let m = Move {
+        entity: 1,
+        pos: Vec3 {
+            x: 0.0,
+            y: 0.0,
+            z: 0.0,
+        },
+        vel: Vec3 {
+            x: 0.0,
+            y: 0.0,
+            z: 0.0,
+        },
+        kind: Kind::Run,
+        grounded: true,
+        facing: 'a',
+        keys: [0; 4],
+        wide: Wide::A,
+    };
+    let mut buf = [0u8; 64];
+    let mut w = Writer::new(&mut buf);
+    m.encode(&mut w).unwrap();
+    // entity 4 | pos 12 | vel 12 | kind 1 | grounded 1 | facing 4 | keys 4 | wide 2
+    // Cut inside `facing` (offset 30..34): the run grounded..facing..keys fails at facing.
+    assert_eq!(
+        Move::decode(&mut Reader::new(&buf[..32])),
+        Err(DecodeError::UnexpectedEnd {
+            needed: 4,
+            remaining: 2
+        })
+    );
+    // An invalid bool before the cut is reported first, in field order.
+    let mut bad = buf;
+    bad[29] = 7;
+    assert_eq!(
+        Move::decode(&mut Reader::new(&bad[..32])),
+        Err(DecodeError::InvalidBool(7))
+    );
+    // Cut inside `entity`.
+    assert_eq!(
+        Move::decode(&mut Reader::new(&buf[..3])),
+        Err(DecodeError::UnexpectedEnd {
+            needed: 4,
+            remaining: 3
+        })
+    );
+}
+
+/// Signed reprs: the discriminant in two's complement at that width.
+#[derive(Packet, Debug, PartialEq, Clone, Copy)]
+#[repr(i8)]
+enum Dir {
+    Back = -1,
+    Stay,
+    Fwd,
+}
+
+#[derive(Packet, Debug, PartialEq, Clone)]
+#[repr(i16)]
+enum Signal<'a> {
+    Neg(u8) = -300,
+    Pos(&'a str) = 300,
+}
+
+#[test]
+fn signed_reprs() {
+    let mut buf = [0u8; 16];
+    for (d, byte) in [(Dir::Back, 0xFF), (Dir::Stay, 0), (Dir::Fwd, 1)] {
+        let mut w = Writer::new(&mut buf);
+        d.encode(&mut w).unwrap();
+        assert_eq!(w.written(), &[byte]);
+        assert_eq!(roundtrip(&d, &mut buf), d);
+    }
+    let mut w = Writer::new(&mut buf);
+    Signal::Neg(7).encode(&mut w).unwrap();
+    assert_eq!(w.written(), &[0xD4, 0xFE, 7]); // -300 as i16 LE
+    assert_eq!(roundtrip(&Signal::Pos("p"), &mut buf), Signal::Pos("p"));
+    assert_eq!(
+        Dir::decode(&mut Reader::new(&[0xFE])),
+        Err(DecodeError::UnknownDiscriminant {
+            value: -2i32 as u32,
+            type_name: "Dir"
+        })
+    );
+}
+
+/// An enum can be a top-level packet too.
+#[derive(Packet, Debug, PartialEq, Clone)]
+#[packet(id = 0x0500)]
+#[repr(u8)]
+enum Command<'a> {
+    Quit = 1,
+    Say { text: &'a str } = 2,
+}
+
+/// Existing where clauses are kept and extended.
+#[derive(Packet, Debug, PartialEq, Clone)]
+struct Bounded<T>
+where
+    T: Copy,
+{
+    #[packet(len = u8, max_len = 4)]
+    items: Vec<T>,
+}
+
+#[test]
+fn enum_packets_and_where_clauses() {
+    let mut buf = [0u8; 64];
+    let say = Command::Say { text: "hi" };
+    assert_eq!(frame_roundtrip(&say, &mut buf), say);
+    assert_eq!(frame_roundtrip(&Command::Quit, &mut buf), Command::Quit);
+    assert_eq!(Command::MIN_SIZE, 1);
+    let b = Bounded {
+        items: vec![1u32, 2],
+    };
+    assert_eq!(roundtrip(&b, &mut buf), b);
+    assert_eq!(<Bounded<u32>>::MAX_SIZE, Some(1 + 16));
 }

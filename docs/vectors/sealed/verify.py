@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks every sealed vector here with an independent ChaCha20-Poly1305
 (Python's `cryptography`, backed by OpenSSL), following the construction in
-docs/wire-format-sealed.md: header = AAD, nonce = direction label (u32 LE)
+docs/wire-format.md §7, sealed frames: header = AAD, nonce = direction label (u32 LE)
 || sequence (u64 LE), body + zero padding encrypted, tag, "PK\\r\\n".
 Run: python3 docs/vectors/sealed/verify.py"""
 import glob

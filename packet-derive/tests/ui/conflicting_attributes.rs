@@ -22,7 +22,7 @@ enum B {
 }
 
 #[derive(Packet)]
-#[repr(i32)]
+#[repr(i64)]
 enum C {
     X = -1,
 }

@@ -1,0 +1,264 @@
+//! Errors and warnings about schema files, and their rendering.
+//!
+//! A [`Diagnostic`] names what is wrong and points at it with labelled
+//! [`Span`]s; [`SourceMap`] owns the text of every loaded file and renders
+//! diagnostics with codespan-reporting: `file:line:column`, the source line
+//! with a caret under the offending text, and what was expected.
+//!
+//! Which checks produce diagnostics lives in [`crate::parse`] (syntax) and
+//! [`crate::validate`] (meaning), not here.
+
+use std::path::{Path, PathBuf};
+
+use codespan_reporting::diagnostic::{self as cs, LabelStyle};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term;
+use termcolor::{ColorChoice, NoColor, StandardStream, WriteColor};
+
+use crate::ast::{FileId, Span};
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Worth knowing; the schema still compiles.
+    Warning,
+    /// The schema does not compile.
+    Error,
+}
+
+/// A message pointing into the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    /// Where.
+    pub span: Span,
+    /// What about it (may be empty).
+    pub message: String,
+    /// The primary label gets the caret `^`; secondary ones `-`.
+    pub primary: bool,
+}
+
+/// One error or warning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A short stable code (`E0001`...), listed in `docs/schema-language.md`.
+    pub code: &'static str,
+    /// The headline.
+    pub message: String,
+    /// Places in the source.
+    pub labels: Vec<Label>,
+    /// Extra lines: `note: ...`, `help: ...`.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    /// An error with a primary label.
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            labels: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A warning.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    /// Adds the primary label.
+    pub fn with_primary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: true,
+        });
+        self
+    }
+
+    /// Adds a secondary label.
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: false,
+        });
+        self
+    }
+
+    /// Adds a note line (`note: ...` or `help: ...` as written).
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// One loaded source file.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The name shown in diagnostics (the path as given or as resolved
+    /// from an import).
+    pub name: String,
+    /// The path it was read from.
+    pub path: PathBuf,
+    /// Its text.
+    pub text: String,
+}
+
+/// The text of every loaded file, indexed by [`FileId`].
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file and returns its id.
+    pub fn add(&mut self, name: impl Into<String>, path: impl AsRef<Path>, text: String) -> FileId {
+        self.files.push(SourceFile {
+            name: name.into(),
+            path: path.as_ref().to_path_buf(),
+            text,
+        });
+        self.files.len() - 1
+    }
+
+    /// The file with id `id`.
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id]
+    }
+
+    /// All files in load order.
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
+    /// The 1-based line and column of `span`'s start.
+    pub fn line_col(&self, span: Span) -> (usize, usize) {
+        let text = &self.files[span.file].text;
+        let at = (span.start as usize).min(text.len());
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
+
+    fn to_codespan(&self, d: &Diagnostic) -> cs::Diagnostic<usize> {
+        let base = match d.severity {
+            Severity::Error => cs::Diagnostic::error(),
+            Severity::Warning => cs::Diagnostic::warning(),
+        };
+        let labels = d
+            .labels
+            .iter()
+            .map(|l| {
+                let style = if l.primary {
+                    LabelStyle::Primary
+                } else {
+                    LabelStyle::Secondary
+                };
+                cs::Label::new(style, l.span.file, l.span.range()).with_message(&l.message)
+            })
+            .collect();
+        base.with_code(d.code)
+            .with_message(&d.message)
+            .with_labels(labels)
+            .with_notes(d.notes.clone())
+    }
+
+    fn emit(&self, w: &mut dyn WriteColor, diags: &[Diagnostic]) {
+        let mut files = SimpleFiles::new();
+        for f in &self.files {
+            files.add(f.name.as_str(), f.text.as_str());
+        }
+        let config = term::Config::default();
+        for d in diags {
+            // Writing to a Vec or a terminal: a failure here has nowhere
+            // better to be reported.
+            let _ = term::emit(w, &config, &files, &self.to_codespan(d));
+        }
+    }
+
+    /// Renders diagnostics as plain text (no colour): what snapshot tests
+    /// compare and what [`crate::Error`] displays.
+    pub fn render(&self, diags: &[Diagnostic]) -> String {
+        let mut out = NoColor::new(Vec::new());
+        self.emit(&mut out, diags);
+        String::from_utf8_lossy(&out.into_inner()).into_owned()
+    }
+
+    /// Writes diagnostics to stderr, coloured when it is a terminal.
+    pub fn eprint(&self, diags: &[Diagnostic]) {
+        use std::io::IsTerminal;
+        let choice = if std::io::stderr().is_terminal() {
+            ColorChoice::Auto
+        } else {
+            ColorChoice::Never
+        };
+        let mut stderr = StandardStream::stderr(choice);
+        self.emit(&mut stderr, diags);
+    }
+}
+
+/// Edit distance (insertions, deletions, substitutions, transpositions of
+/// neighbours), for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2 = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+        }
+        prev2 = std::mem::replace(&mut prev, cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `name`, if close enough to be a likely typo
+/// (distance at most a third of the name's length, and at least 1).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| *d <= limit && *c != name)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_only() {
+        let words = ["packet", "struct", "enum", "module", "import"];
+        assert_eq!(closest("pakcet", words), Some("packet"));
+        assert_eq!(closest("strct", words), Some("struct"));
+        assert_eq!(closest("message", words), None);
+        assert_eq!(closest("Vec", ["Vec3", "Color"]), Some("Vec3"));
+        assert_eq!(closest("Pos", ["Pos"]), None);
+    }
+}

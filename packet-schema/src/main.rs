@@ -1,0 +1,204 @@
+//! The `packet-schema` command: `check`, `gen` and `fmt` for schema files.
+//!
+//! ```text
+//! packet-schema check game.packet            # diagnostics; exit 1 on error
+//! packet-schema gen game.packet -o src/gen   # write src/gen/game.rs
+//! packet-schema fmt game.packet              # rewrite canonically
+//! packet-schema fmt --check game.packet      # exit 1 if not canonical
+//! ```
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use packet_schema::{Builder, compile_files, fmt, parse, validate};
+
+/// Checks, formats and compiles packet schema files.
+#[derive(Parser)]
+#[command(name = "packet-schema", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reports errors and warnings; exits with 1 if there is an error.
+    Check {
+        #[command(flatten)]
+        common: Common,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Writes the generated Rust to a folder (`<out>/<name>.rs`).
+    Gen {
+        #[command(flatten)]
+        common: Common,
+        /// The folder to write into (created if missing).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// The output's file stem (default: the first file's stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// Path to packet_core in the generated code.
+        #[arg(long, default_value = "::packet_core")]
+        crate_path: String,
+        /// Generate String / Vec<u8> instead of &str / &[u8].
+        #[arg(long)]
+        owned: bool,
+        /// Also generate an enum of this name over every packet
+        /// (`#[derive(PacketSet)]`).
+        #[arg(long)]
+        packet_set: Option<String>,
+    },
+    /// Rewrites schema files in the canonical format.
+    Fmt {
+        /// Schema files (`-`: read stdin, write the result to stdout).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Do not write: list files that are not formatted, exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// Schema files (their imports are loaded too).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// A directory to look for imports in (repeatable).
+    #[arg(short = 'I', long = "include")]
+    includes: Vec<PathBuf>,
+    /// The largest frame in bytes that peers accept.
+    #[arg(long, default_value_t = validate::DEFAULT_MAX_FRAME_LEN)]
+    max_frame: u32,
+    /// Size-check against sealed (encrypted) frames: 12 bytes less body.
+    #[arg(long)]
+    sealed: bool,
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Check {
+            common,
+            deny_warnings,
+        } => {
+            let opts = validate::Options {
+                max_frame_len: common.max_frame,
+                sealed: common.sealed,
+            };
+            let compiled = compile_files(&common.files, &common.includes, &opts);
+            compiled.sources.eprint(&compiled.diagnostics);
+            let errors = compiled.diagnostics.iter().filter(|d| d.is_error()).count();
+            let warnings = compiled.diagnostics.len() - errors;
+            if errors + warnings > 0 {
+                let plural =
+                    |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+                eprintln!(
+                    "{}, {}",
+                    plural(errors, "error"),
+                    plural(warnings, "warning")
+                );
+            }
+            let failed =
+                compiled.has_errors() || (deny_warnings && !compiled.diagnostics.is_empty());
+            if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Gen {
+            common,
+            out,
+            name,
+            crate_path,
+            owned,
+            packet_set,
+        } => {
+            let mut b = Builder::new()
+                .max_frame_len(common.max_frame)
+                .sealed_frames(common.sealed)
+                .crate_path(crate_path)
+                .owned(owned);
+            for inc in &common.includes {
+                b = b.include(inc);
+            }
+            if let Some(n) = name {
+                b = b.output_name(n);
+            }
+            if let Some(set) = packet_set {
+                b = b.packet_set(set);
+            }
+            let g = match b.generate(&common.files) {
+                Ok(g) => g,
+                Err(e) => {
+                    eprint!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            eprint!("{}", g.warnings);
+            let path = out.join(format!("{}.rs", g.name));
+            let written =
+                std::fs::create_dir_all(&out).and_then(|()| std::fs::write(&path, &g.code));
+            match written {
+                Ok(()) => {
+                    println!("wrote {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Fmt { files, check } => {
+            let mut code = ExitCode::SUCCESS;
+            for path in files {
+                let stdin = path.as_os_str() == "-";
+                let read = if stdin {
+                    std::io::read_to_string(std::io::stdin())
+                } else {
+                    std::fs::read_to_string(&path)
+                };
+                let text = match read {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("error: cannot read {}: {e}", path.display());
+                        code = ExitCode::FAILURE;
+                        continue;
+                    }
+                };
+                let mut sources = packet_schema::SourceMap::new();
+                let id = sources.add(path.display().to_string(), &path, text.clone());
+                let file = match parse::parse_file(&text, id) {
+                    Ok(f) => f,
+                    Err(ds) => {
+                        sources.eprint(&ds);
+                        code = ExitCode::FAILURE;
+                        continue;
+                    }
+                };
+                let formatted = fmt::format_file(&file);
+                if stdin && !check {
+                    print!("{formatted}");
+                    continue;
+                }
+                if formatted == text {
+                    continue;
+                }
+                if check {
+                    println!("{} is not formatted", path.display());
+                    code = ExitCode::FAILURE;
+                } else if let Err(e) = std::fs::write(&path, formatted) {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    code = ExitCode::FAILURE;
+                }
+            }
+            code
+        }
+    }
+}

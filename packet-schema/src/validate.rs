@@ -1,0 +1,1168 @@
+//! Semantic checks and the resolved [`Schema`] that code generation reads.
+//!
+//! All files of a compilation (the roots and everything they import) share
+//! one namespace; `module` blocks of the same name merge. This module:
+//! - collects every declaration into a module tree (duplicate names are
+//!   errors);
+//! - resolves type paths from the innermost module outwards (unknown types
+//!   are errors, with a hint when the name exists elsewhere);
+//! - checks packet ids (range, duplicates), enum tags (range of the tag
+//!   type, duplicates), array lengths, `max` against the prefix width, and
+//!   that length options sit on a field's own type (where
+//!   `#[packet(len, max_len)]` can express them);
+//! - rejects recursive types without indirection (`box<T>` or `list<T>`:
+//!   infinite size), types with no finite value, and, for now, recursive
+//!   types with indirection too (the derive's const `MIN_SIZE` /
+//!   `MAX_SIZE` would depend on themselves);
+//! - computes each type's smallest and largest encoding from the codec's
+//!   wire forms (`packet-core/src/codec.rs`) and rejects a packet whose
+//!   smallest body cannot fit the largest frame, warning when its largest
+//!   body may not.
+//!
+//! Syntax is [`crate::parse`]'s business, Rust text [`crate::codegen`]'s.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::ast::{self, FileId, Ident, LenWidth, Prim, SeqOpts, Span, Type, TypeKind};
+use crate::diagnostic::Diagnostic;
+
+/// Bytes of a plaintext frame that are not body: header 20, CRC 4, ending 4
+/// (`docs/wire-format.md`).
+pub const FRAME_OVERHEAD: u64 = 28;
+
+/// Bytes of a sealed (encrypted) frame that are not body: header 20,
+/// Poly1305 tag 16, ending 4.
+pub const SEALED_FRAME_OVERHEAD: u64 = 40;
+
+/// The default largest frame, as `packet_core::FrameConfig::DEFAULT_MAX_FRAME_LEN`.
+pub const DEFAULT_MAX_FRAME_LEN: u32 = 64 * 1024;
+
+/// Index of a type in [`Schema::types`].
+pub type TypeId = usize;
+
+/// Checking options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The largest frame the peers accept (bytes, as in `FrameConfig`).
+    pub max_frame_len: u32,
+    /// Whether packets travel in sealed (encrypted) frames, whose 16-byte
+    /// tag leaves 12 bytes less room for the body.
+    pub sealed: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            sealed: false,
+        }
+    }
+}
+
+/// What a declared type is.
+#[derive(Clone, Debug)]
+pub enum DefKind {
+    /// A packet with an id.
+    Packet(ast::Packet),
+    /// A plain struct.
+    Struct(ast::Struct),
+    /// An enum.
+    Enum(ast::Enum),
+}
+
+/// A declared type with what validation learned about it.
+#[derive(Clone, Debug)]
+pub struct TypeDef {
+    /// Module path from the root (`["game", "chat"]`).
+    pub module: Vec<String>,
+    /// The type's name.
+    pub name: Ident,
+    /// Its doc comments.
+    pub docs: Vec<String>,
+    /// Its declaration.
+    pub kind: DefKind,
+    /// The file it is declared in.
+    pub file: FileId,
+    /// Whether it holds borrowed data (`&'a str` / `&'a [u8]` when strings
+    /// and bytes are borrowed), so needs a lifetime.
+    pub borrows: bool,
+    /// Smallest encoding in bytes; `None` if the type has no finite value.
+    pub min_size: Option<u64>,
+    /// Largest encoding in bytes; `None` if unbounded (recursive).
+    pub max_size: Option<u64>,
+}
+
+impl TypeDef {
+    /// `a.b.Name`.
+    pub fn full_name(&self) -> String {
+        let mut parts = self.module.clone();
+        parts.push(self.name.name.clone());
+        parts.join(".")
+    }
+}
+
+/// A module of the merged tree.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleNode {
+    /// Its name (empty for the root).
+    pub name: String,
+    /// Docs from its `///` comments (of every declaration, merged).
+    pub docs: Vec<String>,
+    /// Children in declaration order.
+    pub children: Vec<Node>,
+}
+
+/// A child of a module.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// A nested module.
+    Module(ModuleNode),
+    /// A declared type.
+    Type(TypeId),
+}
+
+/// A checked compilation: the module tree, the types, and where each type
+/// path points.
+#[derive(Clone, Debug, Default)]
+pub struct Schema {
+    /// Every declared type.
+    pub types: Vec<TypeDef>,
+    /// The merged module tree.
+    pub root: ModuleNode,
+    /// `//!` docs of each file, in load order.
+    pub file_docs: Vec<(FileId, Vec<String>)>,
+    resolved: HashMap<(FileId, u32, u32), TypeId>,
+}
+
+impl Schema {
+    /// The type a path in the source resolved to.
+    pub fn resolve(&self, path: &ast::Path) -> Option<TypeId> {
+        self.resolved
+            .get(&(path.span.file, path.span.start, path.span.end))
+            .copied()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Entry {
+    Module(Span),
+    Type(TypeId),
+}
+
+/// Checks `files` (already parsed) together and builds the [`Schema`].
+/// The schema is usable for code generation only when no returned
+/// diagnostic is an error.
+pub fn validate(files: &[(FileId, &ast::File)], opts: &Options) -> (Schema, Vec<Diagnostic>) {
+    let mut v = Validator {
+        schema: Schema::default(),
+        names: HashMap::new(),
+        diags: Vec::new(),
+        opts: opts.clone(),
+    };
+    v.names.insert(Vec::new(), BTreeMap::new());
+    for (id, file) in files {
+        v.schema.file_docs.push((*id, file.docs.clone()));
+        let mut root = std::mem::take(&mut v.schema.root);
+        v.collect(*id, &file.items, &mut Vec::new(), &mut root);
+        v.schema.root = root;
+    }
+    v.resolve_all();
+    v.check_defs();
+    let recursion_ok = v.check_recursion();
+    v.compute_borrows();
+    if recursion_ok {
+        v.compute_sizes();
+        v.check_sizes();
+        v.check_supported_recursion();
+    }
+    (v.schema, v.diags)
+}
+
+struct Validator {
+    schema: Schema,
+    /// Module path -> names declared directly in it.
+    names: HashMap<Vec<String>, BTreeMap<String, Entry>>,
+    diags: Vec<Diagnostic>,
+    opts: Options,
+}
+
+fn entry_span(types: &[TypeDef], e: Entry) -> Span {
+    match e {
+        Entry::Module(s) => s,
+        Entry::Type(t) => types[t].name.span,
+    }
+}
+
+/// Names Rust cannot take even as raw identifiers.
+const UNUSABLE: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+impl Validator {
+    fn check_name(&mut self, id: &Ident, what: &str) {
+        if UNUSABLE.contains(&id.name.as_str()) {
+            self.diags.push(
+                Diagnostic::error("E0105", format!("`{}` cannot be a {what} name", id.name))
+                    .with_primary(id.span, "expected a name that is not a reserved Rust path keyword")
+                    .with_note("note: `self`, `Self`, `super`, `crate` and `_` cannot name anything in the generated Rust"),
+            );
+        }
+    }
+
+    fn collect(
+        &mut self,
+        file: FileId,
+        items: &[ast::Item],
+        path: &mut Vec<String>,
+        node: &mut ModuleNode,
+    ) {
+        for item in items {
+            let Some(name) = item.kind.name() else {
+                continue; // imports were followed by the loader
+            };
+            self.check_name(name, "type or module");
+            let existing = self
+                .names
+                .get(path.as_slice())
+                .and_then(|m| m.get(&name.name))
+                .copied();
+            match &item.kind {
+                ast::ItemKind::Module(m) => {
+                    match existing {
+                        Some(Entry::Type(t)) => {
+                            self.duplicate(
+                                name,
+                                entry_span(&self.schema.types, Entry::Type(t)),
+                                path,
+                            );
+                            continue;
+                        }
+                        Some(Entry::Module(_)) => {}
+                        None => {
+                            self.names
+                                .get_mut(path.as_slice())
+                                .expect("scope exists")
+                                .insert(name.name.clone(), Entry::Module(name.span));
+                            node.children.push(Node::Module(ModuleNode {
+                                name: name.name.clone(),
+                                ..ModuleNode::default()
+                            }));
+                        }
+                    }
+                    path.push(name.name.clone());
+                    self.names.entry(path.clone()).or_default();
+                    let child = node
+                        .children
+                        .iter_mut()
+                        .find_map(|c| match c {
+                            Node::Module(cm) if cm.name == name.name => Some(cm),
+                            _ => None,
+                        })
+                        .expect("module node exists");
+                    child.docs.extend(item.leading.docs.iter().cloned());
+                    self.collect(file, &m.items, path, child);
+                    path.pop();
+                }
+                kind => {
+                    if let Some(e) = existing {
+                        self.duplicate(name, entry_span(&self.schema.types, e), path);
+                        continue;
+                    }
+                    let kind = match kind {
+                        ast::ItemKind::Packet(p) => DefKind::Packet(p.clone()),
+                        ast::ItemKind::Struct(s) => DefKind::Struct(s.clone()),
+                        ast::ItemKind::Enum(e) => DefKind::Enum(e.clone()),
+                        _ => unreachable!("imports and modules handled above"),
+                    };
+                    let id = self.schema.types.len();
+                    self.schema.types.push(TypeDef {
+                        module: path.clone(),
+                        name: name.clone(),
+                        docs: item.leading.docs.clone(),
+                        kind,
+                        file,
+                        borrows: false,
+                        min_size: Some(0),
+                        max_size: Some(0),
+                    });
+                    self.names
+                        .get_mut(path.as_slice())
+                        .expect("scope exists")
+                        .insert(name.name.clone(), Entry::Type(id));
+                    node.children.push(Node::Type(id));
+                }
+            }
+        }
+    }
+
+    fn duplicate(&mut self, name: &Ident, first: Span, path: &[String]) {
+        let scope = if path.is_empty() {
+            "the root namespace".to_string()
+        } else {
+            format!("module `{}`", path.join("."))
+        };
+        self.diags.push(
+            Diagnostic::error(
+                "E0101",
+                format!(
+                    "the name `{}` is defined more than once in {scope}",
+                    name.name
+                ),
+            )
+            .with_primary(
+                name.span,
+                "defined again here; expected a name not yet used in this namespace",
+            )
+            .with_secondary(first, "first defined here")
+            .with_note("help: rename one of them (all files of a compilation share one namespace)"),
+        );
+    }
+
+    /// Every type of every field, with whether it is a field's own type.
+    fn field_types(def: &DefKind) -> Vec<&Type> {
+        let mut out = Vec::new();
+        match def {
+            DefKind::Packet(p) => out.extend(p.body.fields.iter().map(|f| &f.ty)),
+            DefKind::Struct(s) => out.extend(s.body.fields.iter().map(|f| &f.ty)),
+            DefKind::Enum(e) => {
+                for v in &e.variants {
+                    match &v.kind {
+                        ast::VariantKind::Unit => {}
+                        ast::VariantKind::Tuple(tys) => out.extend(tys.iter()),
+                        ast::VariantKind::Struct(f) => out.extend(f.fields.iter().map(|f| &f.ty)),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn lookup(&self, scope: &[String], path: &ast::Path) -> Option<TypeId> {
+        for k in (0..=scope.len()).rev() {
+            let mut base: Vec<String> = scope[..k].to_vec();
+            let (last, mods) = path.segments.split_last().expect("paths are non-empty");
+            let mut ok = true;
+            for m in mods {
+                match self.names.get(&base).and_then(|n| n.get(&m.name)) {
+                    Some(Entry::Module(_)) => base.push(m.name.clone()),
+                    _ => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if !ok {
+                continue;
+            }
+            if let Some(Entry::Type(t)) = self.names.get(&base).and_then(|n| n.get(&last.name)) {
+                return Some(*t);
+            }
+        }
+        None
+    }
+
+    fn resolve_all(&mut self) {
+        let mut found = Vec::new();
+        for (id, def) in self.schema.types.iter().enumerate() {
+            for ty in Self::field_types(&def.kind) {
+                visit_named(ty, &mut |p| found.push((id, p.clone())));
+            }
+        }
+        for (id, path) in found {
+            let scope = self.schema.types[id].module.clone();
+            match self.lookup(&scope, &path) {
+                Some(t) => {
+                    self.schema
+                        .resolved
+                        .insert((path.span.file, path.span.start, path.span.end), t);
+                }
+                None => {
+                    let last = &path.segments[path.segments.len() - 1].name;
+                    let mut d = Diagnostic::error("E0102", format!("unknown type `{}`", path.to_text()))
+                        .with_primary(path.span, "expected the name of a struct, packet or enum declared in a schema of this compilation");
+                    let elsewhere: Vec<String> = self
+                        .schema
+                        .types
+                        .iter()
+                        .filter(|t| &t.name.name == last)
+                        .map(TypeDef::full_name)
+                        .collect();
+                    let typo = crate::diagnostic::closest(
+                        last,
+                        self.schema.types.iter().map(|t| t.name.name.as_str()),
+                    );
+                    if let (true, Some(typo)) = (elsewhere.is_empty(), typo) {
+                        let full: Vec<String> = self
+                            .schema
+                            .types
+                            .iter()
+                            .filter(|t| t.name.name == typo)
+                            .map(TypeDef::full_name)
+                            .collect();
+                        d = d.with_note(format!(
+                            "help: did you mean {}?",
+                            full.iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ));
+                    } else if elsewhere.is_empty() {
+                        d = d.with_note("help: declare it, or `import` the file that does");
+                    } else {
+                        d = d.with_note(format!(
+                            "help: a type of that name exists as {}; write its path from an enclosing module",
+                            elsewhere.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                        ));
+                    }
+                    self.diags.push(d);
+                }
+            }
+        }
+    }
+
+    fn check_defs(&mut self) {
+        let mut ids: HashMap<i128, (String, Span)> = HashMap::new();
+        let types = self.schema.types.clone();
+        for def in &types {
+            match &def.kind {
+                DefKind::Packet(p) => {
+                    if !(0..=0xFFFF).contains(&p.id.value) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0103",
+                                format!("packet id `{}` is out of range", p.id.text),
+                            )
+                            .with_primary(
+                                p.id.span,
+                                "expected an id from 0 to 0xFFFF (the header's type_id is a u16)",
+                            ),
+                        );
+                    } else if let Some((other, span)) = ids.get(&p.id.value) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0104",
+                                format!("packet id {:#06x} is used twice", p.id.value),
+                            )
+                            .with_primary(
+                                p.id.span,
+                                format!(
+                                    "`{}` uses it here; expected an id no other packet uses",
+                                    def.name.name
+                                ),
+                            )
+                            .with_secondary(*span, format!("`{other}` already uses it here"))
+                            .with_note(
+                                "help: every packet needs its own id: receivers dispatch on it",
+                            ),
+                        );
+                    } else {
+                        ids.insert(p.id.value, (def.name.name.clone(), p.id.span));
+                    }
+                    self.check_fields(&p.body);
+                }
+                DefKind::Struct(s) => self.check_fields(&s.body),
+                DefKind::Enum(e) => self.check_enum(def, e),
+            }
+        }
+    }
+
+    fn check_fields(&mut self, fields: &ast::Fields) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for f in &fields.fields {
+            self.check_name(&f.name, "field");
+            if let Some(first) = seen.get(f.name.name.as_str()) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0101",
+                        format!("the field `{}` is declared more than once", f.name.name),
+                    )
+                    .with_primary(
+                        f.name.span,
+                        "declared again here; expected a name not yet used by a field",
+                    )
+                    .with_secondary(*first, "first declared here"),
+                );
+            } else {
+                seen.insert(&f.name.name, f.name.span);
+            }
+            self.check_type(&f.ty, true);
+        }
+    }
+
+    fn check_enum(&mut self, def: &TypeDef, e: &ast::Enum) {
+        if e.variants.is_empty() {
+            self.diags.push(
+                Diagnostic::error("E0112", format!("enum `{}` has no variants", def.name.name))
+                    .with_primary(
+                        def.name.span,
+                        "expected at least one variant: an empty enum has no value to send",
+                    ),
+            );
+        }
+        let repr = e.repr.as_ref().map_or(Prim::U8, |r| r.value);
+        let (lo, hi) = repr
+            .repr_range()
+            .expect("the parser only accepts integer reprs");
+        let mut names: HashMap<&str, Span> = HashMap::new();
+        let mut tags: HashMap<i128, (&str, Span)> = HashMap::new();
+        let mut next: i128 = 0;
+        for v in &e.variants {
+            self.check_name(&v.name, "variant");
+            if let Some(first) = names.get(v.name.name.as_str()) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0101",
+                        format!("the variant `{}` is declared more than once", v.name.name),
+                    )
+                    .with_primary(
+                        v.name.span,
+                        "declared again here; expected a name not yet used by a variant",
+                    )
+                    .with_secondary(*first, "first declared here"),
+                );
+            } else {
+                names.insert(&v.name.name, v.name.span);
+            }
+            let (tag, span) = match &v.value {
+                Some(lit) => (lit.value, lit.span),
+                None => (next, v.name.span),
+            };
+            next = tag + 1;
+            if !(lo..=hi).contains(&tag) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0106",
+                        format!(
+                            "tag {tag} of variant `{}` does not fit the tag type `{}`",
+                            v.name.name,
+                            repr.as_str()
+                        ),
+                    )
+                    .with_primary(span, format!("expected a value from {lo} to {hi}"))
+                    .with_note("help: widen the tag type, e.g. `enum Name: u16 { ... }`"),
+                );
+            } else if let Some((other, first)) = tags.get(&tag) {
+                self.diags.push(
+                    Diagnostic::error("E0107", format!("tag {tag} is used by two variants"))
+                        .with_primary(
+                            span,
+                            format!(
+                                "`{}` has tag {tag}; expected a tag no other variant uses",
+                                v.name.name
+                            ),
+                        )
+                        .with_secondary(*first, format!("`{other}` already has it"))
+                        .with_note("note: a variant without `= N` takes the previous tag plus one"),
+                );
+            } else {
+                tags.insert(tag, (&v.name.name, span));
+            }
+            match &v.kind {
+                ast::VariantKind::Unit => {}
+                ast::VariantKind::Tuple(tys) => {
+                    for t in tys {
+                        self.check_type(t, true);
+                    }
+                }
+                ast::VariantKind::Struct(f) => self.check_fields(f),
+            }
+        }
+    }
+
+    /// `top`: the type is a field's own type (where `#[packet(len, max_len)]`
+    /// applies).
+    fn check_type(&mut self, ty: &Type, top: bool) {
+        let check_opts = |this: &mut Validator, opts: &SeqOpts, what: &str| {
+            if !top && !opts.is_empty() {
+                this.diags.push(
+                    Diagnostic::error("E0110", format!("length options on a nested `{what}`"))
+                        .with_primary(ty.span, "expected `len` / `max` only on a field's own type")
+                        .with_note("note: the derive's `#[packet(len = .., max_len = ..)]` applies to the field, not to items inside it")
+                        .with_note("help: wrap the inner value in a struct with one field carrying the options"),
+                );
+            }
+            let width = opts.len.as_ref().map_or(LenWidth::U16, |l| l.value);
+            if let Some(max) = &opts.max
+                && !(0..=i128::from(width.max())).contains(&max.value)
+            {
+                this.diags.push(
+                    Diagnostic::error(
+                        "E0109",
+                        format!(
+                            "`max = {}` does not fit a `{}` length prefix",
+                            max.text,
+                            width.as_str()
+                        ),
+                    )
+                    .with_primary(
+                        max.span,
+                        format!("expected a maximum from 0 to {}", width.max()),
+                    )
+                    .with_note(
+                        "help: choose a wider prefix with `len = u32`, or a smaller maximum",
+                    ),
+                );
+            }
+        };
+        match &ty.kind {
+            TypeKind::Prim(_) | TypeKind::Named(_) => {}
+            TypeKind::String(o) => check_opts(self, o, "string"),
+            TypeKind::Bytes(o) => check_opts(self, o, "bytes"),
+            TypeKind::List(inner, o) => {
+                check_opts(self, o, "list");
+                self.check_type(inner, false);
+            }
+            TypeKind::Option(inner) | TypeKind::Box(inner) => self.check_type(inner, false),
+            TypeKind::Array(inner, n) => {
+                if !(0..=i128::from(u32::MAX)).contains(&n.value) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0108",
+                            format!("array length `{}` is out of range", n.text),
+                        )
+                        .with_primary(n.span, format!("expected a length from 0 to {}", u32::MAX)),
+                    );
+                }
+                self.check_type(inner, false);
+            }
+        }
+    }
+
+    /// Types reached from `ty`, and whether through indirection.
+    fn refs(&self, ty: &Type, indirect: bool, out: &mut Vec<(TypeId, bool, Span)>) {
+        match &ty.kind {
+            TypeKind::Prim(_) | TypeKind::String(_) | TypeKind::Bytes(_) => {}
+            TypeKind::List(inner, _) | TypeKind::Box(inner) => self.refs(inner, true, out),
+            TypeKind::Option(inner) | TypeKind::Array(inner, _) => self.refs(inner, indirect, out),
+            TypeKind::Named(p) => {
+                if let Some(t) = self.schema.resolve(p) {
+                    out.push((t, indirect, ty.span));
+                }
+            }
+        }
+    }
+
+    fn edges(&self, id: TypeId) -> Vec<(TypeId, bool, Span)> {
+        let mut out = Vec::new();
+        for ty in Self::field_types(&self.schema.types[id].kind) {
+            self.refs(ty, false, &mut out);
+        }
+        out
+    }
+
+    /// Reports cycles of direct containment; returns whether there were none.
+    fn check_recursion(&mut self) -> bool {
+        let n = self.schema.types.len();
+        // 0 = unvisited, 1 = on the stack, 2 = done.
+        let mut state = vec![0u8; n];
+        let mut stack: Vec<(TypeId, Span)> = Vec::new();
+        let mut reported: HashSet<Vec<TypeId>> = HashSet::new();
+        let mut ok = true;
+        for start in 0..n {
+            if state[start] == 0 {
+                self.dfs(start, &mut state, &mut stack, &mut reported, &mut ok);
+            }
+        }
+        ok
+    }
+
+    fn dfs(
+        &mut self,
+        t: TypeId,
+        state: &mut [u8],
+        stack: &mut Vec<(TypeId, Span)>,
+        reported: &mut HashSet<Vec<TypeId>>,
+        ok: &mut bool,
+    ) {
+        state[t] = 1;
+        for (u, indirect, span) in self.edges(t) {
+            if indirect {
+                continue;
+            }
+            if state[u] == 1 {
+                // The cycle is u .. t on the stack, closed by `span`.
+                let pos = stack
+                    .iter()
+                    .position(|(x, _)| *x == u)
+                    .unwrap_or(stack.len());
+                let mut cycle: Vec<TypeId> = stack[pos..].iter().map(|(x, _)| *x).collect();
+                cycle.push(t);
+                let mut key = cycle.clone();
+                key.sort_unstable();
+                if reported.insert(key) {
+                    *ok = false;
+                    let names: Vec<String> = cycle
+                        .iter()
+                        .chain(std::iter::once(&u))
+                        .map(|&x| format!("`{}`", self.schema.types[x].name.name))
+                        .collect();
+                    let ty_name = &self.schema.types[u].name;
+                    self.diags.push(
+                        Diagnostic::error("E0111", format!("recursive type `{}` has infinite size", ty_name.name))
+                            .with_primary(span, "this field contains the type again; expected a type that does not contain itself")
+                            .with_secondary(ty_name.span, "recursive type declared here")
+                            .with_note(format!("note: cycle: {}", names.join(" contains ")))
+                            .with_note("help: a value cannot contain itself; flatten it, e.g. a `list<Entry>` whose entries refer to each other by index"),
+                    );
+                }
+            } else if state[u] == 0 {
+                stack.push((t, span));
+                self.dfs(u, state, stack, reported, ok);
+                stack.pop();
+            }
+        }
+        state[t] = 2;
+    }
+
+    fn compute_borrows(&mut self) {
+        let n = self.schema.types.len();
+        for _ in 0..=n {
+            let mut changed = false;
+            for id in 0..n {
+                if self.schema.types[id].borrows {
+                    continue;
+                }
+                let b = Self::field_types(&self.schema.types[id].kind)
+                    .into_iter()
+                    .any(|t| self.type_borrows(t));
+                if b {
+                    self.schema.types[id].borrows = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    fn type_borrows(&self, ty: &Type) -> bool {
+        match &ty.kind {
+            TypeKind::String(_) | TypeKind::Bytes(_) => true,
+            TypeKind::Prim(_) => false,
+            TypeKind::List(inner, _)
+            | TypeKind::Option(inner)
+            | TypeKind::Box(inner)
+            | TypeKind::Array(inner, _) => self.type_borrows(inner),
+            TypeKind::Named(p) => self
+                .schema
+                .resolve(p)
+                .is_some_and(|t| self.schema.types[t].borrows),
+        }
+    }
+
+    /// (min, max) of a type expression from the current tables; `None` min
+    /// is "no finite value", `None` max is "unbounded".
+    fn size_of(&self, ty: &Type) -> (Option<u64>, Option<u64>) {
+        let seq = |opts: &SeqOpts, item: (Option<u64>, Option<u64>)| {
+            let width = opts.len.as_ref().map_or(LenWidth::U16, |l| l.value);
+            let cap = opts.max.as_ref().map_or(width.max(), |m| {
+                u64::try_from(m.value).unwrap_or(0).min(width.max())
+            });
+            let max = if cap == 0 {
+                Some(width.size())
+            } else {
+                item.1
+                    .map(|m| width.size().saturating_add(m.saturating_mul(cap)))
+            };
+            (Some(width.size()), max)
+        };
+        match &ty.kind {
+            TypeKind::Prim(p) => (Some(p.size()), Some(p.size())),
+            TypeKind::String(o) | TypeKind::Bytes(o) => seq(o, (Some(1), Some(1))),
+            TypeKind::List(inner, o) => seq(o, self.size_of(inner)),
+            TypeKind::Option(inner) => {
+                let (_, max) = self.size_of(inner);
+                (Some(1), max.map(|m| m.saturating_add(1)))
+            }
+            TypeKind::Box(inner) => self.size_of(inner),
+            TypeKind::Array(inner, n) => {
+                let n = u64::try_from(n.value).unwrap_or(0);
+                if n == 0 {
+                    return (Some(0), Some(0));
+                }
+                let (min, max) = self.size_of(inner);
+                (
+                    min.map(|m| m.saturating_mul(n)),
+                    max.map(|m| m.saturating_mul(n)),
+                )
+            }
+            TypeKind::Named(p) => match self.schema.resolve(p) {
+                Some(t) => (self.schema.types[t].min_size, self.schema.types[t].max_size),
+                None => (Some(0), Some(0)),
+            },
+        }
+    }
+
+    fn def_size(&self, id: TypeId) -> (Option<u64>, Option<u64>) {
+        let sum = |tys: &mut dyn Iterator<Item = &Type>| {
+            let mut min = Some(0u64);
+            let mut max = Some(0u64);
+            for t in tys {
+                let (a, b) = self.size_of(t);
+                min = min.zip(a).map(|(x, y)| x.saturating_add(y));
+                max = max.zip(b).map(|(x, y)| x.saturating_add(y));
+            }
+            (min, max)
+        };
+        match &self.schema.types[id].kind {
+            DefKind::Packet(p) => sum(&mut p.body.fields.iter().map(|f| &f.ty)),
+            DefKind::Struct(s) => sum(&mut s.body.fields.iter().map(|f| &f.ty)),
+            DefKind::Enum(e) => {
+                let tag = e.repr.as_ref().map_or(1, |r| r.value.size());
+                let mut min: Option<u64> = None;
+                let mut max: Option<u64> = Some(0);
+                for v in &e.variants {
+                    let (a, b) = match &v.kind {
+                        ast::VariantKind::Unit => (Some(0), Some(0)),
+                        ast::VariantKind::Tuple(tys) => sum(&mut tys.iter()),
+                        ast::VariantKind::Struct(f) => sum(&mut f.fields.iter().map(|f| &f.ty)),
+                    };
+                    min = match (min, a) {
+                        (Some(x), Some(y)) => Some(x.min(y)),
+                        (x, y) => x.or(y),
+                    };
+                    max = max.zip(b).map(|(x, y)| x.max(y));
+                }
+                (
+                    min.map(|m| m.saturating_add(tag)),
+                    max.map(|m| m.saturating_add(tag)),
+                )
+            }
+        }
+    }
+
+    /// Strongly connected components in reverse topological order
+    /// (Tarjan): every component comes after the ones it reaches.
+    fn sccs(&self, edges: Vec<Vec<TypeId>>) -> Vec<Vec<TypeId>> {
+        struct T {
+            index: Vec<Option<usize>>,
+            low: Vec<usize>,
+            on: Vec<bool>,
+            stack: Vec<TypeId>,
+            next: usize,
+            out: Vec<Vec<TypeId>>,
+            edges: Vec<Vec<TypeId>>,
+        }
+        fn visit(t: &mut T, v: TypeId) {
+            t.index[v] = Some(t.next);
+            t.low[v] = t.next;
+            t.next += 1;
+            t.stack.push(v);
+            t.on[v] = true;
+            for i in 0..t.edges[v].len() {
+                let w = t.edges[v][i];
+                match t.index[w] {
+                    None => {
+                        visit(t, w);
+                        t.low[v] = t.low[v].min(t.low[w]);
+                    }
+                    Some(iw) if t.on[w] => t.low[v] = t.low[v].min(iw),
+                    Some(_) => {}
+                }
+            }
+            if Some(t.low[v]) == t.index[v] {
+                let mut comp = Vec::new();
+                while let Some(w) = t.stack.pop() {
+                    t.on[w] = false;
+                    comp.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                t.out.push(comp);
+            }
+        }
+        let n = self.schema.types.len();
+        let mut t = T {
+            index: vec![None; n],
+            low: vec![0; n],
+            on: vec![false; n],
+            stack: Vec::new(),
+            next: 0,
+            out: Vec::new(),
+            edges,
+        };
+        for v in 0..n {
+            if t.index[v].is_none() {
+                visit(&mut t, v);
+            }
+        }
+        t.out
+    }
+
+    fn compute_sizes(&mut self) {
+        let n = self.schema.types.len();
+        let all = (0..n)
+            .map(|i| self.edges(i).into_iter().map(|e| e.0).collect())
+            .collect();
+        for comp in self.sccs(all) {
+            let cyclic = comp.len() > 1 || self.edges(comp[0]).iter().any(|e| e.0 == comp[0]);
+            if !cyclic {
+                let (min, max) = self.def_size(comp[0]);
+                self.schema.types[comp[0]].min_size = min;
+                self.schema.types[comp[0]].max_size = max;
+                continue;
+            }
+            // Recursive (through indirection): unbounded; the smallest value
+            // is found by iterating down from "no finite value".
+            for &id in &comp {
+                self.schema.types[id].min_size = None;
+                self.schema.types[id].max_size = None;
+            }
+            for _ in 0..(2 * comp.len() + 4) {
+                let mut changed = false;
+                for &id in &comp {
+                    let (min, _) = self.def_size(id);
+                    if min != self.schema.types[id].min_size {
+                        self.schema.types[id].min_size = min;
+                        changed = true;
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Recursion with indirection (`option<box<T>>`, `list<T>`) is a sound
+    /// Rust type, but `#[derive(Packet)]` computes `MIN_SIZE` and
+    /// `MAX_SIZE` in const context from the fields' constants, and those of
+    /// a recursive type would depend on themselves (rustc: "cycle detected
+    /// when const-evaluating"). Until the derive can opt out, such schemas
+    /// are refused here, with the reason, instead of failing in rustc.
+    fn check_supported_recursion(&mut self) {
+        let n = self.schema.types.len();
+        let edges = (0..n)
+            .map(|i| self.edges(i).into_iter().map(|e| e.0).collect())
+            .collect();
+        for comp in self.sccs(edges) {
+            let first = comp[0];
+            let cyclic = comp.len() > 1 || self.edges(first).iter().any(|e| e.0 == first);
+            if !cyclic
+                || comp
+                    .iter()
+                    .any(|&t| self.schema.types[t].min_size.is_none())
+            {
+                continue; // acyclic, or already E0114
+            }
+            let head = *comp.iter().min().expect("components are non-empty");
+            let span = self
+                .edges(head)
+                .into_iter()
+                .find(|(t, _, _)| comp.contains(t))
+                .map(|(_, _, s)| s)
+                .unwrap_or(self.schema.types[head].name.span);
+            let name = &self.schema.types[head].name;
+            let mut members: Vec<&str> = comp
+                .iter()
+                .map(|&t| self.schema.types[t].name.name.as_str())
+                .collect();
+            members.sort_unstable();
+            self.diags.push(
+                Diagnostic::error("E0115", format!("recursive type `{}` is not supported by `#[derive(Packet)]`", name.name))
+                    .with_primary(span, "the type contains itself here; expected no recursion, which the derive cannot size")
+                    .with_secondary(name.span, "recursive type declared here")
+                    .with_note(format!("note: recursive types: {}", members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
+                    .with_note("note: the derive sums `MIN_SIZE` and `MAX_SIZE` in const context, and a recursive type's constants would depend on themselves")
+                    .with_note("help: flatten the structure, e.g. a `list<Entry>` whose entries refer to parents by index"),
+            );
+        }
+    }
+
+    fn check_sizes(&mut self) {
+        let overhead = if self.opts.sealed {
+            SEALED_FRAME_OVERHEAD
+        } else {
+            FRAME_OVERHEAD
+        };
+        let kind = if self.opts.sealed {
+            "sealed frame"
+        } else {
+            "frame"
+        };
+        let max_body = u64::from(self.opts.max_frame_len & !3).saturating_sub(overhead);
+        for def in &self.schema.types {
+            let Some(min) = def.min_size else {
+                if matches!(&def.kind, DefKind::Enum(e) if e.variants.is_empty()) {
+                    continue; // reported as E0112
+                }
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0114",
+                        format!("type `{}` has no finite value", def.name.name),
+                    )
+                    .with_primary(
+                        def.name.span,
+                        "every value of this type would contain another one forever; expected a type with a finite value",
+                    )
+                    .with_note("help: remove the field through which the type contains itself"),
+                );
+                continue;
+            };
+            let DefKind::Packet(_) = def.kind else {
+                continue;
+            };
+            let frame = self.opts.max_frame_len;
+            if min > max_body {
+                self.diags.push(
+                    Diagnostic::error("E0113", format!("packet `{}` can never fit in a frame", def.name.name))
+                        .with_primary(def.name.span, format!("its smallest body is {min} bytes; expected at most {max_body}"))
+                        .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body ({overhead} bytes are header, check and ending)"))
+                        .with_note("help: shrink the fixed-size fields (arrays), or raise the frame limit (`--max-frame` / `Builder::max_frame_len`)"),
+                );
+                continue;
+            }
+            let too_big = match def.max_size {
+                None => Some("its body is unbounded (it is recursive)".to_string()),
+                Some(max) if max > max_body => Some(format!("its body can reach {max} bytes")),
+                Some(_) => None,
+            };
+            if let Some(label) = too_big {
+                self.diags.push(
+                    Diagnostic::warning("W0001", format!("packet `{}` may not fit in a frame", def.name.name))
+                        .with_primary(def.name.span, label)
+                        .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body; larger values fail to encode"))
+                        .with_note("help: bound its strings, bytes and lists with `max = N` (one inside `option<...>` or `list<...>` through a struct with a bounded field)"),
+                );
+            }
+        }
+    }
+}
+
+/// Calls `f` on every named path inside `ty`.
+pub fn visit_named<'a>(ty: &'a Type, f: &mut impl FnMut(&'a ast::Path)) {
+    match &ty.kind {
+        TypeKind::Prim(_) | TypeKind::String(_) | TypeKind::Bytes(_) => {}
+        TypeKind::List(inner, _)
+        | TypeKind::Option(inner)
+        | TypeKind::Box(inner)
+        | TypeKind::Array(inner, _) => visit_named(inner, f),
+        TypeKind::Named(p) => f(p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(src: &str) -> HashMap<String, (Option<u64>, Option<u64>)> {
+        let compiled = crate::compile_str("t.packet", src, &Options::default());
+        assert!(!compiled.has_errors(), "{}", compiled.render());
+        compiled
+            .schema
+            .types
+            .iter()
+            .map(|t| (t.full_name(), (t.min_size, t.max_size)))
+            .collect()
+    }
+
+    #[test]
+    fn sizes_follow_the_codec_wire_forms() {
+        let s = sizes(
+            "struct Color { r: u8, g: u8, b: u8 }
+             packet Say = 1 {
+                 room: u16,
+                 name: string(len = u8, max = 32),
+                 text: string(max = 200),
+                 color: option<Color>,
+                 mentions: list<u32>(len = u8, max = 8),
+             }
+             struct Scalars { a: u128, b: i64, c: f64, d: char, e: bool, f: [i16; 3] }
+             enum Reason: u16 { TooLong = 1, Muted }
+             enum Event: u16 { Hit { amount: u32, critical: bool } = 1, Say(string(max = 100), u8), Died }
+             struct Blob { b: bytes(len = u32) }",
+        );
+        assert_eq!(s["Color"], (Some(3), Some(3)));
+        // 2 + (1..=1+32) + (2..=2+200) + (1..=1+3) + (1..=1+8*4)
+        assert_eq!(s["Say"], (Some(7), Some(274)));
+        assert_eq!(s["Scalars"], (Some(16 + 8 + 8 + 4 + 1 + 6), Some(43)));
+        assert_eq!(s["Reason"], (Some(2), Some(2)));
+        // tag 2 + the largest variant: Say = 2 + 100 + 1
+        assert_eq!(s["Event"], (Some(2), Some(105)));
+        assert_eq!(s["Blob"], (Some(4), Some(4 + u64::from(u32::MAX))));
+    }
+
+    #[test]
+    fn recursive_types_are_unbounded_with_a_finite_minimum() {
+        let compiled = crate::compile_str(
+            "t.packet",
+            "struct Node { value: i32, next: option<box<Node>> }
+             struct Tree { children: list<Tree>(len = u8) }
+             struct Holder { n: Node, x: u8 }",
+            &Options::default(),
+        );
+        // Sized correctly, though refused for the derive's sake (E0115).
+        assert!(
+            compiled.diagnostics.iter().all(|d| d.code == "E0115"),
+            "{}",
+            compiled.render()
+        );
+        assert_eq!(compiled.diagnostics.len(), 2);
+        let s: HashMap<String, (Option<u64>, Option<u64>)> = compiled
+            .schema
+            .types
+            .iter()
+            .map(|t| (t.full_name(), (t.min_size, t.max_size)))
+            .collect();
+        assert_eq!(s["Node"], (Some(5), None));
+        assert_eq!(s["Tree"], (Some(1), None));
+        assert_eq!(s["Holder"], (Some(6), None));
+    }
+
+    #[test]
+    fn frame_limit_is_configurable() {
+        let src = "packet Blob = 1 { data: [u8; 1000] }";
+        let small = Options {
+            max_frame_len: 1028,
+            ..Options::default()
+        }; // 20 + 1000 + 4 + 4
+        let ok = crate::compile_str("t.packet", src, &small);
+        assert!(!ok.has_errors(), "{}", ok.render());
+        let tiny = Options {
+            max_frame_len: 1024,
+            ..Options::default()
+        };
+        let err = crate::compile_str("t.packet", src, &tiny);
+        assert!(err.render().contains("E0113"), "{}", err.render());
+        // Sealed frames carry 12 bytes less: 1028 is no longer enough.
+        let sealed = Options {
+            max_frame_len: 1028,
+            sealed: true,
+        };
+        let err = crate::compile_str("t.packet", src, &sealed);
+        assert!(
+            err.render()
+                .contains("a sealed frame of at most 1028 bytes carries at most 988"),
+            "{}",
+            err.render()
+        );
+    }
+
+    #[test]
+    fn paths_resolve_from_the_innermost_module() {
+        let compiled = crate::compile_str(
+            "t.packet",
+            "struct P { x: u8 }
+             module a { struct P { y: u16 } module b { struct Q { p: P, q: a.P, r: b.R } struct R {} } }",
+            &Options::default(),
+        );
+        assert!(!compiled.has_errors(), "{}", compiled.render());
+        let s = &compiled.schema;
+        let q = s.types.iter().find(|t| t.name.name == "Q").unwrap();
+        let DefKind::Struct(st) = &q.kind else {
+            panic!()
+        };
+        let targets: Vec<String> = st
+            .body
+            .fields
+            .iter()
+            .map(|f| {
+                let TypeKind::Named(p) = &f.ty.kind else {
+                    panic!()
+                };
+                s.types[s.resolve(p).unwrap()].full_name()
+            })
+            .collect();
+        assert_eq!(targets, ["a.P", "a.P", "a.b.R"]);
+    }
+}
