@@ -1,122 +1,53 @@
 //! Runnable examples for packet: see `examples/examples/` and the `demo`
 //! binary in `src/bin/`.
 //!
-//! This library holds what the examples share: the chat packets (written
-//! by hand against packet-core's traits; `#[derive(Packet)]` generates the
-//! same code) and a small latency histogram for the demo.
+//! This library holds what the examples share: the chat packets
+//! (`#[derive(Packet)]`) and a small latency histogram for the demo.
 #![forbid(unsafe_code)]
 
-use packet_core::error::{DecodeError, EncodeError};
-use packet_core::{Decode, Encode, Packet, Reader, Writer};
+use packet_core::Packet;
 
 /// Type id of the echo examples' frames (any body is echoed).
 pub const ECHO: u16 = 0x0001;
-
-/// Chat: a client asks to join under a name.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Join<'a> {
-    /// Display name (at most 32 bytes).
-    pub name: &'a str,
-}
-
-/// Chat: a client says something.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Say<'a> {
-    /// What.
-    pub text: &'a str,
-}
-
-/// Chat: the server relays what someone said (or announces a join or a
-/// leave, with `text` empty and `event` set).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Said<'a> {
-    /// Sender's session id.
-    pub from: u64,
-    /// Sender's name.
-    pub name: &'a str,
-    /// 0 message, 1 joined, 2 left.
-    pub event: u8,
-    /// The message.
-    pub text: &'a str,
-}
 
 /// Longest chat name.
 pub const MAX_NAME: usize = 32;
 /// Longest chat line.
 pub const MAX_TEXT: usize = 500;
 
-fn put_str(s: &str, max: usize, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-    packet_core::codec::encode_str::<u16>(s, max, w)
+/// Chat: a client asks to join under a name.
+#[derive(Packet, Debug, Clone, PartialEq)]
+#[packet(id = 0x0101)]
+pub struct Join<'a> {
+    /// Display name.
+    #[packet(max_len = 32)]
+    pub name: &'a str,
 }
 
-fn get_str<'de>(max: usize, r: &mut Reader<'de>) -> Result<&'de str, DecodeError> {
-    packet_core::codec::decode_str::<u16>(max, r)
+/// Chat: a client says something.
+#[derive(Packet, Debug, Clone, PartialEq)]
+#[packet(id = 0x0102)]
+pub struct Say<'a> {
+    /// What.
+    #[packet(max_len = 500)]
+    pub text: &'a str,
 }
 
-impl Encode for Join<'_> {
-    const MAX_SIZE: Option<usize> = Some(2 + MAX_NAME);
-    fn encoded_len(&self) -> usize {
-        2 + self.name.len()
-    }
-    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        put_str(self.name, MAX_NAME, w)
-    }
-}
-impl<'de> Decode<'de> for Join<'de> {
-    fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-        Ok(Join {
-            name: get_str(MAX_NAME, r)?,
-        })
-    }
-}
-impl Packet for Join<'_> {
-    const ID: u16 = 0x0101;
-}
-
-impl Encode for Say<'_> {
-    const MAX_SIZE: Option<usize> = Some(2 + MAX_TEXT);
-    fn encoded_len(&self) -> usize {
-        2 + self.text.len()
-    }
-    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        put_str(self.text, MAX_TEXT, w)
-    }
-}
-impl<'de> Decode<'de> for Say<'de> {
-    fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-        Ok(Say {
-            text: get_str(MAX_TEXT, r)?,
-        })
-    }
-}
-impl Packet for Say<'_> {
-    const ID: u16 = 0x0102;
-}
-
-impl Encode for Said<'_> {
-    const MAX_SIZE: Option<usize> = Some(8 + 2 + MAX_NAME + 1 + 2 + MAX_TEXT);
-    fn encoded_len(&self) -> usize {
-        8 + 2 + self.name.len() + 1 + 2 + self.text.len()
-    }
-    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        self.from.encode(w)?;
-        put_str(self.name, MAX_NAME, w)?;
-        self.event.encode(w)?;
-        put_str(self.text, MAX_TEXT, w)
-    }
-}
-impl<'de> Decode<'de> for Said<'de> {
-    fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-        Ok(Said {
-            from: u64::decode(r)?,
-            name: get_str(MAX_NAME, r)?,
-            event: u8::decode(r)?,
-            text: get_str(MAX_TEXT, r)?,
-        })
-    }
-}
-impl Packet for Said<'_> {
-    const ID: u16 = 0x0103;
+/// Chat: the server relays what someone said (or announces a join or a
+/// leave, with `text` empty and `event` set).
+#[derive(Packet, Debug, Clone, PartialEq)]
+#[packet(id = 0x0103)]
+pub struct Said<'a> {
+    /// Sender's session id.
+    pub from: u64,
+    /// Sender's name.
+    #[packet(max_len = 32)]
+    pub name: &'a str,
+    /// 0 message, 1 joined, 2 left.
+    pub event: u8,
+    /// The message.
+    #[packet(max_len = 500)]
+    pub text: &'a str,
 }
 
 /// A log-linear histogram of durations in nanoseconds (16 buckets per
