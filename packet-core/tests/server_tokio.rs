@@ -287,3 +287,31 @@ async fn udp_bad_datagrams_are_dropped_and_counted() {
         assert_eq!(f.body(), b"datagram");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_max_sessions_is_enforced() {
+    let server = start(ServerConfig::default().with_max_sessions(2)).await;
+    let addr = server.local_addr();
+    let mut a = TcpPacketStream::connect(addr).await.unwrap();
+    let mut b = TcpPacketStream::connect(addr).await.unwrap();
+    assert!(wait_until(|| server.stats().active == 2).await);
+    // The third is refused.
+    let mut c = TcpPacketStream::connect(addr).await.unwrap();
+    let refused = timeout(LIMIT, c.recv()).await.unwrap();
+    assert!(refused.unwrap_err().is_disconnect());
+    assert_eq!(server.stats().rejected, 1);
+    echo_round(&mut a, 1, 3).await;
+    echo_round(&mut b, 2, 3).await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_idle_session_is_timed_out() {
+    let config = ServerConfig::default().with_idle_timeout(Some(Duration::from_millis(100)));
+    let server = start(config).await;
+    let mut silent = TcpPacketStream::connect(server.local_addr()).await.unwrap();
+    let closed = timeout(LIMIT, silent.recv()).await.unwrap();
+    assert!(closed.unwrap_err().is_disconnect());
+    assert_eq!(server.stats().timeouts, 1);
+    server.shutdown().await;
+}
