@@ -20,6 +20,22 @@
 //! dispatched, queued frames are flushed (within
 //! [`ServerConfig::shutdown_grace`]), then connections close.
 //!
+//! ```
+//! use packet_core::server::{blocking::Server, Router, ServerConfig};
+//! use packet_core::transport::blocking::TcpPacketStream;
+//!
+//! let router = Router::<()>::new()
+//!     .on_frame(1, |ctx, frame| ctx.reply_raw(1, frame.body()))   // echo type 1
+//!     .on_frame(2, |ctx, frame| { ctx.broadcast_others_raw(2, frame.body()); Ok(()) });
+//! let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ())?;
+//!
+//! let mut client = TcpPacketStream::connect(server.local_addr())?;
+//! client.send_raw(1, b"ping")?;
+//! assert_eq!(client.recv()?.body(), b"ping");               // borrowed from the receive buffer
+//! server.shutdown();                                         // graceful: queued frames are flushed
+//! # Ok::<(), packet_core::transport::TransportError>(())
+//! ```
+//!
 //! What does not live here: sockets and buffers ([`crate::transport`]),
 //! framing ([`crate::frame`]).
 
