@@ -367,9 +367,13 @@ async fn tcp_bot(
         in_flight -= 1;
         if !stop.load(Ordering::Relaxed) {
             fill_body(&mut body, epoch, bot, seq);
-            s.send_raw(ECHO, &body).await?;
+            s.queue_raw(ECHO, &body).await?;
             seq += 1;
             in_flight += 1;
+        }
+        // Coalesce: one write for all the replies to frames already here.
+        if !s.inbox().has_frame() {
+            s.flush().await?;
         }
     }
     s.close().await
