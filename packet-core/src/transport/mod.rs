@@ -776,3 +776,104 @@ impl<B: AsRef<[u8]>> OwnedFrame<B> {
         Frame::from_parts(self.header, self.body.as_ref())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that takes at most `chunk` bytes per call, then reports
+    /// `WouldBlock` after `budget` calls, counting the calls.
+    struct Trickle {
+        out: Vec<u8>,
+        chunk: usize,
+        budget: usize,
+        calls: usize,
+    }
+
+    impl io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.calls == self.budget {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.calls += 1;
+            let n = buf.len().min(self.chunk);
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn many_frames_leave_in_one_write() {
+        let mut out = Outbox::new(&TransportConfig::default());
+        for i in 0..100u16 {
+            out.queue_raw(i, &[i as u8; 10]).unwrap();
+        }
+        let mut w = Trickle {
+            out: Vec::new(),
+            chunk: usize::MAX,
+            budget: 10,
+            calls: 0,
+        };
+        let n = out.queue_mut().write_to(&mut w).unwrap();
+        assert_eq!((w.calls, n, out.is_empty()), (1, 100 * 40, true));
+        // Every frame is intact and in order.
+        let mut dec = StreamDecoder::new(FrameConfig::default());
+        dec.feed(&w.out);
+        for i in 0..100u16 {
+            let f = dec.next_frame().unwrap().unwrap();
+            assert_eq!(
+                (f.type_id(), f.sequence(), f.body()),
+                (i, u64::from(i), &[i as u8; 10][..])
+            );
+        }
+    }
+
+    #[test]
+    fn full_queue_pushes_back_and_partial_writes_resume() {
+        let config = TransportConfig::default()
+            .with_frame(FrameConfig::default().with_max_frame_len(64))
+            .with_write_queue_limit(100);
+        let mut out = Outbox::new(&config);
+        assert_eq!(out.queue_ref().limit(), 100);
+        out.queue_raw(1, &[1; 36]).unwrap(); // 64 bytes
+        let full = out.queue_raw(2, &[2; 36]).unwrap_err();
+        assert!(matches!(
+            full,
+            TransportError::QueueFull {
+                queued: 64,
+                needed: 64,
+                limit: 100
+            }
+        ));
+        assert_eq!(out.len(), 64, "a refused frame leaves nothing behind");
+        assert!(matches!(
+            out.queue_raw(3, &[0; 37]),
+            Err(TransportError::Encode(EncodeError::FrameTooLarge {
+                len: 68,
+                max: 64
+            }))
+        ));
+        // The socket takes 10 bytes a call, then would block.
+        let mut w = Trickle {
+            out: Vec::new(),
+            chunk: 10,
+            budget: 3,
+            calls: 0,
+        };
+        assert_eq!(out.queue_mut().write_to(&mut w).unwrap(), 30);
+        assert_eq!(out.len(), 34);
+        out.queue_raw(4, b"x").unwrap(); // room again: 34 + 32 <= 100
+        w.budget = usize::MAX;
+        out.queue_mut().write_to(&mut w).unwrap();
+        assert!(out.is_empty());
+        let mut dec = StreamDecoder::new(config.frame);
+        let taken = dec.feed(&w.out); // at most one maximum frame
+        assert_eq!(dec.next_frame().unwrap().unwrap().type_id(), 1);
+        dec.feed(&w.out[taken..]);
+        assert_eq!(dec.next_frame().unwrap().unwrap().body(), b"x");
+        assert!(dec.next_frame().unwrap().is_none());
+    }
+}
