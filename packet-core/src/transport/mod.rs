@@ -689,7 +689,14 @@ impl Outbox {
 pub struct Inbox {
     decoder: StreamDecoder,
     opener: Opener,
+    /// What one `read` lands in before it is fed to the decoder: zeroed
+    /// once, reused, so a read costs a copy of the bytes that arrived
+    /// rather than re-zeroing a whole read-sized region every call.
+    scratch: Vec<u8>,
 }
+
+/// Most bytes one socket read takes.
+const READ_CHUNK: usize = 16 * 1024;
 
 impl Inbox {
     /// A plaintext inbox for `config`.
@@ -707,6 +714,7 @@ impl Inbox {
         Self {
             decoder: StreamDecoder::new(config.frame),
             opener,
+            scratch: Vec::new(),
         }
     }
 
@@ -720,15 +728,17 @@ impl Inbox {
         self.opener.next_frame(&mut self.decoder)
     }
 
-    /// Reads once from `r` into the decoder; 0 at end of stream.
+    /// Reads once from `r` into the decoder (at most what the decoder can
+    /// take, so every byte read is kept); 0 at end of stream.
     pub fn read_from<R: io::Read + ?Sized>(&mut self, r: &mut R) -> io::Result<usize> {
-        struct Dyn<'a, R: ?Sized>(&'a mut R);
-        impl<R: io::Read + ?Sized> io::Read for Dyn<'_, R> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                self.0.read(buf)
-            }
+        let want = self.decoder.capacity_left().min(READ_CHUNK);
+        if self.scratch.len() < want {
+            self.scratch.resize(READ_CHUNK, 0);
         }
-        self.decoder.read_from(&mut Dyn(r))
+        let n = r.read(&mut self.scratch[..want])?;
+        let taken = self.decoder.feed(&self.scratch[..n]);
+        debug_assert_eq!(taken, n, "read at most capacity_left");
+        Ok(n)
     }
 
     /// Appends bytes received by other means; returns how many were taken.
