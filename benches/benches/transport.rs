@@ -212,8 +212,8 @@ fn setup() -> Setup {
         b
     }
     .enable_all()
-        .build()
-        .unwrap();
+    .build()
+    .unwrap();
     let (packet, server, ld, handle) = rt.block_on(async {
         let l = TcpPacketListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();

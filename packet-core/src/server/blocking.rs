@@ -129,7 +129,7 @@ impl<S: Send + Sync + 'static> ServerHandle<S> {
 
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
-        self.shared.sessions.stats().snapshot()
+        self.shared.sessions.stats()
     }
 
     /// Stops accepting, dispatches frames already received, flushes queued
@@ -370,7 +370,7 @@ fn dispatch_ready<S>(sh: &Shared<S>, c: &mut Conn) {
     loop {
         match c.inbox.next_frame() {
             Ok(Some(frame)) => {
-                count_in(&sh.sessions);
+                count_in(&c.session);
                 let ctx = Context::new(&c.session, &sh.sessions, &sh.state);
                 if let Err(e) = sh.router.dispatch(&ctx, frame) {
                     c.end = Some(DisconnectReason::Handler(e));

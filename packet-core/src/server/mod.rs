@@ -269,6 +269,12 @@ pub struct Session {
     closing: AtomicBool,
     /// Set when the queue overflowed: close without waiting.
     overflowed: AtomicBool,
+    /// Frames dispatched and queued for this session: counted here, on
+    /// the session's own cache line, and added to the server totals when
+    /// it ends (a shared counter bumped per packet by every thread would
+    /// bounce between cores).
+    frames_in: AtomicU64,
+    frames_out: AtomicU64,
     waker: Waker,
 }
 
@@ -294,14 +300,13 @@ impl Session {
 
     fn queue_with(
         &self,
-        stats: &ServerStats,
         wake: bool,
         f: impl FnOnce(&mut Outbox) -> Result<(), TransportError>,
     ) -> Result<(), TransportError> {
         let result = f(&mut self.outbox());
         match &result {
             Ok(()) => {
-                stats.frames_out.fetch_add(1, Ordering::Relaxed);
+                self.frames_out.fetch_add(1, Ordering::Relaxed);
             }
             Err(TransportError::QueueFull { .. }) => {
                 self.overflowed.store(true, Ordering::Relaxed);
@@ -359,6 +364,8 @@ impl Sessions {
             out: Mutex::new(out),
             closing: AtomicBool::new(false),
             overflowed: AtomicBool::new(false),
+            frames_in: AtomicU64::new(0),
+            frames_out: AtomicU64::new(0),
             waker,
         });
         map.insert(id, session.clone());
@@ -369,15 +376,28 @@ impl Sessions {
 
     pub(crate) fn remove(&self, id: SessionId, reason: &DisconnectReason) {
         let mut map = self.write();
-        if map.remove(&id).is_some() {
+        if let Some(s) = map.remove(&id) {
             self.stats.count_end(reason);
+            let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
+            self.stats
+                .frames_in
+                .fetch_add(r(&s.frames_in), Ordering::Relaxed);
+            self.stats
+                .frames_out
+                .fetch_add(r(&s.frames_out), Ordering::Relaxed);
         }
         self.stats.active.store(map.len(), Ordering::Relaxed);
     }
 
-    /// The counters.
-    pub fn stats(&self) -> &ServerStats {
-        &self.stats
+    /// The counters: the totals of ended sessions plus the open ones'.
+    pub fn stats(&self) -> StatsSnapshot {
+        let map = self.read();
+        let mut snap = self.stats.snapshot();
+        for s in map.values() {
+            snap.frames_in += s.frames_in.load(Ordering::Relaxed);
+            snap.frames_out += s.frames_out.load(Ordering::Relaxed);
+        }
+        snap
     }
 
     /// Open sessions.
@@ -413,7 +433,7 @@ impl Sessions {
         packet: &P,
     ) -> Result<(), TransportError> {
         match self.read().get(&id) {
-            Some(s) => s.queue_with(&self.stats, true, |o| o.queue(packet)),
+            Some(s) => s.queue_with(true, |o| o.queue(packet)),
             None => Err(TransportError::Closed),
         }
     }
@@ -426,7 +446,7 @@ impl Sessions {
         body: &[u8],
     ) -> Result<(), TransportError> {
         match self.read().get(&id) {
-            Some(s) => s.queue_with(&self.stats, true, |o| o.queue_raw(type_id, body)),
+            Some(s) => s.queue_with(true, |o| o.queue_raw(type_id, body)),
             None => Err(TransportError::Closed),
         }
     }
@@ -453,7 +473,7 @@ impl Sessions {
             if Some(*id) == except || s.is_closing() {
                 continue;
             }
-            if s.queue_with(&self.stats, true, &f).is_ok() {
+            if s.queue_with(true, &f).is_ok() {
                 n += 1;
             }
         }
@@ -510,14 +530,13 @@ impl<'a, S> Context<'a, S> {
 
     /// Queues `packet` for this session.
     pub fn reply<P: Packet + ?Sized>(&self, packet: &P) -> Result<(), TransportError> {
-        self.session
-            .queue_with(&self.sessions.stats, false, |o| o.queue(packet))
+        self.session.queue_with(false, |o| o.queue(packet))
     }
 
     /// Queues a raw frame for this session.
     pub fn reply_raw(&self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
         self.session
-            .queue_with(&self.sessions.stats, false, |o| o.queue_raw(type_id, body))
+            .queue_with(false, |o| o.queue_raw(type_id, body))
     }
 
     /// Queues `packet` for every other session; returns how many got it.
@@ -560,7 +579,8 @@ pub type LeaveHook<S> = Box<dyn Fn(&Context<'_, S>, &DisconnectReason) + Send + 
 /// assert!(router.handles(1) && !router.handles(2));
 /// ```
 pub struct Router<S> {
-    handlers: HashMap<u16, Handler<S>>,
+    /// Sorted by type id: a binary search beats hashing a `u16`.
+    handlers: Vec<(u16, Handler<S>)>,
     fallback: Option<Handler<S>>,
     on_connect: Option<Hook<S>>,
     on_disconnect: Option<LeaveHook<S>>,
@@ -574,8 +594,7 @@ impl<S> Default for Router<S> {
 
 impl<S> fmt::Debug for Router<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut ids: Vec<_> = self.handlers.keys().collect();
-        ids.sort();
+        let ids: Vec<_> = self.handlers.iter().map(|(id, _)| id).collect();
         f.debug_struct("Router")
             .field("type_ids", &ids)
             .field("fallback", &self.fallback.is_some())
@@ -587,7 +606,7 @@ impl<S> Router<S> {
     /// An empty router: every frame is an unknown type id.
     pub fn new() -> Self {
         Self {
-            handlers: HashMap::new(),
+            handlers: Vec::new(),
             fallback: None,
             on_connect: None,
             on_disconnect: None,
@@ -602,7 +621,11 @@ impl<S> Router<S> {
         type_id: u16,
         f: impl Fn(&Context<'_, S>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
     ) -> Self {
-        self.handlers.insert(type_id, Box::new(f));
+        let h: Handler<S> = Box::new(f);
+        match self.handlers.binary_search_by_key(&type_id, |(id, _)| *id) {
+            Ok(i) => self.handlers[i].1 = h,
+            Err(i) => self.handlers.insert(i, (type_id, h)),
+        }
         self
     }
 
@@ -644,16 +667,19 @@ impl<S> Router<S> {
 
     /// Whether a handler is registered for `type_id`.
     pub fn handles(&self, type_id: u16) -> bool {
-        self.handlers.contains_key(&type_id)
+        self.handler(type_id).is_some()
+    }
+
+    fn handler(&self, type_id: u16) -> Option<&Handler<S>> {
+        self.handlers
+            .binary_search_by_key(&type_id, |(id, _)| *id)
+            .ok()
+            .map(|i| &self.handlers[i].1)
     }
 
     /// Passes `frame` to its handler.
     pub fn dispatch(&self, ctx: &Context<'_, S>, frame: Frame<'_>) -> Result<(), TransportError> {
-        match self
-            .handlers
-            .get(&frame.type_id())
-            .or(self.fallback.as_ref())
-        {
+        match self.handler(frame.type_id()).or(self.fallback.as_ref()) {
             Some(h) => h(ctx, frame),
             None => Err(DecodeError::UnknownPacketId {
                 id: frame.type_id(),
@@ -696,8 +722,8 @@ pub(crate) fn reason_for(e: TransportError) -> DisconnectReason {
 }
 
 /// Counts one dispatched frame.
-pub(crate) fn count_in(sessions: &Sessions) {
-    sessions.stats.frames_in.fetch_add(1, Ordering::Relaxed);
+pub(crate) fn count_in(session: &Session) {
+    session.frames_in.fetch_add(1, Ordering::Relaxed);
 }
 
 #[allow(unused)]

@@ -113,7 +113,7 @@ impl<S> ServerHandle<S> {
 
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
-        self.shared.sessions.stats().snapshot()
+        self.shared.sessions.stats()
     }
 
     /// Stops accepting, dispatches frames already received, flushes queued
@@ -211,7 +211,7 @@ async fn drive<S>(
         loop {
             match inbox.next_frame() {
                 Ok(Some(frame)) => {
-                    count_in(&sh.sessions);
+                    count_in(session);
                     let ctx = Context::new(session, &sh.sessions, &sh.state);
                     if let Err(e) = sh.router.dispatch(&ctx, frame) {
                         return DisconnectReason::Handler(e);
