@@ -1,6 +1,7 @@
 //! Loopback integration tests of the blocking server and TCP stream:
 //! many echoing clients, hostile peers (garbage, mid-frame disconnect,
 //! slow loris), session limits and graceful shutdown.
+#![cfg(feature = "std")]
 
 mod common;
 

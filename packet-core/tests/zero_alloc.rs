@@ -3,6 +3,7 @@
 //! and the blocking server (acceptor, workers, dispatch, reply).
 //!
 //! One test in its own file, so no other test allocates concurrently.
+#![cfg(feature = "std")]
 
 mod common;
 
