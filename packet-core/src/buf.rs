@@ -178,21 +178,14 @@ impl<'a> Writer<'a> {
     #[inline]
     pub fn reserve_array<const M: usize>(&mut self) -> Result<&mut [u8; M], EncodeError> {
         let remaining = self.remaining();
-        let start = self.pos;
-        match self.buf.get_mut(start..start + M) {
-            Some(slot) => {
-                self.pos += M;
-                // The slice has exactly M bytes, so this conversion succeeds.
-                slot.try_into().map_err(|_| EncodeError::BufferFull {
-                    needed: M,
-                    remaining,
-                })
-            }
-            None => Err(EncodeError::BufferFull {
+        let slot = self.buf[self.pos..]
+            .first_chunk_mut::<M>()
+            .ok_or(EncodeError::BufferFull {
                 needed: M,
                 remaining,
-            }),
-        }
+            })?;
+        self.pos += M;
+        Ok(slot)
     }
 
     /// Writes raw bytes.
@@ -305,19 +298,14 @@ impl<'de> Reader<'de> {
     #[inline]
     pub fn take_array<const M: usize>(&mut self) -> Result<[u8; M], DecodeError> {
         let remaining = self.remaining();
-        match self.buf.get(self.pos..self.pos + M) {
-            Some(bytes) => {
-                self.pos += M;
-                bytes.try_into().map_err(|_| DecodeError::UnexpectedEnd {
-                    needed: M,
-                    remaining,
-                })
-            }
-            None => Err(DecodeError::UnexpectedEnd {
+        let bytes = self.buf[self.pos..]
+            .first_chunk::<M>()
+            .ok_or(DecodeError::UnexpectedEnd {
                 needed: M,
                 remaining,
-            }),
-        }
+            })?;
+        self.pos += M;
+        Ok(*bytes)
     }
 
     /// Reads one byte.

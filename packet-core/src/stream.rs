@@ -151,6 +151,21 @@ impl StreamDecoder {
         Ok(Some(&mut self.buf[at..at + length]))
     }
 
+    /// Whether [`StreamDecoder::next_frame`] (or [`StreamDecoder::next_raw`])
+    /// would return a frame or an error now rather than `None`: lets an I/O
+    /// loop decide to read more before borrowing a frame.
+    pub fn has_frame(&self) -> bool {
+        if self.failed.is_some() {
+            return true;
+        }
+        let pending = &self.buf[self.start..];
+        match frame::check_prefix(pending, &self.config) {
+            Ok(Some(length)) => pending.len() >= length as usize,
+            Ok(None) => false,
+            Err(_) => true,
+        }
+    }
+
     /// The next complete, fully validated plaintext frame, or `None` if it
     /// has not fully arrived yet.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, FrameError> {

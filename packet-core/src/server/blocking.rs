@@ -1,0 +1,397 @@
+//! The multi-threaded blocking server: one acceptor thread and a pool of
+//! worker threads.
+//!
+//! The acceptor registers each connection as a [`Session`] (or closes it
+//! when `max_sessions` are open) and hands it to a worker, round robin.
+//! Each worker owns its sessions' sockets (non-blocking) and polls them:
+//! read into the session's bounded [`Inbox`], dispatch every complete frame
+//! through the [`Router`], flush the session's [`Outbox`](crate::transport::Outbox), check the
+//! partial-frame and idle timeouts. A worker with nothing to do parks for a
+//! fraction of a millisecond; other threads that queue frames for one of
+//! its sessions unpark it.
+//!
+//! A session whose outbox is above half full is not read from until it
+//! drains (back-pressure reaches the peer through TCP).
+//!
+//! ```
+//! use packet_core::server::{blocking::Server, Router, ServerConfig};
+//! use packet_core::transport::blocking::TcpPacketStream;
+//!
+//! let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+//! let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ())?;
+//! let mut client = TcpPacketStream::connect(server.local_addr())?;
+//! client.send_raw(1, b"hi")?;
+//! assert_eq!(client.recv()?.body(), b"hi");
+//! server.shutdown();
+//! # Ok::<(), packet_core::transport::TransportError>(())
+//! ```
+
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+use std::vec::Vec;
+
+use super::{
+    Context, DisconnectReason, Router, ServerConfig, Session, Sessions, StatsSnapshot, Waker,
+    count_in, reason_for,
+};
+use crate::transport::{Inbox, Side, TransportError};
+
+struct Shared<S> {
+    router: Router<S>,
+    state: S,
+    sessions: Arc<Sessions>,
+    config: ServerConfig,
+    stop: AtomicBool,
+}
+
+/// Starts blocking servers; see the module docs.
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// Binds `addr` and starts the acceptor and `config.workers` workers.
+    pub fn bind<S: Send + Sync + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S>,
+        state: S,
+    ) -> Result<ServerHandle<S>, TransportError> {
+        let listener = TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let workers_n = config.workers.max(1);
+        let local_addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            router,
+            state,
+            sessions: Arc::new(Sessions::default()),
+            config,
+            stop: AtomicBool::new(false),
+        });
+        let mut workers = Vec::new();
+        let mut senders = Vec::new();
+        for i in 0..workers_n {
+            let (tx, rx) = mpsc::channel();
+            let sh = shared.clone();
+            let handle = thread::Builder::new()
+                .name(std::format!("packet-worker-{i}"))
+                .spawn(move || worker(&sh, &rx))?;
+            senders.push((tx, handle.thread().clone()));
+            workers.push(handle);
+        }
+        let sh = shared.clone();
+        let acceptor = thread::Builder::new()
+            .name("packet-acceptor".into())
+            .spawn(move || acceptor(&sh, &listener, senders))?;
+        Ok(ServerHandle {
+            local_addr,
+            shared,
+            acceptor: Some(acceptor),
+            workers,
+        })
+    }
+}
+
+/// A running blocking server. Dropping it shuts it down gracefully.
+pub struct ServerHandle<S: Send + Sync + 'static> {
+    local_addr: SocketAddr,
+    shared: Arc<Shared<S>>,
+    acceptor: Option<JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl<S: Send + Sync + 'static> std::fmt::Debug for ServerHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Send + Sync + 'static> ServerHandle<S> {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The session manager (send, broadcast, close from outside handlers).
+    pub fn sessions(&self) -> &Arc<Sessions> {
+        &self.shared.sessions
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &S {
+        &self.shared.state
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.sessions.stats()
+    }
+
+    /// Stops accepting, dispatches frames already received, flushes queued
+    /// frames (within the grace period), closes every session and joins
+    /// the threads.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        if let Some(a) = self.acceptor.take() {
+            let _ = a.join();
+        }
+        for w in self.workers.drain(..) {
+            w.thread().unpark();
+            let _ = w.join();
+        }
+    }
+}
+
+impl<S: Send + Sync + 'static> Drop for ServerHandle<S> {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+type NewConn = (TcpStream, Arc<Session>);
+
+fn acceptor<S>(
+    sh: &Shared<S>,
+    listener: &TcpListener,
+    workers: Vec<(mpsc::Sender<NewConn>, thread::Thread)>,
+) {
+    let mut next = 0;
+    while !sh.stop.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                let (tx, thread) = &workers[next % workers.len()];
+                next += 1;
+                if stream.set_nonblocking(true).is_err() || stream.set_nodelay(true).is_err() {
+                    continue;
+                }
+                let Some(session) = sh.sessions.register(
+                    peer,
+                    &sh.config,
+                    Waker::Thread(thread.clone()),
+                    sh.config.max_sessions,
+                ) else {
+                    let _ = stream.shutdown(Shutdown::Both);
+                    continue;
+                };
+                if tx.send((stream, session.clone())).is_err() {
+                    sh.sessions
+                        .remove(session.id(), &DisconnectReason::Shutdown);
+                }
+                thread.unpark();
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // WouldBlock (nothing pending) or a transient failure such as
+            // running out of descriptors: wait a little.
+            Err(_) => thread::sleep(Duration::from_millis(1)),
+        }
+    }
+    // Dropping the senders tells the workers no more sessions come.
+}
+
+struct Conn {
+    stream: TcpStream,
+    inbox: Inbox,
+    session: Arc<Session>,
+    half_limit: usize,
+    partial_since: Option<Instant>,
+    last_rx: Instant,
+    read_closed: bool,
+    end: Option<DisconnectReason>,
+}
+
+fn worker<S>(sh: &Shared<S>, rx: &mpsc::Receiver<NewConn>) {
+    let mut conns: Vec<Conn> = Vec::new();
+    let mut idle = 0u32;
+    let mut acceptor_done = false;
+    let mut stop_at: Option<Instant> = None;
+    loop {
+        loop {
+            match rx.try_recv() {
+                Ok((stream, session)) => {
+                    sh.router
+                        .connected(&Context::new(&session, &sh.sessions, &sh.state));
+                    let half_limit = session.outbox().queue_ref().limit() / 2;
+                    conns.push(Conn {
+                        stream,
+                        inbox: Inbox::secured(
+                            &sh.config.transport,
+                            &sh.config.security,
+                            Side::Server,
+                        ),
+                        session,
+                        half_limit,
+                        partial_since: None,
+                        last_rx: Instant::now(),
+                        read_closed: false,
+                        end: None,
+                    });
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    acceptor_done = true;
+                    break;
+                }
+            }
+        }
+        let now = Instant::now();
+        let stopping = sh.stop.load(Ordering::SeqCst);
+        if stopping && stop_at.is_none() {
+            stop_at = Some(now);
+        }
+        let past_grace = stop_at.is_some_and(|t| now.duration_since(t) > sh.config.shutdown_grace);
+        let mut progress = false;
+        for c in conns.iter_mut() {
+            progress |= service(sh, c, now, stopping, past_grace);
+        }
+        conns.retain_mut(|c| match c.end.take() {
+            Some(reason) => {
+                finish(sh, c, reason);
+                false
+            }
+            None => true,
+        });
+        if stopping && acceptor_done && conns.is_empty() {
+            return;
+        }
+        if progress {
+            idle = 0;
+        } else {
+            idle = idle.saturating_add(1);
+            if idle < 32 {
+                thread::yield_now();
+            } else {
+                thread::park_timeout(Duration::from_micros(500));
+            }
+        }
+    }
+}
+
+/// One polling pass over a connection; returns whether anything moved.
+fn service<S>(
+    sh: &Shared<S>,
+    c: &mut Conn,
+    now: Instant,
+    stopping: bool,
+    past_grace: bool,
+) -> bool {
+    let mut progress = false;
+    // Read and dispatch, unless the peer must first drain its queue.
+    if !stopping && !c.read_closed && !c.session.is_closing() {
+        for _ in 0..4 {
+            if c.session.outbox().len() > c.half_limit {
+                break;
+            }
+            match c.inbox.read_from(&mut c.stream) {
+                Ok(0) => {
+                    c.read_closed = true;
+                    break;
+                }
+                Ok(_) => {
+                    progress = true;
+                    c.last_rx = now;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    c.end = Some(reason_for(e.into()));
+                    return true;
+                }
+            }
+            dispatch_ready(sh, c);
+            if c.end.is_some() {
+                return true;
+            }
+        }
+    }
+    // Frames already buffered are dispatched even while stopping.
+    dispatch_ready(sh, c);
+    if c.end.is_some() {
+        return true;
+    }
+    // Timeouts.
+    if c.read_closed {
+        if c.inbox.buffered() > 0 {
+            c.end = Some(reason_for(c.inbox.end_of_stream()));
+            return true;
+        }
+    } else if c.inbox.buffered() > 0 {
+        let since = *c.partial_since.get_or_insert(now);
+        if now.duration_since(since) > sh.config.frame_timeout {
+            c.end = Some(DisconnectReason::FrameTimeout);
+            return true;
+        }
+    } else {
+        c.partial_since = None;
+        if let Some(idle) = sh.config.idle_timeout {
+            if now.duration_since(c.last_rx) > idle && !stopping {
+                c.end = Some(DisconnectReason::IdleTimeout);
+                return true;
+            }
+        }
+    }
+    // Flush.
+    let empty = {
+        let mut out = c.session.outbox();
+        if !out.is_empty() {
+            match out.queue_mut().write_to(&mut c.stream) {
+                Ok(n) => progress |= n > 0,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    drop(out);
+                    c.end = Some(reason_for(e.into()));
+                    return true;
+                }
+            }
+        }
+        out.is_empty()
+    };
+    if c.session.overflowed.load(Ordering::Relaxed) {
+        c.end = Some(DisconnectReason::SlowConsumer);
+    } else if empty && c.read_closed {
+        c.end = Some(DisconnectReason::PeerClosed);
+    } else if empty && c.session.is_closing() {
+        c.end = Some(DisconnectReason::Closed);
+    } else if stopping && (empty || past_grace) {
+        c.end = Some(DisconnectReason::Shutdown);
+    }
+    progress || c.end.is_some()
+}
+
+fn dispatch_ready<S>(sh: &Shared<S>, c: &mut Conn) {
+    loop {
+        match c.inbox.next_frame() {
+            Ok(Some(frame)) => {
+                count_in(&c.session);
+                let ctx = Context::new(&c.session, &sh.sessions, &sh.state);
+                if let Err(e) = sh.router.dispatch(&ctx, frame) {
+                    c.end = Some(DisconnectReason::Handler(e));
+                    return;
+                }
+                if c.session.is_closing() {
+                    return;
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                c.end = Some(DisconnectReason::BadFrame(e));
+                return;
+            }
+        }
+    }
+}
+
+fn finish<S>(sh: &Shared<S>, c: &mut Conn, reason: DisconnectReason) {
+    sh.router
+        .disconnected(&Context::new(&c.session, &sh.sessions, &sh.state), &reason);
+    sh.sessions.remove(c.session.id(), &reason);
+    let _ = c.stream.shutdown(Shutdown::Both);
+}

@@ -1,0 +1,310 @@
+//! The tokio server: an acceptor task and one task per session.
+//!
+//! Each session task owns its socket and its bounded [`Inbox`]; it reads
+//! when the socket is readable (and its outbox is under half full),
+//! dispatches every complete frame through the [`Router`] (handlers are
+//! synchronous closures: they queue replies, they do not await), flushes
+//! the session's [`Outbox`](crate::transport::Outbox), and enforces the partial-frame and idle
+//! timeouts. Other sessions queue frames for it through [`Sessions`] and
+//! wake it with a `Notify`.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), packet_core::transport::TransportError> {
+//! use packet_core::server::{tokio::Server, Router, ServerConfig};
+//! use packet_core::transport::tokio::TcpPacketStream;
+//!
+//! let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+//! let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ()).await?;
+//! let mut client = TcpPacketStream::connect(server.local_addr()).await?;
+//! client.send_raw(1, b"hi").await?;
+//! assert_eq!(client.recv().await?.body(), b"hi");
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use super::{
+    Context, DisconnectReason, Router, ServerConfig, Session, Sessions, StatsSnapshot, Waker,
+    count_in, reason_for,
+};
+use crate::transport::tokio::TryIo;
+use crate::transport::{Inbox, Side, TransportError};
+
+struct Shared<S> {
+    router: Router<S>,
+    state: S,
+    sessions: Arc<Sessions>,
+    config: ServerConfig,
+}
+
+/// Starts tokio servers; see the module docs.
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// Binds `addr` and spawns the acceptor on the current runtime.
+    pub async fn bind<S: Send + Sync + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S>,
+        state: S,
+    ) -> Result<ServerHandle<S>, TransportError> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            router,
+            state,
+            sessions: Arc::new(Sessions::default()),
+            config,
+        });
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let acceptor = tokio::spawn(acceptor(shared.clone(), listener, stop_rx));
+        Ok(ServerHandle {
+            local_addr,
+            shared,
+            stop: stop_tx,
+            acceptor: Some(acceptor),
+        })
+    }
+}
+
+/// A running tokio server. Dropping it stops it without waiting; call
+/// [`ServerHandle::shutdown`] to wait for the queued frames to go out.
+pub struct ServerHandle<S> {
+    local_addr: SocketAddr,
+    shared: Arc<Shared<S>>,
+    stop: watch::Sender<bool>,
+    acceptor: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl<S> std::fmt::Debug for ServerHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> ServerHandle<S> {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The session manager.
+    pub fn sessions(&self) -> &Arc<Sessions> {
+        &self.shared.sessions
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &S {
+        &self.shared.state
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.sessions.stats()
+    }
+
+    /// Stops accepting, dispatches frames already received, flushes queued
+    /// frames (within the grace period) and waits for every session to
+    /// close.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(a) = self.acceptor.take() {
+            let _ = a.await;
+        }
+    }
+}
+
+impl<S> Drop for ServerHandle<S> {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+async fn acceptor<S: Send + Sync + 'static>(
+    sh: Arc<Shared<S>>,
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else {
+                    // Transient (e.g. out of descriptors): back off a little.
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    continue;
+                };
+                if stream.set_nodelay(true).is_err() {
+                    continue;
+                }
+                let notify = Arc::new(Notify::new());
+                let Some(session) = sh.sessions.register(
+                    peer,
+                    &sh.config,
+                    Waker::Notify(notify.clone()),
+                    sh.config.max_sessions,
+                ) else {
+                    continue; // dropping the stream closes it
+                };
+                tasks.spawn(run_session(sh.clone(), stream, session, notify, stop.clone()));
+            }
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+    drop(listener);
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn run_session<S>(
+    sh: Arc<Shared<S>>,
+    stream: TcpStream,
+    session: Arc<Session>,
+    notify: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    sh.router
+        .connected(&Context::new(&session, &sh.sessions, &sh.state));
+    let mut inbox = Inbox::secured(&sh.config.transport, &sh.config.security, Side::Server);
+    let reason = drive(&sh, &stream, &session, &notify, &mut stop, &mut inbox).await;
+    sh.router
+        .disconnected(&Context::new(&session, &sh.sessions, &sh.state), &reason);
+    sh.sessions.remove(session.id(), &reason);
+}
+
+async fn drive<S>(
+    sh: &Shared<S>,
+    stream: &TcpStream,
+    session: &Session,
+    notify: &Notify,
+    stop: &mut watch::Receiver<bool>,
+    inbox: &mut Inbox,
+) -> DisconnectReason {
+    let config = &sh.config;
+    let half_limit = session.outbox().queue_ref().limit() / 2;
+    let mut partial_since: Option<Instant> = None;
+    let mut last_rx = Instant::now();
+    let mut read_closed = false;
+    let mut stop_deadline: Option<Instant> = if *stop.borrow() {
+        Some(Instant::now() + config.shutdown_grace)
+    } else {
+        None
+    };
+    loop {
+        // Dispatch what is buffered.
+        loop {
+            match inbox.next_frame() {
+                Ok(Some(frame)) => {
+                    count_in(session);
+                    let ctx = Context::new(session, &sh.sessions, &sh.state);
+                    if let Err(e) = sh.router.dispatch(&ctx, frame) {
+                        return DisconnectReason::Handler(e);
+                    }
+                    if session.is_closing() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return DisconnectReason::BadFrame(e),
+            }
+        }
+        // Flush what the socket takes now.
+        let (empty, queued) = {
+            let mut out = session.outbox();
+            if !out.is_empty() {
+                match out.queue_mut().write_to(&mut TryIo(stream)) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return reason_for(e.into()),
+                }
+            }
+            (out.is_empty(), out.len())
+        };
+        let now = Instant::now();
+        if session.overflowed.load(Ordering::Relaxed) {
+            return DisconnectReason::SlowConsumer;
+        }
+        if read_closed && inbox.buffered() > 0 {
+            return reason_for(inbox.end_of_stream());
+        }
+        if empty && read_closed {
+            return DisconnectReason::PeerClosed;
+        }
+        if empty && session.is_closing() {
+            return DisconnectReason::Closed;
+        }
+        if let Some(deadline) = stop_deadline {
+            if empty || now >= deadline {
+                return DisconnectReason::Shutdown;
+            }
+        }
+        // The next deadline: partial frame, idle, shutdown grace.
+        let mut deadline = stop_deadline;
+        let mut earliest = |t: Instant| deadline = Some(deadline.map_or(t, |d| d.min(t)));
+        if inbox.buffered() > 0 {
+            let since = *partial_since.get_or_insert(now);
+            if now.duration_since(since) > config.frame_timeout {
+                return DisconnectReason::FrameTimeout;
+            }
+            earliest(since + config.frame_timeout);
+        } else {
+            partial_since = None;
+            if let Some(idle) = config.idle_timeout {
+                if stop_deadline.is_none() && now.duration_since(last_rx) > idle {
+                    return DisconnectReason::IdleTimeout;
+                }
+                earliest(last_rx + idle);
+            }
+        }
+        let want_read = stop_deadline.is_none()
+            && !read_closed
+            && !session.is_closing()
+            && queued <= half_limit;
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = stop.changed(), if stop_deadline.is_none() => {
+                stop_deadline = Some(Instant::now() + config.shutdown_grace);
+            }
+            _ = notify.notified() => {}
+            ready = stream.writable(), if !empty => {
+                if let Err(e) = ready {
+                    return reason_for(e.into());
+                }
+            }
+            ready = stream.readable(), if want_read => {
+                if let Err(e) = ready {
+                    return reason_for(e.into());
+                }
+                match inbox.read_from(&mut TryIo(stream)) {
+                    Ok(0) => read_closed = true,
+                    Ok(_) => last_rx = Instant::now(),
+                    Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
+                    Err(e) => return reason_for(e.into()),
+                }
+            }
+            _ = sleep => {}
+        }
+    }
+}

@@ -1,0 +1,509 @@
+//! Blocking (std) sockets that speak frames: [`TcpPacketStream`],
+//! [`TcpPacketListener`] and [`UdpPacketSocket`].
+//!
+//! A TCP stream buffers incoming bytes in a bounded [`Inbox`] and hands out
+//! each frame borrowed from that buffer; outgoing packets are encoded in
+//! place into a bounded [`Outbox`] and leave in as few `write` calls as
+//! possible ([`TcpPacketStream::queue`] then [`TcpPacketStream::flush`]).
+//! A UDP socket carries exactly one frame per datagram, validated with
+//! [`frame::decode_frame`](crate::frame::decode_frame); invalid datagrams are
+//! dropped and counted, never returned.
+//!
+//! Sessions, dispatch and servers are in [`crate::server`]; the async
+//! equivalents in `transport::tokio` (feature `tokio`).
+//!
+//! ```
+//! use packet_core::transport::blocking::{TcpPacketListener, TcpPacketStream};
+//!
+//! let listener = TcpPacketListener::bind("127.0.0.1:0")?;
+//! let addr = listener.local_addr()?;
+//! let server = std::thread::spawn(move || -> Result<(), packet_core::transport::TransportError> {
+//!     let (mut peer, _) = listener.accept()?;
+//!     // Echo one frame: the frame is borrowed, the reply queued, then flushed.
+//!     peer.recv_with(|frame, out| out.queue_raw(frame.type_id(), frame.body()))??;
+//!     peer.flush()
+//! });
+//! let mut client = TcpPacketStream::connect(addr)?;
+//! client.send_raw(7, b"ping")?;
+//! let frame = client.recv()?;
+//! assert_eq!((frame.type_id(), frame.body()), (7, &b"ping"[..]));
+//! server.join().unwrap()?;
+//! # Ok::<(), packet_core::transport::TransportError>(())
+//! ```
+
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::time::Duration;
+use std::vec;
+use std::vec::Vec;
+
+use super::{Inbox, Opener, Outbox, Sealer, Security, Side, TransportConfig, TransportError};
+use crate::buf::Writer;
+use crate::codec::Packet;
+use crate::error::EncodeError;
+use crate::frame::{Frame, Header};
+
+/// A TCP connection carrying frames.
+#[derive(Debug)]
+pub struct TcpPacketStream {
+    stream: TcpStream,
+    config: TransportConfig,
+    inbox: Inbox,
+    outbox: Outbox,
+}
+
+impl TcpPacketStream {
+    /// Connects with the default configuration.
+    pub fn connect(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+        Self::connect_with(addr, TransportConfig::default())
+    }
+
+    /// Connects with `config`.
+    pub fn connect_with(
+        addr: impl ToSocketAddrs,
+        config: TransportConfig,
+    ) -> Result<Self, TransportError> {
+        Self::from_stream(TcpStream::connect(addr)?, config)
+    }
+
+    /// Wraps a connected stream: sets `TCP_NODELAY` (frames are coalesced
+    /// here, not by Nagle) and the configured timeouts.
+    pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(config.read_timeout)?;
+        stream.set_write_timeout(config.write_timeout)?;
+        Ok(Self {
+            stream,
+            config,
+            inbox: Inbox::new(&config),
+            outbox: Outbox::new(&config),
+        })
+    }
+
+    /// Sets the read timeout (`recv` then fails with a timeout error, see
+    /// [`TransportError::is_timeout`]; a partial frame stays buffered).
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> Result<(), TransportError> {
+        Ok(self.stream.set_read_timeout(timeout)?)
+    }
+
+    /// Sets the write timeout.
+    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> Result<(), TransportError> {
+        Ok(self.stream.set_write_timeout(timeout)?)
+    }
+
+    /// Switches to `security` as the `side` end (sealed frames with the
+    /// `crypto` feature). Call before the first frame either way.
+    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
+        self.inbox = Inbox::secured(&self.config, security, side);
+        self.outbox = Outbox::secured(&self.config, security, side);
+        self
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> Result<SocketAddr, TransportError> {
+        Ok(self.stream.peer_addr()?)
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
+        Ok(self.stream.local_addr()?)
+    }
+
+    /// The socket.
+    pub fn get_ref(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// The outgoing queue.
+    pub fn outbox(&mut self) -> &mut Outbox {
+        &mut self.outbox
+    }
+
+    /// The incoming buffer.
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+
+    /// Queues `packet` and flushes.
+    pub fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        self.queue(packet)?;
+        self.flush()
+    }
+
+    /// Queues a raw frame and flushes.
+    pub fn send_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.queue_raw(type_id, body)?;
+        self.flush()
+    }
+
+    /// Queues `packet` without writing unless the queue is full (then it
+    /// flushes first: back-pressure blocks the caller).
+    pub fn queue<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        self.queue_with(P::ID, packet.encoded_len(), |w| packet.write_data(w))
+    }
+
+    /// Queues a raw frame (see [`TcpPacketStream::queue`]).
+    pub fn queue_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.queue_with(type_id, body.len(), |w| w.put_bytes(body))
+    }
+
+    /// Queues a frame whose body of at most `max_body` bytes `body` writes.
+    pub fn queue_with(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<(), TransportError> {
+        let needed = self.outbox.sealer().check_len(max_body)?;
+        if needed > self.outbox.queue_ref().space() {
+            self.flush()?;
+        }
+        self.outbox.queue_with(type_id, max_body, body)
+    }
+
+    /// Writes everything queued, blocking until done (or the write
+    /// timeout).
+    pub fn flush(&mut self) -> Result<(), TransportError> {
+        while !self.outbox.is_empty() {
+            self.outbox.queue_mut().write_to(&mut self.stream)?;
+        }
+        Ok(())
+    }
+
+    /// Receives the next frame, borrowed from the receive buffer. Blocks
+    /// until it has fully arrived (or the read timeout passes).
+    ///
+    /// [`TransportError::Closed`] when the peer closed between frames;
+    /// `Frame(UnexpectedEof)` when it closed inside one; a `Frame` error
+    /// when it sent a bad frame (the stream stays failed).
+    pub fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
+        self.fill()?;
+        self.inbox.next_frame()?.ok_or(TransportError::Closed)
+    }
+
+    /// Receives the next frame and passes it, with the outbox, to `f`: for
+    /// replying to a frame while it is still borrowed.
+    pub fn recv_with<R>(
+        &mut self,
+        f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
+    ) -> Result<R, TransportError> {
+        self.fill()?;
+        let frame = self.inbox.next_frame()?.ok_or(TransportError::Closed)?;
+        Ok(f(frame, &mut self.outbox))
+    }
+
+    /// Reads until a frame (or an error) is ready.
+    fn fill(&mut self) -> Result<(), TransportError> {
+        while !self.inbox.has_frame() {
+            match self.inbox.read_from(&mut self.stream) {
+                Ok(0) => return Err(self.inbox.end_of_stream()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes, then shuts the write side down (the peer sees end of
+    /// stream after the last frame).
+    pub fn close(mut self) -> Result<(), TransportError> {
+        self.flush()?;
+        self.stream.shutdown(Shutdown::Write)?;
+        Ok(())
+    }
+
+    /// Splits into the socket and the buffers (for custom event loops).
+    pub fn into_parts(self) -> (TcpStream, Inbox, Outbox) {
+        (self.stream, self.inbox, self.outbox)
+    }
+}
+
+/// A TCP listener whose accepted connections are [`TcpPacketStream`]s.
+#[derive(Debug)]
+pub struct TcpPacketListener {
+    listener: TcpListener,
+    config: TransportConfig,
+    security: Security,
+}
+
+impl TcpPacketListener {
+    /// Binds with the default configuration.
+    pub fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+        Self::bind_with(addr, TransportConfig::default())
+    }
+
+    /// Binds; accepted streams use `config`.
+    pub fn bind_with(
+        addr: impl ToSocketAddrs,
+        config: TransportConfig,
+    ) -> Result<Self, TransportError> {
+        Ok(Self {
+            listener: TcpListener::bind(addr)?,
+            config,
+            security: Security::Plain,
+        })
+    }
+
+    /// Accepted streams use `security` (as the server side).
+    pub fn with_security(mut self, security: Security) -> Self {
+        self.security = security;
+        self
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// The listener.
+    pub fn get_ref(&self) -> &TcpListener {
+        &self.listener
+    }
+
+    /// Accepts one connection.
+    pub fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
+        let (stream, addr) = self.listener.accept()?;
+        let s = TcpPacketStream::from_stream(stream, self.config)?;
+        Ok((s.with_security(&self.security, Side::Server), addr))
+    }
+}
+
+/// Counters of a [`UdpPacketSocket`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpStats {
+    /// Valid frames received.
+    pub received: u64,
+    /// Datagrams dropped because they were not exactly one valid frame
+    /// (truncated, bad check, trailing bytes, ...).
+    pub dropped: u64,
+    /// Frames sent.
+    pub sent: u64,
+}
+
+/// A UDP socket carrying one frame per datagram.
+#[derive(Debug)]
+pub struct UdpPacketSocket {
+    socket: UdpSocket,
+    config: TransportConfig,
+    out: Outbox,
+    opener: Opener,
+    recv_buf: Vec<u8>,
+    stats: UdpStats,
+}
+
+impl UdpPacketSocket {
+    /// Binds with the default configuration.
+    pub fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+        Self::bind_with(addr, TransportConfig::default())
+    }
+
+    /// Binds with `config` (its maximum frame bounds each datagram).
+    pub fn bind_with(
+        addr: impl ToSocketAddrs,
+        config: TransportConfig,
+    ) -> Result<Self, TransportError> {
+        Self::from_socket(UdpSocket::bind(addr)?, config)
+    }
+
+    /// Wraps a bound socket and applies the configured timeouts.
+    pub fn from_socket(socket: UdpSocket, config: TransportConfig) -> Result<Self, TransportError> {
+        socket.set_read_timeout(config.read_timeout)?;
+        socket.set_write_timeout(config.write_timeout)?;
+        let max = config.frame.max_frame_len() as usize;
+        // One frame at a time: the queue holds exactly one maximum frame.
+        let one = config.with_write_queue_limit(max);
+        Ok(Self {
+            socket,
+            config,
+            out: Outbox::new(&one),
+            opener: Opener::plain(),
+            // One byte more than the largest frame, so that an over-long
+            // datagram shows up as trailing bytes instead of being cut to
+            // a plausible size.
+            recv_buf: vec![0; max + 4],
+            stats: UdpStats::default(),
+        })
+    }
+
+    /// Switches to `security` as the `side` end: one sealed channel with
+    /// one peer (windowed replay protection). Call before the first frame.
+    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
+        let max = self.config.frame.max_frame_len() as usize;
+        let one = self.config.with_write_queue_limit(max);
+        self.out = Outbox::with_sealer(&one, Sealer::new(security, side, &self.config.frame));
+        self.opener = Opener::new(security, side, true);
+        self
+    }
+
+    /// Fixes the peer: [`UdpPacketSocket::send`] and
+    /// [`UdpPacketSocket::recv`] then talk to it only.
+    pub fn connect(&self, addr: impl ToSocketAddrs) -> Result<(), TransportError> {
+        Ok(self.socket.connect(addr)?)
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
+        Ok(self.socket.local_addr()?)
+    }
+
+    /// The connected peer's address.
+    pub fn peer_addr(&self) -> Result<SocketAddr, TransportError> {
+        Ok(self.socket.peer_addr()?)
+    }
+
+    /// Sets the read timeout.
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> Result<(), TransportError> {
+        Ok(self.socket.set_read_timeout(timeout)?)
+    }
+
+    /// Sets the write timeout.
+    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> Result<(), TransportError> {
+        Ok(self.socket.set_write_timeout(timeout)?)
+    }
+
+    /// The socket.
+    pub fn get_ref(&self) -> &UdpSocket {
+        &self.socket
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> UdpStats {
+        self.stats
+    }
+
+    /// A receive buffer big enough for any datagram this socket accepts
+    /// (for [`UdpPacketSocket::recv_from_in`]).
+    pub fn new_recv_buf(&self) -> Vec<u8> {
+        vec![0; self.recv_buf.len()]
+    }
+
+    /// Sends `packet` to `addr` as one datagram.
+    pub fn send_to<P: Packet + ?Sized>(
+        &mut self,
+        packet: &P,
+        addr: SocketAddr,
+    ) -> Result<(), TransportError> {
+        self.send_with(Some(addr), P::ID, packet.encoded_len(), |w| {
+            packet.write_data(w)
+        })
+    }
+
+    /// Sends a raw frame to `addr`.
+    pub fn send_raw_to(
+        &mut self,
+        type_id: u16,
+        body: &[u8],
+        addr: SocketAddr,
+    ) -> Result<(), TransportError> {
+        self.send_with(Some(addr), type_id, body.len(), |w| w.put_bytes(body))
+    }
+
+    /// Sends `packet` to the connected peer.
+    pub fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        self.send_with(None, P::ID, packet.encoded_len(), |w| packet.write_data(w))
+    }
+
+    /// Sends a raw frame to the connected peer.
+    pub fn send_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.send_with(None, type_id, body.len(), |w| w.put_bytes(body))
+    }
+
+    /// Sends one frame whose body `body` writes, to `addr` or the
+    /// connected peer.
+    pub fn send_with(
+        &mut self,
+        addr: Option<SocketAddr>,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<(), TransportError> {
+        self.out.queue_mut().clear();
+        self.out.queue_with(type_id, max_body, body)?;
+        let datagram = self.out.queue_ref().pending();
+        let sent = match addr {
+            Some(addr) => self.socket.send_to(datagram, addr),
+            None => self.socket.send(datagram),
+        };
+        let len = datagram.len();
+        self.out.queue_mut().clear();
+        if sent? != len {
+            return Err(io::Error::from(io::ErrorKind::WriteZero).into());
+        }
+        self.stats.sent += 1;
+        Ok(())
+    }
+
+    /// Receives the next valid frame and its sender, borrowed from the
+    /// socket's buffer. Invalid datagrams are dropped and counted in
+    /// [`UdpStats::dropped`]; only socket errors (including the read
+    /// timeout) are returned.
+    pub fn recv_from(&mut self) -> Result<(Frame<'_>, SocketAddr), TransportError> {
+        let (header, addr) = recv_loop(
+            &self.socket,
+            &mut self.opener,
+            &self.config,
+            &mut self.stats,
+            &mut self.recv_buf,
+            true,
+        )?;
+        Ok((super::frame_in(header, &self.recv_buf), addr))
+    }
+
+    /// Like [`UdpPacketSocket::recv_from`] but into a caller's buffer
+    /// (from [`UdpPacketSocket::new_recv_buf`]), leaving the socket free
+    /// to reply while the frame is borrowed.
+    pub fn recv_from_in<'b>(
+        &mut self,
+        buf: &'b mut [u8],
+    ) -> Result<(Frame<'b>, SocketAddr), TransportError> {
+        let (header, addr) = recv_loop(
+            &self.socket,
+            &mut self.opener,
+            &self.config,
+            &mut self.stats,
+            buf,
+            true,
+        )?;
+        Ok((super::frame_in(header, buf), addr))
+    }
+
+    /// Receives the next valid frame from the connected peer.
+    pub fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
+        let (header, _) = recv_loop(
+            &self.socket,
+            &mut self.opener,
+            &self.config,
+            &mut self.stats,
+            &mut self.recv_buf,
+            false,
+        )?;
+        Ok(super::frame_in(header, &self.recv_buf))
+    }
+}
+
+/// Receives until a datagram validates; returns its header and sender.
+fn recv_loop(
+    socket: &UdpSocket,
+    opener: &mut Opener,
+    config: &TransportConfig,
+    stats: &mut UdpStats,
+    buf: &mut [u8],
+    from: bool,
+) -> Result<(Header, SocketAddr), TransportError> {
+    loop {
+        let (len, addr) = if from {
+            socket.recv_from(buf)?
+        } else {
+            let len = socket.recv(buf)?;
+            (len, socket.peer_addr()?)
+        };
+        match opener.open_datagram(&mut buf[..len], &config.frame) {
+            Ok(header) => {
+                stats.received += 1;
+                return Ok((header, addr));
+            }
+            Err(_) => stats.dropped += 1,
+        }
+    }
+}

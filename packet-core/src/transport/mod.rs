@@ -1,0 +1,889 @@
+//! Thin I/O layers over the sans-I/O codec: the pieces every transport
+//! shares.
+//!
+//! - [`Sealer`] and [`Opener`]: the one point on the send and receive paths
+//!   where a frame is made and checked. Today they write and validate
+//!   plaintext (CRC-32) frames and number outgoing frames; sealing
+//!   (encryption) plugs in here and nowhere else.
+//! - [`WriteQueue`]: a bounded byte queue that frames are encoded into in
+//!   place, so that many small packets queued in one tick leave in one
+//!   `write` call; when it is full, callers get back-pressure
+//!   ([`TransportError::QueueFull`]) instead of unbounded growth.
+//! - [`Outbox`]: a write queue plus its sealer, the outgoing half of a
+//!   connection; [`Inbox`]: a [`StreamDecoder`] plus its opener, the
+//!   incoming half.
+//! - [`TransportConfig`] and [`TransportError`].
+//!
+//! The sockets themselves live in [`blocking`] (std) and, with the `tokio`
+//! feature, in `transport::tokio`. Sessions, dispatch and the servers
+//! live in [`crate::server`]. Framing rules live in [`crate::frame`]: nothing
+//! here parses bytes itself.
+//!
+//! After warm-up (the queue and decoder buffers have grown to their working
+//! size), sending and receiving a packet allocates nothing.
+
+use std::io;
+use std::time::Duration;
+use std::vec::Vec;
+
+use crate::buf::Writer;
+use crate::codec::Packet;
+use crate::error::{DecodeError, EncodeError, FrameError};
+use crate::frame::{self, Frame, FrameConfig, Header};
+use crate::stream::StreamDecoder;
+
+pub mod blocking;
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+/// Limits and timeouts of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransportConfig {
+    /// Framing limits (maximum frame length) for both directions.
+    pub frame: FrameConfig,
+    /// Most bytes the write queue holds before senders get back-pressure.
+    /// Raised to at least one maximum frame.
+    pub write_queue_limit: usize,
+    /// Read timeout of blocking streams and sockets (`None`: wait forever).
+    pub read_timeout: Option<Duration>,
+    /// Write timeout of blocking streams and sockets (`None`: wait forever).
+    pub write_timeout: Option<Duration>,
+}
+
+impl TransportConfig {
+    /// Default write queue limit: 256 KiB.
+    pub const DEFAULT_WRITE_QUEUE_LIMIT: usize = 256 * 1024;
+
+    /// The defaults: 64 KiB frames, a 256 KiB write queue, no timeouts.
+    pub const fn new() -> Self {
+        Self {
+            frame: FrameConfig::new(),
+            write_queue_limit: Self::DEFAULT_WRITE_QUEUE_LIMIT,
+            read_timeout: None,
+            write_timeout: None,
+        }
+    }
+
+    /// Sets the framing limits.
+    pub const fn with_frame(mut self, frame: FrameConfig) -> Self {
+        self.frame = frame;
+        self
+    }
+
+    /// Sets the write queue limit in bytes.
+    pub const fn with_write_queue_limit(mut self, bytes: usize) -> Self {
+        self.write_queue_limit = bytes;
+        self
+    }
+
+    /// Sets the read timeout.
+    pub const fn with_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Sets the write timeout.
+    pub const fn with_write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// The effective queue limit: at least one maximum frame.
+    pub fn queue_limit(&self) -> usize {
+        self.write_queue_limit
+            .max(self.frame.max_frame_len() as usize)
+    }
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An error of the transport layers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The socket failed (a read or write timeout shows up here as
+    /// `WouldBlock` or `TimedOut`; see [`TransportError::is_timeout`]).
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// The peer sent a frame that failed validation; the stream is
+    /// unusable from here on.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// A packet could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// A frame's body did not decode.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A sealed frame failed: replayed, forged, or sealed under another
+    /// key.
+    #[cfg(feature = "crypto")]
+    #[error(transparent)]
+    Crypto(#[from] crate::error::CryptoError),
+    /// The peer closed the connection cleanly, between frames.
+    #[error("connection closed by the peer")]
+    Closed,
+    /// The write queue has no room for the frame: flush (or wait for the
+    /// peer to read) and try again.
+    #[error("write queue full: {queued} bytes queued, {needed} more needed, limit {limit}")]
+    QueueFull {
+        /// Bytes waiting in the queue.
+        queued: usize,
+        /// Bytes the frame needs at most.
+        needed: usize,
+        /// The queue's limit.
+        limit: usize,
+    },
+}
+
+impl TransportError {
+    /// Whether this is a read or write timeout (`WouldBlock`/`TimedOut`).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, TransportError::Io(e)
+            if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut))
+    }
+
+    /// Whether the peer went away (clean close, reset, broken pipe, or end of
+    /// stream inside a frame).
+    pub fn is_disconnect(&self) -> bool {
+        match self {
+            TransportError::Closed => true,
+            TransportError::Frame(FrameError::UnexpectedEof { .. }) => true,
+            TransportError::Io(e) => matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::UnexpectedEof
+            ),
+            _ => false,
+        }
+    }
+}
+
+impl From<crate::Error> for TransportError {
+    fn from(e: crate::Error) -> Self {
+        match e {
+            crate::Error::Frame(e) => TransportError::Frame(e),
+            crate::Error::Decode(e) => TransportError::Decode(e),
+            crate::Error::Encode(e) => TransportError::Encode(e),
+            #[cfg(feature = "crypto")]
+            crate::Error::Crypto(e) => TransportError::Crypto(e),
+            #[allow(unreachable_patterns)]
+            _ => TransportError::Io(io::Error::other("unknown packet-core error")),
+        }
+    }
+}
+
+/// What protects the frames of a connection: chosen once, applied by the
+/// [`Sealer`] and [`Opener`] built from it.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub enum Security {
+    /// Plaintext frames with a CRC-32 check.
+    #[default]
+    Plain,
+    /// Sealed frames (ChaCha20-Poly1305, `docs/wire-format-sealed.md`),
+    /// with replay protection: ordered on streams, windowed on datagrams.
+    /// Both peers hold the same [`ChannelKeys`](crate::crypto::ChannelKeys)
+    /// (e.g. handed out by a login server); one is the client, one the
+    /// server.
+    #[cfg(feature = "crypto")]
+    Sealed(std::sync::Arc<crate::crypto::ChannelKeys>),
+}
+
+impl Security {
+    /// Sealed frames under `keys`.
+    #[cfg(feature = "crypto")]
+    pub fn sealed(keys: crate::crypto::ChannelKeys) -> Self {
+        Security::Sealed(std::sync::Arc::new(keys))
+    }
+
+    /// Whether frames are sealed.
+    pub fn is_sealed(&self) -> bool {
+        !matches!(self, Security::Plain)
+    }
+}
+
+/// Which end of a connection this is (chooses the sealing direction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The connecting end.
+    Client,
+    /// The accepting end.
+    Server,
+}
+
+#[cfg(feature = "crypto")]
+impl From<Side> for crate::crypto::Role {
+    fn from(side: Side) -> Self {
+        match side {
+            Side::Client => crate::crypto::Role::Client,
+            Side::Server => crate::crypto::Role::Server,
+        }
+    }
+}
+
+/// The outgoing frame maker of one connection: numbers frames and, with
+/// `Security::Sealed`, seals them. The single seam for security on the
+/// send path.
+#[derive(Debug, Clone)]
+pub struct Sealer {
+    next_sequence: u64,
+    max_frame_len: usize,
+    #[cfg(feature = "crypto")]
+    key: Option<crate::crypto::SealingKey>,
+}
+
+impl Sealer {
+    /// A sealer writing plaintext frames no longer than `config` allows,
+    /// numbered from 0.
+    pub fn plain(config: &FrameConfig) -> Self {
+        Self {
+            next_sequence: 0,
+            max_frame_len: config.max_frame_len() as usize,
+            #[cfg(feature = "crypto")]
+            key: None,
+        }
+    }
+
+    /// A sealer for `security` on the `side` end.
+    pub fn new(security: &Security, side: Side, config: &FrameConfig) -> Self {
+        #[allow(unused_mut)]
+        let mut sealer = Self::plain(config);
+        #[cfg(feature = "crypto")]
+        if let Security::Sealed(keys) = security {
+            let dir = crate::crypto::Role::from(side).send_direction();
+            sealer.key = Some(crate::crypto::SealingKey::new(keys.key(dir), dir));
+        }
+        #[cfg(not(feature = "crypto"))]
+        let _ = (security, side);
+        sealer
+    }
+
+    /// Whether frames are sealed.
+    pub fn is_sealed(&self) -> bool {
+        #[cfg(feature = "crypto")]
+        return self.key.is_some();
+        #[cfg(not(feature = "crypto"))]
+        false
+    }
+
+    /// The sequence number the next frame gets.
+    pub fn next_sequence(&self) -> u64 {
+        self.next_sequence
+    }
+
+    /// The frame length a body of `body_len` bytes needs at most.
+    pub fn frame_len_for(&self, body_len: usize) -> usize {
+        #[cfg(feature = "crypto")]
+        if self.key.is_some() {
+            return crate::crypto::sealed_frame_len_for(body_len);
+        }
+        frame::frame_len_for(body_len)
+    }
+
+    /// Checks that a body of `body_len` bytes fits the maximum frame and
+    /// returns the frame length it needs.
+    pub fn check_len(&self, body_len: usize) -> Result<usize, EncodeError> {
+        let len = self.frame_len_for(body_len);
+        if len > self.max_frame_len {
+            return Err(EncodeError::FrameTooLarge {
+                len,
+                max: self.max_frame_len,
+            });
+        }
+        Ok(len)
+    }
+
+    /// Writes one frame of type `type_id` whose body `body` writes, at the
+    /// start of `out`; returns its length. The sequence is used up only on
+    /// success.
+    pub fn seal_with(
+        &mut self,
+        type_id: u16,
+        out: &mut [u8],
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<usize, TransportError> {
+        let seq = self.next_sequence;
+        #[cfg(feature = "crypto")]
+        let n = match &self.key {
+            Some(key) => {
+                if seq == u64::MAX {
+                    return Err(crate::error::CryptoError::RekeyRequired {
+                        sequence: seq,
+                        limit: u64::MAX,
+                    }
+                    .into());
+                }
+                key.seal_with(type_id, seq, out, body)?
+            }
+            None => frame::encode_with(type_id, seq, out, body)?,
+        };
+        #[cfg(not(feature = "crypto"))]
+        let n = frame::encode_with(type_id, seq, out, body)?;
+        self.next_sequence = seq.wrapping_add(1);
+        Ok(n)
+    }
+}
+
+/// Receive-side state of a sealed connection.
+#[cfg(feature = "crypto")]
+#[derive(Debug, Clone)]
+struct OpenState {
+    key: crate::crypto::OpeningKey,
+    replay: crate::replay::ReplayState,
+    auth_failures: u64,
+}
+
+/// The incoming frame checker of one connection: validates plaintext
+/// frames, or with `Security::Sealed` checks replay, authenticates and
+/// decrypts them in place. The single seam for security on the receive
+/// path. After a sealed frame fails on a stream, it stays failed.
+#[derive(Debug, Clone, Default)]
+pub struct Opener {
+    #[cfg(feature = "crypto")]
+    sealed: Option<OpenState>,
+    #[cfg(feature = "crypto")]
+    failed: Option<crate::error::CryptoError>,
+}
+
+impl Opener {
+    /// An opener accepting plaintext frames.
+    pub fn plain() -> Self {
+        Self::default()
+    }
+
+    /// An opener for `security` on the `side` end; `datagrams` selects the
+    /// windowed replay mode (UDP) instead of the ordered one (TCP).
+    pub fn new(security: &Security, side: Side, datagrams: bool) -> Self {
+        #[allow(unused_mut)]
+        let mut opener = Self::plain();
+        #[cfg(feature = "crypto")]
+        if let Security::Sealed(keys) = security {
+            use crate::replay::{ReplayMode, ReplayState};
+            let dir = crate::crypto::Role::from(side).receive_direction();
+            let mode = if datagrams {
+                ReplayMode::Windowed
+            } else {
+                ReplayMode::Ordered
+            };
+            opener.sealed = Some(OpenState {
+                key: crate::crypto::OpeningKey::new(keys.key(dir), dir),
+                replay: ReplayState::new(mode),
+                auth_failures: 0,
+            });
+        }
+        #[cfg(not(feature = "crypto"))]
+        let _ = (security, side, datagrams);
+        opener
+    }
+
+    /// Authentication failures counted (sealed connections).
+    pub fn auth_failures(&self) -> u64 {
+        #[cfg(feature = "crypto")]
+        return self.sealed.as_ref().map_or(0, |s| s.auth_failures);
+        #[cfg(not(feature = "crypto"))]
+        0
+    }
+
+    /// The next complete frame from a stream decoder, validated (and
+    /// opened in place when sealed).
+    pub fn next_frame<'a>(
+        &mut self,
+        decoder: &'a mut StreamDecoder,
+    ) -> Result<Option<Frame<'a>>, TransportError> {
+        #[cfg(feature = "crypto")]
+        if self.sealed.is_some() {
+            if let Some(e) = self.failed {
+                return Err(e.into());
+            }
+            let config = *decoder.config();
+            let Some(raw) = decoder.next_raw()? else {
+                return Ok(None);
+            };
+            return match self.open_sealed(raw, &config) {
+                Ok(header) => Ok(Some(frame_in(header, raw))),
+                Err(e) => {
+                    self.failed = Some(e);
+                    Err(e.into())
+                }
+            };
+        }
+        Ok(decoder.next_frame()?)
+    }
+
+    /// Validates one datagram as exactly one frame (opening it in place
+    /// when sealed) and returns its header; [`frame_in`] then borrows the
+    /// frame from the datagram.
+    pub fn open_datagram(
+        &mut self,
+        datagram: &mut [u8],
+        config: &FrameConfig,
+    ) -> Result<Header, TransportError> {
+        #[cfg(feature = "crypto")]
+        if self.sealed.is_some() {
+            return Ok(self.open_sealed(datagram, config)?);
+        }
+        Ok(frame::decode_frame(datagram, config).map(|f| *f.header())?)
+    }
+
+    /// Replay check, then authentication and decryption in place, then
+    /// the replay commit.
+    #[cfg(feature = "crypto")]
+    fn open_sealed(
+        &mut self,
+        bytes: &mut [u8],
+        config: &FrameConfig,
+    ) -> Result<Header, crate::error::CryptoError> {
+        use crate::error::CryptoError;
+        let Some(s) = self.sealed.as_mut() else {
+            return Err(CryptoError::Frame(FrameError::UnexpectedEncryption {
+                sealed: false,
+            }));
+        };
+        let header = crate::crypto::check_sealed(bytes, config)?;
+        s.replay.check(header.sequence)?;
+        match s.key.open(bytes, config) {
+            Ok(frame) => {
+                let header = *frame.header();
+                s.replay.commit(header.sequence);
+                Ok(header)
+            }
+            Err(CryptoError::AuthenticationFailed {
+                sequence, length, ..
+            }) => {
+                s.auth_failures += 1;
+                Err(CryptoError::AuthenticationFailed {
+                    sequence,
+                    length,
+                    failures: s.auth_failures,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The frame whose header [`Opener::open_datagram`] returned, borrowed
+/// from the same datagram bytes.
+pub fn frame_in(header: Header, datagram: &[u8]) -> Frame<'_> {
+    let start = frame::HEADER_LEN;
+    let end = (start + header.body_len as usize).min(datagram.len());
+    Frame::from_parts(header, &datagram[start.min(end)..end])
+}
+
+/// A bounded FIFO of encoded frames waiting to be written.
+///
+/// Frames are encoded straight into the queue's buffer (no staging copy);
+/// [`WriteQueue::write_to`] hands everything queued to the socket in as few
+/// `write` calls as the kernel allows. The buffer grows on demand up to the
+/// limit and keeps its allocation afterwards.
+#[derive(Debug, Clone)]
+pub struct WriteQueue {
+    buf: Vec<u8>,
+    head: usize,
+    limit: usize,
+}
+
+impl WriteQueue {
+    /// An empty queue holding at most `limit` bytes; allocates nothing yet.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            head: 0,
+            limit,
+        }
+    }
+
+    /// Bytes waiting to be written.
+    pub fn len(&self) -> usize {
+        self.buf.len() - self.head
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The limit in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes that can still be queued.
+    pub fn space(&self) -> usize {
+        self.limit.saturating_sub(self.len())
+    }
+
+    /// The queued bytes, oldest first.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.head..]
+    }
+
+    /// Marks `n` queued bytes as written.
+    pub fn consume(&mut self, n: usize) {
+        self.head = (self.head + n).min(self.buf.len());
+        if self.head == self.buf.len() {
+            self.buf.clear();
+            self.head = 0;
+        }
+    }
+
+    /// Forgets everything queued (keeps the allocation).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.head = 0;
+    }
+
+    /// Appends at most `max_len` bytes that `fill` writes into the slice it
+    /// is given, returning how many it wrote. Fails with
+    /// [`TransportError::QueueFull`] (queue unchanged) when `max_len` bytes
+    /// do not fit under the limit.
+    pub fn push_with(
+        &mut self,
+        max_len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
+    ) -> Result<usize, TransportError> {
+        if max_len > self.space() {
+            return Err(TransportError::QueueFull {
+                queued: self.len(),
+                needed: max_len,
+                limit: self.limit,
+            });
+        }
+        if self.head > 0 && self.buf.len() + max_len > self.buf.capacity() {
+            // Reuse the written-out front before growing.
+            self.buf.copy_within(self.head.., 0);
+            self.buf.truncate(self.buf.len() - self.head);
+            self.head = 0;
+        }
+        let at = self.buf.len();
+        self.buf.resize(at + max_len, 0);
+        match fill(&mut self.buf[at..]) {
+            Ok(n) => {
+                self.buf.truncate(at + n.min(max_len));
+                Ok(n)
+            }
+            Err(e) => {
+                self.buf.truncate(at);
+                Err(e)
+            }
+        }
+    }
+
+    /// Appends raw bytes (an already encoded frame).
+    pub fn push_bytes(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        self.push_with(bytes.len(), |out| {
+            out.copy_from_slice(bytes);
+            Ok(bytes.len())
+        })
+        .map(|_| ())
+    }
+
+    /// Writes queued bytes to `w` until the queue is empty or `w` would
+    /// block; returns the bytes written. `WouldBlock` after partial
+    /// progress is not an error (check [`WriteQueue::is_empty`]).
+    pub fn write_to<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<usize> {
+        let mut total = 0;
+        while !self.is_empty() {
+            match w.write(self.pending()) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.consume(n);
+                    total += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && total > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// The outgoing half of a connection: frames are sealed straight into a
+/// bounded [`WriteQueue`].
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    queue: WriteQueue,
+    sealer: Sealer,
+}
+
+impl Outbox {
+    /// A plaintext outbox for `config`.
+    pub fn new(config: &TransportConfig) -> Self {
+        Self::with_sealer(config, Sealer::plain(&config.frame))
+    }
+
+    /// An outbox for `security` on the `side` end.
+    pub fn secured(config: &TransportConfig, security: &Security, side: Side) -> Self {
+        Self::with_sealer(config, Sealer::new(security, side, &config.frame))
+    }
+
+    /// An outbox using `sealer`.
+    pub fn with_sealer(config: &TransportConfig, sealer: Sealer) -> Self {
+        Self {
+            queue: WriteQueue::new(config.queue_limit()),
+            sealer,
+        }
+    }
+
+    /// Queues `packet` as one frame.
+    pub fn queue<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        self.queue_with(P::ID, packet.encoded_len(), |w| packet.write_data(w))
+    }
+
+    /// Queues a frame with a raw body.
+    pub fn queue_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.queue_with(type_id, body.len(), |w| w.put_bytes(body))
+    }
+
+    /// Queues a frame whose body (at most `max_body` bytes) `body` writes.
+    pub fn queue_with(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<(), TransportError> {
+        let len = self.sealer.check_len(max_body)?;
+        let sealer = &mut self.sealer;
+        self.queue
+            .push_with(len, |out| sealer.seal_with(type_id, out, body))
+            .map(|_| ())
+    }
+
+    /// The queue.
+    pub fn queue_ref(&self) -> &WriteQueue {
+        &self.queue
+    }
+
+    /// The queue, mutably (to write it out).
+    pub fn queue_mut(&mut self) -> &mut WriteQueue {
+        &mut self.queue
+    }
+
+    /// The sealer.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    /// Bytes waiting.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
+/// The incoming half of a stream connection: a bounded [`StreamDecoder`]
+/// and the [`Opener`] that validates what it yields.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    decoder: StreamDecoder,
+    opener: Opener,
+    /// What one `read` lands in before it is fed to the decoder: zeroed
+    /// once, reused, so a read costs a copy of the bytes that arrived
+    /// rather than re-zeroing a whole read-sized region every call.
+    scratch: Vec<u8>,
+}
+
+/// Most bytes one socket read takes.
+const READ_CHUNK: usize = 16 * 1024;
+
+impl Inbox {
+    /// A plaintext inbox for `config`.
+    pub fn new(config: &TransportConfig) -> Self {
+        Self::with_opener(config, Opener::plain())
+    }
+
+    /// An inbox for `security` on the `side` end of a stream.
+    pub fn secured(config: &TransportConfig, security: &Security, side: Side) -> Self {
+        Self::with_opener(config, Opener::new(security, side, false))
+    }
+
+    /// An inbox using `opener`.
+    pub fn with_opener(config: &TransportConfig, opener: Opener) -> Self {
+        Self {
+            decoder: StreamDecoder::new(config.frame),
+            opener,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Whether [`Inbox::next_frame`] has a frame (or an error) ready.
+    pub fn has_frame(&self) -> bool {
+        self.decoder.has_frame()
+    }
+
+    /// The next complete, validated frame, or `None`.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, TransportError> {
+        self.opener.next_frame(&mut self.decoder)
+    }
+
+    /// Reads once from `r` into the decoder (at most what the decoder can
+    /// take, so every byte read is kept); 0 at end of stream.
+    pub fn read_from<R: io::Read + ?Sized>(&mut self, r: &mut R) -> io::Result<usize> {
+        let want = self.decoder.capacity_left().min(READ_CHUNK);
+        if self.scratch.len() < want {
+            self.scratch.resize(READ_CHUNK, 0);
+        }
+        let n = r.read(&mut self.scratch[..want])?;
+        let taken = self.decoder.feed(&self.scratch[..n]);
+        debug_assert_eq!(taken, n, "read at most capacity_left");
+        Ok(n)
+    }
+
+    /// Appends bytes received by other means; returns how many were taken.
+    pub fn feed(&mut self, bytes: &[u8]) -> usize {
+        self.decoder.feed(bytes)
+    }
+
+    /// Bytes of an unfinished frame that are buffered.
+    pub fn buffered(&self) -> usize {
+        self.decoder.buffered()
+    }
+
+    /// At end of stream: `Closed` if between frames, else the error.
+    pub fn end_of_stream(&self) -> TransportError {
+        match self.decoder.finish() {
+            Ok(()) => TransportError::Closed,
+            Err(e) => TransportError::Frame(e),
+        }
+    }
+
+    /// The decoder.
+    pub fn decoder(&self) -> &StreamDecoder {
+        &self.decoder
+    }
+
+    /// The opener.
+    pub fn opener(&self) -> &Opener {
+        &self.opener
+    }
+}
+
+/// A received frame copied out of the receive buffer: what crosses an
+/// owned boundary (a channel, the tokio-util `Decoder`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedFrame<B = Vec<u8>> {
+    /// The validated header.
+    pub header: Header,
+    /// The unpadded body.
+    pub body: B,
+}
+
+impl<B: AsRef<[u8]>> OwnedFrame<B> {
+    /// Borrows it back as a [`Frame`] (to call `decode_packet`).
+    pub fn as_frame(&self) -> Frame<'_> {
+        Frame::from_parts(self.header, self.body.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that takes at most `chunk` bytes per call, then reports
+    /// `WouldBlock` after `budget` calls, counting the calls.
+    struct Trickle {
+        out: Vec<u8>,
+        chunk: usize,
+        budget: usize,
+        calls: usize,
+    }
+
+    impl io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.calls == self.budget {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.calls += 1;
+            let n = buf.len().min(self.chunk);
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn many_frames_leave_in_one_write() {
+        let mut out = Outbox::new(&TransportConfig::default());
+        for i in 0..100u16 {
+            out.queue_raw(i, &[i as u8; 10]).unwrap();
+        }
+        let mut w = Trickle {
+            out: Vec::new(),
+            chunk: usize::MAX,
+            budget: 10,
+            calls: 0,
+        };
+        let n = out.queue_mut().write_to(&mut w).unwrap();
+        assert_eq!((w.calls, n, out.is_empty()), (1, 100 * 40, true));
+        // Every frame is intact and in order.
+        let mut dec = StreamDecoder::new(FrameConfig::default());
+        dec.feed(&w.out);
+        for i in 0..100u16 {
+            let f = dec.next_frame().unwrap().unwrap();
+            assert_eq!(
+                (f.type_id(), f.sequence(), f.body()),
+                (i, u64::from(i), &[i as u8; 10][..])
+            );
+        }
+    }
+
+    #[test]
+    fn full_queue_pushes_back_and_partial_writes_resume() {
+        let config = TransportConfig::default()
+            .with_frame(FrameConfig::default().with_max_frame_len(64))
+            .with_write_queue_limit(100);
+        let mut out = Outbox::new(&config);
+        assert_eq!(out.queue_ref().limit(), 100);
+        out.queue_raw(1, &[1; 36]).unwrap(); // 64 bytes
+        let full = out.queue_raw(2, &[2; 36]).unwrap_err();
+        assert!(matches!(
+            full,
+            TransportError::QueueFull {
+                queued: 64,
+                needed: 64,
+                limit: 100
+            }
+        ));
+        assert_eq!(out.len(), 64, "a refused frame leaves nothing behind");
+        assert!(matches!(
+            out.queue_raw(3, &[0; 37]),
+            Err(TransportError::Encode(EncodeError::FrameTooLarge {
+                len: 68,
+                max: 64
+            }))
+        ));
+        // The socket takes 10 bytes a call, then would block.
+        let mut w = Trickle {
+            out: Vec::new(),
+            chunk: 10,
+            budget: 3,
+            calls: 0,
+        };
+        assert_eq!(out.queue_mut().write_to(&mut w).unwrap(), 30);
+        assert_eq!(out.len(), 34);
+        out.queue_raw(4, b"x").unwrap(); // room again: 34 + 32 <= 100
+        w.budget = usize::MAX;
+        out.queue_mut().write_to(&mut w).unwrap();
+        assert!(out.is_empty());
+        let mut dec = StreamDecoder::new(config.frame);
+        let taken = dec.feed(&w.out); // at most one maximum frame
+        assert_eq!(dec.next_frame().unwrap().unwrap().type_id(), 1);
+        dec.feed(&w.out[taken..]);
+        assert_eq!(dec.next_frame().unwrap().unwrap().body(), b"x");
+        assert!(dec.next_frame().unwrap().is_none());
+    }
+}

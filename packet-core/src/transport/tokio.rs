@@ -1,0 +1,623 @@
+//! Async (tokio) sockets that speak frames, and a tokio-util codec.
+//!
+//! - [`TcpPacketStream`] / [`TcpPacketListener`]: the async twins of the
+//!   blocking types, with the same bounded [`Inbox`] / [`Outbox`] buffers:
+//!   frames are received borrowed from the receive buffer and sent from a
+//!   coalescing write queue. Reads and writes go through the socket's
+//!   readiness (`readable` / `try_read`), so no intermediate buffer exists.
+//! - [`UdpPacketSocket`]: one frame per datagram, invalid datagrams
+//!   dropped and counted.
+//! - [`PacketCodec`]: `tokio_util::codec::{Encoder, Decoder}` for users
+//!   already on `Framed`. Its items are owned ([`OwnedFrame`] with a
+//!   `Bytes` body, split off the read buffer without copying).
+//!
+//! Available with the `tokio` feature. The async server is in
+//! [`crate::server::tokio`].
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), packet_core::transport::TransportError> {
+//! use packet_core::transport::tokio::{TcpPacketListener, TcpPacketStream};
+//!
+//! let listener = TcpPacketListener::bind("127.0.0.1:0").await?;
+//! let addr = listener.local_addr()?;
+//! let server = tokio::spawn(async move {
+//!     let (mut peer, _) = listener.accept().await?;
+//!     peer.recv_with(|frame, out| out.queue_raw(frame.type_id(), frame.body())).await??;
+//!     peer.flush().await
+//! });
+//! let mut client = TcpPacketStream::connect(addr).await?;
+//! client.send_raw(7, b"ping").await?;
+//! assert_eq!(client.recv().await?.body(), b"ping");
+//! server.await.unwrap()?;
+//! # Ok(()) }
+//! ```
+
+use std::io;
+use std::net::SocketAddr;
+use std::vec;
+use std::vec::Vec;
+
+use bytes::{Bytes, BytesMut};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use tokio_util::codec::{Decoder, Encoder};
+
+use super::blocking::UdpStats;
+use super::{
+    Inbox, Opener, Outbox, OwnedFrame, Sealer, Security, Side, TransportConfig, TransportError,
+};
+use crate::buf::Writer;
+use crate::codec::Packet;
+use crate::error::{EncodeError, FrameError};
+use crate::frame::{self, Frame, FrameConfig, Header};
+
+/// `std::io` adapter over a tokio TCP stream's non-blocking `try_read` /
+/// `try_write`, so the std-based buffers can read and write it directly.
+#[derive(Debug, Clone, Copy)]
+pub struct TryIo<'a>(pub &'a TcpStream);
+
+impl io::Read for TryIo<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
+impl io::Write for TryIo<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.try_write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An async TCP connection carrying frames.
+#[derive(Debug)]
+pub struct TcpPacketStream {
+    stream: TcpStream,
+    config: TransportConfig,
+    inbox: Inbox,
+    outbox: Outbox,
+}
+
+impl TcpPacketStream {
+    /// Connects with the default configuration.
+    pub async fn connect(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+        Self::connect_with(addr, TransportConfig::default()).await
+    }
+
+    /// Connects with `config` (its timeouts are not used: wrap calls in
+    /// `tokio::time::timeout`).
+    pub async fn connect_with(
+        addr: impl ToSocketAddrs,
+        config: TransportConfig,
+    ) -> Result<Self, TransportError> {
+        Self::from_stream(TcpStream::connect(addr).await?, config)
+    }
+
+    /// Wraps a connected stream and sets `TCP_NODELAY`.
+    pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream,
+            config,
+            inbox: Inbox::new(&config),
+            outbox: Outbox::new(&config),
+        })
+    }
+
+    /// Switches to `security` as the `side` end (sealed frames with the
+    /// `crypto` feature). Call before the first frame either way.
+    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
+        self.inbox = Inbox::secured(&self.config, security, side);
+        self.outbox = Outbox::secured(&self.config, security, side);
+        self
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> Result<SocketAddr, TransportError> {
+        Ok(self.stream.peer_addr()?)
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
+        Ok(self.stream.local_addr()?)
+    }
+
+    /// The socket.
+    pub fn get_ref(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// The outgoing queue.
+    pub fn outbox(&mut self) -> &mut Outbox {
+        &mut self.outbox
+    }
+
+    /// The incoming buffer.
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+
+    /// Queues `packet` and flushes.
+    pub async fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        self.queue(packet).await?;
+        self.flush().await
+    }
+
+    /// Queues a raw frame and flushes.
+    pub async fn send_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.queue_raw(type_id, body).await?;
+        self.flush().await
+    }
+
+    /// Queues `packet`; writes only when the queue is full (back-pressure:
+    /// waits for the socket).
+    pub async fn queue<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        self.make_room(packet.encoded_len()).await?;
+        self.outbox.queue(packet)
+    }
+
+    /// Queues a raw frame (see [`TcpPacketStream::queue`]).
+    pub async fn queue_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.make_room(body.len()).await?;
+        self.outbox.queue_raw(type_id, body)
+    }
+
+    /// Queues a frame whose body of at most `max_body` bytes `body`
+    /// writes; fails with [`TransportError::QueueFull`] instead of waiting.
+    pub fn try_queue_with(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<(), TransportError> {
+        self.outbox.queue_with(type_id, max_body, body)
+    }
+
+    async fn make_room(&mut self, body_len: usize) -> Result<(), TransportError> {
+        let needed = self.outbox.sealer().check_len(body_len)?;
+        if needed > self.outbox.queue_ref().space() {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything queued.
+    pub async fn flush(&mut self) -> Result<(), TransportError> {
+        flush_outbox(&self.stream, &mut self.outbox).await
+    }
+
+    /// Receives the next frame, borrowed from the receive buffer.
+    ///
+    /// Cancel-safe: bytes read before cancellation stay buffered.
+    pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
+        fill(&self.stream, &mut self.inbox).await?;
+        self.inbox.next_frame()?.ok_or(TransportError::Closed)
+    }
+
+    /// Receives the next frame and passes it, with the outbox, to `f`.
+    pub async fn recv_with<R>(
+        &mut self,
+        f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
+    ) -> Result<R, TransportError> {
+        fill(&self.stream, &mut self.inbox).await?;
+        let frame = self.inbox.next_frame()?.ok_or(TransportError::Closed)?;
+        Ok(f(frame, &mut self.outbox))
+    }
+
+    /// Flushes, then shuts the write side down.
+    pub async fn close(mut self) -> Result<(), TransportError> {
+        use tokio::io::AsyncWriteExt;
+        self.flush().await?;
+        self.stream.shutdown().await?;
+        Ok(())
+    }
+
+    /// Splits into the socket and the buffers.
+    pub fn into_parts(self) -> (TcpStream, Inbox, Outbox) {
+        (self.stream, self.inbox, self.outbox)
+    }
+}
+
+/// Writes the whole outbox to `stream`.
+pub async fn flush_outbox(stream: &TcpStream, outbox: &mut Outbox) -> Result<(), TransportError> {
+    while !outbox.is_empty() {
+        match outbox.queue_mut().write_to(&mut TryIo(stream)) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.writable().await?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Reads from `stream` until `inbox` has a frame (or an error) ready.
+pub async fn fill(stream: &TcpStream, inbox: &mut Inbox) -> Result<(), TransportError> {
+    while !inbox.has_frame() {
+        match inbox.read_from(&mut TryIo(stream)) {
+            Ok(0) => return Err(inbox.end_of_stream()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.readable().await?,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// An async TCP listener whose connections are [`TcpPacketStream`]s.
+#[derive(Debug)]
+pub struct TcpPacketListener {
+    listener: TcpListener,
+    config: TransportConfig,
+    security: Security,
+}
+
+impl TcpPacketListener {
+    /// Binds with the default configuration.
+    pub async fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+        Self::bind_with(addr, TransportConfig::default()).await
+    }
+
+    /// Binds; accepted streams use `config`.
+    pub async fn bind_with(
+        addr: impl ToSocketAddrs,
+        config: TransportConfig,
+    ) -> Result<Self, TransportError> {
+        Ok(Self {
+            listener: TcpListener::bind(addr).await?,
+            config,
+            security: Security::Plain,
+        })
+    }
+
+    /// Accepted streams use `security` (as the server side).
+    pub fn with_security(mut self, security: Security) -> Self {
+        self.security = security;
+        self
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Accepts one connection.
+    pub async fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
+        let (stream, addr) = self.listener.accept().await?;
+        let s = TcpPacketStream::from_stream(stream, self.config)?;
+        Ok((s.with_security(&self.security, Side::Server), addr))
+    }
+}
+
+/// An async UDP socket carrying one frame per datagram.
+#[derive(Debug)]
+pub struct UdpPacketSocket {
+    socket: UdpSocket,
+    config: TransportConfig,
+    out: Outbox,
+    opener: Opener,
+    recv_buf: Vec<u8>,
+    stats: UdpStats,
+}
+
+impl UdpPacketSocket {
+    /// Binds with the default configuration.
+    pub async fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+        Self::bind_with(addr, TransportConfig::default()).await
+    }
+
+    /// Binds with `config`.
+    pub async fn bind_with(
+        addr: impl ToSocketAddrs,
+        config: TransportConfig,
+    ) -> Result<Self, TransportError> {
+        Ok(Self::from_socket(UdpSocket::bind(addr).await?, config))
+    }
+
+    /// Wraps a bound socket.
+    pub fn from_socket(socket: UdpSocket, config: TransportConfig) -> Self {
+        let max = config.frame.max_frame_len() as usize;
+        let one = config.with_write_queue_limit(max);
+        Self {
+            socket,
+            config,
+            out: Outbox::new(&one),
+            opener: Opener::plain(),
+            recv_buf: vec![0; max + 4],
+            stats: UdpStats::default(),
+        }
+    }
+
+    /// Switches to `security` as the `side` end: one sealed channel with
+    /// one peer (windowed replay protection). Call before the first frame.
+    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
+        let max = self.config.frame.max_frame_len() as usize;
+        let one = self.config.with_write_queue_limit(max);
+        self.out = Outbox::with_sealer(&one, Sealer::new(security, side, &self.config.frame));
+        self.opener = Opener::new(security, side, true);
+        self
+    }
+
+    /// Fixes the peer.
+    pub async fn connect(&self, addr: impl ToSocketAddrs) -> Result<(), TransportError> {
+        Ok(self.socket.connect(addr).await?)
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
+        Ok(self.socket.local_addr()?)
+    }
+
+    /// The socket.
+    pub fn get_ref(&self) -> &UdpSocket {
+        &self.socket
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> UdpStats {
+        self.stats
+    }
+
+    /// A buffer for [`UdpPacketSocket::recv_from_in`].
+    pub fn new_recv_buf(&self) -> Vec<u8> {
+        vec![0; self.recv_buf.len()]
+    }
+
+    /// Sends `packet` to `addr`.
+    pub async fn send_to<P: Packet + ?Sized>(
+        &mut self,
+        packet: &P,
+        addr: SocketAddr,
+    ) -> Result<(), TransportError> {
+        self.out.queue_mut().clear();
+        self.out.queue(packet)?;
+        self.send_queued(Some(addr)).await
+    }
+
+    /// Sends a raw frame to `addr`.
+    pub async fn send_raw_to(
+        &mut self,
+        type_id: u16,
+        body: &[u8],
+        addr: SocketAddr,
+    ) -> Result<(), TransportError> {
+        self.out.queue_mut().clear();
+        self.out.queue_raw(type_id, body)?;
+        self.send_queued(Some(addr)).await
+    }
+
+    /// Sends `packet` to the connected peer.
+    pub async fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        self.out.queue_mut().clear();
+        self.out.queue(packet)?;
+        self.send_queued(None).await
+    }
+
+    /// Sends a raw frame to the connected peer.
+    pub async fn send_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.out.queue_mut().clear();
+        self.out.queue_raw(type_id, body)?;
+        self.send_queued(None).await
+    }
+
+    async fn send_queued(&mut self, addr: Option<SocketAddr>) -> Result<(), TransportError> {
+        let datagram = self.out.queue_ref().pending();
+        let sent = match addr {
+            Some(addr) => self.socket.send_to(datagram, addr).await,
+            None => self.socket.send(datagram).await,
+        };
+        let len = datagram.len();
+        self.out.queue_mut().clear();
+        if sent? != len {
+            return Err(io::Error::from(io::ErrorKind::WriteZero).into());
+        }
+        self.stats.sent += 1;
+        Ok(())
+    }
+
+    /// Receives the next valid frame and its sender, borrowed from the
+    /// socket's buffer; invalid datagrams are dropped and counted.
+    pub async fn recv_from(&mut self) -> Result<(Frame<'_>, SocketAddr), TransportError> {
+        let (header, addr) = recv_loop(
+            &self.socket,
+            &mut self.opener,
+            &self.config.frame,
+            &mut self.stats,
+            &mut self.recv_buf,
+            true,
+        )
+        .await?;
+        Ok((super::frame_in(header, &self.recv_buf), addr))
+    }
+
+    /// Like [`UdpPacketSocket::recv_from`] into a caller's buffer.
+    pub async fn recv_from_in<'b>(
+        &mut self,
+        buf: &'b mut [u8],
+    ) -> Result<(Frame<'b>, SocketAddr), TransportError> {
+        let (header, addr) = recv_loop(
+            &self.socket,
+            &mut self.opener,
+            &self.config.frame,
+            &mut self.stats,
+            buf,
+            true,
+        )
+        .await?;
+        Ok((super::frame_in(header, buf), addr))
+    }
+
+    /// Receives the next valid frame from the connected peer.
+    pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
+        let (header, _) = recv_loop(
+            &self.socket,
+            &mut self.opener,
+            &self.config.frame,
+            &mut self.stats,
+            &mut self.recv_buf,
+            false,
+        )
+        .await?;
+        Ok(super::frame_in(header, &self.recv_buf))
+    }
+}
+
+async fn recv_loop(
+    socket: &UdpSocket,
+    opener: &mut Opener,
+    config: &FrameConfig,
+    stats: &mut UdpStats,
+    buf: &mut [u8],
+    from: bool,
+) -> Result<(Header, SocketAddr), TransportError> {
+    loop {
+        let (len, addr) = if from {
+            socket.recv_from(buf).await?
+        } else {
+            let len = socket.recv(buf).await?;
+            (len, socket.peer_addr()?)
+        };
+        match opener.open_datagram(&mut buf[..len], config) {
+            Ok(header) => {
+                stats.received += 1;
+                return Ok((header, addr));
+            }
+            Err(_) => stats.dropped += 1,
+        }
+    }
+}
+
+/// A frame to encode with [`PacketCodec`] from a type id and a raw body.
+#[derive(Debug, Clone, Copy)]
+pub struct RawFrame<'a> {
+    /// Packet type id.
+    pub type_id: u16,
+    /// Body bytes.
+    pub body: &'a [u8],
+}
+
+/// `tokio_util` codec for frames: `Framed::new(stream, PacketCodec::default())`.
+///
+/// Encodes `&P` for any [`Packet`] and [`RawFrame`]s, numbering frames
+/// from 0; decodes [`OwnedFrame<Bytes>`] whose body shares the read buffer.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use packet_core::transport::tokio::{PacketCodec, RawFrame};
+/// use tokio_util::codec::{Decoder, Encoder};
+///
+/// let mut codec = PacketCodec::default();
+/// let mut buf = BytesMut::new();
+/// codec.encode(RawFrame { type_id: 3, body: b"abc" }, &mut buf)?;
+/// let frame = codec.decode(&mut buf)?.unwrap();
+/// assert_eq!((frame.header.type_id, &frame.body[..]), (3, &b"abc"[..]));
+/// # Ok::<(), packet_core::transport::TransportError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PacketCodec {
+    config: FrameConfig,
+    sealer: Sealer,
+    opener: Opener,
+}
+
+impl PacketCodec {
+    /// A plaintext codec with `config`'s limits.
+    pub fn new(config: FrameConfig) -> Self {
+        Self {
+            config,
+            sealer: Sealer::plain(&config),
+            opener: Opener::plain(),
+        }
+    }
+
+    /// A codec for `security` on the `side` end of a stream.
+    pub fn secured(config: FrameConfig, security: &Security, side: Side) -> Self {
+        Self {
+            config,
+            sealer: Sealer::new(security, side, &config),
+            opener: Opener::new(security, side, false),
+        }
+    }
+
+    fn encode_with(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        dst: &mut BytesMut,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<(), TransportError> {
+        let len = self.sealer.check_len(max_body)?;
+        let at = dst.len();
+        dst.resize(at + len, 0);
+        match self.sealer.seal_with(type_id, &mut dst[at..], body) {
+            Ok(n) => {
+                dst.truncate(at + n);
+                Ok(())
+            }
+            Err(e) => {
+                dst.truncate(at);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Default for PacketCodec {
+    fn default() -> Self {
+        Self::new(FrameConfig::default())
+    }
+}
+
+impl Decoder for PacketCodec {
+    type Item = OwnedFrame<Bytes>;
+    type Error = TransportError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
+        let Some(length) = frame::check_prefix(src, &self.config)? else {
+            return Ok(None);
+        };
+        let length = length as usize;
+        if src.len() < length {
+            src.reserve(length - src.len());
+            return Ok(None);
+        }
+        let mut bytes = src.split_to(length);
+        // Validates (and, sealed, opens in place) exactly this one frame.
+        let header = self.opener.open_datagram(&mut bytes, &self.config)?;
+        let bytes = bytes.freeze();
+        let start = frame::HEADER_LEN;
+        let body = bytes.slice(start..start + header.body_len as usize);
+        Ok(Some(OwnedFrame { header, body }))
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
+        match self.decode(src)? {
+            Some(frame) => Ok(Some(frame)),
+            None if src.is_empty() => Ok(None),
+            None => Err(FrameError::UnexpectedEof {
+                buffered: src.len(),
+            }
+            .into()),
+        }
+    }
+}
+
+impl<P: Packet + ?Sized> Encoder<&P> for PacketCodec {
+    type Error = TransportError;
+
+    fn encode(&mut self, item: &P, dst: &mut BytesMut) -> Result<(), Self::Error> {
+        self.encode_with(P::ID, item.encoded_len(), dst, |w| item.write_data(w))
+    }
+}
+
+impl Encoder<RawFrame<'_>> for PacketCodec {
+    type Error = TransportError;
+
+    fn encode(&mut self, item: RawFrame<'_>, dst: &mut BytesMut) -> Result<(), Self::Error> {
+        self.encode_with(item.type_id, item.body.len(), dst, |w| {
+            w.put_bytes(item.body)
+        })
+    }
+}

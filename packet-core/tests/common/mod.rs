@@ -1,0 +1,61 @@
+//! Shared helpers of the transport integration tests.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use packet_core::error::{DecodeError, EncodeError};
+use packet_core::{Decode, Encode, Packet, Reader, Writer};
+
+/// Type id the echo servers answer.
+pub const ECHO: u16 = 0x0E01;
+
+/// A hand-written packet with a borrowed field.
+#[derive(Debug, PartialEq)]
+pub struct Msg<'a> {
+    pub client: u32,
+    pub seq: u32,
+    pub data: &'a [u8],
+}
+
+impl Encode for Msg<'_> {
+    const MAX_SIZE: Option<usize> = None;
+    fn encoded_len(&self) -> usize {
+        8 + self.data.encoded_len()
+    }
+    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        self.client.encode(w)?;
+        self.seq.encode(w)?;
+        self.data.encode(w)
+    }
+}
+impl<'de> Decode<'de> for Msg<'de> {
+    fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
+        Ok(Msg {
+            client: u32::decode(r)?,
+            seq: u32::decode(r)?,
+            data: <&[u8]>::decode(r)?,
+        })
+    }
+}
+impl Packet for Msg<'_> {
+    const ID: u16 = ECHO;
+}
+
+/// The payload client `c` sends as message `s`: length and bytes vary.
+pub fn payload(c: u32, s: u32, out: &mut Vec<u8>) {
+    out.clear();
+    let len = ((c as usize * 7 + s as usize * 13) % 300) + 1;
+    out.extend((0..len).map(|i| (i as u32 ^ c.wrapping_mul(31) ^ s.wrapping_mul(7)) as u8));
+}
+
+/// Polls `cond` until it holds or `limit` passes; returns whether it held.
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    cond()
+}
