@@ -142,9 +142,26 @@ fn main() {
         ],
     );
     // transport_io: mode (bit 0 sealed, bit 1 small queue), then as transport_e2e.
-    write(&dir, "transport_io", "plain", &[0u8, 0x10, 0x00, 3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    write(&dir, "transport_io", "sealed", &[1u8, 0x10, 0x00, 3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    write(&dir, "transport_io", "sealed_choppy", &[3u8, 1, 0, 8, 0, 9, 9, 9, 9, 9, 9, 9, 9, 0, 1, 2, 3, 8, 16, 24]);
+    write(
+        &dir,
+        "transport_io",
+        "plain",
+        &[0u8, 0x10, 0x00, 3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    write(
+        &dir,
+        "transport_io",
+        "sealed",
+        &[1u8, 0x10, 0x00, 3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    write(
+        &dir,
+        "transport_io",
+        "sealed_choppy",
+        &[
+            3u8, 1, 0, 8, 0, 9, 9, 9, 9, 9, 9, 9, 9, 0, 1, 2, 3, 8, 16, 24,
+        ],
+    );
 
     // sealed_open: mode (sealed flag, ending, length), then a *plaintext*
     // sealed-layout frame that the target encrypts and tags itself.
