@@ -37,9 +37,14 @@ use crate::frame::{self, Frame, FrameConfig};
 #[derive(Debug, Clone)]
 pub struct StreamDecoder {
     config: FrameConfig,
+    /// Initialised storage; bytes `start..end` are buffered and unconsumed.
+    /// It only grows (never past the maximum frame), so a read lands in
+    /// memory that is already initialised: no zero-fill per read.
     buf: Vec<u8>,
     /// Start of the unconsumed bytes in `buf`.
     start: usize,
+    /// End of the buffered bytes in `buf`.
+    end: usize,
     /// Set once a frame failed validation; returned from then on.
     failed: Option<FrameError>,
 }
@@ -51,6 +56,7 @@ impl StreamDecoder {
             config,
             buf: Vec::new(),
             start: 0,
+            end: 0,
             failed: None,
         }
     }
@@ -62,7 +68,7 @@ impl StreamDecoder {
 
     /// Bytes buffered and not yet returned as frames.
     pub fn buffered(&self) -> usize {
-        self.buf.len() - self.start
+        self.end - self.start
     }
 
     /// Bytes allocated for the buffer: never more than the maximum frame.
@@ -88,7 +94,8 @@ impl StreamDecoder {
         self.compact();
         let take = data.len().min(self.capacity_left());
         self.grow_for(take);
-        self.buf.extend_from_slice(&data[..take]);
+        self.buf[self.end..self.end + take].copy_from_slice(&data[..take]);
+        self.end += take;
         take
     }
 
@@ -96,36 +103,48 @@ impl StreamDecoder {
     /// result stays within the maximum frame). `Vec`'s own growth could
     /// double past the bound; this caps it.
     fn grow_for(&mut self, extra: usize) {
-        let needed = self.buf.len() + extra;
-        if needed > self.buf.capacity() {
+        let needed = self.end + extra;
+        if needed > self.buf.len() {
             let max = self.config.max_frame_len() as usize;
-            let target = needed.max(self.buf.capacity().saturating_mul(2)).min(max);
-            // `target >= needed` because `needed <= max` (feed's bound).
-            self.buf.reserve_exact(target.max(needed) - self.buf.len());
+            // Double (amortised growth) but never past the maximum frame;
+            // `needed <= max` because callers take at most `capacity_left`.
+            let target = needed
+                .max(self.buf.len().saturating_mul(2))
+                .min(max)
+                .max(needed);
+            self.buf.reserve_exact(target - self.buf.len());
+            self.buf.resize(target, 0);
         }
     }
 
-    /// Reads from `reader` once into the buffer (at most up to the maximum
-    /// frame); returns the byte count, 0 at end of stream.
+    /// Reads from `reader` once into the buffer (at most 16 KiB, and never
+    /// past the maximum frame); returns the byte count, 0 at end of stream.
+    ///
+    /// Take complete frames out first: when the buffer already holds a
+    /// maximum-size frame there is no room to read into, and this returns
+    /// an [`std::io::ErrorKind::InvalidInput`] error rather than an `Ok(0)`
+    /// that would look like end of stream.
     #[cfg(feature = "std")]
     pub fn read_from<R: std::io::Read>(&mut self, reader: &mut R) -> std::io::Result<usize> {
         self.compact();
         let want = self.capacity_left().min(16 * 1024);
-        let old = self.buf.len();
-        // Grow only by what one read can deliver, within the bound.
+        if want == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "stream decoder is full: take the buffered frame out before reading more",
+            ));
+        }
         self.grow_for(want);
-        self.buf.resize(old + want, 0);
-        let result = reader.read(&mut self.buf[old..]);
-        let n = *result.as_ref().unwrap_or(&0);
-        self.buf.truncate(old + n);
-        result
+        let n = reader.read(&mut self.buf[self.end..self.end + want])?;
+        self.end += n;
+        Ok(n)
     }
 
     /// Moves unconsumed bytes to the front of the buffer.
     fn compact(&mut self) {
         if self.start > 0 {
-            self.buf.copy_within(self.start.., 0);
-            self.buf.truncate(self.buf.len() - self.start);
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
             self.start = 0;
         }
     }
@@ -137,7 +156,7 @@ impl StreamDecoder {
         if let Some(e) = self.failed {
             return Err(e);
         }
-        let pending = &self.buf[self.start..];
+        let pending = &self.buf[self.start..self.end];
         let length = match frame::check_prefix(pending, &self.config) {
             Ok(Some(length)) => length as usize,
             Ok(None) => return Ok(None),
@@ -158,7 +177,7 @@ impl StreamDecoder {
         if self.failed.is_some() {
             return true;
         }
-        let pending = &self.buf[self.start..];
+        let pending = &self.buf[self.start..self.end];
         match frame::check_prefix(pending, &self.config) {
             Ok(Some(length)) => pending.len() >= length as usize,
             Ok(None) => false,
@@ -203,8 +222,8 @@ impl StreamDecoder {
 
     /// Forgets buffered bytes and any failure, keeping the allocation.
     pub fn reset(&mut self) {
-        self.buf.clear();
         self.start = 0;
+        self.end = 0;
         self.failed = None;
     }
 }

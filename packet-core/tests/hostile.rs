@@ -674,3 +674,30 @@ fn write_header_into_a_short_buffer_is_an_error() {
     );
     assert!(frame::write_header(&mut out, usize::MAX, 0, 1, 0, 0).is_err());
 }
+
+/// Regression: with a maximum-size frame buffered and not yet taken out,
+/// `read_from` has no room; it used to return `Ok(0)`, which reads as end of
+/// stream. It is an `InvalidInput` error now, and taking the frame out makes
+/// room again.
+#[test]
+fn stream_read_from_when_full_is_an_error_not_end_of_stream() {
+    let max = 64u32;
+    let body = [9u8; 36]; // 20 + 36 + 4 + 4 = 64 bytes: a maximum-size frame
+    let frame = encode_frame(1, 0, &body);
+    assert_eq!(frame.len(), max as usize);
+    let wire: Vec<u8> = frame.iter().chain(frame.iter()).copied().collect();
+    let mut reader = &wire[..];
+    let mut decoder = StreamDecoder::new(FrameConfig::default().with_max_frame_len(max));
+    let mut read = 0;
+    while decoder.capacity_left() > 0 {
+        read += decoder.read_from(&mut reader).unwrap();
+    }
+    assert_eq!(read, 64);
+    let err = decoder.read_from(&mut reader).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(decoder.next_frame().unwrap().unwrap().body(), &body);
+    assert_eq!(decoder.read_from(&mut reader).unwrap(), 64);
+    assert_eq!(decoder.next_frame().unwrap().unwrap().body(), &body);
+    assert_eq!(decoder.read_from(&mut reader).unwrap(), 0);
+    assert_eq!(decoder.finish(), Ok(()));
+}
