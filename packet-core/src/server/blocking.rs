@@ -35,16 +35,13 @@ use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use super::{
-    Context, DisconnectReason, Router, ServerConfig, Session, Sessions, StatsSnapshot, Waker,
-    count_in, reason_for,
+    DisconnectReason, Router, ServerConfig, ServerCore, Session, SessionTimers, Sessions,
+    StatsSnapshot, Waker, reason_for,
 };
-use crate::transport::{Inbox, Side, TransportError};
+use crate::transport::{Inbox, TransportError};
 
 struct Shared<S> {
-    router: Router<S>,
-    state: S,
-    sessions: Arc<Sessions>,
-    config: ServerConfig,
+    core: ServerCore<S>,
     stop: AtomicBool,
 }
 
@@ -65,10 +62,7 @@ impl Server {
         let workers_n = config.workers.max(1);
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            router,
-            state,
-            sessions: Arc::new(Sessions::default()),
-            config,
+            core: ServerCore::new(router, state, config),
             stop: AtomicBool::new(false),
         });
         let mut workers = Vec::new();
@@ -119,17 +113,17 @@ impl<S: Send + Sync + 'static> ServerHandle<S> {
 
     /// The session manager (send, broadcast, close from outside handlers).
     pub fn sessions(&self) -> &Arc<Sessions> {
-        &self.shared.sessions
+        &self.shared.core.sessions
     }
 
     /// The shared state.
     pub fn state(&self) -> &S {
-        &self.shared.state
+        &self.shared.core.state
     }
 
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
-        self.shared.sessions.stats()
+        self.shared.core.sessions.stats()
     }
 
     /// Stops accepting, dispatches frames already received, flushes queued
@@ -173,17 +167,18 @@ fn acceptor<S>(
                 if stream.set_nonblocking(true).is_err() || stream.set_nodelay(true).is_err() {
                     continue;
                 }
-                let Some(session) = sh.sessions.register(
+                let core = &sh.core;
+                let Some(session) = core.sessions.register(
                     peer,
-                    &sh.config,
+                    &core.config,
                     Waker::Thread(thread.clone()),
-                    sh.config.max_sessions,
+                    core.config.max_sessions,
                 ) else {
                     let _ = stream.shutdown(Shutdown::Both);
                     continue;
                 };
                 if tx.send((stream, session.clone())).is_err() {
-                    sh.sessions
+                    core.sessions
                         .remove(session.id(), &DisconnectReason::Shutdown);
                 }
                 thread.unpark();
@@ -202,8 +197,7 @@ struct Conn {
     inbox: Inbox,
     session: Arc<Session>,
     half_limit: usize,
-    partial_since: Option<Instant>,
-    last_rx: Instant,
+    timers: SessionTimers,
     read_closed: bool,
     end: Option<DisconnectReason>,
 }
@@ -217,20 +211,14 @@ fn worker<S>(sh: &Shared<S>, rx: &mpsc::Receiver<NewConn>) {
         loop {
             match rx.try_recv() {
                 Ok((stream, session)) => {
-                    sh.router
-                        .connected(&Context::new(&session, &sh.sessions, &sh.state));
+                    let inbox = sh.core.connected(&session);
                     let half_limit = session.outbox().queue_ref().limit() / 2;
                     conns.push(Conn {
                         stream,
-                        inbox: Inbox::secured(
-                            &sh.config.transport,
-                            &sh.config.security,
-                            Side::Server,
-                        ),
+                        inbox,
                         session,
                         half_limit,
-                        partial_since: None,
-                        last_rx: Instant::now(),
+                        timers: SessionTimers::new(Instant::now()),
                         read_closed: false,
                         end: None,
                     });
@@ -247,7 +235,8 @@ fn worker<S>(sh: &Shared<S>, rx: &mpsc::Receiver<NewConn>) {
         if stopping && stop_at.is_none() {
             stop_at = Some(now);
         }
-        let past_grace = stop_at.is_some_and(|t| now.duration_since(t) > sh.config.shutdown_grace);
+        let past_grace =
+            stop_at.is_some_and(|t| now.duration_since(t) > sh.core.config.shutdown_grace);
         let mut progress = false;
         for c in conns.iter_mut() {
             progress |= service(sh, c, now, stopping, past_grace);
@@ -297,7 +286,7 @@ fn service<S>(
                 }
                 Ok(_) => {
                     progress = true;
-                    c.last_rx = now;
+                    c.timers.received(now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -323,36 +312,23 @@ fn service<S>(
             c.end = Some(reason_for(c.inbox.end_of_stream()));
             return true;
         }
-    } else if c.inbox.buffered() > 0 {
-        let since = *c.partial_since.get_or_insert(now);
-        if now.duration_since(since) > sh.config.frame_timeout {
-            c.end = Some(DisconnectReason::FrameTimeout);
-            return true;
-        }
-    } else {
-        c.partial_since = None;
-        if let Some(idle) = sh.config.idle_timeout {
-            if now.duration_since(c.last_rx) > idle && !stopping {
-                c.end = Some(DisconnectReason::IdleTimeout);
-                return true;
-            }
-        }
+    } else if let Err(reason) = c
+        .timers
+        .check(now, c.inbox.buffered(), &sh.core.config, stopping)
+    {
+        c.end = Some(reason);
+        return true;
     }
     // Flush.
-    let empty = {
-        let mut out = c.session.outbox();
-        if !out.is_empty() {
-            match out.queue_mut().write_to(&mut c.stream) {
-                Ok(n) => progress |= n > 0,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => {
-                    drop(out);
-                    c.end = Some(reason_for(e.into()));
-                    return true;
-                }
-            }
+    let empty = match ServerCore::<S>::flush(&c.session, &mut c.stream) {
+        Ok(f) => {
+            progress |= f.written > 0;
+            f.empty
         }
-        out.is_empty()
+        Err(reason) => {
+            c.end = Some(reason);
+            return true;
+        }
     };
     if c.session.overflowed.load(Ordering::Relaxed) {
         c.end = Some(DisconnectReason::SlowConsumer);
@@ -367,31 +343,12 @@ fn service<S>(
 }
 
 fn dispatch_ready<S>(sh: &Shared<S>, c: &mut Conn) {
-    loop {
-        match c.inbox.next_frame() {
-            Ok(Some(frame)) => {
-                count_in(&c.session);
-                let ctx = Context::new(&c.session, &sh.sessions, &sh.state);
-                if let Err(e) = sh.router.dispatch(&ctx, frame) {
-                    c.end = Some(DisconnectReason::Handler(e));
-                    return;
-                }
-                if c.session.is_closing() {
-                    return;
-                }
-            }
-            Ok(None) => return,
-            Err(e) => {
-                c.end = Some(DisconnectReason::BadFrame(e));
-                return;
-            }
-        }
+    if let Err(reason) = sh.core.dispatch_ready(&c.session, &mut c.inbox) {
+        c.end = Some(reason);
     }
 }
 
 fn finish<S>(sh: &Shared<S>, c: &mut Conn, reason: DisconnectReason) {
-    sh.router
-        .disconnected(&Context::new(&c.session, &sh.sessions, &sh.state), &reason);
-    sh.sessions.remove(c.session.id(), &reason);
+    sh.core.disconnected(&c.session, &reason);
     let _ = c.stream.shutdown(Shutdown::Both);
 }

@@ -45,13 +45,13 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use crate::codec::{Decode, Packet};
 use crate::error::{DecodeError, FrameError};
 use crate::frame::Frame;
-use crate::transport::{Outbox, Security, Side, TransportConfig, TransportError};
+use crate::transport::{Inbox, Outbox, Security, Side, TransportConfig, TransportError};
 
 pub mod blocking;
 #[cfg(feature = "tokio")]
@@ -724,6 +724,153 @@ pub(crate) fn reason_for(e: TransportError) -> DisconnectReason {
 /// Counts one dispatched frame.
 pub(crate) fn count_in(session: &Session) {
     session.frames_in.fetch_add(1, Ordering::Relaxed);
+}
+
+/// What both servers share, without sockets: the router, the state, the
+/// session manager and the configuration, and the per-session steps
+/// (connect hook, dispatch of buffered frames, flush, disconnect) that the
+/// blocking workers and the tokio session tasks both run.
+pub(crate) struct ServerCore<S> {
+    pub(crate) router: Router<S>,
+    pub(crate) state: S,
+    pub(crate) sessions: Arc<Sessions>,
+    pub(crate) config: ServerConfig,
+}
+
+/// The outcome of [`ServerCore::flush`].
+pub(crate) struct Flushed {
+    /// Bytes the socket took.
+    pub(crate) written: usize,
+    /// Whether the outbox is empty now.
+    pub(crate) empty: bool,
+    /// Bytes still queued.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) queued: usize,
+}
+
+impl<S> ServerCore<S> {
+    pub(crate) fn new(router: Router<S>, state: S, config: ServerConfig) -> Self {
+        Self {
+            router,
+            state,
+            sessions: Arc::new(Sessions::default()),
+            config,
+        }
+    }
+
+    /// The handler context for `session`.
+    pub(crate) fn ctx<'a>(&'a self, session: &'a Session) -> Context<'a, S> {
+        Context::new(session, &self.sessions, &self.state)
+    }
+
+    /// Runs the connect hook and returns the new session's inbox.
+    pub(crate) fn connected(&self, session: &Session) -> Inbox {
+        self.router.connected(&self.ctx(session));
+        Inbox::secured(&self.config.transport, &self.config.security, Side::Server)
+    }
+
+    /// Dispatches every complete frame buffered in `inbox` (stopping early
+    /// once the session is closing); `Err` says why the session ends.
+    pub(crate) fn dispatch_ready(
+        &self,
+        session: &Session,
+        inbox: &mut Inbox,
+    ) -> Result<(), DisconnectReason> {
+        loop {
+            match inbox.next_frame() {
+                Ok(Some(frame)) => {
+                    count_in(session);
+                    if let Err(e) = self.router.dispatch(&self.ctx(session), frame) {
+                        return Err(DisconnectReason::Handler(e));
+                    }
+                    if session.is_closing() {
+                        return Ok(());
+                    }
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(DisconnectReason::BadFrame(e)),
+            }
+        }
+    }
+
+    /// Writes what `w` (a non-blocking socket) takes of the session's
+    /// outbox now; `Err` says why the session ends.
+    pub(crate) fn flush<W: std::io::Write + ?Sized>(
+        session: &Session,
+        w: &mut W,
+    ) -> Result<Flushed, DisconnectReason> {
+        let mut out = session.outbox();
+        let mut written = 0;
+        if !out.is_empty() {
+            match out.queue_mut().write_to(w) {
+                Ok(n) => written = n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(reason_for(e.into())),
+            }
+        }
+        Ok(Flushed {
+            written,
+            empty: out.is_empty(),
+            queued: out.len(),
+        })
+    }
+
+    /// Runs the disconnect hook and forgets the session.
+    pub(crate) fn disconnected(&self, session: &Session, reason: &DisconnectReason) {
+        self.router.disconnected(&self.ctx(session), reason);
+        self.sessions.remove(session.id(), reason);
+    }
+}
+
+/// The partial-frame and idle clocks of one session.
+pub(crate) struct SessionTimers {
+    partial_since: Option<Instant>,
+    last_rx: Instant,
+}
+
+impl SessionTimers {
+    pub(crate) fn new(now: Instant) -> Self {
+        Self {
+            partial_since: None,
+            last_rx: now,
+        }
+    }
+
+    /// Bytes arrived at `now`.
+    pub(crate) fn received(&mut self, now: Instant) {
+        self.last_rx = now;
+    }
+
+    /// With `buffered` bytes of an unfinished frame: fails with
+    /// `FrameTimeout` once the frame has taken longer than the frame
+    /// timeout; with none, with `IdleTimeout` once nothing arrived for the
+    /// idle timeout (not while stopping). Otherwise returns when the next
+    /// of these would fire.
+    pub(crate) fn check(
+        &mut self,
+        now: Instant,
+        buffered: usize,
+        config: &ServerConfig,
+        stopping: bool,
+    ) -> Result<Option<Instant>, DisconnectReason> {
+        if buffered > 0 {
+            let since = *self.partial_since.get_or_insert(now);
+            if now.duration_since(since) > config.frame_timeout {
+                return Err(DisconnectReason::FrameTimeout);
+            }
+            return Ok(Some(since + config.frame_timeout));
+        }
+        self.partial_since = None;
+        match config.idle_timeout {
+            Some(idle) => {
+                if !stopping && now.duration_since(self.last_rx) > idle {
+                    return Err(DisconnectReason::IdleTimeout);
+                }
+                Ok(Some(self.last_rx + idle))
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 #[allow(unused)]

@@ -34,18 +34,13 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::{
-    Context, DisconnectReason, Router, ServerConfig, Session, Sessions, StatsSnapshot, Waker,
-    count_in, reason_for,
+    DisconnectReason, Router, ServerConfig, ServerCore, Session, SessionTimers, Sessions,
+    StatsSnapshot, Waker, reason_for,
 };
 use crate::transport::tokio::TryIo;
-use crate::transport::{Inbox, Side, TransportError};
+use crate::transport::{Inbox, TransportError};
 
-struct Shared<S> {
-    router: Router<S>,
-    state: S,
-    sessions: Arc<Sessions>,
-    config: ServerConfig,
-}
+type Shared<S> = ServerCore<S>;
 
 /// Starts tokio servers; see the module docs.
 #[derive(Debug)]
@@ -61,12 +56,7 @@ impl Server {
     ) -> Result<ServerHandle<S>, TransportError> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            router,
-            state,
-            sessions: Arc::new(Sessions::default()),
-            config,
-        });
+        let shared = Arc::new(ServerCore::new(router, state, config));
         let (stop_tx, stop_rx) = watch::channel(false);
         let acceptor = tokio::spawn(acceptor(shared.clone(), listener, stop_rx));
         Ok(ServerHandle {
@@ -179,13 +169,9 @@ async fn run_session<S>(
     notify: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
-    sh.router
-        .connected(&Context::new(&session, &sh.sessions, &sh.state));
-    let mut inbox = Inbox::secured(&sh.config.transport, &sh.config.security, Side::Server);
+    let mut inbox = sh.connected(&session);
     let reason = drive(&sh, &stream, &session, &notify, &mut stop, &mut inbox).await;
-    sh.router
-        .disconnected(&Context::new(&session, &sh.sessions, &sh.state), &reason);
-    sh.sessions.remove(session.id(), &reason);
+    sh.disconnected(&session, &reason);
 }
 
 async fn drive<S>(
@@ -198,8 +184,7 @@ async fn drive<S>(
 ) -> DisconnectReason {
     let config = &sh.config;
     let half_limit = session.outbox().queue_ref().limit() / 2;
-    let mut partial_since: Option<Instant> = None;
-    let mut last_rx = Instant::now();
+    let mut timers = SessionTimers::new(Instant::now());
     let mut read_closed = false;
     let mut stop_deadline: Option<Instant> = if *stop.borrow() {
         Some(Instant::now() + config.shutdown_grace)
@@ -208,33 +193,13 @@ async fn drive<S>(
     };
     loop {
         // Dispatch what is buffered.
-        loop {
-            match inbox.next_frame() {
-                Ok(Some(frame)) => {
-                    count_in(session);
-                    let ctx = Context::new(session, &sh.sessions, &sh.state);
-                    if let Err(e) = sh.router.dispatch(&ctx, frame) {
-                        return DisconnectReason::Handler(e);
-                    }
-                    if session.is_closing() {
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => return DisconnectReason::BadFrame(e),
-            }
+        if let Err(reason) = sh.dispatch_ready(session, inbox) {
+            return reason;
         }
         // Flush what the socket takes now.
-        let (empty, queued) = {
-            let mut out = session.outbox();
-            if !out.is_empty() {
-                match out.queue_mut().write_to(&mut TryIo(stream)) {
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return reason_for(e.into()),
-                }
-            }
-            (out.is_empty(), out.len())
+        let (empty, queued) = match ServerCore::<S>::flush(session, &mut TryIo(stream)) {
+            Ok(f) => (f.empty, f.queued),
+            Err(reason) => return reason,
         };
         let now = Instant::now();
         if session.overflowed.load(Ordering::Relaxed) {
@@ -255,23 +220,11 @@ async fn drive<S>(
             }
         }
         // The next deadline: partial frame, idle, shutdown grace.
-        let mut deadline = stop_deadline;
-        let mut earliest = |t: Instant| deadline = Some(deadline.map_or(t, |d| d.min(t)));
-        if inbox.buffered() > 0 {
-            let since = *partial_since.get_or_insert(now);
-            if now.duration_since(since) > config.frame_timeout {
-                return DisconnectReason::FrameTimeout;
-            }
-            earliest(since + config.frame_timeout);
-        } else {
-            partial_since = None;
-            if let Some(idle) = config.idle_timeout {
-                if stop_deadline.is_none() && now.duration_since(last_rx) > idle {
-                    return DisconnectReason::IdleTimeout;
-                }
-                earliest(last_rx + idle);
-            }
-        }
+        let deadline = match timers.check(now, inbox.buffered(), config, stop_deadline.is_some()) {
+            Ok(Some(t)) => Some(stop_deadline.map_or(t, |d| d.min(t))),
+            Ok(None) => stop_deadline,
+            Err(reason) => return reason,
+        };
         let want_read = stop_deadline.is_none()
             && !read_closed
             && !session.is_closing()
@@ -299,7 +252,7 @@ async fn drive<S>(
                 }
                 match inbox.read_from(&mut TryIo(stream)) {
                     Ok(0) => read_closed = true,
-                    Ok(_) => last_rx = Instant::now(),
+                    Ok(_) => timers.received(Instant::now()),
                     Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
                     Err(e) => return reason_for(e.into()),
                 }

@@ -657,6 +657,23 @@ impl Outbox {
             .map(|_| ())
     }
 
+    /// Whether a frame with a body of at most `max_body` bytes needs the
+    /// queue flushed first (fails when it can never fit a frame).
+    pub fn needs_flush_for(&self, max_body: usize) -> Result<bool, TransportError> {
+        Ok(self.sealer.check_len(max_body)? > self.queue.space())
+    }
+
+    /// Writes to `w` until the queue is empty. A `WouldBlock` before
+    /// anything more could be written comes back as an `Io` error: a
+    /// timeout on a blocking socket, "wait for writable" on a
+    /// non-blocking one.
+    pub fn flush_to<W: io::Write + ?Sized>(&mut self, w: &mut W) -> Result<(), TransportError> {
+        while !self.queue.is_empty() {
+            self.queue.write_to(w)?;
+        }
+        Ok(())
+    }
+
     /// The queue.
     pub fn queue_ref(&self) -> &WriteQueue {
         &self.queue
@@ -741,6 +758,29 @@ impl Inbox {
         Ok(n)
     }
 
+    /// The next frame of a stream that [`Inbox::fill_from`] filled:
+    /// [`TransportError::Closed`] if there is none.
+    pub fn take_frame(&mut self) -> Result<Frame<'_>, TransportError> {
+        self.next_frame()?.ok_or(TransportError::Closed)
+    }
+
+    /// Reads from `r` until a frame (or an error) is ready, retrying
+    /// `Interrupted`. End of stream gives [`Inbox::end_of_stream`]; every
+    /// other I/O error, `WouldBlock` included, comes back as an `Io`
+    /// error (a timeout on a blocking socket, "wait for readable" on a
+    /// non-blocking one; bytes read so far stay buffered).
+    pub fn fill_from<R: io::Read + ?Sized>(&mut self, r: &mut R) -> Result<(), TransportError> {
+        while !self.has_frame() {
+            match self.read_from(r) {
+                Ok(0) => return Err(self.end_of_stream()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Appends bytes received by other means; returns how many were taken.
     pub fn feed(&mut self, bytes: &[u8]) -> usize {
         self.decoder.feed(bytes)
@@ -767,6 +807,145 @@ impl Inbox {
     /// The opener.
     pub fn opener(&self) -> &Opener {
         &self.opener
+    }
+}
+
+/// Counters of a UDP packet socket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpStats {
+    /// Valid frames received.
+    pub received: u64,
+    /// Datagrams dropped because they were not exactly one valid frame
+    /// (truncated, bad check, trailing bytes, ...).
+    pub dropped: u64,
+    /// Frames sent.
+    pub sent: u64,
+}
+
+/// The sans-I/O state of a UDP packet socket (one frame per datagram):
+/// a one-datagram outbox with its sealer, the opener, a receive buffer
+/// and the counters. The blocking and tokio sockets wrap one of these and
+/// add only the `send`/`recv` calls.
+#[derive(Debug, Clone)]
+pub struct DatagramChannel {
+    config: TransportConfig,
+    out: Outbox,
+    opener: Opener,
+    recv_buf: Vec<u8>,
+    stats: UdpStats,
+}
+
+impl DatagramChannel {
+    /// A plaintext channel for `config` (its maximum frame bounds each
+    /// datagram).
+    pub fn new(config: TransportConfig) -> Self {
+        let max = config.frame.max_frame_len() as usize;
+        Self {
+            config,
+            // One frame at a time: the queue holds exactly one maximum frame.
+            out: Outbox::new(&config.with_write_queue_limit(max)),
+            opener: Opener::plain(),
+            // One byte more than the largest frame, so that an over-long
+            // datagram shows up as trailing bytes instead of being cut to
+            // a plausible size.
+            recv_buf: std::vec![0; max + 4],
+            stats: UdpStats::default(),
+        }
+    }
+
+    /// Switches to `security` as the `side` end: one sealed channel with
+    /// one peer (windowed replay protection).
+    pub fn secure(&mut self, security: &Security, side: Side) {
+        let max = self.config.frame.max_frame_len() as usize;
+        let one = self.config.with_write_queue_limit(max);
+        self.out = Outbox::with_sealer(&one, Sealer::new(security, side, &self.config.frame));
+        self.opener = Opener::new(security, side, true);
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> UdpStats {
+        self.stats
+    }
+
+    /// A receive buffer big enough for any datagram this channel accepts.
+    pub fn new_recv_buf(&self) -> Vec<u8> {
+        std::vec![0; self.recv_buf.len()]
+    }
+
+    /// Encodes one frame whose body `body` writes and returns the datagram
+    /// to send; then report the send with [`DatagramChannel::sent`].
+    pub fn encode_with(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<&[u8], TransportError> {
+        self.out.queue_mut().clear();
+        self.out.queue_with(type_id, max_body, body)?;
+        Ok(self.out.queue_ref().pending())
+    }
+
+    /// Records the outcome of sending the datagram from
+    /// [`DatagramChannel::encode_with`] (a short send is `WriteZero`).
+    pub fn sent(&mut self, result: io::Result<usize>) -> Result<(), TransportError> {
+        let len = self.out.len();
+        self.out.queue_mut().clear();
+        if result? != len {
+            return Err(io::Error::from(io::ErrorKind::WriteZero).into());
+        }
+        self.stats.sent += 1;
+        Ok(())
+    }
+
+    /// The channel's own receive buffer (receive into it, then call
+    /// [`DatagramChannel::open_received`]).
+    pub fn recv_buf(&mut self) -> &mut [u8] {
+        &mut self.recv_buf
+    }
+
+    /// Validates (and, sealed, opens) a datagram of `len` bytes in the
+    /// channel's own receive buffer; `None` (counted as dropped) when it
+    /// is not exactly one valid frame.
+    pub fn open_received(&mut self, len: usize) -> Option<Header> {
+        let len = len.min(self.recv_buf.len());
+        Self::count(
+            &mut self.stats,
+            self.opener
+                .open_datagram(&mut self.recv_buf[..len], &self.config.frame),
+        )
+    }
+
+    /// Like [`DatagramChannel::open_received`] for a datagram in another
+    /// buffer.
+    pub fn open(&mut self, datagram: &mut [u8]) -> Option<Header> {
+        Self::count(
+            &mut self.stats,
+            self.opener.open_datagram(datagram, &self.config.frame),
+        )
+    }
+
+    fn count(stats: &mut UdpStats, opened: Result<Header, TransportError>) -> Option<Header> {
+        match opened {
+            Ok(header) => {
+                stats.received += 1;
+                Some(header)
+            }
+            Err(_) => {
+                stats.dropped += 1;
+                None
+            }
+        }
+    }
+
+    /// The frame [`DatagramChannel::open_received`] accepted, borrowed
+    /// from the receive buffer.
+    pub fn received(&self, header: Header) -> Frame<'_> {
+        frame_in(header, &self.recv_buf)
     }
 }
 
