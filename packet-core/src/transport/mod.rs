@@ -44,9 +44,12 @@ pub struct TransportConfig {
     /// Most bytes the write queue holds before senders get back-pressure.
     /// Raised to at least one maximum frame.
     pub write_queue_limit: usize,
-    /// Read timeout of blocking streams and sockets (`None`: wait forever).
+    /// Read timeout of streams and sockets (`None`: wait forever): set on
+    /// the socket by the blocking types, applied around each receive by
+    /// the tokio types.
     pub read_timeout: Option<Duration>,
-    /// Write timeout of blocking streams and sockets (`None`: wait forever).
+    /// Write timeout of streams and sockets (`None`: wait forever), applied
+    /// like the read timeout.
     pub write_timeout: Option<Duration>,
 }
 
@@ -106,7 +109,8 @@ impl Default for TransportConfig {
 #[non_exhaustive]
 pub enum TransportError {
     /// The socket failed (a read or write timeout shows up here as
-    /// `WouldBlock` or `TimedOut`; see [`TransportError::is_timeout`]).
+    /// `WouldBlock` or `TimedOut` (blocking) or `TimedOut` (tokio); see
+    /// [`TransportError::is_timeout`]).
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
     /// The peer sent a frame that failed validation; the stream is
@@ -870,6 +874,17 @@ impl DatagramChannel {
     /// The counters.
     pub fn stats(&self) -> UdpStats {
         self.stats
+    }
+
+    /// Sets the read timeout kept in the configuration (the async socket
+    /// applies it; a blocking socket sets it on the socket itself).
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
+        self.config.read_timeout = timeout;
+    }
+
+    /// Sets the write timeout kept in the configuration.
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
+        self.config.write_timeout = timeout;
     }
 
     /// A receive buffer big enough for any datagram this channel accepts.

@@ -7,6 +7,10 @@
 //!   readiness (`readable` / `try_read`), so no intermediate buffer exists.
 //! - [`UdpPacketSocket`]: one frame per datagram, invalid datagrams
 //!   dropped and counted.
+//! - Both honour [`TransportConfig`]'s timeouts: the read timeout bounds
+//!   each receive, the write timeout each flush or send
+//!   (`tokio::time::timeout` around the socket waits); a timeout is an
+//!   `Io(TimedOut)` error, [`TransportError::is_timeout`].
 //! - [`PacketCodec`]: `tokio_util::codec::{Encoder, Decoder}` for users
 //!   already on `Framed`. Its items are owned ([`OwnedFrame`] with a
 //!   `Bytes` body, split off the read buffer without copying).
@@ -84,8 +88,8 @@ impl TcpPacketStream {
         Self::connect_with(addr, TransportConfig::default()).await
     }
 
-    /// Connects with `config` (its timeouts are not used: wrap calls in
-    /// `tokio::time::timeout`).
+    /// Connects with `config`; its read timeout bounds each receive and
+    /// its write timeout each flush (see [`TcpPacketStream::recv`]).
     pub async fn connect_with(
         addr: impl ToSocketAddrs,
         config: TransportConfig,
@@ -180,16 +184,40 @@ impl TcpPacketStream {
         Ok(())
     }
 
-    /// Writes everything queued.
-    pub async fn flush(&mut self) -> Result<(), TransportError> {
-        flush_outbox(&self.stream, &mut self.outbox).await
+    /// Sets the read timeout (each receive then fails with a timeout
+    /// error after it, see [`TransportError::is_timeout`]; a partial frame
+    /// stays buffered).
+    pub fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.config.read_timeout = timeout;
     }
 
-    /// Receives the next frame, borrowed from the receive buffer.
+    /// Sets the write timeout (bounds each flush).
+    pub fn set_write_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.config.write_timeout = timeout;
+    }
+
+    /// Writes everything queued, within the write timeout (bytes the
+    /// socket took stay written, the rest stays queued).
+    pub async fn flush(&mut self) -> Result<(), TransportError> {
+        within(
+            self.config.write_timeout,
+            flush_outbox(&self.stream, &mut self.outbox),
+        )
+        .await
+    }
+
+    /// Receives the next frame, borrowed from the receive buffer; fails
+    /// with a timeout error ([`TransportError::is_timeout`]) when the read
+    /// timeout passes first.
     ///
-    /// Cancel-safe: bytes read before cancellation stay buffered.
+    /// Cancel-safe: bytes read before cancellation (or the timeout) stay
+    /// buffered.
     pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        fill(&self.stream, &mut self.inbox).await?;
+        within(
+            self.config.read_timeout,
+            fill(&self.stream, &mut self.inbox),
+        )
+        .await?;
         self.inbox.take_frame()
     }
 
@@ -198,7 +226,11 @@ impl TcpPacketStream {
         &mut self,
         f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
     ) -> Result<R, TransportError> {
-        fill(&self.stream, &mut self.inbox).await?;
+        within(
+            self.config.read_timeout,
+            fill(&self.stream, &mut self.inbox),
+        )
+        .await?;
         Ok(f(self.inbox.take_frame()?, &mut self.outbox))
     }
 
@@ -213,6 +245,20 @@ impl TcpPacketStream {
     /// Splits into the socket and the buffers.
     pub fn into_parts(self) -> (TcpStream, Inbox, Outbox) {
         (self.stream, self.inbox, self.outbox)
+    }
+}
+
+/// Runs `op`, failing with `TimedOut` if `limit` passes first.
+async fn within<T>(
+    limit: Option<std::time::Duration>,
+    op: impl Future<Output = Result<T, TransportError>>,
+) -> Result<T, TransportError> {
+    match limit {
+        None => op.await,
+        Some(limit) => match tokio::time::timeout(limit, op).await {
+            Ok(done) => done,
+            Err(_) => Err(io::Error::from(io::ErrorKind::TimedOut).into()),
+        },
     }
 }
 
@@ -341,6 +387,17 @@ impl UdpPacketSocket {
         self.chan.stats()
     }
 
+    /// Sets the read timeout (bounds each receive; see
+    /// [`TransportError::is_timeout`]).
+    pub fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.chan.set_read_timeout(timeout);
+    }
+
+    /// Sets the write timeout (bounds each send).
+    pub fn set_write_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.chan.set_write_timeout(timeout);
+    }
+
     /// A buffer for [`UdpPacketSocket::recv_from_in`].
     pub fn new_recv_buf(&self) -> Vec<u8> {
         self.chan.new_recv_buf()
@@ -390,10 +447,18 @@ impl UdpPacketSocket {
         max_body: usize,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
+        let limit = self.chan.config().write_timeout;
         let datagram = self.chan.encode_with(type_id, max_body, body)?;
-        let sent = match addr {
-            Some(addr) => self.socket.send_to(datagram, addr).await,
-            None => self.socket.send(datagram).await,
+        let send = async {
+            Ok(match addr {
+                Some(addr) => self.socket.send_to(datagram, addr).await,
+                None => self.socket.send(datagram).await,
+            })
+        };
+        let sent = match within(limit, send).await {
+            Ok(sent) => sent,
+            Err(TransportError::Io(e)) => Err(e),
+            Err(e) => return Err(e),
         };
         self.chan.sent(sent)
     }
@@ -401,12 +466,16 @@ impl UdpPacketSocket {
     /// Receives the next valid frame and its sender, borrowed from the
     /// socket's buffer; invalid datagrams are dropped and counted.
     pub async fn recv_from(&mut self) -> Result<(Frame<'_>, SocketAddr), TransportError> {
-        let (header, addr) = loop {
-            let (len, addr) = self.socket.recv_from(self.chan.recv_buf()).await?;
-            if let Some(header) = self.chan.open_received(len) {
-                break (header, addr);
+        let limit = self.chan.config().read_timeout;
+        let (header, addr) = within(limit, async {
+            loop {
+                let (len, addr) = self.socket.recv_from(self.chan.recv_buf()).await?;
+                if let Some(header) = self.chan.open_received(len) {
+                    return Ok((header, addr));
+                }
             }
-        };
+        })
+        .await?;
         Ok((self.chan.received(header), addr))
     }
 
@@ -415,24 +484,32 @@ impl UdpPacketSocket {
         &mut self,
         buf: &'b mut [u8],
     ) -> Result<(Frame<'b>, SocketAddr), TransportError> {
-        let (header, addr) = loop {
-            let (len, addr) = self.socket.recv_from(buf).await?;
-            if let Some(header) = self.chan.open(&mut buf[..len]) {
-                break (header, addr);
+        let limit = self.chan.config().read_timeout;
+        let (header, addr) = within(limit, async {
+            loop {
+                let (len, addr) = self.socket.recv_from(buf).await?;
+                if let Some(header) = self.chan.open(&mut buf[..len]) {
+                    return Ok((header, addr));
+                }
             }
-        };
+        })
+        .await?;
         Ok((frame_in(header, buf), addr))
     }
 
     /// Receives the next valid frame from the connected peer.
     pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        let header = loop {
-            let len = self.socket.recv(self.chan.recv_buf()).await?;
-            self.socket.peer_addr()?;
-            if let Some(header) = self.chan.open_received(len) {
-                break header;
+        let limit = self.chan.config().read_timeout;
+        let header = within(limit, async {
+            loop {
+                let len = self.socket.recv(self.chan.recv_buf()).await?;
+                self.socket.peer_addr()?;
+                if let Some(header) = self.chan.open_received(len) {
+                    return Ok(header);
+                }
             }
-        };
+        })
+        .await?;
         Ok(self.chan.received(header))
     }
 }
