@@ -15,6 +15,8 @@
 //!   that each own a set of sessions (non-blocking sockets, polled).
 //! - `tokio::Server` (feature `tokio`): an acceptor
 //!   task and one task per session.
+//! - `udp::UdpServer` (feature `tokio`): one UDP socket, a session per
+//!   peer address (with its own opener and sealer), the same [`Router`].
 //!
 //! Both stop gracefully: accepting stops, frames already received are
 //! dispatched, queued frames are flushed (within
@@ -56,6 +58,8 @@ use crate::transport::{Inbox, Outbox, Security, Side, TransportConfig, Transport
 pub mod blocking;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+#[cfg(feature = "tokio")]
+pub mod udp;
 
 /// A session's id: unique for the server's lifetime, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -85,6 +89,9 @@ pub struct ServerConfig {
     pub workers: usize,
     /// How long shutdown waits for queued frames to drain.
     pub shutdown_grace: Duration,
+    /// UDP server: a peer whose datagrams fail authentication this many
+    /// times is dropped (sealed sessions; the other peers are untouched).
+    pub max_auth_failures: u64,
 }
 
 impl Default for ServerConfig {
@@ -97,6 +104,7 @@ impl Default for ServerConfig {
             idle_timeout: None,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             shutdown_grace: Duration::from_secs(5),
+            max_auth_failures: 8,
         }
     }
 }
@@ -135,6 +143,11 @@ impl ServerConfig {
     /// Sets the shutdown grace period.
     pub fn with_shutdown_grace(mut self, t: Duration) -> Self {
         self.shutdown_grace = t;
+        self
+    }
+    /// Sets how many authentication failures drop a UDP peer (at least 1).
+    pub fn with_max_auth_failures(mut self, n: u64) -> Self {
+        self.max_auth_failures = n.max(1);
         self
     }
 }

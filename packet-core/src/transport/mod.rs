@@ -678,6 +678,33 @@ impl Outbox {
         Ok(())
     }
 
+    /// Hands each queued frame to `send` as one datagram, oldest first,
+    /// until the queue is empty (`Ok(true)`) or `send` would block
+    /// (`Ok(false)`, the rest stays queued). A datagram `send` fails for
+    /// another reason is lost, as datagrams may be, and counted.
+    pub fn send_datagrams(
+        &mut self,
+        mut send: impl FnMut(&[u8]) -> io::Result<usize>,
+    ) -> DatagramFlush {
+        let mut flush = DatagramFlush::default();
+        loop {
+            let pending = self.queue.pending();
+            let Some(prefix) = pending.first_chunk::<4>() else {
+                flush.empty = true;
+                return flush;
+            };
+            // The queue holds whole frames only: the length prefix is
+            // the frame's.
+            let len = (u32::from_le_bytes(*prefix) as usize).clamp(4, pending.len());
+            match send(&pending[..len]) {
+                Ok(_) => flush.sent += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return flush,
+                Err(_) => flush.failed += 1,
+            }
+            self.queue.consume(len);
+        }
+    }
+
     /// The queue.
     pub fn queue_ref(&self) -> &WriteQueue {
         &self.queue
@@ -702,6 +729,17 @@ impl Outbox {
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
+}
+
+/// What [`Outbox::send_datagrams`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DatagramFlush {
+    /// Datagrams sent.
+    pub sent: u64,
+    /// Datagrams the socket refused (lost).
+    pub failed: u64,
+    /// Whether the queue is empty (else the socket would block).
+    pub empty: bool,
 }
 
 /// The incoming half of a stream connection: a bounded [`StreamDecoder`]
@@ -1033,6 +1071,46 @@ mod tests {
                 (i, u64::from(i), &[i as u8; 10][..])
             );
         }
+    }
+
+    #[test]
+    fn queued_frames_leave_as_one_datagram_each() {
+        let mut out = Outbox::new(&TransportConfig::default());
+        for i in 0..3u16 {
+            out.queue_raw(i, &[i as u8; 5]).unwrap();
+        }
+        let mut sent = Vec::new();
+        // The second send would block: the rest stays queued.
+        let mut calls = 0;
+        let flush = out.send_datagrams(|d| {
+            calls += 1;
+            if calls == 2 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            sent.push(d.to_vec());
+            Ok(d.len())
+        });
+        assert_eq!((flush.sent, flush.failed, flush.empty), (1, 0, false));
+        // A refused datagram is lost and counted; the next still goes.
+        let mut calls = 0;
+        let flush = out.send_datagrams(|d| {
+            calls += 1;
+            if calls == 1 {
+                return Err(io::ErrorKind::ConnectionRefused.into());
+            }
+            sent.push(d.to_vec());
+            Ok(d.len())
+        });
+        assert_eq!((flush.sent, flush.failed, flush.empty), (1, 1, true));
+        let types: Vec<u16> = sent
+            .iter()
+            .map(|d| {
+                frame::decode_frame(d, &FrameConfig::default())
+                    .unwrap()
+                    .type_id()
+            })
+            .collect();
+        assert_eq!(types, [0, 2]);
     }
 
     #[test]
