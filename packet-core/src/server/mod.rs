@@ -748,6 +748,8 @@ pub(crate) struct ServerCore<S> {
     pub(crate) state: S,
     pub(crate) sessions: Arc<Sessions>,
     pub(crate) config: ServerConfig,
+    /// Datagrams dropped (UDP server only).
+    pub(crate) dropped: AtomicU64,
 }
 
 /// The outcome of [`ServerCore::flush`].
@@ -768,6 +770,7 @@ impl<S> ServerCore<S> {
             state,
             sessions: Arc::new(Sessions::default()),
             config,
+            dropped: AtomicU64::new(0),
         }
     }
 

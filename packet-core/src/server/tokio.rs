@@ -71,10 +71,11 @@ impl Server {
 /// A running tokio server. Dropping it stops it without waiting; call
 /// [`ServerHandle::shutdown`] to wait for the queued frames to go out.
 pub struct ServerHandle<S> {
-    local_addr: SocketAddr,
-    shared: Arc<Shared<S>>,
-    stop: watch::Sender<bool>,
-    acceptor: Option<tokio::task::JoinHandle<()>>,
+    pub(super) local_addr: SocketAddr,
+    pub(super) shared: Arc<Shared<S>>,
+    pub(super) stop: watch::Sender<bool>,
+    /// The acceptor (TCP) or the socket task (UDP).
+    pub(super) acceptor: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl<S> std::fmt::Debug for ServerHandle<S> {

@@ -41,23 +41,18 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use std::vec;
 
 use tokio::net::{ToSocketAddrs, UdpSocket};
 use tokio::sync::{Notify, watch};
 
-use super::{
-    DisconnectReason, Router, ServerConfig, ServerCore, Session, Sessions, StatsSnapshot, Waker,
-    count_in,
-};
+use super::tokio::ServerHandle;
+use super::{DisconnectReason, Router, ServerConfig, ServerCore, Session, Waker, count_in};
 use crate::transport::{Opener, Side, TransportError, frame_in};
 
-struct Shared<S> {
-    core: ServerCore<S>,
-    dropped: AtomicU64,
-}
+type Shared<S> = ServerCore<S>;
 
 /// Starts UDP session servers; see the module docs.
 #[derive(Debug)]
@@ -73,77 +68,48 @@ impl UdpServer {
     ) -> Result<UdpServerHandle<S>, TransportError> {
         let socket = UdpSocket::bind(addr).await?;
         let local_addr = socket.local_addr()?;
-        let shared = Arc::new(Shared {
-            core: ServerCore::new(router, state, config),
-            dropped: AtomicU64::new(0),
-        });
-        let (stop_tx, stop_rx) = watch::channel(false);
+        let shared = Arc::new(ServerCore::new(router, state, config));
+        let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(run(shared.clone(), socket, stop_rx));
-        Ok(UdpServerHandle {
+        Ok(UdpServerHandle(ServerHandle {
             local_addr,
             shared,
-            stop: stop_tx,
-            task: Some(task),
-        })
+            stop,
+            acceptor: Some(task),
+        }))
     }
 }
 
-/// A running UDP server. Dropping it stops it without waiting; call
+/// A running UDP server: a tokio [`ServerHandle`] (address, sessions,
+/// state, counters, through `Deref`) plus the dropped-datagram counter.
+/// Dropping it stops it without waiting; call
 /// [`UdpServerHandle::shutdown`] to flush queued frames first.
-pub struct UdpServerHandle<S> {
-    local_addr: SocketAddr,
-    shared: Arc<Shared<S>>,
-    stop: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
+pub struct UdpServerHandle<S>(ServerHandle<S>);
 
 impl<S> std::fmt::Debug for UdpServerHandle<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UdpServerHandle")
-            .field("local_addr", &self.local_addr)
-            .finish_non_exhaustive()
+        f.debug_tuple("UdpServerHandle").field(&self.0).finish()
+    }
+}
+
+impl<S> std::ops::Deref for UdpServerHandle<S> {
+    type Target = ServerHandle<S>;
+    fn deref(&self) -> &ServerHandle<S> {
+        &self.0
     }
 }
 
 impl<S> UdpServerHandle<S> {
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// The session manager (one session per peer address).
-    pub fn sessions(&self) -> &Arc<Sessions> {
-        &self.shared.core.sessions
-    }
-
-    /// The shared state.
-    pub fn state(&self) -> &S {
-        &self.shared.core.state
-    }
-
-    /// The session counters.
-    pub fn stats(&self) -> StatsSnapshot {
-        self.shared.core.sessions.stats()
-    }
-
     /// Datagrams dropped: invalid, forged or replayed, from a new peer
     /// beyond `max_sessions`, or queued frames the socket refused.
     pub fn dropped(&self) -> u64 {
-        self.shared.dropped.load(Ordering::Relaxed)
+        self.0.shared.dropped.load(Ordering::Relaxed)
     }
 
-    /// Stops receiving, flushes queued frames and ends every session.
-    pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(t) = self.task.take() {
-            let _ = t.await;
-        }
-    }
-}
-
-impl<S> Drop for UdpServerHandle<S> {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
+    /// Stops receiving, flushes queued frames (within the grace period)
+    /// and ends every session.
+    pub async fn shutdown(self) {
+        self.0.shutdown().await;
     }
 }
 
@@ -173,7 +139,7 @@ impl<S> Peers<'_, S> {
 
     /// Validates and dispatches one datagram from `from`.
     fn on_datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
-        let core = &self.sh.core;
+        let core = self.sh;
         let config = &core.config;
         let frame_config = config.transport.frame;
         let peer = match self.map.get_mut(&from) {
@@ -243,7 +209,7 @@ impl<S> Peers<'_, S> {
         };
         if let Some(reason) = reason {
             let peer = self.map.remove(&addr).expect("looked up above");
-            self.sh.core.disconnected(&peer.session, &reason);
+            self.sh.disconnected(&peer.session, &reason);
         }
     }
 
@@ -251,7 +217,7 @@ impl<S> Peers<'_, S> {
     /// peer would go idle.
     fn sweep(&mut self, socket: &UdpSocket, now: Instant, stopping: bool) -> Option<Instant> {
         self.backlog = false;
-        let idle = self.sh.core.config.idle_timeout;
+        let idle = self.sh.config.idle_timeout;
         let addrs: vec::Vec<SocketAddr> = self.map.keys().copied().collect();
         let mut next: Option<Instant> = None;
         for addr in addrs {
@@ -272,7 +238,6 @@ impl<S> Peers<'_, S> {
     fn end_all(&mut self) {
         for (_, peer) in self.map.drain() {
             self.sh
-                .core
                 .disconnected(&peer.session, &DisconnectReason::Shutdown);
         }
     }
@@ -297,7 +262,7 @@ async fn run<S>(sh: Arc<Shared<S>>, socket: UdpSocket, mut stop: watch::Receiver
         waker: Waker::Notify(notify.clone()),
         backlog: false,
     };
-    let max = sh.core.config.transport.frame.max_frame_len() as usize;
+    let max = sh.config.transport.frame.max_frame_len() as usize;
     // One byte more than the largest frame: an over-long datagram shows
     // up as trailing bytes instead of being cut to a plausible size.
     let mut buf = vec![0u8; max + 4];
@@ -328,7 +293,7 @@ async fn run<S>(sh: Arc<Shared<S>>, socket: UdpSocket, mut stop: watch::Receiver
                     peers.on_datagram(from, &mut buf[..len], now);
                     peers.settle(from, &socket, false);
                     if next_sweep.is_none() {
-                        next_sweep = sh.core.config.idle_timeout.map(|idle| now + idle);
+                        next_sweep = sh.config.idle_timeout.map(|idle| now + idle);
                     }
                 }
             }
@@ -338,7 +303,7 @@ async fn run<S>(sh: Arc<Shared<S>>, socket: UdpSocket, mut stop: watch::Receiver
         }
     }
     // Graceful stop: flush what is queued, within the grace period.
-    let deadline = Instant::now() + sh.core.config.shutdown_grace;
+    let deadline = Instant::now() + sh.config.shutdown_grace;
     loop {
         peers.sweep(&socket, Instant::now(), true);
         if peers.map.is_empty() || Instant::now() >= deadline {
