@@ -224,3 +224,28 @@ async fn udp_sealed_peer_failing_authentication_is_dropped_alone() {
     echo_once(&mut good, 1, 1, &mut buf).await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_graceful_shutdown_sends_what_was_queued() {
+    let server = start(ServerConfig::default()).await;
+    let mut sock = client(server.local_addr(), LIMIT).await;
+    let mut buf = Vec::new();
+    echo_once(&mut sock, 1, 0, &mut buf).await;
+    let id = {
+        let mut ids = Vec::new();
+        server.sessions().ids(&mut ids);
+        ids[0]
+    };
+    // Queued from outside, then shutdown at once: every frame still leaves.
+    for i in 0..100u32 {
+        server
+            .sessions()
+            .send_raw_to(id, 7, &i.to_le_bytes())
+            .unwrap();
+    }
+    server.shutdown().await;
+    for i in 0..100u32 {
+        let f = timeout(LIMIT, sock.recv()).await.unwrap().unwrap();
+        assert_eq!((f.type_id(), f.body()), (7, &i.to_le_bytes()[..]));
+    }
+}
