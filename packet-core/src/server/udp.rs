@@ -113,6 +113,9 @@ impl<S> UdpServerHandle<S> {
     }
 }
 
+/// A non-blocking datagram send: `WouldBlock` when the socket is full.
+type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
+
 /// One peer: its session and its receive-side opener.
 struct Peer {
     session: Arc<Session>,
@@ -122,8 +125,8 @@ struct Peer {
     end: Option<DisconnectReason>,
 }
 
-/// The peer table: the sans-I/O part of the server (the socket is only
-/// passed in to send).
+/// The peer table: the sans-I/O part of the server. Sending goes through
+/// a non-blocking `send(datagram, to)` the I/O layer passes in.
 struct Peers<'a, S> {
     sh: &'a Shared<S>,
     map: HashMap<SocketAddr, Peer>,
@@ -184,17 +187,14 @@ impl<S> Peers<'_, S> {
     }
 
     /// Sends what `addr` has queued, then ends its session if it must.
-    fn settle(&mut self, addr: SocketAddr, socket: &UdpSocket, stopping: bool) {
+    fn settle(&mut self, addr: SocketAddr, send: &mut SendFn<'_>, stopping: bool) {
         let Some(peer) = self.map.get_mut(&addr) else {
             return;
         };
         let reason = if let Some(reason) = peer.end.take() {
             Some(reason)
         } else {
-            let flush = peer
-                .session
-                .outbox()
-                .send_datagrams(|d| socket.try_send_to(d, addr));
+            let flush = peer.session.outbox().send_datagrams(|d| send(d, addr));
             self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
             self.backlog |= !flush.empty;
             if peer.session.overflowed.load(Ordering::Relaxed) {
@@ -215,7 +215,7 @@ impl<S> Peers<'_, S> {
 
     /// Settles every peer and ends the idle ones; returns when the next
     /// peer would go idle.
-    fn sweep(&mut self, socket: &UdpSocket, now: Instant, stopping: bool) -> Option<Instant> {
+    fn sweep(&mut self, send: &mut SendFn<'_>, now: Instant, stopping: bool) -> Option<Instant> {
         self.backlog = false;
         let idle = self.sh.config.idle_timeout;
         let addrs: vec::Vec<SocketAddr> = self.map.keys().copied().collect();
@@ -229,7 +229,7 @@ impl<S> Peers<'_, S> {
                     next = Some(next.map_or(at, |n| n.min(at)));
                 }
             }
-            self.settle(addr, socket, stopping);
+            self.settle(addr, send, stopping);
         }
         next
     }
@@ -266,7 +266,8 @@ async fn run<S>(sh: Arc<Shared<S>>, socket: UdpSocket, mut stop: watch::Receiver
     // One byte more than the largest frame: an over-long datagram shows
     // up as trailing bytes instead of being cut to a plausible size.
     let mut buf = vec![0u8; max + 4];
-    let mut next_sweep = peers.sweep(&socket, Instant::now(), false);
+    let mut send = |d: &[u8], to: SocketAddr| socket.try_send_to(d, to);
+    let mut next_sweep = peers.sweep(&mut send, Instant::now(), false);
     loop {
         let sleep = async {
             match next_sweep {
@@ -278,11 +279,11 @@ async fn run<S>(sh: Arc<Shared<S>>, socket: UdpSocket, mut stop: watch::Receiver
             biased;
             _ = stop.changed() => break,
             _ = notify.notified() => {
-                next_sweep = peers.sweep(&socket, Instant::now(), false);
+                next_sweep = peers.sweep(&mut send, Instant::now(), false);
             }
             ready = socket.writable(), if peers.backlog => {
                 if ready.is_ok() {
-                    next_sweep = peers.sweep(&socket, Instant::now(), false);
+                    next_sweep = peers.sweep(&mut send, Instant::now(), false);
                 }
             }
             received = socket.recv_from(&mut buf) => {
@@ -291,21 +292,21 @@ async fn run<S>(sh: Arc<Shared<S>>, socket: UdpSocket, mut stop: watch::Receiver
                 if let Ok((len, from)) = received {
                     let now = Instant::now();
                     peers.on_datagram(from, &mut buf[..len], now);
-                    peers.settle(from, &socket, false);
+                    peers.settle(from, &mut send, false);
                     if next_sweep.is_none() {
                         next_sweep = sh.config.idle_timeout.map(|idle| now + idle);
                     }
                 }
             }
             _ = sleep => {
-                next_sweep = peers.sweep(&socket, Instant::now(), false);
+                next_sweep = peers.sweep(&mut send, Instant::now(), false);
             }
         }
     }
     // Graceful stop: flush what is queued, within the grace period.
     let deadline = Instant::now() + sh.config.shutdown_grace;
     loop {
-        peers.sweep(&socket, Instant::now(), true);
+        peers.sweep(&mut send, Instant::now(), true);
         if peers.map.is_empty() || Instant::now() >= deadline {
             break;
         }
