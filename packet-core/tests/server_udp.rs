@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{ECHO, Msg, payload};
 use packet_core::frame;
-use packet_core::server::udp::{UdpServer, UdpServerHandle};
+use packet_core::server::tokio::{UdpServer, UdpServerHandle};
 use packet_core::server::{Router, ServerConfig};
 use packet_core::transport::TransportConfig;
 use packet_core::transport::tokio::UdpPacketSocket;
@@ -121,7 +121,7 @@ async fn udp_bad_datagrams_are_dropped_counted_and_make_no_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_idle_peers_expire_and_the_limit_holds() {
     let config = ServerConfig::default()
-        .with_idle_timeout(Some(Duration::from_millis(200)))
+        .with_idle_timeout(Some(Duration::from_secs(1)))
         .with_max_sessions(2);
     let server = start(config).await;
     let addr = server.local_addr();

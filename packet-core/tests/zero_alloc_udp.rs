@@ -12,7 +12,7 @@ use std::alloc::System;
 use std::time::Duration;
 
 use common::{ECHO, Msg};
-use packet_core::server::udp::UdpServer;
+use packet_core::server::tokio::UdpServer;
 use packet_core::server::{Router, ServerConfig};
 use packet_core::transport::TransportConfig;
 use packet_core::transport::tokio::UdpPacketSocket;

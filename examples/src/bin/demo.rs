@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use packet_core::server::tokio::Server;
-use packet_core::server::udp::UdpServer;
+use packet_core::server::tokio::UdpServer;
 use packet_core::server::{Router, ServerConfig};
 use packet_core::transport::tokio::{TcpPacketStream, UdpPacketSocket};
 use packet_core::transport::{Sealer, Security, Side, TransportError};

@@ -27,13 +27,14 @@
 //! ```
 
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
+use super::udp::Peers;
 use super::{
     DisconnectReason, Router, ServerConfig, ServerCore, Session, SessionTimers, Sessions,
     StatsSnapshot, Waker, reason_for,
@@ -351,4 +352,135 @@ fn dispatch_ready<S>(sh: &Shared<S>, c: &mut Conn) {
 fn finish<S>(sh: &Shared<S>, c: &mut Conn, reason: DisconnectReason) {
     sh.core.disconnected(&c.session, &reason);
     let _ = c.stream.shutdown(Shutdown::Both);
+}
+
+/// Starts blocking UDP session servers: one socket polled by one thread,
+/// a session per peer address, the same [`Router`]; see
+/// [`crate::server`]'s UDP notes.
+///
+/// ```
+/// use packet_core::server::{blocking::UdpServer, Router, ServerConfig};
+/// use packet_core::transport::blocking::UdpPacketSocket;
+///
+/// let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+/// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), router, ())?;
+/// let mut client = UdpPacketSocket::bind("127.0.0.1:0")?;
+/// client.connect(server.local_addr())?;
+/// client.send_raw(1, b"hi")?;
+/// assert_eq!(client.recv()?.body(), b"hi");
+/// server.shutdown();
+/// # Ok::<(), packet_core::transport::TransportError>(())
+/// ```
+#[derive(Debug)]
+pub struct UdpServer;
+
+impl UdpServer {
+    /// Binds `addr` and starts the server thread.
+    pub fn bind<S: Send + Sync + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S>,
+        state: S,
+    ) -> Result<UdpServerHandle<S>, TransportError> {
+        let socket = UdpSocket::bind(addr)?;
+        socket.set_nonblocking(true)?;
+        let local_addr = socket.local_addr()?;
+        let shared = Arc::new(Shared {
+            core: ServerCore::new(router, state, config),
+            stop: AtomicBool::new(false),
+        });
+        let sh = shared.clone();
+        let thread = thread::Builder::new()
+            .name("packet-udp".into())
+            .spawn(move || run_udp(&sh, &socket))?;
+        Ok(UdpServerHandle(ServerHandle {
+            local_addr,
+            shared,
+            acceptor: Some(thread),
+            workers: Vec::new(),
+        }))
+    }
+}
+
+/// A running blocking UDP server: a [`ServerHandle`] (address, sessions,
+/// state, counters, through `Deref`) plus the dropped-datagram counter.
+/// Dropping it shuts it down gracefully.
+pub struct UdpServerHandle<S: Send + Sync + 'static>(ServerHandle<S>);
+
+impl<S: Send + Sync + 'static> std::fmt::Debug for UdpServerHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("UdpServerHandle").field(&self.0).finish()
+    }
+}
+
+impl<S: Send + Sync + 'static> std::ops::Deref for UdpServerHandle<S> {
+    type Target = ServerHandle<S>;
+    fn deref(&self) -> &ServerHandle<S> {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync + 'static> UdpServerHandle<S> {
+    /// Datagrams dropped: invalid, forged or replayed, from a new peer
+    /// beyond `max_sessions`, or queued frames the socket refused.
+    pub fn dropped(&self) -> u64 {
+        self.0.shared.core.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stops receiving, flushes queued frames (within the grace period),
+    /// ends every session and joins the thread.
+    pub fn shutdown(self) {
+        self.0.shutdown();
+    }
+}
+
+fn run_udp<S>(sh: &Shared<S>, socket: &UdpSocket) {
+    let core = &sh.core;
+    let mut peers = Peers::new(core, Waker::Thread(thread::current()));
+    let max = core.config.transport.frame.max_frame_len() as usize;
+    // One byte more than the largest frame: an over-long datagram shows
+    // up as trailing bytes instead of being cut to a plausible size.
+    let mut buf = std::vec![0u8; max + 4];
+    let mut send = |d: &[u8], to: SocketAddr| socket.send_to(d, to);
+    let mut idle = 0u32;
+    while !sh.stop.load(Ordering::SeqCst) {
+        let mut progress = false;
+        // A batch of datagrams, each dispatched and answered at once.
+        for _ in 0..64 {
+            match socket.recv_from(&mut buf) {
+                Ok((len, from)) => {
+                    progress = true;
+                    peers.on_datagram(from, &mut buf[..len], Instant::now());
+                    peers.settle(from, &mut send, false);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // Per-datagram errors (e.g. an ICMP report about an
+                // earlier send): keep serving.
+                Err(_) => {}
+            }
+        }
+        // Frames queued for other peers (broadcasts, other threads), the
+        // idle timeout, sessions closed from outside.
+        peers.sweep(&mut send, Instant::now(), false);
+        if progress {
+            idle = 0;
+        } else {
+            idle = idle.saturating_add(1);
+            if idle < 32 {
+                thread::yield_now();
+            } else {
+                thread::park_timeout(Duration::from_micros(500));
+            }
+        }
+    }
+    // Graceful stop: flush what is queued, within the grace period.
+    let deadline = Instant::now() + core.config.shutdown_grace;
+    loop {
+        peers.sweep(&mut send, Instant::now(), true);
+        if peers.is_empty() || Instant::now() >= deadline {
+            break;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    peers.end_all();
 }

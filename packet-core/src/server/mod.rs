@@ -15,8 +15,12 @@
 //!   that each own a set of sessions (non-blocking sockets, polled).
 //! - `tokio::Server` (feature `tokio`): an acceptor
 //!   task and one task per session.
-//! - `udp::UdpServer` (feature `tokio`): one UDP socket, a session per
-//!   peer address (with its own opener and sealer), the same [`Router`].
+//! - UDP: [`blocking::UdpServer`] and `tokio::UdpServer`: one UDP socket,
+//!   a session per peer address (created by its first valid datagram, with
+//!   its own opener and sealer), the same [`Router`]; bad datagrams
+//!   dropped and counted, a peer failing authentication
+//!   [`ServerConfig::max_auth_failures`] times dropped alone, idle peers
+//!   expired.
 //!
 //! Both stop gracefully: accepting stops, frames already received are
 //! dispatched, queued frames are flushed (within
@@ -58,8 +62,7 @@ use crate::transport::{Inbox, Outbox, Security, Side, TransportConfig, Transport
 pub mod blocking;
 #[cfg(feature = "tokio")]
 pub mod tokio;
-#[cfg(feature = "tokio")]
-pub mod udp;
+mod udp;
 
 /// A session's id: unique for the server's lifetime, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

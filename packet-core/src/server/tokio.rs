@@ -27,12 +27,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
+use super::udp::Peers;
 use super::{
     DisconnectReason, Router, ServerConfig, ServerCore, Session, SessionTimers, Sessions,
     StatsSnapshot, Waker, reason_for,
@@ -261,4 +262,146 @@ async fn drive<S>(
             _ = sleep => {}
         }
     }
+}
+
+/// Starts tokio UDP session servers: one socket, a session per peer
+/// address, the same [`Router`]; see [`crate::server`]'s UDP notes.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), packet_core::transport::TransportError> {
+/// use packet_core::server::{tokio::UdpServer, Router, ServerConfig};
+/// use packet_core::transport::tokio::UdpPacketSocket;
+///
+/// let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+/// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), router, ()).await?;
+/// let mut client = UdpPacketSocket::bind("127.0.0.1:0").await?;
+/// client.connect(server.local_addr()).await?;
+/// client.send_raw(1, b"hi").await?;
+/// assert_eq!(client.recv().await?.body(), b"hi");
+/// server.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct UdpServer;
+
+impl UdpServer {
+    /// Binds `addr` and spawns the server task on the current runtime.
+    pub async fn bind<S: Send + Sync + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S>,
+        state: S,
+    ) -> Result<UdpServerHandle<S>, TransportError> {
+        let socket = tokio::net::UdpSocket::bind(addr).await?;
+        let local_addr = socket.local_addr()?;
+        let shared = Arc::new(ServerCore::new(router, state, config));
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(run_udp(shared.clone(), socket, stop_rx));
+        Ok(UdpServerHandle(ServerHandle {
+            local_addr,
+            shared,
+            stop,
+            acceptor: Some(task),
+        }))
+    }
+}
+
+/// A running UDP server: a tokio [`ServerHandle`] (address, sessions,
+/// state, counters, through `Deref`) plus the dropped-datagram counter.
+/// Dropping it stops it without waiting; call
+/// [`UdpServerHandle::shutdown`] to flush queued frames first.
+pub struct UdpServerHandle<S>(ServerHandle<S>);
+
+impl<S> std::fmt::Debug for UdpServerHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("UdpServerHandle").field(&self.0).finish()
+    }
+}
+
+impl<S> std::ops::Deref for UdpServerHandle<S> {
+    type Target = ServerHandle<S>;
+    fn deref(&self) -> &ServerHandle<S> {
+        &self.0
+    }
+}
+
+impl<S> UdpServerHandle<S> {
+    /// Datagrams dropped: invalid, forged or replayed, from a new peer
+    /// beyond `max_sessions`, or queued frames the socket refused.
+    pub fn dropped(&self) -> u64 {
+        self.0.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stops receiving, flushes queued frames (within the grace period)
+    /// and ends every session.
+    pub async fn shutdown(self) {
+        self.0.shutdown().await;
+    }
+}
+
+async fn run_udp<S>(
+    sh: Arc<Shared<S>>,
+    socket: tokio::net::UdpSocket,
+    mut stop: watch::Receiver<bool>,
+) {
+    let notify = Arc::new(Notify::new());
+    let mut peers = Peers::new(&sh, Waker::Notify(notify.clone()));
+    let max = sh.config.transport.frame.max_frame_len() as usize;
+    // One byte more than the largest frame: an over-long datagram shows
+    // up as trailing bytes instead of being cut to a plausible size.
+    let mut buf = std::vec![0u8; max + 4];
+    let mut send = |d: &[u8], to: SocketAddr| socket.try_send_to(d, to);
+    let mut next_sweep = peers.sweep(&mut send, Instant::now(), false);
+    loop {
+        let sleep = async {
+            match next_sweep {
+                Some(t) => tokio::time::sleep_until(t.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = stop.changed() => break,
+            _ = notify.notified() => {
+                next_sweep = peers.sweep(&mut send, Instant::now(), false);
+            }
+            ready = socket.writable(), if peers.backlog => {
+                if ready.is_ok() {
+                    next_sweep = peers.sweep(&mut send, Instant::now(), false);
+                }
+            }
+            received = socket.recv_from(&mut buf) => {
+                // Errors here are per datagram (e.g. an ICMP report about
+                // an earlier send): keep serving.
+                if let Ok((len, from)) = received {
+                    let now = Instant::now();
+                    peers.on_datagram(from, &mut buf[..len], now);
+                    peers.settle(from, &mut send, false);
+                    if next_sweep.is_none() {
+                        next_sweep = sh.config.idle_timeout.map(|idle| now + idle);
+                    }
+                }
+            }
+            _ = sleep => {
+                next_sweep = peers.sweep(&mut send, Instant::now(), false);
+            }
+        }
+    }
+    // Graceful stop: flush what is queued, within the grace period.
+    let deadline = Instant::now() + sh.config.shutdown_grace;
+    loop {
+        peers.sweep(&mut send, Instant::now(), true);
+        if peers.is_empty() || Instant::now() >= deadline {
+            break;
+        }
+        let wait = tokio::time::sleep_until(deadline.into());
+        tokio::select! {
+            _ = socket.writable() => {}
+            _ = wait => {}
+        }
+        // Give the socket a moment to drain before retrying.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    peers.end_all();
 }
