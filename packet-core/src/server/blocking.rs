@@ -443,6 +443,7 @@ fn run_udp<S>(sh: &Shared<S>, socket: &UdpSocket) {
     let mut buf = std::vec![0u8; max + 4];
     let mut send = |d: &[u8], to: SocketAddr| socket.send_to(d, to);
     let mut idle = 0u32;
+    let mut last_sweep = Instant::now();
     while !sh.stop.load(Ordering::SeqCst) {
         let mut progress = false;
         // A batch of datagrams, each dispatched and answered at once.
@@ -460,8 +461,13 @@ fn run_udp<S>(sh: &Shared<S>, socket: &UdpSocket) {
             }
         }
         // Frames queued for other peers (broadcasts, other threads), the
-        // idle timeout, sessions closed from outside.
-        peers.sweep(&mut send, Instant::now(), false);
+        // idle timeout, sessions closed from outside: a pass over every
+        // peer, so when idle or at most every millisecond under load.
+        let now = Instant::now();
+        if !progress || now.duration_since(last_sweep) >= Duration::from_millis(1) {
+            peers.sweep(&mut send, now, false);
+            last_sweep = now;
+        }
         if progress {
             idle = 0;
         } else {
