@@ -249,3 +249,47 @@ async fn udp_graceful_shutdown_sends_what_was_queued() {
         assert_eq!((f.type_id(), f.body()), (7, &i.to_le_bytes()[..]));
     }
 }
+
+#[cfg(feature = "crypto")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_sealed_peer_coming_back_continues_its_channel() {
+    use packet_core::crypto::{ChannelKeys, SecretKey};
+    use packet_core::transport::{Security, Side};
+
+    let sec = Security::sealed(ChannelKeys::new(
+        SecretKey::from_bytes([0x33; 32]),
+        SecretKey::from_bytes([0x44; 32]),
+    ));
+    let router = Router::<()>::new()
+        .on_frame(ECHO, |ctx, f| {
+            let m: Msg<'_> = f.decode_packet()?;
+            ctx.reply(&m)
+        })
+        .on_frame(3, |ctx, _| {
+            ctx.close();
+            Ok(())
+        });
+    let config = ServerConfig::default().with_security(sec.clone());
+    let server = UdpServer::bind("127.0.0.1:0", config, router, ())
+        .await
+        .unwrap();
+    let mut c = client(server.local_addr(), LIMIT)
+        .await
+        .with_security(&sec, Side::Client);
+    let mut buf = Vec::new();
+    for i in 0..5 {
+        echo_once(&mut c, 1, i, &mut buf).await;
+    }
+    // The server ends the session; the peer comes back. Its new session
+    // goes on numbering from where the old one stopped (a restart at 0
+    // would reuse nonces, and the client would reject the replies as
+    // replays), and the client's old datagrams stay replays.
+    c.send_raw(3, b"").await.unwrap();
+    assert!(wait_until(|| server.sessions().is_empty()).await);
+    for i in 5..10 {
+        echo_once(&mut c, 1, i, &mut buf).await;
+    }
+    assert_eq!(server.stats().accepted, 2);
+    assert_eq!(server.dropped(), 0);
+    server.shutdown().await;
+}

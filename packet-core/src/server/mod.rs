@@ -368,6 +368,18 @@ impl Sessions {
         max: usize,
     ) -> Option<Arc<Session>> {
         let out = Outbox::secured(&config.transport, &config.security, Side::Server);
+        self.register_with(peer, out, waker, max)
+    }
+
+    /// Registers a new session sending through `out`, or `None` when `max`
+    /// are open.
+    pub(crate) fn register_with(
+        &self,
+        peer: SocketAddr,
+        out: Outbox,
+        waker: Waker,
+        max: usize,
+    ) -> Option<Arc<Session>> {
         let mut map = self.write();
         if map.len() >= max {
             self.stats.rejected.fetch_add(1, Ordering::Relaxed);

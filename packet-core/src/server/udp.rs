@@ -23,7 +23,10 @@
 //!
 //! Sealing: every session uses `ServerConfig::security`; share those keys
 //! with one peer only (see `docs/wire-format-sealed.md`), since each
-//! session numbers its frames from 0.
+//! peer's frames are numbered from 0. When a sealed peer's session ends
+//! (idle, closed, dropped), its sealer and opener are kept: if the address
+//! comes back, its new session continues the numbering and the replay
+//! window, so no nonce is used twice and no old datagram replays.
 //!
 //! What does not live here: the sockets and the loops that wait on them
 //! (in `server::blocking` and `server::tokio`).
@@ -36,7 +39,7 @@ use std::time::Instant;
 use std::vec::Vec;
 
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
-use crate::transport::{Opener, Side, frame_in};
+use crate::transport::{Opener, Outbox, Sealer, Side, frame_in};
 
 /// A non-blocking datagram send: `WouldBlock` when the socket is full.
 pub(crate) type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
@@ -60,6 +63,9 @@ pub(crate) struct Peers<'a, S> {
     pub(crate) backlog: bool,
     /// Reused by [`Peers::sweep`].
     scratch: Vec<SocketAddr>,
+    /// Sealed mode: the sealer and opener of every peer whose session
+    /// ended, resumed if it comes back (only authenticated peers get here).
+    retired: HashMap<SocketAddr, (Sealer, Opener)>,
 }
 
 impl<'a, S> Peers<'a, S> {
@@ -70,6 +76,7 @@ impl<'a, S> Peers<'a, S> {
             waker,
             backlog: false,
             scratch: Vec::new(),
+            retired: HashMap::new(),
         }
     }
 
@@ -90,16 +97,35 @@ impl<'a, S> Peers<'a, S> {
         let peer = match self.map.get_mut(&from) {
             Some(peer) => peer,
             None => {
-                // A new peer: only a valid frame makes a session.
-                let mut opener = Opener::new(&config.security, Side::Server, true);
-                let Ok(header) = opener.open_datagram(datagram, &frame_config) else {
-                    self.count_drop(1);
-                    return;
+                // A new peer (or a sealed one back): only a valid frame
+                // makes a session.
+                let back = self.retired.remove(&from);
+                let came_back = back.is_some();
+                let (sealer, mut opener) = back.unwrap_or_else(|| {
+                    (
+                        Sealer::new(&config.security, Side::Server, &frame_config),
+                        Opener::new(&config.security, Side::Server, true),
+                    )
+                });
+                let header = match opener.open_datagram(datagram, &frame_config) {
+                    Ok(header) => header,
+                    Err(_) => {
+                        // Unauthenticated senders leave nothing behind.
+                        if came_back {
+                            self.retire(from, sealer, opener);
+                        }
+                        self.count_drop(1);
+                        return;
+                    }
                 };
+                let out = Outbox::with_sealer(&config.transport, sealer.clone());
                 let Some(session) =
                     core.sessions
-                        .register(from, config, self.waker.clone(), config.max_sessions)
+                        .register_with(from, out, self.waker.clone(), config.max_sessions)
                 else {
+                    // Not admitted: the frame was opened (its sequence
+                    // used up in the window); keep that.
+                    self.retire(from, sealer, opener);
                     self.count_drop(1);
                     return;
                 };
@@ -151,7 +177,20 @@ impl<'a, S> Peers<'a, S> {
         };
         if let Some(reason) = reason {
             let peer = self.map.remove(&addr).expect("looked up above");
-            self.sh.disconnected(&peer.session, &reason);
+            self.end(addr, peer, &reason);
+        }
+    }
+
+    /// Ends `peer`'s session; sealed, keeps its channel state.
+    fn end(&mut self, addr: SocketAddr, peer: Peer, reason: &DisconnectReason) {
+        self.sh.disconnected(&peer.session, reason);
+        let sealer = peer.session.outbox().sealer().clone();
+        self.retire(addr, sealer, peer.opener);
+    }
+
+    fn retire(&mut self, addr: SocketAddr, sealer: Sealer, opener: Opener) {
+        if sealer.is_sealed() {
+            self.retired.insert(addr, (sealer, opener));
         }
     }
 
@@ -186,9 +225,9 @@ impl<'a, S> Peers<'a, S> {
 
     /// Ends every session (shutdown, past the grace period).
     pub(crate) fn end_all(&mut self) {
-        for (_, peer) in self.map.drain() {
-            self.sh
-                .disconnected(&peer.session, &DisconnectReason::Shutdown);
+        let map = std::mem::take(&mut self.map);
+        for (addr, peer) in map {
+            self.end(addr, peer, &DisconnectReason::Shutdown);
         }
     }
 }
