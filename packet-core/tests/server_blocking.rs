@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use common::{ECHO, Msg, payload, wait_until};
+use common::{ECHO, Msg, echo_router, payload, wait_until};
 use packet_core::frame;
 use packet_core::server::blocking::{Server, ServerHandle};
 use packet_core::server::{Router, ServerConfig};
@@ -19,13 +19,6 @@ use packet_core::transport::TransportConfig;
 use packet_core::transport::blocking::TcpPacketStream;
 
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn echo_router() -> Router<()> {
-    Router::new().on_frame(ECHO, |ctx, f| {
-        let m: Msg<'_> = f.decode_packet()?;
-        ctx.reply(&m)
-    })
-}
 
 fn start(config: ServerConfig) -> ServerHandle<()> {
     Server::bind("127.0.0.1:0", config.with_workers(2), echo_router(), ()).unwrap()

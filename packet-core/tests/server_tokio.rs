@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{ECHO, Msg, payload};
+use common::{ECHO, Msg, echo_router, payload};
 use futures_util::{SinkExt, StreamExt};
 use packet_core::frame;
 use packet_core::server::tokio::{Server, ServerHandle};
@@ -21,13 +21,6 @@ use tokio::time::timeout;
 use tokio_util::codec::Framed;
 
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn echo_router() -> Router<()> {
-    Router::new().on_frame(ECHO, |ctx, f| {
-        let m: Msg<'_> = f.decode_packet()?;
-        ctx.reply(&m)
-    })
-}
 
 async fn start(config: ServerConfig) -> ServerHandle<()> {
     Server::bind("127.0.0.1:0", config, echo_router(), ())

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ECHO, Msg, payload};
+use common::{ECHO, Msg, echo_router, payload};
 use packet_core::frame;
 use packet_core::server::tokio::{UdpServer, UdpServerHandle};
 use packet_core::server::{Router, ServerConfig};
@@ -17,13 +17,6 @@ use packet_core::transport::tokio::UdpPacketSocket;
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn echo_router() -> Router<()> {
-    Router::new().on_frame(ECHO, |ctx, f| {
-        let m: Msg<'_> = f.decode_packet()?;
-        ctx.reply(&m)
-    })
-}
 
 async fn start(config: ServerConfig) -> UdpServerHandle<()> {
     UdpServer::bind("127.0.0.1:0", config, echo_router(), ())

@@ -205,7 +205,7 @@ struct Conn {
 
 fn worker<S>(sh: &Shared<S>, rx: &mpsc::Receiver<NewConn>) {
     let mut conns: Vec<Conn> = Vec::new();
-    let mut idle = 0u32;
+    let mut idle = Backoff::default();
     let mut acceptor_done = false;
     let mut stop_at: Option<Instant> = None;
     loop {
@@ -252,16 +252,7 @@ fn worker<S>(sh: &Shared<S>, rx: &mpsc::Receiver<NewConn>) {
         if stopping && acceptor_done && conns.is_empty() {
             return;
         }
-        if progress {
-            idle = 0;
-        } else {
-            idle = idle.saturating_add(1);
-            if idle < 32 {
-                thread::yield_now();
-            } else {
-                thread::park_timeout(Duration::from_micros(500));
-            }
-        }
+        idle.pause_unless(progress);
     }
 }
 
@@ -442,7 +433,7 @@ fn run_udp<S>(sh: &Shared<S>, socket: &UdpSocket) {
     // up as trailing bytes instead of being cut to a plausible size.
     let mut buf = std::vec![0u8; max + 4];
     let mut send = |d: &[u8], to: SocketAddr| socket.send_to(d, to);
-    let mut idle = 0u32;
+    let mut idle = Backoff::default();
     let mut last_sweep = Instant::now();
     while !sh.stop.load(Ordering::SeqCst) {
         let mut progress = false;
@@ -468,16 +459,7 @@ fn run_udp<S>(sh: &Shared<S>, socket: &UdpSocket) {
             peers.sweep(&mut send, now, false);
             last_sweep = now;
         }
-        if progress {
-            idle = 0;
-        } else {
-            idle = idle.saturating_add(1);
-            if idle < 32 {
-                thread::yield_now();
-            } else {
-                thread::park_timeout(Duration::from_micros(500));
-            }
-        }
+        idle.pause_unless(progress);
     }
     // Graceful stop: flush what is queued, within the grace period.
     let deadline = Instant::now() + core.config.shutdown_grace;
@@ -489,4 +471,25 @@ fn run_udp<S>(sh: &Shared<S>, socket: &UdpSocket) {
         thread::sleep(Duration::from_millis(1));
     }
     peers.end_all();
+}
+
+/// How a polling loop waits when a pass moved nothing: yields a few
+/// times, then parks for a fraction of a millisecond (an unpark from a
+/// thread that queued frames ends the park early).
+#[derive(Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    fn pause_unless(&mut self, progress: bool) {
+        if progress {
+            self.0 = 0;
+            return;
+        }
+        self.0 = self.0.saturating_add(1);
+        if self.0 < 32 {
+            thread::yield_now();
+        } else {
+            thread::park_timeout(Duration::from_micros(500));
+        }
+    }
 }

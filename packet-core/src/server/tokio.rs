@@ -231,12 +231,7 @@ async fn drive<S>(
             && !read_closed
             && !session.is_closing()
             && queued <= half_limit;
-        let sleep = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+        let sleep = sleep_until(deadline);
         tokio::select! {
             biased;
             _ = stop.changed(), if stop_deadline.is_none() => {
@@ -354,12 +349,7 @@ async fn run_udp<S>(
     let mut send = |d: &[u8], to: SocketAddr| socket.try_send_to(d, to);
     let mut next_sweep = peers.sweep(&mut send, Instant::now(), false);
     loop {
-        let sleep = async {
-            match next_sweep {
-                Some(t) => tokio::time::sleep_until(t.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+        let sleep = sleep_until(next_sweep);
         tokio::select! {
             biased;
             _ = stop.changed() => break,
@@ -404,4 +394,12 @@ async fn run_udp<S>(
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     peers.end_all();
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
 }
