@@ -8,9 +8,9 @@ mod common;
 use std::io::Write;
 use std::time::Duration;
 
-use common::{ECHO, Msg, payload, wait_until};
+use common::{ECHO, Msg, echo_router, payload, wait_until};
 use packet_core::crypto::{ChannelKeys, SecretKey};
-use packet_core::server::{Router, ServerConfig};
+use packet_core::server::ServerConfig;
 use packet_core::transport::blocking::{TcpPacketStream, UdpPacketSocket};
 use packet_core::transport::{Security, Side, TransportConfig};
 
@@ -21,13 +21,6 @@ fn security() -> Security {
         SecretKey::from_bytes([0x11; 32]),
         SecretKey::from_bytes([0x22; 32]),
     ))
-}
-
-fn echo_router() -> Router<()> {
-    Router::new().on_frame(ECHO, |ctx, f| {
-        let m: Msg<'_> = f.decode_packet()?;
-        ctx.reply(&m)
-    })
 }
 
 fn config() -> TransportConfig {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use common::{ECHO, Msg, payload, wait_until};
+use common::{ECHO, Msg, echo_router, payload, wait_until};
 use packet_core::frame;
 use packet_core::server::blocking::{Server, ServerHandle};
 use packet_core::server::{Router, ServerConfig};
@@ -19,13 +19,6 @@ use packet_core::transport::TransportConfig;
 use packet_core::transport::blocking::TcpPacketStream;
 
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn echo_router() -> Router<()> {
-    Router::new().on_frame(ECHO, |ctx, f| {
-        let m: Msg<'_> = f.decode_packet()?;
-        ctx.reply(&m)
-    })
-}
 
 fn start(config: ServerConfig) -> ServerHandle<()> {
     Server::bind("127.0.0.1:0", config.with_workers(2), echo_router(), ()).unwrap()
@@ -328,4 +321,71 @@ fn udp_bad_datagrams_are_dropped_and_counted() {
         .unwrap();
     let back: Msg<'_> = client.recv().unwrap().decode_packet().unwrap();
     assert_eq!(back.data, b"abc");
+}
+
+fn udp_client(addr: SocketAddr) -> packet_core::transport::blocking::UdpPacketSocket {
+    let config = TransportConfig::default().with_read_timeout(Some(LIMIT));
+    let s = packet_core::transport::blocking::UdpPacketSocket::bind_with("127.0.0.1:0", config)
+        .unwrap();
+    s.connect(addr).unwrap();
+    s
+}
+
+fn udp_echo_once(
+    s: &mut packet_core::transport::blocking::UdpPacketSocket,
+    c: u32,
+    i: u32,
+    buf: &mut Vec<u8>,
+) {
+    payload(c, i, buf);
+    let msg = Msg {
+        client: c,
+        seq: i,
+        data: buf,
+    };
+    s.send(&msg).unwrap();
+    let got: Msg<'_> = s.recv().unwrap().decode_packet().unwrap();
+    assert_eq!(got, msg);
+}
+
+#[test]
+fn blocking_udp_server_gives_each_peer_a_session_and_drops_bad_datagrams() {
+    use packet_core::server::blocking::UdpServer;
+    let config = ServerConfig::default().with_idle_timeout(Some(Duration::from_secs(1)));
+    let server = UdpServer::bind("127.0.0.1:0", config, echo_router(), ()).unwrap();
+    let addr = server.local_addr();
+    let clients: Vec<_> = (0..16u32)
+        .map(|c| {
+            thread::spawn(move || {
+                let mut s = udp_client(addr);
+                let mut buf = Vec::new();
+                for i in 0..40 {
+                    udp_echo_once(&mut s, c, i, &mut buf);
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let stats = server.stats();
+    assert_eq!((stats.accepted, stats.frames_in), (16, 16 * 40));
+    // Garbage, a truncated frame and a bad check: dropped, counted, no
+    // session made.
+    let raw = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut wire = [0u8; 128];
+    let n = frame::encode_raw(ECHO, 0, b"datagram", &mut wire).unwrap();
+    raw.send_to(&wire[..n - 1], addr).unwrap();
+    wire[20] ^= 0xFF;
+    raw.send_to(&wire[..n], addr).unwrap();
+    raw.send_to(b"garbage", addr).unwrap();
+    assert!(wait_until(LIMIT, || server.dropped() == 3));
+    assert_eq!(server.stats().accepted, 16);
+    // Silent peers expire.
+    assert!(wait_until(LIMIT, || server.sessions().is_empty()));
+    assert_eq!(server.stats().timeouts, 16);
+    // A new peer still gets in; shutdown is clean.
+    let mut s = udp_client(addr);
+    udp_echo_once(&mut s, 99, 0, &mut Vec::new());
+    server.shutdown();
 }

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{ECHO, Msg, payload};
+use common::{ECHO, Msg, echo_router, payload};
 use futures_util::{SinkExt, StreamExt};
 use packet_core::frame;
 use packet_core::server::tokio::{Server, ServerHandle};
 use packet_core::server::{Router, ServerConfig};
+use packet_core::transport::TransportConfig;
 use packet_core::transport::tokio::{PacketCodec, RawFrame, TcpPacketStream, UdpPacketSocket};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -20,13 +21,6 @@ use tokio::time::timeout;
 use tokio_util::codec::Framed;
 
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn echo_router() -> Router<()> {
-    Router::new().on_frame(ECHO, |ctx, f| {
-        let m: Msg<'_> = f.decode_packet()?;
-        ctx.reply(&m)
-    })
-}
 
 async fn start(config: ServerConfig) -> ServerHandle<()> {
     Server::bind("127.0.0.1:0", config, echo_router(), ())
@@ -314,4 +308,115 @@ async fn async_idle_session_is_timed_out() {
     assert!(closed.unwrap_err().is_disconnect());
     assert_eq!(server.stats().timeouts, 1);
     server.shutdown().await;
+}
+
+/// A config whose read and write timeouts are short (the outer `LIMIT`
+/// only guards against a hang; nothing here measures time).
+fn timeout_config() -> TransportConfig {
+    TransportConfig::default()
+        .with_read_timeout(Some(Duration::from_millis(50)))
+        .with_write_timeout(Some(Duration::from_millis(50)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_recv_times_out_keeping_a_partial_frame() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut client = TcpPacketStream::connect_with(addr, timeout_config())
+        .await
+        .unwrap();
+    let (mut peer, _) = listener.accept().await.unwrap();
+    // A peer that never sends: the receive fails with a timeout.
+    let e = timeout(LIMIT, client.recv()).await.unwrap().unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert!(!e.is_disconnect(), "{e:?}");
+    // Half a frame, then silence: still a timeout, and the half stays.
+    let mut wire = [0u8; 128];
+    let n = frame::encode_raw(ECHO, 0, b"late but whole", &mut wire).unwrap();
+    peer.write_all(&wire[..n / 2]).await.unwrap();
+    let e = timeout(LIMIT, client.recv()).await.unwrap().unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert_eq!(client.inbox().buffered(), n / 2);
+    // The rest arrives: the frame is whole.
+    peer.write_all(&wire[n / 2..n]).await.unwrap();
+    let f = timeout(LIMIT, client.recv()).await.unwrap().unwrap();
+    assert_eq!((f.type_id(), f.body()), (ECHO, &b"late but whole"[..]));
+    // recv_with honours the timeout too; without one it waits.
+    let e = timeout(LIMIT, client.recv_with(|_, _| ()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    client.set_read_timeout(None);
+    assert!(
+        timeout(Duration::from_millis(200), client.recv())
+            .await
+            .is_err(),
+        "no read timeout: still waiting when the outer timer fires"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_flush_times_out_when_the_peer_never_reads() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // A queue far larger than the loopback socket buffers can hold.
+    let config = timeout_config().with_write_queue_limit(64 << 20);
+    let mut client = TcpPacketStream::connect_with(addr, config).await.unwrap();
+    let (_peer, _) = listener.accept().await.unwrap();
+    let body = vec![7u8; 16 * 1024];
+    for _ in 0..(48 << 20) / body.len() {
+        client
+            .try_queue_with(ECHO, body.len(), |w| w.put_bytes(&body))
+            .unwrap();
+    }
+    let queued = client.outbox().len();
+    let e = timeout(LIMIT, client.flush()).await.unwrap().unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    let left = client.outbox().len();
+    assert!(
+        left > 0 && left <= queued,
+        "{left} of {queued} still queued"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_recv_times_out_when_nothing_arrives() {
+    let silent = UdpPacketSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut sock = UdpPacketSocket::bind_with("127.0.0.1:0", timeout_config())
+        .await
+        .unwrap();
+    sock.connect(silent.local_addr().unwrap()).await.unwrap();
+    let e = timeout(LIMIT, sock.recv()).await.unwrap().unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    // An unconnected socket (a connected one hears only its peer).
+    let mut sock = UdpPacketSocket::bind_with("127.0.0.1:0", timeout_config())
+        .await
+        .unwrap();
+    let e = timeout(LIMIT, sock.recv_from()).await.unwrap().unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    let mut buf = sock.new_recv_buf();
+    let e = timeout(LIMIT, sock.recv_from_in(&mut buf))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    // Invalid datagrams do not reset the clock into a hang: they are
+    // dropped and counted, and the receive still times out.
+    let raw = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    raw.send_to(b"not a frame", sock.local_addr().unwrap())
+        .await
+        .unwrap();
+    let e = timeout(LIMIT, sock.recv_from()).await.unwrap().unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    // A valid frame still gets through after the timeouts.
+    let mut sender = UdpPacketSocket::bind("127.0.0.1:0").await.unwrap();
+    sender
+        .send_raw_to(ECHO, b"after", sock.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (f, _) = timeout(LIMIT, sock.recv_from()).await.unwrap().unwrap();
+    assert_eq!(f.body(), b"after");
+    // Loopback delivers in send order: the garbage came (and went) first.
+    assert_eq!((sock.stats().dropped, sock.stats().received), (1, 1));
 }

@@ -11,7 +11,6 @@
 //! cargo run --release --bin demo -- --help
 //! ```
 
-use std::collections::HashMap;
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -20,11 +19,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use packet_core::frame::FrameConfig;
 use packet_core::server::tokio::Server;
+use packet_core::server::tokio::UdpServer;
 use packet_core::server::{Router, ServerConfig};
 use packet_core::transport::tokio::{TcpPacketStream, UdpPacketSocket};
-use packet_core::transport::{Opener, Sealer, Security, Side, TransportError};
+use packet_core::transport::{Sealer, Security, Side, TransportError};
 use packet_examples::{ECHO, Histogram};
 use tokio::time::timeout;
 
@@ -147,15 +146,14 @@ async fn run(args: Args) -> Result<bool, TransportError> {
     );
 
     // The TCP server: sessions, dispatch by type id, echo.
-    let router = Router::<()>::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()));
+    let router = || Router::<()>::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()));
     let config = ServerConfig::default().with_security(sec.clone());
-    let tcp_server = Server::bind("127.0.0.1:0", config, router, ()).await?;
+    let tcp_server = Server::bind("127.0.0.1:0", config.clone(), router(), ()).await?;
     let tcp_addr = tcp_server.local_addr();
-    // The UDP server: one frame per datagram, echo; one sealer/opener
-    // pair per peer address (each bot is its own sealed channel).
-    let udp_server = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
-    let udp_addr = udp_server.local_addr()?;
-    let udp_task = tokio::spawn(udp_echo(udp_server, sec.clone()));
+    // The UDP server: one frame per datagram, a session per peer address
+    // (each bot is its own sealed channel), the same router.
+    let udp_server = UdpServer::bind("127.0.0.1:0", config, router(), ()).await?;
+    let udp_addr = udp_server.local_addr();
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut reports = Vec::new();
@@ -251,7 +249,7 @@ async fn run(args: Args) -> Result<bool, TransportError> {
             Err(e) => eprintln!("bot task failed: {e}"),
         }
     }
-    udp_task.abort();
+    udp_server.shutdown().await;
     tcp_server.shutdown().await;
 
     println!();
@@ -431,35 +429,5 @@ async fn udp_bot(
                 in_flight = 0;
             }
         }
-    }
-}
-
-/// The UDP echo server: per-peer sealer and opener, keyed by address.
-async fn udp_echo(socket: tokio::net::UdpSocket, sec: Security) {
-    let config = FrameConfig::default();
-    let max = config.max_frame_len() as usize;
-    let mut peers: HashMap<SocketAddr, (Opener, Sealer)> = HashMap::new();
-    let mut buf = vec![0u8; max + 4];
-    let mut out = vec![0u8; max];
-    loop {
-        let Ok((len, from)) = socket.recv_from(&mut buf).await else {
-            continue;
-        };
-        let (opener, sealer) = peers.entry(from).or_insert_with(|| {
-            (
-                Opener::new(&sec, Side::Server, true),
-                Sealer::new(&sec, Side::Server, &config),
-            )
-        });
-        // Bad datagrams (damaged, forged, replayed) are dropped.
-        let Ok(header) = opener.open_datagram(&mut buf[..len], &config) else {
-            continue;
-        };
-        let frame = packet_core::transport::frame_in(header, &buf[..len]);
-        let Ok(n) = sealer.seal_with(frame.type_id(), &mut out, |w| w.put_bytes(frame.body()))
-        else {
-            continue;
-        };
-        let _ = socket.send_to(&out[..n], from).await;
     }
 }

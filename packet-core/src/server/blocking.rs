@@ -27,24 +27,22 @@
 //! ```
 
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
+use super::udp::Peers;
 use super::{
-    Context, DisconnectReason, Router, ServerConfig, Session, Sessions, StatsSnapshot, Waker,
-    count_in, reason_for,
+    DisconnectReason, Router, ServerConfig, ServerCore, Session, SessionTimers, Sessions,
+    StatsSnapshot, Waker, reason_for,
 };
-use crate::transport::{Inbox, Side, TransportError};
+use crate::transport::{Inbox, TransportError};
 
 struct Shared<S> {
-    router: Router<S>,
-    state: S,
-    sessions: Arc<Sessions>,
-    config: ServerConfig,
+    core: ServerCore<S>,
     stop: AtomicBool,
 }
 
@@ -65,10 +63,7 @@ impl Server {
         let workers_n = config.workers.max(1);
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            router,
-            state,
-            sessions: Arc::new(Sessions::default()),
-            config,
+            core: ServerCore::new(router, state, config),
             stop: AtomicBool::new(false),
         });
         let mut workers = Vec::new();
@@ -119,17 +114,17 @@ impl<S: Send + Sync + 'static> ServerHandle<S> {
 
     /// The session manager (send, broadcast, close from outside handlers).
     pub fn sessions(&self) -> &Arc<Sessions> {
-        &self.shared.sessions
+        &self.shared.core.sessions
     }
 
     /// The shared state.
     pub fn state(&self) -> &S {
-        &self.shared.state
+        &self.shared.core.state
     }
 
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
-        self.shared.sessions.stats()
+        self.shared.core.sessions.stats()
     }
 
     /// Stops accepting, dispatches frames already received, flushes queued
@@ -173,17 +168,18 @@ fn acceptor<S>(
                 if stream.set_nonblocking(true).is_err() || stream.set_nodelay(true).is_err() {
                     continue;
                 }
-                let Some(session) = sh.sessions.register(
+                let core = &sh.core;
+                let Some(session) = core.sessions.register(
                     peer,
-                    &sh.config,
+                    &core.config,
                     Waker::Thread(thread.clone()),
-                    sh.config.max_sessions,
+                    core.config.max_sessions,
                 ) else {
                     let _ = stream.shutdown(Shutdown::Both);
                     continue;
                 };
                 if tx.send((stream, session.clone())).is_err() {
-                    sh.sessions
+                    core.sessions
                         .remove(session.id(), &DisconnectReason::Shutdown);
                 }
                 thread.unpark();
@@ -202,35 +198,28 @@ struct Conn {
     inbox: Inbox,
     session: Arc<Session>,
     half_limit: usize,
-    partial_since: Option<Instant>,
-    last_rx: Instant,
+    timers: SessionTimers,
     read_closed: bool,
     end: Option<DisconnectReason>,
 }
 
 fn worker<S>(sh: &Shared<S>, rx: &mpsc::Receiver<NewConn>) {
     let mut conns: Vec<Conn> = Vec::new();
-    let mut idle = 0u32;
+    let mut idle = Backoff::default();
     let mut acceptor_done = false;
     let mut stop_at: Option<Instant> = None;
     loop {
         loop {
             match rx.try_recv() {
                 Ok((stream, session)) => {
-                    sh.router
-                        .connected(&Context::new(&session, &sh.sessions, &sh.state));
+                    let inbox = sh.core.connected(&session);
                     let half_limit = session.outbox().queue_ref().limit() / 2;
                     conns.push(Conn {
                         stream,
-                        inbox: Inbox::secured(
-                            &sh.config.transport,
-                            &sh.config.security,
-                            Side::Server,
-                        ),
+                        inbox,
                         session,
                         half_limit,
-                        partial_since: None,
-                        last_rx: Instant::now(),
+                        timers: SessionTimers::new(Instant::now()),
                         read_closed: false,
                         end: None,
                     });
@@ -247,7 +236,8 @@ fn worker<S>(sh: &Shared<S>, rx: &mpsc::Receiver<NewConn>) {
         if stopping && stop_at.is_none() {
             stop_at = Some(now);
         }
-        let past_grace = stop_at.is_some_and(|t| now.duration_since(t) > sh.config.shutdown_grace);
+        let past_grace =
+            stop_at.is_some_and(|t| now.duration_since(t) > sh.core.config.shutdown_grace);
         let mut progress = false;
         for c in conns.iter_mut() {
             progress |= service(sh, c, now, stopping, past_grace);
@@ -262,16 +252,7 @@ fn worker<S>(sh: &Shared<S>, rx: &mpsc::Receiver<NewConn>) {
         if stopping && acceptor_done && conns.is_empty() {
             return;
         }
-        if progress {
-            idle = 0;
-        } else {
-            idle = idle.saturating_add(1);
-            if idle < 32 {
-                thread::yield_now();
-            } else {
-                thread::park_timeout(Duration::from_micros(500));
-            }
-        }
+        idle.pause_unless(progress);
     }
 }
 
@@ -297,7 +278,7 @@ fn service<S>(
                 }
                 Ok(_) => {
                     progress = true;
-                    c.last_rx = now;
+                    c.timers.received(now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -323,36 +304,23 @@ fn service<S>(
             c.end = Some(reason_for(c.inbox.end_of_stream()));
             return true;
         }
-    } else if c.inbox.buffered() > 0 {
-        let since = *c.partial_since.get_or_insert(now);
-        if now.duration_since(since) > sh.config.frame_timeout {
-            c.end = Some(DisconnectReason::FrameTimeout);
-            return true;
-        }
-    } else {
-        c.partial_since = None;
-        if let Some(idle) = sh.config.idle_timeout {
-            if now.duration_since(c.last_rx) > idle && !stopping {
-                c.end = Some(DisconnectReason::IdleTimeout);
-                return true;
-            }
-        }
+    } else if let Err(reason) = c
+        .timers
+        .check(now, c.inbox.buffered(), &sh.core.config, stopping)
+    {
+        c.end = Some(reason);
+        return true;
     }
     // Flush.
-    let empty = {
-        let mut out = c.session.outbox();
-        if !out.is_empty() {
-            match out.queue_mut().write_to(&mut c.stream) {
-                Ok(n) => progress |= n > 0,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => {
-                    drop(out);
-                    c.end = Some(reason_for(e.into()));
-                    return true;
-                }
-            }
+    let empty = match ServerCore::<S>::flush(&c.session, &mut c.stream) {
+        Ok(f) => {
+            progress |= f.written > 0;
+            f.empty
         }
-        out.is_empty()
+        Err(reason) => {
+            c.end = Some(reason);
+            return true;
+        }
     };
     if c.session.overflowed.load(Ordering::Relaxed) {
         c.end = Some(DisconnectReason::SlowConsumer);
@@ -367,31 +335,161 @@ fn service<S>(
 }
 
 fn dispatch_ready<S>(sh: &Shared<S>, c: &mut Conn) {
-    loop {
-        match c.inbox.next_frame() {
-            Ok(Some(frame)) => {
-                count_in(&c.session);
-                let ctx = Context::new(&c.session, &sh.sessions, &sh.state);
-                if let Err(e) = sh.router.dispatch(&ctx, frame) {
-                    c.end = Some(DisconnectReason::Handler(e));
-                    return;
-                }
-                if c.session.is_closing() {
-                    return;
-                }
-            }
-            Ok(None) => return,
-            Err(e) => {
-                c.end = Some(DisconnectReason::BadFrame(e));
-                return;
-            }
-        }
+    if let Err(reason) = sh.core.dispatch_ready(&c.session, &mut c.inbox) {
+        c.end = Some(reason);
     }
 }
 
 fn finish<S>(sh: &Shared<S>, c: &mut Conn, reason: DisconnectReason) {
-    sh.router
-        .disconnected(&Context::new(&c.session, &sh.sessions, &sh.state), &reason);
-    sh.sessions.remove(c.session.id(), &reason);
+    sh.core.disconnected(&c.session, &reason);
     let _ = c.stream.shutdown(Shutdown::Both);
+}
+
+/// Starts blocking UDP session servers: one socket polled by one thread,
+/// a session per peer address, the same [`Router`]; see
+/// [`crate::server`]'s UDP notes.
+///
+/// ```
+/// use packet_core::server::{blocking::UdpServer, Router, ServerConfig};
+/// use packet_core::transport::blocking::UdpPacketSocket;
+///
+/// let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+/// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), router, ())?;
+/// let mut client = UdpPacketSocket::bind("127.0.0.1:0")?;
+/// client.connect(server.local_addr())?;
+/// client.send_raw(1, b"hi")?;
+/// assert_eq!(client.recv()?.body(), b"hi");
+/// server.shutdown();
+/// # Ok::<(), packet_core::transport::TransportError>(())
+/// ```
+#[derive(Debug)]
+pub struct UdpServer;
+
+impl UdpServer {
+    /// Binds `addr` and starts the server thread.
+    pub fn bind<S: Send + Sync + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S>,
+        state: S,
+    ) -> Result<UdpServerHandle<S>, TransportError> {
+        let socket = UdpSocket::bind(addr)?;
+        socket.set_nonblocking(true)?;
+        let local_addr = socket.local_addr()?;
+        let shared = Arc::new(Shared {
+            core: ServerCore::new(router, state, config),
+            stop: AtomicBool::new(false),
+        });
+        let sh = shared.clone();
+        let thread = thread::Builder::new()
+            .name("packet-udp".into())
+            .spawn(move || run_udp(&sh, &socket))?;
+        Ok(UdpServerHandle(ServerHandle {
+            local_addr,
+            shared,
+            acceptor: Some(thread),
+            workers: Vec::new(),
+        }))
+    }
+}
+
+/// A running blocking UDP server: a [`ServerHandle`] (address, sessions,
+/// state, counters, through `Deref`) plus the dropped-datagram counter.
+/// Dropping it shuts it down gracefully.
+pub struct UdpServerHandle<S: Send + Sync + 'static>(ServerHandle<S>);
+
+impl<S: Send + Sync + 'static> std::fmt::Debug for UdpServerHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("UdpServerHandle").field(&self.0).finish()
+    }
+}
+
+impl<S: Send + Sync + 'static> std::ops::Deref for UdpServerHandle<S> {
+    type Target = ServerHandle<S>;
+    fn deref(&self) -> &ServerHandle<S> {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync + 'static> UdpServerHandle<S> {
+    /// Datagrams dropped: invalid, forged or replayed, from a new peer
+    /// beyond `max_sessions`, or queued frames the socket refused.
+    pub fn dropped(&self) -> u64 {
+        self.0.shared.core.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stops receiving, flushes queued frames (within the grace period),
+    /// ends every session and joins the thread.
+    pub fn shutdown(self) {
+        self.0.shutdown();
+    }
+}
+
+fn run_udp<S>(sh: &Shared<S>, socket: &UdpSocket) {
+    let core = &sh.core;
+    let mut peers = Peers::new(core, Waker::Thread(thread::current()));
+    let max = core.config.transport.frame.max_frame_len() as usize;
+    // One byte more than the largest frame: an over-long datagram shows
+    // up as trailing bytes instead of being cut to a plausible size.
+    let mut buf = std::vec![0u8; max + 4];
+    let mut send = |d: &[u8], to: SocketAddr| socket.send_to(d, to);
+    let mut idle = Backoff::default();
+    let mut last_sweep = Instant::now();
+    while !sh.stop.load(Ordering::SeqCst) {
+        let mut progress = false;
+        // A batch of datagrams, each dispatched and answered at once.
+        for _ in 0..64 {
+            match socket.recv_from(&mut buf) {
+                Ok((len, from)) => {
+                    progress = true;
+                    peers.on_datagram(from, &mut buf[..len], Instant::now());
+                    peers.settle(from, &mut send, false);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // Per-datagram errors (e.g. an ICMP report about an
+                // earlier send): keep serving.
+                Err(_) => {}
+            }
+        }
+        // Frames queued for other peers (broadcasts, other threads), the
+        // idle timeout, sessions closed from outside: a pass over every
+        // peer, so when idle or at most every millisecond under load.
+        let now = Instant::now();
+        if !progress || now.duration_since(last_sweep) >= Duration::from_millis(1) {
+            peers.sweep(&mut send, now, false);
+            last_sweep = now;
+        }
+        idle.pause_unless(progress);
+    }
+    // Graceful stop: flush what is queued, within the grace period.
+    let deadline = Instant::now() + core.config.shutdown_grace;
+    loop {
+        peers.sweep(&mut send, Instant::now(), true);
+        if peers.is_empty() || Instant::now() >= deadline {
+            break;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    peers.end_all();
+}
+
+/// How a polling loop waits when a pass moved nothing: yields a few
+/// times, then parks for a fraction of a millisecond (an unpark from a
+/// thread that queued frames ends the park early).
+#[derive(Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    fn pause_unless(&mut self, progress: bool) {
+        if progress {
+            self.0 = 0;
+            return;
+        }
+        self.0 = self.0.saturating_add(1);
+        if self.0 < 32 {
+            thread::yield_now();
+        } else {
+            thread::park_timeout(Duration::from_micros(500));
+        }
+    }
 }

@@ -15,6 +15,12 @@
 //!   that each own a set of sessions (non-blocking sockets, polled).
 //! - `tokio::Server` (feature `tokio`): an acceptor
 //!   task and one task per session.
+//! - UDP: [`blocking::UdpServer`] and `tokio::UdpServer`: one UDP socket,
+//!   a session per peer address (created by its first valid datagram, with
+//!   its own opener and sealer), the same [`Router`]; bad datagrams
+//!   dropped and counted, a peer failing authentication
+//!   [`ServerConfig::max_auth_failures`] times dropped alone, idle peers
+//!   expired.
 //!
 //! Both stop gracefully: accepting stops, frames already received are
 //! dispatched, queued frames are flushed (within
@@ -45,17 +51,18 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use crate::codec::{Decode, Packet};
 use crate::error::{DecodeError, FrameError};
 use crate::frame::Frame;
-use crate::transport::{Outbox, Security, Side, TransportConfig, TransportError};
+use crate::transport::{Inbox, Outbox, Security, Side, TransportConfig, TransportError};
 
 pub mod blocking;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+mod udp;
 
 /// A session's id: unique for the server's lifetime, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -85,6 +92,9 @@ pub struct ServerConfig {
     pub workers: usize,
     /// How long shutdown waits for queued frames to drain.
     pub shutdown_grace: Duration,
+    /// UDP server: a peer whose datagrams fail authentication this many
+    /// times is dropped (sealed sessions; the other peers are untouched).
+    pub max_auth_failures: u64,
 }
 
 impl Default for ServerConfig {
@@ -97,6 +107,7 @@ impl Default for ServerConfig {
             idle_timeout: None,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             shutdown_grace: Duration::from_secs(5),
+            max_auth_failures: 8,
         }
     }
 }
@@ -135,6 +146,11 @@ impl ServerConfig {
     /// Sets the shutdown grace period.
     pub fn with_shutdown_grace(mut self, t: Duration) -> Self {
         self.shutdown_grace = t;
+        self
+    }
+    /// Sets how many authentication failures drop a UDP peer (at least 1).
+    pub fn with_max_auth_failures(mut self, n: u64) -> Self {
+        self.max_auth_failures = n.max(1);
         self
     }
 }
@@ -352,6 +368,18 @@ impl Sessions {
         max: usize,
     ) -> Option<Arc<Session>> {
         let out = Outbox::secured(&config.transport, &config.security, Side::Server);
+        self.register_with(peer, out, waker, max)
+    }
+
+    /// Registers a new session sending through `out`, or `None` when `max`
+    /// are open.
+    pub(crate) fn register_with(
+        &self,
+        peer: SocketAddr,
+        out: Outbox,
+        waker: Waker,
+        max: usize,
+    ) -> Option<Arc<Session>> {
         let mut map = self.write();
         if map.len() >= max {
             self.stats.rejected.fetch_add(1, Ordering::Relaxed);
@@ -724,6 +752,156 @@ pub(crate) fn reason_for(e: TransportError) -> DisconnectReason {
 /// Counts one dispatched frame.
 pub(crate) fn count_in(session: &Session) {
     session.frames_in.fetch_add(1, Ordering::Relaxed);
+}
+
+/// What both servers share, without sockets: the router, the state, the
+/// session manager and the configuration, and the per-session steps
+/// (connect hook, dispatch of buffered frames, flush, disconnect) that the
+/// blocking workers and the tokio session tasks both run.
+pub(crate) struct ServerCore<S> {
+    pub(crate) router: Router<S>,
+    pub(crate) state: S,
+    pub(crate) sessions: Arc<Sessions>,
+    pub(crate) config: ServerConfig,
+    /// Datagrams dropped (UDP server only).
+    pub(crate) dropped: AtomicU64,
+}
+
+/// The outcome of [`ServerCore::flush`].
+pub(crate) struct Flushed {
+    /// Bytes the socket took.
+    pub(crate) written: usize,
+    /// Whether the outbox is empty now.
+    pub(crate) empty: bool,
+    /// Bytes still queued.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) queued: usize,
+}
+
+impl<S> ServerCore<S> {
+    pub(crate) fn new(router: Router<S>, state: S, config: ServerConfig) -> Self {
+        Self {
+            router,
+            state,
+            sessions: Arc::new(Sessions::default()),
+            config,
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// The handler context for `session`.
+    pub(crate) fn ctx<'a>(&'a self, session: &'a Session) -> Context<'a, S> {
+        Context::new(session, &self.sessions, &self.state)
+    }
+
+    /// Runs the connect hook and returns the new session's inbox.
+    pub(crate) fn connected(&self, session: &Session) -> Inbox {
+        self.router.connected(&self.ctx(session));
+        Inbox::secured(&self.config.transport, &self.config.security, Side::Server)
+    }
+
+    /// Dispatches every complete frame buffered in `inbox` (stopping early
+    /// once the session is closing); `Err` says why the session ends.
+    pub(crate) fn dispatch_ready(
+        &self,
+        session: &Session,
+        inbox: &mut Inbox,
+    ) -> Result<(), DisconnectReason> {
+        loop {
+            match inbox.next_frame() {
+                Ok(Some(frame)) => {
+                    count_in(session);
+                    if let Err(e) = self.router.dispatch(&self.ctx(session), frame) {
+                        return Err(DisconnectReason::Handler(e));
+                    }
+                    if session.is_closing() {
+                        return Ok(());
+                    }
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(DisconnectReason::BadFrame(e)),
+            }
+        }
+    }
+
+    /// Writes what `w` (a non-blocking socket) takes of the session's
+    /// outbox now; `Err` says why the session ends.
+    pub(crate) fn flush<W: std::io::Write + ?Sized>(
+        session: &Session,
+        w: &mut W,
+    ) -> Result<Flushed, DisconnectReason> {
+        let mut out = session.outbox();
+        let mut written = 0;
+        if !out.is_empty() {
+            match out.queue_mut().write_to(w) {
+                Ok(n) => written = n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(reason_for(e.into())),
+            }
+        }
+        Ok(Flushed {
+            written,
+            empty: out.is_empty(),
+            queued: out.len(),
+        })
+    }
+
+    /// Runs the disconnect hook and forgets the session.
+    pub(crate) fn disconnected(&self, session: &Session, reason: &DisconnectReason) {
+        self.router.disconnected(&self.ctx(session), reason);
+        self.sessions.remove(session.id(), reason);
+    }
+}
+
+/// The partial-frame and idle clocks of one session.
+pub(crate) struct SessionTimers {
+    partial_since: Option<Instant>,
+    last_rx: Instant,
+}
+
+impl SessionTimers {
+    pub(crate) fn new(now: Instant) -> Self {
+        Self {
+            partial_since: None,
+            last_rx: now,
+        }
+    }
+
+    /// Bytes arrived at `now`.
+    pub(crate) fn received(&mut self, now: Instant) {
+        self.last_rx = now;
+    }
+
+    /// With `buffered` bytes of an unfinished frame: fails with
+    /// `FrameTimeout` once the frame has taken longer than the frame
+    /// timeout; with none, with `IdleTimeout` once nothing arrived for the
+    /// idle timeout (not while stopping). Otherwise returns when the next
+    /// of these would fire.
+    pub(crate) fn check(
+        &mut self,
+        now: Instant,
+        buffered: usize,
+        config: &ServerConfig,
+        stopping: bool,
+    ) -> Result<Option<Instant>, DisconnectReason> {
+        if buffered > 0 {
+            let since = *self.partial_since.get_or_insert(now);
+            if now.duration_since(since) > config.frame_timeout {
+                return Err(DisconnectReason::FrameTimeout);
+            }
+            return Ok(Some(since + config.frame_timeout));
+        }
+        self.partial_since = None;
+        match config.idle_timeout {
+            Some(idle) => {
+                if !stopping && now.duration_since(self.last_rx) > idle {
+                    return Err(DisconnectReason::IdleTimeout);
+                }
+                Ok(Some(self.last_rx + idle))
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 #[allow(unused)]

@@ -27,25 +27,21 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
+use super::udp::Peers;
 use super::{
-    Context, DisconnectReason, Router, ServerConfig, Session, Sessions, StatsSnapshot, Waker,
-    count_in, reason_for,
+    DisconnectReason, Router, ServerConfig, ServerCore, Session, SessionTimers, Sessions,
+    StatsSnapshot, Waker, reason_for,
 };
 use crate::transport::tokio::TryIo;
-use crate::transport::{Inbox, Side, TransportError};
+use crate::transport::{Inbox, TransportError};
 
-struct Shared<S> {
-    router: Router<S>,
-    state: S,
-    sessions: Arc<Sessions>,
-    config: ServerConfig,
-}
+type Shared<S> = ServerCore<S>;
 
 /// Starts tokio servers; see the module docs.
 #[derive(Debug)]
@@ -61,12 +57,7 @@ impl Server {
     ) -> Result<ServerHandle<S>, TransportError> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            router,
-            state,
-            sessions: Arc::new(Sessions::default()),
-            config,
-        });
+        let shared = Arc::new(ServerCore::new(router, state, config));
         let (stop_tx, stop_rx) = watch::channel(false);
         let acceptor = tokio::spawn(acceptor(shared.clone(), listener, stop_rx));
         Ok(ServerHandle {
@@ -81,10 +72,11 @@ impl Server {
 /// A running tokio server. Dropping it stops it without waiting; call
 /// [`ServerHandle::shutdown`] to wait for the queued frames to go out.
 pub struct ServerHandle<S> {
-    local_addr: SocketAddr,
-    shared: Arc<Shared<S>>,
-    stop: watch::Sender<bool>,
-    acceptor: Option<tokio::task::JoinHandle<()>>,
+    pub(super) local_addr: SocketAddr,
+    pub(super) shared: Arc<Shared<S>>,
+    pub(super) stop: watch::Sender<bool>,
+    /// The acceptor (TCP) or the socket task (UDP).
+    pub(super) acceptor: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl<S> std::fmt::Debug for ServerHandle<S> {
@@ -179,13 +171,9 @@ async fn run_session<S>(
     notify: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
-    sh.router
-        .connected(&Context::new(&session, &sh.sessions, &sh.state));
-    let mut inbox = Inbox::secured(&sh.config.transport, &sh.config.security, Side::Server);
+    let mut inbox = sh.connected(&session);
     let reason = drive(&sh, &stream, &session, &notify, &mut stop, &mut inbox).await;
-    sh.router
-        .disconnected(&Context::new(&session, &sh.sessions, &sh.state), &reason);
-    sh.sessions.remove(session.id(), &reason);
+    sh.disconnected(&session, &reason);
 }
 
 async fn drive<S>(
@@ -198,8 +186,7 @@ async fn drive<S>(
 ) -> DisconnectReason {
     let config = &sh.config;
     let half_limit = session.outbox().queue_ref().limit() / 2;
-    let mut partial_since: Option<Instant> = None;
-    let mut last_rx = Instant::now();
+    let mut timers = SessionTimers::new(Instant::now());
     let mut read_closed = false;
     let mut stop_deadline: Option<Instant> = if *stop.borrow() {
         Some(Instant::now() + config.shutdown_grace)
@@ -208,33 +195,13 @@ async fn drive<S>(
     };
     loop {
         // Dispatch what is buffered.
-        loop {
-            match inbox.next_frame() {
-                Ok(Some(frame)) => {
-                    count_in(session);
-                    let ctx = Context::new(session, &sh.sessions, &sh.state);
-                    if let Err(e) = sh.router.dispatch(&ctx, frame) {
-                        return DisconnectReason::Handler(e);
-                    }
-                    if session.is_closing() {
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => return DisconnectReason::BadFrame(e),
-            }
+        if let Err(reason) = sh.dispatch_ready(session, inbox) {
+            return reason;
         }
         // Flush what the socket takes now.
-        let (empty, queued) = {
-            let mut out = session.outbox();
-            if !out.is_empty() {
-                match out.queue_mut().write_to(&mut TryIo(stream)) {
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return reason_for(e.into()),
-                }
-            }
-            (out.is_empty(), out.len())
+        let (empty, queued) = match ServerCore::<S>::flush(session, &mut TryIo(stream)) {
+            Ok(f) => (f.empty, f.queued),
+            Err(reason) => return reason,
         };
         let now = Instant::now();
         if session.overflowed.load(Ordering::Relaxed) {
@@ -255,33 +222,16 @@ async fn drive<S>(
             }
         }
         // The next deadline: partial frame, idle, shutdown grace.
-        let mut deadline = stop_deadline;
-        let mut earliest = |t: Instant| deadline = Some(deadline.map_or(t, |d| d.min(t)));
-        if inbox.buffered() > 0 {
-            let since = *partial_since.get_or_insert(now);
-            if now.duration_since(since) > config.frame_timeout {
-                return DisconnectReason::FrameTimeout;
-            }
-            earliest(since + config.frame_timeout);
-        } else {
-            partial_since = None;
-            if let Some(idle) = config.idle_timeout {
-                if stop_deadline.is_none() && now.duration_since(last_rx) > idle {
-                    return DisconnectReason::IdleTimeout;
-                }
-                earliest(last_rx + idle);
-            }
-        }
+        let deadline = match timers.check(now, inbox.buffered(), config, stop_deadline.is_some()) {
+            Ok(Some(t)) => Some(stop_deadline.map_or(t, |d| d.min(t))),
+            Ok(None) => stop_deadline,
+            Err(reason) => return reason,
+        };
         let want_read = stop_deadline.is_none()
             && !read_closed
             && !session.is_closing()
             && queued <= half_limit;
-        let sleep = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+        let sleep = sleep_until(deadline);
         tokio::select! {
             biased;
             _ = stop.changed(), if stop_deadline.is_none() => {
@@ -299,12 +249,157 @@ async fn drive<S>(
                 }
                 match inbox.read_from(&mut TryIo(stream)) {
                     Ok(0) => read_closed = true,
-                    Ok(_) => last_rx = Instant::now(),
+                    Ok(_) => timers.received(Instant::now()),
                     Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
                     Err(e) => return reason_for(e.into()),
                 }
             }
             _ = sleep => {}
         }
+    }
+}
+
+/// Starts tokio UDP session servers: one socket, a session per peer
+/// address, the same [`Router`]; see [`crate::server`]'s UDP notes.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), packet_core::transport::TransportError> {
+/// use packet_core::server::{tokio::UdpServer, Router, ServerConfig};
+/// use packet_core::transport::tokio::UdpPacketSocket;
+///
+/// let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+/// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), router, ()).await?;
+/// let mut client = UdpPacketSocket::bind("127.0.0.1:0").await?;
+/// client.connect(server.local_addr()).await?;
+/// client.send_raw(1, b"hi").await?;
+/// assert_eq!(client.recv().await?.body(), b"hi");
+/// server.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct UdpServer;
+
+impl UdpServer {
+    /// Binds `addr` and spawns the server task on the current runtime.
+    pub async fn bind<S: Send + Sync + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S>,
+        state: S,
+    ) -> Result<UdpServerHandle<S>, TransportError> {
+        let socket = tokio::net::UdpSocket::bind(addr).await?;
+        let local_addr = socket.local_addr()?;
+        let shared = Arc::new(ServerCore::new(router, state, config));
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(run_udp(shared.clone(), socket, stop_rx));
+        Ok(UdpServerHandle(ServerHandle {
+            local_addr,
+            shared,
+            stop,
+            acceptor: Some(task),
+        }))
+    }
+}
+
+/// A running UDP server: a tokio [`ServerHandle`] (address, sessions,
+/// state, counters, through `Deref`) plus the dropped-datagram counter.
+/// Dropping it stops it without waiting; call
+/// [`UdpServerHandle::shutdown`] to flush queued frames first.
+pub struct UdpServerHandle<S>(ServerHandle<S>);
+
+impl<S> std::fmt::Debug for UdpServerHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("UdpServerHandle").field(&self.0).finish()
+    }
+}
+
+impl<S> std::ops::Deref for UdpServerHandle<S> {
+    type Target = ServerHandle<S>;
+    fn deref(&self) -> &ServerHandle<S> {
+        &self.0
+    }
+}
+
+impl<S> UdpServerHandle<S> {
+    /// Datagrams dropped: invalid, forged or replayed, from a new peer
+    /// beyond `max_sessions`, or queued frames the socket refused.
+    pub fn dropped(&self) -> u64 {
+        self.0.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stops receiving, flushes queued frames (within the grace period)
+    /// and ends every session.
+    pub async fn shutdown(self) {
+        self.0.shutdown().await;
+    }
+}
+
+async fn run_udp<S>(
+    sh: Arc<Shared<S>>,
+    socket: tokio::net::UdpSocket,
+    mut stop: watch::Receiver<bool>,
+) {
+    let notify = Arc::new(Notify::new());
+    let mut peers = Peers::new(&sh, Waker::Notify(notify.clone()));
+    let max = sh.config.transport.frame.max_frame_len() as usize;
+    // One byte more than the largest frame: an over-long datagram shows
+    // up as trailing bytes instead of being cut to a plausible size.
+    let mut buf = std::vec![0u8; max + 4];
+    let mut send = |d: &[u8], to: SocketAddr| socket.try_send_to(d, to);
+    let mut next_sweep = peers.sweep(&mut send, Instant::now(), false);
+    loop {
+        let sleep = sleep_until(next_sweep);
+        tokio::select! {
+            biased;
+            _ = stop.changed() => break,
+            _ = notify.notified() => {
+                next_sweep = peers.sweep(&mut send, Instant::now(), false);
+            }
+            ready = socket.writable(), if peers.backlog => {
+                if ready.is_ok() {
+                    next_sweep = peers.sweep(&mut send, Instant::now(), false);
+                }
+            }
+            received = socket.recv_from(&mut buf) => {
+                // Errors here are per datagram (e.g. an ICMP report about
+                // an earlier send): keep serving.
+                if let Ok((len, from)) = received {
+                    let now = Instant::now();
+                    peers.on_datagram(from, &mut buf[..len], now);
+                    peers.settle(from, &mut send, false);
+                    if next_sweep.is_none() {
+                        next_sweep = sh.config.idle_timeout.map(|idle| now + idle);
+                    }
+                }
+            }
+            _ = sleep => {
+                next_sweep = peers.sweep(&mut send, Instant::now(), false);
+            }
+        }
+    }
+    // Graceful stop: flush what is queued, within the grace period.
+    let deadline = Instant::now() + sh.config.shutdown_grace;
+    loop {
+        peers.sweep(&mut send, Instant::now(), true);
+        if peers.is_empty() || Instant::now() >= deadline {
+            break;
+        }
+        let wait = tokio::time::sleep_until(deadline.into());
+        tokio::select! {
+            _ = socket.writable() => {}
+            _ = wait => {}
+        }
+        // Give the socket a moment to drain before retrying.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    peers.end_all();
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
     }
 }

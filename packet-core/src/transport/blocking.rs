@@ -31,17 +31,17 @@
 //! # Ok::<(), packet_core::transport::TransportError>(())
 //! ```
 
-use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::time::Duration;
-use std::vec;
 use std::vec::Vec;
 
-use super::{Inbox, Opener, Outbox, Sealer, Security, Side, TransportConfig, TransportError};
+use super::{
+    DatagramChannel, Inbox, Outbox, Security, Side, TransportConfig, TransportError, frame_in,
+};
 use crate::buf::Writer;
 use crate::codec::Packet;
 use crate::error::EncodeError;
-use crate::frame::{Frame, Header};
+use crate::frame::Frame;
 
 /// A TCP connection carrying frames.
 #[derive(Debug)]
@@ -154,8 +154,7 @@ impl TcpPacketStream {
         max_body: usize,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
-        let needed = self.outbox.sealer().check_len(max_body)?;
-        if needed > self.outbox.queue_ref().space() {
+        if self.outbox.needs_flush_for(max_body)? {
             self.flush()?;
         }
         self.outbox.queue_with(type_id, max_body, body)
@@ -164,10 +163,7 @@ impl TcpPacketStream {
     /// Writes everything queued, blocking until done (or the write
     /// timeout).
     pub fn flush(&mut self) -> Result<(), TransportError> {
-        while !self.outbox.is_empty() {
-            self.outbox.queue_mut().write_to(&mut self.stream)?;
-        }
-        Ok(())
+        self.outbox.flush_to(&mut self.stream)
     }
 
     /// Receives the next frame, borrowed from the receive buffer. Blocks
@@ -177,8 +173,8 @@ impl TcpPacketStream {
     /// `Frame(UnexpectedEof)` when it closed inside one; a `Frame` error
     /// when it sent a bad frame (the stream stays failed).
     pub fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        self.fill()?;
-        self.inbox.next_frame()?.ok_or(TransportError::Closed)
+        self.inbox.fill_from(&mut self.stream)?;
+        self.inbox.take_frame()
     }
 
     /// Receives the next frame and passes it, with the outbox, to `f`: for
@@ -187,22 +183,8 @@ impl TcpPacketStream {
         &mut self,
         f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
     ) -> Result<R, TransportError> {
-        self.fill()?;
-        let frame = self.inbox.next_frame()?.ok_or(TransportError::Closed)?;
-        Ok(f(frame, &mut self.outbox))
-    }
-
-    /// Reads until a frame (or an error) is ready.
-    fn fill(&mut self) -> Result<(), TransportError> {
-        while !self.inbox.has_frame() {
-            match self.inbox.read_from(&mut self.stream) {
-                Ok(0) => return Err(self.inbox.end_of_stream()),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
+        self.inbox.fill_from(&mut self.stream)?;
+        Ok(f(self.inbox.take_frame()?, &mut self.outbox))
     }
 
     /// Flushes, then shuts the write side down (the peer sees end of
@@ -269,27 +251,13 @@ impl TcpPacketListener {
     }
 }
 
-/// Counters of a [`UdpPacketSocket`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UdpStats {
-    /// Valid frames received.
-    pub received: u64,
-    /// Datagrams dropped because they were not exactly one valid frame
-    /// (truncated, bad check, trailing bytes, ...).
-    pub dropped: u64,
-    /// Frames sent.
-    pub sent: u64,
-}
+pub use super::UdpStats;
 
 /// A UDP socket carrying one frame per datagram.
 #[derive(Debug)]
 pub struct UdpPacketSocket {
     socket: UdpSocket,
-    config: TransportConfig,
-    out: Outbox,
-    opener: Opener,
-    recv_buf: Vec<u8>,
-    stats: UdpStats,
+    chan: DatagramChannel,
 }
 
 impl UdpPacketSocket {
@@ -310,29 +278,16 @@ impl UdpPacketSocket {
     pub fn from_socket(socket: UdpSocket, config: TransportConfig) -> Result<Self, TransportError> {
         socket.set_read_timeout(config.read_timeout)?;
         socket.set_write_timeout(config.write_timeout)?;
-        let max = config.frame.max_frame_len() as usize;
-        // One frame at a time: the queue holds exactly one maximum frame.
-        let one = config.with_write_queue_limit(max);
         Ok(Self {
             socket,
-            config,
-            out: Outbox::new(&one),
-            opener: Opener::plain(),
-            // One byte more than the largest frame, so that an over-long
-            // datagram shows up as trailing bytes instead of being cut to
-            // a plausible size.
-            recv_buf: vec![0; max + 4],
-            stats: UdpStats::default(),
+            chan: DatagramChannel::new(config),
         })
     }
 
     /// Switches to `security` as the `side` end: one sealed channel with
     /// one peer (windowed replay protection). Call before the first frame.
     pub fn with_security(mut self, security: &Security, side: Side) -> Self {
-        let max = self.config.frame.max_frame_len() as usize;
-        let one = self.config.with_write_queue_limit(max);
-        self.out = Outbox::with_sealer(&one, Sealer::new(security, side, &self.config.frame));
-        self.opener = Opener::new(security, side, true);
+        self.chan.secure(security, side);
         self
     }
 
@@ -369,13 +324,13 @@ impl UdpPacketSocket {
 
     /// The counters.
     pub fn stats(&self) -> UdpStats {
-        self.stats
+        self.chan.stats()
     }
 
     /// A receive buffer big enough for any datagram this socket accepts
     /// (for [`UdpPacketSocket::recv_from_in`]).
     pub fn new_recv_buf(&self) -> Vec<u8> {
-        vec![0; self.recv_buf.len()]
+        self.chan.new_recv_buf()
     }
 
     /// Sends `packet` to `addr` as one datagram.
@@ -418,20 +373,12 @@ impl UdpPacketSocket {
         max_body: usize,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
-        self.out.queue_mut().clear();
-        self.out.queue_with(type_id, max_body, body)?;
-        let datagram = self.out.queue_ref().pending();
+        let datagram = self.chan.encode_with(type_id, max_body, body)?;
         let sent = match addr {
             Some(addr) => self.socket.send_to(datagram, addr),
             None => self.socket.send(datagram),
         };
-        let len = datagram.len();
-        self.out.queue_mut().clear();
-        if sent? != len {
-            return Err(io::Error::from(io::ErrorKind::WriteZero).into());
-        }
-        self.stats.sent += 1;
-        Ok(())
+        self.chan.sent(sent)
     }
 
     /// Receives the next valid frame and its sender, borrowed from the
@@ -439,15 +386,13 @@ impl UdpPacketSocket {
     /// [`UdpStats::dropped`]; only socket errors (including the read
     /// timeout) are returned.
     pub fn recv_from(&mut self) -> Result<(Frame<'_>, SocketAddr), TransportError> {
-        let (header, addr) = recv_loop(
-            &self.socket,
-            &mut self.opener,
-            &self.config,
-            &mut self.stats,
-            &mut self.recv_buf,
-            true,
-        )?;
-        Ok((super::frame_in(header, &self.recv_buf), addr))
+        let (header, addr) = loop {
+            let (len, addr) = self.socket.recv_from(self.chan.recv_buf())?;
+            if let Some(header) = self.chan.open_received(len) {
+                break (header, addr);
+            }
+        };
+        Ok((self.chan.received(header), addr))
     }
 
     /// Like [`UdpPacketSocket::recv_from`] but into a caller's buffer
@@ -457,53 +402,23 @@ impl UdpPacketSocket {
         &mut self,
         buf: &'b mut [u8],
     ) -> Result<(Frame<'b>, SocketAddr), TransportError> {
-        let (header, addr) = recv_loop(
-            &self.socket,
-            &mut self.opener,
-            &self.config,
-            &mut self.stats,
-            buf,
-            true,
-        )?;
-        Ok((super::frame_in(header, buf), addr))
+        let (header, addr) = loop {
+            let (len, addr) = self.socket.recv_from(buf)?;
+            if let Some(header) = self.chan.open(&mut buf[..len]) {
+                break (header, addr);
+            }
+        };
+        Ok((frame_in(header, buf), addr))
     }
 
     /// Receives the next valid frame from the connected peer.
     pub fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        let (header, _) = recv_loop(
-            &self.socket,
-            &mut self.opener,
-            &self.config,
-            &mut self.stats,
-            &mut self.recv_buf,
-            false,
-        )?;
-        Ok(super::frame_in(header, &self.recv_buf))
-    }
-}
-
-/// Receives until a datagram validates; returns its header and sender.
-fn recv_loop(
-    socket: &UdpSocket,
-    opener: &mut Opener,
-    config: &TransportConfig,
-    stats: &mut UdpStats,
-    buf: &mut [u8],
-    from: bool,
-) -> Result<(Header, SocketAddr), TransportError> {
-    loop {
-        let (len, addr) = if from {
-            socket.recv_from(buf)?
-        } else {
-            let len = socket.recv(buf)?;
-            (len, socket.peer_addr()?)
-        };
-        match opener.open_datagram(&mut buf[..len], &config.frame) {
-            Ok(header) => {
-                stats.received += 1;
-                return Ok((header, addr));
+        loop {
+            let len = self.socket.recv(self.chan.recv_buf())?;
+            self.socket.peer_addr()?;
+            if let Some(header) = self.chan.open_received(len) {
+                return Ok(self.chan.received(header));
             }
-            Err(_) => stats.dropped += 1,
         }
     }
 }

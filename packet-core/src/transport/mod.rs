@@ -44,9 +44,12 @@ pub struct TransportConfig {
     /// Most bytes the write queue holds before senders get back-pressure.
     /// Raised to at least one maximum frame.
     pub write_queue_limit: usize,
-    /// Read timeout of blocking streams and sockets (`None`: wait forever).
+    /// Read timeout of streams and sockets (`None`: wait forever): set on
+    /// the socket by the blocking types, applied around each receive by
+    /// the tokio types.
     pub read_timeout: Option<Duration>,
-    /// Write timeout of blocking streams and sockets (`None`: wait forever).
+    /// Write timeout of streams and sockets (`None`: wait forever), applied
+    /// like the read timeout.
     pub write_timeout: Option<Duration>,
 }
 
@@ -106,7 +109,8 @@ impl Default for TransportConfig {
 #[non_exhaustive]
 pub enum TransportError {
     /// The socket failed (a read or write timeout shows up here as
-    /// `WouldBlock` or `TimedOut`; see [`TransportError::is_timeout`]).
+    /// `WouldBlock` or `TimedOut` (blocking) or `TimedOut` (tokio); see
+    /// [`TransportError::is_timeout`]).
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
     /// The peer sent a frame that failed validation; the stream is
@@ -657,6 +661,50 @@ impl Outbox {
             .map(|_| ())
     }
 
+    /// Whether a frame with a body of at most `max_body` bytes needs the
+    /// queue flushed first (fails when it can never fit a frame).
+    pub fn needs_flush_for(&self, max_body: usize) -> Result<bool, TransportError> {
+        Ok(self.sealer.check_len(max_body)? > self.queue.space())
+    }
+
+    /// Writes to `w` until the queue is empty. A `WouldBlock` before
+    /// anything more could be written comes back as an `Io` error: a
+    /// timeout on a blocking socket, "wait for writable" on a
+    /// non-blocking one.
+    pub fn flush_to<W: io::Write + ?Sized>(&mut self, w: &mut W) -> Result<(), TransportError> {
+        while !self.queue.is_empty() {
+            self.queue.write_to(w)?;
+        }
+        Ok(())
+    }
+
+    /// Hands each queued frame to `send` as one datagram, oldest first,
+    /// until the queue is empty (`Ok(true)`) or `send` would block
+    /// (`Ok(false)`, the rest stays queued). A datagram `send` fails for
+    /// another reason is lost, as datagrams may be, and counted.
+    pub fn send_datagrams(
+        &mut self,
+        mut send: impl FnMut(&[u8]) -> io::Result<usize>,
+    ) -> DatagramFlush {
+        let mut flush = DatagramFlush::default();
+        loop {
+            let pending = self.queue.pending();
+            let Some(prefix) = pending.first_chunk::<4>() else {
+                flush.empty = true;
+                return flush;
+            };
+            // The queue holds whole frames only: the length prefix is
+            // the frame's.
+            let len = (u32::from_le_bytes(*prefix) as usize).clamp(4, pending.len());
+            match send(&pending[..len]) {
+                Ok(_) => flush.sent += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return flush,
+                Err(_) => flush.failed += 1,
+            }
+            self.queue.consume(len);
+        }
+    }
+
     /// The queue.
     pub fn queue_ref(&self) -> &WriteQueue {
         &self.queue
@@ -681,6 +729,17 @@ impl Outbox {
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
+}
+
+/// What [`Outbox::send_datagrams`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DatagramFlush {
+    /// Datagrams sent.
+    pub sent: u64,
+    /// Datagrams the socket refused (lost).
+    pub failed: u64,
+    /// Whether the queue is empty (else the socket would block).
+    pub empty: bool,
 }
 
 /// The incoming half of a stream connection: a bounded [`StreamDecoder`]
@@ -741,6 +800,29 @@ impl Inbox {
         Ok(n)
     }
 
+    /// The next frame of a stream that [`Inbox::fill_from`] filled:
+    /// [`TransportError::Closed`] if there is none.
+    pub fn take_frame(&mut self) -> Result<Frame<'_>, TransportError> {
+        self.next_frame()?.ok_or(TransportError::Closed)
+    }
+
+    /// Reads from `r` until a frame (or an error) is ready, retrying
+    /// `Interrupted`. End of stream gives [`Inbox::end_of_stream`]; every
+    /// other I/O error, `WouldBlock` included, comes back as an `Io`
+    /// error (a timeout on a blocking socket, "wait for readable" on a
+    /// non-blocking one; bytes read so far stay buffered).
+    pub fn fill_from<R: io::Read + ?Sized>(&mut self, r: &mut R) -> Result<(), TransportError> {
+        while !self.has_frame() {
+            match self.read_from(r) {
+                Ok(0) => return Err(self.end_of_stream()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Appends bytes received by other means; returns how many were taken.
     pub fn feed(&mut self, bytes: &[u8]) -> usize {
         self.decoder.feed(bytes)
@@ -767,6 +849,156 @@ impl Inbox {
     /// The opener.
     pub fn opener(&self) -> &Opener {
         &self.opener
+    }
+}
+
+/// Counters of a UDP packet socket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpStats {
+    /// Valid frames received.
+    pub received: u64,
+    /// Datagrams dropped because they were not exactly one valid frame
+    /// (truncated, bad check, trailing bytes, ...).
+    pub dropped: u64,
+    /// Frames sent.
+    pub sent: u64,
+}
+
+/// The sans-I/O state of a UDP packet socket (one frame per datagram):
+/// a one-datagram outbox with its sealer, the opener, a receive buffer
+/// and the counters. The blocking and tokio sockets wrap one of these and
+/// add only the `send`/`recv` calls.
+#[derive(Debug, Clone)]
+pub struct DatagramChannel {
+    config: TransportConfig,
+    out: Outbox,
+    opener: Opener,
+    recv_buf: Vec<u8>,
+    stats: UdpStats,
+}
+
+impl DatagramChannel {
+    /// A plaintext channel for `config` (its maximum frame bounds each
+    /// datagram).
+    pub fn new(config: TransportConfig) -> Self {
+        let max = config.frame.max_frame_len() as usize;
+        Self {
+            config,
+            // One frame at a time: the queue holds exactly one maximum frame.
+            out: Outbox::new(&config.with_write_queue_limit(max)),
+            opener: Opener::plain(),
+            // One byte more than the largest frame, so that an over-long
+            // datagram shows up as trailing bytes instead of being cut to
+            // a plausible size.
+            recv_buf: std::vec![0; max + 4],
+            stats: UdpStats::default(),
+        }
+    }
+
+    /// Switches to `security` as the `side` end: one sealed channel with
+    /// one peer (windowed replay protection).
+    pub fn secure(&mut self, security: &Security, side: Side) {
+        let max = self.config.frame.max_frame_len() as usize;
+        let one = self.config.with_write_queue_limit(max);
+        self.out = Outbox::with_sealer(&one, Sealer::new(security, side, &self.config.frame));
+        self.opener = Opener::new(security, side, true);
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> UdpStats {
+        self.stats
+    }
+
+    /// Sets the read timeout kept in the configuration (the async socket
+    /// applies it; a blocking socket sets it on the socket itself).
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
+        self.config.read_timeout = timeout;
+    }
+
+    /// Sets the write timeout kept in the configuration.
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
+        self.config.write_timeout = timeout;
+    }
+
+    /// A receive buffer big enough for any datagram this channel accepts.
+    pub fn new_recv_buf(&self) -> Vec<u8> {
+        std::vec![0; self.recv_buf.len()]
+    }
+
+    /// Encodes one frame whose body `body` writes and returns the datagram
+    /// to send; then report the send with [`DatagramChannel::sent`].
+    pub fn encode_with(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<&[u8], TransportError> {
+        self.out.queue_mut().clear();
+        self.out.queue_with(type_id, max_body, body)?;
+        Ok(self.out.queue_ref().pending())
+    }
+
+    /// Records the outcome of sending the datagram from
+    /// [`DatagramChannel::encode_with`] (a short send is `WriteZero`).
+    pub fn sent(&mut self, result: io::Result<usize>) -> Result<(), TransportError> {
+        let len = self.out.len();
+        self.out.queue_mut().clear();
+        if result? != len {
+            return Err(io::Error::from(io::ErrorKind::WriteZero).into());
+        }
+        self.stats.sent += 1;
+        Ok(())
+    }
+
+    /// The channel's own receive buffer (receive into it, then call
+    /// [`DatagramChannel::open_received`]).
+    pub fn recv_buf(&mut self) -> &mut [u8] {
+        &mut self.recv_buf
+    }
+
+    /// Validates (and, sealed, opens) a datagram of `len` bytes in the
+    /// channel's own receive buffer; `None` (counted as dropped) when it
+    /// is not exactly one valid frame.
+    pub fn open_received(&mut self, len: usize) -> Option<Header> {
+        let len = len.min(self.recv_buf.len());
+        Self::count(
+            &mut self.stats,
+            self.opener
+                .open_datagram(&mut self.recv_buf[..len], &self.config.frame),
+        )
+    }
+
+    /// Like [`DatagramChannel::open_received`] for a datagram in another
+    /// buffer.
+    pub fn open(&mut self, datagram: &mut [u8]) -> Option<Header> {
+        Self::count(
+            &mut self.stats,
+            self.opener.open_datagram(datagram, &self.config.frame),
+        )
+    }
+
+    fn count(stats: &mut UdpStats, opened: Result<Header, TransportError>) -> Option<Header> {
+        match opened {
+            Ok(header) => {
+                stats.received += 1;
+                Some(header)
+            }
+            Err(_) => {
+                stats.dropped += 1;
+                None
+            }
+        }
+    }
+
+    /// The frame [`DatagramChannel::open_received`] accepted, borrowed
+    /// from the receive buffer.
+    pub fn received(&self, header: Header) -> Frame<'_> {
+        frame_in(header, &self.recv_buf)
     }
 }
 
@@ -839,6 +1071,46 @@ mod tests {
                 (i, u64::from(i), &[i as u8; 10][..])
             );
         }
+    }
+
+    #[test]
+    fn queued_frames_leave_as_one_datagram_each() {
+        let mut out = Outbox::new(&TransportConfig::default());
+        for i in 0..3u16 {
+            out.queue_raw(i, &[i as u8; 5]).unwrap();
+        }
+        let mut sent = Vec::new();
+        // The second send would block: the rest stays queued.
+        let mut calls = 0;
+        let flush = out.send_datagrams(|d| {
+            calls += 1;
+            if calls == 2 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            sent.push(d.to_vec());
+            Ok(d.len())
+        });
+        assert_eq!((flush.sent, flush.failed, flush.empty), (1, 0, false));
+        // A refused datagram is lost and counted; the next still goes.
+        let mut calls = 0;
+        let flush = out.send_datagrams(|d| {
+            calls += 1;
+            if calls == 1 {
+                return Err(io::ErrorKind::ConnectionRefused.into());
+            }
+            sent.push(d.to_vec());
+            Ok(d.len())
+        });
+        assert_eq!((flush.sent, flush.failed, flush.empty), (1, 1, true));
+        let types: Vec<u16> = sent
+            .iter()
+            .map(|d| {
+                frame::decode_frame(d, &FrameConfig::default())
+                    .unwrap()
+                    .type_id()
+            })
+            .collect();
+        assert_eq!(types, [0, 2]);
     }
 
     #[test]

@@ -7,6 +7,10 @@
 //!   readiness (`readable` / `try_read`), so no intermediate buffer exists.
 //! - [`UdpPacketSocket`]: one frame per datagram, invalid datagrams
 //!   dropped and counted.
+//! - Both honour [`TransportConfig`]'s timeouts: the read timeout bounds
+//!   each receive, the write timeout each flush or send
+//!   (`tokio::time::timeout` around the socket waits); a timeout is an
+//!   `Io(TimedOut)` error, [`TransportError::is_timeout`].
 //! - [`PacketCodec`]: `tokio_util::codec::{Encoder, Decoder}` for users
 //!   already on `Framed`. Its items are owned ([`OwnedFrame`] with a
 //!   `Bytes` body, split off the read buffer without copying).
@@ -33,23 +37,21 @@
 //! # Ok(()) }
 //! ```
 
+use bytes::{Bytes, BytesMut};
 use std::io;
 use std::net::SocketAddr;
-use std::vec;
 use std::vec::Vec;
-
-use bytes::{Bytes, BytesMut};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::blocking::UdpStats;
 use super::{
-    Inbox, Opener, Outbox, OwnedFrame, Sealer, Security, Side, TransportConfig, TransportError,
+    DatagramChannel, Inbox, Opener, Outbox, OwnedFrame, Sealer, Security, Side, TransportConfig,
+    TransportError, UdpStats, frame_in,
 };
 use crate::buf::Writer;
 use crate::codec::Packet;
 use crate::error::{EncodeError, FrameError};
-use crate::frame::{self, Frame, FrameConfig, Header};
+use crate::frame::{self, Frame, FrameConfig};
 
 /// `std::io` adapter over a tokio TCP stream's non-blocking `try_read` /
 /// `try_write`, so the std-based buffers can read and write it directly.
@@ -86,8 +88,8 @@ impl TcpPacketStream {
         Self::connect_with(addr, TransportConfig::default()).await
     }
 
-    /// Connects with `config` (its timeouts are not used: wrap calls in
-    /// `tokio::time::timeout`).
+    /// Connects with `config`; its read timeout bounds each receive and
+    /// its write timeout each flush (see [`TcpPacketStream::recv`]).
     pub async fn connect_with(
         addr: impl ToSocketAddrs,
         config: TransportConfig,
@@ -176,24 +178,47 @@ impl TcpPacketStream {
     }
 
     async fn make_room(&mut self, body_len: usize) -> Result<(), TransportError> {
-        let needed = self.outbox.sealer().check_len(body_len)?;
-        if needed > self.outbox.queue_ref().space() {
+        if self.outbox.needs_flush_for(body_len)? {
             self.flush().await?;
         }
         Ok(())
     }
 
-    /// Writes everything queued.
-    pub async fn flush(&mut self) -> Result<(), TransportError> {
-        flush_outbox(&self.stream, &mut self.outbox).await
+    /// Sets the read timeout (each receive then fails with a timeout
+    /// error after it, see [`TransportError::is_timeout`]; a partial frame
+    /// stays buffered).
+    pub fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.config.read_timeout = timeout;
     }
 
-    /// Receives the next frame, borrowed from the receive buffer.
+    /// Sets the write timeout (bounds each flush).
+    pub fn set_write_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.config.write_timeout = timeout;
+    }
+
+    /// Writes everything queued, within the write timeout (bytes the
+    /// socket took stay written, the rest stays queued).
+    pub async fn flush(&mut self) -> Result<(), TransportError> {
+        within(
+            self.config.write_timeout,
+            flush_outbox(&self.stream, &mut self.outbox),
+        )
+        .await
+    }
+
+    /// Receives the next frame, borrowed from the receive buffer; fails
+    /// with a timeout error ([`TransportError::is_timeout`]) when the read
+    /// timeout passes first.
     ///
-    /// Cancel-safe: bytes read before cancellation stay buffered.
+    /// Cancel-safe: bytes read before cancellation (or the timeout) stay
+    /// buffered.
     pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        fill(&self.stream, &mut self.inbox).await?;
-        self.inbox.next_frame()?.ok_or(TransportError::Closed)
+        within(
+            self.config.read_timeout,
+            fill(&self.stream, &mut self.inbox),
+        )
+        .await?;
+        self.inbox.take_frame()
     }
 
     /// Receives the next frame and passes it, with the outbox, to `f`.
@@ -201,9 +226,12 @@ impl TcpPacketStream {
         &mut self,
         f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
     ) -> Result<R, TransportError> {
-        fill(&self.stream, &mut self.inbox).await?;
-        let frame = self.inbox.next_frame()?.ok_or(TransportError::Closed)?;
-        Ok(f(frame, &mut self.outbox))
+        within(
+            self.config.read_timeout,
+            fill(&self.stream, &mut self.inbox),
+        )
+        .await?;
+        Ok(f(self.inbox.take_frame()?, &mut self.outbox))
     }
 
     /// Flushes, then shuts the write side down.
@@ -220,30 +248,42 @@ impl TcpPacketStream {
     }
 }
 
+/// Runs `op`, failing with `TimedOut` if `limit` passes first.
+async fn within<T>(
+    limit: Option<std::time::Duration>,
+    op: impl Future<Output = Result<T, TransportError>>,
+) -> Result<T, TransportError> {
+    match limit {
+        None => op.await,
+        Some(limit) => match tokio::time::timeout(limit, op).await {
+            Ok(done) => done,
+            Err(_) => Err(io::Error::from(io::ErrorKind::TimedOut).into()),
+        },
+    }
+}
+
 /// Writes the whole outbox to `stream`.
 pub async fn flush_outbox(stream: &TcpStream, outbox: &mut Outbox) -> Result<(), TransportError> {
-    while !outbox.is_empty() {
-        match outbox.queue_mut().write_to(&mut TryIo(stream)) {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.writable().await?,
-            Err(e) => return Err(e.into()),
+    loop {
+        match outbox.flush_to(&mut TryIo(stream)) {
+            Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                stream.writable().await?
+            }
+            done => return done,
         }
     }
-    Ok(())
 }
 
 /// Reads from `stream` until `inbox` has a frame (or an error) ready.
 pub async fn fill(stream: &TcpStream, inbox: &mut Inbox) -> Result<(), TransportError> {
-    while !inbox.has_frame() {
-        match inbox.read_from(&mut TryIo(stream)) {
-            Ok(0) => return Err(inbox.end_of_stream()),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.readable().await?,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
+    loop {
+        match inbox.fill_from(&mut TryIo(stream)) {
+            Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                stream.readable().await?
+            }
+            done => return done,
         }
     }
-    Ok(())
 }
 
 /// An async TCP listener whose connections are [`TcpPacketStream`]s.
@@ -295,11 +335,7 @@ impl TcpPacketListener {
 #[derive(Debug)]
 pub struct UdpPacketSocket {
     socket: UdpSocket,
-    config: TransportConfig,
-    out: Outbox,
-    opener: Opener,
-    recv_buf: Vec<u8>,
-    stats: UdpStats,
+    chan: DatagramChannel,
 }
 
 impl UdpPacketSocket {
@@ -318,25 +354,16 @@ impl UdpPacketSocket {
 
     /// Wraps a bound socket.
     pub fn from_socket(socket: UdpSocket, config: TransportConfig) -> Self {
-        let max = config.frame.max_frame_len() as usize;
-        let one = config.with_write_queue_limit(max);
         Self {
             socket,
-            config,
-            out: Outbox::new(&one),
-            opener: Opener::plain(),
-            recv_buf: vec![0; max + 4],
-            stats: UdpStats::default(),
+            chan: DatagramChannel::new(config),
         }
     }
 
     /// Switches to `security` as the `side` end: one sealed channel with
     /// one peer (windowed replay protection). Call before the first frame.
     pub fn with_security(mut self, security: &Security, side: Side) -> Self {
-        let max = self.config.frame.max_frame_len() as usize;
-        let one = self.config.with_write_queue_limit(max);
-        self.out = Outbox::with_sealer(&one, Sealer::new(security, side, &self.config.frame));
-        self.opener = Opener::new(security, side, true);
+        self.chan.secure(security, side);
         self
     }
 
@@ -357,12 +384,23 @@ impl UdpPacketSocket {
 
     /// The counters.
     pub fn stats(&self) -> UdpStats {
-        self.stats
+        self.chan.stats()
+    }
+
+    /// Sets the read timeout (bounds each receive; see
+    /// [`TransportError::is_timeout`]).
+    pub fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.chan.set_read_timeout(timeout);
+    }
+
+    /// Sets the write timeout (bounds each send).
+    pub fn set_write_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.chan.set_write_timeout(timeout);
     }
 
     /// A buffer for [`UdpPacketSocket::recv_from_in`].
     pub fn new_recv_buf(&self) -> Vec<u8> {
-        vec![0; self.recv_buf.len()]
+        self.chan.new_recv_buf()
     }
 
     /// Sends `packet` to `addr`.
@@ -371,9 +409,10 @@ impl UdpPacketSocket {
         packet: &P,
         addr: SocketAddr,
     ) -> Result<(), TransportError> {
-        self.out.queue_mut().clear();
-        self.out.queue(packet)?;
-        self.send_queued(Some(addr)).await
+        self.send_with(Some(addr), P::ID, packet.encoded_len(), |w| {
+            packet.write_data(w)
+        })
+        .await
     }
 
     /// Sends a raw frame to `addr`.
@@ -383,53 +422,61 @@ impl UdpPacketSocket {
         body: &[u8],
         addr: SocketAddr,
     ) -> Result<(), TransportError> {
-        self.out.queue_mut().clear();
-        self.out.queue_raw(type_id, body)?;
-        self.send_queued(Some(addr)).await
+        self.send_with(Some(addr), type_id, body.len(), |w| w.put_bytes(body))
+            .await
     }
 
     /// Sends `packet` to the connected peer.
     pub async fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
-        self.out.queue_mut().clear();
-        self.out.queue(packet)?;
-        self.send_queued(None).await
+        self.send_with(None, P::ID, packet.encoded_len(), |w| packet.write_data(w))
+            .await
     }
 
     /// Sends a raw frame to the connected peer.
     pub async fn send_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
-        self.out.queue_mut().clear();
-        self.out.queue_raw(type_id, body)?;
-        self.send_queued(None).await
+        self.send_with(None, type_id, body.len(), |w| w.put_bytes(body))
+            .await
     }
 
-    async fn send_queued(&mut self, addr: Option<SocketAddr>) -> Result<(), TransportError> {
-        let datagram = self.out.queue_ref().pending();
-        let sent = match addr {
-            Some(addr) => self.socket.send_to(datagram, addr).await,
-            None => self.socket.send(datagram).await,
+    /// Sends one frame whose body `body` writes, to `addr` or the
+    /// connected peer.
+    pub async fn send_with(
+        &mut self,
+        addr: Option<SocketAddr>,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<(), TransportError> {
+        let limit = self.chan.config().write_timeout;
+        let datagram = self.chan.encode_with(type_id, max_body, body)?;
+        let send = async {
+            Ok(match addr {
+                Some(addr) => self.socket.send_to(datagram, addr).await,
+                None => self.socket.send(datagram).await,
+            })
         };
-        let len = datagram.len();
-        self.out.queue_mut().clear();
-        if sent? != len {
-            return Err(io::Error::from(io::ErrorKind::WriteZero).into());
-        }
-        self.stats.sent += 1;
-        Ok(())
+        let sent = match within(limit, send).await {
+            Ok(sent) => sent,
+            Err(TransportError::Io(e)) => Err(e),
+            Err(e) => return Err(e),
+        };
+        self.chan.sent(sent)
     }
 
     /// Receives the next valid frame and its sender, borrowed from the
     /// socket's buffer; invalid datagrams are dropped and counted.
     pub async fn recv_from(&mut self) -> Result<(Frame<'_>, SocketAddr), TransportError> {
-        let (header, addr) = recv_loop(
-            &self.socket,
-            &mut self.opener,
-            &self.config.frame,
-            &mut self.stats,
-            &mut self.recv_buf,
-            true,
-        )
+        let limit = self.chan.config().read_timeout;
+        let (header, addr) = within(limit, async {
+            loop {
+                let (len, addr) = self.socket.recv_from(self.chan.recv_buf()).await?;
+                if let Some(header) = self.chan.open_received(len) {
+                    return Ok((header, addr));
+                }
+            }
+        })
         .await?;
-        Ok((super::frame_in(header, &self.recv_buf), addr))
+        Ok((self.chan.received(header), addr))
     }
 
     /// Like [`UdpPacketSocket::recv_from`] into a caller's buffer.
@@ -437,55 +484,33 @@ impl UdpPacketSocket {
         &mut self,
         buf: &'b mut [u8],
     ) -> Result<(Frame<'b>, SocketAddr), TransportError> {
-        let (header, addr) = recv_loop(
-            &self.socket,
-            &mut self.opener,
-            &self.config.frame,
-            &mut self.stats,
-            buf,
-            true,
-        )
+        let limit = self.chan.config().read_timeout;
+        let (header, addr) = within(limit, async {
+            loop {
+                let (len, addr) = self.socket.recv_from(buf).await?;
+                if let Some(header) = self.chan.open(&mut buf[..len]) {
+                    return Ok((header, addr));
+                }
+            }
+        })
         .await?;
-        Ok((super::frame_in(header, buf), addr))
+        Ok((frame_in(header, buf), addr))
     }
 
     /// Receives the next valid frame from the connected peer.
     pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        let (header, _) = recv_loop(
-            &self.socket,
-            &mut self.opener,
-            &self.config.frame,
-            &mut self.stats,
-            &mut self.recv_buf,
-            false,
-        )
-        .await?;
-        Ok(super::frame_in(header, &self.recv_buf))
-    }
-}
-
-async fn recv_loop(
-    socket: &UdpSocket,
-    opener: &mut Opener,
-    config: &FrameConfig,
-    stats: &mut UdpStats,
-    buf: &mut [u8],
-    from: bool,
-) -> Result<(Header, SocketAddr), TransportError> {
-    loop {
-        let (len, addr) = if from {
-            socket.recv_from(buf).await?
-        } else {
-            let len = socket.recv(buf).await?;
-            (len, socket.peer_addr()?)
-        };
-        match opener.open_datagram(&mut buf[..len], config) {
-            Ok(header) => {
-                stats.received += 1;
-                return Ok((header, addr));
+        let limit = self.chan.config().read_timeout;
+        let header = within(limit, async {
+            loop {
+                let len = self.socket.recv(self.chan.recv_buf()).await?;
+                self.socket.peer_addr()?;
+                if let Some(header) = self.chan.open_received(len) {
+                    return Ok(header);
+                }
             }
-            Err(_) => stats.dropped += 1,
-        }
+        })
+        .await?;
+        Ok(self.chan.received(header))
     }
 }
 

@@ -59,3 +59,12 @@ pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// The echo servers' router: decodes each `ECHO` frame as a [`Msg`] and
+/// replies with it.
+pub fn echo_router() -> packet_core::server::Router<()> {
+    packet_core::server::Router::new().on_frame(ECHO, |ctx, f| {
+        let m: Msg<'_> = f.decode_packet()?;
+        ctx.reply(&m)
+    })
+}

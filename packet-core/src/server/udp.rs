@@ -1,0 +1,244 @@
+//! The sans-I/O core of the UDP session servers
+//! ([`blocking::UdpServer`](super::blocking::UdpServer) and, with the
+//! `tokio` feature, `tokio::UdpServer`): one socket, one [`Session`] per
+//! peer address, dispatch through the same [`Router`](super::Router) as
+//! the TCP servers.
+//!
+//! Each datagram is exactly one frame. A peer becomes a session with its
+//! first datagram that validates (so garbage never creates sessions);
+//! from then on the session has its own [`Opener`] (windowed replay
+//! protection when sealed) and its outbox its own sealer. Handlers queue
+//! replies into the session's outbox as on TCP; every queued frame leaves
+//! as one datagram.
+//!
+//! - Datagrams that fail validation are dropped and counted; a peer whose
+//!   datagrams fail authentication
+//!   [`ServerConfig::max_auth_failures`](super::ServerConfig::max_auth_failures)
+//!   times is dropped alone.
+//! - A peer silent for the idle timeout is dropped (UDP has no close: set
+//!   one). At most `max_sessions` peers; datagrams of new peers beyond are
+//!   dropped.
+//! - A handler error, [`Context::close`](super::Context::close) or a
+//!   full outbox ends that peer's session only.
+//!
+//! Sealing: every session uses `ServerConfig::security`; share those keys
+//! with one peer only (see `docs/wire-format-sealed.md`), since each
+//! peer's frames are numbered from 0. When a sealed peer's session ends
+//! (idle, closed, dropped), its sealer and opener are kept: if the address
+//! comes back, its new session continues the numbering and the replay
+//! window, so no nonce is used twice and no old datagram replays.
+//!
+//! What does not live here: the sockets and the loops that wait on them
+//! (in `server::blocking` and `server::tokio`).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use std::vec::Vec;
+
+use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
+use crate::transport::{Opener, Outbox, Sealer, Side, frame_in};
+
+/// A non-blocking datagram send: `WouldBlock` when the socket is full.
+pub(crate) type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
+
+/// One peer: its session and its receive-side opener.
+struct Peer {
+    session: Arc<Session>,
+    opener: Opener,
+    last_rx: Instant,
+    /// Why the session must end now (set by a failing handler).
+    end: Option<DisconnectReason>,
+}
+
+/// The peer table: the sans-I/O part of the UDP servers. Sending goes through
+/// a non-blocking `send(datagram, to)` the I/O layer passes in.
+pub(crate) struct Peers<'a, S> {
+    sh: &'a ServerCore<S>,
+    map: HashMap<SocketAddr, Peer>,
+    waker: Waker,
+    /// Some peer has frames the socket would not take yet.
+    pub(crate) backlog: bool,
+    /// Reused by [`Peers::sweep`].
+    scratch: Vec<SocketAddr>,
+    /// Sealed mode: the sealer and opener of every peer whose session
+    /// ended, resumed if it comes back (only authenticated peers get here).
+    retired: HashMap<SocketAddr, (Sealer, Opener)>,
+}
+
+impl<'a, S> Peers<'a, S> {
+    pub(crate) fn new(sh: &'a ServerCore<S>, waker: Waker) -> Self {
+        Self {
+            sh,
+            map: HashMap::new(),
+            waker,
+            backlog: false,
+            scratch: Vec::new(),
+            retired: HashMap::new(),
+        }
+    }
+
+    /// Whether no peer is left.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    fn count_drop(&self, n: u64) {
+        self.sh.dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Validates and dispatches one datagram from `from`.
+    pub(crate) fn on_datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
+        let core = self.sh;
+        let config = &core.config;
+        let frame_config = config.transport.frame;
+        let peer = match self.map.get_mut(&from) {
+            Some(peer) => peer,
+            None => {
+                // A new peer (or a sealed one back): only a valid frame
+                // makes a session.
+                let back = self.retired.remove(&from);
+                let came_back = back.is_some();
+                let (sealer, mut opener) = back.unwrap_or_else(|| {
+                    (
+                        Sealer::new(&config.security, Side::Server, &frame_config),
+                        Opener::new(&config.security, Side::Server, true),
+                    )
+                });
+                let header = match opener.open_datagram(datagram, &frame_config) {
+                    Ok(header) => header,
+                    Err(_) => {
+                        // Unauthenticated senders leave nothing behind.
+                        if came_back {
+                            self.retire(from, sealer, opener);
+                        }
+                        self.count_drop(1);
+                        return;
+                    }
+                };
+                let out = Outbox::with_sealer(&config.transport, sealer.clone());
+                let Some(session) =
+                    core.sessions
+                        .register_with(from, out, self.waker.clone(), config.max_sessions)
+                else {
+                    // Not admitted: the frame was opened (its sequence
+                    // used up in the window); keep that.
+                    self.retire(from, sealer, opener);
+                    self.count_drop(1);
+                    return;
+                };
+                core.router.connected(&core.ctx(&session));
+                let peer = self.map.entry(from).or_insert(Peer {
+                    session,
+                    opener,
+                    last_rx: now,
+                    end: None,
+                });
+                dispatch(core, peer, frame_in(header, datagram));
+                return;
+            }
+        };
+        match peer.opener.open_datagram(datagram, &frame_config) {
+            Ok(header) => {
+                peer.last_rx = now;
+                dispatch(core, peer, frame_in(header, datagram));
+            }
+            Err(e) => {
+                self.sh.dropped.fetch_add(1, Ordering::Relaxed);
+                if peer.opener.auth_failures() >= config.max_auth_failures {
+                    peer.end = Some(DisconnectReason::BadFrame(e));
+                }
+            }
+        }
+    }
+
+    /// Sends what `addr` has queued, then ends its session if it must.
+    pub(crate) fn settle(&mut self, addr: SocketAddr, send: &mut SendFn<'_>, stopping: bool) {
+        let Some(peer) = self.map.get_mut(&addr) else {
+            return;
+        };
+        let reason = if let Some(reason) = peer.end.take() {
+            Some(reason)
+        } else {
+            let flush = peer.session.outbox().send_datagrams(|d| send(d, addr));
+            self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
+            self.backlog |= !flush.empty;
+            if peer.session.overflowed.load(Ordering::Relaxed) {
+                Some(DisconnectReason::SlowConsumer)
+            } else if flush.empty && peer.session.is_closing() {
+                Some(DisconnectReason::Closed)
+            } else if stopping && flush.empty {
+                Some(DisconnectReason::Shutdown)
+            } else {
+                None
+            }
+        };
+        if let Some(reason) = reason {
+            let peer = self.map.remove(&addr).expect("looked up above");
+            self.end(addr, peer, &reason);
+        }
+    }
+
+    /// Ends `peer`'s session; sealed, keeps its channel state.
+    fn end(&mut self, addr: SocketAddr, peer: Peer, reason: &DisconnectReason) {
+        self.sh.disconnected(&peer.session, reason);
+        let sealer = peer.session.outbox().sealer().clone();
+        self.retire(addr, sealer, peer.opener);
+    }
+
+    fn retire(&mut self, addr: SocketAddr, sealer: Sealer, opener: Opener) {
+        if sealer.is_sealed() {
+            self.retired.insert(addr, (sealer, opener));
+        }
+    }
+
+    /// Settles every peer and ends the idle ones; returns when the next
+    /// peer would go idle.
+    pub(crate) fn sweep(
+        &mut self,
+        send: &mut SendFn<'_>,
+        now: Instant,
+        stopping: bool,
+    ) -> Option<Instant> {
+        self.backlog = false;
+        let idle = self.sh.config.idle_timeout;
+        let mut addrs = std::mem::take(&mut self.scratch);
+        addrs.clear();
+        addrs.extend(self.map.keys().copied());
+        let mut next: Option<Instant> = None;
+        for &addr in &addrs {
+            if let (Some(idle), Some(peer)) = (idle, self.map.get_mut(&addr)) {
+                if !stopping && now.duration_since(peer.last_rx) > idle {
+                    peer.end.get_or_insert(DisconnectReason::IdleTimeout);
+                } else {
+                    let at = peer.last_rx + idle;
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
+            }
+            self.settle(addr, send, stopping);
+        }
+        self.scratch = addrs;
+        next
+    }
+
+    /// Ends every session (shutdown, past the grace period).
+    pub(crate) fn end_all(&mut self) {
+        let map = std::mem::take(&mut self.map);
+        for (addr, peer) in map {
+            self.end(addr, peer, &DisconnectReason::Shutdown);
+        }
+    }
+}
+
+/// Dispatches one frame of `peer`'s session.
+fn dispatch<S>(core: &ServerCore<S>, peer: &mut Peer, frame: crate::frame::Frame<'_>) {
+    if peer.session.is_closing() {
+        return;
+    }
+    count_in(&peer.session);
+    if let Err(e) = core.router.dispatch(&core.ctx(&peer.session), frame) {
+        peer.end = Some(DisconnectReason::Handler(e));
+    }
+}
