@@ -16,7 +16,7 @@ use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use packet_benches::{Chat, PlayerMove, WorldSnapshot};
 use packet_core::crypto::{ChannelKeys, SecretKey};
-use packet_core::transport::{Inbox, Outbox, Security, Side, TransportConfig, TransportError};
+use packet_core::transport::{SessionToken, Inbox, Outbox, Security, Side, TransportConfig, TransportError};
 use packet_fuzz::mock::{MockReader, MockWriter, Msg, Pipe, Script, arb_msg};
 
 fuzz_target!(|data: &[u8]| {
@@ -38,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let security = if mode & 1 != 0 {
-        Security::sealed(ChannelKeys::shared(SecretKey::from_bytes([9; 32])))
+        Security::sealed(
+            SessionToken([7; 16]),
+            ChannelKeys::shared(SecretKey::from_bytes([9; 32])),
+        )
     } else {
         Security::Plain
     };

@@ -336,6 +336,25 @@ pub enum CryptoError {
         /// The configured limit.
         limit: u64,
     },
+    /// A sealed server session's first frame was not the session hello
+    /// (plaintext, type `0xFFFF`, a 16-byte token body).
+    #[error(
+        "expected the session hello (type 0xFFFF, 16-byte token) first, got type {type_id:#06x} with a {body_len}-byte body"
+    )]
+    HelloExpected {
+        /// The type id of the frame that came instead.
+        type_id: u16,
+        /// Its body length.
+        body_len: u32,
+    },
+    /// The session hello's token is unknown to the key provider (never
+    /// issued, or already used).
+    #[error("unknown or already used session token")]
+    UnknownSessionToken,
+    /// A server session cannot seal before the peer's hello brought its
+    /// keys.
+    #[error("no session keys yet: nothing is sealed before the peer's session hello")]
+    KeysPending,
     /// The channel was closed by an earlier failure limit; it neither
     /// seals nor opens any more.
     #[error("sealed channel is closed after {failures} authentication failures")]

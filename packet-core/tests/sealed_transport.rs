@@ -1,50 +1,67 @@
 //! Sealed (encrypted) transport over loopback: the blocking server and
-//! streams, the tokio server, and UDP, with `Security::Sealed`. Forged,
-//! replayed or plaintext frames get the peer (or datagram) dropped alone.
+//! streams, the tokio server, and UDP. Every session has its own keys,
+//! handed out with a session token by a login server (`common::login`);
+//! a session's first frame is the plaintext hello carrying the token.
+//! Forged, replayed or plaintext frames, unknown or reused tokens get the
+//! peer (or datagram) dropped alone.
 #![cfg(all(feature = "crypto", feature = "tokio"))]
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::time::Duration;
 
+use common::login::Login;
 use common::{ECHO, Msg, echo_router, payload, wait_until};
-use packet_core::crypto::{ChannelKeys, SecretKey};
+use packet_core::crypto::sealed_frame_len_for;
 use packet_core::server::ServerConfig;
 use packet_core::transport::blocking::{TcpPacketStream, UdpPacketSocket};
-use packet_core::transport::{Security, Side, TransportConfig};
+use packet_core::transport::{
+    SESSION_HELLO_LEN, Sealer, SessionToken, Side, TransportConfig, session_hello,
+};
 
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn security() -> Security {
-    Security::sealed(ChannelKeys::new(
-        SecretKey::from_bytes([0x11; 32]),
-        SecretKey::from_bytes([0x22; 32]),
-    ))
-}
 
 fn config() -> TransportConfig {
     TransportConfig::default().with_read_timeout(Some(LIMIT))
 }
 
-#[test]
-fn sealed_blocking_server_echoes_and_drops_impostors() {
-    let sec = security();
-    let server = packet_core::server::blocking::Server::bind(
+fn blocking_server(
+    login: &std::sync::Arc<Login>,
+) -> packet_core::server::blocking::ServerHandle<()> {
+    packet_core::server::blocking::Server::bind(
         "127.0.0.1:0",
         ServerConfig::default()
             .with_workers(2)
-            .with_security(sec.clone()),
-        echo_router(),
+            .with_sealed_sessions(login.provider()),
+        packet_core::server::Router::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body())),
         (),
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn raw_client(addr: std::net::SocketAddr) -> std::net::TcpStream {
+    let s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    s
+}
+
+/// Whether the server closed `s` (read returns end of stream or a reset).
+fn closed(s: &mut std::net::TcpStream) -> bool {
+    let mut b = [0u8; 64];
+    matches!(s.read(&mut b), Ok(0) | Err(_))
+}
+
+#[test]
+fn sealed_blocking_server_echoes_and_drops_impostors() {
+    let login = Login::new();
+    let server = blocking_server(&login);
     let addr = server.local_addr();
     let mut clients: Vec<_> = (0..20)
         .map(|_| {
             TcpPacketStream::connect_with(addr, config())
                 .unwrap()
-                .with_security(&sec, Side::Client)
+                .with_security(&login.issue().1, Side::Client)
         })
         .collect();
     let mut buf = Vec::new();
@@ -69,23 +86,25 @@ fn sealed_blocking_server_echoes_and_drops_impostors() {
             assert_eq!((m.client, m.seq, m.data), (c as u32, seq, &buf[..]));
         }
     }
-    // A plaintext client is dropped.
+    // A plaintext client (no hello) is dropped.
     let mut plain = TcpPacketStream::connect_with(addr, config()).unwrap();
     plain.send_raw(ECHO, b"in the clear").unwrap();
     assert!(plain.recv().is_err());
-    // A forged frame: sealed under the right key, one ciphertext bit flipped.
-    let mut sealer = packet_core::transport::Sealer::new(&sec, Side::Client, &Default::default());
+    // A forged frame after a valid hello: sealed under the session's key,
+    // one ciphertext bit flipped.
+    let (_, forger_sec) = login.issue();
+    let mut sealer = Sealer::new(&forger_sec, Side::Client, &Default::default());
     let mut wire = [0u8; 128];
     let n = sealer
         .seal_with(ECHO, &mut wire, |w| w.put_bytes(b"forged body!"))
         .unwrap();
-    wire[22] ^= 1;
-    let mut forger = std::net::TcpStream::connect(addr).unwrap();
+    wire[SESSION_HELLO_LEN + 22] ^= 1;
+    let mut forger = raw_client(addr);
     forger.write_all(&wire[..n]).unwrap();
-    // A client sealing as the server (reflection) is refused too.
+    // A client sealing as the server (reflection, no hello) is refused too.
     let mut reflect = TcpPacketStream::connect_with(addr, config())
         .unwrap()
-        .with_security(&sec, Side::Server);
+        .with_security(&login.issue().1, Side::Server);
     reflect.send_raw(ECHO, b"reflected").unwrap();
     assert!(reflect.recv().is_err());
     assert!(wait_until(LIMIT, || server.stats().bad_frames == 3));
@@ -104,52 +123,165 @@ fn sealed_blocking_server_echoes_and_drops_impostors() {
     server.shutdown();
 }
 
+/// The nonce-reuse bug: two sessions sending the same packet with the same
+/// sequence number must put different bytes on the wire, both ways.
+#[test]
+fn two_sealed_sessions_use_different_keys_on_the_wire() {
+    let login = Login::new();
+    let server = blocking_server(&login);
+    let addr = server.local_addr();
+    let body = b"identical packet, identical sequence";
+    let frame_len = sealed_frame_len_for(body.len());
+    let mut sent = Vec::new();
+    let mut replies = Vec::new();
+    for _ in 0..2 {
+        let (_, sec) = login.issue();
+        let mut sealer = Sealer::new(&sec, Side::Client, &Default::default());
+        let mut wire = [0u8; 256];
+        let n = sealer
+            .seal_with(ECHO, &mut wire, |w| w.put_bytes(body))
+            .unwrap();
+        assert_eq!(n, SESSION_HELLO_LEN + frame_len);
+        let mut s = raw_client(addr);
+        s.write_all(&wire[..n]).unwrap();
+        let mut reply = vec![0u8; frame_len];
+        s.read_exact(&mut reply).unwrap();
+        // Sequence 0, sealed flag set.
+        assert_eq!(&reply[12..20], &0u64.to_le_bytes());
+        assert_eq!(reply[5] & 1, 1);
+        sent.push(wire[SESSION_HELLO_LEN..n].to_vec());
+        replies.push(reply);
+    }
+    // Same header (type, length, sequence), different ciphertext and tag.
+    assert_eq!(sent[0][..20], sent[1][..20]);
+    assert_ne!(sent[0][20..], sent[1][20..], "client-to-server ciphertexts");
+    assert_eq!(replies[0][..20], replies[1][..20]);
+    assert_ne!(
+        replies[0][20..],
+        replies[1][20..],
+        "server-to-client ciphertexts"
+    );
+    server.shutdown();
+}
+
+#[test]
+fn unknown_token_non_hello_and_reused_hello_are_dropped_alone() {
+    let login = Login::new();
+    let server = blocking_server(&login);
+    let addr = server.local_addr();
+    let mut good = TcpPacketStream::connect_with(addr, config())
+        .unwrap()
+        .with_security(&login.issue().1, Side::Client);
+    good.send_raw(ECHO, b"first").unwrap();
+    assert_eq!(good.recv().unwrap().body(), b"first");
+
+    // A token the login server never issued.
+    let mut unknown = raw_client(addr);
+    unknown
+        .write_all(&session_hello(&SessionToken([0xEE; 16])))
+        .unwrap();
+    assert!(closed(&mut unknown));
+
+    // A plaintext frame of another type first.
+    let mut wrong = raw_client(addr);
+    let mut f = [0u8; 64];
+    let n = packet_core::frame::encode_raw(ECHO, 0, &[0; 16], &mut f).unwrap();
+    wrong.write_all(&f[..n]).unwrap();
+    assert!(closed(&mut wrong));
+
+    // A whole session recorded and replayed: its token was used up.
+    let (_, sec) = login.issue();
+    let mut sealer = Sealer::new(&sec, Side::Client, &Default::default());
+    let mut wire = [0u8; 128];
+    let n = sealer
+        .seal_with(ECHO, &mut wire, |w| w.put_bytes(b"once"))
+        .unwrap();
+    let mut original = raw_client(addr);
+    original.write_all(&wire[..n]).unwrap();
+    let mut reply = vec![0u8; sealed_frame_len_for(4)];
+    original.read_exact(&mut reply).unwrap();
+    let mut replay = raw_client(addr);
+    replay.write_all(&wire[..n]).unwrap();
+    assert!(closed(&mut replay));
+
+    assert!(wait_until(LIMIT, || server.stats().bad_frames == 3));
+    // The good session goes on.
+    good.send_raw(ECHO, b"second").unwrap();
+    assert_eq!(good.recv().unwrap().body(), b"second");
+    server.shutdown();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_tokio_server_echoes() {
     use packet_core::transport::tokio::TcpPacketStream;
-    let sec = security();
+    let login = Login::new();
     let server = packet_core::server::tokio::Server::bind(
         "127.0.0.1:0",
-        ServerConfig::default().with_security(sec.clone()),
+        ServerConfig::default().with_sealed_sessions(login.provider()),
         echo_router(),
         (),
     )
     .await
     .unwrap();
-    let mut s = TcpPacketStream::connect(server.local_addr())
+    let mut streams = Vec::new();
+    for _ in 0..2 {
+        streams.push(
+            TcpPacketStream::connect(server.local_addr())
+                .await
+                .unwrap()
+                .with_security(&login.issue().1, Side::Client),
+        );
+    }
+    // An unknown token is dropped alone.
+    let mut stranger = TcpPacketStream::connect(server.local_addr())
         .await
         .unwrap()
-        .with_security(&sec, Side::Client);
+        .with_security(
+            &packet_core::transport::Security::sealed(
+                SessionToken([0xEE; 16]),
+                packet_core::crypto::ChannelKeys::shared(
+                    packet_core::crypto::SecretKey::from_bytes([1; 32]),
+                ),
+            ),
+            Side::Client,
+        );
+    stranger.send_raw(ECHO, b"let me in").await.unwrap();
+    assert!(stranger.recv().await.is_err());
     let mut buf = Vec::new();
-    for seq in 0..50 {
-        payload(5, seq, &mut buf);
-        s.queue(&Msg {
-            client: 5,
-            seq,
-            data: &buf,
-        })
-        .await
-        .unwrap();
+    for s in &mut streams {
+        for seq in 0..50 {
+            payload(5, seq, &mut buf);
+            s.queue(&Msg {
+                client: 5,
+                seq,
+                data: &buf,
+            })
+            .await
+            .unwrap();
+        }
+        s.flush().await.unwrap();
+        for seq in 0..50 {
+            payload(5, seq, &mut buf);
+            let m: Msg<'_> = s.recv().await.unwrap().decode_packet().unwrap();
+            assert_eq!((m.seq, m.data), (seq, &buf[..]));
+        }
     }
-    s.flush().await.unwrap();
-    for seq in 0..50 {
-        payload(5, seq, &mut buf);
-        let m: Msg<'_> = s.recv().await.unwrap().decode_packet().unwrap();
-        assert_eq!((m.seq, m.data), (seq, &buf[..]));
-    }
+    assert_eq!(server.stats().bad_frames, 1);
     server.shutdown().await;
 }
 
 #[test]
 fn sealed_udp_drops_replays_and_forgeries() {
-    let sec = security();
+    let login = Login::new();
+    let (token, sec) = login.issue();
     let mut server = UdpPacketSocket::bind_with("127.0.0.1:0", config())
         .unwrap()
         .with_security(&sec, Side::Server);
     let server_addr = server.local_addr().unwrap();
     let raw = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     raw.connect(server_addr).unwrap();
-    let mut sealer = packet_core::transport::Sealer::new(&sec, Side::Client, &Default::default());
+    let mut sealer = Sealer::new(&sec, Side::Client, &Default::default());
+    assert_eq!(sealer.take_hello(), Some(token));
     let mut first = [0u8; 128];
     let n1 = sealer
         .seal_with(ECHO, &mut first, |w| w.put_bytes(b"one"))
@@ -160,6 +292,9 @@ fn sealed_udp_drops_replays_and_forgeries() {
         .unwrap();
     let mut forged = second;
     forged[n2 - 10] ^= 0x80; // in the tag
+    raw.send(&first[..n1]).unwrap(); // before the hello: dropped
+    raw.send(&session_hello(&SessionToken([0xEE; 16]))).unwrap(); // wrong token
+    raw.send(&session_hello(&token)).unwrap();
     raw.send(&first[..n1]).unwrap();
     raw.send(&first[..n1]).unwrap(); // replay
     raw.send(&forged[..n2]).unwrap(); // forgery
@@ -170,11 +305,11 @@ fn sealed_udp_drops_replays_and_forgeries() {
         got.push(frame.body().to_vec());
     }
     assert_eq!(got, [b"one".to_vec(), b"two".to_vec()]);
-    assert_eq!(server.stats().dropped, 2);
+    assert_eq!(server.stats().dropped, 4);
 
     // And a sealed echo with a packet socket client in connected mode (a
-    // fresh server: one socket is one sealed channel, whose replay window
-    // has seen sequences 0 and 1 already).
+    // fresh session: its hello goes out as the first datagram).
+    let (_, sec) = login.issue();
     let mut server = UdpPacketSocket::bind_with("127.0.0.1:0", config())
         .unwrap()
         .with_security(&sec, Side::Server);

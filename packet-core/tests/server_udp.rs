@@ -177,19 +177,18 @@ async fn udp_handler_close_and_broadcast_reach_the_right_peers() {
 #[cfg(feature = "crypto")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_sealed_peer_failing_authentication_is_dropped_alone() {
-    use packet_core::crypto::{ChannelKeys, SecretKey};
-    use packet_core::transport::{Sealer, Security, Side};
+    use packet_core::transport::{Sealer, Side};
 
-    let sec = Security::sealed(ChannelKeys::new(
-        SecretKey::from_bytes([0x11; 32]),
-        SecretKey::from_bytes([0x22; 32]),
-    ));
+    let login = common::login::Login::new();
     let config = ServerConfig::default()
-        .with_security(sec.clone())
+        .with_sealed_sessions(login.provider())
         .with_max_auth_failures(3);
     let server = start(config).await;
     let addr = server.local_addr();
-    let mut good = client(addr, LIMIT).await.with_security(&sec, Side::Client);
+    let mut good = client(addr, LIMIT)
+        .await
+        .with_security(&login.issue().1, Side::Client);
+    let (_, sec) = login.issue();
     let mut victim = client(addr, LIMIT).await.with_security(&sec, Side::Client);
     let mut buf = Vec::new();
     echo_once(&mut good, 1, 0, &mut buf).await;
@@ -199,6 +198,7 @@ async fn udp_sealed_peer_failing_authentication_is_dropped_alone() {
     // Sequence 10: ahead of the victim's, so the replay check passes and
     // authentication is what fails.
     let mut sealer = Sealer::new(&sec, Side::Client, &Default::default());
+    sealer.take_hello(); // the victim's socket sent it already
     let mut wire = [0u8; 128];
     for _ in 0..10 {
         sealer.seal_with(ECHO, &mut wire, |_| Ok(())).unwrap();
@@ -246,13 +246,10 @@ async fn udp_graceful_shutdown_sends_what_was_queued() {
 #[cfg(feature = "crypto")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_sealed_peer_coming_back_continues_its_channel() {
-    use packet_core::crypto::{ChannelKeys, SecretKey};
-    use packet_core::transport::{Security, Side};
+    use packet_core::transport::Side;
 
-    let sec = Security::sealed(ChannelKeys::new(
-        SecretKey::from_bytes([0x33; 32]),
-        SecretKey::from_bytes([0x44; 32]),
-    ));
+    let login = common::login::Login::new();
+    let (_, sec) = login.issue();
     let router = Router::<()>::new()
         .on_frame(ECHO, |ctx, f| {
             let m: Msg<'_> = f.decode_packet()?;
@@ -262,7 +259,7 @@ async fn udp_sealed_peer_coming_back_continues_its_channel() {
             ctx.close();
             Ok(())
         });
-    let config = ServerConfig::default().with_security(sec.clone());
+    let config = ServerConfig::default().with_sealed_sessions(login.provider());
     let server = UdpServer::bind("127.0.0.1:0", config, router, ())
         .await
         .unwrap();
@@ -284,5 +281,56 @@ async fn udp_sealed_peer_coming_back_continues_its_channel() {
     }
     assert_eq!(server.stats().accepted, 2);
     assert_eq!(server.dropped(), 0);
+    server.shutdown().await;
+}
+
+#[cfg(feature = "crypto")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_sealed_sessions_need_a_valid_hello() {
+    use packet_core::transport::{Sealer, SessionToken, Side, session_hello};
+
+    let login = common::login::Login::new();
+    let server = start(ServerConfig::default().with_sealed_sessions(login.provider())).await;
+    let addr = server.local_addr();
+    let mut a = client(addr, LIMIT)
+        .await
+        .with_security(&login.issue().1, Side::Client);
+    let mut b = client(addr, LIMIT)
+        .await
+        .with_security(&login.issue().1, Side::Client);
+    let mut buf = Vec::new();
+    echo_once(&mut a, 1, 0, &mut buf).await;
+    echo_once(&mut b, 2, 0, &mut buf).await;
+    // A sealed frame without a hello, an unknown token, and a replay of a
+    // used hello with its session's first frame: no session comes of them.
+    let (token, sec) = login.issue();
+    let mut sealer = Sealer::new(&sec, Side::Client, &Default::default());
+    sealer.take_hello();
+    let mut wire = [0u8; 128];
+    let n = sealer.seal_with(ECHO, &mut wire, |_| Ok(())).unwrap();
+    let rogue = client(addr, LIMIT).await;
+    rogue.get_ref().send(&wire[..n]).await.unwrap();
+    rogue
+        .get_ref()
+        .send(&session_hello(&SessionToken([0xEE; 16])))
+        .await
+        .unwrap();
+    // The rightful owner uses the token once ...
+    let owner = client(addr, LIMIT).await;
+    owner.get_ref().send(&session_hello(&token)).await.unwrap();
+    assert!(wait_until(|| server.sessions().len() == 3).await);
+    // ... and a replay of its hello from elsewhere is refused.
+    let replayer = client(addr, LIMIT).await;
+    replayer
+        .get_ref()
+        .send(&session_hello(&token))
+        .await
+        .unwrap();
+    replayer.get_ref().send(&wire[..n]).await.unwrap();
+    assert!(wait_until(|| server.dropped() == 4).await);
+    assert_eq!(server.sessions().len(), 3);
+    assert_eq!(server.stats().accepted, 3);
+    echo_once(&mut a, 1, 1, &mut buf).await;
+    echo_once(&mut b, 2, 1, &mut buf).await;
     server.shutdown().await;
 }

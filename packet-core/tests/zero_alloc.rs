@@ -134,8 +134,12 @@ fn steady_state_send_and_receive_do_not_allocate() {
     #[cfg(feature = "crypto")]
     {
         use packet_core::crypto::{ChannelKeys, SecretKey};
-        use packet_core::transport::{Security, Side};
-        let sec = Security::sealed(ChannelKeys::shared(SecretKey::from_bytes([9; 32])));
+        use packet_core::transport::{Security, SessionToken, Side};
+        // One session: the listener hands these keys out once.
+        let sec = Security::sealed(
+            SessionToken([3; 16]),
+            ChannelKeys::shared(SecretKey::from_bytes([9; 32])),
+        );
         let listener = TcpPacketListener::bind_with("127.0.0.1:0", config)
             .unwrap()
             .with_security(sec.clone());

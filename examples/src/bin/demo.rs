@@ -110,25 +110,71 @@ fn main() -> ExitCode {
     }
 }
 
-/// The security the demo runs with: sealed with a fixed demo key when
-/// built with `crypto` (a real game hands out per-session keys).
-fn security(plain: bool) -> Security {
+/// An in-process login server (built with `crypto`): it hands each bot a
+/// fresh random session token with fresh random keys, and gives the game
+/// servers a key provider that hands each token's keys out once. Every
+/// session thus has its own keys: sessions never share a nonce under one
+/// key, and a recorded session cannot be replayed into a new one.
+#[derive(Default)]
+struct Login {
     #[cfg(feature = "crypto")]
-    if !plain {
-        use packet_core::crypto::{ChannelKeys, SecretKey};
-        return Security::sealed(ChannelKeys::new(
-            SecretKey::from_bytes(*b"demo key, client to server......"),
-            SecretKey::from_bytes(*b"demo key, server to client......"),
-        ));
+    table: std::sync::Mutex<
+        std::collections::HashMap<
+            packet_core::transport::SessionToken,
+            packet_core::crypto::ChannelKeys,
+        >,
+    >,
+}
+
+impl Login {
+    /// The security of one new bot session: sealed with its own keys when
+    /// `sealed`, else plaintext.
+    fn issue(&self, sealed: bool) -> Result<Security, TransportError> {
+        #[cfg(feature = "crypto")]
+        if sealed {
+            use packet_core::crypto::{ChannelKeys, SecretKey};
+            use packet_core::transport::SessionToken;
+            let mut bytes = [0u8; 16 + 32 + 32];
+            getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+            let token = SessionToken(bytes[..16].try_into().expect("16 bytes"));
+            let key =
+                |at: usize| SecretKey::from_bytes(bytes[at..at + 32].try_into().expect("32 bytes"));
+            let keys = || ChannelKeys::new(key(16), key(48));
+            self.table
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(token, keys());
+            return Ok(Security::sealed(token, keys()));
+        }
+        let _ = sealed;
+        Ok(Security::Plain)
     }
-    let _ = plain;
-    Security::Plain
+
+    /// The server configuration: sealed sessions with keys from this
+    /// login server (each handed out once), or plaintext.
+    fn server_config(self: &Arc<Self>, sealed: bool) -> ServerConfig {
+        #[cfg(feature = "crypto")]
+        if sealed {
+            let login = self.clone();
+            return ServerConfig::default().with_sealed_sessions(move |token| {
+                login
+                    .table
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(token)
+            });
+        }
+        let _ = sealed;
+        ServerConfig::default()
+    }
 }
 
 async fn run(args: Args) -> Result<bool, TransportError> {
     let duration = Duration::from_secs_f64(args.seconds);
     let body_len = args.payload;
-    let sec = security(args.plain);
+    let sealed = cfg!(feature = "crypto") && !args.plain;
+    let login = Arc::new(Login::default());
+    let sec = login.issue(sealed)?;
     let frame_len =
         Sealer::new(&sec, Side::Client, &Default::default()).frame_len_for(body_len) as u64;
     println!(
@@ -147,11 +193,12 @@ async fn run(args: Args) -> Result<bool, TransportError> {
 
     // The TCP server: sessions, dispatch by type id, echo.
     let router = || Router::<()>::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()));
-    let config = ServerConfig::default().with_security(sec.clone());
+    let config = login.server_config(sealed);
     let tcp_server = Server::bind("127.0.0.1:0", config.clone(), router(), ()).await?;
     let tcp_addr = tcp_server.local_addr();
     // The UDP server: one frame per datagram, a session per peer address
-    // (each bot is its own sealed channel), the same router.
+    // (each bot is its own sealed session with its own keys), the same
+    // router.
     let udp_server = UdpServer::bind("127.0.0.1:0", config, router(), ()).await?;
     let udp_addr = udp_server.local_addr();
 
@@ -173,7 +220,9 @@ async fn run(args: Args) -> Result<bool, TransportError> {
         });
         let index = reports.len() - 1;
         for bot in 0..args.bots {
-            let (live, stop, sec) = (live.clone(), stop.clone(), sec.clone());
+            // Each bot logs in for its own session keys.
+            let sec = login.issue(sealed)?;
+            let (live, stop) = (live.clone(), stop.clone());
             let window = args.window;
             bots.spawn(async move {
                 let mut hist = Histogram::default();

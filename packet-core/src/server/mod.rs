@@ -77,8 +77,10 @@ impl fmt::Display for SessionId {
 /// Server limits and security.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Plaintext or sealed frames for every session.
-    pub security: Security,
+    /// Plaintext, or sealed sessions each with its own keys from a
+    /// provider ([`ServerConfig::with_sealed_sessions`]). Private: a server
+    /// never shares one set of keys between sessions.
+    security: Security,
     /// Per-connection framing limits and write queue size.
     pub transport: TransportConfig,
     /// Most sessions at once; connections beyond are closed on accept.
@@ -138,10 +140,36 @@ impl ServerConfig {
         self.transport = t;
         self
     }
-    /// Sets the security of every session.
-    pub fn with_security(mut self, security: Security) -> Self {
-        self.security = security;
+    /// Seals every session under its own keys: a session's first frame
+    /// must be the plaintext session hello (type
+    /// [`SESSION_HELLO_TYPE`](crate::transport::SESSION_HELLO_TYPE), body =
+    /// the [`SessionToken`](crate::transport::SessionToken) the login
+    /// server handed the client); `provider` maps that token to the
+    /// session's [`ChannelKeys`](crate::crypto::ChannelKeys). Until the
+    /// hello is accepted the session seals nothing (replies, also from
+    /// `on_connect`, fail with `CryptoError::KeysPending`); a wrong first
+    /// frame or an unknown token drops that session alone.
+    ///
+    /// **`provider` must hand out each `ChannelKeys` for one session
+    /// only** (e.g. remove the token from the login server's table when it
+    /// is looked up): every session numbers its frames from 0, so a second
+    /// session under the same keys would reuse nonces, and a recorded
+    /// session could be replayed into a new one.
+    #[cfg(feature = "crypto")]
+    pub fn with_sealed_sessions(
+        mut self,
+        provider: impl Fn(&crate::transport::SessionToken) -> Option<crate::crypto::ChannelKeys>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.security = Security::sealed_sessions(provider);
         self
+    }
+
+    /// Whether sessions are sealed.
+    pub fn is_sealed(&self) -> bool {
+        self.security.is_sealed()
     }
     /// Sets the shutdown grace period.
     pub fn with_shutdown_grace(mut self, t: Duration) -> Self {
@@ -292,6 +320,9 @@ pub struct Session {
     frames_in: AtomicU64,
     frames_out: AtomicU64,
     waker: Waker,
+    /// This session's own security (sealed: its handshake state, shared
+    /// by its sealer and opener).
+    security: Security,
 }
 
 impl Session {
@@ -367,8 +398,9 @@ impl Sessions {
         waker: Waker,
         max: usize,
     ) -> Option<Arc<Session>> {
-        let out = Outbox::secured(&config.transport, &config.security, Side::Server);
-        self.register_with(peer, out, waker, max)
+        let security = config.security.for_session();
+        let out = Outbox::secured(&config.transport, &security, Side::Server);
+        self.register_with(peer, out, security, waker, max)
     }
 
     /// Registers a new session sending through `out`, or `None` when `max`
@@ -377,6 +409,7 @@ impl Sessions {
         &self,
         peer: SocketAddr,
         out: Outbox,
+        security: Security,
         waker: Waker,
         max: usize,
     ) -> Option<Arc<Session>> {
@@ -395,6 +428,7 @@ impl Sessions {
             frames_in: AtomicU64::new(0),
             frames_out: AtomicU64::new(0),
             waker,
+            security,
         });
         map.insert(id, session.clone());
         self.stats.accepted.fetch_add(1, Ordering::Relaxed);
@@ -797,7 +831,7 @@ impl<S> ServerCore<S> {
     /// Runs the connect hook and returns the new session's inbox.
     pub(crate) fn connected(&self, session: &Session) -> Inbox {
         self.router.connected(&self.ctx(session));
-        Inbox::secured(&self.config.transport, &self.config.security, Side::Server)
+        Inbox::secured(&self.config.transport, &session.security, Side::Server)
     }
 
     /// Dispatches every complete frame buffered in `inbox` (stopping early

@@ -101,12 +101,16 @@ impl<'a, S> Peers<'a, S> {
                 // makes a session.
                 let back = self.retired.remove(&from);
                 let came_back = back.is_some();
+                let security = config.security.for_session();
                 let (sealer, mut opener) = back.unwrap_or_else(|| {
                     (
-                        Sealer::new(&config.security, Side::Server, &frame_config),
-                        Opener::new(&config.security, Side::Server, true),
+                        Sealer::new(&security, Side::Server, &frame_config),
+                        Opener::new(&security, Side::Server, true),
                     )
                 });
+                // Sealed: a new peer's first datagram is its session hello,
+                // which keys the session and is not dispatched.
+                let hello = opener.awaiting_hello();
                 let header = match opener.open_datagram(datagram, &frame_config) {
                     Ok(header) => header,
                     Err(_) => {
@@ -119,10 +123,13 @@ impl<'a, S> Peers<'a, S> {
                     }
                 };
                 let out = Outbox::with_sealer(&config.transport, sealer.clone());
-                let Some(session) =
-                    core.sessions
-                        .register_with(from, out, self.waker.clone(), config.max_sessions)
-                else {
+                let Some(session) = core.sessions.register_with(
+                    from,
+                    out,
+                    security,
+                    self.waker.clone(),
+                    config.max_sessions,
+                ) else {
                     // Not admitted: the frame was opened (its sequence
                     // used up in the window); keep that.
                     self.retire(from, sealer, opener);
@@ -136,7 +143,9 @@ impl<'a, S> Peers<'a, S> {
                     last_rx: now,
                     end: None,
                 });
-                dispatch(core, peer, frame_in(header, datagram));
+                if !hello {
+                    dispatch(core, peer, frame_in(header, datagram));
+                }
                 return;
             }
         };

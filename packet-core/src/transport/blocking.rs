@@ -94,8 +94,9 @@ impl TcpPacketStream {
     /// Switches to `security` as the `side` end (sealed frames with the
     /// `crypto` feature). Call before the first frame either way.
     pub fn with_security(mut self, security: &Security, side: Side) -> Self {
-        self.inbox = Inbox::secured(&self.config, security, side);
-        self.outbox = Outbox::secured(&self.config, security, side);
+        let security = security.for_session();
+        self.inbox = Inbox::secured(&self.config, &security, side);
+        self.outbox = Outbox::secured(&self.config, &security, side);
         self
     }
 
@@ -228,8 +229,12 @@ impl TcpPacketListener {
     }
 
     /// Accepted streams use `security` (as the server side).
+    ///
+    /// A fixed [`Security::Sealed`] session is accepted once (its keys
+    /// never serve a second connection); use [`Security::SealedSessions`]
+    /// for many.
     pub fn with_security(mut self, security: Security) -> Self {
-        self.security = security;
+        self.security = security.for_acceptor();
         self
     }
 
@@ -373,6 +378,13 @@ impl UdpPacketSocket {
         max_body: usize,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
+        if let Some(hello) = self.chan.take_hello() {
+            // A sealed client's first datagram: the session hello.
+            match addr {
+                Some(addr) => self.socket.send_to(&hello, addr)?,
+                None => self.socket.send(&hello)?,
+            };
+        }
         let datagram = self.chan.encode_with(type_id, max_body, body)?;
         let sent = match addr {
             Some(addr) => self.socket.send_to(datagram, addr),

@@ -185,31 +185,178 @@ impl From<crate::Error> for TransportError {
 
 /// What protects the frames of a connection: chosen once, applied by the
 /// [`Sealer`] and [`Opener`] built from it.
+///
+/// Sealed connections follow the login-server model
+/// (`docs/wire-format.md` §7, "Keys"): a login server hands each client a
+/// [`SessionToken`] together with fresh [`ChannelKeys`](crate::crypto::ChannelKeys)
+/// for that one session, and gives the game server a [`KeyProvider`] that
+/// looks the keys up by token. The client's first frame is the plaintext
+/// session hello (type [`SESSION_HELLO_TYPE`], body = the token); the
+/// server takes the keys for that token and only then seals or opens
+/// anything. One `ChannelKeys` must never serve two sessions: each side
+/// numbers its frames from 0, so two sessions under one key would reuse
+/// nonces.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub enum Security {
     /// Plaintext frames with a CRC-32 check.
     #[default]
     Plain,
-    /// Sealed frames (ChaCha20-Poly1305, `docs/wire-format-sealed.md`),
-    /// with replay protection: ordered on streams, windowed on datagrams.
-    /// Both peers hold the same [`ChannelKeys`](crate::crypto::ChannelKeys)
-    /// (e.g. handed out by a login server); one is the client, one the
-    /// server.
+    /// One sealed session (ChaCha20-Poly1305), with replay protection:
+    /// ordered on streams, windowed on datagrams. On the client: the
+    /// token and keys the login server handed out; the client sends the
+    /// hello with `token` before its first sealed frame. On a single-peer
+    /// server end (a stream or socket built with `Side::Server`): the
+    /// first frame must be the hello carrying `token`.
     #[cfg(feature = "crypto")]
-    Sealed(std::sync::Arc<crate::crypto::ChannelKeys>),
+    Sealed {
+        /// The session's token (sent in the clear, once, in the hello).
+        token: SessionToken,
+        /// The session's keys (never used for another session).
+        keys: std::sync::Arc<crate::crypto::ChannelKeys>,
+    },
+    /// Server side of many sealed sessions: each session's keys come from
+    /// the provider, looked up by the token of that session's hello.
+    #[cfg(feature = "crypto")]
+    SealedSessions(KeyProvider),
+    /// One server session's handshake state, made by
+    /// [`Security::for_session`] (shared by its sealer and opener).
+    #[cfg(feature = "crypto")]
+    #[doc(hidden)]
+    Session(std::sync::Arc<SessionHandshake>),
 }
 
 impl Security {
-    /// Sealed frames under `keys`.
+    /// One sealed session: `token` and `keys` as handed out by the login
+    /// server.
     #[cfg(feature = "crypto")]
-    pub fn sealed(keys: crate::crypto::ChannelKeys) -> Self {
-        Security::Sealed(std::sync::Arc::new(keys))
+    pub fn sealed(token: SessionToken, keys: crate::crypto::ChannelKeys) -> Self {
+        Security::Sealed {
+            token,
+            keys: std::sync::Arc::new(keys),
+        }
+    }
+
+    /// Server side of many sealed sessions with keys from `provider`.
+    #[cfg(feature = "crypto")]
+    pub fn sealed_sessions(
+        provider: impl Fn(&SessionToken) -> Option<crate::crypto::ChannelKeys> + Send + Sync + 'static,
+    ) -> Self {
+        Security::SealedSessions(KeyProvider::new(provider))
     }
 
     /// Whether frames are sealed.
     pub fn is_sealed(&self) -> bool {
         !matches!(self, Security::Plain)
+    }
+
+    /// The security of one new connection: for
+    /// [`Security::SealedSessions`], a fresh handshake state shared by
+    /// that connection's sealer and opener (build both from the value this
+    /// returns); anything else unchanged.
+    pub fn for_session(&self) -> Security {
+        #[cfg(feature = "crypto")]
+        if let Security::SealedSessions(provider) = self {
+            return Security::Session(std::sync::Arc::new(SessionHandshake {
+                provider: provider.clone(),
+                keys: std::sync::OnceLock::new(),
+            }));
+        }
+        self.clone()
+    }
+
+    /// For an acceptor of many connections: a fixed `Sealed` session
+    /// becomes a provider that hands its keys out once, so a second
+    /// connection can never reuse them.
+    pub fn for_acceptor(self) -> Security {
+        #[cfg(feature = "crypto")]
+        if let Security::Sealed { token, keys } = self {
+            let once = std::sync::Mutex::new(Some((token, keys)));
+            return Security::SealedSessions(KeyProvider::new(move |t: &SessionToken| {
+                let mut slot = once.lock().unwrap_or_else(|p| p.into_inner());
+                match slot.as_ref() {
+                    Some((token, _)) if token == t => slot.take().map(|(_, k)| (*k).clone()),
+                    _ => None,
+                }
+            }));
+        }
+        self
+    }
+}
+
+/// The reserved packet type id of the session hello frame
+/// (`docs/wire-format.md` §7): application packets must not use it.
+pub const SESSION_HELLO_TYPE: u16 = 0xFFFF;
+
+/// Bytes of a session token.
+pub const SESSION_TOKEN_LEN: usize = 16;
+
+/// Length of the session hello frame (a plaintext frame with a 16-byte
+/// body).
+pub const SESSION_HELLO_LEN: usize = frame::frame_len_for(SESSION_TOKEN_LEN);
+
+/// An opaque 16-byte value a login server hands a client together with
+/// that session's keys; the client sends it in its hello so the server can
+/// look the keys up. Not a secret by itself (it travels in the clear), but
+/// it must be unpredictable and used once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionToken(pub [u8; SESSION_TOKEN_LEN]);
+
+/// Where a sealed server finds each session's keys: a function from the
+/// session's [`SessionToken`] to its
+/// [`ChannelKeys`](crate::crypto::ChannelKeys), or `None` for an unknown
+/// token.
+///
+/// **Contract:** hand out each `ChannelKeys` for one session only (e.g.
+/// remove the token from the login server's table when it is looked up).
+/// That keeps every nonce unique under its key (each session numbers its
+/// frames from 0) and stops a recorded session being replayed into a new
+/// one.
+#[cfg(feature = "crypto")]
+#[derive(Clone)]
+pub struct KeyProvider(std::sync::Arc<KeyFn>);
+
+/// The function behind a [`KeyProvider`].
+#[cfg(feature = "crypto")]
+type KeyFn = dyn Fn(&SessionToken) -> Option<crate::crypto::ChannelKeys> + Send + Sync + 'static;
+
+#[cfg(feature = "crypto")]
+impl KeyProvider {
+    /// A provider calling `f`.
+    pub fn new(
+        f: impl Fn(&SessionToken) -> Option<crate::crypto::ChannelKeys> + Send + Sync + 'static,
+    ) -> Self {
+        Self(std::sync::Arc::new(f))
+    }
+
+    /// The keys for `token`, if the provider has them.
+    pub fn keys_for(&self, token: &SessionToken) -> Option<crate::crypto::ChannelKeys> {
+        (self.0)(token)
+    }
+}
+
+#[cfg(feature = "crypto")]
+impl core::fmt::Debug for KeyProvider {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("KeyProvider(..)")
+    }
+}
+
+/// One server session's handshake: the provider, and the keys once the
+/// hello brought a valid token (set by the opener, read by the sealer).
+#[cfg(feature = "crypto")]
+#[doc(hidden)]
+pub struct SessionHandshake {
+    provider: KeyProvider,
+    keys: std::sync::OnceLock<crate::crypto::ChannelKeys>,
+}
+
+#[cfg(feature = "crypto")]
+impl core::fmt::Debug for SessionHandshake {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionHandshake")
+            .field("keyed", &self.keys.get().is_some())
+            .finish()
     }
 }
 
@@ -241,6 +388,13 @@ pub struct Sealer {
     max_frame_len: usize,
     #[cfg(feature = "crypto")]
     key: Option<crate::crypto::SealingKey>,
+    /// Server session awaiting its keys (from the peer's hello).
+    #[cfg(feature = "crypto")]
+    pending: Option<(std::sync::Arc<SessionHandshake>, crate::crypto::Direction)>,
+    /// Client: the token of the hello still to send before the first
+    /// sealed frame.
+    #[cfg(feature = "crypto")]
+    hello: Option<SessionToken>,
 }
 
 impl Sealer {
@@ -252,6 +406,10 @@ impl Sealer {
             max_frame_len: config.max_frame_len() as usize,
             #[cfg(feature = "crypto")]
             key: None,
+            #[cfg(feature = "crypto")]
+            pending: None,
+            #[cfg(feature = "crypto")]
+            hello: None,
         }
     }
 
@@ -260,9 +418,28 @@ impl Sealer {
         #[allow(unused_mut)]
         let mut sealer = Self::plain(config);
         #[cfg(feature = "crypto")]
-        if let Security::Sealed(keys) = security {
+        {
             let dir = crate::crypto::Role::from(side).send_direction();
-            sealer.key = Some(crate::crypto::SealingKey::new(keys.key(dir), dir));
+            match security {
+                Security::Plain => {}
+                Security::Sealed { token, keys } => {
+                    sealer.key = Some(crate::crypto::SealingKey::new(keys.key(dir), dir));
+                    if side == Side::Client {
+                        sealer.hello = Some(*token);
+                    }
+                }
+                // Shared state must be per session: a sealer that can
+                // never get keys (it seals nothing) rather than a shared
+                // one. Build from `Security::for_session` instead.
+                Security::SealedSessions(provider) => {
+                    let hs = SessionHandshake {
+                        provider: provider.clone(),
+                        keys: std::sync::OnceLock::new(),
+                    };
+                    sealer.pending = Some((std::sync::Arc::new(hs), dir));
+                }
+                Security::Session(hs) => sealer.pending = Some((hs.clone(), dir)),
+            }
         }
         #[cfg(not(feature = "crypto"))]
         let _ = (security, side);
@@ -272,7 +449,7 @@ impl Sealer {
     /// Whether frames are sealed.
     pub fn is_sealed(&self) -> bool {
         #[cfg(feature = "crypto")]
-        return self.key.is_some();
+        return self.key.is_some() || self.pending.is_some();
         #[cfg(not(feature = "crypto"))]
         false
     }
@@ -285,14 +462,15 @@ impl Sealer {
     /// The frame length a body of `body_len` bytes needs at most.
     pub fn frame_len_for(&self, body_len: usize) -> usize {
         #[cfg(feature = "crypto")]
-        if self.key.is_some() {
+        if self.is_sealed() {
             return crate::crypto::sealed_frame_len_for(body_len);
         }
         frame::frame_len_for(body_len)
     }
 
     /// Checks that a body of `body_len` bytes fits the maximum frame and
-    /// returns the frame length it needs.
+    /// returns the bytes [`Sealer::seal_with`] needs (the frame, plus the
+    /// session hello before a client's first sealed frame).
     pub fn check_len(&self, body_len: usize) -> Result<usize, EncodeError> {
         let len = self.frame_len_for(body_len);
         if len > self.max_frame_len {
@@ -301,7 +479,21 @@ impl Sealer {
                 max: self.max_frame_len,
             });
         }
+        #[cfg(feature = "crypto")]
+        if self.hello.is_some() {
+            return Ok(len + SESSION_HELLO_LEN);
+        }
         Ok(len)
+    }
+
+    /// Takes the token of the session hello still to send (a client
+    /// sealer), so the caller sends the hello itself (UDP: as its own
+    /// datagram, see [`session_hello`]).
+    pub fn take_hello(&mut self) -> Option<SessionToken> {
+        #[cfg(feature = "crypto")]
+        return self.hello.take();
+        #[cfg(not(feature = "crypto"))]
+        None
     }
 
     /// Writes one frame of type `type_id` whose body `body` writes, at the
@@ -314,6 +506,25 @@ impl Sealer {
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<usize, TransportError> {
         let seq = self.next_sequence;
+        #[cfg(feature = "crypto")]
+        if let Some((hs, dir)) = &self.pending {
+            // A server session: nothing is sealed before the peer's hello
+            // brought this session's keys.
+            let Some(keys) = hs.keys.get() else {
+                return Err(crate::error::CryptoError::KeysPending.into());
+            };
+            self.key = Some(crate::crypto::SealingKey::new(keys.key(*dir), *dir));
+            self.pending = None;
+        }
+        #[cfg(feature = "crypto")]
+        let (out, hello_len) = match self.hello {
+            Some(token) => {
+                let n = frame::encode_raw(SESSION_HELLO_TYPE, 0, &token.0, out)?;
+                let (_, rest) = out.split_at_mut(n);
+                (rest, n)
+            }
+            None => (out, 0),
+        };
         #[cfg(feature = "crypto")]
         let n = match &self.key {
             Some(key) => {
@@ -328,11 +539,35 @@ impl Sealer {
             }
             None => frame::encode_with(type_id, seq, out, body)?,
         };
+        #[cfg(feature = "crypto")]
+        let n = {
+            self.hello = None;
+            n + hello_len
+        };
         #[cfg(not(feature = "crypto"))]
         let n = frame::encode_with(type_id, seq, out, body)?;
         self.next_sequence = seq.wrapping_add(1);
         Ok(n)
     }
+}
+
+/// The session hello frame carrying `token` (plaintext, type
+/// [`SESSION_HELLO_TYPE`], sequence 0): what a sealed client sends first.
+pub fn session_hello(token: &SessionToken) -> [u8; SESSION_HELLO_LEN] {
+    let mut out = [0; SESSION_HELLO_LEN];
+    let n = frame::encode_raw(SESSION_HELLO_TYPE, 0, &token.0, &mut out);
+    debug_assert_eq!(n, Ok(SESSION_HELLO_LEN));
+    out
+}
+
+/// What a server-side opener awaits before its keys exist.
+#[cfg(feature = "crypto")]
+#[derive(Debug, Clone)]
+enum Awaiting {
+    /// A hello whose token the provider knows (shared with the sealer).
+    Provider(std::sync::Arc<SessionHandshake>),
+    /// A hello with exactly this token (a single-peer server end).
+    Token(SessionToken, std::sync::Arc<crate::crypto::ChannelKeys>),
 }
 
 /// Receive-side state of a sealed connection.
@@ -354,6 +589,10 @@ pub struct Opener {
     sealed: Option<OpenState>,
     #[cfg(feature = "crypto")]
     failed: Option<crate::error::CryptoError>,
+    /// Server end before the peer's hello: what it must bring, and the
+    /// replay mode (true: datagrams).
+    #[cfg(feature = "crypto")]
+    awaiting: Option<(Awaiting, bool)>,
 }
 
 impl Opener {
@@ -368,23 +607,102 @@ impl Opener {
         #[allow(unused_mut)]
         let mut opener = Self::plain();
         #[cfg(feature = "crypto")]
-        if let Security::Sealed(keys) = security {
-            use crate::replay::{ReplayMode, ReplayState};
-            let dir = crate::crypto::Role::from(side).receive_direction();
-            let mode = if datagrams {
-                ReplayMode::Windowed
-            } else {
-                ReplayMode::Ordered
-            };
-            opener.sealed = Some(OpenState {
-                key: crate::crypto::OpeningKey::new(keys.key(dir), dir),
-                replay: ReplayState::new(mode),
-                auth_failures: 0,
-            });
+        match (security, side) {
+            (Security::Plain, _) => {}
+            (Security::Sealed { keys, .. }, Side::Client) => {
+                opener.key_with(keys, side, datagrams);
+            }
+            (Security::Sealed { token, keys }, Side::Server) => {
+                opener.awaiting = Some((Awaiting::Token(*token, keys.clone()), datagrams));
+            }
+            // Per session only: a fresh handshake whose keys no sealer
+            // sees (build both from `Security::for_session`).
+            (Security::SealedSessions(_), _) => {
+                let Security::Session(hs) = security.for_session() else {
+                    unreachable!("for_session of SealedSessions")
+                };
+                opener.awaiting = Some((Awaiting::Provider(hs), datagrams));
+            }
+            (Security::Session(hs), _) => {
+                opener.awaiting = Some((Awaiting::Provider(hs.clone()), datagrams));
+            }
         }
         #[cfg(not(feature = "crypto"))]
         let _ = (security, side, datagrams);
         opener
+    }
+
+    #[cfg(feature = "crypto")]
+    fn key_with(&mut self, keys: &crate::crypto::ChannelKeys, side: Side, datagrams: bool) {
+        use crate::replay::{ReplayMode, ReplayState};
+        let dir = crate::crypto::Role::from(side).receive_direction();
+        let mode = if datagrams {
+            ReplayMode::Windowed
+        } else {
+            ReplayMode::Ordered
+        };
+        self.sealed = Some(OpenState {
+            key: crate::crypto::OpeningKey::new(keys.key(dir), dir),
+            replay: ReplayState::new(mode),
+            auth_failures: 0,
+        });
+    }
+
+    /// Whether this opener (a sealed server end) still awaits the peer's
+    /// session hello.
+    pub fn awaiting_hello(&self) -> bool {
+        #[cfg(feature = "crypto")]
+        return self.awaiting.is_some();
+        #[cfg(not(feature = "crypto"))]
+        false
+    }
+
+    /// Checks the session hello (`type_id`, `body` of a validated
+    /// plaintext frame) and keys the session.
+    #[cfg(feature = "crypto")]
+    fn accept_hello(&mut self, type_id: u16, body: &[u8]) -> Result<(), crate::error::CryptoError> {
+        use crate::error::CryptoError;
+        // Cleared only on success: a bad hello leaves the opener awaiting
+        // (a stream then fails for good; a datagram is dropped).
+        let Some((awaiting, datagrams)) = self.awaiting.clone() else {
+            return Ok(());
+        };
+        let token = match (type_id, <[u8; SESSION_TOKEN_LEN]>::try_from(body)) {
+            (SESSION_HELLO_TYPE, Ok(t)) => SessionToken(t),
+            _ => {
+                return Err(CryptoError::HelloExpected {
+                    type_id,
+                    body_len: body.len() as u32,
+                });
+            }
+        };
+        match awaiting {
+            Awaiting::Token(expected, keys) => {
+                if token != expected {
+                    return Err(CryptoError::UnknownSessionToken);
+                }
+                self.key_with(&keys, Side::Server, datagrams);
+            }
+            Awaiting::Provider(hs) => {
+                if hs.keys.get().is_some() {
+                    // Keyed once already: never twice.
+                    return Err(CryptoError::UnknownSessionToken);
+                }
+                let keys = hs
+                    .provider
+                    .keys_for(&token)
+                    .ok_or(CryptoError::UnknownSessionToken)?;
+                // The sealer of this session reads them from here; a
+                // handshake state is never keyed twice.
+                self.key_with(&keys, Side::Server, datagrams);
+                if hs.keys.set(keys).is_err() {
+                    self.sealed = None;
+                    return Err(CryptoError::UnknownSessionToken);
+                }
+            }
+        }
+        self.awaiting = None;
+        Ok(())
     }
 
     /// Authentication failures counted (sealed connections).
@@ -402,7 +720,22 @@ impl Opener {
         decoder: &'a mut StreamDecoder,
     ) -> Result<Option<Frame<'a>>, TransportError> {
         #[cfg(feature = "crypto")]
-        if self.sealed.is_some() {
+        if self.awaiting.is_some() {
+            if let Some(e) = self.failed {
+                return Err(e.into());
+            }
+            let hello = match decoder.next_frame() {
+                Ok(Some(frame)) => self.accept_hello(frame.type_id(), frame.body()),
+                Ok(None) => return Ok(None),
+                Err(e) => Err(crate::error::CryptoError::Frame(e)),
+            };
+            if let Err(e) = hello {
+                self.failed = Some(e);
+                return Err(e.into());
+            }
+        }
+        #[cfg(feature = "crypto")]
+        if self.sealed.is_some() || self.failed.is_some() {
             if let Some(e) = self.failed {
                 return Err(e.into());
             }
@@ -429,6 +762,19 @@ impl Opener {
         datagram: &mut [u8],
         config: &FrameConfig,
     ) -> Result<Header, TransportError> {
+        #[cfg(feature = "crypto")]
+        if self.awaiting.is_some() {
+            // The session hello: one plaintext frame, then the keys.
+            let header = *frame::decode_frame(datagram, config)
+                .map_err(crate::error::CryptoError::Frame)?
+                .header();
+            let body = frame_in(header, datagram).body();
+            let hello = self.accept_hello(header.type_id, body);
+            // A bad hello leaves the opener awaiting a good one (a stray
+            // datagram does not end the peer).
+            hello?;
+            return Ok(header);
+        }
         #[cfg(feature = "crypto")]
         if self.sealed.is_some() {
             return Ok(self.open_sealed(datagram, config)?);
@@ -624,7 +970,8 @@ impl Outbox {
         Self::with_sealer(config, Sealer::plain(&config.frame))
     }
 
-    /// An outbox for `security` on the `side` end.
+    /// An outbox for `security` on the `side` end. A sealed client's
+    /// first frame is preceded by its session hello.
     pub fn secured(config: &TransportConfig, security: &Security, side: Side) -> Self {
         Self::with_sealer(config, Sealer::new(security, side, &config.frame))
     }
@@ -764,6 +1111,9 @@ impl Inbox {
     }
 
     /// An inbox for `security` on the `side` end of a stream.
+    ///
+    /// For a server end of [`Security::SealedSessions`], build the inbox and
+    /// the outbox from one [`Security::for_session`] value.
     pub fn secured(config: &TransportConfig, security: &Security, side: Side) -> Self {
         Self::with_opener(config, Opener::new(security, side, false))
     }
@@ -875,6 +1225,9 @@ pub struct DatagramChannel {
     opener: Opener,
     recv_buf: Vec<u8>,
     stats: UdpStats,
+    /// A sealed client's session hello, still to be sent as the first
+    /// datagram.
+    hello: Option<SessionToken>,
 }
 
 impl DatagramChannel {
@@ -892,16 +1245,27 @@ impl DatagramChannel {
             // a plausible size.
             recv_buf: std::vec![0; max + 4],
             stats: UdpStats::default(),
+            hello: None,
         }
     }
 
     /// Switches to `security` as the `side` end: one sealed channel with
-    /// one peer (windowed replay protection).
+    /// one peer (windowed replay protection). A sealed client sends its
+    /// session hello as its first datagram ([`DatagramChannel::take_hello`]).
     pub fn secure(&mut self, security: &Security, side: Side) {
+        let security = security.for_session();
         let max = self.config.frame.max_frame_len() as usize;
         let one = self.config.with_write_queue_limit(max);
-        self.out = Outbox::with_sealer(&one, Sealer::new(security, side, &self.config.frame));
-        self.opener = Opener::new(security, side, true);
+        let mut sealer = Sealer::new(&security, side, &self.config.frame);
+        self.hello = sealer.take_hello();
+        self.out = Outbox::with_sealer(&one, sealer);
+        self.opener = Opener::new(&security, side, true);
+    }
+
+    /// The session hello datagram still to be sent before the first frame
+    /// (a sealed client), taken once.
+    pub fn take_hello(&mut self) -> Option<[u8; SESSION_HELLO_LEN]> {
+        self.hello.take().map(|t| session_hello(&t))
     }
 
     /// The configuration.
@@ -966,20 +1330,19 @@ impl DatagramChannel {
     /// is not exactly one valid frame.
     pub fn open_received(&mut self, len: usize) -> Option<Header> {
         let len = len.min(self.recv_buf.len());
-        Self::count(
-            &mut self.stats,
-            self.opener
-                .open_datagram(&mut self.recv_buf[..len], &self.config.frame),
-        )
+        let hello = self.opener.awaiting_hello();
+        let opened = self
+            .opener
+            .open_datagram(&mut self.recv_buf[..len], &self.config.frame);
+        Self::count(&mut self.stats, opened).filter(|_| !hello)
     }
 
     /// Like [`DatagramChannel::open_received`] for a datagram in another
     /// buffer.
     pub fn open(&mut self, datagram: &mut [u8]) -> Option<Header> {
-        Self::count(
-            &mut self.stats,
-            self.opener.open_datagram(datagram, &self.config.frame),
-        )
+        let hello = self.opener.awaiting_hello();
+        let opened = self.opener.open_datagram(datagram, &self.config.frame);
+        Self::count(&mut self.stats, opened).filter(|_| !hello)
     }
 
     fn count(stats: &mut UdpStats, opened: Result<Header, TransportError>) -> Option<Header> {

@@ -111,8 +111,9 @@ impl TcpPacketStream {
     /// Switches to `security` as the `side` end (sealed frames with the
     /// `crypto` feature). Call before the first frame either way.
     pub fn with_security(mut self, security: &Security, side: Side) -> Self {
-        self.inbox = Inbox::secured(&self.config, security, side);
-        self.outbox = Outbox::secured(&self.config, security, side);
+        let security = security.for_session();
+        self.inbox = Inbox::secured(&self.config, &security, side);
+        self.outbox = Outbox::secured(&self.config, &security, side);
         self
     }
 
@@ -313,8 +314,12 @@ impl TcpPacketListener {
     }
 
     /// Accepted streams use `security` (as the server side).
+    ///
+    /// A fixed [`Security::Sealed`] session is accepted once (its keys
+    /// never serve a second connection); use [`Security::SealedSessions`]
+    /// for many.
     pub fn with_security(mut self, security: Security) -> Self {
-        self.security = security;
+        self.security = security.for_acceptor();
         self
     }
 
@@ -448,6 +453,17 @@ impl UdpPacketSocket {
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
         let limit = self.chan.config().write_timeout;
+        if let Some(hello) = self.chan.take_hello() {
+            // A sealed client's first datagram: the session hello.
+            let send = async {
+                let n = match addr {
+                    Some(addr) => self.socket.send_to(&hello, addr).await?,
+                    None => self.socket.send(&hello).await?,
+                };
+                Ok::<usize, TransportError>(n)
+            };
+            within(limit, send).await?;
+        }
         let datagram = self.chan.encode_with(type_id, max_body, body)?;
         let send = async {
             Ok(match addr {
@@ -559,6 +575,7 @@ impl PacketCodec {
 
     /// A codec for `security` on the `side` end of a stream.
     pub fn secured(config: FrameConfig, security: &Security, side: Side) -> Self {
+        let security = &security.for_session();
         Self {
             config,
             sealer: Sealer::new(security, side, &config),

@@ -68,3 +68,52 @@ pub fn echo_router() -> packet_core::server::Router<()> {
         ctx.reply(&m)
     })
 }
+
+/// An in-process login server: issues each client a fresh session token
+/// with fresh keys, and gives the game server a key provider that hands
+/// each token's keys out once (then forgets the token).
+#[cfg(feature = "crypto")]
+pub mod login {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicU8, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use packet_core::crypto::{ChannelKeys, SecretKey};
+    use packet_core::transport::{Security, SessionToken};
+
+    #[derive(Default)]
+    pub struct Login {
+        table: Mutex<HashMap<SessionToken, ChannelKeys>>,
+        next: AtomicU8,
+    }
+
+    impl Login {
+        pub fn new() -> Arc<Self> {
+            Arc::new(Self::default())
+        }
+
+        /// A fresh token and keys (distinct per call; deterministic for
+        /// the tests), registered for one session.
+        pub fn issue(&self) -> (SessionToken, Security) {
+            let n = self.next.fetch_add(1, Ordering::Relaxed);
+            let token = SessionToken([n; 16]);
+            let keys = || {
+                ChannelKeys::new(
+                    SecretKey::from_bytes([n; 32]),
+                    SecretKey::from_bytes([n ^ 0x80; 32]),
+                )
+            };
+            self.table.lock().unwrap().insert(token, keys());
+            (token, Security::sealed(token, keys()))
+        }
+
+        /// The provider for `ServerConfig::with_sealed_sessions`: each
+        /// token's keys are handed out once.
+        pub fn provider(
+            self: &Arc<Self>,
+        ) -> impl Fn(&SessionToken) -> Option<ChannelKeys> + Send + Sync + 'static {
+            let me = self.clone();
+            move |t| me.table.lock().unwrap().remove(t)
+        }
+    }
+}
