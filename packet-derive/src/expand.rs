@@ -577,6 +577,9 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         let msg = format!(
             "packet `{name_str}` can never fit a default PacketBuf: its smallest frame is larger than DEFAULT_PACKET_SIZE (1200 bytes)"
         );
+        let reserved = format!(
+            "packet `{name_str}` uses type id 0xFFFF, which is reserved for the session hello of sealed sessions (docs/wire-format.md §7.3)"
+        );
         let eager = static_instance(input).map(|inst| {
             quote!(const _: () = { let _ = <#inst as #krate::Packet>::ID; };)
         });
@@ -589,7 +592,11 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                         ::core::option::Option::Some(__n) if __n <= #krate::DEFAULT_PACKET_SIZE => {}
                         _ => ::core::panic!(#msg),
                     }
-                    #id
+                    let __id: ::core::primitive::u16 = #id;
+                    if __id == 0xFFFF {
+                        ::core::panic!(#reserved);
+                    }
+                    __id
                 };
             }
             #eager

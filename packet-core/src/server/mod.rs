@@ -22,6 +22,11 @@
 //!   [`ServerConfig::max_auth_failures`] times dropped alone, idle peers
 //!   expired.
 //!
+//! Sealed servers give every session its own keys
+//! ([`ServerConfig::with_sealed_sessions`], `docs/wire-format.md` §7.3):
+//! a session's first frame is the plaintext session hello carrying the
+//! token a login server handed the client with that session's keys.
+//!
 //! Both stop gracefully: accepting stops, frames already received are
 //! dispatched, queued frames are flushed (within
 //! [`ServerConfig::shutdown_grace`]), then connections close.

@@ -21,9 +21,12 @@
 //! - A handler error, [`Context::close`](super::Context::close) or a
 //!   full outbox ends that peer's session only.
 //!
-//! Sealing: every session uses `ServerConfig::security`; share those keys
-//! with one peer only (see `docs/wire-format-sealed.md`), since each
-//! peer's frames are numbered from 0. When a sealed peer's session ends
+//! Sealing (`ServerConfig::with_sealed_sessions`): a new peer's first
+//! datagram must be its session hello (`docs/wire-format.md` §7.3); the
+//! key provider gives that session its own keys, and only then is a
+//! session created (the hello itself is not dispatched). Anything else
+//! from an unknown address, or an unknown or used token, is dropped and
+//! counted without creating a session. When a sealed peer's session ends
 //! (idle, closed, dropped), its sealer and opener are kept: if the address
 //! comes back, its new session continues the numbering and the replay
 //! window, so no nonce is used twice and no old datagram replays.
