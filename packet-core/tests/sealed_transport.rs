@@ -324,3 +324,61 @@ fn sealed_udp_drops_replays_and_forgeries() {
     server.send_raw_to(ECHO, frame.body(), from).unwrap();
     assert_eq!(client.recv().unwrap().body(), b"hello");
 }
+
+/// Sans-I/O: a server session seals nothing before the hello brings its
+/// keys, and a bad first frame or token is a typed error.
+#[test]
+fn server_session_is_keyed_by_the_hello_alone() {
+    use packet_core::error::CryptoError;
+    use packet_core::transport::{Inbox, Outbox, Security, TransportError};
+
+    let login = Login::new();
+    let server_sec = Security::sealed_sessions(login.provider());
+    let (token, client_sec) = login.issue();
+    let typed = |r: Result<_, TransportError>| match r {
+        Err(TransportError::Crypto(e)) => e,
+        other => panic!("expected a crypto error, got {other:?}"),
+    };
+
+    let session = server_sec.for_session();
+    let mut out = Outbox::secured(&config(), &session, Side::Server);
+    let mut inbox = Inbox::secured(&config(), &session, Side::Server);
+    assert!(inbox.opener().awaiting_hello());
+    assert_eq!(
+        typed(out.queue_raw(ECHO, b"too early")),
+        CryptoError::KeysPending
+    );
+    assert!(out.is_empty());
+
+    // The client's first bytes: hello, then its first sealed frame.
+    let mut client = Outbox::secured(&config(), &client_sec, Side::Client);
+    client.queue_raw(ECHO, b"hi").unwrap();
+    assert_eq!(
+        &client.queue_ref().pending()[..SESSION_HELLO_LEN],
+        &session_hello(&token)
+    );
+    inbox.feed(client.queue_ref().pending());
+    assert_eq!(inbox.next_frame().unwrap().unwrap().body(), b"hi");
+    assert!(!inbox.opener().awaiting_hello());
+    out.queue_raw(ECHO, b"now").unwrap();
+
+    // Another session presenting the same (used) token, or a wrong frame.
+    let session = server_sec.for_session();
+    let mut inbox = Inbox::secured(&config(), &session, Side::Server);
+    inbox.feed(&session_hello(&token));
+    assert_eq!(
+        typed(inbox.next_frame().map(|_| ())),
+        CryptoError::UnknownSessionToken
+    );
+    let mut inbox = Inbox::secured(&config(), &server_sec.for_session(), Side::Server);
+    let mut f = [0u8; 64];
+    let n = packet_core::frame::encode_raw(ECHO, 0, b"not a hello", &mut f).unwrap();
+    inbox.feed(&f[..n]);
+    assert_eq!(
+        typed(inbox.next_frame().map(|_| ())),
+        CryptoError::HelloExpected {
+            type_id: ECHO,
+            body_len: 11
+        }
+    );
+}

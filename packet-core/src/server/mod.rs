@@ -23,7 +23,7 @@
 //!   expired.
 //!
 //! Sealed servers give every session its own keys
-//! ([`ServerConfig::with_sealed_sessions`], `docs/wire-format.md` §7.3):
+//! (`ServerConfig::with_sealed_sessions`, `docs/wire-format.md` §7.3):
 //! a session's first frame is the plaintext session hello carrying the
 //! token a login server handed the client with that session's keys.
 //!

@@ -2,9 +2,15 @@
 //! shares.
 //!
 //! - [`Sealer`] and [`Opener`]: the one point on the send and receive paths
-//!   where a frame is made and checked. Today they write and validate
-//!   plaintext (CRC-32) frames and number outgoing frames; sealing
-//!   (encryption) plugs in here and nowhere else.
+//!   where a frame is made and checked: plaintext (CRC-32) frames, or with
+//!   [`Security`] sealed ones (ChaCha20-Poly1305, feature `crypto`).
+//! - Sealed sessions (login-server model, `docs/wire-format.md` §7.3):
+//!   [`SessionToken`], `KeyProvider`, [`session_hello`]. Every session has
+//!   its own keys; a sealed client sends the plaintext hello (type
+//!   [`SESSION_HELLO_TYPE`], body = token) before its first sealed frame,
+//!   and a server's opener accepts exactly that first, asks the provider
+//!   for the session's keys and shares them with the session's sealer
+//!   (which seals nothing before).
 //! - [`WriteQueue`]: a bounded byte queue that frames are encoded into in
 //!   place, so that many small packets queued in one tick leave in one
 //!   `write` call; when it is full, callers get back-pressure
@@ -188,8 +194,8 @@ impl From<crate::Error> for TransportError {
 ///
 /// Sealed connections follow the login-server model
 /// (`docs/wire-format.md` §7, "Keys"): a login server hands each client a
-/// [`SessionToken`] together with fresh [`ChannelKeys`](crate::crypto::ChannelKeys)
-/// for that one session, and gives the game server a [`KeyProvider`] that
+/// [`SessionToken`] together with fresh `ChannelKeys`
+/// for that one session, and gives the game server a `KeyProvider` that
 /// looks the keys up by token. The client's first frame is the plaintext
 /// session hello (type [`SESSION_HELLO_TYPE`], body = the token); the
 /// server takes the keys for that token and only then seals or opens
@@ -251,7 +257,7 @@ impl Security {
     }
 
     /// The security of one new connection: for
-    /// [`Security::SealedSessions`], a fresh handshake state shared by
+    /// `Security::SealedSessions`, a fresh handshake state shared by
     /// that connection's sealer and opener (build both from the value this
     /// returns); anything else unchanged.
     pub fn for_session(&self) -> Security {
@@ -1112,7 +1118,7 @@ impl Inbox {
 
     /// An inbox for `security` on the `side` end of a stream.
     ///
-    /// For a server end of [`Security::SealedSessions`], build the inbox and
+    /// For a server end of `Security::SealedSessions`, build the inbox and
     /// the outbox from one [`Security::for_session`] value.
     pub fn secured(config: &TransportConfig, security: &Security, side: Side) -> Self {
         Self::with_opener(config, Opener::new(security, side, false))

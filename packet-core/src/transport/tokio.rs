@@ -315,8 +315,8 @@ impl TcpPacketListener {
 
     /// Accepted streams use `security` (as the server side).
     ///
-    /// A fixed [`Security::Sealed`] session is accepted once (its keys
-    /// never serve a second connection); use [`Security::SealedSessions`]
+    /// A fixed `Security::Sealed` session is accepted once (its keys
+    /// never serve a second connection); use `Security::SealedSessions`
     /// for many.
     pub fn with_security(mut self, security: Security) -> Self {
         self.security = security.for_acceptor();
