@@ -281,6 +281,39 @@ async fn udp_sealed_peer_coming_back_continues_its_channel() {
     }
     assert_eq!(server.stats().accepted, 2);
     assert_eq!(server.dropped(), 0);
+    // The same address starts a new session with a new token: its hello
+    // replaces the old channel, and the reply is sealed under the new keys.
+    c.send_raw(3, b"").await.unwrap();
+    assert!(wait_until(|| server.sessions().is_empty()).await);
+    let (_, new_sec) = login.issue();
+    let mut sealer =
+        packet_core::transport::Sealer::new(&new_sec, Side::Client, &Default::default());
+    let hello = packet_core::transport::session_hello(&sealer.take_hello().unwrap());
+    let mut wire = [0u8; 256];
+    payload(1, 77, &mut buf);
+    let m = Msg {
+        client: 1,
+        seq: 77,
+        data: &buf,
+    };
+    let n = sealer
+        .seal_with(ECHO, &mut wire, |w| packet_core::Packet::write_data(&m, w))
+        .unwrap();
+    c.get_ref().send(&hello).await.unwrap();
+    c.get_ref().send(&wire[..n]).await.unwrap();
+    let mut reply = [0u8; 256];
+    let got = timeout(LIMIT, c.get_ref().recv(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut opener = packet_core::transport::Opener::new(&new_sec, Side::Client, true);
+    let header = opener
+        .open_datagram(&mut reply[..got], &Default::default())
+        .unwrap();
+    let frame = packet_core::transport::frame_in(header, &reply[..got]);
+    let back: Msg<'_> = frame.decode_packet().unwrap();
+    assert_eq!((back.seq, back.data), (77, &buf[..]));
+    assert_eq!(server.stats().accepted, 3);
     server.shutdown().await;
 }
 

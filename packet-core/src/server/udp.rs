@@ -105,22 +105,40 @@ impl<'a, S> Peers<'a, S> {
                 let back = self.retired.remove(&from);
                 let came_back = back.is_some();
                 let security = config.security.for_session();
-                let (sealer, mut opener) = back.unwrap_or_else(|| {
+                let fresh = || {
                     (
                         Sealer::new(&security, Side::Server, &frame_config),
                         Opener::new(&security, Side::Server, true),
                     )
-                });
+                };
+                let (mut sealer, mut opener) = back.unwrap_or_else(fresh);
                 // Sealed: a new peer's first datagram is its session hello,
                 // which keys the session and is not dispatched.
-                let hello = opener.awaiting_hello();
+                let mut hello = opener.awaiting_hello();
                 let header = match opener.open_datagram(datagram, &frame_config) {
                     Ok(header) => header,
-                    Err(_) => {
-                        // Unauthenticated senders leave nothing behind.
-                        if came_back {
-                            self.retire(from, sealer, opener);
+                    Err(_) if came_back => {
+                        // Not the old channel: perhaps a new session from
+                        // this address (its hello, with a fresh token). The
+                        // failed open left the datagram untouched (nothing
+                        // is decrypted before the tag verifies).
+                        let (new_sealer, mut new_opener) = fresh();
+                        let new_hello = new_opener.awaiting_hello();
+                        match new_opener.open_datagram(datagram, &frame_config) {
+                            Ok(header) if new_hello => {
+                                (sealer, opener, hello) = (new_sealer, new_opener, true);
+                                header
+                            }
+                            _ => {
+                                // Unauthenticated senders leave nothing
+                                // behind.
+                                self.retire(from, sealer, opener);
+                                self.count_drop(1);
+                                return;
+                            }
                         }
+                    }
+                    Err(_) => {
                         self.count_drop(1);
                         return;
                     }
