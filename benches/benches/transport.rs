@@ -183,10 +183,10 @@ async fn ld_client_batch(
                 framed.feed(&out[..]).await.unwrap();
                 sent += 1;
             }
-            if expect < n {
-                if let Some(Some(Ok(next))) = framed.next().now_or_never() {
-                    frame = Some(next);
-                }
+            if expect < n
+                && let Some(Some(Ok(next))) = framed.next().now_or_never()
+            {
+                frame = Some(next);
             }
         }
         SinkExt::<&[u8]>::flush(framed).await.unwrap();

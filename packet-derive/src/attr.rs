@@ -189,14 +189,14 @@ fn parse_int_expr(
     key: &str,
 ) -> syn::Result<Option<Expr>> {
     let expr: Expr = meta.value()?.parse()?;
-    if let Expr::Lit(lit) = &expr {
-        if !matches!(lit.lit, Lit::Int(_)) {
-            cx.error(
+    if let Expr::Lit(lit) = &expr
+        && !matches!(lit.lit, Lit::Int(_))
+    {
+        cx.error(
                 lit.span(),
                 format!("`{key}` expects an integer (a literal or a const expression), e.g. `{key} = 0x0102`"),
             );
-            return Ok(None);
-        }
+        return Ok(None);
     }
     Ok(Some(expr))
 }

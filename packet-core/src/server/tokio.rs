@@ -216,10 +216,10 @@ async fn drive<S>(
         if empty && session.is_closing() {
             return DisconnectReason::Closed;
         }
-        if let Some(deadline) = stop_deadline {
-            if empty || now >= deadline {
-                return DisconnectReason::Shutdown;
-            }
+        if let Some(deadline) = stop_deadline
+            && (empty || now >= deadline)
+        {
+            return DisconnectReason::Shutdown;
         }
         // The next deadline: partial frame, idle, shutdown grace.
         let deadline = match timers.check(now, inbox.buffered(), config, stop_deadline.is_some()) {
