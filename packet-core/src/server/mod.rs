@@ -89,6 +89,10 @@ pub struct ServerConfig {
     /// Per-connection framing limits and write queue size.
     pub transport: TransportConfig,
     /// Most sessions at once; connections beyond are closed on accept.
+    /// Sealed UDP server: also the most ended sessions whose channel state
+    /// (sealer and opener) is remembered for their address's return; the
+    /// oldest is forgotten first, and a forgotten address must start a new
+    /// session with a fresh hello.
     pub max_sessions: usize,
     /// How long a peer may take to finish a frame it has started
     /// (slow-loris protection).

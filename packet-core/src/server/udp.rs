@@ -29,7 +29,10 @@
 //! counted without creating a session. When a sealed peer's session ends
 //! (idle, closed, dropped), its sealer and opener are kept: if the address
 //! comes back, its new session continues the numbering and the replay
-//! window, so no nonce is used twice and no old datagram replays.
+//! window, so no nonce is used twice and no old datagram replays. At most
+//! `max_sessions` ended channels are kept, the oldest forgotten first; a
+//! forgotten address must come back with a new hello (fresh token, fresh
+//! keys).
 //!
 //! What does not live here: the sockets and the loops that wait on them
 //! (in `server::blocking` and `server::tokio`).
@@ -66,10 +69,17 @@ pub(crate) struct Peers<'a, S> {
     pub(crate) backlog: bool,
     /// Reused by [`Peers::sweep`].
     scratch: Vec<SocketAddr>,
-    /// Sealed mode: the sealer and opener of every peer whose session
-    /// ended, resumed if it comes back (only authenticated peers get here).
-    retired: HashMap<SocketAddr, (Sealer, Opener)>,
+    /// Sealed mode: the sealer and opener of peers whose session ended,
+    /// resumed if they come back (only authenticated peers get here), each
+    /// stamped with when it was retired. At most `max_sessions` entries:
+    /// the oldest is forgotten first.
+    retired: HashMap<SocketAddr, Retired>,
+    /// Stamps the next retired entry.
+    retired_stamp: u64,
 }
+
+/// A retired sealed channel: its sealer and opener, and when it retired.
+type Retired = (Sealer, Opener, u64);
 
 impl<'a, S> Peers<'a, S> {
     pub(crate) fn new(sh: &'a ServerCore<S>, waker: Waker) -> Self {
@@ -80,6 +90,7 @@ impl<'a, S> Peers<'a, S> {
             backlog: false,
             scratch: Vec::new(),
             retired: HashMap::new(),
+            retired_stamp: 0,
         }
     }
 
@@ -102,7 +113,7 @@ impl<'a, S> Peers<'a, S> {
             None => {
                 // A new peer (or a sealed one back): only a valid frame
                 // makes a session.
-                let back = self.retired.remove(&from);
+                let back = self.retired.remove(&from).map(|(s, o, _)| (s, o));
                 let came_back = back.is_some();
                 let security = config.security.for_session();
                 let fresh = || {
@@ -218,9 +229,30 @@ impl<'a, S> Peers<'a, S> {
         self.retire(addr, sealer, peer.opener);
     }
 
+    /// Keeps a sealed channel for its address's return, forgetting the
+    /// oldest retired one beyond `max_sessions` (a forgotten address that
+    /// comes back needs a new hello with a fresh token: it never gets its
+    /// old keys back, so nothing is reused or replayed).
     fn retire(&mut self, addr: SocketAddr, sealer: Sealer, opener: Opener) {
-        if sealer.is_sealed() {
-            self.retired.insert(addr, (sealer, opener));
+        if !sealer.is_sealed() {
+            return;
+        }
+        let cap = self.sh.config.max_sessions;
+        self.retired.remove(&addr);
+        while !self.retired.is_empty() && self.retired.len() >= cap {
+            // O(n) on a session's end only, never per datagram.
+            let oldest = self
+                .retired
+                .iter()
+                .min_by_key(|(_, (_, _, stamp))| *stamp)
+                .map(|(a, _)| *a)
+                .expect("not empty");
+            self.retired.remove(&oldest);
+        }
+        if cap > 0 {
+            self.retired_stamp += 1;
+            self.retired
+                .insert(addr, (sealer, opener, self.retired_stamp));
         }
     }
 
@@ -270,5 +302,46 @@ fn dispatch<S>(core: &ServerCore<S>, peer: &mut Peer, frame: crate::frame::Frame
     count_in(&peer.session);
     if let Err(e) = core.router.dispatch(&core.ctx(&peer.session), frame) {
         peer.end = Some(DisconnectReason::Handler(e));
+    }
+}
+
+#[cfg(all(test, feature = "crypto"))]
+mod tests {
+    use super::*;
+    use crate::crypto::{ChannelKeys, SecretKey};
+    use crate::server::{Router, ServerConfig};
+    use crate::transport::{SessionToken, session_hello};
+
+    fn addr(i: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 1000 + i))
+    }
+
+    /// Any token is good once per test: keys derived from its first byte.
+    fn config(max_sessions: usize) -> ServerConfig {
+        ServerConfig::default()
+            .with_max_sessions(max_sessions)
+            .with_sealed_sessions(|t: &SessionToken| {
+                Some(ChannelKeys::new(
+                    SecretKey::from_bytes([t.0[0]; 32]),
+                    SecretKey::from_bytes([t.0[0] ^ 0x80; 32]),
+                ))
+            })
+    }
+
+    #[test]
+    fn retired_channels_are_bounded_by_max_sessions_oldest_first() {
+        let core = ServerCore::new(Router::<()>::new(), (), config(2));
+        let mut peers = Peers::new(&core, Waker::Thread(std::thread::current()));
+        for i in 0..5u16 {
+            let mut hello = session_hello(&SessionToken([i as u8; 16]));
+            peers.on_datagram(addr(i), &mut hello, Instant::now());
+            assert_eq!(core.sessions.len(), 1, "peer {i} got a session");
+            peers.end_all();
+            assert!(peers.retired.len() <= 2);
+        }
+        let mut kept: Vec<_> = peers.retired.keys().copied().collect();
+        kept.sort();
+        assert_eq!(kept, [addr(3), addr(4)]);
+        assert_eq!(core.dropped.load(Ordering::Relaxed), 0);
     }
 }
