@@ -168,7 +168,9 @@ impl<'a, S> Peers<'a, S> {
                     self.count_drop(1);
                     return;
                 };
-                core.router.connected(&core.ctx(&session));
+                // Created only once keyed (sealed: by this hello or the
+                // channel it comes back to): the hook can reply.
+                core.greet(&session);
                 let peer = self.map.entry(from).or_insert(Peer {
                     session,
                     opener,
