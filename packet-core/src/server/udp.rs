@@ -34,6 +34,11 @@
 //! forgotten address must come back with a new hello (fresh token, fresh
 //! keys).
 //!
+//! A sealed client resends its hello before each datagram until it hears
+//! from the server (UDP may lose it); a datagram that is exactly the hello
+//! that keyed the address's session (open or retired) is ignored, neither
+//! a new session nor counted as dropped.
+//!
 //! What does not live here: the sockets and the loops that wait on them
 //! (in `server::blocking` and `server::tokio`).
 
@@ -45,7 +50,9 @@ use std::time::Instant;
 use std::vec::Vec;
 
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
-use crate::transport::{Opener, Outbox, Sealer, Side, frame_in};
+use crate::transport::{
+    Opener, Outbox, SESSION_HELLO_LEN, Sealer, SessionToken, Side, frame_in, session_hello,
+};
 
 /// A non-blocking datagram send: `WouldBlock` when the socket is full.
 pub(crate) type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
@@ -55,6 +62,9 @@ struct Peer {
     session: Arc<Session>,
     opener: Opener,
     last_rx: Instant,
+    /// Sealed: the token of the hello that keyed the channel (a client
+    /// resends that hello until it hears from us; duplicates are ignored).
+    token: Option<SessionToken>,
     /// Why the session must end now (set by a failing handler).
     end: Option<DisconnectReason>,
 }
@@ -78,8 +88,14 @@ pub(crate) struct Peers<'a, S> {
     retired_stamp: u64,
 }
 
-/// A retired sealed channel: its sealer and opener, and when it retired.
-type Retired = (Sealer, Opener, u64);
+/// A retired sealed channel: its sealer and opener, its hello's token,
+/// and when it retired.
+type Retired = (Sealer, Opener, Option<SessionToken>, u64);
+
+/// Whether `datagram` is exactly the session hello carrying `token`.
+fn is_hello(datagram: &[u8], token: Option<&SessionToken>) -> bool {
+    token.is_some_and(|t| datagram.len() == SESSION_HELLO_LEN && datagram == session_hello(t))
+}
 
 impl<'a, S> Peers<'a, S> {
     pub(crate) fn new(sh: &'a ServerCore<S>, waker: Waker) -> Self {
@@ -113,8 +129,17 @@ impl<'a, S> Peers<'a, S> {
             None => {
                 // A new peer (or a sealed one back): only a valid frame
                 // makes a session.
-                let back = self.retired.remove(&from).map(|(s, o, _)| (s, o));
+                if let Some((_, _, token, _)) = self.retired.get(&from)
+                    && is_hello(datagram, token.as_ref())
+                {
+                    // The old channel's hello again (resent by a client
+                    // that never heard from us): not a new session.
+                    return;
+                }
+                let back = self.retired.remove(&from);
                 let came_back = back.is_some();
+                let mut token = back.as_ref().and_then(|(_, _, t, _)| *t);
+                let back = back.map(|(s, o, _, _)| (s, o));
                 let security = config.security.for_session();
                 let fresh = || {
                     (
@@ -143,7 +168,7 @@ impl<'a, S> Peers<'a, S> {
                             _ => {
                                 // Unauthenticated senders leave nothing
                                 // behind.
-                                self.retire(from, sealer, opener);
+                                self.retire(from, sealer, opener, token);
                                 self.count_drop(1);
                                 return;
                             }
@@ -154,6 +179,11 @@ impl<'a, S> Peers<'a, S> {
                         return;
                     }
                 };
+                if hello {
+                    token = <[u8; 16]>::try_from(frame_in(header, datagram).body())
+                        .ok()
+                        .map(SessionToken);
+                }
                 let out = Outbox::with_sealer(&config.transport, sealer.clone());
                 let Some(session) = core.sessions.register_with(
                     from,
@@ -164,7 +194,7 @@ impl<'a, S> Peers<'a, S> {
                 ) else {
                     // Not admitted: the frame was opened (its sequence
                     // used up in the window); keep that.
-                    self.retire(from, sealer, opener);
+                    self.retire(from, sealer, opener, token);
                     self.count_drop(1);
                     return;
                 };
@@ -175,6 +205,7 @@ impl<'a, S> Peers<'a, S> {
                     session,
                     opener,
                     last_rx: now,
+                    token,
                     end: None,
                 });
                 if !hello {
@@ -183,6 +214,12 @@ impl<'a, S> Peers<'a, S> {
                 return;
             }
         };
+        if is_hello(datagram, peer.token.as_ref()) {
+            // A duplicate of the hello that keyed this session: the client
+            // resends it until it hears from us. Ignored (it proves
+            // nothing: the hello travels in the clear).
+            return;
+        }
         match peer.opener.open_datagram(datagram, &frame_config) {
             Ok(header) => {
                 peer.last_rx = now;
@@ -228,14 +265,20 @@ impl<'a, S> Peers<'a, S> {
     fn end(&mut self, addr: SocketAddr, peer: Peer, reason: &DisconnectReason) {
         self.sh.disconnected(&peer.session, reason);
         let sealer = peer.session.outbox().sealer().clone();
-        self.retire(addr, sealer, peer.opener);
+        self.retire(addr, sealer, peer.opener, peer.token);
     }
 
     /// Keeps a sealed channel for its address's return, forgetting the
     /// oldest retired one beyond `max_sessions` (a forgotten address that
     /// comes back needs a new hello with a fresh token: it never gets its
     /// old keys back, so nothing is reused or replayed).
-    fn retire(&mut self, addr: SocketAddr, sealer: Sealer, opener: Opener) {
+    fn retire(
+        &mut self,
+        addr: SocketAddr,
+        sealer: Sealer,
+        opener: Opener,
+        token: Option<SessionToken>,
+    ) {
         if !sealer.is_sealed() {
             return;
         }
@@ -246,7 +289,7 @@ impl<'a, S> Peers<'a, S> {
             let oldest = self
                 .retired
                 .iter()
-                .min_by_key(|(_, (_, _, stamp))| *stamp)
+                .min_by_key(|(_, (_, _, _, stamp))| *stamp)
                 .map(|(a, _)| *a)
                 .expect("not empty");
             self.retired.remove(&oldest);
@@ -254,7 +297,7 @@ impl<'a, S> Peers<'a, S> {
         if cap > 0 {
             self.retired_stamp += 1;
             self.retired
-                .insert(addr, (sealer, opener, self.retired_stamp));
+                .insert(addr, (sealer, opener, token, self.retired_stamp));
         }
     }
 
@@ -344,6 +387,25 @@ mod tests {
         let mut kept: Vec<_> = peers.retired.keys().copied().collect();
         kept.sort();
         assert_eq!(kept, [addr(3), addr(4)]);
+        assert_eq!(core.dropped.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_resent_hello_is_ignored_for_open_and_ended_sessions() {
+        let core = ServerCore::new(Router::<()>::new(), (), config(4));
+        let mut peers = Peers::new(&core, Waker::Thread(std::thread::current()));
+        let hello = session_hello(&SessionToken([7; 16]));
+        for _ in 0..3 {
+            peers.on_datagram(addr(0), &mut hello.clone(), Instant::now());
+        }
+        assert_eq!(core.sessions.stats().accepted, 1);
+        peers.end_all();
+        peers.on_datagram(addr(0), &mut hello.clone(), Instant::now());
+        assert!(
+            core.sessions.is_empty(),
+            "no new session from the old hello"
+        );
+        assert!(peers.retired.contains_key(&addr(0)), "old channel kept");
         assert_eq!(core.dropped.load(Ordering::Relaxed), 0);
     }
 }
