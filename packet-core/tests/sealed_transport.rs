@@ -382,3 +382,136 @@ fn server_session_is_keyed_by_the_hello_alone() {
         }
     );
 }
+
+/// Counts of the hooks, and whether every `on_connect` reply was queued.
+#[derive(Default)]
+struct Hooks {
+    connects: std::sync::atomic::AtomicUsize,
+    disconnects: std::sync::atomic::AtomicUsize,
+    reply_failed: std::sync::atomic::AtomicBool,
+}
+
+const WELCOME: u16 = 9;
+
+/// Echoes `ECHO`; `on_connect` replies `WELCOME` (sealed: it needs keys).
+fn greeting_router(hooks: &std::sync::Arc<Hooks>) -> packet_core::server::Router<()> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (h1, h2) = (hooks.clone(), hooks.clone());
+    packet_core::server::Router::new()
+        .on_connect(move |ctx| {
+            h1.connects.fetch_add(1, Relaxed);
+            if ctx.reply_raw(WELCOME, b"welcome").is_err() {
+                h1.reply_failed.store(true, Relaxed);
+            }
+        })
+        .on_disconnect(move |_, _| {
+            h2.disconnects.fetch_add(1, Relaxed);
+        })
+        .on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()))
+}
+
+fn stranger_security() -> packet_core::transport::Security {
+    packet_core::transport::Security::sealed(
+        SessionToken([0xEE; 16]),
+        packet_core::crypto::ChannelKeys::shared(packet_core::crypto::SecretKey::from_bytes(
+            [1; 32],
+        )),
+    )
+}
+
+fn check_hooks(hooks: &Hooks, connects: usize, disconnects: usize) {
+    use std::sync::atomic::Ordering::Relaxed;
+    assert!(wait_until(LIMIT, || hooks.disconnects.load(Relaxed) == disconnects));
+    assert_eq!(hooks.connects.load(Relaxed), connects);
+    assert!(!hooks.reply_failed.load(Relaxed));
+}
+
+#[test]
+fn sealed_blocking_on_connect_runs_after_the_hello_and_can_reply() {
+    let login = Login::new();
+    let hooks = std::sync::Arc::new(Hooks::default());
+    let server = packet_core::server::blocking::Server::bind(
+        "127.0.0.1:0",
+        ServerConfig::default().with_sealed_sessions(login.provider()),
+        greeting_router(&hooks),
+        (),
+    )
+    .unwrap();
+    let mut c = TcpPacketStream::connect_with(server.local_addr(), config())
+        .unwrap()
+        .with_security(&login.issue().1, Side::Client);
+    c.send_raw(ECHO, b"hi").unwrap();
+    let f = c.recv().unwrap();
+    assert_eq!((f.type_id(), f.body()), (WELCOME, &b"welcome"[..]));
+    let f = c.recv().unwrap();
+    assert_eq!((f.type_id(), f.body()), (ECHO, &b"hi"[..]));
+    // An unknown token: no session for the hooks.
+    let mut stranger = TcpPacketStream::connect_with(server.local_addr(), config())
+        .unwrap()
+        .with_security(&stranger_security(), Side::Client);
+    stranger.send_raw(ECHO, b"let me in").unwrap();
+    assert!(stranger.recv().is_err());
+    drop(c);
+    check_hooks(&hooks, 1, 1);
+    server.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_tokio_on_connect_runs_after_the_hello_and_can_reply() {
+    use packet_core::transport::tokio::TcpPacketStream;
+    let login = Login::new();
+    let hooks = std::sync::Arc::new(Hooks::default());
+    let server = packet_core::server::tokio::Server::bind(
+        "127.0.0.1:0",
+        ServerConfig::default().with_sealed_sessions(login.provider()),
+        greeting_router(&hooks),
+        (),
+    )
+    .await
+    .unwrap();
+    let mut c = TcpPacketStream::connect(server.local_addr())
+        .await
+        .unwrap()
+        .with_security(&login.issue().1, Side::Client);
+    c.send_raw(ECHO, b"hi").await.unwrap();
+    let f = c.recv().await.unwrap();
+    assert_eq!((f.type_id(), f.body()), (WELCOME, &b"welcome"[..]));
+    let f = c.recv().await.unwrap();
+    assert_eq!((f.type_id(), f.body()), (ECHO, &b"hi"[..]));
+    let mut stranger = TcpPacketStream::connect(server.local_addr())
+        .await
+        .unwrap()
+        .with_security(&stranger_security(), Side::Client);
+    stranger.send_raw(ECHO, b"let me in").await.unwrap();
+    assert!(stranger.recv().await.is_err());
+    drop(c);
+    let h = hooks.clone();
+    tokio::task::spawn_blocking(move || check_hooks(&h, 1, 1))
+        .await
+        .unwrap();
+    server.shutdown().await;
+}
+
+#[test]
+fn sealed_udp_on_connect_runs_after_the_hello_and_can_reply() {
+    let login = Login::new();
+    let hooks = std::sync::Arc::new(Hooks::default());
+    let server = packet_core::server::blocking::UdpServer::bind(
+        "127.0.0.1:0",
+        ServerConfig::default().with_sealed_sessions(login.provider()),
+        greeting_router(&hooks),
+        (),
+    )
+    .unwrap();
+    let mut c = UdpPacketSocket::bind_with("127.0.0.1:0", config())
+        .unwrap()
+        .with_security(&login.issue().1, Side::Client);
+    c.connect(server.local_addr()).unwrap();
+    c.send_raw(ECHO, b"hi").unwrap();
+    let f = c.recv().unwrap();
+    assert_eq!((f.type_id(), f.body()), (WELCOME, &b"welcome"[..]));
+    let f = c.recv().unwrap();
+    assert_eq!((f.type_id(), f.body()), (ECHO, &b"hi"[..]));
+    server.shutdown();
+    check_hooks(&hooks, 1, 1);
+}

@@ -367,3 +367,53 @@ async fn udp_sealed_sessions_need_a_valid_hello() {
     echo_once(&mut b, 2, 1, &mut buf).await;
     server.shutdown().await;
 }
+
+#[cfg(feature = "crypto")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_sealed_client_resends_a_lost_hello_until_the_server_answers() {
+    use packet_core::transport::{Side, session_hello};
+
+    let login = common::login::Login::new();
+    let router = Router::<()>::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()));
+    let config = ServerConfig::default().with_sealed_sessions(login.provider());
+    let server = UdpServer::bind("127.0.0.1:0", config, router, ())
+        .await
+        .unwrap();
+    let to = server.local_addr();
+    // Stands in for the network losing datagrams: what goes here never
+    // reaches the server.
+    let hole = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let lost = hole.local_addr().unwrap();
+    let (token, sec) = login.issue();
+    let config = TransportConfig::default().with_read_timeout(Some(LIMIT));
+    let mut c = UdpPacketSocket::bind_with("127.0.0.1:0", config)
+        .await
+        .unwrap()
+        .with_security(&sec, Side::Client);
+    let mut got = [0u8; 256];
+    c.send_raw_to(ECHO, b"lost", lost).await.unwrap();
+    let n = timeout(LIMIT, hole.recv(&mut got)).await.unwrap().unwrap();
+    assert_eq!(
+        got[..n],
+        session_hello(&token),
+        "the hello went first, and was lost"
+    );
+    timeout(LIMIT, hole.recv(&mut got)).await.unwrap().unwrap();
+    // Not answered yet: every datagram still carries the hello before it;
+    // the server takes the first, ignores the duplicate.
+    c.send_raw_to(ECHO, b"a", to).await.unwrap();
+    c.send_raw_to(ECHO, b"b", to).await.unwrap();
+    for want in [b"a", b"b"] {
+        let (f, from) = timeout(LIMIT, c.recv_from()).await.unwrap().unwrap();
+        assert_eq!((f.type_id(), f.body(), from), (ECHO, &want[..], to));
+    }
+    assert_eq!(server.dropped(), 0);
+    assert_eq!(server.stats().accepted, 1);
+    assert_eq!(server.sessions().len(), 1);
+    // Answered: no more hellos.
+    c.send_raw_to(ECHO, b"x", lost).await.unwrap();
+    let n = timeout(LIMIT, hole.recv(&mut got)).await.unwrap().unwrap();
+    assert_ne!(got[..n], session_hello(&token));
+    assert_eq!(c.stats().dropped, 0);
+    server.shutdown().await;
+}

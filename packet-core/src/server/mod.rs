@@ -89,6 +89,10 @@ pub struct ServerConfig {
     /// Per-connection framing limits and write queue size.
     pub transport: TransportConfig,
     /// Most sessions at once; connections beyond are closed on accept.
+    /// Sealed UDP server: also the most ended sessions whose channel state
+    /// (sealer and opener) is remembered for their address's return; the
+    /// oldest is forgotten first, and a forgotten address must start a new
+    /// session with a fresh hello.
     pub max_sessions: usize,
     /// How long a peer may take to finish a frame it has started
     /// (slow-loris protection).
@@ -150,10 +154,12 @@ impl ServerConfig {
     /// [`SESSION_HELLO_TYPE`](crate::transport::SESSION_HELLO_TYPE), body =
     /// the [`SessionToken`](crate::transport::SessionToken) the login
     /// server handed the client); `provider` maps that token to the
-    /// session's [`ChannelKeys`](crate::crypto::ChannelKeys). Until the
-    /// hello is accepted the session seals nothing (replies, also from
-    /// `on_connect`, fail with `CryptoError::KeysPending`); a wrong first
-    /// frame or an unknown token drops that session alone.
+    /// session's [`ChannelKeys`](crate::crypto::ChannelKeys). A sealed
+    /// session's [`Router::on_connect`] hook runs once its hello is
+    /// accepted (its keys exist, so the hook can reply), before its first
+    /// frame is dispatched; a wrong first frame or an unknown token drops
+    /// that session alone, and such a session runs neither `on_connect`
+    /// nor `on_disconnect`.
     ///
     /// **`provider` must hand out each `ChannelKeys` for one session
     /// only** (e.g. remove the token from the login server's table when it
@@ -318,6 +324,8 @@ pub struct Session {
     closing: AtomicBool,
     /// Set when the queue overflowed: close without waiting.
     overflowed: AtomicBool,
+    /// Set once the connect hook has run (sealed: after the hello).
+    greeted: AtomicBool,
     /// Frames dispatched and queued for this session: counted here, on
     /// the session's own cache line, and added to the server totals when
     /// it ends (a shared counter bumped per packet by every thread would
@@ -430,6 +438,7 @@ impl Sessions {
             out: Mutex::new(out),
             closing: AtomicBool::new(false),
             overflowed: AtomicBool::new(false),
+            greeted: AtomicBool::new(false),
             frames_in: AtomicU64::new(0),
             frames_out: AtomicU64::new(0),
             waker,
@@ -717,13 +726,15 @@ impl<S> Router<S> {
         self
     }
 
-    /// Called when a session opens.
+    /// Called when a session opens (sealed: once its hello is accepted,
+    /// see [`ServerConfig::with_sealed_sessions`]).
     pub fn on_connect(mut self, f: impl Fn(&Context<'_, S>) + Send + Sync + 'static) -> Self {
         self.on_connect = Some(Box::new(f));
         self
     }
 
-    /// Called when a session ends, while it is still registered.
+    /// Called when a session ends, while it is still registered (only for
+    /// sessions whose `on_connect` ran).
     pub fn on_disconnect(
         mut self,
         f: impl Fn(&Context<'_, S>, &DisconnectReason) + Send + Sync + 'static,
@@ -833,10 +844,24 @@ impl<S> ServerCore<S> {
         Context::new(session, &self.sessions, &self.state)
     }
 
-    /// Runs the connect hook and returns the new session's inbox.
+    /// Returns the new session's inbox and runs the connect hook, or,
+    /// sealed, leaves it for [`ServerCore::dispatch_ready`] to run once the
+    /// session's hello has keyed it (so the hook can reply).
     pub(crate) fn connected(&self, session: &Session) -> Inbox {
-        self.router.connected(&self.ctx(session));
+        if !session.security.is_sealed() {
+            self.greet(session);
+        }
         Inbox::secured(&self.config.transport, &session.security, Side::Server)
+    }
+
+    /// Runs the connect hook of `session` unless it ran already; returns
+    /// whether it ran now.
+    pub(crate) fn greet(&self, session: &Session) -> bool {
+        let now = !session.greeted.swap(true, Ordering::Relaxed);
+        if now {
+            self.router.connected(&self.ctx(session));
+        }
+        now
     }
 
     /// Dispatches every complete frame buffered in `inbox` (stopping early
@@ -849,6 +874,10 @@ impl<S> ServerCore<S> {
         loop {
             match inbox.next_frame() {
                 Ok(Some(frame)) => {
+                    // A frame (sealed: after the hello): keys exist.
+                    if self.greet(session) && session.is_closing() {
+                        return Ok(());
+                    }
                     count_in(session);
                     if let Err(e) = self.router.dispatch(&self.ctx(session), frame) {
                         return Err(DisconnectReason::Handler(e));
@@ -857,7 +886,13 @@ impl<S> ServerCore<S> {
                         return Ok(());
                     }
                 }
-                Ok(None) => return Ok(()),
+                Ok(None) => {
+                    if !inbox.opener().awaiting_hello() {
+                        // Sealed: the hello arrived alone.
+                        self.greet(session);
+                    }
+                    return Ok(());
+                }
                 Err(e) => return Err(DisconnectReason::BadFrame(e)),
             }
         }
@@ -885,9 +920,12 @@ impl<S> ServerCore<S> {
         })
     }
 
-    /// Runs the disconnect hook and forgets the session.
+    /// Runs the disconnect hook (if the connect hook ran: a sealed session
+    /// that never got keys had neither) and forgets the session.
     pub(crate) fn disconnected(&self, session: &Session, reason: &DisconnectReason) {
-        self.router.disconnected(&self.ctx(session), reason);
+        if session.greeted.load(Ordering::Relaxed) {
+            self.router.disconnected(&self.ctx(session), reason);
+        }
         self.sessions.remove(session.id(), reason);
     }
 }

@@ -29,7 +29,15 @@
 //! counted without creating a session. When a sealed peer's session ends
 //! (idle, closed, dropped), its sealer and opener are kept: if the address
 //! comes back, its new session continues the numbering and the replay
-//! window, so no nonce is used twice and no old datagram replays.
+//! window, so no nonce is used twice and no old datagram replays. At most
+//! `max_sessions` ended channels are kept, the oldest forgotten first; a
+//! forgotten address must come back with a new hello (fresh token, fresh
+//! keys).
+//!
+//! A sealed client resends its hello before each datagram until it hears
+//! from the server (UDP may lose it); a datagram that is exactly the hello
+//! that keyed the address's session (open or retired) is ignored, neither
+//! a new session nor counted as dropped.
 //!
 //! What does not live here: the sockets and the loops that wait on them
 //! (in `server::blocking` and `server::tokio`).
@@ -42,7 +50,9 @@ use std::time::Instant;
 use std::vec::Vec;
 
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
-use crate::transport::{Opener, Outbox, Sealer, Side, frame_in};
+use crate::transport::{
+    Opener, Outbox, SESSION_HELLO_LEN, Sealer, SessionToken, Side, frame_in, session_hello,
+};
 
 /// A non-blocking datagram send: `WouldBlock` when the socket is full.
 pub(crate) type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
@@ -52,6 +62,9 @@ struct Peer {
     session: Arc<Session>,
     opener: Opener,
     last_rx: Instant,
+    /// Sealed: the token of the hello that keyed the channel (a client
+    /// resends that hello until it hears from us; duplicates are ignored).
+    token: Option<SessionToken>,
     /// Why the session must end now (set by a failing handler).
     end: Option<DisconnectReason>,
 }
@@ -66,9 +79,22 @@ pub(crate) struct Peers<'a, S> {
     pub(crate) backlog: bool,
     /// Reused by [`Peers::sweep`].
     scratch: Vec<SocketAddr>,
-    /// Sealed mode: the sealer and opener of every peer whose session
-    /// ended, resumed if it comes back (only authenticated peers get here).
-    retired: HashMap<SocketAddr, (Sealer, Opener)>,
+    /// Sealed mode: the sealer and opener of peers whose session ended,
+    /// resumed if they come back (only authenticated peers get here), each
+    /// stamped with when it was retired. At most `max_sessions` entries:
+    /// the oldest is forgotten first.
+    retired: HashMap<SocketAddr, Retired>,
+    /// Stamps the next retired entry.
+    retired_stamp: u64,
+}
+
+/// A retired sealed channel: its sealer and opener, its hello's token,
+/// and when it retired.
+type Retired = (Sealer, Opener, Option<SessionToken>, u64);
+
+/// Whether `datagram` is exactly the session hello carrying `token`.
+fn is_hello(datagram: &[u8], token: Option<&SessionToken>) -> bool {
+    token.is_some_and(|t| datagram.len() == SESSION_HELLO_LEN && datagram == session_hello(t))
 }
 
 impl<'a, S> Peers<'a, S> {
@@ -80,6 +106,7 @@ impl<'a, S> Peers<'a, S> {
             backlog: false,
             scratch: Vec::new(),
             retired: HashMap::new(),
+            retired_stamp: 0,
         }
     }
 
@@ -102,8 +129,17 @@ impl<'a, S> Peers<'a, S> {
             None => {
                 // A new peer (or a sealed one back): only a valid frame
                 // makes a session.
+                if let Some((_, _, token, _)) = self.retired.get(&from)
+                    && is_hello(datagram, token.as_ref())
+                {
+                    // The old channel's hello again (resent by a client
+                    // that never heard from us): not a new session.
+                    return;
+                }
                 let back = self.retired.remove(&from);
                 let came_back = back.is_some();
+                let mut token = back.as_ref().and_then(|(_, _, t, _)| *t);
+                let back = back.map(|(s, o, _, _)| (s, o));
                 let security = config.security.for_session();
                 let fresh = || {
                     (
@@ -132,7 +168,7 @@ impl<'a, S> Peers<'a, S> {
                             _ => {
                                 // Unauthenticated senders leave nothing
                                 // behind.
-                                self.retire(from, sealer, opener);
+                                self.retire(from, sealer, opener, token);
                                 self.count_drop(1);
                                 return;
                             }
@@ -143,6 +179,11 @@ impl<'a, S> Peers<'a, S> {
                         return;
                     }
                 };
+                if hello {
+                    token = <[u8; 16]>::try_from(frame_in(header, datagram).body())
+                        .ok()
+                        .map(SessionToken);
+                }
                 let out = Outbox::with_sealer(&config.transport, sealer.clone());
                 let Some(session) = core.sessions.register_with(
                     from,
@@ -153,15 +194,18 @@ impl<'a, S> Peers<'a, S> {
                 ) else {
                     // Not admitted: the frame was opened (its sequence
                     // used up in the window); keep that.
-                    self.retire(from, sealer, opener);
+                    self.retire(from, sealer, opener, token);
                     self.count_drop(1);
                     return;
                 };
-                core.router.connected(&core.ctx(&session));
+                // Created only once keyed (sealed: by this hello or the
+                // channel it comes back to): the hook can reply.
+                core.greet(&session);
                 let peer = self.map.entry(from).or_insert(Peer {
                     session,
                     opener,
                     last_rx: now,
+                    token,
                     end: None,
                 });
                 if !hello {
@@ -170,6 +214,12 @@ impl<'a, S> Peers<'a, S> {
                 return;
             }
         };
+        if is_hello(datagram, peer.token.as_ref()) {
+            // A duplicate of the hello that keyed this session: the client
+            // resends it until it hears from us. Ignored (it proves
+            // nothing: the hello travels in the clear).
+            return;
+        }
         match peer.opener.open_datagram(datagram, &frame_config) {
             Ok(header) => {
                 peer.last_rx = now;
@@ -215,12 +265,39 @@ impl<'a, S> Peers<'a, S> {
     fn end(&mut self, addr: SocketAddr, peer: Peer, reason: &DisconnectReason) {
         self.sh.disconnected(&peer.session, reason);
         let sealer = peer.session.outbox().sealer().clone();
-        self.retire(addr, sealer, peer.opener);
+        self.retire(addr, sealer, peer.opener, peer.token);
     }
 
-    fn retire(&mut self, addr: SocketAddr, sealer: Sealer, opener: Opener) {
-        if sealer.is_sealed() {
-            self.retired.insert(addr, (sealer, opener));
+    /// Keeps a sealed channel for its address's return, forgetting the
+    /// oldest retired one beyond `max_sessions` (a forgotten address that
+    /// comes back needs a new hello with a fresh token: it never gets its
+    /// old keys back, so nothing is reused or replayed).
+    fn retire(
+        &mut self,
+        addr: SocketAddr,
+        sealer: Sealer,
+        opener: Opener,
+        token: Option<SessionToken>,
+    ) {
+        if !sealer.is_sealed() {
+            return;
+        }
+        let cap = self.sh.config.max_sessions;
+        self.retired.remove(&addr);
+        while !self.retired.is_empty() && self.retired.len() >= cap {
+            // O(n) on a session's end only, never per datagram.
+            let oldest = self
+                .retired
+                .iter()
+                .min_by_key(|(_, (_, _, _, stamp))| *stamp)
+                .map(|(a, _)| *a)
+                .expect("not empty");
+            self.retired.remove(&oldest);
+        }
+        if cap > 0 {
+            self.retired_stamp += 1;
+            self.retired
+                .insert(addr, (sealer, opener, token, self.retired_stamp));
         }
     }
 
@@ -270,5 +347,65 @@ fn dispatch<S>(core: &ServerCore<S>, peer: &mut Peer, frame: crate::frame::Frame
     count_in(&peer.session);
     if let Err(e) = core.router.dispatch(&core.ctx(&peer.session), frame) {
         peer.end = Some(DisconnectReason::Handler(e));
+    }
+}
+
+#[cfg(all(test, feature = "crypto"))]
+mod tests {
+    use super::*;
+    use crate::crypto::{ChannelKeys, SecretKey};
+    use crate::server::{Router, ServerConfig};
+    use crate::transport::{SessionToken, session_hello};
+
+    fn addr(i: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 1000 + i))
+    }
+
+    /// Any token is good once per test: keys derived from its first byte.
+    fn config(max_sessions: usize) -> ServerConfig {
+        ServerConfig::default()
+            .with_max_sessions(max_sessions)
+            .with_sealed_sessions(|t: &SessionToken| {
+                Some(ChannelKeys::new(
+                    SecretKey::from_bytes([t.0[0]; 32]),
+                    SecretKey::from_bytes([t.0[0] ^ 0x80; 32]),
+                ))
+            })
+    }
+
+    #[test]
+    fn retired_channels_are_bounded_by_max_sessions_oldest_first() {
+        let core = ServerCore::new(Router::<()>::new(), (), config(2));
+        let mut peers = Peers::new(&core, Waker::Thread(std::thread::current()));
+        for i in 0..5u16 {
+            let mut hello = session_hello(&SessionToken([i as u8; 16]));
+            peers.on_datagram(addr(i), &mut hello, Instant::now());
+            assert_eq!(core.sessions.len(), 1, "peer {i} got a session");
+            peers.end_all();
+            assert!(peers.retired.len() <= 2);
+        }
+        let mut kept: Vec<_> = peers.retired.keys().copied().collect();
+        kept.sort();
+        assert_eq!(kept, [addr(3), addr(4)]);
+        assert_eq!(core.dropped.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_resent_hello_is_ignored_for_open_and_ended_sessions() {
+        let core = ServerCore::new(Router::<()>::new(), (), config(4));
+        let mut peers = Peers::new(&core, Waker::Thread(std::thread::current()));
+        let hello = session_hello(&SessionToken([7; 16]));
+        for _ in 0..3 {
+            peers.on_datagram(addr(0), &mut hello.clone(), Instant::now());
+        }
+        assert_eq!(core.sessions.stats().accepted, 1);
+        peers.end_all();
+        peers.on_datagram(addr(0), &mut hello.clone(), Instant::now());
+        assert!(
+            core.sessions.is_empty(),
+            "no new session from the old hello"
+        );
+        assert!(peers.retired.contains_key(&addr(0)), "old channel kept");
+        assert_eq!(core.dropped.load(Ordering::Relaxed), 0);
     }
 }

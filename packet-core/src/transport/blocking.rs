@@ -378,8 +378,9 @@ impl UdpPacketSocket {
         max_body: usize,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
-        if let Some(hello) = self.chan.take_hello() {
-            // A sealed client's first datagram: the session hello.
+        if let Some(hello) = self.chan.pending_hello() {
+            // A sealed client not yet answered: its session hello first
+            // (again: the last one may have been lost).
             match addr {
                 Some(addr) => self.socket.send_to(&hello, addr)?,
                 None => self.socket.send(&hello)?,

@@ -1231,8 +1231,9 @@ pub struct DatagramChannel {
     opener: Opener,
     recv_buf: Vec<u8>,
     stats: UdpStats,
-    /// A sealed client's session hello, still to be sent as the first
-    /// datagram.
+    /// A sealed client's session token: its hello is sent before every
+    /// datagram until the first authenticated datagram from the server
+    /// shows the server has it (a lost hello is resent).
     hello: Option<SessionToken>,
 }
 
@@ -1257,7 +1258,8 @@ impl DatagramChannel {
 
     /// Switches to `security` as the `side` end: one sealed channel with
     /// one peer (windowed replay protection). A sealed client sends its
-    /// session hello as its first datagram ([`DatagramChannel::take_hello`]).
+    /// session hello before its datagrams until the server answers
+    /// ([`DatagramChannel::pending_hello`]).
     pub fn secure(&mut self, security: &Security, side: Side) {
         let security = security.for_session();
         let max = self.config.frame.max_frame_len() as usize;
@@ -1268,10 +1270,13 @@ impl DatagramChannel {
         self.opener = Opener::new(&security, side, true);
     }
 
-    /// The session hello datagram still to be sent before the first frame
-    /// (a sealed client), taken once.
-    pub fn take_hello(&mut self) -> Option<[u8; SESSION_HELLO_LEN]> {
-        self.hello.take().map(|t| session_hello(&t))
+    /// The session hello datagram to send before the next frame (a
+    /// sealed client), until the first authenticated datagram from the
+    /// server arrives: UDP may lose the hello, and every sealed datagram
+    /// the server gets before it is dropped. The server ignores the
+    /// duplicates (`docs/wire-format.md` §7.3).
+    pub fn pending_hello(&self) -> Option<[u8; SESSION_HELLO_LEN]> {
+        self.hello.as_ref().map(session_hello)
     }
 
     /// The configuration.
@@ -1340,6 +1345,7 @@ impl DatagramChannel {
         let opened = self
             .opener
             .open_datagram(&mut self.recv_buf[..len], &self.config.frame);
+        self.answered(&opened);
         Self::count(&mut self.stats, opened).filter(|_| !hello)
     }
 
@@ -1348,7 +1354,16 @@ impl DatagramChannel {
     pub fn open(&mut self, datagram: &mut [u8]) -> Option<Header> {
         let hello = self.opener.awaiting_hello();
         let opened = self.opener.open_datagram(datagram, &self.config.frame);
+        self.answered(&opened);
         Self::count(&mut self.stats, opened).filter(|_| !hello)
+    }
+
+    /// A sealed client stops resending its hello once a datagram from the
+    /// server authenticates (the server has its keys, so it had the hello).
+    fn answered(&mut self, opened: &Result<Header, TransportError>) {
+        if opened.is_ok() {
+            self.hello = None;
+        }
     }
 
     fn count(stats: &mut UdpStats, opened: Result<Header, TransportError>) -> Option<Header> {

@@ -453,8 +453,9 @@ impl UdpPacketSocket {
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
         let limit = self.chan.config().write_timeout;
-        if let Some(hello) = self.chan.take_hello() {
-            // A sealed client's first datagram: the session hello.
+        if let Some(hello) = self.chan.pending_hello() {
+            // A sealed client not yet answered: its session hello first
+            // (again: the last one may have been lost).
             let send = async {
                 let n = match addr {
                     Some(addr) => self.socket.send_to(&hello, addr).await?,
