@@ -118,23 +118,15 @@ fn item(out: &mut String, indent: usize, it: &Item) {
 }
 
 fn enum_item(out: &mut String, indent: usize, e: &Enum, trailing: &Option<String>) {
-    let head = enum_head(e);
-    if e.variants.is_empty() && e.end_comments.is_empty() {
-        line(
-            out,
-            indent,
-            &with_trailing(format!("{head} {{}}"), trailing),
-        );
-        return;
-    }
-    line(out, indent, &format!("{head} {{"));
-    for v in &e.variants {
-        variant(out, indent + 1, v);
-    }
-    for c in &e.end_comments {
-        line(out, indent + 1, &comment("//", c));
-    }
-    line(out, indent, &with_trailing("}".into(), trailing));
+    braced(
+        out,
+        indent,
+        enum_head(e),
+        &e.variants,
+        variant,
+        &e.end_comments,
+        trailing,
+    );
 }
 
 fn enum_head(e: &Enum) -> String {
@@ -163,7 +155,28 @@ fn fields_block(
     body: &Fields,
     trailing: &Option<String>,
 ) {
-    if body.fields.is_empty() && body.end_comments.is_empty() {
+    braced(
+        out,
+        indent,
+        head,
+        &body.fields,
+        field,
+        &body.end_comments,
+        trailing,
+    );
+}
+
+/// `head { items, end comments }`, or `head {}` when both are empty.
+fn braced<T>(
+    out: &mut String,
+    indent: usize,
+    head: String,
+    items: &[T],
+    item: fn(&mut String, usize, &T),
+    end_comments: &[String],
+    trailing: &Option<String>,
+) {
+    if items.is_empty() && end_comments.is_empty() {
         line(
             out,
             indent,
@@ -172,10 +185,10 @@ fn fields_block(
         return;
     }
     line(out, indent, &format!("{head} {{"));
-    for f in &body.fields {
-        field(out, indent + 1, f);
+    for i in items {
+        item(out, indent + 1, i);
     }
-    for c in &body.end_comments {
+    for c in end_comments {
         line(out, indent + 1, &comment("//", c));
     }
     line(out, indent, &with_trailing("}".into(), trailing));
