@@ -1,5 +1,7 @@
-//! The field codec: the [`Encode`] / [`Decode`] traits, the [`Packet`] trait
-//! that gives a body its type id, and the wire form of every built-in type.
+//! The field codec: the [`Encode`] / [`Decode`] traits and the wire form of
+//! every built-in type. It sits on the cursors of [`crate::buf`] and knows
+//! nothing of frames: the `Packet` trait (a body with a type id) and
+//! `PacketBuf` live in [`crate::frame`], one layer up.
 //!
 //! | type | wire form |
 //! |---|---|
@@ -125,59 +127,6 @@ pub trait Decode<'de>: Sized {
 /// elements: 64 KiB, the default maximum frame.
 #[cfg(feature = "alloc")]
 const PREALLOC_BYTES: usize = 64 * 1024;
-
-/// A top-level packet: a body with a type id.
-///
-/// `#[derive(Packet)]` implements it along with [`Encode`] and [`Decode`];
-/// [`crate::frame::encode_packet`] puts [`Packet::ID`] in the frame header
-/// and [`crate::Frame::decode_packet`] checks it.
-pub trait Packet: Encode {
-    /// The packet type id carried in the frame header.
-    const ID: u16;
-
-    /// The largest plaintext frame this packet encodes to (header, padded
-    /// body, check and ending), or `None` when its body is unbounded.
-    /// Compare it with a buffer's capacity in a `const` assertion:
-    ///
-    /// ```
-    /// # use packet_core::{Encode, EncodeError, Packet, Writer, DEFAULT_PACKET_SIZE};
-    /// struct Ping(u32);
-    /// impl Encode for Ping {
-    ///     const MAX_SIZE: Option<usize> = Some(4);
-    ///     fn encoded_len(&self) -> usize { 4 }
-    ///     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> { self.0.encode(w) }
-    /// }
-    /// impl Packet for Ping { const ID: u16 = 1; }
-    ///
-    /// // 20 header + 4 body + 4 CRC + 4 ending.
-    /// const _: () = assert!(matches!(Ping::MAX_FRAME_LEN, Some(32)));
-    /// const _: () = assert!(matches!(Ping::MAX_FRAME_LEN, Some(n) if n <= DEFAULT_PACKET_SIZE));
-    /// ```
-    const MAX_FRAME_LEN: Option<usize> = match Self::MAX_SIZE {
-        Some(body) => crate::frame::max_frame_len_for(body),
-        None => None,
-    };
-
-    /// Writes the packet's fields (the seed's `writeData`).
-    #[inline]
-    fn write_data(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        self.encode(w)
-    }
-
-    /// Reads the packet's fields (the seed's `readData`), borrowing from the
-    /// input where the fields do.
-    #[inline]
-    fn read_data<'de>(r: &mut Reader<'de>) -> Result<Self, DecodeError>
-    where
-        Self: Decode<'de>,
-    {
-        Self::decode(r)
-    }
-}
-
-impl<T: Packet + ?Sized> Packet for &T {
-    const ID: u16 = T::ID;
-}
 
 /// `const` arithmetic on [`Encode::MAX_SIZE`] values (`None` = unbounded).
 pub mod size {

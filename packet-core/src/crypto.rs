@@ -56,10 +56,9 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, Tag};
 use zeroize::Zeroize;
 
 use crate::buf::Writer;
-use crate::codec::Packet;
 use crate::error::{CryptoError, EncodeError, FrameError};
 use crate::frame::{
-    ENDING, ENDING_LEN, Frame, FrameConfig, HEADER_LEN, Header, TAG_LEN, check_ending,
+    ENDING, ENDING_LEN, Frame, FrameConfig, HEADER_LEN, Header, Packet, TAG_LEN, check_ending,
     check_header, check_padding, check_prefix, exact_frame, flags, padded_len, write_body_region,
     write_header,
 };

@@ -86,13 +86,13 @@ pub mod stream;
 pub mod transport;
 pub mod view;
 
-pub use buf::{DEFAULT_PACKET_SIZE, PacketBuf, Reader, Writer};
-pub use codec::{Decode, Encode, LenPrefix, Packet};
+pub use buf::{Reader, Writer};
+pub use codec::{Decode, Encode, LenPrefix};
 pub use dispatch::PacketSet;
 #[cfg(feature = "crypto")]
 pub use error::{CryptoError, ReplayError};
 pub use error::{DecodeError, EncodeError, Error, FrameError};
-pub use frame::{Frame, FrameConfig, Header};
+pub use frame::{DEFAULT_PACKET_SIZE, Frame, FrameConfig, Header, Packet, PacketBuf};
 /// `#[derive(Packet)]` and `#[derive(PacketSet)]`: see the [`packet_derive`]
 /// crate docs for the attribute reference.
 #[cfg(feature = "derive")]

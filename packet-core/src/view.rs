@@ -32,16 +32,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 use crate::buf::{Reader, Writer};
 use crate::codec::{Decode, Encode};
 use crate::error::{DecodeError, EncodeError};
-
-/// Views all of `body` as `T`.
-pub(crate) fn view_body<T: FromBytes + KnownLayout + Immutable>(
-    body: &[u8],
-) -> Result<&T, DecodeError> {
-    T::ref_from_bytes(body).map_err(|_| DecodeError::BadView {
-        len: body.len(),
-        type_name: core::any::type_name::<T>(),
-    })
-}
+use crate::frame::view_body;
 
 /// A field that is a zerocopy type, read in place: decoding borrows
 /// `size_of::<T>()` bytes of the input and casts them, with no copy.

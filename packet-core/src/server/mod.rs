@@ -59,9 +59,10 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
-use crate::codec::{Decode, Packet};
+use crate::codec::Decode;
 use crate::error::{DecodeError, FrameError};
 use crate::frame::Frame;
+use crate::frame::Packet;
 use crate::transport::{Inbox, Outbox, Security, Side, TransportConfig, TransportError};
 
 pub mod blocking;

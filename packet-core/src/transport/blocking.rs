@@ -39,9 +39,9 @@ use super::{
     DatagramChannel, Inbox, Outbox, Security, Side, TransportConfig, TransportError, frame_in,
 };
 use crate::buf::Writer;
-use crate::codec::Packet;
 use crate::error::EncodeError;
 use crate::frame::Frame;
+use crate::frame::Packet;
 
 /// A TCP connection carrying frames.
 #[derive(Debug)]

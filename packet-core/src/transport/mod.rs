@@ -33,8 +33,8 @@ use std::time::Duration;
 use std::vec::Vec;
 
 use crate::buf::Writer;
-use crate::codec::Packet;
 use crate::error::{DecodeError, EncodeError, FrameError};
+use crate::frame::Packet;
 use crate::frame::{self, Frame, FrameConfig, Header};
 use crate::stream::StreamDecoder;
 

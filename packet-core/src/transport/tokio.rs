@@ -49,8 +49,8 @@ use super::{
     TransportError, UdpStats, frame_in,
 };
 use crate::buf::Writer;
-use crate::codec::Packet;
 use crate::error::{EncodeError, FrameError};
+use crate::frame::Packet;
 use crate::frame::{self, Frame, FrameConfig};
 
 /// `std::io` adapter over a tokio TCP stream's non-blocking `try_read` /
