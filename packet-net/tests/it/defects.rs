@@ -1,18 +1,15 @@
 //! Regression tests for the five defects of issue #11, written against
 //! the networking code as it was before the redesign (each fails there).
-#![cfg(all(feature = "tokio", feature = "crypto"))]
-
-mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use common::{ECHO, Msg, echo_router, wait_until};
-use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::TransportConfig;
-use packet_core::transport::blocking::{TcpPacketStream, UdpPacketSocket};
-use packet_core::transport::{Sealer, Side};
+use crate::common::{ECHO, Msg, echo_router, wait_until};
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::TransportConfig;
+use packet_net::transport::blocking::UdpPacketSocket;
+use packet_net::transport::{Sealer, Side};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -31,7 +28,7 @@ fn cpu_ticks() -> u64 {
 #[test]
 #[ignore = "issue #11 defect: fails on the pre-redesign networking code (run with --ignored)"]
 fn defect1_idle_sessions_cost_no_cpu_on_the_blocking_server() {
-    let server = packet_core::server::blocking::Server::bind(
+    let server = packet_net::server::blocking::Server::bind(
         "127.0.0.1:0",
         ServerConfig::default().with_workers(2),
         echo_router(),
@@ -69,7 +66,7 @@ fn defect2_default_config_expires_idle_and_unauthenticated_peers() {
 #[test]
 #[ignore = "issue #11 defect: fails on the pre-redesign networking code (run with --ignored)"]
 fn defect3_a_client_that_never_reads_is_dropped_blocking() {
-    let server = packet_core::server::blocking::Server::bind(
+    let server = packet_net::server::blocking::Server::bind(
         "127.0.0.1:0",
         ServerConfig::default(),
         echo_router(),
@@ -141,7 +138,7 @@ fn replies_leave_before_the_close(addr: SocketAddr) {
 #[test]
 #[ignore = "issue #11 defect: fails on the pre-redesign networking code (run with --ignored)"]
 fn defect4_replies_leave_before_a_bad_frame_closes_blocking() {
-    let server = packet_core::server::blocking::Server::bind(
+    let server = packet_net::server::blocking::Server::bind(
         "127.0.0.1:0",
         ServerConfig::default(),
         echo_router(),
@@ -156,7 +153,7 @@ fn defect4_replies_leave_before_a_bad_frame_closes_blocking() {
 fn defect4_replies_leave_before_a_bad_frame_closes_tokio() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let server = rt
-        .block_on(packet_core::server::tokio::Server::bind(
+        .block_on(packet_net::server::tokio::Server::bind(
             "127.0.0.1:0",
             ServerConfig::default(),
             echo_router(),
@@ -171,13 +168,13 @@ fn defect4_replies_leave_before_a_bad_frame_closes_tokio() {
 #[test]
 #[ignore = "issue #11 defect: fails on the pre-redesign networking code (run with --ignored)"]
 fn defect5_forged_datagrams_never_end_a_sealed_udp_session() {
-    let login = common::login::Login::new();
+    let login = crate::common::login::Login::new();
     let ended = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let e = ended.clone();
     let router = echo_router().on_disconnect(move |_, _| {
         e.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     });
-    let server = packet_core::server::blocking::UdpServer::bind(
+    let server = packet_net::server::blocking::UdpServer::bind(
         "127.0.0.1:0",
         ServerConfig::default().with_sealed_sessions(login.provider()),
         router,
