@@ -16,7 +16,7 @@ use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use packet_benches::{Chat, PlayerMove, WorldSnapshot};
 use packet_core::crypto::{ChannelKeys, SecretKey};
-use packet_core::transport::{
+use packet_net::transport::{
     Inbox, Outbox, Security, SessionToken, Side, TransportConfig, TransportError,
 };
 use packet_fuzz::mock::{MockReader, MockWriter, Msg, Pipe, Script, arb_msg};

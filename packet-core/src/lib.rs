@@ -47,11 +47,9 @@
 //! ```
 //!
 //! ## Features
-//! - `std` (default): implies `alloc`; `std::error::Error` integration,
-//!   the blocking transport (`transport`) and the session server
-//!   (`server`).
-//! - `tokio`: the async transport (`transport::tokio`, with tokio-util
-//!   `Encoder`/`Decoder` impls) and the tokio server (`server::tokio`).
+//! - `std` (default): implies `alloc`; `std::error::Error` integration and
+//!   `StreamDecoder::read_from`. Sockets, sessions and servers live in the
+//!   `packet-net` crate.
 //! - `derive`: `#[derive(Packet)]` and `#[derive(PacketSet)]` (from
 //!   `packet-derive`), exported next to the traits of the same names.
 //! - `crypto`: sealed frames (ChaCha20-Poly1305) in `crypto` and the
@@ -78,12 +76,8 @@ pub mod error;
 pub mod frame;
 #[cfg(feature = "crypto")]
 pub mod replay;
-#[cfg(feature = "std")]
-pub mod server;
 #[cfg(feature = "alloc")]
 pub mod stream;
-#[cfg(feature = "std")]
-pub mod transport;
 pub mod view;
 
 pub use buf::{Reader, Writer};

@@ -19,12 +19,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use packet_core::server::tokio::Server;
-use packet_core::server::tokio::UdpServer;
-use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::tokio::{TcpPacketStream, UdpPacketSocket};
-use packet_core::transport::{Sealer, Security, Side, TransportError};
 use packet_examples::{ECHO, Histogram};
+use packet_net::server::tokio::Server;
+use packet_net::server::tokio::UdpServer;
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::tokio::{TcpPacketStream, UdpPacketSocket};
+use packet_net::transport::{Sealer, Security, Side, TransportError};
 use tokio::time::timeout;
 
 /// A loopback packet server with bot clients, over TCP and UDP.
@@ -120,7 +120,7 @@ struct Login {
     #[cfg(feature = "crypto")]
     table: std::sync::Mutex<
         std::collections::HashMap<
-            packet_core::transport::SessionToken,
+            packet_net::transport::SessionToken,
             packet_core::crypto::ChannelKeys,
         >,
     >,
@@ -133,7 +133,7 @@ impl Login {
         #[cfg(feature = "crypto")]
         if sealed {
             use packet_core::crypto::{ChannelKeys, SecretKey};
-            use packet_core::transport::SessionToken;
+            use packet_net::transport::SessionToken;
             let mut bytes = [0u8; 16 + 32 + 32];
             getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
             let token = SessionToken(bytes[..16].try_into().expect("16 bytes"));

@@ -6,18 +6,18 @@
 //! place into a bounded [`Outbox`] and leave in as few `write` calls as
 //! possible ([`TcpPacketStream::queue`] then [`TcpPacketStream::flush`]).
 //! A UDP socket carries exactly one frame per datagram, validated with
-//! [`frame::decode_frame`](crate::frame::decode_frame); invalid datagrams are
+//! [`frame::decode_frame`](packet_core::frame::decode_frame); invalid datagrams are
 //! dropped and counted, never returned.
 //!
 //! Sessions, dispatch and servers are in [`crate::server`]; the async
 //! equivalents in `transport::tokio` (feature `tokio`).
 //!
 //! ```
-//! use packet_core::transport::blocking::{TcpPacketListener, TcpPacketStream};
+//! use packet_net::transport::blocking::{TcpPacketListener, TcpPacketStream};
 //!
 //! let listener = TcpPacketListener::bind("127.0.0.1:0")?;
 //! let addr = listener.local_addr()?;
-//! let server = std::thread::spawn(move || -> Result<(), packet_core::transport::TransportError> {
+//! let server = std::thread::spawn(move || -> Result<(), packet_net::transport::TransportError> {
 //!     let (mut peer, _) = listener.accept()?;
 //!     // Echo one frame: the frame is borrowed, the reply queued, then flushed.
 //!     peer.recv_with(|frame, out| out.queue_raw(frame.type_id(), frame.body()))??;
@@ -28,7 +28,7 @@
 //! let frame = client.recv()?;
 //! assert_eq!((frame.type_id(), frame.body()), (7, &b"ping"[..]));
 //! server.join().unwrap()?;
-//! # Ok::<(), packet_core::transport::TransportError>(())
+//! # Ok::<(), packet_net::transport::TransportError>(())
 //! ```
 
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
@@ -38,10 +38,10 @@ use std::vec::Vec;
 use super::{
     DatagramChannel, Inbox, Outbox, Security, Side, TransportConfig, TransportError, frame_in,
 };
-use crate::buf::Writer;
-use crate::error::EncodeError;
-use crate::frame::Frame;
-use crate::frame::Packet;
+use packet_core::buf::Writer;
+use packet_core::error::EncodeError;
+use packet_core::frame::Frame;
+use packet_core::frame::Packet;
 
 /// A TCP connection carrying frames.
 #[derive(Debug)]

@@ -1,20 +1,17 @@
 //! Loopback integration tests of the tokio server, stream, UDP socket and
 //! tokio-util codec.
-#![cfg(feature = "tokio")]
-
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{ECHO, Msg, echo_router, payload};
+use crate::common::{ECHO, Msg, echo_router, payload};
 use futures_util::{SinkExt, StreamExt};
 use packet_core::frame;
-use packet_core::server::tokio::{Server, ServerHandle};
-use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::TransportConfig;
-use packet_core::transport::tokio::{PacketCodec, RawFrame, TcpPacketStream, UdpPacketSocket};
+use packet_net::server::tokio::{Server, ServerHandle};
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::TransportConfig;
+use packet_net::transport::tokio::{PacketCodec, RawFrame, TcpPacketStream, UdpPacketSocket};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;

@@ -3,23 +3,16 @@
 //! current-thread runtime, counted by a global allocator (`stats_alloc`).
 //!
 //! Its own test binary (one test), so nothing else allocates meanwhile.
-#![cfg(feature = "tokio")]
 
-mod common;
+use crate::common::{ECHO, Msg};
+use packet_net::server::tokio::Server;
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::tokio::TcpPacketStream;
+use stats_alloc::Region;
 
-use std::alloc::System;
+use crate::GLOBAL;
 
-use common::{ECHO, Msg};
-use packet_core::server::tokio::Server;
-use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::tokio::TcpPacketStream;
-use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
-
-#[global_allocator]
-static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
-
-#[test]
-fn async_steady_state_does_not_allocate() {
+pub fn async_steady_state_does_not_allocate() {
     let region = Region::new(GLOBAL);
     drop(std::hint::black_box(Box::new(1u64)));
     assert!(

@@ -1,22 +1,19 @@
 //! Sealed (encrypted) transport over loopback: the blocking server and
 //! streams, the tokio server, and UDP. Every session has its own keys,
-//! handed out with a session token by a login server (`common::login`);
+//! handed out with a session token by a login server (`crate::common::login`);
 //! a session's first frame is the plaintext hello carrying the token.
 //! Forged, replayed or plaintext frames, unknown or reused tokens get the
 //! peer (or datagram) dropped alone.
-#![cfg(all(feature = "crypto", feature = "tokio"))]
-
-mod common;
 
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::login::Login;
-use common::{ECHO, Msg, echo_router, payload, wait_until};
+use crate::common::login::Login;
+use crate::common::{ECHO, Msg, echo_router, payload, wait_until};
 use packet_core::crypto::sealed_frame_len_for;
-use packet_core::server::ServerConfig;
-use packet_core::transport::blocking::{TcpPacketStream, UdpPacketSocket};
-use packet_core::transport::{
+use packet_net::server::ServerConfig;
+use packet_net::transport::blocking::{TcpPacketStream, UdpPacketSocket};
+use packet_net::transport::{
     SESSION_HELLO_LEN, Sealer, SessionToken, Side, TransportConfig, session_hello,
 };
 
@@ -28,13 +25,13 @@ fn config() -> TransportConfig {
 
 fn blocking_server(
     login: &std::sync::Arc<Login>,
-) -> packet_core::server::blocking::ServerHandle<()> {
-    packet_core::server::blocking::Server::bind(
+) -> packet_net::server::blocking::ServerHandle<()> {
+    packet_net::server::blocking::Server::bind(
         "127.0.0.1:0",
         ServerConfig::default()
             .with_workers(2)
             .with_sealed_sessions(login.provider()),
-        packet_core::server::Router::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body())),
+        packet_net::server::Router::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body())),
         (),
     )
     .unwrap()
@@ -213,9 +210,9 @@ fn unknown_token_non_hello_and_reused_hello_are_dropped_alone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_tokio_server_echoes() {
-    use packet_core::transport::tokio::TcpPacketStream;
+    use packet_net::transport::tokio::TcpPacketStream;
     let login = Login::new();
-    let server = packet_core::server::tokio::Server::bind(
+    let server = packet_net::server::tokio::Server::bind(
         "127.0.0.1:0",
         ServerConfig::default().with_sealed_sessions(login.provider()),
         echo_router(),
@@ -237,7 +234,7 @@ async fn sealed_tokio_server_echoes() {
         .await
         .unwrap()
         .with_security(
-            &packet_core::transport::Security::sealed(
+            &packet_net::transport::Security::sealed(
                 SessionToken([0xEE; 16]),
                 packet_core::crypto::ChannelKeys::shared(
                     packet_core::crypto::SecretKey::from_bytes([1; 32]),
@@ -330,7 +327,7 @@ fn sealed_udp_drops_replays_and_forgeries() {
 #[test]
 fn server_session_is_keyed_by_the_hello_alone() {
     use packet_core::error::CryptoError;
-    use packet_core::transport::{Inbox, Outbox, Security, TransportError};
+    use packet_net::transport::{Inbox, Outbox, Security, TransportError};
 
     let login = Login::new();
     let server_sec = Security::sealed_sessions(login.provider());
@@ -394,10 +391,10 @@ struct Hooks {
 const WELCOME: u16 = 9;
 
 /// Echoes `ECHO`; `on_connect` replies `WELCOME` (sealed: it needs keys).
-fn greeting_router(hooks: &std::sync::Arc<Hooks>) -> packet_core::server::Router<()> {
+fn greeting_router(hooks: &std::sync::Arc<Hooks>) -> packet_net::server::Router<()> {
     use std::sync::atomic::Ordering::Relaxed;
     let (h1, h2) = (hooks.clone(), hooks.clone());
-    packet_core::server::Router::new()
+    packet_net::server::Router::new()
         .on_connect(move |ctx| {
             h1.connects.fetch_add(1, Relaxed);
             if ctx.reply_raw(WELCOME, b"welcome").is_err() {
@@ -410,8 +407,8 @@ fn greeting_router(hooks: &std::sync::Arc<Hooks>) -> packet_core::server::Router
         .on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()))
 }
 
-fn stranger_security() -> packet_core::transport::Security {
-    packet_core::transport::Security::sealed(
+fn stranger_security() -> packet_net::transport::Security {
+    packet_net::transport::Security::sealed(
         SessionToken([0xEE; 16]),
         packet_core::crypto::ChannelKeys::shared(packet_core::crypto::SecretKey::from_bytes(
             [1; 32],
@@ -430,7 +427,7 @@ fn check_hooks(hooks: &Hooks, connects: usize, disconnects: usize) {
 fn sealed_blocking_on_connect_runs_after_the_hello_and_can_reply() {
     let login = Login::new();
     let hooks = std::sync::Arc::new(Hooks::default());
-    let server = packet_core::server::blocking::Server::bind(
+    let server = packet_net::server::blocking::Server::bind(
         "127.0.0.1:0",
         ServerConfig::default().with_sealed_sessions(login.provider()),
         greeting_router(&hooks),
@@ -458,10 +455,10 @@ fn sealed_blocking_on_connect_runs_after_the_hello_and_can_reply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_tokio_on_connect_runs_after_the_hello_and_can_reply() {
-    use packet_core::transport::tokio::TcpPacketStream;
+    use packet_net::transport::tokio::TcpPacketStream;
     let login = Login::new();
     let hooks = std::sync::Arc::new(Hooks::default());
-    let server = packet_core::server::tokio::Server::bind(
+    let server = packet_net::server::tokio::Server::bind(
         "127.0.0.1:0",
         ServerConfig::default().with_sealed_sessions(login.provider()),
         greeting_router(&hooks),
@@ -496,7 +493,7 @@ async fn sealed_tokio_on_connect_runs_after_the_hello_and_can_reply() {
 fn sealed_udp_on_connect_runs_after_the_hello_and_can_reply() {
     let login = Login::new();
     let hooks = std::sync::Arc::new(Hooks::default());
-    let server = packet_core::server::blocking::UdpServer::bind(
+    let server = packet_net::server::blocking::UdpServer::bind(
         "127.0.0.1:0",
         ServerConfig::default().with_sealed_sessions(login.provider()),
         greeting_router(&hooks),

@@ -10,9 +10,9 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), packet_core::transport::TransportError> {
-//! use packet_core::server::{tokio::Server, Router, ServerConfig};
-//! use packet_core::transport::tokio::TcpPacketStream;
+//! # async fn main() -> Result<(), packet_net::transport::TransportError> {
+//! use packet_net::server::{tokio::Server, Router, ServerConfig};
+//! use packet_net::transport::tokio::TcpPacketStream;
 //!
 //! let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
 //! let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ()).await?;
@@ -264,9 +264,9 @@ async fn drive<S>(
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), packet_core::transport::TransportError> {
-/// use packet_core::server::{tokio::UdpServer, Router, ServerConfig};
-/// use packet_core::transport::tokio::UdpPacketSocket;
+/// # async fn main() -> Result<(), packet_net::transport::TransportError> {
+/// use packet_net::server::{tokio::UdpServer, Router, ServerConfig};
+/// use packet_net::transport::tokio::UdpPacketSocket;
 ///
 /// let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
 /// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), router, ()).await?;

@@ -3,24 +3,17 @@
 //! and the blocking server (acceptor, workers, dispatch, reply).
 //!
 //! One test in its own file, so no other test allocates concurrently.
-#![cfg(feature = "std")]
 
-mod common;
-
-use std::alloc::System;
 use std::time::Duration;
 
-use common::{ECHO, Msg};
-use packet_core::server::blocking::Server;
-use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::TransportConfig;
-use packet_core::transport::blocking::{TcpPacketListener, TcpPacketStream, UdpPacketSocket};
-use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use crate::common::{ECHO, Msg};
+use packet_net::server::blocking::Server;
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::TransportConfig;
+use packet_net::transport::blocking::{TcpPacketListener, TcpPacketStream, UdpPacketSocket};
+use stats_alloc::Region;
 
-// The counting allocator (`stats_alloc`: no `unsafe` here). It counts
-// every thread, so the server's acceptor and worker are covered too.
-#[global_allocator]
-static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+use crate::GLOBAL;
 
 const WARM_UP: u32 = 200;
 const MEASURED: u32 = 2000;
@@ -38,8 +31,7 @@ fn count(mut step: impl FnMut(u32)) -> u64 {
     (change.allocations + change.reallocations) as u64
 }
 
-#[test]
-fn steady_state_send_and_receive_do_not_allocate() {
+pub fn steady_state_send_and_receive_do_not_allocate() {
     // The counter works: a deliberate allocation is seen.
     let region = Region::new(GLOBAL);
     drop(std::hint::black_box(Box::new(1u64)));
@@ -134,7 +126,7 @@ fn steady_state_send_and_receive_do_not_allocate() {
     #[cfg(feature = "crypto")]
     {
         use packet_core::crypto::{ChannelKeys, SecretKey};
-        use packet_core::transport::{Security, SessionToken, Side};
+        use packet_net::transport::{Security, SessionToken, Side};
         // One session: the listener hands these keys out once.
         let sec = Security::sealed(
             SessionToken([3; 16]),

@@ -1,9 +1,6 @@
 //! Loopback integration tests of the blocking server and TCP stream:
 //! many echoing clients, hostile peers (garbage, mid-frame disconnect,
 //! slow loris), session limits and graceful shutdown.
-#![cfg(feature = "std")]
-
-mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -11,12 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use common::{ECHO, Msg, echo_router, payload, wait_until};
+use crate::common::{ECHO, Msg, echo_router, payload, wait_until};
 use packet_core::frame;
-use packet_core::server::blocking::{Server, ServerHandle};
-use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::TransportConfig;
-use packet_core::transport::blocking::TcpPacketStream;
+use packet_net::server::blocking::{Server, ServerHandle};
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::TransportConfig;
+use packet_net::transport::blocking::TcpPacketStream;
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -254,7 +251,7 @@ fn graceful_shutdown_flushes_queued_packets() {
 
 #[test]
 fn udp_bad_datagrams_are_dropped_and_counted() {
-    use packet_core::transport::blocking::UdpPacketSocket;
+    use packet_net::transport::blocking::UdpPacketSocket;
     let config = TransportConfig::default().with_read_timeout(Some(LIMIT));
     let mut server = UdpPacketSocket::bind_with("127.0.0.1:0", config).unwrap();
     let server_addr = server.local_addr().unwrap();
@@ -323,16 +320,16 @@ fn udp_bad_datagrams_are_dropped_and_counted() {
     assert_eq!(back.data, b"abc");
 }
 
-fn udp_client(addr: SocketAddr) -> packet_core::transport::blocking::UdpPacketSocket {
+fn udp_client(addr: SocketAddr) -> packet_net::transport::blocking::UdpPacketSocket {
     let config = TransportConfig::default().with_read_timeout(Some(LIMIT));
-    let s = packet_core::transport::blocking::UdpPacketSocket::bind_with("127.0.0.1:0", config)
-        .unwrap();
+    let s =
+        packet_net::transport::blocking::UdpPacketSocket::bind_with("127.0.0.1:0", config).unwrap();
     s.connect(addr).unwrap();
     s
 }
 
 fn udp_echo_once(
-    s: &mut packet_core::transport::blocking::UdpPacketSocket,
+    s: &mut packet_net::transport::blocking::UdpPacketSocket,
     c: u32,
     i: u32,
     buf: &mut Vec<u8>,
@@ -350,7 +347,7 @@ fn udp_echo_once(
 
 #[test]
 fn blocking_udp_server_gives_each_peer_a_session_and_drops_bad_datagrams() {
-    use packet_core::server::blocking::UdpServer;
+    use packet_net::server::blocking::UdpServer;
     let config = ServerConfig::default().with_idle_timeout(Some(Duration::from_secs(1)));
     let server = UdpServer::bind("127.0.0.1:0", config, echo_router(), ()).unwrap();
     let addr = server.local_addr();

@@ -20,8 +20,8 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), packet_core::transport::TransportError> {
-//! use packet_core::transport::tokio::{TcpPacketListener, TcpPacketStream};
+//! # async fn main() -> Result<(), packet_net::transport::TransportError> {
+//! use packet_net::transport::tokio::{TcpPacketListener, TcpPacketStream};
 //!
 //! let listener = TcpPacketListener::bind("127.0.0.1:0").await?;
 //! let addr = listener.local_addr()?;
@@ -48,10 +48,10 @@ use super::{
     DatagramChannel, Inbox, Opener, Outbox, OwnedFrame, Sealer, Security, Side, TransportConfig,
     TransportError, UdpStats, frame_in,
 };
-use crate::buf::Writer;
-use crate::error::{EncodeError, FrameError};
-use crate::frame::Packet;
-use crate::frame::{self, Frame, FrameConfig};
+use packet_core::buf::Writer;
+use packet_core::error::{EncodeError, FrameError};
+use packet_core::frame::Packet;
+use packet_core::frame::{self, Frame, FrameConfig};
 
 /// `std::io` adapter over a tokio TCP stream's non-blocking `try_read` /
 /// `try_write`, so the std-based buffers can read and write it directly.
@@ -547,7 +547,7 @@ pub struct RawFrame<'a> {
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use packet_core::transport::tokio::{PacketCodec, RawFrame};
+/// use packet_net::transport::tokio::{PacketCodec, RawFrame};
 /// use tokio_util::codec::{Decoder, Encoder};
 ///
 /// let mut codec = PacketCodec::default();
@@ -555,7 +555,7 @@ pub struct RawFrame<'a> {
 /// codec.encode(RawFrame { type_id: 3, body: b"abc" }, &mut buf)?;
 /// let frame = codec.decode(&mut buf)?.unwrap();
 /// assert_eq!((frame.header.type_id, &frame.body[..]), (3, &b"abc"[..]));
-/// # Ok::<(), packet_core::transport::TransportError>(())
+/// # Ok::<(), packet_net::transport::TransportError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct PacketCodec {

@@ -32,8 +32,8 @@
 //! [`ServerConfig::shutdown_grace`]), then connections close.
 //!
 //! ```
-//! use packet_core::server::{blocking::Server, Router, ServerConfig};
-//! use packet_core::transport::blocking::TcpPacketStream;
+//! use packet_net::server::{blocking::Server, Router, ServerConfig};
+//! use packet_net::transport::blocking::TcpPacketStream;
 //!
 //! let router = Router::<()>::new()
 //!     .on_frame(1, |ctx, frame| ctx.reply_raw(1, frame.body()))   // echo type 1
@@ -44,11 +44,11 @@
 //! client.send_raw(1, b"ping")?;
 //! assert_eq!(client.recv()?.body(), b"ping");               // borrowed from the receive buffer
 //! server.shutdown();                                         // graceful: queued frames are flushed
-//! # Ok::<(), packet_core::transport::TransportError>(())
+//! # Ok::<(), packet_net::transport::TransportError>(())
 //! ```
 //!
 //! What does not live here: sockets and buffers ([`crate::transport`]),
-//! framing ([`crate::frame`]).
+//! framing ([`packet_core::frame`]).
 
 use std::boxed::Box;
 use std::collections::HashMap;
@@ -59,11 +59,11 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
-use crate::codec::Decode;
-use crate::error::{DecodeError, FrameError};
-use crate::frame::Frame;
-use crate::frame::Packet;
 use crate::transport::{Inbox, Outbox, Security, Side, TransportConfig, TransportError};
+use packet_core::codec::Decode;
+use packet_core::error::{DecodeError, FrameError};
+use packet_core::frame::Frame;
+use packet_core::frame::Packet;
 
 pub mod blocking;
 #[cfg(feature = "tokio")]
@@ -155,7 +155,7 @@ impl ServerConfig {
     /// [`SESSION_HELLO_TYPE`](crate::transport::SESSION_HELLO_TYPE), body =
     /// the [`SessionToken`](crate::transport::SessionToken) the login
     /// server handed the client); `provider` maps that token to the
-    /// session's [`ChannelKeys`](crate::crypto::ChannelKeys). A sealed
+    /// session's [`ChannelKeys`](packet_core::crypto::ChannelKeys). A sealed
     /// session's [`Router::on_connect`] hook runs once its hello is
     /// accepted (its keys exist, so the hook can reply), before its first
     /// frame is dispatched; a wrong first frame or an unknown token drops
@@ -170,7 +170,7 @@ impl ServerConfig {
     #[cfg(feature = "crypto")]
     pub fn with_sealed_sessions(
         mut self,
-        provider: impl Fn(&crate::transport::SessionToken) -> Option<crate::crypto::ChannelKeys>
+        provider: impl Fn(&crate::transport::SessionToken) -> Option<packet_core::crypto::ChannelKeys>
         + Send
         + Sync
         + 'static,
@@ -649,7 +649,7 @@ pub type LeaveHook<S> = Box<dyn Fn(&Context<'_, S>, &DisconnectReason) + Send + 
 /// The handler registry: one handler per packet type id.
 ///
 /// ```
-/// use packet_core::server::Router;
+/// use packet_net::server::Router;
 ///
 /// let router = Router::<()>::new()
 ///     .on_frame(1, |ctx, frame| ctx.reply_raw(1, frame.body())); // echo type 1

@@ -340,7 +340,7 @@ impl<'a, S> Peers<'a, S> {
 }
 
 /// Dispatches one frame of `peer`'s session.
-fn dispatch<S>(core: &ServerCore<S>, peer: &mut Peer, frame: crate::frame::Frame<'_>) {
+fn dispatch<S>(core: &ServerCore<S>, peer: &mut Peer, frame: packet_core::frame::Frame<'_>) {
     if peer.session.is_closing() {
         return;
     }
@@ -353,9 +353,9 @@ fn dispatch<S>(core: &ServerCore<S>, peer: &mut Peer, frame: crate::frame::Frame
 #[cfg(all(test, feature = "crypto"))]
 mod tests {
     use super::*;
-    use crate::crypto::{ChannelKeys, SecretKey};
     use crate::server::{Router, ServerConfig};
     use crate::transport::{SessionToken, session_hello};
+    use packet_core::crypto::{ChannelKeys, SecretKey};
 
     fn addr(i: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], 1000 + i))

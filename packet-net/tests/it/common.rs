@@ -1,5 +1,4 @@
-//! Shared helpers of the transport integration tests.
-#![allow(dead_code)]
+//! Shared helpers of the networking integration tests.
 
 use std::time::{Duration, Instant};
 
@@ -62,8 +61,8 @@ pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 
 /// The echo servers' router: decodes each `ECHO` frame as a [`Msg`] and
 /// replies with it.
-pub fn echo_router() -> packet_core::server::Router<()> {
-    packet_core::server::Router::new().on_frame(ECHO, |ctx, f| {
+pub fn echo_router() -> packet_net::server::Router<()> {
+    packet_net::server::Router::new().on_frame(ECHO, |ctx, f| {
         let m: Msg<'_> = f.decode_packet()?;
         ctx.reply(&m)
     })
@@ -79,7 +78,7 @@ pub mod login {
     use std::sync::{Arc, Mutex};
 
     use packet_core::crypto::{ChannelKeys, SecretKey};
-    use packet_core::transport::{Security, SessionToken};
+    use packet_net::transport::{Security, SessionToken};
 
     #[derive(Default)]
     pub struct Login {

@@ -14,8 +14,8 @@
 //! drains (back-pressure reaches the peer through TCP).
 //!
 //! ```
-//! use packet_core::server::{blocking::Server, Router, ServerConfig};
-//! use packet_core::transport::blocking::TcpPacketStream;
+//! use packet_net::server::{blocking::Server, Router, ServerConfig};
+//! use packet_net::transport::blocking::TcpPacketStream;
 //!
 //! let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
 //! let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ())?;
@@ -23,7 +23,7 @@
 //! client.send_raw(1, b"hi")?;
 //! assert_eq!(client.recv()?.body(), b"hi");
 //! server.shutdown();
-//! # Ok::<(), packet_core::transport::TransportError>(())
+//! # Ok::<(), packet_net::transport::TransportError>(())
 //! ```
 
 use std::io;
@@ -350,8 +350,8 @@ fn finish<S>(sh: &Shared<S>, c: &mut Conn, reason: DisconnectReason) {
 /// [`crate::server`]'s UDP notes.
 ///
 /// ```
-/// use packet_core::server::{blocking::UdpServer, Router, ServerConfig};
-/// use packet_core::transport::blocking::UdpPacketSocket;
+/// use packet_net::server::{blocking::UdpServer, Router, ServerConfig};
+/// use packet_net::transport::blocking::UdpPacketSocket;
 ///
 /// let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
 /// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), router, ())?;
@@ -360,7 +360,7 @@ fn finish<S>(sh: &Shared<S>, c: &mut Conn, reason: DisconnectReason) {
 /// client.send_raw(1, b"hi")?;
 /// assert_eq!(client.recv()?.body(), b"hi");
 /// server.shutdown();
-/// # Ok::<(), packet_core::transport::TransportError>(())
+/// # Ok::<(), packet_net::transport::TransportError>(())
 /// ```
 #[derive(Debug)]
 pub struct UdpServer;

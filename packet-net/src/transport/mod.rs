@@ -22,7 +22,7 @@
 //!
 //! The sockets themselves live in [`blocking`] (std) and, with the `tokio`
 //! feature, in `transport::tokio`. Sessions, dispatch and the servers
-//! live in [`crate::server`]. Framing rules live in [`crate::frame`]: nothing
+//! live in [`crate::server`]. Framing rules live in [`packet_core::frame`]: nothing
 //! here parses bytes itself.
 //!
 //! After warm-up (the queue and decoder buffers have grown to their working
@@ -32,11 +32,11 @@ use std::io;
 use std::time::Duration;
 use std::vec::Vec;
 
-use crate::buf::Writer;
-use crate::error::{DecodeError, EncodeError, FrameError};
-use crate::frame::Packet;
-use crate::frame::{self, Frame, FrameConfig, Header};
-use crate::stream::StreamDecoder;
+use packet_core::buf::Writer;
+use packet_core::error::{DecodeError, EncodeError, FrameError};
+use packet_core::frame::Packet;
+use packet_core::frame::{self, Frame, FrameConfig, Header};
+use packet_core::stream::StreamDecoder;
 
 pub mod blocking;
 #[cfg(feature = "tokio")]
@@ -133,7 +133,7 @@ pub enum TransportError {
     /// key.
     #[cfg(feature = "crypto")]
     #[error(transparent)]
-    Crypto(#[from] crate::error::CryptoError),
+    Crypto(#[from] packet_core::error::CryptoError),
     /// The peer closed the connection cleanly, between frames.
     #[error("connection closed by the peer")]
     Closed,
@@ -175,14 +175,14 @@ impl TransportError {
     }
 }
 
-impl From<crate::Error> for TransportError {
-    fn from(e: crate::Error) -> Self {
+impl From<packet_core::Error> for TransportError {
+    fn from(e: packet_core::Error) -> Self {
         match e {
-            crate::Error::Frame(e) => TransportError::Frame(e),
-            crate::Error::Decode(e) => TransportError::Decode(e),
-            crate::Error::Encode(e) => TransportError::Encode(e),
+            packet_core::Error::Frame(e) => TransportError::Frame(e),
+            packet_core::Error::Decode(e) => TransportError::Decode(e),
+            packet_core::Error::Encode(e) => TransportError::Encode(e),
             #[cfg(feature = "crypto")]
-            crate::Error::Crypto(e) => TransportError::Crypto(e),
+            packet_core::Error::Crypto(e) => TransportError::Crypto(e),
             #[allow(unreachable_patterns)]
             _ => TransportError::Io(io::Error::other("unknown packet-core error")),
         }
@@ -219,7 +219,7 @@ pub enum Security {
         /// The session's token (sent in the clear, once, in the hello).
         token: SessionToken,
         /// The session's keys (never used for another session).
-        keys: std::sync::Arc<crate::crypto::ChannelKeys>,
+        keys: std::sync::Arc<packet_core::crypto::ChannelKeys>,
     },
     /// Server side of many sealed sessions: each session's keys come from
     /// the provider, looked up by the token of that session's hello.
@@ -236,7 +236,7 @@ impl Security {
     /// One sealed session: `token` and `keys` as handed out by the login
     /// server.
     #[cfg(feature = "crypto")]
-    pub fn sealed(token: SessionToken, keys: crate::crypto::ChannelKeys) -> Self {
+    pub fn sealed(token: SessionToken, keys: packet_core::crypto::ChannelKeys) -> Self {
         Security::Sealed {
             token,
             keys: std::sync::Arc::new(keys),
@@ -246,7 +246,10 @@ impl Security {
     /// Server side of many sealed sessions with keys from `provider`.
     #[cfg(feature = "crypto")]
     pub fn sealed_sessions(
-        provider: impl Fn(&SessionToken) -> Option<crate::crypto::ChannelKeys> + Send + Sync + 'static,
+        provider: impl Fn(&SessionToken) -> Option<packet_core::crypto::ChannelKeys>
+        + Send
+        + Sync
+        + 'static,
     ) -> Self {
         Security::SealedSessions(KeyProvider::new(provider))
     }
@@ -310,7 +313,7 @@ pub struct SessionToken(pub [u8; SESSION_TOKEN_LEN]);
 
 /// Where a sealed server finds each session's keys: a function from the
 /// session's [`SessionToken`] to its
-/// [`ChannelKeys`](crate::crypto::ChannelKeys), or `None` for an unknown
+/// [`ChannelKeys`](packet_core::crypto::ChannelKeys), or `None` for an unknown
 /// token.
 ///
 /// **Contract:** hand out each `ChannelKeys` for one session only (e.g.
@@ -324,19 +327,20 @@ pub struct KeyProvider(std::sync::Arc<KeyFn>);
 
 /// The function behind a [`KeyProvider`].
 #[cfg(feature = "crypto")]
-type KeyFn = dyn Fn(&SessionToken) -> Option<crate::crypto::ChannelKeys> + Send + Sync + 'static;
+type KeyFn =
+    dyn Fn(&SessionToken) -> Option<packet_core::crypto::ChannelKeys> + Send + Sync + 'static;
 
 #[cfg(feature = "crypto")]
 impl KeyProvider {
     /// A provider calling `f`.
     pub fn new(
-        f: impl Fn(&SessionToken) -> Option<crate::crypto::ChannelKeys> + Send + Sync + 'static,
+        f: impl Fn(&SessionToken) -> Option<packet_core::crypto::ChannelKeys> + Send + Sync + 'static,
     ) -> Self {
         Self(std::sync::Arc::new(f))
     }
 
     /// The keys for `token`, if the provider has them.
-    pub fn keys_for(&self, token: &SessionToken) -> Option<crate::crypto::ChannelKeys> {
+    pub fn keys_for(&self, token: &SessionToken) -> Option<packet_core::crypto::ChannelKeys> {
         (self.0)(token)
     }
 }
@@ -354,7 +358,7 @@ impl core::fmt::Debug for KeyProvider {
 #[doc(hidden)]
 pub struct SessionHandshake {
     provider: KeyProvider,
-    keys: std::sync::OnceLock<crate::crypto::ChannelKeys>,
+    keys: std::sync::OnceLock<packet_core::crypto::ChannelKeys>,
 }
 
 #[cfg(feature = "crypto")]
@@ -376,11 +380,11 @@ pub enum Side {
 }
 
 #[cfg(feature = "crypto")]
-impl From<Side> for crate::crypto::Role {
+impl From<Side> for packet_core::crypto::Role {
     fn from(side: Side) -> Self {
         match side {
-            Side::Client => crate::crypto::Role::Client,
-            Side::Server => crate::crypto::Role::Server,
+            Side::Client => packet_core::crypto::Role::Client,
+            Side::Server => packet_core::crypto::Role::Server,
         }
     }
 }
@@ -393,10 +397,13 @@ pub struct Sealer {
     next_sequence: u64,
     max_frame_len: usize,
     #[cfg(feature = "crypto")]
-    key: Option<crate::crypto::SealingKey>,
+    key: Option<packet_core::crypto::SealingKey>,
     /// Server session awaiting its keys (from the peer's hello).
     #[cfg(feature = "crypto")]
-    pending: Option<(std::sync::Arc<SessionHandshake>, crate::crypto::Direction)>,
+    pending: Option<(
+        std::sync::Arc<SessionHandshake>,
+        packet_core::crypto::Direction,
+    )>,
     /// Client: the token of the hello still to send before the first
     /// sealed frame.
     #[cfg(feature = "crypto")]
@@ -425,11 +432,11 @@ impl Sealer {
         let mut sealer = Self::plain(config);
         #[cfg(feature = "crypto")]
         {
-            let dir = crate::crypto::Role::from(side).send_direction();
+            let dir = packet_core::crypto::Role::from(side).send_direction();
             match security {
                 Security::Plain => {}
                 Security::Sealed { token, keys } => {
-                    sealer.key = Some(crate::crypto::SealingKey::new(keys.key(dir), dir));
+                    sealer.key = Some(packet_core::crypto::SealingKey::new(keys.key(dir), dir));
                     if side == Side::Client {
                         sealer.hello = Some(*token);
                     }
@@ -469,7 +476,7 @@ impl Sealer {
     pub fn frame_len_for(&self, body_len: usize) -> usize {
         #[cfg(feature = "crypto")]
         if self.is_sealed() {
-            return crate::crypto::sealed_frame_len_for(body_len);
+            return packet_core::crypto::sealed_frame_len_for(body_len);
         }
         frame::frame_len_for(body_len)
     }
@@ -517,9 +524,9 @@ impl Sealer {
             // A server session: nothing is sealed before the peer's hello
             // brought this session's keys.
             let Some(keys) = hs.keys.get() else {
-                return Err(crate::error::CryptoError::KeysPending.into());
+                return Err(packet_core::error::CryptoError::KeysPending.into());
             };
-            self.key = Some(crate::crypto::SealingKey::new(keys.key(*dir), *dir));
+            self.key = Some(packet_core::crypto::SealingKey::new(keys.key(*dir), *dir));
             self.pending = None;
         }
         #[cfg(feature = "crypto")]
@@ -535,7 +542,7 @@ impl Sealer {
         let n = match &self.key {
             Some(key) => {
                 if seq == u64::MAX {
-                    return Err(crate::error::CryptoError::RekeyRequired {
+                    return Err(packet_core::error::CryptoError::RekeyRequired {
                         sequence: seq,
                         limit: u64::MAX,
                     }
@@ -573,15 +580,18 @@ enum Awaiting {
     /// A hello whose token the provider knows (shared with the sealer).
     Provider(std::sync::Arc<SessionHandshake>),
     /// A hello with exactly this token (a single-peer server end).
-    Token(SessionToken, std::sync::Arc<crate::crypto::ChannelKeys>),
+    Token(
+        SessionToken,
+        std::sync::Arc<packet_core::crypto::ChannelKeys>,
+    ),
 }
 
 /// Receive-side state of a sealed connection.
 #[cfg(feature = "crypto")]
 #[derive(Debug, Clone)]
 struct OpenState {
-    key: crate::crypto::OpeningKey,
-    replay: crate::replay::ReplayState,
+    key: packet_core::crypto::OpeningKey,
+    replay: packet_core::replay::ReplayState,
     auth_failures: u64,
 }
 
@@ -594,7 +604,7 @@ pub struct Opener {
     #[cfg(feature = "crypto")]
     sealed: Option<OpenState>,
     #[cfg(feature = "crypto")]
-    failed: Option<crate::error::CryptoError>,
+    failed: Option<packet_core::error::CryptoError>,
     /// Server end before the peer's hello: what it must bring, and the
     /// replay mode (true: datagrams).
     #[cfg(feature = "crypto")]
@@ -639,16 +649,16 @@ impl Opener {
     }
 
     #[cfg(feature = "crypto")]
-    fn key_with(&mut self, keys: &crate::crypto::ChannelKeys, side: Side, datagrams: bool) {
-        use crate::replay::{ReplayMode, ReplayState};
-        let dir = crate::crypto::Role::from(side).receive_direction();
+    fn key_with(&mut self, keys: &packet_core::crypto::ChannelKeys, side: Side, datagrams: bool) {
+        use packet_core::replay::{ReplayMode, ReplayState};
+        let dir = packet_core::crypto::Role::from(side).receive_direction();
         let mode = if datagrams {
             ReplayMode::Windowed
         } else {
             ReplayMode::Ordered
         };
         self.sealed = Some(OpenState {
-            key: crate::crypto::OpeningKey::new(keys.key(dir), dir),
+            key: packet_core::crypto::OpeningKey::new(keys.key(dir), dir),
             replay: ReplayState::new(mode),
             auth_failures: 0,
         });
@@ -666,8 +676,12 @@ impl Opener {
     /// Checks the session hello (`type_id`, `body` of a validated
     /// plaintext frame) and keys the session.
     #[cfg(feature = "crypto")]
-    fn accept_hello(&mut self, type_id: u16, body: &[u8]) -> Result<(), crate::error::CryptoError> {
-        use crate::error::CryptoError;
+    fn accept_hello(
+        &mut self,
+        type_id: u16,
+        body: &[u8],
+    ) -> Result<(), packet_core::error::CryptoError> {
+        use packet_core::error::CryptoError;
         // Cleared only on success: a bad hello leaves the opener awaiting
         // (a stream then fails for good; a datagram is dropped).
         let Some((awaiting, datagrams)) = self.awaiting.clone() else {
@@ -733,7 +747,7 @@ impl Opener {
             let hello = match decoder.next_frame() {
                 Ok(Some(frame)) => self.accept_hello(frame.type_id(), frame.body()),
                 Ok(None) => return Ok(None),
-                Err(e) => Err(crate::error::CryptoError::Frame(e)),
+                Err(e) => Err(packet_core::error::CryptoError::Frame(e)),
             };
             if let Err(e) = hello {
                 self.failed = Some(e);
@@ -772,7 +786,7 @@ impl Opener {
         if self.awaiting.is_some() {
             // The session hello: one plaintext frame, then the keys.
             let header = *frame::decode_frame(datagram, config)
-                .map_err(crate::error::CryptoError::Frame)?
+                .map_err(packet_core::error::CryptoError::Frame)?
                 .header();
             let body = frame_in(header, datagram).body();
             let hello = self.accept_hello(header.type_id, body);
@@ -795,14 +809,14 @@ impl Opener {
         &mut self,
         bytes: &mut [u8],
         config: &FrameConfig,
-    ) -> Result<Header, crate::error::CryptoError> {
-        use crate::error::CryptoError;
+    ) -> Result<Header, packet_core::error::CryptoError> {
+        use packet_core::error::CryptoError;
         let Some(s) = self.sealed.as_mut() else {
             return Err(CryptoError::Frame(FrameError::UnexpectedEncryption {
                 sealed: false,
             }));
         };
-        let header = crate::crypto::check_sealed(bytes, config)?;
+        let header = packet_core::crypto::check_sealed(bytes, config)?;
         s.replay.check(header.sequence)?;
         match s.key.open(bytes, config) {
             Ok(frame) => {

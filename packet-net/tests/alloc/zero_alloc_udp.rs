@@ -4,25 +4,19 @@
 //! runtime, counted by a global allocator (`stats_alloc`).
 //!
 //! Its own test binary (one test), so nothing else allocates meanwhile.
-#![cfg(feature = "tokio")]
 
-mod common;
-
-use std::alloc::System;
 use std::time::Duration;
 
-use common::{ECHO, Msg};
-use packet_core::server::tokio::UdpServer;
-use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::TransportConfig;
-use packet_core::transport::tokio::UdpPacketSocket;
-use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use crate::common::{ECHO, Msg};
+use packet_net::server::tokio::UdpServer;
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::TransportConfig;
+use packet_net::transport::tokio::UdpPacketSocket;
+use stats_alloc::Region;
 
-#[global_allocator]
-static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+use crate::GLOBAL;
 
-#[test]
-fn udp_server_steady_state_does_not_allocate() {
+pub fn udp_server_steady_state_does_not_allocate() {
     let region = Region::new(GLOBAL);
     drop(std::hint::black_box(Box::new(1u64)));
     assert!(

@@ -2,18 +2,15 @@
 //! peer, dispatch through the router, bad datagrams dropped and counted,
 //! idle peers expired, the session limit, and (sealed) a peer failing
 //! authentication dropped alone.
-#![cfg(feature = "tokio")]
-
-mod common;
 
 use std::time::Duration;
 
-use common::{ECHO, Msg, echo_router, payload};
+use crate::common::{ECHO, Msg, echo_router, payload};
 use packet_core::frame;
-use packet_core::server::tokio::{UdpServer, UdpServerHandle};
-use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::TransportConfig;
-use packet_core::transport::tokio::UdpPacketSocket;
+use packet_net::server::tokio::{UdpServer, UdpServerHandle};
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::TransportConfig;
+use packet_net::transport::tokio::UdpPacketSocket;
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -166,7 +163,7 @@ async fn udp_handler_close_and_broadcast_reach_the_right_peers() {
     b.send_raw(3, b"").await.unwrap();
     assert!(wait_until(|| server.sessions().len() == 1).await);
     // b came first (session #1) and is gone; a (#2) stays.
-    use packet_core::server::SessionId;
+    use packet_net::server::SessionId;
     assert!(server.sessions().get(SessionId(1)).is_none());
     let left = server.sessions().get(SessionId(2)).unwrap();
     assert_eq!(left.peer_addr(), a.local_addr().unwrap());
@@ -177,9 +174,9 @@ async fn udp_handler_close_and_broadcast_reach_the_right_peers() {
 #[cfg(feature = "crypto")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_sealed_peer_failing_authentication_is_dropped_alone() {
-    use packet_core::transport::{Sealer, Side};
+    use packet_net::transport::{Sealer, Side};
 
-    let login = common::login::Login::new();
+    let login = crate::common::login::Login::new();
     let config = ServerConfig::default()
         .with_sealed_sessions(login.provider())
         .with_max_auth_failures(3);
@@ -246,9 +243,9 @@ async fn udp_graceful_shutdown_sends_what_was_queued() {
 #[cfg(feature = "crypto")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_sealed_peer_coming_back_continues_its_channel() {
-    use packet_core::transport::Side;
+    use packet_net::transport::Side;
 
-    let login = common::login::Login::new();
+    let login = crate::common::login::Login::new();
     let (_, sec) = login.issue();
     let router = Router::<()>::new()
         .on_frame(ECHO, |ctx, f| {
@@ -287,8 +284,8 @@ async fn udp_sealed_peer_coming_back_continues_its_channel() {
     assert!(wait_until(|| server.sessions().is_empty()).await);
     let (_, new_sec) = login.issue();
     let mut sealer =
-        packet_core::transport::Sealer::new(&new_sec, Side::Client, &Default::default());
-    let hello = packet_core::transport::session_hello(&sealer.take_hello().unwrap());
+        packet_net::transport::Sealer::new(&new_sec, Side::Client, &Default::default());
+    let hello = packet_net::transport::session_hello(&sealer.take_hello().unwrap());
     let mut wire = [0u8; 256];
     payload(1, 77, &mut buf);
     let m = Msg {
@@ -306,11 +303,11 @@ async fn udp_sealed_peer_coming_back_continues_its_channel() {
         .await
         .unwrap()
         .unwrap();
-    let mut opener = packet_core::transport::Opener::new(&new_sec, Side::Client, true);
+    let mut opener = packet_net::transport::Opener::new(&new_sec, Side::Client, true);
     let header = opener
         .open_datagram(&mut reply[..got], &Default::default())
         .unwrap();
-    let frame = packet_core::transport::frame_in(header, &reply[..got]);
+    let frame = packet_net::transport::frame_in(header, &reply[..got]);
     let back: Msg<'_> = frame.decode_packet().unwrap();
     assert_eq!((back.seq, back.data), (77, &buf[..]));
     assert_eq!(server.stats().accepted, 3);
@@ -320,9 +317,9 @@ async fn udp_sealed_peer_coming_back_continues_its_channel() {
 #[cfg(feature = "crypto")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_sealed_sessions_need_a_valid_hello() {
-    use packet_core::transport::{Sealer, SessionToken, Side, session_hello};
+    use packet_net::transport::{Sealer, SessionToken, Side, session_hello};
 
-    let login = common::login::Login::new();
+    let login = crate::common::login::Login::new();
     let server = start(ServerConfig::default().with_sealed_sessions(login.provider())).await;
     let addr = server.local_addr();
     let mut a = client(addr, LIMIT)
@@ -371,9 +368,9 @@ async fn udp_sealed_sessions_need_a_valid_hello() {
 #[cfg(feature = "crypto")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_sealed_client_resends_a_lost_hello_until_the_server_answers() {
-    use packet_core::transport::{Side, session_hello};
+    use packet_net::transport::{Side, session_hello};
 
-    let login = common::login::Login::new();
+    let login = crate::common::login::Login::new();
     let router = Router::<()>::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()));
     let config = ServerConfig::default().with_sealed_sessions(login.provider());
     let server = UdpServer::bind("127.0.0.1:0", config, router, ())
