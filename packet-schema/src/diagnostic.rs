@@ -5,8 +5,8 @@
 //! diagnostics with codespan-reporting: `file:line:column`, the source line
 //! with a caret under the offending text, and what was expected.
 //!
-//! Which checks produce diagnostics lives in [`crate::parse`] (syntax) and
-//! [`crate::validate`] (meaning), not here.
+//! Which checks produce diagnostics lives in the crate's private parser
+//! (syntax) and checker (meaning), not here.
 
 use std::path::{Path, PathBuf};
 

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use packet_schema::{Builder, compile_files, fmt, parse, validate};
+use packet_schema::{Builder, DEFAULT_MAX_FRAME_LEN, Options, compile_files, format_str};
 
 /// Checks, formats and compiles packet schema files.
 #[derive(Parser)]
@@ -73,7 +73,7 @@ struct Common {
     #[arg(short = 'I', long = "include")]
     includes: Vec<PathBuf>,
     /// The largest frame in bytes that peers accept.
-    #[arg(long, default_value_t = validate::DEFAULT_MAX_FRAME_LEN)]
+    #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
     max_frame: u32,
     /// Size-check against sealed (encrypted) frames: 12 bytes less body.
     #[arg(long)]
@@ -86,7 +86,7 @@ fn main() -> ExitCode {
             common,
             deny_warnings,
         } => {
-            let opts = validate::Options {
+            let opts = Options {
                 max_frame_len: common.max_frame,
                 sealed: common.sealed,
             };
@@ -172,17 +172,14 @@ fn main() -> ExitCode {
                         continue;
                     }
                 };
-                let mut sources = packet_schema::SourceMap::new();
-                let id = sources.add(path.display().to_string(), &path, text.clone());
-                let file = match parse::parse_file(&text, id) {
+                let formatted = match format_str(&path.display().to_string(), &text) {
                     Ok(f) => f,
-                    Err(ds) => {
-                        sources.eprint(&ds);
+                    Err(e) => {
+                        eprint!("{e}");
                         code = ExitCode::FAILURE;
                         continue;
                     }
                 };
-                let formatted = fmt::format_file(&file);
                 if stdin && !check {
                     print!("{formatted}");
                     continue;

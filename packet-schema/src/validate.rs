@@ -76,11 +76,11 @@ pub struct TypeDef {
     /// Module path from the root (`["game", "chat"]`).
     pub module: Vec<String>,
     /// The type's name.
-    pub name: Ident,
+    pub(crate) name: Ident,
     /// Its doc comments.
     pub docs: Vec<String>,
     /// Its declaration.
-    pub kind: DefKind,
+    pub(crate) kind: DefKind,
     /// The file it is declared in.
     pub file: FileId,
     /// Whether it holds borrowed data (`&'a str` / `&'a [u8]` when strings
@@ -97,6 +97,19 @@ pub struct TypeDef {
 }
 
 impl TypeDef {
+    /// The type's name, without its module.
+    pub fn name(&self) -> &str {
+        &self.name.name
+    }
+
+    /// The packet type id, for a packet.
+    pub fn packet_id(&self) -> Option<u16> {
+        match &self.kind {
+            DefKind::Packet(p) => u16::try_from(p.id.value).ok(),
+            _ => None,
+        }
+    }
+
     /// `a.b.Name`.
     pub fn full_name(&self) -> String {
         let mut parts = self.module.clone();
@@ -132,15 +145,15 @@ pub struct Schema {
     /// Every declared type.
     pub types: Vec<TypeDef>,
     /// The merged module tree.
-    pub root: ModuleNode,
+    pub(crate) root: ModuleNode,
     /// `//!` docs of each file, in load order.
-    pub file_docs: Vec<(FileId, Vec<String>)>,
+    pub(crate) file_docs: Vec<(FileId, Vec<String>)>,
     resolved: HashMap<(FileId, u32, u32), TypeId>,
 }
 
 impl Schema {
     /// The type a path in the source resolved to.
-    pub fn resolve(&self, path: &ast::Path) -> Option<TypeId> {
+    pub(crate) fn resolve(&self, path: &ast::Path) -> Option<TypeId> {
         self.resolved
             .get(&(path.span.file, path.span.start, path.span.end))
             .copied()
