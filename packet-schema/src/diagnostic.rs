@@ -217,7 +217,7 @@ impl SourceMap {
 
 /// Edit distance (insertions, deletions, substitutions, transpositions of
 /// neighbours), for "did you mean" hints.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut prev2 = vec![0; b.len() + 1];

@@ -28,6 +28,11 @@ fn check_accepts_a_good_schema() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.stderr.is_empty());
+    // Success says what was checked.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok: 1 file (tests/golden/paths.packet), 5 types (2 packets), 0 warnings\n"
+    );
 }
 
 #[test]
