@@ -95,9 +95,12 @@
 mod ast;
 mod codegen;
 pub mod diagnostic;
+pub mod dissector;
 mod fmt;
 #[cfg(test)]
 mod fmt_roundtrip;
+#[cfg(feature = "cli")]
+pub mod inspect;
 mod lexer;
 mod parse;
 mod validate;
@@ -149,6 +152,18 @@ impl Compiled {
             .map(|f| f.name.clone())
             .collect();
         codegen::generate(&self.schema, &names, opts)
+    }
+
+    /// A Wireshark Lua dissector for the checked schema's packets (call
+    /// only when there is no error).
+    pub fn dissector(&self, opts: &dissector::DissectorOptions) -> String {
+        let names: Vec<String> = self
+            .sources
+            .files()
+            .iter()
+            .map(|f| f.name.clone())
+            .collect();
+        dissector::generate(&self.schema, &names, opts)
     }
 
     /// Each parsed file printed in the canonical format, in load order.

@@ -1072,6 +1072,17 @@ impl Validator {
     }
 }
 
+/// Each variant with its tag: its `= N`, or the previous tag plus one
+/// (the first defaults to 0), as Rust discriminants count.
+pub(crate) fn variant_tags(e: &ast::Enum) -> impl Iterator<Item = (&ast::Variant, i128)> {
+    let mut next = 0i128;
+    e.variants.iter().map(move |v| {
+        let tag = v.value.as_ref().map_or(next, |l| l.value);
+        next = tag + 1;
+        (v, tag)
+    })
+}
+
 /// Calls `f` on every named path inside `ty`.
 pub fn visit_named<'a>(ty: &'a Type, f: &mut impl FnMut(&'a ast::Path)) {
     match &ty.kind {
