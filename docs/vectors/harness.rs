@@ -332,10 +332,9 @@ pub fn error_notation(family: &str, variant: &str, fields: &[(&str, &dyn Show)])
 pub fn frame_error(e: &FrameError) -> String {
     let f = |variant, fields: &[(&str, &dyn Show)]| error_notation("frame", variant, fields);
     match e {
-        FrameError::Truncated { available, needed } => f(
-            "Truncated",
-            &[("available", available), ("needed", needed)],
-        ),
+        FrameError::Truncated { available, needed } => {
+            f("Truncated", &[("available", available), ("needed", needed)])
+        }
         FrameError::LengthTooSmall { length, min } => {
             f("LengthTooSmall", &[("length", length), ("min", min)])
         }
@@ -392,10 +391,9 @@ pub fn body_error(e: &DecodeError) -> String {
             "UnknownDiscriminant",
             &[("value", value), ("type_name", type_name)],
         ),
-        DecodeError::WrongPacketId { expected, found } => f(
-            "WrongPacketId",
-            &[("expected", expected), ("found", found)],
-        ),
+        DecodeError::WrongPacketId { expected, found } => {
+            f("WrongPacketId", &[("expected", expected), ("found", found)])
+        }
         DecodeError::UnknownPacketId { id } => f("UnknownPacketId", &[("id", id)]),
         DecodeError::TooDeep { max } => f("TooDeep", &[("max", max)]),
         other => panic!("no notation for {other:?}"),
