@@ -168,9 +168,12 @@ pub enum DecodeError {
     /// An enum discriminant that names no variant.
     #[error("unknown discriminant {value} for {type_name}")]
     UnknownDiscriminant {
-        /// The discriminant read.
+        /// The tag read (a signed `#[repr]` tag is sign-extended, then read
+        /// as `u32`).
         value: u32,
-        /// The enum's name.
+        /// The enum's name as its schema declares it, without a module
+        /// path (for a derive-only enum, the Rust type's name): the same
+        /// text in every implementation (`docs/wire-format.md` §3).
         type_name: &'static str,
     },
     /// The frame's type id is not the packet's.

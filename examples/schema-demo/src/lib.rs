@@ -18,3 +18,10 @@
 pub mod game {
     packet_core::include_schema!("game");
 }
+
+/// The packet types of the wire-format test vectors
+/// (`docs/vectors/vectors.packet`), checked against every vector file by
+/// `tests/vectors.rs`.
+pub mod vectors {
+    packet_core::include_schema!("vectors");
+}
