@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Regenerates the wire-format test vectors in docs/vectors/{valid,invalid}.
+"""Regenerates the wire-format test vectors in docs/vectors/{valid,invalid,replay}.
 
 This is a second, independent implementation of docs/wire-format.md: it
-uses only Python's struct and zlib.crc32, never the Rust code, so the Rust
-test (packet-core/tests/vectors.rs) checks two implementations against each
-other. Run from anywhere: `python3 docs/vectors/gen.py`. The output is
+uses only Python's struct, json and zlib.crc32, never the Rust code, so the
+Rust tests (packet-core/tests/vectors.rs, examples/schema-demo/tests/
+vectors.rs) check two implementations against each other. The bodies'
+packet types are declared in vectors.packet; expected values and errors
+are written in the notation of README.md ("Value notation"). Run from anywhere: `python3 docs/vectors/gen.py`. The output is
 deterministic; commit it. The file format is described in README.md.
 """
 
