@@ -435,21 +435,47 @@ function proto.dissector(tvb, pinfo, tree)
         set_info(pinfo, dissect_frame(tvb, pinfo, tree))
         return tvb:len()
     end
-    dissect_tcp_pdus(tvb, tree, 4, frame_len, dissect_pdu, true)
-    return tvb:len()
+    -- Frames back to back; one that continues past this segment asks TCP
+    -- for the rest (reassembly). Done by hand rather than with
+    -- dissect_tcp_pdus, which does not reassemble when called from the
+    -- heuristic.
+    local off, n = 0, tvb:len()
+    while off < n do
+        if n - off < 4 then
+            pinfo.desegment_offset = off
+            pinfo.desegment_len = DESEGMENT_ONE_MORE_SEGMENT
+            return n
+        end
+        local len = frame_len(tvb, pinfo, off)
+        if n - off < len then
+            pinfo.desegment_offset = off
+            pinfo.desegment_len = len - (n - off)
+            return n
+        end
+        dissect_pdu(tvb(off, len):tvb(), pinfo, tree)
+        off = off + len
+    end
+    return n
 end
 
--- The heuristic: a plausible length prefix (>= 28, a multiple of 4, within
--- the maximum), version 1, and `PK\r\n` where the length says the frame
--- ends (a datagram must be exactly one frame).
+-- The heuristic: a plausible header (a length >= 28, a multiple of 4
+-- within the maximum, version 1, no reserved flag, a body length that
+-- fits the length) and `PK\r\n` where the length says the frame ends. A
+-- datagram must be exactly one frame; on TCP a frame longer than the
+-- segment is taken on its header alone.
 local function plausible(tvb, datagram)
     local n = tvb:len()
-    if n < 28 then return false end
+    if n < 12 then return false end
     local length = tvb(0, 4):le_uint()
     if length < 28 or length % 4 ~= 0 or length > proto.prefs.max_frame then return false end
     if tvb(4, 1):uint() ~= 1 then return false end
+    local flags = tvb(5, 1):uint()
+    if band(flags, 0xFE) ~= 0 then return false end
+    local room = length - ((flags == 1) and 40 or 28)
+    local body_len = tvb(8, 4):le_uint()
+    if room < 0 or body_len > room or pad(body_len) ~= room then return false end
     if datagram and n ~= length then return false end
-    if n < length then return false end
+    if n < length then return true end
     return tvb:raw(length - 4, 4) == "PK\r\n"
 end
 

@@ -4,7 +4,9 @@
 //! - `codegen_props`: generated valid schemas always generate Rust that parses;
 //! - `diagnostics`: the corpus of bad schemas and their committed snapshots;
 //! - `golden`: the generator's committed outputs and the `Builder`;
-//! - `golden_compiles`: those outputs compile against the real derive.
+//! - `golden_compiles`: those outputs compile against the real derive;
+//! - `tshark`: the generated Wireshark dissector shows what the Rust decode
+//!   shows, on every vector and a demo session (skipped without tshark).
 //!
 //! Tests that need files use paths relative to the crate directory and set
 //! it as the working directory (the same one for every test, so tests
@@ -16,6 +18,8 @@ mod codegen_props;
 mod diagnostics;
 mod golden;
 mod golden_compiles;
+#[cfg(feature = "cli")]
+mod tshark;
 
 /// `golden/game_owned.rs` refers to packet_core through a re-export at
 /// `crate::reexport` (the `Builder::crate_path` case).
