@@ -94,6 +94,7 @@
 
 mod ast;
 mod codegen;
+pub mod compat;
 pub mod diagnostic;
 pub mod dissector;
 mod fmt;

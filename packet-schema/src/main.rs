@@ -53,6 +53,17 @@ enum Command {
         #[arg(long)]
         packet_set: Option<String>,
     },
+    /// Lists every wire-incompatible change between two versions of a
+    /// schema, per packet; exits with 1 if there is one.
+    Compat {
+        /// The old version's root schema file.
+        old: PathBuf,
+        /// The new version's root schema file.
+        new: PathBuf,
+        /// A directory to look for imports in (repeatable, both versions).
+        #[arg(short = 'I', long = "include")]
+        includes: Vec<PathBuf>,
+    },
     /// Writes a Wireshark Lua dissector for the schema's packets to stdout.
     Dissector {
         /// Schema files (their imports are loaded too).
@@ -195,6 +206,35 @@ fn main() -> ExitCode {
                     eprintln!("error: cannot write {}: {e}", path.display());
                     ExitCode::FAILURE
                 }
+            }
+        }
+        Command::Compat { old, new, includes } => {
+            let opts = Options::default();
+            let (a, b) = (
+                compile_files(&[&old], &includes, &opts),
+                compile_files(&[&new], &includes, &opts),
+            );
+            for c in [&a, &b] {
+                if c.has_errors() {
+                    c.sources.eprint(&c.diagnostics);
+                    return ExitCode::FAILURE;
+                }
+            }
+            let report = packet_schema::compat::compare(&a, &b);
+            if report.diagnostics.is_empty() {
+                println!(
+                    "ok: no wire-incompatible change ({} packets compared)",
+                    report.compared
+                );
+                ExitCode::SUCCESS
+            } else {
+                report.sources.eprint(&report.diagnostics);
+                let n = report.diagnostics.len();
+                eprintln!(
+                    "{n} wire-incompatible change{}",
+                    if n == 1 { "" } else { "s" }
+                );
+                ExitCode::FAILURE
             }
         }
         Command::Dissector {

@@ -1,6 +1,7 @@
 //! packet-schema's integration tests, one binary (one link, one run), a
 //! module per topic:
 //! - `cli`: the `packet-schema` binary's commands, exit codes and outputs;
+//! - `compat`: wire-incompatible changes between schema versions;
 //! - `codegen_props`: generated valid schemas always generate Rust that parses;
 //! - `diagnostics`: the corpus of bad schemas and their committed snapshots;
 //! - `golden`: the generator's committed outputs and the `Builder`;
@@ -15,6 +16,7 @@
 #[cfg(feature = "cli")]
 mod cli;
 mod codegen_props;
+mod compat;
 mod diagnostics;
 mod golden;
 mod golden_compiles;
