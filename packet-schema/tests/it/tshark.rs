@@ -13,6 +13,10 @@
 //! would show as ciphertext) and made of raw echo bodies rather than the
 //! schema's packets.
 //!
+//! That Rust decode is itself checked against the generated Rust types:
+//! on the demo session, its tree printed in `Debug` notation equals
+//! `{:?}` of the packet the derive decodes (this part needs no tshark).
+//!
 //! `tshark` and `text2pcap` come from Debian's `tshark` package. Without
 //! them the test prints a notice and passes, unless `PACKET_REQUIRE_TSHARK=1`
 //! (set by `.ci/run`, which installs the package), where it fails.
@@ -625,4 +629,74 @@ fn dissector_agrees_with_the_rust_decode_on_a_demo_session() {
         );
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A decoded tree in Rust's `Debug` notation, as `#[derive(Debug)]` prints
+/// the generated types (box is transparent, `&[u8]` a list of numbers).
+fn debug_of(n: &Node) -> String {
+    let v = n.value.as_str();
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let list = |n: &Node| {
+        let items: Vec<String> = n.children.iter().map(debug_of).collect();
+        format!("[{}]", items.join(", "))
+    };
+    let fields = |name: &str, n: &Node| {
+        if n.children.is_empty() {
+            return name.to_string();
+        }
+        if n.children[0].label == "0" {
+            let items: Vec<String> = n.children.iter().map(debug_of).collect();
+            return format!("{name}({})", items.join(", "));
+        }
+        let items: Vec<String> = n
+            .children
+            .iter()
+            .map(|c| format!("{}: {}", c.label, debug_of(c)))
+            .collect();
+        format!("{name} {{ {} }}", items.join(", "))
+    };
+    if v == "none" {
+        "None".into()
+    } else if v == "some" {
+        format!("Some({})", debug_of(&n.children[0]))
+    } else if v.strip_suffix(" items").is_some_and(all_digits) {
+        list(n)
+    } else if let Some((_, hex)) = v.split_once(" bytes: ") {
+        let bytes: Vec<String> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap().to_string())
+            .collect();
+        format!("[{}]", bytes.join(", "))
+    } else if let Some(i) = v.find(" (bits 0x") {
+        v[..i].to_string()
+    } else if v.starts_with('\'') {
+        v[..v.rfind(" (U+").unwrap()].to_string()
+    } else if v.starts_with('"')
+        || v == "true"
+        || v == "false"
+        || all_digits(v.trim_start_matches('-'))
+    {
+        v.to_string()
+    } else if let Some((variant, tag)) = v.split_once(" (") {
+        assert!(tag.ends_with(')'), "{v}");
+        fields(variant, n)
+    } else {
+        fields(v.rsplit('.').next().unwrap(), n)
+    }
+}
+
+#[test]
+fn inspect_agrees_with_the_generated_types_on_the_demo_session() {
+    let compiled = compile(&root().join("examples/schema-demo/schema/game.packet"));
+    let inspector = Inspector::new(&compiled.schema, 65536);
+    for f in demo_frames() {
+        let report = inspector.datagram(&f);
+        assert!(report.problem.is_none(), "{report:?}");
+        let body = report.nodes.iter().find(|n| n.label == "body").unwrap();
+        let frame = frame::decode_frame(&f, &FrameConfig::default()).unwrap();
+        let msg = format!("{:?}", demo::Msg::decode_frame(&frame).unwrap());
+        // `Variant(Packet { .. })`: the packet inside the dispatch enum.
+        let packet = &msg[msg.find('(').unwrap() + 1..msg.len() - 1];
+        assert_eq!(debug_of(body), packet);
+    }
 }
