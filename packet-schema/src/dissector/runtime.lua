@@ -139,6 +139,7 @@ end
 -- items still open (their lengths are set when they close, or at the
 -- position of a failure).
 local function decimal_n(n) return string.format("%.0f", n) end
+local function count(n, what) return string.format("%d %s%s", n, what, (n == 1) and "" or "s") end
 
 local Fail = {}
 local function fail(rule, from, to)
@@ -229,7 +230,7 @@ walk = function(c, tree, lbl, d)
             local hex = {}
             for i = 1, math.min(n, 64) do hex[i] = string.format("%02x", s:byte(i)) end
             local more = (n > 64) and "..." or ""
-            item(c, tree, start, label(lbl, string.format("%d bytes: %s%s", n, table.concat(hex), more)))
+            item(c, tree, start, label(lbl, count(n, "byte") .. ": " .. table.concat(hex) .. more))
         else
             local bad = utf8_error(s)
             if bad ~= nil then
@@ -247,7 +248,7 @@ walk = function(c, tree, lbl, d)
             end
             enter(c)
         end
-        local it = open(c, tree, start, label(lbl, string.format("%d items", n)))
+        local it = open(c, tree, start, label(lbl, count(n, "item")))
         for i = 0, n - 1 do walk(c, it, "[" .. i .. "]", d.of) end
         close(c)
         if k == "list" then c.depth = c.depth - 1 end
@@ -379,7 +380,7 @@ local function dissect_frame(t, pinfo, root)
     local summary = string.format("%s (type 0x%04x), sequence %s, %d bytes", name, type_id, sequence, n)
     local problem
     if ty == nil then
-        tree:add(pf.field, t(20, body_len)):set_text(string.format("body: %d bytes, type id not in the schema", body_len))
+        tree:add(pf.field, t(20, body_len)):set_text("body: " .. count(body_len, "byte") .. ", type id not in the schema")
     else
         local body = tree:add(pf.packet, t(20, body_len), name)
         body:set_text("body: " .. name)
@@ -394,7 +395,7 @@ local function dissect_frame(t, pinfo, root)
         end
     end
     if p > body_len then
-        tree:add(pf.field, t(20 + body_len, p - body_len)):set_text(string.format("padding: %d bytes", p - body_len))
+        tree:add(pf.field, t(20 + body_len, p - body_len)):set_text("padding: " .. count(p - body_len, "byte"))
     end
     tree:add(pf.field, t(20 + p, 4)):set_text(string.format("check: 0x%08x (correct)", stored))
     tree:add(pf.field, t(24 + p, 4)):set_text("ending: PK\\r\\n")

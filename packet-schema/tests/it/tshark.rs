@@ -659,9 +659,13 @@ fn debug_of(n: &Node) -> String {
         "None".into()
     } else if v == "some" {
         format!("Some({})", debug_of(&n.children[0]))
-    } else if v.strip_suffix(" items").is_some_and(all_digits) {
+    } else if v
+        .strip_suffix(" items")
+        .or(v.strip_suffix(" item"))
+        .is_some_and(all_digits)
+    {
         list(n)
-    } else if let Some((_, hex)) = v.split_once(" bytes: ") {
+    } else if let Some((_, hex)) = v.split_once(" bytes: ").or(v.split_once(" byte: ")) {
         let bytes: Vec<String> = (0..hex.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap().to_string())
