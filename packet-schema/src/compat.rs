@@ -138,6 +138,14 @@ fn body_fields(kind: &DefKind) -> &[Field] {
     }
 }
 
+/// The index of `fields[i]` among the fields whose name `other` also has.
+fn rank(fields: &[Field], other: &[Field], i: usize) -> usize {
+    fields[..i]
+        .iter()
+        .filter(|f| other.iter().any(|o| o.name.name == f.name.name))
+        .count()
+}
+
 /// `box<T>` is `T` on the wire.
 fn unbox(t: &Type) -> &Type {
     match &t.kind {
@@ -200,7 +208,10 @@ impl Cmp<'_> {
                 ),
                 Some(j) => {
                     let n = &new[j];
-                    if j != i {
+                    // Moved: its place among the fields both versions have
+                    // changed (an added or removed field is reported as
+                    // such, not as moving the fields after it).
+                    if rank(old, new, i) != rank(new, old, j) {
                         self.err(
                             "C0004",
                             format!(

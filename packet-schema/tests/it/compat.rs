@@ -75,3 +75,19 @@ fn variant_data_and_tag_width_changes_are_breaks() {
         report.render()
     );
 }
+
+#[test]
+fn an_inserted_field_does_not_move_the_ones_after_it() {
+    let report = check(
+        "packet P = 1 { a: u8, b: u8, c: u8 }",
+        "packet P = 1 { a: u8, x: u8, b: u8, c: u8 }",
+    );
+    let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["C0005"], "{}", report.render());
+    let report = check(
+        "packet P = 1 { a: u8, b: u8, c: u8 }",
+        "packet P = 1 { c: u8, a: u8, b: u8 }",
+    );
+    let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["C0004", "C0004", "C0004"], "{}", report.render());
+}
