@@ -1,10 +1,14 @@
-//! The `packet-schema` command: `check`, `gen` and `fmt` for schema files.
+//! The `packet-schema` command: `check`, `gen` and `fmt` for schema files,
+//! and the tools `dissector`, `inspect` and `compat` (`docs/tools.md`).
 //!
 //! ```text
 //! packet-schema check game.packet            # diagnostics; exit 1 on error
 //! packet-schema gen game.packet -o src/gen   # write src/gen/game.rs
 //! packet-schema fmt game.packet              # rewrite canonically
 //! packet-schema fmt --check game.packet      # exit 1 if not canonical
+//! packet-schema dissector game.packet > game.lua           # Wireshark
+//! packet-schema inspect --schema game.packet frames.hex    # field by field
+//! packet-schema compat old/game.packet game.packet         # exit 1 on a break
 //! ```
 #![forbid(unsafe_code)]
 

@@ -317,8 +317,8 @@ local function dissect_frame(t, pinfo, root)
     header(t, tree, n)
     local function bad(rule, from, to)
         add_error(t, tree, "rule " .. rule, from, to)
-        tree:append_text(", malformed")
-        return "malformed"
+        tree:append_text(", malformed, rule " .. rule)
+        return "malformed, rule " .. rule
     end
     if n < 4 then return bad(string.format("1: Truncated { available: %d, needed: 4 }", n), 0, n) end
     local length = t(0, 4):le_uint()
@@ -401,7 +401,7 @@ local function dissect_frame(t, pinfo, root)
     tree:add(pf.field, t(24 + p, 4)):set_text("ending: PK\\r\\n")
     if problem then
         add_error(t, tree, problem.rule, problem.from, problem.to)
-        summary = summary .. ", malformed body"
+        summary = summary .. ", malformed body, " .. problem.rule
     end
     tree:append_text(", " .. summary)
     return summary
