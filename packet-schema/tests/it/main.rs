@@ -6,6 +6,7 @@
 //! - `diagnostics`: the corpus of bad schemas and their committed snapshots;
 //! - `golden`: the generator's committed outputs and the `Builder`;
 //! - `golden_compiles`: those outputs compile against the real derive;
+//! - `inspect`: hostile frames never make `inspect` panic;
 //! - `tshark`: the generated Wireshark dissector shows what the Rust decode
 //!   shows, on every vector and a demo session (skipped without tshark).
 //!
@@ -20,6 +21,8 @@ mod compat;
 mod diagnostics;
 mod golden;
 mod golden_compiles;
+#[cfg(feature = "cli")]
+mod inspect;
 #[cfg(feature = "cli")]
 mod tshark;
 
