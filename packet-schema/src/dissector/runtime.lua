@@ -16,8 +16,10 @@ local pf = {
     field = ProtoField.none("packet.field", "field"),
     error = ProtoField.string("packet.error", "error"),
 }
-proto.fields = { pf.length, pf.version, pf.flags, pf.type_id, pf.body_len, pf.sequence, pf.packet,
+local all_fields = { pf.length, pf.version, pf.flags, pf.type_id, pf.body_len, pf.sequence, pf.packet,
     pf.field, pf.error }
+for _, f in ipairs(PF) do all_fields[#all_fields + 1] = f end
+proto.fields = all_fields
 local ef_malformed = ProtoExpert.new("packet.malformed", "malformed frame", expert.group.MALFORMED,
     expert.severity.ERROR)
 proto.experts = { ef_malformed }
@@ -156,14 +158,22 @@ local function take(c, n)
     return c.tvb:raw(at, n), at
 end
 
-local function item(c, tree, at, text)
-    local it = tree:add(pf.field, c.tvb(at, c.pos - at))
+-- An item over [at, pos): the schema field's own ProtoField with its value
+-- when the descriptor has one (filterable: `packet.Move.entity == 7`),
+-- else the generic `packet.field`; the text in the notation above.
+local function item(c, tree, at, text, d, value)
+    local it
+    if d ~= nil and d.pf ~= nil then
+        it = tree:add(PF[d.pf], c.tvb(at, c.pos - at), value)
+    else
+        it = tree:add(pf.field, c.tvb(at, c.pos - at))
+    end
     it:set_text(text)
     return it
 end
 
-local function open(c, tree, at, text)
-    local it = item(c, tree, at, text)
+local function open(c, tree, at, text, d, value)
+    local it = item(c, tree, at, text, d, value)
     c.open[#c.open + 1] = { it, at }
     return it
 end
@@ -200,17 +210,25 @@ walk = function(c, tree, lbl, d)
     local k = d.k
     if k == "u" or k == "i" then
         local raw = take(c, d.n)
-        item(c, tree, start, label(lbl, decimal(raw, k == "i")))
+        local text = decimal(raw, k == "i")
+        local value = text
+        if d.n <= 4 then
+            value = le(raw)
+            if k == "i" and value >= 2 ^ (8 * d.n - 1) then value = value - 2 ^ (8 * d.n) end
+        elseif d.n == 8 then
+            value = (k == "i") and c.tvb(start, 8):le_int64() or c.tvb(start, 8):le_uint64()
+        end
+        item(c, tree, start, label(lbl, text), d, value)
     elseif k == "f32" or k == "f64" then
         local n = (k == "f32") and 4 or 8
         take(c, n)
         local v = (n == 4) and c.tvb(start, 4):le_float() or c.tvb(start, 8):le_float()
         local fmt = (n == 4) and "%.9g" or "%.17g"
-        item(c, tree, start, label(lbl, string.format(fmt .. " (bits 0x%s)", v, hex_le(c.tvb:raw(start, n)))))
+        item(c, tree, start, label(lbl, string.format(fmt .. " (bits 0x%s)", v, hex_le(c.tvb:raw(start, n)))), d, v)
     elseif k == "bool" then
         local b = take(c, 1):byte()
         if b > 1 then fail(string.format("body: InvalidBool(%d)", b), start, c.pos) end
-        item(c, tree, start, label(lbl, b == 1 and "true" or "false"))
+        item(c, tree, start, label(lbl, b == 1 and "true" or "false"), d, b == 1)
     elseif k == "char" then
         local u = le(take(c, 4))
         if (u >= 0xD800 and u <= 0xDFFF) or u > 0x10FFFF then
@@ -222,7 +240,7 @@ walk = function(c, tree, lbl, d)
         else
             v = string.format("'%s' (U+%04X)", utf8_char(u), u)
         end
-        item(c, tree, start, label(lbl, v))
+        item(c, tree, start, label(lbl, v), d, u)
     elseif k == "str" or k == "bytes" then
         local n = prefix(c, d.w, d.max)
         local s, at = take(c, n)
@@ -230,13 +248,13 @@ walk = function(c, tree, lbl, d)
             local hex = {}
             for i = 1, math.min(n, 64) do hex[i] = string.format("%02x", s:byte(i)) end
             local more = (n > 64) and "..." or ""
-            item(c, tree, start, label(lbl, count(n, "byte") .. ": " .. table.concat(hex) .. more))
+            item(c, tree, start, label(lbl, count(n, "byte") .. ": " .. table.concat(hex) .. more), d, s)
         else
             local bad = utf8_error(s)
             if bad ~= nil then
                 fail(string.format("body: InvalidUtf8 { valid_up_to: %d }", bad), at, c.pos)
             end
-            item(c, tree, start, label(lbl, quote(s)))
+            item(c, tree, start, label(lbl, quote(s)), d, s)
         end
     elseif k == "list" or k == "arr" then
         local n = d.n
@@ -276,7 +294,7 @@ walk = function(c, tree, lbl, d)
                 fail(string.format('body: UnknownDiscriminant { value: %s, type_name: "%s" }', decimal_n(tag), t.name),
                     start, c.pos)
             end
-            local it = open(c, tree, start, label(lbl, string.format("%s (%s)", v[1], decimal_n(tag))))
+            local it = open(c, tree, start, label(lbl, string.format("%s (%s)", v[1], decimal_n(tag))), d, tag)
             walk_fields(c, it, v[2])
             close(c)
         else

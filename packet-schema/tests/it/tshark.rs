@@ -134,7 +134,29 @@ fn run_tshark(
         out.status.success() && !stderr.contains("Lua: Error"),
         "tshark failed: {stderr}"
     );
-    parse_pdml(&String::from_utf8_lossy(&out.stdout))
+    let pdml = String::from_utf8_lossy(&out.stdout);
+    assert!(!pdml.contains("Lua Error"), "the dissector failed:\n{pdml}");
+    parse_pdml(&pdml)
+}
+
+/// The frame numbers of the last capture that `filter` matches.
+fn tshark_filter(dir: &Path, lua: &Path, filter: &str) -> Vec<usize> {
+    let out = Command::new("tshark")
+        .arg("-X")
+        .arg(format!("lua_script:{}", lua.display()))
+        .args(["-Y", filter, "-T", "fields", "-e", "frame.number", "-r"])
+        .arg(dir.join("frames.pcap"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{filter}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect()
 }
 
 fn attr(line: &str, name: &str) -> Option<String> {
@@ -627,6 +649,28 @@ fn dissector_agrees_with_the_rust_decode_on_a_demo_session() {
             got,
             want.clone(),
         );
+        // Every schema field is a display-filter field of its own.
+        let filters: [(&str, &[usize]); 7] = [
+            ("packet.Move.entity == 8", &[2]),
+            ("packet.Move.team == 10", &[3]),
+            ("packet.chat.Say.text contains \"wörld\"", &[4]),
+            (
+                "packet.Spawn.big == \"340282366920938463463374607431768211455\"",
+                &[8],
+            ),
+            (
+                "packet.Event.Hit.amount == 12 && packet.Event.Hit.critical",
+                &[9],
+            ),
+            (
+                "packet.name == \"ui.Show\" && packet.ui.Menu.label == \"sound\"",
+                &[11],
+            ),
+            ("packet.malformed", &[13]),
+        ];
+        for (filter, frames) in filters {
+            assert_eq!(tshark_filter(&dir, &lua, filter), frames, "{filter}");
+        }
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
