@@ -326,6 +326,14 @@ end
 
 local function pad(n) return math.floor((n + 3) / 4) * 4 end
 
+-- The configured maximum as packet-core's FrameConfig rounds it: down to a
+-- multiple of 4, at least 40.
+local function max_frame()
+    local max = proto.prefs.max_frame - proto.prefs.max_frame % 4
+    if max < 40 then max = 40 end
+    return max
+end
+
 -- One frame in `t` (exactly the bytes of one datagram, or one frame of a
 -- stream): the rules of wire-format §4 in order, then the body. Returns
 -- the summary.
@@ -340,8 +348,7 @@ local function dissect_frame(t, pinfo, root)
     end
     if n < 4 then return bad(string.format("1: Truncated { available: %d, needed: 4 }", n), 0, n) end
     local length = t(0, 4):le_uint()
-    local max = proto.prefs.max_frame - proto.prefs.max_frame % 4
-    if max < 40 then max = 40 end
+    local max = max_frame()
     if length < 28 then return bad(string.format("2: LengthTooSmall { length: %s, min: 28 }", decimal_n(length)), 0, 4) end
     if length > max then
         return bad(string.format("3: LengthTooLarge { length: %s, max: %d }", decimal_n(length), max), 0, 4)
@@ -437,8 +444,7 @@ end
 
 local function frame_len(tvb, pinfo, offset)
     local length = tvb(offset, 4):le_uint()
-    local max = proto.prefs.max_frame
-    if length < 28 or length > max or length % 4 ~= 0 then
+    if length < 28 or length > max_frame() or length % 4 ~= 0 then
         return tvb:len() - offset -- malformed: the rest of the segment, reported by dissect_frame
     end
     return length
@@ -486,7 +492,7 @@ local function plausible(tvb, datagram)
     local n = tvb:len()
     if n < 12 then return false end
     local length = tvb(0, 4):le_uint()
-    if length < 28 or length % 4 ~= 0 or length > proto.prefs.max_frame then return false end
+    if length < 28 or length % 4 ~= 0 or length > max_frame() then return false end
     if tvb(4, 1):uint() ~= 1 then return false end
     local flags = tvb(5, 1):uint()
     if band(flags, 0xFE) ~= 0 then return false end
