@@ -51,7 +51,11 @@ fn have_tshark() -> bool {
             "PACKET_REQUIRE_TSHARK=1 but tshark / text2pcap are not installed \
              (apt-get install tshark)"
         );
-        eprintln!(
+        // Straight to stderr, past the test harness's capture, so the skip
+        // shows in a plain `cargo test` run.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "NOTICE: tshark or text2pcap not found: the dissector test is skipped \
              (apt-get install tshark; PACKET_REQUIRE_TSHARK=1 makes this a failure)"
         );
