@@ -3,8 +3,8 @@
 //! `wireshark -X lua_script:game.lua` or copy it into Wireshark's plugin
 //! folder).
 //!
-//! The output is the schema as data (a descriptor per type, packets by
-//! type id) followed by a fixed runtime (`dissector/runtime.lua`) that:
+//! The output is the schema as data (a ProtoField per schema field, a
+//! descriptor per type, packets by type id) followed by a fixed runtime (`dissector/runtime.lua`) that:
 //! - finds frames on TCP (reassembled across segments, several per
 //!   segment) and UDP (one frame per datagram), on a preferred port
 //!   (Edit → Preferences → Protocols → packet; default from
@@ -15,7 +15,9 @@
 //!   `packet.sequence`, ...), verifies the CRC, and shows sealed frames as
 //!   sealed (header and sequence only);
 //! - decodes every packet's fields by type id with the schema's names,
-//!   nested types, lists, options and enums (`packet.name == "chat.Say"`);
+//!   nested types, lists, options and enums (`packet.name == "chat.Say"`),
+//!   each value-holding field a typed display-filter field of its own
+//!   (`packet.Move.entity == 7`, `packet.chat.Say.text contains "gg"`);
 //! - marks a malformed frame with the rule it breaks, named as in
 //!   `docs/wire-format.md` §4 (`rule 12: CrcMismatch { .. }`) or §3 for
 //!   the body (`body: InvalidBool(2)`), as an expert error
@@ -70,28 +72,28 @@ pub fn generate(schema: &Schema, sources: &[String], opts: &DissectorOptions) ->
     );
     let _ = writeln!(out, "local DEFAULT_PORT = {}", opts.port);
     let _ = writeln!(out, "local MAX_FRAME_LEN = {}\n", opts.max_frame_len);
-    out.push_str("-- The schema's types, in declaration order (TYPES[i]); `ref` points at one.\n");
-    out.push_str("local TYPES = {\n");
+    let mut g = Gen {
+        schema,
+        fields: Vec::new(),
+    };
+    let mut types = String::new();
     for (i, def) in schema.types.iter().enumerate() {
         let name = lua_str(def.name());
-        let full = lua_str(&def.full_name());
-        let _ = write!(out, "    [{}] = {{ name = {name}, full = {full}, ", i + 1);
+        let full = def.full_name();
+        let _ = write!(
+            types,
+            "    [{}] = {{ name = {name}, full = {}, ",
+            i + 1,
+            lua_str(&full)
+        );
         match &def.kind {
-            DefKind::Packet(p) => fields(
-                &mut out,
-                schema,
-                p.body.fields.iter().map(|f| (f.name.name.clone(), &f.ty)),
-            ),
-            DefKind::Struct(s) => fields(
-                &mut out,
-                schema,
-                s.body.fields.iter().map(|f| (f.name.name.clone(), &f.ty)),
-            ),
+            DefKind::Packet(p) => g.fields(&mut types, &full, &p.body.fields),
+            DefKind::Struct(s) => g.fields(&mut types, &full, &s.body.fields),
             DefKind::Enum(e) => {
                 let w = e.repr.as_ref().map_or(1, |r| r.value.size());
-                let _ = write!(out, "k = \"enum\", w = {w}, variants = {{ ");
+                let _ = write!(types, "k = \"enum\", w = {w}, variants = {{ ");
                 for (v, tag) in variant_tags(e) {
-                    let _ = write!(out, "[{tag}] = {{ {}, {{ ", lua_str(&v.name.name));
+                    let _ = write!(types, "[{tag}] = {{ {}, {{ ", lua_str(&v.name.name));
                     let list: Vec<(String, &Type)> = match &v.kind {
                         VariantKind::Unit => Vec::new(),
                         VariantKind::Tuple(tys) => tys
@@ -106,15 +108,26 @@ pub fn generate(schema: &Schema, sources: &[String], opts: &DissectorOptions) ->
                             .collect(),
                     };
                     for (n, t) in list {
-                        let _ = write!(out, "{{ {}, {} }}, ", lua_str(&n), desc(schema, t));
+                        let owner = format!("{full}.{}", v.name.name);
+                        let d = g.desc(t, &owner, &n);
+                        let _ = write!(types, "{{ {}, {d} }}, ", lua_str(&n));
                     }
-                    out.push_str("} }, ");
+                    types.push_str("} }, ");
                 }
-                out.push('}');
+                types.push('}');
             }
         }
-        out.push_str(" },\n");
+        types.push_str(" },\n");
     }
+    out.push_str("-- A filterable field per schema field that holds a value: PF[i].\n");
+    out.push_str("local PF = {\n");
+    for (i, f) in g.fields.iter().enumerate() {
+        let _ = writeln!(out, "    [{}] = {f},", i + 1);
+    }
+    out.push_str("}\n\n");
+    out.push_str("-- The schema's types, in declaration order (TYPES[i]); `ref` points at one,\n");
+    out.push_str("-- `pf` at the field's entry in PF.\nlocal TYPES = {\n");
+    out.push_str(&types);
     out.push_str("}\n\n-- Packets by type id: an index into TYPES.\nlocal PACKETS = {\n");
     for (i, def) in schema.types.iter().enumerate() {
         if let Some(id) = def.packet_id() {
@@ -126,16 +139,83 @@ pub fn generate(schema: &Schema, sources: &[String], opts: &DissectorOptions) ->
     out
 }
 
-fn fields<'a>(out: &mut String, schema: &Schema, list: impl Iterator<Item = (String, &'a Type)>) {
-    out.push_str("k = \"struct\", fields = { ");
-    for (n, t) in list {
-        let _ = write!(out, "{{ {}, {} }}, ", lua_str(&n), desc(schema, t));
-    }
-    out.push('}');
+/// The descriptors being written and the ProtoFields they refer to.
+struct Gen<'s> {
+    schema: &'s Schema,
+    /// `ProtoField.uint32("packet.Move.entity", "entity", base.DEC)`, ...
+    fields: Vec<String>,
 }
 
-/// A type expression as a Lua descriptor the runtime's walker reads.
-fn desc(schema: &Schema, ty: &Type) -> String {
+impl Gen<'_> {
+    fn fields(&mut self, out: &mut String, owner: &str, list: &[crate::ast::Field]) {
+        out.push_str("k = \"struct\", fields = { ");
+        for f in list {
+            let d = self.desc(&f.ty, owner, &f.name.name);
+            let _ = write!(out, "{{ {}, {d} }}, ", lua_str(&f.name.name));
+        }
+        out.push('}');
+    }
+
+    /// The ProtoField for a field of `owner` named `name` whose values
+    /// are `leaf` (after lists, arrays, options and boxes); its index.
+    fn proto_field(&mut self, owner: &str, name: &str, leaf: &Type) -> Option<usize> {
+        let abbrev = lua_str(&format!("packet.{owner}.{name}"));
+        let label = lua_str(name);
+        let ctor = match &leaf.kind {
+            TypeKind::Prim(p) => match p {
+                Prim::U8 | Prim::U16 | Prim::U32 | Prim::U64 => {
+                    format!(
+                        "ProtoField.uint{}({abbrev}, {label}, base.DEC)",
+                        p.size() * 8
+                    )
+                }
+                Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64 => {
+                    format!(
+                        "ProtoField.int{}({abbrev}, {label}, base.DEC)",
+                        p.size() * 8
+                    )
+                }
+                Prim::U128 | Prim::I128 => format!("ProtoField.string({abbrev}, {label})"),
+                Prim::F32 => format!("ProtoField.float({abbrev}, {label})"),
+                Prim::F64 => format!("ProtoField.double({abbrev}, {label})"),
+                Prim::Bool => format!("ProtoField.bool({abbrev}, {label})"),
+                Prim::Char => format!("ProtoField.uint32({abbrev}, {label}, base.HEX)"),
+            },
+            TypeKind::String(_) => format!("ProtoField.string({abbrev}, {label})"),
+            TypeKind::Bytes(_) => format!("ProtoField.bytes({abbrev}, {label})"),
+            TypeKind::Named(p) => {
+                let t = self.schema.resolve(p).expect("a checked schema");
+                let DefKind::Enum(e) = &self.schema.types[t].kind else {
+                    return None; // a struct: its own fields are filterable
+                };
+                let w = e.repr.as_ref().map_or(1, |r| r.value.size()) * 8;
+                format!("ProtoField.uint{w}({abbrev}, {label}, base.DEC)")
+            }
+            _ => return None,
+        };
+        self.fields.push(ctor);
+        Some(self.fields.len())
+    }
+
+    /// A type expression as a Lua descriptor the runtime's walker reads;
+    /// its innermost value gets the field's ProtoField.
+    fn desc(&mut self, ty: &Type, owner: &str, name: &str) -> String {
+        let mut leaf = ty;
+        while let TypeKind::List(inner, _)
+        | TypeKind::Array(inner, _)
+        | TypeKind::Option(inner)
+        | TypeKind::Box(inner) = &leaf.kind
+        {
+            leaf = inner;
+        }
+        let pf = self.proto_field(owner, name, leaf);
+        desc(self.schema, ty, pf)
+    }
+}
+
+/// A type expression as a Lua descriptor; `pf` goes on its innermost
+/// value.
+fn desc(schema: &Schema, ty: &Type, pf: Option<usize>) -> String {
     let seq = |o: &SeqOpts| {
         let w = o.len.as_ref().map_or(LenWidth::U16, |l| l.value).size();
         match &o.max {
@@ -143,37 +223,40 @@ fn desc(schema: &Schema, ty: &Type) -> String {
             None => format!("w = {w}"),
         }
     };
+    let pfs = pf.map_or(String::new(), |i| format!(", pf = {i}"));
     match &ty.kind {
         TypeKind::Prim(p) => match p {
             Prim::U8 | Prim::U16 | Prim::U32 | Prim::U64 | Prim::U128 => {
-                format!("{{ k = \"u\", n = {} }}", p.size())
+                format!("{{ k = \"u\", n = {}{pfs} }}", p.size())
             }
             Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64 | Prim::I128 => {
-                format!("{{ k = \"i\", n = {} }}", p.size())
+                format!("{{ k = \"i\", n = {}{pfs} }}", p.size())
             }
-            _ => format!("{{ k = \"{}\" }}", p.as_str()),
+            _ => format!("{{ k = \"{}\"{pfs} }}", p.as_str()),
         },
-        TypeKind::String(o) => format!("{{ k = \"str\", {} }}", seq(o)),
-        TypeKind::Bytes(o) => format!("{{ k = \"bytes\", {} }}", seq(o)),
+        TypeKind::String(o) => format!("{{ k = \"str\", {}{pfs} }}", seq(o)),
+        TypeKind::Bytes(o) => format!("{{ k = \"bytes\", {}{pfs} }}", seq(o)),
         TypeKind::List(inner, o) => {
             format!(
                 "{{ k = \"list\", {}, of = {} }}",
                 seq(o),
-                desc(schema, inner)
+                desc(schema, inner, pf)
             )
         }
         TypeKind::Array(inner, n) => {
             format!(
                 "{{ k = \"arr\", n = {}, of = {} }}",
                 n.value,
-                desc(schema, inner)
+                desc(schema, inner, pf)
             )
         }
-        TypeKind::Option(inner) => format!("{{ k = \"opt\", of = {} }}", desc(schema, inner)),
-        TypeKind::Box(inner) => format!("{{ k = \"box\", of = {} }}", desc(schema, inner)),
+        TypeKind::Option(inner) => {
+            format!("{{ k = \"opt\", of = {} }}", desc(schema, inner, pf))
+        }
+        TypeKind::Box(inner) => format!("{{ k = \"box\", of = {} }}", desc(schema, inner, pf)),
         TypeKind::Named(p) => {
             let t = schema.resolve(p).expect("a checked schema");
-            format!("{{ k = \"ref\", t = {} }}", t + 1)
+            format!("{{ k = \"ref\", t = {}{pfs} }}", t + 1)
         }
     }
 }

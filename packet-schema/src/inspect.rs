@@ -215,7 +215,7 @@ impl<'s> Inspector<'s> {
         let body = match self.by_id.get(&type_id) {
             None => Node::leaf(
                 "body",
-                format!("{body_len} bytes, type id not in the schema"),
+                format!("{}, type id not in the schema", count(body_len, "byte")),
                 body_range,
             ),
             Some(&t) => {
@@ -251,7 +251,7 @@ impl<'s> Inspector<'s> {
         if padded > body_len {
             report.nodes.push(Node::leaf(
                 "padding",
-                format!("{} bytes", padded - body_len),
+                count(padded - body_len, "byte"),
                 body_start + body_len..body_start + padded,
             ));
         }
@@ -425,7 +425,7 @@ impl<'s> Inspector<'s> {
                 r.enter().map_err(|e| (vec![], e))?;
                 let items = self.walk_items(inner, n, r);
                 r.depth -= 1;
-                let value = format!("{n} items");
+                let value = count(n, "item");
                 match items {
                     Ok(children) => Ok(node(r, value, children)),
                     Err((children, e)) => Err(partial(r, value, children, e)),
@@ -433,7 +433,7 @@ impl<'s> Inspector<'s> {
             }
             TypeKind::Array(inner, n) => {
                 let n = usize::try_from(n.value).unwrap_or(0);
-                let value = format!("{n} items");
+                let value = count(n, "item");
                 match self.walk_items(inner, n, r) {
                     Ok(children) => Ok(node(r, value, children)),
                     Err((children, e)) => Err(partial(r, value, children, e)),
@@ -712,11 +712,16 @@ pub(crate) fn quote(s: &str) -> String {
     out
 }
 
+/// `1 item`, `2 items`.
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `N bytes: hex` (the first 64 bytes, then `...`).
 fn bytes_value(v: &[u8]) -> String {
     let hex: String = v.iter().take(64).map(|b| format!("{b:02x}")).collect();
     let more = if v.len() > 64 { "..." } else { "" };
-    format!("{} bytes: {hex}{more}", v.len())
+    format!("{}: {hex}{more}", count(v.len(), "byte"))
 }
 
 /// Renders reports for a terminal: per frame a summary, then every node

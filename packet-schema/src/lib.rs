@@ -3,7 +3,7 @@
 //! A small schema language for *packet*, compiled to Rust that uses
 //! `#[derive(Packet)]` — from `build.rs` with [`Builder`] (in the style of
 //! prost-build), or with the `packet-schema` command-line tool (`check`,
-//! `gen`, `fmt`). The language is specified in `docs/schema-language.md`.
+//! `gen`, `fmt`, and the tools `dissector`, `inspect`, `compat`). The language is specified in `docs/schema-language.md`.
 //!
 //! ```text
 //! //! Chat packets.
@@ -82,11 +82,21 @@
 //! text); a formatter prints the tree back canonically ([`format_str`]).
 //! The stages are private, as in prost-build, so they can change without
 //! breaking users: the public surface is [`Builder`], [`compile_files`] /
-//! [`compile_str`] and their [`Compiled`] result, and the [`diagnostic`]
-//! types.
+//! [`compile_str`] and their [`Compiled`] result, the [`diagnostic`]
+//! types, and the tools behind the CLI.
+//!
+//! ## Tools (`docs/tools.md`)
+//!
+//! - [`dissector`]: a Wireshark Lua dissector generated from the schema
+//!   ([`Compiled::dissector`], `packet-schema dissector`);
+//! - `inspect` (feature `cli`): frames decoded field by field with byte
+//!   ranges, bad frames with the rule they break (`packet-schema inspect`);
+//! - [`compat`]: every wire-incompatible change between two versions of a
+//!   schema (`packet-schema compat OLD NEW`, exit 1 on a break).
 //!
 //! ## Features
-//! - `cli` (default): the `packet-schema` binary and its clap dependency.
+//! - `cli` (default): the `packet-schema` binary and the `inspect` module
+//!   (clap and packet-core).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // The build.rs example is a whole `fn main`, as build scripts are.
@@ -94,6 +104,7 @@
 
 mod ast;
 mod codegen;
+pub mod compat;
 pub mod diagnostic;
 pub mod dissector;
 mod fmt;

@@ -1,10 +1,14 @@
-//! The `packet-schema` command: `check`, `gen` and `fmt` for schema files.
+//! The `packet-schema` command: `check`, `gen` and `fmt` for schema files,
+//! and the tools `dissector`, `inspect` and `compat` (`docs/tools.md`).
 //!
 //! ```text
 //! packet-schema check game.packet            # diagnostics; exit 1 on error
 //! packet-schema gen game.packet -o src/gen   # write src/gen/game.rs
 //! packet-schema fmt game.packet              # rewrite canonically
 //! packet-schema fmt --check game.packet      # exit 1 if not canonical
+//! packet-schema dissector game.packet > game.lua           # Wireshark
+//! packet-schema inspect --schema game.packet frames.hex    # field by field
+//! packet-schema compat old/game.packet game.packet         # exit 1 on a break
 //! ```
 #![forbid(unsafe_code)]
 
@@ -52,6 +56,17 @@ enum Command {
         /// (`#[derive(PacketSet)]`).
         #[arg(long)]
         packet_set: Option<String>,
+    },
+    /// Lists every wire-incompatible change between two versions of a
+    /// schema, per packet; exits with 1 if there is one.
+    Compat {
+        /// The old version's root schema file.
+        old: PathBuf,
+        /// The new version's root schema file.
+        new: PathBuf,
+        /// A directory to look for imports in (repeatable, both versions).
+        #[arg(short = 'I', long = "include")]
+        includes: Vec<PathBuf>,
     },
     /// Writes a Wireshark Lua dissector for the schema's packets to stdout.
     Dissector {
@@ -195,6 +210,35 @@ fn main() -> ExitCode {
                     eprintln!("error: cannot write {}: {e}", path.display());
                     ExitCode::FAILURE
                 }
+            }
+        }
+        Command::Compat { old, new, includes } => {
+            let opts = Options::default();
+            let (a, b) = (
+                compile_files(&[&old], &includes, &opts),
+                compile_files(&[&new], &includes, &opts),
+            );
+            for c in [&a, &b] {
+                if c.has_errors() {
+                    c.sources.eprint(&c.diagnostics);
+                    return ExitCode::FAILURE;
+                }
+            }
+            let report = packet_schema::compat::compare(&a, &b);
+            if report.diagnostics.is_empty() {
+                println!(
+                    "ok: no wire-incompatible change ({} packets compared)",
+                    report.compared
+                );
+                ExitCode::SUCCESS
+            } else {
+                report.sources.eprint(&report.diagnostics);
+                let n = report.diagnostics.len();
+                eprintln!(
+                    "{n} wire-incompatible change{}",
+                    if n == 1 { "" } else { "s" }
+                );
+                ExitCode::FAILURE
             }
         }
         Command::Dissector {

@@ -16,8 +16,10 @@ local pf = {
     field = ProtoField.none("packet.field", "field"),
     error = ProtoField.string("packet.error", "error"),
 }
-proto.fields = { pf.length, pf.version, pf.flags, pf.type_id, pf.body_len, pf.sequence, pf.packet,
+local all_fields = { pf.length, pf.version, pf.flags, pf.type_id, pf.body_len, pf.sequence, pf.packet,
     pf.field, pf.error }
+for _, f in ipairs(PF) do all_fields[#all_fields + 1] = f end
+proto.fields = all_fields
 local ef_malformed = ProtoExpert.new("packet.malformed", "malformed frame", expert.group.MALFORMED,
     expert.severity.ERROR)
 proto.experts = { ef_malformed }
@@ -139,6 +141,7 @@ end
 -- items still open (their lengths are set when they close, or at the
 -- position of a failure).
 local function decimal_n(n) return string.format("%.0f", n) end
+local function count(n, what) return string.format("%d %s%s", n, what, (n == 1) and "" or "s") end
 
 local Fail = {}
 local function fail(rule, from, to)
@@ -155,14 +158,22 @@ local function take(c, n)
     return c.tvb:raw(at, n), at
 end
 
-local function item(c, tree, at, text)
-    local it = tree:add(pf.field, c.tvb(at, c.pos - at))
+-- An item over [at, pos): the schema field's own ProtoField with its value
+-- when the descriptor has one (filterable: `packet.Move.entity == 7`),
+-- else the generic `packet.field`; the text in the notation above.
+local function item(c, tree, at, text, d, value)
+    local it
+    if d ~= nil and d.pf ~= nil then
+        it = tree:add(PF[d.pf], c.tvb(at, c.pos - at), value)
+    else
+        it = tree:add(pf.field, c.tvb(at, c.pos - at))
+    end
     it:set_text(text)
     return it
 end
 
-local function open(c, tree, at, text)
-    local it = item(c, tree, at, text)
+local function open(c, tree, at, text, d, value)
+    local it = item(c, tree, at, text, d, value)
     c.open[#c.open + 1] = { it, at }
     return it
 end
@@ -199,17 +210,25 @@ walk = function(c, tree, lbl, d)
     local k = d.k
     if k == "u" or k == "i" then
         local raw = take(c, d.n)
-        item(c, tree, start, label(lbl, decimal(raw, k == "i")))
+        local text = decimal(raw, k == "i")
+        local value = text
+        if d.n <= 4 then
+            value = le(raw)
+            if k == "i" and value >= 2 ^ (8 * d.n - 1) then value = value - 2 ^ (8 * d.n) end
+        elseif d.n == 8 then
+            value = (k == "i") and c.tvb(start, 8):le_int64() or c.tvb(start, 8):le_uint64()
+        end
+        item(c, tree, start, label(lbl, text), d, value)
     elseif k == "f32" or k == "f64" then
         local n = (k == "f32") and 4 or 8
         take(c, n)
         local v = (n == 4) and c.tvb(start, 4):le_float() or c.tvb(start, 8):le_float()
         local fmt = (n == 4) and "%.9g" or "%.17g"
-        item(c, tree, start, label(lbl, string.format(fmt .. " (bits 0x%s)", v, hex_le(c.tvb:raw(start, n)))))
+        item(c, tree, start, label(lbl, string.format(fmt .. " (bits 0x%s)", v, hex_le(c.tvb:raw(start, n)))), d, v)
     elseif k == "bool" then
         local b = take(c, 1):byte()
         if b > 1 then fail(string.format("body: InvalidBool(%d)", b), start, c.pos) end
-        item(c, tree, start, label(lbl, b == 1 and "true" or "false"))
+        item(c, tree, start, label(lbl, b == 1 and "true" or "false"), d, b == 1)
     elseif k == "char" then
         local u = le(take(c, 4))
         if (u >= 0xD800 and u <= 0xDFFF) or u > 0x10FFFF then
@@ -221,7 +240,7 @@ walk = function(c, tree, lbl, d)
         else
             v = string.format("'%s' (U+%04X)", utf8_char(u), u)
         end
-        item(c, tree, start, label(lbl, v))
+        item(c, tree, start, label(lbl, v), d, u)
     elseif k == "str" or k == "bytes" then
         local n = prefix(c, d.w, d.max)
         local s, at = take(c, n)
@@ -229,13 +248,13 @@ walk = function(c, tree, lbl, d)
             local hex = {}
             for i = 1, math.min(n, 64) do hex[i] = string.format("%02x", s:byte(i)) end
             local more = (n > 64) and "..." or ""
-            item(c, tree, start, label(lbl, string.format("%d bytes: %s%s", n, table.concat(hex), more)))
+            item(c, tree, start, label(lbl, count(n, "byte") .. ": " .. table.concat(hex) .. more), d, s)
         else
             local bad = utf8_error(s)
             if bad ~= nil then
                 fail(string.format("body: InvalidUtf8 { valid_up_to: %d }", bad), at, c.pos)
             end
-            item(c, tree, start, label(lbl, quote(s)))
+            item(c, tree, start, label(lbl, quote(s)), d, s)
         end
     elseif k == "list" or k == "arr" then
         local n = d.n
@@ -247,7 +266,7 @@ walk = function(c, tree, lbl, d)
             end
             enter(c)
         end
-        local it = open(c, tree, start, label(lbl, string.format("%d items", n)))
+        local it = open(c, tree, start, label(lbl, count(n, "item")))
         for i = 0, n - 1 do walk(c, it, "[" .. i .. "]", d.of) end
         close(c)
         if k == "list" then c.depth = c.depth - 1 end
@@ -275,7 +294,7 @@ walk = function(c, tree, lbl, d)
                 fail(string.format('body: UnknownDiscriminant { value: %s, type_name: "%s" }', decimal_n(tag), t.name),
                     start, c.pos)
             end
-            local it = open(c, tree, start, label(lbl, string.format("%s (%s)", v[1], decimal_n(tag))))
+            local it = open(c, tree, start, label(lbl, string.format("%s (%s)", v[1], decimal_n(tag))), d, tag)
             walk_fields(c, it, v[2])
             close(c)
         else
@@ -307,6 +326,14 @@ end
 
 local function pad(n) return math.floor((n + 3) / 4) * 4 end
 
+-- The configured maximum as packet-core's FrameConfig rounds it: down to a
+-- multiple of 4, at least 40.
+local function max_frame()
+    local max = proto.prefs.max_frame - proto.prefs.max_frame % 4
+    if max < 40 then max = 40 end
+    return max
+end
+
 -- One frame in `t` (exactly the bytes of one datagram, or one frame of a
 -- stream): the rules of wire-format §4 in order, then the body. Returns
 -- the summary.
@@ -316,13 +343,12 @@ local function dissect_frame(t, pinfo, root)
     header(t, tree, n)
     local function bad(rule, from, to)
         add_error(t, tree, "rule " .. rule, from, to)
-        tree:append_text(", malformed")
-        return "malformed"
+        tree:append_text(", malformed, rule " .. rule)
+        return "malformed, rule " .. rule
     end
     if n < 4 then return bad(string.format("1: Truncated { available: %d, needed: 4 }", n), 0, n) end
     local length = t(0, 4):le_uint()
-    local max = proto.prefs.max_frame - proto.prefs.max_frame % 4
-    if max < 40 then max = 40 end
+    local max = max_frame()
     if length < 28 then return bad(string.format("2: LengthTooSmall { length: %s, min: 28 }", decimal_n(length)), 0, 4) end
     if length > max then
         return bad(string.format("3: LengthTooLarge { length: %s, max: %d }", decimal_n(length), max), 0, 4)
@@ -379,7 +405,7 @@ local function dissect_frame(t, pinfo, root)
     local summary = string.format("%s (type 0x%04x), sequence %s, %d bytes", name, type_id, sequence, n)
     local problem
     if ty == nil then
-        tree:add(pf.field, t(20, body_len)):set_text(string.format("body: %d bytes, type id not in the schema", body_len))
+        tree:add(pf.field, t(20, body_len)):set_text("body: " .. count(body_len, "byte") .. ", type id not in the schema")
     else
         local body = tree:add(pf.packet, t(20, body_len), name)
         body:set_text("body: " .. name)
@@ -394,13 +420,13 @@ local function dissect_frame(t, pinfo, root)
         end
     end
     if p > body_len then
-        tree:add(pf.field, t(20 + body_len, p - body_len)):set_text(string.format("padding: %d bytes", p - body_len))
+        tree:add(pf.field, t(20 + body_len, p - body_len)):set_text("padding: " .. count(p - body_len, "byte"))
     end
     tree:add(pf.field, t(20 + p, 4)):set_text(string.format("check: 0x%08x (correct)", stored))
     tree:add(pf.field, t(24 + p, 4)):set_text("ending: PK\\r\\n")
     if problem then
         add_error(t, tree, problem.rule, problem.from, problem.to)
-        summary = summary .. ", malformed body"
+        summary = summary .. ", malformed body, " .. problem.rule
     end
     tree:append_text(", " .. summary)
     return summary
@@ -418,8 +444,7 @@ end
 
 local function frame_len(tvb, pinfo, offset)
     local length = tvb(offset, 4):le_uint()
-    local max = proto.prefs.max_frame
-    if length < 28 or length > max or length % 4 ~= 0 then
+    if length < 28 or length > max_frame() or length % 4 ~= 0 then
         return tvb:len() - offset -- malformed: the rest of the segment, reported by dissect_frame
     end
     return length
@@ -435,21 +460,47 @@ function proto.dissector(tvb, pinfo, tree)
         set_info(pinfo, dissect_frame(tvb, pinfo, tree))
         return tvb:len()
     end
-    dissect_tcp_pdus(tvb, tree, 4, frame_len, dissect_pdu, true)
-    return tvb:len()
+    -- Frames back to back; one that continues past this segment asks TCP
+    -- for the rest (reassembly). Done by hand rather than with
+    -- dissect_tcp_pdus, which does not reassemble when called from the
+    -- heuristic.
+    local off, n = 0, tvb:len()
+    while off < n do
+        if n - off < 4 then
+            pinfo.desegment_offset = off
+            pinfo.desegment_len = DESEGMENT_ONE_MORE_SEGMENT
+            return n
+        end
+        local len = frame_len(tvb, pinfo, off)
+        if n - off < len then
+            pinfo.desegment_offset = off
+            pinfo.desegment_len = len - (n - off)
+            return n
+        end
+        dissect_pdu(tvb(off, len):tvb(), pinfo, tree)
+        off = off + len
+    end
+    return n
 end
 
--- The heuristic: a plausible length prefix (>= 28, a multiple of 4, within
--- the maximum), version 1, and `PK\r\n` where the length says the frame
--- ends (a datagram must be exactly one frame).
+-- The heuristic: a plausible header (a length >= 28, a multiple of 4
+-- within the maximum, version 1, no reserved flag, a body length that
+-- fits the length) and `PK\r\n` where the length says the frame ends. A
+-- datagram must be exactly one frame; on TCP a frame longer than the
+-- segment is taken on its header alone.
 local function plausible(tvb, datagram)
     local n = tvb:len()
-    if n < 28 then return false end
+    if n < 12 then return false end
     local length = tvb(0, 4):le_uint()
-    if length < 28 or length % 4 ~= 0 or length > proto.prefs.max_frame then return false end
+    if length < 28 or length % 4 ~= 0 or length > max_frame() then return false end
     if tvb(4, 1):uint() ~= 1 then return false end
+    local flags = tvb(5, 1):uint()
+    if band(flags, 0xFE) ~= 0 then return false end
+    local room = length - ((flags == 1) and 40 or 28)
+    local body_len = tvb(8, 4):le_uint()
+    if room < 0 or body_len > room or pad(body_len) ~= room then return false end
     if datagram and n ~= length then return false end
-    if n < length then return false end
+    if n < length then return true end
     return tvb:raw(length - 4, 4) == "PK\r\n"
 end
 

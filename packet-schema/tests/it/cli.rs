@@ -186,3 +186,95 @@ fn fmt_filters_stdin_to_stdout() {
         "struct A {\n    x: u8,\n}\n"
     );
 }
+
+#[test]
+fn compat_exits_1_on_a_break_and_0_without() {
+    let out = run(&[
+        "compat",
+        "tests/compat/old.packet",
+        "tests/compat/new.packet",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error[C0006]"), "{err}");
+    assert!(err.contains("tests/compat/new.packet:4:11"), "{err}");
+    assert!(err.ends_with("11 wire-incompatible changes\n"), "{err}");
+    let out = run(&[
+        "compat",
+        "tests/compat/old.packet",
+        "tests/compat/old.packet",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok: no wire-incompatible change (4 packets compared)\n"
+    );
+}
+
+#[test]
+fn inspect_shows_fields_with_ranges_and_the_broken_rule_with_carets() {
+    let good = run(&[
+        "inspect",
+        "--schema",
+        "tests/it/vectors.packet",
+        "../docs/vectors/valid/09-nested-enums.hex",
+    ]);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let text = String::from_utf8_lossy(&good.stdout);
+    assert!(
+        text.contains("frame 0 [0..72): Nested (type 0x0015), sequence 8, 72 bytes"),
+        "{text}"
+    );
+    assert!(text.contains("  [37..43)      hit: Hit (1)\n"), "{text}");
+    assert!(text.contains("  [39..43)        dmg: 500\n"), "{text}");
+    let bad = run(&[
+        "inspect",
+        "--schema",
+        "tests/it/vectors.packet",
+        "../docs/vectors/invalid/20-crc-mismatch.hex",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        text.contains("  error: rule 12: CrcMismatch { expected: "),
+        "{text}"
+    );
+    assert!(text.contains("            ^^ ^^ ^^ ^^"), "{text}");
+    // One datagram per line.
+    let dir = scratch("inspect");
+    let input = dir.join("datagrams.txt");
+    std::fs::write(
+        &input,
+        "1c000000 01000100 00000000 00000000 00000000 a47d420f 504b0d0a\n00\n",
+    )
+    .unwrap();
+    let out = run(&["inspect", "--datagrams", input.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("body: 0 bytes, type id not in the schema"),
+        "{text}"
+    );
+    assert!(
+        text.contains("error: rule 1: Truncated { available: 1, needed: 4 }"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dissector_writes_lua_for_the_schema() {
+    let out = run(&["dissector", "--port", "9000", "tests/golden/paths.packet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lua = String::from_utf8_lossy(&out.stdout);
+    assert!(lua.starts_with("-- Wireshark dissector for the packet protocol"));
+    assert!(lua.contains("local DEFAULT_PORT = 9000\n"));
+    assert!(lua.contains("proto:register_heuristic(\"tcp\", heur_tcp)"));
+}
