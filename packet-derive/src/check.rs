@@ -128,7 +128,7 @@ impl Prim {
     }
 }
 
-fn strip(ty: &Type) -> &Type {
+pub fn strip(ty: &Type) -> &Type {
     match ty {
         Type::Paren(t) => strip(&t.elem),
         Type::Group(t) => strip(&t.elem),
@@ -158,7 +158,7 @@ fn is_ident(ty: &Type, name: &str) -> bool {
 }
 
 /// Classifies a field type as a sequence, or explains why it is not one.
-fn seq_of(ty: &Type) -> Result<Seq<'_>, String> {
+pub fn seq_of(ty: &Type) -> Result<Seq<'_>, String> {
     if let Type::Reference(r) = strip(ty) {
         return match strip(&r.elem) {
             t if is_ident(t, "str") => Ok(Seq::Str),
@@ -227,10 +227,14 @@ fn field_kind<'a>(cx: &mut Ctxt, ty: &'a Type, attrs: &'a attr::Field) -> Kind<'
             .as_ref()
             .map(|a| a.span)
             .or(attrs.max_len.as_ref().map(|a| a.span));
+        let len = attrs.len.as_ref().map_or(Width::U16, |a| a.value);
+        if let Some(max) = &attrs.max_len {
+            prefix_fits(cx, len, attrs.len.is_some(), max);
+        }
         return match seq_of(ty) {
             Ok(seq) => Kind::Seq {
                 seq,
-                len: attrs.len.as_ref().map_or(Width::U16, |a| a.value),
+                len,
                 max_len: attrs.max_len.as_ref().map(|a| &a.value),
             },
             Err(msg) => {
@@ -243,6 +247,41 @@ fn field_kind<'a>(cx: &mut Ctxt, ty: &'a Type, attrs: &'a attr::Field) -> Kind<'
     match Prim::of(ty) {
         Some(p) => Kind::Prim(p),
         None => Kind::Plain,
+    }
+}
+
+/// A literal `max_len` that the field's length prefix cannot count is an
+/// error at the `max_len` (as in packet-schema); a `const` expression is
+/// checked by a `const` assertion in the generated code.
+fn prefix_fits(cx: &mut Ctxt, len: Width, explicit: bool, max: &attr::At<Expr>) {
+    let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(lit),
+        ..
+    }) = &max.value
+    else {
+        return;
+    };
+    let Ok(value) = lit.base10_parse::<u64>() else {
+        return;
+    };
+    if value > len.max() {
+        let wider = if value > Width::U16.max() {
+            "u32"
+        } else {
+            "u16"
+        };
+        let prefix = if explicit {
+            format!("its `len = {}` prefix", len.name())
+        } else {
+            format!("its default `{}` prefix", len.name())
+        };
+        cx.error(
+            max.span,
+            format!(
+                "`max_len = {value}` is more than {prefix} can count ({}); widen it with `len = {wider}` or lower `max_len`",
+                len.max()
+            ),
+        );
     }
 }
 
