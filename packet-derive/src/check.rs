@@ -420,6 +420,9 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
             Body::Enum { tag, variants }
         }
     };
+    if let Some(at) = &parsed.container.id {
+        check_id(cx, input, at, &body);
+    }
     Some(Model {
         input,
         krate,
@@ -427,6 +430,102 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
         in_cycle: parsed.container.recursive.is_some(),
         body,
     })
+}
+
+/// The default `PacketBuf` capacity and the plaintext frame overhead
+/// (header 20, CRC 4, ending 4), as in packet-core.
+const DEFAULT_PACKET_SIZE: usize = 1200;
+const FRAME_OVERHEAD: usize = 28;
+
+/// Checks what the derive can see of a packet's id at expansion time, at
+/// the `id` attribute: a literal reserved id, and a smallest frame (from
+/// the fields whose sizes are written out) that no default buffer holds.
+/// What only `const` evaluation can know is asserted in the generated code.
+fn check_id(cx: &mut Ctxt, input: &DeriveInput, at: &attr::At<Expr>, body: &Body<'_>) {
+    if let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(lit),
+        ..
+    }) = &at.value
+        && lit.base10_parse::<u64>().ok() == Some(0xFFFF)
+    {
+        cx.error(
+            lit.span(),
+            format!(
+                "packet `{}` uses type id 0xFFFF, which is reserved for the session hello of sealed sessions (docs/wire-format.md §7.3)",
+                input.ident
+            ),
+        );
+    }
+    let (min, widest) = match body {
+        Body::Struct(fields) => fields_min_literal(fields),
+        Body::Enum { tag, variants } => {
+            let smallest = variants
+                .iter()
+                .map(|v| fields_min_literal(&v.fields))
+                .min_by_key(|(n, _)| *n)
+                .unwrap_or((0, None));
+            (smallest.0.saturating_add(tag.size()), smallest.1)
+        }
+    };
+    let frame = (min.saturating_add(3) & !3).saturating_add(FRAME_OVERHEAD);
+    if frame > DEFAULT_PACKET_SIZE {
+        let field = widest
+            .map(|(name, n)| format!("; field `{name}` alone takes {n} bytes"))
+            .unwrap_or_default();
+        cx.error(
+            at.span,
+            format!(
+                "packet `{}` can never fit a default PacketBuf: its smallest frame is {frame} bytes, more than DEFAULT_PACKET_SIZE (1200){field}",
+                input.ident
+            ),
+        );
+    }
+}
+
+/// A lower bound on the fields' smallest encoding from their written
+/// types (unknown types count 0), and the field contributing most.
+fn fields_min_literal(fields: &[Field<'_>]) -> (usize, Option<(String, usize)>) {
+    let mut total = 0usize;
+    let mut widest: Option<(String, usize)> = None;
+    for f in fields {
+        let n = match &f.kind {
+            Kind::Skip | Kind::With(_) => 0,
+            Kind::Seq { len, .. } => len.size(),
+            Kind::Prim(p) => p.size(),
+            Kind::Plain => literal_size(f.ty).unwrap_or(0),
+        };
+        total = total.saturating_add(n);
+        if widest.as_ref().is_none_or(|(_, w)| n > *w) && n > 0 {
+            let name = match &f.member {
+                Member::Named(i) => i.to_string(),
+                Member::Unnamed(i) => i.index.to_string(),
+            };
+            widest = Some((name, n));
+        }
+    }
+    (total, widest)
+}
+
+/// The wire size of a type made of primitives, arrays with literal lengths
+/// and tuples of them, as written; `None` for anything else.
+fn literal_size(ty: &Type) -> Option<usize> {
+    match strip(ty) {
+        Type::Array(a) => {
+            let Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) = &a.len
+            else {
+                return None;
+            };
+            literal_size(&a.elem)?.checked_mul(n.base10_parse().ok()?)
+        }
+        Type::Tuple(t) => t
+            .elems
+            .iter()
+            .try_fold(0usize, |acc, e| acc.checked_add(literal_size(e)?)),
+        t => Prim::of(t).map(|p| p.size()),
+    }
 }
 
 /// A validated `#[derive(PacketSet)]` input.

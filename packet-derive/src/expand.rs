@@ -551,7 +551,10 @@ fn encode_each(
                 flush(&mut out, &mut run_stmts, &mut run_bytes);
                 let tried = named_try(owner, f);
                 out.extend(match other {
-                    Kind::With(path) => quote_spanned!(path.span()=> #path::encode(#b, __w)?;),
+                    Kind::With(path) => {
+                        let call = quote_spanned!(path.span()=> #path::encode);
+                        quote!(#call(#b, __w)?;)
+                    }
                     Kind::Seq { seq, len, max_len } => {
                         let l = prefix_ty(*len);
                         let max = max_len
@@ -568,7 +571,8 @@ fn encode_each(
                     }
                     _ => {
                         let ty = f.ty;
-                        quote_spanned!(ty.span()=> <#ty as #krate::Encode>::encode(#b, __w)#tried;)
+                        let call = quote_spanned!(ty.span()=> <#ty as #krate::Encode>::encode);
+                        quote!(#call(#b, __w)#tried;)
                     }
                 });
             }
@@ -678,11 +682,17 @@ fn decode_each(krate: &syn::Path, all: &[Field<'_>], idx: &[usize], de: &Lifetim
         let b = bind(i);
         let ty = f.ty;
         out.extend(match &f.kind {
-            Kind::Skip => quote_spanned!(ty.span()=> let #b: #ty = ::core::default::Default::default();),
-            Kind::With(path) => quote_spanned!(path.span()=> let #b: #ty = #path::decode(__r)?;),
+            Kind::Skip => {
+                quote_spanned!(ty.span()=> let #b: #ty = ::core::default::Default::default();)
+            }
+            Kind::With(path) => {
+                let call = quote_spanned!(path.span()=> #path::decode);
+                quote!(let #b: #ty = #call(__r)?;)
+            }
             Kind::Seq { seq, len, max_len } => {
                 let l = prefix_ty(*len);
-                let max = max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
+                let max =
+                    max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
                 let call = match seq {
                     Seq::Str => quote!(#krate::codec::decode_str::<#l>(#max, __r)?),
                     Seq::Bytes => quote!(#krate::codec::decode_bytes::<#l>(#max, __r)?),
@@ -692,7 +702,8 @@ fn decode_each(krate: &syn::Path, all: &[Field<'_>], idx: &[usize], de: &Lifetim
             }
             _ => {
                 let dty = decode_ty(ty, de);
-                quote_spanned!(ty.span()=> let #b: #ty = <#dty as #krate::Decode<#de>>::decode(__r)?;)
+                let call = quote_spanned!(ty.span()=> <#dty as #krate::Decode<#de>>::decode);
+                quote!(let #b: #ty = #call(__r)?;)
             }
         });
         k += 1;
@@ -900,21 +911,24 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         let eager = static_instance(input).map(|inst| {
             quote!(const _: () = { let _ = <#inst as #krate::Packet>::ID; };)
         });
+        // Spanned at the `id` value, so that a failing assertion (what the
+        // derive could not see at expansion) is reported at the attribute.
+        let value = quote_spanned!(id.span()=> {
+            match #krate::frame::max_frame_len_for(<Self as #krate::Encode>::MIN_SIZE) {
+                ::core::option::Option::Some(__n) if __n <= #krate::DEFAULT_PACKET_SIZE => {}
+                _ => ::core::panic!(#msg),
+            }
+            let __id: ::core::primitive::u16 = #id;
+            if __id == 0xFFFF {
+                ::core::panic!(#reserved);
+            }
+            __id
+        });
         quote!(
             #[automatically_derived]
             #allow
             impl #enc_impl #krate::Packet for #name #ty_generics #enc_where {
-                const ID: ::core::primitive::u16 = {
-                    match #krate::frame::max_frame_len_for(<Self as #krate::Encode>::MIN_SIZE) {
-                        ::core::option::Option::Some(__n) if __n <= #krate::DEFAULT_PACKET_SIZE => {}
-                        _ => ::core::panic!(#msg),
-                    }
-                    let __id: ::core::primitive::u16 = #id;
-                    if __id == 0xFFFF {
-                        ::core::panic!(#reserved);
-                    }
-                    __id
-                };
+                const ID: ::core::primitive::u16 = #value;
             }
             #eager
         )
@@ -1066,11 +1080,17 @@ pub fn packet_set(m: &SetModel<'_>) -> TokenStream {
         .collect();
     let encodes: Vec<TokenStream> = tys
         .iter()
-        .map(|ty| quote_spanned!(ty.span()=> #krate::frame::encode_packet::<#ty>(__p, __sequence, __out)))
+        .map(|ty| {
+            let call = quote_spanned!(ty.span()=> #krate::frame::encode_packet::<#ty>);
+            quote!(#call(__p, __sequence, __out))
+        })
         .collect();
     let decodes: Vec<TokenStream> = tys
         .iter()
-        .map(|ty| quote_spanned!(ty.span()=> __frame.decode_body::<#ty>()))
+        .map(|ty| {
+            let call = quote_spanned!(ty.span()=> decode_body::<#ty>);
+            quote!(__frame.#call())
+        })
         .collect();
 
     let mut clashes = TokenStream::new();
