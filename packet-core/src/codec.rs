@@ -24,6 +24,8 @@
 #[cfg(feature = "alloc")]
 use alloc::{boxed::Box, string::String, vec::Vec};
 
+use zerocopy::IntoBytes;
+
 use crate::buf::{Reader, Writer};
 use crate::error::{DecodeError, EncodeError};
 
@@ -45,76 +47,187 @@ pub trait Encode {
     /// through one of them still has a finite, non-cyclic minimum.
     const MIN_SIZE: usize = 0;
 
-    /// The exact number of bytes [`Encode::encode`] writes.
+    /// `Some(n)` when every value encodes to exactly `n` bytes: the
+    /// largest size equals the smallest. Runs of such values (`Vec<T>`,
+    /// `[T; N]`, slices, consecutive fields of a derived type) are written
+    /// after one capacity check for the whole run.
+    const FIXED_SIZE: Option<usize> = match Self::MAX_SIZE {
+        Some(max) if max == Self::MIN_SIZE => Some(max),
+        _ => None,
+    };
+
+    /// The exact number of bytes [`Encode::encode`] writes, or
+    /// `usize::MAX` when `encode` would refuse the value because a
+    /// sequence in it is longer than its length prefix or `max_len`
+    /// allows (no buffer is that large, so a size check refuses it too).
+    /// Sum sizes with `saturating_add`.
     fn encoded_len(&self) -> usize;
 
     /// Writes the value.
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError>;
 
-    /// Writes a run of values. Overridden by `u8` to copy in one go.
+    /// Writes the value into `out`, exactly [`Encode::FIXED_SIZE`] bytes
+    /// already reserved by the caller (one capacity check for a whole run).
+    /// Only called when `FIXED_SIZE` is `Some`; the default goes through a
+    /// [`Writer`], primitives and derived types store directly.
+    #[doc(hidden)]
+    #[inline]
+    fn encode_fixed(&self, out: &mut [u8]) -> Result<(), EncodeError> {
+        self.encode(&mut Writer::new(out))
+    }
+
+    /// Writes a run of values: one capacity check and straight-line stores
+    /// when `Self` has a fixed size, one copy for plain little-endian data.
     #[doc(hidden)]
     #[inline]
     fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError>
     where
         Self: Sized,
     {
-        items.iter().try_for_each(|item| item.encode(w))
+        encode_run(items, w)
     }
 
-    /// The encoded size of a run of values.
+    /// The encoded size of a run of values (saturating).
     #[doc(hidden)]
     #[inline]
     fn slice_encoded_len(items: &[Self]) -> usize
     where
         Self: Sized,
     {
-        items.iter().map(Encode::encoded_len).sum()
+        match Self::FIXED_SIZE {
+            Some(size) => items.len().saturating_mul(size),
+            None => items
+                .iter()
+                .fold(0usize, |n, item| n.saturating_add(item.encoded_len())),
+        }
     }
+}
+
+/// [`Encode::encode_slice`]'s general form: a fixed-size run is reserved
+/// once and each element stored into its slot; otherwise (or when the run
+/// does not fit, so that the error names the element that ran out) the
+/// elements are written one by one.
+#[inline]
+fn encode_run<T: Encode>(items: &[T], w: &mut Writer<'_>) -> Result<(), EncodeError> {
+    if let Some(size) = T::FIXED_SIZE
+        && size > 0
+        && let Some(total) = items.len().checked_mul(size)
+        && total <= w.remaining()
+    {
+        let out = w.reserve(total)?;
+        for (item, slot) in items.iter().zip(out.chunks_exact_mut(size)) {
+            item.encode_fixed(slot)?;
+        }
+        return Ok(());
+    }
+    items.iter().try_for_each(|item| item.encode(w))
+}
+
+/// Splits the first `n` bytes off `out` for one fixed-size value (used by
+/// derived `encode_fixed`); a short `out` is `BufferFull`, never a panic.
+#[doc(hidden)]
+#[inline(always)]
+pub fn split_fixed_mut(out: &mut [u8], n: usize) -> Result<(&mut [u8], &mut [u8]), EncodeError> {
+    let remaining = out.len();
+    out.split_at_mut_checked(n).ok_or(EncodeError::BufferFull {
+        needed: n,
+        remaining,
+    })
+}
+
+/// Splits the first `n` bytes off `bytes` for one fixed-size value (used
+/// by derived `decode_fixed`); `None` (a type without a fixed size) or a
+/// short input is an error, never a panic.
+#[doc(hidden)]
+#[inline(always)]
+pub fn split_fixed(bytes: &[u8], n: Option<usize>) -> Result<(&[u8], &[u8]), DecodeError> {
+    let remaining = bytes.len();
+    let n = n.unwrap_or(usize::MAX);
+    bytes.split_at_checked(n).ok_or(DecodeError::UnexpectedEnd {
+        needed: n,
+        remaining,
+    })
 }
 
 /// A value that can be read from packet fields, possibly borrowing from the
 /// input for `'de` (zero-copy `&'de str`, `&'de [u8]`, [`crate::View`]).
 pub trait Decode<'de>: Sized {
+    /// `Some(n)` when every value takes exactly `n` bytes on the wire (the
+    /// decode-side twin of [`Encode::FIXED_SIZE`]; `None`, the default, is
+    /// always correct). Runs of such values are read after one bounds
+    /// check for the whole run.
+    const FIXED_WIRE_SIZE: Option<usize> = None;
+
+    /// A lower bound on the bytes every value takes on the wire (the twin
+    /// of [`Encode::MIN_SIZE`]; 0, the default, is always correct). A
+    /// sequence's count is checked against it before anything is
+    /// allocated: `count × max(MIN_WIRE_SIZE, 1)` must fit the input left.
+    const MIN_WIRE_SIZE: usize = 0;
+
     /// Reads the value.
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError>;
 
-    /// Reads `M` values. Overridden by `u8` to copy in one go.
+    /// Reads the value from exactly [`Decode::FIXED_WIRE_SIZE`] bytes
+    /// already taken by the caller (one bounds check for a whole run).
+    /// Only called when `FIXED_WIRE_SIZE` is `Some`.
+    #[doc(hidden)]
+    #[inline]
+    fn decode_fixed(bytes: &'de [u8]) -> Result<Self, DecodeError> {
+        Self::decode(&mut Reader::new(bytes))
+    }
+
+    /// Reads `M` values: one bounds check for a fixed-size run.
     #[doc(hidden)]
     #[inline]
     fn decode_array<const M: usize>(r: &mut Reader<'de>) -> Result<[Self; M], DecodeError> {
-        let mut first_err = None;
-        let items: [Option<Self>; M] = core::array::from_fn(|_| {
-            if first_err.is_some() {
-                return None;
-            }
-            match Self::decode(r) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    first_err = Some(e);
-                    None
-                }
-            }
-        });
-        match first_err {
-            Some(e) => Err(e),
-            // Every element is Some when no error was recorded.
-            None => Ok(items.map(|item| item.expect("decoded without error"))),
+        if let Some(size) = Self::FIXED_WIRE_SIZE
+            && size > 0
+            && let Some(total) = M.checked_mul(size)
+            && let Ok(bytes) = r.take(total)
+        {
+            let mut chunks = bytes.chunks_exact(size);
+            return try_array(|| match chunks.next() {
+                Some(chunk) => Self::decode_fixed(chunk),
+                None => Err(DecodeError::UnexpectedEnd {
+                    needed: size,
+                    remaining: 0,
+                }),
+            });
         }
+        try_array(|| Self::decode(r))
     }
 
-    /// Reads `n` values into a vector. Overridden by `u8` to copy in one go.
+    /// Reads `n` values into a vector (the count already checked against
+    /// the input by [`decode_vec`]). A fixed-size run takes one bounds
+    /// check for all `n` elements, reserves exactly `n` and decodes
+    /// straight-line; otherwise the capacity is bounded by what the input
+    /// left can hold (elements of at least [`Decode::MIN_WIRE_SIZE`] bytes,
+    /// and no more memory than the larger of that input and 64 KiB), never
+    /// by the count alone.
     #[doc(hidden)]
     #[cfg(feature = "alloc")]
+    #[inline]
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
-        // Never reserve on the word of a length field beyond what the input
-        // could possibly hold (each element takes at least one byte), nor
-        // more than PREALLOC_BYTES of memory up front: an element can be far
-        // larger in memory than on the wire, so a prefix times `size_of`
-        // could ask for much more than the frame's size. Past that the
-        // vector grows as elements actually decode.
+        if let Some(size) = Self::FIXED_WIRE_SIZE
+            && size > 0
+            && let Some(total) = n.checked_mul(size)
+            && let Ok(bytes) = r.take(total)
+        {
+            let mut items = Vec::with_capacity(n);
+            for chunk in bytes.chunks_exact(size) {
+                items.push(Self::decode_fixed(chunk)?);
+            }
+            return Ok(items);
+        }
+        // Never more elements than the input left can hold, nor more
+        // memory than the larger of that input and 64 KiB: an element can
+        // be far larger in memory than its smallest wire form (`None` of a
+        // big array is one byte). Past that the vector grows as elements
+        // actually decode.
+        let remaining = r.remaining();
         let cap = n
-            .min(r.remaining())
-            .min(PREALLOC_BYTES / size_of::<Self>().max(1));
+            .min(remaining / Self::MIN_WIRE_SIZE.max(1))
+            .min(remaining.max(PREALLOC_BYTES) / size_of::<Self>().max(1));
         let mut items = Vec::with_capacity(cap);
         for _ in 0..n {
             items.push(Self::decode(r)?);
@@ -123,10 +236,35 @@ pub trait Decode<'de>: Sized {
     }
 }
 
-/// The most memory [`Decode::decode_vec`] reserves before decoding
-/// elements: 64 KiB, the default maximum frame.
+/// The least memory [`Decode::decode_vec`] may reserve up front for a
+/// sequence of variable-size elements, whatever the input left: 64 KiB.
 #[cfg(feature = "alloc")]
 const PREALLOC_BYTES: usize = 64 * 1024;
+
+/// `[T; M]` from a fallible element reader, stopping at the first error.
+#[inline]
+fn try_array<T, const M: usize>(
+    mut next: impl FnMut() -> Result<T, DecodeError>,
+) -> Result<[T; M], DecodeError> {
+    let mut first_err = None;
+    let items: [Option<T>; M] = core::array::from_fn(|_| {
+        if first_err.is_some() {
+            return None;
+        }
+        match next() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                first_err = Some(e);
+                None
+            }
+        }
+    });
+    match first_err {
+        Some(e) => Err(e),
+        // Every element is Some when no error was recorded.
+        None => Ok(items.map(|item| item.expect("decoded without error"))),
+    }
+}
 
 /// `const` arithmetic on [`Encode::MAX_SIZE`] values (`None` = unbounded).
 pub mod size {
@@ -157,7 +295,10 @@ pub mod size {
 
 // ---------------------------------------------------------------- scalars
 
-macro_rules! impl_int {
+// Integers and floats: `to_le_bytes` / `from_le_bytes`. A run of them is
+// one copy on little-endian targets, where the in-memory bytes are the wire
+// bytes (zerocopy's `IntoBytes` / `FromBytes`, no `unsafe` here).
+macro_rules! impl_num {
     ($($t:ty),*) => {$(
         impl Encode for $t {
             const MAX_SIZE: Option<usize> = Some(size_of::<$t>());
@@ -168,18 +309,79 @@ macro_rules! impl_int {
             fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
                 w.put_array(self.to_le_bytes())
             }
+            #[inline(always)]
+            fn encode_fixed(&self, out: &mut [u8]) -> Result<(), EncodeError> {
+                let remaining = out.len();
+                let slot = out.first_chunk_mut::<{ size_of::<$t>() }>().ok_or(
+                    EncodeError::BufferFull { needed: size_of::<$t>(), remaining },
+                )?;
+                *slot = self.to_le_bytes();
+                Ok(())
+            }
             #[inline]
-            fn slice_encoded_len(items: &[Self]) -> usize { items.len() * size_of::<$t>() }
+            fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError> {
+                #[cfg(target_endian = "little")]
+                if items.len().saturating_mul(size_of::<$t>()) <= w.remaining() {
+                    return w.put_bytes(items.as_bytes());
+                }
+                encode_run(items, w)
+            }
+            #[inline]
+            fn slice_encoded_len(items: &[Self]) -> usize {
+                items.len().saturating_mul(size_of::<$t>())
+            }
         }
         impl<'de> Decode<'de> for $t {
+            const FIXED_WIRE_SIZE: Option<usize> = Some(size_of::<$t>());
+            const MIN_WIRE_SIZE: usize = size_of::<$t>();
             #[inline]
             fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
                 Ok(<$t>::from_le_bytes(r.take_array()?))
             }
+            #[inline(always)]
+            fn decode_fixed(bytes: &'de [u8]) -> Result<Self, DecodeError> {
+                match bytes.first_chunk() {
+                    Some(b) => Ok(<$t>::from_le_bytes(*b)),
+                    None => Err(DecodeError::UnexpectedEnd {
+                        needed: size_of::<$t>(),
+                        remaining: bytes.len(),
+                    }),
+                }
+            }
+            #[inline]
+            fn decode_array<const M: usize>(r: &mut Reader<'de>) -> Result<[Self; M], DecodeError> {
+                #[cfg(target_endian = "little")]
+                if let Ok(bytes) = r.take(M * size_of::<$t>()) {
+                    let mut items = [<$t>::default(); M];
+                    items.as_mut_bytes().copy_from_slice(bytes);
+                    return Ok(items);
+                }
+                try_array(|| Self::decode(r))
+            }
+            #[cfg(feature = "alloc")]
+            #[inline]
+            fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
+                #[cfg(target_endian = "little")]
+                if let Some(total) = n.checked_mul(size_of::<$t>())
+                    && let Ok(bytes) = r.take(total)
+                {
+                    // Zeroed (calloc) and overwritten with one copy.
+                    let mut items = alloc::vec![<$t>::default(); n];
+                    items.as_mut_bytes().copy_from_slice(bytes);
+                    return Ok(items);
+                }
+                // Short input: element by element, so the error names the
+                // element that ran out; capacity bounded by the input left.
+                let mut items = Vec::with_capacity(n.min(r.remaining() / size_of::<$t>()));
+                for _ in 0..n {
+                    items.push(Self::decode(r)?);
+                }
+                Ok(items)
+            }
         }
     )*};
 }
-impl_int!(u16, u32, u64, u128, i8, i16, i32, i64, i128);
+impl_num!(u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
 
 impl Encode for u8 {
     const MAX_SIZE: Option<usize> = Some(1);
@@ -192,6 +394,19 @@ impl Encode for u8 {
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         w.put_u8(*self)
     }
+    #[inline(always)]
+    fn encode_fixed(&self, out: &mut [u8]) -> Result<(), EncodeError> {
+        match out.first_mut() {
+            Some(slot) => {
+                *slot = *self;
+                Ok(())
+            }
+            None => Err(EncodeError::BufferFull {
+                needed: 1,
+                remaining: 0,
+            }),
+        }
+    }
     #[inline]
     fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError> {
         w.put_bytes(items)
@@ -203,9 +418,18 @@ impl Encode for u8 {
 }
 
 impl<'de> Decode<'de> for u8 {
+    const FIXED_WIRE_SIZE: Option<usize> = Some(1);
+    const MIN_WIRE_SIZE: usize = 1;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         r.take_u8()
+    }
+    #[inline(always)]
+    fn decode_fixed(bytes: &'de [u8]) -> Result<Self, DecodeError> {
+        bytes.first().copied().ok_or(DecodeError::UnexpectedEnd {
+            needed: 1,
+            remaining: 0,
+        })
     }
     #[inline]
     fn decode_array<const M: usize>(r: &mut Reader<'de>) -> Result<[Self; M], DecodeError> {
@@ -217,36 +441,16 @@ impl<'de> Decode<'de> for u8 {
     }
 }
 
-macro_rules! impl_float {
-    ($($t:ty),*) => {$(
-        impl Encode for $t {
-            const MAX_SIZE: Option<usize> = Some(size_of::<$t>());
-            const MIN_SIZE: usize = size_of::<$t>();
-            #[inline]
-            fn encoded_len(&self) -> usize { size_of::<$t>() }
-            #[inline]
-            fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-                w.put_array(self.to_bits().to_le_bytes())
-            }
-            #[inline]
-            fn slice_encoded_len(items: &[Self]) -> usize { items.len() * size_of::<$t>() }
-        }
-        impl<'de> Decode<'de> for $t {
-            #[inline]
-            fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-                Ok(<$t>::from_le_bytes(r.take_array()?))
-            }
-        }
-    )*};
-}
-impl_float!(f32, f64);
-
 impl Encode for bool {
     const MAX_SIZE: Option<usize> = Some(1);
     const MIN_SIZE: usize = 1;
     #[inline]
     fn encoded_len(&self) -> usize {
         1
+    }
+    #[inline(always)]
+    fn encode_fixed(&self, out: &mut [u8]) -> Result<(), EncodeError> {
+        u8::from(*self).encode_fixed(out)
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -255,6 +459,20 @@ impl Encode for bool {
 }
 
 impl<'de> Decode<'de> for bool {
+    const FIXED_WIRE_SIZE: Option<usize> = Some(1);
+    const MIN_WIRE_SIZE: usize = 1;
+    #[inline(always)]
+    fn decode_fixed(bytes: &'de [u8]) -> Result<Self, DecodeError> {
+        match bytes.first() {
+            Some(0) => Ok(false),
+            Some(1) => Ok(true),
+            Some(&other) => Err(DecodeError::InvalidBool(other)),
+            None => Err(DecodeError::UnexpectedEnd {
+                needed: 1,
+                remaining: 0,
+            }),
+        }
+    }
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         match r.take_u8()? {
@@ -279,6 +497,8 @@ impl Encode for char {
 }
 
 impl<'de> Decode<'de> for char {
+    const FIXED_WIRE_SIZE: Option<usize> = Some(4);
+    const MIN_WIRE_SIZE: usize = 4;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         let v = u32::decode(r)?;
@@ -302,6 +522,8 @@ impl<T: Encode, const N: usize> Encode for [T; N] {
 }
 
 impl<'de, T: Decode<'de>, const N: usize> Decode<'de> for [T; N] {
+    const FIXED_WIRE_SIZE: Option<usize> = size::mul(T::FIXED_WIRE_SIZE, N);
+    const MIN_WIRE_SIZE: usize = T::MIN_WIRE_SIZE.saturating_mul(N);
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         T::decode_array::<N>(r)
@@ -313,7 +535,9 @@ impl<T: Encode> Encode for Option<T> {
     const MIN_SIZE: usize = 1;
     #[inline]
     fn encoded_len(&self) -> usize {
-        1 + self.as_ref().map_or(0, Encode::encoded_len)
+        self.as_ref()
+            .map_or(0, Encode::encoded_len)
+            .saturating_add(1)
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -328,6 +552,7 @@ impl<T: Encode> Encode for Option<T> {
 }
 
 impl<'de, T: Decode<'de>> Decode<'de> for Option<T> {
+    const MIN_WIRE_SIZE: usize = 1;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         match r.take_u8()? {
@@ -348,7 +573,7 @@ macro_rules! impl_tuple {
             };
             const MIN_SIZE: usize = 0usize $(.saturating_add($t::MIN_SIZE))+;
             #[inline]
-            fn encoded_len(&self) -> usize { 0 $(+ self.$n.encoded_len())+ }
+            fn encoded_len(&self) -> usize { 0usize $(.saturating_add(self.$n.encoded_len()))+ }
             #[inline]
             fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
                 $(self.$n.encode(w)?;)+
@@ -356,6 +581,12 @@ macro_rules! impl_tuple {
             }
         }
         impl<'de, $($t: Decode<'de>),+> Decode<'de> for ($($t,)+) {
+            const FIXED_WIRE_SIZE: Option<usize> = {
+                let total = Some(0);
+                $(let total = size::add(total, $t::FIXED_WIRE_SIZE);)+
+                total
+            };
+            const MIN_WIRE_SIZE: usize = 0usize $(.saturating_add($t::MIN_WIRE_SIZE))+;
             #[inline]
             fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
                 Ok(($($t::decode(r)?,)+))
@@ -429,6 +660,19 @@ pub type DefaultLen = u16;
 pub const fn seq_max_size<L: LenPrefix>(item_max: Option<usize>, max_len: usize) -> Option<usize> {
     let max_len = if max_len < L::MAX { max_len } else { L::MAX };
     size::add(Some(L::SIZE), size::mul(item_max, max_len))
+}
+
+/// The encoded size of a sequence of `count` items taking `payload` bytes
+/// behind an `L` prefix with at most `max_len` items, or `usize::MAX` when
+/// `count` is more than the prefix or `max_len` allows (`encode` refuses
+/// it, so no size may claim otherwise; see [`Encode::encoded_len`]).
+#[inline]
+pub fn prefixed_len<L: LenPrefix>(count: usize, max_len: usize, payload: usize) -> usize {
+    let max = if max_len < L::MAX { max_len } else { L::MAX };
+    if count > max {
+        return usize::MAX;
+    }
+    payload.saturating_add(L::SIZE)
 }
 
 #[inline]
@@ -513,7 +757,10 @@ pub fn encode_seq<L: LenPrefix, T: Encode>(
 /// with [`DecodeError::UnexpectedEnd`] `{ needed: count, remaining }`: every
 /// element takes at least one byte, and elements that take none (a type
 /// whose fields are all skipped) cannot make a 4-byte prefix loop four
-/// billion times. Never reserves more than the input could hold.
+/// billion times. A fixed-size element type is read with one bounds check
+/// for the whole run into a vector of exactly `count`; otherwise the
+/// reservation is bounded by what the input left can hold (see
+/// [`Decode::decode_vec`]).
 #[cfg(feature = "alloc")]
 #[inline]
 pub fn decode_vec<'de, L: LenPrefix, T: Decode<'de>>(
@@ -534,10 +781,11 @@ pub fn decode_vec<'de, L: LenPrefix, T: Decode<'de>>(
     items
 }
 
-/// The encoded size of a sequence of `items` behind an `L` prefix.
+/// The encoded size of a sequence of `items` behind an `L` prefix
+/// (`usize::MAX` when there are more than the prefix can count).
 #[inline]
 pub fn seq_encoded_len<L: LenPrefix, T: Encode>(items: &[T]) -> usize {
-    L::SIZE + T::slice_encoded_len(items)
+    prefixed_len::<L>(items.len(), usize::MAX, T::slice_encoded_len(items))
 }
 
 impl Encode for str {
@@ -545,7 +793,7 @@ impl Encode for str {
     const MIN_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn encoded_len(&self) -> usize {
-        DefaultLen::SIZE + self.len()
+        prefixed_len::<DefaultLen>(self.len(), usize::MAX, self.len())
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -554,6 +802,7 @@ impl Encode for str {
 }
 
 impl<'de> Decode<'de> for &'de str {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         decode_str::<DefaultLen>(usize::MAX, r)
@@ -574,6 +823,7 @@ impl<T: Encode> Encode for [T] {
 }
 
 impl<'de> Decode<'de> for &'de [u8] {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         decode_bytes::<DefaultLen>(usize::MAX, r)
@@ -598,6 +848,7 @@ impl Encode for String {
 
 #[cfg(feature = "alloc")]
 impl<'de> Decode<'de> for String {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         <&str>::decode(r).map(String::from)
@@ -620,6 +871,7 @@ impl<T: Encode> Encode for Vec<T> {
 
 #[cfg(feature = "alloc")]
 impl<'de, T: Decode<'de>> Decode<'de> for Vec<T> {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         decode_vec::<DefaultLen, T>(usize::MAX, r)
@@ -642,6 +894,7 @@ impl<T: Encode + ?Sized> Encode for Box<T> {
 
 #[cfg(feature = "alloc")]
 impl<'de, T: Decode<'de>> Decode<'de> for Box<T> {
+    const MIN_WIRE_SIZE: usize = T::MIN_WIRE_SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         // The only way a type can contain itself: bound the recursion.
@@ -654,6 +907,7 @@ impl<'de, T: Decode<'de>> Decode<'de> for Box<T> {
 
 #[cfg(feature = "alloc")]
 impl<'de, T: Decode<'de>> Decode<'de> for Box<[T]> {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         Vec::<T>::decode(r).map(Vec::into_boxed_slice)
@@ -662,6 +916,7 @@ impl<'de, T: Decode<'de>> Decode<'de> for Box<[T]> {
 
 #[cfg(feature = "alloc")]
 impl<'de> Decode<'de> for Box<str> {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         String::decode(r).map(String::into_boxed_str)

@@ -87,8 +87,8 @@ pub use dispatch::PacketSet;
 pub use error::{CryptoError, ReplayError};
 pub use error::{DecodeError, EncodeError, Error, FrameError};
 pub use frame::{DEFAULT_PACKET_SIZE, Frame, FrameConfig, Header, Packet, PacketBuf};
-/// `#[derive(Packet)]` and `#[derive(PacketSet)]`: see the [`packet_derive`]
-/// crate docs for the attribute reference.
+// The derives carry their whole reference (every attribute, with examples)
+// in their own docs, which rustdoc shows on these re-exports.
 #[cfg(feature = "derive")]
 pub use packet_derive::{Packet, PacketSet};
 #[cfg(feature = "alloc")]

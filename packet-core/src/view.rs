@@ -77,6 +77,8 @@ impl<T: IntoBytes + Immutable> Encode for View<'_, T> {
 }
 
 impl<'de, T: FromBytes + KnownLayout + Immutable + Unaligned> Decode<'de> for View<'de, T> {
+    const FIXED_WIRE_SIZE: Option<usize> = Some(size_of::<T>());
+    const MIN_WIRE_SIZE: usize = size_of::<T>();
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         let bytes = r.take(size_of::<T>())?;

@@ -1,6 +1,6 @@
 //! Every misuse of the derives is a compile error at the right token; the
 //! expected compiler output is in `tests/ui/*.stderr`. Regenerate with
-//! `TRYBUILD=overwrite cargo test -p packet-derive --test compile_fail`.
+//! `TRYBUILD=overwrite cargo test -p packet-derive --test it compile_fail`.
 
 #[test]
 fn ui() {

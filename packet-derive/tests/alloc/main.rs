@@ -167,7 +167,12 @@ fn main() {
         };
         assert_eq!(
             buf.encode(&too_long, 1),
-            Err(EncodeError::LengthOverMax { len: 40, max: 32 })
+            Err(EncodeError::FieldTooLong {
+                field: "Chat.name",
+                len: 40,
+                max: 32,
+                fix: "raise its `#[packet(max_len = ..)]` (its `u8` prefix counts at most 255)"
+            })
         );
 
         let n = frame::encode_raw(0x0999, 1, &[0], &mut out).expect("encode");

@@ -458,7 +458,12 @@ fn max_len_is_checked_on_write_and_read() {
     let mut buf: PacketBuf = PacketBuf::new();
     assert_eq!(
         buf.encode(&chat, 1),
-        Err(EncodeError::LengthOverMax { len: 201, max: 200 })
+        Err(EncodeError::FieldTooLong {
+            field: "Chat.text",
+            len: 201,
+            max: 200,
+            fix: "raise its `#[packet(max_len = ..)]` (its `u16` prefix counts at most 65535)"
+        })
     );
     let long_name = "x".repeat(256);
     let chat = Chat {
@@ -468,7 +473,12 @@ fn max_len_is_checked_on_write_and_read() {
     };
     assert_eq!(
         buf.encode(&chat, 1),
-        Err(EncodeError::LengthOverMax { len: 256, max: 255 })
+        Err(EncodeError::FieldTooLong {
+            field: "Chat.name",
+            len: 256,
+            max: 255,
+            fix: "widen its prefix: `#[packet(len = u16)]` or `len = u32`"
+        })
     );
 
     // A hand-made body claiming 201 bytes of text.
@@ -488,7 +498,12 @@ fn max_len_is_checked_on_write_and_read() {
     let mut out = [0u8; 64];
     assert_eq!(
         g.encode(&mut Writer::new(&mut out)),
-        Err(EncodeError::LengthOverMax { len: 11, max: 10 })
+        Err(EncodeError::FieldTooLong {
+            field: "Generic.tail",
+            len: 11,
+            max: 10,
+            fix: "raise its `#[packet(max_len = ..)]` (its `u8` prefix counts at most 255)"
+        })
     );
 }
 
