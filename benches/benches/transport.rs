@@ -91,7 +91,7 @@ async fn packet_echo_server(listener: TcpPacketListener) {
                     Ok(Ok(())) => {}
                     _ => return,
                 }
-                if !s.inbox().has_frame() && s.flush().await.is_err() {
+                if !s.has_frame() && s.flush().await.is_err() {
                     return;
                 }
             }
@@ -113,7 +113,7 @@ async fn packet_client_batch(s: &mut TcpPacketStream, n: u64, window: u64) {
             s.queue(&ping(sent)).await.unwrap();
             sent += 1;
         }
-        if !s.inbox().has_frame() {
+        if !s.has_frame() {
             s.flush().await.unwrap();
         }
     }

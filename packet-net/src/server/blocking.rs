@@ -1,17 +1,17 @@
-//! The multi-threaded blocking server: one acceptor thread and a pool of
-//! worker threads.
+//! The blocking servers: thin drivers that wait on socket readiness
+//! (`mio`: epoll / kqueue) and move bytes between the sockets and the
+//! session core, so idle sessions cost nothing.
 //!
-//! The acceptor registers each connection as a [`Session`] (or closes it
-//! when `max_sessions` are open) and hands it to a worker, round robin.
-//! Each worker owns its sessions' sockets (non-blocking) and polls them:
-//! read into the session's bounded [`Inbox`], dispatch every complete frame
-//! through the [`Router`], flush the session's [`Outbox`](crate::transport::Outbox), check the
-//! partial-frame and idle timeouts. A worker with nothing to do parks for a
-//! fraction of a millisecond; other threads that queue frames for one of
-//! its sessions unpark it.
+//! TCP: an acceptor thread registers each connection as a [`Session`]
+//! (or closes it when `max_sessions` are open) and hands it to a worker,
+//! round robin. Each worker waits on its sessions' readiness, its wake-up
+//! (another thread queued frames for one of its sessions) and the
+//! earliest session deadline, then runs [`ServerCore::service`] for each
+//! session that is ready. Every decision (back-pressure, timeouts, end of
+//! session) is the core's.
 //!
-//! A session whose outbox is above half full is not read from until it
-//! drains (back-pressure reaches the peer through TCP).
+//! UDP ([`UdpServer`]): one thread waiting on one socket, feeding the
+//! datagram endpoint of `server::udp`.
 //!
 //! ```
 //! use packet_net::server::{blocking::Server, Router, ServerConfig};
@@ -26,29 +26,74 @@
 //! # Ok::<(), packet_net::transport::TransportError>(())
 //! ```
 
+use std::collections::HashMap;
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
+use mio::net::{TcpListener, TcpStream, UdpSocket};
+use mio::{Events, Interest, Poll, Token};
+
 use super::udp::Peers;
 use super::{
-    DisconnectReason, Router, ServerConfig, ServerCore, Session, SessionTimers, Sessions,
-    StatsSnapshot, Waker, reason_for,
+    DisconnectReason, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Sessions,
+    StatsSnapshot, Waker,
 };
-use crate::transport::{Inbox, TransportError};
+use crate::session::Connection;
+use crate::transport::TransportError;
+use crate::transport::queue::READ_CHUNK;
+
+/// The token of a poll's waker.
+const WAKE: Token = Token(usize::MAX);
+/// The token of the listener / the UDP socket.
+const SOCKET: Token = Token(usize::MAX - 1);
 
 struct Shared<S> {
     core: ServerCore<S>,
     stop: AtomicBool,
+    /// Wakes every thread of the server (for the stop).
+    wakers: Mutex<Vec<Arc<PollWaker>>>,
 }
 
-/// Starts blocking servers; see the module docs.
+impl<S> Shared<S> {
+    fn new(core: ServerCore<S>) -> Arc<Self> {
+        Arc::new(Self {
+            core,
+            stop: AtomicBool::new(false),
+            wakers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A poll with a registered waker, known to the stop.
+    fn poll(&self) -> io::Result<(Poll, Arc<PollWaker>)> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(PollWaker {
+            waker: mio::Waker::new(poll.registry(), WAKE)?,
+            ready: Mutex::new(Vec::new()),
+        });
+        self.wakers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(waker.clone());
+        Ok((poll, waker))
+    }
+}
+
+/// Starts blocking TCP servers; see the module docs.
 #[derive(Debug)]
 pub struct Server;
+
+/// A new connection on its way to a worker.
+type NewConn = (TcpStream, Arc<Session>, Connection);
+
+struct WorkerLink {
+    waker: Arc<PollWaker>,
+    inbox: Arc<Mutex<Vec<NewConn>>>,
+}
 
 impl Server {
     /// Binds `addr` and starts the acceptor and `config.workers` workers.
@@ -58,34 +103,40 @@ impl Server {
         router: Router<S>,
         state: S,
     ) -> Result<ServerHandle<S>, TransportError> {
-        let listener = TcpListener::bind(addr)?;
+        let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
-        let workers_n = config.workers.max(1);
         let local_addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            core: ServerCore::new(router, state, config),
-            stop: AtomicBool::new(false),
-        });
-        let mut workers = Vec::new();
-        let mut senders = Vec::new();
+        let workers_n = config.workers.max(1);
+        let shared = Shared::new(ServerCore::new(router, state, config));
+        let mut threads = Vec::new();
+        let mut links = Vec::new();
         for i in 0..workers_n {
-            let (tx, rx) = mpsc::channel();
+            let (poll, waker) = shared.poll()?;
+            let inbox = Arc::new(Mutex::new(Vec::new()));
+            links.push(WorkerLink {
+                waker: waker.clone(),
+                inbox: inbox.clone(),
+            });
             let sh = shared.clone();
-            let handle = thread::Builder::new()
-                .name(std::format!("packet-worker-{i}"))
-                .spawn(move || worker(&sh, &rx))?;
-            senders.push((tx, handle.thread().clone()));
-            workers.push(handle);
+            threads.push(
+                thread::Builder::new()
+                    .name(std::format!("packet-worker-{i}"))
+                    .spawn(move || worker(&sh, poll, &waker, &inbox))?,
+            );
         }
+        let (poll, _) = shared.poll()?;
+        let mut listener = TcpListener::from_std(listener);
+        poll.registry()
+            .register(&mut listener, SOCKET, Interest::READABLE)?;
         let sh = shared.clone();
         let acceptor = thread::Builder::new()
             .name("packet-acceptor".into())
-            .spawn(move || acceptor(&sh, &listener, senders))?;
+            .spawn(move || acceptor(&sh, poll, &listener, &links))?;
         Ok(ServerHandle {
             local_addr,
             shared,
             acceptor: Some(acceptor),
-            workers,
+            workers: threads,
         })
     }
 }
@@ -136,11 +187,19 @@ impl<S: Send + Sync + 'static> ServerHandle<S> {
 
     fn stop_and_join(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
+        for w in self
+            .shared
+            .wakers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = w.waker.wake();
+        }
         if let Some(a) = self.acceptor.take() {
             let _ = a.join();
         }
         for w in self.workers.drain(..) {
-            w.thread().unpark();
             let _ = w.join();
         }
     }
@@ -152,200 +211,162 @@ impl<S: Send + Sync + 'static> Drop for ServerHandle<S> {
     }
 }
 
-type NewConn = (TcpStream, Arc<Session>);
-
-fn acceptor<S>(
-    sh: &Shared<S>,
-    listener: &TcpListener,
-    workers: Vec<(mpsc::Sender<NewConn>, thread::Thread)>,
-) {
+fn acceptor<S>(sh: &Shared<S>, mut poll: Poll, listener: &TcpListener, workers: &[WorkerLink]) {
+    let mut events = Events::with_capacity(16);
     let mut next = 0;
+    let mut backoff: Option<Duration> = None;
     while !sh.stop.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((stream, peer)) => {
-                let (tx, thread) = &workers[next % workers.len()];
-                next += 1;
-                if stream.set_nonblocking(true).is_err() || stream.set_nodelay(true).is_err() {
-                    continue;
+        if poll.poll(&mut events, backoff).is_err() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        backoff = None;
+        loop {
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let w = &workers[next % workers.len()];
+                    next += 1;
+                    let waker = w.waker.clone();
+                    let Some((session, conn)) =
+                        sh.core
+                            .open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now())
+                    else {
+                        let _ = stream.shutdown(Shutdown::Both);
+                        continue;
+                    };
+                    w.inbox
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((stream, session, conn));
+                    let _ = w.waker.waker.wake();
                 }
-                let core = &sh.core;
-                let Some(session) = core.sessions.register(
-                    peer,
-                    &core.config,
-                    Waker::Thread(thread.clone()),
-                    core.config.max_sessions,
-                ) else {
-                    let _ = stream.shutdown(Shutdown::Both);
-                    continue;
-                };
-                if tx.send((stream, session.clone())).is_err() {
-                    core.sessions
-                        .remove(session.id(), &DisconnectReason::Shutdown);
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // A transient failure such as running out of descriptors:
+                // retry shortly (the listener stays readable).
+                Err(_) => {
+                    backoff = Some(Duration::from_millis(5));
+                    break;
                 }
-                thread.unpark();
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            // WouldBlock (nothing pending) or a transient failure such as
-            // running out of descriptors: wait a little.
-            Err(_) => thread::sleep(Duration::from_millis(1)),
         }
     }
-    // Dropping the senders tells the workers no more sessions come.
 }
 
+/// One session on a worker.
 struct Conn {
     stream: TcpStream,
-    inbox: Inbox,
     session: Arc<Session>,
-    half_limit: usize,
-    timers: SessionTimers,
-    read_closed: bool,
-    end: Option<DisconnectReason>,
+    conn: Connection,
+    deadline: Option<Instant>,
 }
 
-fn worker<S>(sh: &Shared<S>, rx: &mpsc::Receiver<NewConn>) {
-    let mut conns: Vec<Conn> = Vec::new();
-    let mut idle = Backoff::default();
-    let mut acceptor_done = false;
-    let mut stop_at: Option<Instant> = None;
+fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Vec<NewConn>>) {
+    let mut conns: HashMap<usize, Conn> = HashMap::new();
+    let mut events = Events::with_capacity(256);
+    let mut ready: Vec<usize> = Vec::new();
+    let mut again: Vec<usize> = Vec::new();
+    let mut scratch = std::vec![0u8; READ_CHUNK];
+    let mut stopping = false;
     loop {
-        loop {
-            match rx.try_recv() {
-                Ok((stream, session)) => {
-                    let inbox = sh.core.connected(&session);
-                    let half_limit = session.outbox().queue_ref().limit() / 2;
-                    conns.push(Conn {
-                        stream,
-                        inbox,
-                        session,
-                        half_limit,
-                        timers: SessionTimers::new(Instant::now()),
-                        read_closed: false,
-                        end: None,
-                    });
-                }
-                Err(mpsc::TryRecvError::Empty) => break,
-                Err(mpsc::TryRecvError::Disconnected) => {
-                    acceptor_done = true;
-                    break;
-                }
-            }
+        let now = Instant::now();
+        let timeout = if again.is_empty() {
+            conns
+                .values()
+                .filter_map(|c| c.deadline)
+                .min()
+                .map(|d| d.saturating_duration_since(now))
+        } else {
+            Some(Duration::ZERO)
+        };
+        if let Err(e) = poll.poll(&mut events, timeout)
+            && e.kind() != io::ErrorKind::Interrupted
+        {
+            thread::sleep(Duration::from_millis(1));
         }
         let now = Instant::now();
-        let stopping = sh.stop.load(Ordering::SeqCst);
-        if stopping && stop_at.is_none() {
-            stop_at = Some(now);
-        }
-        let past_grace =
-            stop_at.is_some_and(|t| now.duration_since(t) > sh.core.config.shutdown_grace);
-        let mut progress = false;
-        for c in conns.iter_mut() {
-            progress |= service(sh, c, now, stopping, past_grace);
-        }
-        conns.retain_mut(|c| match c.end.take() {
-            Some(reason) => {
-                finish(sh, c, reason);
-                false
+        ready.clear();
+        ready.append(&mut again);
+        for e in events.iter() {
+            if e.token() != WAKE {
+                ready.push(e.token().0);
             }
-            None => true,
-        });
-        if stopping && acceptor_done && conns.is_empty() {
+        }
+        ready.append(&mut waker.ready.lock().unwrap_or_else(|p| p.into_inner()));
+        for (mut stream, session, conn) in inbox.lock().unwrap_or_else(|p| p.into_inner()).drain(..)
+        {
+            let token = session.id().0 as usize;
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            if poll
+                .registry()
+                .register(&mut stream, Token(token), interest)
+                .is_err()
+            {
+                sh.core
+                    .disconnected(&session, false, &DisconnectReason::Shutdown);
+                continue;
+            }
+            conns.insert(
+                token,
+                Conn {
+                    stream,
+                    session,
+                    conn,
+                    deadline: None,
+                },
+            );
+            ready.push(token);
+        }
+        if !stopping && sh.stop.load(Ordering::SeqCst) {
+            stopping = true;
+            for c in conns.values_mut() {
+                c.conn.life().shutdown(now);
+            }
+            ready.extend(conns.keys().copied());
+        }
+        for c in conns
+            .iter()
+            .filter(|(_, c)| c.deadline.is_some_and(|d| d <= now))
+        {
+            ready.push(*c.0);
+        }
+        ready.sort_unstable();
+        ready.dedup();
+        for &token in &ready {
+            let Some(c) = conns.get_mut(&token) else {
+                continue;
+            };
+            if stopping {
+                c.conn.life().shutdown(now);
+            }
+            match sh
+                .core
+                .service(&c.session, &mut c.conn, &mut c.stream, &mut scratch, now)
+            {
+                Serviced::Wait {
+                    deadline, again: a, ..
+                } => {
+                    c.deadline = deadline;
+                    if a {
+                        again.push(token);
+                    }
+                }
+                Serviced::End(reason) => {
+                    let mut c = conns.remove(&token).expect("looked up above");
+                    let _ = poll.registry().deregister(&mut c.stream);
+                    sh.core
+                        .disconnected(&c.session, c.conn.is_connected(), &reason);
+                    let _ = c.stream.shutdown(Shutdown::Both);
+                }
+            }
+        }
+        if stopping && conns.is_empty() {
             return;
         }
-        idle.pause_unless(progress);
     }
 }
 
-/// One polling pass over a connection; returns whether anything moved.
-fn service<S>(
-    sh: &Shared<S>,
-    c: &mut Conn,
-    now: Instant,
-    stopping: bool,
-    past_grace: bool,
-) -> bool {
-    let mut progress = false;
-    // Read and dispatch, unless the peer must first drain its queue.
-    if !stopping && !c.read_closed && !c.session.is_closing() {
-        for _ in 0..4 {
-            if c.session.outbox().len() > c.half_limit {
-                break;
-            }
-            match c.inbox.read_from(&mut c.stream) {
-                Ok(0) => {
-                    c.read_closed = true;
-                    break;
-                }
-                Ok(_) => {
-                    progress = true;
-                    c.timers.received(now);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    c.end = Some(reason_for(e.into()));
-                    return true;
-                }
-            }
-            dispatch_ready(sh, c);
-            if c.end.is_some() {
-                return true;
-            }
-        }
-    }
-    // Frames already buffered are dispatched even while stopping.
-    dispatch_ready(sh, c);
-    if c.end.is_some() {
-        return true;
-    }
-    // Timeouts.
-    if c.read_closed {
-        if c.inbox.buffered() > 0 {
-            c.end = Some(reason_for(c.inbox.end_of_stream()));
-            return true;
-        }
-    } else if let Err(reason) = c
-        .timers
-        .check(now, c.inbox.buffered(), &sh.core.config, stopping)
-    {
-        c.end = Some(reason);
-        return true;
-    }
-    // Flush.
-    let empty = match ServerCore::<S>::flush(&c.session, &mut c.stream) {
-        Ok(f) => {
-            progress |= f.written > 0;
-            f.empty
-        }
-        Err(reason) => {
-            c.end = Some(reason);
-            return true;
-        }
-    };
-    if c.session.overflowed.load(Ordering::Relaxed) {
-        c.end = Some(DisconnectReason::SlowConsumer);
-    } else if empty && c.read_closed {
-        c.end = Some(DisconnectReason::PeerClosed);
-    } else if empty && c.session.is_closing() {
-        c.end = Some(DisconnectReason::Closed);
-    } else if stopping && (empty || past_grace) {
-        c.end = Some(DisconnectReason::Shutdown);
-    }
-    progress || c.end.is_some()
-}
-
-fn dispatch_ready<S>(sh: &Shared<S>, c: &mut Conn) {
-    if let Err(reason) = sh.core.dispatch_ready(&c.session, &mut c.inbox) {
-        c.end = Some(reason);
-    }
-}
-
-fn finish<S>(sh: &Shared<S>, c: &mut Conn, reason: DisconnectReason) {
-    sh.core.disconnected(&c.session, &reason);
-    let _ = c.stream.shutdown(Shutdown::Both);
-}
-
-/// Starts blocking UDP session servers: one socket polled by one thread,
+/// Starts blocking UDP session servers: one socket served by one thread,
 /// a session per peer address, the same [`Router`]; see
 /// [`crate::server`]'s UDP notes.
 ///
@@ -373,17 +394,18 @@ impl UdpServer {
         router: Router<S>,
         state: S,
     ) -> Result<UdpServerHandle<S>, TransportError> {
-        let socket = UdpSocket::bind(addr)?;
+        let socket = std::net::UdpSocket::bind(addr)?;
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
-        let shared = Arc::new(Shared {
-            core: ServerCore::new(router, state, config),
-            stop: AtomicBool::new(false),
-        });
+        let shared = Shared::new(ServerCore::new(router, state, config));
+        let (poll, waker) = shared.poll()?;
+        let mut socket = UdpSocket::from_std(socket);
+        poll.registry()
+            .register(&mut socket, SOCKET, Interest::READABLE | Interest::WRITABLE)?;
         let sh = shared.clone();
         let thread = thread::Builder::new()
             .name("packet-udp".into())
-            .spawn(move || run_udp(&sh, &socket))?;
+            .spawn(move || run_udp(&sh, poll, waker, &socket))?;
         Ok(UdpServerHandle(ServerHandle {
             local_addr,
             shared,
@@ -425,25 +447,31 @@ impl<S: Send + Sync + 'static> UdpServerHandle<S> {
     }
 }
 
-fn run_udp<S>(sh: &Shared<S>, socket: &UdpSocket) {
+fn run_udp<S>(sh: &Shared<S>, mut poll: Poll, waker: Arc<PollWaker>, socket: &UdpSocket) {
     let core = &sh.core;
-    let mut peers = Peers::new(core, Waker::Thread(thread::current()));
+    let mut peers = Peers::new(core, Waker::Poll(waker.clone(), 0));
     let max = core.config.transport.frame.max_frame_len() as usize;
     // One byte more than the largest frame: an over-long datagram shows
     // up as trailing bytes instead of being cut to a plausible size.
     let mut buf = std::vec![0u8; max + 4];
     let mut send = |d: &[u8], to: SocketAddr| socket.send_to(d, to);
-    let mut idle = Backoff::default();
-    let mut last_sweep = Instant::now();
+    let mut events = Events::with_capacity(16);
+    let mut next = peers.sweep(&mut send, Instant::now());
     while !sh.stop.load(Ordering::SeqCst) {
-        let mut progress = false;
-        // A batch of datagrams, each dispatched and answered at once.
-        for _ in 0..64 {
+        let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
+        let _ = poll.poll(&mut events, timeout);
+        waker
+            .ready
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        // Every datagram waiting, each dispatched and answered at once.
+        loop {
             match socket.recv_from(&mut buf) {
                 Ok((len, from)) => {
-                    progress = true;
-                    peers.on_datagram(from, &mut buf[..len], Instant::now());
-                    peers.settle(from, &mut send, false);
+                    let now = Instant::now();
+                    peers.on_datagram(from, &mut buf[..len], now);
+                    peers.settle(from, &mut send, now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // Per-datagram errors (e.g. an ICMP report about an
@@ -451,45 +479,19 @@ fn run_udp<S>(sh: &Shared<S>, socket: &UdpSocket) {
                 Err(_) => {}
             }
         }
-        // Frames queued for other peers (broadcasts, other threads), the
-        // idle timeout, sessions closed from outside: a pass over every
-        // peer, so when idle or at most every millisecond under load.
-        let now = Instant::now();
-        if !progress || now.duration_since(last_sweep) >= Duration::from_millis(1) {
-            peers.sweep(&mut send, now, false);
-            last_sweep = now;
-        }
-        idle.pause_unless(progress);
+        // Frames queued from elsewhere, deadlines, closes: one pass.
+        next = peers.sweep(&mut send, Instant::now());
     }
     // Graceful stop: flush what is queued, within the grace period.
-    let deadline = Instant::now() + core.config.shutdown_grace;
+    let now = Instant::now();
+    peers.shutdown(now);
+    let deadline = now + core.config.shutdown_grace;
     loop {
-        peers.sweep(&mut send, Instant::now(), true);
+        peers.sweep(&mut send, Instant::now());
         if peers.is_empty() || Instant::now() >= deadline {
             break;
         }
-        thread::sleep(Duration::from_millis(1));
+        let _ = poll.poll(&mut events, Some(Duration::from_millis(1)));
     }
     peers.end_all();
-}
-
-/// How a polling loop waits when a pass moved nothing: yields a few
-/// times, then parks for a fraction of a millisecond (an unpark from a
-/// thread that queued frames ends the park early).
-#[derive(Default)]
-struct Backoff(u32);
-
-impl Backoff {
-    fn pause_unless(&mut self, progress: bool) {
-        if progress {
-            self.0 = 0;
-            return;
-        }
-        self.0 = self.0.saturating_add(1);
-        if self.0 < 32 {
-            thread::yield_now();
-        } else {
-            thread::park_timeout(Duration::from_micros(500));
-        }
-    }
 }

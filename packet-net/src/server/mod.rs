@@ -57,11 +57,15 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
+
+use packet_core::frame::FrameConfig;
 use std::vec::Vec;
 
-use crate::transport::{Inbox, Outbox, Security, Side, TransportConfig, TransportError};
+pub use crate::session::DisconnectReason;
+use crate::session::{Connection, Event, Limits};
+use crate::transport::{Outbox, TransportConfig, TransportError};
 use packet_core::codec::Decode;
-use packet_core::error::{DecodeError, FrameError};
+use packet_core::error::DecodeError;
 use packet_core::frame::Frame;
 use packet_core::frame::Packet;
 
@@ -81,48 +85,63 @@ impl fmt::Display for SessionId {
 }
 
 /// Server limits and security.
+///
+/// The defaults are safe for a server on the open internet: no peer
+/// holds a slot, a buffer or CPU without a deadline.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Plaintext, or sealed sessions each with its own keys from a
-    /// provider ([`ServerConfig::with_sealed_sessions`]). Private: a server
-    /// never shares one set of keys between sessions.
-    security: Security,
+    /// provider ([`ServerConfig::sealed`]).
+    #[cfg(feature = "crypto")]
+    security: Option<crate::transport::ServerSecurity>,
     /// Per-connection framing limits and write queue size.
     pub transport: TransportConfig,
-    /// Most sessions at once; connections beyond are closed on accept.
-    /// Sealed UDP server: also the most ended sessions whose channel state
-    /// (sealer and opener) is remembered for their address's return; the
-    /// oldest is forgotten first, and a forgotten address must start a new
-    /// session with a fresh hello.
+    /// Most sessions at once; connections beyond are closed on accept, and
+    /// a UDP server drops a new address's datagrams unanswered.
     pub max_sessions: usize,
+    /// How long a sealed session may take to send its hello. Default
+    /// 5 s: a real client sends it at once, and until it arrives the peer
+    /// is unauthenticated yet holds a slot.
+    pub handshake_timeout: Duration,
     /// How long a peer may take to finish a frame it has started
-    /// (slow-loris protection).
+    /// (slow-loris protection). Default 10 s.
     pub frame_timeout: Duration,
-    /// Close sessions that send nothing for this long (`None`: never).
+    /// Close sessions that send nothing for this long. Default 30 s: a
+    /// game client sends at least a heartbeat far more often, and without
+    /// it 1,024 silent sockets (or source ports) would hold every slot for
+    /// good. `None` turns it off (then slots are only freed by peers).
     pub idle_timeout: Option<Duration>,
+    /// Close sessions whose queued frames see no byte written for this
+    /// long: a peer that never reads would otherwise hold its queue (up
+    /// to the write queue limit) forever. Default 10 s.
+    pub write_timeout: Option<Duration>,
     /// Worker threads of the blocking server (at least 1).
     pub workers: usize,
-    /// How long shutdown waits for queued frames to drain.
+    /// How long a closing session (shutdown, bad frame, failed handler)
+    /// may take to send what it queued. Default 5 s.
     pub shutdown_grace: Duration,
-    /// UDP server: a peer whose datagrams fail authentication this many
-    /// times is dropped (sealed sessions; the other peers are untouched).
-    pub max_auth_failures: u64,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            security: Security::Plain,
+            #[cfg(feature = "crypto")]
+            security: None,
             transport: TransportConfig::default(),
             max_sessions: 1024,
+            handshake_timeout: Duration::from_secs(5),
             frame_timeout: Duration::from_secs(10),
-            idle_timeout: None,
+            idle_timeout: Some(Duration::from_secs(30)),
+            write_timeout: Some(Duration::from_secs(10)),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             shutdown_grace: Duration::from_secs(5),
-            max_auth_failures: 8,
         }
     }
 }
+
+/// An idle session's burst-grown buffers are freed after this long
+/// without traffic.
+const RELEASE_AFTER: Duration = Duration::from_secs(1);
 
 impl ServerConfig {
     /// Sets the maximum number of sessions.
@@ -140,6 +159,16 @@ impl ServerConfig {
         self.idle_timeout = t;
         self
     }
+    /// Sets the handshake deadline of sealed sessions.
+    pub fn with_handshake_timeout(mut self, t: Duration) -> Self {
+        self.handshake_timeout = t;
+        self
+    }
+    /// Sets the write-progress timeout.
+    pub fn with_write_timeout(mut self, t: Option<Duration>) -> Self {
+        self.write_timeout = t;
+        self
+    }
     /// Sets the number of worker threads (blocking server).
     pub fn with_workers(mut self, n: usize) -> Self {
         self.workers = n.max(1);
@@ -151,75 +180,55 @@ impl ServerConfig {
         self
     }
     /// Seals every session under its own keys: a session's first frame
-    /// must be the plaintext session hello (type
-    /// [`SESSION_HELLO_TYPE`](crate::transport::SESSION_HELLO_TYPE), body =
-    /// the [`SessionToken`](crate::transport::SessionToken) the login
-    /// server handed the client); `provider` maps that token to the
-    /// session's [`ChannelKeys`](packet_core::crypto::ChannelKeys). A sealed
-    /// session's [`Router::on_connect`] hook runs once its hello is
-    /// accepted (its keys exist, so the hook can reply), before its first
-    /// frame is dispatched; a wrong first frame or an unknown token drops
-    /// that session alone, and such a session runs neither `on_connect`
-    /// nor `on_disconnect`.
-    ///
-    /// **`provider` must hand out each `ChannelKeys` for one session
-    /// only** (e.g. remove the token from the login server's table when it
-    /// is looked up): every session numbers its frames from 0, so a second
-    /// session under the same keys would reuse nonces, and a recorded
-    /// session could be replayed into a new one.
+    /// must be the plaintext session hello carrying the token the login
+    /// server handed the client; `security` maps that token to the
+    /// session's keys. A sealed session's [`Router::on_connect`] hook runs
+    /// once its hello is accepted (so it can reply); a wrong first frame,
+    /// an unknown token or no hello within
+    /// [`ServerConfig::handshake_timeout`] drops that session alone, and
+    /// such a session runs neither `on_connect` nor `on_disconnect`.
     #[cfg(feature = "crypto")]
-    pub fn with_sealed_sessions(
-        mut self,
-        provider: impl Fn(&crate::transport::SessionToken) -> Option<packet_core::crypto::ChannelKeys>
-        + Send
-        + Sync
-        + 'static,
-    ) -> Self {
-        self.security = Security::sealed_sessions(provider);
+    pub fn sealed(mut self, security: crate::transport::ServerSecurity) -> Self {
+        self.security = Some(security);
         self
     }
 
     /// Whether sessions are sealed.
     pub fn is_sealed(&self) -> bool {
-        self.security.is_sealed()
+        #[cfg(feature = "crypto")]
+        return self.security.is_some();
+        #[cfg(not(feature = "crypto"))]
+        false
     }
     /// Sets the shutdown grace period.
     pub fn with_shutdown_grace(mut self, t: Duration) -> Self {
         self.shutdown_grace = t;
         self
     }
-    /// Sets how many authentication failures drop a UDP peer (at least 1).
-    pub fn with_max_auth_failures(mut self, n: u64) -> Self {
-        self.max_auth_failures = n.max(1);
-        self
-    }
-}
 
-/// Why a session ended.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum DisconnectReason {
-    /// The peer closed the connection between frames.
-    PeerClosed,
-    /// The peer closed the connection inside a frame.
-    PeerClosedMidFrame,
-    /// The peer sent a frame that failed validation (or, sealed, failed
-    /// authentication or the replay check).
-    BadFrame(TransportError),
-    /// A handler failed (bad body, unknown type id, ...).
-    Handler(TransportError),
-    /// The peer left a frame unfinished for longer than the frame timeout.
-    FrameTimeout,
-    /// The peer sent nothing for longer than the idle timeout.
-    IdleTimeout,
-    /// The peer did not read its frames fast enough.
-    SlowConsumer,
-    /// The server closed the session ([`Context::close`], [`Sessions::close`]).
-    Closed,
-    /// The server is shutting down.
-    Shutdown,
-    /// The socket failed.
-    Io(std::io::Error),
+    /// The session timers these settings give.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            handshake_timeout: Some(self.handshake_timeout),
+            frame_timeout: self.frame_timeout,
+            idle_timeout: self.idle_timeout,
+            write_timeout: self.write_timeout,
+            shutdown_grace: self.shutdown_grace,
+            release_after: RELEASE_AFTER,
+        }
+    }
+
+    /// A new session's send and receive sides (sealed: awaiting the hello).
+    pub(crate) fn halves(&self, datagrams: bool) -> crate::transport::security::Halves {
+        let frame: FrameConfig = self.transport.frame;
+        #[cfg(feature = "crypto")]
+        if let Some(sec) = &self.security {
+            use crate::transport::Security;
+            return sec.halves(frame, datagrams);
+        }
+        let _ = datagrams;
+        crate::transport::security::plain(&frame)
+    }
 }
 
 /// Server counters (all monotonic except `active`).
@@ -288,7 +297,9 @@ impl ServerStats {
             }
             DisconnectReason::BadFrame(_) => &self.bad_frames,
             DisconnectReason::Handler(_) => &self.handler_errors,
-            DisconnectReason::FrameTimeout | DisconnectReason::IdleTimeout => &self.timeouts,
+            DisconnectReason::FrameTimeout
+            | DisconnectReason::IdleTimeout
+            | DisconnectReason::HandshakeTimeout => &self.timeouts,
             DisconnectReason::SlowConsumer => &self.slow_consumers,
             _ => return,
         };
@@ -300,15 +311,30 @@ impl ServerStats {
 /// it or closes it.
 #[derive(Debug, Clone)]
 pub(crate) enum Waker {
-    Thread(std::thread::Thread),
+    /// A blocking worker (or the blocking UDP loop): the session's token
+    /// is put on the worker's ready list and its poll woken.
+    Poll(Arc<PollWaker>, usize),
     #[cfg(feature = "tokio")]
     Notify(Arc<::tokio::sync::Notify>),
+}
+
+/// A blocking worker's wake-up: its `mio` waker and the tokens to service.
+#[derive(Debug)]
+pub(crate) struct PollWaker {
+    pub(crate) waker: mio::Waker,
+    pub(crate) ready: Mutex<Vec<usize>>,
 }
 
 impl Waker {
     fn wake(&self) {
         match self {
-            Waker::Thread(t) => t.unpark(),
+            Waker::Poll(w, token) => {
+                w.ready
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(*token);
+                let _ = w.waker.wake();
+            }
             #[cfg(feature = "tokio")]
             Waker::Notify(n) => n.notify_one(),
         }
@@ -325,8 +351,6 @@ pub struct Session {
     closing: AtomicBool,
     /// Set when the queue overflowed: close without waiting.
     overflowed: AtomicBool,
-    /// Set once the connect hook has run (sealed: after the hello).
-    greeted: AtomicBool,
     /// Frames dispatched and queued for this session: counted here, on
     /// the session's own cache line, and added to the server totals when
     /// it ends (a shared counter bumped per packet by every thread would
@@ -334,9 +358,6 @@ pub struct Session {
     frames_in: AtomicU64,
     frames_out: AtomicU64,
     waker: Waker,
-    /// This session's own security (sealed: its handshake state, shared
-    /// by its sealer and opener).
-    security: Security,
 }
 
 impl Session {
@@ -385,6 +406,10 @@ impl Session {
         self.closing.store(true, Ordering::Relaxed);
         self.waker.wake();
     }
+
+    pub(crate) fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Relaxed)
+    }
 }
 
 /// The session manager: every open session by id.
@@ -404,27 +429,18 @@ impl Sessions {
         self.map.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers a new session, or `None` when `max` are open.
-    pub(crate) fn register(
-        &self,
-        peer: SocketAddr,
-        config: &ServerConfig,
-        waker: Waker,
-        max: usize,
-    ) -> Option<Arc<Session>> {
-        let security = config.security.for_session();
-        let out = Outbox::secured(&config.transport, &security, Side::Server);
-        self.register_with(peer, out, security, waker, max)
+    /// Whether another session fits under `max`.
+    pub(crate) fn has_room(&self, max: usize) -> bool {
+        self.read().len() < max
     }
 
     /// Registers a new session sending through `out`, or `None` when `max`
     /// are open.
-    pub(crate) fn register_with(
+    pub(crate) fn register(
         &self,
         peer: SocketAddr,
         out: Outbox,
-        security: Security,
-        waker: Waker,
+        waker: impl FnOnce(SessionId) -> Waker,
         max: usize,
     ) -> Option<Arc<Session>> {
         let mut map = self.write();
@@ -439,16 +455,19 @@ impl Sessions {
             out: Mutex::new(out),
             closing: AtomicBool::new(false),
             overflowed: AtomicBool::new(false),
-            greeted: AtomicBool::new(false),
             frames_in: AtomicU64::new(0),
             frames_out: AtomicU64::new(0),
-            waker,
-            security,
+            waker: waker(id),
         });
         map.insert(id, session.clone());
         self.stats.accepted.fetch_add(1, Ordering::Relaxed);
         self.stats.active.store(map.len(), Ordering::Relaxed);
         Some(session)
+    }
+
+    /// Counts a refused session.
+    pub(crate) fn count_rejected(&self) {
+        self.stats.rejected.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn remove(&self, id: SessionId, reason: &DisconnectReason) {
@@ -780,35 +799,15 @@ impl<S> Router<S> {
     }
 }
 
-/// Classifies a read-side transport error as a disconnect reason.
-pub(crate) fn reason_for(e: TransportError) -> DisconnectReason {
-    match e {
-        TransportError::Closed => DisconnectReason::PeerClosed,
-        TransportError::Frame(FrameError::UnexpectedEof { .. }) => {
-            DisconnectReason::PeerClosedMidFrame
-        }
-        TransportError::Frame(f) => DisconnectReason::BadFrame(TransportError::Frame(f)),
-        #[cfg(feature = "crypto")]
-        TransportError::Crypto(c) => DisconnectReason::BadFrame(TransportError::Crypto(c)),
-        TransportError::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionReset
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::BrokenPipe => DisconnectReason::PeerClosed,
-            _ => DisconnectReason::Io(io),
-        },
-        other => DisconnectReason::Handler(other),
-    }
-}
-
 /// Counts one dispatched frame.
 pub(crate) fn count_in(session: &Session) {
     session.frames_in.fetch_add(1, Ordering::Relaxed);
 }
 
 /// What both servers share, without sockets: the router, the state, the
-/// session manager and the configuration, and the per-session steps
-/// (connect hook, dispatch of buffered frames, flush, disconnect) that the
-/// blocking workers and the tokio session tasks both run.
+/// session manager and the configuration, and the steps every driver
+/// runs for a stream session: open it, [`ServerCore::service`] it over a
+/// non-blocking socket, end it.
 pub(crate) struct ServerCore<S> {
     pub(crate) router: Router<S>,
     pub(crate) state: S,
@@ -818,15 +817,25 @@ pub(crate) struct ServerCore<S> {
     pub(crate) dropped: AtomicU64,
 }
 
-/// The outcome of [`ServerCore::flush`].
-pub(crate) struct Flushed {
-    /// Bytes the socket took.
-    pub(crate) written: usize,
-    /// Whether the outbox is empty now.
-    pub(crate) empty: bool,
-    /// Bytes still queued.
+/// Most socket reads per session per [`ServerCore::service`] call, so one
+/// busy peer cannot starve the others of a worker.
+const READS_PER_SERVICE: usize = 8;
+
+/// What [`ServerCore::service`] leaves for the driver.
+#[derive(Debug)]
+pub(crate) enum Serviced {
+    /// The session goes on: wait for readable (if `read`), writable (if
+    /// `write`), a wake-up or `deadline`. `again`: it stopped early for
+    /// fairness, service it again soon.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) queued: usize,
+    Wait {
+        read: bool,
+        write: bool,
+        deadline: Option<Instant>,
+        again: bool,
+    },
+    /// The session ended.
+    End(DisconnectReason),
 }
 
 impl<S> ServerCore<S> {
@@ -845,140 +854,134 @@ impl<S> ServerCore<S> {
         Context::new(session, &self.sessions, &self.state)
     }
 
-    /// Returns the new session's inbox and runs the connect hook, or,
-    /// sealed, leaves it for [`ServerCore::dispatch_ready`] to run once the
-    /// session's hello has keyed it (so the hook can reply).
-    pub(crate) fn connected(&self, session: &Session) -> Inbox {
-        if !session.security.is_sealed() {
-            self.greet(session);
-        }
-        Inbox::secured(&self.config.transport, &session.security, Side::Server)
-    }
-
-    /// Runs the connect hook of `session` unless it ran already; returns
-    /// whether it ran now.
-    pub(crate) fn greet(&self, session: &Session) -> bool {
-        let now = !session.greeted.swap(true, Ordering::Relaxed);
-        if now {
-            self.router.connected(&self.ctx(session));
-        }
-        now
-    }
-
-    /// Dispatches every complete frame buffered in `inbox` (stopping early
-    /// once the session is closing); `Err` says why the session ends.
-    pub(crate) fn dispatch_ready(
+    /// Opens a stream session from `peer` (or `None` past
+    /// `max_sessions`): its registered [`Session`] and its core.
+    pub(crate) fn open(
         &self,
-        session: &Session,
-        inbox: &mut Inbox,
-    ) -> Result<(), DisconnectReason> {
-        loop {
-            match inbox.next_frame() {
-                Ok(Some(frame)) => {
-                    // A frame (sealed: after the hello): keys exist.
-                    if self.greet(session) && session.is_closing() {
-                        return Ok(());
+        peer: SocketAddr,
+        waker: impl FnOnce(SessionId) -> Waker,
+        now: Instant,
+    ) -> Option<(Arc<Session>, Connection)> {
+        let halves = self.config.halves(false);
+        let t = &self.config.transport;
+        let out = Outbox::new(t, halves.sealer, None);
+        let session = self
+            .sessions
+            .register(peer, out, waker, self.config.max_sessions)?;
+        let conn = Connection::new(
+            &t.frame,
+            halves.opener,
+            self.config.limits(),
+            t.queue_limit(),
+            now,
+        );
+        Some((session, conn))
+    }
+
+    /// Polls `conn`'s events and dispatches them: the connect hook (with
+    /// a sealed session's keyed send side installed first), then each
+    /// frame, until none is complete or the session is ending or closing.
+    pub(crate) fn dispatch(&self, session: &Session, conn: &mut Connection, now: Instant) {
+        while !session.is_closing() {
+            match conn.poll_event(now) {
+                Some(Event::Connected(sealer)) => {
+                    if let Some(sealer) = sealer {
+                        session.outbox().set_sealer(sealer);
                     }
+                    self.router.connected(&self.ctx(session));
+                }
+                Some(Event::Frame(frame)) => {
                     count_in(session);
                     if let Err(e) = self.router.dispatch(&self.ctx(session), frame) {
-                        return Err(DisconnectReason::Handler(e));
-                    }
-                    if session.is_closing() {
-                        return Ok(());
+                        conn.life().fail(DisconnectReason::Handler(e), now);
                     }
                 }
-                Ok(None) => {
-                    if !inbox.opener().awaiting_hello() {
-                        // Sealed: the hello arrived alone.
-                        self.greet(session);
-                    }
-                    return Ok(());
-                }
-                Err(e) => return Err(DisconnectReason::BadFrame(e)),
+                None => return,
             }
         }
     }
 
-    /// Writes what `w` (a non-blocking socket) takes of the session's
-    /// outbox now; `Err` says why the session ends.
-    pub(crate) fn flush<W: std::io::Write + ?Sized>(
+    /// One pass over a stream session on a non-blocking socket: read
+    /// (while the core wants to, through `scratch`), dispatch, write what
+    /// the socket takes, and ask the core whether the session ends. The
+    /// one place both TCP servers move bytes.
+    pub(crate) fn service<IO: std::io::Read + std::io::Write>(
+        &self,
         session: &Session,
-        w: &mut W,
-    ) -> Result<Flushed, DisconnectReason> {
-        let mut out = session.outbox();
-        let mut written = 0;
-        if !out.is_empty() {
-            match out.queue_mut().write_to(w) {
-                Ok(n) => written = n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(reason_for(e.into())),
+        conn: &mut Connection,
+        io: &mut IO,
+        scratch: &mut [u8],
+        now: Instant,
+    ) -> Serviced {
+        let mut reads = 0;
+        let mut blocked_read = false;
+        loop {
+            let queued = session.outbox().len();
+            if reads < READS_PER_SERVICE && conn.wants_read(queued) && !session.is_closing() {
+                let room = conn.read_room().min(scratch.len());
+                match io.read(&mut scratch[..room]) {
+                    Ok(n) => {
+                        reads += 1;
+                        conn.on_read(&scratch[..n], now);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => blocked_read = true,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => conn.life().on_io_error(e),
+                }
+            } else {
+                blocked_read = true;
             }
+            self.dispatch(session, conn, now);
+            let (written, queued) = {
+                let mut out = session.outbox();
+                let written = if out.is_empty() {
+                    0
+                } else {
+                    match out.queue_mut().write_to(io) {
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+                        Err(e) => {
+                            conn.life().on_io_error(e);
+                            0
+                        }
+                    }
+                };
+                (written, out.len())
+            };
+            conn.life().on_written(written, queued, now);
+            let end = conn.poll_end(queued, session.is_closing(), session.overflowed(), now);
+            if let Some(reason) = end {
+                return Serviced::End(reason);
+            }
+            if conn.release_idle(now) {
+                session.outbox().release();
+            }
+            let more = !blocked_read && conn.wants_read(queued);
+            if more && reads < READS_PER_SERVICE {
+                continue;
+            }
+            return Serviced::Wait {
+                read: conn.wants_read(queued),
+                write: queued > 0,
+                deadline: conn.life().poll_timeout(queued),
+                again: more,
+            };
         }
-        Ok(Flushed {
-            written,
-            empty: out.is_empty(),
-            queued: out.len(),
-        })
     }
 
-    /// Runs the disconnect hook (if the connect hook ran: a sealed session
-    /// that never got keys had neither) and forgets the session.
-    pub(crate) fn disconnected(&self, session: &Session, reason: &DisconnectReason) {
-        if session.greeted.load(Ordering::Relaxed) {
+    /// Runs the disconnect hook (if the session was connected: a sealed
+    /// session that never sent its hello had neither hook) and forgets
+    /// the session.
+    pub(crate) fn disconnected(
+        &self,
+        session: &Session,
+        connected: bool,
+        reason: &DisconnectReason,
+    ) {
+        if connected {
             self.router.disconnected(&self.ctx(session), reason);
         }
         self.sessions.remove(session.id(), reason);
-    }
-}
-
-/// The partial-frame and idle clocks of one session.
-pub(crate) struct SessionTimers {
-    partial_since: Option<Instant>,
-    last_rx: Instant,
-}
-
-impl SessionTimers {
-    pub(crate) fn new(now: Instant) -> Self {
-        Self {
-            partial_since: None,
-            last_rx: now,
-        }
-    }
-
-    /// Bytes arrived at `now`.
-    pub(crate) fn received(&mut self, now: Instant) {
-        self.last_rx = now;
-    }
-
-    /// With `buffered` bytes of an unfinished frame: fails with
-    /// `FrameTimeout` once the frame has taken longer than the frame
-    /// timeout; with none, with `IdleTimeout` once nothing arrived for the
-    /// idle timeout (not while stopping). Otherwise returns when the next
-    /// of these would fire.
-    pub(crate) fn check(
-        &mut self,
-        now: Instant,
-        buffered: usize,
-        config: &ServerConfig,
-        stopping: bool,
-    ) -> Result<Option<Instant>, DisconnectReason> {
-        if buffered > 0 {
-            let since = *self.partial_since.get_or_insert(now);
-            if now.duration_since(since) > config.frame_timeout {
-                return Err(DisconnectReason::FrameTimeout);
-            }
-            return Ok(Some(since + config.frame_timeout));
-        }
-        self.partial_since = None;
-        match config.idle_timeout {
-            Some(idle) => {
-                if !stopping && now.duration_since(self.last_rx) > idle {
-                    return Err(DisconnectReason::IdleTimeout);
-                }
-                Ok(Some(self.last_rx + idle))
-            }
-            None => Ok(None),
-        }
     }
 }
 

@@ -1,12 +1,12 @@
 //! The tokio server: an acceptor task and one task per session.
 //!
-//! Each session task owns its socket and its bounded [`Inbox`]; it reads
-//! when the socket is readable (and its outbox is under half full),
-//! dispatches every complete frame through the [`Router`] (handlers are
-//! synchronous closures: they queue replies, they do not await), flushes
-//! the session's [`Outbox`](crate::transport::Outbox), and enforces the partial-frame and idle
-//! timeouts. Other sessions queue frames for it through [`Sessions`] and
-//! wake it with a `Notify`.
+//! Each session task owns its socket and its session core; it runs the
+//! same [`ServerCore::service`] step as the blocking workers (read what
+//! the core wants, dispatch through the [`Router`], write, ask the core
+//! whether the session ends) and then waits for what the step asked for:
+//! readable, writable, a `Notify` from another session that queued
+//! frames for it, the shutdown, or the core's next deadline. Handlers are
+//! synchronous closures: they queue replies, they do not await.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -23,7 +23,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::io;
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -35,11 +35,19 @@ use tokio::task::JoinSet;
 
 use super::udp::Peers;
 use super::{
-    DisconnectReason, Router, ServerConfig, ServerCore, Session, SessionTimers, Sessions,
-    StatsSnapshot, Waker, reason_for,
+    DisconnectReason, Router, ServerConfig, ServerCore, Serviced, Session, Sessions, StatsSnapshot,
+    Waker,
 };
+use crate::session::Connection;
+use crate::transport::TransportError;
+use crate::transport::queue::READ_CHUNK;
 use crate::transport::tokio::TryIo;
-use crate::transport::{Inbox, TransportError};
+
+thread_local! {
+    /// What a socket read lands in before the session core takes it: one
+    /// per runtime thread, so an idle session holds no read buffer.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 type Shared<S> = ServerCore<S>;
 
@@ -144,15 +152,11 @@ async fn acceptor<S: Send + Sync + 'static>(
                     continue;
                 }
                 let notify = Arc::new(Notify::new());
-                let Some(session) = sh.sessions.register(
-                    peer,
-                    &sh.config,
-                    Waker::Notify(notify.clone()),
-                    sh.config.max_sessions,
-                ) else {
+                let n = notify.clone();
+                let Some((session, conn)) = sh.open(peer, |_| Waker::Notify(n), Instant::now()) else {
                     continue; // dropping the stream closes it
                 };
-                tasks.spawn(run_session(sh.clone(), stream, session, notify, stop.clone()));
+                tasks.spawn(run_session(sh.clone(), stream, session, conn, notify, stop.clone()));
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }
@@ -168,93 +172,63 @@ async fn run_session<S>(
     sh: Arc<Shared<S>>,
     stream: TcpStream,
     session: Arc<Session>,
+    mut conn: Connection,
     notify: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut inbox = sh.connected(&session);
-    let reason = drive(&sh, &stream, &session, &notify, &mut stop, &mut inbox).await;
-    sh.disconnected(&session, &reason);
+    let reason = drive(&sh, &stream, &session, &mut conn, &notify, &mut stop).await;
+    sh.disconnected(&session, conn.is_connected(), &reason);
 }
 
+/// Moves bytes between `stream` and the session core until it decides
+/// the session ends.
 async fn drive<S>(
     sh: &Shared<S>,
     stream: &TcpStream,
     session: &Session,
+    conn: &mut Connection,
     notify: &Notify,
     stop: &mut watch::Receiver<bool>,
-    inbox: &mut Inbox,
 ) -> DisconnectReason {
-    let config = &sh.config;
-    let half_limit = session.outbox().queue_ref().limit() / 2;
-    let mut timers = SessionTimers::new(Instant::now());
-    let mut read_closed = false;
-    let mut stop_deadline: Option<Instant> = if *stop.borrow() {
-        Some(Instant::now() + config.shutdown_grace)
-    } else {
-        None
-    };
     loop {
-        // Dispatch what is buffered.
-        if let Err(reason) = sh.dispatch_ready(session, inbox) {
-            return reason;
+        if *stop.borrow() {
+            conn.life().shutdown(Instant::now());
         }
-        // Flush what the socket takes now.
-        let (empty, queued) = match ServerCore::<S>::flush(session, &mut TryIo(stream)) {
-            Ok(f) => (f.empty, f.queued),
-            Err(reason) => return reason,
+        let step = SCRATCH.with_borrow_mut(|scratch| {
+            if scratch.len() < READ_CHUNK {
+                scratch.resize(READ_CHUNK, 0);
+            }
+            sh.service(session, conn, &mut TryIo(stream), scratch, Instant::now())
+        });
+        let (read, write, deadline) = match step {
+            Serviced::End(reason) => return reason,
+            Serviced::Wait { again: true, .. } => {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            Serviced::Wait {
+                read,
+                write,
+                deadline,
+                ..
+            } => (read, write, deadline),
         };
-        let now = Instant::now();
-        if session.overflowed.load(Ordering::Relaxed) {
-            return DisconnectReason::SlowConsumer;
-        }
-        if read_closed && inbox.buffered() > 0 {
-            return reason_for(inbox.end_of_stream());
-        }
-        if empty && read_closed {
-            return DisconnectReason::PeerClosed;
-        }
-        if empty && session.is_closing() {
-            return DisconnectReason::Closed;
-        }
-        if let Some(deadline) = stop_deadline
-            && (empty || now >= deadline)
-        {
-            return DisconnectReason::Shutdown;
-        }
-        // The next deadline: partial frame, idle, shutdown grace.
-        let deadline = match timers.check(now, inbox.buffered(), config, stop_deadline.is_some()) {
-            Ok(Some(t)) => Some(stop_deadline.map_or(t, |d| d.min(t))),
-            Ok(None) => stop_deadline,
-            Err(reason) => return reason,
-        };
-        let want_read = stop_deadline.is_none()
-            && !read_closed
-            && !session.is_closing()
-            && queued <= half_limit;
-        let sleep = sleep_until(deadline);
+        let stopping = conn.life().is_stopping();
         tokio::select! {
             biased;
-            _ = stop.changed(), if stop_deadline.is_none() => {
-                stop_deadline = Some(Instant::now() + config.shutdown_grace);
-            }
+            _ = stop.changed(), if !stopping => {}
             _ = notify.notified() => {}
-            ready = stream.writable(), if !empty => {
+            ready = stream.writable(), if write => {
                 if let Err(e) = ready {
-                    return reason_for(e.into());
+                    conn.life().on_io_error(e);
                 }
             }
-            ready = stream.readable(), if want_read => {
+            ready = stream.readable(), if read => {
                 if let Err(e) = ready {
-                    return reason_for(e.into());
-                }
-                match inbox.read_from(&mut TryIo(stream)) {
-                    Ok(0) => read_closed = true,
-                    Ok(_) => timers.received(Instant::now()),
-                    Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
-                    Err(e) => return reason_for(e.into()),
+                    conn.life().on_io_error(e);
                 }
             }
-            _ = sleep => {}
+            _ = sleep_until(deadline) => {}
         }
     }
 }
@@ -347,19 +321,14 @@ async fn run_udp<S>(
     // up as trailing bytes instead of being cut to a plausible size.
     let mut buf = std::vec![0u8; max + 4];
     let mut send = |d: &[u8], to: SocketAddr| socket.try_send_to(d, to);
-    let mut next_sweep = peers.sweep(&mut send, Instant::now(), false);
+    let mut next = peers.sweep(&mut send, Instant::now());
     loop {
-        let sleep = sleep_until(next_sweep);
+        let sleep = sleep_until(next);
         tokio::select! {
             biased;
             _ = stop.changed() => break,
             _ = notify.notified() => {
-                next_sweep = peers.sweep(&mut send, Instant::now(), false);
-            }
-            ready = socket.writable(), if peers.backlog => {
-                if ready.is_ok() {
-                    next_sweep = peers.sweep(&mut send, Instant::now(), false);
-                }
+                next = peers.sweep(&mut send, Instant::now());
             }
             received = socket.recv_from(&mut buf) => {
                 // Errors here are per datagram (e.g. an ICMP report about
@@ -367,21 +336,22 @@ async fn run_udp<S>(
                 if let Ok((len, from)) = received {
                     let now = Instant::now();
                     peers.on_datagram(from, &mut buf[..len], now);
-                    peers.settle(from, &mut send, false);
-                    if next_sweep.is_none() {
-                        next_sweep = sh.config.idle_timeout.map(|idle| now + idle);
+                    if let Some(at) = peers.settle(from, &mut send, now) {
+                        next = Some(next.map_or(at, |n| n.min(at)));
                     }
                 }
             }
             _ = sleep => {
-                next_sweep = peers.sweep(&mut send, Instant::now(), false);
+                next = peers.sweep(&mut send, Instant::now());
             }
         }
     }
     // Graceful stop: flush what is queued, within the grace period.
-    let deadline = Instant::now() + sh.config.shutdown_grace;
+    let now = Instant::now();
+    peers.shutdown(now);
+    let deadline = now + sh.config.shutdown_grace;
     loop {
-        peers.sweep(&mut send, Instant::now(), true);
+        peers.sweep(&mut send, Instant::now());
         if peers.is_empty() || Instant::now() >= deadline {
             break;
         }

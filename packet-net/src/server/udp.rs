@@ -1,46 +1,30 @@
-//! The sans-I/O core of the UDP session servers
-//! ([`blocking::UdpServer`](super::blocking::UdpServer) and, with the
-//! `tokio` feature, `tokio::UdpServer`): one socket, one [`Session`] per
-//! peer address, dispatch through the same [`Router`](super::Router) as
-//! the TCP servers.
+//! The datagram endpoint of the UDP session servers, sans-I/O: a session
+//! per peer address, fed one datagram at a time, polled through a
+//! non-blocking `send(datagram, to)` the driver passes in.
 //!
-//! Each datagram is exactly one frame. A peer becomes a session with its
-//! first datagram that validates (so garbage never creates sessions);
-//! from then on the session has its own [`Opener`] (windowed replay
-//! protection when sealed) and its outbox its own sealer. Handlers queue
-//! replies into the session's outbox as on TCP; every queued frame leaves
-//! as one datagram.
-//!
-//! - Datagrams that fail validation are dropped and counted; a peer whose
-//!   datagrams fail authentication
-//!   [`ServerConfig::max_auth_failures`](super::ServerConfig::max_auth_failures)
-//!   times is dropped alone.
-//! - A peer silent for the idle timeout is dropped (UDP has no close: set
-//!   one). At most `max_sessions` peers; datagrams of new peers beyond are
-//!   dropped.
-//! - A handler error, [`Context::close`](super::Context::close) or a
-//!   full outbox ends that peer's session only.
-//!
-//! Sealing (`ServerConfig::with_sealed_sessions`): a new peer's first
-//! datagram must be its session hello (`docs/wire-format.md` §7.3); the
-//! key provider gives that session its own keys, and only then is a
-//! session created (the hello itself is not dispatched). Anything else
-//! from an unknown address, or an unknown or used token, is dropped and
-//! counted without creating a session. When a sealed peer's session ends
-//! (idle, closed, dropped), its sealer and opener are kept: if the address
-//! comes back, its new session continues the numbering and the replay
-//! window, so no nonce is used twice and no old datagram replays. At most
-//! `max_sessions` ended channels are kept, the oldest forgotten first; a
-//! forgotten address must come back with a new hello (fresh token, fresh
-//! keys).
-//!
-//! A sealed client resends its hello before each datagram until it hears
-//! from the server (UDP may lose it); a datagram that is exactly the hello
-//! that keyed the address's session (open or retired) is ignored, neither
-//! a new session nor counted as dropped.
+//! The rules, each decided here once:
+//! - Unauthenticated datagrams never change any state: a datagram that is
+//!   not exactly one valid frame (sealed: that does not authenticate under
+//!   the address's session, or is not a valid session hello) is dropped
+//!   and counted, nothing more. It never ends a session (a source address
+//!   can be forged) and never creates one.
+//! - A new address gets a session only from a valid frame (sealed: a
+//!   session hello whose token the key provider knows), and only while a
+//!   slot is free: a full table is checked before the provider is asked,
+//!   so a refused client's token is not used up and its resent hello
+//!   gets in once a slot frees.
+//! - Every session has the same [`Lifecycle`] as a TCP session: idle
+//!   timeout (on by default, so slots always come free), write progress,
+//!   lossless close after a failing handler, shutdown grace.
+//! - Sealed, an ended session's send and receive sides are kept (at most
+//!   `max_sessions`, the oldest forgotten first) and resumed when the
+//!   address comes back with datagrams of that channel, so its sequences
+//!   are never reused and its old datagrams never replayed. A datagram
+//!   that is exactly the hello that keyed the address's channel (a client
+//!   resends it until it hears from us) is ignored.
 //!
 //! What does not live here: the sockets and the loops that wait on them
-//! (in `server::blocking` and `server::tokio`).
+//! (`server::blocking`, `server::tokio`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -50,47 +34,39 @@ use std::time::Instant;
 use std::vec::Vec;
 
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
-use crate::transport::{
-    Opener, Outbox, SESSION_HELLO_LEN, Sealer, SessionToken, Side, frame_in, session_hello,
+use crate::session::Lifecycle;
+use crate::transport::Outbox;
+use crate::transport::security::{
+    Opened, Opener, SESSION_HELLO_LEN, Sealer, SessionToken, frame_in, session_hello,
 };
 
 /// A non-blocking datagram send: `WouldBlock` when the socket is full.
 pub(crate) type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
 
-/// One peer: its session and its receive-side opener.
+/// One peer: its session, its receive side and its lifecycle.
 struct Peer {
     session: Arc<Session>,
     opener: Opener,
-    last_rx: Instant,
-    /// Sealed: the token of the hello that keyed the channel (a client
-    /// resends that hello until it hears from us; duplicates are ignored).
+    life: Lifecycle,
+    /// Sealed: the token of the hello that keyed the channel.
     token: Option<SessionToken>,
-    /// Why the session must end now (set by a failing handler).
-    end: Option<DisconnectReason>,
 }
 
-/// The peer table: the sans-I/O part of the UDP servers. Sending goes through
-/// a non-blocking `send(datagram, to)` the I/O layer passes in.
+/// A retired sealed channel: its send and receive sides, its hello's
+/// token, and when it retired.
+type Retired = (Sealer, Opener, Option<SessionToken>, u64);
+
+/// The peer table.
 pub(crate) struct Peers<'a, S> {
     sh: &'a ServerCore<S>,
     map: HashMap<SocketAddr, Peer>,
     waker: Waker,
-    /// Some peer has frames the socket would not take yet.
-    pub(crate) backlog: bool,
     /// Reused by [`Peers::sweep`].
     scratch: Vec<SocketAddr>,
-    /// Sealed mode: the sealer and opener of peers whose session ended,
-    /// resumed if they come back (only authenticated peers get here), each
-    /// stamped with when it was retired. At most `max_sessions` entries:
-    /// the oldest is forgotten first.
     retired: HashMap<SocketAddr, Retired>,
-    /// Stamps the next retired entry.
     retired_stamp: u64,
+    stop_at: Option<Instant>,
 }
-
-/// A retired sealed channel: its sealer and opener, its hello's token,
-/// and when it retired.
-type Retired = (Sealer, Opener, Option<SessionToken>, u64);
 
 /// Whether `datagram` is exactly the session hello carrying `token`.
 fn is_hello(datagram: &[u8], token: Option<&SessionToken>) -> bool {
@@ -103,10 +79,10 @@ impl<'a, S> Peers<'a, S> {
             sh,
             map: HashMap::new(),
             waker,
-            backlog: false,
             scratch: Vec::new(),
             retired: HashMap::new(),
             retired_stamp: 0,
+            stop_at: None,
         }
     }
 
@@ -115,163 +91,150 @@ impl<'a, S> Peers<'a, S> {
         self.map.is_empty()
     }
 
-    fn count_drop(&self, n: u64) {
-        self.sh.dropped.fetch_add(n, Ordering::Relaxed);
+    /// Peers with a session, and retired channels (for tests).
+    #[cfg(test)]
+    fn sizes(&self) -> (usize, usize) {
+        (self.map.len(), self.retired.len())
+    }
+
+    fn drop_one(&self) {
+        self.sh.dropped.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Validates and dispatches one datagram from `from`.
     pub(crate) fn on_datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
         let core = self.sh;
-        let config = &core.config;
-        let frame_config = config.transport.frame;
-        let peer = match self.map.get_mut(&from) {
-            Some(peer) => peer,
-            None => {
-                // A new peer (or a sealed one back): only a valid frame
-                // makes a session.
-                if let Some((_, _, token, _)) = self.retired.get(&from)
-                    && is_hello(datagram, token.as_ref())
-                {
-                    // The old channel's hello again (resent by a client
-                    // that never heard from us): not a new session.
-                    return;
+        let frame_config = core.config.transport.frame;
+        if let Some(peer) = self.map.get_mut(&from) {
+            if is_hello(datagram, peer.token.as_ref()) {
+                return; // a resent hello: proves nothing, changes nothing
+            }
+            match peer.opener.open_datagram(datagram, &frame_config) {
+                Ok(Opened::Frame(header)) => {
+                    peer.life.on_rx(now);
+                    dispatch(core, peer, frame_in(header, datagram), now);
                 }
-                let back = self.retired.remove(&from);
-                let came_back = back.is_some();
-                let mut token = back.as_ref().and_then(|(_, _, t, _)| *t);
-                let back = back.map(|(s, o, _, _)| (s, o));
-                let security = config.security.for_session();
-                let fresh = || {
-                    (
-                        Sealer::new(&security, Side::Server, &frame_config),
-                        Opener::new(&security, Side::Server, true),
-                    )
-                };
-                let (mut sealer, mut opener) = back.unwrap_or_else(fresh);
-                // Sealed: a new peer's first datagram is its session hello,
-                // which keys the session and is not dispatched.
-                let mut hello = opener.awaiting_hello();
-                let header = match opener.open_datagram(datagram, &frame_config) {
-                    Ok(header) => header,
-                    Err(_) if came_back => {
-                        // Not the old channel: perhaps a new session from
-                        // this address (its hello, with a fresh token). The
-                        // failed open left the datagram untouched (nothing
-                        // is decrypted before the tag verifies).
-                        let (new_sealer, mut new_opener) = fresh();
-                        let new_hello = new_opener.awaiting_hello();
-                        match new_opener.open_datagram(datagram, &frame_config) {
-                            Ok(header) if new_hello => {
-                                (sealer, opener, hello) = (new_sealer, new_opener, true);
-                                header
-                            }
-                            _ => {
-                                // Unauthenticated senders leave nothing
-                                // behind.
-                                self.retire(from, sealer, opener, token);
-                                self.count_drop(1);
-                                return;
-                            }
-                        }
-                    }
-                    Err(_) => {
-                        self.count_drop(1);
-                        return;
-                    }
-                };
-                if hello {
-                    token = <[u8; 16]>::try_from(frame_in(header, datagram).body())
-                        .ok()
-                        .map(SessionToken);
-                }
-                let out = Outbox::with_sealer(&config.transport, sealer.clone());
-                let Some(session) = core.sessions.register_with(
-                    from,
-                    out,
-                    security,
-                    self.waker.clone(),
-                    config.max_sessions,
-                ) else {
-                    // Not admitted: the frame was opened (its sequence
-                    // used up in the window); keep that.
-                    self.retire(from, sealer, opener, token);
-                    self.count_drop(1);
-                    return;
-                };
-                // Created only once keyed (sealed: by this hello or the
-                // channel it comes back to): the hook can reply.
-                core.greet(&session);
-                let peer = self.map.entry(from).or_insert(Peer {
-                    session,
-                    opener,
-                    last_rx: now,
-                    token,
-                    end: None,
-                });
-                if !hello {
-                    dispatch(core, peer, frame_in(header, datagram));
+                // Unauthenticated: dropped and counted, nothing more.
+                Ok(Opened::Keyed(..)) | Err(_) => self.drop_one(),
+            }
+            return;
+        }
+        if self.stop_at.is_some() {
+            return self.drop_one();
+        }
+        let room = core.sessions.has_room(core.config.max_sessions);
+        // An address coming back to its retired channel.
+        if let Some((_, opener, token, _)) = self.retired.get_mut(&from) {
+            if is_hello(datagram, token.as_ref()) {
+                return;
+            }
+            if room && let Ok(Opened::Frame(header)) = opener.open_datagram(datagram, &frame_config)
+            {
+                let (sealer, opener, token, _) = self.retired.remove(&from).expect("present");
+                if let Some(peer) = self.admit(from, sealer, opener, token, now) {
+                    dispatch(core, peer, frame_in(header, datagram), now);
                 }
                 return;
             }
-        };
-        if is_hello(datagram, peer.token.as_ref()) {
-            // A duplicate of the hello that keyed this session: the client
-            // resends it until it hears from us. Ignored (it proves
-            // nothing: the hello travels in the clear).
-            return;
         }
-        match peer.opener.open_datagram(datagram, &frame_config) {
-            Ok(header) => {
-                peer.last_rx = now;
-                dispatch(core, peer, frame_in(header, datagram));
+        if !room {
+            core.sessions.count_rejected();
+            return self.drop_one();
+        }
+        let halves = core.config.halves(true);
+        let mut opener = halves.opener;
+        match opener.open_datagram(datagram, &frame_config) {
+            Ok(Opened::Keyed(sealer, token)) => {
+                self.retired.remove(&from);
+                self.admit(from, sealer, opener, Some(token), now);
             }
-            Err(e) => {
-                self.sh.dropped.fetch_add(1, Ordering::Relaxed);
-                if peer.opener.auth_failures() >= config.max_auth_failures {
-                    peer.end = Some(DisconnectReason::BadFrame(e));
+            Ok(Opened::Frame(header)) => {
+                if let Some(peer) = self.admit(from, halves.sealer, opener, None, now) {
+                    dispatch(core, peer, frame_in(header, datagram), now);
                 }
             }
+            Err(_) => self.drop_one(),
         }
     }
 
-    /// Sends what `addr` has queued, then ends its session if it must.
-    pub(crate) fn settle(&mut self, addr: SocketAddr, send: &mut SendFn<'_>, stopping: bool) {
-        let Some(peer) = self.map.get_mut(&addr) else {
-            return;
+    /// Registers a session for `from` (connected: the hook runs).
+    fn admit(
+        &mut self,
+        from: SocketAddr,
+        sealer: Sealer,
+        opener: Opener,
+        token: Option<SessionToken>,
+        now: Instant,
+    ) -> Option<&mut Peer> {
+        let core = self.sh;
+        let out = Outbox::new(&core.config.transport, sealer, None);
+        let waker = self.waker.clone();
+        let session = core
+            .sessions
+            .register(from, out, |_| waker, core.config.max_sessions)?;
+        core.router.connected(&core.ctx(&session));
+        let peer = self.map.entry(from).or_insert(Peer {
+            session,
+            opener,
+            life: Lifecycle::new(core.config.limits(), false, now),
+            token,
+        });
+        peer.life.on_rx(now);
+        Some(peer)
+    }
+
+    /// Sends what `addr` has queued, then asks its lifecycle whether the
+    /// session ends; returns its next deadline.
+    pub(crate) fn settle(
+        &mut self,
+        addr: SocketAddr,
+        send: &mut SendFn<'_>,
+        now: Instant,
+    ) -> Option<Instant> {
+        let peer = self.map.get_mut(&addr)?;
+        let (flush, queued) = {
+            let mut out = peer.session.outbox();
+            let flush = out.send_datagrams(|d| send(d, addr));
+            if peer.life.should_release(now) {
+                out.release();
+            }
+            (flush, out.len())
         };
-        let reason = if let Some(reason) = peer.end.take() {
-            Some(reason)
-        } else {
-            let flush = peer.session.outbox().send_datagrams(|d| send(d, addr));
-            self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
-            self.backlog |= !flush.empty;
-            if peer.session.overflowed.load(Ordering::Relaxed) {
-                Some(DisconnectReason::SlowConsumer)
-            } else if flush.empty && peer.session.is_closing() {
-                Some(DisconnectReason::Closed)
-            } else if stopping && flush.empty {
-                Some(DisconnectReason::Shutdown)
-            } else {
+        self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
+        peer.life.on_written(flush.sent as usize, queued, now);
+        let end = peer.life.poll_end(
+            queued,
+            0,
+            peer.session.is_closing(),
+            peer.session.overflowed(),
+            now,
+        );
+        match end {
+            Some(reason) => {
+                let peer = self.map.remove(&addr).expect("looked up above");
+                self.end(addr, peer, &reason);
                 None
             }
-        };
-        if let Some(reason) = reason {
-            let peer = self.map.remove(&addr).expect("looked up above");
-            self.end(addr, peer, &reason);
+            None => peer.life.poll_timeout(queued),
         }
     }
 
-    /// Ends `peer`'s session; sealed, keeps its channel state.
+    /// Ends `peer`'s session; sealed, keeps its channel.
     fn end(&mut self, addr: SocketAddr, peer: Peer, reason: &DisconnectReason) {
-        self.sh.disconnected(&peer.session, reason);
-        let sealer = peer.session.outbox().sealer().clone();
-        self.retire(addr, sealer, peer.opener, peer.token);
+        self.sh.disconnected(&peer.session, true, reason);
+        let plain = Outbox::new(
+            &self.sh.config.transport,
+            Sealer::plain(&self.sh.config.transport.frame),
+            None,
+        );
+        let out = std::mem::replace(&mut *peer.session.outbox(), plain);
+        if out.is_sealed() {
+            self.retire(addr, out.into_sealer(), peer.opener, peer.token);
+        }
     }
 
     /// Keeps a sealed channel for its address's return, forgetting the
-    /// oldest retired one beyond `max_sessions` (a forgotten address that
-    /// comes back needs a new hello with a fresh token: it never gets its
-    /// old keys back, so nothing is reused or replayed).
+    /// oldest beyond `max_sessions`.
     fn retire(
         &mut self,
         addr: SocketAddr,
@@ -279,9 +242,6 @@ impl<'a, S> Peers<'a, S> {
         opener: Opener,
         token: Option<SessionToken>,
     ) {
-        if !sealer.is_sealed() {
-            return;
-        }
         let cap = self.sh.config.max_sessions;
         self.retired.remove(&addr);
         while !self.retired.is_empty() && self.retired.len() >= cap {
@@ -301,33 +261,27 @@ impl<'a, S> Peers<'a, S> {
         }
     }
 
-    /// Settles every peer and ends the idle ones; returns when the next
-    /// peer would go idle.
-    pub(crate) fn sweep(
-        &mut self,
-        send: &mut SendFn<'_>,
-        now: Instant,
-        stopping: bool,
-    ) -> Option<Instant> {
-        self.backlog = false;
-        let idle = self.sh.config.idle_timeout;
+    /// Settles every peer; returns the earliest next deadline.
+    pub(crate) fn sweep(&mut self, send: &mut SendFn<'_>, now: Instant) -> Option<Instant> {
         let mut addrs = std::mem::take(&mut self.scratch);
         addrs.clear();
         addrs.extend(self.map.keys().copied());
         let mut next: Option<Instant> = None;
         for &addr in &addrs {
-            if let (Some(idle), Some(peer)) = (idle, self.map.get_mut(&addr)) {
-                if !stopping && now.duration_since(peer.last_rx) > idle {
-                    peer.end.get_or_insert(DisconnectReason::IdleTimeout);
-                } else {
-                    let at = peer.last_rx + idle;
-                    next = Some(next.map_or(at, |n| n.min(at)));
-                }
+            if let Some(at) = self.settle(addr, send, now) {
+                next = Some(next.map_or(at, |n| n.min(at)));
             }
-            self.settle(addr, send, stopping);
         }
         self.scratch = addrs;
         next
+    }
+
+    /// The server stops: every session flushes within the grace period.
+    pub(crate) fn shutdown(&mut self, now: Instant) {
+        self.stop_at.get_or_insert(now);
+        for peer in self.map.values_mut() {
+            peer.life.shutdown(now);
+        }
     }
 
     /// Ends every session (shutdown, past the grace period).
@@ -339,47 +293,76 @@ impl<'a, S> Peers<'a, S> {
     }
 }
 
-/// Dispatches one frame of `peer`'s session.
-fn dispatch<S>(core: &ServerCore<S>, peer: &mut Peer, frame: packet_core::frame::Frame<'_>) {
-    if peer.session.is_closing() {
+/// Dispatches one frame of `peer`'s session; a failing handler ends it
+/// once its queued replies are out.
+fn dispatch<S>(
+    core: &ServerCore<S>,
+    peer: &mut Peer,
+    frame: packet_core::frame::Frame<'_>,
+    now: Instant,
+) {
+    if peer.session.is_closing() || peer.life.is_ending() {
         return;
     }
     count_in(&peer.session);
     if let Err(e) = core.router.dispatch(&core.ctx(&peer.session), frame) {
-        peer.end = Some(DisconnectReason::Handler(e));
+        peer.life.fail(DisconnectReason::Handler(e), now);
     }
 }
 
 #[cfg(all(test, feature = "crypto"))]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::server::{Router, ServerConfig};
-    use crate::transport::{SessionToken, session_hello};
+    use crate::transport::ServerSecurity;
     use packet_core::crypto::{ChannelKeys, SecretKey};
 
     fn addr(i: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], 1000 + i))
     }
 
-    /// Any token is good once per test: keys derived from its first byte.
+    /// Tokens whose first byte is below 100 are good, once each.
     fn config(max_sessions: usize) -> ServerConfig {
+        let used = std::sync::Mutex::new(std::collections::HashSet::new());
         ServerConfig::default()
             .with_max_sessions(max_sessions)
-            .with_sealed_sessions(|t: &SessionToken| {
-                Some(ChannelKeys::new(
-                    SecretKey::from_bytes([t.0[0]; 32]),
-                    SecretKey::from_bytes([t.0[0] ^ 0x80; 32]),
-                ))
-            })
+            .with_idle_timeout(Some(Duration::from_secs(30)))
+            .sealed(ServerSecurity::new(move |t: &SessionToken| {
+                (t.0[0] < 100 && used.lock().unwrap().insert(t.0[0])).then(|| {
+                    ChannelKeys::new(
+                        SecretKey::from_bytes([t.0[0]; 32]),
+                        SecretKey::from_bytes([t.0[0] ^ 0x80; 32]),
+                    )
+                })
+            }))
+    }
+
+    fn hello(i: u8) -> [u8; SESSION_HELLO_LEN] {
+        session_hello(&SessionToken([i; 16]))
+    }
+
+    fn waker() -> Waker {
+        let poll = mio::Poll::new().unwrap();
+        let w = crate::server::PollWaker {
+            waker: mio::Waker::new(poll.registry(), mio::Token(0)).unwrap(),
+            ready: Default::default(),
+        };
+        Waker::Poll(Arc::new(w), 0)
+    }
+
+    fn no_send(_: &[u8], _: SocketAddr) -> std::io::Result<usize> {
+        Ok(0)
     }
 
     #[test]
     fn retired_channels_are_bounded_by_max_sessions_oldest_first() {
         let core = ServerCore::new(Router::<()>::new(), (), config(2));
-        let mut peers = Peers::new(&core, Waker::Thread(std::thread::current()));
+        let mut peers = Peers::new(&core, waker());
+        let t0 = Instant::now();
         for i in 0..5u16 {
-            let mut hello = session_hello(&SessionToken([i as u8; 16]));
-            peers.on_datagram(addr(i), &mut hello, Instant::now());
+            peers.on_datagram(addr(i), &mut hello(i as u8), t0);
             assert_eq!(core.sessions.len(), 1, "peer {i} got a session");
             peers.end_all();
             assert!(peers.retired.len() <= 2);
@@ -393,19 +376,72 @@ mod tests {
     #[test]
     fn a_resent_hello_is_ignored_for_open_and_ended_sessions() {
         let core = ServerCore::new(Router::<()>::new(), (), config(4));
-        let mut peers = Peers::new(&core, Waker::Thread(std::thread::current()));
-        let hello = session_hello(&SessionToken([7; 16]));
+        let mut peers = Peers::new(&core, waker());
+        let t0 = Instant::now();
         for _ in 0..3 {
-            peers.on_datagram(addr(0), &mut hello.clone(), Instant::now());
+            peers.on_datagram(addr(0), &mut hello(7), t0);
         }
         assert_eq!(core.sessions.stats().accepted, 1);
         peers.end_all();
-        peers.on_datagram(addr(0), &mut hello.clone(), Instant::now());
+        peers.on_datagram(addr(0), &mut hello(7), t0);
         assert!(
             core.sessions.is_empty(),
             "no new session from the old hello"
         );
         assert!(peers.retired.contains_key(&addr(0)), "old channel kept");
         assert_eq!(core.dropped.load(Ordering::Relaxed), 0);
+    }
+
+    /// The "seen once" state: a sealed server that stops answering new
+    /// sessions while established ones work. A flood of garbage, unknown
+    /// tokens and sealed-looking datagrams from many addresses leaves no
+    /// state; a full table refuses a new client without using its token
+    /// up; once an idle session expires, the refused client's resent hello
+    /// gets in.
+    #[test]
+    fn floods_leave_no_state_and_a_refused_client_gets_in_once_a_slot_frees() {
+        let core = ServerCore::new(Router::<()>::new(), (), config(2));
+        let mut peers = Peers::new(&core, waker());
+        let t0 = Instant::now();
+        // A sealed frame under keys no session has.
+        let stranger = crate::transport::ClientSecurity::new(
+            SessionToken([150; 16]),
+            ChannelKeys::shared(SecretKey::from_bytes([150; 32])),
+        );
+        let mut sealer =
+            crate::transport::Security::halves(stranger, Default::default(), true).sealer;
+        let mut forged = std::vec![0u8; 128];
+        let n = sealer
+            .seal_with(1, &mut forged, |w| w.put_bytes(b"x"))
+            .unwrap();
+        forged.truncate(n);
+        for i in 0..2000u16 {
+            let mut junk = [i as u8; 60];
+            peers.on_datagram(addr(i), &mut junk, t0);
+            peers.on_datagram(addr(i), &mut hello(200), t0); // unknown token
+            let mut sealed = forged.clone();
+            peers.on_datagram(addr(i), &mut sealed, t0);
+        }
+        assert_eq!(
+            peers.sizes(),
+            (0, 0),
+            "unauthenticated datagrams left state"
+        );
+        assert_eq!(core.dropped.load(Ordering::Relaxed), 6000);
+        // Two established sessions fill the table.
+        peers.on_datagram(addr(5000), &mut hello(1), t0);
+        let t1 = t0 + Duration::from_secs(20);
+        peers.on_datagram(addr(5001), &mut hello(2), t1);
+        assert_eq!(core.sessions.len(), 2);
+        // A third client is refused, its token not used up.
+        peers.on_datagram(addr(5002), &mut hello(3), t1);
+        assert_eq!(core.sessions.len(), 2);
+        // The first session idles out at t0 + 30 s; the third gets in.
+        let t2 = t0 + Duration::from_secs(31);
+        let next = peers.sweep(&mut no_send, t2);
+        assert_eq!(core.sessions.len(), 1);
+        assert_eq!(next, Some(t1 + Duration::from_secs(30)));
+        peers.on_datagram(addr(5002), &mut hello(3), t2);
+        assert_eq!(core.sessions.len(), 2, "the refused client got in");
     }
 }

@@ -35,9 +35,14 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpS
 use std::time::Duration;
 use std::vec::Vec;
 
-use super::{
-    DatagramChannel, Inbox, Outbox, Security, Side, TransportConfig, TransportError, frame_in,
-};
+use super::datagram::DatagramChannel;
+use super::queue::{Inbox, Outbox};
+#[cfg(feature = "crypto")]
+use super::security::Security;
+#[cfg(feature = "crypto")]
+use super::security::{ClientSecurity, ServerSecurity};
+use super::security::{frame_in, plain};
+use super::{TransportConfig, TransportError};
 use packet_core::buf::Writer;
 use packet_core::error::EncodeError;
 use packet_core::frame::Frame;
@@ -47,6 +52,7 @@ use packet_core::frame::Packet;
 #[derive(Debug)]
 pub struct TcpPacketStream {
     stream: TcpStream,
+    #[cfg_attr(not(feature = "crypto"), allow(dead_code))]
     config: TransportConfig,
     inbox: Inbox,
     outbox: Outbox,
@@ -72,11 +78,12 @@ impl TcpPacketStream {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(config.read_timeout)?;
         stream.set_write_timeout(config.write_timeout)?;
+        let (inbox, outbox) = Inbox::pair(&config, plain(&config.frame));
         Ok(Self {
             stream,
             config,
-            inbox: Inbox::new(&config),
-            outbox: Outbox::new(&config),
+            inbox,
+            outbox,
         })
     }
 
@@ -91,13 +98,18 @@ impl TcpPacketStream {
         Ok(self.stream.set_write_timeout(timeout)?)
     }
 
-    /// Switches to `security` as the `side` end (sealed frames with the
-    /// `crypto` feature). Call before the first frame either way.
-    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
-        let security = security.for_session();
-        self.inbox = Inbox::secured(&self.config, &security, side);
-        self.outbox = Outbox::secured(&self.config, &security, side);
+    /// Seals the connection with a client's token and keys: its session
+    /// hello goes out before the first frame. Call before the first frame.
+    #[cfg(feature = "crypto")]
+    pub fn sealed(mut self, security: ClientSecurity) -> Self {
+        self.secure(security);
         self
+    }
+
+    #[cfg(feature = "crypto")]
+    fn secure(&mut self, security: impl Security) {
+        let halves = security.halves(self.config.frame, false);
+        (self.inbox, self.outbox) = Inbox::pair(&self.config, halves);
     }
 
     /// The peer's address.
@@ -115,14 +127,20 @@ impl TcpPacketStream {
         &self.stream
     }
 
-    /// The outgoing queue.
-    pub fn outbox(&mut self) -> &mut Outbox {
-        &mut self.outbox
+    /// Whether a received frame (or an error) is buffered: `recv` returns
+    /// without reading (flush only when this is false, to coalesce).
+    pub fn has_frame(&self) -> bool {
+        self.inbox.has_frame()
     }
 
-    /// The incoming buffer.
-    pub fn inbox(&self) -> &Inbox {
-        &self.inbox
+    /// Bytes queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Bytes of an unfinished frame received so far.
+    pub fn buffered(&self) -> usize {
+        self.inbox.buffered()
     }
 
     /// Queues `packet` and flushes.
@@ -174,7 +192,7 @@ impl TcpPacketStream {
     /// `Frame(UnexpectedEof)` when it closed inside one; a `Frame` error
     /// when it sent a bad frame (the stream stays failed).
     pub fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        self.inbox.fill_from(&mut self.stream)?;
+        self.inbox.fill_from(&mut self.stream, &mut self.outbox)?;
         self.inbox.take_frame()
     }
 
@@ -184,7 +202,7 @@ impl TcpPacketStream {
         &mut self,
         f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
     ) -> Result<R, TransportError> {
-        self.inbox.fill_from(&mut self.stream)?;
+        self.inbox.fill_from(&mut self.stream, &mut self.outbox)?;
         Ok(f(self.inbox.take_frame()?, &mut self.outbox))
     }
 
@@ -195,11 +213,6 @@ impl TcpPacketStream {
         self.stream.shutdown(Shutdown::Write)?;
         Ok(())
     }
-
-    /// Splits into the socket and the buffers (for custom event loops).
-    pub fn into_parts(self) -> (TcpStream, Inbox, Outbox) {
-        (self.stream, self.inbox, self.outbox)
-    }
 }
 
 /// A TCP listener whose accepted connections are [`TcpPacketStream`]s.
@@ -207,7 +220,8 @@ impl TcpPacketStream {
 pub struct TcpPacketListener {
     listener: TcpListener,
     config: TransportConfig,
-    security: Security,
+    #[cfg(feature = "crypto")]
+    security: Option<ServerSecurity>,
 }
 
 impl TcpPacketListener {
@@ -224,17 +238,16 @@ impl TcpPacketListener {
         Ok(Self {
             listener: TcpListener::bind(addr)?,
             config,
-            security: Security::Plain,
+            #[cfg(feature = "crypto")]
+            security: None,
         })
     }
 
-    /// Accepted streams use `security` (as the server side).
-    ///
-    /// A fixed `Security::Sealed` session is accepted once (its keys
-    /// never serve a second connection); use `Security::SealedSessions`
-    /// for many.
-    pub fn with_security(mut self, security: Security) -> Self {
-        self.security = security.for_acceptor();
+    /// Seals every accepted connection: each must open with a session
+    /// hello whose token `security` knows, and gets that session's keys.
+    #[cfg(feature = "crypto")]
+    pub fn sealed(mut self, security: ServerSecurity) -> Self {
+        self.security = Some(security);
         self
     }
 
@@ -251,8 +264,13 @@ impl TcpPacketListener {
     /// Accepts one connection.
     pub fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
         let (stream, addr) = self.listener.accept()?;
-        let s = TcpPacketStream::from_stream(stream, self.config)?;
-        Ok((s.with_security(&self.security, Side::Server), addr))
+        #[allow(unused_mut)]
+        let mut s = TcpPacketStream::from_stream(stream, self.config)?;
+        #[cfg(feature = "crypto")]
+        if let Some(security) = &self.security {
+            s.secure(security);
+        }
+        Ok((s, addr))
     }
 }
 
@@ -285,14 +303,18 @@ impl UdpPacketSocket {
         socket.set_write_timeout(config.write_timeout)?;
         Ok(Self {
             socket,
-            chan: DatagramChannel::new(config),
+            chan: DatagramChannel::new(config, plain(&config.frame)),
         })
     }
 
-    /// Switches to `security` as the `side` end: one sealed channel with
-    /// one peer (windowed replay protection). Call before the first frame.
-    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
-        self.chan.secure(security, side);
+    /// Seals the socket with a client's token and keys: one sealed
+    /// channel with the server (windowed replay protection); the session
+    /// hello goes before each datagram until the server answers. Call
+    /// before the first frame.
+    #[cfg(feature = "crypto")]
+    pub fn sealed(mut self, security: ClientSecurity) -> Self {
+        let config = *self.chan.config();
+        self.chan = DatagramChannel::new(config, security.halves(config.frame, true));
         self
     }
 

@@ -44,10 +44,12 @@ use std::vec::Vec;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::{
-    DatagramChannel, Inbox, Opener, Outbox, OwnedFrame, Sealer, Security, Side, TransportConfig,
-    TransportError, UdpStats, frame_in,
-};
+use super::datagram::DatagramChannel;
+use super::queue::{Inbox, Outbox};
+#[cfg(feature = "crypto")]
+use super::security::{ClientSecurity, ServerSecurity};
+use super::security::{Opened, Opener, Sealer, Security, frame_in, plain};
+use super::{OwnedFrame, TransportConfig, TransportError, UdpStats};
 use packet_core::buf::Writer;
 use packet_core::error::{EncodeError, FrameError};
 use packet_core::frame::Packet;
@@ -56,7 +58,7 @@ use packet_core::frame::{self, Frame, FrameConfig};
 /// `std::io` adapter over a tokio TCP stream's non-blocking `try_read` /
 /// `try_write`, so the std-based buffers can read and write it directly.
 #[derive(Debug, Clone, Copy)]
-pub struct TryIo<'a>(pub &'a TcpStream);
+pub(crate) struct TryIo<'a>(pub &'a TcpStream);
 
 impl io::Read for TryIo<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -77,6 +79,7 @@ impl io::Write for TryIo<'_> {
 #[derive(Debug)]
 pub struct TcpPacketStream {
     stream: TcpStream,
+    #[cfg_attr(not(feature = "crypto"), allow(dead_code))]
     config: TransportConfig,
     inbox: Inbox,
     outbox: Outbox,
@@ -100,21 +103,27 @@ impl TcpPacketStream {
     /// Wraps a connected stream and sets `TCP_NODELAY`.
     pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
         stream.set_nodelay(true)?;
+        let (inbox, outbox) = Inbox::pair(&config, plain(&config.frame));
         Ok(Self {
             stream,
             config,
-            inbox: Inbox::new(&config),
-            outbox: Outbox::new(&config),
+            inbox,
+            outbox,
         })
     }
 
-    /// Switches to `security` as the `side` end (sealed frames with the
-    /// `crypto` feature). Call before the first frame either way.
-    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
-        let security = security.for_session();
-        self.inbox = Inbox::secured(&self.config, &security, side);
-        self.outbox = Outbox::secured(&self.config, &security, side);
+    /// Seals the connection with a client's token and keys: its session
+    /// hello goes out before the first frame. Call before the first frame.
+    #[cfg(feature = "crypto")]
+    pub fn sealed(mut self, security: ClientSecurity) -> Self {
+        self.secure(security);
         self
+    }
+
+    #[cfg(feature = "crypto")]
+    fn secure(&mut self, security: impl Security) {
+        let halves = security.halves(self.config.frame, false);
+        (self.inbox, self.outbox) = Inbox::pair(&self.config, halves);
     }
 
     /// The peer's address.
@@ -132,14 +141,20 @@ impl TcpPacketStream {
         &self.stream
     }
 
-    /// The outgoing queue.
-    pub fn outbox(&mut self) -> &mut Outbox {
-        &mut self.outbox
+    /// Whether a received frame (or an error) is buffered: `recv` returns
+    /// without reading (flush only when this is false, to coalesce).
+    pub fn has_frame(&self) -> bool {
+        self.inbox.has_frame()
     }
 
-    /// The incoming buffer.
-    pub fn inbox(&self) -> &Inbox {
-        &self.inbox
+    /// Bytes queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Bytes of an unfinished frame received so far.
+    pub fn buffered(&self) -> usize {
+        self.inbox.buffered()
     }
 
     /// Queues `packet` and flushes.
@@ -216,7 +231,7 @@ impl TcpPacketStream {
     pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
         within(
             self.config.read_timeout,
-            fill(&self.stream, &mut self.inbox),
+            fill(&self.stream, &mut self.inbox, &mut self.outbox),
         )
         .await?;
         self.inbox.take_frame()
@@ -229,7 +244,7 @@ impl TcpPacketStream {
     ) -> Result<R, TransportError> {
         within(
             self.config.read_timeout,
-            fill(&self.stream, &mut self.inbox),
+            fill(&self.stream, &mut self.inbox, &mut self.outbox),
         )
         .await?;
         Ok(f(self.inbox.take_frame()?, &mut self.outbox))
@@ -241,11 +256,6 @@ impl TcpPacketStream {
         self.flush().await?;
         self.stream.shutdown().await?;
         Ok(())
-    }
-
-    /// Splits into the socket and the buffers.
-    pub fn into_parts(self) -> (TcpStream, Inbox, Outbox) {
-        (self.stream, self.inbox, self.outbox)
     }
 }
 
@@ -264,7 +274,7 @@ async fn within<T>(
 }
 
 /// Writes the whole outbox to `stream`.
-pub async fn flush_outbox(stream: &TcpStream, outbox: &mut Outbox) -> Result<(), TransportError> {
+async fn flush_outbox(stream: &TcpStream, outbox: &mut Outbox) -> Result<(), TransportError> {
     loop {
         match outbox.flush_to(&mut TryIo(stream)) {
             Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -276,9 +286,13 @@ pub async fn flush_outbox(stream: &TcpStream, outbox: &mut Outbox) -> Result<(),
 }
 
 /// Reads from `stream` until `inbox` has a frame (or an error) ready.
-pub async fn fill(stream: &TcpStream, inbox: &mut Inbox) -> Result<(), TransportError> {
+async fn fill(
+    stream: &TcpStream,
+    inbox: &mut Inbox,
+    outbox: &mut Outbox,
+) -> Result<(), TransportError> {
     loop {
-        match inbox.fill_from(&mut TryIo(stream)) {
+        match inbox.fill_from(&mut TryIo(stream), outbox) {
             Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
                 stream.readable().await?
             }
@@ -292,7 +306,8 @@ pub async fn fill(stream: &TcpStream, inbox: &mut Inbox) -> Result<(), Transport
 pub struct TcpPacketListener {
     listener: TcpListener,
     config: TransportConfig,
-    security: Security,
+    #[cfg(feature = "crypto")]
+    security: Option<ServerSecurity>,
 }
 
 impl TcpPacketListener {
@@ -309,17 +324,16 @@ impl TcpPacketListener {
         Ok(Self {
             listener: TcpListener::bind(addr).await?,
             config,
-            security: Security::Plain,
+            #[cfg(feature = "crypto")]
+            security: None,
         })
     }
 
-    /// Accepted streams use `security` (as the server side).
-    ///
-    /// A fixed `Security::Sealed` session is accepted once (its keys
-    /// never serve a second connection); use `Security::SealedSessions`
-    /// for many.
-    pub fn with_security(mut self, security: Security) -> Self {
-        self.security = security.for_acceptor();
+    /// Seals every accepted connection: each must open with a session
+    /// hello whose token `security` knows, and gets that session's keys.
+    #[cfg(feature = "crypto")]
+    pub fn sealed(mut self, security: ServerSecurity) -> Self {
+        self.security = Some(security);
         self
     }
 
@@ -331,8 +345,13 @@ impl TcpPacketListener {
     /// Accepts one connection.
     pub async fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
         let (stream, addr) = self.listener.accept().await?;
-        let s = TcpPacketStream::from_stream(stream, self.config)?;
-        Ok((s.with_security(&self.security, Side::Server), addr))
+        #[allow(unused_mut)]
+        let mut s = TcpPacketStream::from_stream(stream, self.config)?;
+        #[cfg(feature = "crypto")]
+        if let Some(security) = &self.security {
+            s.secure(security);
+        }
+        Ok((s, addr))
     }
 }
 
@@ -361,14 +380,16 @@ impl UdpPacketSocket {
     pub fn from_socket(socket: UdpSocket, config: TransportConfig) -> Self {
         Self {
             socket,
-            chan: DatagramChannel::new(config),
+            chan: DatagramChannel::new(config, plain(&config.frame)),
         }
     }
 
-    /// Switches to `security` as the `side` end: one sealed channel with
-    /// one peer (windowed replay protection). Call before the first frame.
-    pub fn with_security(mut self, security: &Security, side: Side) -> Self {
-        self.chan.secure(security, side);
+    /// Seals the socket with a client's token and keys (see the blocking
+    /// `UdpPacketSocket::sealed`). Call before the first frame.
+    #[cfg(feature = "crypto")]
+    pub fn sealed(mut self, security: ClientSecurity) -> Self {
+        let config = *self.chan.config();
+        self.chan = DatagramChannel::new(config, security.halves(config.frame, true));
         self
     }
 
@@ -395,12 +416,12 @@ impl UdpPacketSocket {
     /// Sets the read timeout (bounds each receive; see
     /// [`TransportError::is_timeout`]).
     pub fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
-        self.chan.set_read_timeout(timeout);
+        self.chan.config_mut().read_timeout = timeout;
     }
 
     /// Sets the write timeout (bounds each send).
     pub fn set_write_timeout(&mut self, timeout: Option<std::time::Duration>) {
-        self.chan.set_write_timeout(timeout);
+        self.chan.config_mut().write_timeout = timeout;
     }
 
     /// A buffer for [`UdpPacketSocket::recv_from_in`].
@@ -557,31 +578,38 @@ pub struct RawFrame<'a> {
 /// assert_eq!((frame.header.type_id, &frame.body[..]), (3, &b"abc"[..]));
 /// # Ok::<(), packet_net::transport::TransportError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PacketCodec {
     config: FrameConfig,
     sealer: Sealer,
     opener: Opener,
+    /// A client's hello still to send.
+    hello: Option<super::SessionToken>,
 }
 
 impl PacketCodec {
     /// A plaintext codec with `config`'s limits.
     pub fn new(config: FrameConfig) -> Self {
+        let halves = plain(&config);
         Self {
             config,
-            sealer: Sealer::plain(&config),
-            opener: Opener::plain(),
+            sealer: halves.sealer,
+            opener: halves.opener,
+            hello: None,
         }
     }
 
-    /// A codec for `security` on the `side` end of a stream.
-    pub fn secured(config: FrameConfig, security: &Security, side: Side) -> Self {
-        let security = &security.for_session();
-        Self {
-            config,
-            sealer: Sealer::new(security, side, &config),
-            opener: Opener::new(security, side, false),
-        }
+    /// Seals the codec's frames: with a [`ClientSecurity`] as the
+    /// connecting end (its hello goes before the first frame), with a
+    /// [`ServerSecurity`] as the accepting end (the peer's hello is taken,
+    /// never handed out as a frame, and keys the codec). Call before the
+    /// first frame.
+    pub fn sealed(mut self, security: impl Security) -> Self {
+        let halves = security.halves(self.config, false);
+        self.sealer = halves.sealer;
+        self.opener = halves.opener;
+        self.hello = halves.hello;
+        self
     }
 
     fn encode_with(
@@ -591,6 +619,9 @@ impl PacketCodec {
         dst: &mut BytesMut,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
+        if let Some(token) = self.hello.take() {
+            dst.extend_from_slice(&super::security::session_hello(&token));
+        }
         let len = self.sealer.check_len(max_body)?;
         let at = dst.len();
         dst.resize(at + len, 0);
@@ -618,17 +649,24 @@ impl Decoder for PacketCodec {
     type Error = TransportError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
-        let Some(length) = frame::check_prefix(src, &self.config)? else {
-            return Ok(None);
+        let (header, bytes) = loop {
+            let Some(length) = frame::check_prefix(src, &self.config)? else {
+                return Ok(None);
+            };
+            let length = length as usize;
+            if src.len() < length {
+                src.reserve(length - src.len());
+                return Ok(None);
+            }
+            let mut bytes = src.split_to(length);
+            // Validates (and, sealed, opens in place) exactly this one
+            // frame; a server end's session hello keys the codec and is
+            // not handed out.
+            match self.opener.open_datagram(&mut bytes, &self.config)? {
+                Opened::Frame(header) => break (header, bytes),
+                Opened::Keyed(sealer, _) => self.sealer = sealer,
+            }
         };
-        let length = length as usize;
-        if src.len() < length {
-            src.reserve(length - src.len());
-            return Ok(None);
-        }
-        let mut bytes = src.split_to(length);
-        // Validates (and, sealed, opens in place) exactly this one frame.
-        let header = self.opener.open_datagram(&mut bytes, &self.config)?;
         let bytes = bytes.freeze();
         let start = frame::HEADER_LEN;
         let body = bytes.slice(start..start + header.body_len as usize);

@@ -126,18 +126,20 @@ pub fn steady_state_send_and_receive_do_not_allocate() {
     #[cfg(feature = "crypto")]
     {
         use packet_core::crypto::{ChannelKeys, SecretKey};
-        use packet_net::transport::{Security, SessionToken, Side};
-        // One session: the listener hands these keys out once.
-        let sec = Security::sealed(
-            SessionToken([3; 16]),
-            ChannelKeys::shared(SecretKey::from_bytes([9; 32])),
-        );
+        use packet_net::transport::{ClientSecurity, ServerSecurity, SessionToken};
+        // One session: the listener's provider hands these keys out once.
+        let keys = || ChannelKeys::shared(SecretKey::from_bytes([9; 32]));
+        let once = std::sync::Mutex::new(true);
+        let provider = ServerSecurity::new(move |t: &SessionToken| {
+            (t.0 == [3; 16] && std::mem::take(&mut *once.lock().unwrap())).then(keys)
+        });
+        let sec = ClientSecurity::new(SessionToken([3; 16]), keys());
         let listener = TcpPacketListener::bind_with("127.0.0.1:0", config)
             .unwrap()
-            .with_security(sec.clone());
+            .sealed(provider);
         let mut client = TcpPacketStream::connect_with(listener.local_addr().unwrap(), config)
             .unwrap()
-            .with_security(&sec, Side::Client);
+            .sealed(sec);
         let (mut server, _) = listener.accept().unwrap();
         let sealed = count(|i| {
             client

@@ -78,7 +78,7 @@ pub mod login {
     use std::sync::{Arc, Mutex};
 
     use packet_core::crypto::{ChannelKeys, SecretKey};
-    use packet_net::transport::{Security, SessionToken};
+    use packet_net::transport::{ClientSecurity, ServerSecurity, SessionToken};
 
     #[derive(Default)]
     pub struct Login {
@@ -93,7 +93,7 @@ pub mod login {
 
         /// A fresh token and keys (distinct per call; deterministic for
         /// the tests), registered for one session.
-        pub fn issue(&self) -> (SessionToken, Security) {
+        pub fn issue(&self) -> (SessionToken, ClientSecurity) {
             let n = self.next.fetch_add(1, Ordering::Relaxed);
             let token = SessionToken([n; 16]);
             let keys = || {
@@ -103,16 +103,38 @@ pub mod login {
                 )
             };
             self.table.lock().unwrap().insert(token, keys());
-            (token, Security::sealed(token, keys()))
+            (token, ClientSecurity::new(token, keys()))
         }
 
-        /// The provider for `ServerConfig::with_sealed_sessions`: each
-        /// token's keys are handed out once.
-        pub fn provider(
-            self: &Arc<Self>,
-        ) -> impl Fn(&SessionToken) -> Option<ChannelKeys> + Send + Sync + 'static {
+        /// The key provider of a sealed server: each token's keys are
+        /// handed out once.
+        pub fn provider(self: &Arc<Self>) -> ServerSecurity {
             let me = self.clone();
-            move |t| me.table.lock().unwrap().remove(t)
+            ServerSecurity::new(move |t| me.table.lock().unwrap().remove(t))
+        }
+
+        /// A client's first bytes on a stream, written by hand: the hello,
+        /// then one sealed frame with `body`; returns their length.
+        pub fn first_bytes(sec: ClientSecurity, body: &[u8], wire: &mut [u8]) -> usize {
+            use packet_net::fuzzing;
+            let (mut sealer, _, hello) = fuzzing::halves(sec, Default::default(), false);
+            let hello = fuzzing::session_hello(&hello.unwrap());
+            wire[..hello.len()].copy_from_slice(&hello);
+            hello.len()
+                + sealer
+                    .seal_with(super::ECHO, &mut wire[hello.len()..], |w| w.put_bytes(body))
+                    .unwrap()
+        }
+
+        /// The keys of session `token` (what an attacker who stole them
+        /// would hold): a second client end of that session.
+        pub fn stolen(token: SessionToken) -> ClientSecurity {
+            let n = token.0[0];
+            let keys = ChannelKeys::new(
+                SecretKey::from_bytes([n; 32]),
+                SecretKey::from_bytes([n ^ 0x80; 32]),
+            );
+            ClientSecurity::new(token, keys)
         }
     }
 }

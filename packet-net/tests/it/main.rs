@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 mod common;
+mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
 #[cfg(all(feature = "crypto", feature = "tokio"))]

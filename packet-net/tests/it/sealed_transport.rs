@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use crate::common::login::Login;
 use crate::common::{ECHO, Msg, echo_router, payload, wait_until};
+use packet_core::Packet;
 use packet_core::crypto::sealed_frame_len_for;
+use packet_net::fuzzing::{self, SESSION_HELLO_LEN, session_hello};
 use packet_net::server::ServerConfig;
 use packet_net::transport::blocking::{TcpPacketStream, UdpPacketSocket};
-use packet_net::transport::{
-    SESSION_HELLO_LEN, Sealer, SessionToken, Side, TransportConfig, session_hello,
-};
+use packet_net::transport::{ClientSecurity, SessionToken, TransportConfig};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -30,7 +30,7 @@ fn blocking_server(
         "127.0.0.1:0",
         ServerConfig::default()
             .with_workers(2)
-            .with_sealed_sessions(login.provider()),
+            .sealed(login.provider()),
         packet_net::server::Router::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body())),
         (),
     )
@@ -58,7 +58,7 @@ fn sealed_blocking_server_echoes_and_drops_impostors() {
         .map(|_| {
             TcpPacketStream::connect_with(addr, config())
                 .unwrap()
-                .with_security(&login.issue().1, Side::Client)
+                .sealed(login.issue().1)
         })
         .collect();
     let mut buf = Vec::new();
@@ -89,22 +89,22 @@ fn sealed_blocking_server_echoes_and_drops_impostors() {
     assert!(plain.recv().is_err());
     // A forged frame after a valid hello: sealed under the session's key,
     // one ciphertext bit flipped.
-    let (_, forger_sec) = login.issue();
-    let mut sealer = Sealer::new(&forger_sec, Side::Client, &Default::default());
+    let (token, _) = login.issue();
+    let (mut sealer, _, _) = fuzzing::halves(Login::stolen(token), Default::default(), false);
     let mut wire = [0u8; 128];
-    let n = sealer
-        .seal_with(ECHO, &mut wire, |w| w.put_bytes(b"forged body!"))
-        .unwrap();
+    wire[..SESSION_HELLO_LEN].copy_from_slice(&session_hello(&token));
+    let n = SESSION_HELLO_LEN
+        + sealer
+            .seal_with(ECHO, &mut wire[SESSION_HELLO_LEN..], |w| {
+                w.put_bytes(b"forged body!")
+            })
+            .unwrap();
     wire[SESSION_HELLO_LEN + 22] ^= 1;
     let mut forger = raw_client(addr);
     forger.write_all(&wire[..n]).unwrap();
-    // A client sealing as the server (reflection, no hello) is refused too.
-    let mut reflect = TcpPacketStream::connect_with(addr, config())
-        .unwrap()
-        .with_security(&login.issue().1, Side::Server);
-    reflect.send_raw(ECHO, b"reflected").unwrap();
-    assert!(reflect.recv().is_err());
-    assert!(wait_until(LIMIT, || server.stats().bad_frames == 3));
+    // (A client sealing as the server no longer compiles: a connecting
+    // stream takes a `ClientSecurity` only.)
+    assert!(wait_until(LIMIT, || server.stats().bad_frames == 2));
     // The others are undisturbed.
     for (c, s) in clients.iter_mut().enumerate() {
         payload(c as u32, 99, &mut buf);
@@ -133,11 +133,8 @@ fn two_sealed_sessions_use_different_keys_on_the_wire() {
     let mut replies = Vec::new();
     for _ in 0..2 {
         let (_, sec) = login.issue();
-        let mut sealer = Sealer::new(&sec, Side::Client, &Default::default());
         let mut wire = [0u8; 256];
-        let n = sealer
-            .seal_with(ECHO, &mut wire, |w| w.put_bytes(body))
-            .unwrap();
+        let n = Login::first_bytes(sec, body, &mut wire);
         assert_eq!(n, SESSION_HELLO_LEN + frame_len);
         let mut s = raw_client(addr);
         s.write_all(&wire[..n]).unwrap();
@@ -168,7 +165,7 @@ fn unknown_token_non_hello_and_reused_hello_are_dropped_alone() {
     let addr = server.local_addr();
     let mut good = TcpPacketStream::connect_with(addr, config())
         .unwrap()
-        .with_security(&login.issue().1, Side::Client);
+        .sealed(login.issue().1);
     good.send_raw(ECHO, b"first").unwrap();
     assert_eq!(good.recv().unwrap().body(), b"first");
 
@@ -188,11 +185,8 @@ fn unknown_token_non_hello_and_reused_hello_are_dropped_alone() {
 
     // A whole session recorded and replayed: its token was used up.
     let (_, sec) = login.issue();
-    let mut sealer = Sealer::new(&sec, Side::Client, &Default::default());
     let mut wire = [0u8; 128];
-    let n = sealer
-        .seal_with(ECHO, &mut wire, |w| w.put_bytes(b"once"))
-        .unwrap();
+    let n = Login::first_bytes(sec, b"once", &mut wire);
     let mut original = raw_client(addr);
     original.write_all(&wire[..n]).unwrap();
     let mut reply = vec![0u8; sealed_frame_len_for(4)];
@@ -214,7 +208,7 @@ async fn sealed_tokio_server_echoes() {
     let login = Login::new();
     let server = packet_net::server::tokio::Server::bind(
         "127.0.0.1:0",
-        ServerConfig::default().with_sealed_sessions(login.provider()),
+        ServerConfig::default().sealed(login.provider()),
         echo_router(),
         (),
     )
@@ -226,22 +220,14 @@ async fn sealed_tokio_server_echoes() {
             TcpPacketStream::connect(server.local_addr())
                 .await
                 .unwrap()
-                .with_security(&login.issue().1, Side::Client),
+                .sealed(login.issue().1),
         );
     }
     // An unknown token is dropped alone.
     let mut stranger = TcpPacketStream::connect(server.local_addr())
         .await
         .unwrap()
-        .with_security(
-            &packet_net::transport::Security::sealed(
-                SessionToken([0xEE; 16]),
-                packet_core::crypto::ChannelKeys::shared(
-                    packet_core::crypto::SecretKey::from_bytes([1; 32]),
-                ),
-            ),
-            Side::Client,
-        );
+        .sealed(stranger_security());
     stranger.send_raw(ECHO, b"let me in").await.unwrap();
     assert!(stranger.recv().await.is_err());
     let mut buf = Vec::new();
@@ -270,22 +256,29 @@ async fn sealed_tokio_server_echoes() {
 #[test]
 fn sealed_udp_drops_replays_and_forgeries() {
     let login = Login::new();
-    let (token, sec) = login.issue();
-    let mut server = UdpPacketSocket::bind_with("127.0.0.1:0", config())
-        .unwrap()
-        .with_security(&sec, Side::Server);
-    let server_addr = server.local_addr().unwrap();
+    let (token, _) = login.issue();
+    let server = packet_net::server::blocking::UdpServer::bind(
+        "127.0.0.1:0",
+        ServerConfig::default().sealed(login.provider()),
+        echo_router(),
+        (),
+    )
+    .unwrap();
     let raw = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    raw.connect(server_addr).unwrap();
-    let mut sealer = Sealer::new(&sec, Side::Client, &Default::default());
-    assert_eq!(sealer.take_hello(), Some(token));
+    raw.connect(server.local_addr()).unwrap();
+    let (mut sealer, _, _) = fuzzing::halves(Login::stolen(token), Default::default(), true);
+    let msg = |seq| Msg {
+        client: 1,
+        seq,
+        data: b"x",
+    };
     let mut first = [0u8; 128];
     let n1 = sealer
-        .seal_with(ECHO, &mut first, |w| w.put_bytes(b"one"))
+        .seal_with(ECHO, &mut first, |w| msg(1).write_data(w))
         .unwrap();
     let mut second = [0u8; 128];
     let n2 = sealer
-        .seal_with(ECHO, &mut second, |w| w.put_bytes(b"two"))
+        .seal_with(ECHO, &mut second, |w| msg(2).write_data(w))
         .unwrap();
     let mut forged = second;
     forged[n2 - 10] ^= 0x80; // in the tag
@@ -296,30 +289,9 @@ fn sealed_udp_drops_replays_and_forgeries() {
     raw.send(&first[..n1]).unwrap(); // replay
     raw.send(&forged[..n2]).unwrap(); // forgery
     raw.send(&second[..n2]).unwrap();
-    let mut got = Vec::new();
-    for _ in 0..2 {
-        let (frame, _) = server.recv_from().unwrap();
-        got.push(frame.body().to_vec());
-    }
-    assert_eq!(got, [b"one".to_vec(), b"two".to_vec()]);
-    assert_eq!(server.stats().dropped, 4);
-
-    // And a sealed echo with a packet socket client in connected mode (a
-    // fresh session: its hello goes out as the first datagram).
-    let (_, sec) = login.issue();
-    let mut server = UdpPacketSocket::bind_with("127.0.0.1:0", config())
-        .unwrap()
-        .with_security(&sec, Side::Server);
-    let server_addr = server.local_addr().unwrap();
-    let mut client = UdpPacketSocket::bind_with("127.0.0.1:0", config())
-        .unwrap()
-        .with_security(&sec, Side::Client);
-    client.connect(server_addr).unwrap();
-    client.send_raw(ECHO, b"hello").unwrap();
-    let mut buf = server.new_recv_buf();
-    let (frame, from) = server.recv_from_in(&mut buf).unwrap();
-    server.send_raw_to(ECHO, frame.body(), from).unwrap();
-    assert_eq!(client.recv().unwrap().body(), b"hello");
+    assert!(wait_until(LIMIT, || server.stats().frames_in == 2
+        && server.dropped() == 4));
+    assert_eq!(server.sessions().len(), 1, "forgeries never end a session");
 }
 
 /// Sans-I/O: a server session seals nothing before the hello brings its
@@ -327,19 +299,21 @@ fn sealed_udp_drops_replays_and_forgeries() {
 #[test]
 fn server_session_is_keyed_by_the_hello_alone() {
     use packet_core::error::CryptoError;
-    use packet_net::transport::{Inbox, Outbox, Security, TransportError};
+    use packet_net::fuzzing::Incoming;
+    use packet_net::transport::TransportError;
 
     let login = Login::new();
-    let server_sec = Security::sealed_sessions(login.provider());
+    let server_sec = login.provider();
     let (token, client_sec) = login.issue();
     let typed = |r: Result<_, TransportError>| match r {
         Err(TransportError::Crypto(e)) => e,
         other => panic!("expected a crypto error, got {other:?}"),
     };
+    let frame = config().frame;
 
-    let session = server_sec.for_session();
-    let mut out = Outbox::secured(&config(), &session, Side::Server);
-    let mut inbox = Inbox::secured(&config(), &session, Side::Server);
+    let (sealer, opener, _) = fuzzing::halves(&server_sec, frame, false);
+    let mut out = fuzzing::outbox(&config(), sealer, None);
+    let mut inbox = fuzzing::inbox(&frame, opener);
     assert!(inbox.opener().awaiting_hello());
     assert_eq!(
         typed(out.queue_raw(ECHO, b"too early")),
@@ -348,26 +322,36 @@ fn server_session_is_keyed_by_the_hello_alone() {
     assert!(out.is_empty());
 
     // The client's first bytes: hello, then its first sealed frame.
-    let mut client = Outbox::secured(&config(), &client_sec, Side::Client);
+    let (s, _, hello) = fuzzing::halves(client_sec, frame, false);
+    let mut client = fuzzing::outbox(&config(), s, hello);
     client.queue_raw(ECHO, b"hi").unwrap();
-    assert_eq!(
-        &client.queue_ref().pending()[..SESSION_HELLO_LEN],
-        &session_hello(&token)
-    );
-    inbox.feed(client.queue_ref().pending());
-    assert_eq!(inbox.next_frame().unwrap().unwrap().body(), b"hi");
+    let wire = fuzzing::pending(&client).to_vec();
+    assert_eq!(&wire[..SESSION_HELLO_LEN], &session_hello(&token));
+    inbox.feed(&wire);
+    match inbox.next_frame().unwrap() {
+        Some(Incoming::Keyed(s, t)) => {
+            assert_eq!(t, token);
+            fuzzing::key_outbox(&mut out, s);
+        }
+        other => panic!("expected the hello, got {other:?}"),
+    }
+    match inbox.next_frame().unwrap() {
+        Some(Incoming::Frame(f)) => assert_eq!(f.body(), b"hi"),
+        other => panic!("expected a frame, got {other:?}"),
+    }
     assert!(!inbox.opener().awaiting_hello());
     out.queue_raw(ECHO, b"now").unwrap();
 
     // Another session presenting the same (used) token, or a wrong frame.
-    let session = server_sec.for_session();
-    let mut inbox = Inbox::secured(&config(), &session, Side::Server);
+    let (_, opener, _) = fuzzing::halves(&server_sec, frame, false);
+    let mut inbox = fuzzing::inbox(&frame, opener);
     inbox.feed(&session_hello(&token));
     assert_eq!(
         typed(inbox.next_frame().map(|_| ())),
         CryptoError::UnknownSessionToken
     );
-    let mut inbox = Inbox::secured(&config(), &server_sec.for_session(), Side::Server);
+    let (_, opener, _) = fuzzing::halves(&server_sec, frame, false);
+    let mut inbox = fuzzing::inbox(&frame, opener);
     let mut f = [0u8; 64];
     let n = packet_core::frame::encode_raw(ECHO, 0, b"not a hello", &mut f).unwrap();
     inbox.feed(&f[..n]);
@@ -407,8 +391,8 @@ fn greeting_router(hooks: &std::sync::Arc<Hooks>) -> packet_net::server::Router<
         .on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()))
 }
 
-fn stranger_security() -> packet_net::transport::Security {
-    packet_net::transport::Security::sealed(
+fn stranger_security() -> ClientSecurity {
+    ClientSecurity::new(
         SessionToken([0xEE; 16]),
         packet_core::crypto::ChannelKeys::shared(packet_core::crypto::SecretKey::from_bytes(
             [1; 32],
@@ -429,14 +413,14 @@ fn sealed_blocking_on_connect_runs_after_the_hello_and_can_reply() {
     let hooks = std::sync::Arc::new(Hooks::default());
     let server = packet_net::server::blocking::Server::bind(
         "127.0.0.1:0",
-        ServerConfig::default().with_sealed_sessions(login.provider()),
+        ServerConfig::default().sealed(login.provider()),
         greeting_router(&hooks),
         (),
     )
     .unwrap();
     let mut c = TcpPacketStream::connect_with(server.local_addr(), config())
         .unwrap()
-        .with_security(&login.issue().1, Side::Client);
+        .sealed(login.issue().1);
     c.send_raw(ECHO, b"hi").unwrap();
     let f = c.recv().unwrap();
     assert_eq!((f.type_id(), f.body()), (WELCOME, &b"welcome"[..]));
@@ -445,7 +429,7 @@ fn sealed_blocking_on_connect_runs_after_the_hello_and_can_reply() {
     // An unknown token: no session for the hooks.
     let mut stranger = TcpPacketStream::connect_with(server.local_addr(), config())
         .unwrap()
-        .with_security(&stranger_security(), Side::Client);
+        .sealed(stranger_security());
     stranger.send_raw(ECHO, b"let me in").unwrap();
     assert!(stranger.recv().is_err());
     drop(c);
@@ -460,7 +444,7 @@ async fn sealed_tokio_on_connect_runs_after_the_hello_and_can_reply() {
     let hooks = std::sync::Arc::new(Hooks::default());
     let server = packet_net::server::tokio::Server::bind(
         "127.0.0.1:0",
-        ServerConfig::default().with_sealed_sessions(login.provider()),
+        ServerConfig::default().sealed(login.provider()),
         greeting_router(&hooks),
         (),
     )
@@ -469,7 +453,7 @@ async fn sealed_tokio_on_connect_runs_after_the_hello_and_can_reply() {
     let mut c = TcpPacketStream::connect(server.local_addr())
         .await
         .unwrap()
-        .with_security(&login.issue().1, Side::Client);
+        .sealed(login.issue().1);
     c.send_raw(ECHO, b"hi").await.unwrap();
     let f = c.recv().await.unwrap();
     assert_eq!((f.type_id(), f.body()), (WELCOME, &b"welcome"[..]));
@@ -478,7 +462,7 @@ async fn sealed_tokio_on_connect_runs_after_the_hello_and_can_reply() {
     let mut stranger = TcpPacketStream::connect(server.local_addr())
         .await
         .unwrap()
-        .with_security(&stranger_security(), Side::Client);
+        .sealed(stranger_security());
     stranger.send_raw(ECHO, b"let me in").await.unwrap();
     assert!(stranger.recv().await.is_err());
     drop(c);
@@ -495,14 +479,14 @@ fn sealed_udp_on_connect_runs_after_the_hello_and_can_reply() {
     let hooks = std::sync::Arc::new(Hooks::default());
     let server = packet_net::server::blocking::UdpServer::bind(
         "127.0.0.1:0",
-        ServerConfig::default().with_sealed_sessions(login.provider()),
+        ServerConfig::default().sealed(login.provider()),
         greeting_router(&hooks),
         (),
     )
     .unwrap();
     let mut c = UdpPacketSocket::bind_with("127.0.0.1:0", config())
         .unwrap()
-        .with_security(&login.issue().1, Side::Client);
+        .sealed(login.issue().1);
     c.connect(server.local_addr()).unwrap();
     c.send_raw(ECHO, b"hi").unwrap();
     let f = c.recv().unwrap();

@@ -333,7 +333,7 @@ async fn tcp_recv_times_out_keeping_a_partial_frame() {
     peer.write_all(&wire[..n / 2]).await.unwrap();
     let e = timeout(LIMIT, client.recv()).await.unwrap().unwrap_err();
     assert!(e.is_timeout(), "{e:?}");
-    assert_eq!(client.inbox().buffered(), n / 2);
+    assert_eq!(client.buffered(), n / 2);
     // The rest arrives: the frame is whole.
     peer.write_all(&wire[n / 2..n]).await.unwrap();
     let f = timeout(LIMIT, client.recv()).await.unwrap().unwrap();
@@ -367,10 +367,10 @@ async fn tcp_flush_times_out_when_the_peer_never_reads() {
             .try_queue_with(ECHO, body.len(), |w| w.put_bytes(&body))
             .unwrap();
     }
-    let queued = client.outbox().len();
+    let queued = client.queued();
     let e = timeout(LIMIT, client.flush()).await.unwrap().unwrap_err();
     assert!(e.is_timeout(), "{e:?}");
-    let left = client.outbox().len();
+    let left = client.queued();
     assert!(
         left > 0 && left <= queued,
         "{left} of {queued} still queued"

@@ -1,0 +1,598 @@
+//! Buffers of a connection: the bounded [`WriteQueue`] frames are encoded
+//! into, the [`Outbox`] (queue + send side) and the [`Inbox`] (stream
+//! decoder + receive side).
+//!
+//! After warm-up (buffers grown to their working size) sending and
+//! receiving a packet allocates nothing; [`Outbox::release`] and
+//! [`Inbox::release`] give a burst-grown buffer back while a connection
+//! is idle.
+
+use std::io;
+use std::vec::Vec;
+
+use packet_core::error::EncodeError;
+use packet_core::frame::FrameConfig;
+use packet_core::frame::Packet;
+use packet_core::{StreamDecoder, Writer};
+
+use super::security::{Halves, Incoming, Opener, SESSION_HELLO_LEN, Sealer, SessionToken};
+use super::{TransportConfig, TransportError};
+
+/// A bounded FIFO of encoded frames waiting to be written.
+///
+/// Frames are encoded straight into the queue's buffer (no staging copy);
+/// [`WriteQueue::write_to`] hands everything queued to the socket in as few
+/// `write` calls as the kernel allows. The buffer grows on demand up to the
+/// limit and keeps its allocation afterwards.
+#[derive(Debug)]
+pub struct WriteQueue {
+    buf: Vec<u8>,
+    head: usize,
+    limit: usize,
+}
+
+impl WriteQueue {
+    /// An empty queue holding at most `limit` bytes; allocates nothing yet.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            head: 0,
+            limit,
+        }
+    }
+
+    /// Bytes waiting to be written.
+    pub fn len(&self) -> usize {
+        self.buf.len() - self.head
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The limit in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes that can still be queued.
+    pub fn space(&self) -> usize {
+        self.limit.saturating_sub(self.len())
+    }
+
+    /// The queued bytes, oldest first.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.head..]
+    }
+
+    /// Marks `n` queued bytes as written.
+    pub fn consume(&mut self, n: usize) {
+        self.head = (self.head + n).min(self.buf.len());
+        if self.head == self.buf.len() {
+            self.buf.clear();
+            self.head = 0;
+        }
+    }
+
+    /// Forgets everything queued (keeps the allocation).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.head = 0;
+    }
+
+    /// Appends at most `max_len` bytes that `fill` writes into the slice it
+    /// is given, returning how many it wrote. Fails with
+    /// [`TransportError::QueueFull`] (queue unchanged) when `max_len` bytes
+    /// do not fit under the limit.
+    pub fn push_with(
+        &mut self,
+        max_len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
+    ) -> Result<usize, TransportError> {
+        if max_len > self.space() {
+            return Err(TransportError::QueueFull {
+                queued: self.len(),
+                needed: max_len,
+                limit: self.limit,
+            });
+        }
+        if self.head > 0 && self.buf.len() + max_len > self.buf.capacity() {
+            // Reuse the written-out front before growing.
+            self.buf.copy_within(self.head.., 0);
+            self.buf.truncate(self.buf.len() - self.head);
+            self.head = 0;
+        }
+        let at = self.buf.len();
+        self.buf.resize(at + max_len, 0);
+        match fill(&mut self.buf[at..]) {
+            Ok(n) => {
+                self.buf.truncate(at + n.min(max_len));
+                Ok(n)
+            }
+            Err(e) => {
+                self.buf.truncate(at);
+                Err(e)
+            }
+        }
+    }
+
+    /// Appends raw bytes (an already encoded frame).
+    pub fn push_bytes(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        self.push_with(bytes.len(), |out| {
+            out.copy_from_slice(bytes);
+            Ok(bytes.len())
+        })
+        .map(|_| ())
+    }
+
+    /// Writes queued bytes to `w` until the queue is empty or `w` would
+    /// block; returns the bytes written. `WouldBlock` after partial
+    /// progress is not an error (check [`WriteQueue::is_empty`]).
+    pub fn write_to<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<usize> {
+        let mut total = 0;
+        while !self.is_empty() {
+            match w.write(self.pending()) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.consume(n);
+                    total += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && total > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(total)
+    }
+}
+
+impl WriteQueue {
+    /// Frees the buffer when nothing is queued (an idle connection).
+    pub fn release(&mut self) {
+        if self.is_empty() {
+            self.buf = Vec::new();
+            self.head = 0;
+        }
+    }
+
+    /// Bytes allocated.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+}
+
+/// The outgoing half of a connection: frames are sealed straight into a
+/// bounded [`WriteQueue`]. A sealed client's first frame is preceded by
+/// its session hello.
+#[derive(Debug)]
+pub struct Outbox {
+    queue: WriteQueue,
+    sealer: Sealer,
+    hello: Option<SessionToken>,
+}
+
+impl Outbox {
+    /// The outgoing half for `config` with `sealer`, sending the session
+    /// hello for `hello` before the first frame.
+    pub(crate) fn new(
+        config: &TransportConfig,
+        sealer: Sealer,
+        hello: Option<SessionToken>,
+    ) -> Self {
+        Self {
+            queue: WriteQueue::new(config.queue_limit()),
+            sealer,
+            hello,
+        }
+    }
+
+    /// Queues `packet` as one frame.
+    pub fn queue<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        self.queue_with(P::ID, packet.encoded_len(), |w| packet.write_data(w))
+    }
+
+    /// Queues a frame with a raw body.
+    pub fn queue_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.queue_with(type_id, body.len(), |w| w.put_bytes(body))
+    }
+
+    /// Queues a frame whose body (at most `max_body` bytes) `body` writes.
+    pub fn queue_with(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<(), TransportError> {
+        let len = self.needed(max_body)?;
+        let sealer = &mut self.sealer;
+        let hello = self.hello;
+        self.queue
+            .push_with(len, |out| {
+                let (out, h) = match &hello {
+                    Some(token) => {
+                        let bytes = super::security::session_hello(token);
+                        out[..SESSION_HELLO_LEN].copy_from_slice(&bytes);
+                        (&mut out[SESSION_HELLO_LEN..], SESSION_HELLO_LEN)
+                    }
+                    None => (out, 0),
+                };
+                Ok(h + sealer.seal_with(type_id, out, body)?)
+            })
+            .map(|_| self.hello = None)
+    }
+
+    /// Bytes a frame with a body of at most `max_body` bytes needs.
+    fn needed(&self, max_body: usize) -> Result<usize, TransportError> {
+        let hello = if self.hello.is_some() {
+            SESSION_HELLO_LEN
+        } else {
+            0
+        };
+        Ok(self.sealer.check_len(max_body)? + hello)
+    }
+
+    /// Whether a frame with a body of at most `max_body` bytes needs the
+    /// queue flushed first (fails when it can never fit a frame).
+    pub(crate) fn needs_flush_for(&self, max_body: usize) -> Result<bool, TransportError> {
+        Ok(self.needed(max_body)? > self.queue.space())
+    }
+
+    /// Writes to `w` until the queue is empty. A `WouldBlock` before
+    /// anything more could be written comes back as an `Io` error.
+    pub(crate) fn flush_to<W: io::Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+    ) -> Result<(), TransportError> {
+        while !self.queue.is_empty() {
+            self.queue.write_to(w)?;
+        }
+        Ok(())
+    }
+
+    /// Hands each queued frame to `send` as one datagram, oldest first,
+    /// until the queue is empty or `send` would block (the rest stays
+    /// queued). A datagram `send` fails for another reason is lost, as
+    /// datagrams may be, and counted.
+    pub(crate) fn send_datagrams(
+        &mut self,
+        mut send: impl FnMut(&[u8]) -> io::Result<usize>,
+    ) -> DatagramFlush {
+        let mut flush = DatagramFlush::default();
+        loop {
+            let pending = self.queue.pending();
+            let Some(prefix) = pending.first_chunk::<4>() else {
+                flush.empty = true;
+                return flush;
+            };
+            // The queue holds whole frames only: the length prefix is
+            // the frame's.
+            let len = (u32::from_le_bytes(*prefix) as usize).clamp(4, pending.len());
+            match send(&pending[..len]) {
+                Ok(_) => flush.sent += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return flush,
+                Err(_) => flush.failed += 1,
+            }
+            self.queue.consume(len);
+        }
+    }
+
+    /// Installs the send side keyed by the peer's hello (a server end).
+    pub(crate) fn set_sealer(&mut self, sealer: Sealer) {
+        self.sealer = sealer;
+    }
+
+    /// Takes the send side out (a UDP peer whose session ends keeps it).
+    pub(crate) fn into_sealer(self) -> Sealer {
+        self.sealer
+    }
+
+    /// Whether frames are sealed.
+    pub(crate) fn is_sealed(&self) -> bool {
+        self.sealer.is_sealed()
+    }
+
+    /// The queue.
+    pub(crate) fn queue_ref(&self) -> &WriteQueue {
+        &self.queue
+    }
+
+    /// The queue, mutably (to write it out).
+    pub(crate) fn queue_mut(&mut self) -> &mut WriteQueue {
+        &mut self.queue
+    }
+
+    /// Frees the queue's buffer if nothing waits.
+    pub(crate) fn release(&mut self) {
+        self.queue.release();
+    }
+
+    /// Bytes waiting.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
+/// What [`Outbox::send_datagrams`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DatagramFlush {
+    /// Datagrams sent.
+    pub sent: u64,
+    /// Datagrams the socket refused (lost).
+    pub failed: u64,
+    /// Whether the queue is empty (else the socket would block).
+    pub empty: bool,
+}
+
+/// The incoming half of a stream connection: a bounded [`StreamDecoder`]
+/// and the [`Opener`] that validates what it yields.
+#[derive(Debug)]
+pub struct Inbox {
+    decoder: StreamDecoder,
+    opener: Opener,
+}
+
+/// Most bytes one socket read takes.
+pub const READ_CHUNK: usize = 16 * 1024;
+
+impl Inbox {
+    /// The incoming half with `opener`.
+    pub(crate) fn new(config: &FrameConfig, opener: Opener) -> Self {
+        Self {
+            decoder: StreamDecoder::new(*config),
+            opener,
+        }
+    }
+
+    /// Both halves of a stream connection from `halves`.
+    pub(crate) fn pair(config: &TransportConfig, halves: Halves) -> (Inbox, Outbox) {
+        (
+            Inbox::new(&config.frame, halves.opener),
+            Outbox::new(config, halves.sealer, halves.hello),
+        )
+    }
+
+    /// Whether [`Inbox::next_frame`] has a frame (or an error) ready.
+    pub fn has_frame(&self) -> bool {
+        self.decoder.has_frame()
+    }
+
+    /// The next complete, validated frame (or the accepted hello), or
+    /// `None`.
+    pub fn next_frame(&mut self) -> Result<Option<Incoming<'_>>, TransportError> {
+        self.opener.next_frame(&mut self.decoder)
+    }
+
+    /// How many bytes the next read may take (every byte read is kept).
+    pub fn room(&self) -> usize {
+        self.decoder.capacity_left().min(READ_CHUNK)
+    }
+
+    /// Appends bytes received; returns how many were taken (all of them
+    /// when at most [`Inbox::room`]).
+    pub fn feed(&mut self, bytes: &[u8]) -> usize {
+        self.decoder.feed(bytes)
+    }
+
+    /// Reads once from `r` straight into the decoder's buffer; 0 at end of
+    /// stream. For a client's own connection (the buffer may grow to one
+    /// read); servers read through a shared buffer and [`Inbox::feed`].
+    pub fn read_from<R: io::Read>(&mut self, r: &mut R) -> io::Result<usize> {
+        self.decoder.read_from(r)
+    }
+
+    /// Reads from `r` until a frame (or an error) is ready, retrying
+    /// `Interrupted`; a server end's session hello is taken on the way and
+    /// its keyed send side installed in `out`. End of stream gives
+    /// [`Inbox::end_of_stream`]; every other I/O error, `WouldBlock`
+    /// included, comes back as an `Io` error (bytes read so far stay
+    /// buffered).
+    pub(crate) fn fill_from<R: io::Read>(
+        &mut self,
+        r: &mut R,
+        out: &mut Outbox,
+    ) -> Result<(), TransportError> {
+        loop {
+            while !self.has_frame() {
+                match self.read_from(r) {
+                    Ok(0) => return Err(self.end_of_stream()),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if !self.opener.awaiting_hello() {
+                return Ok(());
+            }
+            if let Some(Incoming::Keyed(sealer, _)) = self.next_frame()? {
+                out.set_sealer(sealer);
+            }
+        }
+    }
+
+    /// The frame [`Inbox::fill_from`] made ready.
+    pub(crate) fn take_frame(&mut self) -> Result<packet_core::Frame<'_>, TransportError> {
+        match self.next_frame()? {
+            Some(Incoming::Frame(f)) => Ok(f),
+            _ => Err(TransportError::Closed),
+        }
+    }
+
+    /// Bytes of an unfinished frame that are buffered.
+    pub fn buffered(&self) -> usize {
+        self.decoder.buffered()
+    }
+
+    /// At end of stream: `Closed` if between frames, else the error.
+    pub fn end_of_stream(&self) -> TransportError {
+        super::security::end_of_stream(&self.decoder)
+    }
+
+    /// The receive side.
+    pub fn opener(&self) -> &Opener {
+        &self.opener
+    }
+
+    /// Frees the decoder's buffer when nothing is buffered.
+    pub fn release(&mut self) {
+        if self.decoder.buffered() == 0 && !self.decoder.has_frame() {
+            self.decoder = StreamDecoder::new(*self.decoder.config());
+        }
+    }
+
+    /// Bytes allocated.
+    pub fn capacity(&self) -> usize {
+        self.decoder.buffer_capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use packet_core::frame;
+
+    fn plain_outbox(config: &TransportConfig) -> Outbox {
+        Outbox::new(config, Sealer::plain(&config.frame), None)
+    }
+
+    /// A writer that takes at most `chunk` bytes per call, then reports
+    /// `WouldBlock` after `budget` calls, counting the calls.
+    struct Trickle {
+        out: Vec<u8>,
+        chunk: usize,
+        budget: usize,
+        calls: usize,
+    }
+
+    impl io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.calls == self.budget {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.calls += 1;
+            let n = buf.len().min(self.chunk);
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn many_frames_leave_in_one_write() {
+        let mut out = plain_outbox(&TransportConfig::default());
+        for i in 0..100u16 {
+            out.queue_raw(i, &[i as u8; 10]).unwrap();
+        }
+        let mut w = Trickle {
+            out: Vec::new(),
+            chunk: usize::MAX,
+            budget: 10,
+            calls: 0,
+        };
+        let n = out.queue_mut().write_to(&mut w).unwrap();
+        assert_eq!((w.calls, n, out.is_empty()), (1, 100 * 40, true));
+        // Every frame is intact and in order.
+        let mut dec = StreamDecoder::new(FrameConfig::default());
+        dec.feed(&w.out);
+        for i in 0..100u16 {
+            let f = dec.next_frame().unwrap().unwrap();
+            assert_eq!(
+                (f.type_id(), f.sequence(), f.body()),
+                (i, u64::from(i), &[i as u8; 10][..])
+            );
+        }
+    }
+
+    #[test]
+    fn queued_frames_leave_as_one_datagram_each() {
+        let mut out = plain_outbox(&TransportConfig::default());
+        for i in 0..3u16 {
+            out.queue_raw(i, &[i as u8; 5]).unwrap();
+        }
+        let mut sent = Vec::new();
+        // The second send would block: the rest stays queued.
+        let mut calls = 0;
+        let flush = out.send_datagrams(|d| {
+            calls += 1;
+            if calls == 2 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            sent.push(d.to_vec());
+            Ok(d.len())
+        });
+        assert_eq!((flush.sent, flush.failed, flush.empty), (1, 0, false));
+        // A refused datagram is lost and counted; the next still goes.
+        let mut calls = 0;
+        let flush = out.send_datagrams(|d| {
+            calls += 1;
+            if calls == 1 {
+                return Err(io::ErrorKind::ConnectionRefused.into());
+            }
+            sent.push(d.to_vec());
+            Ok(d.len())
+        });
+        assert_eq!((flush.sent, flush.failed, flush.empty), (1, 1, true));
+        let types: Vec<u16> = sent
+            .iter()
+            .map(|d| {
+                frame::decode_frame(d, &FrameConfig::default())
+                    .unwrap()
+                    .type_id()
+            })
+            .collect();
+        assert_eq!(types, [0, 2]);
+    }
+
+    #[test]
+    fn full_queue_pushes_back_and_partial_writes_resume() {
+        let config = TransportConfig::default()
+            .with_frame(FrameConfig::default().with_max_frame_len(64))
+            .with_write_queue_limit(100);
+        let mut out = plain_outbox(&config);
+        assert_eq!(out.queue_ref().limit(), 100);
+        out.queue_raw(1, &[1; 36]).unwrap(); // 64 bytes
+        let full = out.queue_raw(2, &[2; 36]).unwrap_err();
+        assert!(matches!(
+            full,
+            TransportError::QueueFull {
+                queued: 64,
+                needed: 64,
+                limit: 100
+            }
+        ));
+        assert_eq!(out.len(), 64, "a refused frame leaves nothing behind");
+        assert!(matches!(
+            out.queue_raw(3, &[0; 37]),
+            Err(TransportError::Encode(EncodeError::FrameTooLarge {
+                len: 68,
+                max: 64
+            }))
+        ));
+        // The socket takes 10 bytes a call, then would block.
+        let mut w = Trickle {
+            out: Vec::new(),
+            chunk: 10,
+            budget: 3,
+            calls: 0,
+        };
+        assert_eq!(out.queue_mut().write_to(&mut w).unwrap(), 30);
+        assert_eq!(out.len(), 34);
+        out.queue_raw(4, b"x").unwrap(); // room again: 34 + 32 <= 100
+        w.budget = usize::MAX;
+        out.queue_mut().write_to(&mut w).unwrap();
+        assert!(out.is_empty());
+        let mut dec = StreamDecoder::new(config.frame);
+        let taken = dec.feed(&w.out); // at most one maximum frame
+        assert_eq!(dec.next_frame().unwrap().unwrap().type_id(), 1);
+        dec.feed(&w.out[taken..]);
+        assert_eq!(dec.next_frame().unwrap().unwrap().body(), b"x");
+        assert!(dec.next_frame().unwrap().is_none());
+    }
+}
