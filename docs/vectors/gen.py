@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates the wire-format test vectors in docs/vectors/{valid,invalid,replay}.
+"""Regenerates the wire-format test vectors in docs/vectors/{valid,invalid,replay,channel}.
 
 This is a second, independent implementation of docs/wire-format.md: it
 uses only Python's struct, json and zlib.crc32, never the Rust code, so the
@@ -407,6 +407,7 @@ def main():
             frame_error("LengthTooLarge", length=44, max=40), max_frame_len=30)
 
     replay_vectors()
+    channel_vectors()
 
 
 # ------------------------------------------------------------ replay rules
@@ -465,6 +466,73 @@ def replay(name, desc, state, events, notes=()):
     if state.mode == "windowed":
         meta.append(("window", state.W))
     write("replay", name, meta, "\n".join(lines) + "\n", ext="txt")
+
+
+class Channel:
+    """A receiving sealed channel (wire-format 7.3 forgery limit, 7.4, 7.5):
+    only the replay state and the authentication-failure counter matter
+    here; every frame is 40 bytes (an empty body)."""
+
+    def __init__(self, replay_state, limit):
+        self.replay = replay_state
+        self.limit = max(limit, 1)  # a configured 0 is taken as 1
+        self.failures = 0
+        self.closed = False
+
+    def event(self, kind, s=None):
+        if self.closed:
+            return error("crypto", "Closed", failures=self.failures)
+        if kind == "seal":
+            return None
+        refused = self.replay.check(s)
+        if refused:
+            return refused
+        if kind == "frame":
+            self.replay.commit(s)
+            return None
+        self.failures += 1
+        if self.failures >= self.limit:
+            self.closed = True
+            return error("crypto", "TooManyAuthFailures", failures=self.failures, limit=self.limit)
+        return error("crypto", "AuthenticationFailed", sequence=s, length=40, failures=self.failures)
+
+
+def channel(name, desc, state, limit, events, notes=()):
+    """events: ("frame" | "forged", sequence) or "seal"."""
+    ch = Channel(state, limit)
+    lines = []
+    for e in events:
+        if e == "seal":
+            lines.append(f"seal - {ch.event('seal') or 'ok'}")
+        else:
+            kind, s = e
+            lines.append(f"{kind} {s} {ch.event(kind, s) or 'ok'}")
+    meta = [("description", desc)] + [("note", n) for n in notes]
+    meta += [("mode", state.mode), ("max_auth_failures", limit)]
+    write("channel", name, meta, "\n".join(lines) + "\n", ext="txt")
+
+
+def channel_vectors():
+    d = os.path.join(HERE, "channel")
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        if f.endswith(".txt"):
+            os.remove(os.path.join(d, f))
+    channel("01-limit-3", "the failure count includes the current failure; the third is "
+            "TooManyAuthFailures and closes the channel, which then refuses opening and sealing",
+            Windowed(), 3,
+            [("frame", 0), ("forged", 1), ("forged", 1), ("frame", 1), ("forged", 1),
+             ("forged", 2), ("frame", 2), "seal", ("forged", 3)],
+            notes=["a forged frame refused by the replay check (forged 1 after frame 1) does "
+                   "not count: the check comes before the tag"])
+    channel("02-limit-1", "with a limit of 1 the first failure closes the channel",
+            Windowed(), 1, [("forged", 0), ("frame", 0), "seal"])
+    channel("03-limit-0-is-1", "a configured limit of 0 is taken as 1",
+            Windowed(), 0, [("frame", 7), ("forged", 8), ("frame", 8)])
+    channel("04-ordered-no-reset", "ordered mode; frames that authenticate do not reset the count",
+            Ordered(), 4,
+            [("frame", 0), ("forged", 0), ("forged", 1), ("frame", 1), ("forged", 2), ("frame", 2),
+             ("forged", 3), "seal", ("forged", 3), ("frame", 3)])
 
 
 class Lcg:

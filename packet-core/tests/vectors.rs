@@ -1038,17 +1038,52 @@ fn encode_errors_name_the_limit_that_applies() {
     ));
 }
 
-/// The replay vectors (`docs/vectors/replay/*.txt`, wire-format §7.4): each
-/// line is a frame that authenticated (`frame`: checked, then recorded if
-/// accepted) or one whose tag failed (`forged`: checked, never recorded),
-/// with the replay check's result in the vectors' notation.
+/// The event files of `docs/vectors/replay/` and `docs/vectors/channel/`
+/// (`docs/vectors/README.md`): metadata, then `EVENT SEQUENCE RESULT` lines.
 #[cfg(feature = "crypto")]
-#[test]
-fn replay_vectors_accept_and_reject_exactly() {
-    use packet_core::error::ReplayError;
-    use packet_core::replay::{ReplayMode, ReplayState, WINDOW};
+mod events {
+    use super::{Show, harness};
+    use packet_core::error::{CryptoError, ReplayError};
+    use std::collections::BTreeMap;
 
-    fn replay_error(e: &ReplayError) -> String {
+    pub struct File {
+        pub name: String,
+        pub meta: BTreeMap<String, String>,
+        /// (event, sequence, expected result); the sequence is `None` for `seal`.
+        pub events: Vec<(String, Option<u64>, String)>,
+    }
+
+    pub fn read(kind: &str) -> Vec<File> {
+        let files = harness::files(&super::vectors_dir().join(kind), "txt");
+        assert!(files.len() >= 4, "only {} {kind} vectors", files.len());
+        files
+            .iter()
+            .map(|path| {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                let mut meta = BTreeMap::new();
+                let mut events = Vec::new();
+                for line in std::fs::read_to_string(path).unwrap().lines() {
+                    if let Some(m) = line.strip_prefix("# ") {
+                        let (key, value) = m.split_once(": ").expect("# key: value");
+                        if key != "note" {
+                            meta.insert(key.to_owned(), value.to_owned());
+                        }
+                        continue;
+                    }
+                    let mut parts = line.splitn(3, ' ');
+                    let event = parts.next().unwrap().to_owned();
+                    let sequence = parts.next().unwrap();
+                    let sequence = (sequence != "-").then(|| sequence.parse().unwrap());
+                    let result = parts.next().expect("a result").to_owned();
+                    events.push((event, sequence, result));
+                }
+                assert!(!events.is_empty(), "{name}: no events");
+                File { name, meta, events }
+            })
+            .collect()
+    }
+
+    pub fn replay_error(e: &ReplayError) -> String {
         let f = |v, fields: &[(&str, &dyn Show)]| harness::error_notation("replay", v, fields);
         match e {
             ReplayError::NotIncreasing { sequence, last } => {
@@ -1071,47 +1106,119 @@ fn replay_vectors_accept_and_reject_exactly() {
         }
     }
 
-    let files = harness::files(&vectors_dir().join("replay"), "txt");
-    assert!(files.len() >= 8, "only {} replay vectors", files.len());
+    pub fn crypto_error(e: &CryptoError) -> String {
+        let f = |v, fields: &[(&str, &dyn Show)]| harness::error_notation("crypto", v, fields);
+        match e {
+            CryptoError::Replay(e) => replay_error(e),
+            CryptoError::AuthenticationFailed {
+                sequence,
+                length,
+                failures,
+            } => f(
+                "AuthenticationFailed",
+                &[
+                    ("sequence", sequence),
+                    ("length", length),
+                    ("failures", failures),
+                ],
+            ),
+            CryptoError::TooManyAuthFailures { failures, limit } => f(
+                "TooManyAuthFailures",
+                &[("failures", failures), ("limit", limit)],
+            ),
+            CryptoError::Closed { failures } => f("Closed", &[("failures", failures)]),
+            other => panic!("no notation for {other:?}"),
+        }
+    }
+
+    pub fn mode(file: &File) -> packet_core::replay::ReplayMode {
+        match file.meta.get("mode").map(String::as_str) {
+            Some("ordered") => packet_core::replay::ReplayMode::Ordered,
+            Some("windowed") => packet_core::replay::ReplayMode::Windowed,
+            other => panic!("{}: mode {other:?}", file.name),
+        }
+    }
+}
+
+/// The replay vectors (`docs/vectors/replay/*.txt`, wire-format §7.4): each
+/// line is a frame that authenticated (`frame`: checked, then recorded if
+/// accepted) or one whose tag failed (`forged`: checked, never recorded),
+/// with the replay check's result in the vectors' notation.
+#[cfg(feature = "crypto")]
+#[test]
+fn replay_vectors_accept_and_reject_exactly() {
+    use packet_core::replay::{ReplayState, WINDOW};
+
     let mut modes = BTreeSet::new();
-    for path in &files {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(path).unwrap();
-        let mut state = None;
-        let mut events = 0;
-        for line in text.lines() {
-            if let Some(meta) = line.strip_prefix("# ") {
-                let (key, value) = meta.split_once(": ").expect("# key: value");
-                match (key, value) {
-                    ("mode", "ordered") => state = Some(ReplayState::new(ReplayMode::Ordered)),
-                    ("mode", "windowed") => state = Some(ReplayState::new(ReplayMode::Windowed)),
-                    ("window", w) => assert_eq!(w.parse::<u64>().unwrap(), WINDOW, "{name}"),
-                    ("description" | "note", _) => {}
-                    other => panic!("{name}: unknown metadata {other:?}"),
-                }
-                continue;
-            }
-            let state = state.as_mut().expect("mode before the events");
-            modes.insert(format!("{:?}", state.mode()));
-            let mut parts = line.splitn(3, ' ');
-            let (kind, sequence, expect) = (
-                parts.next().unwrap(),
-                parts.next().unwrap().parse::<u64>().unwrap(),
-                parts.next().expect("an expectation"),
-            );
+    for file in events::read("replay") {
+        let name = &file.name;
+        let mut state = ReplayState::new(events::mode(&file));
+        if let Some(w) = file.meta.get("window") {
+            assert_eq!(w.parse::<u64>().unwrap(), WINDOW, "{name}");
+        }
+        modes.insert(format!("{:?}", state.mode()));
+        for (event, sequence, expect) in &file.events {
+            let sequence = sequence.expect("a sequence");
             let got = state.check(sequence);
-            let shown = got.as_ref().map_or_else(replay_error, |()| "ok".into());
-            assert_eq!(shown, expect, "{name}: {line}");
-            match kind {
+            let shown = got
+                .as_ref()
+                .map_or_else(events::replay_error, |()| "ok".into());
+            assert_eq!(&shown, expect, "{name}: {event} {sequence}");
+            match event.as_str() {
                 // Committed even when refused: a refused sequence must
                 // change nothing (gen.py records only accepted ones).
                 "frame" => state.commit(sequence),
                 "forged" => {}
                 other => panic!("{name}: unknown event {other}"),
             }
-            events += 1;
         }
-        assert!(events > 0, "{name}: no events");
     }
     assert_eq!(modes.len(), 2, "both modes covered: {modes:?}");
+}
+
+/// The channel vectors (`docs/vectors/channel/*.txt`, wire-format §7.3
+/// "Forgery limit" and §7.5): real sealed frames (empty bodies, 40 bytes)
+/// opened by a `SealedChannel`; `forged` frames have a flipped tag bit;
+/// `seal` seals one frame from the receiving channel.
+#[cfg(feature = "crypto")]
+#[test]
+fn channel_vectors_count_authentication_failures_exactly() {
+    use packet_core::crypto::{
+        ChannelConfig, ChannelKeys, Direction, Role, SealedChannel, SealingKey, SecretKey,
+    };
+
+    let keys = ChannelKeys::new(
+        SecretKey::from_bytes([1; 32]),
+        SecretKey::from_bytes([2; 32]),
+    );
+    let sender = SealingKey::new(
+        keys.key(Direction::ClientToServer),
+        Direction::ClientToServer,
+    );
+    for file in events::read("channel") {
+        let name = &file.name;
+        let limit: u64 = file.meta["max_auth_failures"].parse().unwrap();
+        let config = ChannelConfig::new(events::mode(&file)).with_max_auth_failures(limit);
+        let mut receiver = SealedChannel::new(Role::Server, &keys, config);
+        for (event, sequence, expect) in &file.events {
+            let mut frame = [0u8; 40];
+            let shown = match (event.as_str(), sequence) {
+                ("seal", None) => receiver
+                    .seal_raw(1, b"", &mut frame)
+                    .map_or_else(|e| events::crypto_error(&e), |_| "ok".into()),
+                (kind @ ("frame" | "forged"), Some(sequence)) => {
+                    let n = sender.seal_raw(1, *sequence, b"", &mut frame).unwrap();
+                    assert_eq!(n, 40);
+                    if kind == "forged" {
+                        frame[20] ^= 1; // the first tag byte
+                    }
+                    receiver
+                        .open(&mut frame)
+                        .map_or_else(|e| events::crypto_error(&e), |_| "ok".into())
+                }
+                other => panic!("{name}: unknown event {other:?}"),
+            };
+            assert_eq!(&shown, expect, "{name}: {event} {sequence:?}");
+        }
+    }
 }
