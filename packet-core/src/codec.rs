@@ -432,9 +432,21 @@ macro_rules! impl_num {
                 if let Some(total) = n.checked_mul(size_of::<$t>())
                     && let Ok(bytes) = r.take(total)
                 {
-                    // Zeroed (calloc) and overwritten with one copy.
-                    let mut items = alloc::vec![<$t>::default(); n];
-                    items.as_mut_bytes().copy_from_slice(bytes);
+                    if total >= 256 {
+                        // Zeroed (calloc: fresh pages are free) and
+                        // overwritten with one copy through zerocopy.
+                        let mut items = alloc::vec![<$t>::default(); n];
+                        items.as_mut_bytes().copy_from_slice(bytes);
+                        return Ok(items);
+                    }
+                    // Short: one pass, no zeroing (calloc costs more than
+                    // it saves on a few bytes), exactly `n` reserved.
+                    let mut items = Vec::with_capacity(n);
+                    items.extend(
+                        bytes
+                            .chunks_exact(size_of::<$t>())
+                            .map(|b| b.first_chunk().map_or(0 as $t, |b| <$t>::from_le_bytes(*b))),
+                    );
                     return Ok(items);
                 }
                 // Short input: element by element, so the error names the
