@@ -502,6 +502,27 @@ macro_rules! shape_rows {
 
 fn mesh(c: &mut Criterion) {
     shape_rows!(c, "mesh", shapes::mesh(125_000), shapes::Mesh, shapes::ArchivedMesh, floor: true);
+    // The same bytes through types without `#[packet(pod)]`: the derive's
+    // fixed-size path alone (one bounds check per run, stores at constant
+    // offsets), no whole-run copy.
+    let plain = shapes::plain::Mesh::from(&shapes::mesh(125_000));
+    let mut bytes = vec![0u8; plain.encoded_len()];
+    Encode::encode(&plain, &mut Writer::new(&mut bytes)).expect("fits");
+    let mut g = shape_group(c, "mesh/encode");
+    g.bench_function("packet_no_pod", |b| {
+        let mut buf = vec![0u8; bytes.len()];
+        b.iter(|| {
+            let mut w = Writer::new(&mut buf);
+            Encode::encode(black_box(&plain), &mut w).expect("fits");
+            black_box(w.written());
+        })
+    });
+    g.finish();
+    let mut g = shape_group(c, "mesh/decode");
+    g.bench_function("packet_no_pod", |b| {
+        b.iter(|| black_box(packet_decode::<shapes::plain::Mesh>(black_box(&bytes))))
+    });
+    g.finish();
 }
 
 fn save_game(c: &mut Criterion) {

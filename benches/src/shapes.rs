@@ -16,6 +16,7 @@
 //! wincode, so every codec carries identical values.
 
 use packet_core::Packet;
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// Declares wire types: `#[derive(Packet)]` plus, with the `peers`
 /// feature, every peer's derives.
@@ -94,9 +95,11 @@ impl Rng {
 // ------------------------------------------------------------------ mesh
 
 wire_types! {
-    /// A point or direction in space.
-    #[derive(Copy, Default)]
+    /// A point or direction in space. Plain little-endian data: with
+    /// zerocopy's traits and `#[packet(pod)]`, runs of it are one copy.
+    #[derive(Copy, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
     #[repr(C)]
+    #[packet(pod)]
     pub struct Vector3 {
         /// X.
         pub x: f32,
@@ -106,9 +109,10 @@ wire_types! {
         pub z: f32,
     }
 
-    /// A triangle: three vertices and a normal.
-    #[derive(Copy, Default)]
+    /// A triangle: three vertices and a normal (`pod`, like [`Vector3`]).
+    #[derive(Copy, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
     #[repr(C)]
+    #[packet(pod)]
     pub struct Triangle {
         /// First vertex.
         pub v0: Vector3,
@@ -125,6 +129,66 @@ wire_types! {
         /// The triangles.
         #[packet(len = u32)]
         pub triangles: Vec<Triangle>,
+    }
+}
+
+/// The mesh without `#[packet(pod)]` (same wire bytes): what the derive
+/// alone does for nested fixed-size structs, for comparison in the bench.
+pub mod plain {
+    use packet_core::Packet;
+
+    /// [`super::Vector3`] without `pod`.
+    #[derive(Debug, Clone, Copy, PartialEq, Default, Packet)]
+    pub struct Vector3 {
+        /// X.
+        pub x: f32,
+        /// Y.
+        pub y: f32,
+        /// Z.
+        pub z: f32,
+    }
+
+    /// [`super::Triangle`] without `pod`.
+    #[derive(Debug, Clone, Copy, PartialEq, Default, Packet)]
+    pub struct Triangle {
+        /// First vertex.
+        pub v0: Vector3,
+        /// Second vertex.
+        pub v1: Vector3,
+        /// Third vertex.
+        pub v2: Vector3,
+        /// Normal.
+        pub normal: Vector3,
+    }
+
+    /// [`super::Mesh`] without `pod` elements.
+    #[derive(Debug, Clone, PartialEq, Packet)]
+    pub struct Mesh {
+        /// The triangles.
+        #[packet(len = u32)]
+        pub triangles: Vec<Triangle>,
+    }
+
+    impl From<&super::Mesh> for Mesh {
+        fn from(m: &super::Mesh) -> Self {
+            let v = |v: super::Vector3| Vector3 {
+                x: v.x,
+                y: v.y,
+                z: v.z,
+            };
+            Mesh {
+                triangles: m
+                    .triangles
+                    .iter()
+                    .map(|t| Triangle {
+                        v0: v(t.v0),
+                        v1: v(t.v1),
+                        v2: v(t.v2),
+                        normal: v(t.normal),
+                    })
+                    .collect(),
+            }
+        }
     }
 }
 
@@ -665,5 +729,19 @@ mod tests {
         round_trip(&updates(50));
         assert_eq!(mesh(3), mesh(3), "deterministic");
         assert_eq!(<Triangle as Encode>::FIXED_SIZE, Some(48));
+        assert_eq!(
+            <Triangle as Encode>::MEMORY_IS_WIRE,
+            cfg!(target_endian = "little")
+        );
+        // The pod mesh and the derive-only mesh write the same bytes.
+        let m = mesh(100);
+        let (mut a, mut b) = (vec![0u8; m.encoded_len()], vec![0u8; m.encoded_len()]);
+        m.encode(&mut Writer::new(&mut a)).expect("encodes");
+        plain::Mesh::from(&m)
+            .encode(&mut Writer::new(&mut b))
+            .expect("encodes");
+        assert_eq!(a, b);
+        let back = plain::Mesh::decode(&mut Reader::new(&a)).expect("decodes");
+        assert_eq!(back, plain::Mesh::from(&m));
     }
 }

@@ -56,6 +56,14 @@ pub trait Encode {
         _ => None,
     };
 
+    /// Whether, on this target, a value's bytes in memory are exactly its
+    /// wire bytes (no padding, little-endian plain data): `u8`, `i8`,
+    /// multi-byte numbers on little-endian targets, arrays of them and
+    /// `#[packet(pod)]` structs. Runs of such types that also implement
+    /// zerocopy's traits are copied in one go.
+    #[doc(hidden)]
+    const MEMORY_IS_WIRE: bool = false;
+
     /// The exact number of bytes [`Encode::encode`] writes, or
     /// `usize::MAX` when `encode` would refuse the value because a
     /// sequence in it is longer than its length prefix or `max_len`
@@ -208,32 +216,90 @@ pub trait Decode<'de>: Sized {
     #[cfg(feature = "alloc")]
     #[inline]
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
-        if let Some(size) = Self::FIXED_WIRE_SIZE
-            && size > 0
-            && let Some(total) = n.checked_mul(size)
-            && let Ok(bytes) = r.take(total)
-        {
-            let mut items = Vec::with_capacity(n);
-            for chunk in bytes.chunks_exact(size) {
-                items.push(Self::decode_fixed(chunk)?);
-            }
-            return Ok(items);
-        }
-        // Never more elements than the input left can hold, nor more
-        // memory than the larger of that input and 64 KiB: an element can
-        // be far larger in memory than its smallest wire form (`None` of a
-        // big array is one byte). Past that the vector grows as elements
-        // actually decode.
-        let remaining = r.remaining();
-        let cap = n
-            .min(remaining / Self::MIN_WIRE_SIZE.max(1))
-            .min(remaining.max(PREALLOC_BYTES) / size_of::<Self>().max(1));
-        let mut items = Vec::with_capacity(cap);
-        for _ in 0..n {
-            items.push(Self::decode(r)?);
-        }
-        Ok(items)
+        decode_vec_general(r, n)
     }
+}
+
+/// [`Decode::decode_vec`]'s general form (also the fallback of the
+/// overrides).
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[inline]
+pub fn decode_vec_general<'de, T: Decode<'de>>(
+    r: &mut Reader<'de>,
+    n: usize,
+) -> Result<Vec<T>, DecodeError> {
+    if let Some(size) = T::FIXED_WIRE_SIZE
+        && size > 0
+        && let Some(total) = n.checked_mul(size)
+        && let Ok(bytes) = r.take(total)
+    {
+        let mut items = Vec::with_capacity(n);
+        for chunk in bytes.chunks_exact(size) {
+            items.push(T::decode_fixed(chunk)?);
+        }
+        return Ok(items);
+    }
+    // Never more elements than the input left can hold, nor more
+    // memory than the larger of that input and 64 KiB: an element can
+    // be far larger in memory than its smallest wire form (`None` of a
+    // big array is one byte). Past that the vector grows as elements
+    // actually decode.
+    let remaining = r.remaining();
+    let cap = n
+        .min(remaining / T::MIN_WIRE_SIZE.max(1))
+        .min(remaining.max(PREALLOC_BYTES) / size_of::<T>().max(1));
+    let mut items = Vec::with_capacity(cap);
+    for _ in 0..n {
+        items.push(T::decode(r)?);
+    }
+    Ok(items)
+}
+
+/// A run of `#[packet(pod)]` values: one copy of their bytes when they are
+/// the wire bytes on this target, else [`Encode::encode_slice`]'s general
+/// form. Safe code: zerocopy's `IntoBytes` views the slice as bytes.
+#[doc(hidden)]
+#[inline]
+pub fn encode_pod_slice<T>(items: &[T], w: &mut Writer<'_>) -> Result<(), EncodeError>
+where
+    T: Encode + IntoBytes + zerocopy::Immutable,
+{
+    if T::MEMORY_IS_WIRE && T::FIXED_SIZE == Some(size_of::<T>()) {
+        let bytes = items.as_bytes();
+        if bytes.len() <= w.remaining() {
+            return w.put_bytes(bytes);
+        }
+    }
+    encode_run(items, w)
+}
+
+/// `n` `#[packet(pod)]` values: one bounds check and one copy into a
+/// vector of exactly `n` when their bytes are the wire bytes on this
+/// target (zerocopy's `FromBytes` reads each from its unaligned slot, no
+/// `unsafe`), else [`Decode::decode_vec`]'s general form.
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[inline]
+pub fn decode_pod_vec<'de, T>(r: &mut Reader<'de>, n: usize) -> Result<Vec<T>, DecodeError>
+where
+    T: Decode<'de> + Encode + zerocopy::FromBytes,
+{
+    if T::MEMORY_IS_WIRE
+        && T::FIXED_SIZE == Some(size_of::<T>())
+        && size_of::<T>() > 0
+        && let Some(total) = n.checked_mul(size_of::<T>())
+        && let Ok(bytes) = r.take(total)
+    {
+        let mut items = Vec::with_capacity(n);
+        items.extend(
+            bytes
+                .chunks_exact(size_of::<T>())
+                .map(|slot| T::read_from_bytes(slot).unwrap_or_else(|_| T::new_zeroed())),
+        );
+        return Ok(items);
+    }
+    decode_vec_general(r, n)
 }
 
 /// The least memory [`Decode::decode_vec`] may reserve up front for a
@@ -303,6 +369,7 @@ macro_rules! impl_num {
         impl Encode for $t {
             const MAX_SIZE: Option<usize> = Some(size_of::<$t>());
             const MIN_SIZE: usize = size_of::<$t>();
+            const MEMORY_IS_WIRE: bool = cfg!(target_endian = "little");
             #[inline]
             fn encoded_len(&self) -> usize { size_of::<$t>() }
             #[inline]
@@ -365,9 +432,21 @@ macro_rules! impl_num {
                 if let Some(total) = n.checked_mul(size_of::<$t>())
                     && let Ok(bytes) = r.take(total)
                 {
-                    // Zeroed (calloc) and overwritten with one copy.
-                    let mut items = alloc::vec![<$t>::default(); n];
-                    items.as_mut_bytes().copy_from_slice(bytes);
+                    if total >= 256 {
+                        // Zeroed (calloc: fresh pages are free) and
+                        // overwritten with one copy through zerocopy.
+                        let mut items = alloc::vec![<$t>::default(); n];
+                        items.as_mut_bytes().copy_from_slice(bytes);
+                        return Ok(items);
+                    }
+                    // Short: one pass, no zeroing (calloc costs more than
+                    // it saves on a few bytes), exactly `n` reserved.
+                    let mut items = Vec::with_capacity(n);
+                    items.extend(
+                        bytes
+                            .chunks_exact(size_of::<$t>())
+                            .map(|b| b.first_chunk().map_or(0 as $t, |b| <$t>::from_le_bytes(*b))),
+                    );
                     return Ok(items);
                 }
                 // Short input: element by element, so the error names the
@@ -386,6 +465,7 @@ impl_num!(u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
 impl Encode for u8 {
     const MAX_SIZE: Option<usize> = Some(1);
     const MIN_SIZE: usize = 1;
+    const MEMORY_IS_WIRE: bool = true;
     #[inline]
     fn encoded_len(&self) -> usize {
         1
@@ -511,6 +591,7 @@ impl<'de> Decode<'de> for char {
 impl<T: Encode, const N: usize> Encode for [T; N] {
     const MAX_SIZE: Option<usize> = size::mul(T::MAX_SIZE, N);
     const MIN_SIZE: usize = T::MIN_SIZE.saturating_mul(N);
+    const MEMORY_IS_WIRE: bool = T::MEMORY_IS_WIRE;
     #[inline]
     fn encoded_len(&self) -> usize {
         T::slice_encoded_len(self)

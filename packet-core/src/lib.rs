@@ -95,6 +95,29 @@ pub use packet_derive::{Packet, PacketSet};
 pub use stream::StreamDecoder;
 pub use view::View;
 
+/// `Vec` for derived code in `no_std` crates (inside [`__if_alloc!`]).
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+pub use alloc::vec::Vec as __Vec;
+
+/// Expands its input only when packet-core has the `alloc` feature (for
+/// derived code that overrides `alloc`-only trait methods).
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[macro_export]
+macro_rules! __if_alloc {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Expands its input only when packet-core has the `alloc` feature (for
+/// derived code that overrides `alloc`-only trait methods).
+#[doc(hidden)]
+#[cfg(not(feature = "alloc"))]
+#[macro_export]
+macro_rules! __if_alloc {
+    ($($item:tt)*) => {};
+}
+
 /// Includes the Rust that packet-schema's `Builder` generated into
 /// `OUT_DIR` from build.rs: `include_schema!("game")` includes
 /// `$OUT_DIR/game.rs` (like `prost::include_proto!`). The generated types

@@ -199,6 +199,9 @@ pub struct Container {
     /// `recursive`: the type is part of a cycle of types (possibly through
     /// others), so its size constants must not name its fields' types.
     pub recursive: Option<Span>,
+    /// `pod`: the type's bytes in memory are its wire bytes (with
+    /// zerocopy's traits derived), so runs of it are copied in one go.
+    pub pod: Option<Span>,
 }
 
 /// Attributes of one field.
@@ -219,7 +222,7 @@ pub struct Repr {
     pub width: Option<Width>,
 }
 
-const CONTAINER_KEYS: &str = "`id`, `crate`, `tag`, `recursive`";
+const CONTAINER_KEYS: &str = "`id`, `crate`, `tag`, `recursive`, `pod`";
 const FIELD_KEYS: &str = "`len`, `max_len`, `skip`, `with`";
 
 fn set_once<T>(cx: &mut Ctxt, slot: &mut Option<At<T>>, value: T, span: Span, key: &str) {
@@ -355,17 +358,23 @@ pub fn container(cx: &mut Ctxt, attrs: &[Attribute], for_set: bool) -> Container
             if let Some(w) = parse_width(cx, meta, "tag")? {
                 set_once(cx, &mut out.tag, w, span, "tag");
             }
-        } else if meta.path.is_ident("recursive") && !for_set {
+        } else if (meta.path.is_ident("recursive") || meta.path.is_ident("pod")) && !for_set {
+            let name = key_name(&meta.path);
+            let slot = if name == "pod" {
+                &mut out.pod
+            } else {
+                &mut out.recursive
+            };
             if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
                 cx.error(
                     span,
-                    "`recursive` takes no value: write `#[packet(recursive)]`",
+                    format!("`{name}` takes no value: write `#[packet({name})]`"),
                 );
                 skip_value(meta)?;
-            } else if out.recursive.is_some() {
-                cx.error(span, "duplicate packet attribute `recursive`");
+            } else if slot.is_some() {
+                cx.error(span, format!("duplicate packet attribute `{name}`"));
             } else {
-                out.recursive = Some(span);
+                *slot = Some(span);
             }
         } else {
             let name = key_name(&meta.path);

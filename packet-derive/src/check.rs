@@ -16,6 +16,8 @@ pub struct Model<'a> {
     pub id: Option<Expr>,
     /// `#[packet(recursive)]`.
     pub in_cycle: bool,
+    /// `#[packet(pod)]`.
+    pub pod: bool,
     pub body: Body<'a>,
 }
 
@@ -83,6 +85,15 @@ pub enum Prim {
 const MAX_INLINE_ARRAY: usize = 64;
 
 impl Prim {
+    /// Whether decoding checks the bytes (`bool`, `char`): not plain data.
+    pub fn has_validation(&self) -> bool {
+        match self {
+            Prim::Num(..) => false,
+            Prim::Bool | Prim::Char => true,
+            Prim::Array(p, _) => p.has_validation(),
+        }
+    }
+
     pub fn size(&self) -> usize {
         match self {
             Prim::Num(_, n) => *n,
@@ -423,13 +434,57 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
     if let Some(at) = &parsed.container.id {
         check_id(cx, input, at, &body);
     }
+    if let Some(span) = parsed.container.pod {
+        check_pod(cx, input, span, &body);
+    }
     Some(Model {
         input,
         krate,
         id,
         in_cycle: parsed.container.recursive.is_some(),
+        pod: parsed.container.pod.is_some(),
         body,
     })
+}
+
+/// `#[packet(pod)]` needs a struct laid out in declaration order
+/// (`#[repr(C)]` or `#[repr(transparent)]`) whose fields are all plain
+/// data: numbers, arrays of them, or nested `pod` types (checked in `const`
+/// context), with no length prefixes, custom codecs or skipped fields.
+fn check_pod(cx: &mut Ctxt, input: &DeriveInput, span: Span, body: &Body<'_>) {
+    let Body::Struct(fields) = body else {
+        cx.error(
+            span,
+            "`pod` applies to structs: an enum's bytes in memory are not its wire form",
+        );
+        return;
+    };
+    let mut ordered = false;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("repr")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            ordered |= meta.path.is_ident("C") || meta.path.is_ident("transparent");
+            Ok(())
+        });
+    }
+    if !ordered {
+        cx.error(
+            span,
+            "`pod` needs `#[repr(C)]` (or `#[repr(transparent)]`): the fields must lie in memory in wire order",
+        );
+    }
+    for f in fields {
+        let bad = match &f.kind {
+            Kind::Prim(p) => p.has_validation(),
+            Kind::Plain => false,
+            Kind::Skip | Kind::With(_) | Kind::Seq { .. } => true,
+        };
+        if bad {
+            cx.error(
+                f.ty.span(),
+                "a `pod` struct holds only numbers, arrays of them and nested `pod` structs: this field's bytes in memory are not its wire bytes",
+            );
+        }
+    }
 }
 
 /// The default `PacketBuf` capacity and the plaintext frame overhead

@@ -792,6 +792,9 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
     };
     let mut fixed_fns = TokenStream::new();
     let mut fixed_decode_fn = TokenStream::new();
+    let mut pod_consts = TokenStream::new();
+    let mut pod_decode = TokenStream::new();
+    let mut pod_check = TokenStream::new();
     let (max_size, min_size, len_body, enc_body, dec_body) = match &m.body {
         Body::Struct(fields) => {
             let owner = owner(name_str.clone());
@@ -803,6 +806,40 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
             // A struct whose fields may all be fixed-size stores and loads
             // them straight into a slot its container (a parent struct, a
             // `Vec`, an array) reserved once for the whole run.
+            if m.pod {
+                let tys = fields.iter().map(|f| f.ty);
+                pod_consts = quote!(
+                    const MEMORY_IS_WIRE: ::core::primitive::bool = true
+                        #(&& <#tys as #krate::Encode>::MEMORY_IS_WIRE)*
+                        && ::core::matches!(
+                            <Self as #krate::Encode>::FIXED_SIZE,
+                            ::core::option::Option::Some(__n) if __n == ::core::mem::size_of::<Self>()
+                        );
+                    #[inline]
+                    fn encode_slice(__items: &[Self], __w: &mut #krate::Writer<'_>) -> ::core::result::Result<(), #krate::EncodeError> {
+                        #krate::codec::encode_pod_slice(__items, __w)
+                    }
+                );
+                pod_decode = quote!(
+                    #krate::__if_alloc! {
+                        #[inline]
+                        fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
+                            #krate::codec::decode_pod_vec(__r, __n)
+                        }
+                    }
+                );
+                if !generic {
+                    let msg = format!(
+                        "`#[packet(pod)]` on `{name_str}`: its bytes in memory are not its wire bytes (a field is not plain little-endian data or a `pod` struct, or there is padding)"
+                    );
+                    pod_check = quote!(
+                        const _: () = ::core::assert!(
+                            <#name as #krate::Encode>::MEMORY_IS_WIRE || !::core::cfg!(target_endian = "little"),
+                            #msg
+                        );
+                    );
+                }
+            }
             if fields
                 .iter()
                 .all(|f| groupable(f) || matches!(f.kind, Kind::Skip))
@@ -974,6 +1011,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                 ::core::result::Result::Ok(())
             }
             #fixed_fns
+            #pod_consts
         }
 
         #[automatically_derived]
@@ -981,6 +1019,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         impl #dec_impl #krate::Decode<#de> for #name #ty_generics #dec_where {
             #wire_consts
             #fixed_decode_fn
+            #pod_decode
             #[inline]
             fn decode(__r: &mut #krate::Reader<#de>) -> ::core::result::Result<Self, #krate::DecodeError> {
                 #dec_body
@@ -989,6 +1028,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
 
         #packet_impl
         #prefix_checks
+        #pod_check
     )
 }
 

@@ -8,3 +8,4 @@ mod compile_fail;
 mod golden;
 mod recursive;
 mod roundtrip;
+mod runs;
