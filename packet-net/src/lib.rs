@@ -55,6 +55,11 @@ pub mod fuzzing {
         out.queue_ref().pending()
     }
 
+    /// Writes what `out` holds to `w` until empty or `w` would block.
+    pub fn write_to<W: std::io::Write>(out: &mut Outbox, w: &mut W) -> std::io::Result<usize> {
+        out.queue_mut().write_to(w)
+    }
+
     /// Installs the send side a hello keyed.
     pub fn key_outbox(out: &mut Outbox, sealer: Sealer) {
         out.set_sealer(sealer);
