@@ -1,0 +1,3 @@
+//! packet-core's integration tests: one binary, a module per topic.
+
+mod vectors;
