@@ -71,7 +71,7 @@ use packet_core::frame::Frame;
 pub mod blocking;
 #[cfg(feature = "tokio")]
 pub mod tokio;
-mod udp;
+pub(crate) mod udp;
 
 /// A session's id: unique for the server's lifetime, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
