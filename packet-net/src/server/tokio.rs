@@ -116,6 +116,12 @@ impl<S> ServerHandle<S> {
         self.shared.sessions.stats()
     }
 
+    /// Datagrams a UDP server dropped: invalid, forged or replayed, from a
+    /// new peer beyond `max_sessions`, or queued frames the socket refused.
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
     /// Stops accepting, dispatches frames already received, flushes queued
     /// frames (within the grace period) and waits for every session to
     /// close.
@@ -267,47 +273,18 @@ impl UdpServer {
         let shared = Arc::new(ServerCore::new(router, state, config));
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(run_udp(shared.clone(), socket, stop_rx));
-        Ok(UdpServerHandle(ServerHandle {
+        Ok(ServerHandle {
             local_addr,
             shared,
             stop,
             acceptor: Some(task),
-        }))
+        })
     }
 }
 
-/// A running UDP server: a tokio [`ServerHandle`] (address, sessions,
-/// state, counters, through `Deref`) plus the dropped-datagram counter.
-/// Dropping it stops it without waiting; call
-/// [`UdpServerHandle::shutdown`] to flush queued frames first.
-pub struct UdpServerHandle<S>(ServerHandle<S>);
-
-impl<S> std::fmt::Debug for UdpServerHandle<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("UdpServerHandle").field(&self.0).finish()
-    }
-}
-
-impl<S> std::ops::Deref for UdpServerHandle<S> {
-    type Target = ServerHandle<S>;
-    fn deref(&self) -> &ServerHandle<S> {
-        &self.0
-    }
-}
-
-impl<S> UdpServerHandle<S> {
-    /// Datagrams dropped: invalid, forged or replayed, from a new peer
-    /// beyond `max_sessions`, or queued frames the socket refused.
-    pub fn dropped(&self) -> u64 {
-        self.0.shared.dropped.load(Ordering::Relaxed)
-    }
-
-    /// Stops receiving, flushes queued frames (within the grace period)
-    /// and ends every session.
-    pub async fn shutdown(self) {
-        self.0.shutdown().await;
-    }
-}
+/// A running UDP server: the same handle as the TCP server's
+/// ([`ServerHandle::dropped`] counts the datagrams it dropped).
+pub type UdpServerHandle<S> = ServerHandle<S>;
 
 async fn run_udp<S>(
     sh: Arc<Shared<S>>,

@@ -117,15 +117,6 @@ impl WriteQueue {
         }
     }
 
-    /// Appends raw bytes (an already encoded frame).
-    pub fn push_bytes(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
-        self.push_with(bytes.len(), |out| {
-            out.copy_from_slice(bytes);
-            Ok(bytes.len())
-        })
-        .map(|_| ())
-    }
-
     /// Writes queued bytes to `w` until the queue is empty or `w` would
     /// block; returns the bytes written. `WouldBlock` after partial
     /// progress is not an error (check [`WriteQueue::is_empty`]).
@@ -154,11 +145,6 @@ impl WriteQueue {
             self.buf = Vec::new();
             self.head = 0;
         }
-    }
-
-    /// Bytes allocated.
-    pub fn capacity(&self) -> usize {
-        self.buf.capacity()
     }
 }
 
@@ -443,10 +429,5 @@ impl Inbox {
         if self.decoder.buffered() == 0 && !self.decoder.has_frame() {
             self.decoder = StreamDecoder::new(*self.decoder.config());
         }
-    }
-
-    /// Bytes allocated.
-    pub fn capacity(&self) -> usize {
-        self.decoder.buffer_capacity()
     }
 }
