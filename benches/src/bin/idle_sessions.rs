@@ -14,6 +14,7 @@
 //! ulimit -n 20000
 //! cargo run --release -p packet-benches --features measure --bin idle_sessions -- blocking 1000 10
 //! cargo run --release -p packet-benches --features measure --bin idle_sessions -- tokio 1000 10
+//! # arguments: server kind, sessions, seconds sampled, frames per burst (8)
 //! ```
 //!
 //! Linux only (`/proc`). The idle timeout is raised above the sampling
@@ -30,7 +31,8 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// Frames per client in its burst, and their body size.
+/// Frames per client in its burst (default; the 4th argument), and their
+/// body size.
 const BURST: usize = 8;
 const BODY: usize = 1000;
 
@@ -56,10 +58,10 @@ fn heap_bytes() -> i64 {
 }
 
 /// Opens `n` clients, each exchanging a burst of echoes, then idle.
-fn open_clients(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
+fn open_clients(addr: SocketAddr, n: usize, burst_len: usize) -> Vec<TcpStream> {
     let mut frame = vec![0u8; packet_core::frame::frame_len_for(BODY)];
     let len = packet_core::frame::encode_raw(1, 0, &[7; BODY], &mut frame).expect("frame");
-    let burst: Vec<u8> = frame[..len].repeat(BURST);
+    let burst: Vec<u8> = frame[..len].repeat(burst_len);
     let mut back = vec![0u8; burst.len()];
     (0..n)
         .map(|_| {
@@ -76,6 +78,7 @@ fn main() {
     let kind = args.next().unwrap_or_else(|| "blocking".into());
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let secs: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
+    let burst: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(BURST);
     let config = ServerConfig::default()
         .with_max_sessions(n + 16)
         .with_idle_timeout(Some(Duration::from_secs(secs + 60)));
@@ -106,10 +109,10 @@ fn main() {
         Handle::Tokio(h) => (h.local_addr(), Box::new(|| h.stats().accepted)),
     };
     // Warm the server (first allocations of its maps and threads).
-    drop(open_clients(addr, 4));
+    drop(open_clients(addr, 4, burst));
     std::thread::sleep(Duration::from_millis(500));
     let (rss0, heap0) = (rss_kib(), heap_bytes());
-    let clients = open_clients(addr, n);
+    let clients = open_clients(addr, n, burst);
     while accepted() < n as u64 + 4 {
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -127,7 +130,7 @@ fn main() {
     let (rss1, heap1) = (rss_kib(), heap_bytes());
     let cpu = ticks as f64 / 100.0 / wall * 100.0;
     println!(
-        "{kind}: {n} idle sessions (after a burst of {BURST} x {BODY} B echoes each), sampled {wall:.1} s"
+        "{kind}: {n} idle sessions (after a burst of {burst} x {BODY} B echoes each), sampled {wall:.1} s"
     );
     println!("  CPU: {ticks} ticks = {cpu:.2} % of one core");
     println!(

@@ -45,7 +45,7 @@ use super::{
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
-use crate::transport::queue::READ_CHUNK;
+use crate::transport::queue::Spare;
 
 /// The token of a poll's waker.
 const WAKE: Token = Token(usize::MAX);
@@ -272,7 +272,7 @@ fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Ve
     let mut events = Events::with_capacity(256);
     let mut ready: Vec<usize> = Vec::new();
     let mut again: Vec<usize> = Vec::new();
-    let mut scratch = std::vec![0u8; READ_CHUNK];
+    let mut spare = Spare::default();
     let mut stopping = false;
     loop {
         let now = Instant::now();
@@ -347,7 +347,7 @@ fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Ve
             }
             match sh
                 .core
-                .service(&c.session, &mut c.conn, &mut c.stream, &mut scratch, now)
+                .service(&c.session, &mut c.conn, &mut c.stream, &mut spare, now)
             {
                 Serviced::Wait {
                     deadline, again: a, ..

@@ -40,13 +40,13 @@ use super::{
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
-use crate::transport::queue::READ_CHUNK;
+use crate::transport::queue::Spare;
 use crate::transport::tokio::TryIo;
 
 thread_local! {
-    /// What a socket read lands in before the session core takes it: one
-    /// per runtime thread, so an idle session holds no read buffer.
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The buffers each runtime thread lends the session it is serving
+    /// (so an idle session holds none).
+    static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
 }
 
 type Shared<S> = ServerCore<S>;
@@ -200,11 +200,8 @@ async fn drive<S>(
         if *stop.borrow() {
             conn.life().shutdown(Instant::now());
         }
-        let step = SCRATCH.with_borrow_mut(|scratch| {
-            if scratch.len() < READ_CHUNK {
-                scratch.resize(READ_CHUNK, 0);
-            }
-            sh.service(session, conn, &mut TryIo(stream), scratch, Instant::now())
+        let step = SPARE.with_borrow_mut(|spare| {
+            sh.service(session, conn, &mut TryIo(stream), spare, Instant::now())
         });
         let (read, write, deadline) = match step {
             Serviced::End(reason) => return reason,

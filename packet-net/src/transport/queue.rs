@@ -24,7 +24,7 @@ use super::{TransportConfig, TransportError};
 /// [`WriteQueue::write_to`] hands everything queued to the socket in as few
 /// `write` calls as the kernel allows. The buffer grows on demand up to the
 /// limit and keeps its allocation afterwards.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct WriteQueue {
     buf: Vec<u8>,
     head: usize,
@@ -323,6 +323,53 @@ pub struct Inbox {
     opener: Opener,
 }
 
+/// The buffers one driver thread lends to the session it is serving, so
+/// a burst grows these once instead of every session's own (which would
+/// keep them, or leave the heap fragmented when freed): the read buffer,
+/// a stream decoder and a write queue. A session keeps a lent buffer only
+/// while it holds bytes in it (an unfinished frame, unsent replies).
+#[derive(Debug, Default)]
+pub struct Spare {
+    /// Where socket reads land.
+    pub(crate) read: Vec<u8>,
+    decoder: Option<StreamDecoder>,
+    queue: WriteQueue,
+}
+
+impl Spare {
+    /// Lends the spare decoder and queue to a session's inbox and outbox
+    /// (each only if the session's own is empty).
+    pub(crate) fn lend(&mut self, inbox: &mut Inbox, out: &mut Outbox) {
+        if self.read.len() < READ_CHUNK {
+            self.read.resize(READ_CHUNK, 0);
+        }
+        let config = *inbox.decoder.config();
+        let spare = self
+            .decoder
+            .get_or_insert_with(|| StreamDecoder::new(config));
+        if *spare.config() == config && inbox.is_empty() {
+            std::mem::swap(spare, &mut inbox.decoder);
+        }
+        if out.queue.is_empty() {
+            self.queue.limit = out.queue.limit;
+            std::mem::swap(&mut self.queue, &mut out.queue);
+        }
+    }
+
+    /// Takes back what [`Spare::lend`] lent, if the session left it empty.
+    pub(crate) fn take_back(&mut self, inbox: &mut Inbox, out: &mut Outbox) {
+        if let Some(spare) = &mut self.decoder
+            && inbox.is_empty()
+            && spare.buffer_capacity() < inbox.decoder.buffer_capacity()
+        {
+            std::mem::swap(spare, &mut inbox.decoder);
+        }
+        if out.queue.is_empty() && self.queue.buf.capacity() < out.queue.buf.capacity() {
+            std::mem::swap(&mut self.queue, &mut out.queue);
+        }
+    }
+}
+
 /// Most bytes one socket read takes.
 pub const READ_CHUNK: usize = 16 * 1024;
 
@@ -422,6 +469,11 @@ impl Inbox {
     /// The receive side.
     pub fn opener(&self) -> &Opener {
         &self.opener
+    }
+
+    /// Whether nothing is buffered (and the stream has not failed).
+    fn is_empty(&self) -> bool {
+        self.decoder.buffered() == 0 && !self.decoder.has_frame()
     }
 
     /// Frees the decoder's buffer when nothing is buffered.
