@@ -55,6 +55,27 @@ pub mod fuzzing {
         out.queue_ref().pending()
     }
 
+    /// Writes what `out` holds to `w` until empty or `w` would block.
+    pub fn write_to<W: std::io::Write>(out: &mut Outbox, w: &mut W) -> std::io::Result<usize> {
+        out.queue_mut().write_to(w)
+    }
+
+    /// Hands each queued frame of `out` to `send` as one datagram (see
+    /// the UDP servers).
+    pub fn send_datagrams(
+        out: &mut Outbox,
+        send: impl FnMut(&[u8]) -> std::io::Result<usize>,
+    ) -> DatagramFlush {
+        out.send_datagrams(send)
+    }
+
+    /// The queue of `out`.
+    pub fn queue(out: &mut Outbox) -> &mut WriteQueue {
+        out.queue_mut()
+    }
+
+    pub use crate::server::udp::Endpoint as UdpEndpoint;
+
     /// Installs the send side a hello keyed.
     pub fn key_outbox(out: &mut Outbox, sealer: Sealer) {
         out.set_sealer(sealer);

@@ -37,8 +37,9 @@ use std::time::{Duration, Instant};
 use packet_core::error::FrameError;
 use packet_core::frame::{Frame, FrameConfig};
 
+use crate::transport::Outbox;
 use crate::transport::TransportError;
-use crate::transport::queue::Inbox;
+use crate::transport::queue::{Inbox, Spare};
 use crate::transport::security::{Incoming, Opener, Sealer};
 
 /// Why a session ended.
@@ -474,6 +475,17 @@ impl Connection {
         let partial = self.inbox.buffered();
         self.life
             .poll_end(queued, partial, closing, overflowed, now)
+    }
+
+    /// Lends the driver's spare buffers to this session (see
+    /// [`Spare`](crate::transport::queue::Spare)).
+    pub(crate) fn lend(&mut self, spare: &mut Spare, out: &mut Outbox) {
+        spare.lend(&mut self.inbox, out);
+    }
+
+    /// Takes the spare buffers back if the session left them empty.
+    pub(crate) fn take_back(&mut self, spare: &mut Spare, out: &mut Outbox) {
+        spare.take_back(&mut self.inbox, out);
     }
 
     /// Frees the inbox's buffer if the session has been quiet long enough;

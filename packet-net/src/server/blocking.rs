@@ -45,7 +45,7 @@ use super::{
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
-use crate::transport::queue::READ_CHUNK;
+use crate::transport::queue::Spare;
 
 /// The token of a poll's waker.
 const WAKE: Token = Token(usize::MAX);
@@ -178,6 +178,12 @@ impl<S: Send + Sync + 'static> ServerHandle<S> {
         self.shared.core.sessions.stats()
     }
 
+    /// Datagrams a UDP server dropped: invalid, forged or replayed, from a
+    /// new peer beyond `max_sessions`, or queued frames the socket refused.
+    pub fn dropped(&self) -> u64 {
+        self.shared.core.dropped.load(Ordering::Relaxed)
+    }
+
     /// Stops accepting, dispatches frames already received, flushes queued
     /// frames (within the grace period), closes every session and joins
     /// the threads.
@@ -266,7 +272,7 @@ fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Ve
     let mut events = Events::with_capacity(256);
     let mut ready: Vec<usize> = Vec::new();
     let mut again: Vec<usize> = Vec::new();
-    let mut scratch = std::vec![0u8; READ_CHUNK];
+    let mut spare = Spare::default();
     let mut stopping = false;
     loop {
         let now = Instant::now();
@@ -341,7 +347,7 @@ fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Ve
             }
             match sh
                 .core
-                .service(&c.session, &mut c.conn, &mut c.stream, &mut scratch, now)
+                .service(&c.session, &mut c.conn, &mut c.stream, &mut spare, now)
             {
                 Serviced::Wait {
                     deadline, again: a, ..
@@ -406,46 +412,18 @@ impl UdpServer {
         let thread = thread::Builder::new()
             .name("packet-udp".into())
             .spawn(move || run_udp(&sh, poll, waker, &socket))?;
-        Ok(UdpServerHandle(ServerHandle {
+        Ok(ServerHandle {
             local_addr,
             shared,
             acceptor: Some(thread),
             workers: Vec::new(),
-        }))
+        })
     }
 }
 
-/// A running blocking UDP server: a [`ServerHandle`] (address, sessions,
-/// state, counters, through `Deref`) plus the dropped-datagram counter.
-/// Dropping it shuts it down gracefully.
-pub struct UdpServerHandle<S: Send + Sync + 'static>(ServerHandle<S>);
-
-impl<S: Send + Sync + 'static> std::fmt::Debug for UdpServerHandle<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("UdpServerHandle").field(&self.0).finish()
-    }
-}
-
-impl<S: Send + Sync + 'static> std::ops::Deref for UdpServerHandle<S> {
-    type Target = ServerHandle<S>;
-    fn deref(&self) -> &ServerHandle<S> {
-        &self.0
-    }
-}
-
-impl<S: Send + Sync + 'static> UdpServerHandle<S> {
-    /// Datagrams dropped: invalid, forged or replayed, from a new peer
-    /// beyond `max_sessions`, or queued frames the socket refused.
-    pub fn dropped(&self) -> u64 {
-        self.0.shared.core.dropped.load(Ordering::Relaxed)
-    }
-
-    /// Stops receiving, flushes queued frames (within the grace period),
-    /// ends every session and joins the thread.
-    pub fn shutdown(self) {
-        self.0.shutdown();
-    }
-}
+/// A running UDP server: the same handle as the TCP server's
+/// ([`ServerHandle::dropped`] counts the datagrams it dropped).
+pub type UdpServerHandle<S> = ServerHandle<S>;
 
 fn run_udp<S>(sh: &Shared<S>, mut poll: Poll, waker: Arc<PollWaker>, socket: &UdpSocket) {
     let core = &sh.core;

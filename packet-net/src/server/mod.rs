@@ -63,6 +63,7 @@ use std::vec::Vec;
 
 pub use crate::session::DisconnectReason;
 use crate::session::{Connection, Event, Limits};
+use crate::transport::queue::Spare;
 use crate::transport::{Outbox, TransportConfig, TransportError};
 use packet_core::codec::Decode;
 use packet_core::error::DecodeError;
@@ -72,7 +73,7 @@ use packet_core::frame::Packet;
 pub mod blocking;
 #[cfg(feature = "tokio")]
 pub mod tokio;
-mod udp;
+pub(crate) mod udp;
 
 /// A session's id: unique for the server's lifetime, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -910,6 +911,20 @@ impl<S> ServerCore<S> {
         session: &Session,
         conn: &mut Connection,
         io: &mut IO,
+        spare: &mut Spare,
+        now: Instant,
+    ) -> Serviced {
+        conn.lend(spare, &mut session.outbox());
+        let step = self.step(session, conn, io, &mut spare.read, now);
+        conn.take_back(spare, &mut session.outbox());
+        step
+    }
+
+    fn step<IO: std::io::Read + std::io::Write>(
+        &self,
+        session: &Session,
+        conn: &mut Connection,
+        io: &mut IO,
         scratch: &mut [u8],
         now: Instant,
     ) -> Serviced {
@@ -928,8 +943,6 @@ impl<S> ServerCore<S> {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => conn.life().on_io_error(e),
                 }
-            } else {
-                blocked_read = true;
             }
             self.dispatch(session, conn, now);
             let (written, queued) = {
@@ -956,7 +969,7 @@ impl<S> ServerCore<S> {
             if conn.release_idle(now) {
                 session.outbox().release();
             }
-            let more = !blocked_read && conn.wants_read(queued);
+            let more = !blocked_read && !session.is_closing() && conn.wants_read(queued);
             if more && reads < READS_PER_SERVICE {
                 continue;
             }

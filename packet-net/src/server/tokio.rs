@@ -40,13 +40,13 @@ use super::{
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
-use crate::transport::queue::READ_CHUNK;
+use crate::transport::queue::Spare;
 use crate::transport::tokio::TryIo;
 
 thread_local! {
-    /// What a socket read lands in before the session core takes it: one
-    /// per runtime thread, so an idle session holds no read buffer.
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The buffers each runtime thread lends the session it is serving
+    /// (so an idle session holds none).
+    static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
 }
 
 type Shared<S> = ServerCore<S>;
@@ -114,6 +114,12 @@ impl<S> ServerHandle<S> {
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.sessions.stats()
+    }
+
+    /// Datagrams a UDP server dropped: invalid, forged or replayed, from a
+    /// new peer beyond `max_sessions`, or queued frames the socket refused.
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
     }
 
     /// Stops accepting, dispatches frames already received, flushes queued
@@ -194,11 +200,8 @@ async fn drive<S>(
         if *stop.borrow() {
             conn.life().shutdown(Instant::now());
         }
-        let step = SCRATCH.with_borrow_mut(|scratch| {
-            if scratch.len() < READ_CHUNK {
-                scratch.resize(READ_CHUNK, 0);
-            }
-            sh.service(session, conn, &mut TryIo(stream), scratch, Instant::now())
+        let step = SPARE.with_borrow_mut(|spare| {
+            sh.service(session, conn, &mut TryIo(stream), spare, Instant::now())
         });
         let (read, write, deadline) = match step {
             Serviced::End(reason) => return reason,
@@ -267,47 +270,18 @@ impl UdpServer {
         let shared = Arc::new(ServerCore::new(router, state, config));
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(run_udp(shared.clone(), socket, stop_rx));
-        Ok(UdpServerHandle(ServerHandle {
+        Ok(ServerHandle {
             local_addr,
             shared,
             stop,
             acceptor: Some(task),
-        }))
+        })
     }
 }
 
-/// A running UDP server: a tokio [`ServerHandle`] (address, sessions,
-/// state, counters, through `Deref`) plus the dropped-datagram counter.
-/// Dropping it stops it without waiting; call
-/// [`UdpServerHandle::shutdown`] to flush queued frames first.
-pub struct UdpServerHandle<S>(ServerHandle<S>);
-
-impl<S> std::fmt::Debug for UdpServerHandle<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("UdpServerHandle").field(&self.0).finish()
-    }
-}
-
-impl<S> std::ops::Deref for UdpServerHandle<S> {
-    type Target = ServerHandle<S>;
-    fn deref(&self) -> &ServerHandle<S> {
-        &self.0
-    }
-}
-
-impl<S> UdpServerHandle<S> {
-    /// Datagrams dropped: invalid, forged or replayed, from a new peer
-    /// beyond `max_sessions`, or queued frames the socket refused.
-    pub fn dropped(&self) -> u64 {
-        self.0.shared.dropped.load(Ordering::Relaxed)
-    }
-
-    /// Stops receiving, flushes queued frames (within the grace period)
-    /// and ends every session.
-    pub async fn shutdown(self) {
-        self.0.shutdown().await;
-    }
-}
+/// A running UDP server: the same handle as the TCP server's
+/// ([`ServerHandle::dropped`] counts the datagrams it dropped).
+pub type UdpServerHandle<S> = ServerHandle<S>;
 
 async fn run_udp<S>(
     sh: Arc<Shared<S>>,

@@ -92,8 +92,7 @@ impl<'a, S> Peers<'a, S> {
     }
 
     /// Peers with a session, and retired channels (for tests).
-    #[cfg(test)]
-    fn sizes(&self) -> (usize, usize) {
+    pub(crate) fn sizes(&self) -> (usize, usize) {
         (self.map.len(), self.retired.len())
     }
 
@@ -310,138 +309,60 @@ fn dispatch<S>(
     }
 }
 
-#[cfg(all(test, feature = "crypto"))]
-mod tests {
-    use std::time::Duration;
+/// The UDP endpoint without a socket, for tests and fuzz targets
+/// (`packet_net::fuzzing::UdpEndpoint`): a server core (leaked, so the
+/// endpoint can borrow it for good) and its peer table, fed datagrams
+/// and times by the caller; whatever it sends is discarded.
+#[doc(hidden)]
+pub struct Endpoint {
+    core: &'static ServerCore<()>,
+    peers: Peers<'static, ()>,
+}
 
-    use super::*;
-    use crate::server::{Router, ServerConfig};
-    use crate::transport::ServerSecurity;
-    use packet_core::crypto::{ChannelKeys, SecretKey};
-
-    fn addr(i: u16) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], 1000 + i))
-    }
-
-    /// Tokens whose first byte is below 100 are good, once each.
-    fn config(max_sessions: usize) -> ServerConfig {
-        let used = std::sync::Mutex::new(std::collections::HashSet::new());
-        ServerConfig::default()
-            .with_max_sessions(max_sessions)
-            .with_idle_timeout(Some(Duration::from_secs(30)))
-            .sealed(ServerSecurity::new(move |t: &SessionToken| {
-                (t.0[0] < 100 && used.lock().unwrap().insert(t.0[0])).then(|| {
-                    ChannelKeys::new(
-                        SecretKey::from_bytes([t.0[0]; 32]),
-                        SecretKey::from_bytes([t.0[0] ^ 0x80; 32]),
-                    )
-                })
-            }))
-    }
-
-    fn hello(i: u8) -> [u8; SESSION_HELLO_LEN] {
-        session_hello(&SessionToken([i; 16]))
-    }
-
-    fn waker() -> Waker {
-        let poll = mio::Poll::new().unwrap();
-        let w = crate::server::PollWaker {
-            waker: mio::Waker::new(poll.registry(), mio::Token(0)).unwrap(),
+impl Endpoint {
+    /// An endpoint for `config` with `router` (leaks its core).
+    pub fn new(config: super::ServerConfig, router: super::Router<()>) -> Self {
+        let core: &'static ServerCore<()> =
+            Box::leak(Box::new(ServerCore::new(router, (), config)));
+        let poll = mio::Poll::new().expect("poll");
+        let waker = super::PollWaker {
+            waker: mio::Waker::new(poll.registry(), mio::Token(0)).expect("waker"),
             ready: Default::default(),
         };
-        Waker::Poll(Arc::new(w), 0)
-    }
-
-    fn no_send(_: &[u8], _: SocketAddr) -> std::io::Result<usize> {
-        Ok(0)
-    }
-
-    #[test]
-    fn retired_channels_are_bounded_by_max_sessions_oldest_first() {
-        let core = ServerCore::new(Router::<()>::new(), (), config(2));
-        let mut peers = Peers::new(&core, waker());
-        let t0 = Instant::now();
-        for i in 0..5u16 {
-            peers.on_datagram(addr(i), &mut hello(i as u8), t0);
-            assert_eq!(core.sessions.len(), 1, "peer {i} got a session");
-            peers.end_all();
-            assert!(peers.retired.len() <= 2);
+        Self {
+            core,
+            peers: Peers::new(core, Waker::Poll(Arc::new(waker), 0)),
         }
-        let mut kept: Vec<_> = peers.retired.keys().copied().collect();
-        kept.sort();
-        assert_eq!(kept, [addr(3), addr(4)]);
-        assert_eq!(core.dropped.load(Ordering::Relaxed), 0);
     }
 
-    #[test]
-    fn a_resent_hello_is_ignored_for_open_and_ended_sessions() {
-        let core = ServerCore::new(Router::<()>::new(), (), config(4));
-        let mut peers = Peers::new(&core, waker());
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            peers.on_datagram(addr(0), &mut hello(7), t0);
-        }
-        assert_eq!(core.sessions.stats().accepted, 1);
-        peers.end_all();
-        peers.on_datagram(addr(0), &mut hello(7), t0);
-        assert!(
-            core.sessions.is_empty(),
-            "no new session from the old hello"
-        );
-        assert!(peers.retired.contains_key(&addr(0)), "old channel kept");
-        assert_eq!(core.dropped.load(Ordering::Relaxed), 0);
+    /// One datagram from `from` at `now`, then its peer settled.
+    pub fn datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
+        self.peers.on_datagram(from, datagram, now);
+        self.peers.settle(from, &mut |_, _| Ok(0), now);
     }
 
-    /// The "seen once" state: a sealed server that stops answering new
-    /// sessions while established ones work. A flood of garbage, unknown
-    /// tokens and sealed-looking datagrams from many addresses leaves no
-    /// state; a full table refuses a new client without using its token
-    /// up; once an idle session expires, the refused client's resent hello
-    /// gets in.
-    #[test]
-    fn floods_leave_no_state_and_a_refused_client_gets_in_once_a_slot_frees() {
-        let core = ServerCore::new(Router::<()>::new(), (), config(2));
-        let mut peers = Peers::new(&core, waker());
-        let t0 = Instant::now();
-        // A sealed frame under keys no session has.
-        let stranger = crate::transport::ClientSecurity::new(
-            SessionToken([150; 16]),
-            ChannelKeys::shared(SecretKey::from_bytes([150; 32])),
-        );
-        let mut sealer =
-            crate::transport::Security::halves(stranger, Default::default(), true).sealer;
-        let mut forged = std::vec![0u8; 128];
-        let n = sealer
-            .seal_with(1, &mut forged, |w| w.put_bytes(b"x"))
-            .unwrap();
-        forged.truncate(n);
-        for i in 0..2000u16 {
-            let mut junk = [i as u8; 60];
-            peers.on_datagram(addr(i), &mut junk, t0);
-            peers.on_datagram(addr(i), &mut hello(200), t0); // unknown token
-            let mut sealed = forged.clone();
-            peers.on_datagram(addr(i), &mut sealed, t0);
-        }
-        assert_eq!(
-            peers.sizes(),
-            (0, 0),
-            "unauthenticated datagrams left state"
-        );
-        assert_eq!(core.dropped.load(Ordering::Relaxed), 6000);
-        // Two established sessions fill the table.
-        peers.on_datagram(addr(5000), &mut hello(1), t0);
-        let t1 = t0 + Duration::from_secs(20);
-        peers.on_datagram(addr(5001), &mut hello(2), t1);
-        assert_eq!(core.sessions.len(), 2);
-        // A third client is refused, its token not used up.
-        peers.on_datagram(addr(5002), &mut hello(3), t1);
-        assert_eq!(core.sessions.len(), 2);
-        // The first session idles out at t0 + 30 s; the third gets in.
-        let t2 = t0 + Duration::from_secs(31);
-        let next = peers.sweep(&mut no_send, t2);
-        assert_eq!(core.sessions.len(), 1);
-        assert_eq!(next, Some(t1 + Duration::from_secs(30)));
-        peers.on_datagram(addr(5002), &mut hello(3), t2);
-        assert_eq!(core.sessions.len(), 2, "the refused client got in");
+    /// Settles every peer at `now`; the next deadline.
+    pub fn sweep(&mut self, now: Instant) -> Option<Instant> {
+        self.peers.sweep(&mut |_, _| Ok(0), now)
+    }
+
+    /// Ends every session.
+    pub fn end_all(&mut self) {
+        self.peers.end_all();
+    }
+
+    /// Open sessions, and retired sealed channels.
+    pub fn sizes(&self) -> (usize, usize) {
+        self.peers.sizes()
+    }
+
+    /// Sessions accepted so far.
+    pub fn accepted(&self) -> u64 {
+        self.core.sessions.stats().accepted
+    }
+
+    /// Datagrams dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.core.dropped.load(Ordering::Relaxed)
     }
 }

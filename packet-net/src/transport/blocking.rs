@@ -33,30 +33,18 @@
 
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::time::Duration;
-use std::vec::Vec;
 
-use super::datagram::DatagramChannel;
-use super::queue::{Inbox, Outbox};
-#[cfg(feature = "crypto")]
-use super::security::Security;
-#[cfg(feature = "crypto")]
-use super::security::{ClientSecurity, ServerSecurity};
-use super::security::{frame_in, plain};
+use super::queue::Outbox;
+use super::security::frame_in;
+use super::socket::{PacketListener, PacketSocket, PacketStream};
 use super::{TransportConfig, TransportError};
 use packet_core::buf::Writer;
 use packet_core::error::EncodeError;
 use packet_core::frame::Frame;
 use packet_core::frame::Packet;
 
-/// A TCP connection carrying frames.
-#[derive(Debug)]
-pub struct TcpPacketStream {
-    stream: TcpStream,
-    #[cfg_attr(not(feature = "crypto"), allow(dead_code))]
-    config: TransportConfig,
-    inbox: Inbox,
-    outbox: Outbox,
-}
+/// A TCP connection carrying frames (see [`PacketStream`]).
+pub type TcpPacketStream = PacketStream<TcpStream>;
 
 impl TcpPacketStream {
     /// Connects with the default configuration.
@@ -78,69 +66,28 @@ impl TcpPacketStream {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(config.read_timeout)?;
         stream.set_write_timeout(config.write_timeout)?;
-        let (inbox, outbox) = Inbox::pair(&config, plain(&config.frame));
-        Ok(Self {
-            stream,
-            config,
-            inbox,
-            outbox,
-        })
+        Ok(Self::wrap(stream, config))
     }
 
     /// Sets the read timeout (`recv` then fails with a timeout error, see
     /// [`TransportError::is_timeout`]; a partial frame stays buffered).
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> Result<(), TransportError> {
-        Ok(self.stream.set_read_timeout(timeout)?)
+        Ok(self.io.set_read_timeout(timeout)?)
     }
 
     /// Sets the write timeout.
     pub fn set_write_timeout(&self, timeout: Option<Duration>) -> Result<(), TransportError> {
-        Ok(self.stream.set_write_timeout(timeout)?)
-    }
-
-    /// Seals the connection with a client's token and keys: its session
-    /// hello goes out before the first frame. Call before the first frame.
-    #[cfg(feature = "crypto")]
-    pub fn sealed(mut self, security: ClientSecurity) -> Self {
-        self.secure(security);
-        self
-    }
-
-    #[cfg(feature = "crypto")]
-    fn secure(&mut self, security: impl Security) {
-        let halves = security.halves(self.config.frame, false);
-        (self.inbox, self.outbox) = Inbox::pair(&self.config, halves);
+        Ok(self.io.set_write_timeout(timeout)?)
     }
 
     /// The peer's address.
     pub fn peer_addr(&self) -> Result<SocketAddr, TransportError> {
-        Ok(self.stream.peer_addr()?)
+        Ok(self.io.peer_addr()?)
     }
 
     /// The local address.
     pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
-        Ok(self.stream.local_addr()?)
-    }
-
-    /// The socket.
-    pub fn get_ref(&self) -> &TcpStream {
-        &self.stream
-    }
-
-    /// Whether a received frame (or an error) is buffered: `recv` returns
-    /// without reading (flush only when this is false, to coalesce).
-    pub fn has_frame(&self) -> bool {
-        self.inbox.has_frame()
-    }
-
-    /// Bytes queued and not yet written.
-    pub fn queued(&self) -> usize {
-        self.outbox.len()
-    }
-
-    /// Bytes of an unfinished frame received so far.
-    pub fn buffered(&self) -> usize {
-        self.inbox.buffered()
+        Ok(self.io.local_addr()?)
     }
 
     /// Queues `packet` and flushes.
@@ -182,7 +129,7 @@ impl TcpPacketStream {
     /// Writes everything queued, blocking until done (or the write
     /// timeout).
     pub fn flush(&mut self) -> Result<(), TransportError> {
-        self.outbox.flush_to(&mut self.stream)
+        self.outbox.flush_to(&mut self.io)
     }
 
     /// Receives the next frame, borrowed from the receive buffer. Blocks
@@ -192,7 +139,7 @@ impl TcpPacketStream {
     /// `Frame(UnexpectedEof)` when it closed inside one; a `Frame` error
     /// when it sent a bad frame (the stream stays failed).
     pub fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        self.inbox.fill_from(&mut self.stream, &mut self.outbox)?;
+        self.inbox.fill_from(&mut self.io, &mut self.outbox)?;
         self.inbox.take_frame()
     }
 
@@ -202,7 +149,7 @@ impl TcpPacketStream {
         &mut self,
         f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
     ) -> Result<R, TransportError> {
-        self.inbox.fill_from(&mut self.stream, &mut self.outbox)?;
+        self.inbox.fill_from(&mut self.io, &mut self.outbox)?;
         Ok(f(self.inbox.take_frame()?, &mut self.outbox))
     }
 
@@ -210,19 +157,13 @@ impl TcpPacketStream {
     /// stream after the last frame).
     pub fn close(mut self) -> Result<(), TransportError> {
         self.flush()?;
-        self.stream.shutdown(Shutdown::Write)?;
+        self.io.shutdown(Shutdown::Write)?;
         Ok(())
     }
 }
 
 /// A TCP listener whose accepted connections are [`TcpPacketStream`]s.
-#[derive(Debug)]
-pub struct TcpPacketListener {
-    listener: TcpListener,
-    config: TransportConfig,
-    #[cfg(feature = "crypto")]
-    security: Option<ServerSecurity>,
-}
+pub type TcpPacketListener = PacketListener<TcpListener>;
 
 impl TcpPacketListener {
     /// Binds with the default configuration.
@@ -235,20 +176,7 @@ impl TcpPacketListener {
         addr: impl ToSocketAddrs,
         config: TransportConfig,
     ) -> Result<Self, TransportError> {
-        Ok(Self {
-            listener: TcpListener::bind(addr)?,
-            config,
-            #[cfg(feature = "crypto")]
-            security: None,
-        })
-    }
-
-    /// Seals every accepted connection: each must open with a session
-    /// hello whose token `security` knows, and gets that session's keys.
-    #[cfg(feature = "crypto")]
-    pub fn sealed(mut self, security: ServerSecurity) -> Self {
-        self.security = Some(security);
-        self
+        Ok(Self::wrap(TcpListener::bind(addr)?, config))
     }
 
     /// The bound address.
@@ -256,32 +184,20 @@ impl TcpPacketListener {
         Ok(self.listener.local_addr()?)
     }
 
-    /// The listener.
-    pub fn get_ref(&self) -> &TcpListener {
-        &self.listener
-    }
-
     /// Accepts one connection.
     pub fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
         let (stream, addr) = self.listener.accept()?;
-        #[allow(unused_mut)]
-        let mut s = TcpPacketStream::from_stream(stream, self.config)?;
-        #[cfg(feature = "crypto")]
-        if let Some(security) = &self.security {
-            s.secure(security);
-        }
-        Ok((s, addr))
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(self.config.read_timeout)?;
+        stream.set_write_timeout(self.config.write_timeout)?;
+        Ok((self.accepted(stream), addr))
     }
 }
 
 pub use super::UdpStats;
 
-/// A UDP socket carrying one frame per datagram.
-#[derive(Debug)]
-pub struct UdpPacketSocket {
-    socket: UdpSocket,
-    chan: DatagramChannel,
-}
+/// A UDP socket carrying one frame per datagram (see [`PacketSocket`]).
+pub type UdpPacketSocket = PacketSocket<UdpSocket>;
 
 impl UdpPacketSocket {
     /// Binds with the default configuration.
@@ -301,21 +217,7 @@ impl UdpPacketSocket {
     pub fn from_socket(socket: UdpSocket, config: TransportConfig) -> Result<Self, TransportError> {
         socket.set_read_timeout(config.read_timeout)?;
         socket.set_write_timeout(config.write_timeout)?;
-        Ok(Self {
-            socket,
-            chan: DatagramChannel::new(config, plain(&config.frame)),
-        })
-    }
-
-    /// Seals the socket with a client's token and keys: one sealed
-    /// channel with the server (windowed replay protection); the session
-    /// hello goes before each datagram until the server answers. Call
-    /// before the first frame.
-    #[cfg(feature = "crypto")]
-    pub fn sealed(mut self, security: ClientSecurity) -> Self {
-        let config = *self.chan.config();
-        self.chan = DatagramChannel::new(config, security.halves(config.frame, true));
-        self
+        Ok(Self::wrap(socket, config))
     }
 
     /// Fixes the peer: [`UdpPacketSocket::send`] and
@@ -342,22 +244,6 @@ impl UdpPacketSocket {
     /// Sets the write timeout.
     pub fn set_write_timeout(&self, timeout: Option<Duration>) -> Result<(), TransportError> {
         Ok(self.socket.set_write_timeout(timeout)?)
-    }
-
-    /// The socket.
-    pub fn get_ref(&self) -> &UdpSocket {
-        &self.socket
-    }
-
-    /// The counters.
-    pub fn stats(&self) -> UdpStats {
-        self.chan.stats()
-    }
-
-    /// A receive buffer big enough for any datagram this socket accepts
-    /// (for [`UdpPacketSocket::recv_from_in`]).
-    pub fn new_recv_buf(&self) -> Vec<u8> {
-        self.chan.new_recv_buf()
     }
 
     /// Sends `packet` to `addr` as one datagram.

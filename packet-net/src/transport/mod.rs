@@ -29,6 +29,7 @@ pub mod blocking;
 pub(crate) mod datagram;
 pub(crate) mod queue;
 pub(crate) mod security;
+mod socket;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
@@ -36,6 +37,7 @@ pub use queue::Outbox;
 #[cfg(feature = "crypto")]
 pub use security::{ClientSecurity, ServerSecurity};
 pub use security::{SESSION_HELLO_TYPE, Security, SessionToken};
+pub use socket::{PacketListener, PacketSocket, PacketStream};
 
 /// Limits and timeouts of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use super::{TransportConfig, TransportError};
 /// [`WriteQueue::write_to`] hands everything queued to the socket in as few
 /// `write` calls as the kernel allows. The buffer grows on demand up to the
 /// limit and keeps its allocation afterwards.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct WriteQueue {
     buf: Vec<u8>,
     head: usize,
@@ -117,15 +117,6 @@ impl WriteQueue {
         }
     }
 
-    /// Appends raw bytes (an already encoded frame).
-    pub fn push_bytes(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
-        self.push_with(bytes.len(), |out| {
-            out.copy_from_slice(bytes);
-            Ok(bytes.len())
-        })
-        .map(|_| ())
-    }
-
     /// Writes queued bytes to `w` until the queue is empty or `w` would
     /// block; returns the bytes written. `WouldBlock` after partial
     /// progress is not an error (check [`WriteQueue::is_empty`]).
@@ -154,11 +145,6 @@ impl WriteQueue {
             self.buf = Vec::new();
             self.head = 0;
         }
-    }
-
-    /// Bytes allocated.
-    pub fn capacity(&self) -> usize {
-        self.buf.capacity()
     }
 }
 
@@ -337,6 +323,53 @@ pub struct Inbox {
     opener: Opener,
 }
 
+/// The buffers one driver thread lends to the session it is serving, so
+/// a burst grows these once instead of every session's own (which would
+/// keep them, or leave the heap fragmented when freed): the read buffer,
+/// a stream decoder and a write queue. A session keeps a lent buffer only
+/// while it holds bytes in it (an unfinished frame, unsent replies).
+#[derive(Debug, Default)]
+pub struct Spare {
+    /// Where socket reads land.
+    pub(crate) read: Vec<u8>,
+    decoder: Option<StreamDecoder>,
+    queue: WriteQueue,
+}
+
+impl Spare {
+    /// Lends the spare decoder and queue to a session's inbox and outbox
+    /// (each only if the session's own is empty).
+    pub(crate) fn lend(&mut self, inbox: &mut Inbox, out: &mut Outbox) {
+        if self.read.len() < READ_CHUNK {
+            self.read.resize(READ_CHUNK, 0);
+        }
+        let config = *inbox.decoder.config();
+        let spare = self
+            .decoder
+            .get_or_insert_with(|| StreamDecoder::new(config));
+        if *spare.config() == config && inbox.is_empty() {
+            std::mem::swap(spare, &mut inbox.decoder);
+        }
+        if out.queue.is_empty() {
+            self.queue.limit = out.queue.limit;
+            std::mem::swap(&mut self.queue, &mut out.queue);
+        }
+    }
+
+    /// Takes back what [`Spare::lend`] lent, if the session left it empty.
+    pub(crate) fn take_back(&mut self, inbox: &mut Inbox, out: &mut Outbox) {
+        if let Some(spare) = &mut self.decoder
+            && inbox.is_empty()
+            && spare.buffer_capacity() < inbox.decoder.buffer_capacity()
+        {
+            std::mem::swap(spare, &mut inbox.decoder);
+        }
+        if out.queue.is_empty() && self.queue.buf.capacity() < out.queue.buf.capacity() {
+            std::mem::swap(&mut self.queue, &mut out.queue);
+        }
+    }
+}
+
 /// Most bytes one socket read takes.
 pub const READ_CHUNK: usize = 16 * 1024;
 
@@ -438,161 +471,15 @@ impl Inbox {
         &self.opener
     }
 
+    /// Whether nothing is buffered (and the stream has not failed).
+    fn is_empty(&self) -> bool {
+        self.decoder.buffered() == 0 && !self.decoder.has_frame()
+    }
+
     /// Frees the decoder's buffer when nothing is buffered.
     pub fn release(&mut self) {
         if self.decoder.buffered() == 0 && !self.decoder.has_frame() {
             self.decoder = StreamDecoder::new(*self.decoder.config());
         }
-    }
-
-    /// Bytes allocated.
-    pub fn capacity(&self) -> usize {
-        self.decoder.buffer_capacity()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use packet_core::frame;
-
-    fn plain_outbox(config: &TransportConfig) -> Outbox {
-        Outbox::new(config, Sealer::plain(&config.frame), None)
-    }
-
-    /// A writer that takes at most `chunk` bytes per call, then reports
-    /// `WouldBlock` after `budget` calls, counting the calls.
-    struct Trickle {
-        out: Vec<u8>,
-        chunk: usize,
-        budget: usize,
-        calls: usize,
-    }
-
-    impl io::Write for Trickle {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            if self.calls == self.budget {
-                return Err(io::ErrorKind::WouldBlock.into());
-            }
-            self.calls += 1;
-            let n = buf.len().min(self.chunk);
-            self.out.extend_from_slice(&buf[..n]);
-            Ok(n)
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn many_frames_leave_in_one_write() {
-        let mut out = plain_outbox(&TransportConfig::default());
-        for i in 0..100u16 {
-            out.queue_raw(i, &[i as u8; 10]).unwrap();
-        }
-        let mut w = Trickle {
-            out: Vec::new(),
-            chunk: usize::MAX,
-            budget: 10,
-            calls: 0,
-        };
-        let n = out.queue_mut().write_to(&mut w).unwrap();
-        assert_eq!((w.calls, n, out.is_empty()), (1, 100 * 40, true));
-        // Every frame is intact and in order.
-        let mut dec = StreamDecoder::new(FrameConfig::default());
-        dec.feed(&w.out);
-        for i in 0..100u16 {
-            let f = dec.next_frame().unwrap().unwrap();
-            assert_eq!(
-                (f.type_id(), f.sequence(), f.body()),
-                (i, u64::from(i), &[i as u8; 10][..])
-            );
-        }
-    }
-
-    #[test]
-    fn queued_frames_leave_as_one_datagram_each() {
-        let mut out = plain_outbox(&TransportConfig::default());
-        for i in 0..3u16 {
-            out.queue_raw(i, &[i as u8; 5]).unwrap();
-        }
-        let mut sent = Vec::new();
-        // The second send would block: the rest stays queued.
-        let mut calls = 0;
-        let flush = out.send_datagrams(|d| {
-            calls += 1;
-            if calls == 2 {
-                return Err(io::ErrorKind::WouldBlock.into());
-            }
-            sent.push(d.to_vec());
-            Ok(d.len())
-        });
-        assert_eq!((flush.sent, flush.failed, flush.empty), (1, 0, false));
-        // A refused datagram is lost and counted; the next still goes.
-        let mut calls = 0;
-        let flush = out.send_datagrams(|d| {
-            calls += 1;
-            if calls == 1 {
-                return Err(io::ErrorKind::ConnectionRefused.into());
-            }
-            sent.push(d.to_vec());
-            Ok(d.len())
-        });
-        assert_eq!((flush.sent, flush.failed, flush.empty), (1, 1, true));
-        let types: Vec<u16> = sent
-            .iter()
-            .map(|d| {
-                frame::decode_frame(d, &FrameConfig::default())
-                    .unwrap()
-                    .type_id()
-            })
-            .collect();
-        assert_eq!(types, [0, 2]);
-    }
-
-    #[test]
-    fn full_queue_pushes_back_and_partial_writes_resume() {
-        let config = TransportConfig::default()
-            .with_frame(FrameConfig::default().with_max_frame_len(64))
-            .with_write_queue_limit(100);
-        let mut out = plain_outbox(&config);
-        assert_eq!(out.queue_ref().limit(), 100);
-        out.queue_raw(1, &[1; 36]).unwrap(); // 64 bytes
-        let full = out.queue_raw(2, &[2; 36]).unwrap_err();
-        assert!(matches!(
-            full,
-            TransportError::QueueFull {
-                queued: 64,
-                needed: 64,
-                limit: 100
-            }
-        ));
-        assert_eq!(out.len(), 64, "a refused frame leaves nothing behind");
-        assert!(matches!(
-            out.queue_raw(3, &[0; 37]),
-            Err(TransportError::Encode(EncodeError::FrameTooLarge {
-                len: 68,
-                max: 64
-            }))
-        ));
-        // The socket takes 10 bytes a call, then would block.
-        let mut w = Trickle {
-            out: Vec::new(),
-            chunk: 10,
-            budget: 3,
-            calls: 0,
-        };
-        assert_eq!(out.queue_mut().write_to(&mut w).unwrap(), 30);
-        assert_eq!(out.len(), 34);
-        out.queue_raw(4, b"x").unwrap(); // room again: 34 + 32 <= 100
-        w.budget = usize::MAX;
-        out.queue_mut().write_to(&mut w).unwrap();
-        assert!(out.is_empty());
-        let mut dec = StreamDecoder::new(config.frame);
-        let taken = dec.feed(&w.out); // at most one maximum frame
-        assert_eq!(dec.next_frame().unwrap().unwrap().type_id(), 1);
-        dec.feed(&w.out[taken..]);
-        assert_eq!(dec.next_frame().unwrap().unwrap().body(), b"x");
-        assert!(dec.next_frame().unwrap().is_none());
     }
 }

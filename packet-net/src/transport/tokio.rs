@@ -40,16 +40,13 @@
 use bytes::{Bytes, BytesMut};
 use std::io;
 use std::net::SocketAddr;
-use std::vec::Vec;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::datagram::DatagramChannel;
 use super::queue::{Inbox, Outbox};
-#[cfg(feature = "crypto")]
-use super::security::{ClientSecurity, ServerSecurity};
 use super::security::{Opened, Opener, Sealer, Security, frame_in, plain};
-use super::{OwnedFrame, TransportConfig, TransportError, UdpStats};
+use super::socket::{PacketListener, PacketSocket, PacketStream};
+use super::{OwnedFrame, TransportConfig, TransportError};
 use packet_core::buf::Writer;
 use packet_core::error::{EncodeError, FrameError};
 use packet_core::frame::Packet;
@@ -75,15 +72,8 @@ impl io::Write for TryIo<'_> {
     }
 }
 
-/// An async TCP connection carrying frames.
-#[derive(Debug)]
-pub struct TcpPacketStream {
-    stream: TcpStream,
-    #[cfg_attr(not(feature = "crypto"), allow(dead_code))]
-    config: TransportConfig,
-    inbox: Inbox,
-    outbox: Outbox,
-}
+/// A TCP connection carrying frames (see [`PacketStream`]).
+pub type TcpPacketStream = PacketStream<TcpStream>;
 
 impl TcpPacketStream {
     /// Connects with the default configuration.
@@ -103,58 +93,17 @@ impl TcpPacketStream {
     /// Wraps a connected stream and sets `TCP_NODELAY`.
     pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
         stream.set_nodelay(true)?;
-        let (inbox, outbox) = Inbox::pair(&config, plain(&config.frame));
-        Ok(Self {
-            stream,
-            config,
-            inbox,
-            outbox,
-        })
-    }
-
-    /// Seals the connection with a client's token and keys: its session
-    /// hello goes out before the first frame. Call before the first frame.
-    #[cfg(feature = "crypto")]
-    pub fn sealed(mut self, security: ClientSecurity) -> Self {
-        self.secure(security);
-        self
-    }
-
-    #[cfg(feature = "crypto")]
-    fn secure(&mut self, security: impl Security) {
-        let halves = security.halves(self.config.frame, false);
-        (self.inbox, self.outbox) = Inbox::pair(&self.config, halves);
+        Ok(Self::wrap(stream, config))
     }
 
     /// The peer's address.
     pub fn peer_addr(&self) -> Result<SocketAddr, TransportError> {
-        Ok(self.stream.peer_addr()?)
+        Ok(self.io.peer_addr()?)
     }
 
     /// The local address.
     pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
-        Ok(self.stream.local_addr()?)
-    }
-
-    /// The socket.
-    pub fn get_ref(&self) -> &TcpStream {
-        &self.stream
-    }
-
-    /// Whether a received frame (or an error) is buffered: `recv` returns
-    /// without reading (flush only when this is false, to coalesce).
-    pub fn has_frame(&self) -> bool {
-        self.inbox.has_frame()
-    }
-
-    /// Bytes queued and not yet written.
-    pub fn queued(&self) -> usize {
-        self.outbox.len()
-    }
-
-    /// Bytes of an unfinished frame received so far.
-    pub fn buffered(&self) -> usize {
-        self.inbox.buffered()
+        Ok(self.io.local_addr()?)
     }
 
     /// Queues `packet` and flushes.
@@ -182,17 +131,6 @@ impl TcpPacketStream {
         self.outbox.queue_raw(type_id, body)
     }
 
-    /// Queues a frame whose body of at most `max_body` bytes `body`
-    /// writes; fails with [`TransportError::QueueFull`] instead of waiting.
-    pub fn try_queue_with(
-        &mut self,
-        type_id: u16,
-        max_body: usize,
-        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
-    ) -> Result<(), TransportError> {
-        self.outbox.queue_with(type_id, max_body, body)
-    }
-
     async fn make_room(&mut self, body_len: usize) -> Result<(), TransportError> {
         if self.outbox.needs_flush_for(body_len)? {
             self.flush().await?;
@@ -217,7 +155,7 @@ impl TcpPacketStream {
     pub async fn flush(&mut self) -> Result<(), TransportError> {
         within(
             self.config.write_timeout,
-            flush_outbox(&self.stream, &mut self.outbox),
+            flush_outbox(&self.io, &mut self.outbox),
         )
         .await
     }
@@ -231,7 +169,7 @@ impl TcpPacketStream {
     pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
         within(
             self.config.read_timeout,
-            fill(&self.stream, &mut self.inbox, &mut self.outbox),
+            fill(&self.io, &mut self.inbox, &mut self.outbox),
         )
         .await?;
         self.inbox.take_frame()
@@ -244,7 +182,7 @@ impl TcpPacketStream {
     ) -> Result<R, TransportError> {
         within(
             self.config.read_timeout,
-            fill(&self.stream, &mut self.inbox, &mut self.outbox),
+            fill(&self.io, &mut self.inbox, &mut self.outbox),
         )
         .await?;
         Ok(f(self.inbox.take_frame()?, &mut self.outbox))
@@ -254,7 +192,7 @@ impl TcpPacketStream {
     pub async fn close(mut self) -> Result<(), TransportError> {
         use tokio::io::AsyncWriteExt;
         self.flush().await?;
-        self.stream.shutdown().await?;
+        self.io.shutdown().await?;
         Ok(())
     }
 }
@@ -301,14 +239,8 @@ async fn fill(
     }
 }
 
-/// An async TCP listener whose connections are [`TcpPacketStream`]s.
-#[derive(Debug)]
-pub struct TcpPacketListener {
-    listener: TcpListener,
-    config: TransportConfig,
-    #[cfg(feature = "crypto")]
-    security: Option<ServerSecurity>,
-}
+/// A TCP listener whose accepted connections are [`TcpPacketStream`]s.
+pub type TcpPacketListener = PacketListener<TcpListener>;
 
 impl TcpPacketListener {
     /// Binds with the default configuration.
@@ -321,20 +253,7 @@ impl TcpPacketListener {
         addr: impl ToSocketAddrs,
         config: TransportConfig,
     ) -> Result<Self, TransportError> {
-        Ok(Self {
-            listener: TcpListener::bind(addr).await?,
-            config,
-            #[cfg(feature = "crypto")]
-            security: None,
-        })
-    }
-
-    /// Seals every accepted connection: each must open with a session
-    /// hello whose token `security` knows, and gets that session's keys.
-    #[cfg(feature = "crypto")]
-    pub fn sealed(mut self, security: ServerSecurity) -> Self {
-        self.security = Some(security);
-        self
+        Ok(Self::wrap(TcpListener::bind(addr).await?, config))
     }
 
     /// The bound address.
@@ -345,22 +264,13 @@ impl TcpPacketListener {
     /// Accepts one connection.
     pub async fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
         let (stream, addr) = self.listener.accept().await?;
-        #[allow(unused_mut)]
-        let mut s = TcpPacketStream::from_stream(stream, self.config)?;
-        #[cfg(feature = "crypto")]
-        if let Some(security) = &self.security {
-            s.secure(security);
-        }
-        Ok((s, addr))
+        stream.set_nodelay(true)?;
+        Ok((self.accepted(stream), addr))
     }
 }
 
-/// An async UDP socket carrying one frame per datagram.
-#[derive(Debug)]
-pub struct UdpPacketSocket {
-    socket: UdpSocket,
-    chan: DatagramChannel,
-}
+/// A UDP socket carrying one frame per datagram (see [`PacketSocket`]).
+pub type UdpPacketSocket = PacketSocket<UdpSocket>;
 
 impl UdpPacketSocket {
     /// Binds with the default configuration.
@@ -378,19 +288,7 @@ impl UdpPacketSocket {
 
     /// Wraps a bound socket.
     pub fn from_socket(socket: UdpSocket, config: TransportConfig) -> Self {
-        Self {
-            socket,
-            chan: DatagramChannel::new(config, plain(&config.frame)),
-        }
-    }
-
-    /// Seals the socket with a client's token and keys (see the blocking
-    /// `UdpPacketSocket::sealed`). Call before the first frame.
-    #[cfg(feature = "crypto")]
-    pub fn sealed(mut self, security: ClientSecurity) -> Self {
-        let config = *self.chan.config();
-        self.chan = DatagramChannel::new(config, security.halves(config.frame, true));
-        self
+        Self::wrap(socket, config)
     }
 
     /// Fixes the peer.
@@ -403,16 +301,6 @@ impl UdpPacketSocket {
         Ok(self.socket.local_addr()?)
     }
 
-    /// The socket.
-    pub fn get_ref(&self) -> &UdpSocket {
-        &self.socket
-    }
-
-    /// The counters.
-    pub fn stats(&self) -> UdpStats {
-        self.chan.stats()
-    }
-
     /// Sets the read timeout (bounds each receive; see
     /// [`TransportError::is_timeout`]).
     pub fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
@@ -422,11 +310,6 @@ impl UdpPacketSocket {
     /// Sets the write timeout (bounds each send).
     pub fn set_write_timeout(&mut self, timeout: Option<std::time::Duration>) {
         self.chan.config_mut().write_timeout = timeout;
-    }
-
-    /// A buffer for [`UdpPacketSocket::recv_from_in`].
-    pub fn new_recv_buf(&self) -> Vec<u8> {
-        self.chan.new_recv_buf()
     }
 
     /// Sends `packet` to `addr`.

@@ -5,6 +5,7 @@ mod common;
 mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
+mod queue;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod sealed_transport;
 mod server_blocking;
@@ -12,3 +13,5 @@ mod server_blocking;
 mod server_tokio;
 #[cfg(feature = "tokio")]
 mod server_udp;
+#[cfg(feature = "crypto")]
+mod udp_endpoint;

@@ -1,19 +1,12 @@
-//! Zero heap allocations on the sealed send and receive paths, proven with
-//! a counting global allocator (`stats_alloc`, so no `unsafe` here).
-//!
-//! Its own test binary with `harness = false`: a single thread, so the
-//! counter sees nothing but the code under test.
-
-use std::alloc::System;
+//! Zero heap allocations on the sealed send and receive paths.
 
 use packet_core::crypto::{
     ChannelConfig, ChannelKeys, Direction, OpeningKey, Role, SealedChannel, SealingKey, SecretKey,
 };
 use packet_core::frame::FrameConfig;
-use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use stats_alloc::Region;
 
-#[global_allocator]
-static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+use crate::GLOBAL;
 
 fn assert_no_allocations(what: &str, f: impl FnOnce()) {
     let region = Region::new(GLOBAL);
@@ -27,7 +20,7 @@ fn assert_no_allocations(what: &str, f: impl FnOnce()) {
     println!("{what}: 0 allocations");
 }
 
-fn main() {
+pub fn sealed_paths_allocate_nothing() {
     // The counter works: a deliberate allocation is seen.
     let region = Region::new(GLOBAL);
     let boxed = std::hint::black_box(Box::new(1u64));

@@ -1,76 +1,34 @@
-//! Zero heap allocations per packet on the steady-state paths, proven with
-//! a counting global allocator: encoding and decoding a packet with no
-//! `alloc` fields, one-shot (datagram) and through the `StreamDecoder`
-//! after warm-up, including the error paths.
-//!
-//! The allocator below is the only `unsafe` code in the workspace: a
-//! `GlobalAlloc` impl cannot be written without it. It lives in this test
-//! crate only (packet-core itself stays `#![forbid(unsafe_code)]`) and does
-//! nothing but count and forward to `System`.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+//! Zero heap allocations per packet on the steady-state paths: encoding
+//! and decoding a packet with no `alloc` fields, one-shot (datagram) and
+//! through the `StreamDecoder` after warm-up, including the error paths.
 
 use packet_core::error::{DecodeError, EncodeError, FrameError};
 use packet_core::frame::{self, FrameConfig};
 use packet_core::{Decode, Encode, Packet, PacketBuf, Reader, StreamDecoder, View, Writer, codec};
+use stats_alloc::Region;
 use zerocopy::byteorder::little_endian::{F32, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-thread_local! {
-    /// Allocations made by this thread (const-initialised, no destructor,
-    /// so touching it never allocates).
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-    /// Bytes requested by this thread's allocations (and reallocations).
-    static BYTES: Cell<u64> = const { Cell::new(0) };
-}
+use crate::GLOBAL;
 
-fn note_allocation(bytes: usize) {
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-    let _ = BYTES.try_with(|n| n.set(n.get() + bytes as u64));
-}
-
-/// Counts allocations per thread, so other test threads do not interfere.
-struct Counting;
-
-// SAFETY: every method forwards its arguments unchanged to `System`, which
-// upholds the `GlobalAlloc` contract; the counting touches no memory the
-// allocator hands out.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation(layout.size());
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_allocation(layout.size());
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation(new_size);
-        // SAFETY: as above; `ptr` came from this allocator, i.e. `System`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Runs `f` and returns its result with the allocations it made.
+/// Runs `f` and returns its result with the allocations (and
+/// reallocations) it made.
 fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    let before = ALLOCATIONS.with(Cell::get);
+    let region = Region::new(GLOBAL);
     let result = f();
-    let after = ALLOCATIONS.with(Cell::get);
-    (result, after - before)
+    let c = region.change();
+    (result, (c.allocations + c.reallocations) as u64)
 }
 
-#[test]
-fn the_counter_counts() {
+/// Runs `f` and returns the bytes it requested.
+fn bytes_requested(f: impl FnOnce()) -> u64 {
+    let region = Region::new(GLOBAL);
+    f();
+    let c = region.change();
+    c.bytes_allocated as u64 + c.bytes_reallocated.max(0) as u64
+}
+
+pub fn the_counter_counts() {
     let (v, n) = allocations(|| vec![1u8; 10]);
     assert_eq!(v.len(), 10);
     assert_eq!(n, 1, "the counting allocator must see a Vec allocation");
@@ -157,8 +115,7 @@ fn check(m: &Move<'_>) {
     assert_eq!(m.flags.2, 'λ');
 }
 
-#[test]
-fn one_shot_encode_and_decode_allocate_nothing() {
+pub fn one_shot_encode_and_decode_allocate_nothing() {
     let pos = Pos {
         entity: U32::new(5),
         x: F32::new(1.0),
@@ -197,8 +154,7 @@ fn one_shot_encode_and_decode_allocate_nothing() {
     assert_eq!(n, 0, "allocations on the one-shot path");
 }
 
-#[test]
-fn stream_decoding_allocates_nothing_after_warm_up() {
+pub fn stream_decoding_allocates_nothing_after_warm_up() {
     let pos = Pos {
         entity: U32::new(5),
         x: F32::new(1.0),
@@ -286,17 +242,11 @@ fn stream_decoding_allocates_nothing_after_warm_up() {
 /// (1 byte each on the wire when `None`) reserved 64 MiB before decoding
 /// one. Up-front reservation is now capped at 64 KiB; what follows grows
 /// only with elements that actually decode.
-#[test]
-fn hostile_sequence_counts_do_not_reserve_memory_up_front() {
+pub fn hostile_sequence_counts_do_not_reserve_memory_up_front() {
     let mut body = vec![0u8; 2 + 65_533];
     body[..2].copy_from_slice(&65_533u16.to_le_bytes());
     body[2..].fill(2); // every Option tag invalid: the first element fails
-    let bytes = |f: &dyn Fn()| {
-        let before = BYTES.with(Cell::get);
-        f();
-        BYTES.with(Cell::get) - before
-    };
-    let used = bytes(&|| {
+    let used = bytes_requested(|| {
         let mut r = Reader::new(&body);
         let got = Vec::<Option<[u64; 128]>>::decode(&mut r);
         assert_eq!(got, Err(DecodeError::InvalidOptionTag(2)));
