@@ -17,9 +17,9 @@ use bytes::BytesMut;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use packet_core::error::{DecodeError, EncodeError};
-use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::tokio::{TcpPacketListener, TcpPacketStream};
 use packet_core::{Decode, Encode, Packet, Reader, Writer};
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::tokio::{TcpPacketListener, TcpPacketStream};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
@@ -91,7 +91,7 @@ async fn packet_echo_server(listener: TcpPacketListener) {
                     Ok(Ok(())) => {}
                     _ => return,
                 }
-                if !s.inbox().has_frame() && s.flush().await.is_err() {
+                if !s.has_frame() && s.flush().await.is_err() {
                     return;
                 }
             }
@@ -113,7 +113,7 @@ async fn packet_client_batch(s: &mut TcpPacketStream, n: u64, window: u64) {
             s.queue(&ping(sent)).await.unwrap();
             sent += 1;
         }
-        if !s.inbox().has_frame() {
+        if !s.has_frame() {
             s.flush().await.unwrap();
         }
     }
@@ -200,7 +200,7 @@ struct Setup {
     packet: TcpPacketStream,
     server: TcpPacketStream,
     ld: Framed<TcpStream, LengthDelimitedCodec>,
-    _handle: packet_core::server::tokio::ServerHandle<()>,
+    _handle: packet_net::server::tokio::ServerHandle<()>,
 }
 
 fn setup() -> Setup {
@@ -221,7 +221,7 @@ fn setup() -> Setup {
         let packet = TcpPacketStream::connect(addr).await.unwrap();
 
         let router = Router::<()>::new().on::<Ping>(|ctx, p| ctx.reply(&p));
-        let handle = packet_core::server::tokio::Server::bind(
+        let handle = packet_net::server::tokio::Server::bind(
             "127.0.0.1:0",
             ServerConfig::default(),
             router,

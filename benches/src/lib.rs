@@ -8,6 +8,9 @@
 //! | [`Chat`] | two borrowed strings (zero-copy on decode) | 14 bytes + text |
 //! | [`WorldSnapshot`] | a `Vec` of 100 [`Entity`] | 10 + 100 × 31 bytes |
 //!
+//! and, in [`shapes`], four larger data shapes (a 125,000-triangle mesh, a
+//! 500-player save game, 10,000 log records, 1,000 game-state updates).
+//!
 //! packet's `Encode` / `Decode` / [`Packet`] impls come from
 //! `#[derive(Packet)]`, as an application's would. With the
 //! `peers` feature the same structs also derive the peers' traits (bincode 2,
@@ -18,6 +21,8 @@
 #![forbid(unsafe_code)]
 
 use packet_core::Packet;
+
+pub mod shapes;
 
 /// A body of `len` bytes with a recognisable pattern.
 pub fn body(len: usize) -> Vec<u8> {

@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
-use packet_core::transport::tokio::TcpPacketStream;
 use packet_examples::{Join, Said, Say};
+use packet_net::transport::tokio::TcpPacketStream;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[tokio::main]

@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use packet_core::Packet as _;
-use packet_core::server::tokio::Server;
-use packet_core::server::{Router, ServerConfig, SessionId};
 use packet_examples::{Join, Said, Say};
+use packet_net::server::tokio::Server;
+use packet_net::server::{Router, ServerConfig, SessionId};
 
 /// Names by session.
 #[derive(Default)]
@@ -32,7 +32,7 @@ impl Room {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), packet_core::transport::TransportError> {
+async fn main() -> Result<(), packet_net::transport::TransportError> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:7407".into());

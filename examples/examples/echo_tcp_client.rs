@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use packet_core::transport::TransportConfig;
-use packet_core::transport::blocking::TcpPacketStream;
 use packet_examples::ECHO;
+use packet_net::transport::TransportConfig;
+use packet_net::transport::blocking::TcpPacketStream;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::args()

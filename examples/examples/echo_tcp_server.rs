@@ -6,11 +6,11 @@
 //! cargo run --example echo_tcp_client            # in another terminal
 //! ```
 
-use packet_core::server::blocking::Server;
-use packet_core::server::{DisconnectReason, Router, ServerConfig};
 use packet_examples::ECHO;
+use packet_net::server::blocking::Server;
+use packet_net::server::{DisconnectReason, Router, ServerConfig};
 
-fn main() -> Result<(), packet_core::transport::TransportError> {
+fn main() -> Result<(), packet_net::transport::TransportError> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:7401".into());

@@ -6,9 +6,9 @@
 //! cargo run --example echo_udp_client            # in another terminal
 //! ```
 
-use packet_core::transport::blocking::UdpPacketSocket;
+use packet_net::transport::blocking::UdpPacketSocket;
 
-fn main() -> Result<(), packet_core::transport::TransportError> {
+fn main() -> Result<(), packet_net::transport::TransportError> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:7402".into());

@@ -8,9 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use packet_schema::codegen::{self, CodegenOptions};
-use packet_schema::validate::Options;
-use packet_schema::{compile_str, fmt, parse};
+use packet_schema::{CodegenOptions, Options, compile_str, format_str};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -20,15 +18,13 @@ fuzz_target!(|data: &[u8]| {
     let compiled = compile_str("fuzz.packet", text, &opts);
     let _ = compiled.render();
     if !compiled.has_errors()
-        && let Err(e) = codegen::generate(&compiled.schema, &[], &CodegenOptions::default())
+        && let Err(e) = compiled.generate(&CodegenOptions::default())
     {
         panic!("a schema without errors failed to generate: {e}");
     }
-    for (id, file) in &compiled.parsed {
-        let formatted = fmt::format_file(file);
-        let reparsed = parse::parse_file(&formatted, *id)
+    for (_, formatted) in compiled.formatted() {
+        let again = format_str("formatted.packet", &formatted)
             .unwrap_or_else(|d| panic!("formatted text does not parse: {d:?}\n---\n{formatted}"));
-        let again = fmt::format_file(&reparsed);
         assert_eq!(again, formatted, "fmt is not idempotent");
         let recompiled = compile_str("fuzz.packet", &formatted, &opts);
         assert_eq!(

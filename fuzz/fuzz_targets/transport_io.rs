@@ -16,10 +16,11 @@ use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use packet_benches::{Chat, PlayerMove, WorldSnapshot};
 use packet_core::crypto::{ChannelKeys, SecretKey};
-use packet_core::transport::{
-    Inbox, Outbox, Security, SessionToken, Side, TransportConfig, TransportError,
-};
 use packet_fuzz::mock::{MockReader, MockWriter, Msg, Pipe, Script, arb_msg};
+use packet_net::fuzzing::{self, Incoming};
+use packet_net::transport::{
+    ClientSecurity, ServerSecurity, SessionToken, TransportConfig, TransportError,
+};
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
@@ -39,22 +40,30 @@ fuzz_target!(|data: &[u8]| {
             Err(_) => return,
         }
     }
-    let security = if mode & 1 != 0 {
-        Security::sealed(
-            SessionToken([7; 16]),
-            ChannelKeys::shared(SecretKey::from_bytes([9; 32])),
-        )
-    } else {
-        Security::Plain
-    };
+    let keys = || ChannelKeys::shared(SecretKey::from_bytes([9; 32]));
     // A small write queue (bit 1) makes queueing wait for the writer.
     let config = if mode & 2 != 0 {
         TransportConfig::default().with_write_queue_limit(4096)
     } else {
         TransportConfig::default()
     };
-    let mut outbox = Outbox::secured(&config, &security, Side::Client);
-    let mut inbox = Inbox::secured(&config, &security, Side::Server);
+    let frame = config.frame;
+    // The sending end is a client, the receiving end a server taking the
+    // session hello (sealed) from a one-shot key provider.
+    let (sealer, hello, opener) = if mode & 1 != 0 {
+        let token = SessionToken([7; 16]);
+        let once = std::sync::atomic::AtomicBool::new(true);
+        let provider = ServerSecurity::new(move |t: &SessionToken| {
+            (*t == token && once.swap(false, std::sync::atomic::Ordering::Relaxed)).then(keys)
+        });
+        let (sealer, _, hello) = fuzzing::halves(ClientSecurity::new(token, keys()), frame, false);
+        let (_, opener, _) = fuzzing::halves(provider, frame, false);
+        (sealer, hello, opener)
+    } else {
+        (fuzzing::plain(&frame).0, None, fuzzing::plain(&frame).1)
+    };
+    let mut outbox = fuzzing::outbox(&config, sealer, hello);
+    let mut inbox = fuzzing::inbox(&frame, opener);
 
     let script = Rc::new(RefCell::new(Script::new(u.take_rest())));
     let pipe = Rc::new(RefCell::new(Pipe::new(capacity)));
@@ -90,7 +99,7 @@ fuzz_target!(|data: &[u8]| {
                     Err(e) => panic!("queueing packet {queued} failed: {e}"),
                 }
             }
-            match outbox.queue_mut().write_to(&mut writer) {
+            match fuzzing::write_to(&mut outbox, &mut writer) {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => panic!("unexpected write error {e}"),
@@ -119,7 +128,10 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(e) => panic!("unexpected read error {e}"),
         }
-        while let Some(frame) = inbox.next_frame().expect("intact frames") {
+        while let Some(incoming) = inbox.next_frame().expect("intact frames") {
+            let Incoming::Frame(frame) = incoming else {
+                continue; // the session hello, keying the receiving end
+            };
             let same = match &msgs[received] {
                 Msg::Move(m) => frame
                     .decode_packet::<PlayerMove>()

@@ -1,128 +1,13 @@
-//! Byte buffers: the fixed-size [`PacketBuf`], and the bounds-checked
-//! [`Writer`] and [`Reader`] cursors that the field codec writes and reads
-//! through.
+//! Byte cursors: the bounds-checked [`Writer`] and [`Reader`] that the
+//! field codec writes and reads through. The bottom layer of the codec:
+//! this module imports nothing of the crate but its errors.
 //!
 //! Every write checks capacity and every read checks length; neither can
 //! panic or silently truncate. Values are little-endian. Field *types* and
-//! their wire forms live in [`crate::codec`]; the frame envelope lives in
-//! [`crate::frame`].
+//! their wire forms live in `codec`; frame buffers (`PacketBuf`) and the
+//! envelope live in `frame`.
 
-use crate::codec::Packet;
-use crate::error::{DecodeError, EncodeError, FrameError};
-use crate::frame::{self, Frame, FrameConfig};
-
-/// The default size of a [`PacketBuf`]: 1200 bytes, a frame that fits in
-/// one UDP datagram on any common path MTU without IP fragmentation.
-pub const DEFAULT_PACKET_SIZE: usize = 1200;
-
-/// A fixed-size, stack-allocatable packet buffer holding at most one frame.
-///
-/// `N` is its capacity in bytes ([`DEFAULT_PACKET_SIZE`] unless named).
-/// Encoding a frame that does not fit is an [`EncodeError::BufferFull`],
-/// never a panic and never a truncated frame.
-///
-/// ```
-/// # use packet_core::PacketBuf;
-/// let mut buf: PacketBuf<64> = PacketBuf::new();
-/// let frame = buf.encode_raw(0x0001, 9, b"ping")?;
-/// assert_eq!(frame.len(), 32);
-/// # Ok::<(), packet_core::EncodeError>(())
-/// ```
-#[derive(Clone)]
-pub struct PacketBuf<const N: usize = DEFAULT_PACKET_SIZE> {
-    bytes: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> PacketBuf<N> {
-    /// An empty buffer.
-    pub const fn new() -> Self {
-        Self {
-            bytes: [0; N],
-            len: 0,
-        }
-    }
-
-    /// The capacity, `N`.
-    pub const fn capacity(&self) -> usize {
-        N
-    }
-
-    /// Encodes `packet` as one frame with `sequence`, replacing the contents;
-    /// returns the frame's bytes.
-    pub fn encode<P: Packet + ?Sized>(
-        &mut self,
-        packet: &P,
-        sequence: u64,
-    ) -> Result<&[u8], EncodeError> {
-        self.len = 0;
-        self.len = frame::encode_packet(packet, sequence, &mut self.bytes)?;
-        Ok(&self.bytes[..self.len])
-    }
-
-    /// Encodes a frame whose body is the given bytes.
-    pub fn encode_raw(
-        &mut self,
-        type_id: u16,
-        sequence: u64,
-        body: &[u8],
-    ) -> Result<&[u8], EncodeError> {
-        self.len = 0;
-        self.len = frame::encode_raw(type_id, sequence, body, &mut self.bytes)?;
-        Ok(&self.bytes[..self.len])
-    }
-
-    /// The current contents (an encoded frame, or bytes received).
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-
-    /// The whole storage, to receive a datagram into; follow with
-    /// [`PacketBuf::set_len`].
-    pub fn storage_mut(&mut self) -> &mut [u8; N] {
-        &mut self.bytes
-    }
-
-    /// Sets how many bytes of the storage are valid (clamped to `N`).
-    pub fn set_len(&mut self, len: usize) {
-        self.len = len.min(N);
-    }
-
-    /// The number of valid bytes.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the buffer holds no bytes.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Empties the buffer.
-    pub fn clear(&mut self) {
-        self.len = 0;
-    }
-
-    /// Validates the contents as exactly one frame (datagram rules).
-    pub fn frame(&self, config: &FrameConfig) -> Result<Frame<'_>, FrameError> {
-        frame::decode_frame(self.as_bytes(), config)
-    }
-}
-
-impl<const N: usize> Default for PacketBuf<N> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<const N: usize> core::fmt::Debug for PacketBuf<N> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PacketBuf")
-            .field("capacity", &N)
-            .field("len", &self.len)
-            .finish()
-    }
-}
+use crate::error::{DecodeError, EncodeError};
 
 /// A bounds-checked little-endian cursor writing into a `&mut [u8]`.
 ///

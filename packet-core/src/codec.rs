@@ -1,5 +1,7 @@
-//! The field codec: the [`Encode`] / [`Decode`] traits, the [`Packet`] trait
-//! that gives a body its type id, and the wire form of every built-in type.
+//! The field codec: the [`Encode`] / [`Decode`] traits and the wire form of
+//! every built-in type. It sits on the cursors of [`crate::buf`] and knows
+//! nothing of frames: the `Packet` trait (a body with a type id) and
+//! `PacketBuf` live in [`crate::frame`], one layer up.
 //!
 //! | type | wire form |
 //! |---|---|
@@ -22,6 +24,8 @@
 #[cfg(feature = "alloc")]
 use alloc::{boxed::Box, string::String, vec::Vec};
 
+use zerocopy::IntoBytes;
+
 use crate::buf::{Reader, Writer};
 use crate::error::{DecodeError, EncodeError};
 
@@ -43,140 +47,289 @@ pub trait Encode {
     /// through one of them still has a finite, non-cyclic minimum.
     const MIN_SIZE: usize = 0;
 
-    /// The exact number of bytes [`Encode::encode`] writes.
+    /// `Some(n)` when every value encodes to exactly `n` bytes: the
+    /// largest size equals the smallest. Runs of such values (`Vec<T>`,
+    /// `[T; N]`, slices, consecutive fields of a derived type) are written
+    /// after one capacity check for the whole run.
+    const FIXED_SIZE: Option<usize> = match Self::MAX_SIZE {
+        Some(max) if max == Self::MIN_SIZE => Some(max),
+        _ => None,
+    };
+
+    /// Whether, on this target, a value's bytes in memory are exactly its
+    /// wire bytes (no padding, little-endian plain data): `u8`, `i8`,
+    /// multi-byte numbers on little-endian targets, arrays of them and
+    /// `#[packet(pod)]` structs. Runs of such types that also implement
+    /// zerocopy's traits are copied in one go.
+    #[doc(hidden)]
+    const MEMORY_IS_WIRE: bool = false;
+
+    /// The exact number of bytes [`Encode::encode`] writes, or
+    /// `usize::MAX` when `encode` would refuse the value because a
+    /// sequence in it is longer than its length prefix or `max_len`
+    /// allows (no buffer is that large, so a size check refuses it too).
+    /// Sum sizes with `saturating_add`.
     fn encoded_len(&self) -> usize;
 
     /// Writes the value.
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError>;
 
-    /// Writes a run of values. Overridden by `u8` to copy in one go.
+    /// Writes the value into `out`, exactly [`Encode::FIXED_SIZE`] bytes
+    /// already reserved by the caller (one capacity check for a whole run).
+    /// Only called when `FIXED_SIZE` is `Some`; the default goes through a
+    /// [`Writer`], primitives and derived types store directly.
+    #[doc(hidden)]
+    #[inline]
+    fn encode_fixed(&self, out: &mut [u8]) -> Result<(), EncodeError> {
+        self.encode(&mut Writer::new(out))
+    }
+
+    /// Writes a run of values: one capacity check and straight-line stores
+    /// when `Self` has a fixed size, one copy for plain little-endian data.
     #[doc(hidden)]
     #[inline]
     fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError>
     where
         Self: Sized,
     {
-        items.iter().try_for_each(|item| item.encode(w))
+        encode_run(items, w)
     }
 
-    /// The encoded size of a run of values.
+    /// The encoded size of a run of values (saturating).
     #[doc(hidden)]
     #[inline]
     fn slice_encoded_len(items: &[Self]) -> usize
     where
         Self: Sized,
     {
-        items.iter().map(Encode::encoded_len).sum()
+        match Self::FIXED_SIZE {
+            Some(size) => items.len().saturating_mul(size),
+            None => items
+                .iter()
+                .fold(0usize, |n, item| n.saturating_add(item.encoded_len())),
+        }
     }
+}
+
+/// [`Encode::encode_slice`]'s general form: a fixed-size run is reserved
+/// once and each element stored into its slot; otherwise (or when the run
+/// does not fit, so that the error names the element that ran out) the
+/// elements are written one by one.
+#[inline]
+fn encode_run<T: Encode>(items: &[T], w: &mut Writer<'_>) -> Result<(), EncodeError> {
+    if let Some(size) = T::FIXED_SIZE
+        && size > 0
+        && let Some(total) = items.len().checked_mul(size)
+        && total <= w.remaining()
+    {
+        let out = w.reserve(total)?;
+        for (item, slot) in items.iter().zip(out.chunks_exact_mut(size)) {
+            item.encode_fixed(slot)?;
+        }
+        return Ok(());
+    }
+    items.iter().try_for_each(|item| item.encode(w))
+}
+
+/// Splits the first `n` bytes off `out` for one fixed-size value (used by
+/// derived `encode_fixed`); a short `out` is `BufferFull`, never a panic.
+#[doc(hidden)]
+#[inline(always)]
+pub fn split_fixed_mut(out: &mut [u8], n: usize) -> Result<(&mut [u8], &mut [u8]), EncodeError> {
+    let remaining = out.len();
+    out.split_at_mut_checked(n).ok_or(EncodeError::BufferFull {
+        needed: n,
+        remaining,
+    })
+}
+
+/// Splits the first `n` bytes off `bytes` for one fixed-size value (used
+/// by derived `decode_fixed`); `None` (a type without a fixed size) or a
+/// short input is an error, never a panic.
+#[doc(hidden)]
+#[inline(always)]
+pub fn split_fixed(bytes: &[u8], n: Option<usize>) -> Result<(&[u8], &[u8]), DecodeError> {
+    let remaining = bytes.len();
+    let n = n.unwrap_or(usize::MAX);
+    bytes.split_at_checked(n).ok_or(DecodeError::UnexpectedEnd {
+        needed: n,
+        remaining,
+    })
 }
 
 /// A value that can be read from packet fields, possibly borrowing from the
 /// input for `'de` (zero-copy `&'de str`, `&'de [u8]`, [`crate::View`]).
 pub trait Decode<'de>: Sized {
+    /// `Some(n)` when every value takes exactly `n` bytes on the wire (the
+    /// decode-side twin of [`Encode::FIXED_SIZE`]; `None`, the default, is
+    /// always correct). Runs of such values are read after one bounds
+    /// check for the whole run.
+    const FIXED_WIRE_SIZE: Option<usize> = None;
+
+    /// A lower bound on the bytes every value takes on the wire (the twin
+    /// of [`Encode::MIN_SIZE`]; 0, the default, is always correct). A
+    /// sequence's count is checked against it before anything is
+    /// allocated: `count × max(MIN_WIRE_SIZE, 1)` must fit the input left.
+    const MIN_WIRE_SIZE: usize = 0;
+
     /// Reads the value.
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError>;
 
-    /// Reads `M` values. Overridden by `u8` to copy in one go.
+    /// Reads the value from exactly [`Decode::FIXED_WIRE_SIZE`] bytes
+    /// already taken by the caller (one bounds check for a whole run).
+    /// Only called when `FIXED_WIRE_SIZE` is `Some`.
+    #[doc(hidden)]
+    #[inline]
+    fn decode_fixed(bytes: &'de [u8]) -> Result<Self, DecodeError> {
+        Self::decode(&mut Reader::new(bytes))
+    }
+
+    /// Reads `M` values: one bounds check for a fixed-size run.
     #[doc(hidden)]
     #[inline]
     fn decode_array<const M: usize>(r: &mut Reader<'de>) -> Result<[Self; M], DecodeError> {
-        let mut first_err = None;
-        let items: [Option<Self>; M] = core::array::from_fn(|_| {
-            if first_err.is_some() {
-                return None;
-            }
-            match Self::decode(r) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    first_err = Some(e);
-                    None
-                }
-            }
-        });
-        match first_err {
-            Some(e) => Err(e),
-            // Every element is Some when no error was recorded.
-            None => Ok(items.map(|item| item.expect("decoded without error"))),
+        if let Some(size) = Self::FIXED_WIRE_SIZE
+            && size > 0
+            && let Some(total) = M.checked_mul(size)
+            && let Ok(bytes) = r.take(total)
+        {
+            let mut chunks = bytes.chunks_exact(size);
+            return try_array(|| match chunks.next() {
+                Some(chunk) => Self::decode_fixed(chunk),
+                None => Err(DecodeError::UnexpectedEnd {
+                    needed: size,
+                    remaining: 0,
+                }),
+            });
         }
+        try_array(|| Self::decode(r))
     }
 
-    /// Reads `n` values into a vector. Overridden by `u8` to copy in one go.
+    /// Reads `n` values into a vector (the count already checked against
+    /// the input by [`decode_vec`]). A fixed-size run takes one bounds
+    /// check for all `n` elements, reserves exactly `n` and decodes
+    /// straight-line; otherwise the capacity is bounded by what the input
+    /// left can hold (elements of at least [`Decode::MIN_WIRE_SIZE`] bytes,
+    /// and no more memory than the larger of that input and 64 KiB), never
+    /// by the count alone.
     #[doc(hidden)]
     #[cfg(feature = "alloc")]
+    #[inline]
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
-        // Never reserve on the word of a length field beyond what the input
-        // could possibly hold (each element takes at least one byte), nor
-        // more than PREALLOC_BYTES of memory up front: an element can be far
-        // larger in memory than on the wire, so a prefix times `size_of`
-        // could ask for much more than the frame's size. Past that the
-        // vector grows as elements actually decode.
-        let cap = n
-            .min(r.remaining())
-            .min(PREALLOC_BYTES / size_of::<Self>().max(1));
-        let mut items = Vec::with_capacity(cap);
-        for _ in 0..n {
-            items.push(Self::decode(r)?);
-        }
-        Ok(items)
+        decode_vec_general(r, n)
     }
 }
 
-/// The most memory [`Decode::decode_vec`] reserves before decoding
-/// elements: 64 KiB, the default maximum frame.
+/// [`Decode::decode_vec`]'s general form (also the fallback of the
+/// overrides).
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[inline]
+pub fn decode_vec_general<'de, T: Decode<'de>>(
+    r: &mut Reader<'de>,
+    n: usize,
+) -> Result<Vec<T>, DecodeError> {
+    if let Some(size) = T::FIXED_WIRE_SIZE
+        && size > 0
+        && let Some(total) = n.checked_mul(size)
+        && let Ok(bytes) = r.take(total)
+    {
+        let mut items = Vec::with_capacity(n);
+        for chunk in bytes.chunks_exact(size) {
+            items.push(T::decode_fixed(chunk)?);
+        }
+        return Ok(items);
+    }
+    // Never more elements than the input left can hold, nor more
+    // memory than the larger of that input and 64 KiB: an element can
+    // be far larger in memory than its smallest wire form (`None` of a
+    // big array is one byte). Past that the vector grows as elements
+    // actually decode.
+    let remaining = r.remaining();
+    let cap = n
+        .min(remaining / T::MIN_WIRE_SIZE.max(1))
+        .min(remaining.max(PREALLOC_BYTES) / size_of::<T>().max(1));
+    let mut items = Vec::with_capacity(cap);
+    for _ in 0..n {
+        items.push(T::decode(r)?);
+    }
+    Ok(items)
+}
+
+/// A run of `#[packet(pod)]` values: one copy of their bytes when they are
+/// the wire bytes on this target, else [`Encode::encode_slice`]'s general
+/// form. Safe code: zerocopy's `IntoBytes` views the slice as bytes.
+#[doc(hidden)]
+#[inline]
+pub fn encode_pod_slice<T>(items: &[T], w: &mut Writer<'_>) -> Result<(), EncodeError>
+where
+    T: Encode + IntoBytes + zerocopy::Immutable,
+{
+    if T::MEMORY_IS_WIRE && T::FIXED_SIZE == Some(size_of::<T>()) {
+        let bytes = items.as_bytes();
+        if bytes.len() <= w.remaining() {
+            return w.put_bytes(bytes);
+        }
+    }
+    encode_run(items, w)
+}
+
+/// `n` `#[packet(pod)]` values: one bounds check and one copy into a
+/// vector of exactly `n` when their bytes are the wire bytes on this
+/// target (zerocopy's `FromBytes` reads each from its unaligned slot, no
+/// `unsafe`), else [`Decode::decode_vec`]'s general form.
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[inline]
+pub fn decode_pod_vec<'de, T>(r: &mut Reader<'de>, n: usize) -> Result<Vec<T>, DecodeError>
+where
+    T: Decode<'de> + Encode + zerocopy::FromBytes,
+{
+    if T::MEMORY_IS_WIRE
+        && T::FIXED_SIZE == Some(size_of::<T>())
+        && size_of::<T>() > 0
+        && let Some(total) = n.checked_mul(size_of::<T>())
+        && let Ok(bytes) = r.take(total)
+    {
+        let mut items = Vec::with_capacity(n);
+        items.extend(
+            bytes
+                .chunks_exact(size_of::<T>())
+                .map(|slot| T::read_from_bytes(slot).unwrap_or_else(|_| T::new_zeroed())),
+        );
+        return Ok(items);
+    }
+    decode_vec_general(r, n)
+}
+
+/// The least memory [`Decode::decode_vec`] may reserve up front for a
+/// sequence of variable-size elements, whatever the input left: 64 KiB.
 #[cfg(feature = "alloc")]
 const PREALLOC_BYTES: usize = 64 * 1024;
 
-/// A top-level packet: a body with a type id.
-///
-/// `#[derive(Packet)]` implements it along with [`Encode`] and [`Decode`];
-/// [`crate::frame::encode_packet`] puts [`Packet::ID`] in the frame header
-/// and [`crate::Frame::decode_packet`] checks it.
-pub trait Packet: Encode {
-    /// The packet type id carried in the frame header.
-    const ID: u16;
-
-    /// The largest plaintext frame this packet encodes to (header, padded
-    /// body, check and ending), or `None` when its body is unbounded.
-    /// Compare it with a buffer's capacity in a `const` assertion:
-    ///
-    /// ```
-    /// # use packet_core::{Encode, EncodeError, Packet, Writer, DEFAULT_PACKET_SIZE};
-    /// struct Ping(u32);
-    /// impl Encode for Ping {
-    ///     const MAX_SIZE: Option<usize> = Some(4);
-    ///     fn encoded_len(&self) -> usize { 4 }
-    ///     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> { self.0.encode(w) }
-    /// }
-    /// impl Packet for Ping { const ID: u16 = 1; }
-    ///
-    /// // 20 header + 4 body + 4 CRC + 4 ending.
-    /// const _: () = assert!(matches!(Ping::MAX_FRAME_LEN, Some(32)));
-    /// const _: () = assert!(matches!(Ping::MAX_FRAME_LEN, Some(n) if n <= DEFAULT_PACKET_SIZE));
-    /// ```
-    const MAX_FRAME_LEN: Option<usize> = match Self::MAX_SIZE {
-        Some(body) => crate::frame::max_frame_len_for(body),
-        None => None,
-    };
-
-    /// Writes the packet's fields (the seed's `writeData`).
-    #[inline]
-    fn write_data(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        self.encode(w)
+/// `[T; M]` from a fallible element reader, stopping at the first error.
+#[inline]
+fn try_array<T, const M: usize>(
+    mut next: impl FnMut() -> Result<T, DecodeError>,
+) -> Result<[T; M], DecodeError> {
+    let mut first_err = None;
+    let items: [Option<T>; M] = core::array::from_fn(|_| {
+        if first_err.is_some() {
+            return None;
+        }
+        match next() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                first_err = Some(e);
+                None
+            }
+        }
+    });
+    match first_err {
+        Some(e) => Err(e),
+        // Every element is Some when no error was recorded.
+        None => Ok(items.map(|item| item.expect("decoded without error"))),
     }
-
-    /// Reads the packet's fields (the seed's `readData`), borrowing from the
-    /// input where the fields do.
-    #[inline]
-    fn read_data<'de>(r: &mut Reader<'de>) -> Result<Self, DecodeError>
-    where
-        Self: Decode<'de>,
-    {
-        Self::decode(r)
-    }
-}
-
-impl<T: Packet + ?Sized> Packet for &T {
-    const ID: u16 = T::ID;
 }
 
 /// `const` arithmetic on [`Encode::MAX_SIZE`] values (`None` = unbounded).
@@ -208,33 +361,111 @@ pub mod size {
 
 // ---------------------------------------------------------------- scalars
 
-macro_rules! impl_int {
+// Integers and floats: `to_le_bytes` / `from_le_bytes`. A run of them is
+// one copy on little-endian targets, where the in-memory bytes are the wire
+// bytes (zerocopy's `IntoBytes` / `FromBytes`, no `unsafe` here).
+macro_rules! impl_num {
     ($($t:ty),*) => {$(
         impl Encode for $t {
             const MAX_SIZE: Option<usize> = Some(size_of::<$t>());
             const MIN_SIZE: usize = size_of::<$t>();
+            const MEMORY_IS_WIRE: bool = cfg!(target_endian = "little");
             #[inline]
             fn encoded_len(&self) -> usize { size_of::<$t>() }
             #[inline]
             fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
                 w.put_array(self.to_le_bytes())
             }
+            #[inline(always)]
+            fn encode_fixed(&self, out: &mut [u8]) -> Result<(), EncodeError> {
+                let remaining = out.len();
+                let slot = out.first_chunk_mut::<{ size_of::<$t>() }>().ok_or(
+                    EncodeError::BufferFull { needed: size_of::<$t>(), remaining },
+                )?;
+                *slot = self.to_le_bytes();
+                Ok(())
+            }
             #[inline]
-            fn slice_encoded_len(items: &[Self]) -> usize { items.len() * size_of::<$t>() }
+            fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError> {
+                #[cfg(target_endian = "little")]
+                if items.len().saturating_mul(size_of::<$t>()) <= w.remaining() {
+                    return w.put_bytes(items.as_bytes());
+                }
+                encode_run(items, w)
+            }
+            #[inline]
+            fn slice_encoded_len(items: &[Self]) -> usize {
+                items.len().saturating_mul(size_of::<$t>())
+            }
         }
         impl<'de> Decode<'de> for $t {
+            const FIXED_WIRE_SIZE: Option<usize> = Some(size_of::<$t>());
+            const MIN_WIRE_SIZE: usize = size_of::<$t>();
             #[inline]
             fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
                 Ok(<$t>::from_le_bytes(r.take_array()?))
             }
+            #[inline(always)]
+            fn decode_fixed(bytes: &'de [u8]) -> Result<Self, DecodeError> {
+                match bytes.first_chunk() {
+                    Some(b) => Ok(<$t>::from_le_bytes(*b)),
+                    None => Err(DecodeError::UnexpectedEnd {
+                        needed: size_of::<$t>(),
+                        remaining: bytes.len(),
+                    }),
+                }
+            }
+            #[inline]
+            fn decode_array<const M: usize>(r: &mut Reader<'de>) -> Result<[Self; M], DecodeError> {
+                #[cfg(target_endian = "little")]
+                if let Ok(bytes) = r.take(M * size_of::<$t>()) {
+                    let mut items = [<$t>::default(); M];
+                    items.as_mut_bytes().copy_from_slice(bytes);
+                    return Ok(items);
+                }
+                try_array(|| Self::decode(r))
+            }
+            #[cfg(feature = "alloc")]
+            #[inline]
+            fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
+                #[cfg(target_endian = "little")]
+                if let Some(total) = n.checked_mul(size_of::<$t>())
+                    && let Ok(bytes) = r.take(total)
+                {
+                    if total >= 256 {
+                        // Zeroed (calloc: fresh pages are free) and
+                        // overwritten with one copy through zerocopy.
+                        let mut items = alloc::vec![<$t>::default(); n];
+                        items.as_mut_bytes().copy_from_slice(bytes);
+                        return Ok(items);
+                    }
+                    // Short: one pass, no zeroing (calloc costs more than
+                    // it saves on a few bytes), exactly `n` reserved.
+                    let mut items = Vec::with_capacity(n);
+                    items.extend(
+                        bytes
+                            .chunks_exact(size_of::<$t>())
+                            .map(|b| b.first_chunk().map_or(0 as $t, |b| <$t>::from_le_bytes(*b))),
+                    );
+                    return Ok(items);
+                }
+                // Short input: element by element, so the error names the
+                // element that ran out; capacity bounded by the input left.
+                let mut items = Vec::with_capacity(n.min(r.remaining() / size_of::<$t>()));
+                for _ in 0..n {
+                    items.push(Self::decode(r)?);
+                }
+                Ok(items)
+            }
         }
     )*};
 }
-impl_int!(u16, u32, u64, u128, i8, i16, i32, i64, i128);
+impl_num!(u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
 
 impl Encode for u8 {
     const MAX_SIZE: Option<usize> = Some(1);
     const MIN_SIZE: usize = 1;
+    const MEMORY_IS_WIRE: bool = true;
     #[inline]
     fn encoded_len(&self) -> usize {
         1
@@ -242,6 +473,19 @@ impl Encode for u8 {
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         w.put_u8(*self)
+    }
+    #[inline(always)]
+    fn encode_fixed(&self, out: &mut [u8]) -> Result<(), EncodeError> {
+        match out.first_mut() {
+            Some(slot) => {
+                *slot = *self;
+                Ok(())
+            }
+            None => Err(EncodeError::BufferFull {
+                needed: 1,
+                remaining: 0,
+            }),
+        }
     }
     #[inline]
     fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -254,9 +498,18 @@ impl Encode for u8 {
 }
 
 impl<'de> Decode<'de> for u8 {
+    const FIXED_WIRE_SIZE: Option<usize> = Some(1);
+    const MIN_WIRE_SIZE: usize = 1;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         r.take_u8()
+    }
+    #[inline(always)]
+    fn decode_fixed(bytes: &'de [u8]) -> Result<Self, DecodeError> {
+        bytes.first().copied().ok_or(DecodeError::UnexpectedEnd {
+            needed: 1,
+            remaining: 0,
+        })
     }
     #[inline]
     fn decode_array<const M: usize>(r: &mut Reader<'de>) -> Result<[Self; M], DecodeError> {
@@ -268,36 +521,16 @@ impl<'de> Decode<'de> for u8 {
     }
 }
 
-macro_rules! impl_float {
-    ($($t:ty),*) => {$(
-        impl Encode for $t {
-            const MAX_SIZE: Option<usize> = Some(size_of::<$t>());
-            const MIN_SIZE: usize = size_of::<$t>();
-            #[inline]
-            fn encoded_len(&self) -> usize { size_of::<$t>() }
-            #[inline]
-            fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-                w.put_array(self.to_bits().to_le_bytes())
-            }
-            #[inline]
-            fn slice_encoded_len(items: &[Self]) -> usize { items.len() * size_of::<$t>() }
-        }
-        impl<'de> Decode<'de> for $t {
-            #[inline]
-            fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-                Ok(<$t>::from_le_bytes(r.take_array()?))
-            }
-        }
-    )*};
-}
-impl_float!(f32, f64);
-
 impl Encode for bool {
     const MAX_SIZE: Option<usize> = Some(1);
     const MIN_SIZE: usize = 1;
     #[inline]
     fn encoded_len(&self) -> usize {
         1
+    }
+    #[inline(always)]
+    fn encode_fixed(&self, out: &mut [u8]) -> Result<(), EncodeError> {
+        u8::from(*self).encode_fixed(out)
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -306,6 +539,20 @@ impl Encode for bool {
 }
 
 impl<'de> Decode<'de> for bool {
+    const FIXED_WIRE_SIZE: Option<usize> = Some(1);
+    const MIN_WIRE_SIZE: usize = 1;
+    #[inline(always)]
+    fn decode_fixed(bytes: &'de [u8]) -> Result<Self, DecodeError> {
+        match bytes.first() {
+            Some(0) => Ok(false),
+            Some(1) => Ok(true),
+            Some(&other) => Err(DecodeError::InvalidBool(other)),
+            None => Err(DecodeError::UnexpectedEnd {
+                needed: 1,
+                remaining: 0,
+            }),
+        }
+    }
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         match r.take_u8()? {
@@ -330,6 +577,8 @@ impl Encode for char {
 }
 
 impl<'de> Decode<'de> for char {
+    const FIXED_WIRE_SIZE: Option<usize> = Some(4);
+    const MIN_WIRE_SIZE: usize = 4;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         let v = u32::decode(r)?;
@@ -342,6 +591,7 @@ impl<'de> Decode<'de> for char {
 impl<T: Encode, const N: usize> Encode for [T; N] {
     const MAX_SIZE: Option<usize> = size::mul(T::MAX_SIZE, N);
     const MIN_SIZE: usize = T::MIN_SIZE.saturating_mul(N);
+    const MEMORY_IS_WIRE: bool = T::MEMORY_IS_WIRE;
     #[inline]
     fn encoded_len(&self) -> usize {
         T::slice_encoded_len(self)
@@ -353,6 +603,8 @@ impl<T: Encode, const N: usize> Encode for [T; N] {
 }
 
 impl<'de, T: Decode<'de>, const N: usize> Decode<'de> for [T; N] {
+    const FIXED_WIRE_SIZE: Option<usize> = size::mul(T::FIXED_WIRE_SIZE, N);
+    const MIN_WIRE_SIZE: usize = T::MIN_WIRE_SIZE.saturating_mul(N);
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         T::decode_array::<N>(r)
@@ -364,7 +616,9 @@ impl<T: Encode> Encode for Option<T> {
     const MIN_SIZE: usize = 1;
     #[inline]
     fn encoded_len(&self) -> usize {
-        1 + self.as_ref().map_or(0, Encode::encoded_len)
+        self.as_ref()
+            .map_or(0, Encode::encoded_len)
+            .saturating_add(1)
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -379,6 +633,7 @@ impl<T: Encode> Encode for Option<T> {
 }
 
 impl<'de, T: Decode<'de>> Decode<'de> for Option<T> {
+    const MIN_WIRE_SIZE: usize = 1;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         match r.take_u8()? {
@@ -399,7 +654,7 @@ macro_rules! impl_tuple {
             };
             const MIN_SIZE: usize = 0usize $(.saturating_add($t::MIN_SIZE))+;
             #[inline]
-            fn encoded_len(&self) -> usize { 0 $(+ self.$n.encoded_len())+ }
+            fn encoded_len(&self) -> usize { 0usize $(.saturating_add(self.$n.encoded_len()))+ }
             #[inline]
             fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
                 $(self.$n.encode(w)?;)+
@@ -407,6 +662,12 @@ macro_rules! impl_tuple {
             }
         }
         impl<'de, $($t: Decode<'de>),+> Decode<'de> for ($($t,)+) {
+            const FIXED_WIRE_SIZE: Option<usize> = {
+                let total = Some(0);
+                $(let total = size::add(total, $t::FIXED_WIRE_SIZE);)+
+                total
+            };
+            const MIN_WIRE_SIZE: usize = 0usize $(.saturating_add($t::MIN_WIRE_SIZE))+;
             #[inline]
             fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
                 Ok(($($t::decode(r)?,)+))
@@ -480,6 +741,19 @@ pub type DefaultLen = u16;
 pub const fn seq_max_size<L: LenPrefix>(item_max: Option<usize>, max_len: usize) -> Option<usize> {
     let max_len = if max_len < L::MAX { max_len } else { L::MAX };
     size::add(Some(L::SIZE), size::mul(item_max, max_len))
+}
+
+/// The encoded size of a sequence of `count` items taking `payload` bytes
+/// behind an `L` prefix with at most `max_len` items, or `usize::MAX` when
+/// `count` is more than the prefix or `max_len` allows (`encode` refuses
+/// it, so no size may claim otherwise; see [`Encode::encoded_len`]).
+#[inline]
+pub fn prefixed_len<L: LenPrefix>(count: usize, max_len: usize, payload: usize) -> usize {
+    let max = if max_len < L::MAX { max_len } else { L::MAX };
+    if count > max {
+        return usize::MAX;
+    }
+    payload.saturating_add(L::SIZE)
 }
 
 #[inline]
@@ -564,7 +838,10 @@ pub fn encode_seq<L: LenPrefix, T: Encode>(
 /// with [`DecodeError::UnexpectedEnd`] `{ needed: count, remaining }`: every
 /// element takes at least one byte, and elements that take none (a type
 /// whose fields are all skipped) cannot make a 4-byte prefix loop four
-/// billion times. Never reserves more than the input could hold.
+/// billion times. A fixed-size element type is read with one bounds check
+/// for the whole run into a vector of exactly `count`; otherwise the
+/// reservation is bounded by what the input left can hold (see
+/// [`Decode::decode_vec`]).
 #[cfg(feature = "alloc")]
 #[inline]
 pub fn decode_vec<'de, L: LenPrefix, T: Decode<'de>>(
@@ -585,10 +862,11 @@ pub fn decode_vec<'de, L: LenPrefix, T: Decode<'de>>(
     items
 }
 
-/// The encoded size of a sequence of `items` behind an `L` prefix.
+/// The encoded size of a sequence of `items` behind an `L` prefix
+/// (`usize::MAX` when there are more than the prefix can count).
 #[inline]
 pub fn seq_encoded_len<L: LenPrefix, T: Encode>(items: &[T]) -> usize {
-    L::SIZE + T::slice_encoded_len(items)
+    prefixed_len::<L>(items.len(), usize::MAX, T::slice_encoded_len(items))
 }
 
 impl Encode for str {
@@ -596,7 +874,7 @@ impl Encode for str {
     const MIN_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn encoded_len(&self) -> usize {
-        DefaultLen::SIZE + self.len()
+        prefixed_len::<DefaultLen>(self.len(), usize::MAX, self.len())
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -605,6 +883,7 @@ impl Encode for str {
 }
 
 impl<'de> Decode<'de> for &'de str {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         decode_str::<DefaultLen>(usize::MAX, r)
@@ -625,6 +904,7 @@ impl<T: Encode> Encode for [T] {
 }
 
 impl<'de> Decode<'de> for &'de [u8] {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         decode_bytes::<DefaultLen>(usize::MAX, r)
@@ -649,6 +929,7 @@ impl Encode for String {
 
 #[cfg(feature = "alloc")]
 impl<'de> Decode<'de> for String {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         <&str>::decode(r).map(String::from)
@@ -671,6 +952,7 @@ impl<T: Encode> Encode for Vec<T> {
 
 #[cfg(feature = "alloc")]
 impl<'de, T: Decode<'de>> Decode<'de> for Vec<T> {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         decode_vec::<DefaultLen, T>(usize::MAX, r)
@@ -693,6 +975,7 @@ impl<T: Encode + ?Sized> Encode for Box<T> {
 
 #[cfg(feature = "alloc")]
 impl<'de, T: Decode<'de>> Decode<'de> for Box<T> {
+    const MIN_WIRE_SIZE: usize = T::MIN_WIRE_SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         // The only way a type can contain itself: bound the recursion.
@@ -705,6 +988,7 @@ impl<'de, T: Decode<'de>> Decode<'de> for Box<T> {
 
 #[cfg(feature = "alloc")]
 impl<'de, T: Decode<'de>> Decode<'de> for Box<[T]> {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         Vec::<T>::decode(r).map(Vec::into_boxed_slice)
@@ -713,6 +997,7 @@ impl<'de, T: Decode<'de>> Decode<'de> for Box<[T]> {
 
 #[cfg(feature = "alloc")]
 impl<'de> Decode<'de> for Box<str> {
+    const MIN_WIRE_SIZE: usize = DefaultLen::SIZE;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         String::decode(r).map(String::into_boxed_str)

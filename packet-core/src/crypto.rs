@@ -24,7 +24,8 @@
 //!   material this crate holds is zeroized on drop.
 //! - **Low level**: [`SealingKey`] seals a frame at a sequence the caller
 //!   chooses; [`OpeningKey`] opens one without replay state.
-//! - **Per peer**: [`SealedChannel`] picks the next send sequence itself,
+//! - **Per peer**: [`SealedChannel`] (splittable into its two
+//!   directions, [`ChannelSealer`] and [`ChannelOpener`], neither `Clone`) picks the next send sequence itself,
 //!   refuses to pass the key's usage limit ([`CryptoError::RekeyRequired`]),
 //!   runs the replay rules of [`crate::replay`] on receive (check, then
 //!   authenticate, then commit), and closes after too many authentication
@@ -56,10 +57,9 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, Tag};
 use zeroize::Zeroize;
 
 use crate::buf::Writer;
-use crate::codec::Packet;
 use crate::error::{CryptoError, EncodeError, FrameError};
 use crate::frame::{
-    ENDING, ENDING_LEN, Frame, FrameConfig, HEADER_LEN, Header, TAG_LEN, check_ending,
+    ENDING, ENDING_LEN, Frame, FrameConfig, HEADER_LEN, Header, Packet, TAG_LEN, check_ending,
     check_header, check_padding, check_prefix, exact_frame, flags, padded_len, write_body_region,
     write_header,
 };
@@ -498,13 +498,31 @@ impl ChannelConfig {
 /// opened in place in the decoder's buffer. On a stream, any error should
 /// close the connection (the stream cannot resynchronize).
 ///
-/// Deliberately not `Clone`: two copies would seal with the same
-/// sequences, reusing nonces.
+/// It is its two directions, [`ChannelSealer`] and [`ChannelOpener`];
+/// [`SealedChannel::split`] hands them to two owners (e.g. a connection's
+/// outgoing queue and its receive loop). Neither half, nor the channel,
+/// is `Clone`: two copies would seal with the same sequences, reusing
+/// nonces, and the type system keeps that from happening.
 #[derive(Debug)]
 pub struct SealedChannel {
+    sealer: ChannelSealer,
+    opener: ChannelOpener,
+}
+
+/// The sending direction of a [`SealedChannel`]: the one owner of the
+/// next send sequence. Not `Clone` (see [`SealedChannel`]).
+#[derive(Debug)]
+pub struct ChannelSealer {
     sealing: SealingKey,
-    opening: OpeningKey,
     next_sequence: u64,
+    usage_limit: u64,
+}
+
+/// The receiving direction of a [`SealedChannel`]: replay state and
+/// authentication-failure counting. Not `Clone`.
+#[derive(Debug)]
+pub struct ChannelOpener {
+    opening: OpeningKey,
     replay: ReplayState,
     auth_failures: u64,
     closed: bool,
@@ -517,52 +535,55 @@ impl SealedChannel {
         let send = role.send_direction();
         let receive = role.receive_direction();
         Self {
-            sealing: SealingKey::new(keys.key(send), send),
-            opening: OpeningKey::new(keys.key(receive), receive),
-            next_sequence: 0,
-            replay: ReplayState::new(config.mode),
-            auth_failures: 0,
-            closed: false,
-            config,
+            sealer: ChannelSealer {
+                sealing: SealingKey::new(keys.key(send), send),
+                next_sequence: 0,
+                usage_limit: config.usage_limit,
+            },
+            opener: ChannelOpener {
+                opening: OpeningKey::new(keys.key(receive), receive),
+                replay: ReplayState::new(config.mode),
+                auth_failures: 0,
+                closed: false,
+                config,
+            },
         }
+    }
+
+    /// Splits the channel into its sending and receiving directions.
+    pub fn split(self) -> (ChannelSealer, ChannelOpener) {
+        (self.sealer, self.opener)
     }
 
     /// The settings.
     pub fn config(&self) -> &ChannelConfig {
-        &self.config
+        &self.opener.config
     }
 
     /// The sequence the next sealed frame gets.
     pub fn next_sequence(&self) -> u64 {
-        self.next_sequence
+        self.sealer.next_sequence
     }
 
     /// The receive-side replay state.
     pub fn replay(&self) -> &ReplayState {
-        &self.replay
+        &self.opener.replay
     }
 
     /// Authentication failures counted so far.
     pub fn auth_failures(&self) -> u64 {
-        self.auth_failures
+        self.opener.auth_failures
     }
 
     /// Whether the failure limit closed the channel (drop the peer).
     pub fn is_closed(&self) -> bool {
-        self.closed
+        self.opener.closed
     }
 
     /// Moves the send sequence forward to `sequence` (e.g. to resume a
     /// session). Moving backwards would reuse nonces and is refused.
     pub fn skip_to(&mut self, sequence: u64) -> Result<(), CryptoError> {
-        if sequence < self.next_sequence {
-            return Err(CryptoError::SequenceBackwards {
-                next: self.next_sequence,
-                requested: sequence,
-            });
-        }
-        self.next_sequence = sequence;
-        Ok(())
+        self.sealer.skip_to(sequence)
     }
 
     /// Seals a frame whose body `write_body` writes, with the next
@@ -574,22 +595,12 @@ impl SealedChannel {
         out: &mut [u8],
         write_body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<usize, CryptoError> {
-        if self.closed {
+        if self.opener.closed {
             return Err(CryptoError::Closed {
-                failures: self.auth_failures,
+                failures: self.opener.auth_failures,
             });
         }
-        let sequence = self.next_sequence;
-        if sequence >= self.config.usage_limit {
-            return Err(CryptoError::RekeyRequired {
-                sequence,
-                limit: self.config.usage_limit,
-            });
-        }
-        let n = self.sealing.seal_with(type_id, sequence, out, write_body)?;
-        // Cannot overflow: sequence < usage_limit <= u64::MAX.
-        self.next_sequence = sequence + 1;
-        Ok(n)
+        self.sealer.seal_with(type_id, out, write_body)
     }
 
     /// Seals a frame whose body is `body`.
@@ -609,6 +620,71 @@ impl SealedChannel {
         out: &mut [u8],
     ) -> Result<usize, CryptoError> {
         self.seal_with(P::ID, out, |w| packet.write_data(w))
+    }
+
+    /// Opens `bytes`, exactly one sealed frame, in place: see
+    /// [`ChannelOpener::open`].
+    pub fn open<'a>(&mut self, bytes: &'a mut [u8]) -> Result<Frame<'a>, CryptoError> {
+        self.opener.open(bytes)
+    }
+}
+
+impl ChannelSealer {
+    /// The sequence the next sealed frame gets.
+    pub fn next_sequence(&self) -> u64 {
+        self.next_sequence
+    }
+
+    /// Moves the send sequence forward to `sequence`; backwards is refused.
+    pub fn skip_to(&mut self, sequence: u64) -> Result<(), CryptoError> {
+        if sequence < self.next_sequence {
+            return Err(CryptoError::SequenceBackwards {
+                next: self.next_sequence,
+                requested: sequence,
+            });
+        }
+        self.next_sequence = sequence;
+        Ok(())
+    }
+
+    /// Seals a frame whose body `write_body` writes, with the next
+    /// sequence; returns the frame length. The sequence is used up only
+    /// when sealing succeeds; past the usage limit it fails with
+    /// [`CryptoError::RekeyRequired`].
+    pub fn seal_with(
+        &mut self,
+        type_id: u16,
+        out: &mut [u8],
+        write_body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<usize, CryptoError> {
+        let sequence = self.next_sequence;
+        if sequence >= self.usage_limit {
+            return Err(CryptoError::RekeyRequired {
+                sequence,
+                limit: self.usage_limit,
+            });
+        }
+        let n = self.sealing.seal_with(type_id, sequence, out, write_body)?;
+        // Cannot overflow: sequence < usage_limit <= u64::MAX.
+        self.next_sequence = sequence + 1;
+        Ok(n)
+    }
+}
+
+impl ChannelOpener {
+    /// The receive-side replay state.
+    pub fn replay(&self) -> &ReplayState {
+        &self.replay
+    }
+
+    /// Authentication failures counted so far.
+    pub fn auth_failures(&self) -> u64 {
+        self.auth_failures
+    }
+
+    /// Whether the failure limit closed the channel.
+    pub fn is_closed(&self) -> bool {
+        self.closed
     }
 
     /// Opens `bytes`, exactly one sealed frame, in place. Order: envelope

@@ -241,6 +241,39 @@ pub enum EncodeError {
     /// A custom codec (`#[packet(with = ...)]`) refused the value.
     #[error("invalid value: {0}")]
     Invalid(&'static str),
+    /// A sequence field of a derived type is longer than its length prefix
+    /// or `max_len` allows: [`EncodeError::LengthOverMax`] with the field
+    /// that raised it and the attribute to change.
+    #[error("field `{field}` holds {len} items, more than its maximum {max}: {fix}")]
+    FieldTooLong {
+        /// `Type.field` (or `Type::Variant.field`).
+        field: &'static str,
+        /// The sequence length.
+        len: usize,
+        /// The maximum (the smaller of the prefix's and `max_len`).
+        max: usize,
+        /// What to change, e.g. "widen its prefix with `#[packet(len = u32)]`".
+        fix: &'static str,
+    },
+}
+
+impl EncodeError {
+    /// Names the field a [`EncodeError::LengthOverMax`] came from (derived
+    /// code calls this); any other error, including one already named by a
+    /// nested field, is returned unchanged.
+    #[doc(hidden)]
+    #[cold]
+    pub fn in_field(self, field: &'static str, fix: &'static str) -> Self {
+        match self {
+            EncodeError::LengthOverMax { len, max } => EncodeError::FieldTooLong {
+                field,
+                len,
+                max,
+                fix,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Any error of this crate.

@@ -22,9 +22,8 @@ use zerocopy::byteorder::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use crate::buf::{Reader, Writer};
-use crate::codec::{Decode, Packet};
+use crate::codec::{Decode, Encode};
 use crate::error::{DecodeError, EncodeError, FrameError};
-use crate::view::view_body;
 
 /// The wire version this implementation writes and accepts.
 pub const VERSION: u8 = 1;
@@ -173,6 +172,172 @@ pub const fn max_frame_len_for(body_len: usize) -> Option<usize> {
     match body_len.checked_add(HEADER_LEN + CRC_LEN + ENDING_LEN + 3) {
         Some(n) => Some(n & !3),
         None => None,
+    }
+}
+
+/// A top-level packet: a body with a type id.
+///
+/// `#[derive(Packet)]` implements it along with [`Encode`] and [`Decode`];
+/// [`encode_packet`] puts [`Packet::ID`] in the frame header
+/// and [`crate::Frame::decode_packet`] checks it.
+pub trait Packet: Encode {
+    /// The packet type id carried in the frame header.
+    const ID: u16;
+
+    /// The largest plaintext frame this packet encodes to (header, padded
+    /// body, check and ending), or `None` when its body is unbounded.
+    /// Compare it with a buffer's capacity in a `const` assertion:
+    ///
+    /// ```
+    /// # use packet_core::{Encode, EncodeError, Packet, Writer, DEFAULT_PACKET_SIZE};
+    /// struct Ping(u32);
+    /// impl Encode for Ping {
+    ///     const MAX_SIZE: Option<usize> = Some(4);
+    ///     fn encoded_len(&self) -> usize { 4 }
+    ///     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> { self.0.encode(w) }
+    /// }
+    /// impl Packet for Ping { const ID: u16 = 1; }
+    ///
+    /// // 20 header + 4 body + 4 CRC + 4 ending.
+    /// const _: () = assert!(matches!(Ping::MAX_FRAME_LEN, Some(32)));
+    /// const _: () = assert!(matches!(Ping::MAX_FRAME_LEN, Some(n) if n <= DEFAULT_PACKET_SIZE));
+    /// ```
+    const MAX_FRAME_LEN: Option<usize> = match Self::MAX_SIZE {
+        Some(body) => max_frame_len_for(body),
+        None => None,
+    };
+
+    /// Writes the packet's fields (the seed's `writeData`).
+    #[inline]
+    fn write_data(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        self.encode(w)
+    }
+
+    /// Reads the packet's fields (the seed's `readData`), borrowing from the
+    /// input where the fields do.
+    #[inline]
+    fn read_data<'de>(r: &mut Reader<'de>) -> Result<Self, DecodeError>
+    where
+        Self: Decode<'de>,
+    {
+        Self::decode(r)
+    }
+}
+
+impl<T: Packet + ?Sized> Packet for &T {
+    const ID: u16 = T::ID;
+}
+
+/// The default size of a [`PacketBuf`]: 1200 bytes, a frame that fits in
+/// one UDP datagram on any common path MTU without IP fragmentation.
+pub const DEFAULT_PACKET_SIZE: usize = 1200;
+
+/// A fixed-size, stack-allocatable packet buffer holding at most one frame.
+///
+/// `N` is its capacity in bytes ([`DEFAULT_PACKET_SIZE`] unless named).
+/// Encoding a frame that does not fit is an [`EncodeError::BufferFull`],
+/// never a panic and never a truncated frame.
+///
+/// ```
+/// # use packet_core::PacketBuf;
+/// let mut buf: PacketBuf<64> = PacketBuf::new();
+/// let frame = buf.encode_raw(0x0001, 9, b"ping")?;
+/// assert_eq!(frame.len(), 32);
+/// # Ok::<(), packet_core::EncodeError>(())
+/// ```
+#[derive(Clone)]
+pub struct PacketBuf<const N: usize = DEFAULT_PACKET_SIZE> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> PacketBuf<N> {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        Self {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    /// The capacity, `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Encodes `packet` as one frame with `sequence`, replacing the contents;
+    /// returns the frame's bytes.
+    pub fn encode<P: Packet + ?Sized>(
+        &mut self,
+        packet: &P,
+        sequence: u64,
+    ) -> Result<&[u8], EncodeError> {
+        self.len = 0;
+        self.len = encode_packet(packet, sequence, &mut self.bytes)?;
+        Ok(&self.bytes[..self.len])
+    }
+
+    /// Encodes a frame whose body is the given bytes.
+    pub fn encode_raw(
+        &mut self,
+        type_id: u16,
+        sequence: u64,
+        body: &[u8],
+    ) -> Result<&[u8], EncodeError> {
+        self.len = 0;
+        self.len = encode_raw(type_id, sequence, body, &mut self.bytes)?;
+        Ok(&self.bytes[..self.len])
+    }
+
+    /// The current contents (an encoded frame, or bytes received).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The whole storage, to receive a datagram into; follow with
+    /// [`PacketBuf::set_len`].
+    pub fn storage_mut(&mut self) -> &mut [u8; N] {
+        &mut self.bytes
+    }
+
+    /// Sets how many bytes of the storage are valid (clamped to `N`).
+    pub fn set_len(&mut self, len: usize) {
+        self.len = len.min(N);
+    }
+
+    /// The number of valid bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the buffer holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Empties the buffer.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Validates the contents as exactly one frame (datagram rules).
+    pub fn frame(&self, config: &FrameConfig) -> Result<Frame<'_>, FrameError> {
+        decode_frame(self.as_bytes(), config)
+    }
+}
+
+impl<const N: usize> Default for PacketBuf<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> core::fmt::Debug for PacketBuf<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PacketBuf")
+            .field("capacity", &N)
+            .field("len", &self.len)
+            .finish()
     }
 }
 
@@ -576,4 +741,15 @@ impl<'a> Frame<'a> {
     pub fn view<T: FromBytes + KnownLayout + Immutable>(&self) -> Result<&'a T, DecodeError> {
         view_body(self.body)
     }
+}
+
+/// Views all of `body` as `T` (used by [`Frame::view`] and by
+/// [`crate::View`]'s decoder).
+pub(crate) fn view_body<T: FromBytes + KnownLayout + Immutable>(
+    body: &[u8],
+) -> Result<&T, DecodeError> {
+    T::ref_from_bytes(body).map_err(|_| DecodeError::BadView {
+        len: body.len(),
+        type_name: core::any::type_name::<T>(),
+    })
 }

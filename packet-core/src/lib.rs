@@ -47,11 +47,9 @@
 //! ```
 //!
 //! ## Features
-//! - `std` (default): implies `alloc`; `std::error::Error` integration,
-//!   the blocking transport (`transport`) and the session server
-//!   (`server`).
-//! - `tokio`: the async transport (`transport::tokio`, with tokio-util
-//!   `Encoder`/`Decoder` impls) and the tokio server (`server::tokio`).
+//! - `std` (default): implies `alloc`; `std::error::Error` integration and
+//!   `StreamDecoder::read_from`. Sockets, sessions and servers live in the
+//!   `packet-net` crate.
 //! - `derive`: `#[derive(Packet)]` and `#[derive(PacketSet)]` (from
 //!   `packet-derive`), exported next to the traits of the same names.
 //! - `crypto`: sealed frames (ChaCha20-Poly1305) in `crypto` and the
@@ -78,28 +76,47 @@ pub mod error;
 pub mod frame;
 #[cfg(feature = "crypto")]
 pub mod replay;
-#[cfg(feature = "std")]
-pub mod server;
 #[cfg(feature = "alloc")]
 pub mod stream;
-#[cfg(feature = "std")]
-pub mod transport;
 pub mod view;
 
-pub use buf::{DEFAULT_PACKET_SIZE, PacketBuf, Reader, Writer};
-pub use codec::{Decode, Encode, LenPrefix, Packet};
+pub use buf::{Reader, Writer};
+pub use codec::{Decode, Encode, LenPrefix};
 pub use dispatch::PacketSet;
 #[cfg(feature = "crypto")]
 pub use error::{CryptoError, ReplayError};
 pub use error::{DecodeError, EncodeError, Error, FrameError};
-pub use frame::{Frame, FrameConfig, Header};
-/// `#[derive(Packet)]` and `#[derive(PacketSet)]`: see the [`packet_derive`]
-/// crate docs for the attribute reference.
+pub use frame::{DEFAULT_PACKET_SIZE, Frame, FrameConfig, Header, Packet, PacketBuf};
+// The derives carry their whole reference (every attribute, with examples)
+// in their own docs, which rustdoc shows on these re-exports.
 #[cfg(feature = "derive")]
 pub use packet_derive::{Packet, PacketSet};
 #[cfg(feature = "alloc")]
 pub use stream::StreamDecoder;
 pub use view::View;
+
+/// `Vec` for derived code in `no_std` crates (inside [`__if_alloc!`]).
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+pub use alloc::vec::Vec as __Vec;
+
+/// Expands its input only when packet-core has the `alloc` feature (for
+/// derived code that overrides `alloc`-only trait methods).
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[macro_export]
+macro_rules! __if_alloc {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Expands its input only when packet-core has the `alloc` feature (for
+/// derived code that overrides `alloc`-only trait methods).
+#[doc(hidden)]
+#[cfg(not(feature = "alloc"))]
+#[macro_export]
+macro_rules! __if_alloc {
+    ($($item:tt)*) => {};
+}
 
 /// Includes the Rust that packet-schema's `Builder` generated into
 /// `OUT_DIR` from build.rs: `include_schema!("game")` includes

@@ -32,16 +32,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 use crate::buf::{Reader, Writer};
 use crate::codec::{Decode, Encode};
 use crate::error::{DecodeError, EncodeError};
-
-/// Views all of `body` as `T`.
-pub(crate) fn view_body<T: FromBytes + KnownLayout + Immutable>(
-    body: &[u8],
-) -> Result<&T, DecodeError> {
-    T::ref_from_bytes(body).map_err(|_| DecodeError::BadView {
-        len: body.len(),
-        type_name: core::any::type_name::<T>(),
-    })
-}
+use crate::frame::view_body;
 
 /// A field that is a zerocopy type, read in place: decoding borrows
 /// `size_of::<T>()` bytes of the input and casts them, with no copy.
@@ -86,6 +77,8 @@ impl<T: IntoBytes + Immutable> Encode for View<'_, T> {
 }
 
 impl<'de, T: FromBytes + KnownLayout + Immutable + Unaligned> Decode<'de> for View<'de, T> {
+    const FIXED_WIRE_SIZE: Option<usize> = Some(size_of::<T>());
+    const MIN_WIRE_SIZE: usize = size_of::<T>();
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         let bytes = r.take(size_of::<T>())?;

@@ -7,35 +7,98 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Lit, Path};
 
-/// Collects every error of one derive invocation.
-#[derive(Default)]
+/// Collects every error of one derive invocation (serde_derive's `Ctxt`).
+///
+/// It must be consumed by [`Ctxt::finish`], which turns the errors, or the
+/// model when there are none, into the derive's result: dropping a `Ctxt`
+/// unchecked panics (a bug in this crate, reported loudly instead of an
+/// expansion that silently loses errors), and `finish` without errors and
+/// without a model is an error, never an empty expansion.
 pub struct Ctxt {
-    errors: Vec<syn::Error>,
+    errors: Option<Vec<syn::Error>>,
 }
 
 impl Ctxt {
+    /// An empty context.
+    pub fn new() -> Self {
+        Ctxt {
+            errors: Some(Vec::new()),
+        }
+    }
+
     /// Records an error at `span`.
     pub fn error(&mut self, span: Span, msg: impl std::fmt::Display) {
-        self.errors.push(syn::Error::new(span, msg));
+        self.push(syn::Error::new(span, msg));
     }
 
     /// Records an already built error.
     pub fn push(&mut self, err: syn::Error) {
-        self.errors.push(err);
+        self.errors
+            .as_mut()
+            .expect("packet-derive: Ctxt used after finish")
+            .push(err);
     }
 
-    /// All errors combined into one, or `Ok` when there were none.
-    pub fn finish(self) -> Result<(), syn::Error> {
-        let mut errors = self.errors.into_iter();
+    /// Takes the errors out, leaving the context checked.
+    fn take(&mut self) -> Vec<syn::Error> {
+        self.errors.take().unwrap_or_default()
+    }
+
+    /// All errors combined into one; with none, the model, which must then
+    /// exist (a check that returned no model must have recorded why).
+    pub fn finish<T>(mut self, model: Option<T>) -> Result<T, syn::Error> {
+        let mut errors = self.take().into_iter();
         match errors.next() {
-            None => Ok(()),
             Some(mut first) => {
                 for e in errors {
                     first.combine(e);
                 }
                 Err(first)
             }
+            None => model.ok_or_else(|| {
+                syn::Error::new(
+                    Span::call_site(),
+                    "packet-derive found nothing to generate and reported no error: this is a bug in packet-derive, please report it",
+                )
+            }),
         }
+    }
+}
+
+impl Drop for Ctxt {
+    fn drop(&mut self) {
+        if self.errors.is_some() && !std::thread::panicking() {
+            panic!(
+                "packet-derive: a Ctxt was dropped without `finish`, so its errors were never reported"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finish_without_model_or_error_is_an_error() {
+        let err = Ctxt::new().finish::<()>(None).unwrap_err();
+        assert!(err.to_string().contains("bug in packet-derive"));
+    }
+
+    #[test]
+    fn finish_reports_every_error() {
+        let mut cx = Ctxt::new();
+        cx.error(Span::call_site(), "one");
+        cx.error(Span::call_site(), "two");
+        let err = cx.finish(Some(())).unwrap_err();
+        assert_eq!(err.into_iter().count(), 2);
+    }
+
+    #[test]
+    #[should_panic(expected = "dropped without `finish`")]
+    fn dropping_unchecked_panics() {
+        let mut cx = Ctxt::new();
+        cx.error(Span::call_site(), "lost");
     }
 }
 
@@ -136,6 +199,9 @@ pub struct Container {
     /// `recursive`: the type is part of a cycle of types (possibly through
     /// others), so its size constants must not name its fields' types.
     pub recursive: Option<Span>,
+    /// `pod`: the type's bytes in memory are its wire bytes (with
+    /// zerocopy's traits derived), so runs of it are copied in one go.
+    pub pod: Option<Span>,
 }
 
 /// Attributes of one field.
@@ -156,7 +222,7 @@ pub struct Repr {
     pub width: Option<Width>,
 }
 
-const CONTAINER_KEYS: &str = "`id`, `crate`, `tag`, `recursive`";
+const CONTAINER_KEYS: &str = "`id`, `crate`, `tag`, `recursive`, `pod`";
 const FIELD_KEYS: &str = "`len`, `max_len`, `skip`, `with`";
 
 fn set_once<T>(cx: &mut Ctxt, slot: &mut Option<At<T>>, value: T, span: Span, key: &str) {
@@ -260,12 +326,14 @@ fn for_each_packet_meta(
         }
         let mut inner_errors = Vec::new();
         let result = attr.parse_nested_meta(|meta| {
-            let mut local = Ctxt::default();
+            let mut local = Ctxt::new();
             let r = f(&mut local, &meta);
-            inner_errors.extend(local.errors);
+            inner_errors.extend(local.take());
             r
         });
-        cx.errors.extend(inner_errors);
+        for e in inner_errors {
+            cx.push(e);
+        }
         if let Err(e) = result {
             cx.push(e);
         }
@@ -290,17 +358,23 @@ pub fn container(cx: &mut Ctxt, attrs: &[Attribute], for_set: bool) -> Container
             if let Some(w) = parse_width(cx, meta, "tag")? {
                 set_once(cx, &mut out.tag, w, span, "tag");
             }
-        } else if meta.path.is_ident("recursive") && !for_set {
+        } else if (meta.path.is_ident("recursive") || meta.path.is_ident("pod")) && !for_set {
+            let name = key_name(&meta.path);
+            let slot = if name == "pod" {
+                &mut out.pod
+            } else {
+                &mut out.recursive
+            };
             if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
                 cx.error(
                     span,
-                    "`recursive` takes no value: write `#[packet(recursive)]`",
+                    format!("`{name}` takes no value: write `#[packet({name})]`"),
                 );
                 skip_value(meta)?;
-            } else if out.recursive.is_some() {
-                cx.error(span, "duplicate packet attribute `recursive`");
+            } else if slot.is_some() {
+                cx.error(span, format!("duplicate packet attribute `{name}`"));
             } else {
-                out.recursive = Some(span);
+                *slot = Some(span);
             }
         } else {
             let name = key_name(&meta.path);

@@ -16,6 +16,8 @@ pub struct Model<'a> {
     pub id: Option<Expr>,
     /// `#[packet(recursive)]`.
     pub in_cycle: bool,
+    /// `#[packet(pod)]`.
+    pub pod: bool,
     pub body: Body<'a>,
 }
 
@@ -83,6 +85,15 @@ pub enum Prim {
 const MAX_INLINE_ARRAY: usize = 64;
 
 impl Prim {
+    /// Whether decoding checks the bytes (`bool`, `char`): not plain data.
+    pub fn has_validation(&self) -> bool {
+        match self {
+            Prim::Num(..) => false,
+            Prim::Bool | Prim::Char => true,
+            Prim::Array(p, _) => p.has_validation(),
+        }
+    }
+
     pub fn size(&self) -> usize {
         match self {
             Prim::Num(_, n) => *n,
@@ -128,7 +139,7 @@ impl Prim {
     }
 }
 
-fn strip(ty: &Type) -> &Type {
+pub fn strip(ty: &Type) -> &Type {
     match ty {
         Type::Paren(t) => strip(&t.elem),
         Type::Group(t) => strip(&t.elem),
@@ -158,7 +169,7 @@ fn is_ident(ty: &Type, name: &str) -> bool {
 }
 
 /// Classifies a field type as a sequence, or explains why it is not one.
-fn seq_of(ty: &Type) -> Result<Seq<'_>, String> {
+pub fn seq_of(ty: &Type) -> Result<Seq<'_>, String> {
     if let Type::Reference(r) = strip(ty) {
         return match strip(&r.elem) {
             t if is_ident(t, "str") => Ok(Seq::Str),
@@ -227,10 +238,14 @@ fn field_kind<'a>(cx: &mut Ctxt, ty: &'a Type, attrs: &'a attr::Field) -> Kind<'
             .as_ref()
             .map(|a| a.span)
             .or(attrs.max_len.as_ref().map(|a| a.span));
+        let len = attrs.len.as_ref().map_or(Width::U16, |a| a.value);
+        if let Some(max) = &attrs.max_len {
+            prefix_fits(cx, len, attrs.len.is_some(), max);
+        }
         return match seq_of(ty) {
             Ok(seq) => Kind::Seq {
                 seq,
-                len: attrs.len.as_ref().map_or(Width::U16, |a| a.value),
+                len,
                 max_len: attrs.max_len.as_ref().map(|a| &a.value),
             },
             Err(msg) => {
@@ -243,6 +258,41 @@ fn field_kind<'a>(cx: &mut Ctxt, ty: &'a Type, attrs: &'a attr::Field) -> Kind<'
     match Prim::of(ty) {
         Some(p) => Kind::Prim(p),
         None => Kind::Plain,
+    }
+}
+
+/// A literal `max_len` that the field's length prefix cannot count is an
+/// error at the `max_len` (as in packet-schema); a `const` expression is
+/// checked by a `const` assertion in the generated code.
+fn prefix_fits(cx: &mut Ctxt, len: Width, explicit: bool, max: &attr::At<Expr>) {
+    let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(lit),
+        ..
+    }) = &max.value
+    else {
+        return;
+    };
+    let Ok(value) = lit.base10_parse::<u64>() else {
+        return;
+    };
+    if value > len.max() {
+        let wider = if value > Width::U16.max() {
+            "u32"
+        } else {
+            "u16"
+        };
+        let prefix = if explicit {
+            format!("its `len = {}` prefix", len.name())
+        } else {
+            format!("its default `{}` prefix", len.name())
+        };
+        cx.error(
+            max.span,
+            format!(
+                "`max_len = {value}` is more than {prefix} can count ({}); widen it with `len = {wider}` or lower `max_len`",
+                len.max()
+            ),
+        );
     }
 }
 
@@ -381,13 +431,156 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
             Body::Enum { tag, variants }
         }
     };
+    if let Some(at) = &parsed.container.id {
+        check_id(cx, input, at, &body);
+    }
+    if let Some(span) = parsed.container.pod {
+        check_pod(cx, input, span, &body);
+    }
     Some(Model {
         input,
         krate,
         id,
         in_cycle: parsed.container.recursive.is_some(),
+        pod: parsed.container.pod.is_some(),
         body,
     })
+}
+
+/// `#[packet(pod)]` needs a struct laid out in declaration order
+/// (`#[repr(C)]` or `#[repr(transparent)]`) whose fields are all plain
+/// data: numbers, arrays of them, or nested `pod` types (checked in `const`
+/// context), with no length prefixes, custom codecs or skipped fields.
+fn check_pod(cx: &mut Ctxt, input: &DeriveInput, span: Span, body: &Body<'_>) {
+    let Body::Struct(fields) = body else {
+        cx.error(
+            span,
+            "`pod` applies to structs: an enum's bytes in memory are not its wire form",
+        );
+        return;
+    };
+    let mut ordered = false;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("repr")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            ordered |= meta.path.is_ident("C") || meta.path.is_ident("transparent");
+            Ok(())
+        });
+    }
+    if !ordered {
+        cx.error(
+            span,
+            "`pod` needs `#[repr(C)]` (or `#[repr(transparent)]`): the fields must lie in memory in wire order",
+        );
+    }
+    for f in fields {
+        let bad = match &f.kind {
+            Kind::Prim(p) => p.has_validation(),
+            Kind::Plain => false,
+            Kind::Skip | Kind::With(_) | Kind::Seq { .. } => true,
+        };
+        if bad {
+            cx.error(
+                f.ty.span(),
+                "a `pod` struct holds only numbers, arrays of them and nested `pod` structs: this field's bytes in memory are not its wire bytes",
+            );
+        }
+    }
+}
+
+/// The default `PacketBuf` capacity and the plaintext frame overhead
+/// (header 20, CRC 4, ending 4), as in packet-core.
+const DEFAULT_PACKET_SIZE: usize = 1200;
+const FRAME_OVERHEAD: usize = 28;
+
+/// Checks what the derive can see of a packet's id at expansion time, at
+/// the `id` attribute: a literal reserved id, and a smallest frame (from
+/// the fields whose sizes are written out) that no default buffer holds.
+/// What only `const` evaluation can know is asserted in the generated code.
+fn check_id(cx: &mut Ctxt, input: &DeriveInput, at: &attr::At<Expr>, body: &Body<'_>) {
+    if let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(lit),
+        ..
+    }) = &at.value
+        && lit.base10_parse::<u64>().ok() == Some(0xFFFF)
+    {
+        cx.error(
+            lit.span(),
+            format!(
+                "packet `{}` uses type id 0xFFFF, which is reserved for the session hello of sealed sessions (docs/wire-format.md §7.3)",
+                input.ident
+            ),
+        );
+    }
+    let (min, widest) = match body {
+        Body::Struct(fields) => fields_min_literal(fields),
+        Body::Enum { tag, variants } => {
+            let smallest = variants
+                .iter()
+                .map(|v| fields_min_literal(&v.fields))
+                .min_by_key(|(n, _)| *n)
+                .unwrap_or((0, None));
+            (smallest.0.saturating_add(tag.size()), smallest.1)
+        }
+    };
+    let frame = (min.saturating_add(3) & !3).saturating_add(FRAME_OVERHEAD);
+    if frame > DEFAULT_PACKET_SIZE {
+        let field = widest
+            .map(|(name, n)| format!("; field `{name}` alone takes {n} bytes"))
+            .unwrap_or_default();
+        cx.error(
+            at.span,
+            format!(
+                "packet `{}` can never fit a default PacketBuf: its smallest frame is {frame} bytes, more than DEFAULT_PACKET_SIZE (1200){field}",
+                input.ident
+            ),
+        );
+    }
+}
+
+/// A lower bound on the fields' smallest encoding from their written
+/// types (unknown types count 0), and the field contributing most.
+fn fields_min_literal(fields: &[Field<'_>]) -> (usize, Option<(String, usize)>) {
+    let mut total = 0usize;
+    let mut widest: Option<(String, usize)> = None;
+    for f in fields {
+        let n = match &f.kind {
+            Kind::Skip | Kind::With(_) => 0,
+            Kind::Seq { len, .. } => len.size(),
+            Kind::Prim(p) => p.size(),
+            Kind::Plain => literal_size(f.ty).unwrap_or(0),
+        };
+        total = total.saturating_add(n);
+        if widest.as_ref().is_none_or(|(_, w)| n > *w) && n > 0 {
+            let name = match &f.member {
+                Member::Named(i) => i.to_string(),
+                Member::Unnamed(i) => i.index.to_string(),
+            };
+            widest = Some((name, n));
+        }
+    }
+    (total, widest)
+}
+
+/// The wire size of a type made of primitives, arrays with literal lengths
+/// and tuples of them, as written; `None` for anything else.
+fn literal_size(ty: &Type) -> Option<usize> {
+    match strip(ty) {
+        Type::Array(a) => {
+            let Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) = &a.len
+            else {
+                return None;
+            };
+            literal_size(&a.elem)?.checked_mul(n.base10_parse().ok()?)
+        }
+        Type::Tuple(t) => t
+            .elems
+            .iter()
+            .try_fold(0usize, |acc, e| acc.checked_add(literal_size(e)?)),
+        t => Prim::of(t).map(|p| p.size()),
+    }
 }
 
 /// A validated `#[derive(PacketSet)]` input.

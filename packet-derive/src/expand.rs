@@ -22,7 +22,7 @@ use syn::spanned::Spanned;
 use syn::{GenericParam, Generics, Ident, Lifetime, Type};
 
 use crate::attr::Width;
-use crate::check::{Body, Field, Kind, Model, Prim, Seq, SetModel};
+use crate::check::{Body, Field, Kind, Model, Prim, Seq, SetModel, seq_of, strip};
 use crate::recursion::Sizer;
 
 const ALLOWS: &str = "clippy::all, clippy::pedantic, unused_variables, unused_mut, unreachable_patterns, non_upper_case_globals, non_snake_case";
@@ -126,22 +126,23 @@ fn fields_min(sizer: &Sizer<'_>, fields: &[Field<'_>]) -> TokenStream {
     quote!(0usize #(.saturating_add(#parts))*)
 }
 
-/// `encoded_len` of bound fields.
+/// `encoded_len` of bound fields, saturating: a sequence longer than its
+/// prefix or `max_len` allows counts `usize::MAX`, as `encode` refuses it.
 fn fields_len(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
     let parts = fields.iter().enumerate().map(|(i, f)| {
         let b = bind(i);
         match &f.kind {
             Kind::Skip => quote!(0usize),
             Kind::With(path) => quote!(#path::encoded_len(#b)),
-            Kind::Seq { seq, len, .. } => {
-                let n = len.size();
-                match seq {
-                    Seq::Str | Seq::Bytes => quote!(#n + #b.len()),
-                    Seq::Items(t) => {
-                        let l = prefix_ty(*len);
-                        quote!(#krate::codec::seq_encoded_len::<#l, #t>(&#b[..]))
-                    }
-                }
+            Kind::Seq { seq, len, max_len } => {
+                let l = prefix_ty(*len);
+                let max =
+                    max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
+                let payload = match seq {
+                    Seq::Str | Seq::Bytes => quote!(#b.len()),
+                    Seq::Items(t) => quote!(<#t as #krate::Encode>::slice_encoded_len(&#b[..])),
+                };
+                quote!(#krate::codec::prefixed_len::<#l>(#b.len(), #max, #payload))
             }
             Kind::Prim(p) => {
                 let n = p.size();
@@ -153,7 +154,200 @@ fn fields_len(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
             }
         }
     });
-    quote!(0usize #(+ #parts)*)
+    quote!(0usize #(.saturating_add(#parts))*)
+}
+
+/// Whether a field type may have a fixed wire size, judged by how it is
+/// written: references, slices, sequences, `Option` and `Box` never do.
+fn maybe_fixed(ty: &Type) -> bool {
+    match strip(ty) {
+        Type::Reference(_) | Type::Slice(_) | Type::TraitObject(_) | Type::ImplTrait(_) => false,
+        Type::Path(p) => p.path.segments.last().is_none_or(|seg| {
+            !matches!(
+                seg.ident.to_string().as_str(),
+                "Vec"
+                    | "String"
+                    | "Option"
+                    | "Box"
+                    | "str"
+                    | "VecDeque"
+                    | "HashMap"
+                    | "BTreeMap"
+                    | "HashSet"
+                    | "BTreeSet"
+            )
+        }),
+        _ => true,
+    }
+}
+
+/// A field that can join a fixed-size group: a primitive, or a plain field
+/// whose type may be fixed-size (decided by its constants at compile time).
+fn groupable(f: &Field<'_>) -> bool {
+    match f.kind {
+        Kind::Prim(_) => true,
+        Kind::Plain => maybe_fixed(f.ty),
+        _ => false,
+    }
+}
+
+/// How the fields of one struct or variant are split for generation.
+enum Piece {
+    /// Fields generated one by one (primitive runs still share a check).
+    Each(Vec<usize>),
+    /// Consecutive primitives and maybe-fixed nested types: when all are
+    /// fixed-size (known in `const` context), one check for the whole
+    /// group and direct stores / loads; otherwise as `Each`.
+    Group(Vec<usize>),
+}
+
+fn pieces(fields: &[Field<'_>]) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::new();
+    let mut i = 0;
+    while i < fields.len() {
+        let start = i;
+        if groupable(&fields[i]) {
+            while i < fields.len() && groupable(&fields[i]) {
+                i += 1;
+            }
+            if fields[start..i]
+                .iter()
+                .any(|f| matches!(f.kind, Kind::Plain))
+            {
+                out.push(Piece::Group((start..i).collect()));
+                continue;
+            }
+        } else {
+            i += 1;
+        }
+        match out.last_mut() {
+            Some(Piece::Each(v)) => v.extend(start..i),
+            _ => out.push(Piece::Each((start..i).collect())),
+        }
+    }
+    out
+}
+
+/// Where a derived type's fields come from, for generated error messages
+/// and for the choice of size constants.
+pub struct Owner<'a> {
+    pub krate: &'a syn::Path,
+    /// `Type` or `Type::Variant`.
+    pub path: String,
+    /// The type has type parameters: its `Decode` impl cannot name the
+    /// fields' `Encode` constants.
+    pub generic: bool,
+}
+
+/// What to change when a sequence field is too long, or `None` for a
+/// field that is not a sequence (a nested type names its own field).
+fn too_long_fix(f: &Field<'_>) -> Option<String> {
+    match &f.kind {
+        Kind::Seq { len, max_len, .. } => Some(match (len, max_len) {
+            (_, Some(_)) => format!(
+                "raise its `#[packet(max_len = ..)]` (its `{}` prefix counts at most {})",
+                len.name(),
+                len.max()
+            ),
+            (Width::U8, None) => "widen its prefix: `#[packet(len = u16)]` or `len = u32`".into(),
+            (Width::U32, None) => {
+                "its `u32` prefix is the widest: split the data across fields or packets".into()
+            }
+            _ => "widen its prefix: `#[packet(len = u32)]`".into(),
+        }),
+        Kind::Plain if seq_of(f.ty).is_ok() => Some(
+            "its default `u16` prefix counts at most 65535: give it `#[packet(len = u32)]`".into(),
+        ),
+        _ => None,
+    }
+}
+
+/// `?` that names the field on a too-long sequence.
+fn named_try(owner: &Owner<'_>, f: &Field<'_>) -> TokenStream {
+    match too_long_fix(f) {
+        Some(fix) => {
+            let field = format!("{}.{}", owner.path, member_name(&f.member));
+            quote!(.map_err(|__e| __e.in_field(#field, #fix))?)
+        }
+        None => quote!(?),
+    }
+}
+
+fn member_name(m: &syn::Member) -> String {
+    match m {
+        syn::Member::Named(i) => i.to_string(),
+        syn::Member::Unnamed(i) => i.index.to_string(),
+    }
+}
+
+/// The `Option<usize>` fixed size of a groupable field: on encode its
+/// `Encode::FIXED_SIZE`; on decode the same constant where the impl can
+/// name it (no type parameters), else `Decode::FIXED_WIRE_SIZE`.
+fn fixed_size(owner: &Owner<'_>, f: &Field<'_>, decode: Option<&Lifetime>) -> TokenStream {
+    let krate = owner.krate;
+    let ty = f.ty;
+    match (&f.kind, decode) {
+        (Kind::Prim(p), _) => {
+            let n = p.size();
+            quote!(::core::option::Option::Some(#n))
+        }
+        (_, Some(de)) if owner.generic => {
+            quote!(<#ty as #krate::Decode<#de>>::FIXED_WIRE_SIZE)
+        }
+        _ => quote!(<#ty as #krate::Encode>::FIXED_SIZE),
+    }
+}
+
+fn sum_fixed(krate: &syn::Path, parts: impl Iterator<Item = TokenStream>) -> TokenStream {
+    quote!({
+        let __t = ::core::option::Option::Some(0usize);
+        #(let __t = #krate::codec::size::add(__t, #parts);)*
+        __t
+    })
+}
+
+/// Stores the bound fields `idx` (all fixed-size) into `__rest`, a slice
+/// of exactly their total size.
+fn encode_fixed_fields(owner: &Owner<'_>, fields: &[Field<'_>], idx: &[usize]) -> TokenStream {
+    let krate = owner.krate;
+    let stmts = idx.iter().filter(|&&i| !matches!(fields[i].kind, Kind::Skip)).map(|&i| {
+        let f = &fields[i];
+        let b = bind(i);
+        let ty = f.ty;
+        let size = fixed_size(owner, f, None);
+        quote!(
+            let (__c, __rest) = #krate::codec::split_fixed_mut(
+                __rest,
+                match #size { ::core::option::Option::Some(__n) => __n, ::core::option::Option::None => 0 },
+            )?;
+            <#ty as #krate::Encode>::encode_fixed(#b, __c)?;
+        )
+    });
+    quote!(#(#stmts)*)
+}
+
+/// Loads the fields `idx` (all fixed-size) from `__rest`, binding `__fN`.
+fn decode_fixed_fields(
+    owner: &Owner<'_>,
+    fields: &[Field<'_>],
+    idx: &[usize],
+    de: &Lifetime,
+) -> TokenStream {
+    let krate = owner.krate;
+    let stmts = idx.iter().map(|&i| {
+        let f = &fields[i];
+        let b = bind(i);
+        let ty = f.ty;
+        if matches!(f.kind, Kind::Skip) {
+            return quote!(let #b: #ty = ::core::default::Default::default(););
+        }
+        let size = fixed_size(owner, f, Some(de));
+        quote!(
+            let (__c, __rest) = #krate::codec::split_fixed(__rest, #size)?;
+            let #b: #ty = <#ty as #krate::Decode<#de>>::decode_fixed(__c)?;
+        )
+    });
+    quote!(#(#stmts)*)
 }
 
 /// Statements turning the primitive `value` into byte variables.
@@ -272,10 +466,54 @@ fn prim_from_bytes(
 
 /// `encode` statements for bound fields, optionally led by a tag.
 fn encode_fields(
-    krate: &syn::Path,
+    owner: &Owner<'_>,
     fields: &[Field<'_>],
     tag: Option<(Width, &TokenStream)>,
 ) -> TokenStream {
+    let krate = owner.krate;
+    let mut out = TokenStream::new();
+    let mut tag = tag;
+    for (k, piece) in pieces(fields).into_iter().enumerate() {
+        match piece {
+            Piece::Each(idx) => out.extend(encode_each(owner, fields, &idx, tag.take())),
+            Piece::Group(idx) => {
+                out.extend(encode_each(owner, fields, &[], tag.take()));
+                let label = Lifetime::new(&format!("'__g{k}"), Span::call_site());
+                let total = sum_fixed(
+                    krate,
+                    idx.iter().map(|&i| fixed_size(owner, &fields[i], None)),
+                );
+                let fast = encode_fixed_fields(owner, fields, &idx);
+                let slow = encode_each(owner, fields, &idx, None);
+                out.extend(quote!(
+                    #label: {
+                        if let ::core::option::Option::Some(__n) = #total {
+                            if __n <= __w.remaining() {
+                                let __rest = __w.reserve(__n)?;
+                                #fast
+                                break #label;
+                            }
+                        }
+                        #slow
+                    }
+                ));
+            }
+        }
+    }
+    // A variant without fields still writes its tag.
+    out.extend(encode_each(owner, fields, &[], tag));
+    out
+}
+
+/// Field-by-field `encode` statements for the bound fields `idx`; runs of
+/// primitives (led by the tag, if any) share one `reserve_array`.
+fn encode_each(
+    owner: &Owner<'_>,
+    fields: &[Field<'_>],
+    idx: &[usize],
+    tag: Option<(Width, &TokenStream)>,
+) -> TokenStream {
+    let krate = owner.krate;
     let mut out = TokenStream::new();
     let mut run_stmts = TokenStream::new();
     let mut run_bytes: Vec<Ident> = Vec::new();
@@ -303,32 +541,38 @@ fn encode_fields(
             &mut run_bytes,
         );
     }
-    for (i, f) in fields.iter().enumerate() {
+    for &i in idx {
+        let f = &fields[i];
         let b = bind(i);
         match &f.kind {
             Kind::Prim(p) => prim_to_bytes(p, quote!(*#b), &mut n, &mut run_stmts, &mut run_bytes),
             Kind::Skip => {}
             other => {
                 flush(&mut out, &mut run_stmts, &mut run_bytes);
+                let tried = named_try(owner, f);
                 out.extend(match other {
-                    Kind::With(path) => quote_spanned!(path.span()=> #path::encode(#b, __w)?;),
+                    Kind::With(path) => {
+                        let call = quote_spanned!(path.span()=> #path::encode);
+                        quote!(#call(#b, __w)?;)
+                    }
                     Kind::Seq { seq, len, max_len } => {
                         let l = prefix_ty(*len);
                         let max = max_len
                             .map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
                         match seq {
-                            Seq::Str => quote!(#krate::codec::encode_str::<#l>(#b, #max, __w)?;),
+                            Seq::Str => quote!(#krate::codec::encode_str::<#l>(#b, #max, __w)#tried;),
                             Seq::Bytes => {
-                                quote!(#krate::codec::encode_bytes::<#l>(#b, #max, __w)?;)
+                                quote!(#krate::codec::encode_bytes::<#l>(#b, #max, __w)#tried;)
                             }
                             Seq::Items(t) => {
-                                quote!(#krate::codec::encode_seq::<#l, #t>(&#b[..], #max, __w)?;)
+                                quote!(#krate::codec::encode_seq::<#l, #t>(&#b[..], #max, __w)#tried;)
                             }
                         }
                     }
                     _ => {
                         let ty = f.ty;
-                        quote_spanned!(ty.span()=> <#ty as #krate::Encode>::encode(#b, __w)?;)
+                        let call = quote_spanned!(ty.span()=> <#ty as #krate::Encode>::encode);
+                        quote!(#call(#b, __w)#tried;)
                     }
                 });
             }
@@ -352,30 +596,67 @@ fn decode_ty(ty: &Type, de: &Lifetime) -> TokenStream {
 }
 
 /// `decode` statements binding `__f0..` for `fields`.
-fn decode_fields(krate: &syn::Path, fields: &[Field<'_>], de: &Lifetime) -> TokenStream {
+fn decode_fields(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> TokenStream {
+    let krate = owner.krate;
+    let mut out = TokenStream::new();
+    for (k, piece) in pieces(fields).into_iter().enumerate() {
+        match piece {
+            Piece::Each(idx) => out.extend(decode_each(krate, fields, &idx, de)),
+            Piece::Group(idx) => {
+                let label = Lifetime::new(&format!("'__g{k}"), Span::call_site());
+                let binds: Vec<Ident> = idx.iter().map(|&i| bind(i)).collect();
+                let total = sum_fixed(
+                    krate,
+                    idx.iter().map(|&i| fixed_size(owner, &fields[i], Some(de))),
+                );
+                let fast = decode_fixed_fields(owner, fields, &idx, de);
+                let slow = decode_each(krate, fields, &idx, de);
+                out.extend(quote!(
+                    let (#(#binds,)*) = #label: {
+                        if let ::core::option::Option::Some(__n) = #total {
+                            if let ::core::result::Result::Ok(__rest) = __r.take(__n) {
+                                #fast
+                                break #label (#(#binds,)*);
+                            }
+                        }
+                        #slow
+                        (#(#binds,)*)
+                    };
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Field-by-field `decode` statements for the fields `idx`; runs of
+/// primitives share one bounds check.
+fn decode_each(krate: &syn::Path, all: &[Field<'_>], idx: &[usize], de: &Lifetime) -> TokenStream {
     let mut out = TokenStream::new();
     let mut n = 0usize;
-    let mut i = 0;
-    while i < fields.len() {
-        if let Kind::Prim(_) = fields[i].kind {
+    let mut k = 0;
+    while k < idx.len() {
+        let i = idx[k];
+        if let Kind::Prim(_) = all[i].kind {
             // A run of primitives: one bounds check, then loads.
-            let start = i;
-            while i < fields.len() && matches!(fields[i].kind, Kind::Prim(_)) {
-                i += 1;
+            let start = k;
+            while k < idx.len() && matches!(all[idx[k]].kind, Kind::Prim(_)) {
+                k += 1;
             }
-            let size: usize = fields[start..i]
+            let run: Vec<usize> = idx[start..k].to_vec();
+            let size: usize = run
                 .iter()
-                .map(|f| match &f.kind {
+                .map(|&i| match &all[i].kind {
                     Kind::Prim(p) => p.size(),
                     _ => 0,
                 })
                 .sum();
-            let bytes = format_ident!("__r{}", start);
+            let bytes = format_ident!("__r{}", run[0]);
             // Short input: decode the run field by field, so the error
             // names the field that ran out (`needed` = its width, as the
             // wire format specifies), then give up.
-            let slow = fields[start..i].iter().map(|f| {
-                let ty = f.ty;
+            let slow = run.iter().map(|&i| {
+                let ty = all[i].ty;
                 quote!(let _ = <#ty as #krate::Decode<#de>>::decode(__r)?;)
             });
             out.extend(quote!(
@@ -388,24 +669,30 @@ fn decode_fields(krate: &syn::Path, fields: &[Field<'_>], de: &Lifetime) -> Toke
                 };
             ));
             let mut off = 0usize;
-            for (k, f) in fields[start..i].iter().enumerate() {
-                if let Kind::Prim(p) = &f.kind {
+            for &i in &run {
+                if let Kind::Prim(p) = &all[i].kind {
                     let v = prim_from_bytes(krate, p, &bytes, &mut off, &mut n, &mut out);
-                    let b = bind(start + k);
+                    let b = bind(i);
                     out.extend(quote!(let #b = #v;));
                 }
             }
             continue;
         }
-        let f = &fields[i];
+        let f = &all[i];
         let b = bind(i);
         let ty = f.ty;
         out.extend(match &f.kind {
-            Kind::Skip => quote_spanned!(ty.span()=> let #b: #ty = ::core::default::Default::default();),
-            Kind::With(path) => quote_spanned!(path.span()=> let #b: #ty = #path::decode(__r)?;),
+            Kind::Skip => {
+                quote_spanned!(ty.span()=> let #b: #ty = ::core::default::Default::default();)
+            }
+            Kind::With(path) => {
+                let call = quote_spanned!(path.span()=> #path::decode);
+                quote!(let #b: #ty = #call(__r)?;)
+            }
             Kind::Seq { seq, len, max_len } => {
                 let l = prefix_ty(*len);
-                let max = max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
+                let max =
+                    max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
                 let call = match seq {
                     Seq::Str => quote!(#krate::codec::decode_str::<#l>(#max, __r)?),
                     Seq::Bytes => quote!(#krate::codec::decode_bytes::<#l>(#max, __r)?),
@@ -415,10 +702,11 @@ fn decode_fields(krate: &syn::Path, fields: &[Field<'_>], de: &Lifetime) -> Toke
             }
             _ => {
                 let dty = decode_ty(ty, de);
-                quote_spanned!(ty.span()=> let #b: #ty = <#dty as #krate::Decode<#de>>::decode(__r)?;)
+                let call = quote_spanned!(ty.span()=> <#dty as #krate::Decode<#de>>::decode);
+                quote!(let #b: #ty = #call(__r)?;)
             }
         });
-        i += 1;
+        k += 1;
     }
     out
 }
@@ -496,13 +784,88 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         }
     };
 
+    let generic = input.generics.type_params().next().is_some();
+    let owner = |path: String| Owner {
+        krate,
+        path,
+        generic,
+    };
+    let mut fixed_fns = TokenStream::new();
+    let mut fixed_decode_fn = TokenStream::new();
+    let mut pod_consts = TokenStream::new();
+    let mut pod_decode = TokenStream::new();
+    let mut pod_check = TokenStream::new();
     let (max_size, min_size, len_body, enc_body, dec_body) = match &m.body {
         Body::Struct(fields) => {
+            let owner = owner(name_str.clone());
             let pat = pattern(fields);
             let cons = construct(fields);
             let len = fields_len(krate, fields);
-            let enc = encode_fields(krate, fields, None);
-            let dec = decode_fields(krate, fields, &de);
+            let enc = encode_fields(&owner, fields, None);
+            let dec = decode_fields(&owner, fields, &de);
+            // A struct whose fields may all be fixed-size stores and loads
+            // them straight into a slot its container (a parent struct, a
+            // `Vec`, an array) reserved once for the whole run.
+            if m.pod {
+                let tys = fields.iter().map(|f| f.ty);
+                pod_consts = quote!(
+                    const MEMORY_IS_WIRE: ::core::primitive::bool = true
+                        #(&& <#tys as #krate::Encode>::MEMORY_IS_WIRE)*
+                        && ::core::matches!(
+                            <Self as #krate::Encode>::FIXED_SIZE,
+                            ::core::option::Option::Some(__n) if __n == ::core::mem::size_of::<Self>()
+                        );
+                    #[inline]
+                    fn encode_slice(__items: &[Self], __w: &mut #krate::Writer<'_>) -> ::core::result::Result<(), #krate::EncodeError> {
+                        #krate::codec::encode_pod_slice(__items, __w)
+                    }
+                );
+                pod_decode = quote!(
+                    #krate::__if_alloc! {
+                        #[inline]
+                        fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
+                            #krate::codec::decode_pod_vec(__r, __n)
+                        }
+                    }
+                );
+                if !generic {
+                    let msg = format!(
+                        "`#[packet(pod)]` on `{name_str}`: its bytes in memory are not its wire bytes (a field is not plain little-endian data or a `pod` struct, or there is padding)"
+                    );
+                    pod_check = quote!(
+                        const _: () = ::core::assert!(
+                            <#name as #krate::Encode>::MEMORY_IS_WIRE || !::core::cfg!(target_endian = "little"),
+                            #msg
+                        );
+                    );
+                }
+            }
+            if fields
+                .iter()
+                .all(|f| groupable(f) || matches!(f.kind, Kind::Skip))
+            {
+                let all: Vec<usize> = (0..fields.len()).collect();
+                let enc_fixed = encode_fixed_fields(&owner, fields, &all);
+                fixed_fns = quote!(
+                    #[inline(always)]
+                    fn encode_fixed(&self, __out: &mut [::core::primitive::u8]) -> ::core::result::Result<(), #krate::EncodeError> {
+                        let __rest = __out;
+                        match self { Self #pat => { #enc_fixed } }
+                        ::core::result::Result::Ok(())
+                    }
+                );
+                if !generic {
+                    let dec_fixed = decode_fixed_fields(&owner, fields, &all, &de);
+                    fixed_decode_fn = quote!(
+                        #[inline(always)]
+                        fn decode_fixed(__bytes: &#de [::core::primitive::u8]) -> ::core::result::Result<Self, #krate::DecodeError> {
+                            let __rest = __bytes;
+                            #dec_fixed
+                            ::core::result::Result::Ok(Self #cons)
+                        }
+                    );
+                }
+            }
             (
                 fields_max(krate, fields),
                 fields_min(&sizer, fields),
@@ -538,19 +901,21 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                 let ident = v.ident;
                 let pat = pattern(&v.fields);
                 let len = fields_len(krate, &v.fields);
-                quote!(Self::#ident #pat => #tag_size + #len,)
+                quote!(Self::#ident #pat => (#len).saturating_add(#tag_size),)
             });
             let enc_arms = variants.iter().zip(&tag_consts).map(|(v, c)| {
                 let ident = v.ident;
                 let pat = pattern(&v.fields);
                 let tag_value = quote!(#c);
-                let enc = encode_fields(krate, &v.fields, Some((*tag, &tag_value)));
+                let owner = owner(format!("{name_str}::{ident}"));
+                let enc = encode_fields(&owner, &v.fields, Some((*tag, &tag_value)));
                 quote!(Self::#ident #pat => { #enc })
             });
             let dec_arms = variants.iter().zip(&tag_consts).map(|(v, c)| {
                 let ident = v.ident;
                 let cons = construct(&v.fields);
-                let dec = decode_fields(krate, &v.fields, &de);
+                let owner = owner(format!("{name_str}::{ident}"));
+                let dec = decode_fields(&owner, &v.fields, &de);
                 quote!(#c => { #dec ::core::result::Result::Ok(Self::#ident #cons) })
             });
             (
@@ -583,25 +948,46 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         let eager = static_instance(input).map(|inst| {
             quote!(const _: () = { let _ = <#inst as #krate::Packet>::ID; };)
         });
+        // Spanned at the `id` value, so that a failing assertion (what the
+        // derive could not see at expansion) is reported at the attribute.
+        let value = quote_spanned!(id.span()=> {
+            match #krate::frame::max_frame_len_for(<Self as #krate::Encode>::MIN_SIZE) {
+                ::core::option::Option::Some(__n) if __n <= #krate::DEFAULT_PACKET_SIZE => {}
+                _ => ::core::panic!(#msg),
+            }
+            let __id: ::core::primitive::u16 = #id;
+            if __id == 0xFFFF {
+                ::core::panic!(#reserved);
+            }
+            __id
+        });
         quote!(
             #[automatically_derived]
             #allow
             impl #enc_impl #krate::Packet for #name #ty_generics #enc_where {
-                const ID: ::core::primitive::u16 = {
-                    match #krate::frame::max_frame_len_for(<Self as #krate::Encode>::MIN_SIZE) {
-                        ::core::option::Option::Some(__n) if __n <= #krate::DEFAULT_PACKET_SIZE => {}
-                        _ => ::core::panic!(#msg),
-                    }
-                    let __id: ::core::primitive::u16 = #id;
-                    if __id == 0xFFFF {
-                        ::core::panic!(#reserved);
-                    }
-                    __id
-                };
+                const ID: ::core::primitive::u16 = #value;
             }
             #eager
         )
     });
+
+    // Without type parameters the `Decode` impl can name the type's own
+    // `Encode` constants (the wire form is the same both ways); a generic
+    // type keeps the always-correct defaults.
+    let wire_consts = if generic {
+        TokenStream::new()
+    } else {
+        quote!(
+            const FIXED_WIRE_SIZE: ::core::option::Option<::core::primitive::usize> =
+                <Self as #krate::Encode>::FIXED_SIZE;
+            const MIN_WIRE_SIZE: ::core::primitive::usize = <Self as #krate::Encode>::MIN_SIZE;
+        )
+    };
+    let prefix_checks = if generic {
+        TokenStream::new()
+    } else {
+        prefix_checks(m)
+    };
 
     let max_size = if recursive {
         quote!(::core::option::Option::None)
@@ -624,11 +1010,16 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                 #enc_body
                 ::core::result::Result::Ok(())
             }
+            #fixed_fns
+            #pod_consts
         }
 
         #[automatically_derived]
         #allow
         impl #dec_impl #krate::Decode<#de> for #name #ty_generics #dec_where {
+            #wire_consts
+            #fixed_decode_fn
+            #pod_decode
             #[inline]
             fn decode(__r: &mut #krate::Reader<#de>) -> ::core::result::Result<Self, #krate::DecodeError> {
                 #dec_body
@@ -636,7 +1027,52 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         }
 
         #packet_impl
+        #prefix_checks
+        #pod_check
     )
+}
+
+/// `const` assertions that a `max_len` given as a `const` expression fits
+/// its field's length prefix (a literal is checked by the derive itself).
+fn prefix_checks(m: &Model<'_>) -> TokenStream {
+    let krate = &m.krate;
+    let name = m.input.ident.to_string();
+    let mut out = TokenStream::new();
+    let mut check = |path: String, fields: &[Field<'_>]| {
+        for f in fields {
+            if let Kind::Seq {
+                len,
+                max_len: Some(max),
+                ..
+            } = &f.kind
+            {
+                if matches!(max, syn::Expr::Lit(_)) {
+                    continue;
+                }
+                let l = prefix_ty(*len);
+                let msg = format!(
+                    "field `{path}.{}`: its `max_len` is more than its `{}` length prefix can count ({}); widen it with `#[packet(len = u32)]` or lower `max_len`",
+                    member_name(&f.member),
+                    len.name(),
+                    len.max()
+                );
+                out.extend(quote_spanned!(max.span()=>
+                    const _: () = if (#max) > <#l as #krate::codec::LenPrefix>::MAX {
+                        ::core::panic!(#msg)
+                    };
+                ));
+            }
+        }
+    };
+    match &m.body {
+        Body::Struct(fields) => check(name.clone(), fields),
+        Body::Enum { variants, .. } => {
+            for v in variants {
+                check(format!("{name}::{}", v.ident), &v.fields);
+            }
+        }
+    }
+    out
 }
 
 pub fn packet_set(m: &SetModel<'_>) -> TokenStream {
@@ -684,11 +1120,17 @@ pub fn packet_set(m: &SetModel<'_>) -> TokenStream {
         .collect();
     let encodes: Vec<TokenStream> = tys
         .iter()
-        .map(|ty| quote_spanned!(ty.span()=> #krate::frame::encode_packet::<#ty>(__p, __sequence, __out)))
+        .map(|ty| {
+            let call = quote_spanned!(ty.span()=> #krate::frame::encode_packet::<#ty>);
+            quote!(#call(__p, __sequence, __out))
+        })
         .collect();
     let decodes: Vec<TokenStream> = tys
         .iter()
-        .map(|ty| quote_spanned!(ty.span()=> __frame.decode_body::<#ty>()))
+        .map(|ty| {
+            let call = quote_spanned!(ty.span()=> decode_body::<#ty>);
+            quote!(__frame.#call())
+        })
         .collect();
 
     let mut clashes = TokenStream::new();

@@ -5,8 +5,8 @@
 //! diagnostics with codespan-reporting: `file:line:column`, the source line
 //! with a caret under the offending text, and what was expected.
 //!
-//! Which checks produce diagnostics lives in [`crate::parse`] (syntax) and
-//! [`crate::validate`] (meaning), not here.
+//! Which checks produce diagnostics lives in the crate's private parser
+//! (syntax) and checker (meaning), not here.
 
 use std::path::{Path, PathBuf};
 
@@ -217,7 +217,7 @@ impl SourceMap {
 
 /// Edit distance (insertions, deletions, substitutions, transpositions of
 /// neighbours), for "did you mean" hints.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut prev2 = vec![0; b.len() + 1];

@@ -1,10 +1,14 @@
-//! The `packet-schema` command: `check`, `gen` and `fmt` for schema files.
+//! The `packet-schema` command: `check`, `gen` and `fmt` for schema files,
+//! and the tools `dissector`, `inspect` and `compat` (`docs/tools.md`).
 //!
 //! ```text
 //! packet-schema check game.packet            # diagnostics; exit 1 on error
 //! packet-schema gen game.packet -o src/gen   # write src/gen/game.rs
 //! packet-schema fmt game.packet              # rewrite canonically
 //! packet-schema fmt --check game.packet      # exit 1 if not canonical
+//! packet-schema dissector game.packet > game.lua           # Wireshark
+//! packet-schema inspect --schema game.packet frames.hex    # field by field
+//! packet-schema compat old/game.packet game.packet         # exit 1 on a break
 //! ```
 #![forbid(unsafe_code)]
 
@@ -12,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use packet_schema::{Builder, compile_files, fmt, parse, validate};
+use packet_schema::{Builder, DEFAULT_MAX_FRAME_LEN, Options, compile_files, format_str};
 
 /// Checks, formats and compiles packet schema files.
 #[derive(Parser)]
@@ -53,6 +57,58 @@ enum Command {
         #[arg(long)]
         packet_set: Option<String>,
     },
+    /// Lists every wire-incompatible change between two versions of a
+    /// schema, per packet; exits with 1 if there is one.
+    Compat {
+        /// The old version's root schema file.
+        old: PathBuf,
+        /// The new version's root schema file.
+        new: PathBuf,
+        /// A directory to look for imports in (repeatable, both versions).
+        #[arg(short = 'I', long = "include")]
+        includes: Vec<PathBuf>,
+    },
+    /// Writes a Wireshark Lua dissector for the schema's packets to stdout.
+    Dissector {
+        /// Schema files (their imports are loaded too).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// A directory to look for imports in (repeatable).
+        #[arg(short = 'I', long = "include")]
+        includes: Vec<PathBuf>,
+        /// The largest frame in bytes that peers accept.
+        #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
+        max_frame: u32,
+        /// The TCP and UDP port the dissector claims (0: heuristic only).
+        #[arg(long, default_value_t = packet_schema::dissector::DEFAULT_PORT)]
+        port: u16,
+    },
+    /// Pretty-prints frames: header, every field with its byte range and
+    /// value, and for a bad frame the rule it breaks with a caret under
+    /// the bytes.
+    Inspect {
+        /// The schema whose packets the bodies are (repeatable; without
+        /// one, bodies are shown as bytes).
+        #[arg(long)]
+        schema: Vec<PathBuf>,
+        /// A directory to look for imports in (repeatable).
+        #[arg(short = 'I', long = "include")]
+        includes: Vec<PathBuf>,
+        /// The largest frame in bytes that the receiver accepts.
+        #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
+        max_frame: u32,
+        /// One datagram per line of hex (default: one byte stream).
+        #[arg(long)]
+        datagrams: bool,
+        /// The input is raw bytes, not a hex dump (default: hex when it
+        /// reads as hex).
+        #[arg(long)]
+        raw: bool,
+        /// The input file (`-` or absent: stdin). A hex dump: pairs of hex
+        /// digits, whitespace and `#` lines ignored (the vector files read
+        /// as they are).
+        input: Option<PathBuf>,
+    },
     /// Rewrites schema files in the canonical format.
     Fmt {
         /// Schema files (`-`: read stdin, write the result to stdout).
@@ -73,7 +129,7 @@ struct Common {
     #[arg(short = 'I', long = "include")]
     includes: Vec<PathBuf>,
     /// The largest frame in bytes that peers accept.
-    #[arg(long, default_value_t = validate::DEFAULT_MAX_FRAME_LEN)]
+    #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
     max_frame: u32,
     /// Size-check against sealed (encrypted) frames: 12 bytes less body.
     #[arg(long)]
@@ -86,7 +142,7 @@ fn main() -> ExitCode {
             common,
             deny_warnings,
         } => {
-            let opts = validate::Options {
+            let opts = Options {
                 max_frame_len: common.max_frame,
                 sealed: common.sealed,
             };
@@ -108,6 +164,7 @@ fn main() -> ExitCode {
             if failed {
                 ExitCode::FAILURE
             } else {
+                println!("{}", check_summary(&compiled, warnings));
                 ExitCode::SUCCESS
             }
         }
@@ -155,6 +212,67 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Compat { old, new, includes } => {
+            let opts = Options::default();
+            let (a, b) = (
+                compile_files(&[&old], &includes, &opts),
+                compile_files(&[&new], &includes, &opts),
+            );
+            for c in [&a, &b] {
+                if c.has_errors() {
+                    c.sources.eprint(&c.diagnostics);
+                    return ExitCode::FAILURE;
+                }
+            }
+            let report = packet_schema::compat::compare(&a, &b);
+            if report.diagnostics.is_empty() {
+                println!(
+                    "ok: no wire-incompatible change ({} packets compared)",
+                    report.compared
+                );
+                ExitCode::SUCCESS
+            } else {
+                report.sources.eprint(&report.diagnostics);
+                let n = report.diagnostics.len();
+                eprintln!(
+                    "{n} wire-incompatible change{}",
+                    if n == 1 { "" } else { "s" }
+                );
+                ExitCode::FAILURE
+            }
+        }
+        Command::Dissector {
+            files,
+            includes,
+            max_frame,
+            port,
+        } => {
+            let opts = Options {
+                max_frame_len: max_frame,
+                sealed: false,
+            };
+            let compiled = compile_files(&files, &includes, &opts);
+            compiled.sources.eprint(&compiled.diagnostics);
+            if compiled.has_errors() {
+                return ExitCode::FAILURE;
+            }
+            print!(
+                "{}",
+                compiled.dissector(&packet_schema::dissector::DissectorOptions {
+                    port,
+                    max_frame_len: max_frame,
+                })
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Inspect {
+            schema,
+            includes,
+            max_frame,
+            datagrams,
+            raw,
+            input,
+        } => inspect(&schema, &includes, max_frame, datagrams, raw, input),
         Command::Fmt { files, check } => {
             let mut code = ExitCode::SUCCESS;
             for path in files {
@@ -172,17 +290,14 @@ fn main() -> ExitCode {
                         continue;
                     }
                 };
-                let mut sources = packet_schema::SourceMap::new();
-                let id = sources.add(path.display().to_string(), &path, text.clone());
-                let file = match parse::parse_file(&text, id) {
+                let formatted = match format_str(&path.display().to_string(), &text) {
                     Ok(f) => f,
-                    Err(ds) => {
-                        sources.eprint(&ds);
+                    Err(e) => {
+                        eprint!("{e}");
                         code = ExitCode::FAILURE;
                         continue;
                     }
                 };
-                let formatted = fmt::format_file(&file);
                 if stdin && !check {
                     print!("{formatted}");
                     continue;
@@ -200,5 +315,94 @@ fn main() -> ExitCode {
             }
             code
         }
+    }
+}
+
+/// What a successful `check` checked: `ok: 2 files (a.packet, b.packet),
+/// 9 types (7 packets), 0 warnings`.
+fn check_summary(compiled: &packet_schema::Compiled, warnings: usize) -> String {
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let files: Vec<&str> = compiled
+        .sources
+        .files()
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    let types = &compiled.schema.types;
+    let packets = types.iter().filter(|t| t.packet_id().is_some()).count();
+    format!(
+        "ok: {} ({}), {} ({}), {}",
+        plural(files.len(), "file"),
+        files.join(", "),
+        plural(types.len(), "type"),
+        plural(packets, "packet"),
+        plural(warnings, "warning"),
+    )
+}
+
+fn inspect(
+    schema: &[PathBuf],
+    includes: &[PathBuf],
+    max_frame: u32,
+    datagrams: bool,
+    raw: bool,
+    input: Option<PathBuf>,
+) -> ExitCode {
+    use packet_schema::inspect::{Inspector, parse_hex, render};
+    use std::io::Read;
+    let opts = Options {
+        max_frame_len: max_frame,
+        sealed: false,
+    };
+    let compiled = compile_files(schema, includes, &opts);
+    if compiled.has_errors() {
+        compiled.sources.eprint(&compiled.diagnostics);
+        return ExitCode::FAILURE;
+    }
+    let bytes = match &input {
+        Some(p) if p.as_os_str() != "-" => std::fs::read(p),
+        _ => {
+            let mut v = Vec::new();
+            std::io::stdin().read_to_end(&mut v).map(|_| v)
+        }
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read the input: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let hex = if raw {
+        None
+    } else {
+        std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|t| parse_hex(t, datagrams).ok())
+    };
+    let chunks = match hex {
+        Some(c) => c,
+        None if datagrams && !raw => {
+            eprintln!("error: --datagrams reads a hex dump, one datagram per line");
+            return ExitCode::FAILURE;
+        }
+        None => vec![bytes],
+    };
+    let inspector = Inspector::new(&compiled.schema, max_frame);
+    let mut bad = false;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let reports = if datagrams {
+            println!("datagram {i} ({} bytes)", chunk.len());
+            vec![inspector.datagram(chunk)]
+        } else {
+            inspector.stream(chunk)
+        };
+        bad |= reports.iter().any(|r| r.problem.is_some());
+        print!("{}", render(chunk, &reports));
+    }
+    if bad {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

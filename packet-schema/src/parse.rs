@@ -625,6 +625,10 @@ impl Parser {
                     segments.push(self.decl_name("a name after `.` in the type path")?);
                 }
                 let span = segments[0].span.to(segments[segments.len() - 1].span);
+                if self.is_punct('(') || self.is_punct('<') {
+                    let angle = self.is_punct('<');
+                    return Err(options_on_named(&segments, span, angle));
+                }
                 (TypeKind::Named(Path { segments, span }), span)
             }
         };
@@ -691,5 +695,59 @@ impl Parser {
         }
         let close = self.bump().span;
         Ok((opts, close))
+    }
+}
+
+/// `Name(...)` or `Name<...>` in a type: options or a type parameter on
+/// a type that takes none. A name close to a built-in that does is a
+/// misspelt built-in (`sting(max = 200)`, `lst<u8>`), reported as the
+/// unknown type it is rather than as the missing comma the parser would
+/// otherwise expect.
+fn options_on_named(segments: &[Ident], span: Span, angle: bool) -> Diagnostic {
+    let name = segments
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".");
+    let builtins: &[&str] = if angle {
+        &["list", "option", "box"]
+    } else {
+        &["string", "bytes", "list"]
+    };
+    let typo = (segments.len() == 1)
+        .then(|| crate::diagnostic::closest(&name, builtins.iter().copied()))
+        .flatten();
+    let what = if angle {
+        "a type parameter `<T>`"
+    } else {
+        "`(len = .., max = ..)`"
+    };
+    match typo {
+        Some(t) => {
+            let shape = if t == "list" || angle {
+                format!("{t}<T>")
+            } else {
+                t.to_string()
+            };
+            Diagnostic::error("E0102", format!("unknown type `{name}`"))
+                .with_primary(span, format!("expected a built-in type that takes {what}"))
+                .with_note(format!("help: did you mean `{shape}`?"))
+        }
+        None => {
+            let takers = if angle {
+                "`list<T>`, `option<T>` and `box<T>`"
+            } else {
+                "`string`, `bytes` and `list<T>`"
+            };
+            Diagnostic::error(
+                "E0002",
+                format!(
+                    "`{name}` takes no {}",
+                    if angle { "type parameter" } else { "options" }
+                ),
+            )
+            .with_primary(span, "expected a field type followed by `,` or `}`")
+            .with_note(format!("note: only {takers} take {what}"))
+        }
     }
 }

@@ -76,11 +76,11 @@ pub struct TypeDef {
     /// Module path from the root (`["game", "chat"]`).
     pub module: Vec<String>,
     /// The type's name.
-    pub name: Ident,
+    pub(crate) name: Ident,
     /// Its doc comments.
     pub docs: Vec<String>,
     /// Its declaration.
-    pub kind: DefKind,
+    pub(crate) kind: DefKind,
     /// The file it is declared in.
     pub file: FileId,
     /// Whether it holds borrowed data (`&'a str` / `&'a [u8]` when strings
@@ -97,6 +97,19 @@ pub struct TypeDef {
 }
 
 impl TypeDef {
+    /// The type's name, without its module.
+    pub fn name(&self) -> &str {
+        &self.name.name
+    }
+
+    /// The packet type id, for a packet.
+    pub fn packet_id(&self) -> Option<u16> {
+        match &self.kind {
+            DefKind::Packet(p) => u16::try_from(p.id.value).ok(),
+            _ => None,
+        }
+    }
+
     /// `a.b.Name`.
     pub fn full_name(&self) -> String {
         let mut parts = self.module.clone();
@@ -132,15 +145,15 @@ pub struct Schema {
     /// Every declared type.
     pub types: Vec<TypeDef>,
     /// The merged module tree.
-    pub root: ModuleNode,
+    pub(crate) root: ModuleNode,
     /// `//!` docs of each file, in load order.
-    pub file_docs: Vec<(FileId, Vec<String>)>,
+    pub(crate) file_docs: Vec<(FileId, Vec<String>)>,
     resolved: HashMap<(FileId, u32, u32), TypeId>,
 }
 
 impl Schema {
     /// The type a path in the source resolved to.
-    pub fn resolve(&self, path: &ast::Path) -> Option<TypeId> {
+    pub(crate) fn resolve(&self, path: &ast::Path) -> Option<TypeId> {
         self.resolved
             .get(&(path.span.file, path.span.start, path.span.end))
             .copied()
@@ -195,6 +208,12 @@ fn entry_span(types: &[TypeDef], e: Entry) -> Span {
         Entry::Type(t) => types[t].name.span,
     }
 }
+
+/// The built-in type names, for "did you mean" hints.
+pub(crate) const BUILTIN_TYPES: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128", "f32", "f64", "bool",
+    "char", "string", "bytes", "list", "option", "box",
+];
 
 /// Names Rust cannot take even as raw identifiers.
 const UNUSABLE: &[&str] = &["self", "Self", "super", "crate", "_"];
@@ -393,7 +412,24 @@ impl Validator {
                         last,
                         self.schema.types.iter().map(|t| t.name.name.as_str()),
                     );
-                    if let (true, Some(typo)) = (elsewhere.is_empty(), typo) {
+                    // A misspelt built-in (`u31`, `sting`) is likelier than
+                    // a misspelt declaration when the built-in is closer.
+                    let builtin = (path.segments.len() == 1 && elsewhere.is_empty())
+                        .then(|| crate::diagnostic::closest(last, BUILTIN_TYPES.iter().copied()))
+                        .flatten()
+                        .filter(|b| {
+                            typo.is_none_or(|t| {
+                                crate::diagnostic::edit_distance(last, b)
+                                    <= crate::diagnostic::edit_distance(last, t)
+                            })
+                        });
+                    if let Some(b) = builtin {
+                        let shape = match b {
+                            "list" | "option" | "box" => format!("{b}<T>"),
+                            _ => b.to_string(),
+                        };
+                        d = d.with_note(format!("help: did you mean the built-in type `{shape}`?"));
+                    } else if let (true, Some(typo)) = (elsewhere.is_empty(), typo) {
                         let full: Vec<String> = self
                             .schema
                             .types
@@ -981,15 +1017,70 @@ impl Validator {
                 Some(_) => None,
             };
             if let Some(label) = too_big {
-                self.diags.push(
-                    Diagnostic::warning("W0001", format!("packet `{}` may not fit in a frame", def.name.name))
-                        .with_primary(def.name.span, label)
-                        .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body; larger values fail to encode"))
-                        .with_note("help: bound its strings, bytes and lists with `max = N` (one inside `option<...>` or `list<...>` through a struct with a bounded field)"),
-                );
+                let mut d = Diagnostic::warning("W0001", format!("packet `{}` may not fit in a frame", def.name.name))
+                    .with_primary(def.name.span, label)
+                    .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body; larger values fail to encode"));
+                let DefKind::Packet(p) = &def.kind else {
+                    continue;
+                };
+                // The field that can grow the most is the one to fix.
+                let biggest = p
+                    .body
+                    .fields
+                    .iter()
+                    .filter_map(|f| self.size_of(&f.ty).1.map(|m| (m, f)))
+                    .max_by_key(|(m, _)| *m);
+                if let Some((max, f)) = biggest {
+                    d = d
+                        .with_secondary(
+                            f.ty.span,
+                            format!("`{}` alone can reach {max} bytes", f.name.name),
+                        )
+                        .with_note(self.w0001_help(f));
+                }
+                self.diags.push(d);
             }
         }
     }
+}
+
+impl Validator {
+    /// What to do about the field that makes a packet too large: bound
+    /// it, lower a bound it already has, or bound what is inside it.
+    fn w0001_help(&self, f: &ast::Field) -> String {
+        let name = &f.name.name;
+        let raise = "or raise the frame limit (`--max-frame` / `Builder::max_frame_len`)";
+        let (opts, unit, item) = match &f.ty.kind {
+            TypeKind::String(o) | TypeKind::Bytes(o) => (o, "bytes", None),
+            TypeKind::List(inner, o) => (o, "items", self.size_of(inner).1),
+            _ => {
+                return format!(
+                    "help: bound the strings, bytes and lists inside `{name}`'s type with `max = N` (through a struct with a bounded field inside `option<...>` or `list<...>`), {raise}"
+                );
+            }
+        };
+        match &opts.max {
+            None => format!("help: bound `{name}` with `max = N`, {raise}"),
+            Some(m) => {
+                let each = item.map_or(String::new(), |s| format!(" of up to {s} bytes each"));
+                format!(
+                    "help: `{name}` is already bounded (`max = {}`), but {} {unit}{each} are too many: lower its `max`, {raise}",
+                    m.text, m.text
+                )
+            }
+        }
+    }
+}
+
+/// Each variant with its tag: its `= N`, or the previous tag plus one
+/// (the first defaults to 0), as Rust discriminants count.
+pub(crate) fn variant_tags(e: &ast::Enum) -> impl Iterator<Item = (&ast::Variant, i128)> {
+    let mut next = 0i128;
+    e.variants.iter().map(move |v| {
+        let tag = v.value.as_ref().map_or(next, |l| l.value);
+        next = tag + 1;
+        (v, tag)
+    })
 }
 
 /// Calls `f` on every named path inside `ty`.

@@ -470,7 +470,7 @@ fn generated_packets_travel_over_a_stream_and_dispatch_by_id() {
 
 #[test]
 fn schema_sizes_equal_the_derive_constants() {
-    use packet_schema::validate::Options;
+    use packet_schema::Options;
     let dir = env!("CARGO_MANIFEST_DIR");
     let compiled = packet_schema::compile_files(
         &[format!("{dir}/schema/game.packet")],

@@ -19,12 +19,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use packet_core::server::tokio::Server;
-use packet_core::server::tokio::UdpServer;
-use packet_core::server::{Router, ServerConfig};
-use packet_core::transport::tokio::{TcpPacketStream, UdpPacketSocket};
-use packet_core::transport::{Sealer, Security, Side, TransportError};
 use packet_examples::{ECHO, Histogram};
+use packet_net::server::tokio::Server;
+use packet_net::server::tokio::UdpServer;
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::TransportError;
+use packet_net::transport::tokio::{TcpPacketStream, UdpPacketSocket};
 use tokio::time::timeout;
 
 /// A loopback packet server with bot clients, over TCP and UDP.
@@ -120,20 +120,44 @@ struct Login {
     #[cfg(feature = "crypto")]
     table: std::sync::Mutex<
         std::collections::HashMap<
-            packet_core::transport::SessionToken,
+            packet_net::transport::SessionToken,
             packet_core::crypto::ChannelKeys,
         >,
     >,
 }
 
+/// One bot's security: a fresh sealed session from the login server
+/// (its own token and keys), or plaintext.
+#[derive(Debug, Default)]
+struct BotSecurity(#[cfg(feature = "crypto")] Option<packet_net::transport::ClientSecurity>);
+
+impl BotSecurity {
+    fn is_sealed(&self) -> bool {
+        #[cfg(feature = "crypto")]
+        return self.0.is_some();
+        #[cfg(not(feature = "crypto"))]
+        false
+    }
+}
+
+/// Bytes on the wire for a body of `len` bytes.
+fn frame_len_for(sealed: bool, len: usize) -> u64 {
+    #[cfg(feature = "crypto")]
+    if sealed {
+        return packet_core::crypto::sealed_frame_len_for(len) as u64;
+    }
+    let _ = sealed;
+    packet_core::frame::frame_len_for(len) as u64
+}
+
 impl Login {
     /// The security of one new bot session: sealed with its own keys when
     /// `sealed`, else plaintext.
-    fn issue(&self, sealed: bool) -> Result<Security, TransportError> {
+    fn issue(&self, sealed: bool) -> Result<BotSecurity, TransportError> {
         #[cfg(feature = "crypto")]
         if sealed {
             use packet_core::crypto::{ChannelKeys, SecretKey};
-            use packet_core::transport::SessionToken;
+            use packet_net::transport::SessionToken;
             let mut bytes = [0u8; 16 + 32 + 32];
             getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
             let token = SessionToken(bytes[..16].try_into().expect("16 bytes"));
@@ -144,10 +168,12 @@ impl Login {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(token, keys());
-            return Ok(Security::sealed(token, keys()));
+            return Ok(BotSecurity(Some(
+                packet_net::transport::ClientSecurity::new(token, keys()),
+            )));
         }
         let _ = sealed;
-        Ok(Security::Plain)
+        Ok(BotSecurity::default())
     }
 
     /// The server configuration: sealed sessions with keys from this
@@ -156,13 +182,15 @@ impl Login {
         #[cfg(feature = "crypto")]
         if sealed {
             let login = self.clone();
-            return ServerConfig::default().with_sealed_sessions(move |token| {
-                login
-                    .table
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(token)
-            });
+            return ServerConfig::default().sealed(packet_net::transport::ServerSecurity::new(
+                move |token| {
+                    login
+                        .table
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(token)
+                },
+            ));
         }
         let _ = sealed;
         ServerConfig::default()
@@ -174,15 +202,13 @@ async fn run(args: Args) -> Result<bool, TransportError> {
     let body_len = args.payload;
     let sealed = cfg!(feature = "crypto") && !args.plain;
     let login = Arc::new(Login::default());
-    let sec = login.issue(sealed)?;
-    let frame_len =
-        Sealer::new(&sec, Side::Client, &Default::default()).frame_len_for(body_len) as u64;
+    let frame_len = frame_len_for(sealed, body_len);
     println!(
         "packet demo: server + {} bot(s) per transport on 127.0.0.1, {} B bodies ({} B {} frames), window {}, {:.1} s",
         args.bots,
         body_len,
         frame_len,
-        if sec.is_sealed() {
+        if sealed {
             "sealed ChaCha20-Poly1305"
         } else {
             "plaintext CRC-32"
@@ -228,12 +254,12 @@ async fn run(args: Args) -> Result<bool, TransportError> {
                 let mut hist = Histogram::default();
                 let result = if name == "tcp" {
                     tcp_bot(
-                        tcp_addr, &sec, bot, window, body_len, &live, &stop, &mut hist,
+                        tcp_addr, sec, bot, window, body_len, &live, &stop, &mut hist,
                     )
                     .await
                 } else {
                     udp_bot(
-                        udp_addr, &sec, bot, window, body_len, &live, &stop, &mut hist,
+                        udp_addr, sec, bot, window, body_len, &live, &stop, &mut hist,
                     )
                     .await
                 };
@@ -373,7 +399,7 @@ fn check_body(body: &[u8], len: usize, epoch: Instant, bot: u32) -> Option<(u64,
 #[allow(clippy::too_many_arguments)]
 async fn tcp_bot(
     addr: SocketAddr,
-    sec: &Security,
+    sec: BotSecurity,
     bot: u32,
     window: u32,
     len: usize,
@@ -382,10 +408,14 @@ async fn tcp_bot(
     hist: &mut Histogram,
 ) -> Result<(), TransportError> {
     let epoch = Instant::now();
-    let frame_len = Sealer::new(sec, Side::Client, &Default::default()).frame_len_for(len) as u64;
-    let mut s = TcpPacketStream::connect(addr)
-        .await?
-        .with_security(sec, Side::Client);
+    let frame_len = frame_len_for(sec.is_sealed(), len);
+    let s = TcpPacketStream::connect(addr).await?;
+    #[cfg(feature = "crypto")]
+    let s = match sec.0 {
+        Some(c) => s.sealed(c),
+        None => s,
+    };
+    let mut s = s;
     let mut body = vec![0u8; len];
     let mut seq = 0u64;
     for _ in 0..window {
@@ -419,7 +449,7 @@ async fn tcp_bot(
             in_flight += 1;
         }
         // Coalesce: one write for all the replies to frames already here.
-        if !s.inbox().has_frame() {
+        if !s.has_frame() {
             s.flush().await?;
         }
     }
@@ -429,7 +459,7 @@ async fn tcp_bot(
 #[allow(clippy::too_many_arguments)]
 async fn udp_bot(
     addr: SocketAddr,
-    sec: &Security,
+    sec: BotSecurity,
     bot: u32,
     window: u32,
     len: usize,
@@ -438,10 +468,14 @@ async fn udp_bot(
     hist: &mut Histogram,
 ) -> Result<(), TransportError> {
     let epoch = Instant::now();
-    let frame_len = Sealer::new(sec, Side::Client, &Default::default()).frame_len_for(len) as u64;
-    let mut s = UdpPacketSocket::bind("127.0.0.1:0")
-        .await?
-        .with_security(sec, Side::Client);
+    let frame_len = frame_len_for(sec.is_sealed(), len);
+    let s = UdpPacketSocket::bind("127.0.0.1:0").await?;
+    #[cfg(feature = "crypto")]
+    let s = match sec.0 {
+        Some(c) => s.sealed(c),
+        None => s,
+    };
+    let mut s = s;
     s.connect(addr).await?;
     let mut body = vec![0u8; len];
     let mut seq = 0u64;

@@ -1,0 +1,7 @@
+//! packet-core's integration tests: one binary, a module per topic.
+
+#[cfg(feature = "crypto")]
+mod crypto;
+mod hostile;
+mod roundtrip;
+mod vectors;

@@ -1,0 +1,88 @@
+//! # packet-net
+//!
+//! Networking for the *packet* protocol: TCP and UDP transports (blocking
+//! and tokio), session servers with dispatch by packet type id, sealed
+//! sessions with per-session keys. Re-exports all of [`packet_core`], so a
+//! networked game needs this one dependency.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub use packet_core::*;
+
+pub mod server;
+mod session;
+pub mod transport;
+
+pub use session::DisconnectReason;
+
+/// Internals for tests, benches and fuzz targets (not a stable API): the
+/// session core and the connection buffers, reached from outside the
+/// crate only through here (quinn-proto's `fuzzing` module does the
+/// same).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::session::{Connection, Event, Lifecycle, Limits};
+    pub use crate::transport::queue::{DatagramFlush, Inbox, Outbox, READ_CHUNK, WriteQueue};
+    pub use crate::transport::security::{
+        Halves, Incoming, Opened, Opener, SESSION_HELLO_LEN, Sealer, frame_in, session_hello,
+    };
+    use crate::transport::{Security, TransportConfig, security::SessionToken};
+    use packet_core::frame::FrameConfig;
+
+    /// The send side, receive side and client hello of one connection.
+    pub fn halves(
+        security: impl Security,
+        frame: FrameConfig,
+        datagrams: bool,
+    ) -> (Sealer, Opener, Option<SessionToken>) {
+        let h = security.halves(frame, datagrams);
+        (h.sealer, h.opener, h.hello)
+    }
+
+    /// Plaintext send and receive sides.
+    pub fn plain(frame: &FrameConfig) -> (Sealer, Opener) {
+        let h = crate::transport::security::plain(frame);
+        (h.sealer, h.opener)
+    }
+
+    /// An inbox receiving through `opener`.
+    pub fn inbox(frame: &FrameConfig, opener: Opener) -> Inbox {
+        Inbox::new(frame, opener)
+    }
+
+    /// The bytes `out` holds, oldest first.
+    pub fn pending(out: &Outbox) -> &[u8] {
+        out.queue_ref().pending()
+    }
+
+    /// Writes what `out` holds to `w` until empty or `w` would block.
+    pub fn write_to<W: std::io::Write>(out: &mut Outbox, w: &mut W) -> std::io::Result<usize> {
+        out.queue_mut().write_to(w)
+    }
+
+    /// Hands each queued frame of `out` to `send` as one datagram (see
+    /// the UDP servers).
+    pub fn send_datagrams(
+        out: &mut Outbox,
+        send: impl FnMut(&[u8]) -> std::io::Result<usize>,
+    ) -> DatagramFlush {
+        out.send_datagrams(send)
+    }
+
+    /// The queue of `out`.
+    pub fn queue(out: &mut Outbox) -> &mut WriteQueue {
+        out.queue_mut()
+    }
+
+    pub use crate::server::udp::Endpoint as UdpEndpoint;
+
+    /// Installs the send side a hello keyed.
+    pub fn key_outbox(out: &mut Outbox, sealer: Sealer) {
+        out.set_sealer(sealer);
+    }
+
+    /// An outbox for `config` sending through `sealer` (and the hello).
+    pub fn outbox(config: &TransportConfig, sealer: Sealer, hello: Option<SessionToken>) -> Outbox {
+        Outbox::new(config, sealer, hello)
+    }
+}

@@ -1,0 +1,475 @@
+//! The blocking servers: thin drivers that wait on socket readiness
+//! (`mio`: epoll / kqueue) and move bytes between the sockets and the
+//! session core, so idle sessions cost nothing.
+//!
+//! TCP: an acceptor thread registers each connection as a [`Session`]
+//! (or closes it when `max_sessions` are open) and hands it to a worker,
+//! round robin. Each worker waits on its sessions' readiness, its wake-up
+//! (another thread queued frames for one of its sessions) and the
+//! earliest session deadline, then runs [`ServerCore::service`] for each
+//! session that is ready. Every decision (back-pressure, timeouts, end of
+//! session) is the core's.
+//!
+//! UDP ([`UdpServer`]): one thread waiting on one socket, feeding the
+//! datagram endpoint of `server::udp`.
+//!
+//! ```
+//! use packet_net::server::{blocking::Server, Router, ServerConfig};
+//! use packet_net::transport::blocking::TcpPacketStream;
+//!
+//! let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+//! let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ())?;
+//! let mut client = TcpPacketStream::connect(server.local_addr())?;
+//! client.send_raw(1, b"hi")?;
+//! assert_eq!(client.recv()?.body(), b"hi");
+//! server.shutdown();
+//! # Ok::<(), packet_net::transport::TransportError>(())
+//! ```
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+use std::vec::Vec;
+
+use mio::net::{TcpListener, TcpStream, UdpSocket};
+use mio::{Events, Interest, Poll, Token};
+
+use super::udp::Peers;
+use super::{
+    DisconnectReason, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Sessions,
+    StatsSnapshot, Waker,
+};
+use crate::session::Connection;
+use crate::transport::TransportError;
+use crate::transport::queue::Spare;
+
+/// The token of a poll's waker.
+const WAKE: Token = Token(usize::MAX);
+/// The token of the listener / the UDP socket.
+const SOCKET: Token = Token(usize::MAX - 1);
+
+struct Shared<S> {
+    core: ServerCore<S>,
+    stop: AtomicBool,
+    /// Wakes every thread of the server (for the stop).
+    wakers: Mutex<Vec<Arc<PollWaker>>>,
+}
+
+impl<S> Shared<S> {
+    fn new(core: ServerCore<S>) -> Arc<Self> {
+        Arc::new(Self {
+            core,
+            stop: AtomicBool::new(false),
+            wakers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A poll with a registered waker, known to the stop.
+    fn poll(&self) -> io::Result<(Poll, Arc<PollWaker>)> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(PollWaker {
+            waker: mio::Waker::new(poll.registry(), WAKE)?,
+            ready: Mutex::new(Vec::new()),
+        });
+        self.wakers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(waker.clone());
+        Ok((poll, waker))
+    }
+}
+
+/// Starts blocking TCP servers; see the module docs.
+#[derive(Debug)]
+pub struct Server;
+
+/// A new connection on its way to a worker.
+type NewConn = (TcpStream, Arc<Session>, Connection);
+
+struct WorkerLink {
+    waker: Arc<PollWaker>,
+    inbox: Arc<Mutex<Vec<NewConn>>>,
+}
+
+impl Server {
+    /// Binds `addr` and starts the acceptor and `config.workers` workers.
+    pub fn bind<S: Send + Sync + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S>,
+        state: S,
+    ) -> Result<ServerHandle<S>, TransportError> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let local_addr = listener.local_addr()?;
+        let workers_n = config.workers.max(1);
+        let shared = Shared::new(ServerCore::new(router, state, config));
+        let mut threads = Vec::new();
+        let mut links = Vec::new();
+        for i in 0..workers_n {
+            let (poll, waker) = shared.poll()?;
+            let inbox = Arc::new(Mutex::new(Vec::new()));
+            links.push(WorkerLink {
+                waker: waker.clone(),
+                inbox: inbox.clone(),
+            });
+            let sh = shared.clone();
+            threads.push(
+                thread::Builder::new()
+                    .name(std::format!("packet-worker-{i}"))
+                    .spawn(move || worker(&sh, poll, &waker, &inbox))?,
+            );
+        }
+        let (poll, _) = shared.poll()?;
+        let mut listener = TcpListener::from_std(listener);
+        poll.registry()
+            .register(&mut listener, SOCKET, Interest::READABLE)?;
+        let sh = shared.clone();
+        let acceptor = thread::Builder::new()
+            .name("packet-acceptor".into())
+            .spawn(move || acceptor(&sh, poll, &listener, &links))?;
+        Ok(ServerHandle {
+            local_addr,
+            shared,
+            acceptor: Some(acceptor),
+            workers: threads,
+        })
+    }
+}
+
+/// A running blocking server. Dropping it shuts it down gracefully.
+pub struct ServerHandle<S: Send + Sync + 'static> {
+    local_addr: SocketAddr,
+    shared: Arc<Shared<S>>,
+    acceptor: Option<JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl<S: Send + Sync + 'static> std::fmt::Debug for ServerHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Send + Sync + 'static> ServerHandle<S> {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The session manager (send, broadcast, close from outside handlers).
+    pub fn sessions(&self) -> &Arc<Sessions> {
+        &self.shared.core.sessions
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &S {
+        &self.shared.core.state
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.core.sessions.stats()
+    }
+
+    /// Datagrams a UDP server dropped: invalid, forged or replayed, from a
+    /// new peer beyond `max_sessions`, or queued frames the socket refused.
+    pub fn dropped(&self) -> u64 {
+        self.shared.core.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting, dispatches frames already received, flushes queued
+    /// frames (within the grace period), closes every session and joins
+    /// the threads.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        for w in self
+            .shared
+            .wakers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = w.waker.wake();
+        }
+        if let Some(a) = self.acceptor.take() {
+            let _ = a.join();
+        }
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+impl<S: Send + Sync + 'static> Drop for ServerHandle<S> {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+fn acceptor<S>(sh: &Shared<S>, mut poll: Poll, listener: &TcpListener, workers: &[WorkerLink]) {
+    let mut events = Events::with_capacity(16);
+    let mut next = 0;
+    let mut backoff: Option<Duration> = None;
+    while !sh.stop.load(Ordering::SeqCst) {
+        if poll.poll(&mut events, backoff).is_err() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        backoff = None;
+        loop {
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let w = &workers[next % workers.len()];
+                    next += 1;
+                    let waker = w.waker.clone();
+                    let Some((session, conn)) =
+                        sh.core
+                            .open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now())
+                    else {
+                        let _ = stream.shutdown(Shutdown::Both);
+                        continue;
+                    };
+                    w.inbox
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((stream, session, conn));
+                    let _ = w.waker.waker.wake();
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // A transient failure such as running out of descriptors:
+                // retry shortly (the listener stays readable).
+                Err(_) => {
+                    backoff = Some(Duration::from_millis(5));
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// One session on a worker.
+struct Conn {
+    stream: TcpStream,
+    session: Arc<Session>,
+    conn: Connection,
+    deadline: Option<Instant>,
+}
+
+fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Vec<NewConn>>) {
+    let mut conns: HashMap<usize, Conn> = HashMap::new();
+    let mut events = Events::with_capacity(256);
+    let mut ready: Vec<usize> = Vec::new();
+    let mut again: Vec<usize> = Vec::new();
+    let mut spare = Spare::default();
+    let mut stopping = false;
+    loop {
+        let now = Instant::now();
+        let timeout = if again.is_empty() {
+            conns
+                .values()
+                .filter_map(|c| c.deadline)
+                .min()
+                .map(|d| d.saturating_duration_since(now))
+        } else {
+            Some(Duration::ZERO)
+        };
+        if let Err(e) = poll.poll(&mut events, timeout)
+            && e.kind() != io::ErrorKind::Interrupted
+        {
+            thread::sleep(Duration::from_millis(1));
+        }
+        let now = Instant::now();
+        ready.clear();
+        ready.append(&mut again);
+        for e in events.iter() {
+            if e.token() != WAKE {
+                ready.push(e.token().0);
+            }
+        }
+        ready.append(&mut waker.ready.lock().unwrap_or_else(|p| p.into_inner()));
+        for (mut stream, session, conn) in inbox.lock().unwrap_or_else(|p| p.into_inner()).drain(..)
+        {
+            let token = session.id().0 as usize;
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            if poll
+                .registry()
+                .register(&mut stream, Token(token), interest)
+                .is_err()
+            {
+                sh.core
+                    .disconnected(&session, false, &DisconnectReason::Shutdown);
+                continue;
+            }
+            conns.insert(
+                token,
+                Conn {
+                    stream,
+                    session,
+                    conn,
+                    deadline: None,
+                },
+            );
+            ready.push(token);
+        }
+        if !stopping && sh.stop.load(Ordering::SeqCst) {
+            stopping = true;
+            for c in conns.values_mut() {
+                c.conn.life().shutdown(now);
+            }
+            ready.extend(conns.keys().copied());
+        }
+        for c in conns
+            .iter()
+            .filter(|(_, c)| c.deadline.is_some_and(|d| d <= now))
+        {
+            ready.push(*c.0);
+        }
+        ready.sort_unstable();
+        ready.dedup();
+        for &token in &ready {
+            let Some(c) = conns.get_mut(&token) else {
+                continue;
+            };
+            if stopping {
+                c.conn.life().shutdown(now);
+            }
+            match sh
+                .core
+                .service(&c.session, &mut c.conn, &mut c.stream, &mut spare, now)
+            {
+                Serviced::Wait {
+                    deadline, again: a, ..
+                } => {
+                    c.deadline = deadline;
+                    if a {
+                        again.push(token);
+                    }
+                }
+                Serviced::End(reason) => {
+                    let mut c = conns.remove(&token).expect("looked up above");
+                    let _ = poll.registry().deregister(&mut c.stream);
+                    sh.core
+                        .disconnected(&c.session, c.conn.is_connected(), &reason);
+                    let _ = c.stream.shutdown(Shutdown::Both);
+                }
+            }
+        }
+        if stopping && conns.is_empty() {
+            return;
+        }
+    }
+}
+
+/// Starts blocking UDP session servers: one socket served by one thread,
+/// a session per peer address, the same [`Router`]; see
+/// [`crate::server`]'s UDP notes.
+///
+/// ```
+/// use packet_net::server::{blocking::UdpServer, Router, ServerConfig};
+/// use packet_net::transport::blocking::UdpPacketSocket;
+///
+/// let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+/// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), router, ())?;
+/// let mut client = UdpPacketSocket::bind("127.0.0.1:0")?;
+/// client.connect(server.local_addr())?;
+/// client.send_raw(1, b"hi")?;
+/// assert_eq!(client.recv()?.body(), b"hi");
+/// server.shutdown();
+/// # Ok::<(), packet_net::transport::TransportError>(())
+/// ```
+#[derive(Debug)]
+pub struct UdpServer;
+
+impl UdpServer {
+    /// Binds `addr` and starts the server thread.
+    pub fn bind<S: Send + Sync + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S>,
+        state: S,
+    ) -> Result<UdpServerHandle<S>, TransportError> {
+        let socket = std::net::UdpSocket::bind(addr)?;
+        socket.set_nonblocking(true)?;
+        let local_addr = socket.local_addr()?;
+        let shared = Shared::new(ServerCore::new(router, state, config));
+        let (poll, waker) = shared.poll()?;
+        let mut socket = UdpSocket::from_std(socket);
+        poll.registry()
+            .register(&mut socket, SOCKET, Interest::READABLE | Interest::WRITABLE)?;
+        let sh = shared.clone();
+        let thread = thread::Builder::new()
+            .name("packet-udp".into())
+            .spawn(move || run_udp(&sh, poll, waker, &socket))?;
+        Ok(ServerHandle {
+            local_addr,
+            shared,
+            acceptor: Some(thread),
+            workers: Vec::new(),
+        })
+    }
+}
+
+/// A running UDP server: the same handle as the TCP server's
+/// ([`ServerHandle::dropped`] counts the datagrams it dropped).
+pub type UdpServerHandle<S> = ServerHandle<S>;
+
+fn run_udp<S>(sh: &Shared<S>, mut poll: Poll, waker: Arc<PollWaker>, socket: &UdpSocket) {
+    let core = &sh.core;
+    let mut peers = Peers::new(core, Waker::Poll(waker.clone(), 0));
+    let max = core.config.transport.frame.max_frame_len() as usize;
+    // One byte more than the largest frame: an over-long datagram shows
+    // up as trailing bytes instead of being cut to a plausible size.
+    let mut buf = std::vec![0u8; max + 4];
+    let mut send = |d: &[u8], to: SocketAddr| socket.send_to(d, to);
+    let mut events = Events::with_capacity(16);
+    let mut next = peers.sweep(&mut send, Instant::now());
+    while !sh.stop.load(Ordering::SeqCst) {
+        let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
+        let _ = poll.poll(&mut events, timeout);
+        waker
+            .ready
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        // Every datagram waiting, each dispatched and answered at once.
+        loop {
+            match socket.recv_from(&mut buf) {
+                Ok((len, from)) => {
+                    let now = Instant::now();
+                    peers.on_datagram(from, &mut buf[..len], now);
+                    peers.settle(from, &mut send, now);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // Per-datagram errors (e.g. an ICMP report about an
+                // earlier send): keep serving.
+                Err(_) => {}
+            }
+        }
+        // Frames queued from elsewhere, deadlines, closes: one pass.
+        next = peers.sweep(&mut send, Instant::now());
+    }
+    // Graceful stop: flush what is queued, within the grace period.
+    let now = Instant::now();
+    peers.shutdown(now);
+    let deadline = now + core.config.shutdown_grace;
+    loop {
+        peers.sweep(&mut send, Instant::now());
+        if peers.is_empty() || Instant::now() >= deadline {
+            break;
+        }
+        let _ = poll.poll(&mut events, Some(Duration::from_millis(1)));
+    }
+    peers.end_all();
+}

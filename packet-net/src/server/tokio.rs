@@ -1,0 +1,349 @@
+//! The tokio server: an acceptor task and one task per session.
+//!
+//! Each session task owns its socket and its session core; it runs the
+//! same [`ServerCore::service`] step as the blocking workers (read what
+//! the core wants, dispatch through the [`Router`], write, ask the core
+//! whether the session ends) and then waits for what the step asked for:
+//! readable, writable, a `Notify` from another session that queued
+//! frames for it, the shutdown, or the core's next deadline. Handlers are
+//! synchronous closures: they queue replies, they do not await.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), packet_net::transport::TransportError> {
+//! use packet_net::server::{tokio::Server, Router, ServerConfig};
+//! use packet_net::transport::tokio::TcpPacketStream;
+//!
+//! let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+//! let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ()).await?;
+//! let mut client = TcpPacketStream::connect(server.local_addr()).await?;
+//! client.send_raw(1, b"hi").await?;
+//! assert_eq!(client.recv().await?.body(), b"hi");
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use super::udp::Peers;
+use super::{
+    DisconnectReason, Router, ServerConfig, ServerCore, Serviced, Session, Sessions, StatsSnapshot,
+    Waker,
+};
+use crate::session::Connection;
+use crate::transport::TransportError;
+use crate::transport::queue::Spare;
+use crate::transport::tokio::TryIo;
+
+thread_local! {
+    /// The buffers each runtime thread lends the session it is serving
+    /// (so an idle session holds none).
+    static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
+}
+
+type Shared<S> = ServerCore<S>;
+
+/// Starts tokio servers; see the module docs.
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// Binds `addr` and spawns the acceptor on the current runtime.
+    pub async fn bind<S: Send + Sync + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S>,
+        state: S,
+    ) -> Result<ServerHandle<S>, TransportError> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let shared = Arc::new(ServerCore::new(router, state, config));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let acceptor = tokio::spawn(acceptor(shared.clone(), listener, stop_rx));
+        Ok(ServerHandle {
+            local_addr,
+            shared,
+            stop: stop_tx,
+            acceptor: Some(acceptor),
+        })
+    }
+}
+
+/// A running tokio server. Dropping it stops it without waiting; call
+/// [`ServerHandle::shutdown`] to wait for the queued frames to go out.
+pub struct ServerHandle<S> {
+    pub(super) local_addr: SocketAddr,
+    pub(super) shared: Arc<Shared<S>>,
+    pub(super) stop: watch::Sender<bool>,
+    /// The acceptor (TCP) or the socket task (UDP).
+    pub(super) acceptor: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl<S> std::fmt::Debug for ServerHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> ServerHandle<S> {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The session manager.
+    pub fn sessions(&self) -> &Arc<Sessions> {
+        &self.shared.sessions
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &S {
+        &self.shared.state
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.sessions.stats()
+    }
+
+    /// Datagrams a UDP server dropped: invalid, forged or replayed, from a
+    /// new peer beyond `max_sessions`, or queued frames the socket refused.
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting, dispatches frames already received, flushes queued
+    /// frames (within the grace period) and waits for every session to
+    /// close.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(a) = self.acceptor.take() {
+            let _ = a.await;
+        }
+    }
+}
+
+impl<S> Drop for ServerHandle<S> {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+async fn acceptor<S: Send + Sync + 'static>(
+    sh: Arc<Shared<S>>,
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else {
+                    // Transient (e.g. out of descriptors): back off a little.
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    continue;
+                };
+                if stream.set_nodelay(true).is_err() {
+                    continue;
+                }
+                let notify = Arc::new(Notify::new());
+                let n = notify.clone();
+                let Some((session, conn)) = sh.open(peer, |_| Waker::Notify(n), Instant::now()) else {
+                    continue; // dropping the stream closes it
+                };
+                tasks.spawn(run_session(sh.clone(), stream, session, conn, notify, stop.clone()));
+            }
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+    drop(listener);
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn run_session<S>(
+    sh: Arc<Shared<S>>,
+    stream: TcpStream,
+    session: Arc<Session>,
+    mut conn: Connection,
+    notify: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let reason = drive(&sh, &stream, &session, &mut conn, &notify, &mut stop).await;
+    sh.disconnected(&session, conn.is_connected(), &reason);
+}
+
+/// Moves bytes between `stream` and the session core until it decides
+/// the session ends.
+async fn drive<S>(
+    sh: &Shared<S>,
+    stream: &TcpStream,
+    session: &Session,
+    conn: &mut Connection,
+    notify: &Notify,
+    stop: &mut watch::Receiver<bool>,
+) -> DisconnectReason {
+    loop {
+        if *stop.borrow() {
+            conn.life().shutdown(Instant::now());
+        }
+        let step = SPARE.with_borrow_mut(|spare| {
+            sh.service(session, conn, &mut TryIo(stream), spare, Instant::now())
+        });
+        let (read, write, deadline) = match step {
+            Serviced::End(reason) => return reason,
+            Serviced::Wait { again: true, .. } => {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            Serviced::Wait {
+                read,
+                write,
+                deadline,
+                ..
+            } => (read, write, deadline),
+        };
+        let stopping = conn.life().is_stopping();
+        tokio::select! {
+            biased;
+            _ = stop.changed(), if !stopping => {}
+            _ = notify.notified() => {}
+            ready = stream.writable(), if write => {
+                if let Err(e) = ready {
+                    conn.life().on_io_error(e);
+                }
+            }
+            ready = stream.readable(), if read => {
+                if let Err(e) = ready {
+                    conn.life().on_io_error(e);
+                }
+            }
+            _ = sleep_until(deadline) => {}
+        }
+    }
+}
+
+/// Starts tokio UDP session servers: one socket, a session per peer
+/// address, the same [`Router`]; see [`crate::server`]'s UDP notes.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), packet_net::transport::TransportError> {
+/// use packet_net::server::{tokio::UdpServer, Router, ServerConfig};
+/// use packet_net::transport::tokio::UdpPacketSocket;
+///
+/// let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+/// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), router, ()).await?;
+/// let mut client = UdpPacketSocket::bind("127.0.0.1:0").await?;
+/// client.connect(server.local_addr()).await?;
+/// client.send_raw(1, b"hi").await?;
+/// assert_eq!(client.recv().await?.body(), b"hi");
+/// server.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct UdpServer;
+
+impl UdpServer {
+    /// Binds `addr` and spawns the server task on the current runtime.
+    pub async fn bind<S: Send + Sync + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S>,
+        state: S,
+    ) -> Result<UdpServerHandle<S>, TransportError> {
+        let socket = tokio::net::UdpSocket::bind(addr).await?;
+        let local_addr = socket.local_addr()?;
+        let shared = Arc::new(ServerCore::new(router, state, config));
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(run_udp(shared.clone(), socket, stop_rx));
+        Ok(ServerHandle {
+            local_addr,
+            shared,
+            stop,
+            acceptor: Some(task),
+        })
+    }
+}
+
+/// A running UDP server: the same handle as the TCP server's
+/// ([`ServerHandle::dropped`] counts the datagrams it dropped).
+pub type UdpServerHandle<S> = ServerHandle<S>;
+
+async fn run_udp<S>(
+    sh: Arc<Shared<S>>,
+    socket: tokio::net::UdpSocket,
+    mut stop: watch::Receiver<bool>,
+) {
+    let notify = Arc::new(Notify::new());
+    let mut peers = Peers::new(&sh, Waker::Notify(notify.clone()));
+    let max = sh.config.transport.frame.max_frame_len() as usize;
+    // One byte more than the largest frame: an over-long datagram shows
+    // up as trailing bytes instead of being cut to a plausible size.
+    let mut buf = std::vec![0u8; max + 4];
+    let mut send = |d: &[u8], to: SocketAddr| socket.try_send_to(d, to);
+    let mut next = peers.sweep(&mut send, Instant::now());
+    loop {
+        let sleep = sleep_until(next);
+        tokio::select! {
+            biased;
+            _ = stop.changed() => break,
+            _ = notify.notified() => {
+                next = peers.sweep(&mut send, Instant::now());
+            }
+            received = socket.recv_from(&mut buf) => {
+                // Errors here are per datagram (e.g. an ICMP report about
+                // an earlier send): keep serving.
+                if let Ok((len, from)) = received {
+                    let now = Instant::now();
+                    peers.on_datagram(from, &mut buf[..len], now);
+                    if let Some(at) = peers.settle(from, &mut send, now) {
+                        next = Some(next.map_or(at, |n| n.min(at)));
+                    }
+                }
+            }
+            _ = sleep => {
+                next = peers.sweep(&mut send, Instant::now());
+            }
+        }
+    }
+    // Graceful stop: flush what is queued, within the grace period.
+    let now = Instant::now();
+    peers.shutdown(now);
+    let deadline = now + sh.config.shutdown_grace;
+    loop {
+        peers.sweep(&mut send, Instant::now());
+        if peers.is_empty() || Instant::now() >= deadline {
+            break;
+        }
+        let wait = tokio::time::sleep_until(deadline.into());
+        tokio::select! {
+            _ = socket.writable() => {}
+            _ = wait => {}
+        }
+        // Give the socket a moment to drain before retrying.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    peers.end_all();
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}

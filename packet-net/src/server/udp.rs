@@ -1,0 +1,368 @@
+//! The datagram endpoint of the UDP session servers, sans-I/O: a session
+//! per peer address, fed one datagram at a time, polled through a
+//! non-blocking `send(datagram, to)` the driver passes in.
+//!
+//! The rules, each decided here once:
+//! - Unauthenticated datagrams never change any state: a datagram that is
+//!   not exactly one valid frame (sealed: that does not authenticate under
+//!   the address's session, or is not a valid session hello) is dropped
+//!   and counted, nothing more. It never ends a session (a source address
+//!   can be forged) and never creates one.
+//! - A new address gets a session only from a valid frame (sealed: a
+//!   session hello whose token the key provider knows), and only while a
+//!   slot is free: a full table is checked before the provider is asked,
+//!   so a refused client's token is not used up and its resent hello
+//!   gets in once a slot frees.
+//! - Every session has the same [`Lifecycle`] as a TCP session: idle
+//!   timeout (on by default, so slots always come free), write progress,
+//!   lossless close after a failing handler, shutdown grace.
+//! - Sealed, an ended session's send and receive sides are kept (at most
+//!   `max_sessions`, the oldest forgotten first) and resumed when the
+//!   address comes back with datagrams of that channel, so its sequences
+//!   are never reused and its old datagrams never replayed. A datagram
+//!   that is exactly the hello that keyed the address's channel (a client
+//!   resends it until it hears from us) is ignored.
+//!
+//! What does not live here: the sockets and the loops that wait on them
+//! (`server::blocking`, `server::tokio`).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use std::vec::Vec;
+
+use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
+use crate::session::Lifecycle;
+use crate::transport::Outbox;
+use crate::transport::security::{
+    Opened, Opener, SESSION_HELLO_LEN, Sealer, SessionToken, frame_in, session_hello,
+};
+
+/// A non-blocking datagram send: `WouldBlock` when the socket is full.
+pub(crate) type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
+
+/// One peer: its session, its receive side and its lifecycle.
+struct Peer {
+    session: Arc<Session>,
+    opener: Opener,
+    life: Lifecycle,
+    /// Sealed: the token of the hello that keyed the channel.
+    token: Option<SessionToken>,
+}
+
+/// A retired sealed channel: its send and receive sides, its hello's
+/// token, and when it retired.
+type Retired = (Sealer, Opener, Option<SessionToken>, u64);
+
+/// The peer table.
+pub(crate) struct Peers<'a, S> {
+    sh: &'a ServerCore<S>,
+    map: HashMap<SocketAddr, Peer>,
+    waker: Waker,
+    /// Reused by [`Peers::sweep`].
+    scratch: Vec<SocketAddr>,
+    retired: HashMap<SocketAddr, Retired>,
+    retired_stamp: u64,
+    stop_at: Option<Instant>,
+}
+
+/// Whether `datagram` is exactly the session hello carrying `token`.
+fn is_hello(datagram: &[u8], token: Option<&SessionToken>) -> bool {
+    token.is_some_and(|t| datagram.len() == SESSION_HELLO_LEN && datagram == session_hello(t))
+}
+
+impl<'a, S> Peers<'a, S> {
+    pub(crate) fn new(sh: &'a ServerCore<S>, waker: Waker) -> Self {
+        Self {
+            sh,
+            map: HashMap::new(),
+            waker,
+            scratch: Vec::new(),
+            retired: HashMap::new(),
+            retired_stamp: 0,
+            stop_at: None,
+        }
+    }
+
+    /// Whether no peer is left.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Peers with a session, and retired channels (for tests).
+    pub(crate) fn sizes(&self) -> (usize, usize) {
+        (self.map.len(), self.retired.len())
+    }
+
+    fn drop_one(&self) {
+        self.sh.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Validates and dispatches one datagram from `from`.
+    pub(crate) fn on_datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
+        let core = self.sh;
+        let frame_config = core.config.transport.frame;
+        if let Some(peer) = self.map.get_mut(&from) {
+            if is_hello(datagram, peer.token.as_ref()) {
+                return; // a resent hello: proves nothing, changes nothing
+            }
+            match peer.opener.open_datagram(datagram, &frame_config) {
+                Ok(Opened::Frame(header)) => {
+                    peer.life.on_rx(now);
+                    dispatch(core, peer, frame_in(header, datagram), now);
+                }
+                // Unauthenticated: dropped and counted, nothing more.
+                Ok(Opened::Keyed(..)) | Err(_) => self.drop_one(),
+            }
+            return;
+        }
+        if self.stop_at.is_some() {
+            return self.drop_one();
+        }
+        let room = core.sessions.has_room(core.config.max_sessions);
+        // An address coming back to its retired channel.
+        if let Some((_, opener, token, _)) = self.retired.get_mut(&from) {
+            if is_hello(datagram, token.as_ref()) {
+                return;
+            }
+            if room && let Ok(Opened::Frame(header)) = opener.open_datagram(datagram, &frame_config)
+            {
+                let (sealer, opener, token, _) = self.retired.remove(&from).expect("present");
+                if let Some(peer) = self.admit(from, sealer, opener, token, now) {
+                    dispatch(core, peer, frame_in(header, datagram), now);
+                }
+                return;
+            }
+        }
+        if !room {
+            core.sessions.count_rejected();
+            return self.drop_one();
+        }
+        let halves = core.config.halves(true);
+        let mut opener = halves.opener;
+        match opener.open_datagram(datagram, &frame_config) {
+            Ok(Opened::Keyed(sealer, token)) => {
+                self.retired.remove(&from);
+                self.admit(from, sealer, opener, Some(token), now);
+            }
+            Ok(Opened::Frame(header)) => {
+                if let Some(peer) = self.admit(from, halves.sealer, opener, None, now) {
+                    dispatch(core, peer, frame_in(header, datagram), now);
+                }
+            }
+            Err(_) => self.drop_one(),
+        }
+    }
+
+    /// Registers a session for `from` (connected: the hook runs).
+    fn admit(
+        &mut self,
+        from: SocketAddr,
+        sealer: Sealer,
+        opener: Opener,
+        token: Option<SessionToken>,
+        now: Instant,
+    ) -> Option<&mut Peer> {
+        let core = self.sh;
+        let out = Outbox::new(&core.config.transport, sealer, None);
+        let waker = self.waker.clone();
+        let session = core
+            .sessions
+            .register(from, out, |_| waker, core.config.max_sessions)?;
+        core.router.connected(&core.ctx(&session));
+        let peer = self.map.entry(from).or_insert(Peer {
+            session,
+            opener,
+            life: Lifecycle::new(core.config.limits(), false, now),
+            token,
+        });
+        peer.life.on_rx(now);
+        Some(peer)
+    }
+
+    /// Sends what `addr` has queued, then asks its lifecycle whether the
+    /// session ends; returns its next deadline.
+    pub(crate) fn settle(
+        &mut self,
+        addr: SocketAddr,
+        send: &mut SendFn<'_>,
+        now: Instant,
+    ) -> Option<Instant> {
+        let peer = self.map.get_mut(&addr)?;
+        let (flush, queued) = {
+            let mut out = peer.session.outbox();
+            let flush = out.send_datagrams(|d| send(d, addr));
+            if peer.life.should_release(now) {
+                out.release();
+            }
+            (flush, out.len())
+        };
+        self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
+        peer.life.on_written(flush.sent as usize, queued, now);
+        let end = peer.life.poll_end(
+            queued,
+            0,
+            peer.session.is_closing(),
+            peer.session.overflowed(),
+            now,
+        );
+        match end {
+            Some(reason) => {
+                let peer = self.map.remove(&addr).expect("looked up above");
+                self.end(addr, peer, &reason);
+                None
+            }
+            None => peer.life.poll_timeout(queued),
+        }
+    }
+
+    /// Ends `peer`'s session; sealed, keeps its channel.
+    fn end(&mut self, addr: SocketAddr, peer: Peer, reason: &DisconnectReason) {
+        self.sh.disconnected(&peer.session, true, reason);
+        let plain = Outbox::new(
+            &self.sh.config.transport,
+            Sealer::plain(&self.sh.config.transport.frame),
+            None,
+        );
+        let out = std::mem::replace(&mut *peer.session.outbox(), plain);
+        if out.is_sealed() {
+            self.retire(addr, out.into_sealer(), peer.opener, peer.token);
+        }
+    }
+
+    /// Keeps a sealed channel for its address's return, forgetting the
+    /// oldest beyond `max_sessions`.
+    fn retire(
+        &mut self,
+        addr: SocketAddr,
+        sealer: Sealer,
+        opener: Opener,
+        token: Option<SessionToken>,
+    ) {
+        let cap = self.sh.config.max_sessions;
+        self.retired.remove(&addr);
+        while !self.retired.is_empty() && self.retired.len() >= cap {
+            // O(n) on a session's end only, never per datagram.
+            let oldest = self
+                .retired
+                .iter()
+                .min_by_key(|(_, (_, _, _, stamp))| *stamp)
+                .map(|(a, _)| *a)
+                .expect("not empty");
+            self.retired.remove(&oldest);
+        }
+        if cap > 0 {
+            self.retired_stamp += 1;
+            self.retired
+                .insert(addr, (sealer, opener, token, self.retired_stamp));
+        }
+    }
+
+    /// Settles every peer; returns the earliest next deadline.
+    pub(crate) fn sweep(&mut self, send: &mut SendFn<'_>, now: Instant) -> Option<Instant> {
+        let mut addrs = std::mem::take(&mut self.scratch);
+        addrs.clear();
+        addrs.extend(self.map.keys().copied());
+        let mut next: Option<Instant> = None;
+        for &addr in &addrs {
+            if let Some(at) = self.settle(addr, send, now) {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        }
+        self.scratch = addrs;
+        next
+    }
+
+    /// The server stops: every session flushes within the grace period.
+    pub(crate) fn shutdown(&mut self, now: Instant) {
+        self.stop_at.get_or_insert(now);
+        for peer in self.map.values_mut() {
+            peer.life.shutdown(now);
+        }
+    }
+
+    /// Ends every session (shutdown, past the grace period).
+    pub(crate) fn end_all(&mut self) {
+        let map = std::mem::take(&mut self.map);
+        for (addr, peer) in map {
+            self.end(addr, peer, &DisconnectReason::Shutdown);
+        }
+    }
+}
+
+/// Dispatches one frame of `peer`'s session; a failing handler ends it
+/// once its queued replies are out.
+fn dispatch<S>(
+    core: &ServerCore<S>,
+    peer: &mut Peer,
+    frame: packet_core::frame::Frame<'_>,
+    now: Instant,
+) {
+    if peer.session.is_closing() || peer.life.is_ending() {
+        return;
+    }
+    count_in(&peer.session);
+    if let Err(e) = core.router.dispatch(&core.ctx(&peer.session), frame) {
+        peer.life.fail(DisconnectReason::Handler(e), now);
+    }
+}
+
+/// The UDP endpoint without a socket, for tests and fuzz targets
+/// (`packet_net::fuzzing::UdpEndpoint`): a server core (leaked, so the
+/// endpoint can borrow it for good) and its peer table, fed datagrams
+/// and times by the caller; whatever it sends is discarded.
+#[doc(hidden)]
+pub struct Endpoint {
+    core: &'static ServerCore<()>,
+    peers: Peers<'static, ()>,
+}
+
+impl Endpoint {
+    /// An endpoint for `config` with `router` (leaks its core).
+    pub fn new(config: super::ServerConfig, router: super::Router<()>) -> Self {
+        let core: &'static ServerCore<()> =
+            Box::leak(Box::new(ServerCore::new(router, (), config)));
+        let poll = mio::Poll::new().expect("poll");
+        let waker = super::PollWaker {
+            waker: mio::Waker::new(poll.registry(), mio::Token(0)).expect("waker"),
+            ready: Default::default(),
+        };
+        Self {
+            core,
+            peers: Peers::new(core, Waker::Poll(Arc::new(waker), 0)),
+        }
+    }
+
+    /// One datagram from `from` at `now`, then its peer settled.
+    pub fn datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
+        self.peers.on_datagram(from, datagram, now);
+        self.peers.settle(from, &mut |_, _| Ok(0), now);
+    }
+
+    /// Settles every peer at `now`; the next deadline.
+    pub fn sweep(&mut self, now: Instant) -> Option<Instant> {
+        self.peers.sweep(&mut |_, _| Ok(0), now)
+    }
+
+    /// Ends every session.
+    pub fn end_all(&mut self) {
+        self.peers.end_all();
+    }
+
+    /// Open sessions, and retired sealed channels.
+    pub fn sizes(&self) -> (usize, usize) {
+        self.peers.sizes()
+    }
+
+    /// Sessions accepted so far.
+    pub fn accepted(&self) -> u64 {
+        self.core.sessions.stats().accepted
+    }
+
+    /// Datagrams dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.core.dropped.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,500 @@
+//! The sans-I/O session core: every decision about a session's life,
+//! written once, with no sockets and no clock of its own.
+//!
+//! - [`Lifecycle`]: the timers (handshake deadline, partial-frame timeout,
+//!   idle timeout, write-progress timeout, shutdown grace, idle buffer
+//!   release) and the end-of-session decision ([`Lifecycle::poll_end`]):
+//!   bad frame, failed handler, peer closed, slow consumer, timeouts,
+//!   local close, shutdown. The TCP sessions ([`Connection`]) and the UDP
+//!   peers (`server::udp`) each hold one.
+//! - [`Connection`]: one stream session: a [`Lifecycle`] plus the
+//!   connection's inbox (stream decoder and receive side, which takes the
+//!   session hello and authenticates sealed frames).
+//!
+//! The contract, quinn-proto style. Inputs: bytes read
+//! ([`Connection::on_read`], an empty read is end of stream), a read or
+//! write error, bytes written ([`Lifecycle::on_written`]), the current
+//! time (every call takes `now`), a local close, the shutdown. Outputs,
+//! polled: events for the application ([`Connection::poll_event`]: the
+//! session is connected, with the send side a hello keyed; a frame),
+//! whether to read now ([`Connection::wants_read`]: back-pressure), the
+//! next deadline ([`Lifecycle::poll_timeout`]), and the end of the
+//! session with its reason ([`Lifecycle::poll_end`]). What to transmit is
+//! the session's [`Outbox`](crate::transport::Outbox), which the core
+//! never writes itself.
+//!
+//! Lossless close: a bad frame or a failing handler stops reading and
+//! dispatching, but the session ends only once the replies already queued
+//! have left (or the shutdown grace has passed).
+//!
+//! What does not live here: sockets and waiting (the drivers in
+//! `server::blocking` and `server::tokio`), dispatch (`server`).
+
+use std::fmt;
+use std::io;
+use std::time::{Duration, Instant};
+
+use packet_core::error::FrameError;
+use packet_core::frame::{Frame, FrameConfig};
+
+use crate::transport::Outbox;
+use crate::transport::TransportError;
+use crate::transport::queue::{Inbox, Spare};
+use crate::transport::security::{Incoming, Opener, Sealer};
+
+/// Why a session ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The peer closed the connection between frames.
+    PeerClosed,
+    /// The peer closed the connection inside a frame.
+    PeerClosedMidFrame,
+    /// The peer sent a frame that failed validation (or, sealed, failed
+    /// authentication or the replay check, or a bad session hello).
+    BadFrame(TransportError),
+    /// A handler failed (bad body, unknown type id, ...).
+    Handler(TransportError),
+    /// A sealed session's hello did not arrive within the handshake
+    /// deadline.
+    HandshakeTimeout,
+    /// The peer left a frame unfinished for longer than the frame timeout.
+    FrameTimeout,
+    /// The peer sent nothing for longer than the idle timeout.
+    IdleTimeout,
+    /// The peer did not read its frames fast enough: its queue overflowed,
+    /// or nothing of it could be written for the write timeout.
+    SlowConsumer,
+    /// The server closed the session.
+    Closed,
+    /// The server is shutting down.
+    Shutdown,
+    /// The socket failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PeerClosed => f.write_str("peer closed"),
+            Self::PeerClosedMidFrame => f.write_str("peer closed inside a frame"),
+            Self::BadFrame(e) => write!(f, "bad frame: {e}"),
+            Self::Handler(e) => write!(f, "handler failed: {e}"),
+            Self::HandshakeTimeout => f.write_str("no session hello before the deadline"),
+            Self::FrameTimeout => f.write_str("frame left unfinished"),
+            Self::IdleTimeout => f.write_str("idle"),
+            Self::SlowConsumer => f.write_str("slow consumer"),
+            Self::Closed => f.write_str("closed"),
+            Self::Shutdown => f.write_str("shutdown"),
+            Self::Io(e) => write!(f, "I/O error: {e}"),
+        }
+    }
+}
+
+/// Classifies a read or write error as a disconnect reason.
+pub(crate) fn reason_for(e: TransportError) -> DisconnectReason {
+    match e {
+        TransportError::Closed => DisconnectReason::PeerClosed,
+        TransportError::Frame(FrameError::UnexpectedEof { .. }) => {
+            DisconnectReason::PeerClosedMidFrame
+        }
+        TransportError::Frame(f) => DisconnectReason::BadFrame(TransportError::Frame(f)),
+        #[cfg(feature = "crypto")]
+        TransportError::Crypto(c) => DisconnectReason::BadFrame(TransportError::Crypto(c)),
+        TransportError::Io(io) => match io.kind() {
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof => DisconnectReason::PeerClosed,
+            _ => DisconnectReason::Io(io),
+        },
+        other => DisconnectReason::Handler(other),
+    }
+}
+
+/// The timeouts of a session (see `ServerConfig` for the defaults and
+/// their reasons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a sealed session may take to send its hello (`None`:
+    /// forever).
+    pub handshake_timeout: Option<Duration>,
+    /// How long a peer may take to finish a frame it has started.
+    pub frame_timeout: Duration,
+    /// How long a session may send nothing (`None`: forever).
+    pub idle_timeout: Option<Duration>,
+    /// How long queued frames may wait with no byte written (`None`:
+    /// forever).
+    pub write_timeout: Option<Duration>,
+    /// How long a closing session may take to send what it queued.
+    pub shutdown_grace: Duration,
+    /// After this long without traffic, burst-grown buffers are freed.
+    pub release_after: Duration,
+}
+
+/// The timers and the end-of-session decision of one session.
+#[derive(Debug)]
+pub struct Lifecycle {
+    limits: Limits,
+    /// Set until the session is connected (sealed: until its hello).
+    handshake_since: Option<Instant>,
+    last_rx: Instant,
+    partial_since: Option<Instant>,
+    stalled_since: Option<Instant>,
+    read_closed: bool,
+    /// A reason decided, waiting for the queue to drain (lossless close),
+    /// with the deadline past which it ends anyway.
+    ending: Option<(DisconnectReason, Instant)>,
+    /// The socket failed: end now.
+    broken: Option<DisconnectReason>,
+    /// Shutdown: the grace deadline.
+    stop_at: Option<Instant>,
+    /// Buffers are held (not yet released since the last traffic).
+    holding: bool,
+}
+
+impl Lifecycle {
+    /// A session that started at `now`; `handshake` when it must first
+    /// send a session hello.
+    pub fn new(limits: Limits, handshake: bool, now: Instant) -> Self {
+        Self {
+            limits,
+            handshake_since: handshake.then_some(now),
+            last_rx: now,
+            partial_since: None,
+            stalled_since: None,
+            read_closed: false,
+            ending: None,
+            broken: None,
+            stop_at: None,
+            holding: false,
+        }
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Bytes (or a datagram) arrived at `now`.
+    pub fn on_rx(&mut self, now: Instant) {
+        self.last_rx = now;
+        self.holding = true;
+    }
+
+    /// The session is connected (sealed: its hello was accepted).
+    pub fn on_connected(&mut self) {
+        self.handshake_since = None;
+    }
+
+    /// The peer closed its sending side.
+    pub fn on_read_closed(&mut self) {
+        self.read_closed = true;
+    }
+
+    /// Whether the peer closed its sending side.
+    pub fn read_closed(&self) -> bool {
+        self.read_closed
+    }
+
+    /// The socket failed: the session ends at the next poll.
+    pub fn on_io_error(&mut self, e: io::Error) {
+        self.broken.get_or_insert(reason_for(e.into()));
+    }
+
+    /// `written` bytes left and `queued` remain, at `now`: tracks write
+    /// progress for the write timeout.
+    pub fn on_written(&mut self, written: usize, queued: usize, now: Instant) {
+        if queued == 0 {
+            self.stalled_since = None;
+        } else if written > 0 || self.stalled_since.is_none() {
+            self.stalled_since = Some(now);
+        }
+        if written > 0 {
+            self.holding = true;
+        }
+    }
+
+    /// The session must end for `reason` once its queued replies have
+    /// left (lossless close), at the latest after the shutdown grace.
+    pub fn fail(&mut self, reason: DisconnectReason, now: Instant) {
+        if self.ending.is_none() {
+            self.ending = Some((reason, now + self.limits.shutdown_grace));
+        }
+    }
+
+    /// Whether the session is ending (no more reading or dispatch).
+    pub fn is_ending(&self) -> bool {
+        self.ending.is_some() || self.broken.is_some()
+    }
+
+    /// The server stops: the session flushes within the grace period.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.stop_at.get_or_insert(now + self.limits.shutdown_grace);
+    }
+
+    /// Whether the server is stopping.
+    pub fn is_stopping(&self) -> bool {
+        self.stop_at.is_some()
+    }
+
+    /// Whether to read now: not ending, not stopping, the peer still
+    /// sending, and (back-pressure) its queue at most half full.
+    pub fn wants_read(&self, queued: usize, half_limit: usize) -> bool {
+        !self.is_ending() && self.stop_at.is_none() && !self.read_closed && queued <= half_limit
+    }
+
+    /// Whether burst-grown buffers should be freed now (no traffic for
+    /// `release_after`); true once per quiet period.
+    pub fn should_release(&mut self, now: Instant) -> bool {
+        if self.holding && now >= self.last_rx + self.limits.release_after {
+            self.holding = false;
+            return true;
+        }
+        false
+    }
+
+    /// The end-of-session decision, given the bytes still `queued`, the
+    /// bytes of an unfinished frame `partial`, whether the session was
+    /// asked to close, whether its queue overflowed, and `now`. `None`:
+    /// the session goes on.
+    pub fn poll_end(
+        &mut self,
+        queued: usize,
+        partial: usize,
+        closing: bool,
+        overflowed: bool,
+        now: Instant,
+    ) -> Option<DisconnectReason> {
+        if let Some(reason) = self.broken.take() {
+            return Some(reason);
+        }
+        if overflowed {
+            return Some(DisconnectReason::SlowConsumer);
+        }
+        if let Some((_, deadline)) = &self.ending
+            && (queued == 0 || now >= *deadline)
+        {
+            return self.ending.take().map(|(r, _)| r);
+        }
+        if self.ending.is_some() {
+            return self.write_stalled(queued, now);
+        }
+        if self.read_closed {
+            let reason = if partial > 0 {
+                DisconnectReason::PeerClosedMidFrame
+            } else {
+                DisconnectReason::PeerClosed
+            };
+            // The replies to what it sent still go out first.
+            self.fail(reason, now);
+            return self.poll_end(queued, 0, closing, false, now);
+        }
+        if closing && queued == 0 {
+            return Some(DisconnectReason::Closed);
+        }
+        if let Some(stop) = self.stop_at {
+            if queued == 0 || now >= stop {
+                return Some(DisconnectReason::Shutdown);
+            }
+            return None;
+        }
+        if let (Some(since), Some(t)) = (self.handshake_since, self.limits.handshake_timeout)
+            && now >= since + t
+        {
+            return Some(DisconnectReason::HandshakeTimeout);
+        }
+        if partial > 0 {
+            let since = *self.partial_since.get_or_insert(now);
+            if now >= since + self.limits.frame_timeout {
+                return Some(DisconnectReason::FrameTimeout);
+            }
+        } else {
+            self.partial_since = None;
+        }
+        if let Some(r) = self.write_stalled(queued, now) {
+            return Some(r);
+        }
+        if let Some(idle) = self.limits.idle_timeout
+            && queued == 0
+            && now >= self.last_rx + idle
+        {
+            return Some(DisconnectReason::IdleTimeout);
+        }
+        None
+    }
+
+    fn write_stalled(&self, queued: usize, now: Instant) -> Option<DisconnectReason> {
+        match (self.stalled_since, self.limits.write_timeout) {
+            (Some(since), Some(t)) if queued > 0 && now >= since + t => {
+                Some(DisconnectReason::SlowConsumer)
+            }
+            _ => None,
+        }
+    }
+
+    /// When [`Lifecycle::poll_end`] may decide next (or buffers be
+    /// released) without any other input: the next deadline.
+    pub fn poll_timeout(&self, queued: usize) -> Option<Instant> {
+        let mut next: Option<Instant> = None;
+        let mut at = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
+        if let Some((_, deadline)) = &self.ending {
+            at(*deadline);
+        }
+        if let Some(stop) = self.stop_at {
+            at(stop);
+        }
+        if let (Some(since), Some(t)) = (self.handshake_since, self.limits.handshake_timeout) {
+            at(since + t);
+        }
+        if let Some(since) = self.partial_since {
+            at(since + self.limits.frame_timeout);
+        }
+        if let (Some(since), Some(t)) = (self.stalled_since, self.limits.write_timeout)
+            && queued > 0
+        {
+            at(since + t);
+        }
+        if let Some(idle) = self.limits.idle_timeout
+            && queued == 0
+        {
+            at(self.last_rx + idle);
+        }
+        if self.holding {
+            at(self.last_rx + self.limits.release_after);
+        }
+        next
+    }
+}
+
+/// What a [`Connection`] yields for the application.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The session is connected (once, before its first frame): sealed,
+    /// with the send side its hello keyed (install it in the outbox
+    /// before queueing anything).
+    Connected(Option<Sealer>),
+    /// A frame, borrowed from the receive buffer.
+    Frame(Frame<'a>),
+}
+
+/// One stream session: its [`Lifecycle`] and its inbox.
+#[derive(Debug)]
+pub struct Connection {
+    inbox: Inbox,
+    life: Lifecycle,
+    connected: bool,
+    half_limit: usize,
+}
+
+impl Connection {
+    /// A session over a stream, receiving through `opener`, whose outbox
+    /// holds at most `queue_limit` bytes; started at `now`.
+    pub fn new(
+        frame: &FrameConfig,
+        opener: Opener,
+        limits: Limits,
+        queue_limit: usize,
+        now: Instant,
+    ) -> Self {
+        let handshake = opener.awaiting_hello();
+        Self {
+            inbox: Inbox::new(frame, opener),
+            life: Lifecycle::new(limits, handshake, now),
+            connected: false,
+            half_limit: queue_limit / 2,
+        }
+    }
+
+    /// The lifecycle (timers and the end decision).
+    pub fn life(&mut self) -> &mut Lifecycle {
+        &mut self.life
+    }
+
+    /// Whether to read now (see [`Lifecycle::wants_read`]).
+    pub fn wants_read(&self, queued: usize) -> bool {
+        self.life.wants_read(queued, self.half_limit)
+    }
+
+    /// How many bytes the next read may take.
+    pub fn read_room(&self) -> usize {
+        self.inbox.room()
+    }
+
+    /// `bytes` were read at `now` (empty: end of stream). At most
+    /// [`Connection::read_room`] bytes are taken.
+    pub fn on_read(&mut self, bytes: &[u8], now: Instant) -> usize {
+        if bytes.is_empty() {
+            self.life.on_read_closed();
+            return 0;
+        }
+        self.life.on_rx(now);
+        self.inbox.feed(bytes)
+    }
+
+    /// The next event for the application, or `None` (nothing complete,
+    /// or the session is ending). A bad frame makes the session end once
+    /// its queued replies are out.
+    pub fn poll_event(&mut self, now: Instant) -> Option<Event<'_>> {
+        if self.life.is_ending() {
+            return None;
+        }
+        if !self.connected && !self.inbox.opener().awaiting_hello() {
+            self.connected = true;
+            self.life.on_connected();
+            return Some(Event::Connected(None));
+        }
+        match self.inbox.next_frame() {
+            Ok(Some(Incoming::Frame(f))) => Some(Event::Frame(f)),
+            Ok(Some(Incoming::Keyed(sealer, _))) => {
+                self.connected = true;
+                self.life.on_connected();
+                Some(Event::Connected(Some(sealer)))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.life.fail(DisconnectReason::BadFrame(e), now);
+                None
+            }
+        }
+    }
+
+    /// Whether the session was connected (its connect event was polled).
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// The end-of-session decision (see [`Lifecycle::poll_end`]).
+    pub fn poll_end(
+        &mut self,
+        queued: usize,
+        closing: bool,
+        overflowed: bool,
+        now: Instant,
+    ) -> Option<DisconnectReason> {
+        let partial = self.inbox.buffered();
+        self.life
+            .poll_end(queued, partial, closing, overflowed, now)
+    }
+
+    /// Lends the driver's spare buffers to this session (see
+    /// [`Spare`](crate::transport::queue::Spare)).
+    pub(crate) fn lend(&mut self, spare: &mut Spare, out: &mut Outbox) {
+        spare.lend(&mut self.inbox, out);
+    }
+
+    /// Takes the spare buffers back if the session left them empty.
+    pub(crate) fn take_back(&mut self, spare: &mut Spare, out: &mut Outbox) {
+        spare.take_back(&mut self.inbox, out);
+    }
+
+    /// Frees the inbox's buffer if the session has been quiet long enough;
+    /// returns whether it did (the driver then frees the outbox's too).
+    pub fn release_idle(&mut self, now: Instant) -> bool {
+        if self.life.should_release(now) {
+            self.inbox.release();
+            return true;
+        }
+        false
+    }
+}

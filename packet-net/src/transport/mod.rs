@@ -1,0 +1,216 @@
+//! Connections that speak frames: the sockets ([`blocking`] and, with the
+//! `tokio` feature, `tokio`), their configuration and errors, and the
+//! security types.
+//!
+//! - [`TransportConfig`] and [`TransportError`].
+//! - Security as types (`security`): [`SessionToken`], and with the
+//!   `crypto` feature `ClientSecurity` (a client's token and keys) and
+//!   `ServerSecurity` (an accepting end's key provider); the one
+//!   `sealed(..)` method of every stream, listener, socket, server
+//!   configuration and codec takes the one that fits it.
+//! - [`Outbox`]: the outgoing queue of a connection (frames encoded in
+//!   place, bounded: a full queue is back-pressure, never growth).
+//!
+//! Sessions, their timers and every end-of-session decision live in
+//! [`crate::session`]; dispatch and the servers in [`crate::server`]. Framing
+//! rules live in packet-core's `frame`: nothing here parses bytes itself.
+//!
+//! After warm-up (the queue and decoder buffers have grown to their working
+//! size), sending and receiving a packet allocates nothing.
+
+use std::io;
+use std::time::Duration;
+use std::vec::Vec;
+
+use packet_core::error::{DecodeError, EncodeError, FrameError};
+use packet_core::frame::{Frame, FrameConfig, Header};
+
+pub mod blocking;
+pub(crate) mod datagram;
+pub(crate) mod queue;
+pub(crate) mod security;
+mod socket;
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+pub use queue::Outbox;
+#[cfg(feature = "crypto")]
+pub use security::{ClientSecurity, ServerSecurity};
+pub use security::{SESSION_HELLO_TYPE, Security, SessionToken};
+pub use socket::{PacketListener, PacketSocket, PacketStream};
+
+/// Limits and timeouts of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransportConfig {
+    /// Framing limits (maximum frame length) for both directions.
+    pub frame: FrameConfig,
+    /// Most bytes the write queue holds before senders get back-pressure.
+    /// Raised to at least one maximum frame.
+    pub write_queue_limit: usize,
+    /// Read timeout of streams and sockets (`None`: wait forever): set on
+    /// the socket by the blocking types, applied around each receive by
+    /// the tokio types.
+    pub read_timeout: Option<Duration>,
+    /// Write timeout of streams and sockets (`None`: wait forever), applied
+    /// like the read timeout.
+    pub write_timeout: Option<Duration>,
+}
+
+impl TransportConfig {
+    /// Default write queue limit: 256 KiB.
+    pub const DEFAULT_WRITE_QUEUE_LIMIT: usize = 256 * 1024;
+
+    /// The defaults: 64 KiB frames, a 256 KiB write queue, no timeouts.
+    pub const fn new() -> Self {
+        Self {
+            frame: FrameConfig::new(),
+            write_queue_limit: Self::DEFAULT_WRITE_QUEUE_LIMIT,
+            read_timeout: None,
+            write_timeout: None,
+        }
+    }
+
+    /// Sets the framing limits.
+    pub const fn with_frame(mut self, frame: FrameConfig) -> Self {
+        self.frame = frame;
+        self
+    }
+
+    /// Sets the write queue limit in bytes.
+    pub const fn with_write_queue_limit(mut self, bytes: usize) -> Self {
+        self.write_queue_limit = bytes;
+        self
+    }
+
+    /// Sets the read timeout.
+    pub const fn with_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Sets the write timeout.
+    pub const fn with_write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// The effective queue limit: at least one maximum frame.
+    pub fn queue_limit(&self) -> usize {
+        self.write_queue_limit
+            .max(self.frame.max_frame_len() as usize)
+    }
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An error of the transport layers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The socket failed (a read or write timeout shows up here as
+    /// `WouldBlock` or `TimedOut` (blocking) or `TimedOut` (tokio); see
+    /// [`TransportError::is_timeout`]).
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// The peer sent a frame that failed validation; the stream is
+    /// unusable from here on.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// A packet could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// A frame's body did not decode.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A sealed frame failed: replayed, forged, or sealed under another
+    /// key.
+    #[cfg(feature = "crypto")]
+    #[error(transparent)]
+    Crypto(#[from] packet_core::error::CryptoError),
+    /// The peer closed the connection cleanly, between frames.
+    #[error("connection closed by the peer")]
+    Closed,
+    /// The write queue has no room for the frame: flush (or wait for the
+    /// peer to read) and try again.
+    #[error("write queue full: {queued} bytes queued, {needed} more needed, limit {limit}")]
+    QueueFull {
+        /// Bytes waiting in the queue.
+        queued: usize,
+        /// Bytes the frame needs at most.
+        needed: usize,
+        /// The queue's limit.
+        limit: usize,
+    },
+}
+
+impl TransportError {
+    /// Whether this is a read or write timeout (`WouldBlock`/`TimedOut`).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, TransportError::Io(e)
+            if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut))
+    }
+
+    /// Whether the peer went away (clean close, reset, broken pipe, or end of
+    /// stream inside a frame).
+    pub fn is_disconnect(&self) -> bool {
+        match self {
+            TransportError::Closed => true,
+            TransportError::Frame(FrameError::UnexpectedEof { .. }) => true,
+            TransportError::Io(e) => matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::UnexpectedEof
+            ),
+            _ => false,
+        }
+    }
+}
+
+impl From<packet_core::Error> for TransportError {
+    fn from(e: packet_core::Error) -> Self {
+        match e {
+            packet_core::Error::Frame(e) => TransportError::Frame(e),
+            packet_core::Error::Decode(e) => TransportError::Decode(e),
+            packet_core::Error::Encode(e) => TransportError::Encode(e),
+            #[cfg(feature = "crypto")]
+            packet_core::Error::Crypto(e) => TransportError::Crypto(e),
+            #[allow(unreachable_patterns)]
+            _ => TransportError::Io(io::Error::other("unknown packet-core error")),
+        }
+    }
+}
+
+/// Counters of a UDP packet socket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpStats {
+    /// Valid frames received.
+    pub received: u64,
+    /// Datagrams dropped because they were not exactly one valid frame
+    /// (truncated, bad check, trailing bytes, ...).
+    pub dropped: u64,
+    /// Frames sent.
+    pub sent: u64,
+}
+
+/// A received frame copied out of the receive buffer: what crosses an
+/// owned boundary (a channel, the tokio-util `Decoder`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedFrame<B = Vec<u8>> {
+    /// The validated header.
+    pub header: Header,
+    /// The unpadded body.
+    pub body: B,
+}
+
+impl<B: AsRef<[u8]>> OwnedFrame<B> {
+    /// Borrows it back as a [`Frame`] (to call `decode_packet`).
+    pub fn as_frame(&self) -> Frame<'_> {
+        Frame::from_parts(self.header, self.body.as_ref())
+    }
+}

@@ -1,0 +1,485 @@
+//! Buffers of a connection: the bounded [`WriteQueue`] frames are encoded
+//! into, the [`Outbox`] (queue + send side) and the [`Inbox`] (stream
+//! decoder + receive side).
+//!
+//! After warm-up (buffers grown to their working size) sending and
+//! receiving a packet allocates nothing; [`Outbox::release`] and
+//! [`Inbox::release`] give a burst-grown buffer back while a connection
+//! is idle.
+
+use std::io;
+use std::vec::Vec;
+
+use packet_core::error::EncodeError;
+use packet_core::frame::FrameConfig;
+use packet_core::frame::Packet;
+use packet_core::{StreamDecoder, Writer};
+
+use super::security::{Halves, Incoming, Opener, SESSION_HELLO_LEN, Sealer, SessionToken};
+use super::{TransportConfig, TransportError};
+
+/// A bounded FIFO of encoded frames waiting to be written.
+///
+/// Frames are encoded straight into the queue's buffer (no staging copy);
+/// [`WriteQueue::write_to`] hands everything queued to the socket in as few
+/// `write` calls as the kernel allows. The buffer grows on demand up to the
+/// limit and keeps its allocation afterwards.
+#[derive(Debug, Default)]
+pub struct WriteQueue {
+    buf: Vec<u8>,
+    head: usize,
+    limit: usize,
+}
+
+impl WriteQueue {
+    /// An empty queue holding at most `limit` bytes; allocates nothing yet.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            head: 0,
+            limit,
+        }
+    }
+
+    /// Bytes waiting to be written.
+    pub fn len(&self) -> usize {
+        self.buf.len() - self.head
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The limit in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes that can still be queued.
+    pub fn space(&self) -> usize {
+        self.limit.saturating_sub(self.len())
+    }
+
+    /// The queued bytes, oldest first.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.head..]
+    }
+
+    /// Marks `n` queued bytes as written.
+    pub fn consume(&mut self, n: usize) {
+        self.head = (self.head + n).min(self.buf.len());
+        if self.head == self.buf.len() {
+            self.buf.clear();
+            self.head = 0;
+        }
+    }
+
+    /// Forgets everything queued (keeps the allocation).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.head = 0;
+    }
+
+    /// Appends at most `max_len` bytes that `fill` writes into the slice it
+    /// is given, returning how many it wrote. Fails with
+    /// [`TransportError::QueueFull`] (queue unchanged) when `max_len` bytes
+    /// do not fit under the limit.
+    pub fn push_with(
+        &mut self,
+        max_len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
+    ) -> Result<usize, TransportError> {
+        if max_len > self.space() {
+            return Err(TransportError::QueueFull {
+                queued: self.len(),
+                needed: max_len,
+                limit: self.limit,
+            });
+        }
+        if self.head > 0 && self.buf.len() + max_len > self.buf.capacity() {
+            // Reuse the written-out front before growing.
+            self.buf.copy_within(self.head.., 0);
+            self.buf.truncate(self.buf.len() - self.head);
+            self.head = 0;
+        }
+        let at = self.buf.len();
+        self.buf.resize(at + max_len, 0);
+        match fill(&mut self.buf[at..]) {
+            Ok(n) => {
+                self.buf.truncate(at + n.min(max_len));
+                Ok(n)
+            }
+            Err(e) => {
+                self.buf.truncate(at);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes queued bytes to `w` until the queue is empty or `w` would
+    /// block; returns the bytes written. `WouldBlock` after partial
+    /// progress is not an error (check [`WriteQueue::is_empty`]).
+    pub fn write_to<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<usize> {
+        let mut total = 0;
+        while !self.is_empty() {
+            match w.write(self.pending()) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.consume(n);
+                    total += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && total > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(total)
+    }
+}
+
+impl WriteQueue {
+    /// Frees the buffer when nothing is queued (an idle connection).
+    pub fn release(&mut self) {
+        if self.is_empty() {
+            self.buf = Vec::new();
+            self.head = 0;
+        }
+    }
+}
+
+/// The outgoing half of a connection: frames are sealed straight into a
+/// bounded [`WriteQueue`]. A sealed client's first frame is preceded by
+/// its session hello.
+#[derive(Debug)]
+pub struct Outbox {
+    queue: WriteQueue,
+    sealer: Sealer,
+    hello: Option<SessionToken>,
+}
+
+impl Outbox {
+    /// The outgoing half for `config` with `sealer`, sending the session
+    /// hello for `hello` before the first frame.
+    pub(crate) fn new(
+        config: &TransportConfig,
+        sealer: Sealer,
+        hello: Option<SessionToken>,
+    ) -> Self {
+        Self {
+            queue: WriteQueue::new(config.queue_limit()),
+            sealer,
+            hello,
+        }
+    }
+
+    /// Queues `packet` as one frame.
+    pub fn queue<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        self.queue_with(P::ID, packet.encoded_len(), |w| packet.write_data(w))
+    }
+
+    /// Queues a frame with a raw body.
+    pub fn queue_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.queue_with(type_id, body.len(), |w| w.put_bytes(body))
+    }
+
+    /// Queues a frame whose body (at most `max_body` bytes) `body` writes.
+    pub fn queue_with(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<(), TransportError> {
+        let len = self.needed(max_body)?;
+        let sealer = &mut self.sealer;
+        let hello = self.hello;
+        self.queue
+            .push_with(len, |out| {
+                let (out, h) = match &hello {
+                    Some(token) => {
+                        let bytes = super::security::session_hello(token);
+                        out[..SESSION_HELLO_LEN].copy_from_slice(&bytes);
+                        (&mut out[SESSION_HELLO_LEN..], SESSION_HELLO_LEN)
+                    }
+                    None => (out, 0),
+                };
+                Ok(h + sealer.seal_with(type_id, out, body)?)
+            })
+            .map(|_| self.hello = None)
+    }
+
+    /// Bytes a frame with a body of at most `max_body` bytes needs.
+    fn needed(&self, max_body: usize) -> Result<usize, TransportError> {
+        let hello = if self.hello.is_some() {
+            SESSION_HELLO_LEN
+        } else {
+            0
+        };
+        Ok(self.sealer.check_len(max_body)? + hello)
+    }
+
+    /// Whether a frame with a body of at most `max_body` bytes needs the
+    /// queue flushed first (fails when it can never fit a frame).
+    pub(crate) fn needs_flush_for(&self, max_body: usize) -> Result<bool, TransportError> {
+        Ok(self.needed(max_body)? > self.queue.space())
+    }
+
+    /// Writes to `w` until the queue is empty. A `WouldBlock` before
+    /// anything more could be written comes back as an `Io` error.
+    pub(crate) fn flush_to<W: io::Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+    ) -> Result<(), TransportError> {
+        while !self.queue.is_empty() {
+            self.queue.write_to(w)?;
+        }
+        Ok(())
+    }
+
+    /// Hands each queued frame to `send` as one datagram, oldest first,
+    /// until the queue is empty or `send` would block (the rest stays
+    /// queued). A datagram `send` fails for another reason is lost, as
+    /// datagrams may be, and counted.
+    pub(crate) fn send_datagrams(
+        &mut self,
+        mut send: impl FnMut(&[u8]) -> io::Result<usize>,
+    ) -> DatagramFlush {
+        let mut flush = DatagramFlush::default();
+        loop {
+            let pending = self.queue.pending();
+            let Some(prefix) = pending.first_chunk::<4>() else {
+                flush.empty = true;
+                return flush;
+            };
+            // The queue holds whole frames only: the length prefix is
+            // the frame's.
+            let len = (u32::from_le_bytes(*prefix) as usize).clamp(4, pending.len());
+            match send(&pending[..len]) {
+                Ok(_) => flush.sent += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return flush,
+                Err(_) => flush.failed += 1,
+            }
+            self.queue.consume(len);
+        }
+    }
+
+    /// Installs the send side keyed by the peer's hello (a server end).
+    pub(crate) fn set_sealer(&mut self, sealer: Sealer) {
+        self.sealer = sealer;
+    }
+
+    /// Takes the send side out (a UDP peer whose session ends keeps it).
+    pub(crate) fn into_sealer(self) -> Sealer {
+        self.sealer
+    }
+
+    /// Whether frames are sealed.
+    pub(crate) fn is_sealed(&self) -> bool {
+        self.sealer.is_sealed()
+    }
+
+    /// The queue.
+    pub(crate) fn queue_ref(&self) -> &WriteQueue {
+        &self.queue
+    }
+
+    /// The queue, mutably (to write it out).
+    pub(crate) fn queue_mut(&mut self) -> &mut WriteQueue {
+        &mut self.queue
+    }
+
+    /// Frees the queue's buffer if nothing waits.
+    pub(crate) fn release(&mut self) {
+        self.queue.release();
+    }
+
+    /// Bytes waiting.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
+/// What [`Outbox::send_datagrams`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DatagramFlush {
+    /// Datagrams sent.
+    pub sent: u64,
+    /// Datagrams the socket refused (lost).
+    pub failed: u64,
+    /// Whether the queue is empty (else the socket would block).
+    pub empty: bool,
+}
+
+/// The incoming half of a stream connection: a bounded [`StreamDecoder`]
+/// and the [`Opener`] that validates what it yields.
+#[derive(Debug)]
+pub struct Inbox {
+    decoder: StreamDecoder,
+    opener: Opener,
+}
+
+/// The buffers one driver thread lends to the session it is serving, so
+/// a burst grows these once instead of every session's own (which would
+/// keep them, or leave the heap fragmented when freed): the read buffer,
+/// a stream decoder and a write queue. A session keeps a lent buffer only
+/// while it holds bytes in it (an unfinished frame, unsent replies).
+#[derive(Debug, Default)]
+pub struct Spare {
+    /// Where socket reads land.
+    pub(crate) read: Vec<u8>,
+    decoder: Option<StreamDecoder>,
+    queue: WriteQueue,
+}
+
+impl Spare {
+    /// Lends the spare decoder and queue to a session's inbox and outbox
+    /// (each only if the session's own is empty).
+    pub(crate) fn lend(&mut self, inbox: &mut Inbox, out: &mut Outbox) {
+        if self.read.len() < READ_CHUNK {
+            self.read.resize(READ_CHUNK, 0);
+        }
+        let config = *inbox.decoder.config();
+        let spare = self
+            .decoder
+            .get_or_insert_with(|| StreamDecoder::new(config));
+        if *spare.config() == config && inbox.is_empty() {
+            std::mem::swap(spare, &mut inbox.decoder);
+        }
+        if out.queue.is_empty() {
+            self.queue.limit = out.queue.limit;
+            std::mem::swap(&mut self.queue, &mut out.queue);
+        }
+    }
+
+    /// Takes back what [`Spare::lend`] lent, if the session left it empty.
+    pub(crate) fn take_back(&mut self, inbox: &mut Inbox, out: &mut Outbox) {
+        if let Some(spare) = &mut self.decoder
+            && inbox.is_empty()
+            && spare.buffer_capacity() < inbox.decoder.buffer_capacity()
+        {
+            std::mem::swap(spare, &mut inbox.decoder);
+        }
+        if out.queue.is_empty() && self.queue.buf.capacity() < out.queue.buf.capacity() {
+            std::mem::swap(&mut self.queue, &mut out.queue);
+        }
+    }
+}
+
+/// Most bytes one socket read takes.
+pub const READ_CHUNK: usize = 16 * 1024;
+
+impl Inbox {
+    /// The incoming half with `opener`.
+    pub(crate) fn new(config: &FrameConfig, opener: Opener) -> Self {
+        Self {
+            decoder: StreamDecoder::new(*config),
+            opener,
+        }
+    }
+
+    /// Both halves of a stream connection from `halves`.
+    pub(crate) fn pair(config: &TransportConfig, halves: Halves) -> (Inbox, Outbox) {
+        (
+            Inbox::new(&config.frame, halves.opener),
+            Outbox::new(config, halves.sealer, halves.hello),
+        )
+    }
+
+    /// Whether [`Inbox::next_frame`] has a frame (or an error) ready.
+    pub fn has_frame(&self) -> bool {
+        self.decoder.has_frame()
+    }
+
+    /// The next complete, validated frame (or the accepted hello), or
+    /// `None`.
+    pub fn next_frame(&mut self) -> Result<Option<Incoming<'_>>, TransportError> {
+        self.opener.next_frame(&mut self.decoder)
+    }
+
+    /// How many bytes the next read may take (every byte read is kept).
+    pub fn room(&self) -> usize {
+        self.decoder.capacity_left().min(READ_CHUNK)
+    }
+
+    /// Appends bytes received; returns how many were taken (all of them
+    /// when at most [`Inbox::room`]).
+    pub fn feed(&mut self, bytes: &[u8]) -> usize {
+        self.decoder.feed(bytes)
+    }
+
+    /// Reads once from `r` straight into the decoder's buffer; 0 at end of
+    /// stream. For a client's own connection (the buffer may grow to one
+    /// read); servers read through a shared buffer and [`Inbox::feed`].
+    pub fn read_from<R: io::Read>(&mut self, r: &mut R) -> io::Result<usize> {
+        self.decoder.read_from(r)
+    }
+
+    /// Reads from `r` until a frame (or an error) is ready, retrying
+    /// `Interrupted`; a server end's session hello is taken on the way and
+    /// its keyed send side installed in `out`. End of stream gives
+    /// [`Inbox::end_of_stream`]; every other I/O error, `WouldBlock`
+    /// included, comes back as an `Io` error (bytes read so far stay
+    /// buffered).
+    pub(crate) fn fill_from<R: io::Read>(
+        &mut self,
+        r: &mut R,
+        out: &mut Outbox,
+    ) -> Result<(), TransportError> {
+        loop {
+            while !self.has_frame() {
+                match self.read_from(r) {
+                    Ok(0) => return Err(self.end_of_stream()),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if !self.opener.awaiting_hello() {
+                return Ok(());
+            }
+            if let Some(Incoming::Keyed(sealer, _)) = self.next_frame()? {
+                out.set_sealer(sealer);
+            }
+        }
+    }
+
+    /// The frame [`Inbox::fill_from`] made ready.
+    pub(crate) fn take_frame(&mut self) -> Result<packet_core::Frame<'_>, TransportError> {
+        match self.next_frame()? {
+            Some(Incoming::Frame(f)) => Ok(f),
+            _ => Err(TransportError::Closed),
+        }
+    }
+
+    /// Bytes of an unfinished frame that are buffered.
+    pub fn buffered(&self) -> usize {
+        self.decoder.buffered()
+    }
+
+    /// At end of stream: `Closed` if between frames, else the error.
+    pub fn end_of_stream(&self) -> TransportError {
+        super::security::end_of_stream(&self.decoder)
+    }
+
+    /// The receive side.
+    pub fn opener(&self) -> &Opener {
+        &self.opener
+    }
+
+    /// Whether nothing is buffered (and the stream has not failed).
+    fn is_empty(&self) -> bool {
+        self.decoder.buffered() == 0 && !self.decoder.has_frame()
+    }
+
+    /// Frees the decoder's buffer when nothing is buffered.
+    pub fn release(&mut self) {
+        if self.decoder.buffered() == 0 && !self.decoder.has_frame() {
+            self.decoder = StreamDecoder::new(*self.decoder.config());
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Zero heap allocations per packet on the UDP steady state: a tokio
+//! `UdpPacketSocket` client (with a read timeout, so the timer path is
+//! covered) talking to the UDP session server, on a current-thread
+//! runtime, counted by a global allocator (`stats_alloc`).
+//!
+//! Its own test binary (one test), so nothing else allocates meanwhile.
+
+use std::time::Duration;
+
+use crate::common::{ECHO, Msg};
+use packet_net::server::tokio::UdpServer;
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::TransportConfig;
+use packet_net::transport::tokio::UdpPacketSocket;
+use stats_alloc::Region;
+
+use crate::GLOBAL;
+
+pub fn udp_server_steady_state_does_not_allocate() {
+    let region = Region::new(GLOBAL);
+    drop(std::hint::black_box(Box::new(1u64)));
+    assert!(
+        region.change().allocations >= 1,
+        "counting allocator not installed"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let router = Router::<()>::new().on_frame(ECHO, |ctx, f| {
+            let m: Msg<'_> = f.decode_packet()?;
+            ctx.reply(&m)
+        });
+        let config = ServerConfig::default().with_idle_timeout(Some(Duration::from_secs(60)));
+        let server = UdpServer::bind("127.0.0.1:0", config, router, ())
+            .await
+            .unwrap();
+        let transport = TransportConfig::default().with_read_timeout(Some(Duration::from_secs(10)));
+        let mut c = UdpPacketSocket::bind_with("127.0.0.1:0", transport)
+            .await
+            .unwrap();
+        c.connect(server.local_addr()).await.unwrap();
+        let payload = [3u8; 64];
+        let mut round_trips = async |from: u32, to: u32| {
+            for i in from..to {
+                c.send(&Msg {
+                    client: 1,
+                    seq: i,
+                    data: &payload,
+                })
+                .await
+                .unwrap();
+                let m: Msg<'_> = c.recv().await.unwrap().decode_packet().unwrap();
+                assert_eq!((m.client, m.seq, m.data), (1, i, &payload[..]));
+            }
+        };
+        round_trips(0, 200).await;
+        let region = Region::new(GLOBAL);
+        round_trips(200, 2200).await;
+        let change = region.change();
+        assert_eq!(
+            (change.allocations, change.reallocations),
+            (0, 0),
+            "allocations during 2000 UDP round trips: {change:?}"
+        );
+        assert_eq!(server.dropped(), 0);
+        server.shutdown().await;
+    });
+}

@@ -1,0 +1,257 @@
+//! The sans-I/O session core, deterministically: no sockets, a fake clock
+//! (`Instant`s the test makes up), every timer and end-of-session decision.
+
+use std::time::{Duration, Instant};
+
+use packet_core::frame::{self, FrameConfig};
+use packet_net::DisconnectReason;
+use packet_net::fuzzing::{self, Connection, Event, Limits};
+
+const QUEUE: usize = 1000;
+
+fn limits() -> Limits {
+    Limits {
+        handshake_timeout: Some(Duration::from_secs(5)),
+        frame_timeout: Duration::from_secs(10),
+        idle_timeout: Some(Duration::from_secs(30)),
+        write_timeout: Some(Duration::from_secs(10)),
+        shutdown_grace: Duration::from_secs(5),
+        release_after: Duration::from_secs(1),
+    }
+}
+
+fn plain(t0: Instant) -> Connection {
+    let frame = FrameConfig::default();
+    let (_, opener) = fuzzing::plain(&frame);
+    Connection::new(&frame, opener, limits(), QUEUE, t0)
+}
+
+fn sealed(t0: Instant) -> Connection {
+    let frame = FrameConfig::default();
+    let provider = packet_net::transport::ServerSecurity::new(|_| None);
+    let (_, opener, _) = fuzzing::halves(provider, frame, false);
+    Connection::new(&frame, opener, limits(), QUEUE, t0)
+}
+
+fn wire(type_id: u16, seq: u64, body: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; 256];
+    let n = frame::encode_raw(type_id, seq, body, &mut b).unwrap();
+    b.truncate(n);
+    b
+}
+
+/// Polls every event: `Some(type_id)` per frame, `None` for connected.
+fn events(c: &mut Connection, now: Instant) -> Vec<Option<u16>> {
+    let mut out = Vec::new();
+    while let Some(e) = c.poll_event(now) {
+        out.push(match e {
+            Event::Frame(f) => Some(f.type_id()),
+            Event::Connected(_) => None,
+        });
+    }
+    out
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+#[test]
+fn a_plain_session_connects_then_yields_each_frame() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    let mut bytes = wire(1, 0, b"a");
+    bytes.extend(wire(2, 1, b"bb"));
+    let half = bytes.len() - 3;
+    c.on_read(&bytes[..half], t0);
+    assert_eq!(events(&mut c, t0), [None, Some(1)]);
+    c.on_read(&bytes[half..], t0);
+    assert_eq!(events(&mut c, t0), [Some(2)]);
+    assert!(c.is_connected());
+    assert!(c.poll_end(0, false, false, t0).is_none());
+}
+
+#[test]
+fn back_pressure_stops_reading_above_half_the_queue() {
+    let t0 = Instant::now();
+    let c = plain(t0);
+    assert!(c.wants_read(QUEUE / 2));
+    assert!(!c.wants_read(QUEUE / 2 + 1));
+}
+
+#[test]
+fn an_unauthenticated_session_ends_at_the_handshake_deadline() {
+    let t0 = Instant::now();
+    let mut c = sealed(t0);
+    assert!(events(&mut c, t0).is_empty(), "no connect before the hello");
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(5)));
+    assert!(c.poll_end(0, false, false, t0 + secs(4)).is_none());
+    assert!(matches!(
+        c.poll_end(0, false, false, t0 + secs(5)),
+        Some(DisconnectReason::HandshakeTimeout)
+    ));
+}
+
+#[test]
+fn a_bad_hello_ends_the_session_as_a_bad_frame() {
+    let t0 = Instant::now();
+    let mut c = sealed(t0);
+    c.on_read(&wire(1, 0, b"not a hello"), t0);
+    assert!(events(&mut c, t0).is_empty());
+    assert!(!c.wants_read(0), "an ending session reads no more");
+    assert!(matches!(
+        c.poll_end(0, false, false, t0),
+        Some(DisconnectReason::BadFrame(_))
+    ));
+}
+
+#[test]
+fn a_frame_left_unfinished_times_out() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    let w = wire(1, 0, b"slow");
+    c.on_read(&w[..5], t0);
+    events(&mut c, t0);
+    assert!(c.poll_end(0, false, false, t0 + secs(1)).is_none());
+    // The earliest deadline: the quiet-second buffer release.
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(1)));
+    assert!(c.poll_end(0, false, false, t0 + secs(10)).is_none());
+    assert!(matches!(
+        c.poll_end(0, false, false, t0 + secs(11)),
+        Some(DisconnectReason::FrameTimeout)
+    ));
+}
+
+#[test]
+fn silence_ends_the_session_at_the_idle_timeout_and_traffic_resets_it() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    events(&mut c, t0);
+    c.on_read(&wire(1, 0, b"x"), t0 + secs(20));
+    events(&mut c, t0 + secs(20));
+    assert!(c.poll_end(0, false, false, t0 + secs(49)).is_none());
+    assert!(matches!(
+        c.poll_end(0, false, false, t0 + secs(50)),
+        Some(DisconnectReason::IdleTimeout)
+    ));
+}
+
+#[test]
+fn a_peer_that_never_reads_ends_at_the_write_timeout() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    events(&mut c, t0);
+    // Bytes queued, the socket takes nothing.
+    c.life().on_written(0, 600, t0);
+    assert!(c.poll_end(600, false, false, t0 + secs(9)).is_none());
+    // Progress resets the clock.
+    c.life().on_written(100, 500, t0 + secs(9));
+    assert!(c.poll_end(500, false, false, t0 + secs(18)).is_none());
+    assert!(matches!(
+        c.poll_end(500, false, false, t0 + secs(19)),
+        Some(DisconnectReason::SlowConsumer)
+    ));
+    // An overflowing queue ends it at once.
+    let mut c = plain(t0);
+    assert!(matches!(
+        c.poll_end(0, false, true, t0),
+        Some(DisconnectReason::SlowConsumer)
+    ));
+}
+
+#[test]
+fn a_bad_frame_ends_the_session_only_after_the_replies_already_queued() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    let mut bytes = wire(1, 0, b"a");
+    bytes.extend(wire(1, 1, b"b"));
+    bytes.extend([0xEE; 40]);
+    c.on_read(&bytes, t0);
+    assert_eq!(events(&mut c, t0), [None, Some(1), Some(1)]);
+    // Two replies queued: the session waits for them.
+    assert!(c.poll_end(80, false, false, t0).is_none());
+    assert!(!c.wants_read(0));
+    assert!(matches!(
+        c.poll_end(0, false, false, t0 + secs(1)),
+        Some(DisconnectReason::BadFrame(_))
+    ));
+    // A peer that never takes them: the shutdown grace bounds the wait.
+    let mut c = plain(t0);
+    c.on_read(&[0xEE; 40], t0);
+    events(&mut c, t0);
+    assert!(c.poll_end(80, false, false, t0 + secs(4)).is_none());
+    assert!(matches!(
+        c.poll_end(80, false, false, t0 + secs(5)),
+        Some(DisconnectReason::BadFrame(_))
+    ));
+}
+
+#[test]
+fn a_failing_handler_ends_the_session_losslessly_too() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    events(&mut c, t0);
+    c.life().fail(
+        DisconnectReason::Handler(packet_net::transport::TransportError::Closed),
+        t0,
+    );
+    assert!(c.poll_end(10, false, false, t0).is_none());
+    assert!(matches!(
+        c.poll_end(0, false, false, t0),
+        Some(DisconnectReason::Handler(_))
+    ));
+}
+
+#[test]
+fn the_peer_closing_ends_the_session_once_its_replies_are_out() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    c.on_read(&wire(1, 0, b"last"), t0);
+    events(&mut c, t0);
+    c.on_read(&[], t0);
+    assert!(c.poll_end(40, false, false, t0).is_none());
+    assert!(matches!(
+        c.poll_end(0, false, false, t0),
+        Some(DisconnectReason::PeerClosed)
+    ));
+    let mut c = plain(t0);
+    c.on_read(&wire(1, 0, b"cut")[..6], t0);
+    c.on_read(&[], t0);
+    assert!(matches!(
+        c.poll_end(0, false, false, t0),
+        Some(DisconnectReason::PeerClosedMidFrame)
+    ));
+}
+
+#[test]
+fn close_and_shutdown_flush_first_within_the_grace() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    events(&mut c, t0);
+    assert!(c.poll_end(10, true, false, t0).is_none());
+    assert!(matches!(
+        c.poll_end(0, true, false, t0),
+        Some(DisconnectReason::Closed)
+    ));
+    let mut c = plain(t0);
+    c.life().shutdown(t0);
+    assert!(!c.wants_read(0));
+    assert!(c.poll_end(10, false, false, t0 + secs(4)).is_none());
+    assert!(matches!(
+        c.poll_end(10, false, false, t0 + secs(5)),
+        Some(DisconnectReason::Shutdown)
+    ));
+}
+
+#[test]
+fn buffers_are_released_once_after_a_quiet_second() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    c.on_read(&wire(1, 0, b"burst"), t0);
+    events(&mut c, t0);
+    assert!(!c.release_idle(t0));
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(1)));
+    assert!(c.release_idle(t0 + secs(1)));
+    assert!(!c.release_idle(t0 + secs(2)), "once per quiet period");
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(30)));
+}

@@ -1,0 +1,17 @@
+//! packet-net's integration tests: one binary, a module per topic.
+#![allow(dead_code)]
+
+mod common;
+mod core;
+#[cfg(all(feature = "crypto", feature = "tokio"))]
+mod defects;
+mod queue;
+#[cfg(all(feature = "crypto", feature = "tokio"))]
+mod sealed_transport;
+mod server_blocking;
+#[cfg(feature = "tokio")]
+mod server_tokio;
+#[cfg(feature = "tokio")]
+mod server_udp;
+#[cfg(feature = "crypto")]
+mod udp_endpoint;

@@ -1,0 +1,107 @@
+//! The UDP servers' datagram endpoint without a socket, on a fake clock:
+//! what unauthenticated datagrams may (not) do to its state, and the
+//! bounds on what it remembers.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use packet_core::crypto::{ChannelKeys, SecretKey};
+use packet_net::fuzzing::{self, SESSION_HELLO_LEN, UdpEndpoint, session_hello};
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::{ClientSecurity, ServerSecurity, SessionToken};
+
+fn addr(i: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 1000 + i))
+}
+
+/// Tokens whose first byte is below 100 are good, once each.
+fn endpoint(max_sessions: usize) -> UdpEndpoint {
+    let used = std::sync::Mutex::new(std::collections::HashSet::new());
+    let config = ServerConfig::default()
+        .with_max_sessions(max_sessions)
+        .with_idle_timeout(Some(Duration::from_secs(30)))
+        .sealed(ServerSecurity::new(move |t: &SessionToken| {
+            (t.0[0] < 100 && used.lock().unwrap().insert(t.0[0])).then(|| keys(t.0[0]))
+        }));
+    UdpEndpoint::new(config, Router::new())
+}
+
+fn keys(n: u8) -> ChannelKeys {
+    ChannelKeys::new(
+        SecretKey::from_bytes([n; 32]),
+        SecretKey::from_bytes([n ^ 0x80; 32]),
+    )
+}
+
+fn hello(i: u8) -> [u8; SESSION_HELLO_LEN] {
+    session_hello(&SessionToken([i; 16]))
+}
+
+#[test]
+fn retired_channels_are_bounded_by_max_sessions() {
+    let mut ep = endpoint(2);
+    let t0 = Instant::now();
+    for i in 0..5u16 {
+        ep.datagram(addr(i), &mut hello(i as u8), t0);
+        assert_eq!(ep.sizes().0, 1, "peer {i} got a session");
+        ep.end_all();
+        assert!(ep.sizes().1 <= 2);
+    }
+    assert_eq!(ep.sizes(), (0, 2));
+    assert_eq!(ep.dropped(), 0);
+}
+
+#[test]
+fn a_resent_hello_is_ignored_for_open_and_ended_sessions() {
+    let mut ep = endpoint(4);
+    let t0 = Instant::now();
+    for _ in 0..3 {
+        ep.datagram(addr(0), &mut hello(7), t0);
+    }
+    assert_eq!(ep.accepted(), 1);
+    ep.end_all();
+    ep.datagram(addr(0), &mut hello(7), t0);
+    assert_eq!(ep.sizes(), (0, 1), "no new session; the old channel kept");
+    assert_eq!(ep.dropped(), 0);
+}
+
+/// The "seen once" state of issue #11: a sealed server that stops
+/// answering new sessions while established ones work. A flood of
+/// garbage, unknown tokens and sealed datagrams under unknown keys from
+/// many addresses leaves no state; a full table refuses a new client
+/// without using its token up; once an idle session expires, the refused
+/// client's resent hello gets in.
+#[test]
+fn floods_leave_no_state_and_a_refused_client_gets_in_once_a_slot_frees() {
+    let mut ep = endpoint(2);
+    let t0 = Instant::now();
+    let stranger = ClientSecurity::new(SessionToken([150; 16]), keys(150));
+    let (mut sealer, _, _) = fuzzing::halves(stranger, Default::default(), true);
+    let mut forged = vec![0u8; 128];
+    let n = sealer
+        .seal_with(1, &mut forged, |w| w.put_bytes(b"x"))
+        .unwrap();
+    forged.truncate(n);
+    for i in 0..2000u16 {
+        ep.datagram(addr(i), &mut [i as u8; 60], t0);
+        ep.datagram(addr(i), &mut hello(200), t0); // unknown token
+        ep.datagram(addr(i), &mut forged.clone(), t0);
+    }
+    assert_eq!(ep.sizes(), (0, 0), "unauthenticated datagrams left state");
+    assert_eq!(ep.dropped(), 6000);
+    // Two established sessions fill the table.
+    ep.datagram(addr(5000), &mut hello(1), t0);
+    let t1 = t0 + Duration::from_secs(20);
+    ep.datagram(addr(5001), &mut hello(2), t1);
+    assert_eq!(ep.sizes().0, 2);
+    // A third client is refused, its token not used up.
+    ep.datagram(addr(5002), &mut hello(3), t1);
+    assert_eq!(ep.sizes().0, 2);
+    // The first session idles out at t0 + 30 s; the third gets in.
+    let t2 = t0 + Duration::from_secs(31);
+    let next = ep.sweep(t2);
+    assert_eq!(ep.sizes().0, 1);
+    assert_eq!(next, Some(t1 + Duration::from_secs(30)));
+    ep.datagram(addr(5002), &mut hello(3), t2);
+    assert_eq!(ep.sizes().0, 2, "the refused client got in");
+}

@@ -1,0 +1,823 @@
+//! Frames decoded field by field from a schema, every value with its byte
+//! range: what `packet-schema inspect` prints and what the generated
+//! Wireshark dissector ([`crate::dissector`]) must show (its test compares
+//! the two).
+//!
+//! The envelope is checked by `packet_core::frame` (the rules of
+//! `docs/wire-format.md` §4, in their order); the body is walked from the
+//! schema, with the codec's wire forms and its errors (§3), named as
+//! `packet_core::DecodeError`'s variants. A sealed frame shows its header
+//! and sequence only: its body is ciphertext.
+//!
+//! Value notation (shared with the dissector): integers in decimal; floats
+//! as `value (bits 0x...)`; `bool` as `true` / `false`; `char` as
+//! `'c' (U+0063)`; strings quoted with `\"`, `\\` and `\xNN` for control
+//! bytes; bytes as `N bytes: hex`; lists and arrays as `N items` with
+//! children `[i]`; options as `none` / `some` with one child `some`;
+//! structs as their type name with a child per field; enums as
+//! `Variant (tag)` with their fields as children (positional ones named
+//! `0`, `1`, ...); `box<T>` as `T`.
+//!
+//! Not here: reading hex dumps (the CLI) and Lua (the dissector).
+
+use core::ops::Range;
+use std::collections::HashMap;
+
+use packet_core::FrameError;
+use packet_core::frame::{self, FrameConfig};
+
+use crate::ast::{self, LenWidth, Prim, SeqOpts, Type, TypeKind, VariantKind};
+use crate::validate::{DefKind, Schema, TypeId, variant_tags};
+
+/// Nesting of `list` and `box` values a decoder follows before refusing
+/// (`packet_core::Reader::MAX_DEPTH`).
+pub const MAX_DEPTH: u32 = 128;
+
+/// One line of the decoded tree: a header field, a body field, an item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// The field's name (`length`, `pos`, `[0]`, `some`, `0`).
+    pub label: String,
+    /// Its value in the module's notation (empty when it has none, e.g. a
+    /// body whose type id the schema does not know).
+    pub value: String,
+    /// Bytes it occupies, as offsets into the whole input.
+    pub range: Range<usize>,
+    /// Nested fields, items or variant data.
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    fn leaf(label: impl Into<String>, value: impl Into<String>, range: Range<usize>) -> Node {
+        Node {
+            label: label.into(),
+            value: value.into(),
+            range,
+            children: Vec::new(),
+        }
+    }
+
+    /// `label: value`, or `label` alone when there is no value.
+    pub fn text(&self) -> String {
+        if self.value.is_empty() {
+            self.label.clone()
+        } else {
+            format!("{}: {}", self.label, self.value)
+        }
+    }
+}
+
+/// Why a frame is bad: the rule it breaks and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// `rule 12: CrcMismatch { expected: 0, computed: 257427876 }` for the
+    /// envelope (wire-format §4, the error's `Debug` notation), `body:
+    /// InvalidBool(2)` for the body (§3), `stream: UnexpectedEof { buffered:
+    /// 5 }` for a stream that ends inside a frame (§5.2).
+    pub rule: String,
+    /// The offending bytes (offsets into the whole input).
+    pub range: Range<usize>,
+}
+
+/// One frame (or the bytes where one should have been).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameReport {
+    /// The frame's bytes in the input.
+    pub range: Range<usize>,
+    /// One-line summary: `Say (type 0x0102), sequence 7, 48 bytes`.
+    pub summary: String,
+    /// Header fields, body, padding, check, ending (those present).
+    pub nodes: Vec<Node>,
+    /// The rule the frame breaks, if any.
+    pub problem: Option<Problem>,
+}
+
+/// Decodes frames against a checked schema.
+pub struct Inspector<'s> {
+    schema: &'s Schema,
+    by_id: HashMap<u16, TypeId>,
+    config: FrameConfig,
+}
+
+/// A failed body read: the error text and its bytes (relative offsets
+/// are already absolute).
+struct BodyError {
+    rule: String,
+    range: Range<usize>,
+}
+
+type Walk<T> = Result<T, (Vec<Node>, BodyError)>;
+
+impl<'s> Inspector<'s> {
+    /// An inspector for `schema`'s packets, accepting frames up to
+    /// `max_frame_len` bytes (rounded as `FrameConfig` rounds it).
+    pub fn new(schema: &'s Schema, max_frame_len: u32) -> Self {
+        let by_id = schema
+            .types
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.packet_id().map(|id| (id, i)))
+            .collect();
+        Inspector {
+            schema,
+            by_id,
+            config: FrameConfig::default().with_max_frame_len(max_frame_len),
+        }
+    }
+
+    /// One datagram: exactly one frame (wire-format §5.1).
+    pub fn datagram(&self, bytes: &[u8]) -> FrameReport {
+        self.frame_at(bytes, 0, bytes.len())
+    }
+
+    /// A byte stream: frames back to back, up to the first bad one
+    /// (wire-format §5.2; a stream that ends inside a frame is
+    /// `UnexpectedEof`).
+    pub fn stream(&self, bytes: &[u8]) -> Vec<FrameReport> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            let rest = &bytes[at..];
+            let length = match frame::check_prefix(rest, &self.config) {
+                Ok(Some(len)) if (len as usize) <= rest.len() => len as usize,
+                Ok(_) => {
+                    let mut r = self.frame_at(bytes, at, bytes.len());
+                    r.problem = Some(Problem {
+                        rule: format!(
+                            "stream: {:?}",
+                            FrameError::UnexpectedEof {
+                                buffered: rest.len()
+                            }
+                        ),
+                        range: at..bytes.len(),
+                    });
+                    out.push(r);
+                    break;
+                }
+                Err(_) => rest.len(),
+            };
+            let r = self.frame_at(bytes, at, at + length);
+            let bad = r.problem.is_some();
+            out.push(r);
+            if bad {
+                break;
+            }
+            at += length;
+        }
+        out
+    }
+
+    /// The frame in `input[start..end]`.
+    fn frame_at(&self, input: &[u8], start: usize, end: usize) -> FrameReport {
+        let bytes = &input[start..end];
+        let mut report = FrameReport {
+            range: start..end,
+            summary: String::new(),
+            nodes: header_nodes(bytes, start),
+            problem: None,
+        };
+        let fail = |report: &mut FrameReport, e: FrameError| {
+            let (rule, range) = rule_of(&e, bytes);
+            report.summary = format!("malformed, {} bytes", bytes.len());
+            report.problem = Some(Problem {
+                rule: format!("rule {rule}: {e:?}"),
+                range: start + range.start..start + range.end,
+            });
+        };
+        // A stream's frame arrives here cut to its length field, so the
+        // datagram rules 5 and 6 cannot fire for it.
+        let f = match frame::decode_frame(bytes, &self.config) {
+            Ok(f) => f,
+            Err(FrameError::UnexpectedEncryption { sealed: true }) => {
+                self.sealed(&mut report, bytes, start);
+                return report;
+            }
+            Err(e) => {
+                fail(&mut report, e);
+                return report;
+            }
+        };
+        let body_len = f.body().len();
+        let padded = frame::padded_len(body_len);
+        let body_start = start + frame::HEADER_LEN;
+        let type_id = f.type_id();
+        let name = self
+            .by_id
+            .get(&type_id)
+            .map(|&t| self.schema.types[t].full_name());
+        report.summary = format!(
+            "{} (type 0x{type_id:04x}), sequence {}, {} bytes",
+            name.as_deref().unwrap_or("unknown packet"),
+            f.sequence(),
+            bytes.len()
+        );
+        let body_range = body_start..body_start + body_len;
+        let body = match self.by_id.get(&type_id) {
+            None => Node::leaf(
+                "body",
+                format!("{}, type id not in the schema", count(body_len, "byte")),
+                body_range,
+            ),
+            Some(&t) => {
+                let mut r = Cursor {
+                    bytes: f.body(),
+                    pos: 0,
+                    base: body_start,
+                    depth: 0,
+                };
+                let mut node = Node::leaf("body", self.schema.types[t].full_name(), body_range);
+                match self.walk_def(t, &mut r) {
+                    Ok(children) if r.pos == body_len => node.children = children,
+                    Ok(children) => {
+                        node.children = children;
+                        let extra = body_len - r.pos;
+                        report.problem = Some(Problem {
+                            rule: format!("body: TrailingBytes {{ extra: {extra} }}"),
+                            range: body_start + r.pos..body_start + body_len,
+                        });
+                    }
+                    Err((children, e)) => {
+                        node.children = children;
+                        report.problem = Some(Problem {
+                            rule: e.rule,
+                            range: e.range,
+                        });
+                    }
+                }
+                node
+            }
+        };
+        report.nodes.push(body);
+        if padded > body_len {
+            report.nodes.push(Node::leaf(
+                "padding",
+                count(padded - body_len, "byte"),
+                body_start + body_len..body_start + padded,
+            ));
+        }
+        let check_at = frame::HEADER_LEN + padded;
+        report.nodes.push(Node::leaf(
+            "check",
+            format!("0x{:08x} (correct)", u32_at(bytes, check_at)),
+            start + check_at..start + check_at + 4,
+        ));
+        report.nodes.push(Node::leaf(
+            "ending",
+            "PK\\r\\n",
+            start + check_at + 4..start + check_at + 8,
+        ));
+        if report.problem.is_some() {
+            report.summary = format!("{}, malformed body", report.summary);
+        }
+        report
+    }
+
+    /// A sealed frame: the envelope rules a receiver without keys can
+    /// check (§7.5 rules 1-11), then header, ciphertext, tag and ending.
+    fn sealed(&self, report: &mut FrameReport, bytes: &[u8], start: usize) {
+        let checked = frame::check_header(bytes, true).and_then(|h| {
+            frame::check_ending(bytes)?;
+            Ok(h)
+        });
+        let h = match checked {
+            Ok(h) => h,
+            Err(e) => {
+                let (rule, range) = rule_of(&e, bytes);
+                report.summary = format!("sealed, malformed, {} bytes", bytes.len());
+                report.problem = Some(Problem {
+                    rule: format!("rule {rule}: {e:?}"),
+                    range: start + range.start..start + range.end,
+                });
+                return;
+            }
+        };
+        let padded = frame::padded_len(h.body_len as usize);
+        let ct = start + frame::HEADER_LEN;
+        report.summary = format!(
+            "sealed (type 0x{:04x}), sequence {}, {} bytes",
+            h.type_id,
+            h.sequence,
+            bytes.len()
+        );
+        report.nodes.push(Node::leaf(
+            "ciphertext",
+            format!("{padded} bytes (sealed)"),
+            ct..ct + padded,
+        ));
+        report.nodes.push(Node::leaf(
+            "tag",
+            "16 bytes (Poly1305, not verified)",
+            ct + padded..ct + padded + 16,
+        ));
+        report.nodes.push(Node::leaf(
+            "ending",
+            "PK\\r\\n",
+            ct + padded + 16..ct + padded + 20,
+        ));
+    }
+
+    fn walk_def(&self, t: TypeId, r: &mut Cursor<'_>) -> Walk<Vec<Node>> {
+        match &self.schema.types[t].kind {
+            DefKind::Packet(p) => self.walk_fields(&p.body.fields, r),
+            DefKind::Struct(s) => self.walk_fields(&s.body.fields, r),
+            DefKind::Enum(_) => unreachable!("packets and structs only"),
+        }
+    }
+
+    fn walk_fields(&self, fields: &[ast::Field], r: &mut Cursor<'_>) -> Walk<Vec<Node>> {
+        let mut out = Vec::new();
+        for f in fields {
+            match self.walk(&f.name.name, &f.ty, r) {
+                Ok(n) => out.push(n),
+                Err((partial, e)) => {
+                    out.extend(partial);
+                    return Err((out, e));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn walk_tuple(&self, tys: &[Type], r: &mut Cursor<'_>) -> Walk<Vec<Node>> {
+        let mut out = Vec::new();
+        for (i, ty) in tys.iter().enumerate() {
+            match self.walk(&i.to_string(), ty, r) {
+                Ok(n) => out.push(n),
+                Err((partial, e)) => {
+                    out.extend(partial);
+                    return Err((out, e));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One value of type `ty`, labelled `label`. On failure, the nodes
+    /// decoded so far (a partial node for a compound value) and the error.
+    fn walk(&self, label: &str, ty: &Type, r: &mut Cursor<'_>) -> Walk<Node> {
+        let start = r.pos;
+        let node = |r: &Cursor<'_>, value: String, children: Vec<Node>| Node {
+            label: label.to_string(),
+            value,
+            range: r.abs(start)..r.abs(r.pos),
+            children,
+        };
+        let partial = |r: &Cursor<'_>, value: String, children: Vec<Node>, e: BodyError| {
+            (
+                vec![Node {
+                    label: label.to_string(),
+                    value,
+                    range: r.abs(start)..r.abs(r.pos),
+                    children,
+                }],
+                e,
+            )
+        };
+        match &ty.kind {
+            TypeKind::Prim(p) => {
+                let v = r.take(p.size() as usize).map_err(|e| (vec![], e))?;
+                let value = prim_value(*p, v).map_err(|rule| {
+                    (
+                        vec![],
+                        BodyError {
+                            rule,
+                            range: r.abs(start)..r.abs(r.pos),
+                        },
+                    )
+                })?;
+                Ok(node(r, value, vec![]))
+            }
+            TypeKind::String(o) | TypeKind::Bytes(o) => {
+                let len = r.prefix(o).map_err(|e| (vec![], e))?;
+                let at = r.pos;
+                let v = r.take(len).map_err(|e| (vec![], e))?;
+                if matches!(ty.kind, TypeKind::Bytes(_)) {
+                    return Ok(node(r, bytes_value(v), vec![]));
+                }
+                match std::str::from_utf8(v) {
+                    Ok(s) => Ok(node(r, quote(s), vec![])),
+                    Err(e) => Err((
+                        vec![],
+                        BodyError {
+                            rule: format!(
+                                "body: InvalidUtf8 {{ valid_up_to: {} }}",
+                                e.valid_up_to()
+                            ),
+                            range: r.abs(at)..r.abs(r.pos),
+                        },
+                    )),
+                }
+            }
+            TypeKind::List(inner, o) => {
+                let n = r.prefix(o).map_err(|e| (vec![], e))?;
+                let remaining = r.bytes.len() - r.pos;
+                if n > remaining {
+                    return Err((
+                        vec![],
+                        BodyError {
+                            rule: format!(
+                                "body: UnexpectedEnd {{ needed: {n}, remaining: {remaining} }}"
+                            ),
+                            range: r.abs(start)..r.abs(r.bytes.len()),
+                        },
+                    ));
+                }
+                r.enter().map_err(|e| (vec![], e))?;
+                let items = self.walk_items(inner, n, r);
+                r.depth -= 1;
+                let value = count(n, "item");
+                match items {
+                    Ok(children) => Ok(node(r, value, children)),
+                    Err((children, e)) => Err(partial(r, value, children, e)),
+                }
+            }
+            TypeKind::Array(inner, n) => {
+                let n = usize::try_from(n.value).unwrap_or(0);
+                let value = count(n, "item");
+                match self.walk_items(inner, n, r) {
+                    Ok(children) => Ok(node(r, value, children)),
+                    Err((children, e)) => Err(partial(r, value, children, e)),
+                }
+            }
+            TypeKind::Option(inner) => {
+                let tag = r.take(1).map_err(|e| (vec![], e))?[0];
+                match tag {
+                    0 => Ok(node(r, "none".into(), vec![])),
+                    1 => match self.walk("some", inner, r) {
+                        Ok(c) => Ok(node(r, "some".into(), vec![c])),
+                        Err((c, e)) => Err(partial(r, "some".into(), c, e)),
+                    },
+                    t => Err((
+                        vec![],
+                        BodyError {
+                            rule: format!("body: InvalidOptionTag({t})"),
+                            range: r.abs(start)..r.abs(start + 1),
+                        },
+                    )),
+                }
+            }
+            TypeKind::Box(inner) => {
+                r.enter().map_err(|e| (vec![], e))?;
+                let v = self.walk(label, inner, r);
+                r.depth -= 1;
+                v
+            }
+            TypeKind::Named(path) => {
+                let t = self.schema.resolve(path).expect("a checked schema");
+                let def = &self.schema.types[t];
+                match &def.kind {
+                    DefKind::Enum(e) => self.walk_enum(label, t, e, r),
+                    _ => match self.walk_def(t, r) {
+                        Ok(c) => Ok(node(r, def.name().to_string(), c)),
+                        Err((c, e)) => Err(partial(r, def.name().to_string(), c, e)),
+                    },
+                }
+            }
+        }
+    }
+
+    fn walk_items(&self, inner: &Type, n: usize, r: &mut Cursor<'_>) -> Walk<Vec<Node>> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            match self.walk(&format!("[{i}]"), inner, r) {
+                Ok(c) => out.push(c),
+                Err((c, e)) => {
+                    out.extend(c);
+                    return Err((out, e));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn walk_enum(&self, label: &str, t: TypeId, e: &ast::Enum, r: &mut Cursor<'_>) -> Walk<Node> {
+        let start = r.pos;
+        let repr = e.repr.as_ref().map_or(Prim::U8, |p| p.value);
+        let raw = r.take(repr.size() as usize).map_err(|e| (vec![], e))?;
+        let tag = raw
+            .iter()
+            .rev()
+            .fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+        let Some(v) = variant_tags(e)
+            .find(|(_, t)| *t == i128::from(tag))
+            .map(|(v, _)| v)
+        else {
+            return Err((
+                vec![],
+                BodyError {
+                    rule: format!(
+                        "body: UnknownDiscriminant {{ value: {tag}, type_name: {:?} }}",
+                        self.schema.types[t].name()
+                    ),
+                    range: r.abs(start)..r.abs(r.pos),
+                },
+            ));
+        };
+        let value = format!("{} ({tag})", v.name.name);
+        let fields = match &v.kind {
+            VariantKind::Unit => Ok(Vec::new()),
+            VariantKind::Tuple(tys) => self.walk_tuple(tys, r),
+            VariantKind::Struct(f) => self.walk_fields(&f.fields, r),
+        };
+        let mk = |r: &Cursor<'_>, children| Node {
+            label: label.to_string(),
+            value: value.clone(),
+            range: r.abs(start)..r.abs(r.pos),
+            children,
+        };
+        match fields {
+            Ok(c) => Ok(mk(r, c)),
+            Err((c, e)) => Err((vec![mk(r, c)], e)),
+        }
+    }
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    base: usize,
+    depth: u32,
+}
+
+impl<'a> Cursor<'a> {
+    fn abs(&self, rel: usize) -> usize {
+        self.base + rel
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], BodyError> {
+        let remaining = self.bytes.len() - self.pos;
+        if n > remaining {
+            return Err(BodyError {
+                rule: format!("body: UnexpectedEnd {{ needed: {n}, remaining: {remaining} }}"),
+                range: self.abs(self.pos)..self.abs(self.bytes.len()),
+            });
+        }
+        let v = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(v)
+    }
+
+    /// A length prefix, checked against `max` before anything is read for
+    /// the items (wire-format §3).
+    fn prefix(&mut self, o: &SeqOpts) -> Result<usize, BodyError> {
+        let width = o.len.as_ref().map_or(LenWidth::U16, |l| l.value);
+        let start = self.pos;
+        let raw = self.take(width.size() as usize)?;
+        let len = raw
+            .iter()
+            .rev()
+            .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
+        if let Some(max) = &o.max {
+            let max = usize::try_from(max.value).unwrap_or(usize::MAX);
+            if len > max {
+                return Err(BodyError {
+                    rule: format!("body: LengthOverMax {{ len: {len}, max: {max} }}"),
+                    range: self.abs(start)..self.abs(self.pos),
+                });
+            }
+        }
+        Ok(len)
+    }
+
+    fn enter(&mut self) -> Result<(), BodyError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(BodyError {
+                rule: format!("body: TooDeep {{ max: {MAX_DEPTH} }}"),
+                range: self.abs(self.pos)..self.abs(self.pos),
+            });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// The header fields present in `bytes` (all five once 20 bytes are).
+fn header_nodes(bytes: &[u8], start: usize) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut field = |at: usize, len: usize, label: &str, value: &dyn Fn(&[u8]) -> String| {
+        if let Some(s) = bytes.get(at..at + len) {
+            out.push(Node::leaf(label, value(s), start + at..start + at + len));
+        }
+    };
+    let le = |s: &[u8]| s.iter().rev().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+    field(0, 4, "length", &|s| le(s).to_string());
+    field(4, 1, "version", &|s| s[0].to_string());
+    field(5, 1, "flags", &|s| {
+        let sealed = if s[0] & 1 == 1 { " (sealed)" } else { "" };
+        format!("0x{:02x}{sealed}", s[0])
+    });
+    field(6, 2, "type_id", &|s| format!("0x{:04x}", le(s)));
+    field(8, 4, "body_len", &|s| le(s).to_string());
+    field(12, 8, "sequence", &|s| le(s).to_string());
+    out
+}
+
+/// The §4 rule number of an envelope error, and the bytes it is about
+/// (relative to the frame).
+fn rule_of(e: &FrameError, bytes: &[u8]) -> (u32, Range<usize>) {
+    let n = bytes.len();
+    let length = u32_at(bytes, 0) as usize;
+    let body_len = u32_at(bytes, 8) as usize;
+    match *e {
+        FrameError::Truncated { needed: 4, .. } => (1, 0..n),
+        FrameError::LengthTooSmall { min, .. } if min > frame::MIN_FRAME_LEN => (10, 0..4),
+        FrameError::LengthTooSmall { .. } => (2, 0..4),
+        FrameError::LengthTooLarge { .. } => (3, 0..4),
+        FrameError::Misaligned { .. } => (4, 0..4),
+        FrameError::Truncated { .. } => (5, 0..n),
+        FrameError::TrailingBytes { .. } => (6, length.min(n)..n),
+        FrameError::BadVersion { .. } => (7, 4..5),
+        FrameError::ReservedFlags { .. } | FrameError::UnexpectedEncryption { .. } => {
+            let rule = if matches!(e, FrameError::ReservedFlags { .. }) {
+                8
+            } else {
+                9
+            };
+            (rule, 5..6)
+        }
+        FrameError::BodyLengthMismatch { .. } => (10, 8..12),
+        FrameError::BadEnding { .. } => (11, n.saturating_sub(4)..n),
+        FrameError::CrcMismatch { .. } => {
+            let at = frame::HEADER_LEN + frame::padded_len(body_len);
+            (12, at..at + 4)
+        }
+        FrameError::NonZeroPadding { offset, .. } => (13, offset..offset + 1),
+        _ => (0, 0..n),
+    }
+}
+
+/// A scalar's value in the module's notation, or the decode error.
+fn prim_value(p: Prim, v: &[u8]) -> Result<String, String> {
+    let le = |v: &[u8]| {
+        v.iter()
+            .rev()
+            .fold(0u128, |acc, b| acc << 8 | u128::from(*b))
+    };
+    let signed = |v: &[u8]| {
+        let bits = v.len() * 8;
+        let u = le(v);
+        if bits < 128 && u >> (bits - 1) & 1 == 1 {
+            (u as i128) - (1i128 << bits)
+        } else {
+            u as i128
+        }
+    };
+    Ok(match p {
+        Prim::U8 | Prim::U16 | Prim::U32 | Prim::U64 | Prim::U128 => le(v).to_string(),
+        Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64 | Prim::I128 => signed(v).to_string(),
+        Prim::F32 => {
+            let bits = le(v) as u32;
+            format!("{:?} (bits 0x{bits:08x})", f32::from_bits(bits))
+        }
+        Prim::F64 => {
+            let bits = le(v) as u64;
+            format!("{:?} (bits 0x{bits:016x})", f64::from_bits(bits))
+        }
+        Prim::Bool => match v[0] {
+            0 => "false".into(),
+            1 => "true".into(),
+            b => return Err(format!("body: InvalidBool({b})")),
+        },
+        Prim::Char => {
+            let u = le(v) as u32;
+            match char::from_u32(u) {
+                Some(c) if !c.is_control() => format!("'{c}' (U+{u:04X})"),
+                Some(_) => format!("U+{u:04X}"),
+                None => return Err(format!("body: InvalidChar({u})")),
+            }
+        }
+    })
+}
+
+/// A string quoted: `"`, `\` and control characters escaped (`\xNN`).
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `1 item`, `2 items`.
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `N bytes: hex` (the first 64 bytes, then `...`).
+fn bytes_value(v: &[u8]) -> String {
+    let hex: String = v.iter().take(64).map(|b| format!("{b:02x}")).collect();
+    let more = if v.len() > 64 { "..." } else { "" };
+    format!("{}: {hex}{more}", count(v.len(), "byte"))
+}
+
+/// Renders reports for a terminal: per frame a summary, then every node
+/// with its byte range, indented by depth; for a bad frame the rule it
+/// breaks and a hex dump of its bytes with carets under the offending
+/// ones.
+pub fn render(input: &[u8], reports: &[FrameReport]) -> String {
+    let mut out = String::new();
+    for (i, r) in reports.iter().enumerate() {
+        out.push_str(&format!(
+            "frame {i} [{}..{}): {}\n",
+            r.range.start, r.range.end, r.summary
+        ));
+        fn walk(out: &mut String, n: &Node, depth: usize) {
+            let range = format!("[{}..{})", n.range.start, n.range.end);
+            out.push_str(&format!(
+                "  {range:<12}{}{}\n",
+                "  ".repeat(depth),
+                n.text()
+            ));
+            for c in &n.children {
+                walk(out, c, depth + 1);
+            }
+        }
+        for n in &r.nodes {
+            walk(&mut out, n, 0);
+        }
+        if let Some(p) = &r.problem {
+            out.push_str(&format!("  error: {}\n", p.rule));
+            out.push_str(&caret_dump(input, r.range.clone(), p.range.clone()));
+        }
+    }
+    out
+}
+
+/// A hex dump of `frame` (16 bytes a line, offsets into the input), with
+/// a line of carets under the bytes of `bad` (one caret under an empty
+/// range's position).
+fn caret_dump(input: &[u8], frame: Range<usize>, bad: Range<usize>) -> String {
+    let mut out = String::new();
+    let bad = if bad.is_empty() {
+        bad.start..bad.start + 1
+    } else {
+        bad
+    };
+    let end = frame.end.max(bad.end.min(frame.end + 1));
+    let mut line = frame.start;
+    while line < end {
+        let stop = (line + 16).min(end);
+        let mut hex = String::new();
+        let mut marks = String::new();
+        for at in line..stop {
+            let cell = input
+                .get(at)
+                .map_or("  ".to_string(), |b| format!("{b:02x}"));
+            hex.push_str(&cell);
+            hex.push(' ');
+            marks.push_str(if bad.contains(&at) { "^^ " } else { "   " });
+        }
+        out.push_str(&format!("    {line:06x}  {}\n", hex.trim_end()));
+        if marks.contains('^') {
+            out.push_str(&format!("            {}\n", marks.trim_end()));
+        }
+        line = stop;
+    }
+    out
+}
+
+/// Reads a hex dump: hex digit pairs, ignoring whitespace, `#` comment
+/// lines (the vector files' metadata) and `0x` prefixes. One datagram per
+/// non-empty line when `per_line`, else one stream.
+pub fn parse_hex(text: &str, per_line: bool) -> Result<Vec<Vec<u8>>, String> {
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    let mut current = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let digits: String = line
+            .split_whitespace()
+            .map(|w| w.trim_start_matches("0x"))
+            .collect();
+        if !digits.len().is_multiple_of(2) || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!("line {}: expected pairs of hex digits", n + 1));
+        }
+        let bytes = (0..digits.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).expect("hex digits"));
+        current.extend(bytes);
+        if per_line {
+            chunks.push(std::mem::take(&mut current));
+        }
+    }
+    if !per_line {
+        chunks.push(current);
+    }
+    Ok(chunks)
+}

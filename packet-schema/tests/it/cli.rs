@@ -1,0 +1,280 @@
+//! The `packet-schema` binary: exit codes and outputs of `check`, `gen`
+//! and `fmt`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_packet-schema"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("packet-schema-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn check_accepts_a_good_schema() {
+    let out = run(&["check", "tests/golden/paths.packet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty());
+    // Success says what was checked.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok: 1 file (tests/golden/paths.packet), 5 types (2 packets), 0 warnings\n"
+    );
+}
+
+#[test]
+fn check_fails_with_located_diagnostics() {
+    let out = run(&["check", "tests/bad/e0102_unknown_type.packet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error[E0102]: unknown type `Vec3`"), "{err}");
+    assert!(
+        err.contains("tests/bad/e0102_unknown_type.packet:2:10"),
+        "{err}"
+    );
+    assert!(err.contains("^^^^"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no colour when stderr is not a terminal"
+    );
+    assert!(err.ends_with("1 error, 0 warnings\n"), "{err}");
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let file = "tests/bad/w0001_packet_may_not_fit.packet";
+    assert!(run(&["check", file]).status.success());
+    assert_eq!(
+        run(&["check", "--deny-warnings", file]).status.code(),
+        Some(1)
+    );
+    // A larger frame limit makes the warning go away.
+    let out = run(&["check", "--deny-warnings", "--max-frame", "131072", file]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A body of up to 65 537 bytes fits a 65 572-byte plain frame (28 bytes
+    // of overhead) but not a sealed one (40).
+    let out = run(&["check", "--deny-warnings", "--max-frame", "65572", file]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&[
+        "check",
+        "--deny-warnings",
+        "--sealed",
+        "--max-frame",
+        "65572",
+        file,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a sealed frame of at most 65572 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn gen_writes_the_golden_output() {
+    let dir = scratch("gen");
+    let out = run(&[
+        "gen",
+        "tests/golden/paths.packet",
+        "-o",
+        dir.to_str().unwrap(),
+        "--packet-set",
+        "Message",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(dir.join("paths.rs")).unwrap();
+    let golden = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/paths.rs"),
+    )
+    .unwrap();
+    assert_eq!(written, golden);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn gen_refuses_a_bad_schema() {
+    let dir = scratch("gen-bad");
+    let out = run(&[
+        "gen",
+        "tests/bad/e0111_recursive_direct.packet",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("E0111"));
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "nothing written"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn fmt_rewrites_and_check_reports() {
+    let dir = scratch("fmt");
+    let file = dir.join("messy.packet");
+    std::fs::write(
+        &file,
+        "packet   Ping=1{x:u8 , // c\n/// d\ny : list<u8>(max=3)}\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let out = run(&["fmt", "--check", f]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is not formatted"));
+    assert!(run(&["fmt", f]).status.success());
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "packet Ping = 1 {\n    x: u8, // c\n    /// d\n    y: list<u8>(max = 3),\n}\n"
+    );
+    assert!(run(&["fmt", "--check", f]).status.success());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn fmt_reports_syntax_errors() {
+    let out = run(&["fmt", "--check", "tests/bad/e0002_missing_colon.packet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[E0002]"));
+}
+
+#[test]
+fn fmt_filters_stdin_to_stdout() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_packet-schema"))
+        .args(["fmt", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"struct A{x:u8}")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "struct A {\n    x: u8,\n}\n"
+    );
+}
+
+#[test]
+fn compat_exits_1_on_a_break_and_0_without() {
+    let out = run(&[
+        "compat",
+        "tests/compat/old.packet",
+        "tests/compat/new.packet",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error[C0006]"), "{err}");
+    assert!(err.contains("tests/compat/new.packet:4:11"), "{err}");
+    assert!(err.ends_with("11 wire-incompatible changes\n"), "{err}");
+    let out = run(&[
+        "compat",
+        "tests/compat/old.packet",
+        "tests/compat/old.packet",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok: no wire-incompatible change (4 packets compared)\n"
+    );
+}
+
+#[test]
+fn inspect_shows_fields_with_ranges_and_the_broken_rule_with_carets() {
+    let good = run(&[
+        "inspect",
+        "--schema",
+        "tests/it/vectors.packet",
+        "../docs/vectors/valid/09-nested-enums.hex",
+    ]);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let text = String::from_utf8_lossy(&good.stdout);
+    assert!(
+        text.contains("frame 0 [0..72): Nested (type 0x0015), sequence 8, 72 bytes"),
+        "{text}"
+    );
+    assert!(text.contains("  [37..43)      hit: Hit (1)\n"), "{text}");
+    assert!(text.contains("  [39..43)        dmg: 500\n"), "{text}");
+    let bad = run(&[
+        "inspect",
+        "--schema",
+        "tests/it/vectors.packet",
+        "../docs/vectors/invalid/20-crc-mismatch.hex",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        text.contains("  error: rule 12: CrcMismatch { expected: "),
+        "{text}"
+    );
+    assert!(text.contains("            ^^ ^^ ^^ ^^"), "{text}");
+    // One datagram per line.
+    let dir = scratch("inspect");
+    let input = dir.join("datagrams.txt");
+    std::fs::write(
+        &input,
+        "1c000000 01000100 00000000 00000000 00000000 a47d420f 504b0d0a\n00\n",
+    )
+    .unwrap();
+    let out = run(&["inspect", "--datagrams", input.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("body: 0 bytes, type id not in the schema"),
+        "{text}"
+    );
+    assert!(
+        text.contains("error: rule 1: Truncated { available: 1, needed: 4 }"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dissector_writes_lua_for_the_schema() {
+    let out = run(&["dissector", "--port", "9000", "tests/golden/paths.packet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lua = String::from_utf8_lossy(&out.stdout);
+    assert!(lua.starts_with("-- Wireshark dissector for the packet protocol"));
+    assert!(lua.contains("local DEFAULT_PORT = 9000\n"));
+    assert!(lua.contains("proto:register_heuristic(\"tcp\", heur_tcp)"));
+}

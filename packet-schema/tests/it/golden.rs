@@ -1,0 +1,186 @@
+//! Golden outputs of the generator: each root schema under `tests/golden/`
+//! generates exactly the committed `.rs` file next to it. Run with
+//! `UPDATE_GOLDEN=1` to rewrite them after an intended change (and review
+//! the diff).
+
+use std::path::{Path, PathBuf};
+
+use packet_schema::{Builder, format_str};
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn check(root: &str, out: &str, builder: Builder) {
+    // Run from the crate directory so file names in the header are relative.
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let schema = format!("tests/golden/{root}");
+    let generated = builder
+        .generate(&[&schema])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = dir().join(out);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &generated.code).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == generated.code,
+        "{out} differs from the generator's output (UPDATE_GOLDEN=1 rewrites it):\n{}",
+        generated.code
+    );
+}
+
+#[test]
+fn game_borrowed() {
+    check("game.packet", "game.rs", Builder::new().packet_set("Msg"));
+}
+
+#[test]
+fn game_owned_with_reexported_core() {
+    check(
+        "game.packet",
+        "game_owned.rs",
+        Builder::new()
+            .owned(true)
+            .crate_path("crate::reexport::packet_core")
+            .type_attribute("#[allow(dead_code)]"),
+    );
+}
+
+#[test]
+fn paths() {
+    check(
+        "paths.packet",
+        "paths.rs",
+        Builder::new().packet_set("Message"),
+    );
+}
+
+#[test]
+fn recursive() {
+    check(
+        "recursive.packet",
+        "recursive.rs",
+        Builder::new().owned(true),
+    );
+}
+
+#[test]
+fn inputs_list_imports() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let g = Builder::new()
+        .generate(&["tests/golden/game.packet"])
+        .unwrap();
+    let names: Vec<String> = g.inputs.iter().map(|p| p.display().to_string()).collect();
+    assert_eq!(
+        names,
+        ["tests/golden/game.packet", "tests/golden/common.packet"]
+    );
+    assert_eq!(g.name, "game");
+}
+
+#[test]
+fn golden_schemas_are_canonically_formatted() {
+    for entry in std::fs::read_dir(dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "packet") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(
+                format_str("golden", &text).unwrap(),
+                text,
+                "{} is not canonical",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn compile_writes_out_dir_once() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let out = std::env::temp_dir().join(format!("packet-schema-golden-{}", std::process::id()));
+    let b = Builder::new().out_dir(&out).cargo_directives(false);
+    let path = b.compile(&["tests/golden/paths.packet"]).unwrap();
+    assert_eq!(path, out.join("paths.rs"));
+    let first = std::fs::metadata(&path).unwrap().modified().unwrap();
+    b.compile(&["tests/golden/paths.packet"]).unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().modified().unwrap(),
+        first,
+        "unchanged output is not rewritten"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn compile_prints_rerun_if_changed_for_every_input() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let out = std::env::temp_dir().join(format!("packet-schema-directives-{}", std::process::id()));
+    let mut directives = Vec::new();
+    Builder::new()
+        .out_dir(&out)
+        .compile_with_directives(&["tests/golden/game.packet"], &mut directives)
+        .unwrap();
+    let text = String::from_utf8(directives).unwrap();
+    let rerun: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("cargo:rerun-if-changed="))
+        .collect();
+    assert_eq!(
+        rerun,
+        [
+            "cargo:rerun-if-changed=tests/golden/game.packet",
+            "cargo:rerun-if-changed=tests/golden/common.packet",
+        ]
+    );
+    // game.packet's option<string> may not fit: reported as cargo warnings.
+    assert!(
+        text.contains("cargo:warning=warning[W0001]: packet `Spawn` may not fit in a frame"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+
+    // On error the inputs are still listed, so cargo reruns after the fix.
+    let mut directives = Vec::new();
+    let err = Builder::new()
+        .out_dir(std::env::temp_dir())
+        .compile_with_directives(&["tests/bad/e0002_error_in_import.packet"], &mut directives)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("tests/bad/lib/broken.packet:3:5"),
+        "{err}"
+    );
+    let text = String::from_utf8(directives).unwrap();
+    assert!(
+        text.contains("cargo:rerun-if-changed=tests/bad/lib/broken.packet"),
+        "{text}"
+    );
+    assert!(
+        format!("{err:?}").contains("error[E0002]"),
+        "Debug shows the diagnostics for .unwrap()"
+    );
+}
+
+#[test]
+fn deny_warnings_turns_warnings_into_errors() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let g = Builder::new()
+        .generate(&["tests/golden/game.packet"])
+        .unwrap();
+    assert!(g.warnings.contains("warning[W0001]"), "{}", g.warnings);
+    let err = Builder::new()
+        .deny_warnings(true)
+        .generate(&["tests/golden/game.packet"])
+        .unwrap_err();
+    assert!(
+        err.message()
+            .contains("warning[W0001]: packet `Spawn` may not fit"),
+        "{err}"
+    );
+    // A larger frame limit: no warning, so nothing to deny.
+    Builder::new()
+        .deny_warnings(true)
+        .max_frame_len(1 << 20)
+        .generate(&["tests/golden/game.packet"])
+        .unwrap();
+}
