@@ -742,7 +742,9 @@ mod tests {
                 let n = r.position();
                 assert_eq!(value.encoded_len(), n);
                 let mut out = vec![0u8; n];
-                value.encode(&mut Writer::new(&mut out)).expect("re-encodes");
+                value
+                    .encode(&mut Writer::new(&mut out))
+                    .expect("re-encodes");
                 assert_eq!(out, bytes[..n]);
             }
         }
