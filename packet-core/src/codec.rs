@@ -1003,3 +1003,46 @@ impl<'de> Decode<'de> for Box<str> {
         String::decode(r).map(String::into_boxed_str)
     }
 }
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::frame::{frame_len_for, padded_len};
+
+    #[test]
+    fn a_sequence_its_prefix_cannot_count_claims_no_size() {
+        let long = alloc::vec![0u8; 65_536];
+        assert_eq!(long.encoded_len(), usize::MAX);
+        assert_eq!(long[..65_535].encoded_len(), 2 + 65_535);
+        assert_eq!((1u8, long.clone()).encoded_len(), usize::MAX);
+        assert_eq!(Some(long.clone()).encoded_len(), usize::MAX);
+        assert_eq!(prefixed_len::<u8>(256, usize::MAX, 256), usize::MAX);
+        assert_eq!(prefixed_len::<u32>(11, 10, 11), usize::MAX);
+        // Sizes built on it stay beyond any buffer instead of wrapping.
+        assert_eq!(frame_len_for(usize::MAX), usize::MAX);
+        assert_eq!(padded_len(usize::MAX - 1) % 4, 0);
+        assert_eq!(frame_len_for(5), 20 + 8 + 4 + 4);
+        let mut buf = alloc::vec![0u8; 70_000];
+        assert_eq!(
+            long.encode(&mut Writer::new(&mut buf)),
+            Err(EncodeError::LengthOverMax {
+                len: 65_536,
+                max: 65_535
+            })
+        );
+    }
+
+    #[test]
+    fn hostile_counts_reserve_what_the_input_can_hold() {
+        // 1,000 strings claimed, 10 bytes left: at most 5 (2-byte minimum).
+        let mut r = Reader::new(&[0u8; 10]);
+        let v = <String as Decode>::decode_vec(&mut r, 1000);
+        assert!(v.is_err());
+        // Fixed-size elements whose bytes are all there: exactly `n`.
+        let bytes = [1u8; 4 * 7];
+        let v = <u32 as Decode>::decode_vec(&mut Reader::new(&bytes), 7).unwrap();
+        assert_eq!((v.len(), v.capacity()), (7, 7));
+        let v = decode_vec_general::<(u16, u16)>(&mut Reader::new(&bytes), 7).unwrap();
+        assert_eq!((v.len(), v.capacity()), (7, 7));
+    }
+}
