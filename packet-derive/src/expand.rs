@@ -919,10 +919,27 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                     );
                 }
             }
-            if fields
+            let all_fixed = fields
                 .iter()
-                .all(|f| groupable(f) || matches!(f.kind, Kind::Skip))
-            {
+                .all(|f| groupable(f) || matches!(f.kind, Kind::Skip));
+            let nested = fields.iter().any(|f| matches!(f.kind, Kind::Plain));
+            if all_fixed && nested && !m.pod && !generic {
+                // Nested fixed-size structs: a `Vec` of them is read with one
+                // bounds check for the run and each element from its slot
+                // (measured 2x faster than element by element on the mesh
+                // without `pod`). A struct of primitives only keeps the
+                // element-by-element loop (its `decode` is already one check
+                // and loads; measured faster on `snapshot100`).
+                pod_decode = quote!(
+                    #krate::__if_alloc! {
+                        #[inline]
+                        fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
+                            #krate::codec::decode_vec_chunks(__r, __n)
+                        }
+                    }
+                );
+            }
+            if all_fixed {
                 let all: Vec<usize> = (0..fields.len()).collect();
                 let enc_fixed = encode_fixed_fields(&owner, fields, &all);
                 fixed_fns = quote!(
