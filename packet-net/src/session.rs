@@ -269,6 +269,13 @@ impl Lifecycle {
         if let Some(reason) = self.broken.take() {
             return Some(reason);
         }
+        // Bytes queued and never reported as tried: the write clock starts
+        // now (the core does not rely on the driver calling `on_written`).
+        if queued == 0 {
+            self.stalled_since = None;
+        } else if self.stalled_since.is_none() {
+            self.stalled_since = Some(now);
+        }
         if overflowed {
             return Some(DisconnectReason::SlowConsumer);
         }
