@@ -74,6 +74,7 @@ pub mod crypto;
 pub mod dispatch;
 pub mod error;
 pub mod frame;
+pub mod layout;
 #[cfg(feature = "crypto")]
 pub mod replay;
 #[cfg(feature = "alloc")]

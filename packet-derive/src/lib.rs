@@ -41,12 +41,14 @@
 //! # Crate layout
 //!
 //! As in serde_derive: `attr.rs` parses attributes, `check.rs` validates
-//! them into a model (collecting every error), `expand.rs` generates code.
+//! them into a model (collecting every error), `expand.rs` generates code;
+//! `fingerprint.rs` generates the protocol fingerprint's layout impls.
 #![forbid(unsafe_code)]
 
 mod attr;
 mod check;
 mod expand;
+mod fingerprint;
 mod recursion;
 
 use proc_macro::TokenStream;
@@ -60,7 +62,11 @@ pub fn derive_packet(input: TokenStream) -> TokenStream {
     let parsed = check::parse_packet(&mut cx, &input);
     let model = check::packet(&mut cx, &input, &parsed);
     match cx.finish(model) {
-        Ok(model) => expand::packet(&model).into(),
+        Ok(model) => {
+            let mut out = expand::packet(&model);
+            out.extend(fingerprint::layout(&model));
+            out.into()
+        }
         Err(e) => e.into_compile_error().into(),
     }
 }
@@ -72,7 +78,11 @@ pub fn derive_packet_set(input: TokenStream) -> TokenStream {
     let mut cx = attr::Ctxt::new();
     let model = check::packet_set(&mut cx, &input);
     match cx.finish(model) {
-        Ok(model) => expand::packet_set(&model).into(),
+        Ok(model) => {
+            let mut out = expand::packet_set(&model);
+            out.extend(fingerprint::set(&model));
+            out.into()
+        }
         Err(e) => e.into_compile_error().into(),
     }
 }

@@ -107,6 +107,7 @@ mod codegen;
 pub mod compat;
 pub mod diagnostic;
 pub mod dissector;
+pub mod fingerprint;
 mod fmt;
 #[cfg(test)]
 mod fmt_roundtrip;

@@ -36,6 +36,16 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Prints the protocol fingerprint (wire format §11) of every packet
+    /// of the schema: the number `<Set as Fingerprint>::FINGERPRINT` of a
+    /// `#[derive(PacketSet)]` over the generated packets.
+    Fingerprint {
+        #[command(flatten)]
+        common: Common,
+        /// Also print each packet's canonical layout bytes (hex).
+        #[arg(long)]
+        layouts: bool,
+    },
     /// Writes the generated Rust to a folder (`<out>/<name>.rs`).
     Gen {
         #[command(flatten)]
@@ -167,6 +177,25 @@ fn main() -> ExitCode {
                 println!("{}", check_summary(&compiled, warnings));
                 ExitCode::SUCCESS
             }
+        }
+        Command::Fingerprint { common, layouts } => {
+            let opts = Options {
+                max_frame_len: common.max_frame,
+                sealed: common.sealed,
+            };
+            let compiled = compile_files(&common.files, &common.includes, &opts);
+            compiled.sources.eprint(&compiled.diagnostics);
+            if compiled.has_errors() {
+                return ExitCode::FAILURE;
+            }
+            if layouts {
+                for (id, bytes) in compiled.schema.packet_layouts() {
+                    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                    println!("packet 0x{id:04x} {hex}");
+                }
+            }
+            println!("fingerprint 0x{:016x}", compiled.schema.fingerprint());
+            ExitCode::SUCCESS
         }
         Command::Gen {
             common,
