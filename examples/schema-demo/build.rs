@@ -14,7 +14,7 @@ fn main() {
 
     // The vectors' types are deliberately unbounded (`Strings`' u32-prefixed
     // fields, `Nested`'s lists), like the hand-written types of
-    // packet-core/tests/vectors.rs; their W0001 warnings are expected, so
+    // packet-core/tests/it/vectors.rs; their W0001 warnings are expected, so
     // the directives (which would print them) are written here instead.
     let vectors = "../../docs/vectors/vectors.packet";
     println!("cargo:rerun-if-changed={vectors}");

@@ -8,7 +8,7 @@ pub mod mock;
 use std::fmt::Debug;
 
 use packet_benches::pod::{EntityPod, PlayerMovePod};
-use packet_benches::{Chat, Entity, PlayerMove, WorldSnapshot};
+use packet_benches::{Chat, Entity, PlayerMove, WorldSnapshot, shapes};
 use packet_core::codec::{self, seq_max_size, size};
 use packet_core::error::{DecodeError, EncodeError};
 use packet_core::frame::{self, CRC_LEN, ENDING, ENDING_LEN, FrameConfig, MIN_FRAME_LEN};
@@ -131,7 +131,7 @@ impl<'de> Decode<'de> for Prefixed<'de> {
 }
 
 /// The number of body types [`round_trip_by_index`] knows.
-pub const BODY_TYPES: u8 = 12;
+pub const BODY_TYPES: u8 = 17;
 
 /// Runs [`body_round_trip`] for body type number `index % BODY_TYPES`.
 pub fn round_trip_by_index(index: u8, body: &[u8]) -> bool {
@@ -147,7 +147,14 @@ pub fn round_trip_by_index(index: u8, body: &[u8]) -> bool {
         8 => body_round_trip::<(f64, u128, i8, Box<str>)>(body),
         9 => body_round_trip::<(View<'_, PlayerMovePod>, u8)>(body),
         10 => body_round_trip::<Vec<View<'_, EntityPod>>>(body),
-        _ => body_round_trip::<Prefixed<'_>>(body),
+        11 => body_round_trip::<Prefixed<'_>>(body),
+        // The benchmark's data shapes: `pod` runs (one copy), nested
+        // fixed-size groups, strings, options, enums, nested lists.
+        12 => body_round_trip::<shapes::Mesh>(body),
+        13 => body_round_trip::<shapes::plain::Mesh>(body),
+        14 => body_round_trip::<shapes::Player>(body),
+        15 => body_round_trip::<shapes::Logs>(body),
+        _ => body_round_trip::<shapes::Update>(body),
     }
 }
 

@@ -74,7 +74,7 @@ pub const NONCE_LEN: usize = 12;
 /// `40 + round_up(body_len, 4)`.
 #[inline]
 pub const fn sealed_frame_len_for(body_len: usize) -> usize {
-    HEADER_LEN + padded_len(body_len) + TAG_LEN + ENDING_LEN
+    padded_len(body_len).saturating_add(HEADER_LEN + TAG_LEN + ENDING_LEN)
 }
 
 /// A 256-bit ChaCha20-Poly1305 key, zeroized on drop. Its `Debug` output

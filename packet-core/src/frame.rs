@@ -152,18 +152,20 @@ impl Default for FrameConfig {
     }
 }
 
-/// Rounds `n` up to a multiple of 4. `n` must be at most `usize::MAX - 3`
-/// (every body a buffer can hold is); the decoder never calls it on a body
-/// length it has not first bounded by the frame length.
+/// Rounds `n` up to a multiple of 4, saturating: a length near
+/// `usize::MAX` (such as the `usize::MAX` that `Encode::encoded_len`
+/// reports for a value that cannot be encoded) stays larger than any
+/// buffer instead of wrapping to a small number.
 #[inline]
 pub const fn padded_len(n: usize) -> usize {
-    (n + 3) & !3
+    n.saturating_add(3) & !3
 }
 
-/// The frame length a plaintext body of `body_len` bytes produces.
+/// The frame length a plaintext body of `body_len` bytes produces
+/// (saturating, like [`padded_len`]).
 #[inline]
 pub const fn frame_len_for(body_len: usize) -> usize {
-    HEADER_LEN + padded_len(body_len) + CRC_LEN + ENDING_LEN
+    padded_len(body_len).saturating_add(HEADER_LEN + CRC_LEN + ENDING_LEN)
 }
 
 /// The plaintext frame length for a body of `body_len` bytes, `None` if it

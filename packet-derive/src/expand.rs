@@ -25,7 +25,7 @@ use crate::attr::Width;
 use crate::check::{Body, Field, Kind, Model, Prim, Seq, SetModel, seq_of, strip};
 use crate::recursion::Sizer;
 
-const ALLOWS: &str = "clippy::all, clippy::pedantic, unused_variables, unused_mut, unreachable_patterns, non_upper_case_globals, non_snake_case";
+const ALLOWS: &str = "clippy::all, clippy::pedantic, unused_variables, unused_mut, unused_assignments, unreachable_patterns, non_upper_case_globals, non_snake_case";
 
 fn allows() -> TokenStream {
     let lints: TokenStream = ALLOWS.parse().unwrap_or_default();
@@ -310,20 +310,55 @@ fn sum_fixed(krate: &syn::Path, parts: impl Iterator<Item = TokenStream>) -> Tok
 /// of exactly their total size.
 fn encode_fixed_fields(owner: &Owner<'_>, fields: &[Field<'_>], idx: &[usize]) -> TokenStream {
     let krate = owner.krate;
-    let stmts = idx.iter().filter(|&&i| !matches!(fields[i].kind, Kind::Skip)).map(|&i| {
+    let wire: Vec<usize> = idx
+        .iter()
+        .copied()
+        .filter(|&i| !matches!(fields[i].kind, Kind::Skip))
+        .collect();
+    let mut out = TokenStream::new();
+    let mut n = 0usize;
+    let mut k = 0;
+    while k < wire.len() {
+        let i = wire[k];
+        if let Kind::Prim(_) = fields[i].kind {
+            // A run of primitives: bytes assembled in registers, stored
+            // into their slot with one array store.
+            let mut stmts = TokenStream::new();
+            let mut bytes: Vec<Ident> = Vec::new();
+            while k < wire.len() {
+                let Kind::Prim(p) = &fields[wire[k]].kind else {
+                    break;
+                };
+                let b = bind(wire[k]);
+                prim_to_bytes(p, quote!(*#b), &mut n, &mut stmts, &mut bytes);
+                k += 1;
+            }
+            let count = bytes.len();
+            out.extend(quote!({
+                #stmts
+                let (__c, __rest2) = #krate::codec::split_fixed_mut(__rest, #count)?;
+                __rest = __rest2;
+                if let ::core::option::Option::Some(__c) = __c.first_chunk_mut::<#count>() {
+                    *__c = [#(#bytes),*];
+                }
+            }));
+            continue;
+        }
         let f = &fields[i];
         let b = bind(i);
         let ty = f.ty;
         let size = fixed_size(owner, f, None);
-        quote!(
-            let (__c, __rest) = #krate::codec::split_fixed_mut(
+        out.extend(quote!(
+            let (__c, __rest2) = #krate::codec::split_fixed_mut(
                 __rest,
                 match #size { ::core::option::Option::Some(__n) => __n, ::core::option::Option::None => 0 },
             )?;
+            __rest = __rest2;
             <#ty as #krate::Encode>::encode_fixed(#b, __c)?;
-        )
-    });
-    quote!(#(#stmts)*)
+        ));
+        k += 1;
+    }
+    quote!(let mut __rest = __rest; #out)
 }
 
 /// Loads the fields `idx` (all fixed-size) from `__rest`, binding `__fN`.
@@ -334,20 +369,64 @@ fn decode_fixed_fields(
     de: &Lifetime,
 ) -> TokenStream {
     let krate = owner.krate;
-    let stmts = idx.iter().map(|&i| {
+    let mut out = TokenStream::new();
+    let mut n = 0usize;
+    let mut k = 0;
+    while k < idx.len() {
+        let i = idx[k];
         let f = &fields[i];
         let b = bind(i);
         let ty = f.ty;
-        if matches!(f.kind, Kind::Skip) {
-            return quote!(let #b: #ty = ::core::default::Default::default(););
+        match &f.kind {
+            Kind::Skip => {
+                out.extend(quote!(let #b: #ty = ::core::default::Default::default();));
+                k += 1;
+            }
+            Kind::Prim(_) => {
+                // A run of primitives: loads at constant offsets of one
+                // array, as in the field-by-field path.
+                let start = k;
+                while k < idx.len() && matches!(fields[idx[k]].kind, Kind::Prim(_)) {
+                    k += 1;
+                }
+                let run = &idx[start..k];
+                let size: usize = run
+                    .iter()
+                    .map(|&i| match &fields[i].kind {
+                        Kind::Prim(p) => p.size(),
+                        _ => 0,
+                    })
+                    .sum();
+                let bytes = format_ident!("__a{}", run[0]);
+                out.extend(quote!(
+                    let (__c, __rest) = #krate::codec::split_fixed(__rest, ::core::option::Option::Some(#size))?;
+                    let ::core::option::Option::Some(#bytes) = __c.first_chunk::<#size>() else {
+                        return ::core::result::Result::Err(#krate::DecodeError::UnexpectedEnd {
+                            needed: #size,
+                            remaining: __c.len(),
+                        });
+                    };
+                ));
+                let mut off = 0usize;
+                for &i in run {
+                    if let Kind::Prim(p) = &fields[i].kind {
+                        let v = prim_from_bytes(krate, p, &bytes, &mut off, &mut n, &mut out);
+                        let b = bind(i);
+                        out.extend(quote!(let #b = #v;));
+                    }
+                }
+            }
+            _ => {
+                let size = fixed_size(owner, f, Some(de));
+                out.extend(quote!(
+                    let (__c, __rest) = #krate::codec::split_fixed(__rest, #size)?;
+                    let #b: #ty = <#ty as #krate::Decode<#de>>::decode_fixed(__c)?;
+                ));
+                k += 1;
+            }
         }
-        let size = fixed_size(owner, f, Some(de));
-        quote!(
-            let (__c, __rest) = #krate::codec::split_fixed(__rest, #size)?;
-            let #b: #ty = <#ty as #krate::Decode<#de>>::decode_fixed(__c)?;
-        )
-    });
-    quote!(#(#stmts)*)
+    }
+    out
 }
 
 /// Statements turning the primitive `value` into byte variables.
@@ -840,10 +919,27 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                     );
                 }
             }
-            if fields
+            let all_fixed = fields
                 .iter()
-                .all(|f| groupable(f) || matches!(f.kind, Kind::Skip))
-            {
+                .all(|f| groupable(f) || matches!(f.kind, Kind::Skip));
+            let nested = fields.iter().any(|f| matches!(f.kind, Kind::Plain));
+            if all_fixed && nested && !m.pod && !generic {
+                // Nested fixed-size structs: a `Vec` of them is read with one
+                // bounds check for the run and each element from its slot
+                // (measured 2x faster than element by element on the mesh
+                // without `pod`). A struct of primitives only keeps the
+                // element-by-element loop (its `decode` is already one check
+                // and loads; measured faster on `snapshot100`).
+                pod_decode = quote!(
+                    #krate::__if_alloc! {
+                        #[inline]
+                        fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
+                            #krate::codec::decode_vec_chunks(__r, __n)
+                        }
+                    }
+                );
+            }
+            if all_fixed {
                 let all: Vec<usize> = (0..fields.len()).collect();
                 let enc_fixed = encode_fixed_fields(&owner, fields, &all);
                 fixed_fns = quote!(

@@ -269,11 +269,18 @@ impl Lifecycle {
         if let Some(reason) = self.broken.take() {
             return Some(reason);
         }
+        // Bytes queued and never reported as tried: the write clock starts
+        // now (the core does not rely on the driver calling `on_written`).
+        if queued == 0 {
+            self.stalled_since = None;
+        } else if self.stalled_since.is_none() {
+            self.stalled_since = Some(now);
+        }
         if overflowed {
             return Some(DisconnectReason::SlowConsumer);
         }
         if let Some((_, deadline)) = &self.ending
-            && (queued == 0 || now >= *deadline)
+            && (queued == 0 || now >= *deadline || self.stop_at.is_some_and(|s| now >= s))
         {
             return self.ending.take().map(|(r, _)| r);
         }
@@ -297,7 +304,7 @@ impl Lifecycle {
             if queued == 0 || now >= stop {
                 return Some(DisconnectReason::Shutdown);
             }
-            return None;
+            return self.write_stalled(queued, now);
         }
         if let (Some(since), Some(t)) = (self.handshake_since, self.limits.handshake_timeout)
             && now >= since + t
@@ -338,11 +345,26 @@ impl Lifecycle {
     pub fn poll_timeout(&self, queued: usize) -> Option<Instant> {
         let mut next: Option<Instant> = None;
         let mut at = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
+        if self.holding {
+            at(self.last_rx + self.limits.release_after);
+        }
+        if let (Some(since), Some(t)) = (self.stalled_since, self.limits.write_timeout)
+            && queued > 0
+        {
+            at(since + t);
+        }
+        // The same order as `poll_end`: an ending or stopping session
+        // waits only for its queue, bounded by its deadlines.
         if let Some((_, deadline)) = &self.ending {
             at(*deadline);
+            if let Some(stop) = self.stop_at {
+                at(stop);
+            }
+            return next;
         }
         if let Some(stop) = self.stop_at {
             at(stop);
+            return next;
         }
         if let (Some(since), Some(t)) = (self.handshake_since, self.limits.handshake_timeout) {
             at(since + t);
@@ -350,18 +372,10 @@ impl Lifecycle {
         if let Some(since) = self.partial_since {
             at(since + self.limits.frame_timeout);
         }
-        if let (Some(since), Some(t)) = (self.stalled_since, self.limits.write_timeout)
-            && queued > 0
-        {
-            at(since + t);
-        }
         if let Some(idle) = self.limits.idle_timeout
             && queued == 0
         {
             at(self.last_rx + idle);
-        }
-        if self.holding {
-            at(self.last_rx + self.limits.release_after);
         }
         next
     }

@@ -2,7 +2,7 @@
 //! generated from their schema, `docs/vectors/vectors.packet`: every valid
 //! vector decodes to exactly the stated value and encodes back to exactly
 //! its bytes, and every invalid vector fails with exactly the stated error.
-//! `packet-core/tests/vectors.rs` checks the same files with types written
+//! `packet-core/tests/it/vectors.rs` checks the same files with types written
 //! by hand, through the same reader and notation (`docs/vectors/harness.rs`),
 //! so the schema, the hand-written types and gen.py all agree.
 

@@ -6,7 +6,7 @@
 //! (or closes it when `max_sessions` are open) and hands it to a worker,
 //! round robin. Each worker waits on its sessions' readiness, its wake-up
 //! (another thread queued frames for one of its sessions) and the
-//! earliest session deadline, then runs [`ServerCore::service`] for each
+//! earliest session deadline, then runs `ServerCore::service` for each
 //! session that is ready. Every decision (back-pressure, timeouts, end of
 //! session) is the core's.
 //!

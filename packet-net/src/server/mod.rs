@@ -12,18 +12,20 @@
 //!   place into its bounded [`Outbox`]; a peer too slow to drain it is
 //!   dropped rather than buffered without bound.
 //! - [`blocking::Server`]: an acceptor thread and a pool of worker threads
-//!   that each own a set of sessions (non-blocking sockets, polled).
+//!   that each own a set of sessions and wait on their readiness (`mio`).
 //! - `tokio::Server` (feature `tokio`): an acceptor
 //!   task and one task per session.
 //! - UDP: [`blocking::UdpServer`] and `tokio::UdpServer`: one UDP socket,
 //!   a session per peer address (created by its first valid datagram, with
-//!   its own opener and sealer), the same [`Router`]; bad datagrams
-//!   dropped and counted, a peer failing authentication
-//!   [`ServerConfig::max_auth_failures`] times dropped alone, idle peers
-//!   expired.
+//!   its own opener and sealer), the same [`Router`]; bad, forged or
+//!   replayed datagrams dropped and counted (never held against a
+//!   session: source addresses can be forged), idle peers expired.
+//!
+//! Every session's life (timers, back-pressure, its end) is decided by the
+//! sans-I/O core in `session`; the servers only move bytes.
 //!
 //! Sealed servers give every session its own keys
-//! (`ServerConfig::with_sealed_sessions`, `docs/wire-format.md` §7.3):
+//! (`ServerConfig::sealed`, `docs/wire-format.md` §7.3):
 //! a session's first frame is the plaintext session hello carrying the
 //! token a login server handed the client with that session's keys.
 //!
@@ -748,7 +750,7 @@ impl<S> Router<S> {
     }
 
     /// Called when a session opens (sealed: once its hello is accepted,
-    /// see [`ServerConfig::with_sealed_sessions`]).
+    /// see [`ServerConfig::sealed`]).
     pub fn on_connect(mut self, f: impl Fn(&Context<'_, S>) + Send + Sync + 'static) -> Self {
         self.on_connect = Some(Box::new(f));
         self

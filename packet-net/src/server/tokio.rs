@@ -1,7 +1,7 @@
 //! The tokio server: an acceptor task and one task per session.
 //!
 //! Each session task owns its socket and its session core; it runs the
-//! same [`ServerCore::service`] step as the blocking workers (read what
+//! same `ServerCore::service` step as the blocking workers (read what
 //! the core wants, dispatch through the [`Router`], write, ask the core
 //! whether the session ends) and then waits for what the step asked for:
 //! readable, writable, a `Notify` from another session that queued

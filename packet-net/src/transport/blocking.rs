@@ -1,7 +1,7 @@
 //! Blocking (std) sockets that speak frames: [`TcpPacketStream`],
 //! [`TcpPacketListener`] and [`UdpPacketSocket`].
 //!
-//! A TCP stream buffers incoming bytes in a bounded [`Inbox`] and hands out
+//! A TCP stream buffers incoming bytes in a bounded inbox and hands out
 //! each frame borrowed from that buffer; outgoing packets are encoded in
 //! place into a bounded [`Outbox`] and leave in as few `write` calls as
 //! possible ([`TcpPacketStream::queue`] then [`TcpPacketStream::flush`]).

@@ -12,7 +12,7 @@
 //!   place, bounded: a full queue is back-pressure, never growth).
 //!
 //! Sessions, their timers and every end-of-session decision live in
-//! [`crate::session`]; dispatch and the servers in [`crate::server`]. Framing
+//! the crate-private `session` module; dispatch and the servers in [`crate::server`]. Framing
 //! rules live in packet-core's `frame`: nothing here parses bytes itself.
 //!
 //! After warm-up (the queue and decoder buffers have grown to their working

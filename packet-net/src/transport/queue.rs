@@ -304,7 +304,7 @@ impl Outbox {
     }
 }
 
-/// What [`Outbox::send_datagrams`] did.
+/// What `Outbox::send_datagrams` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DatagramFlush {
     /// Datagrams sent.

@@ -22,6 +22,38 @@
 //!   sense there, so a client's keys on a listener (or a provider on a
 //!   connecting stream) does not compile.
 //!
+//! Misuse does not compile: a provider on a connecting stream, a client's
+//! keys on a server, or a second copy of a client's keys.
+//!
+//! ```compile_fail
+//! # use packet_net::transport::{ServerSecurity, blocking::TcpPacketStream};
+//! let provider = ServerSecurity::new(|_| None);
+//! let s = TcpPacketStream::connect("127.0.0.1:1")?.sealed(provider); // a server's side
+//! # Ok::<(), packet_net::transport::TransportError>(())
+//! ```
+//!
+//! ```compile_fail
+//! # use packet_net::transport::{ClientSecurity, SessionToken};
+//! # use packet_core::crypto::{ChannelKeys, SecretKey};
+//! let client = ClientSecurity::new(SessionToken([1; 16]), ChannelKeys::shared(SecretKey::from_bytes([2; 32])));
+//! let config = packet_net::server::ServerConfig::default().sealed(client); // a client's side
+//! ```
+//!
+//! ```compile_fail
+//! # use packet_net::transport::{ClientSecurity, SessionToken};
+//! # use packet_core::crypto::{ChannelKeys, SecretKey};
+//! let client = ClientSecurity::new(SessionToken([1; 16]), ChannelKeys::shared(SecretKey::from_bytes([2; 32])));
+//! let again = client.clone(); // one session's keys, twice: nonce reuse
+//! ```
+//!
+//! ```
+//! # use packet_net::transport::{ClientSecurity, ServerSecurity, SessionToken};
+//! # use packet_core::crypto::{ChannelKeys, SecretKey};
+//! let client = ClientSecurity::new(SessionToken([1; 16]), ChannelKeys::shared(SecretKey::from_bytes([2; 32])));
+//! let config = packet_net::server::ServerConfig::default().sealed(ServerSecurity::new(|_| None));
+//! # drop(client);
+//! ```
+//!
 //! Crate-private: [`Sealer`] and [`Opener`], a connection's send and
 //! receive sides. Sealed, they own the two halves of one
 //! [`SealedChannel`](packet_core::crypto::SealedChannel) (packet-core's

@@ -1,7 +1,7 @@
 //! Async (tokio) sockets that speak frames, and a tokio-util codec.
 //!
 //! - [`TcpPacketStream`] / [`TcpPacketListener`]: the async twins of the
-//!   blocking types, with the same bounded [`Inbox`] / [`Outbox`] buffers:
+//!   blocking types, with the same bounded inbox / [`Outbox`] buffers:
 //!   frames are received borrowed from the receive buffer and sent from a
 //!   coalescing write queue. Reads and writes go through the socket's
 //!   readiness (`readable` / `try_read`), so no intermediate buffer exists.
@@ -482,9 +482,9 @@ impl PacketCodec {
         }
     }
 
-    /// Seals the codec's frames: with a [`ClientSecurity`] as the
+    /// Seals the codec's frames: with a [`ClientSecurity`](super::ClientSecurity) as the
     /// connecting end (its hello goes before the first frame), with a
-    /// [`ServerSecurity`] as the accepting end (the peer's hello is taken,
+    /// [`ServerSecurity`](super::ServerSecurity) as the accepting end (the peer's hello is taken,
     /// never handed out as a frame, and keys the codec). Call before the
     /// first frame.
     pub fn sealed(mut self, security: impl Security) -> Self {

@@ -255,3 +255,45 @@ fn buffers_are_released_once_after_a_quiet_second() {
     assert!(!c.release_idle(t0 + secs(2)), "once per quiet period");
     assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(30)));
 }
+
+/// Found by the `session_core` fuzz target: replies queued while the
+/// driver never reported a write attempt left the session with no
+/// deadline at all. The write clock now starts when the core first sees
+/// bytes queued.
+#[test]
+fn queued_bytes_always_have_a_deadline() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    c.on_read(&wire(1, 0, b"x"), t0);
+    events(&mut c, t0);
+    c.release_idle(t0 + secs(1));
+    assert!(c.poll_end(40, false, false, t0 + secs(1)).is_none());
+    assert_eq!(c.life().poll_timeout(40), Some(t0 + secs(11)));
+    assert!(matches!(
+        c.poll_end(40, false, false, t0 + secs(11)),
+        Some(DisconnectReason::SlowConsumer)
+    ));
+}
+
+/// Found by the `session_core` fuzz target: a session stopping (or
+/// ending) reported deadlines `poll_end` no longer acted on (the shutdown
+/// grace while a bad frame's replies drained, a partial-frame timer), so
+/// a driver would wake in a loop. The deadlines now follow `poll_end`'s
+/// order, and the shutdown grace bounds an ending session too.
+#[test]
+fn an_ending_session_reports_only_deadlines_it_acts_on() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    c.on_read(&wire(1, 0, b"partial")[..6], t0);
+    events(&mut c, t0);
+    assert!(c.poll_end(0, false, false, t0).is_none()); // the partial-frame clock runs
+    c.life().shutdown(t0);
+    c.life().fail(
+        DisconnectReason::Handler(packet_net::transport::TransportError::Closed),
+        t0 + secs(3),
+    );
+    c.release_idle(t0 + secs(4));
+    assert!(c.poll_end(40, false, false, t0 + secs(4)).is_none());
+    assert_eq!(c.life().poll_timeout(40), Some(t0 + secs(5)));
+    assert!(c.poll_end(40, false, false, t0 + secs(5)).is_some());
+}

@@ -216,7 +216,7 @@ fn inspect_shows_fields_with_ranges_and_the_broken_rule_with_carets() {
     let good = run(&[
         "inspect",
         "--schema",
-        "tests/it/vectors.packet",
+        "../docs/vectors/vectors.packet",
         "../docs/vectors/valid/09-nested-enums.hex",
     ]);
     assert!(
@@ -234,7 +234,7 @@ fn inspect_shows_fields_with_ranges_and_the_broken_rule_with_carets() {
     let bad = run(&[
         "inspect",
         "--schema",
-        "tests/it/vectors.packet",
+        "../docs/vectors/vectors.packet",
         "../docs/vectors/invalid/20-crc-mismatch.hex",
     ]);
     assert_eq!(bad.status.code(), Some(1));

@@ -14,8 +14,10 @@
 //! schema's packets.
 //!
 //! That Rust decode is itself checked against the generated Rust types:
-//! on the demo session, its tree printed in `Debug` notation equals
-//! `{:?}` of the packet the derive decodes (this part needs no tshark).
+//! on the demo session and on every valid vector (the types generated from
+//! `docs/vectors/vectors.packet` by examples/schema-demo), its tree printed
+//! in `Debug` notation equals `{:?}` of the packet the derive decodes (this
+//! part needs no tshark).
 //!
 //! `tshark` and `text2pcap` come from Debian's `tshark` package. Without
 //! them the test prints a notice and passes, unless `PACKET_REQUIRE_TSHARK=1`
@@ -322,8 +324,8 @@ struct Vector {
 fn vectors() -> Vec<Vector> {
     let mut out = Vec::new();
     for dir in ["valid", "invalid"] {
-        let dir = root().join("docs/vectors").join(dir);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        let path = root().join("docs/vectors").join(dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "hex"))
@@ -339,7 +341,7 @@ fn vectors() -> Vec<Vector> {
             };
             let bytes = parse_hex(&text, false).unwrap().remove(0);
             out.push(Vector {
-                name: path.file_name().unwrap().to_string_lossy().into_owned(),
+                name: format!("{dir}/{}", path.file_name().unwrap().to_string_lossy()),
                 bytes,
                 stream: meta("mode").as_deref() == Some("stream"),
                 max_frame: meta("max_frame_len").map_or(65536, |m| m.parse().unwrap()),
@@ -350,15 +352,9 @@ fn vectors() -> Vec<Vector> {
     out
 }
 
-/// The schema of the vectors' packet types: the one beside the vectors
-/// once the spec ships it, else this test's copy.
+/// The schema of the vectors' packet types, beside the vectors.
 fn vectors_schema() -> PathBuf {
-    let shipped = root().join("docs/vectors/vectors.packet");
-    if shipped.is_file() {
-        shipped
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/vectors.packet")
-    }
+    root().join("docs/vectors/vectors.packet")
 }
 
 #[test]
@@ -751,4 +747,56 @@ fn inspect_agrees_with_the_generated_types_on_the_demo_session() {
         let packet = &msg[msg.find('(').unwrap() + 1..msg.len() - 1];
         assert_eq!(debug_of(body), packet);
     }
+}
+
+/// The Debug text of the packet in `frame` decoded with the vectors'
+/// generated type for its id (`None` for an id the schema lacks).
+fn vector_debug(frame: &packet_core::Frame<'_>) -> Option<String> {
+    use packet_schema_example::vectors as v;
+    fn show<'a, P: Packet + packet_core::Decode<'a> + std::fmt::Debug>(
+        f: &packet_core::Frame<'a>,
+    ) -> String {
+        format!("{:?}", f.decode_packet::<P>().unwrap())
+    }
+    macro_rules! by_id {
+        ($($t:ty),*) => {
+            match frame.type_id() {
+                $(id if id == <$t as Packet>::ID => Some(show::<$t>(frame)),)*
+                _ => None,
+            }
+        };
+    }
+    by_id!(
+        v::Empty,
+        v::OneByte,
+        v::Blob36,
+        v::Ints,
+        v::Floats,
+        v::BoolChar,
+        v::Strings,
+        v::Composite,
+        v::Nested,
+        v::Position,
+        v::Extremes,
+        v::Bounded
+    )
+}
+
+#[test]
+fn inspect_agrees_with_the_generated_types_on_every_valid_vector() {
+    let compiled = compile(&vectors_schema());
+    let mut compared = 0;
+    for v in vectors().iter().filter(|v| v.name.starts_with("valid/")) {
+        let report = Inspector::new(&compiled.schema, v.max_frame).datagram(&v.bytes);
+        assert!(report.problem.is_none(), "{}: {report:?}", v.name);
+        let config = FrameConfig::default().with_max_frame_len(v.max_frame);
+        let frame = frame::decode_frame(&v.bytes, &config).unwrap();
+        let Some(want) = vector_debug(&frame) else {
+            continue; // the session hello, an id outside the schema
+        };
+        let body = report.nodes.iter().find(|n| n.label == "body").unwrap();
+        assert_eq!(debug_of(body), want, "{}", v.name);
+        compared += 1;
+    }
+    assert!(compared >= 12, "compared only {compared} vectors");
 }
