@@ -7,7 +7,9 @@
 //! and enum tags, nested types), the [`WireLayout`] trait that every
 //! built-in codec type implements here and `#[derive(Packet)]` implements
 //! for derived types, [`Fingerprint`] (implemented by
-//! `#[derive(PacketSet)]`), and the `const fn`s that serialize and hash.
+//! `#[derive(PacketSet)]`), the `const fn`s that serialize and hash, and
+//! [`ProtocolMismatch`], the error of a session refused for a different
+//! fingerprint.
 //! What does not: the codec itself ([`crate::codec`]) and the session
 //! hello that carries the fingerprint (the networking layer).
 //!
@@ -199,6 +201,12 @@ pub type Top = L16;
 
 /// A named type's identity for back-references: FNV-1a of its path
 /// (`module_path!()`, `::`, its name), never 0. Not part of the hash.
+///
+/// Every instantiation of a generic derived type has the same key, so a
+/// generic type nested in another instantiation of itself
+/// (`Wrapper<Wrapper<u8>>`) is described as a back-reference: still a
+/// deterministic number, but not the one the schema side (which has no
+/// generics) computes.
 pub const fn type_key(module: &str, name: &str) -> u64 {
     let h = fnv_bytes(FNV_OFFSET, module.as_bytes());
     let h = fnv_bytes(h, b"::");
@@ -299,6 +307,20 @@ tuple! {
 pub trait Fingerprint<L: Level = Top> {
     /// FNV-1a 64 of the set's canonical layout description.
     const FINGERPRINT: u64;
+}
+
+/// A packet's entry in its set's fingerprint: its id and layout (blanket
+/// for every packet with a layout). `#[derive(PacketSet)]` bounds its
+/// `Fingerprint` impl on this, generic in `L`, so that a member that is not
+/// a packet is reported once, by the `PacketSet` impl, and a member without
+/// a layout only where the fingerprint is used.
+pub trait Member<L: Level = Top> {
+    /// `(Packet::ID, WireLayout::LAYOUT)`.
+    const ENTRY: (u16, &'static Layout);
+}
+
+impl<L: Level, P: crate::Packet + WireLayout<L> + ?Sized> Member<L> for P {
+    const ENTRY: (u16, &'static Layout) = (P::ID, P::LAYOUT);
 }
 
 /// The fingerprint of packets given as `(type id, layout)`, in any order
@@ -473,6 +495,39 @@ const fn open(stack: &[u64; STACK], depth: usize, key: u64) -> Option<u32> {
         i += 1;
     }
     None
+}
+
+/// Two peers' fingerprints differ: the session is refused at its hello
+/// (wire format §11.5). Its message is `protocol mismatch: client 0x…,
+/// server 0x…` (16 hex digits each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("protocol mismatch: client {client:#018x}, server {server:#018x}")]
+pub struct ProtocolMismatch {
+    /// The fingerprint the client sent.
+    pub client: u64,
+    /// The server's own.
+    pub server: u64,
+}
+
+/// The server's check of a client's fingerprint at the hello.
+///
+/// ```
+/// use packet_core::layout::{ProtocolMismatch, check_fingerprint};
+///
+/// assert_eq!(check_fingerprint(7, 7), Ok(()));
+/// let e = check_fingerprint(0x1234, 0xabcd).unwrap_err();
+/// assert_eq!(e, ProtocolMismatch { client: 0x1234, server: 0xabcd });
+/// assert_eq!(
+///     e.to_string(),
+///     "protocol mismatch: client 0x0000000000001234, server 0x000000000000abcd"
+/// );
+/// ```
+pub const fn check_fingerprint(client: u64, server: u64) -> Result<(), ProtocolMismatch> {
+    if client == server {
+        Ok(())
+    } else {
+        Err(ProtocolMismatch { client, server })
+    }
 }
 
 /// A single packet's fingerprint: the fingerprint of the set holding only

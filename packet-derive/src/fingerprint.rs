@@ -163,15 +163,16 @@ pub fn set(m: &SetModel<'_>) -> TokenStream {
     let wc = generics.make_where_clause();
     for ty in &tys {
         wc.predicates.push(syn::parse_quote!(
-            #ty: #krate::Packet + #krate::layout::WireLayout<__L>
+            #ty: #krate::layout::Member<__L>
         ));
     }
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     quote!(
         #[automatically_derived]
+        #[allow(clippy::all, clippy::pedantic)]
         impl #impl_generics #krate::layout::Fingerprint<__L> for #name #ty_generics #where_clause {
             const FINGERPRINT: ::core::primitive::u64 = #krate::layout::set_fingerprint(&[
-                #((<#tys as #krate::Packet>::ID, <#tys as #krate::layout::WireLayout<__L>>::LAYOUT)),*
+                #(<#tys as #krate::layout::Member<__L>>::ENTRY),*
             ]);
         }
     )

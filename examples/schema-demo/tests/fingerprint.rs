@@ -243,3 +243,44 @@ fn a_changed_layout_changes_the_fingerprint() {
         vector("02-names-do-not-count").fingerprint
     );
 }
+
+/// A field type with a hand-written `Encode` and no `WireLayout`: the
+/// derives still compile (their layout impls are bounded on the fields,
+/// not required), only this set's `FINGERPRINT` would not.
+mod custom {
+    use packet_core::{Decode, DecodeError, Encode, EncodeError, Reader, Writer};
+
+    pub struct Opaque(pub u8);
+
+    impl Encode for Opaque {
+        const MAX_SIZE: Option<usize> = Some(1);
+        fn encoded_len(&self) -> usize {
+            1
+        }
+        fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+            self.0.encode(w)
+        }
+    }
+
+    impl<'de> Decode<'de> for Opaque {
+        fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
+            u8::decode(r).map(Opaque)
+        }
+    }
+
+    #[derive(packet_core::Packet)]
+    #[packet(id = 9)]
+    pub struct Holder {
+        pub value: Opaque,
+    }
+
+    #[derive(packet_core::PacketSet)]
+    pub enum Set {
+        Holder(Holder),
+    }
+}
+
+#[test]
+fn a_field_without_a_layout_does_not_stop_the_derives() {
+    assert_eq!(<custom::Set as PacketSet<'_>>::IDS, &[9]);
+}

@@ -278,3 +278,30 @@ fn dissector_writes_lua_for_the_schema() {
     assert!(lua.contains("local DEFAULT_PORT = 9000\n"));
     assert!(lua.contains("proto:register_heuristic(\"tcp\", heur_tcp)"));
 }
+
+#[test]
+fn fingerprint_prints_the_vectors_number_and_layouts() {
+    // The number and bytes of docs/vectors/fingerprint/05-vectors-packet.txt
+    // (written by docs/vectors/fingerprint.py).
+    let expected =
+        std::fs::read_to_string("../docs/vectors/fingerprint/05-vectors-packet.txt").unwrap();
+    let out = run(&["fingerprint", "--layouts", "../docs/vectors/vectors.packet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let want: Vec<String> = expected
+        .lines()
+        .filter_map(|l| {
+            if let Some(rest) = l.strip_prefix("packet ") {
+                let p: Vec<&str> = rest.split(' ').collect();
+                Some(format!("packet {} {}", p[0], p[2]))
+            } else {
+                l.starts_with("fingerprint ").then(|| l.to_string())
+            }
+        })
+        .collect();
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), want);
+}
