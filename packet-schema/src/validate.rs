@@ -475,6 +475,20 @@ impl Validator {
                                 "expected an id from 0 to 0xFFFF (the header's type_id is a u16)",
                             ),
                         );
+                    } else if p.id.value == 0xFFFF {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0115",
+                                format!("packet id `{}` is reserved", p.id.text),
+                            )
+                            .with_primary(
+                                p.id.span,
+                                "expected an id from 0 to 0xFFFE: 0xFFFF is the session hello's",
+                            )
+                            .with_note(
+                                "note: type id 0xFFFF is reserved for the session hello of sealed sessions (docs/wire-format.md §2.2, §7.3); #[derive(Packet)] refuses it too",
+                            ),
+                        );
                     } else if let Some((other, span)) = ids.get(&p.id.value) {
                         self.diags.push(
                             Diagnostic::error(
