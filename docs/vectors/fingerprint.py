@@ -5,7 +5,7 @@ and the set's FNV-1a 64 fingerprint.
 
 An independent implementation of §11: it reads schemas with decode.py's
 small parser (the subset of the schema language the vectors use) and shares
-nothing with the Rust code. Checked by examples/schema-demo/tests/fingerprint.rs
+nothing with the Rust code. Checked by examples/schema-demo/tests/it/fingerprint.rs
 against both the derive (`<Set as Fingerprint>::FINGERPRINT`) and the schema
 compiler (`Schema::fingerprint`).
 

@@ -3,8 +3,8 @@
 
 This is a second, independent implementation of docs/wire-format.md: it
 uses only Python's struct, json and zlib.crc32, never the Rust code, so the
-Rust tests (packet-core/tests/vectors.rs, examples/schema-demo/tests/
-vectors.rs) check two implementations against each other. The bodies'
+Rust tests (packet-core/tests/it/vectors.rs, examples/schema-demo/tests/
+it/vectors.rs) check two implementations against each other. The bodies'
 packet types are declared in vectors.packet; expected values and errors
 are written in the notation of README.md ("Value notation"). Run from anywhere: `python3 docs/vectors/gen.py`. The output is
 deterministic; commit it. The file format is described in README.md.

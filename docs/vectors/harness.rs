@@ -2,7 +2,7 @@
 // format") and writing values and errors in their notation (README.md,
 // "Value notation"). Shared by the two Rust tests that check the vectors,
 // `packet-core/tests/it/vectors.rs` (hand-written packet types) and
-// `examples/schema-demo/tests/vectors.rs` (the types generated from
+// `examples/schema-demo/tests/it/vectors.rs` (the types generated from
 // `vectors.packet`), each of which includes this file with `include!`, so
 // both compare their values with the same text gen.py wrote.
 

@@ -21,7 +21,7 @@ pub mod game {
 
 /// The packet types of the wire-format test vectors
 /// (`docs/vectors/vectors.packet`), checked against every vector file by
-/// `tests/vectors.rs`.
+/// `tests/it/vectors.rs`.
 pub mod vectors {
     packet_core::include_schema!("vectors");
 }

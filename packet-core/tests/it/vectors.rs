@@ -13,7 +13,7 @@
 //! and for every invalid vector that decoding yields exactly the stated
 //! error, every field compared. Values and errors are compared in the
 //! vectors' language-neutral notation (`docs/vectors/README.md`), written
-//! by `docs/vectors/harness.rs`, which `examples/schema-demo/tests/vectors.rs`
+//! by `docs/vectors/harness.rs`, which `examples/schema-demo/tests/it/vectors.rs`
 //! shares to check the types generated from `docs/vectors/vectors.packet`
 //! against the same files. The replay vectors (`docs/vectors/replay/`) are
 //! run against `packet_core::replay` (feature `crypto`).
