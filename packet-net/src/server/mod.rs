@@ -5,8 +5,9 @@
 //! - [`Router`]: the handler registry, keyed by packet type id (`u16`).
 //!   Handlers are plain closures called with a [`Context`] (the session,
 //!   the session manager, the shared state) and the frame, borrowed from
-//!   the receive buffer. An unknown type id, a failing handler, a bad frame
-//!   or a peer that stalls inside a frame drops that peer alone.
+//!   the receive buffer. A failing handler, a bad frame or a peer that
+//!   stalls inside a frame drops that peer alone; an unknown type id too,
+//!   unless the router's [`UnknownPackets`] policy is to count and ignore.
 //! - [`Sessions`]: the session manager: look-up by [`SessionId`], send to
 //!   one, broadcast, close. Each session's outgoing frames are encoded in
 //!   place into its bounded [`Outbox`]; a peer too slow to drain it is
@@ -247,6 +248,7 @@ pub struct ServerStats {
     timeouts: AtomicU64,
     slow_consumers: AtomicU64,
     peer_closed: AtomicU64,
+    unknown_ignored: AtomicU64,
 }
 
 /// A copy of the counters.
@@ -273,6 +275,9 @@ pub struct StatsSnapshot {
     pub slow_consumers: u64,
     /// Sessions the peer closed (cleanly or mid-frame).
     pub peer_closed: u64,
+    /// Frames of an unknown type id ignored under
+    /// [`UnknownPackets::Ignore`] (their sessions went on).
+    pub unknown_ignored: u64,
 }
 
 impl ServerStats {
@@ -290,6 +295,7 @@ impl ServerStats {
             timeouts: r(&self.timeouts),
             slow_consumers: r(&self.slow_consumers),
             peer_closed: r(&self.peer_closed),
+            unknown_ignored: r(&self.unknown_ignored),
         }
     }
 
@@ -668,6 +674,22 @@ pub type Hook<S> = Box<dyn Fn(&Context<'_, S>) + Send + Sync>;
 /// A disconnect hook.
 pub type LeaveHook<S> = Box<dyn Fn(&Context<'_, S>, &DisconnectReason) + Send + Sync>;
 
+/// What a [`Router`] does with a frame whose type id has no handler (and
+/// no [`Router::fallback`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnknownPackets {
+    /// End the session with [`DecodeError::UnknownPacketId`] (after its
+    /// queued replies are out). The default: a peer speaking another
+    /// protocol is cut off at once.
+    #[default]
+    Close,
+    /// Drop the frame, count it in [`StatsSnapshot::unknown_ignored`] and
+    /// keep the session: for the weeks when old and new clients overlap
+    /// and a newer client sends packets this server does not know yet.
+    Ignore,
+}
+
 /// The handler registry: one handler per packet type id.
 ///
 /// ```
@@ -683,6 +705,7 @@ pub struct Router<S> {
     fallback: Option<Handler<S>>,
     on_connect: Option<Hook<S>>,
     on_disconnect: Option<LeaveHook<S>>,
+    unknown: UnknownPackets,
 }
 
 impl<S> Default for Router<S> {
@@ -697,6 +720,7 @@ impl<S> fmt::Debug for Router<S> {
         f.debug_struct("Router")
             .field("type_ids", &ids)
             .field("fallback", &self.fallback.is_some())
+            .field("unknown", &self.unknown)
             .finish()
     }
 }
@@ -709,7 +733,32 @@ impl<S> Router<S> {
             fallback: None,
             on_connect: None,
             on_disconnect: None,
+            unknown: UnknownPackets::Close,
         }
+    }
+
+    /// Sets what happens to frames of an unknown type id (when no
+    /// [`Router::fallback`] is set): end the session (the default) or
+    /// count and ignore them.
+    ///
+    /// ```
+    /// use packet_net::server::{Router, UnknownPackets};
+    ///
+    /// // Old and new clients overlap during an update: newer packets are
+    /// // counted (`StatsSnapshot::unknown_ignored`) and skipped.
+    /// let router = Router::<()>::new()
+    ///     .on_frame(1, |ctx, frame| ctx.reply_raw(1, frame.body()))
+    ///     .on_unknown(UnknownPackets::Ignore);
+    /// assert_eq!(router.unknown_packets(), UnknownPackets::Ignore);
+    /// ```
+    pub fn on_unknown(mut self, policy: UnknownPackets) -> Self {
+        self.unknown = policy;
+        self
+    }
+
+    /// The unknown-packet policy.
+    pub fn unknown_packets(&self) -> UnknownPackets {
+        self.unknown
     }
 
     /// Handles frames of type `type_id` with `f`, which gets the frame
@@ -739,8 +788,8 @@ impl<S> Router<S> {
         self.on_frame(P::ID, move |ctx, frame| f(ctx, frame.decode_packet::<P>()?))
     }
 
-    /// Handles frames no other handler takes (default: drop the peer with
-    /// [`DecodeError::UnknownPacketId`]).
+    /// Handles frames no other handler takes (default: the
+    /// [`UnknownPackets`] policy, set by [`Router::on_unknown`]).
     pub fn fallback(
         mut self,
         f: impl Fn(&Context<'_, S>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
@@ -782,6 +831,13 @@ impl<S> Router<S> {
     pub fn dispatch(&self, ctx: &Context<'_, S>, frame: Frame<'_>) -> Result<(), TransportError> {
         match self.handler(frame.type_id()).or(self.fallback.as_ref()) {
             Some(h) => h(ctx, frame),
+            None if self.unknown == UnknownPackets::Ignore => {
+                ctx.sessions
+                    .stats
+                    .unknown_ignored
+                    .fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
             None => Err(DecodeError::UnknownPacketId {
                 id: frame.type_id(),
             }

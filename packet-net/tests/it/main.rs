@@ -15,3 +15,4 @@ mod server_tokio;
 mod server_udp;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
+mod unknown_packets;
