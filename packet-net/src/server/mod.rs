@@ -9,7 +9,8 @@
 //!   stalls inside a frame drops that peer alone; an unknown type id too,
 //!   unless the router's [`UnknownPackets`] policy is to count and ignore.
 //! - [`Sessions`]: the session manager: look-up by [`SessionId`], send to
-//!   one, broadcast, close. Each session's outgoing frames are encoded in
+//!   one, broadcast (a [`BroadcastReport`] says who got it and why the
+//!   others did not), close. Each session's outgoing frames are encoded in
 //!   place into its bounded [`Outbox`]; a peer too slow to drain it is
 //!   dropped rather than buffered without bound.
 //! - [`blocking::Server`]: an acceptor thread and a pool of worker threads
@@ -243,6 +244,7 @@ pub struct ServerStats {
     active: AtomicUsize,
     frames_in: AtomicU64,
     frames_out: AtomicU64,
+    frames_unsent: AtomicU64,
     bad_frames: AtomicU64,
     handler_errors: AtomicU64,
     timeouts: AtomicU64,
@@ -265,6 +267,10 @@ pub struct StatsSnapshot {
     pub frames_in: u64,
     /// Frames queued for sending.
     pub frames_out: u64,
+    /// Frames that could not be queued for a session (by a reply,
+    /// `send_to` or a broadcast): too big to encode, or its queue full
+    /// (that session then closes as a slow consumer).
+    pub frames_unsent: u64,
     /// Sessions dropped for sending a bad frame.
     pub bad_frames: u64,
     /// Sessions dropped because a handler failed.
@@ -290,6 +296,7 @@ impl ServerStats {
             active: self.active.load(Ordering::Relaxed),
             frames_in: r(&self.frames_in),
             frames_out: r(&self.frames_out),
+            frames_unsent: r(&self.frames_unsent),
             bad_frames: r(&self.bad_frames),
             handler_errors: r(&self.handler_errors),
             timeouts: r(&self.timeouts),
@@ -366,6 +373,7 @@ pub struct Session {
     /// bounce between cores).
     frames_in: AtomicU64,
     frames_out: AtomicU64,
+    frames_unsent: AtomicU64,
     waker: Waker,
 }
 
@@ -399,11 +407,13 @@ impl Session {
             Ok(()) => {
                 self.frames_out.fetch_add(1, Ordering::Relaxed);
             }
-            Err(TransportError::QueueFull { .. }) => {
-                self.overflowed.store(true, Ordering::Relaxed);
-                self.closing.store(true, Ordering::Relaxed);
+            Err(e) => {
+                self.frames_unsent.fetch_add(1, Ordering::Relaxed);
+                if let TransportError::QueueFull { .. } = e {
+                    self.overflowed.store(true, Ordering::Relaxed);
+                    self.closing.store(true, Ordering::Relaxed);
+                }
             }
-            Err(_) => {}
         }
         if wake {
             self.waker.wake();
@@ -418,6 +428,64 @@ impl Session {
 
     pub(crate) fn overflowed(&self) -> bool {
         self.overflowed.load(Ordering::Relaxed)
+    }
+}
+
+/// What a broadcast did: how many sessions got the frame, and how many
+/// were skipped and why. Failures are also counted in
+/// [`StatsSnapshot::frames_unsent`].
+///
+/// ```
+/// use packet_net::server::BroadcastReport;
+///
+/// let report = BroadcastReport::default();
+/// assert!(report.is_complete() && report.skipped() == 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BroadcastReport {
+    /// Sessions the frame was queued for.
+    pub delivered: usize,
+    /// Sessions skipped because the frame could not be encoded for them:
+    /// too big for a frame (or the write queue), or a field out of range.
+    /// Every session fails alike, so `too_big > 0` with `delivered == 0`
+    /// means the packet itself is wrong.
+    pub too_big: usize,
+    /// Sessions whose write queue was full: slow consumers, now closing.
+    pub queue_full: usize,
+    /// Sessions skipped because they are closing.
+    pub closing: usize,
+}
+
+impl BroadcastReport {
+    /// Sessions that did not get the frame, for any reason.
+    pub fn skipped(&self) -> usize {
+        self.too_big + self.queue_full + self.closing
+    }
+
+    /// Sessions the frame failed for (too big, or queue full); sessions
+    /// already closing are not failures.
+    pub fn failed(&self) -> usize {
+        self.too_big + self.queue_full
+    }
+
+    /// Whether every open session that was not closing got the frame.
+    pub fn is_complete(&self) -> bool {
+        self.failed() == 0
+    }
+}
+
+impl fmt::Display for BroadcastReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "delivered to {}", self.delivered)?;
+        if self.skipped() > 0 {
+            write!(
+                f,
+                "; skipped {} too big, {} queue full, {} closing",
+                self.too_big, self.queue_full, self.closing
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -466,6 +534,7 @@ impl Sessions {
             overflowed: AtomicBool::new(false),
             frames_in: AtomicU64::new(0),
             frames_out: AtomicU64::new(0),
+            frames_unsent: AtomicU64::new(0),
             waker: waker(id),
         });
         map.insert(id, session.clone());
@@ -490,6 +559,9 @@ impl Sessions {
             self.stats
                 .frames_out
                 .fetch_add(r(&s.frames_out), Ordering::Relaxed);
+            self.stats
+                .frames_unsent
+                .fetch_add(r(&s.frames_unsent), Ordering::Relaxed);
         }
         self.stats.active.store(map.len(), Ordering::Relaxed);
     }
@@ -501,6 +573,7 @@ impl Sessions {
         for s in map.values() {
             snap.frames_in += s.frames_in.load(Ordering::Relaxed);
             snap.frames_out += s.frames_out.load(Ordering::Relaxed);
+            snap.frames_unsent += s.frames_unsent.load(Ordering::Relaxed);
         }
         snap
     }
@@ -556,14 +629,33 @@ impl Sessions {
         }
     }
 
-    /// Queues `packet` for every session except `except`; returns how many
-    /// got it. Sessions whose queue is full are closed as slow consumers.
-    pub fn broadcast<P: Packet + ?Sized>(&self, packet: &P, except: Option<SessionId>) -> usize {
+    /// Queues `packet` for every session except `except`, and reports how
+    /// many got it and why the others did not. Sessions whose queue is
+    /// full are closed as slow consumers.
+    ///
+    /// ```
+    /// use packet_net::server::Sessions;
+    ///
+    /// let sessions = Sessions::default();
+    /// let report = sessions.broadcast_raw(1, b"snapshot", None);
+    /// assert_eq!((report.delivered, report.skipped()), (0, 0)); // nobody is connected
+    /// ```
+    pub fn broadcast<P: Packet + ?Sized>(
+        &self,
+        packet: &P,
+        except: Option<SessionId>,
+    ) -> BroadcastReport {
         self.broadcast_with(except, |o| o.queue(packet))
     }
 
-    /// Queues a raw frame for every session except `except`.
-    pub fn broadcast_raw(&self, type_id: u16, body: &[u8], except: Option<SessionId>) -> usize {
+    /// Queues a raw frame for every session except `except`; see
+    /// [`Sessions::broadcast`].
+    pub fn broadcast_raw(
+        &self,
+        type_id: u16,
+        body: &[u8],
+        except: Option<SessionId>,
+    ) -> BroadcastReport {
         self.broadcast_with(except, |o| o.queue_raw(type_id, body))
     }
 
@@ -571,18 +663,25 @@ impl Sessions {
         &self,
         except: Option<SessionId>,
         f: impl Fn(&mut Outbox) -> Result<(), TransportError>,
-    ) -> usize {
+    ) -> BroadcastReport {
         let map = self.read();
-        let mut n = 0;
+        let mut report = BroadcastReport::default();
         for (id, s) in map.iter() {
-            if Some(*id) == except || s.is_closing() {
+            if Some(*id) == except {
                 continue;
             }
-            if s.queue_with(true, &f).is_ok() {
-                n += 1;
+            if s.is_closing() {
+                report.closing += 1;
+                continue;
+            }
+            match s.queue_with(true, &f) {
+                Ok(()) => report.delivered += 1,
+                Err(TransportError::QueueFull { .. }) => report.queue_full += 1,
+                Err(TransportError::Closed) => report.closing += 1,
+                Err(_) => report.too_big += 1,
             }
         }
-        n
+        report
     }
 
     /// Closes session `id` once its queued frames are flushed.
@@ -644,19 +743,22 @@ impl<'a, S> Context<'a, S> {
             .queue_with(false, |o| o.queue_raw(type_id, body))
     }
 
-    /// Queues `packet` for every other session; returns how many got it.
-    pub fn broadcast_others<P: Packet + ?Sized>(&self, packet: &P) -> usize {
+    /// Queues `packet` for every other session; reports how many got it
+    /// and why the others did not.
+    pub fn broadcast_others<P: Packet + ?Sized>(&self, packet: &P) -> BroadcastReport {
         self.sessions.broadcast(packet, Some(self.session.id))
     }
 
-    /// Queues a raw frame for every other session; returns how many got it.
-    pub fn broadcast_others_raw(&self, type_id: u16, body: &[u8]) -> usize {
+    /// Queues a raw frame for every other session; see
+    /// [`Context::broadcast_others`].
+    pub fn broadcast_others_raw(&self, type_id: u16, body: &[u8]) -> BroadcastReport {
         self.sessions
             .broadcast_raw(type_id, body, Some(self.session.id))
     }
 
-    /// Queues `packet` for every session, this one included.
-    pub fn broadcast<P: Packet + ?Sized>(&self, packet: &P) -> usize {
+    /// Queues `packet` for every session, this one included; see
+    /// [`Context::broadcast_others`].
+    pub fn broadcast<P: Packet + ?Sized>(&self, packet: &P) -> BroadcastReport {
         self.sessions.broadcast(packet, None)
     }
 

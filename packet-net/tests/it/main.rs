@@ -1,6 +1,8 @@
 //! packet-net's integration tests: one binary, a module per topic.
 #![allow(dead_code)]
 
+#[cfg(feature = "tokio")]
+mod broadcast;
 mod common;
 mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
