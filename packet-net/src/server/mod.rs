@@ -374,6 +374,9 @@ pub struct Session {
     frames_in: AtomicU64,
     frames_out: AtomicU64,
     frames_unsent: AtomicU64,
+    /// Whom the session belongs to (a player or account id), once the
+    /// application says so: see [`Context::set_identity`].
+    identity: std::sync::OnceLock<u64>,
     waker: Waker,
 }
 
@@ -386,6 +389,12 @@ impl Session {
     /// The peer's address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// Whom the session belongs to (a player or account id), if the
+    /// application has said: see [`Context::set_identity`].
+    pub fn identity(&self) -> Option<u64> {
+        self.identity.get().copied()
     }
 
     /// Whether the session is being closed.
@@ -535,6 +544,7 @@ impl Sessions {
             frames_in: AtomicU64::new(0),
             frames_out: AtomicU64::new(0),
             frames_unsent: AtomicU64::new(0),
+            identity: std::sync::OnceLock::new(),
             waker: waker(id),
         });
         map.insert(id, session.clone());
@@ -596,6 +606,19 @@ impl Sessions {
     /// Whether a session with this id is open.
     pub fn contains(&self, id: SessionId) -> bool {
         self.read().contains_key(&id)
+    }
+
+    /// Appends the ids of the open sessions that belong to `identity`
+    /// (set by [`Context::set_identity`]) to `out`: a player's sessions,
+    /// e.g. to close them all or to check that a packet came from one.
+    /// Looks at every open session (a scan, no index).
+    pub fn sessions_of(&self, identity: u64, out: &mut Vec<SessionId>) {
+        out.extend(
+            self.read()
+                .values()
+                .filter(|s| s.identity() == Some(identity))
+                .map(|s| s.id),
+        );
     }
 
     /// Appends the ids of all open sessions to `out`.
@@ -720,6 +743,42 @@ impl<'a, S> Context<'a, S> {
     /// This session's peer address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.session.peer
+    }
+
+    /// Whom this session belongs to, once set by
+    /// [`Context::set_identity`].
+    pub fn identity(&self) -> Option<u64> {
+        self.session.identity()
+    }
+
+    /// Ties this session to `identity` (a player or account id), e.g.
+    /// after the server's own login packet: handlers then trust
+    /// [`Context::identity`] rather than a player field in each packet,
+    /// and [`Sessions::sessions_of`] finds the player's sessions. Set
+    /// once: a session already tied to another identity keeps it, and
+    /// that identity comes back as the error.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    ///
+    /// const LOGIN: u16 = 1;
+    /// let router = Router::<()>::new().on_frame(LOGIN, |ctx, frame| {
+    ///     // A real server checks a password or a ticket here.
+    ///     let player = u64::from_le_bytes(frame.body().try_into().unwrap_or_default());
+    ///     if ctx.set_identity(player).is_err() {
+    ///         ctx.close(); // one login per session
+    ///     }
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// ```
+    pub fn set_identity(&self, identity: u64) -> Result<(), u64> {
+        let current = *self.session.identity.get_or_init(|| identity);
+        if current == identity {
+            Ok(())
+        } else {
+            Err(current)
+        }
     }
 
     /// The shared state.

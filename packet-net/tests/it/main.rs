@@ -7,6 +7,8 @@ mod common;
 mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
+#[cfg(feature = "tokio")]
+mod identity;
 mod queue;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod sealed_transport;
