@@ -1,5 +1,5 @@
-//! The demo: a packet server and bot clients on loopback (127.0.0.1), over
-//! TCP and UDP, exchanging echo packets for a few seconds.
+//! The demo: a packet server and bot clients exchanging echo packets over
+//! TCP and UDP for a few seconds, in one process or across two.
 //!
 //! Every bot keeps a window of packets in flight; each packet carries its
 //! send time and a sequence number, and every echoed byte is checked. A
@@ -8,53 +8,91 @@
 //!
 //! ```sh
 //! cargo run --release --bin demo                 # 5 s, 16 bots per transport
+//! cargo run --release --bin demo -- serve --listen 0.0.0.0:7070
+//! cargo run --release --bin demo -- bots --connect 192.0.2.7:7070
 //! cargo run --release --bin demo -- --help
 //! ```
+//!
+//! `serve` runs the game servers (TCP and UDP, sealed by default) and,
+//! on `--listen`, a small **login listener**: each bot logs in there for
+//! its own session token and keys and learns the game ports. The login is
+//! **plaintext on purpose** (it keeps the demo free of certificates): the
+//! keys cross the network in the clear, so anyone watching the wire can
+//! read them. A real game runs its login over TLS (or hands the keys out
+//! through its account service) and only the game traffic over packet.
 
 use std::io::{IsTerminal as _, Write as _};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use packet_examples::{ECHO, Histogram};
-use packet_net::server::tokio::Server;
-use packet_net::server::tokio::UdpServer;
+use packet_net::server::tokio::{Server, ServerHandle, UdpServer};
 use packet_net::server::{Router, ServerConfig};
 use packet_net::transport::TransportError;
 use packet_net::transport::tokio::{TcpPacketStream, UdpPacketSocket};
 use tokio::time::timeout;
 
-/// A loopback packet server with bot clients, over TCP and UDP.
+/// A packet server with bot clients, over TCP and UDP: in one process
+/// (no subcommand), or `serve` and `bots` in two.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// How long the bots exchange packets, in seconds.
-    #[arg(short, long, default_value_t = 5.0)]
-    seconds: f64,
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    opts: Opts,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Only the server: a plaintext login listener on `--listen` and the
+    /// game servers (TCP, UDP) on ports beside it. Runs until stopped
+    /// (Ctrl-C) or for `--seconds`.
+    Serve {
+        /// The login listener's address; bots connect here.
+        #[arg(long, default_value = "127.0.0.1:7070")]
+        listen: String,
+    },
+    /// Only the bots, against a `demo serve` (its login listener's
+    /// address). Sealing follows the server's choice.
+    Bots {
+        /// The server's login address (`demo serve --listen`).
+        #[arg(long)]
+        connect: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct Opts {
+    /// How long to run, in seconds (default 5; `serve`: until stopped).
+    #[arg(short, long, global = true)]
+    seconds: Option<f64>,
     /// Bot clients per transport.
-    #[arg(short, long, default_value_t = 16)]
+    #[arg(short, long, global = true, default_value_t = 16)]
     bots: u32,
     /// Which transports to run.
-    #[arg(short, long, value_enum, default_value_t = Which::Both)]
+    #[arg(short, long, global = true, value_enum, default_value_t = Which::Both)]
     transport: Which,
     /// Packets each bot keeps in flight.
-    #[arg(short, long, default_value_t = 8)]
+    #[arg(short, long, global = true, default_value_t = 8)]
     window: u32,
     /// Body bytes per packet (at least 16: send time and sequence).
-    #[arg(short, long, default_value_t = 64)]
+    #[arg(short, long, global = true, default_value_t = 64)]
     payload: usize,
     /// Runtime worker threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, global = true, default_value_t = 0)]
     threads: usize,
     /// No live progress line.
-    #[arg(short, long)]
+    #[arg(short, long, global = true)]
     quiet: bool,
     /// Plaintext frames even when built with the `crypto` feature (the
-    /// default build seals every frame with ChaCha20-Poly1305).
-    #[arg(long)]
+    /// default build seals every frame with ChaCha20-Poly1305). For
+    /// `bots`, the server decides.
+    #[arg(long, global = true)]
     plain: bool,
 }
 
@@ -82,13 +120,15 @@ struct Report {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if args.payload < 16 || args.payload > 60_000 || args.window == 0 || args.seconds <= 0.0 {
+    let o = &args.opts;
+    let bad_seconds = o.seconds.is_some_and(|s| !(s > 0.0 && s < 1e9));
+    if o.payload < 16 || o.payload > 60_000 || o.window == 0 || bad_seconds {
         eprintln!("demo: need --payload in 16..=60000, --window >= 1, --seconds > 0");
         return ExitCode::from(2);
     }
     let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if args.threads > 0 {
-        rt.worker_threads(args.threads);
+    if o.threads > 0 {
+        rt.worker_threads(o.threads);
     }
     let rt = match rt.enable_all().build() {
         Ok(rt) => rt,
@@ -97,7 +137,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(args)) {
+    let result = match &args.cmd {
+        None => rt.block_on(all_in_one(&args.opts)),
+        Some(Cmd::Serve { listen }) => rt.block_on(serve(&args.opts, listen)),
+        Some(Cmd::Bots { connect }) => rt.block_on(bots(&args.opts, connect)),
+    };
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("demo: no packet made the round trip");
@@ -110,7 +155,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// An in-process login server (built with `crypto`): it hands each bot a
+/// The login server's table (built with `crypto`): it hands each bot a
 /// fresh random session token with fresh random keys, and gives the game
 /// servers a key provider that hands each token's keys out once. Every
 /// session thus has its own keys: sessions never share a nonce under one
@@ -138,6 +183,46 @@ impl BotSecurity {
         #[cfg(not(feature = "crypto"))]
         false
     }
+
+    /// The security a grant's secret (token, then the two keys) gives.
+    fn from_secret(secret: Option<&[u8; SECRET_LEN]>) -> Result<Self, TransportError> {
+        #[cfg(feature = "crypto")]
+        if let Some(bytes) = secret {
+            let (token, keys) = keys_of(bytes);
+            return Ok(Self(Some(packet_net::transport::ClientSecurity::new(
+                token, keys,
+            ))));
+        }
+        match secret {
+            Some(_) => Err(login_error("the server seals; this build has no `crypto`")),
+            None => Ok(Self::default()),
+        }
+    }
+}
+
+/// Bytes of one session's secret: a 16-byte token, then 32-byte keys
+/// client-to-server and server-to-client.
+const SECRET_LEN: usize = 16 + 32 + 32;
+
+#[cfg(feature = "crypto")]
+fn keys_of(
+    bytes: &[u8; SECRET_LEN],
+) -> (
+    packet_net::transport::SessionToken,
+    packet_core::crypto::ChannelKeys,
+) {
+    use packet_core::crypto::{ChannelKeys, SecretKey};
+    let mut token = [0u8; 16];
+    token.copy_from_slice(&bytes[..16]);
+    let key = |at: usize| {
+        let mut k = [0u8; 32];
+        k.copy_from_slice(&bytes[at..at + 32]);
+        SecretKey::from_bytes(k)
+    };
+    (
+        packet_net::transport::SessionToken(token),
+        ChannelKeys::new(key(16), key(48)),
+    )
 }
 
 /// Bytes on the wire for a body of `len` bytes.
@@ -151,29 +236,22 @@ fn frame_len_for(sealed: bool, len: usize) -> u64 {
 }
 
 impl Login {
-    /// The security of one new bot session: sealed with its own keys when
-    /// `sealed`, else plaintext.
-    fn issue(&self, sealed: bool) -> Result<BotSecurity, TransportError> {
+    /// A new session's secret (token and keys), remembered for the game
+    /// servers' key provider; `None` (plaintext) unless `sealed`.
+    fn issue(&self, sealed: bool) -> Result<Option<[u8; SECRET_LEN]>, TransportError> {
         #[cfg(feature = "crypto")]
         if sealed {
-            use packet_core::crypto::{ChannelKeys, SecretKey};
-            use packet_net::transport::SessionToken;
-            let mut bytes = [0u8; 16 + 32 + 32];
+            let mut bytes = [0u8; SECRET_LEN];
             getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-            let token = SessionToken(bytes[..16].try_into().expect("16 bytes"));
-            let key =
-                |at: usize| SecretKey::from_bytes(bytes[at..at + 32].try_into().expect("32 bytes"));
-            let keys = || ChannelKeys::new(key(16), key(48));
+            let (token, keys) = keys_of(&bytes);
             self.table
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(token, keys());
-            return Ok(BotSecurity(Some(
-                packet_net::transport::ClientSecurity::new(token, keys()),
-            )));
+                .insert(token, keys);
+            return Ok(Some(bytes));
         }
         let _ = sealed;
-        Ok(BotSecurity::default())
+        Ok(None)
     }
 
     /// The server configuration: sealed sessions with keys from this
@@ -197,79 +275,309 @@ impl Login {
     }
 }
 
-async fn run(args: Args) -> Result<bool, TransportError> {
-    let duration = Duration::from_secs_f64(args.seconds);
-    let body_len = args.payload;
-    let sealed = cfg!(feature = "crypto") && !args.plain;
+/// Type id of a login request (empty body) and of its reply, a [`Grant`].
+const LOGIN: u16 = 0x0002;
+
+/// What a login hands a bot: where the game servers are and, when they
+/// seal, the session's secret.
+///
+/// Wire body: `sealed: u8` (0 or 1), `tcp_port: u16` LE, `udp_port: u16`
+/// LE, then when sealed the 80-byte secret (token, key client-to-server,
+/// key server-to-client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Grant {
+    tcp_port: u16,
+    udp_port: u16,
+    secret: Option<[u8; SECRET_LEN]>,
+}
+
+impl Grant {
+    const MAX_LEN: usize = 5 + SECRET_LEN;
+
+    fn encode(&self, out: &mut [u8; Self::MAX_LEN]) -> usize {
+        out[0] = u8::from(self.secret.is_some());
+        out[1..3].copy_from_slice(&self.tcp_port.to_le_bytes());
+        out[3..5].copy_from_slice(&self.udp_port.to_le_bytes());
+        match &self.secret {
+            Some(s) => {
+                out[5..].copy_from_slice(s);
+                Self::MAX_LEN
+            }
+            None => 5,
+        }
+    }
+
+    fn decode(body: &[u8]) -> Result<Self, TransportError> {
+        let port = |at: usize| u16::from_le_bytes([body[at], body[at + 1]]);
+        match (body.first(), body.len()) {
+            (Some(0), 5) => Ok(Self {
+                tcp_port: port(1),
+                udp_port: port(3),
+                secret: None,
+            }),
+            (Some(1), Self::MAX_LEN) => {
+                let mut secret = [0u8; SECRET_LEN];
+                secret.copy_from_slice(&body[5..]);
+                Ok(Self {
+                    tcp_port: port(1),
+                    udp_port: port(3),
+                    secret: Some(secret),
+                })
+            }
+            _ => Err(login_error("malformed login reply")),
+        }
+    }
+}
+
+fn login_error(what: &str) -> TransportError {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string()).into()
+}
+
+/// The game servers, TCP and UDP, echoing every frame.
+struct Game {
+    tcp: ServerHandle<()>,
+    udp: ServerHandle<()>,
+}
+
+impl Game {
+    async fn start(ip: IpAddr, config: ServerConfig) -> Result<Self, TransportError> {
+        // Sessions, dispatch by type id, echo.
+        let router = || Router::<()>::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()));
+        let tcp = Server::bind((ip, 0), config.clone(), router(), ()).await?;
+        // One frame per datagram, a session per peer address (each bot is
+        // its own sealed session with its own keys), the same router.
+        let udp = UdpServer::bind((ip, 0), config, router(), ()).await?;
+        Ok(Self { tcp, udp })
+    }
+
+    async fn shutdown(self) {
+        self.udp.shutdown().await;
+        self.tcp.shutdown().await;
+    }
+}
+
+/// Where bots get their sessions: from the login table in this process,
+/// or over the network from a `demo serve`.
+#[derive(Clone)]
+enum Source {
+    Local {
+        login: Arc<Login>,
+        sealed: bool,
+        tcp: SocketAddr,
+        udp: SocketAddr,
+    },
+    Remote(SocketAddr),
+}
+
+/// One bot's session: its security and the game servers' addresses.
+struct Ticket {
+    sec: BotSecurity,
+    tcp: SocketAddr,
+    udp: SocketAddr,
+}
+
+impl Source {
+    /// Logs one bot in.
+    async fn login(&self) -> Result<Ticket, TransportError> {
+        match self {
+            Source::Local {
+                login,
+                sealed,
+                tcp,
+                udp,
+            } => Ok(Ticket {
+                sec: BotSecurity::from_secret(login.issue(*sealed)?.as_ref())?,
+                tcp: *tcp,
+                udp: *udp,
+            }),
+            Source::Remote(addr) => {
+                let mut s = TcpPacketStream::connect(*addr).await?;
+                s.send_raw(LOGIN, &[]).await?;
+                let frame = timeout(Duration::from_secs(5), s.recv())
+                    .await
+                    .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+                if frame.type_id() != LOGIN {
+                    return Err(login_error("unexpected login reply type"));
+                }
+                let grant = Grant::decode(frame.body())?;
+                let _ = s.close().await;
+                Ok(Ticket {
+                    sec: BotSecurity::from_secret(grant.secret.as_ref())?,
+                    tcp: SocketAddr::new(addr.ip(), grant.tcp_port),
+                    udp: SocketAddr::new(addr.ip(), grant.udp_port),
+                })
+            }
+        }
+    }
+}
+
+fn sealed_by(opts: &Opts) -> bool {
+    cfg!(feature = "crypto") && !opts.plain
+}
+
+fn mode(sealed: bool) -> &'static str {
+    if sealed {
+        "sealed ChaCha20-Poly1305"
+    } else {
+        "plaintext CRC-32"
+    }
+}
+
+/// No subcommand: the servers and the bots in this process, on loopback.
+async fn all_in_one(opts: &Opts) -> Result<bool, TransportError> {
+    let sealed = sealed_by(opts);
     let login = Arc::new(Login::default());
-    let frame_len = frame_len_for(sealed, body_len);
+    let game = Game::start(Ipv4Addr::LOCALHOST.into(), login.server_config(sealed)).await?;
     println!(
-        "packet demo: server + {} bot(s) per transport on 127.0.0.1, {} B bodies ({} B {} frames), window {}, {:.1} s",
-        args.bots,
-        body_len,
-        frame_len,
-        if sealed {
-            "sealed ChaCha20-Poly1305"
-        } else {
-            "plaintext CRC-32"
-        },
-        args.window,
-        args.seconds
+        "packet demo: server + {} bot(s) per transport on 127.0.0.1",
+        opts.bots
     );
+    let source = Source::Local {
+        login,
+        sealed,
+        tcp: game.tcp.local_addr(),
+        udp: game.udp.local_addr(),
+    };
+    let ok = run_bots(opts, source).await;
+    game.shutdown().await;
+    ok
+}
 
-    // The TCP server: sessions, dispatch by type id, echo.
-    let router = || Router::<()>::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()));
-    let config = login.server_config(sealed);
-    let tcp_server = Server::bind("127.0.0.1:0", config.clone(), router(), ()).await?;
-    let tcp_addr = tcp_server.local_addr();
-    // The UDP server: one frame per datagram, a session per peer address
-    // (each bot is its own sealed session with its own keys), the same
-    // router.
-    let udp_server = UdpServer::bind("127.0.0.1:0", config, router(), ()).await?;
-    let udp_addr = udp_server.local_addr();
+/// `demo serve`: the login listener on `listen`, the game servers beside it.
+async fn serve(opts: &Opts, listen: &str) -> Result<bool, TransportError> {
+    let sealed = sealed_by(opts);
+    let listen = tokio::net::lookup_host(listen)
+        .await?
+        .next()
+        .ok_or_else(|| login_error("--listen names no address"))?;
+    let login = Arc::new(Login::default());
+    let game = Game::start(listen.ip(), login.server_config(sealed)).await?;
+    let grant = Grant {
+        tcp_port: game.tcp.local_addr().port(),
+        udp_port: game.udp.local_addr().port(),
+        secret: None,
+    };
+    // The login listener: plaintext on purpose (see the module docs).
+    let desk = login.clone();
+    let router = Router::<()>::new().on_frame(LOGIN, move |ctx, _| {
+        let grant = Grant {
+            secret: desk.issue(sealed)?,
+            ..grant.clone()
+        };
+        let mut body = [0u8; Grant::MAX_LEN];
+        let n = grant.encode(&mut body);
+        ctx.reply_raw(LOGIN, &body[..n])
+    });
+    let desk = Server::bind(listen, ServerConfig::default(), router, ()).await?;
+    let at = desk.local_addr();
+    println!("packet demo serve: login on {at} (plaintext, demo only)");
+    println!(
+        "game: TCP {}, UDP {}",
+        game.tcp.local_addr(),
+        game.udp.local_addr()
+    );
+    println!("frames: {}", mode(sealed));
+    println!("bots: demo bots --connect {at}");
+    let start = Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    loop {
+        let left = opts
+            .seconds
+            .map(|s| Duration::from_secs_f64(s).saturating_sub(start.elapsed()));
+        if left == Some(Duration::ZERO) {
+            break;
+        }
+        let nap = Duration::from_secs(1).min(left.unwrap_or(Duration::MAX));
+        tokio::time::sleep(nap).await;
+        if !opts.quiet {
+            let line = serve_line(
+                start.elapsed().as_secs_f64(),
+                &[("tcp", game.tcp.stats()), ("udp", game.udp.stats())]
+                    .map(|(name, s)| (name, [s.active as u64, s.frames_in, s.frames_out])),
+            );
+            print_progress(tty, &line);
+        }
+    }
+    if !opts.quiet && tty {
+        eprintln!();
+    }
+    desk.shutdown().await;
+    game.shutdown().await;
+    Ok(true)
+}
 
-    let stop = Arc::new(AtomicBool::new(false));
+/// `demo bots`: bots against a `demo serve` at `connect`.
+async fn bots(opts: &Opts, connect: &str) -> Result<bool, TransportError> {
+    let addr = tokio::net::lookup_host(connect)
+        .await?
+        .next()
+        .ok_or_else(|| login_error("--connect names no address"))?;
+    println!(
+        "packet demo bots: {} bot(s) per transport, logging in at {addr}",
+        opts.bots
+    );
+    run_bots(opts, Source::Remote(addr)).await
+}
+
+/// Logs the bots in through `source`, runs them for `--seconds` with a
+/// live progress line, and prints the summary; whether any packet made
+/// the round trip.
+async fn run_bots(opts: &Opts, source: Source) -> Result<bool, TransportError> {
+    let duration = Duration::from_secs_f64(opts.seconds.unwrap_or(5.0));
+    let body_len = opts.payload;
     let mut reports = Vec::new();
-    let mut bots = tokio::task::JoinSet::new();
+    let mut tickets = Vec::new();
     for (name, on) in [
-        ("tcp", args.transport != Which::Udp),
-        ("udp", args.transport != Which::Tcp),
+        ("tcp", opts.transport != Which::Udp),
+        ("udp", opts.transport != Which::Tcp),
     ] {
         if !on {
             continue;
         }
-        let live = Arc::new(Live::default());
         reports.push(Report {
             name,
-            live: live.clone(),
+            live: Arc::new(Live::default()),
             hist: Histogram::default(),
         });
-        let index = reports.len() - 1;
-        for bot in 0..args.bots {
+        for bot in 0..opts.bots {
             // Each bot logs in for its own session keys.
-            let sec = login.issue(sealed)?;
-            let (live, stop) = (live.clone(), stop.clone());
-            let window = args.window;
-            bots.spawn(async move {
-                let mut hist = Histogram::default();
-                let result = if name == "tcp" {
-                    tcp_bot(
-                        tcp_addr, sec, bot, window, body_len, &live, &stop, &mut hist,
-                    )
-                    .await
-                } else {
-                    udp_bot(
-                        udp_addr, sec, bot, window, body_len, &live, &stop, &mut hist,
-                    )
-                    .await
-                };
-                if let Err(e) = result {
-                    live.errors.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("\n{name} bot {bot}: {e}");
-                }
-                (index, hist)
-            });
+            tickets.push((reports.len() - 1, bot, source.login().await?));
         }
+    }
+    let sealed = tickets.first().is_some_and(|t| t.2.sec.is_sealed());
+    let frame_len = frame_len_for(sealed, body_len);
+    println!(
+        "{body_len} B bodies ({frame_len} B {} frames), window {}, {:.1} s",
+        mode(sealed),
+        opts.window,
+        duration.as_secs_f64()
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut bots = tokio::task::JoinSet::new();
+    for (index, bot, ticket) in tickets {
+        let name = reports[index].name;
+        let (live, stop) = (reports[index].live.clone(), stop.clone());
+        let window = opts.window;
+        bots.spawn(async move {
+            let mut hist = Histogram::default();
+            let result = if name == "tcp" {
+                tcp_bot(
+                    ticket.tcp, ticket.sec, bot, window, body_len, &live, &stop, &mut hist,
+                )
+                .await
+            } else {
+                udp_bot(
+                    ticket.udp, ticket.sec, bot, window, body_len, &live, &stop, &mut hist,
+                )
+                .await
+            };
+            if let Err(e) = result {
+                live.errors.fetch_add(1, Ordering::Relaxed);
+                eprintln!("\n{name} bot {bot}: {e}");
+            }
+            (index, hist)
+        });
     }
 
     // Live progress.
@@ -284,38 +592,29 @@ async fn run(args: Args) -> Result<bool, TransportError> {
             Duration::from_millis(tick).min(duration.saturating_sub(start.elapsed())),
         )
         .await;
-        if args.quiet {
+        if opts.quiet {
             continue;
         }
         let now = Instant::now();
         let dt = now.duration_since(last_t).as_secs_f64().max(1e-9);
-        let mut line = format!(
-            "{}[{:4.1}s]",
-            if tty { "\r" } else { "" },
-            start.elapsed().as_secs_f64()
-        );
+        let mut rates = Vec::with_capacity(reports.len());
         for (r, last) in reports.iter().zip(last.iter_mut()) {
             let p = r.live.packets.load(Ordering::Relaxed);
-            line += &format!(
-                "  {} {:>9} pkt/s {:>7.1} MB/s err {}",
-                r.name,
-                ((p - *last) as f64 / dt) as u64,
-                (p - *last) as f64 * 2.0 * frame_len as f64 / dt / 1e6,
-                r.live.errors.load(Ordering::Relaxed)
-            );
+            let delta = p.saturating_sub(*last) as f64;
+            rates.push(Rate {
+                name: r.name,
+                packets: delta / dt,
+                bytes: delta * 2.0 * frame_len as f64 / dt,
+                errors: r.live.errors.load(Ordering::Relaxed),
+            });
             *last = p;
         }
         last_t = now;
-        if tty {
-            eprint!("{line}   ");
-            let _ = std::io::stderr().flush();
-        } else {
-            eprintln!("{line}");
-        }
+        print_progress(tty, &progress_line(start.elapsed().as_secs_f64(), &rates));
     }
     stop.store(true, Ordering::Relaxed);
     let elapsed = start.elapsed().as_secs_f64();
-    if !args.quiet && tty {
+    if !opts.quiet && tty {
         eprintln!();
     }
     while let Some(done) = bots.join_next().await {
@@ -324,8 +623,6 @@ async fn run(args: Args) -> Result<bool, TransportError> {
             Err(e) => eprintln!("bot task failed: {e}"),
         }
     }
-    udp_server.shutdown().await;
-    tcp_server.shutdown().await;
 
     println!();
     println!(
@@ -349,11 +646,99 @@ async fn run(args: Args) -> Result<bool, TransportError> {
             r.live.errors.load(Ordering::Relaxed),
         );
     }
+    println!("(packets: round trips; bytes: frame bytes both ways;");
     println!(
-        "(packets: round trips; bytes: frame bytes both ways; latency: round trip, {} bots x {} in flight)",
-        args.bots, args.window
+        " latency: round trip, {} bots x {} in flight)",
+        opts.bots, opts.window
     );
     Ok(any)
+}
+
+/// One transport's rates for the progress line.
+struct Rate {
+    name: &'static str,
+    packets: f64,
+    bytes: f64,
+    errors: u64,
+}
+
+/// The widest progress line: it must fit an 80-column terminal, or each
+/// update leaves a broken line behind.
+const PROGRESS_WIDTH: usize = 80;
+
+/// `x` in at most 5 characters: `999`, `12.3k`, `4.56M`, … `18.4E`.
+fn compact(x: f64) -> String {
+    const UNITS: [&str; 7] = ["", "k", "M", "G", "T", "P", "E"];
+    if !x.is_finite() || x < 0.0 {
+        return "?".into();
+    }
+    let mut x = x;
+    let mut unit = 0;
+    while x >= 999.5 && unit < UNITS.len() - 1 {
+        x /= 1000.0;
+        unit += 1;
+    }
+    if x >= 999.5 {
+        return ">999E".into();
+    }
+    match (unit, x) {
+        (0, _) => format!("{x:.0}"),
+        (_, x) if x < 9.995 => format!("{x:.2}{}", UNITS[unit]),
+        (_, x) if x < 99.95 => format!("{x:.1}{}", UNITS[unit]),
+        _ => format!("{x:.0}{}", UNITS[unit]),
+    }
+}
+
+/// Elapsed seconds in at most 7 characters.
+fn elapsed(secs: f64) -> String {
+    if (0.0..999.95).contains(&secs) {
+        format!("{secs:5.1}s")
+    } else {
+        format!("{:>5}s", compact(secs))
+    }
+}
+
+/// The bots' progress line (without the leading `\r`), at most
+/// [`PROGRESS_WIDTH`] columns for up to two transports.
+fn progress_line(secs: f64, rates: &[Rate]) -> String {
+    let mut line = format!("[{}]", elapsed(secs));
+    for r in rates {
+        line += &format!(
+            " {} {:>5} pkt/s {:>5}B/s err {}",
+            r.name,
+            compact(r.packets),
+            compact(r.bytes),
+            compact(r.errors as f64)
+        );
+    }
+    line
+}
+
+/// The server's progress line: per transport, open sessions, frames in
+/// and frames out.
+fn serve_line(secs: f64, stats: &[(&str, [u64; 3])]) -> String {
+    let mut line = format!("[{}]", elapsed(secs));
+    for (name, [sessions, frames_in, frames_out]) in stats {
+        line += &format!(
+            " {name} {:>5} sess {:>5} in {:>5} out",
+            compact(*sessions as f64),
+            compact(*frames_in as f64),
+            compact(*frames_out as f64)
+        );
+    }
+    line
+}
+
+/// Prints a progress line: rewritten in place on a terminal (padded to
+/// erase a longer previous line), one per update in logs.
+fn print_progress(tty: bool, line: &str) {
+    if tty {
+        let pad = PROGRESS_WIDTH.saturating_sub(line.chars().count() + 1);
+        eprint!("\r{line}{:pad$}", "");
+        let _ = std::io::stderr().flush();
+    } else {
+        eprintln!("{line}");
+    }
 }
 
 fn fmt_ns(ns: u64) -> String {
@@ -511,6 +896,83 @@ async fn udp_bot(
                 live.lost.fetch_add(u64::from(in_flight), Ordering::Relaxed);
                 in_flight = 0;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn width(line: &str) -> usize {
+        line.chars().count()
+    }
+
+    #[test]
+    fn compact_numbers_are_short_and_readable() {
+        assert_eq!(compact(0.0), "0");
+        assert_eq!(compact(999.0), "999");
+        assert_eq!(compact(1_234.0), "1.23k");
+        assert_eq!(compact(98_765.0), "98.8k");
+        assert_eq!(compact(123_456_789.0), "123M");
+        assert_eq!(compact(u64::MAX as f64), "18.4E");
+        assert_eq!(compact(1e300), ">999E");
+        assert_eq!(compact(f64::NAN), "?");
+        for x in [
+            0.0,
+            0.4,
+            999.4,
+            999.6,
+            9_995.0,
+            99_950.0,
+            1e18,
+            1e21,
+            f64::MAX,
+        ] {
+            assert!(width(&compact(x)) <= 5, "{x}: {}", compact(x));
+        }
+    }
+
+    #[test]
+    fn progress_lines_fit_80_columns_for_extreme_values() {
+        for secs in [0.0, 4.96, 999.9, 1e6, 1e30, f64::INFINITY] {
+            for v in [0.0, 1.0, 999.7, 1e15, u64::MAX as f64, 1e300] {
+                let rate = |name| Rate {
+                    name,
+                    packets: v,
+                    bytes: v,
+                    errors: u64::MAX,
+                };
+                let line = progress_line(secs, &[rate("tcp"), rate("udp")]);
+                // Below 80: the padded, rewritten line never reaches the
+                // last column (where some terminals wrap).
+                assert!(width(&line) < PROGRESS_WIDTH, "{} {line}", width(&line));
+                let s = [u64::MAX, u64::MAX, v as u64];
+                let line = serve_line(secs, &[("tcp", s), ("udp", s)]);
+                assert!(width(&line) < PROGRESS_WIDTH, "{} {line}", width(&line));
+            }
+        }
+    }
+
+    #[test]
+    fn grants_round_trip_and_malformed_ones_are_refused() {
+        let plain = Grant {
+            tcp_port: 7071,
+            udp_port: 65535,
+            secret: None,
+        };
+        let sealed = Grant {
+            secret: Some([7; SECRET_LEN]),
+            ..plain.clone()
+        };
+        for g in [plain, sealed] {
+            let mut buf = [0; Grant::MAX_LEN];
+            let n = g.encode(&mut buf);
+            assert_eq!(Grant::decode(&buf[..n]).unwrap(), g);
+            assert!(Grant::decode(&buf[..n - 1]).is_err());
+        }
+        for bad in [&[][..], &[2, 0, 0, 0, 0], &[1, 0, 0, 0, 0], &[0; 6]] {
+            assert!(Grant::decode(bad).is_err(), "{bad:?}");
         }
     }
 }

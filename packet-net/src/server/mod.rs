@@ -5,10 +5,12 @@
 //! - [`Router`]: the handler registry, keyed by packet type id (`u16`).
 //!   Handlers are plain closures called with a [`Context`] (the session,
 //!   the session manager, the shared state) and the frame, borrowed from
-//!   the receive buffer. An unknown type id, a failing handler, a bad frame
-//!   or a peer that stalls inside a frame drops that peer alone.
+//!   the receive buffer. A failing handler, a bad frame or a peer that
+//!   stalls inside a frame drops that peer alone; an unknown type id too,
+//!   unless the router's [`UnknownPackets`] policy is to count and ignore.
 //! - [`Sessions`]: the session manager: look-up by [`SessionId`], send to
-//!   one, broadcast, close. Each session's outgoing frames are encoded in
+//!   one, broadcast (a [`BroadcastReport`] says who got it and why the
+//!   others did not), close. Each session's outgoing frames are encoded in
 //!   place into its bounded [`Outbox`]; a peer too slow to drain it is
 //!   dropped rather than buffered without bound.
 //! - [`blocking::Server`]: an acceptor thread and a pool of worker threads
@@ -242,11 +244,13 @@ pub struct ServerStats {
     active: AtomicUsize,
     frames_in: AtomicU64,
     frames_out: AtomicU64,
+    frames_unsent: AtomicU64,
     bad_frames: AtomicU64,
     handler_errors: AtomicU64,
     timeouts: AtomicU64,
     slow_consumers: AtomicU64,
     peer_closed: AtomicU64,
+    unknown_ignored: AtomicU64,
 }
 
 /// A copy of the counters.
@@ -263,6 +267,10 @@ pub struct StatsSnapshot {
     pub frames_in: u64,
     /// Frames queued for sending.
     pub frames_out: u64,
+    /// Frames that could not be queued for a session (by a reply,
+    /// `send_to` or a broadcast): too big to encode, or its queue full
+    /// (that session then closes as a slow consumer).
+    pub frames_unsent: u64,
     /// Sessions dropped for sending a bad frame.
     pub bad_frames: u64,
     /// Sessions dropped because a handler failed.
@@ -273,6 +281,9 @@ pub struct StatsSnapshot {
     pub slow_consumers: u64,
     /// Sessions the peer closed (cleanly or mid-frame).
     pub peer_closed: u64,
+    /// Frames of an unknown type id ignored under
+    /// [`UnknownPackets::Ignore`] (their sessions went on).
+    pub unknown_ignored: u64,
 }
 
 impl ServerStats {
@@ -285,11 +296,13 @@ impl ServerStats {
             active: self.active.load(Ordering::Relaxed),
             frames_in: r(&self.frames_in),
             frames_out: r(&self.frames_out),
+            frames_unsent: r(&self.frames_unsent),
             bad_frames: r(&self.bad_frames),
             handler_errors: r(&self.handler_errors),
             timeouts: r(&self.timeouts),
             slow_consumers: r(&self.slow_consumers),
             peer_closed: r(&self.peer_closed),
+            unknown_ignored: r(&self.unknown_ignored),
         }
     }
 
@@ -360,6 +373,10 @@ pub struct Session {
     /// bounce between cores).
     frames_in: AtomicU64,
     frames_out: AtomicU64,
+    frames_unsent: AtomicU64,
+    /// Whom the session belongs to (a player or account id), once the
+    /// application says so: see [`Context::set_identity`].
+    identity: std::sync::OnceLock<u64>,
     waker: Waker,
 }
 
@@ -372,6 +389,12 @@ impl Session {
     /// The peer's address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// Whom the session belongs to (a player or account id), if the
+    /// application has said: see [`Context::set_identity`].
+    pub fn identity(&self) -> Option<u64> {
+        self.identity.get().copied()
     }
 
     /// Whether the session is being closed.
@@ -393,11 +416,13 @@ impl Session {
             Ok(()) => {
                 self.frames_out.fetch_add(1, Ordering::Relaxed);
             }
-            Err(TransportError::QueueFull { .. }) => {
-                self.overflowed.store(true, Ordering::Relaxed);
-                self.closing.store(true, Ordering::Relaxed);
+            Err(e) => {
+                self.frames_unsent.fetch_add(1, Ordering::Relaxed);
+                if let TransportError::QueueFull { .. } = e {
+                    self.overflowed.store(true, Ordering::Relaxed);
+                    self.closing.store(true, Ordering::Relaxed);
+                }
             }
-            Err(_) => {}
         }
         if wake {
             self.waker.wake();
@@ -412,6 +437,64 @@ impl Session {
 
     pub(crate) fn overflowed(&self) -> bool {
         self.overflowed.load(Ordering::Relaxed)
+    }
+}
+
+/// What a broadcast did: how many sessions got the frame, and how many
+/// were skipped and why. Failures are also counted in
+/// [`StatsSnapshot::frames_unsent`].
+///
+/// ```
+/// use packet_net::server::BroadcastReport;
+///
+/// let report = BroadcastReport::default();
+/// assert!(report.is_complete() && report.skipped() == 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BroadcastReport {
+    /// Sessions the frame was queued for.
+    pub delivered: usize,
+    /// Sessions skipped because the frame could not be encoded for them:
+    /// too big for a frame (or the write queue), or a field out of range.
+    /// Every session fails alike, so `too_big > 0` with `delivered == 0`
+    /// means the packet itself is wrong.
+    pub too_big: usize,
+    /// Sessions whose write queue was full: slow consumers, now closing.
+    pub queue_full: usize,
+    /// Sessions skipped because they are closing.
+    pub closing: usize,
+}
+
+impl BroadcastReport {
+    /// Sessions that did not get the frame, for any reason.
+    pub fn skipped(&self) -> usize {
+        self.too_big + self.queue_full + self.closing
+    }
+
+    /// Sessions the frame failed for (too big, or queue full); sessions
+    /// already closing are not failures.
+    pub fn failed(&self) -> usize {
+        self.too_big + self.queue_full
+    }
+
+    /// Whether every open session that was not closing got the frame.
+    pub fn is_complete(&self) -> bool {
+        self.failed() == 0
+    }
+}
+
+impl fmt::Display for BroadcastReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "delivered to {}", self.delivered)?;
+        if self.skipped() > 0 {
+            write!(
+                f,
+                "; skipped {} too big, {} queue full, {} closing",
+                self.too_big, self.queue_full, self.closing
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -460,6 +543,8 @@ impl Sessions {
             overflowed: AtomicBool::new(false),
             frames_in: AtomicU64::new(0),
             frames_out: AtomicU64::new(0),
+            frames_unsent: AtomicU64::new(0),
+            identity: std::sync::OnceLock::new(),
             waker: waker(id),
         });
         map.insert(id, session.clone());
@@ -484,6 +569,9 @@ impl Sessions {
             self.stats
                 .frames_out
                 .fetch_add(r(&s.frames_out), Ordering::Relaxed);
+            self.stats
+                .frames_unsent
+                .fetch_add(r(&s.frames_unsent), Ordering::Relaxed);
         }
         self.stats.active.store(map.len(), Ordering::Relaxed);
     }
@@ -495,6 +583,7 @@ impl Sessions {
         for s in map.values() {
             snap.frames_in += s.frames_in.load(Ordering::Relaxed);
             snap.frames_out += s.frames_out.load(Ordering::Relaxed);
+            snap.frames_unsent += s.frames_unsent.load(Ordering::Relaxed);
         }
         snap
     }
@@ -517,6 +606,19 @@ impl Sessions {
     /// Whether a session with this id is open.
     pub fn contains(&self, id: SessionId) -> bool {
         self.read().contains_key(&id)
+    }
+
+    /// Appends the ids of the open sessions that belong to `identity`
+    /// (set by [`Context::set_identity`]) to `out`: a player's sessions,
+    /// e.g. to close them all or to check that a packet came from one.
+    /// Looks at every open session (a scan, no index).
+    pub fn sessions_of(&self, identity: u64, out: &mut Vec<SessionId>) {
+        out.extend(
+            self.read()
+                .values()
+                .filter(|s| s.identity() == Some(identity))
+                .map(|s| s.id),
+        );
     }
 
     /// Appends the ids of all open sessions to `out`.
@@ -550,14 +652,33 @@ impl Sessions {
         }
     }
 
-    /// Queues `packet` for every session except `except`; returns how many
-    /// got it. Sessions whose queue is full are closed as slow consumers.
-    pub fn broadcast<P: Packet + ?Sized>(&self, packet: &P, except: Option<SessionId>) -> usize {
+    /// Queues `packet` for every session except `except`, and reports how
+    /// many got it and why the others did not. Sessions whose queue is
+    /// full are closed as slow consumers.
+    ///
+    /// ```
+    /// use packet_net::server::Sessions;
+    ///
+    /// let sessions = Sessions::default();
+    /// let report = sessions.broadcast_raw(1, b"snapshot", None);
+    /// assert_eq!((report.delivered, report.skipped()), (0, 0)); // nobody is connected
+    /// ```
+    pub fn broadcast<P: Packet + ?Sized>(
+        &self,
+        packet: &P,
+        except: Option<SessionId>,
+    ) -> BroadcastReport {
         self.broadcast_with(except, |o| o.queue(packet))
     }
 
-    /// Queues a raw frame for every session except `except`.
-    pub fn broadcast_raw(&self, type_id: u16, body: &[u8], except: Option<SessionId>) -> usize {
+    /// Queues a raw frame for every session except `except`; see
+    /// [`Sessions::broadcast`].
+    pub fn broadcast_raw(
+        &self,
+        type_id: u16,
+        body: &[u8],
+        except: Option<SessionId>,
+    ) -> BroadcastReport {
         self.broadcast_with(except, |o| o.queue_raw(type_id, body))
     }
 
@@ -565,18 +686,25 @@ impl Sessions {
         &self,
         except: Option<SessionId>,
         f: impl Fn(&mut Outbox) -> Result<(), TransportError>,
-    ) -> usize {
+    ) -> BroadcastReport {
         let map = self.read();
-        let mut n = 0;
+        let mut report = BroadcastReport::default();
         for (id, s) in map.iter() {
-            if Some(*id) == except || s.is_closing() {
+            if Some(*id) == except {
                 continue;
             }
-            if s.queue_with(true, &f).is_ok() {
-                n += 1;
+            if s.is_closing() {
+                report.closing += 1;
+                continue;
+            }
+            match s.queue_with(true, &f) {
+                Ok(()) => report.delivered += 1,
+                Err(TransportError::QueueFull { .. }) => report.queue_full += 1,
+                Err(TransportError::Closed) => report.closing += 1,
+                Err(_) => report.too_big += 1,
             }
         }
-        n
+        report
     }
 
     /// Closes session `id` once its queued frames are flushed.
@@ -617,6 +745,42 @@ impl<'a, S> Context<'a, S> {
         self.session.peer
     }
 
+    /// Whom this session belongs to, once set by
+    /// [`Context::set_identity`].
+    pub fn identity(&self) -> Option<u64> {
+        self.session.identity()
+    }
+
+    /// Ties this session to `identity` (a player or account id), e.g.
+    /// after the server's own login packet: handlers then trust
+    /// [`Context::identity`] rather than a player field in each packet,
+    /// and [`Sessions::sessions_of`] finds the player's sessions. Set
+    /// once: a session already tied to another identity keeps it, and
+    /// that identity comes back as the error.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    ///
+    /// const LOGIN: u16 = 1;
+    /// let router = Router::<()>::new().on_frame(LOGIN, |ctx, frame| {
+    ///     // A real server checks a password or a ticket here.
+    ///     let player = u64::from_le_bytes(frame.body().try_into().unwrap_or_default());
+    ///     if ctx.set_identity(player).is_err() {
+    ///         ctx.close(); // one login per session
+    ///     }
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// ```
+    pub fn set_identity(&self, identity: u64) -> Result<(), u64> {
+        let current = *self.session.identity.get_or_init(|| identity);
+        if current == identity {
+            Ok(())
+        } else {
+            Err(current)
+        }
+    }
+
     /// The shared state.
     pub fn state(&self) -> &'a S {
         self.state
@@ -638,19 +802,22 @@ impl<'a, S> Context<'a, S> {
             .queue_with(false, |o| o.queue_raw(type_id, body))
     }
 
-    /// Queues `packet` for every other session; returns how many got it.
-    pub fn broadcast_others<P: Packet + ?Sized>(&self, packet: &P) -> usize {
+    /// Queues `packet` for every other session; reports how many got it
+    /// and why the others did not.
+    pub fn broadcast_others<P: Packet + ?Sized>(&self, packet: &P) -> BroadcastReport {
         self.sessions.broadcast(packet, Some(self.session.id))
     }
 
-    /// Queues a raw frame for every other session; returns how many got it.
-    pub fn broadcast_others_raw(&self, type_id: u16, body: &[u8]) -> usize {
+    /// Queues a raw frame for every other session; see
+    /// [`Context::broadcast_others`].
+    pub fn broadcast_others_raw(&self, type_id: u16, body: &[u8]) -> BroadcastReport {
         self.sessions
             .broadcast_raw(type_id, body, Some(self.session.id))
     }
 
-    /// Queues `packet` for every session, this one included.
-    pub fn broadcast<P: Packet + ?Sized>(&self, packet: &P) -> usize {
+    /// Queues `packet` for every session, this one included; see
+    /// [`Context::broadcast_others`].
+    pub fn broadcast<P: Packet + ?Sized>(&self, packet: &P) -> BroadcastReport {
         self.sessions.broadcast(packet, None)
     }
 
@@ -668,6 +835,22 @@ pub type Hook<S> = Box<dyn Fn(&Context<'_, S>) + Send + Sync>;
 /// A disconnect hook.
 pub type LeaveHook<S> = Box<dyn Fn(&Context<'_, S>, &DisconnectReason) + Send + Sync>;
 
+/// What a [`Router`] does with a frame whose type id has no handler (and
+/// no [`Router::fallback`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnknownPackets {
+    /// End the session with [`DecodeError::UnknownPacketId`] (after its
+    /// queued replies are out). The default: a peer speaking another
+    /// protocol is cut off at once.
+    #[default]
+    Close,
+    /// Drop the frame, count it in [`StatsSnapshot::unknown_ignored`] and
+    /// keep the session: for the weeks when old and new clients overlap
+    /// and a newer client sends packets this server does not know yet.
+    Ignore,
+}
+
 /// The handler registry: one handler per packet type id.
 ///
 /// ```
@@ -683,6 +866,7 @@ pub struct Router<S> {
     fallback: Option<Handler<S>>,
     on_connect: Option<Hook<S>>,
     on_disconnect: Option<LeaveHook<S>>,
+    unknown: UnknownPackets,
 }
 
 impl<S> Default for Router<S> {
@@ -697,6 +881,7 @@ impl<S> fmt::Debug for Router<S> {
         f.debug_struct("Router")
             .field("type_ids", &ids)
             .field("fallback", &self.fallback.is_some())
+            .field("unknown", &self.unknown)
             .finish()
     }
 }
@@ -709,7 +894,32 @@ impl<S> Router<S> {
             fallback: None,
             on_connect: None,
             on_disconnect: None,
+            unknown: UnknownPackets::Close,
         }
+    }
+
+    /// Sets what happens to frames of an unknown type id (when no
+    /// [`Router::fallback`] is set): end the session (the default) or
+    /// count and ignore them.
+    ///
+    /// ```
+    /// use packet_net::server::{Router, UnknownPackets};
+    ///
+    /// // Old and new clients overlap during an update: newer packets are
+    /// // counted (`StatsSnapshot::unknown_ignored`) and skipped.
+    /// let router = Router::<()>::new()
+    ///     .on_frame(1, |ctx, frame| ctx.reply_raw(1, frame.body()))
+    ///     .on_unknown(UnknownPackets::Ignore);
+    /// assert_eq!(router.unknown_packets(), UnknownPackets::Ignore);
+    /// ```
+    pub fn on_unknown(mut self, policy: UnknownPackets) -> Self {
+        self.unknown = policy;
+        self
+    }
+
+    /// The unknown-packet policy.
+    pub fn unknown_packets(&self) -> UnknownPackets {
+        self.unknown
     }
 
     /// Handles frames of type `type_id` with `f`, which gets the frame
@@ -739,8 +949,8 @@ impl<S> Router<S> {
         self.on_frame(P::ID, move |ctx, frame| f(ctx, frame.decode_packet::<P>()?))
     }
 
-    /// Handles frames no other handler takes (default: drop the peer with
-    /// [`DecodeError::UnknownPacketId`]).
+    /// Handles frames no other handler takes (default: the
+    /// [`UnknownPackets`] policy, set by [`Router::on_unknown`]).
     pub fn fallback(
         mut self,
         f: impl Fn(&Context<'_, S>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
@@ -782,6 +992,13 @@ impl<S> Router<S> {
     pub fn dispatch(&self, ctx: &Context<'_, S>, frame: Frame<'_>) -> Result<(), TransportError> {
         match self.handler(frame.type_id()).or(self.fallback.as_ref()) {
             Some(h) => h(ctx, frame),
+            None if self.unknown == UnknownPackets::Ignore => {
+                ctx.sessions
+                    .stats
+                    .unknown_ignored
+                    .fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
             None => Err(DecodeError::UnknownPacketId {
                 id: frame.type_id(),
             }

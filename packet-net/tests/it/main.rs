@@ -1,10 +1,14 @@
 //! packet-net's integration tests: one binary, a module per topic.
 #![allow(dead_code)]
 
+#[cfg(feature = "tokio")]
+mod broadcast;
 mod common;
 mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
+#[cfg(feature = "tokio")]
+mod identity;
 mod queue;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod sealed_transport;
@@ -15,3 +19,4 @@ mod server_tokio;
 mod server_udp;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
+mod unknown_packets;

@@ -1,0 +1,94 @@
+//! Broadcast reports what it did: how many sessions got the frame and
+//! why the others did not (too big, queue full), and the stats count the
+//! failures instead of a silent "reached 0 sessions".
+
+use std::time::Duration;
+
+use packet_net::server::tokio::Server;
+use packet_net::server::{Router, ServerConfig};
+use packet_net::transport::TransportConfig;
+use packet_net::transport::tokio::TcpPacketStream;
+
+const LIMIT: Duration = Duration::from_secs(10);
+const NEWS: u16 = 0x0B01;
+
+async fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + LIMIT;
+    while std::time::Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    cond()
+}
+
+async fn clients(addr: std::net::SocketAddr, n: usize) -> Vec<TcpPacketStream> {
+    let config = TransportConfig::default().with_read_timeout(Some(LIMIT));
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(TcpPacketStream::connect_with(addr, config).await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_broadcast_reports_its_failure_and_is_counted() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::default(), Router::new(), ())
+        .await
+        .unwrap();
+    let mut cs = clients(server.local_addr(), 2).await;
+    assert!(wait_until(|| server.stats().active == 2).await);
+
+    // Bigger than any frame: every session fails alike, none is dropped.
+    let huge = vec![7u8; 70_000];
+    let report = server.sessions().broadcast_raw(NEWS, &huge, None);
+    assert_eq!((report.delivered, report.too_big), (0, 2), "{report}");
+    assert!(!report.is_complete());
+    assert_eq!(report.failed(), 2);
+    assert!(report.to_string().contains("2 too big"), "{report}");
+    let stats = server.stats();
+    assert_eq!((stats.frames_unsent, stats.active), (2, 2));
+
+    // The sessions go on: a frame that fits reaches both.
+    let report = server.sessions().broadcast_raw(NEWS, b"fits", None);
+    assert_eq!(report.delivered, 2, "{report}");
+    assert!(report.is_complete());
+    for c in &mut cs {
+        assert_eq!(c.recv().await.unwrap().body(), b"fits");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_is_reported_as_queue_full_and_counted() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::default(), Router::new(), ())
+        .await
+        .unwrap();
+    // A client that never reads: its socket buffers, then its queue, fill.
+    let _silent = clients(server.local_addr(), 1).await;
+    assert!(wait_until(|| server.stats().active == 1).await);
+    let body = vec![1u8; 32_000];
+    let mut report = None;
+    for _ in 0..100_000 {
+        let r = server.sessions().broadcast_raw(NEWS, &body, None);
+        if r.queue_full > 0 {
+            report = Some(r);
+            break;
+        }
+        if r.delivered == 0 {
+            // Closing already (the overflow was seen by the session task).
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let report = report.expect("the queue of a client that never reads fills");
+    assert_eq!((report.delivered, report.queue_full), (0, 1), "{report}");
+    assert!(server.stats().frames_unsent >= 1);
+    // The slow consumer is closed; later broadcasts skip it as closing
+    // (or find it gone).
+    let later = server.sessions().broadcast_raw(NEWS, b"x", None);
+    assert_eq!(later.delivered, 0, "{later}");
+    assert!(wait_until(|| server.stats().slow_consumers == 1).await);
+    server.shutdown().await;
+}
