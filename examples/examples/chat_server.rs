@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use packet_core::Packet as _;
 use packet_examples::{Join, Said, Say};
+use packet_net::Packet as _;
 use packet_net::server::tokio::Server;
 use packet_net::server::{Router, ServerConfig, SessionId};
 

@@ -5,9 +5,9 @@
 //!
 //! Run with `cargo run -p packet-examples --example dispatch`.
 
-use packet_core::error::DecodeError;
-use packet_core::frame::{self, FrameConfig};
-use packet_core::{Packet, PacketBuf, PacketSet};
+use packet_net::error::DecodeError;
+use packet_net::frame::{self, FrameConfig};
+use packet_net::{Packet, PacketBuf, PacketSet};
 
 /// A client joins with its name; borrowed from the receive buffer on decode.
 #[derive(Packet, Debug, PartialEq)]
@@ -85,7 +85,7 @@ enum ClientMsg<'a> {
 }
 
 /// What a server does with one datagram: validate, dispatch, act.
-fn handle(datagram: &[u8]) -> Result<String, packet_core::Error> {
+fn handle(datagram: &[u8]) -> Result<String, packet_net::Error> {
     let frame = frame::decode_frame(datagram, &FrameConfig::default())?;
     let seq = frame.sequence();
     Ok(match ClientMsg::decode_frame(&frame)? {
@@ -99,7 +99,7 @@ fn handle(datagram: &[u8]) -> Result<String, packet_core::Error> {
     })
 }
 
-fn main() -> Result<(), packet_core::Error> {
+fn main() -> Result<(), packet_net::Error> {
     // Sizes known at compile time: the largest frame each packet can make.
     println!("Move frames are at most {:?} bytes", Move::MAX_FRAME_LEN);
     println!("Hello frames are at most {:?} bytes", Hello::MAX_FRAME_LEN);
@@ -153,7 +153,7 @@ fn main() -> Result<(), packet_core::Error> {
     // An id the server does not know is a typed error, not a panic.
     let stray = buf.encode_raw(0x0999, 99, &[1, 2, 3])?;
     match handle(stray) {
-        Err(packet_core::Error::Decode(DecodeError::UnknownPacketId { id })) => {
+        Err(packet_net::Error::Decode(DecodeError::UnknownPacketId { id })) => {
             println!("dropped a datagram with unknown packet id {id:#06x}")
         }
         other => println!("unexpected: {other:?}"),

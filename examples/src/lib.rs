@@ -5,7 +5,7 @@
 //! (`#[derive(Packet)]`) and a small latency histogram for the demo.
 #![forbid(unsafe_code)]
 
-use packet_core::Packet;
+use packet_net::Packet;
 
 /// Type id of the echo examples' frames (any body is echoed).
 pub const ECHO: u16 = 0x0001;
@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn chat_packets_round_trip() {
-        let mut buf: packet_core::PacketBuf = packet_core::PacketBuf::new();
+        let mut buf: packet_net::PacketBuf = packet_net::PacketBuf::new();
         let said = Said {
             from: 7,
             name: "ana",
@@ -154,7 +154,7 @@ mod tests {
             text: "hi",
         };
         let bytes = buf.encode(&said, 0).unwrap();
-        let f = packet_core::frame::decode_frame(bytes, &Default::default()).unwrap();
+        let f = packet_net::frame::decode_frame(bytes, &Default::default()).unwrap();
         assert_eq!(f.decode_packet::<Said<'_>>().unwrap(), said);
     }
 }

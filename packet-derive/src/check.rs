@@ -315,8 +315,23 @@ fn fields<'a>(cx: &mut Ctxt, fields: &'a syn::Fields, attrs: &'a [attr::Field]) 
         .collect()
 }
 
+/// The path generated code names the runtime by, unless `#[packet(crate =
+/// ..)]` says otherwise: `packet-core` where the deriving crate depends on it
+/// (under whatever name it was renamed to), else `packet-net`, which
+/// re-exports all of packet-core, so a networked game needs one dependency.
 fn default_crate() -> Path {
-    syn::parse_quote!(::packet_core)
+    use proc_macro_crate::{FoundCrate, crate_name};
+    let named = |name: &str| -> Path {
+        let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
+        syn::parse_quote!(::#ident)
+    };
+    match (crate_name("packet-core"), crate_name("packet-net")) {
+        (Ok(FoundCrate::Name(name)), _) => named(&name),
+        (Err(_), Ok(FoundCrate::Name(name))) => named(&name),
+        (Err(_), Ok(FoundCrate::Itself)) => syn::parse_quote!(::packet_net),
+        // packet-core itself (its tests and doctests), or no manifest to read.
+        _ => syn::parse_quote!(::packet_core),
+    }
 }
 
 /// Field attributes are parsed up front so that the model can borrow them.

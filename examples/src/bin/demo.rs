@@ -166,7 +166,7 @@ struct Login {
     table: std::sync::Mutex<
         std::collections::HashMap<
             packet_net::transport::SessionToken,
-            packet_core::crypto::ChannelKeys,
+            packet_net::crypto::ChannelKeys,
         >,
     >,
 }
@@ -209,9 +209,9 @@ fn keys_of(
     bytes: &[u8; SECRET_LEN],
 ) -> (
     packet_net::transport::SessionToken,
-    packet_core::crypto::ChannelKeys,
+    packet_net::crypto::ChannelKeys,
 ) {
-    use packet_core::crypto::{ChannelKeys, SecretKey};
+    use packet_net::crypto::{ChannelKeys, SecretKey};
     let mut token = [0u8; 16];
     token.copy_from_slice(&bytes[..16]);
     let key = |at: usize| {
@@ -229,10 +229,10 @@ fn keys_of(
 fn frame_len_for(sealed: bool, len: usize) -> u64 {
     #[cfg(feature = "crypto")]
     if sealed {
-        return packet_core::crypto::sealed_frame_len_for(len) as u64;
+        return packet_net::crypto::sealed_frame_len_for(len) as u64;
     }
     let _ = sealed;
-    packet_core::frame::frame_len_for(len) as u64
+    packet_net::frame::frame_len_for(len) as u64
 }
 
 impl Login {
