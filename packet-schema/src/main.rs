@@ -254,6 +254,16 @@ fn main() -> ExitCode {
                 }
             }
             let report = packet_schema::compat::compare(&a, &b);
+            // The fingerprint (wire format §11) is stricter than compat: any
+            // layout change, an added packet included, changes it.
+            let (fa, fb) = (a.schema.fingerprint(), b.schema.fingerprint());
+            if fa == fb {
+                println!("fingerprint: 0x{fa:016x} (unchanged)");
+            } else {
+                println!(
+                    "fingerprint: old 0x{fa:016x}, new 0x{fb:016x} (changed: peers built from the two versions refuse each other at the hello)"
+                );
+            }
             if report.diagnostics.is_empty() {
                 println!(
                     "ok: no wire-incompatible change ({} packets compared)",

@@ -205,10 +205,35 @@ fn compat_exits_1_on_a_break_and_0_without() {
         "tests/compat/old.packet",
     ]);
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "ok: no wire-incompatible change (4 packets compared)\n"
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("fingerprint: 0x") && text.contains(" (unchanged)\n"),
+        "{text}"
     );
+    assert!(
+        text.ends_with("ok: no wire-incompatible change (4 packets compared)\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn compat_reports_the_fingerprint_which_an_added_packet_changes() {
+    let dir = std::env::temp_dir().join(format!("packet-schema-compat-fp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (old, new) = (dir.join("old.packet"), dir.join("new.packet"));
+    std::fs::write(&old, "packet A = 1 {\n    x: u8,\n}\n").unwrap();
+    std::fs::write(
+        &new,
+        "packet A = 1 {\n    x: u8,\n}\n\npacket B = 2 {\n    y: u16,\n}\n",
+    )
+    .unwrap();
+    let out = run(&["compat", old.to_str().unwrap(), new.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Compatible on the wire (no packet changed), yet a different protocol.
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("fingerprint: old 0x"), "{text}");
+    assert!(text.contains("(changed: "), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
