@@ -427,6 +427,18 @@ impl Cmp<'_> {
             (VariantKind::Struct(a), VariantKind::Struct(b)) => {
                 self.fields(&inner, &a.fields, &b.fields, o.span, n.span);
             }
+            // Names are not on the wire: positional and named fields of the
+            // same types in the same order are the same bytes.
+            (VariantKind::Tuple(a), VariantKind::Struct(b)) if a.len() == b.fields.len() => {
+                for (i, (x, y)) in a.iter().zip(&b.fields).enumerate() {
+                    self.ty(&format!("{inner}, field {i}"), x, &y.ty);
+                }
+            }
+            (VariantKind::Struct(a), VariantKind::Tuple(b)) if a.fields.len() == b.len() => {
+                for (i, (x, y)) in a.fields.iter().zip(b).enumerate() {
+                    self.ty(&format!("{inner}, field {i}"), &x.ty, y);
+                }
+            }
             _ => self.err(
                 "C0014",
                 format!("{inner}: its data changed shape"),

@@ -91,3 +91,21 @@ fn an_inserted_field_does_not_move_the_ones_after_it() {
     let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["C0004", "C0004", "C0004"], "{}", report.render());
 }
+
+#[test]
+fn positional_and_named_variant_fields_of_the_same_types_are_the_same_bytes() {
+    let tuple = "enum E: u8 { A(u8, u16) }\npacket P = 1 { e: E }";
+    let named = "enum E: u8 { A { x: u8, y: u16 } }\npacket P = 1 { e: E }";
+    assert!(check(tuple, named).diagnostics.is_empty());
+    assert!(check(named, tuple).diagnostics.is_empty());
+    // A different type or count is still a break.
+    let report = check(
+        tuple,
+        "enum E: u8 { A { x: u8, y: u32 } }\npacket P = 1 { e: E }",
+    );
+    let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["C0006"], "{}", report.render());
+    let report = check(tuple, "enum E: u8 { A { x: u8 } }\npacket P = 1 { e: E }");
+    let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["C0014"], "{}", report.render());
+}
