@@ -203,9 +203,21 @@ pub trait Packet: Encode {
     /// // 20 header + 4 body + 4 CRC + 4 ending.
     /// const _: () = assert!(matches!(Ping::MAX_FRAME_LEN, Some(32)));
     /// const _: () = assert!(matches!(Ping::MAX_FRAME_LEN, Some(n) if n <= DEFAULT_PACKET_SIZE));
+    /// // Sealed (wire-format §7): the 16-byte tag takes the CRC's place.
+    /// const _: () = assert!(matches!(Ping::MAX_SEALED_FRAME_LEN, Some(44)));
     /// ```
     const MAX_FRAME_LEN: Option<usize> = match Self::MAX_SIZE {
         Some(body) => max_frame_len_for(body),
+        None => None,
+    };
+
+    /// The largest sealed frame this packet encodes to (wire-format §7:
+    /// header, padded body, 16-byte tag in place of the CRC, ending), or
+    /// `None` when its body is unbounded: [`Packet::MAX_FRAME_LEN`] plus
+    /// `TAG_LEN - CRC_LEN` (12) bytes. What a sealed transport's buffer
+    /// must hold for this packet.
+    const MAX_SEALED_FRAME_LEN: Option<usize> = match Self::MAX_FRAME_LEN {
+        Some(n) => n.checked_add(TAG_LEN - CRC_LEN),
         None => None,
     };
 

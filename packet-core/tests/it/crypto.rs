@@ -811,3 +811,27 @@ proptest! {
         prop_assert!(server.open(&mut bytes).is_err());
     }
 }
+
+#[test]
+fn max_sealed_frame_len_is_what_the_largest_value_seals_to() {
+    #[derive(Debug, PartialEq)]
+    struct Pos([u16; 3]);
+    impl Encode for Pos {
+        const MAX_SIZE: Option<usize> = Some(6);
+        fn encoded_len(&self) -> usize {
+            6
+        }
+        fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+            self.0.encode(w)
+        }
+    }
+    impl Packet for Pos {
+        const ID: u16 = 9;
+    }
+    let (mut client, _) = pair(ChannelConfig::datagram());
+    let mut out = [0u8; 128];
+    let n = client.seal_packet(&Pos([1, 2, 3]), &mut out).unwrap();
+    assert_eq!(Some(n), Pos::MAX_SEALED_FRAME_LEN);
+    assert_eq!(Pos::MAX_SEALED_FRAME_LEN, Some(sealed_frame_len_for(6)));
+    assert_eq!(Chat::MAX_SEALED_FRAME_LEN, None);
+}
