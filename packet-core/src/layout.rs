@@ -323,6 +323,28 @@ impl<L: Level, P: crate::Packet + WireLayout<L> + ?Sized> Member<L> for P {
     const ENTRY: (u16, &'static Layout) = (P::ID, P::LAYOUT);
 }
 
+/// The index of the packet with the smallest type id above `last`: one
+/// step of the selection sort both fingerprints hash packets in (ascending
+/// id, §11), in `const`. The caller asks once per packet, so one exists.
+const fn next_above<T>(packets: &[(u16, T)], last: i32) -> usize {
+    let mut best: Option<usize> = None;
+    let mut i = 0;
+    while i < packets.len() {
+        let id = packets[i].0 as i32;
+        if id > last {
+            best = match best {
+                Some(b) if packets[b].0 as i32 <= id => Some(b),
+                _ => Some(i),
+            };
+        }
+        i += 1;
+    }
+    match best {
+        Some(b) => b,
+        None => panic!("no packet id above the last one hashed"),
+    }
+}
+
 /// The fingerprint of packets given as `(type id, layout)`, in any order
 /// (for `#[derive(PacketSet)]`, which refuses duplicate ids). Fails to
 /// compile (a `const` panic) when a layout reaches a [`Layout::Cut`].
@@ -332,17 +354,7 @@ pub const fn set_fingerprint(packets: &[(u16, &'static Layout)]) -> u64 {
     let mut last: i32 = -1;
     let mut n = 0;
     while n < packets.len() {
-        // The next id above `last`: a selection sort, in const.
-        let mut best: i32 = -1;
-        let mut i = 0;
-        while i < packets.len() {
-            let id = packets[i].0 as i32;
-            if id > last && (best < 0 || id < packets[best as usize].0 as i32) {
-                best = i as i32;
-            }
-            i += 1;
-        }
-        let (id, layout) = packets[best as usize];
+        let (id, layout) = packets[next_above(packets, last)];
         h = fnv_bytes(h, &id.to_le_bytes());
         h = walk(h, layout, &mut [0; STACK], 0);
         last = id as i32;
@@ -360,16 +372,7 @@ pub const fn fingerprint(packets: &[(u16, &[u8])]) -> u64 {
     let mut last: i32 = -1;
     let mut n = 0;
     while n < packets.len() {
-        let mut best: i32 = -1;
-        let mut i = 0;
-        while i < packets.len() {
-            let id = packets[i].0 as i32;
-            if id > last && (best < 0 || id < packets[best as usize].0 as i32) {
-                best = i as i32;
-            }
-            i += 1;
-        }
-        let (id, bytes) = packets[best as usize];
+        let (id, bytes) = packets[next_above(packets, last)];
         h = fnv_bytes(h, &id.to_le_bytes());
         h = fnv_bytes(h, bytes);
         last = id as i32;
