@@ -461,14 +461,8 @@ fn run_udp<S>(sh: &Shared<S>, mut poll: Poll, waker: Arc<PollWaker>, socket: &Ud
         next = peers.sweep(&mut send, Instant::now());
     }
     // Graceful stop: flush what is queued, within the grace period.
-    let now = Instant::now();
-    peers.shutdown(now);
-    let deadline = now + core.config.shutdown_grace;
-    loop {
-        peers.sweep(&mut send, Instant::now());
-        if peers.is_empty() || Instant::now() >= deadline {
-            break;
-        }
+    peers.shutdown(Instant::now());
+    while peers.drain(&mut send, Instant::now()).is_some() {
         let _ = poll.poll(&mut events, Some(Duration::from_millis(1)));
     }
     peers.end_all();

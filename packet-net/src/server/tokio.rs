@@ -321,14 +321,8 @@ async fn run_udp<S>(
         }
     }
     // Graceful stop: flush what is queued, within the grace period.
-    let now = Instant::now();
-    peers.shutdown(now);
-    let deadline = now + sh.config.shutdown_grace;
-    loop {
-        peers.sweep(&mut send, Instant::now());
-        if peers.is_empty() || Instant::now() >= deadline {
-            break;
-        }
+    peers.shutdown(Instant::now());
+    while let Some(deadline) = peers.drain(&mut send, Instant::now()) {
         let wait = tokio::time::sleep_until(deadline.into());
         tokio::select! {
             _ = socket.writable() => {}

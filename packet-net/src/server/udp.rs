@@ -86,11 +86,6 @@ impl<'a, S> Peers<'a, S> {
         }
     }
 
-    /// Whether no peer is left.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
     /// Peers with a session, and retired channels (for tests).
     pub(crate) fn sizes(&self) -> (usize, usize) {
         (self.map.len(), self.retired.len())
@@ -281,6 +276,16 @@ impl<'a, S> Peers<'a, S> {
         for peer in self.map.values_mut() {
             peer.life.shutdown(now);
         }
+    }
+
+    /// One step of the graceful stop (after [`Peers::shutdown`]): flushes
+    /// what is queued, then says until when the driver may wait for the
+    /// socket before the next step, or `None` once no session is left or
+    /// the grace period is over (then [`Peers::end_all`]).
+    pub(crate) fn drain(&mut self, send: &mut SendFn<'_>, now: Instant) -> Option<Instant> {
+        self.sweep(send, now);
+        let deadline = self.stop_at.unwrap_or(now) + self.sh.config.shutdown_grace;
+        (!self.map.is_empty() && now < deadline).then_some(deadline)
     }
 
     /// Ends every session (shutdown, past the grace period).
