@@ -289,7 +289,7 @@ async fn run_udp<S>(
     mut stop: watch::Receiver<bool>,
 ) {
     let notify = Arc::new(Notify::new());
-    let mut peers = Peers::new(&sh, Waker::Notify(notify.clone()));
+    let mut peers = Peers::new(&*sh, Waker::Notify(notify.clone()));
     let max = sh.config.transport.frame.max_frame_len() as usize;
     // One byte more than the largest frame: an over-long datagram shows
     // up as trailing bytes instead of being cut to a plausible size.

@@ -27,6 +27,7 @@
 //! (`server::blocking`, `server::tokio`).
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -56,9 +57,10 @@ struct Peer {
 /// token, and when it retired.
 type Retired = (Sealer, Opener, Option<SessionToken>, u64);
 
-/// The peer table.
-pub(crate) struct Peers<'a, S> {
-    sh: &'a ServerCore<S>,
+/// The peer table, over its server core `C` (a reference for the
+/// drivers; an `Arc` for the socketless [`Endpoint`]).
+pub(crate) struct Peers<C> {
+    sh: C,
     map: HashMap<SocketAddr, Peer>,
     waker: Waker,
     /// Reused by [`Peers::sweep`].
@@ -73,8 +75,8 @@ fn is_hello(datagram: &[u8], token: Option<&SessionToken>) -> bool {
     token.is_some_and(|t| datagram.len() == SESSION_HELLO_LEN && datagram == session_hello(t))
 }
 
-impl<'a, S> Peers<'a, S> {
-    pub(crate) fn new(sh: &'a ServerCore<S>, waker: Waker) -> Self {
+impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
+    pub(crate) fn new(sh: C, waker: Waker) -> Self {
         Self {
             sh,
             map: HashMap::new(),
@@ -97,7 +99,8 @@ impl<'a, S> Peers<'a, S> {
 
     /// Validates and dispatches one datagram from `from`.
     pub(crate) fn on_datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
-        let core = self.sh;
+        let sh = self.sh.clone();
+        let core = &*sh;
         let frame_config = core.config.transport.frame;
         if let Some(peer) = self.map.get_mut(&from) {
             if is_hello(datagram, peer.token.as_ref()) {
@@ -160,7 +163,8 @@ impl<'a, S> Peers<'a, S> {
         token: Option<SessionToken>,
         now: Instant,
     ) -> Option<&mut Peer> {
-        let core = self.sh;
+        let sh = self.sh.clone();
+        let core = &*sh;
         let out = Outbox::new(&core.config.transport, sealer, None);
         let waker = self.waker.clone();
         let session = core
@@ -315,40 +319,51 @@ fn dispatch<S>(
 }
 
 /// The UDP endpoint without a socket, for tests and fuzz targets
-/// (`packet_net::fuzzing::UdpEndpoint`): a server core (leaked, so the
-/// endpoint can borrow it for good) and its peer table, fed datagrams
-/// and times by the caller; whatever it sends is discarded.
+/// (`packet_net::fuzzing::UdpEndpoint`): a server core and its peer
+/// table, fed datagrams and times by the caller; whatever it sends is
+/// counted and discarded (or refused with `WouldBlock` while blocked).
 #[doc(hidden)]
 pub struct Endpoint {
-    core: &'static ServerCore<()>,
-    peers: Peers<'static, ()>,
+    peers: Peers<Arc<ServerCore<()>>>,
+    blocked: bool,
+    sent: u64,
 }
 
 impl Endpoint {
-    /// An endpoint for `config` with `router` (leaks its core).
+    /// An endpoint for `config` with `router`.
     pub fn new(config: super::ServerConfig, router: super::Router<()>) -> Self {
-        let core: &'static ServerCore<()> =
-            Box::leak(Box::new(ServerCore::new(router, (), config)));
+        let core = Arc::new(ServerCore::new(router, (), config));
         let poll = mio::Poll::new().expect("poll");
         let waker = super::PollWaker {
             waker: mio::Waker::new(poll.registry(), mio::Token(0)).expect("waker"),
             ready: Default::default(),
         };
         Self {
-            core,
             peers: Peers::new(core, Waker::Poll(Arc::new(waker), 0)),
+            blocked: false,
+            sent: 0,
         }
+    }
+
+    /// Whether the socket refuses sends (`WouldBlock`) from now on.
+    pub fn set_blocked(&mut self, blocked: bool) {
+        self.blocked = blocked;
     }
 
     /// One datagram from `from` at `now`, then its peer settled.
     pub fn datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
         self.peers.on_datagram(from, datagram, now);
-        self.peers.settle(from, &mut |_, _| Ok(0), now);
+        let (blocked, mut sent) = (self.blocked, 0);
+        self.peers.settle(from, &mut send_fn(blocked, &mut sent), now);
+        self.sent += sent;
     }
 
     /// Settles every peer at `now`; the next deadline.
     pub fn sweep(&mut self, now: Instant) -> Option<Instant> {
-        self.peers.sweep(&mut |_, _| Ok(0), now)
+        let (blocked, mut sent) = (self.blocked, 0);
+        let next = self.peers.sweep(&mut send_fn(blocked, &mut sent), now);
+        self.sent += sent;
+        next
     }
 
     /// Ends every session.
@@ -363,11 +378,60 @@ impl Endpoint {
 
     /// Sessions accepted so far.
     pub fn accepted(&self) -> u64 {
-        self.core.sessions.stats().accepted
+        self.peers.sh.sessions.stats().accepted
     }
 
     /// Datagrams dropped so far.
     pub fn dropped(&self) -> u64 {
-        self.core.dropped.load(Ordering::Relaxed)
+        self.peers.sh.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Datagrams sent so far.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Everything the table holds, per address (sessions: lifecycle,
+    /// receive side, frames in; retired channels: receive side), as
+    /// text to compare before and after a datagram. Leaves out the one
+    /// thing a forged datagram changes by design: the receive side's
+    /// count of failed tags (wire format §7.3's forgery limit).
+    pub fn snapshot(&self) -> Vec<String> {
+        let peers = self.peers.map.iter().map(|(a, p)| {
+            let n = p.session.frames_in.load(Ordering::Relaxed);
+            std::format!("{a} {:?} {:?} {n}", p.life, p.opener)
+        });
+        let retired = self.peers.retired.iter();
+        let retired = retired.map(|(a, r)| std::format!("{a} retired {:?}", r.1));
+        let mut all: Vec<String> = peers.chain(retired).map(without_failures).collect();
+        all.sort();
+        all
+    }
+}
+
+/// `text` without the digits after each `auth_failures: `.
+fn without_failures(text: String) -> String {
+    const KEY: &str = "auth_failures: ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(KEY) {
+        out.push_str(&rest[..i + KEY.len()]);
+        rest = rest[i + KEY.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The endpoint's socket: counts sends, or refuses them.
+fn send_fn(
+    blocked: bool,
+    sent: &mut u64,
+) -> impl FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + '_ {
+    move |d, _| {
+        if blocked {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        *sent += 1;
+        Ok(d.len())
     }
 }

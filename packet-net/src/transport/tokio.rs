@@ -502,15 +502,19 @@ impl PacketCodec {
         dst: &mut BytesMut,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
-        if let Some(token) = self.hello.take() {
-            dst.extend_from_slice(&super::security::session_hello(&token));
-        }
+        // A frame that cannot be encoded leaves `dst` as it was, and the
+        // hello for the next one.
         let len = self.sealer.check_len(max_body)?;
         let at = dst.len();
-        dst.resize(at + len, 0);
-        match self.sealer.seal_with(type_id, &mut dst[at..], body) {
+        if let Some(token) = &self.hello {
+            dst.extend_from_slice(&super::security::session_hello(token));
+        }
+        let body_at = dst.len();
+        dst.resize(body_at + len, 0);
+        match self.sealer.seal_with(type_id, &mut dst[body_at..], body) {
             Ok(n) => {
-                dst.truncate(at + n);
+                dst.truncate(body_at + n);
+                self.hello = None;
                 Ok(())
             }
             Err(e) => {

@@ -5,6 +5,8 @@
 mod broadcast;
 mod common;
 mod core;
+#[cfg(feature = "crypto")]
+mod fuzz_regressions;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
 #[cfg(feature = "tokio")]
