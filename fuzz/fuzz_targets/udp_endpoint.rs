@@ -9,11 +9,13 @@
 //!
 //! Properties beyond "no panic, no hang, no unbounded allocation":
 //! - a datagram that cannot authenticate (sealed: anything but a session
-//!   hello or a client's fresh sealed frame from its own address;
+//!   hello or a client's sealed frame from an address its token keyed;
 //!   plaintext: anything but a valid frame) changes nothing: the table
 //!   (every session's lifecycle, receive side and frame count, every
 //!   retired channel) is the same before and after it, and no session is
-//!   accepted;
+//!   accepted; sealed, nothing but a client's unchanged datagram from an
+//!   address that sent its token's hello is ever dispatched, and that at
+//!   most once;
 //! - the table never holds more than `max_sessions` sessions, nor more
 //!   than `max_sessions` retired channels;
 //! - once every session has idled out (even with a socket refusing every
@@ -23,6 +25,7 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
@@ -70,16 +73,22 @@ fn endpoint(sealed: bool, max_sessions: usize) -> UdpEndpoint {
     // 1 echoes, 2 fails (the session ends once its replies are out),
     // 3 closes, 4 replies more than fits a datagram queue.
     let router = Router::new()
-        .on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()))
+        .on_frame(1, |ctx, f| {
+            count();
+            ctx.reply_raw(1, f.body())
+        })
         .on_frame(2, |ctx, _| {
+            count();
             ctx.reply_raw(2, b"bye")?;
             Err(TransportError::Closed)
         })
         .on_frame(3, |ctx, _| {
+            count();
             ctx.close();
             Ok(())
         })
         .on_frame(4, |ctx, f| {
+            count();
             for _ in 0..600 {
                 ctx.reply_raw(4, f.body())?;
             }
@@ -106,12 +115,26 @@ fn client(i: u8) -> Client {
     }
 }
 
-/// A sealed datagram a client made: its bytes, its client, whether it
-/// was delivered from its client's address yet.
+/// A sealed datagram a client made: its bytes, its client, its client's
+/// address, whether the server dispatched it yet.
 struct Sent {
     bytes: Vec<u8>,
+    client: u8,
     from: SocketAddr,
-    delivered: bool,
+    dispatched: bool,
+}
+
+/// Frames the handlers ran for (all endpoints; compared as differences).
+static DISPATCHED: AtomicU64 = AtomicU64::new(0);
+
+fn count() {
+    DISPATCHED.fetch_add(1, Ordering::Relaxed);
+}
+
+fn check_bounds(ep: &UdpEndpoint, max_sessions: usize) {
+    let (open, retired) = ep.sizes();
+    assert!(open <= max_sessions, "{open} sessions > {max_sessions}");
+    assert!(retired <= max_sessions, "{retired} retired > {max_sessions}");
 }
 
 fn run(u: &mut Unstructured<'_>) -> Result<()> {
@@ -121,13 +144,15 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let mut ep = endpoint(sealed, max_sessions);
     let mut clients: Vec<Client> = (0..4).map(client).collect();
     let mut sent: Vec<Sent> = Vec::new();
+    // Which address may hold which client's keys: whoever sent a hello
+    // with the client's token (the token is the credential).
+    let mut keyed: HashSet<(SocketAddr, u8)> = HashSet::new();
     let mut now = Instant::now();
     for _ in 0..u.int_in_range(0..=120usize)? {
-        // A datagram to deliver, its source, and whether it may
-        // authenticate (else it must change nothing).
-        let (mut datagram, from, may_authenticate): (Vec<u8>, SocketAddr, bool) =
+        // A datagram to deliver and its source.
+        let (mut datagram, from): (Vec<u8>, SocketAddr) =
             match u.int_in_range(0..=10u8)? {
-                0 => (u.arbitrary::<Vec<u8>>()?, addr(u.int_in_range(0..=7)?), false),
+                0 => (u.arbitrary::<Vec<u8>>()?, addr(u.int_in_range(0..=7)?)),
                 1 => {
                     let type_id = match u.int_in_range(0..=5u8)? {
                         0 => SESSION_HELLO_TYPE,
@@ -140,52 +165,63 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                         continue;
                     };
                     b.truncate(n);
-                    (b, addr(u.int_in_range(0..=7)?), false)
+                    (b, addr(u.int_in_range(0..=7)?))
                 }
                 2 => {
                     let t = u.int_in_range(0..=2 * KNOWN)?;
                     let hello = session_hello(&SessionToken([t; 16]));
-                    (hello.to_vec(), addr(u.int_in_range(0..=7)?), false)
+                    (hello.to_vec(), addr(u.int_in_range(0..=7)?))
                 }
                 3 => {
                     let c = &mut clients[u.int_in_range(0..=3usize)?];
-                    (c.hello.to_vec(), c.from, false)
+                    (c.hello.to_vec(), c.from)
                 }
                 4 => {
                     // A client seals a frame, delivered later (or never).
-                    let c = &mut clients[u.int_in_range(0..=3usize)?];
-                    let type_id = u.int_in_range(1..=5u16)?;
+                    let client = u.int_in_range(0..=3u8)?;
+                    let c = &mut clients[usize::from(client)];
+                    let type_id = u.int_in_range(1..=4u16)?;
                     let body: Vec<u8> = u.arbitrary()?;
                     let mut b = vec![0u8; MAX_FRAME as usize];
                     if let Ok(n) = c.sealer.seal_with(type_id, &mut b, |w| w.put_bytes(&body)) {
                         b.truncate(n);
                         sent.push(Sent {
                             bytes: b,
+                            client,
                             from: c.from,
-                            delivered: false,
+                            dispatched: false,
                         });
                     }
                     continue;
                 }
                 5 | 6 if !sent.is_empty() => {
+                    // Late, again, from elsewhere, or with a byte flipped.
                     let i = u.choose_index(sent.len())?;
-                    let s = &mut sent[i];
+                    let s = &sent[i];
                     let mut bytes = s.bytes.clone();
-                    let (from, fresh) = if u.arbitrary::<bool>()? {
-                        (s.from, !s.delivered)
-                    } else {
-                        let from = addr(u.int_in_range(0..=7)?);
-                        (from, from == s.from && !s.delivered)
+                    let from = match u.arbitrary::<bool>()? {
+                        true => s.from,
+                        false => addr(u.int_in_range(0..=7)?),
                     };
                     let mutated = u.arbitrary::<bool>()? && !bytes.is_empty();
                     if mutated {
                         let at = u.choose_index(bytes.len())?;
                         bytes[at] ^= u.int_in_range(1..=255u8)?;
                     }
-                    if from == s.from && !mutated {
-                        s.delivered = true;
+                    let authentic = !mutated && keyed.contains(&(from, s.client));
+                    let before = DISPATCHED.load(Ordering::Relaxed);
+                    ep.sweep(now);
+                    let snapshot = (ep.snapshot(), ep.accepted());
+                    ep.datagram(from, &mut bytes, now);
+                    if DISPATCHED.load(Ordering::Relaxed) != before && sealed {
+                        assert!(authentic, "a forged or misaddressed datagram was dispatched: from {from} (client {}), {:?} vs {:?}", sent[i].from, bytes, sent[i].bytes);
+                        assert!(!sent[i].dispatched, "a sealed datagram was dispatched twice");
+                        sent[i].dispatched = true;
+                    } else if !authentic && sealed {
+                        assert_eq!(snapshot, (ep.snapshot(), ep.accepted()), "a forged datagram changed the table");
                     }
-                    (bytes, from, fresh && !mutated)
+                    check_bounds(&ep, max_sessions);
+                    continue;
                 }
                 7 => {
                     now += Duration::from_millis(u.int_in_range(0..=40_000u64)?);
@@ -212,10 +248,18 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         // Plaintext, any valid frame may open or feed a session; sealed,
         // a session hello may too (whose bytes the fuzzer can find).
         let valid = frame::decode_frame(&datagram, &frame_config);
+        if let Ok(f) = &valid
+            && f.type_id() == SESSION_HELLO_TYPE
+            && let [b, rest @ ..] = f.body()
+            && rest.len() == 15
+            && rest.iter().all(|x| x == b)
+        {
+            keyed.insert((from, *b));
+        }
         let may_change = match valid {
-            Ok(f) if sealed => may_authenticate || f.type_id() == SESSION_HELLO_TYPE,
+            Ok(f) if sealed => f.type_id() == SESSION_HELLO_TYPE,
             Ok(_) => true,
-            Err(_) => may_authenticate,
+            Err(_) => false,
         };
         // Time-driven changes first, so the datagram's own show alone.
         ep.sweep(now);
@@ -225,9 +269,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
             let after = (ep.snapshot(), ep.accepted());
             assert_eq!(before, after, "an unauthenticated datagram changed the table");
         }
-        let (open, retired) = ep.sizes();
-        assert!(open <= max_sessions, "{open} sessions > {max_sessions}");
-        assert!(retired <= max_sessions, "{retired} retired > {max_sessions}");
+        check_bounds(&ep, max_sessions);
     }
     // Every session idles out (or, refused every send, times out
     // writing); then a new client gets in.

@@ -27,8 +27,8 @@
 //! (`server::blocking`, `server::tokio`).
 
 use std::collections::HashMap;
-use std::ops::Deref;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -354,7 +354,8 @@ impl Endpoint {
     pub fn datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
         self.peers.on_datagram(from, datagram, now);
         let (blocked, mut sent) = (self.blocked, 0);
-        self.peers.settle(from, &mut send_fn(blocked, &mut sent), now);
+        self.peers
+            .settle(from, &mut send_fn(blocked, &mut sent), now);
         self.sent += sent;
     }
 

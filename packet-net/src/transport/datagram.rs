@@ -102,6 +102,11 @@ impl DatagramChannel {
         Ok(())
     }
 
+    /// When a receive started now must end (the read timeout).
+    pub(crate) fn read_deadline(&self) -> Option<std::time::Instant> {
+        (self.config.read_timeout).map(|t| std::time::Instant::now() + t)
+    }
+
     /// The channel's own receive buffer (receive into it, then call
     /// [`DatagramChannel::open_received`]).
     pub(crate) fn recv_buf(&mut self) -> &mut [u8] {

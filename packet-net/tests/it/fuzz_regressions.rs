@@ -35,11 +35,24 @@ fn a_codec_frame_too_big_to_encode_writes_nothing_and_keeps_the_hello() {
     let mut rx = PacketCodec::default().sealed(server);
     let mut wire = BytesMut::new();
     let too_big = vec![0u8; 70_000];
-    let frame = RawFrame { type_id: 1, body: &too_big };
+    let frame = RawFrame {
+        type_id: 1,
+        body: &too_big,
+    };
     assert!(tx.encode(frame, &mut wire).is_err());
-    assert!(wire.is_empty(), "a failed encode wrote {} bytes", wire.len());
-    tx.encode(RawFrame { type_id: 1, body: b"hi" }, &mut wire)
-        .unwrap();
+    assert!(
+        wire.is_empty(),
+        "a failed encode wrote {} bytes",
+        wire.len()
+    );
+    tx.encode(
+        RawFrame {
+            type_id: 1,
+            body: b"hi",
+        },
+        &mut wire,
+    )
+    .unwrap();
     let got = rx.decode(&mut wire).unwrap().expect("a frame");
     assert_eq!((got.header.type_id, &got.body[..]), (1, &b"hi"[..]));
 }

@@ -5,10 +5,10 @@
 mod broadcast;
 mod common;
 mod core;
-#[cfg(feature = "crypto")]
-mod fuzz_regressions;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
+#[cfg(feature = "crypto")]
+mod fuzz_regressions;
 #[cfg(feature = "tokio")]
 mod identity;
 mod queue;
