@@ -60,13 +60,14 @@ pub mod fuzzing {
         out.queue_mut().write_to(w)
     }
 
-    /// Hands each queued frame of `out` to `send` as one datagram (see
-    /// the UDP servers).
+    /// Hands the queued frames of `out` to `send` as datagrams, up to
+    /// `max_segments` of one length per call (see the UDP servers).
     pub fn send_datagrams(
         out: &mut Outbox,
-        send: impl FnMut(&[u8]) -> std::io::Result<usize>,
+        max_segments: usize,
+        send: impl FnMut(&[u8], usize) -> std::io::Result<()>,
     ) -> DatagramFlush {
-        out.send_datagrams(send)
+        out.send_datagrams(max_segments, send)
     }
 
     /// The queue of `out`.

@@ -45,6 +45,7 @@ use super::{
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
+use crate::transport::batch::{RecvArea, UdpBatch};
 use crate::transport::queue::Spare;
 
 /// The token of a poll's waker.
@@ -403,6 +404,7 @@ impl UdpServer {
         let socket = std::net::UdpSocket::bind(addr)?;
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
+        let batch = UdpBatch::new((&socket).into())?;
         let shared = Shared::new(ServerCore::new(router, state, config));
         let (poll, waker) = shared.poll()?;
         let mut socket = UdpSocket::from_std(socket);
@@ -411,7 +413,7 @@ impl UdpServer {
         let sh = shared.clone();
         let thread = thread::Builder::new()
             .name("packet-udp".into())
-            .spawn(move || run_udp(&sh, poll, waker, &socket))?;
+            .spawn(move || run_udp(&sh, poll, waker, &socket, &batch))?;
         Ok(ServerHandle {
             local_addr,
             shared,
@@ -425,14 +427,20 @@ impl UdpServer {
 /// ([`ServerHandle::dropped`] counts the datagrams it dropped).
 pub type UdpServerHandle<S> = ServerHandle<S>;
 
-fn run_udp<S>(sh: &Shared<S>, mut poll: Poll, waker: Arc<PollWaker>, socket: &UdpSocket) {
-    let core = &sh.core;
-    let mut peers = Peers::new(core, Waker::Poll(waker.clone(), 0));
-    let max = core.config.transport.frame.max_frame_len() as usize;
-    // One byte more than the largest frame: an over-long datagram shows
-    // up as trailing bytes instead of being cut to a plausible size.
-    let mut buf = std::vec![0u8; max + 4];
-    let mut send = |d: &[u8], to: SocketAddr| socket.send_to(d, to);
+fn run_udp<S>(
+    sh: &Shared<S>,
+    mut poll: Poll,
+    waker: Arc<PollWaker>,
+    socket: &UdpSocket,
+    batch: &UdpBatch,
+) {
+    let mut peers = Peers::new(
+        &sh.core,
+        Waker::Poll(waker.clone(), 0),
+        batch.max_segments(),
+    );
+    let mut area = RecvArea::new();
+    let mut send = |d: &[u8], len: usize, to: SocketAddr| batch.send(socket.into(), to, d, len);
     let mut events = Events::with_capacity(16);
     let mut next = peers.sweep(&mut send, Instant::now());
     while !sh.stop.load(Ordering::SeqCst) {
@@ -443,18 +451,17 @@ fn run_udp<S>(sh: &Shared<S>, mut poll: Poll, waker: Arc<PollWaker>, socket: &Ud
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
-        // Every datagram waiting, each dispatched and answered at once.
+        // Every datagram waiting, a batch per call, each dispatched and
+        // answered at once.
         loop {
-            match socket.recv_from(&mut buf) {
-                Ok((len, from)) => {
-                    let now = Instant::now();
-                    peers.on_datagram(from, &mut buf[..len], now);
-                    peers.settle(from, &mut send, now);
-                }
+            let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
+                batch.recv(&mut area, socket.into(), each)
+            };
+            match peers.recv_batch(recv, &mut send, Instant::now()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // Per-datagram errors (e.g. an ICMP report about an
                 // earlier send): keep serving.
-                Err(_) => {}
+                _ => {}
             }
         }
         // Frames queued from elsewhere, deadlines, closes: one pass.

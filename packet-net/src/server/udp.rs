@@ -41,8 +41,10 @@ use crate::transport::security::{
     Opened, Opener, SESSION_HELLO_LEN, Sealer, SessionToken, frame_in, session_hello,
 };
 
-/// A non-blocking datagram send: `WouldBlock` when the socket is full.
-pub(crate) type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
+/// A non-blocking send of `bytes` to an address: one datagram, or
+/// datagrams of the given length (the last maybe shorter) that the socket
+/// splits (GSO); `WouldBlock` when the socket is full.
+pub(crate) type SendFn<'s> = dyn FnMut(&[u8], usize, SocketAddr) -> std::io::Result<()> + 's;
 
 /// One peer: its session, its receive side and its lifecycle.
 struct Peer {
@@ -63,11 +65,13 @@ pub(crate) struct Peers<C> {
     sh: C,
     map: HashMap<SocketAddr, Peer>,
     waker: Waker,
-    /// Reused by [`Peers::sweep`].
+    /// Reused by [`Peers::sweep`] and [`Peers::recv_batch`].
     scratch: Vec<SocketAddr>,
     retired: HashMap<SocketAddr, Retired>,
     retired_stamp: u64,
     stop_at: Option<Instant>,
+    /// Most datagrams the socket takes in one send.
+    max_segments: usize,
 }
 
 /// Whether `datagram` is exactly the session hello carrying `token`.
@@ -76,15 +80,17 @@ fn is_hello(datagram: &[u8], token: Option<&SessionToken>) -> bool {
 }
 
 impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
-    pub(crate) fn new(sh: C, waker: Waker) -> Self {
+    pub(crate) fn new(sh: C, waker: Waker, max_segments: usize) -> Self {
         Self {
             sh,
             map: HashMap::new(),
             waker,
-            scratch: Vec::new(),
+            // Room for a batch's sources (one per receive slot).
+            scratch: Vec::with_capacity(64),
             retired: HashMap::new(),
             retired_stamp: 0,
             stop_at: None,
+            max_segments: max_segments.max(1),
         }
     }
 
@@ -154,6 +160,32 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         }
     }
 
+    /// One batch: `recv` hands every datagram of one receive call to the
+    /// function it is given; each is validated and dispatched, then each
+    /// peer that sent one is settled once, so its replies leave together
+    /// (GSO). The earliest next deadline of those peers, or `recv`'s error.
+    pub(crate) fn recv_batch(
+        &mut self,
+        recv: impl FnOnce(&mut dyn FnMut(SocketAddr, &mut [u8])) -> std::io::Result<usize>,
+        send: &mut SendFn<'_>,
+        now: Instant,
+    ) -> std::io::Result<Option<Instant>> {
+        let mut touched = std::mem::take(&mut self.scratch);
+        touched.clear();
+        let got = recv(&mut |from, datagram| {
+            self.on_datagram(from, datagram, now);
+            if !touched.contains(&from) {
+                touched.push(from);
+            }
+        });
+        let mut next = None;
+        for &addr in &touched {
+            next = earliest(next, self.settle(addr, send, now));
+        }
+        self.scratch = touched;
+        got.map(|_| next)
+    }
+
     /// Registers a session for `from` (connected: the hook runs).
     fn admit(
         &mut self,
@@ -192,7 +224,7 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         let peer = self.map.get_mut(&addr)?;
         let (flush, queued) = {
             let mut out = peer.session.outbox();
-            let flush = out.send_datagrams(|d| send(d, addr));
+            let flush = out.send_datagrams(self.max_segments, |d, len| send(d, len, addr));
             if peer.life.should_release(now) {
                 out.release();
             }
@@ -264,11 +296,9 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         let mut addrs = std::mem::take(&mut self.scratch);
         addrs.clear();
         addrs.extend(self.map.keys().copied());
-        let mut next: Option<Instant> = None;
+        let mut next = None;
         for &addr in &addrs {
-            if let Some(at) = self.settle(addr, send, now) {
-                next = Some(next.map_or(at, |n| n.min(at)));
-            }
+            next = earliest(next, self.settle(addr, send, now));
         }
         self.scratch = addrs;
         next
@@ -298,6 +328,14 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         for (addr, peer) in map {
             self.end(addr, peer, &DisconnectReason::Shutdown);
         }
+    }
+}
+
+/// The earlier of two deadlines, either maybe absent.
+pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -339,7 +377,7 @@ impl Endpoint {
             ready: Default::default(),
         };
         Self {
-            peers: Peers::new(core, Waker::Poll(Arc::new(waker), 0)),
+            peers: Peers::new(core, Waker::Poll(Arc::new(waker), 0), 1),
             blocked: false,
             sent: 0,
         }
@@ -348,6 +386,11 @@ impl Endpoint {
     /// Whether the socket refuses sends (`WouldBlock`) from now on.
     pub fn set_blocked(&mut self, blocked: bool) {
         self.blocked = blocked;
+    }
+
+    /// Most datagrams one send takes (GSO; 1 by default).
+    pub fn set_max_segments(&mut self, n: usize) {
+        self.peers.max_segments = n.max(1);
     }
 
     /// One datagram from `from` at `now`, then its peer settled.
@@ -423,16 +466,16 @@ fn without_failures(text: String) -> String {
     out
 }
 
-/// The endpoint's socket: counts sends, or refuses them.
+/// The endpoint's socket: counts the datagrams sent, or refuses them.
 fn send_fn(
     blocked: bool,
     sent: &mut u64,
-) -> impl FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + '_ {
-    move |d, _| {
+) -> impl FnMut(&[u8], usize, SocketAddr) -> std::io::Result<()> + '_ {
+    move |d, len, _| {
         if blocked {
             return Err(std::io::ErrorKind::WouldBlock.into());
         }
-        *sent += 1;
-        Ok(d.len())
+        *sent += d.len().div_ceil(len.max(1)) as u64;
+        Ok(())
     }
 }
