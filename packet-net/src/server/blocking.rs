@@ -6,7 +6,7 @@
 //! (or closes it when `max_sessions` are open) and hands it to a worker,
 //! round robin. Each worker waits on its sessions' readiness, its wake-up
 //! (another thread queued frames for one of its sessions) and the
-//! earliest session deadline, then runs `ServerCore::service` for each
+//! earliest session deadline (a heap of deadlines, not a scan), then runs `ServerCore::service` for each
 //! session that is ready. Every decision (back-pressure, timeouts, end of
 //! session) is the core's.
 //!
@@ -26,7 +26,8 @@
 //! # Ok::<(), packet_net::transport::TransportError>(())
 //! ```
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -265,7 +266,61 @@ struct Conn {
     stream: TcpStream,
     session: Arc<Session>,
     conn: Connection,
+    /// When the core wants to be asked again without other input.
     deadline: Option<Instant>,
+    /// The time of this session's live entry in the worker's [`Timers`]
+    /// (at or before `deadline`).
+    queued: Option<Instant>,
+}
+
+/// A worker's session deadlines: a min-heap of (time, token) with lazy
+/// invalidation, so a worker finds what is due and when to wake without
+/// scanning every session. Each session has one live entry, at or before
+/// its deadline: a deadline that moves earlier gets a new entry (the old
+/// one is skipped when it comes up), one that moves later is re-queued
+/// when its entry comes up. The heap keeps its allocation: after warm-up,
+/// no allocation per packet.
+#[derive(Default)]
+struct Timers(BinaryHeap<Reverse<(Instant, usize)>>);
+
+impl Timers {
+    /// Sets `c`'s deadline.
+    fn set(&mut self, token: usize, c: &mut Conn, deadline: Option<Instant>) {
+        c.deadline = deadline;
+        if let Some(d) = deadline
+            && c.queued.is_none_or(|q| d < q)
+        {
+            self.0.push(Reverse((d, token)));
+            c.queued = Some(d);
+        }
+    }
+
+    /// Adds the sessions whose deadline has come to `due`; the time of
+    /// the next entry (when to wake).
+    fn due(
+        &mut self,
+        conns: &mut HashMap<usize, Conn>,
+        now: Instant,
+        due: &mut Vec<usize>,
+    ) -> Option<Instant> {
+        while let Some(&Reverse((at, token))) = self.0.peek() {
+            let live = conns.get_mut(&token).filter(|c| c.queued == Some(at));
+            let Some(c) = live else {
+                self.0.pop(); // the session ended, or a stale entry
+                continue;
+            };
+            if c.deadline == Some(at) && at > now {
+                return Some(at);
+            }
+            self.0.pop();
+            c.queued = None;
+            match c.deadline {
+                Some(d) if d <= now => due.push(token),
+                later => self.set(token, c, later),
+            }
+        }
+        None
+    }
 }
 
 fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Vec<NewConn>>) {
@@ -274,15 +329,13 @@ fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Ve
     let mut ready: Vec<usize> = Vec::new();
     let mut again: Vec<usize> = Vec::new();
     let mut spare = Spare::default();
+    let mut timers = Timers::default();
     let mut stopping = false;
     loop {
         let now = Instant::now();
+        let next = timers.due(&mut conns, now, &mut again);
         let timeout = if again.is_empty() {
-            conns
-                .values()
-                .filter_map(|c| c.deadline)
-                .min()
-                .map(|d| d.saturating_duration_since(now))
+            next.map(|d| d.saturating_duration_since(now))
         } else {
             Some(Duration::ZERO)
         };
@@ -320,6 +373,7 @@ fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Ve
                     session,
                     conn,
                     deadline: None,
+                    queued: None,
                 },
             );
             ready.push(token);
@@ -331,12 +385,7 @@ fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Ve
             }
             ready.extend(conns.keys().copied());
         }
-        for c in conns
-            .iter()
-            .filter(|(_, c)| c.deadline.is_some_and(|d| d <= now))
-        {
-            ready.push(*c.0);
-        }
+        timers.due(&mut conns, now, &mut ready);
         ready.sort_unstable();
         ready.dedup();
         for &token in &ready {
@@ -353,7 +402,7 @@ fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Ve
                 Serviced::Wait {
                     deadline, again: a, ..
                 } => {
-                    c.deadline = deadline;
+                    timers.set(token, c, deadline);
                     if a {
                         again.push(token);
                     }
