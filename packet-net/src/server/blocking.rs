@@ -278,12 +278,22 @@ struct Conn {
 /// scanning every session. Each session has one live entry, at or before
 /// its deadline: a deadline that moves earlier gets a new entry (the old
 /// one is skipped when it comes up), one that moves later is re-queued
-/// when its entry comes up. The heap keeps its allocation: after warm-up,
-/// no allocation per packet.
-#[derive(Default)]
+/// when its entry comes up. Stale entries are dropped once they outnumber
+/// the sessions, and room for three entries per session is reserved when
+/// it arrives: no allocation per packet.
 struct Timers(BinaryHeap<Reverse<(Instant, usize)>>);
 
 impl Timers {
+    fn new() -> Self {
+        Self(BinaryHeap::with_capacity(32))
+    }
+
+    /// Room for the entries of `sessions` sessions.
+    fn reserve(&mut self, sessions: usize) {
+        let want = 3 * sessions + 32;
+        self.0.reserve(want.saturating_sub(self.0.len()));
+    }
+
     /// Sets `c`'s deadline.
     fn set(&mut self, token: usize, c: &mut Conn, deadline: Option<Instant>) {
         c.deadline = deadline;
@@ -303,6 +313,11 @@ impl Timers {
         now: Instant,
         due: &mut Vec<usize>,
     ) -> Option<Instant> {
+        if self.0.len() > 2 * conns.len() + 16 {
+            let live =
+                |t: &usize, at: &Instant| conns.get(t).is_some_and(|c| c.queued == Some(*at));
+            self.0.retain(|Reverse((at, t))| live(t, at));
+        }
         while let Some(&Reverse((at, token))) = self.0.peek() {
             let live = conns.get_mut(&token).filter(|c| c.queued == Some(at));
             let Some(c) = live else {
@@ -329,7 +344,7 @@ fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Ve
     let mut ready: Vec<usize> = Vec::new();
     let mut again: Vec<usize> = Vec::new();
     let mut spare = Spare::default();
-    let mut timers = Timers::default();
+    let mut timers = Timers::new();
     let mut stopping = false;
     loop {
         let now = Instant::now();
@@ -366,6 +381,7 @@ fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Ve
                     .disconnected(&session, false, &DisconnectReason::Shutdown);
                 continue;
             }
+            timers.reserve(conns.len() + 1);
             conns.insert(
                 token,
                 Conn {

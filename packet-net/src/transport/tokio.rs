@@ -43,6 +43,7 @@ use bytes::{Bytes, BytesMut};
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -114,16 +115,11 @@ impl TcpPacketStream {
     /// socket took stay written, the rest stays queued).
     pub async fn flush(&mut self) -> Result<(), TransportError> {
         let (io, outbox) = (&self.io, &mut self.outbox);
-        until(after(self.config.write_timeout), async {
-            loop {
-                match outbox.flush_to(&mut TryIo(io)) {
-                    Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                        io.writable().await?
-                    }
-                    done => return done,
-                }
-            }
-        })
+        let write = || outbox.flush_to(&mut TryIo(io));
+        until(
+            after(self.config.write_timeout),
+            retry(io, Interest::WRITABLE, write),
+        )
         .await
     }
 
@@ -131,16 +127,11 @@ impl TcpPacketStream {
     /// timeout. Cancel-safe: bytes read stay buffered.
     async fn fill(&mut self) -> Result<(), TransportError> {
         let (io, inbox, outbox) = (&self.io, &mut self.inbox, &mut self.outbox);
-        until(after(self.config.read_timeout), async {
-            loop {
-                match inbox.fill_from(&mut TryIo(io), outbox) {
-                    Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                        io.readable().await?
-                    }
-                    done => return done,
-                }
-            }
-        })
+        let read = || inbox.fill_from(&mut TryIo(io), outbox);
+        until(
+            after(self.config.read_timeout),
+            retry(io, Interest::READABLE, read),
+        )
         .await
     }
 
@@ -149,6 +140,23 @@ impl TcpPacketStream {
     }
 
     stream_methods!(async await);
+}
+
+/// Runs `op` until it does not fail with `WouldBlock`, waiting for
+/// `interest` on `io` in between.
+async fn retry(
+    io: &TcpStream,
+    interest: Interest,
+    mut op: impl FnMut() -> Result<(), TransportError>,
+) -> Result<(), TransportError> {
+    loop {
+        match op() {
+            Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                io.ready(interest).await?;
+            }
+            done => return done,
+        }
+    }
 }
 
 /// When an operation started now with `limit` must end.
