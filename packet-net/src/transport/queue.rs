@@ -136,9 +136,7 @@ impl WriteQueue {
         }
         Ok(total)
     }
-}
 
-impl WriteQueue {
     /// Frees the buffer when nothing is queued (an idle connection).
     pub fn release(&mut self) {
         if self.is_empty() {

@@ -156,7 +156,7 @@ impl<U> PacketSocket<U> {
     /// before the first frame.
     #[cfg(feature = "crypto")]
     pub fn sealed(mut self, security: ClientSecurity) -> Self {
-        let config = *self.chan.config();
+        let config = self.chan.config;
         self.chan = DatagramChannel::new(config, security.halves(config.frame, true));
         self
     }
@@ -168,7 +168,7 @@ impl<U> PacketSocket<U> {
 
     /// The counters.
     pub fn stats(&self) -> UdpStats {
-        self.chan.stats()
+        self.chan.stats
     }
 
     /// A receive buffer big enough for any datagram this socket accepts
@@ -311,7 +311,7 @@ macro_rules! socket_methods {
             max_body: usize,
             body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
         ) -> Result<(), TransportError> {
-            let limit = self.chan.config().write_timeout;
+            let limit = self.chan.config.write_timeout;
             if let Some(hello) = self.chan.pending_hello() {
                 Self::send_datagram(&self.socket, limit, addr, &hello)$(.$aw)??;
             }
@@ -327,7 +327,7 @@ macro_rules! socket_methods {
         pub $($async)? fn recv_from(&mut self) -> Result<(Frame<'_>, SocketAddr), TransportError> {
             let deadline = self.chan.read_deadline();
             let (header, addr) = loop {
-                let buf = self.chan.recv_buf();
+                let buf = &mut self.chan.recv_buf;
                 let (len, addr) = Self::recv_datagram(&self.socket, deadline, buf)$(.$aw)??;
                 if let Some(header) = self.chan.open_received(len) {
                     break (header, addr);

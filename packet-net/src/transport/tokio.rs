@@ -237,12 +237,12 @@ impl UdpPacketSocket {
     /// Sets the read timeout (bounds each receive; see
     /// [`TransportError::is_timeout`]).
     pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
-        self.chan.config_mut().read_timeout = timeout;
+        self.chan.config.read_timeout = timeout;
     }
 
     /// Sets the write timeout (bounds each send).
     pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
-        self.chan.config_mut().write_timeout = timeout;
+        self.chan.config.write_timeout = timeout;
     }
 
     /// One send, within `limit`.
