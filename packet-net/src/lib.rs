@@ -36,7 +36,7 @@ pub mod fuzzing {
         datagrams: bool,
     ) -> (Sealer, Opener, Option<SessionToken>) {
         let h = security.halves(frame, datagrams);
-        (h.sealer, h.opener, h.hello)
+        (h.sealer, h.opener, h.hello.map(|h| h.token))
     }
 
     /// Plaintext send and receive sides.
@@ -83,6 +83,10 @@ pub mod fuzzing {
 
     /// An outbox for `config` sending through `sealer` (and the hello).
     pub fn outbox(config: &TransportConfig, sealer: Sealer, hello: Option<SessionToken>) -> Outbox {
+        let hello = hello.map(|token| crate::transport::security::Hello {
+            token,
+            fingerprint: None,
+        });
         Outbox::new(config, sealer, hello)
     }
 }

@@ -184,6 +184,15 @@ impl ServerConfig {
         self.transport = t;
         self
     }
+    /// Requires `fingerprint` (the protocol's, `docs/wire-format.md` §11)
+    /// in every session's hello: a client of another protocol is sent the
+    /// refusal and dropped (counted in
+    /// [`StatsSnapshot::protocol_mismatches`]); see
+    /// [`TransportConfig::fingerprint`] for the forms accepted without it.
+    pub fn with_fingerprint(mut self, fingerprint: u64) -> Self {
+        self.transport.fingerprint = Some(fingerprint);
+        self
+    }
     /// Seals every session under its own keys: a session's first frame
     /// must be the plaintext session hello carrying the token the login
     /// server handed the client; `security` maps that token to the
@@ -223,16 +232,18 @@ impl ServerConfig {
         }
     }
 
-    /// A new session's send and receive sides (sealed: awaiting the hello).
+    /// A new session's send and receive sides (sealed, or with a
+    /// fingerprint: awaiting the hello).
     pub(crate) fn halves(&self, datagrams: bool) -> crate::transport::security::Halves {
         let frame: FrameConfig = self.transport.frame;
+        let fingerprint = self.transport.fingerprint;
         #[cfg(feature = "crypto")]
         if let Some(sec) = &self.security {
             use crate::transport::Security;
-            return sec.halves(frame, datagrams);
+            return sec.halves(frame, datagrams).with_fingerprint(fingerprint);
         }
         let _ = datagrams;
-        crate::transport::security::plain(&frame)
+        crate::transport::security::plain_server(&frame, fingerprint)
     }
 }
 
@@ -251,6 +262,7 @@ pub struct ServerStats {
     slow_consumers: AtomicU64,
     peer_closed: AtomicU64,
     unknown_ignored: AtomicU64,
+    protocol_mismatches: AtomicU64,
 }
 
 /// A copy of the counters.
@@ -284,6 +296,10 @@ pub struct StatsSnapshot {
     /// Frames of an unknown type id ignored under
     /// [`UnknownPackets::Ignore`] (their sessions went on).
     pub unknown_ignored: u64,
+    /// Clients refused at their hello for another protocol fingerprint
+    /// (`docs/wire-format.md` §11.5; each was sent the refusal). Not
+    /// counted in `bad_frames`.
+    pub protocol_mismatches: u64,
 }
 
 impl ServerStats {
@@ -303,6 +319,7 @@ impl ServerStats {
             slow_consumers: r(&self.slow_consumers),
             peer_closed: r(&self.peer_closed),
             unknown_ignored: r(&self.unknown_ignored),
+            protocol_mismatches: r(&self.protocol_mismatches),
         }
     }
 
@@ -310,6 +327,9 @@ impl ServerStats {
         let c = match reason {
             DisconnectReason::PeerClosed | DisconnectReason::PeerClosedMidFrame => {
                 &self.peer_closed
+            }
+            DisconnectReason::BadFrame(TransportError::ProtocolMismatch(_)) => {
+                &self.protocol_mismatches
             }
             DisconnectReason::BadFrame(_) => &self.bad_frames,
             DisconnectReason::Handler(_) => &self.handler_errors,
@@ -395,6 +415,21 @@ impl Session {
     /// application has said: see [`Context::set_identity`].
     pub fn identity(&self) -> Option<u64> {
         self.identity.get().copied()
+    }
+
+    /// Takes what an accepted session hello gave (before the connect
+    /// hook): the keyed send side, and the key provider's identity.
+    pub(crate) fn handshake(
+        &self,
+        sealer: Option<crate::transport::security::Sealer>,
+        identity: Option<u64>,
+    ) {
+        if let Some(sealer) = sealer {
+            self.outbox().set_sealer(sealer);
+        }
+        if let Some(identity) = identity {
+            let _ = self.identity.set(identity);
+        }
     }
 
     /// Whether the session is being closed.
@@ -551,6 +586,14 @@ impl Sessions {
         self.stats.accepted.fetch_add(1, Ordering::Relaxed);
         self.stats.active.store(map.len(), Ordering::Relaxed);
         Some(session)
+    }
+
+    /// Counts a client refused for another protocol fingerprint (a UDP
+    /// hello: no session was opened).
+    pub(crate) fn count_mismatch(&self) {
+        self.stats
+            .protocol_mismatches
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a refused session.
@@ -1104,12 +1147,13 @@ impl<S> ServerCore<S> {
     pub(crate) fn dispatch(&self, session: &Session, conn: &mut Connection, now: Instant) {
         while !session.is_closing() {
             match conn.poll_event(now) {
-                Some(Event::Connected(sealer)) => {
-                    if let Some(sealer) = sealer {
-                        session.outbox().set_sealer(sealer);
+                Some(Event::Connected(handshake)) => {
+                    if let Some(h) = handshake {
+                        session.handshake(h.sealer, h.identity);
                     }
                     self.router.connected(&self.ctx(session));
                 }
+                Some(Event::Refuse(refusal)) => session.outbox().queue_refusal(refusal),
                 Some(Event::Frame(frame)) => {
                     count_in(session);
                     if let Err(e) = self.router.dispatch(&self.ctx(session), frame) {
