@@ -393,7 +393,7 @@ impl Inbox {
 
     /// Whether [`Inbox::next_frame`] has a frame (or an error) ready.
     pub fn has_frame(&self) -> bool {
-        self.decoder.has_frame()
+        self.decoder.has_frame() || self.opener.has_failed()
     }
 
     /// The next complete, validated frame (or the accepted hello), or

@@ -667,6 +667,11 @@ impl Opener {
         }
     }
 
+    /// Whether the stream failed (every later frame is that error).
+    pub fn has_failed(&self) -> bool {
+        matches!(self.open, Open::Failed(_))
+    }
+
     /// Whether frames are sealed (or will be, after the hello).
     pub fn is_sealed(&self) -> bool {
         #[cfg(feature = "crypto")]

@@ -7,6 +7,8 @@ mod common;
 mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
+#[cfg(all(feature = "crypto", feature = "tokio"))]
+mod handshake;
 #[cfg(feature = "tokio")]
 mod identity;
 mod queue;
