@@ -416,3 +416,48 @@ fn the_key_provider_ties_a_players_tcp_and_udp_sessions_to_it() {
     udp.shutdown();
     tcp.shutdown();
 }
+
+mod vectors {
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/vectors/harness.rs"
+    ));
+}
+
+#[test]
+fn the_hello_and_refusal_match_the_wire_format_vectors() {
+    use packet_net::fuzzing::{Hello, fingerprint_hello, refusal, session_hello};
+    let dir = vectors::vectors_dir(env!("CARGO_MANIFEST_DIR"), 1);
+    let mut seen = 0;
+    for v in vectors::read_vectors(&dir, "valid") {
+        let name = v.name();
+        let frame = packet_core::frame::Frame::parse(&v.bytes).unwrap();
+        match v.session.as_deref() {
+            Some("hello") => {
+                let token = SessionToken(v.token.as_deref().unwrap().try_into().unwrap());
+                let bytes: Vec<u8> = match v.fingerprint {
+                    Some(fp) => fingerprint_hello(&token, fp).to_vec(),
+                    None => session_hello(&token).to_vec(),
+                };
+                assert_eq!(bytes, v.bytes, "{name}");
+                let hello = Hello {
+                    token,
+                    fingerprint: v.fingerprint,
+                };
+                assert_eq!(*hello.bytes(), v.bytes[..], "{name}");
+                assert_eq!(
+                    Hello::parse(frame.type_id(), frame.body()),
+                    Some(hello),
+                    "{name}"
+                );
+            }
+            Some("refusal") => {
+                assert_eq!(refusal(v.fingerprint.unwrap())[..], v.bytes[..], "{name}");
+                assert_eq!(Hello::parse(frame.type_id(), frame.body()), None, "{name}");
+            }
+            _ => continue,
+        }
+        seen += 1;
+    }
+    assert!(seen >= 4, "{seen} session vectors");
+}
