@@ -27,7 +27,8 @@ pub struct ServerConfig {
     /// Most sessions at once; connections beyond are closed on accept, and
     /// a UDP server drops a new address's datagrams unanswered.
     pub max_sessions: usize,
-    /// How long a sealed session may take to send its hello. Default
+    /// How long a sealed session (or any session, with a fingerprint
+    /// required) may take to send its hello. Default
     /// 5 s: a real client sends it at once, and until it arrives the peer
     /// is unauthenticated yet holds a slot.
     pub handshake_timeout: Duration,
@@ -112,6 +113,9 @@ impl ServerConfig {
     /// refusal and dropped (counted in
     /// [`StatsSnapshot::protocol_mismatches`](super::StatsSnapshot::protocol_mismatches));
     /// see [`TransportConfig::fingerprint`] for the forms accepted without it.
+    /// Every session then starts with a hello (plaintext ones too): its
+    /// [`Router::on_connect`](super::Router::on_connect) hook runs once the
+    /// hello is accepted, and [`ServerConfig::handshake_timeout`] bounds it.
     pub fn with_fingerprint(mut self, fingerprint: u64) -> Self {
         self.transport.fingerprint = Some(fingerprint);
         self
