@@ -461,3 +461,44 @@ fn the_hello_and_refusal_match_the_wire_format_vectors() {
     }
     assert!(seen >= 4, "{seen} session vectors");
 }
+
+#[test]
+fn a_refusal_counts_only_before_the_server_answers_and_changes_nothing() {
+    let login = Login::new();
+    let config = server_config().sealed(login.provider());
+    let server = UdpServer::bind("127.0.0.1:0", config, echo_router(), ()).unwrap();
+    let (_, security) = login.issue();
+    // Not connected: datagrams from any address reach the client.
+    let mut client = UdpPacketSocket::bind_with("127.0.0.1:0", transport(Some(FP)))
+        .unwrap()
+        .sealed(security);
+    let me = client.local_addr().unwrap();
+    let forger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let msg = crate::common::Msg {
+        client: 1,
+        seq: 2,
+        data: b"hi",
+    };
+
+    // During the handshake a refusal (forged here) is reported, and the
+    // client is left as it was: its hello still goes out, and the real
+    // server's answer still gets through.
+    forger.send_to(&refusal(OTHER), me).unwrap();
+    let e = client.recv_from().map(|_| ()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "protocol mismatch: client 0x1111222233334444, server 0x5555666677778888"
+    );
+    client.send_to(&msg, server.local_addr()).unwrap();
+    let (f, from) = client.recv_from().unwrap();
+    assert_eq!((f.type_id(), from), (ECHO, server.local_addr()));
+
+    // Once the server has answered, a refusal is just an invalid datagram.
+    let dropped = client.stats().dropped;
+    forger.send_to(&refusal(OTHER), me).unwrap();
+    client.send_to(&msg, server.local_addr()).unwrap();
+    let (f, _) = client.recv_from().unwrap();
+    assert_eq!(f.type_id(), ECHO);
+    assert_eq!(client.stats().dropped, dropped + 1);
+    server.shutdown();
+}

@@ -388,10 +388,18 @@ fn dissector_agrees_with_the_rust_decode_on_every_vector() {
         compared += want.len();
         compare(&format!("datagram vectors (max {max})"), got, want);
         // The session frames' fields filter (wire-format §11.5).
-        let number = |name: &str| datagrams.iter().position(|v| v.name.contains(name)).map(|i| i + 1);
+        let number = |name: &str| {
+            datagrams
+                .iter()
+                .position(|v| v.name.contains(name))
+                .map(|i| i + 1)
+        };
         if let Some(refusal) = number("18-refusal") {
             let fields = |f| tshark_filter(&dir, &lua, f);
-            assert_eq!(fields("packet.fingerprint == 0xf22aecbf92d2d7d6"), [refusal]);
+            assert_eq!(
+                fields("packet.fingerprint == 0xf22aecbf92d2d7d6"),
+                [refusal]
+            );
             let hellos: Vec<usize> = ["13-session-hello", "16-fingerprint-hello", "17-plaintext"]
                 .iter()
                 .map(|n| number(n).expect("a hello vector"))
