@@ -179,8 +179,8 @@ impl Hello {
         HelloBytes { buf, len }
     }
 
-    /// Its frame length.
-    pub fn len(&self) -> usize {
+    /// Its frame length (44 or 52 bytes).
+    pub fn frame_len(&self) -> usize {
         match self.fingerprint {
             Some(_) => FINGERPRINT_HELLO_LEN,
             None => SESSION_HELLO_LEN,
