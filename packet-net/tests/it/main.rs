@@ -17,6 +17,7 @@ mod server_blocking;
 mod server_tokio;
 #[cfg(feature = "tokio")]
 mod server_udp;
+mod session_state;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
 mod unknown_packets;
