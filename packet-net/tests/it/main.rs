@@ -7,6 +7,7 @@ mod common;
 mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
+mod events;
 #[cfg(feature = "tokio")]
 mod identity;
 mod queue;
