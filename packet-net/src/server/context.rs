@@ -1,24 +1,32 @@
 //! [`Context`]: what a handler sees: its session (id, address,
-//! identity), the session manager, the shared state, and replies.
+//! identity, per-session state), the session manager, the shared state,
+//! and replies; `'static` handles to the session and the manager for work
+//! that outlives the handler.
 //!
 //! What does not live here: the handlers' registry ([`super::Router`]).
 
 use std::net::SocketAddr;
+use std::sync::{Arc, MutexGuard};
 
 use packet_core::frame::Packet;
 
 use super::{BroadcastReport, Session, SessionId, Sessions};
 use crate::transport::TransportError;
 
-/// What a handler sees: its session, the session manager and the state.
-pub struct Context<'a, S> {
-    pub(super) session: &'a Session,
-    pub(super) sessions: &'a Sessions,
+/// What a handler sees: its session (with its per-session state `U`),
+/// the session manager and the shared state `S`.
+pub struct Context<'a, S, U = ()> {
+    pub(super) session: &'a Arc<Session<U>>,
+    pub(super) sessions: &'a Arc<Sessions<U>>,
     pub(super) state: &'a S,
 }
 
-impl<'a, S> Context<'a, S> {
-    pub(crate) fn new(session: &'a Session, sessions: &'a Sessions, state: &'a S) -> Self {
+impl<'a, S, U> Context<'a, S, U> {
+    pub(crate) fn new(
+        session: &'a Arc<Session<U>>,
+        sessions: &'a Arc<Sessions<U>>,
+        state: &'a S,
+    ) -> Self {
         Self {
             session,
             sessions,
@@ -80,8 +88,53 @@ impl<'a, S> Context<'a, S> {
         self.state
     }
 
-    /// The session manager.
-    pub fn sessions(&self) -> &'a Sessions {
+    /// This session's own state (see
+    /// [`Router::with_session_state`](super::Router::with_session_state)),
+    /// locked for this session only; see [`Session::state`].
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    ///
+    /// #[derive(Default)]
+    /// struct Player { moves: u32 }
+    ///
+    /// let router = Router::<(), Player>::default().on_frame(1, |ctx, _| {
+    ///     ctx.session_state().moves += 1;
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// ```
+    pub fn session_state(&self) -> MutexGuard<'a, U> {
+        self.session.state()
+    }
+
+    /// This session: clone the `Arc` for a `'static` handle that sends
+    /// to it later ([`Session::send`]), e.g. from a spawned task.
+    pub fn session(&self) -> &'a Arc<Session<U>> {
+        self.session
+    }
+
+    /// The session manager: clone the `Arc` for a `'static` handle that
+    /// a spawned task can move.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use packet_net::server::Router;
+    ///
+    /// let router = Router::<()>::new().on_frame(1, |ctx, frame| {
+    ///     let sessions = ctx.sessions().clone();
+    ///     let body = frame.body().to_vec();
+    ///     tokio::spawn(async move {
+    ///         // ... await something, then tell everyone ...
+    ///         sessions.broadcast_raw(2, &body, None);
+    ///     });
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// # }
+    /// ```
+    pub fn sessions(&self) -> &'a Arc<Sessions<U>> {
         self.sessions
     }
 

@@ -20,7 +20,7 @@ use crate::transport::Outbox;
 use crate::transport::queue::Spare;
 
 /// Counts one dispatched frame.
-pub(crate) fn count_in(session: &Session) {
+pub(crate) fn count_in<U>(session: &Session<U>) {
     session.frames_in.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -28,10 +28,10 @@ pub(crate) fn count_in(session: &Session) {
 /// session manager and the configuration, and the steps every driver
 /// runs for a stream session: open it, [`ServerCore::service`] it over a
 /// non-blocking socket, end it.
-pub(crate) struct ServerCore<S> {
-    pub(crate) router: Router<S>,
+pub(crate) struct ServerCore<S, U = ()> {
+    pub(crate) router: Router<S, U>,
     pub(crate) state: S,
-    pub(crate) sessions: Arc<Sessions>,
+    pub(crate) sessions: Arc<Sessions<U>>,
     pub(crate) config: ServerConfig,
     /// Datagrams dropped (UDP server only).
     pub(crate) dropped: AtomicU64,
@@ -58,20 +58,33 @@ pub(crate) enum Serviced {
     End(DisconnectReason),
 }
 
-impl<S> ServerCore<S> {
-    pub(crate) fn new(router: Router<S>, state: S, config: ServerConfig) -> Self {
+impl<S, U> ServerCore<S, U> {
+    pub(crate) fn new(router: Router<S, U>, state: S, config: ServerConfig) -> Self {
         Self {
             router,
             state,
-            sessions: Arc::new(Sessions::default()),
+            sessions: Arc::new(Sessions::new()),
             config,
             dropped: AtomicU64::new(0),
         }
     }
 
     /// The handler context for `session`.
-    pub(crate) fn ctx<'a>(&'a self, session: &'a Session) -> Context<'a, S> {
+    pub(crate) fn ctx<'a>(&'a self, session: &'a Arc<Session<U>>) -> Context<'a, S, U> {
         Context::new(session, &self.sessions, &self.state)
+    }
+
+    /// Registers a session sending through `out`, with a new state from
+    /// the router (or `None` past `max_sessions`).
+    pub(crate) fn register(
+        &self,
+        peer: SocketAddr,
+        out: Outbox,
+        waker: impl FnOnce(SessionId) -> Waker,
+    ) -> Option<Arc<Session<U>>> {
+        let state = self.router.new_state();
+        self.sessions
+            .register(peer, out, waker, self.config.max_sessions, state)
     }
 
     /// Opens a stream session from `peer` (or `None` past
@@ -81,13 +94,11 @@ impl<S> ServerCore<S> {
         peer: SocketAddr,
         waker: impl FnOnce(SessionId) -> Waker,
         now: Instant,
-    ) -> Option<(Arc<Session>, Connection)> {
+    ) -> Option<(Arc<Session<U>>, Connection)> {
         let halves = self.config.halves(false);
         let t = &self.config.transport;
         let out = Outbox::new(t, halves.sealer, None);
-        let session = self
-            .sessions
-            .register(peer, out, waker, self.config.max_sessions)?;
+        let session = self.register(peer, out, waker)?;
         let conn = Connection::new(
             &t.frame,
             halves.opener,
@@ -101,7 +112,7 @@ impl<S> ServerCore<S> {
     /// Polls `conn`'s events and dispatches them: the connect hook (with
     /// a sealed session's keyed send side installed first), then each
     /// frame, until none is complete or the session is ending or closing.
-    pub(crate) fn dispatch(&self, session: &Session, conn: &mut Connection, now: Instant) {
+    pub(crate) fn dispatch(&self, session: &Arc<Session<U>>, conn: &mut Connection, now: Instant) {
         while !session.is_closing() {
             match conn.poll_event(now) {
                 Some(Event::Connected(handshake)) => {
@@ -128,7 +139,7 @@ impl<S> ServerCore<S> {
     /// one place both TCP servers move bytes.
     pub(crate) fn service<IO: std::io::Read + std::io::Write>(
         &self,
-        session: &Session,
+        session: &Arc<Session<U>>,
         conn: &mut Connection,
         io: &mut IO,
         spare: &mut Spare,
@@ -142,7 +153,7 @@ impl<S> ServerCore<S> {
 
     fn step<IO: std::io::Read + std::io::Write>(
         &self,
-        session: &Session,
+        session: &Arc<Session<U>>,
         conn: &mut Connection,
         io: &mut IO,
         scratch: &mut [u8],
@@ -207,7 +218,7 @@ impl<S> ServerCore<S> {
     /// the session.
     pub(crate) fn disconnected(
         &self,
-        session: &Session,
+        session: &Arc<Session<U>>,
         connected: bool,
         reason: &DisconnectReason,
     ) {
@@ -223,5 +234,5 @@ fn _assert_send_sync() {
     fn is<T: Send + Sync>() {}
     is::<Sessions>();
     is::<Router<()>>();
-    let _: Option<Box<Session>> = None;
+    is::<Session>();
 }

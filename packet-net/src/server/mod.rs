@@ -55,7 +55,8 @@
 //! ([`ServerConfig`]), `stats` ([`ServerStats`], [`StatsSnapshot`]),
 //! `session` ([`SessionId`], [`Session`]), `sessions` ([`Sessions`],
 //! [`BroadcastReport`]), `context` ([`Context`]), `router` ([`Router`],
-//! [`UnknownPackets`]), the crate-private `core` (the service step both
+//! [`UnknownPackets`]), `events` ([`EventQueue`], [`ServerEvent`]: the
+//! tick-driven style), the crate-private `core` (the service step both
 //! TCP servers run) and `udp` (the datagram endpoint); the drivers are
 //! [`blocking`] and `tokio`.
 //!
@@ -68,6 +69,7 @@ pub mod blocking;
 mod config;
 mod context;
 mod core;
+mod events;
 mod router;
 mod session;
 mod sessions;
@@ -79,6 +81,7 @@ pub(crate) mod udp;
 pub use config::ServerConfig;
 pub use context::Context;
 pub(crate) use core::{ServerCore, Serviced, count_in};
+pub use events::{EventQueue, ServerEvent};
 pub use router::{Handler, Hook, LeaveHook, Router, UnknownPackets};
 pub(crate) use session::{PollWaker, Waker};
 pub use session::{Session, SessionId};

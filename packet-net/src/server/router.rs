@@ -19,12 +19,14 @@ use super::{Context, DisconnectReason};
 use crate::transport::TransportError;
 
 /// A frame handler.
-pub type Handler<S> =
-    Box<dyn Fn(&Context<'_, S>, Frame<'_>) -> Result<(), TransportError> + Send + Sync>;
-/// A connect / disconnect hook.
-pub type Hook<S> = Box<dyn Fn(&Context<'_, S>) + Send + Sync>;
+pub type Handler<S, U = ()> =
+    Box<dyn Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync>;
+/// A connect hook.
+pub type Hook<S, U = ()> = Box<dyn Fn(&Context<'_, S, U>) + Send + Sync>;
 /// A disconnect hook.
-pub type LeaveHook<S> = Box<dyn Fn(&Context<'_, S>, &DisconnectReason) + Send + Sync>;
+pub type LeaveHook<S, U = ()> = Box<dyn Fn(&Context<'_, S, U>, &DisconnectReason) + Send + Sync>;
+/// Makes a new session's state.
+type Init<U> = Box<dyn Fn() -> U + Send + Sync>;
 
 /// What a [`Router`] does with a frame whose type id has no handler (and
 /// no [`Router::fallback`]).
@@ -42,7 +44,9 @@ pub enum UnknownPackets {
     Ignore,
 }
 
-/// The handler registry: one handler per packet type id.
+/// The handler registry: one handler per packet type id, hooks for a
+/// session's start and end, and how each session's own state `U` is
+/// made (`S` is the server's shared state).
 ///
 /// ```
 /// use packet_net::server::Router;
@@ -51,22 +55,24 @@ pub enum UnknownPackets {
 ///     .on_frame(1, |ctx, frame| ctx.reply_raw(1, frame.body())); // echo type 1
 /// assert!(router.handles(1) && !router.handles(2));
 /// ```
-pub struct Router<S> {
+pub struct Router<S, U = ()> {
     /// Sorted by type id: a binary search beats hashing a `u16`.
-    handlers: Vec<(u16, Handler<S>)>,
-    fallback: Option<Handler<S>>,
-    on_connect: Option<Hook<S>>,
-    on_disconnect: Option<LeaveHook<S>>,
+    handlers: Vec<(u16, Handler<S, U>)>,
+    fallback: Option<Handler<S, U>>,
+    on_connect: Vec<Hook<S, U>>,
+    on_disconnect: Vec<LeaveHook<S, U>>,
     unknown: UnknownPackets,
+    init: Init<U>,
 }
 
-impl<S> Default for Router<S> {
+impl<S, U: Default + Send + 'static> Default for Router<S, U> {
+    /// An empty router whose sessions each start with `U::default()`.
     fn default() -> Self {
-        Self::new()
+        Self::with_session_state(U::default)
     }
 }
 
-impl<S> fmt::Debug for Router<S> {
+impl<S, U> fmt::Debug for Router<S, U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ids: Vec<_> = self.handlers.iter().map(|(id, _)| id).collect();
         f.debug_struct("Router")
@@ -78,15 +84,48 @@ impl<S> fmt::Debug for Router<S> {
 }
 
 impl<S> Router<S> {
-    /// An empty router: every frame is an unknown type id.
+    /// An empty router (every frame is an unknown type id) whose sessions
+    /// carry no state of their own.
     pub fn new() -> Self {
+        Self::with_session_state(|| ())
+    }
+}
+
+impl<S, U> Router<S, U> {
+    /// An empty router whose sessions each get their own state, made by
+    /// `init` when the session opens (before [`Router::on_connect`]).
+    /// Handlers reach it with [`Context::session_state`], the game loop
+    /// through [`Sessions::for_each`](super::Sessions::for_each) /
+    /// [`Session::state`](super::Session::state); each session's state
+    /// has its own lock, so handlers of different sessions never wait on
+    /// each other. A `U: Default` router is also `Router::default()`.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    ///
+    /// struct Player { hp: u32, name: String }
+    ///
+    /// let router = Router::<(), Player>::with_session_state(|| Player { hp: 100, name: String::new() })
+    ///     .on_frame(1, |ctx, frame| {
+    ///         ctx.session_state().name = String::from_utf8_lossy(frame.body()).into();
+    ///         Ok(())
+    ///     });
+    /// # let _ = router;
+    /// ```
+    pub fn with_session_state(init: impl Fn() -> U + Send + Sync + 'static) -> Self {
         Self {
             handlers: Vec::new(),
             fallback: None,
-            on_connect: None,
-            on_disconnect: None,
+            on_connect: Vec::new(),
+            on_disconnect: Vec::new(),
             unknown: UnknownPackets::Close,
+            init: Box::new(init),
         }
+    }
+
+    /// A new session's state.
+    pub(crate) fn new_state(&self) -> U {
+        (self.init)()
     }
 
     /// Sets what happens to frames of an unknown type id (when no
@@ -119,9 +158,9 @@ impl<S> Router<S> {
     pub fn on_frame(
         mut self,
         type_id: u16,
-        f: impl Fn(&Context<'_, S>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
+        f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
     ) -> Self {
-        let h: Handler<S> = Box::new(f);
+        let h: Handler<S, U> = Box::new(f);
         match self.handlers.binary_search_by_key(&type_id, |(id, _)| *id) {
             Ok(i) => self.handlers[i].1 = h,
             Err(i) => self.handlers.insert(i, (type_id, h)),
@@ -132,7 +171,7 @@ impl<S> Router<S> {
     /// Handles packets `P` (owned: no borrowed fields), decoded for `f`.
     pub fn on<P>(
         self,
-        f: impl Fn(&Context<'_, S>, P) -> Result<(), TransportError> + Send + Sync + 'static,
+        f: impl Fn(&Context<'_, S, U>, P) -> Result<(), TransportError> + Send + Sync + 'static,
     ) -> Self
     where
         P: Packet + for<'de> Decode<'de>,
@@ -144,26 +183,28 @@ impl<S> Router<S> {
     /// [`UnknownPackets`] policy, set by [`Router::on_unknown`]).
     pub fn fallback(
         mut self,
-        f: impl Fn(&Context<'_, S>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
+        f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
     ) -> Self {
         self.fallback = Some(Box::new(f));
         self
     }
 
     /// Called when a session opens (sealed: once its hello is accepted,
-    /// see [`ServerConfig::sealed`](super::ServerConfig::sealed)).
-    pub fn on_connect(mut self, f: impl Fn(&Context<'_, S>) + Send + Sync + 'static) -> Self {
-        self.on_connect = Some(Box::new(f));
+    /// see [`ServerConfig::sealed`](super::ServerConfig::sealed)). Hooks
+    /// add up: each runs, in the order they were added.
+    pub fn on_connect(mut self, f: impl Fn(&Context<'_, S, U>) + Send + Sync + 'static) -> Self {
+        self.on_connect.push(Box::new(f));
         self
     }
 
     /// Called when a session ends, while it is still registered (only for
-    /// sessions whose `on_connect` ran).
+    /// sessions whose `on_connect` ran). Hooks add up, like
+    /// [`Router::on_connect`]'s.
     pub fn on_disconnect(
         mut self,
-        f: impl Fn(&Context<'_, S>, &DisconnectReason) + Send + Sync + 'static,
+        f: impl Fn(&Context<'_, S, U>, &DisconnectReason) + Send + Sync + 'static,
     ) -> Self {
-        self.on_disconnect = Some(Box::new(f));
+        self.on_disconnect.push(Box::new(f));
         self
     }
 
@@ -172,7 +213,7 @@ impl<S> Router<S> {
         self.handler(type_id).is_some()
     }
 
-    fn handler(&self, type_id: u16) -> Option<&Handler<S>> {
+    fn handler(&self, type_id: u16) -> Option<&Handler<S, U>> {
         self.handlers
             .binary_search_by_key(&type_id, |(id, _)| *id)
             .ok()
@@ -180,7 +221,11 @@ impl<S> Router<S> {
     }
 
     /// Passes `frame` to its handler.
-    pub fn dispatch(&self, ctx: &Context<'_, S>, frame: Frame<'_>) -> Result<(), TransportError> {
+    pub fn dispatch(
+        &self,
+        ctx: &Context<'_, S, U>,
+        frame: Frame<'_>,
+    ) -> Result<(), TransportError> {
         match self.handler(frame.type_id()).or(self.fallback.as_ref()) {
             Some(h) => h(ctx, frame),
             None if self.unknown == UnknownPackets::Ignore => {
@@ -197,15 +242,11 @@ impl<S> Router<S> {
         }
     }
 
-    pub(crate) fn connected(&self, ctx: &Context<'_, S>) {
-        if let Some(h) = &self.on_connect {
-            h(ctx);
-        }
+    pub(crate) fn connected(&self, ctx: &Context<'_, S, U>) {
+        self.on_connect.iter().for_each(|h| h(ctx));
     }
 
-    pub(crate) fn disconnected(&self, ctx: &Context<'_, S>, reason: &DisconnectReason) {
-        if let Some(h) = &self.on_disconnect {
-            h(ctx, reason);
-        }
+    pub(crate) fn disconnected(&self, ctx: &Context<'_, S, U>, reason: &DisconnectReason) {
+        self.on_disconnect.iter().for_each(|h| h(ctx, reason));
     }
 }

@@ -1,7 +1,8 @@
 //! The server's view of one session, shared between the thread that
 //! drives it and everyone else: [`SessionId`], [`Session`] (its outbox,
-//! close flags, identity, counters) and the crate-private `Waker` that
-//! tells its driver another thread queued frames or closed it.
+//! close flags, identity, counters, the application's per-session state)
+//! and the crate-private `Waker` that tells its driver another thread
+//! queued frames or closed it.
 //!
 //! What does not live here: the session's sans-I/O core (timers,
 //! back-pressure, its end: `crate::session`), the table of sessions
@@ -12,6 +13,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::vec::Vec;
+
+use packet_core::frame::Packet;
 
 use crate::transport::{Outbox, TransportError};
 
@@ -59,9 +62,16 @@ impl Waker {
     }
 }
 
-/// The part of a session other threads can reach: its outbox and flags.
-#[derive(Debug)]
-pub struct Session {
+/// The part of a session other threads can reach: its outbox, flags,
+/// identity and the application's per-session state `U` (see
+/// [`Router::with_session_state`](super::Router::with_session_state)).
+///
+/// An `Arc<Session<U>>` (from [`Context::session`](super::Context::session)
+/// or [`Sessions::get`](super::Sessions::get)) is a `'static` handle: a
+/// task or the game loop keeps it to send to the session later; once the
+/// session has ended, [`Session::send`] returns
+/// [`TransportError::Closed`].
+pub struct Session<U = ()> {
     pub(super) id: SessionId,
     pub(super) peer: SocketAddr,
     pub(super) out: Mutex<Outbox>,
@@ -81,9 +91,24 @@ pub struct Session {
     /// or the application's ([`Context::set_identity`](super::Context::set_identity)).
     pub(super) identity: std::sync::OnceLock<u64>,
     pub(super) waker: Waker,
+    /// Set once the session has ended (removed from [`super::Sessions`]).
+    pub(super) ended: AtomicBool,
+    /// The application's per-session state, locked per session only.
+    pub(super) state: Mutex<U>,
 }
 
-impl Session {
+impl<U> fmt::Debug for Session<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("peer", &self.peer)
+            .field("identity", &self.identity())
+            .field("closing", &self.is_closing())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U> Session<U> {
     /// The id.
     pub fn id(&self) -> SessionId {
         self.id
@@ -123,6 +148,59 @@ impl Session {
         self.closing.load(Ordering::Relaxed)
     }
 
+    /// The session's own state, locked for this session only (no lock is
+    /// shared between sessions). Do not hold the guard across an `.await`
+    /// or while locking another session's state in a different order.
+    ///
+    /// ```
+    /// # use packet_net::server::{Router, Sessions};
+    /// #[derive(Default)]
+    /// struct Player { x: i32 }
+    ///
+    /// // A handler moves its own player...
+    /// let router = Router::<(), Player>::default()
+    ///     .on_frame(1, |ctx, _| { ctx.session_state().x += 1; Ok(()) });
+    /// // ...and the game loop reads every player once per tick.
+    /// fn tick(sessions: &Sessions<Player>) {
+    ///     sessions.for_each(|s| println!("{} at {}", s.id(), s.state().x));
+    /// }
+    /// # let _ = (router, tick as fn(&Sessions<Player>));
+    /// ```
+    pub fn state(&self) -> MutexGuard<'_, U> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `packet` for this session and wakes its driver: from a
+    /// task, the game loop or another session's handler. After the
+    /// session has ended, [`TransportError::Closed`]. A full queue closes
+    /// the session as a slow consumer and returns the error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use packet_net::server::Router;
+    ///
+    /// let router = Router::<()>::new().on_frame(1, |ctx, frame| {
+    ///     let session = ctx.session().clone();          // 'static: Arc<Session>
+    ///     let body = frame.body().to_vec();
+    ///     tokio::spawn(async move {
+    ///         // ... await a database, a matchmaker ...
+    ///         let _ = session.send_raw(1, &body);       // reply later
+    ///     });
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// # }
+    /// ```
+    pub fn send<P: Packet + ?Sized>(&self, packet: &P) -> Result<(), TransportError> {
+        self.queue_with(true, |o| o.queue(packet))
+    }
+
+    /// Queues a raw frame for this session; see [`Session::send`].
+    pub fn send_raw(&self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.queue_with(true, |o| o.queue_raw(type_id, body))
+    }
+
     pub(crate) fn outbox(&self) -> MutexGuard<'_, Outbox> {
         self.out.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -132,6 +210,9 @@ impl Session {
         wake: bool,
         f: impl FnOnce(&mut Outbox) -> Result<(), TransportError>,
     ) -> Result<(), TransportError> {
+        if self.ended.load(Ordering::Relaxed) {
+            return Err(TransportError::Closed);
+        }
         let result = f(&mut self.outbox());
         match &result {
             Ok(()) => {

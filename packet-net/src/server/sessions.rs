@@ -76,20 +76,50 @@ impl fmt::Display for BroadcastReport {
     }
 }
 
-/// The session manager: every open session by id.
-#[derive(Debug, Default)]
-pub struct Sessions {
-    map: RwLock<HashMap<SessionId, Arc<Session>>>,
+/// The session manager: every open session by id, each with its
+/// per-session state `U` (see
+/// [`Router::with_session_state`](super::Router::with_session_state)).
+///
+/// The servers hold it in an `Arc` ([`Context::sessions`](super::Context::sessions),
+/// `ServerHandle::sessions`): clone that into a task or the game loop to
+/// send, broadcast or close from outside handlers.
+pub struct Sessions<U = ()> {
+    map: RwLock<HashMap<SessionId, Arc<Session<U>>>>,
     next_id: AtomicU64,
     pub(super) stats: ServerStats,
 }
 
-impl Sessions {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<SessionId, Arc<Session>>> {
+type Map<U> = HashMap<SessionId, Arc<Session<U>>>;
+
+impl Default for Sessions {
+    /// An empty session manager (the servers make their own).
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<U> fmt::Debug for Sessions<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sessions")
+            .field("open", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U> Sessions<U> {
+    pub(crate) fn new() -> Self {
+        Self {
+            map: RwLock::default(),
+            next_id: AtomicU64::new(0),
+            stats: ServerStats::default(),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Map<U>> {
         self.map.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<SessionId, Arc<Session>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Map<U>> {
         self.map.write().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -98,15 +128,16 @@ impl Sessions {
         self.read().len() < max
     }
 
-    /// Registers a new session sending through `out`, or `None` when `max`
-    /// are open.
+    /// Registers a new session sending through `out` with its `state`, or
+    /// `None` when `max` are open.
     pub(crate) fn register(
         &self,
         peer: SocketAddr,
         out: Outbox,
         waker: impl FnOnce(SessionId) -> Waker,
         max: usize,
-    ) -> Option<Arc<Session>> {
+        state: U,
+    ) -> Option<Arc<Session<U>>> {
         let mut map = self.write();
         if map.len() >= max {
             self.stats.rejected.fetch_add(1, Ordering::Relaxed);
@@ -124,6 +155,8 @@ impl Sessions {
             frames_unsent: AtomicU64::new(0),
             identity: std::sync::OnceLock::new(),
             waker: waker(id),
+            ended: AtomicBool::new(false),
+            state: Mutex::new(state),
         });
         map.insert(id, session.clone());
         self.stats.accepted.fetch_add(1, Ordering::Relaxed);
@@ -148,6 +181,7 @@ impl Sessions {
     pub(crate) fn remove(&self, id: SessionId, reason: &DisconnectReason) {
         let mut map = self.write();
         if let Some(s) = map.remove(&id) {
+            s.ended.store(true, Ordering::Relaxed);
             self.stats.count_end(reason);
             let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
             self.stats
@@ -185,9 +219,17 @@ impl Sessions {
         self.len() == 0
     }
 
-    /// The session with this id.
-    pub fn get(&self, id: SessionId) -> Option<Arc<Session>> {
+    /// The session with this id: a `'static` handle to send to it or
+    /// reach its state later.
+    pub fn get(&self, id: SessionId) -> Option<Arc<Session<U>>> {
         self.read().get(&id).cloned()
+    }
+
+    /// Calls `f` with every open session (under the table's read lock:
+    /// sessions opening or ending meanwhile wait until `f` is done), e.g.
+    /// for the game loop to read each player's state once per tick.
+    pub fn for_each(&self, f: impl FnMut(&Arc<Session<U>>)) {
+        self.read().values().for_each(f);
     }
 
     /// Whether a session with this id is open.
@@ -221,10 +263,7 @@ impl Sessions {
         id: SessionId,
         packet: &P,
     ) -> Result<(), TransportError> {
-        match self.read().get(&id) {
-            Some(s) => s.queue_with(true, |o| o.queue(packet)),
-            None => Err(TransportError::Closed),
-        }
+        self.get(id).ok_or(TransportError::Closed)?.send(packet)
     }
 
     /// Queues a raw frame for session `id`.
@@ -234,10 +273,9 @@ impl Sessions {
         type_id: u16,
         body: &[u8],
     ) -> Result<(), TransportError> {
-        match self.read().get(&id) {
-            Some(s) => s.queue_with(true, |o| o.queue_raw(type_id, body)),
-            None => Err(TransportError::Closed),
-        }
+        self.get(id)
+            .ok_or(TransportError::Closed)?
+            .send_raw(type_id, body)
     }
 
     /// Queues `packet` for every session except `except`, and reports how

@@ -42,8 +42,8 @@ use crate::transport::security::{Handshake, Hello, Opened, Opener, REFUSAL_LEN, 
 pub(crate) type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
 
 /// One peer: its session, its receive side and its lifecycle.
-struct Peer {
-    session: Arc<Session>,
+struct Peer<U> {
+    session: Arc<Session<U>>,
     opener: Opener,
     life: Lifecycle,
     /// The hello that started the session (sealed: keyed the channel).
@@ -55,9 +55,9 @@ struct Peer {
 type Retired = (Sealer, Opener, Option<Hello>, u64);
 
 /// The peer table.
-pub(crate) struct Peers<'a, S> {
-    sh: &'a ServerCore<S>,
-    map: HashMap<SocketAddr, Peer>,
+pub(crate) struct Peers<'a, S, U = ()> {
+    sh: &'a ServerCore<S, U>,
+    map: HashMap<SocketAddr, Peer<U>>,
     waker: Waker,
     /// Reused by [`Peers::sweep`].
     scratch: Vec<SocketAddr>,
@@ -77,8 +77,8 @@ fn is_hello(datagram: &[u8], hello: Option<&Hello>) -> bool {
     hello.is_some_and(|h| datagram.len() == h.frame_len() && *datagram == *h.bytes())
 }
 
-impl<'a, S> Peers<'a, S> {
-    pub(crate) fn new(sh: &'a ServerCore<S>, waker: Waker) -> Self {
+impl<'a, S, U> Peers<'a, S, U> {
+    pub(crate) fn new(sh: &'a ServerCore<S, U>, waker: Waker) -> Self {
         Self {
             sh,
             map: HashMap::new(),
@@ -178,13 +178,11 @@ impl<'a, S> Peers<'a, S> {
         hello: Option<Hello>,
         identity: Option<u64>,
         now: Instant,
-    ) -> Option<&mut Peer> {
+    ) -> Option<&mut Peer<U>> {
         let core = self.sh;
         let out = Outbox::new(&core.config.transport, sealer, None);
         let waker = self.waker.clone();
-        let session = core
-            .sessions
-            .register(from, out, |_| waker, core.config.max_sessions)?;
+        let session = core.register(from, out, |_| waker)?;
         session.handshake(None, identity);
         core.router.connected(&core.ctx(&session));
         let peer = self.map.entry(from).or_insert(Peer {
@@ -243,7 +241,7 @@ impl<'a, S> Peers<'a, S> {
     }
 
     /// Ends `peer`'s session; sealed, keeps its channel.
-    fn end(&mut self, addr: SocketAddr, peer: Peer, reason: &DisconnectReason) {
+    fn end(&mut self, addr: SocketAddr, peer: Peer<U>, reason: &DisconnectReason) {
         self.sh.disconnected(&peer.session, true, reason);
         let plain = Outbox::new(
             &self.sh.config.transport,
@@ -323,9 +321,9 @@ impl<'a, S> Peers<'a, S> {
 
 /// Dispatches one frame of `peer`'s session; a failing handler ends it
 /// once its queued replies are out.
-fn dispatch<S>(
-    core: &ServerCore<S>,
-    peer: &mut Peer,
+fn dispatch<S, U>(
+    core: &ServerCore<S, U>,
+    peer: &mut Peer<U>,
     frame: packet_core::frame::Frame<'_>,
     now: Instant,
 ) {

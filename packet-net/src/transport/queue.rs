@@ -366,6 +366,9 @@ impl Spare {
             std::mem::swap(spare, &mut inbox.decoder);
         }
         if out.queue.is_empty() && self.queue.buf.capacity() < out.queue.buf.capacity() {
+            // The spare's queue may never have been lent (limit 0): the
+            // session gets it with its own limit, or it could queue nothing.
+            self.queue.limit = out.queue.limit;
             std::mem::swap(&mut self.queue, &mut out.queue);
         }
     }

@@ -7,6 +7,7 @@ mod common;
 mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
+mod events;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod handshake;
 #[cfg(feature = "tokio")]
@@ -19,6 +20,7 @@ mod server_blocking;
 mod server_tokio;
 #[cfg(feature = "tokio")]
 mod server_udp;
+mod session_state;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
 mod unknown_packets;
