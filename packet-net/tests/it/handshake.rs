@@ -502,3 +502,63 @@ fn a_refusal_counts_only_before_the_server_answers_and_changes_nothing() {
     assert_eq!(client.stats().dropped, dropped + 1);
     server.shutdown();
 }
+
+mod props {
+    use packet_net::fuzzing::{Hello, Opened, fingerprint_hello, plain_server_opener, refusal};
+    use packet_net::transport::{SessionToken, TransportError};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every hello reads back as itself; any other body is not a hello
+        /// (and reading one never panics).
+        #[test]
+        fn hellos_read_back_and_nothing_else_is_one(
+            token in any::<[u8; 16]>(),
+            fp in proptest::option::of(any::<u64>()),
+            type_id in any::<u16>(),
+            body in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let hello = Hello { token: SessionToken(token), fingerprint: fp };
+            let bytes = hello.bytes();
+            let f = packet_core::frame::Frame::parse(&bytes).unwrap();
+            prop_assert_eq!(Hello::parse(f.type_id(), f.body()), Some(hello));
+            prop_assert_eq!(bytes.len(), hello.frame_len());
+            let parsed = Hello::parse(type_id, &body);
+            prop_assert_eq!(
+                parsed.is_some(),
+                type_id == 0xFFFF && matches!(body.len(), 16 | 24)
+            );
+        }
+
+        /// A plaintext server end requiring fingerprint `server` accepts
+        /// exactly the plaintext hello carrying it, owes a refusal exactly
+        /// for the plaintext hello carrying another, and takes any other
+        /// datagram as no hello, without panicking.
+        #[test]
+        fn a_plaintext_server_end_takes_exactly_its_hello(
+            server in any::<u64>(),
+            client in any::<u64>(),
+            mut junk in proptest::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let config = Default::default();
+            let mut opener = plain_server_opener(&config, Some(server));
+            let mut hello = fingerprint_hello(&SessionToken::PLAINTEXT, client);
+            match opener.open_datagram(&mut hello, &config) {
+                Ok(Opened::Keyed(h)) => {
+                    prop_assert_eq!(client, server);
+                    prop_assert!(h.sealer.is_none() && h.identity.is_none());
+                }
+                Err(TransportError::ProtocolMismatch(m)) => {
+                    prop_assert_ne!(client, server);
+                    prop_assert_eq!((m.client, m.server), (client, server));
+                    prop_assert_eq!(opener.take_refusal(), Some(refusal(server)));
+                    prop_assert_eq!(opener.take_refusal(), None);
+                }
+                other => prop_assert!(false, "{other:?}"),
+            }
+            let mut opener = plain_server_opener(&config, Some(server));
+            prop_assert!(opener.open_datagram(&mut junk, &config).is_err());
+            prop_assert_eq!(opener.take_refusal(), None);
+        }
+    }
+}
