@@ -187,6 +187,12 @@ impl Hello {
         }
     }
 
+    /// Whether this is a plaintext session's hello: the zero token, and a
+    /// fingerprint (a plaintext session has no version-1 hello).
+    pub fn is_plaintext(&self) -> bool {
+        self.token == SessionToken::PLAINTEXT && self.fingerprint.is_some()
+    }
+
     /// Reads a hello from a validated plaintext frame's type id and body:
     /// a 16-byte body is the version-1 hello, a 24-byte one the hello with
     /// a fingerprint; anything else is not a hello.
@@ -712,11 +718,7 @@ impl Opener {
             // A plaintext session's hello has the zero token and always a
             // fingerprint; a sealed one any token, with a fingerprint when
             // the server requires one.
-            Some(h)
-                if !sealed && (h.token != SessionToken::PLAINTEXT || h.fingerprint.is_none()) =>
-            {
-                return Err(no_hello);
-            }
+            Some(h) if !sealed && !h.is_plaintext() => return Err(no_hello),
             Some(h) if required.is_some() && h.fingerprint.is_none() => return Err(no_hello),
             Some(h) => h,
             #[cfg(feature = "crypto")]
@@ -806,7 +808,7 @@ impl Opener {
                 .peek()
                 .and_then(|b| Frame::parse(b).ok())
                 .and_then(|f| Hello::parse(f.type_id(), f.body()))
-                .is_some_and(|h| h.token == SessionToken::PLAINTEXT && h.fingerprint.is_some());
+                .is_some_and(|h| h.is_plaintext());
             if decoder.has_frame() {
                 self.open = Open::Plain;
             }
@@ -871,8 +873,7 @@ impl Opener {
             Open::PlainServer { .. } => {
                 let f = frame::decode_frame(datagram, config)?;
                 if let Some(h) = Hello::parse(f.type_id(), f.body())
-                    && h.token == SessionToken::PLAINTEXT
-                    && h.fingerprint.is_some()
+                    && h.is_plaintext()
                 {
                     // An unchecked plaintext hello (no fingerprint here).
                     self.open = Open::Plain;
