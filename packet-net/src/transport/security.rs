@@ -9,6 +9,15 @@
 //! token); the server takes the keys for that token and only then seals
 //! or opens anything.
 //!
+//! The hello also carries the protocol fingerprint (§11.5) when the
+//! `TransportConfig` has one: a [`Hello`] is the token (16 zero bytes
+//! for a plaintext session) and the fingerprint; an accepting end that
+//! requires one compares it before the provider sees the token and owes
+//! the client one [`refusal`] on a mismatch (`ProtocolMismatch` on both
+//! ends); a connecting end takes a refusal as the reason its session
+//! ends, until the server's first accepted frame. The provider may also
+//! say whom the session belongs to ([`ServerSecurity::with_identity`]).
+//!
 //! - [`ClientSecurity`] (feature `crypto`): a client's token and keys. Not
 //!   `Clone`, consumed by the one connection it seals, so one set of keys
 //!   can never serve two sessions (each numbers its frames from 0: two
