@@ -159,7 +159,7 @@ impl<S, U> Router<S, U> {
     where
         M: for<'de> PacketSet<'de> + Send + 'static,
     {
-        let (on, off) = (queue.clone(), queue.clone());
+        let (on, off, queue) = (queue.clone(), queue.clone(), queue.clone());
         let router = self
             .on_connect(move |ctx| {
                 if on.push(ServerEvent::Connected(ctx.id())).is_err() {
@@ -167,11 +167,8 @@ impl<S, U> Router<S, U> {
                 }
             })
             .on_disconnect(move |ctx, why| off.push_end(ctx.id(), why.to_string()));
-        M::IDS.iter().fold(router, |router, &id| {
-            let q = queue.clone();
-            router.on_frame(id, move |ctx, frame| {
-                q.push(ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))
-            })
+        router.on_each(M::IDS, move |ctx, frame| {
+            queue.push(ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))
         })
     }
 }
