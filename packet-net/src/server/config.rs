@@ -27,7 +27,8 @@ pub struct ServerConfig {
     /// Most sessions at once; connections beyond are closed on accept, and
     /// a UDP server drops a new address's datagrams unanswered.
     pub max_sessions: usize,
-    /// How long a sealed session may take to send its hello. Default
+    /// How long a sealed session (or any session, with a fingerprint
+    /// required) may take to send its hello. Default
     /// 5 s: a real client sends it at once, and until it arrives the peer
     /// is unauthenticated yet holds a slot.
     pub handshake_timeout: Duration,
@@ -107,6 +108,18 @@ impl ServerConfig {
         self.transport = t;
         self
     }
+    /// Requires `fingerprint` (the protocol's, `docs/wire-format.md` §11)
+    /// in every session's hello: a client of another protocol is sent the
+    /// refusal and dropped (counted in
+    /// [`StatsSnapshot::protocol_mismatches`](super::StatsSnapshot::protocol_mismatches));
+    /// see [`TransportConfig::fingerprint`] for the forms accepted without it.
+    /// Every session then starts with a hello (plaintext ones too): its
+    /// [`Router::on_connect`](super::Router::on_connect) hook runs once the
+    /// hello is accepted, and [`ServerConfig::handshake_timeout`] bounds it.
+    pub fn with_fingerprint(mut self, fingerprint: u64) -> Self {
+        self.transport.fingerprint = Some(fingerprint);
+        self
+    }
     /// Seals every session under its own keys: a session's first frame
     /// must be the plaintext session hello carrying the token the login
     /// server handed the client; `security` maps that token to the
@@ -146,15 +159,17 @@ impl ServerConfig {
         }
     }
 
-    /// A new session's send and receive sides (sealed: awaiting the hello).
+    /// A new session's send and receive sides (sealed, or with a
+    /// fingerprint: awaiting the hello).
     pub(crate) fn halves(&self, datagrams: bool) -> crate::transport::security::Halves {
         let frame: FrameConfig = self.transport.frame;
+        let fingerprint = self.transport.fingerprint;
         #[cfg(feature = "crypto")]
         if let Some(sec) = &self.security {
             use crate::transport::Security;
-            return sec.halves(frame, datagrams);
+            return sec.halves(frame, datagrams).with_fingerprint(fingerprint);
         }
         let _ = datagrams;
-        crate::transport::security::plain(&frame)
+        crate::transport::security::plain_server(&frame, fingerprint)
     }
 }

@@ -44,13 +44,16 @@ impl<'a, S, U> Context<'a, S, U> {
         self.session.peer
     }
 
-    /// Whom this session belongs to, once set by
+    /// Whom this session belongs to: a sealed session's from its key
+    /// provider, already in the connect hook (feature `crypto`,
+    /// `ServerSecurity::with_identity`), or once set by
     /// [`Context::set_identity`].
     pub fn identity(&self) -> Option<u64> {
         self.session.identity()
     }
 
-    /// Ties this session to `identity` (a player or account id), e.g.
+    /// Ties this session to `identity` (a player or account id) on a
+    /// server whose key provider gives none (a plaintext server), e.g.
     /// after the server's own login packet: handlers then trust
     /// [`Context::identity`] rather than a player field in each packet,
     /// and [`Sessions::sessions_of`] finds the player's sessions. Set

@@ -115,12 +115,13 @@ impl<S, U> ServerCore<S, U> {
     pub(crate) fn dispatch(&self, session: &Arc<Session<U>>, conn: &mut Connection, now: Instant) {
         while !session.is_closing() {
             match conn.poll_event(now) {
-                Some(Event::Connected(sealer)) => {
-                    if let Some(sealer) = sealer {
-                        session.outbox().set_sealer(sealer);
+                Some(Event::Connected(handshake)) => {
+                    if let Some(h) = handshake {
+                        session.handshake(h.sealer, h.identity);
                     }
                     self.router.connected(&self.ctx(session));
                 }
+                Some(Event::Refuse(refusal)) => session.outbox().queue_refusal(refusal),
                 Some(Event::Frame(frame)) => {
                     count_in(session);
                     if let Err(e) = self.router.dispatch(&self.ctx(session), frame) {

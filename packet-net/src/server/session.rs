@@ -86,8 +86,9 @@ pub struct Session<U = ()> {
     pub(super) frames_in: AtomicU64,
     pub(super) frames_out: AtomicU64,
     pub(super) frames_unsent: AtomicU64,
-    /// Whom the session belongs to (a player or account id), once the
-    /// application says so: see [`Context::set_identity`](super::Context::set_identity).
+    /// Whom the session belongs to (a player or account id): the key
+    /// provider's at the hello (sealed, `ServerSecurity::with_identity`),
+    /// or the application's ([`Context::set_identity`](super::Context::set_identity)).
     pub(super) identity: std::sync::OnceLock<u64>,
     pub(super) waker: Waker,
     /// Set once the session has ended (removed from [`super::Sessions`]).
@@ -118,10 +119,28 @@ impl<U> Session<U> {
         self.peer
     }
 
-    /// Whom the session belongs to (a player or account id), if the
-    /// application has said: see [`Context::set_identity`](super::Context::set_identity).
+    /// Whom the session belongs to (a player or account id), if known: a
+    /// sealed session's from its key provider when its hello was accepted
+    /// (before the connect hook; feature `crypto`,
+    /// `ServerSecurity::with_identity`), else once the application sets it
+    /// ([`Context::set_identity`](super::Context::set_identity)).
     pub fn identity(&self) -> Option<u64> {
         self.identity.get().copied()
+    }
+
+    /// Takes what an accepted session hello gave (before the connect
+    /// hook): the keyed send side, and the key provider's identity.
+    pub(crate) fn handshake(
+        &self,
+        sealer: Option<crate::transport::security::Sealer>,
+        identity: Option<u64>,
+    ) {
+        if let Some(sealer) = sealer {
+            self.outbox().set_sealer(sealer);
+        }
+        if let Some(identity) = identity {
+            let _ = self.identity.set(identity);
+        }
     }
 
     /// Whether the session is being closed.

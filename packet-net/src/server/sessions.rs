@@ -165,6 +165,15 @@ impl<U> Sessions<U> {
     }
 
     /// Counts a refused session.
+    /// Counts a client refused for another protocol fingerprint (a UDP
+    /// hello: no session was opened).
+    pub(crate) fn count_mismatch(&self) {
+        self.stats
+            .protocol_mismatches
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a refused session.
     pub(crate) fn count_rejected(&self) {
         self.stats.rejected.fetch_add(1, Ordering::Relaxed);
     }
@@ -229,7 +238,8 @@ impl<U> Sessions<U> {
     }
 
     /// Appends the ids of the open sessions that belong to `identity`
-    /// (set by [`Context::set_identity`](super::Context::set_identity)) to `out`: a player's sessions,
+    /// (the key provider's, or set by
+    /// [`Context::set_identity`](super::Context::set_identity)) to `out`: a player's sessions,
     /// e.g. to close them all or to check that a packet came from one.
     /// Looks at every open session (a scan, no index).
     pub fn sessions_of(&self, identity: u64, out: &mut Vec<SessionId>) {

@@ -24,6 +24,7 @@ pub struct ServerStats {
     pub(super) slow_consumers: AtomicU64,
     pub(super) peer_closed: AtomicU64,
     pub(super) unknown_ignored: AtomicU64,
+    pub(super) protocol_mismatches: AtomicU64,
 }
 
 /// A copy of the counters.
@@ -57,6 +58,10 @@ pub struct StatsSnapshot {
     /// Frames of an unknown type id ignored under
     /// [`UnknownPackets::Ignore`](super::UnknownPackets::Ignore) (their sessions went on).
     pub unknown_ignored: u64,
+    /// Clients refused at their hello for another protocol fingerprint
+    /// (`docs/wire-format.md` §11.5; each was sent the refusal). Not
+    /// counted in `bad_frames`.
+    pub protocol_mismatches: u64,
 }
 
 impl ServerStats {
@@ -76,6 +81,7 @@ impl ServerStats {
             slow_consumers: r(&self.slow_consumers),
             peer_closed: r(&self.peer_closed),
             unknown_ignored: r(&self.unknown_ignored),
+            protocol_mismatches: r(&self.protocol_mismatches),
         }
     }
 
@@ -83,6 +89,9 @@ impl ServerStats {
         let c = match reason {
             DisconnectReason::PeerClosed | DisconnectReason::PeerClosedMidFrame => {
                 &self.peer_closed
+            }
+            DisconnectReason::BadFrame(crate::transport::TransportError::ProtocolMismatch(_)) => {
+                &self.protocol_mismatches
             }
             DisconnectReason::BadFrame(_) => &self.bad_frames,
             DisconnectReason::Handler(_) => &self.handler_errors,

@@ -8,6 +8,8 @@ mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
 mod events;
+#[cfg(all(feature = "crypto", feature = "tokio"))]
+mod handshake;
 #[cfg(feature = "tokio")]
 mod identity;
 mod queue;
