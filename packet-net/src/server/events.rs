@@ -155,6 +155,8 @@ impl<S, U> Router<S, U> {
     /// ([`EventQueue`] has an example; the module docs say what happens
     /// when it is full). Other hooks and handlers still run; a packet
     /// of `M` that does not decode ends its session as any handler error.
+    /// Give each server its own queue: session ids are numbered per
+    /// server.
     pub fn queue_events<M>(self, queue: &Arc<EventQueue<M>>) -> Self
     where
         M: for<'de> PacketSet<'de> + Send + 'static,
