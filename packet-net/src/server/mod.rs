@@ -23,7 +23,8 @@
 //!   dropped rather than buffered without bound.
 //! - Work that outlives a handler: [`Context::session`] and
 //!   [`Context::sessions`] are `Arc`s, `'static` handles a spawned task
-//!   keeps to reply later ([`Session::send`]); or the tick-driven style,
+//!   keeps to reply later ([`Session::send`]; `Router::on_async` spawns
+//!   such a task per packet on the tokio servers); or the tick-driven style,
 //!   where handlers only queue and the game loop drains an
 //!   [`EventQueue`] once per tick ([`Router::queue_events`]).
 //! - [`blocking::Server`]: an acceptor thread and a pool of worker threads

@@ -348,3 +348,52 @@ impl<S, U> Router<S, U> {
         self.on_disconnect.iter().for_each(|h| h(ctx, reason));
     }
 }
+
+#[cfg(feature = "tokio")]
+impl<S, U: Send + 'static> Router<S, U> {
+    /// Handles packets `P` with async work (tokio servers): `f` gets a
+    /// `'static` handle to the session and the decoded packet (owned, as
+    /// it outlives the frame) and returns a future, spawned as its own
+    /// task; the session reads on meanwhile, so one session's tasks may
+    /// run at once. The task replies through the handle
+    /// ([`Session::send`](super::Session::send)); if it fails, the
+    /// session is closed (after its queued frames). Outside a tokio
+    /// runtime (the blocking servers) the packet's session ends with an
+    /// error saying so; there, spawn onto a runtime you keep yourself.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    /// use packet_net::Packet;
+    ///
+    /// #[derive(Packet)]
+    /// #[packet(id = 1)]
+    /// struct Lookup { player: u32 }
+    ///
+    /// let router = Router::<()>::new().on_async(|session, lookup: Lookup| async move {
+    ///     // ... let rating = db.rating(lookup.player).await; ...
+    ///     session.send(&Lookup { player: lookup.player })
+    /// });
+    /// # let _ = router;
+    /// ```
+    pub fn on_async<P, W>(
+        self,
+        f: impl Fn(Arc<super::Session<U>>, P) -> W + Send + Sync + 'static,
+    ) -> Self
+    where
+        P: Packet + for<'de> packet_core::codec::Decode<'de>,
+        W: Future<Output = Result<(), TransportError>> + Send + 'static,
+    {
+        self.on_frame(P::ID, move |ctx, frame| {
+            let runtime = ::tokio::runtime::Handle::try_current()
+                .map_err(|e| std::io::Error::other(format!("on_async: {e}")))?;
+            let session = ctx.session().clone();
+            let work = f(session.clone(), frame.decode_packet::<P>()?);
+            runtime.spawn(async move {
+                if work.await.is_err() {
+                    session.close();
+                }
+            });
+            Ok(())
+        })
+    }
+}
