@@ -51,6 +51,8 @@ use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
 /// The tick: 30 Hz.
 const TICK: Duration = Duration::from_micros(33_333);
+/// Clients start connecting this far apart.
+const CONNECT_EVERY: Duration = Duration::from_millis(1);
 
 /// One replicated entity (36 bytes on the wire in both codecs).
 #[derive(Packet, bincode::Encode, bincode::Decode, Debug, Clone, Copy, Default, PartialEq)]
@@ -218,6 +220,22 @@ fn cpu_now() -> (u64, u64) {
     (ns, ticks)
 }
 
+/// Datagrams the kernel dropped for the UDP socket bound to `port`
+/// (its receive buffer was full): the `drops` column of `/proc/net/udp`.
+fn udp_drops(port: u16) -> u64 {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local_port = f.get(1)?.rsplit(':').next()?;
+            (u16::from_str_radix(local_port, 16).ok()? == port)
+                .then(|| f.last()?.parse::<u64>().ok())?
+        })
+        .sum()
+}
+
 /// Runs one server until told to quit on stdin; reports on `start` and
 /// `stop`. Never returns.
 fn serve(stack: Stack, transport: Transport, sessions: usize) -> ! {
@@ -315,13 +333,17 @@ fn serve(stack: Stack, transport: Transport, sessions: usize) -> ! {
         (Stack::Baseline, Transport::Udp) => rt.block_on(baseline::udp_server(game.clone())),
     };
     println!("ADDR {addr}");
-    let mut at_start = ((0, 0), 0, 0, 0);
+    let mut at_start = ((0, 0), 0, 0, 0, 0);
     let now = |g: &Game, dropped: &dyn Fn() -> u64| {
         (
             cpu_now(),
             g.inputs.load(Relaxed),
             g.snapshots.load(Relaxed),
             dropped(),
+            match transport {
+                Transport::Udp => udp_drops(addr.port()),
+                Transport::Tcp => 0,
+            },
         )
     };
     for line in std::io::stdin().lock().lines() {
@@ -333,12 +355,13 @@ fn serve(stack: Stack, transport: Transport, sessions: usize) -> ! {
             "stop" => {
                 let end = now(&game, &*dropped);
                 println!(
-                    "CPU_NS {} TICKS {} INPUTS {} SNAPSHOTS {} DROPPED {}",
+                    "CPU_NS {} TICKS {} INPUTS {} SNAPSHOTS {} DROPPED {} RCVBUF_DROPS {}",
                     end.0.0 - at_start.0.0,
                     end.0.1 - at_start.0.1,
                     end.1 - at_start.1,
                     end.2 - at_start.2,
                     end.3 - at_start.3,
+                    end.4 - at_start.4,
                 );
             }
             _ => break,
@@ -463,8 +486,9 @@ mod baseline {
         let mut seq = 0u32;
         match transport {
             Transport::Tcp => {
-                let Ok(stream) = TcpStream::connect(addr).await else {
-                    return c.failed();
+                let stream = match TcpStream::connect(addr).await {
+                    Ok(s) => s,
+                    Err(e) => return c.failed_because(&format!("connect: {e}")),
                 };
                 let _ = stream.set_nodelay(true);
                 c.connected.fetch_add(1, Relaxed);
@@ -474,13 +498,17 @@ mod baseline {
                         _ = tick.tick() => {
                             seq += 1;
                             let bytes = bincode::encode_to_vec(input(seq), bconfig()).expect("encode");
-                            if framed.send(Bytes::from(bytes)).await.is_err() {
-                                return c.failed();
+                            if let Err(e) = framed.send(Bytes::from(bytes)).await {
+                                return c.failed_because(&format!("send: {e}"));
                             }
                             c.sent.fetch_add(1, Relaxed);
                         }
                         frame = framed.next() => {
-                            let Some(Ok(frame)) = frame else { return c.failed() };
+                            let frame = match frame {
+                                Some(Ok(f)) => f,
+                                Some(Err(e)) => return c.failed_because(&format!("receive: {e}")),
+                                None => return c.failed_because("closed by the server"),
+                            };
                             c.received::<Snapshot>(bincode::decode_from_slice(&frame, bconfig()).map(|(s, _)| s).ok());
                         }
                     }
@@ -525,11 +553,21 @@ struct Clients {
     sent: AtomicU64,
     snapshots: AtomicU64,
     bad: AtomicU64,
+    /// Why the first client that failed did.
+    why: Mutex<Option<String>>,
 }
 
 impl Clients {
     fn failed(&self) {
+        self.failed_because("");
+    }
+
+    fn failed_because(&self, why: &str) {
         self.failed.fetch_add(1, Relaxed);
+        self.why
+            .lock()
+            .unwrap()
+            .get_or_insert_with(|| why.to_string());
     }
 
     fn received<T>(&self, decoded: Option<T>) {
@@ -547,8 +585,9 @@ async fn packet_client(transport: Transport, addr: SocketAddr, start: Instant, c
     let mut seq = 0u32;
     match transport {
         Transport::Tcp => {
-            let Ok(stream) = TcpStream::connect(addr).await else {
-                return c.failed();
+            let stream = match TcpStream::connect(addr).await {
+                Ok(s) => s,
+                Err(e) => return c.failed_because(&format!("connect: {e}")),
             };
             let _ = stream.set_nodelay(true);
             c.connected.fetch_add(1, Relaxed);
@@ -557,13 +596,17 @@ async fn packet_client(transport: Transport, addr: SocketAddr, start: Instant, c
                 tokio::select! {
                     _ = tick.tick() => {
                         seq += 1;
-                        if framed.send(&input(seq)).await.is_err() {
-                            return c.failed();
+                        if let Err(e) = framed.send(&input(seq)).await {
+                            return c.failed_because(&format!("send: {e}"));
                         }
                         c.sent.fetch_add(1, Relaxed);
                     }
                     frame = framed.next() => {
-                        let Some(Ok(frame)) = frame else { return c.failed() };
+                        let frame = match frame {
+                                Some(Ok(f)) => f,
+                                Some(Err(e)) => return c.failed_because(&format!("receive: {e}")),
+                                None => return c.failed_because("closed by the server"),
+                            };
                         c.received(frame.as_frame().decode_packet::<Snapshot>().ok());
                     }
                 }
@@ -673,6 +716,9 @@ struct Run {
     /// Bad frames at the clients; datagrams the server dropped.
     bad: u64,
     dropped: u64,
+    /// Datagrams the kernel dropped at the server's socket (receive
+    /// buffer full).
+    rcvbuf_drops: u64,
 }
 
 impl Run {
@@ -697,17 +743,24 @@ fn run_one(
     let (mut server, addr) = Server::start(stack, transport, sessions);
     let clients = Arc::new(Clients::default());
     let mut tasks = tokio::task::JoinSet::new();
-    let start = Instant::now() + Duration::from_millis(200);
+    // Clients connect one a millisecond (a burst of 1,000 connects
+    // overflows the listen queue of a server starved on a loaded box, and
+    // the kernel resets the overflowing connections), then play with
+    // their phases spread evenly over the tick, as players' clocks are.
+    let now = Instant::now();
+    let start = now + CONNECT_EVERY * sessions as u32 + Duration::from_millis(200);
     for i in 0..sessions {
-        // Phases spread evenly over the tick, as players' clocks are.
+        let connect_at = now + CONNECT_EVERY * i as u32;
         let at = start + TICK.mul_f64(i as f64 / sessions as f64);
         let c = clients.clone();
-        match stack {
-            Stack::Baseline => {
-                tasks.spawn_on(baseline::client(transport, addr, at, c), rt.handle())
+        let client = async move {
+            tokio::time::sleep_until(connect_at.into()).await;
+            match stack {
+                Stack::Baseline => baseline::client(transport, addr, at, c).await,
+                _ => packet_client(transport, addr, at, c).await,
             }
-            _ => tasks.spawn_on(packet_client(transport, addr, at, c), rt.handle()),
         };
+        tasks.spawn_on(client, rt.handle());
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     while clients.connected.load(Relaxed) + clients.failed.load(Relaxed) < sessions as u64
@@ -716,9 +769,11 @@ fn run_one(
         std::thread::sleep(Duration::from_millis(10));
     }
     std::thread::sleep(warmup);
+    // Client counters are read right after the server read its own, at
+    // both ends of the window.
+    assert_eq!(server.ask("start").trim(), "OK");
     let c0 = (clients.sent.load(Relaxed), clients.snapshots.load(Relaxed));
     let t0 = Instant::now();
-    assert_eq!(server.ask("start").trim(), "OK");
     std::thread::sleep(window);
     let reply = server.ask("stop");
     let secs = t0.elapsed().as_secs_f64();
@@ -743,6 +798,7 @@ fn run_one(
         snapshots: c1.1 - c0.1,
         bad: clients.bad.load(Relaxed),
         dropped: field("DROPPED"),
+        rcvbuf_drops: field("RCVBUF_DROPS"),
     };
     let failed = clients.failed.load(Relaxed);
     server.quit();
@@ -750,7 +806,8 @@ fn run_one(
         tasks.shutdown().await;
     });
     if failed > 0 {
-        eprintln!("  ({failed} clients failed)");
+        let why = clients.why.lock().unwrap().clone().unwrap_or_default();
+        eprintln!("  ({failed} clients failed; the first: {why})");
     }
     run
 }
@@ -770,8 +827,11 @@ fn print_run(transport: Transport, sessions: usize, r: &Run) {
         r.snapshots,
         r.snapshots_sent,
         r.us_per_packet(),
-        if r.bad + r.dropped > 0 {
-            format!(" (bad {}, server dropped {})", r.bad, r.dropped)
+        if r.bad + r.dropped + r.rcvbuf_drops > 0 {
+            format!(
+                " (bad {}, server dropped {}, server socket buffer overflowed {})",
+                r.bad, r.dropped, r.rcvbuf_drops
+            )
         } else {
             String::new()
         }
