@@ -52,15 +52,15 @@ const WAKE: Token = Token(usize::MAX);
 /// The token of the listener / the UDP socket.
 const SOCKET: Token = Token(usize::MAX - 1);
 
-struct Shared<S> {
-    core: ServerCore<S>,
+struct Shared<S, U> {
+    core: ServerCore<S, U>,
     stop: AtomicBool,
     /// Wakes every thread of the server (for the stop).
     wakers: Mutex<Vec<Arc<PollWaker>>>,
 }
 
-impl<S> Shared<S> {
-    fn new(core: ServerCore<S>) -> Arc<Self> {
+impl<S, U> Shared<S, U> {
+    fn new(core: ServerCore<S, U>) -> Arc<Self> {
         Arc::new(Self {
             core,
             stop: AtomicBool::new(false),
@@ -88,21 +88,21 @@ impl<S> Shared<S> {
 pub struct Server;
 
 /// A new connection on its way to a worker.
-type NewConn = (TcpStream, Arc<Session>, Connection);
+type NewConn<U> = (TcpStream, Arc<Session<U>>, Connection);
 
-struct WorkerLink {
+struct WorkerLink<U> {
     waker: Arc<PollWaker>,
-    inbox: Arc<Mutex<Vec<NewConn>>>,
+    inbox: Arc<Mutex<Vec<NewConn<U>>>>,
 }
 
 impl Server {
     /// Binds `addr` and starts the acceptor and `config.workers` workers.
-    pub fn bind<S: Send + Sync + 'static>(
+    pub fn bind<S: Send + Sync + 'static, U: Send + 'static>(
         addr: impl ToSocketAddrs,
         config: ServerConfig,
-        router: Router<S>,
+        router: Router<S, U>,
         state: S,
-    ) -> Result<ServerHandle<S>, TransportError> {
+    ) -> Result<ServerHandle<S, U>, TransportError> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
@@ -142,14 +142,14 @@ impl Server {
 }
 
 /// A running blocking server. Dropping it shuts it down gracefully.
-pub struct ServerHandle<S: Send + Sync + 'static> {
+pub struct ServerHandle<S: Send + Sync + 'static, U: Send + 'static = ()> {
     local_addr: SocketAddr,
-    shared: Arc<Shared<S>>,
+    shared: Arc<Shared<S, U>>,
     acceptor: Option<JoinHandle<()>>,
     workers: Vec<JoinHandle<()>>,
 }
 
-impl<S: Send + Sync + 'static> std::fmt::Debug for ServerHandle<S> {
+impl<S: Send + Sync + 'static, U: Send + 'static> std::fmt::Debug for ServerHandle<S, U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerHandle")
             .field("local_addr", &self.local_addr)
@@ -157,14 +157,15 @@ impl<S: Send + Sync + 'static> std::fmt::Debug for ServerHandle<S> {
     }
 }
 
-impl<S: Send + Sync + 'static> ServerHandle<S> {
+impl<S: Send + Sync + 'static, U: Send + 'static> ServerHandle<S, U> {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
-    /// The session manager (send, broadcast, close from outside handlers).
-    pub fn sessions(&self) -> &Arc<Sessions> {
+    /// The session manager: send, broadcast, close and reach each
+    /// session's state from outside handlers (clone the `Arc` to keep it).
+    pub fn sessions(&self) -> &Arc<Sessions<U>> {
         &self.shared.core.sessions
     }
 
@@ -211,13 +212,18 @@ impl<S: Send + Sync + 'static> ServerHandle<S> {
     }
 }
 
-impl<S: Send + Sync + 'static> Drop for ServerHandle<S> {
+impl<S: Send + Sync + 'static, U: Send + 'static> Drop for ServerHandle<S, U> {
     fn drop(&mut self) {
         self.stop_and_join();
     }
 }
 
-fn acceptor<S>(sh: &Shared<S>, mut poll: Poll, listener: &TcpListener, workers: &[WorkerLink]) {
+fn acceptor<S, U>(
+    sh: &Shared<S, U>,
+    mut poll: Poll,
+    listener: &TcpListener,
+    workers: &[WorkerLink<U>],
+) {
     let mut events = Events::with_capacity(16);
     let mut next = 0;
     let mut backoff: Option<Duration> = None;
@@ -260,15 +266,20 @@ fn acceptor<S>(sh: &Shared<S>, mut poll: Poll, listener: &TcpListener, workers: 
 }
 
 /// One session on a worker.
-struct Conn {
+struct Conn<U> {
     stream: TcpStream,
-    session: Arc<Session>,
+    session: Arc<Session<U>>,
     conn: Connection,
     deadline: Option<Instant>,
 }
 
-fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Vec<NewConn>>) {
-    let mut conns: HashMap<usize, Conn> = HashMap::new();
+fn worker<S, U>(
+    sh: &Shared<S, U>,
+    mut poll: Poll,
+    waker: &PollWaker,
+    inbox: &Mutex<Vec<NewConn<U>>>,
+) {
+    let mut conns: HashMap<usize, Conn<U>> = HashMap::new();
     let mut events = Events::with_capacity(256);
     let mut ready: Vec<usize> = Vec::new();
     let mut again: Vec<usize> = Vec::new();
@@ -394,12 +405,12 @@ pub struct UdpServer;
 
 impl UdpServer {
     /// Binds `addr` and starts the server thread.
-    pub fn bind<S: Send + Sync + 'static>(
+    pub fn bind<S: Send + Sync + 'static, U: Send + 'static>(
         addr: impl ToSocketAddrs,
         config: ServerConfig,
-        router: Router<S>,
+        router: Router<S, U>,
         state: S,
-    ) -> Result<UdpServerHandle<S>, TransportError> {
+    ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = std::net::UdpSocket::bind(addr)?;
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
@@ -423,9 +434,9 @@ impl UdpServer {
 
 /// A running UDP server: the same handle as the TCP server's
 /// ([`ServerHandle::dropped`] counts the datagrams it dropped).
-pub type UdpServerHandle<S> = ServerHandle<S>;
+pub type UdpServerHandle<S, U = ()> = ServerHandle<S, U>;
 
-fn run_udp<S>(sh: &Shared<S>, mut poll: Poll, waker: Arc<PollWaker>, socket: &UdpSocket) {
+fn run_udp<S, U>(sh: &Shared<S, U>, mut poll: Poll, waker: Arc<PollWaker>, socket: &UdpSocket) {
     let core = &sh.core;
     let mut peers = Peers::new(core, Waker::Poll(waker.clone(), 0));
     let max = core.config.transport.frame.max_frame_len() as usize;

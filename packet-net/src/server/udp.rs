@@ -36,45 +36,49 @@ use std::vec::Vec;
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
 use crate::session::Lifecycle;
 use crate::transport::Outbox;
-use crate::transport::security::{
-    Opened, Opener, SESSION_HELLO_LEN, Sealer, SessionToken, frame_in, session_hello,
-};
+use crate::transport::security::{Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, frame_in};
 
 /// A non-blocking datagram send: `WouldBlock` when the socket is full.
 pub(crate) type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
 
 /// One peer: its session, its receive side and its lifecycle.
-struct Peer {
-    session: Arc<Session>,
+struct Peer<U> {
+    session: Arc<Session<U>>,
     opener: Opener,
     life: Lifecycle,
-    /// Sealed: the token of the hello that keyed the channel.
-    token: Option<SessionToken>,
+    /// The hello that started the session (sealed: keyed the channel).
+    hello: Option<Hello>,
 }
 
-/// A retired sealed channel: its send and receive sides, its hello's
-/// token, and when it retired.
-type Retired = (Sealer, Opener, Option<SessionToken>, u64);
+/// A retired sealed channel: its send and receive sides, its hello, and
+/// when it retired.
+type Retired = (Sealer, Opener, Option<Hello>, u64);
 
 /// The peer table.
-pub(crate) struct Peers<'a, S> {
-    sh: &'a ServerCore<S>,
-    map: HashMap<SocketAddr, Peer>,
+pub(crate) struct Peers<'a, S, U = ()> {
+    sh: &'a ServerCore<S, U>,
+    map: HashMap<SocketAddr, Peer<U>>,
     waker: Waker,
     /// Reused by [`Peers::sweep`].
     scratch: Vec<SocketAddr>,
     retired: HashMap<SocketAddr, Retired>,
     retired_stamp: u64,
     stop_at: Option<Instant>,
+    /// The refusal owed to the last hello of another protocol (wire
+    /// format §11.5), sent by the next [`Peers::settle`] of that address
+    /// or [`Peers::sweep`]: one refusal per such hello at most, never
+    /// retried, no state kept for the address.
+    refusal: Option<(SocketAddr, [u8; REFUSAL_LEN])>,
 }
 
-/// Whether `datagram` is exactly the session hello carrying `token`.
-fn is_hello(datagram: &[u8], token: Option<&SessionToken>) -> bool {
-    token.is_some_and(|t| datagram.len() == SESSION_HELLO_LEN && datagram == session_hello(t))
+/// Whether `datagram` is exactly `hello` (the hello that started a
+/// session, resent by its client until it hears from us).
+fn is_hello(datagram: &[u8], hello: Option<&Hello>) -> bool {
+    hello.is_some_and(|h| datagram.len() == h.len() && *datagram == *h.bytes())
 }
 
-impl<'a, S> Peers<'a, S> {
-    pub(crate) fn new(sh: &'a ServerCore<S>, waker: Waker) -> Self {
+impl<'a, S, U> Peers<'a, S, U> {
+    pub(crate) fn new(sh: &'a ServerCore<S, U>, waker: Waker) -> Self {
         Self {
             sh,
             map: HashMap::new(),
@@ -83,6 +87,7 @@ impl<'a, S> Peers<'a, S> {
             retired: HashMap::new(),
             retired_stamp: 0,
             stop_at: None,
+            refusal: None,
         }
     }
 
@@ -100,7 +105,7 @@ impl<'a, S> Peers<'a, S> {
         let core = self.sh;
         let frame_config = core.config.transport.frame;
         if let Some(peer) = self.map.get_mut(&from) {
-            if is_hello(datagram, peer.token.as_ref()) {
+            if is_hello(datagram, peer.hello.as_ref()) {
                 return; // a resent hello: proves nothing, changes nothing
             }
             match peer.opener.open_datagram(datagram, &frame_config) {
@@ -118,14 +123,14 @@ impl<'a, S> Peers<'a, S> {
         }
         let room = core.sessions.has_room(core.config.max_sessions);
         // An address coming back to its retired channel.
-        if let Some((_, opener, token, _)) = self.retired.get_mut(&from) {
-            if is_hello(datagram, token.as_ref()) {
+        if let Some((_, opener, hello, _)) = self.retired.get_mut(&from) {
+            if is_hello(datagram, hello.as_ref()) {
                 return;
             }
             if room && let Ok(Opened::Frame(header)) = opener.open_datagram(datagram, &frame_config)
             {
-                let (sealer, opener, token, _) = self.retired.remove(&from).expect("present");
-                if let Some(peer) = self.admit(from, sealer, opener, token, now) {
+                let (sealer, opener, hello, _) = self.retired.remove(&from).expect("present");
+                if let Some(peer) = self.admit(from, sealer, opener, hello, None, now) {
                     dispatch(core, peer, frame_in(header, datagram), now);
                 }
                 return;
@@ -138,16 +143,29 @@ impl<'a, S> Peers<'a, S> {
         let halves = core.config.halves(true);
         let mut opener = halves.opener;
         match opener.open_datagram(datagram, &frame_config) {
-            Ok(Opened::Keyed(sealer, token)) => {
+            Ok(Opened::Keyed(Handshake {
+                sealer,
+                hello,
+                identity,
+            })) => {
                 self.retired.remove(&from);
-                self.admit(from, sealer, opener, Some(token), now);
+                let sealer = sealer.unwrap_or(halves.sealer);
+                self.admit(from, sealer, opener, Some(hello), identity, now);
             }
             Ok(Opened::Frame(header)) => {
-                if let Some(peer) = self.admit(from, halves.sealer, opener, None, now) {
+                if let Some(peer) = self.admit(from, halves.sealer, opener, None, None, now) {
                     dispatch(core, peer, frame_in(header, datagram), now);
                 }
             }
-            Err(_) => self.drop_one(),
+            Err(_) => {
+                // A hello of another protocol: refused (once, plaintext,
+                // smaller than the hello); no session, no token used.
+                if let Some(refusal) = opener.take_refusal() {
+                    core.sessions.count_mismatch();
+                    self.refusal = Some((from, refusal));
+                }
+                self.drop_one()
+            }
         }
     }
 
@@ -157,21 +175,27 @@ impl<'a, S> Peers<'a, S> {
         from: SocketAddr,
         sealer: Sealer,
         opener: Opener,
-        token: Option<SessionToken>,
+        hello: Option<Hello>,
+        identity: Option<u64>,
         now: Instant,
-    ) -> Option<&mut Peer> {
+    ) -> Option<&mut Peer<U>> {
         let core = self.sh;
         let out = Outbox::new(&core.config.transport, sealer, None);
         let waker = self.waker.clone();
+<<<<<<< HEAD
+        let session = core.register(from, out, |_| waker)?;
+=======
         let session = core
             .sessions
             .register(from, out, |_| waker, core.config.max_sessions)?;
+        session.handshake(None, identity);
+>>>>>>> hs
         core.router.connected(&core.ctx(&session));
         let peer = self.map.entry(from).or_insert(Peer {
             session,
             opener,
             life: Lifecycle::new(core.config.limits(), false, now),
-            token,
+            hello,
         });
         peer.life.on_rx(now);
         Some(peer)
@@ -185,6 +209,7 @@ impl<'a, S> Peers<'a, S> {
         send: &mut SendFn<'_>,
         now: Instant,
     ) -> Option<Instant> {
+        self.send_refusal(send);
         let peer = self.map.get_mut(&addr)?;
         let (flush, queued) = {
             let mut out = peer.session.outbox();
@@ -213,8 +238,16 @@ impl<'a, S> Peers<'a, S> {
         }
     }
 
+    /// Sends the refusal owed, if any (once: a full socket loses it, as
+    /// it may lose any datagram).
+    fn send_refusal(&mut self, send: &mut SendFn<'_>) {
+        if let Some((addr, refusal)) = self.refusal.take() {
+            let _ = send(&refusal, addr);
+        }
+    }
+
     /// Ends `peer`'s session; sealed, keeps its channel.
-    fn end(&mut self, addr: SocketAddr, peer: Peer, reason: &DisconnectReason) {
+    fn end(&mut self, addr: SocketAddr, peer: Peer<U>, reason: &DisconnectReason) {
         self.sh.disconnected(&peer.session, true, reason);
         let plain = Outbox::new(
             &self.sh.config.transport,
@@ -223,19 +256,13 @@ impl<'a, S> Peers<'a, S> {
         );
         let out = std::mem::replace(&mut *peer.session.outbox(), plain);
         if out.is_sealed() {
-            self.retire(addr, out.into_sealer(), peer.opener, peer.token);
+            self.retire(addr, out.into_sealer(), peer.opener, peer.hello);
         }
     }
 
     /// Keeps a sealed channel for its address's return, forgetting the
     /// oldest beyond `max_sessions`.
-    fn retire(
-        &mut self,
-        addr: SocketAddr,
-        sealer: Sealer,
-        opener: Opener,
-        token: Option<SessionToken>,
-    ) {
+    fn retire(&mut self, addr: SocketAddr, sealer: Sealer, opener: Opener, hello: Option<Hello>) {
         let cap = self.sh.config.max_sessions;
         self.retired.remove(&addr);
         while !self.retired.is_empty() && self.retired.len() >= cap {
@@ -251,12 +278,13 @@ impl<'a, S> Peers<'a, S> {
         if cap > 0 {
             self.retired_stamp += 1;
             self.retired
-                .insert(addr, (sealer, opener, token, self.retired_stamp));
+                .insert(addr, (sealer, opener, hello, self.retired_stamp));
         }
     }
 
     /// Settles every peer; returns the earliest next deadline.
     pub(crate) fn sweep(&mut self, send: &mut SendFn<'_>, now: Instant) -> Option<Instant> {
+        self.send_refusal(send);
         let mut addrs = std::mem::take(&mut self.scratch);
         addrs.clear();
         addrs.extend(self.map.keys().copied());
@@ -299,9 +327,9 @@ impl<'a, S> Peers<'a, S> {
 
 /// Dispatches one frame of `peer`'s session; a failing handler ends it
 /// once its queued replies are out.
-fn dispatch<S>(
-    core: &ServerCore<S>,
-    peer: &mut Peer,
+fn dispatch<S, U>(
+    core: &ServerCore<S, U>,
+    peer: &mut Peer<U>,
     frame: packet_core::frame::Frame<'_>,
     now: Instant,
 ) {

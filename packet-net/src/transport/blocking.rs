@@ -139,8 +139,18 @@ impl TcpPacketStream {
     /// `Frame(UnexpectedEof)` when it closed inside one; a `Frame` error
     /// when it sent a bad frame (the stream stays failed).
     pub fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        self.inbox.fill_from(&mut self.io, &mut self.outbox)?;
+        self.fill()?;
         self.inbox.take_frame()
+    }
+
+    /// Reads until a frame is ready; an accepting end that refuses a
+    /// client of another protocol sends the refusal before failing.
+    fn fill(&mut self) -> Result<(), TransportError> {
+        let filled = self.inbox.fill_from(&mut self.io, &mut self.outbox);
+        if let Err(TransportError::ProtocolMismatch(_)) = filled {
+            let _ = self.flush();
+        }
+        filled
     }
 
     /// Receives the next frame and passes it, with the outbox, to `f`: for
@@ -149,7 +159,7 @@ impl TcpPacketStream {
         &mut self,
         f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
     ) -> Result<R, TransportError> {
-        self.inbox.fill_from(&mut self.io, &mut self.outbox)?;
+        self.fill()?;
         Ok(f(self.inbox.take_frame()?, &mut self.outbox))
     }
 
@@ -309,7 +319,7 @@ impl UdpPacketSocket {
     pub fn recv_from(&mut self) -> Result<(Frame<'_>, SocketAddr), TransportError> {
         let (header, addr) = loop {
             let (len, addr) = self.socket.recv_from(self.chan.recv_buf())?;
-            if let Some(header) = self.chan.open_received(len) {
+            if let Some(header) = self.chan.open_received(len)? {
                 break (header, addr);
             }
         };
@@ -325,7 +335,7 @@ impl UdpPacketSocket {
     ) -> Result<(Frame<'b>, SocketAddr), TransportError> {
         let (header, addr) = loop {
             let (len, addr) = self.socket.recv_from(buf)?;
-            if let Some(header) = self.chan.open(&mut buf[..len]) {
+            if let Some(header) = self.chan.open(&mut buf[..len])? {
                 break (header, addr);
             }
         };
@@ -337,7 +347,7 @@ impl UdpPacketSocket {
         loop {
             let len = self.socket.recv(self.chan.recv_buf())?;
             self.socket.peer_addr()?;
-            if let Some(header) = self.chan.open_received(len) {
+            if let Some(header) = self.chan.open_received(len)? {
                 return Ok(self.chan.received(header));
             }
         }

@@ -11,9 +11,9 @@ use packet_core::error::EncodeError;
 
 use super::datagram::DatagramChannel;
 use super::queue::{Inbox, Outbox};
-use super::security::plain;
 #[cfg(feature = "crypto")]
 use super::security::{ClientSecurity, Security, ServerSecurity};
+use super::security::{Halves, plain_client, plain_server};
 use super::{TransportConfig, TransportError, UdpStats};
 
 /// A stream connection carrying frames over the socket `S`: a bounded
@@ -29,8 +29,14 @@ pub struct PacketStream<S> {
 }
 
 impl<S> PacketStream<S> {
+    /// A connecting end (a client): with a fingerprint configured, its
+    /// plaintext hello goes before the first frame.
     pub(crate) fn wrap(io: S, config: TransportConfig) -> Self {
-        let (inbox, outbox) = Inbox::pair(&config, plain(&config.frame));
+        Self::with_halves(io, config, plain_client(&config.frame, config.fingerprint))
+    }
+
+    fn with_halves(io: S, config: TransportConfig, halves: Halves) -> Self {
+        let (inbox, outbox) = Inbox::pair(&config, halves);
         Self {
             io,
             config,
@@ -49,7 +55,9 @@ impl<S> PacketStream<S> {
 
     #[cfg(feature = "crypto")]
     fn secure(&mut self, security: impl Security) {
-        let halves = security.halves(self.config.frame, false);
+        let halves = security
+            .halves(self.config.frame, false)
+            .with_fingerprint(self.config.fingerprint);
         (self.inbox, self.outbox) = Inbox::pair(&self.config, halves);
     }
 
@@ -119,10 +127,12 @@ impl<L> PacketListener<L> {
         &self.listener
     }
 
-    /// An accepted connection, with this listener's security.
+    /// An accepted connection, with this listener's security (and, with a
+    /// fingerprint configured, its hello required).
     pub(crate) fn accepted<S>(&self, io: S) -> PacketStream<S> {
+        let halves = plain_server(&self.config.frame, self.config.fingerprint);
         #[allow(unused_mut)]
-        let mut s = PacketStream::wrap(io, self.config);
+        let mut s = PacketStream::with_halves(io, self.config, halves);
         #[cfg(feature = "crypto")]
         if let Some(security) = &self.security {
             s.secure(security);
@@ -143,7 +153,7 @@ impl<U> PacketSocket<U> {
     pub(crate) fn wrap(socket: U, config: TransportConfig) -> Self {
         Self {
             socket,
-            chan: DatagramChannel::new(config, plain(&config.frame)),
+            chan: DatagramChannel::new(config, plain_client(&config.frame, config.fingerprint)),
         }
     }
 
@@ -154,7 +164,10 @@ impl<U> PacketSocket<U> {
     #[cfg(feature = "crypto")]
     pub fn sealed(mut self, security: ClientSecurity) -> Self {
         let config = *self.chan.config();
-        self.chan = DatagramChannel::new(config, security.halves(config.frame, true));
+        let halves = security
+            .halves(config.frame, true)
+            .with_fingerprint(config.fingerprint);
+        self.chan = DatagramChannel::new(config, halves);
         self
     }
 

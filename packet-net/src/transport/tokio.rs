@@ -167,11 +167,7 @@ impl TcpPacketStream {
     /// Cancel-safe: bytes read before cancellation (or the timeout) stay
     /// buffered.
     pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        within(
-            self.config.read_timeout,
-            fill(&self.io, &mut self.inbox, &mut self.outbox),
-        )
-        .await?;
+        self.fill().await?;
         self.inbox.take_frame()
     }
 
@@ -180,12 +176,20 @@ impl TcpPacketStream {
         &mut self,
         f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
     ) -> Result<R, TransportError> {
-        within(
-            self.config.read_timeout,
-            fill(&self.io, &mut self.inbox, &mut self.outbox),
-        )
-        .await?;
+        self.fill().await?;
         Ok(f(self.inbox.take_frame()?, &mut self.outbox))
+    }
+
+    /// Reads until a frame is ready, within the read timeout; an
+    /// accepting end that refuses a client of another protocol sends the
+    /// refusal before failing.
+    async fn fill(&mut self) -> Result<(), TransportError> {
+        let limit = self.config.read_timeout;
+        let filled = within(limit, fill(&self.io, &mut self.inbox, &mut self.outbox)).await;
+        if let Err(TransportError::ProtocolMismatch(_)) = filled {
+            let _ = self.flush().await;
+        }
+        filled
     }
 
     /// Flushes, then shuts the write side down.
@@ -391,7 +395,7 @@ impl UdpPacketSocket {
         let (header, addr) = within(limit, async {
             loop {
                 let (len, addr) = self.socket.recv_from(self.chan.recv_buf()).await?;
-                if let Some(header) = self.chan.open_received(len) {
+                if let Some(header) = self.chan.open_received(len)? {
                     return Ok((header, addr));
                 }
             }
@@ -409,7 +413,7 @@ impl UdpPacketSocket {
         let (header, addr) = within(limit, async {
             loop {
                 let (len, addr) = self.socket.recv_from(buf).await?;
-                if let Some(header) = self.chan.open(&mut buf[..len]) {
+                if let Some(header) = self.chan.open(&mut buf[..len])? {
                     return Ok((header, addr));
                 }
             }
@@ -425,7 +429,7 @@ impl UdpPacketSocket {
             loop {
                 let len = self.socket.recv(self.chan.recv_buf()).await?;
                 self.socket.peer_addr()?;
-                if let Some(header) = self.chan.open_received(len) {
+                if let Some(header) = self.chan.open_received(len)? {
                     return Ok(header);
                 }
             }
@@ -467,7 +471,7 @@ pub struct PacketCodec {
     sealer: Sealer,
     opener: Opener,
     /// A client's hello still to send.
-    hello: Option<super::SessionToken>,
+    hello: Option<super::security::Hello>,
 }
 
 impl PacketCodec {
@@ -502,8 +506,8 @@ impl PacketCodec {
         dst: &mut BytesMut,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
-        if let Some(token) = self.hello.take() {
-            dst.extend_from_slice(&super::security::session_hello(&token));
+        if let Some(hello) = self.hello.take() {
+            dst.extend_from_slice(&hello.bytes());
         }
         let len = self.sealer.check_len(max_body)?;
         let at = dst.len();
@@ -547,7 +551,11 @@ impl Decoder for PacketCodec {
             // not handed out.
             match self.opener.open_datagram(&mut bytes, &self.config)? {
                 Opened::Frame(header) => break (header, bytes),
-                Opened::Keyed(sealer, _) => self.sealer = sealer,
+                Opened::Keyed(h) => {
+                    if let Some(sealer) = h.sealer {
+                        self.sealer = sealer;
+                    }
+                }
             }
         };
         let bytes = bytes.freeze();

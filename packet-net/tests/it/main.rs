@@ -7,6 +7,9 @@ mod common;
 mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
+mod events;
+#[cfg(all(feature = "crypto", feature = "tokio"))]
+mod handshake;
 #[cfg(feature = "tokio")]
 mod identity;
 mod queue;
@@ -17,6 +20,7 @@ mod server_blocking;
 mod server_tokio;
 #[cfg(feature = "tokio")]
 mod server_udp;
+mod session_state;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
 mod unknown_packets;
