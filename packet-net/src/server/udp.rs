@@ -182,14 +182,8 @@ impl<'a, S, U> Peers<'a, S, U> {
         let core = self.sh;
         let out = Outbox::new(&core.config.transport, sealer, None);
         let waker = self.waker.clone();
-<<<<<<< HEAD
         let session = core.register(from, out, |_| waker)?;
-=======
-        let session = core
-            .sessions
-            .register(from, out, |_| waker, core.config.max_sessions)?;
         session.handshake(None, identity);
->>>>>>> hs
         core.router.connected(&core.ctx(&session));
         let peer = self.map.entry(from).or_insert(Peer {
             session,
