@@ -730,6 +730,26 @@ impl Run {
     fn us_per_packet(&self) -> f64 {
         self.cpu_ns as f64 / 1e3 / self.delivered().max(1) as f64
     }
+
+    /// Whether the run measured the workload rather than a starved box:
+    /// what was delivered in the window is within 3 % of what was sent
+    /// in it (more means a backlog from before the window was worked
+    /// off; fewer snapshots, or fewer inputs over TCP, means a process
+    /// fell behind). Inputs lost over UDP are the server's own result
+    /// (its socket overflowed) and do not void a run.
+    fn valid(&self, transport: Transport) -> bool {
+        let ratio = |got: u64, sent: u64| got as f64 / sent.max(1) as f64;
+        let (rin, rout) = (
+            ratio(self.inputs, self.inputs_sent),
+            ratio(self.snapshots, self.snapshots_sent),
+        );
+        let near = |r: f64| (0.97..=1.03).contains(&r);
+        near(rout)
+            && match transport {
+                Transport::Tcp => near(rin),
+                Transport::Udp => rin <= 1.03,
+            }
+    }
 }
 
 fn run_one(
@@ -815,7 +835,7 @@ fn run_one(
 fn print_run(transport: Transport, sessions: usize, r: &Run) {
     println!(
         "{:<15} {} {:>5} | server CPU {:>6.1} ms ({:>5.1} % of a core, {} ticks) | \
-         in {}/{} out {}/{} (delivered/sent) | {:>5.2} us/packet{}",
+         in {}/{} out {}/{} (delivered/sent) | {:>5.2} us/packet{}{}",
         r.stack.name(),
         transport.name(),
         sessions,
@@ -827,6 +847,11 @@ fn print_run(transport: Transport, sessions: usize, r: &Run) {
         r.snapshots,
         r.snapshots_sent,
         r.us_per_packet(),
+        if r.valid(transport) {
+            ""
+        } else {
+            " [void: delivered and sent differ by over 3 %]"
+        },
         if r.bad + r.dropped + r.rcvbuf_drops > 0 {
             format!(
                 " (bad {}, server dropped {}, server socket buffer overflowed {})",
@@ -917,39 +942,47 @@ fn main() {
     }
     println!();
     println!(
-        "median server CPU per delivered packet; ratio = packet-net / baseline (target <= 0.67)"
+        "median server CPU per delivered packet over the valid runs; \
+         ratio = packet-net / baseline (target <= 0.67)"
     );
-    println!("(per-round ratios in brackets: each round runs all stacks back to back)");
+    println!("(per-round ratios in brackets, where both runs of the round are valid)");
     for (n, transport, runs) in &summary {
+        let transport = *transport;
         let of = |s: Stack| -> Vec<&Run> { runs.iter().filter(|r| r.stack == s).collect() };
+        let ok = |rs: &[&Run]| -> Vec<f64> {
+            rs.iter()
+                .filter(|r| r.valid(transport))
+                .map(|r| r.us_per_packet())
+                .collect()
+        };
         let base = of(Stack::Baseline);
-        let base_med = median(base.iter().map(|r| r.us_per_packet()).collect());
+        let base_med = median(ok(&base));
         for &stack in &stacks {
             let mine = of(stack);
-            let med = median(mine.iter().map(|r| r.us_per_packet()).collect());
+            let valid = ok(&mine);
+            let (count, med) = (valid.len(), median(valid));
             let loss_in: u64 = mine
                 .iter()
                 .map(|r| r.inputs_sent.saturating_sub(r.inputs))
                 .sum();
-            let loss_out: u64 = mine
-                .iter()
-                .map(|r| r.snapshots_sent.saturating_sub(r.snapshots))
-                .sum();
+            let sent_in: u64 = mine.iter().map(|r| r.inputs_sent).sum();
+            let overflowed: u64 = mine.iter().map(|r| r.rcvbuf_drops).sum();
             let rounds: Vec<String> = mine
                 .iter()
                 .zip(&base)
+                .filter(|(m, b)| m.valid(transport) && b.valid(transport))
                 .map(|(m, b)| format!("{:.2}", m.us_per_packet() / b.us_per_packet()))
                 .collect();
             println!(
-                "{} x {:>5} {:<15} {:>6.2} us/packet  ratio {:.2} [{}]  lost in {} out {}",
+                "{} x {:>5} {:<15} {:>6.2} us/packet ({count} of {} runs valid)  ratio {:.2} [{}]  \
+                 inputs lost {loss_in} of {sent_in} (server socket overflowed {overflowed})",
                 transport.name(),
                 n,
                 stack.name(),
                 med,
+                mine.len(),
                 med / base_med,
                 rounds.join(" "),
-                loss_in,
-                loss_out,
             );
         }
     }
