@@ -267,9 +267,16 @@ def main():
     with open(os.path.join(HERE, "vectors.packet"), encoding="utf-8") as f:
         types = Parser(f.read()).items()
     checked, failed = 0, 0
+    sessions = 0
     for kind in ("valid", "invalid"):
         for name in sorted(os.listdir(os.path.join(HERE, kind))):
             meta, data = read_vector(os.path.join(HERE, kind, name))
+            if "session" in meta:
+                sessions += 1
+                problem = check_session(meta, data)
+                if problem:
+                    failed += 1
+                    print(f"{kind}/{name}: {problem}")
             if "packet" not in meta:
                 continue
             # The envelope of these vectors is valid (§2): header, then body.
@@ -286,8 +293,39 @@ def main():
             if got != want:
                 failed += 1
                 print(f"{kind}/{name}:\n  decoded  {got}\n  expected {want}")
-    print(f"{checked} body vectors decoded from vectors.packet, {failed} mismatches")
-    return 1 if failed or checked < 20 else 0
+    print(f"{checked} body vectors decoded from vectors.packet, {sessions} session hello / "
+          f"refusal vectors read by wire-format 7.3 and 11.5, {failed} mismatches")
+    return 1 if failed or checked < 20 or sessions < 4 else 0
+
+
+def check_session(meta, data):
+    """A session hello or refusal (wire-format 7.3, 11.5), read from the
+    frame's bytes by the doc alone: type 0xffff, sequence 0, then the body
+    by its length: 16 = the version-1 hello (token), 24 = the hello with a
+    fingerprint (token, u64 LE), 8 = the refusal (the server's u64 LE).
+    Returns what is wrong, or None."""
+    length, version, flags, type_id, body_len, sequence = struct.unpack("<IBBHIQ", data[:20])
+    if (type_id, sequence, flags) != (0xFFFF, 0, 0) or length != len(data):
+        return f"not a plain frame of type 0xffff, sequence 0: {type_id:#x} {sequence} {flags}"
+    body = data[20:20 + body_len]
+    want_fp = meta.get("fingerprint")
+    if meta["session"] == "refusal":
+        if body_len != 8:
+            return f"a refusal's body is 8 bytes, not {body_len}"
+        got = f"0x{struct.unpack('<Q', body)[0]:016x}"
+        if got != want_fp:
+            return f"fingerprint {got}, expected {want_fp}"
+        if length >= 44:
+            return f"a refusal of {length} bytes is not smaller than every hello (44, 52)"
+        return None
+    if meta["session"] != "hello" or body_len not in (16, 24):
+        return f"not a hello: {meta['session']}, body {body_len} bytes"
+    if body[:16].hex() != meta["token"]:
+        return f"token {body[:16].hex()}, expected {meta['token']}"
+    got = f"0x{struct.unpack('<Q', body[16:])[0]:016x}" if body_len == 24 else None
+    if got != want_fp:
+        return f"fingerprint {got}, expected {want_fp}"
+    return None
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ def write(kind, name, meta, data, ext="hex"):
 
 
 def valid(name, desc, type_id, sequence, body, packet=None, value=None, max_frame_len=None,
-          notes=()):
+          notes=(), session=()):
     data = frame(type_id, sequence, body)
     meta = [("description", desc)]
     meta += [("note", n) for n in notes]
@@ -170,8 +170,17 @@ def valid(name, desc, type_id, sequence, body, packet=None, value=None, max_fram
     meta += [("type_id", f"0x{type_id:04x}"), ("sequence", sequence), ("body", body.hex())]
     if packet:
         meta += [("packet", packet), ("value", notation(value))]
+    meta += list(session)
     meta.append(("expect", "ok"))
     write("valid", name, meta, data)
+
+
+def hello(token, fingerprint):
+    """The metadata of a session hello vector (wire-format 7.3, 11.5)."""
+    meta = [("session", "hello"), ("token", token.hex())]
+    if fingerprint is not None:
+        meta.append(("fingerprint", f"0x{fingerprint:016x}"))
+    return meta
 
 
 def invalid(name, desc, data, expect, packet=None, max_frame_len=None, mode=None, notes=()):
@@ -271,14 +280,36 @@ def main():
           0xFFFE, 2**64 - 1, u16(0xFFFF), "Extremes", {"value": 65535})
     valid("12-three-byte-body", "a 3-byte body with one padding byte (raw bytes, no packet type)",
           0x0100, 0x0102030405060708, b"abc")
-    valid("13-session-hello", "the session hello of a sealed session (wire-format 7.3): a plain "
-          "frame of type 0xffff, sequence 0, the 16-byte session token as body, 44 bytes",
-          0xFFFF, 0, bytes(range(0xA0, 0xB0)),
-          notes=["type 0xffff is reserved for this frame; application packets never use it"])
+    token = bytes(range(0xA0, 0xB0))
+    valid("13-session-hello", "the version-1 session hello of a sealed session (wire-format 7.3): "
+          "a plain frame of type 0xffff, sequence 0, the 16-byte session token as body, 44 bytes",
+          0xFFFF, 0, token,
+          notes=["type 0xffff is reserved for this frame; application packets never use it"],
+          session=hello(token, None))
     valid("14-bounded", "fields with a declared maximum (string max 8 behind a u8 prefix, "
           "list<u16> max 4 behind the default u16 count)",
           0x0017, 10, string("u8", "ada") + items("u16", [u16(1), u16(2)]), "Bounded",
           {"name": "ada", "tags": [1, 2]})
+    # The session hello with a protocol fingerprint and the refusal
+    # (wire-format 11.5). The fingerprint is that of vectors.packet
+    # (fingerprint/05), the refusing server's that of fingerprint/01.
+    fp = 0x9A298BCB3B4C331B
+    valid("16-fingerprint-hello", "the session hello of a sealed session with the protocol "
+          "fingerprint (wire-format 11.5): type 0xffff, sequence 0, body = the 16-byte token then "
+          "the fingerprint as u64 LE (body_len 24), 52 bytes",
+          0xFFFF, 0, token + u64(fp), session=hello(token, fp),
+          notes=["the server compares the fingerprint before it looks up the token's keys"])
+    valid("17-plaintext-hello", "the hello of a plaintext session (wire-format 11.5): the same "
+          "form with 16 zero bytes in place of the token, 52 bytes",
+          0xFFFF, 0, bytes(16) + u64(fp), session=hello(bytes(16), fp))
+    server_fp = 0xF22AECBF92D2D7D6
+    valid("18-refusal", "the refusal of a hello with another fingerprint (wire-format 11.5): "
+          "type 0xffff, sequence 0, body = the server's fingerprint as u64 LE (body_len 8), 36 "
+          "bytes, smaller than any hello",
+          0xFFFF, 0, u64(server_fp), session=[("session", "refusal"),
+                                              ("fingerprint", f"0x{server_fp:016x}")],
+          notes=["a client that sent fingerprint 0x9a298bcb3b4c331b reports: protocol mismatch: "
+                 "client 0x9a298bcb3b4c331b, server 0xf22aecbf92d2d7d6"])
     valid("15-max-raised-to-40", "a configured maximum of 30 is raised to 40 (the sealed minimum), "
           "so this 40-byte frame is accepted", 0x0018, 11, bytes(range(12)), max_frame_len=30)
 

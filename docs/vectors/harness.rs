@@ -24,6 +24,11 @@ pub struct Vector {
     pub expect: Option<String>,
     pub mode: Option<String>,
     pub max_frame_len: Option<u32>,
+    /// `hello` or `refusal` (wire-format 7.3, 11.5), with its `token`
+    /// (hello) and `fingerprint` (a hello that carries one, a refusal).
+    pub session: Option<String>,
+    pub token: Option<Vec<u8>>,
+    pub fingerprint: Option<u64>,
     pub bytes: Vec<u8>,
 }
 
@@ -93,6 +98,9 @@ pub fn parse_vector(path: &Path) -> Vector {
             "expect" => v.expect = Some(value.to_owned()),
             "mode" => v.mode = Some(value.to_owned()),
             "max_frame_len" => v.max_frame_len = Some(parse_number(value)),
+            "session" => v.session = Some(value.to_owned()),
+            "token" => v.token = Some(unhex(value)),
+            "fingerprint" => v.fingerprint = Some(parse_number(value)),
             other => panic!("{}: unknown key {other:?}", path.display()),
         }
     }

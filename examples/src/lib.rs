@@ -158,3 +158,8 @@ mod tests {
         assert_eq!(f.decode_packet::<Said<'_>>().unwrap(), said);
     }
 }
+
+/// The example game of record: login, sealed TCP chat, sealed UDP moves,
+/// a fixed-tick snapshot broadcast, bots (`cargo run --release --bin game`).
+#[cfg(feature = "crypto")]
+pub mod game;

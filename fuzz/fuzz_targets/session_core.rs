@@ -93,6 +93,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                             let _ = f.body();
                             queued += 40;
                         }
+                        Event::Refuse(_) => panic!("a refusal with no fingerprint configured"),
                     }
                 }
             }

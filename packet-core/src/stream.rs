@@ -170,6 +170,23 @@ impl StreamDecoder {
         Ok(Some(&mut self.buf[at..at + length]))
     }
 
+    /// The next complete frame's bytes after only the length checks (rules
+    /// 1 to 4), without taking it: `None` if it has not fully arrived (or
+    /// the stream failed). Lets a caller look at a frame before deciding
+    /// how to take it.
+    pub fn peek(&self) -> Option<&[u8]> {
+        if self.failed.is_some() {
+            return None;
+        }
+        let pending = &self.buf[self.start..self.end];
+        match frame::check_prefix(pending, &self.config) {
+            Ok(Some(length)) if pending.len() >= length as usize => {
+                Some(&pending[..length as usize])
+            }
+            _ => None,
+        }
+    }
+
     /// Whether [`StreamDecoder::next_frame`] (or [`StreamDecoder::next_raw`])
     /// would return a frame or an error now rather than `None`: lets an I/O
     /// loop decide to read more before borrowing a frame.

@@ -24,7 +24,8 @@ pub mod fuzzing {
     pub use crate::session::{Connection, Event, Lifecycle, Limits};
     pub use crate::transport::queue::{DatagramFlush, Inbox, Outbox, READ_CHUNK, WriteQueue};
     pub use crate::transport::security::{
-        Halves, Incoming, Opened, Opener, SESSION_HELLO_LEN, Sealer, frame_in, session_hello,
+        FINGERPRINT_HELLO_LEN, Halves, Handshake, Hello, Incoming, Opened, Opener, REFUSAL_LEN,
+        SESSION_HELLO_LEN, Sealer, fingerprint_hello, frame_in, refusal, session_hello,
     };
     use crate::transport::{Security, TransportConfig, security::SessionToken};
     use packet_core::frame::FrameConfig;
@@ -36,7 +37,13 @@ pub mod fuzzing {
         datagrams: bool,
     ) -> (Sealer, Opener, Option<SessionToken>) {
         let h = security.halves(frame, datagrams);
-        (h.sealer, h.opener, h.hello)
+        (h.sealer, h.opener, h.hello.map(|h| h.token))
+    }
+
+    /// A plaintext accepting end's receive side, requiring `fingerprint`
+    /// in the hello when set.
+    pub fn plain_server_opener(frame: &FrameConfig, fingerprint: Option<u64>) -> Opener {
+        crate::transport::security::plain_server(frame, fingerprint).opener
     }
 
     /// Plaintext send and receive sides.
@@ -74,6 +81,10 @@ pub mod fuzzing {
 
     /// An outbox for `config` sending through `sealer` (and the hello).
     pub fn outbox(config: &TransportConfig, sealer: Sealer, hello: Option<SessionToken>) -> Outbox {
+        let hello = hello.map(|token| crate::transport::security::Hello {
+            token,
+            fingerprint: None,
+        });
         Outbox::new(config, sealer, hello)
     }
 }

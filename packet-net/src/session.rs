@@ -40,7 +40,7 @@ use packet_core::frame::{Frame, FrameConfig};
 use crate::transport::Outbox;
 use crate::transport::TransportError;
 use crate::transport::queue::{Inbox, Spare};
-use crate::transport::security::{Incoming, Opener, Sealer};
+use crate::transport::security::{Handshake, Incoming, Opener, REFUSAL_LEN, refusal};
 
 /// Why a session ended.
 #[derive(Debug)]
@@ -374,10 +374,14 @@ impl Lifecycle {
 /// What a [`Connection`] yields for the application.
 #[derive(Debug)]
 pub enum Event<'a> {
-    /// The session is connected (once, before its first frame): sealed,
-    /// with the send side its hello keyed (install it in the outbox
-    /// before queueing anything).
-    Connected(Option<Sealer>),
+    /// The session is connected (once, before its first frame); after a
+    /// hello, with what it gave: sealed, the send side it keyed (install
+    /// it in the outbox before queueing anything) and the key provider's
+    /// identity for the session.
+    Connected(Option<Handshake>),
+    /// The session's hello carried another protocol fingerprint: queue
+    /// this refusal (wire format §11.5); the session ends once it is sent.
+    Refuse([u8; REFUSAL_LEN]),
     /// A frame, borrowed from the receive buffer.
     Frame(Frame<'a>),
 }
@@ -450,15 +454,20 @@ impl Connection {
         }
         match self.inbox.next_frame() {
             Ok(Some(Incoming::Frame(f))) => Some(Event::Frame(f)),
-            Ok(Some(Incoming::Keyed(sealer, _))) => {
+            Ok(Some(Incoming::Keyed(handshake))) => {
                 self.connected = true;
                 self.life.on_connected();
-                Some(Event::Connected(Some(sealer)))
+                Some(Event::Connected(Some(handshake)))
             }
             Ok(None) => None,
             Err(e) => {
+                // A server end's hello of another protocol: refused.
+                let refuse = match &e {
+                    TransportError::ProtocolMismatch(m) => Some(Event::Refuse(refusal(m.server))),
+                    _ => None,
+                };
                 self.life.fail(DisconnectReason::BadFrame(e), now);
-                None
+                refuse
             }
         }
     }

@@ -7,7 +7,11 @@
 //! `docs/wire-format.md` §4, in their order); the body is walked from the
 //! schema, with the codec's wire forms and its errors (§3), named as
 //! `packet_core::DecodeError`'s variants. A sealed frame shows its header
-//! and sequence only: its body is ciphertext.
+//! and sequence only: its body is ciphertext. A plain frame of the
+//! reserved type 0xFFFF shows as the session frame its body length makes
+//! it (§7.3, §11.5): `session hello (version 1)` (token), `session hello`
+//! or `plaintext session hello` (token, fingerprint), `refusal` (server
+//! fingerprint).
 //!
 //! Value notation (shared with the dissector): integers in decimal; floats
 //! as `value (bits 0x...)`; `bool` as `true` / `false`; `char` as
@@ -201,10 +205,12 @@ impl<'s> Inspector<'s> {
         let padded = frame::padded_len(body_len);
         let body_start = start + frame::HEADER_LEN;
         let type_id = f.type_id();
+        let session = session_frame(type_id, f.body(), body_start);
         let name = self
             .by_id
             .get(&type_id)
-            .map(|&t| self.schema.types[t].full_name());
+            .map(|&t| self.schema.types[t].full_name())
+            .or_else(|| session.as_ref().map(|s| s.value.clone()));
         report.summary = format!(
             "{} (type 0x{type_id:04x}), sequence {}, {} bytes",
             name.as_deref().unwrap_or("unknown packet"),
@@ -213,6 +219,7 @@ impl<'s> Inspector<'s> {
         );
         let body_range = body_start..body_start + body_len;
         let body = match self.by_id.get(&type_id) {
+            None if session.is_some() => session.expect("checked"),
             None => Node::leaf(
                 "body",
                 format!("{}, type id not in the schema", count(body_len, "byte")),
@@ -589,6 +596,47 @@ impl<'a> Cursor<'a> {
         self.depth += 1;
         Ok(())
     }
+}
+
+/// The body of a session frame of type 0xFFFF (wire format §7.3, §11.5),
+/// by its length: the version-1 hello (16: token), the hello with a
+/// fingerprint (24: token, u64 LE; a zero token is a plaintext
+/// session's), the refusal (8: the server's fingerprint). `None` for
+/// any other frame.
+fn session_frame(type_id: u16, body: &[u8], at: usize) -> Option<Node> {
+    if type_id != 0xFFFF {
+        return None;
+    }
+    let token = |t: &[u8]| {
+        let hex: String = t.iter().map(|b| format!("{b:02x}")).collect();
+        Node::leaf("token", hex, at..at + 16)
+    };
+    let fingerprint = |label: &str, b: &[u8], from: usize| {
+        let v = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        Node::leaf(label, format!("0x{v:016x}"), at + from..at + from + 8)
+    };
+    let (value, children) = match body.len() {
+        16 => ("session hello (version 1)", vec![token(body)]),
+        24 if body[..16].iter().all(|&b| b == 0) => (
+            "plaintext session hello",
+            vec![
+                token(&body[..16]),
+                fingerprint("fingerprint", &body[16..], 16),
+            ],
+        ),
+        24 => (
+            "session hello",
+            vec![
+                token(&body[..16]),
+                fingerprint("fingerprint", &body[16..], 16),
+            ],
+        ),
+        8 => ("refusal", vec![fingerprint("server fingerprint", body, 0)]),
+        _ => return None,
+    };
+    let mut node = Node::leaf("body", value, at..at + body.len());
+    node.children = children;
+    Some(node)
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {

@@ -1222,3 +1222,39 @@ fn channel_vectors_count_authentication_failures_exactly() {
         }
     }
 }
+
+#[test]
+fn session_hello_and_refusal_vectors_have_the_layout_of_the_spec() {
+    // wire-format 7.3 and 11.5: type 0xffff, sequence 0; the body by its
+    // length: 16 the version-1 hello, 24 the hello with a fingerprint, 8
+    // the refusal (smaller than every hello: no amplification).
+    let all: Vec<Vector> = vectors("valid")
+        .into_iter()
+        .filter(|v| v.session.is_some())
+        .collect();
+    assert!(all.len() >= 4, "only {} session vectors", all.len());
+    for v in &all {
+        let name = v.name();
+        let f = Frame::parse(&v.bytes).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!((f.type_id(), f.sequence()), (0xFFFF, 0), "{name}");
+        let body = f.body();
+        match v.session.as_deref() {
+            Some("hello") => {
+                assert!(matches!(body.len(), 16 | 24), "{name}");
+                assert_eq!(Some(&body[..16]), v.token.as_deref(), "{name}: token");
+                let fp = body
+                    .get(16..)
+                    .filter(|b| b.len() == 8)
+                    .map(|b| u64::from_le_bytes(b.try_into().unwrap()));
+                assert_eq!(fp, v.fingerprint, "{name}: fingerprint");
+            }
+            Some("refusal") => {
+                assert_eq!(body.len(), 8, "{name}");
+                let fp = u64::from_le_bytes(body.try_into().unwrap());
+                assert_eq!(Some(fp), v.fingerprint, "{name}: fingerprint");
+                assert!(v.bytes.len() < 44, "{name}: smaller than every hello");
+            }
+            other => panic!("{name}: session {other:?}"),
+        }
+    }
+}

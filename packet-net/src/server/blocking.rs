@@ -54,15 +54,15 @@ const WAKE: Token = Token(usize::MAX);
 /// The token of the listener / the UDP socket.
 const SOCKET: Token = Token(usize::MAX - 1);
 
-struct Shared<S> {
-    core: ServerCore<S>,
+struct Shared<S, U> {
+    core: ServerCore<S, U>,
     stop: AtomicBool,
     /// Wakes every thread of the server (for the stop).
     wakers: Mutex<Vec<Arc<PollWaker>>>,
 }
 
-impl<S> Shared<S> {
-    fn new(core: ServerCore<S>) -> Arc<Self> {
+impl<S, U> Shared<S, U> {
+    fn new(core: ServerCore<S, U>) -> Arc<Self> {
         Arc::new(Self {
             core,
             stop: AtomicBool::new(false),
@@ -90,21 +90,21 @@ impl<S> Shared<S> {
 pub struct Server;
 
 /// A new connection on its way to a worker.
-type NewConn = (TcpStream, Arc<Session>, Connection);
+type NewConn<U> = (TcpStream, Arc<Session<U>>, Connection);
 
-struct WorkerLink {
+struct WorkerLink<U> {
     waker: Arc<PollWaker>,
-    inbox: Arc<Mutex<Vec<NewConn>>>,
+    inbox: Arc<Mutex<Vec<NewConn<U>>>>,
 }
 
 impl Server {
     /// Binds `addr` and starts the acceptor and `config.workers` workers.
-    pub fn bind<S: Send + Sync + 'static>(
+    pub fn bind<S: Send + Sync + 'static, U: Send + 'static>(
         addr: impl ToSocketAddrs,
         config: ServerConfig,
-        router: Router<S>,
+        router: Router<S, U>,
         state: S,
-    ) -> Result<ServerHandle<S>, TransportError> {
+    ) -> Result<ServerHandle<S, U>, TransportError> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
@@ -144,14 +144,14 @@ impl Server {
 }
 
 /// A running blocking server. Dropping it shuts it down gracefully.
-pub struct ServerHandle<S: Send + Sync + 'static> {
+pub struct ServerHandle<S: Send + Sync + 'static, U: Send + 'static = ()> {
     local_addr: SocketAddr,
-    shared: Arc<Shared<S>>,
+    shared: Arc<Shared<S, U>>,
     acceptor: Option<JoinHandle<()>>,
     workers: Vec<JoinHandle<()>>,
 }
 
-impl<S: Send + Sync + 'static> std::fmt::Debug for ServerHandle<S> {
+impl<S: Send + Sync + 'static, U: Send + 'static> std::fmt::Debug for ServerHandle<S, U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerHandle")
             .field("local_addr", &self.local_addr)
@@ -159,14 +159,15 @@ impl<S: Send + Sync + 'static> std::fmt::Debug for ServerHandle<S> {
     }
 }
 
-impl<S: Send + Sync + 'static> ServerHandle<S> {
+impl<S: Send + Sync + 'static, U: Send + 'static> ServerHandle<S, U> {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
-    /// The session manager (send, broadcast, close from outside handlers).
-    pub fn sessions(&self) -> &Arc<Sessions> {
+    /// The session manager: send, broadcast, close and reach each
+    /// session's state from outside handlers (clone the `Arc` to keep it).
+    pub fn sessions(&self) -> &Arc<Sessions<U>> {
         &self.shared.core.sessions
     }
 
@@ -213,13 +214,18 @@ impl<S: Send + Sync + 'static> ServerHandle<S> {
     }
 }
 
-impl<S: Send + Sync + 'static> Drop for ServerHandle<S> {
+impl<S: Send + Sync + 'static, U: Send + 'static> Drop for ServerHandle<S, U> {
     fn drop(&mut self) {
         self.stop_and_join();
     }
 }
 
-fn acceptor<S>(sh: &Shared<S>, mut poll: Poll, listener: &TcpListener, workers: &[WorkerLink]) {
+fn acceptor<S, U>(
+    sh: &Shared<S, U>,
+    mut poll: Poll,
+    listener: &TcpListener,
+    workers: &[WorkerLink<U>],
+) {
     let mut events = Events::with_capacity(16);
     let mut next = 0;
     let mut backoff: Option<Duration> = None;
@@ -262,9 +268,9 @@ fn acceptor<S>(sh: &Shared<S>, mut poll: Poll, listener: &TcpListener, workers: 
 }
 
 /// One session on a worker.
-struct Conn {
+struct Conn<U> {
     stream: TcpStream,
-    session: Arc<Session>,
+    session: Arc<Session<U>>,
     conn: Connection,
     /// When the core wants to be asked again without other input.
     deadline: Option<Instant>,
@@ -295,7 +301,7 @@ impl Timers {
     }
 
     /// Sets `c`'s deadline.
-    fn set(&mut self, token: usize, c: &mut Conn, deadline: Option<Instant>) {
+    fn set<U>(&mut self, token: usize, c: &mut Conn<U>, deadline: Option<Instant>) {
         c.deadline = deadline;
         if let Some(d) = deadline
             && c.queued.is_none_or(|q| d < q)
@@ -307,9 +313,9 @@ impl Timers {
 
     /// Adds the sessions whose deadline has come to `due`; the time of
     /// the next entry (when to wake).
-    fn due(
+    fn due<U>(
         &mut self,
-        conns: &mut HashMap<usize, Conn>,
+        conns: &mut HashMap<usize, Conn<U>>,
         now: Instant,
         due: &mut Vec<usize>,
     ) -> Option<Instant> {
@@ -338,8 +344,13 @@ impl Timers {
     }
 }
 
-fn worker<S>(sh: &Shared<S>, mut poll: Poll, waker: &PollWaker, inbox: &Mutex<Vec<NewConn>>) {
-    let mut conns: HashMap<usize, Conn> = HashMap::new();
+fn worker<S, U>(
+    sh: &Shared<S, U>,
+    mut poll: Poll,
+    waker: &PollWaker,
+    inbox: &Mutex<Vec<NewConn<U>>>,
+) {
+    let mut conns: HashMap<usize, Conn<U>> = HashMap::new();
     let mut events = Events::with_capacity(256);
     let mut ready: Vec<usize> = Vec::new();
     let mut again: Vec<usize> = Vec::new();
@@ -460,12 +471,12 @@ pub struct UdpServer;
 
 impl UdpServer {
     /// Binds `addr` and starts the server thread.
-    pub fn bind<S: Send + Sync + 'static>(
+    pub fn bind<S: Send + Sync + 'static, U: Send + 'static>(
         addr: impl ToSocketAddrs,
         config: ServerConfig,
-        router: Router<S>,
+        router: Router<S, U>,
         state: S,
-    ) -> Result<UdpServerHandle<S>, TransportError> {
+    ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = std::net::UdpSocket::bind(addr)?;
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
@@ -490,10 +501,10 @@ impl UdpServer {
 
 /// A running UDP server: the same handle as the TCP server's
 /// ([`ServerHandle::dropped`] counts the datagrams it dropped).
-pub type UdpServerHandle<S> = ServerHandle<S>;
+pub type UdpServerHandle<S, U = ()> = ServerHandle<S, U>;
 
-fn run_udp<S>(
-    sh: &Shared<S>,
+fn run_udp<S, U>(
+    sh: &Shared<S, U>,
     mut poll: Poll,
     waker: Arc<PollWaker>,
     socket: &UdpSocket,

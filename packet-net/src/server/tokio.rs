@@ -6,7 +6,10 @@
 //! whether the session ends) and then waits for what the step asked for:
 //! readable, writable, a `Notify` from another session that queued
 //! frames for it, the shutdown, or the core's next deadline. Handlers are
-//! synchronous closures: they queue replies, they do not await.
+//! synchronous closures: they queue replies, they do not await; to await,
+//! a handler spawns a task with a `'static` handle to its session
+//! (`ctx.session().clone()`, then [`Session::send`](super::Session::send);
+//! see `examples/examples/async_server.rs`).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -51,7 +54,7 @@ thread_local! {
     static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
 }
 
-type Shared<S> = ServerCore<S>;
+type Shared<S, U> = ServerCore<S, U>;
 
 /// Starts tokio servers; see the module docs.
 #[derive(Debug)]
@@ -59,12 +62,12 @@ pub struct Server;
 
 impl Server {
     /// Binds `addr` and spawns the acceptor on the current runtime.
-    pub async fn bind<S: Send + Sync + 'static>(
+    pub async fn bind<S: Send + Sync + 'static, U: Send + 'static>(
         addr: impl ToSocketAddrs,
         config: ServerConfig,
-        router: Router<S>,
+        router: Router<S, U>,
         state: S,
-    ) -> Result<ServerHandle<S>, TransportError> {
+    ) -> Result<ServerHandle<S, U>, TransportError> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(ServerCore::new(router, state, config));
@@ -81,15 +84,15 @@ impl Server {
 
 /// A running tokio server. Dropping it stops it without waiting; call
 /// [`ServerHandle::shutdown`] to wait for the queued frames to go out.
-pub struct ServerHandle<S> {
+pub struct ServerHandle<S, U = ()> {
     pub(super) local_addr: SocketAddr,
-    pub(super) shared: Arc<Shared<S>>,
+    pub(super) shared: Arc<Shared<S, U>>,
     pub(super) stop: watch::Sender<bool>,
     /// The acceptor (TCP) or the socket task (UDP).
     pub(super) acceptor: Option<tokio::task::JoinHandle<()>>,
 }
 
-impl<S> std::fmt::Debug for ServerHandle<S> {
+impl<S, U> std::fmt::Debug for ServerHandle<S, U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerHandle")
             .field("local_addr", &self.local_addr)
@@ -97,14 +100,15 @@ impl<S> std::fmt::Debug for ServerHandle<S> {
     }
 }
 
-impl<S> ServerHandle<S> {
+impl<S, U> ServerHandle<S, U> {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
-    /// The session manager.
-    pub fn sessions(&self) -> &Arc<Sessions> {
+    /// The session manager: send, broadcast, close and reach each
+    /// session's state from outside handlers (clone the `Arc` to keep it).
+    pub fn sessions(&self) -> &Arc<Sessions<U>> {
         &self.shared.sessions
     }
 
@@ -135,14 +139,14 @@ impl<S> ServerHandle<S> {
     }
 }
 
-impl<S> Drop for ServerHandle<S> {
+impl<S, U> Drop for ServerHandle<S, U> {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
     }
 }
 
-async fn acceptor<S: Send + Sync + 'static>(
-    sh: Arc<Shared<S>>,
+async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
+    sh: Arc<Shared<S, U>>,
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -176,10 +180,10 @@ async fn acceptor<S: Send + Sync + 'static>(
     while tasks.join_next().await.is_some() {}
 }
 
-async fn run_session<S>(
-    sh: Arc<Shared<S>>,
+async fn run_session<S, U>(
+    sh: Arc<Shared<S, U>>,
     stream: TcpStream,
-    session: Arc<Session>,
+    session: Arc<Session<U>>,
     mut conn: Connection,
     notify: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
@@ -190,10 +194,10 @@ async fn run_session<S>(
 
 /// Moves bytes between `stream` and the session core until it decides
 /// the session ends.
-async fn drive<S>(
-    sh: &Shared<S>,
+async fn drive<S, U>(
+    sh: &Shared<S, U>,
     stream: &TcpStream,
-    session: &Session,
+    session: &Arc<Session<U>>,
     conn: &mut Connection,
     notify: &Notify,
     stop: &mut watch::Receiver<bool>,
@@ -261,12 +265,12 @@ pub struct UdpServer;
 
 impl UdpServer {
     /// Binds `addr` and spawns the server task on the current runtime.
-    pub async fn bind<S: Send + Sync + 'static>(
+    pub async fn bind<S: Send + Sync + 'static, U: Send + 'static>(
         addr: impl ToSocketAddrs,
         config: ServerConfig,
-        router: Router<S>,
+        router: Router<S, U>,
         state: S,
-    ) -> Result<UdpServerHandle<S>, TransportError> {
+    ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = tokio::net::UdpSocket::bind(addr).await?;
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;
@@ -284,10 +288,10 @@ impl UdpServer {
 
 /// A running UDP server: the same handle as the TCP server's
 /// ([`ServerHandle::dropped`] counts the datagrams it dropped).
-pub type UdpServerHandle<S> = ServerHandle<S>;
+pub type UdpServerHandle<S, U = ()> = ServerHandle<S, U>;
 
-async fn run_udp<S>(
-    sh: Arc<Shared<S>>,
+async fn run_udp<S, U>(
+    sh: Arc<Shared<S, U>>,
     socket: tokio::net::UdpSocket,
     batch: UdpBatch,
     mut stop: watch::Receiver<bool>,

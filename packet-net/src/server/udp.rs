@@ -37,9 +37,7 @@ use std::vec::Vec;
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
 use crate::session::Lifecycle;
 use crate::transport::Outbox;
-use crate::transport::security::{
-    Opened, Opener, SESSION_HELLO_LEN, Sealer, SessionToken, frame_in, session_hello,
-};
+use crate::transport::security::{Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, frame_in};
 
 /// A non-blocking send of `bytes` to an address: one datagram, or
 /// datagrams of the given length (the last maybe shorter) that the socket
@@ -47,23 +45,23 @@ use crate::transport::security::{
 pub(crate) type SendFn<'s> = dyn FnMut(&[u8], usize, SocketAddr) -> std::io::Result<()> + 's;
 
 /// One peer: its session, its receive side and its lifecycle.
-struct Peer {
-    session: Arc<Session>,
+struct Peer<U> {
+    session: Arc<Session<U>>,
     opener: Opener,
     life: Lifecycle,
-    /// Sealed: the token of the hello that keyed the channel.
-    token: Option<SessionToken>,
+    /// The hello that started the session (sealed: keyed the channel).
+    hello: Option<Hello>,
 }
 
-/// A retired sealed channel: its send and receive sides, its hello's
-/// token, and when it retired.
-type Retired = (Sealer, Opener, Option<SessionToken>, u64);
+/// A retired sealed channel: its send and receive sides, its hello, and
+/// when it retired.
+type Retired = (Sealer, Opener, Option<Hello>, u64);
 
 /// The peer table, over its server core `C` (a reference for the
 /// drivers; an `Arc` for the socketless [`Endpoint`]).
-pub(crate) struct Peers<C> {
+pub(crate) struct Peers<C, U = ()> {
     sh: C,
-    map: HashMap<SocketAddr, Peer>,
+    map: HashMap<SocketAddr, Peer<U>>,
     waker: Waker,
     /// Reused by [`Peers::sweep`] and [`Peers::recv_batch`].
     scratch: Vec<SocketAddr>,
@@ -72,14 +70,20 @@ pub(crate) struct Peers<C> {
     stop_at: Option<Instant>,
     /// Most datagrams the socket takes in one send.
     max_segments: usize,
+    /// The refusal owed to the last hello of another protocol (wire
+    /// format §11.5), sent by the next [`Peers::settle`] of that address
+    /// or [`Peers::sweep`]: one refusal per such hello at most, never
+    /// retried, no state kept for the address.
+    refusal: Option<(SocketAddr, [u8; REFUSAL_LEN])>,
 }
 
-/// Whether `datagram` is exactly the session hello carrying `token`.
-fn is_hello(datagram: &[u8], token: Option<&SessionToken>) -> bool {
-    token.is_some_and(|t| datagram.len() == SESSION_HELLO_LEN && datagram == session_hello(t))
+/// Whether `datagram` is exactly `hello` (the hello that started a
+/// session, resent by its client until it hears from us).
+fn is_hello(datagram: &[u8], hello: Option<&Hello>) -> bool {
+    hello.is_some_and(|h| datagram.len() == h.frame_len() && *datagram == *h.bytes())
 }
 
-impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
+impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     pub(crate) fn new(sh: C, waker: Waker, max_segments: usize) -> Self {
         Self {
             sh,
@@ -91,6 +95,7 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
             retired_stamp: 0,
             stop_at: None,
             max_segments: max_segments.max(1),
+            refusal: None,
         }
     }
 
@@ -109,7 +114,7 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         let core = &*sh;
         let frame_config = core.config.transport.frame;
         if let Some(peer) = self.map.get_mut(&from) {
-            if is_hello(datagram, peer.token.as_ref()) {
+            if is_hello(datagram, peer.hello.as_ref()) {
                 return; // a resent hello: proves nothing, changes nothing
             }
             match peer.opener.open_datagram(datagram, &frame_config) {
@@ -127,14 +132,14 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         }
         let room = core.sessions.has_room(core.config.max_sessions);
         // An address coming back to its retired channel.
-        if let Some((_, opener, token, _)) = self.retired.get_mut(&from) {
-            if is_hello(datagram, token.as_ref()) {
+        if let Some((_, opener, hello, _)) = self.retired.get_mut(&from) {
+            if is_hello(datagram, hello.as_ref()) {
                 return;
             }
             if room && let Ok(Opened::Frame(header)) = opener.open_datagram(datagram, &frame_config)
             {
-                let (sealer, opener, token, _) = self.retired.remove(&from).expect("present");
-                if let Some(peer) = self.admit(from, sealer, opener, token, now) {
+                let (sealer, opener, hello, _) = self.retired.remove(&from).expect("present");
+                if let Some(peer) = self.admit(from, sealer, opener, hello, None, now) {
                     dispatch(core, peer, frame_in(header, datagram), now);
                 }
                 return;
@@ -147,16 +152,29 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         let halves = core.config.halves(true);
         let mut opener = halves.opener;
         match opener.open_datagram(datagram, &frame_config) {
-            Ok(Opened::Keyed(sealer, token)) => {
+            Ok(Opened::Keyed(Handshake {
+                sealer,
+                hello,
+                identity,
+            })) => {
                 self.retired.remove(&from);
-                self.admit(from, sealer, opener, Some(token), now);
+                let sealer = sealer.unwrap_or(halves.sealer);
+                self.admit(from, sealer, opener, Some(hello), identity, now);
             }
             Ok(Opened::Frame(header)) => {
-                if let Some(peer) = self.admit(from, halves.sealer, opener, None, now) {
+                if let Some(peer) = self.admit(from, halves.sealer, opener, None, None, now) {
                     dispatch(core, peer, frame_in(header, datagram), now);
                 }
             }
-            Err(_) => self.drop_one(),
+            Err(_) => {
+                // A hello of another protocol: refused (once, plaintext,
+                // smaller than the hello); no session, no token used.
+                if let Some(refusal) = opener.take_refusal() {
+                    core.sessions.count_mismatch();
+                    self.refusal = Some((from, refusal));
+                }
+                self.drop_one()
+            }
         }
     }
 
@@ -192,22 +210,22 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         from: SocketAddr,
         sealer: Sealer,
         opener: Opener,
-        token: Option<SessionToken>,
+        hello: Option<Hello>,
+        identity: Option<u64>,
         now: Instant,
-    ) -> Option<&mut Peer> {
+    ) -> Option<&mut Peer<U>> {
         let sh = self.sh.clone();
         let core = &*sh;
         let out = Outbox::new(&core.config.transport, sealer, None);
         let waker = self.waker.clone();
-        let session = core
-            .sessions
-            .register(from, out, |_| waker, core.config.max_sessions)?;
+        let session = core.register(from, out, |_| waker)?;
+        session.handshake(None, identity);
         core.router.connected(&core.ctx(&session));
         let peer = self.map.entry(from).or_insert(Peer {
             session,
             opener,
             life: Lifecycle::new(core.config.limits(), false, now),
-            token,
+            hello,
         });
         peer.life.on_rx(now);
         Some(peer)
@@ -221,6 +239,7 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         send: &mut SendFn<'_>,
         now: Instant,
     ) -> Option<Instant> {
+        self.send_refusal(send);
         let peer = self.map.get_mut(&addr)?;
         let (flush, queued) = {
             let mut out = peer.session.outbox();
@@ -249,8 +268,16 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         }
     }
 
+    /// Sends the refusal owed, if any (once: a full socket loses it, as
+    /// it may lose any datagram).
+    fn send_refusal(&mut self, send: &mut SendFn<'_>) {
+        if let Some((addr, refusal)) = self.refusal.take() {
+            let _ = send(&refusal, REFUSAL_LEN, addr);
+        }
+    }
+
     /// Ends `peer`'s session; sealed, keeps its channel.
-    fn end(&mut self, addr: SocketAddr, peer: Peer, reason: &DisconnectReason) {
+    fn end(&mut self, addr: SocketAddr, peer: Peer<U>, reason: &DisconnectReason) {
         self.sh.disconnected(&peer.session, true, reason);
         let plain = Outbox::new(
             &self.sh.config.transport,
@@ -259,19 +286,13 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         );
         let out = std::mem::replace(&mut *peer.session.outbox(), plain);
         if out.is_sealed() {
-            self.retire(addr, out.into_sealer(), peer.opener, peer.token);
+            self.retire(addr, out.into_sealer(), peer.opener, peer.hello);
         }
     }
 
     /// Keeps a sealed channel for its address's return, forgetting the
     /// oldest beyond `max_sessions`.
-    fn retire(
-        &mut self,
-        addr: SocketAddr,
-        sealer: Sealer,
-        opener: Opener,
-        token: Option<SessionToken>,
-    ) {
+    fn retire(&mut self, addr: SocketAddr, sealer: Sealer, opener: Opener, hello: Option<Hello>) {
         let cap = self.sh.config.max_sessions;
         self.retired.remove(&addr);
         while !self.retired.is_empty() && self.retired.len() >= cap {
@@ -287,12 +308,13 @@ impl<S, C: Deref<Target = ServerCore<S>> + Clone> Peers<C> {
         if cap > 0 {
             self.retired_stamp += 1;
             self.retired
-                .insert(addr, (sealer, opener, token, self.retired_stamp));
+                .insert(addr, (sealer, opener, hello, self.retired_stamp));
         }
     }
 
     /// Settles every peer; returns the earliest next deadline.
     pub(crate) fn sweep(&mut self, send: &mut SendFn<'_>, now: Instant) -> Option<Instant> {
+        self.send_refusal(send);
         let mut addrs = std::mem::take(&mut self.scratch);
         addrs.clear();
         addrs.extend(self.map.keys().copied());
@@ -341,9 +363,9 @@ pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant
 
 /// Dispatches one frame of `peer`'s session; a failing handler ends it
 /// once its queued replies are out.
-fn dispatch<S>(
-    core: &ServerCore<S>,
-    peer: &mut Peer,
+fn dispatch<S, U>(
+    core: &ServerCore<S, U>,
+    peer: &mut Peer<U>,
     frame: packet_core::frame::Frame<'_>,
     now: Instant,
 ) {

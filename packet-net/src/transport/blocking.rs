@@ -86,8 +86,14 @@ impl TcpPacketStream {
         self.outbox.flush_to(&mut self.io)
     }
 
+    /// Reads until a frame is ready; an accepting end that refuses a
+    /// client of another protocol sends the refusal before failing.
     fn fill(&mut self) -> Result<(), TransportError> {
-        self.inbox.fill_from(&mut self.io, &mut self.outbox)
+        let filled = self.inbox.fill_from(&mut self.io, &mut self.outbox);
+        if let Err(TransportError::ProtocolMismatch(_)) = filled {
+            let _ = self.flush();
+        }
+        filled
     }
 
     fn shutdown_write(&mut self) -> Result<(), TransportError> {

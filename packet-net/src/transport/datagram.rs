@@ -10,9 +10,7 @@ use packet_core::error::EncodeError;
 use packet_core::frame::{Frame, Header};
 
 use super::queue::Outbox;
-use super::security::{
-    Halves, Opened, Opener, SESSION_HELLO_LEN, SessionToken, frame_in, session_hello,
-};
+use super::security::{Halves, Hello, HelloBytes, Opened, Opener, frame_in};
 use super::{TransportConfig, TransportError, UdpStats};
 
 /// One datagram socket's state: a one-datagram outbox with its send side,
@@ -29,7 +27,7 @@ pub(crate) struct DatagramChannel {
     /// A sealed client's session token: its hello is sent before every
     /// datagram until the first authenticated datagram from the server
     /// shows the server has it (a lost hello is resent).
-    hello: Option<SessionToken>,
+    hello: Option<Hello>,
 }
 
 impl DatagramChannel {
@@ -56,8 +54,8 @@ impl DatagramChannel {
     /// server arrives: UDP may lose the hello, and every sealed datagram
     /// the server gets before it is dropped. The server ignores the
     /// duplicates (`docs/wire-format.md` §7.3).
-    pub(crate) fn pending_hello(&self) -> Option<[u8; SESSION_HELLO_LEN]> {
-        self.hello.as_ref().map(session_hello)
+    pub(crate) fn pending_hello(&self) -> Option<HelloBytes> {
+        self.hello.as_ref().map(Hello::bytes)
     }
 
     /// A receive buffer big enough for any datagram this channel accepts.
@@ -97,8 +95,11 @@ impl DatagramChannel {
 
     /// Validates (and, sealed, opens) a datagram of `len` bytes in the
     /// channel's own receive buffer; `None` (counted as dropped) when it
-    /// is not exactly one valid frame.
-    pub(crate) fn open_received(&mut self, len: usize) -> Option<Header> {
+    /// is not exactly one valid frame. The server's refusal of our hello
+    /// (wire format §11.5) is the one error: unauthenticated, it changes
+    /// nothing here (the hello stays pending), it only tells the caller
+    /// why the session will not start.
+    pub(crate) fn open_received(&mut self, len: usize) -> Result<Option<Header>, TransportError> {
         let len = len.min(self.recv_buf.len());
         let opened = self
             .opener
@@ -108,23 +109,30 @@ impl DatagramChannel {
 
     /// Like [`DatagramChannel::open_received`] for a datagram in another
     /// buffer.
-    pub(crate) fn open(&mut self, datagram: &mut [u8]) -> Option<Header> {
+    pub(crate) fn open(&mut self, datagram: &mut [u8]) -> Result<Option<Header>, TransportError> {
         let opened = self.opener.open_datagram(datagram, &self.config.frame);
         self.count(opened)
     }
 
-    fn count(&mut self, opened: Result<Opened, TransportError>) -> Option<Header> {
+    fn count(
+        &mut self,
+        opened: Result<Opened, TransportError>,
+    ) -> Result<Option<Header>, TransportError> {
         match opened {
             Ok(Opened::Frame(header)) => {
-                // A sealed client stops resending its hello once a
-                // datagram from the server authenticates.
+                // A client stops resending its hello once a datagram from
+                // the server is accepted (sealed: authenticates).
                 self.hello = None;
                 self.stats.received += 1;
-                Some(header)
+                Ok(Some(header))
+            }
+            Err(e @ TransportError::ProtocolMismatch(_)) => {
+                self.stats.dropped += 1;
+                Err(e)
             }
             Ok(Opened::Keyed(..)) | Err(_) => {
                 self.stats.dropped += 1;
-                None
+                Ok(None)
             }
         }
     }

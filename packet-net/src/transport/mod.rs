@@ -55,6 +55,18 @@ pub struct TransportConfig {
     /// Write timeout of streams and sockets (`None`: wait forever), applied
     /// like the read timeout.
     pub write_timeout: Option<Duration>,
+    /// The protocol fingerprint (`docs/wire-format.md` §11) this end
+    /// speaks, carried in the session hello (§11.5): a connecting end
+    /// (client stream or socket) sends it before its first frame, an
+    /// accepting end (listener, server) requires it and refuses another
+    /// one with `protocol mismatch: client 0x…, server 0x…`
+    /// ([`TransportError::ProtocolMismatch`]). `None` (the default): a
+    /// client sends no fingerprint, a server requires none and takes a
+    /// hello that carries one without checking it. Set it once, from
+    /// `<MyPacketSet as Fingerprint>::FINGERPRINT` or the schema
+    /// compiler's, with [`TransportConfig::with_fingerprint`] or
+    /// [`TransportConfig::with_protocol`].
+    pub fingerprint: Option<u64>,
 }
 
 impl TransportConfig {
@@ -68,7 +80,38 @@ impl TransportConfig {
             write_queue_limit: Self::DEFAULT_WRITE_QUEUE_LIMIT,
             read_timeout: None,
             write_timeout: None,
+            fingerprint: None,
         }
+    }
+
+    /// Sets the protocol fingerprint carried and checked in the session
+    /// hello (see [`TransportConfig::fingerprint`]).
+    pub const fn with_fingerprint(mut self, fingerprint: u64) -> Self {
+        self.fingerprint = Some(fingerprint);
+        self
+    }
+
+    /// Sets the protocol fingerprint to packet set `P`'s (a
+    /// `#[derive(PacketSet)]` enum), computed at compile time.
+    ///
+    /// ```
+    /// use packet_net::layout::Fingerprint;
+    /// use packet_net::transport::TransportConfig;
+    /// use packet_net::{Packet, PacketSet};
+    ///
+    /// #[derive(Packet)]
+    /// #[packet(id = 1)]
+    /// struct Ping { at: u64 }
+    ///
+    /// #[derive(PacketSet)]
+    /// enum Game { Ping(Ping) }
+    ///
+    /// // Client and server configure the same value once.
+    /// let config = TransportConfig::default().with_protocol::<Game>();
+    /// assert_eq!(config.fingerprint, Some(<Game as Fingerprint>::FINGERPRINT));
+    /// ```
+    pub const fn with_protocol<P: packet_core::layout::Fingerprint>(self) -> Self {
+        self.with_fingerprint(P::FINGERPRINT)
     }
 
     /// Sets the framing limits.
@@ -132,6 +175,23 @@ pub enum TransportError {
     #[cfg(feature = "crypto")]
     #[error(transparent)]
     Crypto(#[from] packet_core::error::CryptoError),
+    /// The peer speaks another protocol: the fingerprints in the session
+    /// hello differ (`docs/wire-format.md` §11.5). A client gets it from
+    /// the server's refusal, a server end from the client's hello; the
+    /// message is `protocol mismatch: client 0x…, server 0x…`.
+    #[error(transparent)]
+    ProtocolMismatch(#[from] packet_core::layout::ProtocolMismatch),
+    /// The first frame was not the session hello this end requires (a
+    /// server with a fingerprint: the hello carrying one).
+    #[error(
+        "expected a session hello with a protocol fingerprint first, got type {type_id:#06x} with a {body_len}-byte body"
+    )]
+    HelloExpected {
+        /// The first frame's type id.
+        type_id: u16,
+        /// Its body length.
+        body_len: u32,
+    },
     /// The peer closed the connection cleanly, between frames.
     #[error("connection closed by the peer")]
     Closed,

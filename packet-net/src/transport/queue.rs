@@ -15,7 +15,7 @@ use packet_core::frame::FrameConfig;
 use packet_core::frame::Packet;
 use packet_core::{StreamDecoder, Writer};
 
-use super::security::{Halves, Incoming, Opener, SESSION_HELLO_LEN, Sealer, SessionToken};
+use super::security::{Halves, Hello, Incoming, Opener, REFUSAL_LEN, Sealer};
 use super::{TransportConfig, TransportError};
 
 /// A bounded FIFO of encoded frames waiting to be written.
@@ -153,17 +153,13 @@ impl WriteQueue {
 pub struct Outbox {
     queue: WriteQueue,
     sealer: Sealer,
-    hello: Option<SessionToken>,
+    hello: Option<Hello>,
 }
 
 impl Outbox {
     /// The outgoing half for `config` with `sealer`, sending the session
     /// hello for `hello` before the first frame.
-    pub(crate) fn new(
-        config: &TransportConfig,
-        sealer: Sealer,
-        hello: Option<SessionToken>,
-    ) -> Self {
+    pub(crate) fn new(config: &TransportConfig, sealer: Sealer, hello: Option<Hello>) -> Self {
         Self {
             queue: WriteQueue::new(config.queue_limit()),
             sealer,
@@ -194,10 +190,10 @@ impl Outbox {
         self.queue
             .push_with(len, |out| {
                 let (out, h) = match &hello {
-                    Some(token) => {
-                        let bytes = super::security::session_hello(token);
-                        out[..SESSION_HELLO_LEN].copy_from_slice(&bytes);
-                        (&mut out[SESSION_HELLO_LEN..], SESSION_HELLO_LEN)
+                    Some(hello) => {
+                        let bytes = hello.bytes();
+                        out[..bytes.len()].copy_from_slice(&bytes);
+                        (&mut out[bytes.len()..], bytes.len())
                     }
                     None => (out, 0),
                 };
@@ -208,11 +204,7 @@ impl Outbox {
 
     /// Bytes a frame with a body of at most `max_body` bytes needs.
     fn needed(&self, max_body: usize) -> Result<usize, TransportError> {
-        let hello = if self.hello.is_some() {
-            SESSION_HELLO_LEN
-        } else {
-            0
-        };
+        let hello = self.hello.map_or(0, |h| h.frame_len());
         Ok(self.sealer.check_len(max_body)? + hello)
     }
 
@@ -270,6 +262,15 @@ impl Outbox {
             }
             self.queue.consume(end);
         }
+    }
+
+    /// Queues the refusal of a hello with another protocol fingerprint
+    /// (a server end; plaintext whatever the session, wire format §11.5).
+    pub(crate) fn queue_refusal(&mut self, refusal: [u8; REFUSAL_LEN]) {
+        let _ = self.queue.push_with(REFUSAL_LEN, |out| {
+            out[..REFUSAL_LEN].copy_from_slice(&refusal);
+            Ok(REFUSAL_LEN)
+        });
     }
 
     /// Installs the send side keyed by the peer's hello (a server end).
@@ -381,6 +382,9 @@ impl Spare {
             std::mem::swap(spare, &mut inbox.decoder);
         }
         if out.queue.is_empty() && self.queue.buf.capacity() < out.queue.buf.capacity() {
+            // The spare's queue may never have been lent (limit 0): the
+            // session gets it with its own limit, or it could queue nothing.
+            self.queue.limit = out.queue.limit;
             std::mem::swap(&mut self.queue, &mut out.queue);
         }
     }
@@ -408,7 +412,7 @@ impl Inbox {
 
     /// Whether [`Inbox::next_frame`] has a frame (or an error) ready.
     pub fn has_frame(&self) -> bool {
-        self.decoder.has_frame()
+        self.decoder.has_frame() || self.opener.has_failed()
     }
 
     /// The next complete, validated frame (or the accepted hello), or
@@ -458,8 +462,21 @@ impl Inbox {
             if !self.opener.awaiting_hello() {
                 return Ok(());
             }
-            if let Some(Incoming::Keyed(sealer, _)) = self.next_frame()? {
-                out.set_sealer(sealer);
+            match self.next_frame() {
+                Ok(Some(Incoming::Keyed(h))) => {
+                    if let Some(sealer) = h.sealer {
+                        out.set_sealer(sealer);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    // A client of another protocol: the refusal goes out
+                    // (the caller flushes it) and the stream fails.
+                    if let Some(refusal) = self.opener.take_refusal() {
+                        out.queue_refusal(refusal);
+                    }
+                    return Err(e);
+                }
             }
         }
     }

@@ -9,6 +9,15 @@
 //! token); the server takes the keys for that token and only then seals
 //! or opens anything.
 //!
+//! The hello also carries the protocol fingerprint (§11.5) when the
+//! `TransportConfig` has one: a [`Hello`] is the token (16 zero bytes
+//! for a plaintext session) and the fingerprint; an accepting end that
+//! requires one compares it before the provider sees the token and owes
+//! the client one [`refusal`] on a mismatch (`ProtocolMismatch` on both
+//! ends); a connecting end takes a refusal as the reason its session
+//! ends, until the server's first accepted frame. The provider may also
+//! say whom the session belongs to ([`ServerSecurity::with_identity`]).
+//!
 //! - [`ClientSecurity`] (feature `crypto`): a client's token and keys. Not
 //!   `Clone`, consumed by the one connection it seals, so one set of keys
 //!   can never serve two sessions (each numbers its frames from 0: two
@@ -62,20 +71,31 @@
 
 use packet_core::error::{EncodeError, FrameError};
 use packet_core::frame::{self, Frame, FrameConfig, Header};
+use packet_core::layout::{ProtocolMismatch, check_fingerprint};
 use packet_core::{StreamDecoder, Writer};
 
 use super::TransportError;
 
-/// The reserved packet type id of the session hello frame
-/// (`docs/wire-format.md` §7): application packets must not use it.
+/// The reserved packet type id of the session hello and of the refusal
+/// (`docs/wire-format.md` §7.3, §11.5): application packets must not use
+/// it.
 pub const SESSION_HELLO_TYPE: u16 = 0xFFFF;
 
 /// Bytes of a session token.
 pub const SESSION_TOKEN_LEN: usize = 16;
 
-/// Length of the session hello frame (a plaintext frame with a 16-byte
-/// body).
+/// Length of the version-1 session hello (a plaintext frame whose body is
+/// the 16-byte token, no fingerprint: 44 bytes).
 pub const SESSION_HELLO_LEN: usize = frame::frame_len_for(SESSION_TOKEN_LEN);
+
+/// Length of the session hello with a protocol fingerprint (body = token
+/// then the u64 fingerprint: 52 bytes).
+pub const FINGERPRINT_HELLO_LEN: usize = frame::frame_len_for(SESSION_TOKEN_LEN + 8);
+
+/// Length of the refusal a server sends a client of another protocol
+/// (body = the server's u64 fingerprint: 36 bytes, smaller than any hello,
+/// so a refusal never amplifies).
+pub const REFUSAL_LEN: usize = frame::frame_len_for(8);
 
 /// An opaque 16-byte value a login server hands a client together with
 /// that session's keys; the client sends it in its hello so the server can
@@ -84,13 +104,135 @@ pub const SESSION_HELLO_LEN: usize = frame::frame_len_for(SESSION_TOKEN_LEN);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SessionToken(pub [u8; SESSION_TOKEN_LEN]);
 
-/// The session hello frame carrying `token` (plaintext, type
-/// [`SESSION_HELLO_TYPE`], sequence 0): what a sealed client sends first.
+/// The version-1 session hello frame carrying `token` (plaintext, type
+/// [`SESSION_HELLO_TYPE`], sequence 0, no fingerprint).
 pub fn session_hello(token: &SessionToken) -> [u8; SESSION_HELLO_LEN] {
     let mut out = [0; SESSION_HELLO_LEN];
     let n = frame::encode_raw(SESSION_HELLO_TYPE, 0, &token.0, &mut out);
     debug_assert_eq!(n, Ok(SESSION_HELLO_LEN));
     out
+}
+
+/// The session hello with a protocol fingerprint (wire format §11.5):
+/// `token` then `fingerprint` (u64 LE). A plaintext client sends it with
+/// 16 zero bytes as the token ([`SessionToken::PLAINTEXT`]).
+pub fn fingerprint_hello(token: &SessionToken, fingerprint: u64) -> [u8; FINGERPRINT_HELLO_LEN] {
+    let mut body = [0; SESSION_TOKEN_LEN + 8];
+    body[..SESSION_TOKEN_LEN].copy_from_slice(&token.0);
+    body[SESSION_TOKEN_LEN..].copy_from_slice(&fingerprint.to_le_bytes());
+    let mut out = [0; FINGERPRINT_HELLO_LEN];
+    let n = frame::encode_raw(SESSION_HELLO_TYPE, 0, &body, &mut out);
+    debug_assert_eq!(n, Ok(FINGERPRINT_HELLO_LEN));
+    out
+}
+
+/// The refusal frame a server sends a client whose fingerprint differs
+/// (wire format §11.5): plaintext, type [`SESSION_HELLO_TYPE`], sequence
+/// 0, body = the server's fingerprint (u64 LE).
+pub fn refusal(server_fingerprint: u64) -> [u8; REFUSAL_LEN] {
+    let mut out = [0; REFUSAL_LEN];
+    let n = frame::encode_raw(
+        SESSION_HELLO_TYPE,
+        0,
+        &server_fingerprint.to_le_bytes(),
+        &mut out,
+    );
+    debug_assert_eq!(n, Ok(REFUSAL_LEN));
+    out
+}
+
+impl SessionToken {
+    /// The token of a plaintext session's hello: 16 zero bytes.
+    pub const PLAINTEXT: SessionToken = SessionToken([0; SESSION_TOKEN_LEN]);
+}
+
+/// A session hello as a client sends it: its token (16 zero bytes for a
+/// plaintext session) and, from a client configured with one, its
+/// protocol fingerprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hello {
+    /// The session token.
+    pub token: SessionToken,
+    /// The client's protocol fingerprint (`None`: the version-1 hello).
+    pub fingerprint: Option<u64>,
+}
+
+/// A hello's bytes (44 or 52): derefs to the frame.
+#[derive(Debug, Clone, Copy)]
+pub struct HelloBytes {
+    buf: [u8; FINGERPRINT_HELLO_LEN],
+    len: usize,
+}
+
+impl core::ops::Deref for HelloBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Hello {
+    /// The frame.
+    pub fn bytes(&self) -> HelloBytes {
+        let mut buf = [0; FINGERPRINT_HELLO_LEN];
+        let len = match self.fingerprint {
+            Some(fp) => {
+                buf = fingerprint_hello(&self.token, fp);
+                FINGERPRINT_HELLO_LEN
+            }
+            None => {
+                buf[..SESSION_HELLO_LEN].copy_from_slice(&session_hello(&self.token));
+                SESSION_HELLO_LEN
+            }
+        };
+        HelloBytes { buf, len }
+    }
+
+    /// Its frame length (44 or 52 bytes).
+    pub fn frame_len(&self) -> usize {
+        match self.fingerprint {
+            Some(_) => FINGERPRINT_HELLO_LEN,
+            None => SESSION_HELLO_LEN,
+        }
+    }
+
+    /// Whether this is a plaintext session's hello: the zero token, and a
+    /// fingerprint (a plaintext session has no version-1 hello).
+    pub fn is_plaintext(&self) -> bool {
+        self.token == SessionToken::PLAINTEXT && self.fingerprint.is_some()
+    }
+
+    /// Reads a hello from a validated plaintext frame's type id and body:
+    /// a 16-byte body is the version-1 hello, a 24-byte one the hello with
+    /// a fingerprint; anything else is not a hello.
+    pub fn parse(type_id: u16, body: &[u8]) -> Option<Hello> {
+        if type_id != SESSION_HELLO_TYPE {
+            return None;
+        }
+        let (token, rest) = body.split_first_chunk::<SESSION_TOKEN_LEN>()?;
+        let fingerprint = match rest.len() {
+            0 => None,
+            8 => Some(u64::from_le_bytes(rest.try_into().ok()?)),
+            _ => return None,
+        };
+        Some(Hello {
+            token: SessionToken(*token),
+            fingerprint,
+        })
+    }
+}
+
+/// The server fingerprint in a refusal frame (plaintext, type
+/// [`SESSION_HELLO_TYPE`], an 8-byte body), if `bytes` is exactly one.
+fn refusal_in(bytes: &[u8]) -> Option<u64> {
+    if bytes.len() != REFUSAL_LEN {
+        return None;
+    }
+    let f = Frame::parse(bytes).ok()?;
+    if f.header().is_sealed() || f.type_id() != SESSION_HELLO_TYPE {
+        return None;
+    }
+    Some(u64::from_le_bytes(f.body().try_into().ok()?))
 }
 
 /// A client's side of one sealed session: the token and the keys the
@@ -124,13 +266,19 @@ impl core::fmt::Debug for ClientSecurity {
     }
 }
 
+/// What a key provider hands over for a token: the session's keys and
+/// whom the session belongs to, if the provider says.
+#[cfg(feature = "crypto")]
+type Grant = (packet_core::crypto::ChannelKeys, Option<u64>);
+
 /// The function behind a [`ServerSecurity`].
 #[cfg(feature = "crypto")]
-type KeyFn = dyn Fn(&SessionToken) -> Option<packet_core::crypto::ChannelKeys> + Send + Sync;
+type KeyFn = dyn Fn(&SessionToken) -> Option<Grant> + Send + Sync;
 
 /// An accepting end's security: where each session's keys come from, a
 /// function from the session's [`SessionToken`] to its `ChannelKeys`
-/// (`None` for an unknown token).
+/// (`None` for an unknown token) and, with
+/// [`ServerSecurity::with_identity`], whom the session belongs to.
 ///
 /// **Contract:** hand out each `ChannelKeys` for one session only (e.g.
 /// remove the token from the login server's table when it is looked up).
@@ -149,10 +297,43 @@ impl ServerSecurity {
         + Sync
         + 'static,
     ) -> Self {
-        Self(std::sync::Arc::new(provider))
+        Self(std::sync::Arc::new(move |t| provider(t).map(|k| (k, None))))
     }
 
-    fn keys_for(&self, token: &SessionToken) -> Option<packet_core::crypto::ChannelKeys> {
+    /// Keys and an identity from `provider`: for a known token it returns
+    /// the session's keys and whom the session belongs to (a player or
+    /// account id, as the login server recorded it). A session server
+    /// sets that as the session's identity when it accepts the hello,
+    /// before the connect hook runs: handlers read it from
+    /// `Context::identity` and the game finds the player's TCP and UDP
+    /// sessions with `Sessions::sessions_of`, with no login packet of its
+    /// own and no player field in each packet to trust.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::Mutex;
+    /// use packet_net::crypto::{ChannelKeys, SecretKey};
+    /// use packet_net::transport::{ServerSecurity, SessionToken};
+    ///
+    /// // Filled by the login server: token -> (keys, player id).
+    /// let issued: Mutex<HashMap<SessionToken, (ChannelKeys, u64)>> = Mutex::default();
+    /// let security = ServerSecurity::with_identity(move |token| {
+    ///     issued.lock().unwrap().remove(token) // one session per token
+    /// });
+    /// # let _ = security;
+    /// ```
+    pub fn with_identity(
+        provider: impl Fn(&SessionToken) -> Option<(packet_core::crypto::ChannelKeys, u64)>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        Self(std::sync::Arc::new(move |t| {
+            provider(t).map(|(k, id)| (k, Some(id)))
+        }))
+    }
+
+    fn keys_for(&self, token: &SessionToken) -> Option<Grant> {
         (self.0)(token)
     }
 }
@@ -176,13 +357,32 @@ pub trait Security: private::Sealed {
     fn halves(self, frame: FrameConfig, datagrams: bool) -> Halves;
 }
 
-/// One connection's send and receive sides, and a client's hello token.
+/// One connection's send and receive sides, and a client's hello.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Halves {
     pub(crate) sealer: Sealer,
     pub(crate) opener: Opener,
-    pub(crate) hello: Option<SessionToken>,
+    pub(crate) hello: Option<Hello>,
+}
+
+impl Halves {
+    /// Carries `fingerprint` in the hello (a sealed client: its hello
+    /// gains it, and a refusal from the server is recognised) or requires
+    /// it (a sealed server end). Plaintext halves take it at
+    /// construction ([`plain_client`], [`plain_server`]).
+    #[cfg_attr(not(feature = "crypto"), allow(dead_code))]
+    pub(crate) fn with_fingerprint(mut self, fingerprint: Option<u64>) -> Self {
+        if let Some(hello) = &mut self.hello {
+            hello.fingerprint = fingerprint;
+            self.opener.client_fingerprint = fingerprint;
+        }
+        #[cfg(feature = "crypto")]
+        if let Open::Awaiting { fingerprint: f, .. } = &mut self.opener.open {
+            *f = fingerprint;
+        }
+        self
+    }
 }
 
 #[cfg(feature = "crypto")]
@@ -207,8 +407,11 @@ impl Security for ClientSecurity {
         let (s, o) = channel.split();
         Halves {
             sealer: Sealer::sealed(s, &frame),
-            opener: Opener(Open::Sealed(o)),
-            hello: Some(self.token),
+            opener: Opener::new(Open::Sealed(o)),
+            hello: Some(Hello {
+                token: self.token,
+                fingerprint: None,
+            }),
         }
     }
 }
@@ -223,10 +426,11 @@ impl Security for ServerSecurity {
                 seal: Seal::Pending,
                 max_frame_len: frame.max_frame_len() as usize,
             },
-            opener: Opener(Open::Awaiting {
+            opener: Opener::new(Open::Awaiting {
                 provider: self,
                 frame,
                 datagrams,
+                fingerprint: None,
             }),
             hello: None,
         }
@@ -242,11 +446,35 @@ impl Security for &ServerSecurity {
     }
 }
 
-/// Plaintext halves.
+/// Plaintext halves with no hello either way (a codec, tests).
 pub(crate) fn plain(frame: &FrameConfig) -> Halves {
+    plain_client(frame, None)
+}
+
+/// A plaintext connecting end's halves: with a `fingerprint`, its first
+/// frame is preceded by the plaintext hello carrying it (wire format
+/// §11.5) and a refusal from the server is recognised.
+pub(crate) fn plain_client(frame: &FrameConfig, fingerprint: Option<u64>) -> Halves {
+    let mut opener = Opener::plain();
+    opener.client_fingerprint = fingerprint;
     Halves {
         sealer: Sealer::plain(frame),
-        opener: Opener::plain(),
+        opener,
+        hello: fingerprint.map(|fp| Hello {
+            token: SessionToken::PLAINTEXT,
+            fingerprint: Some(fp),
+        }),
+    }
+}
+
+/// A plaintext accepting end's halves: with a `fingerprint`, the first
+/// frame must be the plaintext hello carrying the same one; without, a
+/// plaintext hello as the first frame is taken and not checked (so a
+/// client that sends one works with a server that has none).
+pub(crate) fn plain_server(frame: &FrameConfig, fingerprint: Option<u64>) -> Halves {
+    Halves {
+        sealer: Sealer::plain(frame),
+        opener: Opener::new(Open::PlainServer { fingerprint }),
         hello: None,
     }
 }
@@ -339,34 +567,85 @@ impl Sealer {
 #[derive(Debug)]
 enum Open {
     Plain,
-    /// A server end before the peer's hello.
+    /// A plaintext accepting end before the first frame: with a
+    /// fingerprint, that frame must be the plaintext hello carrying it;
+    /// without, a plaintext hello is taken unchecked.
+    PlainServer {
+        fingerprint: Option<u64>,
+    },
+    /// A sealed accepting end before the peer's hello.
     #[cfg(feature = "crypto")]
     Awaiting {
         provider: ServerSecurity,
         frame: FrameConfig,
         datagrams: bool,
+        /// Required in the hello when set.
+        fingerprint: Option<u64>,
     },
     #[cfg(feature = "crypto")]
     Sealed(packet_core::crypto::ChannelOpener),
-    /// A stream whose sealed frame failed: it stays failed.
+    /// A stream that failed: it stays failed.
+    Failed(Stop),
+}
+
+/// Why a receive side stopped (kept, so a failed stream keeps failing).
+#[derive(Debug, Clone, Copy)]
+enum Stop {
     #[cfg(feature = "crypto")]
-    Failed(packet_core::CryptoError),
+    Crypto(packet_core::CryptoError),
+    /// The hello carried another fingerprint (a server end), or the
+    /// server refused ours (a client end).
+    Mismatch(ProtocolMismatch),
+    /// The first frame was not the hello this end requires.
+    NoHello { type_id: u16, body_len: u32 },
+}
+
+impl From<Stop> for TransportError {
+    fn from(s: Stop) -> Self {
+        match s {
+            #[cfg(feature = "crypto")]
+            Stop::Crypto(e) => e.into(),
+            Stop::Mismatch(m) => m.into(),
+            Stop::NoHello { type_id, body_len } => {
+                TransportError::HelloExpected { type_id, body_len }
+            }
+        }
+    }
 }
 
 /// The receive side of one connection: validates plaintext frames, or
 /// sealed, checks replay, authenticates and decrypts them in place; a
 /// server end first takes the session hello (not `Clone`).
 #[derive(Debug)]
-pub struct Opener(Open);
+pub struct Opener {
+    open: Open,
+    /// A client end that sent this fingerprint in its hello and has not
+    /// yet had a frame from the server: a refusal is recognised.
+    client_fingerprint: Option<u64>,
+    /// A server end that refused a hello: the refusal to send (once).
+    refusal: Option<u64>,
+}
+
+/// A session hello a server end accepted.
+#[derive(Debug)]
+pub struct Handshake {
+    /// Sealed: the send side keyed for this session (install it in the
+    /// connection's outbox).
+    pub sealer: Option<Sealer>,
+    /// The hello, as received.
+    pub hello: Hello,
+    /// Whom the session belongs to, as the key provider said
+    /// ([`ServerSecurity::with_identity`]).
+    pub identity: Option<u64>,
+}
 
 /// What the receive side yields.
 #[derive(Debug)]
 pub enum Incoming<'a> {
     /// A frame for the application.
     Frame(Frame<'a>),
-    /// A server end's session hello was accepted: the send side for this
-    /// session's keys (install it in the connection's outbox).
-    Keyed(Sealer, SessionToken),
+    /// A server end's session hello was accepted.
+    Keyed(Handshake),
 }
 
 /// What [`Opener::open_datagram`] accepted.
@@ -375,63 +654,134 @@ pub enum Opened {
     /// A frame; [`frame_in`] borrows it from the datagram.
     Frame(Header),
     /// The session hello, accepted (see [`Incoming::Keyed`]).
-    Keyed(Sealer, SessionToken),
+    Keyed(Handshake),
 }
 
 impl Opener {
-    /// Plaintext frames.
-    pub(crate) fn plain() -> Self {
-        Self(Open::Plain)
+    fn new(open: Open) -> Self {
+        Self {
+            open,
+            client_fingerprint: None,
+            refusal: None,
+        }
     }
 
-    /// Whether this (a sealed server end) still awaits the session hello.
+    /// Plaintext frames.
+    pub(crate) fn plain() -> Self {
+        Self::new(Open::Plain)
+    }
+
+    /// Whether this (a server end) still awaits the session hello it
+    /// requires (sealed, or plaintext with a fingerprint).
     pub fn awaiting_hello(&self) -> bool {
-        #[cfg(feature = "crypto")]
-        return matches!(self.0, Open::Awaiting { .. });
-        #[cfg(not(feature = "crypto"))]
-        false
+        match &self.open {
+            Open::PlainServer { fingerprint } => fingerprint.is_some(),
+            #[cfg(feature = "crypto")]
+            Open::Awaiting { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the stream failed (every later frame is that error).
+    pub fn has_failed(&self) -> bool {
+        matches!(self.open, Open::Failed(_))
     }
 
     /// Whether frames are sealed (or will be, after the hello).
     pub fn is_sealed(&self) -> bool {
-        !matches!(self.0, Open::Plain)
+        #[cfg(feature = "crypto")]
+        return matches!(self.open, Open::Awaiting { .. } | Open::Sealed(_));
+        #[cfg(not(feature = "crypto"))]
+        false
     }
 
-    /// Checks the session hello (a validated plaintext frame) and keys the
-    /// session. A bad hello leaves the opener awaiting.
-    #[cfg(feature = "crypto")]
-    fn accept_hello(
-        &mut self,
-        type_id: u16,
-        body: &[u8],
-    ) -> Result<(Sealer, SessionToken), packet_core::CryptoError> {
-        use packet_core::CryptoError;
-        use packet_core::crypto::{Role, SealedChannel};
-        let Open::Awaiting {
+    /// The refusal a server end owes the peer whose hello carried another
+    /// fingerprint (wire format §11.5), once: send it, then end the
+    /// session.
+    pub fn take_refusal(&mut self) -> Option<[u8; REFUSAL_LEN]> {
+        self.refusal.take().map(refusal)
+    }
+
+    /// Checks the first frame of a server end that awaits a hello (a
+    /// validated plaintext frame) and, sealed, keys the session. The
+    /// fingerprint is compared before the provider is asked, so a client
+    /// of another protocol does not use up its token. A bad hello leaves
+    /// the opener awaiting (the caller fails a stream).
+    fn accept_hello(&mut self, type_id: u16, body: &[u8]) -> Result<Handshake, Stop> {
+        let no_hello = Stop::NoHello {
+            type_id,
+            body_len: body.len() as u32,
+        };
+        let hello = Hello::parse(type_id, body);
+        let required = match &self.open {
+            Open::PlainServer { fingerprint } => *fingerprint,
+            #[cfg(feature = "crypto")]
+            Open::Awaiting { fingerprint, .. } => *fingerprint,
+            _ => return Err(no_hello),
+        };
+        #[cfg(feature = "crypto")]
+        let sealed = matches!(self.open, Open::Awaiting { .. });
+        #[cfg(not(feature = "crypto"))]
+        let sealed = false;
+        let hello = match hello {
+            // A plaintext session's hello has the zero token and always a
+            // fingerprint; a sealed one any token, with a fingerprint when
+            // the server requires one.
+            Some(h) if !sealed && !h.is_plaintext() => return Err(no_hello),
+            Some(h) if required.is_some() && h.fingerprint.is_none() => return Err(no_hello),
+            Some(h) => h,
+            #[cfg(feature = "crypto")]
+            None if sealed => {
+                return Err(Stop::Crypto(packet_core::CryptoError::HelloExpected {
+                    type_id,
+                    body_len: body.len() as u32,
+                }));
+            }
+            None => return Err(no_hello),
+        };
+        if let (Some(server), Some(client)) = (required, hello.fingerprint)
+            && let Err(m) = check_fingerprint(client, server)
+        {
+            self.refusal = Some(server);
+            return Err(Stop::Mismatch(m));
+        }
+        #[cfg(feature = "crypto")]
+        if let Open::Awaiting {
             provider,
             frame,
             datagrams,
-        } = &self.0
-        else {
-            return Err(CryptoError::UnknownSessionToken);
-        };
-        let token = match (type_id, <[u8; SESSION_TOKEN_LEN]>::try_from(body)) {
-            (SESSION_HELLO_TYPE, Ok(t)) => SessionToken(t),
-            _ => {
-                return Err(CryptoError::HelloExpected {
-                    type_id,
-                    body_len: body.len() as u32,
-                });
-            }
-        };
-        let keys = provider
-            .keys_for(&token)
-            .ok_or(CryptoError::UnknownSessionToken)?;
-        let frame = *frame;
-        let channel = SealedChannel::new(Role::Server, &keys, channel_config(frame, *datagrams));
-        let (s, o) = channel.split();
-        self.0 = Open::Sealed(o);
-        Ok((Sealer::sealed(s, &frame), token))
+            ..
+        } = &self.open
+        {
+            use packet_core::crypto::{Role, SealedChannel};
+            let (keys, identity) = provider
+                .keys_for(&hello.token)
+                .ok_or(Stop::Crypto(packet_core::CryptoError::UnknownSessionToken))?;
+            let frame = *frame;
+            let channel =
+                SealedChannel::new(Role::Server, &keys, channel_config(frame, *datagrams));
+            let (s, o) = channel.split();
+            self.open = Open::Sealed(o);
+            return Ok(Handshake {
+                sealer: Some(Sealer::sealed(s, &frame)),
+                hello,
+                identity,
+            });
+        }
+        self.open = Open::Plain;
+        Ok(Handshake {
+            sealer: None,
+            hello,
+            identity: None,
+        })
+    }
+
+    /// A client end's check of a frame from the server before the first
+    /// one it accepted: the refusal, if it is one.
+    fn refused(&self, bytes: &[u8]) -> Option<ProtocolMismatch> {
+        let client = self.client_fingerprint?;
+        let server = refusal_in(bytes)?;
+        Some(ProtocolMismatch { client, server })
     }
 
     /// The next complete frame from a stream decoder, validated (and
@@ -441,65 +791,115 @@ impl Opener {
         &mut self,
         decoder: &'a mut StreamDecoder,
     ) -> Result<Option<Incoming<'a>>, TransportError> {
+        if let Open::Failed(e) = self.open {
+            return Err(e.into());
+        }
+        if self.awaiting_hello() {
+            let hello = match decoder.next_frame() {
+                Ok(Some(f)) => self.accept_hello(f.type_id(), f.body()),
+                Ok(None) => return Ok(None),
+                #[cfg(feature = "crypto")]
+                Err(e) if self.is_sealed() => Err(Stop::Crypto(packet_core::CryptoError::Frame(e))),
+                Err(e) => return Err(e.into()),
+            };
+            return match hello {
+                Ok(h) => Ok(Some(Incoming::Keyed(h))),
+                Err(e) => {
+                    self.open = Open::Failed(e);
+                    Err(e.into())
+                }
+            };
+        }
+        if let Open::PlainServer { .. } = self.open {
+            // No fingerprint required: a plaintext hello first is taken
+            // (unchecked) and not handed out.
+            let hello = decoder
+                .peek()
+                .and_then(|b| Frame::parse(b).ok())
+                .and_then(|f| Hello::parse(f.type_id(), f.body()))
+                .is_some_and(|h| h.is_plaintext());
+            if decoder.has_frame() {
+                self.open = Open::Plain;
+            }
+            if hello {
+                decoder.next_frame()?;
+            }
+        }
+        if self.client_fingerprint.is_some() {
+            if let Some(m) = decoder.peek().and_then(|b| self.refused(b)) {
+                decoder.next_frame()?;
+                self.open = Open::Failed(Stop::Mismatch(m));
+                return Err(m.into());
+            }
+            if decoder.has_frame() {
+                self.client_fingerprint = None;
+            }
+        }
         #[cfg(feature = "crypto")]
-        {
-            use packet_core::CryptoError;
-            if let Open::Failed(e) = self.0 {
-                return Err(e.into());
-            }
-            if self.awaiting_hello() {
-                let hello = match decoder.next_frame() {
-                    Ok(Some(f)) => self.accept_hello(f.type_id(), f.body()),
-                    Ok(None) => return Ok(None),
-                    Err(e) => Err(CryptoError::Frame(e)),
-                };
-                return match hello {
-                    Ok((sealer, token)) => Ok(Some(Incoming::Keyed(sealer, token))),
-                    Err(e) => {
-                        self.0 = Open::Failed(e);
-                        Err(e.into())
-                    }
-                };
-            }
-            if let Open::Sealed(o) = &mut self.0 {
-                let Some(raw) = decoder.next_raw()? else {
-                    return Ok(None);
-                };
-                return match o.open(raw) {
-                    Ok(f) => Ok(Some(Incoming::Frame(f))),
-                    Err(e) => {
-                        self.0 = Open::Failed(e);
-                        Err(e.into())
-                    }
-                };
-            }
+        if let Open::Sealed(o) = &mut self.open {
+            let Some(raw) = decoder.next_raw()? else {
+                return Ok(None);
+            };
+            return match o.open(raw) {
+                Ok(f) => Ok(Some(Incoming::Frame(f))),
+                Err(e) => {
+                    self.open = Open::Failed(Stop::Crypto(e));
+                    Err(e.into())
+                }
+            };
         }
         Ok(decoder.next_frame()?.map(Incoming::Frame))
     }
 
     /// Validates one datagram as exactly one frame (opening it in place
     /// when sealed). A failure changes nothing (a stray or forged datagram
-    /// is dropped by the caller, never held against the session).
+    /// is dropped by the caller, never held against the session); a
+    /// client end reports a refusal (wire format §11.5) as
+    /// `ProtocolMismatch`, until a datagram from the server is accepted,
+    /// and stays as it was.
     pub fn open_datagram(
         &mut self,
         datagram: &mut [u8],
         config: &FrameConfig,
     ) -> Result<Opened, TransportError> {
-        #[cfg(feature = "crypto")]
-        match &mut self.0 {
-            Open::Awaiting { .. } => {
-                let f = frame::decode_frame(datagram, config)
-                    .map_err(packet_core::CryptoError::Frame)?;
-                let (sealer, token) = self.accept_hello(f.type_id(), f.body())?;
-                return Ok(Opened::Keyed(sealer, token));
-            }
-            Open::Sealed(o) => return Ok(Opened::Frame(*o.open(datagram)?.header())),
-            Open::Failed(e) => return Err((*e).into()),
-            Open::Plain => {}
+        if let Some(m) = self.refused(datagram) {
+            return Err(m.into());
         }
-        Ok(Opened::Frame(
-            *frame::decode_frame(datagram, config)?.header(),
-        ))
+        if self.awaiting_hello() {
+            let f = frame::decode_frame(datagram, config);
+            let h = match f {
+                Ok(f) => self.accept_hello(f.type_id(), f.body()),
+                #[cfg(feature = "crypto")]
+                Err(e) if self.is_sealed() => Err(Stop::Crypto(packet_core::CryptoError::Frame(e))),
+                Err(e) => return Err(e.into()),
+            };
+            return Ok(Opened::Keyed(h?));
+        }
+        let header = match &mut self.open {
+            Open::Failed(e) => return Err((*e).into()),
+            #[cfg(feature = "crypto")]
+            Open::Sealed(o) => *o.open(datagram)?.header(),
+            Open::PlainServer { .. } => {
+                let f = frame::decode_frame(datagram, config)?;
+                if let Some(h) = Hello::parse(f.type_id(), f.body())
+                    && h.is_plaintext()
+                {
+                    // An unchecked plaintext hello (no fingerprint here).
+                    self.open = Open::Plain;
+                    return Ok(Opened::Keyed(Handshake {
+                        sealer: None,
+                        hello: h,
+                        identity: None,
+                    }));
+                }
+                let header = *f.header();
+                self.open = Open::Plain;
+                header
+            }
+            _ => *frame::decode_frame(datagram, config)?.header(),
+        };
+        self.client_fingerprint = None;
+        Ok(Opened::Frame(header))
     }
 }
 

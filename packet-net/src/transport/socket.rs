@@ -14,9 +14,9 @@ use packet_core::error::EncodeError;
 
 use super::datagram::DatagramChannel;
 use super::queue::{Inbox, Outbox};
-use super::security::plain;
 #[cfg(feature = "crypto")]
 use super::security::{ClientSecurity, Security, ServerSecurity};
+use super::security::{Halves, plain_client, plain_server};
 use super::{TransportConfig, TransportError, UdpStats};
 
 /// A stream connection carrying frames over the socket `S`: a bounded
@@ -32,8 +32,14 @@ pub struct PacketStream<S> {
 }
 
 impl<S> PacketStream<S> {
+    /// A connecting end (a client): with a fingerprint configured, its
+    /// plaintext hello goes before the first frame.
     pub(crate) fn wrap(io: S, config: TransportConfig) -> Self {
-        let (inbox, outbox) = Inbox::pair(&config, plain(&config.frame));
+        Self::with_halves(io, config, plain_client(&config.frame, config.fingerprint))
+    }
+
+    fn with_halves(io: S, config: TransportConfig, halves: Halves) -> Self {
+        let (inbox, outbox) = Inbox::pair(&config, halves);
         Self {
             io,
             config,
@@ -52,7 +58,9 @@ impl<S> PacketStream<S> {
 
     #[cfg(feature = "crypto")]
     fn secure(&mut self, security: impl Security) {
-        let halves = security.halves(self.config.frame, false);
+        let halves = security
+            .halves(self.config.frame, false)
+            .with_fingerprint(self.config.fingerprint);
         (self.inbox, self.outbox) = Inbox::pair(&self.config, halves);
     }
 
@@ -122,10 +130,12 @@ impl<L> PacketListener<L> {
         &self.listener
     }
 
-    /// An accepted connection, with this listener's security.
+    /// An accepted connection, with this listener's security (and, with a
+    /// fingerprint configured, its hello required).
     pub(crate) fn accepted<S>(&self, io: S) -> PacketStream<S> {
+        let halves = plain_server(&self.config.frame, self.config.fingerprint);
         #[allow(unused_mut)]
-        let mut s = PacketStream::wrap(io, self.config);
+        let mut s = PacketStream::with_halves(io, self.config, halves);
         #[cfg(feature = "crypto")]
         if let Some(security) = &self.security {
             s.secure(security);
@@ -146,7 +156,7 @@ impl<U> PacketSocket<U> {
     pub(crate) fn wrap(socket: U, config: TransportConfig) -> Self {
         Self {
             socket,
-            chan: DatagramChannel::new(config, plain(&config.frame)),
+            chan: DatagramChannel::new(config, plain_client(&config.frame, config.fingerprint)),
         }
     }
 
@@ -157,7 +167,10 @@ impl<U> PacketSocket<U> {
     #[cfg(feature = "crypto")]
     pub fn sealed(mut self, security: ClientSecurity) -> Self {
         let config = self.chan.config;
-        self.chan = DatagramChannel::new(config, security.halves(config.frame, true));
+        let halves = security
+            .halves(config.frame, true)
+            .with_fingerprint(config.fingerprint);
+        self.chan = DatagramChannel::new(config, halves);
         self
     }
 
@@ -282,6 +295,7 @@ macro_rules! socket_methods {
 
         /// Sends `packet` to `addr` as one datagram.
         pub $($async)? fn send_to<P: Packet + ?Sized>(&mut self, packet: &P, addr: SocketAddr) -> Result<(), TransportError> {
+            const { packet_core::frame::assert_fits_datagram::<P>() };
             self.send_with(Some(addr), P::ID, packet.encoded_len(), |w| packet.write_data(w))$(.$aw)?
         }
 
@@ -292,6 +306,7 @@ macro_rules! socket_methods {
 
         /// Sends `packet` to the connected peer.
         pub $($async)? fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+            const { packet_core::frame::assert_fits_datagram::<P>() };
             self.send_with(None, P::ID, packet.encoded_len(), |w| packet.write_data(w))$(.$aw)?
         }
 
@@ -329,7 +344,7 @@ macro_rules! socket_methods {
             let (header, addr) = loop {
                 let buf = &mut self.chan.recv_buf;
                 let (len, addr) = Self::recv_datagram(&self.socket, deadline, buf)$(.$aw)??;
-                if let Some(header) = self.chan.open_received(len) {
+                if let Some(header) = self.chan.open_received(len)? {
                     break (header, addr);
                 }
             };
@@ -346,7 +361,7 @@ macro_rules! socket_methods {
             let deadline = self.chan.read_deadline();
             let (header, addr) = loop {
                 let (len, addr) = Self::recv_datagram(&self.socket, deadline, buf)$(.$aw)??;
-                if let Some(header) = self.chan.open(&mut buf[..len]) {
+                if let Some(header) = self.chan.open(&mut buf[..len])? {
                     break (header, addr);
                 }
             };

@@ -124,15 +124,18 @@ impl TcpPacketStream {
     }
 
     /// Reads until a frame (or an error) is ready, within the read
-    /// timeout. Cancel-safe: bytes read stay buffered.
+    /// timeout (cancel-safe: bytes read stay buffered); an accepting end
+    /// that refuses a client of another protocol sends the refusal
+    /// before failing.
     async fn fill(&mut self) -> Result<(), TransportError> {
         let (io, inbox, outbox) = (&self.io, &mut self.inbox, &mut self.outbox);
         let read = || inbox.fill_from(&mut TryIo(io), outbox);
-        until(
-            after(self.config.read_timeout),
-            retry(io, Interest::READABLE, read),
-        )
-        .await
+        let deadline = after(self.config.read_timeout);
+        let filled = until(deadline, retry(io, Interest::READABLE, read)).await;
+        if let Err(TransportError::ProtocolMismatch(_)) = filled {
+            let _ = self.flush().await;
+        }
+        filled
     }
 
     async fn shutdown_write(&mut self) -> Result<(), TransportError> {
@@ -305,7 +308,7 @@ pub struct PacketCodec {
     sealer: Sealer,
     opener: Opener,
     /// A client's hello still to send.
-    hello: Option<super::SessionToken>,
+    hello: Option<super::security::Hello>,
 }
 
 impl PacketCodec {
@@ -344,8 +347,8 @@ impl PacketCodec {
         // hello for the next one.
         let len = self.sealer.check_len(max_body)?;
         let at = dst.len();
-        if let Some(token) = &self.hello {
-            dst.extend_from_slice(&super::security::session_hello(token));
+        if let Some(hello) = &self.hello {
+            dst.extend_from_slice(&hello.bytes());
         }
         let body_at = dst.len();
         dst.resize(body_at + len, 0);
@@ -389,7 +392,11 @@ impl Decoder for PacketCodec {
             // not handed out.
             match self.opener.open_datagram(&mut bytes, &self.config)? {
                 Opened::Frame(header) => break (header, bytes),
-                Opened::Keyed(sealer, _) => self.sealer = sealer,
+                Opened::Keyed(h) => {
+                    if let Some(sealer) = h.sealer {
+                        self.sealer = sealer;
+                    }
+                }
             }
         };
         let bytes = bytes.freeze();

@@ -46,7 +46,7 @@ fn events(c: &mut Connection, now: Instant) -> Vec<Option<u16>> {
     while let Some(e) = c.poll_event(now) {
         out.push(match e {
             Event::Frame(f) => Some(f.type_id()),
-            Event::Connected(_) => None,
+            Event::Connected(_) | Event::Refuse(_) => None,
         });
     }
     out

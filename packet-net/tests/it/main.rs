@@ -7,8 +7,11 @@ mod common;
 mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
+mod events;
 #[cfg(feature = "crypto")]
 mod fuzz_regressions;
+#[cfg(all(feature = "crypto", feature = "tokio"))]
+mod handshake;
 #[cfg(feature = "tokio")]
 mod identity;
 mod queue;
@@ -19,6 +22,8 @@ mod server_blocking;
 mod server_tokio;
 #[cfg(feature = "tokio")]
 mod server_udp;
+mod session_state;
+mod typed_dispatch;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
 mod unknown_packets;

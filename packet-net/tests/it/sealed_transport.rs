@@ -329,9 +329,9 @@ fn server_session_is_keyed_by_the_hello_alone() {
     assert_eq!(&wire[..SESSION_HELLO_LEN], &session_hello(&token));
     inbox.feed(&wire);
     match inbox.next_frame().unwrap() {
-        Some(Incoming::Keyed(s, t)) => {
-            assert_eq!(t, token);
-            fuzzing::key_outbox(&mut out, s);
+        Some(Incoming::Keyed(h)) => {
+            assert_eq!((h.hello.token, h.hello.fingerprint), (token, None));
+            fuzzing::key_outbox(&mut out, h.sealer.unwrap());
         }
         other => panic!("expected the hello, got {other:?}"),
     }

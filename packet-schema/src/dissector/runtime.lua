@@ -15,9 +15,11 @@ local pf = {
     packet = ProtoField.string("packet.name", "packet"),
     field = ProtoField.none("packet.field", "field"),
     error = ProtoField.string("packet.error", "error"),
+    token = ProtoField.bytes("packet.hello.token", "token"),
+    fingerprint = ProtoField.uint64("packet.fingerprint", "fingerprint", base.HEX),
 }
 local all_fields = { pf.length, pf.version, pf.flags, pf.type_id, pf.body_len, pf.sequence, pf.packet,
-    pf.field, pf.error }
+    pf.field, pf.error, pf.token, pf.fingerprint }
 for _, f in ipairs(PF) do all_fields[#all_fields + 1] = f end
 proto.fields = all_fields
 local ef_malformed = ProtoExpert.new("packet.malformed", "malformed frame", expert.group.MALFORMED,
@@ -334,6 +336,34 @@ local function max_frame()
     return max
 end
 
+-- A session frame of type 0xFFFF (wire-format §7.3, §11.5), by its body
+-- length: the version-1 hello (16: token), the hello with a fingerprint
+-- (24: token, u64 LE; a zero token is a plaintext session's), the refusal
+-- (8: the server's fingerprint). nil for any other frame.
+local function session_form(t, type_id, body_len)
+    if type_id ~= 0xFFFF then return nil end
+    if body_len == 16 then return "session hello (version 1)" end
+    if body_len == 8 then return "refusal" end
+    if body_len ~= 24 then return nil end
+    if t:raw(20, 16) == string.rep("\0", 16) then return "plaintext session hello" end
+    return "session hello"
+end
+
+local function session_body(t, tree, form, body_len)
+    local body = tree:add(pf.field, t(20, body_len))
+    body:set_text("body: " .. form)
+    if body_len == 8 then
+        body:add_le(pf.fingerprint, t(20, 8)):set_text("server fingerprint: 0x" .. hex_le(t:raw(20, 8)))
+        return
+    end
+    local token = {}
+    for i = 1, 16 do token[i] = string.format("%02x", t:raw(20, 16):byte(i)) end
+    body:add(pf.token, t(20, 16)):set_text("token: " .. table.concat(token))
+    if body_len == 24 then
+        body:add_le(pf.fingerprint, t(36, 8)):set_text("fingerprint: 0x" .. hex_le(t:raw(36, 8)))
+    end
+end
+
 -- One frame in `t` (exactly the bytes of one datagram, or one frame of a
 -- stream): the rules of wire-format §4 in order, then the body. Returns
 -- the summary.
@@ -401,10 +431,13 @@ local function dissect_frame(t, pinfo, root)
         if v ~= 0 then return bad(string.format("13: NonZeroPadding { offset: %d, value: %d }", i, v), i, i + 1) end
     end
     local ty = PACKETS[type_id]
-    local name = ty and TYPES[ty].full or "unknown packet"
+    local session = (ty == nil) and session_form(t, type_id, body_len) or nil
+    local name = ty and TYPES[ty].full or session or "unknown packet"
     local summary = string.format("%s (type 0x%04x), sequence %s, %d bytes", name, type_id, sequence, n)
     local problem
-    if ty == nil then
+    if session ~= nil then
+        session_body(t, tree, session, body_len)
+    elseif ty == nil then
         tree:add(pf.field, t(20, body_len)):set_text("body: " .. count(body_len, "byte") .. ", type id not in the schema")
     else
         local body = tree:add(pf.packet, t(20, body_len), name)

@@ -387,6 +387,25 @@ fn dissector_agrees_with_the_rust_decode_on_every_vector() {
         let got = run_tshark(&dir, &lua, &capture, PORT, max);
         compared += want.len();
         compare(&format!("datagram vectors (max {max})"), got, want);
+        // The session frames' fields filter (wire-format §11.5).
+        let number = |name: &str| {
+            datagrams
+                .iter()
+                .position(|v| v.name.contains(name))
+                .map(|i| i + 1)
+        };
+        if let Some(refusal) = number("18-refusal") {
+            let fields = |f| tshark_filter(&dir, &lua, f);
+            assert_eq!(
+                fields("packet.fingerprint == 0xf22aecbf92d2d7d6"),
+                [refusal]
+            );
+            let hellos: Vec<usize> = ["13-session-hello", "16-fingerprint-hello", "17-plaintext"]
+                .iter()
+                .map(|n| number(n).expect("a hello vector"))
+                .collect();
+            assert_eq!(fields("packet.hello.token"), hellos);
+        }
         // Stream vectors: each its own TCP connection. A stream that ends
         // inside a frame (UnexpectedEof) leaves Wireshark waiting for the
         // rest, so that last report has no tree to compare.

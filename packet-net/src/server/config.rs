@@ -1,0 +1,175 @@
+//! [`ServerConfig`]: a server's limits, timers and security, with safe
+//! defaults (each documented with its reason), and the session timers
+//! and connection halves they give the session core.
+//!
+//! What does not live here: the timers' logic (`crate::session`), the
+//! keys (`crate::transport::security`).
+
+use std::time::Duration;
+
+use packet_core::frame::FrameConfig;
+
+use crate::session::Limits;
+use crate::transport::TransportConfig;
+
+/// Server limits and security.
+///
+/// The defaults are safe for a server on the open internet: no peer
+/// holds a slot, a buffer or CPU without a deadline.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Plaintext, or sealed sessions each with its own keys from a
+    /// provider ([`ServerConfig::sealed`]).
+    #[cfg(feature = "crypto")]
+    security: Option<crate::transport::ServerSecurity>,
+    /// Per-connection framing limits and write queue size.
+    pub transport: TransportConfig,
+    /// Most sessions at once; connections beyond are closed on accept, and
+    /// a UDP server drops a new address's datagrams unanswered.
+    pub max_sessions: usize,
+    /// How long a sealed session (or any session, with a fingerprint
+    /// required) may take to send its hello. Default
+    /// 5 s: a real client sends it at once, and until it arrives the peer
+    /// is unauthenticated yet holds a slot.
+    pub handshake_timeout: Duration,
+    /// How long a peer may take to finish a frame it has started
+    /// (slow-loris protection). Default 10 s.
+    pub frame_timeout: Duration,
+    /// Close sessions that send nothing for this long. Default 30 s: a
+    /// game client sends at least a heartbeat far more often, and without
+    /// it 1,024 silent sockets (or source ports) would hold every slot for
+    /// good. `None` turns it off (then slots are only freed by peers).
+    pub idle_timeout: Option<Duration>,
+    /// Close sessions whose queued frames see no byte written for this
+    /// long: a peer that never reads would otherwise hold its queue (up
+    /// to the write queue limit) forever. Default 10 s.
+    pub write_timeout: Option<Duration>,
+    /// Worker threads of the blocking server (at least 1).
+    pub workers: usize,
+    /// How long a closing session (shutdown, bad frame, failed handler)
+    /// may take to send what it queued. Default 5 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            #[cfg(feature = "crypto")]
+            security: None,
+            transport: TransportConfig::default(),
+            max_sessions: 1024,
+            handshake_timeout: Duration::from_secs(5),
+            frame_timeout: Duration::from_secs(10),
+            idle_timeout: Some(Duration::from_secs(30)),
+            write_timeout: Some(Duration::from_secs(10)),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// An idle session's burst-grown buffers are freed after this long
+/// without traffic.
+const RELEASE_AFTER: Duration = Duration::from_secs(1);
+
+impl ServerConfig {
+    /// Sets the maximum number of sessions.
+    pub fn with_max_sessions(mut self, n: usize) -> Self {
+        self.max_sessions = n;
+        self
+    }
+    /// Sets the partial-frame timeout.
+    pub fn with_frame_timeout(mut self, t: Duration) -> Self {
+        self.frame_timeout = t;
+        self
+    }
+    /// Sets the idle timeout.
+    pub fn with_idle_timeout(mut self, t: Option<Duration>) -> Self {
+        self.idle_timeout = t;
+        self
+    }
+    /// Sets the handshake deadline of sealed sessions.
+    pub fn with_handshake_timeout(mut self, t: Duration) -> Self {
+        self.handshake_timeout = t;
+        self
+    }
+    /// Sets the write-progress timeout.
+    pub fn with_write_timeout(mut self, t: Option<Duration>) -> Self {
+        self.write_timeout = t;
+        self
+    }
+    /// Sets the number of worker threads (blocking server).
+    pub fn with_workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
+        self
+    }
+    /// Sets the transport configuration.
+    pub fn with_transport(mut self, t: TransportConfig) -> Self {
+        self.transport = t;
+        self
+    }
+    /// Requires `fingerprint` (the protocol's, `docs/wire-format.md` §11)
+    /// in every session's hello: a client of another protocol is sent the
+    /// refusal and dropped (counted in
+    /// [`StatsSnapshot::protocol_mismatches`](super::StatsSnapshot::protocol_mismatches));
+    /// see [`TransportConfig::fingerprint`] for the forms accepted without it.
+    /// Every session then starts with a hello (plaintext ones too): its
+    /// [`Router::on_connect`](super::Router::on_connect) hook runs once the
+    /// hello is accepted, and [`ServerConfig::handshake_timeout`] bounds it.
+    pub fn with_fingerprint(mut self, fingerprint: u64) -> Self {
+        self.transport.fingerprint = Some(fingerprint);
+        self
+    }
+    /// Seals every session under its own keys: a session's first frame
+    /// must be the plaintext session hello carrying the token the login
+    /// server handed the client; `security` maps that token to the
+    /// session's keys. A sealed session's [`Router::on_connect`](super::Router::on_connect) hook runs
+    /// once its hello is accepted (so it can reply); a wrong first frame,
+    /// an unknown token or no hello within
+    /// [`ServerConfig::handshake_timeout`] drops that session alone, and
+    /// such a session runs neither `on_connect` nor `on_disconnect`.
+    #[cfg(feature = "crypto")]
+    pub fn sealed(mut self, security: crate::transport::ServerSecurity) -> Self {
+        self.security = Some(security);
+        self
+    }
+
+    /// Whether sessions are sealed.
+    pub fn is_sealed(&self) -> bool {
+        #[cfg(feature = "crypto")]
+        return self.security.is_some();
+        #[cfg(not(feature = "crypto"))]
+        false
+    }
+    /// Sets the shutdown grace period.
+    pub fn with_shutdown_grace(mut self, t: Duration) -> Self {
+        self.shutdown_grace = t;
+        self
+    }
+
+    /// The session timers these settings give.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            handshake_timeout: Some(self.handshake_timeout),
+            frame_timeout: self.frame_timeout,
+            idle_timeout: self.idle_timeout,
+            write_timeout: self.write_timeout,
+            shutdown_grace: self.shutdown_grace,
+            release_after: RELEASE_AFTER,
+        }
+    }
+
+    /// A new session's send and receive sides (sealed, or with a
+    /// fingerprint: awaiting the hello).
+    pub(crate) fn halves(&self, datagrams: bool) -> crate::transport::security::Halves {
+        let frame: FrameConfig = self.transport.frame;
+        let fingerprint = self.transport.fingerprint;
+        #[cfg(feature = "crypto")]
+        if let Some(sec) = &self.security {
+            use crate::transport::Security;
+            return sec.halves(frame, datagrams).with_fingerprint(fingerprint);
+        }
+        let _ = datagrams;
+        crate::transport::security::plain_server(&frame, fingerprint)
+    }
+}

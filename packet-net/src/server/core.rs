@@ -1,0 +1,238 @@
+//! The crate-private `ServerCore`: what every server shares, without
+//! sockets (the router, the state, the session manager, the
+//! configuration), and the steps every driver runs for a stream session:
+//! open it, `service` it (read → dispatch → write → decide) over a
+//! non-blocking socket, end it.
+//!
+//! What does not live here: waiting on sockets (`blocking`, `tokio`),
+//! the datagram endpoint (`udp`), the decisions themselves
+//! (`crate::session`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use super::session::Waker;
+use super::{Context, DisconnectReason, Router, ServerConfig, Session, SessionId, Sessions};
+use crate::session::{Connection, Event};
+use crate::transport::Outbox;
+use crate::transport::queue::Spare;
+
+/// Counts one dispatched frame.
+pub(crate) fn count_in<U>(session: &Session<U>) {
+    session.frames_in.fetch_add(1, Ordering::Relaxed);
+}
+
+/// What both servers share, without sockets: the router, the state, the
+/// session manager and the configuration, and the steps every driver
+/// runs for a stream session: open it, [`ServerCore::service`] it over a
+/// non-blocking socket, end it.
+pub(crate) struct ServerCore<S, U = ()> {
+    pub(crate) router: Router<S, U>,
+    pub(crate) state: S,
+    pub(crate) sessions: Arc<Sessions<U>>,
+    pub(crate) config: ServerConfig,
+    /// Datagrams dropped (UDP server only).
+    pub(crate) dropped: AtomicU64,
+}
+
+/// Most socket reads per session per [`ServerCore::service`] call, so one
+/// busy peer cannot starve the others of a worker.
+const READS_PER_SERVICE: usize = 8;
+
+/// What [`ServerCore::service`] leaves for the driver.
+#[derive(Debug)]
+pub(crate) enum Serviced {
+    /// The session goes on: wait for readable (if `read`), writable (if
+    /// `write`), a wake-up or `deadline`. `again`: it stopped early for
+    /// fairness, service it again soon.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Wait {
+        read: bool,
+        write: bool,
+        deadline: Option<Instant>,
+        again: bool,
+    },
+    /// The session ended.
+    End(DisconnectReason),
+}
+
+impl<S, U> ServerCore<S, U> {
+    pub(crate) fn new(router: Router<S, U>, state: S, config: ServerConfig) -> Self {
+        Self {
+            router,
+            state,
+            sessions: Arc::new(Sessions::new()),
+            config,
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// The handler context for `session`.
+    pub(crate) fn ctx<'a>(&'a self, session: &'a Arc<Session<U>>) -> Context<'a, S, U> {
+        Context::new(session, &self.sessions, &self.state)
+    }
+
+    /// Registers a session sending through `out`, with a new state from
+    /// the router (or `None` past `max_sessions`).
+    pub(crate) fn register(
+        &self,
+        peer: SocketAddr,
+        out: Outbox,
+        waker: impl FnOnce(SessionId) -> Waker,
+    ) -> Option<Arc<Session<U>>> {
+        let state = self.router.new_state();
+        self.sessions
+            .register(peer, out, waker, self.config.max_sessions, state)
+    }
+
+    /// Opens a stream session from `peer` (or `None` past
+    /// `max_sessions`): its registered [`Session`] and its core.
+    pub(crate) fn open(
+        &self,
+        peer: SocketAddr,
+        waker: impl FnOnce(SessionId) -> Waker,
+        now: Instant,
+    ) -> Option<(Arc<Session<U>>, Connection)> {
+        let halves = self.config.halves(false);
+        let t = &self.config.transport;
+        let out = Outbox::new(t, halves.sealer, None);
+        let session = self.register(peer, out, waker)?;
+        let conn = Connection::new(
+            &t.frame,
+            halves.opener,
+            self.config.limits(),
+            t.queue_limit(),
+            now,
+        );
+        Some((session, conn))
+    }
+
+    /// Polls `conn`'s events and dispatches them: the connect hook (with
+    /// a sealed session's keyed send side installed first), then each
+    /// frame, until none is complete or the session is ending or closing.
+    pub(crate) fn dispatch(&self, session: &Arc<Session<U>>, conn: &mut Connection, now: Instant) {
+        while !session.is_closing() {
+            match conn.poll_event(now) {
+                Some(Event::Connected(handshake)) => {
+                    if let Some(h) = handshake {
+                        session.handshake(h.sealer, h.identity);
+                    }
+                    self.router.connected(&self.ctx(session));
+                }
+                Some(Event::Refuse(refusal)) => session.outbox().queue_refusal(refusal),
+                Some(Event::Frame(frame)) => {
+                    count_in(session);
+                    if let Err(e) = self.router.dispatch(&self.ctx(session), frame) {
+                        conn.life().fail(DisconnectReason::Handler(e), now);
+                    }
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// One pass over a stream session on a non-blocking socket: read
+    /// (while the core wants to, through `scratch`), dispatch, write what
+    /// the socket takes, and ask the core whether the session ends. The
+    /// one place both TCP servers move bytes.
+    pub(crate) fn service<IO: std::io::Read + std::io::Write>(
+        &self,
+        session: &Arc<Session<U>>,
+        conn: &mut Connection,
+        io: &mut IO,
+        spare: &mut Spare,
+        now: Instant,
+    ) -> Serviced {
+        conn.lend(spare, &mut session.outbox());
+        let step = self.step(session, conn, io, &mut spare.read, now);
+        conn.take_back(spare, &mut session.outbox());
+        step
+    }
+
+    fn step<IO: std::io::Read + std::io::Write>(
+        &self,
+        session: &Arc<Session<U>>,
+        conn: &mut Connection,
+        io: &mut IO,
+        scratch: &mut [u8],
+        now: Instant,
+    ) -> Serviced {
+        let mut reads = 0;
+        let mut blocked_read = false;
+        loop {
+            let queued = session.outbox().len();
+            if reads < READS_PER_SERVICE && conn.wants_read(queued) && !session.is_closing() {
+                let room = conn.read_room().min(scratch.len());
+                match io.read(&mut scratch[..room]) {
+                    Ok(n) => {
+                        reads += 1;
+                        conn.on_read(&scratch[..n], now);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => blocked_read = true,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => conn.life().on_io_error(e),
+                }
+            }
+            self.dispatch(session, conn, now);
+            let (written, queued) = {
+                let mut out = session.outbox();
+                let written = if out.is_empty() {
+                    0
+                } else {
+                    match out.queue_mut().write_to(io) {
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+                        Err(e) => {
+                            conn.life().on_io_error(e);
+                            0
+                        }
+                    }
+                };
+                (written, out.len())
+            };
+            conn.life().on_written(written, queued, now);
+            let end = conn.poll_end(queued, session.is_closing(), session.overflowed(), now);
+            if let Some(reason) = end {
+                return Serviced::End(reason);
+            }
+            if conn.release_idle(now) {
+                session.outbox().release();
+            }
+            let more = !blocked_read && !session.is_closing() && conn.wants_read(queued);
+            if more && reads < READS_PER_SERVICE {
+                continue;
+            }
+            return Serviced::Wait {
+                read: conn.wants_read(queued),
+                write: queued > 0,
+                deadline: conn.life().poll_timeout(queued),
+                again: more,
+            };
+        }
+    }
+
+    /// Runs the disconnect hook (if the session was connected: a sealed
+    /// session that never sent its hello had neither hook) and forgets
+    /// the session.
+    pub(crate) fn disconnected(
+        &self,
+        session: &Arc<Session<U>>,
+        connected: bool,
+        reason: &DisconnectReason,
+    ) {
+        if connected {
+            self.router.disconnected(&self.ctx(session), reason);
+        }
+        self.sessions.remove(session.id(), reason);
+    }
+}
+
+#[allow(unused)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Sessions>();
+    is::<Router<()>>();
+    is::<Session>();
+}

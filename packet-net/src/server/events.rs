@@ -1,0 +1,176 @@
+//! The tick-driven style: instead of acting in handlers, the game loop
+//! drains what happened since the last tick ([`ServerEvent`]: a session
+//! connected, sent a packet (decoded, owned), disconnected) from a
+//! bounded [`EventQueue`] the router fills
+//! ([`Router::queue_events`]), as renet and most engines run.
+//!
+//! The queue is bounded, and what happens when it is full is decided
+//! here: a packet that does not fit ends its session (a handler error,
+//! after the replies it already queued are out), and a connect that does
+//! not fit closes the new session before the game ever sees it; a
+//! disconnect of a session the game saw always goes in (at most one per
+//! session the game saw, so the queue holds at most `capacity` plus the
+//! open sessions). Nothing is dropped silently: the game sees every
+//! packet of every session it knows, or that session's end.
+//!
+//! What does not live here: when hooks and handlers run (the servers),
+//! the packets' decoding (`packet_core::dispatch`).
+
+use std::collections::{HashSet, VecDeque};
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::vec::Vec;
+
+use packet_core::dispatch::PacketSet;
+
+use super::{Router, SessionId};
+use crate::transport::TransportError;
+
+/// One thing that happened on a server, for the game loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent<M> {
+    /// A session opened (sealed: its hello was accepted). Its state and
+    /// identity are reachable through the server's `Sessions`.
+    Connected(SessionId),
+    /// A session sent a packet of the set `M`, decoded and owned.
+    Packet(SessionId, M),
+    /// A session the game saw connect has ended, and why (for the log).
+    Disconnected(SessionId, String),
+}
+
+/// A bounded queue of [`ServerEvent`]s that a [`Router`] fills (see
+/// [`Router::queue_events`]) and the game loop drains once per tick. The
+/// module docs say what happens when it is full.
+///
+/// ```
+/// use packet_net::server::{EventQueue, Router, ServerEvent};
+/// use packet_net::{Packet, PacketSet};
+///
+/// #[derive(Packet, Debug)]
+/// #[packet(id = 1)]
+/// struct Move { dx: i8, dy: i8 }
+///
+/// #[derive(PacketSet, Debug)]
+/// enum Input { Move(Move) }
+///
+/// let events = EventQueue::<Input>::new(4096);
+/// let router = Router::<()>::new().queue_events(&events);
+/// // ... bind a server with `router`, then once per tick:
+/// let mut tick = Vec::new();
+/// events.drain(&mut tick);
+/// for event in tick.drain(..) {
+///     match event {
+///         ServerEvent::Connected(id) => println!("{id} joined"),
+///         ServerEvent::Packet(id, Input::Move(m)) => println!("{id} moves {},{}", m.dx, m.dy),
+///         ServerEvent::Disconnected(id, why) => println!("{id} left: {why}"),
+///     }
+/// }
+/// # let _ = router;
+/// ```
+#[derive(Debug)]
+pub struct EventQueue<M> {
+    inner: Mutex<Inner<M>>,
+    capacity: usize,
+}
+
+#[derive(Debug)]
+struct Inner<M> {
+    events: VecDeque<ServerEvent<M>>,
+    /// Sessions whose connect did not fit: the game never hears of them.
+    unseen: HashSet<SessionId>,
+    refused: u64,
+}
+
+impl<M> EventQueue<M> {
+    /// A queue holding up to `capacity` connects and packets between two
+    /// drains (a tick's worth: sessions × packets per session per tick,
+    /// with room to spare).
+    pub fn new(capacity: usize) -> Arc<Self> {
+        Arc::new(Self {
+            inner: Mutex::new(Inner {
+                events: VecDeque::with_capacity(capacity.min(1 << 16)),
+                unseen: HashSet::new(),
+                refused: 0,
+            }),
+            capacity,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner<M>> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Moves every queued event, oldest first, to the end of `out` (keep
+    /// `out` from tick to tick: no allocation once it has grown).
+    pub fn drain(&self, out: &mut Vec<ServerEvent<M>>) {
+        out.extend(self.lock().events.drain(..));
+    }
+
+    /// Events waiting.
+    pub fn len(&self) -> usize {
+        self.lock().events.len()
+    }
+
+    /// Whether no event is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Connects and packets refused so far because the queue was full
+    /// (each ended its session).
+    pub fn refused(&self) -> u64 {
+        self.lock().refused
+    }
+
+    /// Queues a connect or a packet if there is room.
+    fn push(&self, event: ServerEvent<M>) -> Result<(), TransportError> {
+        let mut q = self.lock();
+        if q.events.len() < self.capacity {
+            q.events.push_back(event);
+            return Ok(());
+        }
+        q.refused += 1;
+        if let ServerEvent::Connected(id) = event {
+            q.unseen.insert(id);
+        }
+        Err(TransportError::Io(io::Error::other(format!(
+            "event queue full ({} events): the game loop is behind",
+            self.capacity
+        ))))
+    }
+
+    /// Queues a session's end, unless the game never saw it start.
+    fn push_end(&self, id: SessionId, why: String) {
+        let mut q = self.lock();
+        if !q.unseen.remove(&id) {
+            q.events.push_back(ServerEvent::Disconnected(id, why));
+        }
+    }
+}
+
+impl<S, U> Router<S, U> {
+    /// Queues every session's connect, every packet of the set `M`
+    /// (decoded, owned: `M` borrows nothing) and every disconnect in
+    /// `queue`, for a game loop that drains it once per tick
+    /// ([`EventQueue`] has an example; the module docs say what happens
+    /// when it is full). Other hooks and handlers still run; a packet
+    /// of `M` that does not decode ends its session as any handler error.
+    /// Give each server its own queue: session ids are numbered per
+    /// server.
+    pub fn queue_events<M>(self, queue: &Arc<EventQueue<M>>) -> Self
+    where
+        M: for<'de> PacketSet<'de> + Send + 'static,
+    {
+        let (on, off, queue) = (queue.clone(), queue.clone(), queue.clone());
+        let router = self
+            .on_connect(move |ctx| {
+                if on.push(ServerEvent::Connected(ctx.id())).is_err() {
+                    ctx.close();
+                }
+            })
+            .on_disconnect(move |ctx, why| off.push_end(ctx.id(), why.to_string()));
+        router.on_each(M::IDS, move |ctx, frame| {
+            queue.push(ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))
+        })
+    }
+}

@@ -1,0 +1,399 @@
+//! [`Router`]: the handler registry (a handler per packet type id, a
+//! fallback, connect and disconnect hooks) and the [`UnknownPackets`]
+//! policy for type ids nobody handles.
+//!
+//! What does not live here: the session a handler acts on
+//! ([`super::Context`]), when handlers run ([`super::ServerCore`]
+//! and the UDP endpoint).
+
+use std::boxed::Box;
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::vec::Vec;
+
+use std::sync::Arc;
+
+use packet_core::dispatch::PacketSet;
+use packet_core::error::DecodeError;
+use packet_core::family::{PacketFamily, PacketSetFamily};
+use packet_core::frame::{Frame, Packet};
+
+use super::{Context, DisconnectReason};
+use crate::transport::TransportError;
+
+/// A frame handler.
+pub type Handler<S, U = ()> =
+    Box<dyn Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync>;
+/// A connect hook.
+pub type Hook<S, U = ()> = Box<dyn Fn(&Context<'_, S, U>) + Send + Sync>;
+/// A disconnect hook.
+pub type LeaveHook<S, U = ()> = Box<dyn Fn(&Context<'_, S, U>, &DisconnectReason) + Send + Sync>;
+/// Makes a new session's state.
+type Init<U> = Box<dyn Fn() -> U + Send + Sync>;
+
+/// What a [`Router`] does with a frame whose type id has no handler (and
+/// no [`Router::fallback`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnknownPackets {
+    /// End the session with [`DecodeError::UnknownPacketId`] (after its
+    /// queued replies are out). The default: a peer speaking another
+    /// protocol is cut off at once.
+    #[default]
+    Close,
+    /// Drop the frame, count it in [`StatsSnapshot::unknown_ignored`](super::StatsSnapshot::unknown_ignored) and
+    /// keep the session: for the weeks when old and new clients overlap
+    /// and a newer client sends packets this server does not know yet.
+    Ignore,
+}
+
+/// The handler registry: one handler per packet type id, hooks for a
+/// session's start and end, and how each session's own state `U` is
+/// made (`S` is the server's shared state).
+///
+/// ```
+/// use packet_net::server::Router;
+///
+/// let router = Router::<()>::new()
+///     .on_frame(1, |ctx, frame| ctx.reply_raw(1, frame.body())); // echo type 1
+/// assert!(router.handles(1) && !router.handles(2));
+/// ```
+pub struct Router<S, U = ()> {
+    /// Sorted by type id: a binary search beats hashing a `u16`.
+    handlers: Vec<(u16, Handler<S, U>)>,
+    fallback: Option<Handler<S, U>>,
+    on_connect: Vec<Hook<S, U>>,
+    on_disconnect: Vec<LeaveHook<S, U>>,
+    unknown: UnknownPackets,
+    init: Init<U>,
+}
+
+impl<S, U: Default + Send + 'static> Default for Router<S, U> {
+    /// An empty router whose sessions each start with `U::default()`.
+    fn default() -> Self {
+        Self::with_session_state(U::default)
+    }
+}
+
+impl<S, U> fmt::Debug for Router<S, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<_> = self.handlers.iter().map(|(id, _)| id).collect();
+        f.debug_struct("Router")
+            .field("type_ids", &ids)
+            .field("fallback", &self.fallback.is_some())
+            .field("unknown", &self.unknown)
+            .finish()
+    }
+}
+
+impl<S> Router<S> {
+    /// An empty router (every frame is an unknown type id) whose sessions
+    /// carry no state of their own.
+    pub fn new() -> Self {
+        Self::with_session_state(|| ())
+    }
+}
+
+impl<S, U> Router<S, U> {
+    /// An empty router whose sessions each get their own state, made by
+    /// `init` when the session opens (before [`Router::on_connect`]).
+    /// Handlers reach it with [`Context::session_state`], the game loop
+    /// through [`Sessions::for_each`](super::Sessions::for_each) /
+    /// [`Session::state`](super::Session::state); each session's state
+    /// has its own lock, so handlers of different sessions never wait on
+    /// each other. A `U: Default` router is also `Router::default()`.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    ///
+    /// struct Player { hp: u32, name: String }
+    ///
+    /// let router = Router::<(), Player>::with_session_state(|| Player { hp: 100, name: String::new() })
+    ///     .on_frame(1, |ctx, frame| {
+    ///         ctx.session_state().name = String::from_utf8_lossy(frame.body()).into();
+    ///         Ok(())
+    ///     });
+    /// # let _ = router;
+    /// ```
+    pub fn with_session_state(init: impl Fn() -> U + Send + Sync + 'static) -> Self {
+        Self {
+            handlers: Vec::new(),
+            fallback: None,
+            on_connect: Vec::new(),
+            on_disconnect: Vec::new(),
+            unknown: UnknownPackets::Close,
+            init: Box::new(init),
+        }
+    }
+
+    /// A new session's state.
+    pub(crate) fn new_state(&self) -> U {
+        (self.init)()
+    }
+
+    /// Sets what happens to frames of an unknown type id (when no
+    /// [`Router::fallback`] is set): end the session (the default) or
+    /// count and ignore them.
+    ///
+    /// ```
+    /// use packet_net::server::{Router, UnknownPackets};
+    ///
+    /// // Old and new clients overlap during an update: newer packets are
+    /// // counted (`StatsSnapshot::unknown_ignored`) and skipped.
+    /// let router = Router::<()>::new()
+    ///     .on_frame(1, |ctx, frame| ctx.reply_raw(1, frame.body()))
+    ///     .on_unknown(UnknownPackets::Ignore);
+    /// assert_eq!(router.unknown_packets(), UnknownPackets::Ignore);
+    /// ```
+    pub fn on_unknown(mut self, policy: UnknownPackets) -> Self {
+        self.unknown = policy;
+        self
+    }
+
+    /// The unknown-packet policy.
+    pub fn unknown_packets(&self) -> UnknownPackets {
+        self.unknown
+    }
+
+    /// Handles frames of type `type_id` with `f`, which gets the frame
+    /// borrowed from the receive buffer (decode borrowed packets from it
+    /// with [`Frame::decode_packet`]). Replaces an earlier handler.
+    pub fn on_frame(
+        mut self,
+        type_id: u16,
+        f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
+    ) -> Self {
+        let h: Handler<S, U> = Box::new(f);
+        match self.handlers.binary_search_by_key(&type_id, |(id, _)| *id) {
+            Ok(i) => self.handlers[i].1 = h,
+            Err(i) => self.handlers.insert(i, (type_id, h)),
+        }
+        self
+    }
+
+    /// Handles packets `P`, decoded for `f`; borrowed packets
+    /// (`Chat<'a>` with `&'a str` fields) borrow from the receive buffer.
+    /// `P` is any [`PacketFamily`] (`#[derive(Packet)]` with an `id`
+    /// implements it); name it without its lifetime.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    /// use packet_net::Packet;
+    ///
+    /// #[derive(Packet)]
+    /// #[packet(id = 7)]
+    /// struct Chat<'a> { #[packet(len = u8)] text: &'a str }
+    ///
+    /// let router = Router::<()>::new().on::<Chat>(|ctx, chat| {
+    ///     println!("{} says {}", ctx.id(), chat.text);     // chat: Chat<'_>
+    ///     ctx.broadcast_others(&chat);
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// ```
+    ///
+    /// A handler is synchronous and returns `Result<(), TransportError>`;
+    /// `|ctx, chat| async move { .. }` is refused ("expected `Result`,
+    /// found `async` block"): start the async work from the handler
+    /// instead, with a `'static` handle to reply through
+    /// (`let session = ctx.session().clone(); tokio::spawn(async move {
+    /// .. session.send(&reply) })`, see `Session::send`). A type that is
+    /// not a packet family says what to write:
+    ///
+    /// ```compile_fail,E0277
+    /// use packet_net::server::Router;
+    /// struct NotDerived;
+    /// let router = Router::<()>::new().on::<NotDerived>(|_, _| Ok(()));
+    /// // error[E0277]: `NotDerived` is not a packet type a router can decode
+    /// //   = note: derive it: `#[derive(Packet)]` with `#[packet(id = ..)]` ...
+    /// ```
+    pub fn on<P: PacketFamily>(
+        self,
+        f: impl for<'de> Fn(&Context<'_, S, U>, P::At<'de>) -> Result<(), TransportError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.on_frame(<P::At<'static> as Packet>::ID, move |ctx, frame| {
+            f(ctx, frame.decode_packet::<P::At<'_>>()?)
+        })
+    }
+
+    /// Handles every packet of the set `M` (a `#[derive(PacketSet)]`
+    /// enum; name it without its lifetime) with one handler that gets
+    /// the decoded enum, to `match` on.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    /// use packet_net::{Packet, PacketSet};
+    ///
+    /// #[derive(Packet)]
+    /// #[packet(id = 1)]
+    /// struct Move { dx: i8, dy: i8 }
+    /// #[derive(Packet)]
+    /// #[packet(id = 2)]
+    /// struct Say<'a> { #[packet(len = u8)] text: &'a str }
+    ///
+    /// #[derive(PacketSet)]
+    /// enum Msg<'a> { Move(Move), Say(Say<'a>) }
+    ///
+    /// let router = Router::<()>::new().on_set::<Msg>(|ctx, msg| {
+    ///     match msg {
+    ///         Msg::Move(m) => println!("{} moves {},{}", ctx.id(), m.dx, m.dy),
+    ///         Msg::Say(s) => println!("{} says {}", ctx.id(), s.text),
+    ///     }
+    ///     Ok(())
+    /// });
+    /// assert!(router.handles(1) && router.handles(2));
+    /// ```
+    ///
+    /// ```compile_fail,E0277
+    /// use packet_net::server::Router;
+    /// enum NotDerived { A }
+    /// let router = Router::<()>::new().on_set::<NotDerived>(|_, _| Ok(()));
+    /// // error[E0277]: `NotDerived` is not a packet set a router can decode
+    /// ```
+    pub fn on_set<M: PacketSetFamily>(
+        self,
+        f: impl for<'de> Fn(&Context<'_, S, U>, M::At<'de>) -> Result<(), TransportError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        let ids = <M::At<'static> as PacketSet<'static>>::IDS;
+        self.on_each(ids, move |ctx, frame| f(ctx, M::At::decode_frame(&frame)?))
+    }
+
+    /// Handles each type id in `ids` with `f`.
+    pub(super) fn on_each(
+        self,
+        ids: &[u16],
+        f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
+    ) -> Self {
+        let f = Arc::new(f);
+        ids.iter().fold(self, |router, &id| {
+            let f = f.clone();
+            router.on_frame(id, move |ctx, frame| f(ctx, frame))
+        })
+    }
+
+    /// Handles frames no other handler takes (default: the
+    /// [`UnknownPackets`] policy, set by [`Router::on_unknown`]).
+    pub fn fallback(
+        mut self,
+        f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
+    ) -> Self {
+        self.fallback = Some(Box::new(f));
+        self
+    }
+
+    /// Called when a session opens (sealed: once its hello is accepted,
+    /// see [`ServerConfig::sealed`](super::ServerConfig::sealed)). Hooks
+    /// add up: each runs, in the order they were added.
+    pub fn on_connect(mut self, f: impl Fn(&Context<'_, S, U>) + Send + Sync + 'static) -> Self {
+        self.on_connect.push(Box::new(f));
+        self
+    }
+
+    /// Called when a session ends, while it is still registered (only for
+    /// sessions whose `on_connect` ran). Hooks add up, like
+    /// [`Router::on_connect`]'s.
+    pub fn on_disconnect(
+        mut self,
+        f: impl Fn(&Context<'_, S, U>, &DisconnectReason) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_disconnect.push(Box::new(f));
+        self
+    }
+
+    /// Whether a handler is registered for `type_id`.
+    pub fn handles(&self, type_id: u16) -> bool {
+        self.handler(type_id).is_some()
+    }
+
+    fn handler(&self, type_id: u16) -> Option<&Handler<S, U>> {
+        self.handlers
+            .binary_search_by_key(&type_id, |(id, _)| *id)
+            .ok()
+            .map(|i| &self.handlers[i].1)
+    }
+
+    /// Passes `frame` to its handler.
+    pub fn dispatch(
+        &self,
+        ctx: &Context<'_, S, U>,
+        frame: Frame<'_>,
+    ) -> Result<(), TransportError> {
+        match self.handler(frame.type_id()).or(self.fallback.as_ref()) {
+            Some(h) => h(ctx, frame),
+            None if self.unknown == UnknownPackets::Ignore => {
+                ctx.sessions
+                    .stats
+                    .unknown_ignored
+                    .fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            None => Err(DecodeError::UnknownPacketId {
+                id: frame.type_id(),
+            }
+            .into()),
+        }
+    }
+
+    pub(crate) fn connected(&self, ctx: &Context<'_, S, U>) {
+        self.on_connect.iter().for_each(|h| h(ctx));
+    }
+
+    pub(crate) fn disconnected(&self, ctx: &Context<'_, S, U>, reason: &DisconnectReason) {
+        self.on_disconnect.iter().for_each(|h| h(ctx, reason));
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<S, U: Send + 'static> Router<S, U> {
+    /// Handles packets `P` with async work (tokio servers): `f` gets a
+    /// `'static` handle to the session and the decoded packet (owned, as
+    /// it outlives the frame) and returns a future, spawned as its own
+    /// task; the session reads on meanwhile, so one session's tasks may
+    /// run at once. The task replies through the handle
+    /// ([`Session::send`](super::Session::send)); if it fails, the
+    /// session is closed (after its queued frames). Outside a tokio
+    /// runtime (the blocking servers) the packet's session ends with an
+    /// error saying so; there, spawn onto a runtime you keep yourself.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    /// use packet_net::Packet;
+    ///
+    /// #[derive(Packet)]
+    /// #[packet(id = 1)]
+    /// struct Lookup { player: u32 }
+    ///
+    /// let router = Router::<()>::new().on_async(|session, lookup: Lookup| async move {
+    ///     // ... let rating = db.rating(lookup.player).await; ...
+    ///     session.send(&Lookup { player: lookup.player })
+    /// });
+    /// # let _ = router;
+    /// ```
+    pub fn on_async<P, W>(
+        self,
+        f: impl Fn(Arc<super::Session<U>>, P) -> W + Send + Sync + 'static,
+    ) -> Self
+    where
+        P: Packet + for<'de> packet_core::codec::Decode<'de>,
+        W: Future<Output = Result<(), TransportError>> + Send + 'static,
+    {
+        self.on_frame(P::ID, move |ctx, frame| {
+            let runtime = ::tokio::runtime::Handle::try_current()
+                .map_err(|e| std::io::Error::other(format!("on_async: {e}")))?;
+            let session = ctx.session().clone();
+            let work = f(session.clone(), frame.decode_packet::<P>()?);
+            runtime.spawn(async move {
+                if work.await.is_err() {
+                    session.close();
+                }
+            });
+            Ok(())
+        })
+    }
+}

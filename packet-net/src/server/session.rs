@@ -1,0 +1,243 @@
+//! The server's view of one session, shared between the thread that
+//! drives it and everyone else: [`SessionId`], [`Session`] (its outbox,
+//! close flags, identity, counters, the application's per-session state)
+//! and the crate-private `Waker` that tells its driver another thread
+//! queued frames or closed it.
+//!
+//! What does not live here: the session's sans-I/O core (timers,
+//! back-pressure, its end: `crate::session`), the table of sessions
+//! ([`super::Sessions`]).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::vec::Vec;
+
+use packet_core::frame::Packet;
+
+use crate::transport::{Outbox, TransportError};
+
+/// A session's id: unique for the server's lifetime, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub u64);
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// How a session's owner is woken when another thread queues a frame for
+/// it or closes it.
+#[derive(Debug, Clone)]
+pub(crate) enum Waker {
+    /// A blocking worker (or the blocking UDP loop): the session's token
+    /// is put on the worker's ready list and its poll woken.
+    Poll(Arc<PollWaker>, usize),
+    #[cfg(feature = "tokio")]
+    Notify(Arc<::tokio::sync::Notify>),
+}
+
+/// A blocking worker's wake-up: its `mio` waker and the tokens to service.
+#[derive(Debug)]
+pub(crate) struct PollWaker {
+    pub(crate) waker: mio::Waker,
+    pub(crate) ready: Mutex<Vec<usize>>,
+}
+
+impl Waker {
+    fn wake(&self) {
+        match self {
+            Waker::Poll(w, token) => {
+                w.ready
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(*token);
+                let _ = w.waker.wake();
+            }
+            #[cfg(feature = "tokio")]
+            Waker::Notify(n) => n.notify_one(),
+        }
+    }
+}
+
+/// The part of a session other threads can reach: its outbox, flags,
+/// identity and the application's per-session state `U` (see
+/// [`Router::with_session_state`](super::Router::with_session_state)).
+///
+/// An `Arc<Session<U>>` (from [`Context::session`](super::Context::session)
+/// or [`Sessions::get`](super::Sessions::get)) is a `'static` handle: a
+/// task or the game loop keeps it to send to the session later; once the
+/// session has ended, [`Session::send`] returns
+/// [`TransportError::Closed`].
+pub struct Session<U = ()> {
+    pub(super) id: SessionId,
+    pub(super) peer: SocketAddr,
+    pub(super) out: Mutex<Outbox>,
+    /// Set to close the session once its queue is flushed.
+    pub(super) closing: AtomicBool,
+    /// Set when the queue overflowed: close without waiting.
+    pub(super) overflowed: AtomicBool,
+    /// Frames dispatched and queued for this session: counted here, on
+    /// the session's own cache line, and added to the server totals when
+    /// it ends (a shared counter bumped per packet by every thread would
+    /// bounce between cores).
+    pub(super) frames_in: AtomicU64,
+    pub(super) frames_out: AtomicU64,
+    pub(super) frames_unsent: AtomicU64,
+    /// Whom the session belongs to (a player or account id): the key
+    /// provider's at the hello (sealed, `ServerSecurity::with_identity`),
+    /// or the application's ([`Context::set_identity`](super::Context::set_identity)).
+    pub(super) identity: std::sync::OnceLock<u64>,
+    pub(super) waker: Waker,
+    /// Set once the session has ended (removed from [`super::Sessions`]).
+    pub(super) ended: AtomicBool,
+    /// The application's per-session state, locked per session only.
+    pub(super) state: Mutex<U>,
+}
+
+impl<U> fmt::Debug for Session<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("peer", &self.peer)
+            .field("identity", &self.identity())
+            .field("closing", &self.is_closing())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U> Session<U> {
+    /// The id.
+    pub fn id(&self) -> SessionId {
+        self.id
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Whom the session belongs to (a player or account id), if known: a
+    /// sealed session's from its key provider when its hello was accepted
+    /// (before the connect hook; feature `crypto`,
+    /// `ServerSecurity::with_identity`), else once the application sets it
+    /// ([`Context::set_identity`](super::Context::set_identity)).
+    pub fn identity(&self) -> Option<u64> {
+        self.identity.get().copied()
+    }
+
+    /// Takes what an accepted session hello gave (before the connect
+    /// hook): the keyed send side, and the key provider's identity.
+    pub(crate) fn handshake(
+        &self,
+        sealer: Option<crate::transport::security::Sealer>,
+        identity: Option<u64>,
+    ) {
+        if let Some(sealer) = sealer {
+            self.outbox().set_sealer(sealer);
+        }
+        if let Some(identity) = identity {
+            let _ = self.identity.set(identity);
+        }
+    }
+
+    /// Whether the session is being closed.
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
+    }
+
+    /// The session's own state, locked for this session only (no lock is
+    /// shared between sessions). Do not hold the guard across an `.await`
+    /// or while locking another session's state in a different order.
+    ///
+    /// ```
+    /// # use packet_net::server::{Router, Sessions};
+    /// #[derive(Default)]
+    /// struct Player { x: i32 }
+    ///
+    /// // A handler moves its own player...
+    /// let router = Router::<(), Player>::default()
+    ///     .on_frame(1, |ctx, _| { ctx.session_state().x += 1; Ok(()) });
+    /// // ...and the game loop reads every player once per tick.
+    /// fn tick(sessions: &Sessions<Player>) {
+    ///     sessions.for_each(|s| println!("{} at {}", s.id(), s.state().x));
+    /// }
+    /// # let _ = (router, tick as fn(&Sessions<Player>));
+    /// ```
+    pub fn state(&self) -> MutexGuard<'_, U> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `packet` for this session and wakes its driver: from a
+    /// task, the game loop or another session's handler. After the
+    /// session has ended, [`TransportError::Closed`]. A full queue closes
+    /// the session as a slow consumer and returns the error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use packet_net::server::Router;
+    ///
+    /// let router = Router::<()>::new().on_frame(1, |ctx, frame| {
+    ///     let session = ctx.session().clone();          // 'static: Arc<Session>
+    ///     let body = frame.body().to_vec();
+    ///     tokio::spawn(async move {
+    ///         // ... await a database, a matchmaker ...
+    ///         let _ = session.send_raw(1, &body);       // reply later
+    ///     });
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// # }
+    /// ```
+    pub fn send<P: Packet + ?Sized>(&self, packet: &P) -> Result<(), TransportError> {
+        self.queue_with(true, |o| o.queue(packet))
+    }
+
+    /// Queues a raw frame for this session; see [`Session::send`].
+    pub fn send_raw(&self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+        self.queue_with(true, |o| o.queue_raw(type_id, body))
+    }
+
+    pub(crate) fn outbox(&self) -> MutexGuard<'_, Outbox> {
+        self.out.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn queue_with(
+        &self,
+        wake: bool,
+        f: impl FnOnce(&mut Outbox) -> Result<(), TransportError>,
+    ) -> Result<(), TransportError> {
+        if self.ended.load(Ordering::Relaxed) {
+            return Err(TransportError::Closed);
+        }
+        let result = f(&mut self.outbox());
+        match &result {
+            Ok(()) => {
+                self.frames_out.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                self.frames_unsent.fetch_add(1, Ordering::Relaxed);
+                if let TransportError::QueueFull { .. } = e {
+                    self.overflowed.store(true, Ordering::Relaxed);
+                    self.closing.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        if wake {
+            self.waker.wake();
+        }
+        result
+    }
+
+    pub(super) fn close(&self) {
+        self.closing.store(true, Ordering::Relaxed);
+        self.waker.wake();
+    }
+
+    pub(crate) fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Relaxed)
+    }
+}
