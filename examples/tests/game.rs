@@ -1,7 +1,8 @@
 //! The example game of record, run briefly on loopback: every bot (tokio
 //! and blocking) joins, moves and chat flow, snapshots arrive, and the
-//! cheater's hello for another player and its moves are refused. No
-//! timing assertions: only that packets flowed and what was refused.
+//! cheater moved nobody else: its datagrams under made-up keys and in
+//! plaintext were dropped, and no bot ever saw a move it did not send.
+//! No timing assertions: only that packets flowed and what was refused.
 #![cfg(feature = "crypto")]
 
 use std::time::Duration;
@@ -24,13 +25,11 @@ async fn bots_play_and_the_cheater_is_refused() {
     assert!(s.ticks > 0 && s.snapshots_sent > 0, "{s}");
     assert!(s.snapshots_received > 0, "snapshots reached the bots: {s}");
     assert!(s.moves_applied > 0 && s.moves_seen > 0, "moves landed: {s}");
-    assert!(
-        s.moves_applied <= s.moves_sent,
-        "only the bots' own moves: {s}"
-    );
     assert!(s.relayed > 0 && s.heard > 0, "chat flowed: {s}");
     assert_eq!(s.snapshots_failed, 0, "every broadcast was queued: {s}");
-    // The cheater claimed player 1 with its own ticket, then moved.
-    assert_eq!(s.hellos_refused, 1, "the forged hello: {s}");
-    assert!(s.moves_refused >= 3, "the cheater's moves: {s}");
+    // The cheater's moves carry sequence numbers no bot sends: none of
+    // them showed up on a bot, and the forged and plaintext ones were
+    // dropped by the server.
+    assert_eq!(s.foreign_moves, 0, "someone moved a bot: {s}");
+    assert!(s.dropped >= 2, "the forged datagrams were dropped: {s}");
 }

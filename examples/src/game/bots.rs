@@ -1,7 +1,8 @@
 //! The bots: players that log in, join over sealed TCP and UDP, send a
 //! move every 50 ms and a chat line now and then, and count what comes
-//! back. One kind on tokio, one on plain threads (the blocking
-//! transport), and a cheater that tries to move someone else.
+//! back (and whether anyone but themselves ever moved them). One kind on
+//! tokio, one on plain threads (the blocking transport), and a cheater
+//! that tries to move others.
 //!
 //! What the server sends is one `#[derive(PacketSet)]` enum,
 //! [`FromServer`], decoded by type id.
@@ -14,8 +15,8 @@ use packet_net::PacketSet;
 use packet_net::frame::Frame;
 use packet_net::transport::{TransportError, blocking, tokio as tk};
 
-use super::login::{Credentials, Login};
-use super::protocol::{ChatLine, Hello, Move, Say, Snapshot, Welcome};
+use super::login::Login;
+use super::protocol::{ChatLine, Move, Say, Snapshot, Welcome};
 use super::server::Addrs;
 
 /// How often a bot moves.
@@ -46,7 +47,10 @@ pub struct BotStats {
     /// Snapshots showing the bot's own latest moves applied (its
     /// `last_move` advanced).
     pub moves_seen: AtomicU64,
-    /// Chat lines sent and received.
+    /// Snapshots showing a bot with a move it never sent: someone else
+    /// moved it (must stay 0).
+    pub foreign_moves: AtomicU64,
+    /// Chat lines sent.
     pub said: AtomicU64,
     /// Chat lines received.
     pub heard: AtomicU64,
@@ -55,7 +59,6 @@ pub struct BotStats {
 /// One bot's view of the game, shared by both bot kinds.
 struct Play {
     me: u32,
-    hello: Hello,
     udp_welcomed: bool,
     last_seen: u32,
     seq: u32,
@@ -63,13 +66,9 @@ struct Play {
 }
 
 impl Play {
-    fn new(creds: &Credentials, stats: Arc<BotStats>) -> Self {
+    fn new(me: u32, stats: Arc<BotStats>) -> Self {
         Self {
-            me: creds.player,
-            hello: Hello {
-                player: creds.player,
-                ticket: creds.ticket,
-            },
+            me,
             udp_welcomed: false,
             last_seen: 0,
             seq: 0,
@@ -108,6 +107,9 @@ impl Play {
             FromServer::Snapshot(s) => {
                 self.stats.snapshots.fetch_add(1, Relaxed);
                 let mine = s.players.iter().find(|p| p.id == self.me);
+                if mine.is_some_and(|p| p.last_move > self.seq) {
+                    self.stats.foreign_moves.fetch_add(1, Relaxed);
+                }
                 if let Some(p) = mine.filter(|p| p.last_move > self.last_seen) {
                     self.last_seen = p.last_move;
                     self.stats.moves_seen.fetch_add(1, Relaxed);
@@ -132,11 +134,13 @@ pub async fn tokio_bot(
     stats: Arc<BotStats>,
 ) -> Result<(), TransportError> {
     let creds = login.login(name)?;
-    let mut play = Play::new(&creds, stats.clone());
+    let mut play = Play::new(creds.player, stats.clone());
     let mut tcp = tk::TcpPacketStream::connect(addrs.tcp)
         .await?
         .sealed(creds.tcp);
-    tcp.send(&play.hello).await?;
+    // The first frame carries the session hello; the server welcomes us.
+    tcp.send(&Say { text: "hi all" }).await?;
+    stats.said.fetch_add(1, Relaxed);
     while !is_welcome(&tcp.recv().await?) {}
     let mut udp = tk::UdpPacketSocket::bind((addrs.udp.ip(), 0))
         .await?
@@ -147,9 +151,6 @@ pub async fn tokio_bot(
     while Instant::now() < end {
         tokio::select! {
             _ = tick.tick() => {
-                if !play.udp_welcomed {
-                    udp.send(&play.hello).await?; // until the server answers
-                }
                 udp.send(&play.next_move()).await?;
                 if play.says() {
                     tcp.send(&Say { text: "gg" }).await?;
@@ -173,10 +174,12 @@ pub fn blocking_bot(
     stats: Arc<BotStats>,
 ) -> Result<(), TransportError> {
     let creds = login.login(name)?;
-    let mut play = Play::new(&creds, stats.clone());
+    let mut play = Play::new(creds.player, stats.clone());
     let mut tcp = blocking::TcpPacketStream::connect(addrs.tcp)?.sealed(creds.tcp);
     tcp.set_read_timeout(Some(Duration::from_secs(5)))?;
-    tcp.send(&play.hello)?;
+    // The first frame carries the session hello; the server welcomes us.
+    tcp.send(&Say { text: "hello" })?;
+    stats.said.fetch_add(1, Relaxed);
     while !is_welcome(&tcp.recv()?) {}
     // Short timeouts: the loop polls both sockets between moves.
     tcp.set_read_timeout(Some(Duration::from_millis(1)))?;
@@ -188,9 +191,6 @@ pub fn blocking_bot(
     while Instant::now() < end {
         if Instant::now() >= next_move {
             next_move += MOVE_EVERY;
-            if !play.udp_welcomed {
-                udp.send(&play.hello)?;
-            }
             udp.send(&play.next_move())?;
             if play.says() {
                 tcp.send(&Say { text: "o/" })?;
@@ -208,28 +208,43 @@ pub fn blocking_bot(
     tcp.close()
 }
 
-/// A cheater: logs in as itself, then over UDP claims to be `victim`
-/// (with its own ticket) and sends moves. The server must refuse both:
-/// the hello's ticket is not the victim's, and a session without a
-/// player moves nobody.
-pub async fn cheater(login: &Login, addrs: Addrs, victim: u32) -> Result<(), TransportError> {
-    let creds = login.login("mallory")?;
-    let mut udp = tk::UdpPacketSocket::bind((addrs.udp.ip(), 0))
-        .await?
-        .sealed(creds.udp);
-    udp.connect(addrs.udp).await?;
-    udp.send(&Hello {
-        player: victim,
-        ticket: creds.ticket,
-    })
-    .await?;
-    for seq in 1..=3 {
-        udp.send(&Move {
-            seq: 1_000_000 + seq,
-            dir: [1.0, 1.0],
-        })
-        .await?;
-        tokio::time::sleep(Duration::from_millis(20)).await;
+/// The cheater's moves carry sequence numbers no bot reaches, so a bot
+/// that sees one on itself knows it was moved by someone else.
+const CHEAT_SEQ: u32 = 1_000_000;
+
+/// A cheater, three ways: over its own session (logged in as "mallory":
+/// its moves can only move mallory, as no packet names a player), over a
+/// session under made-up keys, and in plaintext (both dropped by the
+/// server before any handler). Returns after sending.
+pub async fn cheater(login: &Login, addrs: Addrs) -> Result<(), TransportError> {
+    use packet_net::crypto::{ChannelKeys, SecretKey};
+    use packet_net::transport::{ClientSecurity, SessionToken};
+
+    let made_up = ClientSecurity::new(
+        SessionToken([0x42; 16]),
+        ChannelKeys::new(
+            SecretKey::from_bytes([1; 32]),
+            SecretKey::from_bytes([2; 32]),
+        ),
+    );
+    let own = login.login("mallory")?.udp;
+    for security in [Some(own), Some(made_up), None] {
+        let socket = tk::UdpPacketSocket::bind((addrs.udp.ip(), 0)).await?;
+        let mut socket = match security {
+            Some(s) => socket.sealed(s),
+            None => socket,
+        };
+        socket.connect(addrs.udp).await?;
+        for seq in 1..=3 {
+            let dir = [1.0, 1.0];
+            socket
+                .send(&Move {
+                    seq: CHEAT_SEQ + seq,
+                    dir,
+                })
+                .await?;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
     Ok(())
 }

@@ -2,12 +2,12 @@
 //! sessions.
 //!
 //! A player logs in by name (a real game checks a password or an account
-//! service here, over TLS) and gets a player id, a ticket, and a fresh
-//! token and keys for each game session (one TCP, one UDP). The game
-//! servers' key provider ([`Login::server_security`]) hands each token's
-//! keys out once, so every session has its own keys. The ticket is what a
-//! session's first packet ([`Hello`](super::protocol::Hello)) proves the
-//! player with; it travels only inside sealed frames.
+//! service here, over TLS) and gets a player id and a fresh token and
+//! keys for each game session (one TCP, one UDP). The game servers' key
+//! provider ([`Login::server_security`]) hands each token's keys out once,
+//! *with the player id*: the server ties the session to that player at
+//! its handshake (`Context::identity`), before any packet of it is
+//! dispatched, so no packet has to say (or can lie about) who sent it.
 //!
 //! In this example the service is called in-process; the demo
 //! (`demo serve`) shows a login listener on the network.
@@ -23,27 +23,19 @@ use packet_net::transport::{ClientSecurity, ServerSecurity, SessionToken};
 pub struct Credentials {
     /// The player id.
     pub player: u32,
-    /// The ticket each game session's hello carries.
-    pub ticket: [u8; 16],
     /// The TCP (chat) session's token and keys.
     pub tcp: ClientSecurity,
     /// The UDP (moves) session's token and keys.
     pub udp: ClientSecurity,
 }
 
-/// A logged-in player.
-#[derive(Debug)]
-struct Account {
-    name: String,
-    ticket: [u8; 16],
-}
-
 #[derive(Debug, Default)]
 struct Table {
     next_player: u32,
-    accounts: HashMap<u32, Account>,
-    /// Session keys not yet taken by a game server.
-    keys: HashMap<SessionToken, ChannelKeys>,
+    /// Logged-in players' names.
+    names: HashMap<u32, String>,
+    /// Session keys not yet taken by a game server, and whose they are.
+    keys: HashMap<SessionToken, (ChannelKeys, u64)>,
 }
 
 /// The login service; see the module docs.
@@ -58,65 +50,53 @@ fn random<const N: usize>() -> std::io::Result<[u8; N]> {
     Ok(bytes)
 }
 
+/// A fresh session: a random token and two random keys.
+fn new_session() -> std::io::Result<(SessionToken, ChannelKeys)> {
+    let token = SessionToken(random::<16>()?);
+    let keys = ChannelKeys::new(
+        SecretKey::from_bytes(random::<32>()?),
+        SecretKey::from_bytes(random::<32>()?),
+    );
+    Ok((token, keys))
+}
+
 impl Login {
     fn table(&self) -> MutexGuard<'_, Table> {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Logs `name` in: a new player id, a ticket, and keys for one TCP
-    /// and one UDP session.
+    /// Logs `name` in: a new player id and keys for one TCP and one UDP
+    /// session.
     pub fn login(&self, name: &str) -> std::io::Result<Credentials> {
-        let ticket = random::<16>()?;
-        let session = || -> std::io::Result<(SessionToken, ChannelKeys)> {
-            let token = SessionToken(random::<16>()?);
-            let keys = ChannelKeys::new(
-                SecretKey::from_bytes(random::<32>()?),
-                SecretKey::from_bytes(random::<32>()?),
-            );
-            Ok((token, keys))
-        };
-        let (tcp, udp) = (session()?, session()?);
+        let (tcp, udp) = (new_session()?, new_session()?);
         let mut table = self.table();
         table.next_player += 1;
         let player = table.next_player;
-        table.accounts.insert(
-            player,
-            Account {
-                name: name.chars().take(super::protocol::MAX_NAME).collect(),
-                ticket,
-            },
-        );
-        table.keys.insert(tcp.0, tcp.1.clone());
-        table.keys.insert(udp.0, udp.1.clone());
+        let name = name.chars().take(super::protocol::MAX_NAME).collect();
+        table.names.insert(player, name);
+        table.keys.insert(tcp.0, (tcp.1.clone(), u64::from(player)));
+        table.keys.insert(udp.0, (udp.1.clone(), u64::from(player)));
         Ok(Credentials {
             player,
-            ticket,
             tcp: ClientSecurity::new(tcp.0, tcp.1),
             udp: ClientSecurity::new(udp.0, udp.1),
         })
     }
 
-    /// The player's name if `ticket` is theirs.
-    pub fn check(&self, player: u32, ticket: &[u8; 16]) -> Option<String> {
-        let table = self.table();
-        let account = table.accounts.get(&player)?;
-        // Compare every byte (no early exit on the first difference).
-        let diff = account
-            .ticket
-            .iter()
-            .zip(ticket)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        (diff == 0).then(|| account.name.clone())
+    /// A logged-in player's name.
+    pub fn name(&self, player: u32) -> Option<String> {
+        self.table().names.get(&player).cloned()
     }
 
-    /// Forgets the player: their ticket no longer checks out.
+    /// Logs the player out.
     pub fn logout(&self, player: u32) {
-        self.table().accounts.remove(&player);
+        self.table().names.remove(&player);
     }
 
-    /// The game servers' key provider: each token's keys, once.
+    /// The game servers' key provider: each token's keys, once, with the
+    /// player they were issued to (the session's identity).
     pub fn server_security(self: &Arc<Self>) -> ServerSecurity {
         let login = self.clone();
-        ServerSecurity::new(move |token| login.table().keys.remove(token))
+        ServerSecurity::with_identity(move |token| login.table().keys.remove(token))
     }
 }

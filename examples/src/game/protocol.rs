@@ -1,9 +1,10 @@
-//! The game's packets, derived (`#[derive(Packet)]`): the login hello
-//! each game session starts with, chat (TCP), moves and snapshots (UDP).
+//! The game's packets, derived (`#[derive(Packet)]`): the welcome, chat
+//! (TCP), moves and snapshots (UDP).
 //!
-//! No packet names the player it is about: the server knows whom a
-//! session belongs to from its hello (`Context::identity`), so a client
-//! can only ever speak for itself.
+//! No packet a client sends names a player: the server knows whom a
+//! session belongs to from the session's keys (the login service's key
+//! provider returns the player with them: `Context::identity`), so a
+//! client can only ever speak for itself.
 
 use packet_net::Packet;
 
@@ -11,21 +12,10 @@ use packet_net::Packet;
 pub const MAX_NAME: usize = 16;
 /// Longest chat line.
 pub const MAX_SAY: usize = 200;
-/// Most players in one snapshot (and in the game).
+/// Most players in one snapshot (and sessions per server).
 pub const MAX_PLAYERS: usize = 32;
 
-/// Client → server, the first packet on each game session (TCP and UDP):
-/// who I am, proven by the ticket the login service issued with my keys.
-#[derive(Packet, Debug, Clone, Copy, PartialEq)]
-#[packet(id = 0x0301)]
-pub struct Hello {
-    /// The player id the login service gave.
-    pub player: u32,
-    /// The login ticket (secret: it travels only inside sealed frames).
-    pub ticket: [u8; 16],
-}
-
-/// Server → client: the hello checked out; this session is the player's.
+/// Server → client, when a session opens: whom it belongs to.
 #[derive(Packet, Debug, Clone, Copy, PartialEq)]
 #[packet(id = 0x0302)]
 pub struct Welcome {

@@ -1,18 +1,21 @@
 //! The game server: chat over sealed TCP, moves over sealed UDP, a
 //! fixed-tick game loop that moves every player and broadcasts a
-//! snapshot, and each session tied to its player by its hello.
+//! snapshot.
 //!
-//! Two packet-net tokio servers share one [`World`]: the TCP server's
-//! router takes hellos and chat, the UDP server's hellos and moves. A
-//! move is applied to the player its *session* belongs to
-//! (`Context::identity`, set once by a hello whose ticket checks out),
-//! never to a player named in a packet, so no client can move anyone
-//! else; a move from a session without a player is refused and counted.
+//! Two packet-net tokio servers share one [`World`] (the login service
+//! and the counters). Whom a session belongs to comes from its keys: the
+//! login service's key provider returns the player with them, so every
+//! session has its player (`Context::identity`) before its first packet
+//! is dispatched. Each server keeps its own per-session state
+//! (`Router::with_session_state`): a TCP session the player's name, a UDP
+//! session the player's body (position, direction, last move). A move
+//! changes the state of the session it arrived on, so it can only ever
+//! move the player who holds that session's keys; datagrams under
+//! anyone else's (or no) keys are dropped before any handler sees them.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use packet_net::Packet as _;
@@ -22,7 +25,7 @@ use packet_net::transport::TransportError;
 use tokio::sync::watch;
 
 use super::login::Login;
-use super::protocol::{ChatLine, Hello, MAX_PLAYERS, Move, PlayerState, Say, Snapshot, Welcome};
+use super::protocol::{ChatLine, MAX_PLAYERS, Move, PlayerState, Say, Snapshot, Welcome};
 
 /// Units a player moves per second at full speed.
 const SPEED: f32 = 4.0;
@@ -32,14 +35,11 @@ const SPEED: f32 = 4.0;
 pub struct GameStats {
     /// Game loop ticks run.
     pub ticks: AtomicU64,
-    /// Hellos that checked out (TCP and UDP).
-    pub hellos: AtomicU64,
-    /// Hellos refused: unknown player, wrong ticket, or a second player
-    /// on one session.
-    pub hellos_refused: AtomicU64,
+    /// Sessions welcomed (TCP and UDP).
+    pub welcomed: AtomicU64,
     /// Moves applied to their session's player.
     pub moves: AtomicU64,
-    /// Moves refused: from a session that belongs to no player.
+    /// Moves refused: from a player no longer logged in.
     pub moves_refused: AtomicU64,
     /// Chat lines relayed.
     pub chat: AtomicU64,
@@ -49,125 +49,78 @@ pub struct GameStats {
     pub snapshots_failed: AtomicU64,
 }
 
-/// One player's state.
-#[derive(Debug)]
-struct Player {
-    name: String,
+/// A UDP session's state: the player's body.
+#[derive(Debug, Default)]
+pub struct Body {
     pos: [f32; 2],
     dir: [f32; 2],
     last_move: u32,
+}
+
+/// A TCP session's state: the player's name.
+#[derive(Debug, Default)]
+pub struct Chatter {
+    name: String,
 }
 
 /// The state both servers share.
 #[derive(Debug)]
 pub struct World {
     login: Arc<Login>,
-    /// Players by id. (Per-session state owned by the server is coming to
-    /// packet-net; until then, this map.)
-    players: Mutex<HashMap<u32, Player>>,
     /// The UDP server's sessions, to end a player's UDP session when
     /// their TCP session ends (known once the UDP server is bound).
-    udp: OnceLock<Arc<Sessions>>,
+    udp: OnceLock<Arc<Sessions<Body>>>,
     /// The counters.
     pub stats: GameStats,
 }
 
-impl World {
-    fn players(&self) -> MutexGuard<'_, HashMap<u32, Player>> {
-        self.players.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// One tick: moves every player and returns the snapshot.
-    fn step(&self, tick: u64, dt: f32) -> Snapshot {
-        let mut players = self.players();
-        let mut snapshot = Snapshot {
-            tick,
-            players: Vec::with_capacity(players.len()),
-        };
-        for (id, p) in players.iter_mut() {
-            for axis in 0..2 {
-                p.pos[axis] = (p.pos[axis] + p.dir[axis] * SPEED * dt).clamp(-100.0, 100.0);
-            }
-            snapshot.players.push(PlayerState {
-                id: *id,
-                pos: p.pos,
-                last_move: p.last_move,
-            });
-        }
-        snapshot.players.sort_by_key(|p| p.id);
-        snapshot
-    }
-}
-
-type Ctx<'a> = Context<'a, Arc<World>>;
-
-/// The player a session belongs to, if its hello checked out.
-fn player_of(ctx: &Ctx<'_>) -> Option<u32> {
+/// The player a session belongs to (every sealed session of this server
+/// has one, from the key provider).
+fn player_of<U>(ctx: &Context<'_, Arc<World>, U>) -> Option<u32> {
     ctx.identity().and_then(|id| u32::try_from(id).ok())
 }
 
-/// A session's hello: checks the ticket, ties the session to the player
-/// and welcomes it; anything else ends the session. `joins` adds the
-/// player to the game (the TCP session, the player's main one).
-fn on_hello(ctx: &Ctx<'_>, hello: Hello, joins: bool) -> Result<(), TransportError> {
+/// A session opened: welcome its player.
+fn on_connect<U>(ctx: &Context<'_, Arc<World>, U>) {
     let world = ctx.state();
-    let name = world.login.check(hello.player, &hello.ticket);
-    let (Some(name), Ok(())) = (name, ctx.set_identity(u64::from(hello.player))) else {
-        world.stats.hellos_refused.fetch_add(1, Relaxed);
-        ctx.close();
-        return Ok(());
+    let Some(player) = player_of(ctx) else {
+        return ctx.close();
     };
-    world.stats.hellos.fetch_add(1, Relaxed);
-    let mut players = world.players();
-    if joins && players.len() < MAX_PLAYERS {
-        players.entry(hello.player).or_insert(Player {
-            name,
-            pos: [0.0; 2],
-            dir: [0.0; 2],
-            last_move: 0,
-        });
-    }
-    drop(players);
-    ctx.reply(&Welcome {
-        player: hello.player,
+    world.stats.welcomed.fetch_add(1, Relaxed);
+    let _ = ctx.reply(&Welcome {
+        player,
         tick: world.stats.ticks.load(Relaxed),
-    })
+    });
 }
 
 /// Chat: relayed to every TCP session under the speaker's own name.
-fn on_say(ctx: &Ctx<'_>, say: Say<'_>) -> Result<(), TransportError> {
+fn on_say(ctx: &Context<'_, Arc<World>, Chatter>, say: Say<'_>) -> Result<(), TransportError> {
     let world = ctx.state();
-    let Some(from) = player_of(ctx) else {
-        ctx.close(); // chat before the hello
+    let (Some(from), name) = (player_of(ctx), ctx.session_state().name.clone()) else {
         return Ok(());
     };
-    let name = match world.players().get(&from) {
-        Some(p) => p.name.clone(),
-        None => return Ok(()),
-    };
     world.stats.chat.fetch_add(1, Relaxed);
-    let report = ctx.broadcast(&ChatLine {
+    // The report says who did not get it; a session still in its
+    // handshake is among them (it cannot be sent to yet).
+    let _report = ctx.broadcast(&ChatLine {
         from,
         name: &name,
         text: say.text,
     });
-    if !report.is_complete() {
-        eprintln!("game: chat line from {from}: {report}");
-    }
     Ok(())
 }
 
-/// A move: applied to the session's own player, or refused.
-fn on_move(ctx: &Ctx<'_>, m: Move) -> Result<(), TransportError> {
+/// A move: applied to this session's own player.
+fn on_move(ctx: &Context<'_, Arc<World>, Body>, m: Move) -> Result<(), TransportError> {
     let world = ctx.state();
-    let mut players = world.players();
-    let Some(player) = player_of(ctx).and_then(|id| players.get_mut(&id)) else {
+    if player_of(ctx).and_then(|p| world.login.name(p)).is_none() {
         world.stats.moves_refused.fetch_add(1, Relaxed);
         return Ok(());
-    };
-    if m.seq > player.last_move {
-        player.last_move = m.seq;
-        player.dir = m.dir.map(|d| {
+    }
+    let mut body = ctx.session_state();
+    if m.seq > body.last_move {
+        body.last_move = m.seq;
+        body.dir = m.dir.map(|d| {
             if d.is_finite() {
                 d.clamp(-1.0, 1.0)
             } else {
@@ -179,12 +132,11 @@ fn on_move(ctx: &Ctx<'_>, m: Move) -> Result<(), TransportError> {
     Ok(())
 }
 
-/// The player leaves with their TCP session: out of the game, logged out,
-/// their UDP sessions closed.
-fn on_leave(ctx: &Ctx<'_>) {
+/// The player leaves with their TCP session: logged out, their UDP
+/// sessions closed.
+fn on_leave(ctx: &Context<'_, Arc<World>, Chatter>) {
     let Some(player) = player_of(ctx) else { return };
     let world = ctx.state();
-    world.players().remove(&player);
     world.login.logout(player);
     if let Some(udp) = world.udp.get() {
         let mut ids: Vec<SessionId> = Vec::new();
@@ -208,15 +160,15 @@ pub struct Addrs {
 #[derive(Debug)]
 pub struct GameServer {
     world: Arc<World>,
-    tcp: ServerHandle<Arc<World>>,
-    udp: ServerHandle<Arc<World>>,
+    tcp: ServerHandle<Arc<World>, Chatter>,
+    udp: ServerHandle<Arc<World>, Body>,
     stop: watch::Sender<bool>,
     game_loop: tokio::task::JoinHandle<()>,
 }
 
 impl GameServer {
     /// Binds the TCP and UDP servers on `ip` (ephemeral ports) with keys
-    /// from `login`, and starts the game loop at `tick_hz`.
+    /// (and players) from `login`, and starts the game loop at `tick_hz`.
     pub async fn start(
         login: Arc<Login>,
         ip: std::net::IpAddr,
@@ -224,17 +176,23 @@ impl GameServer {
     ) -> Result<Self, TransportError> {
         let world = Arc::new(World {
             login: login.clone(),
-            players: Mutex::default(),
             udp: OnceLock::new(),
             stats: GameStats::default(),
         });
-        let config = ServerConfig::default().sealed(login.server_security());
-        let tcp_router = Router::new()
-            .on::<Hello>(|ctx, hello| on_hello(ctx, hello, true))
+        let config = ServerConfig::default()
+            .with_max_sessions(MAX_PLAYERS)
+            .sealed(login.server_security());
+        let tcp_router = Router::<Arc<World>, Chatter>::default()
+            .on_connect(|ctx| {
+                if let Some(name) = player_of(ctx).and_then(|p| ctx.state().login.name(p)) {
+                    ctx.session_state().name = name;
+                }
+            })
+            .on_connect(on_connect)
             .on_frame(Say::ID, |ctx, frame| on_say(ctx, frame.decode_packet()?))
             .on_disconnect(|ctx, _| on_leave(ctx));
-        let udp_router = Router::new()
-            .on::<Hello>(|ctx, hello| on_hello(ctx, hello, false))
+        let udp_router = Router::<Arc<World>, Body>::default()
+            .on_connect(on_connect)
             .on::<Move>(on_move);
         let tcp = Server::bind((ip, 0), config.clone(), tcp_router, world.clone()).await?;
         let udp = UdpServer::bind((ip, 0), config, udp_router, world.clone()).await?;
@@ -268,7 +226,8 @@ impl GameServer {
         &self.world
     }
 
-    /// UDP datagrams the server dropped (forged, replayed, not a frame).
+    /// UDP datagrams the server dropped: not a frame of a session it
+    /// knows (forged, under unknown keys, replayed, plaintext).
     pub fn dropped(&self) -> u64 {
         self.udp.dropped()
     }
@@ -282,22 +241,44 @@ impl GameServer {
     }
 }
 
-/// The fixed-tick loop: move everyone, broadcast the snapshot over UDP.
+/// The fixed-tick loop: move every player (each UDP session's own
+/// state), broadcast the snapshot over UDP.
 async fn game_loop(
     world: Arc<World>,
-    udp: Arc<Sessions>,
+    udp: Arc<Sessions<Body>>,
     tick_hz: f64,
     mut stop: watch::Receiver<bool>,
 ) {
     let period = Duration::from_secs_f64(1.0 / tick_hz.clamp(1.0, 1000.0));
+    let dt = period.as_secs_f32();
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut snapshot = Snapshot::default();
     for tick in 1.. {
         tokio::select! {
             _ = interval.tick() => {}
             _ = stop.changed() => return,
         }
-        let snapshot = world.step(tick, period.as_secs_f32());
+        snapshot.tick = tick;
+        snapshot.players.clear();
+        udp.for_each(|session| {
+            let Some(id) = session.identity().and_then(|id| u32::try_from(id).ok()) else {
+                return;
+            };
+            let mut body = session.state();
+            for axis in 0..2 {
+                body.pos[axis] =
+                    (body.pos[axis] + body.dir[axis] * SPEED * dt).clamp(-100.0, 100.0);
+            }
+            if snapshot.players.len() < MAX_PLAYERS {
+                snapshot.players.push(PlayerState {
+                    id,
+                    pos: body.pos,
+                    last_move: body.last_move,
+                });
+            }
+        });
+        snapshot.players.sort_by_key(|p| p.id);
         let report = udp.broadcast(&snapshot, None);
         world.stats.ticks.store(tick, Relaxed);
         world
