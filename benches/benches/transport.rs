@@ -56,6 +56,10 @@ impl<'de> Decode<'de> for Ping {
 impl Packet for Ping {
     const ID: u16 = 1;
 }
+/// So `Router::on::<Ping>` can name it (derived packets get this).
+impl packet_core::family::PacketFamily for Ping {
+    type At<'de> = Ping;
+}
 
 /// The same packet for bincode 2 (fixed-int encoding: 64 bytes too).
 #[derive(Debug, Clone, Copy, PartialEq, bincode::Encode, bincode::Decode)]

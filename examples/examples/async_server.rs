@@ -3,6 +3,8 @@
 //! (`ctx.session()`) and to every session (`ctx.sessions()`), return at
 //! once, and let the task reply when its work is done. Each session also
 //! keeps its own typed state (`Router<S, U>`), here the lookups it asked.
+//! (`Router::on_async` does the spawning for you when a handler needs
+//! only the session handle and the packet.)
 //!
 //! The example runs the server and two clients in one process and exits:
 //!

@@ -1,33 +1,29 @@
-//! A chat server (the seed's 07): sessions with ids, dispatch by packet
-//! type, broadcast, and an announcement when someone leaves. Runs on the
-//! tokio server; handlers are plain closures.
+//! A chat server (the seed's 07): sessions with ids, typed dispatch
+//! (`on::<Join>` hands the handler a `Join<'_>` borrowing the receive
+//! buffer), each session's name kept by the server as its per-session
+//! state (no shared map, no global lock), broadcast, and an announcement
+//! when someone leaves. Runs on the tokio server; handlers are plain
+//! closures.
 //!
 //! ```sh
 //! cargo run --example chat_server                 # listens on 127.0.0.1:7407
 //! cargo run --example chat_client -- ana          # in other terminals
 //! ```
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use packet_examples::{Join, Said, Say};
-use packet_net::Packet as _;
 use packet_net::server::tokio::Server;
-use packet_net::server::{Router, ServerConfig, SessionId};
+use packet_net::server::{Context, Router, ServerConfig};
 
-/// Names by session.
+/// Each session's chat name, empty until it joins.
 #[derive(Default)]
-struct Room {
-    names: Mutex<HashMap<SessionId, String>>,
-}
+struct Name(String);
 
-impl Room {
-    fn name(&self, id: SessionId) -> String {
-        let names = self.names.lock().unwrap();
-        names
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| format!("guest{}", id.0))
+fn name(ctx: &Context<'_, (), Name>) -> String {
+    let name = &ctx.session_state().0;
+    if name.is_empty() {
+        format!("guest{}", ctx.id().0)
+    } else {
+        name.clone()
     }
 }
 
@@ -36,14 +32,9 @@ async fn main() -> Result<(), packet_net::transport::TransportError> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:7407".into());
-    let router = Router::<Room>::new()
-        .on_frame(Join::ID, |ctx, frame| {
-            let join: Join<'_> = frame.decode_packet()?;
-            ctx.state()
-                .names
-                .lock()
-                .unwrap()
-                .insert(ctx.id(), join.name.to_owned());
+    let router = Router::<(), Name>::default()
+        .on::<Join>(|ctx, join| {
+            ctx.session_state().0 = join.name.to_owned();
             println!("{} joined as {}", ctx.id(), join.name);
             ctx.broadcast(&Said {
                 from: ctx.id().0,
@@ -53,19 +44,17 @@ async fn main() -> Result<(), packet_net::transport::TransportError> {
             });
             Ok(())
         })
-        .on_frame(Say::ID, |ctx, frame| {
-            let say: Say<'_> = frame.decode_packet()?;
-            let name = ctx.state().name(ctx.id());
+        .on::<Say>(|ctx, say| {
             ctx.broadcast(&Said {
                 from: ctx.id().0,
-                name: &name,
+                name: &name(ctx),
                 event: 0,
                 text: say.text,
             });
             Ok(())
         })
         .on_disconnect(|ctx, why| {
-            let name = ctx.state().name(ctx.id());
+            let name = name(ctx);
             println!("{} ({name}) left: {why:?}", ctx.id());
             ctx.broadcast_others(&Said {
                 from: ctx.id().0,
@@ -73,9 +62,8 @@ async fn main() -> Result<(), packet_net::transport::TransportError> {
                 event: 2,
                 text: "",
             });
-            ctx.state().names.lock().unwrap().remove(&ctx.id());
         });
-    let server = Server::bind(&addr, ServerConfig::default(), router, Room::default()).await?;
+    let server = Server::bind(&addr, ServerConfig::default(), router, ()).await?;
     println!("chat server on {} (Ctrl-C to stop)", server.local_addr());
     std::future::pending::<()>().await;
     Ok(())

@@ -26,7 +26,7 @@ use alloc::{boxed::Box, string::String, vec::Vec};
 
 use zerocopy::IntoBytes;
 
-use crate::buf::{Reader, Writer};
+use crate::buf::{Reader, Writer, copy_bytes};
 use crate::error::{DecodeError, EncodeError};
 
 /// A value that can be written as packet fields.
@@ -554,6 +554,16 @@ impl<'de> Decode<'de> for u8 {
 impl Encode for bool {
     const MAX_SIZE: Option<usize> = Some(1);
     const MIN_SIZE: usize = 1;
+    // `false` is 0 and `true` 1 in memory, as on the wire.
+    const MEMORY_IS_WIRE: bool = true;
+    #[inline]
+    fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        w.put_bytes(items.as_bytes())
+    }
+    #[inline]
+    fn slice_encoded_len(items: &[Self]) -> usize {
+        items.len()
+    }
     #[inline]
     fn encoded_len(&self) -> usize {
         1
@@ -590,6 +600,23 @@ impl<'de> Decode<'de> for bool {
             1 => Ok(true),
             other => Err(DecodeError::InvalidBool(other)),
         }
+    }
+    /// One bounds check and one validation pass for the run (a branch-free
+    /// OR of every byte), then one conversion pass; an invalid byte is reported as
+    /// element-by-element decoding would.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
+        if let Some(bytes) = r.rest().get(..n) {
+            // Any byte above 1 sets a bit above bit 0 of the OR.
+            if bytes.iter().fold(0u8, |acc, &b| acc | b) > 1 {
+                let bad = bytes.iter().copied().find(|&b| b > 1).unwrap_or(2);
+                return Err(DecodeError::InvalidBool(bad));
+            }
+            r.take(n)?;
+            return Ok(bytes.iter().map(|&b| b != 0).collect());
+        }
+        decode_vec_general(r, n)
     }
 }
 
@@ -815,7 +842,23 @@ pub fn encode_bytes<L: LenPrefix>(
     max_len: usize,
     w: &mut Writer<'_>,
 ) -> Result<(), EncodeError> {
-    put_len::<L>(bytes.len(), max_len, w)?;
+    let len = bytes.len();
+    let max = if max_len < L::MAX { max_len } else { L::MAX };
+    // Prefix and bytes in one reservation (the usual case); a short buffer
+    // takes the two-step path so the error names the part that ran out.
+    if len <= max
+        && let Some(total) = len.checked_add(L::SIZE)
+        && total <= w.remaining()
+        && let Some(le) = (len as u64).to_le_bytes().get(..L::SIZE)
+        && let Ok(out) = w.reserve(total)
+        && let Some((prefix, rest)) = out.split_at_mut_checked(L::SIZE)
+    {
+        // `len <= L::MAX`: its low `L::SIZE` little-endian bytes are the prefix.
+        prefix.copy_from_slice(le);
+        copy_bytes(rest, bytes);
+        return Ok(());
+    }
+    put_len::<L>(len, max_len, w)?;
     w.put_bytes(bytes)
 }
 
@@ -849,6 +892,89 @@ pub fn decode_str<'de, L: LenPrefix>(
     core::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
         valid_up_to: e.valid_up_to(),
     })
+}
+
+// ----------------------------------------------------------- string runs
+//
+// `core::str::from_utf8` costs a call and a byte-at-a-time loop until it
+// reaches an aligned word, so many short strings validated one by one
+// cost several times one pass over the same bytes (17-19 % of the `log`
+// and `savegame` decodes in a profile). A run of strings (consecutive
+// string fields, the elements of a `Vec<String>`) is therefore validated
+// as one span, prefixes included, whenever every prefix is a length below
+// 128: then each prefix byte is ASCII, so the span is valid UTF-8 exactly
+// when every string is, and every string starts and ends on a character
+// boundary of the span (`str::get` checks it, no `unsafe`). Anything else
+// (a longer string, a bad length, a short input, invalid UTF-8) returns
+// `None` with the reader untouched, and the caller decodes string by
+// string, so every error is the one that path reports.
+
+/// The length in a prefix of `width` bytes at the start of `bytes` when it
+/// is below 128 (every prefix byte ASCII), else `None`.
+#[inline(always)]
+fn ascii_len(bytes: &[u8], width: usize) -> Option<usize> {
+    let (&first, high) = bytes.get(..width)?.split_first()?;
+    (first < 0x80 && high.iter().all(|&b| b == 0)).then_some(usize::from(first))
+}
+
+/// `K` consecutive strings behind prefixes of `(width in bytes, max_len)`,
+/// validated as one span (see above); `None` (reader untouched) when the
+/// run does not qualify, and the caller decodes field by field. Used by
+/// `#[derive(Packet)]` for consecutive string fields.
+#[doc(hidden)]
+#[inline]
+pub fn decode_str_run<'de, const K: usize>(
+    r: &mut Reader<'de>,
+    prefixes: [(usize, usize); K],
+) -> Option<[&'de str; K]> {
+    let bytes = r.rest();
+    let mut at = [(0usize, 0usize); K];
+    let mut pos = 0usize;
+    for (slot, &(width, max)) in at.iter_mut().zip(&prefixes) {
+        let len = ascii_len(bytes.get(pos..)?, width)?;
+        if len > max {
+            return None;
+        }
+        let start = pos + width;
+        *slot = (start, start + len);
+        pos = start + len;
+    }
+    let span = core::str::from_utf8(bytes.get(..pos)?).ok()?;
+    let mut out = [""; K];
+    for (s, &(a, b)) in out.iter_mut().zip(&at) {
+        *s = span.get(a..b)?;
+    }
+    r.take(pos).ok()?;
+    Some(out)
+}
+
+/// `n` strings behind default (`u16`) prefixes, validated as one span (see
+/// above) and converted with `make`; `None` (reader untouched) when the
+/// run does not qualify. `Vec<String>`, `Vec<&str>` and `Vec<Box<str>>`
+/// decode through this first.
+#[cfg(feature = "alloc")]
+#[inline]
+fn decode_str_vec<'de, S>(
+    r: &mut Reader<'de>,
+    n: usize,
+    make: impl Fn(&'de str) -> S,
+) -> Option<Vec<S>> {
+    const W: usize = DefaultLen::SIZE;
+    let bytes = r.rest();
+    let mut pos = 0usize;
+    for _ in 0..n {
+        pos += W + ascii_len(bytes.get(pos..)?, W)?;
+    }
+    let span = core::str::from_utf8(bytes.get(..pos)?).ok()?;
+    let mut items = Vec::with_capacity(n);
+    let mut at = 0usize;
+    for _ in 0..n {
+        let len = ascii_len(bytes.get(at..)?, W)?;
+        items.push(make(span.get(at + W..at + W + len)?));
+        at += W + len;
+    }
+    r.take(pos).ok()?;
+    Some(items)
 }
 
 /// Writes items behind an `L` count prefix, refusing more than `max_len`.
@@ -918,6 +1044,14 @@ impl<'de> Decode<'de> for &'de str {
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         decode_str::<DefaultLen>(usize::MAX, r)
     }
+    #[cfg(feature = "alloc")]
+    #[inline]
+    fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
+        match decode_str_vec(r, n, |s| s) {
+            Some(items) => Ok(items),
+            None => decode_vec_general(r, n),
+        }
+    }
 }
 
 impl<T: Encode> Encode for [T] {
@@ -963,6 +1097,13 @@ impl<'de> Decode<'de> for String {
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         <&str>::decode(r).map(String::from)
+    }
+    #[inline]
+    fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
+        match decode_str_vec(r, n, String::from) {
+            Some(items) => Ok(items),
+            None => decode_vec_general(r, n),
+        }
     }
 }
 
@@ -1032,6 +1173,13 @@ impl<'de> Decode<'de> for Box<str> {
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
         String::decode(r).map(String::into_boxed_str)
     }
+    #[inline]
+    fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
+        match decode_str_vec(r, n, Box::from) {
+            Some(items) => Ok(items),
+            None => decode_vec_general(r, n),
+        }
+    }
 }
 
 #[cfg(all(test, feature = "alloc"))]
@@ -1060,6 +1208,93 @@ mod tests {
                 max: 65_535
             })
         );
+    }
+
+    /// Strings decoded as one validated run and one by one agree on every
+    /// input: same values, same errors, same bytes consumed.
+    #[test]
+    fn string_runs_agree_with_string_by_string() {
+        let long = "x".repeat(200);
+        let cases: [&[&[u8]]; 7] = [
+            &[b"ab", b"", "é€".as_bytes(), b"cd"],
+            &[b"ab", long.as_bytes(), b"cd"],
+            &[b"ab", b"\xff", b"cd"],
+            &[b"ab", b"\xe2\x82", b"\xac"],
+            &[b"\xc3", b"\xa9"],
+            &[b"", b""],
+            &[b"abc", b"def", b"ghi"],
+        ];
+        for parts in cases {
+            let mut body = Vec::new();
+            for p in parts {
+                body.extend_from_slice(&(p.len() as u16).to_le_bytes());
+                body.extend_from_slice(p);
+            }
+            for cut in [body.len(), body.len().saturating_sub(1), 3] {
+                let bytes = &body[..cut];
+                let one_by_one = |r: &mut Reader<'_>| {
+                    (0..parts.len())
+                        .map(|_| String::decode(r))
+                        .collect::<Result<Vec<_>, _>>()
+                };
+                let mut a = Reader::new(bytes);
+                let want = one_by_one(&mut a);
+                let mut b = Reader::new(bytes);
+                let got = <String as Decode>::decode_vec(&mut b, parts.len());
+                assert_eq!(got, want, "{parts:?} cut at {cut}");
+                if got.is_ok() {
+                    assert_eq!(a.position(), b.position());
+                }
+                let mut c = Reader::new(bytes);
+                if let Some(run) = decode_str_run::<2>(&mut c, [(2, usize::MAX); 2]) {
+                    let mut d = Reader::new(bytes);
+                    assert_eq!(
+                        run.map(String::from).to_vec(),
+                        (0..2)
+                            .map(|_| String::decode(&mut d))
+                            .collect::<Result<Vec<_>, _>>()
+                            .unwrap()
+                    );
+                    assert_eq!(c.position(), d.position());
+                } else {
+                    assert_eq!(c.position(), 0, "untouched when the run does not qualify");
+                }
+            }
+        }
+        // A run longer than its `max_len` is left to the field-by-field path.
+        let mut r = Reader::new(&[2, 0, b'a', b'b', 1, 0, b'c']);
+        assert_eq!(decode_str_run::<2>(&mut r, [(2, 1), (2, 9)]), None);
+        assert_eq!(r.position(), 0);
+        let mut r = Reader::new(&[2, b'a', b'b', 1, 0, 0, 0, b'c']);
+        assert_eq!(
+            decode_str_run::<2>(&mut r, [(1, 9), (4, 9)]),
+            Some(["ab", "c"])
+        );
+        assert_eq!(r.remaining(), 0);
+    }
+
+    #[test]
+    fn bool_runs_are_validated_in_bulk() {
+        let mut r = Reader::new(&[1, 0, 1, 0]);
+        assert_eq!(
+            <bool as Decode>::decode_vec(&mut r, 3),
+            Ok(alloc::vec![true, false, true])
+        );
+        assert_eq!(r.remaining(), 1);
+        let mut r = Reader::new(&[1, 0, 7, 9]);
+        assert_eq!(
+            <bool as Decode>::decode_vec(&mut r, 4),
+            Err(DecodeError::InvalidBool(7))
+        );
+        let mut r = Reader::new(&[1, 0]);
+        assert!(matches!(
+            <bool as Decode>::decode_vec(&mut r, 3),
+            Err(DecodeError::UnexpectedEnd { .. })
+        ));
+        let mut buf = [0u8; 5];
+        let mut w = Writer::new(&mut buf);
+        alloc::vec![true, false, true].encode(&mut w).unwrap();
+        assert_eq!(w.written(), [3, 0, 1, 0, 1]);
     }
 
     #[test]

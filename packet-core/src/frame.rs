@@ -43,6 +43,9 @@ pub const MIN_FRAME_LEN: u32 = (HEADER_LEN + CRC_LEN + ENDING_LEN) as u32;
 pub const MIN_SEALED_FRAME_LEN: u32 = (HEADER_LEN + TAG_LEN + ENDING_LEN) as u32;
 /// The largest length any frame may claim: `u32::MAX` rounded down to 4.
 pub const MAX_WIRE_FRAME_LEN: u32 = 0xFFFF_FFFC;
+/// The largest frame one UDP datagram carries (wire format §5.1): the
+/// 65,507-byte IPv4 UDP payload rounded down to a multiple of 4.
+pub const MAX_DATAGRAM_FRAME_LEN: usize = 65_504;
 
 /// Header flag bits.
 pub mod flags {
@@ -221,6 +224,33 @@ pub trait Packet: Encode {
         None => None,
     };
 
+    /// The smallest plaintext frame this packet encodes to (header, padded
+    /// [`Encode::MIN_SIZE`], check and ending; saturating). Whether a
+    /// packet fits is decided where its frames go, against this constant
+    /// at compile time: [`PacketBuf::encode`] refuses a packet whose
+    /// smallest frame exceeds the buffer, packet-net's UDP sockets one
+    /// that exceeds a datagram ([`assert_fits_datagram`]), and
+    /// `#[derive(Packet)]` one that exceeds every transport
+    /// ([`MAX_WIRE_FRAME_LEN`]). Stream transports (TCP) take frames up to
+    /// their decoder's `max_frame_len` (64 KiB by default).
+    ///
+    /// ```
+    /// # use packet_core::{Encode, EncodeError, Packet, Writer};
+    /// struct Map([u8; 2000]); // e.g. what `#[derive(Packet)]` makes of `[[u8; 50]; 40]`
+    /// impl Encode for Map {
+    ///     const MAX_SIZE: Option<usize> = Some(2000);
+    ///     const MIN_SIZE: usize = 2000;
+    ///     fn encoded_len(&self) -> usize { 2000 }
+    ///     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> { w.put_bytes(&self.0) }
+    /// }
+    /// impl Packet for Map { const ID: u16 = 7; }
+    ///
+    /// // 20 header + 2000 body + 4 CRC + 4 ending: too big for the default
+    /// // 1200-byte `PacketBuf` or a typical datagram, fine for TCP.
+    /// assert_eq!(Map::MIN_FRAME_LEN, 2028);
+    /// ```
+    const MIN_FRAME_LEN: usize = frame_len_for(Self::MIN_SIZE);
+
     /// Writes the packet's fields (the seed's `writeData`).
     #[inline]
     fn write_data(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -244,7 +274,51 @@ impl<T: Packet + ?Sized> Packet for &T {
 
 /// The default size of a [`PacketBuf`]: 1200 bytes, a frame that fits in
 /// one UDP datagram on any common path MTU without IP fragmentation.
+/// It limits only what is encoded into a default `PacketBuf`: a larger
+/// packet is sent through a `PacketBuf<N>` with a larger `N` or a stream.
 pub const DEFAULT_PACKET_SIZE: usize = 1200;
+
+/// Compile-time: `P`'s smallest frame fits a buffer of `capacity` bytes,
+/// else a `const` panic naming the remedy. Call it in an inline `const`
+/// block of a function generic over `P` (it fails when that function is
+/// instantiated for a `P` that can never fit, as [`PacketBuf::encode`]
+/// does for its `N`).
+#[doc(hidden)]
+pub const fn assert_fits_buffer<P: Packet + ?Sized>(capacity: usize) {
+    if P::MIN_FRAME_LEN > capacity {
+        panic!(
+            "this packet can never fit this PacketBuf: its smallest frame (`Packet::MIN_FRAME_LEN`) is larger than the buffer's `N`; use `PacketBuf::<N>` with a larger `N` (or a stream transport, whose frames go up to its `max_frame_len`)"
+        );
+    }
+}
+
+/// Compile-time: `P`'s smallest plaintext frame fits one UDP datagram
+/// ([`MAX_DATAGRAM_FRAME_LEN`]), else a `const` panic. packet-net's UDP
+/// sockets call it in an inline `const` block of `send` / `send_to`, so
+/// sending a packet no datagram can carry does not compile (a sealed
+/// frame is 12 bytes longer; that, and the socket's configured maximum,
+/// are checked when the frame is encoded).
+///
+/// ```compile_fail
+/// # use packet_core::{Encode, EncodeError, Packet, Writer, frame::assert_fits_datagram};
+/// struct Huge([u8; 76_800]); // TCP only
+/// impl Encode for Huge {
+///     const MAX_SIZE: Option<usize> = Some(76_800);
+///     const MIN_SIZE: usize = 76_800;
+///     fn encoded_len(&self) -> usize { 76_800 }
+///     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> { w.put_bytes(&self.0) }
+/// }
+/// impl Packet for Huge { const ID: u16 = 7; }
+///
+/// const _: () = assert_fits_datagram::<Huge>();
+/// ```
+pub const fn assert_fits_datagram<P: Packet + ?Sized>() {
+    if P::MIN_FRAME_LEN > MAX_DATAGRAM_FRAME_LEN {
+        panic!(
+            "this packet can never fit a UDP datagram: its smallest frame (`Packet::MIN_FRAME_LEN`) is larger than 65,504 bytes (`MAX_DATAGRAM_FRAME_LEN`); send it over a stream (TCP) instead"
+        );
+    }
+}
 
 /// A fixed-size, stack-allocatable packet buffer holding at most one frame.
 ///
@@ -281,11 +355,33 @@ impl<const N: usize> PacketBuf<N> {
 
     /// Encodes `packet` as one frame with `sequence`, replacing the contents;
     /// returns the frame's bytes.
+    ///
+    /// A packet whose *smallest* frame ([`Packet::MIN_FRAME_LEN`]) exceeds
+    /// `N` does not compile (a `const` assertion when this method is
+    /// instantiated); a value larger than `N` is
+    /// [`EncodeError::BufferFull`] at run time.
+    ///
+    /// ```
+    /// # use packet_core::{Encode, EncodeError, Packet, PacketBuf, Writer};
+    /// # struct Map([u8; 2000]);
+    /// # impl Encode for Map {
+    /// #     const MAX_SIZE: Option<usize> = Some(2000);
+    /// #     const MIN_SIZE: usize = 2000;
+    /// #     fn encoded_len(&self) -> usize { 2000 }
+    /// #     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> { w.put_bytes(&self.0) }
+    /// # }
+    /// # impl Packet for Map { const ID: u16 = 7; }
+    /// let mut buf: PacketBuf<4096> = PacketBuf::new(); // not the default 1200
+    /// let frame = buf.encode(&Map([1; 2000]), 0)?; // a 2028-byte frame
+    /// assert_eq!(frame.len(), 2028);
+    /// # Ok::<(), packet_core::EncodeError>(())
+    /// ```
     pub fn encode<P: Packet + ?Sized>(
         &mut self,
         packet: &P,
         sequence: u64,
     ) -> Result<&[u8], EncodeError> {
+        const { assert_fits_buffer::<P>(N) };
         self.len = 0;
         self.len = encode_packet(packet, sequence, &mut self.bytes)?;
         Ok(&self.bytes[..self.len])

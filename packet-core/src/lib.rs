@@ -73,6 +73,7 @@ pub mod codec;
 pub mod crypto;
 pub mod dispatch;
 pub mod error;
+pub mod family;
 pub mod frame;
 pub mod layout;
 #[cfg(feature = "crypto")]

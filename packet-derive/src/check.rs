@@ -502,15 +502,20 @@ fn check_pod(cx: &mut Ctxt, input: &DeriveInput, span: Span, body: &Body<'_>) {
     }
 }
 
-/// The default `PacketBuf` capacity and the plaintext frame overhead
-/// (header 20, CRC 4, ending 4), as in packet-core.
-const DEFAULT_PACKET_SIZE: usize = 1200;
+/// The largest frame any transport carries (packet-core's
+/// `frame::MAX_WIRE_FRAME_LEN`, `u32::MAX` rounded down to 4) and the
+/// plaintext frame overhead (header 20, CRC 4, ending 4), as in packet-core.
+const MAX_WIRE_FRAME_LEN: usize = 0xFFFF_FFFC;
 const FRAME_OVERHEAD: usize = 28;
 
 /// Checks what the derive can see of a packet's id at expansion time, at
 /// the `id` attribute: a literal reserved id, and a smallest frame (from
-/// the fields whose sizes are written out) that no default buffer holds.
-/// What only `const` evaluation can know is asserted in the generated code.
+/// the fields whose sizes are written out) that no transport carries.
+/// Whether a packet fits a given buffer or a datagram is checked where the
+/// buffer or transport is chosen (packet-core's `PacketBuf::encode`,
+/// packet-net's UDP sockets), not here: a packet too big for a default
+/// buffer is still fine over TCP. What only `const` evaluation can know is
+/// asserted in the generated code.
 fn check_id(cx: &mut Ctxt, input: &DeriveInput, at: &attr::At<Expr>, body: &Body<'_>) {
     if let Expr::Lit(syn::ExprLit {
         lit: syn::Lit::Int(lit),
@@ -538,14 +543,14 @@ fn check_id(cx: &mut Ctxt, input: &DeriveInput, at: &attr::At<Expr>, body: &Body
         }
     };
     let frame = (min.saturating_add(3) & !3).saturating_add(FRAME_OVERHEAD);
-    if frame > DEFAULT_PACKET_SIZE {
+    if frame > MAX_WIRE_FRAME_LEN {
         let field = widest
             .map(|(name, n)| format!("; field `{name}` alone takes {n} bytes"))
             .unwrap_or_default();
         cx.error(
             at.span,
             format!(
-                "packet `{}` can never fit a default PacketBuf: its smallest frame is {frame} bytes, more than DEFAULT_PACKET_SIZE (1200){field}",
+                "packet `{}` can never be sent: its smallest frame is {frame} bytes, more than any frame can be (0xFFFF_FFFC bytes, wire format §2.6){field}",
                 input.ident
             ),
         );

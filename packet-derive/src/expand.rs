@@ -14,7 +14,9 @@
 //!   fields call their own impls.
 //! - `impl Decode<'de>`: fields in order, borrowing where the fields do.
 //! - with `#[packet(id = ..)]`, `impl Packet` whose `ID` carries the
-//!   size assertion (see the crate docs, "Compile-time size check").
+//!   assertion that some transport can carry the packet's smallest frame
+//!   (see the crate docs, "Compile-time size check"; whether it fits a
+//!   given buffer or a datagram is asserted where that is chosen).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -757,37 +759,103 @@ fn decode_each(krate: &syn::Path, all: &[Field<'_>], idx: &[usize], de: &Lifetim
             }
             continue;
         }
+        // A run of two or more string fields: one UTF-8 validation for the
+        // run when it qualifies (`codec::decode_str_run`), else field by field.
+        let strings = idx[k..]
+            .iter()
+            .take_while(|&&i| str_prefix(&all[i]).is_some())
+            .count();
+        if strings >= 2 {
+            let run = &idx[k..k + strings];
+            out.extend(decode_str_run(krate, all, run, de));
+            k += strings;
+            continue;
+        }
         let f = &all[i];
-        let b = bind(i);
-        let ty = f.ty;
-        out.extend(match &f.kind {
-            Kind::Skip => {
-                quote_spanned!(ty.span()=> let #b: #ty = ::core::default::Default::default();)
-            }
-            Kind::With(path) => {
-                let call = quote_spanned!(path.span()=> #path::decode);
-                quote!(let #b: #ty = #call(__r)?;)
-            }
-            Kind::Seq { seq, len, max_len } => {
-                let l = prefix_ty(*len);
-                let max =
-                    max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
-                let call = match seq {
-                    Seq::Str => quote!(#krate::codec::decode_str::<#l>(#max, __r)?),
-                    Seq::Bytes => quote!(#krate::codec::decode_bytes::<#l>(#max, __r)?),
-                    Seq::Items(t) => quote!(#krate::codec::decode_vec::<#l, #t>(#max, __r)?),
-                };
-                quote!(let #b: #ty = ::core::convert::Into::into(#call);)
-            }
-            _ => {
-                let dty = decode_ty(ty, de);
-                let call = quote_spanned!(ty.span()=> <#dty as #krate::Decode<#de>>::decode);
-                quote!(let #b: #ty = #call(__r)?;)
-            }
-        });
+        out.extend(decode_field(krate, f, bind(i), de));
         k += 1;
     }
     out
+}
+
+/// `(prefix width, max_len)` of a string field (`&str`, `String`,
+/// `Box<str>`, with or without `len` / `max_len`), or `None`.
+fn str_prefix(f: &Field<'_>) -> Option<(usize, TokenStream)> {
+    match &f.kind {
+        Kind::Seq {
+            seq: Seq::Str,
+            len,
+            max_len,
+        } => Some((
+            len.size(),
+            max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e)),
+        )),
+        Kind::Plain if matches!(seq_of(f.ty), Ok(Seq::Str)) => {
+            Some((2, quote!(::core::primitive::usize::MAX)))
+        }
+        _ => None,
+    }
+}
+
+/// Consecutive string fields `run`: validated as one span when the run
+/// qualifies, else decoded one by one (the exact errors of that path).
+fn decode_str_run(
+    krate: &syn::Path,
+    all: &[Field<'_>],
+    run: &[usize],
+    de: &Lifetime,
+) -> TokenStream {
+    let count = run.len();
+    let binds: Vec<Ident> = run.iter().map(|&i| bind(i)).collect();
+    let tys: Vec<&Type> = run.iter().map(|&i| all[i].ty).collect();
+    let strs: Vec<Ident> = (0..count).map(|j| format_ident!("__s{}", j)).collect();
+    let prefixes = run.iter().map(|&i| {
+        let (width, max) = str_prefix(&all[i]).unwrap_or((2, quote!(0)));
+        quote!((#width, #max))
+    });
+    let slow: TokenStream = run
+        .iter()
+        .map(|&i| decode_field(krate, &all[i], bind(i), de))
+        .collect();
+    quote!(
+        let (#(#binds,)*): (#(#tys,)*) = match #krate::codec::decode_str_run::<#count>(__r, [#(#prefixes),*]) {
+            ::core::option::Option::Some([#(#strs),*]) => (#(::core::convert::Into::into(#strs),)*),
+            ::core::option::Option::None => {
+                #slow
+                (#(#binds,)*)
+            }
+        };
+    )
+}
+
+/// The `decode` statement binding `b` for one field that is not part of a
+/// run.
+fn decode_field(krate: &syn::Path, f: &Field<'_>, b: Ident, de: &Lifetime) -> TokenStream {
+    let ty = f.ty;
+    match &f.kind {
+        Kind::Skip => {
+            quote_spanned!(ty.span()=> let #b: #ty = ::core::default::Default::default();)
+        }
+        Kind::With(path) => {
+            let call = quote_spanned!(path.span()=> #path::decode);
+            quote!(let #b: #ty = #call(__r)?;)
+        }
+        Kind::Seq { seq, len, max_len } => {
+            let l = prefix_ty(*len);
+            let max = max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
+            let call = match seq {
+                Seq::Str => quote!(#krate::codec::decode_str::<#l>(#max, __r)?),
+                Seq::Bytes => quote!(#krate::codec::decode_bytes::<#l>(#max, __r)?),
+                Seq::Items(t) => quote!(#krate::codec::decode_vec::<#l, #t>(#max, __r)?),
+            };
+            quote!(let #b: #ty = ::core::convert::Into::into(#call);)
+        }
+        _ => {
+            let dty = decode_ty(ty, de);
+            let call = quote_spanned!(ty.span()=> <#dty as #krate::Decode<#de>>::decode);
+            quote!(let #b: #ty = #call(__r)?;)
+        }
+    }
 }
 
 /// Type parameters of `generics`.
@@ -1036,7 +1104,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
 
     let packet_impl = m.id.as_ref().map(|id| {
         let msg = format!(
-            "packet `{name_str}` can never fit a default PacketBuf: its smallest frame is larger than DEFAULT_PACKET_SIZE (1200 bytes)"
+            "packet `{name_str}` can never be sent: its smallest frame is larger than any frame can be (0xFFFF_FFFC bytes, wire format §2.6)"
         );
         let reserved = format!(
             "packet `{name_str}` uses type id 0xFFFF, which is reserved for the session hello of sealed sessions (docs/wire-format.md §7.3)"
@@ -1048,7 +1116,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         // derive could not see at expansion) is reported at the attribute.
         let value = quote_spanned!(id.span()=> {
             match #krate::frame::max_frame_len_for(<Self as #krate::Encode>::MIN_SIZE) {
-                ::core::option::Option::Some(__n) if __n <= #krate::DEFAULT_PACKET_SIZE => {}
+                ::core::option::Option::Some(__n) if __n <= #krate::frame::MAX_WIRE_FRAME_LEN as ::core::primitive::usize => {}
                 _ => ::core::panic!(#msg),
             }
             let __id: ::core::primitive::u16 = #id;

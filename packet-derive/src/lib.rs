@@ -42,12 +42,14 @@
 //!
 //! As in serde_derive: `attr.rs` parses attributes, `check.rs` validates
 //! them into a model (collecting every error), `expand.rs` generates code;
-//! `fingerprint.rs` generates the protocol fingerprint's layout impls.
+//! `fingerprint.rs` generates the protocol fingerprint's layout impls,
+//! `family.rs` the `packet_core::family` impls.
 #![forbid(unsafe_code)]
 
 mod attr;
 mod check;
 mod expand;
+mod family;
 mod fingerprint;
 mod recursion;
 
@@ -65,6 +67,7 @@ pub fn derive_packet(input: TokenStream) -> TokenStream {
         Ok(model) => {
             let mut out = expand::packet(&model);
             out.extend(fingerprint::layout(&model));
+            out.extend(family::packet(&model));
             out.into()
         }
         Err(e) => e.into_compile_error().into(),
@@ -81,6 +84,7 @@ pub fn derive_packet_set(input: TokenStream) -> TokenStream {
         Ok(model) => {
             let mut out = expand::packet_set(&model);
             out.extend(fingerprint::set(&model));
+            out.extend(family::set(&model));
             out.into()
         }
         Err(e) => e.into_compile_error().into(),

@@ -40,6 +40,12 @@ pub mod fuzzing {
         (h.sealer, h.opener, h.hello.map(|h| h.token))
     }
 
+    /// A plaintext accepting end's receive side, requiring `fingerprint`
+    /// in the hello when set.
+    pub fn plain_server_opener(frame: &FrameConfig, fingerprint: Option<u64>) -> Opener {
+        crate::transport::security::plain_server(frame, fingerprint).opener
+    }
+
     /// Plaintext send and receive sides.
     pub fn plain(frame: &FrameConfig) -> (Sealer, Opener) {
         let h = crate::transport::security::plain(frame);

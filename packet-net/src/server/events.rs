@@ -155,11 +155,13 @@ impl<S, U> Router<S, U> {
     /// ([`EventQueue`] has an example; the module docs say what happens
     /// when it is full). Other hooks and handlers still run; a packet
     /// of `M` that does not decode ends its session as any handler error.
+    /// Give each server its own queue: session ids are numbered per
+    /// server.
     pub fn queue_events<M>(self, queue: &Arc<EventQueue<M>>) -> Self
     where
         M: for<'de> PacketSet<'de> + Send + 'static,
     {
-        let (on, off) = (queue.clone(), queue.clone());
+        let (on, off, queue) = (queue.clone(), queue.clone(), queue.clone());
         let router = self
             .on_connect(move |ctx| {
                 if on.push(ServerEvent::Connected(ctx.id())).is_err() {
@@ -167,11 +169,8 @@ impl<S, U> Router<S, U> {
                 }
             })
             .on_disconnect(move |ctx, why| off.push_end(ctx.id(), why.to_string()));
-        M::IDS.iter().fold(router, |router, &id| {
-            let q = queue.clone();
-            router.on_frame(id, move |ctx, frame| {
-                q.push(ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))
-            })
+        router.on_each(M::IDS, move |ctx, frame| {
+            queue.push(ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))
         })
     }
 }

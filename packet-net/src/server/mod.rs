@@ -5,14 +5,28 @@
 //! - [`Router`]: the handler registry, keyed by packet type id (`u16`).
 //!   Handlers are plain closures called with a [`Context`] (the session,
 //!   the session manager, the shared state) and the frame, borrowed from
-//!   the receive buffer. A failing handler, a bad frame or a peer that
-//!   stalls inside a frame drops that peer alone; an unknown type id too,
-//!   unless the router's [`UnknownPackets`] policy is to count and ignore.
+//!   the receive buffer, or typed: [`Router::on`] decodes one packet type
+//!   (borrowed ones too: `on::<Chat>`), [`Router::on_set`] a
+//!   `#[derive(PacketSet)]` enum. A failing handler, a bad frame or a
+//!   peer that stalls inside a frame drops that peer alone; an unknown
+//!   type id too, unless the router's [`UnknownPackets`] policy is to
+//!   count and ignore.
+//! - Per-session state: `Router<S, U>` gives every session its own `U`
+//!   ([`Router::with_session_state`], or `U::default()`), made when it
+//!   opens and locked per session only: handlers use
+//!   [`Context::session_state`], the game loop [`Sessions::for_each`] /
+//!   [`Session::state`].
 //! - [`Sessions`]: the session manager: look-up by [`SessionId`], send to
 //!   one, broadcast (a [`BroadcastReport`] says who got it and why the
 //!   others did not), close. Each session's outgoing frames are encoded in
 //!   place into its bounded `Outbox`; a peer too slow to drain it is
 //!   dropped rather than buffered without bound.
+//! - Work that outlives a handler: [`Context::session`] and
+//!   [`Context::sessions`] are `Arc`s, `'static` handles a spawned task
+//!   keeps to reply later ([`Session::send`]; `Router::on_async` spawns
+//!   such a task per packet on the tokio servers); or the tick-driven style,
+//!   where handlers only queue and the game loop drains an
+//!   [`EventQueue`] once per tick ([`Router::queue_events`]).
 //! - [`blocking::Server`]: an acceptor thread and a pool of worker threads
 //!   that each own a set of sessions and wait on their readiness (`mio`).
 //! - `tokio::Server` (feature `tokio`): an acceptor

@@ -11,8 +11,11 @@ use std::fmt;
 use std::sync::atomic::Ordering;
 use std::vec::Vec;
 
-use packet_core::codec::Decode;
+use std::sync::Arc;
+
+use packet_core::dispatch::PacketSet;
 use packet_core::error::DecodeError;
+use packet_core::family::{PacketFamily, PacketSetFamily};
 use packet_core::frame::{Frame, Packet};
 
 use super::{Context, DisconnectReason};
@@ -168,15 +171,110 @@ impl<S, U> Router<S, U> {
         self
     }
 
-    /// Handles packets `P` (owned: no borrowed fields), decoded for `f`.
-    pub fn on<P>(
+    /// Handles packets `P`, decoded for `f`; borrowed packets
+    /// (`Chat<'a>` with `&'a str` fields) borrow from the receive buffer.
+    /// `P` is any [`PacketFamily`] (`#[derive(Packet)]` with an `id`
+    /// implements it); name it without its lifetime.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    /// use packet_net::Packet;
+    ///
+    /// #[derive(Packet)]
+    /// #[packet(id = 7)]
+    /// struct Chat<'a> { #[packet(len = u8)] text: &'a str }
+    ///
+    /// let router = Router::<()>::new().on::<Chat>(|ctx, chat| {
+    ///     println!("{} says {}", ctx.id(), chat.text);     // chat: Chat<'_>
+    ///     ctx.broadcast_others(&chat);
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// ```
+    ///
+    /// A handler is synchronous and returns `Result<(), TransportError>`;
+    /// `|ctx, chat| async move { .. }` is refused ("expected `Result`,
+    /// found `async` block"): start the async work from the handler
+    /// instead, with a `'static` handle to reply through
+    /// (`let session = ctx.session().clone(); tokio::spawn(async move {
+    /// .. session.send(&reply) })`, see `Session::send`). A type that is
+    /// not a packet family says what to write:
+    ///
+    /// ```compile_fail,E0277
+    /// use packet_net::server::Router;
+    /// struct NotDerived;
+    /// let router = Router::<()>::new().on::<NotDerived>(|_, _| Ok(()));
+    /// // error[E0277]: `NotDerived` is not a packet type a router can decode
+    /// //   = note: derive it: `#[derive(Packet)]` with `#[packet(id = ..)]` ...
+    /// ```
+    pub fn on<P: PacketFamily>(
         self,
-        f: impl Fn(&Context<'_, S, U>, P) -> Result<(), TransportError> + Send + Sync + 'static,
-    ) -> Self
-    where
-        P: Packet + for<'de> Decode<'de>,
-    {
-        self.on_frame(P::ID, move |ctx, frame| f(ctx, frame.decode_packet::<P>()?))
+        f: impl for<'de> Fn(&Context<'_, S, U>, P::At<'de>) -> Result<(), TransportError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.on_frame(<P::At<'static> as Packet>::ID, move |ctx, frame| {
+            f(ctx, frame.decode_packet::<P::At<'_>>()?)
+        })
+    }
+
+    /// Handles every packet of the set `M` (a `#[derive(PacketSet)]`
+    /// enum; name it without its lifetime) with one handler that gets
+    /// the decoded enum, to `match` on.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    /// use packet_net::{Packet, PacketSet};
+    ///
+    /// #[derive(Packet)]
+    /// #[packet(id = 1)]
+    /// struct Move { dx: i8, dy: i8 }
+    /// #[derive(Packet)]
+    /// #[packet(id = 2)]
+    /// struct Say<'a> { #[packet(len = u8)] text: &'a str }
+    ///
+    /// #[derive(PacketSet)]
+    /// enum Msg<'a> { Move(Move), Say(Say<'a>) }
+    ///
+    /// let router = Router::<()>::new().on_set::<Msg>(|ctx, msg| {
+    ///     match msg {
+    ///         Msg::Move(m) => println!("{} moves {},{}", ctx.id(), m.dx, m.dy),
+    ///         Msg::Say(s) => println!("{} says {}", ctx.id(), s.text),
+    ///     }
+    ///     Ok(())
+    /// });
+    /// assert!(router.handles(1) && router.handles(2));
+    /// ```
+    ///
+    /// ```compile_fail,E0277
+    /// use packet_net::server::Router;
+    /// enum NotDerived { A }
+    /// let router = Router::<()>::new().on_set::<NotDerived>(|_, _| Ok(()));
+    /// // error[E0277]: `NotDerived` is not a packet set a router can decode
+    /// ```
+    pub fn on_set<M: PacketSetFamily>(
+        self,
+        f: impl for<'de> Fn(&Context<'_, S, U>, M::At<'de>) -> Result<(), TransportError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        let ids = <M::At<'static> as PacketSet<'static>>::IDS;
+        self.on_each(ids, move |ctx, frame| f(ctx, M::At::decode_frame(&frame)?))
+    }
+
+    /// Handles each type id in `ids` with `f`.
+    pub(super) fn on_each(
+        self,
+        ids: &[u16],
+        f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
+    ) -> Self {
+        let f = Arc::new(f);
+        ids.iter().fold(self, |router, &id| {
+            let f = f.clone();
+            router.on_frame(id, move |ctx, frame| f(ctx, frame))
+        })
     }
 
     /// Handles frames no other handler takes (default: the
@@ -248,5 +346,54 @@ impl<S, U> Router<S, U> {
 
     pub(crate) fn disconnected(&self, ctx: &Context<'_, S, U>, reason: &DisconnectReason) {
         self.on_disconnect.iter().for_each(|h| h(ctx, reason));
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<S, U: Send + 'static> Router<S, U> {
+    /// Handles packets `P` with async work (tokio servers): `f` gets a
+    /// `'static` handle to the session and the decoded packet (owned, as
+    /// it outlives the frame) and returns a future, spawned as its own
+    /// task; the session reads on meanwhile, so one session's tasks may
+    /// run at once. The task replies through the handle
+    /// ([`Session::send`](super::Session::send)); if it fails, the
+    /// session is closed (after its queued frames). Outside a tokio
+    /// runtime (the blocking servers) the packet's session ends with an
+    /// error saying so; there, spawn onto a runtime you keep yourself.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    /// use packet_net::Packet;
+    ///
+    /// #[derive(Packet)]
+    /// #[packet(id = 1)]
+    /// struct Lookup { player: u32 }
+    ///
+    /// let router = Router::<()>::new().on_async(|session, lookup: Lookup| async move {
+    ///     // ... let rating = db.rating(lookup.player).await; ...
+    ///     session.send(&Lookup { player: lookup.player })
+    /// });
+    /// # let _ = router;
+    /// ```
+    pub fn on_async<P, W>(
+        self,
+        f: impl Fn(Arc<super::Session<U>>, P) -> W + Send + Sync + 'static,
+    ) -> Self
+    where
+        P: Packet + for<'de> packet_core::codec::Decode<'de>,
+        W: Future<Output = Result<(), TransportError>> + Send + 'static,
+    {
+        self.on_frame(P::ID, move |ctx, frame| {
+            let runtime = ::tokio::runtime::Handle::try_current()
+                .map_err(|e| std::io::Error::other(format!("on_async: {e}")))?;
+            let session = ctx.session().clone();
+            let work = f(session.clone(), frame.decode_packet::<P>()?);
+            runtime.spawn(async move {
+                if work.await.is_err() {
+                    session.close();
+                }
+            });
+            Ok(())
+        })
     }
 }

@@ -6,7 +6,10 @@
 //! whether the session ends) and then waits for what the step asked for:
 //! readable, writable, a `Notify` from another session that queued
 //! frames for it, the shutdown, or the core's next deadline. Handlers are
-//! synchronous closures: they queue replies, they do not await.
+//! synchronous closures: they queue replies, they do not await; to await,
+//! a handler spawns a task with a `'static` handle to its session
+//! (`ctx.session().clone()`, then [`Session::send`](super::Session::send);
+//! see `examples/examples/async_server.rs`).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]

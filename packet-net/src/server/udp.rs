@@ -74,7 +74,7 @@ pub(crate) struct Peers<'a, S, U = ()> {
 /// Whether `datagram` is exactly `hello` (the hello that started a
 /// session, resent by its client until it hears from us).
 fn is_hello(datagram: &[u8], hello: Option<&Hello>) -> bool {
-    hello.is_some_and(|h| datagram.len() == h.len() && *datagram == *h.bytes())
+    hello.is_some_and(|h| datagram.len() == h.frame_len() && *datagram == *h.bytes())
 }
 
 impl<'a, S, U> Peers<'a, S, U> {

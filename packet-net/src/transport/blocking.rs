@@ -262,6 +262,7 @@ impl UdpPacketSocket {
         packet: &P,
         addr: SocketAddr,
     ) -> Result<(), TransportError> {
+        const { packet_core::frame::assert_fits_datagram::<P>() };
         self.send_with(Some(addr), P::ID, packet.encoded_len(), |w| {
             packet.write_data(w)
         })
@@ -279,6 +280,7 @@ impl UdpPacketSocket {
 
     /// Sends `packet` to the connected peer.
     pub fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+        const { packet_core::frame::assert_fits_datagram::<P>() };
         self.send_with(None, P::ID, packet.encoded_len(), |w| packet.write_data(w))
     }
 

@@ -206,7 +206,7 @@ impl Outbox {
 
     /// Bytes a frame with a body of at most `max_body` bytes needs.
     fn needed(&self, max_body: usize) -> Result<usize, TransportError> {
-        let hello = self.hello.map_or(0, |h| h.len());
+        let hello = self.hello.map_or(0, |h| h.frame_len());
         Ok(self.sealer.check_len(max_body)? + hello)
     }
 

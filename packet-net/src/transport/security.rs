@@ -9,6 +9,15 @@
 //! token); the server takes the keys for that token and only then seals
 //! or opens anything.
 //!
+//! The hello also carries the protocol fingerprint (§11.5) when the
+//! `TransportConfig` has one: a [`Hello`] is the token (16 zero bytes
+//! for a plaintext session) and the fingerprint; an accepting end that
+//! requires one compares it before the provider sees the token and owes
+//! the client one [`refusal`] on a mismatch (`ProtocolMismatch` on both
+//! ends); a connecting end takes a refusal as the reason its session
+//! ends, until the server's first accepted frame. The provider may also
+//! say whom the session belongs to ([`ServerSecurity::with_identity`]).
+//!
 //! - [`ClientSecurity`] (feature `crypto`): a client's token and keys. Not
 //!   `Clone`, consumed by the one connection it seals, so one set of keys
 //!   can never serve two sessions (each numbers its frames from 0: two
@@ -179,12 +188,18 @@ impl Hello {
         HelloBytes { buf, len }
     }
 
-    /// Its frame length.
-    pub fn len(&self) -> usize {
+    /// Its frame length (44 or 52 bytes).
+    pub fn frame_len(&self) -> usize {
         match self.fingerprint {
             Some(_) => FINGERPRINT_HELLO_LEN,
             None => SESSION_HELLO_LEN,
         }
+    }
+
+    /// Whether this is a plaintext session's hello: the zero token, and a
+    /// fingerprint (a plaintext session has no version-1 hello).
+    pub fn is_plaintext(&self) -> bool {
+        self.token == SessionToken::PLAINTEXT && self.fingerprint.is_some()
     }
 
     /// Reads a hello from a validated plaintext frame's type id and body:
@@ -712,11 +727,7 @@ impl Opener {
             // A plaintext session's hello has the zero token and always a
             // fingerprint; a sealed one any token, with a fingerprint when
             // the server requires one.
-            Some(h)
-                if !sealed && (h.token != SessionToken::PLAINTEXT || h.fingerprint.is_none()) =>
-            {
-                return Err(no_hello);
-            }
+            Some(h) if !sealed && !h.is_plaintext() => return Err(no_hello),
             Some(h) if required.is_some() && h.fingerprint.is_none() => return Err(no_hello),
             Some(h) => h,
             #[cfg(feature = "crypto")]
@@ -806,7 +817,7 @@ impl Opener {
                 .peek()
                 .and_then(|b| Frame::parse(b).ok())
                 .and_then(|f| Hello::parse(f.type_id(), f.body()))
-                .is_some_and(|h| h.token == SessionToken::PLAINTEXT && h.fingerprint.is_some());
+                .is_some_and(|h| h.is_plaintext());
             if decoder.has_frame() {
                 self.open = Open::Plain;
             }
@@ -871,8 +882,7 @@ impl Opener {
             Open::PlainServer { .. } => {
                 let f = frame::decode_frame(datagram, config)?;
                 if let Some(h) = Hello::parse(f.type_id(), f.body())
-                    && h.token == SessionToken::PLAINTEXT
-                    && h.fingerprint.is_some()
+                    && h.is_plaintext()
                 {
                     // An unchecked plaintext hello (no fingerprint here).
                     self.open = Open::Plain;

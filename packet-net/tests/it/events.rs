@@ -73,14 +73,11 @@ fn a_game_loop_drains_connects_packets_and_disconnects() {
     let got = drain(&events, 1);
     assert!(matches!(&got[..], [ServerEvent::Disconnected(i, _)] if *i == id));
 
-    // UDP: the same events from datagrams.
-    let udp = UdpServer::bind(
-        "127.0.0.1:0",
-        ServerConfig::default(),
-        Router::<()>::new().queue_events(&events),
-        (),
-    )
-    .unwrap();
+    // UDP: the same events from datagrams (a queue per server: session
+    // ids are per server).
+    let events = EventQueue::<Input>::new(64);
+    let router = Router::<()>::new().queue_events(&events);
+    let udp = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), router, ()).unwrap();
     let mut socket = UdpPacketSocket::bind("127.0.0.1:0").unwrap();
     socket.connect(udp.local_addr()).unwrap();
     socket.send(&Move { dx: 0, dy: 2 }).unwrap();

@@ -43,28 +43,21 @@ fn server_config() -> ServerConfig {
     ServerConfig::default().with_workers(1).with_fingerprint(FP)
 }
 
-/// One echo round trip on a TCP client.
-fn echo_tcp(c: &mut TcpPacketStream) -> Result<(), TransportError> {
-    c.send(&crate::common::Msg {
-        client: 1,
-        seq: 2,
-        data: b"hi",
-    })?;
-    let f = c.recv()?;
-    assert_eq!(f.type_id(), ECHO);
-    Ok(())
-}
+/// The message every echo test sends.
+const HI: crate::common::Msg<'static> = crate::common::Msg {
+    client: 1,
+    seq: 2,
+    data: b"hi",
+};
 
-/// One echo round trip on a connected UDP client.
-fn echo_udp(c: &mut UdpPacketSocket) -> Result<(), TransportError> {
-    c.send(&crate::common::Msg {
-        client: 1,
-        seq: 2,
-        data: b"hi",
-    })?;
-    let f = c.recv()?;
-    assert_eq!(f.type_id(), ECHO);
-    Ok(())
+/// One echo round trip on a blocking client (a TCP stream or a connected
+/// UDP socket).
+macro_rules! echo {
+    ($c:expr) => {{
+        let c = &mut $c;
+        c.send(&HI)
+            .and_then(|()| c.recv().map(|f| assert_eq!(f.type_id(), ECHO)))
+    }};
 }
 
 /// The refused client's error: the typed mismatch with its message.
@@ -88,23 +81,23 @@ fn plaintext_tcp_accepts_the_same_protocol_and_refuses_another() {
     let addr = server.local_addr();
 
     let mut good = TcpPacketStream::connect_with(addr, transport(Some(FP))).unwrap();
-    echo_tcp(&mut good).unwrap();
-    echo_tcp(&mut good).unwrap();
+    echo!(good).unwrap();
+    echo!(good).unwrap();
 
     let mut stale = TcpPacketStream::connect_with(addr, transport(Some(OTHER))).unwrap();
-    assert_refused(echo_tcp(&mut stale).unwrap_err());
+    assert_refused(echo!(stale).unwrap_err());
     // The stream stays failed with the same reason.
     assert_refused(stale.recv().unwrap_err());
 
     // A client sending no hello at all (version 1) is not served either.
     let mut old = TcpPacketStream::connect_with(addr, transport(None)).unwrap();
-    assert!(echo_tcp(&mut old).is_err());
+    assert!(echo!(old).is_err());
 
     assert!(wait_until(LIMIT, || {
         let s = server.stats();
         s.protocol_mismatches == 1 && s.bad_frames == 1
     }));
-    echo_tcp(&mut good).unwrap();
+    echo!(good).unwrap();
     server.shutdown();
 }
 
@@ -117,7 +110,7 @@ fn a_listener_reports_the_mismatch_on_the_server_side_too() {
         peer.recv().map(|_| ()).unwrap_err()
     });
     let mut stale = TcpPacketStream::connect_with(addr, transport(Some(OTHER))).unwrap();
-    assert_refused(echo_tcp(&mut stale).unwrap_err());
+    assert_refused(echo!(stale).unwrap_err());
     assert_refused(server.join().unwrap());
 }
 
@@ -132,14 +125,14 @@ fn sealed_tcp_refuses_another_protocol_before_using_the_token() {
     let mut stale = TcpPacketStream::connect_with(addr, transport(Some(OTHER)))
         .unwrap()
         .sealed(security);
-    assert_refused(echo_tcp(&mut stale).unwrap_err());
+    assert_refused(echo!(stale).unwrap_err());
     assert!(wait_until(LIMIT, || server.stats().protocol_mismatches == 1));
 
     // The token was not looked up: the client, updated, still gets in.
     let mut updated = TcpPacketStream::connect_with(addr, transport(Some(FP)))
         .unwrap()
         .sealed(Login::stolen(token));
-    echo_tcp(&mut updated).unwrap();
+    echo!(updated).unwrap();
     server.shutdown();
 }
 
@@ -168,11 +161,7 @@ async fn tokio_servers_refuse_another_protocol_over_tcp_and_udp() {
         .await
         .unwrap()
         .sealed(Login::stolen(token));
-    let msg = crate::common::Msg {
-        client: 1,
-        seq: 2,
-        data: b"hi",
-    };
+    let msg = HI;
     updated.send(&msg).await.unwrap();
     assert_eq!(updated.recv().await.unwrap().type_id(), ECHO);
 
@@ -208,10 +197,10 @@ fn udp_accepts_the_same_protocol_and_refuses_another_plaintext_and_sealed() {
         c
     };
     let mut good = udp_client(FP);
-    echo_udp(&mut good).unwrap();
-    echo_udp(&mut good).unwrap();
+    echo!(good).unwrap();
+    echo!(good).unwrap();
     let mut stale = udp_client(OTHER);
-    assert_refused(echo_udp(&mut stale).unwrap_err());
+    assert_refused(echo!(stale).unwrap_err());
     assert_eq!(
         server.sessions().len(),
         1,
@@ -233,9 +222,9 @@ fn udp_accepts_the_same_protocol_and_refuses_another_plaintext_and_sealed() {
         c
     };
     let mut stale = sealed_client(OTHER, security);
-    assert_refused(echo_udp(&mut stale).unwrap_err());
+    assert_refused(echo!(stale).unwrap_err());
     let mut updated = sealed_client(FP, Login::stolen(token));
-    echo_udp(&mut updated).unwrap();
+    echo!(updated).unwrap();
     assert_eq!(server.stats().protocol_mismatches, 1);
     server.shutdown();
 }
@@ -284,14 +273,14 @@ fn servers_without_a_fingerprint_take_either_hello_unchecked() {
     // dispatched (the echo router would end a session on type 0xFFFF).
     let tcp = Server::bind("127.0.0.1:0", plain.clone(), echo_router(), ()).unwrap();
     let mut c = TcpPacketStream::connect_with(tcp.local_addr(), transport(Some(OTHER))).unwrap();
-    echo_tcp(&mut c).unwrap();
-    echo_tcp(&mut c).unwrap();
+    echo!(c).unwrap();
+    echo!(c).unwrap();
     tcp.shutdown();
     let udp = UdpServer::bind("127.0.0.1:0", plain.clone(), echo_router(), ()).unwrap();
     let mut c = UdpPacketSocket::bind_with("127.0.0.1:0", transport(Some(OTHER))).unwrap();
     c.connect(udp.local_addr()).unwrap();
-    echo_udp(&mut c).unwrap();
-    echo_udp(&mut c).unwrap();
+    echo!(c).unwrap();
+    echo!(c).unwrap();
     assert_eq!(udp.sessions().len(), 1);
     udp.shutdown();
 
@@ -309,7 +298,7 @@ fn servers_without_a_fingerprint_take_either_hello_unchecked() {
         let mut c = TcpPacketStream::connect_with(tcp.local_addr(), transport(fp))
             .unwrap()
             .sealed(security);
-        echo_tcp(&mut c).unwrap();
+        echo!(c).unwrap();
     }
     tcp.shutdown();
 }
@@ -474,11 +463,7 @@ fn a_refusal_counts_only_before_the_server_answers_and_changes_nothing() {
         .sealed(security);
     let me = client.local_addr().unwrap();
     let forger = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let msg = crate::common::Msg {
-        client: 1,
-        seq: 2,
-        data: b"hi",
-    };
+    let msg = HI;
 
     // During the handshake a refusal (forged here) is reported, and the
     // client is left as it was: its hello still goes out, and the real
@@ -501,4 +486,64 @@ fn a_refusal_counts_only_before_the_server_answers_and_changes_nothing() {
     assert_eq!(f.type_id(), ECHO);
     assert_eq!(client.stats().dropped, dropped + 1);
     server.shutdown();
+}
+
+mod props {
+    use packet_net::fuzzing::{Hello, Opened, fingerprint_hello, plain_server_opener, refusal};
+    use packet_net::transport::{SessionToken, TransportError};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every hello reads back as itself; any other body is not a hello
+        /// (and reading one never panics).
+        #[test]
+        fn hellos_read_back_and_nothing_else_is_one(
+            token in any::<[u8; 16]>(),
+            fp in proptest::option::of(any::<u64>()),
+            type_id in any::<u16>(),
+            body in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let hello = Hello { token: SessionToken(token), fingerprint: fp };
+            let bytes = hello.bytes();
+            let f = packet_core::frame::Frame::parse(&bytes).unwrap();
+            prop_assert_eq!(Hello::parse(f.type_id(), f.body()), Some(hello));
+            prop_assert_eq!(bytes.len(), hello.frame_len());
+            let parsed = Hello::parse(type_id, &body);
+            prop_assert_eq!(
+                parsed.is_some(),
+                type_id == 0xFFFF && matches!(body.len(), 16 | 24)
+            );
+        }
+
+        /// A plaintext server end requiring fingerprint `server` accepts
+        /// exactly the plaintext hello carrying it, owes a refusal exactly
+        /// for the plaintext hello carrying another, and takes any other
+        /// datagram as no hello, without panicking.
+        #[test]
+        fn a_plaintext_server_end_takes_exactly_its_hello(
+            server in any::<u64>(),
+            client in any::<u64>(),
+            mut junk in proptest::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let config = Default::default();
+            let mut opener = plain_server_opener(&config, Some(server));
+            let mut hello = fingerprint_hello(&SessionToken::PLAINTEXT, client);
+            match opener.open_datagram(&mut hello, &config) {
+                Ok(Opened::Keyed(h)) => {
+                    prop_assert_eq!(client, server);
+                    prop_assert!(h.sealer.is_none() && h.identity.is_none());
+                }
+                Err(TransportError::ProtocolMismatch(m)) => {
+                    prop_assert_ne!(client, server);
+                    prop_assert_eq!((m.client, m.server), (client, server));
+                    prop_assert_eq!(opener.take_refusal(), Some(refusal(server)));
+                    prop_assert_eq!(opener.take_refusal(), None);
+                }
+                other => prop_assert!(false, "{other:?}"),
+            }
+            let mut opener = plain_server_opener(&config, Some(server));
+            prop_assert!(opener.open_datagram(&mut junk, &config).is_err());
+            prop_assert_eq!(opener.take_refusal(), None);
+        }
+    }
 }

@@ -21,6 +21,7 @@ mod server_tokio;
 #[cfg(feature = "tokio")]
 mod server_udp;
 mod session_state;
+mod typed_dispatch;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
 mod unknown_packets;

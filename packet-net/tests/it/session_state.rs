@@ -4,11 +4,9 @@
 //! blocking and tokio); and `'static` handles (`ctx.session()`,
 //! `ctx.sessions()`) that a spawned task uses after the handler returned.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use packet_net::server::{Router, ServerConfig, Session, SessionId, Sessions};
-use packet_net::transport::TransportError;
+use packet_net::server::{Router, ServerConfig, Sessions};
 use packet_net::transport::blocking::{TcpPacketStream, UdpPacketSocket};
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -114,7 +112,9 @@ async fn tokio_servers_keep_a_state_per_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spawned_task_replies_through_its_handles() {
     use packet_net::server::tokio::Server;
-    use std::sync::Mutex;
+    use packet_net::server::{Session, SessionId};
+    use packet_net::transport::TransportError;
+    use std::sync::{Arc, Mutex};
 
     let kept: Arc<Mutex<Option<Arc<Session>>>> = Arc::default();
     let k = kept.clone();
@@ -155,4 +155,57 @@ async fn a_spawned_task_replies_through_its_handles() {
         session.send_raw(MOVE, b"late"),
         Err(TransportError::Closed)
     ));
+}
+
+#[derive(packet_core::Packet, Debug, PartialEq)]
+#[packet(id = 0x0D02)]
+struct Ask {
+    n: u32,
+}
+
+/// `Router::on_async`: the handler's future runs as its own task and
+/// replies through its handle; a failing task closes the session; on the
+/// blocking server (no runtime) the session ends with an error.
+#[cfg(feature = "tokio")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_async_runs_each_packets_work_as_a_task() {
+    use packet_net::server::tokio::Server;
+    use packet_net::transport::TransportError;
+    let router = || {
+        Router::<()>::new().on_async(|session, ask: Ask| async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if ask.n == 0 {
+                return Err(TransportError::Closed); // the work failed
+            }
+            session.send(&Ask { n: ask.n + 1 })
+        })
+    };
+    let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router(), ())
+        .await
+        .unwrap();
+    let blocking = packet_net::server::blocking::Server::bind(
+        "127.0.0.1:0",
+        ServerConfig::default(),
+        router(),
+        (),
+    )
+    .unwrap();
+    let (addr, baddr) = (server.local_addr(), blocking.local_addr());
+    tokio::task::spawn_blocking(move || {
+        let mut client = TcpPacketStream::connect(addr).unwrap();
+        client.set_read_timeout(Some(LIMIT)).unwrap();
+        client.send(&Ask { n: 41 }).unwrap();
+        let reply: Ask = client.recv().unwrap().decode_packet().unwrap();
+        assert_eq!(reply, Ask { n: 42 });
+        client.send(&Ask { n: 0 }).unwrap();
+        assert!(client.recv().is_err(), "a failed task closes its session");
+
+        let mut client = TcpPacketStream::connect(baddr).unwrap();
+        client.set_read_timeout(Some(LIMIT)).unwrap();
+        client.send(&Ask { n: 1 }).unwrap();
+        assert!(client.recv().is_err(), "no runtime on a blocking worker");
+    })
+    .await
+    .unwrap();
+    assert_eq!(blocking.stats().handler_errors, 1);
 }
