@@ -89,7 +89,7 @@ impl Play {
 
     /// Whether to say something with this move.
     fn says(&self) -> bool {
-        self.seq % SAY_EVERY == 0
+        self.seq.is_multiple_of(SAY_EVERY)
     }
 
     /// A chat line, counted.
