@@ -263,7 +263,8 @@ impl<U> Sessions<U> {
         id: SessionId,
         packet: &P,
     ) -> Result<(), TransportError> {
-        self.get(id).ok_or(TransportError::Closed)?.send(packet)
+        let map = self.read(); // no `Arc` clone per send
+        map.get(&id).ok_or(TransportError::Closed)?.send(packet)
     }
 
     /// Queues a raw frame for session `id`.
@@ -273,7 +274,8 @@ impl<U> Sessions<U> {
         type_id: u16,
         body: &[u8],
     ) -> Result<(), TransportError> {
-        self.get(id)
+        let map = self.read();
+        map.get(&id)
             .ok_or(TransportError::Closed)?
             .send_raw(type_id, body)
     }
