@@ -228,6 +228,20 @@ impl<U> Sessions<U> {
     /// Calls `f` with every open session (under the table's read lock:
     /// sessions opening or ending meanwhile wait until `f` is done), e.g.
     /// for the game loop to read each player's state once per tick.
+    ///
+    /// ```
+    /// use packet_net::server::Sessions;
+    ///
+    /// #[derive(Default)]
+    /// struct Player { score: u32 }
+    ///
+    /// fn leader(sessions: &Sessions<Player>) -> Option<u32> {
+    ///     let mut best = None;
+    ///     sessions.for_each(|s| best = best.max(Some(s.state().score)));
+    ///     best
+    /// }
+    /// # let _ = leader;
+    /// ```
     pub fn for_each(&self, f: impl FnMut(&Arc<Session<U>>)) {
         self.read().values().for_each(f);
     }
