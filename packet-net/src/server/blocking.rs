@@ -352,8 +352,11 @@ fn worker<S, U>(
 ) {
     let mut conns: HashMap<usize, Conn<U>> = HashMap::new();
     let mut events = Events::with_capacity(256);
-    let mut ready: Vec<usize> = Vec::new();
-    let mut again: Vec<usize> = Vec::new();
+    // Sized up front: `again` is first pushed only when a session stops
+    // early for fairness, which may happen long after warm-up (on a
+    // loaded machine), and would then be a per-packet allocation.
+    let mut ready: Vec<usize> = Vec::with_capacity(64);
+    let mut again: Vec<usize> = Vec::with_capacity(64);
     let mut spare = Spare::default();
     let mut timers = Timers::new();
     let mut stopping = false;

@@ -459,6 +459,12 @@ impl Inbox {
                     Err(e) => return Err(e.into()),
                 }
             }
+            if self.opener.may_skip_hello() {
+                // A plaintext hello first is taken here, not handed out:
+                // read on if it was all there was.
+                self.opener.skip_hello(&mut self.decoder)?;
+                continue;
+            }
             if !self.opener.awaiting_hello() {
                 return Ok(());
             }
