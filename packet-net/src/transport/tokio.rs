@@ -15,7 +15,10 @@
 //!   buffered.
 //! - [`PacketCodec`]: `tokio_util::codec::{Encoder, Decoder}` for users
 //!   already on `Framed`. Its items are owned ([`OwnedFrame`] with a
-//!   `Bytes` body, split off the read buffer without copying).
+//!   `Bytes` body, split off the read buffer without copying). Built with
+//!   [`PacketCodec::client`] / [`PacketCodec::server`] it sends / requires
+//!   [`TransportConfig`]'s protocol fingerprint in the session hello like
+//!   the streams (see its docs for the refusal).
 //!
 //! Available with the `tokio` feature. The async server is in
 //! [`crate::server::tokio`].
