@@ -881,6 +881,7 @@ impl Opener {
     /// codec): as [`Opener::open_datagram`], except that a stream ends at
     /// a refused or missing hello (a server end) or at the server's
     /// refusal (a client end): every later frame is that error.
+    #[cfg(feature = "tokio")]
     pub(crate) fn open_stream_frame(
         &mut self,
         bytes: &mut [u8],
