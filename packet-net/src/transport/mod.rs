@@ -57,8 +57,9 @@ pub struct TransportConfig {
     pub write_timeout: Option<Duration>,
     /// The protocol fingerprint (`docs/wire-format.md` §11) this end
     /// speaks, carried in the session hello (§11.5): a connecting end
-    /// (client stream or socket) sends it before its first frame, an
-    /// accepting end (listener, server) requires it and refuses another
+    /// (client stream or socket, `PacketCodec::client`) sends it before
+    /// its first frame, an accepting end (listener, server,
+    /// `PacketCodec::server`) requires it and refuses another
     /// one with `protocol mismatch: client 0x…, server 0x…`
     /// ([`TransportError::ProtocolMismatch`]). `None` (the default): a
     /// client sends no fingerprint, a server requires none and takes a

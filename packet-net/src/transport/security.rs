@@ -862,6 +862,46 @@ impl Opener {
         Ok(decoder.next_frame()?.map(Incoming::Frame))
     }
 
+    /// A server end awaiting the hello: `bytes` (one whole frame) as that
+    /// hello. The outer error is a plaintext frame that fails §4.
+    fn hello_in(
+        &mut self,
+        bytes: &[u8],
+        config: &FrameConfig,
+    ) -> Result<Result<Handshake, Stop>, FrameError> {
+        Ok(match frame::decode_frame(bytes, config) {
+            Ok(f) => self.accept_hello(f.type_id(), f.body()),
+            #[cfg(feature = "crypto")]
+            Err(e) if self.is_sealed() => Err(Stop::Crypto(packet_core::CryptoError::Frame(e))),
+            Err(e) => return Err(e),
+        })
+    }
+
+    /// One whole frame of a stream cut by the caller (the tokio-util
+    /// codec): as [`Opener::open_datagram`], except that a stream ends at
+    /// a refused or missing hello (a server end) or at the server's
+    /// refusal (a client end): every later frame is that error.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn open_stream_frame(
+        &mut self,
+        bytes: &mut [u8],
+        config: &FrameConfig,
+    ) -> Result<Opened, TransportError> {
+        let stop = match &self.open {
+            Open::Failed(e) => return Err((*e).into()),
+            _ if self.awaiting_hello() => match self.hello_in(bytes, config)? {
+                Ok(h) => return Ok(Opened::Keyed(h)),
+                Err(e) => e,
+            },
+            _ => match self.refused(bytes) {
+                Some(m) => Stop::Mismatch(m),
+                None => return self.open_datagram(bytes, config),
+            },
+        };
+        self.open = Open::Failed(stop);
+        Err(stop.into())
+    }
+
     /// Validates one datagram as exactly one frame (opening it in place
     /// when sealed). A failure changes nothing (a stray or forged datagram
     /// is dropped by the caller, never held against the session); a
@@ -877,14 +917,7 @@ impl Opener {
             return Err(m.into());
         }
         if self.awaiting_hello() {
-            let f = frame::decode_frame(datagram, config);
-            let h = match f {
-                Ok(f) => self.accept_hello(f.type_id(), f.body()),
-                #[cfg(feature = "crypto")]
-                Err(e) if self.is_sealed() => Err(Stop::Crypto(packet_core::CryptoError::Frame(e))),
-                Err(e) => return Err(e.into()),
-            };
-            return Ok(Opened::Keyed(h?));
+            return Ok(Opened::Keyed(self.hello_in(datagram, config)??));
         }
         let header = match &mut self.open {
             Open::Failed(e) => return Err((*e).into()),

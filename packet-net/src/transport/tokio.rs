@@ -15,7 +15,10 @@
 //!   buffered.
 //! - [`PacketCodec`]: `tokio_util::codec::{Encoder, Decoder}` for users
 //!   already on `Framed`. Its items are owned ([`OwnedFrame`] with a
-//!   `Bytes` body, split off the read buffer without copying).
+//!   `Bytes` body, split off the read buffer without copying). Built with
+//!   [`PacketCodec::client`] / [`PacketCodec::server`] it sends / requires
+//!   [`TransportConfig`]'s protocol fingerprint in the session hello like
+//!   the streams (see its docs for the refusal).
 //!
 //! Available with the `tokio` feature. The async server is in
 //! [`crate::server::tokio`].
@@ -48,7 +51,10 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::queue::Outbox;
-use super::security::{Opened, Opener, Sealer, Security, frame_in, plain};
+use super::security::{
+    Halves, Opened, Opener, REFUSAL_LEN, Sealer, Security, frame_in, plain, plain_client,
+    plain_server,
+};
 use super::socket::{PacketListener, PacketSocket, PacketStream, socket_methods, stream_methods};
 use super::{OwnedFrame, TransportConfig, TransportError};
 use packet_core::buf::Writer;
@@ -302,9 +308,54 @@ pub struct RawFrame<'a> {
 /// assert_eq!((frame.header.type_id, &frame.body[..]), (3, &b"abc"[..]));
 /// # Ok::<(), packet_net::transport::TransportError>(())
 /// ```
+///
+/// # Protocol fingerprint
+///
+/// Like the streams, the codec takes the fingerprint from a
+/// [`TransportConfig`] ([`TransportConfig::with_fingerprint`] /
+/// [`TransportConfig::with_protocol`]) and needs to know its side
+/// (`docs/wire-format.md` §11.5): [`PacketCodec::client`] writes the
+/// session hello carrying it before its first frame (plaintext: the zero
+/// token; sealed with a [`ClientSecurity`](super::ClientSecurity): its
+/// token) and reports the server's refusal as
+/// [`TransportError::ProtocolMismatch`]; [`PacketCodec::server`] requires
+/// that hello as the first frame (never handed out) and fails with
+/// `ProtocolMismatch` on another fingerprint. A decoder cannot write, so
+/// the refusal the client is owed is then in
+/// [`PacketCodec::take_refusal`]: write it to the socket
+/// (`framed.get_mut()`) before closing. Without a fingerprint a client
+/// sends no hello (plaintext) and a server takes either hello unchecked.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), packet_net::transport::TransportError> {
+/// use futures_util::{SinkExt, StreamExt};
+/// use packet_net::transport::tokio::{PacketCodec, RawFrame};
+/// use packet_net::transport::{TransportConfig, TransportError};
+/// use tokio::io::AsyncWriteExt;
+/// use tokio_util::codec::Framed;
+///
+/// let (a, b) = tokio::io::duplex(1024);
+/// let ours = TransportConfig::default().with_fingerprint(1);
+/// let theirs = TransportConfig::default().with_fingerprint(2);
+/// let mut server = Framed::new(a, PacketCodec::server(ours));
+/// let mut client = Framed::new(b, PacketCodec::client(theirs));
+///
+/// client.send(RawFrame { type_id: 7, body: b"hi" }).await?;
+/// let refused = server.next().await.unwrap().unwrap_err();
+/// assert!(matches!(refused, TransportError::ProtocolMismatch(_)));
+/// if let Some(refusal) = server.codec_mut().take_refusal() {
+///     server.get_mut().write_all(&refusal).await?;
+/// }
+/// let e = client.next().await.unwrap().unwrap_err();
+/// assert_eq!(e.to_string(), "protocol mismatch: client 0x0000000000000002, server 0x0000000000000001");
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct PacketCodec {
     config: FrameConfig,
+    /// Carried (a client) or required (a server) in the hello.
+    fingerprint: Option<u64>,
     sealer: Sealer,
     opener: Opener,
     /// A client's hello still to send.
@@ -312,28 +363,62 @@ pub struct PacketCodec {
 }
 
 impl PacketCodec {
-    /// A plaintext codec with `config`'s limits.
+    /// A plaintext codec with `config`'s limits, neither end of a session:
+    /// no hello is sent, and a hello received is handed out as a frame.
     pub fn new(config: FrameConfig) -> Self {
-        let halves = plain(&config);
+        Self::with_halves(config, None, plain(&config))
+    }
+
+    /// The connecting end with `config`'s frame limits (its timeouts and
+    /// write queue limit do not apply to a codec): with a fingerprint,
+    /// the plaintext hello carrying it goes before the first frame and a
+    /// refusal is recognised.
+    pub fn client(config: TransportConfig) -> Self {
+        let halves = plain_client(&config.frame, config.fingerprint);
+        Self::with_halves(config.frame, config.fingerprint, halves)
+    }
+
+    /// The accepting end with `config`'s frame limits: with a fingerprint,
+    /// the first frame must be the hello carrying the same one (see
+    /// [`PacketCodec::take_refusal`]); without, a plaintext hello is taken
+    /// unchecked.
+    pub fn server(config: TransportConfig) -> Self {
+        let halves = plain_server(&config.frame, config.fingerprint);
+        Self::with_halves(config.frame, config.fingerprint, halves)
+    }
+
+    fn with_halves(config: FrameConfig, fingerprint: Option<u64>, halves: Halves) -> Self {
         Self {
             config,
+            fingerprint,
             sealer: halves.sealer,
             opener: halves.opener,
-            hello: None,
+            hello: halves.hello,
         }
     }
 
     /// Seals the codec's frames: with a [`ClientSecurity`](super::ClientSecurity) as the
-    /// connecting end (its hello goes before the first frame), with a
-    /// [`ServerSecurity`](super::ServerSecurity) as the accepting end (the peer's hello is taken,
-    /// never handed out as a frame, and keys the codec). Call before the
+    /// connecting end (its hello, with the fingerprint of
+    /// [`PacketCodec::client`]'s config, goes before the first frame),
+    /// with a [`ServerSecurity`](super::ServerSecurity) as the accepting
+    /// end (the peer's hello is taken, checked against the fingerprint of
+    /// [`PacketCodec::server`]'s config, never handed out as a frame, and
+    /// keys the codec). The security decides the side. Call before the
     /// first frame.
-    pub fn sealed(mut self, security: impl Security) -> Self {
-        let halves = security.halves(self.config, false);
-        self.sealer = halves.sealer;
-        self.opener = halves.opener;
-        self.hello = halves.hello;
-        self
+    pub fn sealed(self, security: impl Security) -> Self {
+        let halves = security
+            .halves(self.config, false)
+            .with_fingerprint(self.fingerprint);
+        Self::with_halves(self.config, self.fingerprint, halves)
+    }
+
+    /// The refusal (36 bytes, `docs/wire-format.md` §11.5) a server end
+    /// owes the client whose hello carried another fingerprint, once,
+    /// after [`Decoder::decode`] failed with
+    /// [`TransportError::ProtocolMismatch`]: write it to the connection
+    /// (with `Framed`, `framed.get_mut()`), then close it.
+    pub fn take_refusal(&mut self) -> Option<[u8; REFUSAL_LEN]> {
+        self.opener.take_refusal()
     }
 
     fn encode_with(
@@ -390,7 +475,7 @@ impl Decoder for PacketCodec {
             // Validates (and, sealed, opens in place) exactly this one
             // frame; a server end's session hello keys the codec and is
             // not handed out.
-            match self.opener.open_datagram(&mut bytes, &self.config)? {
+            match self.opener.open_stream_frame(&mut bytes, &self.config)? {
                 Opened::Frame(header) => break (header, bytes),
                 Opened::Keyed(h) => {
                     if let Some(sealer) = h.sealer {

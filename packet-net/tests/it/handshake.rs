@@ -567,3 +567,165 @@ fn a_listener_without_a_fingerprint_takes_a_hello_that_arrives_alone() {
     raw.write_all(&frame[..n]).unwrap();
     assert_eq!(server.join().unwrap(), (ECHO, b"late".to_vec()));
 }
+
+/// The tokio-util `PacketCodec` under `Framed`, over loopback TCP: the
+/// same fingerprint behaviour as the streams, from the same
+/// `TransportConfig`.
+mod codec {
+    use super::*;
+    use bytes::BytesMut;
+    use futures_util::{SinkExt, StreamExt};
+    use packet_net::transport::tokio::{PacketCodec, RawFrame};
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio_util::codec::{Decoder, Encoder, Framed};
+
+    const PING: RawFrame<'static> = RawFrame {
+        type_id: 7,
+        body: b"hi",
+    };
+
+    /// One echo through a `server` codec from a `client` codec: each
+    /// side's result. The server writes the refusal it owes, if any,
+    /// before it fails.
+    async fn round_trip(
+        server: PacketCodec,
+        client: PacketCodec,
+    ) -> (Result<(), TransportError>, Result<(), TransportError>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let served = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await?;
+            let mut framed = Framed::new(stream, server);
+            match framed.next().await {
+                Some(Ok(f)) => {
+                    let echo = RawFrame {
+                        type_id: f.header.type_id,
+                        body: &f.body,
+                    };
+                    framed.send(echo).await
+                }
+                Some(Err(e)) => {
+                    if let Some(refusal) = framed.codec_mut().take_refusal() {
+                        framed.get_mut().write_all(&refusal).await?;
+                    }
+                    Err(e)
+                }
+                None => Err(TransportError::Closed),
+            }
+        });
+        let mut framed = Framed::new(TcpStream::connect(addr).await.unwrap(), client);
+        let client = async {
+            framed.send(PING).await?;
+            match framed.next().await {
+                Some(Ok(f)) => {
+                    assert_eq!((f.header.type_id, &f.body[..]), (7, &b"hi"[..]));
+                    Ok(())
+                }
+                Some(Err(e)) => Err(e),
+                None => Err(TransportError::Closed),
+            }
+        };
+        let client = tokio::time::timeout(LIMIT, client).await.unwrap();
+        let server = tokio::time::timeout(LIMIT, served).await.unwrap().unwrap();
+        (client, server)
+    }
+
+    fn plain_client(fingerprint: Option<u64>) -> PacketCodec {
+        PacketCodec::client(transport(fingerprint))
+    }
+
+    fn plain_server(fingerprint: Option<u64>) -> PacketCodec {
+        PacketCodec::server(transport(fingerprint))
+    }
+
+    #[tokio::test]
+    async fn plaintext_codecs_accept_the_same_protocol_and_refuse_another() {
+        let (c, s) = round_trip(plain_server(Some(FP)), plain_client(Some(FP))).await;
+        c.unwrap();
+        s.unwrap();
+
+        let (c, s) = round_trip(plain_server(Some(FP)), plain_client(Some(OTHER))).await;
+        assert_refused(c.unwrap_err());
+        assert_refused(s.unwrap_err());
+    }
+
+    #[tokio::test]
+    async fn sealed_codecs_refuse_another_protocol_before_using_the_token() {
+        let login = Login::new();
+        let server = || plain_server(Some(FP)).sealed(login.provider());
+
+        let (_, security) = login.issue();
+        let (c, s) = round_trip(server(), plain_client(Some(FP)).sealed(security)).await;
+        c.unwrap();
+        s.unwrap();
+
+        let (token, security) = login.issue();
+        let (c, s) = round_trip(server(), plain_client(Some(OTHER)).sealed(security)).await;
+        assert_refused(c.unwrap_err());
+        assert_refused(s.unwrap_err());
+
+        // The token was not looked up: the client, updated, still gets in.
+        let updated = plain_client(Some(FP)).sealed(Login::stolen(token));
+        let (c, s) = round_trip(server(), updated).await;
+        c.unwrap();
+        s.unwrap();
+    }
+
+    #[tokio::test]
+    async fn codec_servers_without_a_fingerprint_take_either_hello_unchecked() {
+        for client in [None, Some(OTHER)] {
+            let (c, s) = round_trip(plain_server(None), plain_client(client)).await;
+            c.unwrap();
+            s.unwrap();
+
+            let login = Login::new();
+            let (_, security) = login.issue();
+            let server = plain_server(None).sealed(login.provider());
+            let (c, s) = round_trip(server, plain_client(client).sealed(security)).await;
+            c.unwrap();
+            s.unwrap();
+        }
+    }
+
+    #[test]
+    fn a_client_codec_writes_the_wire_formats_hello_before_its_first_frame_only() {
+        let mut codec = plain_client(Some(FP));
+        let mut wire = BytesMut::new();
+        codec.encode(PING, &mut wire).unwrap();
+        let hello = fingerprint_hello(&SessionToken([0; 16]), FP);
+        assert_eq!(&wire[..hello.len()], &hello[..]);
+        let first = wire.len();
+        codec.encode(PING, &mut wire).unwrap();
+        assert_eq!(wire.len() - first, first - hello.len());
+
+        // Without a fingerprint, a plaintext client sends no hello.
+        let mut plain = BytesMut::new();
+        plain_client(None).encode(PING, &mut plain).unwrap();
+        assert_eq!(plain.len(), first - hello.len());
+    }
+
+    #[test]
+    fn a_codec_server_with_a_fingerprint_stays_failed_after_a_bad_first_frame() {
+        let mut wire = BytesMut::new();
+        plain_client(None).encode(PING, &mut wire).unwrap();
+        plain_client(Some(FP)).encode(PING, &mut wire).unwrap();
+        let mut server = plain_server(Some(FP));
+        let expected = "expected a session hello with a protocol fingerprint first, \
+                        got type 0x0007 with a 2-byte body";
+        for _ in 0..2 {
+            let e = server.decode(&mut wire).unwrap_err();
+            assert_eq!(e.to_string(), expected);
+        }
+        assert_eq!(server.take_refusal(), None);
+
+        // A mismatch: the refusal is owed once, and matches the vector.
+        let mut wire = BytesMut::new();
+        plain_client(Some(OTHER)).encode(PING, &mut wire).unwrap();
+        let mut server = plain_server(Some(FP));
+        assert_refused(server.decode(&mut wire).unwrap_err());
+        assert_eq!(server.take_refusal(), Some(refusal(FP)));
+        assert_eq!(server.take_refusal(), None);
+        assert_refused(server.decode(&mut wire).unwrap_err());
+    }
+}
