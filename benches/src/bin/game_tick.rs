@@ -40,14 +40,14 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use packet_core::Packet;
-use packet_core::frame::{FrameConfig, PacketBuf, decode_frame};
+use packet_core::frame::{FrameConfig, decode_frame, encode_packet};
 use packet_net::server::{Router, ServerConfig, Sessions};
 use packet_net::transport::tokio::PacketCodec;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio_util::codec::{Framed, LengthDelimitedCodec};
+use tokio_util::codec::{Decoder, Encoder, Framed, LengthDelimitedCodec};
 
 /// The tick: 30 Hz.
 const TICK: Duration = Duration::from_micros(33_333);
@@ -480,66 +480,31 @@ mod baseline {
         addr
     }
 
-    /// A client: an input every tick (from `start`), every snapshot decoded.
-    pub async fn client(transport: Transport, addr: SocketAddr, start: Instant, c: Arc<Clients>) {
-        let mut tick = tokio::time::interval_at(start.into(), TICK);
-        let mut seq = 0u32;
-        match transport {
-            Transport::Tcp => {
-                let stream = match TcpStream::connect(addr).await {
-                    Ok(s) => s,
-                    Err(e) => return c.failed_because(&format!("connect: {e}")),
-                };
-                let _ = stream.set_nodelay(true);
-                c.connected.fetch_add(1, Relaxed);
-                let mut framed = Framed::new(stream, LengthDelimitedCodec::new());
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {
-                            seq += 1;
-                            let bytes = bincode::encode_to_vec(input(seq), bconfig()).expect("encode");
-                            if let Err(e) = framed.send(Bytes::from(bytes)).await {
-                                return c.failed_because(&format!("send: {e}"));
-                            }
-                            c.sent.fetch_add(1, Relaxed);
-                        }
-                        frame = framed.next() => {
-                            let frame = match frame {
-                                Some(Ok(f)) => f,
-                                Some(Err(e)) => return c.failed_because(&format!("receive: {e}")),
-                                None => return c.failed_because("closed by the server"),
-                            };
-                            c.received::<Snapshot>(bincode::decode_from_slice(&frame, bconfig()).map(|(s, _)| s).ok());
-                        }
-                    }
-                }
-            }
-            Transport::Udp => {
-                let Ok(socket) = UdpSocket::bind("127.0.0.1:0").await else {
-                    return c.failed();
-                };
-                if socket.connect(addr).await.is_err() {
-                    return c.failed();
-                }
-                c.connected.fetch_add(1, Relaxed);
-                let (mut out, mut buf) = ([0u8; 64], [0u8; 2048]);
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {
-                            seq += 1;
-                            let len = bincode::encode_into_slice(input(seq), &mut out, bconfig()).expect("encode");
-                            if socket.send(&out[..len]).await.is_ok() {
-                                c.sent.fetch_add(1, Relaxed);
-                            }
-                        }
-                        got = socket.recv(&mut buf) => {
-                            let Ok(len) = got else { continue };
-                            c.received::<Snapshot>(bincode::decode_from_slice(&buf[..len], bconfig()).map(|(s, _)| s).ok());
-                        }
-                    }
-                }
-            }
+    /// The codec a team writes on top of `LengthDelimitedCodec`: bincode
+    /// bodies in length-prefixed frames (for the clients).
+    pub struct BincodeCodec(pub LengthDelimitedCodec);
+
+    impl Encoder<&Input> for BincodeCodec {
+        type Error = std::io::Error;
+
+        fn encode(&mut self, input: &Input, dst: &mut BytesMut) -> std::io::Result<()> {
+            let bytes = bincode::encode_to_vec(input, bconfig()).map_err(std::io::Error::other)?;
+            self.0.encode(Bytes::from(bytes), dst)
         }
+    }
+
+    impl Decoder for BincodeCodec {
+        type Item = BytesMut;
+        type Error = std::io::Error;
+
+        fn decode(&mut self, src: &mut BytesMut) -> std::io::Result<Option<BytesMut>> {
+            self.0.decode(src)
+        }
+    }
+
+    /// Whether `bytes` is a bincode snapshot.
+    pub fn is_snapshot(bytes: &[u8]) -> bool {
+        bincode::decode_from_slice::<Snapshot, _>(bytes, bconfig()).is_ok()
     }
 }
 
@@ -558,10 +523,6 @@ struct Clients {
 }
 
 impl Clients {
-    fn failed(&self) {
-        self.failed_because("");
-    }
-
     fn failed_because(&self, why: &str) {
         self.failed.fetch_add(1, Relaxed);
         self.why
@@ -570,76 +531,126 @@ impl Clients {
             .get_or_insert_with(|| why.to_string());
     }
 
-    fn received<T>(&self, decoded: Option<T>) {
-        match decoded {
-            Some(_) => self.snapshots.fetch_add(1, Relaxed),
-            None => self.bad.fetch_add(1, Relaxed),
+    fn received(&self, snapshot: bool) {
+        match snapshot {
+            true => self.snapshots.fetch_add(1, Relaxed),
+            false => self.bad.fetch_add(1, Relaxed),
         };
     }
 }
 
-/// A packet-net client (for both packet-net servers): tokio-util `Framed`
-/// with packet-net's `PacketCodec` over TCP, frames in datagrams over UDP.
-async fn packet_client(transport: Transport, addr: SocketAddr, start: Instant, c: Arc<Clients>) {
+/// A TCP client with any tokio-util codec: an input every tick (from
+/// `start`), every snapshot checked by `is_snapshot`.
+async fn tcp_client<C>(
+    addr: SocketAddr,
+    start: Instant,
+    c: Arc<Clients>,
+    codec: C,
+    is_snapshot: impl Fn(&<C as Decoder>::Item) -> bool,
+) where
+    C: for<'a> Encoder<&'a Input> + Decoder,
+    for<'a> <C as Encoder<&'a Input>>::Error: std::fmt::Display,
+    <C as Decoder>::Error: std::fmt::Display,
+{
+    let stream = match TcpStream::connect(addr).await {
+        Ok(s) => s,
+        Err(e) => return c.failed_because(&format!("connect: {e}")),
+    };
+    let _ = stream.set_nodelay(true);
+    c.connected.fetch_add(1, Relaxed);
+    let mut framed = Framed::new(stream, codec);
     let mut tick = tokio::time::interval_at(start.into(), TICK);
-    let mut seq = 0u32;
-    match transport {
-        Transport::Tcp => {
-            let stream = match TcpStream::connect(addr).await {
-                Ok(s) => s,
-                Err(e) => return c.failed_because(&format!("connect: {e}")),
-            };
-            let _ = stream.set_nodelay(true);
-            c.connected.fetch_add(1, Relaxed);
-            let mut framed = Framed::new(stream, PacketCodec::default());
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {
-                        seq += 1;
-                        if let Err(e) = framed.send(&input(seq)).await {
-                            return c.failed_because(&format!("send: {e}"));
-                        }
-                        c.sent.fetch_add(1, Relaxed);
-                    }
-                    frame = framed.next() => {
-                        let frame = match frame {
-                                Some(Ok(f)) => f,
-                                Some(Err(e)) => return c.failed_because(&format!("receive: {e}")),
-                                None => return c.failed_because("closed by the server"),
-                            };
-                        c.received(frame.as_frame().decode_packet::<Snapshot>().ok());
-                    }
+    for seq in 1.. {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = framed.send(&input(seq)).await {
+                    return c.failed_because(&format!("send: {e}"));
+                }
+                c.sent.fetch_add(1, Relaxed);
+            }
+            frame = framed.next() => match frame {
+                Some(Ok(f)) => c.received(is_snapshot(&f)),
+                Some(Err(e)) => return c.failed_because(&format!("receive: {e}")),
+                None => return c.failed_because("closed by the server"),
+            },
+        }
+    }
+}
+
+/// A UDP client: `encode` writes input `seq` into the buffer and says how
+/// long it is, `is_snapshot` checks a received datagram.
+async fn udp_client(
+    addr: SocketAddr,
+    start: Instant,
+    c: Arc<Clients>,
+    encode: impl Fn(u32, &mut [u8]) -> usize,
+    is_snapshot: impl Fn(&[u8]) -> bool,
+) {
+    let socket = match UdpSocket::bind("127.0.0.1:0").await {
+        Ok(s) => s,
+        Err(e) => return c.failed_because(&format!("bind: {e}")),
+    };
+    if let Err(e) = socket.connect(addr).await {
+        return c.failed_because(&format!("connect: {e}"));
+    }
+    c.connected.fetch_add(1, Relaxed);
+    let mut tick = tokio::time::interval_at(start.into(), TICK);
+    let (mut out, mut buf) = ([0u8; 256], [0u8; 2048]);
+    let mut seq = 0;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                seq += 1;
+                let len = encode(seq, &mut out);
+                if socket.send(&out[..len]).await.is_ok() {
+                    c.sent.fetch_add(1, Relaxed);
+                }
+            }
+            got = socket.recv(&mut buf) => {
+                if let Ok(len) = got {
+                    c.received(is_snapshot(&buf[..len]));
                 }
             }
         }
-        Transport::Udp => {
-            let Ok(socket) = UdpSocket::bind("127.0.0.1:0").await else {
-                return c.failed();
+    }
+}
+
+/// A client of `stack`'s server: packet-net's `PacketCodec` over TCP and
+/// frames in datagrams over UDP (for both packet-net servers), or the
+/// baseline's bincode over `LengthDelimitedCodec` and bare datagrams.
+async fn client(
+    stack: Stack,
+    transport: Transport,
+    addr: SocketAddr,
+    start: Instant,
+    c: Arc<Clients>,
+) {
+    let packet_snapshot = |bytes: &[u8]| {
+        decode_frame(bytes, &FrameConfig::default())
+            .is_ok_and(|f| f.decode_packet::<Snapshot>().is_ok())
+    };
+    match (stack, transport) {
+        (Stack::Baseline, Transport::Tcp) => {
+            let codec = baseline::BincodeCodec(LengthDelimitedCodec::new());
+            tcp_client(addr, start, c, codec, |f| baseline::is_snapshot(f)).await
+        }
+        (Stack::Baseline, Transport::Udp) => {
+            let encode = |seq, out: &mut [u8]| {
+                bincode::encode_into_slice(input(seq), out, bconfig()).expect("encode")
             };
-            if socket.connect(addr).await.is_err() {
-                return c.failed();
-            }
-            c.connected.fetch_add(1, Relaxed);
-            let (mut out, mut buf): (PacketBuf, _) = (PacketBuf::new(), [0u8; 2048]);
-            let config = FrameConfig::default();
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {
-                        seq += 1;
-                        let wire = out.encode(&input(seq), u64::from(seq)).expect("encode");
-                        if socket.send(wire).await.is_ok() {
-                            c.sent.fetch_add(1, Relaxed);
-                        }
-                    }
-                    got = socket.recv(&mut buf) => {
-                        let Ok(len) = got else { continue };
-                        let snap = decode_frame(&buf[..len], &config)
-                            .ok()
-                            .and_then(|f| f.decode_packet::<Snapshot>().ok());
-                        c.received(snap);
-                    }
-                }
-            }
+            udp_client(addr, start, c, encode, baseline::is_snapshot).await
+        }
+        (_, Transport::Tcp) => {
+            let is_snapshot = |f: &packet_net::transport::OwnedFrame<Bytes>| {
+                f.as_frame().decode_packet::<Snapshot>().is_ok()
+            };
+            tcp_client(addr, start, c, PacketCodec::default(), is_snapshot).await
+        }
+        (_, Transport::Udp) => {
+            let encode = |seq, out: &mut [u8]| {
+                encode_packet(&input(seq), u64::from(seq), out).expect("encode")
+            };
+            udp_client(addr, start, c, encode, packet_snapshot).await
         }
     }
 }
@@ -775,10 +786,7 @@ fn run_one(
         let c = clients.clone();
         let client = async move {
             tokio::time::sleep_until(connect_at.into()).await;
-            match stack {
-                Stack::Baseline => baseline::client(transport, addr, at, c).await,
-                _ => packet_client(transport, addr, at, c).await,
-            }
+            client(stack, transport, addr, at, c).await
         };
         tasks.spawn_on(client, rt.handle());
     }
@@ -945,7 +953,7 @@ fn main() {
         "median server CPU per delivered packet over the valid runs; \
          ratio = packet-net / baseline (target <= 0.67)"
     );
-    println!("(per-round ratios in brackets, where both runs of the round are valid)");
+    println!("(every round's ratio in brackets; * where either run of the round is void)");
     for (n, transport, runs) in &summary {
         let transport = *transport;
         let of = |s: Stack| -> Vec<&Run> { runs.iter().filter(|r| r.stack == s).collect() };
@@ -967,11 +975,15 @@ fn main() {
                 .sum();
             let sent_in: u64 = mine.iter().map(|r| r.inputs_sent).sum();
             let overflowed: u64 = mine.iter().map(|r| r.rcvbuf_drops).sum();
+            // Every round's ratio, a void one marked `*`.
             let rounds: Vec<String> = mine
                 .iter()
                 .zip(&base)
-                .filter(|(m, b)| m.valid(transport) && b.valid(transport))
-                .map(|(m, b)| format!("{:.2}", m.us_per_packet() / b.us_per_packet()))
+                .map(|(m, b)| {
+                    let void = !(m.valid(transport) && b.valid(transport));
+                    let ratio = m.us_per_packet() / b.us_per_packet();
+                    format!("{ratio:.2}{}", if void { "*" } else { "" })
+                })
                 .collect();
             println!(
                 "{} x {:>5} {:<15} {:>6.2} us/packet ({count} of {} runs valid)  ratio {:.2} [{}]  \

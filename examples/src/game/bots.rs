@@ -89,7 +89,13 @@ impl Play {
 
     /// Whether to say something with this move.
     fn says(&self) -> bool {
-        self.seq % SAY_EVERY == 0
+        self.seq.is_multiple_of(SAY_EVERY)
+    }
+
+    /// A chat line, counted.
+    fn say(&self, text: &'static str) -> Say<'static> {
+        self.stats.said.fetch_add(1, Relaxed);
+        Say { text }
     }
 
     /// Takes one frame from the server.
@@ -134,13 +140,12 @@ pub async fn tokio_bot(
     stats: Arc<BotStats>,
 ) -> Result<(), TransportError> {
     let creds = login.login(name)?;
-    let mut play = Play::new(creds.player, stats.clone());
+    let mut play = Play::new(creds.player, stats);
     let mut tcp = tk::TcpPacketStream::connect(addrs.tcp)
         .await?
         .sealed(creds.tcp);
     // The first frame carries the session hello; the server welcomes us.
-    tcp.send(&Say { text: "hi all" }).await?;
-    stats.said.fetch_add(1, Relaxed);
+    tcp.send(&play.say("hi all")).await?;
     while !is_welcome(&tcp.recv().await?) {}
     let mut udp = tk::UdpPacketSocket::bind((addrs.udp.ip(), 0))
         .await?
@@ -153,8 +158,7 @@ pub async fn tokio_bot(
             _ = tick.tick() => {
                 udp.send(&play.next_move()).await?;
                 if play.says() {
-                    tcp.send(&Say { text: "gg" }).await?;
-                    stats.said.fetch_add(1, Relaxed);
+                    tcp.send(&play.say("gg")).await?;
                 }
             }
             frame = udp.recv() => play.on_frame(frame?)?,
@@ -174,12 +178,11 @@ pub fn blocking_bot(
     stats: Arc<BotStats>,
 ) -> Result<(), TransportError> {
     let creds = login.login(name)?;
-    let mut play = Play::new(creds.player, stats.clone());
+    let mut play = Play::new(creds.player, stats);
     let mut tcp = blocking::TcpPacketStream::connect(addrs.tcp)?.sealed(creds.tcp);
     tcp.set_read_timeout(Some(Duration::from_secs(5)))?;
     // The first frame carries the session hello; the server welcomes us.
-    tcp.send(&Say { text: "hello" })?;
-    stats.said.fetch_add(1, Relaxed);
+    tcp.send(&play.say("hello"))?;
     while !is_welcome(&tcp.recv()?) {}
     // Short timeouts: the loop polls both sockets between moves.
     tcp.set_read_timeout(Some(Duration::from_millis(1)))?;
@@ -193,8 +196,7 @@ pub fn blocking_bot(
             next_move += MOVE_EVERY;
             udp.send(&play.next_move())?;
             if play.says() {
-                tcp.send(&Say { text: "o/" })?;
-                stats.said.fetch_add(1, Relaxed);
+                tcp.send(&play.say("o/"))?;
             }
         }
         for result in [udp.recv(), tcp.recv()] {

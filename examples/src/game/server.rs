@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use packet_net::Packet as _;
 use packet_net::server::tokio::{Server, ServerHandle, UdpServer};
 use packet_net::server::{Context, Router, ServerConfig, SessionId, Sessions};
 use packet_net::transport::TransportError;
@@ -189,7 +188,7 @@ impl GameServer {
                 }
             })
             .on_connect(on_connect)
-            .on_frame(Say::ID, |ctx, frame| on_say(ctx, frame.decode_packet()?))
+            .on::<Say>(on_say) // borrowed: `say.text` points into the receive buffer
             .on_disconnect(|ctx, _| on_leave(ctx));
         let udp_router = Router::<Arc<World>, Body>::default()
             .on_connect(on_connect)
