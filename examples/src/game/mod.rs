@@ -5,11 +5,11 @@
 //! refuse. `cargo run --release --bin game` runs it on loopback and prints
 //! what flowed; `examples/tests/game.rs` runs it briefly and checks.
 //!
-//! - [`protocol`]: the packets (derived).
-//! - [`login`]: who a player is; session keys (and players) for the key
+//! - [`protocol`](crate::game::protocol): the packets (derived).
+//! - [`login`](crate::game::login): who a player is; session keys (and players) for the key
 //!   provider.
-//! - [`server`]: the two servers, their handlers and the game loop.
-//! - [`bots`]: the clients.
+//! - [`server`](crate::game::server): the two servers, their handlers and the game loop.
+//! - [`bots`](crate::game::bots): the clients.
 
 pub mod bots;
 pub mod login;
