@@ -99,7 +99,7 @@ fuzz_target!(|data: &[u8]| {
                     Err(e) => panic!("queueing packet {queued} failed: {e}"),
                 }
             }
-            match fuzzing::write_to(&mut outbox, &mut writer) {
+            match fuzzing::queue(&mut outbox).write_to(&mut writer) {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => panic!("unexpected write error {e}"),

@@ -682,6 +682,15 @@ impl<T: Encode> Encode for Option<T> {
         match self {
             None => w.put_u8(0),
             Some(v) => {
+                // A fixed-size value: tag and value in one reservation.
+                if let Some(n) = T::FIXED_SIZE
+                    && n < w.remaining()
+                    && let Ok(out) = w.reserve(n + 1)
+                    && let Some((tag, rest)) = out.split_first_mut()
+                {
+                    *tag = 1;
+                    return v.encode_fixed(rest);
+                }
                 w.put_u8(1)?;
                 v.encode(w)
             }
@@ -693,6 +702,17 @@ impl<'de, T: Decode<'de>> Decode<'de> for Option<T> {
     const MIN_WIRE_SIZE: usize = 1;
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
+        // A fixed-size value whose bytes are all there: tag and value in
+        // one bounds check (a short input takes the general path, which
+        // reports the exact error).
+        if let Some(n) = T::FIXED_WIRE_SIZE
+            && let Some((&1, rest)) = r.rest().split_first()
+            && let Some(bytes) = rest.get(..n)
+        {
+            let value = T::decode_fixed(bytes)?;
+            r.take(n + 1)?;
+            return Ok(Some(value));
+        }
         match r.take_u8()? {
             0 => Ok(None),
             1 => T::decode(r).map(Some),
@@ -1271,6 +1291,38 @@ mod tests {
             Some(["ab", "c"])
         );
         assert_eq!(r.remaining(), 0);
+    }
+
+    #[test]
+    fn fixed_size_options_take_one_check_with_the_same_errors() {
+        let mut buf = [0u8; 5];
+        let mut w = Writer::new(&mut buf);
+        Some(0x0403_0201u32).encode(&mut w).unwrap();
+        assert_eq!(buf, [1, 1, 2, 3, 4]);
+        let mut r = Reader::new(&buf);
+        assert_eq!(Option::<u32>::decode(&mut r), Ok(Some(0x0403_0201)));
+        assert_eq!(r.remaining(), 0);
+        let mut r = Reader::new(&buf[..4]);
+        assert_eq!(
+            Option::<u32>::decode(&mut r),
+            Err(DecodeError::UnexpectedEnd {
+                needed: 4,
+                remaining: 3
+            })
+        );
+        assert_eq!(
+            Option::<bool>::decode(&mut Reader::new(&[1, 2])),
+            Err(DecodeError::InvalidBool(2))
+        );
+        assert_eq!(
+            Option::<u8>::decode(&mut Reader::new(&[2, 0])),
+            Err(DecodeError::InvalidOptionTag(2))
+        );
+        let mut small = [0u8; 3];
+        assert!(matches!(
+            Some(7u32).encode(&mut Writer::new(&mut small)),
+            Err(EncodeError::BufferFull { .. })
+        ));
     }
 
     #[test]

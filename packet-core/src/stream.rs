@@ -174,6 +174,20 @@ impl StreamDecoder {
     /// 1 to 4), without taking it: `None` if it has not fully arrived (or
     /// the stream failed). Lets a caller look at a frame before deciding
     /// how to take it.
+    ///
+    /// ```
+    /// use packet_core::{StreamDecoder, frame::{self, FrameConfig}};
+    ///
+    /// let mut wire = [0u8; 64];
+    /// let n = frame::encode_raw(7, 0, b"hi", &mut wire).unwrap();
+    /// let mut d = StreamDecoder::new(FrameConfig::default());
+    /// d.feed(&wire[..n - 1]);
+    /// assert_eq!(d.peek(), None); // not complete yet
+    /// d.feed(&wire[n - 1..n]);
+    /// assert_eq!(d.peek(), Some(&wire[..n])); // complete, still there
+    /// assert_eq!(d.next_frame().unwrap().unwrap().body(), b"hi");
+    /// assert_eq!(d.peek(), None);
+    /// ```
     pub fn peek(&self) -> Option<&[u8]> {
         if self.failed.is_some() {
             return None;

@@ -57,23 +57,14 @@ pub mod fuzzing {
         Inbox::new(frame, opener)
     }
 
-    /// The bytes `out` holds, oldest first.
-    pub fn pending(out: &Outbox) -> &[u8] {
-        out.queue_ref().pending()
-    }
-
-    /// Writes what `out` holds to `w` until empty or `w` would block.
-    pub fn write_to<W: std::io::Write>(out: &mut Outbox, w: &mut W) -> std::io::Result<usize> {
-        out.queue_mut().write_to(w)
-    }
-
-    /// Hands each queued frame of `out` to `send` as one datagram (see
-    /// the UDP servers).
+    /// Hands the queued frames of `out` to `send` as datagrams, up to
+    /// `max_segments` of one length per call (see the UDP servers).
     pub fn send_datagrams(
         out: &mut Outbox,
-        send: impl FnMut(&[u8]) -> std::io::Result<usize>,
+        max_segments: usize,
+        send: impl FnMut(&[u8], usize) -> std::io::Result<()>,
     ) -> DatagramFlush {
-        out.send_datagrams(send)
+        out.send_datagrams(max_segments, send)
     }
 
     /// The queue of `out`.

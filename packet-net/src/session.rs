@@ -171,11 +171,6 @@ impl Lifecycle {
         }
     }
 
-    /// The limits.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
     /// Bytes (or a datagram) arrived at `now`.
     pub fn on_rx(&mut self, now: Instant) {
         self.last_rx = now;
@@ -190,11 +185,6 @@ impl Lifecycle {
     /// The peer closed its sending side.
     pub fn on_read_closed(&mut self) {
         self.read_closed = true;
-    }
-
-    /// Whether the peer closed its sending side.
-    pub fn read_closed(&self) -> bool {
-        self.read_closed
     }
 
     /// The socket failed: the session ends at the next poll.

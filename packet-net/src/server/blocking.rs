@@ -6,7 +6,7 @@
 //! (or closes it when `max_sessions` are open) and hands it to a worker,
 //! round robin. Each worker waits on its sessions' readiness, its wake-up
 //! (another thread queued frames for one of its sessions) and the
-//! earliest session deadline, then runs `ServerCore::service` for each
+//! earliest session deadline (a heap of deadlines, not a scan), then runs `ServerCore::service` for each
 //! session that is ready. Every decision (back-pressure, timeouts, end of
 //! session) is the core's.
 //!
@@ -26,7 +26,8 @@
 //! # Ok::<(), packet_net::transport::TransportError>(())
 //! ```
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,6 +46,7 @@ use super::{
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
+use crate::transport::batch::{RecvArea, UdpBatch};
 use crate::transport::queue::Spare;
 
 /// The token of a poll's waker.
@@ -270,7 +272,76 @@ struct Conn<U> {
     stream: TcpStream,
     session: Arc<Session<U>>,
     conn: Connection,
+    /// When the core wants to be asked again without other input.
     deadline: Option<Instant>,
+    /// The time of this session's live entry in the worker's [`Timers`]
+    /// (at or before `deadline`).
+    queued: Option<Instant>,
+}
+
+/// A worker's session deadlines: a min-heap of (time, token) with lazy
+/// invalidation, so a worker finds what is due and when to wake without
+/// scanning every session. Each session has one live entry, at or before
+/// its deadline: a deadline that moves earlier gets a new entry (the old
+/// one is skipped when it comes up), one that moves later is re-queued
+/// when its entry comes up. Stale entries are dropped once they outnumber
+/// the sessions, and room for three entries per session is reserved when
+/// it arrives: no allocation per packet.
+struct Timers(BinaryHeap<Reverse<(Instant, usize)>>);
+
+impl Timers {
+    fn new() -> Self {
+        Self(BinaryHeap::with_capacity(32))
+    }
+
+    /// Room for the entries of `sessions` sessions.
+    fn reserve(&mut self, sessions: usize) {
+        let want = 3 * sessions + 32;
+        self.0.reserve(want.saturating_sub(self.0.len()));
+    }
+
+    /// Sets `c`'s deadline.
+    fn set<U>(&mut self, token: usize, c: &mut Conn<U>, deadline: Option<Instant>) {
+        c.deadline = deadline;
+        if let Some(d) = deadline
+            && c.queued.is_none_or(|q| d < q)
+        {
+            self.0.push(Reverse((d, token)));
+            c.queued = Some(d);
+        }
+    }
+
+    /// Adds the sessions whose deadline has come to `due`; the time of
+    /// the next entry (when to wake).
+    fn due<U>(
+        &mut self,
+        conns: &mut HashMap<usize, Conn<U>>,
+        now: Instant,
+        due: &mut Vec<usize>,
+    ) -> Option<Instant> {
+        if self.0.len() > 2 * conns.len() + 16 {
+            let live =
+                |t: &usize, at: &Instant| conns.get(t).is_some_and(|c| c.queued == Some(*at));
+            self.0.retain(|Reverse((at, t))| live(t, at));
+        }
+        while let Some(&Reverse((at, token))) = self.0.peek() {
+            let live = conns.get_mut(&token).filter(|c| c.queued == Some(at));
+            let Some(c) = live else {
+                self.0.pop(); // the session ended, or a stale entry
+                continue;
+            };
+            if c.deadline == Some(at) && at > now {
+                return Some(at);
+            }
+            self.0.pop();
+            c.queued = None;
+            match c.deadline {
+                Some(d) if d <= now => due.push(token),
+                later => self.set(token, c, later),
+            }
+        }
+        None
+    }
 }
 
 fn worker<S, U>(
@@ -281,18 +352,19 @@ fn worker<S, U>(
 ) {
     let mut conns: HashMap<usize, Conn<U>> = HashMap::new();
     let mut events = Events::with_capacity(256);
-    let mut ready: Vec<usize> = Vec::new();
-    let mut again: Vec<usize> = Vec::new();
+    // Sized up front: `again` is first pushed only when a session stops
+    // early for fairness, which may happen long after warm-up (on a
+    // loaded machine), and would then be a per-packet allocation.
+    let mut ready: Vec<usize> = Vec::with_capacity(64);
+    let mut again: Vec<usize> = Vec::with_capacity(64);
     let mut spare = Spare::default();
+    let mut timers = Timers::new();
     let mut stopping = false;
     loop {
         let now = Instant::now();
+        let next = timers.due(&mut conns, now, &mut again);
         let timeout = if again.is_empty() {
-            conns
-                .values()
-                .filter_map(|c| c.deadline)
-                .min()
-                .map(|d| d.saturating_duration_since(now))
+            next.map(|d| d.saturating_duration_since(now))
         } else {
             Some(Duration::ZERO)
         };
@@ -323,6 +395,7 @@ fn worker<S, U>(
                     .disconnected(&session, false, &DisconnectReason::Shutdown);
                 continue;
             }
+            timers.reserve(conns.len() + 1);
             conns.insert(
                 token,
                 Conn {
@@ -330,6 +403,7 @@ fn worker<S, U>(
                     session,
                     conn,
                     deadline: None,
+                    queued: None,
                 },
             );
             ready.push(token);
@@ -341,12 +415,7 @@ fn worker<S, U>(
             }
             ready.extend(conns.keys().copied());
         }
-        for c in conns
-            .iter()
-            .filter(|(_, c)| c.deadline.is_some_and(|d| d <= now))
-        {
-            ready.push(*c.0);
-        }
+        timers.due(&mut conns, now, &mut ready);
         ready.sort_unstable();
         ready.dedup();
         for &token in &ready {
@@ -363,7 +432,7 @@ fn worker<S, U>(
                 Serviced::Wait {
                     deadline, again: a, ..
                 } => {
-                    c.deadline = deadline;
+                    timers.set(token, c, deadline);
                     if a {
                         again.push(token);
                     }
@@ -414,6 +483,7 @@ impl UdpServer {
         let socket = std::net::UdpSocket::bind(addr)?;
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
+        let batch = UdpBatch::new((&socket).into())?;
         let shared = Shared::new(ServerCore::new(router, state, config));
         let (poll, waker) = shared.poll()?;
         let mut socket = UdpSocket::from_std(socket);
@@ -422,7 +492,7 @@ impl UdpServer {
         let sh = shared.clone();
         let thread = thread::Builder::new()
             .name("packet-udp".into())
-            .spawn(move || run_udp(&sh, poll, waker, &socket))?;
+            .spawn(move || run_udp(&sh, poll, waker, &socket, &batch))?;
         Ok(ServerHandle {
             local_addr,
             shared,
@@ -436,14 +506,20 @@ impl UdpServer {
 /// ([`ServerHandle::dropped`] counts the datagrams it dropped).
 pub type UdpServerHandle<S, U = ()> = ServerHandle<S, U>;
 
-fn run_udp<S, U>(sh: &Shared<S, U>, mut poll: Poll, waker: Arc<PollWaker>, socket: &UdpSocket) {
-    let core = &sh.core;
-    let mut peers = Peers::new(core, Waker::Poll(waker.clone(), 0));
-    let max = core.config.transport.frame.max_frame_len() as usize;
-    // One byte more than the largest frame: an over-long datagram shows
-    // up as trailing bytes instead of being cut to a plausible size.
-    let mut buf = std::vec![0u8; max + 4];
-    let mut send = |d: &[u8], to: SocketAddr| socket.send_to(d, to);
+fn run_udp<S, U>(
+    sh: &Shared<S, U>,
+    mut poll: Poll,
+    waker: Arc<PollWaker>,
+    socket: &UdpSocket,
+    batch: &UdpBatch,
+) {
+    let mut peers = Peers::new(
+        &sh.core,
+        Waker::Poll(waker.clone(), 0),
+        batch.max_segments(),
+    );
+    let mut area = RecvArea::new();
+    let mut send = |d: &[u8], len: usize, to: SocketAddr| batch.send(socket.into(), to, d, len);
     let mut events = Events::with_capacity(16);
     let mut next = peers.sweep(&mut send, Instant::now());
     while !sh.stop.load(Ordering::SeqCst) {
@@ -454,18 +530,17 @@ fn run_udp<S, U>(sh: &Shared<S, U>, mut poll: Poll, waker: Arc<PollWaker>, socke
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
-        // Every datagram waiting, each dispatched and answered at once.
+        // Every datagram waiting, a batch per call, each dispatched and
+        // answered at once.
         loop {
-            match socket.recv_from(&mut buf) {
-                Ok((len, from)) => {
-                    let now = Instant::now();
-                    peers.on_datagram(from, &mut buf[..len], now);
-                    peers.settle(from, &mut send, now);
-                }
+            let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
+                batch.recv(&mut area, socket.into(), each)
+            };
+            match peers.recv_batch(recv, &mut send, Instant::now()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // Per-datagram errors (e.g. an ICMP report about an
                 // earlier send): keep serving.
-                Err(_) => {}
+                _ => {}
             }
         }
         // Frames queued from elsewhere, deadlines, closes: one pass.

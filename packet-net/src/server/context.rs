@@ -109,7 +109,22 @@ impl<'a, S, U> Context<'a, S, U> {
     }
 
     /// This session: clone the `Arc` for a `'static` handle that sends
-    /// to it later ([`Session::send`]), e.g. from a spawned task.
+    /// to it later ([`Session::send`]), e.g. from a spawned task or a
+    /// timer thread.
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    ///
+    /// let router = Router::<()>::new().on_frame(1, |ctx, _| {
+    ///     let session = ctx.session().clone();
+    ///     std::thread::spawn(move || {
+    ///         std::thread::sleep(std::time::Duration::from_millis(100));
+    ///         let _ = session.send_raw(1, b"later"); // `Closed` if it ended meanwhile
+    ///     });
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// ```
     pub fn session(&self) -> &'a Arc<Session<U>> {
         self.session
     }

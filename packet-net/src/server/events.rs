@@ -26,7 +26,8 @@ use packet_core::dispatch::PacketSet;
 use super::{Router, SessionId};
 use crate::transport::TransportError;
 
-/// One thing that happened on a server, for the game loop.
+/// One thing that happened on a server, for the game loop: what
+/// [`EventQueue::drain`] hands out (see [`EventQueue`]'s example).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerEvent<M> {
     /// A session opened (sealed: its hello was accepted). Its state and

@@ -228,6 +228,20 @@ impl<U> Sessions<U> {
     /// Calls `f` with every open session (under the table's read lock:
     /// sessions opening or ending meanwhile wait until `f` is done), e.g.
     /// for the game loop to read each player's state once per tick.
+    ///
+    /// ```
+    /// use packet_net::server::Sessions;
+    ///
+    /// #[derive(Default)]
+    /// struct Player { score: u32 }
+    ///
+    /// fn leader(sessions: &Sessions<Player>) -> Option<u32> {
+    ///     let mut best = None;
+    ///     sessions.for_each(|s| best = best.max(Some(s.state().score)));
+    ///     best
+    /// }
+    /// # let _ = leader;
+    /// ```
     pub fn for_each(&self, f: impl FnMut(&Arc<Session<U>>)) {
         self.read().values().for_each(f);
     }
@@ -263,7 +277,8 @@ impl<U> Sessions<U> {
         id: SessionId,
         packet: &P,
     ) -> Result<(), TransportError> {
-        self.get(id).ok_or(TransportError::Closed)?.send(packet)
+        let map = self.read(); // no `Arc` clone per send
+        map.get(&id).ok_or(TransportError::Closed)?.send(packet)
     }
 
     /// Queues a raw frame for session `id`.
@@ -273,7 +288,8 @@ impl<U> Sessions<U> {
         type_id: u16,
         body: &[u8],
     ) -> Result<(), TransportError> {
-        self.get(id)
+        let map = self.read();
+        map.get(&id)
             .ok_or(TransportError::Closed)?
             .send_raw(type_id, body)
     }

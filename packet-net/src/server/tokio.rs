@@ -32,17 +32,19 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::udp::Peers;
+use super::udp::{Peers, earliest};
 use super::{
     DisconnectReason, Router, ServerConfig, ServerCore, Serviced, Session, Sessions, StatsSnapshot,
     Waker,
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
+use crate::transport::batch::{RecvArea, UdpBatch};
 use crate::transport::queue::Spare;
 use crate::transport::tokio::TryIo;
 
@@ -271,9 +273,10 @@ impl UdpServer {
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = tokio::net::UdpSocket::bind(addr).await?;
         let local_addr = socket.local_addr()?;
+        let batch = UdpBatch::new((&socket).into())?;
         let shared = Arc::new(ServerCore::new(router, state, config));
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(run_udp(shared.clone(), socket, stop_rx));
+        let task = tokio::spawn(run_udp(shared.clone(), socket, batch, stop_rx));
         Ok(ServerHandle {
             local_addr,
             shared,
@@ -290,15 +293,16 @@ pub type UdpServerHandle<S, U = ()> = ServerHandle<S, U>;
 async fn run_udp<S, U>(
     sh: Arc<Shared<S, U>>,
     socket: tokio::net::UdpSocket,
+    batch: UdpBatch,
     mut stop: watch::Receiver<bool>,
 ) {
     let notify = Arc::new(Notify::new());
-    let mut peers = Peers::new(&sh, Waker::Notify(notify.clone()));
-    let max = sh.config.transport.frame.max_frame_len() as usize;
-    // One byte more than the largest frame: an over-long datagram shows
-    // up as trailing bytes instead of being cut to a plausible size.
-    let mut buf = std::vec![0u8; max + 4];
-    let mut send = |d: &[u8], to: SocketAddr| socket.try_send_to(d, to);
+    let mut peers = Peers::new(&*sh, Waker::Notify(notify.clone()), batch.max_segments());
+    let mut area = RecvArea::new();
+    let mut send = |d: &[u8], len: usize, to: SocketAddr| {
+        let send = || batch.send((&socket).into(), to, d, len);
+        socket.try_io(Interest::WRITABLE, send)
+    };
     let mut next = peers.sweep(&mut send, Instant::now());
     loop {
         let sleep = sleep_until(next);
@@ -308,14 +312,21 @@ async fn run_udp<S, U>(
             _ = notify.notified() => {
                 next = peers.sweep(&mut send, Instant::now());
             }
-            received = socket.recv_from(&mut buf) => {
-                // Errors here are per datagram (e.g. an ICMP report about
-                // an earlier send): keep serving.
-                if let Ok((len, from)) = received {
-                    let now = Instant::now();
-                    peers.on_datagram(from, &mut buf[..len], now);
-                    if let Some(at) = peers.settle(from, &mut send, now) {
-                        next = Some(next.map_or(at, |n| n.min(at)));
+            Ok(()) = socket.readable() => {
+                // A few batches, then the other branches get a turn.
+                for _ in 0..8 {
+                    let got = socket.try_io(Interest::READABLE, || {
+                        let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
+                            batch.recv(&mut area, (&socket).into(), each)
+                        };
+                        peers.recv_batch(recv, &mut send, Instant::now())
+                    });
+                    match got {
+                        Ok(at) => next = earliest(next, at),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        // Per-datagram errors (e.g. an ICMP report about
+                        // an earlier send): keep serving.
+                        Err(_) => {}
                     }
                 }
             }

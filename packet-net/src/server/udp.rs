@@ -28,6 +28,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -38,8 +39,10 @@ use crate::session::Lifecycle;
 use crate::transport::Outbox;
 use crate::transport::security::{Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, frame_in};
 
-/// A non-blocking datagram send: `WouldBlock` when the socket is full.
-pub(crate) type SendFn<'s> = dyn FnMut(&[u8], SocketAddr) -> std::io::Result<usize> + 's;
+/// A non-blocking send of `bytes` to an address: one datagram, or
+/// datagrams of the given length (the last maybe shorter) that the socket
+/// splits (GSO); `WouldBlock` when the socket is full.
+pub(crate) type SendFn<'s> = dyn FnMut(&[u8], usize, SocketAddr) -> std::io::Result<()> + 's;
 
 /// One peer: its session, its receive side and its lifecycle.
 struct Peer<U> {
@@ -54,16 +57,19 @@ struct Peer<U> {
 /// when it retired.
 type Retired = (Sealer, Opener, Option<Hello>, u64);
 
-/// The peer table.
-pub(crate) struct Peers<'a, S, U = ()> {
-    sh: &'a ServerCore<S, U>,
+/// The peer table, over its server core `C` (a reference for the
+/// drivers; an `Arc` for the socketless [`Endpoint`]).
+pub(crate) struct Peers<C, U = ()> {
+    sh: C,
     map: HashMap<SocketAddr, Peer<U>>,
     waker: Waker,
-    /// Reused by [`Peers::sweep`].
+    /// Reused by [`Peers::sweep`] and [`Peers::recv_batch`].
     scratch: Vec<SocketAddr>,
     retired: HashMap<SocketAddr, Retired>,
     retired_stamp: u64,
     stop_at: Option<Instant>,
+    /// Most datagrams the socket takes in one send.
+    max_segments: usize,
     /// The refusal owed to the last hello of another protocol (wire
     /// format §11.5), sent by the next [`Peers::settle`] of that address
     /// or [`Peers::sweep`]: one refusal per such hello at most, never
@@ -77,16 +83,18 @@ fn is_hello(datagram: &[u8], hello: Option<&Hello>) -> bool {
     hello.is_some_and(|h| datagram.len() == h.frame_len() && *datagram == *h.bytes())
 }
 
-impl<'a, S, U> Peers<'a, S, U> {
-    pub(crate) fn new(sh: &'a ServerCore<S, U>, waker: Waker) -> Self {
+impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
+    pub(crate) fn new(sh: C, waker: Waker, max_segments: usize) -> Self {
         Self {
             sh,
             map: HashMap::new(),
             waker,
-            scratch: Vec::new(),
+            // Room for a batch's sources (one per receive slot).
+            scratch: Vec::with_capacity(64),
             retired: HashMap::new(),
             retired_stamp: 0,
             stop_at: None,
+            max_segments: max_segments.max(1),
             refusal: None,
         }
     }
@@ -102,7 +110,8 @@ impl<'a, S, U> Peers<'a, S, U> {
 
     /// Validates and dispatches one datagram from `from`.
     pub(crate) fn on_datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
-        let core = self.sh;
+        let sh = self.sh.clone();
+        let core = &*sh;
         let frame_config = core.config.transport.frame;
         if let Some(peer) = self.map.get_mut(&from) {
             if is_hello(datagram, peer.hello.as_ref()) {
@@ -169,6 +178,32 @@ impl<'a, S, U> Peers<'a, S, U> {
         }
     }
 
+    /// One batch: `recv` hands every datagram of one receive call to the
+    /// function it is given; each is validated and dispatched, then each
+    /// peer that sent one is settled once, so its replies leave together
+    /// (GSO). The earliest next deadline of those peers, or `recv`'s error.
+    pub(crate) fn recv_batch(
+        &mut self,
+        recv: impl FnOnce(&mut dyn FnMut(SocketAddr, &mut [u8])) -> std::io::Result<usize>,
+        send: &mut SendFn<'_>,
+        now: Instant,
+    ) -> std::io::Result<Option<Instant>> {
+        let mut touched = std::mem::take(&mut self.scratch);
+        touched.clear();
+        let got = recv(&mut |from, datagram| {
+            self.on_datagram(from, datagram, now);
+            if !touched.contains(&from) {
+                touched.push(from);
+            }
+        });
+        let mut next = None;
+        for &addr in &touched {
+            next = earliest(next, self.settle(addr, send, now));
+        }
+        self.scratch = touched;
+        got.map(|_| next)
+    }
+
     /// Registers a session for `from` (connected: the hook runs).
     fn admit(
         &mut self,
@@ -179,7 +214,8 @@ impl<'a, S, U> Peers<'a, S, U> {
         identity: Option<u64>,
         now: Instant,
     ) -> Option<&mut Peer<U>> {
-        let core = self.sh;
+        let sh = self.sh.clone();
+        let core = &*sh;
         let out = Outbox::new(&core.config.transport, sealer, None);
         let waker = self.waker.clone();
         let session = core.register(from, out, |_| waker)?;
@@ -207,7 +243,7 @@ impl<'a, S, U> Peers<'a, S, U> {
         let peer = self.map.get_mut(&addr)?;
         let (flush, queued) = {
             let mut out = peer.session.outbox();
-            let flush = out.send_datagrams(|d| send(d, addr));
+            let flush = out.send_datagrams(self.max_segments, |d, len| send(d, len, addr));
             if peer.life.should_release(now) {
                 out.release();
             }
@@ -236,7 +272,7 @@ impl<'a, S, U> Peers<'a, S, U> {
     /// it may lose any datagram).
     fn send_refusal(&mut self, send: &mut SendFn<'_>) {
         if let Some((addr, refusal)) = self.refusal.take() {
-            let _ = send(&refusal, addr);
+            let _ = send(&refusal, REFUSAL_LEN, addr);
         }
     }
 
@@ -282,11 +318,9 @@ impl<'a, S, U> Peers<'a, S, U> {
         let mut addrs = std::mem::take(&mut self.scratch);
         addrs.clear();
         addrs.extend(self.map.keys().copied());
-        let mut next: Option<Instant> = None;
+        let mut next = None;
         for &addr in &addrs {
-            if let Some(at) = self.settle(addr, send, now) {
-                next = Some(next.map_or(at, |n| n.min(at)));
-            }
+            next = earliest(next, self.settle(addr, send, now));
         }
         self.scratch = addrs;
         next
@@ -319,6 +353,14 @@ impl<'a, S, U> Peers<'a, S, U> {
     }
 }
 
+/// The earlier of two deadlines, either maybe absent.
+pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Dispatches one frame of `peer`'s session; a failing handler ends it
 /// once its queued replies are out.
 fn dispatch<S, U>(
@@ -337,40 +379,57 @@ fn dispatch<S, U>(
 }
 
 /// The UDP endpoint without a socket, for tests and fuzz targets
-/// (`packet_net::fuzzing::UdpEndpoint`): a server core (leaked, so the
-/// endpoint can borrow it for good) and its peer table, fed datagrams
-/// and times by the caller; whatever it sends is discarded.
+/// (`packet_net::fuzzing::UdpEndpoint`): a server core and its peer
+/// table, fed datagrams and times by the caller; whatever it sends is
+/// counted and discarded (or refused with `WouldBlock` while blocked).
 #[doc(hidden)]
 pub struct Endpoint {
-    core: &'static ServerCore<()>,
-    peers: Peers<'static, ()>,
+    peers: Peers<Arc<ServerCore<()>>>,
+    blocked: bool,
+    sent: u64,
 }
 
 impl Endpoint {
-    /// An endpoint for `config` with `router` (leaks its core).
+    /// An endpoint for `config` with `router`.
     pub fn new(config: super::ServerConfig, router: super::Router<()>) -> Self {
-        let core: &'static ServerCore<()> =
-            Box::leak(Box::new(ServerCore::new(router, (), config)));
+        let core = Arc::new(ServerCore::new(router, (), config));
         let poll = mio::Poll::new().expect("poll");
         let waker = super::PollWaker {
             waker: mio::Waker::new(poll.registry(), mio::Token(0)).expect("waker"),
             ready: Default::default(),
         };
         Self {
-            core,
-            peers: Peers::new(core, Waker::Poll(Arc::new(waker), 0)),
+            peers: Peers::new(core, Waker::Poll(Arc::new(waker), 0), 1),
+            blocked: false,
+            sent: 0,
         }
+    }
+
+    /// Whether the socket refuses sends (`WouldBlock`) from now on.
+    pub fn set_blocked(&mut self, blocked: bool) {
+        self.blocked = blocked;
+    }
+
+    /// Most datagrams one send takes (GSO; 1 by default).
+    pub fn set_max_segments(&mut self, n: usize) {
+        self.peers.max_segments = n.max(1);
     }
 
     /// One datagram from `from` at `now`, then its peer settled.
     pub fn datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
         self.peers.on_datagram(from, datagram, now);
-        self.peers.settle(from, &mut |_, _| Ok(0), now);
+        let (blocked, mut sent) = (self.blocked, 0);
+        self.peers
+            .settle(from, &mut send_fn(blocked, &mut sent), now);
+        self.sent += sent;
     }
 
     /// Settles every peer at `now`; the next deadline.
     pub fn sweep(&mut self, now: Instant) -> Option<Instant> {
-        self.peers.sweep(&mut |_, _| Ok(0), now)
+        let (blocked, mut sent) = (self.blocked, 0);
+        let next = self.peers.sweep(&mut send_fn(blocked, &mut sent), now);
+        self.sent += sent;
+        next
     }
 
     /// Ends every session.
@@ -385,11 +444,60 @@ impl Endpoint {
 
     /// Sessions accepted so far.
     pub fn accepted(&self) -> u64 {
-        self.core.sessions.stats().accepted
+        self.peers.sh.sessions.stats().accepted
     }
 
     /// Datagrams dropped so far.
     pub fn dropped(&self) -> u64 {
-        self.core.dropped.load(Ordering::Relaxed)
+        self.peers.sh.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Datagrams sent so far.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Everything the table holds, per address (sessions: lifecycle,
+    /// receive side, frames in; retired channels: receive side), as
+    /// text to compare before and after a datagram. Leaves out the one
+    /// thing a forged datagram changes by design: the receive side's
+    /// count of failed tags (wire format §7.3's forgery limit).
+    pub fn snapshot(&self) -> Vec<String> {
+        let peers = self.peers.map.iter().map(|(a, p)| {
+            let n = p.session.frames_in.load(Ordering::Relaxed);
+            std::format!("{a} {:?} {:?} {n}", p.life, p.opener)
+        });
+        let retired = self.peers.retired.iter();
+        let retired = retired.map(|(a, r)| std::format!("{a} retired {:?}", r.1));
+        let mut all: Vec<String> = peers.chain(retired).map(without_failures).collect();
+        all.sort();
+        all
+    }
+}
+
+/// `text` without the digits after each `auth_failures: `.
+fn without_failures(text: String) -> String {
+    const KEY: &str = "auth_failures: ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(KEY) {
+        out.push_str(&rest[..i + KEY.len()]);
+        rest = rest[i + KEY.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The endpoint's socket: counts the datagrams sent, or refuses them.
+fn send_fn(
+    blocked: bool,
+    sent: &mut u64,
+) -> impl FnMut(&[u8], usize, SocketAddr) -> std::io::Result<()> + '_ {
+    move |d, len, _| {
+        if blocked {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        *sent += d.len().div_ceil(len.max(1)) as u64;
+        Ok(())
     }
 }

@@ -17,11 +17,13 @@ use super::{TransportConfig, TransportError, UdpStats};
 /// the receive side, a receive buffer and the counters.
 #[derive(Debug)]
 pub(crate) struct DatagramChannel {
-    config: TransportConfig,
+    pub(crate) config: TransportConfig,
     out: Outbox,
     opener: Opener,
-    recv_buf: Vec<u8>,
-    stats: UdpStats,
+    /// The channel's own receive buffer (receive into it, then call
+    /// [`DatagramChannel::open_received`]).
+    pub(crate) recv_buf: Vec<u8>,
+    pub(crate) stats: UdpStats,
     /// A sealed client's session token: its hello is sent before every
     /// datagram until the first authenticated datagram from the server
     /// shows the server has it (a lost hello is resent).
@@ -56,20 +58,6 @@ impl DatagramChannel {
         self.hello.as_ref().map(Hello::bytes)
     }
 
-    #[cfg_attr(not(any(feature = "crypto", feature = "tokio")), allow(dead_code))]
-    pub(crate) fn config(&self) -> &TransportConfig {
-        &self.config
-    }
-
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn config_mut(&mut self) -> &mut TransportConfig {
-        &mut self.config
-    }
-
-    pub(crate) fn stats(&self) -> UdpStats {
-        self.stats
-    }
-
     /// A receive buffer big enough for any datagram this channel accepts.
     pub(crate) fn new_recv_buf(&self) -> Vec<u8> {
         std::vec![0; self.recv_buf.len()]
@@ -100,10 +88,9 @@ impl DatagramChannel {
         Ok(())
     }
 
-    /// The channel's own receive buffer (receive into it, then call
-    /// [`DatagramChannel::open_received`]).
-    pub(crate) fn recv_buf(&mut self) -> &mut [u8] {
-        &mut self.recv_buf
+    /// When a receive started now must end (the read timeout).
+    pub(crate) fn read_deadline(&self) -> Option<std::time::Instant> {
+        (self.config.read_timeout).map(|t| std::time::Instant::now() + t)
     }
 
     /// Validates (and, sealed, opens) a datagram of `len` bytes in the

@@ -25,6 +25,7 @@ use std::vec::Vec;
 use packet_core::error::{DecodeError, EncodeError, FrameError};
 use packet_core::frame::{Frame, FrameConfig, Header};
 
+pub(crate) mod batch;
 pub mod blocking;
 pub(crate) mod datagram;
 pub(crate) mod queue;

@@ -136,9 +136,7 @@ impl WriteQueue {
         }
         Ok(total)
     }
-}
 
-impl WriteQueue {
     /// Frees the buffer when nothing is queued (an idle connection).
     pub fn release(&mut self) {
         if self.is_empty() {
@@ -228,30 +226,41 @@ impl Outbox {
         Ok(())
     }
 
-    /// Hands each queued frame to `send` as one datagram, oldest first,
-    /// until the queue is empty or `send` would block (the rest stays
-    /// queued). A datagram `send` fails for another reason is lost, as
-    /// datagrams may be, and counted.
+    /// Hands the queued frames to `send`, oldest first, each as one
+    /// datagram: a run of up to `max_segments` frames of one length (the
+    /// last maybe shorter) in one call, `send(bytes, length)`, for the
+    /// socket to split (GSO); until the queue is empty or `send` would
+    /// block (the rest stays queued). Datagrams `send` fails for another
+    /// reason are lost, as datagrams may be, and counted.
     pub(crate) fn send_datagrams(
         &mut self,
-        mut send: impl FnMut(&[u8]) -> io::Result<usize>,
+        max_segments: usize,
+        mut send: impl FnMut(&[u8], usize) -> io::Result<()>,
     ) -> DatagramFlush {
         let mut flush = DatagramFlush::default();
         loop {
             let pending = self.queue.pending();
-            let Some(prefix) = pending.first_chunk::<4>() else {
+            let Some(len) = frame_len_at(pending) else {
                 flush.empty = true;
                 return flush;
             };
-            // The queue holds whole frames only: the length prefix is
-            // the frame's.
-            let len = (u32::from_le_bytes(*prefix) as usize).clamp(4, pending.len());
-            match send(&pending[..len]) {
-                Ok(_) => flush.sent += 1,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return flush,
-                Err(_) => flush.failed += 1,
+            let (mut end, mut n) = (len, 1);
+            while n < max_segments
+                && let Some(next) = frame_len_at(&pending[end..])
+                && next <= len
+                && end + next <= super::batch::MAX_SEND
+            {
+                (end, n) = (end + next, n + 1);
+                if next < len {
+                    break;
+                }
             }
-            self.queue.consume(len);
+            match send(&pending[..end], len) {
+                Ok(()) => flush.sent += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return flush,
+                Err(_) => flush.failed += n as u64,
+            }
+            self.queue.consume(end);
         }
     }
 
@@ -303,6 +312,13 @@ impl Outbox {
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
+}
+
+/// The length of the frame `bytes` starts with (the queue holds whole
+/// frames only: the length prefix is the frame's), or `None` when empty.
+fn frame_len_at(bytes: &[u8]) -> Option<usize> {
+    let prefix = bytes.first_chunk::<4>()?;
+    Some((u32::from_le_bytes(*prefix) as usize).clamp(4, bytes.len()))
 }
 
 /// What `Outbox::send_datagrams` did.
@@ -442,6 +458,12 @@ impl Inbox {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(e.into()),
                 }
+            }
+            if self.opener.may_skip_hello() {
+                // A plaintext hello first is taken here, not handed out:
+                // read on if it was all there was.
+                self.opener.skip_hello(&mut self.decoder)?;
+                continue;
             }
             if !self.opener.awaiting_hello() {
                 return Ok(());

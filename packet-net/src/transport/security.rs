@@ -776,6 +776,31 @@ impl Opener {
         })
     }
 
+    /// Whether this is a plaintext accepting end without a fingerprint
+    /// that has not seen a frame yet (see [`Opener::skip_hello`]).
+    pub(crate) fn may_skip_hello(&self) -> bool {
+        matches!(self.open, Open::PlainServer { fingerprint: None })
+    }
+
+    /// A plaintext accepting end without a fingerprint, once its first
+    /// frame is complete: a plaintext hello is taken there (unchecked, not
+    /// handed out); from then on the stream is plain.
+    pub(crate) fn skip_hello(&mut self, decoder: &mut StreamDecoder) -> Result<(), FrameError> {
+        if !self.may_skip_hello() || !decoder.has_frame() {
+            return Ok(());
+        }
+        self.open = Open::Plain;
+        let hello = decoder
+            .peek()
+            .and_then(|b| Frame::parse(b).ok())
+            .and_then(|f| Hello::parse(f.type_id(), f.body()))
+            .is_some_and(|h| h.is_plaintext());
+        if hello {
+            decoder.next_frame()?;
+        }
+        Ok(())
+    }
+
     /// A client end's check of a frame from the server before the first
     /// one it accepted: the refusal, if it is one.
     fn refused(&self, bytes: &[u8]) -> Option<ProtocolMismatch> {
@@ -810,21 +835,7 @@ impl Opener {
                 }
             };
         }
-        if let Open::PlainServer { .. } = self.open {
-            // No fingerprint required: a plaintext hello first is taken
-            // (unchecked) and not handed out.
-            let hello = decoder
-                .peek()
-                .and_then(|b| Frame::parse(b).ok())
-                .and_then(|f| Hello::parse(f.type_id(), f.body()))
-                .is_some_and(|h| h.is_plaintext());
-            if decoder.has_frame() {
-                self.open = Open::Plain;
-            }
-            if hello {
-                decoder.next_frame()?;
-            }
-        }
+        self.skip_hello(decoder)?;
         if self.client_fingerprint.is_some() {
             if let Some(m) = decoder.peek().and_then(|b| self.refused(b)) {
                 decoder.next_frame()?;

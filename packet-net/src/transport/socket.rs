@@ -1,8 +1,11 @@
 //! The socket types, generic over the runtime's socket, and what the
 //! blocking and tokio versions share: [`PacketStream`],
-//! [`PacketListener`], [`PacketSocket`]. `blocking` and `tokio` name them
-//! for their sockets (`TcpPacketStream`, ...) and add only the calls that
-//! read, write and wait.
+//! [`PacketListener`], [`PacketSocket`], and their sending and receiving
+//! methods, written once here ([`stream_methods!`], [`socket_methods!`])
+//! and expanded by `blocking` plain and by `tokio` with `async`/`.await`.
+//! `blocking` and `tokio` name the types for their sockets
+//! (`TcpPacketStream`, ...) and add only the calls that read, write and
+//! wait.
 
 use std::vec::Vec;
 
@@ -163,7 +166,7 @@ impl<U> PacketSocket<U> {
     /// before the first frame.
     #[cfg(feature = "crypto")]
     pub fn sealed(mut self, security: ClientSecurity) -> Self {
-        let config = *self.chan.config();
+        let config = self.chan.config;
         let halves = security
             .halves(config.frame, true)
             .with_fingerprint(config.fingerprint);
@@ -178,7 +181,7 @@ impl<U> PacketSocket<U> {
 
     /// The counters.
     pub fn stats(&self) -> UdpStats {
-        self.chan.stats()
+        self.chan.stats
     }
 
     /// A receive buffer big enough for any datagram this socket accepts
@@ -187,3 +190,189 @@ impl<U> PacketSocket<U> {
         self.chan.new_recv_buf()
     }
 }
+
+/// The [`PacketStream`] methods every runtime shares. The runtime's impl
+/// provides `fill` (read until a frame or an error is ready, within the
+/// read timeout), `flush` and `shutdown_write`; `stream_methods!()`
+/// expands them blocking, `stream_methods!(async await)` async.
+macro_rules! stream_methods {
+    ($($async:tt $aw:tt)?) => {
+        /// The peer's address.
+        pub fn peer_addr(&self) -> Result<SocketAddr, TransportError> {
+            Ok(self.io.peer_addr()?)
+        }
+
+        /// The local address.
+        pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
+            Ok(self.io.local_addr()?)
+        }
+
+        /// Queues `packet` and flushes.
+        pub $($async)? fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+            self.queue(packet)$(.$aw)??;
+            self.flush()$(.$aw)?
+        }
+
+        /// Queues a raw frame and flushes.
+        pub $($async)? fn send_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+            self.queue_raw(type_id, body)$(.$aw)??;
+            self.flush()$(.$aw)?
+        }
+
+        /// Queues `packet`; writes only when the queue has no room for it
+        /// (back-pressure: the caller waits for the socket).
+        pub $($async)? fn queue<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+            self.queue_with(P::ID, packet.encoded_len(), |w| packet.write_data(w))$(.$aw)?
+        }
+
+        /// Queues a raw frame (see `queue`).
+        pub $($async)? fn queue_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+            self.queue_with(type_id, body.len(), |w| w.put_bytes(body))$(.$aw)?
+        }
+
+        /// Queues a frame whose body of at most `max_body` bytes `body`
+        /// writes (see `queue`).
+        pub $($async)? fn queue_with(
+            &mut self,
+            type_id: u16,
+            max_body: usize,
+            body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+        ) -> Result<(), TransportError> {
+            if self.outbox.needs_flush_for(max_body)? {
+                self.flush()$(.$aw)??;
+            }
+            self.outbox.queue_with(type_id, max_body, body)
+        }
+
+        /// Receives the next frame, borrowed from the receive buffer,
+        /// once it has fully arrived; a timeout error
+        /// ([`TransportError::is_timeout`]) when the read timeout passes
+        /// first (bytes read so far stay buffered).
+        ///
+        /// [`TransportError::Closed`] when the peer closed between frames;
+        /// `Frame(UnexpectedEof)` when it closed inside one; a `Frame` error
+        /// when it sent a bad frame (the stream stays failed).
+        pub $($async)? fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
+            self.fill()$(.$aw)??;
+            self.inbox.take_frame()
+        }
+
+        /// Receives the next frame and passes it, with the outbox, to `f`:
+        /// for replying to a frame while it is still borrowed.
+        pub $($async)? fn recv_with<R>(
+            &mut self,
+            f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
+        ) -> Result<R, TransportError> {
+            self.fill()$(.$aw)??;
+            Ok(f(self.inbox.take_frame()?, &mut self.outbox))
+        }
+
+        /// Flushes, then shuts the write side down (the peer sees end of
+        /// stream after the last frame).
+        pub $($async)? fn close(mut self) -> Result<(), TransportError> {
+            self.flush()$(.$aw)??;
+            self.shutdown_write()$(.$aw)?
+        }
+    };
+}
+pub(crate) use stream_methods;
+
+/// The [`PacketSocket`] methods every runtime shares. The runtime's impl
+/// provides `send_datagram(socket, write timeout, to, bytes)` and
+/// `recv_datagram(socket, deadline, buf)`; `socket_methods!()` expands
+/// them blocking, `socket_methods!(async await)` async.
+macro_rules! socket_methods {
+    ($($async:tt $aw:tt)?) => {
+        /// The local address.
+        pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
+            Ok(self.socket.local_addr()?)
+        }
+
+        /// The connected peer's address.
+        pub fn peer_addr(&self) -> Result<SocketAddr, TransportError> {
+            Ok(self.socket.peer_addr()?)
+        }
+
+        /// Sends `packet` to `addr` as one datagram.
+        pub $($async)? fn send_to<P: Packet + ?Sized>(&mut self, packet: &P, addr: SocketAddr) -> Result<(), TransportError> {
+            const { packet_core::frame::assert_fits_datagram::<P>() };
+            self.send_with(Some(addr), P::ID, packet.encoded_len(), |w| packet.write_data(w))$(.$aw)?
+        }
+
+        /// Sends a raw frame to `addr`.
+        pub $($async)? fn send_raw_to(&mut self, type_id: u16, body: &[u8], addr: SocketAddr) -> Result<(), TransportError> {
+            self.send_with(Some(addr), type_id, body.len(), |w| w.put_bytes(body))$(.$aw)?
+        }
+
+        /// Sends `packet` to the connected peer.
+        pub $($async)? fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
+            const { packet_core::frame::assert_fits_datagram::<P>() };
+            self.send_with(None, P::ID, packet.encoded_len(), |w| packet.write_data(w))$(.$aw)?
+        }
+
+        /// Sends a raw frame to the connected peer.
+        pub $($async)? fn send_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
+            self.send_with(None, type_id, body.len(), |w| w.put_bytes(body))$(.$aw)?
+        }
+
+        /// Sends one frame whose body `body` writes, to `addr` or the
+        /// connected peer, within the write timeout. A sealed client not
+        /// yet answered sends its session hello first (again: the last
+        /// one may have been lost).
+        pub $($async)? fn send_with(
+            &mut self,
+            addr: Option<SocketAddr>,
+            type_id: u16,
+            max_body: usize,
+            body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+        ) -> Result<(), TransportError> {
+            let limit = self.chan.config.write_timeout;
+            if let Some(hello) = self.chan.pending_hello() {
+                Self::send_datagram(&self.socket, limit, addr, &hello)$(.$aw)??;
+            }
+            let datagram = self.chan.encode_with(type_id, max_body, body)?;
+            let sent = Self::send_datagram(&self.socket, limit, addr, datagram)$(.$aw)?;
+            self.chan.sent(sent)
+        }
+
+        /// Receives the next valid frame and its sender, borrowed from the
+        /// socket's buffer. Invalid datagrams are dropped and counted in
+        /// [`UdpStats::dropped`](super::UdpStats::dropped); only socket
+        /// errors (including the read timeout) are returned.
+        pub $($async)? fn recv_from(&mut self) -> Result<(Frame<'_>, SocketAddr), TransportError> {
+            let deadline = self.chan.read_deadline();
+            let (header, addr) = loop {
+                let buf = &mut self.chan.recv_buf;
+                let (len, addr) = Self::recv_datagram(&self.socket, deadline, buf)$(.$aw)??;
+                if let Some(header) = self.chan.open_received(len)? {
+                    break (header, addr);
+                }
+            };
+            Ok((self.chan.received(header), addr))
+        }
+
+        /// Like `recv_from` but into a caller's buffer (from
+        /// `new_recv_buf`), leaving the socket free to reply while the
+        /// frame is borrowed.
+        pub $($async)? fn recv_from_in<'b>(
+            &mut self,
+            buf: &'b mut [u8],
+        ) -> Result<(Frame<'b>, SocketAddr), TransportError> {
+            let deadline = self.chan.read_deadline();
+            let (header, addr) = loop {
+                let (len, addr) = Self::recv_datagram(&self.socket, deadline, buf)$(.$aw)??;
+                if let Some(header) = self.chan.open(&mut buf[..len])? {
+                    break (header, addr);
+                }
+            };
+            Ok((frame_in(header, buf), addr))
+        }
+
+        /// Receives the next valid frame from the connected peer.
+        pub $($async)? fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
+            self.socket.peer_addr()?;
+            Ok(self.recv_from()$(.$aw)??.0)
+        }
+    };
+}
+pub(crate) use socket_methods;

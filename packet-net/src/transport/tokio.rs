@@ -10,7 +10,9 @@
 //! - Both honour [`TransportConfig`]'s timeouts: the read timeout bounds
 //!   each receive, the write timeout each flush or send
 //!   (`tokio::time::timeout` around the socket waits); a timeout is an
-//!   `Io(TimedOut)` error, [`TransportError::is_timeout`].
+//!   `Io(TimedOut)` error, [`TransportError::is_timeout`]. Receives are
+//!   cancel-safe: bytes read before a cancellation (or the timeout) stay
+//!   buffered.
 //! - [`PacketCodec`]: `tokio_util::codec::{Encoder, Decoder}` for users
 //!   already on `Framed`. Its items are owned ([`OwnedFrame`] with a
 //!   `Bytes` body, split off the read buffer without copying).
@@ -40,17 +42,18 @@
 use bytes::{Bytes, BytesMut};
 use std::io;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::queue::{Inbox, Outbox};
+use super::queue::Outbox;
 use super::security::{Opened, Opener, Sealer, Security, frame_in, plain};
-use super::socket::{PacketListener, PacketSocket, PacketStream};
+use super::socket::{PacketListener, PacketSocket, PacketStream, socket_methods, stream_methods};
 use super::{OwnedFrame, TransportConfig, TransportError};
 use packet_core::buf::Writer;
 use packet_core::error::{EncodeError, FrameError};
-use packet_core::frame::Packet;
-use packet_core::frame::{self, Frame, FrameConfig};
+use packet_core::frame::{self, Frame, FrameConfig, Packet};
 
 /// `std::io` adapter over a tokio TCP stream's non-blocking `try_read` /
 /// `try_write`, so the std-based buffers can read and write it directly.
@@ -96,150 +99,84 @@ impl TcpPacketStream {
         Ok(Self::wrap(stream, config))
     }
 
-    /// The peer's address.
-    pub fn peer_addr(&self) -> Result<SocketAddr, TransportError> {
-        Ok(self.io.peer_addr()?)
-    }
-
-    /// The local address.
-    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
-        Ok(self.io.local_addr()?)
-    }
-
-    /// Queues `packet` and flushes.
-    pub async fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
-        self.queue(packet).await?;
-        self.flush().await
-    }
-
-    /// Queues a raw frame and flushes.
-    pub async fn send_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
-        self.queue_raw(type_id, body).await?;
-        self.flush().await
-    }
-
-    /// Queues `packet`; writes only when the queue is full (back-pressure:
-    /// waits for the socket).
-    pub async fn queue<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
-        self.make_room(packet.encoded_len()).await?;
-        self.outbox.queue(packet)
-    }
-
-    /// Queues a raw frame (see [`TcpPacketStream::queue`]).
-    pub async fn queue_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
-        self.make_room(body.len()).await?;
-        self.outbox.queue_raw(type_id, body)
-    }
-
-    async fn make_room(&mut self, body_len: usize) -> Result<(), TransportError> {
-        if self.outbox.needs_flush_for(body_len)? {
-            self.flush().await?;
-        }
-        Ok(())
-    }
-
     /// Sets the read timeout (each receive then fails with a timeout
     /// error after it, see [`TransportError::is_timeout`]; a partial frame
     /// stays buffered).
-    pub fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
         self.config.read_timeout = timeout;
     }
 
     /// Sets the write timeout (bounds each flush).
-    pub fn set_write_timeout(&mut self, timeout: Option<std::time::Duration>) {
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
         self.config.write_timeout = timeout;
     }
 
     /// Writes everything queued, within the write timeout (bytes the
     /// socket took stay written, the rest stays queued).
     pub async fn flush(&mut self) -> Result<(), TransportError> {
-        within(
-            self.config.write_timeout,
-            flush_outbox(&self.io, &mut self.outbox),
+        let (io, outbox) = (&self.io, &mut self.outbox);
+        let write = || outbox.flush_to(&mut TryIo(io));
+        until(
+            after(self.config.write_timeout),
+            retry(io, Interest::WRITABLE, write),
         )
         .await
     }
 
-    /// Receives the next frame, borrowed from the receive buffer; fails
-    /// with a timeout error ([`TransportError::is_timeout`]) when the read
-    /// timeout passes first.
-    ///
-    /// Cancel-safe: bytes read before cancellation (or the timeout) stay
-    /// buffered.
-    pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        self.fill().await?;
-        self.inbox.take_frame()
-    }
-
-    /// Receives the next frame and passes it, with the outbox, to `f`.
-    pub async fn recv_with<R>(
-        &mut self,
-        f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
-    ) -> Result<R, TransportError> {
-        self.fill().await?;
-        Ok(f(self.inbox.take_frame()?, &mut self.outbox))
-    }
-
-    /// Reads until a frame is ready, within the read timeout; an
-    /// accepting end that refuses a client of another protocol sends the
-    /// refusal before failing.
+    /// Reads until a frame (or an error) is ready, within the read
+    /// timeout (cancel-safe: bytes read stay buffered); an accepting end
+    /// that refuses a client of another protocol sends the refusal
+    /// before failing.
     async fn fill(&mut self) -> Result<(), TransportError> {
-        let limit = self.config.read_timeout;
-        let filled = within(limit, fill(&self.io, &mut self.inbox, &mut self.outbox)).await;
+        let (io, inbox, outbox) = (&self.io, &mut self.inbox, &mut self.outbox);
+        let read = || inbox.fill_from(&mut TryIo(io), outbox);
+        let deadline = after(self.config.read_timeout);
+        let filled = until(deadline, retry(io, Interest::READABLE, read)).await;
         if let Err(TransportError::ProtocolMismatch(_)) = filled {
             let _ = self.flush().await;
         }
         filled
     }
 
-    /// Flushes, then shuts the write side down.
-    pub async fn close(mut self) -> Result<(), TransportError> {
-        use tokio::io::AsyncWriteExt;
-        self.flush().await?;
-        self.io.shutdown().await?;
-        Ok(())
+    async fn shutdown_write(&mut self) -> Result<(), TransportError> {
+        Ok(tokio::io::AsyncWriteExt::shutdown(&mut self.io).await?)
     }
+
+    stream_methods!(async await);
 }
 
-/// Runs `op`, failing with `TimedOut` if `limit` passes first.
-async fn within<T>(
-    limit: Option<std::time::Duration>,
-    op: impl Future<Output = Result<T, TransportError>>,
-) -> Result<T, TransportError> {
-    match limit {
-        None => op.await,
-        Some(limit) => match tokio::time::timeout(limit, op).await {
-            Ok(done) => done,
-            Err(_) => Err(io::Error::from(io::ErrorKind::TimedOut).into()),
-        },
-    }
-}
-
-/// Writes the whole outbox to `stream`.
-async fn flush_outbox(stream: &TcpStream, outbox: &mut Outbox) -> Result<(), TransportError> {
-    loop {
-        match outbox.flush_to(&mut TryIo(stream)) {
-            Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                stream.writable().await?
-            }
-            done => return done,
-        }
-    }
-}
-
-/// Reads from `stream` until `inbox` has a frame (or an error) ready.
-async fn fill(
-    stream: &TcpStream,
-    inbox: &mut Inbox,
-    outbox: &mut Outbox,
+/// Runs `op` until it does not fail with `WouldBlock`, waiting for
+/// `interest` on `io` in between.
+async fn retry(
+    io: &TcpStream,
+    interest: Interest,
+    mut op: impl FnMut() -> Result<(), TransportError>,
 ) -> Result<(), TransportError> {
     loop {
-        match inbox.fill_from(&mut TryIo(stream), outbox) {
+        match op() {
             Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                stream.readable().await?
+                io.ready(interest).await?;
             }
             done => return done,
         }
+    }
+}
+
+/// When an operation started now with `limit` must end.
+fn after(limit: Option<Duration>) -> Option<Instant> {
+    limit.map(|t| Instant::now() + t)
+}
+
+/// Runs `op`, failing with `TimedOut` if `deadline` passes first.
+async fn until<T, E: From<io::Error>>(
+    deadline: Option<Instant>,
+    op: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    match deadline {
+        None => op.await,
+        Some(d) => tokio::time::timeout_at(d.into(), op)
+            .await
+            .unwrap_or_else(|_| Err(io::Error::from(io::ErrorKind::TimedOut).into())),
     }
 }
 
@@ -300,145 +237,43 @@ impl UdpPacketSocket {
         Ok(self.socket.connect(addr).await?)
     }
 
-    /// The local address.
-    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
-        Ok(self.socket.local_addr()?)
-    }
-
     /// Sets the read timeout (bounds each receive; see
     /// [`TransportError::is_timeout`]).
-    pub fn set_read_timeout(&mut self, timeout: Option<std::time::Duration>) {
-        self.chan.config_mut().read_timeout = timeout;
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
+        self.chan.config.read_timeout = timeout;
     }
 
     /// Sets the write timeout (bounds each send).
-    pub fn set_write_timeout(&mut self, timeout: Option<std::time::Duration>) {
-        self.chan.config_mut().write_timeout = timeout;
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
+        self.chan.config.write_timeout = timeout;
     }
 
-    /// Sends `packet` to `addr`.
-    pub async fn send_to<P: Packet + ?Sized>(
-        &mut self,
-        packet: &P,
-        addr: SocketAddr,
-    ) -> Result<(), TransportError> {
-        const { packet_core::frame::assert_fits_datagram::<P>() };
-        self.send_with(Some(addr), P::ID, packet.encoded_len(), |w| {
-            packet.write_data(w)
+    /// One send, within `limit`.
+    async fn send_datagram(
+        socket: &UdpSocket,
+        limit: Option<Duration>,
+        to: Option<SocketAddr>,
+        datagram: &[u8],
+    ) -> io::Result<usize> {
+        until(after(limit), async {
+            match to {
+                Some(addr) => socket.send_to(datagram, addr).await,
+                None => socket.send(datagram).await,
+            }
         })
         .await
     }
 
-    /// Sends a raw frame to `addr`.
-    pub async fn send_raw_to(
-        &mut self,
-        type_id: u16,
-        body: &[u8],
-        addr: SocketAddr,
-    ) -> Result<(), TransportError> {
-        self.send_with(Some(addr), type_id, body.len(), |w| w.put_bytes(body))
-            .await
+    /// One receive, until `deadline`.
+    async fn recv_datagram(
+        socket: &UdpSocket,
+        deadline: Option<Instant>,
+        buf: &mut [u8],
+    ) -> io::Result<(usize, SocketAddr)> {
+        until(deadline, socket.recv_from(buf)).await
     }
 
-    /// Sends `packet` to the connected peer.
-    pub async fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
-        const { packet_core::frame::assert_fits_datagram::<P>() };
-        self.send_with(None, P::ID, packet.encoded_len(), |w| packet.write_data(w))
-            .await
-    }
-
-    /// Sends a raw frame to the connected peer.
-    pub async fn send_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
-        self.send_with(None, type_id, body.len(), |w| w.put_bytes(body))
-            .await
-    }
-
-    /// Sends one frame whose body `body` writes, to `addr` or the
-    /// connected peer.
-    pub async fn send_with(
-        &mut self,
-        addr: Option<SocketAddr>,
-        type_id: u16,
-        max_body: usize,
-        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
-    ) -> Result<(), TransportError> {
-        let limit = self.chan.config().write_timeout;
-        if let Some(hello) = self.chan.pending_hello() {
-            // A sealed client not yet answered: its session hello first
-            // (again: the last one may have been lost).
-            let send = async {
-                let n = match addr {
-                    Some(addr) => self.socket.send_to(&hello, addr).await?,
-                    None => self.socket.send(&hello).await?,
-                };
-                Ok::<usize, TransportError>(n)
-            };
-            within(limit, send).await?;
-        }
-        let datagram = self.chan.encode_with(type_id, max_body, body)?;
-        let send = async {
-            Ok(match addr {
-                Some(addr) => self.socket.send_to(datagram, addr).await,
-                None => self.socket.send(datagram).await,
-            })
-        };
-        let sent = match within(limit, send).await {
-            Ok(sent) => sent,
-            Err(TransportError::Io(e)) => Err(e),
-            Err(e) => return Err(e),
-        };
-        self.chan.sent(sent)
-    }
-
-    /// Receives the next valid frame and its sender, borrowed from the
-    /// socket's buffer; invalid datagrams are dropped and counted.
-    pub async fn recv_from(&mut self) -> Result<(Frame<'_>, SocketAddr), TransportError> {
-        let limit = self.chan.config().read_timeout;
-        let (header, addr) = within(limit, async {
-            loop {
-                let (len, addr) = self.socket.recv_from(self.chan.recv_buf()).await?;
-                if let Some(header) = self.chan.open_received(len)? {
-                    return Ok((header, addr));
-                }
-            }
-        })
-        .await?;
-        Ok((self.chan.received(header), addr))
-    }
-
-    /// Like [`UdpPacketSocket::recv_from`] into a caller's buffer.
-    pub async fn recv_from_in<'b>(
-        &mut self,
-        buf: &'b mut [u8],
-    ) -> Result<(Frame<'b>, SocketAddr), TransportError> {
-        let limit = self.chan.config().read_timeout;
-        let (header, addr) = within(limit, async {
-            loop {
-                let (len, addr) = self.socket.recv_from(buf).await?;
-                if let Some(header) = self.chan.open(&mut buf[..len])? {
-                    return Ok((header, addr));
-                }
-            }
-        })
-        .await?;
-        Ok((frame_in(header, buf), addr))
-    }
-
-    /// Receives the next valid frame from the connected peer.
-    pub async fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-        let limit = self.chan.config().read_timeout;
-        let header = within(limit, async {
-            loop {
-                let len = self.socket.recv(self.chan.recv_buf()).await?;
-                self.socket.peer_addr()?;
-                if let Some(header) = self.chan.open_received(len)? {
-                    return Ok(header);
-                }
-            }
-        })
-        .await?;
-        Ok(self.chan.received(header))
-    }
+    socket_methods!(async await);
 }
 
 /// A frame to encode with [`PacketCodec`] from a type id and a raw body.
@@ -508,15 +343,19 @@ impl PacketCodec {
         dst: &mut BytesMut,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
-        if let Some(hello) = self.hello.take() {
-            dst.extend_from_slice(&hello.bytes());
-        }
+        // A frame that cannot be encoded leaves `dst` as it was, and the
+        // hello for the next one.
         let len = self.sealer.check_len(max_body)?;
         let at = dst.len();
-        dst.resize(at + len, 0);
-        match self.sealer.seal_with(type_id, &mut dst[at..], body) {
+        if let Some(hello) = &self.hello {
+            dst.extend_from_slice(&hello.bytes());
+        }
+        let body_at = dst.len();
+        dst.resize(body_at + len, 0);
+        match self.sealer.seal_with(type_id, &mut dst[body_at..], body) {
             Ok(n) => {
-                dst.truncate(at + n);
+                dst.truncate(body_at + n);
+                self.hello = None;
                 Ok(())
             }
             Err(e) => {

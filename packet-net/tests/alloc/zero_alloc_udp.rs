@@ -1,16 +1,21 @@
-//! Zero heap allocations per packet on the UDP steady state: a tokio
-//! `UdpPacketSocket` client (with a read timeout, so the timer path is
-//! covered) talking to the UDP session server, on a current-thread
-//! runtime, counted by a global allocator (`stats_alloc`).
+//! Zero heap allocations per packet on the UDP steady state, counted by a
+//! global allocator (`stats_alloc`): a tokio `UdpPacketSocket` client
+//! (with a read timeout, so the timer path is covered) talking to the
+//! tokio UDP session server on a current-thread runtime; and a blocking
+//! client keeping 8 frames in flight to the blocking UDP server, so the
+//! server's batched receives (several datagrams per call) and batched
+//! replies (GSO runs) are covered.
 //!
 //! Its own test binary (one test), so nothing else allocates meanwhile.
 
 use std::time::Duration;
 
 use crate::common::{ECHO, Msg};
+use packet_net::server::blocking::UdpServer as BlockingUdpServer;
 use packet_net::server::tokio::UdpServer;
 use packet_net::server::{Router, ServerConfig};
 use packet_net::transport::TransportConfig;
+use packet_net::transport::blocking::UdpPacketSocket as BlockingUdpSocket;
 use packet_net::transport::tokio::UdpPacketSocket;
 use stats_alloc::Region;
 
@@ -67,4 +72,45 @@ pub fn udp_server_steady_state_does_not_allocate() {
         assert_eq!(server.dropped(), 0);
         server.shutdown().await;
     });
+}
+
+pub fn blocking_udp_server_batches_do_not_allocate() {
+    let router = Router::<()>::new().on_frame(ECHO, |ctx, f| {
+        let m: Msg<'_> = f.decode_packet()?;
+        ctx.reply(&m)
+    });
+    let config = ServerConfig::default().with_idle_timeout(Some(Duration::from_secs(60)));
+    let server = BlockingUdpServer::bind("127.0.0.1:0", config, router, ()).unwrap();
+    let transport = TransportConfig::default().with_read_timeout(Some(Duration::from_secs(10)));
+    let mut c = BlockingUdpSocket::bind_with("127.0.0.1:0", transport).unwrap();
+    c.connect(server.local_addr()).unwrap();
+    let payload = [5u8; 64];
+    let mut windows = |from: u32, to: u32| {
+        for w in from..to {
+            for i in 0..8 {
+                let seq = w * 8 + i;
+                c.send(&Msg {
+                    client: 2,
+                    seq,
+                    data: &payload,
+                })
+                .unwrap();
+            }
+            for _ in 0..8 {
+                let m: Msg<'_> = c.recv().unwrap().decode_packet().unwrap();
+                assert_eq!((m.client, m.data), (2, &payload[..]));
+            }
+        }
+    };
+    windows(0, 50);
+    let region = Region::new(GLOBAL);
+    windows(50, 300);
+    let change = region.change();
+    assert_eq!(
+        (change.allocations, change.reallocations),
+        (0, 0),
+        "allocations during 2000 batched UDP round trips: {change:?}"
+    );
+    assert_eq!(server.dropped(), 0);
+    server.shutdown();
 }

@@ -547,3 +547,23 @@ mod props {
         }
     }
 }
+
+#[test]
+fn a_listener_without_a_fingerprint_takes_a_hello_that_arrives_alone() {
+    use std::io::Write;
+    let listener = TcpPacketListener::bind_with("127.0.0.1:0", transport(None)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut peer, _) = listener.accept().unwrap();
+        let f = peer.recv().unwrap();
+        (f.type_id(), f.body().to_vec())
+    });
+    let mut raw = std::net::TcpStream::connect(addr).unwrap();
+    raw.write_all(&fingerprint_hello(&SessionToken::PLAINTEXT, OTHER))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let mut frame = [0u8; 32];
+    let n = packet_core::frame::encode_raw(ECHO, 0, b"late", &mut frame).unwrap();
+    raw.write_all(&frame[..n]).unwrap();
+    assert_eq!(server.join().unwrap(), (ECHO, b"late".to_vec()));
+}

@@ -8,6 +8,8 @@ mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
 mod events;
+#[cfg(feature = "crypto")]
+mod fuzz_regressions;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod handshake;
 #[cfg(feature = "tokio")]

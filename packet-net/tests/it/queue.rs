@@ -71,24 +71,24 @@ fn queued_frames_leave_as_one_datagram_each() {
     let mut sent = Vec::new();
     // The second send would block: the rest stays queued.
     let mut calls = 0;
-    let flush = fuzzing::send_datagrams(&mut out, |d| {
+    let flush = fuzzing::send_datagrams(&mut out, 1, |d, _| {
         calls += 1;
         if calls == 2 {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         sent.push(d.to_vec());
-        Ok(d.len())
+        Ok(())
     });
     assert_eq!((flush.sent, flush.failed, flush.empty), (1, 0, false));
     // A refused datagram is lost and counted; the next still goes.
     let mut calls = 0;
-    let flush = fuzzing::send_datagrams(&mut out, |d| {
+    let flush = fuzzing::send_datagrams(&mut out, 1, |d, _| {
         calls += 1;
         if calls == 1 {
             return Err(io::ErrorKind::ConnectionRefused.into());
         }
         sent.push(d.to_vec());
-        Ok(d.len())
+        Ok(())
     });
     assert_eq!((flush.sent, flush.failed, flush.empty), (1, 1, true));
     let types: Vec<u16> = sent
@@ -146,4 +146,31 @@ fn full_queue_pushes_back_and_partial_writes_resume() {
     dec.feed(&w.out[taken..]);
     assert_eq!(dec.next_frame().unwrap().unwrap().body(), b"x");
     assert!(dec.next_frame().unwrap().is_none());
+}
+
+/// With GSO, a run of frames of one length (the last maybe shorter)
+/// leaves in one send, split by the socket at that length; a longer frame
+/// starts a new run, and no run exceeds `max_segments`.
+#[test]
+fn runs_of_equal_frames_leave_in_one_send() {
+    let mut out = outbox(&TransportConfig::default());
+    for body in [8, 8, 8, 4, 8, 8, 8, 8, 8, 16] {
+        out.queue_raw(1, &vec![0u8; body]).unwrap();
+    }
+    let len = |body| frame::frame_len_for(body);
+    let mut sends = Vec::new();
+    let flush = fuzzing::send_datagrams(&mut out, 4, |d, seg| {
+        sends.push((d.len(), seg));
+        Ok(())
+    });
+    assert_eq!((flush.sent, flush.failed, flush.empty), (10, 0, true));
+    assert_eq!(
+        sends,
+        [
+            (3 * len(8) + len(4), len(8)),
+            (4 * len(8), len(8)),
+            (len(8), len(8)),
+            (len(16), len(16)),
+        ]
+    );
 }

@@ -325,7 +325,7 @@ fn server_session_is_keyed_by_the_hello_alone() {
     let (s, _, hello) = fuzzing::halves(client_sec, frame, false);
     let mut client = fuzzing::outbox(&config(), s, hello);
     client.queue_raw(ECHO, b"hi").unwrap();
-    let wire = fuzzing::pending(&client).to_vec();
+    let wire = fuzzing::queue(&mut client).pending().to_vec();
     assert_eq!(&wire[..SESSION_HELLO_LEN], &session_hello(&token));
     inbox.feed(&wire);
     match inbox.next_frame().unwrap() {

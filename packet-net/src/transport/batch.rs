@@ -1,0 +1,111 @@
+//! Batched datagram I/O for the UDP servers, through `quinn-udp`: many
+//! datagrams per receive call (`recvmmsg`, and GRO's coalesced buffers
+//! split back into datagrams) and runs of equal-size datagrams to one
+//! peer in one send call (GSO), where the OS has them; one datagram per
+//! call elsewhere. Both UDP servers (blocking and tokio) use it; what the
+//! datagrams mean is `server::udp`'s business.
+//!
+//! Allocates its receive area once; receiving and sending allocate
+//! nothing.
+
+use std::io::{self, IoSliceMut};
+use std::net::SocketAddr;
+
+use quinn_udp::{RecvMeta, Transmit, UdpSockRef, UdpSocketState};
+
+/// Receive slots per call.
+const SLOTS: usize = if quinn_udp::BATCH_SIZE < 16 {
+    quinn_udp::BATCH_SIZE
+} else {
+    16
+};
+
+/// Bytes of one receive slot: the largest UDP payload, so a GRO buffer
+/// (at most that much) or an over-long datagram arrives whole.
+const SLOT_LEN: usize = 65_536;
+
+/// Most bytes one GSO send may carry (a UDP payload's limit over IPv4).
+pub(crate) const MAX_SEND: usize = 65_507;
+
+/// A UDP socket's batching state (what the OS offers, the options set).
+pub(crate) struct UdpBatch(UdpSocketState);
+
+/// Where [`UdpBatch::recv`] lands datagrams: allocated once.
+pub(crate) struct RecvArea {
+    bytes: Vec<u8>,
+    metas: [RecvMeta; SLOTS],
+}
+
+impl RecvArea {
+    pub(crate) fn new() -> Self {
+        Self {
+            bytes: vec![0; SLOTS * SLOT_LEN],
+            metas: [RecvMeta::default(); SLOTS],
+        }
+    }
+}
+
+impl std::fmt::Debug for UdpBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UdpBatch")
+            .field("max_segments", &self.max_segments())
+            .finish_non_exhaustive()
+    }
+}
+
+impl UdpBatch {
+    /// Batching for `socket` (sets the options it needs).
+    pub(crate) fn new(socket: UdpSockRef<'_>) -> io::Result<Self> {
+        Ok(Self(UdpSocketState::new(socket)?))
+    }
+
+    /// Most datagrams one [`UdpBatch::send`] may carry.
+    pub(crate) fn max_segments(&self) -> usize {
+        self.0.max_gso_segments()
+    }
+
+    /// One receive call into `area`: hands every datagram it got, with
+    /// its source, to `each`; returns how many, or the socket's error
+    /// (`WouldBlock` when none was waiting).
+    pub(crate) fn recv(
+        &self,
+        area: &mut RecvArea,
+        socket: UdpSockRef<'_>,
+        mut each: impl FnMut(SocketAddr, &mut [u8]),
+    ) -> io::Result<usize> {
+        let mut slots = area.bytes.chunks_mut(SLOT_LEN);
+        let mut iovs: [IoSliceMut<'_>; SLOTS] =
+            std::array::from_fn(|_| IoSliceMut::new(slots.next().expect("SLOTS slots")));
+        let filled = self.0.recv(socket, &mut iovs, &mut area.metas)?;
+        let mut count = 0;
+        let slots = area.bytes.chunks_mut(SLOT_LEN);
+        for (meta, slot) in area.metas[..filled].iter().zip(slots) {
+            // GRO: datagrams of `stride` bytes each, the last maybe shorter.
+            let datagrams = slot[..meta.len.min(SLOT_LEN)].chunks_mut(meta.stride.max(1));
+            for datagram in datagrams {
+                each(meta.addr, datagram);
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Sends `contents` to `to`: one datagram, or (GSO) datagrams of
+    /// `segment` bytes each, the last one possibly shorter.
+    pub(crate) fn send(
+        &self,
+        socket: UdpSockRef<'_>,
+        to: SocketAddr,
+        contents: &[u8],
+        segment: usize,
+    ) -> io::Result<()> {
+        let transmit = Transmit {
+            destination: to,
+            ecn: None,
+            contents,
+            segment_size: (contents.len() > segment).then_some(segment),
+            src_ip: None,
+        };
+        self.0.try_send(socket, &transmit)
+    }
+}
