@@ -250,9 +250,8 @@ fn serve(stack: Stack, transport: Transport, sessions: usize) -> ! {
             Ok(())
         })
     };
-    // Keeps the server alive (dropping a handle stops it) and reports
-    // datagrams it dropped.
-    let mut keep: Vec<Box<dyn std::any::Any>> = Vec::new();
+    // Datagrams the server dropped; holds its handle (dropping a handle
+    // stops the server).
     let mut dropped: Box<dyn Fn() -> u64> = Box::new(|| 0);
     let addr = match (stack, transport) {
         (Stack::PacketTokio, _) => {
@@ -290,10 +289,7 @@ fn serve(stack: Stack, transport: Transport, sessions: usize) -> ! {
                 }
             });
             let addr = h.local_addr();
-            let h = Arc::new(h);
-            let d = h.clone();
-            dropped = Box::new(move || d.dropped());
-            keep.push(Box::new(h));
+            dropped = hold(h, |h| h.dropped());
             addr
         }
         (Stack::PacketBlocking, _) => {
@@ -323,10 +319,7 @@ fn serve(stack: Stack, transport: Transport, sessions: usize) -> ! {
                 }
             });
             let addr = h.local_addr();
-            let h = Arc::new(h);
-            let d = h.clone();
-            dropped = Box::new(move || d.dropped());
-            keep.push(Box::new(h));
+            dropped = hold(h, |h| h.dropped());
             addr
         }
         (Stack::Baseline, Transport::Tcp) => rt.block_on(baseline::tcp_server(game.clone())),
@@ -369,6 +362,12 @@ fn serve(stack: Stack, transport: Transport, sessions: usize) -> ! {
         let _ = std::io::stdout().flush();
     }
     std::process::exit(0)
+}
+
+/// Holds a server handle for the life of the process; returns its
+/// dropped-datagram counter.
+fn hold<H: 'static>(handle: H, dropped: fn(&H) -> u64) -> Box<dyn Fn() -> u64> {
+    Box::new(move || dropped(&handle))
 }
 
 /// One tick of packet-net's game loop: the snapshot to every session.
