@@ -26,6 +26,7 @@ fn plain(t0: Instant) -> Connection {
     Connection::new(&frame, opener, limits(), QUEUE, t0)
 }
 
+#[cfg(feature = "crypto")]
 fn sealed(t0: Instant) -> Connection {
     let frame = FrameConfig::default();
     let provider = packet_net::transport::ServerSecurity::new(|_| None);
@@ -80,6 +81,7 @@ fn back_pressure_stops_reading_above_half_the_queue() {
 }
 
 #[test]
+#[cfg(feature = "crypto")]
 fn an_unauthenticated_session_ends_at_the_handshake_deadline() {
     let t0 = Instant::now();
     let mut c = sealed(t0);
@@ -93,6 +95,7 @@ fn an_unauthenticated_session_ends_at_the_handshake_deadline() {
 }
 
 #[test]
+#[cfg(feature = "crypto")]
 fn a_bad_hello_ends_the_session_as_a_bad_frame() {
     let t0 = Instant::now();
     let mut c = sealed(t0);
