@@ -42,16 +42,19 @@ pub struct BroadcastReport {
     pub queue_full: usize,
     /// Sessions skipped because they are closing.
     pub closing: usize,
+    /// Sealed sessions skipped because their hello has not arrived yet:
+    /// no keys to seal with (not a failure; they get the next one).
+    pub pending: usize,
 }
 
 impl BroadcastReport {
     /// Sessions that did not get the frame, for any reason.
     pub fn skipped(&self) -> usize {
-        self.too_big + self.queue_full + self.closing
+        self.too_big + self.queue_full + self.closing + self.pending
     }
 
     /// Sessions the frame failed for (too big, or queue full); sessions
-    /// already closing are not failures.
+    /// already closing or still in their handshake are not failures.
     pub fn failed(&self) -> usize {
         self.too_big + self.queue_full
     }
@@ -71,6 +74,9 @@ impl fmt::Display for BroadcastReport {
                 "; skipped {} too big, {} queue full, {} closing",
                 self.too_big, self.queue_full, self.closing
             )?;
+            if self.pending > 0 {
+                write!(f, ", {} awaiting their hello", self.pending)?;
+            }
         }
         Ok(())
     }
@@ -343,6 +349,10 @@ impl<U> Sessions<U> {
                 Ok(()) => report.delivered += 1,
                 Err(TransportError::QueueFull { .. }) => report.queue_full += 1,
                 Err(TransportError::Closed) => report.closing += 1,
+                #[cfg(feature = "crypto")]
+                Err(TransportError::Crypto(packet_core::error::CryptoError::KeysPending)) => {
+                    report.pending += 1
+                }
                 Err(_) => report.too_big += 1,
             }
         }

@@ -92,3 +92,33 @@ async fn a_full_queue_is_reported_as_queue_full_and_counted() {
     assert!(wait_until(|| server.stats().slow_consumers == 1).await);
     server.shutdown().await;
 }
+
+/// A sealed session whose hello has not arrived has no keys to seal with:
+/// the broadcast skips it as pending, not as "too big" (the packet is
+/// fine), and it is not a failure.
+#[cfg(feature = "crypto")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_awaiting_its_hello_is_reported_pending_not_too_big() {
+    let login = super::common::login::Login::new();
+    let config = ServerConfig::default().sealed(login.provider());
+    let server = Server::bind("127.0.0.1:0", config, Router::new(), ())
+        .await
+        .unwrap();
+    // Connected, but no hello yet.
+    let _quiet = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    assert!(wait_until(|| server.stats().active == 1).await);
+    let report = server.sessions().broadcast_raw(NEWS, b"news", None);
+    assert_eq!(
+        (report.delivered, report.pending, report.too_big),
+        (0, 1, 0),
+        "{report}"
+    );
+    assert!(report.is_complete(), "{report}");
+    assert!(
+        report.to_string().contains("1 awaiting their hello"),
+        "{report}"
+    );
+    server.shutdown().await;
+}
