@@ -120,7 +120,17 @@ pub(crate) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
         16.. => ends::<16>(dst, src),
         8.. => ends::<8>(dst, src),
         4.. => ends::<4>(dst, src),
-        _ => dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s),
+        // 1 to 3 bytes: first, middle and last (overlapping), the same
+        // three stores whatever the length: no loop whose trip count a
+        // mix of short lengths (`Vec<bool>` of 0 to 7) would mispredict.
+        n @ 1..=3 => {
+            for k in [0, n / 2, n - 1] {
+                if let (Some(d), Some(s)) = (dst.get_mut(k), src.get(k)) {
+                    *d = *s;
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -228,6 +238,24 @@ impl<'de> Reader<'de> {
         match self.remaining() {
             0 => Ok(()),
             extra => Err(DecodeError::TrailingBytes { extra }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_bytes;
+
+    /// Every length through the short-copy cases and past them copies
+    /// exactly the source, and nothing beyond the destination.
+    #[test]
+    fn copy_bytes_copies_every_length() {
+        let src: [u8; 40] = core::array::from_fn(|i| i as u8 + 1);
+        for n in 0..=src.len() {
+            let mut dst = [0u8; 41];
+            copy_bytes(&mut dst[..n], &src[..n]);
+            assert_eq!(&dst[..n], &src[..n], "length {n}");
+            assert!(dst[n..].iter().all(|&b| b == 0), "length {n}");
         }
     }
 }

@@ -1082,11 +1082,50 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                 let dec = decode_fields(&owner, &v.fields, &de);
                 quote!(#c => { #dec ::core::result::Result::Ok(Self::#ident #cons) })
             });
+            // Variants without wire fields: the tag is a value picked by
+            // the match (a lookup or the discriminant itself), written with
+            // one store, and stored straight into a slot a container
+            // reserved (`Option<Kind>`, `Vec<Kind>`). Writing the tag in each
+            // arm compiled to an indirect jump per value, mispredicted on
+            // mixed kinds, and `encode_fixed` went through a `Writer` call.
+            let tag_only = !variants.is_empty()
+                && variants
+                    .iter()
+                    .all(|v| v.fields.iter().all(|f| matches!(f.kind, Kind::Skip)));
+            let enc_body = if tag_only {
+                let tag_arms = variants.iter().zip(&tag_consts).map(|(v, c)| {
+                    let ident = v.ident;
+                    let pat = pattern(&v.fields);
+                    quote!(Self::#ident #pat => #c,)
+                });
+                let tag_value = quote!({
+                    #consts
+                    let __tag: #tag_ty = match self { #(#tag_arms)* };
+                    <#tag_ty>::to_le_bytes(__tag)
+                });
+                fixed_fns = quote!(
+                    #[inline(always)]
+                    fn encode_fixed(&self, __out: &mut [::core::primitive::u8]) -> ::core::result::Result<(), #krate::EncodeError> {
+                        let __remaining = __out.len();
+                        let ::core::option::Option::Some(__slot) = __out.first_chunk_mut::<#tag_size>() else {
+                            return ::core::result::Result::Err(#krate::EncodeError::BufferFull {
+                                needed: #tag_size,
+                                remaining: __remaining,
+                            });
+                        };
+                        *__slot = #tag_value;
+                        ::core::result::Result::Ok(())
+                    }
+                );
+                quote!(*__w.reserve_array::<#tag_size>()? = #tag_value;)
+            } else {
+                quote!(#consts match self { #(#enc_arms)* })
+            };
             (
                 max_size,
                 min_size,
                 quote!(match self { #(#len_arms)* }),
-                quote!(#consts match self { #(#enc_arms)* }),
+                enc_body,
                 quote!(
                     #consts
                     let __tag = <#tag_ty as #krate::Decode<#de>>::decode(__r)?;

@@ -822,3 +822,30 @@ fn enum_packets_and_where_clauses() {
     assert_eq!(roundtrip(&b, &mut buf), b);
     assert_eq!(<Bounded<u32>>::MAX_SIZE, Some(1 + 16));
 }
+
+/// A fieldless enum inside `Option`, a `Vec` and an array is stored into
+/// the slot its container reserved (`encode_fixed`): the same bytes as
+/// field by field, and a slot too short is `BufferFull`.
+#[test]
+fn fieldless_enums_in_containers() {
+    let mut buf = [0u8; 32];
+    let mut w = Writer::new(&mut buf);
+    Some(Wide::B).encode(&mut w).unwrap();
+    None::<Wide>.encode(&mut w).unwrap();
+    vec![Dir::Back, Dir::Fwd, Dir::Stay].encode(&mut w).unwrap();
+    [Kind::Fly, Kind::Walk].encode(&mut w).unwrap();
+    assert_eq!(w.written(), &[1, 0x01, 0x01, 0, 3, 0, 0xFF, 1, 0, 9, 1]);
+    assert_eq!(roundtrip(&Some(Wide::C), &mut buf), Some(Wide::C));
+    assert_eq!(
+        Wide::C.encode_fixed(&mut [0u8; 1]),
+        Err(EncodeError::BufferFull {
+            needed: 2,
+            remaining: 1
+        })
+    );
+    let mut short = [0u8; 2];
+    assert!(matches!(
+        Some(Wide::A).encode(&mut Writer::new(&mut short)),
+        Err(EncodeError::BufferFull { .. })
+    ));
+}
