@@ -194,6 +194,7 @@ impl<'de> Reader<'de> {
     }
 
     /// The unread bytes.
+    #[inline]
     pub fn rest(&self) -> &'de [u8] {
         &self.buf[self.pos..]
     }
