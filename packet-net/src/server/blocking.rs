@@ -549,6 +549,7 @@ impl UdpServer {
         state: S,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = std::net::UdpSocket::bind(addr)?;
+        crate::transport::batch::grow_recv_buffer((&socket).into());
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;

@@ -306,6 +306,7 @@ impl UdpServer {
         state: S,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = tokio::net::UdpSocket::bind(addr).await?;
+        crate::transport::batch::grow_recv_buffer((&socket).into());
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;
         let shared = Arc::new(ServerCore::new(router, state, config));
