@@ -267,9 +267,65 @@ fn acceptor<S, U>(
     }
 }
 
+/// A session socket for one [`ServerCore::service`] pass, reading only
+/// while the socket may hold bytes (`readable`, the same readiness model
+/// tokio keeps over the same `mio`). `mio` is edge-triggered: readiness is
+/// gained only from a readable event (or a new session) and lost on
+/// `WouldBlock`, and also on a short read (fewer bytes than asked): with
+/// epoll and kqueue any byte that arrives after it raises a new event, so
+/// no wake-up is lost. A pass started by a writable event, a wake-up or a
+/// deadline then skips the `recvfrom` that would only say EAGAIN.
+/// Elsewhere (mio's other back ends) only `WouldBlock` clears it. Once
+/// the peer's end or an error was seen (`closed`: bytes then the end can
+/// arrive as one event) nothing clears it, as tokio never clears its
+/// closed readiness, so the end is always read.
+struct Pass<'a> {
+    stream: &'a mut TcpStream,
+    readable: &'a mut bool,
+    closed: bool,
+}
+
+/// Whether a short read proves the socket drained (see [`Pass`]).
+const SHORT_READ_DRAINS: bool = cfg!(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+));
+
+impl io::Read for Pass<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !*self.readable {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let read = self.stream.read(buf);
+        match &read {
+            _ if self.closed => {}
+            Ok(n) if SHORT_READ_DRAINS && *n > 0 && *n < buf.len() => *self.readable = false,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => *self.readable = false,
+            _ => {}
+        }
+        read
+    }
+}
+
+impl io::Write for Pass<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
 /// One session on a worker.
 struct Conn<U> {
     stream: TcpStream,
+    /// Whether the socket may hold bytes (see [`Pass`]).
+    readable: bool,
+    /// Whether an event reported the peer's end or an error (see [`Pass`]).
+    closed: bool,
     session: Arc<Session<U>>,
     conn: Connection,
     /// When the core wants to be asked again without other input.
@@ -378,7 +434,12 @@ fn worker<S, U>(
         ready.append(&mut again);
         for e in events.iter() {
             if e.token() != WAKE {
-                ready.push(e.token().0);
+                let token = e.token().0;
+                if let Some(c) = conns.get_mut(&token) {
+                    c.closed |= e.is_read_closed() || e.is_error();
+                    c.readable |= e.is_readable() || c.closed;
+                }
+                ready.push(token);
             }
         }
         ready.append(&mut waker.ready.lock().unwrap_or_else(|p| p.into_inner()));
@@ -400,6 +461,8 @@ fn worker<S, U>(
                 token,
                 Conn {
                     stream,
+                    readable: true,
+                    closed: false,
                     session,
                     conn,
                     deadline: None,
@@ -425,9 +488,14 @@ fn worker<S, U>(
             if stopping {
                 c.conn.life().shutdown(now);
             }
+            let mut io = Pass {
+                stream: &mut c.stream,
+                readable: &mut c.readable,
+                closed: c.closed,
+            };
             match sh
                 .core
-                .service(&c.session, &mut c.conn, &mut c.stream, &mut spare, now)
+                .service(&c.session, &mut c.conn, &mut io, &mut spare, now)
             {
                 Serviced::Wait {
                     deadline, again: a, ..
@@ -481,6 +549,7 @@ impl UdpServer {
         state: S,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = std::net::UdpSocket::bind(addr)?;
+        crate::transport::batch::grow_recv_buffer((&socket).into());
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;

@@ -27,12 +27,14 @@
 //! ```
 
 use std::cell::RefCell;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use tokio::io::Interest;
+use tokio::io::{AsyncRead, Interest, ReadBuf};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -46,7 +48,39 @@ use crate::session::Connection;
 use crate::transport::TransportError;
 use crate::transport::batch::{RecvArea, UdpBatch};
 use crate::transport::queue::Spare;
-use crate::transport::tokio::TryIo;
+
+/// A session socket as `Read + Write` for [`ServerCore::service`]. Reads
+/// go through tokio's `AsyncRead`, which takes a short read (fewer bytes
+/// than asked) as "drained" on epoll / kqueue and clears the read
+/// readiness (any later bytes raise a new edge, so no wake-up is lost):
+/// the pass's next read then returns `WouldBlock` without the `recvfrom`
+/// that would only say EAGAIN. `try_read` clears readiness only on
+/// EAGAIN, so it cost two syscalls per input. Writes are `try_write`.
+struct SessionIo<'a>(&'a mut TcpStream);
+
+impl io::Read for SessionIo<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // `Pending` (not readable, or the task's cooperative budget is
+        // spent) is `WouldBlock`: the driver then awaits `readable()`,
+        // which registers the task's own waker.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut buf = ReadBuf::new(buf);
+        match Pin::new(&mut *self.0).poll_read(&mut cx, &mut buf) {
+            std::task::Poll::Ready(Ok(())) => Ok(buf.filled().len()),
+            std::task::Poll::Ready(Err(e)) => Err(e),
+            std::task::Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+impl io::Write for SessionIo<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.try_write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 thread_local! {
     /// The buffers each runtime thread lends the session it is serving
@@ -182,13 +216,13 @@ async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
 
 async fn run_session<S, U>(
     sh: Arc<Shared<S, U>>,
-    stream: TcpStream,
+    mut stream: TcpStream,
     session: Arc<Session<U>>,
     mut conn: Connection,
     notify: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let reason = drive(&sh, &stream, &session, &mut conn, &notify, &mut stop).await;
+    let reason = drive(&sh, &mut stream, &session, &mut conn, &notify, &mut stop).await;
     sh.disconnected(&session, conn.is_connected(), &reason);
 }
 
@@ -196,7 +230,7 @@ async fn run_session<S, U>(
 /// the session ends.
 async fn drive<S, U>(
     sh: &Shared<S, U>,
-    stream: &TcpStream,
+    stream: &mut TcpStream,
     session: &Arc<Session<U>>,
     conn: &mut Connection,
     notify: &Notify,
@@ -207,7 +241,7 @@ async fn drive<S, U>(
             conn.life().shutdown(Instant::now());
         }
         let step = SPARE.with_borrow_mut(|spare| {
-            sh.service(session, conn, &mut TryIo(stream), spare, Instant::now())
+            sh.service(session, conn, &mut SessionIo(stream), spare, Instant::now())
         });
         let (read, write, deadline) = match step {
             Serviced::End(reason) => return reason,
@@ -272,6 +306,7 @@ impl UdpServer {
         state: S,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = tokio::net::UdpSocket::bind(addr).await?;
+        crate::transport::batch::grow_recv_buffer((&socket).into());
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;
         let shared = Arc::new(ServerCore::new(router, state, config));

@@ -53,6 +53,22 @@ impl std::fmt::Debug for UdpBatch {
     }
 }
 
+/// The receive buffer a UDP server asks for: 1,000 peers sending at
+/// once overflow the usual 208 KiB default while the server sends a
+/// broadcast. The OS may grant less (Linux: up to `net.core.rmem_max`).
+pub(crate) const SERVER_RECV_BUFFER: usize = 4 << 20;
+
+/// Asks for [`SERVER_RECV_BUFFER`] bytes of receive buffer on a server's
+/// socket, best effort (a smaller buffer still works).
+pub(crate) fn grow_recv_buffer(socket: socket2::SockRef<'_>) {
+    if socket
+        .recv_buffer_size()
+        .is_ok_and(|n| n < SERVER_RECV_BUFFER)
+    {
+        let _ = socket.set_recv_buffer_size(SERVER_RECV_BUFFER);
+    }
+}
+
 impl UdpBatch {
     /// Batching for `socket` (sets the options it needs).
     pub(crate) fn new(socket: UdpSockRef<'_>) -> io::Result<Self> {
