@@ -86,14 +86,9 @@ impl TcpPacketStream {
         self.outbox.flush_to(&mut self.io)
     }
 
-    /// Reads until a frame is ready; an accepting end that refuses a
-    /// client of another protocol sends the refusal before failing.
+    /// Reads until a frame (or an error) is ready.
     fn fill(&mut self) -> Result<(), TransportError> {
-        let filled = self.inbox.fill_from(&mut self.io, &mut self.outbox);
-        if let Err(TransportError::ProtocolMismatch(_)) = filled {
-            let _ = self.flush();
-        }
-        filled
+        self.inbox.fill_from(&mut self.io, &mut self.outbox)
     }
 
     fn shutdown_write(&mut self) -> Result<(), TransportError> {

@@ -253,7 +253,7 @@ macro_rules! stream_methods {
         /// `Frame(UnexpectedEof)` when it closed inside one; a `Frame` error
         /// when it sent a bad frame (the stream stays failed).
         pub $($async)? fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-            self.fill()$(.$aw)??;
+            self.fill_or_refuse()$(.$aw)??;
             self.inbox.take_frame()
         }
 
@@ -263,8 +263,18 @@ macro_rules! stream_methods {
             &mut self,
             f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
         ) -> Result<R, TransportError> {
-            self.fill()$(.$aw)??;
+            self.fill_or_refuse()$(.$aw)??;
             Ok(f(self.inbox.take_frame()?, &mut self.outbox))
+        }
+
+        /// Reads until a frame is ready; an accepting end that refuses a
+        /// client of another protocol sends the refusal before failing.
+        $($async)? fn fill_or_refuse(&mut self) -> Result<(), TransportError> {
+            let filled = self.fill()$(.$aw)?;
+            if let Err(TransportError::ProtocolMismatch(_)) = filled {
+                let _ = self.flush()$(.$aw)?;
+            }
+            filled
         }
 
         /// Flushes, then shuts the write side down (the peer sees end of

@@ -130,18 +130,12 @@ impl TcpPacketStream {
     }
 
     /// Reads until a frame (or an error) is ready, within the read
-    /// timeout (cancel-safe: bytes read stay buffered); an accepting end
-    /// that refuses a client of another protocol sends the refusal
-    /// before failing.
+    /// timeout (cancel-safe: bytes read stay buffered).
     async fn fill(&mut self) -> Result<(), TransportError> {
         let (io, inbox, outbox) = (&self.io, &mut self.inbox, &mut self.outbox);
         let read = || inbox.fill_from(&mut TryIo(io), outbox);
         let deadline = after(self.config.read_timeout);
-        let filled = until(deadline, retry(io, Interest::READABLE, read)).await;
-        if let Err(TransportError::ProtocolMismatch(_)) = filled {
-            let _ = self.flush().await;
-        }
-        filled
+        until(deadline, retry(io, Interest::READABLE, read)).await
     }
 
     async fn shutdown_write(&mut self) -> Result<(), TransportError> {
