@@ -95,6 +95,26 @@ impl TcpPacketStream {
         Ok(self.io.shutdown(Shutdown::Write)?)
     }
 
+    /// Reads and drops until end of stream, an error or `deadline`.
+    fn drain(&mut self, deadline: Instant) {
+        let before = self.io.read_timeout();
+        let mut scratch = [0; 4096];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.io.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
+            match io::Read::read(&mut self.io, &mut scratch) {
+                Ok(0) => break,
+                Err(e) if e.kind() != io::ErrorKind::Interrupted => break,
+                _ => {}
+            }
+        }
+        if let Ok(t) = before {
+            let _ = self.io.set_read_timeout(t);
+        }
+    }
+
     stream_methods!();
 }
 

@@ -38,7 +38,7 @@ pub use queue::Outbox;
 #[cfg(feature = "crypto")]
 pub use security::{ClientSecurity, ServerSecurity};
 pub use security::{SESSION_HELLO_TYPE, Security, SessionToken};
-pub use socket::{PacketListener, PacketSocket, PacketStream};
+pub use socket::{PacketListener, PacketSocket, PacketStream, REFUSAL_LINGER};
 
 /// Limits and timeouts of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
