@@ -28,6 +28,8 @@ use packet_core::frame::{Frame, FrameConfig, Header};
 pub(crate) mod batch;
 pub mod blocking;
 pub(crate) mod datagram;
+#[cfg(feature = "crypto")]
+pub(crate) mod mem;
 pub(crate) mod queue;
 pub(crate) mod security;
 mod socket;
