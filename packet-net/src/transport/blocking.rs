@@ -63,9 +63,7 @@ impl TcpPacketStream {
     /// Wraps a connected stream: sets `TCP_NODELAY` (frames are coalesced
     /// here, not by Nagle) and the configured timeouts.
     pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(config.read_timeout)?;
-        stream.set_write_timeout(config.write_timeout)?;
+        tune(&stream, &config)?;
         Ok(Self::wrap(stream, config))
     }
 
@@ -143,11 +141,16 @@ impl TcpPacketListener {
     /// Accepts one connection.
     pub fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
         let (stream, addr) = self.listener.accept()?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(self.config.read_timeout)?;
-        stream.set_write_timeout(self.config.write_timeout)?;
+        tune(&stream, &self.config)?;
         Ok((self.accepted(stream), addr))
     }
+}
+
+/// `TCP_NODELAY` and `config`'s timeouts, for either end.
+fn tune(stream: &TcpStream, config: &TransportConfig) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(config.read_timeout)?;
+    stream.set_write_timeout(config.write_timeout)
 }
 
 pub use super::UdpStats;
