@@ -36,7 +36,7 @@ pub mod fuzzing {
         frame: FrameConfig,
         datagrams: bool,
     ) -> (Sealer, Opener, Option<SessionToken>) {
-        let h = security.halves(frame, datagrams);
+        let h = security.halves(frame, None, datagrams);
         (h.sealer, h.opener, h.hello.map(|h| h.token))
     }
 

@@ -168,7 +168,7 @@ impl ServerConfig {
         #[cfg(feature = "crypto")]
         if let Some(sec) = &self.security {
             use crate::transport::Security;
-            return sec.halves(frame, datagrams).with_fingerprint(fingerprint);
+            return sec.halves(frame, fingerprint, datagrams);
         }
         let _ = datagrams;
         crate::transport::security::plain_server(&frame, fingerprint)

@@ -353,9 +353,11 @@ mod private {
 /// What `sealed(..)` takes: [`ClientSecurity`] or [`ServerSecurity`]
 /// (implemented by those two only).
 pub trait Security: private::Sealed {
-    /// The send and receive sides of one connection.
+    /// The send and receive sides of one connection, carrying (a client:
+    /// in its hello, and recognising a refusal) or requiring (a server
+    /// end) the protocol `fingerprint` when set.
     #[doc(hidden)]
-    fn halves(self, frame: FrameConfig, datagrams: bool) -> Halves;
+    fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves;
 }
 
 /// One connection's send and receive sides, and a client's hello.
@@ -365,25 +367,6 @@ pub struct Halves {
     pub(crate) sealer: Sealer,
     pub(crate) opener: Opener,
     pub(crate) hello: Option<Hello>,
-}
-
-impl Halves {
-    /// Carries `fingerprint` in the hello (a sealed client: its hello
-    /// gains it, and a refusal from the server is recognised) or requires
-    /// it (a sealed server end). Plaintext halves take it at
-    /// construction ([`plain_client`], [`plain_server`]).
-    #[cfg_attr(not(feature = "crypto"), allow(dead_code))]
-    pub(crate) fn with_fingerprint(mut self, fingerprint: Option<u64>) -> Self {
-        if let Some(hello) = &mut self.hello {
-            hello.fingerprint = fingerprint;
-            self.opener.client_fingerprint = fingerprint;
-        }
-        #[cfg(feature = "crypto")]
-        if let Open::Awaiting { fingerprint: f, .. } = &mut self.opener.open {
-            *f = fingerprint;
-        }
-        self
-    }
 }
 
 #[cfg(feature = "crypto")]
@@ -401,17 +384,19 @@ fn channel_config(frame: FrameConfig, datagrams: bool) -> packet_core::crypto::C
 impl private::Sealed for ClientSecurity {}
 #[cfg(feature = "crypto")]
 impl Security for ClientSecurity {
-    fn halves(self, frame: FrameConfig, datagrams: bool) -> Halves {
+    fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
         use packet_core::crypto::{Role, SealedChannel};
         let channel =
             SealedChannel::new(Role::Client, &self.keys, channel_config(frame, datagrams));
         let (s, o) = channel.split();
+        let mut opener = Opener::new(Open::Sealed(o));
+        opener.client_fingerprint = fingerprint;
         Halves {
             sealer: Sealer::sealed(s, &frame),
-            opener: Opener::new(Open::Sealed(o)),
+            opener,
             hello: Some(Hello {
                 token: self.token,
-                fingerprint: None,
+                fingerprint,
             }),
         }
     }
@@ -421,7 +406,7 @@ impl Security for ClientSecurity {
 impl private::Sealed for ServerSecurity {}
 #[cfg(feature = "crypto")]
 impl Security for ServerSecurity {
-    fn halves(self, frame: FrameConfig, datagrams: bool) -> Halves {
+    fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
         Halves {
             sealer: Sealer {
                 seal: Seal::Pending,
@@ -431,7 +416,7 @@ impl Security for ServerSecurity {
                 provider: self,
                 frame,
                 datagrams,
-                fingerprint: None,
+                fingerprint,
             }),
             hello: None,
         }
@@ -442,8 +427,8 @@ impl Security for ServerSecurity {
 impl private::Sealed for &ServerSecurity {}
 #[cfg(feature = "crypto")]
 impl Security for &ServerSecurity {
-    fn halves(self, frame: FrameConfig, datagrams: bool) -> Halves {
-        self.clone().halves(frame, datagrams)
+    fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
+        self.clone().halves(frame, fingerprint, datagrams)
     }
 }
 

@@ -58,9 +58,7 @@ impl<S> PacketStream<S> {
 
     #[cfg(feature = "crypto")]
     fn secure(&mut self, security: impl Security) {
-        let halves = security
-            .halves(self.config.frame, false)
-            .with_fingerprint(self.config.fingerprint);
+        let halves = security.halves(self.config.frame, self.config.fingerprint, false);
         (self.inbox, self.outbox) = Inbox::pair(&self.config, halves);
     }
 
@@ -167,9 +165,7 @@ impl<U> PacketSocket<U> {
     #[cfg(feature = "crypto")]
     pub fn sealed(mut self, security: ClientSecurity) -> Self {
         let config = self.chan.config;
-        let halves = security
-            .halves(config.frame, true)
-            .with_fingerprint(config.fingerprint);
+        let halves = security.halves(config.frame, config.fingerprint, true);
         self.chan = DatagramChannel::new(config, halves);
         self
     }

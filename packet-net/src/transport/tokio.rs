@@ -415,9 +415,7 @@ impl PacketCodec {
     /// keys the codec). The security decides the side. Call before the
     /// first frame.
     pub fn sealed(self, security: impl Security) -> Self {
-        let halves = security
-            .halves(self.config, false)
-            .with_fingerprint(self.fingerprint);
+        let halves = security.halves(self.config, self.fingerprint, false);
         Self::with_halves(self.config, self.fingerprint, halves)
     }
 
