@@ -52,14 +52,9 @@ impl<S> PacketStream<S> {
     /// hello goes out before the first frame. Call before the first frame.
     #[cfg(feature = "crypto")]
     pub fn sealed(mut self, security: ClientSecurity) -> Self {
-        self.secure(security);
-        self
-    }
-
-    #[cfg(feature = "crypto")]
-    fn secure(&mut self, security: impl Security) {
         let halves = security.halves(self.config.frame, self.config.fingerprint, false);
         (self.inbox, self.outbox) = Inbox::pair(&self.config, halves);
+        self
     }
 
     /// The socket.
@@ -131,14 +126,13 @@ impl<L> PacketListener<L> {
     /// An accepted connection, with this listener's security (and, with a
     /// fingerprint configured, its hello required).
     pub(crate) fn accepted<S>(&self, io: S) -> PacketStream<S> {
-        let halves = plain_server(&self.config.frame, self.config.fingerprint);
-        #[allow(unused_mut)]
-        let mut s = PacketStream::with_halves(io, self.config, halves);
+        let (frame, fingerprint) = (self.config.frame, self.config.fingerprint);
         #[cfg(feature = "crypto")]
         if let Some(security) = &self.security {
-            s.secure(security);
+            let halves = security.halves(frame, fingerprint, false);
+            return PacketStream::with_halves(io, self.config, halves);
         }
-        s
+        PacketStream::with_halves(io, self.config, plain_server(&frame, fingerprint))
     }
 }
 
