@@ -70,7 +70,7 @@ impl Write for MockWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let choice = self.script.borrow_mut().choose();
         let mut pipe = self.pipe.borrow_mut();
-        let space = pipe.capacity - pipe.bytes.len();
+        let space = pipe.capacity.saturating_sub(pipe.bytes.len());
         let limit = match choice {
             Some(b) if b % 8 == 0 => return Err(io::ErrorKind::WouldBlock.into()),
             Some(b) if b % 8 == 1 => return Err(io::ErrorKind::Interrupted.into()),
@@ -182,4 +182,60 @@ pub fn arb_msg(u: &mut Unstructured<'_>) -> ArbResult<Msg> {
             })
         }
     })
+}
+
+impl Pipe {
+    /// Bytes a third party slips in (garbage on the wire), past the
+    /// capacity.
+    pub fn inject(&mut self, bytes: &[u8]) {
+        self.bytes.extend(bytes);
+    }
+}
+
+/// One end of a duplex of two pipes: reads one, writes the other; its
+/// write shutdown closes the pipe it writes (`packet_net::fuzzing::MemSocket`).
+pub struct MockSocket<'a> {
+    reader: MockReader<'a>,
+    writer: MockWriter<'a>,
+    out: Rc<RefCell<Pipe>>,
+}
+
+impl<'a> MockSocket<'a> {
+    /// Reads `inp`, writes `out`, both steered by `script`.
+    pub fn new(
+        inp: Rc<RefCell<Pipe>>,
+        out: Rc<RefCell<Pipe>>,
+        script: Rc<RefCell<Script<'a>>>,
+    ) -> Self {
+        Self {
+            reader: MockReader::new(inp, script.clone()),
+            writer: MockWriter::new(out.clone(), script),
+            out,
+        }
+    }
+}
+
+impl Read for MockSocket<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reader.read(buf)
+    }
+}
+
+impl Write for MockSocket<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.out.borrow().closed {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        self.writer.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl packet_net::fuzzing::MemSocket for MockSocket<'_> {
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.out.borrow_mut().close();
+        Ok(())
+    }
 }

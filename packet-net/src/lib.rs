@@ -36,7 +36,7 @@ pub mod fuzzing {
         frame: FrameConfig,
         datagrams: bool,
     ) -> (Sealer, Opener, Option<SessionToken>) {
-        let h = security.halves(frame, datagrams);
+        let h = security.halves(frame, None, datagrams);
         (h.sealer, h.opener, h.hello.map(|h| h.token))
     }
 
@@ -73,6 +73,8 @@ pub mod fuzzing {
     }
 
     pub use crate::server::udp::Endpoint as UdpEndpoint;
+    #[cfg(feature = "crypto")]
+    pub use crate::transport::mem::{MemIo, MemSocket, MemStream};
 
     /// Installs the send side a hello keyed.
     pub fn key_outbox(out: &mut Outbox, sealer: Sealer) {

@@ -25,7 +25,11 @@
 //!
 //! Lossless close: a bad frame or a failing handler stops reading and
 //! dispatching, but the session ends only once the replies already queued
-//! have left (or the shutdown grace has passed).
+//! have left (or the shutdown grace has passed). A refused session (a
+//! hello of another protocol) also lingers: it reads and drops what the
+//! client still sends until the client closes (within the same grace), as
+//! closing with bytes unread would reset the connection and the client
+//! could lose the refusal.
 //!
 //! What does not live here: sockets and waiting (the drivers in
 //! `server::blocking` and `server::tokio`), dispatch (`server`).
@@ -39,7 +43,7 @@ use packet_core::frame::{Frame, FrameConfig};
 
 use crate::transport::Outbox;
 use crate::transport::TransportError;
-use crate::transport::queue::{Inbox, Spare};
+use crate::transport::queue::{Inbox, READ_CHUNK, Spare};
 use crate::transport::security::{Handshake, Incoming, Opener, REFUSAL_LEN, refusal};
 
 /// Why a session ended.
@@ -149,6 +153,12 @@ pub struct Lifecycle {
     broken: Option<DisconnectReason>,
     /// Shutdown: the grace deadline.
     stop_at: Option<Instant>,
+    /// An ending session reads and drops what the peer still sends until
+    /// it closes (within the ending deadline) instead of ending once its
+    /// queue is empty: closing a TCP socket with bytes unread resets the
+    /// connection, and the peer may lose the last bytes sent to it (a
+    /// refusal, wire format §11.5).
+    linger: bool,
     /// Buffers are held (not yet released since the last traffic).
     holding: bool,
 }
@@ -167,6 +177,7 @@ impl Lifecycle {
             ending: None,
             broken: None,
             stop_at: None,
+            linger: false,
             holding: false,
         }
     }
@@ -213,9 +224,29 @@ impl Lifecycle {
         }
     }
 
-    /// Whether the session is ending (no more reading or dispatch).
+    /// Whether the session is ending (no more dispatch, and no reading
+    /// unless [`Lifecycle::is_lingering`]).
     pub fn is_ending(&self) -> bool {
         self.ending.is_some() || self.broken.is_some()
+    }
+
+    /// Once ending, the session waits for the peer to close (reading and
+    /// dropping its bytes), bounded by the ending deadline (see
+    /// [`Lifecycle::fail`]): for a close that must not reset the
+    /// connection before the peer read what was queued for it.
+    pub fn linger(&mut self) {
+        self.linger = true;
+    }
+
+    /// Whether the session is ending and still reads (to drop the bytes)
+    /// until the peer closes: see [`Lifecycle::linger`]. Not while the
+    /// server stops.
+    pub fn is_lingering(&self) -> bool {
+        self.linger
+            && self.ending.is_some()
+            && self.broken.is_none()
+            && self.stop_at.is_none()
+            && !self.read_closed
     }
 
     /// The server stops: the session flushes within the grace period.
@@ -228,10 +259,13 @@ impl Lifecycle {
         self.stop_at.is_some()
     }
 
-    /// Whether to read now: not ending, not stopping, the peer still
-    /// sending, and (back-pressure) its queue at most half full.
+    /// Whether to read now: not ending (or lingering), not stopping, the
+    /// peer still sending, and (back-pressure) its queue at most half full.
     pub fn wants_read(&self, queued: usize, half_limit: usize) -> bool {
-        !self.is_ending() && self.stop_at.is_none() && !self.read_closed && queued <= half_limit
+        (!self.is_ending() || self.is_lingering())
+            && self.stop_at.is_none()
+            && !self.read_closed
+            && queued <= half_limit
     }
 
     /// Whether burst-grown buffers should be freed now (no traffic for
@@ -269,12 +303,11 @@ impl Lifecycle {
         if overflowed {
             return Some(DisconnectReason::SlowConsumer);
         }
-        if let Some((_, deadline)) = &self.ending
-            && (queued == 0 || now >= *deadline || self.stop_at.is_some_and(|s| now >= s))
-        {
-            return self.ending.take().map(|(r, _)| r);
-        }
-        if self.ending.is_some() {
+        if let Some((_, deadline)) = &self.ending {
+            let late = now >= *deadline || self.stop_at.is_some_and(|s| now >= s);
+            if late || (queued == 0 && !self.is_lingering()) {
+                return self.ending.take().map(|(r, _)| r);
+            }
             return self.write_stalled(queued, now);
         }
         if self.read_closed {
@@ -393,6 +426,8 @@ pub struct Connection {
     life: Lifecycle,
     connected: bool,
     half_limit: usize,
+    /// The read room while lingering (at most one maximum frame).
+    drop_room: usize,
 }
 
 impl Connection {
@@ -411,6 +446,7 @@ impl Connection {
             life: Lifecycle::new(limits, handshake, now),
             connected: false,
             half_limit: queue_limit / 2,
+            drop_room: (frame.max_frame_len() as usize).min(READ_CHUNK),
         }
     }
 
@@ -426,15 +462,23 @@ impl Connection {
 
     /// How many bytes the next read may take.
     pub fn read_room(&self) -> usize {
+        if self.life.is_ending() {
+            // Lingering: bytes are dropped, never buffered.
+            return self.drop_room;
+        }
         self.inbox.room()
     }
 
     /// `bytes` were read at `now` (empty: end of stream). At most
-    /// [`Connection::read_room`] bytes are taken.
+    /// [`Connection::read_room`] bytes are taken; an ending (lingering)
+    /// session drops them.
     pub fn on_read(&mut self, bytes: &[u8], now: Instant) -> usize {
         if bytes.is_empty() {
             self.life.on_read_closed();
             return 0;
+        }
+        if self.life.is_ending() {
+            return bytes.len();
         }
         self.life.on_rx(now);
         self.inbox.feed(bytes)
@@ -461,12 +505,17 @@ impl Connection {
             }
             Ok(None) => None,
             Err(e) => {
-                // A server end's hello of another protocol: refused.
+                // A server end's hello of another protocol: refused, and
+                // the session lingers so that closing does not reset the
+                // connection before the client read the refusal.
                 let refuse = match &e {
                     TransportError::ProtocolMismatch(m) => Some(Event::Refuse(refusal(m.server))),
                     _ => None,
                 };
                 self.life.fail(DisconnectReason::BadFrame(e), now);
+                if refuse.is_some() {
+                    self.life.linger();
+                }
                 refuse
             }
         }

@@ -47,7 +47,8 @@ pub struct ServerConfig {
     /// Worker threads of the blocking server (at least 1).
     pub workers: usize,
     /// How long a closing session (shutdown, bad frame, failed handler)
-    /// may take to send what it queued. Default 5 s.
+    /// may take to send what it queued, and a refused TCP session may
+    /// wait for its client to close after reading the refusal. Default 5 s.
     pub shutdown_grace: Duration,
 }
 
@@ -167,7 +168,7 @@ impl ServerConfig {
         #[cfg(feature = "crypto")]
         if let Some(sec) = &self.security {
             use crate::transport::Security;
-            return sec.halves(frame, datagrams).with_fingerprint(fingerprint);
+            return sec.halves(frame, fingerprint, datagrams);
         }
         let _ = datagrams;
         crate::transport::security::plain_server(&frame, fingerprint)

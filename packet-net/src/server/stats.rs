@@ -59,8 +59,10 @@ pub struct StatsSnapshot {
     /// [`UnknownPackets::Ignore`](super::UnknownPackets::Ignore) (their sessions went on).
     pub unknown_ignored: u64,
     /// Clients refused at their hello for another protocol fingerprint
-    /// (`docs/wire-format.md` §11.5; each was sent the refusal). Not
-    /// counted in `bad_frames`.
+    /// (`docs/wire-format.md` §11.5; each was sent the refusal). Counted
+    /// when the session ends: a refused TCP session lingers until its
+    /// client closes (at most the shutdown grace). Not counted in
+    /// `bad_frames`.
     pub protocol_mismatches: u64,
 }
 

@@ -63,9 +63,7 @@ impl TcpPacketStream {
     /// Wraps a connected stream: sets `TCP_NODELAY` (frames are coalesced
     /// here, not by Nagle) and the configured timeouts.
     pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(config.read_timeout)?;
-        stream.set_write_timeout(config.write_timeout)?;
+        tune(&stream, &config)?;
         Ok(Self::wrap(stream, config))
     }
 
@@ -93,6 +91,26 @@ impl TcpPacketStream {
 
     fn shutdown_write(&mut self) -> Result<(), TransportError> {
         Ok(self.io.shutdown(Shutdown::Write)?)
+    }
+
+    /// Reads and drops until end of stream, an error or `deadline`.
+    fn drain(&mut self, deadline: Instant) {
+        let before = self.io.read_timeout();
+        let mut scratch = [0; 4096];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.io.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
+            match io::Read::read(&mut self.io, &mut scratch) {
+                Ok(0) => break,
+                Err(e) if e.kind() != io::ErrorKind::Interrupted => break,
+                _ => {}
+            }
+        }
+        if let Ok(t) = before {
+            let _ = self.io.set_read_timeout(t);
+        }
     }
 
     stream_methods!();
@@ -123,11 +141,16 @@ impl TcpPacketListener {
     /// Accepts one connection.
     pub fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
         let (stream, addr) = self.listener.accept()?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(self.config.read_timeout)?;
-        stream.set_write_timeout(self.config.write_timeout)?;
+        tune(&stream, &self.config)?;
         Ok((self.accepted(stream), addr))
     }
+}
+
+/// `TCP_NODELAY` and `config`'s timeouts, for either end.
+fn tune(stream: &TcpStream, config: &TransportConfig) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(config.read_timeout)?;
+    stream.set_write_timeout(config.write_timeout)
 }
 
 pub use super::UdpStats;

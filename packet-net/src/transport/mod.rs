@@ -28,6 +28,8 @@ use packet_core::frame::{Frame, FrameConfig, Header};
 pub(crate) mod batch;
 pub mod blocking;
 pub(crate) mod datagram;
+#[cfg(feature = "crypto")]
+pub(crate) mod mem;
 pub(crate) mod queue;
 pub(crate) mod security;
 mod socket;
@@ -38,7 +40,7 @@ pub use queue::Outbox;
 #[cfg(feature = "crypto")]
 pub use security::{ClientSecurity, ServerSecurity};
 pub use security::{SESSION_HELLO_TYPE, Security, SessionToken};
-pub use socket::{PacketListener, PacketSocket, PacketStream};
+pub use socket::{PacketListener, PacketSocket, PacketStream, REFUSAL_LINGER};
 
 /// Limits and timeouts of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

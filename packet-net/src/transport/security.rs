@@ -107,9 +107,15 @@ pub struct SessionToken(pub [u8; SESSION_TOKEN_LEN]);
 /// The version-1 session hello frame carrying `token` (plaintext, type
 /// [`SESSION_HELLO_TYPE`], sequence 0, no fingerprint).
 pub fn session_hello(token: &SessionToken) -> [u8; SESSION_HELLO_LEN] {
-    let mut out = [0; SESSION_HELLO_LEN];
-    let n = frame::encode_raw(SESSION_HELLO_TYPE, 0, &token.0, &mut out);
-    debug_assert_eq!(n, Ok(SESSION_HELLO_LEN));
+    control_frame(&token.0)
+}
+
+/// A plaintext frame of type [`SESSION_HELLO_TYPE`] and sequence 0 (a
+/// hello or a refusal) whose `N` bytes hold exactly `body`.
+fn control_frame<const N: usize>(body: &[u8]) -> [u8; N] {
+    let mut out = [0; N];
+    let n = frame::encode_raw(SESSION_HELLO_TYPE, 0, body, &mut out);
+    debug_assert_eq!(n, Ok(N));
     out
 }
 
@@ -120,25 +126,14 @@ pub fn fingerprint_hello(token: &SessionToken, fingerprint: u64) -> [u8; FINGERP
     let mut body = [0; SESSION_TOKEN_LEN + 8];
     body[..SESSION_TOKEN_LEN].copy_from_slice(&token.0);
     body[SESSION_TOKEN_LEN..].copy_from_slice(&fingerprint.to_le_bytes());
-    let mut out = [0; FINGERPRINT_HELLO_LEN];
-    let n = frame::encode_raw(SESSION_HELLO_TYPE, 0, &body, &mut out);
-    debug_assert_eq!(n, Ok(FINGERPRINT_HELLO_LEN));
-    out
+    control_frame(&body)
 }
 
 /// The refusal frame a server sends a client whose fingerprint differs
 /// (wire format §11.5): plaintext, type [`SESSION_HELLO_TYPE`], sequence
 /// 0, body = the server's fingerprint (u64 LE).
 pub fn refusal(server_fingerprint: u64) -> [u8; REFUSAL_LEN] {
-    let mut out = [0; REFUSAL_LEN];
-    let n = frame::encode_raw(
-        SESSION_HELLO_TYPE,
-        0,
-        &server_fingerprint.to_le_bytes(),
-        &mut out,
-    );
-    debug_assert_eq!(n, Ok(REFUSAL_LEN));
-    out
+    control_frame(&server_fingerprint.to_le_bytes())
 }
 
 impl SessionToken {
@@ -200,6 +195,12 @@ impl Hello {
     /// fingerprint (a plaintext session has no version-1 hello).
     pub fn is_plaintext(&self) -> bool {
         self.token == SessionToken::PLAINTEXT && self.fingerprint.is_some()
+    }
+
+    /// A plaintext session's hello (see [`Hello::is_plaintext`]) in a
+    /// validated frame, if it is one.
+    fn plaintext_in(f: &Frame<'_>) -> Option<Hello> {
+        Self::parse(f.type_id(), f.body()).filter(Hello::is_plaintext)
     }
 
     /// Reads a hello from a validated plaintext frame's type id and body:
@@ -352,9 +353,11 @@ mod private {
 /// What `sealed(..)` takes: [`ClientSecurity`] or [`ServerSecurity`]
 /// (implemented by those two only).
 pub trait Security: private::Sealed {
-    /// The send and receive sides of one connection.
+    /// The send and receive sides of one connection, carrying (a client:
+    /// in its hello, and recognising a refusal) or requiring (a server
+    /// end) the protocol `fingerprint` when set.
     #[doc(hidden)]
-    fn halves(self, frame: FrameConfig, datagrams: bool) -> Halves;
+    fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves;
 }
 
 /// One connection's send and receive sides, and a client's hello.
@@ -364,25 +367,6 @@ pub struct Halves {
     pub(crate) sealer: Sealer,
     pub(crate) opener: Opener,
     pub(crate) hello: Option<Hello>,
-}
-
-impl Halves {
-    /// Carries `fingerprint` in the hello (a sealed client: its hello
-    /// gains it, and a refusal from the server is recognised) or requires
-    /// it (a sealed server end). Plaintext halves take it at
-    /// construction ([`plain_client`], [`plain_server`]).
-    #[cfg_attr(not(feature = "crypto"), allow(dead_code))]
-    pub(crate) fn with_fingerprint(mut self, fingerprint: Option<u64>) -> Self {
-        if let Some(hello) = &mut self.hello {
-            hello.fingerprint = fingerprint;
-            self.opener.client_fingerprint = fingerprint;
-        }
-        #[cfg(feature = "crypto")]
-        if let Open::Awaiting { fingerprint: f, .. } = &mut self.opener.open {
-            *f = fingerprint;
-        }
-        self
-    }
 }
 
 #[cfg(feature = "crypto")]
@@ -400,17 +384,19 @@ fn channel_config(frame: FrameConfig, datagrams: bool) -> packet_core::crypto::C
 impl private::Sealed for ClientSecurity {}
 #[cfg(feature = "crypto")]
 impl Security for ClientSecurity {
-    fn halves(self, frame: FrameConfig, datagrams: bool) -> Halves {
+    fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
         use packet_core::crypto::{Role, SealedChannel};
         let channel =
             SealedChannel::new(Role::Client, &self.keys, channel_config(frame, datagrams));
         let (s, o) = channel.split();
+        let mut opener = Opener::new(Open::Sealed(o));
+        opener.client_fingerprint = fingerprint;
         Halves {
             sealer: Sealer::sealed(s, &frame),
-            opener: Opener::new(Open::Sealed(o)),
+            opener,
             hello: Some(Hello {
                 token: self.token,
-                fingerprint: None,
+                fingerprint,
             }),
         }
     }
@@ -420,7 +406,7 @@ impl Security for ClientSecurity {
 impl private::Sealed for ServerSecurity {}
 #[cfg(feature = "crypto")]
 impl Security for ServerSecurity {
-    fn halves(self, frame: FrameConfig, datagrams: bool) -> Halves {
+    fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
         Halves {
             sealer: Sealer {
                 seal: Seal::Pending,
@@ -430,7 +416,7 @@ impl Security for ServerSecurity {
                 provider: self,
                 frame,
                 datagrams,
-                fingerprint: None,
+                fingerprint,
             }),
             hello: None,
         }
@@ -441,8 +427,8 @@ impl Security for ServerSecurity {
 impl private::Sealed for &ServerSecurity {}
 #[cfg(feature = "crypto")]
 impl Security for &ServerSecurity {
-    fn halves(self, frame: FrameConfig, datagrams: bool) -> Halves {
-        self.clone().halves(frame, datagrams)
+    fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
+        self.clone().halves(frame, fingerprint, datagrams)
     }
 }
 
@@ -790,12 +776,8 @@ impl Opener {
             return Ok(());
         }
         self.open = Open::Plain;
-        let hello = decoder
-            .peek()
-            .and_then(|b| Frame::parse(b).ok())
-            .and_then(|f| Hello::parse(f.type_id(), f.body()))
-            .is_some_and(|h| h.is_plaintext());
-        if hello {
+        let hello = decoder.peek().and_then(|b| Frame::parse(b).ok());
+        if hello.as_ref().and_then(Hello::plaintext_in).is_some() {
             decoder.next_frame()?;
         }
         Ok(())
@@ -820,27 +802,19 @@ impl Opener {
             return Err(e.into());
         }
         if self.awaiting_hello() {
-            let hello = match decoder.next_frame() {
-                Ok(Some(f)) => self.accept_hello(f.type_id(), f.body()),
-                Ok(None) => return Ok(None),
-                #[cfg(feature = "crypto")]
-                Err(e) if self.is_sealed() => Err(Stop::Crypto(packet_core::CryptoError::Frame(e))),
-                Err(e) => return Err(e.into()),
+            let Some(frame) = decoder.next_frame().transpose() else {
+                return Ok(None);
             };
-            return match hello {
+            return match self.hello_in(frame)? {
                 Ok(h) => Ok(Some(Incoming::Keyed(h))),
-                Err(e) => {
-                    self.open = Open::Failed(e);
-                    Err(e.into())
-                }
+                Err(e) => Err(self.fail(e)),
             };
         }
         self.skip_hello(decoder)?;
         if self.client_fingerprint.is_some() {
             if let Some(m) = decoder.peek().and_then(|b| self.refused(b)) {
                 decoder.next_frame()?;
-                self.open = Open::Failed(Stop::Mismatch(m));
-                return Err(m.into());
+                return Err(self.fail(Stop::Mismatch(m)));
             }
             if decoder.has_frame() {
                 self.client_fingerprint = None;
@@ -853,23 +827,25 @@ impl Opener {
             };
             return match o.open(raw) {
                 Ok(f) => Ok(Some(Incoming::Frame(f))),
-                Err(e) => {
-                    self.open = Open::Failed(Stop::Crypto(e));
-                    Err(e.into())
-                }
+                Err(e) => Err(self.fail(Stop::Crypto(e))),
             };
         }
         Ok(decoder.next_frame()?.map(Incoming::Frame))
     }
 
-    /// A server end awaiting the hello: `bytes` (one whole frame) as that
-    /// hello. The outer error is a plaintext frame that fails §4.
+    /// The stream fails for good with `stop`.
+    fn fail(&mut self, stop: Stop) -> TransportError {
+        self.open = Open::Failed(stop);
+        stop.into()
+    }
+
+    /// A server end awaiting the hello: one whole frame, as decoded, as
+    /// that hello. The outer error is a plaintext frame that fails §4.
     fn hello_in(
         &mut self,
-        bytes: &[u8],
-        config: &FrameConfig,
+        frame: Result<Frame<'_>, FrameError>,
     ) -> Result<Result<Handshake, Stop>, FrameError> {
-        Ok(match frame::decode_frame(bytes, config) {
+        Ok(match frame {
             Ok(f) => self.accept_hello(f.type_id(), f.body()),
             #[cfg(feature = "crypto")]
             Err(e) if self.is_sealed() => Err(Stop::Crypto(packet_core::CryptoError::Frame(e))),
@@ -889,17 +865,18 @@ impl Opener {
     ) -> Result<Opened, TransportError> {
         let stop = match &self.open {
             Open::Failed(e) => return Err((*e).into()),
-            _ if self.awaiting_hello() => match self.hello_in(bytes, config)? {
-                Ok(h) => return Ok(Opened::Keyed(h)),
-                Err(e) => e,
-            },
+            _ if self.awaiting_hello() => {
+                match self.hello_in(frame::decode_frame(bytes, config))? {
+                    Ok(h) => return Ok(Opened::Keyed(h)),
+                    Err(e) => e,
+                }
+            }
             _ => match self.refused(bytes) {
                 Some(m) => Stop::Mismatch(m),
                 None => return self.open_datagram(bytes, config),
             },
         };
-        self.open = Open::Failed(stop);
-        Err(stop.into())
+        Err(self.fail(stop))
     }
 
     /// Validates one datagram as exactly one frame (opening it in place
@@ -917,7 +894,8 @@ impl Opener {
             return Err(m.into());
         }
         if self.awaiting_hello() {
-            return Ok(Opened::Keyed(self.hello_in(datagram, config)??));
+            let hello = self.hello_in(frame::decode_frame(datagram, config))?;
+            return Ok(Opened::Keyed(hello?));
         }
         let header = match &mut self.open {
             Open::Failed(e) => return Err((*e).into()),
@@ -925,9 +903,7 @@ impl Opener {
             Open::Sealed(o) => *o.open(datagram)?.header(),
             Open::PlainServer { .. } => {
                 let f = frame::decode_frame(datagram, config)?;
-                if let Some(h) = Hello::parse(f.type_id(), f.body())
-                    && h.is_plaintext()
-                {
+                if let Some(h) = Hello::plaintext_in(&f) {
                     // An unchecked plaintext hello (no fingerprint here).
                     self.open = Open::Plain;
                     return Ok(Opened::Keyed(Handshake {

@@ -7,6 +7,7 @@
 //! (`TcpPacketStream`, ...) and add only the calls that read, write and
 //! wait.
 
+use std::time::Duration;
 use std::vec::Vec;
 
 use packet_core::Writer;
@@ -25,7 +26,6 @@ use super::{TransportConfig, TransportError, UdpStats};
 #[derive(Debug)]
 pub struct PacketStream<S> {
     pub(crate) io: S,
-    #[cfg_attr(not(any(feature = "crypto", feature = "tokio")), allow(dead_code))]
     pub(crate) config: TransportConfig,
     pub(crate) inbox: Inbox,
     pub(crate) outbox: Outbox,
@@ -52,16 +52,9 @@ impl<S> PacketStream<S> {
     /// hello goes out before the first frame. Call before the first frame.
     #[cfg(feature = "crypto")]
     pub fn sealed(mut self, security: ClientSecurity) -> Self {
-        self.secure(security);
-        self
-    }
-
-    #[cfg(feature = "crypto")]
-    fn secure(&mut self, security: impl Security) {
-        let halves = security
-            .halves(self.config.frame, false)
-            .with_fingerprint(self.config.fingerprint);
+        let halves = security.halves(self.config.frame, self.config.fingerprint, false);
         (self.inbox, self.outbox) = Inbox::pair(&self.config, halves);
+        self
     }
 
     /// The socket.
@@ -133,14 +126,13 @@ impl<L> PacketListener<L> {
     /// An accepted connection, with this listener's security (and, with a
     /// fingerprint configured, its hello required).
     pub(crate) fn accepted<S>(&self, io: S) -> PacketStream<S> {
-        let halves = plain_server(&self.config.frame, self.config.fingerprint);
-        #[allow(unused_mut)]
-        let mut s = PacketStream::with_halves(io, self.config, halves);
+        let (frame, fingerprint) = (self.config.frame, self.config.fingerprint);
         #[cfg(feature = "crypto")]
         if let Some(security) = &self.security {
-            s.secure(security);
+            let halves = security.halves(frame, fingerprint, false);
+            return PacketStream::with_halves(io, self.config, halves);
         }
-        s
+        PacketStream::with_halves(io, self.config, plain_server(&frame, fingerprint))
     }
 }
 
@@ -167,9 +159,7 @@ impl<U> PacketSocket<U> {
     #[cfg(feature = "crypto")]
     pub fn sealed(mut self, security: ClientSecurity) -> Self {
         let config = self.chan.config;
-        let halves = security
-            .halves(config.frame, true)
-            .with_fingerprint(config.fingerprint);
+        let halves = security.halves(config.frame, config.fingerprint, true);
         self.chan = DatagramChannel::new(config, halves);
         self
     }
@@ -191,9 +181,16 @@ impl<U> PacketSocket<U> {
     }
 }
 
+/// How long an accepting stream that refused a client of another
+/// protocol keeps reading and dropping the client's bytes, waiting for it
+/// to close, before it fails (see [`PacketStream`]'s `recv`): a client
+/// that reads the refusal closes at once.
+pub const REFUSAL_LINGER: Duration = Duration::from_secs(2);
+
 /// The [`PacketStream`] methods every runtime shares. The runtime's impl
 /// provides `fill` (read until a frame or an error is ready, within the
-/// read timeout), `flush` and `shutdown_write`; `stream_methods!()`
+/// read timeout), `flush`, `shutdown_write` and `drain` (read and drop
+/// until end of stream, an error or the deadline); `stream_methods!()`
 /// expands them blocking, `stream_methods!(async await)` async.
 macro_rules! stream_methods {
     ($($async:tt $aw:tt)?) => {
@@ -251,7 +248,10 @@ macro_rules! stream_methods {
         ///
         /// [`TransportError::Closed`] when the peer closed between frames;
         /// `Frame(UnexpectedEof)` when it closed inside one; a `Frame` error
-        /// when it sent a bad frame (the stream stays failed).
+        /// when it sent a bad frame (the stream stays failed). An accepting
+        /// end refusing a client of another protocol returns
+        /// [`TransportError::ProtocolMismatch`] once the client closed
+        /// after reading the refusal (at most [`REFUSAL_LINGER`](super::REFUSAL_LINGER)).
         pub $($async)? fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
             self.fill_or_refuse()$(.$aw)??;
             self.inbox.take_frame()
@@ -267,12 +267,22 @@ macro_rules! stream_methods {
             Ok(f(self.inbox.take_frame()?, &mut self.outbox))
         }
 
-        /// Reads until a frame is ready; an accepting end that refuses a
-        /// client of another protocol sends the refusal before failing.
+        /// Reads until a frame is ready. An accepting end that refuses a
+        /// client of another protocol (the mismatch names its fingerprint
+        /// as the server's; a refused client's names its own, which is
+        /// another) sends the refusal, shuts its write side, and
+        /// reads and drops what the client still sends until it closes,
+        /// for at most [`REFUSAL_LINGER`](super::REFUSAL_LINGER),
+        /// before failing: dropping a socket with bytes unread resets the
+        /// connection, and the client could lose the refusal.
         $($async)? fn fill_or_refuse(&mut self) -> Result<(), TransportError> {
             let filled = self.fill()$(.$aw)?;
-            if let Err(TransportError::ProtocolMismatch(_)) = filled {
-                let _ = self.flush()$(.$aw)?;
+            if let Err(TransportError::ProtocolMismatch(m)) = &filled
+                && Some(m.server) == self.config.fingerprint
+                && self.flush()$(.$aw)?.is_ok()
+                && self.shutdown_write()$(.$aw)?.is_ok()
+            {
+                self.drain(Instant::now() + super::REFUSAL_LINGER)$(.$aw)?;
             }
             filled
         }

@@ -142,6 +142,21 @@ impl TcpPacketStream {
         Ok(tokio::io::AsyncWriteExt::shutdown(&mut self.io).await?)
     }
 
+    /// Reads and drops until end of stream, an error or `deadline`.
+    async fn drain(&mut self, deadline: Instant) {
+        let mut scratch = [0; 4096];
+        let read = async {
+            loop {
+                match tokio::io::AsyncReadExt::read(&mut self.io, &mut scratch).await {
+                    Ok(0) => return Ok(()),
+                    Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
+                    _ => {}
+                }
+            }
+        };
+        let _ = until(Some(deadline), read).await;
+    }
+
     stream_methods!(async await);
 }
 
@@ -400,9 +415,7 @@ impl PacketCodec {
     /// keys the codec). The security decides the side. Call before the
     /// first frame.
     pub fn sealed(self, security: impl Security) -> Self {
-        let halves = security
-            .halves(self.config, false)
-            .with_fingerprint(self.fingerprint);
+        let halves = security.halves(self.config, self.fingerprint, false);
         Self::with_halves(self.config, self.fingerprint, halves)
     }
 
@@ -410,7 +423,10 @@ impl PacketCodec {
     /// owes the client whose hello carried another fingerprint, once,
     /// after [`Decoder::decode`] failed with
     /// [`TransportError::ProtocolMismatch`]: write it to the connection
-    /// (with `Framed`, `framed.get_mut()`), then close it.
+    /// (with `Framed`, `framed.get_mut()`), then close it: shut the write
+    /// side and read until the client closes (bounded), as dropping a
+    /// socket with bytes unread resets the connection and the client may
+    /// lose the refusal (the streams do this themselves).
     pub fn take_refusal(&mut self) -> Option<[u8; REFUSAL_LEN]> {
         self.opener.take_refusal()
     }

@@ -86,7 +86,8 @@ fn an_unauthenticated_session_ends_at_the_handshake_deadline() {
     let t0 = Instant::now();
     let mut c = sealed(t0);
     assert!(events(&mut c, t0).is_empty(), "no connect before the hello");
-    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(5)));
+    let next = c.life().poll_timeout(0);
+    assert!(next.is_some_and(|t| t <= t0 + secs(5)), "{next:?}");
     assert!(c.poll_end(0, false, false, t0 + secs(4)).is_none());
     assert!(matches!(
         c.poll_end(0, false, false, t0 + secs(5)),
@@ -299,4 +300,52 @@ fn an_ending_session_reports_only_deadlines_it_acts_on() {
     assert!(c.poll_end(40, false, false, t0 + secs(4)).is_none());
     assert_eq!(c.life().poll_timeout(40), Some(t0 + secs(5)));
     assert!(c.poll_end(40, false, false, t0 + secs(5)).is_some());
+}
+
+#[test]
+fn a_refused_session_lingers_until_the_client_closes_within_the_grace() {
+    let t0 = Instant::now();
+    let frame = FrameConfig::default();
+    let refused = |t0| {
+        let opener = fuzzing::plain_server_opener(&frame, Some(1));
+        let mut c = Connection::new(&frame, opener, limits(), QUEUE, t0);
+        let mut bytes =
+            fuzzing::fingerprint_hello(&packet_net::transport::SessionToken([0; 16]), 2).to_vec();
+        bytes.extend(wire(1, 0, b"more"));
+        c.on_read(&bytes, t0);
+        let mut refusals = 0;
+        while let Some(e) = c.poll_event(t0) {
+            refusals += matches!(e, Event::Refuse(_)) as usize;
+        }
+        assert_eq!(refusals, 1);
+        c
+    };
+    // The refusal sent, the session still reads (and drops) the client's
+    // bytes, then ends when the client closes.
+    let mut c = refused(t0);
+    assert!(c.poll_end(36, false, false, t0).is_none());
+    assert!(c.poll_end(0, false, false, t0).is_none());
+    assert!(c.wants_read(0));
+    let room = c.read_room();
+    assert!(room > 0 && room <= frame.max_frame_len() as usize);
+    assert_eq!(c.on_read(&vec![0xEE; room], t0), room);
+    assert!(c.poll_event(t0).is_none());
+    let next = c.life().poll_timeout(0);
+    assert!(next.is_some_and(|t| t <= t0 + secs(5)), "{next:?}");
+    c.on_read(&[], t0 + secs(1));
+    assert!(!c.wants_read(0));
+    let end = c.poll_end(0, false, false, t0 + secs(1));
+    assert!(
+        matches!(end, Some(DisconnectReason::BadFrame(_))),
+        "{end:?}"
+    );
+    // A client that never closes: the grace bounds the wait.
+    let mut c = refused(t0);
+    assert!(c.poll_end(0, false, false, t0 + secs(4)).is_none());
+    assert!(c.poll_end(0, false, false, t0 + secs(5)).is_some());
+    // A stopping server does not wait for it.
+    let mut c = refused(t0);
+    c.life().shutdown(t0);
+    assert!(!c.wants_read(0));
+    assert!(c.poll_end(0, false, false, t0).is_some());
 }

@@ -88,6 +88,9 @@ fn plaintext_tcp_accepts_the_same_protocol_and_refuses_another() {
     assert_refused(echo!(stale).unwrap_err());
     // The stream stays failed with the same reason.
     assert_refused(stale.recv().unwrap_err());
+    // The refused session lingers (reading and dropping) until its
+    // client closes, so that the close does not reset the connection.
+    drop(stale);
 
     // A client sending no hello at all (version 1) is not served either.
     let mut old = TcpPacketStream::connect_with(addr, transport(None)).unwrap();
@@ -126,6 +129,7 @@ fn sealed_tcp_refuses_another_protocol_before_using_the_token() {
         .unwrap()
         .sealed(security);
     assert_refused(echo!(stale).unwrap_err());
+    drop(stale);
     assert!(wait_until(LIMIT, || server.stats().protocol_mismatches == 1));
 
     // The token was not looked up: the client, updated, still gets in.
@@ -157,6 +161,7 @@ async fn tokio_servers_refuse_another_protocol_over_tcp_and_udp() {
         .sealed(security);
     stale.send_raw(ECHO, b"x").await.unwrap();
     assert_refused(stale.recv().await.map(|_| ()).unwrap_err());
+    drop(stale);
     let mut updated = TcpPacketStream::connect_with(tcp.local_addr(), transport(Some(FP)))
         .await
         .unwrap()
@@ -181,7 +186,8 @@ async fn tokio_servers_refuse_another_protocol_over_tcp_and_udp() {
     updated.send(&msg).await.unwrap();
     assert_eq!(updated.recv().await.unwrap().type_id(), ECHO);
 
-    assert_eq!(tcp.stats().protocol_mismatches, 1);
+    let refused = || tcp.stats().protocol_mismatches == 1;
+    assert!(tokio::task::block_in_place(|| wait_until(LIMIT, refused)));
     assert_eq!(udp.stats().protocol_mismatches, 1);
     udp.shutdown().await;
     tcp.shutdown().await;

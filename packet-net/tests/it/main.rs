@@ -15,6 +15,7 @@ mod handshake;
 #[cfg(feature = "tokio")]
 mod identity;
 mod queue;
+mod refusal_close;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod sealed_transport;
 mod server_blocking;
