@@ -73,10 +73,7 @@ impl<S, U> Shared<S, U> {
     /// A poll with a registered waker, known to the stop.
     fn poll(&self) -> io::Result<(Poll, Arc<PollWaker>)> {
         let poll = Poll::new()?;
-        let waker = Arc::new(PollWaker {
-            waker: mio::Waker::new(poll.registry(), WAKE)?,
-            ready: Mutex::new(Vec::new()),
-        });
+        let waker = Arc::new(PollWaker::new(mio::Waker::new(poll.registry(), WAKE)?));
         self.wakers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -442,6 +439,7 @@ fn worker<S, U>(
                 ready.push(token);
             }
         }
+        waker.take();
         ready.append(&mut waker.ready.lock().unwrap_or_else(|p| p.into_inner()));
         for (mut stream, session, conn) in inbox.lock().unwrap_or_else(|p| p.into_inner()).drain(..)
         {
@@ -594,6 +592,7 @@ fn run_udp<S, U>(
     while !sh.stop.load(Ordering::SeqCst) {
         let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
         let _ = poll.poll(&mut events, timeout);
+        waker.take();
         waker
             .ready
             .lock()
