@@ -240,6 +240,14 @@ async fn drive<S, U>(
     // wait that ends on readable or writable does not take it out of the
     // `Notify`'s waiter list and put a new one in (a lock each, per input).
     let mut notified = std::pin::pin!(notify.notified());
+    // One timer kept across the waits, moved only when the core's deadline
+    // comes earlier than the one it is set to (or after it fired): an
+    // idle timeout moves later with every input, and a fresh `Sleep` per
+    // wait (registered and dropped in the timer wheel) cost a few per cent.
+    // Firing early is harmless: the next pass finds nothing due and gives
+    // the deadline again.
+    let mut timer = std::pin::pin!(tokio::time::sleep_until(tokio::time::Instant::now()));
+    let mut armed: Option<Instant> = None;
     loop {
         if *stop.borrow() {
             conn.life().shutdown(Instant::now());
@@ -260,6 +268,12 @@ async fn drive<S, U>(
                 ..
             } => (read, write, deadline),
         };
+        if let Some(d) = deadline
+            && armed.is_none_or(|a| d < a)
+        {
+            timer.as_mut().reset(d.into());
+            armed = Some(d);
+        }
         let stopping = conn.life().is_stopping();
         tokio::select! {
             biased;
@@ -275,7 +289,7 @@ async fn drive<S, U>(
                     conn.life().on_io_error(e);
                 }
             }
-            _ = sleep_until(deadline) => {}
+            _ = timer.as_mut(), if armed.is_some() => armed = None,
         }
     }
 }
