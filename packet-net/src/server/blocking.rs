@@ -39,7 +39,7 @@ use std::vec::Vec;
 use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token};
 
-use super::udp::Peers;
+use super::udp::{Peers, earliest};
 use super::{
     DisconnectReason, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Sessions,
     StatsSnapshot, Waker,
@@ -73,10 +73,7 @@ impl<S, U> Shared<S, U> {
     /// A poll with a registered waker, known to the stop.
     fn poll(&self) -> io::Result<(Poll, Arc<PollWaker>)> {
         let poll = Poll::new()?;
-        let waker = Arc::new(PollWaker {
-            waker: mio::Waker::new(poll.registry(), WAKE)?,
-            ready: Mutex::new(Vec::new()),
-        });
+        let waker = Arc::new(PollWaker::new(mio::Waker::new(poll.registry(), WAKE)?));
         self.wakers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -442,6 +439,7 @@ fn worker<S, U>(
                 ready.push(token);
             }
         }
+        waker.take();
         ready.append(&mut waker.ready.lock().unwrap_or_else(|p| p.into_inner()));
         for (mut stream, session, conn) in inbox.lock().unwrap_or_else(|p| p.into_inner()).drain(..)
         {
@@ -588,32 +586,54 @@ fn run_udp<S, U>(
         batch.max_segments(),
     );
     let mut area = RecvArea::new();
-    let mut send = |d: &[u8], len: usize, to: SocketAddr| batch.send(socket.into(), to, d, len);
+    // Set when the socket refused a send (its buffer full): the frames
+    // stay queued, and the next writable event sweeps them out.
+    let blocked = std::cell::Cell::new(false);
+    let mut send = |d: &[u8], len: usize, to: SocketAddr| {
+        let sent = batch.send(socket.into(), to, d, len);
+        if matches!(&sent, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            blocked.set(true);
+        }
+        sent
+    };
     let mut events = Events::with_capacity(16);
     let mut next = peers.sweep(&mut send, Instant::now());
     while !sh.stop.load(Ordering::SeqCst) {
         let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
         let _ = poll.poll(&mut events, timeout);
-        waker
-            .ready
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        waker.take();
+        // Frames queued or a close from elsewhere (a session's wake).
+        let woken = {
+            let mut ready = waker.ready.lock().unwrap_or_else(|p| p.into_inner());
+            let woken = !ready.is_empty();
+            ready.clear();
+            woken
+        };
         // Every datagram waiting, a batch per call, each dispatched and
-        // answered at once.
+        // answered at once (its peer settled).
         loop {
             let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
                 batch.recv(&mut area, socket.into(), each)
             };
             match peers.recv_batch(recv, &mut send, Instant::now()) {
+                Ok(at) => next = earliest(next, at),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // Per-datagram errors (e.g. an ICMP report about an
                 // earlier send): keep serving.
-                _ => {}
+                Err(_) => {}
             }
         }
-        // Frames queued from elsewhere, deadlines, closes: one pass.
-        next = peers.sweep(&mut send, Instant::now());
+        // One pass over every peer when a session was woken or a deadline
+        // is due, not after every receive (a pass per input datagram at
+        // 1,000 peers was most of this thread's time).
+        let now = Instant::now();
+        let writable = events
+            .iter()
+            .any(|e| e.token() == SOCKET && e.is_writable());
+        if woken || next.is_some_and(|at| at <= now) || (writable && blocked.get()) {
+            blocked.set(false);
+            next = peers.sweep(&mut send, now);
+        }
     }
     // Graceful stop: flush what is queued, within the grace period.
     peers.shutdown(Instant::now());

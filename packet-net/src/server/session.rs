@@ -44,17 +44,53 @@ pub(crate) enum Waker {
 pub(crate) struct PollWaker {
     pub(crate) waker: mio::Waker,
     pub(crate) ready: Mutex<Vec<usize>>,
+    /// Set by the first wake since the worker last looked (which writes
+    /// the waker's eventfd), cleared by the worker ([`PollWaker::take`])
+    /// before it reads `ready`: the wakes in between only push their
+    /// token, without a system call each.
+    woken: AtomicBool,
+}
+
+impl PollWaker {
+    pub(crate) fn new(waker: mio::Waker) -> Self {
+        Self {
+            waker,
+            ready: Mutex::new(Vec::new()),
+            woken: AtomicBool::new(false),
+        }
+    }
+
+    /// Re-arms the waker: the worker calls this before it reads `ready`
+    /// (and before it looks at the sessions' outboxes), so a token pushed
+    /// after this is either seen now or wakes the poll again.
+    pub(crate) fn take(&self) {
+        self.woken.swap(false, Ordering::AcqRel);
+    }
 }
 
 impl Waker {
-    fn wake(&self) {
+    /// Whether `self` and `other` wake the same thing (the sessions of a
+    /// UDP server share one).
+    pub(crate) fn same(&self, other: &Waker) -> bool {
+        match (self, other) {
+            (Waker::Poll(a, t), Waker::Poll(b, u)) => Arc::ptr_eq(a, b) && t == u,
+            #[cfg(feature = "tokio")]
+            (Waker::Notify(a), Waker::Notify(b)) => Arc::ptr_eq(a, b),
+            #[cfg(feature = "tokio")]
+            _ => false,
+        }
+    }
+
+    pub(crate) fn wake(&self) {
         match self {
             Waker::Poll(w, token) => {
                 w.ready
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .push(*token);
-                let _ = w.waker.wake();
+                if !w.woken.swap(true, Ordering::AcqRel) {
+                    let _ = w.waker.wake();
+                }
             }
             #[cfg(feature = "tokio")]
             Waker::Notify(n) => n.notify_one(),

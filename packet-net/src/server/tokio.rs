@@ -236,6 +236,18 @@ async fn drive<S, U>(
     notify: &Notify,
     stop: &mut watch::Receiver<bool>,
 ) -> DisconnectReason {
+    // One `Notified` kept across the waits, renewed only once it fired: a
+    // wait that ends on readable or writable does not take it out of the
+    // `Notify`'s waiter list and put a new one in (a lock each, per input).
+    let mut notified = std::pin::pin!(notify.notified());
+    // One timer kept across the waits, moved only when the core's deadline
+    // comes earlier than the one it is set to (or after it fired): an
+    // idle timeout moves later with every input, and a fresh `Sleep` per
+    // wait (registered and dropped in the timer wheel) cost a few per cent.
+    // Firing early is harmless: the next pass finds nothing due and gives
+    // the deadline again.
+    let mut timer = std::pin::pin!(tokio::time::sleep_until(tokio::time::Instant::now()));
+    let mut armed: Option<Instant> = None;
     loop {
         if *stop.borrow() {
             conn.life().shutdown(Instant::now());
@@ -256,11 +268,17 @@ async fn drive<S, U>(
                 ..
             } => (read, write, deadline),
         };
+        if let Some(d) = deadline
+            && armed.is_none_or(|a| d < a)
+        {
+            timer.as_mut().reset(d.into());
+            armed = Some(d);
+        }
         let stopping = conn.life().is_stopping();
         tokio::select! {
             biased;
             _ = stop.changed(), if !stopping => {}
-            _ = notify.notified() => {}
+            _ = notified.as_mut() => notified.set(notify.notified()),
             ready = stream.writable(), if write => {
                 if let Err(e) = ready {
                     conn.life().on_io_error(e);
@@ -271,7 +289,7 @@ async fn drive<S, U>(
                     conn.life().on_io_error(e);
                 }
             }
-            _ = sleep_until(deadline) => {}
+            _ = timer.as_mut(), if armed.is_some() => armed = None,
         }
     }
 }
@@ -345,25 +363,17 @@ async fn run_udp<S, U>(
             biased;
             _ = stop.changed() => break,
             _ = notify.notified() => {
-                next = peers.sweep(&mut send, Instant::now());
+                // Frames were queued (a broadcast wakes this task once,
+                // after every outbox has its frame). What the socket
+                // holds is taken first: the sweep sends up to a datagram
+                // per peer, and inputs arriving meanwhile wait in (or
+                // overflow) the receive buffer.
+                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send);
+                next = earliest(peers.sweep(&mut send, Instant::now()), at);
             }
             Ok(()) = socket.readable() => {
-                // A few batches, then the other branches get a turn.
-                for _ in 0..8 {
-                    let got = socket.try_io(Interest::READABLE, || {
-                        let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
-                            batch.recv(&mut area, (&socket).into(), each)
-                        };
-                        peers.recv_batch(recv, &mut send, Instant::now())
-                    });
-                    match got {
-                        Ok(at) => next = earliest(next, at),
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                        // Per-datagram errors (e.g. an ICMP report about
-                        // an earlier send): keep serving.
-                        Err(_) => {}
-                    }
-                }
+                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send);
+                next = earliest(next, at);
             }
             _ = sleep => {
                 next = peers.sweep(&mut send, Instant::now());
@@ -382,6 +392,34 @@ async fn run_udp<S, U>(
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     peers.end_all();
+}
+
+/// Receives and dispatches what the UDP socket holds: a few batches (then
+/// the other branches get a turn), until it would block. The earliest
+/// next deadline of the peers that sent something.
+fn recv_ready<S, U>(
+    peers: &mut Peers<&ServerCore<S, U>, U>,
+    area: &mut RecvArea,
+    batch: &UdpBatch,
+    socket: &tokio::net::UdpSocket,
+    send: &mut super::udp::SendFn<'_>,
+) -> Option<Instant> {
+    let mut next = None;
+    for _ in 0..8 {
+        let got = socket.try_io(Interest::READABLE, || {
+            let recv =
+                |each: &mut dyn FnMut(SocketAddr, &mut [u8])| batch.recv(area, socket.into(), each);
+            peers.recv_batch(recv, send, Instant::now())
+        });
+        match got {
+            Ok(at) => next = earliest(next, at),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            // Per-datagram errors (e.g. an ICMP report about an earlier
+            // send): keep serving.
+            Err(_) => {}
+        }
+    }
+    next
 }
 
 /// Sleeps until `deadline`, or forever without one.

@@ -394,10 +394,8 @@ impl Endpoint {
     pub fn new(config: super::ServerConfig, router: super::Router<()>) -> Self {
         let core = Arc::new(ServerCore::new(router, (), config));
         let poll = mio::Poll::new().expect("poll");
-        let waker = super::PollWaker {
-            waker: mio::Waker::new(poll.registry(), mio::Token(0)).expect("waker"),
-            ready: Default::default(),
-        };
+        let waker =
+            super::PollWaker::new(mio::Waker::new(poll.registry(), mio::Token(0)).expect("waker"));
         Self {
             peers: Peers::new(core, Waker::Poll(Arc::new(waker), 0), 1),
             blocked: false,

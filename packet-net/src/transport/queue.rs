@@ -90,6 +90,37 @@ impl WriteQueue {
         max_len: usize,
         fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
     ) -> Result<usize, TransportError> {
+        let at = self.make_room(max_len)?;
+        self.buf.resize(at + max_len, 0);
+        self.fill_at(at, max_len, fill)
+    }
+
+    /// Like [`WriteQueue::push_with`], but the `max_len` bytes `fill` is
+    /// given already hold `bytes` at offset `offset` (the rest zeroed): a
+    /// body encoded once and queued for many sessions is copied in, not
+    /// zero-filled and then written. `offset + bytes.len()` must not
+    /// exceed `max_len`.
+    pub fn push_copied_with(
+        &mut self,
+        max_len: usize,
+        offset: usize,
+        bytes: &[u8],
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
+    ) -> Result<usize, TransportError> {
+        assert!(
+            offset + bytes.len() <= max_len,
+            "copied bytes beyond the reserved region"
+        );
+        let at = self.make_room(max_len)?;
+        self.buf.resize(at + offset, 0);
+        self.buf.extend_from_slice(bytes);
+        self.buf.resize(at + max_len, 0);
+        self.fill_at(at, max_len, fill)
+    }
+
+    /// Checks that `max_len` more bytes fit under the limit, compacting
+    /// the written-out front rather than growing; where they would start.
+    fn make_room(&mut self, max_len: usize) -> Result<usize, TransportError> {
         if max_len > self.space() {
             return Err(TransportError::QueueFull {
                 queued: self.len(),
@@ -103,8 +134,17 @@ impl WriteQueue {
             self.buf.truncate(self.buf.len() - self.head);
             self.head = 0;
         }
-        let at = self.buf.len();
-        self.buf.resize(at + max_len, 0);
+        Ok(self.buf.len())
+    }
+
+    /// Runs `fill` on the `max_len` bytes reserved at `at`, keeping what it
+    /// wrote (or nothing, on an error).
+    fn fill_at(
+        &mut self,
+        at: usize,
+        max_len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
+    ) -> Result<usize, TransportError> {
         match fill(&mut self.buf[at..]) {
             Ok(n) => {
                 self.buf.truncate(at + n.min(max_len));
@@ -200,6 +240,41 @@ impl Outbox {
                 Ok(h + sealer.seal_with(type_id, out, body)?)
             })
             .map(|_| self.hello = None)
+    }
+
+    /// Queues a frame of type `type_id` whose body was encoded beforehand
+    /// into `body` (a packet whose `encoded_len` is `max_body`: the same
+    /// length checks as [`Outbox::queue`], the same bytes on the wire).
+    /// The body is copied into the queue and the frame built around it
+    /// in place (header, padding, check or seal), so a broadcast encodes
+    /// its packet once for every session.
+    pub(crate) fn queue_encoded(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        body: &[u8],
+    ) -> Result<(), TransportError> {
+        if self.hello.is_some() {
+            // The hello goes first (a client's first frame): the general path.
+            return self.queue_with(type_id, max_body, |w| w.put_bytes(body));
+        }
+        let len = self.needed(max_body)?;
+        if body.len() > max_body {
+            return Err(EncodeError::BufferFull {
+                needed: body.len(),
+                remaining: max_body,
+            }
+            .into());
+        }
+        let sealer = &mut self.sealer;
+        // Frames (plain and sealed) carry their body right after the
+        // header: the body region is taken as it is (`reserve`), sealed
+        // in place for a sealed session.
+        self.queue
+            .push_copied_with(len, packet_core::frame::HEADER_LEN, body, |out| {
+                sealer.seal_with(type_id, out, |w| w.reserve(body.len()).map(drop))
+            })
+            .map(drop)
     }
 
     /// Bytes a frame with a body of at most `max_body` bytes needs.

@@ -114,12 +114,25 @@ pub fn steady_state_send_and_receive_do_not_allocate() {
         let m: Msg<'_> = c.recv().unwrap().decode_packet().unwrap();
         assert_eq!((m.seq, m.data), (i, &payload[..]));
     });
+    // A broadcast from outside the handlers (the game loop's snapshot):
+    // encoded once, queued, woken, written, received.
+    let broadcast = count(|i| {
+        let snapshot = Msg {
+            client: 0,
+            seq: i,
+            data: &payload,
+        };
+        let report = srv.sessions().broadcast(&snapshot, None);
+        assert_eq!(report.delivered, 1, "{report}");
+        let m: Msg<'_> = c.recv().unwrap().decode_packet().unwrap();
+        assert_eq!((m.seq, m.data), (i, &payload[..]));
+    });
     srv.shutdown();
 
     assert_eq!(
-        (tcp, udp, served),
-        (0, 0, 0),
-        "allocations during {MEASURED} round trips (tcp, udp, server)"
+        (tcp, udp, served, broadcast),
+        (0, 0, 0, 0),
+        "allocations during {MEASURED} round trips (tcp, udp, server) and broadcasts"
     );
 
     // Sealed: the same TCP round trip, encrypted both ways.

@@ -122,3 +122,60 @@ async fn a_session_awaiting_its_hello_is_reported_pending_not_too_big() {
     );
     server.shutdown().await;
 }
+
+/// A typed broadcast encodes its packet once and builds each session's
+/// frame around that body: sealed sessions still each get a frame sealed
+/// under their own keys and sequence, which their clients open and decode.
+#[cfg(feature = "crypto")]
+#[test]
+fn a_typed_broadcast_reaches_sealed_sessions_each_under_its_own_keys() {
+    use packet_net::server::blocking::Server;
+    use packet_net::transport::blocking::TcpPacketStream;
+
+    use super::common::login::Login;
+    use super::common::{ECHO, Msg, echo_router};
+
+    let login = Login::new();
+    let config = ServerConfig::default().sealed(login.provider());
+    let server = Server::bind("127.0.0.1:0", config, echo_router(), ()).unwrap();
+    let hi = Msg {
+        client: 0,
+        seq: 0,
+        data: b"hi",
+    };
+    let mut clients: Vec<TcpPacketStream> = (0..3)
+        .map(|i| {
+            let (_, security) = login.issue();
+            let mut c = TcpPacketStream::connect(server.local_addr())
+                .unwrap()
+                .sealed(security);
+            c.set_read_timeout(Some(LIMIT)).unwrap();
+            // Keyed by its hello; client i's sequences are i frames ahead.
+            for _ in 0..=i {
+                c.send(&hi).unwrap();
+                assert_eq!(c.recv().unwrap().type_id(), ECHO);
+            }
+            c
+        })
+        .collect();
+    for seq in 0..2 {
+        let snapshot = Msg {
+            client: 9,
+            seq,
+            data: b"the world, odd length",
+        };
+        let report = server.sessions().broadcast(&snapshot, None);
+        assert_eq!((report.delivered, report.skipped()), (3, 0), "{report}");
+    }
+    for c in &mut clients {
+        for seq in 0..2 {
+            let frame = c.recv().unwrap();
+            let got: Msg<'_> = frame.decode_packet().unwrap();
+            assert_eq!(
+                (got.client, got.seq, got.data),
+                (9, seq, &b"the world, odd length"[..])
+            );
+        }
+    }
+    server.shutdown();
+}

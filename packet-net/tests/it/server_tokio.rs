@@ -307,6 +307,42 @@ async fn async_idle_session_is_timed_out() {
     server.shutdown().await;
 }
 
+/// The session task keeps one timer and moves it only when the deadline
+/// comes earlier: inputs move the idle deadline later, the timer fires
+/// early, is set again, and the session, once silent, is still timed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_idle_timeout_follows_a_deadline_moved_by_inputs() {
+    let config = ServerConfig::default().with_idle_timeout(Some(Duration::from_millis(150)));
+    let server = start(config).await;
+    let mut c = TcpPacketStream::connect(server.local_addr()).await.unwrap();
+    for seq in 0..6 {
+        let data = [seq as u8; 8];
+        let msg = Msg {
+            client: 1,
+            seq,
+            data: &data,
+        };
+        // (On a starved machine the session may time out here already:
+        // only the end matters.)
+        if c.send(&msg).await.is_err() || c.recv().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let closed = timeout(LIMIT, async {
+        loop {
+            if let Err(e) = c.recv().await {
+                return e;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(closed.is_disconnect(), "{closed:?}");
+    assert!(wait_until(|| server.stats().timeouts == 1).await);
+    server.shutdown().await;
+}
+
 /// A config whose read and write timeouts are short (the outer `LIMIT`
 /// only guards against a hang; nothing here measures time).
 fn timeout_config() -> TransportConfig {
