@@ -260,7 +260,16 @@ pub fn decode_vec_general<'de, T: Decode<'de>>(
         .min(prealloc_bytes(remaining) / size_of::<T>().max(1));
     let mut items = Vec::with_capacity(cap);
     for _ in 0..n {
-        items.push(T::decode(r)?);
+        // Grow (as `push` would) before the element decodes, not after:
+        // no call then stands between a decoded element and its slot, so
+        // it is stored in place instead of being built on the stack and
+        // copied (`updates`: the copy of each `Contact` re-read narrow
+        // stores with wide loads, a store-forwarding stall).
+        if items.len() == items.capacity() {
+            items.reserve(1);
+        }
+        let item = T::decode(r)?;
+        push_reserved(&mut items, item);
     }
     Ok(items)
 }
