@@ -95,23 +95,20 @@ impl fmt::Display for DisconnectReason {
     }
 }
 
-/// Classifies a read or write error as a disconnect reason.
+/// Classifies a read or write error as a disconnect reason (the peer's
+/// leaving as [`TransportError::is_disconnect`] says).
 pub(crate) fn reason_for(e: TransportError) -> DisconnectReason {
+    if matches!(e, TransportError::Frame(FrameError::UnexpectedEof { .. })) {
+        return DisconnectReason::PeerClosedMidFrame;
+    }
+    if e.is_disconnect() {
+        return DisconnectReason::PeerClosed;
+    }
     match e {
-        TransportError::Closed => DisconnectReason::PeerClosed,
-        TransportError::Frame(FrameError::UnexpectedEof { .. }) => {
-            DisconnectReason::PeerClosedMidFrame
-        }
-        TransportError::Frame(f) => DisconnectReason::BadFrame(TransportError::Frame(f)),
+        TransportError::Frame(_) => DisconnectReason::BadFrame(e),
         #[cfg(feature = "crypto")]
-        TransportError::Crypto(c) => DisconnectReason::BadFrame(TransportError::Crypto(c)),
-        TransportError::Io(io) => match io.kind() {
-            io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::UnexpectedEof => DisconnectReason::PeerClosed,
-            _ => DisconnectReason::Io(io),
-        },
+        TransportError::Crypto(_) => DisconnectReason::BadFrame(e),
+        TransportError::Io(io) => DisconnectReason::Io(io),
         other => DisconnectReason::Handler(other),
     }
 }

@@ -392,7 +392,7 @@ impl Security for ClientSecurity {
         let mut opener = Opener::new(Open::Sealed(o));
         opener.client_fingerprint = fingerprint;
         Halves {
-            sealer: Sealer::sealed(s, &frame),
+            sealer: Sealer::new(Seal::Sealed(s), &frame),
             opener,
             hello: Some(Hello {
                 token: self.token,
@@ -408,10 +408,7 @@ impl private::Sealed for ServerSecurity {}
 impl Security for ServerSecurity {
     fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
         Halves {
-            sealer: Sealer {
-                seal: Seal::Pending,
-                max_frame_len: frame.max_frame_len() as usize,
-            },
+            sealer: Sealer::new(Seal::Pending, &frame),
             opener: Opener::new(Open::Awaiting {
                 provider: self,
                 frame,
@@ -486,20 +483,18 @@ pub struct Sealer {
 }
 
 impl Sealer {
-    /// Plaintext frames no longer than `config` allows, numbered from 0.
-    pub(crate) fn plain(config: &FrameConfig) -> Self {
+    /// Frames no longer than `config` allows, sent as `seal` says.
+    fn new(seal: Seal, config: &FrameConfig) -> Self {
+        let max_frame_len = config.max_frame_len() as usize;
         Self {
-            seal: Seal::Plain { next_sequence: 0 },
-            max_frame_len: config.max_frame_len() as usize,
+            seal,
+            max_frame_len,
         }
     }
 
-    #[cfg(feature = "crypto")]
-    fn sealed(s: packet_core::crypto::ChannelSealer, config: &FrameConfig) -> Self {
-        Self {
-            seal: Seal::Sealed(s),
-            max_frame_len: config.max_frame_len() as usize,
-        }
+    /// Plaintext frames no longer than `config` allows, numbered from 0.
+    pub(crate) fn plain(config: &FrameConfig) -> Self {
+        Self::new(Seal::Plain { next_sequence: 0 }, config)
     }
 
     /// Whether frames are (or, awaiting keys, will be) sealed.
@@ -749,7 +744,7 @@ impl Opener {
             let (s, o) = channel.split();
             self.open = Open::Sealed(o);
             return Ok(Handshake {
-                sealer: Some(Sealer::sealed(s, &frame)),
+                sealer: Some(Sealer::new(Seal::Sealed(s), &frame)),
                 hello,
                 identity,
             });
