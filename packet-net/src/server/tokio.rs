@@ -211,6 +211,9 @@ async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
         }
     }
     drop(listener);
+    // Every session task sees the stop at its next pass: wake them all
+    // (their waits do not each hold a `watch` waiter for it).
+    sh.sessions.for_each(|s| s.waker.wake());
     while tasks.join_next().await.is_some() {}
 }
 
@@ -220,9 +223,9 @@ async fn run_session<S, U>(
     session: Arc<Session<U>>,
     mut conn: Connection,
     notify: Arc<Notify>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let reason = drive(&sh, &mut stream, &session, &mut conn, &notify, &mut stop).await;
+    let reason = drive(&sh, &mut stream, &session, &mut conn, &notify, &stop).await;
     sh.disconnected(&session, conn.is_connected(), &reason);
 }
 
@@ -234,7 +237,7 @@ async fn drive<S, U>(
     session: &Arc<Session<U>>,
     conn: &mut Connection,
     notify: &Notify,
-    stop: &mut watch::Receiver<bool>,
+    stop: &watch::Receiver<bool>,
 ) -> DisconnectReason {
     // One `Notified` kept across the waits, renewed only once it fired: a
     // wait that ends on readable or writable does not take it out of the
@@ -274,10 +277,8 @@ async fn drive<S, U>(
             timer.as_mut().reset(d.into());
             armed = Some(d);
         }
-        let stopping = conn.life().is_stopping();
         tokio::select! {
             biased;
-            _ = stop.changed(), if !stopping => {}
             _ = notified.as_mut() => notified.set(notify.notified()),
             ready = stream.writable(), if write => {
                 if let Err(e) = ready {
