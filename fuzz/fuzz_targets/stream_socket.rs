@@ -22,7 +22,7 @@ use libfuzzer_sys::fuzz_target;
 use packet_benches::{Chat, PlayerMove, WorldSnapshot};
 use packet_core::crypto::{ChannelKeys, SecretKey};
 use packet_core::frame::Frame;
-use packet_fuzz::mock::{MockSocket, Msg, Pipe, Script, arb_msg};
+use packet_fuzz::mock::{MockSocket, Msg, Pipe, Script, arb_msgs};
 use packet_net::fuzzing::MemStream;
 use packet_net::transport::{
     ClientSecurity, ServerSecurity, SessionToken, TransportConfig, TransportError,
@@ -94,13 +94,9 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
-    let mut msgs = Vec::with_capacity(count);
-    for _ in 0..count {
-        match arb_msg(&mut u) {
-            Ok(m) => msgs.push(m),
-            Err(_) => return,
-        }
-    }
+    let Ok(msgs) = arb_msgs(&mut u, count) else {
+        return;
+    };
     let Ok(garbage) = u.arbitrary::<&[u8]>() else {
         return;
     };

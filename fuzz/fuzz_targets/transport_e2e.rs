@@ -15,7 +15,7 @@ use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use packet_benches::{Chat, PlayerMove, WorldSnapshot};
 use packet_core::{FrameConfig, PacketBuf, StreamDecoder};
-use packet_fuzz::mock::{MockReader, MockWriter, Msg, Pipe, Script, arb_msg};
+use packet_fuzz::mock::{MockReader, MockWriter, Msg, Pipe, Script, arb_msgs};
 
 fn encode<'b>(msg: &Msg, seq: u64, buf: &'b mut PacketBuf<4096>) -> &'b [u8] {
     let r = match msg {
@@ -42,13 +42,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(count) = u.int_in_range(0..=8usize) else {
         return;
     };
-    let mut msgs = Vec::with_capacity(count);
-    for _ in 0..count {
-        match arb_msg(&mut u) {
-            Ok(m) => msgs.push(m),
-            Err(_) => return,
-        }
-    }
+    let Ok(msgs) = arb_msgs(&mut u, count) else {
+        return;
+    };
     // The expected wire: every frame, in order.
     let mut sent: Vec<Vec<u8>> = Vec::new();
     let mut buf: PacketBuf<4096> = PacketBuf::new();

@@ -16,7 +16,7 @@ use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use packet_benches::{Chat, PlayerMove, WorldSnapshot};
 use packet_core::crypto::{ChannelKeys, SecretKey};
-use packet_fuzz::mock::{MockReader, MockWriter, Msg, Pipe, Script, arb_msg};
+use packet_fuzz::mock::{MockReader, MockWriter, Msg, Pipe, Script, arb_msgs};
 use packet_net::fuzzing::{self, Incoming};
 use packet_net::transport::{
     ClientSecurity, ServerSecurity, SessionToken, TransportConfig, TransportError,
@@ -33,13 +33,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(count) = u.int_in_range(0..=8usize) else {
         return;
     };
-    let mut msgs = Vec::with_capacity(count);
-    for _ in 0..count {
-        match arb_msg(&mut u) {
-            Ok(m) => msgs.push(m),
-            Err(_) => return,
-        }
-    }
+    let Ok(msgs) = arb_msgs(&mut u, count) else {
+        return;
+    };
     let keys = || ChannelKeys::shared(SecretKey::from_bytes([9; 32]));
     // A small write queue (bit 1) makes queueing wait for the writer.
     let config = if mode & 2 != 0 {

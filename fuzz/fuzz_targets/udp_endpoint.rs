@@ -134,7 +134,10 @@ fn count() {
 fn check_bounds(ep: &UdpEndpoint, max_sessions: usize) {
     let (open, retired) = ep.sizes();
     assert!(open <= max_sessions, "{open} sessions > {max_sessions}");
-    assert!(retired <= max_sessions, "{retired} retired > {max_sessions}");
+    assert!(
+        retired <= max_sessions,
+        "{retired} retired > {max_sessions}"
+    );
 }
 
 fn run(u: &mut Unstructured<'_>) -> Result<()> {
@@ -152,101 +155,111 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let mut now = Instant::now();
     for _ in 0..u.int_in_range(0..=120usize)? {
         // A datagram to deliver and its source.
-        let (mut datagram, from): (Vec<u8>, SocketAddr) =
-            match u.int_in_range(0..=10u8)? {
-                0 => (u.arbitrary::<Vec<u8>>()?, addr(u.int_in_range(0..=7)?)),
-                1 => {
-                    let type_id = match u.int_in_range(0..=5u8)? {
-                        0 => SESSION_HELLO_TYPE,
-                        n @ 1..=4 => u16::from(n),
-                        _ => u.arbitrary()?,
-                    };
-                    let body: &[u8] = u.arbitrary()?;
-                    let mut b = vec![0u8; frame::frame_len_for(body.len())];
-                    let Ok(n) = frame::encode_raw(type_id, u.arbitrary()?, body, &mut b) else {
-                        continue;
-                    };
+        let (mut datagram, from): (Vec<u8>, SocketAddr) = match u.int_in_range(0..=10u8)? {
+            0 => (u.arbitrary::<Vec<u8>>()?, addr(u.int_in_range(0..=7)?)),
+            1 => {
+                let type_id = match u.int_in_range(0..=5u8)? {
+                    0 => SESSION_HELLO_TYPE,
+                    n @ 1..=4 => u16::from(n),
+                    _ => u.arbitrary()?,
+                };
+                let body: &[u8] = u.arbitrary()?;
+                let mut b = vec![0u8; frame::frame_len_for(body.len())];
+                let Ok(n) = frame::encode_raw(type_id, u.arbitrary()?, body, &mut b) else {
+                    continue;
+                };
+                b.truncate(n);
+                (b, addr(u.int_in_range(0..=7)?))
+            }
+            2 => {
+                let t = u.int_in_range(0..=2 * KNOWN)?;
+                let hello = session_hello(&SessionToken([t; 16]));
+                (hello.to_vec(), addr(u.int_in_range(0..=7)?))
+            }
+            3 => {
+                let c = &mut clients[u.int_in_range(0..=3usize)?];
+                (c.hello.to_vec(), c.from)
+            }
+            4 => {
+                // A client seals a frame, delivered later (or never).
+                let client = u.int_in_range(0..=3u8)?;
+                let c = &mut clients[usize::from(client)];
+                let type_id = u.int_in_range(1..=4u16)?;
+                let body: Vec<u8> = u.arbitrary()?;
+                let mut b = vec![0u8; MAX_FRAME as usize];
+                if let Ok(n) = c.sealer.seal_with(type_id, &mut b, |w| w.put_bytes(&body)) {
                     b.truncate(n);
-                    (b, addr(u.int_in_range(0..=7)?))
+                    sent.push(Sent {
+                        bytes: b,
+                        client,
+                        from: c.from,
+                        dispatched: false,
+                    });
                 }
-                2 => {
-                    let t = u.int_in_range(0..=2 * KNOWN)?;
-                    let hello = session_hello(&SessionToken([t; 16]));
-                    (hello.to_vec(), addr(u.int_in_range(0..=7)?))
+                continue;
+            }
+            5 | 6 if !sent.is_empty() => {
+                // Late, again, from elsewhere, or with a byte flipped.
+                let i = u.choose_index(sent.len())?;
+                let s = &sent[i];
+                let mut bytes = s.bytes.clone();
+                let from = match u.arbitrary::<bool>()? {
+                    true => s.from,
+                    false => addr(u.int_in_range(0..=7)?),
+                };
+                let mutated = u.arbitrary::<bool>()? && !bytes.is_empty();
+                if mutated {
+                    let at = u.choose_index(bytes.len())?;
+                    bytes[at] ^= u.int_in_range(1..=255u8)?;
                 }
-                3 => {
-                    let c = &mut clients[u.int_in_range(0..=3usize)?];
-                    (c.hello.to_vec(), c.from)
+                let authentic = !mutated && keyed.contains(&(from, s.client));
+                let before = DISPATCHED.load(Ordering::Relaxed);
+                ep.sweep(now);
+                let snapshot = (ep.snapshot(), ep.accepted());
+                ep.datagram(from, &mut bytes, now);
+                if DISPATCHED.load(Ordering::Relaxed) != before && sealed {
+                    assert!(
+                        authentic,
+                        "a forged or misaddressed datagram was dispatched: from {from} (client {}), {:?} vs {:?}",
+                        sent[i].from, bytes, sent[i].bytes
+                    );
+                    assert!(
+                        !sent[i].dispatched,
+                        "a sealed datagram was dispatched twice"
+                    );
+                    sent[i].dispatched = true;
+                } else if !authentic && sealed {
+                    assert_eq!(
+                        snapshot,
+                        (ep.snapshot(), ep.accepted()),
+                        "a forged datagram changed the table"
+                    );
                 }
-                4 => {
-                    // A client seals a frame, delivered later (or never).
-                    let client = u.int_in_range(0..=3u8)?;
-                    let c = &mut clients[usize::from(client)];
-                    let type_id = u.int_in_range(1..=4u16)?;
-                    let body: Vec<u8> = u.arbitrary()?;
-                    let mut b = vec![0u8; MAX_FRAME as usize];
-                    if let Ok(n) = c.sealer.seal_with(type_id, &mut b, |w| w.put_bytes(&body)) {
-                        b.truncate(n);
-                        sent.push(Sent {
-                            bytes: b,
-                            client,
-                            from: c.from,
-                            dispatched: false,
-                        });
-                    }
-                    continue;
+                check_bounds(&ep, max_sessions);
+                continue;
+            }
+            7 => {
+                now += Duration::from_millis(u.int_in_range(0..=40_000u64)?);
+                continue;
+            }
+            8 => {
+                if let Some(next) = ep.sweep(now) {
+                    assert!(next > now, "a deadline already past after a sweep");
                 }
-                5 | 6 if !sent.is_empty() => {
-                    // Late, again, from elsewhere, or with a byte flipped.
-                    let i = u.choose_index(sent.len())?;
-                    let s = &sent[i];
-                    let mut bytes = s.bytes.clone();
-                    let from = match u.arbitrary::<bool>()? {
-                        true => s.from,
-                        false => addr(u.int_in_range(0..=7)?),
-                    };
-                    let mutated = u.arbitrary::<bool>()? && !bytes.is_empty();
-                    if mutated {
-                        let at = u.choose_index(bytes.len())?;
-                        bytes[at] ^= u.int_in_range(1..=255u8)?;
-                    }
-                    let authentic = !mutated && keyed.contains(&(from, s.client));
-                    let before = DISPATCHED.load(Ordering::Relaxed);
-                    ep.sweep(now);
-                    let snapshot = (ep.snapshot(), ep.accepted());
-                    ep.datagram(from, &mut bytes, now);
-                    if DISPATCHED.load(Ordering::Relaxed) != before && sealed {
-                        assert!(authentic, "a forged or misaddressed datagram was dispatched: from {from} (client {}), {:?} vs {:?}", sent[i].from, bytes, sent[i].bytes);
-                        assert!(!sent[i].dispatched, "a sealed datagram was dispatched twice");
-                        sent[i].dispatched = true;
-                    } else if !authentic && sealed {
-                        assert_eq!(snapshot, (ep.snapshot(), ep.accepted()), "a forged datagram changed the table");
-                    }
-                    check_bounds(&ep, max_sessions);
-                    continue;
+                continue;
+            }
+            9 => {
+                ep.set_blocked(u.arbitrary()?);
+                continue;
+            }
+            _ => {
+                if u.ratio(1, 8)? {
+                    ep.end_all();
+                    assert_eq!(ep.sizes().0, 0);
                 }
-                7 => {
-                    now += Duration::from_millis(u.int_in_range(0..=40_000u64)?);
-                    continue;
-                }
-                8 => {
-                    if let Some(next) = ep.sweep(now) {
-                        assert!(next > now, "a deadline already past after a sweep");
-                    }
-                    continue;
-                }
-                9 => {
-                    ep.set_blocked(u.arbitrary()?);
-                    continue;
-                }
-                _ => {
-                    if u.ratio(1, 8)? {
-                        ep.end_all();
-                        assert_eq!(ep.sizes().0, 0);
-                    }
-                    continue;
-                }
-            };
+                continue;
+            }
+        };
         // Plaintext, any valid frame may open or feed a session; sealed,
         // a session hello may too (whose bytes the fuzzer can find).
         let valid = frame::decode_frame(&datagram, &frame_config);
@@ -269,7 +282,10 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         ep.datagram(from, &mut datagram, now);
         if let Some(before) = before {
             let after = (ep.snapshot(), ep.accepted());
-            assert_eq!(before, after, "an unauthenticated datagram changed the table");
+            assert_eq!(
+                before, after,
+                "an unauthenticated datagram changed the table"
+            );
         }
         check_bounds(&ep, max_sessions);
     }

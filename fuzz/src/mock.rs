@@ -153,6 +153,11 @@ fn arb_move(u: &mut Unstructured<'_>) -> ArbResult<PlayerMove> {
     })
 }
 
+/// `count` packets from the input, in order.
+pub fn arb_msgs(u: &mut Unstructured<'_>, count: usize) -> ArbResult<Vec<Msg>> {
+    (0..count).map(|_| arb_msg(u)).collect()
+}
+
 /// A packet with field values from the input.
 pub fn arb_msg(u: &mut Unstructured<'_>) -> ArbResult<Msg> {
     Ok(match u.int_in_range(0..=2u8)? {

@@ -170,15 +170,32 @@ fn main() {
     // steps: a client's hello from its address (3), a sealed frame (4),
     // its delivery (5), time (7), sweep (8).
     for (name, sealed) in [("plain", 0u8), ("sealed", 1)] {
-        let steps = [3u8, 0, 4, 0, 1, 2, b'h', b'i', 5, 0, 1, 0, 7, 0x40, 8, 2, 0, 0, 0];
-        write(&dir, "udp_endpoint", name, &[&[sealed, 3, 2, 12][..], &steps].concat());
+        let steps = [
+            3u8, 0, 4, 0, 1, 2, b'h', b'i', 5, 0, 1, 0, 7, 0x40, 8, 2, 0, 0, 0,
+        ];
+        write(
+            &dir,
+            "udp_endpoint",
+            name,
+            &[&[sealed, 3, 2, 12][..], &steps].concat(),
+        );
     }
     // packet_codec: mode (bit 0 sealed, bits 1-2 damage, bits 3-4 CRC
     // repair), maximum frame, frame count, frames (type id, body), then
     // damage and chunk sizes.
-    for (name, mode) in [("plain", 0u8), ("sealed", 1), ("flipped", 3), ("spliced", 4)] {
+    for (name, mode) in [
+        ("plain", 0u8),
+        ("sealed", 1),
+        ("flipped", 3),
+        ("spliced", 4),
+    ] {
         let frames = [2u8, 1, 0, 3, b'a', b'b', b'c', 2, 0, 1, 9, 7, 3, 10, 20];
-        write(&dir, "packet_codec", name, &[&[mode, 0x80, 0x01][..], &frames].concat());
+        write(
+            &dir,
+            "packet_codec",
+            name,
+            &[&[mode, 0x80, 0x01][..], &frames].concat(),
+        );
     }
 
     // sealed_open: mode (sealed flag, ending, length), then a *plaintext*
