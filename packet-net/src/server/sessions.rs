@@ -356,7 +356,7 @@ impl<U> Sessions<U> {
         body: &[u8],
         except: Option<SessionId>,
     ) -> BroadcastReport {
-        self.broadcast_with(except, |o| o.queue_encoded(type_id, body.len(), body))
+        self.broadcast_with(except, |o| o.queue_raw(type_id, body))
     }
 
     fn broadcast_with(

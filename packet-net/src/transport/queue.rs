@@ -214,7 +214,7 @@ impl Outbox {
 
     /// Queues a frame with a raw body.
     pub fn queue_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
-        self.queue_with(type_id, body.len(), |w| w.put_bytes(body))
+        self.queue_encoded(type_id, body.len(), body)
     }
 
     /// Queues a frame whose body (at most `max_body` bytes) `body` writes.
