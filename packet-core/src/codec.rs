@@ -308,6 +308,7 @@ pub fn decode_vec_chunks<'de, T: Decode<'de>>(
 #[cfg(feature = "alloc")]
 #[inline(always)]
 fn push_reserved<T>(items: &mut Vec<T>, item: T) {
+    debug_assert!(items.len() < items.capacity(), "element not reserved");
     if items.len() < items.capacity() {
         items.push(item);
     }
