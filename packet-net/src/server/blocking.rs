@@ -13,18 +13,8 @@
 //! UDP ([`UdpServer`]): one thread waiting on one socket, feeding the
 //! datagram endpoint of `server::udp`.
 //!
-//! ```
-//! use packet_net::server::{blocking::Server, Router, ServerConfig};
-//! use packet_net::transport::blocking::TcpPacketStream;
-//!
-//! let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
-//! let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ())?;
-//! let mut client = TcpPacketStream::connect(server.local_addr())?;
-//! client.send_raw(1, b"hi")?;
-//! assert_eq!(client.recv()?.body(), b"hi");
-//! server.shutdown();
-//! # Ok::<(), packet_net::transport::TransportError>(())
-//! ```
+//! Examples: the TCP server's in [`crate::server`], the UDP server's on
+//! [`UdpServer`].
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -41,8 +31,8 @@ use mio::{Events, Interest, Poll, Token};
 
 use super::udp::{Peers, earliest};
 use super::{
-    DisconnectReason, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Sessions,
-    StatsSnapshot, Waker,
+    DisconnectReason, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Waker,
+    handle_methods, lock,
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
@@ -54,31 +44,66 @@ const WAKE: Token = Token(usize::MAX);
 /// The token of the listener / the UDP socket.
 const SOCKET: Token = Token(usize::MAX - 1);
 
-struct Shared<S, U> {
-    core: ServerCore<S, U>,
-    stop: AtomicBool,
-    /// Wakes every thread of the server (for the stop).
-    wakers: Mutex<Vec<Arc<PollWaker>>>,
+/// A running blocking server (TCP or UDP). Dropping it shuts it down
+/// gracefully, as [`ServerHandle::shutdown`] does.
+pub struct ServerHandle<S, U = ()> {
+    local_addr: SocketAddr,
+    core: Arc<ServerCore<S, U>>,
+    threads: Threads,
 }
 
-impl<S, U> Shared<S, U> {
-    fn new(core: ServerCore<S, U>) -> Arc<Self> {
-        Arc::new(Self {
-            core,
-            stop: AtomicBool::new(false),
-            wakers: Mutex::new(Vec::new()),
-        })
-    }
+handle_methods!();
 
+impl<S, U> ServerHandle<S, U> {
+    /// Stops accepting, dispatches frames already received, flushes queued
+    /// frames (within the grace period), closes every session and joins
+    /// the threads.
+    pub fn shutdown(self) {
+        drop(self.threads); // `Threads::drop` stops and joins them
+    }
+}
+
+/// A server's threads: when dropped, told to stop (a flag each checks
+/// after every wait, and the wakers of their polls) and joined.
+#[derive(Default)]
+struct Threads {
+    stop: Arc<AtomicBool>,
+    wakers: Vec<Arc<PollWaker>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Threads {
     /// A poll with a registered waker, known to the stop.
-    fn poll(&self) -> io::Result<(Poll, Arc<PollWaker>)> {
+    fn poll(&mut self) -> io::Result<(Poll, Arc<PollWaker>)> {
         let poll = Poll::new()?;
         let waker = Arc::new(PollWaker::new(mio::Waker::new(poll.registry(), WAKE)?));
-        self.wakers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(waker.clone());
+        self.wakers.push(waker.clone());
         Ok((poll, waker))
+    }
+
+    /// Starts thread `name` running `f`, which returns once the stop flag
+    /// it is given is set.
+    fn spawn(
+        &mut self,
+        name: String,
+        f: impl FnOnce(&AtomicBool) + Send + 'static,
+    ) -> io::Result<()> {
+        let stop = self.stop.clone();
+        let thread = thread::Builder::new().name(name);
+        self.threads.push(thread.spawn(move || f(&stop))?);
+        Ok(())
+    }
+}
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for w in &self.wakers {
+            let _ = w.waker.wake();
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
     }
 }
 
@@ -106,119 +131,41 @@ impl Server {
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
         let workers_n = config.workers.max(1);
-        let shared = Shared::new(ServerCore::new(router, state, config));
-        let mut threads = Vec::new();
+        let core = Arc::new(ServerCore::new(router, state, config));
+        // First: should a spawn fail, dropping it stops those started.
+        let mut threads = Threads::default();
         let mut links = Vec::new();
         for i in 0..workers_n {
-            let (poll, waker) = shared.poll()?;
+            let (poll, waker) = threads.poll()?;
             let inbox = Arc::new(Mutex::new(Vec::new()));
             links.push(WorkerLink {
                 waker: waker.clone(),
                 inbox: inbox.clone(),
             });
-            let sh = shared.clone();
-            threads.push(
-                thread::Builder::new()
-                    .name(std::format!("packet-worker-{i}"))
-                    .spawn(move || worker(&sh, poll, &waker, &inbox))?,
-            );
+            let core = core.clone();
+            threads.spawn(std::format!("packet-worker-{i}"), move |stop| {
+                worker(&core, stop, poll, &waker, &inbox)
+            })?;
         }
-        let (poll, _) = shared.poll()?;
+        let (poll, _) = threads.poll()?;
         let mut listener = TcpListener::from_std(listener);
         poll.registry()
             .register(&mut listener, SOCKET, Interest::READABLE)?;
-        let sh = shared.clone();
-        let acceptor = thread::Builder::new()
-            .name("packet-acceptor".into())
-            .spawn(move || acceptor(&sh, poll, &listener, &links))?;
+        let sh = core.clone();
+        threads.spawn("packet-acceptor".into(), move |stop| {
+            acceptor(&sh, stop, poll, &listener, &links)
+        })?;
         Ok(ServerHandle {
             local_addr,
-            shared,
-            acceptor: Some(acceptor),
-            workers: threads,
+            core,
+            threads,
         })
     }
 }
 
-/// A running blocking server. Dropping it shuts it down gracefully.
-pub struct ServerHandle<S: Send + Sync + 'static, U: Send + 'static = ()> {
-    local_addr: SocketAddr,
-    shared: Arc<Shared<S, U>>,
-    acceptor: Option<JoinHandle<()>>,
-    workers: Vec<JoinHandle<()>>,
-}
-
-impl<S: Send + Sync + 'static, U: Send + 'static> std::fmt::Debug for ServerHandle<S, U> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerHandle")
-            .field("local_addr", &self.local_addr)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S: Send + Sync + 'static, U: Send + 'static> ServerHandle<S, U> {
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// The session manager: send, broadcast, close and reach each
-    /// session's state from outside handlers (clone the `Arc` to keep it).
-    pub fn sessions(&self) -> &Arc<Sessions<U>> {
-        &self.shared.core.sessions
-    }
-
-    /// The shared state.
-    pub fn state(&self) -> &S {
-        &self.shared.core.state
-    }
-
-    /// The counters.
-    pub fn stats(&self) -> StatsSnapshot {
-        self.shared.core.sessions.stats()
-    }
-
-    /// Datagrams a UDP server dropped: invalid, forged or replayed, from a
-    /// new peer beyond `max_sessions`, or queued frames the socket refused.
-    pub fn dropped(&self) -> u64 {
-        self.shared.core.dropped.load(Ordering::Relaxed)
-    }
-
-    /// Stops accepting, dispatches frames already received, flushes queued
-    /// frames (within the grace period), closes every session and joins
-    /// the threads.
-    pub fn shutdown(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        for w in self
-            .shared
-            .wakers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            let _ = w.waker.wake();
-        }
-        if let Some(a) = self.acceptor.take() {
-            let _ = a.join();
-        }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
-    }
-}
-
-impl<S: Send + Sync + 'static, U: Send + 'static> Drop for ServerHandle<S, U> {
-    fn drop(&mut self) {
-        self.stop_and_join();
-    }
-}
-
 fn acceptor<S, U>(
-    sh: &Shared<S, U>,
+    core: &ServerCore<S, U>,
+    stop: &AtomicBool,
     mut poll: Poll,
     listener: &TcpListener,
     workers: &[WorkerLink<U>],
@@ -226,7 +173,7 @@ fn acceptor<S, U>(
     let mut events = Events::with_capacity(16);
     let mut next = 0;
     let mut backoff: Option<Duration> = None;
-    while !sh.stop.load(Ordering::SeqCst) {
+    while !stop.load(Ordering::SeqCst) {
         if poll.poll(&mut events, backoff).is_err() {
             thread::sleep(Duration::from_millis(1));
         }
@@ -239,16 +186,12 @@ fn acceptor<S, U>(
                     next += 1;
                     let waker = w.waker.clone();
                     let Some((session, conn)) =
-                        sh.core
-                            .open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now())
+                        core.open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now())
                     else {
                         let _ = stream.shutdown(Shutdown::Both);
                         continue;
                     };
-                    w.inbox
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push((stream, session, conn));
+                    lock(&w.inbox).push((stream, session, conn));
                     let _ = w.waker.waker.wake();
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -398,7 +341,8 @@ impl Timers {
 }
 
 fn worker<S, U>(
-    sh: &Shared<S, U>,
+    core: &ServerCore<S, U>,
+    stop: &AtomicBool,
     mut poll: Poll,
     waker: &PollWaker,
     inbox: &Mutex<Vec<NewConn<U>>>,
@@ -440,9 +384,8 @@ fn worker<S, U>(
             }
         }
         waker.take();
-        ready.append(&mut waker.ready.lock().unwrap_or_else(|p| p.into_inner()));
-        for (mut stream, session, conn) in inbox.lock().unwrap_or_else(|p| p.into_inner()).drain(..)
-        {
+        ready.append(&mut lock(&waker.ready));
+        for (mut stream, session, conn) in lock(inbox).drain(..) {
             let token = session.id().0 as usize;
             let interest = Interest::READABLE | Interest::WRITABLE;
             if poll
@@ -450,8 +393,7 @@ fn worker<S, U>(
                 .register(&mut stream, Token(token), interest)
                 .is_err()
             {
-                sh.core
-                    .disconnected(&session, false, &DisconnectReason::Shutdown);
+                core.disconnected(&session, false, &DisconnectReason::Shutdown);
                 continue;
             }
             timers.reserve(conns.len() + 1);
@@ -469,7 +411,7 @@ fn worker<S, U>(
             );
             ready.push(token);
         }
-        if !stopping && sh.stop.load(Ordering::SeqCst) {
+        if !stopping && stop.load(Ordering::SeqCst) {
             stopping = true;
             for c in conns.values_mut() {
                 c.conn.life().shutdown(now);
@@ -491,10 +433,7 @@ fn worker<S, U>(
                 readable: &mut c.readable,
                 closed: c.closed,
             };
-            match sh
-                .core
-                .service(&c.session, &mut c.conn, &mut io, &mut spare, now)
-            {
+            match core.service(&c.session, &mut c.conn, &mut io, &mut spare, now) {
                 Serviced::Wait {
                     deadline, again: a, ..
                 } => {
@@ -506,8 +445,7 @@ fn worker<S, U>(
                 Serviced::End(reason) => {
                     let mut c = conns.remove(&token).expect("looked up above");
                     let _ = poll.registry().deregister(&mut c.stream);
-                    sh.core
-                        .disconnected(&c.session, c.conn.is_connected(), &reason);
+                    core.disconnected(&c.session, c.conn.is_connected(), &reason);
                     let _ = c.stream.shutdown(Shutdown::Both);
                 }
             }
@@ -551,20 +489,20 @@ impl UdpServer {
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;
-        let shared = Shared::new(ServerCore::new(router, state, config));
-        let (poll, waker) = shared.poll()?;
+        let core = Arc::new(ServerCore::new(router, state, config));
+        let mut threads = Threads::default();
+        let (poll, waker) = threads.poll()?;
         let mut socket = UdpSocket::from_std(socket);
         poll.registry()
             .register(&mut socket, SOCKET, Interest::READABLE | Interest::WRITABLE)?;
-        let sh = shared.clone();
-        let thread = thread::Builder::new()
-            .name("packet-udp".into())
-            .spawn(move || run_udp(&sh, poll, waker, &socket, &batch))?;
+        let sh = core.clone();
+        threads.spawn("packet-udp".into(), move |stop| {
+            run_udp(&sh, stop, poll, waker, &socket, &batch)
+        })?;
         Ok(ServerHandle {
             local_addr,
-            shared,
-            acceptor: Some(thread),
-            workers: Vec::new(),
+            core,
+            threads,
         })
     }
 }
@@ -574,17 +512,14 @@ impl UdpServer {
 pub type UdpServerHandle<S, U = ()> = ServerHandle<S, U>;
 
 fn run_udp<S, U>(
-    sh: &Shared<S, U>,
+    core: &ServerCore<S, U>,
+    stop: &AtomicBool,
     mut poll: Poll,
     waker: Arc<PollWaker>,
     socket: &UdpSocket,
     batch: &UdpBatch,
 ) {
-    let mut peers = Peers::new(
-        &sh.core,
-        Waker::Poll(waker.clone(), 0),
-        batch.max_segments(),
-    );
+    let mut peers = Peers::new(core, Waker::Poll(waker.clone(), 0), batch.max_segments());
     let mut area = RecvArea::new();
     // Set when the socket refused a send (its buffer full): the frames
     // stay queued, and the next writable event sweeps them out.
@@ -598,13 +533,13 @@ fn run_udp<S, U>(
     };
     let mut events = Events::with_capacity(16);
     let mut next = peers.sweep(&mut send, Instant::now());
-    while !sh.stop.load(Ordering::SeqCst) {
+    while !stop.load(Ordering::SeqCst) {
         let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
         let _ = poll.poll(&mut events, timeout);
         waker.take();
         // Frames queued or a close from elsewhere (a session's wake).
         let woken = {
-            let mut ready = waker.ready.lock().unwrap_or_else(|p| p.into_inner());
+            let mut ready = lock(&waker.ready);
             let woken = !ready.is_empty();
             ready.clear();
             woken

@@ -2,7 +2,8 @@
 //! sockets (the router, the state, the session manager, the
 //! configuration), and the steps every driver runs for a stream session:
 //! open it, `service` it (read → dispatch → write → decide) over a
-//! non-blocking socket, end it.
+//! non-blocking socket, end it; and `handle_methods!`, what both drivers'
+//! `ServerHandle`s offer over it.
 //!
 //! What does not live here: waiting on sockets (`blocking`, `tokio`),
 //! the datagram endpoint (`udp`), the decisions themselves
@@ -228,6 +229,52 @@ impl<S, U> ServerCore<S, U> {
         self.sessions.remove(session.id(), reason);
     }
 }
+
+/// What the `ServerHandle<S, U>` of each driver offers, written once:
+/// `Debug` and the accessors over its fields `local_addr` and `core` (an
+/// `Arc<ServerCore<S, U>>`). Each driver adds how it stops: `shutdown`
+/// (plain or `async`) and what dropping the handle does.
+macro_rules! handle_methods {
+    () => {
+        impl<S, U> std::fmt::Debug for ServerHandle<S, U> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("ServerHandle")
+                    .field("local_addr", &self.local_addr)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl<S, U> ServerHandle<S, U> {
+            /// The bound address.
+            pub fn local_addr(&self) -> std::net::SocketAddr {
+                self.local_addr
+            }
+
+            /// The session manager: send, broadcast, close and reach each
+            /// session's state from outside handlers (clone the `Arc` to keep it).
+            pub fn sessions(&self) -> &std::sync::Arc<$crate::server::Sessions<U>> {
+                &self.core.sessions
+            }
+
+            /// The shared state.
+            pub fn state(&self) -> &S {
+                &self.core.state
+            }
+
+            /// The counters.
+            pub fn stats(&self) -> $crate::server::StatsSnapshot {
+                self.core.sessions.stats()
+            }
+
+            /// Datagrams a UDP server dropped: invalid, forged or replayed, from a
+            /// new peer beyond `max_sessions`, or queued frames the socket refused.
+            pub fn dropped(&self) -> u64 {
+                self.core.dropped.load(std::sync::atomic::Ordering::Relaxed)
+            }
+        }
+    };
+}
+pub(crate) use handle_methods;
 
 #[allow(unused)]
 fn _assert_send_sync() {

@@ -98,7 +98,7 @@ impl<M> EventQueue<M> {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<M>> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        super::lock(&self.inner)
     }
 
     /// Moves every queued event, oldest first, to the end of `out` (keep

@@ -71,8 +71,9 @@
 //! [`BroadcastReport`]), `context` ([`Context`]), `router` ([`Router`],
 //! [`UnknownPackets`]), `events` ([`EventQueue`], [`ServerEvent`]: the
 //! tick-driven style), the crate-private `core` (the service step both
-//! TCP servers run) and `udp` (the datagram endpoint); the drivers are
-//! [`blocking`] and `tokio`.
+//! TCP servers run, and the methods both drivers' `ServerHandle`s share)
+//! and `udp` (the datagram endpoint); the drivers are [`blocking`] and
+//! `tokio`.
 //!
 //! What does not live here: sockets and buffers ([`crate::transport`]),
 //! framing ([`packet_core::frame`]).
@@ -94,10 +95,10 @@ pub(crate) mod udp;
 
 pub use config::ServerConfig;
 pub use context::Context;
-pub(crate) use core::{ServerCore, Serviced, count_in};
+pub(crate) use core::{ServerCore, Serviced, count_in, handle_methods};
 pub use events::{EventQueue, ServerEvent};
 pub use router::{Handler, Hook, LeaveHook, Router, UnknownPackets};
-pub(crate) use session::{PollWaker, Waker};
+pub(crate) use session::{PollWaker, Waker, lock};
 pub use session::{Session, SessionId};
 pub use sessions::{BroadcastReport, Sessions};
 pub use stats::{ServerStats, StatsSnapshot};

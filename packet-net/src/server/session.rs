@@ -18,6 +18,13 @@ use packet_core::frame::Packet;
 
 use crate::transport::{Outbox, TransportError};
 
+/// Locks `m` even if a thread panicked while holding it (a handler, say):
+/// what the servers lock stays usable, and one panic must not spread to
+/// every thread that locks it after.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A session's id: unique for the server's lifetime, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub u64);
@@ -84,10 +91,7 @@ impl Waker {
     pub(crate) fn wake(&self) {
         match self {
             Waker::Poll(w, token) => {
-                w.ready
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(*token);
+                lock(&w.ready).push(*token);
                 if !w.woken.swap(true, Ordering::AcqRel) {
                     let _ = w.waker.wake();
                 }
@@ -203,7 +207,7 @@ impl<U> Session<U> {
     /// # let _ = (router, tick as fn(&Sessions<Player>));
     /// ```
     pub fn state(&self) -> MutexGuard<'_, U> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
     /// Queues `packet` for this session and wakes its driver: from a
@@ -238,7 +242,7 @@ impl<U> Session<U> {
     }
 
     pub(crate) fn outbox(&self) -> MutexGuard<'_, Outbox> {
-        self.out.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.out)
     }
 
     pub(super) fn queue_with(

@@ -31,7 +31,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, Interest, ReadBuf};
@@ -41,8 +40,7 @@ use tokio::task::JoinSet;
 
 use super::udp::{Peers, earliest};
 use super::{
-    DisconnectReason, Router, ServerConfig, ServerCore, Serviced, Session, Sessions, StatsSnapshot,
-    Waker,
+    DisconnectReason, Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods,
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
@@ -88,8 +86,6 @@ thread_local! {
     static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
 }
 
-type Shared<S, U> = ServerCore<S, U>;
-
 /// Starts tokio servers; see the module docs.
 #[derive(Debug)]
 pub struct Server;
@@ -104,71 +100,39 @@ impl Server {
     ) -> Result<ServerHandle<S, U>, TransportError> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        let shared = Arc::new(ServerCore::new(router, state, config));
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let acceptor = tokio::spawn(acceptor(shared.clone(), listener, stop_rx));
+        let core = Arc::new(ServerCore::new(router, state, config));
+        let (stop, stop_rx) = watch::channel(false);
+        let task = Some(tokio::spawn(acceptor(core.clone(), listener, stop_rx)));
         Ok(ServerHandle {
             local_addr,
-            shared,
-            stop: stop_tx,
-            acceptor: Some(acceptor),
+            core,
+            stop,
+            task,
         })
     }
 }
 
-/// A running tokio server. Dropping it stops it without waiting; call
-/// [`ServerHandle::shutdown`] to wait for the queued frames to go out.
+/// A running tokio server (TCP or UDP). Dropping it stops it without
+/// waiting; call [`ServerHandle::shutdown`] to wait for the queued frames
+/// to go out.
 pub struct ServerHandle<S, U = ()> {
-    pub(super) local_addr: SocketAddr,
-    pub(super) shared: Arc<Shared<S, U>>,
-    pub(super) stop: watch::Sender<bool>,
+    local_addr: SocketAddr,
+    core: Arc<ServerCore<S, U>>,
+    stop: watch::Sender<bool>,
     /// The acceptor (TCP) or the socket task (UDP).
-    pub(super) acceptor: Option<tokio::task::JoinHandle<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
-impl<S, U> std::fmt::Debug for ServerHandle<S, U> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerHandle")
-            .field("local_addr", &self.local_addr)
-            .finish_non_exhaustive()
-    }
-}
+handle_methods!();
 
 impl<S, U> ServerHandle<S, U> {
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// The session manager: send, broadcast, close and reach each
-    /// session's state from outside handlers (clone the `Arc` to keep it).
-    pub fn sessions(&self) -> &Arc<Sessions<U>> {
-        &self.shared.sessions
-    }
-
-    /// The shared state.
-    pub fn state(&self) -> &S {
-        &self.shared.state
-    }
-
-    /// The counters.
-    pub fn stats(&self) -> StatsSnapshot {
-        self.shared.sessions.stats()
-    }
-
-    /// Datagrams a UDP server dropped: invalid, forged or replayed, from a
-    /// new peer beyond `max_sessions`, or queued frames the socket refused.
-    pub fn dropped(&self) -> u64 {
-        self.shared.dropped.load(Ordering::Relaxed)
-    }
-
     /// Stops accepting, dispatches frames already received, flushes queued
     /// frames (within the grace period) and waits for every session to
     /// close.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        if let Some(a) = self.acceptor.take() {
-            let _ = a.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
         }
     }
 }
@@ -180,7 +144,7 @@ impl<S, U> Drop for ServerHandle<S, U> {
 }
 
 async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
-    sh: Arc<Shared<S, U>>,
+    sh: Arc<ServerCore<S, U>>,
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -218,7 +182,7 @@ async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
 }
 
 async fn run_session<S, U>(
-    sh: Arc<Shared<S, U>>,
+    sh: Arc<ServerCore<S, U>>,
     mut stream: TcpStream,
     session: Arc<Session<U>>,
     mut conn: Connection,
@@ -232,7 +196,7 @@ async fn run_session<S, U>(
 /// Moves bytes between `stream` and the session core until it decides
 /// the session ends.
 async fn drive<S, U>(
-    sh: &Shared<S, U>,
+    sh: &ServerCore<S, U>,
     stream: &mut TcpStream,
     session: &Arc<Session<U>>,
     conn: &mut Connection,
@@ -328,14 +292,14 @@ impl UdpServer {
         crate::transport::batch::grow_recv_buffer((&socket).into());
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;
-        let shared = Arc::new(ServerCore::new(router, state, config));
+        let core = Arc::new(ServerCore::new(router, state, config));
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(run_udp(shared.clone(), socket, batch, stop_rx));
+        let task = Some(tokio::spawn(run_udp(core.clone(), socket, batch, stop_rx)));
         Ok(ServerHandle {
             local_addr,
-            shared,
+            core,
             stop,
-            acceptor: Some(task),
+            task,
         })
     }
 }
@@ -345,7 +309,7 @@ impl UdpServer {
 pub type UdpServerHandle<S, U = ()> = ServerHandle<S, U>;
 
 async fn run_udp<S, U>(
-    sh: Arc<Shared<S, U>>,
+    sh: Arc<ServerCore<S, U>>,
     socket: tokio::net::UdpSocket,
     batch: UdpBatch,
     mut stop: watch::Receiver<bool>,
