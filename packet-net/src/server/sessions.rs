@@ -179,7 +179,6 @@ impl<U> Sessions<U> {
         Some(session)
     }
 
-    /// Counts a refused session.
     /// Counts a client refused for another protocol fingerprint (a UDP
     /// hello: no session was opened).
     pub(crate) fn count_mismatch(&self) {
