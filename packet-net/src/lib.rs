@@ -72,6 +72,19 @@ pub mod fuzzing {
         out.queue_mut()
     }
 
+    /// One batched receive call on `socket`, as the UDP servers make it
+    /// (`recvmmsg` / GRO through quinn-udp, where the OS has them): hands
+    /// every datagram it got, with its source, to `each`; returns how
+    /// many. Allocates a receive area per call (tests only).
+    pub fn recv_batch(
+        socket: &std::net::UdpSocket,
+        each: impl FnMut(std::net::SocketAddr, &mut [u8]),
+    ) -> std::io::Result<usize> {
+        use crate::transport::batch::{RecvArea, UdpBatch};
+        let batch = UdpBatch::new(socket.into())?;
+        batch.recv(&mut RecvArea::new(), socket.into(), each)
+    }
+
     pub use crate::server::udp::Endpoint as UdpEndpoint;
     #[cfg(feature = "crypto")]
     pub use crate::transport::mem::{MemIo, MemSocket, MemStream};

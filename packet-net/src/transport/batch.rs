@@ -69,6 +69,30 @@ pub(crate) fn grow_recv_buffer(socket: socket2::SockRef<'_>) {
     }
 }
 
+/// Splits the `received` bytes of one receive slot into its datagrams
+/// and hands each to `each`, in order; returns how many. With GRO the
+/// slot holds datagrams of `stride` bytes each, the last maybe shorter;
+/// without, `stride` is the datagram's length (0 is taken the same way).
+/// An empty datagram is one datagram: it is handed over like any other,
+/// so the server counts and drops it as the unbatched path does.
+pub(crate) fn split_datagrams(
+    received: &mut [u8],
+    stride: usize,
+    mut each: impl FnMut(&mut [u8]),
+) -> usize {
+    if received.is_empty() {
+        each(received);
+        return 1;
+    }
+    let stride = if stride == 0 { received.len() } else { stride };
+    let mut count = 0;
+    for datagram in received.chunks_mut(stride) {
+        each(datagram);
+        count += 1;
+    }
+    count
+}
+
 impl UdpBatch {
     /// Batching for `socket` (sets the options it needs).
     pub(crate) fn new(socket: UdpSockRef<'_>) -> io::Result<Self> {
@@ -96,12 +120,8 @@ impl UdpBatch {
         let mut count = 0;
         let slots = area.bytes.chunks_mut(SLOT_LEN);
         for (meta, slot) in area.metas[..filled].iter().zip(slots) {
-            // GRO: datagrams of `stride` bytes each, the last maybe shorter.
-            let datagrams = slot[..meta.len.min(SLOT_LEN)].chunks_mut(meta.stride.max(1));
-            for datagram in datagrams {
-                each(meta.addr, datagram);
-                count += 1;
-            }
+            let received = &mut slot[..meta.len.min(SLOT_LEN)];
+            count += split_datagrams(received, meta.stride, |d| each(meta.addr, d));
         }
         Ok(count)
     }
