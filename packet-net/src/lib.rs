@@ -85,9 +85,33 @@ pub mod fuzzing {
         batch.recv(&mut RecvArea::new(), socket.into(), each)
     }
 
+    /// The UDP servers' splitting of one receive call's slots into
+    /// datagrams (`transport::batch::split_slots`): slot `i` of `bytes`
+    /// (`slot_len` bytes each) as `slots[i]` describes it (source, bytes
+    /// received, GRO stride); each datagram with its source to `each`;
+    /// returns how many.
+    pub fn split_slots(
+        bytes: &mut [u8],
+        slot_len: usize,
+        slots: &[(std::net::SocketAddr, usize, usize)],
+        each: impl FnMut(std::net::SocketAddr, &mut [u8]),
+    ) -> usize {
+        let metas: Vec<quinn_udp::RecvMeta> = slots
+            .iter()
+            .map(|&(addr, len, stride)| {
+                let mut meta = quinn_udp::RecvMeta::default();
+                (meta.addr, meta.len, meta.stride) = (addr, len, stride);
+                meta
+            })
+            .collect();
+        crate::transport::batch::split_slots(bytes, slot_len, &metas, each)
+    }
+
     pub use crate::server::udp::Endpoint as UdpEndpoint;
     #[cfg(feature = "crypto")]
-    pub use crate::transport::mem::{MemIo, MemSocket, MemStream};
+    pub use crate::transport::mem::{
+        MemDatagrams, MemIo, MemSocket, MemStream, MemUdp, MemUdpSocket,
+    };
 
     /// Installs the send side a hello keyed.
     pub fn key_outbox(out: &mut Outbox, sealer: Sealer) {

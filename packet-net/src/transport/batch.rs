@@ -93,6 +93,26 @@ pub(crate) fn split_datagrams(
     count
 }
 
+/// Splits the slots of `slot_len` bytes each that one receive call
+/// filled, as `metas` describe them (slot `i` by `metas[i]`: its source,
+/// length and GRO stride), into datagrams handed to `each` with their
+/// source, in order; returns how many (see [`split_datagrams`]).
+pub(crate) fn split_slots(
+    bytes: &mut [u8],
+    slot_len: usize,
+    metas: &[RecvMeta],
+    mut each: impl FnMut(SocketAddr, &mut [u8]),
+) -> usize {
+    let slots = bytes.chunks_mut(slot_len.max(1));
+    let mut count = 0;
+    for (meta, slot) in metas.iter().zip(slots) {
+        let len = meta.len.min(slot.len());
+        let received = &mut slot[..len];
+        count += split_datagrams(received, meta.stride, |d| each(meta.addr, d));
+    }
+    count
+}
+
 impl UdpBatch {
     /// Batching for `socket` (sets the options it needs).
     pub(crate) fn new(socket: UdpSockRef<'_>) -> io::Result<Self> {
@@ -111,19 +131,18 @@ impl UdpBatch {
         &self,
         area: &mut RecvArea,
         socket: UdpSockRef<'_>,
-        mut each: impl FnMut(SocketAddr, &mut [u8]),
+        each: impl FnMut(SocketAddr, &mut [u8]),
     ) -> io::Result<usize> {
         let mut slots = area.bytes.chunks_mut(SLOT_LEN);
         let mut iovs: [IoSliceMut<'_>; SLOTS] =
             std::array::from_fn(|_| IoSliceMut::new(slots.next().expect("SLOTS slots")));
         let filled = self.0.recv(socket, &mut iovs, &mut area.metas)?;
-        let mut count = 0;
-        let slots = area.bytes.chunks_mut(SLOT_LEN);
-        for (meta, slot) in area.metas[..filled].iter().zip(slots) {
-            let received = &mut slot[..meta.len.min(SLOT_LEN)];
-            count += split_datagrams(received, meta.stride, |d| each(meta.addr, d));
-        }
-        Ok(count)
+        Ok(split_slots(
+            &mut area.bytes,
+            SLOT_LEN,
+            &area.metas[..filled],
+            each,
+        ))
     }
 
     /// Sends `contents` to `to`: one datagram, or (GSO) datagrams of

@@ -4,13 +4,20 @@
 //! primitives, over any `Read + Write` the target steers (short counts,
 //! `WouldBlock`, `Interrupted`). `WouldBlock` comes back as an `Io` error,
 //! as a blocking stream's timeout does, with the same buffering.
+//!
+//! Likewise a [`PacketSocket`] over an in-memory datagram network
+//! ([`MemUdpSocket`]): the shared [`socket_methods!`] (send with the
+//! pending hello, receive, open, count) with the blocking socket's
+//! primitives, over any [`MemDatagrams`] the target steers.
 
+use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::queue::Outbox;
-use super::socket::{PacketListener, PacketStream, stream_methods};
+use super::security::frame_in;
+use super::socket::{PacketListener, PacketSocket, PacketStream, socket_methods, stream_methods};
 use super::{ServerSecurity, TransportConfig, TransportError};
 use packet_core::buf::Writer;
 use packet_core::error::EncodeError;
@@ -92,4 +99,64 @@ impl<'a> MemStream<'a> {
     }
 
     stream_methods!();
+}
+
+/// The network under a [`MemUdpSocket`]: where its datagrams go and come
+/// from.
+pub trait MemDatagrams {
+    /// Sends `datagram` to `to` (or the connected peer); the bytes sent.
+    fn send(&mut self, datagram: &[u8], to: Option<SocketAddr>) -> io::Result<usize>;
+    /// The next datagram and its source, into `buf` and cut to its length
+    /// as a UDP socket does; `WouldBlock` when none is waiting (a blocking
+    /// socket's timeout).
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)>;
+}
+
+/// An in-memory datagram socket (see the module docs): shared by the
+/// socket methods as a real socket is, hence the cell.
+pub struct MemUdp<'a>(pub RefCell<Box<dyn MemDatagrams + 'a>>);
+
+impl std::fmt::Debug for MemUdp<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemUdp")
+    }
+}
+
+impl MemUdp<'_> {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        Ok(([127, 0, 0, 1], 1).into())
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(([127, 0, 0, 1], 2).into())
+    }
+}
+
+/// A datagram socket over a [`MemUdp`].
+pub type MemUdpSocket<'a> = PacketSocket<MemUdp<'a>>;
+
+impl<'a> MemUdpSocket<'a> {
+    /// A client socket for `config` (sealed with [`PacketSocket::sealed`]).
+    pub fn new(net: impl MemDatagrams + 'a, config: TransportConfig) -> Self {
+        Self::wrap(MemUdp(RefCell::new(Box::new(net))), config)
+    }
+
+    fn send_datagram(
+        socket: &MemUdp<'_>,
+        _: Option<Duration>,
+        to: Option<SocketAddr>,
+        datagram: &[u8],
+    ) -> io::Result<usize> {
+        socket.0.borrow_mut().send(datagram, to)
+    }
+
+    fn recv_datagram(
+        socket: &MemUdp<'_>,
+        _: Option<Instant>,
+        buf: &mut [u8],
+    ) -> io::Result<(usize, SocketAddr)> {
+        socket.0.borrow_mut().recv(buf)
+    }
+
+    socket_methods!();
 }
