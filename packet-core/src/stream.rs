@@ -67,6 +67,7 @@ impl StreamDecoder {
     }
 
     /// Bytes buffered and not yet returned as frames.
+    #[inline]
     pub fn buffered(&self) -> usize {
         self.end - self.start
     }
@@ -80,6 +81,7 @@ impl StreamDecoder {
     }
 
     /// The most bytes [`StreamDecoder::feed`] accepts right now.
+    #[inline]
     pub fn capacity_left(&self) -> usize {
         (self.config.max_frame_len() as usize).saturating_sub(self.buffered())
     }
@@ -90,6 +92,7 @@ impl StreamDecoder {
     /// buffer never exceeds the maximum frame. When fewer than
     /// `data.len()` are taken, drain frames with
     /// [`StreamDecoder::next_frame`] and feed the rest.
+    #[inline]
     pub fn feed(&mut self, data: &[u8]) -> usize {
         self.compact();
         let take = data.len().min(self.capacity_left());
@@ -102,6 +105,7 @@ impl StreamDecoder {
     /// Makes room for `extra` more bytes (at most `capacity_left`, so the
     /// result stays within the maximum frame). `Vec`'s own growth could
     /// double past the bound; this caps it.
+    #[inline]
     fn grow_for(&mut self, extra: usize) {
         let needed = self.end + extra;
         if needed > self.buf.len() {
@@ -125,6 +129,7 @@ impl StreamDecoder {
     /// an [`std::io::ErrorKind::InvalidInput`] error rather than an `Ok(0)`
     /// that would look like end of stream.
     #[cfg(feature = "std")]
+    #[inline]
     pub fn read_from<R: std::io::Read>(&mut self, reader: &mut R) -> std::io::Result<usize> {
         self.compact();
         let want = self.capacity_left().min(16 * 1024);
@@ -141,6 +146,7 @@ impl StreamDecoder {
     }
 
     /// Moves unconsumed bytes to the front of the buffer.
+    #[inline]
     fn compact(&mut self) {
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
@@ -152,6 +158,7 @@ impl StreamDecoder {
     /// The next complete frame's bytes after only the length checks (rules
     /// 1 to 4), or `None` if it has not fully arrived. For sealed frames,
     /// which are opened in place.
+    #[inline]
     pub fn next_raw(&mut self) -> Result<Option<&mut [u8]>, FrameError> {
         if let Some(e) = self.failed {
             return Err(e);
@@ -188,6 +195,7 @@ impl StreamDecoder {
     /// assert_eq!(d.next_frame().unwrap().unwrap().body(), b"hi");
     /// assert_eq!(d.peek(), None);
     /// ```
+    #[inline]
     pub fn peek(&self) -> Option<&[u8]> {
         if self.failed.is_some() {
             return None;
@@ -204,6 +212,7 @@ impl StreamDecoder {
     /// Whether [`StreamDecoder::next_frame`] (or [`StreamDecoder::next_raw`])
     /// would return a frame or an error now rather than `None`: lets an I/O
     /// loop decide to read more before borrowing a frame.
+    #[inline]
     pub fn has_frame(&self) -> bool {
         if self.failed.is_some() {
             return true;
@@ -218,6 +227,7 @@ impl StreamDecoder {
 
     /// The next complete, fully validated plaintext frame, or `None` if it
     /// has not fully arrived yet.
+    #[inline]
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, FrameError> {
         let at = self.start;
         let length = match self.next_raw()? {

@@ -42,11 +42,13 @@ impl WriteQueue {
     }
 
     /// Bytes waiting to be written.
+    #[inline]
     pub fn len(&self) -> usize {
         self.buf.len() - self.head
     }
 
     /// Whether nothing waits.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -57,16 +59,19 @@ impl WriteQueue {
     }
 
     /// Bytes that can still be queued.
+    #[inline]
     pub fn space(&self) -> usize {
         self.limit.saturating_sub(self.len())
     }
 
     /// The queued bytes, oldest first.
+    #[inline]
     pub fn pending(&self) -> &[u8] {
         &self.buf[self.head..]
     }
 
     /// Marks `n` queued bytes as written.
+    #[inline]
     pub fn consume(&mut self, n: usize) {
         self.head = (self.head + n).min(self.buf.len());
         if self.head == self.buf.len() {
@@ -120,6 +125,7 @@ impl WriteQueue {
 
     /// Checks that `max_len` more bytes fit under the limit, compacting
     /// the written-out front rather than growing; where they would start.
+    #[inline]
     fn make_room(&mut self, max_len: usize) -> Result<usize, TransportError> {
         if max_len > self.space() {
             return Err(TransportError::QueueFull {
@@ -278,6 +284,7 @@ impl Outbox {
     }
 
     /// Bytes a frame with a body of at most `max_body` bytes needs.
+    #[inline]
     fn needed(&self, max_body: usize) -> Result<usize, TransportError> {
         let hello = self.hello.map_or(0, |h| h.frame_len());
         Ok(self.sealer.check_len(max_body)? + hello)
@@ -285,6 +292,7 @@ impl Outbox {
 
     /// Whether a frame with a body of at most `max_body` bytes needs the
     /// queue flushed first (fails when it can never fit a frame).
+    #[inline]
     pub(crate) fn needs_flush_for(&self, max_body: usize) -> Result<bool, TransportError> {
         Ok(self.needed(max_body)? > self.queue.space())
     }
@@ -486,12 +494,23 @@ impl Inbox {
     }
 
     /// Whether [`Inbox::next_frame`] has a frame (or an error) ready.
+    #[inline]
     pub fn has_frame(&self) -> bool {
         self.decoder.has_frame() || self.opener.has_failed()
     }
 
+    /// Whether a frame (or an error) is ready for [`Inbox::take_frame`]
+    /// with no read: [`Inbox::fill_from`] would return at once, as no
+    /// hello is still to be taken first. The receive methods' fast path
+    /// (many frames arrive in one read).
+    #[inline]
+    pub(crate) fn frame_ready(&self) -> bool {
+        self.has_frame() && !self.opener.may_skip_hello() && !self.opener.awaiting_hello()
+    }
+
     /// The next complete, validated frame (or the accepted hello), or
     /// `None`.
+    #[inline]
     pub fn next_frame(&mut self) -> Result<Option<Incoming<'_>>, TransportError> {
         self.opener.next_frame(&mut self.decoder)
     }
@@ -510,6 +529,7 @@ impl Inbox {
     /// Reads once from `r` straight into the decoder's buffer; 0 at end of
     /// stream. For a client's own connection (the buffer may grow to one
     /// read); servers read through a shared buffer and [`Inbox::feed`].
+    #[inline]
     pub fn read_from<R: io::Read>(&mut self, r: &mut R) -> io::Result<usize> {
         self.decoder.read_from(r)
     }
@@ -563,6 +583,7 @@ impl Inbox {
     }
 
     /// The frame [`Inbox::fill_from`] made ready.
+    #[inline]
     pub(crate) fn take_frame(&mut self) -> Result<packet_core::Frame<'_>, TransportError> {
         match self.next_frame()? {
             Some(Incoming::Frame(f)) => Ok(f),

@@ -498,12 +498,14 @@ impl Sealer {
     }
 
     /// Whether frames are (or, awaiting keys, will be) sealed.
+    #[inline]
     pub(crate) fn is_sealed(&self) -> bool {
         !matches!(self.seal, Seal::Plain { .. })
     }
 
     /// Checks that a body of `body_len` bytes fits the maximum frame and
     /// returns the frame length it needs at most.
+    #[inline]
     pub fn check_len(&self, body_len: usize) -> Result<usize, EncodeError> {
         #[cfg(feature = "crypto")]
         let len = if self.is_sealed() {
@@ -654,6 +656,7 @@ impl Opener {
 
     /// Whether this (a server end) still awaits the session hello it
     /// requires (sealed, or plaintext with a fingerprint).
+    #[inline]
     pub fn awaiting_hello(&self) -> bool {
         match &self.open {
             Open::PlainServer { fingerprint } => fingerprint.is_some(),
@@ -664,6 +667,7 @@ impl Opener {
     }
 
     /// Whether the stream failed (every later frame is that error).
+    #[inline]
     pub fn has_failed(&self) -> bool {
         matches!(self.open, Open::Failed(_))
     }
@@ -759,6 +763,7 @@ impl Opener {
 
     /// Whether this is a plaintext accepting end without a fingerprint
     /// that has not seen a frame yet (see [`Opener::skip_hello`]).
+    #[inline]
     pub(crate) fn may_skip_hello(&self) -> bool {
         matches!(self.open, Open::PlainServer { fingerprint: None })
     }
@@ -793,6 +798,11 @@ impl Opener {
         &mut self,
         decoder: &'a mut StreamDecoder,
     ) -> Result<Option<Incoming<'a>>, TransportError> {
+        // A plaintext stream past its hello (and, a client, past the
+        // refusal's window): frames straight from the decoder.
+        if matches!(self.open, Open::Plain) && self.client_fingerprint.is_none() {
+            return Ok(decoder.next_frame()?.map(Incoming::Frame));
+        }
         if let Open::Failed(e) = self.open {
             return Err(e.into());
         }

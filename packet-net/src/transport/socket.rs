@@ -253,7 +253,10 @@ macro_rules! stream_methods {
         /// [`TransportError::ProtocolMismatch`] once the client closed
         /// after reading the refusal (at most [`REFUSAL_LINGER`](super::REFUSAL_LINGER)).
         pub $($async)? fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
-            self.fill_or_refuse()$(.$aw)??;
+            // A frame already buffered needs no read (nor its future).
+            if !self.inbox.frame_ready() {
+                self.fill_or_refuse()$(.$aw)??;
+            }
             self.inbox.take_frame()
         }
 
@@ -263,7 +266,9 @@ macro_rules! stream_methods {
             &mut self,
             f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
         ) -> Result<R, TransportError> {
-            self.fill_or_refuse()$(.$aw)??;
+            if !self.inbox.frame_ready() {
+                self.fill_or_refuse()$(.$aw)??;
+            }
             Ok(f(self.inbox.take_frame()?, &mut self.outbox))
         }
 

@@ -81,6 +81,23 @@ impl io::Write for TryIo<'_> {
     }
 }
 
+/// Evaluates `op` until it does not fail with `WouldBlock`, waiting for
+/// `interest` on `io` in between; inside an `async` block. A macro, not
+/// an `async fn` over a closure, so the per-frame path carries no
+/// closure and no extra future (BENCHMARKS.md, Transport, #11).
+macro_rules! retry {
+    ($io:expr, $interest:expr, $op:expr) => {
+        loop {
+            match $op {
+                Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                    $io.ready($interest).await?;
+                }
+                done => break done,
+            }
+        }
+    };
+}
+
 /// A TCP connection carrying frames (see [`PacketStream`]).
 pub type TcpPacketStream = PacketStream<TcpStream>;
 
@@ -121,11 +138,10 @@ impl TcpPacketStream {
     /// socket took stay written, the rest stays queued).
     pub async fn flush(&mut self) -> Result<(), TransportError> {
         let (io, outbox) = (&self.io, &mut self.outbox);
-        let write = || outbox.flush_to(&mut TryIo(io));
-        until(
-            after(self.config.write_timeout),
-            retry(io, Interest::WRITABLE, write),
-        )
+        let deadline = after(self.config.write_timeout);
+        until(deadline, async {
+            retry!(io, Interest::WRITABLE, outbox.flush_to(&mut TryIo(io)))
+        })
         .await
     }
 
@@ -133,9 +149,15 @@ impl TcpPacketStream {
     /// timeout (cancel-safe: bytes read stay buffered).
     async fn fill(&mut self) -> Result<(), TransportError> {
         let (io, inbox, outbox) = (&self.io, &mut self.inbox, &mut self.outbox);
-        let read = || inbox.fill_from(&mut TryIo(io), outbox);
         let deadline = after(self.config.read_timeout);
-        until(deadline, retry(io, Interest::READABLE, read)).await
+        until(deadline, async {
+            retry!(
+                io,
+                Interest::READABLE,
+                inbox.fill_from(&mut TryIo(io), outbox)
+            )
+        })
+        .await
     }
 
     async fn shutdown_write(&mut self) -> Result<(), TransportError> {
@@ -158,23 +180,6 @@ impl TcpPacketStream {
     }
 
     stream_methods!(async await);
-}
-
-/// Runs `op` until it does not fail with `WouldBlock`, waiting for
-/// `interest` on `io` in between.
-async fn retry(
-    io: &TcpStream,
-    interest: Interest,
-    mut op: impl FnMut() -> Result<(), TransportError>,
-) -> Result<(), TransportError> {
-    loop {
-        match op() {
-            Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                io.ready(interest).await?;
-            }
-            done => return done,
-        }
-    }
 }
 
 /// When an operation started now with `limit` must end.
