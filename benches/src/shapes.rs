@@ -754,7 +754,8 @@ mod tests {
     /// `PROBE=savegame cargo test --release -p packet-benches --lib --
     /// --ignored decode_probe` (`mesh`, `savegame`, `log`, `updates`;
     /// `PROBE_ITERS` decodes, default 20), e.g. under
-    /// `valgrind --tool=callgrind`.
+    /// `valgrind --tool=callgrind`; the small packets too (`move`, `chat`,
+    /// `snapshot100`).
     #[test]
     #[ignore = "a profiling loop, run by hand"]
     fn decode_probe() {
@@ -775,7 +776,18 @@ mod tests {
             Ok("savegame") => probe(&save_game(500), iters),
             Ok("log") => probe(&logs(10_000), iters),
             Ok("updates") => probe(&updates(1_000), iters),
-            other => panic!("PROBE=mesh|savegame|log|updates, not {other:?}"),
+            Ok("move") => probe(&crate::sample_move(), iters),
+            Ok("snapshot100") => probe(&crate::sample_snapshot(100), iters),
+            Ok("chat") => {
+                let v = crate::sample_chat();
+                let mut buf = vec![0u8; v.encoded_len()];
+                v.encode(&mut Writer::new(&mut buf)).expect("encodes");
+                for _ in 0..iters {
+                    let mut r = Reader::new(core::hint::black_box(&buf));
+                    core::hint::black_box(crate::Chat::decode(&mut r).expect("decodes"));
+                }
+            }
+            other => panic!("PROBE=mesh|savegame|log|updates|move|chat|snapshot100, not {other:?}"),
         }
     }
 

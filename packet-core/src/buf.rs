@@ -143,9 +143,11 @@ pub struct Reader<'de> {
     buf: &'de [u8],
     pos: usize,
     depth: u32,
-    /// Input already validated as UTF-8: the bytes of `buf` from
-    /// `utf8_at` on, `utf8.len()` of them (see [`Reader::take_str`]).
-    utf8_at: usize,
+    /// Input already validated as UTF-8 (see [`Reader::take_str`]): a
+    /// sub-slice of `buf`, or the empty `""` before the first window. Its
+    /// offset in `buf` is computed from the two addresses, so the window
+    /// costs the reader two words, not three (the small packets' decode
+    /// keeps the reader in registers).
     utf8: &'de str,
 }
 
@@ -169,7 +171,6 @@ impl<'de> Reader<'de> {
             buf,
             pos: 0,
             depth: 0,
-            utf8_at: 0,
             utf8: "",
         }
     }
@@ -255,7 +256,7 @@ impl<'de> Reader<'de> {
     /// apart (the ids of a `Vec` of items) then cost one validation.
     /// An invalid string is [`DecodeError::InvalidUtf8`] with the offset
     /// into that string, as `from_utf8` on it reports.
-    #[inline]
+    #[inline(never)]
     pub fn take_str(&mut self, n: usize) -> Result<&'de str, DecodeError> {
         match self.validated(n) {
             Some(s) => {
@@ -271,7 +272,11 @@ impl<'de> Reader<'de> {
     /// `None` otherwise. Does not advance.
     #[inline(always)]
     pub(crate) fn validated(&self, n: usize) -> Option<&'de str> {
-        let at = self.pos.checked_sub(self.utf8_at)?;
+        // The window's offset in `buf`. For the initial `""` (not in
+        // `buf`) it is meaningless, but `"".get` only succeeds on an
+        // empty range, whose string (`""`) is right wherever it is cut.
+        let start = (self.utf8.as_ptr() as usize).wrapping_sub(self.buf.as_ptr() as usize);
+        let at = self.pos.checked_sub(start)?;
         self.utf8.get(at..at.checked_add(n)?)
     }
 
@@ -296,7 +301,6 @@ impl<'de> Reader<'de> {
             if let Some(valid) = valid
                 && let Some(s) = valid.get(..n)
             {
-                self.utf8_at = self.pos;
                 self.utf8 = valid;
                 self.pos += n;
                 return Ok(s);
