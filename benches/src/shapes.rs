@@ -750,6 +750,47 @@ mod tests {
         }
     }
 
+    /// A decode loop for profilers, without criterion's harness around it:
+    /// `PROBE=savegame cargo test --release -p packet-benches --lib --
+    /// --ignored decode_probe` (`mesh`, `savegame`, `log`, `updates`;
+    /// `PROBE_ITERS` decodes, default 20), e.g. under
+    /// `valgrind --tool=callgrind`; the small packets too (`move`, `chat`,
+    /// `snapshot100`).
+    #[test]
+    #[ignore = "a profiling loop, run by hand"]
+    fn decode_probe() {
+        fn probe<T: Encode + for<'de> Decode<'de>>(v: &T, iters: usize) {
+            let mut buf = vec![0u8; v.encoded_len()];
+            v.encode(&mut Writer::new(&mut buf)).expect("encodes");
+            for _ in 0..iters {
+                let mut r = Reader::new(core::hint::black_box(&buf));
+                core::hint::black_box(T::decode(&mut r).expect("decodes"));
+            }
+        }
+        let iters = std::env::var("PROBE_ITERS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(20);
+        match std::env::var("PROBE").as_deref() {
+            Ok("mesh") => probe(&mesh(125_000), iters),
+            Ok("savegame") => probe(&save_game(500), iters),
+            Ok("log") => probe(&logs(10_000), iters),
+            Ok("updates") => probe(&updates(1_000), iters),
+            Ok("move") => probe(&crate::sample_move(), iters),
+            Ok("snapshot100") => probe(&crate::sample_snapshot(100), iters),
+            Ok("chat") => {
+                let v = crate::sample_chat();
+                let mut buf = vec![0u8; v.encoded_len()];
+                v.encode(&mut Writer::new(&mut buf)).expect("encodes");
+                for _ in 0..iters {
+                    let mut r = Reader::new(core::hint::black_box(&buf));
+                    core::hint::black_box(crate::Chat::decode(&mut r).expect("decodes"));
+                }
+            }
+            other => panic!("PROBE=mesh|savegame|log|updates|move|chat|snapshot100, not {other:?}"),
+        }
+    }
+
     #[test]
     fn mutated_shapes_never_panic_and_round_trip() {
         mutations(&mesh(50), 1);

@@ -143,7 +143,20 @@ pub struct Reader<'de> {
     buf: &'de [u8],
     pos: usize,
     depth: u32,
+    /// Input already validated as UTF-8 (see [`Reader::take_str`]): a
+    /// sub-slice of `buf`, or the empty `""` before the first window. Its
+    /// offset in `buf` is computed from the two addresses, so the window
+    /// costs the reader two words, not three (the small packets' decode
+    /// keeps the reader in registers).
+    utf8: &'de str,
 }
+
+/// How far ahead [`Reader::take_str`] validates UTF-8 in one pass when a
+/// string is not inside the window already validated. Binary fields end
+/// most windows long before this (1 KiB and 4 KiB measured the same on
+/// the save game); it bounds the bytes validated ahead and never read as
+/// strings.
+const UTF8_WINDOW: usize = 1024;
 
 impl<'de> Reader<'de> {
     /// How deep heap-nested values (`Box`, `Vec`) may go while decoding.
@@ -158,6 +171,7 @@ impl<'de> Reader<'de> {
             buf,
             pos: 0,
             depth: 0,
+            utf8: "",
         }
     }
 
@@ -226,6 +240,76 @@ impl<'de> Reader<'de> {
             })?;
         self.pos += M;
         Ok(*bytes)
+    }
+
+    /// Takes the next `n` bytes as a UTF-8 string, borrowed from the input.
+    ///
+    /// `core::str::from_utf8` per string costs a call and a byte-at-a-time
+    /// head loop, several times one pass over the same bytes for the short
+    /// strings of game data. So the reader validates a window instead: the
+    /// longest valid prefix of the next 1 KiB (or of the string, if
+    /// longer) from the first string outside the current window, and a
+    /// string inside it is cut out with `str::get`, which only checks that
+    /// both ends fall on character boundaries. A window starts at a
+    /// string's first byte and is valid UTF-8, so a string inside it is
+    /// valid exactly when both ends are boundaries. Strings a few bytes
+    /// apart (the ids of a `Vec` of items) then cost one validation.
+    /// An invalid string is [`DecodeError::InvalidUtf8`] with the offset
+    /// into that string, as `from_utf8` on it reports.
+    #[inline(never)]
+    pub fn take_str(&mut self, n: usize) -> Result<&'de str, DecodeError> {
+        match self.validated(n) {
+            Some(s) => {
+                self.pos += n;
+                Ok(s)
+            }
+            None => self.take_str_window(n),
+        }
+    }
+
+    /// The next `n` bytes as a string when they lie inside the window
+    /// already validated and start and end on its character boundaries;
+    /// `None` otherwise. Does not advance.
+    #[inline(always)]
+    pub(crate) fn validated(&self, n: usize) -> Option<&'de str> {
+        // The window's offset in `buf`. For the initial `""` (not in
+        // `buf`) it is meaningless, but `"".get` only succeeds on an
+        // empty range, whose string (`""`) is right wherever it is cut.
+        let start = (self.utf8.as_ptr() as usize).wrapping_sub(self.buf.as_ptr() as usize);
+        let at = self.pos.checked_sub(start)?;
+        self.utf8.get(at..at.checked_add(n)?)
+    }
+
+    /// [`Reader::take_str`] outside the window: validate a new one from
+    /// here (the string's first byte), then cut the string from it; an
+    /// invalid string gets the error `from_utf8` reports for it alone.
+    #[inline(never)]
+    fn take_str_window(&mut self, n: usize) -> Result<&'de str, DecodeError> {
+        let rest = self.rest();
+        if let Some(window) = rest.get(..n.max(UTF8_WINDOW).min(rest.len())) {
+            let valid = match core::str::from_utf8(window) {
+                Ok(valid) => Some(valid),
+                // Binary fields after the strings end the window: keep
+                // its valid prefix when it holds more than this string (a
+                // second pass over that prefix, still one call for the
+                // strings in it).
+                Err(e) if e.valid_up_to() > n => window
+                    .get(..e.valid_up_to())
+                    .and_then(|w| core::str::from_utf8(w).ok()),
+                Err(_) => None,
+            };
+            if let Some(valid) = valid
+                && let Some(s) = valid.get(..n)
+            {
+                self.utf8 = valid;
+                self.pos += n;
+                return Ok(s);
+            }
+        }
+        let bytes = self.take(n)?;
+        core::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
+            valid_up_to: e.valid_up_to(),
+        })
     }
 
     /// Reads one byte.

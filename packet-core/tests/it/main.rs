@@ -4,4 +4,5 @@
 mod crypto;
 mod hostile;
 mod roundtrip;
+mod utf8_window;
 mod vectors;
