@@ -558,7 +558,7 @@ fn run_udp<S, U>(
             let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
                 batch.recv(&mut area, socket.into(), each)
             };
-            match peers.recv_batch(recv, &mut send, Instant::now()) {
+            match peers.recv_batch(recv, &mut send, &mut many, Instant::now()) {
                 Ok(at) => next = earliest(next, at),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // Per-datagram errors (e.g. an ICMP report about an

@@ -337,11 +337,11 @@ async fn run_udp<S, U>(
                 // holds is taken first: the sweep sends up to a datagram
                 // per peer, and inputs arriving meanwhile wait in (or
                 // overflow) the receive buffer.
-                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send);
+                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send, &mut many);
                 next = earliest(peers.sweep(&mut send, &mut many, Instant::now()), at);
             }
             Ok(()) = socket.readable() => {
-                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send);
+                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send, &mut many);
                 next = earliest(next, at);
             }
             _ = sleep => {
@@ -372,13 +372,14 @@ fn recv_ready<S, U>(
     batch: &UdpBatch,
     socket: &tokio::net::UdpSocket,
     send: &mut super::udp::SendFn<'_>,
+    many: &mut super::udp::SendManyFn<'_>,
 ) -> Option<Instant> {
     let mut next = None;
     for _ in 0..8 {
         let got = socket.try_io(Interest::READABLE, || {
             let recv =
                 |each: &mut dyn FnMut(SocketAddr, &mut [u8])| batch.recv(area, socket.into(), each);
-            peers.recv_batch(recv, send, Instant::now())
+            peers.recv_batch(recv, send, many, Instant::now())
         });
         match got {
             Ok(at) => next = earliest(next, at),

@@ -196,11 +196,14 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     /// One batch: `recv` hands every datagram of one receive call to the
     /// function it is given; each is validated and dispatched, then each
     /// peer that sent one is settled once, so its replies leave together
-    /// (GSO). The earliest next deadline of those peers, or `recv`'s error.
+    /// (GSO), and batched ([`SEND_MANY`]) the single replies of many peers
+    /// in one `many` call. The earliest next deadline of those peers, or
+    /// `recv`'s error.
     pub(crate) fn recv_batch(
         &mut self,
         recv: impl FnOnce(&mut dyn FnMut(SocketAddr, &mut [u8])) -> std::io::Result<usize>,
         send: &mut SendFn<'_>,
+        many: &mut SendManyFn<'_>,
         now: Instant,
     ) -> std::io::Result<Option<Instant>> {
         let mut touched = std::mem::take(&mut self.scratch);
@@ -211,10 +214,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 touched.push(from);
             }
         });
-        let mut next = None;
-        for &addr in &touched {
-            next = earliest(next, self.settle(addr, send, now));
-        }
+        let next = self.settle_all(&touched, send, many, now);
         self.scratch = touched;
         got.map(|_| next)
     }
@@ -353,42 +353,79 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         many: &mut SendManyFn<'_>,
         now: Instant,
     ) -> Option<Instant> {
-        self.send_refusal(send);
         let mut addrs = std::mem::take(&mut self.scratch);
         addrs.clear();
         addrs.extend(self.map.keys().copied());
+        let next = self.settle_all(&addrs, send, many, now);
+        self.scratch = addrs;
+        next
+    }
+
+    /// Settles the peers at `addrs`: batched, their datagrams sent
+    /// together first ([`Peers::send_gathered`]). The earliest next
+    /// deadline.
+    fn settle_all(
+        &mut self,
+        addrs: &[SocketAddr],
+        send: &mut SendFn<'_>,
+        many: &mut SendManyFn<'_>,
+        now: Instant,
+    ) -> Option<Instant> {
+        self.send_refusal(send);
         let batched = self.batched;
         if batched {
-            self.send_gathered(&addrs, many);
+            self.send_gathered(addrs, send, many);
         }
         let mut next = None;
-        for &addr in &addrs {
+        for &addr in addrs {
             let send = (!batched).then_some(&mut *send);
             next = earliest(next, self.settle_peer(addr, send, now));
         }
-        self.scratch = addrs;
         next
     }
 
     /// Sends what the peers at `addrs` have queued, oldest first per
     /// peer: their datagrams are copied into one batch, and a full batch
     /// (or the last) leaves in `many` calls, until every queue is empty
-    /// or the socket would block. A datagram leaves its peer's queue
+    /// or the socket would block. Where the socket has GSO, a peer with
+    /// several datagrams queued sends them in its own `send` call instead
+    /// (one call, and one pass through the kernel's UDP path, for the
+    /// run). A datagram leaves its peer's queue
     /// only once sent (or failed, and counted as dropped): what a full
     /// socket refused stays queued, in order, for the next sweep, so
     /// nothing is lost or sent twice. Each peer's `sent` counts its
     /// datagrams that left, for [`Peers::settle_peer`].
-    fn send_gathered(&mut self, addrs: &[SocketAddr], many: &mut SendManyFn<'_>) {
+    fn send_gathered(
+        &mut self,
+        addrs: &[SocketAddr],
+        send: &mut SendFn<'_>,
+        many: &mut SendManyFn<'_>,
+    ) {
         let mut batch = std::mem::take(&mut self.batch);
         batch.clear();
+        let gso = self.max_segments > 1;
         for &addr in addrs {
-            while let Some(peer) = self.map.get(&addr) {
+            while let Some(peer) = self.map.get_mut(&addr) {
+                let mut out = peer.session.outbox();
+                if gso && out.holds_several_datagrams() {
+                    // Its earlier datagrams, if any, left with a batch.
+                    let flush = out.send_datagrams(self.max_segments, |d, len| send(d, len, addr));
+                    drop(out);
+                    peer.sent += flush.sent;
+                    self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
+                    if !flush.empty {
+                        // The socket is full: the batch's datagrams are
+                        // still queued too.
+                        batch.clear();
+                        self.batch = batch;
+                        return;
+                    }
+                    break;
+                }
                 // From the queue's front: anything of this peer's in the
                 // batch before it was full has left with it.
-                let all = peer
-                    .session
-                    .outbox()
-                    .peek_datagrams(|d| batch.push(addr, d));
+                let all = out.peek_datagrams(|d| batch.push(addr, d));
+                drop(out);
                 if all {
                     break;
                 }
@@ -816,6 +853,37 @@ mod tests {
         for addr in queued.keys() {
             assert!(pending(&peers, addr).is_empty());
         }
+    }
+
+    /// With GSO, a peer with a run queued sends it in a call of its own
+    /// (one GSO send); single datagrams of many peers share a batch.
+    #[test]
+    fn runs_to_one_peer_keep_gso_and_single_datagrams_share_a_batch() {
+        let (mut peers, mut queued) = peers_with_queues(6, 1);
+        peers.max_segments = 4;
+        let runs: Vec<SocketAddr> = queued.keys().copied().take(2).collect();
+        for addr in &runs {
+            let session = &peers.map[addr].session;
+            session.send_raw(7, &[1, 1]).unwrap();
+            session.send_raw(7, &[2, 2]).unwrap();
+            let bytes = session.outbox().queue_ref().pending().to_vec();
+            queued.insert(*addr, bytes);
+        }
+        let mut fake = Fake::new(usize::MAX, usize::MAX);
+        let mut gso = HashMap::<SocketAddr, Vec<u8>>::new();
+        let mut gso_calls = 0;
+        let mut send = |d: &[u8], _: usize, to: SocketAddr| -> io::Result<()> {
+            gso_calls += 1;
+            gso.entry(to).or_default().extend_from_slice(d);
+            Ok(())
+        };
+        let mut many = |b: &SendBatch, from: usize| fake.send(b, from);
+        peers.batched = true;
+        peers.sweep(&mut send, &mut many, Instant::now());
+        assert_eq!((gso_calls, fake.calls), (2, 1));
+        let mut took = fake.took;
+        took.extend(gso);
+        assert_eq!(took, queued);
     }
 
     /// Frames in `bytes`.

@@ -339,6 +339,12 @@ impl Outbox {
         }
     }
 
+    /// Whether more than one frame is queued.
+    pub(crate) fn holds_several_datagrams(&self) -> bool {
+        let pending = self.queue.pending();
+        frame_len_at(pending).is_some_and(|len| len < pending.len())
+    }
+
     /// Hands the queued frames to `take`, oldest first, one datagram
     /// each, until `take` refuses one (returns `false`); nothing is
     /// consumed (the caller consumes what it sent). Whether every frame
