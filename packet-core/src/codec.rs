@@ -989,6 +989,7 @@ fn ascii_len(bytes: &[u8], width: usize) -> Option<usize> {
 /// a few bytes after an item's id), else one validation. (Not used by
 /// [`decode_str_run`]: there it made the inliner move `String::from`'s
 /// allocation out of line in the `log` decode, 5 % more instructions.)
+#[cfg(feature = "alloc")]
 #[inline(always)]
 fn span_str<'de>(r: &Reader<'de>, bytes: &'de [u8], len: usize) -> Option<&'de str> {
     match r.validated(len) {
