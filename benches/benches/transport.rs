@@ -11,55 +11,22 @@
 //! already buffered. Run with
 //! `cargo bench -p packet-benches --bench transport -- --warm-up-time 1 --measurement-time 3`.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use common::{PAYLOAD, Ping, client_batch, echo_stream};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use packet_core::error::{DecodeError, EncodeError};
-use packet_core::{Decode, Encode, Packet, Reader, Writer};
 use packet_net::server::{Router, ServerConfig};
 use packet_net::transport::tokio::{TcpPacketListener, TcpPacketStream};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
-const PAYLOAD: usize = 56; // + 8-byte sequence = 64-byte body
 const BATCH: u64 = 4096;
 const WINDOW: u64 = 256;
-
-/// The packet, for packet: a sequence number and 56 bytes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Ping {
-    seq: u64,
-    payload: [u8; PAYLOAD],
-}
-
-impl Encode for Ping {
-    const MAX_SIZE: Option<usize> = Some(8 + PAYLOAD);
-    fn encoded_len(&self) -> usize {
-        8 + PAYLOAD
-    }
-    fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        self.seq.encode(w)?;
-        w.put_array(self.payload)
-    }
-}
-impl<'de> Decode<'de> for Ping {
-    fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
-        Ok(Ping {
-            seq: u64::decode(r)?,
-            payload: r.take_array()?,
-        })
-    }
-}
-impl Packet for Ping {
-    const ID: u16 = 1;
-}
-/// So `Router::on::<Ping>` can name it (derived packets get this).
-impl packet_core::family::PacketFamily for Ping {
-    type At<'de> = Ping;
-}
 
 /// The same packet for bincode 2 (fixed-int encoding: 64 bytes too).
 #[derive(Debug, Clone, Copy, PartialEq, bincode::Encode, bincode::Decode)]
@@ -72,54 +39,11 @@ fn bconfig() -> impl bincode::config::Config {
     bincode::config::standard().with_fixed_int_encoding()
 }
 
-fn ping(seq: u64) -> Ping {
-    Ping {
-        seq,
-        payload: [seq as u8; PAYLOAD],
-    }
-}
-
 // ---- packet: raw tokio transport -------------------------------------------
 
 async fn packet_echo_server(listener: TcpPacketListener) {
-    while let Ok((mut s, _)) = listener.accept().await {
-        tokio::spawn(async move {
-            loop {
-                let r = s
-                    .recv_with(|f, out| {
-                        let p: Ping = f.decode_packet()?;
-                        out.queue(&p)
-                    })
-                    .await;
-                match r {
-                    Ok(Ok(())) => {}
-                    _ => return,
-                }
-                if !s.has_frame() && s.flush().await.is_err() {
-                    return;
-                }
-            }
-        });
-    }
-}
-
-async fn packet_client_batch(s: &mut TcpPacketStream, n: u64, window: u64) {
-    let mut sent = 0;
-    while sent < window.min(n) {
-        s.queue(&ping(sent)).await.unwrap();
-        sent += 1;
-    }
-    s.flush().await.unwrap();
-    for expect in 0..n {
-        let p: Ping = s.recv().await.unwrap().decode_packet().unwrap();
-        assert_eq!(p.seq, expect);
-        if sent < n {
-            s.queue(&ping(sent)).await.unwrap();
-            sent += 1;
-        }
-        if !s.has_frame() {
-            s.flush().await.unwrap();
-        }
+    while let Ok((s, _)) = listener.accept().await {
+        tokio::spawn(echo_stream(s));
     }
 }
 
@@ -269,7 +193,7 @@ fn run(c: &mut Criterion, name: &str, n: u64, window: u64) {
             rt.block_on(async {
                 let t = Instant::now();
                 for _ in 0..iters {
-                    packet_client_batch(&mut packet, n, window).await;
+                    client_batch(&mut packet, n, window).await;
                 }
                 t.elapsed()
             })
@@ -280,7 +204,7 @@ fn run(c: &mut Criterion, name: &str, n: u64, window: u64) {
             rt.block_on(async {
                 let t = Instant::now();
                 for _ in 0..iters {
-                    packet_client_batch(&mut server, n, window).await;
+                    client_batch(&mut server, n, window).await;
                 }
                 t.elapsed()
             })

@@ -32,6 +32,7 @@ use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use packet_core::crypto::{ChannelKeys, SecretKey};
 use packet_core::frame::{self, FrameConfig};
+use packet_fuzz::mock::arb_frame;
 use packet_net::fuzzing::{self, Sealer, UdpEndpoint, session_hello};
 use packet_net::server::{Router, ServerConfig};
 use packet_net::transport::{
@@ -163,12 +164,9 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                     n @ 1..=4 => u16::from(n),
                     _ => u.arbitrary()?,
                 };
-                let body: &[u8] = u.arbitrary()?;
-                let mut b = vec![0u8; frame::frame_len_for(body.len())];
-                let Ok(n) = frame::encode_raw(type_id, u.arbitrary()?, body, &mut b) else {
+                let Some(b) = arb_frame(u, type_id)? else {
                     continue;
                 };
-                b.truncate(n);
                 (b, addr(u.int_in_range(0..=7)?))
             }
             2 => {

@@ -37,6 +37,7 @@ use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use packet_core::crypto::{ChannelKeys, SecretKey};
 use packet_core::frame::{self, FrameConfig};
+use packet_fuzz::mock::arb_frame;
 use packet_net::fuzzing::{
     self, MemDatagrams, MemUdpSocket, Opened, Opener, Sealer, fingerprint_hello, frame_in, refusal,
     session_hello,
@@ -165,12 +166,9 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                     1 => u.int_in_range(1..=4)?,
                     _ => u.arbitrary()?,
                 };
-                let body: &[u8] = u.arbitrary()?;
-                let mut b = vec![0u8; frame::frame_len_for(body.len())];
-                let Ok(n) = frame::encode_raw(type_id, u.arbitrary()?, body, &mut b) else {
+                let Some(b) = arb_frame(u, type_id)? else {
                     continue;
                 };
-                b.truncate(n);
                 net.borrow_mut().inbox.push_back(Datagram {
                     bytes: b,
                     from: server_addr(),

@@ -244,3 +244,15 @@ impl packet_net::fuzzing::MemSocket for MockSocket<'_> {
         Ok(())
     }
 }
+
+/// A well-formed frame of `type_id` with an arbitrary sequence and body,
+/// as a datagram's bytes; `None` when the body cannot be framed.
+pub fn arb_frame(u: &mut Unstructured<'_>, type_id: u16) -> ArbResult<Option<Vec<u8>>> {
+    let body: &[u8] = u.arbitrary()?;
+    let mut b = vec![0u8; packet_core::frame::frame_len_for(body.len())];
+    let Ok(n) = packet_core::frame::encode_raw(type_id, u.arbitrary()?, body, &mut b) else {
+        return Ok(None);
+    };
+    b.truncate(n);
+    Ok(Some(b))
+}
