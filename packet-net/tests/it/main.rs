@@ -4,6 +4,7 @@
 #[cfg(feature = "tokio")]
 mod broadcast;
 mod common;
+mod compile_fail;
 mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
