@@ -230,6 +230,26 @@ impl<S, U> ServerCore<S, U> {
     }
 }
 
+/// The UDP servers' receive loop: `recv` (one batched receive call, its
+/// datagrams dispatched and answered: `Peers::recv_batch`) until the
+/// socket would block or `max` calls were made; the earliest deadline
+/// they reported. A failed call (e.g. an ICMP report about an earlier
+/// send) does not stop it.
+pub(crate) fn recv_until_blocked(
+    max: usize,
+    mut recv: impl FnMut() -> std::io::Result<Option<Instant>>,
+) -> Option<Instant> {
+    let mut next = None;
+    for _ in 0..max {
+        match recv() {
+            Ok(at) => next = super::udp::earliest(next, at),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(_) => {}
+        }
+    }
+    next
+}
+
 /// What the `ServerHandle<S, U>` of each driver offers, written once:
 /// `Debug` and the accessors over its fields `local_addr` and `core` (an
 /// `Arc<ServerCore<S, U>>`). Each driver adds how it stops: `shutdown`
