@@ -72,7 +72,12 @@ impl<S, U> ServerCore<S, U> {
 
     /// The handler context for `session`.
     pub(crate) fn ctx<'a>(&'a self, session: &'a Arc<Session<U>>) -> Context<'a, S, U> {
-        Context::new(session, &self.sessions, &self.state)
+        let (sessions, state) = (&self.sessions, &self.state);
+        Context {
+            session,
+            sessions,
+            state,
+        }
     }
 
     /// Registers a session sending through `out`, with a new state from
