@@ -254,8 +254,10 @@ macro_rules! stream_methods {
         /// after reading the refusal (at most [`REFUSAL_LINGER`](super::REFUSAL_LINGER)).
         pub $($async)? fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
             // A frame already buffered needs no read (nor its future).
-            if !self.inbox.frame_ready() {
-                self.fill_or_refuse()$(.$aw)??;
+            if !self.inbox.frame_ready()
+                && let Err(e) = self.fill()$(.$aw)?
+            {
+                return Err(self.refuse(e)$(.$aw)?);
             }
             self.inbox.take_frame()
         }
@@ -266,30 +268,33 @@ macro_rules! stream_methods {
             &mut self,
             f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
         ) -> Result<R, TransportError> {
-            if !self.inbox.frame_ready() {
-                self.fill_or_refuse()$(.$aw)??;
+            if !self.inbox.frame_ready()
+                && let Err(e) = self.fill()$(.$aw)?
+            {
+                return Err(self.refuse(e)$(.$aw)?);
             }
             Ok(f(self.inbox.take_frame()?, &mut self.outbox))
         }
 
-        /// Reads until a frame is ready. An accepting end that refuses a
+        /// After a read failed with `e`: an accepting end that refuses a
         /// client of another protocol (the mismatch names its fingerprint
         /// as the server's; a refused client's names its own, which is
-        /// another) sends the refusal, shuts its write side, and
-        /// reads and drops what the client still sends until it closes,
-        /// for at most [`REFUSAL_LINGER`](super::REFUSAL_LINGER),
-        /// before failing: dropping a socket with bytes unread resets the
-        /// connection, and the client could lose the refusal.
-        $($async)? fn fill_or_refuse(&mut self) -> Result<(), TransportError> {
-            let filled = self.fill()$(.$aw)?;
-            if let Err(TransportError::ProtocolMismatch(m)) = &filled
+        /// another) sends the refusal, shuts its write side, and reads and
+        /// drops what the client still sends until it closes, for at most
+        /// [`REFUSAL_LINGER`](super::REFUSAL_LINGER), before failing with
+        /// `e`: dropping a socket with bytes unread resets the
+        /// connection, and the client could lose the refusal. Off the
+        /// per-frame path: the receive methods await it only on an error.
+        #[cold]
+        $($async)? fn refuse(&mut self, e: TransportError) -> TransportError {
+            if let TransportError::ProtocolMismatch(m) = &e
                 && Some(m.server) == self.config.fingerprint
                 && self.flush()$(.$aw)?.is_ok()
                 && self.shutdown_write()$(.$aw)?.is_ok()
             {
                 self.drain(Instant::now() + super::REFUSAL_LINGER)$(.$aw)?;
             }
-            filled
+            e
         }
 
         /// Flushes, then shuts the write side down (the peer sees end of

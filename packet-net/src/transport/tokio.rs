@@ -98,6 +98,19 @@ macro_rules! retry {
     };
 }
 
+/// Evaluates `op` (an expression that awaits) within `limit`, failing
+/// with `TimedOut` when it passes first; inside an `async` block. Without
+/// a limit `op` runs in place: no timer, and no future of its own per
+/// call (the round trip, BENCHMARKS.md, Transport).
+macro_rules! within {
+    ($limit:expr, $op:expr) => {
+        match $limit {
+            None => $op,
+            Some(limit) => until(Some(Instant::now() + limit), async { $op }).await,
+        }
+    };
+}
+
 /// A TCP connection carrying frames (see [`PacketStream`]).
 pub type TcpPacketStream = PacketStream<TcpStream>;
 
@@ -138,26 +151,24 @@ impl TcpPacketStream {
     /// socket took stay written, the rest stays queued).
     pub async fn flush(&mut self) -> Result<(), TransportError> {
         let (io, outbox) = (&self.io, &mut self.outbox);
-        let deadline = after(self.config.write_timeout);
-        until(deadline, async {
+        within!(
+            self.config.write_timeout,
             retry!(io, Interest::WRITABLE, outbox.flush_to(&mut TryIo(io)))
-        })
-        .await
+        )
     }
 
     /// Reads until a frame (or an error) is ready, within the read
     /// timeout (cancel-safe: bytes read stay buffered).
     async fn fill(&mut self) -> Result<(), TransportError> {
         let (io, inbox, outbox) = (&self.io, &mut self.inbox, &mut self.outbox);
-        let deadline = after(self.config.read_timeout);
-        until(deadline, async {
+        within!(
+            self.config.read_timeout,
             retry!(
                 io,
                 Interest::READABLE,
                 inbox.fill_from(&mut TryIo(io), outbox)
             )
-        })
-        .await
+        )
     }
 
     async fn shutdown_write(&mut self) -> Result<(), TransportError> {
