@@ -153,8 +153,6 @@ fn tune(stream: &TcpStream, config: &TransportConfig) -> io::Result<()> {
     stream.set_write_timeout(config.write_timeout)
 }
 
-pub use super::UdpStats;
-
 /// A UDP socket carrying one frame per datagram (see [`PacketSocket`]).
 pub type UdpPacketSocket = PacketSocket<UdpSocket>;
 

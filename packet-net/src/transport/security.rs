@@ -498,14 +498,11 @@ impl Sealer {
     /// returns the frame length it needs at most.
     #[inline]
     pub fn check_len(&self, body_len: usize) -> Result<usize, EncodeError> {
-        #[cfg(feature = "crypto")]
-        let len = if self.is_sealed() {
-            packet_core::crypto::sealed_frame_len_for(body_len)
-        } else {
-            frame::frame_len_for(body_len)
+        let len = match self.seal {
+            Seal::Plain { .. } => frame::frame_len_for(body_len),
+            #[cfg(feature = "crypto")]
+            _ => packet_core::crypto::sealed_frame_len_for(body_len),
         };
-        #[cfg(not(feature = "crypto"))]
-        let len = frame::frame_len_for(body_len);
         if len > self.max_frame_len {
             return Err(EncodeError::FrameTooLarge {
                 len,

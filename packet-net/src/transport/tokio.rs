@@ -193,11 +193,6 @@ impl TcpPacketStream {
     stream_methods!(async await);
 }
 
-/// When an operation started now with `limit` must end.
-fn after(limit: Option<Duration>) -> Option<Instant> {
-    limit.map(|t| Instant::now() + t)
-}
-
 /// Runs `op`, failing with `TimedOut` if `deadline` passes first.
 async fn until<T, E: From<io::Error>>(
     deadline: Option<Instant>,
@@ -286,7 +281,7 @@ impl UdpPacketSocket {
         to: Option<SocketAddr>,
         datagram: &[u8],
     ) -> io::Result<usize> {
-        until(after(limit), async {
+        until(limit.map(|t| Instant::now() + t), async {
             match to {
                 Some(addr) => socket.send_to(datagram, addr).await,
                 None => socket.send(datagram).await,
