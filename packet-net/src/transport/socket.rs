@@ -406,3 +406,88 @@ macro_rules! socket_methods {
     };
 }
 pub(crate) use socket_methods;
+
+/// The constructors the blocking and tokio sockets share, one `impl`
+/// block per type, for the runtime whose `TcpStream`, `TcpListener`,
+/// `UdpSocket` and `ToSocketAddrs` are in scope. The runtime provides
+/// `tune(&TcpStream, &TransportConfig)` (`TCP_NODELAY`, and the blocking
+/// socket's timeouts) and `tune_udp(&UdpSocket, &TransportConfig)`;
+/// `constructors!()` expands them blocking, `constructors!(async await)`
+/// async.
+macro_rules! constructors {
+    ($($async:tt $aw:tt)?) => {
+        impl TcpPacketStream {
+            /// Connects with the default configuration.
+            pub $($async)? fn connect(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+                Self::connect_with(addr, TransportConfig::default())$(.$aw)?
+            }
+
+            /// Connects with `config`; its read timeout bounds each receive
+            /// and its write timeout each flush.
+            pub $($async)? fn connect_with(
+                addr: impl ToSocketAddrs,
+                config: TransportConfig,
+            ) -> Result<Self, TransportError> {
+                Self::from_stream(TcpStream::connect(addr)$(.$aw)??, config)
+            }
+
+            /// Wraps a connected stream: sets `TCP_NODELAY` (frames are
+            /// coalesced here, not by Nagle) and, blocking, the configured
+            /// timeouts on the socket (tokio applies them around each call).
+            pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
+                tune(&stream, &config)?;
+                Ok(Self::wrap(stream, config))
+            }
+        }
+
+        impl TcpPacketListener {
+            /// Binds with the default configuration.
+            pub $($async)? fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+                Self::bind_with(addr, TransportConfig::default())$(.$aw)?
+            }
+
+            /// Binds; accepted streams use `config`.
+            pub $($async)? fn bind_with(
+                addr: impl ToSocketAddrs,
+                config: TransportConfig,
+            ) -> Result<Self, TransportError> {
+                Ok(Self::wrap(TcpListener::bind(addr)$(.$aw)??, config))
+            }
+
+            /// The bound address.
+            pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
+                Ok(self.listener.local_addr()?)
+            }
+
+            /// Accepts one connection.
+            pub $($async)? fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
+                let (stream, addr) = self.listener.accept()$(.$aw)??;
+                tune(&stream, &self.config)?;
+                Ok((self.accepted(stream), addr))
+            }
+        }
+
+        impl UdpPacketSocket {
+            /// Binds with the default configuration.
+            pub $($async)? fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+                Self::bind_with(addr, TransportConfig::default())$(.$aw)?
+            }
+
+            /// Binds with `config` (its maximum frame bounds each datagram).
+            pub $($async)? fn bind_with(
+                addr: impl ToSocketAddrs,
+                config: TransportConfig,
+            ) -> Result<Self, TransportError> {
+                let socket = UdpSocket::bind(addr)$(.$aw)??;
+                tune_udp(&socket, &config)?;
+                Ok(Self::wrap(socket, config))
+            }
+
+            /// Fixes the peer: `send` and `recv` then talk to it only.
+            pub $($async)? fn connect(&self, addr: impl ToSocketAddrs) -> Result<(), TransportError> {
+                Ok(self.socket.connect(addr)$(.$aw)??)
+            }
+        }
+    };
+}
+pub(crate) use constructors;

@@ -55,7 +55,9 @@ use super::security::{
     Halves, Opened, Opener, REFUSAL_LEN, Sealer, Security, frame_in, plain, plain_client,
     plain_server,
 };
-use super::socket::{PacketListener, PacketSocket, PacketStream, socket_methods, stream_methods};
+use super::socket::{
+    PacketListener, PacketSocket, PacketStream, constructors, socket_methods, stream_methods,
+};
 use super::{OwnedFrame, TransportConfig, TransportError};
 use packet_core::buf::Writer;
 use packet_core::error::{EncodeError, FrameError};
@@ -114,27 +116,19 @@ macro_rules! within {
 /// A TCP connection carrying frames (see [`PacketStream`]).
 pub type TcpPacketStream = PacketStream<TcpStream>;
 
+constructors!(async await);
+
+/// `TCP_NODELAY` (the timeouts apply around each call).
+fn tune(stream: &TcpStream, _: &TransportConfig) -> io::Result<()> {
+    stream.set_nodelay(true)
+}
+
+/// Nothing: the timeouts apply around each call.
+fn tune_udp(_: &UdpSocket, _: &TransportConfig) -> io::Result<()> {
+    Ok(())
+}
+
 impl TcpPacketStream {
-    /// Connects with the default configuration.
-    pub async fn connect(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
-        Self::connect_with(addr, TransportConfig::default()).await
-    }
-
-    /// Connects with `config`; its read timeout bounds each receive and
-    /// its write timeout each flush (see [`TcpPacketStream::recv`]).
-    pub async fn connect_with(
-        addr: impl ToSocketAddrs,
-        config: TransportConfig,
-    ) -> Result<Self, TransportError> {
-        Self::from_stream(TcpStream::connect(addr).await?, config)
-    }
-
-    /// Wraps a connected stream and sets `TCP_NODELAY`.
-    pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
-        stream.set_nodelay(true)?;
-        Ok(Self::wrap(stream, config))
-    }
-
     /// Sets the read timeout (each receive then fails with a timeout
     /// error after it, see [`TransportError::is_timeout`]; a partial frame
     /// stays buffered).
@@ -209,58 +203,13 @@ async fn until<T, E: From<io::Error>>(
 /// A TCP listener whose accepted connections are [`TcpPacketStream`]s.
 pub type TcpPacketListener = PacketListener<TcpListener>;
 
-impl TcpPacketListener {
-    /// Binds with the default configuration.
-    pub async fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
-        Self::bind_with(addr, TransportConfig::default()).await
-    }
-
-    /// Binds; accepted streams use `config`.
-    pub async fn bind_with(
-        addr: impl ToSocketAddrs,
-        config: TransportConfig,
-    ) -> Result<Self, TransportError> {
-        Ok(Self::wrap(TcpListener::bind(addr).await?, config))
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
-        Ok(self.listener.local_addr()?)
-    }
-
-    /// Accepts one connection.
-    pub async fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
-        let (stream, addr) = self.listener.accept().await?;
-        stream.set_nodelay(true)?;
-        Ok((self.accepted(stream), addr))
-    }
-}
-
 /// A UDP socket carrying one frame per datagram (see [`PacketSocket`]).
 pub type UdpPacketSocket = PacketSocket<UdpSocket>;
 
 impl UdpPacketSocket {
-    /// Binds with the default configuration.
-    pub async fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
-        Self::bind_with(addr, TransportConfig::default()).await
-    }
-
-    /// Binds with `config`.
-    pub async fn bind_with(
-        addr: impl ToSocketAddrs,
-        config: TransportConfig,
-    ) -> Result<Self, TransportError> {
-        Ok(Self::from_socket(UdpSocket::bind(addr).await?, config))
-    }
-
     /// Wraps a bound socket.
     pub fn from_socket(socket: UdpSocket, config: TransportConfig) -> Self {
         Self::wrap(socket, config)
-    }
-
-    /// Fixes the peer.
-    pub async fn connect(&self, addr: impl ToSocketAddrs) -> Result<(), TransportError> {
-        Ok(self.socket.connect(addr).await?)
     }
 
     /// Sets the read timeout (bounds each receive; see
