@@ -610,23 +610,23 @@ pub struct Handshake {
     pub identity: Option<u64>,
 }
 
-/// What the receive side yields.
+/// What a receive side accepted: a frame `F` for the application, or a
+/// server end's session hello.
 #[derive(Debug)]
-pub enum Incoming<'a> {
+pub enum Accepted<F> {
     /// A frame for the application.
-    Frame(Frame<'a>),
+    Frame(F),
     /// A server end's session hello was accepted.
     Keyed(Handshake),
 }
 
-/// What [`Opener::open_datagram`] accepted.
-#[derive(Debug)]
-pub enum Opened {
-    /// A frame; [`frame_in`] borrows it from the datagram.
-    Frame(Header),
-    /// The session hello, accepted (see [`Incoming::Keyed`]).
-    Keyed(Handshake),
-}
+/// What the receive side of a stream yields: the frame is borrowed from
+/// its decoder.
+pub type Incoming<'a> = Accepted<Frame<'a>>;
+
+/// What [`Opener::open_datagram`] accepted: [`frame_in`] borrows the
+/// frame from the datagram.
+pub type Opened = Accepted<Header>;
 
 impl Opener {
     /// Receives as `open` says; a client end that sent `client_fingerprint`
