@@ -56,11 +56,13 @@
 //! ```
 //!
 //! ```
+//! # #[cfg(feature = "crypto")] {
 //! # use packet_net::transport::{ClientSecurity, ServerSecurity, SessionToken};
 //! # use packet_core::crypto::{ChannelKeys, SecretKey};
 //! let client = ClientSecurity::new(SessionToken([1; 16]), ChannelKeys::shared(SecretKey::from_bytes([2; 32])));
 //! let config = packet_net::server::ServerConfig::default().sealed(ServerSecurity::new(|_| None));
 //! # drop(client);
+//! # }
 //! ```
 //!
 //! Crate-private: [`Sealer`] and [`Opener`], a connection's send and
