@@ -34,7 +34,6 @@
 //! What does not live here: sockets and waiting (the drivers in
 //! `server::blocking` and `server::tokio`), dispatch (`server`).
 
-use std::fmt;
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -47,52 +46,45 @@ use crate::transport::queue::{Inbox, READ_CHUNK, Spare};
 use crate::transport::security::{Handshake, Incoming, Opener, REFUSAL_LEN, refusal};
 
 /// Why a session ended.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DisconnectReason {
     /// The peer closed the connection between frames.
+    #[error("peer closed")]
     PeerClosed,
     /// The peer closed the connection inside a frame.
+    #[error("peer closed inside a frame")]
     PeerClosedMidFrame,
     /// The peer sent a frame that failed validation (or, sealed, failed
     /// authentication or the replay check, or a bad session hello).
+    #[error("bad frame: {0}")]
     BadFrame(TransportError),
     /// A handler failed (bad body, unknown type id, ...).
+    #[error("handler failed: {0}")]
     Handler(TransportError),
     /// A sealed session's hello did not arrive within the handshake
     /// deadline.
+    #[error("no session hello before the deadline")]
     HandshakeTimeout,
     /// The peer left a frame unfinished for longer than the frame timeout.
+    #[error("frame left unfinished")]
     FrameTimeout,
     /// The peer sent nothing for longer than the idle timeout.
+    #[error("idle")]
     IdleTimeout,
     /// The peer did not read its frames fast enough: its queue overflowed,
     /// or nothing of it could be written for the write timeout.
+    #[error("slow consumer")]
     SlowConsumer,
     /// The server closed the session.
+    #[error("closed")]
     Closed,
     /// The server is shutting down.
+    #[error("shutdown")]
     Shutdown,
     /// The socket failed.
+    #[error("I/O error: {0}")]
     Io(io::Error),
-}
-
-impl fmt::Display for DisconnectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::PeerClosed => f.write_str("peer closed"),
-            Self::PeerClosedMidFrame => f.write_str("peer closed inside a frame"),
-            Self::BadFrame(e) => write!(f, "bad frame: {e}"),
-            Self::Handler(e) => write!(f, "handler failed: {e}"),
-            Self::HandshakeTimeout => f.write_str("no session hello before the deadline"),
-            Self::FrameTimeout => f.write_str("frame left unfinished"),
-            Self::IdleTimeout => f.write_str("idle"),
-            Self::SlowConsumer => f.write_str("slow consumer"),
-            Self::Closed => f.write_str("closed"),
-            Self::Shutdown => f.write_str("shutdown"),
-            Self::Io(e) => write!(f, "I/O error: {e}"),
-        }
-    }
 }
 
 /// Classifies a read or write error as a disconnect reason (the peer's
@@ -249,11 +241,6 @@ impl Lifecycle {
     /// The server stops: the session flushes within the grace period.
     pub fn shutdown(&mut self, now: Instant) {
         self.stop_at.get_or_insert(now + self.limits.shutdown_grace);
-    }
-
-    /// Whether the server is stopping.
-    pub fn is_stopping(&self) -> bool {
-        self.stop_at.is_some()
     }
 
     /// Whether to read now: not ending (or lingering), not stopping, the

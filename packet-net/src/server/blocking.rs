@@ -32,7 +32,7 @@ use mio::{Events, Interest, Poll, Token};
 use super::udp::{Peers, earliest};
 use super::{
     DisconnectReason, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Waker,
-    handle_methods, lock,
+    handle_methods, lock, recv_until_blocked,
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
@@ -546,18 +546,13 @@ fn run_udp<S, U>(
         };
         // Every datagram waiting, a batch per call, each dispatched and
         // answered at once (its peer settled).
-        loop {
+        let at = recv_until_blocked(usize::MAX, || {
             let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
                 batch.recv(&mut area, socket.into(), each)
             };
-            match peers.recv_batch(recv, &mut send, Instant::now()) {
-                Ok(at) => next = earliest(next, at),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                // Per-datagram errors (e.g. an ICMP report about an
-                // earlier send): keep serving.
-                Err(_) => {}
-            }
-        }
+            peers.recv_batch(recv, &mut send, Instant::now())
+        });
+        next = earliest(next, at);
         // One pass over every peer when a session was woken or a deadline
         // is due, not after every receive (a pass per input datagram at
         // 1,000 peers was most of this thread's time).

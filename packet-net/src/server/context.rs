@@ -22,18 +22,6 @@ pub struct Context<'a, S, U = ()> {
 }
 
 impl<'a, S, U> Context<'a, S, U> {
-    pub(crate) fn new(
-        session: &'a Arc<Session<U>>,
-        sessions: &'a Arc<Sessions<U>>,
-        state: &'a S,
-    ) -> Self {
-        Self {
-            session,
-            sessions,
-            state,
-        }
-    }
-
     /// This session's id.
     pub fn id(&self) -> SessionId {
         self.session.id

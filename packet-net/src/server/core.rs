@@ -72,7 +72,12 @@ impl<S, U> ServerCore<S, U> {
 
     /// The handler context for `session`.
     pub(crate) fn ctx<'a>(&'a self, session: &'a Arc<Session<U>>) -> Context<'a, S, U> {
-        Context::new(session, &self.sessions, &self.state)
+        let (sessions, state) = (&self.sessions, &self.state);
+        Context {
+            session,
+            sessions,
+            state,
+        }
     }
 
     /// Registers a session sending through `out`, with a new state from
@@ -228,6 +233,26 @@ impl<S, U> ServerCore<S, U> {
         }
         self.sessions.remove(session.id(), reason);
     }
+}
+
+/// The UDP servers' receive loop: `recv` (one batched receive call, its
+/// datagrams dispatched and answered: `Peers::recv_batch`) until the
+/// socket would block or `max` calls were made; the earliest deadline
+/// they reported. A failed call (e.g. an ICMP report about an earlier
+/// send) does not stop it.
+pub(crate) fn recv_until_blocked(
+    max: usize,
+    mut recv: impl FnMut() -> std::io::Result<Option<Instant>>,
+) -> Option<Instant> {
+    let mut next = None;
+    for _ in 0..max {
+        match recv() {
+            Ok(at) => next = super::udp::earliest(next, at),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(_) => {}
+        }
+    }
+    next
 }
 
 /// What the `ServerHandle<S, U>` of each driver offers, written once:

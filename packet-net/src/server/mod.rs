@@ -95,7 +95,7 @@ pub(crate) mod udp;
 
 pub use config::ServerConfig;
 pub use context::Context;
-pub(crate) use core::{ServerCore, Serviced, count_in, handle_methods};
+pub(crate) use core::{ServerCore, Serviced, count_in, handle_methods, recv_until_blocked};
 pub use events::{EventQueue, ServerEvent};
 pub use router::{Handler, Hook, LeaveHook, Router, UnknownPackets};
 pub(crate) use session::{PollWaker, Waker, lock};

@@ -99,6 +99,11 @@ pub struct Sessions<U = ()> {
 
 type Map<U> = HashMap<SessionId, Arc<Session<U>>>;
 
+/// A session's own frame counters: in, out, unsent.
+fn frame_counts<U>(s: &Session<U>) -> [u64; 3] {
+    [&s.frames_in, &s.frames_out, &s.frames_unsent].map(|a| a.load(Ordering::Relaxed))
+}
+
 std::thread_local! {
     /// Where [`Sessions::broadcast`] encodes a packet's body once for all
     /// sessions: one per thread that broadcasts, grown to the largest body
@@ -197,16 +202,11 @@ impl<U> Sessions<U> {
         if let Some(s) = map.remove(&id) {
             s.ended.store(true, Ordering::Relaxed);
             self.stats.count_end(reason);
-            let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
-            self.stats
-                .frames_in
-                .fetch_add(r(&s.frames_in), Ordering::Relaxed);
-            self.stats
-                .frames_out
-                .fetch_add(r(&s.frames_out), Ordering::Relaxed);
-            self.stats
-                .frames_unsent
-                .fetch_add(r(&s.frames_unsent), Ordering::Relaxed);
+            let st = &self.stats;
+            let totals = [&st.frames_in, &st.frames_out, &st.frames_unsent];
+            for (total, n) in totals.into_iter().zip(frame_counts(&s)) {
+                total.fetch_add(n, Ordering::Relaxed);
+            }
         }
         self.stats.active.store(map.len(), Ordering::Relaxed);
     }
@@ -215,10 +215,9 @@ impl<U> Sessions<U> {
     pub fn stats(&self) -> StatsSnapshot {
         let map = self.read();
         let mut snap = self.stats.snapshot();
-        for s in map.values() {
-            snap.frames_in += s.frames_in.load(Ordering::Relaxed);
-            snap.frames_out += s.frames_out.load(Ordering::Relaxed);
-            snap.frames_unsent += s.frames_unsent.load(Ordering::Relaxed);
+        for [i, o, u] in map.values().map(|s| frame_counts(s)) {
+            (snap.frames_in, snap.frames_out) = (snap.frames_in + i, snap.frames_out + o);
+            snap.frames_unsent += u;
         }
         snap
     }

@@ -41,6 +41,7 @@ use tokio::task::JoinSet;
 use super::udp::{Peers, earliest};
 use super::{
     DisconnectReason, Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods,
+    recv_until_blocked,
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
@@ -369,22 +370,13 @@ fn recv_ready<S, U>(
     socket: &tokio::net::UdpSocket,
     send: &mut super::udp::SendFn<'_>,
 ) -> Option<Instant> {
-    let mut next = None;
-    for _ in 0..8 {
-        let got = socket.try_io(Interest::READABLE, || {
+    recv_until_blocked(8, || {
+        socket.try_io(Interest::READABLE, || {
             let recv =
                 |each: &mut dyn FnMut(SocketAddr, &mut [u8])| batch.recv(area, socket.into(), each);
             peers.recv_batch(recv, send, Instant::now())
-        });
-        match got {
-            Ok(at) => next = earliest(next, at),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            // Per-datagram errors (e.g. an ICMP report about an earlier
-            // send): keep serving.
-            Err(_) => {}
-        }
-    }
-    next
+        })
+    })
 }
 
 /// Sleeps until `deadline`, or forever without one.

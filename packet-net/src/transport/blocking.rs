@@ -37,7 +37,9 @@ use std::time::{Duration, Instant};
 
 use super::queue::Outbox;
 use super::security::frame_in;
-use super::socket::{PacketListener, PacketSocket, PacketStream, socket_methods, stream_methods};
+use super::socket::{
+    PacketListener, PacketSocket, PacketStream, constructors, socket_methods, stream_methods,
+};
 use super::{TransportConfig, TransportError};
 use packet_core::buf::Writer;
 use packet_core::error::EncodeError;
@@ -46,27 +48,9 @@ use packet_core::frame::{Frame, Packet};
 /// A TCP connection carrying frames (see [`PacketStream`]).
 pub type TcpPacketStream = PacketStream<TcpStream>;
 
+constructors!();
+
 impl TcpPacketStream {
-    /// Connects with the default configuration.
-    pub fn connect(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
-        Self::connect_with(addr, TransportConfig::default())
-    }
-
-    /// Connects with `config`.
-    pub fn connect_with(
-        addr: impl ToSocketAddrs,
-        config: TransportConfig,
-    ) -> Result<Self, TransportError> {
-        Self::from_stream(TcpStream::connect(addr)?, config)
-    }
-
-    /// Wraps a connected stream: sets `TCP_NODELAY` (frames are coalesced
-    /// here, not by Nagle) and the configured timeouts.
-    pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
-        tune(&stream, &config)?;
-        Ok(Self::wrap(stream, config))
-    }
-
     /// Sets the read timeout (`recv` then fails with a timeout error, see
     /// [`TransportError::is_timeout`]; a partial frame stays buffered).
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> Result<(), TransportError> {
@@ -119,33 +103,6 @@ impl TcpPacketStream {
 /// A TCP listener whose accepted connections are [`TcpPacketStream`]s.
 pub type TcpPacketListener = PacketListener<TcpListener>;
 
-impl TcpPacketListener {
-    /// Binds with the default configuration.
-    pub fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
-        Self::bind_with(addr, TransportConfig::default())
-    }
-
-    /// Binds; accepted streams use `config`.
-    pub fn bind_with(
-        addr: impl ToSocketAddrs,
-        config: TransportConfig,
-    ) -> Result<Self, TransportError> {
-        Ok(Self::wrap(TcpListener::bind(addr)?, config))
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
-        Ok(self.listener.local_addr()?)
-    }
-
-    /// Accepts one connection.
-    pub fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
-        let (stream, addr) = self.listener.accept()?;
-        tune(&stream, &self.config)?;
-        Ok((self.accepted(stream), addr))
-    }
-}
-
 /// `TCP_NODELAY` and `config`'s timeouts, for either end.
 fn tune(stream: &TcpStream, config: &TransportConfig) -> io::Result<()> {
     stream.set_nodelay(true)?;
@@ -153,36 +110,20 @@ fn tune(stream: &TcpStream, config: &TransportConfig) -> io::Result<()> {
     stream.set_write_timeout(config.write_timeout)
 }
 
-pub use super::UdpStats;
+/// `config`'s timeouts on a UDP socket.
+fn tune_udp(socket: &UdpSocket, config: &TransportConfig) -> io::Result<()> {
+    socket.set_read_timeout(config.read_timeout)?;
+    socket.set_write_timeout(config.write_timeout)
+}
 
 /// A UDP socket carrying one frame per datagram (see [`PacketSocket`]).
 pub type UdpPacketSocket = PacketSocket<UdpSocket>;
 
 impl UdpPacketSocket {
-    /// Binds with the default configuration.
-    pub fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
-        Self::bind_with(addr, TransportConfig::default())
-    }
-
-    /// Binds with `config` (its maximum frame bounds each datagram).
-    pub fn bind_with(
-        addr: impl ToSocketAddrs,
-        config: TransportConfig,
-    ) -> Result<Self, TransportError> {
-        Self::from_socket(UdpSocket::bind(addr)?, config)
-    }
-
     /// Wraps a bound socket and applies the configured timeouts.
     pub fn from_socket(socket: UdpSocket, config: TransportConfig) -> Result<Self, TransportError> {
-        socket.set_read_timeout(config.read_timeout)?;
-        socket.set_write_timeout(config.write_timeout)?;
+        tune_udp(&socket, &config)?;
         Ok(Self::wrap(socket, config))
-    }
-
-    /// Fixes the peer: [`UdpPacketSocket::send`] and
-    /// [`UdpPacketSocket::recv`] then talk to it only.
-    pub fn connect(&self, addr: impl ToSocketAddrs) -> Result<(), TransportError> {
-        Ok(self.socket.connect(addr)?)
     }
 
     /// Sets the read timeout.

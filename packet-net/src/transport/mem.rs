@@ -32,21 +32,28 @@ pub trait MemSocket: io::Read + io::Write {
 /// An in-memory socket (see the module docs).
 pub struct MemIo<'a>(pub Box<dyn MemSocket + 'a>);
 
-impl std::fmt::Debug for MemIo<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MemIo")
-    }
+/// `Debug` (the name) and the fixed addresses of an in-memory socket.
+macro_rules! mem_socket {
+    ($t:ident) => {
+        impl std::fmt::Debug for $t<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(stringify!($t))
+            }
+        }
+
+        impl $t<'_> {
+            fn peer_addr(&self) -> io::Result<SocketAddr> {
+                Ok(([127, 0, 0, 1], 1).into())
+            }
+
+            fn local_addr(&self) -> io::Result<SocketAddr> {
+                Ok(([127, 0, 0, 1], 2).into())
+            }
+        }
+    };
 }
 
-impl MemIo<'_> {
-    fn peer_addr(&self) -> io::Result<SocketAddr> {
-        Ok(([127, 0, 0, 1], 1).into())
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(([127, 0, 0, 1], 2).into())
-    }
-}
+mem_socket!(MemIo);
 
 /// A stream connection over a [`MemIo`].
 pub type MemStream<'a> = PacketStream<MemIo<'a>>;
@@ -116,21 +123,7 @@ pub trait MemDatagrams {
 /// socket methods as a real socket is, hence the cell.
 pub struct MemUdp<'a>(pub RefCell<Box<dyn MemDatagrams + 'a>>);
 
-impl std::fmt::Debug for MemUdp<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MemUdp")
-    }
-}
-
-impl MemUdp<'_> {
-    fn peer_addr(&self) -> io::Result<SocketAddr> {
-        Ok(([127, 0, 0, 1], 1).into())
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(([127, 0, 0, 1], 2).into())
-    }
-}
+mem_socket!(MemUdp);
 
 /// A datagram socket over a [`MemUdp`].
 pub type MemUdpSocket<'a> = PacketSocket<MemUdp<'a>>;

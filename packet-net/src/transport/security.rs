@@ -56,11 +56,13 @@
 //! ```
 //!
 //! ```
+//! # #[cfg(feature = "crypto")] {
 //! # use packet_net::transport::{ClientSecurity, ServerSecurity, SessionToken};
 //! # use packet_core::crypto::{ChannelKeys, SecretKey};
 //! let client = ClientSecurity::new(SessionToken([1; 16]), ChannelKeys::shared(SecretKey::from_bytes([2; 32])));
 //! let config = packet_net::server::ServerConfig::default().sealed(ServerSecurity::new(|_| None));
 //! # drop(client);
+//! # }
 //! ```
 //!
 //! Crate-private: [`Sealer`] and [`Opener`], a connection's send and
@@ -170,25 +172,17 @@ impl Hello {
     /// The frame.
     pub fn bytes(&self) -> HelloBytes {
         let mut buf = [0; FINGERPRINT_HELLO_LEN];
-        let len = match self.fingerprint {
-            Some(fp) => {
-                buf = fingerprint_hello(&self.token, fp);
-                FINGERPRINT_HELLO_LEN
-            }
-            None => {
-                buf[..SESSION_HELLO_LEN].copy_from_slice(&session_hello(&self.token));
-                SESSION_HELLO_LEN
-            }
-        };
+        match self.fingerprint {
+            Some(fp) => buf = fingerprint_hello(&self.token, fp),
+            None => buf[..SESSION_HELLO_LEN].copy_from_slice(&session_hello(&self.token)),
+        }
+        let len = self.frame_len();
         HelloBytes { buf, len }
     }
 
     /// Its frame length (44 or 52 bytes).
     pub fn frame_len(&self) -> usize {
-        match self.fingerprint {
-            Some(_) => FINGERPRINT_HELLO_LEN,
-            None => SESSION_HELLO_LEN,
-        }
+        frame::frame_len_for(SESSION_TOKEN_LEN + 8 * self.fingerprint.is_some() as usize)
     }
 
     /// Whether this is a plaintext session's hello: the zero token, and a
@@ -389,11 +383,9 @@ impl Security for ClientSecurity {
         let channel =
             SealedChannel::new(Role::Client, &self.keys, channel_config(frame, datagrams));
         let (s, o) = channel.split();
-        let mut opener = Opener::new(Open::Sealed(o));
-        opener.client_fingerprint = fingerprint;
         Halves {
             sealer: Sealer::new(Seal::Sealed(s), &frame),
-            opener,
+            opener: Opener::new(Open::Sealed(o), fingerprint),
             hello: Some(Hello {
                 token: self.token,
                 fingerprint,
@@ -409,12 +401,15 @@ impl Security for ServerSecurity {
     fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
         Halves {
             sealer: Sealer::new(Seal::Pending, &frame),
-            opener: Opener::new(Open::Awaiting {
-                provider: self,
-                frame,
-                datagrams,
-                fingerprint,
-            }),
+            opener: Opener::new(
+                Open::Awaiting {
+                    provider: self,
+                    frame,
+                    datagrams,
+                    fingerprint,
+                },
+                None,
+            ),
             hello: None,
         }
     }
@@ -438,11 +433,9 @@ pub(crate) fn plain(frame: &FrameConfig) -> Halves {
 /// frame is preceded by the plaintext hello carrying it (wire format
 /// §11.5) and a refusal from the server is recognised.
 pub(crate) fn plain_client(frame: &FrameConfig, fingerprint: Option<u64>) -> Halves {
-    let mut opener = Opener::plain();
-    opener.client_fingerprint = fingerprint;
     Halves {
         sealer: Sealer::plain(frame),
-        opener,
+        opener: Opener::new(Open::Plain, fingerprint),
         hello: fingerprint.map(|fp| Hello {
             token: SessionToken::PLAINTEXT,
             fingerprint: Some(fp),
@@ -457,7 +450,7 @@ pub(crate) fn plain_client(frame: &FrameConfig, fingerprint: Option<u64>) -> Hal
 pub(crate) fn plain_server(frame: &FrameConfig, fingerprint: Option<u64>) -> Halves {
     Halves {
         sealer: Sealer::plain(frame),
-        opener: Opener::new(Open::PlainServer { fingerprint }),
+        opener: Opener::new(Open::PlainServer { fingerprint }, None),
         hello: None,
     }
 }
@@ -507,14 +500,11 @@ impl Sealer {
     /// returns the frame length it needs at most.
     #[inline]
     pub fn check_len(&self, body_len: usize) -> Result<usize, EncodeError> {
-        #[cfg(feature = "crypto")]
-        let len = if self.is_sealed() {
-            packet_core::crypto::sealed_frame_len_for(body_len)
-        } else {
-            frame::frame_len_for(body_len)
+        let len = match self.seal {
+            Seal::Plain { .. } => frame::frame_len_for(body_len),
+            #[cfg(feature = "crypto")]
+            _ => packet_core::crypto::sealed_frame_len_for(body_len),
         };
-        #[cfg(not(feature = "crypto"))]
-        let len = frame::frame_len_for(body_len);
         if len > self.max_frame_len {
             return Err(EncodeError::FrameTooLarge {
                 len,
@@ -622,36 +612,33 @@ pub struct Handshake {
     pub identity: Option<u64>,
 }
 
-/// What the receive side yields.
+/// What a receive side accepted: a frame `F` for the application, or a
+/// server end's session hello.
 #[derive(Debug)]
-pub enum Incoming<'a> {
+pub enum Accepted<F> {
     /// A frame for the application.
-    Frame(Frame<'a>),
+    Frame(F),
     /// A server end's session hello was accepted.
     Keyed(Handshake),
 }
 
-/// What [`Opener::open_datagram`] accepted.
-#[derive(Debug)]
-pub enum Opened {
-    /// A frame; [`frame_in`] borrows it from the datagram.
-    Frame(Header),
-    /// The session hello, accepted (see [`Incoming::Keyed`]).
-    Keyed(Handshake),
-}
+/// What the receive side of a stream yields: the frame is borrowed from
+/// its decoder.
+pub type Incoming<'a> = Accepted<Frame<'a>>;
+
+/// What [`Opener::open_datagram`] accepted: [`frame_in`] borrows the
+/// frame from the datagram.
+pub type Opened = Accepted<Header>;
 
 impl Opener {
-    fn new(open: Open) -> Self {
+    /// Receives as `open` says; a client end that sent `client_fingerprint`
+    /// in its hello recognises the refusal.
+    fn new(open: Open, client_fingerprint: Option<u64>) -> Self {
         Self {
             open,
-            client_fingerprint: None,
+            client_fingerprint,
             refusal: None,
         }
-    }
-
-    /// Plaintext frames.
-    pub(crate) fn plain() -> Self {
-        Self::new(Open::Plain)
     }
 
     /// Whether this (a server end) still awaits the session hello it
@@ -672,14 +659,6 @@ impl Opener {
         matches!(self.open, Open::Failed(_))
     }
 
-    /// Whether frames are sealed (or will be, after the hello).
-    pub fn is_sealed(&self) -> bool {
-        #[cfg(feature = "crypto")]
-        return matches!(self.open, Open::Awaiting { .. } | Open::Sealed(_));
-        #[cfg(not(feature = "crypto"))]
-        false
-    }
-
     /// The refusal a server end owes the peer whose hello carried another
     /// fingerprint (wire format §11.5), once: send it, then end the
     /// session.
@@ -698,16 +677,12 @@ impl Opener {
             body_len: body.len() as u32,
         };
         let hello = Hello::parse(type_id, body);
-        let required = match &self.open {
-            Open::PlainServer { fingerprint } => *fingerprint,
+        let (required, sealed) = match &self.open {
+            Open::PlainServer { fingerprint } => (*fingerprint, false),
             #[cfg(feature = "crypto")]
-            Open::Awaiting { fingerprint, .. } => *fingerprint,
+            Open::Awaiting { fingerprint, .. } => (*fingerprint, true),
             _ => return Err(no_hello),
         };
-        #[cfg(feature = "crypto")]
-        let sealed = matches!(self.open, Open::Awaiting { .. });
-        #[cfg(not(feature = "crypto"))]
-        let sealed = false;
         let hello = match hello {
             // A plaintext session's hello has the zero token and always a
             // fingerprint; a sealed one any token, with a fingerprint when
@@ -853,7 +828,9 @@ impl Opener {
         Ok(match frame {
             Ok(f) => self.accept_hello(f.type_id(), f.body()),
             #[cfg(feature = "crypto")]
-            Err(e) if self.is_sealed() => Err(Stop::Crypto(packet_core::CryptoError::Frame(e))),
+            Err(e) if matches!(self.open, Open::Awaiting { .. }) => {
+                Err(Stop::Crypto(packet_core::CryptoError::Frame(e)))
+            }
             Err(e) => return Err(e),
         })
     }
@@ -868,20 +845,13 @@ impl Opener {
         bytes: &mut [u8],
         config: &FrameConfig,
     ) -> Result<Opened, TransportError> {
-        let stop = match &self.open {
-            Open::Failed(e) => return Err((*e).into()),
-            _ if self.awaiting_hello() => {
-                match self.hello_in(frame::decode_frame(bytes, config))? {
-                    Ok(h) => return Ok(Opened::Keyed(h)),
-                    Err(e) => e,
-                }
-            }
-            _ => match self.refused(bytes) {
-                Some(m) => Stop::Mismatch(m),
-                None => return self.open_datagram(bytes, config),
-            },
-        };
-        Err(self.fail(stop))
+        if let Open::Failed(e) = self.open {
+            return Err(e.into());
+        }
+        match self.open_frame(bytes, config) {
+            Ok(opened) => opened,
+            Err(stop) => Err(self.fail(stop)),
+        }
     }
 
     /// Validates one datagram as exactly one frame (opening it in place
@@ -895,33 +865,57 @@ impl Opener {
         datagram: &mut [u8],
         config: &FrameConfig,
     ) -> Result<Opened, TransportError> {
-        if let Some(m) = self.refused(datagram) {
-            return Err(m.into());
+        self.open_frame(datagram, config)
+            .unwrap_or_else(|stop| Err(stop.into()))
+    }
+
+    /// One whole frame: the refusal (a client end), the hello (a server
+    /// end awaiting it), or a frame. The errors that end a stream come
+    /// back as a [`Stop`]; the others (a frame that fails §4 or, sealed,
+    /// to open) as `Ok(Err(..))`.
+    fn open_frame(
+        &mut self,
+        bytes: &mut [u8],
+        config: &FrameConfig,
+    ) -> Result<Result<Opened, TransportError>, Stop> {
+        if let Some(m) = self.refused(bytes) {
+            return Err(Stop::Mismatch(m));
         }
         if self.awaiting_hello() {
-            let hello = self.hello_in(frame::decode_frame(datagram, config))?;
-            return Ok(Opened::Keyed(hello?));
+            return match self.hello_in(frame::decode_frame(bytes, config)) {
+                Ok(hello) => hello.map(|h| Ok(Opened::Keyed(h))),
+                Err(e) => Ok(Err(e.into())),
+            };
         }
+        Ok(self.open_accepted(bytes, config))
+    }
+
+    /// A frame of a receive side that needs no hello (any more).
+    fn open_accepted(
+        &mut self,
+        bytes: &mut [u8],
+        config: &FrameConfig,
+    ) -> Result<Opened, TransportError> {
         let header = match &mut self.open {
             Open::Failed(e) => return Err((*e).into()),
             #[cfg(feature = "crypto")]
-            Open::Sealed(o) => *o.open(datagram)?.header(),
+            Open::Sealed(o) => *o.open(bytes)?.header(),
             Open::PlainServer { .. } => {
-                let f = frame::decode_frame(datagram, config)?;
-                if let Some(h) = Hello::plaintext_in(&f) {
+                let f = frame::decode_frame(bytes, config)?;
+                let hello = Hello::plaintext_in(&f);
+                let header = *f.header();
+                self.open = Open::Plain;
+                if let Some(h) = hello {
                     // An unchecked plaintext hello (no fingerprint here).
-                    self.open = Open::Plain;
                     return Ok(Opened::Keyed(Handshake {
                         sealer: None,
                         hello: h,
                         identity: None,
                     }));
                 }
-                let header = *f.header();
-                self.open = Open::Plain;
                 header
             }
-            _ => *frame::decode_frame(datagram, config)?.header(),
+            _ => *frame::decode_frame(bytes, config)?.header(),
         };
         self.client_fingerprint = None;
         Ok(Opened::Frame(header))

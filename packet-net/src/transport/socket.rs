@@ -254,8 +254,10 @@ macro_rules! stream_methods {
         /// after reading the refusal (at most [`REFUSAL_LINGER`](super::REFUSAL_LINGER)).
         pub $($async)? fn recv(&mut self) -> Result<Frame<'_>, TransportError> {
             // A frame already buffered needs no read (nor its future).
-            if !self.inbox.frame_ready() {
-                self.fill_or_refuse()$(.$aw)??;
+            if !self.inbox.frame_ready()
+                && let Err(e) = self.fill()$(.$aw)?
+            {
+                return Err(self.refuse(e)$(.$aw)?);
             }
             self.inbox.take_frame()
         }
@@ -266,30 +268,33 @@ macro_rules! stream_methods {
             &mut self,
             f: impl FnOnce(Frame<'_>, &mut Outbox) -> R,
         ) -> Result<R, TransportError> {
-            if !self.inbox.frame_ready() {
-                self.fill_or_refuse()$(.$aw)??;
+            if !self.inbox.frame_ready()
+                && let Err(e) = self.fill()$(.$aw)?
+            {
+                return Err(self.refuse(e)$(.$aw)?);
             }
             Ok(f(self.inbox.take_frame()?, &mut self.outbox))
         }
 
-        /// Reads until a frame is ready. An accepting end that refuses a
+        /// After a read failed with `e`: an accepting end that refuses a
         /// client of another protocol (the mismatch names its fingerprint
         /// as the server's; a refused client's names its own, which is
-        /// another) sends the refusal, shuts its write side, and
-        /// reads and drops what the client still sends until it closes,
-        /// for at most [`REFUSAL_LINGER`](super::REFUSAL_LINGER),
-        /// before failing: dropping a socket with bytes unread resets the
-        /// connection, and the client could lose the refusal.
-        $($async)? fn fill_or_refuse(&mut self) -> Result<(), TransportError> {
-            let filled = self.fill()$(.$aw)?;
-            if let Err(TransportError::ProtocolMismatch(m)) = &filled
+        /// another) sends the refusal, shuts its write side, and reads and
+        /// drops what the client still sends until it closes, for at most
+        /// [`REFUSAL_LINGER`](super::REFUSAL_LINGER), before failing with
+        /// `e`: dropping a socket with bytes unread resets the
+        /// connection, and the client could lose the refusal. Off the
+        /// per-frame path: the receive methods await it only on an error.
+        #[cold]
+        $($async)? fn refuse(&mut self, e: TransportError) -> TransportError {
+            if let TransportError::ProtocolMismatch(m) = &e
                 && Some(m.server) == self.config.fingerprint
                 && self.flush()$(.$aw)?.is_ok()
                 && self.shutdown_write()$(.$aw)?.is_ok()
             {
                 self.drain(Instant::now() + super::REFUSAL_LINGER)$(.$aw)?;
             }
-            filled
+            e
         }
 
         /// Flushes, then shuts the write side down (the peer sees end of
@@ -401,3 +406,88 @@ macro_rules! socket_methods {
     };
 }
 pub(crate) use socket_methods;
+
+/// The constructors the blocking and tokio sockets share, one `impl`
+/// block per type, for the runtime whose `TcpStream`, `TcpListener`,
+/// `UdpSocket` and `ToSocketAddrs` are in scope. The runtime provides
+/// `tune(&TcpStream, &TransportConfig)` (`TCP_NODELAY`, and the blocking
+/// socket's timeouts) and `tune_udp(&UdpSocket, &TransportConfig)`;
+/// `constructors!()` expands them blocking, `constructors!(async await)`
+/// async.
+macro_rules! constructors {
+    ($($async:tt $aw:tt)?) => {
+        impl TcpPacketStream {
+            /// Connects with the default configuration.
+            pub $($async)? fn connect(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+                Self::connect_with(addr, TransportConfig::default())$(.$aw)?
+            }
+
+            /// Connects with `config`; its read timeout bounds each receive
+            /// and its write timeout each flush.
+            pub $($async)? fn connect_with(
+                addr: impl ToSocketAddrs,
+                config: TransportConfig,
+            ) -> Result<Self, TransportError> {
+                Self::from_stream(TcpStream::connect(addr)$(.$aw)??, config)
+            }
+
+            /// Wraps a connected stream: sets `TCP_NODELAY` (frames are
+            /// coalesced here, not by Nagle) and, blocking, the configured
+            /// timeouts on the socket (tokio applies them around each call).
+            pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
+                tune(&stream, &config)?;
+                Ok(Self::wrap(stream, config))
+            }
+        }
+
+        impl TcpPacketListener {
+            /// Binds with the default configuration.
+            pub $($async)? fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+                Self::bind_with(addr, TransportConfig::default())$(.$aw)?
+            }
+
+            /// Binds; accepted streams use `config`.
+            pub $($async)? fn bind_with(
+                addr: impl ToSocketAddrs,
+                config: TransportConfig,
+            ) -> Result<Self, TransportError> {
+                Ok(Self::wrap(TcpListener::bind(addr)$(.$aw)??, config))
+            }
+
+            /// The bound address.
+            pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
+                Ok(self.listener.local_addr()?)
+            }
+
+            /// Accepts one connection.
+            pub $($async)? fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
+                let (stream, addr) = self.listener.accept()$(.$aw)??;
+                tune(&stream, &self.config)?;
+                Ok((self.accepted(stream), addr))
+            }
+        }
+
+        impl UdpPacketSocket {
+            /// Binds with the default configuration.
+            pub $($async)? fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
+                Self::bind_with(addr, TransportConfig::default())$(.$aw)?
+            }
+
+            /// Binds with `config` (its maximum frame bounds each datagram).
+            pub $($async)? fn bind_with(
+                addr: impl ToSocketAddrs,
+                config: TransportConfig,
+            ) -> Result<Self, TransportError> {
+                let socket = UdpSocket::bind(addr)$(.$aw)??;
+                tune_udp(&socket, &config)?;
+                Ok(Self::wrap(socket, config))
+            }
+
+            /// Fixes the peer: `send` and `recv` then talk to it only.
+            pub $($async)? fn connect(&self, addr: impl ToSocketAddrs) -> Result<(), TransportError> {
+                Ok(self.socket.connect(addr)$(.$aw)??)
+            }
+        }
+    };
+}
+pub(crate) use constructors;

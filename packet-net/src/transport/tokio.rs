@@ -55,7 +55,9 @@ use super::security::{
     Halves, Opened, Opener, REFUSAL_LEN, Sealer, Security, frame_in, plain, plain_client,
     plain_server,
 };
-use super::socket::{PacketListener, PacketSocket, PacketStream, socket_methods, stream_methods};
+use super::socket::{
+    PacketListener, PacketSocket, PacketStream, constructors, socket_methods, stream_methods,
+};
 use super::{OwnedFrame, TransportConfig, TransportError};
 use packet_core::buf::Writer;
 use packet_core::error::{EncodeError, FrameError};
@@ -98,30 +100,35 @@ macro_rules! retry {
     };
 }
 
+/// Evaluates `op` (an expression that awaits) within `limit`, failing
+/// with `TimedOut` when it passes first; inside an `async` block. Without
+/// a limit `op` runs in place: no timer, and no future of its own per
+/// call (the round trip, BENCHMARKS.md, Transport).
+macro_rules! within {
+    ($limit:expr, $op:expr) => {
+        match $limit {
+            None => $op,
+            Some(limit) => until(Some(Instant::now() + limit), async { $op }).await,
+        }
+    };
+}
+
 /// A TCP connection carrying frames (see [`PacketStream`]).
 pub type TcpPacketStream = PacketStream<TcpStream>;
 
+constructors!(async await);
+
+/// `TCP_NODELAY` (the timeouts apply around each call).
+fn tune(stream: &TcpStream, _: &TransportConfig) -> io::Result<()> {
+    stream.set_nodelay(true)
+}
+
+/// Nothing: the timeouts apply around each call.
+fn tune_udp(_: &UdpSocket, _: &TransportConfig) -> io::Result<()> {
+    Ok(())
+}
+
 impl TcpPacketStream {
-    /// Connects with the default configuration.
-    pub async fn connect(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
-        Self::connect_with(addr, TransportConfig::default()).await
-    }
-
-    /// Connects with `config`; its read timeout bounds each receive and
-    /// its write timeout each flush (see [`TcpPacketStream::recv`]).
-    pub async fn connect_with(
-        addr: impl ToSocketAddrs,
-        config: TransportConfig,
-    ) -> Result<Self, TransportError> {
-        Self::from_stream(TcpStream::connect(addr).await?, config)
-    }
-
-    /// Wraps a connected stream and sets `TCP_NODELAY`.
-    pub fn from_stream(stream: TcpStream, config: TransportConfig) -> Result<Self, TransportError> {
-        stream.set_nodelay(true)?;
-        Ok(Self::wrap(stream, config))
-    }
-
     /// Sets the read timeout (each receive then fails with a timeout
     /// error after it, see [`TransportError::is_timeout`]; a partial frame
     /// stays buffered).
@@ -138,26 +145,24 @@ impl TcpPacketStream {
     /// socket took stay written, the rest stays queued).
     pub async fn flush(&mut self) -> Result<(), TransportError> {
         let (io, outbox) = (&self.io, &mut self.outbox);
-        let deadline = after(self.config.write_timeout);
-        until(deadline, async {
+        within!(
+            self.config.write_timeout,
             retry!(io, Interest::WRITABLE, outbox.flush_to(&mut TryIo(io)))
-        })
-        .await
+        )
     }
 
     /// Reads until a frame (or an error) is ready, within the read
     /// timeout (cancel-safe: bytes read stay buffered).
     async fn fill(&mut self) -> Result<(), TransportError> {
         let (io, inbox, outbox) = (&self.io, &mut self.inbox, &mut self.outbox);
-        let deadline = after(self.config.read_timeout);
-        until(deadline, async {
+        within!(
+            self.config.read_timeout,
             retry!(
                 io,
                 Interest::READABLE,
                 inbox.fill_from(&mut TryIo(io), outbox)
             )
-        })
-        .await
+        )
     }
 
     async fn shutdown_write(&mut self) -> Result<(), TransportError> {
@@ -182,11 +187,6 @@ impl TcpPacketStream {
     stream_methods!(async await);
 }
 
-/// When an operation started now with `limit` must end.
-fn after(limit: Option<Duration>) -> Option<Instant> {
-    limit.map(|t| Instant::now() + t)
-}
-
 /// Runs `op`, failing with `TimedOut` if `deadline` passes first.
 async fn until<T, E: From<io::Error>>(
     deadline: Option<Instant>,
@@ -203,58 +203,13 @@ async fn until<T, E: From<io::Error>>(
 /// A TCP listener whose accepted connections are [`TcpPacketStream`]s.
 pub type TcpPacketListener = PacketListener<TcpListener>;
 
-impl TcpPacketListener {
-    /// Binds with the default configuration.
-    pub async fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
-        Self::bind_with(addr, TransportConfig::default()).await
-    }
-
-    /// Binds; accepted streams use `config`.
-    pub async fn bind_with(
-        addr: impl ToSocketAddrs,
-        config: TransportConfig,
-    ) -> Result<Self, TransportError> {
-        Ok(Self::wrap(TcpListener::bind(addr).await?, config))
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
-        Ok(self.listener.local_addr()?)
-    }
-
-    /// Accepts one connection.
-    pub async fn accept(&self) -> Result<(TcpPacketStream, SocketAddr), TransportError> {
-        let (stream, addr) = self.listener.accept().await?;
-        stream.set_nodelay(true)?;
-        Ok((self.accepted(stream), addr))
-    }
-}
-
 /// A UDP socket carrying one frame per datagram (see [`PacketSocket`]).
 pub type UdpPacketSocket = PacketSocket<UdpSocket>;
 
 impl UdpPacketSocket {
-    /// Binds with the default configuration.
-    pub async fn bind(addr: impl ToSocketAddrs) -> Result<Self, TransportError> {
-        Self::bind_with(addr, TransportConfig::default()).await
-    }
-
-    /// Binds with `config`.
-    pub async fn bind_with(
-        addr: impl ToSocketAddrs,
-        config: TransportConfig,
-    ) -> Result<Self, TransportError> {
-        Ok(Self::from_socket(UdpSocket::bind(addr).await?, config))
-    }
-
     /// Wraps a bound socket.
     pub fn from_socket(socket: UdpSocket, config: TransportConfig) -> Self {
         Self::wrap(socket, config)
-    }
-
-    /// Fixes the peer.
-    pub async fn connect(&self, addr: impl ToSocketAddrs) -> Result<(), TransportError> {
-        Ok(self.socket.connect(addr).await?)
     }
 
     /// Sets the read timeout (bounds each receive; see
@@ -275,7 +230,7 @@ impl UdpPacketSocket {
         to: Option<SocketAddr>,
         datagram: &[u8],
     ) -> io::Result<usize> {
-        until(after(limit), async {
+        until(limit.map(|t| Instant::now() + t), async {
             match to {
                 Some(addr) => socket.send_to(datagram, addr).await,
                 None => socket.send(datagram).await,
