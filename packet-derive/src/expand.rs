@@ -817,6 +817,20 @@ fn decode_str_run(
         .iter()
         .map(|&i| decode_field(krate, &all[i], bind(i), de))
         .collect();
+    // Fields that own their strings copy them right away: the run may then
+    // be validated in an aligned scratch copy (`codec::decode_owned_str_run`).
+    if !tys.iter().any(|t| matches!(strip(t), Type::Reference(_))) {
+        return quote!(
+            let mut __scratch: #krate::codec::OwnedStrScratch = ::core::option::Option::None;
+            let (#(#binds,)*): (#(#tys,)*) = match #krate::codec::decode_owned_str_run::<#count>(__r, [#(#prefixes),*], &mut __scratch) {
+                ::core::option::Option::Some([#(#strs),*]) => (#(::core::convert::Into::into(#strs),)*),
+                ::core::option::Option::None => {
+                    #slow
+                    (#(#binds,)*)
+                }
+            };
+        );
+    }
     quote!(
         let (#(#binds,)*): (#(#tys,)*) = match #krate::codec::decode_str_run::<#count>(__r, [#(#prefixes),*]) {
             ::core::option::Option::Some([#(#strs),*]) => (#(::core::convert::Into::into(#strs),)*),
