@@ -1219,6 +1219,20 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         {
             quote!(#[inline(always)])
         }
+        // A few primitives and one string (an inventory item: count, slot,
+        // id): inlined into the `Vec` loop too, instead of a call per
+        // element returning its `Result` through memory.
+        Body::Struct(fields)
+            if fields.len() <= 4
+                && fields
+                    .iter()
+                    .filter(|f| !matches!(f.kind, Kind::Prim(_) | Kind::Skip))
+                    .map(|f| str_prefix(f).is_some())
+                    .collect::<Vec<_>>()
+                    == [true] =>
+        {
+            quote!(#[inline(always)])
+        }
         _ => quote!(#[inline]),
     };
 
