@@ -343,20 +343,22 @@ impl<'de> Reader<'de> {
     }
 }
 
-/// The length of the longest ASCII prefix of `bytes`: eight bytes per
-/// step, the first byte above 0x7F found from the word's high bits.
+/// The length of the longest ASCII prefix of `bytes`: sixteen bytes per
+/// step, the first byte above 0x7F found from the words' high bits.
 #[inline(always)]
 fn ascii_prefix(bytes: &[u8]) -> usize {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
+    const HIGH: u128 = u128::MAX / 0xFF * 0x80;
+    let mut chunks = bytes.chunks_exact(16);
     let mut n = 0;
     for chunk in &mut chunks {
-        let word = chunk.first_chunk().map_or(HIGH, |c| u64::from_le_bytes(*c));
+        let word = chunk
+            .first_chunk()
+            .map_or(HIGH, |c| u128::from_le_bytes(*c));
         let high = word & HIGH;
         if high != 0 {
             return n + (high.trailing_zeros() / 8) as usize;
         }
-        n += 8;
+        n += 16;
     }
     n + chunks
         .remainder()
