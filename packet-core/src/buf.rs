@@ -287,6 +287,22 @@ impl<'de> Reader<'de> {
     fn take_str_window(&mut self, n: usize) -> Result<&'de str, DecodeError> {
         let rest = self.rest();
         if let Some(window) = rest.get(..n.max(UTF8_WINDOW).min(rest.len())) {
+            // Binary fields after the strings end most windows, nearly
+            // always at their first byte above 0x7F: find it with a word
+            // at a time, then validate only the ASCII before it (one
+            // `from_utf8` pass that cannot fail, where validating the
+            // whole window found the end in a first pass and needed a
+            // second over the valid prefix). A string that is not ASCII
+            // itself takes the general path below.
+            let ascii = ascii_prefix(window);
+            if ascii >= n
+                && let Some(Ok(valid)) = window.get(..ascii).map(core::str::from_utf8)
+                && let Some(s) = valid.get(..n)
+            {
+                self.utf8 = valid;
+                self.pos += n;
+                return Ok(s);
+            }
             let valid = match core::str::from_utf8(window) {
                 Ok(valid) => Some(valid),
                 // Binary fields after the strings end the window: keep
@@ -327,9 +343,50 @@ impl<'de> Reader<'de> {
     }
 }
 
+/// The length of the longest ASCII prefix of `bytes`: sixteen bytes per
+/// step, the first byte above 0x7F found from the words' high bits.
+#[inline(always)]
+fn ascii_prefix(bytes: &[u8]) -> usize {
+    const HIGH: u128 = u128::MAX / 0xFF * 0x80;
+    let mut chunks = bytes.chunks_exact(16);
+    let mut n = 0;
+    for chunk in &mut chunks {
+        let word = chunk
+            .first_chunk()
+            .map_or(HIGH, |c| u128::from_le_bytes(*c));
+        let high = word & HIGH;
+        if high != 0 {
+            return n + (high.trailing_zeros() / 8) as usize;
+        }
+        n += 16;
+    }
+    n + chunks
+        .remainder()
+        .iter()
+        .take_while(|b| b.is_ascii())
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::copy_bytes;
+    use super::{ascii_prefix, copy_bytes};
+
+    #[test]
+    fn ascii_prefix_stops_at_the_first_high_byte() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut bytes = [b'a'; 40];
+                if at < len {
+                    bytes[at] = 0x80 | at as u8;
+                }
+                assert_eq!(
+                    ascii_prefix(&bytes[..len]),
+                    at,
+                    "len {len}, high byte at {at}"
+                );
+            }
+        }
+    }
 
     /// Every length through the short-copy cases and past them copies
     /// exactly the source, and nothing beyond the destination.

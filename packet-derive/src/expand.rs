@@ -817,6 +817,20 @@ fn decode_str_run(
         .iter()
         .map(|&i| decode_field(krate, &all[i], bind(i), de))
         .collect();
+    // Fields that own their strings copy them right away: the run may then
+    // be validated in an aligned scratch copy (`codec::decode_owned_str_run`).
+    if !tys.iter().any(|t| matches!(strip(t), Type::Reference(_))) {
+        return quote!(
+            let mut __scratch: #krate::codec::OwnedStrScratch = ::core::option::Option::None;
+            let (#(#binds,)*): (#(#tys,)*) = match #krate::codec::decode_owned_str_run::<#count>(__r, [#(#prefixes),*], &mut __scratch) {
+                ::core::option::Option::Some([#(#strs),*]) => (#(::core::convert::Into::into(#strs),)*),
+                ::core::option::Option::None => {
+                    #slow
+                    (#(#binds,)*)
+                }
+            };
+        );
+    }
     quote!(
         let (#(#binds,)*): (#(#tys,)*) = match #krate::codec::decode_str_run::<#count>(__r, [#(#prefixes),*]) {
             ::core::option::Option::Some([#(#strs),*]) => (#(::core::convert::Into::into(#strs),)*),
@@ -1202,6 +1216,20 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                 && fields
                     .iter()
                     .all(|f| matches!(f.kind, Kind::Prim(_) | Kind::Skip)) =>
+        {
+            quote!(#[inline(always)])
+        }
+        // A few primitives and one string (an inventory item: count, slot,
+        // id): inlined into the `Vec` loop too, instead of a call per
+        // element returning its `Result` through memory.
+        Body::Struct(fields)
+            if fields.len() <= 4
+                && fields
+                    .iter()
+                    .filter(|f| !matches!(f.kind, Kind::Prim(_) | Kind::Skip))
+                    .map(|f| str_prefix(f).is_some())
+                    .collect::<Vec<_>>()
+                    == [true] =>
         {
             quote!(#[inline(always)])
         }
