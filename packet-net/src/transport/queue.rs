@@ -347,6 +347,27 @@ impl Outbox {
         }
     }
 
+    /// Whether more than one frame is queued.
+    pub(crate) fn holds_several_datagrams(&self) -> bool {
+        let pending = self.queue.pending();
+        frame_len_at(pending).is_some_and(|len| len < pending.len())
+    }
+
+    /// Hands the queued frames to `take`, oldest first, one datagram
+    /// each, until `take` refuses one (returns `false`); nothing is
+    /// consumed (the caller consumes what it sent). Whether every frame
+    /// was taken.
+    pub(crate) fn peek_datagrams(&self, mut take: impl FnMut(&[u8]) -> bool) -> bool {
+        let mut pending = self.queue.pending();
+        while let Some(len) = frame_len_at(pending) {
+            if !take(&pending[..len]) {
+                return false;
+            }
+            pending = &pending[len..];
+        }
+        true
+    }
+
     /// Queues the refusal of a hello with another protocol fingerprint
     /// (a server end; plaintext whatever the session, wire format §11.5).
     pub(crate) fn queue_refusal(&mut self, refusal: [u8; REFUSAL_LEN]) {
