@@ -132,6 +132,9 @@ pub struct Lifecycle {
     /// Set until the session is connected (sealed: until its hello).
     handshake_since: Option<Instant>,
     last_rx: Instant,
+    /// The last byte either way (what [`Lifecycle::should_release`]
+    /// waits on: a peer that only receives, a spectator, is not idle).
+    last_traffic: Instant,
     partial_since: Option<Instant>,
     stalled_since: Option<Instant>,
     read_closed: bool,
@@ -160,6 +163,7 @@ impl Lifecycle {
             limits,
             handshake_since: handshake.then_some(now),
             last_rx: now,
+            last_traffic: now,
             partial_since: None,
             stalled_since: None,
             read_closed: false,
@@ -174,6 +178,7 @@ impl Lifecycle {
     /// Bytes (or a datagram) arrived at `now`.
     pub fn on_rx(&mut self, now: Instant) {
         self.last_rx = now;
+        self.last_traffic = now;
         self.holding = true;
     }
 
@@ -201,6 +206,7 @@ impl Lifecycle {
             self.stalled_since = Some(now);
         }
         if written > 0 {
+            self.last_traffic = now;
             self.holding = true;
         }
     }
@@ -255,7 +261,7 @@ impl Lifecycle {
     /// Whether burst-grown buffers should be freed now (no traffic for
     /// `release_after`); true once per quiet period.
     pub fn should_release(&mut self, now: Instant) -> bool {
-        if self.holding && now >= self.last_rx + self.limits.release_after {
+        if self.holding && now >= self.last_traffic + self.limits.release_after {
             self.holding = false;
             return true;
         }
@@ -353,7 +359,7 @@ impl Lifecycle {
         let mut next: Option<Instant> = None;
         let mut at = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
         if self.holding {
-            at(self.last_rx + self.limits.release_after);
+            at(self.last_traffic + self.limits.release_after);
         }
         if let (Some(since), Some(t)) = (self.stalled_since, self.limits.write_timeout)
             && queued > 0

@@ -36,7 +36,7 @@ use super::{
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
-use crate::transport::batch::{RecvArea, UdpBatch};
+use crate::transport::batch::{RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
 
 /// The token of a poll's waker.
@@ -531,8 +531,16 @@ fn run_udp<S, U>(
         }
         sent
     };
+    // The sweep's batches: many peers' datagrams per call (`sendmmsg`).
+    let mut many = |b: &SendBatch, from: usize| {
+        let sent = b.send(socket.into(), from);
+        if matches!(&sent, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            blocked.set(true);
+        }
+        sent
+    };
     let mut events = Events::with_capacity(16);
-    let mut next = peers.sweep(&mut send, Instant::now());
+    let mut next = peers.sweep(&mut send, &mut many, Instant::now());
     while !stop.load(Ordering::SeqCst) {
         let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
         let _ = poll.poll(&mut events, timeout);
@@ -550,7 +558,7 @@ fn run_udp<S, U>(
             let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
                 batch.recv(&mut area, socket.into(), each)
             };
-            peers.recv_batch(recv, &mut send, Instant::now())
+            peers.recv_batch(recv, &mut send, &mut many, Instant::now())
         });
         next = earliest(next, at);
         // One pass over every peer when a session was woken or a deadline
@@ -562,12 +570,12 @@ fn run_udp<S, U>(
             .any(|e| e.token() == SOCKET && e.is_writable());
         if woken || next.is_some_and(|at| at <= now) || (writable && blocked.get()) {
             blocked.set(false);
-            next = peers.sweep(&mut send, now);
+            next = peers.sweep(&mut send, &mut many, now);
         }
     }
     // Graceful stop: flush what is queued, within the grace period.
     peers.shutdown(Instant::now());
-    while peers.drain(&mut send, Instant::now()).is_some() {
+    while peers.drain(&mut send, &mut many, Instant::now()).is_some() {
         let _ = poll.poll(&mut events, Some(Duration::from_millis(1)));
     }
     peers.end_all();

@@ -45,7 +45,7 @@ use super::{
 };
 use crate::session::Connection;
 use crate::transport::TransportError;
-use crate::transport::batch::{RecvArea, UdpBatch};
+use crate::transport::batch::{RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
 
 /// A session socket as `Read + Write` for [`ServerCore::service`]. Reads
@@ -322,7 +322,11 @@ async fn run_udp<S, U>(
         let send = || batch.send((&socket).into(), to, d, len);
         socket.try_io(Interest::WRITABLE, send)
     };
-    let mut next = peers.sweep(&mut send, Instant::now());
+    // The sweep's batches: many peers' datagrams per call (`sendmmsg`).
+    let mut many = |b: &SendBatch, from: usize| {
+        socket.try_io(Interest::WRITABLE, || b.send((&socket).into(), from))
+    };
+    let mut next = peers.sweep(&mut send, &mut many, Instant::now());
     loop {
         let sleep = sleep_until(next);
         tokio::select! {
@@ -334,21 +338,21 @@ async fn run_udp<S, U>(
                 // holds is taken first: the sweep sends up to a datagram
                 // per peer, and inputs arriving meanwhile wait in (or
                 // overflow) the receive buffer.
-                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send);
-                next = earliest(peers.sweep(&mut send, Instant::now()), at);
+                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send, &mut many);
+                next = earliest(peers.sweep(&mut send, &mut many, Instant::now()), at);
             }
             Ok(()) = socket.readable() => {
-                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send);
+                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send, &mut many);
                 next = earliest(next, at);
             }
             _ = sleep => {
-                next = peers.sweep(&mut send, Instant::now());
+                next = peers.sweep(&mut send, &mut many, Instant::now());
             }
         }
     }
     // Graceful stop: flush what is queued, within the grace period.
     peers.shutdown(Instant::now());
-    while let Some(deadline) = peers.drain(&mut send, Instant::now()) {
+    while let Some(deadline) = peers.drain(&mut send, &mut many, Instant::now()) {
         let wait = tokio::time::sleep_until(deadline.into());
         tokio::select! {
             _ = socket.writable() => {}
@@ -369,12 +373,13 @@ fn recv_ready<S, U>(
     batch: &UdpBatch,
     socket: &tokio::net::UdpSocket,
     send: &mut super::udp::SendFn<'_>,
+    many: &mut super::udp::SendManyFn<'_>,
 ) -> Option<Instant> {
     recv_until_blocked(8, || {
         socket.try_io(Interest::READABLE, || {
             let recv =
                 |each: &mut dyn FnMut(SocketAddr, &mut [u8])| batch.recv(area, socket.into(), each);
-            peers.recv_batch(recv, send, Instant::now())
+            peers.recv_batch(recv, send, many, Instant::now())
         })
     })
 }

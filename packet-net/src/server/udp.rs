@@ -37,12 +37,19 @@ use std::vec::Vec;
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
 use crate::session::Lifecycle;
 use crate::transport::Outbox;
+use crate::transport::batch::{SEND_MANY, SendBatch};
 use crate::transport::security::{Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, frame_in};
 
 /// A non-blocking send of `bytes` to an address: one datagram, or
 /// datagrams of the given length (the last maybe shorter) that the socket
 /// splits (GSO); `WouldBlock` when the socket is full.
 pub(crate) type SendFn<'s> = dyn FnMut(&[u8], usize, SocketAddr) -> std::io::Result<()> + 's;
+
+/// A non-blocking send of many datagrams, to any destinations, in one
+/// call (`sendmmsg`): those of the batch from the given index on; how
+/// many left (the first ones, at least one), or the first one's error
+/// (`WouldBlock` when the socket is full).
+pub(crate) type SendManyFn<'s> = dyn FnMut(&SendBatch, usize) -> std::io::Result<usize> + 's;
 
 /// One peer: its session, its receive side and its lifecycle.
 struct Peer<U> {
@@ -51,6 +58,8 @@ struct Peer<U> {
     life: Lifecycle,
     /// The hello that started the session (sealed: keyed the channel).
     hello: Option<Hello>,
+    /// Datagrams a batched sweep sent since the peer was last settled.
+    sent: u64,
 }
 
 /// A retired sealed channel: its send and receive sides, its hello, and
@@ -70,6 +79,10 @@ pub(crate) struct Peers<C, U = ()> {
     stop_at: Option<Instant>,
     /// Most datagrams the socket takes in one send.
     max_segments: usize,
+    /// Whether [`Peers::sweep`] gathers the datagrams of many peers into
+    /// one send call ([`SEND_MANY`]), into `batch` (allocated once).
+    batched: bool,
+    batch: SendBatch,
     /// The refusal owed to the last hello of another protocol (wire
     /// format §11.5), sent by the next [`Peers::settle`] of that address
     /// or [`Peers::sweep`]: one refusal per such hello at most, never
@@ -95,6 +108,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             retired_stamp: 0,
             stop_at: None,
             max_segments: max_segments.max(1),
+            batched: SEND_MANY,
+            batch: SendBatch::new(),
             refusal: None,
         }
     }
@@ -181,11 +196,14 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     /// One batch: `recv` hands every datagram of one receive call to the
     /// function it is given; each is validated and dispatched, then each
     /// peer that sent one is settled once, so its replies leave together
-    /// (GSO). The earliest next deadline of those peers, or `recv`'s error.
+    /// (GSO), and batched ([`SEND_MANY`]) the single replies of many peers
+    /// in one `many` call. The earliest next deadline of those peers, or
+    /// `recv`'s error.
     pub(crate) fn recv_batch(
         &mut self,
         recv: impl FnOnce(&mut dyn FnMut(SocketAddr, &mut [u8])) -> std::io::Result<usize>,
         send: &mut SendFn<'_>,
+        many: &mut SendManyFn<'_>,
         now: Instant,
     ) -> std::io::Result<Option<Instant>> {
         let mut touched = std::mem::take(&mut self.scratch);
@@ -196,10 +214,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 touched.push(from);
             }
         });
-        let mut next = None;
-        for &addr in &touched {
-            next = earliest(next, self.settle(addr, send, now));
-        }
+        let next = self.settle_all(&touched, send, many, now);
         self.scratch = touched;
         got.map(|_| next)
     }
@@ -226,6 +241,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             opener,
             life: Lifecycle::new(core.config.limits(), false, now),
             hello,
+            sent: 0,
         });
         peer.life.on_rx(now);
         Some(peer)
@@ -240,17 +256,32 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         now: Instant,
     ) -> Option<Instant> {
         self.send_refusal(send);
+        self.settle_peer(addr, Some(send), now)
+    }
+
+    /// [`Peers::settle`] with `send`, or without sending (a batched sweep
+    /// sent what it could: [`Peers::send_gathered`]).
+    fn settle_peer(
+        &mut self,
+        addr: SocketAddr,
+        send: Option<&mut SendFn<'_>>,
+        now: Instant,
+    ) -> Option<Instant> {
         let peer = self.map.get_mut(&addr)?;
         let (flush, queued) = {
             let mut out = peer.session.outbox();
-            let flush = out.send_datagrams(self.max_segments, |d, len| send(d, len, addr));
+            let flush = match send {
+                Some(send) => out.send_datagrams(self.max_segments, |d, len| send(d, len, addr)),
+                None => Default::default(),
+            };
             if peer.life.should_release(now) {
                 out.release();
             }
             (flush, out.len())
         };
         self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
-        peer.life.on_written(flush.sent as usize, queued, now);
+        let sent = flush.sent + std::mem::take(&mut peer.sent);
+        peer.life.on_written(sent as usize, queued, now);
         let end = peer.life.poll_end(
             queued,
             0,
@@ -312,18 +343,136 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
     }
 
-    /// Settles every peer; returns the earliest next deadline.
-    pub(crate) fn sweep(&mut self, send: &mut SendFn<'_>, now: Instant) -> Option<Instant> {
-        self.send_refusal(send);
+    /// Settles every peer; returns the earliest next deadline. Batched
+    /// ([`SEND_MANY`]), the datagrams of many peers leave in one `many`
+    /// call ([`Peers::send_gathered`]); else each peer's in its own
+    /// `send` calls.
+    pub(crate) fn sweep(
+        &mut self,
+        send: &mut SendFn<'_>,
+        many: &mut SendManyFn<'_>,
+        now: Instant,
+    ) -> Option<Instant> {
         let mut addrs = std::mem::take(&mut self.scratch);
         addrs.clear();
         addrs.extend(self.map.keys().copied());
-        let mut next = None;
-        for &addr in &addrs {
-            next = earliest(next, self.settle(addr, send, now));
-        }
+        let next = self.settle_all(&addrs, send, many, now);
         self.scratch = addrs;
         next
+    }
+
+    /// Settles the peers at `addrs`: batched, their datagrams sent
+    /// together first ([`Peers::send_gathered`]). The earliest next
+    /// deadline.
+    fn settle_all(
+        &mut self,
+        addrs: &[SocketAddr],
+        send: &mut SendFn<'_>,
+        many: &mut SendManyFn<'_>,
+        now: Instant,
+    ) -> Option<Instant> {
+        self.send_refusal(send);
+        let batched = self.batched;
+        if batched {
+            self.send_gathered(addrs, send, many);
+        }
+        let mut next = None;
+        for &addr in addrs {
+            let send = (!batched).then_some(&mut *send);
+            next = earliest(next, self.settle_peer(addr, send, now));
+        }
+        next
+    }
+
+    /// Sends what the peers at `addrs` have queued, oldest first per
+    /// peer: their datagrams are copied into one batch, and a full batch
+    /// (or the last) leaves in `many` calls, until every queue is empty
+    /// or the socket would block. Where the socket has GSO, a peer with
+    /// several datagrams queued sends them in its own `send` call instead
+    /// (one call, and one pass through the kernel's UDP path, for the
+    /// run). A datagram leaves its peer's queue
+    /// only once sent (or failed, and counted as dropped): what a full
+    /// socket refused stays queued, in order, for the next sweep, so
+    /// nothing is lost or sent twice. Each peer's `sent` counts its
+    /// datagrams that left, for [`Peers::settle_peer`].
+    fn send_gathered(
+        &mut self,
+        addrs: &[SocketAddr],
+        send: &mut SendFn<'_>,
+        many: &mut SendManyFn<'_>,
+    ) {
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.clear();
+        let gso = self.max_segments > 1;
+        for &addr in addrs {
+            while let Some(peer) = self.map.get_mut(&addr) {
+                let mut out = peer.session.outbox();
+                if gso && out.holds_several_datagrams() {
+                    // Its earlier datagrams, if any, left with a batch.
+                    let flush = out.send_datagrams(self.max_segments, |d, len| send(d, len, addr));
+                    drop(out);
+                    peer.sent += flush.sent;
+                    self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
+                    if !flush.empty {
+                        // The socket is full: the batch's datagrams are
+                        // still queued too.
+                        batch.clear();
+                        self.batch = batch;
+                        return;
+                    }
+                    break;
+                }
+                // From the queue's front: anything of this peer's in the
+                // batch before it was full has left with it.
+                let all = out.peek_datagrams(|d| batch.push(addr, d));
+                drop(out);
+                if all {
+                    break;
+                }
+                // The batch is full: send it, then gather on.
+                if !self.send_batch(&mut batch, many) {
+                    self.batch = batch;
+                    return;
+                }
+            }
+        }
+        self.send_batch(&mut batch, many);
+        self.batch = batch;
+    }
+
+    /// Sends `batch` (emptied), taking every datagram that left (or
+    /// failed, counted as dropped) out of its peer's queue; whether all
+    /// of it left (else the socket would block and the rest is still
+    /// queued).
+    fn send_batch(&mut self, batch: &mut SendBatch, many: &mut SendManyFn<'_>) -> bool {
+        let mut at = 0;
+        let mut all = true;
+        while at < batch.len() {
+            let (n, sent) = match many(batch, at) {
+                Ok(n) if n > 0 => (n.min(batch.len() - at), true),
+                Err(e) if e.kind() != std::io::ErrorKind::WouldBlock => (1, false),
+                // Would block (or took nothing): the rest stays queued.
+                _ => {
+                    all = false;
+                    break;
+                }
+            };
+            for i in at..at + n {
+                let (to, datagram) = batch.get(i);
+                let Some(peer) = self.map.get_mut(&to) else {
+                    continue;
+                };
+                peer.session.outbox().queue_mut().consume(datagram.len());
+                if sent {
+                    peer.sent += 1;
+                } else {
+                    self.sh.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            at += n;
+        }
+        batch.clear();
+        all
     }
 
     /// The server stops: every session flushes within the grace period.
@@ -338,8 +487,13 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     /// what is queued, then says until when the driver may wait for the
     /// socket before the next step, or `None` once no session is left or
     /// the grace period is over (then [`Peers::end_all`]).
-    pub(crate) fn drain(&mut self, send: &mut SendFn<'_>, now: Instant) -> Option<Instant> {
-        self.sweep(send, now);
+    pub(crate) fn drain(
+        &mut self,
+        send: &mut SendFn<'_>,
+        many: &mut SendManyFn<'_>,
+        now: Instant,
+    ) -> Option<Instant> {
+        self.sweep(send, many, now);
         let deadline = self.stop_at.unwrap_or(now) + self.sh.config.shutdown_grace;
         (!self.map.is_empty() && now < deadline).then_some(deadline)
     }
@@ -424,9 +578,13 @@ impl Endpoint {
 
     /// Settles every peer at `now`; the next deadline.
     pub fn sweep(&mut self, now: Instant) -> Option<Instant> {
-        let (blocked, mut sent) = (self.blocked, 0);
-        let next = self.peers.sweep(&mut send_fn(blocked, &mut sent), now);
-        self.sent += sent;
+        let (blocked, mut sent, mut many_sent) = (self.blocked, 0, 0);
+        let next = {
+            let mut send = send_fn(blocked, &mut sent);
+            let mut many = send_many_fn(blocked, &mut many_sent);
+            self.peers.sweep(&mut send, &mut many, now)
+        };
+        self.sent += sent + many_sent;
         next
     }
 
@@ -497,5 +655,244 @@ fn send_fn(
         }
         *sent += d.len().div_ceil(len.max(1)) as u64;
         Ok(())
+    }
+}
+
+/// The endpoint's socket for batched sends: takes every datagram, or
+/// refuses them.
+fn send_many_fn(
+    blocked: bool,
+    sent: &mut u64,
+) -> impl FnMut(&SendBatch, usize) -> std::io::Result<usize> + '_ {
+    move |batch, from| {
+        if blocked {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        let n = batch.len() - from;
+        *sent += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::io;
+    use std::vec;
+
+    use super::*;
+    use crate::transport::SessionToken;
+    use crate::transport::security::session_hello;
+
+    type TestPeers = Peers<Arc<ServerCore<()>>>;
+
+    /// Plaintext peers at `n` addresses, each with `per_peer` datagrams
+    /// queued; what each peer's queue holds, per address.
+    fn peers_with_queues(n: u16, per_peer: u8) -> (TestPeers, HashMap<SocketAddr, Vec<u8>>) {
+        // A plaintext peer's first frame opens its session.
+        let router = super::super::Router::new().on_unknown(super::super::UnknownPackets::Ignore);
+        let core = Arc::new(ServerCore::new(
+            router,
+            (),
+            super::super::ServerConfig::default(),
+        ));
+        let poll = mio::Poll::new().unwrap();
+        let waker =
+            super::super::PollWaker::new(mio::Waker::new(poll.registry(), mio::Token(0)).unwrap());
+        let mut peers = Peers::new(core, Waker::Poll(Arc::new(waker), 0), 1);
+        let now = Instant::now();
+        for i in 0..n {
+            let addr = SocketAddr::from(([127, 0, 0, 1], 2000 + i));
+            peers.on_datagram(addr, &mut session_hello(&SessionToken([0; 16])), now);
+        }
+        assert_eq!(peers.sizes().0, usize::from(n));
+        let mut queued = HashMap::new();
+        for (addr, peer) in &peers.map {
+            for j in 0..per_peer {
+                // Bodies of different lengths, so a datagram's bytes
+                // tell which one it is.
+                peer.session
+                    .send_raw(7, &vec![j; usize::from(j) + 1])
+                    .unwrap();
+            }
+            let bytes = peer.session.outbox().queue_ref().pending().to_vec();
+            queued.insert(*addr, bytes);
+        }
+        (peers, queued)
+    }
+
+    /// A socket that takes at most `per_call` datagrams per call and
+    /// `budget` in all (then `WouldBlock`), failing the `fail`th datagram
+    /// offered (from 0) with another error; what it took, in order, per
+    /// address.
+    struct Fake {
+        per_call: usize,
+        budget: usize,
+        fail: Option<usize>,
+        offered: usize,
+        calls: usize,
+        took: HashMap<SocketAddr, Vec<u8>>,
+    }
+
+    impl Fake {
+        fn new(per_call: usize, budget: usize) -> Self {
+            let (fail, offered, calls, took) = (None, 0, 0, HashMap::new());
+            Self {
+                per_call,
+                budget,
+                fail,
+                offered,
+                calls,
+                took,
+            }
+        }
+
+        fn send(&mut self, batch: &SendBatch, from: usize) -> io::Result<usize> {
+            self.calls += 1;
+            if self.fail == Some(self.offered) {
+                self.offered += 1;
+                return Err(io::ErrorKind::ConnectionRefused.into());
+            }
+            let mut n = (batch.len() - from).min(self.per_call).min(self.budget);
+            // As `sendmmsg`: a datagram that fails after the first ends
+            // the call, which returns how many went before it.
+            if let Some(fail) = self.fail.filter(|f| *f > self.offered) {
+                n = n.min(fail - self.offered);
+            }
+            if n == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            for i in from..from + n {
+                let (to, datagram) = batch.get(i);
+                self.took.entry(to).or_default().extend_from_slice(datagram);
+            }
+            self.budget -= n;
+            self.offered += n;
+            Ok(n)
+        }
+    }
+
+    /// One sweep through `fake`; per-peer sends must not be used.
+    fn sweep(peers: &mut TestPeers, fake: &mut Fake) {
+        let mut send = |_: &[u8], _: usize, _: SocketAddr| -> io::Result<()> {
+            panic!("a batched sweep sends through the batch")
+        };
+        let mut many = |b: &SendBatch, from: usize| fake.send(b, from);
+        peers.batched = true;
+        peers.sweep(&mut send, &mut many, Instant::now());
+    }
+
+    fn pending(peers: &TestPeers, addr: &SocketAddr) -> Vec<u8> {
+        let out = peers.map[addr].session.outbox();
+        out.queue_ref().pending().to_vec()
+    }
+
+    #[test]
+    fn a_sweep_sends_many_peers_datagrams_per_call() {
+        let (mut peers, queued) = peers_with_queues(10, 3);
+        let mut fake = Fake::new(usize::MAX, usize::MAX);
+        sweep(&mut peers, &mut fake);
+        assert_eq!(fake.calls, 1, "30 datagrams fit one batch");
+        assert_eq!(fake.took, queued);
+        for addr in queued.keys() {
+            assert!(pending(&peers, addr).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_full_batch_leaves_and_gathering_goes_on() {
+        let (mut peers, queued) = peers_with_queues(7, 3);
+        peers.batch = SendBatch::with_room(4, 1 << 16);
+        let mut fake = Fake::new(usize::MAX, usize::MAX);
+        sweep(&mut peers, &mut fake);
+        assert_eq!(fake.calls, 6, "21 datagrams, 4 per batch");
+        assert_eq!(fake.took, queued);
+    }
+
+    /// The socket takes `k` of the `n` datagrams offered, a few per call,
+    /// then would block: what it took left the queues, the rest is still
+    /// queued, in order; the next sweeps send exactly the rest.
+    #[test]
+    fn partial_sends_and_would_block_lose_and_repeat_nothing() {
+        for budget in [0, 1, 2, 5, 7, 11, 19, 29] {
+            let (mut peers, queued) = peers_with_queues(10, 3);
+            peers.batch = SendBatch::with_room(8, 1 << 16);
+            let mut fake = Fake::new(3, budget);
+            sweep(&mut peers, &mut fake);
+            let sent: usize = fake.took.values().map(|b| frames(b)).sum();
+            assert_eq!(sent, budget, "budget {budget}");
+            for (addr, all) in &queued {
+                let took = fake.took.get(addr).map_or(&[][..], |b| &b[..]);
+                let left = pending(&peers, addr);
+                assert_eq!([took, &left].concat(), *all, "budget {budget}, {addr}");
+            }
+            // The socket drains: the next sweeps send the rest, once.
+            for _ in 0..3 {
+                fake.budget = 4;
+                sweep(&mut peers, &mut fake);
+            }
+            fake.budget = usize::MAX;
+            sweep(&mut peers, &mut fake);
+            assert_eq!(fake.took, queued, "budget {budget}");
+            assert_eq!(peers.sh.dropped.load(Ordering::Relaxed), 0);
+        }
+    }
+
+    /// A datagram the socket fails for another reason is lost and
+    /// counted; the others leave.
+    #[test]
+    fn a_failed_datagram_is_dropped_once_and_the_rest_leaves() {
+        let (mut peers, queued) = peers_with_queues(4, 2);
+        let mut fake = Fake::new(usize::MAX, usize::MAX);
+        fake.fail = Some(3);
+        sweep(&mut peers, &mut fake);
+        assert_eq!(fake.calls, 3, "3 datagrams, the failure, the other 4");
+        assert_eq!(peers.sh.dropped.load(Ordering::Relaxed), 1);
+        let sent: usize = fake.took.values().map(|b| frames(b)).sum();
+        assert_eq!(sent, 7);
+        for addr in queued.keys() {
+            assert!(pending(&peers, addr).is_empty());
+        }
+    }
+
+    /// With GSO, a peer with a run queued sends it in a call of its own
+    /// (one GSO send); single datagrams of many peers share a batch.
+    #[test]
+    fn runs_to_one_peer_keep_gso_and_single_datagrams_share_a_batch() {
+        let (mut peers, mut queued) = peers_with_queues(6, 1);
+        peers.max_segments = 4;
+        let runs: Vec<SocketAddr> = queued.keys().copied().take(2).collect();
+        for addr in &runs {
+            let session = &peers.map[addr].session;
+            session.send_raw(7, &[1, 1]).unwrap();
+            session.send_raw(7, &[2, 2]).unwrap();
+            let bytes = session.outbox().queue_ref().pending().to_vec();
+            queued.insert(*addr, bytes);
+        }
+        let mut fake = Fake::new(usize::MAX, usize::MAX);
+        let mut gso = HashMap::<SocketAddr, Vec<u8>>::new();
+        let mut gso_calls = 0;
+        let mut send = |d: &[u8], _: usize, to: SocketAddr| -> io::Result<()> {
+            gso_calls += 1;
+            gso.entry(to).or_default().extend_from_slice(d);
+            Ok(())
+        };
+        let mut many = |b: &SendBatch, from: usize| fake.send(b, from);
+        peers.batched = true;
+        peers.sweep(&mut send, &mut many, Instant::now());
+        assert_eq!((gso_calls, fake.calls), (2, 1));
+        let mut took = fake.took;
+        took.extend(gso);
+        assert_eq!(took, queued);
+    }
+
+    /// Frames in `bytes`.
+    fn frames(mut bytes: &[u8]) -> usize {
+        let mut n = 0;
+        while let Some(prefix) = bytes.first_chunk::<4>() {
+            bytes = &bytes[u32::from_le_bytes(*prefix) as usize..];
+            n += 1;
+        }
+        n
     }
 }

@@ -164,3 +164,110 @@ impl UdpBatch {
         self.0.try_send(socket, &transmit)
     }
 }
+
+/// Whether [`SendBatch::send`] sends many datagrams per call here
+/// (`sendmmsg`, Linux); elsewhere the servers send a peer's datagrams
+/// per call ([`UdpBatch::send`]).
+pub(crate) const SEND_MANY: bool = cfg!(target_os = "linux");
+
+/// Datagrams one [`SendBatch`] holds (one `sendmmsg` call).
+pub(crate) const SEND_SLOTS: usize = 64;
+
+/// Bytes one [`SendBatch`] holds: room for any one datagram.
+const SEND_BYTES: usize = 128 << 10;
+const _: () = assert!(SEND_BYTES >= MAX_SEND);
+
+/// Datagrams to any destinations gathered for one send call
+/// (`sendmmsg`): copies of their bytes in one buffer and where each
+/// goes. Allocated once ([`SendBatch::new`]); gathering and sending
+/// allocate nothing.
+#[derive(Debug, Default)]
+pub(crate) struct SendBatch {
+    bytes: Vec<u8>,
+    /// Destination, start and end in `bytes` of each datagram.
+    msgs: Vec<(SocketAddr, usize, usize)>,
+    slots: usize,
+}
+
+impl SendBatch {
+    /// A batch of [`SEND_SLOTS`] datagrams.
+    pub(crate) fn new() -> Self {
+        Self::with_room(SEND_SLOTS, SEND_BYTES)
+    }
+
+    /// A batch of at most `slots` datagrams and `bytes` bytes (tests).
+    pub(crate) fn with_room(slots: usize, bytes: usize) -> Self {
+        let slots = slots.clamp(1, SEND_SLOTS);
+        Self {
+            bytes: Vec::with_capacity(bytes),
+            msgs: Vec::with_capacity(slots),
+            slots,
+        }
+    }
+
+    /// Datagrams gathered.
+    pub(crate) fn len(&self) -> usize {
+        self.msgs.len()
+    }
+
+    /// Forgets what was gathered (keeps the allocation).
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.msgs.clear();
+    }
+
+    /// Gathers a copy of `datagram` for `to`; `false` (nothing gathered)
+    /// when the batch has no room for it. An empty batch takes any
+    /// datagram.
+    pub(crate) fn push(&mut self, to: SocketAddr, datagram: &[u8]) -> bool {
+        let start = self.bytes.len();
+        let fits = start + datagram.len() <= self.bytes.capacity();
+        if self.msgs.len() >= self.slots || !(fits || self.msgs.is_empty()) {
+            return false;
+        }
+        self.bytes.extend_from_slice(datagram);
+        self.msgs.push((to, start, self.bytes.len()));
+        true
+    }
+
+    /// The `i`th datagram gathered and its destination.
+    pub(crate) fn get(&self, i: usize) -> (SocketAddr, &[u8]) {
+        let (to, start, end) = self.msgs[i];
+        (to, &self.bytes[start..end])
+    }
+
+    /// Sends the datagrams gathered from the `from`th on, in one call
+    /// (`sendmmsg`): how many left (the first ones, at least one), or
+    /// the first one's error (`WouldBlock` when the socket is full).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn send(&self, socket: socket2::SockRef<'_>, from: usize) -> io::Result<usize> {
+        use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags, SocketAddrAny, sendmmsg};
+        use std::io::IoSlice;
+        let msgs = &self.msgs[from.min(self.msgs.len())..];
+        let Some(&(first, ..)) = msgs.first() else {
+            return Ok(0);
+        };
+        let n = msgs.len().min(SEND_SLOTS);
+        // On the stack: nothing allocated per call.
+        let addrs: [SocketAddrAny; SEND_SLOTS] =
+            std::array::from_fn(|i| msgs.get(i).map_or(first, |m| m.0).into());
+        let iovs: [[IoSlice<'_>; 1]; SEND_SLOTS] = std::array::from_fn(|i| {
+            [IoSlice::new(
+                msgs.get(i).map_or(&[][..], |&(_, s, e)| &self.bytes[s..e]),
+            )]
+        });
+        let mut controls: [SendAncillaryBuffer<'_, '_, '_>; SEND_SLOTS] =
+            std::array::from_fn(|_| SendAncillaryBuffer::default());
+        let mut controls = controls.iter_mut();
+        let mut hdrs: [MMsgHdr<'_>; SEND_SLOTS] = std::array::from_fn(|i| {
+            MMsgHdr::new_with_addr(&addrs[i], &iovs[i], controls.next().expect("SEND_SLOTS"))
+        });
+        Ok(sendmmsg(&*socket, &mut hdrs[..n], SendFlags::empty())?)
+    }
+
+    /// Where the OS has no `sendmmsg`: never called ([`SEND_MANY`]).
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) fn send(&self, _socket: socket2::SockRef<'_>, _from: usize) -> io::Result<usize> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}

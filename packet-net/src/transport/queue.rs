@@ -125,6 +125,14 @@ impl WriteQueue {
 
     /// Checks that `max_len` more bytes fit under the limit, compacting
     /// the written-out front rather than growing; where they would start.
+    ///
+    /// A growing buffer takes twice what it is about to hold (within the
+    /// limit): bytes the socket already took stay queued until the writer
+    /// gets back to [`WriteQueue::consume`] them, and meanwhile the peer
+    /// may have read them and another thread queued the next frames (the
+    /// next tick's broadcast). Once the queue has held `n` bytes, `n` in
+    /// flight plus `n` more fit: the high-water mark of a steady load does
+    /// not depend on how the threads happen to be scheduled.
     #[inline]
     fn make_room(&mut self, max_len: usize) -> Result<usize, TransportError> {
         if max_len > self.space() {
@@ -139,6 +147,11 @@ impl WriteQueue {
             self.buf.copy_within(self.head.., 0);
             self.buf.truncate(self.buf.len() - self.head);
             self.head = 0;
+        }
+        let need = self.buf.len() + max_len;
+        if need > self.buf.capacity() {
+            let want = (2 * need).min(self.limit.max(need));
+            self.buf.reserve_exact(want - self.buf.len());
         }
         Ok(self.buf.len())
     }
@@ -347,6 +360,27 @@ impl Outbox {
         }
     }
 
+    /// Whether more than one frame is queued.
+    pub(crate) fn holds_several_datagrams(&self) -> bool {
+        let pending = self.queue.pending();
+        frame_len_at(pending).is_some_and(|len| len < pending.len())
+    }
+
+    /// Hands the queued frames to `take`, oldest first, one datagram
+    /// each, until `take` refuses one (returns `false`); nothing is
+    /// consumed (the caller consumes what it sent). Whether every frame
+    /// was taken.
+    pub(crate) fn peek_datagrams(&self, mut take: impl FnMut(&[u8]) -> bool) -> bool {
+        let mut pending = self.queue.pending();
+        while let Some(len) = frame_len_at(pending) {
+            if !take(&pending[..len]) {
+                return false;
+            }
+            pending = &pending[len..];
+        }
+        true
+    }
+
     /// Queues the refusal of a hello with another protocol fingerprint
     /// (a server end; plaintext whatever the session, wire format §11.5).
     pub(crate) fn queue_refusal(&mut self, refusal: [u8; REFUSAL_LEN]) {
@@ -428,6 +462,13 @@ pub struct Inbox {
 /// keep them, or leave the heap fragmented when freed): the read buffer,
 /// a stream decoder and a write queue. A session keeps a lent buffer only
 /// while it holds bytes in it (an unfinished frame, unsent replies).
+///
+/// The write queue is lent only when the spare's is larger, and taken
+/// back only when it grew past [`KEEP_QUEUE`]: a session keeps a small
+/// working buffer of its own, because other threads queue into it while
+/// it is not being served (a broadcast). Swapping every pass would leave
+/// it a buffer that never grew (the spare's first), and the first frame
+/// queued from outside at the wrong moment, after warm-up, allocated.
 #[derive(Debug, Default)]
 pub struct Spare {
     /// Where socket reads land.
@@ -450,7 +491,7 @@ impl Spare {
         if *spare.config() == config && inbox.is_empty() {
             std::mem::swap(spare, &mut inbox.decoder);
         }
-        if out.queue.is_empty() {
+        if out.queue.is_empty() && self.queue.buf.capacity() > out.queue.buf.capacity() {
             self.queue.limit = out.queue.limit;
             std::mem::swap(&mut self.queue, &mut out.queue);
         }
@@ -464,7 +505,8 @@ impl Spare {
         {
             std::mem::swap(spare, &mut inbox.decoder);
         }
-        if out.queue.is_empty() && self.queue.buf.capacity() < out.queue.buf.capacity() {
+        let kept = out.queue.buf.capacity();
+        if out.queue.is_empty() && kept > KEEP_QUEUE && self.queue.buf.capacity() < kept {
             // The spare's queue may never have been lent (limit 0): the
             // session gets it with its own limit, or it could queue nothing.
             self.queue.limit = out.queue.limit;
@@ -472,6 +514,10 @@ impl Spare {
         }
     }
 }
+
+/// Bytes of write queue a session keeps of its own between passes (see
+/// [`Spare`]); a queue grown past it by a burst goes to the spare.
+pub(crate) const KEEP_QUEUE: usize = 4 << 10;
 
 /// Most bytes one socket read takes.
 pub const READ_CHUNK: usize = 16 * 1024;

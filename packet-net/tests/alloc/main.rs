@@ -34,6 +34,8 @@ fn main() {
     zero_alloc_udp::udp_server_steady_state_does_not_allocate();
     #[cfg(feature = "tokio")]
     zero_alloc_udp::blocking_udp_server_batches_do_not_allocate();
+    #[cfg(feature = "tokio")]
+    zero_alloc_udp::udp_broadcast_sweeps_do_not_allocate();
     #[cfg(target_os = "linux")]
     idle_cpu::idle_sessions_cost_no_cpu();
     println!("alloc: zero-allocation and idle-CPU checks passed");

@@ -114,3 +114,98 @@ pub fn blocking_udp_server_batches_do_not_allocate() {
     assert_eq!(server.dropped(), 0);
     server.shutdown();
 }
+
+/// Broadcasts to 8 sessions of each UDP server: its sweep gathers the
+/// sessions' datagrams into one batch (`sendmmsg` on Linux).
+pub fn udp_broadcast_sweeps_do_not_allocate() {
+    const CLIENTS: usize = 8;
+    let payload = [7u8; 64];
+    let msg = |seq| Msg {
+        client: 3,
+        seq,
+        data: &payload,
+    };
+    let echo = || {
+        Router::<()>::new().on_frame(ECHO, |ctx, f| {
+            let m: Msg<'_> = f.decode_packet()?;
+            ctx.reply(&m)
+        })
+    };
+    let config = || ServerConfig::default().with_idle_timeout(Some(Duration::from_secs(60)));
+    let transport = TransportConfig::default().with_read_timeout(Some(Duration::from_secs(10)));
+
+    // Blocking server, blocking clients.
+    let server = BlockingUdpServer::bind("127.0.0.1:0", config(), echo(), ()).unwrap();
+    let mut clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let mut c = BlockingUdpSocket::bind_with("127.0.0.1:0", transport).unwrap();
+            c.connect(server.local_addr()).unwrap();
+            c.send(&msg(0)).unwrap();
+            c.recv().unwrap();
+            c
+        })
+        .collect();
+    let mut ticks = |from: u32, to: u32| {
+        for seq in from..to {
+            let report = server.sessions().broadcast(&msg(seq), None);
+            assert_eq!(report.delivered, CLIENTS);
+            for c in &mut clients {
+                let m: Msg<'_> = c.recv().unwrap().decode_packet().unwrap();
+                assert_eq!((m.seq, m.data), (seq, &payload[..]));
+            }
+        }
+    };
+    ticks(1, 50);
+    let region = Region::new(GLOBAL);
+    ticks(50, 300);
+    let change = region.change();
+    assert_eq!(
+        (change.allocations, change.reallocations),
+        (0, 0),
+        "allocations during 250 broadcasts to 8 blocking UDP sessions: {change:?}"
+    );
+    assert_eq!(server.dropped(), 0);
+    server.shutdown();
+
+    // Tokio server, tokio clients, one current-thread runtime.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let server = UdpServer::bind("127.0.0.1:0", config(), echo(), ())
+            .await
+            .unwrap();
+        let mut clients = Vec::new();
+        for _ in 0..CLIENTS {
+            let mut c = UdpPacketSocket::bind_with("127.0.0.1:0", transport)
+                .await
+                .unwrap();
+            c.connect(server.local_addr()).await.unwrap();
+            c.send(&msg(0)).await.unwrap();
+            c.recv().await.unwrap();
+            clients.push(c);
+        }
+        let mut ticks = async |from: u32, to: u32| {
+            for seq in from..to {
+                let report = server.sessions().broadcast(&msg(seq), None);
+                assert_eq!(report.delivered, CLIENTS);
+                for c in &mut clients {
+                    let m: Msg<'_> = c.recv().await.unwrap().decode_packet().unwrap();
+                    assert_eq!((m.seq, m.data), (seq, &payload[..]));
+                }
+            }
+        };
+        ticks(1, 50).await;
+        let region = Region::new(GLOBAL);
+        ticks(50, 300).await;
+        let change = region.change();
+        assert_eq!(
+            (change.allocations, change.reallocations),
+            (0, 0),
+            "allocations during 250 broadcasts to 8 tokio UDP sessions: {change:?}"
+        );
+        assert_eq!(server.dropped(), 0);
+        server.shutdown().await;
+    });
+}
