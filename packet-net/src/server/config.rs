@@ -5,7 +5,7 @@
 //! What does not live here: the timers' logic (`crate::session`), the
 //! keys (`crate::transport::security`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use packet_core::frame::FrameConfig;
 
@@ -50,6 +50,24 @@ pub struct ServerConfig {
     /// may take to send what it queued, and a refused TCP session may
     /// wait for its client to close after reading the refusal. Default 5 s.
     pub shutdown_grace: Duration,
+    /// Opt-in batching of wake-ups for tick-driven servers: each worker
+    /// thread (blocking TCP), session task (tokio TCP) or socket loop
+    /// (UDP) waits on readiness at most once per interval, and each
+    /// wake-up then serves everything that arrived meanwhile: one
+    /// `epoll_wait` for many sessions, one `recvmmsg` for many datagrams,
+    /// instead of a wake-up (and a context switch) per input. Default
+    /// `None`: every input is served as soon as it arrives.
+    ///
+    /// The trade-off is latency: reads, replies, broadcasts and timeouts
+    /// may wait up to the interval (an idle server still sleeps until
+    /// the next input, which is then served at once), and a stopping
+    /// server may take up to the interval more than
+    /// [`shutdown_grace`](Self::shutdown_grace). A game that applies
+    /// inputs once per tick loses nothing with an interval at or below
+    /// its tick; the tokio TCP server aligns every session's wait to the
+    /// same boundaries, so their timers fire in one turn. Set it with
+    /// [`ServerConfig::with_wake_interval`].
+    pub wake_interval: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +83,7 @@ impl Default for ServerConfig {
             write_timeout: Some(Duration::from_secs(10)),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             shutdown_grace: Duration::from_secs(5),
+            wake_interval: None,
         }
     }
 }
@@ -148,6 +167,15 @@ impl ServerConfig {
         self
     }
 
+    /// Waits on readiness at most once per `interval` (zero turns it
+    /// off): batched wake-ups for a tick-driven server, at the price of
+    /// up to `interval` of added latency; see
+    /// [`ServerConfig::wake_interval`].
+    pub fn with_wake_interval(mut self, interval: Duration) -> Self {
+        self.wake_interval = (!interval.is_zero()).then_some(interval);
+        self
+    }
+
     /// The session timers these settings give.
     pub(crate) fn limits(&self) -> Limits {
         Limits {
@@ -158,6 +186,16 @@ impl ServerConfig {
             shutdown_grace: self.shutdown_grace,
             release_after: RELEASE_AFTER,
         }
+    }
+
+    /// The pacing of a driver's waits, if [`ServerConfig::wake_interval`]
+    /// is set (and not zero).
+    pub(crate) fn pacer(&self) -> Option<Pacer> {
+        let interval = self.wake_interval.filter(|i| !i.is_zero())?;
+        Some(Pacer {
+            interval,
+            last: None,
+        })
     }
 
     /// A new session's send and receive sides (sealed, or with a
@@ -172,5 +210,69 @@ impl ServerConfig {
         }
         let _ = datagrams;
         crate::transport::security::plain_server(&frame, fingerprint)
+    }
+}
+
+/// When a paced driver may next wait on readiness
+/// ([`ServerConfig::wake_interval`]): at most once per interval.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pacer {
+    pub(crate) interval: Duration,
+    /// When the last wait returned.
+    last: Option<Instant>,
+}
+
+impl Pacer {
+    /// Until when the driver holds off before its next wait (the last
+    /// wake-up plus the interval), or `None` to wait at once.
+    pub(crate) fn hold_until(&self, now: Instant) -> Option<Instant> {
+        let at = self.last? + self.interval;
+        (at > now).then_some(at)
+    }
+
+    /// A wait returned at `now`.
+    pub(crate) fn woke(&mut self, now: Instant) {
+        self.last = Some(now);
+    }
+
+    /// The first boundary after `now` of the interval's grid from
+    /// `epoch`: sessions that each wait for their next boundary wake
+    /// together (one timer-wheel turn for all of them).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn boundary(&self, epoch: Instant, now: Instant) -> Instant {
+        let iv = self.interval.as_nanos().max(1);
+        let since = now.saturating_duration_since(epoch).as_nanos();
+        let n = since / iv + 1;
+        // Within u64 nanoseconds (584 years) in practice; saturates beyond.
+        epoch + Duration::from_nanos(u64::try_from(n * iv).unwrap_or(u64::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pacer_holds_off_for_an_interval_and_aligns_to_boundaries() {
+        let config = ServerConfig::default();
+        assert!(config.pacer().is_none());
+        assert!(
+            config
+                .clone()
+                .with_wake_interval(Duration::ZERO)
+                .pacer()
+                .is_none()
+        );
+        let ms = Duration::from_millis;
+        let mut p = config.with_wake_interval(ms(10)).pacer().unwrap();
+        let t0 = Instant::now();
+        assert_eq!(p.hold_until(t0), None, "the first wait is not held");
+        p.woke(t0);
+        assert_eq!(p.hold_until(t0 + ms(3)), Some(t0 + ms(10)));
+        assert_eq!(p.hold_until(t0 + ms(10)), None);
+        assert_eq!(p.boundary(t0, t0), t0 + ms(10));
+        assert_eq!(p.boundary(t0, t0 + ms(7)), t0 + ms(10));
+        assert_eq!(p.boundary(t0, t0 + ms(10)), t0 + ms(20));
+        assert_eq!(p.boundary(t0 + ms(5), t0), t0 + ms(15), "before the epoch");
     }
 }
