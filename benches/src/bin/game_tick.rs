@@ -14,11 +14,11 @@
 //! baseline a `tokio::sync::broadcast` of the bincode bytes encoded once
 //! per tick (TCP) or a `send_to` per known peer (UDP).
 //!
-//! `--wake-interval-ms MS` adds two more stacks, `packet-tokio-paced`
-//! and `packet-blocking-paced`: the same servers with
-//! `ServerConfig::with_wake_interval` (each thread or session task waits
-//! on readiness at most once per interval; the baseline has no such
-//! option), beside the default three in every round.
+//! `--wake-interval-ms MS` adds a fourth stack, `packet-blocking-paced`:
+//! the blocking servers with `ServerConfig::with_wake_interval` (each
+//! thread waits on readiness at most once per interval; the tokio
+//! servers ignore the option, the baseline has none), beside the default
+//! three in every round.
 //!
 //! The server runs in a child process (this binary, `serve`), the
 //! clients in this one, so the server's CPU is measured alone: the sum
@@ -140,19 +140,16 @@ enum Stack {
     /// tokio-util `Framed` + `LengthDelimitedCodec` + bincode 2 (TCP), a
     /// tokio `UdpSocket` + bincode 2 (UDP).
     Baseline,
-    /// packet-tokio with `ServerConfig::with_wake_interval`
-    /// (`--wake-interval-ms`).
-    PacketTokioPaced,
-    /// packet-blocking with `ServerConfig::with_wake_interval`.
+    /// packet-blocking with `ServerConfig::with_wake_interval`
+    /// (`--wake-interval-ms`; the tokio servers ignore the option).
     PacketBlockingPaced,
 }
 
 impl Stack {
-    const ALL: [Stack; 5] = [
+    const ALL: [Stack; 4] = [
         Stack::PacketTokio,
         Stack::PacketBlocking,
         Stack::Baseline,
-        Stack::PacketTokioPaced,
         Stack::PacketBlockingPaced,
     ];
 
@@ -161,7 +158,6 @@ impl Stack {
             Stack::PacketTokio => "packet-tokio",
             Stack::PacketBlocking => "packet-blocking",
             Stack::Baseline => "baseline",
-            Stack::PacketTokioPaced => "packet-tokio-paced",
             Stack::PacketBlockingPaced => "packet-blocking-paced",
         }
     }
@@ -172,8 +168,8 @@ impl Stack {
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "stack `{s}`: packet-tokio, packet-blocking, baseline, \
-                 packet-tokio-paced or packet-blocking-paced"
+                    "stack `{s}`: packet-tokio, packet-blocking, baseline \
+                 or packet-blocking-paced"
                 )
             })
     }
@@ -181,7 +177,6 @@ impl Stack {
     /// The server this stack runs, and whether it is paced.
     fn server(self) -> (Stack, bool) {
         match self {
-            Stack::PacketTokioPaced => (Stack::PacketTokio, true),
             Stack::PacketBlockingPaced => (Stack::PacketBlocking, true),
             s => (s, false),
         }
@@ -361,7 +356,7 @@ fn serve(stack: Stack, transport: Transport, sessions: usize, wake_interval: Dur
         }
         (Stack::Baseline, Transport::Tcp) => rt.block_on(baseline::tcp_server(game.clone())),
         (Stack::Baseline, Transport::Udp) => rt.block_on(baseline::udp_server(game.clone())),
-        (Stack::PacketTokioPaced | Stack::PacketBlockingPaced, _) => unreachable!("unpaced above"),
+        (Stack::PacketBlockingPaced, _) => unreachable!("unpaced above"),
     };
     println!("ADDR {addr}");
     let mut at_start = ((0, 0), 0, 0, 0, 0);
@@ -931,12 +926,11 @@ USAGE: game_tick [OPTIONS]
 
   --sessions LIST   sessions per run, comma-separated        [default: 100,1000]
   --transport LIST  tcp, udp                                 [default: tcp,udp]
-  --stack LIST      packet-tokio, packet-blocking, baseline, packet-tokio-paced,
-                    packet-blocking-paced       [default: the first three; all
-                    five with --wake-interval-ms]
-  --wake-interval-ms MS  the paced stacks' ServerConfig::with_wake_interval
-                    (each server thread or session task waits on readiness at
-                    most once per MS; inputs and sends wait up to MS) [default: 10]
+  --stack LIST      packet-tokio, packet-blocking, baseline, packet-blocking-paced
+                    [default: the first three; all four with --wake-interval-ms]
+  --wake-interval-ms MS  packet-blocking-paced's ServerConfig::with_wake_interval
+                    (each server thread waits on readiness at most once per MS;
+                    inputs and sends wait up to MS)            [default: 10]
   --seconds S       measured window per run                  [default: 5]
   --warmup S        traffic before the window opens         [default: 1.5]
   --repeat R        rounds (each round runs every stack once) [default: 3]
@@ -991,7 +985,7 @@ fn main() {
     // The paced stacks run beside the default three when an interval is
     // given (10 ms if they are named without one).
     let stacks = stacks.unwrap_or_else(|| {
-        let n = if wake_interval.is_some() { 5 } else { 3 };
+        let n = if wake_interval.is_some() { 4 } else { 3 };
         Stack::ALL[..n].to_vec()
     });
     let wake_interval = wake_interval.unwrap_or(Duration::from_millis(10));

@@ -50,22 +50,24 @@ pub struct ServerConfig {
     /// may take to send what it queued, and a refused TCP session may
     /// wait for its client to close after reading the refusal. Default 5 s.
     pub shutdown_grace: Duration,
-    /// Opt-in batching of wake-ups for tick-driven servers: each worker
-    /// thread (blocking TCP), session task (tokio TCP) or socket loop
-    /// (UDP) waits on readiness at most once per interval, and each
-    /// wake-up then serves everything that arrived meanwhile: one
-    /// `epoll_wait` for many sessions, one `recvmmsg` for many datagrams,
-    /// instead of a wake-up (and a context switch) per input. Default
-    /// `None`: every input is served as soon as it arrives.
+    /// Opt-in batching of wake-ups for tick-driven servers, on the
+    /// blocking servers ([`blocking::Server`](super::blocking::Server)
+    /// and [`blocking::UdpServer`](super::blocking::UdpServer)): each
+    /// worker thread (TCP) or the socket thread (UDP) waits on readiness
+    /// at most once per interval, and each wake-up then serves
+    /// everything that arrived meanwhile: one `epoll_wait` for many
+    /// sessions, a few `recvmmsg` for many datagrams, instead of a
+    /// wake-up (and a context switch) per input. Default `None`: every
+    /// input is served as soon as it arrives.
     ///
     /// The trade-off is latency: reads, replies, broadcasts and timeouts
     /// may wait up to the interval (an idle server still sleeps until
-    /// the next input, which is then served at once), and a stopping
-    /// server may take up to the interval more than
-    /// [`shutdown_grace`](Self::shutdown_grace). A game that applies
-    /// inputs once per tick loses nothing with an interval at or below
-    /// its tick; the tokio TCP server aligns every session's wait to the
-    /// same boundaries, so their timers fire in one turn. Set it with
+    /// the next input, which is then served at once). A game that
+    /// applies inputs once per tick loses little with an interval at or
+    /// below its tick. The tokio servers ignore it: their I/O driver
+    /// returns from `epoll_wait` for every arrival whatever the session
+    /// tasks do, and holding the tasks off did not lower their CPU
+    /// measurably (BENCHMARKS.md, game tick). Set it with
     /// [`ServerConfig::with_wake_interval`].
     pub wake_interval: Option<Duration>,
 }
@@ -167,9 +169,9 @@ impl ServerConfig {
         self
     }
 
-    /// Waits on readiness at most once per `interval` (zero turns it
-    /// off): batched wake-ups for a tick-driven server, at the price of
-    /// up to `interval` of added latency; see
+    /// The blocking servers wait on readiness at most once per
+    /// `interval` (zero turns it off): batched wake-ups for a tick-driven
+    /// server, at the price of up to `interval` of added latency; see
     /// [`ServerConfig::wake_interval`].
     pub fn with_wake_interval(mut self, interval: Duration) -> Self {
         self.wake_interval = (!interval.is_zero()).then_some(interval);
@@ -234,18 +236,6 @@ impl Pacer {
     pub(crate) fn woke(&mut self, now: Instant) {
         self.last = Some(now);
     }
-
-    /// The first boundary after `now` of the interval's grid from
-    /// `epoch`: sessions that each wait for their next boundary wake
-    /// together (one timer-wheel turn for all of them).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn boundary(&self, epoch: Instant, now: Instant) -> Instant {
-        let iv = self.interval.as_nanos().max(1);
-        let since = now.saturating_duration_since(epoch).as_nanos();
-        let n = since / iv + 1;
-        // Within u64 nanoseconds (584 years) in practice; saturates beyond.
-        epoch + Duration::from_nanos(u64::try_from(n * iv).unwrap_or(u64::MAX))
-    }
 }
 
 #[cfg(test)]
@@ -253,7 +243,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pacer_holds_off_for_an_interval_and_aligns_to_boundaries() {
+    fn pacer_holds_off_for_an_interval() {
         let config = ServerConfig::default();
         assert!(config.pacer().is_none());
         assert!(
@@ -270,9 +260,5 @@ mod tests {
         p.woke(t0);
         assert_eq!(p.hold_until(t0 + ms(3)), Some(t0 + ms(10)));
         assert_eq!(p.hold_until(t0 + ms(10)), None);
-        assert_eq!(p.boundary(t0, t0), t0 + ms(10));
-        assert_eq!(p.boundary(t0, t0 + ms(7)), t0 + ms(10));
-        assert_eq!(p.boundary(t0, t0 + ms(10)), t0 + ms(20));
-        assert_eq!(p.boundary(t0 + ms(5), t0), t0 + ms(15), "before the epoch");
     }
 }

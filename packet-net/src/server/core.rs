@@ -36,10 +36,6 @@ pub(crate) struct ServerCore<S, U = ()> {
     pub(crate) config: ServerConfig,
     /// Datagrams dropped (UDP server only).
     pub(crate) dropped: AtomicU64,
-    /// The origin of the wake-interval grid the tokio sessions share
-    /// ([`ServerConfig::wake_interval`]).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) epoch: Instant,
 }
 
 /// Most socket reads per session per [`ServerCore::service`] call, so one
@@ -71,7 +67,6 @@ impl<S, U> ServerCore<S, U> {
             sessions: Arc::new(Sessions::new()),
             config,
             dropped: AtomicU64::new(0),
-            epoch: Instant::now(),
         }
     }
 

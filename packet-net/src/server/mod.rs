@@ -27,8 +27,8 @@
 //!   such a task per packet on the tokio servers); or the tick-driven style,
 //!   where handlers only queue and the game loop drains an
 //!   [`EventQueue`] once per tick ([`Router::queue_events`]). Such a
-//!   server can also batch its wake-ups
-//!   ([`ServerConfig::with_wake_interval`]: each thread or task waits on
+//!   server, if blocking, can also batch its wake-ups
+//!   ([`ServerConfig::with_wake_interval`]: each thread waits on
 //!   readiness at most once per interval and serves everything that
 //!   arrived meanwhile; inputs and sends wait up to the interval).
 //! - [`blocking::Server`]: an acceptor thread and a pool of worker threads

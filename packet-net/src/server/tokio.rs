@@ -216,11 +216,6 @@ async fn drive<S, U>(
     // the deadline again.
     let mut timer = std::pin::pin!(tokio::time::sleep_until(tokio::time::Instant::now()));
     let mut armed: Option<Instant> = None;
-    // With a wake interval: the timer that holds the task off until the
-    // next boundary of the grid every session of this server shares, so
-    // their timers fire in one turn and each serves what arrived.
-    let pacer = sh.config.pacer();
-    let mut pace = std::pin::pin!(pacer.map(|_| tokio::time::sleep_until(sh.epoch.into())));
     loop {
         if *stop.borrow() {
             conn.life().shutdown(Instant::now());
@@ -247,39 +242,20 @@ async fn drive<S, U>(
             timer.as_mut().reset(d.into());
             armed = Some(d);
         }
-        if let (Some(p), Some(mut pace)) = (&pacer, pace.as_mut().as_pin_mut()) {
-            pace.as_mut()
-                .reset(p.boundary(sh.epoch, Instant::now()).into());
-            pace.await;
-        }
-        let woke = tokio::select! {
+        tokio::select! {
             biased;
-            _ = notified.as_mut() => {
-                notified.set(notify.notified());
-                true
-            }
+            _ = notified.as_mut() => notified.set(notify.notified()),
             ready = stream.writable(), if write => {
                 if let Err(e) = ready {
                     conn.life().on_io_error(e);
                 }
-                false
             }
             ready = stream.readable(), if read => {
                 if let Err(e) = ready {
                     conn.life().on_io_error(e);
                 }
-                false
             }
-            _ = timer.as_mut(), if armed.is_some() => {
-                armed = None;
-                false
-            }
-        };
-        if pacer.is_some() && !woke {
-            // Paced, the `Notified` polled by this wait is unregistered:
-            // a wake-up (a broadcast) during the next hold then leaves a
-            // permit instead of polling the task before its boundary.
-            notified.set(notify.notified());
+            _ = timer.as_mut(), if armed.is_some() => armed = None,
         }
     }
 }
@@ -347,21 +323,7 @@ async fn run_udp<S, U>(
         socket.try_io(Interest::WRITABLE, send)
     };
     let mut next = peers.sweep(&mut send, Instant::now());
-    let mut pacer = sh.config.pacer();
-    // Whether the last receive emptied the socket.
-    let mut drained = true;
     loop {
-        // Paced: what arrives meanwhile waits in the socket, taken by a
-        // few `recvmmsg` at the next wake-up (at once while a backlog
-        // is left).
-        let hold = pacer.as_ref().filter(|_| drained);
-        if let Some(at) = hold.and_then(|p| p.hold_until(Instant::now())) {
-            tokio::select! {
-                biased;
-                _ = stop.changed() => break,
-                _ = tokio::time::sleep_until(at.into()) => {}
-            }
-        }
         let sleep = sleep_until(next);
         tokio::select! {
             biased;
@@ -372,19 +334,16 @@ async fn run_udp<S, U>(
                 // holds is taken first: the sweep sends up to a datagram
                 // per peer, and inputs arriving meanwhile wait in (or
                 // overflow) the receive buffer.
-                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send, &mut drained);
+                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send);
                 next = earliest(peers.sweep(&mut send, Instant::now()), at);
             }
             Ok(()) = socket.readable() => {
-                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send, &mut drained);
+                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send);
                 next = earliest(next, at);
             }
             _ = sleep => {
                 next = peers.sweep(&mut send, Instant::now());
             }
-        }
-        if let Some(p) = &mut pacer {
-            p.woke(Instant::now());
         }
     }
     // Graceful stop: flush what is queued, within the grace period.
@@ -402,26 +361,21 @@ async fn run_udp<S, U>(
 }
 
 /// Receives and dispatches what the UDP socket holds: a few batches (then
-/// the other branches get a turn), until it would block (then
-/// `drained`). The earliest next deadline of the peers that sent
-/// something.
+/// the other branches get a turn), until it would block. The earliest
+/// next deadline of the peers that sent something.
 fn recv_ready<S, U>(
     peers: &mut Peers<&ServerCore<S, U>, U>,
     area: &mut RecvArea,
     batch: &UdpBatch,
     socket: &tokio::net::UdpSocket,
     send: &mut super::udp::SendFn<'_>,
-    drained: &mut bool,
 ) -> Option<Instant> {
-    *drained = false;
     recv_until_blocked(8, || {
-        let got = socket.try_io(Interest::READABLE, || {
+        socket.try_io(Interest::READABLE, || {
             let recv =
                 |each: &mut dyn FnMut(SocketAddr, &mut [u8])| batch.recv(area, socket.into(), each);
             peers.recv_batch(recv, send, Instant::now())
-        });
-        *drained |= matches!(&got, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
-        got
+        })
     })
 }
 
