@@ -13,6 +13,10 @@
 //! UDP ([`UdpServer`]): one thread waiting on one socket, feeding the
 //! datagram endpoint of `server::udp`.
 //!
+//! With [`ServerConfig::wake_interval`] set, each worker and the UDP
+//! thread park between waits (`hold_off`) so that one wait serves
+//! everything that arrived during the interval.
+//!
 //! Examples: the TCP server's in [`crate::server`], the UDP server's on
 //! [`UdpServer`].
 
