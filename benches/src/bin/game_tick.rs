@@ -14,6 +14,12 @@
 //! baseline a `tokio::sync::broadcast` of the bincode bytes encoded once
 //! per tick (TCP) or a `send_to` per known peer (UDP).
 //!
+//! `--wake-interval-ms MS` adds a fourth stack, `packet-blocking-paced`:
+//! the blocking servers with `ServerConfig::with_wake_interval` (each
+//! thread waits on readiness at most once per interval; the tokio
+//! servers ignore the option, the baseline has none), beside the default
+//! three in every round.
+//!
 //! The server runs in a child process (this binary, `serve`), the
 //! clients in this one, so the server's CPU is measured alone: the sum
 //! over the server process's threads of their run time
@@ -134,16 +140,25 @@ enum Stack {
     /// tokio-util `Framed` + `LengthDelimitedCodec` + bincode 2 (TCP), a
     /// tokio `UdpSocket` + bincode 2 (UDP).
     Baseline,
+    /// packet-blocking with `ServerConfig::with_wake_interval`
+    /// (`--wake-interval-ms`; the tokio servers ignore the option).
+    PacketBlockingPaced,
 }
 
 impl Stack {
-    const ALL: [Stack; 3] = [Stack::PacketTokio, Stack::PacketBlocking, Stack::Baseline];
+    const ALL: [Stack; 4] = [
+        Stack::PacketTokio,
+        Stack::PacketBlocking,
+        Stack::Baseline,
+        Stack::PacketBlockingPaced,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Stack::PacketTokio => "packet-tokio",
             Stack::PacketBlocking => "packet-blocking",
             Stack::Baseline => "baseline",
+            Stack::PacketBlockingPaced => "packet-blocking-paced",
         }
     }
 
@@ -151,7 +166,20 @@ impl Stack {
         Stack::ALL
             .into_iter()
             .find(|k| k.name() == s)
-            .ok_or_else(|| format!("stack `{s}`: packet-tokio, packet-blocking or baseline"))
+            .ok_or_else(|| {
+                format!(
+                    "stack `{s}`: packet-tokio, packet-blocking, baseline \
+                 or packet-blocking-paced"
+                )
+            })
+    }
+
+    /// The server this stack runs, and whether it is paced.
+    fn server(self) -> (Stack, bool) {
+        match self {
+            Stack::PacketBlockingPaced => (Stack::PacketBlocking, true),
+            s => (s, false),
+        }
     }
 }
 
@@ -238,12 +266,16 @@ fn udp_drops(port: u16) -> u64 {
 
 /// Runs one server until told to quit on stdin; reports on `start` and
 /// `stop`. Never returns.
-fn serve(stack: Stack, transport: Transport, sessions: usize) -> ! {
+fn serve(stack: Stack, transport: Transport, sessions: usize, wake_interval: Duration) -> ! {
     let game = Arc::new(Game::default());
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let config = ServerConfig::default()
+    let (stack, paced) = stack.server();
+    let mut config = ServerConfig::default()
         .with_max_sessions(sessions + 16)
         .with_idle_timeout(Some(Duration::from_secs(600)));
+    if paced {
+        config = config.with_wake_interval(wake_interval);
+    }
     let router = || {
         Router::<Arc<Game>>::new().on::<Input>(|ctx, input| {
             ctx.state().apply(&input);
@@ -324,6 +356,7 @@ fn serve(stack: Stack, transport: Transport, sessions: usize) -> ! {
         }
         (Stack::Baseline, Transport::Tcp) => rt.block_on(baseline::tcp_server(game.clone())),
         (Stack::Baseline, Transport::Udp) => rt.block_on(baseline::udp_server(game.clone())),
+        (Stack::PacketBlockingPaced, _) => unreachable!("unpaced above"),
     };
     println!("ADDR {addr}");
     let mut at_start = ((0, 0), 0, 0, 0, 0);
@@ -664,13 +697,19 @@ struct Server {
 }
 
 impl Server {
-    fn start(stack: Stack, transport: Transport, sessions: usize) -> (Self, SocketAddr) {
+    fn start(
+        stack: Stack,
+        transport: Transport,
+        sessions: usize,
+        wake_interval: Duration,
+    ) -> (Self, SocketAddr) {
         let mut child = Command::new(std::env::current_exe().expect("own path"))
             .args([
                 "serve",
                 stack.name(),
                 transport.name(),
                 &sessions.to_string(),
+                &wake_interval.as_secs_f64().to_string(),
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -769,8 +808,9 @@ fn run_one(
     sessions: usize,
     warmup: Duration,
     window: Duration,
+    wake_interval: Duration,
 ) -> Run {
-    let (mut server, addr) = Server::start(stack, transport, sessions);
+    let (mut server, addr) = Server::start(stack, transport, sessions, wake_interval);
     let clients = Arc::new(Clients::default());
     let mut tasks = tokio::task::JoinSet::new();
     // Clients connect one a millisecond (a burst of 1,000 connects
@@ -841,7 +881,7 @@ fn run_one(
 
 fn print_run(transport: Transport, sessions: usize, r: &Run) {
     println!(
-        "{:<15} {} {:>5} | server CPU {:>6.1} ms ({:>5.1} % of a core, {} ticks) | \
+        "{:<21} {} {:>5} | server CPU {:>6.1} ms ({:>5.1} % of a core, {} ticks) | \
          in {}/{} out {}/{} (delivered/sent) | {:>5.2} us/packet{}{}",
         r.stack.name(),
         transport.name(),
@@ -886,7 +926,11 @@ USAGE: game_tick [OPTIONS]
 
   --sessions LIST   sessions per run, comma-separated        [default: 100,1000]
   --transport LIST  tcp, udp                                 [default: tcp,udp]
-  --stack LIST      packet-tokio, packet-blocking, baseline  [default: all three]
+  --stack LIST      packet-tokio, packet-blocking, baseline, packet-blocking-paced
+                    [default: the first three; all four with --wake-interval-ms]
+  --wake-interval-ms MS  packet-blocking-paced's ServerConfig::with_wake_interval
+                    (each server thread waits on readiness at most once per MS;
+                    inputs and sends wait up to MS)            [default: 10]
   --seconds S       measured window per run                  [default: 5]
   --warmup S        traffic before the window opens         [default: 1.5]
   --repeat R        rounds (each round runs every stack once) [default: 3]
@@ -901,11 +945,18 @@ fn main() {
     if args.first().map(String::as_str) == Some("serve") {
         let stack = Stack::parse(&args[1]).expect("stack");
         let transport = Transport::parse(&args[2]).expect("transport");
-        serve(stack, transport, args[3].parse().expect("sessions"));
+        let wake_interval = Duration::from_secs_f64(args[4].parse().expect("wake interval"));
+        serve(
+            stack,
+            transport,
+            args[3].parse().expect("sessions"),
+            wake_interval,
+        );
     }
     let mut sessions = vec![100usize, 1000];
     let mut transports = vec![Transport::Tcp, Transport::Udp];
-    let mut stacks = Stack::ALL.to_vec();
+    let mut stacks: Option<Vec<Stack>> = None;
+    let mut wake_interval: Option<Duration> = None;
     let (mut seconds, mut warmup, mut repeat) = (5.0f64, 1.5f64, 3usize);
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -920,13 +971,24 @@ fn main() {
         match flag.as_str() {
             "--sessions" => sessions = list().map(|v| v.parse().expect("sessions")).collect(),
             "--transport" => transports = list().map(|v| Transport::parse(v).unwrap()).collect(),
-            "--stack" => stacks = list().map(|v| Stack::parse(v).unwrap()).collect(),
+            "--stack" => stacks = Some(list().map(|v| Stack::parse(v).unwrap()).collect()),
+            "--wake-interval-ms" => {
+                let ms: f64 = value.parse().expect("wake interval (ms)");
+                wake_interval = Some(Duration::from_secs_f64(ms / 1e3));
+            }
             "--seconds" => seconds = value.parse().expect("seconds"),
             "--warmup" => warmup = value.parse().expect("warmup"),
             "--repeat" => repeat = value.parse().expect("repeat"),
             _ => panic!("unknown option {flag} (see --help)"),
         }
     }
+    // The paced stacks run beside the default three when an interval is
+    // given (10 ms if they are named without one).
+    let stacks = stacks.unwrap_or_else(|| {
+        let n = if wake_interval.is_some() { 4 } else { 3 };
+        Stack::ALL[..n].to_vec()
+    });
+    let wake_interval = wake_interval.unwrap_or(Duration::from_millis(10));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (warmup, window) = (
         Duration::from_secs_f64(warmup),
@@ -939,7 +1001,7 @@ fn main() {
             for round in 0..repeat {
                 println!("-- {} x {n}, round {}", transport.name(), round + 1);
                 for &stack in &stacks {
-                    let run = run_one(&rt, stack, transport, n, warmup, window);
+                    let run = run_one(&rt, stack, transport, n, warmup, window, wake_interval);
                     print_run(transport, n, &run);
                     runs.push(run);
                 }
@@ -985,7 +1047,7 @@ fn main() {
                 })
                 .collect();
             println!(
-                "{} x {:>5} {:<15} {:>6.2} us/packet ({count} of {} runs valid)  ratio {:.2} [{}]  \
+                "{} x {:>5} {:<21} {:>6.2} us/packet ({count} of {} runs valid)  ratio {:.2} [{}]  \
                  inputs lost {loss_in} of {sent_in} (server socket overflowed {overflowed})",
                 transport.name(),
                 n,

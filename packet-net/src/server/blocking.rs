@@ -13,6 +13,10 @@
 //! UDP ([`UdpServer`]): one thread waiting on one socket, feeding the
 //! datagram endpoint of `server::udp`.
 //!
+//! With [`ServerConfig::wake_interval`] set, each worker and the UDP
+//! thread park between waits (`hold_off`) so that one wait serves
+//! everything that arrived during the interval.
+//!
 //! Examples: the TCP server's in [`crate::server`], the UDP server's on
 //! [`UdpServer`].
 
@@ -31,7 +35,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use super::udp::{Peers, earliest};
 use super::{
-    DisconnectReason, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Waker,
+    DisconnectReason, Pacer, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Waker,
     handle_methods, lock, recv_until_blocked,
 };
 use crate::session::Connection;
@@ -64,7 +68,8 @@ impl<S, U> ServerHandle<S, U> {
 }
 
 /// A server's threads: when dropped, told to stop (a flag each checks
-/// after every wait, and the wakers of their polls) and joined.
+/// after every wait, the wakers of their polls, and an unpark for a
+/// thread holding off its next wait: [`hold_off`]) and joined.
 #[derive(Default)]
 struct Threads {
     stop: Arc<AtomicBool>,
@@ -100,6 +105,9 @@ impl Drop for Threads {
         self.stop.store(true, Ordering::SeqCst);
         for w in &self.wakers {
             let _ = w.waker.wake();
+        }
+        for t in &self.threads {
+            t.thread().unpark();
         }
         for t in self.threads.drain(..) {
             let _ = t.join();
@@ -340,6 +348,20 @@ impl Timers {
     }
 }
 
+/// With a [`ServerConfig::wake_interval`], holds the thread off until
+/// its next wait may start (the last wake-up plus the interval), so
+/// what arrives meanwhile is served by one wake-up; returns at once once
+/// `stop` is set (the stop unparks the thread).
+fn hold_off(pacer: Option<&Pacer>, stop: &AtomicBool) {
+    let Some(pacer) = pacer else { return };
+    while let Some(at) = pacer.hold_until(Instant::now()) {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        thread::park_timeout(at.saturating_duration_since(Instant::now()));
+    }
+}
+
 fn worker<S, U>(
     core: &ServerCore<S, U>,
     stop: &AtomicBool,
@@ -348,7 +370,11 @@ fn worker<S, U>(
     inbox: &Mutex<Vec<NewConn<U>>>,
 ) {
     let mut conns: HashMap<usize, Conn<U>> = HashMap::new();
-    let mut events = Events::with_capacity(256);
+    let mut pacer = core.config.pacer();
+    // Paced, one wait should take in a worker's sessions; a wait that
+    // filled it is followed by another at once, so no backlog builds.
+    let mut events = Events::with_capacity(if pacer.is_some() { 1024 } else { 256 });
+    let mut full = false;
     // Sized up front: `again` is first pushed only when a session stops
     // early for fairness, which may happen long after warm-up (on a
     // loaded machine), and would then be a per-packet allocation.
@@ -358,6 +384,9 @@ fn worker<S, U>(
     let mut timers = Timers::new();
     let mut stopping = false;
     loop {
+        if again.is_empty() && !full && !stopping {
+            hold_off(pacer.as_ref(), stop);
+        }
         let now = Instant::now();
         let next = timers.due(&mut conns, now, &mut again);
         let timeout = if again.is_empty() {
@@ -371,9 +400,14 @@ fn worker<S, U>(
             thread::sleep(Duration::from_millis(1));
         }
         let now = Instant::now();
+        if let Some(p) = &mut pacer {
+            p.woke(now);
+        }
         ready.clear();
         ready.append(&mut again);
+        let mut seen = 0;
         for e in events.iter() {
+            seen += 1;
             if e.token() != WAKE {
                 let token = e.token().0;
                 if let Some(c) = conns.get_mut(&token) {
@@ -383,6 +417,7 @@ fn worker<S, U>(
                 ready.push(token);
             }
         }
+        full = seen >= events.capacity();
         waker.take();
         ready.append(&mut lock(&waker.ready));
         for (mut stream, session, conn) in lock(inbox).drain(..) {
@@ -541,9 +576,16 @@ fn run_udp<S, U>(
     };
     let mut events = Events::with_capacity(16);
     let mut next = peers.sweep(&mut send, &mut many, Instant::now());
+    let mut pacer = core.config.pacer();
     while !stop.load(Ordering::SeqCst) {
+        // Paced: what arrives meanwhile waits in the socket, taken by a
+        // few `recvmmsg` below.
+        hold_off(pacer.as_ref(), stop);
         let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
         let _ = poll.poll(&mut events, timeout);
+        if let Some(p) = &mut pacer {
+            p.woke(Instant::now());
+        }
         waker.take();
         // Frames queued or a close from elsewhere (a session's wake).
         let woken = {

@@ -5,7 +5,7 @@
 //! What does not live here: the timers' logic (`crate::session`), the
 //! keys (`crate::transport::security`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use packet_core::frame::FrameConfig;
 
@@ -50,6 +50,26 @@ pub struct ServerConfig {
     /// may take to send what it queued, and a refused TCP session may
     /// wait for its client to close after reading the refusal. Default 5 s.
     pub shutdown_grace: Duration,
+    /// Opt-in batching of wake-ups for tick-driven servers, on the
+    /// blocking servers ([`blocking::Server`](super::blocking::Server)
+    /// and [`blocking::UdpServer`](super::blocking::UdpServer)): each
+    /// worker thread (TCP) or the socket thread (UDP) waits on readiness
+    /// at most once per interval, and each wake-up then serves
+    /// everything that arrived meanwhile: one `epoll_wait` for many
+    /// sessions, a few `recvmmsg` for many datagrams, instead of a
+    /// wake-up (and a context switch) per input. Default `None`: every
+    /// input is served as soon as it arrives.
+    ///
+    /// The trade-off is latency: reads, replies, broadcasts and timeouts
+    /// may wait up to the interval (an idle server still sleeps until
+    /// the next input, which is then served at once). A game that
+    /// applies inputs once per tick loses little with an interval at or
+    /// below its tick. The tokio servers ignore it: their I/O driver
+    /// returns from `epoll_wait` for every arrival whatever the session
+    /// tasks do, and holding the tasks off did not lower their CPU
+    /// measurably (BENCHMARKS.md, game tick). Set it with
+    /// [`ServerConfig::with_wake_interval`].
+    pub wake_interval: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +85,7 @@ impl Default for ServerConfig {
             write_timeout: Some(Duration::from_secs(10)),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             shutdown_grace: Duration::from_secs(5),
+            wake_interval: None,
         }
     }
 }
@@ -148,6 +169,15 @@ impl ServerConfig {
         self
     }
 
+    /// The blocking servers wait on readiness at most once per
+    /// `interval` (zero turns it off): batched wake-ups for a tick-driven
+    /// server, at the price of up to `interval` of added latency; see
+    /// [`ServerConfig::wake_interval`].
+    pub fn with_wake_interval(mut self, interval: Duration) -> Self {
+        self.wake_interval = (!interval.is_zero()).then_some(interval);
+        self
+    }
+
     /// The session timers these settings give.
     pub(crate) fn limits(&self) -> Limits {
         Limits {
@@ -158,6 +188,16 @@ impl ServerConfig {
             shutdown_grace: self.shutdown_grace,
             release_after: RELEASE_AFTER,
         }
+    }
+
+    /// The pacing of a driver's waits, if [`ServerConfig::wake_interval`]
+    /// is set (and not zero).
+    pub(crate) fn pacer(&self) -> Option<Pacer> {
+        let interval = self.wake_interval.filter(|i| !i.is_zero())?;
+        Some(Pacer {
+            interval,
+            last: None,
+        })
     }
 
     /// A new session's send and receive sides (sealed, or with a
@@ -172,5 +212,53 @@ impl ServerConfig {
         }
         let _ = datagrams;
         crate::transport::security::plain_server(&frame, fingerprint)
+    }
+}
+
+/// When a paced driver may next wait on readiness
+/// ([`ServerConfig::wake_interval`]): at most once per interval.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pacer {
+    pub(crate) interval: Duration,
+    /// When the last wait returned.
+    last: Option<Instant>,
+}
+
+impl Pacer {
+    /// Until when the driver holds off before its next wait (the last
+    /// wake-up plus the interval), or `None` to wait at once.
+    pub(crate) fn hold_until(&self, now: Instant) -> Option<Instant> {
+        let at = self.last? + self.interval;
+        (at > now).then_some(at)
+    }
+
+    /// A wait returned at `now`.
+    pub(crate) fn woke(&mut self, now: Instant) {
+        self.last = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pacer_holds_off_for_an_interval() {
+        let config = ServerConfig::default();
+        assert!(config.pacer().is_none());
+        assert!(
+            config
+                .clone()
+                .with_wake_interval(Duration::ZERO)
+                .pacer()
+                .is_none()
+        );
+        let ms = Duration::from_millis;
+        let mut p = config.with_wake_interval(ms(10)).pacer().unwrap();
+        let t0 = Instant::now();
+        assert_eq!(p.hold_until(t0), None, "the first wait is not held");
+        p.woke(t0);
+        assert_eq!(p.hold_until(t0 + ms(3)), Some(t0 + ms(10)));
+        assert_eq!(p.hold_until(t0 + ms(10)), None);
     }
 }

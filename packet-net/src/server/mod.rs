@@ -26,7 +26,11 @@
 //!   keeps to reply later ([`Session::send`]; `Router::on_async` spawns
 //!   such a task per packet on the tokio servers); or the tick-driven style,
 //!   where handlers only queue and the game loop drains an
-//!   [`EventQueue`] once per tick ([`Router::queue_events`]).
+//!   [`EventQueue`] once per tick ([`Router::queue_events`]). Such a
+//!   server, if blocking, can also batch its wake-ups
+//!   ([`ServerConfig::with_wake_interval`]: each thread waits on
+//!   readiness at most once per interval and serves everything that
+//!   arrived meanwhile; inputs and sends wait up to the interval).
 //! - [`blocking::Server`]: an acceptor thread and a pool of worker threads
 //!   that each own a set of sessions and wait on their readiness (`mio`).
 //! - `tokio::Server` (feature `tokio`): an acceptor
@@ -93,6 +97,7 @@ mod stats;
 pub mod tokio;
 pub(crate) mod udp;
 
+pub(crate) use config::Pacer;
 pub use config::ServerConfig;
 pub use context::Context;
 pub(crate) use core::{ServerCore, Serviced, count_in, handle_methods, recv_until_blocked};

@@ -17,6 +17,7 @@ mod common;
 #[cfg(target_os = "linux")]
 mod idle_cpu;
 mod zero_alloc;
+mod zero_alloc_paced;
 #[cfg(feature = "tokio")]
 mod zero_alloc_tokio;
 #[cfg(feature = "tokio")]
@@ -36,6 +37,7 @@ fn main() {
     zero_alloc_udp::blocking_udp_server_batches_do_not_allocate();
     #[cfg(feature = "tokio")]
     zero_alloc_udp::udp_broadcast_sweeps_do_not_allocate();
+    zero_alloc_paced::paced_servers_do_not_allocate();
     #[cfg(target_os = "linux")]
     idle_cpu::idle_sessions_cost_no_cpu();
     println!("alloc: zero-allocation and idle-CPU checks passed");

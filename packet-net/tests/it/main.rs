@@ -29,3 +29,4 @@ mod typed_dispatch;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
 mod unknown_packets;
+mod wake_interval;
