@@ -362,7 +362,9 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     }
 
     /// Settles the peers at `addrs`: batched, their datagrams sent
-    /// together first ([`Peers::send_gathered`]). The earliest next
+    /// together first ([`Peers::send_gathered`]); a single peer's are
+    /// sent as unbatched (gathering costs a copy and two more look-ups
+    /// per datagram, for one system call either way). The earliest next
     /// deadline.
     fn settle_all(
         &mut self,
@@ -372,7 +374,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         now: Instant,
     ) -> Option<Instant> {
         self.send_refusal(send);
-        let batched = self.batched;
+        let batched = self.batched && addrs.len() > 1;
         if batched {
             self.send_gathered(addrs, send, many);
         }

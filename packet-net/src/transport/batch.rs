@@ -241,26 +241,42 @@ impl SendBatch {
     /// the first one's error (`WouldBlock` when the socket is full).
     #[cfg(target_os = "linux")]
     pub(crate) fn send(&self, socket: socket2::SockRef<'_>, from: usize) -> io::Result<usize> {
+        let msgs = &self.msgs[from.min(self.msgs.len())..];
+        // The headers are built on the stack, as many as needed rounded up
+        // to a few sizes: 64 of them cost more than the system call when
+        // a sweep has a datagram or two to send.
+        match msgs.len() {
+            0 => Ok(0),
+            1 => self.send_up_to::<1>(socket, msgs),
+            2..=8 => self.send_up_to::<8>(socket, msgs),
+            _ => self.send_up_to::<SEND_SLOTS>(socket, msgs),
+        }
+    }
+
+    /// [`SendBatch::send`] of at most `K` of `msgs` (not empty).
+    #[cfg(target_os = "linux")]
+    fn send_up_to<const K: usize>(
+        &self,
+        socket: socket2::SockRef<'_>,
+        msgs: &[(SocketAddr, usize, usize)],
+    ) -> io::Result<usize> {
         use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags, SocketAddrAny, sendmmsg};
         use std::io::IoSlice;
-        let msgs = &self.msgs[from.min(self.msgs.len())..];
-        let Some(&(first, ..)) = msgs.first() else {
-            return Ok(0);
-        };
-        let n = msgs.len().min(SEND_SLOTS);
+        let first = msgs[0].0;
+        let n = msgs.len().min(K);
         // On the stack: nothing allocated per call.
-        let addrs: [SocketAddrAny; SEND_SLOTS] =
+        let addrs: [SocketAddrAny; K] =
             std::array::from_fn(|i| msgs.get(i).map_or(first, |m| m.0).into());
-        let iovs: [[IoSlice<'_>; 1]; SEND_SLOTS] = std::array::from_fn(|i| {
+        let iovs: [[IoSlice<'_>; 1]; K] = std::array::from_fn(|i| {
             [IoSlice::new(
                 msgs.get(i).map_or(&[][..], |&(_, s, e)| &self.bytes[s..e]),
             )]
         });
-        let mut controls: [SendAncillaryBuffer<'_, '_, '_>; SEND_SLOTS] =
+        let mut controls: [SendAncillaryBuffer<'_, '_, '_>; K] =
             std::array::from_fn(|_| SendAncillaryBuffer::default());
         let mut controls = controls.iter_mut();
-        let mut hdrs: [MMsgHdr<'_>; SEND_SLOTS] = std::array::from_fn(|i| {
-            MMsgHdr::new_with_addr(&addrs[i], &iovs[i], controls.next().expect("SEND_SLOTS"))
+        let mut hdrs: [MMsgHdr<'_>; K] = std::array::from_fn(|i| {
+            MMsgHdr::new_with_addr(&addrs[i], &iovs[i], controls.next().expect("K"))
         });
         Ok(sendmmsg(&*socket, &mut hdrs[..n], SendFlags::empty())?)
     }
