@@ -24,15 +24,7 @@ use packet_net::transport::tokio::{TcpPacketListener, TcpPacketStream};
 const WARM_UP: u64 = 4096;
 
 fn main() {
-    // `cargo bench` passes `--bench`; a count is the first numeric argument.
-    let n: u64 = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(4096);
-    let window: u64 = std::env::var("WINDOW")
-        .ok()
-        .and_then(|w| w.parse().ok())
-        .unwrap_or(256);
+    let (n, window) = packet_benches::probe_args(256);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

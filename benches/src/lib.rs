@@ -29,6 +29,22 @@ pub fn body(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 + 7) as u8).collect()
 }
 
+/// The two knobs of the callgrind probes (`benches/benches/*_probe.rs`):
+/// how many echoes to count (the first numeric argument, as `cargo bench`
+/// passes `--bench` first; 4096 without one) and how many packets to keep
+/// in flight (`WINDOW` in the environment, or `default_window`).
+pub fn probe_args(default_window: u64) -> (u64, u64) {
+    let n = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(4096);
+    let window = std::env::var("WINDOW")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(default_window);
+    (n, window)
+}
+
 /// A player's movement input: fixed-size, sent many times a second.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Packet)]
 #[packet(id = 0x0101)]
