@@ -1114,85 +1114,12 @@ const OWNED_SPAN: usize = 112;
 /// caller (the strings it returns may borrow it); `None` until used, so
 /// nothing is written to it before the copy.
 #[doc(hidden)]
-pub type OwnedStrScratch = Option<[u128; (OWNED_SPAN + 16 + 48) / 16]>;
-
-/// One string of an owned run ([`decode_owned_str_run`]): its bytes at
-/// `at..at + len` of a validated span that may go on past them (the
-/// zeros padding the scratch copy), so a short string can be copied as a
-/// fixed-size block (see [`short_string`]).
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug)]
-pub struct RunStr<'a> {
-    span: &'a str,
-    at: usize,
-    len: usize,
-}
-
-impl<'a> RunStr<'a> {
-    /// The string.
-    #[inline(always)]
-    pub fn as_str(self) -> &'a str {
-        self.span
-            .get(self.at..self.at + self.len)
-            .unwrap_or_default()
-    }
-}
-
-/// An owned string type a run decodes into (`String`, `Box<str>`). Used
-/// by `#[derive(Packet)]`.
-#[doc(hidden)]
-#[cfg(feature = "alloc")]
-pub trait FromRunStr: Sized {
-    /// The owned string of `s`.
-    fn from_run(s: RunStr<'_>) -> Self;
-}
-
-#[cfg(feature = "alloc")]
-impl FromRunStr for String {
-    #[inline(always)]
-    fn from_run(s: RunStr<'_>) -> Self {
-        short_string(s.span, s.at, s.len).unwrap_or_else(|| String::from(s.as_str()))
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl FromRunStr for Box<str> {
-    #[inline(always)]
-    fn from_run(s: RunStr<'_>) -> Self {
-        Box::from(s.as_str())
-    }
-}
-
-/// `span[at..at + len]` as a `String` copied as one fixed-size block of 24
-/// or 40 bytes (then truncated) when `span` goes on that far: no `memcpy`
-/// call with a variable length, whose size dispatch mispredicted for the
-/// strings of the `log` decode (45 % of its simulated branch misses). The capacity costs
-/// nothing with glibc, which rounds a request of up to 24 bytes to a
-/// 32-byte chunk and one of 25 to 40 to a 48-byte chunk anyway. `None`
-/// for longer strings or a span that ends too soon. (Two copies of
-/// `String::from` with constant lengths: one `with_capacity` and a copy
-/// of either length compiled back to a `memcpy` call.)
-#[cfg(feature = "alloc")]
-#[inline(always)]
-fn short_string(span: &str, at: usize, len: usize) -> Option<String> {
-    let mut s = if len <= 24 {
-        String::from(span.get(at..at.checked_add(24)?)?)
-    } else if len <= 40 {
-        String::from(span.get(at..at.checked_add(40)?)?)
-    } else {
-        return None;
-    };
-    // `at + len` is a boundary of `span` (the caller cut the string there).
-    s.truncate(len);
-    Some(s)
-}
+pub type OwnedStrScratch = Option<[u128; (OWNED_SPAN + 16) / 16]>;
 
 /// [`decode_str_run`] for fields that own their strings (`String`,
 /// `Box<str>`; the caller copies them right away, so they may borrow
 /// `scratch` instead of the input): the span is validated in an aligned
-/// copy padded with zeros to at least 24 bytes past its end and a
-/// multiple of 16 bytes, and each string comes back as a [`RunStr`], so
-/// that a `String` can be copied out of it as one fixed-size block. There
+/// copy padded with zeros to a multiple of 16 bytes. There
 /// `core::str::from_utf8` runs its two-words-at-a-time loop from the
 /// first byte to the last, without the byte-at-a-time head (up to the
 /// input's alignment) and tail (after the last full block) whose trip
@@ -1208,7 +1135,7 @@ pub fn decode_owned_str_run<'a, 'de: 'a, const K: usize>(
     r: &mut Reader<'de>,
     prefixes: [(usize, usize); K],
     scratch: &'a mut OwnedStrScratch,
-) -> Option<[RunStr<'a>; K]> {
+) -> Option<[&'a str; K]> {
     let bytes = r.rest();
     let mut at = [(0usize, 0usize); K];
     let mut pos = 0usize;
@@ -1225,33 +1152,19 @@ pub fn decode_owned_str_run<'a, 'de: 'a, const K: usize>(
         && let Some(input) = bytes.first_chunk::<{ OWNED_SPAN + 16 }>()
         && let Ok(words) = zerocopy::FromBytes::read_from_bytes(input)
     {
-        let [w0, w1, w2, w3, w4, w5, w6, w7]: [u128; 8] = words;
-        let copy = scratch
-            .insert([w0, w1, w2, w3, w4, w5, w6, w7, 0, 0, 0])
-            .as_mut_bytes();
-        // Zeros (ASCII) from the span's end on, so the last strings can be
-        // copied as 24- or 40-byte blocks (`short_string`); validated up
-        // to the multiple of 16 at or after 24 bytes past the span.
-        if let Some(pad) = copy.get_mut(pos..).and_then(|c| c.first_chunk_mut::<48>()) {
-            *pad = [0; 48];
+        let copy = scratch.insert(words).as_mut_bytes();
+        // Zeros (ASCII) from the span's end to the next multiple of 16.
+        if let Some(pad) = copy.get_mut(pos..).and_then(|c| c.first_chunk_mut::<16>()) {
+            *pad = [0; 16];
         }
         let copy: &'a [u8] = copy;
-        core::str::from_utf8(copy.get(..(pos + 24 + 15) & !15)?).ok()?
+        core::str::from_utf8(copy.get(..(pos + 15) & !15)?).ok()?
     } else {
         core::str::from_utf8(bytes.get(..pos)?).ok()?
     };
-    let mut strs = [RunStr {
-        span: "",
-        at: 0,
-        len: 0,
-    }; K];
+    let mut strs = [""; K];
     for (s, &(a, b)) in strs.iter_mut().zip(&at) {
-        span.get(a..b)?;
-        *s = RunStr {
-            span,
-            at: a,
-            len: b - a,
-        };
+        *s = span.get(a..b)?;
     }
     r.take(pos).ok()?;
     Some(strs)
@@ -1524,17 +1437,7 @@ mod tests {
     #[test]
     fn string_runs_agree_with_string_by_string() {
         let long = "x".repeat(200);
-        // Lengths either side of the fixed-size copies (24 and 40 bytes).
-        let (a24, b25, c40, d41, e24) = (
-            "a".repeat(24),
-            "b".repeat(25),
-            "c".repeat(40),
-            "d".repeat(41),
-            "é".repeat(12),
-        );
-        let cases: [&[&[u8]]; 9] = [
-            &[a24.as_bytes(), b25.as_bytes(), c40.as_bytes()],
-            &[d41.as_bytes(), e24.as_bytes(), b"\xc3\xa9"],
+        let cases: [&[&[u8]]; 7] = [
             &[b"ab", b"", "é€".as_bytes(), b"cd"],
             &[b"ab", long.as_bytes(), b"cd"],
             &[b"ab", b"\xff", b"cd"],
@@ -1590,7 +1493,7 @@ mod tests {
                         let mut scratch = None;
                         (
                             decode_owned_str_run::<2>(&mut c, [(2, usize::MAX); 2], &mut scratch)
-                                .map(|r| r.map(<String as FromRunStr>::from_run).to_vec()),
+                                .map(|r| r.map(String::from).to_vec()),
                             decode_str_run::<2>(&mut e, [(2, usize::MAX); 2])
                                 .map(|r| r.map(String::from).to_vec()),
                         )
@@ -1598,7 +1501,7 @@ mod tests {
                         let mut scratch = None;
                         (
                             decode_owned_str_run::<3>(&mut c, [(2, usize::MAX); 3], &mut scratch)
-                                .map(|r| r.map(<String as FromRunStr>::from_run).to_vec()),
+                                .map(|r| r.map(String::from).to_vec()),
                             decode_str_run::<3>(&mut e, [(2, usize::MAX); 3])
                                 .map(|r| r.map(String::from).to_vec()),
                         )

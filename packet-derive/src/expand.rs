@@ -823,7 +823,7 @@ fn decode_str_run(
         return quote!(
             let mut __scratch: #krate::codec::OwnedStrScratch = ::core::option::Option::None;
             let (#(#binds,)*): (#(#tys,)*) = match #krate::codec::decode_owned_str_run::<#count>(__r, [#(#prefixes),*], &mut __scratch) {
-                ::core::option::Option::Some([#(#strs),*]) => (#(#krate::codec::FromRunStr::from_run(#strs),)*),
+                ::core::option::Option::Some([#(#strs),*]) => (#(::core::convert::Into::into(#strs),)*),
                 ::core::option::Option::None => {
                     #slow
                     (#(#binds,)*)
