@@ -980,6 +980,28 @@ fn get_len<L: LenPrefix>(max_len: usize, r: &mut Reader<'_>) -> Result<usize, De
     Ok(len)
 }
 
+/// The string behind the `W`-byte length prefix that ends `run` (bytes
+/// the caller already took with the fixed-size fields before it: one
+/// bounds check for both), refusing more than `max_len`. Used by
+/// `#[derive(Packet)]` for a string field right after primitives.
+#[doc(hidden)]
+#[inline(always)]
+pub fn take_str_after<'de, const W: usize>(
+    run: &[u8],
+    max_len: usize,
+    r: &mut Reader<'de>,
+) -> Result<&'de str, DecodeError> {
+    let mut le = [0u8; 8];
+    if let (Some(dst), Some(src)) = (le.get_mut(..W), run.last_chunk::<W>()) {
+        dst.copy_from_slice(src);
+    }
+    let len = usize::try_from(u64::from_le_bytes(le)).unwrap_or(usize::MAX);
+    if len > max_len {
+        return Err(DecodeError::LengthOverMax { len, max: max_len });
+    }
+    r.take_str(len)
+}
+
 /// Writes `bytes` behind an `L` length prefix, refusing more than `max_len`.
 #[inline]
 pub fn encode_bytes<L: LenPrefix>(

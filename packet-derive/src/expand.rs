@@ -740,15 +740,50 @@ fn decode_each(krate: &syn::Path, all: &[Field<'_>], idx: &[usize], de: &Lifetim
                 let ty = all[i].ty;
                 quote!(let _ = <#ty as #krate::Decode<#de>>::decode(__r)?;)
             });
-            out.extend(quote!(
-                let #bytes: &[u8] = match __r.take(#size) {
+            let take_run = quote!(
+                match __r.take(#size) {
                     ::core::result::Result::Ok(__run) => __run,
                     ::core::result::Result::Err(__err) => {
                         #(#slow)*
                         return ::core::result::Result::Err(__err);
                     }
-                };
-            ));
+                }
+            );
+            // One string field right after the primitives (an item's id
+            // after its count and slot): its length prefix joins the run's
+            // bounds check. Short input falls back to the two checks, so
+            // every error is the one that path reports.
+            let fused = idx.get(k).and_then(|&j| {
+                let single = idx
+                    .get(k + 1)
+                    .is_none_or(|&x| str_prefix(&all[x]).is_none());
+                str_prefix(&all[j])
+                    .filter(|_| single)
+                    .map(|(w, max)| (j, w, max))
+            });
+            if let Some((j, w, max)) = fused {
+                let b = bind(j);
+                let ty = all[j].ty;
+                let field = decode_field(krate, &all[j], b.clone(), de);
+                out.extend(quote!(
+                    let (#bytes, #b): (&[u8], #ty) = match __r.take(#size + #w) {
+                        ::core::result::Result::Ok(__run) => (
+                            __run,
+                            ::core::convert::Into::into(
+                                #krate::codec::take_str_after::<#w>(__run, #max, __r)?,
+                            ),
+                        ),
+                        ::core::result::Result::Err(_) => {
+                            let __run: &[u8] = #take_run;
+                            #field
+                            (__run, #b)
+                        }
+                    };
+                ));
+                k += 1;
+            } else {
+                out.extend(quote!(let #bytes: &[u8] = #take_run;));
+            }
             let mut off = 0usize;
             for &i in &run {
                 if let Kind::Prim(p) = &all[i].kind {

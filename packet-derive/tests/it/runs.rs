@@ -188,3 +188,71 @@ proptest! {
         prop_assert_eq!(rd.finish(), Ok(()));
     }
 }
+
+/// Primitives and then one string: the string's length prefix joins the
+/// primitives' bounds check.
+#[derive(packet_core::Packet, Debug, PartialEq, Clone)]
+struct ItemLike {
+    count: i8,
+    slot: u8,
+    id: String,
+    n: u32,
+}
+
+#[derive(packet_core::Packet, Debug, PartialEq, Clone)]
+struct NarrowTail<'a> {
+    x: u16,
+    #[packet(len = u8, max_len = 4)]
+    s: &'a str,
+}
+
+#[test]
+fn a_string_after_primitives_fails_as_field_by_field() {
+    let value = ItemLike {
+        count: -3,
+        slot: 7,
+        id: "minecraft:stone".into(),
+        n: 0xDEAD_BEEF,
+    };
+    let mut buf = vec![0u8; value.encoded_len()];
+    value.encode(&mut Writer::new(&mut buf)).unwrap();
+    let by_field = |bytes: &[u8]| -> Result<ItemLike, DecodeError> {
+        let mut r = Reader::new(bytes);
+        Ok(ItemLike {
+            count: i8::decode(&mut r)?,
+            slot: u8::decode(&mut r)?,
+            id: String::decode(&mut r)?,
+            n: u32::decode(&mut r)?,
+        })
+    };
+    for cut in 0..=buf.len() {
+        let mut r = Reader::new(&buf[..cut]);
+        assert_eq!(
+            ItemLike::decode(&mut r),
+            by_field(&buf[..cut]),
+            "cut at {cut}"
+        );
+    }
+    let mut bad = buf.clone();
+    bad[4] = 0xFF;
+    assert_eq!(ItemLike::decode(&mut Reader::new(&bad)), by_field(&bad));
+
+    fn narrow(bytes: &[u8]) -> Result<NarrowTail<'_>, DecodeError> {
+        NarrowTail::decode(&mut Reader::new(bytes))
+    }
+    assert_eq!(
+        narrow(&[1, 0, 3, b'a', b'b', b'c']),
+        Ok(NarrowTail { x: 1, s: "abc" })
+    );
+    assert_eq!(
+        narrow(&[1, 0, 6, b'a', b'b', b'c', b'd', b'e', b'f']),
+        Err(DecodeError::LengthOverMax { len: 6, max: 4 })
+    );
+    assert_eq!(
+        narrow(&[1, 0, 3, b'a', b'b']),
+        Err(DecodeError::UnexpectedEnd {
+            needed: 3,
+            remaining: 2
+        })
+    );
+}
