@@ -1096,6 +1096,42 @@ fn span_str<'de>(r: &Reader<'de>, bytes: &'de [u8], len: usize) -> Option<&'de s
     }
 }
 
+/// Where each string of a run lies in `bytes` (after its length prefix
+/// of `width` bytes, at most `max` long), into `at`, and where the run
+/// ends; `None`
+/// when a prefix does not fit or a length exceeds its `max`.
+#[inline(always)]
+fn str_run_layout<const K: usize>(
+    bytes: &[u8],
+    prefixes: &[(usize, usize); K],
+    at: &mut [(usize, usize); K],
+) -> Option<usize> {
+    let mut pos = 0usize;
+    for (slot, &(width, max)) in at.iter_mut().zip(prefixes) {
+        let len = ascii_len(bytes.get(pos..)?, width)?;
+        if len > max {
+            return None;
+        }
+        let start = pos + width;
+        *slot = (start, start + len);
+        pos = start + len;
+    }
+    Some(pos)
+}
+
+/// The run's strings, cut out of its validated `span` at `at`.
+#[inline(always)]
+fn split_str_run<'a, const K: usize>(
+    span: &'a str,
+    at: &[(usize, usize); K],
+) -> Option<[&'a str; K]> {
+    let mut out = [""; K];
+    for (s, &(a, b)) in out.iter_mut().zip(at) {
+        *s = span.get(a..b)?;
+    }
+    Some(out)
+}
+
 /// `K` consecutive strings behind prefixes of `(width in bytes, max_len)`,
 /// validated as one span (see above); `None` (reader untouched) when the
 /// run does not qualify, and the caller decodes field by field. Used by
@@ -1108,21 +1144,9 @@ pub fn decode_str_run<'de, const K: usize>(
 ) -> Option<[&'de str; K]> {
     let bytes = r.rest();
     let mut at = [(0usize, 0usize); K];
-    let mut pos = 0usize;
-    for (slot, &(width, max)) in at.iter_mut().zip(&prefixes) {
-        let len = ascii_len(bytes.get(pos..)?, width)?;
-        if len > max {
-            return None;
-        }
-        let start = pos + width;
-        *slot = (start, start + len);
-        pos = start + len;
-    }
+    let pos = str_run_layout(bytes, &prefixes, &mut at)?;
     let span = core::str::from_utf8(bytes.get(..pos)?).ok()?;
-    let mut out = [""; K];
-    for (s, &(a, b)) in out.iter_mut().zip(&at) {
-        *s = span.get(a..b)?;
-    }
+    let out = split_str_run(span, &at)?;
     r.take(pos).ok()?;
     Some(out)
 }
@@ -1160,16 +1184,7 @@ pub fn decode_owned_str_run<'a, 'de: 'a, const K: usize>(
 ) -> Option<[&'a str; K]> {
     let bytes = r.rest();
     let mut at = [(0usize, 0usize); K];
-    let mut pos = 0usize;
-    for (slot, &(width, max)) in at.iter_mut().zip(&prefixes) {
-        let len = ascii_len(bytes.get(pos..)?, width)?;
-        if len > max {
-            return None;
-        }
-        let start = pos + width;
-        *slot = (start, start + len);
-        pos = start + len;
-    }
+    let pos = str_run_layout(bytes, &prefixes, &mut at)?;
     let span: &'a str = if pos <= OWNED_SPAN
         && let Some(input) = bytes.first_chunk::<{ OWNED_SPAN + 16 }>()
         && let Ok(words) = zerocopy::FromBytes::read_from_bytes(input)
@@ -1184,10 +1199,7 @@ pub fn decode_owned_str_run<'a, 'de: 'a, const K: usize>(
     } else {
         core::str::from_utf8(bytes.get(..pos)?).ok()?
     };
-    let mut strs = [""; K];
-    for (s, &(a, b)) in strs.iter_mut().zip(&at) {
-        *s = span.get(a..b)?;
-    }
+    let strs = split_str_run(span, &at)?;
     r.take(pos).ok()?;
     Some(strs)
 }
