@@ -22,6 +22,7 @@ use std::time::Duration;
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
+use packet_benches::decode_body as packet_decode;
 use packet_benches::shapes;
 use packet_benches::{
     ArchivedChat, Chat, PlayerMove, WorldSnapshot, sample_chat, sample_move, sample_snapshot,
@@ -149,13 +150,6 @@ fn report_sizes(name: &str, w: &Wire) {
         w.bitcode.len(),
         w.rkyv.len()
     );
-}
-
-fn packet_decode<'a, P: Decode<'a>>(bytes: &'a [u8]) -> P {
-    let mut r = Reader::new(bytes);
-    let p = P::decode(&mut r).expect("decodes");
-    r.finish().expect("whole body");
-    p
 }
 
 macro_rules! owned_decode_rows {

@@ -24,8 +24,9 @@
 
 use std::hint::black_box;
 
+use packet_benches::decode_body as packet_decode;
 use packet_benches::shapes;
-use packet_core::{Decode, Encode, Reader, Writer};
+use packet_core::{Encode, Writer};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -64,13 +65,6 @@ fn packet_bytes<T: Encode>(v: &T) -> Vec<u8> {
     let mut buf = vec![0u8; v.encoded_len()];
     v.encode(&mut Writer::new(&mut buf)).expect("encodes");
     buf
-}
-
-fn packet_decode<'a, T: Decode<'a>>(bytes: &'a [u8]) -> T {
-    let mut r = Reader::new(bytes);
-    let v = T::decode(&mut r).expect("decodes");
-    r.finish().expect("whole body");
-    v
 }
 
 macro_rules! shape {

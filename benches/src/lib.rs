@@ -29,6 +29,17 @@ pub fn body(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 + 7) as u8).collect()
 }
 
+/// Decodes a whole body as `T`, panicking on an error or trailing bytes:
+/// the owned-decode step the `codec` bench times and the `shape_probe`
+/// counts, written once so both measure the same call.
+#[inline]
+pub fn decode_body<'a, T: packet_core::Decode<'a>>(bytes: &'a [u8]) -> T {
+    let mut r = packet_core::Reader::new(bytes);
+    let v = T::decode(&mut r).expect("decodes");
+    r.finish().expect("whole body");
+    v
+}
+
 /// The two knobs of the callgrind probes (`benches/benches/*_probe.rs`):
 /// how many echoes to count (the first numeric argument, as `cargo bench`
 /// passes `--bench` first; 4096 without one) and how many packets to keep
