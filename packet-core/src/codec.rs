@@ -278,6 +278,20 @@ pub fn decode_vec_general<'de, T: Decode<'de>>(
     Ok(items)
 }
 
+/// [`decode_vec_general`] out of line: the fallback of a fast path that
+/// rarely fails, kept out of its caller so that the caller's own code
+/// stays small enough for the allocations in it to be inlined.
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[inline(never)]
+#[cold]
+pub fn decode_vec_fallback<'de, T: Decode<'de>>(
+    r: &mut Reader<'de>,
+    n: usize,
+) -> Result<Vec<T>, DecodeError> {
+    decode_vec_general(r, n)
+}
+
 /// `n` fixed-size values read with one bounds check for the whole run,
 /// each from its slot with `decode_fixed` (derived structs that nest other
 /// fixed-size structs use this for `Vec`), else
@@ -1233,6 +1247,77 @@ fn decode_str_vec<'de, S>(
     Some(items)
 }
 
+/// The little-endian length in the `W`-byte prefix at the start of
+/// `bytes` (`W` is 1, 2 or 4), else `None` (too short, or a length the
+/// target cannot count).
+#[inline(always)]
+fn prefix_len<const W: usize>(bytes: &[u8]) -> Option<usize> {
+    match W {
+        1 => bytes.first().map(|&b| usize::from(b)),
+        2 => bytes
+            .first_chunk::<2>()
+            .map(|b| usize::from(u16::from_le_bytes(*b))),
+        _ => bytes
+            .first_chunk::<4>()
+            .and_then(|b| usize::try_from(u32::from_le_bytes(*b)).ok()),
+    }
+}
+
+/// `n` elements that are `P` bytes of fixed-size fields followed by one
+/// string behind a `W`-byte length prefix of at most `max_len` (a
+/// derived struct of primitives then a string, such as an inventory
+/// item's count, slot and id), built by `make` from the fixed bytes and
+/// the string. The strings are validated once for the whole sequence: a
+/// first pass finds where every element ends, one UTF-8 validation covers
+/// the span (fixed bytes and prefixes included), and a second pass cuts
+/// each string out of it with `str::get` and builds the element straight
+/// into reserved capacity. A string valid on its own and cut at its
+/// element's bounds lies on character boundaries of a valid span, so the
+/// span validates exactly when its strings do *and* its fixed bytes and
+/// prefixes happen to be valid UTF-8 (in game data: counts and slots
+/// below 128); otherwise, and on short input, a length over `max_len`,
+/// an error from `make` or more elements than the reservation bound
+/// allows, `None` with the reader untouched, and the caller decodes
+/// element by element (with that path's errors). Used by
+/// `#[derive(Packet)]` for `Vec` of such structs: no call, bounds check
+/// on the reader or `Result` per element.
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[inline]
+pub fn decode_fixed_str_vec<'de, T, const P: usize, const W: usize>(
+    r: &mut Reader<'de>,
+    n: usize,
+    max_len: usize,
+    make: impl Fn(&[u8; P], &'de str) -> T,
+) -> Option<Vec<T>> {
+    let bytes = r.rest();
+    if n > prealloc_bytes(bytes.len()) / size_of::<T>().max(1) {
+        return None;
+    }
+    let mut end = 0usize;
+    for _ in 0..n {
+        let len = prefix_len::<W>(bytes.get(end.checked_add(P)?..)?)?;
+        if len > max_len {
+            return None;
+        }
+        end = (end + P + W).checked_add(len)?;
+    }
+    let span = span_str(r, bytes, end)?;
+    let mut items = Vec::with_capacity(n);
+    let mut at = 0usize;
+    for _ in 0..n {
+        let head = bytes.get(at..)?;
+        let fixed = head.first_chunk::<P>()?;
+        let len = prefix_len::<W>(head.get(P..)?)?;
+        let start = at + P + W;
+        let s = span.get(start..start + len)?;
+        push_reserved(&mut items, make(fixed, s));
+        at = start + len;
+    }
+    r.take(end).ok()?;
+    Some(items)
+}
+
 /// Writes items behind an `L` count prefix, refusing more than `max_len`.
 #[inline]
 pub fn encode_seq<L: LenPrefix, T: Encode>(
@@ -1675,6 +1760,42 @@ mod tests {
         // An empty run allocates nothing.
         let v = <u16 as Decode>::decode_vec(&mut Reader::new(&[9u8; 20]), 0).unwrap();
         assert_eq!(v.capacity(), 0);
+    }
+
+    /// The whole-list path takes a list whose bytes are valid UTF-8 and
+    /// leaves anything else (reader untouched) to element-by-element
+    /// decoding.
+    #[test]
+    fn fixed_str_lists_take_valid_spans_only() {
+        let make = |f: &[u8; 1], s: &str| (f[0], String::from(s));
+        let list = [7, 2, 0, b'a', b'b', 9, 0, 0, 3, 2, 0, 0xC3, 0xA9, 0xFF];
+        let mut r = Reader::new(&list);
+        let got = decode_fixed_str_vec::<_, 1, 2>(&mut r, 3, usize::MAX, make);
+        assert_eq!(
+            got,
+            Some(alloc::vec![
+                (7, "ab".into()),
+                (9, String::new()),
+                (3, "\u{e9}".into())
+            ])
+        );
+        assert_eq!(r.remaining(), 1);
+        let untouched = |bytes: &[u8], n: usize, max: usize| {
+            let mut r = Reader::new(bytes);
+            let got = decode_fixed_str_vec::<_, 1, 2>(&mut r, n, max, make);
+            got.is_none() && r.position() == 0
+        };
+        // A fixed byte that is not UTF-8, a string that is not, a length
+        // over the maximum, too short an input.
+        let mut bad = list;
+        bad[0] = 0x80;
+        assert!(untouched(&bad, 3, usize::MAX));
+        let mut bad = list;
+        bad[12] = b'x';
+        assert!(untouched(&bad, 3, usize::MAX));
+        assert!(untouched(&list, 3, 1));
+        assert!(untouched(&list[..12], 3, usize::MAX));
+        assert!(untouched(&list, 4, usize::MAX));
     }
 
     #[test]

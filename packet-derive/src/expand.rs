@@ -877,6 +877,60 @@ fn decode_str_run(
     )
 }
 
+/// For a struct whose fields are primitives followed by one string (an
+/// inventory item: count, slot, id), a `decode_vec` that validates the
+/// strings of the whole sequence once and builds each element in place
+/// (`codec::decode_fixed_str_vec`), falling back to element-by-element
+/// decoding (and its errors) when the sequence does not qualify; `None`
+/// for any other struct.
+fn fixed_str_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Option<TokenStream> {
+    let krate = owner.krate;
+    let (last, prims) = fields.split_last()?;
+    let (width, max) = str_prefix(last)?;
+    let mut size = 0usize;
+    for f in prims {
+        match &f.kind {
+            // Numbers only: every byte pattern is a value, so building an
+            // element cannot fail.
+            Kind::Prim(p @ Prim::Num(..)) => size += p.size(),
+            _ => return None,
+        }
+    }
+    let bytes = format_ident!("__a");
+    let mut stmts = TokenStream::new();
+    let (mut off, mut n) = (0usize, 0usize);
+    for (i, f) in prims.iter().enumerate() {
+        if let Kind::Prim(p) = &f.kind {
+            let v = prim_from_bytes(krate, p, &bytes, &mut off, &mut n, &mut stmts);
+            let b = bind(i);
+            stmts.extend(quote!(let #b = #v;));
+        }
+    }
+    let s = bind(prims.len());
+    stmts.extend(quote!(let #s = ::core::convert::Into::into(__s);));
+    let cons = construct(fields);
+    Some(quote!(
+        #krate::__if_alloc! {
+            #[inline]
+            fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
+                let __items = #krate::codec::decode_fixed_str_vec::<Self, #size, #width>(
+                    __r,
+                    __n,
+                    #max,
+                    |#bytes: &[::core::primitive::u8; #size], __s: &#de ::core::primitive::str| {
+                        #stmts
+                        Self #cons
+                    },
+                );
+                match __items {
+                    ::core::option::Option::Some(__items) => ::core::result::Result::Ok(__items),
+                    ::core::option::Option::None => #krate::codec::decode_vec_fallback(__r, __n),
+                }
+            }
+        }
+    ))
+}
+
 /// The `decode` statement binding `b` for one field that is not part of a
 /// run.
 fn decode_field(krate: &syn::Path, f: &Field<'_>, b: Ident, de: &Lifetime) -> TokenStream {
@@ -1055,6 +1109,12 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                         }
                     }
                 );
+            }
+            if let Some(vec_decode) = fixed_str_vec(&owner, fields, &de)
+                && !m.pod
+                && !generic
+            {
+                pod_decode = vec_decode;
             }
             if all_fixed {
                 let all: Vec<usize> = (0..fields.len()).collect();

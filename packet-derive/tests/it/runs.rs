@@ -256,3 +256,114 @@ fn a_string_after_primitives_fails_as_field_by_field() {
         })
     );
 }
+
+/// Primitives then one string, nothing after it: a `Vec` of it validates
+/// all its strings at once (`codec::decode_fixed_str_vec`).
+#[derive(packet_core::Packet, Debug, PartialEq, Clone)]
+struct Slot {
+    count: i8,
+    slot: u8,
+    id: String,
+}
+
+/// `Vec<T>` decoded element by element, with `decode_vec`'s count check.
+fn one_by_one<'de, T: Decode<'de>>(r: &mut Reader<'de>) -> Result<Vec<T>, DecodeError> {
+    let n = usize::from(u16::decode(r)?);
+    if n > r.remaining() {
+        return Err(DecodeError::UnexpectedEnd {
+            needed: n,
+            remaining: r.remaining(),
+        });
+    }
+    (0..n).map(|_| T::decode(r)).collect()
+}
+
+/// Both ways on `bytes`: same value or error, same bytes consumed.
+fn agree<'de, T: Decode<'de> + PartialEq + core::fmt::Debug>(bytes: &'de [u8]) {
+    let (mut a, mut b) = (Reader::new(bytes), Reader::new(bytes));
+    let (got, want) = (Vec::<T>::decode(&mut a), one_by_one::<T>(&mut b));
+    assert_eq!(got, want, "{bytes:?}");
+    if got.is_ok() {
+        assert_eq!(a.position(), b.position());
+    }
+}
+
+#[test]
+fn item_lists_agree_with_element_by_element() {
+    let long = "y".repeat(130);
+    // Valid UTF-8 all through (the fast path), then with a length prefix
+    // that is not (130 = 0x82: element by element).
+    for ids in [&["minecraft:stone", "", "é€x"][..], &["ab", &long, "c"]] {
+        let items: Vec<Slot> = (0..12)
+            .map(|i| Slot {
+                count: i as i8 * 5,
+                slot: i as u8,
+                id: ids[i % ids.len()].into(),
+            })
+            .collect();
+        let mut buf = vec![0u8; items.encoded_len()];
+        items.encode(&mut Writer::new(&mut buf)).unwrap();
+        assert_eq!(Vec::<Slot>::decode(&mut Reader::new(&buf)).unwrap(), items);
+        for cut in 0..=buf.len() {
+            agree::<Slot>(&buf[..cut]);
+        }
+    }
+    let items: Vec<Slot> = (0..12)
+        .map(|i| Slot {
+            count: i as i8 * 5,
+            slot: i as u8,
+            id: ["minecraft:stone", "", "é€x"][i % 3].into(),
+        })
+        .collect();
+    let mut buf = vec![0u8; items.encoded_len()];
+    items.encode(&mut Writer::new(&mut buf)).unwrap();
+    // A count that is not ASCII (the span is then not UTF-8), an invalid
+    // string, a string byte that makes the next element's bytes a
+    // continuation: each position, a few values.
+    for at in 2..buf.len() {
+        for v in [0x80u8, 0xC3, 0xFF, 0xA9] {
+            let mut bad = buf.clone();
+            bad[at] = v;
+            agree::<Slot>(&bad);
+        }
+    }
+    // A string over its `max_len`, and a borrowed one.
+    let narrow = [
+        2, 0, 1, 0, 3, b'a', b'b', b'c', 2, 0, 5, b'a', b'b', b'c', b'd', b'e',
+    ];
+    agree::<NarrowTail<'_>>(&narrow);
+    agree::<NarrowTail<'_>>(&narrow[..8]);
+    let mut ok = narrow;
+    ok[10] = 2;
+    agree::<NarrowTail<'_>>(&ok[..13]);
+    assert_eq!(
+        Vec::<NarrowTail<'_>>::decode(&mut Reader::new(&ok[..13])).unwrap()[1].s,
+        "ab"
+    );
+}
+
+proptest! {
+    #[test]
+    fn item_lists_round_trip_and_agree(
+        items in proptest::collection::vec(
+            // Counts and slots below 128 (as in game data) keep the whole
+            // list valid UTF-8, the fast path; the flipped byte below
+            // takes it off that path.
+            (0i8..=127, 0u8..128, "[a-z:é]{0,20}")
+                .prop_map(|(count, slot, id)| Slot { count, slot, id }),
+            0..30,
+        ),
+        flip in any::<(usize, u8)>(),
+    ) {
+        let mut buf = vec![0u8; items.encoded_len()];
+        items.encode(&mut Writer::new(&mut buf)).unwrap();
+        let mut r = Reader::new(&buf);
+        prop_assert_eq!(&Vec::<Slot>::decode(&mut r).unwrap(), &items);
+        prop_assert_eq!(r.finish(), Ok(()));
+        let mut bad = buf.clone();
+        let at = flip.0 % bad.len();
+        bad[at] ^= flip.1;
+        agree::<Slot>(&bad);
+        agree::<Slot>(&buf[..flip.0 % (buf.len() + 1)]);
+    }
+}
