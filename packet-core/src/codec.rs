@@ -1390,7 +1390,7 @@ impl<'de> Decode<'de> for &'de str {
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
         match decode_str_vec(r, n, |s| s) {
             Some(items) => Ok(items),
-            None => decode_vec_general(r, n),
+            None => decode_vec_fallback(r, n),
         }
     }
 }
@@ -1443,7 +1443,7 @@ impl<'de> Decode<'de> for String {
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
         match decode_str_vec(r, n, String::from) {
             Some(items) => Ok(items),
-            None => decode_vec_general(r, n),
+            None => decode_vec_fallback(r, n),
         }
     }
 }
@@ -1518,7 +1518,7 @@ impl<'de> Decode<'de> for Box<str> {
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
         match decode_str_vec(r, n, Box::from) {
             Some(items) => Ok(items),
-            None => decode_vec_general(r, n),
+            None => decode_vec_fallback(r, n),
         }
     }
 }
