@@ -1087,6 +1087,15 @@ pub fn decode_str<'de, L: LenPrefix>(
 // (a longer string, a bad length, a short input, invalid UTF-8) returns
 // `None` with the reader untouched, and the caller decodes string by
 // string, so every error is the one that path reports.
+//
+// The elements of a `Vec<String>` (and of a `Vec` of a derived struct of
+// numbers then one string, [`decode_fixed_str_vec`]) need no ASCII
+// prefixes: the span is validated as it is, and a string that is valid
+// UTF-8 on its own and cut at its bounds from a valid span lies on its
+// character boundaries, so whenever the span validates, `str::get` cuts
+// every string; when it does not (a prefix or a fixed byte that is not
+// UTF-8 in its context, or an invalid string), the caller decodes
+// element by element.
 
 /// The length in a prefix of `width` bytes at the start of `bytes` when it
 /// is below 128 (every prefix byte ASCII), else `None`.
@@ -1218,10 +1227,11 @@ pub fn decode_owned_str_run<'a, 'de: 'a, const K: usize>(
     Some(strs)
 }
 
-/// `n` strings behind default (`u16`) prefixes, validated as one span (see
-/// above) and converted with `make`; `None` (reader untouched) when the
-/// run does not qualify. `Vec<String>`, `Vec<&str>` and `Vec<Box<str>>`
-/// decode through this first.
+/// `n` strings behind default (`u16`) prefixes, validated as one span
+/// (prefixes included; see [`decode_fixed_str_vec`], with no fixed bytes
+/// before each string) and converted with `make`; `None` (reader
+/// untouched) when the run does not qualify. `Vec<String>`, `Vec<&str>`
+/// and `Vec<Box<str>>` decode through this first.
 #[cfg(feature = "alloc")]
 #[inline]
 fn decode_str_vec<'de, S>(
@@ -1229,22 +1239,7 @@ fn decode_str_vec<'de, S>(
     n: usize,
     make: impl Fn(&'de str) -> S,
 ) -> Option<Vec<S>> {
-    const W: usize = DefaultLen::SIZE;
-    let bytes = r.rest();
-    let mut pos = 0usize;
-    for _ in 0..n {
-        pos += W + ascii_len(bytes.get(pos..)?, W)?;
-    }
-    let span = span_str(r, bytes, pos)?;
-    let mut items = Vec::with_capacity(n);
-    let mut at = 0usize;
-    for _ in 0..n {
-        let len = ascii_len(bytes.get(at..)?, W)?;
-        items.push(make(span.get(at + W..at + W + len)?));
-        at += W + len;
-    }
-    r.take(pos).ok()?;
-    Some(items)
+    decode_fixed_str_vec::<S, 0, { DefaultLen::SIZE }>(r, n, usize::MAX, |_, s| make(s))
 }
 
 /// The little-endian length in the `W`-byte prefix at the start of
@@ -1294,25 +1289,25 @@ pub fn decode_fixed_str_vec<'de, T, const P: usize, const W: usize>(
     if n > prealloc_bytes(bytes.len()) / size_of::<T>().max(1) {
         return None;
     }
-    let mut end = 0usize;
+    let mut rest = bytes;
     for _ in 0..n {
-        let len = prefix_len::<W>(bytes.get(end.checked_add(P)?..)?)?;
+        let len = prefix_len::<W>(rest.get(P..)?)?;
         if len > max_len {
             return None;
         }
-        end = (end + P + W).checked_add(len)?;
+        rest = rest.get(len.checked_add(P + W)?..)?;
     }
+    let end = bytes.len() - rest.len();
     let span = span_str(r, bytes, end)?;
     let mut items = Vec::with_capacity(n);
-    let mut at = 0usize;
+    let mut rest = span;
     for _ in 0..n {
-        let head = bytes.get(at..)?;
+        let head = rest.as_bytes();
         let fixed = head.first_chunk::<P>()?;
         let len = prefix_len::<W>(head.get(P..)?)?;
-        let start = at + P + W;
-        let s = span.get(start..start + len)?;
+        let (s, tail) = rest.get(P + W..)?.split_at_checked(len)?;
         push_reserved(&mut items, make(fixed, s));
-        at = start + len;
+        rest = tail;
     }
     r.take(end).ok()?;
     Some(items)
@@ -1796,6 +1791,18 @@ mod tests {
         assert!(untouched(&list, 3, 1));
         assert!(untouched(&list[..12], 3, usize::MAX));
         assert!(untouched(&list, 4, usize::MAX));
+        // A `Vec<String>` whose first prefix is not ASCII but valid UTF-8
+        // in the span (43,459 = bytes C3 A9, "é"): cut from the span.
+        let long = "x".repeat(0xA9C3);
+        let mut body = Vec::new();
+        for s in [long.as_str(), "ab", ""] {
+            body.extend_from_slice(&(s.len() as u16).to_le_bytes());
+            body.extend_from_slice(s.as_bytes());
+        }
+        let mut r = Reader::new(&body);
+        let got = decode_fixed_str_vec::<_, 0, 2>(&mut r, 3, usize::MAX, |_, s| s);
+        assert_eq!(got, Some(alloc::vec![long.as_str(), "ab", ""]));
+        assert_eq!(r.remaining(), 0);
     }
 
     #[test]
