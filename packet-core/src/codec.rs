@@ -318,6 +318,14 @@ pub fn decode_vec_chunks<'de, T: Decode<'de>>(
     decode_vec_general(r, n)
 }
 
+/// [`push_reserved`] for generated code (`decode_str_run_vec`'s `make`).
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[inline(always)]
+pub fn push_decoded<T>(items: &mut Vec<T>, item: T) {
+    push_reserved(items, item);
+}
+
 /// `items.push(item)` into capacity reserved up front. The guard lets the
 /// compiler drop `push`'s growth call from the loop, and with it the
 /// spilling of every decoded field to the stack around that call
@@ -1225,6 +1233,171 @@ pub fn decode_owned_str_run<'a, 'de: 'a, const K: usize>(
     let strs = split_str_run(span, &at)?;
     r.take(pos).ok()?;
     Some(strs)
+}
+
+/// Bytes of the stack buffer in which [`decode_str_run_vec`] gathers the
+/// string runs of consecutive elements to validate them together.
+#[cfg(feature = "alloc")]
+const RUN_BATCH: usize = 2048;
+
+/// `n` elements that are `head` bytes of fixed-size fields, a run of `K`
+/// owned strings (prefixes of `(width, max_len)`) and `tail` bytes of
+/// fixed-size fields (the `log` record: an address, four strings, a
+/// status and a size), built by `make` from the fixed bytes and the
+/// strings. `core::str::from_utf8` per element's run (70-90 bytes in the
+/// `log`) cost a call and a fixed overhead per element; here the runs of
+/// consecutive elements are copied, one fixed-size 128-byte move each,
+/// end to end into a 2 KiB stack buffer and validated with one call per
+/// buffer, padded with zeros to a multiple of 16 bytes (the word loop
+/// only). Each element's strings are then cut, one after the other, out
+/// of the validated buffer, and its fixed fields read from the input.
+/// The runs qualify as for [`decode_owned_str_run`] (every length below
+/// 128, the run at most 112 bytes, 128 bytes of input left from its
+/// start); an element that does not is decoded by its own `decode`, and
+/// a buffer that does not validate is decoded element by element, so
+/// every error is the one that path reports. `head` or `tail` `None`
+/// (not fixed-size): element by element throughout. Used by
+/// `#[derive(Packet)]` for `Vec` of such structs; the strings borrow the
+/// buffer, so `make` must copy them (`String`, `Box<str>`); it pushes
+/// the element onto the vector (capacity reserved) itself, so that the
+/// element is built in its slot rather than returned and copied.
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[inline]
+pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
+    r: &mut Reader<'de>,
+    n: usize,
+    head: Option<usize>,
+    prefixes: [(usize, usize); K],
+    tail: Option<usize>,
+    make: impl Fn(&'de [u8], [&str; K], &'de [u8], &mut Vec<T>) -> Result<(), DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
+    let (Some(head), Some(tail)) = (head, tail) else {
+        return decode_vec_fallback(r, n);
+    };
+    let remaining = r.remaining();
+    let cap = n
+        .min(remaining / T::MIN_WIRE_SIZE.max(1))
+        .min(prealloc_bytes(remaining) / size_of::<T>().max(1));
+    let mut items = Vec::with_capacity(cap);
+    let mut buf = [0u128; RUN_BATCH / 16];
+    let mut left = n;
+    while left > 0 {
+        let bytes = r.rest();
+        let copy = buf.as_mut_bytes();
+        // The runs of as many elements as fit, end to end.
+        let (mut pos, mut off, mut count) = (0usize, 0usize, 0usize);
+        let mut at = [(0usize, 0usize); K];
+        while count < left
+            && let Some(run) = bytes.get(pos + head..)
+            && let Some(input) = run.first_chunk::<{ OWNED_SPAN + 16 }>()
+            && let Some(len) = str_run_layout(input, &prefixes, &mut at)
+            && len <= OWNED_SPAN
+            && let Some(end) = (pos + head + len).checked_add(tail)
+            && end <= bytes.len()
+            && let Some(slot) = copy
+                .get_mut(off..)
+                .and_then(|c| c.first_chunk_mut::<{ OWNED_SPAN + 16 }>())
+        {
+            *slot = *input;
+            off += len;
+            pos = end;
+            count += 1;
+        }
+        if count == 0 {
+            // This element does not qualify: its own decode (and errors).
+            one_by_one(r, &mut items, 1)?;
+            left -= 1;
+            continue;
+        }
+        // Zeros (ASCII) from the last run's end to the next multiple of 16.
+        if let Some(pad) = copy.get_mut(off..).and_then(|c| c.first_chunk_mut::<16>()) {
+            *pad = [0; 16];
+        }
+        let copy: &[u8] = copy;
+        let Some(Ok(mut runs)) = copy.get(..(off + 15) & !15).map(core::str::from_utf8) else {
+            one_by_one(r, &mut items, count)?;
+            left -= count;
+            continue;
+        };
+        let mut at = 0usize;
+        for done in 0..count {
+            let mut strs = [""; K];
+            let mut run = 0usize;
+            let mut cut = true;
+            for (s, &(width, _)) in strs.iter_mut().zip(&prefixes) {
+                match prefix_len_of(runs.as_bytes(), width)
+                    .and_then(|len| runs.get(width..)?.split_at_checked(len))
+                {
+                    Some((string, rest)) => {
+                        run += width + string.len();
+                        *s = string;
+                        runs = rest;
+                    }
+                    None => cut = false,
+                }
+            }
+            let start = at + head;
+            let fixed = (
+                bytes.get(at..start),
+                bytes.get(start + run..start + run + tail),
+            );
+            let (true, (Some(h), Some(t))) = (cut, fixed) else {
+                // Not reached (the first pass checked every cut): the
+                // rest of the batch element by element.
+                r.take(at)?;
+                one_by_one(r, &mut items, count - done)?;
+                break;
+            };
+            // Room first, so that `make` builds the element in its slot.
+            if items.len() == items.capacity() {
+                items.reserve(1);
+            }
+            match make(h, strs, t, &mut items) {
+                Ok(()) => {}
+                Err(e) => {
+                    // An invalid fixed field (a `bool`): the error its
+                    // own decode reports.
+                    r.take(at)?;
+                    T::decode(r)?;
+                    return Err(e);
+                }
+            }
+            at = start + run + tail;
+            if done + 1 == count {
+                r.take(at)?;
+            }
+        }
+        left -= count;
+    }
+    Ok(items)
+}
+
+/// `k` elements decoded one by one into `items` (growing it as `push`
+/// would).
+#[cfg(feature = "alloc")]
+#[inline(never)]
+fn one_by_one<'de, T: Decode<'de>>(
+    r: &mut Reader<'de>,
+    items: &mut Vec<T>,
+    k: usize,
+) -> Result<(), DecodeError> {
+    for _ in 0..k {
+        let item = T::decode(r)?;
+        items.push(item);
+    }
+    Ok(())
+}
+
+/// The length in the `width`-byte little-endian prefix at the start of
+/// `bytes`, else `None`.
+#[inline(always)]
+fn prefix_len_of(bytes: &[u8], width: usize) -> Option<usize> {
+    match width {
+        1 => prefix_len::<1>(bytes),
+        2 => prefix_len::<2>(bytes),
+        _ => prefix_len::<4>(bytes),
+    }
 }
 
 /// `n` strings behind default (`u16`) prefixes, validated as one span

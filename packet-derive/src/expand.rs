@@ -931,6 +931,72 @@ fn fixed_str_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Opti
     ))
 }
 
+/// For a struct whose fields are fixed-size fields, a run of two or more
+/// owned strings and fixed-size fields (a log record: address, four
+/// strings, status, size), a `decode_vec` that validates the string runs
+/// of consecutive elements together (`codec::decode_str_run_vec`); `None`
+/// for any other struct.
+fn str_run_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Option<TokenStream> {
+    let krate = owner.krate;
+    let first = fields.iter().position(|f| str_prefix(f).is_some())?;
+    let count = fields[first..]
+        .iter()
+        .take_while(|f| str_prefix(f).is_some())
+        .count();
+    let (head, rest) = fields.split_at(first);
+    let (run, tail) = rest.split_at(count);
+    let owned = run
+        .iter()
+        .all(|f| !matches!(strip(f.ty), Type::Reference(_)));
+    if count < 2 || !owned || !head.iter().chain(tail).all(groupable) {
+        return None;
+    }
+    let head_idx: Vec<usize> = (0..first).collect();
+    let run_idx: Vec<usize> = (first..first + count).collect();
+    let tail_idx: Vec<usize> = (first + count..fields.len()).collect();
+    let size = |idx: &[usize]| {
+        sum_fixed(
+            krate,
+            idx.iter().map(|&i| fixed_size(owner, &fields[i], Some(de))),
+        )
+    };
+    let (head_size, tail_size) = (size(&head_idx), size(&tail_idx));
+    let head_fixed = decode_fixed_fields(owner, fields, &head_idx, de);
+    let tail_fixed = decode_fixed_fields(owner, fields, &tail_idx, de);
+    let prefixes = run.iter().map(|f| {
+        let (width, max) = str_prefix(f).unwrap_or((2, quote!(0)));
+        quote!((#width, #max))
+    });
+    let strs: Vec<Ident> = (0..count).map(|j| format_ident!("__s{}", j)).collect();
+    let binds: Vec<Ident> = run_idx.iter().map(|&i| bind(i)).collect();
+    let tys = run.iter().map(|f| f.ty);
+    let cons = construct(fields);
+    Some(quote!(
+        #krate::__if_alloc! {
+            #[inline]
+            fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
+                #krate::codec::decode_str_run_vec::<Self, #count>(
+                    __r,
+                    __n,
+                    #head_size,
+                    [#(#prefixes),*],
+                    #tail_size,
+                    |__h: &#de [::core::primitive::u8], __s: [&::core::primitive::str; #count], __t: &#de [::core::primitive::u8], __items: &mut #krate::__Vec<Self>| {
+                        let __rest = __h;
+                        #head_fixed
+                        let [#(#strs),*] = __s;
+                        #(let #binds: #tys = ::core::convert::Into::into(#strs);)*
+                        let __rest = __t;
+                        #tail_fixed
+                        #krate::codec::push_decoded(__items, Self #cons);
+                        ::core::result::Result::Ok(())
+                    },
+                )
+            }
+        }
+    ))
+}
+
 /// The `decode` statement binding `b` for one field that is not part of a
 /// run.
 fn decode_field(krate: &syn::Path, f: &Field<'_>, b: Ident, de: &Lifetime) -> TokenStream {
@@ -1111,6 +1177,11 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                 );
             }
             if let Some(vec_decode) = fixed_str_vec(&owner, fields, &de)
+                && !m.pod
+                && !generic
+            {
+                pod_decode = vec_decode;
+            } else if let Some(vec_decode) = str_run_vec(&owner, fields, &de)
                 && !m.pod
                 && !generic
             {

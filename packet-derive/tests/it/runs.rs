@@ -367,3 +367,93 @@ proptest! {
         agree::<Slot>(&buf[..flip.0 % (buf.len() + 1)]);
     }
 }
+
+/// A nested fixed-size struct, a run of owned strings, then fixed-size
+/// fields: a `Vec` of it validates the runs of consecutive elements
+/// together (`codec::decode_str_run_vec`).
+#[derive(packet_core::Packet, Debug, PartialEq, Clone, Copy)]
+struct Addr {
+    a: u8,
+    b: u8,
+}
+
+#[derive(packet_core::Packet, Debug, PartialEq, Clone)]
+struct Record {
+    addr: Addr,
+    user: String,
+    date: String,
+    #[packet(len = u8)]
+    request: Box<str>,
+    ok: bool,
+    code: u16,
+}
+
+fn record(i: usize, long: &str) -> Record {
+    let words = ["-", "", "é€", "GET /index.html HTTP/1.0", long];
+    Record {
+        addr: Addr {
+            a: i as u8,
+            b: (i * 7) as u8 ^ 0x80,
+        },
+        user: words[i % words.len()].into(),
+        date: words[(i + 1) % 4].into(),
+        request: words[(i + 2) % 4].into(),
+        ok: i.is_multiple_of(3),
+        code: (i * 1000) as u16,
+    }
+}
+
+#[test]
+fn record_lists_agree_with_element_by_element() {
+    let long = "z".repeat(120);
+    for (n, long) in [(100, "x"), (9, long.as_str())] {
+        let records: Vec<Record> = (0..n).map(|i| record(i, long)).collect();
+        let mut buf = vec![0u8; records.encoded_len()];
+        records.encode(&mut Writer::new(&mut buf)).unwrap();
+        let mut r = Reader::new(&buf);
+        assert_eq!(Vec::<Record>::decode(&mut r).unwrap(), records);
+        assert_eq!(r.finish(), Ok(()));
+        for cut in 0..=buf.len() {
+            agree::<Record>(&buf[..cut]);
+        }
+        // Invalid UTF-8, a length that is not ASCII, an invalid `bool`,
+        // a continuation byte after a string: each position.
+        for at in 2..buf.len() {
+            for v in [0x80u8, 0xC3, 0xFF, 0x02] {
+                let mut bad = buf.clone();
+                bad[at] = v;
+                agree::<Record>(&bad);
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn record_lists_round_trip_and_agree(
+        records in proptest::collection::vec(
+            (any::<(u8, u8, bool, u16)>(), "[a-z/ é]{0,40}", "[0-9:]{0,30}", "[A-Z]{0,50}")
+                .prop_map(|((a, b, ok, code), user, date, request)| Record {
+                    addr: Addr { a, b },
+                    user,
+                    date,
+                    request: request.into(),
+                    ok,
+                    code,
+                }),
+            0..40,
+        ),
+        flip in any::<(usize, u8)>(),
+    ) {
+        let mut buf = vec![0u8; records.encoded_len()];
+        records.encode(&mut Writer::new(&mut buf)).unwrap();
+        let mut r = Reader::new(&buf);
+        prop_assert_eq!(&Vec::<Record>::decode(&mut r).unwrap(), &records);
+        prop_assert_eq!(r.finish(), Ok(()));
+        let mut bad = buf.clone();
+        let at = flip.0 % bad.len();
+        bad[at] ^= flip.1;
+        agree::<Record>(&bad);
+        agree::<Record>(&buf[..flip.0 % (buf.len() + 1)]);
+    }
+}
