@@ -318,6 +318,32 @@ pub fn decode_vec_chunks<'de, T: Decode<'de>>(
     decode_vec_general(r, n)
 }
 
+/// [`decode_vec_general`]'s variable-size loop for generated code: `one`
+/// decodes an element and pushes it itself (room reserved first), so
+/// that the element is built in its slot instead of being returned in a
+/// `Result` and copied.
+#[doc(hidden)]
+#[cfg(feature = "alloc")]
+#[inline]
+pub fn decode_vec_in_place<'de, T: Decode<'de>>(
+    r: &mut Reader<'de>,
+    n: usize,
+    one: impl Fn(&mut Reader<'de>, &mut Vec<T>) -> Result<(), DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
+    let remaining = r.remaining();
+    let cap = n
+        .min(remaining / T::MIN_WIRE_SIZE.max(1))
+        .min(prealloc_bytes(remaining) / size_of::<T>().max(1));
+    let mut items = Vec::with_capacity(cap);
+    for _ in 0..n {
+        if items.len() == items.capacity() {
+            items.reserve(1);
+        }
+        one(r, &mut items)?;
+    }
+    Ok(items)
+}
+
 /// [`push_reserved`] for generated code (`decode_str_run_vec`'s `make`).
 #[doc(hidden)]
 #[cfg(feature = "alloc")]

@@ -877,6 +877,11 @@ fn decode_str_run(
     )
 }
 
+/// The most fields a struct may have for its `Vec` to be decoded with
+/// `codec::decode_vec_in_place` (measured: helps `updates`' 8-field
+/// contacts, hurts the save game's 30-field players).
+const IN_PLACE_FIELDS: usize = 16;
+
 /// For a struct whose fields are primitives followed by one string (an
 /// inventory item: count, slot, id), a `decode_vec` that validates the
 /// strings of the whole sequence once and builds each element in place
@@ -1186,6 +1191,25 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                 && !generic
             {
                 pod_decode = vec_decode;
+            } else if !all_fixed && !m.pod && !generic && fields.len() <= IN_PLACE_FIELDS {
+                // Any other struct of a few fields: each element decoded
+                // straight into its reserved slot (a returned `Result` made
+                // elements go through the stack and a copy; `updates`
+                // -1.4 % instructions). Not for large structs: the save
+                // game's 30-field player moved its nested decodes out of
+                // line (+0.5 %).
+                pod_decode = quote!(
+                    #krate::__if_alloc! {
+                        #[inline]
+                        fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
+                            #krate::codec::decode_vec_in_place(__r, __n, |__r: &mut #krate::Reader<#de>, __items: &mut #krate::__Vec<Self>| {
+                                #dec
+                                #krate::codec::push_decoded(__items, Self #cons);
+                                ::core::result::Result::Ok(())
+                            })
+                        }
+                    }
+                );
             }
             if all_fixed {
                 let all: Vec<usize> = (0..fields.len()).collect();
