@@ -1313,11 +1313,10 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
         let copy = buf.as_mut_bytes();
         // The runs of as many elements as fit, end to end.
         let (mut pos, mut off, mut count) = (0usize, 0usize, 0usize);
-        let mut at = [(0usize, 0usize); K];
         while count < left
             && let Some(run) = bytes.get(pos + head..)
             && let Some(input) = run.first_chunk::<{ OWNED_SPAN + 16 }>()
-            && let Some(len) = str_run_layout(input, &prefixes, &mut at)
+            && let Some(len) = owned_run_len(input, &prefixes)
             && len <= OWNED_SPAN
             && let Some(end) = (pos + head + len).checked_add(tail)
             && end <= bytes.len()
@@ -1397,6 +1396,29 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
         left -= count;
     }
     Ok(items)
+}
+
+/// Where a run of strings behind prefixes of `(width, max_len)` at the
+/// start of `input` ends, when it ends within [`OWNED_SPAN`] bytes and
+/// every length is below 128 (as [`str_run_layout`], with one bound per
+/// prefix: the run's limit, which keeps every prefix inside `input`).
+#[inline(always)]
+fn owned_run_len<const K: usize>(
+    input: &[u8; OWNED_SPAN + 16],
+    prefixes: &[(usize, usize); K],
+) -> Option<usize> {
+    let mut pos = 0usize;
+    for &(width, max) in prefixes {
+        if pos > OWNED_SPAN || width > 16 {
+            return None;
+        }
+        let len = ascii_len(input.get(pos..pos + width)?, width)?;
+        if len > max {
+            return None;
+        }
+        pos += width + len;
+    }
+    (pos <= OWNED_SPAN).then_some(pos)
 }
 
 /// `k` elements decoded one by one into `items` (growing it as `push`
