@@ -1402,6 +1402,7 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
 /// start of `input` ends, when it ends within [`OWNED_SPAN`] bytes and
 /// every length is below 128 (as [`str_run_layout`], with one bound per
 /// prefix: the run's limit, which keeps every prefix inside `input`).
+#[cfg(feature = "alloc")]
 #[inline(always)]
 fn owned_run_len<const K: usize>(
     input: &[u8; OWNED_SPAN + 16],
@@ -1439,6 +1440,7 @@ fn one_by_one<'de, T: Decode<'de>>(
 
 /// The length in the `width`-byte little-endian prefix at the start of
 /// `bytes`, else `None`.
+#[cfg(feature = "alloc")]
 #[inline(always)]
 fn prefix_len_of(bytes: &[u8], width: usize) -> Option<usize> {
     match width {
@@ -1466,6 +1468,7 @@ fn decode_str_vec<'de, S>(
 /// The little-endian length in the `W`-byte prefix at the start of
 /// `bytes` (`W` is 1, 2 or 4), else `None` (too short, or a length the
 /// target cannot count).
+#[cfg(feature = "alloc")]
 #[inline(always)]
 fn prefix_len<const W: usize>(bytes: &[u8]) -> Option<usize> {
     match W {
