@@ -595,22 +595,27 @@ fn run_udp<S, U>(
             woken
         };
         // Every datagram waiting, a batch per call, each dispatched and
-        // answered at once (its peer settled).
+        // answered at once (its peer settled); paced, answered by the
+        // sweep below, one pass over the peers per wake-up.
         let at = recv_until_blocked(usize::MAX, || {
             let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
                 batch.recv(&mut area, socket.into(), each)
             };
-            peers.recv_batch(recv, &mut send, &mut many, Instant::now())
+            match pacer {
+                Some(_) => peers.recv_only(recv, Instant::now()).map(|_| None),
+                None => peers.recv_batch(recv, &mut send, &mut many, Instant::now()),
+            }
         });
         next = earliest(next, at);
-        // One pass over every peer when a session was woken or a deadline
-        // is due, not after every receive (a pass per input datagram at
-        // 1,000 peers was most of this thread's time).
+        // One pass over every peer when paced, a session was woken or a
+        // deadline is due, not after every receive (a pass per input
+        // datagram at 1,000 peers was most of this thread's time).
         let now = Instant::now();
         let writable = events
             .iter()
             .any(|e| e.token() == SOCKET && e.is_writable());
-        if woken || next.is_some_and(|at| at <= now) || (writable && blocked.get()) {
+        let due = next.is_some_and(|at| at <= now);
+        if pacer.is_some() || woken || due || (writable && blocked.get()) {
             blocked.set(false);
             next = peers.sweep(&mut send, &mut many, now);
         }
