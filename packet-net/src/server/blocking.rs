@@ -316,7 +316,8 @@ impl Timers {
     }
 
     /// Adds the sessions whose deadline has come to `due`; the time of
-    /// the next entry (when to wake).
+    /// the next entry (when to wake: maybe early, for a deadline that
+    /// moved later).
     fn due<U>(
         &mut self,
         conns: &mut HashMap<usize, Conn<U>>,
@@ -329,15 +330,17 @@ impl Timers {
             self.0.retain(|Reverse((at, t))| live(t, at));
         }
         while let Some(&Reverse((at, token))) = self.0.peek() {
-            let live = conns.get_mut(&token).filter(|c| c.queued == Some(at));
-            let Some(c) = live else {
-                self.0.pop(); // the session ended, or a stale entry
-                continue;
-            };
-            if c.deadline == Some(at) && at > now {
+            // Not come up yet: the worker wakes then at the latest (the
+            // session's deadline may have moved later since: then the
+            // entry is re-queued when it comes up, not on every call).
+            if at > now {
                 return Some(at);
             }
             self.0.pop();
+            let live = conns.get_mut(&token).filter(|c| c.queued == Some(at));
+            let Some(c) = live else {
+                continue; // the session ended, or a stale entry
+            };
             c.queued = None;
             match c.deadline {
                 Some(d) if d <= now => due.push(token),
