@@ -15,7 +15,8 @@
 //!
 //! With [`ServerConfig::wake_interval`] set, each worker and the UDP
 //! thread park between waits (`hold_off`) so that one wait serves
-//! everything that arrived during the interval.
+//! everything that arrived during the interval. The tokio servers run
+//! these threads, inside their runtime, when the interval is set.
 //!
 //! Examples: the TCP server's in [`crate::server`], the UDP server's on
 //! [`UdpServer`].
@@ -51,9 +52,9 @@ const SOCKET: Token = Token(usize::MAX - 1);
 /// A running blocking server (TCP or UDP). Dropping it shuts it down
 /// gracefully, as [`ServerHandle::shutdown`] does.
 pub struct ServerHandle<S, U = ()> {
-    local_addr: SocketAddr,
-    core: Arc<ServerCore<S, U>>,
-    threads: Threads,
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) core: Arc<ServerCore<S, U>>,
+    pub(crate) threads: Threads,
 }
 
 handle_methods!();
@@ -71,13 +72,33 @@ impl<S, U> ServerHandle<S, U> {
 /// after every wait, the wakers of their polls, and an unpark for a
 /// thread holding off its next wait: [`hold_off`]) and joined.
 #[derive(Default)]
-struct Threads {
+pub(crate) struct Threads {
     stop: Arc<AtomicBool>,
     wakers: Vec<Arc<PollWaker>>,
     threads: Vec<JoinHandle<()>>,
+    /// The tokio runtime every thread enters (a paced tokio server's, so
+    /// its handlers may `tokio::spawn`).
+    #[cfg(feature = "tokio")]
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Threads {
+    /// Threads that enter `runtime` (see [`crate::server::tokio`]).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn entering(runtime: tokio::runtime::Handle) -> Self {
+        let mut threads = Self::default();
+        threads.runtime = Some(runtime);
+        threads
+    }
+
+    /// Tells the threads to stop, and returns without waiting for them
+    /// (they stop gracefully on their own: a dropped tokio handle).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn detach(mut self) {
+        self.signal();
+        self.threads.clear(); // dropping a `JoinHandle` detaches
+    }
+
     /// A poll with a registered waker, known to the stop.
     fn poll(&mut self) -> io::Result<(Poll, Arc<PollWaker>)> {
         let poll = Poll::new()?;
@@ -95,13 +116,18 @@ impl Threads {
     ) -> io::Result<()> {
         let stop = self.stop.clone();
         let thread = thread::Builder::new().name(name);
-        self.threads.push(thread.spawn(move || f(&stop))?);
+        #[cfg(feature = "tokio")]
+        let runtime = self.runtime.clone();
+        self.threads.push(thread.spawn(move || {
+            #[cfg(feature = "tokio")]
+            let _entered = runtime.as_ref().map(|r| r.enter());
+            f(&stop)
+        })?);
         Ok(())
     }
-}
 
-impl Drop for Threads {
-    fn drop(&mut self) {
+    /// Tells every thread to stop.
+    fn signal(&self) {
         self.stop.store(true, Ordering::SeqCst);
         for w in &self.wakers {
             let _ = w.waker.wake();
@@ -109,6 +135,12 @@ impl Drop for Threads {
         for t in &self.threads {
             t.thread().unpark();
         }
+    }
+}
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        self.signal();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
@@ -135,13 +167,23 @@ impl Server {
         router: Router<S, U>,
         state: S,
     ) -> Result<ServerHandle<S, U>, TransportError> {
+        Self::bind_on(addr, config, router, state, Threads::default())
+    }
+
+    /// [`Server::bind`], its threads started by `threads`.
+    pub(crate) fn bind_on<S: Send + Sync + 'static, U: Send + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S, U>,
+        state: S,
+        mut threads: Threads,
+    ) -> Result<ServerHandle<S, U>, TransportError> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
         let workers_n = config.workers.max(1);
         let core = Arc::new(ServerCore::new(router, state, config));
-        // First: should a spawn fail, dropping it stops those started.
-        let mut threads = Threads::default();
+        // First: should a spawn fail, dropping `threads` stops those started.
         let mut links = Vec::new();
         for i in 0..workers_n {
             let (poll, waker) = threads.poll()?;
@@ -522,13 +564,23 @@ impl UdpServer {
         router: Router<S, U>,
         state: S,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
+        Self::bind_on(addr, config, router, state, Threads::default())
+    }
+
+    /// [`UdpServer::bind`], its thread started by `threads`.
+    pub(crate) fn bind_on<S: Send + Sync + 'static, U: Send + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S, U>,
+        state: S,
+        mut threads: Threads,
+    ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = std::net::UdpSocket::bind(addr)?;
         crate::transport::batch::grow_recv_buffer((&socket).into());
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;
         let core = Arc::new(ServerCore::new(router, state, config));
-        let mut threads = Threads::default();
         let (poll, waker) = threads.poll()?;
         let mut socket = UdpSocket::from_std(socket);
         poll.registry()
