@@ -14,11 +14,13 @@
 //! baseline a `tokio::sync::broadcast` of the bincode bytes encoded once
 //! per tick (TCP) or a `send_to` per known peer (UDP).
 //!
-//! `--wake-interval-ms MS` adds a fourth stack, `packet-blocking-paced`:
-//! the blocking servers with `ServerConfig::with_wake_interval` (each
-//! thread waits on readiness at most once per interval; the tokio
-//! servers ignore the option, the baseline has none), beside the default
-//! three in every round.
+//! `--wake-interval-ms MS` adds two stacks, `packet-blocking-paced` and
+//! `packet-tokio-paced`: the blocking and the tokio servers with
+//! `ServerConfig::with_wake_interval` (each server thread waits on
+//! readiness at most once per interval; a paced tokio server serves
+//! through the blocking server's paced loops on threads inside its
+//! runtime; the baseline has no such option), beside the default three
+//! in every round.
 //!
 //! The server runs in a child process (this binary, `serve`), the
 //! clients in this one, so the server's CPU is measured alone: the sum
@@ -141,16 +143,19 @@ enum Stack {
     /// tokio `UdpSocket` + bincode 2 (UDP).
     Baseline,
     /// packet-blocking with `ServerConfig::with_wake_interval`
-    /// (`--wake-interval-ms`; the tokio servers ignore the option).
+    /// (`--wake-interval-ms`).
     PacketBlockingPaced,
+    /// packet-tokio with `ServerConfig::with_wake_interval`.
+    PacketTokioPaced,
 }
 
 impl Stack {
-    const ALL: [Stack; 4] = [
+    const ALL: [Stack; 5] = [
         Stack::PacketTokio,
         Stack::PacketBlocking,
         Stack::Baseline,
         Stack::PacketBlockingPaced,
+        Stack::PacketTokioPaced,
     ];
 
     fn name(self) -> &'static str {
@@ -159,6 +164,7 @@ impl Stack {
             Stack::PacketBlocking => "packet-blocking",
             Stack::Baseline => "baseline",
             Stack::PacketBlockingPaced => "packet-blocking-paced",
+            Stack::PacketTokioPaced => "packet-tokio-paced",
         }
     }
 
@@ -168,8 +174,8 @@ impl Stack {
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "stack `{s}`: packet-tokio, packet-blocking, baseline \
-                 or packet-blocking-paced"
+                    "stack `{s}`: packet-tokio, packet-blocking, baseline, \
+                 packet-blocking-paced or packet-tokio-paced"
                 )
             })
     }
@@ -178,6 +184,7 @@ impl Stack {
     fn server(self) -> (Stack, bool) {
         match self {
             Stack::PacketBlockingPaced => (Stack::PacketBlocking, true),
+            Stack::PacketTokioPaced => (Stack::PacketTokio, true),
             s => (s, false),
         }
     }
@@ -356,7 +363,7 @@ fn serve(stack: Stack, transport: Transport, sessions: usize, wake_interval: Dur
         }
         (Stack::Baseline, Transport::Tcp) => rt.block_on(baseline::tcp_server(game.clone())),
         (Stack::Baseline, Transport::Udp) => rt.block_on(baseline::udp_server(game.clone())),
-        (Stack::PacketBlockingPaced, _) => unreachable!("unpaced above"),
+        (Stack::PacketBlockingPaced | Stack::PacketTokioPaced, _) => unreachable!("unpaced above"),
     };
     println!("ADDR {addr}");
     let mut at_start = ((0, 0), 0, 0, 0, 0);
@@ -926,9 +933,10 @@ USAGE: game_tick [OPTIONS]
 
   --sessions LIST   sessions per run, comma-separated        [default: 100,1000]
   --transport LIST  tcp, udp                                 [default: tcp,udp]
-  --stack LIST      packet-tokio, packet-blocking, baseline, packet-blocking-paced
-                    [default: the first three; all four with --wake-interval-ms]
-  --wake-interval-ms MS  packet-blocking-paced's ServerConfig::with_wake_interval
+  --stack LIST      packet-tokio, packet-blocking, baseline, packet-blocking-paced,
+                    packet-tokio-paced
+                    [default: the first three; all five with --wake-interval-ms]
+  --wake-interval-ms MS  the paced stacks' ServerConfig::with_wake_interval
                     (each server thread waits on readiness at most once per MS;
                     inputs and sends wait up to MS)            [default: 10]
   --seconds S       measured window per run                  [default: 5]
@@ -985,7 +993,7 @@ fn main() {
     // The paced stacks run beside the default three when an interval is
     // given (10 ms if they are named without one).
     let stacks = stacks.unwrap_or_else(|| {
-        let n = if wake_interval.is_some() { 4 } else { 3 };
+        let n = if wake_interval.is_some() { 5 } else { 3 };
         Stack::ALL[..n].to_vec()
     });
     let wake_interval = wake_interval.unwrap_or(Duration::from_millis(10));

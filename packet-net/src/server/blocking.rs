@@ -15,7 +15,8 @@
 //!
 //! With [`ServerConfig::wake_interval`] set, each worker and the UDP
 //! thread park between waits (`hold_off`) so that one wait serves
-//! everything that arrived during the interval.
+//! everything that arrived during the interval. The tokio servers run
+//! these threads, inside their runtime, when the interval is set.
 //!
 //! Examples: the TCP server's in [`crate::server`], the UDP server's on
 //! [`UdpServer`].
@@ -51,9 +52,9 @@ const SOCKET: Token = Token(usize::MAX - 1);
 /// A running blocking server (TCP or UDP). Dropping it shuts it down
 /// gracefully, as [`ServerHandle::shutdown`] does.
 pub struct ServerHandle<S, U = ()> {
-    local_addr: SocketAddr,
-    core: Arc<ServerCore<S, U>>,
-    threads: Threads,
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) core: Arc<ServerCore<S, U>>,
+    pub(crate) threads: Threads,
 }
 
 handle_methods!();
@@ -71,13 +72,33 @@ impl<S, U> ServerHandle<S, U> {
 /// after every wait, the wakers of their polls, and an unpark for a
 /// thread holding off its next wait: [`hold_off`]) and joined.
 #[derive(Default)]
-struct Threads {
+pub(crate) struct Threads {
     stop: Arc<AtomicBool>,
     wakers: Vec<Arc<PollWaker>>,
     threads: Vec<JoinHandle<()>>,
+    /// The tokio runtime every thread enters (a paced tokio server's, so
+    /// its handlers may `tokio::spawn`).
+    #[cfg(feature = "tokio")]
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Threads {
+    /// Threads that enter `runtime` (see [`crate::server::tokio`]).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn entering(runtime: tokio::runtime::Handle) -> Self {
+        let mut threads = Self::default();
+        threads.runtime = Some(runtime);
+        threads
+    }
+
+    /// Tells the threads to stop, and returns without waiting for them
+    /// (they stop gracefully on their own: a dropped tokio handle).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn detach(mut self) {
+        self.signal();
+        self.threads.clear(); // dropping a `JoinHandle` detaches
+    }
+
     /// A poll with a registered waker, known to the stop.
     fn poll(&mut self) -> io::Result<(Poll, Arc<PollWaker>)> {
         let poll = Poll::new()?;
@@ -95,13 +116,18 @@ impl Threads {
     ) -> io::Result<()> {
         let stop = self.stop.clone();
         let thread = thread::Builder::new().name(name);
-        self.threads.push(thread.spawn(move || f(&stop))?);
+        #[cfg(feature = "tokio")]
+        let runtime = self.runtime.clone();
+        self.threads.push(thread.spawn(move || {
+            #[cfg(feature = "tokio")]
+            let _entered = runtime.as_ref().map(|r| r.enter());
+            f(&stop)
+        })?);
         Ok(())
     }
-}
 
-impl Drop for Threads {
-    fn drop(&mut self) {
+    /// Tells every thread to stop.
+    fn signal(&self) {
         self.stop.store(true, Ordering::SeqCst);
         for w in &self.wakers {
             let _ = w.waker.wake();
@@ -109,6 +135,12 @@ impl Drop for Threads {
         for t in &self.threads {
             t.thread().unpark();
         }
+    }
+}
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        self.signal();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
@@ -135,13 +167,23 @@ impl Server {
         router: Router<S, U>,
         state: S,
     ) -> Result<ServerHandle<S, U>, TransportError> {
+        Self::bind_on(addr, config, router, state, Threads::default())
+    }
+
+    /// [`Server::bind`], its threads started by `threads`.
+    pub(crate) fn bind_on<S: Send + Sync + 'static, U: Send + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S, U>,
+        state: S,
+        mut threads: Threads,
+    ) -> Result<ServerHandle<S, U>, TransportError> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
         let workers_n = config.workers.max(1);
         let core = Arc::new(ServerCore::new(router, state, config));
-        // First: should a spawn fail, dropping it stops those started.
-        let mut threads = Threads::default();
+        // First: should a spawn fail, dropping `threads` stops those started.
         let mut links = Vec::new();
         for i in 0..workers_n {
             let (poll, waker) = threads.poll()?;
@@ -316,7 +358,8 @@ impl Timers {
     }
 
     /// Adds the sessions whose deadline has come to `due`; the time of
-    /// the next entry (when to wake).
+    /// the next entry (when to wake: maybe early, for a deadline that
+    /// moved later).
     fn due<U>(
         &mut self,
         conns: &mut HashMap<usize, Conn<U>>,
@@ -329,15 +372,17 @@ impl Timers {
             self.0.retain(|Reverse((at, t))| live(t, at));
         }
         while let Some(&Reverse((at, token))) = self.0.peek() {
-            let live = conns.get_mut(&token).filter(|c| c.queued == Some(at));
-            let Some(c) = live else {
-                self.0.pop(); // the session ended, or a stale entry
-                continue;
-            };
-            if c.deadline == Some(at) && at > now {
+            // Not come up yet: the worker wakes then at the latest (the
+            // session's deadline may have moved later since: then the
+            // entry is re-queued when it comes up, not on every call).
+            if at > now {
                 return Some(at);
             }
             self.0.pop();
+            let live = conns.get_mut(&token).filter(|c| c.queued == Some(at));
+            let Some(c) = live else {
+                continue; // the session ended, or a stale entry
+            };
             c.queued = None;
             match c.deadline {
                 Some(d) if d <= now => due.push(token),
@@ -519,13 +564,23 @@ impl UdpServer {
         router: Router<S, U>,
         state: S,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
+        Self::bind_on(addr, config, router, state, Threads::default())
+    }
+
+    /// [`UdpServer::bind`], its thread started by `threads`.
+    pub(crate) fn bind_on<S: Send + Sync + 'static, U: Send + 'static>(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        router: Router<S, U>,
+        state: S,
+        mut threads: Threads,
+    ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = std::net::UdpSocket::bind(addr)?;
         crate::transport::batch::grow_recv_buffer((&socket).into());
         socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;
         let core = Arc::new(ServerCore::new(router, state, config));
-        let mut threads = Threads::default();
         let (poll, waker) = threads.poll()?;
         let mut socket = UdpSocket::from_std(socket);
         poll.registry()
@@ -595,22 +650,27 @@ fn run_udp<S, U>(
             woken
         };
         // Every datagram waiting, a batch per call, each dispatched and
-        // answered at once (its peer settled).
+        // answered at once (its peer settled); paced, answered by the
+        // sweep below, one pass over the peers per wake-up.
         let at = recv_until_blocked(usize::MAX, || {
             let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
                 batch.recv(&mut area, socket.into(), each)
             };
-            peers.recv_batch(recv, &mut send, &mut many, Instant::now())
+            match pacer {
+                Some(_) => peers.recv_only(recv, Instant::now()).map(|_| None),
+                None => peers.recv_batch(recv, &mut send, &mut many, Instant::now()),
+            }
         });
         next = earliest(next, at);
-        // One pass over every peer when a session was woken or a deadline
-        // is due, not after every receive (a pass per input datagram at
-        // 1,000 peers was most of this thread's time).
+        // One pass over every peer when paced, a session was woken or a
+        // deadline is due, not after every receive (a pass per input
+        // datagram at 1,000 peers was most of this thread's time).
         let now = Instant::now();
         let writable = events
             .iter()
             .any(|e| e.token() == SOCKET && e.is_writable());
-        if woken || next.is_some_and(|at| at <= now) || (writable && blocked.get()) {
+        let due = next.is_some_and(|at| at <= now);
+        if pacer.is_some() || woken || due || (writable && blocked.get()) {
             blocked.set(false);
             next = peers.sweep(&mut send, &mut many, now);
         }

@@ -50,9 +50,7 @@ pub struct ServerConfig {
     /// may take to send what it queued, and a refused TCP session may
     /// wait for its client to close after reading the refusal. Default 5 s.
     pub shutdown_grace: Duration,
-    /// Opt-in batching of wake-ups for tick-driven servers, on the
-    /// blocking servers ([`blocking::Server`](super::blocking::Server)
-    /// and [`blocking::UdpServer`](super::blocking::UdpServer)): each
+    /// Opt-in batching of wake-ups for tick-driven servers: each
     /// worker thread (TCP) or the socket thread (UDP) waits on readiness
     /// at most once per interval, and each wake-up then serves
     /// everything that arrived meanwhile: one `epoll_wait` for many
@@ -64,11 +62,15 @@ pub struct ServerConfig {
     /// may wait up to the interval (an idle server still sleeps until
     /// the next input, which is then served at once). A game that
     /// applies inputs once per tick loses little with an interval at or
-    /// below its tick. The tokio servers ignore it: their I/O driver
-    /// returns from `epoll_wait` for every arrival whatever the session
-    /// tasks do, and holding the tasks off did not lower their CPU
-    /// measurably (BENCHMARKS.md, game tick). Set it with
-    /// [`ServerConfig::with_wake_interval`].
+    /// below its tick.
+    ///
+    /// With it, a tokio server (`tokio::Server`, `tokio::UdpServer`) is
+    /// served by the blocking server's threads and paced loops, which
+    /// enter the runtime the server was bound on (handlers may still
+    /// `tokio::spawn`, `Router::on_async` works): tokio's reactor is
+    /// edge-triggered and returns from `epoll_wait` for every arrival, so
+    /// pacing its session tasks did not lower their CPU (BENCHMARKS.md,
+    /// game tick). Set it with [`ServerConfig::with_wake_interval`].
     pub wake_interval: Option<Duration>,
 }
 
@@ -169,8 +171,8 @@ impl ServerConfig {
         self
     }
 
-    /// The blocking servers wait on readiness at most once per
-    /// `interval` (zero turns it off): batched wake-ups for a tick-driven
+    /// The servers wait on readiness at most once per `interval` (zero
+    /// turns it off): batched wake-ups for a tick-driven
     /// server, at the price of up to `interval` of added latency; see
     /// [`ServerConfig::wake_interval`].
     pub fn with_wake_interval(mut self, interval: Duration) -> Self {

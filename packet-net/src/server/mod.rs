@@ -27,10 +27,12 @@
 //!   such a task per packet on the tokio servers); or the tick-driven style,
 //!   where handlers only queue and the game loop drains an
 //!   [`EventQueue`] once per tick ([`Router::queue_events`]). Such a
-//!   server, if blocking, can also batch its wake-ups
+//!   server can also batch its wake-ups
 //!   ([`ServerConfig::with_wake_interval`]: each thread waits on
 //!   readiness at most once per interval and serves everything that
-//!   arrived meanwhile; inputs and sends wait up to the interval).
+//!   arrived meanwhile; inputs and sends wait up to the interval; a
+//!   tokio server then runs the blocking server's paced threads inside
+//!   its runtime).
 //! - [`blocking::Server`]: an acceptor thread and a pool of worker threads
 //!   that each own a set of sessions and wait on their readiness (`mio`).
 //! - `tokio::Server` (feature `tokio`): an acceptor

@@ -11,6 +11,11 @@
 //! (`ctx.session().clone()`, then [`Session::send`](super::Session::send);
 //! see `examples/examples/async_server.rs`).
 //!
+//! With [`ServerConfig::wake_interval`] set, the server is the blocking
+//! one (`server::blocking`: worker threads, or the UDP thread, that wait
+//! at most once per interval), its threads inside the runtime `bind` ran
+//! on, so handlers may still `tokio::spawn`.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), packet_net::transport::TransportError> {
@@ -99,6 +104,9 @@ impl Server {
         router: Router<S, U>,
         state: S,
     ) -> Result<ServerHandle<S, U>, TransportError> {
+        if config.pacer().is_some() {
+            return paced(addr, config, router, state, false).await;
+        }
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let core = Arc::new(ServerCore::new(router, state, config));
@@ -109,8 +117,35 @@ impl Server {
             core,
             stop,
             task,
+            paced: None,
         })
     }
+}
+
+/// With a wake interval, a tokio server is the blocking one (its paced
+/// waits: tokio's edge-triggered reactor would wake for every arrival)
+/// on threads that entered this runtime, so handlers may `tokio::spawn`.
+async fn paced<S: Send + Sync + 'static, U: Send + 'static>(
+    addr: impl ToSocketAddrs,
+    config: ServerConfig,
+    router: Router<S, U>,
+    state: S,
+    udp: bool,
+) -> Result<ServerHandle<S, U>, TransportError> {
+    use super::blocking::{Server, Threads, UdpServer};
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
+    let threads = Threads::entering(tokio::runtime::Handle::current());
+    let inner = match udp {
+        false => Server::bind_on(&addrs[..], config, router, state, threads)?,
+        true => UdpServer::bind_on(&addrs[..], config, router, state, threads)?,
+    };
+    Ok(ServerHandle {
+        local_addr: inner.local_addr,
+        core: inner.core,
+        stop: watch::channel(false).0,
+        task: None,
+        paced: Some(inner.threads),
+    })
 }
 
 /// A running tokio server (TCP or UDP). Dropping it stops it without
@@ -122,6 +157,9 @@ pub struct ServerHandle<S, U = ()> {
     stop: watch::Sender<bool>,
     /// The acceptor (TCP) or the socket task (UDP).
     task: Option<tokio::task::JoinHandle<()>>,
+    /// With a wake interval: the threads of the blocking server that
+    /// serves instead.
+    paced: Option<super::blocking::Threads>,
 }
 
 handle_methods!();
@@ -135,12 +173,19 @@ impl<S, U> ServerHandle<S, U> {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        if let Some(threads) = self.paced.take() {
+            // Dropping them stops and joins them.
+            let _ = tokio::task::spawn_blocking(move || drop(threads)).await;
+        }
     }
 }
 
 impl<S, U> Drop for ServerHandle<S, U> {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        if let Some(threads) = self.paced.take() {
+            threads.detach();
+        }
     }
 }
 
@@ -289,6 +334,9 @@ impl UdpServer {
         router: Router<S, U>,
         state: S,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
+        if config.pacer().is_some() {
+            return paced(addr, config, router, state, true).await;
+        }
         let socket = tokio::net::UdpSocket::bind(addr).await?;
         crate::transport::batch::grow_recv_buffer((&socket).into());
         let local_addr = socket.local_addr()?;
@@ -301,6 +349,7 @@ impl UdpServer {
             core,
             stop,
             task,
+            paced: None,
         })
     }
 }

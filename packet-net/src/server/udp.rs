@@ -219,6 +219,18 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         got.map(|_| next)
     }
 
+    /// One batch, dispatched but not answered: the paced driver receives
+    /// every datagram of a wake-up this way, then sends for every peer
+    /// in one [`Peers::sweep`] (one pass over the peers a wake-up, not
+    /// one more per receive call). How many datagrams, or `recv`'s error.
+    pub(crate) fn recv_only(
+        &mut self,
+        recv: impl FnOnce(&mut dyn FnMut(SocketAddr, &mut [u8])) -> std::io::Result<usize>,
+        now: Instant,
+    ) -> std::io::Result<usize> {
+        recv(&mut |from, datagram| self.on_datagram(from, datagram, now))
+    }
+
     /// Registers a session for `from` (connected: the hook runs).
     fn admit(
         &mut self,

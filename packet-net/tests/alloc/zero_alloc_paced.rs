@@ -1,7 +1,7 @@
 //! Zero heap allocations per packet with `ServerConfig::with_wake_interval`
-//! set, on the blocking servers (the tokio servers ignore it): the
-//! held-off waits (a parked worker or UDP thread) and the batches they
-//! serve allocate nothing once warm.
+//! set, on the blocking servers (a paced tokio server runs these same
+//! threads inside its runtime): the held-off waits (a parked worker or
+//! UDP thread) and the batches they serve allocate nothing once warm.
 
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
-//! `ServerConfig::with_wake_interval` on the blocking servers (TCP and
-//! UDP; the tokio servers ignore it): every input is still dispatched
-//! and every reply arrives, broadcasts go out, timeouts still fire, and
-//! a server stops.
+//! `ServerConfig::with_wake_interval` on the blocking servers and the
+//! tokio servers (which then serve through the blocking servers' paced
+//! loops, on threads inside their runtime), TCP and UDP: every input is
+//! still dispatched and every reply arrives, broadcasts go out, timeouts
+//! still fire, handlers may `tokio::spawn`, and a server stops.
 //! No timing assertions: the limits below only keep a broken server from
 //! hanging the test run.
 
@@ -48,7 +49,7 @@ mod blocking {
     use packet_net::server::blocking::{Server, UdpServer};
     use packet_net::transport::blocking::{TcpPacketStream, UdpPacketSocket};
 
-    fn tcp_client(addr: SocketAddr, c: u32) {
+    pub(super) fn tcp_client(addr: SocketAddr, c: u32) {
         let mut s = TcpPacketStream::connect_with(addr, transport()).unwrap();
         let mut buf = Vec::new();
         for round in 0..ROUNDS {
@@ -88,34 +89,34 @@ mod blocking {
         server.shutdown();
     }
 
+    pub(super) fn udp_client(addr: SocketAddr, c: u32) {
+        let mut s = UdpPacketSocket::bind_with("127.0.0.1:0", transport()).unwrap();
+        s.connect(addr).unwrap();
+        let mut buf = Vec::new();
+        for round in 0..ROUNDS {
+            for i in 0..IN_FLIGHT {
+                let seq = round * IN_FLIGHT + i;
+                payload(c, seq, &mut buf);
+                s.send(&Msg {
+                    client: c,
+                    seq,
+                    data: &buf,
+                })
+                .unwrap();
+            }
+            for i in 0..IN_FLIGHT {
+                let m: Msg<'_> = s.recv().unwrap().decode_packet().unwrap();
+                check(&m, c, round * IN_FLIGHT + i, &mut buf);
+            }
+        }
+    }
+
     #[test]
     fn udp_every_input_is_answered() {
         let server = UdpServer::bind("127.0.0.1:0", paced(), echo_router(), ()).unwrap();
         let addr = server.local_addr();
         let clients: Vec<_> = (0..CLIENTS)
-            .map(|c| {
-                thread::spawn(move || {
-                    let mut s = UdpPacketSocket::bind_with("127.0.0.1:0", transport()).unwrap();
-                    s.connect(addr).unwrap();
-                    let mut buf = Vec::new();
-                    for round in 0..ROUNDS {
-                        for i in 0..IN_FLIGHT {
-                            let seq = round * IN_FLIGHT + i;
-                            payload(c, seq, &mut buf);
-                            s.send(&Msg {
-                                client: c,
-                                seq,
-                                data: &buf,
-                            })
-                            .unwrap();
-                        }
-                        for i in 0..IN_FLIGHT {
-                            let m: Msg<'_> = s.recv().unwrap().decode_packet().unwrap();
-                            check(&m, c, round * IN_FLIGHT + i, &mut buf);
-                        }
-                    }
-                })
-            })
+            .map(|c| thread::spawn(move || udp_client(addr, c)))
             .collect();
         for c in clients {
             c.join().unwrap();
@@ -190,5 +191,102 @@ mod blocking {
         })
         .unwrap();
         udp.shutdown();
+    }
+}
+
+#[cfg(feature = "tokio")]
+mod on_tokio {
+    use super::*;
+    use crate::common::ECHO;
+    use packet_net::server::Router;
+    use packet_net::server::tokio::{Server, UdpServer};
+    use packet_net::transport::blocking::{TcpPacketStream, UdpPacketSocket};
+
+    /// Every input answered, by a paced tokio server (TCP, then UDP).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_input_is_answered() {
+        let server = Server::bind("127.0.0.1:0", paced(), echo_router(), ())
+            .await
+            .unwrap();
+        let addr = server.local_addr();
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| tokio::task::spawn_blocking(move || super::blocking::tcp_client(addr, c)))
+            .collect();
+        for c in clients {
+            c.await.unwrap();
+        }
+        assert_eq!(
+            server.stats().frames_in,
+            u64::from(CLIENTS * ROUNDS * IN_FLIGHT)
+        );
+        server.shutdown().await;
+
+        let server = UdpServer::bind("127.0.0.1:0", paced(), echo_router(), ())
+            .await
+            .unwrap();
+        let addr = server.local_addr();
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| tokio::task::spawn_blocking(move || super::blocking::udp_client(addr, c)))
+            .collect();
+        for c in clients {
+            c.await.unwrap();
+        }
+        assert_eq!(server.dropped(), 0);
+        server.shutdown().await;
+    }
+
+    /// Echoes from a task the handler spawns: the paced threads are
+    /// inside the runtime.
+    fn spawning_echo() -> Router<()> {
+        Router::<()>::new().on_frame(ECHO, |ctx, f| {
+            let m: Msg<'_> = f.decode_packet()?;
+            let (client, seq, data) = (m.client, m.seq, m.data.to_vec());
+            let session = ctx.session().clone();
+            tokio::spawn(async move {
+                let _ = session.send(&Msg {
+                    client,
+                    seq,
+                    data: &data,
+                });
+            });
+            Ok(())
+        })
+    }
+
+    /// Handlers may `tokio::spawn`; a dropped handle stops its server
+    /// without blocking the runtime.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn handlers_may_spawn() {
+        let tcp = Server::bind("127.0.0.1:0", paced(), spawning_echo(), ())
+            .await
+            .unwrap();
+        let udp = UdpServer::bind("127.0.0.1:0", paced(), spawning_echo(), ())
+            .await
+            .unwrap();
+        let (tcp_addr, udp_addr) = (tcp.local_addr(), udp.local_addr());
+        tokio::task::spawn_blocking(move || {
+            let mut t = TcpPacketStream::connect_with(tcp_addr, transport()).unwrap();
+            let mut u = UdpPacketSocket::bind_with("127.0.0.1:0", transport()).unwrap();
+            u.connect(udp_addr).unwrap();
+            let mut buf = Vec::new();
+            for seq in 0..5 {
+                payload(7, seq, &mut buf);
+                let sent = Msg {
+                    client: 7,
+                    seq,
+                    data: &buf,
+                };
+                t.send(&sent).unwrap();
+                u.send(&sent).unwrap();
+                let m: Msg<'_> = t.recv().unwrap().decode_packet().unwrap();
+                check(&m, 7, seq, &mut buf);
+                let m: Msg<'_> = u.recv().unwrap().decode_packet().unwrap();
+                check(&m, 7, seq, &mut buf);
+            }
+        })
+        .await
+        .unwrap();
+        tcp.shutdown().await;
+        drop(udp);
     }
 }
