@@ -37,7 +37,7 @@ use std::vec::Vec;
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
 use crate::session::Lifecycle;
 use crate::transport::Outbox;
-use crate::transport::batch::{SEND_MANY, SendBatch};
+use crate::transport::batch::{SEND_MANY, SEND_SLOTS, SendBatch};
 use crate::transport::security::{Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, frame_in};
 
 /// A non-blocking send of `bytes` to an address: one datagram, or
@@ -70,9 +70,12 @@ type Retired = (Sealer, Opener, Option<Hello>, u64);
 /// drivers; an `Arc` for the socketless [`Endpoint`]).
 pub(crate) struct Peers<C, U = ()> {
     sh: C,
-    map: HashMap<SocketAddr, Peer<U>>,
+    /// Each peer's place in `all`: the one look-up per datagram.
+    index: HashMap<SocketAddr, usize>,
+    /// The peers, in no order: a sweep walks them, no look-up.
+    all: Vec<(SocketAddr, Peer<U>)>,
     waker: Waker,
-    /// Reused by [`Peers::sweep`] and [`Peers::recv_batch`].
+    /// Reused by [`Peers::recv_batch`].
     scratch: Vec<SocketAddr>,
     retired: HashMap<SocketAddr, Retired>,
     retired_stamp: u64,
@@ -83,6 +86,8 @@ pub(crate) struct Peers<C, U = ()> {
     /// one send call ([`SEND_MANY`]), into `batch` (allocated once).
     batched: bool,
     batch: SendBatch,
+    /// The place in `all` of each datagram's peer in `batch`.
+    batch_of: Vec<usize>,
     /// The refusal owed to the last hello of another protocol (wire
     /// format §11.5), sent by the next [`Peers::settle`] of that address
     /// or [`Peers::sweep`]: one refusal per such hello at most, never
@@ -100,7 +105,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     pub(crate) fn new(sh: C, waker: Waker, max_segments: usize) -> Self {
         Self {
             sh,
-            map: HashMap::new(),
+            index: HashMap::new(),
+            all: Vec::new(),
             waker,
             // Room for a batch's sources (one per receive slot).
             scratch: Vec::with_capacity(64),
@@ -110,13 +116,35 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             max_segments: max_segments.max(1),
             batched: SEND_MANY,
             batch: SendBatch::new(),
+            batch_of: Vec::with_capacity(SEND_SLOTS),
             refusal: None,
         }
     }
 
     /// Peers with a session, and retired channels (for tests).
     pub(crate) fn sizes(&self) -> (usize, usize) {
-        (self.map.len(), self.retired.len())
+        (self.all.len(), self.retired.len())
+    }
+
+    /// The peer at `addr`.
+    fn get_mut(&mut self, addr: &SocketAddr) -> Option<&mut Peer<U>> {
+        let i = *self.index.get(addr)?;
+        Some(&mut self.all[i].1)
+    }
+
+    /// The place in `all` of the `k`th peer at `addrs` (`None`: of all).
+    fn place(&self, addrs: Option<&[SocketAddr]>, k: usize) -> Option<usize> {
+        addrs.map_or(Some(k), |addrs| self.index.get(&addrs[k]).copied())
+    }
+
+    /// Takes the peer at `i` out (the last one moves into its place).
+    fn remove(&mut self, i: usize) -> (SocketAddr, Peer<U>) {
+        let (addr, peer) = self.all.swap_remove(i);
+        self.index.remove(&addr);
+        if let Some((moved, _)) = self.all.get(i) {
+            self.index.insert(*moved, i);
+        }
+        (addr, peer)
     }
 
     fn drop_one(&self) {
@@ -128,7 +156,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let sh = self.sh.clone();
         let core = &*sh;
         let frame_config = core.config.transport.frame;
-        if let Some(peer) = self.map.get_mut(&from) {
+        if let Some(peer) = self.get_mut(&from) {
             if is_hello(datagram, peer.hello.as_ref()) {
                 return; // a resent hello: proves nothing, changes nothing
             }
@@ -214,7 +242,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 touched.push(from);
             }
         });
-        let next = self.settle_all(&touched, send, many, now);
+        let next = self.settle_all(Some(&touched), send, many, now);
         self.scratch = touched;
         got.map(|_| next)
     }
@@ -248,13 +276,22 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let session = core.register(from, out, |_| waker)?;
         session.handshake(None, identity);
         core.router.connected(&core.ctx(&session));
-        let peer = self.map.entry(from).or_insert(Peer {
-            session,
-            opener,
-            life: Lifecycle::new(core.config.limits(), false, now),
-            hello,
-            sent: 0,
-        });
+        let i = *self.index.entry(from).or_insert(self.all.len());
+        if i == self.all.len() {
+            let life = Lifecycle::new(core.config.limits(), false, now);
+            let sent = 0;
+            self.all.push((
+                from,
+                Peer {
+                    session,
+                    opener,
+                    life,
+                    hello,
+                    sent,
+                },
+            ));
+        }
+        let peer = &mut self.all[i].1;
         peer.life.on_rx(now);
         Some(peer)
     }
@@ -268,18 +305,21 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         now: Instant,
     ) -> Option<Instant> {
         self.send_refusal(send);
-        self.settle_peer(addr, Some(send), now)
+        let i = *self.index.get(&addr)?;
+        self.settle_at(i, Some(send), now)
     }
 
-    /// [`Peers::settle`] with `send`, or without sending (a batched sweep
-    /// sent what it could: [`Peers::send_gathered`]).
-    fn settle_peer(
+    /// [`Peers::settle`] of the peer at `i` in `all`, with `send`, or
+    /// without sending (a batched sweep sent what it could:
+    /// [`Peers::send_gathered`]).
+    fn settle_at(
         &mut self,
-        addr: SocketAddr,
+        i: usize,
         send: Option<&mut SendFn<'_>>,
         now: Instant,
     ) -> Option<Instant> {
-        let peer = self.map.get_mut(&addr)?;
+        let (addr, peer) = &mut self.all[i];
+        let addr = *addr;
         let (flush, queued) = {
             let mut out = peer.session.outbox();
             let flush = match send {
@@ -303,7 +343,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         );
         match end {
             Some(reason) => {
-                let peer = self.map.remove(&addr).expect("looked up above");
+                let (addr, peer) = self.remove(i);
                 self.end(addr, peer, &reason);
                 None
             }
@@ -365,35 +405,34 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         many: &mut SendManyFn<'_>,
         now: Instant,
     ) -> Option<Instant> {
-        let mut addrs = std::mem::take(&mut self.scratch);
-        addrs.clear();
-        addrs.extend(self.map.keys().copied());
-        let next = self.settle_all(&addrs, send, many, now);
-        self.scratch = addrs;
-        next
+        self.settle_all(None, send, many, now)
     }
 
-    /// Settles the peers at `addrs`: batched, their datagrams sent
-    /// together first ([`Peers::send_gathered`]); a single peer's are
-    /// sent as unbatched (gathering costs a copy and two more look-ups
-    /// per datagram, for one system call either way). The earliest next
-    /// deadline.
+    /// Settles the peers at `addrs` (`None`: every peer, walked in
+    /// place, no look-up): batched, their datagrams sent together first
+    /// ([`Peers::send_gathered`]); a single peer's are sent as unbatched
+    /// (gathering costs a copy, for one system call either way). The
+    /// earliest next deadline.
     fn settle_all(
         &mut self,
-        addrs: &[SocketAddr],
+        addrs: Option<&[SocketAddr]>,
         send: &mut SendFn<'_>,
         many: &mut SendManyFn<'_>,
         now: Instant,
     ) -> Option<Instant> {
         self.send_refusal(send);
-        let batched = self.batched && addrs.len() > 1;
+        let n = addrs.map_or(self.all.len(), <[_]>::len);
+        let batched = self.batched && n > 1;
         if batched {
             self.send_gathered(addrs, send, many);
         }
         let mut next = None;
-        for &addr in addrs {
+        // Backwards: a peer that ends takes the last one's place, which
+        // was settled already.
+        for k in (0..n).rev() {
             let send = (!batched).then_some(&mut *send);
-            next = earliest(next, self.settle_peer(addr, send, now));
+            let i = self.place(addrs, k);
+            next = earliest(next, i.and_then(|i| self.settle_at(i, send, now)));
         }
         next
     }
@@ -408,18 +447,25 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     /// only once sent (or failed, and counted as dropped): what a full
     /// socket refused stays queued, in order, for the next sweep, so
     /// nothing is lost or sent twice. Each peer's `sent` counts its
-    /// datagrams that left, for [`Peers::settle_peer`].
+    /// datagrams that left, for [`Peers::settle_at`].
     fn send_gathered(
         &mut self,
-        addrs: &[SocketAddr],
+        addrs: Option<&[SocketAddr]>,
         send: &mut SendFn<'_>,
         many: &mut SendManyFn<'_>,
     ) {
         let mut batch = std::mem::take(&mut self.batch);
         batch.clear();
+        self.batch_of.clear();
         let gso = self.max_segments > 1;
-        for &addr in addrs {
-            while let Some(peer) = self.map.get_mut(&addr) {
+        let n = addrs.map_or(self.all.len(), <[_]>::len);
+        for k in 0..n {
+            let Some(i) = self.place(addrs, k) else {
+                continue;
+            };
+            loop {
+                let (addr, peer) = &mut self.all[i];
+                let addr = *addr;
                 let mut out = peer.session.outbox();
                 if gso && out.holds_several_datagrams() {
                     // Its earlier datagrams, if any, left with a batch.
@@ -438,7 +484,14 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 }
                 // From the queue's front: anything of this peer's in the
                 // batch before it was full has left with it.
-                let all = out.peek_datagrams(|d| batch.push(addr, d));
+                let batch_of = &mut self.batch_of;
+                let all = out.peek_datagrams(|d| {
+                    let pushed = batch.push(addr, d);
+                    if pushed {
+                        batch_of.push(i);
+                    }
+                    pushed
+                });
                 drop(out);
                 if all {
                     break;
@@ -471,11 +524,9 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                     break;
                 }
             };
-            for i in at..at + n {
-                let (to, datagram) = batch.get(i);
-                let Some(peer) = self.map.get_mut(&to) else {
-                    continue;
-                };
+            for j in at..at + n {
+                let datagram = batch.get(j).1;
+                let peer = &mut self.all[self.batch_of[j]].1;
                 peer.session.outbox().queue_mut().consume(datagram.len());
                 if sent {
                     peer.sent += 1;
@@ -486,13 +537,14 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             at += n;
         }
         batch.clear();
+        self.batch_of.clear();
         all
     }
 
     /// The server stops: every session flushes within the grace period.
     pub(crate) fn shutdown(&mut self, now: Instant) {
         self.stop_at.get_or_insert(now);
-        for peer in self.map.values_mut() {
+        for (_, peer) in &mut self.all {
             peer.life.shutdown(now);
         }
     }
@@ -509,13 +561,13 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     ) -> Option<Instant> {
         self.sweep(send, many, now);
         let deadline = self.stop_at.unwrap_or(now) + self.sh.config.shutdown_grace;
-        (!self.map.is_empty() && now < deadline).then_some(deadline)
+        (!self.all.is_empty() && now < deadline).then_some(deadline)
     }
 
     /// Ends every session (shutdown, past the grace period).
     pub(crate) fn end_all(&mut self) {
-        let map = std::mem::take(&mut self.map);
-        for (addr, peer) in map {
+        self.index.clear();
+        for (addr, peer) in std::mem::take(&mut self.all) {
             self.end(addr, peer, &DisconnectReason::Shutdown);
         }
     }
@@ -633,7 +685,7 @@ impl Endpoint {
     /// thing a forged datagram changes by design: the receive side's
     /// count of failed tags (wire format §7.3's forgery limit).
     pub fn snapshot(&self) -> Vec<String> {
-        let peers = self.peers.map.iter().map(|(a, p)| {
+        let peers = self.peers.all.iter().map(|(a, p)| {
             let n = p.session.frames_in.load(Ordering::Relaxed);
             std::format!("{a} {:?} {:?} {n}", p.life, p.opener)
         });
@@ -721,7 +773,7 @@ mod tests {
         }
         assert_eq!(peers.sizes().0, usize::from(n));
         let mut queued = HashMap::new();
-        for (addr, peer) in &peers.map {
+        for (addr, peer) in &peers.all {
             for j in 0..per_peer {
                 // Bodies of different lengths, so a datagram's bytes
                 // tell which one it is.
@@ -797,7 +849,7 @@ mod tests {
     }
 
     fn pending(peers: &TestPeers, addr: &SocketAddr) -> Vec<u8> {
-        let out = peers.map[addr].session.outbox();
+        let out = peers.all[peers.index[addr]].1.session.outbox();
         out.queue_ref().pending().to_vec()
     }
 
@@ -877,7 +929,7 @@ mod tests {
         peers.max_segments = 4;
         let runs: Vec<SocketAddr> = queued.keys().copied().take(2).collect();
         for addr in &runs {
-            let session = &peers.map[addr].session;
+            let session = &peers.all[peers.index[addr]].1.session;
             session.send_raw(7, &[1, 1]).unwrap();
             session.send_raw(7, &[2, 2]).unwrap();
             let bytes = session.outbox().queue_ref().pending().to_vec();
