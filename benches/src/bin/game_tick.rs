@@ -31,6 +31,17 @@
 //! window = inputs the server decoded + snapshots the clients decoded;
 //! the tool also prints what was sent, so datagram losses show.
 //!
+//! The verdict: each stack's median CPU per packet over the rounds
+//! against the baseline's (`ratio`), every round's own ratio, and
+//! their median (`paired`): a round runs every stack back to back, so
+//! its two runs see about the same load on the machine, where the
+//! medians may take a stack's runs from a quiet minute and the
+//! baseline's from a busy one (the baseline's CPU per packet moves
+//! most with load: a busy machine delays its wake-ups, and each then
+//! handles more datagrams). Each round's header prints the load
+//! (`/proc/loadavg`, one minute). No CPU pinning: on a shared machine
+//! a pinned run would wait for whatever else runs on its CPU.
+//!
 //! ```sh
 //! cargo run --release -p packet-benches --features game-tick --bin game_tick -- \
 //!     --sessions 100,1000 --transport tcp,udp --seconds 5 --repeat 3
@@ -1007,7 +1018,13 @@ fn main() {
         for &transport in &transports {
             let mut runs: Vec<Run> = Vec::new();
             for round in 0..repeat {
-                println!("-- {} x {n}, round {}", transport.name(), round + 1);
+                let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+                let load = load.split(' ').next().unwrap_or("?");
+                println!(
+                    "-- {} x {n}, round {} (load {load})",
+                    transport.name(),
+                    round + 1
+                );
                 for &stack in &stacks {
                     let run = run_one(&rt, stack, transport, n, warmup, window, wake_interval);
                     print_run(transport, n, &run);
@@ -1022,7 +1039,11 @@ fn main() {
         "median server CPU per delivered packet over the valid runs; \
          ratio = packet-net / baseline (target <= 0.67)"
     );
-    println!("(every round's ratio in brackets; * where either run of the round is void)");
+    println!(
+        "(every round's ratio in brackets, * where either run of the round is void; \
+         paired = the median of the valid rounds' ratios, each of two runs minutes apart \
+         at most, so less moved by the machine's load over a sitting)"
+    );
     for (n, transport, runs) in &summary {
         let transport = *transport;
         let of = |s: Stack| -> Vec<&Run> { runs.iter().filter(|r| r.stack == s).collect() };
@@ -1045,18 +1066,22 @@ fn main() {
             let sent_in: u64 = mine.iter().map(|r| r.inputs_sent).sum();
             let overflowed: u64 = mine.iter().map(|r| r.rcvbuf_drops).sum();
             // Every round's ratio, a void one marked `*`.
+            let mut paired = Vec::new();
             let rounds: Vec<String> = mine
                 .iter()
                 .zip(&base)
                 .map(|(m, b)| {
                     let void = !(m.valid(transport) && b.valid(transport));
                     let ratio = m.us_per_packet() / b.us_per_packet();
+                    if !void {
+                        paired.push(ratio);
+                    }
                     format!("{ratio:.2}{}", if void { "*" } else { "" })
                 })
                 .collect();
             println!(
                 "{} x {:>5} {:<21} {:>6.2} us/packet ({count} of {} runs valid)  ratio {:.2} [{}]  \
-                 inputs lost {loss_in} of {sent_in} (server socket overflowed {overflowed})",
+                 paired {:.2}  inputs lost {loss_in} of {sent_in} (server socket overflowed {overflowed})",
                 transport.name(),
                 n,
                 stack.name(),
@@ -1064,6 +1089,7 @@ fn main() {
                 mine.len(),
                 med / base_med,
                 rounds.join(" "),
+                median(paired),
             );
         }
     }
