@@ -1041,7 +1041,7 @@ fn main() {
     );
     println!(
         "(every round's ratio in brackets, * where either run of the round is void; \
-         paired = the median of the valid rounds' ratios, each of two runs minutes apart \
+         paired = the median of the valid rounds' ratios, each of two runs seconds apart \
          at most, so less moved by the machine's load over a sitting)"
     );
     for (n, transport, runs) in &summary {
