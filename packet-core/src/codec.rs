@@ -1410,16 +1410,30 @@ fn owned_run_len<const K: usize>(
 ) -> Option<usize> {
     let mut pos = 0usize;
     for &(width, max) in prefixes {
-        if pos > OWNED_SPAN || width > 16 {
+        // One 4-byte load per prefix (`pos` is at most 112 here, so it
+        // lies inside `input`), masked to the prefix's width: a length
+        // below 128 is then one comparison for the low byte and the
+        // zero high bytes together.
+        let word = u32::from_le_bytes(*input.get(pos..)?.first_chunk::<4>()?);
+        let len = match width {
+            1 => word & 0xFF,
+            2 => word & 0xFFFF,
+            4 => word,
+            _ => return None,
+        };
+        if len >= 0x80 {
             return None;
         }
-        let len = ascii_len(input.get(pos..pos + width)?, width)?;
+        let len = len as usize;
         if len > max {
             return None;
         }
         pos += width + len;
+        if pos > OWNED_SPAN {
+            return None;
+        }
     }
-    (pos <= OWNED_SPAN).then_some(pos)
+    Some(pos)
 }
 
 /// `k` elements decoded one by one into `items` (growing it as `push`
