@@ -1351,8 +1351,11 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
             let mut run = 0usize;
             let mut cut = true;
             for (s, &(width, _)) in strs.iter_mut().zip(&prefixes) {
+                // The prefixed string first (its end is a boundary the
+                // next prefix starts at), then the string after its prefix.
                 match prefix_len_of(runs.as_bytes(), width)
-                    .and_then(|len| runs.get(width..)?.split_at_checked(len))
+                    .and_then(|len| runs.split_at_checked(width + len))
+                    .and_then(|(prefixed, rest)| Some((prefixed.get(width..)?, rest)))
                 {
                     Some((string, rest)) => {
                         run += width + string.len();
