@@ -1546,7 +1546,11 @@ pub fn decode_fixed_str_vec<'de, T, const P: usize, const W: usize>(
         let head = rest.as_bytes();
         let fixed = head.first_chunk::<P>()?;
         let len = prefix_len::<W>(head.get(P..)?)?;
-        let (s, tail) = rest.get(P + W..)?.split_at_checked(len)?;
+        // The element first (its end is never 0 bytes in: `W` is at least
+        // 1, so that case of the boundary check folds), then its fixed
+        // bytes and prefix off the front.
+        let (element, tail) = rest.split_at_checked(P + W + len)?;
+        let s = element.get(P + W..)?;
         push_reserved(&mut items, make(fixed, s));
         rest = tail;
     }
