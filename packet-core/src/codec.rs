@@ -1323,8 +1323,15 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
             && let Some(slot) = copy
                 .get_mut(off..)
                 .and_then(|c| c.first_chunk_mut::<{ OWNED_SPAN + 16 }>())
+            && let (Some(dst), Some(run)) = (
+                slot.first_chunk_mut::<OWNED_SPAN>(),
+                input.first_chunk::<OWNED_SPAN>(),
+            )
         {
-            *slot = *input;
+            // The run is at most 112 bytes: those are copied, and what
+            // follows it becomes the next run or the zero padding (room
+            // for which the 128-byte slot keeps).
+            *dst = *run;
             off += len;
             pos = end;
             count += 1;
