@@ -1323,8 +1323,15 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
             && let Some(slot) = copy
                 .get_mut(off..)
                 .and_then(|c| c.first_chunk_mut::<{ OWNED_SPAN + 16 }>())
+            && let (Some(dst), Some(run)) = (
+                slot.first_chunk_mut::<OWNED_SPAN>(),
+                input.first_chunk::<OWNED_SPAN>(),
+            )
         {
-            *slot = *input;
+            // The run is at most 112 bytes: those are copied, and what
+            // follows it becomes the next run or the zero padding (room
+            // for which the 128-byte slot keeps).
+            *dst = *run;
             off += len;
             pos = end;
             count += 1;
@@ -1351,8 +1358,11 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
             let mut run = 0usize;
             let mut cut = true;
             for (s, &(width, _)) in strs.iter_mut().zip(&prefixes) {
+                // The prefixed string first (its end is a boundary the
+                // next prefix starts at), then the string after its prefix.
                 match prefix_len_of(runs.as_bytes(), width)
-                    .and_then(|len| runs.get(width..)?.split_at_checked(len))
+                    .and_then(|len| runs.split_at_checked(width + len))
+                    .and_then(|(prefixed, rest)| Some((prefixed.get(width..)?, rest)))
                 {
                     Some((string, rest)) => {
                         run += width + string.len();
@@ -1410,16 +1420,30 @@ fn owned_run_len<const K: usize>(
 ) -> Option<usize> {
     let mut pos = 0usize;
     for &(width, max) in prefixes {
-        if pos > OWNED_SPAN || width > 16 {
+        // One 4-byte load per prefix (`pos` is at most 112 here, so it
+        // lies inside `input`), masked to the prefix's width: a length
+        // below 128 is then one comparison for the low byte and the
+        // zero high bytes together.
+        let word = u32::from_le_bytes(*input.get(pos..)?.first_chunk::<4>()?);
+        let len = match width {
+            1 => word & 0xFF,
+            2 => word & 0xFFFF,
+            4 => word,
+            _ => return None,
+        };
+        if len >= 0x80 {
             return None;
         }
-        let len = ascii_len(input.get(pos..pos + width)?, width)?;
+        let len = len as usize;
         if len > max {
             return None;
         }
         pos += width + len;
+        if pos > OWNED_SPAN {
+            return None;
+        }
     }
-    (pos <= OWNED_SPAN).then_some(pos)
+    Some(pos)
 }
 
 /// `k` elements decoded one by one into `items` (growing it as `push`
@@ -1529,7 +1553,11 @@ pub fn decode_fixed_str_vec<'de, T, const P: usize, const W: usize>(
         let head = rest.as_bytes();
         let fixed = head.first_chunk::<P>()?;
         let len = prefix_len::<W>(head.get(P..)?)?;
-        let (s, tail) = rest.get(P + W..)?.split_at_checked(len)?;
+        // The element first (its end is never 0 bytes in: `W` is at least
+        // 1, so that case of the boundary check folds), then its fixed
+        // bytes and prefix off the front.
+        let (element, tail) = rest.split_at_checked(P + W + len)?;
+        let s = element.get(P + W..)?;
         push_reserved(&mut items, make(fixed, s));
         rest = tail;
     }
