@@ -258,11 +258,7 @@ pub fn decode_vec_general<'de, T: Decode<'de>>(
     // can be far larger in memory than its smallest wire form (`None` of
     // a big array is one byte). Past that the vector grows as elements
     // actually decode.
-    let remaining = r.remaining();
-    let cap = n
-        .min(remaining / T::MIN_WIRE_SIZE.max(1))
-        .min(prealloc_bytes(remaining) / size_of::<T>().max(1));
-    let mut items = Vec::with_capacity(cap);
+    let mut items = Vec::with_capacity(prealloc_count::<T>(n, r.remaining()));
     for _ in 0..n {
         // Grow (as `push` would) before the element decodes, not after:
         // no call then stands between a decoded element and its slot, so
@@ -330,11 +326,7 @@ pub fn decode_vec_in_place<'de, T: Decode<'de>>(
     n: usize,
     one: impl Fn(&mut Reader<'de>, &mut Vec<T>) -> Result<(), DecodeError>,
 ) -> Result<Vec<T>, DecodeError> {
-    let remaining = r.remaining();
-    let cap = n
-        .min(remaining / T::MIN_WIRE_SIZE.max(1))
-        .min(prealloc_bytes(remaining) / size_of::<T>().max(1));
-    let mut items = Vec::with_capacity(cap);
+    let mut items = Vec::with_capacity(prealloc_count::<T>(n, r.remaining()));
     for _ in 0..n {
         if items.len() == items.capacity() {
             items.reserve(1);
@@ -460,6 +452,16 @@ fn prealloc_bytes(remaining: usize) -> usize {
     remaining
         .saturating_mul(PREALLOC_PER_INPUT_BYTE)
         .max(PREALLOC_BYTES)
+}
+
+/// The capacity to reserve for `n` elements of `T` with `remaining`
+/// bytes of input left: never more elements than that input can hold,
+/// nor more memory than [`prealloc_bytes`].
+#[cfg(feature = "alloc")]
+#[inline(always)]
+fn prealloc_count<'de, T: Decode<'de>>(n: usize, remaining: usize) -> usize {
+    n.min(remaining / T::MIN_WIRE_SIZE.max(1))
+        .min(prealloc_bytes(remaining) / size_of::<T>().max(1))
 }
 
 /// `[T; M]` from a fallible element reader, stopping at the first error.
@@ -1301,11 +1303,7 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
     let (Some(head), Some(tail)) = (head, tail) else {
         return decode_vec_fallback(r, n);
     };
-    let remaining = r.remaining();
-    let cap = n
-        .min(remaining / T::MIN_WIRE_SIZE.max(1))
-        .min(prealloc_bytes(remaining) / size_of::<T>().max(1));
-    let mut items = Vec::with_capacity(cap);
+    let mut items = Vec::with_capacity(prealloc_count::<T>(n, r.remaining()));
     let mut buf = [0u128; RUN_BATCH / 16];
     let mut left = n;
     while left > 0 {
