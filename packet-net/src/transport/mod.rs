@@ -195,6 +195,18 @@ pub enum TransportError {
         /// Its body length.
         body_len: u32,
     },
+    /// A client got a refusal-shaped frame (type `0xFFFF`, an 8-byte
+    /// body) after the server had answered, or without having sent a
+    /// fingerprint: not a frame a server sends then, so an invalid one
+    /// (`docs/wire-format.md` §11.5). A datagram is dropped; a stream
+    /// ends.
+    #[error(
+        "refusal-shaped frame (server fingerprint {server:#018x}) outside the handshake: invalid"
+    )]
+    StrayRefusal {
+        /// The fingerprint the frame carries.
+        server: u64,
+    },
     /// The peer closed the connection cleanly, between frames.
     #[error("connection closed by the peer")]
     Closed,

@@ -385,7 +385,7 @@ impl Security for ClientSecurity {
         let (s, o) = channel.split();
         Halves {
             sealer: Sealer::new(Seal::Sealed(s), &frame),
-            opener: Opener::new(Open::Sealed(o), fingerprint),
+            opener: Opener::new(Open::Sealed(o), true, fingerprint),
             hello: Some(Hello {
                 token: self.token,
                 fingerprint,
@@ -408,6 +408,7 @@ impl Security for ServerSecurity {
                     datagrams,
                     fingerprint,
                 },
+                false,
                 None,
             ),
             hello: None,
@@ -435,7 +436,7 @@ pub(crate) fn plain(frame: &FrameConfig) -> Halves {
 pub(crate) fn plain_client(frame: &FrameConfig, fingerprint: Option<u64>) -> Halves {
     Halves {
         sealer: Sealer::plain(frame),
-        opener: Opener::new(Open::Plain, fingerprint),
+        opener: Opener::new(Open::Plain, true, fingerprint),
         hello: fingerprint.map(|fp| Hello {
             token: SessionToken::PLAINTEXT,
             fingerprint: Some(fp),
@@ -450,7 +451,7 @@ pub(crate) fn plain_client(frame: &FrameConfig, fingerprint: Option<u64>) -> Hal
 pub(crate) fn plain_server(frame: &FrameConfig, fingerprint: Option<u64>) -> Halves {
     Halves {
         sealer: Sealer::plain(frame),
-        opener: Opener::new(Open::PlainServer { fingerprint }, None),
+        opener: Opener::new(Open::PlainServer { fingerprint }, false, None),
         hello: None,
     }
 }
@@ -571,6 +572,9 @@ enum Stop {
     Mismatch(ProtocolMismatch),
     /// The first frame was not the hello this end requires.
     NoHello { type_id: u16, body_len: u32 },
+    /// A client end got a refusal-shaped frame outside the refusal's
+    /// window (wire format §11.5): an invalid frame.
+    StrayRefusal { server: u64 },
 }
 
 impl From<Stop> for TransportError {
@@ -582,6 +586,7 @@ impl From<Stop> for TransportError {
             Stop::NoHello { type_id, body_len } => {
                 TransportError::HelloExpected { type_id, body_len }
             }
+            Stop::StrayRefusal { server } => TransportError::StrayRefusal { server },
         }
     }
 }
@@ -597,6 +602,9 @@ pub struct Opener {
     client_fingerprint: Option<u64>,
     /// A server end that refused a hello: the refusal to send (once).
     refusal: Option<u64>,
+    /// A connecting end: a refusal-shaped frame outside the refusal's
+    /// window is invalid, never a frame for the application (§11.5).
+    client: bool,
 }
 
 /// A session hello a server end accepted.
@@ -631,13 +639,15 @@ pub type Incoming<'a> = Accepted<Frame<'a>>;
 pub type Opened = Accepted<Header>;
 
 impl Opener {
-    /// Receives as `open` says; a client end that sent `client_fingerprint`
-    /// in its hello recognises the refusal.
-    fn new(open: Open, client_fingerprint: Option<u64>) -> Self {
+    /// Receives as `open` says, as a connecting end (`client`) or an
+    /// accepting one; a client end that sent `client_fingerprint` in its
+    /// hello recognises the refusal.
+    fn new(open: Open, client: bool, client_fingerprint: Option<u64>) -> Self {
         Self {
             open,
             client_fingerprint,
             refusal: None,
+            client,
         }
     }
 
@@ -773,9 +783,9 @@ impl Opener {
         &mut self,
         decoder: &'a mut StreamDecoder,
     ) -> Result<Option<Incoming<'a>>, TransportError> {
-        // A plaintext stream past its hello (and, a client, past the
-        // refusal's window): frames straight from the decoder.
-        if matches!(self.open, Open::Plain) && self.client_fingerprint.is_none() {
+        // A plaintext accepting end past its hello: frames straight from
+        // the decoder.
+        if matches!(self.open, Open::Plain) && !self.client {
             return Ok(decoder.next_frame()?.map(Incoming::Frame));
         }
         if let Open::Failed(e) = self.open {
@@ -809,6 +819,12 @@ impl Opener {
                 Ok(f) => Ok(Some(Incoming::Frame(f))),
                 Err(e) => Err(self.fail(Stop::Crypto(e))),
             };
+        }
+        if self.client
+            && let Some(server) = decoder.peek().and_then(refusal_in)
+        {
+            decoder.next_frame()?;
+            return Err(self.fail(Stop::StrayRefusal { server }));
         }
         Ok(decoder.next_frame()?.map(Incoming::Frame))
     }
@@ -915,7 +931,14 @@ impl Opener {
                 }
                 header
             }
-            _ => *frame::decode_frame(bytes, config)?.header(),
+            _ => {
+                if self.client
+                    && let Some(server) = refusal_in(bytes)
+                {
+                    return Err(TransportError::StrayRefusal { server });
+                }
+                *frame::decode_frame(bytes, config)?.header()
+            }
         };
         self.client_fingerprint = None;
         Ok(Opened::Frame(header))

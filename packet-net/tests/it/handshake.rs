@@ -13,7 +13,7 @@ use std::time::Duration;
 use packet_core::crypto::{ChannelKeys, SecretKey};
 use packet_core::layout::ProtocolMismatch;
 use packet_net::fuzzing::{REFUSAL_LEN, fingerprint_hello, refusal, session_hello};
-use packet_net::server::blocking::{Server, UdpServer};
+use packet_net::server::blocking::{Server, UdpServer, UdpServerHandle};
 use packet_net::server::{Router, ServerConfig, SessionId};
 use packet_net::transport::blocking::{TcpPacketListener, TcpPacketStream, UdpPacketSocket};
 use packet_net::transport::{
@@ -459,14 +459,26 @@ fn the_hello_and_refusal_match_the_wire_format_vectors() {
 
 #[test]
 fn a_refusal_counts_only_before_the_server_answers_and_changes_nothing() {
+    // Plaintext.
+    let server = UdpServer::bind("127.0.0.1:0", server_config(), echo_router(), ()).unwrap();
+    let client = UdpPacketSocket::bind_with("127.0.0.1:0", transport(Some(FP))).unwrap();
+    refusal_window(client, server);
+
+    // Sealed.
     let login = Login::new();
     let config = server_config().sealed(login.provider());
     let server = UdpServer::bind("127.0.0.1:0", config, echo_router(), ()).unwrap();
     let (_, security) = login.issue();
-    // Not connected: datagrams from any address reach the client.
-    let mut client = UdpPacketSocket::bind_with("127.0.0.1:0", transport(Some(FP)))
+    let client = UdpPacketSocket::bind_with("127.0.0.1:0", transport(Some(FP)))
         .unwrap()
         .sealed(security);
+    refusal_window(client, server);
+}
+
+/// A refusal forged to an unconnected `client` (datagrams from any address
+/// reach it) counts during the handshake with `server` and changes
+/// nothing; after the server's first answer it is an invalid datagram.
+fn refusal_window(mut client: UdpPacketSocket, server: UdpServerHandle<()>) {
     let me = client.local_addr().unwrap();
     let forger = UdpSocket::bind("127.0.0.1:0").unwrap();
     let msg = HI;
@@ -484,7 +496,8 @@ fn a_refusal_counts_only_before_the_server_answers_and_changes_nothing() {
     let (f, from) = client.recv_from().unwrap();
     assert_eq!((f.type_id(), from), (ECHO, server.local_addr()));
 
-    // Once the server has answered, a refusal is just an invalid datagram.
+    // Once the server has answered, a refusal is just an invalid datagram:
+    // dropped, never handed out as a frame.
     let dropped = client.stats().dropped;
     forger.send_to(&refusal(OTHER), me).unwrap();
     client.send_to(&msg, server.local_addr()).unwrap();
@@ -492,6 +505,46 @@ fn a_refusal_counts_only_before_the_server_answers_and_changes_nothing() {
     assert_eq!(f.type_id(), ECHO);
     assert_eq!(client.stats().dropped, dropped + 1);
     server.shutdown();
+}
+
+#[test]
+fn a_plaintext_stream_takes_a_late_refusal_as_an_invalid_frame() {
+    use std::io::Write;
+    // A server that answers the first frame, then sends a refusal.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut reply = [0; 64];
+            let n = packet_core::frame::encode_raw(ECHO, 0, b"hi", &mut reply).unwrap();
+            s.write_all(&reply[..n]).unwrap();
+            s.write_all(&refusal(OTHER)).unwrap();
+            // Read until the client closes, so the close resets nothing.
+            std::io::copy(&mut s, &mut std::io::sink()).ok();
+        }
+    });
+    // With a fingerprint (past the refusal's window), and without one.
+    for fingerprint in [Some(FP), None] {
+        let mut client = TcpPacketStream::connect_with(addr, transport(fingerprint)).unwrap();
+        echo!(client).unwrap();
+        let e = client.recv().map(|_| ()).unwrap_err();
+        assert!(
+            matches!(e, TransportError::StrayRefusal { server: OTHER }),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "refusal-shaped frame (server fingerprint 0x5555666677778888) outside the handshake: invalid"
+        );
+        // The stream stays failed.
+        assert!(matches!(
+            client.recv().map(|_| ()),
+            Err(TransportError::StrayRefusal { .. })
+        ));
+        drop(client);
+    }
+    server.join().unwrap();
 }
 
 mod props {
