@@ -269,8 +269,8 @@ fn acceptor<S, U>(
 /// the peer's end or an error was seen (`closed`: bytes then the end can
 /// arrive as one event) nothing clears it, as tokio never clears its
 /// closed readiness, so the end is always read.
-struct Pass<'a> {
-    stream: &'a mut TcpStream,
+struct Pass<'a, S = TcpStream> {
+    stream: &'a mut S,
     readable: &'a mut bool,
     closed: bool,
 }
@@ -284,7 +284,7 @@ const SHORT_READ_DRAINS: bool = cfg!(any(
     target_os = "freebsd",
 ));
 
-impl io::Read for Pass<'_> {
+impl<S: io::Read> io::Read for Pass<'_, S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if !*self.readable {
             return Err(io::ErrorKind::WouldBlock.into());
@@ -300,7 +300,7 @@ impl io::Read for Pass<'_> {
     }
 }
 
-impl io::Write for Pass<'_> {
+impl<S: io::Write> io::Write for Pass<'_, S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.stream.write(buf)
     }
@@ -681,4 +681,102 @@ fn run_udp<S, U>(
         let _ = poll.poll(&mut events, Some(Duration::from_millis(1)));
     }
     peers.end_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::io::{self, Read};
+
+    use super::{Pass, SHORT_READ_DRAINS};
+
+    /// A socket that answers reads from a script: `Some(n)` gives `n`
+    /// bytes, `None` says `WouldBlock`; it counts the reads asked of it.
+    struct Script {
+        reads: VecDeque<Option<usize>>,
+        asked: usize,
+    }
+
+    impl Script {
+        fn new(reads: impl IntoIterator<Item = Option<usize>>) -> Self {
+            Self {
+                reads: reads.into_iter().collect(),
+                asked: 0,
+            }
+        }
+    }
+
+    impl io::Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.asked += 1;
+            match self.reads.pop_front().flatten() {
+                Some(n) => Ok(n.min(buf.len())),
+                None => Err(io::ErrorKind::WouldBlock.into()),
+            }
+        }
+    }
+
+    fn pass<'a>(s: &'a mut Script, readable: &'a mut bool, closed: bool) -> Pass<'a, Script> {
+        Pass {
+            stream: s,
+            readable,
+            closed,
+        }
+    }
+
+    #[test]
+    fn a_socket_not_readable_is_not_read() {
+        let mut s = Script::new([Some(8)]);
+        let mut readable = false;
+        let e = pass(&mut s, &mut readable, false).read(&mut [0; 8]);
+        assert_eq!(e.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(s.asked, 0, "no recvfrom that could only say EAGAIN");
+    }
+
+    #[test]
+    fn would_block_clears_readiness_and_a_full_read_keeps_it() {
+        let mut s = Script::new([Some(8), None]);
+        let mut readable = true;
+        let mut buf = [0; 8];
+        assert_eq!(
+            pass(&mut s, &mut readable, false).read(&mut buf).unwrap(),
+            8
+        );
+        assert!(readable, "a full read may leave bytes behind");
+        assert!(pass(&mut s, &mut readable, false).read(&mut buf).is_err());
+        assert!(!readable);
+        assert_eq!(s.asked, 2);
+    }
+
+    #[test]
+    fn a_short_read_clears_readiness_where_it_proves_the_socket_drained() {
+        let mut s = Script::new([Some(3)]);
+        let mut readable = true;
+        let mut buf = [0; 8];
+        assert_eq!(
+            pass(&mut s, &mut readable, false).read(&mut buf).unwrap(),
+            3
+        );
+        assert_eq!(readable, !SHORT_READ_DRAINS);
+        // The end of the stream (0 bytes) never clears it.
+        let mut end = Script::new([Some(0)]);
+        let mut readable = true;
+        assert_eq!(
+            pass(&mut end, &mut readable, false).read(&mut buf).unwrap(),
+            0
+        );
+        assert!(readable);
+    }
+
+    #[test]
+    fn once_closed_nothing_clears_readiness_so_the_end_is_read() {
+        let mut s = Script::new([Some(3), None, Some(0)]);
+        let mut readable = true;
+        let mut buf = [0; 8];
+        for _ in 0..3 {
+            let _ = pass(&mut s, &mut readable, true).read(&mut buf);
+            assert!(readable);
+        }
+        assert_eq!(s.asked, 3);
+    }
 }
