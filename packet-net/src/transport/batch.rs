@@ -1,9 +1,11 @@
 //! Batched datagram I/O for the UDP servers, through `quinn-udp`: many
-//! datagrams per receive call (`recvmmsg`, and GRO's coalesced buffers
-//! split back into datagrams) and runs of equal-size datagrams to one
-//! peer in one send call (GSO), where the OS has them; one datagram per
-//! call elsewhere. Both UDP servers (blocking and tokio) use it; what the
-//! datagrams mean is `server::udp`'s business.
+//! datagrams per receive call (`recvmmsg`; a coalesced GRO buffer, should
+//! the OS hand one over, split back into datagrams) and runs of
+//! equal-size datagrams to one peer in one send call (GSO), where the OS
+//! has them; one datagram per call elsewhere. The servers' sockets ask
+//! for no GRO, nor (Linux) any other receive metadata (see
+//! [`UdpBatch::new`]). Both UDP servers (blocking and tokio) use it; what
+//! the datagrams mean is `server::udp`'s business.
 //!
 //! Allocates its receive area once; receiving and sending allocate
 //! nothing.
@@ -114,9 +116,44 @@ pub(crate) fn split_slots(
 }
 
 impl UdpBatch {
-    /// Batching for `socket` (sets the options it needs).
-    pub(crate) fn new(socket: UdpSockRef<'_>) -> io::Result<Self> {
-        Ok(Self(UdpSocketState::new(socket)?))
+    /// Batching for `socket` (made non-blocking).
+    ///
+    /// On Linux the batching state is made on a scratch socket of the
+    /// same family, not on `socket`: quinn-udp's `UdpSocketState::new`
+    /// switches on receive metadata the servers never read (the
+    /// destination address `IP_PKTINFO`, ECN `IP_RECVTOS`, timestamps
+    /// `SO_TIMESTAMPNS`, GRO). The kernel pays for each on every datagram
+    /// (the timestamps on every packet the machine receives, while any
+    /// socket asks for them): 4-5 % of the game tick benchmark's paced
+    /// UDP server's CPU. What the state learns (whether the kernel has
+    /// GSO) is the OS's, not the socket's, and receiving and sending
+    /// through it work on any UDP socket; without GRO each datagram
+    /// arrives in a slot of its own. Of quinn-udp's options `socket`
+    /// keeps the one that matters to sending: path MTU probing
+    /// (`IP_PMTUDISC_PROBE`, the don't-fragment bit), as before, which
+    /// also spares the kernel an IP identifier per datagram. (IPv6's
+    /// `IPV6_DONTFRAG` has no safe setter here: over IPv6 a datagram
+    /// above the interface's MTU is now fragmented, not refused.)
+    pub(crate) fn new(socket: socket2::SockRef<'_>) -> io::Result<Self> {
+        socket.set_nonblocking(true)?;
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::net::sockopt::{
+                Ipv4PathMtuDiscovery, Ipv6PathMtuDiscovery, set_ip_mtu_discover,
+                set_ipv6_mtu_discover,
+            };
+            let domain = socket.local_addr()?.domain();
+            // Best effort, as quinn-udp's: IPv4's on an IPv6 socket
+            // covers its IPv4-mapped peers where the OS takes it.
+            let _ = set_ip_mtu_discover(&*socket, Ipv4PathMtuDiscovery::PROBE);
+            if domain == socket2::Domain::IPV6 {
+                let _ = set_ipv6_mtu_discover(&*socket, Ipv6PathMtuDiscovery::PROBE);
+            }
+            let scratch = socket2::Socket::new(domain, socket2::Type::DGRAM, None)?;
+            Ok(Self(UdpSocketState::new((&scratch).into())?))
+        }
+        #[cfg(not(target_os = "linux"))]
+        Ok(Self(UdpSocketState::new((&*socket).into())?))
     }
 
     /// Most datagrams one [`UdpBatch::send`] may carry.
