@@ -324,3 +324,92 @@ impl SendBatch {
         Err(io::ErrorKind::Unsupported.into())
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::net::UdpSocket;
+    use std::time::{Duration, Instant};
+
+    use rustix::net::sockopt::{
+        Ipv4PathMtuDiscovery, Ipv6PathMtuDiscovery, ip_mtu_discover, ip_recvtos, ipv6_mtu_discover,
+    };
+
+    use super::*;
+
+    /// Receives through `batch` until `n` datagrams came (or 5 s).
+    fn recv_n(batch: &UdpBatch, socket: &UdpSocket, n: usize) -> Vec<(SocketAddr, Vec<u8>)> {
+        let mut area = RecvArea::new();
+        let mut got = Vec::new();
+        let give_up = Instant::now() + Duration::from_secs(5);
+        while got.len() < n && Instant::now() < give_up {
+            let each = |from, d: &mut [u8]| got.push((from, d.to_vec()));
+            match batch.recv(&mut area, socket.into(), each) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                Err(e) => panic!("receive failed: {e}"),
+            }
+        }
+        got
+    }
+
+    /// A server's socket: non-blocking, none of quinn-udp's receive
+    /// options (each costs the kernel work per datagram), the
+    /// don't-fragment setting it had with them; datagrams go both ways.
+    #[test]
+    fn a_server_socket_asks_for_no_receive_metadata() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let batch = UdpBatch::new((&server).into()).unwrap();
+        assert!(!ip_recvtos(&server).unwrap());
+        assert_eq!(
+            ip_mtu_discover(&server).unwrap(),
+            Ipv4PathMtuDiscovery::PROBE
+        );
+        let mut area = RecvArea::new();
+        let nothing = batch.recv(&mut area, (&server).into(), |_, _| panic!("nothing sent"));
+        assert_eq!(nothing.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.send_to(b"in", server.local_addr().unwrap()).unwrap();
+        let from = client.local_addr().unwrap();
+        assert_eq!(recv_n(&batch, &server, 1), vec![(from, b"in".to_vec())]);
+        // GSO where the kernel has it: two datagrams in one send.
+        let segment = if batch.max_segments() > 1 { 3 } else { 6 };
+        batch
+            .send((&server).into(), from, b"outout", segment)
+            .unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0; 16];
+        let n = client.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &b"outout"[..segment]);
+    }
+
+    /// The same over IPv6, where the machine has it.
+    #[test]
+    fn an_ipv6_server_socket_works_without_receive_metadata() {
+        let Ok(server) = UdpSocket::bind("[::1]:0") else {
+            return; // no IPv6 loopback here
+        };
+        let batch = UdpBatch::new((&server).into()).unwrap();
+        assert_eq!(
+            ipv6_mtu_discover(&server).unwrap(),
+            Ipv6PathMtuDiscovery::PROBE
+        );
+        let client = UdpSocket::bind("[::1]:0").unwrap();
+        client
+            .send_to(b"in6", server.local_addr().unwrap())
+            .unwrap();
+        let from = client.local_addr().unwrap();
+        assert_eq!(recv_n(&batch, &server, 1), vec![(from, b"in6".to_vec())]);
+        batch.send((&server).into(), from, b"out6", 4).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0; 16];
+        let n = client.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"out6");
+    }
+}
