@@ -633,8 +633,11 @@ impl Watch {
 
     /// Registers the socket (before a wait).
     fn start(&mut self, registry: &mio::Registry) {
+        if !self.toggles || self.registered {
+            return;
+        }
         #[cfg(unix)]
-        if self.toggles && !self.registered {
+        {
             let interest = Interest::READABLE | Interest::WRITABLE;
             let fd = &mut mio::unix::SourceFd(&self.fd);
             self.registered = registry.register(fd, SOCKET, interest).is_ok();
@@ -644,8 +647,11 @@ impl Watch {
 
     /// Deregisters the socket (after a wait), when it toggles.
     fn stop(&mut self, registry: &mio::Registry) {
+        if !self.toggles || !self.registered {
+            return;
+        }
         #[cfg(unix)]
-        if self.toggles && self.registered {
+        {
             let fd = &mut mio::unix::SourceFd(&self.fd);
             // Still registered if that failed: the next start skips.
             self.registered = registry.deregister(fd).is_err();
