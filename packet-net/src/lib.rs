@@ -73,7 +73,7 @@ pub mod fuzzing {
     }
 
     /// One batched receive call on `socket`, as the UDP servers make it
-    /// (`recvmmsg` / GRO through quinn-udp, where the OS has them): hands
+    /// (`recvmmsg` through quinn-udp, where the OS has it): hands
     /// every datagram it got, with its source, to `each`; returns how
     /// many. Allocates a receive area per call (tests only).
     pub fn recv_batch(

@@ -1,9 +1,11 @@
 //! Batched datagram I/O for the UDP servers, through `quinn-udp`: many
-//! datagrams per receive call (`recvmmsg`, and GRO's coalesced buffers
-//! split back into datagrams) and runs of equal-size datagrams to one
-//! peer in one send call (GSO), where the OS has them; one datagram per
-//! call elsewhere. Both UDP servers (blocking and tokio) use it; what the
-//! datagrams mean is `server::udp`'s business.
+//! datagrams per receive call (`recvmmsg`; a coalesced GRO buffer, should
+//! the OS hand one over, split back into datagrams) and runs of
+//! equal-size datagrams to one peer in one send call (GSO), where the OS
+//! has them; one datagram per call elsewhere. The servers' sockets ask
+//! for no GRO, nor (Linux) any other receive metadata (see
+//! [`UdpBatch::new`]). Both UDP servers (blocking and tokio) use it; what
+//! the datagrams mean is `server::udp`'s business.
 //!
 //! Allocates its receive area once; receiving and sending allocate
 //! nothing.
@@ -114,9 +116,44 @@ pub(crate) fn split_slots(
 }
 
 impl UdpBatch {
-    /// Batching for `socket` (sets the options it needs).
-    pub(crate) fn new(socket: UdpSockRef<'_>) -> io::Result<Self> {
-        Ok(Self(UdpSocketState::new(socket)?))
+    /// Batching for `socket` (made non-blocking).
+    ///
+    /// On Linux the batching state is made on a scratch socket of the
+    /// same family, not on `socket`: quinn-udp's `UdpSocketState::new`
+    /// switches on receive metadata the servers never read (the
+    /// destination address `IP_PKTINFO`, ECN `IP_RECVTOS`, timestamps
+    /// `SO_TIMESTAMPNS`, GRO). The kernel pays for each on every datagram
+    /// (the timestamps on every packet the machine receives, while any
+    /// socket asks for them): 4-5 % of the game tick benchmark's paced
+    /// UDP server's CPU. What the state learns (whether the kernel has
+    /// GSO) is the OS's, not the socket's, and receiving and sending
+    /// through it work on any UDP socket; without GRO each datagram
+    /// arrives in a slot of its own. Of quinn-udp's options `socket`
+    /// keeps the one that matters to sending: path MTU probing
+    /// (`IP_PMTUDISC_PROBE`, the don't-fragment bit), as before, which
+    /// also spares the kernel an IP identifier per datagram. (IPv6's
+    /// `IPV6_DONTFRAG` has no safe setter here: over IPv6 a datagram
+    /// above the interface's MTU is now fragmented, not refused.)
+    pub(crate) fn new(socket: socket2::SockRef<'_>) -> io::Result<Self> {
+        socket.set_nonblocking(true)?;
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::net::sockopt::{
+                Ipv4PathMtuDiscovery, Ipv6PathMtuDiscovery, set_ip_mtu_discover,
+                set_ipv6_mtu_discover,
+            };
+            let domain = socket.local_addr()?.domain();
+            // Best effort, as quinn-udp's: IPv4's on an IPv6 socket
+            // covers its IPv4-mapped peers where the OS takes it.
+            let _ = set_ip_mtu_discover(&*socket, Ipv4PathMtuDiscovery::PROBE);
+            if domain == socket2::Domain::IPV6 {
+                let _ = set_ipv6_mtu_discover(&*socket, Ipv6PathMtuDiscovery::PROBE);
+            }
+            let scratch = socket2::Socket::new(domain, socket2::Type::DGRAM, None)?;
+            Ok(Self(UdpSocketState::new((&scratch).into())?))
+        }
+        #[cfg(not(target_os = "linux"))]
+        Ok(Self(UdpSocketState::new((&*socket).into())?))
     }
 
     /// Most datagrams one [`UdpBatch::send`] may carry.
@@ -285,5 +322,94 @@ impl SendBatch {
     #[cfg(not(target_os = "linux"))]
     pub(crate) fn send(&self, _socket: socket2::SockRef<'_>, _from: usize) -> io::Result<usize> {
         Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::net::UdpSocket;
+    use std::time::{Duration, Instant};
+
+    use rustix::net::sockopt::{
+        Ipv4PathMtuDiscovery, Ipv6PathMtuDiscovery, ip_mtu_discover, ip_recvtos, ipv6_mtu_discover,
+    };
+
+    use super::*;
+
+    /// Receives through `batch` until `n` datagrams came (or 5 s).
+    fn recv_n(batch: &UdpBatch, socket: &UdpSocket, n: usize) -> Vec<(SocketAddr, Vec<u8>)> {
+        let mut area = RecvArea::new();
+        let mut got = Vec::new();
+        let give_up = Instant::now() + Duration::from_secs(5);
+        while got.len() < n && Instant::now() < give_up {
+            let each = |from, d: &mut [u8]| got.push((from, d.to_vec()));
+            match batch.recv(&mut area, socket.into(), each) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                Err(e) => panic!("receive failed: {e}"),
+            }
+        }
+        got
+    }
+
+    /// A server's socket: non-blocking, none of quinn-udp's receive
+    /// options (each costs the kernel work per datagram), the
+    /// don't-fragment setting it had with them; datagrams go both ways.
+    #[test]
+    fn a_server_socket_asks_for_no_receive_metadata() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let batch = UdpBatch::new((&server).into()).unwrap();
+        assert!(!ip_recvtos(&server).unwrap());
+        assert_eq!(
+            ip_mtu_discover(&server).unwrap(),
+            Ipv4PathMtuDiscovery::PROBE
+        );
+        let mut area = RecvArea::new();
+        let nothing = batch.recv(&mut area, (&server).into(), |_, _| panic!("nothing sent"));
+        assert_eq!(nothing.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.send_to(b"in", server.local_addr().unwrap()).unwrap();
+        let from = client.local_addr().unwrap();
+        assert_eq!(recv_n(&batch, &server, 1), vec![(from, b"in".to_vec())]);
+        // GSO where the kernel has it: two datagrams in one send.
+        let segment = if batch.max_segments() > 1 { 3 } else { 6 };
+        batch
+            .send((&server).into(), from, b"outout", segment)
+            .unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0; 16];
+        let n = client.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &b"outout"[..segment]);
+    }
+
+    /// The same over IPv6, where the machine has it.
+    #[test]
+    fn an_ipv6_server_socket_works_without_receive_metadata() {
+        let Ok(server) = UdpSocket::bind("[::1]:0") else {
+            return; // no IPv6 loopback here
+        };
+        let batch = UdpBatch::new((&server).into()).unwrap();
+        assert_eq!(
+            ipv6_mtu_discover(&server).unwrap(),
+            Ipv6PathMtuDiscovery::PROBE
+        );
+        let client = UdpSocket::bind("[::1]:0").unwrap();
+        client
+            .send_to(b"in6", server.local_addr().unwrap())
+            .unwrap();
+        let from = client.local_addr().unwrap();
+        assert_eq!(recv_n(&batch, &server, 1), vec![(from, b"in6".to_vec())]);
+        batch.send((&server).into(), from, b"out6", 4).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0; 16];
+        let n = client.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"out6");
     }
 }
