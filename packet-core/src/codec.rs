@@ -1030,6 +1030,21 @@ fn get_len<L: LenPrefix>(max_len: usize, r: &mut Reader<'_>) -> Result<usize, De
     Ok(len)
 }
 
+/// Runs `slow` out of line and rarely: the field-by-field decode that
+/// derived code falls back to when the one bounds check of a fixed-size
+/// run fails (short input, so nearly always an error). Kept out of the
+/// caller, the fallback's calls and the values they keep alive no longer
+/// cost the hot path registers, spills and callee-saved pushes.
+#[doc(hidden)]
+#[cold]
+#[inline(never)]
+pub fn cold_decode<'de, T>(
+    r: &mut Reader<'de>,
+    slow: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    slow(r)
+}
+
 /// The string behind the `W`-byte length prefix that ends `run` (bytes
 /// the caller already took with the fixed-size fields before it: one
 /// bounds check for both), refusing more than `max_len`. Used by
