@@ -140,14 +140,20 @@ pub(crate) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
 /// the input: nothing is copied.
 #[derive(Debug, Clone)]
 pub struct Reader<'de> {
-    buf: &'de [u8],
-    pos: usize,
+    /// The unread bytes. A slice rather than the whole input and an
+    /// offset: a read is then one length check and a split, where
+    /// `buf[pos..pos + n]` after `n <= len - pos` left the compiler two
+    /// more checks (`pos + n` overflowing, `pos + n <= len`) on every read
+    /// it could not prove redundant (`updates`: three per field group).
+    rest: &'de [u8],
+    /// The input's whole length, for [`Reader::position`].
+    len: usize,
     depth: u32,
     /// Input already validated as UTF-8 (see [`Reader::take_str`]): a
-    /// sub-slice of `buf`, or the empty `""` before the first window. Its
-    /// offset in `buf` is computed from the two addresses, so the window
-    /// costs the reader two words, not three (the small packets' decode
-    /// keeps the reader in registers).
+    /// sub-slice of the input, or the empty `""` before the first window.
+    /// Where the next byte lies in it is computed from the two addresses,
+    /// so the window costs the reader two words, not three (the small
+    /// packets' decode keeps the reader in registers).
     utf8: &'de str,
 }
 
@@ -168,8 +174,8 @@ impl<'de> Reader<'de> {
     /// A reader at the start of `buf`.
     pub fn new(buf: &'de [u8]) -> Self {
         Self {
-            buf,
-            pos: 0,
+            rest: buf,
+            len: buf.len(),
             depth: 0,
             utf8: "",
         }
@@ -198,48 +204,56 @@ impl<'de> Reader<'de> {
     /// Bytes consumed so far.
     #[inline]
     pub fn position(&self) -> usize {
-        self.pos
+        self.len - self.rest.len()
     }
 
     /// Bytes not yet read.
     #[inline]
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.rest.len()
     }
 
     /// The unread bytes.
     #[inline]
     pub fn rest(&self) -> &'de [u8] {
-        &self.buf[self.pos..]
+        self.rest
     }
 
     /// Takes the next `n` bytes, borrowed from the input.
     #[inline]
     pub fn take(&mut self, n: usize) -> Result<&'de [u8], DecodeError> {
-        let remaining = self.remaining();
-        if n > remaining {
-            return Err(DecodeError::UnexpectedEnd {
+        match self.rest.split_at_checked(n) {
+            Some((bytes, rest)) => {
+                self.rest = rest;
+                Ok(bytes)
+            }
+            None => Err(DecodeError::UnexpectedEnd {
                 needed: n,
-                remaining,
-            });
+                remaining: self.rest.len(),
+            }),
         }
-        let start = self.pos;
-        self.pos += n;
-        Ok(&self.buf[start..start + n])
     }
 
     /// Takes the next `N` bytes as an array.
     #[inline]
     pub fn take_array<const M: usize>(&mut self) -> Result<[u8; M], DecodeError> {
-        let remaining = self.remaining();
-        let bytes = self.buf[self.pos..]
-            .first_chunk::<M>()
-            .ok_or(DecodeError::UnexpectedEnd {
+        match self.rest.split_first_chunk::<M>() {
+            Some((bytes, rest)) => {
+                self.rest = rest;
+                Ok(*bytes)
+            }
+            None => Err(DecodeError::UnexpectedEnd {
                 needed: M,
-                remaining,
-            })?;
-        self.pos += M;
-        Ok(*bytes)
+                remaining: self.rest.len(),
+            }),
+        }
+    }
+
+    /// Skips `n` bytes known to be there (a prefix of [`Reader::rest`]
+    /// just read through another path).
+    #[inline(always)]
+    fn advance(&mut self, n: usize) {
+        self.rest = self.rest.get(n..).unwrap_or_default();
     }
 
     /// Takes the next `n` bytes as a UTF-8 string, borrowed from the input.
@@ -260,7 +274,7 @@ impl<'de> Reader<'de> {
     pub fn take_str(&mut self, n: usize) -> Result<&'de str, DecodeError> {
         match self.validated(n) {
             Some(s) => {
-                self.pos += n;
+                self.advance(n);
                 Ok(s)
             }
             None => self.take_str_window(n),
@@ -272,11 +286,10 @@ impl<'de> Reader<'de> {
     /// `None` otherwise. Does not advance.
     #[inline(always)]
     pub(crate) fn validated(&self, n: usize) -> Option<&'de str> {
-        // The window's offset in `buf`. For the initial `""` (not in
-        // `buf`) it is meaningless, but `"".get` only succeeds on an
-        // empty range, whose string (`""`) is right wherever it is cut.
-        let start = (self.utf8.as_ptr() as usize).wrapping_sub(self.buf.as_ptr() as usize);
-        let at = self.pos.checked_sub(start)?;
+        // The next byte's offset in the window. For the initial `""` (not
+        // in the input) it is meaningless, but `"".get` only succeeds on
+        // an empty range, whose string (`""`) is right wherever it is cut.
+        let at = (self.rest.as_ptr() as usize).checked_sub(self.utf8.as_ptr() as usize)?;
         self.utf8.get(at..at.checked_add(n)?)
     }
 
@@ -300,7 +313,7 @@ impl<'de> Reader<'de> {
                 && let Some(s) = valid.get(..n)
             {
                 self.utf8 = valid;
-                self.pos += n;
+                self.advance(n);
                 return Ok(s);
             }
             let valid = match core::str::from_utf8(window) {
@@ -318,7 +331,7 @@ impl<'de> Reader<'de> {
                 && let Some(s) = valid.get(..n)
             {
                 self.utf8 = valid;
-                self.pos += n;
+                self.advance(n);
                 return Ok(s);
             }
         }
