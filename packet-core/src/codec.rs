@@ -410,6 +410,21 @@ where
 #[cfg(feature = "alloc")]
 const TINY_RUN: usize = 16;
 
+/// `RUN_MASKS[n]`: the low `n` bytes of a 16-byte word set, for a run of
+/// `n <= 16` bytes masked out of a fixed-size load. A table: the shift
+/// it replaces is a dozen instructions on a `u128` (two halves, shift
+/// counts of 64 and more selected by branch-free moves).
+#[cfg(feature = "alloc")]
+const RUN_MASKS: [u128; TINY_RUN + 1] = {
+    let mut masks = [u128::MAX; TINY_RUN + 1];
+    let mut n = 0;
+    while n < TINY_RUN {
+        masks[n] = (1u128 << (8 * n)) - 1;
+        n += 1;
+    }
+    masks
+};
+
 /// The first `n` of `items` (`n <= K`) as a vector: empty without an
 /// allocation for 0, else all `K` copied with one fixed-size move and
 /// the rest cut off. Short runs (`Vec<u16>` of 0 to 5 turret angles,
@@ -754,10 +769,7 @@ impl<'de> Decode<'de> for bool {
             // past the run masked to 0, then one validity check of all 16
             // (zerocopy's: each a 0 or a 1) that is also the conversion,
             // no loop (see `tiny_vec`).
-            let run = match 1u128.checked_shl(8 * n as u32) {
-                Some(bit) => bit - 1,
-                None => u128::MAX,
-            };
+            let run = RUN_MASKS.get(n).copied().unwrap_or(u128::MAX);
             let masked = (u128::from_le_bytes(*window) & run).to_le_bytes();
             return match <[bool; TINY_RUN]>::try_read_from_bytes(&masked) {
                 Ok(bools) => {
