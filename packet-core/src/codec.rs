@@ -701,6 +701,7 @@ impl<'de> Decode<'de> for u8 {
         r.take_array()
     }
     #[cfg(feature = "alloc")]
+    #[inline]
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
         Ok(r.take(n)?.to_vec())
     }
@@ -1047,14 +1048,20 @@ fn get_len<L: LenPrefix>(max_len: usize, r: &mut Reader<'_>) -> Result<usize, De
 /// run fails (short input, so nearly always an error). Kept out of the
 /// caller, the fallback's calls and the values they keep alive no longer
 /// cost the hot path registers, spills and callee-saved pushes.
+///
+/// The reader goes in and comes back by value: its address never leaves
+/// the caller, which can then keep it in registers (a reader whose
+/// address is passed to a function that is not inlined lives in memory,
+/// and every read stores its two words back).
 #[doc(hidden)]
 #[cold]
 #[inline(never)]
 pub fn cold_decode<'de, T>(
-    r: &mut Reader<'de>,
+    mut r: Reader<'de>,
     slow: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
-) -> Result<T, DecodeError> {
-    slow(r)
+) -> (Reader<'de>, Result<T, DecodeError>) {
+    let result = slow(&mut r);
+    (r, result)
 }
 
 /// The string behind the `W`-byte length prefix that ends `run` (bytes
