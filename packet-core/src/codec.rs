@@ -277,15 +277,19 @@ pub fn decode_vec_general<'de, T: Decode<'de>>(
 /// [`decode_vec_general`] out of line: the fallback of a fast path that
 /// rarely fails, kept out of its caller so that the caller's own code
 /// stays small enough for the allocations in it to be inlined.
+///
+/// The reader is handed over by value and back (see [`cold_decode`]), so
+/// the caller's never has its address taken.
 #[doc(hidden)]
 #[cfg(feature = "alloc")]
-#[inline(never)]
-#[cold]
+#[inline(always)]
 pub fn decode_vec_fallback<'de, T: Decode<'de>>(
     r: &mut Reader<'de>,
     n: usize,
 ) -> Result<Vec<T>, DecodeError> {
-    decode_vec_general(r, n)
+    let (back, items) = cold_decode(r.clone(), |r| decode_vec_general(r, n));
+    *r = back;
+    items
 }
 
 /// `n` fixed-size values read with one bounds check for the whole run,
@@ -1479,19 +1483,23 @@ fn owned_run_len<const K: usize>(
 }
 
 /// `k` elements decoded one by one into `items` (growing it as `push`
-/// would).
+/// would), out of line with the reader by value (see [`cold_decode`]).
 #[cfg(feature = "alloc")]
-#[inline(never)]
+#[inline(always)]
 fn one_by_one<'de, T: Decode<'de>>(
     r: &mut Reader<'de>,
     items: &mut Vec<T>,
     k: usize,
 ) -> Result<(), DecodeError> {
-    for _ in 0..k {
-        let item = T::decode(r)?;
-        items.push(item);
-    }
-    Ok(())
+    let (back, done) = cold_decode(r.clone(), |r| {
+        for _ in 0..k {
+            let item = T::decode(r)?;
+            items.push(item);
+        }
+        Ok(())
+    });
+    *r = back;
+    done
 }
 
 /// The length in the `width`-byte little-endian prefix at the start of
