@@ -1388,8 +1388,12 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
             left -= count;
             continue;
         };
-        let mut at = 0usize;
+        // The input from the current element on: its fixed head and tail
+        // are split off it (a length check each, no offset arithmetic to
+        // overflow-check).
+        let mut cur = bytes;
         for done in 0..count {
+            let at = bytes.len() - cur.len();
             let mut strs = [""; K];
             let mut run = 0usize;
             let mut cut = true;
@@ -1408,12 +1412,11 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
                     None => cut = false,
                 }
             }
-            let start = at + head;
-            let fixed = (
-                bytes.get(at..start),
-                bytes.get(start + run..start + run + tail),
-            );
-            let (true, (Some(h), Some(t))) = (cut, fixed) else {
+            let fixed = cur.split_at_checked(head).and_then(|(h, rest)| {
+                let (t, next) = rest.get(run..)?.split_at_checked(tail)?;
+                Some((h, t, next))
+            });
+            let (true, Some((h, t, next))) = (cut, fixed) else {
                 // Not reached (the first pass checked every cut): the
                 // rest of the batch element by element.
                 r.take(at)?;
@@ -1434,9 +1437,9 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
                     return Err(e);
                 }
             }
-            at = start + run + tail;
+            cur = next;
             if done + 1 == count {
-                r.take(at)?;
+                r.take(bytes.len() - cur.len())?;
             }
         }
         left -= count;
