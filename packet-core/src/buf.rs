@@ -140,14 +140,20 @@ pub(crate) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
 /// the input: nothing is copied.
 #[derive(Debug, Clone)]
 pub struct Reader<'de> {
-    buf: &'de [u8],
-    pos: usize,
+    /// The unread bytes. A slice rather than the whole input and an
+    /// offset: a read is then one length check and a split, where
+    /// `buf[pos..pos + n]` after `n <= len - pos` left the compiler two
+    /// more checks (`pos + n` overflowing, `pos + n <= len`) on every read
+    /// it could not prove redundant (`updates`: three per field group).
+    rest: &'de [u8],
+    /// The input's whole length, for [`Reader::position`].
+    len: usize,
     depth: u32,
     /// Input already validated as UTF-8 (see [`Reader::take_str`]): a
-    /// sub-slice of `buf`, or the empty `""` before the first window. Its
-    /// offset in `buf` is computed from the two addresses, so the window
-    /// costs the reader two words, not three (the small packets' decode
-    /// keeps the reader in registers).
+    /// sub-slice of the input, or the empty `""` before the first window.
+    /// Where the next byte lies in it is computed from the two addresses,
+    /// so the window costs the reader two words, not three (the small
+    /// packets' decode keeps the reader in registers).
     utf8: &'de str,
 }
 
@@ -168,8 +174,8 @@ impl<'de> Reader<'de> {
     /// A reader at the start of `buf`.
     pub fn new(buf: &'de [u8]) -> Self {
         Self {
-            buf,
-            pos: 0,
+            rest: buf,
+            len: buf.len(),
             depth: 0,
             utf8: "",
         }
@@ -198,48 +204,56 @@ impl<'de> Reader<'de> {
     /// Bytes consumed so far.
     #[inline]
     pub fn position(&self) -> usize {
-        self.pos
+        self.len - self.rest.len()
     }
 
     /// Bytes not yet read.
     #[inline]
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.rest.len()
     }
 
     /// The unread bytes.
     #[inline]
     pub fn rest(&self) -> &'de [u8] {
-        &self.buf[self.pos..]
+        self.rest
     }
 
     /// Takes the next `n` bytes, borrowed from the input.
     #[inline]
     pub fn take(&mut self, n: usize) -> Result<&'de [u8], DecodeError> {
-        let remaining = self.remaining();
-        if n > remaining {
-            return Err(DecodeError::UnexpectedEnd {
+        match self.rest.split_at_checked(n) {
+            Some((bytes, rest)) => {
+                self.rest = rest;
+                Ok(bytes)
+            }
+            None => Err(DecodeError::UnexpectedEnd {
                 needed: n,
-                remaining,
-            });
+                remaining: self.rest.len(),
+            }),
         }
-        let start = self.pos;
-        self.pos += n;
-        Ok(&self.buf[start..start + n])
     }
 
     /// Takes the next `N` bytes as an array.
     #[inline]
     pub fn take_array<const M: usize>(&mut self) -> Result<[u8; M], DecodeError> {
-        let remaining = self.remaining();
-        let bytes = self.buf[self.pos..]
-            .first_chunk::<M>()
-            .ok_or(DecodeError::UnexpectedEnd {
+        match self.rest.split_first_chunk::<M>() {
+            Some((bytes, rest)) => {
+                self.rest = rest;
+                Ok(*bytes)
+            }
+            None => Err(DecodeError::UnexpectedEnd {
                 needed: M,
-                remaining,
-            })?;
-        self.pos += M;
-        Ok(*bytes)
+                remaining: self.rest.len(),
+            }),
+        }
+    }
+
+    /// Skips `n` bytes known to be there (a prefix of [`Reader::rest`]
+    /// just read through another path).
+    #[inline(always)]
+    fn advance(&mut self, n: usize) {
+        self.rest = self.rest.get(n..).unwrap_or_default();
     }
 
     /// Takes the next `n` bytes as a UTF-8 string, borrowed from the input.
@@ -256,15 +270,29 @@ impl<'de> Reader<'de> {
     /// apart (the ids of a `Vec` of items) then cost one validation.
     /// An invalid string is [`DecodeError::InvalidUtf8`] with the offset
     /// into that string, as `from_utf8` on it reports.
-    #[inline(never)]
+    ///
+    /// A string inside the window is cut inline; a new window is validated
+    /// out of line from the unread bytes alone (passed and returned in
+    /// registers), so the caller's reader never has its address taken
+    /// and can stay in registers.
+    #[inline]
     pub fn take_str(&mut self, n: usize) -> Result<&'de str, DecodeError> {
-        match self.validated(n) {
-            Some(s) => {
-                self.pos += n;
-                Ok(s)
-            }
-            None => self.take_str_window(n),
+        if let Some(s) = self.validated(n) {
+            self.advance(n);
+            return Ok(s);
         }
+        if let Some(window) = new_window(self.rest, n)
+            && let Some(s) = window.get(..n)
+        {
+            self.utf8 = window;
+            self.advance(n);
+            return Ok(s);
+        }
+        let s = str_alone(self.rest, n);
+        if n <= self.rest.len() {
+            self.advance(n);
+        }
+        s
     }
 
     /// The next `n` bytes as a string when they lie inside the window
@@ -272,60 +300,11 @@ impl<'de> Reader<'de> {
     /// `None` otherwise. Does not advance.
     #[inline(always)]
     pub(crate) fn validated(&self, n: usize) -> Option<&'de str> {
-        // The window's offset in `buf`. For the initial `""` (not in
-        // `buf`) it is meaningless, but `"".get` only succeeds on an
-        // empty range, whose string (`""`) is right wherever it is cut.
-        let start = (self.utf8.as_ptr() as usize).wrapping_sub(self.buf.as_ptr() as usize);
-        let at = self.pos.checked_sub(start)?;
+        // The next byte's offset in the window. For the initial `""` (not
+        // in the input) it is meaningless, but `"".get` only succeeds on
+        // an empty range, whose string (`""`) is right wherever it is cut.
+        let at = (self.rest.as_ptr() as usize).checked_sub(self.utf8.as_ptr() as usize)?;
         self.utf8.get(at..at.checked_add(n)?)
-    }
-
-    /// [`Reader::take_str`] outside the window: validate a new one from
-    /// here (the string's first byte), then cut the string from it; an
-    /// invalid string gets the error `from_utf8` reports for it alone.
-    #[inline(never)]
-    fn take_str_window(&mut self, n: usize) -> Result<&'de str, DecodeError> {
-        let rest = self.rest();
-        if let Some(window) = rest.get(..n.max(UTF8_WINDOW).min(rest.len())) {
-            // Binary fields after the strings end most windows, nearly
-            // always at their first byte above 0x7F: find it with a word
-            // at a time, then validate only the ASCII before it (one
-            // `from_utf8` pass that cannot fail, where validating the
-            // whole window found the end in a first pass and needed a
-            // second over the valid prefix). A string that is not ASCII
-            // itself takes the general path below.
-            let ascii = ascii_prefix(window);
-            if ascii >= n
-                && let Some(Ok(valid)) = window.get(..ascii).map(core::str::from_utf8)
-                && let Some(s) = valid.get(..n)
-            {
-                self.utf8 = valid;
-                self.pos += n;
-                return Ok(s);
-            }
-            let valid = match core::str::from_utf8(window) {
-                Ok(valid) => Some(valid),
-                // Binary fields after the strings end the window: keep
-                // its valid prefix when it holds more than this string (a
-                // second pass over that prefix, still one call for the
-                // strings in it).
-                Err(e) if e.valid_up_to() > n => window
-                    .get(..e.valid_up_to())
-                    .and_then(|w| core::str::from_utf8(w).ok()),
-                Err(_) => None,
-            };
-            if let Some(valid) = valid
-                && let Some(s) = valid.get(..n)
-            {
-                self.utf8 = valid;
-                self.pos += n;
-                return Ok(s);
-            }
-        }
-        let bytes = self.take(n)?;
-        core::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
-            valid_up_to: e.valid_up_to(),
-        })
     }
 
     /// Reads one byte.
@@ -341,6 +320,51 @@ impl<'de> Reader<'de> {
             extra => Err(DecodeError::TrailingBytes { extra }),
         }
     }
+}
+
+/// [`Reader::take_str`] outside the window: a new one validated from
+/// `rest`'s first byte (the string's), holding at least the string's `n`
+/// bytes, else `None` (the string is short or invalid).
+#[inline(never)]
+fn new_window(rest: &[u8], n: usize) -> Option<&str> {
+    let window = rest.get(..n.max(UTF8_WINDOW).min(rest.len()))?;
+    // Binary fields after the strings end most windows, nearly always at
+    // their first byte above 0x7F: find it with a word at a time, then
+    // validate only the ASCII before it (one `from_utf8` pass that cannot
+    // fail, where validating the whole window found the end in a first
+    // pass and needed a second over the valid prefix). A string that is
+    // not ASCII itself takes the general path below.
+    let ascii = ascii_prefix(window);
+    if ascii >= n
+        && let Some(Ok(valid)) = window.get(..ascii).map(core::str::from_utf8)
+    {
+        return Some(valid);
+    }
+    match core::str::from_utf8(window) {
+        Ok(valid) => Some(valid),
+        // Binary fields after the strings end the window: keep its valid
+        // prefix when it holds more than this string (a second pass over
+        // that prefix, still one call for the strings in it).
+        Err(e) if e.valid_up_to() > n => window
+            .get(..e.valid_up_to())
+            .and_then(|w| core::str::from_utf8(w).ok()),
+        Err(_) => None,
+    }
+}
+
+/// The `n` bytes at the start of `rest` validated on their own, when no
+/// window holds them (short input, an invalid string, or a string that is
+/// not ASCII with an invalid byte right after it): the string, or the
+/// error `from_utf8` reports for it alone.
+#[inline(never)]
+fn str_alone(rest: &[u8], n: usize) -> Result<&str, DecodeError> {
+    let bytes = rest.get(..n).ok_or(DecodeError::UnexpectedEnd {
+        needed: n,
+        remaining: rest.len(),
+    })?;
+    core::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })
 }
 
 /// The length of the longest ASCII prefix of `bytes`: sixteen bytes per
@@ -370,6 +394,40 @@ fn ascii_prefix(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::{ascii_prefix, copy_bytes};
+
+    #[test]
+    fn strings_outside_a_window_validate_on_their_own() {
+        use super::Reader;
+        use crate::error::DecodeError;
+        // Not ASCII, an invalid byte right after it: valid alone.
+        let mut r = Reader::new("é".as_bytes());
+        assert_eq!(r.take_str(2), Ok("é"));
+        let bytes = [0xC3, 0xA9, 0xFF, b'a'];
+        let mut r = Reader::new(&bytes);
+        assert_eq!(r.take_str(2), Ok("é"));
+        assert_eq!(r.position(), 2);
+        assert_eq!(
+            r.take_str(1),
+            Err(DecodeError::InvalidUtf8 { valid_up_to: 0 })
+        );
+        assert_eq!(r.position(), 3);
+        assert_eq!(r.take_str(1), Ok("a"));
+        // Cut inside a character, and short input.
+        let mut r = Reader::new(&bytes);
+        assert_eq!(
+            r.take_str(1),
+            Err(DecodeError::InvalidUtf8 { valid_up_to: 0 })
+        );
+        let mut r = Reader::new(&bytes);
+        assert_eq!(
+            r.take_str(5),
+            Err(DecodeError::UnexpectedEnd {
+                needed: 5,
+                remaining: 4
+            })
+        );
+        assert_eq!(r.position(), 0);
+    }
 
     #[test]
     fn ascii_prefix_stops_at_the_first_high_byte() {

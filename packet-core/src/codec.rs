@@ -277,15 +277,19 @@ pub fn decode_vec_general<'de, T: Decode<'de>>(
 /// [`decode_vec_general`] out of line: the fallback of a fast path that
 /// rarely fails, kept out of its caller so that the caller's own code
 /// stays small enough for the allocations in it to be inlined.
+///
+/// The reader is handed over by value and back (see [`cold_decode`]), so
+/// the caller's never has its address taken.
 #[doc(hidden)]
 #[cfg(feature = "alloc")]
-#[inline(never)]
-#[cold]
+#[inline(always)]
 pub fn decode_vec_fallback<'de, T: Decode<'de>>(
     r: &mut Reader<'de>,
     n: usize,
 ) -> Result<Vec<T>, DecodeError> {
-    decode_vec_general(r, n)
+    let (back, items) = cold_decode(r.clone(), |r| decode_vec_general(r, n));
+    *r = back;
+    items
 }
 
 /// `n` fixed-size values read with one bounds check for the whole run,
@@ -409,6 +413,21 @@ where
 /// this much input is left.
 #[cfg(feature = "alloc")]
 const TINY_RUN: usize = 16;
+
+/// `RUN_MASKS[n]`: the low `n` bytes of a 16-byte word set, for a run of
+/// `n <= 16` bytes masked out of a fixed-size load. A table: the shift
+/// it replaces is a dozen instructions on a `u128` (two halves, shift
+/// counts of 64 and more selected by branch-free moves).
+#[cfg(feature = "alloc")]
+const RUN_MASKS: [u128; TINY_RUN + 1] = {
+    let mut masks = [u128::MAX; TINY_RUN + 1];
+    let mut n = 0;
+    while n < TINY_RUN {
+        masks[n] = (1u128 << (8 * n)) - 1;
+        n += 1;
+    }
+    masks
+};
 
 /// The first `n` of `items` (`n <= K`) as a vector: empty without an
 /// allocation for 0, else all `K` copied with one fixed-size move and
@@ -686,6 +705,7 @@ impl<'de> Decode<'de> for u8 {
         r.take_array()
     }
     #[cfg(feature = "alloc")]
+    #[inline]
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
         Ok(r.take(n)?.to_vec())
     }
@@ -754,10 +774,7 @@ impl<'de> Decode<'de> for bool {
             // past the run masked to 0, then one validity check of all 16
             // (zerocopy's: each a 0 or a 1) that is also the conversion,
             // no loop (see `tiny_vec`).
-            let run = match 1u128.checked_shl(8 * n as u32) {
-                Some(bit) => bit - 1,
-                None => u128::MAX,
-            };
+            let run = RUN_MASKS.get(n).copied().unwrap_or(u128::MAX);
             let masked = (u128::from_le_bytes(*window) & run).to_le_bytes();
             return match <[bool; TINY_RUN]>::try_read_from_bytes(&masked) {
                 Ok(bools) => {
@@ -1028,6 +1045,27 @@ fn get_len<L: LenPrefix>(max_len: usize, r: &mut Reader<'_>) -> Result<usize, De
         return Err(DecodeError::LengthOverMax { len, max: max_len });
     }
     Ok(len)
+}
+
+/// Runs `slow` out of line and rarely: the field-by-field decode that
+/// derived code falls back to when the one bounds check of a fixed-size
+/// run fails (short input, so nearly always an error). Kept out of the
+/// caller, the fallback's calls and the values they keep alive no longer
+/// cost the hot path registers, spills and callee-saved pushes.
+///
+/// The reader goes in and comes back by value: its address never leaves
+/// the caller, which can then keep it in registers (a reader whose
+/// address is passed to a function that is not inlined lives in memory,
+/// and every read stores its two words back).
+#[doc(hidden)]
+#[cold]
+#[inline(never)]
+pub fn cold_decode<'de, T>(
+    mut r: Reader<'de>,
+    slow: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+) -> (Reader<'de>, Result<T, DecodeError>) {
+    let result = slow(&mut r);
+    (r, result)
 }
 
 /// The string behind the `W`-byte length prefix that ends `run` (bytes
@@ -1350,8 +1388,12 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
             left -= count;
             continue;
         };
-        let mut at = 0usize;
+        // The input from the current element on: its fixed head and tail
+        // are split off it (a length check each, no offset arithmetic to
+        // overflow-check).
+        let mut cur = bytes;
         for done in 0..count {
+            let at = bytes.len() - cur.len();
             let mut strs = [""; K];
             let mut run = 0usize;
             let mut cut = true;
@@ -1370,12 +1412,11 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
                     None => cut = false,
                 }
             }
-            let start = at + head;
-            let fixed = (
-                bytes.get(at..start),
-                bytes.get(start + run..start + run + tail),
-            );
-            let (true, (Some(h), Some(t))) = (cut, fixed) else {
+            let fixed = cur.split_at_checked(head).and_then(|(h, rest)| {
+                let (t, next) = rest.get(run..)?.split_at_checked(tail)?;
+                Some((h, t, next))
+            });
+            let (true, Some((h, t, next))) = (cut, fixed) else {
                 // Not reached (the first pass checked every cut): the
                 // rest of the batch element by element.
                 r.take(at)?;
@@ -1396,9 +1437,9 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
                     return Err(e);
                 }
             }
-            at = start + run + tail;
+            cur = next;
             if done + 1 == count {
-                r.take(at)?;
+                r.take(bytes.len() - cur.len())?;
             }
         }
         left -= count;
@@ -1445,19 +1486,23 @@ fn owned_run_len<const K: usize>(
 }
 
 /// `k` elements decoded one by one into `items` (growing it as `push`
-/// would).
+/// would), out of line with the reader by value (see [`cold_decode`]).
 #[cfg(feature = "alloc")]
-#[inline(never)]
+#[inline(always)]
 fn one_by_one<'de, T: Decode<'de>>(
     r: &mut Reader<'de>,
     items: &mut Vec<T>,
     k: usize,
 ) -> Result<(), DecodeError> {
-    for _ in 0..k {
-        let item = T::decode(r)?;
-        items.push(item);
-    }
-    Ok(())
+    let (back, done) = cold_decode(r.clone(), |r| {
+        for _ in 0..k {
+            let item = T::decode(r)?;
+            items.push(item);
+        }
+        Ok(())
+    });
+    *r = back;
+    done
 }
 
 /// The length in the `width`-byte little-endian prefix at the start of

@@ -699,6 +699,16 @@ fn decode_fields(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Toke
                                 #fast
                                 break #label (#(#binds,)*);
                             }
+                            // Short input: field by field, out of line.
+                            let (__back, __res) = #krate::codec::cold_decode(
+                                ::core::clone::Clone::clone(__r),
+                                |__r: &mut #krate::Reader<#de>| {
+                                    #slow
+                                    ::core::result::Result::Ok((#(#binds,)*))
+                                },
+                            );
+                            *__r = __back;
+                            break #label __res?;
                         }
                         #slow
                         (#(#binds,)*)
@@ -744,8 +754,18 @@ fn decode_each(krate: &syn::Path, all: &[Field<'_>], idx: &[usize], de: &Lifetim
                 match __r.take(#size) {
                     ::core::result::Result::Ok(__run) => __run,
                     ::core::result::Result::Err(__err) => {
-                        #(#slow)*
-                        return ::core::result::Result::Err(__err);
+                        let (__back, __res) = #krate::codec::cold_decode(
+                            ::core::clone::Clone::clone(__r),
+                            |__r: &mut #krate::Reader<#de>| {
+                                #(#slow)*
+                                ::core::result::Result::Ok(__err)
+                            },
+                        );
+                        *__r = __back;
+                        return ::core::result::Result::Err(match __res {
+                            ::core::result::Result::Ok(__e)
+                            | ::core::result::Result::Err(__e) => __e,
+                        });
                     }
                 }
             );
