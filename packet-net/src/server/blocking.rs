@@ -324,6 +324,10 @@ struct Conn<U> {
     /// The time of this session's live entry in the worker's [`Timers`]
     /// (at or before `deadline`).
     queued: Option<Instant>,
+    /// The worker's wake-up that last serviced it: a session on the
+    /// ready list more than once (an event, a wake-up, a deadline) is
+    /// serviced once per wake-up, without sorting the list.
+    pass: u64,
 }
 
 /// A worker's sessions by token (the session id): looked up for every
@@ -460,6 +464,8 @@ fn worker<S, U>(
     let mut spare = Spare::default();
     let mut timers = Timers::new();
     let mut stopping = false;
+    // Counts the wake-ups (see `Conn::pass`).
+    let mut passes: u64 = 0;
     loop {
         if again.is_empty() && !full && !stopping {
             hold_off(pacer.as_ref(), stop);
@@ -519,6 +525,7 @@ fn worker<S, U>(
                     conn,
                     deadline: None,
                     queued: None,
+                    pass: 0,
                 },
             );
             ready.push(token);
@@ -531,12 +538,12 @@ fn worker<S, U>(
             ready.extend(conns.keys().copied());
         }
         timers.due(&mut conns, now, &mut ready);
-        ready.sort_unstable();
-        ready.dedup();
+        passes += 1;
         for &token in &ready {
-            let Some(c) = conns.get_mut(&token) else {
-                continue;
+            let Some(c) = conns.get_mut(&token).filter(|c| c.pass != passes) else {
+                continue; // ended, or serviced already in this wake-up
             };
+            c.pass = passes;
             if stopping {
                 c.conn.life().shutdown(now);
             }
