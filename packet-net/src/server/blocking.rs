@@ -23,6 +23,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -323,7 +324,42 @@ struct Conn<U> {
     /// The time of this session's live entry in the worker's [`Timers`]
     /// (at or before `deadline`).
     queued: Option<Instant>,
+    /// The worker's wake-up that last serviced it: a session on the
+    /// ready list more than once (an event, a wake-up, a deadline) is
+    /// serviced once per wake-up, without sorting the list.
+    pass: u64,
 }
+
+/// A worker's sessions by token (the session id): looked up for every
+/// event, wake-up and deadline, twice per session per wake-up when paced.
+type Conns<U> = HashMap<usize, Conn<U>, BuildHasherDefault<TokenHasher>>;
+
+/// Hashes a token (a session id, counted up from 1, never chosen by a
+/// peer) with one multiplication: the ids differ in their low bits, which
+/// an odd multiplier keeps distinct and spreads to the high ones (the
+/// table's tag). The default SipHash guards against keys an attacker
+/// picks, which these are not.
+#[derive(Default)]
+struct TokenHasher(u64);
+
+impl Hasher for TokenHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(TOKEN_MIX);
+        }
+    }
+
+    fn write_usize(&mut self, token: usize) {
+        self.0 = (token as u64).wrapping_mul(TOKEN_MIX);
+    }
+}
+
+/// An odd constant with well-spread bits (2^64 / the golden ratio).
+const TOKEN_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// A worker's session deadlines: a min-heap of (time, token) with lazy
 /// invalidation, so a worker finds what is due and when to wake without
@@ -362,7 +398,7 @@ impl Timers {
     /// moved later).
     fn due<U>(
         &mut self,
-        conns: &mut HashMap<usize, Conn<U>>,
+        conns: &mut Conns<U>,
         now: Instant,
         due: &mut Vec<usize>,
     ) -> Option<Instant> {
@@ -414,7 +450,7 @@ fn worker<S, U>(
     waker: &PollWaker,
     inbox: &Mutex<Vec<NewConn<U>>>,
 ) {
-    let mut conns: HashMap<usize, Conn<U>> = HashMap::new();
+    let mut conns = Conns::<U>::default();
     let mut pacer = core.config.pacer();
     // Paced, one wait should take in a worker's sessions; a wait that
     // filled it is followed by another at once, so no backlog builds.
@@ -428,6 +464,8 @@ fn worker<S, U>(
     let mut spare = Spare::default();
     let mut timers = Timers::new();
     let mut stopping = false;
+    // Counts the wake-ups (see `Conn::pass`).
+    let mut passes: u64 = 0;
     loop {
         if again.is_empty() && !full && !stopping {
             hold_off(pacer.as_ref(), stop);
@@ -487,6 +525,7 @@ fn worker<S, U>(
                     conn,
                     deadline: None,
                     queued: None,
+                    pass: 0,
                 },
             );
             ready.push(token);
@@ -499,12 +538,12 @@ fn worker<S, U>(
             ready.extend(conns.keys().copied());
         }
         timers.due(&mut conns, now, &mut ready);
-        ready.sort_unstable();
-        ready.dedup();
+        passes += 1;
         for &token in &ready {
-            let Some(c) = conns.get_mut(&token) else {
-                continue;
+            let Some(c) = conns.get_mut(&token).filter(|c| c.pass != passes) else {
+                continue; // ended, or serviced already in this wake-up
             };
+            c.pass = passes;
             if stopping {
                 c.conn.life().shutdown(now);
             }

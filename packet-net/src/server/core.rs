@@ -176,6 +176,22 @@ impl<S, U> ServerCore<S, U> {
                         reads += 1;
                         conn.on_read(&scratch[..n], now);
                     }
+                    // After a full pass (`reads > 0`), nothing new can have
+                    // come from the socket: that pass dispatched every
+                    // complete frame, wrote what the socket took and asked
+                    // the core about the end, so another would repeat it
+                    // for nothing (frames another thread queued since come
+                    // with a wake-up, which services the session again).
+                    // A short read ends most passes so: the driver's socket
+                    // then answers `WouldBlock` without a system call.
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && reads > 0 => {
+                        return Serviced::Wait {
+                            read: conn.wants_read(queued),
+                            write: queued > 0,
+                            deadline: conn.life().poll_timeout(queued),
+                            again: false,
+                        };
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => blocked_read = true,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => conn.life().on_io_error(e),
