@@ -202,6 +202,16 @@ mod on_tokio {
     use packet_net::server::tokio::{Server, UdpServer};
     use packet_net::transport::blocking::{TcpPacketStream, UdpPacketSocket};
 
+    /// Runs `CLIENTS` blocking clients against `addr` at once, to the end.
+    async fn all_clients(addr: SocketAddr, client: fn(SocketAddr, u32)) {
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| tokio::task::spawn_blocking(move || client(addr, c)))
+            .collect();
+        for c in clients {
+            c.await.unwrap();
+        }
+    }
+
     /// Every input answered, by a paced tokio server (TCP, then UDP).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_input_is_answered() {
@@ -209,12 +219,7 @@ mod on_tokio {
             .await
             .unwrap();
         let addr = server.local_addr();
-        let clients: Vec<_> = (0..CLIENTS)
-            .map(|c| tokio::task::spawn_blocking(move || super::blocking::tcp_client(addr, c)))
-            .collect();
-        for c in clients {
-            c.await.unwrap();
-        }
+        all_clients(addr, super::blocking::tcp_client).await;
         assert_eq!(
             server.stats().frames_in,
             u64::from(CLIENTS * ROUNDS * IN_FLIGHT)
@@ -225,12 +230,7 @@ mod on_tokio {
             .await
             .unwrap();
         let addr = server.local_addr();
-        let clients: Vec<_> = (0..CLIENTS)
-            .map(|c| tokio::task::spawn_blocking(move || super::blocking::udp_client(addr, c)))
-            .collect();
-        for c in clients {
-            c.await.unwrap();
-        }
+        all_clients(addr, super::blocking::udp_client).await;
         assert_eq!(server.dropped(), 0);
         server.shutdown().await;
     }
