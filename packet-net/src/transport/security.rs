@@ -425,9 +425,14 @@ impl Security for &ServerSecurity {
     }
 }
 
-/// Plaintext halves with no hello either way (a codec, tests).
+/// Plaintext halves with no hello either way, neither end of a session
+/// (a codec, tests): every valid frame is handed out.
 pub(crate) fn plain(frame: &FrameConfig) -> Halves {
-    plain_client(frame, None)
+    Halves {
+        sealer: Sealer::plain(frame),
+        opener: Opener::new(Open::Plain, false, None),
+        hello: None,
+    }
 }
 
 /// A plaintext connecting end's halves: with a `fingerprint`, its first
@@ -768,12 +773,19 @@ impl Opener {
         Ok(())
     }
 
-    /// A client end's check of a frame from the server before the first
-    /// one it accepted: the refusal, if it is one.
-    fn refused(&self, bytes: &[u8]) -> Option<ProtocolMismatch> {
-        let client = self.client_fingerprint?;
+    /// A client end's verdict on a frame from the server shaped as the
+    /// refusal (wire format §11.5): the refusal before the first frame it
+    /// accepted (when its hello carried a fingerprint), an invalid frame
+    /// after; `None` for any other frame, and on other ends.
+    fn refusal_stop(&self, bytes: &[u8]) -> Option<Stop> {
+        if !self.client {
+            return None;
+        }
         let server = refusal_in(bytes)?;
-        Some(ProtocolMismatch { client, server })
+        Some(match self.client_fingerprint {
+            Some(client) => Stop::Mismatch(ProtocolMismatch { client, server }),
+            None => Stop::StrayRefusal { server },
+        })
     }
 
     /// The next complete frame from a stream decoder, validated (and
@@ -801,14 +813,12 @@ impl Opener {
             };
         }
         self.skip_hello(decoder)?;
-        if self.client_fingerprint.is_some() {
-            if let Some(m) = decoder.peek().and_then(|b| self.refused(b)) {
-                decoder.next_frame()?;
-                return Err(self.fail(Stop::Mismatch(m)));
-            }
-            if decoder.has_frame() {
-                self.client_fingerprint = None;
-            }
+        if let Some(stop) = decoder.peek().and_then(|b| self.refusal_stop(b)) {
+            decoder.next_frame()?;
+            return Err(self.fail(stop));
+        }
+        if self.client_fingerprint.is_some() && decoder.has_frame() {
+            self.client_fingerprint = None;
         }
         #[cfg(feature = "crypto")]
         if let Open::Sealed(o) = &mut self.open {
@@ -819,12 +829,6 @@ impl Opener {
                 Ok(f) => Ok(Some(Incoming::Frame(f))),
                 Err(e) => Err(self.fail(Stop::Crypto(e))),
             };
-        }
-        if self.client
-            && let Some(server) = decoder.peek().and_then(refusal_in)
-        {
-            decoder.next_frame()?;
-            return Err(self.fail(Stop::StrayRefusal { server }));
         }
         Ok(decoder.next_frame()?.map(Incoming::Frame))
     }
@@ -874,8 +878,8 @@ impl Opener {
     /// when sealed). A failure changes nothing (a stray or forged datagram
     /// is dropped by the caller, never held against the session); a
     /// client end reports a refusal (wire format §11.5) as
-    /// `ProtocolMismatch`, until a datagram from the server is accepted,
-    /// and stays as it was.
+    /// `ProtocolMismatch`, until a datagram from the server is accepted
+    /// (`StrayRefusal` after), and stays as it was.
     pub fn open_datagram(
         &mut self,
         datagram: &mut [u8],
@@ -885,8 +889,9 @@ impl Opener {
             .unwrap_or_else(|stop| Err(stop.into()))
     }
 
-    /// One whole frame: the refusal (a client end), the hello (a server
-    /// end awaiting it), or a frame. The errors that end a stream come
+    /// One whole frame: a refusal-shaped one (a client end: the refusal,
+    /// or an invalid frame after its window), the hello (a server end
+    /// awaiting it), or a frame. The errors that end a stream come
     /// back as a [`Stop`]; the others (a frame that fails §4 or, sealed,
     /// to open) as `Ok(Err(..))`.
     fn open_frame(
@@ -894,8 +899,8 @@ impl Opener {
         bytes: &mut [u8],
         config: &FrameConfig,
     ) -> Result<Result<Opened, TransportError>, Stop> {
-        if let Some(m) = self.refused(bytes) {
-            return Err(Stop::Mismatch(m));
+        if let Some(stop) = self.refusal_stop(bytes) {
+            return Err(stop);
         }
         if self.awaiting_hello() {
             return match self.hello_in(frame::decode_frame(bytes, config)) {
@@ -931,14 +936,7 @@ impl Opener {
                 }
                 header
             }
-            _ => {
-                if self.client
-                    && let Some(server) = refusal_in(bytes)
-                {
-                    return Err(TransportError::StrayRefusal { server });
-                }
-                *frame::decode_frame(bytes, config)?.header()
-            }
+            _ => *frame::decode_frame(bytes, config)?.header(),
         };
         self.client_fingerprint = None;
         Ok(Opened::Frame(header))

@@ -694,6 +694,34 @@ mod codec {
         PacketCodec::client(transport(fingerprint))
     }
 
+    /// A refusal-shaped frame: a codec of neither end hands it out as a
+    /// frame; a client codec past its refusal's window takes it as an
+    /// invalid frame, and stays failed.
+    #[test]
+    fn only_a_client_codec_takes_a_late_refusal_as_invalid() {
+        let mut neither = PacketCodec::new(Default::default());
+        let mut src = BytesMut::from(&refusal(OTHER)[..]);
+        let f = neither.decode(&mut src).unwrap().unwrap();
+        assert_eq!((f.header.type_id, f.body.len()), (0xFFFF, 8));
+
+        let mut client = plain_client(Some(FP));
+        let mut reply = [0; 64];
+        let n = packet_core::frame::encode_raw(7, 0, b"hi", &mut reply).unwrap();
+        let mut src = BytesMut::from(&reply[..n]);
+        src.extend_from_slice(&refusal(OTHER));
+        let f = client.decode(&mut src).unwrap().unwrap();
+        assert_eq!(f.header.type_id, 7);
+        for _ in 0..2 {
+            let e = client.decode(&mut src).map(|_| ()).unwrap_err();
+            // A valid frame after it gets the same error.
+            src.extend_from_slice(&reply[..n]);
+            assert!(
+                matches!(e, TransportError::StrayRefusal { server: OTHER }),
+                "{e:?}"
+            );
+        }
+    }
+
     fn plain_server(fingerprint: Option<u64>) -> PacketCodec {
         PacketCodec::server(transport(fingerprint))
     }
