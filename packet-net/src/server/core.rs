@@ -185,12 +185,7 @@ impl<S, U> ServerCore<S, U> {
                     // A short read ends most passes so: the driver's socket
                     // then answers `WouldBlock` without a system call.
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && reads > 0 => {
-                        return Serviced::Wait {
-                            read: conn.wants_read(queued),
-                            write: queued > 0,
-                            deadline: conn.life().poll_timeout(queued),
-                            again: false,
-                        };
+                        return wait(conn, queued, false);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => blocked_read = true,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -226,12 +221,7 @@ impl<S, U> ServerCore<S, U> {
             if more && reads < READS_PER_SERVICE {
                 continue;
             }
-            return Serviced::Wait {
-                read: conn.wants_read(queued),
-                write: queued > 0,
-                deadline: conn.life().poll_timeout(queued),
-                again: more,
-            };
+            return wait(conn, queued, more);
         }
     }
 
@@ -248,6 +238,18 @@ impl<S, U> ServerCore<S, U> {
             self.router.disconnected(&self.ctx(session), reason);
         }
         self.sessions.remove(session.id(), reason);
+    }
+}
+
+/// A stream session's pass ends waiting: for reads as the core wants,
+/// for writes while `queued` bytes wait, until the core's next deadline;
+/// `again` when it stopped only at the pass's read limit.
+fn wait(conn: &mut Connection, queued: usize, again: bool) -> Serviced {
+    Serviced::Wait {
+        read: conn.wants_read(queued),
+        write: queued > 0,
+        deadline: conn.life().poll_timeout(queued),
+        again,
     }
 }
 
