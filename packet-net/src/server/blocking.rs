@@ -616,8 +616,8 @@ impl UdpServer {
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let socket = std::net::UdpSocket::bind(addr)?;
         crate::transport::batch::grow_recv_buffer((&socket).into());
-        socket.set_nonblocking(true)?;
         let local_addr = socket.local_addr()?;
+        // Also makes the socket non-blocking, as `from_std` below needs.
         let batch = UdpBatch::new((&socket).into())?;
         let core = Arc::new(ServerCore::new(router, state, config));
         let (poll, waker) = threads.poll()?;
