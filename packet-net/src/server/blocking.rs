@@ -35,12 +35,12 @@ use std::vec::Vec;
 use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token};
 
-use super::udp::{Peers, earliest};
+use super::udp::Peers;
 use super::{
     DisconnectReason, Pacer, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Waker,
     handle_methods, lock, recv_until_blocked,
 };
-use crate::session::Connection;
+use crate::session::{Connection, earliest};
 use crate::transport::TransportError;
 use crate::transport::batch::{RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;

@@ -43,11 +43,11 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::udp::{Peers, earliest};
+use super::udp::Peers;
 use super::{
     Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods, recv_until_blocked,
 };
-use crate::session::Connection;
+use crate::session::{Connection, earliest};
 use crate::transport::TransportError;
 use crate::transport::batch::{RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;

@@ -35,7 +35,7 @@ use std::time::Instant;
 use std::vec::Vec;
 
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
-use crate::session::Lifecycle;
+use crate::session::{Lifecycle, earliest};
 use crate::transport::Outbox;
 use crate::transport::batch::{SEND_MANY, SEND_SLOTS, SendBatch};
 use crate::transport::security::{Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, frame_in};
@@ -570,14 +570,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         for (addr, peer) in std::mem::take(&mut self.all) {
             self.end(addr, peer, &DisconnectReason::Shutdown);
         }
-    }
-}
-
-/// The earlier of two deadlines, either maybe absent.
-pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }
 
