@@ -89,8 +89,8 @@ pub(crate) struct Peers<C, U = ()> {
     /// The place in `all` of each datagram's peer in `batch`.
     batch_of: Vec<usize>,
     /// The refusal owed to the last hello of another protocol (wire
-    /// format §11.5), sent by the next [`Peers::settle`] of that address
-    /// or [`Peers::sweep`]: one refusal per such hello at most, never
+    /// format §11.5), sent by the next [`Peers::settle_all`] (a receive's
+    /// or a sweep's): one refusal per such hello at most, never
     /// retried, no state kept for the address.
     refusal: Option<(SocketAddr, [u8; REFUSAL_LEN])>,
 }
@@ -296,22 +296,10 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         Some(peer)
     }
 
-    /// Sends what `addr` has queued, then asks its lifecycle whether the
-    /// session ends; returns its next deadline.
-    pub(crate) fn settle(
-        &mut self,
-        addr: SocketAddr,
-        send: &mut SendFn<'_>,
-        now: Instant,
-    ) -> Option<Instant> {
-        self.send_refusal(send);
-        let i = *self.index.get(&addr)?;
-        self.settle_at(i, Some(send), now)
-    }
-
-    /// [`Peers::settle`] of the peer at `i` in `all`, with `send`, or
-    /// without sending (a batched sweep sent what it could:
-    /// [`Peers::send_gathered`]).
+    /// Sends what the peer at `i` in `all` has queued with `send` (`None`:
+    /// a batched sweep sent what it could, [`Peers::send_gathered`]), then
+    /// asks its lifecycle whether the session ends; returns its next
+    /// deadline.
     fn settle_at(
         &mut self,
         i: usize,
@@ -625,25 +613,34 @@ impl Endpoint {
         self.peers.max_segments = n.max(1);
     }
 
-    /// One datagram from `from` at `now`, then its peer settled.
+    /// One datagram from `from` at `now`, then its peer settled: a
+    /// receive call of the drivers (`Peers::recv_batch`) that got one.
     pub fn datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
-        self.peers.on_datagram(from, datagram, now);
-        let (blocked, mut sent) = (self.blocked, 0);
-        self.peers
-            .settle(from, &mut send_fn(blocked, &mut sent), now);
-        self.sent += sent;
+        let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
+            each(from, datagram);
+            Ok(1)
+        };
+        let _ = self.with_socket(|peers, send, many| peers.recv_batch(recv, send, many, now));
     }
 
     /// Settles every peer at `now`; the next deadline.
     pub fn sweep(&mut self, now: Instant) -> Option<Instant> {
+        self.with_socket(|peers, send, many| peers.sweep(send, many, now))
+    }
+
+    /// `f` with the peers and the socket's stand-ins, whose sends are
+    /// counted.
+    fn with_socket<R>(
+        &mut self,
+        f: impl FnOnce(&mut Peers<Arc<ServerCore<()>>>, &mut SendFn<'_>, &mut SendManyFn<'_>) -> R,
+    ) -> R {
         let (blocked, mut sent, mut many_sent) = (self.blocked, 0, 0);
-        let next = {
-            let mut send = send_fn(blocked, &mut sent);
-            let mut many = send_many_fn(blocked, &mut many_sent);
-            self.peers.sweep(&mut send, &mut many, now)
-        };
+        let mut send = send_fn(blocked, &mut sent);
+        let mut many = send_many_fn(blocked, &mut many_sent);
+        let r = f(&mut self.peers, &mut send, &mut many);
+        drop((send, many));
         self.sent += sent + many_sent;
-        next
+        r
     }
 
     /// Ends every session.
