@@ -327,10 +327,6 @@ impl ServerSecurity {
             provider(t).map(|(k, id)| (k, Some(id)))
         }))
     }
-
-    fn keys_for(&self, token: &SessionToken) -> Option<Grant> {
-        (self.0)(token)
-    }
 }
 
 #[cfg(feature = "crypto")]
@@ -733,8 +729,7 @@ impl Opener {
             ..
         } = &self.open
         {
-            let (keys, identity) = provider
-                .keys_for(&hello.token)
+            let (keys, identity) = (provider.0)(&hello.token)
                 .ok_or(Stop::Crypto(packet_core::CryptoError::UnknownSessionToken))?;
             let role = packet_core::crypto::Role::Server;
             let (sealer, o) = sealed_sides(role, &keys, *frame, *datagrams);
