@@ -642,9 +642,13 @@ impl Inbox {
         self.decoder.buffered()
     }
 
-    /// At end of stream: `Closed` if between frames, else the error.
+    /// At end of stream: `Closed` if between frames, else the error
+    /// (`UnexpectedEof` inside a frame).
     pub fn end_of_stream(&self) -> TransportError {
-        super::security::end_of_stream(&self.decoder)
+        match self.decoder.finish() {
+            Ok(()) => TransportError::Closed,
+            Err(e) => e.into(),
+        }
     }
 
     /// The receive side.

@@ -947,14 +947,3 @@ pub fn frame_in(header: Header, datagram: &[u8]) -> Frame<'_> {
     let end = (start + header.body_len as usize).min(datagram.len());
     Frame::from_parts(header, &datagram[start.min(end)..end])
 }
-
-/// Whether a stream's end of file inside a frame: `Closed` between frames.
-pub(crate) fn end_of_stream(decoder: &StreamDecoder) -> TransportError {
-    match decoder.finish() {
-        Ok(()) => TransportError::Closed,
-        Err(FrameError::UnexpectedEof { buffered }) => {
-            FrameError::UnexpectedEof { buffered }.into()
-        }
-        Err(e) => e.into(),
-    }
-}
