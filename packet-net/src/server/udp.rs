@@ -628,18 +628,26 @@ impl Endpoint {
         self.with_socket(|peers, send, many| peers.sweep(send, many, now))
     }
 
-    /// `f` with the peers and the socket's stand-ins, whose sends are
-    /// counted.
+    /// `f` with the peers and the endpoint's socket, which counts the
+    /// datagrams sent (a batched send takes every one) or, while blocked,
+    /// refuses them.
     fn with_socket<R>(
         &mut self,
         f: impl FnOnce(&mut Peers<Arc<ServerCore<()>>>, &mut SendFn<'_>, &mut SendManyFn<'_>) -> R,
     ) -> R {
-        let (blocked, mut sent, mut many_sent) = (self.blocked, 0, 0);
-        let mut send = send_fn(blocked, &mut sent);
-        let mut many = send_many_fn(blocked, &mut many_sent);
+        let (blocked, sent) = (self.blocked, std::cell::Cell::new(0));
+        let take = |n: usize| -> std::io::Result<usize> {
+            if blocked {
+                return Err(std::io::ErrorKind::WouldBlock.into());
+            }
+            sent.set(sent.get() + n as u64);
+            Ok(n)
+        };
+        let mut send =
+            |d: &[u8], len: usize, _: SocketAddr| take(d.len().div_ceil(len.max(1))).map(drop);
+        let mut many = |batch: &SendBatch, from: usize| take(batch.len() - from);
         let r = f(&mut self.peers, &mut send, &mut many);
-        drop((send, many));
-        self.sent += sent + many_sent;
+        self.sent += sent.get();
         r
     }
 
@@ -697,36 +705,6 @@ fn without_failures(text: String) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// The endpoint's socket: counts the datagrams sent, or refuses them.
-fn send_fn(
-    blocked: bool,
-    sent: &mut u64,
-) -> impl FnMut(&[u8], usize, SocketAddr) -> std::io::Result<()> + '_ {
-    move |d, len, _| {
-        if blocked {
-            return Err(std::io::ErrorKind::WouldBlock.into());
-        }
-        *sent += d.len().div_ceil(len.max(1)) as u64;
-        Ok(())
-    }
-}
-
-/// The endpoint's socket for batched sends: takes every datagram, or
-/// refuses them.
-fn send_many_fn(
-    blocked: bool,
-    sent: &mut u64,
-) -> impl FnMut(&SendBatch, usize) -> std::io::Result<usize> + '_ {
-    move |batch, from| {
-        if blocked {
-            return Err(std::io::ErrorKind::WouldBlock.into());
-        }
-        let n = batch.len() - from;
-        *sent += n as u64;
-        Ok(n)
-    }
 }
 
 #[cfg(test)]
