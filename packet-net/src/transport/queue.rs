@@ -663,7 +663,7 @@ impl Inbox {
 
     /// Frees the decoder's buffer when nothing is buffered.
     pub fn release(&mut self) {
-        if self.decoder.buffered() == 0 && !self.decoder.has_frame() {
+        if self.is_empty() {
             self.decoder = StreamDecoder::new(*self.decoder.config());
         }
     }
