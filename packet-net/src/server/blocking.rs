@@ -532,10 +532,8 @@ fn worker<S, U>(
             ready.push(token);
         }
         if !stopping && stop.load(Ordering::SeqCst) {
+            // Every session is serviced now, shut down at its pass below.
             stopping = true;
-            for c in conns.values_mut() {
-                c.conn.life().shutdown(now);
-            }
             ready.extend(conns.keys().copied());
         }
         timers.due(&mut conns, now, &mut ready);
