@@ -9,6 +9,21 @@
 
 pub use packet_core::*;
 
+/// Builder setters, `with_<field>(value) -> Self` (`const fn`s after
+/// `[const]`, else `[]`), each documented by the doc comment given
+/// before its `field: Type, with_field;` line.
+macro_rules! setters {
+    ([$($const:tt)?]) => {};
+    ([$($const:tt)?] $(#[$doc:meta])* $field:ident: $ty:ty, $with:ident; $($rest:tt)*) => {
+        $(#[$doc])*
+        pub $($const)? fn $with(mut self, value: $ty) -> Self {
+            self.$field = value;
+            self
+        }
+        setters!([$($const)?] $($rest)*);
+    };
+}
+
 pub mod server;
 mod session;
 pub mod transport;

@@ -285,11 +285,7 @@ impl Lifecycle {
         }
         // Bytes queued and never reported as tried: the write clock starts
         // now (the core does not rely on the driver calling `on_written`).
-        if queued == 0 {
-            self.stalled_since = None;
-        } else if self.stalled_since.is_none() {
-            self.stalled_since = Some(now);
-        }
+        self.on_written(0, queued, now);
         if overflowed {
             return Some(DisconnectReason::SlowConsumer);
         }
@@ -345,52 +341,44 @@ impl Lifecycle {
     }
 
     fn write_stalled(&self, queued: usize, now: Instant) -> Option<DisconnectReason> {
-        match (self.stalled_since, self.limits.write_timeout) {
-            (Some(since), Some(t)) if queued > 0 && now >= since + t => {
-                Some(DisconnectReason::SlowConsumer)
-            }
-            _ => None,
-        }
+        let stalled = self.write_deadline(queued).is_some_and(|d| now >= d);
+        stalled.then_some(DisconnectReason::SlowConsumer)
+    }
+
+    /// When bytes queued that see no write progress make a slow consumer.
+    fn write_deadline(&self, queued: usize) -> Option<Instant> {
+        let since = self.stalled_since.filter(|_| queued > 0)?;
+        Some(since + self.limits.write_timeout?)
     }
 
     /// When [`Lifecycle::poll_end`] may decide next (or buffers be
     /// released) without any other input: the next deadline.
     pub fn poll_timeout(&self, queued: usize) -> Option<Instant> {
-        let mut next: Option<Instant> = None;
-        let mut at = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
-        if self.holding {
-            at(self.last_traffic + self.limits.release_after);
-        }
-        if let (Some(since), Some(t)) = (self.stalled_since, self.limits.write_timeout)
-            && queued > 0
-        {
-            at(since + t);
-        }
+        let l = &self.limits;
+        let release = self.holding.then(|| self.last_traffic + l.release_after);
+        let next = earliest(release, self.write_deadline(queued));
         // The same order as `poll_end`: an ending or stopping session
         // waits only for its queue, bounded by its deadlines.
-        if let Some((_, deadline)) = &self.ending {
-            at(*deadline);
-            if let Some(stop) = self.stop_at {
-                at(stop);
-            }
-            return next;
+        let ending = self.ending.as_ref().map(|(_, deadline)| *deadline);
+        if ending.is_some() || self.stop_at.is_some() {
+            return earliest(next, earliest(ending, self.stop_at));
         }
-        if let Some(stop) = self.stop_at {
-            at(stop);
-            return next;
-        }
-        if let (Some(since), Some(t)) = (self.handshake_since, self.limits.handshake_timeout) {
-            at(since + t);
-        }
-        if let Some(since) = self.partial_since {
-            at(since + self.limits.frame_timeout);
-        }
-        if let Some(idle) = self.limits.idle_timeout
-            && queued == 0
-        {
-            at(self.last_rx + idle);
-        }
-        next
+        let handshake = self.handshake_since.zip(l.handshake_timeout);
+        let partial = self.partial_since.map(|since| since + l.frame_timeout);
+        let idle = l.idle_timeout.filter(|_| queued == 0);
+        let next = earliest(next, handshake.map(|(since, t)| since + t));
+        earliest(
+            earliest(next, partial),
+            idle.map(|idle| self.last_rx + idle),
+        )
+    }
+}
+
+/// The earlier of two deadlines, either maybe absent.
+pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

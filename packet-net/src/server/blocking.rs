@@ -21,6 +21,7 @@
 //! Examples: the TCP server's in [`crate::server`], the UDP server's on
 //! [`UdpServer`].
 
+use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -35,12 +36,12 @@ use std::vec::Vec;
 use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token};
 
-use super::udp::{Peers, earliest};
+use super::udp::Peers;
 use super::{
     DisconnectReason, Pacer, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Waker,
     handle_methods, lock, recv_until_blocked,
 };
-use crate::session::Connection;
+use crate::session::{Connection, earliest};
 use crate::transport::TransportError;
 use crate::transport::batch::{RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
@@ -531,10 +532,8 @@ fn worker<S, U>(
             ready.push(token);
         }
         if !stopping && stop.load(Ordering::SeqCst) {
+            // Every session is serviced now, shut down at its pass below.
             stopping = true;
-            for c in conns.values_mut() {
-                c.conn.life().shutdown(now);
-            }
             ready.extend(conns.keys().copied());
         }
         timers.due(&mut conns, now, &mut ready);
@@ -670,30 +669,21 @@ impl Watch {
         }
     }
 
-    /// Registers the socket (before a wait).
-    fn start(&mut self, registry: &mio::Registry) {
-        if !self.toggles || self.registered {
+    /// Registers the socket (`on`: before a wait) or deregisters it
+    /// (after one), when it toggles.
+    fn set(&mut self, registry: &mio::Registry, on: bool) {
+        if !self.toggles || self.registered == on {
             return;
         }
         #[cfg(unix)]
         {
             let interest = Interest::READABLE | Interest::WRITABLE;
             let fd = &mut mio::unix::SourceFd(&self.fd);
-            self.registered = registry.register(fd, SOCKET, interest).is_ok();
-        }
-        let _ = registry;
-    }
-
-    /// Deregisters the socket (after a wait), when it toggles.
-    fn stop(&mut self, registry: &mio::Registry) {
-        if !self.toggles || !self.registered {
-            return;
-        }
-        #[cfg(unix)]
-        {
-            let fd = &mut mio::unix::SourceFd(&self.fd);
-            // Still registered if that failed: the next start skips.
-            self.registered = registry.deregister(fd).is_err();
+            self.registered = match on {
+                true => registry.register(fd, SOCKET, interest).is_ok(),
+                // Still registered if that failed: the next `set(.., true)` skips.
+                false => registry.deregister(fd).is_err(),
+            };
         }
         let _ = registry;
     }
@@ -702,6 +692,14 @@ impl Watch {
 /// A running UDP server: the same handle as the TCP server's
 /// ([`ServerHandle::dropped`] counts the datagrams it dropped).
 pub type UdpServerHandle<S, U = ()> = ServerHandle<S, U>;
+
+/// `sent`, noting in `blocked` a send the socket refused (its buffer full).
+fn note_blocked<T>(blocked: &Cell<bool>, sent: io::Result<T>) -> io::Result<T> {
+    if matches!(&sent, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+        blocked.set(true);
+    }
+    sent
+}
 
 fn run_udp<S, U>(
     core: &ServerCore<S, U>,
@@ -715,22 +713,12 @@ fn run_udp<S, U>(
     let mut area = RecvArea::new();
     // Set when the socket refused a send (its buffer full): the frames
     // stay queued, and the next writable event sweeps them out.
-    let blocked = std::cell::Cell::new(false);
+    let blocked = Cell::new(false);
     let mut send = |d: &[u8], len: usize, to: SocketAddr| {
-        let sent = batch.send(socket.into(), to, d, len);
-        if matches!(&sent, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            blocked.set(true);
-        }
-        sent
+        note_blocked(&blocked, batch.send(socket.into(), to, d, len))
     };
     // The sweep's batches: many peers' datagrams per call (`sendmmsg`).
-    let mut many = |b: &SendBatch, from: usize| {
-        let sent = b.send(socket.into(), from);
-        if matches!(&sent, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            blocked.set(true);
-        }
-        sent
-    };
+    let mut many = |b: &SendBatch, from: usize| note_blocked(&blocked, b.send(socket.into(), from));
     let mut events = Events::with_capacity(16);
     let mut next = peers.sweep(&mut send, &mut many, Instant::now());
     let mut pacer = core.config.pacer();
@@ -739,27 +727,18 @@ fn run_udp<S, U>(
         // Paced: what arrives meanwhile waits in the socket, taken by a
         // few `recvmmsg` below.
         hold_off(pacer.as_ref(), stop);
-        watch.start(poll.registry());
-        let mut timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
-        if !watch.registered {
-            // Not watching the socket (registering failed): look again soon.
-            timeout = Some(timeout.map_or(Duration::from_millis(1), |t| {
-                t.min(Duration::from_millis(1))
-            }));
-        }
+        watch.set(poll.registry(), true);
+        // Not watching the socket (registering failed): look again soon.
+        let soon = (!watch.registered).then(|| Instant::now() + Duration::from_millis(1));
+        let timeout = earliest(next, soon).map(|d| d.saturating_duration_since(Instant::now()));
         let _ = poll.poll(&mut events, timeout);
-        watch.stop(poll.registry());
+        watch.set(poll.registry(), false);
         if let Some(p) = &mut pacer {
             p.woke(Instant::now());
         }
         waker.take();
         // Frames queued or a close from elsewhere (a session's wake).
-        let woken = {
-            let mut ready = lock(&waker.ready);
-            let woken = !ready.is_empty();
-            ready.clear();
-            woken
-        };
+        let woken = lock(&waker.ready).drain(..).count() > 0;
         // Every datagram waiting, a batch per call, each dispatched and
         // answered at once (its peer settled); paced, answered by the
         // sweep below, one pass over the peers per wake-up.
@@ -787,7 +766,7 @@ fn run_udp<S, U>(
         }
     }
     // Graceful stop: flush what is queued, within the grace period.
-    watch.start(poll.registry());
+    watch.set(poll.registry(), true);
     peers.shutdown(Instant::now());
     while peers.drain(&mut send, &mut many, Instant::now()).is_some() {
         let _ = poll.poll(&mut events, Some(Duration::from_millis(1)));

@@ -97,39 +97,26 @@ impl Default for ServerConfig {
 const RELEASE_AFTER: Duration = Duration::from_secs(1);
 
 impl ServerConfig {
-    /// Sets the maximum number of sessions.
-    pub fn with_max_sessions(mut self, n: usize) -> Self {
-        self.max_sessions = n;
-        self
-    }
-    /// Sets the partial-frame timeout.
-    pub fn with_frame_timeout(mut self, t: Duration) -> Self {
-        self.frame_timeout = t;
-        self
-    }
-    /// Sets the idle timeout.
-    pub fn with_idle_timeout(mut self, t: Option<Duration>) -> Self {
-        self.idle_timeout = t;
-        self
-    }
-    /// Sets the handshake deadline of sealed sessions.
-    pub fn with_handshake_timeout(mut self, t: Duration) -> Self {
-        self.handshake_timeout = t;
-        self
-    }
-    /// Sets the write-progress timeout.
-    pub fn with_write_timeout(mut self, t: Option<Duration>) -> Self {
-        self.write_timeout = t;
-        self
+    setters! {
+        []
+        /// Sets the maximum number of sessions.
+        max_sessions: usize, with_max_sessions;
+        /// Sets the partial-frame timeout.
+        frame_timeout: Duration, with_frame_timeout;
+        /// Sets the idle timeout.
+        idle_timeout: Option<Duration>, with_idle_timeout;
+        /// Sets the handshake deadline of sealed sessions.
+        handshake_timeout: Duration, with_handshake_timeout;
+        /// Sets the write-progress timeout.
+        write_timeout: Option<Duration>, with_write_timeout;
+        /// Sets the transport configuration.
+        transport: TransportConfig, with_transport;
+        /// Sets the shutdown grace period.
+        shutdown_grace: Duration, with_shutdown_grace;
     }
     /// Sets the number of worker threads (blocking server).
     pub fn with_workers(mut self, n: usize) -> Self {
         self.workers = n.max(1);
-        self
-    }
-    /// Sets the transport configuration.
-    pub fn with_transport(mut self, t: TransportConfig) -> Self {
-        self.transport = t;
         self
     }
     /// Requires `fingerprint` (the protocol's, `docs/wire-format.md` §11)
@@ -164,11 +151,6 @@ impl ServerConfig {
         return self.security.is_some();
         #[cfg(not(feature = "crypto"))]
         false
-    }
-    /// Sets the shutdown grace period.
-    pub fn with_shutdown_grace(mut self, t: Duration) -> Self {
-        self.shutdown_grace = t;
-        self
     }
 
     /// The servers wait on readiness at most once per `interval` (zero

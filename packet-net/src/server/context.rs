@@ -64,11 +64,7 @@ impl<'a, S, U> Context<'a, S, U> {
     /// ```
     pub fn set_identity(&self, identity: u64) -> Result<(), u64> {
         let current = *self.session.identity.get_or_init(|| identity);
-        if current == identity {
-            Ok(())
-        } else {
-            Err(current)
-        }
+        (current == identity).then_some(()).ok_or(current)
     }
 
     /// The shared state.

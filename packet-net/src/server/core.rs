@@ -195,16 +195,13 @@ impl<S, U> ServerCore<S, U> {
             self.dispatch(session, conn, now);
             let (written, queued) = {
                 let mut out = session.outbox();
-                let written = if out.is_empty() {
-                    0
-                } else {
-                    match out.queue_mut().write_to(io) {
-                        Ok(n) => n,
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
-                        Err(e) => {
-                            conn.life().on_io_error(e);
-                            0
-                        }
+                // An empty queue writes nothing (no system call).
+                let written = match out.queue_mut().write_to(io) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+                    Err(e) => {
+                        conn.life().on_io_error(e);
+                        0
                     }
                 };
                 (written, out.len())
@@ -265,7 +262,7 @@ pub(crate) fn recv_until_blocked(
     let mut next = None;
     for _ in 0..max {
         match recv() {
-            Ok(at) => next = super::udp::earliest(next, at),
+            Ok(at) => next = crate::session::earliest(next, at),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
             Err(_) => {}
         }

@@ -254,17 +254,14 @@ impl<U> Session<U> {
             return Err(TransportError::Closed);
         }
         let result = f(&mut self.outbox());
-        match &result {
-            Ok(()) => {
-                self.frames_out.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(e) => {
-                self.frames_unsent.fetch_add(1, Ordering::Relaxed);
-                if let TransportError::QueueFull { .. } = e {
-                    self.overflowed.store(true, Ordering::Relaxed);
-                    self.closing.store(true, Ordering::Relaxed);
-                }
-            }
+        let count = match result {
+            Ok(()) => &self.frames_out,
+            Err(_) => &self.frames_unsent,
+        };
+        count.fetch_add(1, Ordering::Relaxed);
+        if let Err(TransportError::QueueFull { .. }) = result {
+            self.overflowed.store(true, Ordering::Relaxed);
+            self.closing.store(true, Ordering::Relaxed);
         }
         if wake {
             self.waker.wake();

@@ -376,14 +376,10 @@ impl<U> Sessions<U> {
                 continue;
             }
             let result = s.queue_with(false, &f);
-            match owed {
-                Some(w) if w.same(&s.waker) => {}
-                _ => {
-                    if let Some(w) = owed {
-                        w.wake();
-                    }
-                    owed = Some(&s.waker);
-                }
+            if let Some(w) = owed.replace(&s.waker)
+                && !w.same(&s.waker)
+            {
+                w.wake();
             }
             match result {
                 Ok(()) => report.delivered += 1,
@@ -404,13 +400,7 @@ impl<U> Sessions<U> {
 
     /// Closes session `id` once its queued frames are flushed.
     pub fn close(&self, id: SessionId) -> bool {
-        match self.read().get(&id) {
-            Some(s) => {
-                s.close();
-                true
-            }
-            None => false,
-        }
+        self.read().get(&id).map(|s| s.close()).is_some()
     }
 }
 

@@ -43,12 +43,11 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::udp::{Peers, earliest};
+use super::udp::Peers;
 use super::{
-    DisconnectReason, Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods,
-    recv_until_blocked,
+    Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods, recv_until_blocked,
 };
-use crate::session::Connection;
+use crate::session::{Connection, earliest};
 use crate::transport::TransportError;
 use crate::transport::batch::{RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
@@ -227,6 +226,8 @@ async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
     while tasks.join_next().await.is_some() {}
 }
 
+/// Moves bytes between `stream` and the session core until it decides
+/// the session ends, then ends it.
 async fn run_session<S, U>(
     sh: Arc<ServerCore<S, U>>,
     mut stream: TcpStream,
@@ -235,20 +236,6 @@ async fn run_session<S, U>(
     notify: Arc<Notify>,
     stop: watch::Receiver<bool>,
 ) {
-    let reason = drive(&sh, &mut stream, &session, &mut conn, &notify, &stop).await;
-    sh.disconnected(&session, conn.is_connected(), &reason);
-}
-
-/// Moves bytes between `stream` and the session core until it decides
-/// the session ends.
-async fn drive<S, U>(
-    sh: &ServerCore<S, U>,
-    stream: &mut TcpStream,
-    session: &Arc<Session<U>>,
-    conn: &mut Connection,
-    notify: &Notify,
-    stop: &watch::Receiver<bool>,
-) -> DisconnectReason {
     // One `Notified` kept across the waits, renewed only once it fired: a
     // wait that ends on readable or writable does not take it out of the
     // `Notify`'s waiter list and put a new one in (a lock each, per input).
@@ -261,15 +248,21 @@ async fn drive<S, U>(
     // the deadline again.
     let mut timer = std::pin::pin!(tokio::time::sleep_until(tokio::time::Instant::now()));
     let mut armed: Option<Instant> = None;
-    loop {
+    let reason = loop {
         if *stop.borrow() {
             conn.life().shutdown(Instant::now());
         }
         let step = SPARE.with_borrow_mut(|spare| {
-            sh.service(session, conn, &mut SessionIo(stream), spare, Instant::now())
+            sh.service(
+                &session,
+                &mut conn,
+                &mut SessionIo(&mut stream),
+                spare,
+                Instant::now(),
+            )
         });
         let (read, write, deadline) = match step {
-            Serviced::End(reason) => return reason,
+            Serviced::End(reason) => break reason,
             Serviced::Wait { again: true, .. } => {
                 tokio::task::yield_now().await;
                 continue;
@@ -302,7 +295,8 @@ async fn drive<S, U>(
             }
             _ = timer.as_mut(), if armed.is_some() => armed = None,
         }
-    }
+    };
+    sh.disconnected(&session, conn.is_connected(), &reason);
 }
 
 /// Starts tokio UDP session servers: one socket, a session per peer

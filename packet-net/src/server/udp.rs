@@ -35,7 +35,7 @@ use std::time::Instant;
 use std::vec::Vec;
 
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
-use crate::session::Lifecycle;
+use crate::session::{Lifecycle, earliest};
 use crate::transport::Outbox;
 use crate::transport::batch::{SEND_MANY, SEND_SLOTS, SendBatch};
 use crate::transport::security::{Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, frame_in};
@@ -89,8 +89,8 @@ pub(crate) struct Peers<C, U = ()> {
     /// The place in `all` of each datagram's peer in `batch`.
     batch_of: Vec<usize>,
     /// The refusal owed to the last hello of another protocol (wire
-    /// format §11.5), sent by the next [`Peers::settle`] of that address
-    /// or [`Peers::sweep`]: one refusal per such hello at most, never
+    /// format §11.5), sent by the next [`Peers::settle_all`] (a receive's
+    /// or a sweep's): one refusal per such hello at most, never
     /// retried, no state kept for the address.
     refusal: Option<(SocketAddr, [u8; REFUSAL_LEN])>,
 }
@@ -296,22 +296,10 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         Some(peer)
     }
 
-    /// Sends what `addr` has queued, then asks its lifecycle whether the
-    /// session ends; returns its next deadline.
-    pub(crate) fn settle(
-        &mut self,
-        addr: SocketAddr,
-        send: &mut SendFn<'_>,
-        now: Instant,
-    ) -> Option<Instant> {
-        self.send_refusal(send);
-        let i = *self.index.get(&addr)?;
-        self.settle_at(i, Some(send), now)
-    }
-
-    /// [`Peers::settle`] of the peer at `i` in `all`, with `send`, or
-    /// without sending (a batched sweep sent what it could:
-    /// [`Peers::send_gathered`]).
+    /// Sends what the peer at `i` in `all` has queued with `send` (`None`:
+    /// a batched sweep sent what it could, [`Peers::send_gathered`]), then
+    /// asks its lifecycle whether the session ends; returns its next
+    /// deadline.
     fn settle_at(
         &mut self,
         i: usize,
@@ -573,14 +561,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     }
 }
 
-/// The earlier of two deadlines, either maybe absent.
-pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
 /// Dispatches one frame of `peer`'s session; a failing handler ends it
 /// once its queued replies are out.
 fn dispatch<S, U>(
@@ -633,25 +613,42 @@ impl Endpoint {
         self.peers.max_segments = n.max(1);
     }
 
-    /// One datagram from `from` at `now`, then its peer settled.
+    /// One datagram from `from` at `now`, then its peer settled: a
+    /// receive call of the drivers (`Peers::recv_batch`) that got one.
     pub fn datagram(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) {
-        self.peers.on_datagram(from, datagram, now);
-        let (blocked, mut sent) = (self.blocked, 0);
-        self.peers
-            .settle(from, &mut send_fn(blocked, &mut sent), now);
-        self.sent += sent;
+        let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
+            each(from, datagram);
+            Ok(1)
+        };
+        let _ = self.with_socket(|peers, send, many| peers.recv_batch(recv, send, many, now));
     }
 
     /// Settles every peer at `now`; the next deadline.
     pub fn sweep(&mut self, now: Instant) -> Option<Instant> {
-        let (blocked, mut sent, mut many_sent) = (self.blocked, 0, 0);
-        let next = {
-            let mut send = send_fn(blocked, &mut sent);
-            let mut many = send_many_fn(blocked, &mut many_sent);
-            self.peers.sweep(&mut send, &mut many, now)
+        self.with_socket(|peers, send, many| peers.sweep(send, many, now))
+    }
+
+    /// `f` with the peers and the endpoint's socket, which counts the
+    /// datagrams sent (a batched send takes every one) or, while blocked,
+    /// refuses them.
+    fn with_socket<R>(
+        &mut self,
+        f: impl FnOnce(&mut Peers<Arc<ServerCore<()>>>, &mut SendFn<'_>, &mut SendManyFn<'_>) -> R,
+    ) -> R {
+        let (blocked, sent) = (self.blocked, std::cell::Cell::new(0));
+        let take = |n: usize| -> std::io::Result<usize> {
+            if blocked {
+                return Err(std::io::ErrorKind::WouldBlock.into());
+            }
+            sent.set(sent.get() + n as u64);
+            Ok(n)
         };
-        self.sent += sent + many_sent;
-        next
+        let mut send =
+            |d: &[u8], len: usize, _: SocketAddr| take(d.len().div_ceil(len.max(1))).map(drop);
+        let mut many = |batch: &SendBatch, from: usize| take(batch.len() - from);
+        let r = f(&mut self.peers, &mut send, &mut many);
+        self.sent += sent.get();
+        r
     }
 
     /// Ends every session.
@@ -708,36 +705,6 @@ fn without_failures(text: String) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// The endpoint's socket: counts the datagrams sent, or refuses them.
-fn send_fn(
-    blocked: bool,
-    sent: &mut u64,
-) -> impl FnMut(&[u8], usize, SocketAddr) -> std::io::Result<()> + '_ {
-    move |d, len, _| {
-        if blocked {
-            return Err(std::io::ErrorKind::WouldBlock.into());
-        }
-        *sent += d.len().div_ceil(len.max(1)) as u64;
-        Ok(())
-    }
-}
-
-/// The endpoint's socket for batched sends: takes every datagram, or
-/// refuses them.
-fn send_many_fn(
-    blocked: bool,
-    sent: &mut u64,
-) -> impl FnMut(&SendBatch, usize) -> std::io::Result<usize> + '_ {
-    move |batch, from| {
-        if blocked {
-            return Err(std::io::ErrorKind::WouldBlock.into());
-        }
-        let n = batch.len() - from;
-        *sent += n as u64;
-        Ok(n)
-    }
 }
 
 #[cfg(test)]

@@ -117,28 +117,16 @@ impl TransportConfig {
         self.with_fingerprint(P::FINGERPRINT)
     }
 
-    /// Sets the framing limits.
-    pub const fn with_frame(mut self, frame: FrameConfig) -> Self {
-        self.frame = frame;
-        self
-    }
-
-    /// Sets the write queue limit in bytes.
-    pub const fn with_write_queue_limit(mut self, bytes: usize) -> Self {
-        self.write_queue_limit = bytes;
-        self
-    }
-
-    /// Sets the read timeout.
-    pub const fn with_read_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.read_timeout = timeout;
-        self
-    }
-
-    /// Sets the write timeout.
-    pub const fn with_write_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.write_timeout = timeout;
-        self
+    setters! {
+        [const]
+        /// Sets the framing limits.
+        frame: FrameConfig, with_frame;
+        /// Sets the write queue limit in bytes.
+        write_queue_limit: usize, with_write_queue_limit;
+        /// Sets the read timeout.
+        read_timeout: Option<Duration>, with_read_timeout;
+        /// Sets the write timeout.
+        write_timeout: Option<Duration>, with_write_timeout;
     }
 
     /// The effective queue limit: at least one maximum frame.

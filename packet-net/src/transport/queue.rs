@@ -642,9 +642,13 @@ impl Inbox {
         self.decoder.buffered()
     }
 
-    /// At end of stream: `Closed` if between frames, else the error.
+    /// At end of stream: `Closed` if between frames, else the error
+    /// (`UnexpectedEof` inside a frame).
     pub fn end_of_stream(&self) -> TransportError {
-        super::security::end_of_stream(&self.decoder)
+        match self.decoder.finish() {
+            Ok(()) => TransportError::Closed,
+            Err(e) => e.into(),
+        }
     }
 
     /// The receive side.
@@ -659,7 +663,7 @@ impl Inbox {
 
     /// Frees the decoder's buffer when nothing is buffered.
     pub fn release(&mut self) {
-        if self.decoder.buffered() == 0 && !self.decoder.has_frame() {
+        if self.is_empty() {
             self.decoder = StreamDecoder::new(*self.decoder.config());
         }
     }

@@ -327,10 +327,6 @@ impl ServerSecurity {
             provider(t).map(|(k, id)| (k, Some(id)))
         }))
     }
-
-    fn keys_for(&self, token: &SessionToken) -> Option<Grant> {
-        (self.0)(token)
-    }
 }
 
 #[cfg(feature = "crypto")]
@@ -363,15 +359,22 @@ pub struct Halves {
     pub(crate) hello: Option<Hello>,
 }
 
+/// The two sides of a sealed channel under `keys`, for `role`: the send
+/// side as a [`Sealer`] of frames no longer than `frame` allows.
 #[cfg(feature = "crypto")]
-fn channel_config(frame: FrameConfig, datagrams: bool) -> packet_core::crypto::ChannelConfig {
-    use packet_core::crypto::ChannelConfig;
-    let c = if datagrams {
-        ChannelConfig::datagram()
-    } else {
-        ChannelConfig::stream()
+fn sealed_sides(
+    role: packet_core::crypto::Role,
+    keys: &packet_core::crypto::ChannelKeys,
+    frame: FrameConfig,
+    datagrams: bool,
+) -> (Sealer, packet_core::crypto::ChannelOpener) {
+    use packet_core::crypto::{ChannelConfig, SealedChannel};
+    let config = match datagrams {
+        true => ChannelConfig::datagram(),
+        false => ChannelConfig::stream(),
     };
-    c.with_frame_config(frame)
+    let (s, o) = SealedChannel::new(role, keys, config.with_frame_config(frame)).split();
+    (Sealer::new(Seal::Sealed(s), &frame), o)
 }
 
 #[cfg(feature = "crypto")]
@@ -379,12 +382,10 @@ impl private::Sealed for ClientSecurity {}
 #[cfg(feature = "crypto")]
 impl Security for ClientSecurity {
     fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
-        use packet_core::crypto::{Role, SealedChannel};
-        let channel =
-            SealedChannel::new(Role::Client, &self.keys, channel_config(frame, datagrams));
-        let (s, o) = channel.split();
+        let role = packet_core::crypto::Role::Client;
+        let (sealer, o) = sealed_sides(role, &self.keys, frame, datagrams);
         Halves {
-            sealer: Sealer::new(Seal::Sealed(s), &frame),
+            sealer,
             opener: Opener::new(Open::Sealed(o), true, fingerprint),
             hello: Some(Hello {
                 token: self.token,
@@ -728,17 +729,13 @@ impl Opener {
             ..
         } = &self.open
         {
-            use packet_core::crypto::{Role, SealedChannel};
-            let (keys, identity) = provider
-                .keys_for(&hello.token)
+            let (keys, identity) = (provider.0)(&hello.token)
                 .ok_or(Stop::Crypto(packet_core::CryptoError::UnknownSessionToken))?;
-            let frame = *frame;
-            let channel =
-                SealedChannel::new(Role::Server, &keys, channel_config(frame, *datagrams));
-            let (s, o) = channel.split();
+            let role = packet_core::crypto::Role::Server;
+            let (sealer, o) = sealed_sides(role, &keys, *frame, *datagrams);
             self.open = Open::Sealed(o);
             return Ok(Handshake {
-                sealer: Some(Sealer::new(Seal::Sealed(s), &frame)),
+                sealer: Some(sealer),
                 hello,
                 identity,
             });
@@ -949,15 +946,4 @@ pub fn frame_in(header: Header, datagram: &[u8]) -> Frame<'_> {
     let start = frame::HEADER_LEN;
     let end = (start + header.body_len as usize).min(datagram.len());
     Frame::from_parts(header, &datagram[start.min(end)..end])
-}
-
-/// Whether a stream's end of file inside a frame: `Closed` between frames.
-pub(crate) fn end_of_stream(decoder: &StreamDecoder) -> TransportError {
-    match decoder.finish() {
-        Ok(()) => TransportError::Closed,
-        Err(FrameError::UnexpectedEof { buffered }) => {
-            FrameError::UnexpectedEof { buffered }.into()
-        }
-        Err(e) => e.into(),
-    }
 }
