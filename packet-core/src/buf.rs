@@ -443,6 +443,56 @@ mod tests {
         assert_eq!(r.position(), 0);
     }
 
+    /// [`super::utf8`] (simdutf8 from 64 bytes with `std`) accepts
+    /// exactly what `core::str::from_utf8` accepts: an invalid byte, a
+    /// truncated character or a character across a 64-byte block
+    /// boundary at every offset of inputs through three blocks.
+    #[test]
+    fn utf8_agrees_with_core_at_every_offset() {
+        use super::utf8;
+        let base: [u8; 200] = core::array::from_fn(|i| b'a' + (i % 26) as u8);
+        let cases: [&[u8]; 5] = [
+            &[0xFF],
+            &[0xC3],
+            &[0xC3, 0xA9],
+            &[0xE2, 0x82, 0xAC],
+            &[0xF0, 0x9F],
+        ];
+        for len in [0, 1, 15, 16, 63, 64, 65, 100, 127, 128, 129, 191, 192, 200] {
+            for at in 0..len {
+                for case in cases {
+                    let mut bytes = base;
+                    let end = (at + case.len()).min(len);
+                    bytes[at..end].copy_from_slice(&case[..end - at]);
+                    let input = &bytes[..len];
+                    assert_eq!(
+                        utf8(input),
+                        core::str::from_utf8(input).ok(),
+                        "len {len}, {case:x?} at {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A string in a window of 64 bytes or more (validated by simdutf8
+    /// with `std`) and an invalid one after it: the error is the one
+    /// `from_utf8` reports for that string alone.
+    #[test]
+    fn long_windows_keep_each_strings_error() {
+        use super::Reader;
+        use crate::error::DecodeError;
+        let mut bytes = [b'x'; 150];
+        bytes[100] = 0xFF;
+        let mut r = Reader::new(&bytes);
+        assert_eq!(r.take_str(70), Ok(&"x".repeat(70)[..]));
+        assert_eq!(r.take_str(20), Ok(&"x".repeat(20)[..]));
+        assert_eq!(
+            r.take_str(40),
+            Err(DecodeError::InvalidUtf8 { valid_up_to: 10 })
+        );
+    }
+
     #[test]
     fn ascii_prefix_stops_at_the_first_high_byte() {
         for len in 0..40 {
