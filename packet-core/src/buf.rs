@@ -336,18 +336,37 @@ fn new_window(rest: &[u8], n: usize) -> Option<&str> {
     // not ASCII itself takes the general path below.
     let ascii = ascii_prefix(window);
     if ascii >= n
-        && let Some(Ok(valid)) = window.get(..ascii).map(core::str::from_utf8)
+        && let Some(valid) = window.get(..ascii).and_then(utf8)
     {
         return Some(valid);
     }
-    match core::str::from_utf8(window) {
+    window_not_ascii(window, n)
+}
+
+/// [`new_window`] for a string that is not ASCII (or an ASCII window that
+/// did not validate): the longest valid prefix of `window` when it holds
+/// the string's `n` bytes. Out of line, so that the ASCII path keeps a
+/// small frame.
+#[inline(never)]
+fn window_not_ascii(window: &[u8], n: usize) -> Option<&str> {
+    // The window's valid prefix is found in a first pass over all of it:
+    // with simdutf8 when the string alone is long enough for its SIMD
+    // path (64 bytes), else with `core::str::from_utf8`, which stops at
+    // the first invalid byte where simdutf8 validates a 64-byte block
+    // first and then finds the offset again byte by byte (a short string
+    // that is not ASCII, binary bytes right after it: 15 % more
+    // instructions with simdutf8 throughout; a 74-byte one: 63 % fewer).
+    let first = if n >= 64 {
+        utf8_or_valid_up_to(window)
+    } else {
+        core::str::from_utf8(window).map_err(|e| e.valid_up_to())
+    };
+    match first {
         Ok(valid) => Some(valid),
         // Binary fields after the strings end the window: keep its valid
         // prefix when it holds more than this string (a second pass over
         // that prefix, still one call for the strings in it).
-        Err(e) if e.valid_up_to() > n => window
-            .get(..e.valid_up_to())
-            .and_then(|w| core::str::from_utf8(w).ok()),
+        Err(valid_up_to) if valid_up_to > n => window.get(..valid_up_to).and_then(utf8),
         Err(_) => None,
     }
 }
@@ -362,9 +381,35 @@ fn str_alone(rest: &[u8], n: usize) -> Result<&str, DecodeError> {
         needed: n,
         remaining: rest.len(),
     })?;
-    core::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
-        valid_up_to: e.valid_up_to(),
-    })
+    utf8_or_valid_up_to(bytes).map_err(|valid_up_to| DecodeError::InvalidUtf8 { valid_up_to })
+}
+
+/// `bytes` as a string when it is valid UTF-8, else `None`: the
+/// validation for spans and windows, whose callers need no error offset.
+/// With `std`, simdutf8 (AVX2 or SSE4.2, detected at run time): 64 bytes
+/// per step where `core::str::from_utf8` takes 16, and the same
+/// `from_utf8` for inputs shorter than 64 bytes.
+#[inline(always)]
+pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
+    #[cfg(feature = "std")]
+    let valid = simdutf8::basic::from_utf8(bytes).ok();
+    #[cfg(not(feature = "std"))]
+    let valid = core::str::from_utf8(bytes).ok();
+    valid
+}
+
+/// `bytes` as a string, or the length of its longest valid UTF-8 prefix
+/// (`Utf8Error::valid_up_to`) when it is not valid: [`utf8`] where the
+/// offset is needed (the window of a string that is not ASCII, an
+/// invalid string's error). With `std`, simdutf8's `compat` validation,
+/// which reports the same offset as `core::str::from_utf8`.
+#[inline(always)]
+fn utf8_or_valid_up_to(bytes: &[u8]) -> Result<&str, usize> {
+    #[cfg(feature = "std")]
+    let valid = simdutf8::compat::from_utf8(bytes).map_err(|e| e.valid_up_to());
+    #[cfg(not(feature = "std"))]
+    let valid = core::str::from_utf8(bytes).map_err(|e| e.valid_up_to());
+    valid
 }
 
 /// The length of the longest ASCII prefix of `bytes`: sixteen bytes per
@@ -427,6 +472,85 @@ mod tests {
             })
         );
         assert_eq!(r.position(), 0);
+    }
+
+    /// [`super::utf8`] (simdutf8 from 64 bytes with `std`) accepts
+    /// exactly what `core::str::from_utf8` accepts, and
+    /// [`super::utf8_or_valid_up_to`] reports its offset: an invalid byte, a
+    /// truncated character or a character across a 64-byte block
+    /// boundary at every offset of inputs through three blocks.
+    #[test]
+    fn utf8_agrees_with_core_at_every_offset() {
+        use super::{utf8, utf8_or_valid_up_to};
+        let base: [u8; 200] = core::array::from_fn(|i| b'a' + (i % 26) as u8);
+        let cases: [&[u8]; 5] = [
+            &[0xFF],
+            &[0xC3],
+            &[0xC3, 0xA9],
+            &[0xE2, 0x82, 0xAC],
+            &[0xF0, 0x9F],
+        ];
+        for len in [0, 1, 15, 16, 63, 64, 65, 100, 127, 128, 129, 191, 192, 200] {
+            for at in 0..len {
+                for case in cases {
+                    let mut bytes = base;
+                    let end = (at + case.len()).min(len);
+                    bytes[at..end].copy_from_slice(&case[..end - at]);
+                    let input = &bytes[..len];
+                    assert_eq!(
+                        utf8(input),
+                        core::str::from_utf8(input).ok(),
+                        "len {len}, {case:x?} at {at}"
+                    );
+                    assert_eq!(
+                        utf8_or_valid_up_to(input),
+                        core::str::from_utf8(input).map_err(|e| e.valid_up_to()),
+                        "len {len}, {case:x?} at {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A string in a window of 64 bytes or more (validated by simdutf8
+    /// with `std`) and an invalid one after it: the error is the one
+    /// `from_utf8` reports for that string alone.
+    #[test]
+    fn long_windows_keep_each_strings_error() {
+        use super::Reader;
+        use crate::error::DecodeError;
+        let mut bytes = [b'x'; 150];
+        bytes[100] = 0xFF;
+        let mut r = Reader::new(&bytes);
+        assert_eq!(r.take_str(70), Ok(&"x".repeat(70)[..]));
+        assert_eq!(r.take_str(20), Ok(&"x".repeat(20)[..]));
+        assert_eq!(
+            r.take_str(40),
+            Err(DecodeError::InvalidUtf8 { valid_up_to: 10 })
+        );
+        // Not ASCII (the simdutf8 first pass from 64 bytes): a window of
+        // two strings ended by a binary byte, that byte read as a string,
+        // then a string with an invalid byte.
+        let text = "é".repeat(40);
+        let mut bytes = [0u8; 300];
+        bytes[..80].copy_from_slice(text.as_bytes());
+        bytes[80..160].copy_from_slice(text.as_bytes());
+        bytes[160] = 0xFF;
+        bytes[161..241].copy_from_slice(text.as_bytes());
+        bytes[200] = 0xFF;
+        let mut r = Reader::new(&bytes);
+        assert_eq!(r.take_str(80), Ok(&text[..]));
+        assert_eq!(r.take_str(80), Ok(&text[..]));
+        assert_eq!(
+            r.take_str(1),
+            Err(DecodeError::InvalidUtf8 { valid_up_to: 0 })
+        );
+        // Also cut inside its last character: the invalid byte (at 200, in
+        // place of a character's second byte) is the error reported.
+        assert_eq!(
+            r.take_str(79),
+            Err(DecodeError::InvalidUtf8 { valid_up_to: 38 })
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use zerocopy::IntoBytes;
 #[cfg(feature = "alloc")]
 use zerocopy::TryFromBytes;
 
-use crate::buf::{Reader, Writer, copy_bytes};
+use crate::buf::{Reader, Writer, copy_bytes, utf8};
 use crate::error::{DecodeError, EncodeError};
 
 /// A value that can be written as packet fields.
@@ -1189,7 +1189,7 @@ fn ascii_len(bytes: &[u8], width: usize) -> Option<usize> {
 fn span_str<'de>(r: &Reader<'de>, bytes: &'de [u8], len: usize) -> Option<&'de str> {
     match r.validated(len) {
         Some(span) => Some(span),
-        None => core::str::from_utf8(bytes.get(..len)?).ok(),
+        None => utf8(bytes.get(..len)?),
     }
 }
 
@@ -1242,7 +1242,7 @@ pub fn decode_str_run<'de, const K: usize>(
     let bytes = r.rest();
     let mut at = [(0usize, 0usize); K];
     let pos = str_run_layout(bytes, &prefixes, &mut at)?;
-    let span = core::str::from_utf8(bytes.get(..pos)?).ok()?;
+    let span = utf8(bytes.get(..pos)?)?;
     let out = split_str_run(span, &at)?;
     r.take(pos).ok()?;
     Some(out)
@@ -1292,9 +1292,9 @@ pub fn decode_owned_str_run<'a, 'de: 'a, const K: usize>(
             *pad = [0; 16];
         }
         let copy: &'a [u8] = copy;
-        core::str::from_utf8(copy.get(..(pos + 15) & !15)?).ok()?
+        utf8(copy.get(..(pos + 15) & !15)?)?
     } else {
-        core::str::from_utf8(bytes.get(..pos)?).ok()?
+        utf8(bytes.get(..pos)?)?
     };
     let strs = split_str_run(span, &at)?;
     r.take(pos).ok()?;
@@ -1383,7 +1383,7 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
             *pad = [0; 16];
         }
         let copy: &[u8] = copy;
-        let Some(Ok(mut runs)) = copy.get(..(off + 15) & !15).map(core::str::from_utf8) else {
+        let Some(mut runs) = copy.get(..(off + 15) & !15).and_then(utf8) else {
             one_by_one(r, &mut items, count)?;
             left -= count;
             continue;
