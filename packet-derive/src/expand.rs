@@ -922,7 +922,11 @@ fn fixed_str_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Opti
         }
     }
     let bytes = format_ident!("__a");
-    let mut stmts = TokenStream::new();
+    // The string first: its allocation is a call, and the fixed fields
+    // read after it are loads from the input (whose address the loop
+    // keeps anyway) instead of values spilled around the call.
+    let s = bind(prims.len());
+    let mut stmts = quote!(let #s = ::core::convert::Into::into(__s););
     let (mut off, mut n) = (0usize, 0usize);
     for (i, f) in prims.iter().enumerate() {
         if let Kind::Prim(p) = &f.kind {
@@ -931,8 +935,6 @@ fn fixed_str_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Opti
             stmts.extend(quote!(let #b = #v;));
         }
     }
-    let s = bind(prims.len());
-    stmts.extend(quote!(let #s = ::core::convert::Into::into(__s);));
     let cons = construct(fields);
     Some(quote!(
         #krate::__if_alloc! {
