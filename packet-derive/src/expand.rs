@@ -938,6 +938,7 @@ fn fixed_str_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Opti
     let cons = construct(fields);
     Some(quote!(
         #krate::__if_alloc! {
+            const VEC_SCANS_RUN: bool = true;
             #[inline]
             fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
                 let __items = #krate::codec::decode_fixed_str_vec::<Self, #size, #width>(
@@ -1000,6 +1001,7 @@ fn str_run_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Option
     let cons = construct(fields);
     Some(quote!(
         #krate::__if_alloc! {
+            const VEC_SCANS_RUN: bool = true;
             #[inline]
             fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
                 #krate::codec::decode_str_run_vec::<Self, #count>(
