@@ -1011,10 +1011,13 @@ fn str_run_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Option
                     [#(#prefixes),*],
                     #tail_size,
                     |__h: &#de [::core::primitive::u8], __s: [&::core::primitive::str; #count], __t: &#de [::core::primitive::u8], __items: &mut #krate::__Vec<Self>| {
-                        let __rest = __h;
-                        #head_fixed
+                        // The strings first (each an allocation call),
+                        // then the fixed fields: loads from the input
+                        // after the calls, not values spilled around them.
                         let [#(#strs),*] = __s;
                         #(let #binds: #tys = ::core::convert::Into::into(#strs);)*
+                        let __rest = __h;
+                        #head_fixed
                         let __rest = __t;
                         #tail_fixed
                         #krate::codec::push_decoded(__items, Self #cons);
