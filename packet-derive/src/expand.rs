@@ -922,7 +922,11 @@ fn fixed_str_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Opti
         }
     }
     let bytes = format_ident!("__a");
-    let mut stmts = TokenStream::new();
+    // The string first: its allocation is a call, and the fixed fields
+    // read after it are loads from the input (whose address the loop
+    // keeps anyway) instead of values spilled around the call.
+    let s = bind(prims.len());
+    let mut stmts = quote!(let #s = ::core::convert::Into::into(__s););
     let (mut off, mut n) = (0usize, 0usize);
     for (i, f) in prims.iter().enumerate() {
         if let Kind::Prim(p) = &f.kind {
@@ -931,11 +935,10 @@ fn fixed_str_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Opti
             stmts.extend(quote!(let #b = #v;));
         }
     }
-    let s = bind(prims.len());
-    stmts.extend(quote!(let #s = ::core::convert::Into::into(__s);));
     let cons = construct(fields);
     Some(quote!(
         #krate::__if_alloc! {
+            const VEC_SCANS_RUN: bool = true;
             #[inline]
             fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
                 let __items = #krate::codec::decode_fixed_str_vec::<Self, #size, #width>(
@@ -998,6 +1001,7 @@ fn str_run_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Option
     let cons = construct(fields);
     Some(quote!(
         #krate::__if_alloc! {
+            const VEC_SCANS_RUN: bool = true;
             #[inline]
             fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
                 #krate::codec::decode_str_run_vec::<Self, #count>(
@@ -1007,10 +1011,13 @@ fn str_run_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Option
                     [#(#prefixes),*],
                     #tail_size,
                     |__h: &#de [::core::primitive::u8], __s: [&::core::primitive::str; #count], __t: &#de [::core::primitive::u8], __items: &mut #krate::__Vec<Self>| {
-                        let __rest = __h;
-                        #head_fixed
+                        // The strings first (each an allocation call),
+                        // then the fixed fields: loads from the input
+                        // after the calls, not values spilled around them.
                         let [#(#strs),*] = __s;
                         #(let #binds: #tys = ::core::convert::Into::into(#strs);)*
+                        let __rest = __h;
+                        #head_fixed
                         let __rest = __t;
                         #tail_fixed
                         #krate::codec::push_decoded(__items, Self #cons);
