@@ -122,15 +122,14 @@ fn encode_run<T: Encode>(items: &[T], w: &mut Writer<'_>) -> Result<(), EncodeEr
     if let Some(size) = T::FIXED_SIZE
         && size > 0
         && let Some(total) = items.len().checked_mul(size)
-        && total <= w.remaining()
+        && let Some(out) = w.try_reserve(total)
     {
-        let out = w.reserve(total)?;
         for (item, slot) in items.iter().zip(out.chunks_exact_mut(size)) {
             item.encode_fixed(slot)?;
         }
         return Ok(());
     }
-    items.iter().try_for_each(|item| item.encode(w))
+    w.local(|w| items.iter().try_for_each(|item| item.encode(w)))
 }
 
 /// Splits the first `n` bytes off `out` for one fixed-size value (used by
@@ -373,8 +372,9 @@ where
 {
     if T::MEMORY_IS_WIRE && T::FIXED_SIZE == Some(size_of::<T>()) {
         let bytes = items.as_bytes();
-        if bytes.len() <= w.remaining() {
-            return w.put_bytes(bytes);
+        if let Some(out) = w.try_reserve(bytes.len()) {
+            copy_bytes(out, bytes);
+            return Ok(());
         }
     }
     encode_run(items, w)
@@ -564,8 +564,9 @@ macro_rules! impl_num {
             #[inline]
             fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError> {
                 #[cfg(target_endian = "little")]
-                if items.len().saturating_mul(size_of::<$t>()) <= w.remaining() {
-                    return w.put_bytes(items.as_bytes());
+                if let Some(out) = w.try_reserve(items.len().saturating_mul(size_of::<$t>())) {
+                    copy_bytes(out, items.as_bytes());
+                    return Ok(());
                 }
                 encode_run(items, w)
             }
@@ -864,8 +865,7 @@ impl<T: Encode> Encode for Option<T> {
             Some(v) => {
                 // A fixed-size value: tag and value in one reservation.
                 if let Some(n) = T::FIXED_SIZE
-                    && n < w.remaining()
-                    && let Ok(out) = w.reserve(n + 1)
+                    && let Some(out) = w.try_reserve(n.saturating_add(1))
                     && let Some((tag, rest)) = out.split_first_mut()
                 {
                     *tag = 1;
@@ -1091,7 +1091,12 @@ pub fn take_str_after<'de, const W: usize>(
 }
 
 /// Writes `bytes` behind an `L` length prefix, refusing more than `max_len`.
-#[inline]
+///
+/// Prefix and bytes in one reservation, inline at every string field (a
+/// record's strings, its other fields' writes and the writer's position
+/// stay in registers); a refused length or a short buffer goes out of line
+/// to the two-step path, so that the error names the part that ran out.
+#[inline(always)]
 pub fn encode_bytes<L: LenPrefix>(
     bytes: &[u8],
     max_len: usize,
@@ -1099,21 +1104,28 @@ pub fn encode_bytes<L: LenPrefix>(
 ) -> Result<(), EncodeError> {
     let len = bytes.len();
     let max = if max_len < L::MAX { max_len } else { L::MAX };
-    // Prefix and bytes in one reservation (the usual case); a short buffer
-    // takes the two-step path so the error names the part that ran out.
     if len <= max
-        && let Some(total) = len.checked_add(L::SIZE)
-        && total <= w.remaining()
-        && let Some(le) = (len as u64).to_le_bytes().get(..L::SIZE)
-        && let Ok(out) = w.reserve(total)
+        && let Some(out) = w.try_reserve(len.wrapping_add(L::SIZE))
         && let Some((prefix, rest)) = out.split_at_mut_checked(L::SIZE)
+        && let Some(le) = (len as u64).to_le_bytes().get(..L::SIZE)
     {
         // `len <= L::MAX`: its low `L::SIZE` little-endian bytes are the prefix.
         prefix.copy_from_slice(le);
         copy_bytes(rest, bytes);
         return Ok(());
     }
-    put_len::<L>(len, max_len, w)?;
+    w.cold_path(|w| encode_bytes_slow::<L>(bytes, max_len, w))
+}
+
+/// [`encode_bytes`] when the fast path refused: the prefix, then the
+/// bytes, each with its own error.
+#[inline]
+fn encode_bytes_slow<L: LenPrefix>(
+    bytes: &[u8],
+    max_len: usize,
+    w: &mut Writer<'_>,
+) -> Result<(), EncodeError> {
+    put_len::<L>(bytes.len(), max_len, w)?;
     w.put_bytes(bytes)
 }
 
@@ -1615,7 +1627,26 @@ pub fn encode_seq<L: LenPrefix, T: Encode>(
     max_len: usize,
     w: &mut Writer<'_>,
 ) -> Result<(), EncodeError> {
-    put_len::<L>(items.len(), max_len, w)?;
+    let len = items.len();
+    let max = if max_len < L::MAX { max_len } else { L::MAX };
+    // Fixed-size items (`Vec<u16>`, `Vec<bool>`, runs of fixed-size
+    // structs): prefix and items in one reservation, as strings are; the
+    // items are then written into their exact slot (one copy for plain
+    // little-endian data). Anything else, or a short buffer (so that the
+    // error names the part that ran out), takes the two steps.
+    if let Some(size) = T::FIXED_SIZE
+        && size > 0
+        && len <= max
+        && let Some(total) = len.checked_mul(size).and_then(|n| n.checked_add(L::SIZE))
+        && let Some(out) = w.try_reserve(total)
+        && let Some((prefix, rest)) = out.split_at_mut_checked(L::SIZE)
+        && let Some(le) = (len as u64).to_le_bytes().get(..L::SIZE)
+    {
+        // `len <= L::MAX`: its low `L::SIZE` little-endian bytes are the prefix.
+        prefix.copy_from_slice(le);
+        return T::encode_slice(items, &mut Writer::new(rest));
+    }
+    put_len::<L>(len, max_len, w)?;
     T::encode_slice(items, w)
 }
 

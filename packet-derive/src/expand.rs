@@ -566,14 +566,23 @@ fn encode_fields(
                 );
                 let fast = encode_fixed_fields(owner, fields, &idx);
                 let slow = encode_each(owner, fields, &idx, None);
+                // A fixed-size group that does not fit is written field by
+                // field (the error names the field that ran out) out of
+                // line, on a copy of the writer: the hot path's writer
+                // keeps to registers. A group that is not fixed-size after
+                // all is written field by field inline.
                 out.extend(quote!(
                     #label: {
                         if let ::core::option::Option::Some(__n) = #total {
-                            if __n <= __w.remaining() {
-                                let __rest = __w.reserve(__n)?;
+                            if let ::core::option::Option::Some(__rest) = __w.try_reserve(__n) {
                                 #fast
                                 break #label;
                             }
+                            __w.cold_path(|__w| -> ::core::result::Result<(), #krate::EncodeError> {
+                                #slow
+                                ::core::result::Result::Ok(())
+                            })?;
+                            break #label;
                         }
                         #slow
                     }
