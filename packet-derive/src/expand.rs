@@ -1461,6 +1461,28 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         max_size
     };
 
+    // A few primitives and at most one string (an inventory item: count,
+    // slot, id) encode in a handful of stores: always inlined, so a `Vec`
+    // of them is one loop with the writer in registers, not a call per
+    // element (measured on the save game's items, where LLVM outlined it).
+    let encode_inline = match &m.body {
+        Body::Struct(fields)
+            if fields.len() <= 4
+                && fields
+                    .iter()
+                    .filter(|f| !matches!(f.kind, Kind::Prim(_) | Kind::Skip))
+                    .all(|f| str_prefix(f).is_some())
+                && fields
+                    .iter()
+                    .filter(|f| str_prefix(f).is_some())
+                    .count()
+                    <= 1 =>
+        {
+            quote!(#[inline(always)])
+        }
+        _ => quote!(#[inline]),
+    };
+
     quote!(
         #[automatically_derived]
         #allow
@@ -1471,7 +1493,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
             fn encoded_len(&self) -> ::core::primitive::usize {
                 #len_body
             }
-            #[inline]
+            #encode_inline
             fn encode(&self, __w: &mut #krate::Writer<'_>) -> ::core::result::Result<(), #krate::EncodeError> {
                 #enc_body
                 ::core::result::Result::Ok(())
