@@ -97,6 +97,20 @@ pub trait Encode {
         encode_run(items, w)
     }
 
+    /// Writes a run of fixed-size values into `out`, exactly their
+    /// encoded size, already reserved by the caller (a sequence's prefix
+    /// and items in one reservation): each value into its slot, one copy
+    /// for plain little-endian data. Without a fixed size (or with `out`
+    /// of another length) it goes through [`Encode::encode_slice`].
+    #[doc(hidden)]
+    #[inline]
+    fn encode_fixed_run(items: &[Self], out: &mut [u8]) -> Result<(), EncodeError>
+    where
+        Self: Sized,
+    {
+        fixed_run(items, out)
+    }
+
     /// The encoded size of a run of values (saturating).
     #[doc(hidden)]
     #[inline]
@@ -124,12 +138,34 @@ fn encode_run<T: Encode>(items: &[T], w: &mut Writer<'_>) -> Result<(), EncodeEr
         && let Some(total) = items.len().checked_mul(size)
         && let Some(out) = w.try_reserve(total)
     {
-        for (item, slot) in items.iter().zip(out.chunks_exact_mut(size)) {
-            item.encode_fixed(slot)?;
-        }
-        return Ok(());
+        return T::encode_fixed_run(items, out);
     }
     w.local(|w| items.iter().try_for_each(|item| item.encode(w)))
+}
+
+/// [`Encode::encode_fixed_run`]'s general form: each value into its slot.
+#[inline]
+fn fixed_run<T: Encode>(items: &[T], out: &mut [u8]) -> Result<(), EncodeError> {
+    match T::FIXED_SIZE {
+        Some(size) if size > 0 && items.len().checked_mul(size) == Some(out.len()) => {
+            for (item, slot) in items.iter().zip(out.chunks_exact_mut(size)) {
+                item.encode_fixed(slot)?;
+            }
+            Ok(())
+        }
+        _ => T::encode_slice(items, &mut Writer::new(out)),
+    }
+}
+
+/// [`Encode::encode_fixed_run`] of plain little-endian data: one copy of
+/// `bytes` (the run's bytes in memory) when `out` is their length.
+#[inline(always)]
+fn copy_run<T: Encode>(items: &[T], bytes: &[u8], out: &mut [u8]) -> Result<(), EncodeError> {
+    if bytes.len() == out.len() {
+        copy_bytes(out, bytes);
+        return Ok(());
+    }
+    fixed_run(items, out)
 }
 
 /// Splits the first `n` bytes off `out` for one fixed-size value (used by
@@ -380,6 +416,20 @@ where
     encode_run(items, w)
 }
 
+/// [`Encode::encode_fixed_run`] of `#[packet(pod)]` values: one copy of
+/// their bytes when they are the wire bytes on this target.
+#[doc(hidden)]
+#[inline]
+pub fn encode_pod_run<T>(items: &[T], out: &mut [u8]) -> Result<(), EncodeError>
+where
+    T: Encode + IntoBytes + zerocopy::Immutable,
+{
+    if T::MEMORY_IS_WIRE && T::FIXED_SIZE == Some(size_of::<T>()) {
+        return copy_run(items, items.as_bytes(), out);
+    }
+    fixed_run(items, out)
+}
+
 /// `n` `#[packet(pod)]` values: one bounds check and one copy into a
 /// vector of exactly `n` when their bytes are the wire bytes on this
 /// target (zerocopy's `FromBytes` reads each from its unaligned slot, no
@@ -571,6 +621,13 @@ macro_rules! impl_num {
                 encode_run(items, w)
             }
             #[inline]
+            fn encode_fixed_run(items: &[Self], out: &mut [u8]) -> Result<(), EncodeError> {
+                #[cfg(target_endian = "little")]
+                return copy_run(items, items.as_bytes(), out);
+                #[cfg(not(target_endian = "little"))]
+                fixed_run(items, out)
+            }
+            #[inline]
             fn slice_encoded_len(items: &[Self]) -> usize {
                 items.len().saturating_mul(size_of::<$t>())
             }
@@ -682,6 +739,10 @@ impl Encode for u8 {
         w.put_bytes(items)
     }
     #[inline]
+    fn encode_fixed_run(items: &[Self], out: &mut [u8]) -> Result<(), EncodeError> {
+        copy_run(items, items, out)
+    }
+    #[inline]
     fn slice_encoded_len(items: &[Self]) -> usize {
         items.len()
     }
@@ -720,6 +781,10 @@ impl Encode for bool {
     #[inline]
     fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError> {
         w.put_bytes(items.as_bytes())
+    }
+    #[inline]
+    fn encode_fixed_run(items: &[Self], out: &mut [u8]) -> Result<(), EncodeError> {
+        copy_run(items, items.as_bytes(), out)
     }
     #[inline]
     fn slice_encoded_len(items: &[Self]) -> usize {
@@ -1644,7 +1709,7 @@ pub fn encode_seq<L: LenPrefix, T: Encode>(
     {
         // `len <= L::MAX`: its low `L::SIZE` little-endian bytes are the prefix.
         prefix.copy_from_slice(le);
-        return T::encode_slice(items, &mut Writer::new(rest));
+        return T::encode_fixed_run(items, rest);
     }
     put_len::<L>(len, max_len, w)?;
     T::encode_slice(items, w)

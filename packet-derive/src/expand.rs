@@ -1169,6 +1169,10 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                     fn encode_slice(__items: &[Self], __w: &mut #krate::Writer<'_>) -> ::core::result::Result<(), #krate::EncodeError> {
                         #krate::codec::encode_pod_slice(__items, __w)
                     }
+                    #[inline]
+                    fn encode_fixed_run(__items: &[Self], __out: &mut [::core::primitive::u8]) -> ::core::result::Result<(), #krate::EncodeError> {
+                        #krate::codec::encode_pod_run(__items, __out)
+                    }
                 );
                 pod_decode = quote!(
                     #krate::__if_alloc! {
