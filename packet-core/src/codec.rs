@@ -622,10 +622,11 @@ macro_rules! impl_num {
             }
             #[inline]
             fn encode_fixed_run(items: &[Self], out: &mut [u8]) -> Result<(), EncodeError> {
-                #[cfg(target_endian = "little")]
-                return copy_run(items, items.as_bytes(), out);
-                #[cfg(not(target_endian = "little"))]
-                fixed_run(items, out)
+                if cfg!(target_endian = "little") {
+                    copy_run(items, items.as_bytes(), out)
+                } else {
+                    fixed_run(items, out)
+                }
             }
             #[inline]
             fn slice_encoded_len(items: &[Self]) -> usize {
@@ -2026,6 +2027,64 @@ mod tests {
             Some(["ab", "c"])
         );
         assert_eq!(r.remaining(), 0);
+    }
+
+    /// A sequence's prefix and items (and a string's prefix and bytes)
+    /// are written with one reservation when they fit; with every buffer
+    /// size the result, the position and the bytes written are those of
+    /// the two steps (the prefix, then the run's own `encode_slice`).
+    #[test]
+    fn one_reservation_sequences_match_the_step_by_step_writes() {
+        fn steps<T: Encode>(items: &[T], w: &mut Writer<'_>) -> Result<(), EncodeError> {
+            u16::try_from(items.len()).unwrap().encode(w)?;
+            T::encode_slice(items, w)
+        }
+        fn check<T: Encode + core::fmt::Debug>(items: &[T]) {
+            let full = 2 + items.iter().map(Encode::encoded_len).sum::<usize>();
+            for cap in 0..=full + 1 {
+                let (mut a, mut b) = (alloc::vec![0u8; cap], alloc::vec![0u8; cap]);
+                let (mut wa, mut wb) = (Writer::new(&mut a), Writer::new(&mut b));
+                let ra = items.encode(&mut wa);
+                let rb = steps(items, &mut wb);
+                assert_eq!(ra, rb, "{items:?} into {cap}");
+                assert_eq!(wa.position(), wb.position(), "{items:?} into {cap}");
+                assert_eq!(a, b, "{items:?} into {cap}");
+            }
+        }
+        check(&[1u16, 0x0302, 0xFFFF]);
+        check(&[true, false, true, true, false]);
+        check(&[7u8; 40]);
+        check(&[0x0403_0201u32; 9]);
+        check(&[(1u8, 2u16), (3, 4)]);
+        check(&[Some(1u8), None]);
+        check::<u16>(&[]);
+        for s in ["", "a", "hello", "a string longer than thirty-two bytes"] {
+            let full = 2 + s.len();
+            for cap in 0..=full + 1 {
+                let (mut a, mut b) = (alloc::vec![0u8; cap], alloc::vec![0u8; cap]);
+                let (mut wa, mut wb) = (Writer::new(&mut a), Writer::new(&mut b));
+                let ra = s.encode(&mut wa);
+                let rb = (|| {
+                    (s.len() as u16).encode(&mut wb)?;
+                    wb.put_bytes(s.as_bytes())
+                })();
+                assert_eq!(ra, rb, "{s:?} into {cap}");
+                assert_eq!(wa.position(), wb.position(), "{s:?} into {cap}");
+                assert_eq!(a, b, "{s:?} into {cap}");
+            }
+        }
+        // A sequence its prefix cannot count: refused before anything is written.
+        let mut buf = [0u8; 400];
+        let mut w = Writer::new(&mut buf);
+        assert_eq!(
+            encode_seq::<u8, u16>(&[0; 256], usize::MAX, &mut w),
+            Err(EncodeError::LengthOverMax { len: 256, max: 255 })
+        );
+        assert_eq!(
+            encode_bytes::<u8>(&[0; 300], 10, &mut w),
+            Err(EncodeError::LengthOverMax { len: 300, max: 10 })
+        );
+        assert_eq!(w.position(), 0);
     }
 
     #[test]

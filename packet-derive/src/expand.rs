@@ -1476,11 +1476,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                     .iter()
                     .filter(|f| !matches!(f.kind, Kind::Prim(_) | Kind::Skip))
                     .all(|f| str_prefix(f).is_some())
-                && fields
-                    .iter()
-                    .filter(|f| str_prefix(f).is_some())
-                    .count()
-                    <= 1 =>
+                && fields.iter().filter(|f| str_prefix(f).is_some()).count() <= 1 =>
         {
             quote!(#[inline(always)])
         }
