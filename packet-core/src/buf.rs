@@ -14,6 +14,11 @@ use crate::error::{DecodeError, EncodeError};
 /// The codec writes every field through a `Writer`. Each `put_*` checks the
 /// remaining capacity once and then stores; [`Writer::reserve`] lets
 /// generated code make one check for a whole fixed-size run of fields.
+///
+/// The bytes past [`Writer::position`] are scratch: an encode may store
+/// a few bytes there that the next write replaces (an `Option` of a small
+/// fixed-size value is written with one 16-byte store whatever its
+/// variant), so only [`Writer::written`] holds the encoded bytes.
 #[derive(Debug)]
 pub struct Writer<'a> {
     buf: &'a mut [u8],
@@ -77,6 +82,30 @@ impl<'a> Writer<'a> {
         {
             Some(slot) => Ok(slot),
             None => Err(buffer_full(M, remaining)),
+        }
+    }
+
+    /// Writes the first `used` bytes of `bytes` with one `M`-byte store
+    /// when `M` bytes fit (`false`, the writer unchanged, otherwise or when
+    /// `used > M`). The bytes past `used` land after the position, where
+    /// the next write goes: scratch, as every byte past the position is
+    /// until written. A value whose size depends on its variant (an
+    /// `Option`'s tag and value) is then written without a branch on it.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn put_head<const M: usize>(&mut self, bytes: [u8; M], used: usize) -> bool {
+        let start = self.pos;
+        match self
+            .buf
+            .get_mut(start..)
+            .and_then(|t| t.first_chunk_mut::<M>())
+        {
+            Some(slot) if used <= M => {
+                *slot = bytes;
+                self.pos = start + used;
+                true
+            }
+            _ => false,
         }
     }
 
