@@ -14,6 +14,11 @@ use crate::error::{DecodeError, EncodeError};
 /// The codec writes every field through a `Writer`. Each `put_*` checks the
 /// remaining capacity once and then stores; [`Writer::reserve`] lets
 /// generated code make one check for a whole fixed-size run of fields.
+///
+/// The bytes past [`Writer::position`] are scratch: an encode may store
+/// a few bytes there that the next write replaces (an `Option` of a small
+/// fixed-size value is written with one 16-byte store whatever its
+/// variant), so only [`Writer::written`] holds the encoded bytes.
 #[derive(Debug)]
 pub struct Writer<'a> {
     buf: &'a mut [u8],
@@ -48,29 +53,86 @@ impl<'a> Writer<'a> {
     #[inline]
     pub fn reserve(&mut self, n: usize) -> Result<&mut [u8], EncodeError> {
         let remaining = self.remaining();
-        if n > remaining {
-            return Err(EncodeError::BufferFull {
-                needed: n,
-                remaining,
-            });
+        match self.try_reserve(n) {
+            Some(slot) => Ok(slot),
+            None => Err(buffer_full(n, remaining)),
         }
+    }
+
+    /// [`Writer::reserve`] without the error: `None` when `n` bytes do not
+    /// fit (the writer unchanged). Two compares in registers and the
+    /// position's update, where building the error inline kept the
+    /// position's loads and stores around every field.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn try_reserve(&mut self, n: usize) -> Option<&mut [u8]> {
         let start = self.pos;
-        self.pos += n;
-        Ok(&mut self.buf[start..start + n])
+        let slot = self.buf.get_mut(start..)?.get_mut(..n)?;
+        self.pos = start + n;
+        Some(slot)
     }
 
     /// Reserves the next `N` bytes as an array (one capacity check).
     #[inline]
     pub fn reserve_array<const M: usize>(&mut self) -> Result<&mut [u8; M], EncodeError> {
         let remaining = self.remaining();
-        let slot = self.buf[self.pos..]
-            .first_chunk_mut::<M>()
-            .ok_or(EncodeError::BufferFull {
-                needed: M,
-                remaining,
-            })?;
-        self.pos += M;
-        Ok(slot)
+        match self
+            .try_reserve(M)
+            .and_then(|slot| slot.first_chunk_mut::<M>())
+        {
+            Some(slot) => Ok(slot),
+            None => Err(buffer_full(M, remaining)),
+        }
+    }
+
+    /// Writes the first `used` bytes of `bytes` with one `M`-byte store
+    /// when `M` bytes fit (`false`, the writer unchanged, otherwise or when
+    /// `used > M`). The bytes past `used` land after the position, where
+    /// the next write goes: scratch, as every byte past the position is
+    /// until written. A value whose size depends on its variant (an
+    /// `Option`'s tag and value) is then written without a branch on it.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn put_head<const M: usize>(&mut self, bytes: [u8; M], used: usize) -> bool {
+        let start = self.pos;
+        match self
+            .buf
+            .get_mut(start..)
+            .and_then(|t| t.first_chunk_mut::<M>())
+        {
+            Some(slot) if used <= M => {
+                *slot = bytes;
+                self.pos = start + used;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Runs `f` on a copy of this writer held in a local (then copied
+    /// back, whatever `f` returns). A loop over a sequence's elements
+    /// writes through it: once the elements' encodes are inlined, the
+    /// copy's buffer and position live in registers across the loop, not
+    /// reloaded from and stored to the caller's writer at every field.
+    #[inline(always)]
+    pub(crate) fn local<R>(&mut self, f: impl FnOnce(&mut Writer<'a>) -> R) -> R {
+        let mut local = Writer {
+            buf: core::mem::take(&mut self.buf),
+            pos: self.pos,
+        };
+        let r = f(&mut local);
+        *self = local;
+        r
+    }
+
+    /// Runs `f`, a rarely taken path (a short buffer's field-by-field
+    /// errors), out of line on a copy of this writer. Only the copy's
+    /// address is passed to the call, so a writer kept in registers by
+    /// [`Writer::local`] stays there on the hot path.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn cold_path<R>(&mut self, f: impl FnOnce(&mut Writer<'a>) -> R) -> R {
+        self.local(|w| cold_call(w, f))
     }
 
     /// Writes raw bytes.
@@ -98,6 +160,20 @@ impl<'a> Writer<'a> {
         self.reserve(n)?.fill(0);
         Ok(())
     }
+}
+
+/// [`Writer::cold_path`]'s call.
+#[cold]
+#[inline(never)]
+fn cold_call<'a, R>(w: &mut Writer<'a>, f: impl FnOnce(&mut Writer<'a>) -> R) -> R {
+    f(w)
+}
+
+/// The error of a write that does not fit, built out of line.
+#[cold]
+#[inline(never)]
+fn buffer_full(needed: usize, remaining: usize) -> EncodeError {
+    EncodeError::BufferFull { needed, remaining }
 }
 
 /// Copies `src` into `dst` (the same length). Short runs (strings, names,

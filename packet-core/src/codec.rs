@@ -97,6 +97,20 @@ pub trait Encode {
         encode_run(items, w)
     }
 
+    /// Writes a run of fixed-size values into `out`, exactly their
+    /// encoded size, already reserved by the caller (a sequence's prefix
+    /// and items in one reservation): each value into its slot, one copy
+    /// for plain little-endian data. Without a fixed size (or with `out`
+    /// of another length) it goes through [`Encode::encode_slice`].
+    #[doc(hidden)]
+    #[inline]
+    fn encode_fixed_run(items: &[Self], out: &mut [u8]) -> Result<(), EncodeError>
+    where
+        Self: Sized,
+    {
+        fixed_run(items, out)
+    }
+
     /// The encoded size of a run of values (saturating).
     #[doc(hidden)]
     #[inline]
@@ -122,15 +136,36 @@ fn encode_run<T: Encode>(items: &[T], w: &mut Writer<'_>) -> Result<(), EncodeEr
     if let Some(size) = T::FIXED_SIZE
         && size > 0
         && let Some(total) = items.len().checked_mul(size)
-        && total <= w.remaining()
+        && let Some(out) = w.try_reserve(total)
     {
-        let out = w.reserve(total)?;
-        for (item, slot) in items.iter().zip(out.chunks_exact_mut(size)) {
-            item.encode_fixed(slot)?;
+        return T::encode_fixed_run(items, out);
+    }
+    w.local(|w| items.iter().try_for_each(|item| item.encode(w)))
+}
+
+/// [`Encode::encode_fixed_run`]'s general form: each value into its slot.
+#[inline]
+fn fixed_run<T: Encode>(items: &[T], out: &mut [u8]) -> Result<(), EncodeError> {
+    match T::FIXED_SIZE {
+        Some(size) if size > 0 && items.len().checked_mul(size) == Some(out.len()) => {
+            for (item, slot) in items.iter().zip(out.chunks_exact_mut(size)) {
+                item.encode_fixed(slot)?;
+            }
+            Ok(())
         }
+        _ => T::encode_slice(items, &mut Writer::new(out)),
+    }
+}
+
+/// [`Encode::encode_fixed_run`] of plain little-endian data: one copy of
+/// `bytes` (the run's bytes in memory) when `out` is their length.
+#[inline(always)]
+fn copy_run<T: Encode>(items: &[T], bytes: &[u8], out: &mut [u8]) -> Result<(), EncodeError> {
+    if bytes.len() == out.len() {
+        copy_bytes(out, bytes);
         return Ok(());
     }
-    items.iter().try_for_each(|item| item.encode(w))
+    fixed_run(items, out)
 }
 
 /// Splits the first `n` bytes off `out` for one fixed-size value (used by
@@ -381,11 +416,26 @@ where
 {
     if T::MEMORY_IS_WIRE && T::FIXED_SIZE == Some(size_of::<T>()) {
         let bytes = items.as_bytes();
-        if bytes.len() <= w.remaining() {
-            return w.put_bytes(bytes);
+        if let Some(out) = w.try_reserve(bytes.len()) {
+            copy_bytes(out, bytes);
+            return Ok(());
         }
     }
     encode_run(items, w)
+}
+
+/// [`Encode::encode_fixed_run`] of `#[packet(pod)]` values: one copy of
+/// their bytes when they are the wire bytes on this target.
+#[doc(hidden)]
+#[inline]
+pub fn encode_pod_run<T>(items: &[T], out: &mut [u8]) -> Result<(), EncodeError>
+where
+    T: Encode + IntoBytes + zerocopy::Immutable,
+{
+    if T::MEMORY_IS_WIRE && T::FIXED_SIZE == Some(size_of::<T>()) {
+        return copy_run(items, items.as_bytes(), out);
+    }
+    fixed_run(items, out)
 }
 
 /// `n` `#[packet(pod)]` values: one bounds check and one copy into a
@@ -572,10 +622,19 @@ macro_rules! impl_num {
             #[inline]
             fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError> {
                 #[cfg(target_endian = "little")]
-                if items.len().saturating_mul(size_of::<$t>()) <= w.remaining() {
-                    return w.put_bytes(items.as_bytes());
+                if let Some(out) = w.try_reserve(items.len().saturating_mul(size_of::<$t>())) {
+                    copy_bytes(out, items.as_bytes());
+                    return Ok(());
                 }
                 encode_run(items, w)
+            }
+            #[inline]
+            fn encode_fixed_run(items: &[Self], out: &mut [u8]) -> Result<(), EncodeError> {
+                if cfg!(target_endian = "little") {
+                    copy_run(items, items.as_bytes(), out)
+                } else {
+                    fixed_run(items, out)
+                }
             }
             #[inline]
             fn slice_encoded_len(items: &[Self]) -> usize {
@@ -689,6 +748,10 @@ impl Encode for u8 {
         w.put_bytes(items)
     }
     #[inline]
+    fn encode_fixed_run(items: &[Self], out: &mut [u8]) -> Result<(), EncodeError> {
+        copy_run(items, items, out)
+    }
+    #[inline]
     fn slice_encoded_len(items: &[Self]) -> usize {
         items.len()
     }
@@ -727,6 +790,10 @@ impl Encode for bool {
     #[inline]
     fn encode_slice(items: &[Self], w: &mut Writer<'_>) -> Result<(), EncodeError> {
         w.put_bytes(items.as_bytes())
+    }
+    #[inline]
+    fn encode_fixed_run(items: &[Self], out: &mut [u8]) -> Result<(), EncodeError> {
+        copy_run(items, items.as_bytes(), out)
     }
     #[inline]
     fn slice_encoded_len(items: &[Self]) -> usize {
@@ -856,6 +923,9 @@ impl<'de, T: Decode<'de>, const N: usize> Decode<'de> for [T; N] {
     }
 }
 
+/// The bytes an `Option` of a small fixed-size value is assembled in.
+const OPTION_HEAD: usize = 16;
+
 impl<T: Encode> Encode for Option<T> {
     const MAX_SIZE: Option<usize> = size::add(Some(1), T::MAX_SIZE);
     const MIN_SIZE: usize = 1;
@@ -867,13 +937,32 @@ impl<T: Encode> Encode for Option<T> {
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        // A small fixed-size value: tag and value assembled in 16 bytes
+        // and stored at once, the position advanced by 1 or 1 + n, so no
+        // branch on the variant (a random mix of `Some` and `None` no
+        // longer mispredicts). Without 16 bytes of room, the steps below.
+        if let Some(n) = T::FIXED_SIZE
+            && n < OPTION_HEAD
+        {
+            let mut head = [0u8; OPTION_HEAD];
+            let used = match (self, head.get_mut(1..=n)) {
+                (Some(v), Some(slot)) => {
+                    v.encode_fixed(slot)?;
+                    n + 1
+                }
+                _ => 1,
+            };
+            head[0] = u8::from(self.is_some());
+            if w.put_head(head, used) {
+                return Ok(());
+            }
+        }
         match self {
             None => w.put_u8(0),
             Some(v) => {
                 // A fixed-size value: tag and value in one reservation.
                 if let Some(n) = T::FIXED_SIZE
-                    && n < w.remaining()
-                    && let Ok(out) = w.reserve(n + 1)
+                    && let Some(out) = w.try_reserve(n.saturating_add(1))
                     && let Some((tag, rest)) = out.split_first_mut()
                 {
                     *tag = 1;
@@ -1099,7 +1188,12 @@ pub fn take_str_after<'de, const W: usize>(
 }
 
 /// Writes `bytes` behind an `L` length prefix, refusing more than `max_len`.
-#[inline]
+///
+/// Prefix and bytes in one reservation, inline at every string field (a
+/// record's strings, its other fields' writes and the writer's position
+/// stay in registers); a refused length or a short buffer goes out of line
+/// to the two-step path, so that the error names the part that ran out.
+#[inline(always)]
 pub fn encode_bytes<L: LenPrefix>(
     bytes: &[u8],
     max_len: usize,
@@ -1107,21 +1201,28 @@ pub fn encode_bytes<L: LenPrefix>(
 ) -> Result<(), EncodeError> {
     let len = bytes.len();
     let max = if max_len < L::MAX { max_len } else { L::MAX };
-    // Prefix and bytes in one reservation (the usual case); a short buffer
-    // takes the two-step path so the error names the part that ran out.
     if len <= max
-        && let Some(total) = len.checked_add(L::SIZE)
-        && total <= w.remaining()
-        && let Some(le) = (len as u64).to_le_bytes().get(..L::SIZE)
-        && let Ok(out) = w.reserve(total)
+        && let Some(out) = w.try_reserve(len.wrapping_add(L::SIZE))
         && let Some((prefix, rest)) = out.split_at_mut_checked(L::SIZE)
+        && let Some(le) = (len as u64).to_le_bytes().get(..L::SIZE)
     {
         // `len <= L::MAX`: its low `L::SIZE` little-endian bytes are the prefix.
         prefix.copy_from_slice(le);
         copy_bytes(rest, bytes);
         return Ok(());
     }
-    put_len::<L>(len, max_len, w)?;
+    w.cold_path(|w| encode_bytes_slow::<L>(bytes, max_len, w))
+}
+
+/// [`encode_bytes`] when the fast path refused: the prefix, then the
+/// bytes, each with its own error.
+#[inline]
+fn encode_bytes_slow<L: LenPrefix>(
+    bytes: &[u8],
+    max_len: usize,
+    w: &mut Writer<'_>,
+) -> Result<(), EncodeError> {
+    put_len::<L>(bytes.len(), max_len, w)?;
     w.put_bytes(bytes)
 }
 
@@ -1623,7 +1724,26 @@ pub fn encode_seq<L: LenPrefix, T: Encode>(
     max_len: usize,
     w: &mut Writer<'_>,
 ) -> Result<(), EncodeError> {
-    put_len::<L>(items.len(), max_len, w)?;
+    let len = items.len();
+    let max = if max_len < L::MAX { max_len } else { L::MAX };
+    // Fixed-size items (`Vec<u16>`, `Vec<bool>`, runs of fixed-size
+    // structs): prefix and items in one reservation, as strings are; the
+    // items are then written into their exact slot (one copy for plain
+    // little-endian data). Anything else, or a short buffer (so that the
+    // error names the part that ran out), takes the two steps.
+    if let Some(size) = T::FIXED_SIZE
+        && size > 0
+        && len <= max
+        && let Some(total) = len.checked_mul(size).and_then(|n| n.checked_add(L::SIZE))
+        && let Some(out) = w.try_reserve(total)
+        && let Some((prefix, rest)) = out.split_at_mut_checked(L::SIZE)
+        && let Some(le) = (len as u64).to_le_bytes().get(..L::SIZE)
+    {
+        // `len <= L::MAX`: its low `L::SIZE` little-endian bytes are the prefix.
+        prefix.copy_from_slice(le);
+        return T::encode_fixed_run(items, rest);
+    }
+    put_len::<L>(len, max_len, w)?;
     T::encode_slice(items, w)
 }
 
@@ -1953,6 +2073,64 @@ mod tests {
             Some(["ab", "c"])
         );
         assert_eq!(r.remaining(), 0);
+    }
+
+    /// A sequence's prefix and items (and a string's prefix and bytes)
+    /// are written with one reservation when they fit; with every buffer
+    /// size the result, the position and the bytes written are those of
+    /// the two steps (the prefix, then the run's own `encode_slice`).
+    #[test]
+    fn one_reservation_sequences_match_the_step_by_step_writes() {
+        fn steps<T: Encode>(items: &[T], w: &mut Writer<'_>) -> Result<(), EncodeError> {
+            u16::try_from(items.len()).unwrap().encode(w)?;
+            T::encode_slice(items, w)
+        }
+        fn check<T: Encode + core::fmt::Debug>(items: &[T]) {
+            let full = 2 + items.iter().map(Encode::encoded_len).sum::<usize>();
+            for cap in 0..=full + 1 {
+                let (mut a, mut b) = (alloc::vec![0u8; cap], alloc::vec![0u8; cap]);
+                let (mut wa, mut wb) = (Writer::new(&mut a), Writer::new(&mut b));
+                let ra = items.encode(&mut wa);
+                let rb = steps(items, &mut wb);
+                assert_eq!(ra, rb, "{items:?} into {cap}");
+                assert_eq!(wa.position(), wb.position(), "{items:?} into {cap}");
+                assert_eq!(a, b, "{items:?} into {cap}");
+            }
+        }
+        check(&[1u16, 0x0302, 0xFFFF]);
+        check(&[true, false, true, true, false]);
+        check(&[7u8; 40]);
+        check(&[0x0403_0201u32; 9]);
+        check(&[(1u8, 2u16), (3, 4)]);
+        check(&[Some(1u8), None]);
+        check::<u16>(&[]);
+        for s in ["", "a", "hello", "a string longer than thirty-two bytes"] {
+            let full = 2 + s.len();
+            for cap in 0..=full + 1 {
+                let (mut a, mut b) = (alloc::vec![0u8; cap], alloc::vec![0u8; cap]);
+                let (mut wa, mut wb) = (Writer::new(&mut a), Writer::new(&mut b));
+                let ra = s.encode(&mut wa);
+                let rb = (|| {
+                    (s.len() as u16).encode(&mut wb)?;
+                    wb.put_bytes(s.as_bytes())
+                })();
+                assert_eq!(ra, rb, "{s:?} into {cap}");
+                assert_eq!(wa.position(), wb.position(), "{s:?} into {cap}");
+                assert_eq!(a, b, "{s:?} into {cap}");
+            }
+        }
+        // A sequence its prefix cannot count: refused before anything is written.
+        let mut buf = [0u8; 400];
+        let mut w = Writer::new(&mut buf);
+        assert_eq!(
+            encode_seq::<u8, u16>(&[0; 256], usize::MAX, &mut w),
+            Err(EncodeError::LengthOverMax { len: 256, max: 255 })
+        );
+        assert_eq!(
+            encode_bytes::<u8>(&[0; 300], 10, &mut w),
+            Err(EncodeError::LengthOverMax { len: 300, max: 10 })
+        );
+        assert_eq!(w.position(), 0);
     }
 
     #[test]
