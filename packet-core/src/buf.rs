@@ -315,6 +315,7 @@ impl<'de> Reader<'de> {
     /// what it reads from the front and then [`Reader::skip_validated`]s
     /// past it. Lists of strings and of number-then-string records cut
     /// their elements from this in one pass.
+    #[cfg(feature = "alloc")]
     #[inline(always)]
     pub(crate) fn utf8_ahead(&mut self, n: usize) -> Option<&'de str> {
         if let Some(at) = (self.rest.as_ptr() as usize).checked_sub(self.utf8.as_ptr() as usize)
@@ -323,12 +324,13 @@ impl<'de> Reader<'de> {
         {
             return Some(ahead);
         }
-        let window = new_window(self.rest, n)?;
+        let window = new_window(self.rest, n).filter(|w| w.len() >= n)?;
         self.utf8 = window;
         Some(window)
     }
 
     /// Skips `n` bytes of a prefix of [`Reader::utf8_ahead`] already read.
+    #[cfg(feature = "alloc")]
     #[inline(always)]
     pub(crate) fn skip_validated(&mut self, n: usize) {
         self.advance(n);
