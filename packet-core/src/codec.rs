@@ -1579,8 +1579,9 @@ pub fn decode_fixed_str_vec<'de, T: Decode<'de>, const P: usize, const W: usize>
         return decode_vec_fallback(r, n);
     }
     let mut items = Vec::with_capacity(n);
-    let mut done = 0;
-    while done < n {
+    // Elements still to decode: one counter, not a count and a bound.
+    let mut left = n;
+    while left > 0 {
         // The next element's length, for a window that holds it.
         let Some(len) = r.rest().get(P..).and_then(prefix_len::<W>) else {
             break;
@@ -1591,9 +1592,9 @@ pub fn decode_fixed_str_vec<'de, T: Decode<'de>, const P: usize, const W: usize>
         let Some(window) = r.utf8_ahead(len.saturating_add(P + W)) else {
             break;
         };
-        let before = done;
+        let before = left;
         let mut rest = window;
-        while done < n {
+        while left > 0 {
             let head = rest.as_bytes();
             let (Some(fixed), Some(len)) = (
                 head.first_chunk::<P>(),
@@ -1615,15 +1616,15 @@ pub fn decode_fixed_str_vec<'de, T: Decode<'de>, const P: usize, const W: usize>
             };
             push_reserved(&mut items, make(fixed, s));
             rest = tail;
-            done += 1;
+            left -= 1;
         }
         r.skip_validated(window.len() - rest.len());
-        if done == before {
+        if left == before {
             break;
         }
     }
-    if done < n {
-        one_by_one(r, &mut items, n - done)?;
+    if left > 0 {
+        one_by_one(r, &mut items, left)?;
     }
     Ok(items)
 }
