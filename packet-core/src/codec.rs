@@ -1172,12 +1172,12 @@ pub fn decode_str<'de, L: LenPrefix>(
 //
 // The elements of a `Vec<String>` (and of a `Vec` of a derived struct of
 // numbers then one string, [`decode_fixed_str_vec`]) need no ASCII
-// prefixes: the span is validated as it is, and a string that is valid
-// UTF-8 on its own and cut at its bounds from a valid span lies on its
-// character boundaries, so whenever the span validates, `str::get` cuts
-// every string; when it does not (a prefix or a fixed byte that is not
-// UTF-8 in its context, or an invalid string), the caller decodes
-// element by element.
+// prefixes: they are cut from the reader's UTF-8 window (validated bytes
+// as they are), and a string that is valid UTF-8 on its own and cut at
+// its bounds from a valid window lies on its character boundaries, so
+// `str::get` cuts every string the window holds; from the first element
+// it does not (a prefix or a fixed byte that is not UTF-8 in its
+// context, an invalid string), decoding goes element by element.
 
 /// The length in a prefix of `width` bytes at the start of `bytes` when it
 /// is below 128 (every prefix byte ASCII), else `None`.
