@@ -383,6 +383,35 @@ impl<'de> Reader<'de> {
         self.utf8.get(at..at.checked_add(n)?)
     }
 
+    /// Validated UTF-8 from the next byte on, at least `n` bytes of it:
+    /// the rest of the current window when it holds them, else a new
+    /// window validated from here (which becomes the reader's), else
+    /// `None` (the next `n` bytes are short or not valid UTF-8 on their
+    /// own terms, see [`new_window`]). Does not advance: the caller cuts
+    /// what it reads from the front and then [`Reader::skip_validated`]s
+    /// past it. Lists of strings and of number-then-string records cut
+    /// their elements from this in one pass.
+    #[cfg(feature = "alloc")]
+    #[inline(always)]
+    pub(crate) fn utf8_ahead(&mut self, n: usize) -> Option<&'de str> {
+        if let Some(at) = (self.rest.as_ptr() as usize).checked_sub(self.utf8.as_ptr() as usize)
+            && let Some(ahead) = self.utf8.get(at..)
+            && ahead.len() >= n
+        {
+            return Some(ahead);
+        }
+        let window = new_window(self.rest, n).filter(|w| w.len() >= n)?;
+        self.utf8 = window;
+        Some(window)
+    }
+
+    /// Skips `n` bytes of a prefix of [`Reader::utf8_ahead`] already read.
+    #[cfg(feature = "alloc")]
+    #[inline(always)]
+    pub(crate) fn skip_validated(&mut self, n: usize) {
+        self.advance(n);
+    }
+
     /// Reads one byte.
     #[inline]
     pub fn take_u8(&mut self) -> Result<u8, DecodeError> {
@@ -488,10 +517,27 @@ fn utf8_or_valid_up_to(bytes: &[u8]) -> Result<&str, usize> {
     valid
 }
 
-/// The length of the longest ASCII prefix of `bytes`: sixteen bytes per
-/// step, the first byte above 0x7F found from the words' high bits.
+/// The length of the longest ASCII prefix of `bytes`: 64 bytes per step
+/// (the bytes of a block OR-ed together, vector instructions), then the
+/// first byte above 0x7F in the block that has one. Windows of lists run
+/// hundreds of bytes; most others end in their first block.
 #[inline(always)]
 fn ascii_prefix(bytes: &[u8]) -> usize {
+    let (blocks, tail) = bytes.as_chunks::<64>();
+    let mut n = 0;
+    for block in blocks {
+        if block.iter().fold(0, |any, &b| any | b) > 0x7F {
+            return n + ascii_prefix_short(block);
+        }
+        n += 64;
+    }
+    n + ascii_prefix_short(tail)
+}
+
+/// [`ascii_prefix`] sixteen bytes per step, the first byte above 0x7F
+/// found from the words' high bits.
+#[inline(always)]
+fn ascii_prefix_short(bytes: &[u8]) -> usize {
     const HIGH: u128 = u128::MAX / 0xFF * 0x80;
     let mut chunks = bytes.chunks_exact(16);
     let mut n = 0;

@@ -1273,12 +1273,12 @@ pub fn decode_str<'de, L: LenPrefix>(
 //
 // The elements of a `Vec<String>` (and of a `Vec` of a derived struct of
 // numbers then one string, [`decode_fixed_str_vec`]) need no ASCII
-// prefixes: the span is validated as it is, and a string that is valid
-// UTF-8 on its own and cut at its bounds from a valid span lies on its
-// character boundaries, so whenever the span validates, `str::get` cuts
-// every string; when it does not (a prefix or a fixed byte that is not
-// UTF-8 in its context, or an invalid string), the caller decodes
-// element by element.
+// prefixes: they are cut from the reader's UTF-8 window (validated bytes
+// as they are), and a string that is valid UTF-8 on its own and cut at
+// its bounds from a valid window lies on its character boundaries, so
+// `str::get` cuts every string the window holds; from the first element
+// it does not (a prefix or a fixed byte that is not UTF-8 in its
+// context, an invalid string), decoding goes element by element.
 
 /// The length in a prefix of `width` bytes at the start of `bytes` when it
 /// is below 128 (every prefix byte ASCII), else `None`.
@@ -1286,20 +1286,6 @@ pub fn decode_str<'de, L: LenPrefix>(
 fn ascii_len(bytes: &[u8], width: usize) -> Option<usize> {
     let (&first, high) = bytes.get(..width)?.split_first()?;
     (first < 0x80 && high.iter().all(|&b| b == 0)).then_some(usize::from(first))
-}
-
-/// The first `len` bytes of `bytes` (the reader's rest) as one string:
-/// for free when the reader's UTF-8 window already covers them (strings
-/// a few bytes after an item's id), else one validation. (Not used by
-/// [`decode_str_run`]: there it made the inliner move `String::from`'s
-/// allocation out of line in the `log` decode, 5 % more instructions.)
-#[cfg(feature = "alloc")]
-#[inline(always)]
-fn span_str<'de>(r: &Reader<'de>, bytes: &'de [u8], len: usize) -> Option<&'de str> {
-    match r.validated(len) {
-        Some(span) => Some(span),
-        None => utf8(bytes.get(..len)?),
-    }
 }
 
 /// Where each string of a run lies in `bytes` (after its length prefix
@@ -1626,18 +1612,19 @@ fn prefix_len_of(bytes: &[u8], width: usize) -> Option<usize> {
     }
 }
 
-/// `n` strings behind default (`u16`) prefixes, validated as one span
-/// (prefixes included; see [`decode_fixed_str_vec`], with no fixed bytes
-/// before each string) and converted with `make`; `None` (reader
-/// untouched) when the run does not qualify. `Vec<String>`, `Vec<&str>`
-/// and `Vec<Box<str>>` decode through this first.
+/// `n` strings behind default (`u16`) prefixes, cut from the reader's
+/// validated UTF-8 in one pass (prefixes included; see
+/// [`decode_fixed_str_vec`], with no fixed bytes before each string) and
+/// converted with `make`; element by element from the first that does
+/// not qualify. `Vec<String>`, `Vec<&str>` and `Vec<Box<str>>` decode
+/// through this.
 #[cfg(feature = "alloc")]
 #[inline]
-fn decode_str_vec<'de, S>(
+fn decode_str_vec<'de, S: Decode<'de>>(
     r: &mut Reader<'de>,
     n: usize,
     make: impl Fn(&'de str) -> S,
-) -> Option<Vec<S>> {
+) -> Result<Vec<S>, DecodeError> {
     decode_fixed_str_vec::<S, 0, { DefaultLen::SIZE }>(r, n, usize::MAX, |_, s| make(s))
 }
 
@@ -1662,59 +1649,85 @@ fn prefix_len<const W: usize>(bytes: &[u8]) -> Option<usize> {
 /// string behind a `W`-byte length prefix of at most `max_len` (a
 /// derived struct of primitives then a string, such as an inventory
 /// item's count, slot and id), built by `make` from the fixed bytes and
-/// the string. The strings are validated once for the whole sequence: a
-/// first pass finds where every element ends, one UTF-8 validation covers
-/// the span (fixed bytes and prefixes included), and a second pass cuts
-/// each string out of it with `str::get` and builds the element straight
-/// into reserved capacity. A string valid on its own and cut at its
-/// element's bounds lies on character boundaries of a valid span, so the
-/// span validates exactly when its strings do *and* its fixed bytes and
-/// prefixes happen to be valid UTF-8 (in game data: counts and slots
-/// below 128); otherwise, and on short input, a length over `max_len`,
-/// an error from `make` or more elements than the reservation bound
-/// allows, `None` with the reader untouched, and the caller decodes
-/// element by element (with that path's errors). Used by
+/// the string, in one pass: each element is cut from the UTF-8 the reader
+/// has validated ahead ([`Reader::utf8_ahead`]: the rest of its window,
+/// or a new one from the element, up to 1 KiB of ASCII and more when a
+/// string needs it), its string with `str::get` and its end with
+/// `split_at_checked`, and built straight into reserved capacity. A
+/// string valid on its own and cut at its element's bounds lies on
+/// character boundaries of a valid window, so an element is cut from it
+/// exactly when its string is valid *and* its fixed bytes and prefix
+/// happen to be valid UTF-8 there (in game data: counts and slots below
+/// 128). An element past the window's end takes a new window from its
+/// first byte; one that a new window does not hold (not valid UTF-8 in
+/// its context, a length over `max_len`, short input), and every element
+/// after it, is decoded element by element, with that path's errors at
+/// that element's offsets. The window stays the reader's, so the strings
+/// after the list (the next list of items) are cut from it too. Used by
 /// `#[derive(Packet)]` for `Vec` of such structs: no call, bounds check
-/// on the reader or `Result` per element.
+/// on the reader or `Result` per element, and no first pass to find
+/// where the list ends.
 #[doc(hidden)]
 #[cfg(feature = "alloc")]
 #[inline]
-pub fn decode_fixed_str_vec<'de, T, const P: usize, const W: usize>(
+pub fn decode_fixed_str_vec<'de, T: Decode<'de>, const P: usize, const W: usize>(
     r: &mut Reader<'de>,
     n: usize,
     max_len: usize,
     make: impl Fn(&[u8; P], &'de str) -> T,
-) -> Option<Vec<T>> {
-    let bytes = r.rest();
-    if n > prealloc_bytes(bytes.len()) / size_of::<T>().max(1) {
-        return None;
+) -> Result<Vec<T>, DecodeError> {
+    if n > prealloc_bytes(r.remaining()) / size_of::<T>().max(1) {
+        return decode_vec_fallback(r, n);
     }
-    let mut rest = bytes;
-    for _ in 0..n {
-        let len = prefix_len::<W>(rest.get(P..)?)?;
-        if len > max_len {
-            return None;
-        }
-        rest = rest.get(len.checked_add(P + W)?..)?;
-    }
-    let end = bytes.len() - rest.len();
-    let span = span_str(r, bytes, end)?;
     let mut items = Vec::with_capacity(n);
-    let mut rest = span;
-    for _ in 0..n {
-        let head = rest.as_bytes();
-        let fixed = head.first_chunk::<P>()?;
-        let len = prefix_len::<W>(head.get(P..)?)?;
-        // The element first (its end is never 0 bytes in: `W` is at least
-        // 1, so that case of the boundary check folds), then its fixed
-        // bytes and prefix off the front.
-        let (element, tail) = rest.split_at_checked(P + W + len)?;
-        let s = element.get(P + W..)?;
-        push_reserved(&mut items, make(fixed, s));
-        rest = tail;
+    // Elements still to decode: one counter, not a count and a bound.
+    let mut left = n;
+    while left > 0 {
+        // The next element's length, for a window that holds it.
+        let Some(len) = r.rest().get(P..).and_then(prefix_len::<W>) else {
+            break;
+        };
+        if len > max_len {
+            break;
+        }
+        let Some(window) = r.utf8_ahead(len.saturating_add(P + W)) else {
+            break;
+        };
+        let before = left;
+        let mut rest = window;
+        while left > 0 {
+            let head = rest.as_bytes();
+            let (Some(fixed), Some(len)) = (
+                head.first_chunk::<P>(),
+                head.get(P..).and_then(prefix_len::<W>),
+            ) else {
+                break;
+            };
+            if len > max_len {
+                break;
+            }
+            // The element first (its end is never 0 bytes in: `W` is at
+            // least 1, so that case of the boundary check folds), then
+            // its fixed bytes and prefix off the front.
+            let Some((element, tail)) = rest.split_at_checked(len.saturating_add(P + W)) else {
+                break;
+            };
+            let Some(s) = element.get(P + W..) else {
+                break;
+            };
+            push_reserved(&mut items, make(fixed, s));
+            rest = tail;
+            left -= 1;
+        }
+        r.skip_validated(window.len() - rest.len());
+        if left == before {
+            break;
+        }
     }
-    r.take(end).ok()?;
-    Some(items)
+    if left > 0 {
+        one_by_one(r, &mut items, left)?;
+    }
+    Ok(items)
 }
 
 /// Writes items behind an `L` count prefix, refusing more than `max_len`.
@@ -1819,10 +1832,7 @@ impl<'de> Decode<'de> for &'de str {
     #[cfg(feature = "alloc")]
     #[inline]
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
-        match decode_str_vec(r, n, |s| s) {
-            Some(items) => Ok(items),
-            None => decode_vec_fallback(r, n),
-        }
+        decode_str_vec(r, n, |s| s)
     }
 }
 
@@ -1873,10 +1883,7 @@ impl<'de> Decode<'de> for String {
     }
     #[inline]
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
-        match decode_str_vec(r, n, String::from) {
-            Some(items) => Ok(items),
-            None => decode_vec_fallback(r, n),
-        }
+        decode_str_vec(r, n, String::from)
     }
 }
 
@@ -1949,10 +1956,7 @@ impl<'de> Decode<'de> for Box<str> {
     }
     #[inline]
     fn decode_vec(r: &mut Reader<'de>, n: usize) -> Result<Vec<Self>, DecodeError> {
-        match decode_str_vec(r, n, Box::from) {
-            Some(items) => Ok(items),
-            None => decode_vec_fallback(r, n),
-        }
+        decode_str_vec(r, n, Box::from)
     }
 }
 
@@ -2253,42 +2257,60 @@ mod tests {
         assert_eq!(v.capacity(), 0);
     }
 
-    /// The whole-list path takes a list whose bytes are valid UTF-8 and
-    /// leaves anything else (reader untouched) to element-by-element
-    /// decoding.
+    /// The one-pass list decode cuts the elements that are valid UTF-8
+    /// in their context from the reader's window and decodes the rest
+    /// element by element: the same values, errors and reader position
+    /// as element-by-element decoding throughout.
     #[test]
-    fn fixed_str_lists_take_valid_spans_only() {
+    fn fixed_str_lists_agree_with_element_by_element() {
         let make = |f: &[u8; 1], s: &str| (f[0], String::from(s));
         let list = [7, 2, 0, b'a', b'b', 9, 0, 0, 3, 2, 0, 0xC3, 0xA9, 0xFF];
         let mut r = Reader::new(&list);
         let got = decode_fixed_str_vec::<_, 1, 2>(&mut r, 3, usize::MAX, make);
         assert_eq!(
             got,
-            Some(alloc::vec![
+            Ok(alloc::vec![
                 (7, "ab".into()),
                 (9, String::new()),
                 (3, "\u{e9}".into())
             ])
         );
         assert_eq!(r.remaining(), 1);
-        let untouched = |bytes: &[u8], n: usize, max: usize| {
+        let agrees = |bytes: &[u8], n: usize| {
             let mut r = Reader::new(bytes);
-            let got = decode_fixed_str_vec::<_, 1, 2>(&mut r, n, max, make);
-            got.is_none() && r.position() == 0
+            let got = decode_fixed_str_vec::<_, 1, 2>(&mut r, n, usize::MAX, make);
+            let mut want_r = Reader::new(bytes);
+            let want = decode_vec_general::<(u8, String)>(&mut want_r, n);
+            assert_eq!(got, want, "{bytes:x?}, n {n}");
+            assert_eq!(r.position(), want_r.position(), "{bytes:x?}, n {n}");
         };
-        // A fixed byte that is not UTF-8, a string that is not, a length
-        // over the maximum, too short an input.
-        let mut bad = list;
-        bad[0] = 0x80;
-        assert!(untouched(&bad, 3, usize::MAX));
+        // A fixed byte that is not UTF-8, a string that is not, too short
+        // an input, each at every element.
+        for at in [0, 5, 8] {
+            let mut bad = list;
+            bad[at] = 0x80;
+            agrees(&bad, 3);
+        }
+        for at in [3, 4, 11, 12] {
+            let mut bad = list;
+            bad[at] = 0xFF;
+            agrees(&bad, 3);
+        }
         let mut bad = list;
         bad[12] = b'x';
-        assert!(untouched(&bad, 3, usize::MAX));
-        assert!(untouched(&list, 3, 1));
-        assert!(untouched(&list[..12], 3, usize::MAX));
-        assert!(untouched(&list, 4, usize::MAX));
+        agrees(&bad, 3);
+        for end in 0..list.len() {
+            agrees(&list[..end], 3);
+        }
+        agrees(&list, 4);
+        // A length over the maximum: element by element from there (a
+        // derived element's own decode then reports it; the tuple here
+        // has no maximum).
+        let mut r = Reader::new(&list);
+        let got = decode_fixed_str_vec::<_, 1, 2>(&mut r, 3, 1, |f, s| (f[0], String::from(s)));
+        assert!(got.is_ok_and(|v| v.len() == 3));
         // A `Vec<String>` whose first prefix is not ASCII but valid UTF-8
-        // in the span (43,459 = bytes C3 A9, "é"): cut from the span.
+        // in the window (43,459 = bytes C3 A9, "é"): cut from it.
         let long = "x".repeat(0xA9C3);
         let mut body = Vec::new();
         for s in [long.as_str(), "ab", ""] {
@@ -2297,7 +2319,22 @@ mod tests {
         }
         let mut r = Reader::new(&body);
         let got = decode_fixed_str_vec::<_, 0, 2>(&mut r, 3, usize::MAX, |_, s| s);
-        assert_eq!(got, Some(alloc::vec![long.as_str(), "ab", ""]));
+        assert_eq!(got, Ok(alloc::vec![long.as_str(), "ab", ""]));
+        assert_eq!(r.remaining(), 0);
+        // Lists longer than one window, and a list after a list: the same
+        // as one by one.
+        let mut body = Vec::new();
+        for i in 0..300u32 {
+            let s = "y".repeat((i % 23) as usize);
+            body.extend_from_slice(&(s.len() as u16).to_le_bytes());
+            body.extend_from_slice(s.as_bytes());
+        }
+        let mut r = Reader::new(&body);
+        let a = decode_fixed_str_vec::<_, 0, 2>(&mut r, 100, usize::MAX, |_, s| s);
+        let b = decode_fixed_str_vec::<_, 0, 2>(&mut r, 200, usize::MAX, |_, s| s);
+        let mut want_r = Reader::new(&body);
+        let want = decode_vec_general::<&str>(&mut want_r, 300).unwrap();
+        assert_eq!([a.unwrap(), b.unwrap()].concat(), want);
         assert_eq!(r.remaining(), 0);
     }
 

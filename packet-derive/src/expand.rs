@@ -912,11 +912,11 @@ fn decode_str_run(
 const IN_PLACE_FIELDS: usize = 16;
 
 /// For a struct whose fields are primitives followed by one string (an
-/// inventory item: count, slot, id), a `decode_vec` that validates the
-/// strings of the whole sequence once and builds each element in place
-/// (`codec::decode_fixed_str_vec`), falling back to element-by-element
-/// decoding (and its errors) when the sequence does not qualify; `None`
-/// for any other struct.
+/// inventory item: count, slot, id), a `decode_vec` that cuts the
+/// elements from the reader's validated UTF-8 in one pass and builds each
+/// in place (`codec::decode_fixed_str_vec`), decoding element by element
+/// (with its errors) from the first that does not qualify; `None` for any
+/// other struct.
 fn fixed_str_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Option<TokenStream> {
     let krate = owner.krate;
     let (last, prims) = fields.split_last()?;
@@ -950,7 +950,7 @@ fn fixed_str_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Opti
             const VEC_SCANS_RUN: bool = true;
             #[inline]
             fn decode_vec(__r: &mut #krate::Reader<#de>, __n: ::core::primitive::usize) -> ::core::result::Result<#krate::__Vec<Self>, #krate::DecodeError> {
-                let __items = #krate::codec::decode_fixed_str_vec::<Self, #size, #width>(
+                #krate::codec::decode_fixed_str_vec::<Self, #size, #width>(
                     __r,
                     __n,
                     #max,
@@ -958,11 +958,7 @@ fn fixed_str_vec(owner: &Owner<'_>, fields: &[Field<'_>], de: &Lifetime) -> Opti
                         #stmts
                         Self #cons
                     },
-                );
-                match __items {
-                    ::core::option::Option::Some(__items) => ::core::result::Result::Ok(__items),
-                    ::core::option::Option::None => #krate::codec::decode_vec_fallback(__r, __n),
-                }
+                )
             }
         }
     ))
