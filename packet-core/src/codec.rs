@@ -1543,9 +1543,10 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
 }
 
 /// Where a run of strings behind prefixes of `(width, max_len)` at the
-/// start of `input` ends, when it ends within [`OWNED_SPAN`] bytes and
-/// every length is below 128 (as [`str_run_layout`], with one bound per
-/// prefix: the run's limit, which keeps every prefix inside `input`).
+/// start of `input` ends, when it ends within [`OWNED_SPAN`] bytes (so
+/// every length is below 128, as [`str_run_layout`] requires, with one
+/// bound per prefix: the run's limit, which keeps every prefix inside
+/// `input`).
 #[cfg(feature = "alloc")]
 #[inline(always)]
 fn owned_run_len<const K: usize>(
@@ -1555,9 +1556,7 @@ fn owned_run_len<const K: usize>(
     let mut pos = 0usize;
     for &(width, max) in prefixes {
         // One 4-byte load per prefix (`pos` is at most 112 here, so it
-        // lies inside `input`), masked to the prefix's width: a length
-        // below 128 is then one comparison for the low byte and the
-        // zero high bytes together.
+        // lies inside `input`), masked to the prefix's width.
         let word = u32::from_le_bytes(*input.get(pos..)?.first_chunk::<4>()?);
         let len = match width {
             1 => word & 0xFF,
@@ -1565,17 +1564,18 @@ fn owned_run_len<const K: usize>(
             4 => word,
             _ => return None,
         };
-        if len >= 0x80 {
+        // The run's limit bounds each length too (below 112, so below
+        // 128: every prefix byte ASCII), one comparison instead of two;
+        // summed in 64 bits, so that a 4-byte length cannot wrap a
+        // 32-bit `usize` past it.
+        let end = (pos + width) as u64 + u64::from(len);
+        if end > OWNED_SPAN as u64 {
             return None;
         }
-        let len = len as usize;
-        if len > max {
+        if len as usize > max {
             return None;
         }
-        pos += width + len;
-        if pos > OWNED_SPAN {
-            return None;
-        }
+        pos = end as usize;
     }
     Some(pos)
 }
