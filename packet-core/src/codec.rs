@@ -1493,12 +1493,12 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
             let mut run = 0usize;
             let mut cut = true;
             for (s, &(width, _)) in strs.iter_mut().zip(&prefixes) {
-                // The prefixed string first (its end is a boundary the
-                // next prefix starts at), then the string after its prefix.
-                match prefix_len_of(runs.as_bytes(), width)
-                    .and_then(|len| runs.split_at_checked(width + len))
-                    .and_then(|(prefixed, rest)| Some((prefixed.get(width..)?, rest)))
-                {
+                // The prefix first (its end is the string's start), then
+                // the string: the prefix's length read from a slice of
+                // known size, without a bounds check.
+                match runs.split_at_checked(width).and_then(|(prefix, rest)| {
+                    rest.split_at_checked(prefix_len_of(prefix.as_bytes(), width)?)
+                }) {
                     Some((string, rest)) => {
                         run += width + string.len();
                         *s = string;
