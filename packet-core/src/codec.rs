@@ -1487,6 +1487,9 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
         // are split off it (a length check each, no offset arithmetic to
         // overflow-check).
         let mut cur = bytes;
+        // Room for the batch first (one check a batch, not an element), so
+        // that `make` builds each element in its slot.
+        items.reserve(count);
         for done in 0..count {
             let at = bytes.len() - cur.len();
             let mut strs = [""; K];
@@ -1518,10 +1521,6 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
                 one_by_one(r, &mut items, count - done)?;
                 break;
             };
-            // Room first, so that `make` builds the element in its slot.
-            if items.len() == items.capacity() {
-                items.reserve(1);
-            }
             match make(h, strs, t, &mut items) {
                 Ok(()) => {}
                 Err(e) => {
