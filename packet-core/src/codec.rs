@@ -1494,22 +1494,26 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
             let at = bytes.len() - cur.len();
             let mut strs = [""; K];
             let mut run = 0usize;
-            let mut cut = true;
-            for (s, &(width, _)) in strs.iter_mut().zip(&prefixes) {
-                // The prefix first (its end is the string's start), then
-                // the string: the prefix's length read from a slice of
-                // known size, without a bounds check.
-                match runs.split_at_checked(width).and_then(|(prefix, rest)| {
-                    rest.split_at_checked(prefix_len_of(prefix.as_bytes(), width)?)
-                }) {
-                    Some((string, rest)) => {
-                        run += width + string.len();
-                        *s = string;
-                        runs = rest;
-                    }
-                    None => cut = false,
+            // The first cut that fails ends the record (no flag carried
+            // through the others).
+            let cut = 'cut: {
+                for (s, &(width, _)) in strs.iter_mut().zip(&prefixes) {
+                    // The prefix first (its end is the string's start),
+                    // then the string: the prefix's length read from a
+                    // slice of known size, without a bounds check.
+                    let Some((string, rest)) =
+                        runs.split_at_checked(width).and_then(|(prefix, rest)| {
+                            rest.split_at_checked(prefix_len_of(prefix.as_bytes(), width)?)
+                        })
+                    else {
+                        break 'cut false;
+                    };
+                    run += width + string.len();
+                    *s = string;
+                    runs = rest;
                 }
-            }
+                true
+            };
             let fixed = cur.split_at_checked(head).and_then(|(h, rest)| {
                 let (t, next) = rest.get(run..)?.split_at_checked(tail)?;
                 Some((h, t, next))
