@@ -1487,26 +1487,33 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
         // are split off it (a length check each, no offset arithmetic to
         // overflow-check).
         let mut cur = bytes;
+        // Room for the batch first (one check a batch, not an element), so
+        // that `make` builds each element in its slot.
+        items.reserve(count);
         for done in 0..count {
             let at = bytes.len() - cur.len();
             let mut strs = [""; K];
             let mut run = 0usize;
-            let mut cut = true;
-            for (s, &(width, _)) in strs.iter_mut().zip(&prefixes) {
-                // The prefixed string first (its end is a boundary the
-                // next prefix starts at), then the string after its prefix.
-                match prefix_len_of(runs.as_bytes(), width)
-                    .and_then(|len| runs.split_at_checked(width + len))
-                    .and_then(|(prefixed, rest)| Some((prefixed.get(width..)?, rest)))
-                {
-                    Some((string, rest)) => {
-                        run += width + string.len();
-                        *s = string;
-                        runs = rest;
-                    }
-                    None => cut = false,
+            // The first cut that fails ends the record (no flag carried
+            // through the others).
+            let cut = 'cut: {
+                for (s, &(width, _)) in strs.iter_mut().zip(&prefixes) {
+                    // The prefix first (its end is the string's start),
+                    // then the string: the prefix's length read from a
+                    // slice of known size, without a bounds check.
+                    let Some((string, rest)) =
+                        runs.split_at_checked(width).and_then(|(prefix, rest)| {
+                            rest.split_at_checked(prefix_len_of(prefix.as_bytes(), width)?)
+                        })
+                    else {
+                        break 'cut false;
+                    };
+                    run += width + string.len();
+                    *s = string;
+                    runs = rest;
                 }
-            }
+                true
+            };
             let fixed = cur.split_at_checked(head).and_then(|(h, rest)| {
                 let (t, next) = rest.get(run..)?.split_at_checked(tail)?;
                 Some((h, t, next))
@@ -1518,10 +1525,6 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
                 one_by_one(r, &mut items, count - done)?;
                 break;
             };
-            // Room first, so that `make` builds the element in its slot.
-            if items.len() == items.capacity() {
-                items.reserve(1);
-            }
             match make(h, strs, t, &mut items) {
                 Ok(()) => {}
                 Err(e) => {
@@ -1543,9 +1546,10 @@ pub fn decode_str_run_vec<'de, T: Decode<'de>, const K: usize>(
 }
 
 /// Where a run of strings behind prefixes of `(width, max_len)` at the
-/// start of `input` ends, when it ends within [`OWNED_SPAN`] bytes and
-/// every length is below 128 (as [`str_run_layout`], with one bound per
-/// prefix: the run's limit, which keeps every prefix inside `input`).
+/// start of `input` ends, when it ends within [`OWNED_SPAN`] bytes (so
+/// every length is below 128, as [`str_run_layout`] requires, with one
+/// bound per prefix: the run's limit, which keeps every prefix inside
+/// `input`).
 #[cfg(feature = "alloc")]
 #[inline(always)]
 fn owned_run_len<const K: usize>(
@@ -1555,9 +1559,7 @@ fn owned_run_len<const K: usize>(
     let mut pos = 0usize;
     for &(width, max) in prefixes {
         // One 4-byte load per prefix (`pos` is at most 112 here, so it
-        // lies inside `input`), masked to the prefix's width: a length
-        // below 128 is then one comparison for the low byte and the
-        // zero high bytes together.
+        // lies inside `input`), masked to the prefix's width.
         let word = u32::from_le_bytes(*input.get(pos..)?.first_chunk::<4>()?);
         let len = match width {
             1 => word & 0xFF,
@@ -1565,17 +1567,18 @@ fn owned_run_len<const K: usize>(
             4 => word,
             _ => return None,
         };
-        if len >= 0x80 {
+        // The run's limit bounds each length too (below 112, so below
+        // 128: every prefix byte ASCII), one comparison instead of two;
+        // summed in 64 bits, so that a 4-byte length cannot wrap a
+        // 32-bit `usize` past it.
+        let end = (pos + width) as u64 + u64::from(len);
+        if end > OWNED_SPAN as u64 {
             return None;
         }
-        let len = len as usize;
-        if len > max {
+        if len as usize > max {
             return None;
         }
-        pos += width + len;
-        if pos > OWNED_SPAN {
-            return None;
-        }
+        pos = end as usize;
     }
     Some(pos)
 }
