@@ -447,7 +447,12 @@ where
 #[inline]
 pub fn decode_pod_vec<'de, T>(r: &mut Reader<'de>, n: usize) -> Result<Vec<T>, DecodeError>
 where
-    T: Decode<'de> + Encode + zerocopy::FromBytes,
+    T: Decode<'de>
+        + Encode
+        + Clone
+        + zerocopy::FromBytes
+        + zerocopy::IntoBytes
+        + zerocopy::Immutable,
 {
     if T::MEMORY_IS_WIRE
         && T::FIXED_SIZE == Some(size_of::<T>())
@@ -455,6 +460,23 @@ where
         && let Some(total) = n.checked_mul(size_of::<T>())
         && let Ok(bytes) = r.take(total)
     {
+        // Input aligned for `T` (the usual case: frames are 4-byte
+        // aligned): the bytes are a `&[T]` already, and `to_vec` is one
+        // allocation and the C library's copy, the `memcpy` floor.
+        if let Ok(items) = <[T] as zerocopy::FromBytes>::ref_from_bytes(bytes) {
+            return Ok(items.to_vec());
+        }
+        // Zeroed (calloc: pages fresh from the system need no clearing),
+        // then one `copy_from_slice`: the C library's copy, which moves a
+        // large run with non-temporal stores. An element-by-element loop
+        // (each read from its unaligned slot) writes through the cache and
+        // first reads every destination line: twice the memory traffic,
+        // about 2x the time on the 6 MB mesh.
+        if let Ok(mut items) = T::new_vec_zeroed(n) {
+            items.as_mut_bytes().copy_from_slice(bytes);
+            return Ok(items);
+        }
+        // The zeroed allocation refused (out of memory): what `Vec` does.
         let mut items = Vec::with_capacity(n);
         items.extend(
             bytes

@@ -457,3 +457,21 @@ proptest! {
         agree::<Record>(&buf[..flip.0 % (buf.len() + 1)]);
     }
 }
+
+/// A `pod` run decodes the same wherever its bytes start: aligned for the
+/// element (the bytes cast to a slice and copied at once) or not (copied
+/// into a zeroed vector).
+#[test]
+fn pod_runs_decode_alike_at_every_alignment() {
+    let value = runs(5, 1.5);
+    let mut bytes = vec![0u8; value.pods.encoded_len()];
+    value.pods.encode(&mut Writer::new(&mut bytes)).unwrap();
+    for offset in 0..8 {
+        let mut shifted = vec![0xAAu8; offset];
+        shifted.extend_from_slice(&bytes);
+        let mut r = Reader::new(&shifted[offset..]);
+        let pods = <Vec<PodTri> as Decode>::decode(&mut r).unwrap();
+        assert_eq!(pods, value.pods, "offset {offset}");
+        assert_eq!(r.remaining(), 0);
+    }
+}
