@@ -844,6 +844,22 @@ fn decode_each(krate: &syn::Path, all: &[Field<'_>], idx: &[usize], de: &Lifetim
 
 /// `(prefix width, max_len)` of a string field (`&str`, `String`,
 /// `Box<str>`, with or without `len` / `max_len`), or `None`.
+/// For a struct shaped like an inventory item (at most four fields, every
+/// one a primitive, skipped, or a length-prefixed string): how many strings
+/// it holds; `None` for any other struct. Both the encode and the decode
+/// expansion inline such small structs into their `Vec` loops.
+fn item_strings(fields: &[Field<'_>]) -> Option<usize> {
+    let mut strings = 0;
+    for f in fields {
+        if matches!(f.kind, Kind::Prim(_) | Kind::Skip) {
+            continue;
+        }
+        str_prefix(f)?;
+        strings += 1;
+    }
+    (fields.len() <= 4).then_some(strings)
+}
+
 fn str_prefix(f: &Field<'_>) -> Option<(usize, TokenStream)> {
     match &f.kind {
         Kind::Seq {
@@ -1448,15 +1464,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         // A few primitives and one string (an inventory item: count, slot,
         // id): inlined into the `Vec` loop too, instead of a call per
         // element returning its `Result` through memory.
-        Body::Struct(fields)
-            if fields.len() <= 4
-                && fields
-                    .iter()
-                    .filter(|f| !matches!(f.kind, Kind::Prim(_) | Kind::Skip))
-                    .map(|f| str_prefix(f).is_some())
-                    .collect::<Vec<_>>()
-                    == [true] =>
-        {
+        Body::Struct(fields) if item_strings(fields) == Some(1) => {
             quote!(#[inline(always)])
         }
         _ => quote!(#[inline]),
@@ -1473,14 +1481,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
     // of them is one loop with the writer in registers, not a call per
     // element (measured on the save game's items, where LLVM outlined it).
     let encode_inline = match &m.body {
-        Body::Struct(fields)
-            if fields.len() <= 4
-                && fields
-                    .iter()
-                    .filter(|f| !matches!(f.kind, Kind::Prim(_) | Kind::Skip))
-                    .all(|f| str_prefix(f).is_some())
-                && fields.iter().filter(|f| str_prefix(f).is_some()).count() <= 1 =>
-        {
+        Body::Struct(fields) if item_strings(fields).is_some_and(|n| n <= 1) => {
             quote!(#[inline(always)])
         }
         _ => quote!(#[inline]),
