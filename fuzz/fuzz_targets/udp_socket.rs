@@ -15,7 +15,9 @@
 //! - every datagram the socket reads is counted once, received or
 //!   dropped (`UdpStats`);
 //! - plaintext, a frame comes back exactly when the datagram (as the
-//!   receive buffer holds it) is a valid frame, equal to it; sealed, only
+//!   receive buffer holds it) is a valid frame, equal to it, except a
+//!   refusal-shaped one (wire format §11.5: never handed to the
+//!   application; dropped outside the refusal's window); sealed, only
 //!   the server's own unchanged datagrams come back, each at most once and
 //!   equal to what was sealed, and every one of them that was not yet
 //!   received does come back (none is dropped);
@@ -289,8 +291,14 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                         );
                     }
                     if !sealed {
+                        // Wire format §11.5: outside the refusal's window
+                        // (no fingerprint, or the server already
+                        // answered) a refusal-shaped frame is invalid and
+                        // dropped; every other valid frame comes back.
+                        let stray_refusal = (fingerprint.is_none() || accepted_any)
+                            && is_refusal_shaped(bytes, &frame_config);
                         assert!(
-                            frame::decode_frame(bytes, &frame_config).is_err(),
+                            frame::decode_frame(bytes, &frame_config).is_err() || stray_refusal,
                             "a valid plaintext frame was dropped: {bytes:?}"
                         );
                     }
@@ -306,6 +314,10 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                         } else {
                             let f = frame::decode_frame(&bytes, &frame_config)
                                 .expect("an invalid datagram came back as a frame");
+                            assert!(
+                                !is_refusal_shaped(&bytes, &frame_config),
+                                "a refusal-shaped frame reached the application"
+                            );
                             assert_eq!((type_id, &body[..]), (f.type_id(), f.body()));
                         }
                         accepted_any = true;
@@ -337,6 +349,16 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A valid plain frame of the session hello's type with an 8-byte body:
+/// the shape of a refusal (wire format §11.5).
+fn is_refusal_shaped(bytes: &[u8], config: &FrameConfig) -> bool {
+    frame::decode_frame(bytes, config).is_ok_and(|f| {
+        !f.header().is_sealed()
+            && f.type_id() == packet_net::transport::SESSION_HELLO_TYPE
+            && f.body().len() == 8
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
