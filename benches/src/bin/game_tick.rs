@@ -26,7 +26,8 @@
 //! clients in this one, so the server's CPU is measured alone: the sum
 //! over the server process's threads of their run time
 //! (`/proc/self/task/*/schedstat`, nanoseconds), cross-checked with the
-//! process's `/proc/self/stat` ticks, over a window that starts after
+//! process's `/proc/self/stat` ticks (each run line also gives their
+//! share spent in the kernel), over a window that starts after
 //! every client is connected and traffic flows. Delivered packets in the
 //! window = inputs the server decoded + snapshots the clients decoded;
 //! the tool also prints what was sent, so datagram losses show.
@@ -243,8 +244,9 @@ impl Game {
 }
 
 /// CPU time of this process: the sum of its threads' run time in ns
-/// (`schedstat`), and its user + system clock ticks (`stat`).
-fn cpu_now() -> (u64, u64) {
+/// (`schedstat`), its user + system clock ticks and its system clock
+/// ticks (`stat`).
+fn cpu_now() -> (u64, u64, u64) {
     let mut ns = 0;
     if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
         for task in dir.flatten() {
@@ -258,12 +260,12 @@ fn cpu_now() -> (u64, u64) {
         }
     }
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let ticks = stat.rfind(')').map_or(0, |at| {
+    let (ticks, system) = stat.rfind(')').map_or((0, 0), |at| {
         let f: Vec<&str> = stat[at + 2..].split(' ').collect();
         let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        n(11) + n(12)
+        (n(11) + n(12), n(12))
     });
-    (ns, ticks)
+    (ns, ticks, system)
 }
 
 /// Datagrams the kernel dropped for the UDP socket bound to `port`
@@ -377,7 +379,7 @@ fn serve(stack: Stack, transport: Transport, sessions: usize, wake_interval: Dur
         (Stack::PacketBlockingPaced | Stack::PacketTokioPaced, _) => unreachable!("unpaced above"),
     };
     println!("ADDR {addr}");
-    let mut at_start = ((0, 0), 0, 0, 0, 0);
+    let mut at_start = ((0, 0, 0), 0, 0, 0, 0);
     let now = |g: &Game, dropped: &dyn Fn() -> u64| {
         (
             cpu_now(),
@@ -399,9 +401,11 @@ fn serve(stack: Stack, transport: Transport, sessions: usize, wake_interval: Dur
             "stop" => {
                 let end = now(&game, &*dropped);
                 println!(
-                    "CPU_NS {} TICKS {} INPUTS {} SNAPSHOTS {} DROPPED {} RCVBUF_DROPS {}",
+                    "CPU_NS {} TICKS {} SYSTEM_TICKS {} INPUTS {} SNAPSHOTS {} DROPPED {} \
+                     RCVBUF_DROPS {}",
                     end.0.0 - at_start.0.0,
                     end.0.1 - at_start.0.1,
+                    end.0.2 - at_start.0.2,
                     end.1 - at_start.1,
                     end.2 - at_start.2,
                     end.3 - at_start.3,
@@ -773,6 +777,8 @@ struct Run {
     stack: Stack,
     cpu_ns: u64,
     ticks: u64,
+    /// Of `ticks`, those spent in the kernel.
+    system_ticks: u64,
     secs: f64,
     /// Inputs the clients sent, the server decoded.
     inputs_sent: u64,
@@ -876,6 +882,7 @@ fn run_one(
         stack,
         cpu_ns: field("CPU_NS"),
         ticks: field("TICKS"),
+        system_ticks: field("SYSTEM_TICKS"),
         secs,
         inputs_sent: c1.0 - c0.0,
         inputs: field("INPUTS"),
@@ -899,14 +906,15 @@ fn run_one(
 
 fn print_run(transport: Transport, sessions: usize, r: &Run) {
     println!(
-        "{:<21} {} {:>5} | server CPU {:>6.1} ms ({:>5.1} % of a core, {} ticks) | \
-         in {}/{} out {}/{} (delivered/sent) | {:>5.2} us/packet{}{}",
+        "{:<21} {} {:>5} | server CPU {:>6.1} ms ({:>5.1} % of a core, {} ticks, \
+         {:>3.0} % kernel) | in {}/{} out {}/{} (delivered/sent) | {:>5.2} us/packet{}{}",
         r.stack.name(),
         transport.name(),
         sessions,
         r.cpu_ns as f64 / 1e6,
         r.cpu_ns as f64 / 1e9 / r.secs * 100.0,
         r.ticks,
+        r.system_ticks as f64 * 100.0 / r.ticks.max(1) as f64,
         r.inputs,
         r.inputs_sent,
         r.snapshots,

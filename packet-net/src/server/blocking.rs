@@ -43,7 +43,7 @@ use super::{
 };
 use crate::session::{Connection, earliest};
 use crate::transport::TransportError;
-use crate::transport::batch::{RecvArea, SendBatch, UdpBatch};
+use crate::transport::batch::{RECV_SLOTS, RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
 
 /// The token of a poll's waker.
@@ -645,7 +645,13 @@ impl UdpServer {
 /// datagram it receives, on the sender's time). Two `epoll_ctl` calls a
 /// wake-up instead. Nothing is missed: registering reports the socket's
 /// readiness at once (readable, writable), as an edge; unpaced, a wake-up
-/// serves a few datagrams, so the socket stays registered.
+/// serves a few datagrams, so the socket stays registered. The same
+/// report lets a toggled thread end its drain on a receive call that
+/// filled fewer slots than it had (`recvmmsg` stops when the socket has
+/// no datagram left, or on an error after some, which the kernel keeps
+/// for the next call): whatever is still there, or arrives, is reported
+/// when the socket is registered for the next wait, so the call that
+/// would only say `WouldBlock` is saved (one a wake-up).
 struct Watch {
     #[cfg(unix)]
     fd: std::os::fd::RawFd,
@@ -741,13 +747,23 @@ fn run_udp<S, U>(
         let woken = lock(&waker.ready).drain(..).count() > 0;
         // Every datagram waiting, a batch per call, each dispatched and
         // answered at once (its peer settled); paced, answered by the
-        // sweep below, one pass over the peers per wake-up.
+        // sweep below, one pass over the peers per wake-up. Paced, with the
+        // socket out of the poll, a call that filled fewer slots than it
+        // had ends the drain (see `Watch`): no last call that only says
+        // `WouldBlock`.
+        let mut drained = false;
         let at = recv_until_blocked(usize::MAX, || {
+            if drained {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
             let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
                 batch.recv(&mut area, socket.into(), each)
             };
             match pacer {
-                Some(_) => peers.recv_only(recv, Instant::now()).map(|_| None),
+                Some(_) => peers.recv_only(recv, Instant::now()).map(|n| {
+                    drained = !watch.registered && n < RECV_SLOTS;
+                    None
+                }),
                 None => peers.recv_batch(recv, &mut send, &mut many, Instant::now()),
             }
         });
