@@ -1265,6 +1265,19 @@ pub fn encode_str<L: LenPrefix>(
     encode_bytes::<L>(s.as_bytes(), max_len, w)
 }
 
+/// [`decode_str`] for a string that binary fields follow
+/// ([`Reader::take_str_alone`]: no UTF-8 window ahead of it). Used by
+/// `#[derive(Packet)]` for a string field before `f32` / `f64` fields.
+#[doc(hidden)]
+#[inline]
+pub fn decode_str_alone<'de, L: LenPrefix>(
+    max_len: usize,
+    r: &mut Reader<'de>,
+) -> Result<&'de str, DecodeError> {
+    let len = get_len::<L>(max_len, r)?;
+    r.take_str_alone(len)
+}
+
 /// Reads a string behind an `L` length prefix, borrowed from the input.
 #[inline]
 pub fn decode_str<'de, L: LenPrefix>(
