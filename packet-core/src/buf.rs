@@ -271,6 +271,12 @@ impl<'de> Reader<'de> {
         Ok(())
     }
 
+    /// Whether [`Reader::enter`] would succeed (without entering).
+    #[inline(always)]
+    pub(crate) fn can_enter(&self) -> bool {
+        self.depth < Self::MAX_DEPTH
+    }
+
     /// Leaves one level of nesting entered with [`Reader::enter`].
     #[inline]
     pub fn leave(&mut self) {

@@ -1806,8 +1806,48 @@ pub fn encode_seq<L: LenPrefix, T: Encode>(
 /// reservation is bounded by what the input left can hold (see
 /// [`Decode::decode_vec`]).
 #[cfg(feature = "alloc")]
-#[inline]
+#[inline(always)]
 pub fn decode_vec<'de, L: LenPrefix, T: Decode<'de>>(
+    max_len: usize,
+    r: &mut Reader<'de>,
+) -> Result<Vec<T>, DecodeError> {
+    if T::VEC_SCANS_RUN {
+        // Lists of strings and string records are a call each (their
+        // loops are long): the count is read here, and an empty list
+        // (an entity without tags) costs a compare instead of that call.
+        let len = get_len::<L>(max_len, r)?;
+        if len == 0 && r.can_enter() {
+            return Ok(Vec::new());
+        }
+        return decode_vec_counted(len, r);
+    }
+    decode_vec_prefixed::<L, T>(max_len, r)
+}
+
+/// [`decode_vec`] of a list whose count `len` was read.
+#[cfg(feature = "alloc")]
+#[inline]
+fn decode_vec_counted<'de, T: Decode<'de>>(
+    len: usize,
+    r: &mut Reader<'de>,
+) -> Result<Vec<T>, DecodeError> {
+    let remaining = r.remaining();
+    if len > remaining {
+        return Err(DecodeError::UnexpectedEnd {
+            needed: len,
+            remaining,
+        });
+    }
+    r.enter()?;
+    let items = T::decode_vec(r, len);
+    r.leave();
+    items
+}
+
+/// [`decode_vec`] for elements that do not scan string runs.
+#[cfg(feature = "alloc")]
+#[inline]
+fn decode_vec_prefixed<'de, L: LenPrefix, T: Decode<'de>>(
     max_len: usize,
     r: &mut Reader<'de>,
 ) -> Result<Vec<T>, DecodeError> {
