@@ -1711,7 +1711,8 @@ pub fn decode_fixed_str_vec<'de, T: Decode<'de>, const P: usize, const W: usize>
     max_len: usize,
     make: impl Fn(&[u8; P], &'de str) -> T,
 ) -> Result<Vec<T>, DecodeError> {
-    if n > prealloc_bytes(r.remaining()) / size_of::<T>().max(1) {
+    // `n * size > bytes` is `n > bytes / size` without the division.
+    if n.saturating_mul(size_of::<T>().max(1)) > prealloc_bytes(r.remaining()) {
         return decode_vec_fallback(r, n);
     }
     let mut items = Vec::with_capacity(n);
