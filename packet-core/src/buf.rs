@@ -272,6 +272,7 @@ impl<'de> Reader<'de> {
     }
 
     /// Whether [`Reader::enter`] would succeed (without entering).
+    #[cfg(feature = "alloc")]
     #[inline(always)]
     pub(crate) fn can_enter(&self) -> bool {
         self.depth < Self::MAX_DEPTH
@@ -385,7 +386,7 @@ impl<'de> Reader<'de> {
     /// more), and the reader's window stays as it was. Same values, errors
     /// and position as [`Reader::take_str`].
     #[inline]
-    pub fn take_str_alone(&mut self, n: usize) -> Result<&'de str, DecodeError> {
+    pub(crate) fn take_str_alone(&mut self, n: usize) -> Result<&'de str, DecodeError> {
         if let Some(s) = self.validated(n) {
             self.advance(n);
             return Ok(s);

@@ -724,12 +724,9 @@ fn empty_string_lists_keep_the_depth_limit() {
     };
     let limit = Reader::MAX_DEPTH;
     for bytes in [&[0u8, 0][..], &[1, 0, 1, 0, b'a']] {
-        assert_eq!(at_depth::<String>(bytes, limit), (Err(too_deep.clone()), 2));
-        assert_eq!(at_depth::<&str>(bytes, limit), (Err(too_deep.clone()), 2));
-        assert_eq!(
-            at_depth::<Box<str>>(bytes, limit),
-            (Err(too_deep.clone()), 2)
-        );
+        assert_eq!(at_depth::<String>(bytes, limit), (Err(too_deep), 2));
+        assert_eq!(at_depth::<&str>(bytes, limit), (Err(too_deep), 2));
+        assert_eq!(at_depth::<Box<str>>(bytes, limit), (Err(too_deep), 2));
         let ok = at_depth::<String>(bytes, limit - 1);
         assert_eq!(ok.1, bytes.len());
         assert_eq!(ok.0.unwrap().len(), usize::from(bytes[0]));
