@@ -271,6 +271,13 @@ impl<'de> Reader<'de> {
         Ok(())
     }
 
+    /// Whether [`Reader::enter`] would succeed (without entering).
+    #[cfg(feature = "alloc")]
+    #[inline(always)]
+    pub(crate) fn can_enter(&self) -> bool {
+        self.depth < Self::MAX_DEPTH
+    }
+
     /// Leaves one level of nesting entered with [`Reader::enter`].
     #[inline]
     pub fn leave(&mut self) {
@@ -365,6 +372,29 @@ impl<'de> Reader<'de> {
             return Ok(s);
         }
         let s = str_alone(self.rest, n);
+        if n <= self.rest.len() {
+            self.advance(n);
+        }
+        s
+    }
+
+    /// [`Reader::take_str`] for a string that binary fields follow (an
+    /// entity's id before its `f64` position): when it is not inside the
+    /// window already validated, only its own `n` bytes are validated,
+    /// with no scan for how far ASCII reaches after it (a new window there
+    /// would end at the first float byte above 0x7F and hold nothing
+    /// more), and the reader's window stays as it was. Same values, errors
+    /// and position as [`Reader::take_str`].
+    #[inline]
+    pub(crate) fn take_str_alone(&mut self, n: usize) -> Result<&'de str, DecodeError> {
+        if let Some(s) = self.validated(n) {
+            self.advance(n);
+            return Ok(s);
+        }
+        let s = match self.rest.get(..n).and_then(utf8) {
+            Some(s) => Ok(s),
+            None => str_alone(self.rest, n),
+        };
         if n <= self.rest.len() {
             self.advance(n);
         }

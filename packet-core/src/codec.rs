@@ -1265,6 +1265,19 @@ pub fn encode_str<L: LenPrefix>(
     encode_bytes::<L>(s.as_bytes(), max_len, w)
 }
 
+/// [`decode_str`] for a string that binary fields follow
+/// ([`Reader::take_str_alone`]: no UTF-8 window ahead of it). Used by
+/// `#[derive(Packet)]` for a string field before `f32` / `f64` fields.
+#[doc(hidden)]
+#[inline]
+pub fn decode_str_alone<'de, L: LenPrefix>(
+    max_len: usize,
+    r: &mut Reader<'de>,
+) -> Result<&'de str, DecodeError> {
+    let len = get_len::<L>(max_len, r)?;
+    r.take_str_alone(len)
+}
+
 /// Reads a string behind an `L` length prefix, borrowed from the input.
 #[inline]
 pub fn decode_str<'de, L: LenPrefix>(
@@ -1698,7 +1711,8 @@ pub fn decode_fixed_str_vec<'de, T: Decode<'de>, const P: usize, const W: usize>
     max_len: usize,
     make: impl Fn(&[u8; P], &'de str) -> T,
 ) -> Result<Vec<T>, DecodeError> {
-    if n > prealloc_bytes(r.remaining()) / size_of::<T>().max(1) {
+    // `n * size > bytes` is `n > bytes / size` without the division.
+    if n.saturating_mul(size_of::<T>().max(1)) > prealloc_bytes(r.remaining()) {
         return decode_vec_fallback(r, n);
     }
     let mut items = Vec::with_capacity(n);
@@ -1793,8 +1807,48 @@ pub fn encode_seq<L: LenPrefix, T: Encode>(
 /// reservation is bounded by what the input left can hold (see
 /// [`Decode::decode_vec`]).
 #[cfg(feature = "alloc")]
-#[inline]
+#[inline(always)]
 pub fn decode_vec<'de, L: LenPrefix, T: Decode<'de>>(
+    max_len: usize,
+    r: &mut Reader<'de>,
+) -> Result<Vec<T>, DecodeError> {
+    if T::VEC_SCANS_RUN {
+        // Lists of strings and string records are a call each (their
+        // loops are long): the count is read here, and an empty list
+        // (an entity without tags) costs a compare instead of that call.
+        let len = get_len::<L>(max_len, r)?;
+        if len == 0 && r.can_enter() {
+            return Ok(Vec::new());
+        }
+        return decode_vec_counted(len, r);
+    }
+    decode_vec_prefixed::<L, T>(max_len, r)
+}
+
+/// [`decode_vec`] of a list whose count `len` was read.
+#[cfg(feature = "alloc")]
+#[inline]
+fn decode_vec_counted<'de, T: Decode<'de>>(
+    len: usize,
+    r: &mut Reader<'de>,
+) -> Result<Vec<T>, DecodeError> {
+    let remaining = r.remaining();
+    if len > remaining {
+        return Err(DecodeError::UnexpectedEnd {
+            needed: len,
+            remaining,
+        });
+    }
+    r.enter()?;
+    let items = T::decode_vec(r, len);
+    r.leave();
+    items
+}
+
+/// [`decode_vec`] for elements that do not scan string runs.
+#[cfg(feature = "alloc")]
+#[inline]
+fn decode_vec_prefixed<'de, L: LenPrefix, T: Decode<'de>>(
     max_len: usize,
     r: &mut Reader<'de>,
 ) -> Result<Vec<T>, DecodeError> {

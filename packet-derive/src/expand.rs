@@ -836,10 +836,59 @@ fn decode_each(krate: &syn::Path, all: &[Field<'_>], idx: &[usize], de: &Lifetim
             continue;
         }
         let f = &all[i];
+        // A string that floats follow: validated alone, no window ahead.
+        if let Some((l, max)) = str_decode_prefix(krate, f)
+            && all[i + 1..]
+                .iter()
+                .find(|g| !matches!(g.kind, Kind::Skip))
+                .is_some_and(|g| starts_with_float(g.ty))
+        {
+            let (b, ty) = (bind(i), f.ty);
+            out.extend(quote!(
+                let #b: #ty = ::core::convert::Into::into(
+                    #krate::codec::decode_str_alone::<#l>(#max, __r)?,
+                );
+            ));
+            k += 1;
+            continue;
+        }
         out.extend(decode_field(krate, f, bind(i), de));
         k += 1;
     }
     out
+}
+
+/// The prefix type and `max_len` of a string field, else `None`.
+fn str_decode_prefix(krate: &syn::Path, f: &Field<'_>) -> Option<(TokenStream, TokenStream)> {
+    match &f.kind {
+        Kind::Seq {
+            seq: Seq::Str,
+            len,
+            max_len,
+        } => Some((
+            prefix_ty(*len),
+            max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e)),
+        )),
+        Kind::Plain if matches!(seq_of(f.ty), Ok(Seq::Str)) => Some((
+            quote!(#krate::codec::DefaultLen),
+            quote!(::core::primitive::usize::MAX),
+        )),
+        _ => None,
+    }
+}
+
+/// Whether the wire bytes of `ty` start with an `f32` or `f64` (a float,
+/// or a tuple or array of them first): bytes that nearly always end a
+/// UTF-8 window at once.
+fn starts_with_float(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p.qself.is_none() && (p.path.is_ident("f32") || p.path.is_ident("f64")),
+        Type::Tuple(t) => t.elems.first().is_some_and(starts_with_float),
+        Type::Array(a) => starts_with_float(&a.elem),
+        Type::Paren(p) => starts_with_float(&p.elem),
+        Type::Group(g) => starts_with_float(&g.elem),
+        _ => false,
+    }
 }
 
 /// `(prefix width, max_len)` of a string field (`&str`, `String`,

@@ -701,3 +701,55 @@ fn stream_read_from_when_full_is_an_error_not_end_of_stream() {
     assert_eq!(decoder.read_from(&mut reader).unwrap(), 0);
     assert_eq!(decoder.finish(), Ok(()));
 }
+
+/// Lists of strings read their count before the call that decodes them,
+/// and an empty one returns without that call: at the depth limit an
+/// empty list is still `TooDeep`, as every other list, and the reader
+/// stops at the same byte.
+#[test]
+fn empty_string_lists_keep_the_depth_limit() {
+    fn at_depth<'de, T: Decode<'de> + core::fmt::Debug + PartialEq>(
+        bytes: &'de [u8],
+        depth: u32,
+    ) -> (Result<Vec<T>, DecodeError>, usize) {
+        let mut r = Reader::new(bytes);
+        for _ in 0..depth {
+            r.enter().unwrap();
+        }
+        let got = Vec::<T>::decode(&mut r);
+        (got, r.position())
+    }
+    let too_deep = DecodeError::TooDeep {
+        max: Reader::MAX_DEPTH,
+    };
+    let limit = Reader::MAX_DEPTH;
+    for bytes in [&[0u8, 0][..], &[1, 0, 1, 0, b'a']] {
+        assert_eq!(at_depth::<String>(bytes, limit), (Err(too_deep), 2));
+        assert_eq!(at_depth::<&str>(bytes, limit), (Err(too_deep), 2));
+        assert_eq!(at_depth::<Box<str>>(bytes, limit), (Err(too_deep), 2));
+        let ok = at_depth::<String>(bytes, limit - 1);
+        assert_eq!(ok.1, bytes.len());
+        assert_eq!(ok.0.unwrap().len(), usize::from(bytes[0]));
+    }
+    // A count past the input, an empty input.
+    assert_eq!(
+        at_depth::<String>(&[3, 0, 0], 0),
+        (
+            Err(DecodeError::UnexpectedEnd {
+                needed: 3,
+                remaining: 1
+            }),
+            2
+        )
+    );
+    assert_eq!(
+        at_depth::<String>(&[0], 0),
+        (
+            Err(DecodeError::UnexpectedEnd {
+                needed: 2,
+                remaining: 1
+            }),
+            0
+        )
+    );
+}

@@ -475,3 +475,95 @@ fn pod_runs_decode_alike_at_every_alignment() {
         assert_eq!(r.remaining(), 0);
     }
 }
+
+/// Strings that floats follow (validated alone, with no UTF-8 window
+/// ahead: `codec::decode_str_alone`), one of them inside the window of the
+/// string before it, one with its own prefix width and limit.
+#[derive(packet_core::Packet, Debug, PartialEq, Clone)]
+struct FloatsAfter<'a> {
+    head: String,
+    n: u8,
+    id: String,
+    pos: (f64, f64),
+    #[packet(len = u8, max_len = 8)]
+    name: &'a str,
+    #[packet(skip)]
+    skipped: u8,
+    yaw: f32,
+    label: Box<str>,
+    z: [f64; 1],
+    tags: Vec<String>,
+}
+
+#[test]
+fn strings_before_floats_fail_as_field_by_field() {
+    fn by_field(bytes: &[u8]) -> (Result<FloatsAfter<'_>, DecodeError>, usize) {
+        let mut r = Reader::new(bytes);
+        let mut all = || {
+            Ok(FloatsAfter {
+                head: String::decode(&mut r)?,
+                n: u8::decode(&mut r)?,
+                id: String::decode(&mut r)?,
+                pos: <(f64, f64)>::decode(&mut r)?,
+                name: {
+                    let len = usize::from(u8::decode(&mut r)?);
+                    if len > 8 {
+                        return Err(DecodeError::LengthOverMax { len, max: 8 });
+                    }
+                    r.take_str(len)?
+                },
+                skipped: 0,
+                yaw: f32::decode(&mut r)?,
+                label: Box::<str>::decode(&mut r)?,
+                z: <[f64; 1]>::decode(&mut r)?,
+                tags: Vec::<String>::decode(&mut r)?,
+            })
+        };
+        let got = all();
+        (got, r.position())
+    }
+    fn derived(bytes: &[u8]) -> (Result<FloatsAfter<'_>, DecodeError>, usize) {
+        let mut r = Reader::new(bytes);
+        let got = FloatsAfter::decode(&mut r);
+        (got, r.position())
+    }
+    for (head, id, name, label) in [
+        ("minecraft:world", "minecraft:pig", "Polly", "ok"),
+        ("", "é€x", "", "ünï"),
+        ("ab", "", "€€", ""),
+    ] {
+        let value = FloatsAfter {
+            head: head.into(),
+            n: 7,
+            id: id.into(),
+            pos: (1.5, -2.25e7),
+            name,
+            skipped: 0,
+            yaw: 0.1,
+            label: label.into(),
+            z: [3.0],
+            tags: vec!["a".into(), "bc".into()],
+        };
+        let mut buf = vec![0u8; value.encoded_len()];
+        value.encode(&mut Writer::new(&mut buf)).unwrap();
+        assert_eq!(
+            FloatsAfter::decode(&mut Reader::new(&buf)),
+            Ok(value.clone())
+        );
+        for cut in 0..=buf.len() {
+            assert_eq!(derived(&buf[..cut]), by_field(&buf[..cut]), "cut at {cut}");
+        }
+        for at in 0..buf.len() {
+            for v in [0x80u8, 0xA9, 0xC3, 0xE2, 0xFF, 9, b'a'] {
+                let mut bad = buf.clone();
+                bad[at] = v;
+                // Debug text: a float byte changed may make a NaN.
+                assert_eq!(
+                    format!("{:?}", derived(&bad)),
+                    format!("{:?}", by_field(&bad)),
+                    "{v:#x} at {at}"
+                );
+            }
+        }
+    }
+}
