@@ -860,21 +860,9 @@ fn decode_each(krate: &syn::Path, all: &[Field<'_>], idx: &[usize], de: &Lifetim
 
 /// The prefix type and `max_len` of a string field, else `None`.
 fn str_decode_prefix(krate: &syn::Path, f: &Field<'_>) -> Option<(TokenStream, TokenStream)> {
-    match &f.kind {
-        Kind::Seq {
-            seq: Seq::Str,
-            len,
-            max_len,
-        } => Some((
-            prefix_ty(*len),
-            max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e)),
-        )),
-        Kind::Plain if matches!(seq_of(f.ty), Ok(Seq::Str)) => Some((
-            quote!(#krate::codec::DefaultLen),
-            quote!(::core::primitive::usize::MAX),
-        )),
-        _ => None,
-    }
+    let (len, max) = str_field(f)?;
+    let prefix = len.map_or_else(|| quote!(#krate::codec::DefaultLen), prefix_ty);
+    Some((prefix, max))
 }
 
 /// Whether the wire bytes of `ty` start with an `f32` or `f64` (a float,
@@ -891,8 +879,6 @@ fn starts_with_float(ty: &Type) -> bool {
     }
 }
 
-/// `(prefix width, max_len)` of a string field (`&str`, `String`,
-/// `Box<str>`, with or without `len` / `max_len`), or `None`.
 /// For a struct shaped like an inventory item (at most four fields, every
 /// one a primitive, skipped, or a length-prefixed string): how many strings
 /// it holds; `None` for any other struct. Both the encode and the decode
@@ -909,18 +895,28 @@ fn item_strings(fields: &[Field<'_>]) -> Option<usize> {
     (fields.len() <= 4).then_some(strings)
 }
 
+/// `(prefix width, max_len)` of a string field (`&str`, `String`,
+/// `Box<str>`, with or without `len` / `max_len`), or `None`.
 fn str_prefix(f: &Field<'_>) -> Option<(usize, TokenStream)> {
+    let (len, max) = str_field(f)?;
+    Some((len.map_or(2, Width::size), max))
+}
+
+/// A string field's prefix (`None`: the default, a `u16`) and `max_len`
+/// (`usize::MAX` when unset), or `None` for any other field: the one place
+/// that decides which fields the string paths take.
+fn str_field(f: &Field<'_>) -> Option<(Option<Width>, TokenStream)> {
     match &f.kind {
         Kind::Seq {
             seq: Seq::Str,
             len,
             max_len,
         } => Some((
-            len.size(),
+            Some(*len),
             max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e)),
         )),
         Kind::Plain if matches!(seq_of(f.ty), Ok(Seq::Str)) => {
-            Some((2, quote!(::core::primitive::usize::MAX)))
+            Some((None, quote!(::core::primitive::usize::MAX)))
         }
         _ => None,
     }
