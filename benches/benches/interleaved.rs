@@ -44,27 +44,30 @@ const FLOORS: [&str; 2] = ["memcpy", "loop"];
 /// `black_box` before it is dropped).
 type Row<'a> = (&'static str, Box<dyn Fn() + 'a>);
 
-/// The encodings of one value and its decode rows.
-macro_rules! shape_rows {
-    ($value:expr, $t:ty, $archived:ty, $body:ident, $rows:ident) => {
+/// One shape: its encodings, its decode rows (plus any the optional
+/// block pushes, given packet's encoded bytes and the rows), timed and
+/// reported.
+macro_rules! shape {
+    ($name:literal, $value:expr, $t:ty, $archived:ty, $rounds:expr
+        $(, |$body:ident, $more:ident| $extra:block)?) => {{
         let value: $t = $value;
-        let wcfg =
-            wincode::config::DefaultConfig::new().with_preallocation_size_limit::<WINCODE_LIMIT>();
-        let mut $body = vec![0u8; value.encoded_len()];
-        Encode::encode(&value, &mut Writer::new(&mut $body)).expect("fits");
+        let wcfg = wincode::config::DefaultConfig::new()
+            .with_preallocation_size_limit::<WINCODE_LIMIT>();
+        let mut packet = vec![0u8; value.encoded_len()];
+        Encode::encode(&value, &mut Writer::new(&mut packet)).expect("fits");
         let bitcode_bytes = bitcode::encode(&value);
         let wincode_bytes = wincode::config::serialize(&value, wcfg).expect("encodes");
         let rkyv_bytes =
             rkyv::api::high::to_bytes_in::<_, RkyvError>(&value, AlignedVec::<16>::new())
                 .expect("serializes");
-        assert_eq!(decode_body::<$t>(&$body), value);
+        assert_eq!(decode_body::<$t>(&packet), value);
         let bitcode_buf = RefCell::new(bitcode::Buffer::new());
         #[allow(unused_mut)]
-        let mut $rows: Vec<Row<'_>> = vec![
+        let mut rows: Vec<Row<'_>> = vec![
             (
                 "packet",
                 Box::new(|| {
-                    black_box(decode_body::<$t>(black_box(&$body)));
+                    black_box(decode_body::<$t>(black_box(&packet)));
                 }),
             ),
             (
@@ -95,7 +98,13 @@ macro_rules! shape_rows {
                 }),
             ),
         ];
-    };
+        $({
+            let $body: &[u8] = &packet;
+            let $more = &mut rows;
+            $extra
+        })?
+        report($name, &time(&rows, $rounds));
+    }};
 }
 
 fn main() {
@@ -112,59 +121,56 @@ fn main() {
     let wanted = |shape: &str| only.is_empty() || only.contains(&shape);
 
     if wanted("mesh") {
-        shape_rows!(
-            shapes::mesh(125_000),
+        let mesh = shapes::mesh(125_000);
+        shape!(
+            "mesh",
+            mesh,
             shapes::Mesh,
             shapes::ArchivedMesh,
-            packet,
-            rows
+            rounds,
+            |packet, rows| {
+                let body = &packet[4..];
+                let items: &[Triangle] = <[Triangle] as zerocopy::FromBytes>::ref_from_bytes(body)
+                    .expect("4-aligned body");
+                rows.push((
+                    "memcpy",
+                    Box::new(move || drop(black_box(black_box(body).to_vec()))),
+                ));
+                rows.push((
+                    "loop",
+                    Box::new(move || drop(black_box(copy_loop(black_box(items))))),
+                ));
+            }
         );
-        let body = &packet[4..];
-        let items: &[Triangle] =
-            <[Triangle] as zerocopy::FromBytes>::ref_from_bytes(body).expect("4-aligned body");
-        rows.push((
-            "memcpy",
-            Box::new(move || {
-                black_box(black_box(body).to_vec());
-            }),
-        ));
-        rows.push((
-            "loop",
-            Box::new(move || {
-                black_box(copy_loop(black_box(items)));
-            }),
-        ));
-        report("mesh", &time(&rows, rounds));
     }
     if wanted("savegame") {
-        shape_rows!(
-            shapes::save_game(500),
+        let save = shapes::save_game(500);
+        shape!(
+            "savegame",
+            save,
             shapes::SaveGame,
             shapes::ArchivedSaveGame,
-            packet,
-            rows
+            rounds
         );
-        report("savegame", &time(&rows, rounds));
     }
     if wanted("log") {
-        shape_rows!(
+        shape!(
+            "log",
             shapes::logs(10_000),
             shapes::Logs,
             shapes::ArchivedLogs,
-            packet,
-            rows
+            rounds
         );
-        report("log", &time(&rows, rounds));
     }
     if wanted("updates") {
-        shape_rows!(
-            shapes::updates(1_000),
+        let updates = shapes::updates(1_000);
+        shape!(
+            "updates",
+            updates,
             shapes::Updates,
             shapes::ArchivedUpdates,
-            packet,
-            rows
+            rounds
         );
-        report("updates", &time(&rows, rounds));
     }
 }
 
