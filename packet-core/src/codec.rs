@@ -1853,6 +1853,10 @@ fn decode_vec_prefixed<'de, L: LenPrefix, T: Decode<'de>>(
     r: &mut Reader<'de>,
 ) -> Result<Vec<T>, DecodeError> {
     let len = get_len::<L>(max_len, r)?;
+    // The same count check as `decode_vec_counted`, written out: a shared
+    // `#[inline(always)]` helper for both cost `updates` +0.77 % of its
+    // decode instructions (`shape_probe`: the compiler laid the loop out
+    // differently), so the repetition is deliberate.
     let remaining = r.remaining();
     if len > remaining {
         return Err(DecodeError::UnexpectedEnd {
