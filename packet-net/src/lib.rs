@@ -119,7 +119,7 @@ pub mod fuzzing {
                 meta
             })
             .collect();
-        crate::transport::batch::split_slots(bytes, slot_len, &metas, each)
+        crate::transport::batch::split_slots(bytes, slot_len, slot_len, &metas, each)
     }
 
     pub use crate::server::udp::Endpoint as UdpEndpoint;

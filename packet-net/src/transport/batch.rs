@@ -22,7 +22,6 @@ pub(crate) const RECV_SLOTS: usize = if quinn_udp::BATCH_SIZE < 32 {
 } else {
     32
 };
-const SLOTS: usize = RECV_SLOTS;
 
 /// Bytes of one receive slot: the largest UDP payload, so a GRO buffer
 /// (at most that much) or an over-long datagram arrives whole.
@@ -44,14 +43,14 @@ pub(crate) struct UdpBatch(UdpSocketState);
 /// Where [`UdpBatch::recv`] lands datagrams: allocated once.
 pub(crate) struct RecvArea {
     bytes: Vec<u8>,
-    metas: [RecvMeta; SLOTS],
+    metas: [RecvMeta; RECV_SLOTS],
 }
 
 impl RecvArea {
     pub(crate) fn new() -> Self {
         Self {
-            bytes: vec![0; SLOTS * SLOT_STRIDE],
-            metas: [RecvMeta::default(); SLOTS],
+            bytes: vec![0; RECV_SLOTS * SLOT_STRIDE],
+            metas: [RecvMeta::default(); RECV_SLOTS],
         }
     }
 }
@@ -104,20 +103,22 @@ pub(crate) fn split_datagrams(
     count
 }
 
-/// Splits the slots of `slot_len` bytes each that one receive call
-/// filled, as `metas` describe them (slot `i` by `metas[i]`: its source,
-/// length and GRO stride), into datagrams handed to `each` with their
-/// source, in order; returns how many (see [`split_datagrams`]).
+/// Splits the slots that one receive call filled, slot `i` starting at
+/// `i * stride` and holding at most `slot_len` bytes, as `metas` describe
+/// them (slot `i` by `metas[i]`: its source, length and GRO stride), into
+/// datagrams handed to `each` with their source, in order; returns how
+/// many (see [`split_datagrams`]). A length past the slot is cut to it.
 pub(crate) fn split_slots(
     bytes: &mut [u8],
+    stride: usize,
     slot_len: usize,
     metas: &[RecvMeta],
     mut each: impl FnMut(SocketAddr, &mut [u8]),
 ) -> usize {
-    let slots = bytes.chunks_mut(slot_len.max(1));
+    let slots = bytes.chunks_mut(stride.max(1));
     let mut count = 0;
     for (meta, slot) in metas.iter().zip(slots) {
-        let len = meta.len.min(slot.len());
+        let len = meta.len.min(slot_len).min(slot.len());
         let received = &mut slot[..len];
         count += split_datagrams(received, meta.stride, |d| each(meta.addr, d));
     }
@@ -180,17 +181,14 @@ impl UdpBatch {
         each: impl FnMut(SocketAddr, &mut [u8]),
     ) -> io::Result<usize> {
         let mut slots = area.bytes.chunks_mut(SLOT_STRIDE);
-        let mut iovs: [IoSliceMut<'_>; SLOTS] = std::array::from_fn(|_| {
-            IoSliceMut::new(&mut slots.next().expect("SLOTS slots")[..SLOT_LEN])
+        let mut iovs: [IoSliceMut<'_>; RECV_SLOTS] = std::array::from_fn(|_| {
+            IoSliceMut::new(&mut slots.next().expect("RECV_SLOTS slots")[..SLOT_LEN])
         });
         let filled = self.0.recv(socket, &mut iovs, &mut area.metas)?;
-        // Each slot is `SLOT_LEN` long, whatever its stride.
-        for meta in &mut area.metas[..filled] {
-            meta.len = meta.len.min(SLOT_LEN);
-        }
         Ok(split_slots(
             &mut area.bytes,
             SLOT_STRIDE,
+            SLOT_LEN,
             &area.metas[..filled],
             each,
         ))
