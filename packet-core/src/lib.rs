@@ -136,3 +136,9 @@ macro_rules! include_schema {
         include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
     };
 }
+
+// The crate README's examples, run as doctests so that they stay true
+// (the example derives: feature `derive`).
+#[cfg(all(doctest, feature = "derive"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

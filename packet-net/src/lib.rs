@@ -6,6 +6,8 @@
 //! networked game needs this one dependency.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// docs.rs: each feature-gated item shows the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use packet_core::*;
 
@@ -142,3 +144,8 @@ pub mod fuzzing {
         Outbox::new(config, sealer, hello)
     }
 }
+
+// The crate README's examples, run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -99,6 +99,8 @@
 //!   (clap and packet-core).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// docs.rs: each feature-gated item shows the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // The build.rs example is a whole `fn main`, as build scripts are.
 #![allow(clippy::needless_doctest_main)]
 
@@ -607,3 +609,8 @@ impl Builder {
         Ok(path)
     }
 }
+
+// The crate README's examples, run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
