@@ -18,6 +18,7 @@ use packet_core::frame::Packet;
 
 use super::session::Waker;
 use super::{DisconnectReason, ServerStats, Session, SessionId, StatsSnapshot};
+use crate::transport::queue::body_len;
 use crate::transport::{Outbox, TransportError};
 
 /// What a broadcast did: how many sessions got the frame, and how many
@@ -329,7 +330,14 @@ impl<U> Sessions<U> {
         packet: &P,
         except: Option<SessionId>,
     ) -> BroadcastReport {
-        let max_body = packet.encoded_len();
+        // A packet `encode` refuses whatever the room (a field longer than
+        // its `max_len`) fails for every session alike, with the error
+        // that names the field; and no body buffer is grown to its
+        // `usize::MAX` length.
+        let max_body = match body_len(packet) {
+            Ok(len) => len,
+            Err(e) => return self.broadcast_with(except, |_| Err(e.into())),
+        };
         let once = BODY.with(|body| {
             // Busy only if `write_data` itself broadcast: encode per session.
             let mut body = body.try_borrow_mut().ok()?;

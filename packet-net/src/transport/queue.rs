@@ -13,7 +13,7 @@ use std::vec::Vec;
 use packet_core::error::EncodeError;
 use packet_core::frame::FrameConfig;
 use packet_core::frame::Packet;
-use packet_core::{StreamDecoder, Writer};
+use packet_core::{Encode, StreamDecoder, Writer};
 
 use super::security::{Halves, Hello, Incoming, Opener, REFUSAL_LEN, Sealer};
 use super::{TransportConfig, TransportError};
@@ -205,6 +205,39 @@ impl WriteQueue {
     }
 }
 
+/// The body length `packet` encodes to: its `encoded_len`, or, when that
+/// is `usize::MAX` (a sequence field longer than its length prefix or
+/// `max_len` allows, which `encode` refuses), the error `encode` gives,
+/// which names the field and the attribute to change
+/// ([`EncodeError::FieldTooLong`], as `PacketBuf::encode` reports it),
+/// rather than a frame of `usize::MAX` bytes. Every send path sizes its
+/// frame through this.
+#[inline]
+pub(crate) fn body_len<P: Encode + ?Sized>(packet: &P) -> Result<usize, EncodeError> {
+    match packet.encoded_len() {
+        usize::MAX => Err(refused(packet)),
+        len => Ok(len),
+    }
+}
+
+/// The error `packet`'s `encode` gives, encoding into scratch room for
+/// the largest default frame (only a packet no frame carries gets here).
+/// Any other outcome, such as a body that simply outgrows the room, is
+/// the frame-size error the length stood for.
+#[cold]
+#[inline(never)]
+fn refused<P: Encode + ?Sized>(packet: &P) -> EncodeError {
+    let max = FrameConfig::DEFAULT_MAX_FRAME_LEN as usize;
+    let mut scratch = std::vec![0u8; max];
+    match packet.encode(&mut Writer::new(&mut scratch)) {
+        Err(e) if !matches!(e, EncodeError::BufferFull { .. }) => e,
+        _ => EncodeError::FrameTooLarge {
+            len: usize::MAX,
+            max,
+        },
+    }
+}
+
 /// The outgoing half of a connection: frames are sealed straight into a
 /// bounded [`WriteQueue`]. A sealed client's first frame is preceded by
 /// its session hello.
@@ -228,7 +261,7 @@ impl Outbox {
 
     /// Queues `packet` as one frame.
     pub fn queue<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
-        self.queue_with(P::ID, packet.encoded_len(), |w| packet.write_data(w))
+        self.queue_with(P::ID, body_len(packet)?, |w| packet.write_data(w))
     }
 
     /// Queues a frame with a raw body.

@@ -219,7 +219,7 @@ macro_rules! stream_methods {
         /// Queues `packet`; writes only when the queue has no room for it
         /// (back-pressure: the caller waits for the socket).
         pub $($async)? fn queue<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
-            self.queue_with(P::ID, packet.encoded_len(), |w| packet.write_data(w))$(.$aw)?
+            self.queue_with(P::ID, $crate::transport::queue::body_len(packet)?, |w| packet.write_data(w))$(.$aw)?
         }
 
         /// Queues a raw frame (see `queue`).
@@ -326,7 +326,7 @@ macro_rules! socket_methods {
         /// Sends `packet` to `addr` as one datagram.
         pub $($async)? fn send_to<P: Packet + ?Sized>(&mut self, packet: &P, addr: SocketAddr) -> Result<(), TransportError> {
             const { packet_core::frame::assert_fits_datagram::<P>() };
-            self.send_with(Some(addr), P::ID, packet.encoded_len(), |w| packet.write_data(w))$(.$aw)?
+            self.send_with(Some(addr), P::ID, $crate::transport::queue::body_len(packet)?, |w| packet.write_data(w))$(.$aw)?
         }
 
         /// Sends a raw frame to `addr`.
@@ -337,7 +337,7 @@ macro_rules! socket_methods {
         /// Sends `packet` to the connected peer.
         pub $($async)? fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
             const { packet_core::frame::assert_fits_datagram::<P>() };
-            self.send_with(None, P::ID, packet.encoded_len(), |w| packet.write_data(w))$(.$aw)?
+            self.send_with(None, P::ID, $crate::transport::queue::body_len(packet)?, |w| packet.write_data(w))$(.$aw)?
         }
 
         /// Sends a raw frame to the connected peer.

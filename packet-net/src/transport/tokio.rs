@@ -50,7 +50,7 @@ use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::queue::Outbox;
+use super::queue::{Outbox, body_len};
 use super::security::{
     Halves, Opened, Opener, REFUSAL_LEN, Sealer, Security, frame_in, plain, plain_client,
     plain_server,
@@ -476,7 +476,7 @@ impl<P: Packet + ?Sized> Encoder<&P> for PacketCodec {
     type Error = TransportError;
 
     fn encode(&mut self, item: &P, dst: &mut BytesMut) -> Result<(), Self::Error> {
-        self.encode_with(P::ID, item.encoded_len(), dst, |w| item.write_data(w))
+        self.encode_with(P::ID, body_len(item)?, dst, |w| item.write_data(w))
     }
 }
 

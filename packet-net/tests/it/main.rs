@@ -9,6 +9,8 @@ mod core;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
 mod events;
+#[cfg(feature = "tokio")]
+mod field_too_long;
 #[cfg(feature = "crypto")]
 mod fuzz_regressions;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
