@@ -5,7 +5,9 @@
 //! - [`TransportConfig`] and [`TransportError`].
 //! - Security as types (`security`): [`SessionToken`], and with the
 //!   `crypto` feature `ClientSecurity` (a client's token and keys) and
-//!   `ServerSecurity` (an accepting end's key provider); the one
+//!   `ServerSecurity` (an accepting end's key provider), and
+//!   `SessionToken::random` and `random_keys` for a login server to
+//!   issue them; the one
 //!   `sealed(..)` method of every stream, listener, socket, server
 //!   configuration and codec takes the one that fits it.
 //! - [`Outbox`]: the outgoing queue of a connection (frames encoded in
@@ -38,7 +40,7 @@ pub mod tokio;
 
 pub use queue::Outbox;
 #[cfg(feature = "crypto")]
-pub use security::{ClientSecurity, ServerSecurity};
+pub use security::{ClientSecurity, ServerSecurity, random_keys};
 pub use security::{SESSION_HELLO_TYPE, Security, SessionToken};
 pub use socket::{PacketListener, PacketSocket, PacketStream, REFUSAL_LINGER};
 
