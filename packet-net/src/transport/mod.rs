@@ -198,6 +198,15 @@ pub enum TransportError {
         server: u64,
     },
     /// The peer closed the connection cleanly, between frames.
+    ///
+    /// On a client, right after a `send` that succeeded, this usually
+    /// means the server would not serve the session and closed it without
+    /// saying why: a plaintext client against a sealed server, a token
+    /// the server's key provider does not know (never issued, or already
+    /// used), or a packet type id its router has no handler for. The
+    /// server's `on_disconnect` hook runs only for sessions that opened;
+    /// a sealed one that never did leaves only `stats().bad_frames`
+    /// (README: "When the client sees `Closed`").
     #[error("connection closed by the peer")]
     Closed,
     /// The write queue has no room for the frame: flush (or wait for the
