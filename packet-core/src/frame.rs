@@ -232,7 +232,9 @@ pub trait Packet: Encode {
     /// that exceeds a datagram ([`assert_fits_datagram`]), and
     /// `#[derive(Packet)]` one that exceeds every transport
     /// ([`MAX_WIRE_FRAME_LEN`]). Stream transports (TCP) take frames up to
-    /// their decoder's `max_frame_len` (64 KiB by default).
+    /// their decoder's `max_frame_len` (64 KiB by default). The buffer and
+    /// datagram checks are post-monomorphization `const` errors: `cargo
+    /// build` (or `cargo test`) reports them, `cargo check` does not.
     ///
     /// ```
     /// # use packet_core::{Encode, EncodeError, Packet, Writer};
@@ -299,6 +301,10 @@ pub const fn assert_fits_buffer<P: Packet + ?Sized>(capacity: usize) {
 /// frame is 12 bytes longer; that, and the socket's configured maximum,
 /// are checked when the frame is encoded).
 ///
+/// Evaluated where the generic function is instantiated (a
+/// post-monomorphization `const` error): `cargo build` and `cargo test`
+/// report it, `cargo check` (and an editor's check-on-save) does not.
+///
 /// ```compile_fail
 /// # use packet_core::{Encode, EncodeError, Packet, Writer, frame::assert_fits_datagram};
 /// struct Huge([u8; 76_800]); // TCP only
@@ -358,8 +364,9 @@ impl<const N: usize> PacketBuf<N> {
     ///
     /// A packet whose *smallest* frame ([`Packet::MIN_FRAME_LEN`]) exceeds
     /// `N` does not compile (a `const` assertion when this method is
-    /// instantiated); a value larger than `N` is
-    /// [`EncodeError::BufferFull`] at run time.
+    /// instantiated: a post-monomorphization error that `cargo build` and
+    /// `cargo test` report, `cargo check` does not); a value larger than
+    /// `N` is [`EncodeError::BufferFull`] at run time.
     ///
     /// ```
     /// # use packet_core::{Encode, EncodeError, Packet, PacketBuf, Writer};
