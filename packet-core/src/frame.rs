@@ -185,6 +185,12 @@ pub const fn max_frame_len_for(body_len: usize) -> Option<usize> {
 /// `#[derive(Packet)]` implements it along with [`Encode`] and [`Decode`];
 /// [`encode_packet`] puts [`Packet::ID`] in the frame header
 /// and [`crate::Frame::decode_packet`] checks it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a packet",
+    label = "`{Self}` does not implement `Packet` (no packet type id)",
+    note = "derive it: `#[derive(Packet)]` with `#[packet(id = ..)]` (without an `id` the derive makes a field type, not a packet)",
+    note = "a `#[derive(PacketSet)]` enum is not a `Packet`: send the variant's packet, or use the set's own encode (`PacketSet::encode_frame`)"
+)]
 pub trait Packet: Encode {
     /// The packet type id carried in the frame header.
     const ID: u16;
