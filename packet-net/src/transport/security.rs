@@ -1022,7 +1022,10 @@ mod tests {
 
     #[test]
     fn random_tokens_and_keys_are_fresh() {
-        let (a, b) = (SessionToken::random().unwrap(), SessionToken::random().unwrap());
+        let (a, b) = (
+            SessionToken::random().unwrap(),
+            SessionToken::random().unwrap(),
+        );
         assert_eq!(a.0.len(), SESSION_TOKEN_LEN);
         assert_ne!(a, b);
         assert_ne!(a, SessionToken::PLAINTEXT);

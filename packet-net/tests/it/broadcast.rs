@@ -117,7 +117,9 @@ async fn a_session_awaiting_its_hello_is_reported_pending_not_too_big() {
     );
     assert!(report.is_complete(), "{report}");
     assert!(
-        report.to_string().contains("1 not yet opened (hello unprocessed)"),
+        report
+            .to_string()
+            .contains("1 not yet opened (hello unprocessed)"),
         "{report}"
     );
     server.shutdown().await;
