@@ -32,6 +32,11 @@ use crate::buf::{Reader, Writer, copy_bytes, utf8};
 use crate::error::{DecodeError, EncodeError};
 
 /// A value that can be written as packet fields.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be written as packet fields: it does not implement `Encode`",
+    label = "no `Encode` for `{Self}`",
+    note = "derive `Packet` for it (a field type needs no `id`), or use `#[packet(with = ..)]` on the field for a custom codec"
+)]
 pub trait Encode {
     /// The largest encoded size in bytes, or `None` when unbounded (or
     /// larger than `usize`). Combine with [`size::add`], [`size::max`] and
@@ -196,6 +201,11 @@ pub fn split_fixed(bytes: &[u8], n: Option<usize>) -> Result<(&[u8], &[u8]), Dec
 
 /// A value that can be read from packet fields, possibly borrowing from the
 /// input for `'de` (zero-copy `&'de str`, `&'de [u8]`, [`crate::View`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read from packet fields: it does not implement `Decode`",
+    label = "no `Decode` for `{Self}`",
+    note = "derive `Packet` for it (a field type needs no `id`), or use `#[packet(with = ..)]` on the field for a custom codec"
+)]
 pub trait Decode<'de>: Sized {
     /// `Some(n)` when every value takes exactly `n` bytes on the wire (the
     /// decode-side twin of [`Encode::FIXED_SIZE`]; `None`, the default, is

@@ -185,6 +185,12 @@ pub const fn max_frame_len_for(body_len: usize) -> Option<usize> {
 /// `#[derive(Packet)]` implements it along with [`Encode`] and [`Decode`];
 /// [`encode_packet`] puts [`Packet::ID`] in the frame header
 /// and [`crate::Frame::decode_packet`] checks it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a packet",
+    label = "`{Self}` does not implement `Packet` (no packet type id)",
+    note = "derive it: `#[derive(Packet)]` with `#[packet(id = ..)]` (without an `id` the derive makes a field type, not a packet)",
+    note = "a `#[derive(PacketSet)]` enum is not a `Packet`: send the variant's packet, or use the set's own encode (`PacketSet::encode_frame`)"
+)]
 pub trait Packet: Encode {
     /// The packet type id carried in the frame header.
     const ID: u16;
@@ -232,7 +238,9 @@ pub trait Packet: Encode {
     /// that exceeds a datagram ([`assert_fits_datagram`]), and
     /// `#[derive(Packet)]` one that exceeds every transport
     /// ([`MAX_WIRE_FRAME_LEN`]). Stream transports (TCP) take frames up to
-    /// their decoder's `max_frame_len` (64 KiB by default).
+    /// their decoder's `max_frame_len` (64 KiB by default). The buffer and
+    /// datagram checks are post-monomorphization `const` errors: `cargo
+    /// build` (or `cargo test`) reports them, `cargo check` does not.
     ///
     /// ```
     /// # use packet_core::{Encode, EncodeError, Packet, Writer};
@@ -299,6 +307,10 @@ pub const fn assert_fits_buffer<P: Packet + ?Sized>(capacity: usize) {
 /// frame is 12 bytes longer; that, and the socket's configured maximum,
 /// are checked when the frame is encoded).
 ///
+/// Evaluated where the generic function is instantiated (a
+/// post-monomorphization `const` error): `cargo build` and `cargo test`
+/// report it, `cargo check` (and an editor's check-on-save) does not.
+///
 /// ```compile_fail
 /// # use packet_core::{Encode, EncodeError, Packet, Writer, frame::assert_fits_datagram};
 /// struct Huge([u8; 76_800]); // TCP only
@@ -358,8 +370,9 @@ impl<const N: usize> PacketBuf<N> {
     ///
     /// A packet whose *smallest* frame ([`Packet::MIN_FRAME_LEN`]) exceeds
     /// `N` does not compile (a `const` assertion when this method is
-    /// instantiated); a value larger than `N` is
-    /// [`EncodeError::BufferFull`] at run time.
+    /// instantiated: a post-monomorphization error that `cargo build` and
+    /// `cargo test` report, `cargo check` does not); a value larger than
+    /// `N` is [`EncodeError::BufferFull`] at run time.
     ///
     /// ```
     /// # use packet_core::{Encode, EncodeError, Packet, PacketBuf, Writer};

@@ -51,7 +51,9 @@
 //!   `StreamDecoder::read_from`. Sockets, sessions and servers live in the
 //!   `packet-net` crate.
 //! - `derive`: `#[derive(Packet)]` and `#[derive(PacketSet)]` (from
-//!   `packet-derive`), exported next to the traits of the same names.
+//!   `packet-derive`), exported next to the traits of the same names. Off
+//!   by default: without it rustc says `Packet` is "only a trait, without
+//!   a derive macro", not which feature to enable.
 //! - `crypto`: sealed frames (ChaCha20-Poly1305) in `crypto` and the
 //!   replay state in `replay`; works without `std` and `alloc`.
 //! - `alloc`: `String`, `Vec`, `Box` fields and the `stream` decoder.

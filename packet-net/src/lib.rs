@@ -4,6 +4,16 @@
 //! and tokio), session servers with dispatch by packet type id, sealed
 //! sessions with per-session keys. Re-exports all of [`packet_core`], so a
 //! networked game needs this one dependency.
+//!
+//! Features: `crypto` and `tokio` (default), and `derive`, which
+//! `#[derive(Packet)]` and `#[derive(PacketSet)]` need:
+//!
+//! ```toml
+//! packet-net = { version = "0.1", features = ["derive"] }
+//! ```
+//!
+//! Without it rustc reports that `Packet` is "only a trait, without a
+//! derive macro", without naming the feature.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // docs.rs: each feature-gated item shows the feature it needs.

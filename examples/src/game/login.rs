@@ -15,8 +15,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use packet_net::crypto::{ChannelKeys, SecretKey};
-use packet_net::transport::{ClientSecurity, ServerSecurity, SessionToken};
+use packet_net::crypto::ChannelKeys;
+use packet_net::transport::{ClientSecurity, ServerSecurity, SessionToken, random_keys};
 
 /// What a login hands the player's client.
 #[derive(Debug)]
@@ -44,20 +44,9 @@ pub struct Login {
     table: Mutex<Table>,
 }
 
-fn random<const N: usize>() -> std::io::Result<[u8; N]> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-    Ok(bytes)
-}
-
-/// A fresh session: a random token and two random keys.
+/// A fresh session: a random token and a random key per direction.
 fn new_session() -> std::io::Result<(SessionToken, ChannelKeys)> {
-    let token = SessionToken(random::<16>()?);
-    let keys = ChannelKeys::new(
-        SecretKey::from_bytes(random::<32>()?),
-        SecretKey::from_bytes(random::<32>()?),
-    );
-    Ok((token, keys))
+    Ok((SessionToken::random()?, random_keys()?))
 }
 
 impl Login {

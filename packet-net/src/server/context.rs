@@ -150,6 +150,17 @@ impl<'a, S, U> Context<'a, S, U> {
 
     /// Queues `packet` for every other session; reports how many got it
     /// and why the others did not.
+    ///
+    /// Only sessions the server has opened get it: a plaintext one once
+    /// accepted, a sealed one once the server has *processed* its hello
+    /// (it may have arrived already). A sealed session not yet opened is
+    /// skipped and counted in [`BroadcastReport::pending`], and never gets
+    /// this frame. A client that must not miss broadcasts therefore waits
+    /// for a reply to its login first (the login handler replies; the
+    /// client's first `recv` is that reply), and bounds its reads
+    /// (`TransportConfig::with_read_timeout`: client reads wait forever by
+    /// default, so a client waiting for a skipped broadcast blocks until
+    /// the server's idle timeout ends its session).
     pub fn broadcast_others<P: Packet + ?Sized>(&self, packet: &P) -> BroadcastReport {
         self.sessions.broadcast(packet, Some(self.session.id))
     }
@@ -162,7 +173,7 @@ impl<'a, S, U> Context<'a, S, U> {
     }
 
     /// Queues `packet` for every session, this one included; see
-    /// [`Context::broadcast_others`].
+    /// [`Context::broadcast_others`] (which sessions a broadcast reaches).
     pub fn broadcast<P: Packet + ?Sized>(&self, packet: &P) -> BroadcastReport {
         self.sessions.broadcast(packet, None)
     }

@@ -298,6 +298,16 @@ impl<S, U> Router<S, U> {
     /// Called when a session ends, while it is still registered (only for
     /// sessions whose `on_connect` ran). Hooks add up, like
     /// [`Router::on_connect`]'s.
+    ///
+    /// A sealed session that never opened (a plaintext client, a missing
+    /// or malformed hello, a token the key provider does not know) ends
+    /// without this hook: it leaves only a count in
+    /// [`StatsSnapshot::bad_frames`](super::StatsSnapshot::bad_frames)
+    /// (or `protocol_mismatches`). Its client, like one whose session
+    /// ended for a type id no handler takes, sees its `send` succeed and
+    /// its next `recv` fail with
+    /// [`TransportError::Closed`](crate::transport::TransportError::Closed)
+    /// (or a reset): the server does not say why.
     pub fn on_disconnect(
         mut self,
         f: impl Fn(&Context<'_, S, U>, &DisconnectReason) + Send + Sync + 'static,

@@ -45,8 +45,13 @@ pub struct BroadcastReport {
     pub queue_full: usize,
     /// Sessions skipped because they are closing.
     pub closing: usize,
-    /// Sealed sessions skipped because their hello has not arrived yet:
-    /// no keys to seal with (not a failure; they get the next one).
+    /// Sealed sessions skipped because the server has not opened them yet:
+    /// their hello has not been *processed* (it may have arrived and wait
+    /// in the receive buffer), so there are no keys to seal with. Not a
+    /// failure, but such a session never gets this frame, only later
+    /// ones; a client that must not miss broadcasts waits for the reply
+    /// to its login before it counts on them (see
+    /// [`Context::broadcast_others`](super::Context::broadcast_others)).
     pub pending: usize,
 }
 
@@ -78,7 +83,7 @@ impl fmt::Display for BroadcastReport {
                 self.too_big, self.queue_full, self.closing
             )?;
             if self.pending > 0 {
-                write!(f, ", {} awaiting their hello", self.pending)?;
+                write!(f, ", {} not yet opened (hello unprocessed)", self.pending)?;
             }
         }
         Ok(())

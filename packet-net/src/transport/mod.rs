@@ -5,7 +5,9 @@
 //! - [`TransportConfig`] and [`TransportError`].
 //! - Security as types (`security`): [`SessionToken`], and with the
 //!   `crypto` feature `ClientSecurity` (a client's token and keys) and
-//!   `ServerSecurity` (an accepting end's key provider); the one
+//!   `ServerSecurity` (an accepting end's key provider), and
+//!   `SessionToken::random` and `random_keys` for a login server to
+//!   issue them; the one
 //!   `sealed(..)` method of every stream, listener, socket, server
 //!   configuration and codec takes the one that fits it.
 //! - [`Outbox`]: the outgoing queue of a connection (frames encoded in
@@ -38,7 +40,7 @@ pub mod tokio;
 
 pub use queue::Outbox;
 #[cfg(feature = "crypto")]
-pub use security::{ClientSecurity, ServerSecurity};
+pub use security::{ClientSecurity, ServerSecurity, random_keys};
 pub use security::{SESSION_HELLO_TYPE, Security, SessionToken};
 pub use socket::{PacketListener, PacketSocket, PacketStream, REFUSAL_LINGER};
 
@@ -196,6 +198,15 @@ pub enum TransportError {
         server: u64,
     },
     /// The peer closed the connection cleanly, between frames.
+    ///
+    /// On a client, right after a `send` that succeeded, this usually
+    /// means the server would not serve the session and closed it without
+    /// saying why: a plaintext client against a sealed server, a token
+    /// the server's key provider does not know (never issued, or already
+    /// used), or a packet type id its router has no handler for. The
+    /// server's `on_disconnect` hook runs only for sessions that opened;
+    /// a sealed one that never did leaves only `stats().bad_frames`
+    /// (README: "When the client sees `Closed`").
     #[error("connection closed by the peer")]
     Closed,
     /// The write queue has no room for the frame: flush (or wait for the

@@ -102,7 +102,9 @@ pub const REFUSAL_LEN: usize = frame::frame_len_for(8);
 /// An opaque 16-byte value a login server hands a client together with
 /// that session's keys; the client sends it in its hello so the server can
 /// look the keys up. Not a secret by itself (it travels in the clear), but
-/// it must be unpredictable and used once.
+/// it must be unpredictable and used once: make it with
+/// [`SessionToken::random`] (feature `crypto`), and the keys with
+/// [`random_keys`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SessionToken(pub [u8; SESSION_TOKEN_LEN]);
 
@@ -141,6 +143,71 @@ pub fn refusal(server_fingerprint: u64) -> [u8; REFUSAL_LEN] {
 impl SessionToken {
     /// The token of a plaintext session's hello: 16 zero bytes.
     pub const PLAINTEXT: SessionToken = SessionToken([0; SESSION_TOKEN_LEN]);
+
+    /// A fresh token of 16 random bytes from the operating system's
+    /// generator (`getrandom`): what a login server hands out with each
+    /// session's [`random_keys`]. Fails only if the OS has no randomness
+    /// to give (its error as an `io::Error`).
+    ///
+    /// ```
+    /// use packet_net::transport::{SessionToken, random_keys};
+    ///
+    /// let (token, keys) = (SessionToken::random()?, random_keys()?);
+    /// assert_ne!(token, SessionToken::random()?);
+    /// # drop(keys);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "crypto")]
+    pub fn random() -> std::io::Result<SessionToken> {
+        let mut token = [0; SESSION_TOKEN_LEN];
+        getrandom::fill(&mut token)?;
+        Ok(SessionToken(token))
+    }
+}
+
+/// Fresh keys for one sealed session: a random 32-byte key per direction
+/// from the operating system's generator (`getrandom`). A login server
+/// draws them with a [`SessionToken::random`], gives both to the client
+/// (over TLS; the client wraps them in a [`ClientSecurity`]) and keeps the
+/// keys by token for the game server's [`ServerSecurity`], which hands
+/// each out once. Fails only if the OS has no randomness to give.
+///
+/// Without this helper, `ChannelKeys::new(SecretKey::from_bytes(..),
+/// SecretKey::from_bytes(..))` takes key bytes from any CSPRNG.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, Mutex};
+/// use packet_net::crypto::ChannelKeys;
+/// use packet_net::server::ServerConfig;
+/// use packet_net::transport::{ClientSecurity, ServerSecurity, SessionToken, random_keys};
+///
+/// // The login server: token -> keys, each taken once by the game server.
+/// let issued: Arc<Mutex<HashMap<SessionToken, ChannelKeys>>> = Arc::default();
+/// let (token, keys) = (SessionToken::random()?, random_keys()?);
+/// issued.lock().unwrap().insert(token, keys.clone());
+///
+/// let login = issued.clone();
+/// let config = ServerConfig::default()
+///     .sealed(ServerSecurity::new(move |token| login.lock().unwrap().remove(token)));
+/// let client = ClientSecurity::new(token, keys); // handed to the client
+/// # drop((config, client));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[cfg(feature = "crypto")]
+pub fn random_keys() -> std::io::Result<packet_core::crypto::ChannelKeys> {
+    use packet_core::crypto::{ChannelKeys, KEY_LEN, SecretKey};
+    use zeroize::Zeroize;
+    let mut bytes = [0; 2 * KEY_LEN];
+    let filled = getrandom::fill(&mut bytes);
+    let key = |at: usize| {
+        let mut k = [0; KEY_LEN];
+        k.copy_from_slice(&bytes[at..at + KEY_LEN]);
+        SecretKey::from_bytes(k)
+    };
+    let keys = filled.map(|()| ChannelKeys::new(key(0), key(KEY_LEN)));
+    bytes.zeroize();
+    keys.map_err(std::io::Error::from)
 }
 
 /// A session hello as a client sends it: its token (16 zero bytes for a
@@ -946,4 +1013,34 @@ pub fn frame_in(header: Header, datagram: &[u8]) -> Frame<'_> {
     let start = frame::HEADER_LEN;
     let end = (start + header.body_len as usize).min(datagram.len());
     Frame::from_parts(header, &datagram[start.min(end)..end])
+}
+
+#[cfg(all(test, feature = "crypto"))]
+mod tests {
+    use super::*;
+    use packet_core::crypto::{Direction, KEY_LEN};
+
+    #[test]
+    fn random_tokens_and_keys_are_fresh() {
+        let (a, b) = (
+            SessionToken::random().unwrap(),
+            SessionToken::random().unwrap(),
+        );
+        assert_eq!(a.0.len(), SESSION_TOKEN_LEN);
+        assert_ne!(a, b);
+        assert_ne!(a, SessionToken::PLAINTEXT);
+
+        let (k, l) = (random_keys().unwrap(), random_keys().unwrap());
+        let bytes = |k: &packet_core::crypto::ChannelKeys, d| *k.key(d).as_bytes();
+        for d in [Direction::ClientToServer, Direction::ServerToClient] {
+            assert_eq!(bytes(&k, d).len(), KEY_LEN);
+            assert_ne!(bytes(&k, d), bytes(&l, d));
+            assert_ne!(bytes(&k, d), [0; KEY_LEN]);
+        }
+        // One key per direction, not one shared key.
+        assert_ne!(
+            bytes(&k, Direction::ClientToServer),
+            bytes(&k, Direction::ServerToClient)
+        );
+    }
 }

@@ -323,7 +323,9 @@ macro_rules! socket_methods {
             Ok(self.socket.peer_addr()?)
         }
 
-        /// Sends `packet` to `addr` as one datagram.
+        /// Sends `packet` to `addr` as one datagram. A packet no datagram
+        /// can carry does not compile (`assert_fits_datagram`; reported by
+        /// `cargo build`, not `cargo check`).
         pub $($async)? fn send_to<P: Packet + ?Sized>(&mut self, packet: &P, addr: SocketAddr) -> Result<(), TransportError> {
             const { packet_core::frame::assert_fits_datagram::<P>() };
             self.send_with(Some(addr), P::ID, $crate::transport::queue::body_len(packet)?, |w| packet.write_data(w))$(.$aw)?
@@ -334,7 +336,8 @@ macro_rules! socket_methods {
             self.send_with(Some(addr), type_id, body.len(), |w| w.put_bytes(body))$(.$aw)?
         }
 
-        /// Sends `packet` to the connected peer.
+        /// Sends `packet` to the connected peer (as one datagram; see
+        /// `send_to` for the compile-time fit check).
         pub $($async)? fn send<P: Packet + ?Sized>(&mut self, packet: &P) -> Result<(), TransportError> {
             const { packet_core::frame::assert_fits_datagram::<P>() };
             self.send_with(None, P::ID, $crate::transport::queue::body_len(packet)?, |w| packet.write_data(w))$(.$aw)?

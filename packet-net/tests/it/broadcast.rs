@@ -93,9 +93,9 @@ async fn a_full_queue_is_reported_as_queue_full_and_counted() {
     server.shutdown().await;
 }
 
-/// A sealed session whose hello has not arrived has no keys to seal with:
-/// the broadcast skips it as pending, not as "too big" (the packet is
-/// fine), and it is not a failure.
+/// A sealed session whose hello the server has not processed has no keys
+/// to seal with: the broadcast skips it as pending, not as "too big" (the
+/// packet is fine), and it is not a failure.
 #[cfg(feature = "crypto")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_awaiting_its_hello_is_reported_pending_not_too_big() {
@@ -117,7 +117,9 @@ async fn a_session_awaiting_its_hello_is_reported_pending_not_too_big() {
     );
     assert!(report.is_complete(), "{report}");
     assert!(
-        report.to_string().contains("1 awaiting their hello"),
+        report
+            .to_string()
+            .contains("1 not yet opened (hello unprocessed)"),
         "{report}"
     );
     server.shutdown().await;
