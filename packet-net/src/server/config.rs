@@ -189,13 +189,19 @@ impl ServerConfig {
     pub(crate) fn halves(&self, datagrams: bool) -> crate::transport::security::Halves {
         let frame: FrameConfig = self.transport.frame;
         let fingerprint = self.transport.fingerprint;
-        #[cfg(feature = "crypto")]
-        if let Some(sec) = &self.security {
-            use crate::transport::Security;
-            return sec.halves(frame, fingerprint, datagrams);
+        let halves = || {
+            #[cfg(feature = "crypto")]
+            if let Some(sec) = &self.security {
+                use crate::transport::Security;
+                return sec.halves(frame, fingerprint, datagrams);
+            }
+            crate::transport::security::plain_server(&frame, fingerprint)
+        };
+        let mut halves = halves();
+        if datagrams {
+            halves.sealer = halves.sealer.for_datagrams();
         }
-        let _ = datagrams;
-        crate::transport::security::plain_server(&frame, fingerprint)
+        halves
     }
 }
 

@@ -38,7 +38,7 @@ impl DatagramChannel {
         let one = config.with_write_queue_limit(max);
         Self {
             config,
-            out: Outbox::new(&one, halves.sealer, None),
+            out: Outbox::new(&one, halves.sealer.for_datagrams(), None),
             opener: halves.opener,
             // One byte more than the largest frame, so that an over-long
             // datagram shows up as trailing bytes instead of being cut to

@@ -229,8 +229,10 @@ impl TransportError {
             if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut))
     }
 
-    /// Whether the peer went away (clean close, reset, broken pipe, or end of
-    /// stream inside a frame).
+    /// Whether the peer went away (clean close, reset, broken pipe, end of
+    /// stream inside a frame, or, on a connected UDP socket, the peer's
+    /// port closed: `ConnectionRefused`, from the ICMP answer to an
+    /// earlier datagram).
     pub fn is_disconnect(&self) -> bool {
         match self {
             TransportError::Closed => true,
@@ -239,6 +241,7 @@ impl TransportError {
                 e.kind(),
                 io::ErrorKind::ConnectionReset
                     | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::ConnectionRefused
                     | io::ErrorKind::BrokenPipe
                     | io::ErrorKind::UnexpectedEof
             ),

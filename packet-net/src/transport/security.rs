@@ -564,6 +564,18 @@ impl Sealer {
         Self::new(Seal::Plain { next_sequence: 0 }, config)
     }
 
+    /// The same, sending datagrams: no frame longer than one datagram
+    /// carries ([`frame::MAX_DATAGRAM_FRAME_LEN`], wire format §2.6: a
+    /// datagram sender must not send a longer frame), whatever the
+    /// configured maximum, which still bounds what is received. A longer
+    /// frame is refused when it is encoded ([`EncodeError::FrameTooLarge`],
+    /// a `too_big` broadcast), not by the socket with an OS error or,
+    /// worse, by a silent drop after it was counted as sent.
+    pub(crate) fn for_datagrams(mut self) -> Self {
+        self.max_frame_len = self.max_frame_len.min(frame::MAX_DATAGRAM_FRAME_LEN);
+        self
+    }
+
     /// Whether frames are (or, awaiting keys, will be) sealed.
     #[inline]
     pub(crate) fn is_sealed(&self) -> bool {

@@ -6,6 +6,7 @@ mod broadcast;
 mod common;
 mod compile_fail;
 mod core;
+mod datagram_limit;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod defects;
 mod events;
