@@ -57,6 +57,12 @@
 //! The workspace's `examples/schema-demo` crate does exactly this, and its
 //! tests prove the generated packets byte-identical to hand-derived ones.
 //!
+//! A game that depends on `packet-net` alone (which re-exports all of
+//! packet-core) sets [`Builder::crate_path`]`("::packet_net")` and includes
+//! with `packet_net::include_schema!`; the generated code names
+//! `::packet_core` otherwise, and rustc then reports "cannot find
+//! `packet_core` in the crate root" in the generated file.
+//!
 //! ## In memory
 //!
 //! ```
@@ -474,7 +480,9 @@ impl Builder {
     }
 
     /// The path to `packet_core` in generated code (default
-    /// `::packet_core`), for crates that re-export it.
+    /// `::packet_core`), for crates that reach it through a re-export:
+    /// `"::packet_net"` for a game that depends on packet-net alone,
+    /// `"my_crate::packet_core"` for a crate of its own.
     pub fn crate_path(mut self, path: impl Into<String>) -> Self {
         self.codegen.crate_path = path.into();
         self
