@@ -1064,9 +1064,14 @@ impl Validator {
     fn w0001_help(&self, f: &ast::Field) -> String {
         let name = &f.name.name;
         let raise = "or raise the frame limit (`--max-frame` / `Builder::max_frame_len`)";
-        let (opts, unit, item) = match &f.ty.kind {
-            TypeKind::String(o) | TypeKind::Bytes(o) => (o, "bytes", None),
-            TypeKind::List(inner, o) => (o, "items", self.size_of(inner).1),
+        // A list's items: their largest size, and whether it varies (a
+        // string, bytes or list inside: bounding those shrinks it).
+        let (opts, unit, item, varies) = match &f.ty.kind {
+            TypeKind::String(o) | TypeKind::Bytes(o) => (o, "bytes", None, false),
+            TypeKind::List(inner, o) => {
+                let (min, max) = self.size_of(inner);
+                (o, "items", max, min != max)
+            }
             _ => {
                 return format!(
                     "help: bound the strings, bytes and lists inside `{name}`'s type with `max = N` (through a struct with a bounded field inside `option<...>` or `list<...>`), {raise}"
@@ -1077,10 +1082,23 @@ impl Validator {
             None => format!("help: bound `{name}` with `max = N`, {raise}"),
             Some(m) => {
                 let each = item.map_or(String::new(), |s| format!(" of up to {s} bytes each"));
-                format!(
-                    "help: `{name}` is already bounded (`max = {}`), but {} {unit}{each} are too many: lower its `max`, {raise}",
-                    m.text, m.text
-                )
+                // Items of a varying size: what is unbounded may be inside
+                // them, and with `max = 1` nothing else is left to lower.
+                let bound_items = "bound its items (a `string`, `bytes` or `list` inside them with `max = N`; for a `list<string>`, a list of a struct with a `string(max = N)` field)";
+                match item {
+                    Some(s) if varies && m.value <= 1 => format!(
+                        "help: `{name}` holds at most {} item, but one item can reach {s} bytes: {bound_items}, {raise}",
+                        m.text
+                    ),
+                    _ if varies => format!(
+                        "help: `{name}` is already bounded (`max = {}`), but {} {unit}{each} are too many: lower its `max` or {bound_items}, {raise}",
+                        m.text, m.text
+                    ),
+                    _ => format!(
+                        "help: `{name}` is already bounded (`max = {}`), but {} {unit}{each} are too many: lower its `max`, {raise}",
+                        m.text, m.text
+                    ),
+                }
             }
         }
     }
