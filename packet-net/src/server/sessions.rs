@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::vec::Vec;
 
 use packet_core::Writer;
+use packet_core::error::EncodeError;
 use packet_core::frame::Packet;
 
 use super::session::Waker;
@@ -53,6 +54,13 @@ pub struct BroadcastReport {
     /// to its login before it counts on them (see
     /// [`Context::broadcast_others`](super::Context::broadcast_others)).
     pub pending: usize,
+    /// Why the frame could not be encoded, from the first session it
+    /// failed for (every session fails alike): e.g.
+    /// [`EncodeError::FieldTooLong`] naming the field and the attribute
+    /// to change, or [`EncodeError::FrameTooLarge`] with the limit.
+    /// `None` when nothing was `too_big`, or the failure was not the
+    /// encoder's.
+    pub encode_error: Option<EncodeError>,
 }
 
 impl BroadcastReport {
@@ -84,6 +92,9 @@ impl fmt::Display for BroadcastReport {
             )?;
             if self.pending > 0 {
                 write!(f, ", {} not yet opened (hello unprocessed)", self.pending)?;
+            }
+            if let Some(e) = &self.encode_error {
+                write!(f, " (too big: {e})")?;
             }
         }
         Ok(())
@@ -402,7 +413,12 @@ impl<U> Sessions<U> {
                 Err(TransportError::Crypto(packet_core::error::CryptoError::KeysPending)) => {
                     report.pending += 1
                 }
-                Err(_) => report.too_big += 1,
+                Err(e) => {
+                    report.too_big += 1;
+                    if let (None, TransportError::Encode(e)) = (report.encode_error, e) {
+                        report.encode_error = Some(e);
+                    }
+                }
             }
         }
         if let Some(w) = owed {

@@ -55,6 +55,16 @@ fn a_udp_broadcast_no_datagram_carries_is_too_big_not_delivered() {
         .sessions()
         .broadcast_raw(BLOB, &vec![3; MAX_BODY + 4], None);
     assert_eq!((report.delivered, report.too_big), (0, 1), "{report}");
+    assert!(
+        matches!(
+            report.encode_error,
+            Some(EncodeError::FrameTooLarge {
+                max: MAX_DATAGRAM_FRAME_LEN,
+                ..
+            })
+        ),
+        "{report}"
+    );
     assert_eq!(server.stats().frames_unsent, 1);
     // The session goes on; the largest broadcast that fits arrives.
     let report = server

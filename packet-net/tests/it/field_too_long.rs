@@ -111,6 +111,8 @@ fn a_broadcast_reports_the_field_as_too_big_and_does_not_panic() {
     }
     let report = server.sessions().broadcast(&too_long(), None);
     assert_eq!((report.delivered, report.too_big), (0, 1), "{report}");
+    assert_eq!(report.encode_error, Some(expected()));
+    assert!(report.to_string().contains("Shout.text"), "{report}");
     let report = server.sessions().broadcast(&fits(), None);
     assert_eq!(report.delivered, 1, "{report}");
     let frame = c.recv().unwrap();
