@@ -19,6 +19,7 @@ use packet_core::family::{PacketFamily, PacketSetFamily};
 use packet_core::frame::{Frame, Packet};
 
 use super::{Context, DisconnectReason};
+use crate::guard::guard;
 use crate::transport::TransportError;
 
 /// A frame handler.
@@ -126,9 +127,9 @@ impl<S, U> Router<S, U> {
         }
     }
 
-    /// A new session's state.
-    pub(crate) fn new_state(&self) -> U {
-        (self.init)()
+    /// A new session's state; a panic in `init`'s message.
+    pub(crate) fn new_state(&self) -> Result<U, String> {
+        guard(|| (self.init)())
     }
 
     /// Sets what happens to frames of an unknown type id (when no
@@ -350,12 +351,36 @@ impl<S, U> Router<S, U> {
         }
     }
 
-    pub(crate) fn connected(&self, ctx: &Context<'_, S, U>) {
-        self.on_connect.iter().for_each(|h| h(ctx));
+    /// Passes `frame` to its handler as the servers do: a handler's
+    /// error, or its panic (caught here), is why its session ends.
+    pub(crate) fn run(
+        &self,
+        ctx: &Context<'_, S, U>,
+        frame: Frame<'_>,
+    ) -> Result<(), DisconnectReason> {
+        match guard(|| self.dispatch(ctx, frame)) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(DisconnectReason::Handler(e)),
+            Err(panic) => Err(DisconnectReason::HandlerPanicked(panic)),
+        }
     }
 
+    /// Runs the connect hooks; a panic (caught here; the hooks after it
+    /// do not run) is why the session ends.
+    pub(crate) fn connected(&self, ctx: &Context<'_, S, U>) -> Result<(), DisconnectReason> {
+        guard(|| self.on_connect.iter().for_each(|h| h(ctx)))
+            .map_err(DisconnectReason::HandlerPanicked)
+    }
+
+    /// Runs the disconnect hooks, each one guarded: a panic is counted
+    /// ([`StatsSnapshot::handler_panics`](super::StatsSnapshot::handler_panics))
+    /// and the next hook runs.
     pub(crate) fn disconnected(&self, ctx: &Context<'_, S, U>, reason: &DisconnectReason) {
-        self.on_disconnect.iter().for_each(|h| h(ctx, reason));
+        for h in &self.on_disconnect {
+            if guard(|| h(ctx, reason)).is_err() {
+                ctx.sessions.stats.count_panic();
+            }
+        }
     }
 }
 
