@@ -391,8 +391,12 @@ impl<S, U: Send + 'static> Router<S, U> {
     /// it outlives the frame) and returns a future, spawned as its own
     /// task; the session reads on meanwhile, so one session's tasks may
     /// run at once. The task replies through the handle
-    /// ([`Session::send`](super::Session::send)); if it fails, the
-    /// session is closed (after its queued frames). Outside a tokio
+    /// ([`Session::send`](super::Session::send)); if it fails or panics,
+    /// the session is closed (after its queued frames; the reason is
+    /// [`DisconnectReason::Closed`], the task holding only a handle) and
+    /// the task's handle is dropped, so nothing stays registered. A
+    /// panic in `f` itself, which runs inside the frame handler, ends the
+    /// session with [`DisconnectReason::HandlerPanicked`]. Outside a tokio
     /// runtime (the blocking servers) the packet's session ends with an
     /// error saying so; there, spawn onto a runtime you keep yourself.
     ///
@@ -424,7 +428,17 @@ impl<S, U: Send + 'static> Router<S, U> {
             let session = ctx.session().clone();
             let work = f(session.clone(), frame.decode_packet::<P>()?);
             runtime.spawn(async move {
-                if work.await.is_err() {
+                // Each poll guarded: a task that panics closes its session
+                // as one that fails does (tokio would catch the panic but
+                // leave the session open, as if the reply were coming).
+                let mut work = std::pin::pin!(work);
+                let ok = std::future::poll_fn(|cx| match guard(|| work.as_mut().poll(cx)) {
+                    Ok(std::task::Poll::Ready(done)) => std::task::Poll::Ready(done.is_ok()),
+                    Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+                    Err(_) => std::task::Poll::Ready(false),
+                })
+                .await;
+                if !ok {
                     session.close();
                 }
             });
