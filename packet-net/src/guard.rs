@@ -25,14 +25,12 @@ const NO_MESSAGE: &str = "panic with a non-string payload";
 /// application's own state (the library's locks shrug off poisoning),
 /// and the session it acted on is ended.
 pub(crate) fn guard<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        match payload.downcast_ref::<&str>() {
-            Some(s) => String::from(*s),
-            None => match payload.downcast_ref::<String>() {
-                Some(s) => s.clone(),
-                None => String::from(NO_MESSAGE),
-            },
-        }
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| match payload.downcast_ref::<&str>() {
+        Some(s) => String::from(*s),
+        None => match payload.downcast_ref::<String>() {
+            Some(s) => s.clone(),
+            None => String::from(NO_MESSAGE),
+        },
     })
 }
 
