@@ -52,6 +52,16 @@ pub enum UnknownPackets {
 /// session's start and end, and how each session's own state `U` is
 /// made (`S` is the server's shared state).
 ///
+/// Application code that panics ends one session, never the server:
+/// the servers catch a panic in a handler or an `on_connect` hook and
+/// end that session with [`DisconnectReason::HandlerPanicked`] once the
+/// replies it queued before are out (as a handler's `Err` ends it with
+/// [`DisconnectReason::Handler`]); `on_disconnect` then runs. A panic in
+/// an `on_disconnect` hook is swallowed (the next hook runs), and one in
+/// the session-state constructor drops that connection; each is counted
+/// in [`StatsSnapshot::handler_panics`](super::StatsSnapshot::handler_panics).
+/// The default panic hook still prints the message.
+///
 /// ```
 /// use packet_net::server::Router;
 ///
