@@ -36,6 +36,7 @@ macro_rules! setters {
     };
 }
 
+mod guard;
 pub mod server;
 mod session;
 pub mod transport;

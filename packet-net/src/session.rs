@@ -62,6 +62,13 @@ pub enum DisconnectReason {
     /// A handler failed (bad body, unknown type id, ...).
     #[error("handler failed: {0}")]
     Handler(TransportError),
+    /// A handler or the `on_connect` hook panicked, with the panic's
+    /// message (or a fixed text for a payload that is not a string). The
+    /// panic was caught: only this session ended, after its queued
+    /// replies, and the server serves the rest (the default panic hook
+    /// printed the message and where it happened to stderr).
+    #[error("handler panicked: {0}")]
+    HandlerPanicked(String),
     /// A sealed session's hello did not arrive within the handshake
     /// deadline.
     #[error("no session hello before the deadline")]

@@ -88,7 +88,12 @@ impl<S, U> ServerCore<S, U> {
         out: Outbox,
         waker: impl FnOnce(SessionId) -> Waker,
     ) -> Option<Arc<Session<U>>> {
-        let state = self.router.new_state();
+        let Ok(state) = self.router.new_state() else {
+            // The constructor panicked: no session (the connection is
+            // dropped), the server goes on.
+            self.sessions.stats.count_panic();
+            return None;
+        };
         self.sessions
             .register(peer, out, waker, self.config.max_sessions, state)
     }
@@ -118,6 +123,8 @@ impl<S, U> ServerCore<S, U> {
     /// Polls `conn`'s events and dispatches them: the connect hook (with
     /// a sealed session's keyed send side installed first), then each
     /// frame, until none is complete or the session is ending or closing.
+    /// A hook or handler that fails or panics ends the session once its
+    /// queued replies are out (the panic caught: `Router::run`).
     pub(crate) fn dispatch(&self, session: &Arc<Session<U>>, conn: &mut Connection, now: Instant) {
         while !session.is_closing() {
             match conn.poll_event(now) {
@@ -125,13 +132,15 @@ impl<S, U> ServerCore<S, U> {
                     if let Some(h) = handshake {
                         session.handshake(h.sealer, h.identity);
                     }
-                    self.router.connected(&self.ctx(session));
+                    if let Err(reason) = self.router.connected(&self.ctx(session)) {
+                        conn.life().fail(reason, now);
+                    }
                 }
                 Some(Event::Refuse(refusal)) => session.outbox().queue_refusal(refusal),
                 Some(Event::Frame(frame)) => {
                     count_in(session);
-                    if let Err(e) = self.router.dispatch(&self.ctx(session), frame) {
-                        conn.life().fail(DisconnectReason::Handler(e), now);
+                    if let Err(reason) = self.router.run(&self.ctx(session), frame) {
+                        conn.life().fail(reason, now);
                     }
                 }
                 None => return,

@@ -10,7 +10,13 @@
 //!   `#[derive(PacketSet)]` enum. A failing handler, a bad frame or a
 //!   peer that stalls inside a frame drops that peer alone; an unknown
 //!   type id too, unless the router's [`UnknownPackets`] policy is to
-//!   count and ignore.
+//!   count and ignore. So does a handler or `on_connect` hook that
+//!   panics: every server catches the panic where it calls application
+//!   code, ends that session with [`DisconnectReason::HandlerPanicked`]
+//!   (after its queued replies, like a handler's error), counts it in
+//!   [`StatsSnapshot::handler_panics`] and serves the rest on; a
+//!   panicking `on_disconnect` hook or session-state constructor is
+//!   counted there too (the latter's connection is dropped).
 //! - Per-session state: `Router<S, U>` gives every session its own `U`
 //!   ([`Router::with_session_state`], or `U::default()`), made when it
 //!   opens and locked per session only: handlers use

@@ -19,6 +19,7 @@ use packet_core::family::{PacketFamily, PacketSetFamily};
 use packet_core::frame::{Frame, Packet};
 
 use super::{Context, DisconnectReason};
+use crate::guard::guard;
 use crate::transport::TransportError;
 
 /// A frame handler.
@@ -50,6 +51,16 @@ pub enum UnknownPackets {
 /// The handler registry: one handler per packet type id, hooks for a
 /// session's start and end, and how each session's own state `U` is
 /// made (`S` is the server's shared state).
+///
+/// Application code that panics ends one session, never the server:
+/// the servers catch a panic in a handler or an `on_connect` hook and
+/// end that session with [`DisconnectReason::HandlerPanicked`] once the
+/// replies it queued before are out (as a handler's `Err` ends it with
+/// [`DisconnectReason::Handler`]); `on_disconnect` then runs. A panic in
+/// an `on_disconnect` hook is swallowed (the next hook runs), and one in
+/// the session-state constructor drops that connection; each is counted
+/// in [`StatsSnapshot::handler_panics`](super::StatsSnapshot::handler_panics).
+/// The default panic hook still prints the message.
 ///
 /// ```
 /// use packet_net::server::Router;
@@ -126,9 +137,9 @@ impl<S, U> Router<S, U> {
         }
     }
 
-    /// A new session's state.
-    pub(crate) fn new_state(&self) -> U {
-        (self.init)()
+    /// A new session's state; a panic in `init`'s message.
+    pub(crate) fn new_state(&self) -> Result<U, String> {
+        guard(|| (self.init)())
     }
 
     /// Sets what happens to frames of an unknown type id (when no
@@ -350,12 +361,36 @@ impl<S, U> Router<S, U> {
         }
     }
 
-    pub(crate) fn connected(&self, ctx: &Context<'_, S, U>) {
-        self.on_connect.iter().for_each(|h| h(ctx));
+    /// Passes `frame` to its handler as the servers do: a handler's
+    /// error, or its panic (caught here), is why its session ends.
+    pub(crate) fn run(
+        &self,
+        ctx: &Context<'_, S, U>,
+        frame: Frame<'_>,
+    ) -> Result<(), DisconnectReason> {
+        match guard(|| self.dispatch(ctx, frame)) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(DisconnectReason::Handler(e)),
+            Err(panic) => Err(DisconnectReason::HandlerPanicked(panic)),
+        }
     }
 
+    /// Runs the connect hooks; a panic (caught here; the hooks after it
+    /// do not run) is why the session ends.
+    pub(crate) fn connected(&self, ctx: &Context<'_, S, U>) -> Result<(), DisconnectReason> {
+        guard(|| self.on_connect.iter().for_each(|h| h(ctx)))
+            .map_err(DisconnectReason::HandlerPanicked)
+    }
+
+    /// Runs the disconnect hooks, each one guarded: a panic is counted
+    /// ([`StatsSnapshot::handler_panics`](super::StatsSnapshot::handler_panics))
+    /// and the next hook runs.
     pub(crate) fn disconnected(&self, ctx: &Context<'_, S, U>, reason: &DisconnectReason) {
-        self.on_disconnect.iter().for_each(|h| h(ctx, reason));
+        for h in &self.on_disconnect {
+            if guard(|| h(ctx, reason)).is_err() {
+                ctx.sessions.stats.count_panic();
+            }
+        }
     }
 }
 
@@ -366,8 +401,12 @@ impl<S, U: Send + 'static> Router<S, U> {
     /// it outlives the frame) and returns a future, spawned as its own
     /// task; the session reads on meanwhile, so one session's tasks may
     /// run at once. The task replies through the handle
-    /// ([`Session::send`](super::Session::send)); if it fails, the
-    /// session is closed (after its queued frames). Outside a tokio
+    /// ([`Session::send`](super::Session::send)); if it fails or panics,
+    /// the session is closed (after its queued frames; the reason is
+    /// [`DisconnectReason::Closed`], the task holding only a handle) and
+    /// the task's handle is dropped, so nothing stays registered. A
+    /// panic in `f` itself, which runs inside the frame handler, ends the
+    /// session with [`DisconnectReason::HandlerPanicked`]. Outside a tokio
     /// runtime (the blocking servers) the packet's session ends with an
     /// error saying so; there, spawn onto a runtime you keep yourself.
     ///
@@ -399,7 +438,17 @@ impl<S, U: Send + 'static> Router<S, U> {
             let session = ctx.session().clone();
             let work = f(session.clone(), frame.decode_packet::<P>()?);
             runtime.spawn(async move {
-                if work.await.is_err() {
+                // Each poll guarded: a task that panics closes its session
+                // as one that fails does (tokio would catch the panic but
+                // leave the session open, as if the reply were coming).
+                let mut work = std::pin::pin!(work);
+                let ok = std::future::poll_fn(|cx| match guard(|| work.as_mut().poll(cx)) {
+                    Ok(std::task::Poll::Ready(done)) => std::task::Poll::Ready(done.is_ok()),
+                    Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+                    Err(_) => std::task::Poll::Ready(false),
+                })
+                .await;
+                if !ok {
                     session.close();
                 }
             });

@@ -54,8 +54,15 @@ counters! {
     frames_unsent: AtomicU64 => u64,
     /// Sessions dropped for sending a bad frame.
     bad_frames: AtomicU64 => u64,
-    /// Sessions dropped because a handler failed.
+    /// Sessions dropped because a handler failed (returned an error).
     handler_errors: AtomicU64 => u64,
+    /// Panics caught in application code: handlers and `on_connect`
+    /// hooks (each ended its session with
+    /// [`DisconnectReason::HandlerPanicked`](crate::DisconnectReason::HandlerPanicked);
+    /// not counted in `handler_errors`), `on_disconnect` hooks (the
+    /// session was ending anyway) and session-state constructors (the
+    /// connection was dropped before it became a session).
+    handler_panics: AtomicU64 => u64,
     /// Sessions dropped by the frame or idle timeout.
     timeouts: AtomicU64 => u64,
     /// Sessions dropped for not reading.
@@ -74,6 +81,11 @@ counters! {
 }
 
 impl ServerStats {
+    /// Counts a caught panic that did not end a session itself.
+    pub(super) fn count_panic(&self) {
+        self.handler_panics.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(super) fn count_end(&self, reason: &DisconnectReason) {
         let c = match reason {
             DisconnectReason::PeerClosed | DisconnectReason::PeerClosedMidFrame => {
@@ -84,6 +96,7 @@ impl ServerStats {
             }
             DisconnectReason::BadFrame(_) => &self.bad_frames,
             DisconnectReason::Handler(_) => &self.handler_errors,
+            DisconnectReason::HandlerPanicked(_) => &self.handler_panics,
             DisconnectReason::FrameTimeout
             | DisconnectReason::IdleTimeout
             | DisconnectReason::HandshakeTimeout => &self.timeouts,

@@ -259,7 +259,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         recv(&mut |from, datagram| self.on_datagram(from, datagram, now))
     }
 
-    /// Registers a session for `from` (connected: the hook runs).
+    /// Registers a session for `from` (connected: the hook runs; if it
+    /// panics, the session is ending).
     fn admit(
         &mut self,
         from: SocketAddr,
@@ -275,7 +276,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let waker = self.waker.clone();
         let session = core.register(from, out, |_| waker)?;
         session.handshake(None, identity);
-        core.router.connected(&core.ctx(&session));
+        let connected = core.router.connected(&core.ctx(&session));
         let i = *self.index.entry(from).or_insert(self.all.len());
         if i == self.all.len() {
             let life = Lifecycle::new(core.config.limits(), false, now);
@@ -293,6 +294,11 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
         let peer = &mut self.all[i].1;
         peer.life.on_rx(now);
+        if let Err(reason) = connected {
+            // A panicking hook: the session ends (its first frame is not
+            // dispatched), settled with the others.
+            peer.life.fail(reason, now);
+        }
         Some(peer)
     }
 
@@ -561,8 +567,9 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     }
 }
 
-/// Dispatches one frame of `peer`'s session; a failing handler ends it
-/// once its queued replies are out.
+/// Dispatches one frame of `peer`'s session; a handler that fails or
+/// panics (caught: `Router::run`) ends it once its queued replies are
+/// out, and the endpoint serves the other peers on.
 fn dispatch<S, U>(
     core: &ServerCore<S, U>,
     peer: &mut Peer<U>,
@@ -573,8 +580,8 @@ fn dispatch<S, U>(
         return;
     }
     count_in(&peer.session);
-    if let Err(e) = core.router.dispatch(&core.ctx(&peer.session), frame) {
-        peer.life.fail(DisconnectReason::Handler(e), now);
+    if let Err(reason) = core.router.run(&core.ctx(&peer.session), frame) {
+        peer.life.fail(reason, now);
     }
 }
 

@@ -346,6 +346,10 @@ type KeyFn = dyn Fn(&SessionToken) -> Option<Grant> + Send + Sync;
 /// remove the token from the login server's table when it is looked up).
 /// That keeps every nonce unique under its key and stops a recorded
 /// session being replayed into a new one.
+///
+/// A provider that panics is caught where the server asks it: the token
+/// counts as unknown (the hello is refused like any unknown token,
+/// counted in `StatsSnapshot::bad_frames`) and the server goes on.
 #[cfg(feature = "crypto")]
 #[derive(Clone)]
 pub struct ServerSecurity(std::sync::Arc<KeyFn>);
@@ -808,7 +812,11 @@ impl Opener {
             ..
         } = &self.open
         {
-            let (keys, identity) = (provider.0)(&hello.token)
+            // A provider that panics (caught, not unwinding through the
+            // server's loop) knows no keys for the token.
+            let (keys, identity) = crate::guard::guard(|| (provider.0)(&hello.token))
+                .ok()
+                .flatten()
                 .ok_or(Stop::Crypto(packet_core::CryptoError::UnknownSessionToken))?;
             let role = packet_core::crypto::Role::Server;
             let (sealer, o) = sealed_sides(role, &keys, *frame, *datagrams);

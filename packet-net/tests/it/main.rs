@@ -14,6 +14,8 @@ mod events;
 mod field_too_long;
 #[cfg(feature = "crypto")]
 mod fuzz_regressions;
+#[cfg(feature = "tokio")]
+mod handler_panic;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod handshake;
 #[cfg(feature = "tokio")]
