@@ -718,88 +718,112 @@ impl Validator {
         ok
     }
 
+    /// Depth-first from `start` over direct containment, with the path
+    /// in `stack` (each type on it with the span of the field that leads
+    /// on). Iterative, with its own stack of frames: a schema may chain
+    /// types as deep as its size allows, and recursion would overflow
+    /// the thread's stack on a long chain.
     fn dfs(
         &mut self,
-        t: TypeId,
+        start: TypeId,
         state: &mut [u8],
         stack: &mut Vec<(TypeId, Span)>,
         reported: &mut HashSet<Vec<TypeId>>,
         ok: &mut bool,
     ) {
-        state[t] = 1;
-        for (u, indirect, span) in self.edges(t) {
+        // Each frame: a type on the path, its edges, the next edge.
+        let mut frames: Vec<(TypeId, Vec<(TypeId, bool, Span)>, usize)> =
+            vec![(start, self.edges(start), 0)];
+        state[start] = 1;
+        while let Some(frame) = frames.last_mut() {
+            let t = frame.0;
+            let Some(&(u, indirect, span)) = frame.1.get(frame.2) else {
+                state[t] = 2;
+                frames.pop();
+                if !frames.is_empty() {
+                    stack.pop();
+                }
+                continue;
+            };
+            frame.2 += 1;
             if indirect {
                 continue;
             }
             if state[u] == 1 {
-                // The cycle is u .. t on the stack, closed by `span`.
-                let pos = stack
-                    .iter()
-                    .position(|(x, _)| *x == u)
-                    .unwrap_or(stack.len());
-                let mut cycle: Vec<TypeId> = stack[pos..].iter().map(|(x, _)| *x).collect();
-                cycle.push(t);
-                let mut key = cycle.clone();
-                key.sort_unstable();
-                if reported.insert(key) {
-                    *ok = false;
-                    let names: Vec<String> = cycle
-                        .iter()
-                        .chain(std::iter::once(&u))
-                        .map(|&x| format!("`{}`", self.schema.types[x].name.name))
-                        .collect();
-                    let ty_name = &self.schema.types[u].name;
-                    self.diags.push(
-                        Diagnostic::error("E0111", format!("recursive type `{}` has infinite size", ty_name.name))
-                            .with_primary(span, "this field contains the type again; expected a type that does not contain itself")
-                            .with_secondary(ty_name.span, "recursive type declared here")
-                            .with_note(format!("note: cycle: {}", names.join(" contains ")))
-                            .with_note(format!("help: a value cannot contain itself; put the field behind indirection: `option<box<{0}>>` or `list<{0}>`", ty_name.name)),
-                    );
-                }
+                self.report_cycle(stack, t, u, span, reported, ok);
             } else if state[u] == 0 {
                 stack.push((t, span));
-                self.dfs(u, state, stack, reported, ok);
-                stack.pop();
+                state[u] = 1;
+                frames.push((u, self.edges(u), 0));
             }
         }
-        state[t] = 2;
     }
 
+    /// E0111 for the cycle `u .. t` on the path, closed by `span` (once
+    /// per set of types).
+    fn report_cycle(
+        &mut self,
+        stack: &[(TypeId, Span)],
+        t: TypeId,
+        u: TypeId,
+        span: Span,
+        reported: &mut HashSet<Vec<TypeId>>,
+        ok: &mut bool,
+    ) {
+        let pos = stack
+            .iter()
+            .position(|(x, _)| *x == u)
+            .unwrap_or(stack.len());
+        let mut cycle: Vec<TypeId> = stack[pos..].iter().map(|(x, _)| *x).collect();
+        cycle.push(t);
+        let mut key = cycle.clone();
+        key.sort_unstable();
+        if reported.insert(key) {
+            *ok = false;
+            let names: Vec<String> = cycle
+                .iter()
+                .chain(std::iter::once(&u))
+                .map(|&x| format!("`{}`", self.schema.types[x].name.name))
+                .collect();
+            let ty_name = &self.schema.types[u].name;
+            self.diags.push(
+                Diagnostic::error("E0111", format!("recursive type `{}` has infinite size", ty_name.name))
+                    .with_primary(span, "this field contains the type again; expected a type that does not contain itself")
+                    .with_secondary(ty_name.span, "recursive type declared here")
+                    .with_note(format!("note: cycle: {}", names.join(" contains ")))
+                    .with_note(format!("help: a value cannot contain itself; put the field behind indirection: `option<box<{0}>>` or `list<{0}>`", ty_name.name)),
+            );
+        }
+    }
+
+    /// Marks every type that borrows from the input (holds a `string` or
+    /// `bytes`, or a type that does, through any wrapper): the types that
+    /// hold one themselves, then, through the reverse edges, every type
+    /// that refers to a marked one. Linear in types and fields (a fixpoint
+    /// over every type was quadratic on a long chain of types).
     fn compute_borrows(&mut self) {
         let n = self.schema.types.len();
-        for _ in 0..=n {
-            let mut changed = false;
-            for id in 0..n {
-                if self.schema.types[id].borrows {
-                    continue;
-                }
-                let b = Self::field_types(&self.schema.types[id].kind)
-                    .into_iter()
-                    .any(|t| self.type_borrows(t));
-                if b {
-                    self.schema.types[id].borrows = true;
-                    changed = true;
-                }
+        let mut referrers: Vec<Vec<TypeId>> = vec![Vec::new(); n];
+        let mut queue: Vec<TypeId> = Vec::new();
+        for id in 0..n {
+            for (u, _, _) in self.edges(id) {
+                referrers[u].push(id);
             }
-            if !changed {
-                break;
+            let holds = Self::field_types(&self.schema.types[id].kind)
+                .into_iter()
+                .any(holds_bytes);
+            if holds {
+                self.schema.types[id].borrows = true;
+                queue.push(id);
             }
         }
-    }
-
-    fn type_borrows(&self, ty: &Type) -> bool {
-        match &ty.kind {
-            TypeKind::String(_) | TypeKind::Bytes(_) => true,
-            TypeKind::Prim(_) => false,
-            TypeKind::List(inner, _)
-            | TypeKind::Option(inner)
-            | TypeKind::Box(inner)
-            | TypeKind::Array(inner, _) => self.type_borrows(inner),
-            TypeKind::Named(p) => self
-                .schema
-                .resolve(p)
-                .is_some_and(|t| self.schema.types[t].borrows),
+        while let Some(u) = queue.pop() {
+            for &r in &referrers[u] {
+                if !self.schema.types[r].borrows {
+                    self.schema.types[r].borrows = true;
+                    queue.push(r);
+                }
+            }
         }
     }
 
@@ -896,33 +920,47 @@ impl Validator {
             out: Vec<Vec<TypeId>>,
             edges: Vec<Vec<TypeId>>,
         }
-        fn visit(t: &mut T, v: TypeId) {
+        // Tarjan's algorithm, iterative (a call stack of (type, next
+        // edge)): a long chain of types must not overflow the stack.
+        fn open(t: &mut T, v: TypeId) {
             t.index[v] = Some(t.next);
             t.low[v] = t.next;
             t.next += 1;
             t.stack.push(v);
             t.on[v] = true;
-            for i in 0..t.edges[v].len() {
-                let w = t.edges[v][i];
-                match t.index[w] {
-                    None => {
-                        visit(t, w);
-                        t.low[v] = t.low[v].min(t.low[w]);
+        }
+        fn visit(t: &mut T, root: TypeId) {
+            open(t, root);
+            let mut calls: Vec<(TypeId, usize)> = vec![(root, 0)];
+            while let Some(call) = calls.last_mut() {
+                let v = call.0;
+                if let Some(&w) = t.edges[v].get(call.1) {
+                    call.1 += 1;
+                    match t.index[w] {
+                        None => {
+                            open(t, w);
+                            calls.push((w, 0));
+                        }
+                        Some(iw) if t.on[w] => t.low[v] = t.low[v].min(iw),
+                        Some(_) => {}
                     }
-                    Some(iw) if t.on[w] => t.low[v] = t.low[v].min(iw),
-                    Some(_) => {}
+                    continue;
                 }
-            }
-            if Some(t.low[v]) == t.index[v] {
-                let mut comp = Vec::new();
-                while let Some(w) = t.stack.pop() {
-                    t.on[w] = false;
-                    comp.push(w);
-                    if w == v {
-                        break;
+                calls.pop();
+                if Some(t.low[v]) == t.index[v] {
+                    let mut comp = Vec::new();
+                    while let Some(w) = t.stack.pop() {
+                        t.on[w] = false;
+                        comp.push(w);
+                        if w == v {
+                            break;
+                        }
                     }
+                    t.out.push(comp);
                 }
-                t.out.push(comp);
+                if let Some(&(parent, _)) = calls.last() {
+                    t.low[parent] = t.low[parent].min(t.low[v]);
+                }
             }
         }
         let n = self.schema.types.len();
@@ -1101,6 +1139,19 @@ impl Validator {
                 }
             }
         }
+    }
+}
+
+/// Whether a type expression holds a `string` or `bytes` itself (named
+/// types aside), through any wrapper.
+fn holds_bytes(ty: &Type) -> bool {
+    match &ty.kind {
+        TypeKind::String(_) | TypeKind::Bytes(_) => true,
+        TypeKind::Prim(_) | TypeKind::Named(_) => false,
+        TypeKind::List(inner, _)
+        | TypeKind::Option(inner)
+        | TypeKind::Box(inner)
+        | TypeKind::Array(inner, _) => holds_bytes(inner),
     }
 }
 
