@@ -732,8 +732,8 @@ impl Validator {
         ok: &mut bool,
     ) {
         // Each frame: a type on the path, its edges, the next edge.
-        let mut frames: Vec<(TypeId, Vec<(TypeId, bool, Span)>, usize)> =
-            vec![(start, self.edges(start), 0)];
+        type Frame = (TypeId, Vec<(TypeId, bool, Span)>, usize);
+        let mut frames: Vec<Frame> = vec![(start, self.edges(start), 0)];
         state[start] = 1;
         while let Some(frame) = frames.last_mut() {
             let t = frame.0;
