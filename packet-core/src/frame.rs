@@ -859,16 +859,24 @@ impl<'a> Frame<'a> {
     }
 
     /// Views the body in place as a zerocopy type: no copy, no parsing.
-    /// The body must be exactly `size_of::<T>()` bytes; use types of
-    /// alignment 1 (zerocopy's little-endian integers) so any buffer works.
-    pub fn view<T: FromBytes + KnownLayout + Immutable>(&self) -> Result<&'a T, DecodeError> {
+    /// The body must be exactly `size_of::<T>()` bytes (else
+    /// [`DecodeError::BadView`]). `T` must be `Unaligned` (built from
+    /// zerocopy's little-endian integers and floats), as for a [`View`]
+    /// field: a body sits at any address, so a type of alignment 4 or 8
+    /// would view only by luck of the buffer's placement, and not at all
+    /// at the 20-byte body offset for alignment 8.
+    ///
+    /// [`View`]: crate::View
+    pub fn view<T: FromBytes + KnownLayout + Immutable + Unaligned>(
+        &self,
+    ) -> Result<&'a T, DecodeError> {
         view_body(self.body)
     }
 }
 
 /// Views all of `body` as `T` (used by [`Frame::view`] and by
 /// [`crate::View`]'s decoder).
-pub(crate) fn view_body<T: FromBytes + KnownLayout + Immutable>(
+pub(crate) fn view_body<T: FromBytes + KnownLayout + Immutable + Unaligned>(
     body: &[u8],
 ) -> Result<&T, DecodeError> {
     T::ref_from_bytes(body).map_err(|_| DecodeError::BadView {
