@@ -278,6 +278,11 @@ pub struct RawFrame<'a> {
 /// # Ok::<(), packet_net::transport::TransportError>(())
 /// ```
 ///
+/// After a decode error (a bad frame, a refused hello) the stream is not
+/// resynchronised: the bad bytes stay in the read buffer, and `Framed`
+/// ends its stream (`None`) or, polled on, reports the same error again.
+/// Drop the `Framed` and close the connection, as the crate's streams do.
+///
 /// # Protocol fingerprint
 ///
 /// Like the streams, the codec takes the fingerprint from a
