@@ -415,7 +415,9 @@ impl<U> Sessions<U> {
                 }
                 Err(e) => {
                     report.too_big += 1;
-                    if let (None, TransportError::Encode(e)) = (report.encode_error, e) {
+                    if report.encode_error.is_none()
+                        && let TransportError::Encode(e) = e
+                    {
                         report.encode_error = Some(e);
                     }
                 }
