@@ -45,6 +45,25 @@ use packet_core::buf::Writer;
 use packet_core::error::EncodeError;
 use packet_core::frame::{Frame, Packet};
 
+/// A blocking socket reports its read or write timeout as `WouldBlock`
+/// (`EAGAIN`, "Resource temporarily unavailable" on Linux): named here as
+/// the `TimedOut` it means, so the error a user prints says so.
+fn io_timed_out(e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::WouldBlock {
+        io::Error::new(io::ErrorKind::TimedOut, "the socket's timeout passed")
+    } else {
+        e
+    }
+}
+
+/// [`io_timed_out`] for the stream's errors.
+fn timed_out(e: TransportError) -> TransportError {
+    match e {
+        TransportError::Io(e) => TransportError::Io(io_timed_out(e)),
+        e => e,
+    }
+}
+
 /// A TCP connection carrying frames (see [`PacketStream`]).
 pub type TcpPacketStream = PacketStream<TcpStream>;
 
@@ -65,12 +84,14 @@ impl TcpPacketStream {
     /// Writes everything queued, blocking until done (or the write
     /// timeout).
     pub fn flush(&mut self) -> Result<(), TransportError> {
-        self.outbox.flush_to(&mut self.io)
+        self.outbox.flush_to(&mut self.io).map_err(timed_out)
     }
 
     /// Reads until a frame (or an error) is ready.
     fn fill(&mut self) -> Result<(), TransportError> {
-        self.inbox.fill_from(&mut self.io, &mut self.outbox)
+        self.inbox
+            .fill_from(&mut self.io, &mut self.outbox)
+            .map_err(timed_out)
     }
 
     fn shutdown_write(&mut self) -> Result<(), TransportError> {
@@ -147,6 +168,7 @@ impl UdpPacketSocket {
             Some(addr) => socket.send_to(datagram, addr),
             None => socket.send(datagram),
         }
+        .map_err(io_timed_out)
     }
 
     /// One receive (the socket's own read timeout applies).
@@ -155,7 +177,7 @@ impl UdpPacketSocket {
         _: Option<Instant>,
         buf: &mut [u8],
     ) -> io::Result<(usize, SocketAddr)> {
-        socket.recv_from(buf)
+        socket.recv_from(buf).map_err(io_timed_out)
     }
 
     socket_methods!();

@@ -149,7 +149,7 @@ impl Default for TransportConfig {
 #[non_exhaustive]
 pub enum TransportError {
     /// The socket failed (a read or write timeout shows up here as
-    /// `WouldBlock` or `TimedOut` (blocking) or `TimedOut` (tokio); see
+    /// `TimedOut`, from the blocking and the tokio sockets alike; see
     /// [`TransportError::is_timeout`]).
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
@@ -223,7 +223,8 @@ pub enum TransportError {
 }
 
 impl TransportError {
-    /// Whether this is a read or write timeout (`WouldBlock`/`TimedOut`).
+    /// Whether this is a read or write timeout (`TimedOut`, or the
+    /// `WouldBlock` a socket of your own may report for one).
     pub fn is_timeout(&self) -> bool {
         matches!(self, TransportError::Io(e)
             if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut))

@@ -30,6 +30,7 @@ mod server_tokio;
 #[cfg(feature = "tokio")]
 mod server_udp;
 mod session_state;
+mod timeouts;
 mod typed_dispatch;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
