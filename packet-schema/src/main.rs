@@ -188,13 +188,25 @@ fn main() -> ExitCode {
             if compiled.has_errors() {
                 return ExitCode::FAILURE;
             }
+            // Validation refuses what has no fingerprint (E0116, E0117), so
+            // this error is a checker bug, reported rather than a panic.
+            let sorted = match compiled.schema.packet_layouts() {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             if layouts {
-                for (id, bytes) in compiled.schema.packet_layouts() {
+                for (id, bytes) in &sorted {
                     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
                     println!("packet 0x{id:04x} {hex}");
                 }
             }
-            println!("fingerprint 0x{:016x}", compiled.schema.fingerprint());
+            println!(
+                "fingerprint 0x{:016x}",
+                packet_schema::fingerprint::fingerprint_of(&sorted)
+            );
             ExitCode::SUCCESS
         }
         Command::Gen {
@@ -256,12 +268,12 @@ fn main() -> ExitCode {
             let report = packet_schema::compat::compare(&a, &b);
             // The fingerprint (wire format §11) is stricter than compat: any
             // layout change, an added packet included, changes it.
-            let (fa, fb) = (a.schema.fingerprint(), b.schema.fingerprint());
+            let (fa, fb) = (fingerprint_text(&a), fingerprint_text(&b));
             if fa == fb {
-                println!("fingerprint: 0x{fa:016x} (unchanged)");
+                println!("fingerprint: {fa} (unchanged)");
             } else {
                 println!(
-                    "fingerprint: old 0x{fa:016x}, new 0x{fb:016x} (changed: peers built from the two versions refuse each other at the hello)"
+                    "fingerprint: old {fa}, new {fb} (changed: peers built from the two versions refuse each other at the hello)"
                 );
             }
             if report.diagnostics.is_empty() {
@@ -354,6 +366,15 @@ fn main() -> ExitCode {
             }
             code
         }
+    }
+}
+
+/// A checked schema's fingerprint as `compat` prints it: `0x` and 16 hex
+/// digits, or why there is none (an error validation missed).
+fn fingerprint_text(compiled: &packet_schema::Compiled) -> String {
+    match compiled.schema.fingerprint() {
+        Ok(f) => format!("0x{f:016x}"),
+        Err(e) => format!("none ({e})"),
     }
 }
 

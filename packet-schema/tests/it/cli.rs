@@ -330,3 +330,46 @@ fn fingerprint_prints_the_vectors_number_and_layouts() {
         .collect();
     assert_eq!(stdout.lines().collect::<Vec<_>>(), want);
 }
+
+/// A schema over the fingerprint's limits (wire format §11.6) fails every
+/// command with the diagnostic, at once: the commands that print the
+/// fingerprint, and those whose output would not compile (`gen
+/// --packet-set`) or describe a protocol that has none.
+#[test]
+fn every_command_refuses_a_schema_without_a_fingerprint() {
+    let dir = scratch("no-fingerprint");
+    let out_dir = dir.to_str().unwrap();
+    for (file, code) in [
+        ("tests/bad/e0116_nested_too_deep.packet", "error[E0116]"),
+        (
+            "tests/bad/e0117_description_too_long.packet",
+            "error[E0117]",
+        ),
+    ] {
+        for args in [
+            vec!["check", file],
+            vec!["fingerprint", file],
+            vec!["fingerprint", "--layouts", file],
+            vec!["gen", file, "-o", out_dir, "--packet-set", "Msg"],
+            vec!["dissector", file],
+            vec!["compat", file, file],
+            vec![
+                "inspect",
+                "--schema",
+                file,
+                "../docs/vectors/valid/01-empty-body.hex",
+            ],
+        ] {
+            let out = run(&args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            assert!(out.stdout.is_empty(), "{args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(code), "{args:?}: {err}");
+        }
+    }
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "nothing generated"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
