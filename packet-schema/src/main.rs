@@ -197,6 +197,16 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            // `#[derive(PacketSet)]` and `gen --packet-set` refuse an empty
+            // set, so no peer can have the fingerprint of no packets: the
+            // files are likely the shared types without the packets.
+            if sorted.is_empty() {
+                eprintln!(
+                    "error: no packet declared in {}: a protocol fingerprint identifies a set of packets (wire format §11), and a set needs at least one",
+                    files_list(&compiled)
+                );
+                return ExitCode::FAILURE;
+            }
             if layouts {
                 for (id, bytes) in &sorted {
                     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -369,10 +379,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// The files of a compilation, as `check` lists them: `a.packet, b.packet`.
+fn files_list(compiled: &packet_schema::Compiled) -> String {
+    let files: Vec<&str> = compiled
+        .sources
+        .files()
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    files.join(", ")
+}
+
 /// A checked schema's fingerprint as `compat` prints it: `0x` and 16 hex
-/// digits, or why there is none (an error validation missed).
+/// digits, or why there is none (no packet; an error validation missed).
 fn fingerprint_text(compiled: &packet_schema::Compiled) -> String {
+    let has_packets = compiled
+        .schema
+        .types
+        .iter()
+        .any(|t| t.packet_id().is_some());
     match compiled.schema.fingerprint() {
+        Ok(_) if !has_packets => "none (no packet)".to_string(),
         Ok(f) => format!("0x{f:016x}"),
         Err(e) => format!("none ({e})"),
     }

@@ -331,6 +331,27 @@ fn fingerprint_prints_the_vectors_number_and_layouts() {
     assert_eq!(stdout.lines().collect::<Vec<_>>(), want);
 }
 
+#[test]
+fn fingerprint_of_a_schema_without_packets_is_an_error() {
+    let dir = scratch("fingerprint-empty");
+    let file = dir.join("types.packet");
+    std::fs::write(&file, "struct Vec3 { x: f32, y: f32, z: f32 }\n").unwrap();
+    let out = run(&["fingerprint", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "no number printed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: no packet declared in "), "{err}");
+    assert!(err.contains("types.packet"), "{err}");
+    // `compat` says there is none rather than printing the hash of nothing.
+    let out = run(&["compat", file.to_str().unwrap(), file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("fingerprint: none (no packet) (unchanged)\n"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A schema over the fingerprint's limits (wire format §11.6) fails every
 /// command with the diagnostic, at once: the commands that print the
 /// fingerprint, and those whose output would not compile (`gen
