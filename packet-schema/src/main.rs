@@ -110,13 +110,13 @@ enum Command {
         /// One datagram per line of hex (default: one byte stream).
         #[arg(long)]
         datagrams: bool,
-        /// The input is raw bytes, not a hex dump (default: hex when it
-        /// reads as hex).
+        /// The input is raw bytes, even if it is text (default: text is a
+        /// hex dump, and malformed hex an error; anything else raw bytes).
         #[arg(long)]
         raw: bool,
         /// The input file (`-` or absent: stdin). A hex dump: pairs of hex
-        /// digits, whitespace and `#` lines ignored (the vector files read
-        /// as they are).
+        /// digits, whitespace, `0x` and `#` lines ignored (the vector files
+        /// read as they are).
         input: Option<PathBuf>,
     },
     /// Rewrites schema files in the canonical format.
@@ -435,7 +435,7 @@ fn inspect(
     raw: bool,
     input: Option<PathBuf>,
 ) -> ExitCode {
-    use packet_schema::inspect::{Inspector, parse_hex, render};
+    use packet_schema::inspect::{Inspector, as_text, parse_hex, render};
     use std::io::Read;
     let opts = Options {
         max_frame_len: max_frame,
@@ -460,15 +460,24 @@ fn inspect(
             return ExitCode::FAILURE;
         }
     };
-    let hex = if raw {
-        None
-    } else {
-        std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|t| parse_hex(t, datagrams).ok())
-    };
-    let chunks = match hex {
-        Some(c) => c,
+    // Text is a hex dump, and a malformed one an error (not raw bytes by
+    // surprise); raw frames are never text (`as_text`), and `--raw` says
+    // so for text too.
+    let text = if raw { None } else { as_text(&bytes) };
+    let chunks = match text {
+        Some(t) => match parse_hex(t, datagrams) {
+            Ok(c) => c,
+            Err(e) => {
+                let name = input
+                    .as_ref()
+                    .filter(|p| p.as_os_str() != "-")
+                    .map_or("stdin".to_string(), |p| p.display().to_string());
+                eprintln!(
+                    "error: {name}: not a hex dump: {e}\n  (text input is read as hex digit pairs; `--raw` reads it as raw bytes)"
+                );
+                return ExitCode::FAILURE;
+            }
+        },
         None if datagrams && !raw => {
             eprintln!("error: --datagrams reads a hex dump, one datagram per line");
             return ExitCode::FAILURE;
