@@ -40,9 +40,25 @@
 //! level 0 a [`Layout::Cut`]. The packet starts at [`Top`] (16 levels), so
 //! the constants form a finite graph with no cycle, and the walk that
 //! hashes it stops at the first type already being expanded (a
-//! back-reference, §11), long before any cut. Only a chain of more than 16
-//! distinct nested structs and enums reaches a cut; the walk then fails to
-//! compile with a message saying so.
+//! back-reference, §11), long before any cut. A cut is reached only when
+//! a field lies inside more than [`MAX_NESTING`] structs and enums (the
+//! packet counted), which is the nesting limit of wire format §11.6: at
+//! level 0 every field, whatever its type, is a cut (a type with no fields
+//! there, a C-like enum, is fine). The walk then fails to compile with a
+//! message saying so.
+//!
+//! # Bounded work
+//!
+//! The walk hashes the canonical description byte by byte, and a type used
+//! twice is described twice, so a "diamond" (`A { x: B, y: B }`,
+//! `B { x: C, y: C }`, ...) doubles the description at every level. The
+//! walk therefore counts the bytes it hashes and fails to compile past
+//! [`MAX_DESCRIPTION_LEN`] (wire format §11.6), with the same limit the
+//! schema compiler checks; everything else it does is linear in those
+//! bytes (`#[derive(PacketSet)]` and `#[derive(Packet)]` hand it packets
+//! and variants already sorted by id and tag), so a set within the limits
+//! stays far below rustc's constant-evaluation step limit
+//! (`long_running_const_eval`).
 
 use crate::view::View;
 
@@ -71,7 +87,7 @@ pub enum Prim {
 
 /// One variant of a data or C-like enum: its tag (the tag value as a
 /// `u32`, signed tags sign-extended) and its fields.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Variant {
     /// The tag on the wire.
     pub tag: u32,
@@ -150,6 +166,11 @@ pub trait Level {
     /// What the fields of a named type entered at this level use:
     /// [`Deep`] of the level below, or [`Cut`] at level 0.
     type Next;
+    /// Whether a named type entered at this level may describe its fields:
+    /// `false` at level 0, where a field whose layout is not picked by type
+    /// (a bounded string, a custom codec) is a [`Layout::Cut`] as well, so
+    /// that every field there is one.
+    const FIELDS: bool;
 }
 
 /// Picks a field type's layout one level down (or a cut). Derived code
@@ -179,6 +200,7 @@ macro_rules! levels {
         pub struct $first;
         impl Level for $first {
             type Next = Cut;
+            const FIELDS: bool = false;
         }
         levels!(@chain $first $(, $next)*);
     };
@@ -187,6 +209,7 @@ macro_rules! levels {
         pub struct $this;
         impl Level for $this {
             type Next = Deep<$prev>;
+            const FIELDS: bool = true;
         }
         levels!(@chain $this $(, $rest)*);
     };
@@ -198,6 +221,16 @@ levels!(
 
 /// The level a packet's layout starts at: 16 named types deep.
 pub type Top = L16;
+
+/// The most structs and enums (the packet counted) a field of a packet may
+/// lie inside (wire format §11.6): the levels below [`Top`].
+pub const MAX_NESTING: usize = 16;
+
+/// The longest canonical description of a packet set, in bytes (wire
+/// format §11.6): everything hashed, from the magic to the last packet's
+/// layout. A set over it is a compile error where its `FINGERPRINT` is
+/// used, as the schema compiler refuses such a schema.
+pub const MAX_DESCRIPTION_LEN: usize = 128 * 1024;
 
 /// A named type's identity for back-references: FNV-1a of its path
 /// (`module_path!()`, `::`, its name), never 0. Not part of the hash.
@@ -346,22 +379,111 @@ const fn next_above<T>(packets: &[(u16, T)], last: i32) -> usize {
 }
 
 /// The fingerprint of packets given as `(type id, layout)`, in any order
-/// (for `#[derive(PacketSet)]`, which refuses duplicate ids). Fails to
-/// compile (a `const` panic) when a layout reaches a [`Layout::Cut`].
+/// (for `#[derive(PacketSet)]`, which refuses duplicate ids, and hands them
+/// over sorted with [`by_id`]: linear then, quadratic in the number of
+/// packets otherwise). Fails to compile (a `const` panic) when a layout
+/// reaches a [`Layout::Cut`] (a field inside more than [`MAX_NESTING`]
+/// structs and enums) or the description grows past
+/// [`MAX_DESCRIPTION_LEN`] bytes (wire format §11.6).
 pub const fn set_fingerprint(packets: &[(u16, &'static Layout)]) -> u64 {
-    let mut h = fnv_bytes(FNV_OFFSET, MAGIC);
-    h = fnv_bytes(h, &(packets.len() as u32).to_le_bytes());
+    let mut d = Description::new();
+    d.bytes(MAGIC);
+    d.u32(packets.len() as u32);
+    let sorted = ascending(packets);
     let mut last: i32 = -1;
     let mut n = 0;
     while n < packets.len() {
-        let (id, layout) = packets[next_above(packets, last)];
-        h = fnv_bytes(h, &id.to_le_bytes());
-        h = walk(h, layout, &mut [0; STACK], 0);
+        let i = if sorted { n } else { next_above(packets, last) };
+        let (id, layout) = packets[i];
+        d.bytes(&id.to_le_bytes());
+        walk(&mut d, layout, &mut [0; STACK], 0);
         last = id as i32;
         n += 1;
     }
-    h
+    d.h
 }
+
+/// Whether the packets' ids strictly ascend (then no sorting is needed).
+const fn ascending<T>(packets: &[(u16, T)]) -> bool {
+    let mut i = 1;
+    while i < packets.len() {
+        if packets[i - 1].0 >= packets[i].0 {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Heapsort in `const`, by a `u32` key: O(n log n) steps, where picking
+/// the next smallest each time (as the walk must for an unsorted slice)
+/// is O(n²), enough for a set of a few thousand packets, or an enum of a
+/// few thousand variants, to run into rustc's constant-evaluation step
+/// limit.
+macro_rules! const_sort {
+    ($(#[$m:meta])* $name:ident, $sift:ident, $t:ty, |$x:ident| $key:expr) => {
+        $(#[$m])*
+        pub const fn $name<const N: usize>(mut a: [$t; N]) -> [$t; N] {
+            let mut start = N / 2;
+            while start > 0 {
+                start -= 1;
+                $sift(&mut a, start, N);
+            }
+            let mut end = N;
+            while end > 1 {
+                end -= 1;
+                let top = a[0];
+                a[0] = a[end];
+                a[end] = top;
+                $sift(&mut a, 0, end);
+            }
+            a
+        }
+
+        /// Moves `a[root]` down the max-heap `a[..end]`.
+        const fn $sift(a: &mut [$t], mut root: usize, end: usize) {
+            const fn key($x: &$t) -> u32 {
+                $key
+            }
+            loop {
+                let mut child = 2 * root + 1;
+                if child >= end {
+                    return;
+                }
+                if child + 1 < end && key(&a[child]) < key(&a[child + 1]) {
+                    child += 1;
+                }
+                if key(&a[root]) >= key(&a[child]) {
+                    return;
+                }
+                let t = a[root];
+                a[root] = a[child];
+                a[child] = t;
+                root = child;
+            }
+        }
+    };
+}
+
+const_sort!(
+    /// A set's `(type id, layout)` entries by ascending id, in `const`
+    /// (`#[derive(PacketSet)]` passes its members through it, so that
+    /// [`set_fingerprint`] walks them in one pass).
+    by_id,
+    sift_by_id,
+    (u16, &'static Layout),
+    |e| e.0 as u32
+);
+
+const_sort!(
+    /// An enum's variants by ascending tag (as a `u32`), in `const`
+    /// (`#[derive(Packet)]` writes [`Layout::Enum`]'s variants through it,
+    /// so that the walk takes them in one pass).
+    by_tag,
+    sift_by_tag,
+    Variant,
+    |v| v.tag
+);
 
 /// The fingerprint of canonical descriptions already serialized: each
 /// `(type id, bytes of its layout)` as §11 writes them, in any order.
@@ -403,45 +525,95 @@ pub const fn fnv_bytes(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
-const fn fnv_u32(h: u64, v: u32) -> u64 {
-    fnv_bytes(h, &v.to_le_bytes())
+/// A description being hashed: the hash so far and how many bytes went
+/// into it, which may not exceed [`MAX_DESCRIPTION_LEN`].
+struct Description {
+    h: u64,
+    len: usize,
+}
+
+impl Description {
+    const fn new() -> Self {
+        Description {
+            h: FNV_OFFSET,
+            len: 0,
+        }
+    }
+
+    const fn bytes(&mut self, bytes: &[u8]) {
+        self.len += bytes.len();
+        if self.len > MAX_DESCRIPTION_LEN {
+            panic!(
+                "protocol fingerprint: the packet set's canonical description is longer than 131072 bytes (MAX_DESCRIPTION_LEN, wire format §11.6): a struct or enum used by several fields is described again at every use"
+            );
+        }
+        self.h = fnv_bytes(self.h, bytes);
+    }
+
+    const fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_le_bytes());
+    }
 }
 
 /// Hashes `layout`'s canonical bytes; `stack[..depth]` holds the keys of
 /// the named types being expanded, innermost last.
-const fn walk(h: u64, layout: &Layout, stack: &mut [u64; STACK], depth: usize) -> u64 {
+const fn walk(d: &mut Description, layout: &Layout, stack: &mut [u64; STACK], depth: usize) {
     match layout {
-        Layout::Prim(p) => fnv_bytes(h, &[*p as u8]),
-        Layout::Str { width, max } => fnv_u32(fnv_bytes(h, &[0x10, *width]), *max),
+        Layout::Prim(p) => d.bytes(&[*p as u8]),
+        Layout::Str { width, max } => {
+            d.bytes(&[0x10, *width]);
+            d.u32(*max);
+        }
         Layout::List { width, max, item } => {
-            let h = fnv_u32(fnv_bytes(h, &[0x11, *width]), *max);
-            walk(h, item, stack, depth)
+            d.bytes(&[0x11, *width]);
+            d.u32(*max);
+            walk(d, item, stack, depth);
         }
         Layout::Array { len, item } => {
-            walk(fnv_u32(fnv_bytes(h, &[0x12]), *len), item, stack, depth)
+            d.bytes(&[0x12]);
+            d.u32(*len);
+            walk(d, item, stack, depth);
         }
-        Layout::Option(item) => walk(fnv_bytes(h, &[0x13]), item, stack, depth),
+        Layout::Option(item) => {
+            d.bytes(&[0x13]);
+            walk(d, item, stack, depth);
+        }
         Layout::Struct { key, fields } => {
             if let Some(back) = open(stack, depth, *key) {
-                return fnv_u32(fnv_bytes(h, &[0x16]), back);
+                d.bytes(&[0x16]);
+                d.u32(back);
+                return;
             }
             stack[depth] = *key;
-            let h = fnv_u32(fnv_bytes(h, &[0x14]), fields.len() as u32);
-            walk_fields(h, fields, stack, depth + 1)
+            d.bytes(&[0x14]);
+            d.u32(fields.len() as u32);
+            walk_fields(d, fields, stack, depth + 1);
         }
         Layout::Enum { key, tag, variants } => {
             if let Some(back) = open(stack, depth, *key) {
-                return fnv_u32(fnv_bytes(h, &[0x16]), back);
+                d.bytes(&[0x16]);
+                d.u32(back);
+                return;
             }
             stack[depth] = *key;
-            let mut h = fnv_u32(fnv_bytes(h, &[0x15, *tag as u8]), variants.len() as u32);
-            // Variants by ascending tag.
+            d.bytes(&[0x15, *tag as u8]);
+            d.u32(variants.len() as u32);
+            // Variants by ascending tag: in order when they are (derived
+            // enums are, through `by_tag`), else the next smallest each time.
+            let mut sorted = true;
+            let mut i = 1;
+            while i < variants.len() {
+                if variants[i - 1].tag >= variants[i].tag {
+                    sorted = false;
+                }
+                i += 1;
+            }
             let mut last: i64 = -1;
             let mut n = 0;
             while n < variants.len() {
-                let mut best: i64 = -1;
+                let mut best: i64 = if sorted { n as i64 } else { -1 };
                 let mut i = 0;
-                while i < variants.len() {
+                while !sorted && i < variants.len() {
                     let t = variants[i].tag as i64;
                     if t > last && (best < 0 || t < variants[best as usize].tag as i64) {
                         best = i as i64;
@@ -452,36 +624,38 @@ const fn walk(h: u64, layout: &Layout, stack: &mut [u64; STACK], depth: usize) -
                     panic!("two variants of an enum share a tag");
                 }
                 let v = &variants[best as usize];
-                h = fnv_u32(fnv_u32(h, v.tag), v.fields.len() as u32);
-                h = walk_fields(h, v.fields, stack, depth + 1);
+                d.u32(v.tag);
+                d.u32(v.fields.len() as u32);
+                walk_fields(d, v.fields, stack, depth + 1);
                 last = v.tag as i64;
                 n += 1;
             }
-            h
         }
-        Layout::Raw(n) => fnv_u32(fnv_bytes(h, &[0x17]), *n),
-        Layout::Opaque => fnv_bytes(h, &[0x18]),
-        Layout::Cut => {
-            panic!("protocol fingerprint: more than 16 nested structs and enums in one packet")
+        Layout::Raw(n) => {
+            d.bytes(&[0x17]);
+            d.u32(*n);
         }
+        Layout::Opaque => d.bytes(&[0x18]),
+        Layout::Cut => panic!(
+            "protocol fingerprint: a field inside more than 16 nested structs and enums (the packet counted; MAX_NESTING, wire format §11.6)"
+        ),
     }
 }
 
 const fn walk_fields(
-    mut h: u64,
+    d: &mut Description,
     fields: &[&Layout],
     stack: &mut [u64; STACK],
     depth: usize,
-) -> u64 {
+) {
     if depth > STACK - 1 {
         panic!("protocol fingerprint: types nested too deep");
     }
     let mut i = 0;
     while i < fields.len() {
-        h = walk(h, fields[i], stack, depth);
+        walk(d, fields[i], stack, depth);
         i += 1;
     }
-    h
 }
 
 /// The back-reference distance to `key` if a type with that key is being
@@ -549,6 +723,99 @@ mod tests {
         assert_eq!(fnv_bytes(FNV_OFFSET, b""), 0xcbf29ce484222325);
         assert_eq!(fnv_bytes(FNV_OFFSET, b"a"), 0xaf63dc4c8601ec8c);
         assert_eq!(fnv_bytes(FNV_OFFSET, b"foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn const_sorts_order_by_id_and_tag() {
+        const P: &Layout = &Layout::Prim(Prim::U8);
+        let sorted = by_id([(9, P), (1, P), (65535, P), (3, P), (2, P)]);
+        let ids: Vec<u16> = sorted.iter().map(|e| e.0).collect();
+        assert_eq!(ids, [1, 2, 3, 9, 65535]);
+        let v = |tag| Variant { tag, fields: &[] };
+        let sorted = by_tag([v(7), v(u32::MAX), v(0), v(2), v(1)]);
+        let tags: Vec<u32> = sorted.iter().map(|v| v.tag).collect();
+        assert_eq!(tags, [0, 1, 2, 7, u32::MAX]);
+    }
+
+    #[test]
+    fn unsorted_members_and_variants_hash_as_sorted() {
+        const A: Layout = Layout::Enum {
+            key: 1,
+            tag: Prim::U16,
+            variants: &[
+                Variant {
+                    tag: 7,
+                    fields: &[],
+                },
+                Variant {
+                    tag: 2,
+                    fields: &[&Layout::Prim(Prim::U8)],
+                },
+            ],
+        };
+        const B: Layout = Layout::Enum {
+            key: 1,
+            tag: Prim::U16,
+            variants: &by_tag([
+                Variant {
+                    tag: 7,
+                    fields: &[],
+                },
+                Variant {
+                    tag: 2,
+                    fields: &[&Layout::Prim(Prim::U8)],
+                },
+            ]),
+        };
+        const S: &Layout = &Layout::Prim(Prim::Bool);
+        assert_eq!(
+            set_fingerprint(&[(5, &A), (1, S)]),
+            set_fingerprint(&by_id([(5, &B), (1, S)]))
+        );
+        let bytes = [
+            0x15, 0x02, 2, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0x01, 7, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        assert_eq!(
+            set_fingerprint(&[(5, &A), (1, S)]),
+            fingerprint(&[(1, &[0x0D]), (5, &bytes)])
+        );
+    }
+
+    /// Structs that each hold the next twice, `n` levels, a `u8` last.
+    macro_rules! diamond {
+        ($last:ident $(, $name:ident => $next:ident)*) => {
+            const $last: Layout = Layout::Struct { key: 99, fields: &[&Layout::Prim(Prim::U8)] };
+            $(const $name: Layout = Layout::Struct {
+                key: type_key("diamond", stringify!($name)),
+                fields: &[&$next, &$next],
+            };)*
+        };
+    }
+    diamond!(D14, D13 => D14, D12 => D13, D11 => D12, D10 => D11, D9 => D10, D8 => D9, D7 => D8,
+             D6 => D7, D5 => D6, D4 => D5, D3 => D4, D2 => D3, D1 => D2, D0 => D1);
+
+    #[test]
+    fn a_description_within_the_limit_hashes() {
+        // 5 + 2 × (5 + 2 × (... 6)) over 13 levels: 90,107 bytes, plus
+        // the magic, the count and the id (the `const` is evaluated by
+        // rustc, within its step limit).
+        const FP: u64 = set_fingerprint(&[(1, &D1)]);
+        assert_ne!(FP, 0);
+        assert_eq!(MAX_DESCRIPTION_LEN, 131_072, "the panic message says so");
+    }
+
+    #[test]
+    #[should_panic(expected = "longer than 131072 bytes (MAX_DESCRIPTION_LEN")]
+    fn a_description_past_the_limit_panics() {
+        // One level more: 180,219 bytes. In a `const` (as `FINGERPRINT`
+        // is) this is a compile error; called at run time, a panic.
+        set_fingerprint(&[(1, &D0)]);
+    }
+
+    #[test]
+    #[should_panic(expected = "more than 16 nested structs and enums")]
+    fn a_cut_panics() {
+        set_fingerprint(&[(1, &Layout::Cut)]);
     }
 
     #[test]

@@ -54,6 +54,25 @@ impl Fields<'_> {
         quote!(<#next as #krate::layout::Pick<#ty>>::LAYOUT)
     }
 
+    /// A layout written here rather than picked by type: a cut at level 0
+    /// all the same, so that every field of a type entered there is one
+    /// (the nesting limit counts fields, whatever their type). An inline
+    /// `const`, so that it is a constant operand wherever it stands (a
+    /// variant's fields are an argument of `by_tag`, where a borrow of a
+    /// temporary would not live long enough).
+    fn unpicked(&self, layout: TokenStream) -> TokenStream {
+        let krate = self.krate;
+        quote!(
+            const {
+                if <__L as #krate::layout::Level>::FIELDS {
+                    #layout
+                } else {
+                    &#krate::layout::Layout::Cut
+                }
+            }
+        )
+    }
+
     /// The layouts of the fields on the wire, in order.
     fn list(&mut self, fields: &[Field<'_>]) -> Vec<TokenStream> {
         let krate = self.krate;
@@ -61,7 +80,7 @@ impl Fields<'_> {
         for f in fields {
             let layout = match &f.kind {
                 Kind::Skip => continue,
-                Kind::With(_) => quote!(&#krate::layout::Layout::Opaque),
+                Kind::With(_) => self.unpicked(quote!(&#krate::layout::Layout::Opaque)),
                 Kind::Prim(_) | Kind::Plain => self.pick(f.ty),
                 Kind::Seq { seq, len, max_len } => {
                     let width = width_bytes(*len);
@@ -78,14 +97,14 @@ impl Fields<'_> {
                         None => quote!(#prefix_max as ::core::primitive::u32),
                     };
                     match seq {
-                        Seq::Str => {
-                            quote!(&#krate::layout::Layout::Str { width: #width, max: #max })
-                        }
-                        Seq::Bytes => quote!(&#krate::layout::Layout::List {
+                        Seq::Str => self.unpicked(
+                            quote!(&#krate::layout::Layout::Str { width: #width, max: #max }),
+                        ),
+                        Seq::Bytes => self.unpicked(quote!(&#krate::layout::Layout::List {
                             width: #width,
                             max: #max,
                             item: &#krate::layout::Layout::Prim(#krate::layout::Prim::U8),
-                        }),
+                        })),
                         Seq::Items(item) => {
                             let item = self.pick(item);
                             quote!(&#krate::layout::Layout::List { width: #width, max: #max, item: #item })
@@ -132,7 +151,7 @@ pub fn layout(m: &Model<'_>) -> TokenStream {
             quote!(&#krate::layout::Layout::Enum {
                 key: #key,
                 tag: #krate::layout::Prim::#prim,
-                variants: &[#(#vs),*],
+                variants: &#krate::layout::by_tag([#(#vs),*]),
             })
         }
     };
@@ -171,9 +190,9 @@ pub fn set(m: &SetModel<'_>) -> TokenStream {
         #[automatically_derived]
         #[allow(clippy::all, clippy::pedantic)]
         impl #impl_generics #krate::layout::Fingerprint<__L> for #name #ty_generics #where_clause {
-            const FINGERPRINT: ::core::primitive::u64 = #krate::layout::set_fingerprint(&[
+            const FINGERPRINT: ::core::primitive::u64 = #krate::layout::set_fingerprint(&#krate::layout::by_id([
                 #(<#tys as #krate::layout::Member<__L>>::ENTRY),*
-            ]);
+            ]));
         }
     )
 }

@@ -838,28 +838,103 @@ fn caret_dump(input: &[u8], frame: Range<usize>, bad: Range<usize>) -> String {
     out
 }
 
-/// Reads a hex dump: hex digit pairs, ignoring whitespace, `#` comment
-/// lines (the vector files' metadata) and `0x` prefixes. One datagram per
-/// non-empty line when `per_line`, else one stream.
-pub fn parse_hex(text: &str, per_line: bool) -> Result<Vec<Vec<u8>>, String> {
+/// The input as text, if it is text: valid UTF-8 without control
+/// characters other than whitespace. `inspect` reads such an input as a
+/// hex dump ([`parse_hex`]), anything else as raw bytes. Raw frames are
+/// never text: every frame's version byte is 1 (a control character), and
+/// its length's high bytes are 0 below 16 MiB.
+pub fn as_text(input: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(input).ok()?;
+    text.chars()
+        .all(|c| !c.is_control() || c.is_whitespace())
+        .then_some(text)
+}
+
+/// Where and why a hex dump does not read as one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HexError {
+    /// The line, from 1.
+    pub line: usize,
+    /// The column in characters, from 1.
+    pub column: usize,
+    /// The byte offset in the input, from 0.
+    pub offset: usize,
+    /// What is wrong there.
+    pub problem: String,
+}
+
+impl std::fmt::Display for HexError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, column {} (byte {}): {}",
+            self.line, self.column, self.offset, self.problem
+        )
+    }
+}
+
+impl std::error::Error for HexError {}
+
+/// Reads a hex dump: pairs of hex digits (a pair may straddle whitespace
+/// but not a line), ignoring whitespace, `#` comment lines (the vector
+/// files' metadata) and a `0x` / `0X` in front of a word. One datagram per
+/// non-empty line when `per_line`, else one stream. Anything else is an
+/// error at the offending character: a character that is not a hex digit,
+/// or a line with an odd number of digits (at its last, unpaired one).
+pub fn parse_hex(text: &str, per_line: bool) -> Result<Vec<Vec<u8>>, HexError> {
     let mut chunks: Vec<Vec<u8>> = Vec::new();
     let mut current = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.starts_with('#') || line.is_empty() {
+    let mut line_start = 0;
+    for (n, with_end) in text.split_inclusive('\n').enumerate() {
+        let start = line_start;
+        line_start += with_end.len();
+        let line = with_end.trim_end_matches(['\n', '\r']);
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let digits: String = line
-            .split_whitespace()
-            .map(|w| w.trim_start_matches("0x"))
-            .collect();
-        if !digits.len().is_multiple_of(2) || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!("line {}: expected pairs of hex digits", n + 1));
+        let error = |at: usize, problem: String| HexError {
+            line: n + 1,
+            column: line[..at].chars().count() + 1,
+            offset: start + at,
+            problem,
+        };
+        // The first digit of a pair and where it is.
+        let mut high: Option<(u8, usize)> = None;
+        let mut at = 0;
+        while at < line.len() {
+            let rest = &line[at..];
+            let word = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            if word == 0 {
+                at += rest.chars().next().map_or(1, char::len_utf8);
+                continue;
+            }
+            let digits_from = if rest.starts_with("0x") || rest.starts_with("0X") {
+                2
+            } else {
+                0
+            };
+            for (i, c) in rest[digits_from..word].char_indices() {
+                let here = at + digits_from + i;
+                let Some(d) = c.to_digit(16) else {
+                    return Err(error(
+                        here,
+                        format!("`{}` is not a hex digit", c.escape_debug()),
+                    ));
+                };
+                match high.take() {
+                    None => high = Some((d as u8, here)),
+                    Some((h, _)) => current.push(h << 4 | d as u8),
+                }
+            }
+            at += word;
         }
-        let bytes = (0..digits.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).expect("hex digits"));
-        current.extend(bytes);
+        if let Some((_, here)) = high {
+            return Err(error(
+                here,
+                "an odd number of hex digits on the line: this last one has no pair".to_string(),
+            ));
+        }
         if per_line {
             chunks.push(std::mem::take(&mut current));
         }
@@ -868,4 +943,56 @@ pub fn parse_hex(text: &str, per_line: bool) -> Result<Vec<Vec<u8>>, String> {
         chunks.push(current);
     }
     Ok(chunks)
+}
+
+#[cfg(test)]
+mod hex_tests {
+    use super::*;
+
+    #[test]
+    fn hex_dumps_read_with_comments_prefixes_and_split_pairs() {
+        let text = "# a comment\n0x1c 00 0000\n\n  0X01 0 0\r\n";
+        assert_eq!(parse_hex(text, false).unwrap(), [vec![0x1c, 0, 0, 0, 1, 0]]);
+        assert_eq!(
+            parse_hex(text, true).unwrap(),
+            [vec![0x1c, 0, 0, 0], vec![1, 0]]
+        );
+        assert_eq!(parse_hex("", false).unwrap(), [Vec::<u8>::new()]);
+    }
+
+    #[test]
+    fn malformed_hex_says_where() {
+        let e = parse_hex("# header\n1c00 00\n01 0g 00\n", false).unwrap_err();
+        assert_eq!(
+            (e.line, e.column, e.offset),
+            (3, 5, 21),
+            "the `g` of line 3: {e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "line 3, column 5 (byte 21): `g` is not a hex digit"
+        );
+        let e = parse_hex("1c 00 0\n", false).unwrap_err();
+        assert_eq!((e.line, e.column, e.offset), (1, 7, 6), "{e}");
+        assert!(e.problem.contains("odd number of hex digits"), "{e}");
+        // Columns count characters, offsets bytes.
+        let e = parse_hex("é 00", false).unwrap_err();
+        assert_eq!((e.column, e.offset), (1, 0), "{e}");
+        let e = parse_hex("00 ✓ 00", false).unwrap_err();
+        assert_eq!((e.column, e.offset), (4, 3), "{e}");
+        // A pair does not straddle lines.
+        assert!(parse_hex("1\nc\n", false).is_err());
+    }
+
+    #[test]
+    fn frames_are_never_text() {
+        // The smallest frame: a version byte of 1 and zero length bytes.
+        let frame = [
+            0x1c, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xa4, 0x7d, 0x42, 0x0f,
+            b'P', b'K', b'\r', b'\n',
+        ];
+        assert_eq!(as_text(&frame), None);
+        assert_eq!(as_text(b"1c 00\r\n\t01"), Some("1c 00\r\n\t01"));
+        assert_eq!(as_text(b"\xff\xfe"), None);
+    }
 }

@@ -110,13 +110,13 @@ enum Command {
         /// One datagram per line of hex (default: one byte stream).
         #[arg(long)]
         datagrams: bool,
-        /// The input is raw bytes, not a hex dump (default: hex when it
-        /// reads as hex).
+        /// The input is raw bytes, even if it is text (default: text is a
+        /// hex dump, and malformed hex an error; anything else raw bytes).
         #[arg(long)]
         raw: bool,
         /// The input file (`-` or absent: stdin). A hex dump: pairs of hex
-        /// digits, whitespace and `#` lines ignored (the vector files read
-        /// as they are).
+        /// digits, whitespace, `0x` and `#` lines ignored (the vector files
+        /// read as they are).
         input: Option<PathBuf>,
     },
     /// Rewrites schema files in the canonical format.
@@ -188,13 +188,35 @@ fn main() -> ExitCode {
             if compiled.has_errors() {
                 return ExitCode::FAILURE;
             }
+            // Validation refuses what has no fingerprint (E0116, E0117), so
+            // this error is a checker bug, reported rather than a panic.
+            let sorted = match compiled.schema.packet_layouts() {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            // `#[derive(PacketSet)]` and `gen --packet-set` refuse an empty
+            // set, so no peer can have the fingerprint of no packets: the
+            // files are likely the shared types without the packets.
+            if sorted.is_empty() {
+                eprintln!(
+                    "error: no packet declared in {}: a protocol fingerprint identifies a set of packets (wire format §11), and a set needs at least one",
+                    files_list(&compiled)
+                );
+                return ExitCode::FAILURE;
+            }
             if layouts {
-                for (id, bytes) in compiled.schema.packet_layouts() {
+                for (id, bytes) in &sorted {
                     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
                     println!("packet 0x{id:04x} {hex}");
                 }
             }
-            println!("fingerprint 0x{:016x}", compiled.schema.fingerprint());
+            println!(
+                "fingerprint 0x{:016x}",
+                packet_schema::fingerprint::fingerprint_of(&sorted)
+            );
             ExitCode::SUCCESS
         }
         Command::Gen {
@@ -256,12 +278,12 @@ fn main() -> ExitCode {
             let report = packet_schema::compat::compare(&a, &b);
             // The fingerprint (wire format §11) is stricter than compat: any
             // layout change, an added packet included, changes it.
-            let (fa, fb) = (a.schema.fingerprint(), b.schema.fingerprint());
+            let (fa, fb) = (fingerprint_text(&a), fingerprint_text(&b));
             if fa == fb {
-                println!("fingerprint: 0x{fa:016x} (unchanged)");
+                println!("fingerprint: {fa} (unchanged)");
             } else {
                 println!(
-                    "fingerprint: old 0x{fa:016x}, new 0x{fb:016x} (changed: peers built from the two versions refuse each other at the hello)"
+                    "fingerprint: old {fa}, new {fb} (changed: peers built from the two versions refuse each other at the hello)"
                 );
             }
             if report.diagnostics.is_empty() {
@@ -357,6 +379,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// The files of a compilation, as `check` lists them: `a.packet, b.packet`.
+fn files_list(compiled: &packet_schema::Compiled) -> String {
+    let files: Vec<&str> = compiled
+        .sources
+        .files()
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    files.join(", ")
+}
+
+/// A checked schema's fingerprint as `compat` prints it: `0x` and 16 hex
+/// digits, or why there is none (no packet; an error validation missed).
+fn fingerprint_text(compiled: &packet_schema::Compiled) -> String {
+    let has_packets = compiled
+        .schema
+        .types
+        .iter()
+        .any(|t| t.packet_id().is_some());
+    match compiled.schema.fingerprint() {
+        Ok(_) if !has_packets => "none (no packet)".to_string(),
+        Ok(f) => format!("0x{f:016x}"),
+        Err(e) => format!("none ({e})"),
+    }
+}
+
 /// What a successful `check` checked: `ok: 2 files (a.packet, b.packet),
 /// 9 types (7 packets), 0 warnings`.
 fn check_summary(compiled: &packet_schema::Compiled, warnings: usize) -> String {
@@ -387,7 +435,7 @@ fn inspect(
     raw: bool,
     input: Option<PathBuf>,
 ) -> ExitCode {
-    use packet_schema::inspect::{Inspector, parse_hex, render};
+    use packet_schema::inspect::{Inspector, as_text, parse_hex, render};
     use std::io::Read;
     let opts = Options {
         max_frame_len: max_frame,
@@ -412,15 +460,24 @@ fn inspect(
             return ExitCode::FAILURE;
         }
     };
-    let hex = if raw {
-        None
-    } else {
-        std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|t| parse_hex(t, datagrams).ok())
-    };
-    let chunks = match hex {
-        Some(c) => c,
+    // Text is a hex dump, and a malformed one an error (not raw bytes by
+    // surprise); raw frames are never text (`as_text`), and `--raw` says
+    // so for text too.
+    let text = if raw { None } else { as_text(&bytes) };
+    let chunks = match text {
+        Some(t) => match parse_hex(t, datagrams) {
+            Ok(c) => c,
+            Err(e) => {
+                let name = input
+                    .as_ref()
+                    .filter(|p| p.as_os_str() != "-")
+                    .map_or("stdin".to_string(), |p| p.display().to_string());
+                eprintln!(
+                    "error: {name}: not a hex dump: {e}\n  (text input is read as hex digit pairs; `--raw` reads it as raw bytes)"
+                );
+                return ExitCode::FAILURE;
+            }
+        },
         None if datagrams && !raw => {
             eprintln!("error: --datagrams reads a hex dump, one datagram per line");
             return ExitCode::FAILURE;

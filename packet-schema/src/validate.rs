@@ -17,7 +17,13 @@
 //! - computes each type's smallest and largest encoding from the codec's
 //!   wire forms (`packet-core/src/codec.rs`) and rejects a packet whose
 //!   smallest body cannot fit the largest frame, warning when its largest
-//!   body may not.
+//!   body may not;
+//! - once everything else holds, requires every packet to have a protocol
+//!   fingerprint (wire format §11.6, the derive's limits): no field inside
+//!   more than 16 structs and enums (E0116), and a canonical description of
+//!   all the packets of at most 128 KiB (E0117). The bytes themselves are
+//!   [`crate::fingerprint`]'s; this module only turns its refusals into
+//!   diagnostics.
 //!
 //! Syntax is [`crate::parse`]'s business, Rust text [`crate::codegen`]'s.
 
@@ -190,6 +196,10 @@ pub fn validate(files: &[(FileId, &ast::File)], opts: &Options) -> (Schema, Vec<
     if recursion_ok {
         v.compute_sizes();
         v.check_sizes();
+    }
+    // The walk needs every path resolved; one error at a time otherwise.
+    if !v.diags.iter().any(Diagnostic::is_error) {
+        v.check_fingerprint();
     }
     (v.schema, v.diags)
 }
@@ -1097,6 +1107,62 @@ impl Validator {
 }
 
 impl Validator {
+    /// E0116 / E0117: every packet must have a protocol fingerprint, since
+    /// every packet can be a member of a `#[derive(PacketSet)]` (`gen
+    /// --packet-set` puts them all in one) and the derive refuses at
+    /// compile time what is over the limits; and the schema's fingerprint
+    /// (`packet-schema fingerprint`, `compat`) is that of all its packets.
+    fn check_fingerprint(&mut self) {
+        use crate::fingerprint::{MAX_DESCRIPTION_LEN, MAX_NESTING, Problem, check_packets};
+        let (_, errors) = check_packets(&self.schema);
+        for e in errors {
+            let types = &self.schema.types;
+            let packet = &types[e.packet];
+            let name = &packet.name;
+            let d = match &e.problem {
+                Problem::TooDeep { chain } => {
+                    let deepest = &types[*chain.last().expect("the packet at least")];
+                    let path: Vec<String> = chain.iter().map(|t| types[*t].full_name()).collect();
+                    Diagnostic::error(
+                        "E0116",
+                        format!("packet `{}` nests its types too deep for a protocol fingerprint", name.name),
+                    )
+                    .with_primary(
+                        name.span,
+                        format!(
+                            "the fields of `{}` lie inside {} structs and enums; expected at most {MAX_NESTING}, this packet counted",
+                            deepest.full_name(),
+                            chain.len()
+                        ),
+                    )
+                    .with_secondary(
+                        deepest.name.span,
+                        format!("`{}` is the type nested {} levels deep, and has fields", deepest.full_name(), chain.len() - 1),
+                    )
+                    .with_note(format!("note: the chain of types: {}", path.join(" → ")))
+                    .with_note("note: `#[derive(PacketSet)]` computes the fingerprint (wire format §11.6) at compile time and refuses such a packet; a type nested that deep may only have no fields (a C-like enum)")
+                    .with_note("help: flatten a level: put the fields of a nested struct into the struct that holds it")
+                }
+                Problem::TooLong { before } => {
+                    let label = format!(
+                        "the description passes {MAX_DESCRIPTION_LEN} bytes in this packet's layout ({before} bytes before it: the magic, the packet count, the type ids and the packets with smaller ids)"
+                    );
+                    Diagnostic::error(
+                        "E0117",
+                        format!("the packets' protocol fingerprint description is longer than {MAX_DESCRIPTION_LEN} bytes"),
+                    )
+                    .with_primary(name.span, label)
+                    .with_note("note: a struct or enum is described again at every use (wire format §11.2), so types that each hold the next one several times (`A { x: B, y: B }`, `B { x: C, y: C }`, ...) double the description at every level")
+                    .with_note("note: `#[derive(PacketSet)]` computes the fingerprint (wire format §11.6) at compile time and refuses a longer description")
+                    .with_note("help: hold a repeated type once (e.g. `[B; 2]` or a `list<B>` in place of several `B` fields)")
+                }
+                // The walk resolves what validation resolved.
+                Problem::Unresolved => continue,
+            };
+            self.diags.push(d);
+        }
+    }
+
     /// What to do about the field that makes a packet too large: bound
     /// it, lower a bound it already has, or bound what is inside it.
     fn w0001_help(&self, f: &ast::Field) -> String {

@@ -330,3 +330,134 @@ fn fingerprint_prints_the_vectors_number_and_layouts() {
         .collect();
     assert_eq!(stdout.lines().collect::<Vec<_>>(), want);
 }
+
+#[test]
+fn inspect_refuses_malformed_hex_unless_raw() {
+    let dir = scratch("inspect-hex");
+    // Clearly hex, but with a typo on line 3 and an odd digit count on
+    // line 2 of the other file.
+    let typo = dir.join("typo.hex");
+    std::fs::write(&typo, "# a frame\n1c000000 01000100\n00000000 0000000g\n").unwrap();
+    let odd = dir.join("odd.hex");
+    std::fs::write(&odd, "1c000000\n0100010\n").unwrap();
+    for (file, at, what) in [
+        (
+            &typo,
+            "line 3, column 17 (byte 44)",
+            "`g` is not a hex digit",
+        ),
+        (
+            &odd,
+            "line 2, column 7 (byte 15)",
+            "an odd number of hex digits",
+        ),
+    ] {
+        for mode in [&[][..], &["--datagrams"][..]] {
+            let mut args = vec!["inspect"];
+            args.extend_from_slice(mode);
+            args.push(file.to_str().unwrap());
+            let out = run(&args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            assert!(out.stdout.is_empty(), "nothing inspected: {args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("not a hex dump: {at}: {what}")),
+                "{err}"
+            );
+            assert!(err.contains("`--raw`"), "{err}");
+        }
+    }
+    // Asked for raw, the same text is bytes: a frame whose length field is
+    // `# a ` (0x61206123), far over the maximum.
+    let out = run(&["inspect", "--raw", typo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("error: rule "), "{text}");
+    // Bytes that are not text are raw without being told: a valid frame.
+    let frame = dir.join("frame.bin");
+    std::fs::write(
+        &frame,
+        [
+            0x1c, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xa4, 0x7d, 0x42, 0x0f,
+            b'P', b'K', b'\r', b'\n',
+        ],
+    )
+    .unwrap();
+    let out = run(&["inspect", frame.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("frame 0 [0..28)"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn fingerprint_of_a_schema_without_packets_is_an_error() {
+    let dir = scratch("fingerprint-empty");
+    let file = dir.join("types.packet");
+    std::fs::write(&file, "struct Vec3 { x: f32, y: f32, z: f32 }\n").unwrap();
+    let out = run(&["fingerprint", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "no number printed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: no packet declared in "), "{err}");
+    assert!(err.contains("types.packet"), "{err}");
+    // `compat` says there is none rather than printing the hash of nothing.
+    let out = run(&["compat", file.to_str().unwrap(), file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("fingerprint: none (no packet) (unchanged)\n"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A schema over the fingerprint's limits (wire format §11.6) fails every
+/// command with the diagnostic, at once: the commands that print the
+/// fingerprint, and those whose output would not compile (`gen
+/// --packet-set`) or describe a protocol that has none.
+#[test]
+fn every_command_refuses_a_schema_without_a_fingerprint() {
+    let dir = scratch("no-fingerprint");
+    let out_dir = dir.to_str().unwrap();
+    for (file, code) in [
+        ("tests/bad/e0116_nested_too_deep.packet", "error[E0116]"),
+        (
+            "tests/bad/e0117_description_too_long.packet",
+            "error[E0117]",
+        ),
+    ] {
+        for args in [
+            vec!["check", file],
+            vec!["fingerprint", file],
+            vec!["fingerprint", "--layouts", file],
+            vec!["gen", file, "-o", out_dir, "--packet-set", "Msg"],
+            vec!["dissector", file],
+            vec!["compat", file, file],
+            vec![
+                "inspect",
+                "--schema",
+                file,
+                "../docs/vectors/valid/01-empty-body.hex",
+            ],
+        ] {
+            let out = run(&args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            assert!(out.stdout.is_empty(), "{args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(code), "{args:?}: {err}");
+        }
+    }
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "nothing generated"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -94,7 +94,8 @@ fn every_documented_code_has_a_corpus_case() {
     }
 }
 
-/// A schema may chain types as deep as its size allows: validation walks
+/// A schema may chain types as deep as its size allows (a packet may not
+/// hold more than 16 of them, for its fingerprint's sake): validation walks
 /// the chain without recursion (a 15,000-type chain overflowed the
 /// 8 MiB main-thread stack in `check` before) and in linear time (the
 /// borrow marking was quadratic: minutes for 30,000 types). Run on a
@@ -122,8 +123,11 @@ fn a_long_chain_of_types_validates_on_a_small_stack() {
                 .diagnostics
                 .iter()
                 .filter(|d| d.code.starts_with('E'))
+                .map(|d| d.code)
                 .collect();
-            assert!(errors.is_empty(), "{}", compiled.render());
+            // Only the fingerprint's nesting limit (wire format §11.6),
+            // checked last, refuses the packet.
+            assert_eq!(errors, ["E0116"], "{}", compiled.render());
             // The string at the end of the chain makes every type borrow.
             assert!(compiled.schema.types.iter().all(|t| t.borrows));
 
@@ -141,4 +145,94 @@ fn a_long_chain_of_types_validates_on_a_small_stack() {
         })
         .unwrap();
     handle.join().unwrap();
+}
+
+/// Runs `f` on a thread with a 256 KiB stack, so that a walk that recursed
+/// once per nesting level would overflow it at any optimization level.
+fn on_a_small_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+/// The codes of the errors (warnings left out).
+fn codes(compiled: &packet_schema::Compiled) -> Vec<&'static str> {
+    compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect()
+}
+
+/// The protocol fingerprint's walk (wire format §11) is iterative and stops
+/// at the nesting limit: a packet over a chain of 20,000 structs, each
+/// holding the next (directly or through a list), gets E0116 (the derive
+/// could not fingerprint it) instead of overflowing the stack, and the
+/// library's fingerprint of that schema is an error, not a panic.
+#[test]
+fn a_20000_level_chain_is_refused_by_the_fingerprint_on_a_small_stack() {
+    on_a_small_stack(|| {
+        for link in ["S{}", "list<S{}>(max = 2)", "option<box<S{}>>"] {
+            let n = 20_000;
+            let mut text = String::from("packet P = 1 { s: S0 }\n");
+            for i in 0..n {
+                let ty = link.replace("{}", &(i + 1).to_string());
+                text.push_str(&format!("struct S{i} {{ a: {ty} }}\n"));
+            }
+            text.push_str(&format!("struct S{n} {{ x: u8 }}\n"));
+            let compiled = packet_schema::compile_str("chain.packet", &text, &Options::default());
+            assert_eq!(codes(&compiled), ["E0116"], "{link}");
+            let rendered = compiled.render();
+            assert!(
+                rendered.contains("the fields of `S15` lie inside 17 structs and enums"),
+                "{rendered}"
+            );
+            let e = compiled.schema.fingerprint().unwrap_err();
+            assert_eq!(e.packet_name, "P");
+            assert!(e.to_string().contains("more than 16"), "{e}");
+        }
+    });
+}
+
+/// A type used twice is described twice (wire format §11.2), so "diamonds"
+/// double the description at every level. 40 levels of them stop at the
+/// nesting limit (E0116); 15 levels fanning out eight ways stay within it
+/// and stop where the description passes 131,072 bytes (E0117), instead of
+/// describing 8^15 leaves. Both with the walk on a small stack.
+#[test]
+fn diamonds_are_refused_before_their_description_explodes() {
+    on_a_small_stack(|| {
+        let diamond = |levels: usize, fan: usize| {
+            let fields = |t: String| -> String {
+                (0..fan)
+                    .map(|f| format!("f{f}: {t}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            // Through options, so that the smallest body stays small (no
+            // E0113 first; the largest gets a W0001).
+            let mut text = format!("packet P = 1 {{ {} }}\n", fields("option<D1>".into()));
+            for i in 1..levels {
+                let next = format!("option<D{}>", i + 1);
+                text.push_str(&format!("struct D{i} {{ {} }}\n", fields(next)));
+            }
+            text.push_str(&format!("struct D{levels} {{ x: u8 }}\n"));
+            packet_schema::compile_str("diamond.packet", &text, &Options::default())
+        };
+        let deep = diamond(40, 2);
+        assert_eq!(codes(&deep), ["E0116"], "{}", deep.render());
+        let wide = diamond(15, 8);
+        assert_eq!(codes(&wide), ["E0117"], "{}", wide.render());
+        assert!(wide.schema.packet_layouts().is_err());
+        // Within both limits: 13 levels of two, a layout of 106,489 bytes
+        // (5 per struct node, 1 per option, 1 per leaf's u8).
+        let within = diamond(13, 2);
+        assert!(!within.has_errors(), "{}", within.render());
+        let layouts = within.schema.packet_layouts().unwrap();
+        assert_eq!(layouts[0].1.len(), 106_489);
+    });
 }

@@ -66,11 +66,16 @@ fn schema_side(name: &str) -> u64 {
     let layouts: Vec<(u16, String)> = v
         .schema
         .packet_layouts()
+        .unwrap()
         .into_iter()
         .map(|(id, b)| (id, hex(&b)))
         .collect();
     assert_eq!(layouts, v.packets, "{name}: canonical bytes");
-    assert_eq!(v.schema.fingerprint(), v.fingerprint, "{name}: fingerprint");
+    assert_eq!(
+        v.schema.fingerprint().unwrap(),
+        v.fingerprint,
+        "{name}: fingerprint"
+    );
     v.fingerprint
 }
 
@@ -86,9 +91,9 @@ fn demo_schema_derive_equals_schema() {
     );
     assert!(!c.has_errors(), "{}", c.render());
     const FP: u64 = <game::Msg<'static> as Fingerprint>::FINGERPRINT;
-    assert_eq!(FP, c.schema.fingerprint());
+    assert_eq!(FP, c.schema.fingerprint().unwrap());
     // One packet alone, too (the recursive one).
-    let show = c.schema.packet_layouts();
+    let show = c.schema.packet_layouts().unwrap();
     let show = show
         .iter()
         .find(|(id, _)| *id == game::ui::Show::ID)
@@ -230,6 +235,80 @@ fn inline_schemas_derive_schema_and_python_agree() {
         <Recursive as Fingerprint>::FINGERPRINT,
         schema_side("04-recursion")
     );
+}
+
+/// The nesting limit (wire format §11.6) at its edge: 16 structs and
+/// enums, the packet counted, with fields, and a 17th without (a C-like
+/// enum), so every field lies inside at most 16. The derive describes it
+/// and equals the schema compiler; one more level with a field is refused
+/// by both (E0116 here, a compile error in `packet-derive/tests/ui`).
+mod deepest {
+    use packet_core::{Packet, PacketSet};
+
+    macro_rules! chain {
+        ($($s:ident => $next:ident),*) => {$(
+            #[derive(Packet)]
+            pub struct $s {
+                pub a: $next,
+                pub b: u8,
+            }
+        )*};
+    }
+
+    #[derive(Packet)]
+    #[packet(id = 7)]
+    pub struct P {
+        pub a: S1,
+    }
+    chain!(S1 => S2, S2 => S3, S3 => S4, S4 => S5, S5 => S6, S6 => S7, S7 => S8,
+           S8 => S9, S9 => S10, S10 => S11, S11 => S12, S12 => S13, S13 => S14,
+           S14 => S15, S15 => Mood);
+
+    #[derive(Packet)]
+    #[repr(u8)]
+    pub enum Mood {
+        Calm = 1,
+        Angry = 0,
+    }
+
+    #[derive(PacketSet)]
+    pub enum Set {
+        P(P),
+    }
+}
+
+/// The schema of [`deepest`]: `last` is the 17th type.
+fn deepest_schema(last: &str) -> String {
+    let mut text = String::from("packet P = 7 { a: S1 }\n");
+    for i in 1..15 {
+        text.push_str(&format!("struct S{i} {{ a: S{}, b: u8 }}\n", i + 1));
+    }
+    text.push_str("struct S15 { a: Mood, b: u8 }\n");
+    text.push_str(last);
+    text
+}
+
+#[test]
+fn the_nesting_limit_is_the_same_on_both_sides() {
+    let c = packet_schema::compile_str(
+        "deepest.packet",
+        &deepest_schema("enum Mood { Calm = 1, Angry = 0 }\n"),
+        &Options::default(),
+    );
+    assert!(!c.has_errors(), "{}", c.render());
+    assert_eq!(
+        <deepest::Set as Fingerprint>::FINGERPRINT,
+        c.schema.fingerprint().unwrap()
+    );
+    // A field in the 17th type: the derive's walk reaches a cut, the
+    // schema compiler says so.
+    let c = packet_schema::compile_str(
+        "deeper.packet",
+        &deepest_schema("enum Mood { Calm = 1, Angry(u8) = 0 }\n"),
+        &Options::default(),
+    );
+    let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0116"], "{}", c.render());
 }
 
 #[test]
