@@ -411,11 +411,23 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
             // previous one plus one, starting from 0.
             let mut base: Option<&Expr> = None;
             let mut offset: u64 = 0;
+            // The value of a literal base (`= 300`, `= -1`): without an
+            // integer repr rustc types the discriminants as `isize`, so
+            // only the derive can tell that the tag cannot hold them.
+            let mut literal: Option<i128> = None;
             let mut variants = Vec::new();
             for (v, attrs) in e.variants.iter().zip(&parsed.fields) {
                 if let Some((_, expr)) = &v.discriminant {
                     base = Some(expr);
                     offset = 0;
+                    literal = literal_discriminant(expr);
+                }
+                if let (None, Some(value)) = (&parsed.repr, literal) {
+                    let span = match &v.discriminant {
+                        Some((_, expr)) => expr.span(),
+                        None => v.ident.span(),
+                    };
+                    discriminant_fits(cx, tag, parsed.container.tag.is_some(), &v.ident, value + i128::from(offset), span);
                 }
                 let ty = tag.ty();
                 let tag_tokens = match base {
@@ -460,6 +472,59 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
         pod: parsed.container.pod.is_some(),
         body,
     })
+}
+
+/// The value of a discriminant written as an integer literal (`300`,
+/// `-1`, `(7)`); `None` for any other expression (a `const`).
+fn literal_discriminant(expr: &Expr) -> Option<i128> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(lit),
+            ..
+        }) => lit.base10_parse::<i128>().ok(),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => literal_discriminant(expr).map(|v| -v),
+        Expr::Paren(p) => literal_discriminant(&p.expr),
+        Expr::Group(g) => literal_discriminant(&g.expr),
+        _ => None,
+    }
+}
+
+/// A literal discriminant of an enum without an integer repr must fit its
+/// tag (`u8` by default, or `#[packet(tag = ..)]`): otherwise rustc would
+/// report "literal out of range for `u8`" (or "cannot apply unary operator
+/// `-`") in generated code without saying which attribute to write.
+fn discriminant_fits(cx: &mut Ctxt, tag: Width, explicit: bool, variant: &syn::Ident, value: i128, span: Span) {
+    let fits = |w: Width| match w {
+        Width::I8 | Width::I16 | Width::I32 => value >= -(w.max() as i128) - 1 && value <= w.max() as i128,
+        _ => value >= 0 && value <= w.max() as i128,
+    };
+    if fits(tag) {
+        return;
+    }
+    let tag_is = if explicit {
+        format!("its `#[packet(tag = {})]`", tag.name())
+    } else {
+        "its default `u8` tag (the enum has no integer `#[repr]`)".to_string()
+    };
+    let fix = if value < 0 {
+        match [Width::I8, Width::I16, Width::I32].into_iter().find(|&w| fits(w)) {
+            Some(w) => format!("a negative tag needs a signed repr: add `#[repr({})]`", w.name()),
+            None => "tags are at most 32 bits".to_string(),
+        }
+    } else {
+        match [Width::U16, Width::U32].into_iter().find(|&w| fits(w)) {
+            Some(w) => format!("widen it: add `#[repr({0})]` or `#[packet(tag = {0})]`", w.name()),
+            None => "tags are at most 32 bits".to_string(),
+        }
+    };
+    cx.error(
+        span,
+        format!("discriminant {value} of variant `{variant}` does not fit {tag_is}; {fix}"),
+    );
 }
 
 /// `#[packet(pod)]` needs a struct laid out in declaration order
