@@ -296,7 +296,47 @@ fn prefix_fits(cx: &mut Ctxt, len: Width, explicit: bool, max: &attr::At<Expr>) 
     }
 }
 
+/// The first `'static` lifetime in a field's type (`&'static str`,
+/// `Vec<&'static str>`, `Name<'static>`), if any.
+fn static_lifetime(ty: &Type) -> Option<&syn::Lifetime> {
+    match ty {
+        Type::Reference(r) => match &r.lifetime {
+            Some(l) if l.ident == "static" => Some(l),
+            _ => static_lifetime(&r.elem),
+        },
+        Type::Paren(t) => static_lifetime(&t.elem),
+        Type::Group(t) => static_lifetime(&t.elem),
+        Type::Slice(t) => static_lifetime(&t.elem),
+        Type::Array(t) => static_lifetime(&t.elem),
+        Type::Tuple(t) => t.elems.iter().find_map(static_lifetime),
+        Type::Path(p) => p.path.segments.iter().find_map(|seg| match &seg.arguments {
+            syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::Lifetime(l) if l.ident == "static" => Some(l),
+                syn::GenericArgument::Type(t) => static_lifetime(t),
+                _ => None,
+            }),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
 fn fields<'a>(cx: &mut Ctxt, fields: &'a syn::Fields, attrs: &'a [attr::Field]) -> Vec<Field<'a>> {
+    // A decoded field borrows the receive buffer: a `'static` one cannot
+    // (rustc would say only "lifetime may not live long enough" about the
+    // derive's hidden `'__de`). Skipped fields and custom codecs are not
+    // decoded by the derive.
+    for (f, a) in fields.iter().zip(attrs) {
+        if a.skip.is_some() || a.with.is_some() {
+            continue;
+        }
+        if let Some(l) = static_lifetime(&f.ty) {
+            cx.error(
+                l.span(),
+                "a decoded field cannot borrow for `'static`: it borrows the receive buffer; give the type a lifetime (`struct Chat<'a> { text: &'a str }`) or own the data (`String`, `Vec<u8>`)",
+            );
+        }
+    }
     fields
         .iter()
         .zip(attrs)
