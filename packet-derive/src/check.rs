@@ -296,6 +296,57 @@ fn prefix_fits(cx: &mut Ctxt, len: Width, explicit: bool, max: &attr::At<Expr>) 
     }
 }
 
+/// The first lifetime in `ty` (of a reference, or a generic argument).
+fn any_lifetime(ty: &Type) -> Option<&syn::Lifetime> {
+    match ty {
+        Type::Reference(r) => r.lifetime.as_ref().or_else(|| any_lifetime(&r.elem)),
+        Type::Paren(t) => any_lifetime(&t.elem),
+        Type::Group(t) => any_lifetime(&t.elem),
+        Type::Slice(t) => any_lifetime(&t.elem),
+        Type::Array(t) => any_lifetime(&t.elem),
+        Type::Tuple(t) => t.elems.iter().find_map(any_lifetime),
+        Type::Path(p) => p.path.segments.iter().find_map(|seg| match &seg.arguments {
+            syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::Lifetime(l) => Some(l),
+                syn::GenericArgument::Type(t) => any_lifetime(t),
+                _ => None,
+            }),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// A type with several lifetimes decodes at a `'__de` that outlives them
+/// all, so only a top-level `&str` / `&[u8]` can borrow (packet.md,
+/// "What `#[derive(Packet)]` implements"); a borrow inside another type
+/// (`Option<&'b str>`, `Inner<'b>`) would fail with "lifetime may not live
+/// long enough" and a bound (`'b: '__de`) nobody can write. Said here,
+/// with what to write instead.
+fn check_nested_borrows(cx: &mut Ctxt, input: &DeriveInput, parsed: &Parsed) {
+    let fields: Vec<&syn::Field> = match &input.data {
+        Data::Struct(s) => s.fields.iter().collect(),
+        Data::Enum(e) => e.variants.iter().flat_map(|v| v.fields.iter()).collect(),
+        Data::Union(_) => return,
+    };
+    for (f, a) in fields.into_iter().zip(parsed.fields.iter().flatten()) {
+        if a.skip.is_some() || a.with.is_some() || matches!(seq_of(&f.ty), Ok(Seq::Str | Seq::Bytes)) {
+            continue;
+        }
+        if let Some(l) = any_lifetime(&f.ty)
+            && l.ident != "static"
+        {
+            cx.error(
+                l.span(),
+                format!(
+                    "a type with several lifetimes can borrow only in top-level `&str` and `&[u8]` fields, not inside `{}`; give the type one lifetime, shared by every borrowed field",
+                    f.ty.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace("& ", "&")
+                ),
+            );
+        }
+    }
+}
+
 /// The first `'static` lifetime in a field's type (`&'static str`,
 /// `Vec<&'static str>`, `Name<'static>`), if any.
 fn static_lifetime(ty: &Type) -> Option<&syn::Lifetime> {
@@ -498,6 +549,9 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
             Body::Enum { tag, variants }
         }
     };
+    if input.generics.lifetimes().count() > 1 {
+        check_nested_borrows(cx, input, parsed);
+    }
     if let Some(at) = &parsed.container.id {
         check_id(cx, input, at, &body);
     }
