@@ -330,7 +330,10 @@ fn check_nested_borrows(cx: &mut Ctxt, input: &DeriveInput, parsed: &Parsed) {
         Data::Union(_) => return,
     };
     for (f, a) in fields.into_iter().zip(parsed.fields.iter().flatten()) {
-        if a.skip.is_some() || a.with.is_some() || matches!(seq_of(&f.ty), Ok(Seq::Str | Seq::Bytes)) {
+        if a.skip.is_some()
+            || a.with.is_some()
+            || matches!(seq_of(&f.ty), Ok(Seq::Str | Seq::Bytes))
+        {
             continue;
         }
         if let Some(l) = any_lifetime(&f.ty)
@@ -518,7 +521,14 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
                         Some((_, expr)) => expr.span(),
                         None => v.ident.span(),
                     };
-                    discriminant_fits(cx, tag, parsed.container.tag.is_some(), &v.ident, value + i128::from(offset), span);
+                    discriminant_fits(
+                        cx,
+                        tag,
+                        parsed.container.tag.is_some(),
+                        &v.ident,
+                        value.saturating_add(i128::from(offset)),
+                        span,
+                    );
                 }
                 let ty = tag.ty();
                 let tag_tokens = match base {
@@ -591,9 +601,18 @@ fn literal_discriminant(expr: &Expr) -> Option<i128> {
 /// tag (`u8` by default, or `#[packet(tag = ..)]`): otherwise rustc would
 /// report "literal out of range for `u8`" (or "cannot apply unary operator
 /// `-`") in generated code without saying which attribute to write.
-fn discriminant_fits(cx: &mut Ctxt, tag: Width, explicit: bool, variant: &syn::Ident, value: i128, span: Span) {
+fn discriminant_fits(
+    cx: &mut Ctxt,
+    tag: Width,
+    explicit: bool,
+    variant: &syn::Ident,
+    value: i128,
+    span: Span,
+) {
     let fits = |w: Width| match w {
-        Width::I8 | Width::I16 | Width::I32 => value >= -(w.max() as i128) - 1 && value <= w.max() as i128,
+        Width::I8 | Width::I16 | Width::I32 => {
+            value >= -(w.max() as i128) - 1 && value <= w.max() as i128
+        }
         _ => value >= 0 && value <= w.max() as i128,
     };
     if fits(tag) {
@@ -605,13 +624,22 @@ fn discriminant_fits(cx: &mut Ctxt, tag: Width, explicit: bool, variant: &syn::I
         "its default `u8` tag (the enum has no integer `#[repr]`)".to_string()
     };
     let fix = if value < 0 {
-        match [Width::I8, Width::I16, Width::I32].into_iter().find(|&w| fits(w)) {
-            Some(w) => format!("a negative tag needs a signed repr: add `#[repr({})]`", w.name()),
+        match [Width::I8, Width::I16, Width::I32]
+            .into_iter()
+            .find(|&w| fits(w))
+        {
+            Some(w) => format!(
+                "a negative tag needs a signed repr: add `#[repr({})]`",
+                w.name()
+            ),
             None => "tags are at most 32 bits".to_string(),
         }
     } else {
         match [Width::U16, Width::U32].into_iter().find(|&w| fits(w)) {
-            Some(w) => format!("widen it: add `#[repr({0})]` or `#[packet(tag = {0})]`", w.name()),
+            Some(w) => format!(
+                "widen it: add `#[repr({0})]` or `#[packet(tag = {0})]`",
+                w.name()
+            ),
             None => "tags are at most 32 bits".to_string(),
         }
     };
