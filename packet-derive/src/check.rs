@@ -296,7 +296,101 @@ fn prefix_fits(cx: &mut Ctxt, len: Width, explicit: bool, max: &attr::At<Expr>) 
     }
 }
 
+/// The first lifetime in `ty` (of a reference, or a generic argument).
+fn any_lifetime(ty: &Type) -> Option<&syn::Lifetime> {
+    match ty {
+        Type::Reference(r) => r.lifetime.as_ref().or_else(|| any_lifetime(&r.elem)),
+        Type::Paren(t) => any_lifetime(&t.elem),
+        Type::Group(t) => any_lifetime(&t.elem),
+        Type::Slice(t) => any_lifetime(&t.elem),
+        Type::Array(t) => any_lifetime(&t.elem),
+        Type::Tuple(t) => t.elems.iter().find_map(any_lifetime),
+        Type::Path(p) => p.path.segments.iter().find_map(|seg| match &seg.arguments {
+            syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::Lifetime(l) => Some(l),
+                syn::GenericArgument::Type(t) => any_lifetime(t),
+                _ => None,
+            }),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// A type with several lifetimes decodes at a `'__de` that outlives them
+/// all, so only a top-level `&str` / `&[u8]` can borrow (packet.md,
+/// "What `#[derive(Packet)]` implements"); a borrow inside another type
+/// (`Option<&'b str>`, `Inner<'b>`) would fail with "lifetime may not live
+/// long enough" and a bound (`'b: '__de`) nobody can write. Said here,
+/// with what to write instead.
+fn check_nested_borrows(cx: &mut Ctxt, input: &DeriveInput, parsed: &Parsed) {
+    let fields: Vec<&syn::Field> = match &input.data {
+        Data::Struct(s) => s.fields.iter().collect(),
+        Data::Enum(e) => e.variants.iter().flat_map(|v| v.fields.iter()).collect(),
+        Data::Union(_) => return,
+    };
+    for (f, a) in fields.into_iter().zip(parsed.fields.iter().flatten()) {
+        if a.skip.is_some()
+            || a.with.is_some()
+            || matches!(seq_of(&f.ty), Ok(Seq::Str | Seq::Bytes))
+        {
+            continue;
+        }
+        if let Some(l) = any_lifetime(&f.ty)
+            && l.ident != "static"
+        {
+            cx.error(
+                l.span(),
+                format!(
+                    "a type with several lifetimes can borrow only in top-level `&str` and `&[u8]` fields, not inside `{}`; give the type one lifetime, shared by every borrowed field",
+                    f.ty.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace("& ", "&")
+                ),
+            );
+        }
+    }
+}
+
+/// The first `'static` lifetime in a field's type (`&'static str`,
+/// `Vec<&'static str>`, `Name<'static>`), if any.
+fn static_lifetime(ty: &Type) -> Option<&syn::Lifetime> {
+    match ty {
+        Type::Reference(r) => match &r.lifetime {
+            Some(l) if l.ident == "static" => Some(l),
+            _ => static_lifetime(&r.elem),
+        },
+        Type::Paren(t) => static_lifetime(&t.elem),
+        Type::Group(t) => static_lifetime(&t.elem),
+        Type::Slice(t) => static_lifetime(&t.elem),
+        Type::Array(t) => static_lifetime(&t.elem),
+        Type::Tuple(t) => t.elems.iter().find_map(static_lifetime),
+        Type::Path(p) => p.path.segments.iter().find_map(|seg| match &seg.arguments {
+            syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::Lifetime(l) if l.ident == "static" => Some(l),
+                syn::GenericArgument::Type(t) => static_lifetime(t),
+                _ => None,
+            }),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
 fn fields<'a>(cx: &mut Ctxt, fields: &'a syn::Fields, attrs: &'a [attr::Field]) -> Vec<Field<'a>> {
+    // A decoded field borrows the receive buffer: a `'static` one cannot
+    // (rustc would say only "lifetime may not live long enough" about the
+    // derive's hidden `'__de`). Skipped fields and custom codecs are not
+    // decoded by the derive.
+    for (f, a) in fields.iter().zip(attrs) {
+        if a.skip.is_some() || a.with.is_some() {
+            continue;
+        }
+        if let Some(l) = static_lifetime(&f.ty) {
+            cx.error(
+                l.span(),
+                "a decoded field cannot borrow for `'static`: it borrows the receive buffer; give the type a lifetime (`struct Chat<'a> { text: &'a str }`) or own the data (`String`, `Vec<u8>`)",
+            );
+        }
+    }
     fields
         .iter()
         .zip(attrs)
@@ -411,11 +505,30 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
             // previous one plus one, starting from 0.
             let mut base: Option<&Expr> = None;
             let mut offset: u64 = 0;
+            // The value of a literal base (`= 300`, `= -1`): without an
+            // integer repr rustc types the discriminants as `isize`, so
+            // only the derive can tell that the tag cannot hold them.
+            let mut literal: Option<i128> = None;
             let mut variants = Vec::new();
             for (v, attrs) in e.variants.iter().zip(&parsed.fields) {
                 if let Some((_, expr)) = &v.discriminant {
                     base = Some(expr);
                     offset = 0;
+                    literal = literal_discriminant(expr);
+                }
+                if let (None, Some(value)) = (&parsed.repr, literal) {
+                    let span = match &v.discriminant {
+                        Some((_, expr)) => expr.span(),
+                        None => v.ident.span(),
+                    };
+                    discriminant_fits(
+                        cx,
+                        tag,
+                        parsed.container.tag.is_some(),
+                        &v.ident,
+                        value.saturating_add(i128::from(offset)),
+                        span,
+                    );
                 }
                 let ty = tag.ty();
                 let tag_tokens = match base {
@@ -446,6 +559,9 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
             Body::Enum { tag, variants }
         }
     };
+    if input.generics.lifetimes().count() > 1 {
+        check_nested_borrows(cx, input, parsed);
+    }
     if let Some(at) = &parsed.container.id {
         check_id(cx, input, at, &body);
     }
@@ -460,6 +576,77 @@ pub fn packet<'a>(cx: &mut Ctxt, input: &'a DeriveInput, parsed: &'a Parsed) -> 
         pod: parsed.container.pod.is_some(),
         body,
     })
+}
+
+/// The value of a discriminant written as an integer literal (`300`,
+/// `-1`, `(7)`); `None` for any other expression (a `const`).
+fn literal_discriminant(expr: &Expr) -> Option<i128> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(lit),
+            ..
+        }) => lit.base10_parse::<i128>().ok(),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => literal_discriminant(expr).map(|v| -v),
+        Expr::Paren(p) => literal_discriminant(&p.expr),
+        Expr::Group(g) => literal_discriminant(&g.expr),
+        _ => None,
+    }
+}
+
+/// A literal discriminant of an enum without an integer repr must fit its
+/// tag (`u8` by default, or `#[packet(tag = ..)]`): otherwise rustc would
+/// report "literal out of range for `u8`" (or "cannot apply unary operator
+/// `-`") in generated code without saying which attribute to write.
+fn discriminant_fits(
+    cx: &mut Ctxt,
+    tag: Width,
+    explicit: bool,
+    variant: &syn::Ident,
+    value: i128,
+    span: Span,
+) {
+    let fits = |w: Width| match w {
+        Width::I8 | Width::I16 | Width::I32 => {
+            value >= -(w.max() as i128) - 1 && value <= w.max() as i128
+        }
+        _ => value >= 0 && value <= w.max() as i128,
+    };
+    if fits(tag) {
+        return;
+    }
+    let tag_is = if explicit {
+        format!("its `#[packet(tag = {})]`", tag.name())
+    } else {
+        "its default `u8` tag (the enum has no integer `#[repr]`)".to_string()
+    };
+    let fix = if value < 0 {
+        match [Width::I8, Width::I16, Width::I32]
+            .into_iter()
+            .find(|&w| fits(w))
+        {
+            Some(w) => format!(
+                "a negative tag needs a signed repr: add `#[repr({})]`",
+                w.name()
+            ),
+            None => "tags are at most 32 bits".to_string(),
+        }
+    } else {
+        match [Width::U16, Width::U32].into_iter().find(|&w| fits(w)) {
+            Some(w) => format!(
+                "widen it: add `#[repr({0})]` or `#[packet(tag = {0})]`",
+                w.name()
+            ),
+            None => "tags are at most 32 bits".to_string(),
+        }
+    };
+    cx.error(
+        span,
+        format!("discriminant {value} of variant `{variant}` does not fit {tag_is}; {fix}"),
+    );
 }
 
 /// `#[packet(pod)]` needs a struct laid out in declaration order

@@ -302,6 +302,27 @@ impl<U> Sessions<U> {
 
     /// Queues `packet` for session `id`. A session whose queue is full is
     /// closed as a slow consumer and the error returned.
+    ///
+    /// The errors are about session `id`, not the caller: no session `id`
+    /// is open (it never was, or it ended) is
+    /// [`TransportError::Closed`], its full queue `QueueFull`. In a
+    /// handler, passing them on with `?` ends the *sender's* session
+    /// (its `on_disconnect` sees `DisconnectReason::Handler(Closed)`,
+    /// "connection closed by the peer"): a whisper to a player who just
+    /// left would kick the whisperer. Handle them instead:
+    ///
+    /// ```
+    /// use packet_net::server::{Router, SessionId};
+    ///
+    /// let router = Router::<()>::new().on_frame(3, |ctx, frame| {
+    ///     let to = SessionId(7); // the addressee, read from the packet
+    ///     if ctx.sessions().send_raw_to(to, 4, frame.body()).is_err() {
+    ///         ctx.reply_raw(5, b"no such player")?; // `?` on the sender's own reply is right
+    ///     }
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// ```
     pub fn send_to<P: Packet + ?Sized>(
         &self,
         id: SessionId,
@@ -311,7 +332,8 @@ impl<U> Sessions<U> {
         map.get(&id).ok_or(TransportError::Closed)?.send(packet)
     }
 
-    /// Queues a raw frame for session `id`.
+    /// Queues a raw frame for session `id`; see [`Sessions::send_to`] for
+    /// its errors, which are about session `id`, not the caller.
     pub fn send_raw_to(
         &self,
         id: SessionId,

@@ -426,7 +426,12 @@ macro_rules! constructors {
             }
 
             /// Connects with `config`; its read timeout bounds each receive
-            /// and its write timeout each flush.
+            /// and its write timeout each flush. Neither bounds the connect
+            /// itself, which waits as long as the OS does (minutes, for an
+            /// address that never answers): bound it with
+            /// `std::net::TcpStream::connect_timeout` and
+            /// [`from_stream`](Self::from_stream) (blocking) or
+            /// `tokio::time::timeout` around this call (tokio).
             pub $($async)? fn connect_with(
                 addr: impl ToSocketAddrs,
                 config: TransportConfig,
