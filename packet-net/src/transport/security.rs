@@ -655,11 +655,16 @@ impl Security for &ServerSecurity {
 }
 
 /// Plaintext halves with no hello either way, neither end of a session
-/// (a codec, tests): every valid frame is handed out.
+/// (a codec, tests): every valid frame is handed out, but a close notice
+/// (wire format §12), which ends the stream.
 pub(crate) fn plain(frame: &FrameConfig) -> Halves {
+    let mut opener = Opener::new(Open::Plain, false, None);
+    // Type 0xFFFF is reserved: its close notice is never an application
+    // frame, whichever end this is (wire format §12).
+    opener.notices = true;
     Halves {
         sealer: Sealer::plain(frame),
-        opener: Opener::new(Open::Plain, false, None),
+        opener,
         hello: None,
     }
 }
@@ -735,6 +740,15 @@ impl Sealer {
     pub(crate) fn for_datagrams(mut self) -> Self {
         self.max_frame_len = self.max_frame_len.min(frame::MAX_DATAGRAM_FRAME_LEN);
         self
+    }
+
+    /// Whether it has the session's keys (sealed, past the hello).
+    pub(crate) fn is_keyed(&self) -> bool {
+        #[cfg(feature = "crypto")]
+        if matches!(self.seal, Seal::Sealed(_)) {
+            return true;
+        }
+        false
     }
 
     /// Whether frames are (or, awaiting keys, will be) sealed.
@@ -854,6 +868,9 @@ pub struct Opener {
     /// A connecting end: a refusal-shaped frame outside the refusal's
     /// window is invalid, never a frame for the application (§11.5).
     client: bool,
+    /// Close notices from the peer are recognised (wire format §12): a
+    /// connecting end, and an end that is neither (a plain codec).
+    notices: bool,
     /// A connecting end that has accepted a frame from the server (sealed:
     /// one that authenticated): a plain close notice is no longer
     /// believed on a sealed session (§12).
@@ -901,6 +918,7 @@ impl Opener {
             client_fingerprint,
             refusal: None,
             client,
+            notices: client,
             heard: false,
         }
     }
@@ -1043,7 +1061,7 @@ impl Opener {
     /// left to the sealed open, which refuses it as any plain frame);
     /// `None` for any other frame, and on other ends.
     fn notice_stop(&self, bytes: &[u8]) -> Option<Stop> {
-        if !self.client || (self.heard && self.is_sealed_client()) {
+        if !self.notices || (self.heard && self.is_sealed_client()) {
             return None;
         }
         plain_notice_in(bytes).map(Stop::Notice)
@@ -1063,7 +1081,7 @@ impl Opener {
     /// frame for the application; any other frame closes the window in
     /// which a plain notice is believed.
     fn sealed_notice(&mut self, type_id: u16, body: &[u8]) -> Option<Stop> {
-        if !self.client {
+        if !self.notices {
             return None;
         }
         self.heard = true;
@@ -1079,7 +1097,7 @@ impl Opener {
     ) -> Result<Option<Incoming<'a>>, TransportError> {
         // A plaintext accepting end past its hello: frames straight from
         // the decoder.
-        if matches!(self.open, Open::Plain) && !self.client {
+        if matches!(self.open, Open::Plain) && !self.notices {
             return Ok(decoder.next_frame()?.map(Incoming::Frame));
         }
         if let Open::Failed(e) = self.open {

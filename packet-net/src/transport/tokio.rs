@@ -166,7 +166,13 @@ impl TcpPacketStream {
     }
 
     async fn shutdown_write(&mut self) -> Result<(), TransportError> {
-        Ok(tokio::io::AsyncWriteExt::shutdown(&mut self.io).await?)
+        Self::shut(&mut self.io).await
+    }
+
+    /// Shuts the write side of `io` (the field alone: callable while a
+    /// received frame borrows the inbox).
+    async fn shut(io: &mut TcpStream) -> Result<(), TransportError> {
+        Ok(tokio::io::AsyncWriteExt::shutdown(io).await?)
     }
 
     /// Reads and drops until end of stream, an error or `deadline`.
