@@ -42,7 +42,7 @@ use super::{
     handle_methods, lock, recv_until_blocked,
 };
 use crate::session::{Connection, earliest};
-use crate::transport::TransportError;
+use crate::transport::{CloseReason, TransportError};
 use crate::transport::batch::{RECV_SLOTS, RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
 
@@ -215,6 +215,26 @@ impl Server {
     }
 }
 
+/// Closes a connection the acceptor opened no session for, first
+/// writing the close notice for `reason` (wire format §12: server full,
+/// or server error) if the socket takes it at once: never blocking the
+/// acceptor. What the client already sent is read and dropped first, so
+/// that closing does not reset the connection under the notice (best
+/// effort: what arrives later may still reset it).
+fn refuse<S, U>(core: &ServerCore<S, U>, mut stream: TcpStream, reason: CloseReason) {
+    if let Some(notice) = core.refused_notice(reason) {
+        let _ = io::Write::write(&mut stream, &notice);
+        let _ = stream.shutdown(Shutdown::Write);
+        let mut scratch = [0; 512];
+        for _ in 0..8 {
+            if !matches!(io::Read::read(&mut stream, &mut scratch), Ok(n) if n > 0) {
+                break;
+            }
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
 fn acceptor<S, U>(
     core: &ServerCore<S, U>,
     stop: &AtomicBool,
@@ -237,11 +257,14 @@ fn acceptor<S, U>(
                     let w = &workers[next % workers.len()];
                     next += 1;
                     let waker = w.waker.clone();
-                    let Some((session, conn)) =
-                        core.open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now())
-                    else {
-                        let _ = stream.shutdown(Shutdown::Both);
-                        continue;
+                    let opened =
+                        core.open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now());
+                    let (session, conn) = match opened {
+                        Ok(opened) => opened,
+                        Err(reason) => {
+                            refuse(core, stream, reason);
+                            continue;
+                        }
                     };
                     lock(&w.inbox).push((stream, session, conn));
                     let _ = w.waker.waker.wake();

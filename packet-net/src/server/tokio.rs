@@ -48,7 +48,7 @@ use super::{
     Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods, recv_until_blocked,
 };
 use crate::session::{Connection, earliest};
-use crate::transport::TransportError;
+use crate::transport::{CloseReason, TransportError};
 use crate::transport::batch::{RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
 
@@ -188,6 +188,26 @@ impl<S, U> Drop for ServerHandle<S, U> {
     }
 }
 
+/// Closes a connection the acceptor opened no session for, first
+/// writing the close notice for `reason` (wire format §12: server full,
+/// or server error) if the socket takes it at once (`try_write`: never
+/// blocking the acceptor), and reading and dropping what the client
+/// already sent, so that closing does not reset the connection under the
+/// notice (best effort). Dropping the stream closes it.
+fn refuse<S, U>(sh: &ServerCore<S, U>, stream: TcpStream, reason: CloseReason) {
+    let Some(notice) = sh.refused_notice(reason) else {
+        return;
+    };
+    if stream.try_write(&notice).is_ok() {
+        let mut scratch = [0; 512];
+        for _ in 0..8 {
+            if !matches!(stream.try_read(&mut scratch), Ok(n) if n > 0) {
+                break;
+            }
+        }
+    }
+}
+
 async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
     sh: Arc<ServerCore<S, U>>,
     listener: TcpListener,
@@ -208,8 +228,12 @@ async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
                 }
                 let notify = Arc::new(Notify::new());
                 let n = notify.clone();
-                let Some((session, conn)) = sh.open(peer, |_| Waker::Notify(n), Instant::now()) else {
-                    continue; // dropping the stream closes it
+                let (session, conn) = match sh.open(peer, |_| Waker::Notify(n), Instant::now()) {
+                    Ok(opened) => opened,
+                    Err(reason) => {
+                        refuse(&sh, stream, reason);
+                        continue;
+                    }
                 };
                 tasks.spawn(run_session(sh.clone(), stream, session, conn, notify, stop.clone()));
             }
