@@ -17,8 +17,8 @@ use std::time::Duration;
 use crate::common::{ECHO, Msg, echo_router, wait_until};
 use packet_net::fuzzing;
 use packet_net::server::{Router, ServerConfig};
-use packet_net::transport::{CloseNotice, CloseReason, TransportConfig};
 use packet_net::transport::blocking::UdpPacketSocket;
+use packet_net::transport::{CloseNotice, CloseReason, TransportConfig};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -192,7 +192,6 @@ fn replies_leave_before_the_close(addr: SocketAddr) {
     }
     assert_eq!(seqs, [0, 1, 2], "replies to the valid frames were lost");
     assert_eq!(notice, Some(CloseNotice::new(CloseReason::ProtocolError)));
-
 }
 
 #[test]

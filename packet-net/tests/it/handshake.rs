@@ -420,7 +420,7 @@ mod vectors {
 }
 
 #[test]
-fn the_hello_and_refusal_match_the_wire_format_vectors() {
+fn the_hello_refusal_and_close_notice_match_the_wire_format_vectors() {
     use packet_net::fuzzing::{Hello, fingerprint_hello, refusal, session_hello};
     let dir = vectors::vectors_dir(env!("CARGO_MANIFEST_DIR"), 1);
     let mut seen = 0;
@@ -450,11 +450,28 @@ fn the_hello_and_refusal_match_the_wire_format_vectors() {
                 assert_eq!(refusal(v.fingerprint.unwrap())[..], v.bytes[..], "{name}");
                 assert_eq!(Hello::parse(frame.type_id(), frame.body()), None, "{name}");
             }
+            Some("notice") => {
+                // wire format §12: packet-net's plain close notice, and
+                // its reading of the vector.
+                use packet_net::transport::{CloseNotice, CloseReason};
+                let notice = CloseNotice {
+                    reason: CloseReason::from_code(v.reason.unwrap()),
+                    detail: v.detail.unwrap(),
+                };
+                let bytes = packet_net::fuzzing::close_notice(notice);
+                assert_eq!(bytes[..], v.bytes[..], "{name}");
+                assert_eq!(
+                    CloseNotice::parse(frame.type_id(), frame.body()),
+                    Some(notice),
+                    "{name}"
+                );
+                assert_eq!(Hello::parse(frame.type_id(), frame.body()), None, "{name}");
+            }
             _ => continue,
         }
         seen += 1;
     }
-    assert!(seen >= 4, "{seen} session vectors");
+    assert!(seen >= 6, "{seen} session vectors");
 }
 
 #[test]

@@ -175,7 +175,10 @@ fn slow_loris_is_timed_out() {
     loris.write_all(&wire[..10]).unwrap();
     // The server gives up on the frame, says so, and closes.
     let notice = crate::common::read_close(&mut loris).unwrap();
-    assert_eq!(notice.reason, packet_net::transport::CloseReason::IdleTimeout);
+    assert_eq!(
+        notice.reason,
+        packet_net::transport::CloseReason::IdleTimeout
+    );
     assert!(wait_until(LIMIT, || server.stats().timeouts == 1));
     // Finishing the frame now is too late; a prompt client is served.
     let _ = loris.write_all(&wire[10..n]);

@@ -9,8 +9,8 @@ use crate::common::{ECHO, Msg, echo_router, payload};
 use packet_core::frame;
 use packet_net::server::tokio::{UdpServer, UdpServerHandle};
 use packet_net::server::{Router, ServerConfig};
-use packet_net::transport::{CloseReason, TransportConfig, TransportError};
 use packet_net::transport::tokio::UdpPacketSocket;
+use packet_net::transport::{CloseReason, TransportConfig, TransportError};
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(10);
