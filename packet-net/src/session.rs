@@ -49,9 +49,7 @@ use packet_core::frame::{Frame, FrameConfig};
 use crate::transport::Outbox;
 use crate::transport::TransportError;
 use crate::transport::queue::{Inbox, READ_CHUNK, Spare};
-use crate::transport::security::{
-    CloseReason, Handshake, Incoming, Opener, REFUSAL_LEN, refusal,
-};
+use crate::transport::security::{CloseReason, Handshake, Incoming, Opener, REFUSAL_LEN, refusal};
 
 /// Why a session ended.
 #[derive(Debug, thiserror::Error)]

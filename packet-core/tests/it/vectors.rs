@@ -1261,7 +1261,10 @@ fn session_hello_and_refusal_vectors_have_the_layout_of_the_spec() {
                 let detail = u16::from_le_bytes([body[2], body[3]]);
                 assert_eq!(Some(reason), v.reason, "{name}: reason");
                 assert_eq!(Some(detail), v.detail, "{name}: detail");
-                assert!(reason == 6 || detail == 0, "{name}: detail without reason 6");
+                assert!(
+                    reason == 6 || detail == 0,
+                    "{name}: detail without reason 6"
+                );
                 assert!(v.bytes.len() < 44, "{name}: smaller than every hello");
             }
             Some("refusal") => {

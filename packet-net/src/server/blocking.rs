@@ -42,9 +42,9 @@ use super::{
     handle_methods, lock, recv_until_blocked,
 };
 use crate::session::{Connection, earliest};
-use crate::transport::{CloseReason, TransportError};
 use crate::transport::batch::{RECV_SLOTS, RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
+use crate::transport::{CloseReason, TransportError};
 
 /// The token of a poll's waker.
 const WAKE: Token = Token(usize::MAX);

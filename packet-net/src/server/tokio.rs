@@ -48,9 +48,9 @@ use super::{
     Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods, recv_until_blocked,
 };
 use crate::session::{Connection, earliest};
-use crate::transport::{CloseReason, TransportError};
 use crate::transport::batch::{RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
+use crate::transport::{CloseReason, TransportError};
 
 /// A session socket as `Read + Write` for [`ServerCore::service`]. Reads
 /// go through tokio's `AsyncRead`, which takes a short read (fewer bytes

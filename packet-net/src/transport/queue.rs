@@ -16,8 +16,8 @@ use packet_core::frame::Packet;
 use packet_core::{Encode, StreamDecoder, Writer};
 
 use super::security::{
-    CLOSE_NOTICE_LEN, CloseNotice, Halves, Hello, Incoming, Opener, REFUSAL_LEN, SESSION_HELLO_TYPE,
-    Sealer, close_notice,
+    CLOSE_NOTICE_LEN, CloseNotice, Halves, Hello, Incoming, Opener, REFUSAL_LEN,
+    SESSION_HELLO_TYPE, Sealer, close_notice,
 };
 use super::{TransportConfig, TransportError};
 
