@@ -209,14 +209,11 @@ pub enum TransportError {
     ClosedByServer(security::CloseNotice),
     /// The peer closed the connection cleanly, between frames.
     ///
-    /// On a client, right after a `send` that succeeded, this usually
-    /// means the server would not serve the session and closed it without
-    /// saying why: a plaintext client against a sealed server, a token
-    /// the server's key provider does not know (never issued, or already
-    /// used), or a packet type id its router has no handler for. The
-    /// server's `on_disconnect` hook runs only for sessions that opened;
-    /// a sealed one that never did leaves only `stats().bad_frames`
-    /// (README: "When the client sees `Closed`").
+    /// A server that ends a session says why first
+    /// ([`TransportError::ClosedByServer`]), unless its close notices are
+    /// off, the session was a slow consumer or never sent its hello in
+    /// time, or the server's process went away (README: "When the client
+    /// sees `Closed`").
     #[error("connection closed by the peer")]
     Closed,
     /// The write queue has no room for the frame: flush (or wait for the
@@ -281,7 +278,9 @@ pub struct UdpStats {
     /// Valid frames received.
     pub received: u64,
     /// Datagrams dropped because they were not exactly one valid frame
-    /// (truncated, bad check, trailing bytes, ...).
+    /// (truncated, bad check, trailing bytes, ...), or were not for the
+    /// application: the server's refusal or close notice (reported as an
+    /// error by the receive that read it).
     pub dropped: u64,
     /// Frames sent.
     pub sent: u64,
