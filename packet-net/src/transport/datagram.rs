@@ -127,13 +127,13 @@ impl DatagramChannel {
                 self.stats.received += 1;
                 Ok(Some(header))
             }
-            Err(e @ TransportError::ProtocolMismatch(_)) => {
+            // The refusal (§11.5) or a close notice the opener believes
+            // (§12): news for the caller, never a frame for it, and no
+            // state changes here.
+            Err(e @ (TransportError::ProtocolMismatch(_) | TransportError::ClosedByServer(_))) => {
                 self.stats.dropped += 1;
                 Err(e)
             }
-            // A close notice the opener believes (wire format §12): news
-            // for the caller, no state changes here.
-            Err(e @ TransportError::ClosedByServer(_)) => Err(e),
             Ok(Opened::Keyed(..)) | Err(_) => {
                 self.stats.dropped += 1;
                 Ok(None)
