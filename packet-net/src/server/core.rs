@@ -194,9 +194,16 @@ impl<S, U> ServerCore<S, U> {
     ) -> Serviced {
         let mut reads = 0;
         let mut blocked_read = false;
+        // Set once a close notice was queued: the next round writes it
+        // before any read (a read that would block must not end the pass
+        // with the notice unwritten).
+        let mut write_first = false;
         loop {
             let queued = session.outbox().len();
-            if reads < READS_PER_SERVICE && reading(session, conn, queued) {
+            if !std::mem::take(&mut write_first)
+                && reads < READS_PER_SERVICE
+                && reading(session, conn, queued)
+            {
                 let room = conn.read_room().min(scratch.len());
                 match io.read(&mut scratch[..room]) {
                     Ok(n) => {
@@ -241,6 +248,7 @@ impl<S, U> ServerCore<S, U> {
             if notify(session, conn) {
                 // An end decided now (closed, idle, shutdown): its notice
                 // is queued, the next round writes it.
+                write_first = true;
                 continue;
             }
             if conn.release_idle(now) {
