@@ -1265,6 +1265,39 @@ pub fn frame_in(header: Header, datagram: &[u8]) -> Frame<'_> {
     Frame::from_parts(header, &datagram[start.min(end)..end])
 }
 
+#[cfg(test)]
+mod notice_tests {
+    use super::*;
+
+    #[test]
+    fn a_close_notice_reads_back_and_says_why() {
+        let kick = CloseNotice::application(7);
+        let frame = close_notice(kick);
+        assert_eq!(frame.len(), CLOSE_NOTICE_LEN);
+        assert!(CLOSE_NOTICE_LEN < SESSION_HELLO_LEN, "no amplification");
+        assert_eq!(plain_notice_in(&frame), Some(kick));
+        assert_eq!(
+            kick.to_string(),
+            "the server closed the session: closed by the application (code 7)"
+        );
+        let full = CloseNotice::new(CloseReason::ServerFull);
+        assert_eq!(
+            full.to_string(),
+            "the server closed the session: server full"
+        );
+        // Unknown codes are read, not refused; other lengths are no notice.
+        let other = CloseNotice::parse(SESSION_HELLO_TYPE, &[9, 1, 0, 0]).unwrap();
+        assert_eq!(other.reason, CloseReason::Other(265));
+        assert_eq!(
+            other.to_string(),
+            "the server closed the session: other(265)"
+        );
+        assert_eq!(CloseNotice::parse(SESSION_HELLO_TYPE, &[1, 0, 0]), None);
+        assert_eq!(CloseNotice::parse(1, &[1, 0, 0, 0]), None);
+        assert_eq!(plain_notice_in(&refusal(5)), None);
+    }
+}
+
 #[cfg(all(test, feature = "crypto"))]
 mod tests {
     use super::*;
