@@ -1274,7 +1274,7 @@ mod notice_tests {
         let kick = CloseNotice::application(7);
         let frame = close_notice(kick);
         assert_eq!(frame.len(), CLOSE_NOTICE_LEN);
-        assert!(CLOSE_NOTICE_LEN < SESSION_HELLO_LEN, "no amplification");
+        const { assert!(CLOSE_NOTICE_LEN < SESSION_HELLO_LEN, "no amplification") };
         assert_eq!(plain_notice_in(&frame), Some(kick));
         assert_eq!(
             kick.to_string(),

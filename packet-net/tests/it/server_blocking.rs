@@ -2,7 +2,7 @@
 //! many echoing clients, hostile peers (garbage, mid-frame disconnect,
 //! slow loris), session limits and graceful shutdown.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
