@@ -37,7 +37,7 @@ use std::vec::Vec;
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
 use crate::session::{Lifecycle, earliest};
 use crate::transport::Outbox;
-use crate::transport::batch::{SEND_MANY, SEND_SLOTS, SendBatch};
+use crate::transport::batch::{RECV_SLOTS, SEND_MANY, SEND_SLOTS, SendBatch};
 use crate::transport::security::{
     CLOSE_NOTICE_LEN, Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, close_notice, frame_in,
 };
@@ -96,10 +96,11 @@ pub(crate) struct Peers<C, U = ()> {
     /// or a sweep's): one refusal per such hello at most, never
     /// retried, no state kept for the address.
     refusal: Option<(SocketAddr, [u8; REFUSAL_LEN])>,
-    /// The address owed a plain close notice "server full" (wire format
-    /// §12) for its last datagram, sent like the refusal: at most one per
-    /// datagram, never retried, no state kept for the address.
-    full: Option<SocketAddr>,
+    /// The addresses owed a plain close notice "server full" (wire format
+    /// §12), one per datagram of the current receive (at most
+    /// [`RECV_SLOTS`], room allocated once), sent like the refusal by the
+    /// next settle: never retried, no state kept for the address after.
+    full: Vec<SocketAddr>,
     /// A batched settle queued a close notice it could not send: the
     /// settle runs once more, unbatched, for it.
     renotice: bool,
@@ -128,7 +129,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             batch: SendBatch::new(),
             batch_of: Vec::with_capacity(SEND_SLOTS),
             refusal: None,
-            full: None,
+            full: Vec::with_capacity(RECV_SLOTS),
             renotice: false,
         }
     }
@@ -202,8 +203,11 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
         if !room {
             core.sessions.count_rejected();
-            if core.config.close_notices && would_open(core, datagram) {
-                self.full = Some(from);
+            if core.config.close_notices
+                && self.full.len() < self.full.capacity()
+                && would_open(core, datagram)
+            {
+                self.full.push(from);
             }
             return self.drop_one();
         }
@@ -384,9 +388,11 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         if let Some((addr, refusal)) = self.refusal.take() {
             let _ = send(&refusal, REFUSAL_LEN, addr);
         }
-        if let Some(addr) = self.full.take() {
+        if !self.full.is_empty() {
             let notice = close_notice(CloseNotice::new(CloseReason::ServerFull));
-            let _ = send(&notice, CLOSE_NOTICE_LEN, addr);
+            for addr in self.full.drain(..) {
+                let _ = send(&notice, CLOSE_NOTICE_LEN, addr);
+            }
         }
     }
 
