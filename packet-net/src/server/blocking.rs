@@ -3,7 +3,8 @@
 //! session core, so idle sessions cost nothing.
 //!
 //! TCP: an acceptor thread registers each connection as a [`Session`]
-//! (or closes it when `max_sessions` are open) and hands it to a worker,
+//! (or, when `max_sessions` are open, closes it after a "server full"
+//! close notice it writes without waiting) and hands it to a worker,
 //! round robin. Each worker waits on its sessions' readiness, its wake-up
 //! (another thread queued frames for one of its sessions) and the
 //! earliest session deadline (a heap of deadlines, not a scan), then runs `ServerCore::service` for each
