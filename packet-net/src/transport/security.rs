@@ -1061,14 +1061,14 @@ impl Opener {
     /// left to the sealed open, which refuses it as any plain frame);
     /// `None` for any other frame, and on other ends.
     fn notice_stop(&self, bytes: &[u8]) -> Option<Stop> {
-        if !self.notices || (self.heard && self.is_sealed_client()) {
+        if !self.notices || (self.heard && self.opens_sealed()) {
             return None;
         }
         plain_notice_in(bytes).map(Stop::Notice)
     }
 
-    /// Whether this is a sealed client end (its frames are authenticated).
-    fn is_sealed_client(&self) -> bool {
+    /// Whether it opens sealed frames (they are authenticated).
+    fn opens_sealed(&self) -> bool {
         #[cfg(feature = "crypto")]
         if matches!(self.open, Open::Sealed(_)) {
             return true;
@@ -1215,7 +1215,7 @@ impl Opener {
         }
         let opened = self.open_accepted(bytes, config);
         if let Ok(Opened::Frame(header)) = &opened
-            && self.is_sealed_client()
+            && self.opens_sealed()
         {
             let f = frame_in(*header, bytes);
             if let Some(stop) = self.sealed_notice(f.type_id(), f.body()) {
