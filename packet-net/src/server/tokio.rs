@@ -190,18 +190,25 @@ impl<S, U> Drop for ServerHandle<S, U> {
 
 /// Closes a connection the acceptor opened no session for, first
 /// writing the close notice for `reason` (wire format §12: server full,
-/// or server error) if the socket takes it at once (`try_write`: never
-/// blocking the acceptor), and reading and dropping what the client
-/// already sent, so that closing does not reset the connection under the
-/// notice (best effort). Dropping the stream closes it.
+/// or server error) if the socket takes it at once, and reading and
+/// dropping what the client already sent, so that closing does not reset
+/// the connection under the notice (best effort). On the std socket,
+/// non-blocking: a fresh tokio socket may not know yet that it is
+/// writable (`try_write` could refuse), and the acceptor must not wait.
+/// Dropping the stream closes it.
 fn refuse<S, U>(sh: &ServerCore<S, U>, stream: TcpStream, reason: CloseReason) {
+    use std::io::{Read, Write};
     let Some(notice) = sh.refused_notice(reason) else {
         return;
     };
-    if stream.try_write(&notice).is_ok() {
+    let Ok(mut stream) = stream.into_std() else {
+        return;
+    };
+    if stream.write(&notice).is_ok() {
+        let _ = stream.shutdown(std::net::Shutdown::Write);
         let mut scratch = [0; 512];
         for _ in 0..8 {
-            if !matches!(stream.try_read(&mut scratch), Ok(n) if n > 0) {
+            if !matches!(stream.read(&mut scratch), Ok(n) if n > 0) {
                 break;
             }
         }
