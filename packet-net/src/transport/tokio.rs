@@ -289,6 +289,14 @@ pub struct RawFrame<'a> {
 /// ends its stream (`None`) or, polled on, reports the same error again.
 /// Drop the `Framed` and close the connection, as the crate's streams do.
 ///
+/// A client codec ([`PacketCodec::client`], and one built with
+/// [`PacketCodec::new`], which is neither end) reports a server's close
+/// notice (`docs/wire-format.md` §12: why the server ended the session)
+/// as [`TransportError::ClosedByServer`], never as a frame; a sealed
+/// client believes a plain one only before the server's first
+/// authenticated frame. The server lingers until the client closes: drop
+/// the `Framed` then.
+///
 /// # Protocol fingerprint
 ///
 /// Like the streams, the codec takes the fingerprint from a
