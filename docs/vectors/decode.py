@@ -294,21 +294,35 @@ def main():
                 failed += 1
                 print(f"{kind}/{name}:\n  decoded  {got}\n  expected {want}")
     print(f"{checked} body vectors decoded from vectors.packet, {sessions} session hello / "
-          f"refusal vectors read by wire-format 7.3 and 11.5, {failed} mismatches")
-    return 1 if failed or checked < 20 or sessions < 4 else 0
+          f"refusal / close notice vectors read by wire-format 7.3, 11.5 and 12, {failed} mismatches")
+    return 1 if failed or checked < 20 or sessions < 6 else 0
 
 
 def check_session(meta, data):
     """A session hello or refusal (wire-format 7.3, 11.5), read from the
     frame's bytes by the doc alone: type 0xffff, sequence 0, then the body
     by its length: 16 = the version-1 hello (token), 24 = the hello with a
-    fingerprint (token, u64 LE), 8 = the refusal (the server's u64 LE).
+    fingerprint (token, u64 LE), 8 = the refusal (the server's u64 LE),
+    4 = the close notice of wire-format 12 (reason, detail: u16 LE).
     Returns what is wrong, or None."""
     length, version, flags, type_id, body_len, sequence = struct.unpack("<IBBHIQ", data[:20])
     if (type_id, sequence, flags) != (0xFFFF, 0, 0) or length != len(data):
         return f"not a plain frame of type 0xffff, sequence 0: {type_id:#x} {sequence} {flags}"
     body = data[20:20 + body_len]
     want_fp = meta.get("fingerprint")
+    if meta["session"] == "notice":
+        # Wire-format 12: reason u16 LE, detail u16 LE; smaller than every
+        # hello (no amplification).
+        if body_len != 4:
+            return f"a close notice's body is 4 bytes, not {body_len}"
+        reason, detail = struct.unpack("<HH", body)
+        if (str(reason), str(detail)) != (meta.get("reason"), meta.get("detail")):
+            return f"reason {reason} detail {detail}, expected {meta.get('reason')} {meta.get('detail')}"
+        if reason != 6 and detail != 0:
+            return f"detail {detail} with reason {reason}: only reason 6 carries one"
+        if length >= 44:
+            return f"a close notice of {length} bytes is not smaller than every hello (44, 52)"
+        return None
     if meta["session"] == "refusal":
         if body_len != 8:
             return f"a refusal's body is 8 bytes, not {body_len}"

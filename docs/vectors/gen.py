@@ -310,6 +310,19 @@ def main():
                                               ("fingerprint", f"0x{server_fp:016x}")],
           notes=["a client that sent fingerprint 0x9a298bcb3b4c331b reports: protocol mismatch: "
                  "client 0x9a298bcb3b4c331b, server 0xf22aecbf92d2d7d6"])
+    # The close notice (wire-format 12): reason u16 LE, detail u16 LE.
+    valid("19-close-notice", "a plain close notice (wire-format 12): type 0xffff, sequence 0, "
+          "body = reason 6 (closed by the application) then detail 7 (the application's code), "
+          "both u16 LE (body_len 4), 32 bytes, smaller than any hello",
+          0xFFFF, 0, u16(6) + u16(7),
+          session=[("session", "notice"), ("reason", 6), ("detail", 7)],
+          notes=["a client reports: the server closed the session: closed by the application "
+                 "(code 7)"])
+    valid("20-close-notice-full", "a plain close notice (wire-format 12): reason 1 (server full), "
+          "detail 0, as a server over its session limit sends it",
+          0xFFFF, 0, u16(1) + u16(0),
+          session=[("session", "notice"), ("reason", 1), ("detail", 0)],
+          notes=["a client reports: the server closed the session: server full"])
     valid("15-max-raised-to-40", "a configured maximum of 30 is raised to 40 (the sealed minimum), "
           "so this 40-byte frame is accepted", 0x0018, 11, bytes(range(12)), max_frame_len=30)
 

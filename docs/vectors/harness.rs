@@ -24,11 +24,14 @@ pub struct Vector {
     pub expect: Option<String>,
     pub mode: Option<String>,
     pub max_frame_len: Option<u32>,
-    /// `hello` or `refusal` (wire-format 7.3, 11.5), with its `token`
-    /// (hello) and `fingerprint` (a hello that carries one, a refusal).
+    /// `hello`, `refusal` (wire-format 7.3, 11.5) or `notice` (§12),
+    /// with its `token` (hello), `fingerprint` (a hello that carries one,
+    /// a refusal), `reason` and `detail` (a close notice).
     pub session: Option<String>,
     pub token: Option<Vec<u8>>,
     pub fingerprint: Option<u64>,
+    pub reason: Option<u16>,
+    pub detail: Option<u16>,
     pub bytes: Vec<u8>,
 }
 
@@ -101,6 +104,8 @@ pub fn parse_vector(path: &Path) -> Vector {
             "session" => v.session = Some(value.to_owned()),
             "token" => v.token = Some(unhex(value)),
             "fingerprint" => v.fingerprint = Some(parse_number(value)),
+            "reason" => v.reason = Some(parse_number(value)),
+            "detail" => v.detail = Some(parse_number(value)),
             other => panic!("{}: unknown key {other:?}", path.display()),
         }
     }

@@ -23,7 +23,10 @@
 //!   received does come back (none is dropped);
 //! - a receive fails only when nothing is waiting (`WouldBlock`), or with
 //!   the refusal's `ProtocolMismatch` (this client's fingerprint, the
-//!   refusal's) while a client with a fingerprint has accepted nothing;
+//!   refusal's) while a client with a fingerprint has accepted nothing,
+//!   or with a close notice's `ClosedByServer` (wire format §12: a plain
+//!   one plaintext, or sealed before the server's first authenticated
+//!   datagram; the server's own sealed one);
 //! - a client that has a hello (sealed, or a fingerprint) sends it before
 //!   each frame until a datagram from the server is accepted, then never;
 //!   every frame it sends opens at the server end, equal to what was sent.
@@ -270,7 +273,9 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                 );
                 // The datagram that ended the receive, if any.
                 let last = match &outcome {
-                    Ok(_) | Err(TransportError::ProtocolMismatch(_)) => {
+                    Ok(_)
+                    | Err(TransportError::ProtocolMismatch(_))
+                    | Err(TransportError::ClosedByServer(_)) => {
                         Some(read.pop().expect("a datagram read"))
                     }
                     Err(TransportError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -321,6 +326,33 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                             assert_eq!((type_id, &body[..]), (f.type_id(), f.body()));
                         }
                         accepted_any = true;
+                    }
+                    (Err(TransportError::ClosedByServer(n)), Some((bytes, server))) => {
+                        // Wire format §12: a close notice is reported,
+                        // never handed out, and changes nothing.
+                        match server {
+                            // Sealed, the server's own: authenticated.
+                            Some(i) => {
+                                assert!(sealed);
+                                let s = &mut server_sent[i];
+                                assert!(!s.received, "the server's datagram {i} came back twice");
+                                s.received = true;
+                                assert_eq!(
+                                    (s.type_id, &s.body[..]),
+                                    (packet_net::transport::SESSION_HELLO_TYPE, &n.body()[..])
+                                );
+                            }
+                            // A plain one: plaintext, or sealed before the
+                            // server's first authenticated datagram.
+                            None => {
+                                assert!(!sealed || !accepted_any, "a plain notice believed late");
+                                let f = frame::decode_frame(&bytes, &frame_config)
+                                    .expect("a notice from an invalid frame");
+                                assert!(!f.header().is_sealed());
+                                assert_eq!(f.type_id(), packet_net::transport::SESSION_HELLO_TYPE);
+                                assert_eq!(f.body(), n.body(), "a notice from no notice");
+                            }
+                        }
                     }
                     (Err(TransportError::ProtocolMismatch(m)), Some((bytes, server))) => {
                         assert!(server.is_none());

@@ -52,8 +52,9 @@ pub mod fuzzing {
     pub use crate::session::{Connection, Event, Lifecycle, Limits};
     pub use crate::transport::queue::{DatagramFlush, Inbox, Outbox, READ_CHUNK, WriteQueue};
     pub use crate::transport::security::{
-        FINGERPRINT_HELLO_LEN, Halves, Handshake, Hello, Incoming, Opened, Opener, REFUSAL_LEN,
-        SESSION_HELLO_LEN, Sealer, fingerprint_hello, frame_in, refusal, session_hello,
+        CLOSE_NOTICE_LEN, FINGERPRINT_HELLO_LEN, Halves, Handshake, Hello, Incoming, Opened,
+        Opener, REFUSAL_LEN, SESSION_HELLO_LEN, Sealer, close_notice, fingerprint_hello, frame_in,
+        refusal, session_hello,
     };
     use crate::transport::{Security, TransportConfig, security::SessionToken};
     use packet_core::frame::FrameConfig;

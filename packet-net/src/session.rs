@@ -23,6 +23,12 @@
 //! the session's [`Outbox`](crate::transport::Outbox), which the core
 //! never writes itself.
 //!
+//! Close notices (wire format §12, when the server sends them): an end
+//! decided for a reason that has one ([`DisconnectReason::close_reason`])
+//! first hands the driver the notice to queue behind the replies
+//! ([`Lifecycle::take_notice`]); the session ends once it has left (a
+//! stream lingering after it, as after a refusal), within the grace.
+//!
 //! Lossless close: a bad frame or a failing handler stops reading and
 //! dispatching, but the session ends only once the replies already queued
 //! have left (or the shutdown grace has passed). A refused session (a
@@ -43,7 +49,7 @@ use packet_core::frame::{Frame, FrameConfig};
 use crate::transport::Outbox;
 use crate::transport::TransportError;
 use crate::transport::queue::{Inbox, READ_CHUNK, Spare};
-use crate::transport::security::{Handshake, Incoming, Opener, REFUSAL_LEN, refusal};
+use crate::transport::security::{CloseReason, Handshake, Incoming, Opener, REFUSAL_LEN, refusal};
 
 /// Why a session ended.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +98,30 @@ pub enum DisconnectReason {
     /// The socket failed.
     #[error("I/O error: {0}")]
     Io(io::Error),
+}
+
+impl DisconnectReason {
+    /// The close notice's reason for an end decided for this reason
+    /// (wire format §12), or `None` where the server sends none: the peer
+    /// left or the socket failed (no one to tell), a refused hello (the
+    /// refusal says it), a slow consumer (its queue is full: the notice
+    /// would wait behind what the client does not read) and a handshake
+    /// timeout (nothing proves a client is there).
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        Some(match self {
+            DisconnectReason::BadFrame(TransportError::ProtocolMismatch(_)) => return None,
+            DisconnectReason::BadFrame(_) | DisconnectReason::Handler(_) => {
+                CloseReason::ProtocolError
+            }
+            DisconnectReason::HandlerPanicked(_) => CloseReason::ServerError,
+            DisconnectReason::IdleTimeout | DisconnectReason::FrameTimeout => {
+                CloseReason::IdleTimeout
+            }
+            DisconnectReason::Closed => CloseReason::Application,
+            DisconnectReason::Shutdown => CloseReason::ShuttingDown,
+            _ => return None,
+        })
+    }
 }
 
 /// Classifies a read or write error as a disconnect reason (the peer's
@@ -160,6 +190,15 @@ pub struct Lifecycle {
     linger: bool,
     /// Buffers are held (not yet released since the last traffic).
     holding: bool,
+    /// Close notices (wire format §12): `None` sends none; `Some(linger)`
+    /// sends one when the session ends for a reason that has one, and
+    /// with `linger` (streams) then lingers as after a refusal.
+    notices: Option<bool>,
+    /// The notice decided and not yet taken by the driver
+    /// ([`Lifecycle::take_notice`]).
+    notice: Option<CloseReason>,
+    /// A notice was decided (once per session).
+    noticed: bool,
 }
 
 impl Lifecycle {
@@ -179,7 +218,60 @@ impl Lifecycle {
             stop_at: None,
             linger: false,
             holding: false,
+            notices: None,
+            notice: None,
+            noticed: false,
         }
+    }
+
+    /// Sends a close notice (wire format §12) when the session ends for a
+    /// reason that has one: the end waits for it to leave behind the
+    /// replies already queued (bounded by the shutdown grace), and with
+    /// `linger` (a stream) the session then lingers as after a refusal
+    /// ([`Lifecycle::linger`]), so the close does not reset the
+    /// connection under the notice. The driver queues each notice
+    /// [`Lifecycle::take_notice`] hands out.
+    pub fn with_notices(mut self, linger: bool) -> Self {
+        self.notices = Some(linger);
+        self
+    }
+
+    /// The close notice to queue now, once (after [`Lifecycle::fail`] or
+    /// [`Lifecycle::poll_end`] decided an end that has one): queue it
+    /// behind what is queued; the session ends once it has left.
+    pub fn take_notice(&mut self) -> Option<CloseReason> {
+        self.notice.take()
+    }
+
+    /// Whether a close notice waits to be taken.
+    pub fn has_notice(&self) -> bool {
+        self.notice.is_some()
+    }
+
+    /// Decides the notice for an end for `reason`, if this session sends
+    /// notices and `reason` has one; whether it did.
+    fn arm_notice(&mut self, reason: &DisconnectReason) -> bool {
+        let Some(linger) = self.notices.filter(|_| !self.noticed) else {
+            return false;
+        };
+        let Some(notice) = reason.close_reason() else {
+            return false;
+        };
+        self.notice = Some(notice);
+        self.noticed = true;
+        self.linger |= linger;
+        true
+    }
+
+    /// An end decided now for `reason`: with a notice to send first, the
+    /// session is ending until it has left (at the latest at `deadline`)
+    /// and `None` is returned; else the end, now.
+    fn end_now(&mut self, reason: DisconnectReason, deadline: Instant) -> Option<DisconnectReason> {
+        if self.ending.is_none() && self.arm_notice(&reason) {
+            self.ending = Some((reason, deadline));
+            return None;
+        }
+        Some(reason)
     }
 
     /// Bytes (or a datagram) arrived at `now`.
@@ -222,6 +314,7 @@ impl Lifecycle {
     /// left (lossless close), at the latest after the shutdown grace.
     pub fn fail(&mut self, reason: DisconnectReason, now: Instant) {
         if self.ending.is_none() {
+            self.arm_notice(&reason);
             self.ending = Some((reason, now + self.limits.shutdown_grace));
         }
     }
@@ -298,7 +391,8 @@ impl Lifecycle {
         }
         if let Some((_, deadline)) = &self.ending {
             let late = now >= *deadline || self.stop_at.is_some_and(|s| now >= s);
-            if late || (queued == 0 && !self.is_lingering()) {
+            // A notice not yet taken (queued) holds the end back too.
+            if late || (queued == 0 && !self.is_lingering() && self.notice.is_none()) {
                 return self.ending.take().map(|(r, _)| r);
             }
             return self.write_stalled(queued, now);
@@ -313,10 +407,17 @@ impl Lifecycle {
             self.fail(reason, now);
             return self.poll_end(queued, 0, closing, false, now);
         }
-        if closing && queued == 0 {
-            return Some(DisconnectReason::Closed);
+        let grace = now + self.limits.shutdown_grace;
+        // With a close notice (wire format §12), an end decided below
+        // first queues the notice behind the replies (the session is
+        // ending: `None` now, the end once the notice has left).
+        if closing && (queued == 0 || self.notices.is_some()) {
+            return self.end_now(DisconnectReason::Closed, grace);
         }
         if let Some(stop) = self.stop_at {
+            if self.notices.is_some() && !self.noticed {
+                return self.end_now(DisconnectReason::Shutdown, stop);
+            }
             if queued == 0 || now >= stop {
                 return Some(DisconnectReason::Shutdown);
             }
@@ -330,7 +431,7 @@ impl Lifecycle {
         if partial > 0 {
             let since = *self.partial_since.get_or_insert(now);
             if now >= since + self.limits.frame_timeout {
-                return Some(DisconnectReason::FrameTimeout);
+                return self.end_now(DisconnectReason::FrameTimeout, grace);
             }
         } else {
             self.partial_since = None;
@@ -342,7 +443,7 @@ impl Lifecycle {
             && queued == 0
             && now >= self.last_rx + idle
         {
-            return Some(DisconnectReason::IdleTimeout);
+            return self.end_now(DisconnectReason::IdleTimeout, grace);
         }
         None
     }
@@ -433,6 +534,14 @@ impl Connection {
             half_limit: queue_limit / 2,
             drop_room: (frame.max_frame_len() as usize).min(READ_CHUNK),
         }
+    }
+
+    /// Sends close notices (wire format §12), lingering after each so
+    /// the close does not reset the connection under it (see
+    /// [`Lifecycle::with_notices`]).
+    pub fn with_notices(mut self) -> Self {
+        self.life = self.life.with_notices(true);
+        self
     }
 
     /// The lifecycle (timers and the end decision).

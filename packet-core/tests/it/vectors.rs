@@ -1227,12 +1227,17 @@ fn channel_vectors_count_authentication_failures_exactly() {
 fn session_hello_and_refusal_vectors_have_the_layout_of_the_spec() {
     // wire-format 7.3 and 11.5: type 0xffff, sequence 0; the body by its
     // length: 16 the version-1 hello, 24 the hello with a fingerprint, 8
-    // the refusal (smaller than every hello: no amplification).
+    // the refusal, 4 the close notice of §12 (both smaller than every
+    // hello: no amplification).
     let all: Vec<Vector> = vectors("valid")
         .into_iter()
         .filter(|v| v.session.is_some())
         .collect();
-    assert!(all.len() >= 4, "only {} session vectors", all.len());
+    assert!(all.len() >= 6, "only {} session vectors", all.len());
+    assert!(
+        all.iter().any(|v| v.session.as_deref() == Some("notice")),
+        "no close notice vector"
+    );
     for v in &all {
         let name = v.name();
         let f = Frame::parse(&v.bytes).unwrap_or_else(|e| panic!("{name}: {e:?}"));
@@ -1247,6 +1252,20 @@ fn session_hello_and_refusal_vectors_have_the_layout_of_the_spec() {
                     .filter(|b| b.len() == 8)
                     .map(|b| u64::from_le_bytes(b.try_into().unwrap()));
                 assert_eq!(fp, v.fingerprint, "{name}: fingerprint");
+            }
+            Some("notice") => {
+                // wire-format 12: reason then detail, u16 LE each; only
+                // reason 6 (closed by the application) carries a detail.
+                assert_eq!(body.len(), 4, "{name}");
+                let reason = u16::from_le_bytes([body[0], body[1]]);
+                let detail = u16::from_le_bytes([body[2], body[3]]);
+                assert_eq!(Some(reason), v.reason, "{name}: reason");
+                assert_eq!(Some(detail), v.detail, "{name}: detail");
+                assert!(
+                    reason == 6 || detail == 0,
+                    "{name}: detail without reason 6"
+                );
+                assert!(v.bytes.len() < 44, "{name}: smaller than every hello");
             }
             Some("refusal") => {
                 assert_eq!(body.len(), 8, "{name}");

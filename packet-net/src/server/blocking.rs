@@ -3,7 +3,8 @@
 //! session core, so idle sessions cost nothing.
 //!
 //! TCP: an acceptor thread registers each connection as a [`Session`]
-//! (or closes it when `max_sessions` are open) and hands it to a worker,
+//! (or, when `max_sessions` are open, closes it after a "server full"
+//! close notice it writes without waiting) and hands it to a worker,
 //! round robin. Each worker waits on its sessions' readiness, its wake-up
 //! (another thread queued frames for one of its sessions) and the
 //! earliest session deadline (a heap of deadlines, not a scan), then runs `ServerCore::service` for each
@@ -42,9 +43,9 @@ use super::{
     handle_methods, lock, recv_until_blocked,
 };
 use crate::session::{Connection, earliest};
-use crate::transport::TransportError;
 use crate::transport::batch::{RECV_SLOTS, RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
+use crate::transport::{CloseReason, TransportError};
 
 /// The token of a poll's waker.
 const WAKE: Token = Token(usize::MAX);
@@ -215,6 +216,26 @@ impl Server {
     }
 }
 
+/// Closes a connection the acceptor opened no session for, first
+/// writing the close notice for `reason` (wire format §12: server full,
+/// or server error) if the socket takes it at once: never blocking the
+/// acceptor. What the client already sent is read and dropped first, so
+/// that closing does not reset the connection under the notice (best
+/// effort: what arrives later may still reset it).
+fn refuse<S, U>(core: &ServerCore<S, U>, mut stream: TcpStream, reason: CloseReason) {
+    if let Some(notice) = core.refused_notice(reason) {
+        let _ = io::Write::write(&mut stream, &notice);
+        let _ = stream.shutdown(Shutdown::Write);
+        let mut scratch = [0; 512];
+        for _ in 0..8 {
+            if !matches!(io::Read::read(&mut stream, &mut scratch), Ok(n) if n > 0) {
+                break;
+            }
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
 fn acceptor<S, U>(
     core: &ServerCore<S, U>,
     stop: &AtomicBool,
@@ -237,11 +258,14 @@ fn acceptor<S, U>(
                     let w = &workers[next % workers.len()];
                     next += 1;
                     let waker = w.waker.clone();
-                    let Some((session, conn)) =
-                        core.open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now())
-                    else {
-                        let _ = stream.shutdown(Shutdown::Both);
-                        continue;
+                    let opened =
+                        core.open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now());
+                    let (session, conn) = match opened {
+                        Ok(opened) => opened,
+                        Err(reason) => {
+                            refuse(core, stream, reason);
+                            continue;
+                        }
                     };
                     lock(&w.inbox).push((stream, session, conn));
                     let _ = w.waker.waker.wake();

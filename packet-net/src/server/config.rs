@@ -24,8 +24,10 @@ pub struct ServerConfig {
     security: Option<crate::transport::ServerSecurity>,
     /// Per-connection framing limits and write queue size.
     pub transport: TransportConfig,
-    /// Most sessions at once; connections beyond are closed on accept, and
-    /// a UDP server drops a new address's datagrams unanswered.
+    /// Most sessions at once; connections beyond are closed on accept
+    /// (after a close notice, "server full"), and a UDP server answers a
+    /// new address's first datagram with that notice alone, opening no
+    /// session.
     pub max_sessions: usize,
     /// How long a sealed session (or any session, with a fingerprint
     /// required) may take to send its hello. Default
@@ -72,6 +74,16 @@ pub struct ServerConfig {
     /// pacing its session tasks did not lower their CPU (BENCHMARKS.md,
     /// game tick). Set it with [`ServerConfig::with_wake_interval`].
     pub wake_interval: Option<Duration>,
+    /// Whether the server tells a client why it ended its session with a
+    /// close notice (`docs/wire-format.md` §12: server full, shutting
+    /// down, idle timeout, protocol error, server error, closed by the
+    /// application with its code), which the client reports as
+    /// [`TransportError::ClosedByServer`](crate::transport::TransportError::ClosedByServer).
+    /// Default on. Turn it off only while clients older than the notice
+    /// connect: they would take it for a frame of type 0xFFFF. A notice
+    /// costs one small frame on the close path only, and is never larger
+    /// than the hello (no amplification).
+    pub close_notices: bool,
 }
 
 impl Default for ServerConfig {
@@ -88,6 +100,7 @@ impl Default for ServerConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             shutdown_grace: Duration::from_secs(5),
             wake_interval: None,
+            close_notices: true,
         }
     }
 }
@@ -113,6 +126,8 @@ impl ServerConfig {
         transport: TransportConfig, with_transport;
         /// Sets the shutdown grace period.
         shutdown_grace: Duration, with_shutdown_grace;
+        /// Sends close notices, or not (see [`ServerConfig::close_notices`]).
+        close_notices: bool, with_close_notices;
     }
     /// Sets the number of worker threads (blocking server).
     pub fn with_workers(mut self, n: usize) -> Self {

@@ -178,8 +178,17 @@ impl<'a, S, U> Context<'a, S, U> {
         self.sessions.broadcast(packet, None)
     }
 
-    /// Closes this session after its queued frames are flushed.
+    /// Closes this session after its queued frames are flushed (its
+    /// client is sent a close notice, "closed by the application", code
+    /// 0: see [`Context::close_with`]).
     pub fn close(&self) {
         self.session.close();
+    }
+
+    /// Closes this session after its queued frames are flushed, telling
+    /// its client the application's `code` (a kick; see
+    /// [`Sessions::close_with`]).
+    pub fn close_with(&self, code: u16) {
+        self.session.close_with(code);
     }
 }

@@ -17,8 +17,9 @@ use std::time::Instant;
 use super::session::Waker;
 use super::{Context, DisconnectReason, Router, ServerConfig, Session, SessionId, Sessions};
 use crate::session::{Connection, Event};
-use crate::transport::Outbox;
 use crate::transport::queue::Spare;
+use crate::transport::security::{CLOSE_NOTICE_LEN, close_notice};
+use crate::transport::{CloseNotice, CloseReason, Outbox};
 
 /// Counts one dispatched frame.
 pub(crate) fn count_in<U>(session: &Session<U>) {
@@ -81,31 +82,33 @@ impl<S, U> ServerCore<S, U> {
     }
 
     /// Registers a session sending through `out`, with a new state from
-    /// the router (or `None` past `max_sessions`).
+    /// the router; else why not: past `max_sessions` (server full), or
+    /// the state's constructor panicked (server error).
     pub(crate) fn register(
         &self,
         peer: SocketAddr,
         out: Outbox,
         waker: impl FnOnce(SessionId) -> Waker,
-    ) -> Option<Arc<Session<U>>> {
+    ) -> Result<Arc<Session<U>>, CloseReason> {
         let Ok(state) = self.router.new_state() else {
             // The constructor panicked: no session (the connection is
             // dropped), the server goes on.
             self.sessions.stats.count_panic();
-            return None;
+            return Err(CloseReason::ServerError);
         };
         self.sessions
             .register(peer, out, waker, self.config.max_sessions, state)
+            .ok_or(CloseReason::ServerFull)
     }
 
-    /// Opens a stream session from `peer` (or `None` past
-    /// `max_sessions`): its registered [`Session`] and its core.
+    /// Opens a stream session from `peer`: its registered [`Session`] and
+    /// its core; else why not (see [`ServerCore::register`]).
     pub(crate) fn open(
         &self,
         peer: SocketAddr,
         waker: impl FnOnce(SessionId) -> Waker,
         now: Instant,
-    ) -> Option<(Arc<Session<U>>, Connection)> {
+    ) -> Result<(Arc<Session<U>>, Connection), CloseReason> {
         let halves = self.config.halves(false);
         let t = &self.config.transport;
         let out = Outbox::new(t, halves.sealer, None);
@@ -117,7 +120,19 @@ impl<S, U> ServerCore<S, U> {
             t.queue_limit(),
             now,
         );
-        Some((session, conn))
+        let conn = match self.config.close_notices {
+            true => conn.with_notices(),
+            false => conn,
+        };
+        Ok((session, conn))
+    }
+
+    /// The plain close notice (wire format §12) a TCP acceptor writes to
+    /// a connection it closes without a session, for `reason` (`None`
+    /// when notices are off).
+    pub(crate) fn refused_notice(&self, reason: CloseReason) -> Option<[u8; CLOSE_NOTICE_LEN]> {
+        let notice = CloseNotice::new(reason);
+        self.config.close_notices.then(|| close_notice(notice))
     }
 
     /// Polls `conn`'s events and dispatches them: the connect hook (with
@@ -143,9 +158,12 @@ impl<S, U> ServerCore<S, U> {
                         conn.life().fail(reason, now);
                     }
                 }
-                None => return,
+                None => break,
             }
         }
+        // An end decided above (a bad frame, a failing handler) sends its
+        // notice behind the replies queued so far.
+        notify(session, conn);
     }
 
     /// One pass over a stream session on a non-blocking socket: read
@@ -176,9 +194,16 @@ impl<S, U> ServerCore<S, U> {
     ) -> Serviced {
         let mut reads = 0;
         let mut blocked_read = false;
+        // Set once a close notice was queued: the next round writes it
+        // before any read (a read that would block must not end the pass
+        // with the notice unwritten).
+        let mut write_first = false;
         loop {
             let queued = session.outbox().len();
-            if reads < READS_PER_SERVICE && conn.wants_read(queued) && !session.is_closing() {
+            if !std::mem::take(&mut write_first)
+                && reads < READS_PER_SERVICE
+                && reading(session, conn, queued)
+            {
                 let room = conn.read_room().min(scratch.len());
                 match io.read(&mut scratch[..room]) {
                     Ok(n) => {
@@ -220,10 +245,16 @@ impl<S, U> ServerCore<S, U> {
             if let Some(reason) = end {
                 return Serviced::End(reason);
             }
+            if notify(session, conn) {
+                // An end decided now (closed, idle, shutdown): its notice
+                // is queued, the next round writes it.
+                write_first = true;
+                continue;
+            }
             if conn.release_idle(now) {
                 session.outbox().release();
             }
-            let more = !blocked_read && !session.is_closing() && conn.wants_read(queued);
+            let more = !blocked_read && reading(session, conn, queued);
             if more && reads < READS_PER_SERVICE {
                 continue;
             }
@@ -245,6 +276,23 @@ impl<S, U> ServerCore<S, U> {
         }
         self.sessions.remove(session.id(), reason);
     }
+}
+
+/// Queues the close notice the core decided for `conn`, if any (wire
+/// format §12); whether there was one.
+fn notify<U>(session: &Session<U>, conn: &mut Connection) -> bool {
+    let Some(reason) = conn.life().take_notice() else {
+        return false;
+    };
+    session.queue_notice(reason);
+    true
+}
+
+/// Whether a pass reads now: as the core wants, and not once the session
+/// was asked to close unless it lingers (reading and dropping until the
+/// client closes, after its close notice).
+fn reading<U>(session: &Session<U>, conn: &mut Connection, queued: usize) -> bool {
+    conn.wants_read(queued) && (!session.is_closing() || conn.life().is_lingering())
 }
 
 /// A stream session's pass ends waiting: for reads as the core wants,

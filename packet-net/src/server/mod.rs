@@ -52,6 +52,14 @@
 //! Every session's life (timers, back-pressure, its end) is decided by the
 //! sans-I/O core in `session`; the servers only move bytes.
 //!
+//! Ending a session, a server tells the client why with a close notice
+//! (`docs/wire-format.md` §12; [`ServerConfig::close_notices`], on by
+//! default): server full, shutting down, idle timeout, protocol error,
+//! server error, or closed by the application ([`Sessions::close`],
+//! [`Sessions::close_with`] with the game's own code), behind the replies
+//! already queued; the client's receive fails with
+//! `TransportError::ClosedByServer`.
+//!
 //! Sealed servers give every session its own keys
 //! (`ServerConfig::sealed`, `docs/wire-format.md` §7.3):
 //! a session's first frame is the plaintext session hello carrying the

@@ -10,13 +10,13 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::vec::Vec;
 
 use packet_core::frame::Packet;
 
-use crate::transport::{Outbox, TransportError};
+use crate::transport::{CloseNotice, CloseReason, Outbox, TransportError};
 
 /// Locks `m` even if a thread panicked while holding it (a handler, say):
 /// what the servers lock stays usable, and one panic must not spread to
@@ -117,6 +117,9 @@ pub struct Session<U = ()> {
     pub(super) out: Mutex<Outbox>,
     /// Set to close the session once its queue is flushed.
     pub(super) closing: AtomicBool,
+    /// The application's code for the close notice of a close it asked
+    /// for ([`Sessions::close_with`](super::Sessions::close_with)).
+    pub(super) close_code: AtomicU16,
     /// Set when the queue overflowed: close without waiting.
     pub(super) overflowed: AtomicBool,
     /// Frames dispatched and queued for this session: counted here, on
@@ -272,6 +275,26 @@ impl<U> Session<U> {
     pub(super) fn close(&self) {
         self.closing.store(true, Ordering::Relaxed);
         self.waker.wake();
+    }
+
+    /// Closes the session, its close notice carrying the application's
+    /// `code` (wire format §12, reason 6). The first close's code counts.
+    pub(super) fn close_with(&self, code: u16) {
+        if !self.is_closing() {
+            self.close_code.store(code, Ordering::Relaxed);
+        }
+        self.close();
+    }
+
+    /// Queues the close notice for `reason` (wire format §12) behind what
+    /// is queued: the session's last frame (the application's code from
+    /// [`Session::close_with`] for a close it asked for).
+    pub(crate) fn queue_notice(&self, reason: CloseReason) {
+        let detail = match reason {
+            CloseReason::Application => self.close_code.load(Ordering::Relaxed),
+            _ => 0,
+        };
+        self.outbox().queue_notice(CloseNotice { reason, detail });
     }
 
     pub(crate) fn overflowed(&self) -> bool {

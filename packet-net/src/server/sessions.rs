@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::vec::Vec;
 
@@ -186,6 +186,7 @@ impl<U> Sessions<U> {
             peer,
             out: Mutex::new(out),
             closing: AtomicBool::new(false),
+            close_code: AtomicU16::new(0),
             overflowed: AtomicBool::new(false),
             frames_in: AtomicU64::new(0),
             frames_out: AtomicU64::new(0),
@@ -451,9 +452,33 @@ impl<U> Sessions<U> {
         report
     }
 
-    /// Closes session `id` once its queued frames are flushed.
+    /// Closes session `id` once its queued frames are flushed; whether it
+    /// was open. Its client is sent a close notice (unless
+    /// [`ServerConfig::close_notices`](super::ServerConfig::close_notices)
+    /// is off), "closed by the application" with code 0: see
+    /// [`Sessions::close_with`] to give a code.
     pub fn close(&self, id: SessionId) -> bool {
         self.read().get(&id).map(|s| s.close()).is_some()
+    }
+
+    /// Closes session `id` (a kick) once its queued frames are flushed,
+    /// telling its client why with the application's own `code`: the
+    /// client's receive fails with
+    /// [`TransportError::ClosedByServer`](crate::transport::TransportError::ClosedByServer),
+    /// reason [`CloseReason::Application`](crate::transport::CloseReason::Application)
+    /// and `detail` = `code` (wire format §12). Whether it was open. The
+    /// first close of a session decides its code.
+    ///
+    /// ```
+    /// # use packet_net::server::{Sessions, SessionId};
+    /// const KICKED_FOR_CHEATING: u16 = 7;
+    /// fn kick(sessions: &Sessions, id: SessionId) {
+    ///     sessions.close_with(id, KICKED_FOR_CHEATING);
+    /// }
+    /// # let _ = kick as fn(&Sessions, SessionId);
+    /// ```
+    pub fn close_with(&self, id: SessionId, code: u16) -> bool {
+        self.read().get(&id).map(|s| s.close_with(code)).is_some()
     }
 }
 

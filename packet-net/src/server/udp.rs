@@ -37,8 +37,11 @@ use std::vec::Vec;
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
 use crate::session::{Lifecycle, earliest};
 use crate::transport::Outbox;
-use crate::transport::batch::{SEND_MANY, SEND_SLOTS, SendBatch};
-use crate::transport::security::{Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, frame_in};
+use crate::transport::batch::{RECV_SLOTS, SEND_MANY, SEND_SLOTS, SendBatch};
+use crate::transport::security::{
+    CLOSE_NOTICE_LEN, Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, close_notice, frame_in,
+};
+use crate::transport::{CloseNotice, CloseReason};
 
 /// A non-blocking send of `bytes` to an address: one datagram, or
 /// datagrams of the given length (the last maybe shorter) that the socket
@@ -93,6 +96,14 @@ pub(crate) struct Peers<C, U = ()> {
     /// or a sweep's): one refusal per such hello at most, never
     /// retried, no state kept for the address.
     refusal: Option<(SocketAddr, [u8; REFUSAL_LEN])>,
+    /// The addresses owed a plain close notice "server full" (wire format
+    /// §12), one per datagram of the current receive (at most
+    /// [`RECV_SLOTS`], room allocated once), sent like the refusal by the
+    /// next settle: never retried, no state kept for the address after.
+    full: Vec<SocketAddr>,
+    /// A batched settle queued a close notice it could not send: the
+    /// settle runs once more, unbatched, for it.
+    renotice: bool,
 }
 
 /// Whether `datagram` is exactly `hello` (the hello that started a
@@ -118,6 +129,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             batch: SendBatch::new(),
             batch_of: Vec::with_capacity(SEND_SLOTS),
             refusal: None,
+            full: Vec::with_capacity(RECV_SLOTS),
+            renotice: false,
         }
     }
 
@@ -190,6 +203,12 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
         if !room {
             core.sessions.count_rejected();
+            if core.config.close_notices
+                && self.full.len() < self.full.capacity()
+                && would_open(core, datagram)
+            {
+                self.full.push(from);
+            }
             return self.drop_one();
         }
         let halves = core.config.halves(true);
@@ -274,12 +293,17 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let core = &*sh;
         let out = Outbox::new(&core.config.transport, sealer, None);
         let waker = self.waker.clone();
-        let session = core.register(from, out, |_| waker)?;
+        let session = core.register(from, out, |_| waker).ok()?;
         session.handshake(None, identity);
         let connected = core.router.connected(&core.ctx(&session));
         let i = *self.index.entry(from).or_insert(self.all.len());
         if i == self.all.len() {
             let life = Lifecycle::new(core.config.limits(), false, now);
+            // Datagrams: a notice, then the end (nothing to linger for).
+            let life = match core.config.close_notices {
+                true => life.with_notices(false),
+                false => life,
+            };
             let sent = 0;
             self.all.push((
                 from,
@@ -297,7 +321,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         if let Err(reason) = connected {
             // A panicking hook: the session ends (its first frame is not
             // dispatched), settled with the others.
-            peer.life.fail(reason, now);
+            fail(peer, reason, now);
         }
         Some(peer)
     }
@@ -314,42 +338,61 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     ) -> Option<Instant> {
         let (addr, peer) = &mut self.all[i];
         let addr = *addr;
-        let (flush, queued) = {
-            let mut out = peer.session.outbox();
-            let flush = match send {
-                Some(send) => out.send_datagrams(self.max_segments, |d, len| send(d, len, addr)),
-                None => Default::default(),
+        let mut send = send;
+        loop {
+            let (flush, queued) = {
+                let mut out = peer.session.outbox();
+                let flush = match send.as_deref_mut() {
+                    Some(send) => {
+                        out.send_datagrams(self.max_segments, |d, len| send(d, len, addr))
+                    }
+                    None => Default::default(),
+                };
+                if peer.life.should_release(now) {
+                    out.release();
+                }
+                (flush, out.len())
             };
-            if peer.life.should_release(now) {
-                out.release();
-            }
-            (flush, out.len())
-        };
-        self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
-        let sent = flush.sent + std::mem::take(&mut peer.sent);
-        peer.life.on_written(sent as usize, queued, now);
-        let end = peer.life.poll_end(
-            queued,
-            0,
-            peer.session.is_closing(),
-            peer.session.overflowed(),
-            now,
-        );
-        match end {
-            Some(reason) => {
+            self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
+            let sent = flush.sent + std::mem::take(&mut peer.sent);
+            peer.life.on_written(sent as usize, queued, now);
+            let end = peer.life.poll_end(
+                queued,
+                0,
+                peer.session.is_closing(),
+                peer.session.overflowed(),
+                now,
+            );
+            if let Some(reason) = end {
                 let (addr, peer) = self.remove(i);
                 self.end(addr, peer, &reason);
-                None
+                return None;
             }
-            None => peer.life.poll_timeout(queued),
+            // An end decided now (closed, idle, shutdown) sends its close
+            // notice first: queued behind the replies, sent at once (or,
+            // after a batched send, by the next settle, due now).
+            match peer.life.take_notice() {
+                Some(reason) => peer.session.queue_notice(reason),
+                None => return peer.life.poll_timeout(queued),
+            }
+            if send.is_none() {
+                self.renotice = true;
+                return peer.life.poll_timeout(queued);
+            }
         }
     }
 
-    /// Sends the refusal owed, if any (once: a full socket loses it, as
-    /// it may lose any datagram).
+    /// Sends the refusal and the "server full" notice owed, if any (once:
+    /// a full socket loses them, as it may lose any datagram).
     fn send_refusal(&mut self, send: &mut SendFn<'_>) {
         if let Some((addr, refusal)) = self.refusal.take() {
             let _ = send(&refusal, REFUSAL_LEN, addr);
+        }
+        if !self.full.is_empty() {
+            let notice = close_notice(CloseNotice::new(CloseReason::ServerFull));
+            for addr in self.full.drain(..) {
+                let _ = send(&notice, CLOSE_NOTICE_LEN, addr);
+            }
         }
     }
 
@@ -427,6 +470,18 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             let send = (!batched).then_some(&mut *send);
             let i = self.place(addrs, k);
             next = earliest(next, i.and_then(|i| self.settle_at(i, send, now)));
+        }
+        if std::mem::take(&mut self.renotice) {
+            // Close notices queued after the batch left (the close path
+            // only): sent now, each peer on its own, and those sessions
+            // end here.
+            // The same peers as above: their deadlines anew.
+            next = None;
+            let n = addrs.map_or(self.all.len(), <[_]>::len);
+            for k in (0..n).rev() {
+                let i = self.place(addrs, k);
+                next = earliest(next, i.and_then(|i| self.settle_at(i, Some(send), now)));
+            }
         }
         next
     }
@@ -581,8 +636,32 @@ fn dispatch<S, U>(
     }
     count_in(&peer.session);
     if let Err(reason) = core.router.run(&core.ctx(&peer.session), frame) {
-        peer.life.fail(reason, now);
+        fail(peer, reason, now);
     }
+}
+
+/// `peer`'s session ends for `reason` once its queued replies are out,
+/// its close notice (wire format §12) queued behind them.
+fn fail<U>(peer: &mut Peer<U>, reason: DisconnectReason, now: Instant) {
+    peer.life.fail(reason, now);
+    if let Some(notice) = peer.life.take_notice() {
+        peer.session.queue_notice(notice);
+    }
+}
+
+/// Whether `datagram` from a new address would have opened a session
+/// (a valid frame; where the server requires a hello, a valid hello,
+/// checked without asking for keys) and is at least as long as the close
+/// notice that answers it when the table is full (no amplification).
+fn would_open<S, U>(core: &ServerCore<S, U>, datagram: &[u8]) -> bool {
+    if datagram.len() < CLOSE_NOTICE_LEN {
+        return false;
+    }
+    let Ok(f) = packet_core::frame::decode_frame(datagram, &core.config.transport.frame) else {
+        return false;
+    };
+    let hello = core.config.is_sealed() || core.config.transport.fingerprint.is_some();
+    !hello || Hello::parse(f.type_id(), f.body()).is_some()
 }
 
 /// The UDP endpoint without a socket, for tests and fuzz targets

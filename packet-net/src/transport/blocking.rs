@@ -95,7 +95,13 @@ impl TcpPacketStream {
     }
 
     fn shutdown_write(&mut self) -> Result<(), TransportError> {
-        Ok(self.io.shutdown(Shutdown::Write)?)
+        Self::shut(&mut self.io)
+    }
+
+    /// Shuts the write side of `io` (the field alone: callable while a
+    /// received frame borrows the inbox).
+    fn shut(io: &mut TcpStream) -> Result<(), TransportError> {
+        Ok(io.shutdown(Shutdown::Write)?)
     }
 
     /// Reads and drops until end of stream, an error or `deadline`.

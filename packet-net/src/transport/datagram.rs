@@ -96,9 +96,10 @@ impl DatagramChannel {
     /// Validates (and, sealed, opens) a datagram of `len` bytes in the
     /// channel's own receive buffer; `None` (counted as dropped) when it
     /// is not exactly one valid frame. The server's refusal of our hello
-    /// (wire format §11.5) is the one error: unauthenticated, it changes
-    /// nothing here (the hello stays pending), it only tells the caller
-    /// why the session will not start.
+    /// (wire format §11.5) and a close notice the opener believes (§12)
+    /// are the errors: they change nothing here (the hello stays
+    /// pending), they only tell the caller why the session will not start
+    /// or has ended.
     pub(crate) fn open_received(&mut self, len: usize) -> Result<Option<Header>, TransportError> {
         let len = len.min(self.recv_buf.len());
         let opened = self
@@ -126,7 +127,10 @@ impl DatagramChannel {
                 self.stats.received += 1;
                 Ok(Some(header))
             }
-            Err(e @ TransportError::ProtocolMismatch(_)) => {
+            // The refusal (§11.5) or a close notice the opener believes
+            // (§12): news for the caller, never a frame for it, and no
+            // state changes here.
+            Err(e @ (TransportError::ProtocolMismatch(_) | TransportError::ClosedByServer(_))) => {
                 self.stats.dropped += 1;
                 Err(e)
             }

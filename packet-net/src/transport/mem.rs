@@ -89,7 +89,13 @@ impl<'a> MemStream<'a> {
     }
 
     fn shutdown_write(&mut self) -> Result<(), TransportError> {
-        Ok(self.io.0.shutdown_write()?)
+        Self::shut(&mut self.io)
+    }
+
+    /// Shuts the write side of `io` (the field alone: callable while a
+    /// received frame borrows the inbox).
+    fn shut(io: &mut MemIo<'a>) -> Result<(), TransportError> {
+        Ok(io.0.shutdown_write()?)
     }
 
     /// Reads and drops until end of stream or an error (`WouldBlock`:

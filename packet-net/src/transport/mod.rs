@@ -41,7 +41,7 @@ pub mod tokio;
 pub use queue::Outbox;
 #[cfg(feature = "crypto")]
 pub use security::{ClientSecurity, ServerSecurity, random_keys};
-pub use security::{SESSION_HELLO_TYPE, Security, SessionToken};
+pub use security::{CloseNotice, CloseReason, SESSION_HELLO_TYPE, Security, SessionToken};
 pub use socket::{PacketListener, PacketSocket, PacketStream, REFUSAL_LINGER};
 
 /// Limits and timeouts of a connection.
@@ -197,16 +197,23 @@ pub enum TransportError {
         /// The fingerprint the frame carries.
         server: u64,
     },
+    /// The server ended the session and said why, in a close notice
+    /// (`docs/wire-format.md` §12): server full, shutting down, idle
+    /// timeout, protocol error, server error, or closed by the application
+    /// with its code. The message is `the server closed the session:
+    /// <reason>`. A stream is over (every later receive says the same);
+    /// a datagram socket changes nothing else (a plain notice on a sealed
+    /// session is believed only before the server's first authenticated
+    /// datagram, and then only as news: the application decides).
+    #[error("{0}")]
+    ClosedByServer(security::CloseNotice),
     /// The peer closed the connection cleanly, between frames.
     ///
-    /// On a client, right after a `send` that succeeded, this usually
-    /// means the server would not serve the session and closed it without
-    /// saying why: a plaintext client against a sealed server, a token
-    /// the server's key provider does not know (never issued, or already
-    /// used), or a packet type id its router has no handler for. The
-    /// server's `on_disconnect` hook runs only for sessions that opened;
-    /// a sealed one that never did leaves only `stats().bad_frames`
-    /// (README: "When the client sees `Closed`").
+    /// A server that ends a session says why first
+    /// ([`TransportError::ClosedByServer`]), unless its close notices are
+    /// off, the session was a slow consumer or never sent its hello in
+    /// time, or the server's process went away (README: "When the client
+    /// sees `Closed`").
     #[error("connection closed by the peer")]
     Closed,
     /// The write queue has no room for the frame: flush (or wait for the
@@ -230,13 +237,13 @@ impl TransportError {
             if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut))
     }
 
-    /// Whether the peer went away (clean close, reset, broken pipe, end of
-    /// stream inside a frame, or, on a connected UDP socket, the peer's
+    /// Whether the peer went away (clean close, a close notice from the
+    /// server, reset, broken pipe, end of stream inside a frame, or, on a connected UDP socket, the peer's
     /// port closed: `ConnectionRefused`, from the ICMP answer to an
     /// earlier datagram).
     pub fn is_disconnect(&self) -> bool {
         match self {
-            TransportError::Closed => true,
+            TransportError::Closed | TransportError::ClosedByServer(_) => true,
             TransportError::Frame(FrameError::UnexpectedEof { .. }) => true,
             TransportError::Io(e) => matches!(
                 e.kind(),
@@ -271,7 +278,9 @@ pub struct UdpStats {
     /// Valid frames received.
     pub received: u64,
     /// Datagrams dropped because they were not exactly one valid frame
-    /// (truncated, bad check, trailing bytes, ...).
+    /// (truncated, bad check, trailing bytes, ...), or were not for the
+    /// application: the server's refusal or close notice (reported as an
+    /// error by the receive that read it).
     pub dropped: u64,
     /// Frames sent.
     pub sent: u64,

@@ -15,7 +15,10 @@ use packet_core::frame::FrameConfig;
 use packet_core::frame::Packet;
 use packet_core::{Encode, StreamDecoder, Writer};
 
-use super::security::{Halves, Hello, Incoming, Opener, REFUSAL_LEN, Sealer};
+use super::security::{
+    CLOSE_NOTICE_LEN, CloseNotice, Halves, Hello, Incoming, Opener, REFUSAL_LEN,
+    SESSION_HELLO_TYPE, Sealer, close_notice,
+};
 use super::{TransportConfig, TransportError};
 
 /// A bounded FIFO of encoded frames waiting to be written.
@@ -420,6 +423,24 @@ impl Outbox {
         let _ = self.queue.push_with(REFUSAL_LEN, |out| {
             out[..REFUSAL_LEN].copy_from_slice(&refusal);
             Ok(REFUSAL_LEN)
+        });
+    }
+
+    /// Queues a close notice (wire format §12) behind what is queued: a
+    /// server end's last frame. Sealed by the session's own send side
+    /// once it has the session's keys (its next sequence), else the plain
+    /// control frame. A full queue (or a send side that can seal no more)
+    /// loses it: the notice is best effort, the close goes on.
+    pub(crate) fn queue_notice(&mut self, notice: CloseNotice) {
+        if self.sealer.is_keyed() {
+            let body = notice.body();
+            let _ = self.queue_with(SESSION_HELLO_TYPE, body.len(), |w| w.put_bytes(&body));
+            return;
+        }
+        let frame = close_notice(notice);
+        let _ = self.queue.push_with(CLOSE_NOTICE_LEN, |out| {
+            out[..CLOSE_NOTICE_LEN].copy_from_slice(&frame);
+            Ok(CLOSE_NOTICE_LEN)
         });
     }
 

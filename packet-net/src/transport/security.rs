@@ -140,6 +140,163 @@ pub fn refusal(server_fingerprint: u64) -> [u8; REFUSAL_LEN] {
     control_frame(&server_fingerprint.to_le_bytes())
 }
 
+/// Bytes of a close notice's body (wire format §12): reason, detail.
+pub const CLOSE_NOTICE_BODY_LEN: usize = 4;
+
+/// Length of a plain close notice (32 bytes: smaller than any hello, so
+/// answering a forged address never amplifies).
+pub const CLOSE_NOTICE_LEN: usize = frame::frame_len_for(CLOSE_NOTICE_BODY_LEN);
+
+/// Why a server ended a session, as its close notice says
+/// (`docs/wire-format.md` §12). A client reads every code: one this
+/// version does not know is [`CloseReason::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// 1: the server had no room for another session (none was opened).
+    ServerFull,
+    /// 2: the server is shutting down.
+    ShuttingDown,
+    /// 3: the client sent nothing (or left a frame unfinished) for longer
+    /// than the server's timeout.
+    IdleTimeout,
+    /// 4: the client sent something the server does not take: a frame
+    /// that failed validation or authentication, a bad session hello, a
+    /// body that did not decode, a packet type the server has no handler
+    /// for (under the policy that ends the session), or a packet the
+    /// application's handler rejected.
+    ProtocolError,
+    /// 5: the server failed while handling the session (a handler
+    /// panicked).
+    ServerError,
+    /// 6: the application closed the session (a kick), with its own code
+    /// in [`CloseNotice::detail`].
+    Application,
+    /// A code this version does not know.
+    Other(u16),
+}
+
+impl CloseReason {
+    /// The reason's wire code.
+    pub const fn code(self) -> u16 {
+        match self {
+            CloseReason::ServerFull => 1,
+            CloseReason::ShuttingDown => 2,
+            CloseReason::IdleTimeout => 3,
+            CloseReason::ProtocolError => 4,
+            CloseReason::ServerError => 5,
+            CloseReason::Application => 6,
+            CloseReason::Other(code) => code,
+        }
+    }
+
+    /// The reason of wire code `code` (an unknown one is
+    /// [`CloseReason::Other`]).
+    pub const fn from_code(code: u16) -> Self {
+        match code {
+            1 => CloseReason::ServerFull,
+            2 => CloseReason::ShuttingDown,
+            3 => CloseReason::IdleTimeout,
+            4 => CloseReason::ProtocolError,
+            5 => CloseReason::ServerError,
+            6 => CloseReason::Application,
+            other => CloseReason::Other(other),
+        }
+    }
+}
+
+impl core::fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CloseReason::ServerFull => f.write_str("server full"),
+            CloseReason::ShuttingDown => f.write_str("server shutting down"),
+            CloseReason::IdleTimeout => f.write_str("idle timeout"),
+            CloseReason::ProtocolError => f.write_str("protocol error"),
+            CloseReason::ServerError => f.write_str("server error"),
+            CloseReason::Application => f.write_str("closed by the application"),
+            CloseReason::Other(code) => write!(f, "other({code})"),
+        }
+    }
+}
+
+/// A server's close notice (`docs/wire-format.md` §12): why it ended the
+/// session. Displayed as `the server closed the session: <reason>`, e.g.
+/// `the server closed the session: closed by the application (code 7)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CloseNotice {
+    /// Why.
+    pub reason: CloseReason,
+    /// The application's code for [`CloseReason::Application`]; 0 for
+    /// every other reason.
+    pub detail: u16,
+}
+
+impl CloseNotice {
+    /// A notice for `reason` (detail 0).
+    pub const fn new(reason: CloseReason) -> Self {
+        Self { reason, detail: 0 }
+    }
+
+    /// A notice that the application closed the session with `code`.
+    pub const fn application(code: u16) -> Self {
+        Self {
+            reason: CloseReason::Application,
+            detail: code,
+        }
+    }
+
+    /// The 4-byte body: reason then detail, u16 LE each.
+    pub fn body(&self) -> [u8; CLOSE_NOTICE_BODY_LEN] {
+        let [r0, r1] = self.reason.code().to_le_bytes();
+        let [d0, d1] = self.detail.to_le_bytes();
+        [r0, r1, d0, d1]
+    }
+
+    /// Reads a notice from a (validated or opened) frame's type id and
+    /// body: type [`SESSION_HELLO_TYPE`] and a 4-byte body.
+    pub fn parse(type_id: u16, body: &[u8]) -> Option<CloseNotice> {
+        if type_id != SESSION_HELLO_TYPE {
+            return None;
+        }
+        let [r0, r1, d0, d1] = *<&[u8; CLOSE_NOTICE_BODY_LEN]>::try_from(body).ok()?;
+        Some(CloseNotice {
+            reason: CloseReason::from_code(u16::from_le_bytes([r0, r1])),
+            detail: u16::from_le_bytes([d0, d1]),
+        })
+    }
+}
+
+impl core::fmt::Display for CloseNotice {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "the server closed the session: {}", self.reason)?;
+        if self.reason == CloseReason::Application {
+            write!(f, " (code {})", self.detail)?;
+        }
+        Ok(())
+    }
+}
+
+/// The plain close notice frame (wire format §12): type
+/// [`SESSION_HELLO_TYPE`], sequence 0, body = reason and detail. A sealed
+/// session past its hello sends it sealed instead, through its own send
+/// side.
+pub fn close_notice(notice: CloseNotice) -> [u8; CLOSE_NOTICE_LEN] {
+    control_frame(&notice.body())
+}
+
+/// The close notice in a plain frame (type [`SESSION_HELLO_TYPE`], a
+/// 4-byte body), if `bytes` is exactly one.
+fn plain_notice_in(bytes: &[u8]) -> Option<CloseNotice> {
+    if bytes.len() != CLOSE_NOTICE_LEN {
+        return None;
+    }
+    let f = Frame::parse(bytes).ok()?;
+    if f.header().is_sealed() {
+        return None;
+    }
+    CloseNotice::parse(f.type_id(), f.body())
+}
+
 impl SessionToken {
     /// The token of a plaintext session's hello: 16 zero bytes.
     pub const PLAINTEXT: SessionToken = SessionToken([0; SESSION_TOKEN_LEN]);
@@ -498,11 +655,16 @@ impl Security for &ServerSecurity {
 }
 
 /// Plaintext halves with no hello either way, neither end of a session
-/// (a codec, tests): every valid frame is handed out.
+/// (a codec, tests): every valid frame is handed out, but a close notice
+/// (wire format §12), which ends the stream.
 pub(crate) fn plain(frame: &FrameConfig) -> Halves {
+    let mut opener = Opener::new(Open::Plain, false, None);
+    // Type 0xFFFF is reserved: its close notice is never an application
+    // frame, whichever end this is (wire format §12).
+    opener.notices = true;
     Halves {
         sealer: Sealer::plain(frame),
-        opener: Opener::new(Open::Plain, false, None),
+        opener,
         hello: None,
     }
 }
@@ -578,6 +740,15 @@ impl Sealer {
     pub(crate) fn for_datagrams(mut self) -> Self {
         self.max_frame_len = self.max_frame_len.min(frame::MAX_DATAGRAM_FRAME_LEN);
         self
+    }
+
+    /// Whether it has the session's keys (sealed, past the hello).
+    pub(crate) fn is_keyed(&self) -> bool {
+        #[cfg(feature = "crypto")]
+        if matches!(self.seal, Seal::Sealed(_)) {
+            return true;
+        }
+        false
     }
 
     /// Whether frames are (or, awaiting keys, will be) sealed.
@@ -664,6 +835,8 @@ enum Stop {
     /// A client end got a refusal-shaped frame outside the refusal's
     /// window (wire format §11.5): an invalid frame.
     StrayRefusal { server: u64 },
+    /// A client end got a close notice it believes (wire format §12).
+    Notice(CloseNotice),
 }
 
 impl From<Stop> for TransportError {
@@ -676,6 +849,7 @@ impl From<Stop> for TransportError {
                 TransportError::HelloExpected { type_id, body_len }
             }
             Stop::StrayRefusal { server } => TransportError::StrayRefusal { server },
+            Stop::Notice(n) => TransportError::ClosedByServer(n),
         }
     }
 }
@@ -694,6 +868,13 @@ pub struct Opener {
     /// A connecting end: a refusal-shaped frame outside the refusal's
     /// window is invalid, never a frame for the application (§11.5).
     client: bool,
+    /// Close notices from the peer are recognised (wire format §12): a
+    /// connecting end, and an end that is neither (a plain codec).
+    notices: bool,
+    /// A connecting end that has accepted a frame from the server (sealed:
+    /// one that authenticated): a plain close notice is no longer
+    /// believed on a sealed session (§12).
+    heard: bool,
 }
 
 /// A session hello a server end accepted.
@@ -737,6 +918,8 @@ impl Opener {
             client_fingerprint,
             refusal: None,
             client,
+            notices: client,
+            heard: false,
         }
     }
 
@@ -872,6 +1055,39 @@ impl Opener {
         })
     }
 
+    /// A client end's verdict on a plain close notice from the server
+    /// (wire format §12): believed on a plaintext session, and on a
+    /// sealed one only before its first authenticated frame (after, it is
+    /// left to the sealed open, which refuses it as any plain frame);
+    /// `None` for any other frame, and on other ends.
+    fn notice_stop(&self, bytes: &[u8]) -> Option<Stop> {
+        if !self.notices || (self.heard && self.opens_sealed()) {
+            return None;
+        }
+        plain_notice_in(bytes).map(Stop::Notice)
+    }
+
+    /// Whether it opens sealed frames (they are authenticated).
+    fn opens_sealed(&self) -> bool {
+        #[cfg(feature = "crypto")]
+        if matches!(self.open, Open::Sealed(_)) {
+            return true;
+        }
+        false
+    }
+
+    /// A client end's check of a frame it opened (sealed, so
+    /// authenticated): a close notice is the end of the session, never a
+    /// frame for the application; any other frame closes the window in
+    /// which a plain notice is believed.
+    fn sealed_notice(&mut self, type_id: u16, body: &[u8]) -> Option<Stop> {
+        if !self.notices {
+            return None;
+        }
+        self.heard = true;
+        CloseNotice::parse(type_id, body).map(Stop::Notice)
+    }
+
     /// The next complete frame from a stream decoder, validated (and
     /// opened in place when sealed). After an error the stream stays
     /// failed.
@@ -881,7 +1097,7 @@ impl Opener {
     ) -> Result<Option<Incoming<'a>>, TransportError> {
         // A plaintext accepting end past its hello: frames straight from
         // the decoder.
-        if matches!(self.open, Open::Plain) && !self.client {
+        if matches!(self.open, Open::Plain) && !self.notices {
             return Ok(decoder.next_frame()?.map(Incoming::Frame));
         }
         if let Open::Failed(e) = self.open {
@@ -897,7 +1113,8 @@ impl Opener {
             };
         }
         self.skip_hello(decoder)?;
-        if let Some(stop) = decoder.peek().and_then(|b| self.refusal_stop(b)) {
+        let control = |b: &[u8]| self.refusal_stop(b).or_else(|| self.notice_stop(b));
+        if let Some(stop) = decoder.peek().and_then(control) {
             decoder.next_frame()?;
             return Err(self.fail(stop));
         }
@@ -909,10 +1126,14 @@ impl Opener {
             let Some(raw) = decoder.next_raw()? else {
                 return Ok(None);
             };
-            return match o.open(raw) {
-                Ok(f) => Ok(Some(Incoming::Frame(f))),
-                Err(e) => Err(self.fail(Stop::Crypto(e))),
+            let f = match o.open(raw) {
+                Ok(f) => f,
+                Err(e) => return Err(self.fail(Stop::Crypto(e))),
             };
+            if let Some(stop) = self.sealed_notice(f.type_id(), f.body()) {
+                return Err(self.fail(stop));
+            }
+            return Ok(Some(Incoming::Frame(f)));
         }
         Ok(decoder.next_frame()?.map(Incoming::Frame))
     }
@@ -983,7 +1204,7 @@ impl Opener {
         bytes: &mut [u8],
         config: &FrameConfig,
     ) -> Result<Result<Opened, TransportError>, Stop> {
-        if let Some(stop) = self.refusal_stop(bytes) {
+        if let Some(stop) = self.refusal_stop(bytes).or_else(|| self.notice_stop(bytes)) {
             return Err(stop);
         }
         if self.awaiting_hello() {
@@ -992,7 +1213,16 @@ impl Opener {
                 Err(e) => Ok(Err(e.into())),
             };
         }
-        Ok(self.open_accepted(bytes, config))
+        let opened = self.open_accepted(bytes, config);
+        if let Ok(Opened::Frame(header)) = &opened
+            && self.opens_sealed()
+        {
+            let f = frame_in(*header, bytes);
+            if let Some(stop) = self.sealed_notice(f.type_id(), f.body()) {
+                return Err(stop);
+            }
+        }
+        Ok(opened)
     }
 
     /// A frame of a receive side that needs no hello (any more).
@@ -1033,6 +1263,39 @@ pub fn frame_in(header: Header, datagram: &[u8]) -> Frame<'_> {
     let start = frame::HEADER_LEN;
     let end = (start + header.body_len as usize).min(datagram.len());
     Frame::from_parts(header, &datagram[start.min(end)..end])
+}
+
+#[cfg(test)]
+mod notice_tests {
+    use super::*;
+
+    #[test]
+    fn a_close_notice_reads_back_and_says_why() {
+        let kick = CloseNotice::application(7);
+        let frame = close_notice(kick);
+        assert_eq!(frame.len(), CLOSE_NOTICE_LEN);
+        const { assert!(CLOSE_NOTICE_LEN < SESSION_HELLO_LEN, "no amplification") };
+        assert_eq!(plain_notice_in(&frame), Some(kick));
+        assert_eq!(
+            kick.to_string(),
+            "the server closed the session: closed by the application (code 7)"
+        );
+        let full = CloseNotice::new(CloseReason::ServerFull);
+        assert_eq!(
+            full.to_string(),
+            "the server closed the session: server full"
+        );
+        // Unknown codes are read, not refused; other lengths are no notice.
+        let other = CloseNotice::parse(SESSION_HELLO_TYPE, &[9, 1, 0, 0]).unwrap();
+        assert_eq!(other.reason, CloseReason::Other(265));
+        assert_eq!(
+            other.to_string(),
+            "the server closed the session: other(265)"
+        );
+        assert_eq!(CloseNotice::parse(SESSION_HELLO_TYPE, &[1, 0, 0]), None);
+        assert_eq!(CloseNotice::parse(1, &[1, 0, 0, 0]), None);
+        assert_eq!(plain_notice_in(&refusal(5)), None);
+    }
 }
 
 #[cfg(all(test, feature = "crypto"))]

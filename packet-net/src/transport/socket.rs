@@ -246,6 +246,9 @@ macro_rules! stream_methods {
         /// ([`TransportError::is_timeout`]) when the read timeout passes
         /// first (bytes read so far stay buffered).
         ///
+        /// [`TransportError::ClosedByServer`] when the server ended the
+        /// session and said why (wire format §12): the stream then shuts
+        /// its write side (the server lingers until the client closes).
         /// [`TransportError::Closed`] when the peer closed between frames;
         /// `Frame(UnexpectedEof)` when it closed inside one; a `Frame` error
         /// when it sent a bad frame (the stream stays failed). An accepting
@@ -259,7 +262,13 @@ macro_rules! stream_methods {
             {
                 return Err(self.refuse(e)$(.$aw)?);
             }
-            self.inbox.take_frame()
+            let frame = self.inbox.take_frame();
+            if let Err(TransportError::ClosedByServer(_)) = &frame {
+                // The session is over: closing our side ends the server's
+                // linger after its notice at once.
+                let _ = Self::shut(&mut self.io)$(.$aw)?;
+            }
+            frame
         }
 
         /// Receives the next frame and passes it, with the outbox, to `f`:
@@ -273,7 +282,15 @@ macro_rules! stream_methods {
             {
                 return Err(self.refuse(e)$(.$aw)?);
             }
-            Ok(f(self.inbox.take_frame()?, &mut self.outbox))
+            match self.inbox.take_frame() {
+                Ok(frame) => Ok(f(frame, &mut self.outbox)),
+                Err(e) => {
+                    if let TransportError::ClosedByServer(_) = e {
+                        let _ = Self::shut(&mut self.io)$(.$aw)?;
+                    }
+                    Err(e)
+                }
+            }
         }
 
         /// After a read failed with `e`: an accepting end that refuses a

@@ -166,7 +166,13 @@ impl TcpPacketStream {
     }
 
     async fn shutdown_write(&mut self) -> Result<(), TransportError> {
-        Ok(tokio::io::AsyncWriteExt::shutdown(&mut self.io).await?)
+        Self::shut(&mut self.io).await
+    }
+
+    /// Shuts the write side of `io` (the field alone: callable while a
+    /// received frame borrows the inbox).
+    async fn shut(io: &mut TcpStream) -> Result<(), TransportError> {
+        Ok(tokio::io::AsyncWriteExt::shutdown(io).await?)
     }
 
     /// Reads and drops until end of stream, an error or `deadline`.
@@ -282,6 +288,14 @@ pub struct RawFrame<'a> {
 /// resynchronised: the bad bytes stay in the read buffer, and `Framed`
 /// ends its stream (`None`) or, polled on, reports the same error again.
 /// Drop the `Framed` and close the connection, as the crate's streams do.
+///
+/// A client codec ([`PacketCodec::client`], and one built with
+/// [`PacketCodec::new`], which is neither end) reports a server's close
+/// notice (`docs/wire-format.md` §12: why the server ended the session)
+/// as [`TransportError::ClosedByServer`], never as a frame; a sealed
+/// client believes a plain one only before the server's first
+/// authenticated frame. The server lingers until the client closes: drop
+/// the `Framed` then.
 ///
 /// # Protocol fingerprint
 ///

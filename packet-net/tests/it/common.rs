@@ -138,3 +138,35 @@ pub mod login {
         }
     }
 }
+
+/// What a raw TCP client reads as the server ends its session: the close
+/// notice (wire format §12), plain (`None`: the server closed without
+/// one). Then the client closes its side, as the crate's streams do on a
+/// notice, which ends the server's linger after it; and reads to the end.
+pub fn read_close(s: &mut std::net::TcpStream) -> Option<packet_net::transport::CloseNotice> {
+    use std::io::Read;
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut got = Vec::new();
+    let mut b = [0u8; 64];
+    while got.len() < packet_net::fuzzing::CLOSE_NOTICE_LEN {
+        match s.read(&mut b) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&b[..n]),
+        }
+    }
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    while matches!(s.read(&mut b), Ok(n) if n > 0) {}
+    if got.is_empty() {
+        return None;
+    }
+    let f = packet_core::frame::Frame::parse(&got)
+        .unwrap_or_else(|e| panic!("not one close notice: {got:02x?}: {e:?}"));
+    let notice = packet_net::transport::CloseNotice::parse(f.type_id(), f.body());
+    Some(notice.unwrap_or_else(|| panic!("not a close notice: {got:02x?}")))
+}
+
+/// [`read_close`] saw a protocol error's notice.
+pub fn closed_for_protocol_error(s: &mut std::net::TcpStream) -> bool {
+    use packet_net::transport::{CloseNotice, CloseReason};
+    read_close(s) == Some(CloseNotice::new(CloseReason::ProtocolError))
+}

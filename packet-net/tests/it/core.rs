@@ -349,3 +349,163 @@ fn a_refused_session_lingers_until_the_client_closes_within_the_grace() {
     assert!(!c.wants_read(0));
     assert!(c.poll_end(0, false, false, t0).is_some());
 }
+
+// ------------------------------------------------- close notices (§12)
+
+use packet_net::transport::CloseReason;
+
+/// A plaintext server session that sends close notices.
+fn noticing(t0: Instant) -> Connection {
+    plain(t0).with_notices()
+}
+
+#[test]
+fn an_end_with_a_notice_waits_for_it_then_lingers_until_the_client_closes() {
+    let t0 = Instant::now();
+    let mut c = noticing(t0);
+    assert_eq!(events(&mut c, t0), [None]);
+    // Idle: the end is decided, the notice handed out once, no end yet.
+    assert!(c.poll_end(0, false, false, t0 + secs(30)).is_none());
+    assert_eq!(c.life().take_notice(), Some(CloseReason::IdleTimeout));
+    assert_eq!(c.life().take_notice(), None);
+    // Queued (behind the replies), then written: the session lingers,
+    // reading and dropping, until the client closes.
+    assert!(c.poll_end(32, false, false, t0 + secs(30)).is_none());
+    assert!(c.poll_end(0, false, false, t0 + secs(31)).is_none());
+    assert!(c.life().is_lingering() && c.wants_read(0));
+    assert_eq!(c.on_read(&wire(1, 0, b"late"), t0 + secs(31)), 32);
+    assert!(events(&mut c, t0 + secs(31)).is_empty(), "dropped");
+    c.on_read(&[], t0 + secs(32));
+    assert!(matches!(
+        c.poll_end(0, false, false, t0 + secs(32)),
+        Some(DisconnectReason::IdleTimeout)
+    ));
+}
+
+#[test]
+fn a_client_that_never_closes_is_ended_by_the_grace() {
+    let t0 = Instant::now();
+    let mut c = noticing(t0);
+    // The application closes the session (a kick).
+    assert!(c.poll_end(0, true, false, t0).is_none());
+    assert_eq!(c.life().take_notice(), Some(CloseReason::Application));
+    assert!(c.poll_end(0, true, false, t0 + secs(4)).is_none());
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(5)));
+    assert!(matches!(
+        c.poll_end(0, true, false, t0 + secs(5)),
+        Some(DisconnectReason::Closed)
+    ));
+}
+
+#[test]
+fn a_notice_not_yet_queued_holds_the_end_back() {
+    let t0 = Instant::now();
+    let mut c = noticing(t0);
+    c.life()
+        .fail(DisconnectReason::HandlerPanicked("boom".into()), t0);
+    c.on_read(&[], t0); // the client is gone: nothing to linger for
+    assert!(c.life().has_notice());
+    assert!(c.poll_end(0, false, false, t0).is_none(), "not sent yet");
+    assert_eq!(c.life().take_notice(), Some(CloseReason::ServerError));
+    assert!(
+        c.poll_end(32, false, false, t0).is_none(),
+        "not written yet"
+    );
+    assert!(matches!(
+        c.poll_end(0, false, false, t0),
+        Some(DisconnectReason::HandlerPanicked(_))
+    ));
+}
+
+#[test]
+fn a_bad_frame_is_a_protocol_error_after_the_frames_before_it() {
+    let t0 = Instant::now();
+    let mut c = noticing(t0);
+    let mut bytes = wire(1, 0, b"ok");
+    bytes.extend_from_slice(&[0xEE; 32]);
+    c.on_read(&bytes, t0);
+    assert_eq!(events(&mut c, t0), [None, Some(1)]);
+    assert_eq!(c.life().take_notice(), Some(CloseReason::ProtocolError));
+}
+
+#[test]
+fn shutdown_sends_its_notice_and_does_not_linger() {
+    let t0 = Instant::now();
+    let mut c = noticing(t0);
+    c.life().shutdown(t0);
+    assert!(c.poll_end(10, false, false, t0).is_none());
+    assert_eq!(c.life().take_notice(), Some(CloseReason::ShuttingDown));
+    assert!(
+        c.poll_end(42, false, false, t0).is_none(),
+        "replies, notice"
+    );
+    assert!(!c.life().is_lingering());
+    assert!(matches!(
+        c.poll_end(0, false, false, t0),
+        Some(DisconnectReason::Shutdown)
+    ));
+}
+
+#[test]
+fn slow_consumers_peers_that_left_and_handshake_timeouts_get_no_notice() {
+    let t0 = Instant::now();
+    let mut c = noticing(t0);
+    assert!(matches!(
+        c.poll_end(100, false, true, t0),
+        Some(DisconnectReason::SlowConsumer)
+    ));
+    assert_eq!(c.life().take_notice(), None);
+
+    let mut c = noticing(t0);
+    c.on_read(&[], t0);
+    assert!(matches!(
+        c.poll_end(0, false, false, t0),
+        Some(DisconnectReason::PeerClosed)
+    ));
+    assert_eq!(c.life().take_notice(), None);
+
+    #[cfg(feature = "crypto")]
+    {
+        let mut c = sealed(t0).with_notices();
+        assert!(matches!(
+            c.poll_end(0, false, false, t0 + secs(5)),
+            Some(DisconnectReason::HandshakeTimeout)
+        ));
+        assert_eq!(c.life().take_notice(), None);
+    }
+}
+
+#[test]
+fn each_end_has_its_reason_code() {
+    use packet_net::transport::TransportError;
+    let cases = [
+        (DisconnectReason::BadFrame(TransportError::Closed), Some(4)),
+        (DisconnectReason::Handler(TransportError::Closed), Some(4)),
+        (DisconnectReason::HandlerPanicked(String::new()), Some(5)),
+        (DisconnectReason::IdleTimeout, Some(3)),
+        (DisconnectReason::FrameTimeout, Some(3)),
+        (DisconnectReason::Closed, Some(6)),
+        (DisconnectReason::Shutdown, Some(2)),
+        (DisconnectReason::SlowConsumer, None),
+        (DisconnectReason::HandshakeTimeout, None),
+        (DisconnectReason::PeerClosed, None),
+        (DisconnectReason::PeerClosedMidFrame, None),
+    ];
+    for (reason, code) in cases {
+        assert_eq!(
+            reason.close_reason().map(CloseReason::code),
+            code,
+            "{reason:?}"
+        );
+    }
+    let refused = packet_core::layout::ProtocolMismatch {
+        client: 1,
+        server: 2,
+    };
+    let refused = DisconnectReason::BadFrame(refused.into());
+    assert_eq!(refused.close_reason(), None, "the refusal says it");
+    for code in 0..=8 {
+        assert_eq!(CloseReason::from_code(code).code(), code);
+    }
+    assert_eq!(CloseReason::from_code(99).to_string(), "other(99)");
+}

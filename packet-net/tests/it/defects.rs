@@ -17,8 +17,8 @@ use std::time::Duration;
 use crate::common::{ECHO, Msg, echo_router, wait_until};
 use packet_net::fuzzing;
 use packet_net::server::{Router, ServerConfig};
-use packet_net::transport::TransportConfig;
 use packet_net::transport::blocking::UdpPacketSocket;
+use packet_net::transport::{CloseNotice, CloseReason, TransportConfig};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -164,14 +164,34 @@ fn replies_leave_before_the_close(addr: SocketAddr) {
     wire.extend_from_slice(&[0xEE; 64]);
     raw.write_all(&wire).unwrap();
     let mut got = Vec::new();
+    let mut b = [0u8; 256];
+    // The replies, then the close notice (wire format §12): the server
+    // lingers until we close.
+    while !got.ends_with(&packet_net::fuzzing::close_notice(CloseNotice::new(
+        CloseReason::ProtocolError,
+    ))) {
+        match raw.read(&mut b) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&b[..n]),
+        }
+    }
+    raw.shutdown(std::net::Shutdown::Write).unwrap();
     let _ = raw.read_to_end(&mut got);
     let mut dec = packet_core::StreamDecoder::new(Default::default());
     dec.feed(&got);
     let mut seqs = Vec::new();
+    let mut notice = None;
     while let Ok(Some(f)) = dec.next_frame() {
+        if f.type_id() == 0xFFFF {
+            assert!(notice.is_none(), "one notice, last");
+            notice = CloseNotice::parse(f.type_id(), f.body());
+            continue;
+        }
+        assert!(notice.is_none(), "the notice comes after every reply");
         seqs.push(f.decode_packet::<Msg<'_>>().unwrap().seq);
     }
     assert_eq!(seqs, [0, 1, 2], "replies to the valid frames were lost");
+    assert_eq!(notice, Some(CloseNotice::new(CloseReason::ProtocolError)));
 }
 
 #[test]

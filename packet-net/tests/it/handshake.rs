@@ -318,9 +318,9 @@ fn a_server_with_a_fingerprint_refuses_the_version_1_hello() {
     let mut raw = std::net::TcpStream::connect(server.local_addr()).unwrap();
     raw.set_read_timeout(Some(LIMIT)).unwrap();
     std::io::Write::write_all(&mut raw, &session_hello(&token)).unwrap();
-    // Closed without a refusal (a version-1 client would not read one).
-    let mut buf = [0u8; 64];
-    assert_eq!(std::io::Read::read(&mut raw, &mut buf).unwrap_or(0), 0);
+    // Closed without a refusal (a version-1 client would not read one):
+    // only the close notice of a protocol error (wire format §12).
+    assert!(crate::common::closed_for_protocol_error(&mut raw));
     assert!(wait_until(LIMIT, || server.stats().bad_frames == 1));
     assert_eq!(server.stats().protocol_mismatches, 0);
     server.shutdown();
@@ -420,7 +420,7 @@ mod vectors {
 }
 
 #[test]
-fn the_hello_and_refusal_match_the_wire_format_vectors() {
+fn the_hello_refusal_and_close_notice_match_the_wire_format_vectors() {
     use packet_net::fuzzing::{Hello, fingerprint_hello, refusal, session_hello};
     let dir = vectors::vectors_dir(env!("CARGO_MANIFEST_DIR"), 1);
     let mut seen = 0;
@@ -450,11 +450,28 @@ fn the_hello_and_refusal_match_the_wire_format_vectors() {
                 assert_eq!(refusal(v.fingerprint.unwrap())[..], v.bytes[..], "{name}");
                 assert_eq!(Hello::parse(frame.type_id(), frame.body()), None, "{name}");
             }
+            Some("notice") => {
+                // wire format §12: packet-net's plain close notice, and
+                // its reading of the vector.
+                use packet_net::transport::{CloseNotice, CloseReason};
+                let notice = CloseNotice {
+                    reason: CloseReason::from_code(v.reason.unwrap()),
+                    detail: v.detail.unwrap(),
+                };
+                let bytes = packet_net::fuzzing::close_notice(notice);
+                assert_eq!(bytes[..], v.bytes[..], "{name}");
+                assert_eq!(
+                    CloseNotice::parse(frame.type_id(), frame.body()),
+                    Some(notice),
+                    "{name}"
+                );
+                assert_eq!(Hello::parse(frame.type_id(), frame.body()), None, "{name}");
+            }
             _ => continue,
         }
         seen += 1;
     }
-    assert!(seen >= 4, "{seen} session vectors");
+    assert!(seen >= 6, "{seen} session vectors");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "tokio")]
 mod broadcast;
+mod close_notice;
 mod common;
 mod compile_fail;
 mod core;

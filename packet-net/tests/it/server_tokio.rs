@@ -10,8 +10,8 @@ use futures_util::{SinkExt, StreamExt};
 use packet_core::frame;
 use packet_net::server::tokio::{Server, ServerHandle};
 use packet_net::server::{Router, ServerConfig};
-use packet_net::transport::TransportConfig;
 use packet_net::transport::tokio::{PacketCodec, RawFrame, TcpPacketStream, UdpPacketSocket};
+use packet_net::transport::{TransportConfig, TransportError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -109,8 +109,18 @@ async fn garbage_and_hostile_clients_are_dropped_alone() {
     // Slow loris: a header, then nothing.
     let mut loris = TcpStream::connect(addr).await.unwrap();
     loris.write_all(&wire[..12]).await.unwrap();
-    let mut b = [0u8; 8];
-    for s in [&mut garbage, &mut loris] {
+    // Each is told why (wire format §12), then closed once it closes.
+    use packet_net::transport::{CloseNotice, CloseReason};
+    let reasons = [CloseReason::ProtocolError, CloseReason::IdleTimeout];
+    for (s, reason) in [&mut garbage, &mut loris].into_iter().zip(reasons) {
+        let mut b = [0u8; packet_net::fuzzing::CLOSE_NOTICE_LEN];
+        timeout(LIMIT, s.read_exact(&mut b)).await.unwrap().unwrap();
+        let f = frame::Frame::parse(&b).unwrap();
+        assert_eq!(
+            CloseNotice::parse(f.type_id(), f.body()),
+            Some(CloseNotice::new(reason))
+        );
+        s.shutdown().await.unwrap();
         let r = timeout(LIMIT, s.read(&mut b)).await.unwrap();
         assert!(matches!(r, Ok(0) | Err(_)));
     }
@@ -233,7 +243,10 @@ async fn framed_codec_talks_to_the_server() {
     .await
     .unwrap();
     let end = timeout(LIMIT, framed.next()).await.unwrap();
-    assert!(!matches!(end, Some(Ok(_))));
+    assert!(
+        matches!(end, Some(Err(TransportError::ClosedByServer(_)))),
+        "the close notice, never a frame: {end:?}"
+    );
     server.shutdown().await;
 }
 
@@ -303,7 +316,8 @@ async fn async_idle_session_is_timed_out() {
     let mut silent = TcpPacketStream::connect(server.local_addr()).await.unwrap();
     let closed = timeout(LIMIT, silent.recv()).await.unwrap();
     assert!(closed.unwrap_err().is_disconnect());
-    assert_eq!(server.stats().timeouts, 1);
+    // Counted when the session ends: once the client, told why, closed.
+    assert!(wait_until(|| server.stats().timeouts == 1).await);
     server.shutdown().await;
 }
 

@@ -9,8 +9,8 @@ use crate::common::{ECHO, Msg, echo_router, payload};
 use packet_core::frame;
 use packet_net::server::tokio::{UdpServer, UdpServerHandle};
 use packet_net::server::{Router, ServerConfig};
-use packet_net::transport::TransportConfig;
 use packet_net::transport::tokio::UdpPacketSocket;
+use packet_net::transport::{CloseReason, TransportConfig, TransportError};
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -120,9 +120,15 @@ async fn udp_idle_peers_expire_and_the_limit_holds() {
     let mut buf = Vec::new();
     echo_once(&mut a, 1, 0, &mut buf).await;
     echo_once(&mut b, 2, 0, &mut buf).await;
-    // A third peer is over the limit: its datagram is dropped, no reply.
+    // A third peer is over the limit: its datagram is dropped, answered
+    // by one close notice (wire format §12), "server full".
     let mut c = client(addr, Duration::from_millis(100)).await;
     c.send_raw(ECHO, b"let me in").await.unwrap();
+    let e = timeout(LIMIT, c.recv()).await.unwrap().unwrap_err();
+    assert!(
+        matches!(&e, TransportError::ClosedByServer(n) if n.reason == CloseReason::ServerFull),
+        "{e:?}"
+    );
     let e = timeout(LIMIT, c.recv()).await.unwrap().unwrap_err();
     assert!(e.is_timeout(), "{e:?}");
     assert_eq!(server.stats().rejected, 1);
@@ -237,6 +243,16 @@ async fn udp_graceful_shutdown_sends_what_was_queued() {
     }
 }
 
+/// The sealed close notice of a session the application closed (wire
+/// format §12): its sequence comes from the session's own send side.
+async fn closed_by_app(c: &mut UdpPacketSocket) {
+    let e = timeout(LIMIT, c.recv()).await.unwrap().unwrap_err();
+    assert!(
+        matches!(&e, TransportError::ClosedByServer(n) if n.reason == CloseReason::Application),
+        "{e:?}"
+    );
+}
+
 #[cfg(feature = "crypto")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_sealed_peer_coming_back_continues_its_channel() {
@@ -267,6 +283,7 @@ async fn udp_sealed_peer_coming_back_continues_its_channel() {
     // would reuse nonces, and the client would reject the replies as
     // replays), and the client's old datagrams stay replays.
     c.send_raw(3, b"").await.unwrap();
+    closed_by_app(&mut c).await;
     assert!(wait_until(|| server.sessions().is_empty()).await);
     for i in 5..10 {
         echo_once(&mut c, 1, i, &mut buf).await;
@@ -276,6 +293,7 @@ async fn udp_sealed_peer_coming_back_continues_its_channel() {
     // The same address starts a new session with a new token: its hello
     // replaces the old channel, and the reply is sealed under the new keys.
     c.send_raw(3, b"").await.unwrap();
+    closed_by_app(&mut c).await;
     assert!(wait_until(|| server.sessions().is_empty()).await);
     let (new_token, new_sec) = login.issue();
     let (mut sealer, mut opener, _) = fuzzing::halves(

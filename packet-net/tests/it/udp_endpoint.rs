@@ -105,3 +105,30 @@ fn floods_leave_no_state_and_a_refused_client_gets_in_once_a_slot_frees() {
     ep.datagram(addr(5002), &mut hello(3), t2);
     assert_eq!(ep.sizes().0, 2, "the refused client got in");
 }
+
+#[test]
+fn a_full_table_answers_each_would_be_session_once_and_keeps_nothing() {
+    let t0 = Instant::now();
+    for notices in [true, false] {
+        let config = ServerConfig::default()
+            .with_max_sessions(1)
+            .with_close_notices(notices)
+            .sealed(ServerSecurity::new(|t: &SessionToken| Some(keys(t.0[0]))));
+        let mut ep = UdpEndpoint::new(config, Router::new());
+        ep.datagram(addr(1), &mut hello(1), t0);
+        assert_eq!(ep.sizes(), (1, 0));
+        let (sent, accepted) = (ep.sent(), ep.accepted());
+        // A hello each: one plain close notice each ("server full", wire
+        // format §12), no session, no token asked for, nothing kept.
+        for i in 0..10 {
+            ep.datagram(addr(100 + i), &mut hello(50 + i as u8), t0);
+        }
+        let answered = if notices { 10 } else { 0 };
+        assert_eq!(ep.sent(), sent + answered);
+        // Anything that would not have opened a session draws nothing.
+        ep.datagram(addr(200), &mut [7; 60], t0);
+        ep.datagram(addr(201), &mut [7; 8], t0);
+        assert_eq!(ep.sent(), sent + answered);
+        assert_eq!((ep.sizes(), ep.accepted()), ((1, 0), accepted));
+    }
+}

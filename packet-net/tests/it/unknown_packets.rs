@@ -64,6 +64,10 @@ fn blocking_tcp_closes_on_an_unknown_packet_by_default() {
     // The reply to the valid frame leaves before the close.
     assert_eq!(c.recv().unwrap().body(), b"first");
     assert!(c.recv().is_err());
+    assert!(crate::common::wait_until(LIMIT, || server
+        .stats()
+        .handler_errors
+        == 1));
     let stats = server.stats();
     assert_eq!((stats.unknown_ignored, stats.handler_errors), (0, 1));
     server.shutdown();
