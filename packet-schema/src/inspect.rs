@@ -9,9 +9,9 @@
 //! `packet_core::DecodeError`'s variants. A sealed frame shows its header
 //! and sequence only: its body is ciphertext. A plain frame of the
 //! reserved type 0xFFFF shows as the session frame its body length makes
-//! it (§7.3, §11.5): `session hello (version 1)` (token), `session hello`
-//! or `plaintext session hello` (token, fingerprint), `refusal` (server
-//! fingerprint).
+//! it (§7.3, §11.5, §12): `session hello (version 1)` (token), `session
+//! hello` or `plaintext session hello` (token, fingerprint), `refusal`
+//! (server fingerprint), `close notice` (reason, detail).
 //!
 //! Value notation (shared with the dissector): integers in decimal; floats
 //! as `value (bits 0x...)`; `bool` as `true` / `false`; `char` as
@@ -598,11 +598,12 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The body of a session frame of type 0xFFFF (wire format §7.3, §11.5),
-/// by its length: the version-1 hello (16: token), the hello with a
+/// The body of a session frame of type 0xFFFF (wire format §7.3, §11.5,
+/// §12), by its length: the version-1 hello (16: token), the hello with a
 /// fingerprint (24: token, u64 LE; a zero token is a plaintext
-/// session's), the refusal (8: the server's fingerprint). `None` for
-/// any other frame.
+/// session's), the refusal (8: the server's fingerprint), the close
+/// notice (4: reason and detail, u16 LE each). `None` for any other
+/// frame.
 fn session_frame(type_id: u16, body: &[u8], at: usize) -> Option<Node> {
     if type_id != 0xFFFF {
         return None;
@@ -632,11 +633,36 @@ fn session_frame(type_id: u16, body: &[u8], at: usize) -> Option<Node> {
             ],
         ),
         8 => ("refusal", vec![fingerprint("server fingerprint", body, 0)]),
+        4 => {
+            let reason = u16::from_le_bytes([body[0], body[1]]);
+            let detail = u16::from_le_bytes([body[2], body[3]]);
+            let shown = format!("{reason} ({})", close_reason(reason));
+            (
+                "close notice",
+                vec![
+                    Node::leaf("reason", shown, at..at + 2),
+                    Node::leaf("detail", detail.to_string(), at + 2..at + 4),
+                ],
+            )
+        }
         _ => return None,
     };
     let mut node = Node::leaf("body", value, at..at + body.len());
     node.children = children;
     Some(node)
+}
+
+/// A close notice's reason code as wire format §12 names it.
+fn close_reason(code: u16) -> String {
+    match code {
+        1 => "server full".into(),
+        2 => "server shutting down".into(),
+        3 => "idle timeout".into(),
+        4 => "protocol error".into(),
+        5 => "server error".into(),
+        6 => "closed by the application".into(),
+        other => format!("other({other})"),
+    }
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {

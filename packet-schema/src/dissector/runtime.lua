@@ -17,9 +17,16 @@ local pf = {
     error = ProtoField.string("packet.error", "error"),
     token = ProtoField.bytes("packet.hello.token", "token"),
     fingerprint = ProtoField.uint64("packet.fingerprint", "fingerprint", base.HEX),
+    close_reason = ProtoField.uint16("packet.close.reason", "reason", base.DEC),
+    close_detail = ProtoField.uint16("packet.close.detail", "detail", base.DEC),
+}
+-- The close notice's reason codes (wire-format §12).
+local CLOSE_REASONS = {
+    [1] = "server full", [2] = "server shutting down", [3] = "idle timeout",
+    [4] = "protocol error", [5] = "server error", [6] = "closed by the application",
 }
 local all_fields = { pf.length, pf.version, pf.flags, pf.type_id, pf.body_len, pf.sequence, pf.packet,
-    pf.field, pf.error, pf.token, pf.fingerprint }
+    pf.field, pf.error, pf.token, pf.fingerprint, pf.close_reason, pf.close_detail }
 for _, f in ipairs(PF) do all_fields[#all_fields + 1] = f end
 proto.fields = all_fields
 local ef_malformed = ProtoExpert.new("packet.malformed", "malformed frame", expert.group.MALFORMED,
@@ -336,14 +343,16 @@ local function max_frame()
     return max
 end
 
--- A session frame of type 0xFFFF (wire-format §7.3, §11.5), by its body
--- length: the version-1 hello (16: token), the hello with a fingerprint
--- (24: token, u64 LE; a zero token is a plaintext session's), the refusal
--- (8: the server's fingerprint). nil for any other frame.
+-- A session frame of type 0xFFFF (wire-format §7.3, §11.5, §12), by its
+-- body length: the version-1 hello (16: token), the hello with a
+-- fingerprint (24: token, u64 LE; a zero token is a plaintext session's),
+-- the refusal (8: the server's fingerprint), the close notice (4: reason
+-- and detail, u16 LE each). nil for any other frame.
 local function session_form(t, type_id, body_len)
     if type_id ~= 0xFFFF then return nil end
     if body_len == 16 then return "session hello (version 1)" end
     if body_len == 8 then return "refusal" end
+    if body_len == 4 then return "close notice" end
     if body_len ~= 24 then return nil end
     if t:raw(20, 16) == string.rep("\0", 16) then return "plaintext session hello" end
     return "session hello"
@@ -354,6 +363,13 @@ local function session_body(t, tree, form, body_len)
     body:set_text("body: " .. form)
     if body_len == 8 then
         body:add_le(pf.fingerprint, t(20, 8)):set_text("server fingerprint: 0x" .. hex_le(t:raw(20, 8)))
+        return
+    end
+    if body_len == 4 then
+        local reason = t(20, 2):le_uint()
+        local name = CLOSE_REASONS[reason] or string.format("other(%d)", reason)
+        body:add_le(pf.close_reason, t(20, 2)):set_text(string.format("reason: %d (%s)", reason, name))
+        body:add_le(pf.close_detail, t(22, 2)):set_text(string.format("detail: %d", t(22, 2):le_uint()))
         return
     end
     local token = {}

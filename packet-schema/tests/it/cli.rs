@@ -332,6 +332,36 @@ fn fingerprint_prints_the_vectors_number_and_layouts() {
 }
 
 #[test]
+fn inspect_names_the_close_notice_and_its_reason() {
+    let inspect = |vector: &str| {
+        let out = run(&[
+            "inspect",
+            "--schema",
+            "../docs/vectors/vectors.packet",
+            &format!("../docs/vectors/valid/{vector}.hex"),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let kick = inspect("19-close-notice");
+    assert!(
+        kick.contains("frame 0 [0..32): close notice (type 0xffff)"),
+        "{kick}"
+    );
+    assert!(
+        kick.contains("  [20..22)      reason: 6 (closed by the application)\n"),
+        "{kick}"
+    );
+    assert!(kick.contains("  [22..24)      detail: 7\n"), "{kick}");
+    let full = inspect("20-close-notice-full");
+    assert!(full.contains("reason: 1 (server full)"), "{full}");
+}
+
+#[test]
 fn inspect_refuses_malformed_hex_unless_raw() {
     let dir = scratch("inspect-hex");
     // Clearly hex, but with a typo on line 3 and an odd digit count on

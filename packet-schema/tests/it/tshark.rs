@@ -405,6 +405,13 @@ fn dissector_agrees_with_the_rust_decode_on_every_vector() {
                 .map(|n| number(n).expect("a hello vector"))
                 .collect();
             assert_eq!(fields("packet.hello.token"), hellos);
+            // The close notices (wire-format §12).
+            let notices: Vec<usize> = ["19-close-notice", "20-close-notice-full"]
+                .iter()
+                .map(|n| number(n).expect("a close notice vector"))
+                .collect();
+            assert_eq!(fields("packet.close.reason"), notices);
+            assert_eq!(fields("packet.close.reason == 1"), notices[1..]);
         }
         // Stream vectors: each its own TCP connection. A stream that ends
         // inside a frame (UnexpectedEof) leaves Wireshark waiting for the
