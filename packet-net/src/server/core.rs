@@ -178,7 +178,7 @@ impl<S, U> ServerCore<S, U> {
         }
         // An end decided above (a bad frame, a failing handler) sends its
         // notice behind the replies queued so far.
-        notify(session, conn);
+        session.notify(conn.life());
     }
 
     /// One pass over a stream session on a non-blocking socket: read
@@ -260,7 +260,7 @@ impl<S, U> ServerCore<S, U> {
             if let Some(reason) = end {
                 return Serviced::End(reason);
             }
-            if notify(session, conn) {
+            if session.notify(conn.life()) {
                 // An end decided now (closed, idle, shutdown): its notice
                 // is queued, the next round writes it.
                 write_first = true;
@@ -291,16 +291,6 @@ impl<S, U> ServerCore<S, U> {
         }
         self.sessions.remove(session.id(), reason);
     }
-}
-
-/// Queues the close notice the core decided for `conn`, if any (wire
-/// format §12); whether there was one.
-fn notify<U>(session: &Session<U>, conn: &mut Connection) -> bool {
-    let Some(reason) = conn.life().take_notice() else {
-        return false;
-    };
-    session.queue_notice(reason);
-    true
 }
 
 /// Whether a pass reads now: as the core wants, and not once the session
