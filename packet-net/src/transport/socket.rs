@@ -189,9 +189,10 @@ pub const REFUSAL_LINGER: Duration = Duration::from_secs(2);
 
 /// The [`PacketStream`] methods every runtime shares. The runtime's impl
 /// provides `fill` (read until a frame or an error is ready, within the
-/// read timeout), `flush`, `shutdown_write` and `drain` (read and drop
-/// until end of stream, an error or the deadline); `stream_methods!()`
-/// expands them blocking, `stream_methods!(async await)` async.
+/// read timeout), `flush`, `shut(io)` (shut the write side) and `drain`
+/// (read and drop until end of stream, an error or the deadline);
+/// `stream_methods!()` expands them blocking,
+/// `stream_methods!(async await)` async.
 macro_rules! stream_methods {
     ($($async:tt $aw:tt)?) => {
         /// The peer's address.
@@ -307,7 +308,7 @@ macro_rules! stream_methods {
             if let TransportError::ProtocolMismatch(m) = &e
                 && Some(m.server) == self.config.fingerprint
                 && self.flush()$(.$aw)?.is_ok()
-                && self.shutdown_write()$(.$aw)?.is_ok()
+                && Self::shut(&mut self.io)$(.$aw)?.is_ok()
             {
                 self.drain(Instant::now() + super::REFUSAL_LINGER)$(.$aw)?;
             }
@@ -318,7 +319,7 @@ macro_rules! stream_methods {
         /// stream after the last frame).
         pub $($async)? fn close(mut self) -> Result<(), TransportError> {
             self.flush()$(.$aw)??;
-            self.shutdown_write()$(.$aw)?
+            Self::shut(&mut self.io)$(.$aw)?
         }
     };
 }
