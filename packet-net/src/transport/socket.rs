@@ -283,15 +283,12 @@ macro_rules! stream_methods {
             {
                 return Err(self.refuse(e)$(.$aw)?);
             }
-            match self.inbox.take_frame() {
-                Ok(frame) => Ok(f(frame, &mut self.outbox)),
-                Err(e) => {
-                    if let TransportError::ClosedByServer(_) = e {
-                        let _ = Self::shut(&mut self.io)$(.$aw)?;
-                    }
-                    Err(e)
-                }
+            let frame = self.inbox.take_frame();
+            if let Err(TransportError::ClosedByServer(_)) = &frame {
+                // As `recv`: the server's linger after its notice ends.
+                let _ = Self::shut(&mut self.io)$(.$aw)?;
             }
+            Ok(f(frame?, &mut self.outbox))
         }
 
         /// After a read failed with `e`: an accepting end that refuses a
