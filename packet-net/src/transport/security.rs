@@ -284,17 +284,18 @@ pub fn close_notice(notice: CloseNotice) -> [u8; CLOSE_NOTICE_LEN] {
     control_frame(&notice.body())
 }
 
-/// The close notice in a plain frame (type [`SESSION_HELLO_TYPE`], a
-/// 4-byte body), if `bytes` is exactly one.
-fn plain_notice_in(bytes: &[u8]) -> Option<CloseNotice> {
-    if bytes.len() != CLOSE_NOTICE_LEN {
+/// The body of a plain control frame (type [`SESSION_HELLO_TYPE`]) of
+/// `len` bytes, a refusal's or a close notice's, if `bytes` is exactly
+/// one.
+fn control_body(bytes: &[u8], len: usize) -> Option<&[u8]> {
+    if bytes.len() != len {
         return None;
     }
     let f = Frame::parse(bytes).ok()?;
-    if f.header().is_sealed() {
+    if f.header().is_sealed() || f.type_id() != SESSION_HELLO_TYPE {
         return None;
     }
-    CloseNotice::parse(f.type_id(), f.body())
+    Some(f.body())
 }
 
 impl SessionToken {
@@ -439,19 +440,6 @@ impl Hello {
             fingerprint,
         })
     }
-}
-
-/// The server fingerprint in a refusal frame (plaintext, type
-/// [`SESSION_HELLO_TYPE`], an 8-byte body), if `bytes` is exactly one.
-fn refusal_in(bytes: &[u8]) -> Option<u64> {
-    if bytes.len() != REFUSAL_LEN {
-        return None;
-    }
-    let f = Frame::parse(bytes).ok()?;
-    if f.header().is_sealed() || f.type_id() != SESSION_HELLO_TYPE {
-        return None;
-    }
-    Some(u64::from_le_bytes(f.body().try_into().ok()?))
 }
 
 /// A client's side of one sealed session: the token and the keys the
@@ -1048,7 +1036,7 @@ impl Opener {
         if !self.client {
             return None;
         }
-        let server = refusal_in(bytes)?;
+        let server = u64::from_le_bytes(control_body(bytes, REFUSAL_LEN)?.try_into().ok()?);
         Some(match self.client_fingerprint {
             Some(client) => Stop::Mismatch(ProtocolMismatch { client, server }),
             None => Stop::StrayRefusal { server },
@@ -1064,7 +1052,8 @@ impl Opener {
         if !self.notices || (self.heard && self.opens_sealed()) {
             return None;
         }
-        plain_notice_in(bytes).map(Stop::Notice)
+        let body = control_body(bytes, CLOSE_NOTICE_LEN)?;
+        CloseNotice::parse(SESSION_HELLO_TYPE, body).map(Stop::Notice)
     }
 
     /// Whether it opens sealed frames (they are authenticated).
@@ -1268,6 +1257,11 @@ pub fn frame_in(header: Header, datagram: &[u8]) -> Frame<'_> {
 #[cfg(test)]
 mod notice_tests {
     use super::*;
+
+    fn plain_notice_in(bytes: &[u8]) -> Option<CloseNotice> {
+        let body = control_body(bytes, CLOSE_NOTICE_LEN)?;
+        CloseNotice::parse(SESSION_HELLO_TYPE, body)
+    }
 
     #[test]
     fn a_close_notice_reads_back_and_says_why() {
