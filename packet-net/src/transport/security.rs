@@ -1028,27 +1028,24 @@ impl Opener {
         Ok(())
     }
 
-    /// A client end's verdict on a frame from the server shaped as the
+    /// A client end's verdict on a plain control frame from the server
+    /// (`None` for any other frame, and on other ends). Shaped as the
     /// refusal (wire format §11.5): the refusal before the first frame it
     /// accepted (when its hello carried a fingerprint), an invalid frame
-    /// after; `None` for any other frame, and on other ends.
-    fn refusal_stop(&self, bytes: &[u8]) -> Option<Stop> {
-        if !self.client {
-            return None;
+    /// after. A close notice (§12): believed on a plaintext session, and
+    /// on a sealed one only before its first authenticated frame (after,
+    /// it is left to the sealed open, which refuses it as any plain
+    /// frame).
+    fn control_stop(&self, bytes: &[u8]) -> Option<Stop> {
+        if self.client
+            && let Some(body) = control_body(bytes, REFUSAL_LEN)
+        {
+            let server = u64::from_le_bytes(body.try_into().ok()?);
+            return Some(match self.client_fingerprint {
+                Some(client) => Stop::Mismatch(ProtocolMismatch { client, server }),
+                None => Stop::StrayRefusal { server },
+            });
         }
-        let server = u64::from_le_bytes(control_body(bytes, REFUSAL_LEN)?.try_into().ok()?);
-        Some(match self.client_fingerprint {
-            Some(client) => Stop::Mismatch(ProtocolMismatch { client, server }),
-            None => Stop::StrayRefusal { server },
-        })
-    }
-
-    /// A client end's verdict on a plain close notice from the server
-    /// (wire format §12): believed on a plaintext session, and on a
-    /// sealed one only before its first authenticated frame (after, it is
-    /// left to the sealed open, which refuses it as any plain frame);
-    /// `None` for any other frame, and on other ends.
-    fn notice_stop(&self, bytes: &[u8]) -> Option<Stop> {
         if !self.notices || (self.heard && self.opens_sealed()) {
             return None;
         }
@@ -1102,8 +1099,7 @@ impl Opener {
             };
         }
         self.skip_hello(decoder)?;
-        let control = |b: &[u8]| self.refusal_stop(b).or_else(|| self.notice_stop(b));
-        if let Some(stop) = decoder.peek().and_then(control) {
+        if let Some(stop) = decoder.peek().and_then(|b| self.control_stop(b)) {
             decoder.next_frame()?;
             return Err(self.fail(stop));
         }
@@ -1193,7 +1189,7 @@ impl Opener {
         bytes: &mut [u8],
         config: &FrameConfig,
     ) -> Result<Result<Opened, TransportError>, Stop> {
-        if let Some(stop) = self.refusal_stop(bytes).or_else(|| self.notice_stop(bytes)) {
+        if let Some(stop) = self.control_stop(bytes) {
             return Err(stop);
         }
         if self.awaiting_hello() {
