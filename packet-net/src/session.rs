@@ -251,10 +251,8 @@ impl Lifecycle {
     /// Decides the notice for an end for `reason`, if this session sends
     /// notices and `reason` has one; whether it did.
     fn arm_notice(&mut self, reason: &DisconnectReason) -> bool {
-        let Some(linger) = self.notices.filter(|_| !self.noticed) else {
-            return false;
-        };
-        let Some(notice) = reason.close_reason() else {
+        let armed = self.notices.filter(|_| !self.noticed);
+        let Some((linger, notice)) = armed.zip(reason.close_reason()) else {
             return false;
         };
         self.notice = Some(notice);

@@ -43,9 +43,9 @@ use super::{
     handle_methods, lock, recv_until_blocked,
 };
 use crate::session::{Connection, earliest};
+use crate::transport::TransportError;
 use crate::transport::batch::{RECV_SLOTS, RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
-use crate::transport::{CloseReason, TransportError};
 
 /// The token of a poll's waker.
 const WAKE: Token = Token(usize::MAX);
@@ -216,26 +216,6 @@ impl Server {
     }
 }
 
-/// Closes a connection the acceptor opened no session for, first
-/// writing the close notice for `reason` (wire format §12: server full,
-/// or server error) if the socket takes it at once: never blocking the
-/// acceptor. What the client already sent is read and dropped first, so
-/// that closing does not reset the connection under the notice (best
-/// effort: what arrives later may still reset it).
-fn refuse<S, U>(core: &ServerCore<S, U>, mut stream: TcpStream, reason: CloseReason) {
-    if let Some(notice) = core.refused_notice(reason) {
-        let _ = io::Write::write(&mut stream, &notice);
-        let _ = stream.shutdown(Shutdown::Write);
-        let mut scratch = [0; 512];
-        for _ in 0..8 {
-            if !matches!(io::Read::read(&mut stream, &mut scratch), Ok(n) if n > 0) {
-                break;
-            }
-        }
-    }
-    let _ = stream.shutdown(Shutdown::Both);
-}
-
 fn acceptor<S, U>(
     core: &ServerCore<S, U>,
     stop: &AtomicBool,
@@ -263,7 +243,7 @@ fn acceptor<S, U>(
                     let (session, conn) = match opened {
                         Ok(opened) => opened,
                         Err(reason) => {
-                            refuse(core, stream, reason);
+                            core.refuse(stream.into(), reason);
                             continue;
                         }
                     };

@@ -18,7 +18,7 @@ use super::session::Waker;
 use super::{Context, DisconnectReason, Router, ServerConfig, Session, SessionId, Sessions};
 use crate::session::{Connection, Event};
 use crate::transport::queue::Spare;
-use crate::transport::security::{CLOSE_NOTICE_LEN, close_notice};
+use crate::transport::security::close_notice;
 use crate::transport::{CloseNotice, CloseReason, Outbox};
 
 /// Counts one dispatched frame.
@@ -127,12 +127,27 @@ impl<S, U> ServerCore<S, U> {
         Ok((session, conn))
     }
 
-    /// The plain close notice (wire format §12) a TCP acceptor writes to
-    /// a connection it closes without a session, for `reason` (`None`
-    /// when notices are off).
-    pub(crate) fn refused_notice(&self, reason: CloseReason) -> Option<[u8; CLOSE_NOTICE_LEN]> {
-        let notice = CloseNotice::new(reason);
-        self.config.close_notices.then(|| close_notice(notice))
+    /// Closes `stream` (non-blocking), a connection a TCP acceptor
+    /// opened no session for, first writing the close notice for `reason`
+    /// (wire format §12: server full, or server error) if the socket
+    /// takes it at once: never blocking the acceptor. What the client
+    /// already sent is then read and dropped, so that closing does not
+    /// reset the connection under the notice (best effort: what arrives
+    /// later may still reset it). Both acceptors hand over the std socket
+    /// (a fresh tokio socket may not know yet that it is writable, so
+    /// `try_write` could refuse); dropping it closes it.
+    pub(crate) fn refuse(&self, mut stream: std::net::TcpStream, reason: CloseReason) {
+        use std::io::{Read, Write};
+        let notice = close_notice(CloseNotice::new(reason));
+        if self.config.close_notices && stream.write(&notice).is_ok() {
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let mut scratch = [0; 512];
+            for _ in 0..8 {
+                if !matches!(stream.read(&mut scratch), Ok(n) if n > 0) {
+                    break;
+                }
+            }
+        }
     }
 
     /// Polls `conn`'s events and dispatches them: the connect hook (with
@@ -163,7 +178,7 @@ impl<S, U> ServerCore<S, U> {
         }
         // An end decided above (a bad frame, a failing handler) sends its
         // notice behind the replies queued so far.
-        notify(session, conn);
+        session.notify(conn.life());
     }
 
     /// One pass over a stream session on a non-blocking socket: read
@@ -245,7 +260,7 @@ impl<S, U> ServerCore<S, U> {
             if let Some(reason) = end {
                 return Serviced::End(reason);
             }
-            if notify(session, conn) {
+            if session.notify(conn.life()) {
                 // An end decided now (closed, idle, shutdown): its notice
                 // is queued, the next round writes it.
                 write_first = true;
@@ -276,16 +291,6 @@ impl<S, U> ServerCore<S, U> {
         }
         self.sessions.remove(session.id(), reason);
     }
-}
-
-/// Queues the close notice the core decided for `conn`, if any (wire
-/// format §12); whether there was one.
-fn notify<U>(session: &Session<U>, conn: &mut Connection) -> bool {
-    let Some(reason) = conn.life().take_notice() else {
-        return false;
-    };
-    session.queue_notice(reason);
-    true
 }
 
 /// Whether a pass reads now: as the core wants, and not once the session

@@ -16,6 +16,7 @@ use std::vec::Vec;
 
 use packet_core::frame::Packet;
 
+use crate::session::Lifecycle;
 use crate::transport::{CloseNotice, CloseReason, Outbox, TransportError};
 
 /// Locks `m` even if a thread panicked while holding it (a handler, say):
@@ -286,15 +287,20 @@ impl<U> Session<U> {
         self.close();
     }
 
-    /// Queues the close notice for `reason` (wire format §12) behind what
-    /// is queued: the session's last frame (the application's code from
-    /// [`Session::close_with`] for a close it asked for).
-    pub(crate) fn queue_notice(&self, reason: CloseReason) {
+    /// Queues the close notice `life` decided, if any (wire format §12),
+    /// behind what is queued: the session's last frame (the application's
+    /// code from [`Session::close_with`] for a close it asked for);
+    /// whether there was one.
+    pub(crate) fn notify(&self, life: &mut Lifecycle) -> bool {
+        let Some(reason) = life.take_notice() else {
+            return false;
+        };
         let detail = match reason {
             CloseReason::Application => self.close_code.load(Ordering::Relaxed),
             _ => 0,
         };
         self.outbox().queue_notice(CloseNotice { reason, detail });
+        true
     }
 
     pub(crate) fn overflowed(&self) -> bool {

@@ -48,9 +48,9 @@ use super::{
     Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods, recv_until_blocked,
 };
 use crate::session::{Connection, earliest};
+use crate::transport::TransportError;
 use crate::transport::batch::{RecvArea, SendBatch, UdpBatch};
 use crate::transport::queue::Spare;
-use crate::transport::{CloseReason, TransportError};
 
 /// A session socket as `Read + Write` for [`ServerCore::service`]. Reads
 /// go through tokio's `AsyncRead`, which takes a short read (fewer bytes
@@ -188,33 +188,6 @@ impl<S, U> Drop for ServerHandle<S, U> {
     }
 }
 
-/// Closes a connection the acceptor opened no session for, first
-/// writing the close notice for `reason` (wire format §12: server full,
-/// or server error) if the socket takes it at once, and reading and
-/// dropping what the client already sent, so that closing does not reset
-/// the connection under the notice (best effort). On the std socket,
-/// non-blocking: a fresh tokio socket may not know yet that it is
-/// writable (`try_write` could refuse), and the acceptor must not wait.
-/// Dropping the stream closes it.
-fn refuse<S, U>(sh: &ServerCore<S, U>, stream: TcpStream, reason: CloseReason) {
-    use std::io::{Read, Write};
-    let Some(notice) = sh.refused_notice(reason) else {
-        return;
-    };
-    let Ok(mut stream) = stream.into_std() else {
-        return;
-    };
-    if stream.write(&notice).is_ok() {
-        let _ = stream.shutdown(std::net::Shutdown::Write);
-        let mut scratch = [0; 512];
-        for _ in 0..8 {
-            if !matches!(stream.read(&mut scratch), Ok(n) if n > 0) {
-                break;
-            }
-        }
-    }
-}
-
 async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
     sh: Arc<ServerCore<S, U>>,
     listener: TcpListener,
@@ -238,7 +211,9 @@ async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
                 let (session, conn) = match sh.open(peer, |_| Waker::Notify(n), Instant::now()) {
                     Ok(opened) => opened,
                     Err(reason) => {
-                        refuse(&sh, stream, reason);
+                        if let Ok(stream) = stream.into_std() {
+                            sh.refuse(stream, reason);
+                        }
                         continue;
                     }
                 };

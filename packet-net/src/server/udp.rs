@@ -371,9 +371,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             // An end decided now (closed, idle, shutdown) sends its close
             // notice first: queued behind the replies, sent at once (or,
             // after a batched send, by the next settle, due now).
-            match peer.life.take_notice() {
-                Some(reason) => peer.session.queue_notice(reason),
-                None => return peer.life.poll_timeout(queued),
+            if !peer.session.notify(&mut peer.life) {
+                return peer.life.poll_timeout(queued);
             }
             if send.is_none() {
                 self.renotice = true;
@@ -644,9 +643,7 @@ fn dispatch<S, U>(
 /// its close notice (wire format §12) queued behind them.
 fn fail<U>(peer: &mut Peer<U>, reason: DisconnectReason, now: Instant) {
     peer.life.fail(reason, now);
-    if let Some(notice) = peer.life.take_notice() {
-        peer.session.queue_notice(notice);
-    }
+    peer.session.notify(&mut peer.life);
 }
 
 /// Whether `datagram` from a new address would have opened a session

@@ -94,10 +94,6 @@ impl TcpPacketStream {
             .map_err(timed_out)
     }
 
-    fn shutdown_write(&mut self) -> Result<(), TransportError> {
-        Self::shut(&mut self.io)
-    }
-
     /// Shuts the write side of `io` (the field alone: callable while a
     /// received frame borrows the inbox).
     fn shut(io: &mut TcpStream) -> Result<(), TransportError> {

@@ -119,25 +119,22 @@ impl DatagramChannel {
         &mut self,
         opened: Result<Opened, TransportError>,
     ) -> Result<Option<Header>, TransportError> {
+        if let Ok(Opened::Frame(header)) = opened {
+            // A client stops resending its hello once a datagram from the
+            // server is accepted (sealed: authenticates).
+            self.hello = None;
+            self.stats.received += 1;
+            return Ok(Some(header));
+        }
+        // Anything else is counted as dropped. The refusal (§11.5) or a
+        // close notice the opener believes (§12) is news for the caller,
+        // never a frame for it, and changes no state here.
+        self.stats.dropped += 1;
         match opened {
-            Ok(Opened::Frame(header)) => {
-                // A client stops resending its hello once a datagram from
-                // the server is accepted (sealed: authenticates).
-                self.hello = None;
-                self.stats.received += 1;
-                Ok(Some(header))
-            }
-            // The refusal (§11.5) or a close notice the opener believes
-            // (§12): news for the caller, never a frame for it, and no
-            // state changes here.
             Err(e @ (TransportError::ProtocolMismatch(_) | TransportError::ClosedByServer(_))) => {
-                self.stats.dropped += 1;
                 Err(e)
             }
-            Ok(Opened::Keyed(..)) | Err(_) => {
-                self.stats.dropped += 1;
-                Ok(None)
-            }
+            _ => Ok(None),
         }
     }
 

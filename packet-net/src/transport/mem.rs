@@ -88,10 +88,6 @@ impl<'a> MemStream<'a> {
         self.inbox.fill_from(&mut self.io.0, &mut self.outbox)
     }
 
-    fn shutdown_write(&mut self) -> Result<(), TransportError> {
-        Self::shut(&mut self.io)
-    }
-
     /// Shuts the write side of `io` (the field alone: callable while a
     /// received frame borrows the inbox).
     fn shut(io: &mut MemIo<'a>) -> Result<(), TransportError> {

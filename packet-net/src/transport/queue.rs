@@ -16,8 +16,8 @@ use packet_core::frame::Packet;
 use packet_core::{Encode, StreamDecoder, Writer};
 
 use super::security::{
-    CLOSE_NOTICE_LEN, CloseNotice, Halves, Hello, Incoming, Opener, REFUSAL_LEN,
-    SESSION_HELLO_TYPE, Sealer, close_notice,
+    CloseNotice, Halves, Hello, Incoming, Opener, REFUSAL_LEN, SESSION_HELLO_TYPE, Sealer,
+    close_notice,
 };
 use super::{TransportConfig, TransportError};
 
@@ -420,9 +420,15 @@ impl Outbox {
     /// Queues the refusal of a hello with another protocol fingerprint
     /// (a server end; plaintext whatever the session, wire format §11.5).
     pub(crate) fn queue_refusal(&mut self, refusal: [u8; REFUSAL_LEN]) {
-        let _ = self.queue.push_with(REFUSAL_LEN, |out| {
-            out[..REFUSAL_LEN].copy_from_slice(&refusal);
-            Ok(REFUSAL_LEN)
+        self.queue_plain(&refusal);
+    }
+
+    /// Queues a whole plain control frame (a refusal, a close notice) as
+    /// is; a full queue loses it (both are best effort).
+    fn queue_plain(&mut self, frame: &[u8]) {
+        let _ = self.queue.push_with(frame.len(), |out| {
+            out[..frame.len()].copy_from_slice(frame);
+            Ok(frame.len())
         });
     }
 
@@ -432,16 +438,11 @@ impl Outbox {
     /// control frame. A full queue (or a send side that can seal no more)
     /// loses it: the notice is best effort, the close goes on.
     pub(crate) fn queue_notice(&mut self, notice: CloseNotice) {
-        if self.sealer.is_keyed() {
-            let body = notice.body();
-            let _ = self.queue_with(SESSION_HELLO_TYPE, body.len(), |w| w.put_bytes(&body));
-            return;
+        if !self.sealer.is_keyed() {
+            return self.queue_plain(&close_notice(notice));
         }
-        let frame = close_notice(notice);
-        let _ = self.queue.push_with(CLOSE_NOTICE_LEN, |out| {
-            out[..CLOSE_NOTICE_LEN].copy_from_slice(&frame);
-            Ok(CLOSE_NOTICE_LEN)
-        });
+        let body = notice.body();
+        let _ = self.queue_with(SESSION_HELLO_TYPE, body.len(), |w| w.put_bytes(&body));
     }
 
     /// Installs the send side keyed by the peer's hello (a server end).

@@ -284,17 +284,18 @@ pub fn close_notice(notice: CloseNotice) -> [u8; CLOSE_NOTICE_LEN] {
     control_frame(&notice.body())
 }
 
-/// The close notice in a plain frame (type [`SESSION_HELLO_TYPE`], a
-/// 4-byte body), if `bytes` is exactly one.
-fn plain_notice_in(bytes: &[u8]) -> Option<CloseNotice> {
-    if bytes.len() != CLOSE_NOTICE_LEN {
+/// The body of a plain control frame (type [`SESSION_HELLO_TYPE`]) of
+/// `len` bytes, a refusal's or a close notice's, if `bytes` is exactly
+/// one.
+fn control_body(bytes: &[u8], len: usize) -> Option<&[u8]> {
+    if bytes.len() != len {
         return None;
     }
     let f = Frame::parse(bytes).ok()?;
-    if f.header().is_sealed() {
+    if f.header().is_sealed() || f.type_id() != SESSION_HELLO_TYPE {
         return None;
     }
-    CloseNotice::parse(f.type_id(), f.body())
+    Some(f.body())
 }
 
 impl SessionToken {
@@ -439,19 +440,6 @@ impl Hello {
             fingerprint,
         })
     }
-}
-
-/// The server fingerprint in a refusal frame (plaintext, type
-/// [`SESSION_HELLO_TYPE`], an 8-byte body), if `bytes` is exactly one.
-fn refusal_in(bytes: &[u8]) -> Option<u64> {
-    if bytes.len() != REFUSAL_LEN {
-        return None;
-    }
-    let f = Frame::parse(bytes).ok()?;
-    if f.header().is_sealed() || f.type_id() != SESSION_HELLO_TYPE {
-        return None;
-    }
-    Some(u64::from_le_bytes(f.body().try_into().ok()?))
 }
 
 /// A client's side of one sealed session: the token and the keys the
@@ -1040,31 +1028,29 @@ impl Opener {
         Ok(())
     }
 
-    /// A client end's verdict on a frame from the server shaped as the
+    /// A client end's verdict on a plain control frame from the server
+    /// (`None` for any other frame, and on other ends). Shaped as the
     /// refusal (wire format §11.5): the refusal before the first frame it
     /// accepted (when its hello carried a fingerprint), an invalid frame
-    /// after; `None` for any other frame, and on other ends.
-    fn refusal_stop(&self, bytes: &[u8]) -> Option<Stop> {
-        if !self.client {
-            return None;
+    /// after. A close notice (§12): believed on a plaintext session, and
+    /// on a sealed one only before its first authenticated frame (after,
+    /// it is left to the sealed open, which refuses it as any plain
+    /// frame).
+    fn control_stop(&self, bytes: &[u8]) -> Option<Stop> {
+        if self.client
+            && let Some(body) = control_body(bytes, REFUSAL_LEN)
+        {
+            let server = u64::from_le_bytes(body.try_into().ok()?);
+            return Some(match self.client_fingerprint {
+                Some(client) => Stop::Mismatch(ProtocolMismatch { client, server }),
+                None => Stop::StrayRefusal { server },
+            });
         }
-        let server = refusal_in(bytes)?;
-        Some(match self.client_fingerprint {
-            Some(client) => Stop::Mismatch(ProtocolMismatch { client, server }),
-            None => Stop::StrayRefusal { server },
-        })
-    }
-
-    /// A client end's verdict on a plain close notice from the server
-    /// (wire format §12): believed on a plaintext session, and on a
-    /// sealed one only before its first authenticated frame (after, it is
-    /// left to the sealed open, which refuses it as any plain frame);
-    /// `None` for any other frame, and on other ends.
-    fn notice_stop(&self, bytes: &[u8]) -> Option<Stop> {
         if !self.notices || (self.heard && self.opens_sealed()) {
             return None;
         }
-        plain_notice_in(bytes).map(Stop::Notice)
+        let body = control_body(bytes, CLOSE_NOTICE_LEN)?;
+        CloseNotice::parse(SESSION_HELLO_TYPE, body).map(Stop::Notice)
     }
 
     /// Whether it opens sealed frames (they are authenticated).
@@ -1113,8 +1099,7 @@ impl Opener {
             };
         }
         self.skip_hello(decoder)?;
-        let control = |b: &[u8]| self.refusal_stop(b).or_else(|| self.notice_stop(b));
-        if let Some(stop) = decoder.peek().and_then(control) {
+        if let Some(stop) = decoder.peek().and_then(|b| self.control_stop(b)) {
             decoder.next_frame()?;
             return Err(self.fail(stop));
         }
@@ -1204,7 +1189,7 @@ impl Opener {
         bytes: &mut [u8],
         config: &FrameConfig,
     ) -> Result<Result<Opened, TransportError>, Stop> {
-        if let Some(stop) = self.refusal_stop(bytes).or_else(|| self.notice_stop(bytes)) {
+        if let Some(stop) = self.control_stop(bytes) {
             return Err(stop);
         }
         if self.awaiting_hello() {
@@ -1268,6 +1253,11 @@ pub fn frame_in(header: Header, datagram: &[u8]) -> Frame<'_> {
 #[cfg(test)]
 mod notice_tests {
     use super::*;
+
+    fn plain_notice_in(bytes: &[u8]) -> Option<CloseNotice> {
+        let body = control_body(bytes, CLOSE_NOTICE_LEN)?;
+        CloseNotice::parse(SESSION_HELLO_TYPE, body)
+    }
 
     #[test]
     fn a_close_notice_reads_back_and_says_why() {

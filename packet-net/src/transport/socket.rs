@@ -189,9 +189,10 @@ pub const REFUSAL_LINGER: Duration = Duration::from_secs(2);
 
 /// The [`PacketStream`] methods every runtime shares. The runtime's impl
 /// provides `fill` (read until a frame or an error is ready, within the
-/// read timeout), `flush`, `shutdown_write` and `drain` (read and drop
-/// until end of stream, an error or the deadline); `stream_methods!()`
-/// expands them blocking, `stream_methods!(async await)` async.
+/// read timeout), `flush`, `shut(io)` (shut the write side) and `drain`
+/// (read and drop until end of stream, an error or the deadline);
+/// `stream_methods!()` expands them blocking,
+/// `stream_methods!(async await)` async.
 macro_rules! stream_methods {
     ($($async:tt $aw:tt)?) => {
         /// The peer's address.
@@ -282,15 +283,12 @@ macro_rules! stream_methods {
             {
                 return Err(self.refuse(e)$(.$aw)?);
             }
-            match self.inbox.take_frame() {
-                Ok(frame) => Ok(f(frame, &mut self.outbox)),
-                Err(e) => {
-                    if let TransportError::ClosedByServer(_) = e {
-                        let _ = Self::shut(&mut self.io)$(.$aw)?;
-                    }
-                    Err(e)
-                }
+            let frame = self.inbox.take_frame();
+            if let Err(TransportError::ClosedByServer(_)) = &frame {
+                // As `recv`: the server's linger after its notice ends.
+                let _ = Self::shut(&mut self.io)$(.$aw)?;
             }
+            Ok(f(frame?, &mut self.outbox))
         }
 
         /// After a read failed with `e`: an accepting end that refuses a
@@ -307,7 +305,7 @@ macro_rules! stream_methods {
             if let TransportError::ProtocolMismatch(m) = &e
                 && Some(m.server) == self.config.fingerprint
                 && self.flush()$(.$aw)?.is_ok()
-                && self.shutdown_write()$(.$aw)?.is_ok()
+                && Self::shut(&mut self.io)$(.$aw)?.is_ok()
             {
                 self.drain(Instant::now() + super::REFUSAL_LINGER)$(.$aw)?;
             }
@@ -318,7 +316,7 @@ macro_rules! stream_methods {
         /// stream after the last frame).
         pub $($async)? fn close(mut self) -> Result<(), TransportError> {
             self.flush()$(.$aw)??;
-            self.shutdown_write()$(.$aw)?
+            Self::shut(&mut self.io)$(.$aw)?
         }
     };
 }

@@ -165,10 +165,6 @@ impl TcpPacketStream {
         )
     }
 
-    async fn shutdown_write(&mut self) -> Result<(), TransportError> {
-        Self::shut(&mut self.io).await
-    }
-
     /// Shuts the write side of `io` (the field alone: callable while a
     /// received frame borrows the inbox).
     async fn shut(io: &mut TcpStream) -> Result<(), TransportError> {
