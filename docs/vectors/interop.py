@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """An independent client of the packet wire format, against the Rust servers.
 
-Written from docs/wire-format.md alone (Python standard library only): its
+Written from docs/wire-format.md alone (Python standard library; the
+`cryptography` package's ChaCha20Poly1305 for sealed frames, skipped
+without it): its
 own CRC-32 (§2.4), frame encoder (§2), validator (§4, the thirteen rules in
 order), stream decoder (§5.2), session hello and refusal (§11.5), protocol
-fingerprint (§11.2-11.4) and close notice (§12). It talks over loopback to
+fingerprint (§11.2-11.4), close notice (§12) and sealed frames with
+their replay state (§7). It talks over loopback to
 `cargo run -p packet-examples --example interop_server`, which serves, from
 a base port P (default 7410):
 
@@ -12,6 +15,8 @@ a base port P (default 7410):
   P+1   TCP, fingerprint of the Echo set, at most 2 sessions
   P+2   UDP, plaintext session server, no fingerprint
   P+3   UDP, fingerprint of the Echo set, at most 1 session
+  P+4   TCP, sealed (§7), no fingerprint
+  P+5   UDP, sealed, fingerprint of the Echo set
 
 The Echo set is one packet, `packet Echo = 0x0001 { data: bytes }`; the
 fingerprint the servers check is computed by the Rust derive, the one this
@@ -29,6 +34,12 @@ import socket
 import struct
 import sys
 import time
+
+try:  # sealed frames (§7) only; everything else is the standard library
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+except ImportError:
+    ChaCha20Poly1305 = None
 
 ENDING = b"PK\r\n"
 VERSION = 1
@@ -378,6 +389,21 @@ def vector_tests():
         except FrameError as e:
             got = (e.variant, e.fields)
         n += check(got == expected, f"{os.path.basename(path)}: {got} == {expected}") is True
+    if ChaCha20Poly1305 is not None:
+        for path in sorted(glob.glob(os.path.join(here, "sealed", "*.txt"))):
+            meta = {}
+            for line in open(path, encoding="utf-8"):
+                if not line.startswith("#") and ":" in line:
+                    key, _, value = line.partition(":")
+                    meta[key.strip()] = value.strip()
+            aead = ChaCha20Poly1305(bytes.fromhex(meta["key"]))
+            label = C2S if meta["direction"] == "client-to-server" else S2C
+            seq, body = int(meta["sequence"]), bytes.fromhex(meta["body"])
+            built = seal(aead, label, int(meta["type_id"], 16), seq, body)
+            n += check(built.hex() == meta["frame"], f"sealed/{os.path.basename(path)}: sealed byte for byte") is True
+            if label == S2C:
+                f = Opener(aead, windowed=False).open(built, len(built))
+                n += check(f.body == body, f"sealed/{os.path.basename(path)}: opens") is True
     print(f"     {n} vector checks")
 
 
@@ -665,6 +691,235 @@ def udp_fingerprint_tests(host, port, fp):
         x.close()
 
 
+# ------------------------------------------------------------ §7 sealed
+
+C2S, S2C = 1, 2  # §7.2 direction labels
+
+
+def sealed_keys(token):
+    """interop_server's test key provider (see its docs)."""
+    return b"\xc2" * 16 + token, b"\x2c" * 16 + token
+
+
+def nonce(label, sequence):
+    return struct.pack("<IQ", label, sequence)
+
+
+def seal(aead, label, type_id, sequence, body):
+    """§7.1: header (the AAD), ciphertext of body + zero padding, tag, ending."""
+    p = pad_len(len(body))
+    head = struct.pack("<IBBHIQ", 40 + p, VERSION, 0x01, type_id, len(body), sequence)
+    ct_tag = aead.encrypt(nonce(label, sequence), body + b"\0" * (p - len(body)), head)
+    return head + ct_tag + ENDING
+
+
+class Opener:
+    """§7.5 for the client's receive side (server to client, label 2),
+    ordered (streams) or windowed (datagrams, W = 1024) replay state."""
+
+    def __init__(self, aead, windowed):
+        self.aead = aead
+        self.windowed = windowed
+        self.highest = None
+        self.seen = set()
+
+    def open(self, frame, length):
+        version, flags = frame[4], frame[5]
+        if version != VERSION:
+            raise FrameError("BadVersion", found=version, expected=VERSION)
+        if flags & 0xFE:
+            raise FrameError("ReservedFlags", flags=flags)
+        if not flags & 0x01:
+            raise FrameError("UnexpectedEncryption", sealed=False)
+        if length < 40:
+            raise FrameError("LengthTooSmall", length=length, min=40)
+        _, _, _, type_id, body_len, seq = struct.unpack_from("<IBBHIQ", frame, 0)
+        room = length - 40
+        if body_len > room or pad_len(body_len) != room:
+            raise FrameError("BodyLengthMismatch", body_len=body_len, length=length)
+        if frame[length - 4 : length] != ENDING:
+            raise FrameError("BadEnding", found=frame[length - 4 : length].hex())
+        h = self.highest
+        if h is not None:  # 11a, read-only
+            if not self.windowed and seq <= h:
+                raise FrameError("replay.NotIncreasing", sequence=seq, last=h)
+            if self.windowed and seq <= h:
+                if h - seq >= 1024:
+                    raise FrameError("replay.TooOld", sequence=seq, highest=h, window=1024)
+                if seq in self.seen:
+                    raise FrameError("replay.Duplicate", sequence=seq)
+        try:
+            plain = self.aead.decrypt(nonce(S2C, seq), frame[20 : 36 + room], frame[:20])
+        except InvalidTag:
+            raise FrameError("crypto.AuthenticationFailed", sequence=seq, length=length)
+        if any(plain[body_len:]):
+            raise FrameError("NonZeroPadding", offset=20 + body_len, value=next(b for b in plain[body_len:] if b))
+        self.highest = seq if h is None else max(h, seq)  # 13a
+        self.seen.add(seq)
+        f = Frame(frame[:length])
+        f.body = plain[:body_len]
+        return f
+
+
+def read_sealed_stream(sock, opener, want=None, timeout=TIMEOUT):
+    """Like read_stream for a sealed client: sealed frames are opened; a
+    plain one is taken only as a notice (or refusal) before the first
+    authenticated frame (§12 'How a client treats it'), else it is an
+    invalid frame."""
+    buf = bytearray()
+    frames, authenticated, last = [], False, False
+    deadline = time.monotonic() + timeout
+    while want is None or len(frames) < want:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return frames, "quiet" if last else "timeout"
+        sock.settimeout(left)
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            return frames, "quiet" if last else "timeout"
+        except ConnectionResetError:
+            return frames, "reset"
+        if not data:
+            return frames, FrameError("UnexpectedEof", buffered=len(buf)) if buf else "eof"
+        buf += data
+        try:
+            while len(buf) >= 4:
+                length = check_head(buf, effective_max())
+                if len(buf) < length:
+                    break
+                raw = bytes(buf[:length])
+                del buf[:length]
+                if raw[5] & 0x01:
+                    f = opener.open(raw, length)
+                    authenticated = True
+                else:
+                    f = check_rest(raw, length)
+                    if authenticated or not control_kind(f):
+                        raise FrameError("UnexpectedEncryption", sealed=False)
+                f.sealed = bool(raw[5] & 0x01)
+                frames.append(f)
+                if f.type_id == CONTROL and not last:
+                    last = True
+                    deadline = min(deadline, time.monotonic() + 0.3)
+        except FrameError as e:
+            return frames, e
+    return frames, "done"
+
+
+def sealed_notice(frames, reason, sealed, what):
+    f = frames[-1] if frames else None
+    kind = f is not None and f.type_id == CONTROL and f.body_len == 4 and struct.unpack("<HH", f.body)
+    check(
+        bool(kind) and kind == (reason, 0) and getattr(f, "sealed", None) == sealed,
+        f"{what}: the last frame is a {'sealed' if sealed else 'plain'} notice, reason {reason} ({f}, {kind})",
+    )
+    if kind and sealed:
+        check(f.length == 44, f"{what}: the sealed notice is 44 bytes ({f.length})")
+    return f
+
+
+def sealed_tcp_tests(host, port):
+    print(f"== TCP sealed server, no fingerprint, version-1 hello ({host}:{port})")
+    token = b"interop:" + os.urandom(8)
+    c2s, s2c = (ChaCha20Poly1305(k) for k in sealed_keys(token))
+    s = tcp_connect(host, port)
+    bodies = [b"", b"hello", bytes(range(200))]
+    s.sendall(encode_frame(CONTROL, 0, token) + b"".join(seal(c2s, C2S, ECHO, i, b) for i, b in enumerate(bodies)))
+    opener = Opener(s2c, windowed=False)
+    frames, end = read_sealed_stream(s, opener, len(bodies))
+    check(len(frames) == len(bodies) and end == "done", f"sealed: {len(bodies)} replies ({frames}, {end})")
+    for i, (f, b) in enumerate(zip(frames, bodies)):
+        check(f.sealed and f.type_id == ECHO and f.body == b and f.sequence == i, f"sealed reply {i}: authenticated, body, sequence {f.sequence}")
+    # A forged frame (tag flipped) after a valid one: the reply, then a
+    # sealed notice reason 4 at the session's next sequence (§12).
+    forged = bytearray(seal(c2s, C2S, ECHO, 4, b"forged"))
+    forged[-5] ^= 1
+    s.sendall(seal(c2s, C2S, ECHO, 3, b"before") + bytes(forged))
+    frames, end = read_sealed_stream(s, opener, None)
+    check(len(frames) == 2 and frames[0].body == b"before" and frames[0].sequence == 3, f"forged frame: the reply before it ({frames})")
+    f = sealed_notice(frames, 4, True, "forged frame")
+    check(f is not None and f.sequence == 4, f"forged frame: the notice is the session's next frame, sequence 4 ({f and f.sequence})")
+    check(end in ("eof", "reset", "quiet"), f"forged frame: nothing after the notice ({end})")
+    s.close()
+    # The token is used: a second hello with it is a bad hello, answered
+    # before any keys, so with a plain notice.
+    for name, tok in (("used token", token), ("unknown token", b"unknown:" + bytes(8))):
+        s = tcp_connect(host, port)
+        s.sendall(encode_frame(CONTROL, 0, tok) + seal(c2s, C2S, ECHO, 0, b"x"))
+        frames, end = read_sealed_stream(s, Opener(s2c, False), None)
+        check(len(frames) == 1, f"{name}: one frame ({frames})")
+        sealed_notice(frames, 4, False, name)
+        s.close()
+    # A plaintext client against a sealed server: a bad hello.
+    s = tcp_connect(host, port)
+    s.sendall(encode_frame(ECHO, 0, b"plain"))
+    frames, end = read_sealed_stream(s, Opener(s2c, False), None)
+    sealed_notice(frames, 4, False, "plain frame first")
+    s.close()
+
+
+def sealed_udp_tests(host, port, fp):
+    print(f"== UDP sealed server, fingerprint 0x{fp:016x}, hello with token and fingerprint ({host}:{port})")
+    dst = (host, port)
+    token = b"interop:" + os.urandom(8)
+    c2s, s2c = (ChaCha20Poly1305(k) for k in sealed_keys(token))
+    h = hello(fp, token)
+    check(len(h) == 52, "the sealed hello with a fingerprint is 52 bytes")
+    u = udp_socket(host)
+    opener = Opener(s2c, windowed=True)
+
+    def recv():
+        u.settimeout(TIMEOUT)
+        try:
+            data, _ = u.recvfrom(65536)
+        except socket.timeout:
+            return None
+        length = check_head(data, effective_max())
+        if len(data) != length:
+            raise FrameError("TrailingBytes", length=length, extra=len(data) - length)
+        return opener.open(data, length)
+
+    # §7.3: the hello before each sealed datagram until one authenticates.
+    u.sendto(h, dst)
+    u.sendto(seal(c2s, C2S, ECHO, 0, b"first"), dst)
+    f = recv()
+    check(f is not None and f.body == b"first" and f.sequence == 0, f"sealed datagram: authenticated echo ({f})")
+    # A resent hello is ignored; a forged datagram and a replayed one are
+    # dropped (nothing answers them); the session goes on.
+    forged = bytearray(seal(c2s, C2S, ECHO, 1, b"forged"))
+    forged[-5] ^= 1
+    for name, d in (("resent hello", h), ("forged", bytes(forged)), ("replayed", seal(c2s, C2S, ECHO, 0, b"first"))):
+        u.sendto(d, dst)
+    u.sendto(seal(c2s, C2S, ECHO, 2, b"second"), dst)
+    f = recv()
+    check(f is not None and f.body == b"second" and f.sequence == 1, f"resent hello, forged and replayed datagrams dropped; next echoed ({f})")
+    u.settimeout(0.3)
+    try:
+        extra = u.recvfrom(65536)[0]
+    except socket.timeout:
+        extra = None
+    check(extra is None, f"nothing else ({extra})")
+    # A wrong fingerprint: the plain refusal; the token is not used up.
+    v = udp_socket(host)
+    token2 = b"interop:" + os.urandom(8)
+    v.sendto(hello(fp ^ 1, token2), dst)
+    f = udp_recv(v)
+    check(f is not None and control_kind(f) == ("refusal", fp), f"sealed, wrong fingerprint: the plain refusal ({f})")
+    c2s2, s2c2 = (ChaCha20Poly1305(k) for k in sealed_keys(token2))
+    v.sendto(hello(fp, token2), dst)
+    v.sendto(seal(c2s2, C2S, ECHO, 0, b"updated"), dst)
+    v.settimeout(TIMEOUT)
+    try:
+        data = v.recvfrom(65536)[0]
+        f = Opener(s2c2, True).open(data, check_head(data, effective_max()))
+    except (socket.timeout, FrameError) as e:
+        f = e
+    check(isinstance(f, Frame) and f.body == b"updated", f"the refused token still opens a session with the right fingerprint ({f})")
+    u.close()
+    v.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
@@ -677,6 +932,11 @@ def main():
     tcp_fingerprint_tests(args.host, args.port + 1, fp)
     udp_tests(args.host, args.port + 2)
     udp_fingerprint_tests(args.host, args.port + 3, fp)
+    if ChaCha20Poly1305 is None:
+        print("== sealed sessions skipped: the Python package `cryptography` is missing")
+    else:
+        sealed_tcp_tests(args.host, args.port + 4)
+        sealed_udp_tests(args.host, args.port + 5, fp)
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed:")
         for f in FAILURES:

@@ -1,5 +1,5 @@
 //! The servers `docs/vectors/interop.py` (a Python client written from
-//! docs/wire-format.md alone) talks to: four echo servers of type `ECHO` on
+//! docs/wire-format.md alone) talks to: echo servers of type `ECHO` on
 //! consecutive ports from a base (default 7410), until killed.
 //!
 //! | port   | transport | fingerprint        | sessions |
@@ -8,6 +8,13 @@
 //! | base+1 | TCP       | the `Interop` set  | 2        |
 //! | base+2 | UDP       | none               | default  |
 //! | base+3 | UDP       | the `Interop` set  | 1        |
+//! | base+4 | TCP       | none, sealed       | default  |
+//! | base+5 | UDP       | the set, sealed    | default  |
+//!
+//! The sealed servers (feature `crypto`) take any token that starts with
+//! `interop:`, once each, with the keys `[0xC2; 16] ++ token` (client to
+//! server) and `[0x2C; 16] ++ token` (server to client): a test key
+//! provider, predictable on purpose.
 //!
 //! ```sh
 //! cargo run -p packet-examples --example interop_server [BASE_PORT]
@@ -39,6 +46,26 @@ fn echo() -> Router<()> {
     Router::new().on_frame(ECHO, |ctx, frame| ctx.reply_raw(ECHO, frame.body()))
 }
 
+/// The test key provider of the sealed servers (see the module docs).
+#[cfg(feature = "crypto")]
+fn sealed(config: ServerConfig) -> ServerConfig {
+    use packet_net::crypto::{ChannelKeys, SecretKey};
+    use packet_net::transport::ServerSecurity;
+    let used = std::sync::Mutex::new(std::collections::HashSet::new());
+    config.sealed(ServerSecurity::new(move |token| {
+        let t = token.0;
+        if !t.starts_with(b"interop:") || !used.lock().ok()?.insert(t) {
+            return None;
+        }
+        let key = |fill: u8| {
+            let mut k = [fill; 32];
+            k[16..].copy_from_slice(&t);
+            SecretKey::from_bytes(k)
+        };
+        Some(ChannelKeys::new(key(0xC2), key(0x2C)))
+    }))
+}
+
 fn main() -> Result<(), packet_net::transport::TransportError> {
     let base: u16 = std::env::args()
         .nth(1)
@@ -55,9 +82,14 @@ fn main() -> Result<(), packet_net::transport::TransportError> {
     let _tcp_fp = Server::bind((ip, base + 1), checked(2), echo(), ())?;
     let _udp = UdpServer::bind((ip, base + 2), ServerConfig::default(), echo(), ())?;
     let _udp_fp = UdpServer::bind((ip, base + 3), checked(1), echo(), ())?;
+    #[cfg(feature = "crypto")]
+    let _sealed = (
+        Server::bind((ip, base + 4), sealed(ServerConfig::default()), echo(), ())?,
+        UdpServer::bind((ip, base + 5), sealed(checked(1024)), echo(), ())?,
+    );
     println!(
         "interop servers on {ip}:{base}..{} (fingerprint {fp:#018x})",
-        base + 3
+        base + 5
     );
     loop {
         std::thread::park();
