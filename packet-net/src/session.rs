@@ -188,6 +188,9 @@ pub struct Lifecycle {
     /// connection, and the peer may lose the last bytes sent to it (a
     /// refusal, wire format §11.5).
     linger: bool,
+    /// The write side was shut after the last frame (a lingering session;
+    /// [`Lifecycle::take_shut_write`]).
+    write_shut: bool,
     /// Buffers are held (not yet released since the last traffic).
     holding: bool,
     /// Close notices (wire format §12): `None` sends none; `Some(linger)`
@@ -217,6 +220,7 @@ impl Lifecycle {
             broken: None,
             stop_at: None,
             linger: false,
+            write_shut: false,
             holding: false,
             notices: None,
             notice: None,
@@ -340,6 +344,17 @@ impl Lifecycle {
             && self.broken.is_none()
             && self.stop_at.is_none()
             && !self.read_closed
+    }
+
+    /// Whether to shut the write side now, with `queued` bytes still to
+    /// write: once a lingering session has written everything (its
+    /// refusal or close notice last, wire format §11.5, §12), a FIN tells
+    /// the peer at once that nothing follows, while the session reads and
+    /// drops until the peer closes. True once.
+    pub fn take_shut_write(&mut self, queued: usize) -> bool {
+        let now = queued == 0 && self.is_lingering() && self.notice.is_none() && !self.write_shut;
+        self.write_shut |= now;
+        now
     }
 
     /// The server stops: the session flushes within the grace period.

@@ -315,6 +315,12 @@ impl<S: io::Write> io::Write for Pass<'_, S> {
     }
 }
 
+impl super::core::SessionIo for Pass<'_> {
+    fn shut_write(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+}
+
 /// One session on a worker.
 struct Conn<U> {
     stream: TcpStream,

@@ -185,7 +185,7 @@ impl<S, U> ServerCore<S, U> {
     /// (while the core wants to, through `scratch`), dispatch, write what
     /// the socket takes, and ask the core whether the session ends. The
     /// one place both TCP servers move bytes.
-    pub(crate) fn service<IO: std::io::Read + std::io::Write>(
+    pub(crate) fn service<IO: SessionIo>(
         &self,
         session: &Arc<Session<U>>,
         conn: &mut Connection,
@@ -199,7 +199,7 @@ impl<S, U> ServerCore<S, U> {
         step
     }
 
-    fn step<IO: std::io::Read + std::io::Write>(
+    fn step<IO: SessionIo>(
         &self,
         session: &Arc<Session<U>>,
         conn: &mut Connection,
@@ -256,6 +256,11 @@ impl<S, U> ServerCore<S, U> {
                 (written, out.len())
             };
             conn.life().on_written(written, queued, now);
+            if conn.life().take_shut_write(queued) {
+                // The last frame left: end of stream for the peer now
+                // (an error changes nothing, the session is ending).
+                io.shut_write();
+            }
             let end = conn.poll_end(queued, session.is_closing(), session.overflowed(), now);
             if let Some(reason) = end {
                 return Serviced::End(reason);
@@ -291,6 +296,14 @@ impl<S, U> ServerCore<S, U> {
         }
         self.sessions.remove(session.id(), reason);
     }
+}
+
+/// A stream session's socket as [`ServerCore::service`] moves bytes
+/// through it: non-blocking reads and writes, and the write side shut
+/// once a lingering session's last frame has left.
+pub(crate) trait SessionIo: std::io::Read + std::io::Write {
+    /// Shuts the write side (errors ignored: the session is ending).
+    fn shut_write(&mut self);
 }
 
 /// Whether a pass reads now: as the core wants, and not once the session

@@ -38,7 +38,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, Interest, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -82,6 +82,15 @@ impl io::Write for SessionIo<'_> {
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl super::core::SessionIo for SessionIo<'_> {
+    fn shut_write(&mut self) {
+        // tokio's `poll_shutdown` of a `TcpStream` shuts the write side
+        // at once and is always ready.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let _ = Pin::new(&mut *self.0).poll_shutdown(&mut cx);
     }
 }
 

@@ -252,6 +252,42 @@ fn tcp_a_bad_frame_gets_the_earlier_replies_then_the_notice() {
     }
 }
 
+/// A client that knows nothing of notices reads to the end of the stream:
+/// the server shuts its write side once the notice has left, so the end
+/// comes right behind the notice, not when the session's grace (30 s,
+/// past the read timeout) runs out; the session itself still waits for
+/// the client's close, reading and dropping, so that closing does not
+/// reset the connection under the notice.
+#[test]
+fn tcp_the_notice_is_followed_by_the_end_of_the_stream() {
+    use std::io::Read as _;
+    for &kind in KINDS {
+        let server = Tcp::start(kind, config());
+        let mut raw = std::net::TcpStream::connect(server.addr()).unwrap();
+        raw.set_read_timeout(Some(LIMIT)).unwrap();
+        raw.write_all(&wire(UNKNOWN, 0, b"?")).unwrap();
+        let mut got = Vec::new();
+        let end = raw.read_to_end(&mut got);
+        assert!(
+            end.is_ok(),
+            "{kind:?}: no end of stream after the notice: {end:?}"
+        );
+        assert_eq!(
+            got,
+            close_notice(CloseNotice::new(CloseReason::ProtocolError)),
+            "{kind:?}"
+        );
+        // The session lingers until the client closes.
+        assert_eq!(ids(server.sessions()).len(), 1, "{kind:?}");
+        drop(raw);
+        assert!(
+            wait_until(LIMIT, || ids(server.sessions()).is_empty()),
+            "{kind:?}"
+        );
+        server.shutdown();
+    }
+}
+
 #[test]
 fn tcp_an_unknown_packet_is_a_protocol_error_after_the_replies() {
     for &kind in KINDS {

@@ -366,12 +366,17 @@ fn an_end_with_a_notice_waits_for_it_then_lingers_until_the_client_closes() {
     assert_eq!(events(&mut c, t0), [None]);
     // Idle: the end is decided, the notice handed out once, no end yet.
     assert!(c.poll_end(0, false, false, t0 + secs(30)).is_none());
+    assert!(!c.life().take_shut_write(0), "the notice is not queued yet");
     assert_eq!(c.life().take_notice(), Some(CloseReason::IdleTimeout));
     assert_eq!(c.life().take_notice(), None);
-    // Queued (behind the replies), then written: the session lingers,
-    // reading and dropping, until the client closes.
+    // Queued (behind the replies), then written: the write side is shut
+    // once (the client reads the end right behind the notice), and the
+    // session lingers, reading and dropping, until the client closes.
     assert!(c.poll_end(32, false, false, t0 + secs(30)).is_none());
+    assert!(!c.life().take_shut_write(32), "the notice has not left");
     assert!(c.poll_end(0, false, false, t0 + secs(31)).is_none());
+    assert!(c.life().take_shut_write(0));
+    assert!(!c.life().take_shut_write(0), "once");
     assert!(c.life().is_lingering() && c.wants_read(0));
     assert_eq!(c.on_read(&wire(1, 0, b"late"), t0 + secs(31)), 32);
     assert!(events(&mut c, t0 + secs(31)).is_empty(), "dropped");
@@ -440,6 +445,7 @@ fn shutdown_sends_its_notice_and_does_not_linger() {
         "replies, notice"
     );
     assert!(!c.life().is_lingering());
+    assert!(!c.life().take_shut_write(0), "it closes, no half-close");
     assert!(matches!(
         c.poll_end(0, false, false, t0),
         Some(DisconnectReason::Shutdown)

@@ -255,8 +255,11 @@ fn hooks_that_panic_end_one_session() {
         if let Client::Tcp(_) = a {
             assert!(a.recv().is_err(), "a's session ended at its connect hook");
         }
-        let done = wait_until(LIMIT, || !ended.lock().unwrap().is_empty());
-        assert!(done && server.sessions.is_empty());
+        // The hooks run before the session is forgotten: wait for both.
+        let done = wait_until(LIMIT, || {
+            !ended.lock().unwrap().is_empty() && server.sessions.is_empty()
+        });
+        assert!(done);
         let expected = format!("HandlerPanicked({MESSAGE:?})");
         assert_eq!(*ended.lock().unwrap(), [expected]);
 
