@@ -409,18 +409,12 @@ fn fingerprint_text(compiled: &packet_schema::Compiled) -> String {
 /// 9 types (7 packets), 0 warnings`.
 fn check_summary(compiled: &packet_schema::Compiled, warnings: usize) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    let files: Vec<&str> = compiled
-        .sources
-        .files()
-        .iter()
-        .map(|f| f.name.as_str())
-        .collect();
     let types = &compiled.schema.types;
     let packets = types.iter().filter(|t| t.packet_id().is_some()).count();
     format!(
         "ok: {} ({}), {} ({}), {}",
-        plural(files.len(), "file"),
-        files.join(", "),
+        plural(compiled.sources.files().len(), "file"),
+        files_list(compiled),
         plural(types.len(), "type"),
         plural(packets, "packet"),
         plural(warnings, "warning"),
