@@ -102,7 +102,9 @@ pub enum DisconnectReason {
 
 impl DisconnectReason {
     /// The close notice's reason for an end decided for this reason
-    /// (wire format §12), or `None` where the server sends none: the peer
+    /// (wire format §12): protocol error for a bad frame or a handler's
+    /// `Err`, server error for a handler's panic or I/O error (a full
+    /// event queue); or `None` where the server sends none: the peer
     /// left or the socket failed (no one to tell), a refused hello (the
     /// refusal says it), a slow consumer (its queue is full: the notice
     /// would wait behind what the client does not read) and a handshake
@@ -110,6 +112,9 @@ impl DisconnectReason {
     pub fn close_reason(&self) -> Option<CloseReason> {
         Some(match self {
             DisconnectReason::BadFrame(TransportError::ProtocolMismatch(_)) => return None,
+            // A handler that failed on I/O (a full event queue, a store
+            // it could not reach) failed on the server's side.
+            DisconnectReason::Handler(TransportError::Io(_)) => CloseReason::ServerError,
             DisconnectReason::BadFrame(_) | DisconnectReason::Handler(_) => {
                 CloseReason::ProtocolError
             }

@@ -488,6 +488,10 @@ fn each_end_has_its_reason_code() {
         (DisconnectReason::BadFrame(TransportError::Closed), Some(4)),
         (DisconnectReason::Handler(TransportError::Closed), Some(4)),
         (DisconnectReason::HandlerPanicked(String::new()), Some(5)),
+        (
+            DisconnectReason::Handler(std::io::Error::other("event queue full").into()),
+            Some(5),
+        ),
         (DisconnectReason::IdleTimeout, Some(3)),
         (DisconnectReason::FrameTimeout, Some(3)),
         (DisconnectReason::Closed, Some(6)),
