@@ -296,19 +296,28 @@ fn prefix_fits(cx: &mut Ctxt, len: Width, explicit: bool, max: &attr::At<Expr>) 
     }
 }
 
-/// The first lifetime in `ty` (of a reference, or a generic argument).
-fn any_lifetime(ty: &Type) -> Option<&syn::Lifetime> {
+/// The first lifetime in `ty` (of a reference, or a generic argument)
+/// that `wanted` accepts.
+fn find_lifetime<'t>(
+    ty: &'t Type,
+    wanted: &dyn Fn(&syn::Lifetime) -> bool,
+) -> Option<&'t syn::Lifetime> {
+    let inner = |t: &'t Type| find_lifetime(t, wanted);
     match ty {
-        Type::Reference(r) => r.lifetime.as_ref().or_else(|| any_lifetime(&r.elem)),
-        Type::Paren(t) => any_lifetime(&t.elem),
-        Type::Group(t) => any_lifetime(&t.elem),
-        Type::Slice(t) => any_lifetime(&t.elem),
-        Type::Array(t) => any_lifetime(&t.elem),
-        Type::Tuple(t) => t.elems.iter().find_map(any_lifetime),
+        Type::Reference(r) => r
+            .lifetime
+            .as_ref()
+            .filter(|l| wanted(l))
+            .or_else(|| inner(&r.elem)),
+        Type::Paren(t) => inner(&t.elem),
+        Type::Group(t) => inner(&t.elem),
+        Type::Slice(t) => inner(&t.elem),
+        Type::Array(t) => inner(&t.elem),
+        Type::Tuple(t) => t.elems.iter().find_map(inner),
         Type::Path(p) => p.path.segments.iter().find_map(|seg| match &seg.arguments {
             syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
-                syn::GenericArgument::Lifetime(l) => Some(l),
-                syn::GenericArgument::Type(t) => any_lifetime(t),
+                syn::GenericArgument::Lifetime(l) if wanted(l) => Some(l),
+                syn::GenericArgument::Type(t) => inner(t),
                 _ => None,
             }),
             _ => None,
@@ -336,7 +345,7 @@ fn check_nested_borrows(cx: &mut Ctxt, input: &DeriveInput, parsed: &Parsed) {
         {
             continue;
         }
-        if let Some(l) = any_lifetime(&f.ty)
+        if let Some(l) = find_lifetime(&f.ty, &|_| true)
             && l.ident != "static"
         {
             cx.error(
@@ -353,26 +362,7 @@ fn check_nested_borrows(cx: &mut Ctxt, input: &DeriveInput, parsed: &Parsed) {
 /// The first `'static` lifetime in a field's type (`&'static str`,
 /// `Vec<&'static str>`, `Name<'static>`), if any.
 fn static_lifetime(ty: &Type) -> Option<&syn::Lifetime> {
-    match ty {
-        Type::Reference(r) => match &r.lifetime {
-            Some(l) if l.ident == "static" => Some(l),
-            _ => static_lifetime(&r.elem),
-        },
-        Type::Paren(t) => static_lifetime(&t.elem),
-        Type::Group(t) => static_lifetime(&t.elem),
-        Type::Slice(t) => static_lifetime(&t.elem),
-        Type::Array(t) => static_lifetime(&t.elem),
-        Type::Tuple(t) => t.elems.iter().find_map(static_lifetime),
-        Type::Path(p) => p.path.segments.iter().find_map(|seg| match &seg.arguments {
-            syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
-                syn::GenericArgument::Lifetime(l) if l.ident == "static" => Some(l),
-                syn::GenericArgument::Type(t) => static_lifetime(t),
-                _ => None,
-            }),
-            _ => None,
-        }),
-        _ => None,
-    }
+    find_lifetime(ty, &|l| l.ident == "static")
 }
 
 fn fields<'a>(cx: &mut Ctxt, fields: &'a syn::Fields, attrs: &'a [attr::Field]) -> Vec<Field<'a>> {
