@@ -17,6 +17,8 @@
 //! This module holds types only; the code that raises them lives with the
 //! stage that detects the problem.
 
+use core::fmt;
+
 use thiserror::Error;
 
 /// The frame envelope failed validation.
@@ -125,7 +127,18 @@ pub enum FrameError {
 }
 
 /// A frame's body did not decode as the expected value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+///
+/// Its `Debug` and `Display` both write packet type ids as four hex
+/// digits (`0x0101`), as the wire format and every log do.
+///
+/// ```
+/// use packet_core::DecodeError;
+///
+/// let e = DecodeError::WrongPacketId { expected: 0x0101, found: 0x0102 };
+/// assert_eq!(e.to_string(), "frame carries packet id 0x0102, expected 0x0101");
+/// assert_eq!(format!("{e:?}"), "WrongPacketId { expected: 0x0101, found: 0x0102 }");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum DecodeError {
     /// The body ended before a field did.
@@ -208,6 +221,66 @@ pub enum DecodeError {
         /// The limit.
         max: u32,
     },
+}
+
+/// A packet type id in `Debug` output: `0x0101`, as in `Display`.
+struct TypeId(u16);
+
+impl fmt::Debug for TypeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#06x}", self.0)
+    }
+}
+
+// By hand rather than derived only for the type ids, which a derived
+// `Debug` would write in decimal (`257` for `0x0101`).
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::UnexpectedEnd { needed, remaining } => f
+                .debug_struct("UnexpectedEnd")
+                .field("needed", needed)
+                .field("remaining", remaining)
+                .finish(),
+            DecodeError::TrailingBytes { extra } => f
+                .debug_struct("TrailingBytes")
+                .field("extra", extra)
+                .finish(),
+            DecodeError::InvalidBool(b) => f.debug_tuple("InvalidBool").field(b).finish(),
+            DecodeError::InvalidChar(c) => f.debug_tuple("InvalidChar").field(c).finish(),
+            DecodeError::InvalidUtf8 { valid_up_to } => f
+                .debug_struct("InvalidUtf8")
+                .field("valid_up_to", valid_up_to)
+                .finish(),
+            DecodeError::InvalidOptionTag(t) => f.debug_tuple("InvalidOptionTag").field(t).finish(),
+            DecodeError::LengthOverMax { len, max } => f
+                .debug_struct("LengthOverMax")
+                .field("len", len)
+                .field("max", max)
+                .finish(),
+            DecodeError::UnknownDiscriminant { value, type_name } => f
+                .debug_struct("UnknownDiscriminant")
+                .field("value", value)
+                .field("type_name", type_name)
+                .finish(),
+            DecodeError::WrongPacketId { expected, found } => f
+                .debug_struct("WrongPacketId")
+                .field("expected", &TypeId(*expected))
+                .field("found", &TypeId(*found))
+                .finish(),
+            DecodeError::UnknownPacketId { id } => f
+                .debug_struct("UnknownPacketId")
+                .field("id", &TypeId(*id))
+                .finish(),
+            DecodeError::BadView { len, type_name } => f
+                .debug_struct("BadView")
+                .field("len", len)
+                .field("type_name", type_name)
+                .finish(),
+            DecodeError::Invalid(why) => f.debug_tuple("Invalid").field(why).finish(),
+            DecodeError::TooDeep { max } => f.debug_struct("TooDeep").field("max", max).finish(),
+        }
+    }
 }
 
 /// A packet could not be encoded.
@@ -416,4 +489,52 @@ pub enum CryptoError {
         /// The sequence asked for.
         requested: u64,
     },
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn decode_errors_write_type_ids_in_hex() {
+        let wrong = DecodeError::WrongPacketId {
+            expected: 0x0101,
+            found: 0xFFFF,
+        };
+        assert_eq!(
+            format!("{wrong:?}"),
+            "WrongPacketId { expected: 0x0101, found: 0xffff }"
+        );
+        assert_eq!(
+            format!("{wrong}"),
+            "frame carries packet id 0xffff, expected 0x0101"
+        );
+        let unknown = DecodeError::UnknownPacketId { id: 0x0040 };
+        assert_eq!(format!("{unknown:?}"), "UnknownPacketId { id: 0x0040 }");
+        assert_eq!(format!("{unknown}"), "unknown packet id 0x0040");
+        assert_eq!(
+            format!("{:?}", Error::from(unknown)),
+            "Decode(UnknownPacketId { id: 0x0040 })"
+        );
+        assert_eq!(
+            format!("{unknown:#?}"),
+            "UnknownPacketId {\n    id: 0x0040,\n}"
+        );
+        // The other variants read as a derived `Debug` would.
+        assert_eq!(
+            format!("{:?}", DecodeError::InvalidBool(2)),
+            "InvalidBool(2)"
+        );
+        assert_eq!(
+            format!(
+                "{:?}",
+                DecodeError::UnknownDiscriminant {
+                    value: 3,
+                    type_name: "Mood"
+                }
+            ),
+            "UnknownDiscriminant { value: 3, type_name: \"Mood\" }"
+        );
+    }
 }
