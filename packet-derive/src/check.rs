@@ -703,7 +703,7 @@ fn check_id(cx: &mut Ctxt, input: &DeriveInput, at: &attr::At<Expr>, body: &Body
         cx.error(
             lit.span(),
             format!(
-                "packet `{}` uses type id 0xFFFF, which is reserved for the session hello of sealed sessions (docs/wire-format.md §7.3)",
+                "packet `{}` uses type id 0xFFFF, which is reserved for the session control frames: the hellos, the refusal and the close notice (docs/wire-format.md §2.2, §7.3, §11.5, §12)",
                 input.ident
             ),
         );

@@ -1447,7 +1447,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
             "packet `{name_str}` can never be sent: its smallest frame is larger than any frame can be (0xFFFF_FFFC bytes, wire format §2.6)"
         );
         let reserved = format!(
-            "packet `{name_str}` uses type id 0xFFFF, which is reserved for the session hello of sealed sessions (docs/wire-format.md §7.3)"
+            "packet `{name_str}` uses type id 0xFFFF, which is reserved for the session control frames: the hellos, the refusal and the close notice (docs/wire-format.md §2.2, §7.3, §11.5, §12)"
         );
         let eager = static_instance(input).map(|inst| {
             quote!(const _: () = { let _ = <#inst as #krate::Packet>::ID; };)

@@ -493,10 +493,10 @@ impl Validator {
                             )
                             .with_primary(
                                 p.id.span,
-                                "expected an id from 0 to 0xFFFE: 0xFFFF is the session hello's",
+                                "expected an id from 0 to 0xFFFE: 0xFFFF carries the session control frames",
                             )
                             .with_note(
-                                "note: type id 0xFFFF is reserved for the session hello of sealed sessions (docs/wire-format.md §2.2, §7.3); #[derive(Packet)] refuses it too",
+                                "note: type id 0xFFFF is reserved for the session control frames: the hellos, the refusal and the close notice (docs/wire-format.md §2.2, §7.3, §11.5, §12); #[derive(Packet)] refuses it too",
                             ),
                         );
                     } else if let Some((other, span)) = ids.get(&p.id.value) {

@@ -1,6 +1,6 @@
 use packet_core::Packet;
 
-// 0xFFFF is the session hello of sealed sessions: no packet may use it.
+// 0xFFFF carries the session control frames: no packet may use it.
 #[derive(Packet)]
 #[packet(id = 0xFFFF)]
 struct Hello {
