@@ -8,6 +8,7 @@
 
 use std::boxed::Box;
 use std::fmt;
+use std::panic::Location;
 use std::sync::atomic::Ordering;
 use std::vec::Vec;
 
@@ -31,6 +32,24 @@ pub type Hook<S, U = ()> = Box<dyn Fn(&Context<'_, S, U>) + Send + Sync>;
 pub type LeaveHook<S, U = ()> = Box<dyn Fn(&Context<'_, S, U>, &DisconnectReason) + Send + Sync>;
 /// Makes a new session's state.
 type Init<U> = Box<dyn Fn() -> U + Send + Sync>;
+
+/// Which registration put a handler in place: the method (with the packet
+/// type it decodes, if any) and, when the caller is application code, where
+/// it was called. Named by the panic of a second registration for one id.
+struct Registration {
+    method: String,
+    at: Option<&'static Location<'static>>,
+}
+
+impl fmt::Display for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`", self.method)?;
+        if let Some(at) = self.at {
+            write!(f, " at {at}")?;
+        }
+        Ok(())
+    }
+}
 
 /// What a [`Router`] does with a frame whose type id has no handler (and
 /// no [`Router::fallback`]).
@@ -70,8 +89,9 @@ pub enum UnknownPackets {
 /// assert!(router.handles(1) && !router.handles(2));
 /// ```
 pub struct Router<S, U = ()> {
-    /// Sorted by type id: a binary search beats hashing a `u16`.
-    handlers: Vec<(u16, Handler<S, U>)>,
+    /// Sorted by type id: a binary search beats hashing a `u16`. Each
+    /// with the registration that made it, for the panic of a second one.
+    handlers: Vec<(u16, Handler<S, U>, Registration)>,
     fallback: Option<Handler<S, U>>,
     on_connect: Vec<Hook<S, U>>,
     on_disconnect: Vec<LeaveHook<S, U>>,
@@ -88,7 +108,7 @@ impl<S, U: Default + Send + 'static> Default for Router<S, U> {
 
 impl<S, U> fmt::Debug for Router<S, U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<_> = self.handlers.iter().map(|(id, _)| id).collect();
+        let ids: Vec<_> = self.handlers.iter().map(|(id, ..)| id).collect();
         f.debug_struct("Router")
             .field("type_ids", &ids)
             .field("fallback", &self.fallback.is_some())
@@ -168,16 +188,51 @@ impl<S, U> Router<S, U> {
 
     /// Handles frames of type `type_id` with `f`, which gets the frame
     /// borrowed from the receive buffer (decode borrowed packets from it
-    /// with [`Frame::decode_packet`]). Replaces an earlier handler.
+    /// with [`Frame::decode_packet`]).
+    ///
+    /// # Panics
+    ///
+    /// If `type_id` already has a handler (from any of `on_frame`,
+    /// [`Router::on`], [`Router::on_set`], [`Router::on_async`],
+    /// [`Router::queue_events`]): one type id has one handler, and a
+    /// second registration is a mistake that silently replacing the first
+    /// would hide. The message names the id in hex and both
+    /// registrations:
+    ///
+    /// ```should_panic
+    /// use packet_net::server::Router;
+    ///
+    /// // panics: "Router: type id 0x0001 already has a handler, registered
+    /// // by `Router::on_frame(0x0001)` at src/main.rs:6:6;
+    /// // `Router::on_frame(0x0001)` at src/main.rs:7:6 cannot add another
+    /// // (one handler per type id: ...)"
+    /// let router = Router::<()>::new()
+    ///     .on_frame(1, |ctx, frame| ctx.reply_raw(1, frame.body()))
+    ///     .on_frame(1, |_, _| Ok(()));
+    /// ```
+    #[track_caller]
     pub fn on_frame(
-        mut self,
+        self,
         type_id: u16,
         f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
     ) -> Self {
-        let h: Handler<S, U> = Box::new(f);
-        match self.handlers.binary_search_by_key(&type_id, |(id, _)| *id) {
-            Ok(i) => self.handlers[i].1 = h,
-            Err(i) => self.handlers.insert(i, (type_id, h)),
+        let by = Registration {
+            method: format!("Router::on_frame({type_id:#06x})"),
+            at: Some(Location::caller()),
+        };
+        self.register(type_id, Box::new(f), by)
+    }
+
+    /// Adds `h` for `type_id`, or panics naming both registrations if the
+    /// id has a handler already (reported at the application's call).
+    #[track_caller]
+    fn register(mut self, type_id: u16, h: Handler<S, U>, by: Registration) -> Self {
+        match self.handlers.binary_search_by_key(&type_id, |(id, ..)| *id) {
+            Ok(i) => panic!(
+                "Router: type id {type_id:#06x} already has a handler, registered by {}; {by} cannot add another (one handler per type id: remove one registration, or handle the packets in one handler, e.g. with `Router::on_set`)",
+                self.handlers[i].2
+            ),
+            Err(i) => self.handlers.insert(i, (type_id, h, by)),
         }
         self
     }
@@ -218,6 +273,13 @@ impl<S, U> Router<S, U> {
     /// // error[E0277]: `NotDerived` is not a packet type a router can decode
     /// //   = note: derive it: `#[derive(Packet)]` with `#[packet(id = ..)]` ...
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `P`'s type id already has a handler, as [`Router::on_frame`]
+    /// does: the message names the id in hex, `P` and the earlier
+    /// registration.
+    #[track_caller]
     pub fn on<P: PacketFamily>(
         self,
         f: impl for<'de> Fn(&Context<'_, S, U>, P::At<'de>) -> Result<(), TransportError>
@@ -225,9 +287,13 @@ impl<S, U> Router<S, U> {
         + Sync
         + 'static,
     ) -> Self {
-        self.on_frame(<P::At<'static> as Packet>::ID, move |ctx, frame| {
-            f(ctx, frame.decode_packet::<P::At<'_>>()?)
-        })
+        let by = Registration {
+            method: format!("Router::on::<{}>", std::any::type_name::<P>()),
+            at: Some(Location::caller()),
+        };
+        let h: Handler<S, U> =
+            Box::new(move |ctx, frame| f(ctx, frame.decode_packet::<P::At<'_>>()?));
+        self.register(<P::At<'static> as Packet>::ID, h, by)
     }
 
     /// Handles every packet of the set `M` (a `#[derive(PacketSet)]`
@@ -264,6 +330,13 @@ impl<S, U> Router<S, U> {
     /// let router = Router::<()>::new().on_set::<NotDerived>(|_, _| Ok(()));
     /// // error[E0277]: `NotDerived` is not a packet set a router can decode
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If one of `M`'s type ids already has a handler, as
+    /// [`Router::on_frame`] does: the message names the id in hex, `M` and
+    /// the earlier registration.
+    #[track_caller]
     pub fn on_set<M: PacketSetFamily>(
         self,
         f: impl for<'de> Fn(&Context<'_, S, U>, M::At<'de>) -> Result<(), TransportError>
@@ -272,20 +345,49 @@ impl<S, U> Router<S, U> {
         + 'static,
     ) -> Self {
         let ids = <M::At<'static> as PacketSet<'static>>::IDS;
-        self.on_each(ids, move |ctx, frame| f(ctx, M::At::decode_frame(&frame)?))
+        let method = format!("Router::on_set::<{}>", std::any::type_name::<M>());
+        self.on_ids(ids, &method, Some(Location::caller()), move |ctx, frame| {
+            f(ctx, M::At::decode_frame(&frame)?)
+        })
     }
 
-    /// Handles each type id in `ids` with `f`.
+    /// Handles each type id in `ids` with `f`: the handlers of
+    /// [`Router::queue_events`], its one caller, as which they are named
+    /// if one conflicts.
+    ///
+    /// # Panics
+    ///
+    /// If one of `ids` already has a handler, as [`Router::on_frame`]
+    /// does.
+    #[track_caller]
     pub(super) fn on_each(
         self,
         ids: &[u16],
         f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
     ) -> Self {
+        // `queue_events` does not track its caller: no location to give.
+        self.on_ids(ids, "Router::queue_events", None, f)
+    }
+
+    /// Handles each type id in `ids` with `f`, registered as `method`.
+    #[track_caller]
+    fn on_ids(
+        mut self,
+        ids: &[u16],
+        method: &str,
+        at: Option<&'static Location<'static>>,
+        f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
+    ) -> Self {
         let f = Arc::new(f);
-        ids.iter().fold(self, |router, &id| {
+        for &id in ids {
             let f = f.clone();
-            router.on_frame(id, move |ctx, frame| f(ctx, frame))
-        })
+            let by = Registration {
+                method: method.to_owned(),
+                at,
+            };
+            self = self.register(id, Box::new(move |ctx, frame| f(ctx, frame)), by);
+        }
+        self
     }
 
     /// Handles frames no other handler takes (default: the
@@ -334,7 +436,7 @@ impl<S, U> Router<S, U> {
 
     fn handler(&self, type_id: u16) -> Option<&Handler<S, U>> {
         self.handlers
-            .binary_search_by_key(&type_id, |(id, _)| *id)
+            .binary_search_by_key(&type_id, |(id, ..)| *id)
             .ok()
             .map(|i| &self.handlers[i].1)
     }
@@ -424,6 +526,12 @@ impl<S, U: Send + 'static> Router<S, U> {
     /// });
     /// # let _ = router;
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `P`'s type id already has a handler, as [`Router::on_frame`]
+    /// does.
+    #[track_caller]
     pub fn on_async<P, W>(
         self,
         f: impl Fn(Arc<super::Session<U>>, P) -> W + Send + Sync + 'static,
@@ -432,27 +540,35 @@ impl<S, U: Send + 'static> Router<S, U> {
         P: Packet + for<'de> packet_core::codec::Decode<'de>,
         W: Future<Output = Result<(), TransportError>> + Send + 'static,
     {
-        self.on_frame(P::ID, move |ctx, frame| {
-            let runtime = ::tokio::runtime::Handle::try_current()
-                .map_err(|e| std::io::Error::other(format!("on_async: {e}")))?;
-            let session = ctx.session().clone();
-            let work = f(session.clone(), frame.decode_packet::<P>()?);
-            runtime.spawn(async move {
-                // Each poll guarded: a task that panics closes its session
-                // as one that fails does (tokio would catch the panic but
-                // leave the session open, as if the reply were coming).
-                let mut work = std::pin::pin!(work);
-                let ok = std::future::poll_fn(|cx| match guard(|| work.as_mut().poll(cx)) {
-                    Ok(std::task::Poll::Ready(done)) => std::task::Poll::Ready(done.is_ok()),
-                    Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-                    Err(_) => std::task::Poll::Ready(false),
-                })
-                .await;
-                if !ok {
-                    session.close();
-                }
-            });
-            Ok(())
-        })
+        let by = Registration {
+            method: format!("Router::on_async::<{}>", std::any::type_name::<P>()),
+            at: Some(Location::caller()),
+        };
+        self.register(
+            P::ID,
+            Box::new(move |ctx, frame| {
+                let runtime = ::tokio::runtime::Handle::try_current()
+                    .map_err(|e| std::io::Error::other(format!("on_async: {e}")))?;
+                let session = ctx.session().clone();
+                let work = f(session.clone(), frame.decode_packet::<P>()?);
+                runtime.spawn(async move {
+                    // Each poll guarded: a task that panics closes its session
+                    // as one that fails does (tokio would catch the panic but
+                    // leave the session open, as if the reply were coming).
+                    let mut work = std::pin::pin!(work);
+                    let ok = std::future::poll_fn(|cx| match guard(|| work.as_mut().poll(cx)) {
+                        Ok(std::task::Poll::Ready(done)) => std::task::Poll::Ready(done.is_ok()),
+                        Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+                        Err(_) => std::task::Poll::Ready(false),
+                    })
+                    .await;
+                    if !ok {
+                        session.close();
+                    }
+                });
+                Ok(())
+            }),
+            by,
+        )
     }
 }

@@ -23,6 +23,7 @@ mod handshake;
 mod identity;
 mod queue;
 mod refusal_close;
+mod router;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod sealed_transport;
 mod server_blocking;
