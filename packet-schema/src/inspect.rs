@@ -1022,3 +1022,63 @@ mod hex_tests {
         assert_eq!(as_text(b"\xff\xfe"), None);
     }
 }
+
+/// The close reasons' names are written three times, in three places that
+/// cannot share code: `close_reason` here, the Wireshark dissector's
+/// `CLOSE_REASONS` (Lua) and packet-net's `CloseReason` `Display` (which
+/// packet-net's `close_notice` test compares with the same Lua table).
+#[cfg(test)]
+mod close_reason_tests {
+    use super::*;
+
+    /// The dissector's `CLOSE_REASONS` table: `[code] = "name"` pairs.
+    fn lua_close_reasons() -> Vec<(u16, String)> {
+        let lua = include_str!("dissector/runtime.lua");
+        let start = lua
+            .find("local CLOSE_REASONS = {")
+            .expect("runtime.lua declares CLOSE_REASONS");
+        let table = &lua[start..];
+        let table = &table[table.find('{').unwrap() + 1..table.find('}').unwrap()];
+        table
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                let (code, name) = entry
+                    .split_once('=')
+                    .unwrap_or_else(|| panic!("`[code] = \"name\"`, found {entry:?}"));
+                let code = code.trim().trim_start_matches('[').trim_end_matches(']');
+                let name = name
+                    .trim()
+                    .strip_prefix('"')
+                    .and_then(|n| n.strip_suffix('"'));
+                (
+                    code.parse()
+                        .unwrap_or_else(|_| panic!("a code, found {code:?}")),
+                    name.unwrap_or_else(|| panic!("a quoted name in {entry:?}"))
+                        .to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn inspect_and_the_dissector_name_close_reasons_alike() {
+        let lua = lua_close_reasons();
+        let codes: Vec<u16> = lua.iter().map(|(code, _)| *code).collect();
+        assert_eq!(
+            codes,
+            [1, 2, 3, 4, 5, 6],
+            "wire format §12's reasons, in order"
+        );
+        for (code, name) in &lua {
+            assert_eq!(&close_reason(*code), name, "reason {code}");
+        }
+        // A code neither knows reads the same in both.
+        assert_eq!(close_reason(7), "other(7)");
+        assert!(
+            include_str!("dissector/runtime.lua")
+                .contains(r#"CLOSE_REASONS[reason] or string.format("other(%d)", reason)"#)
+        );
+    }
+}

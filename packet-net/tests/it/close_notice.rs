@@ -723,3 +723,45 @@ mod sealed {
         assert_eq!(&buf[..n], &hello[..], "the hello again");
     }
 }
+
+/// The dissector's `CLOSE_REASONS` table (packet-schema's Wireshark
+/// runtime): `[code] = "name"` pairs.
+fn dissector_close_reasons() -> Vec<(u16, String)> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../packet-schema/src/dissector/runtime.lua"
+    );
+    let lua = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let start = lua
+        .find("local CLOSE_REASONS = {")
+        .expect("runtime.lua declares CLOSE_REASONS");
+    let table = &lua[start..];
+    let table = &table[table.find('{').unwrap() + 1..table.find('}').unwrap()];
+    table
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let (code, name) = entry.split_once('=').unwrap();
+            let code = code.trim().trim_start_matches('[').trim_end_matches(']');
+            let name = name.trim().trim_matches('"');
+            (code.parse().unwrap(), name.to_owned())
+        })
+        .collect()
+}
+
+/// The reasons' names live in three places that share no code: this
+/// crate's `CloseReason` `Display`, packet-schema's `inspect` and its
+/// Wireshark dissector. This compares the first with the dissector's
+/// table; packet-schema's `inspect` test compares the other two.
+#[test]
+fn close_reasons_display_as_the_dissector_names_them() {
+    let lua = dissector_close_reasons();
+    assert_eq!(lua.len(), 6, "wire format §12's six reasons: {lua:?}");
+    for (code, name) in &lua {
+        let reason = CloseReason::from_code(*code);
+        assert!(!matches!(reason, CloseReason::Other(_)), "reason {code}");
+        assert_eq!(&reason.to_string(), name, "reason {code}");
+    }
+    assert_eq!(CloseReason::Other(7).to_string(), "other(7)");
+}
