@@ -357,7 +357,7 @@ impl<L: Level, P: crate::Packet + WireLayout<L> + ?Sized> Member<L> for P {
 }
 
 /// The index of the packet with the smallest type id above `last`: one
-/// step of the selection sort both fingerprints hash packets in (ascending
+/// step of the selection sort [`fingerprint`] hashes packets in (ascending
 /// id, §11), in `const`. The caller asks once per packet, so one exists.
 const fn next_above<T>(packets: &[(u16, T)], last: i32) -> usize {
     let mut best: Option<usize> = None;
@@ -378,32 +378,58 @@ const fn next_above<T>(packets: &[(u16, T)], last: i32) -> usize {
     }
 }
 
-/// The fingerprint of packets given as `(type id, layout)`, in any order
-/// (for `#[derive(PacketSet)]`, which refuses duplicate ids, and hands them
-/// over sorted with [`by_id`]: linear then, quadratic in the number of
-/// packets otherwise). Fails to compile (a `const` panic) when a layout
-/// reaches a [`Layout::Cut`] (a field inside more than [`MAX_NESTING`]
-/// structs and enums) or the description grows past
-/// [`MAX_DESCRIPTION_LEN`] bytes (wire format §11.6).
+/// The fingerprint of packets given as `(type id, layout)`, **by
+/// ascending type id** (§11.2 hashes them in that order): pass an
+/// unsorted array through [`by_id`] first, as `#[derive(PacketSet)]`
+/// does. The walk is then linear in the description's length.
+///
+/// # Panics
+///
+/// A `const` panic, so a compile error where the fingerprint is a
+/// constant: when the ids do not strictly ascend (unsorted, or an id
+/// twice; sorting here instead would take quadratic steps in `const`,
+/// with no memory to sort into), when a layout reaches a
+/// [`Layout::Cut`] (a field inside more than [`MAX_NESTING`] structs and
+/// enums) or when the description grows past [`MAX_DESCRIPTION_LEN`]
+/// bytes (wire format §11.6).
+///
+/// ```
+/// use packet_core::layout::{by_id, set_fingerprint, Layout, Prim};
+///
+/// const A: &Layout = &Layout::Prim(Prim::U8);
+/// const B: &Layout = &Layout::Prim(Prim::Bool);
+/// const FP: u64 = set_fingerprint(&by_id([(5, A), (1, B)]));
+/// assert_eq!(FP, set_fingerprint(&[(1, B), (5, A)]));
+/// ```
+///
+/// ```compile_fail,E0080
+/// # use packet_core::layout::{set_fingerprint, Layout, Prim};
+/// # const A: &Layout = &Layout::Prim(Prim::U8);
+/// # const B: &Layout = &Layout::Prim(Prim::Bool);
+/// // error[E0080]: evaluation panicked: protocol fingerprint: packets not
+/// // by strictly ascending type id ...
+/// const FP: u64 = set_fingerprint(&[(5, A), (1, B)]);
+/// ```
 pub const fn set_fingerprint(packets: &[(u16, &'static Layout)]) -> u64 {
+    if !ascending(packets) {
+        panic!(
+            "protocol fingerprint: packets not by strictly ascending type id (set_fingerprint takes them sorted, wire format §11.2: pass them through layout::by_id; an id twice is an error)"
+        );
+    }
     let mut d = Description::new();
     d.bytes(MAGIC);
     d.u32(packets.len() as u32);
-    let sorted = ascending(packets);
-    let mut last: i32 = -1;
-    let mut n = 0;
-    while n < packets.len() {
-        let i = if sorted { n } else { next_above(packets, last) };
+    let mut i = 0;
+    while i < packets.len() {
         let (id, layout) = packets[i];
         d.bytes(&id.to_le_bytes());
         walk(&mut d, layout, &mut [0; STACK], 0);
-        last = id as i32;
-        n += 1;
+        i += 1;
     }
     d.h
 }
 
-/// Whether the packets' ids strictly ascend (then no sorting is needed).
+/// Whether the packets' ids strictly ascend (sorted, no id twice).
 const fn ascending<T>(packets: &[(u16, T)]) -> bool {
     let mut i = 1;
     while i < packets.len() {
@@ -467,8 +493,8 @@ macro_rules! const_sort {
 
 const_sort!(
     /// A set's `(type id, layout)` entries by ascending id, in `const`
-    /// (`#[derive(PacketSet)]` passes its members through it, so that
-    /// [`set_fingerprint`] walks them in one pass).
+    /// (`#[derive(PacketSet)]` passes its members through it): the order
+    /// [`set_fingerprint`] takes them in.
     by_id,
     sift_by_id,
     (u16, &'static Layout),
@@ -769,16 +795,50 @@ mod tests {
         };
         const S: &Layout = &Layout::Prim(Prim::Bool);
         assert_eq!(
-            set_fingerprint(&[(5, &A), (1, S)]),
-            set_fingerprint(&by_id([(5, &B), (1, S)]))
+            set_fingerprint(&by_id([(5, &A), (1, S)])),
+            set_fingerprint(&[(1, S), (5, &B)])
         );
         let bytes = [
             0x15, 0x02, 2, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0x01, 7, 0, 0, 0, 0, 0, 0, 0,
         ];
         assert_eq!(
-            set_fingerprint(&[(5, &A), (1, S)]),
-            fingerprint(&[(1, &[0x0D]), (5, &bytes)])
+            set_fingerprint(&by_id([(5, &A), (1, S)])),
+            fingerprint(&[(5, &bytes), (1, &[0x0D])])
         );
+    }
+
+    #[test]
+    #[should_panic(expected = "packets not by strictly ascending type id")]
+    fn unsorted_packets_panic() {
+        const S: &Layout = &Layout::Prim(Prim::Bool);
+        set_fingerprint(&[(5, S), (1, S)]);
+    }
+
+    #[test]
+    #[should_panic(expected = "packets not by strictly ascending type id")]
+    fn an_id_twice_panics() {
+        const S: &Layout = &Layout::Prim(Prim::Bool);
+        set_fingerprint(&by_id([(5, S), (1, S), (5, S)]));
+    }
+
+    /// A large set in reverse order, sorted by `by_id` and hashed, all in
+    /// `const`: n log n steps (picking the next smallest id each time
+    /// took 4096² here).
+    #[test]
+    fn a_reversed_set_sorts_and_hashes_in_const() {
+        const S: &Layout = &Layout::Prim(Prim::U8);
+        const N: usize = 4096;
+        const fn ids(reversed: bool) -> [(u16, &'static Layout); N] {
+            let mut a: [(u16, &Layout); N] = [(0, S); N];
+            let mut i = 0;
+            while i < N {
+                a[i].0 = if reversed { N - 1 - i } else { i } as u16;
+                i += 1;
+            }
+            a
+        }
+        const FP: u64 = set_fingerprint(&by_id(ids(true)));
+        assert_eq!(FP, set_fingerprint(&ids(false)));
     }
 
     /// Structs that each hold the next twice, `n` levels, a `u8` last.
