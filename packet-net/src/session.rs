@@ -238,15 +238,15 @@ impl Lifecycle {
         }
     }
 
-    /// Sends a close notice (wire format §12) when the session ends for a
-    /// reason that has one: the end waits for it to leave behind the
-    /// replies already queued (bounded by the shutdown grace), and with
-    /// `linger` (a stream) the session then lingers as after a refusal
-    /// ([`Lifecycle::linger`]), so the close does not reset the
+    /// With `on`, sends a close notice (wire format §12) when the session
+    /// ends for a reason that has one: the end waits for it to leave
+    /// behind the replies already queued (bounded by the shutdown grace),
+    /// and with `linger` (a stream) the session then lingers as after a
+    /// refusal ([`Lifecycle::linger`]), so the close does not reset the
     /// connection under the notice. The driver queues each notice
     /// [`Lifecycle::take_notice`] hands out.
-    pub fn with_notices(mut self, linger: bool) -> Self {
-        self.notices = Some(linger);
+    pub fn with_notices(mut self, on: bool, linger: bool) -> Self {
+        self.notices = on.then_some(linger);
         self
     }
 
@@ -558,11 +558,11 @@ impl Connection {
         }
     }
 
-    /// Sends close notices (wire format §12), lingering after each so
-    /// the close does not reset the connection under it (see
+    /// With `on`, sends close notices (wire format §12), lingering after
+    /// each so the close does not reset the connection under it (see
     /// [`Lifecycle::with_notices`]).
-    pub fn with_notices(mut self) -> Self {
-        self.life = self.life.with_notices(true);
+    pub fn with_notices(mut self, on: bool) -> Self {
+        self.life = self.life.with_notices(on, true);
         self
     }
 

@@ -359,7 +359,7 @@ use packet_net::transport::CloseReason;
 
 /// A plaintext server session that sends close notices.
 fn noticing(t0: Instant) -> Connection {
-    plain(t0).with_notices()
+    plain(t0).with_notices(true)
 }
 
 #[test]
@@ -517,7 +517,7 @@ fn slow_consumers_peers_that_left_and_handshake_timeouts_get_no_notice() {
 
     #[cfg(feature = "crypto")]
     {
-        let mut c = sealed(t0).with_notices();
+        let mut c = sealed(t0).with_notices(true);
         assert!(matches!(
             c.poll_end(0, false, false, t0 + secs(5)),
             Some(DisconnectReason::HandshakeTimeout)
