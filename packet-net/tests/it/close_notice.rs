@@ -175,6 +175,7 @@ fn tcp_server_full_says_so_before_closing() {
         assert_notice(e, CloseReason::ServerFull, 0);
         // The first session is untouched.
         echo(&mut first, b"still in");
+        drop((first, second));
         server.shutdown();
     }
 }
@@ -460,6 +461,7 @@ async fn a_tokio_stream_and_codec_read_the_notice() {
     assert_eq!(reply.header.type_id, KICK);
     let e = framed.next().await.unwrap().unwrap_err();
     assert_notice(e, CloseReason::Application, KICK_CODE);
+    drop((c, framed));
     server.shutdown().await;
 }
 
@@ -658,6 +660,7 @@ mod sealed {
             CloseReason::ServerFull,
             0,
         );
+        drop((first, second));
         server.shutdown();
 
         // After: a fake server answers a sealed frame, then sends a plain
