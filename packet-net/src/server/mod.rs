@@ -83,7 +83,8 @@
 //! let mut client = TcpPacketStream::connect(server.local_addr())?;
 //! client.send_raw(1, b"ping")?;
 //! assert_eq!(client.recv()?.body(), b"ping");               // borrowed from the receive buffer
-//! server.shutdown();                                         // graceful: queued frames are flushed
+//! drop(client);                                              // closes: the shutdown need not wait for it
+//! server.shutdown();                                         // graceful: replies flushed, clients told why
 //! # Ok::<(), packet_net::transport::TransportError>(())
 //! ```
 //!

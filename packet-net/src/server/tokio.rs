@@ -27,6 +27,7 @@
 //! let mut client = TcpPacketStream::connect(server.local_addr()).await?;
 //! client.send_raw(1, b"hi").await?;
 //! assert_eq!(client.recv().await?.body(), b"hi");
+//! drop(client); // the shutdown waits (within the grace) for clients to close
 //! server.shutdown().await;
 //! # Ok(()) }
 //! ```
