@@ -394,7 +394,14 @@ impl<S, U> Router<S, U> {
     /// do not run) or the first error (the hooks after it still run) is
     /// why the session ends.
     pub(crate) fn connected(&self, ctx: &Context<'_, S, U>) -> Result<(), DisconnectReason> {
-        match guard(|| self.on_connect.iter().fold(Ok(()), |r, h| r.and(h(ctx)))) {
+        let hooks = || {
+            let mut first = Ok(());
+            for h in &self.on_connect {
+                first = first.and(h(ctx)); // every hook runs
+            }
+            first
+        };
+        match guard(hooks) {
             Ok(r) => r.map_err(DisconnectReason::Handler),
             Err(panic) => Err(DisconnectReason::HandlerPanicked(panic)),
         }
