@@ -27,7 +27,12 @@
 //! decided for a reason that has one ([`DisconnectReason::close_reason`])
 //! first hands the driver the notice to queue behind the replies
 //! ([`Lifecycle::take_notice`]); the session ends once it has left (a
-//! stream lingering after it, as after a refusal), within the grace.
+//! stream lingering after it, as after a refusal), within the grace. The
+//! shutdown too: a stream stops reading new frames, flushes its replies,
+//! sends the notice last, shuts its write side, and then reads and drops
+//! until the client closes or the shutdown grace passes (closing with the
+//! client's bytes unread would reset the connection, and the kernel drop
+//! the replies and the notice it had not yet delivered).
 //!
 //! Lossless close: a bad frame or a failing handler stops reading and
 //! dispatching, but the session ends only once the replies already queued
@@ -233,15 +238,15 @@ impl Lifecycle {
         }
     }
 
-    /// Sends a close notice (wire format §12) when the session ends for a
-    /// reason that has one: the end waits for it to leave behind the
-    /// replies already queued (bounded by the shutdown grace), and with
-    /// `linger` (a stream) the session then lingers as after a refusal
-    /// ([`Lifecycle::linger`]), so the close does not reset the
+    /// With `on`, sends a close notice (wire format §12) when the session
+    /// ends for a reason that has one: the end waits for it to leave
+    /// behind the replies already queued (bounded by the shutdown grace),
+    /// and with `linger` (a stream) the session then lingers as after a
+    /// refusal ([`Lifecycle::linger`]), so the close does not reset the
     /// connection under the notice. The driver queues each notice
     /// [`Lifecycle::take_notice`] hands out.
-    pub fn with_notices(mut self, linger: bool) -> Self {
-        self.notices = Some(linger);
+    pub fn with_notices(mut self, on: bool, linger: bool) -> Self {
+        self.notices = on.then_some(linger);
         self
     }
 
@@ -341,14 +346,11 @@ impl Lifecycle {
     }
 
     /// Whether the session is ending and still reads (to drop the bytes)
-    /// until the peer closes: see [`Lifecycle::linger`]. Not while the
-    /// server stops.
+    /// until the peer closes: see [`Lifecycle::linger`]. While the server
+    /// stops too (a stream's shutdown notice, a refusal), bounded by the
+    /// shutdown grace as well.
     pub fn is_lingering(&self) -> bool {
-        self.linger
-            && self.ending.is_some()
-            && self.broken.is_none()
-            && self.stop_at.is_none()
-            && !self.read_closed
+        self.linger && self.ending.is_some() && self.broken.is_none() && !self.read_closed
     }
 
     /// Whether to shut the write side now, with `queued` bytes still to
@@ -362,16 +364,18 @@ impl Lifecycle {
         now
     }
 
-    /// The server stops: the session flushes within the grace period.
+    /// The server stops: the session stops reading new frames and flushes
+    /// within the grace period (with notices, a stream then lingers after
+    /// its notice until the peer closes, within the same grace).
     pub fn shutdown(&mut self, now: Instant) {
         self.stop_at.get_or_insert(now + self.limits.shutdown_grace);
     }
 
-    /// Whether to read now: not ending (or lingering), not stopping, the
-    /// peer still sending, and (back-pressure) its queue at most half full.
+    /// Whether to read now: neither ending nor stopping (or lingering),
+    /// the peer still sending, and (back-pressure) its queue at most half
+    /// full.
     pub fn wants_read(&self, queued: usize, half_limit: usize) -> bool {
-        (!self.is_ending() || self.is_lingering())
-            && self.stop_at.is_none()
+        ((!self.is_ending() && self.stop_at.is_none()) || self.is_lingering())
             && !self.read_closed
             && queued <= half_limit
     }
@@ -554,11 +558,11 @@ impl Connection {
         }
     }
 
-    /// Sends close notices (wire format §12), lingering after each so
-    /// the close does not reset the connection under it (see
+    /// With `on`, sends close notices (wire format §12), lingering after
+    /// each so the close does not reset the connection under it (see
     /// [`Lifecycle::with_notices`]).
-    pub fn with_notices(mut self) -> Self {
-        self.life = self.life.with_notices(true);
+    pub fn with_notices(mut self, on: bool) -> Self {
+        self.life = self.life.with_notices(on, true);
         self
     }
 

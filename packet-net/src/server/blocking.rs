@@ -64,8 +64,10 @@ handle_methods!();
 
 impl<S, U> ServerHandle<S, U> {
     /// Stops accepting, dispatches frames already received, flushes queued
-    /// frames (within the grace period), closes every session and joins
-    /// the threads.
+    /// frames and each session's close notice, closes every session (a
+    /// TCP session once its client has closed after the notice, so the
+    /// close does not reset the connection under it), all within the
+    /// grace period, and joins the threads.
     pub fn shutdown(self) {
         drop(self.threads); // `Threads::drop` stops and joins them
     }

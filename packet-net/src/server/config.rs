@@ -49,8 +49,8 @@ pub struct ServerConfig {
     /// Worker threads of the blocking server (at least 1).
     pub workers: usize,
     /// How long a closing session (shutdown, bad frame, failed handler)
-    /// may take to send what it queued, and a refused TCP session may
-    /// wait for its client to close after reading the refusal. Default 5 s.
+    /// may take to send what it queued, and a TCP session may wait for
+    /// its client to close after its refusal or close notice. Default 5 s.
     pub shutdown_grace: Duration,
     /// Opt-in batching of wake-ups for tick-driven servers: each
     /// worker thread (TCP) or the socket thread (UDP) waits on readiness

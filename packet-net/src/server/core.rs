@@ -120,11 +120,7 @@ impl<S, U> ServerCore<S, U> {
             t.queue_limit(),
             now,
         );
-        let conn = match self.config.close_notices {
-            true => conn.with_notices(),
-            false => conn,
-        };
-        Ok((session, conn))
+        Ok((session, conn.with_notices(self.config.close_notices)))
     }
 
     /// Closes `stream` (non-blocking), a connection a TCP acceptor

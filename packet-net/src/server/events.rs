@@ -7,7 +7,9 @@
 //! The queue is bounded, and what happens when it is full is decided
 //! here: a packet that does not fit ends its session (a handler error,
 //! after the replies it already queued are out), and a connect that does
-//! not fit closes the new session before the game ever sees it; a
+//! not fit ends the new session (as a handler error) before the game ever
+//! sees it; either way its client is told "server error" (wire format
+//! §12: the server failed, the client did nothing wrong); a
 //! disconnect of a session the game saw always goes in (at most one per
 //! session the game saw, so the queue holds at most `capacity` plus the
 //! open sessions). Nothing is dropped silently: the game sees every
@@ -164,11 +166,9 @@ impl<S, U> Router<S, U> {
     {
         let (on, off, queue) = (queue.clone(), queue.clone(), queue.clone());
         let router = self
-            .on_connect(move |ctx| {
-                if on.push(ServerEvent::Connected(ctx.id())).is_err() {
-                    ctx.close();
-                }
-            })
+            // Not closed by the application: the server failed (its game
+            // loop is behind), and its client is told so (a server error).
+            .on_connect_or_fail(move |ctx| on.push(ServerEvent::Connected(ctx.id())))
             .on_disconnect(move |ctx, why| off.push_end(ctx.id(), why.to_string()));
         router.on_each(M::IDS, move |ctx, frame| {
             queue.push(ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))

@@ -66,8 +66,10 @@
 //! token a login server handed the client with that session's keys.
 //!
 //! Both stop gracefully: accepting stops, frames already received are
-//! dispatched, queued frames are flushed (within
-//! [`ServerConfig::shutdown_grace`]), then connections close.
+//! dispatched, queued frames are flushed, then the "shutting down"
+//! notice, then connections close (a TCP session once its client has
+//! closed, reading and dropping until then), all within
+//! [`ServerConfig::shutdown_grace`].
 //!
 //! ```
 //! use packet_net::server::{blocking::Server, Router, ServerConfig};
@@ -81,7 +83,8 @@
 //! let mut client = TcpPacketStream::connect(server.local_addr())?;
 //! client.send_raw(1, b"ping")?;
 //! assert_eq!(client.recv()?.body(), b"ping");               // borrowed from the receive buffer
-//! server.shutdown();                                         // graceful: queued frames are flushed
+//! drop(client);                                              // closes: the shutdown need not wait for it
+//! server.shutdown();                                         // graceful: replies flushed, clients told why
 //! # Ok::<(), packet_net::transport::TransportError>(())
 //! ```
 //!

@@ -30,6 +30,9 @@ pub type Handler<S, U = ()> =
 pub type Hook<S, U = ()> = Box<dyn Fn(&Context<'_, S, U>) + Send + Sync>;
 /// A disconnect hook.
 pub type LeaveHook<S, U = ()> = Box<dyn Fn(&Context<'_, S, U>, &DisconnectReason) + Send + Sync>;
+/// A connect hook as the router keeps it: the crate's own may fail (a
+/// full event queue), ending the session as a failed handler does.
+type Connect<S, U> = Box<dyn Fn(&Context<'_, S, U>) -> Result<(), TransportError> + Send + Sync>;
 /// Makes a new session's state.
 type Init<U> = Box<dyn Fn() -> U + Send + Sync>;
 
@@ -93,7 +96,7 @@ pub struct Router<S, U = ()> {
     /// with the registration that made it, for the panic of a second one.
     handlers: Vec<(u16, Handler<S, U>, Registration)>,
     fallback: Option<Handler<S, U>>,
-    on_connect: Vec<Hook<S, U>>,
+    on_connect: Vec<Connect<S, U>>,
     on_disconnect: Vec<LeaveHook<S, U>>,
     unknown: UnknownPackets,
     init: Init<U>,
@@ -403,7 +406,19 @@ impl<S, U> Router<S, U> {
     /// Called when a session opens (sealed: once its hello is accepted,
     /// see [`ServerConfig::sealed`](super::ServerConfig::sealed)). Hooks
     /// add up: each runs, in the order they were added.
-    pub fn on_connect(mut self, f: impl Fn(&Context<'_, S, U>) + Send + Sync + 'static) -> Self {
+    pub fn on_connect(self, f: impl Fn(&Context<'_, S, U>) + Send + Sync + 'static) -> Self {
+        self.on_connect_or_fail(move |ctx| {
+            f(ctx);
+            Ok(())
+        })
+    }
+
+    /// A connect hook that may fail: its error ends the session as a
+    /// handler's does (after the other hooks ran).
+    pub(super) fn on_connect_or_fail(
+        mut self,
+        f: impl Fn(&Context<'_, S, U>) -> Result<(), TransportError> + Send + Sync + 'static,
+    ) -> Self {
         self.on_connect.push(Box::new(f));
         self
     }
@@ -478,10 +493,20 @@ impl<S, U> Router<S, U> {
     }
 
     /// Runs the connect hooks; a panic (caught here; the hooks after it
-    /// do not run) is why the session ends.
+    /// do not run) or the first error (the hooks after it still run) is
+    /// why the session ends.
     pub(crate) fn connected(&self, ctx: &Context<'_, S, U>) -> Result<(), DisconnectReason> {
-        guard(|| self.on_connect.iter().for_each(|h| h(ctx)))
-            .map_err(DisconnectReason::HandlerPanicked)
+        let hooks = || {
+            let mut first = Ok(());
+            for h in &self.on_connect {
+                first = first.and(h(ctx)); // every hook runs
+            }
+            first
+        };
+        match guard(hooks) {
+            Ok(r) => r.map_err(DisconnectReason::Handler),
+            Err(panic) => Err(DisconnectReason::HandlerPanicked(panic)),
+        }
     }
 
     /// Runs the disconnect hooks, each one guarded: a panic is counted

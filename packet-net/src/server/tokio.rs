@@ -27,6 +27,7 @@
 //! let mut client = TcpPacketStream::connect(server.local_addr()).await?;
 //! client.send_raw(1, b"hi").await?;
 //! assert_eq!(client.recv().await?.body(), b"hi");
+//! drop(client); // the shutdown waits (within the grace) for clients to close
 //! server.shutdown().await;
 //! # Ok(()) }
 //! ```
@@ -174,8 +175,10 @@ handle_methods!();
 
 impl<S, U> ServerHandle<S, U> {
     /// Stops accepting, dispatches frames already received, flushes queued
-    /// frames (within the grace period) and waits for every session to
-    /// close.
+    /// frames and each session's close notice, and waits for every
+    /// session to close (a TCP session once its client has closed after
+    /// the notice, so the close does not reset the connection under it),
+    /// all within the grace period.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {

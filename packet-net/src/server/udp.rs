@@ -298,12 +298,9 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let connected = core.router.connected(&core.ctx(&session));
         let i = *self.index.entry(from).or_insert(self.all.len());
         if i == self.all.len() {
-            let life = Lifecycle::new(core.config.limits(), false, now);
             // Datagrams: a notice, then the end (nothing to linger for).
-            let life = match core.config.close_notices {
-                true => life.with_notices(false),
-                false => life,
-            };
+            let life = Lifecycle::new(core.config.limits(), false, now)
+                .with_notices(core.config.close_notices, false);
             let sent = 0;
             self.all.push((
                 from,

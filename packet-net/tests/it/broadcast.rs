@@ -57,6 +57,7 @@ async fn an_oversized_broadcast_reports_its_failure_and_is_counted() {
     for c in &mut cs {
         assert_eq!(c.recv().await.unwrap().body(), b"fits");
     }
+    drop(cs);
     server.shutdown().await;
 }
 
@@ -122,6 +123,7 @@ async fn a_session_awaiting_its_hello_is_reported_pending_not_too_big() {
             .contains("1 not yet opened (hello unprocessed)"),
         "{report}"
     );
+    drop(_quiet);
     server.shutdown().await;
 }
 
@@ -179,5 +181,6 @@ fn a_typed_broadcast_reaches_sealed_sessions_each_under_its_own_keys() {
             );
         }
     }
+    drop(clients);
     server.shutdown();
 }

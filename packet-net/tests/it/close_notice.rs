@@ -126,6 +126,14 @@ impl Tcp {
         }
     }
 
+    fn stats(&self) -> packet_net::server::StatsSnapshot {
+        match self {
+            Tcp::Blocking(h) => h.stats(),
+            #[cfg(feature = "tokio")]
+            Tcp::Tokio(_, h) => h.stats(),
+        }
+    }
+
     fn shutdown(self) {
         match self {
             Tcp::Blocking(h) => h.shutdown(),
@@ -167,6 +175,7 @@ fn tcp_server_full_says_so_before_closing() {
         assert_notice(e, CloseReason::ServerFull, 0);
         // The first session is untouched.
         echo(&mut first, b"still in");
+        drop((first, second));
         server.shutdown();
     }
 }
@@ -183,6 +192,63 @@ fn tcp_shutdown_says_so() {
             CloseReason::ShuttingDown,
             0,
         );
+        drop(c);
+        stop.join().unwrap();
+    }
+}
+
+/// A client that keeps sending while the server shuts down still reads
+/// every reply queued for it, then the notice. About 1 MB of replies wait
+/// unread: what its receive buffer does not hold waits in the server's
+/// send buffer. The server stops reading at the shutdown, so the client's
+/// later frames stay unread; had the session closed once its queue was
+/// flushed (into the kernel), closing with bytes unread (or the bytes
+/// arriving after the close) would reset the connection, and the kernel
+/// would drop the replies still in its send buffer, and the notice. The
+/// session instead lingers after the notice, reading and dropping, until
+/// the client closes (within the grace).
+#[test]
+fn tcp_shutdown_does_not_reset_a_client_that_keeps_sending() {
+    const FRAMES: usize = 1000;
+    let body = [7u8; 1000];
+    for &kind in KINDS {
+        let server = Tcp::start(kind, config());
+        let mut c = connect(server.addr());
+        for _ in 0..FRAMES {
+            c.send_raw(ECHO, &body).unwrap();
+        }
+        let all_in = || server.stats().frames_in == FRAMES as u64;
+        assert!(wait_until(LIMIT, all_in), "{kind:?}");
+        let sessions = server.sessions().clone();
+        let stop = std::thread::spawn(move || server.shutdown());
+        // It keeps sending, without reading: until its session ended, or
+        // for a while (a lingering session does not end), then once more.
+        for i in 0.. {
+            let last = sessions.is_empty() || i == 200;
+            let sent = c.send_raw(ECHO, b"more");
+            assert!(
+                sent.is_ok(),
+                "{kind:?}: a send during the shutdown: {sent:?}"
+            );
+            if last {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for n in 0..FRAMES {
+            match c.recv() {
+                Ok(f) => assert_eq!(f.body(), &body[..], "{kind:?}"),
+                Err(e) => panic!("{kind:?}: reply {n} of {FRAMES} lost: {e:?}"),
+            }
+        }
+        // Frames read before the server stopped reading were answered.
+        let e = loop {
+            match c.recv() {
+                Ok(f) => assert_eq!(f.body(), b"more", "{kind:?}"),
+                Err(e) => break e,
+            }
+        };
+        assert_notice(e, CloseReason::ShuttingDown, 0);
         drop(c);
         stop.join().unwrap();
     }
@@ -395,6 +461,7 @@ async fn a_tokio_stream_and_codec_read_the_notice() {
     assert_eq!(reply.header.type_id, KICK);
     let e = framed.next().await.unwrap().unwrap_err();
     assert_notice(e, CloseReason::Application, KICK_CODE);
+    drop((c, framed));
     server.shutdown().await;
 }
 
@@ -593,6 +660,7 @@ mod sealed {
             CloseReason::ServerFull,
             0,
         );
+        drop((first, second));
         server.shutdown();
 
         // After: a fake server answers a sealed frame, then sends a plain

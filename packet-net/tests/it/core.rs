@@ -343,11 +343,14 @@ fn a_refused_session_lingers_until_the_client_closes_within_the_grace() {
     let mut c = refused(t0);
     assert!(c.poll_end(0, false, false, t0 + secs(4)).is_none());
     assert!(c.poll_end(0, false, false, t0 + secs(5)).is_some());
-    // A stopping server does not wait for it.
-    let mut c = refused(t0);
+    // A stopping server waits for it too, within the shutdown grace.
+    let mut c = refused(t0 + secs(3));
     c.life().shutdown(t0);
-    assert!(!c.wants_read(0));
-    assert!(c.poll_end(0, false, false, t0).is_some());
+    assert!(c.wants_read(0));
+    assert!(c.poll_end(0, false, false, t0 + secs(4)).is_none());
+    c.release_idle(t0 + secs(4));
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(5)));
+    assert!(c.poll_end(0, false, false, t0 + secs(5)).is_some());
 }
 
 // ------------------------------------------------- close notices (§12)
@@ -356,7 +359,7 @@ use packet_net::transport::CloseReason;
 
 /// A plaintext server session that sends close notices.
 fn noticing(t0: Instant) -> Connection {
-    plain(t0).with_notices()
+    plain(t0).with_notices(true)
 }
 
 #[test]
@@ -433,22 +436,64 @@ fn a_bad_frame_is_a_protocol_error_after_the_frames_before_it() {
     assert_eq!(c.life().take_notice(), Some(CloseReason::ProtocolError));
 }
 
+/// A stopping server stops reading, flushes the replies, sends the notice
+/// last and shuts its write side; then the session lingers, reading and
+/// dropping what the client still sends, until the client closes: closing
+/// with the client's bytes unread would reset the connection, and the
+/// kernel would drop what it had not yet delivered (the notice too).
 #[test]
-fn shutdown_sends_its_notice_and_does_not_linger() {
+fn a_stopping_session_lingers_after_its_notice_until_the_client_closes() {
     let t0 = Instant::now();
     let mut c = noticing(t0);
     c.life().shutdown(t0);
+    assert!(!c.wants_read(10), "no new frames once stopping");
     assert!(c.poll_end(10, false, false, t0).is_none());
     assert_eq!(c.life().take_notice(), Some(CloseReason::ShuttingDown));
     assert!(
         c.poll_end(42, false, false, t0).is_none(),
         "replies, notice"
     );
-    assert!(!c.life().is_lingering());
-    assert!(!c.life().take_shut_write(0), "it closes, no half-close");
+    assert!(!c.life().take_shut_write(42), "the notice has not left");
+    assert!(c.poll_end(0, false, false, t0 + secs(1)).is_none());
+    assert!(c.life().take_shut_write(0));
+    assert!(c.life().is_lingering() && c.wants_read(0));
+    assert_eq!(c.on_read(&wire(1, 0, b"late"), t0 + secs(1)), 32);
+    assert!(events(&mut c, t0 + secs(1)).is_empty(), "dropped");
+    assert!(c.poll_end(0, false, false, t0 + secs(2)).is_none());
+    c.on_read(&[], t0 + secs(2));
+    assert!(!c.wants_read(0));
     assert!(matches!(
-        c.poll_end(0, false, false, t0),
+        c.poll_end(0, false, false, t0 + secs(2)),
         Some(DisconnectReason::Shutdown)
+    ));
+}
+
+/// The shutdown grace bounds the wait for a client that never closes.
+#[test]
+fn a_stopping_session_lingers_at_most_the_grace() {
+    let t0 = Instant::now();
+    let mut c = noticing(t0);
+    c.life().shutdown(t0);
+    assert!(c.poll_end(0, false, false, t0).is_none());
+    assert_eq!(c.life().take_notice(), Some(CloseReason::ShuttingDown));
+    assert!(c.poll_end(0, false, false, t0 + secs(4)).is_none());
+    assert!(c.life().is_lingering());
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(5)));
+    assert!(matches!(
+        c.poll_end(0, false, false, t0 + secs(5)),
+        Some(DisconnectReason::Shutdown)
+    ));
+    // An end decided before the stop: its own deadline, or the stop's,
+    // whichever comes first.
+    let mut c = noticing(t0);
+    assert!(c.poll_end(0, true, false, t0).is_none()); // a kick: lingers
+    assert_eq!(c.life().take_notice(), Some(CloseReason::Application));
+    c.life().shutdown(t0 + secs(2));
+    assert!(c.life().is_lingering());
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(5)));
+    assert!(matches!(
+        c.poll_end(0, true, false, t0 + secs(5)),
+        Some(DisconnectReason::Closed)
     ));
 }
 
@@ -472,7 +517,7 @@ fn slow_consumers_peers_that_left_and_handshake_timeouts_get_no_notice() {
 
     #[cfg(feature = "crypto")]
     {
-        let mut c = sealed(t0).with_notices();
+        let mut c = sealed(t0).with_notices(true);
         assert!(matches!(
             c.poll_end(0, false, false, t0 + secs(5)),
             Some(DisconnectReason::HandshakeTimeout)

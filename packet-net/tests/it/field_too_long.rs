@@ -78,6 +78,7 @@ fn a_stream_send_names_the_field_and_the_stream_goes_on() {
     c.send(&fits()).unwrap();
     let frame = c.recv().unwrap();
     assert_eq!(frame.decode_packet::<Shout>().unwrap(), fits());
+    drop(c);
     server.shutdown();
 }
 
@@ -117,5 +118,6 @@ fn a_broadcast_reports_the_field_as_too_big_and_does_not_panic() {
     assert_eq!(report.delivered, 1, "{report}");
     let frame = c.recv().unwrap();
     assert_eq!(frame.decode_packet::<Shout>().unwrap(), fits());
+    drop(c);
     server.shutdown();
 }

@@ -295,6 +295,7 @@ fn a_panicking_state_constructor_refuses_one_connection() {
     let mut b = Client::connect(Kind::BlockingTcp, s.local_addr());
     b.round_trip(b"b");
     assert_eq!(s.stats().handler_panics, 1);
+    drop((a, b));
     s.shutdown();
 }
 

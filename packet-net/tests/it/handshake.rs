@@ -101,6 +101,7 @@ fn plaintext_tcp_accepts_the_same_protocol_and_refuses_another() {
         s.protocol_mismatches == 1 && s.bad_frames == 1
     }));
     echo!(good).unwrap();
+    drop((good, old));
     server.shutdown();
 }
 
@@ -137,6 +138,7 @@ fn sealed_tcp_refuses_another_protocol_before_using_the_token() {
         .unwrap()
         .sealed(Login::stolen(token));
     echo!(updated).unwrap();
+    drop(updated);
     server.shutdown();
 }
 
@@ -169,6 +171,7 @@ async fn tokio_servers_refuse_another_protocol_over_tcp_and_udp() {
     let msg = HI;
     updated.send(&msg).await.unwrap();
     assert_eq!(updated.recv().await.unwrap().type_id(), ECHO);
+    drop(updated);
 
     let (token, security) = login.issue();
     let mut stale = UdpPacketSocket::bind_with("127.0.0.1:0", transport(Some(OTHER)))
@@ -281,6 +284,7 @@ fn servers_without_a_fingerprint_take_either_hello_unchecked() {
     let mut c = TcpPacketStream::connect_with(tcp.local_addr(), transport(Some(OTHER))).unwrap();
     echo!(c).unwrap();
     echo!(c).unwrap();
+    drop(c);
     tcp.shutdown();
     let udp = UdpServer::bind("127.0.0.1:0", plain.clone(), echo_router(), ()).unwrap();
     let mut c = UdpPacketSocket::bind_with("127.0.0.1:0", transport(Some(OTHER))).unwrap();
@@ -408,6 +412,7 @@ fn the_key_provider_ties_a_players_tcp_and_udp_sessions_to_it() {
     let mut seen = seen.lock().unwrap().clone();
     seen.sort();
     assert_eq!(seen, [Some(7), Some(42), Some(42)]);
+    drop((_chat, _other, moves));
     udp.shutdown();
     tcp.shutdown();
 }

@@ -118,6 +118,7 @@ fn sealed_blocking_server_echoes_and_drops_impostors() {
         let m: Msg<'_> = s.recv().unwrap().decode_packet().unwrap();
         assert_eq!(m.data, &buf[..]);
     }
+    drop((clients, plain, forger));
     server.shutdown();
 }
 
@@ -200,6 +201,7 @@ fn unknown_token_non_hello_and_reused_hello_are_dropped_alone() {
     // The good session goes on.
     good.send_raw(ECHO, b"second").unwrap();
     assert_eq!(good.recv().unwrap().body(), b"second");
+    drop((good, unknown, wrong, original, replay));
     server.shutdown();
 }
 
@@ -253,6 +255,7 @@ async fn sealed_tokio_server_echoes() {
     // Counted when the stranger's session ends (it closes once told why).
     let counted = || server.stats().bad_frames == 1;
     assert!(tokio::task::block_in_place(|| wait_until(LIMIT, counted)));
+    drop((streams, stranger));
     server.shutdown().await;
 }
 

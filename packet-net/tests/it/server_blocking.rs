@@ -160,6 +160,7 @@ fn client_disconnecting_mid_frame() {
     let mut s = client(addr);
     echo_round(&mut s, 1, 5);
     assert_eq!(server.stats().bad_frames, 0);
+    drop(s);
     server.shutdown();
 }
 
@@ -184,6 +185,7 @@ fn slow_loris_is_timed_out() {
     let _ = loris.write_all(&wire[10..n]);
     let mut s = client(addr);
     echo_round(&mut s, 2, 5);
+    drop((loris, s));
     server.shutdown();
 }
 
@@ -199,6 +201,7 @@ fn max_sessions_is_enforced() {
     assert_eq!(server.stats().rejected, 1);
     echo_round(&mut a, 1, 3);
     echo_round(&mut b, 2, 3);
+    drop((a, b, c));
     server.shutdown();
 }
 

@@ -210,6 +210,7 @@ async fn broadcast_reaches_every_other_session() {
         let m: Msg<'_> = frame.decode_packet().unwrap();
         assert_eq!(m.data, b"hello all");
     }
+    drop(clients);
     server.shutdown().await;
 }
 
@@ -256,6 +257,7 @@ async fn framed_codec_talks_to_the_server() {
         matches!(end, Some(Err(TransportError::ClosedByServer(_)))),
         "the close notice, never a frame: {end:?}"
     );
+    drop(framed);
     server.shutdown().await;
 }
 
@@ -315,6 +317,7 @@ async fn async_max_sessions_is_enforced() {
     assert_eq!(server.stats().rejected, 1);
     echo_round(&mut a, 1, 3).await;
     echo_round(&mut b, 2, 3).await;
+    drop((a, b, c));
     server.shutdown().await;
 }
 

@@ -43,6 +43,7 @@ fn blocking_tcp_ignores_unknown_packets_when_told_and_counts_them() {
     let stats = server.stats();
     assert_eq!((stats.unknown_ignored, stats.active), (3, 1));
     assert_eq!(stats.handler_errors, 0);
+    drop(c);
     server.shutdown();
 }
 
@@ -96,6 +97,7 @@ async fn tokio_tcp_ignores_unknown_packets_when_told() {
     }
     let stats = server.stats();
     assert_eq!((stats.unknown_ignored, stats.active), (3, 1));
+    drop(c);
     server.shutdown().await;
 }
 

@@ -157,6 +157,7 @@ mod blocking {
         // Both are silent from here on: the idle timeout ends them.
         assert!(a.recv().unwrap_err().is_disconnect());
         assert!(wait_until(LIMIT, || server.stats().timeouts == 2));
+        drop((a, b));
         server.shutdown();
     }
 
@@ -177,6 +178,7 @@ mod blocking {
             data: b"x",
         })
         .unwrap();
+        drop(s);
         server.shutdown();
 
         // The UDP thread holds off once it woke (for its socket's first
