@@ -395,10 +395,20 @@ impl<S, U> Router<S, U> {
 
     /// Handles frames no other handler takes (default: the
     /// [`UnknownPackets`] policy, set by [`Router::on_unknown`]).
+    ///
+    /// # Panics
+    ///
+    /// If a fallback is already set: one router has one fallback (handle
+    /// every case in one closure).
+    #[track_caller]
     pub fn fallback(
         mut self,
         f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
     ) -> Self {
+        assert!(
+            self.fallback.is_none(),
+            "Router: a fallback is already set; one router has one fallback (handle every case in one closure)"
+        );
         self.fallback = Some(Box::new(f));
         self
     }

@@ -43,6 +43,14 @@ fn a_second_on_frame_for_an_id_panics() {
 }
 
 #[test]
+#[should_panic(expected = "Router: a fallback is already set")]
+fn a_second_fallback_panics() {
+    let _ = Router::<()>::new()
+        .fallback(|_, _| Ok(()))
+        .fallback(|_, _| Ok(()));
+}
+
+#[test]
 #[should_panic(expected = "type id 0x0f02 already has a handler, registered by `Router::on_set::<")]
 fn on_after_on_set_with_the_same_id_panics() {
     let _ = Router::<()>::new()
