@@ -19,7 +19,11 @@
 //! - Sealed, an ended session's send and receive sides are kept (at most
 //!   `max_sessions`, the oldest forgotten first) and resumed when the
 //!   address comes back with datagrams of that channel, so its sequences
-//!   are never reused and its old datagrams never replayed. A datagram
+//!   are never reused and its old datagrams never replayed; not a
+//!   session the application closed (a kick) or that ended for what its
+//!   client sent (a bad frame, a failing handler): its channel is
+//!   forgotten, so the client's further datagrams are dropped and
+//!   counted as any unauthenticated one. A datagram
 //!   that is exactly the hello that keyed the address's channel (a client
 //!   resends it until it hears from us) is ignored.
 //!
@@ -392,7 +396,9 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
     }
 
-    /// Ends `peer`'s session; sealed, keeps its channel.
+    /// Ends `peer`'s session; sealed, keeps its channel for the address's
+    /// return, unless the session ended for what its client sent or by
+    /// the application's decision (a kick): such a client is not resumed.
     fn end(&mut self, addr: SocketAddr, peer: Peer<U>, reason: &DisconnectReason) {
         self.sh.disconnected(&peer.session, true, reason);
         let plain = Outbox::new(
@@ -401,7 +407,14 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             None,
         );
         let out = std::mem::replace(&mut *peer.session.outbox(), plain);
-        if out.is_sealed() {
+        let refused = matches!(
+            reason,
+            DisconnectReason::Closed
+                | DisconnectReason::BadFrame(_)
+                | DisconnectReason::Handler(_)
+                | DisconnectReason::HandlerPanicked(_)
+        );
+        if out.is_sealed() && !refused {
             self.retire(addr, out.into_sealer(), peer.opener, peer.hello);
         }
     }

@@ -269,7 +269,10 @@ async fn udp_sealed_peer_coming_back_continues_its_channel() {
             ctx.close();
             Ok(())
         });
-    let config = ServerConfig::default().sealed(login.provider());
+    // Idle for a second: long enough that five echoes never idle out.
+    let config = ServerConfig::default()
+        .with_idle_timeout(Some(Duration::from_secs(1)))
+        .sealed(login.provider());
     let server = UdpServer::bind("127.0.0.1:0", config, router, ())
         .await
         .unwrap();
@@ -278,23 +281,31 @@ async fn udp_sealed_peer_coming_back_continues_its_channel() {
     for i in 0..5 {
         echo_once(&mut c, 1, i, &mut buf).await;
     }
-    // The server ends the session; the peer comes back. Its new session
-    // goes on numbering from where the old one stopped (a restart at 0
-    // would reuse nonces, and the client would reject the replies as
-    // replays), and the client's old datagrams stay replays.
-    c.send_raw(3, b"").await.unwrap();
-    closed_by_app(&mut c).await;
+    // The session idles out; the peer comes back. Its new session goes
+    // on numbering from where the old one stopped (a restart at 0 would
+    // reuse nonces, and the client would reject the replies as replays),
+    // and the client's old datagrams stay replays.
+    let e = timeout(LIMIT, c.recv()).await.unwrap().unwrap_err();
+    assert!(
+        matches!(&e, TransportError::ClosedByServer(n) if n.reason == CloseReason::IdleTimeout),
+        "{e:?}"
+    );
     assert!(wait_until(|| server.sessions().is_empty()).await);
     for i in 5..10 {
         echo_once(&mut c, 1, i, &mut buf).await;
     }
     assert_eq!(server.stats().accepted, 2);
     assert_eq!(server.dropped(), 0);
-    // The same address starts a new session with a new token: its hello
-    // replaces the old channel, and the reply is sealed under the new keys.
+    // Kicked, it does not come back: its channel is forgotten, and its
+    // datagrams are dropped as unauthenticated ones.
     c.send_raw(3, b"").await.unwrap();
     closed_by_app(&mut c).await;
     assert!(wait_until(|| server.sessions().is_empty()).await);
+    c.send_raw(ECHO, b"").await.unwrap();
+    assert!(wait_until(|| server.dropped() == 1).await);
+    assert!(server.sessions().is_empty());
+    // The same address starts a new session with a new token: its hello
+    // makes a new channel, and the reply is sealed under the new keys.
     let (new_token, new_sec) = login.issue();
     let (mut sealer, mut opener, _) = fuzzing::halves(
         crate::common::login::Login::stolen(new_token),

@@ -132,3 +132,52 @@ fn a_full_table_answers_each_would_be_session_once_and_keeps_nothing() {
         assert_eq!((ep.sizes(), ep.accepted()), ((1, 0), accepted));
     }
 }
+
+/// A session the server ended for what its client sent or by the
+/// application's decision (a kick) is not resumed: its channel is
+/// forgotten, and the client's further datagrams are dropped, as any
+/// unauthenticated one. A session that only went quiet is resumed.
+#[test]
+fn a_kicked_client_does_not_resume_but_an_idle_one_does() {
+    let t0 = Instant::now();
+    for kick in [true, false] {
+        let config = ServerConfig::default()
+            .with_idle_timeout(Some(Duration::from_secs(30)))
+            .sealed(ServerSecurity::new(|t: &SessionToken| Some(keys(t.0[0]))));
+        let router = Router::new()
+            .on_frame(1, move |ctx, _| {
+                if kick {
+                    ctx.close_with(7);
+                }
+                Ok(())
+            })
+            .on_frame(2, |_, _| Ok(()));
+        let mut ep = UdpEndpoint::new(config, router);
+        let client = ClientSecurity::new(SessionToken([1; 16]), keys(1));
+        let (mut sealer, _, _) = fuzzing::halves(client, Default::default(), true);
+        let mut sealed = |type_id: u16| {
+            let mut d = vec![0u8; 128];
+            let n = sealer
+                .seal_with(type_id, &mut d, |w| w.put_bytes(b"x"))
+                .unwrap();
+            d.truncate(n);
+            d
+        };
+        ep.datagram(addr(1), &mut hello(1), t0);
+        ep.datagram(addr(1), &mut sealed(1), t0);
+        // Kicked: it ends once its notice left; idle: after 30 s.
+        let t1 = t0 + Duration::from_secs(if kick { 1 } else { 31 });
+        ep.sweep(t1);
+        ep.sweep(t1);
+        assert_eq!(ep.sizes().0, 0, "kick {kick}: the session ended");
+        let dropped = ep.dropped();
+        ep.datagram(addr(1), &mut sealed(2), t1);
+        if kick {
+            assert_eq!(ep.sizes(), (0, 0), "a kicked client resumed");
+            assert_eq!(ep.dropped(), dropped + 1);
+        } else {
+            assert_eq!(ep.sizes(), (1, 0), "an idle client resumes");
+        }
+        assert_eq!(ep.accepted(), if kick { 1 } else { 2 });
+    }
+}
