@@ -32,7 +32,8 @@
 //! sends the notice last, shuts its write side, and then reads and drops
 //! until the client closes or the shutdown grace passes (closing with the
 //! client's bytes unread would reset the connection, and the kernel drop
-//! the replies and the notice it had not yet delivered).
+//! the replies and the notice it had not yet delivered). With notices
+//! off, a stream ends the same way, lingering after its last reply.
 //!
 //! Lossless close: a bad frame or a failing handler stops reading and
 //! dispatching, but the session ends only once the replies already queued
@@ -203,10 +204,12 @@ pub struct Lifecycle {
     write_shut: bool,
     /// Buffers are held (not yet released since the last traffic).
     holding: bool,
-    /// Close notices (wire format §12): `None` sends none; `Some(linger)`
-    /// sends one when the session ends for a reason that has one, and
-    /// with `linger` (streams) then lingers as after a refusal.
-    notices: Option<bool>,
+    /// Close notices (wire format §12): one is sent when the session
+    /// ends for a reason that has one.
+    notices: bool,
+    /// A stream: an end for such a reason lingers after the last frame
+    /// (notice or not), as after a refusal.
+    stream: bool,
     /// The notice decided and not yet taken by the driver
     /// ([`Lifecycle::take_notice`]).
     notice: Option<CloseReason>,
@@ -232,7 +235,8 @@ impl Lifecycle {
             linger: false,
             write_shut: false,
             holding: false,
-            notices: None,
+            notices: false,
+            stream: false,
             notice: None,
             noticed: false,
         }
@@ -240,14 +244,21 @@ impl Lifecycle {
 
     /// With `on`, sends a close notice (wire format §12) when the session
     /// ends for a reason that has one: the end waits for it to leave
-    /// behind the replies already queued (bounded by the shutdown grace),
-    /// and with `linger` (a stream) the session then lingers as after a
-    /// refusal ([`Lifecycle::linger`]), so the close does not reset the
-    /// connection under the notice. The driver queues each notice
-    /// [`Lifecycle::take_notice`] hands out.
+    /// behind the replies already queued (bounded by the shutdown grace).
+    /// With `linger` (a stream), such an end then lingers as after a
+    /// refusal ([`Lifecycle::linger`]), notice or not, so the close does
+    /// not reset the connection under the last replies and the notice.
+    /// The driver queues each notice [`Lifecycle::take_notice`] hands out.
     pub fn with_notices(mut self, on: bool, linger: bool) -> Self {
-        self.notices = on.then_some(linger);
+        self.notices = on;
+        self.stream = linger;
         self
+    }
+
+    /// Whether an end for a reason with a notice waits for something
+    /// first (its notice to leave, or the peer to close).
+    fn ends_gently(&self) -> bool {
+        self.notices || self.stream
     }
 
     /// The close notice to queue now, once (after [`Lifecycle::fail`] or
@@ -262,16 +273,19 @@ impl Lifecycle {
         self.notice.is_some()
     }
 
-    /// Decides the notice for an end for `reason`, if this session sends
-    /// notices and `reason` has one; whether it did.
+    /// Decides, once, how an end for `reason` goes if `reason` has a
+    /// notice: the notice (if this session sends notices), then (a
+    /// stream) lingering; whether the end waits for either.
     fn arm_notice(&mut self, reason: &DisconnectReason) -> bool {
-        let armed = self.notices.filter(|_| !self.noticed);
-        let Some((linger, notice)) = armed.zip(reason.close_reason()) else {
+        let armed = reason
+            .close_reason()
+            .filter(|_| !self.noticed && self.ends_gently());
+        let Some(notice) = armed else {
             return false;
         };
-        self.notice = Some(notice);
+        self.notice = self.notices.then_some(notice);
         self.noticed = true;
-        self.linger |= linger;
+        self.linger |= self.stream;
         true
     }
 
@@ -433,11 +447,11 @@ impl Lifecycle {
         // With a close notice (wire format §12), an end decided below
         // first queues the notice behind the replies (the session is
         // ending: `None` now, the end once the notice has left).
-        if closing && (queued == 0 || self.notices.is_some()) {
+        if closing && (queued == 0 || self.ends_gently()) {
             return self.end_now(DisconnectReason::Closed, grace);
         }
         if let Some(stop) = self.stop_at {
-            if self.notices.is_some() && !self.noticed {
+            if self.ends_gently() && !self.noticed {
                 return self.end_now(DisconnectReason::Shutdown, stop);
             }
             if queued == 0 || now >= stop {
@@ -558,8 +572,9 @@ impl Connection {
         }
     }
 
-    /// With `on`, sends close notices (wire format §12), lingering after
-    /// each so the close does not reset the connection under it (see
+    /// With `on`, sends close notices (wire format §12); either way an
+    /// end for a reason that has one lingers after the last frame, so the
+    /// close does not reset the connection under it (see
     /// [`Lifecycle::with_notices`]).
     pub fn with_notices(mut self, on: bool) -> Self {
         self.life = self.life.with_notices(on, true);

@@ -211,8 +211,8 @@ fn tcp_shutdown_says_so() {
 fn tcp_shutdown_does_not_reset_a_client_that_keeps_sending() {
     const FRAMES: usize = 1000;
     let body = [7u8; 1000];
-    for &kind in KINDS {
-        let server = Tcp::start(kind, config());
+    for (&kind, notices) in KINDS.iter().flat_map(|k| [(k, true), (k, false)]) {
+        let server = Tcp::start(kind, config().with_close_notices(notices));
         let mut c = connect(server.addr());
         for _ in 0..FRAMES {
             c.send_raw(ECHO, &body).unwrap();
@@ -248,7 +248,12 @@ fn tcp_shutdown_does_not_reset_a_client_that_keeps_sending() {
                 Err(e) => break e,
             }
         };
-        assert_notice(e, CloseReason::ShuttingDown, 0);
+        if notices {
+            assert_notice(e, CloseReason::ShuttingDown, 0);
+        } else {
+            // No notice: the end of the stream, not a reset.
+            assert!(matches!(e, TransportError::Closed), "{kind:?}: {e:?}");
+        }
         drop(c);
         stop.join().unwrap();
     }
@@ -428,6 +433,14 @@ fn tcp_notices_can_be_turned_off() {
         c.recv().unwrap();
         let e = c.recv().map(|_| ()).unwrap_err();
         assert!(matches!(e, TransportError::Closed), "{kind:?}: {e:?}");
+        // Without a notice the session still lingers until its client
+        // closes (or the grace passes): no reset under the last replies.
+        assert_eq!(server.sessions().len(), 1, "{kind:?}");
+        drop(c);
+        assert!(
+            wait_until(LIMIT, || server.sessions().is_empty()),
+            "{kind:?}"
+        );
         server.shutdown();
     }
 }
