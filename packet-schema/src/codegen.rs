@@ -177,6 +177,34 @@ fn docs(lines: &[String]) -> TokenStream {
     quote!(#(#lines)*)
 }
 
+/// Every packet of `schema` with the name of its packet set variant, in
+/// declaration order: the packet's name, prefixed with its modules
+/// (`ChatSay`) when two packets share a name.
+pub(crate) fn packet_set_variants(schema: &Schema) -> Vec<(TypeId, String)> {
+    let packets: Vec<TypeId> = (0..schema.types.len())
+        .filter(|&t| matches!(schema.types[t].kind, DefKind::Packet(_)))
+        .collect();
+    packets
+        .iter()
+        .map(|&t| {
+            let def = &schema.types[t];
+            let clash = packets
+                .iter()
+                .filter(|&&o| schema.types[o].name.name == def.name.name)
+                .count()
+                > 1;
+            let vname = if clash {
+                let mut v: String = def.module.iter().map(|m| camel(m)).collect();
+                v.push_str(&def.name.name);
+                v
+            } else {
+                def.name.name.clone()
+            };
+            (t, vname)
+        })
+        .collect()
+}
+
 /// `game_state` → `GameState`, for packet set variant prefixes.
 fn camel(s: &str) -> String {
     s.split('_')
@@ -327,38 +355,27 @@ impl Gen<'_> {
     /// its packet, prefixed with its modules (`ChatSay`) when two packets
     /// share a name.
     fn packet_set(&self, name: &str) -> Result<TokenStream, CodegenError> {
+        // `Compiled::check_packet_set` reports these as diagnostics first
+        // (E0118); these errors remain for direct callers of `generate`.
         let ident: Ident = syn::parse_str(name)
             .map_err(|e| CodegenError(format!("invalid packet set name `{name}`: {e}")))?;
-        let packets: Vec<TypeId> = (0..self.schema.types.len())
-            .filter(|&t| matches!(self.schema.types[t].kind, DefKind::Packet(_)))
-            .collect();
-        if packets.is_empty() {
+        let members = packet_set_variants(self.schema);
+        if members.is_empty() {
             return Err(CodegenError(format!(
                 "packet set `{name}`: the schema declares no packet"
             )));
         }
         let mut seen = std::collections::HashSet::new();
         let mut variants = Vec::new();
-        for &t in &packets {
-            let def = &self.schema.types[t];
-            let clash = packets
-                .iter()
-                .filter(|&&o| self.schema.types[o].name.name == def.name.name)
-                .count()
-                > 1;
-            let vname = if clash {
-                let mut v: String = def.module.iter().map(|m| camel(m)).collect();
-                v.push_str(&def.name.name);
-                v
-            } else {
-                def.name.name.clone()
-            };
+        let packets: Vec<TypeId> = members.iter().map(|(t, _)| *t).collect();
+        for (t, vname) in &members {
+            let (t, def) = (*t, &self.schema.types[*t]);
             if !seen.insert(vname.clone()) {
                 return Err(CodegenError(format!(
                     "packet set `{name}`: two packets map to the variant `{vname}`"
                 )));
             }
-            let v = rust_ident(&vname);
+            let v = rust_ident(vname);
             let ty = self.type_path(t, &[]);
             let doc = format!(
                 " `{}` (id `0x{:04X}`).",

@@ -186,6 +186,93 @@ impl Compiled {
         dissector::generate(&self.schema, &names, opts)
     }
 
+    /// Checks that a packet set enum named `name` (`Builder::packet_set`,
+    /// `gen --packet-set`, `check --packet-set`) would compile next to the
+    /// schema's types, and adds an E0118 error for each reason it would not:
+    /// a name that is not a Rust identifier, a name already taken by an
+    /// item at the root of the schema (the enum is generated there), no
+    /// packet at all, or two packets whose variants would share a name.
+    /// Does nothing when the compilation already has errors.
+    pub fn check_packet_set(&mut self, name: &str) {
+        if self.has_errors() {
+            return;
+        }
+        let help = "help: choose another name with `Builder::packet_set` or `--packet-set`";
+        if syn::parse_str::<syn::Ident>(name).is_err() || name.starts_with("r#") {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0118",
+                    format!("the packet set name `{name}` is not a Rust identifier"),
+                )
+                .with_note("note: the packet set is generated as `pub enum <name>`")
+                .with_note("help: use an UpperCamelCase name such as `Msg`"),
+            );
+            return;
+        }
+        for (_, file) in &self.parsed {
+            for item in &file.items {
+                let Some(id) = item.kind.name() else { continue };
+                if id.name != name {
+                    continue;
+                }
+                let what = match &item.kind {
+                    ast::ItemKind::Module(_) => "module",
+                    ast::ItemKind::Packet(_) => "packet",
+                    ast::ItemKind::Struct(_) => "struct",
+                    ast::ItemKind::Enum(_) => "enum",
+                    ast::ItemKind::Import(_) => continue,
+                };
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0118",
+                        format!("the packet set `{name}` has the name of the {what} `{name}`"),
+                    )
+                    .with_primary(id.span, format!("the {what} `{name}` is declared here"))
+                    .with_note(format!(
+                        "note: the packet set is generated as `pub enum {name}` at the root of the schema, next to this {what} (rustc: E0428)"
+                    ))
+                    .with_note(help),
+                );
+            }
+        }
+        let variants = codegen::packet_set_variants(&self.schema);
+        if variants.is_empty() {
+            let files: Vec<&str> = self
+                .sources
+                .files()
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect();
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0118",
+                    format!("the packet set `{name}` has no member: no packet is declared in {}", files.join(", ")),
+                )
+                .with_note("note: `#[derive(PacketSet)]` needs at least one packet")
+                .with_note("help: give the schema file that declares the packets, or generate without a packet set"),
+            );
+        }
+        for (i, (t, v)) in variants.iter().enumerate() {
+            if let Some((first, _)) = variants[..i].iter().find(|(_, w)| w == v) {
+                let (a, b) = (&self.schema.types[*first], &self.schema.types[*t]);
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0118",
+                        format!(
+                            "packet set `{name}`: the packets `{}` and `{}` both map to the variant `{v}`",
+                            a.full_name(),
+                            b.full_name()
+                        ),
+                    )
+                    .with_primary(b.name.span, format!("this packet's variant is `{v}`"))
+                    .with_secondary(a.name.span, "and so is this one's")
+                    .with_note("note: a variant is named after its packet, prefixed with its modules (`ChatSay`) when two packets share a name")
+                    .with_note("help: rename one of the packets or modules"),
+                );
+            }
+        }
+    }
+
     /// Each parsed file printed in the canonical format, in load order.
     pub fn formatted(&self) -> Vec<(FileId, String)> {
         self.parsed
@@ -529,7 +616,14 @@ impl Builder {
         self.finish(compiled, roots)
     }
 
-    fn finish(&self, compiled: Compiled, roots: &[impl AsRef<Path>]) -> Result<Generated, Error> {
+    fn finish(
+        &self,
+        mut compiled: Compiled,
+        roots: &[impl AsRef<Path>],
+    ) -> Result<Generated, Error> {
+        if let Some(set) = &self.codegen.packet_set {
+            compiled.check_packet_set(set);
+        }
         let warnings: Vec<Diagnostic> = compiled
             .diagnostics
             .iter()
@@ -545,8 +639,11 @@ impl Builder {
             .iter()
             .map(|f| f.name.clone())
             .collect();
-        let code = codegen::generate(&compiled.schema, &sources, &self.codegen)
-            .map_err(|e| Error::new(e.to_string()))?;
+        let code = codegen::generate(&compiled.schema, &sources, &self.codegen).map_err(|e| {
+            let d = Diagnostic::error("E0119", e.to_string())
+                .with_note("note: a code generation option (`Builder` or `gen`) is not valid Rust");
+            Error::new(compiled.sources.render(&[d]))
+        })?;
         let name = match &self.output_name {
             Some(n) => n.clone(),
             None => roots

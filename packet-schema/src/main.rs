@@ -35,6 +35,10 @@ enum Command {
         /// Treat warnings as errors.
         #[arg(long)]
         deny_warnings: bool,
+        /// Also check that a packet set enum of this name (`gen
+        /// --packet-set`, `Builder::packet_set`) would compile.
+        #[arg(long)]
+        packet_set: Option<String>,
     },
     /// Prints the protocol fingerprint (wire format §11) of every packet
     /// of the schema: the number `<Set as Fingerprint>::FINGERPRINT` of a
@@ -151,12 +155,16 @@ fn main() -> ExitCode {
         Command::Check {
             common,
             deny_warnings,
+            packet_set,
         } => {
             let opts = Options {
                 max_frame_len: common.max_frame,
                 sealed: common.sealed,
             };
-            let compiled = compile_files(&common.files, &common.includes, &opts);
+            let mut compiled = compile_files(&common.files, &common.includes, &opts);
+            if let Some(set) = &packet_set {
+                compiled.check_packet_set(set);
+            }
             compiled.sources.eprint(&compiled.diagnostics);
             let errors = compiled.diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = compiled.diagnostics.len() - errors;

@@ -491,3 +491,56 @@ fn every_command_refuses_a_schema_without_a_fingerprint() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Packet set problems are diagnostics like the rest (`error[E0118]`,
+/// located when an item is at fault, a newline at the end), from `gen` and
+/// from `check --packet-set`; a bad crate path is `error[E0119]`.
+#[test]
+fn packet_set_and_codegen_option_errors_are_diagnostics() {
+    let dir = scratch("packet-set");
+    let out_dir = dir.display().to_string();
+    let clash = "tests/bad/e0118_packet_set_named_like_a_packet.packet";
+    for args in [
+        vec!["gen", clash, "-o", &out_dir, "--packet-set", "Msg"],
+        vec!["check", clash, "--packet-set", "Msg"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("error[E0118]: the packet set `Msg` has the name of the packet `Msg`"),
+            "{err}"
+        );
+        assert!(err.contains(&format!("┌─ {clash}:2:8")), "{err}");
+        assert!(err.ends_with('\n'), "{err:?}");
+    }
+    // Without the set name, `check` has nothing to object to.
+    assert!(run(&["check", clash]).status.success());
+    let good = "tests/golden/paths.packet";
+    let types_only = "tests/golden/common.packet";
+    for (args, expected) in [
+        (
+            vec!["gen", good, "-o", &out_dir, "--packet-set", "my-set"],
+            "error[E0118]: the packet set name `my-set` is not a Rust identifier",
+        ),
+        (
+            vec!["check", good, "--packet-set", "my-set"],
+            "error[E0118]: the packet set name `my-set` is not a Rust identifier",
+        ),
+        (
+            vec!["gen", types_only, "-o", &out_dir, "--packet-set", "Msg"],
+            "error[E0118]: the packet set `Msg` has no member",
+        ),
+        (
+            vec!["gen", good, "-o", &out_dir, "--crate-path", "a b"],
+            "error[E0119]: invalid crate path `a b`",
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with(expected), "{args:?}: {err}");
+        assert!(err.ends_with('\n'), "{err:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -25,7 +25,17 @@ fn bad_schemas_match_their_snapshots() {
     assert!(names.len() >= 30, "the corpus is missing: {names:?}");
     for name in names {
         let path = Path::new("tests/bad").join(&name);
-        let compiled = compile_files(&[&path], &[], &Options::default());
+        let mut compiled = compile_files(&[&path], &[], &Options::default());
+        // `// packet-set: Msg` on the first line: checked as with
+        // `check --packet-set Msg`.
+        let text = std::fs::read_to_string(&path).unwrap();
+        if let Some(set) = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// packet-set: "))
+        {
+            compiled.check_packet_set(set.trim());
+        }
         let rendered = compiled.render();
         let stem = name.trim_end_matches(".packet");
         let code = stem[..5].to_uppercase();
