@@ -216,6 +216,37 @@ fn camel(s: &str) -> String {
         .collect()
 }
 
+/// Whether rustc's `non_camel_case_types` lint accepts `name` (roughly:
+/// it may say so of a few more names, which only costs an `allow`).
+fn is_upper_camel(name: &str) -> bool {
+    let name = name.trim_start_matches("r#");
+    !name.contains('_') && !name.starts_with(|c: char| c.is_lowercase())
+}
+
+/// Whether rustc's `non_snake_case` lint accepts `name` (roughly).
+fn is_snake(name: &str) -> bool {
+    !name.chars().any(char::is_uppercase)
+}
+
+/// `#[allow(..)]` for the schema names of a generated item that rustc's
+/// naming lints would warn about (`struct fn`, `enum async { await }`, a
+/// field `Name`): the schema chose them, so the user's crate should not
+/// get warnings for them. Nothing for conventional names.
+fn naming_allows(camel: &[&str], snake: &[&str]) -> TokenStream {
+    let mut lints = Vec::new();
+    if camel.iter().any(|n| !is_upper_camel(n)) {
+        lints.push(quote!(non_camel_case_types));
+    }
+    if snake.iter().any(|n| !is_snake(n)) {
+        lints.push(quote!(non_snake_case));
+    }
+    if lints.is_empty() {
+        quote!()
+    } else {
+        quote!(#[allow(#(#lints),*)])
+    }
+}
+
 fn int_lit(v: i128) -> TokenStream {
     let lit = proc_macro2::Literal::u128_unsuffixed(v.unsigned_abs());
     if v < 0 { quote!(-#lit) } else { quote!(#lit) }
@@ -232,8 +263,10 @@ impl Gen<'_> {
                     let mut inner = path.to_vec();
                     inner.push(m.name.clone());
                     let body = self.module_body(m, &inner);
+                    let allow = naming_allows(&[], &[&m.name]);
                     out.extend(quote! {
                         #d
+                        #allow
                         pub mod #name {
                             #body
                         }
@@ -282,6 +315,28 @@ impl Gen<'_> {
         } else {
             common
         };
+        let allow = {
+            let mut camel = vec![def.name.name.as_str()];
+            let mut bodies: Vec<&Fields> = Vec::new();
+            match &def.kind {
+                DefKind::Packet(p) => bodies.push(&p.body),
+                DefKind::Struct(s) => bodies.push(&s.body),
+                DefKind::Enum(e) => {
+                    for v in &e.variants {
+                        camel.push(v.name.name.as_str());
+                        if let ast::VariantKind::Struct(f) = &v.kind {
+                            bodies.push(f);
+                        }
+                    }
+                }
+            }
+            let snake: Vec<&str> = bodies
+                .iter()
+                .flat_map(|b| b.fields.iter().map(|f| f.name.name.as_str()))
+                .collect();
+            naming_allows(&camel, &snake)
+        };
+        let common = quote!(#allow #common);
         match &def.kind {
             DefKind::Packet(p) => {
                 let fields = self.named_fields(&p.body, path);
@@ -399,10 +454,14 @@ impl Gen<'_> {
             quote!(#[packet(crate = #cp)])
         };
         let extra = &self.extra;
+        let mut camel: Vec<&str> = members.iter().map(|(_, v)| v.as_str()).collect();
+        camel.push(name);
+        let allow = naming_allows(&camel, &[]);
         Ok(quote! {
             /// Every packet of the schema: `PacketSet::decode_frame` decodes a
             /// frame into the variant whose packet id it carries.
             #[derive(Debug, Clone, PartialEq, #cp::PacketSet)]
+            #allow
             #crate_attr
             #(#extra)*
             pub enum #ident #lt { #(#variants),* }

@@ -209,6 +209,18 @@ impl Compiled {
             );
             return;
         }
+        if validate::RUST_PRIMITIVES.contains(&name) {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0118",
+                    format!(
+                        "the packet set name `{name}` would shadow Rust's primitive type `{name}`"
+                    ),
+                )
+                .with_note("help: use an UpperCamelCase name such as `Msg`"),
+            );
+            return;
+        }
         for (_, file) in &self.parsed {
             for item in &file.items {
                 let Some(id) = item.kind.name() else { continue };

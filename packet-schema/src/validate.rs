@@ -225,11 +225,37 @@ pub(crate) const BUILTIN_TYPES: &[&str] = &[
     "char", "string", "bytes", "list", "option", "box",
 ];
 
+/// `str` → `Str`, for a suggested rename.
+fn codegen_camel(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
 /// Names Rust cannot take even as raw identifiers.
 const UNUSABLE: &[&str] = &["self", "Self", "super", "crate", "_"];
 
+/// Rust's primitive types. The generated code names them unqualified
+/// (`&'a str`, `u8`), because `#[derive(Packet)]` recognizes strings, byte
+/// slices and scalars by how they are spelled (`::core::primitive::str`
+/// would not be a string to it), so a type or module of one of these
+/// names would shadow them. The schema language reserves the ones it has
+/// itself (`u8`, `bool`...); `str`, `usize` and `isize` are left.
+pub(crate) const RUST_PRIMITIVES: &[&str] = &[
+    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+    "i128", "isize", "f32", "f64",
+];
+
 impl Validator {
     fn check_name(&mut self, id: &Ident, what: &str) {
+        if what == "type or module" && RUST_PRIMITIVES.contains(&id.name.as_str()) {
+            self.diags.push(
+                Diagnostic::error("E0105", format!("`{}` cannot be a {what} name", id.name))
+                    .with_primary(id.span, format!("this would shadow Rust's primitive type `{}`", id.name))
+                    .with_note(format!("note: the generated Rust names Rust's `{}` unqualified (`&'a str` for `string`, `u8`...), and `#[derive(Packet)]` recognizes those types by name", id.name))
+                    .with_note(format!("help: rename it, e.g. `{}`", codegen_camel(&id.name))),
+            );
+        }
         if UNUSABLE.contains(&id.name.as_str()) {
             self.diags.push(
                 Diagnostic::error("E0105", format!("`{}` cannot be a {what} name", id.name))

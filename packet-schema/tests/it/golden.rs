@@ -184,3 +184,16 @@ fn deny_warnings_turns_warnings_into_errors() {
         .generate(&["tests/golden/game.packet"])
         .unwrap();
 }
+
+/// Keywords as names become raw identifiers; names that are not Rust's
+/// conventions get `#[allow(non_camel_case_types)]` /
+/// `#[allow(non_snake_case)]` on their item (and only those). The output
+/// compiles without warnings in `golden_compiles`.
+#[test]
+fn unconventional_names() {
+    check(
+        "names.packet",
+        "names.rs",
+        Builder::new().packet_set("all_packets"),
+    );
+}

@@ -22,6 +22,24 @@ mod recursive {
     include!("../golden/recursive.rs");
 }
 
+// The schema's unconventional names warn nowhere.
+#[deny(non_camel_case_types, non_snake_case, non_upper_case_globals)]
+mod names {
+    include!("../golden/names.rs");
+}
+
+#[test]
+fn unconventional_names_round_trip() {
+    let p = names::Chat::say {
+        Room: 7,
+        f: names::r#fn { a: 1 },
+        mode: names::r#async::r#await,
+        shape: names::Shape::Circle { Radius: 3 },
+    };
+    round_trip(&p);
+    round_trip(&names::Ping { r#type: 2 });
+}
+
 fn round_trip<P>(p: &P)
 where
     P: Packet + for<'de> packet_core::Decode<'de> + PartialEq + std::fmt::Debug,
