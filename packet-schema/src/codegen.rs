@@ -35,7 +35,8 @@ pub struct CodegenOptions {
     /// `String` / `Vec<u8>` instead of `&'a str` / `&'a [u8]`.
     pub owned: bool,
     /// Extra outer attributes put on every generated type, e.g.
-    /// `#[derive(Eq)]` (Rust syntax).
+    /// `#[allow(dead_code)]` (Rust syntax); see `Builder::type_attribute`
+    /// for the derives the generator already emits.
     pub type_attributes: Vec<String>,
     /// Also generate an enum of this name over every packet, with
     /// `#[derive(PacketSet)]`, to decode any frame by its type id.

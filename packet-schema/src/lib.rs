@@ -602,8 +602,16 @@ impl Builder {
         self
     }
 
-    /// Adds an outer attribute to every generated type, e.g.
-    /// `"#[derive(Eq)]"`.
+    /// Adds an outer attribute to every generated type (the packet set
+    /// included), e.g. `type_attribute("#[allow(dead_code)]")`.
+    ///
+    /// The generator already derives `Debug, Clone, PartialEq, Packet` on
+    /// packets, structs and enums with data, `Debug, Clone, Copy,
+    /// PartialEq, Eq, Hash, Packet` on C-like enums, and `Debug, Clone,
+    /// PartialEq, PacketSet` on the packet set: deriving one of these again
+    /// is rustc's E0119 (`#[derive(Eq)]` fails on any schema with a C-like
+    /// enum), and deriving a trait a field type lacks (`Eq` with an `f32`)
+    /// fails on the schemas that have one.
     pub fn type_attribute(mut self, attr: impl Into<String>) -> Self {
         self.codegen.type_attributes.push(attr.into());
         self

@@ -197,3 +197,34 @@ fn unconventional_names() {
         Builder::new().packet_set("all_packets"),
     );
 }
+
+/// Every `type_attribute("...")` example of the docs (schema-language.md
+/// §7, the rustdoc) is one the compiled golden output `game_owned.rs`
+/// uses, on a schema with every kind of item: `#[derive(Eq)]`, the old
+/// example, is rustc's E0119 on the C-like enums, which already derive
+/// `Eq`.
+#[test]
+fn the_documented_type_attribute_example_compiles_on_every_kind_of_item() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let owned = std::fs::read_to_string(dir().join("game_owned.rs")).unwrap();
+    for kind in [
+        "Copy, PartialEq, Eq, Hash", // a C-like enum
+        "pub enum Event",            // an enum with data
+        "#[packet(id = ",            // a packet
+        "pub struct Color",          // a struct
+    ] {
+        assert!(owned.contains(kind), "{kind}");
+    }
+    let mut examples = 0;
+    for doc in ["../docs/schema-language.md", "src/lib.rs", "src/codegen.rs"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for (i, _) in text.match_indices("type_attribute(\"") {
+            let rest = &text[i + "type_attribute(\"".len()..];
+            let attr = &rest[..rest.find("\")").unwrap()];
+            assert_eq!(attr, "#[allow(dead_code)]", "{doc}");
+            assert!(owned.contains(attr));
+            examples += 1;
+        }
+    }
+    assert!(examples >= 2, "{examples}");
+}
