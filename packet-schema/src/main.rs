@@ -78,9 +78,18 @@ enum Command {
         old: PathBuf,
         /// The new version's root schema file.
         new: PathBuf,
-        /// A directory to look for imports in (repeatable, both versions).
+        /// A directory to look for imports in (repeatable, both versions,
+        /// after each version's own).
         #[arg(short = 'I', long = "include")]
         includes: Vec<PathBuf>,
+        /// A directory to look for the old version's imports in
+        /// (repeatable, before `-I`).
+        #[arg(long = "old-include")]
+        old_includes: Vec<PathBuf>,
+        /// A directory to look for the new version's imports in
+        /// (repeatable, before `-I`).
+        #[arg(long = "new-include")]
+        new_includes: Vec<PathBuf>,
     },
     /// Writes a Wireshark Lua dissector for the schema's packets to stdout.
     Dissector {
@@ -271,16 +280,39 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Compat { old, new, includes } => {
+        Command::Compat {
+            old,
+            new,
+            includes,
+            old_includes,
+            new_includes,
+        } => {
             let opts = Options::default();
+            let with_shared = |own: Vec<PathBuf>| -> Vec<PathBuf> {
+                own.into_iter().chain(includes.iter().cloned()).collect()
+            };
             let (a, b) = (
-                compile_files(&[&old], &includes, &opts),
-                compile_files(&[&new], &includes, &opts),
+                compile_files(&[&old], &with_shared(old_includes), &opts),
+                compile_files(&[&new], &with_shared(new_includes), &opts),
             );
             for c in [&a, &b] {
                 if c.has_errors() {
                     c.sources.eprint(&c.diagnostics);
                     return ExitCode::FAILURE;
+                }
+            }
+            // An old import found in a directory both versions search (a
+            // copy of the old root without its imports, `-I` at the new
+            // tree) is the new version's own file: whatever changed in it
+            // is compared with itself and goes unseen.
+            let canon = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            let new_files: Vec<PathBuf> = b.inputs.iter().map(canon).collect();
+            for input in a.inputs.iter().skip(1) {
+                if new_files.contains(&canon(input)) {
+                    eprintln!(
+                        "warning: the old version's import {} is the very file the new version loads: changes in it cannot be seen\n  = help: give the old version its own copy, next to its root or with `--old-include DIR`",
+                        input.display()
+                    );
                 }
             }
             let report = packet_schema::compat::compare(&a, &b);

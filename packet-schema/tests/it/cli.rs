@@ -544,3 +544,59 @@ fn packet_set_and_codegen_option_errors_are_diagnostics() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `compat` with the old version's imports missing: `-I` at the new tree
+/// used to load them from there silently, so a break in them passed. Each
+/// version gets its own include directories, and an old import that is the
+/// new version's own file is warned about.
+#[test]
+fn compat_gives_each_version_its_own_includes() {
+    let dir = scratch("compat-includes");
+    for v in ["old", "new", "old-lib"] {
+        std::fs::create_dir_all(dir.join(v)).unwrap();
+    }
+    let root = "import \"common.packet\";\n\npacket A = 1 {\n    c: C,\n}\n";
+    std::fs::write(dir.join("old/game.packet"), root).unwrap();
+    std::fs::write(dir.join("new/game.packet"), root).unwrap();
+    std::fs::write(
+        dir.join("old-lib/common.packet"),
+        "struct C {\n    x: u8,\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("new/common.packet"),
+        "struct C {\n    x: u16,\n}\n",
+    )
+    .unwrap();
+    let p = |s: &str| dir.join(s).display().to_string();
+    // The trap: `-I new` serves the old root's import from the new tree.
+    let out = run(&[
+        "compat",
+        &p("old/game.packet"),
+        &p("new/game.packet"),
+        "-I",
+        &p("new"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: the old version's import ")
+            && err.contains("is the very file the new version loads"),
+        "{err}"
+    );
+    assert!(err.contains("--old-include"), "{err}");
+    // Its own include directory: the break is found.
+    let out = run(&[
+        "compat",
+        &p("old/game.packet"),
+        &p("new/game.packet"),
+        "--old-include",
+        &p("old-lib"),
+        "--new-include",
+        &p("new"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error[C0006]"), "{err}");
+    assert!(!err.contains("warning:"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
