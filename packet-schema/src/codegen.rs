@@ -166,7 +166,77 @@ pub fn rust_ident(name: &str) -> Ident {
     }
 }
 
+/// A schema doc comment's lines made safe as Rust docs: rustdoc runs every
+/// code block it does not know to be something else as a doctest (a
+/// schema example, an ASCII diagram, would fail `cargo test --doc` in the
+/// user's crate). An unlabelled fence becomes ` ```text `, and an indented
+/// code block a ` ```text ` fence around its lines; labelled fences
+/// (` ```rust `, ` ```json `) are left as written.
+fn doc_lines(lines: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(lines.len());
+    // The open fence's marker (its character, repeated at least 3 times),
+    // or whether an indented block is open.
+    let mut fence: Option<(char, usize)> = None;
+    let mut indented = false;
+    let mut prev_blank = true;
+    for line in lines {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let blank = trimmed.is_empty();
+        if let Some((c, n)) = fence {
+            // A closing fence: the same character, as many or more, alone.
+            let run = trimmed.chars().take_while(|&x| x == c).count();
+            if indent < 4 && run >= n && trimmed[run..].trim().is_empty() {
+                fence = None;
+            }
+            out.push(line.clone());
+            prev_blank = blank;
+            continue;
+        }
+        if indented {
+            if blank || indent >= 4 {
+                out.push(line.get(4..).unwrap_or("").to_string());
+                continue;
+            }
+            // The block ends before its trailing blank lines.
+            let mut trailing = 0;
+            while out.last().is_some_and(|l: &String| l.is_empty()) {
+                out.pop();
+                trailing += 1;
+            }
+            out.push("```".to_string());
+            out.extend(std::iter::repeat_n(String::new(), trailing));
+            indented = false;
+        }
+        if indent < 4 && (trimmed.starts_with("```") || trimmed.starts_with("~~~")) {
+            let c = trimmed.chars().next().unwrap_or('`');
+            let n = trimmed.chars().take_while(|&x| x == c).count();
+            fence = Some((c, n));
+            if trimmed[n..].trim().is_empty() {
+                out.push(format!("{}{}text", &line[..indent], &trimmed[..n]));
+            } else {
+                out.push(line.clone());
+            }
+        } else if indent >= 4 && !blank && prev_blank {
+            indented = true;
+            out.push("```text".to_string());
+            out.push(line[4..].to_string());
+        } else {
+            out.push(line.clone());
+        }
+        prev_blank = blank;
+    }
+    if indented {
+        while out.last().is_some_and(|l| l.is_empty()) {
+            out.pop();
+        }
+        out.push("```".to_string());
+    }
+    out
+}
+
 fn docs(lines: &[String]) -> TokenStream {
+    let lines = doc_lines(lines);
     let lines = lines.iter().map(|l| {
         let text = if l.is_empty() {
             String::new()
@@ -566,5 +636,40 @@ impl Gen<'_> {
         let name = rust_ident(&def.name.name);
         let lt = self.generics(target);
         quote!(#(#supers)* #(#downs)* #name #lt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::doc_lines;
+
+    fn lines(s: &str) -> Vec<String> {
+        s.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn doc_code_blocks_become_text() {
+        // An unlabelled fence gets `text`; labelled ones and the closing
+        // fence stay.
+        assert_eq!(
+            doc_lines(&lines("A.\n```\nx = 1\n```\n```json\n{}\n```")),
+            lines("A.\n```text\nx = 1\n```\n```json\n{}\n```")
+        );
+        // An indented block (after a blank line) is fenced, its indentation
+        // removed, blank lines inside kept, trailing ones after the fence.
+        assert_eq!(
+            doc_lines(&lines("A:\n\n    a = 1\n\n      b\n\nEnd.")),
+            lines("A:\n\n```text\na = 1\n\n  b\n```\n\nEnd.")
+        );
+        assert_eq!(
+            doc_lines(&lines("    at the start")),
+            lines("```text\nat the start\n```")
+        );
+        // A paragraph's continuation line is not a code block; nor is an
+        // indented line inside a fence.
+        let same = lines("text\n    continued\n~~~~\n    inside\n~~~~");
+        let mut expected = same.clone();
+        expected[2] = "~~~~text".to_string();
+        assert_eq!(doc_lines(&same), expected);
     }
 }

@@ -228,3 +228,44 @@ fn the_documented_type_attribute_example_compiles_on_every_kind_of_item() {
     }
     assert!(examples >= 2, "{examples}");
 }
+
+/// Code blocks in schema doc comments would be doctests in the user's
+/// crate (`cargo test --doc` compiled a schema example as Rust and
+/// failed): the generated docs fence them as `text`, unlabelled fences and
+/// indented blocks alike. Every fence opened in the generated docs has a
+/// language rustdoc does not test.
+#[test]
+fn doc_comment_code_blocks_are_not_doctests() {
+    let schema = "/// A chat line, e.g.\n///\n///     Say { text: \"hi\" }\n///\n/// or:\n///\n/// ```\n/// packet Say = 1 {}\n/// ```\n\
+                  packet Say = 1 {\n    /// ```\n    /// <= 200 bytes\n    /// ```\n    text: string(max = 200),\n}\n\
+                  /// A module.\n///\n///     diagram\nmodule m {\n    /// ~~~\n    /// tick\n    /// ~~~\n    enum E { A }\n}\n";
+    let compiled =
+        packet_schema::compile_str("docs.packet", schema, &packet_schema::Options::default());
+    assert!(!compiled.has_errors(), "{}", compiled.render());
+    let code = compiled
+        .generate(&packet_schema::CodegenOptions::default())
+        .unwrap();
+    let docs: Vec<&str> = code
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("///"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    let mut open = false;
+    let mut fences = 0;
+    for l in &docs {
+        assert!(
+            !l.starts_with("    "),
+            "an indented code block is left: {l:?}\n{code}"
+        );
+        if l.starts_with("```") || l.starts_with("~~~") {
+            if !open {
+                let lang = l.trim_start_matches(['`', '~']);
+                assert_eq!(lang, "text", "{code}");
+                fences += 1;
+            }
+            open = !open;
+        }
+    }
+    assert!(!open, "{code}");
+    assert_eq!(fences, 5, "{code}");
+}
