@@ -673,22 +673,44 @@ impl Validator {
             if let Some(max) = &opts.max
                 && !(0..=i128::from(width.max())).contains(&max.value)
             {
-                this.diags.push(
-                    Diagnostic::error(
-                        "E0109",
+                // The help depends on what is wrong: a negative count, a
+                // maximum a wider prefix can carry (the narrowest one that
+                // does, as the derive says), or one no prefix can.
+                let (message, help) = if max.value < 0 {
+                    (
+                        format!("`max = {}` is negative", max.text),
+                        "help: `max` counts bytes or items: write 0 or more".to_string(),
+                    )
+                } else {
+                    let wider = [LenWidth::U8, LenWidth::U16, LenWidth::U32]
+                        .into_iter()
+                        .find(|w| i128::from(w.max()) >= max.value);
+                    let help = match wider {
+                        Some(w) => format!(
+                            "help: widen the prefix with `len = {}`, or choose a smaller maximum",
+                            w.as_str()
+                        ),
+                        None => format!(
+                            "help: no length prefix counts more than {} (`len = u32`): choose a smaller maximum",
+                            LenWidth::U32.max()
+                        ),
+                    };
+                    (
                         format!(
                             "`max = {}` does not fit a `{}` length prefix",
                             max.text,
                             width.as_str()
                         ),
+                        help,
                     )
-                    .with_primary(
-                        max.span,
-                        format!("expected a maximum from 0 to {}", width.max()),
-                    )
-                    .with_note(
-                        "help: choose a wider prefix with `len = u32`, or a smaller maximum",
-                    ),
+                };
+                this.diags.push(
+                    Diagnostic::error("E0109", message)
+                        .with_primary(
+                            max.span,
+                            format!("expected a maximum from 0 to {}", width.max()),
+                        )
+                        .with_note(help),
                 );
             }
         };
