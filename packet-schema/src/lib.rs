@@ -133,6 +133,7 @@ pub use codegen::{CodegenError, CodegenOptions};
 pub use diagnostic::{Diagnostic, Severity, SourceMap};
 pub use validate::{
     DEFAULT_MAX_FRAME_LEN, FRAME_OVERHEAD, Options, SEALED_FRAME_OVERHEAD, Schema, TypeDef,
+    effective_max_frame_len,
 };
 
 /// Schema files loaded, parsed and checked together.
@@ -564,8 +565,10 @@ impl Builder {
         self
     }
 
-    /// The largest frame peers accept (default 64 KiB); packets that can
-    /// never fit are errors, packets that may not fit are warnings.
+    /// The largest frame peers accept (default 64 KiB), taken as
+    /// `FrameConfig::with_max_frame_len` takes it ([`effective_max_frame_len`]);
+    /// packets that can never fit are errors, packets that may not fit are
+    /// warnings.
     pub fn max_frame_len(mut self, len: u32) -> Self {
         self.validate.max_frame_len = len;
         self

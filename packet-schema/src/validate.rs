@@ -43,6 +43,14 @@ pub const SEALED_FRAME_OVERHEAD: u64 = 40;
 /// The default largest frame, as `packet_core::FrameConfig::DEFAULT_MAX_FRAME_LEN`.
 pub const DEFAULT_MAX_FRAME_LEN: u32 = 64 * 1024;
 
+/// The frame limit a receiver really has when configured with `len`, as
+/// `packet_core::FrameConfig::with_max_frame_len` makes it: rounded down
+/// to a multiple of 4, and raised to at least 40 (the smallest sealed
+/// frame, `MIN_SEALED_FRAME_LEN`).
+pub fn effective_max_frame_len(len: u32) -> u32 {
+    (len & !3).max(SEALED_FRAME_OVERHEAD as u32)
+}
+
 /// Index of a type in [`Schema::types`].
 pub type TypeId = usize;
 
@@ -1086,7 +1094,16 @@ impl Validator {
         } else {
             "frame"
         };
-        let max_body = u64::from(self.opts.max_frame_len & !3).saturating_sub(overhead);
+        let given = self.opts.max_frame_len;
+        let frame = effective_max_frame_len(given);
+        let max_body = u64::from(frame).saturating_sub(overhead);
+        // Said in every note that names the limit when it is not the one
+        // given, as the runtime changes it too.
+        let adjusted = (frame != given).then(|| {
+            format!(
+                "note: a frame limit of {given} bytes is taken as {frame}, as `FrameConfig::with_max_frame_len` takes it (rounded down to a multiple of 4, at least 40)"
+            )
+        });
         for def in &self.schema.types {
             let Some(min) = def.min_size else {
                 if matches!(&def.kind, DefKind::Enum(e) if e.variants.is_empty()) {
@@ -1108,14 +1125,14 @@ impl Validator {
             let DefKind::Packet(_) = def.kind else {
                 continue;
             };
-            let frame = self.opts.max_frame_len;
             if min > max_body {
-                self.diags.push(
-                    Diagnostic::error("E0113", format!("packet `{}` can never fit in a frame", def.name.name))
-                        .with_primary(def.name.span, format!("its smallest body is {min} bytes; expected at most {max_body}"))
-                        .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body ({overhead} bytes are header, check and ending)"))
-                        .with_note("help: shrink the fixed-size fields (arrays), or raise the frame limit (`--max-frame` / `Builder::max_frame_len`)"),
-                );
+                let mut d = Diagnostic::error("E0113", format!("packet `{}` can never fit in a frame", def.name.name))
+                    .with_primary(def.name.span, format!("its smallest body is {min} bytes; expected at most {max_body}"))
+                    .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body ({overhead} bytes are header, check and ending)"));
+                if let Some(n) = &adjusted {
+                    d = d.with_note(n.clone());
+                }
+                self.diags.push(d.with_note("help: shrink the fixed-size fields (arrays), or raise the frame limit (`--max-frame` / `Builder::max_frame_len`)"));
                 continue;
             }
             // Unbounded only through recursion: no `max` can bound a
@@ -1130,6 +1147,9 @@ impl Validator {
                 let mut d = Diagnostic::warning("W0001", format!("packet `{}` may not fit in a frame", def.name.name))
                     .with_primary(def.name.span, label)
                     .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body; larger values fail to encode"));
+                if let Some(n) = &adjusted {
+                    d = d.with_note(n.clone());
+                }
                 let DefKind::Packet(p) = &def.kind else {
                     continue;
                 };
@@ -1424,6 +1444,55 @@ mod tests {
             "{}",
             err.render()
         );
+    }
+
+    /// `--max-frame 30` or `0` is taken as the runtime takes it: at least
+    /// 40 bytes (E0113 said "a frame of at most 30 bytes carries at most 0
+    /// bytes of body"), and the note says so.
+    #[test]
+    fn frame_limit_is_clamped_and_rounded_as_the_runtime_does() {
+        let src = "packet A = 1 { a: [u8; 12] }";
+        for (given, frame) in [(30, 40), (0, 40), (41, 40), (39, 40)] {
+            let opts = Options {
+                max_frame_len: given,
+                ..Options::default()
+            };
+            let c = crate::compile_str("t.packet", src, &opts);
+            assert!(!c.has_errors(), "{given}: {}", c.render());
+            let sealed = Options {
+                max_frame_len: given,
+                sealed: true,
+            };
+            let c = crate::compile_str("t.packet", src, &sealed);
+            let text = c.render();
+            assert!(
+                text.contains(&format!(
+                    "a sealed frame of at most {frame} bytes carries at most 0 bytes of body"
+                )),
+                "{given}: {text}"
+            );
+            assert!(
+                text.contains(&format!(
+                    "a frame limit of {given} bytes is taken as {frame}, as `FrameConfig::with_max_frame_len` takes it"
+                )),
+                "{given}: {text}"
+            );
+        }
+        // An effective limit says nothing more.
+        let c = crate::compile_str(
+            "t.packet",
+            "packet A = 1 { a: [u8; 20] }",
+            &Options {
+                max_frame_len: 44,
+                sealed: true,
+            },
+        );
+        let text = c.render();
+        assert!(
+            text.contains("at most 44 bytes carries at most 4"),
+            "{text}"
+        );
+        assert!(!text.contains("is taken as"), "{text}");
     }
 
     #[test]

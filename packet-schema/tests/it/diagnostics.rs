@@ -246,3 +246,19 @@ fn diamonds_are_refused_before_their_description_explodes() {
         assert_eq!(layouts[0].1.len(), 106_489);
     });
 }
+
+/// The checker takes a frame limit as the runtime does
+/// (`FrameConfig::with_max_frame_len`: rounded down to 4, at least 40).
+#[test]
+fn the_frame_limit_is_taken_as_frame_config_takes_it() {
+    use packet_core::frame::FrameConfig;
+    for len in [0, 1, 3, 4, 30, 39, 40, 41, 43, 44, 1027, 65_536, u32::MAX] {
+        assert_eq!(
+            packet_schema::effective_max_frame_len(len),
+            FrameConfig::default()
+                .with_max_frame_len(len)
+                .max_frame_len(),
+            "{len}"
+        );
+    }
+}
