@@ -494,6 +494,13 @@ fn inspect(
             return ExitCode::FAILURE;
         }
     };
+    // A capture file is not frames: say how to get them out of it.
+    if !raw && let Some(kind) = capture_kind(&bytes) {
+        eprintln!(
+            "error: the input is a {kind} capture file; inspect does not read captures\n  = help: extract the payloads as hex with tshark, e.g.\n        tshark -r capture.pcap -Y 'tcp.dstport==7777 && tcp.len>0' -T fields -e tcp.payload | packet-schema inspect --schema game.packet\n    (one stream direction, port as used; `-e udp.payload` and `--datagrams` for UDP)"
+        );
+        return ExitCode::FAILURE;
+    }
     // Text is a hex dump, and a malformed one an error (not raw bytes by
     // surprise); raw frames are never text (`as_text`), and `--raw` says
     // so for text too.
@@ -534,5 +541,17 @@ fn inspect(
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `pcap` or `pcapng` when `bytes` start with a capture file's magic
+/// number (pcap in either byte order, microsecond or nanosecond; the
+/// pcapng section header block).
+fn capture_kind(bytes: &[u8]) -> Option<&'static str> {
+    match bytes.get(..4)? {
+        [0xa1, 0xb2, 0xc3, 0xd4] | [0xd4, 0xc3, 0xb2, 0xa1] => Some("pcap"),
+        [0xa1, 0xb2, 0x3c, 0x4d] | [0x4d, 0x3c, 0xb2, 0xa1] => Some("pcap"),
+        [0x0a, 0x0d, 0x0d, 0x0a] => Some("pcapng"),
+        _ => None,
     }
 }

@@ -600,3 +600,32 @@ fn compat_gives_each_version_its_own_includes() {
     assert!(!err.contains("warning:"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A capture file given to `inspect` is named as one, with the tshark
+/// command that extracts the payloads, instead of being read as frames.
+#[test]
+fn inspect_points_captures_to_tshark() {
+    let dir = scratch("pcap");
+    for (name, magic) in [
+        ("le.pcap", [0xd4, 0xc3, 0xb2, 0xa1]),
+        ("be.pcap", [0xa1, 0xb2, 0xc3, 0xd4]),
+        ("x.pcapng", [0x0a, 0x0d, 0x0d, 0x0a]),
+    ] {
+        let path = dir.join(name);
+        let mut bytes = magic.to_vec();
+        bytes.extend([0u8; 20]);
+        std::fs::write(&path, bytes).unwrap();
+        let out = run(&["inspect", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("capture file; inspect does not read captures"),
+            "{err}"
+        );
+        assert!(
+            err.contains("tshark -r capture.pcap -Y 'tcp.dstport==7777 && tcp.len>0' -T fields -e tcp.payload"),
+            "{err}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
