@@ -416,8 +416,33 @@ impl Loader<'_> {
             return; // already loaded, or being loaded (an import cycle)
         }
         self.inputs.push(path.to_path_buf());
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => {
+                // Point at the first byte that is not UTF-8, in the text
+                // shown with replacement characters (the same up to there).
+                let at = e.utf8_error().valid_up_to();
+                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let end = lossy[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                let id = self.sources.add(name.clone(), path, lossy);
+                let (line, col) = self.sources.line_col(Span::new(id, at..end));
+                let mut d = Diagnostic::error(
+                    "E0004",
+                    format!(
+                        "cannot read `{name}`: not UTF-8 at line {line}, column {col} (byte {at})"
+                    ),
+                )
+                .with_primary(
+                    Span::new(id, at..end),
+                    "expected UTF-8 text; this byte is not",
+                )
+                .with_note("help: save the file as UTF-8");
+                if let Some(from) = from {
+                    d = d.with_secondary(from.span, "imported here");
+                }
+                self.diagnostics.push(d);
+                return;
+            }
             Err(e) => {
                 let mut d = Diagnostic::error("E0004", format!("cannot read `{name}`: {e}"));
                 if let Some(from) = from {

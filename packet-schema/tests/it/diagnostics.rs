@@ -28,7 +28,7 @@ fn bad_schemas_match_their_snapshots() {
         let mut compiled = compile_files(&[&path], &[], &Options::default());
         // `// packet-set: Msg` on the first line: checked as with
         // `check --packet-set Msg`.
-        let text = std::fs::read_to_string(&path).unwrap();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
         if let Some(set) = text
             .lines()
             .next()
@@ -261,4 +261,22 @@ fn the_frame_limit_is_taken_as_frame_config_takes_it() {
             "{len}"
         );
     }
+}
+
+/// A UTF-8 byte order mark at 1:1 is skipped (it was E0001, "a character
+/// that starts no token", on an invisible character).
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let text = "\u{feff}packet Say = 1 {\n    text: string(max = 200),\n}\n";
+    let compiled = packet_schema::compile_str("bom.packet", text, &Options::default());
+    assert!(!compiled.has_errors(), "{}", compiled.render());
+    // `fmt` writes the file without it.
+    assert_eq!(
+        packet_schema::format_str("bom.packet", text).unwrap(),
+        &text[3..]
+    );
+    // Only at the start.
+    let inside = "packet Say = 1 {\u{feff}}\n";
+    let compiled = packet_schema::compile_str("bom.packet", inside, &Options::default());
+    assert!(compiled.has_errors());
 }
