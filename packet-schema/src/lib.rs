@@ -678,8 +678,14 @@ impl Builder {
             .filter(|d| !d.is_error())
             .cloned()
             .collect();
-        if compiled.has_errors() || (self.deny_warnings && !warnings.is_empty()) {
+        if compiled.has_errors() {
             return Err(Error::new(compiled.render()));
+        }
+        if self.deny_warnings && !warnings.is_empty() {
+            return Err(Error::new(format!(
+                "{}error: warnings denied (Builder::deny_warnings)\n",
+                compiled.render()
+            )));
         }
         let sources: Vec<String> = compiled
             .sources

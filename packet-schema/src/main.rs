@@ -186,9 +186,11 @@ fn main() -> ExitCode {
                     plural(warnings, "warning")
                 );
             }
-            let failed =
-                compiled.has_errors() || (deny_warnings && !compiled.diagnostics.is_empty());
-            if failed {
+            let denied = !compiled.has_errors() && deny_warnings && warnings > 0;
+            if denied {
+                eprintln!("error: warnings denied (--deny-warnings)");
+            }
+            if compiled.has_errors() || denied {
                 ExitCode::FAILURE
             } else {
                 println!("{}", check_summary(&compiled, warnings));

@@ -57,9 +57,13 @@ fn check_fails_with_located_diagnostics() {
 fn warnings_pass_unless_denied() {
     let file = "tests/bad/w0001_packet_may_not_fit.packet";
     assert!(run(&["check", file]).status.success());
-    assert_eq!(
-        run(&["check", "--deny-warnings", file]).status.code(),
-        Some(1)
+    let out = run(&["check", "--deny-warnings", file]);
+    assert_eq!(out.status.code(), Some(1));
+    // The failure says why, after the warnings.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.ends_with("0 errors, 1 warning\nerror: warnings denied (--deny-warnings)\n"),
+        "{err}"
     );
     // A larger frame limit makes the warning go away.
     let out = run(&["check", "--deny-warnings", "--max-frame", "131072", file]);

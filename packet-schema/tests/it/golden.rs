@@ -269,3 +269,19 @@ fn doc_comment_code_blocks_are_not_doctests() {
     assert!(!open, "{code}");
     assert_eq!(fences, 5, "{code}");
 }
+
+/// `Builder::deny_warnings` says why it fails after the warnings.
+#[test]
+fn denied_warnings_say_so() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let e = Builder::new()
+        .deny_warnings(true)
+        .generate(&["tests/bad/w0001_packet_may_not_fit.packet"])
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("warning[W0001]"), "{text}");
+    assert!(
+        text.ends_with("error: warnings denied (Builder::deny_warnings)\n"),
+        "{text}"
+    );
+}
