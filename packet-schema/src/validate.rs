@@ -516,7 +516,7 @@ impl Validator {
                             )
                             .with_primary(
                                 p.id.span,
-                                "expected an id from 0 to 0xFFFF (the header's type_id is a u16)",
+                                "expected an id from 0 to 0xFFFE (the header's type_id is a u16, and 0xFFFF is reserved)",
                             ),
                         );
                     } else if p.id.value == 0xFFFF {
