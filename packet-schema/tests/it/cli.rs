@@ -633,3 +633,20 @@ fn inspect_points_captures_to_tshark() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// tools.md's example of a filter field in a module is the name the
+/// dissector gives it: the module path is part of it.
+#[test]
+fn dissector_field_names_include_the_module_path_as_documented() {
+    let out = run(&["dissector", "../examples/schema-demo/schema/game.packet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lua = String::from_utf8_lossy(&out.stdout);
+    assert!(lua.contains("\"packet.chat.Say.room\""), "{lua}");
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/tools.md")).unwrap();
+    assert!(doc.contains("`packet.chat.Say.room`"));
+}
