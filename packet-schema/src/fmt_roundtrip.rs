@@ -200,11 +200,17 @@ fn top_kind() -> impl Strategy<Value = ItemKind> {
 }
 
 fn item_with(kind: impl Strategy<Value = ItemKind>) -> impl Strategy<Value = Item> {
-    (leading(), kind, prop::option::of(text())).prop_map(|(leading, kind, trailing)| Item {
-        leading,
-        kind,
-        trailing,
-        span: sp(),
+    (leading(), kind, prop::option::of(text())).prop_map(|(mut leading, kind, trailing)| {
+        // A doc comment on an import documents nothing (E0002).
+        if matches!(kind, ItemKind::Import(_)) {
+            leading.docs.clear();
+        }
+        Item {
+            leading,
+            kind,
+            trailing,
+            span: sp(),
+        }
     })
 }
 

@@ -373,11 +373,21 @@ impl Parser {
     /// An item; `top`: at the top level of the file, where imports go.
     fn item(&mut self, top: bool) -> PResult<Item> {
         let start = self.peek().span;
+        let first_doc = self.pending.iter().find_map(|p| match p {
+            Pending::Doc(_, span) => Some(*span),
+            _ => None,
+        });
         let leading = self.leading()?;
         let kind = if self.is_ident("import") {
             if !top {
                 return Err(Diagnostic::error("E0002", "`import` inside a module")
                     .with_primary(start, "expected `packet`, `struct`, `enum` or `module`; imports go at the top level of a file"));
+            }
+            // An import generates nothing a doc comment could go on.
+            if let Some(span) = first_doc {
+                return Err(Diagnostic::error("E0002", "doc comment documents nothing")
+                    .with_primary(span, "expected an item, field or variant after this doc comment, found `import`")
+                    .with_note("help: use `//` for a comment about the import, or `//!` at the top of the file to document the file"));
             }
             self.bump();
             let t = self.peek().clone();
