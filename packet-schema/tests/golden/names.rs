@@ -3,7 +3,8 @@
 //
 // Names the schema language allows that are not Rust's conventions:
 // Rust keywords (raw identifiers) and lowercase or uppercase where Rust
-// expects the other. The generated code compiles without warnings.
+// expects the other, and the standard library's type names. The
+// generated code compiles without warnings.
 
 #[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
 #[allow(non_camel_case_types)]
@@ -46,13 +47,56 @@ pub struct Ping {
     pub r#type: u8,
 }
 
+#[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
+pub struct Option {
+    pub a: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
+pub struct Vec {
+    pub b: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
+pub struct Box {
+    #[packet(max_len = 3)]
+    pub c: ::std::vec::Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
+pub struct String<'a> {
+    #[packet(max_len = 4)]
+    pub d: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
+pub struct Result {
+    pub e: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, ::packet_core::Packet)]
+#[packet(id = 0x0003)]
+pub struct Std<'a> {
+    pub o: Option,
+    pub v: Vec,
+    pub b: Box,
+    pub s: String<'a>,
+    pub r: Result,
+    #[packet(max_len = 2)]
+    pub l: ::std::vec::Vec<Vec>,
+    pub opt: ::core::option::Option<Option>,
+    pub bx: ::std::boxed::Box<Box>,
+}
+
 /// Every packet of the schema: `PacketSet::decode_frame` decodes a
 /// frame into the variant whose packet id it carries.
 #[derive(Debug, Clone, PartialEq, ::packet_core::PacketSet)]
 #[allow(non_camel_case_types)]
-pub enum all_packets {
+pub enum all_packets<'a> {
     /// `Chat.say` (id `0x0001`).
     say(Chat::say),
     /// `Ping` (id `0x0002`).
     Ping(Ping),
+    /// `Std` (id `0x0003`).
+    Std(Std<'a>),
 }
