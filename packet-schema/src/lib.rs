@@ -624,7 +624,9 @@ impl Builder {
 
     /// Also generates `pub enum <name>` over every packet with
     /// `#[derive(PacketSet)]`, so a receiver decodes any frame by its id:
-    /// `Msg::decode_frame(&frame)?`.
+    /// `Msg::decode_frame(&frame)?`. A name the enum cannot have (not an
+    /// identifier, or taken by a type or module at the schema's root) is
+    /// an E0118 diagnostic, as [`Compiled::check_packet_set`] reports it.
     pub fn packet_set(mut self, name: impl Into<String>) -> Self {
         self.codegen.packet_set = Some(name.into());
         self
