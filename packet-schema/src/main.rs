@@ -381,12 +381,33 @@ fn main() -> ExitCode {
             for path in files {
                 let stdin = path.as_os_str() == "-";
                 let read = if stdin {
-                    std::io::read_to_string(std::io::stdin())
+                    let mut v = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut v).map(|_| v)
                 } else {
-                    std::fs::read_to_string(&path)
+                    std::fs::read(&path)
                 };
-                let text = match read {
-                    Ok(t) => t,
+                let text = match read.map(String::from_utf8) {
+                    Ok(Ok(t)) => t,
+                    Ok(Err(e)) => {
+                        // As `check` says it (E0004): where the first bad byte is.
+                        let at = e.utf8_error().valid_up_to();
+                        let before = &e.as_bytes()[..at];
+                        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                        let line_start = before
+                            .iter()
+                            .rposition(|&b| b == b'\n')
+                            .map_or(0, |p| p + 1);
+                        let col = String::from_utf8_lossy(&before[line_start..])
+                            .chars()
+                            .count()
+                            + 1;
+                        eprintln!(
+                            "error: cannot read {}: not UTF-8 at line {line}, column {col} (byte {at})",
+                            path.display()
+                        );
+                        code = ExitCode::FAILURE;
+                        continue;
+                    }
                     Err(e) => {
                         eprintln!("error: cannot read {}: {e}", path.display());
                         code = ExitCode::FAILURE;

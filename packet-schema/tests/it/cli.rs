@@ -650,3 +650,24 @@ fn dissector_field_names_include_the_module_path_as_documented() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/tools.md")).unwrap();
     assert!(doc.contains("`packet.chat.Say.room`"));
 }
+
+/// `fmt` and `check` locate the first byte that is not UTF-8.
+#[test]
+fn non_utf8_files_are_located() {
+    let file = "tests/bad/e0004_not_utf8.packet";
+    let out = run(&["fmt", "--check", file]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err,
+        format!("error: cannot read {file}: not UTF-8 at line 2, column 11 (byte 27)\n")
+    );
+    let out = run(&["check", file]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not UTF-8 at line 2, column 11 (byte 27)"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("┌─ {file}:2:11")), "{err}");
+}
