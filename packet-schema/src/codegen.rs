@@ -35,7 +35,8 @@ pub struct CodegenOptions {
     /// `String` / `Vec<u8>` instead of `&'a str` / `&'a [u8]`.
     pub owned: bool,
     /// Extra outer attributes put on every generated type, e.g.
-    /// `#[derive(Eq)]` (Rust syntax).
+    /// `#[allow(dead_code)]` (Rust syntax); see `Builder::type_attribute`
+    /// for the derives the generator already emits.
     pub type_attributes: Vec<String>,
     /// Also generate an enum of this name over every packet, with
     /// `#[derive(PacketSet)]`, to decode any frame by its type id.
@@ -165,7 +166,77 @@ pub fn rust_ident(name: &str) -> Ident {
     }
 }
 
+/// A schema doc comment's lines made safe as Rust docs: rustdoc runs every
+/// code block it does not know to be something else as a doctest (a
+/// schema example, an ASCII diagram, would fail `cargo test --doc` in the
+/// user's crate). An unlabelled fence becomes ` ```text `, and an indented
+/// code block a ` ```text ` fence around its lines; labelled fences
+/// (` ```rust `, ` ```json `) are left as written.
+fn doc_lines(lines: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(lines.len());
+    // The open fence's marker (its character, repeated at least 3 times),
+    // or whether an indented block is open.
+    let mut fence: Option<(char, usize)> = None;
+    let mut indented = false;
+    let mut prev_blank = true;
+    for line in lines {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let blank = trimmed.is_empty();
+        if let Some((c, n)) = fence {
+            // A closing fence: the same character, as many or more, alone.
+            let run = trimmed.chars().take_while(|&x| x == c).count();
+            if indent < 4 && run >= n && trimmed[run..].trim().is_empty() {
+                fence = None;
+            }
+            out.push(line.clone());
+            prev_blank = blank;
+            continue;
+        }
+        if indented {
+            if blank || indent >= 4 {
+                out.push(line.get(4..).unwrap_or("").to_string());
+                continue;
+            }
+            // The block ends before its trailing blank lines.
+            let mut trailing = 0;
+            while out.last().is_some_and(|l: &String| l.is_empty()) {
+                out.pop();
+                trailing += 1;
+            }
+            out.push("```".to_string());
+            out.extend(std::iter::repeat_n(String::new(), trailing));
+            indented = false;
+        }
+        if indent < 4 && (trimmed.starts_with("```") || trimmed.starts_with("~~~")) {
+            let c = trimmed.chars().next().unwrap_or('`');
+            let n = trimmed.chars().take_while(|&x| x == c).count();
+            fence = Some((c, n));
+            if trimmed[n..].trim().is_empty() {
+                out.push(format!("{}{}text", &line[..indent], &trimmed[..n]));
+            } else {
+                out.push(line.clone());
+            }
+        } else if indent >= 4 && !blank && prev_blank {
+            indented = true;
+            out.push("```text".to_string());
+            out.push(line[4..].to_string());
+        } else {
+            out.push(line.clone());
+        }
+        prev_blank = blank;
+    }
+    if indented {
+        while out.last().is_some_and(|l| l.is_empty()) {
+            out.pop();
+        }
+        out.push("```".to_string());
+    }
+    out
+}
+
 fn docs(lines: &[String]) -> TokenStream {
+    let lines = doc_lines(lines);
     let lines = lines.iter().map(|l| {
         let text = if l.is_empty() {
             String::new()
@@ -177,6 +248,34 @@ fn docs(lines: &[String]) -> TokenStream {
     quote!(#(#lines)*)
 }
 
+/// Every packet of `schema` with the name of its packet set variant, in
+/// declaration order: the packet's name, prefixed with its modules
+/// (`ChatSay`) when two packets share a name.
+pub(crate) fn packet_set_variants(schema: &Schema) -> Vec<(TypeId, String)> {
+    let packets: Vec<TypeId> = (0..schema.types.len())
+        .filter(|&t| matches!(schema.types[t].kind, DefKind::Packet(_)))
+        .collect();
+    packets
+        .iter()
+        .map(|&t| {
+            let def = &schema.types[t];
+            let clash = packets
+                .iter()
+                .filter(|&&o| schema.types[o].name.name == def.name.name)
+                .count()
+                > 1;
+            let vname = if clash {
+                let mut v: String = def.module.iter().map(|m| camel(m)).collect();
+                v.push_str(&def.name.name);
+                v
+            } else {
+                def.name.name.clone()
+            };
+            (t, vname)
+        })
+        .collect()
+}
+
 /// `game_state` → `GameState`, for packet set variant prefixes.
 fn camel(s: &str) -> String {
     s.split('_')
@@ -186,6 +285,37 @@ fn camel(s: &str) -> String {
                 .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
         })
         .collect()
+}
+
+/// Whether rustc's `non_camel_case_types` lint accepts `name` (roughly:
+/// it may say so of a few more names, which only costs an `allow`).
+fn is_upper_camel(name: &str) -> bool {
+    let name = name.trim_start_matches("r#");
+    !name.contains('_') && !name.starts_with(|c: char| c.is_lowercase())
+}
+
+/// Whether rustc's `non_snake_case` lint accepts `name` (roughly).
+fn is_snake(name: &str) -> bool {
+    !name.chars().any(char::is_uppercase)
+}
+
+/// `#[allow(..)]` for the schema names of a generated item that rustc's
+/// naming lints would warn about (`struct fn`, `enum async { await }`, a
+/// field `Name`): the schema chose them, so the user's crate should not
+/// get warnings for them. Nothing for conventional names.
+fn naming_allows(camel: &[&str], snake: &[&str]) -> TokenStream {
+    let mut lints = Vec::new();
+    if camel.iter().any(|n| !is_upper_camel(n)) {
+        lints.push(quote!(non_camel_case_types));
+    }
+    if snake.iter().any(|n| !is_snake(n)) {
+        lints.push(quote!(non_snake_case));
+    }
+    if lints.is_empty() {
+        quote!()
+    } else {
+        quote!(#[allow(#(#lints),*)])
+    }
 }
 
 fn int_lit(v: i128) -> TokenStream {
@@ -204,8 +334,10 @@ impl Gen<'_> {
                     let mut inner = path.to_vec();
                     inner.push(m.name.clone());
                     let body = self.module_body(m, &inner);
+                    let allow = naming_allows(&[], &[&m.name]);
                     out.extend(quote! {
                         #d
+                        #allow
                         pub mod #name {
                             #body
                         }
@@ -254,6 +386,28 @@ impl Gen<'_> {
         } else {
             common
         };
+        let allow = {
+            let mut camel = vec![def.name.name.as_str()];
+            let mut bodies: Vec<&Fields> = Vec::new();
+            match &def.kind {
+                DefKind::Packet(p) => bodies.push(&p.body),
+                DefKind::Struct(s) => bodies.push(&s.body),
+                DefKind::Enum(e) => {
+                    for v in &e.variants {
+                        camel.push(v.name.name.as_str());
+                        if let ast::VariantKind::Struct(f) = &v.kind {
+                            bodies.push(f);
+                        }
+                    }
+                }
+            }
+            let snake: Vec<&str> = bodies
+                .iter()
+                .flat_map(|b| b.fields.iter().map(|f| f.name.name.as_str()))
+                .collect();
+            naming_allows(&camel, &snake)
+        };
+        let common = quote!(#allow #common);
         match &def.kind {
             DefKind::Packet(p) => {
                 let fields = self.named_fields(&p.body, path);
@@ -327,38 +481,27 @@ impl Gen<'_> {
     /// its packet, prefixed with its modules (`ChatSay`) when two packets
     /// share a name.
     fn packet_set(&self, name: &str) -> Result<TokenStream, CodegenError> {
+        // `Compiled::check_packet_set` reports these as diagnostics first
+        // (E0118); these errors remain for direct callers of `generate`.
         let ident: Ident = syn::parse_str(name)
             .map_err(|e| CodegenError(format!("invalid packet set name `{name}`: {e}")))?;
-        let packets: Vec<TypeId> = (0..self.schema.types.len())
-            .filter(|&t| matches!(self.schema.types[t].kind, DefKind::Packet(_)))
-            .collect();
-        if packets.is_empty() {
+        let members = packet_set_variants(self.schema);
+        if members.is_empty() {
             return Err(CodegenError(format!(
                 "packet set `{name}`: the schema declares no packet"
             )));
         }
         let mut seen = std::collections::HashSet::new();
         let mut variants = Vec::new();
-        for &t in &packets {
-            let def = &self.schema.types[t];
-            let clash = packets
-                .iter()
-                .filter(|&&o| self.schema.types[o].name.name == def.name.name)
-                .count()
-                > 1;
-            let vname = if clash {
-                let mut v: String = def.module.iter().map(|m| camel(m)).collect();
-                v.push_str(&def.name.name);
-                v
-            } else {
-                def.name.name.clone()
-            };
+        let packets: Vec<TypeId> = members.iter().map(|(t, _)| *t).collect();
+        for (t, vname) in &members {
+            let (t, def) = (*t, &self.schema.types[*t]);
             if !seen.insert(vname.clone()) {
                 return Err(CodegenError(format!(
                     "packet set `{name}`: two packets map to the variant `{vname}`"
                 )));
             }
-            let v = rust_ident(&vname);
+            let v = rust_ident(vname);
             let ty = self.type_path(t, &[]);
             let doc = format!(
                 " `{}` (id `0x{:04X}`).",
@@ -382,10 +525,14 @@ impl Gen<'_> {
             quote!(#[packet(crate = #cp)])
         };
         let extra = &self.extra;
+        let mut camel: Vec<&str> = members.iter().map(|(_, v)| v.as_str()).collect();
+        camel.push(name);
+        let allow = naming_allows(&camel, &[]);
         Ok(quote! {
             /// Every packet of the schema: `PacketSet::decode_frame` decodes a
             /// frame into the variant whose packet id it carries.
             #[derive(Debug, Clone, PartialEq, #cp::PacketSet)]
+            #allow
             #crate_attr
             #(#extra)*
             pub enum #ident #lt { #(#variants),* }
@@ -489,5 +636,40 @@ impl Gen<'_> {
         let name = rust_ident(&def.name.name);
         let lt = self.generics(target);
         quote!(#(#supers)* #(#downs)* #name #lt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::doc_lines;
+
+    fn lines(s: &str) -> Vec<String> {
+        s.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn doc_code_blocks_become_text() {
+        // An unlabelled fence gets `text`; labelled ones and the closing
+        // fence stay.
+        assert_eq!(
+            doc_lines(&lines("A.\n```\nx = 1\n```\n```json\n{}\n```")),
+            lines("A.\n```text\nx = 1\n```\n```json\n{}\n```")
+        );
+        // An indented block (after a blank line) is fenced, its indentation
+        // removed, blank lines inside kept, trailing ones after the fence.
+        assert_eq!(
+            doc_lines(&lines("A:\n\n    a = 1\n\n      b\n\nEnd.")),
+            lines("A:\n\n```text\na = 1\n\n  b\n```\n\nEnd.")
+        );
+        assert_eq!(
+            doc_lines(&lines("    at the start")),
+            lines("```text\nat the start\n```")
+        );
+        // A paragraph's continuation line is not a code block; nor is an
+        // indented line inside a fence.
+        let same = lines("text\n    continued\n~~~~\n    inside\n~~~~");
+        let mut expected = same.clone();
+        expected[2] = "~~~~text".to_string();
+        assert_eq!(doc_lines(&same), expected);
     }
 }

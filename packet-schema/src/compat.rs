@@ -320,10 +320,24 @@ impl Cmp<'_> {
                 "the old prefix width",
             );
         }
-        let max = |o: &crate::ast::SeqOpts| o.max.as_ref().map(|m| m.value);
+        // The effective bound, as the codec and the fingerprint see it: no
+        // `max` is the prefix's own maximum, so `string` and
+        // `string(max = 65535)` are the same on the wire and to peers.
+        let max = |o: &crate::ast::SeqOpts| {
+            let w = o
+                .len
+                .as_ref()
+                .map_or(crate::ast::LenWidth::U16, |l| l.value);
+            o.max
+                .as_ref()
+                .map_or(w.max(), |m| (m.value.max(0) as u64).min(w.max()))
+        };
         if max(a) != max(b) {
-            let show = |m: Option<i128>| m.map_or("none".to_string(), |m| m.to_string());
-            let d = Diagnostic::error("C0009", format!("{what}: `max` changed from {} to {}", show(max(a)), show(max(b))))
+            let show = |o: &crate::ast::SeqOpts| match &o.max {
+                Some(_) => max(o).to_string(),
+                None => format!("{} (no `max`: the prefix's maximum)", max(o)),
+            };
+            let d = Diagnostic::error("C0009", format!("{what}: `max` changed from {} to {}", show(a), show(b)))
                 .with_primary(self.span_new(nb), "the new bound")
                 .with_secondary(oa, "the old bound")
                 .with_note("note: a peer with the smaller `max` refuses longer values (LengthOverMax), a peer with the larger one sends them");

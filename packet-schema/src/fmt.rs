@@ -41,6 +41,11 @@ pub fn format_file(file: &File) -> String {
 fn comment(prefix: &str, text: &str) -> String {
     if text.is_empty() {
         prefix.to_string()
+    } else if prefix == "//" && text.starts_with("//") {
+        // `//// four` lexes as the comment `// four`: written back as it
+        // was, not as `// // four` (the same comment either way; a doc
+        // comment never, whose text would start with one `/`).
+        format!("{prefix}{text}")
     } else {
         format!("{prefix} {text}")
     }

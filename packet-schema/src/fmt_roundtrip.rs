@@ -200,11 +200,17 @@ fn top_kind() -> impl Strategy<Value = ItemKind> {
 }
 
 fn item_with(kind: impl Strategy<Value = ItemKind>) -> impl Strategy<Value = Item> {
-    (leading(), kind, prop::option::of(text())).prop_map(|(leading, kind, trailing)| Item {
-        leading,
-        kind,
-        trailing,
-        span: sp(),
+    (leading(), kind, prop::option::of(text())).prop_map(|(mut leading, kind, trailing)| {
+        // A doc comment on an import documents nothing (E0002).
+        if matches!(kind, ItemKind::Import(_)) {
+            leading.docs.clear();
+        }
+        Item {
+            leading,
+            kind,
+            trailing,
+            span: sp(),
+        }
     })
 }
 
@@ -356,4 +362,36 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     );
     let src = format!("{}{}", "module m { ".repeat(10_000), "}".repeat(10_000));
     assert!(parse_file(&src, 0).is_err());
+}
+
+/// Same-line comments stay on their line, also after the last variant or
+/// field without a trailing comma (they moved to the next line, before the
+/// `}`), and `////` comments are written back as they were (they became
+/// `// //`). The output is canonical: formatting it again changes nothing.
+#[test]
+fn same_line_comments_stay_after_the_last_member() {
+    for (src, expected) in [
+        (
+            "enum E {\n    A, // a\n    Died // died\n}\n",
+            "enum E {\n    A, // a\n    Died, // died\n}\n",
+        ),
+        ("enum F { X(u8) // x\n}\n", "enum F {\n    X(u8), // x\n}\n"),
+        ("enum G { Y = 3 // y\n}\n", "enum G {\n    Y = 3, // y\n}\n"),
+        (
+            "struct S {\n    a: u8 // a\n}\n",
+            "struct S {\n    a: u8, // a\n}\n",
+        ),
+        (
+            "struct T {\n    s: string(max = 4) // s\n    // end\n}\n",
+            "struct T {\n    s: string(max = 4), // s\n    // end\n}\n",
+        ),
+        ("//// four\nstruct U {}\n", "//// four\nstruct U {}\n"),
+        ("// // two\nstruct V {}\n", "//// two\nstruct V {}\n"),
+    ] {
+        let file = parse_file(src, 0).unwrap();
+        let out = format_file(&file);
+        assert_eq!(out, expected, "{src:?}");
+        let again = format_file(&parse_file(&out, 0).unwrap());
+        assert_eq!(again, out, "not idempotent: {src:?}");
+    }
 }

@@ -72,7 +72,9 @@ pub fn lex(src: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    let mut i = 0;
+    // A UTF-8 byte order mark (some Windows editors write one) is not
+    // part of the text.
+    let mut i = if src.starts_with('\u{feff}') { 3 } else { 0 };
     let mut line = 1u32;
     let span = |a: usize, b: usize| Span::new(file, a..b);
     while i < bytes.len() {

@@ -133,6 +133,7 @@ pub use codegen::{CodegenError, CodegenOptions};
 pub use diagnostic::{Diagnostic, Severity, SourceMap};
 pub use validate::{
     DEFAULT_MAX_FRAME_LEN, FRAME_OVERHEAD, Options, SEALED_FRAME_OVERHEAD, Schema, TypeDef,
+    effective_max_frame_len,
 };
 
 /// Schema files loaded, parsed and checked together.
@@ -184,6 +185,105 @@ impl Compiled {
             .map(|f| f.name.clone())
             .collect();
         dissector::generate(&self.schema, &names, opts)
+    }
+
+    /// Checks that a packet set enum named `name` (`Builder::packet_set`,
+    /// `gen --packet-set`, `check --packet-set`) would compile next to the
+    /// schema's types, and adds an E0118 error for each reason it would not:
+    /// a name that is not a Rust identifier, a name already taken by an
+    /// item at the root of the schema (the enum is generated there), no
+    /// packet at all, or two packets whose variants would share a name.
+    /// Does nothing when the compilation already has errors.
+    pub fn check_packet_set(&mut self, name: &str) {
+        if self.has_errors() {
+            return;
+        }
+        let help = "help: choose another name with `Builder::packet_set` or `--packet-set`";
+        if syn::parse_str::<syn::Ident>(name).is_err() || name.starts_with("r#") {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0118",
+                    format!("the packet set name `{name}` is not a Rust identifier"),
+                )
+                .with_note("note: the packet set is generated as `pub enum <name>`")
+                .with_note("help: use an UpperCamelCase name such as `Msg`"),
+            );
+            return;
+        }
+        if validate::RUST_PRIMITIVES.contains(&name) {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0118",
+                    format!(
+                        "the packet set name `{name}` would shadow Rust's primitive type `{name}`"
+                    ),
+                )
+                .with_note("help: use an UpperCamelCase name such as `Msg`"),
+            );
+            return;
+        }
+        for (_, file) in &self.parsed {
+            for item in &file.items {
+                let Some(id) = item.kind.name() else { continue };
+                if id.name != name {
+                    continue;
+                }
+                let what = match &item.kind {
+                    ast::ItemKind::Module(_) => "module",
+                    ast::ItemKind::Packet(_) => "packet",
+                    ast::ItemKind::Struct(_) => "struct",
+                    ast::ItemKind::Enum(_) => "enum",
+                    ast::ItemKind::Import(_) => continue,
+                };
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0118",
+                        format!("the packet set `{name}` has the name of the {what} `{name}`"),
+                    )
+                    .with_primary(id.span, format!("the {what} `{name}` is declared here"))
+                    .with_note(format!(
+                        "note: the packet set is generated as `pub enum {name}` at the root of the schema, next to this {what} (rustc: E0428)"
+                    ))
+                    .with_note(help),
+                );
+            }
+        }
+        let variants = codegen::packet_set_variants(&self.schema);
+        if variants.is_empty() {
+            let files: Vec<&str> = self
+                .sources
+                .files()
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect();
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0118",
+                    format!("the packet set `{name}` has no member: no packet is declared in {}", files.join(", ")),
+                )
+                .with_note("note: `#[derive(PacketSet)]` needs at least one packet")
+                .with_note("help: give the schema file that declares the packets, or generate without a packet set"),
+            );
+        }
+        for (i, (t, v)) in variants.iter().enumerate() {
+            if let Some((first, _)) = variants[..i].iter().find(|(_, w)| w == v) {
+                let (a, b) = (&self.schema.types[*first], &self.schema.types[*t]);
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0118",
+                        format!(
+                            "packet set `{name}`: the packets `{}` and `{}` both map to the variant `{v}`",
+                            a.full_name(),
+                            b.full_name()
+                        ),
+                    )
+                    .with_primary(b.name.span, format!("this packet's variant is `{v}`"))
+                    .with_secondary(a.name.span, "and so is this one's")
+                    .with_note("note: a variant is named after its packet, prefixed with its modules (`ChatSay`) when two packets share a name")
+                    .with_note("help: rename one of the packets or modules"),
+                );
+            }
+        }
     }
 
     /// Each parsed file printed in the canonical format, in load order.
@@ -316,8 +416,33 @@ impl Loader<'_> {
             return; // already loaded, or being loaded (an import cycle)
         }
         self.inputs.push(path.to_path_buf());
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => {
+                // Point at the first byte that is not UTF-8, in the text
+                // shown with replacement characters (the same up to there).
+                let at = e.utf8_error().valid_up_to();
+                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let end = lossy[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                let id = self.sources.add(name.clone(), path, lossy);
+                let (line, col) = self.sources.line_col(Span::new(id, at..end));
+                let mut d = Diagnostic::error(
+                    "E0004",
+                    format!(
+                        "cannot read `{name}`: not UTF-8 at line {line}, column {col} (byte {at})"
+                    ),
+                )
+                .with_primary(
+                    Span::new(id, at..end),
+                    "expected UTF-8 text; this byte is not",
+                )
+                .with_note("help: save the file as UTF-8");
+                if let Some(from) = from {
+                    d = d.with_secondary(from.span, "imported here");
+                }
+                self.diagnostics.push(d);
+                return;
+            }
             Err(e) => {
                 let mut d = Diagnostic::error("E0004", format!("cannot read `{name}`: {e}"));
                 if let Some(from) = from {
@@ -465,8 +590,10 @@ impl Builder {
         self
     }
 
-    /// The largest frame peers accept (default 64 KiB); packets that can
-    /// never fit are errors, packets that may not fit are warnings.
+    /// The largest frame peers accept (default 64 KiB), taken as
+    /// `FrameConfig::with_max_frame_len` takes it ([`effective_max_frame_len`]);
+    /// packets that can never fit are errors, packets that may not fit are
+    /// warnings.
     pub fn max_frame_len(mut self, len: u32) -> Self {
         self.validate.max_frame_len = len;
         self
@@ -497,14 +624,24 @@ impl Builder {
 
     /// Also generates `pub enum <name>` over every packet with
     /// `#[derive(PacketSet)]`, so a receiver decodes any frame by its id:
-    /// `Msg::decode_frame(&frame)?`.
+    /// `Msg::decode_frame(&frame)?`. A name the enum cannot have (not an
+    /// identifier, or taken by a type or module at the schema's root) is
+    /// an E0118 diagnostic, as [`Compiled::check_packet_set`] reports it.
     pub fn packet_set(mut self, name: impl Into<String>) -> Self {
         self.codegen.packet_set = Some(name.into());
         self
     }
 
-    /// Adds an outer attribute to every generated type, e.g.
-    /// `"#[derive(Eq)]"`.
+    /// Adds an outer attribute to every generated type (the packet set
+    /// included), e.g. `type_attribute("#[allow(dead_code)]")`.
+    ///
+    /// The generator already derives `Debug, Clone, PartialEq, Packet` on
+    /// packets, structs and enums with data, `Debug, Clone, Copy,
+    /// PartialEq, Eq, Hash, Packet` on C-like enums, and `Debug, Clone,
+    /// PartialEq, PacketSet` on the packet set: deriving one of these again
+    /// is rustc's E0119 (`#[derive(Eq)]` fails on any schema with a C-like
+    /// enum), and deriving a trait a field type lacks (`Eq` with an `f32`)
+    /// fails on the schemas that have one.
     pub fn type_attribute(mut self, attr: impl Into<String>) -> Self {
         self.codegen.type_attributes.push(attr.into());
         self
@@ -529,15 +666,28 @@ impl Builder {
         self.finish(compiled, roots)
     }
 
-    fn finish(&self, compiled: Compiled, roots: &[impl AsRef<Path>]) -> Result<Generated, Error> {
+    fn finish(
+        &self,
+        mut compiled: Compiled,
+        roots: &[impl AsRef<Path>],
+    ) -> Result<Generated, Error> {
+        if let Some(set) = &self.codegen.packet_set {
+            compiled.check_packet_set(set);
+        }
         let warnings: Vec<Diagnostic> = compiled
             .diagnostics
             .iter()
             .filter(|d| !d.is_error())
             .cloned()
             .collect();
-        if compiled.has_errors() || (self.deny_warnings && !warnings.is_empty()) {
+        if compiled.has_errors() {
             return Err(Error::new(compiled.render()));
+        }
+        if self.deny_warnings && !warnings.is_empty() {
+            return Err(Error::new(format!(
+                "{}error: warnings denied (Builder::deny_warnings)\n",
+                compiled.render()
+            )));
         }
         let sources: Vec<String> = compiled
             .sources
@@ -545,8 +695,11 @@ impl Builder {
             .iter()
             .map(|f| f.name.clone())
             .collect();
-        let code = codegen::generate(&compiled.schema, &sources, &self.codegen)
-            .map_err(|e| Error::new(e.to_string()))?;
+        let code = codegen::generate(&compiled.schema, &sources, &self.codegen).map_err(|e| {
+            let d = Diagnostic::error("E0119", e.to_string())
+                .with_note("note: a code generation option (`Builder` or `gen`) is not valid Rust");
+            Error::new(compiled.sources.render(&[d]))
+        })?;
         let name = match &self.output_name {
             Some(n) => n.clone(),
             None => roots

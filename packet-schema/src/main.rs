@@ -35,6 +35,10 @@ enum Command {
         /// Treat warnings as errors.
         #[arg(long)]
         deny_warnings: bool,
+        /// Also check that a packet set enum of this name (`gen
+        /// --packet-set`, `Builder::packet_set`) would compile.
+        #[arg(long)]
+        packet_set: Option<String>,
     },
     /// Prints the protocol fingerprint (wire format §11) of every packet
     /// of the schema: the number `<Set as Fingerprint>::FINGERPRINT` of a
@@ -74,9 +78,18 @@ enum Command {
         old: PathBuf,
         /// The new version's root schema file.
         new: PathBuf,
-        /// A directory to look for imports in (repeatable, both versions).
+        /// A directory to look for imports in (repeatable, both versions,
+        /// after each version's own).
         #[arg(short = 'I', long = "include")]
         includes: Vec<PathBuf>,
+        /// A directory to look for the old version's imports in
+        /// (repeatable, before `-I`).
+        #[arg(long = "old-include")]
+        old_includes: Vec<PathBuf>,
+        /// A directory to look for the new version's imports in
+        /// (repeatable, before `-I`).
+        #[arg(long = "new-include")]
+        new_includes: Vec<PathBuf>,
     },
     /// Writes a Wireshark Lua dissector for the schema's packets to stdout.
     Dissector {
@@ -151,12 +164,16 @@ fn main() -> ExitCode {
         Command::Check {
             common,
             deny_warnings,
+            packet_set,
         } => {
             let opts = Options {
                 max_frame_len: common.max_frame,
                 sealed: common.sealed,
             };
-            let compiled = compile_files(&common.files, &common.includes, &opts);
+            let mut compiled = compile_files(&common.files, &common.includes, &opts);
+            if let Some(set) = &packet_set {
+                compiled.check_packet_set(set);
+            }
             compiled.sources.eprint(&compiled.diagnostics);
             let errors = compiled.diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = compiled.diagnostics.len() - errors;
@@ -169,9 +186,11 @@ fn main() -> ExitCode {
                     plural(warnings, "warning")
                 );
             }
-            let failed =
-                compiled.has_errors() || (deny_warnings && !compiled.diagnostics.is_empty());
-            if failed {
+            let denied = !compiled.has_errors() && deny_warnings && warnings > 0;
+            if denied {
+                eprintln!("error: warnings denied (--deny-warnings)");
+            }
+            if compiled.has_errors() || denied {
                 ExitCode::FAILURE
             } else {
                 println!("{}", check_summary(&compiled, warnings));
@@ -263,16 +282,39 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Compat { old, new, includes } => {
+        Command::Compat {
+            old,
+            new,
+            includes,
+            old_includes,
+            new_includes,
+        } => {
             let opts = Options::default();
+            let with_shared = |own: Vec<PathBuf>| -> Vec<PathBuf> {
+                own.into_iter().chain(includes.iter().cloned()).collect()
+            };
             let (a, b) = (
-                compile_files(&[&old], &includes, &opts),
-                compile_files(&[&new], &includes, &opts),
+                compile_files(&[&old], &with_shared(old_includes), &opts),
+                compile_files(&[&new], &with_shared(new_includes), &opts),
             );
             for c in [&a, &b] {
                 if c.has_errors() {
                     c.sources.eprint(&c.diagnostics);
                     return ExitCode::FAILURE;
+                }
+            }
+            // An old import found in a directory both versions search (a
+            // copy of the old root without its imports, `-I` at the new
+            // tree) is the new version's own file: whatever changed in it
+            // is compared with itself and goes unseen.
+            let canon = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            let new_files: Vec<PathBuf> = b.inputs.iter().map(canon).collect();
+            for input in a.inputs.iter().skip(1) {
+                if new_files.contains(&canon(input)) {
+                    eprintln!(
+                        "warning: the old version's import {} is the very file the new version loads: changes in it cannot be seen\n  = help: give the old version its own copy, next to its root or with `--old-include DIR`",
+                        input.display()
+                    );
                 }
             }
             let report = packet_schema::compat::compare(&a, &b);
@@ -339,12 +381,33 @@ fn main() -> ExitCode {
             for path in files {
                 let stdin = path.as_os_str() == "-";
                 let read = if stdin {
-                    std::io::read_to_string(std::io::stdin())
+                    let mut v = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut v).map(|_| v)
                 } else {
-                    std::fs::read_to_string(&path)
+                    std::fs::read(&path)
                 };
-                let text = match read {
-                    Ok(t) => t,
+                let text = match read.map(String::from_utf8) {
+                    Ok(Ok(t)) => t,
+                    Ok(Err(e)) => {
+                        // As `check` says it (E0004): where the first bad byte is.
+                        let at = e.utf8_error().valid_up_to();
+                        let before = &e.as_bytes()[..at];
+                        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                        let line_start = before
+                            .iter()
+                            .rposition(|&b| b == b'\n')
+                            .map_or(0, |p| p + 1);
+                        let col = String::from_utf8_lossy(&before[line_start..])
+                            .chars()
+                            .count()
+                            + 1;
+                        eprintln!(
+                            "error: cannot read {}: not UTF-8 at line {line}, column {col} (byte {at})",
+                            path.display()
+                        );
+                        code = ExitCode::FAILURE;
+                        continue;
+                    }
                     Err(e) => {
                         eprintln!("error: cannot read {}: {e}", path.display());
                         code = ExitCode::FAILURE;
@@ -454,6 +517,13 @@ fn inspect(
             return ExitCode::FAILURE;
         }
     };
+    // A capture file is not frames: say how to get them out of it.
+    if !raw && let Some(kind) = capture_kind(&bytes) {
+        eprintln!(
+            "error: the input is a {kind} capture file; inspect does not read captures\n  = help: extract the payloads as hex with tshark, e.g.\n        tshark -r capture.pcap -Y 'tcp.dstport==7777 && tcp.len>0' -T fields -e tcp.payload | packet-schema inspect --schema game.packet\n    (one stream direction, port as used; `-e udp.payload` and `--datagrams` for UDP)"
+        );
+        return ExitCode::FAILURE;
+    }
     // Text is a hex dump, and a malformed one an error (not raw bytes by
     // surprise); raw frames are never text (`as_text`), and `--raw` says
     // so for text too.
@@ -494,5 +564,17 @@ fn inspect(
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `pcap` or `pcapng` when `bytes` start with a capture file's magic
+/// number (pcap in either byte order, microsecond or nanosecond; the
+/// pcapng section header block).
+fn capture_kind(bytes: &[u8]) -> Option<&'static str> {
+    match bytes.get(..4)? {
+        [0xa1, 0xb2, 0xc3, 0xd4] | [0xd4, 0xc3, 0xb2, 0xa1] => Some("pcap"),
+        [0xa1, 0xb2, 0x3c, 0x4d] | [0x4d, 0x3c, 0xb2, 0xa1] => Some("pcap"),
+        [0x0a, 0x0d, 0x0d, 0x0a] => Some("pcapng"),
+        _ => None,
     }
 }

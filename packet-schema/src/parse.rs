@@ -56,7 +56,8 @@ type PResult<T> = Result<T, Diagnostic>;
 
 #[derive(Debug)]
 enum Pending {
-    Comment(String),
+    /// A `//` comment and its line.
+    Comment(String, u32),
     Doc(String, Span),
     Inner(Span),
 }
@@ -77,7 +78,7 @@ impl Parser {
         loop {
             let t = &self.tokens[self.pos];
             let p = match &t.tok {
-                Tok::Comment(s) => Pending::Comment(s.clone()),
+                Tok::Comment(s) => Pending::Comment(s.clone(), t.line),
                 Tok::Doc(s) => Pending::Doc(s.clone(), t.span),
                 Tok::InnerDoc(_) => Pending::Inner(t.span),
                 _ => break,
@@ -209,7 +210,7 @@ impl Parser {
         let mut out = Leading::default();
         for p in self.pending.drain(..) {
             match p {
-                Pending::Comment(s) => out.comments.push(s),
+                Pending::Comment(s, _) => out.comments.push(s),
                 Pending::Doc(s, _) => out.docs.push(s),
                 Pending::Inner(span) => {
                     return Err(Diagnostic::error(
@@ -232,7 +233,7 @@ impl Parser {
         let mut out = Vec::new();
         for p in self.pending.drain(..) {
             match p {
-                Pending::Comment(s) => out.push(s),
+                Pending::Comment(s, _) => out.push(s),
                 Pending::Doc(_, span) => {
                     return Err(Diagnostic::error("E0002", "doc comment documents nothing")
                         .with_primary(span, format!("expected an item, field or variant after this doc comment, found {closing}")));
@@ -249,8 +250,23 @@ impl Parser {
         Ok(out)
     }
 
-    /// A `//` comment on the line of the last consumed token.
+    /// A `//` comment on the line of the last consumed token: the next
+    /// token, or the first pending comment when a look at the next
+    /// significant token (is there a `=`, a `(`?) already moved it there
+    /// (the last variant or field without a comma, `Died // died` before
+    /// `}`).
     fn trailing(&mut self) -> Option<String> {
+        if let Some(Pending::Comment(_, line)) = self.pending.first()
+            && *line == self.last_line
+        {
+            let Pending::Comment(s, _) = self.pending.remove(0) else {
+                unreachable!("matched above")
+            };
+            return Some(s);
+        }
+        if !self.pending.is_empty() {
+            return None;
+        }
         let t = &self.tokens[self.pos];
         if let Tok::Comment(s) = &t.tok
             && t.line == self.last_line
@@ -357,11 +373,21 @@ impl Parser {
     /// An item; `top`: at the top level of the file, where imports go.
     fn item(&mut self, top: bool) -> PResult<Item> {
         let start = self.peek().span;
+        let first_doc = self.pending.iter().find_map(|p| match p {
+            Pending::Doc(_, span) => Some(*span),
+            _ => None,
+        });
         let leading = self.leading()?;
         let kind = if self.is_ident("import") {
             if !top {
                 return Err(Diagnostic::error("E0002", "`import` inside a module")
                     .with_primary(start, "expected `packet`, `struct`, `enum` or `module`; imports go at the top level of a file"));
+            }
+            // An import generates nothing a doc comment could go on.
+            if let Some(span) = first_doc {
+                return Err(Diagnostic::error("E0002", "doc comment documents nothing")
+                    .with_primary(span, "expected an item, field or variant after this doc comment, found `import`")
+                    .with_note("help: use `//` for a comment about the import, or `//!` at the top of the file to document the file"));
             }
             self.bump();
             let t = self.peek().clone();

@@ -43,6 +43,14 @@ pub const SEALED_FRAME_OVERHEAD: u64 = 40;
 /// The default largest frame, as `packet_core::FrameConfig::DEFAULT_MAX_FRAME_LEN`.
 pub const DEFAULT_MAX_FRAME_LEN: u32 = 64 * 1024;
 
+/// The frame limit a receiver really has when configured with `len`, as
+/// `packet_core::FrameConfig::with_max_frame_len` makes it: rounded down
+/// to a multiple of 4, and raised to at least 40 (the smallest sealed
+/// frame, `MIN_SEALED_FRAME_LEN`).
+pub fn effective_max_frame_len(len: u32) -> u32 {
+    (len & !3).max(SEALED_FRAME_OVERHEAD as u32)
+}
+
 /// Index of a type in [`Schema::types`].
 pub type TypeId = usize;
 
@@ -225,11 +233,37 @@ pub(crate) const BUILTIN_TYPES: &[&str] = &[
     "char", "string", "bytes", "list", "option", "box",
 ];
 
+/// `str` → `Str`, for a suggested rename.
+fn codegen_camel(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
 /// Names Rust cannot take even as raw identifiers.
 const UNUSABLE: &[&str] = &["self", "Self", "super", "crate", "_"];
 
+/// Rust's primitive types. The generated code names them unqualified
+/// (`&'a str`, `u8`), because `#[derive(Packet)]` recognizes strings, byte
+/// slices and scalars by how they are spelled (`::core::primitive::str`
+/// would not be a string to it), so a type or module of one of these
+/// names would shadow them. The schema language reserves the ones it has
+/// itself (`u8`, `bool`...); `str`, `usize` and `isize` are left.
+pub(crate) const RUST_PRIMITIVES: &[&str] = &[
+    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+    "i128", "isize", "f32", "f64",
+];
+
 impl Validator {
     fn check_name(&mut self, id: &Ident, what: &str) {
+        if what == "type or module" && RUST_PRIMITIVES.contains(&id.name.as_str()) {
+            self.diags.push(
+                Diagnostic::error("E0105", format!("`{}` cannot be a {what} name", id.name))
+                    .with_primary(id.span, format!("this would shadow Rust's primitive type `{}`", id.name))
+                    .with_note(format!("note: the generated Rust names Rust's `{}` unqualified (`&'a str` for `string`, `u8`...), and `#[derive(Packet)]` recognizes those types by name", id.name))
+                    .with_note(format!("help: rename it, e.g. `{}`", codegen_camel(&id.name))),
+            );
+        }
         if UNUSABLE.contains(&id.name.as_str()) {
             self.diags.push(
                 Diagnostic::error("E0105", format!("`{}` cannot be a {what} name", id.name))
@@ -482,7 +516,7 @@ impl Validator {
                             )
                             .with_primary(
                                 p.id.span,
-                                "expected an id from 0 to 0xFFFF (the header's type_id is a u16)",
+                                "expected an id from 0 to 0xFFFE (the header's type_id is a u16, and 0xFFFF is reserved)",
                             ),
                         );
                     } else if p.id.value == 0xFFFF {
@@ -647,22 +681,44 @@ impl Validator {
             if let Some(max) = &opts.max
                 && !(0..=i128::from(width.max())).contains(&max.value)
             {
-                this.diags.push(
-                    Diagnostic::error(
-                        "E0109",
+                // The help depends on what is wrong: a negative count, a
+                // maximum a wider prefix can carry (the narrowest one that
+                // does, as the derive says), or one no prefix can.
+                let (message, help) = if max.value < 0 {
+                    (
+                        format!("`max = {}` is negative", max.text),
+                        "help: `max` counts bytes or items: write 0 or more".to_string(),
+                    )
+                } else {
+                    let wider = [LenWidth::U8, LenWidth::U16, LenWidth::U32]
+                        .into_iter()
+                        .find(|w| i128::from(w.max()) >= max.value);
+                    let help = match wider {
+                        Some(w) => format!(
+                            "help: widen the prefix with `len = {}`, or choose a smaller maximum",
+                            w.as_str()
+                        ),
+                        None => format!(
+                            "help: no length prefix counts more than {} (`len = u32`): choose a smaller maximum",
+                            LenWidth::U32.max()
+                        ),
+                    };
+                    (
                         format!(
                             "`max = {}` does not fit a `{}` length prefix",
                             max.text,
                             width.as_str()
                         ),
+                        help,
                     )
-                    .with_primary(
-                        max.span,
-                        format!("expected a maximum from 0 to {}", width.max()),
-                    )
-                    .with_note(
-                        "help: choose a wider prefix with `len = u32`, or a smaller maximum",
-                    ),
+                };
+                this.diags.push(
+                    Diagnostic::error("E0109", message)
+                        .with_primary(
+                            max.span,
+                            format!("expected a maximum from 0 to {}", width.max()),
+                        )
+                        .with_note(help),
                 );
             }
         };
@@ -1038,7 +1094,16 @@ impl Validator {
         } else {
             "frame"
         };
-        let max_body = u64::from(self.opts.max_frame_len & !3).saturating_sub(overhead);
+        let given = self.opts.max_frame_len;
+        let frame = effective_max_frame_len(given);
+        let max_body = u64::from(frame).saturating_sub(overhead);
+        // Said in every note that names the limit when it is not the one
+        // given, as the runtime changes it too.
+        let adjusted = (frame != given).then(|| {
+            format!(
+                "note: a frame limit of {given} bytes is taken as {frame}, as `FrameConfig::with_max_frame_len` takes it (rounded down to a multiple of 4, at least 40)"
+            )
+        });
         for def in &self.schema.types {
             let Some(min) = def.min_size else {
                 if matches!(&def.kind, DefKind::Enum(e) if e.variants.is_empty()) {
@@ -1060,14 +1125,14 @@ impl Validator {
             let DefKind::Packet(_) = def.kind else {
                 continue;
             };
-            let frame = self.opts.max_frame_len;
             if min > max_body {
-                self.diags.push(
-                    Diagnostic::error("E0113", format!("packet `{}` can never fit in a frame", def.name.name))
-                        .with_primary(def.name.span, format!("its smallest body is {min} bytes; expected at most {max_body}"))
-                        .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body ({overhead} bytes are header, check and ending)"))
-                        .with_note("help: shrink the fixed-size fields (arrays), or raise the frame limit (`--max-frame` / `Builder::max_frame_len`)"),
-                );
+                let mut d = Diagnostic::error("E0113", format!("packet `{}` can never fit in a frame", def.name.name))
+                    .with_primary(def.name.span, format!("its smallest body is {min} bytes; expected at most {max_body}"))
+                    .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body ({overhead} bytes are header, check and ending)"));
+                if let Some(n) = &adjusted {
+                    d = d.with_note(n.clone());
+                }
+                self.diags.push(d.with_note("help: shrink the fixed-size fields (arrays), or raise the frame limit (`--max-frame` / `Builder::max_frame_len`)"));
                 continue;
             }
             // Unbounded only through recursion: no `max` can bound a
@@ -1082,6 +1147,9 @@ impl Validator {
                 let mut d = Diagnostic::warning("W0001", format!("packet `{}` may not fit in a frame", def.name.name))
                     .with_primary(def.name.span, label)
                     .with_note(format!("note: a {kind} of at most {frame} bytes carries at most {max_body} bytes of body; larger values fail to encode"));
+                if let Some(n) = &adjusted {
+                    d = d.with_note(n.clone());
+                }
                 let DefKind::Packet(p) = &def.kind else {
                     continue;
                 };
@@ -1376,6 +1444,55 @@ mod tests {
             "{}",
             err.render()
         );
+    }
+
+    /// `--max-frame 30` or `0` is taken as the runtime takes it: at least
+    /// 40 bytes (E0113 said "a frame of at most 30 bytes carries at most 0
+    /// bytes of body"), and the note says so.
+    #[test]
+    fn frame_limit_is_clamped_and_rounded_as_the_runtime_does() {
+        let src = "packet A = 1 { a: [u8; 12] }";
+        for (given, frame) in [(30, 40), (0, 40), (41, 40), (39, 40)] {
+            let opts = Options {
+                max_frame_len: given,
+                ..Options::default()
+            };
+            let c = crate::compile_str("t.packet", src, &opts);
+            assert!(!c.has_errors(), "{given}: {}", c.render());
+            let sealed = Options {
+                max_frame_len: given,
+                sealed: true,
+            };
+            let c = crate::compile_str("t.packet", src, &sealed);
+            let text = c.render();
+            assert!(
+                text.contains(&format!(
+                    "a sealed frame of at most {frame} bytes carries at most 0 bytes of body"
+                )),
+                "{given}: {text}"
+            );
+            assert!(
+                text.contains(&format!(
+                    "a frame limit of {given} bytes is taken as {frame}, as `FrameConfig::with_max_frame_len` takes it"
+                )),
+                "{given}: {text}"
+            );
+        }
+        // An effective limit says nothing more.
+        let c = crate::compile_str(
+            "t.packet",
+            "packet A = 1 { a: [u8; 20] }",
+            &Options {
+                max_frame_len: 44,
+                sealed: true,
+            },
+        );
+        let text = c.render();
+        assert!(
+            text.contains("at most 44 bytes carries at most 4"),
+            "{text}"
+        );
+        assert!(!text.contains("is taken as"), "{text}");
     }
 
     #[test]

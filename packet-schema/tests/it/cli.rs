@@ -57,9 +57,13 @@ fn check_fails_with_located_diagnostics() {
 fn warnings_pass_unless_denied() {
     let file = "tests/bad/w0001_packet_may_not_fit.packet";
     assert!(run(&["check", file]).status.success());
-    assert_eq!(
-        run(&["check", "--deny-warnings", file]).status.code(),
-        Some(1)
+    let out = run(&["check", "--deny-warnings", file]);
+    assert_eq!(out.status.code(), Some(1));
+    // The failure says why, after the warnings.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.ends_with("0 errors, 1 warning\nerror: warnings denied (--deny-warnings)\n"),
+        "{err}"
     );
     // A larger frame limit makes the warning go away.
     let out = run(&["check", "--deny-warnings", "--max-frame", "131072", file]);
@@ -490,4 +494,180 @@ fn every_command_refuses_a_schema_without_a_fingerprint() {
         "nothing generated"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Packet set problems are diagnostics like the rest (`error[E0118]`,
+/// located when an item is at fault, a newline at the end), from `gen` and
+/// from `check --packet-set`; a bad crate path is `error[E0119]`.
+#[test]
+fn packet_set_and_codegen_option_errors_are_diagnostics() {
+    let dir = scratch("packet-set");
+    let out_dir = dir.display().to_string();
+    let clash = "tests/bad/e0118_packet_set_named_like_a_packet.packet";
+    for args in [
+        vec!["gen", clash, "-o", &out_dir, "--packet-set", "Msg"],
+        vec!["check", clash, "--packet-set", "Msg"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("error[E0118]: the packet set `Msg` has the name of the packet `Msg`"),
+            "{err}"
+        );
+        assert!(err.contains(&format!("┌─ {clash}:2:8")), "{err}");
+        assert!(err.ends_with('\n'), "{err:?}");
+    }
+    // Without the set name, `check` has nothing to object to.
+    assert!(run(&["check", clash]).status.success());
+    let good = "tests/golden/paths.packet";
+    let types_only = "tests/golden/common.packet";
+    for (args, expected) in [
+        (
+            vec!["gen", good, "-o", &out_dir, "--packet-set", "my-set"],
+            "error[E0118]: the packet set name `my-set` is not a Rust identifier",
+        ),
+        (
+            vec!["check", good, "--packet-set", "my-set"],
+            "error[E0118]: the packet set name `my-set` is not a Rust identifier",
+        ),
+        (
+            vec!["gen", types_only, "-o", &out_dir, "--packet-set", "Msg"],
+            "error[E0118]: the packet set `Msg` has no member",
+        ),
+        (
+            vec!["gen", good, "-o", &out_dir, "--crate-path", "a b"],
+            "error[E0119]: invalid crate path `a b`",
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with(expected), "{args:?}: {err}");
+        assert!(err.ends_with('\n'), "{err:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `compat` with the old version's imports missing: `-I` at the new tree
+/// used to load them from there silently, so a break in them passed. Each
+/// version gets its own include directories, and an old import that is the
+/// new version's own file is warned about.
+#[test]
+fn compat_gives_each_version_its_own_includes() {
+    let dir = scratch("compat-includes");
+    for v in ["old", "new", "old-lib"] {
+        std::fs::create_dir_all(dir.join(v)).unwrap();
+    }
+    let root = "import \"common.packet\";\n\npacket A = 1 {\n    c: C,\n}\n";
+    std::fs::write(dir.join("old/game.packet"), root).unwrap();
+    std::fs::write(dir.join("new/game.packet"), root).unwrap();
+    std::fs::write(
+        dir.join("old-lib/common.packet"),
+        "struct C {\n    x: u8,\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("new/common.packet"),
+        "struct C {\n    x: u16,\n}\n",
+    )
+    .unwrap();
+    let p = |s: &str| dir.join(s).display().to_string();
+    // The trap: `-I new` serves the old root's import from the new tree.
+    let out = run(&[
+        "compat",
+        &p("old/game.packet"),
+        &p("new/game.packet"),
+        "-I",
+        &p("new"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: the old version's import ")
+            && err.contains("is the very file the new version loads"),
+        "{err}"
+    );
+    assert!(err.contains("--old-include"), "{err}");
+    // Its own include directory: the break is found.
+    let out = run(&[
+        "compat",
+        &p("old/game.packet"),
+        &p("new/game.packet"),
+        "--old-include",
+        &p("old-lib"),
+        "--new-include",
+        &p("new"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error[C0006]"), "{err}");
+    assert!(!err.contains("warning:"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A capture file given to `inspect` is named as one, with the tshark
+/// command that extracts the payloads, instead of being read as frames.
+#[test]
+fn inspect_points_captures_to_tshark() {
+    let dir = scratch("pcap");
+    for (name, magic) in [
+        ("le.pcap", [0xd4, 0xc3, 0xb2, 0xa1]),
+        ("be.pcap", [0xa1, 0xb2, 0xc3, 0xd4]),
+        ("x.pcapng", [0x0a, 0x0d, 0x0d, 0x0a]),
+    ] {
+        let path = dir.join(name);
+        let mut bytes = magic.to_vec();
+        bytes.extend([0u8; 20]);
+        std::fs::write(&path, bytes).unwrap();
+        let out = run(&["inspect", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("capture file; inspect does not read captures"),
+            "{err}"
+        );
+        assert!(
+            err.contains("tshark -r capture.pcap -Y 'tcp.dstport==7777 && tcp.len>0' -T fields -e tcp.payload"),
+            "{err}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// tools.md's example of a filter field in a module is the name the
+/// dissector gives it: the module path is part of it.
+#[test]
+fn dissector_field_names_include_the_module_path_as_documented() {
+    let out = run(&["dissector", "../examples/schema-demo/schema/game.packet"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lua = String::from_utf8_lossy(&out.stdout);
+    assert!(lua.contains("\"packet.chat.Say.room\""), "{lua}");
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/tools.md")).unwrap();
+    assert!(doc.contains("`packet.chat.Say.room`"));
+}
+
+/// `fmt` and `check` locate the first byte that is not UTF-8.
+#[test]
+fn non_utf8_files_are_located() {
+    let file = "tests/bad/e0004_not_utf8.packet";
+    let out = run(&["fmt", "--check", file]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err,
+        format!("error: cannot read {file}: not UTF-8 at line 2, column 11 (byte 27)\n")
+    );
+    let out = run(&["check", file]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not UTF-8 at line 2, column 11 (byte 27)"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("┌─ {file}:2:11")), "{err}");
 }

@@ -109,3 +109,44 @@ fn positional_and_named_variant_fields_of_the_same_types_are_the_same_bytes() {
     let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["C0014"], "{}", report.render());
 }
+
+/// A `max` that only spells out the prefix's own maximum (the default)
+/// changes neither the bytes nor what peers accept, nor the fingerprint:
+/// compat agrees (it reported C0009 before).
+#[test]
+fn a_max_equal_to_the_prefix_maximum_is_no_change() {
+    for (old, new) in [
+        ("string", "string(max = 65535)"),
+        ("string(len = u8)", "string(len = u8, max = 255)"),
+        ("bytes(len = u32)", "bytes(len = u32, max = 4294967295)"),
+        ("list<u8>(max = 65535)", "list<u8>"),
+    ] {
+        let (a, b) = (
+            format!("packet P = 1 {{ s: {old} }}"),
+            format!("packet P = 1 {{ s: {new} }}"),
+        );
+        let report = check(&a, &b);
+        assert!(
+            report.diagnostics.is_empty(),
+            "{old} -> {new}: {}",
+            report.render()
+        );
+        let fp = |t: &str| {
+            compile_str("x.packet", t, &Options::default())
+                .schema
+                .fingerprint()
+                .unwrap()
+        };
+        assert_eq!(fp(&a), fp(&b), "{old} -> {new}");
+    }
+    // A real change of bound is still one, shown as the effective bounds.
+    let report = check(
+        "packet P = 1 { s: string(len = u8) }",
+        "packet P = 1 { s: string(len = u8, max = 200) }",
+    );
+    let text = report.render();
+    assert!(
+        text.contains("`max` changed from 255 (no `max`: the prefix's maximum) to 200"),
+        "{text}"
+    );
+}

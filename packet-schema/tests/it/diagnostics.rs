@@ -25,7 +25,17 @@ fn bad_schemas_match_their_snapshots() {
     assert!(names.len() >= 30, "the corpus is missing: {names:?}");
     for name in names {
         let path = Path::new("tests/bad").join(&name);
-        let compiled = compile_files(&[&path], &[], &Options::default());
+        let mut compiled = compile_files(&[&path], &[], &Options::default());
+        // `// packet-set: Msg` on the first line: checked as with
+        // `check --packet-set Msg`.
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        if let Some(set) = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// packet-set: "))
+        {
+            compiled.check_packet_set(set.trim());
+        }
         let rendered = compiled.render();
         let stem = name.trim_end_matches(".packet");
         let code = stem[..5].to_uppercase();
@@ -235,4 +245,38 @@ fn diamonds_are_refused_before_their_description_explodes() {
         let layouts = within.schema.packet_layouts().unwrap();
         assert_eq!(layouts[0].1.len(), 106_489);
     });
+}
+
+/// The checker takes a frame limit as the runtime does
+/// (`FrameConfig::with_max_frame_len`: rounded down to 4, at least 40).
+#[test]
+fn the_frame_limit_is_taken_as_frame_config_takes_it() {
+    use packet_core::frame::FrameConfig;
+    for len in [0, 1, 3, 4, 30, 39, 40, 41, 43, 44, 1027, 65_536, u32::MAX] {
+        assert_eq!(
+            packet_schema::effective_max_frame_len(len),
+            FrameConfig::default()
+                .with_max_frame_len(len)
+                .max_frame_len(),
+            "{len}"
+        );
+    }
+}
+
+/// A UTF-8 byte order mark at 1:1 is skipped (it was E0001, "a character
+/// that starts no token", on an invisible character).
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let text = "\u{feff}packet Say = 1 {\n    text: string(max = 200),\n}\n";
+    let compiled = packet_schema::compile_str("bom.packet", text, &Options::default());
+    assert!(!compiled.has_errors(), "{}", compiled.render());
+    // `fmt` writes the file without it.
+    assert_eq!(
+        packet_schema::format_str("bom.packet", text).unwrap(),
+        &text[3..]
+    );
+    // Only at the start.
+    let inside = "packet Say = 1 {\u{feff}}\n";
+    let compiled = packet_schema::compile_str("bom.packet", inside, &Options::default());
+    assert!(compiled.has_errors());
 }

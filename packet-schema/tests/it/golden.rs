@@ -184,3 +184,104 @@ fn deny_warnings_turns_warnings_into_errors() {
         .generate(&["tests/golden/game.packet"])
         .unwrap();
 }
+
+/// Keywords as names become raw identifiers; names that are not Rust's
+/// conventions get `#[allow(non_camel_case_types)]` /
+/// `#[allow(non_snake_case)]` on their item (and only those). The output
+/// compiles without warnings in `golden_compiles`.
+#[test]
+fn unconventional_names() {
+    check(
+        "names.packet",
+        "names.rs",
+        Builder::new().packet_set("all_packets"),
+    );
+}
+
+/// Every `type_attribute("...")` example of the docs (schema-language.md
+/// §7, the rustdoc) is one the compiled golden output `game_owned.rs`
+/// uses, on a schema with every kind of item: `#[derive(Eq)]`, the old
+/// example, is rustc's E0119 on the C-like enums, which already derive
+/// `Eq`.
+#[test]
+fn the_documented_type_attribute_example_compiles_on_every_kind_of_item() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let owned = std::fs::read_to_string(dir().join("game_owned.rs")).unwrap();
+    for kind in [
+        "Copy, PartialEq, Eq, Hash", // a C-like enum
+        "pub enum Event",            // an enum with data
+        "#[packet(id = ",            // a packet
+        "pub struct Color",          // a struct
+    ] {
+        assert!(owned.contains(kind), "{kind}");
+    }
+    let mut examples = 0;
+    for doc in ["../docs/schema-language.md", "src/lib.rs", "src/codegen.rs"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for (i, _) in text.match_indices("type_attribute(\"") {
+            let rest = &text[i + "type_attribute(\"".len()..];
+            let attr = &rest[..rest.find("\")").unwrap()];
+            assert_eq!(attr, "#[allow(dead_code)]", "{doc}");
+            assert!(owned.contains(attr));
+            examples += 1;
+        }
+    }
+    assert!(examples >= 2, "{examples}");
+}
+
+/// Code blocks in schema doc comments would be doctests in the user's
+/// crate (`cargo test --doc` compiled a schema example as Rust and
+/// failed): the generated docs fence them as `text`, unlabelled fences and
+/// indented blocks alike. Every fence opened in the generated docs has a
+/// language rustdoc does not test.
+#[test]
+fn doc_comment_code_blocks_are_not_doctests() {
+    let schema = "/// A chat line, e.g.\n///\n///     Say { text: \"hi\" }\n///\n/// or:\n///\n/// ```\n/// packet Say = 1 {}\n/// ```\n\
+                  packet Say = 1 {\n    /// ```\n    /// <= 200 bytes\n    /// ```\n    text: string(max = 200),\n}\n\
+                  /// A module.\n///\n///     diagram\nmodule m {\n    /// ~~~\n    /// tick\n    /// ~~~\n    enum E { A }\n}\n";
+    let compiled =
+        packet_schema::compile_str("docs.packet", schema, &packet_schema::Options::default());
+    assert!(!compiled.has_errors(), "{}", compiled.render());
+    let code = compiled
+        .generate(&packet_schema::CodegenOptions::default())
+        .unwrap();
+    let docs: Vec<&str> = code
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("///"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    let mut open = false;
+    let mut fences = 0;
+    for l in &docs {
+        assert!(
+            !l.starts_with("    "),
+            "an indented code block is left: {l:?}\n{code}"
+        );
+        if l.starts_with("```") || l.starts_with("~~~") {
+            if !open {
+                let lang = l.trim_start_matches(['`', '~']);
+                assert_eq!(lang, "text", "{code}");
+                fences += 1;
+            }
+            open = !open;
+        }
+    }
+    assert!(!open, "{code}");
+    assert_eq!(fences, 5, "{code}");
+}
+
+/// `Builder::deny_warnings` says why it fails after the warnings.
+#[test]
+fn denied_warnings_say_so() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let e = Builder::new()
+        .deny_warnings(true)
+        .generate(&["tests/bad/w0001_packet_may_not_fit.packet"])
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("warning[W0001]"), "{text}");
+    assert!(
+        text.ends_with("error: warnings denied (Builder::deny_warnings)\n"),
+        "{text}"
+    );
+}

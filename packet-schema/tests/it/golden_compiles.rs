@@ -22,6 +22,43 @@ mod recursive {
     include!("../golden/recursive.rs");
 }
 
+// The schema's unconventional names warn nowhere.
+#[deny(non_camel_case_types, non_snake_case, non_upper_case_globals)]
+mod names {
+    include!("../golden/names.rs");
+}
+
+#[test]
+fn unconventional_names_round_trip() {
+    let p = names::Chat::say {
+        Room: 7,
+        f: names::r#fn { a: 1 },
+        mode: names::r#async::r#await,
+        shape: names::Shape::Circle { Radius: 3 },
+    };
+    round_trip(&p);
+    round_trip(&names::Ping { r#type: 2 });
+    // Schema types named like the standard library's: the generated code
+    // names those by full path.
+    let std_names = names::Std {
+        o: names::Option { a: 1 },
+        v: names::Vec { b: 2 },
+        b: names::Box { c: vec![3, 4] },
+        s: names::String { d: "abcd" },
+        r: names::Result { e: 5 },
+        l: vec![names::Vec { b: 6 }, names::Vec { b: 7 }],
+        opt: Some(names::Option { a: 8 }),
+        bx: Box::new(names::Box { c: vec![] }),
+    };
+    let mut buf: PacketBuf = PacketBuf::new();
+    let bytes = buf.encode(&std_names, 1).unwrap();
+    let back: names::Std<'_> = frame::decode_frame(bytes, &FrameConfig::default())
+        .unwrap()
+        .decode_packet()
+        .unwrap();
+    assert_eq!(back, std_names);
+}
+
 fn round_trip<P>(p: &P)
 where
     P: Packet + for<'de> packet_core::Decode<'de> + PartialEq + std::fmt::Debug,
