@@ -48,6 +48,15 @@
 //!   its own opener and sealer), the same [`Router`]; bad, forged or
 //!   replayed datagrams dropped and counted (never held against a
 //!   session: source addresses can be forged), idle peers expired.
+//!   An address is not a connection, so a UDP session's end differs:
+//!   a plaintext client the server closed (a kick) opens a new session
+//!   with its next valid datagram (enforce a ban in the game, e.g. by
+//!   identity in the connect hook, or seal the server). Sealed, a client
+//!   that only went quiet (idle timeout) resumes its channel with its next
+//!   datagram, as a new session (a new [`SessionId`], the connect hook
+//!   again, new per-session state) with the same identity; one closed by
+//!   the application or for what it sent does not: its datagrams are
+//!   dropped and counted, and it needs a new token from the login server.
 //!
 //! Every session's life (timers, back-pressure, its end) is decided by the
 //! sans-I/O core in `session`; the servers only move bytes.

@@ -69,9 +69,16 @@ struct Peer<U> {
     sent: u64,
 }
 
-/// A retired sealed channel: its send and receive sides, its hello, and
+/// A retired sealed channel: its send and receive sides, its hello, the
+/// session's identity (a resumed session is the same player's), and
 /// when it retired.
-type Retired = (Sealer, Opener, Option<Hello>, u64);
+struct Retired {
+    sealer: Sealer,
+    opener: Opener,
+    hello: Option<Hello>,
+    identity: Option<u64>,
+    stamp: u64,
+}
 
 /// The peer table, over its server core `C` (a reference for the
 /// drivers; an `Arc` for the socketless [`Endpoint`]).
@@ -192,14 +199,16 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
         let room = core.sessions.has_room(core.config.max_sessions);
         // An address coming back to its retired channel.
-        if let Some((_, opener, hello, _)) = self.retired.get_mut(&from) {
-            if is_hello(datagram, hello.as_ref()) {
+        if let Some(r) = self.retired.get_mut(&from) {
+            if is_hello(datagram, r.hello.as_ref()) {
                 return;
             }
-            if room && let Ok(Opened::Frame(header)) = opener.open_datagram(datagram, &frame_config)
+            if room
+                && let Ok(Opened::Frame(header)) = r.opener.open_datagram(datagram, &frame_config)
             {
-                let (sealer, opener, hello, _) = self.retired.remove(&from).expect("present");
-                if let Some(peer) = self.admit(from, sealer, opener, hello, None, now) {
+                let r = self.retired.remove(&from).expect("present");
+                let peer = self.admit(from, r.sealer, r.opener, r.hello, r.identity, now);
+                if let Some(peer) = peer {
                     dispatch(core, peer, frame_in(header, datagram), now);
                 }
                 return;
@@ -415,13 +424,21 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 | DisconnectReason::HandlerPanicked(_)
         );
         if out.is_sealed() && !refused {
-            self.retire(addr, out.into_sealer(), peer.opener, peer.hello);
+            let identity = peer.session.identity();
+            self.retire(addr, out.into_sealer(), peer.opener, peer.hello, identity);
         }
     }
 
     /// Keeps a sealed channel for its address's return, forgetting the
     /// oldest beyond `max_sessions`.
-    fn retire(&mut self, addr: SocketAddr, sealer: Sealer, opener: Opener, hello: Option<Hello>) {
+    fn retire(
+        &mut self,
+        addr: SocketAddr,
+        sealer: Sealer,
+        opener: Opener,
+        hello: Option<Hello>,
+        identity: Option<u64>,
+    ) {
         let cap = self.sh.config.max_sessions;
         self.retired.remove(&addr);
         while !self.retired.is_empty() && self.retired.len() >= cap {
@@ -429,15 +446,22 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             let oldest = self
                 .retired
                 .iter()
-                .min_by_key(|(_, (_, _, _, stamp))| *stamp)
+                .min_by_key(|(_, r)| r.stamp)
                 .map(|(a, _)| *a)
                 .expect("not empty");
             self.retired.remove(&oldest);
         }
         if cap > 0 {
             self.retired_stamp += 1;
-            self.retired
-                .insert(addr, (sealer, opener, hello, self.retired_stamp));
+            let stamp = self.retired_stamp;
+            let retired = Retired {
+                sealer,
+                opener,
+                hello,
+                identity,
+                stamp,
+            };
+            self.retired.insert(addr, retired);
         }
     }
 
@@ -780,7 +804,7 @@ impl Endpoint {
             std::format!("{a} {:?} {:?} {n}", p.life, p.opener)
         });
         let retired = self.peers.retired.iter();
-        let retired = retired.map(|(a, r)| std::format!("{a} retired {:?}", r.1));
+        let retired = retired.map(|(a, r)| std::format!("{a} retired {:?}", r.opener));
         let mut all: Vec<String> = peers.chain(retired).map(without_failures).collect();
         all.sort();
         all

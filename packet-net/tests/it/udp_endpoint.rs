@@ -136,14 +136,19 @@ fn a_full_table_answers_each_would_be_session_once_and_keeps_nothing() {
 /// A session the server ended for what its client sent or by the
 /// application's decision (a kick) is not resumed: its channel is
 /// forgotten, and the client's further datagrams are dropped, as any
-/// unauthenticated one. A session that only went quiet is resumed.
+/// unauthenticated one. A session that only went quiet is resumed, with
+/// the identity the key provider gave at the hello.
 #[test]
 fn a_kicked_client_does_not_resume_but_an_idle_one_does() {
     let t0 = Instant::now();
     for kick in [true, false] {
         let config = ServerConfig::default()
             .with_idle_timeout(Some(Duration::from_secs(30)))
-            .sealed(ServerSecurity::new(|t: &SessionToken| Some(keys(t.0[0]))));
+            .sealed(ServerSecurity::with_identity(|t: &SessionToken| {
+                Some((keys(t.0[0]), 4242))
+            }));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
         let router = Router::new()
             .on_frame(1, move |ctx, _| {
                 if kick {
@@ -151,7 +156,10 @@ fn a_kicked_client_does_not_resume_but_an_idle_one_does() {
                 }
                 Ok(())
             })
-            .on_frame(2, |_, _| Ok(()));
+            .on_frame(2, move |ctx, _| {
+                seen2.lock().unwrap().push(ctx.identity());
+                Ok(())
+            });
         let mut ep = UdpEndpoint::new(config, router);
         let client = ClientSecurity::new(SessionToken([1; 16]), keys(1));
         let (mut sealer, _, _) = fuzzing::halves(client, Default::default(), true);
@@ -177,6 +185,7 @@ fn a_kicked_client_does_not_resume_but_an_idle_one_does() {
             assert_eq!(ep.dropped(), dropped + 1);
         } else {
             assert_eq!(ep.sizes(), (1, 0), "an idle client resumes");
+            assert_eq!(*seen.lock().unwrap(), [Some(4242)], "as the same player");
         }
         assert_eq!(ep.accepted(), if kick { 1 } else { 2 });
     }
