@@ -38,7 +38,14 @@ macro_rules! counters {
 }
 
 counters! {
-    /// Connections accepted as sessions.
+    /// Sessions opened. TCP: every connection accepted (sealed, before
+    /// its hello: a bad or missing hello then ends it, in `bad_frames` or
+    /// `timeouts`); UDP: every session an address's valid frame (sealed:
+    /// an accepted hello, or a datagram that resumed an idle session's
+    /// channel) created. Each session that ended is counted once more, in
+    /// one of the counters of ends below, so `accepted` is `active` plus
+    /// their sum (`handler_panics` also counts panics that ended no
+    /// session).
     accepted: AtomicU64 => u64,
     /// Connections refused because `max_sessions` were open.
     rejected: AtomicU64 => u64,
@@ -55,7 +62,14 @@ counters! {
     /// Sessions dropped for sending a bad frame.
     bad_frames: AtomicU64 => u64,
     /// Sessions dropped because a handler failed (returned an error).
+    /// Not counted here: frames of a type id with no handler, under
+    /// [`UnknownPackets::Close`](super::UnknownPackets::Close) (in
+    /// `unknown_closed`).
     handler_errors: AtomicU64 => u64,
+    /// Sessions dropped for a frame of a type id with no handler (under
+    /// [`UnknownPackets::Close`](super::UnknownPackets::Close), the
+    /// default): a client of another version, or a handler missing.
+    unknown_closed: AtomicU64 => u64,
     /// Panics caught in application code: handlers and `on_connect`
     /// hooks (each ended its session with
     /// [`DisconnectReason::HandlerPanicked`](crate::DisconnectReason::HandlerPanicked);
@@ -69,6 +83,14 @@ counters! {
     slow_consumers: AtomicU64 => u64,
     /// Sessions the peer closed (cleanly or mid-frame).
     peer_closed: AtomicU64 => u64,
+    /// Sessions the application closed ([`Sessions::close`](super::Sessions::close),
+    /// `close_with`, [`Context::close`](super::Context::close): kicks).
+    closed: AtomicU64 => u64,
+    /// Sessions ended by the server's shutdown.
+    shutdowns: AtomicU64 => u64,
+    /// Sessions whose socket failed (an I/O error other than the peer
+    /// closing).
+    io_errors: AtomicU64 => u64,
     /// Frames of an unknown type id ignored under
     /// [`UnknownPackets::Ignore`](super::UnknownPackets::Ignore) (their sessions went on).
     unknown_ignored: AtomicU64 => u64,
@@ -87,6 +109,7 @@ impl ServerStats {
     }
 
     pub(super) fn count_end(&self, reason: &DisconnectReason) {
+        // No `_` arm: a new reason must get its counter.
         let c = match reason {
             DisconnectReason::PeerClosed | DisconnectReason::PeerClosedMidFrame => {
                 &self.peer_closed
@@ -95,13 +118,18 @@ impl ServerStats {
                 &self.protocol_mismatches
             }
             DisconnectReason::BadFrame(_) => &self.bad_frames,
+            DisconnectReason::Handler(crate::transport::TransportError::Decode(
+                packet_core::error::DecodeError::UnknownPacketId { .. },
+            )) => &self.unknown_closed,
             DisconnectReason::Handler(_) => &self.handler_errors,
             DisconnectReason::HandlerPanicked(_) => &self.handler_panics,
             DisconnectReason::FrameTimeout
             | DisconnectReason::IdleTimeout
             | DisconnectReason::HandshakeTimeout => &self.timeouts,
             DisconnectReason::SlowConsumer => &self.slow_consumers,
-            _ => return,
+            DisconnectReason::Closed => &self.closed,
+            DisconnectReason::Shutdown => &self.shutdowns,
+            DisconnectReason::Io(_) => &self.io_errors,
         };
         c.fetch_add(1, Ordering::Relaxed);
     }

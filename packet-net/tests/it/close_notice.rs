@@ -846,3 +846,57 @@ fn close_reasons_display_as_the_dissector_names_them() {
     }
     assert_eq!(CloseReason::Other(7).to_string(), "other(7)");
 }
+
+/// Every end is counted once, by its cause: a kick in `closed`, an
+/// unknown type id in `unknown_closed` (not `handler_errors`), the
+/// shutdown in `shutdowns`; the ends add up to the sessions accepted.
+#[test]
+fn tcp_stats_count_kicks_unknown_ids_and_shutdowns() {
+    for &kind in KINDS {
+        let server = Tcp::start(kind, config());
+        let (mut kicked, mut stranger, mut stays) = (
+            connect(server.addr()),
+            connect(server.addr()),
+            connect(server.addr()),
+        );
+        kicked.send_raw(KICK, b"bye").unwrap();
+        kicked.recv().unwrap();
+        assert_notice(
+            kicked.recv().map(|_| ()).unwrap_err(),
+            CloseReason::Application,
+            KICK_CODE,
+        );
+        drop(kicked);
+        stranger.send_raw(UNKNOWN, b"?").unwrap();
+        assert_notice(
+            stranger.recv().map(|_| ()).unwrap_err(),
+            CloseReason::ProtocolError,
+            0,
+        );
+        drop(stranger);
+        echo(&mut stays, b"hi");
+        let sessions = server.sessions().clone();
+        assert!(wait_until(LIMIT, || sessions.len() == 1), "{kind:?}");
+        let stop = std::thread::spawn(move || server.shutdown());
+        assert_notice(
+            stays.recv().map(|_| ()).unwrap_err(),
+            CloseReason::ShuttingDown,
+            0,
+        );
+        drop(stays);
+        stop.join().unwrap();
+        let s = sessions.stats();
+        let counted = (s.closed, s.unknown_closed, s.shutdowns, s.handler_errors);
+        assert_eq!(counted, (1, 1, 1, 0), "{kind:?}: {s:?}");
+        let ends = s.closed
+            + s.unknown_closed
+            + s.shutdowns
+            + s.handler_errors
+            + s.bad_frames
+            + s.peer_closed
+            + s.timeouts
+            + s.slow_consumers
+            + s.io_errors;
+        assert_eq!((s.accepted, s.active), (ends, 0), "{kind:?}: {s:?}");
+    }
+}
