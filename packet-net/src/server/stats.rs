@@ -59,8 +59,17 @@ counters! {
     /// `send_to` or a broadcast): too big to encode, or its queue full
     /// (that session then closes as a slow consumer).
     frames_unsent: AtomicU64 => u64,
-    /// Sessions dropped for sending a bad frame.
+    /// Sessions dropped for sending a bad frame. Not counted here: a bad
+    /// session hello (in `bad_hellos`).
     bad_frames: AtomicU64 => u64,
+    /// Sessions dropped at their session hello (sealed servers and
+    /// servers with a fingerprint): a token the key provider does not
+    /// know or already gave out, or a first frame that is not the hello
+    /// (a plaintext client, or one without a fingerprint). Where to look
+    /// when players cannot log in; another protocol's fingerprint is
+    /// `protocol_mismatches`. TCP only: a UDP server drops a bad hello as
+    /// any unauthenticated datagram (its `dropped` count).
+    bad_hellos: AtomicU64 => u64,
     /// Sessions dropped because a handler failed (returned an error).
     /// Not counted here: frames of a type id with no handler, under
     /// [`UnknownPackets::Close`](super::UnknownPackets::Close) (in
@@ -117,6 +126,7 @@ impl ServerStats {
             DisconnectReason::BadFrame(crate::transport::TransportError::ProtocolMismatch(_)) => {
                 &self.protocol_mismatches
             }
+            DisconnectReason::BadFrame(e) if is_bad_hello(e) => &self.bad_hellos,
             DisconnectReason::BadFrame(_) => &self.bad_frames,
             DisconnectReason::Handler(crate::transport::TransportError::Decode(
                 packet_core::error::DecodeError::UnknownPacketId { .. },
@@ -133,4 +143,19 @@ impl ServerStats {
         };
         c.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Whether a bad frame was a bad session hello (see
+/// [`StatsSnapshot::bad_hellos`]).
+fn is_bad_hello(e: &crate::transport::TransportError) -> bool {
+    use crate::transport::TransportError as E;
+    #[cfg(feature = "crypto")]
+    if let E::Crypto(
+        packet_core::error::CryptoError::UnknownSessionToken
+        | packet_core::error::CryptoError::HelloExpected { .. },
+    ) = e
+    {
+        return true;
+    }
+    matches!(e, E::HelloExpected { .. })
 }

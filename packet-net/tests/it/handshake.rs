@@ -98,7 +98,7 @@ fn plaintext_tcp_accepts_the_same_protocol_and_refuses_another() {
 
     assert!(wait_until(LIMIT, || {
         let s = server.stats();
-        s.protocol_mismatches == 1 && s.bad_frames == 1
+        s.protocol_mismatches == 1 && s.bad_hellos == 1
     }));
     echo!(good).unwrap();
     drop((good, old));
@@ -325,7 +325,7 @@ fn a_server_with_a_fingerprint_refuses_the_version_1_hello() {
     // Closed without a refusal (a version-1 client would not read one):
     // only the close notice of a protocol error (wire format §12).
     assert!(crate::common::closed_for_protocol_error(&mut raw));
-    assert!(wait_until(LIMIT, || server.stats().bad_frames == 1));
+    assert!(wait_until(LIMIT, || server.stats().bad_hellos == 1));
     assert_eq!(server.stats().protocol_mismatches, 0);
     server.shutdown();
 }
