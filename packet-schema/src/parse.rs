@@ -658,7 +658,7 @@ impl Parser {
             )
         {
             d = d.with_note(
-                "help: to bound the inner type, put the options on it: `option<string(max = 32)>`",
+                "help: options bound a field's own type only; to bound the value inside, wrap it in a struct with one field carrying the options",
             );
         } else if matches!(ty.kind, TypeKind::Prim(_)) {
             d = d.with_note("help: a scalar has a fixed size; remove the `(..)`");
