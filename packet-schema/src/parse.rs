@@ -861,6 +861,15 @@ fn options_on_named(segments: &[Ident], span: Span, angle: bool) -> Diagnostic {
     } else {
         "`(len = .., max = ..)`"
     };
+    // `Vec<u8>`, `str(max = 8)`: another language's name for a built-in.
+    if let Some(help) = (segments.len() == 1 && typo.is_none())
+        .then(|| crate::diagnostic::foreign_type_help(&name))
+        .flatten()
+    {
+        return Diagnostic::error("E0102", format!("unknown type `{name}`"))
+            .with_primary(span, format!("expected a built-in type that takes {what}"))
+            .with_note(help);
+    }
     match typo {
         Some(t) => {
             let shape = if t == "list" || angle {

@@ -467,7 +467,12 @@ impl Validator {
                                     <= crate::diagnostic::edit_distance(last, t)
                             })
                         });
-                    if let Some(b) = builtin {
+                    let foreign = (path.segments.len() == 1 && elsewhere.is_empty())
+                        .then(|| crate::diagnostic::foreign_type_help(last))
+                        .flatten();
+                    if let Some(help) = foreign {
+                        d = d.with_note(help);
+                    } else if let Some(b) = builtin {
                         let shape = match b {
                             "list" | "option" | "box" => format!("{b}<T>"),
                             _ => b.to_string(),
