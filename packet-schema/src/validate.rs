@@ -189,6 +189,8 @@ pub fn validate(files: &[(FileId, &ast::File)], opts: &Options) -> (Schema, Vec<
         names: HashMap::new(),
         diags: Vec::new(),
         opts: opts.clone(),
+        bad_bounds: 0,
+        bad_bound_defs: Vec::new(),
     };
     v.names.insert(Vec::new(), BTreeMap::new());
     for (id, file) in files {
@@ -218,6 +220,13 @@ struct Validator {
     names: HashMap<Vec<String>, BTreeMap<String, Entry>>,
     diags: Vec<Diagnostic>,
     opts: Options,
+    /// How many E0108 / E0109 / E0110 (a length or bound reported invalid)
+    /// so far.
+    bad_bounds: usize,
+    /// Per type: whether one of its own fields has such an invalid bound.
+    /// Sizes computed from it are not reported again (E0113, W0001): one
+    /// error per mistake.
+    bad_bound_defs: Vec<bool>,
 }
 
 fn entry_span(types: &[TypeDef], e: Entry) -> Span {
@@ -511,10 +520,17 @@ impl Validator {
         let mut ids: HashMap<i128, (String, Span)> = HashMap::new();
         let types = self.schema.types.clone();
         for def in &types {
-            match &def.kind {
-                DefKind::Packet(p) => {
-                    if !(0..=0xFFFF).contains(&p.id.value) {
-                        self.diags.push(
+            let bad_before = self.bad_bounds;
+            self.check_def(def, &mut ids);
+            self.bad_bound_defs.push(self.bad_bounds > bad_before);
+        }
+    }
+
+    fn check_def(&mut self, def: &TypeDef, ids: &mut HashMap<i128, (String, Span)>) {
+        match &def.kind {
+            DefKind::Packet(p) => {
+                if !(0..=0xFFFF).contains(&p.id.value) {
+                    self.diags.push(
                             Diagnostic::error(
                                 "E0103",
                                 format!("packet id `{}` is out of range", p.id.text),
@@ -524,8 +540,8 @@ impl Validator {
                                 "expected an id from 0 to 0xFFFE (the header's type_id is a u16, and 0xFFFF is reserved)",
                             ),
                         );
-                    } else if p.id.value == 0xFFFF {
-                        self.diags.push(
+                } else if p.id.value == 0xFFFF {
+                    self.diags.push(
                             Diagnostic::error(
                                 "E0115",
                                 format!("packet id `{}` is reserved", p.id.text),
@@ -538,32 +554,29 @@ impl Validator {
                                 "note: type id 0xFFFF is reserved for the session control frames: the hellos, the refusal and the close notice (docs/wire-format.md §2.2, §7.3, §11.5, §12); #[derive(Packet)] refuses it too",
                             ),
                         );
-                    } else if let Some((other, span)) = ids.get(&p.id.value) {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "E0104",
-                                format!("packet id {:#06x} is used twice", p.id.value),
-                            )
-                            .with_primary(
-                                p.id.span,
-                                format!(
-                                    "`{}` uses it here; expected an id no other packet uses",
-                                    def.name.name
-                                ),
-                            )
-                            .with_secondary(*span, format!("`{other}` already uses it here"))
-                            .with_note(
-                                "help: every packet needs its own id: receivers dispatch on it",
+                } else if let Some((other, span)) = ids.get(&p.id.value) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0104",
+                            format!("packet id {:#06x} is used twice", p.id.value),
+                        )
+                        .with_primary(
+                            p.id.span,
+                            format!(
+                                "`{}` uses it here; expected an id no other packet uses",
+                                def.name.name
                             ),
-                        );
-                    } else {
-                        ids.insert(p.id.value, (def.name.name.clone(), p.id.span));
-                    }
-                    self.check_fields(&p.body);
+                        )
+                        .with_secondary(*span, format!("`{other}` already uses it here"))
+                        .with_note("help: every packet needs its own id: receivers dispatch on it"),
+                    );
+                } else {
+                    ids.insert(p.id.value, (def.name.name.clone(), p.id.span));
                 }
-                DefKind::Struct(s) => self.check_fields(&s.body),
-                DefKind::Enum(e) => self.check_enum(def, e),
+                self.check_fields(&p.body);
             }
+            DefKind::Struct(s) => self.check_fields(&s.body),
+            DefKind::Enum(e) => self.check_enum(def, e),
         }
     }
 
@@ -675,6 +688,7 @@ impl Validator {
     fn check_type(&mut self, ty: &Type, top: bool) {
         let check_opts = |this: &mut Validator, opts: &SeqOpts, what: &str| {
             if !top && !opts.is_empty() {
+                this.bad_bounds += 1;
                 this.diags.push(
                     Diagnostic::error("E0110", format!("length options on a nested `{what}`"))
                         .with_primary(ty.span, "expected `len` / `max` only on a field's own type")
@@ -717,6 +731,7 @@ impl Validator {
                         help,
                     )
                 };
+                this.bad_bounds += 1;
                 this.diags.push(
                     Diagnostic::error("E0109", message)
                         .with_primary(
@@ -738,6 +753,7 @@ impl Validator {
             TypeKind::Option(inner) | TypeKind::Box(inner) => self.check_type(inner, false),
             TypeKind::Array(inner, n) => {
                 if !(0..=i128::from(u32::MAX)).contains(&n.value) {
+                    self.bad_bounds += 1;
                     self.diags.push(
                         Diagnostic::error(
                             "E0108",
@@ -1088,6 +1104,30 @@ impl Validator {
         }
     }
 
+    /// Per type: whether it holds, itself or through the types it
+    /// contains, a length or bound reported invalid (`bad_bound_defs`).
+    fn reaches_bad_bounds(&self) -> Vec<bool> {
+        let n = self.schema.types.len();
+        let mut users: Vec<Vec<TypeId>> = vec![Vec::new(); n];
+        for id in 0..n {
+            for (t, _, _) in self.edges(id) {
+                users[t].push(id);
+            }
+        }
+        let mut bad = self.bad_bound_defs.clone();
+        bad.resize(n, false);
+        let mut stack: Vec<TypeId> = (0..n).filter(|&i| bad[i]).collect();
+        while let Some(t) = stack.pop() {
+            for &u in &users[t] {
+                if !bad[u] {
+                    bad[u] = true;
+                    stack.push(u);
+                }
+            }
+        }
+        bad
+    }
+
     fn check_sizes(&mut self) {
         let overhead = if self.opts.sealed {
             SEALED_FRAME_OVERHEAD
@@ -1109,7 +1149,8 @@ impl Validator {
                 "note: a frame limit of {given} bytes is taken as {frame}, as `FrameConfig::with_max_frame_len` takes it (rounded down to a multiple of 4, at least 40)"
             )
         });
-        for def in &self.schema.types {
+        let bad_bounds = self.reaches_bad_bounds();
+        for (id, def) in self.schema.types.iter().enumerate() {
             let Some(min) = def.min_size else {
                 if matches!(&def.kind, DefKind::Enum(e) if e.variants.is_empty()) {
                     continue; // reported as E0112
@@ -1130,6 +1171,10 @@ impl Validator {
             let DefKind::Packet(_) = def.kind else {
                 continue;
             };
+            if bad_bounds[id] {
+                // Its sizes come from a length or bound already reported.
+                continue;
+            }
             if min > max_body {
                 let mut d = Diagnostic::error("E0113", format!("packet `{}` can never fit in a frame", def.name.name))
                     .with_primary(def.name.span, format!("its smallest body is {min} bytes; expected at most {max_body}"))
