@@ -1261,18 +1261,59 @@ impl Validator {
                     .with_note("note: `#[derive(PacketSet)]` computes the fingerprint (wire format §11.6) at compile time and refuses such a packet; a type nested that deep may only have no fields (a C-like enum)")
                     .with_note("help: flatten a level: put the fields of a nested struct into the struct that holds it")
                 }
-                Problem::TooLong { before } => {
+                Problem::TooLong {
+                    before,
+                    packets,
+                    described,
+                    nested,
+                    largest,
+                } => {
                     let label = format!(
                         "the description passes {MAX_DESCRIPTION_LEN} bytes in this packet's layout ({before} bytes before it: the magic, the packet count, the type ids and the packets with smaller ids)"
                     );
-                    Diagnostic::error(
+                    let own = described.saturating_sub(*nested);
+                    let plural = if *packets == 1 { "" } else { "s" };
+                    let d = Diagnostic::error(
                         "E0117",
                         format!("the packets' protocol fingerprint description is longer than {MAX_DESCRIPTION_LEN} bytes"),
                     )
                     .with_primary(name.span, label)
-                    .with_note("note: a struct or enum is described again at every use (wire format §11.2), so types that each hold the next one several times (`A { x: B, y: B }`, `B { x: C, y: C }`, ...) double the description at every level")
-                    .with_note("note: `#[derive(PacketSet)]` computes the fingerprint (wire format §11.6) at compile time and refuses a longer description")
-                    .with_note("help: hold a repeated type once (e.g. `[B; 2]` or a `list<B>` in place of several `B` fields)")
+                    .with_note(format!(
+                        "note: of the {described} bytes described ({packets} packet{plural}, by ascending id), {own} are the packets' own (the magic and count, each packet's id, node and fields) and {nested} the structs and enums they hold"
+                    ));
+                    let derive = "note: `#[derive(PacketSet)]` computes the fingerprint (wire format §11.6) at compile time and refuses a longer description";
+                    if *nested >= own {
+                        let longest: Vec<String> = largest
+                            .iter()
+                            .map(|(t, len)| {
+                                let more = if *t == e.packet {
+                                    " up to the limit"
+                                } else {
+                                    ""
+                                };
+                                format!("`{}` ({len} bytes{more})", types[*t].full_name())
+                            })
+                            .collect();
+                        let d = if *packets > 1 {
+                            d.with_note(format!(
+                                "note: the longest packet layouts: {}",
+                                longest.join(", ")
+                            ))
+                        } else {
+                            d
+                        };
+                        d.with_note("note: a struct or enum is described again at every use (wire format §11.2), so types that each hold the next one several times (`A { x: B, y: B }`, `B { x: C, y: C }`, ...) double the description at every level")
+                            .with_note(derive)
+                            .with_note("help: hold a repeated type once (e.g. `[B; 2]` or a `list<B>` in place of several `B` fields)")
+                    } else {
+                        let longest = largest.first().map_or(0, |(_, len)| *len);
+                        d.with_note(format!(
+                            "note: the number of packets is the cause: each adds its 2-byte id and its layout (5 bytes, and more with each field), {} bytes on average here, and no layout is longer than {longest} bytes",
+                            described / packets.max(&1)
+                        ))
+                        .with_note(derive)
+                        .with_note("help: split the packets into several schemas compiled separately (each gets its own packet set and fingerprint)")
+                    }
                 }
                 // The walk resolves what validation resolved.
                 Problem::Unresolved => continue,
