@@ -300,3 +300,26 @@ fn e0117_from_the_number_of_packets_says_so() {
         insta::assert_snapshot!("e0117_many_packets", compiled.render());
     });
 }
+
+/// A packet set named with a Rust keyword (`--packet-set fn`,
+/// `Builder::packet_set("fn")`) is told so, with another name to use; it
+/// was the generic "is not a Rust identifier".
+#[test]
+fn a_packet_set_named_with_a_keyword_is_told_so() {
+    for (name, suggestion) in [("fn", "such as `Fn` or `Msg`"), ("Self", "such as `Msg`")] {
+        let mut compiled = packet_schema::compile_str(
+            "set.packet",
+            "packet Say = 1 { text: string(max = 200) }\n",
+            &Options::default(),
+        );
+        compiled.check_packet_set(name);
+        assert_eq!(codes(&compiled), ["E0118"]);
+        let rendered = compiled.render();
+        assert!(rendered.contains(suggestion), "{rendered}");
+        if name == "fn" {
+            insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
+                insta::assert_snapshot!("e0118_packet_set_keyword", rendered);
+            });
+        }
+    }
+}
