@@ -50,16 +50,20 @@
 //!
 //! ```ignore
 //! pub mod game {
-//!     packet_core::include_schema!("game"); // $OUT_DIR/game.rs
+//!     ::packet_core::include_schema!("game"); // $OUT_DIR/game.rs
 //! }
 //! ```
+//!
+//! The leading `::` names the crate: a schema with a module called
+//! `packet_core` generates `game::packet_core`, and rustc would then find
+//! the plain `packet_core::include_schema!` path ambiguous.
 //!
 //! The workspace's `examples/schema-demo` crate does exactly this, and its
 //! tests prove the generated packets byte-identical to hand-derived ones.
 //!
 //! A game that depends on `packet-net` alone (which re-exports all of
 //! packet-core) sets [`Builder::crate_path`]`("::packet_net")` and includes
-//! with `packet_net::include_schema!`; the generated code names
+//! with `::packet_net::include_schema!`; the generated code names
 //! `::packet_core` otherwise, and rustc then reports "cannot find
 //! `packet_core` in the crate root" in the generated file.
 //!
@@ -566,7 +570,7 @@ pub struct Generated {
 /// [`Builder::compile`] writes `$OUT_DIR/<name>.rs`, prints
 /// `cargo:rerun-if-changed` for every input (imports included) and
 /// `cargo:warning` for each warning line; include the result with
-/// `packet_core::include_schema!` (defined in the runtime crate, like
+/// `::packet_core::include_schema!` (defined in the runtime crate, like
 /// `prost::include_proto!`, so a crate using the generated code needs
 /// packet-schema only as a build-dependency).
 #[derive(Clone, Debug)]
