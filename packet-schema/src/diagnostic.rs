@@ -248,21 +248,6 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn closest_finds_typos_only() {
-        let words = ["packet", "struct", "enum", "module", "import"];
-        assert_eq!(closest("pakcet", words), Some("packet"));
-        assert_eq!(closest("strct", words), Some("struct"));
-        assert_eq!(closest("message", words), None);
-        assert_eq!(closest("Vec", ["Vec3", "Color"]), Some("Vec3"));
-        assert_eq!(closest("Pos", ["Pos"]), None);
-    }
-}
-
 /// The "did you mean" for a type name from another language (`Vec`,
 /// `str`, `float`, `int`, `usize`, `HashMap`...) that is too far from any
 /// schema built-in for [`closest`] to find it: the schema's equivalent.
@@ -288,4 +273,19 @@ pub fn foreign_type_help(name: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_only() {
+        let words = ["packet", "struct", "enum", "module", "import"];
+        assert_eq!(closest("pakcet", words), Some("packet"));
+        assert_eq!(closest("strct", words), Some("struct"));
+        assert_eq!(closest("message", words), None);
+        assert_eq!(closest("Vec", ["Vec3", "Color"]), Some("Vec3"));
+        assert_eq!(closest("Pos", ["Pos"]), None);
+    }
 }
