@@ -771,8 +771,30 @@ impl Parser {
         }
         let mut d = Diagnostic::error("E0002", "schema paths use `.`, not `::`")
             .with_primary(first, "expected `.` between the names of a type path");
-        if names.len() > segments.len() {
-            d = d.with_note(format!("help: did you mean `{}`?", names.join(".")));
+        if names.len() == segments.len() {
+            return Some(d);
+        }
+        let last = names[names.len() - 1];
+        match names[0] {
+            // Rust's own types are not schema types: say which one is.
+            "std" | "core" | "alloc" => {
+                d = d.with_note(format!(
+                    "note: schema types are the built-in types and the types declared in schemas, not Rust's `{}`",
+                    names.join("::")
+                ));
+                if let Some(help) = crate::diagnostic::foreign_type_help(last) {
+                    d = d.with_note(help);
+                } else if let Some(b) =
+                    crate::diagnostic::closest(last, crate::validate::BUILTIN_TYPES.iter().copied())
+                {
+                    d = d.with_note(format!("help: did you mean the built-in type `{b}`?"));
+                }
+            }
+            // Paths are looked up from the innermost module outwards.
+            "crate" | "self" | "super" if names.len() > 1 => {
+                d = d.with_note(format!("help: did you mean `{}`?", names[1..].join(".")));
+            }
+            _ => d = d.with_note(format!("help: did you mean `{}`?", names.join("."))),
         }
         Some(d)
     }
