@@ -248,6 +248,33 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// The "did you mean" for a type name from another language (`Vec`,
+/// `str`, `float`, `int`, `usize`, `HashMap`...) that is too far from any
+/// schema built-in for [`closest`] to find it: the schema's equivalent.
+pub fn foreign_type_help(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "vec" | "vector" | "vecdeque" | "array" | "arraylist" | "seq" | "sequence" | "slice" => {
+            "help: did you mean `list<T>`? (`bytes` for raw bytes, `[T; N]` for a fixed length)"
+        }
+        "str" | "text" | "char*" => "help: did you mean the built-in type `string`?",
+        "float" | "single" => {
+            "help: did you mean `f32` or `f64`? (the schema's floating-point types)"
+        }
+        "double" => "help: did you mean `f64`?",
+        "int" | "integer" | "uint" | "long" | "ulong" | "short" | "ushort" | "number" => {
+            "help: did you mean a sized integer type? the schema has `u8 u16 u32 u64 u128 i8 i16 i32 i64 i128` (`i32` for a C `int`)"
+        }
+        "usize" | "isize" => {
+            "help: did you mean `u32` or `u64` (`i32` or `i64`)? widths on the wire are fixed, so there is no pointer-sized integer"
+        }
+        "boolean" => "help: did you mean the built-in type `bool`?",
+        "map" | "hashmap" | "btreemap" | "dict" | "dictionary" => {
+            "help: the schema has no map type; use `list<Entry>` with `struct Entry { key: K, value: V }`"
+        }
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,6 +79,21 @@ pub enum Problem {
     TooLong {
         /// The bytes of description before this packet's layout.
         before: usize,
+        /// The packets described, this one included.
+        packets: usize,
+        /// The bytes described when the limit was reached: `before` and
+        /// this packet's layout up to there.
+        described: usize,
+        /// Of the bytes described (this packet's up to the limit
+        /// included), those of the structs and enums the packets hold,
+        /// described again at every use (wire format §11.2); the rest is
+        /// the packets' own: the magic and count, each packet's id, node
+        /// and fields.
+        nested: usize,
+        /// The packets with the longest layouts (this one's up to the
+        /// limit), longest first, at most three: the packet and its
+        /// layout's bytes.
+        largest: Vec<(TypeId, usize)>,
     },
     /// A type path does not resolve: the schema has errors.
     Unresolved,
@@ -149,6 +164,10 @@ pub(crate) fn check_packets(schema: &Schema) -> (Vec<(u16, Vec<u8>)>, Vec<Finger
     let (mut layouts, mut errors) = (Vec::new(), Vec::new());
     // The magic and the packet count.
     let mut used = MAGIC.len() + 4;
+    // For E0117's explanation: how much of it is nested types, and which
+    // packets are the longest.
+    let mut nested = 0;
+    let mut sizes: Vec<(TypeId, usize)> = Vec::new();
     for (id, packet) in packets {
         used += 2;
         let mut w = Walker {
@@ -157,10 +176,13 @@ pub(crate) fn check_packets(schema: &Schema) -> (Vec<(u16, Vec<u8>)>, Vec<Finger
             room: MAX_DESCRIPTION_LEN.saturating_sub(used),
             open: Vec::new(),
             todo: Vec::new(),
+            nested: 0,
         };
         let result = w.packet(packet);
         let before = used;
         used += w.out.len();
+        nested += w.nested;
+        sizes.push((packet, w.out.len()));
         let problem = match result {
             Ok(()) => {
                 layouts.push((id, w.out));
@@ -168,7 +190,19 @@ pub(crate) fn check_packets(schema: &Schema) -> (Vec<(u16, Vec<u8>)>, Vec<Finger
             }
             Err(Stop::TooDeep(chain)) => Problem::TooDeep { chain },
             Err(Stop::Unresolved) => Problem::Unresolved,
-            Err(Stop::TooLong) => Problem::TooLong { before },
+            Err(Stop::TooLong) => {
+                let packets = sizes.len();
+                let described = before + w.out.len();
+                sizes.sort_by_key(|&(t, len)| (std::cmp::Reverse(len), t));
+                sizes.truncate(3);
+                Problem::TooLong {
+                    before,
+                    packets,
+                    described,
+                    nested,
+                    largest: std::mem::take(&mut sizes),
+                }
+            }
         };
         let last = matches!(problem, Problem::TooLong { .. });
         let deep = |e: &FingerprintError| matches!(e.problem, Problem::TooDeep { .. });
@@ -243,6 +277,8 @@ struct Walker<'s> {
     /// The named types being expanded, innermost last.
     open: Vec<TypeId>,
     todo: Vec<Step<'s>>,
+    /// Bytes written inside a struct or enum the packet holds.
+    nested: usize,
 }
 
 impl<'s> Walker<'s> {
@@ -268,6 +304,9 @@ impl<'s> Walker<'s> {
             return Err(Stop::TooLong);
         }
         self.out.extend_from_slice(bytes);
+        if self.open.len() > 1 {
+            self.nested += bytes.len();
+        }
         Ok(())
     }
 
@@ -483,7 +522,7 @@ mod tests {
         let c = crate::compile_str("t.packet", &src, &crate::Options::default());
         let e = c.schema.packet_layouts().unwrap_err();
         assert_eq!(e.packet_name, "P17");
-        assert!(matches!(e.problem, Problem::TooLong { before } if before == total + 2));
+        assert!(matches!(e.problem, Problem::TooLong { before, .. } if before == total + 2));
         let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();
         assert!(codes.contains(&"E0117"), "{codes:?}");
     }

@@ -50,16 +50,20 @@
 //!
 //! ```ignore
 //! pub mod game {
-//!     packet_core::include_schema!("game"); // $OUT_DIR/game.rs
+//!     ::packet_core::include_schema!("game"); // $OUT_DIR/game.rs
 //! }
 //! ```
+//!
+//! The leading `::` names the crate: a schema with a module called
+//! `packet_core` generates `game::packet_core`, and rustc would then find
+//! the plain `packet_core::include_schema!` path ambiguous.
 //!
 //! The workspace's `examples/schema-demo` crate does exactly this, and its
 //! tests prove the generated packets byte-identical to hand-derived ones.
 //!
 //! A game that depends on `packet-net` alone (which re-exports all of
 //! packet-core) sets [`Builder::crate_path`]`("::packet_net")` and includes
-//! with `packet_net::include_schema!`; the generated code names
+//! with `::packet_net::include_schema!`; the generated code names
 //! `::packet_core` otherwise, and rustc then reports "cannot find
 //! `packet_core` in the crate root" in the generated file.
 //!
@@ -190,15 +194,45 @@ impl Compiled {
     /// Checks that a packet set enum named `name` (`Builder::packet_set`,
     /// `gen --packet-set`, `check --packet-set`) would compile next to the
     /// schema's types, and adds an E0118 error for each reason it would not:
-    /// a name that is not a Rust identifier, a name already taken by an
-    /// item at the root of the schema (the enum is generated there), no
-    /// packet at all, or two packets whose variants would share a name.
+    /// a name that is not a Rust identifier or is a Rust keyword, a name
+    /// already taken by an item at the root of the schema (the enum is
+    /// generated there), no packet at all, or two packets whose variants
+    /// would share a name.
     /// Does nothing when the compilation already has errors.
     pub fn check_packet_set(&mut self, name: &str) {
         if self.has_errors() {
             return;
         }
         let help = "help: choose another name with `Builder::packet_set` or `--packet-set`";
+        if codegen::RUST_KEYWORDS.contains(&name)
+            || ["self", "Self", "super", "crate"].contains(&name)
+        {
+            let mut chars = name.chars();
+            let upper: String = chars
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+                .collect();
+            let suggestion = if upper == name || upper == "Self" {
+                "`Msg`".to_string()
+            } else {
+                format!("`{upper}` or `Msg`")
+            };
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0118",
+                    format!("the packet set name `{name}` is a Rust keyword"),
+                )
+                .with_note(format!(
+                    "note: the packet set is generated as `pub enum <name>`, and a keyword cannot name it (`pub enum {name}` does not compile)"
+                ))
+                .with_note(format!(
+                    "help: choose another name with `Builder::packet_set` or `--packet-set`, such as {suggestion}"
+                )),
+            );
+            return;
+        }
         if syn::parse_str::<syn::Ident>(name).is_err() || name.starts_with("r#") {
             self.diagnostics.push(
                 Diagnostic::error(
@@ -536,7 +570,7 @@ pub struct Generated {
 /// [`Builder::compile`] writes `$OUT_DIR/<name>.rs`, prints
 /// `cargo:rerun-if-changed` for every input (imports included) and
 /// `cargo:warning` for each warning line; include the result with
-/// `packet_core::include_schema!` (defined in the runtime crate, like
+/// `::packet_core::include_schema!` (defined in the runtime crate, like
 /// `prost::include_proto!`, so a crate using the generated code needs
 /// packet-schema only as a build-dependency).
 #[derive(Clone, Debug)]
@@ -625,7 +659,8 @@ impl Builder {
     /// Also generates `pub enum <name>` over every packet with
     /// `#[derive(PacketSet)]`, so a receiver decodes any frame by its id:
     /// `Msg::decode_frame(&frame)?`. A name the enum cannot have (not an
-    /// identifier, or taken by a type or module at the schema's root) is
+    /// identifier, a Rust keyword, or taken by a type or module at the
+    /// schema's root) is
     /// an E0118 diagnostic, as [`Compiled::check_packet_set`] reports it.
     pub fn packet_set(mut self, name: impl Into<String>) -> Self {
         self.codegen.packet_set = Some(name.into());

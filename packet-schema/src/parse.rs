@@ -42,6 +42,8 @@ pub fn parse_file(src: &str, file: FileId) -> Result<ast::File, Vec<Diagnostic>>
         pos: 0,
         pending: Vec::new(),
         last_line: 0,
+        last_end: None,
+        open: Vec::new(),
         depth: 0,
     };
     let parsed = p.file(&mut errors);
@@ -69,6 +71,11 @@ struct Parser {
     pending: Vec<Pending>,
     /// Line of the last significant token consumed.
     last_line: u32,
+    /// An empty span just after the last significant token consumed.
+    last_end: Option<Span>,
+    /// The `{` of each block being parsed, innermost last (for "unclosed
+    /// `{`" at the end of the file).
+    open: Vec<Span>,
     depth: usize,
 }
 
@@ -96,7 +103,24 @@ impl Parser {
             self.pos += 1;
         }
         self.last_line = t.line;
+        if t.tok != Tok::Eof {
+            self.last_end = Some(Span {
+                start: t.span.end,
+                ..t.span
+            });
+        }
         t
+    }
+
+    /// Opens a block at its `{`.
+    fn open_brace(&mut self, span: Span) {
+        self.open.push(span);
+    }
+
+    /// Consumes the `}` closing the innermost block.
+    fn close_brace(&mut self) -> Span {
+        self.open.pop();
+        self.bump().span
     }
 
     fn is_punct(&mut self, c: char) -> bool {
@@ -109,6 +133,19 @@ impl Parser {
 
     fn error_here(&mut self, expected: &str) -> Diagnostic {
         let t = self.peek().clone();
+        if t.tok == Tok::Eof
+            && let Some(&open) = self.open.last()
+        {
+            // What is expected matters less than the brace left open:
+            // point at it, and at the end of the text rather than at an
+            // empty last line.
+            return Diagnostic::error("E0002", "unclosed `{`: the file ends inside a block")
+                .with_primary(
+                    self.last_end.unwrap_or(t.span),
+                    format!("expected {expected} before the end of the file"),
+                )
+                .with_secondary(open, "this `{` is never closed");
+        }
         Diagnostic::error(
             "E0002",
             format!("expected {expected}, found {}", t.tok.describe()),
@@ -334,6 +371,7 @@ impl Parser {
     fn recover(&mut self, start: usize) {
         self.pending.clear();
         self.depth = 0;
+        self.open.clear();
         let mut pos = start;
         let mut depth = 0usize;
         let mut first = true;
@@ -407,6 +445,7 @@ impl Parser {
             let name = self.decl_name("a module name")?;
             let open = self.expect_punct('{', "`{` to open the module")?;
             self.enter(open)?;
+            self.open_brace(open);
             let mut items = Vec::new();
             while !self.is_punct('}') {
                 if self.peek().tok == Tok::Eof {
@@ -415,7 +454,7 @@ impl Parser {
                 items.push(self.item(false)?);
             }
             let end_comments = self.end_comments("`}`")?;
-            self.bump();
+            self.close_brace();
             self.depth -= 1;
             ItemKind::Module(Module {
                 name,
@@ -483,7 +522,8 @@ impl Parser {
         } else {
             None
         };
-        self.expect_punct('{', "`{` to open the enum (or `:` and a tag type)")?;
+        let open = self.expect_punct('{', "`{` to open the enum (or `:` and a tag type)")?;
+        self.open_brace(open);
         let mut variants = Vec::new();
         loop {
             if self.is_punct('}') {
@@ -531,7 +571,7 @@ impl Parser {
             }
         }
         let end_comments = self.end_comments("`}`")?;
-        self.bump();
+        self.close_brace();
         Ok(ItemKind::Enum(Enum {
             name,
             repr,
@@ -543,6 +583,7 @@ impl Parser {
     fn fields(&mut self) -> PResult<Fields> {
         let open = self.expect_punct('{', "`{` to open the fields")?;
         self.enter(open)?;
+        self.open_brace(open);
         let mut fields = Vec::new();
         loop {
             if self.is_punct('}') {
@@ -562,14 +603,16 @@ impl Parser {
                 trailing,
             });
             if !more && !self.is_punct('}') {
+                let err = self.error_here("`,` or `}` after the field");
+                if self.peek().tok == Tok::Eof {
+                    return Err(err);
+                }
                 let prev = fields.last().map_or(open, |f: &Field| f.span);
-                return Err(self
-                    .error_here("`,` or `}` after the field")
-                    .with_secondary(prev, "a `,` may be missing after this field"));
+                return Err(err.with_secondary(prev, "a `,` may be missing after this field"));
             }
         }
         let end_comments = self.end_comments("`}`")?;
-        let close = self.bump().span;
+        let close = self.close_brace();
         self.depth -= 1;
         Ok(Fields {
             fields,
@@ -581,9 +624,46 @@ impl Parser {
     fn ty(&mut self) -> PResult<Type> {
         let start = self.peek().span;
         self.enter(start)?;
-        let ty = self.ty_inner(start);
+        let ty = self.ty_inner(start)?;
         self.depth -= 1;
-        ty
+        if self.is_punct('(') {
+            return Err(self.options_on_optionless(&ty));
+        }
+        Ok(ty)
+    }
+
+    /// `(` after a type that takes no options (`u8(max = 3)`,
+    /// `option<u8>(max = 3)`): only the length-prefixed types do, which
+    /// the "missing `,`" the parser would otherwise expect hides.
+    fn options_on_optionless(&mut self, ty: &Type) -> Diagnostic {
+        let paren = self.peek().span;
+        let (name, inner) = match &ty.kind {
+            TypeKind::Prim(p) => (format!("`{}`", p.as_str()), None),
+            TypeKind::Option(t) => ("`option<T>`".to_string(), Some(t)),
+            TypeKind::Box(t) => ("`box<T>`".to_string(), Some(t)),
+            TypeKind::Array(t, _) => ("an array `[T; N]`".to_string(), Some(t)),
+            // The others take options, or are refused before this.
+            _ => ("this type".to_string(), None),
+        };
+        let mut d = Diagnostic::error("E0002", format!("{name} takes no options"))
+            .with_primary(
+                paren,
+                "`max` and `len` apply to `string`, `bytes` and `list<T>` only",
+            )
+            .with_secondary(ty.span, format!("{name} takes no `(len = .., max = ..)`"));
+        if let Some(inner) = inner
+            && matches!(
+                inner.kind,
+                TypeKind::String(_) | TypeKind::Bytes(_) | TypeKind::List(..)
+            )
+        {
+            d = d.with_note(
+                "help: options bound a field's own type only; to bound the value inside, wrap it in a struct with one field carrying the options",
+            );
+        } else if matches!(ty.kind, TypeKind::Prim(_)) {
+            d = d.with_note("help: a scalar has a fixed size; remove the `(..)`");
+        }
+        d
     }
 
     fn ty_inner(&mut self, start: Span) -> PResult<Type> {
@@ -651,6 +731,9 @@ impl Parser {
                     segments.push(self.decl_name("a name after `.` in the type path")?);
                 }
                 let span = segments[0].span.to(segments[segments.len() - 1].span);
+                if let Some(d) = self.rust_path(&segments) {
+                    return Err(d);
+                }
                 if self.is_punct('(') || self.is_punct('<') {
                     let angle = self.is_punct('<');
                     return Err(options_on_named(&segments, span, angle));
@@ -662,6 +745,58 @@ impl Parser {
             kind,
             span: start.to(end),
         })
+    }
+
+    /// `::` right after a type name (`chat::Say`): a Rust path, where the
+    /// schema separates names with `.`.
+    fn rust_path(&mut self, segments: &[Ident]) -> Option<Diagnostic> {
+        if !self.is_punct(':') {
+            return None;
+        }
+        let at = self.pos;
+        let colons = |i: usize| -> Option<Span> {
+            let (a, b) = (self.tokens.get(i)?, self.tokens.get(i + 1)?);
+            (a.tok == Tok::Punct(':') && b.tok == Tok::Punct(':') && a.span.end == b.span.start)
+                .then(|| a.span.to(b.span))
+        };
+        let first = colons(at)?;
+        let mut names: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
+        let mut i = at;
+        while colons(i).is_some() {
+            match &self.tokens.get(i + 2).map(|t| &t.tok) {
+                Some(Tok::Ident(n)) => names.push(n),
+                _ => break,
+            }
+            i += 3;
+        }
+        let mut d = Diagnostic::error("E0002", "schema paths use `.`, not `::`")
+            .with_primary(first, "expected `.` between the names of a type path");
+        if names.len() == segments.len() {
+            return Some(d);
+        }
+        let last = names[names.len() - 1];
+        match names[0] {
+            // Rust's own types are not schema types: say which one is.
+            "std" | "core" | "alloc" => {
+                d = d.with_note(format!(
+                    "note: schema types are the built-in types and the types declared in schemas, not Rust's `{}`",
+                    names.join("::")
+                ));
+                if let Some(help) = crate::diagnostic::foreign_type_help(last) {
+                    d = d.with_note(help);
+                } else if let Some(b) =
+                    crate::diagnostic::closest(last, crate::validate::BUILTIN_TYPES.iter().copied())
+                {
+                    d = d.with_note(format!("help: did you mean the built-in type `{b}`?"));
+                }
+            }
+            // Paths are looked up from the innermost module outwards.
+            "crate" | "self" | "super" if names.len() > 1 => {
+                d = d.with_note(format!("help: did you mean `{}`?", names[1..].join(".")));
+            }
+            _ => d = d.with_note(format!("help: did you mean `{}`?", names.join("."))),
+        }
+        Some(d)
     }
 
     /// `(len = u8, max = 32)` after `string`, `bytes` or `list<T>`.
@@ -748,6 +883,15 @@ fn options_on_named(segments: &[Ident], span: Span, angle: bool) -> Diagnostic {
     } else {
         "`(len = .., max = ..)`"
     };
+    // `Vec<u8>`, `str(max = 8)`: another language's name for a built-in.
+    if let Some(help) = (segments.len() == 1 && typo.is_none())
+        .then(|| crate::diagnostic::foreign_type_help(&name))
+        .flatten()
+    {
+        return Diagnostic::error("E0102", format!("unknown type `{name}`"))
+            .with_primary(span, format!("expected a built-in type that takes {what}"))
+            .with_note(help);
+    }
     match typo {
         Some(t) => {
             let shape = if t == "list" || angle {

@@ -189,6 +189,8 @@ pub fn validate(files: &[(FileId, &ast::File)], opts: &Options) -> (Schema, Vec<
         names: HashMap::new(),
         diags: Vec::new(),
         opts: opts.clone(),
+        bad_bounds: 0,
+        bad_bound_defs: Vec::new(),
     };
     v.names.insert(Vec::new(), BTreeMap::new());
     for (id, file) in files {
@@ -218,6 +220,13 @@ struct Validator {
     names: HashMap<Vec<String>, BTreeMap<String, Entry>>,
     diags: Vec<Diagnostic>,
     opts: Options,
+    /// How many E0108 / E0109 / E0110 (a length or bound reported invalid)
+    /// so far.
+    bad_bounds: usize,
+    /// Per type: whether one of its own fields has such an invalid bound.
+    /// Sizes computed from it are not reported again (E0113, W0001): one
+    /// error per mistake.
+    bad_bound_defs: Vec<bool>,
 }
 
 fn entry_span(types: &[TypeDef], e: Entry) -> Span {
@@ -467,7 +476,12 @@ impl Validator {
                                     <= crate::diagnostic::edit_distance(last, t)
                             })
                         });
-                    if let Some(b) = builtin {
+                    let foreign = (path.segments.len() == 1 && elsewhere.is_empty())
+                        .then(|| crate::diagnostic::foreign_type_help(last))
+                        .flatten();
+                    if let Some(help) = foreign {
+                        d = d.with_note(help);
+                    } else if let Some(b) = builtin {
                         let shape = match b {
                             "list" | "option" | "box" => format!("{b}<T>"),
                             _ => b.to_string(),
@@ -506,10 +520,17 @@ impl Validator {
         let mut ids: HashMap<i128, (String, Span)> = HashMap::new();
         let types = self.schema.types.clone();
         for def in &types {
-            match &def.kind {
-                DefKind::Packet(p) => {
-                    if !(0..=0xFFFF).contains(&p.id.value) {
-                        self.diags.push(
+            let bad_before = self.bad_bounds;
+            self.check_def(def, &mut ids);
+            self.bad_bound_defs.push(self.bad_bounds > bad_before);
+        }
+    }
+
+    fn check_def(&mut self, def: &TypeDef, ids: &mut HashMap<i128, (String, Span)>) {
+        match &def.kind {
+            DefKind::Packet(p) => {
+                if !(0..=0xFFFF).contains(&p.id.value) {
+                    self.diags.push(
                             Diagnostic::error(
                                 "E0103",
                                 format!("packet id `{}` is out of range", p.id.text),
@@ -519,8 +540,8 @@ impl Validator {
                                 "expected an id from 0 to 0xFFFE (the header's type_id is a u16, and 0xFFFF is reserved)",
                             ),
                         );
-                    } else if p.id.value == 0xFFFF {
-                        self.diags.push(
+                } else if p.id.value == 0xFFFF {
+                    self.diags.push(
                             Diagnostic::error(
                                 "E0115",
                                 format!("packet id `{}` is reserved", p.id.text),
@@ -533,32 +554,29 @@ impl Validator {
                                 "note: type id 0xFFFF is reserved for the session control frames: the hellos, the refusal and the close notice (docs/wire-format.md §2.2, §7.3, §11.5, §12); #[derive(Packet)] refuses it too",
                             ),
                         );
-                    } else if let Some((other, span)) = ids.get(&p.id.value) {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "E0104",
-                                format!("packet id {:#06x} is used twice", p.id.value),
-                            )
-                            .with_primary(
-                                p.id.span,
-                                format!(
-                                    "`{}` uses it here; expected an id no other packet uses",
-                                    def.name.name
-                                ),
-                            )
-                            .with_secondary(*span, format!("`{other}` already uses it here"))
-                            .with_note(
-                                "help: every packet needs its own id: receivers dispatch on it",
+                } else if let Some((other, span)) = ids.get(&p.id.value) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0104",
+                            format!("packet id {:#06x} is used twice", p.id.value),
+                        )
+                        .with_primary(
+                            p.id.span,
+                            format!(
+                                "`{}` uses it here; expected an id no other packet uses",
+                                def.name.name
                             ),
-                        );
-                    } else {
-                        ids.insert(p.id.value, (def.name.name.clone(), p.id.span));
-                    }
-                    self.check_fields(&p.body);
+                        )
+                        .with_secondary(*span, format!("`{other}` already uses it here"))
+                        .with_note("help: every packet needs its own id: receivers dispatch on it"),
+                    );
+                } else {
+                    ids.insert(p.id.value, (def.name.name.clone(), p.id.span));
                 }
-                DefKind::Struct(s) => self.check_fields(&s.body),
-                DefKind::Enum(e) => self.check_enum(def, e),
+                self.check_fields(&p.body);
             }
+            DefKind::Struct(s) => self.check_fields(&s.body),
+            DefKind::Enum(e) => self.check_enum(def, e),
         }
     }
 
@@ -670,6 +688,7 @@ impl Validator {
     fn check_type(&mut self, ty: &Type, top: bool) {
         let check_opts = |this: &mut Validator, opts: &SeqOpts, what: &str| {
             if !top && !opts.is_empty() {
+                this.bad_bounds += 1;
                 this.diags.push(
                     Diagnostic::error("E0110", format!("length options on a nested `{what}`"))
                         .with_primary(ty.span, "expected `len` / `max` only on a field's own type")
@@ -712,6 +731,7 @@ impl Validator {
                         help,
                     )
                 };
+                this.bad_bounds += 1;
                 this.diags.push(
                     Diagnostic::error("E0109", message)
                         .with_primary(
@@ -733,6 +753,7 @@ impl Validator {
             TypeKind::Option(inner) | TypeKind::Box(inner) => self.check_type(inner, false),
             TypeKind::Array(inner, n) => {
                 if !(0..=i128::from(u32::MAX)).contains(&n.value) {
+                    self.bad_bounds += 1;
                     self.diags.push(
                         Diagnostic::error(
                             "E0108",
@@ -1083,6 +1104,30 @@ impl Validator {
         }
     }
 
+    /// Per type: whether it holds, itself or through the types it
+    /// contains, a length or bound reported invalid (`bad_bound_defs`).
+    fn reaches_bad_bounds(&self) -> Vec<bool> {
+        let n = self.schema.types.len();
+        let mut users: Vec<Vec<TypeId>> = vec![Vec::new(); n];
+        for id in 0..n {
+            for (t, _, _) in self.edges(id) {
+                users[t].push(id);
+            }
+        }
+        let mut bad = self.bad_bound_defs.clone();
+        bad.resize(n, false);
+        let mut stack: Vec<TypeId> = (0..n).filter(|&i| bad[i]).collect();
+        while let Some(t) = stack.pop() {
+            for &u in &users[t] {
+                if !bad[u] {
+                    bad[u] = true;
+                    stack.push(u);
+                }
+            }
+        }
+        bad
+    }
+
     fn check_sizes(&mut self) {
         let overhead = if self.opts.sealed {
             SEALED_FRAME_OVERHEAD
@@ -1104,7 +1149,8 @@ impl Validator {
                 "note: a frame limit of {given} bytes is taken as {frame}, as `FrameConfig::with_max_frame_len` takes it (rounded down to a multiple of 4, at least 40)"
             )
         });
-        for def in &self.schema.types {
+        let bad_bounds = self.reaches_bad_bounds();
+        for (id, def) in self.schema.types.iter().enumerate() {
             let Some(min) = def.min_size else {
                 if matches!(&def.kind, DefKind::Enum(e) if e.variants.is_empty()) {
                     continue; // reported as E0112
@@ -1125,6 +1171,10 @@ impl Validator {
             let DefKind::Packet(_) = def.kind else {
                 continue;
             };
+            if bad_bounds[id] {
+                // Its sizes come from a length or bound already reported.
+                continue;
+            }
             if min > max_body {
                 let mut d = Diagnostic::error("E0113", format!("packet `{}` can never fit in a frame", def.name.name))
                     .with_primary(def.name.span, format!("its smallest body is {min} bytes; expected at most {max_body}"))
@@ -1211,18 +1261,59 @@ impl Validator {
                     .with_note("note: `#[derive(PacketSet)]` computes the fingerprint (wire format §11.6) at compile time and refuses such a packet; a type nested that deep may only have no fields (a C-like enum)")
                     .with_note("help: flatten a level: put the fields of a nested struct into the struct that holds it")
                 }
-                Problem::TooLong { before } => {
+                Problem::TooLong {
+                    before,
+                    packets,
+                    described,
+                    nested,
+                    largest,
+                } => {
                     let label = format!(
                         "the description passes {MAX_DESCRIPTION_LEN} bytes in this packet's layout ({before} bytes before it: the magic, the packet count, the type ids and the packets with smaller ids)"
                     );
-                    Diagnostic::error(
+                    let own = described.saturating_sub(*nested);
+                    let plural = if *packets == 1 { "" } else { "s" };
+                    let d = Diagnostic::error(
                         "E0117",
                         format!("the packets' protocol fingerprint description is longer than {MAX_DESCRIPTION_LEN} bytes"),
                     )
                     .with_primary(name.span, label)
-                    .with_note("note: a struct or enum is described again at every use (wire format §11.2), so types that each hold the next one several times (`A { x: B, y: B }`, `B { x: C, y: C }`, ...) double the description at every level")
-                    .with_note("note: `#[derive(PacketSet)]` computes the fingerprint (wire format §11.6) at compile time and refuses a longer description")
-                    .with_note("help: hold a repeated type once (e.g. `[B; 2]` or a `list<B>` in place of several `B` fields)")
+                    .with_note(format!(
+                        "note: of the {described} bytes described ({packets} packet{plural}, by ascending id), {own} are the packets' own (the magic and count, each packet's id, node and fields) and {nested} the structs and enums they hold"
+                    ));
+                    let derive = "note: `#[derive(PacketSet)]` computes the fingerprint (wire format §11.6) at compile time and refuses a longer description";
+                    if *nested >= own {
+                        let longest: Vec<String> = largest
+                            .iter()
+                            .map(|(t, len)| {
+                                let more = if *t == e.packet {
+                                    " up to the limit"
+                                } else {
+                                    ""
+                                };
+                                format!("`{}` ({len} bytes{more})", types[*t].full_name())
+                            })
+                            .collect();
+                        let d = if *packets > 1 {
+                            d.with_note(format!(
+                                "note: the longest packet layouts: {}",
+                                longest.join(", ")
+                            ))
+                        } else {
+                            d
+                        };
+                        d.with_note("note: a struct or enum is described again at every use (wire format §11.2), so types that each hold the next one several times (`A { x: B, y: B }`, `B { x: C, y: C }`, ...) double the description at every level")
+                            .with_note(derive)
+                            .with_note("help: hold a repeated type once (e.g. `[B; 2]` or a `list<B>` in place of several `B` fields)")
+                    } else {
+                        let longest = largest.first().map_or(0, |(_, len)| *len);
+                        d.with_note(format!(
+                            "note: the number of packets is the cause: each adds its 2-byte id and its layout (5 bytes, and more with each field), {} bytes on average here, and no layout is longer than {longest} bytes",
+                            described / packets.max(&1)
+                        ))
+                        .with_note(derive)
+                        .with_note("help: split the packets into several schemas compiled separately (each gets its own packet set and fingerprint)")
+                    }
                 }
                 // The walk resolves what validation resolved.
                 Problem::Unresolved => continue,

@@ -532,6 +532,14 @@ fn packet_set_and_codegen_option_errors_are_diagnostics() {
             "error[E0118]: the packet set name `my-set` is not a Rust identifier",
         ),
         (
+            vec!["gen", good, "-o", &out_dir, "--packet-set", "fn"],
+            "error[E0118]: the packet set name `fn` is a Rust keyword",
+        ),
+        (
+            vec!["check", good, "--packet-set", "fn"],
+            "error[E0118]: the packet set name `fn` is a Rust keyword",
+        ),
+        (
             vec!["gen", types_only, "-o", &out_dir, "--packet-set", "Msg"],
             "error[E0118]: the packet set `Msg` has no member",
         ),

@@ -280,3 +280,46 @@ fn a_byte_order_mark_is_skipped() {
     let compiled = packet_schema::compile_str("bom.packet", inside, &Options::default());
     assert!(compiled.has_errors());
 }
+
+/// E0117 caused by the number of packets, not by nesting: 9,000 packets of
+/// three scalar fields (15 bytes each with the id) pass 131,072 bytes of
+/// description. The notes say where the bytes come from (the packets'
+/// own, not nested types) and the help fits that cause; they used to
+/// discuss nested types only.
+#[test]
+fn e0117_from_the_number_of_packets_says_so() {
+    let mut text = String::new();
+    for i in 1..=9000 {
+        text.push_str(&format!(
+            "packet P{i} = {i} {{ name: string(max = 16), id: u32, x: f32 }}\n"
+        ));
+    }
+    let compiled = packet_schema::compile_str("many.packet", &text, &Options::default());
+    assert_eq!(codes(&compiled), ["E0117"]);
+    insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("e0117_many_packets", compiled.render());
+    });
+}
+
+/// A packet set named with a Rust keyword (`--packet-set fn`,
+/// `Builder::packet_set("fn")`) is told so, with another name to use; it
+/// was the generic "is not a Rust identifier".
+#[test]
+fn a_packet_set_named_with_a_keyword_is_told_so() {
+    for (name, suggestion) in [("fn", "such as `Fn` or `Msg`"), ("Self", "such as `Msg`")] {
+        let mut compiled = packet_schema::compile_str(
+            "set.packet",
+            "packet Say = 1 { text: string(max = 200) }\n",
+            &Options::default(),
+        );
+        compiled.check_packet_set(name);
+        assert_eq!(codes(&compiled), ["E0118"]);
+        let rendered = compiled.render();
+        assert!(rendered.contains(suggestion), "{rendered}");
+        if name == "fn" {
+            insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
+                insta::assert_snapshot!("e0118_packet_set_keyword", rendered);
+            });
+        }
+    }
+}
