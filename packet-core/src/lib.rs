@@ -129,7 +129,7 @@ macro_rules! __if_alloc {
 ///
 /// ```ignore
 /// pub mod game {
-///     packet_core::include_schema!("game");
+///     ::packet_core::include_schema!("game"); // `::`: a schema module may be named `packet_core`
 /// }
 /// ```
 #[macro_export]
