@@ -22,12 +22,19 @@ pub struct ServerConfig {
     /// provider ([`ServerConfig::sealed`]).
     #[cfg(feature = "crypto")]
     security: Option<crate::transport::ServerSecurity>,
-    /// Per-connection framing limits and write queue size.
+    /// Per-connection framing limits, write queue size and protocol
+    /// fingerprint. Its `read_timeout` and `write_timeout` (a client
+    /// socket's blocking timeouts) do not apply to a server's sessions:
+    /// their timers are this configuration's own fields below
+    /// (`frame_timeout`, `idle_timeout`, `write_timeout`, ...).
     pub transport: TransportConfig,
     /// Most sessions at once; connections beyond are closed on accept
     /// (after a close notice, "server full"), and a UDP server answers a
     /// new address's first datagram with that notice alone, opening no
-    /// session.
+    /// session. 0 refuses every client (each told "server full"). The
+    /// limit is per server, not per client address: players behind one
+    /// NAT share an address, so a per-address cap is the game's call
+    /// (e.g. counted in the connect hook, closing the extra sessions).
     pub max_sessions: usize,
     /// How long a sealed session (or any session, with a fingerprint
     /// required) may take to send its hello. Default
@@ -40,13 +47,16 @@ pub struct ServerConfig {
     /// Close sessions that send nothing for this long. Default 30 s: a
     /// game client sends at least a heartbeat far more often, and without
     /// it 1,024 silent sockets (or source ports) would hold every slot for
-    /// good. `None` turns it off (then slots are only freed by peers).
+    /// good. `None` turns it off (then slots are only freed by peers);
+    /// `Some(Duration::ZERO)` is not "off" but "at once": a session ends
+    /// as soon as it has nothing queued.
     pub idle_timeout: Option<Duration>,
     /// Close sessions whose queued frames see no byte written for this
     /// long: a peer that never reads would otherwise hold its queue (up
     /// to the write queue limit) forever. Default 10 s.
     pub write_timeout: Option<Duration>,
-    /// Worker threads of the blocking server (at least 1).
+    /// Worker threads of the blocking server (at least 1: 0 is taken as
+    /// 1). Default: one per core.
     pub workers: usize,
     /// How long a closing session (shutdown, bad frame, failed handler)
     /// may take to send what it queued, and a TCP session may wait for
@@ -129,7 +139,8 @@ impl ServerConfig {
         /// Sends close notices, or not (see [`ServerConfig::close_notices`]).
         close_notices: bool, with_close_notices;
     }
-    /// Sets the number of worker threads (blocking server).
+    /// Sets the number of worker threads (blocking server); 0 is taken
+    /// as 1.
     pub fn with_workers(mut self, n: usize) -> Self {
         self.workers = n.max(1);
         self
