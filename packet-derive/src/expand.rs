@@ -157,8 +157,11 @@ fn fields_len(krate: &syn::Path, fields: &[Field<'_>], nested: bool) -> TokenStr
                 quote!(#n)
             }
             Kind::Plain if nested => {
+                // Only the path spanned at the type: `__depth` keeps the
+                // derive's hygiene when the type comes from a macro.
                 let ty = f.ty;
-                quote_spanned!(ty.span()=> <#ty as #krate::Encode>::nested_len(#b, __depth))
+                let call = quote_spanned!(ty.span()=> <#ty as #krate::Encode>::nested_len);
+                quote!(#call(#b, __depth))
             }
             Kind::Plain => {
                 let ty = f.ty;
