@@ -20,17 +20,15 @@ use crate::error::{DecodeError, EncodeError};
 /// fixed-size value is written with one 16-byte store whatever its
 /// variant), so only [`Writer::written`] holds the encoded bytes.
 ///
-/// Like the [`Reader`], the writer counts heap nesting levels (`Box`,
-/// `Vec`) for recursive types: a value nested deeper than
-/// [`Writer::MAX_DEPTH`] is refused with [`EncodeError::TooDeep`], since
-/// no decoder would take it back.
+/// A value of a recursive type nested deeper than [`Writer::MAX_DEPTH`]
+/// heap levels (`Box`, `Vec`, counted as the [`Reader`] counts them) is
+/// refused with [`EncodeError::TooDeep`], since no decoder would take it
+/// back. The encoders of such types carry the depth themselves, so the
+/// writer of every other encode holds only its buffer and position.
 #[derive(Debug)]
 pub struct Writer<'a> {
     buf: &'a mut [u8],
     pos: usize,
-    /// Nesting levels entered ([`Writer::enter`]): only the encoders of
-    /// recursive types touch it.
-    depth: u32,
 }
 
 impl<'a> Writer<'a> {
@@ -43,38 +41,7 @@ impl<'a> Writer<'a> {
 
     /// A writer at the start of `buf`.
     pub fn new(buf: &'a mut [u8]) -> Self {
-        Self {
-            buf,
-            pos: 0,
-            depth: 0,
-        }
-    }
-
-    /// Enters one level of nesting; fails past [`Writer::MAX_DEPTH`]
-    /// with [`EncodeError::TooDeep`]. Pair every successful call with
-    /// [`Writer::leave`]. The encoders of recursive types call this where
-    /// their decoders call [`Reader::enter`] (each `Box` and each `Vec`).
-    #[inline]
-    pub fn enter(&mut self) -> Result<(), EncodeError> {
-        if self.depth >= Self::MAX_DEPTH {
-            return Err(EncodeError::TooDeep {
-                max: Self::MAX_DEPTH,
-            });
-        }
-        self.depth += 1;
-        Ok(())
-    }
-
-    /// Leaves one level of nesting entered with [`Writer::enter`].
-    #[inline]
-    pub fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
-    }
-
-    /// The nesting levels entered so far.
-    #[inline]
-    pub fn depth(&self) -> u32 {
-        self.depth
+        Self { buf, pos: 0 }
     }
 
     /// Bytes written so far.
@@ -165,7 +132,6 @@ impl<'a> Writer<'a> {
         let mut local = Writer {
             buf: core::mem::take(&mut self.buf),
             pos: self.pos,
-            depth: self.depth,
         };
         let r = f(&mut local);
         *self = local;

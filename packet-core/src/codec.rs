@@ -105,14 +105,18 @@ pub trait Encode {
     #[doc(hidden)]
     const FLAT: bool = false;
 
-    /// Writes the value counting heap nesting levels in `w` as the decoder
-    /// counts them in its reader ([`Writer::enter`] for each `Box<T>` and
-    /// each `Vec<T>`), refusing past [`Writer::MAX_DEPTH`]. Containers and
-    /// derived types pass it on to their parts; the default, `encode`, is
-    /// exact for a type without `Box` or `Vec` inside.
+    /// Writes a value found `depth` heap nesting levels deep, counting
+    /// the levels below it as the decoder counts them in its reader (one
+    /// for each `Box<T>` and each `Vec<T>`), and refusing one past
+    /// [`Writer::MAX_DEPTH`] with [`EncodeError::TooDeep`] before going
+    /// into it. Containers and derived types pass it on to their parts;
+    /// the default, `encode`, is exact for a type without `Box` or `Vec`
+    /// inside. The depth is an argument, not a field of the [`Writer`]:
+    /// the writer of every other encode stays as it was.
     #[doc(hidden)]
     #[inline]
-    fn encode_nested(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        let _ = depth;
         self.encode(w)
     }
 
@@ -1000,16 +1004,17 @@ impl<T: Encode, const N: usize> Encode for [T; N] {
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         if T::RECURSIVE {
-            return self.encode_nested(w);
+            return self.encode_nested(w, 0);
         }
         T::encode_slice(self, w)
     }
     #[inline]
-    fn encode_nested(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
         if T::FLAT {
             return T::encode_slice(self, w);
         }
-        self.iter().try_for_each(|item| item.encode_nested(w))
+        self.iter()
+            .try_for_each(|item| item.encode_nested(w, depth))
     }
     #[inline]
     fn nested_len(&self, depth: u32) -> usize {
@@ -1035,12 +1040,12 @@ impl<T: Encode> Encode for Option<T> {
     const RECURSIVE: bool = T::RECURSIVE;
     const FLAT: bool = T::FLAT;
     #[inline]
-    fn encode_nested(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
         match self {
             None => w.put_u8(0),
             Some(v) => {
                 w.put_u8(1)?;
-                v.encode_nested(w)
+                v.encode_nested(w, depth)
             }
         }
     }
@@ -1062,7 +1067,7 @@ impl<T: Encode> Encode for Option<T> {
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         if T::RECURSIVE {
-            return self.encode_nested(w);
+            return self.encode_nested(w, 0);
         }
         // A small fixed-size value: tag and value assembled in 16 bytes
         // and stored at once, the position advanced by 1 or 1 + n, so no
@@ -1158,14 +1163,14 @@ macro_rules! impl_tuple {
             #[inline]
             fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
                 if Self::RECURSIVE {
-                    return self.encode_nested(w);
+                    return self.encode_nested(w, 0);
                 }
                 $(self.$n.encode(w)?;)+
                 Ok(())
             }
             #[inline]
-            fn encode_nested(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-                $(self.$n.encode_nested(w)?;)+
+            fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+                $(self.$n.encode_nested(w, depth)?;)+
                 Ok(())
             }
             #[inline]
@@ -1204,8 +1209,8 @@ impl<T: Encode + ?Sized> Encode for &T {
     const RECURSIVE: bool = T::RECURSIVE;
     const FLAT: bool = T::FLAT;
     #[inline]
-    fn encode_nested(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        (**self).encode_nested(w)
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        (**self).encode_nested(w, depth)
     }
     #[inline]
     fn nested_len(&self, depth: u32) -> usize {
@@ -2035,11 +2040,22 @@ pub fn encode_seq_nested<L: LenPrefix, T: Encode>(
     items: &[T],
     max_len: usize,
     w: &mut Writer<'_>,
+    depth: u32,
 ) -> Result<(), EncodeError> {
-    w.enter()?;
-    let done = items_nested::<L, T>(items, max_len, w);
-    w.leave();
-    done
+    items_nested::<L, T>(items, max_len, w, enter(depth)?)
+}
+
+/// The depth inside one more nesting level entered at `depth`, or
+/// [`EncodeError::TooDeep`] past [`Writer::MAX_DEPTH`] (where
+/// [`Reader::enter`] fails).
+#[inline]
+fn enter(depth: u32) -> Result<u32, EncodeError> {
+    if depth >= Writer::MAX_DEPTH {
+        return Err(EncodeError::TooDeep {
+            max: Writer::MAX_DEPTH as usize,
+        });
+    }
+    Ok(depth + 1)
 }
 
 /// A sequence's prefix and items, the items counting nesting levels
@@ -2049,12 +2065,15 @@ fn items_nested<L: LenPrefix, T: Encode>(
     items: &[T],
     max_len: usize,
     w: &mut Writer<'_>,
+    depth: u32,
 ) -> Result<(), EncodeError> {
     if T::FLAT {
         return encode_seq::<L, T>(items, max_len, w);
     }
     put_len::<L>(items.len(), max_len, w)?;
-    items.iter().try_for_each(|item| item.encode_nested(w))
+    items
+        .iter()
+        .try_for_each(|item| item.encode_nested(w, depth))
 }
 
 /// [`prefixed_len`] of a sequence found `depth` levels deep (see
@@ -2132,13 +2151,13 @@ impl<T: Encode> Encode for [T] {
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         if T::RECURSIVE {
-            return self.encode_nested(w);
+            return self.encode_nested(w, 0);
         }
         encode_seq::<DefaultLen, T>(self, usize::MAX, w)
     }
     #[inline]
-    fn encode_nested(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        items_nested::<DefaultLen, T>(self, usize::MAX, w)
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        items_nested::<DefaultLen, T>(self, usize::MAX, w, depth)
     }
     #[inline]
     fn nested_len(&self, depth: u32) -> usize {
@@ -2200,13 +2219,13 @@ impl<T: Encode> Encode for Vec<T> {
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         if T::RECURSIVE {
-            return self.encode_nested(w);
+            return self.encode_nested(w, 0);
         }
         self.as_slice().encode(w)
     }
     #[inline]
-    fn encode_nested(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        encode_seq_nested::<DefaultLen, T>(self, usize::MAX, w)
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        encode_seq_nested::<DefaultLen, T>(self, usize::MAX, w, depth)
     }
     #[inline]
     fn nested_len(&self, depth: u32) -> usize {
@@ -2239,21 +2258,18 @@ impl<T: Encode + ?Sized> Encode for Box<T> {
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
         if T::RECURSIVE {
-            return self.encode_nested(w);
+            return self.encode_nested(w, 0);
         }
         (**self).encode(w)
     }
     /// The level the decoder enters for a `Box<T>` (or a `Box<[T]>`'s
     /// sequence): the only ways a type can contain itself.
     #[inline]
-    fn encode_nested(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
         if !T::BOX_ENTERS {
-            return (**self).encode_nested(w);
+            return (**self).encode_nested(w, depth);
         }
-        w.enter()?;
-        let done = (**self).encode_nested(w);
-        w.leave();
-        done
+        (**self).encode_nested(w, enter(depth)?)
     }
     #[inline]
     fn nested_len(&self, depth: u32) -> usize {

@@ -696,7 +696,7 @@ fn encode_each(
                                 quote!(#krate::codec::encode_bytes::<#l>(#b, #max, __w)#tried;)
                             }
                             Seq::Items(t) if nested => {
-                                quote!(#krate::codec::encode_seq_nested::<#l, #t>(&#b[..], #max, __w)#tried;)
+                                quote!(#krate::codec::encode_seq_nested::<#l, #t>(&#b[..], #max, __w, __depth)#tried;)
                             }
                             Seq::Items(t) => {
                                 quote!(#krate::codec::encode_seq::<#l, #t>(&#b[..], #max, __w)#tried;)
@@ -707,7 +707,7 @@ fn encode_each(
                         let ty = f.ty;
                         let call =
                             quote_spanned!(ty.span()=> <#ty as #krate::Encode>::encode_nested);
-                        quote!(#call(#b, __w)#tried;)
+                        quote!(#call(#b, __w, __depth)#tried;)
                     }
                     _ => {
                         let ty = f.ty;
@@ -1611,7 +1611,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
     let nests = field_list.iter().any(|f| may_nest(f));
     let depth_fns = quote!(
         #[inline]
-        fn encode_nested(&self, __w: &mut #krate::Writer<'_>) -> ::core::result::Result<(), #krate::EncodeError> {
+        fn encode_nested(&self, __w: &mut #krate::Writer<'_>, __depth: ::core::primitive::u32) -> ::core::result::Result<(), #krate::EncodeError> {
             #nested_enc_body
             ::core::result::Result::Ok(())
         }
@@ -1626,7 +1626,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                 const RECURSIVE: ::core::primitive::bool = true;
             ),
             quote!(<Self as #krate::Encode>::nested_len(self, 0)),
-            quote!(<Self as #krate::Encode>::encode_nested(self, __w)?;),
+            quote!(<Self as #krate::Encode>::encode_nested(self, __w, 0)?;),
             depth_fns,
         )
     } else if nests {
@@ -1667,7 +1667,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
             ),
             quote!(
                 if <Self as #krate::Encode>::RECURSIVE {
-                    return <Self as #krate::Encode>::encode_nested(self, __w);
+                    return <Self as #krate::Encode>::encode_nested(self, __w, 0);
                 }
                 #enc_body
             ),
