@@ -85,7 +85,10 @@ pub trait Encode {
     /// A value nested deeper than [`Writer::MAX_DEPTH`] heap levels (a
     /// recursive type's `Box`es and `Vec`s, counted as the decoder counts
     /// them) is refused with [`EncodeError::TooDeep`]: every decoder would
-    /// refuse it with [`DecodeError::TooDeep`].
+    /// refuse it with [`DecodeError::TooDeep`]. The count is kept by
+    /// `#[derive(Packet)]` types and this crate's impls (`Box`, `Vec`,
+    /// `Option`, slices, arrays, tuples, references); a hand-written impl
+    /// does not count what it writes itself.
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError>;
 
     /// Whether a value may contain a recursive type, one that nests
@@ -2042,20 +2045,21 @@ pub fn encode_seq_nested<L: LenPrefix, T: Encode>(
     w: &mut Writer<'_>,
     depth: u32,
 ) -> Result<(), EncodeError> {
-    items_nested::<L, T>(items, max_len, w, enter(depth)?)
+    if depth >= Writer::MAX_DEPTH {
+        return Err(too_deep());
+    }
+    items_nested::<L, T>(items, max_len, w, depth + 1)
 }
 
-/// The depth inside one more nesting level entered at `depth`, or
-/// [`EncodeError::TooDeep`] past [`Writer::MAX_DEPTH`] (where
-/// [`Reader::enter`] fails).
-#[inline]
-fn enter(depth: u32) -> Result<u32, EncodeError> {
-    if depth >= Writer::MAX_DEPTH {
-        return Err(EncodeError::TooDeep {
-            max: Writer::MAX_DEPTH as usize,
-        });
+/// [`EncodeError::TooDeep`]: a level entered at `depth >=
+/// Writer::MAX_DEPTH`, where [`Reader::enter`] fails. Out of line, so
+/// that the callers' test is a compare and a rarely taken branch.
+#[cold]
+#[inline(never)]
+fn too_deep() -> EncodeError {
+    EncodeError::TooDeep {
+        max: Writer::MAX_DEPTH as usize,
     }
-    Ok(depth + 1)
 }
 
 /// A sequence's prefix and items, the items counting nesting levels
@@ -2071,9 +2075,13 @@ fn items_nested<L: LenPrefix, T: Encode>(
         return encode_seq::<L, T>(items, max_len, w);
     }
     put_len::<L>(items.len(), max_len, w)?;
-    items
-        .iter()
-        .try_for_each(|item| item.encode_nested(w, depth))
+    // Through a copy of the writer, as `encode_run` does: it stays in
+    // registers across the loop.
+    w.local(|w| {
+        items
+            .iter()
+            .try_for_each(|item| item.encode_nested(w, depth))
+    })
 }
 
 /// [`prefixed_len`] of a sequence found `depth` levels deep (see
@@ -2094,14 +2102,9 @@ fn items_nested_len<T: Encode>(items: &[T], depth: u32) -> usize {
     if T::FLAT {
         return T::slice_encoded_len(items);
     }
-    let mut total = 0usize;
-    for item in items {
-        total = total.saturating_add(item.nested_len(depth));
-        if total == usize::MAX {
-            break;
-        }
-    }
-    total
+    items
+        .iter()
+        .fold(0usize, |n, item| n.saturating_add(item.nested_len(depth)))
 }
 
 impl Encode for str {
@@ -2269,7 +2272,10 @@ impl<T: Encode + ?Sized> Encode for Box<T> {
         if !T::BOX_ENTERS {
             return (**self).encode_nested(w, depth);
         }
-        (**self).encode_nested(w, enter(depth)?)
+        if depth >= Writer::MAX_DEPTH {
+            return Err(too_deep());
+        }
+        (**self).encode_nested(w, depth + 1)
     }
     #[inline]
     fn nested_len(&self, depth: u32) -> usize {
