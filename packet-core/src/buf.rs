@@ -19,6 +19,12 @@ use crate::error::{DecodeError, EncodeError};
 /// a few bytes there that the next write replaces (an `Option` of a small
 /// fixed-size value is written with one 16-byte store whatever its
 /// variant), so only [`Writer::written`] holds the encoded bytes.
+///
+/// A value of a recursive type nested deeper than [`Writer::MAX_DEPTH`]
+/// heap levels (`Box`, `Vec`, counted as the [`Reader`] counts them) is
+/// refused with [`EncodeError::TooDeep`], since no decoder would take it
+/// back. The encoders of such types carry the depth themselves, so the
+/// writer of every other encode holds only its buffer and position.
 #[derive(Debug)]
 pub struct Writer<'a> {
     buf: &'a mut [u8],
@@ -26,6 +32,13 @@ pub struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
+    /// How deep heap-nested values (`Box`, `Vec`) may go while encoding:
+    /// [`Reader::MAX_DEPTH`], so that exactly the values a decoder takes
+    /// back encode. Past it encoding fails with [`EncodeError::TooDeep`]
+    /// instead of writing bytes every decoder refuses (or recursing until
+    /// the stack overflows).
+    pub const MAX_DEPTH: u32 = Reader::MAX_DEPTH;
+
     /// A writer at the start of `buf`.
     pub fn new(buf: &'a mut [u8]) -> Self {
         Self { buf, pos: 0 }

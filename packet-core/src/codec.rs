@@ -74,12 +74,70 @@ pub trait Encode {
     /// The exact number of bytes [`Encode::encode`] writes, or
     /// `usize::MAX` when `encode` would refuse the value because a
     /// sequence in it is longer than its length prefix or `max_len`
-    /// allows (no buffer is that large, so a size check refuses it too).
-    /// Sum sizes with `saturating_add`.
+    /// allows, or because it is nested deeper than [`Writer::MAX_DEPTH`]
+    /// (no buffer is that large, so a size check refuses it too; past
+    /// that depth it stops descending, so a deep value cannot overflow the
+    /// stack). Sum sizes with `saturating_add`.
     fn encoded_len(&self) -> usize;
 
     /// Writes the value.
+    ///
+    /// A value nested deeper than [`Writer::MAX_DEPTH`] heap levels (a
+    /// recursive type's `Box`es and `Vec`s, counted as the decoder counts
+    /// them) is refused with [`EncodeError::TooDeep`]: every decoder would
+    /// refuse it with [`DecodeError::TooDeep`]. The count is kept by
+    /// `#[derive(Packet)]` types and this crate's impls (`Box`, `Vec`,
+    /// `Option`, slices, arrays, tuples, references); a hand-written impl
+    /// does not count what it writes itself.
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError>;
+
+    /// Whether a value may contain a recursive type, one that nests
+    /// without a bound known at compile time (`#[derive(Packet)]` sets it
+    /// for recursive types and for types whose fields contain one).
+    /// `encode` and `encoded_len` of such a type are
+    /// [`Encode::encode_nested`] and [`Encode::nested_len`]: they count
+    /// heap nesting levels and stop past [`Writer::MAX_DEPTH`]. For every
+    /// other type it is `false` and no depth is counted.
+    #[doc(hidden)]
+    const RECURSIVE: bool = false;
+
+    /// Whether a value never contains a heap nesting level (a `Box<T>` or a
+    /// `Vec<T>`, which the decoder counts): [`Encode::encode_nested`] is
+    /// then `encode`, and a run of such values is written as usual inside
+    /// a recursive type. `false`, the default, is always correct.
+    #[doc(hidden)]
+    const FLAT: bool = false;
+
+    /// Writes a value found `depth` heap nesting levels deep, counting
+    /// the levels below it as the decoder counts them in its reader (one
+    /// for each `Box<T>` and each `Vec<T>`), and refusing one past
+    /// [`Writer::MAX_DEPTH`] with [`EncodeError::TooDeep`] before going
+    /// into it. Containers and derived types pass it on to their parts;
+    /// the default, `encode`, is exact for a type without `Box` or `Vec`
+    /// inside. The depth is an argument, not a field of the [`Writer`]:
+    /// the writer of every other encode stays as it was.
+    #[doc(hidden)]
+    #[inline]
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        let _ = depth;
+        self.encode(w)
+    }
+
+    /// [`Encode::encoded_len`] of a value found `depth` nesting levels
+    /// deep: `usize::MAX` (what `encode` refuses) as soon as a level past
+    /// [`Writer::MAX_DEPTH`] is reached, without descending further, so
+    /// that no value, however deep, recurses more than that many levels.
+    #[doc(hidden)]
+    #[inline]
+    fn nested_len(&self, depth: u32) -> usize {
+        let _ = depth;
+        self.encoded_len()
+    }
+
+    /// Whether a `Box<Self>` is a nesting level for the decoder (true but
+    /// for `Box<str>`, which decodes as a string).
+    #[doc(hidden)]
+    const BOX_ENTERS: bool = true;
 
     /// Writes the value into `out`, exactly [`Encode::FIXED_SIZE`] bytes
     /// already reserved by the caller (one capacity check for a whole run).
@@ -633,6 +691,7 @@ macro_rules! impl_num {
             const MAX_SIZE: Option<usize> = Some(size_of::<$t>());
             const MIN_SIZE: usize = size_of::<$t>();
             const MEMORY_IS_WIRE: bool = cfg!(target_endian = "little");
+            const FLAT: bool = true;
             #[inline]
             fn encoded_len(&self) -> usize { size_of::<$t>() }
             #[inline]
@@ -749,6 +808,7 @@ impl_num!(u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
 
 impl Encode for u8 {
     const MAX_SIZE: Option<usize> = Some(1);
+    const FLAT: bool = true;
     const MIN_SIZE: usize = 1;
     const MEMORY_IS_WIRE: bool = true;
     #[inline]
@@ -812,6 +872,7 @@ impl<'de> Decode<'de> for u8 {
 }
 
 impl Encode for bool {
+    const FLAT: bool = true;
     const MAX_SIZE: Option<usize> = Some(1);
     const MIN_SIZE: usize = 1;
     // `false` is 0 and `true` 1 in memory, as on the wire.
@@ -905,6 +966,7 @@ impl<'de> Decode<'de> for bool {
 }
 
 impl Encode for char {
+    const FLAT: bool = true;
     const MAX_SIZE: Option<usize> = Some(4);
     const MIN_SIZE: usize = 4;
     #[inline]
@@ -933,13 +995,33 @@ impl<T: Encode, const N: usize> Encode for [T; N] {
     const MAX_SIZE: Option<usize> = size::mul(T::MAX_SIZE, N);
     const MIN_SIZE: usize = T::MIN_SIZE.saturating_mul(N);
     const MEMORY_IS_WIRE: bool = T::MEMORY_IS_WIRE;
+    const RECURSIVE: bool = T::RECURSIVE;
+    const FLAT: bool = T::FLAT;
     #[inline]
     fn encoded_len(&self) -> usize {
+        if T::RECURSIVE {
+            return self.nested_len(0);
+        }
         T::slice_encoded_len(self)
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        if T::RECURSIVE {
+            return self.encode_nested(w, 0);
+        }
         T::encode_slice(self, w)
+    }
+    #[inline]
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        if T::FLAT {
+            return T::encode_slice(self, w);
+        }
+        self.iter()
+            .try_for_each(|item| item.encode_nested(w, depth))
+    }
+    #[inline]
+    fn nested_len(&self, depth: u32) -> usize {
+        items_nested_len(self, depth)
     }
 }
 
@@ -958,14 +1040,38 @@ const OPTION_HEAD: usize = 16;
 impl<T: Encode> Encode for Option<T> {
     const MAX_SIZE: Option<usize> = size::add(Some(1), T::MAX_SIZE);
     const MIN_SIZE: usize = 1;
+    const RECURSIVE: bool = T::RECURSIVE;
+    const FLAT: bool = T::FLAT;
+    #[inline]
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        match self {
+            None => w.put_u8(0),
+            Some(v) => {
+                w.put_u8(1)?;
+                v.encode_nested(w, depth)
+            }
+        }
+    }
+    #[inline]
+    fn nested_len(&self, depth: u32) -> usize {
+        self.as_ref()
+            .map_or(0, |v| v.nested_len(depth))
+            .saturating_add(1)
+    }
     #[inline]
     fn encoded_len(&self) -> usize {
+        if T::RECURSIVE {
+            return self.nested_len(0);
+        }
         self.as_ref()
             .map_or(0, Encode::encoded_len)
             .saturating_add(1)
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        if T::RECURSIVE {
+            return self.encode_nested(w, 0);
+        }
         // A small fixed-size value: tag and value assembled in 16 bytes
         // and stored at once, the position advanced by 1 or 1 + n, so no
         // branch on the variant (a random mix of `Some` and `None` no
@@ -1048,12 +1154,31 @@ macro_rules! impl_tuple {
                 total
             };
             const MIN_SIZE: usize = 0usize $(.saturating_add($t::MIN_SIZE))+;
+            const RECURSIVE: bool = false $(|| $t::RECURSIVE)+;
+            const FLAT: bool = true $(&& $t::FLAT)+;
             #[inline]
-            fn encoded_len(&self) -> usize { 0usize $(.saturating_add(self.$n.encoded_len()))+ }
+            fn encoded_len(&self) -> usize {
+                if Self::RECURSIVE {
+                    return self.nested_len(0);
+                }
+                0usize $(.saturating_add(self.$n.encoded_len()))+
+            }
             #[inline]
             fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+                if Self::RECURSIVE {
+                    return self.encode_nested(w, 0);
+                }
                 $(self.$n.encode(w)?;)+
                 Ok(())
+            }
+            #[inline]
+            fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+                $(self.$n.encode_nested(w, depth)?;)+
+                Ok(())
+            }
+            #[inline]
+            fn nested_len(&self, depth: u32) -> usize {
+                0usize $(.saturating_add(self.$n.nested_len(depth)))+
             }
         }
         impl<'de, $($t: Decode<'de>),+> Decode<'de> for ($($t,)+) {
@@ -1084,6 +1209,16 @@ impl_tuple! {
 impl<T: Encode + ?Sized> Encode for &T {
     const MAX_SIZE: Option<usize> = T::MAX_SIZE;
     const MIN_SIZE: usize = T::MIN_SIZE;
+    const RECURSIVE: bool = T::RECURSIVE;
+    const FLAT: bool = T::FLAT;
+    #[inline]
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        (**self).encode_nested(w, depth)
+    }
+    #[inline]
+    fn nested_len(&self, depth: u32) -> usize {
+        (**self).nested_len(depth)
+    }
     #[inline]
     fn encoded_len(&self) -> usize {
         (**self).encoded_len()
@@ -1899,9 +2034,85 @@ pub fn seq_encoded_len<L: LenPrefix, T: Encode>(items: &[T]) -> usize {
     prefixed_len::<L>(items.len(), usize::MAX, T::slice_encoded_len(items))
 }
 
+/// [`encode_seq`] counting nesting levels (see [`Encode::encode_nested`]):
+/// the sequence is one level, as [`decode_vec`] enters one, and its items
+/// are written at that depth. Used inside recursive types only.
+#[doc(hidden)]
+#[inline]
+pub fn encode_seq_nested<L: LenPrefix, T: Encode>(
+    items: &[T],
+    max_len: usize,
+    w: &mut Writer<'_>,
+    depth: u32,
+) -> Result<(), EncodeError> {
+    if depth >= Writer::MAX_DEPTH {
+        return Err(too_deep());
+    }
+    items_nested::<L, T>(items, max_len, w, depth + 1)
+}
+
+/// [`EncodeError::TooDeep`]: a level entered at `depth >=
+/// Writer::MAX_DEPTH`, where [`Reader::enter`] fails. Out of line, so
+/// that the callers' test is a compare and a rarely taken branch.
+#[cold]
+#[inline(never)]
+fn too_deep() -> EncodeError {
+    EncodeError::TooDeep {
+        max: Writer::MAX_DEPTH as usize,
+    }
+}
+
+/// A sequence's prefix and items, the items counting nesting levels
+/// (one by one, unless they contain none).
+#[inline]
+fn items_nested<L: LenPrefix, T: Encode>(
+    items: &[T],
+    max_len: usize,
+    w: &mut Writer<'_>,
+    depth: u32,
+) -> Result<(), EncodeError> {
+    if T::FLAT {
+        return encode_seq::<L, T>(items, max_len, w);
+    }
+    put_len::<L>(items.len(), max_len, w)?;
+    // Through a copy of the writer, as `encode_run` does: it stays in
+    // registers across the loop.
+    w.local(|w| {
+        items
+            .iter()
+            .try_for_each(|item| item.encode_nested(w, depth))
+    })
+}
+
+/// [`prefixed_len`] of a sequence found `depth` levels deep (see
+/// [`Encode::nested_len`]): `usize::MAX`, without looking at the items,
+/// when the sequence's own level is past [`Writer::MAX_DEPTH`].
+#[doc(hidden)]
+#[inline]
+pub fn seq_nested_len<L: LenPrefix, T: Encode>(items: &[T], max_len: usize, depth: u32) -> usize {
+    if depth >= Writer::MAX_DEPTH {
+        return usize::MAX;
+    }
+    prefixed_len::<L>(items.len(), max_len, items_nested_len(items, depth + 1))
+}
+
+/// The summed [`Encode::nested_len`] of items found `depth` levels deep.
+#[inline]
+fn items_nested_len<T: Encode>(items: &[T], depth: u32) -> usize {
+    if T::FLAT {
+        return T::slice_encoded_len(items);
+    }
+    items
+        .iter()
+        .fold(0usize, |n, item| n.saturating_add(item.nested_len(depth)))
+}
+
 impl Encode for str {
     const MAX_SIZE: Option<usize> = seq_max_size::<DefaultLen>(Some(1), usize::MAX);
     const MIN_SIZE: usize = DefaultLen::SIZE;
+    const FLAT: bool = true;
+    // `Box<str>` decodes as a string, not through `Box<T>`'s level.
+    const BOX_ENTERS: bool = false;
     #[inline]
     fn encoded_len(&self) -> usize {
         prefixed_len::<DefaultLen>(self.len(), usize::MAX, self.len())
@@ -1926,16 +2137,34 @@ impl<'de> Decode<'de> for &'de str {
     }
 }
 
+/// A slice is not a nesting level of its own: `&[u8]` decodes as bytes,
+/// and `Vec<T>` and `Box<[T]>` count their level around it.
 impl<T: Encode> Encode for [T] {
     const MAX_SIZE: Option<usize> = seq_max_size::<DefaultLen>(T::MAX_SIZE, usize::MAX);
     const MIN_SIZE: usize = DefaultLen::SIZE;
+    const RECURSIVE: bool = T::RECURSIVE;
+    const FLAT: bool = T::FLAT;
     #[inline]
     fn encoded_len(&self) -> usize {
+        if T::RECURSIVE {
+            return self.nested_len(0);
+        }
         seq_encoded_len::<DefaultLen, T>(self)
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        if T::RECURSIVE {
+            return self.encode_nested(w, 0);
+        }
         encode_seq::<DefaultLen, T>(self, usize::MAX, w)
+    }
+    #[inline]
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        items_nested::<DefaultLen, T>(self, usize::MAX, w, depth)
+    }
+    #[inline]
+    fn nested_len(&self, depth: u32) -> usize {
+        prefixed_len::<DefaultLen>(self.len(), usize::MAX, items_nested_len(self, depth))
     }
 }
 
@@ -1953,6 +2182,7 @@ impl<'de> Decode<'de> for &'de [u8] {
 impl Encode for String {
     const MAX_SIZE: Option<usize> = str::MAX_SIZE;
     const MIN_SIZE: usize = DefaultLen::SIZE;
+    const FLAT: bool = true;
     #[inline]
     fn encoded_len(&self) -> usize {
         self.as_str().encoded_len()
@@ -1981,13 +2211,28 @@ impl<'de> Decode<'de> for String {
 impl<T: Encode> Encode for Vec<T> {
     const MAX_SIZE: Option<usize> = <[T]>::MAX_SIZE;
     const MIN_SIZE: usize = DefaultLen::SIZE;
+    const RECURSIVE: bool = T::RECURSIVE;
     #[inline]
     fn encoded_len(&self) -> usize {
+        if T::RECURSIVE {
+            return self.nested_len(0);
+        }
         self.as_slice().encoded_len()
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        if T::RECURSIVE {
+            return self.encode_nested(w, 0);
+        }
         self.as_slice().encode(w)
+    }
+    #[inline]
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        encode_seq_nested::<DefaultLen, T>(self, usize::MAX, w, depth)
+    }
+    #[inline]
+    fn nested_len(&self, depth: u32) -> usize {
+        seq_nested_len::<DefaultLen, T>(self, usize::MAX, depth)
     }
 }
 
@@ -2004,13 +2249,43 @@ impl<'de, T: Decode<'de>> Decode<'de> for Vec<T> {
 impl<T: Encode + ?Sized> Encode for Box<T> {
     const MAX_SIZE: Option<usize> = T::MAX_SIZE;
     const MIN_SIZE: usize = T::MIN_SIZE;
+    const RECURSIVE: bool = T::RECURSIVE;
+    const FLAT: bool = T::FLAT && !T::BOX_ENTERS;
     #[inline]
     fn encoded_len(&self) -> usize {
+        if T::RECURSIVE {
+            return self.nested_len(0);
+        }
         (**self).encoded_len()
     }
     #[inline]
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        if T::RECURSIVE {
+            return self.encode_nested(w, 0);
+        }
         (**self).encode(w)
+    }
+    /// The level the decoder enters for a `Box<T>` (or a `Box<[T]>`'s
+    /// sequence): the only ways a type can contain itself.
+    #[inline]
+    fn encode_nested(&self, w: &mut Writer<'_>, depth: u32) -> Result<(), EncodeError> {
+        if !T::BOX_ENTERS {
+            return (**self).encode_nested(w, depth);
+        }
+        if depth >= Writer::MAX_DEPTH {
+            return Err(too_deep());
+        }
+        (**self).encode_nested(w, depth + 1)
+    }
+    #[inline]
+    fn nested_len(&self, depth: u32) -> usize {
+        if !T::BOX_ENTERS {
+            return (**self).nested_len(depth);
+        }
+        if depth >= Writer::MAX_DEPTH {
+            return usize::MAX;
+        }
+        (**self).nested_len(depth + 1)
     }
 }
 

@@ -328,6 +328,18 @@ pub enum EncodeError {
         /// What to change, e.g. "widen its prefix with `#[packet(len = u32)]`".
         fix: &'static str,
     },
+    /// Heap-nested values (`Box`, `Vec`) of a recursive type go deeper
+    /// than [`crate::Writer::MAX_DEPTH`], the [`crate::Reader::MAX_DEPTH`]
+    /// past which every decoder refuses them ([`DecodeError::TooDeep`]):
+    /// the value is not encoded rather than sent as bytes no peer accepts.
+    #[error("values nested deeper than {max} levels: a decoder would refuse them")]
+    TooDeep {
+        /// The limit ([`crate::Writer::MAX_DEPTH`]). A `usize` like the
+        /// other variants' numbers (not the `u32` of
+        /// [`DecodeError::TooDeep`]): a `u32` here changed the layout of
+        /// `Result<(), EncodeError>` and with it the code of every encode.
+        max: usize,
+    },
 }
 
 impl EncodeError {

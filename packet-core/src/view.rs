@@ -66,6 +66,7 @@ impl<T> core::ops::Deref for View<'_, T> {
 
 impl<T: IntoBytes + Immutable> Encode for View<'_, T> {
     const MAX_SIZE: Option<usize> = Some(size_of::<T>());
+    const FLAT: bool = true;
     #[inline]
     fn encoded_len(&self) -> usize {
         size_of::<T>()

@@ -130,7 +130,10 @@ fn fields_min(sizer: &Sizer<'_>, fields: &[Field<'_>]) -> TokenStream {
 
 /// `encoded_len` of bound fields, saturating: a sequence longer than its
 /// prefix or `max_len` allows counts `usize::MAX`, as `encode` refuses it.
-fn fields_len(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
+///
+/// `nested`: the body of `nested_len` (see `nested_fns`), each field's
+/// size found `__depth` levels deep.
+fn fields_len(krate: &syn::Path, fields: &[Field<'_>], nested: bool) -> TokenStream {
     let parts = fields.iter().enumerate().map(|(i, f)| {
         let b = bind(i);
         match &f.kind {
@@ -140,6 +143,9 @@ fn fields_len(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
                 let l = prefix_ty(*len);
                 let max =
                     max_len.map_or_else(|| quote!(::core::primitive::usize::MAX), |e| quote!(#e));
+                if let (true, Seq::Items(t)) = (nested, seq) {
+                    return quote!(#krate::codec::seq_nested_len::<#l, #t>(&#b[..], #max, __depth));
+                }
                 let payload = match seq {
                     Seq::Str | Seq::Bytes => quote!(#b.len()),
                     Seq::Items(t) => quote!(<#t as #krate::Encode>::slice_encoded_len(&#b[..])),
@@ -149,6 +155,13 @@ fn fields_len(krate: &syn::Path, fields: &[Field<'_>]) -> TokenStream {
             Kind::Prim(p) => {
                 let n = p.size();
                 quote!(#n)
+            }
+            Kind::Plain if nested => {
+                // Only the path spanned at the type: `__depth` keeps the
+                // derive's hygiene when the type comes from a macro.
+                let ty = f.ty;
+                let call = quote_spanned!(ty.span()=> <#ty as #krate::Encode>::nested_len);
+                quote!(#call(#b, __depth))
             }
             Kind::Plain => {
                 let ty = f.ty;
@@ -556,16 +569,16 @@ fn encode_fields(
     let mut tag = tag;
     for (k, piece) in pieces(fields).into_iter().enumerate() {
         match piece {
-            Piece::Each(idx) => out.extend(encode_each(owner, fields, &idx, tag.take())),
+            Piece::Each(idx) => out.extend(encode_each(owner, fields, &idx, tag.take(), false)),
             Piece::Group(idx) => {
-                out.extend(encode_each(owner, fields, &[], tag.take()));
+                out.extend(encode_each(owner, fields, &[], tag.take(), false));
                 let label = Lifetime::new(&format!("'__g{k}"), Span::call_site());
                 let total = sum_fixed(
                     krate,
                     idx.iter().map(|&i| fixed_size(owner, &fields[i], None)),
                 );
                 let fast = encode_fixed_fields(owner, fields, &idx);
-                let slow = encode_each(owner, fields, &idx, None);
+                let slow = encode_each(owner, fields, &idx, None, false);
                 // A fixed-size group that does not fit is written field by
                 // field (the error names the field that ran out) out of
                 // line, on a copy of the writer: the hot path's writer
@@ -591,17 +604,45 @@ fn encode_fields(
         }
     }
     // A variant without fields still writes its tag.
-    out.extend(encode_each(owner, fields, &[], tag));
+    out.extend(encode_each(owner, fields, &[], tag, false));
     out
 }
 
+/// `encode_nested` statements for bound fields, optionally led by a tag:
+/// field by field (runs of primitives still share one store), every
+/// sequence and nested type counting its nesting levels in the writer.
+fn encode_fields_nested(
+    owner: &Owner<'_>,
+    fields: &[Field<'_>],
+    tag: Option<(Width, &TokenStream)>,
+) -> TokenStream {
+    let all: Vec<usize> = (0..fields.len()).collect();
+    encode_each(owner, fields, &all, tag, true)
+}
+
+/// Whether a field's encoding may hold a nesting level the decoder
+/// counts (a `Box` or a `Vec`): a sequence of items or a nested type.
+fn may_nest(f: &Field<'_>) -> bool {
+    matches!(
+        f.kind,
+        Kind::Plain
+            | Kind::Seq {
+                seq: Seq::Items(_),
+                ..
+            }
+    )
+}
+
 /// Field-by-field `encode` statements for the bound fields `idx`; runs of
-/// primitives (led by the tag, if any) share one `reserve_array`.
+/// primitives (led by the tag, if any) share one `reserve_array`. With
+/// `nested`, sequences and nested types count nesting levels
+/// (`encode_nested`).
 fn encode_each(
     owner: &Owner<'_>,
     fields: &[Field<'_>],
     idx: &[usize],
     tag: Option<(Width, &TokenStream)>,
+    nested: bool,
 ) -> TokenStream {
     let krate = owner.krate;
     let mut out = TokenStream::new();
@@ -654,10 +695,19 @@ fn encode_each(
                             Seq::Bytes => {
                                 quote!(#krate::codec::encode_bytes::<#l>(#b, #max, __w)#tried;)
                             }
+                            Seq::Items(t) if nested => {
+                                quote!(#krate::codec::encode_seq_nested::<#l, #t>(&#b[..], #max, __w, __depth)#tried;)
+                            }
                             Seq::Items(t) => {
                                 quote!(#krate::codec::encode_seq::<#l, #t>(&#b[..], #max, __w)#tried;)
                             }
                         }
+                    }
+                    _ if nested => {
+                        let ty = f.ty;
+                        let call =
+                            quote_spanned!(ty.span()=> <#ty as #krate::Encode>::encode_nested);
+                        quote!(#call(#b, __w, __depth)#tried;)
                     }
                     _ => {
                         let ty = f.ty;
@@ -1209,13 +1259,21 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
     let mut pod_consts = TokenStream::new();
     let mut pod_decode = TokenStream::new();
     let mut pod_check = TokenStream::new();
+    // The bodies of `nested_len` and `encode_nested`: every nesting level
+    // counted (see `depth_fns` below).
+    let nested_len_body;
+    let nested_enc_body;
     let (max_size, min_size, len_body, enc_body, dec_body) = match &m.body {
         Body::Struct(fields) => {
             let owner = owner(name_str.clone());
             let pat = pattern(fields);
             let cons = construct(fields);
-            let len = fields_len(krate, fields);
+            let len = fields_len(krate, fields, false);
             let enc = encode_fields(&owner, fields, None);
+            let nested_len = fields_len(krate, fields, true);
+            let nested_enc = encode_fields_nested(&owner, fields, None);
+            nested_len_body = quote!(match self { Self #pat => #nested_len });
+            nested_enc_body = quote!(match self { Self #pat => { #nested_enc } });
             let dec = decode_fields(&owner, fields, &de);
             // A struct whose fields may all be fixed-size stores and loads
             // them straight into a slot its container (a parent struct, a
@@ -1365,9 +1423,25 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
             let len_arms = variants.iter().map(|v| {
                 let ident = v.ident;
                 let pat = pattern(&v.fields);
-                let len = fields_len(krate, &v.fields);
+                let len = fields_len(krate, &v.fields, false);
                 quote!(Self::#ident #pat => (#len).saturating_add(#tag_size),)
             });
+            let nested_len_arms = variants.iter().map(|v| {
+                let ident = v.ident;
+                let pat = pattern(&v.fields);
+                let len = fields_len(krate, &v.fields, true);
+                quote!(Self::#ident #pat => (#len).saturating_add(#tag_size),)
+            });
+            nested_len_body = quote!(match self { #(#nested_len_arms)* });
+            let nested_enc_arms = variants.iter().zip(&tag_consts).map(|(v, c)| {
+                let ident = v.ident;
+                let pat = pattern(&v.fields);
+                let tag_value = quote!(#c);
+                let owner = owner(format!("{name_str}::{ident}"));
+                let enc = encode_fields_nested(&owner, &v.fields, Some((*tag, &tag_value)));
+                quote!(Self::#ident #pat => { #enc })
+            });
+            nested_enc_body = quote!(#consts match self { #(#nested_enc_arms)* });
             let enc_arms = variants.iter().zip(&tag_consts).map(|(v, c)| {
                 let ident = v.ident;
                 let pat = pattern(&v.fields);
@@ -1521,6 +1595,95 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         max_size
     };
 
+    // Nesting depth (`Encode::RECURSIVE`, `encode_nested`, `nested_len`):
+    // a recursive type always counts the `Box` and `Vec` levels the
+    // decoder counts, so that a value deeper than the decoder's limit is
+    // refused (`EncodeError::TooDeep`) before the stack is at risk. A type
+    // with nested types or sequences of items counts them only when one
+    // of its field types is recursive (a `const` test that folds away, so
+    // its `encode` is otherwise the code it always was), and gets the
+    // counting bodies for when it is itself inside a recursive type. A
+    // type of primitives and strings has no level: it is `FLAT`.
+    let field_list: Vec<&Field<'_>> = match &m.body {
+        Body::Struct(fields) => fields.iter().collect(),
+        Body::Enum { variants, .. } => variants.iter().flat_map(|v| &v.fields).collect(),
+    };
+    let nests = field_list.iter().any(|f| may_nest(f));
+    let depth_fns = quote!(
+        #[inline]
+        fn encode_nested(&self, __w: &mut #krate::Writer<'_>, __depth: ::core::primitive::u32) -> ::core::result::Result<(), #krate::EncodeError> {
+            #nested_enc_body
+            ::core::result::Result::Ok(())
+        }
+        #[inline]
+        fn nested_len(&self, __depth: ::core::primitive::u32) -> ::core::primitive::usize {
+            #nested_len_body
+        }
+    );
+    let (depth_consts, len_body, enc_body, depth_fns) = if recursive {
+        (
+            quote!(
+                const RECURSIVE: ::core::primitive::bool = true;
+            ),
+            quote!(<Self as #krate::Encode>::nested_len(self, 0)),
+            quote!(<Self as #krate::Encode>::encode_nested(self, __w, 0)?;),
+            depth_fns,
+        )
+    } else if nests {
+        let rec = field_list.iter().filter_map(|f| match &f.kind {
+            Kind::Plain => Some(f.ty),
+            Kind::Seq {
+                seq: Seq::Items(t), ..
+            } => Some(*t),
+            _ => None,
+        });
+        let flat = if field_list.iter().any(|f| {
+            matches!(
+                f.kind,
+                Kind::Seq {
+                    seq: Seq::Items(_),
+                    ..
+                }
+            )
+        }) {
+            TokenStream::new()
+        } else {
+            let plain = field_list
+                .iter()
+                .filter(|f| matches!(f.kind, Kind::Plain))
+                .map(|f| f.ty);
+            quote!(const FLAT: ::core::primitive::bool = true #(&& <#plain as #krate::Encode>::FLAT)*;)
+        };
+        (
+            quote!(
+                const RECURSIVE: ::core::primitive::bool = false #(|| <#rec as #krate::Encode>::RECURSIVE)*;
+                #flat
+            ),
+            quote!(
+                if <Self as #krate::Encode>::RECURSIVE {
+                    return <Self as #krate::Encode>::nested_len(self, 0);
+                }
+                #len_body
+            ),
+            quote!(
+                if <Self as #krate::Encode>::RECURSIVE {
+                    return <Self as #krate::Encode>::encode_nested(self, __w, 0);
+                }
+                #enc_body
+            ),
+            depth_fns,
+        )
+    } else {
+        (
+            quote!(
+                const FLAT: ::core::primitive::bool = true;
+            ),
+            len_body,
+            enc_body,
+            TokenStream::new(),
+        )
+    };
+
     // A few primitives and at most one string (an inventory item: count,
     // slot, id) encode in a handful of stores: always inlined, so a `Vec`
     // of them is one loop with the writer in registers, not a call per
@@ -1538,6 +1701,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
         impl #enc_impl #krate::Encode for #name #ty_generics #enc_where {
             const MAX_SIZE: ::core::option::Option<::core::primitive::usize> = #max_size;
             const MIN_SIZE: ::core::primitive::usize = #min_size;
+            #depth_consts
             #[inline]
             fn encoded_len(&self) -> ::core::primitive::usize {
                 #len_body
@@ -1547,6 +1711,7 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
                 #enc_body
                 ::core::result::Result::Ok(())
             }
+            #depth_fns
             #fixed_fns
             #pod_consts
         }

@@ -5,6 +5,7 @@
 //! harness, which cannot share a binary with these tests.
 
 mod compile_fail;
+mod depth;
 mod fit;
 mod golden;
 mod recursive;

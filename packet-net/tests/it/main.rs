@@ -33,6 +33,7 @@ mod server_tokio;
 mod server_udp;
 mod session_state;
 mod timeouts;
+mod too_deep;
 mod typed_dispatch;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;

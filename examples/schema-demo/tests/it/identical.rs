@@ -707,6 +707,72 @@ fn hostile_nesting_in_a_generated_packet_is_too_deep() {
     );
 }
 
+/// The encoder's side of the limit: a generated packet nested one level
+/// deeper than the decoder takes is `EncodeError::TooDeep`, one at the
+/// limit encodes and decodes back, and both sides count alike (the
+/// `Folder` / `Entry` cycle is two levels per folder: its `entries` list
+/// and the entry's `box`).
+#[test]
+fn a_generated_packet_too_deep_to_decode_does_not_encode() {
+    use packet_core::frame::PacketBuf;
+    fn show(folders: usize) -> schema::ui::Show<'static> {
+        let mut root = schema::ui::Folder {
+            name: "",
+            entries: vec![],
+        };
+        for _ in 0..folders {
+            root = schema::ui::Folder {
+                name: "",
+                entries: vec![schema::ui::Entry {
+                    id: 1,
+                    folder: Some(Box::new(root)),
+                }],
+            };
+        }
+        schema::ui::Show {
+            menu: schema::ui::Menu {
+                label: "",
+                children: vec![],
+            },
+            root,
+        }
+    }
+    /// The body by hand: an empty menu, then `folders` levels of a folder
+    /// with one entry holding the next, then an empty folder.
+    fn body(folders: usize) -> Vec<u8> {
+        let mut body = vec![0u8, 0];
+        for _ in 0..folders {
+            body.extend_from_slice(&[0, 1, 1, 0, 0, 0, 1]);
+        }
+        body.extend_from_slice(&[0, 0]);
+        body
+    }
+    // 63 folders: 2 * 63 levels, and the last (empty) list is the 127th
+    // from the root folder's list (1) on; 64 folders reach 129.
+    let ok = show(63);
+    let mut buf = PacketBuf::<{ BUF }>::new();
+    let frame = buf.encode(&ok, 1).expect("at the limit").to_vec();
+    let f = frame::decode_frame(&frame, &FrameConfig::default()).unwrap();
+    assert_eq!(f.body(), &body(63)[..]);
+    assert_eq!(f.decode_packet::<schema::ui::Show<'_>>(), Ok(ok));
+
+    let deep = show(64);
+    let too_deep = packet_core::EncodeError::TooDeep {
+        max: packet_core::Reader::MAX_DEPTH as usize,
+    };
+    assert_eq!(buf.encode(&deep, 1).map(|_| ()), Err(too_deep));
+    assert_eq!(deep.encoded_len(), usize::MAX);
+    let mut out = vec![0u8; BUF];
+    let n = frame::encode_raw(0x0400, 1, &body(64), &mut out).unwrap();
+    let f = frame::decode_frame(&out[..n], &FrameConfig::default()).unwrap();
+    assert_eq!(
+        f.decode_packet::<schema::ui::Show<'_>>(),
+        Err(packet_core::DecodeError::TooDeep {
+            max: packet_core::Reader::MAX_DEPTH
+        })
+    );
+}
+
 proptest! {
     #[test]
     fn random_recursive_packets_are_byte_identical(
