@@ -317,7 +317,9 @@ pub enum EncodeError {
     /// A sequence field of a derived type is longer than its length prefix
     /// or `max_len` allows: [`EncodeError::LengthOverMax`] with the field
     /// that raised it and the attribute to change.
-    #[error("field `{field}` holds {len} items, more than its maximum {max}: {fix}")]
+    #[error(
+        "field `{field}` has length {len} (elements; a string's bytes), more than its maximum {max}: {fix}"
+    )]
     FieldTooLong {
         /// `Type.field` (or `Type::Variant.field`).
         field: &'static str,

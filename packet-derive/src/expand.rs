@@ -260,7 +260,7 @@ fn too_long_fix(f: &Field<'_>) -> Option<String> {
     match &f.kind {
         Kind::Seq { len, max_len, .. } => Some(match (len, max_len) {
             (_, Some(_)) => format!(
-                "raise its `#[packet(max_len = ..)]` (its `{}` prefix counts at most {})",
+                "raise its `#[packet(max_len = ..)]`, a schema's `max = ..` (its `{}` prefix counts at most {})",
                 len.name(),
                 len.max()
             ),

@@ -171,7 +171,7 @@ fn main() {
                 field: "Chat.name",
                 len: 40,
                 max: 32,
-                fix: "raise its `#[packet(max_len = ..)]` (its `u8` prefix counts at most 255)"
+                fix: "raise its `#[packet(max_len = ..)]`, a schema's `max = ..` (its `u8` prefix counts at most 255)"
             })
         );
 

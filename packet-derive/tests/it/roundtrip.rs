@@ -462,7 +462,7 @@ fn max_len_is_checked_on_write_and_read() {
             field: "Chat.text",
             len: 201,
             max: 200,
-            fix: "raise its `#[packet(max_len = ..)]` (its `u16` prefix counts at most 65535)"
+            fix: "raise its `#[packet(max_len = ..)]`, a schema's `max = ..` (its `u16` prefix counts at most 65535)"
         })
     );
     let long_name = "x".repeat(256);
@@ -502,7 +502,7 @@ fn max_len_is_checked_on_write_and_read() {
             field: "Generic.tail",
             len: 11,
             max: 10,
-            fix: "raise its `#[packet(max_len = ..)]` (its `u8` prefix counts at most 255)"
+            fix: "raise its `#[packet(max_len = ..)]`, a schema's `max = ..` (its `u8` prefix counts at most 255)"
         })
     );
 }
