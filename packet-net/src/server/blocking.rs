@@ -321,6 +321,20 @@ impl super::core::SessionIo for Pass<'_> {
     fn shut_write(&mut self) {
         let _ = self.stream.shutdown(Shutdown::Write);
     }
+
+    fn read_now(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = io::Read::read(self.stream, buf);
+        // Bytes read: more may follow (an edge already taken); empty: as
+        // `read` after `WouldBlock`.
+        match &read {
+            Ok(n) if *n > 0 => *self.readable = true,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && !self.closed => {
+                *self.readable = false
+            }
+            _ => {}
+        }
+        read
+    }
 }
 
 /// One session on a worker.

@@ -216,7 +216,15 @@ impl<S, U> ServerCore<S, U> {
                 && reading(session, conn, queued)
             {
                 let room = conn.read_room().min(scratch.len());
-                match io.read(&mut scratch[..room]) {
+                // At a shutdown, the last read asks the socket itself: the
+                // frames it holds are dispatched whether or not the driver
+                // has seen their readiness yet (`Lifecycle::shutdown`).
+                let read = if conn.life().is_draining() {
+                    io.read_now(&mut scratch[..room])
+                } else {
+                    io.read(&mut scratch[..room])
+                };
+                match read {
                     Ok(n) => {
                         reads += 1;
                         conn.on_read(&scratch[..n], now);
@@ -229,10 +237,15 @@ impl<S, U> ServerCore<S, U> {
                     // with a wake-up, which services the session again).
                     // A short read ends most passes so: the driver's socket
                     // then answers `WouldBlock` without a system call.
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && reads > 0 => {
-                        return wait(conn, queued, false);
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        // The end of a shutdown's last read: the round goes
+                        // on to decide the end (and queue the notice).
+                        let drained = conn.life().on_read_blocked();
+                        if reads > 0 && !drained {
+                            return wait(conn, queued, false);
+                        }
+                        blocked_read = true;
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => blocked_read = true,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => conn.life().on_io_error(e),
                 }
@@ -300,6 +313,11 @@ impl<S, U> ServerCore<S, U> {
 pub(crate) trait SessionIo: std::io::Read + std::io::Write {
     /// Shuts the write side (errors ignored: the session is ending).
     fn shut_write(&mut self);
+
+    /// A read that asks the socket itself, whatever readiness the driver
+    /// cached (`WouldBlock` only when the socket is empty): a shutdown's
+    /// last read (`Lifecycle::shutdown`).
+    fn read_now(&mut self, buf: &mut [u8]) -> std::io::Result<usize>;
 }
 
 /// Whether a pass reads now: as the core wants, and not once the session

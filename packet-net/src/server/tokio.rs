@@ -93,6 +93,14 @@ impl super::core::SessionIo for SessionIo<'_> {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         let _ = Pin::new(&mut *self.0).poll_shutdown(&mut cx);
     }
+
+    fn read_now(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // The socket itself, not tokio's cached readiness, which lags
+        // behind bytes that arrived while this task ran a handler (the
+        // reactor has not seen them yet). A read past tokio leaves its
+        // readiness set at worst: the next `poll_read` asks the socket.
+        io::Read::read(&mut &*socket2::SockRef::from(&*self.0), buf)
+    }
 }
 
 thread_local! {

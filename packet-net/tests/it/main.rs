@@ -32,6 +32,7 @@ mod server_tokio;
 #[cfg(feature = "tokio")]
 mod server_udp;
 mod session_state;
+mod shutdown;
 mod timeouts;
 mod typed_dispatch;
 #[cfg(feature = "crypto")]
