@@ -424,8 +424,7 @@ impl Lifecycle {
     /// or on the last read at a shutdown), the peer still sending, and
     /// (back-pressure) its queue at most half full.
     pub fn wants_read(&self, queued: usize, half_limit: usize) -> bool {
-        ((!self.is_ending() && (self.stop_at.is_none() || self.draining))
-            || self.is_lingering())
+        ((!self.is_ending() && (self.stop_at.is_none() || self.draining)) || self.is_lingering())
             && !self.read_closed
             && queued <= half_limit
     }

@@ -492,7 +492,11 @@ fn a_stopping_session_dispatches_what_its_socket_held_then_nothing_more() {
     c.on_read(&held, t0);
     assert_eq!(events(&mut c, t0), [Some(1), Some(2)]);
     c.on_read(&wire(3, 2, b"three")[5..], t0);
-    assert_eq!(events(&mut c, t0), [Some(3)], "a frame finished in the pass");
+    assert_eq!(
+        events(&mut c, t0),
+        [Some(3)],
+        "a frame finished in the pass"
+    );
     assert!(c.poll_end(30, false, false, t0).is_none());
     assert_eq!(c.life().take_notice(), None);
     // The socket is empty: the pass is over, once.

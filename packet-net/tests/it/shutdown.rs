@@ -116,9 +116,12 @@ fn frames_sent_before_the_shutdown_are_answered_then_the_notice() {
             }
             let started = Arc::new(AtomicBool::new(false));
             let server = Tcp::start(kind, config, router(started.clone()));
-            let mut c = TcpPacketStream::connect_with(server.addr(), transport.clone()).unwrap();
+            let mut c = TcpPacketStream::connect_with(server.addr(), transport).unwrap();
             c.send_raw(SLOW, b"slow").unwrap();
-            assert!(wait_until(LIMIT, || started.load(Ordering::SeqCst)), "{what}");
+            assert!(
+                wait_until(LIMIT, || started.load(Ordering::SeqCst)),
+                "{what}"
+            );
             for body in [b"one", b"two", b"thr"] {
                 c.send_raw(ECHO, body).unwrap();
             }
