@@ -67,6 +67,8 @@ pub enum UnknownPackets {
     /// Drop the frame, count it in [`StatsSnapshot::unknown_ignored`](super::StatsSnapshot::unknown_ignored) and
     /// keep the session: for the weeks when old and new clients overlap
     /// and a newer client sends packets this server does not know yet.
+    /// Not type id 0xFFFF (session control frames): a client's frame of
+    /// that type always ends its session (wire format §11.5).
     Ignore,
 }
 
@@ -202,6 +204,22 @@ impl<S, U> Router<S, U> {
     /// would hide. The message names the id in hex and both
     /// registrations:
     ///
+    ///
+    /// If `type_id` is `0xFFFF`: that id is reserved for the session
+    /// control frames (the session hellos, the refusal, the close notice;
+    /// `docs/wire-format.md` §2.2), which the server handles itself; a
+    /// client's frame of that type ends its session with a protocol error
+    /// and never reaches a handler (the same check refuses it in
+    /// [`Router::on`], [`Router::on_set`] and every other registration):
+    ///
+    /// ```should_panic
+    /// use packet_net::server::Router;
+    ///
+    /// // panics: "Router: type id 0xffff is reserved for the session
+    /// // control frames (wire format §2.2) ..."
+    /// let router = Router::<()>::new().on_frame(0xFFFF, |_, _| Ok(()));
+    /// ```
+    ///
     /// ```should_panic
     /// use packet_net::server::Router;
     ///
@@ -230,6 +248,11 @@ impl<S, U> Router<S, U> {
     /// id has a handler already (reported at the application's call).
     #[track_caller]
     fn register(mut self, type_id: u16, h: Handler<S, U>, by: Registration) -> Self {
+        if crate::transport::application_type_id(type_id).is_err() {
+            panic!(
+                "Router: type id {type_id:#06x} is reserved for the session control frames (wire format §2.2: hellos, refusal, close notice); {by} cannot handle it (application packets use 0x0000-0xFFFE)"
+            );
+        }
         match self.handlers.binary_search_by_key(&type_id, |(id, ..)| *id) {
             Ok(i) => panic!(
                 "Router: type id {type_id:#06x} already has a handler, registered by {}; {by} cannot add another (one handler per type id: remove one registration, or handle the packets in one handler, e.g. with `Router::on_set`)",
@@ -281,7 +304,8 @@ impl<S, U> Router<S, U> {
     ///
     /// If `P`'s type id already has a handler, as [`Router::on_frame`]
     /// does: the message names the id in hex, `P` and the earlier
-    /// registration.
+    /// registration. Also if that id is the reserved `0xFFFF` (a
+    /// hand-written `Packet`; the derive refuses it).
     #[track_caller]
     pub fn on<P: PacketFamily>(
         self,
@@ -338,7 +362,7 @@ impl<S, U> Router<S, U> {
     ///
     /// If one of `M`'s type ids already has a handler, as
     /// [`Router::on_frame`] does: the message names the id in hex, `M` and
-    /// the earlier registration.
+    /// the earlier registration. Also if one is the reserved `0xFFFF`.
     #[track_caller]
     pub fn on_set<M: PacketSetFamily>(
         self,
@@ -360,8 +384,9 @@ impl<S, U> Router<S, U> {
     ///
     /// # Panics
     ///
-    /// If one of `ids` already has a handler, as [`Router::on_frame`]
-    /// does.
+    /// If one of `ids` already has a handler, or is the reserved
+    /// `0xFFFF` (session control frames, wire format §2.2), as
+    /// [`Router::on_frame`] does.
     #[track_caller]
     pub(super) fn on_each(
         self,
@@ -466,12 +491,18 @@ impl<S, U> Router<S, U> {
             .map(|i| &self.handlers[i].1)
     }
 
-    /// Passes `frame` to its handler.
+    /// Passes `frame` to its handler. A frame of the reserved type id
+    /// `0xFFFF` (a session control frame where an application frame
+    /// belongs: wire format §11.5) reaches none, not even the fallback:
+    /// [`TransportError::ReservedTypeId`], whatever the
+    /// [`UnknownPackets`] policy (the servers end the session with a
+    /// protocol error).
     pub fn dispatch(
         &self,
         ctx: &Context<'_, S, U>,
         frame: Frame<'_>,
     ) -> Result<(), TransportError> {
+        crate::transport::application_type_id(frame.type_id())?;
         match self.handler(frame.type_id()).or(self.fallback.as_ref()) {
             Some(h) => h(ctx, frame),
             None if self.unknown == UnknownPackets::Ignore => {
@@ -564,8 +595,8 @@ impl<S, U: Send + 'static> Router<S, U> {
     ///
     /// # Panics
     ///
-    /// If `P`'s type id already has a handler, as [`Router::on_frame`]
-    /// does.
+    /// If `P`'s type id already has a handler, or is the reserved
+    /// `0xFFFF`, as [`Router::on_frame`] does.
     #[track_caller]
     pub fn on_async<P, W>(
         self,

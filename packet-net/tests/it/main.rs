@@ -23,6 +23,7 @@ mod handshake;
 mod identity;
 mod queue;
 mod refusal_close;
+mod reserved_type_id;
 mod router;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod sealed_transport;
