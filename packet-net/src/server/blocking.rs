@@ -68,6 +68,11 @@ impl<S, U> ServerHandle<S, U> {
     /// TCP session once its client has closed after the notice, so the
     /// close does not reset the connection under it), all within the
     /// grace period, and joins the threads.
+    ///
+    /// A handler still running is waited for: the grace bounds the
+    /// network, not a handler that blocks, which holds the shutdown for as
+    /// long as it blocks (handlers must not block: see
+    /// [`Router`](super::Router#handlers-must-not-block)).
     pub fn shutdown(self) {
         drop(self.threads); // `Threads::drop` stops and joins them
     }

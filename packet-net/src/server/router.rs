@@ -86,6 +86,24 @@ pub enum UnknownPackets {
 /// in [`StatsSnapshot::handler_panics`](super::StatsSnapshot::handler_panics).
 /// The default panic hook still prints the message.
 ///
+/// # Handlers must not block
+///
+/// Handlers and hooks run on the server's own threads (a blocking
+/// server's workers) or tasks (a tokio server's session tasks, on the
+/// runtime's worker threads), inside the pass that reads the session:
+/// while one sleeps, waits on a lock held long, or does blocking I/O, it
+/// holds that thread, and the other sessions it serves wait too (on a
+/// tokio runtime, blocked handlers on each of its threads stall every
+/// session), and so does the shutdown, which no grace can cut short (see
+/// [`ServerConfig::shutdown_grace`](super::ServerConfig::shutdown_grace)):
+/// a handler sleeping 3 s holds `shutdown()` about 3 s, whatever the
+/// grace. Queue the replies and return; move slow work off the server:
+/// [`Router::on_async`] on a tokio server (the pattern of
+/// `examples/examples/async_server.rs`), or, from any handler, a task or
+/// thread of your own holding a `'static` handle to the session
+/// (`let session = ctx.session().clone();`, then
+/// [`Session::send`](super::Session::send) when the work is done).
+///
 /// ```
 /// use packet_net::server::Router;
 ///
@@ -193,7 +211,9 @@ impl<S, U> Router<S, U> {
 
     /// Handles frames of type `type_id` with `f`, which gets the frame
     /// borrowed from the receive buffer (decode borrowed packets from it
-    /// with [`Frame::decode_packet`]).
+    /// with [`Frame::decode_packet`]). `f` runs on a server thread or
+    /// task and must not block (see [Handlers must not
+    /// block](Router#handlers-must-not-block)).
     ///
     /// # Panics
     ///

@@ -187,6 +187,12 @@ impl<S, U> ServerHandle<S, U> {
     /// session to close (a TCP session once its client has closed after
     /// the notice, so the close does not reset the connection under it),
     /// all within the grace period.
+    ///
+    /// A handler still running is waited for: the grace bounds the
+    /// network, not a handler that blocks, which holds the shutdown for as
+    /// long as it blocks, and its runtime thread meanwhile (handlers must
+    /// not block: use [`Router::on_async`] or spawn the slow work; see
+    /// [`Router`](super::Router#handlers-must-not-block)).
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
