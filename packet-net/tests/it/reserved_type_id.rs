@@ -227,3 +227,37 @@ fn a_clients_frame_of_the_reserved_id_reaches_no_handler() {
         assert_eq!(seen.load(Ordering::SeqCst), 0, "tokio: {tokio}");
     }
 }
+
+/// The same on a UDP session: the frame before it is answered, then the
+/// protocol error's notice; no handler sees the 0xFFFF frame.
+#[test]
+fn a_udp_clients_frame_of_the_reserved_id_reaches_no_handler() {
+    use packet_net::fuzzing::close_notice;
+    use packet_net::transport::CloseNotice;
+
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s = seen.clone();
+    let router = Router::new()
+        .on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()))
+        .fallback(move |_, _| {
+            s.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .on_unknown(UnknownPackets::Ignore);
+    let server =
+        packet_net::server::blocking::UdpServer::bind("127.0.0.1:0", config(), router, ()).unwrap();
+    let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    c.connect(server.local_addr()).unwrap();
+    let mut buf = [0u8; 2048];
+    c.send(&wire(ECHO, 0, b"before")).unwrap();
+    let n = c.recv(&mut buf).unwrap();
+    let reply = frame::decode_frame(&buf[..n], &frame::FrameConfig::default()).unwrap();
+    assert_eq!((reply.type_id(), reply.body()), (ECHO, &b"before"[..]));
+    c.send(&wire(RESERVED, 1, &NOTICE_BODY)).unwrap();
+    let n = c.recv(&mut buf).unwrap();
+    let notice = close_notice(CloseNotice::new(CloseReason::ProtocolError));
+    assert_eq!(&buf[..n], &notice[..]);
+    assert_eq!(seen.load(Ordering::SeqCst), 0);
+    server.shutdown();
+}
