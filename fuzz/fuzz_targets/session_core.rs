@@ -74,6 +74,10 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                     let taken = conn.on_read(&pending[..n], now);
                     assert_eq!(taken, n, "the core took less than its room");
                     pending.drain(..n);
+                } else if pending.is_empty() && conn.wants_read(queued) {
+                    // The socket is empty: a read would block (ends a
+                    // shutdown's last read).
+                    conn.life().on_read_blocked();
                 }
             }
             2 => {

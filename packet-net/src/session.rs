@@ -28,7 +28,9 @@
 //! first hands the driver the notice to queue behind the replies
 //! ([`Lifecycle::take_notice`]); the session ends once it has left (a
 //! stream lingering after it, as after a refusal), within the grace. The
-//! shutdown too: a stream stops reading new frames, flushes its replies,
+//! shutdown too: a stream first makes one last read of what its socket
+//! already holds and dispatches those frames ([`Lifecycle::shutdown`]),
+//! then stops reading new frames, flushes its replies,
 //! sends the notice last, shuts its write side, and then reads and drops
 //! until the client closes or the shutdown grace passes (closing with the
 //! client's bytes unread would reset the connection, and the kernel drop
@@ -193,6 +195,12 @@ pub struct Lifecycle {
     broken: Option<DisconnectReason>,
     /// Shutdown: the grace deadline.
     stop_at: Option<Instant>,
+    /// A stream makes one last read at the shutdown
+    /// ([`Lifecycle::shutdown`]): set for streams ([`Connection`]).
+    final_read: bool,
+    /// Stopping, and that last read is not over yet: the frames already
+    /// in the socket are still read and dispatched.
+    draining: bool,
     /// An ending session reads and drops what the peer still sends until
     /// it closes (within the ending deadline) instead of ending once its
     /// queue is empty: closing a TCP socket with bytes unread resets the
@@ -232,6 +240,8 @@ impl Lifecycle {
             ending: None,
             broken: None,
             stop_at: None,
+            final_read: false,
+            draining: false,
             linger: false,
             write_shut: false,
             holding: false,
@@ -381,15 +391,40 @@ impl Lifecycle {
     /// The server stops: the session stops reading new frames and flushes
     /// within the grace period (with notices, a stream then lingers after
     /// its notice until the peer closes, within the same grace).
+    ///
+    /// A stream ([`Connection`]) that is not ending first makes one last
+    /// read of what its socket already holds ([`Lifecycle::is_draining`]):
+    /// the frames the client sent before the shutdown are dispatched and
+    /// answered, whenever the driver learnt of them. That pass ends when a
+    /// read would block ([`Lifecycle::on_read_blocked`]), the peer closes,
+    /// the queue passes half its limit (back-pressure), or the grace
+    /// passes; frames arriving after it are not dispatched.
     pub fn shutdown(&mut self, now: Instant) {
-        self.stop_at.get_or_insert(now + self.limits.shutdown_grace);
+        if self.stop_at.is_none() {
+            self.stop_at = Some(now + self.limits.shutdown_grace);
+            self.draining = self.final_read && !self.is_ending();
+        }
     }
 
-    /// Whether to read now: neither ending nor stopping (or lingering),
-    /// the peer still sending, and (back-pressure) its queue at most half
-    /// full.
+    /// Whether the session is stopping and still on its last read of
+    /// what the socket already holds (see [`Lifecycle::shutdown`]): the
+    /// driver reads until the socket would block, with a read that asks
+    /// the socket itself (not a readiness it cached).
+    pub fn is_draining(&self) -> bool {
+        self.draining && !self.is_ending() && !self.read_closed
+    }
+
+    /// A read found the socket empty (it would block): ends a stopping
+    /// session's last read ([`Lifecycle::shutdown`]). Whether it did.
+    pub fn on_read_blocked(&mut self) -> bool {
+        std::mem::take(&mut self.draining)
+    }
+
+    /// Whether to read now: neither ending nor stopping (or lingering,
+    /// or on the last read at a shutdown), the peer still sending, and
+    /// (back-pressure) its queue at most half full.
     pub fn wants_read(&self, queued: usize, half_limit: usize) -> bool {
-        ((!self.is_ending() && self.stop_at.is_none()) || self.is_lingering())
+        ((!self.is_ending() && (self.stop_at.is_none() || self.draining)) || self.is_lingering())
             && !self.read_closed
             && queued <= half_limit
     }
@@ -451,6 +486,10 @@ impl Lifecycle {
             return self.end_now(DisconnectReason::Closed, grace);
         }
         if let Some(stop) = self.stop_at {
+            if self.draining && now < stop {
+                // The last read of what the socket holds is not over.
+                return self.write_stalled(queued, now);
+            }
             if self.ends_gently() && !self.noticed {
                 return self.end_now(DisconnectReason::Shutdown, stop);
             }
@@ -565,7 +604,10 @@ impl Connection {
         let handshake = opener.awaiting_hello();
         Self {
             inbox: Inbox::new(frame, opener),
-            life: Lifecycle::new(limits, handshake, now),
+            life: Lifecycle {
+                final_read: true,
+                ..Lifecycle::new(limits, handshake, now)
+            },
             connected: false,
             half_limit: queue_limit / 2,
             drop_room: (frame.max_frame_len() as usize).min(READ_CHUNK),
@@ -666,6 +708,10 @@ impl Connection {
         now: Instant,
     ) -> Option<DisconnectReason> {
         let partial = self.inbox.buffered();
+        if queued > self.half_limit {
+            // Back-pressure: the last read at a shutdown is over.
+            self.life.on_read_blocked();
+        }
         self.life
             .poll_end(queued, partial, closing, overflowed, now)
     }

@@ -68,6 +68,11 @@ impl<S, U> ServerHandle<S, U> {
     /// TCP session once its client has closed after the notice, so the
     /// close does not reset the connection under it), all within the
     /// grace period, and joins the threads.
+    ///
+    /// A handler still running is waited for: the grace bounds the
+    /// network, not a handler that blocks, which holds the shutdown for as
+    /// long as it blocks (handlers must not block: see
+    /// [`Router`](super::Router#handlers-must-not-block)).
     pub fn shutdown(self) {
         drop(self.threads); // `Threads::drop` stops and joins them
     }
@@ -320,6 +325,20 @@ impl<S: io::Write> io::Write for Pass<'_, S> {
 impl super::core::SessionIo for Pass<'_> {
     fn shut_write(&mut self) {
         let _ = self.stream.shutdown(Shutdown::Write);
+    }
+
+    fn read_now(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = io::Read::read(self.stream, buf);
+        // Bytes read: more may follow (an edge already taken); empty: as
+        // `read` after `WouldBlock`.
+        match &read {
+            Ok(n) if *n > 0 => *self.readable = true,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && !self.closed => {
+                *self.readable = false
+            }
+            _ => {}
+        }
+        read
     }
 }
 

@@ -61,6 +61,13 @@ pub struct ServerConfig {
     /// How long a closing session (shutdown, bad frame, failed handler)
     /// may take to send what it queued, and a TCP session may wait for
     /// its client to close after its refusal or close notice. Default 5 s.
+    ///
+    /// It bounds the waits on the network, not the application: a
+    /// handler runs to its end on the server's thread or task, and one
+    /// that blocks (sleeps, blocking I/O) holds the shutdown past the
+    /// grace for as long as it blocks, and meanwhile delays the other
+    /// sessions served by that thread. Handlers must not block: see
+    /// [`Router`](super::Router#handlers-must-not-block).
     pub shutdown_grace: Duration,
     /// Opt-in batching of wake-ups for tick-driven servers: each
     /// worker thread (TCP) or the socket thread (UDP) waits on readiness

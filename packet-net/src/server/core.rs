@@ -216,7 +216,15 @@ impl<S, U> ServerCore<S, U> {
                 && reading(session, conn, queued)
             {
                 let room = conn.read_room().min(scratch.len());
-                match io.read(&mut scratch[..room]) {
+                // At a shutdown, the last read asks the socket itself: the
+                // frames it holds are dispatched whether or not the driver
+                // has seen their readiness yet (`Lifecycle::shutdown`).
+                let read = if conn.life().is_draining() {
+                    io.read_now(&mut scratch[..room])
+                } else {
+                    io.read(&mut scratch[..room])
+                };
+                match read {
                     Ok(n) => {
                         reads += 1;
                         conn.on_read(&scratch[..n], now);
@@ -229,10 +237,15 @@ impl<S, U> ServerCore<S, U> {
                     // with a wake-up, which services the session again).
                     // A short read ends most passes so: the driver's socket
                     // then answers `WouldBlock` without a system call.
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && reads > 0 => {
-                        return wait(conn, queued, false);
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        // The end of a shutdown's last read: the round goes
+                        // on to decide the end (and queue the notice).
+                        let drained = conn.life().on_read_blocked();
+                        if reads > 0 && !drained {
+                            return wait(conn, queued, false);
+                        }
+                        blocked_read = true;
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => blocked_read = true,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => conn.life().on_io_error(e),
                 }
@@ -300,6 +313,11 @@ impl<S, U> ServerCore<S, U> {
 pub(crate) trait SessionIo: std::io::Read + std::io::Write {
     /// Shuts the write side (errors ignored: the session is ending).
     fn shut_write(&mut self);
+
+    /// A read that asks the socket itself, whatever readiness the driver
+    /// cached (`WouldBlock` only when the socket is empty): a shutdown's
+    /// last read (`Lifecycle::shutdown`).
+    fn read_now(&mut self, buf: &mut [u8]) -> std::io::Result<usize>;
 }
 
 /// Whether a pass reads now: as the core wants, and not once the session
@@ -393,4 +411,93 @@ fn _assert_send_sync() {
     is::<Sessions>();
     is::<Router<()>>();
     is::<Session>();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::server::PollWaker;
+    use crate::transport::security::close_notice;
+
+    /// A socket whose driver cached "not readable" though three frames
+    /// wait in it (tokio's or mio's readiness lagging behind bytes that
+    /// arrived while a handler ran): `read` says `WouldBlock`, only
+    /// `read_now` asks the socket.
+    struct Stale {
+        held: Vec<u8>,
+        out: Vec<u8>,
+    }
+
+    impl io::Read for Stale {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+
+    impl io::Write for Stale {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.out.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl SessionIo for Stale {
+        fn shut_write(&mut self) {}
+        fn read_now(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.held.is_empty() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(self.held.len());
+            buf[..n].copy_from_slice(&self.held[..n]);
+            self.held.drain(..n);
+            Ok(n)
+        }
+    }
+
+    fn wire(type_id: u16, seq: u64, body: &[u8]) -> Vec<u8> {
+        let mut b = std::vec![0u8; 256];
+        let n = packet_core::frame::encode_raw(type_id, seq, body, &mut b).unwrap();
+        b.truncate(n);
+        b
+    }
+
+    /// At a shutdown, the session's last read asks the socket itself
+    /// (`SessionIo::read_now`), whatever readiness the driver cached: the
+    /// frames already there are answered before the notice on either
+    /// driver, not only when the driver happened to have seen them.
+    #[test]
+    fn the_last_read_at_a_shutdown_asks_the_socket_itself() {
+        let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+        let core = ServerCore::new(router, (), ServerConfig::default());
+        let poll = mio::Poll::new().unwrap();
+        let waker = PollWaker::new(mio::Waker::new(poll.registry(), mio::Token(0)).unwrap());
+        let now = Instant::now();
+        let peer = SocketAddr::from(([127, 0, 0, 1], 9));
+        let (session, mut conn) = core
+            .open(peer, |_| Waker::Poll(Arc::new(waker), 0), now)
+            .unwrap();
+        let mut io = Stale {
+            held: [wire(1, 0, b"one"), wire(1, 1, b"two"), wire(1, 2, b"three")].concat(),
+            out: std::vec::Vec::new(),
+        };
+        let mut spare = Spare::default();
+        // Before the stop, the stale readiness reads nothing.
+        let step = core.service(&session, &mut conn, &mut io, &mut spare, now);
+        assert!(matches!(step, Serviced::Wait { .. }), "{step:?}");
+        assert!(io.out.is_empty());
+        conn.life().shutdown(now);
+        let step = core.service(&session, &mut conn, &mut io, &mut spare, now);
+        assert!(matches!(step, Serviced::Wait { .. }), "{step:?}");
+        let notice = close_notice(CloseNotice::new(CloseReason::ShuttingDown));
+        let replies = [wire(1, 0, b"one"), wire(1, 1, b"two"), wire(1, 2, b"three")].concat();
+        assert_eq!(io.out, [&replies[..], &notice[..]].concat());
+        assert!(!conn.life().is_draining() && conn.life().is_lingering());
+    }
 }

@@ -67,6 +67,8 @@ pub enum UnknownPackets {
     /// Drop the frame, count it in [`StatsSnapshot::unknown_ignored`](super::StatsSnapshot::unknown_ignored) and
     /// keep the session: for the weeks when old and new clients overlap
     /// and a newer client sends packets this server does not know yet.
+    /// Not type id 0xFFFF (session control frames): a client's frame of
+    /// that type always ends its session (wire format §11.5).
     Ignore,
 }
 
@@ -83,6 +85,24 @@ pub enum UnknownPackets {
 /// the session-state constructor drops that connection; each is counted
 /// in [`StatsSnapshot::handler_panics`](super::StatsSnapshot::handler_panics).
 /// The default panic hook still prints the message.
+///
+/// # Handlers must not block
+///
+/// Handlers and hooks run on the server's own threads (a blocking
+/// server's workers) or tasks (a tokio server's session tasks, on the
+/// runtime's worker threads), inside the pass that reads the session:
+/// while one sleeps, waits on a lock held long, or does blocking I/O, it
+/// holds that thread, and the other sessions it serves wait too (on a
+/// tokio runtime, blocked handlers on each of its threads stall every
+/// session), and so does the shutdown, which no grace can cut short (see
+/// [`ServerConfig::shutdown_grace`](super::ServerConfig::shutdown_grace)):
+/// a handler sleeping 3 s holds `shutdown()` about 3 s, whatever the
+/// grace. Queue the replies and return; move slow work off the server:
+/// [`Router::on_async`] on a tokio server (the pattern of
+/// `examples/examples/async_server.rs`), or, from any handler, a task or
+/// thread of your own holding a `'static` handle to the session
+/// (`let session = ctx.session().clone();`, then
+/// [`Session::send`](super::Session::send) when the work is done).
 ///
 /// ```
 /// use packet_net::server::Router;
@@ -191,7 +211,9 @@ impl<S, U> Router<S, U> {
 
     /// Handles frames of type `type_id` with `f`, which gets the frame
     /// borrowed from the receive buffer (decode borrowed packets from it
-    /// with [`Frame::decode_packet`]).
+    /// with [`Frame::decode_packet`]). `f` runs on a server thread or
+    /// task and must not block (see [Handlers must not
+    /// block](Router#handlers-must-not-block)).
     ///
     /// # Panics
     ///
@@ -201,6 +223,22 @@ impl<S, U> Router<S, U> {
     /// second registration is a mistake that silently replacing the first
     /// would hide. The message names the id in hex and both
     /// registrations:
+    ///
+    ///
+    /// If `type_id` is `0xFFFF`: that id is reserved for the session
+    /// control frames (the session hellos, the refusal, the close notice;
+    /// `docs/wire-format.md` §2.2), which the server handles itself; a
+    /// client's frame of that type ends its session with a protocol error
+    /// and never reaches a handler (the same check refuses it in
+    /// [`Router::on`], [`Router::on_set`] and every other registration):
+    ///
+    /// ```should_panic
+    /// use packet_net::server::Router;
+    ///
+    /// // panics: "Router: type id 0xffff is reserved for the session
+    /// // control frames (wire format §2.2) ..."
+    /// let router = Router::<()>::new().on_frame(0xFFFF, |_, _| Ok(()));
+    /// ```
     ///
     /// ```should_panic
     /// use packet_net::server::Router;
@@ -230,6 +268,11 @@ impl<S, U> Router<S, U> {
     /// id has a handler already (reported at the application's call).
     #[track_caller]
     fn register(mut self, type_id: u16, h: Handler<S, U>, by: Registration) -> Self {
+        if crate::transport::application_type_id(type_id).is_err() {
+            panic!(
+                "Router: type id {type_id:#06x} is reserved for the session control frames (wire format §2.2: hellos, refusal, close notice); {by} cannot handle it (application packets use 0x0000-0xFFFE)"
+            );
+        }
         match self.handlers.binary_search_by_key(&type_id, |(id, ..)| *id) {
             Ok(i) => panic!(
                 "Router: type id {type_id:#06x} already has a handler, registered by {}; {by} cannot add another (one handler per type id: remove one registration, or handle the packets in one handler, e.g. with `Router::on_set`)",
@@ -281,7 +324,8 @@ impl<S, U> Router<S, U> {
     ///
     /// If `P`'s type id already has a handler, as [`Router::on_frame`]
     /// does: the message names the id in hex, `P` and the earlier
-    /// registration.
+    /// registration. Also if that id is the reserved `0xFFFF` (a
+    /// hand-written `Packet`; the derive refuses it).
     #[track_caller]
     pub fn on<P: PacketFamily>(
         self,
@@ -338,7 +382,7 @@ impl<S, U> Router<S, U> {
     ///
     /// If one of `M`'s type ids already has a handler, as
     /// [`Router::on_frame`] does: the message names the id in hex, `M` and
-    /// the earlier registration.
+    /// the earlier registration. Also if one is the reserved `0xFFFF`.
     #[track_caller]
     pub fn on_set<M: PacketSetFamily>(
         self,
@@ -360,8 +404,9 @@ impl<S, U> Router<S, U> {
     ///
     /// # Panics
     ///
-    /// If one of `ids` already has a handler, as [`Router::on_frame`]
-    /// does.
+    /// If one of `ids` already has a handler, or is the reserved
+    /// `0xFFFF` (session control frames, wire format §2.2), as
+    /// [`Router::on_frame`] does.
     #[track_caller]
     pub(super) fn on_each(
         self,
@@ -466,12 +511,18 @@ impl<S, U> Router<S, U> {
             .map(|i| &self.handlers[i].1)
     }
 
-    /// Passes `frame` to its handler.
+    /// Passes `frame` to its handler. A frame of the reserved type id
+    /// `0xFFFF` (a session control frame where an application frame
+    /// belongs: wire format §11.5) reaches none, not even the fallback:
+    /// [`TransportError::ReservedTypeId`], whatever the
+    /// [`UnknownPackets`] policy (the servers end the session with a
+    /// protocol error).
     pub fn dispatch(
         &self,
         ctx: &Context<'_, S, U>,
         frame: Frame<'_>,
     ) -> Result<(), TransportError> {
+        crate::transport::application_type_id(frame.type_id())?;
         match self.handler(frame.type_id()).or(self.fallback.as_ref()) {
             Some(h) => h(ctx, frame),
             None if self.unknown == UnknownPackets::Ignore => {
@@ -564,8 +615,8 @@ impl<S, U: Send + 'static> Router<S, U> {
     ///
     /// # Panics
     ///
-    /// If `P`'s type id already has a handler, as [`Router::on_frame`]
-    /// does.
+    /// If `P`'s type id already has a handler, or is the reserved
+    /// `0xFFFF`, as [`Router::on_frame`] does.
     #[track_caller]
     pub fn on_async<P, W>(
         self,

@@ -38,8 +38,9 @@ pub struct BroadcastReport {
     /// Sessions the frame was queued for.
     pub delivered: usize,
     /// Sessions skipped because the frame could not be encoded for them:
-    /// too big for a frame (or the write queue), or a field out of range.
-    /// Every session fails alike, so `too_big > 0` with `delivered == 0`
+    /// too big for a frame (or the write queue), a field out of range, or
+    /// the type id `0xFFFF`, reserved for the session control frames
+    /// ([`TransportError::ReservedTypeId`]). Every session fails alike, so `too_big > 0` with `delivered == 0`
     /// means the packet itself is wrong.
     pub too_big: usize,
     /// Sessions whose write queue was full: slow consumers, now closing.
@@ -394,7 +395,9 @@ impl<U> Sessions<U> {
     }
 
     /// Queues a raw frame for every session except `except`; see
-    /// [`Sessions::broadcast`].
+    /// [`Sessions::broadcast`]. Type id `0xFFFF` is reserved for the
+    /// session control frames (wire format §2.2): no session gets it, each
+    /// is counted in [`BroadcastReport::too_big`].
     pub fn broadcast_raw(
         &self,
         type_id: u16,

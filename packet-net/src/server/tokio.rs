@@ -93,6 +93,14 @@ impl super::core::SessionIo for SessionIo<'_> {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         let _ = Pin::new(&mut *self.0).poll_shutdown(&mut cx);
     }
+
+    fn read_now(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // The socket itself, not tokio's cached readiness, which lags
+        // behind bytes that arrived while this task ran a handler (the
+        // reactor has not seen them yet). A read past tokio leaves its
+        // readiness set at worst: the next `poll_read` asks the socket.
+        io::Read::read(&mut &*socket2::SockRef::from(&*self.0), buf)
+    }
 }
 
 thread_local! {
@@ -179,6 +187,12 @@ impl<S, U> ServerHandle<S, U> {
     /// session to close (a TCP session once its client has closed after
     /// the notice, so the close does not reset the connection under it),
     /// all within the grace period.
+    ///
+    /// A handler still running is waited for: the grace bounds the
+    /// network, not a handler that blocks, which holds the shutdown for as
+    /// long as it blocks, and its runtime thread meanwhile (handlers must
+    /// not block: use [`Router::on_async`] or spawn the slow work; see
+    /// [`Router`](super::Router#handlers-must-not-block)).
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {

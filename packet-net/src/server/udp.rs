@@ -831,8 +831,6 @@ mod tests {
     use std::vec;
 
     use super::*;
-    use crate::transport::SessionToken;
-    use crate::transport::security::session_hello;
 
     type TestPeers = Peers<Arc<ServerCore<()>>>;
 
@@ -853,7 +851,11 @@ mod tests {
         let now = Instant::now();
         for i in 0..n {
             let addr = SocketAddr::from(([127, 0, 0, 1], 2000 + i));
-            peers.on_datagram(addr, &mut session_hello(&SessionToken([0; 16])), now);
+            // (A frame of type 7, ignored: a version-1 hello, type 0xFFFF,
+            // is a protocol error on a plaintext session, wire format §11.5.)
+            let mut first = [0; 32];
+            let len = packet_core::frame::encode_raw(7, 0, &[], &mut first).unwrap();
+            peers.on_datagram(addr, &mut first[..len], now);
         }
         assert_eq!(peers.sizes().0, usize::from(n));
         let mut queued = HashMap::new();

@@ -216,6 +216,17 @@ pub enum TransportError {
     /// sees `Closed`").
     #[error("connection closed by the peer")]
     Closed,
+    /// An application frame of type id `0xFFFF`, which is reserved for
+    /// the session control frames (the session hellos, the refusal, the
+    /// close notice; `docs/wire-format.md` §2.2): refused by every send
+    /// path that takes a type id (`send_raw`, `queue_raw`, `queue_with`,
+    /// `reply_raw`, `broadcast_raw`, the codec, a hand-written `Packet`
+    /// with that id), and by the server for a frame a client sent (a
+    /// protocol error, §11.5), which no handler sees.
+    #[error(
+        "type id 0xFFFF is reserved for the session control frames (wire format §2.2): application packets cannot use it"
+    )]
+    ReservedTypeId,
     /// The write queue has no room for the frame: flush (or wait for the
     /// peer to read) and try again.
     #[error("write queue full: {queued} bytes queued, {needed} more needed, limit {limit}")]
@@ -227,6 +238,17 @@ pub enum TransportError {
         /// The queue's limit.
         limit: usize,
     },
+}
+
+/// Refuses the type id reserved for the session control frames
+/// ([`TransportError::ReservedTypeId`]): every application send path
+/// checks it; the crate's own control frames do not pass here.
+#[inline]
+pub(crate) fn application_type_id(type_id: u16) -> Result<u16, TransportError> {
+    if type_id == security::SESSION_HELLO_TYPE {
+        return Err(TransportError::ReservedTypeId);
+    }
+    Ok(type_id)
 }
 
 impl TransportError {

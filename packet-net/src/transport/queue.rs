@@ -273,7 +273,19 @@ impl Outbox {
     }
 
     /// Queues a frame whose body (at most `max_body` bytes) `body` writes.
+    /// Type id `0xFFFF` is refused ([`TransportError::ReservedTypeId`]).
     pub fn queue_with(
+        &mut self,
+        type_id: u16,
+        max_body: usize,
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<(), TransportError> {
+        self.queue_frame(super::application_type_id(type_id)?, max_body, body)
+    }
+
+    /// [`Outbox::queue_with`] for any type id: the crate's own control
+    /// frames (a sealed close notice) too.
+    fn queue_frame(
         &mut self,
         type_id: u16,
         max_body: usize,
@@ -309,6 +321,7 @@ impl Outbox {
         max_body: usize,
         body: &[u8],
     ) -> Result<(), TransportError> {
+        let type_id = super::application_type_id(type_id)?;
         if self.hello.is_some() {
             // The hello goes first (a client's first frame): the general path.
             return self.queue_with(type_id, max_body, |w| w.put_bytes(body));
@@ -442,7 +455,7 @@ impl Outbox {
             return self.queue_plain(&close_notice(notice));
         }
         let body = notice.body();
-        let _ = self.queue_with(SESSION_HELLO_TYPE, body.len(), |w| w.put_bytes(&body));
+        let _ = self.queue_frame(SESSION_HELLO_TYPE, body.len(), |w| w.put_bytes(&body));
     }
 
     /// Installs the send side keyed by the peer's hello (a server end).

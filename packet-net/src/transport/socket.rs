@@ -229,13 +229,15 @@ macro_rules! stream_methods {
         }
 
         /// Queues a frame whose body of at most `max_body` bytes `body`
-        /// writes (see `queue`).
+        /// writes (see `queue`). Type id `0xFFFF` is refused
+        /// ([`TransportError::ReservedTypeId`]), before anything is flushed.
         pub $($async)? fn queue_with(
             &mut self,
             type_id: u16,
             max_body: usize,
             body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
         ) -> Result<(), TransportError> {
+            $crate::transport::application_type_id(type_id)?;
             if self.outbox.needs_flush_for(max_body)? {
                 self.flush()$(.$aw)??;
             }
@@ -374,6 +376,8 @@ macro_rules! socket_methods {
             max_body: usize,
             body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
         ) -> Result<(), TransportError> {
+            // Refused before a pending hello is sent.
+            $crate::transport::application_type_id(type_id)?;
             let limit = self.chan.config.write_timeout;
             if let Some(hello) = self.chan.pending_hello() {
                 Self::send_datagram(&self.socket, limit, addr, &hello)$(.$aw)??;

@@ -415,6 +415,7 @@ impl PacketCodec {
     ) -> Result<(), TransportError> {
         // A frame that cannot be encoded leaves `dst` as it was, and the
         // hello for the next one.
+        let type_id = super::application_type_id(type_id)?;
         let len = self.sealer.check_len(max_body)?;
         let at = dst.len();
         if let Some(hello) = &self.hello {

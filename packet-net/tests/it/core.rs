@@ -239,6 +239,8 @@ fn close_and_shutdown_flush_first_within_the_grace() {
     ));
     let mut c = plain(t0);
     c.life().shutdown(t0);
+    assert!(c.wants_read(0), "the last read of what the socket holds");
+    assert!(c.life().on_read_blocked());
     assert!(!c.wants_read(0));
     assert!(c.poll_end(10, false, false, t0 + secs(4)).is_none());
     assert!(matches!(
@@ -446,6 +448,7 @@ fn a_stopping_session_lingers_after_its_notice_until_the_client_closes() {
     let t0 = Instant::now();
     let mut c = noticing(t0);
     c.life().shutdown(t0);
+    assert!(c.life().on_read_blocked(), "the last read is over");
     assert!(!c.wants_read(10), "no new frames once stopping");
     assert!(c.poll_end(10, false, false, t0).is_none());
     assert_eq!(c.life().take_notice(), Some(CloseReason::ShuttingDown));
@@ -468,12 +471,79 @@ fn a_stopping_session_lingers_after_its_notice_until_the_client_closes() {
     ));
 }
 
+/// At the shutdown a stream makes one last read of what its socket holds:
+/// those frames are dispatched (their replies queued before the notice),
+/// until a read would block; frames read after that are dropped. The
+/// trial's report: frames a client sent while a handler ran were lost
+/// when the stop came before the pass that would have read them.
+#[test]
+fn a_stopping_session_dispatches_what_its_socket_held_then_nothing_more() {
+    let t0 = Instant::now();
+    let mut c = noticing(t0);
+    assert_eq!(events(&mut c, t0), [None]);
+    c.life().shutdown(t0);
+    assert!(c.life().is_draining());
+    assert!(c.wants_read(0), "the last read");
+    assert!(c.poll_end(0, false, false, t0).is_none());
+    assert_eq!(c.life().take_notice(), None, "not before the last read");
+    let mut held = wire(1, 0, b"one");
+    held.extend(wire(2, 1, b"two"));
+    held.extend(&wire(3, 2, b"three")[..5]);
+    c.on_read(&held, t0);
+    assert_eq!(events(&mut c, t0), [Some(1), Some(2)]);
+    c.on_read(&wire(3, 2, b"three")[5..], t0);
+    assert_eq!(
+        events(&mut c, t0),
+        [Some(3)],
+        "a frame finished in the pass"
+    );
+    assert!(c.poll_end(30, false, false, t0).is_none());
+    assert_eq!(c.life().take_notice(), None);
+    // The socket is empty: the pass is over, once.
+    assert!(c.life().on_read_blocked());
+    assert!(!c.life().on_read_blocked());
+    assert!(!c.life().is_draining() && !c.wants_read(0));
+    assert!(c.poll_end(30, false, false, t0).is_none());
+    assert_eq!(c.life().take_notice(), Some(CloseReason::ShuttingDown));
+    // Lingering after the notice: what arrives now is dropped.
+    assert!(c.poll_end(0, false, false, t0 + secs(1)).is_none());
+    assert!(c.life().is_lingering());
+    c.on_read(&wire(4, 3, b"late"), t0 + secs(1));
+    assert!(events(&mut c, t0 + secs(1)).is_empty(), "dropped");
+    c.on_read(&[], t0 + secs(2));
+    assert!(matches!(
+        c.poll_end(0, false, false, t0 + secs(2)),
+        Some(DisconnectReason::Shutdown)
+    ));
+
+    // Bounded: back-pressure (the queue past half its limit) ends the
+    // pass, and so does the grace.
+    let mut c = noticing(t0);
+    c.life().shutdown(t0);
+    assert!(c.poll_end(QUEUE / 2 + 1, false, false, t0).is_none());
+    assert!(!c.life().is_draining());
+    assert_eq!(c.life().take_notice(), Some(CloseReason::ShuttingDown));
+    let mut c = noticing(t0);
+    c.life().shutdown(t0);
+    assert!(c.poll_end(0, false, false, t0 + secs(4)).is_none());
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(5)));
+    assert!(c.life().is_draining());
+    assert!(c.poll_end(0, false, false, t0 + secs(5)).is_none());
+    assert_eq!(c.life().take_notice(), Some(CloseReason::ShuttingDown));
+    // A session already ending makes no last read.
+    let mut c = noticing(t0);
+    assert!(c.poll_end(0, true, false, t0).is_none()); // a kick
+    c.life().shutdown(t0);
+    assert!(!c.life().is_draining());
+}
+
 /// The shutdown grace bounds the wait for a client that never closes.
 #[test]
 fn a_stopping_session_lingers_at_most_the_grace() {
     let t0 = Instant::now();
     let mut c = noticing(t0);
     c.life().shutdown(t0);
+    c.life().on_read_blocked();
     assert!(c.poll_end(0, false, false, t0).is_none());
     assert_eq!(c.life().take_notice(), Some(CloseReason::ShuttingDown));
     assert!(c.poll_end(0, false, false, t0 + secs(4)).is_none());

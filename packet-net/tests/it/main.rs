@@ -23,6 +23,7 @@ mod handshake;
 mod identity;
 mod queue;
 mod refusal_close;
+mod reserved_type_id;
 mod router;
 #[cfg(all(feature = "crypto", feature = "tokio"))]
 mod sealed_transport;
@@ -32,6 +33,7 @@ mod server_tokio;
 #[cfg(feature = "tokio")]
 mod server_udp;
 mod session_state;
+mod shutdown;
 mod timeouts;
 mod too_deep;
 mod typed_dispatch;
