@@ -929,6 +929,16 @@ impl Opener {
         matches!(self.open, Open::Failed(_))
     }
 
+    /// The close notice the server ended the session with, once one was
+    /// read: a stream's sends then fail with it too.
+    #[inline]
+    pub fn closed_by_server(&self) -> Option<CloseNotice> {
+        match self.open {
+            Open::Failed(Stop::Notice(n)) => Some(n),
+            _ => None,
+        }
+    }
+
     /// The refusal a server end owes the peer whose hello carried another
     /// fingerprint (wire format §11.5), once: send it, then end the
     /// session.

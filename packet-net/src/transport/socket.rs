@@ -230,7 +230,10 @@ macro_rules! stream_methods {
 
         /// Queues a frame whose body of at most `max_body` bytes `body`
         /// writes (see `queue`). Type id `0xFFFF` is refused
-        /// ([`TransportError::ReservedTypeId`]), before anything is flushed.
+        /// ([`TransportError::ReservedTypeId`]), before anything is flushed;
+        /// once the server ended the session with a close notice, every
+        /// send fails with it ([`TransportError::ClosedByServer`]), as
+        /// `recv` does, not with the socket's broken pipe.
         pub $($async)? fn queue_with(
             &mut self,
             type_id: u16,
@@ -238,6 +241,9 @@ macro_rules! stream_methods {
             body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
         ) -> Result<(), TransportError> {
             $crate::transport::application_type_id(type_id)?;
+            if let Some(notice) = self.inbox.opener().closed_by_server() {
+                return Err(TransportError::ClosedByServer(notice));
+            }
             if self.outbox.needs_flush_for(max_body)? {
                 self.flush()$(.$aw)??;
             }

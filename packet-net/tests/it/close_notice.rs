@@ -271,9 +271,15 @@ fn tcp_idle_timeout_says_so_and_the_session_ends_when_the_client_closes() {
             CloseReason::IdleTimeout,
             0,
         );
-        // The stream stays failed with the same reason.
+        // The stream stays failed with the same reason, sends included
+        // (not the socket's broken pipe).
         assert_notice(
             c.recv().map(|_| ()).unwrap_err(),
+            CloseReason::IdleTimeout,
+            0,
+        );
+        assert_notice(
+            c.send_raw(ECHO, b"x").unwrap_err(),
             CloseReason::IdleTimeout,
             0,
         );
