@@ -97,7 +97,9 @@ pub enum DisconnectReason {
     /// or nothing of it could be written for the write timeout.
     #[error("slow consumer")]
     SlowConsumer,
-    /// The server closed the session.
+    /// The server closed the session (the application's `close` or
+    /// `close_with`: a kick; its code is the session's
+    /// [`close_code`](crate::server::Session::close_code)).
     #[error("closed")]
     Closed,
     /// The server is shutting down.

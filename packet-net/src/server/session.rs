@@ -192,6 +192,15 @@ impl<U> Session<U> {
         self.closing.load(Ordering::Relaxed)
     }
 
+    /// The application's code of a kick ([`Sessions::close_with`](super::Sessions::close_with),
+    /// [`Context::close_with`](super::Context::close_with)): what the close
+    /// notice told the client, for a disconnect hook to log beside
+    /// [`DisconnectReason::Closed`](crate::DisconnectReason::Closed); 0
+    /// without one (a plain `close`, or no close).
+    pub fn close_code(&self) -> u16 {
+        self.close_code.load(Ordering::Relaxed)
+    }
+
     /// The session's own state, locked for this session only (no lock is
     /// shared between sessions). Do not hold the guard across an `.await`
     /// or while locking another session's state in a different order.
@@ -296,7 +305,7 @@ impl<U> Session<U> {
             return false;
         };
         let detail = match reason {
-            CloseReason::Application => self.close_code.load(Ordering::Relaxed),
+            CloseReason::Application => self.close_code(),
             _ => 0,
         };
         self.outbox().queue_notice(CloseNotice { reason, detail });

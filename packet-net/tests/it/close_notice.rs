@@ -906,3 +906,30 @@ fn tcp_stats_count_kicks_unknown_ids_and_shutdowns() {
         assert_eq!((s.accepted, s.active), (ends, 0), "{kind:?}: {s:?}");
     }
 }
+
+/// A disconnect hook sees a kick's code beside `DisconnectReason::Closed`.
+#[test]
+fn a_disconnect_hook_reads_the_kicks_code() {
+    use packet_net::server::blocking::Server;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let hook = seen.clone();
+    let router = router().on_disconnect(move |ctx, why| {
+        let closed = matches!(why, packet_net::DisconnectReason::Closed);
+        hook.lock()
+            .unwrap()
+            .push((closed, ctx.session().close_code()));
+    });
+    let server = Server::bind("127.0.0.1:0", config(), router, ()).unwrap();
+    let mut c = connect(server.local_addr());
+    c.send_raw(KICK, b"bye").unwrap();
+    c.recv().unwrap();
+    assert_notice(
+        c.recv().map(|_| ()).unwrap_err(),
+        CloseReason::Application,
+        KICK_CODE,
+    );
+    drop(c);
+    assert!(wait_until(LIMIT, || !seen.lock().unwrap().is_empty()));
+    assert_eq!(*seen.lock().unwrap(), [(true, KICK_CODE)]);
+    server.shutdown();
+}
