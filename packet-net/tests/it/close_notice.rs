@@ -17,7 +17,7 @@ use packet_net::server::{Router, ServerConfig, Sessions};
 use packet_net::transport::blocking::{TcpPacketStream, UdpPacketSocket};
 use packet_net::transport::{CloseNotice, CloseReason, TransportConfig, TransportError};
 
-use crate::common::wait_until;
+use crate::common::{KINDS, Kind, Tcp, wait_until};
 
 /// Echoed back as is.
 const ECHO: u16 = 1;
@@ -64,85 +64,6 @@ fn assert_notice(e: TransportError, reason: CloseReason, detail: u16) {
     }
 }
 
-/// A TCP server of either kind, driven from plain threads.
-enum Tcp {
-    Blocking(packet_net::server::blocking::ServerHandle<()>),
-    #[cfg(feature = "tokio")]
-    Tokio(
-        tokio::runtime::Runtime,
-        packet_net::server::tokio::ServerHandle<()>,
-    ),
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Blocking,
-    #[cfg(feature = "tokio")]
-    Tokio,
-}
-
-const KINDS: &[Kind] = &[
-    Kind::Blocking,
-    #[cfg(feature = "tokio")]
-    Kind::Tokio,
-];
-
-impl Tcp {
-    fn start(kind: Kind, config: ServerConfig) -> Self {
-        match kind {
-            Kind::Blocking => {
-                use packet_net::server::blocking::Server;
-                Tcp::Blocking(Server::bind("127.0.0.1:0", config, router(), ()).unwrap())
-            }
-            #[cfg(feature = "tokio")]
-            Kind::Tokio => {
-                use packet_net::server::tokio::Server;
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                let h = rt
-                    .block_on(Server::bind("127.0.0.1:0", config, router(), ()))
-                    .unwrap();
-                Tcp::Tokio(rt, h)
-            }
-        }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        match self {
-            Tcp::Blocking(h) => h.local_addr(),
-            #[cfg(feature = "tokio")]
-            Tcp::Tokio(_, h) => h.local_addr(),
-        }
-    }
-
-    fn sessions(&self) -> &Arc<Sessions<()>> {
-        match self {
-            Tcp::Blocking(h) => h.sessions(),
-            #[cfg(feature = "tokio")]
-            Tcp::Tokio(_, h) => h.sessions(),
-        }
-    }
-
-    fn stats(&self) -> packet_net::server::StatsSnapshot {
-        match self {
-            Tcp::Blocking(h) => h.stats(),
-            #[cfg(feature = "tokio")]
-            Tcp::Tokio(_, h) => h.stats(),
-        }
-    }
-
-    fn shutdown(self) {
-        match self {
-            Tcp::Blocking(h) => h.shutdown(),
-            #[cfg(feature = "tokio")]
-            Tcp::Tokio(rt, h) => rt.block_on(h.shutdown()),
-        }
-    }
-}
-
 fn connect(addr: SocketAddr) -> TcpPacketStream {
     TcpPacketStream::connect_with(addr, transport()).unwrap()
 }
@@ -162,7 +83,7 @@ fn ids(sessions: &Sessions<()>) -> Vec<packet_net::server::SessionId> {
 #[test]
 fn tcp_server_full_says_so_before_closing() {
     for &kind in KINDS {
-        let server = Tcp::start(kind, config().with_max_sessions(1));
+        let server = Tcp::start(kind, config().with_max_sessions(1), router());
         let mut first = connect(server.addr());
         echo(&mut first, b"in");
         let mut second = connect(server.addr());
@@ -183,7 +104,7 @@ fn tcp_server_full_says_so_before_closing() {
 #[test]
 fn tcp_shutdown_says_so() {
     for &kind in KINDS {
-        let server = Tcp::start(kind, config());
+        let server = Tcp::start(kind, config(), router());
         let mut c = connect(server.addr());
         echo(&mut c, b"hi");
         let stop = std::thread::spawn(move || server.shutdown());
@@ -212,7 +133,7 @@ fn tcp_shutdown_does_not_reset_a_client_that_keeps_sending() {
     const FRAMES: usize = 1000;
     let body = [7u8; 1000];
     for (&kind, notices) in KINDS.iter().flat_map(|k| [(k, true), (k, false)]) {
-        let server = Tcp::start(kind, config().with_close_notices(notices));
+        let server = Tcp::start(kind, config().with_close_notices(notices), router());
         let mut c = connect(server.addr());
         for _ in 0..FRAMES {
             c.send_raw(ECHO, &body).unwrap();
@@ -263,7 +184,7 @@ fn tcp_shutdown_does_not_reset_a_client_that_keeps_sending() {
 fn tcp_idle_timeout_says_so_and_the_session_ends_when_the_client_closes() {
     for &kind in KINDS {
         let idle = Some(Duration::from_millis(300));
-        let server = Tcp::start(kind, config().with_idle_timeout(idle));
+        let server = Tcp::start(kind, config().with_idle_timeout(idle), router());
         let mut c = connect(server.addr());
         echo(&mut c, b"hi");
         assert_notice(
@@ -303,7 +224,7 @@ fn wire(type_id: u16, seq: u64, body: &[u8]) -> Vec<u8> {
 #[test]
 fn tcp_a_bad_frame_gets_the_earlier_replies_then_the_notice() {
     for &kind in KINDS {
-        let server = Tcp::start(kind, config());
+        let server = Tcp::start(kind, config(), router());
         // Three valid frames and a bad one (its check broken), in one write.
         let mut bytes = Vec::new();
         for seq in 0..3u64 {
@@ -339,7 +260,7 @@ fn tcp_a_bad_frame_gets_the_earlier_replies_then_the_notice() {
 fn tcp_the_notice_is_followed_by_the_end_of_the_stream() {
     use std::io::Read as _;
     for &kind in KINDS {
-        let server = Tcp::start(kind, config());
+        let server = Tcp::start(kind, config(), router());
         let mut raw = std::net::TcpStream::connect(server.addr()).unwrap();
         raw.set_read_timeout(Some(LIMIT)).unwrap();
         raw.write_all(&wire(UNKNOWN, 0, b"?")).unwrap();
@@ -368,7 +289,7 @@ fn tcp_the_notice_is_followed_by_the_end_of_the_stream() {
 #[test]
 fn tcp_an_unknown_packet_is_a_protocol_error_after_the_replies() {
     for &kind in KINDS {
-        let server = Tcp::start(kind, config());
+        let server = Tcp::start(kind, config(), router());
         let mut c = connect(server.addr());
         c.queue_raw(ECHO, b"first").unwrap();
         c.queue_raw(UNKNOWN, b"?").unwrap();
@@ -387,7 +308,7 @@ fn tcp_an_unknown_packet_is_a_protocol_error_after_the_replies() {
 #[test]
 fn tcp_a_kick_carries_the_applications_code() {
     for &kind in KINDS {
-        let server = Tcp::start(kind, config());
+        let server = Tcp::start(kind, config(), router());
         // From a handler: its reply first, then the notice.
         let mut c = connect(server.addr());
         c.send_raw(KICK, b"bye").unwrap();
@@ -433,7 +354,7 @@ fn tcp_a_kick_carries_the_applications_code() {
 #[test]
 fn tcp_notices_can_be_turned_off() {
     for &kind in KINDS {
-        let server = Tcp::start(kind, config().with_close_notices(false));
+        let server = Tcp::start(kind, config().with_close_notices(false), router());
         let mut c = connect(server.addr());
         c.send_raw(KICK, b"bye").unwrap();
         c.recv().unwrap();
@@ -642,7 +563,7 @@ mod sealed {
     fn sealed_tcp_notices_arrive_sealed_and_are_believed() {
         for &kind in KINDS {
             let login = Login::new();
-            let server = Tcp::start(kind, config().sealed(login.provider()));
+            let server = Tcp::start(kind, config().sealed(login.provider()), router());
             let (_, sec) = login.issue();
             let mut c = connect(server.addr()).sealed(sec);
             // The reply authenticates: from here a plain notice would be
@@ -666,6 +587,7 @@ mod sealed {
         let server = Tcp::start(
             Kind::Blocking,
             config().sealed(login.provider()).with_max_sessions(1),
+            router(),
         );
         let (_, sec) = login.issue();
         let mut first = connect(server.addr()).sealed(sec);
@@ -859,7 +781,7 @@ fn close_reasons_display_as_the_dissector_names_them() {
 #[test]
 fn tcp_stats_count_kicks_unknown_ids_and_shutdowns() {
     for &kind in KINDS {
-        let server = Tcp::start(kind, config());
+        let server = Tcp::start(kind, config(), router());
         let (mut kicked, mut stranger, mut stays) = (
             connect(server.addr()),
             connect(server.addr()),

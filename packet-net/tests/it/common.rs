@@ -170,3 +170,86 @@ pub fn closed_for_protocol_error(s: &mut std::net::TcpStream) -> bool {
     use packet_net::transport::{CloseNotice, CloseReason};
     read_close(s) == Some(CloseNotice::new(CloseReason::ProtocolError))
 }
+
+/// A TCP server of either kind, driven from plain threads.
+pub enum Tcp {
+    Blocking(packet_net::server::blocking::ServerHandle<()>),
+    #[cfg(feature = "tokio")]
+    Tokio(
+        tokio::runtime::Runtime,
+        packet_net::server::tokio::ServerHandle<()>,
+    ),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Blocking,
+    #[cfg(feature = "tokio")]
+    Tokio,
+}
+
+pub const KINDS: &[Kind] = &[
+    Kind::Blocking,
+    #[cfg(feature = "tokio")]
+    Kind::Tokio,
+];
+
+impl Tcp {
+    pub fn start(
+        kind: Kind,
+        config: packet_net::server::ServerConfig,
+        router: packet_net::server::Router<()>,
+    ) -> Self {
+        match kind {
+            Kind::Blocking => {
+                use packet_net::server::blocking::Server;
+                Tcp::Blocking(Server::bind("127.0.0.1:0", config, router, ()).unwrap())
+            }
+            #[cfg(feature = "tokio")]
+            Kind::Tokio => {
+                use packet_net::server::tokio::Server;
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let h = rt
+                    .block_on(Server::bind("127.0.0.1:0", config, router, ()))
+                    .unwrap();
+                Tcp::Tokio(rt, h)
+            }
+        }
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        match self {
+            Tcp::Blocking(h) => h.local_addr(),
+            #[cfg(feature = "tokio")]
+            Tcp::Tokio(_, h) => h.local_addr(),
+        }
+    }
+
+    pub fn sessions(&self) -> &std::sync::Arc<packet_net::server::Sessions<()>> {
+        match self {
+            Tcp::Blocking(h) => h.sessions(),
+            #[cfg(feature = "tokio")]
+            Tcp::Tokio(_, h) => h.sessions(),
+        }
+    }
+
+    pub fn stats(&self) -> packet_net::server::StatsSnapshot {
+        match self {
+            Tcp::Blocking(h) => h.stats(),
+            #[cfg(feature = "tokio")]
+            Tcp::Tokio(_, h) => h.stats(),
+        }
+    }
+
+    pub fn shutdown(self) {
+        match self {
+            Tcp::Blocking(h) => h.shutdown(),
+            #[cfg(feature = "tokio")]
+            Tcp::Tokio(rt, h) => rt.block_on(h.shutdown()),
+        }
+    }
+}

@@ -3,7 +3,6 @@
 //! both servers, paced or not (one rule in the session core: a stopping
 //! stream makes one last read of what its socket already holds).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,7 +11,7 @@ use packet_net::server::{Router, ServerConfig};
 use packet_net::transport::blocking::TcpPacketStream;
 use packet_net::transport::{CloseReason, TransportConfig, TransportError};
 
-use crate::common::wait_until;
+use crate::common::{KINDS, Tcp, wait_until};
 
 const ECHO: u16 = 1;
 /// Echoed back after [`SLOW_FOR`]: only to hold the session's handler
@@ -29,69 +28,6 @@ fn router(started: Arc<AtomicBool>) -> Router<()> {
             std::thread::sleep(SLOW_FOR);
             ctx.reply_raw(SLOW, f.body())
         })
-}
-
-/// A TCP server of either kind, driven from plain threads.
-enum Tcp {
-    Blocking(packet_net::server::blocking::ServerHandle<()>),
-    #[cfg(feature = "tokio")]
-    Tokio(
-        tokio::runtime::Runtime,
-        packet_net::server::tokio::ServerHandle<()>,
-    ),
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Blocking,
-    #[cfg(feature = "tokio")]
-    Tokio,
-}
-
-const KINDS: &[Kind] = &[
-    Kind::Blocking,
-    #[cfg(feature = "tokio")]
-    Kind::Tokio,
-];
-
-impl Tcp {
-    fn start(kind: Kind, config: ServerConfig, router: Router<()>) -> Self {
-        match kind {
-            Kind::Blocking => {
-                use packet_net::server::blocking::Server;
-                Tcp::Blocking(Server::bind("127.0.0.1:0", config, router, ()).unwrap())
-            }
-            #[cfg(feature = "tokio")]
-            Kind::Tokio => {
-                use packet_net::server::tokio::Server;
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                let h = rt
-                    .block_on(Server::bind("127.0.0.1:0", config, router, ()))
-                    .unwrap();
-                Tcp::Tokio(rt, h)
-            }
-        }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        match self {
-            Tcp::Blocking(h) => h.local_addr(),
-            #[cfg(feature = "tokio")]
-            Tcp::Tokio(_, h) => h.local_addr(),
-        }
-    }
-
-    fn shutdown(self) {
-        match self {
-            Tcp::Blocking(h) => h.shutdown(),
-            #[cfg(feature = "tokio")]
-            Tcp::Tokio(rt, h) => rt.block_on(h.shutdown()),
-        }
-    }
 }
 
 /// The trial's report: a handler holds the session; meanwhile the client
