@@ -15,6 +15,8 @@ use packet_net::server::{Router, ServerConfig, UnknownPackets};
 use packet_net::transport::blocking::{TcpPacketStream, UdpPacketSocket};
 use packet_net::transport::{CloseReason, TransportConfig, TransportError};
 
+use crate::common::{KINDS, Tcp};
+
 const ECHO: u16 = 1;
 const RESERVED: u16 = 0xFFFF;
 /// The body of a close notice "closed by the application, code 7".
@@ -168,12 +170,7 @@ fn wire(type_id: u16, seq: u64, body: &[u8]) -> Vec<u8> {
 /// handler nor the fallback sees it.
 #[test]
 fn a_clients_frame_of_the_reserved_id_reaches_no_handler() {
-    let kinds: &[bool] = &[
-        false,
-        #[cfg(feature = "tokio")]
-        true,
-    ];
-    for &tokio in kinds {
+    for &kind in KINDS {
         let seen = Arc::new(AtomicUsize::new(0));
         let s = seen.clone();
         let router = Router::new()
@@ -195,36 +192,15 @@ fn a_clients_frame_of_the_reserved_id_reaches_no_handler() {
             assert_eq!((f.type_id(), f.body()), (ECHO, &b"before"[..]));
             match c.recv().map(|f| (f.type_id(), f.body().to_vec())) {
                 Err(TransportError::ClosedByServer(n)) => {
-                    assert_eq!(n.reason, CloseReason::ProtocolError, "tokio: {tokio}: {n}")
+                    assert_eq!(n.reason, CloseReason::ProtocolError, "{kind:?}: {n}")
                 }
-                other => panic!("tokio: {tokio}: expected the protocol error, got {other:?}"),
+                other => panic!("{kind:?}: expected the protocol error, got {other:?}"),
             }
         };
-        if tokio {
-            #[cfg(feature = "tokio")]
-            {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                let h = rt
-                    .block_on(packet_net::server::tokio::Server::bind(
-                        "127.0.0.1:0",
-                        config(),
-                        router,
-                        (),
-                    ))
-                    .unwrap();
-                check(h.local_addr());
-                rt.block_on(h.shutdown());
-            }
-        } else {
-            let server = Server::bind("127.0.0.1:0", config(), router, ()).unwrap();
-            check(server.local_addr());
-            server.shutdown();
-        }
-        assert_eq!(seen.load(Ordering::SeqCst), 0, "tokio: {tokio}");
+        let server = Tcp::start(kind, config(), router);
+        check(server.addr());
+        server.shutdown();
+        assert_eq!(seen.load(Ordering::SeqCst), 0, "{kind:?}");
     }
 }
 
