@@ -5,7 +5,10 @@
 //! sessions with per-session keys. Re-exports all of [`packet_core`], so a
 //! networked game needs this one dependency.
 //!
-//! Features: `crypto` and `tokio` (default), and `derive`, which
+//! Features: `crypto` and `tokio` (default), `tracing` (the servers'
+//! log events for an operator: bound, stopped, sessions opened and ended
+//! with their reasons, refusals, accept errors; never one per packet; see
+//! [`server`](crate::server#logging)), and `derive`, which
 //! `#[derive(Packet)]` and `#[derive(PacketSet)]` need:
 //!
 //! ```toml
@@ -37,6 +40,8 @@ macro_rules! setters {
 }
 
 mod guard;
+#[macro_use]
+mod log;
 pub mod server;
 mod session;
 pub mod transport;

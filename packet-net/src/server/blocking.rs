@@ -109,6 +109,16 @@ impl Threads {
         self.threads.clear(); // dropping a `JoinHandle` detaches
     }
 
+    /// Which driver the threads serve, for the server's log events:
+    /// `blocking`, or `tokio (paced)` inside a tokio runtime.
+    fn driver(&self) -> &'static str {
+        #[cfg(feature = "tokio")]
+        if self.runtime.is_some() {
+            return "tokio (paced)";
+        }
+        "blocking"
+    }
+
     /// A poll with a registered waker, known to the stop.
     fn poll(&mut self) -> io::Result<(Poll, Arc<PollWaker>)> {
         let poll = Poll::new()?;
@@ -188,11 +198,14 @@ impl Server {
         state: S,
         mut threads: Threads,
     ) -> Result<ServerHandle<S, U>, TransportError> {
-        let listener = std::net::TcpListener::bind(addr)?;
+        let addrs = addr.to_socket_addrs()?;
+        let listener = super::bind_first(addrs, std::net::TcpListener::bind)?;
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
         let workers_n = config.workers.max(1);
         let core = Arc::new(ServerCore::new(router, state, config));
+        // Before any thread: its session events name the server.
+        core.bound(local_addr, "tcp", threads.driver());
         // First: should a spawn fail, dropping `threads` stops those started.
         let mut links = Vec::new();
         for i in 0..workers_n {
@@ -261,7 +274,8 @@ fn acceptor<S, U>(
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // A transient failure such as running out of descriptors:
                 // retry shortly (the listener stays readable).
-                Err(_) => {
+                Err(e) => {
+                    core.accept_failed(&e);
                     backoff = Some(Duration::from_millis(5));
                     break;
                 }
@@ -644,12 +658,14 @@ impl UdpServer {
         state: S,
         mut threads: Threads,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
-        let socket = std::net::UdpSocket::bind(addr)?;
+        let addrs = addr.to_socket_addrs()?;
+        let socket = super::bind_first(addrs, std::net::UdpSocket::bind)?;
         crate::transport::batch::grow_recv_buffer((&socket).into());
         let local_addr = socket.local_addr()?;
         // Also makes the socket non-blocking, as `from_std` below needs.
         let batch = UdpBatch::new((&socket).into())?;
         let core = Arc::new(ServerCore::new(router, state, config));
+        core.bound(local_addr, "udp", threads.driver());
         let (poll, waker) = threads.poll()?;
         let mut socket = UdpSocket::from_std(socket);
         poll.registry()

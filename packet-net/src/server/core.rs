@@ -37,6 +37,52 @@ pub(crate) struct ServerCore<S, U = ()> {
     pub(crate) config: ServerConfig,
     /// Datagrams dropped (UDP server only).
     pub(crate) dropped: AtomicU64,
+    /// Where and how the server was bound, for its stop event.
+    #[cfg(feature = "tracing")]
+    bound: std::sync::OnceLock<(SocketAddr, &'static str, &'static str)>,
+}
+
+/// The server stopped: its last `Arc` went with its last thread or task.
+#[cfg(feature = "tracing")]
+impl<S, U> Drop for ServerCore<S, U> {
+    fn drop(&mut self) {
+        if let Some((addr, kind, driver)) = self.bound.get() {
+            trace_event!(INFO, %addr, kind, driver, "server stopped");
+        }
+    }
+}
+
+/// Binds the first of `addrs` `bind` takes; else the last failure, its
+/// message naming the address (the kind kept): `binding 127.0.0.1:7000:
+/// Address already in use (os error 98)`.
+pub(crate) fn bind_first<T>(
+    addrs: impl IntoIterator<Item = SocketAddr>,
+    mut bind: impl FnMut(SocketAddr) -> std::io::Result<T>,
+) -> Result<T, crate::transport::TransportError> {
+    let mut last = None;
+    for addr in addrs {
+        match bind(addr) {
+            Ok(bound) => return Ok(bound),
+            Err(e) => last = Some(bind_error(addr, e)),
+        }
+    }
+    Err(last.unwrap_or_else(no_address))
+}
+
+/// A bind of `addr` that failed with `e`: the same kind, a message
+/// naming the address.
+pub(crate) fn bind_error(addr: SocketAddr, e: std::io::Error) -> crate::transport::TransportError {
+    let message = std::format!("binding {addr}: {e}");
+    crate::transport::TransportError::Io(std::io::Error::new(e.kind(), message))
+}
+
+/// An address that resolved to nothing (what std's `bind` says then).
+pub(crate) fn no_address() -> crate::transport::TransportError {
+    let e = std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "could not resolve to any addresses",
+    );
+    crate::transport::TransportError::Io(e)
 }
 
 /// Most socket reads per session per [`ServerCore::service`] call, so one
@@ -68,6 +114,8 @@ impl<S, U> ServerCore<S, U> {
             sessions: Arc::new(Sessions::new()),
             config,
             dropped: AtomicU64::new(0),
+            #[cfg(feature = "tracing")]
+            bound: std::sync::OnceLock::new(),
         }
     }
 
@@ -94,11 +142,59 @@ impl<S, U> ServerCore<S, U> {
             // The constructor panicked: no session (the connection is
             // dropped), the server goes on.
             self.sessions.stats.count_panic();
+            trace_event!(WARN, server = self.local(), %peer, "refused: the session state constructor panicked");
             return Err(CloseReason::ServerError);
         };
-        self.sessions
-            .register(peer, out, waker, self.config.max_sessions, state)
-            .ok_or(CloseReason::ServerFull)
+        let session = self
+            .sessions
+            .register(peer, out, waker, self.config.max_sessions, state);
+        if session.is_none() {
+            trace_event!(DEBUG, server = self.local(), %peer, max = self.config.max_sessions, "refused: server full");
+        }
+        session.ok_or(CloseReason::ServerFull)
+    }
+
+    /// Logs the server bound at `addr` (`kind`: tcp or udp, `driver`:
+    /// blocking or tokio), and keeps both for its stop event.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn bound(&self, addr: SocketAddr, kind: &'static str, driver: &'static str) {
+        trace_event!(INFO, %addr, kind, driver, "server bound");
+        #[cfg(feature = "tracing")]
+        let _ = self.bound.set((addr, kind, driver));
+    }
+
+    /// The bound address, a field of the session events (which server
+    /// of a process that runs several, e.g. TCP and UDP).
+    #[cfg(feature = "tracing")]
+    pub(crate) fn local(&self) -> Option<tracing::field::DisplayValue<SocketAddr>> {
+        self.bound.get().map(|b| tracing::field::display(b.0))
+    }
+
+    /// A session opened (sealed: its hello accepted): logged, then the
+    /// connect hooks run.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn connected(
+        &self,
+        session: &Arc<Session<U>>,
+        sealed: bool,
+    ) -> Result<(), DisconnectReason> {
+        trace_event!(
+            DEBUG,
+            server = self.local(),
+            session = session.id().0,
+            peer = %session.peer_addr(),
+            sealed,
+            identity = session.identity(),
+            "session opened"
+        );
+        self.router.connected(&self.ctx(session))
+    }
+
+    /// An accept call failed (e.g. out of descriptors: EMFILE): logged;
+    /// the driver backs off and retries.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn accept_failed(&self, e: &std::io::Error) {
+        trace_event!(WARN, server = self.local(), error = %e, "accept failed; retrying");
     }
 
     /// Opens a stream session from `peer`: its registered [`Session`] and
@@ -155,10 +251,11 @@ impl<S, U> ServerCore<S, U> {
         while !session.is_closing() {
             match conn.poll_event(now) {
                 Some(Event::Connected(handshake)) => {
+                    let sealed = handshake.is_some();
                     if let Some(h) = handshake {
                         session.handshake(h.sealer, h.identity);
                     }
-                    if let Err(reason) = self.router.connected(&self.ctx(session)) {
+                    if let Err(reason) = self.connected(session, sealed) {
                         conn.life().fail(reason, now);
                     }
                 }
@@ -303,6 +400,22 @@ impl<S, U> ServerCore<S, U> {
         if connected {
             self.router.disconnected(&self.ctx(session), reason);
         }
+        // Above debug only for what the server failed at (a handler's
+        // panic or I/O failure: the notice says "server error"): anything
+        // else a peer can cause at will, and must not flood the log.
+        trace_event!(
+            warn_if(matches!(reason.close_reason(), Some(CloseReason::ServerError))),
+            server = self.local(),
+            session = session.id().0,
+            peer = %session.peer_addr(),
+            identity = session.identity(),
+            reason = %reason,
+            notice = ?self.config.close_notices.then(|| reason.close_reason()).flatten(),
+            code = session.close_code(),
+            frames_in = session.frames_in.load(Ordering::Relaxed),
+            frames_out = session.frames_out.load(Ordering::Relaxed),
+            "session ended"
+        );
         self.sessions.remove(session.id(), reason);
     }
 }

@@ -128,7 +128,11 @@ pub(crate) mod udp;
 pub(crate) use config::Pacer;
 pub use config::ServerConfig;
 pub use context::Context;
-pub(crate) use core::{ServerCore, Serviced, count_in, handle_methods, recv_until_blocked};
+pub(crate) use core::{
+    ServerCore, Serviced, bind_first, count_in, handle_methods, recv_until_blocked,
+};
+#[cfg(feature = "tokio")]
+pub(crate) use core::{bind_error, no_address};
 pub use events::{EventQueue, ServerEvent};
 pub use router::{Handler, Hook, LeaveHook, Router, UnknownPackets};
 pub(crate) use session::{PollWaker, Waker, lock};

@@ -46,7 +46,8 @@ use tokio::task::JoinSet;
 
 use super::udp::Peers;
 use super::{
-    Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods, recv_until_blocked,
+    Router, ServerConfig, ServerCore, Serviced, Session, Waker, bind_error, handle_methods,
+    recv_until_blocked,
 };
 use crate::session::{Connection, earliest};
 use crate::transport::TransportError;
@@ -124,9 +125,19 @@ impl Server {
         if config.pacer().is_some() {
             return paced(addr, config, router, state, false).await;
         }
-        let listener = TcpListener::bind(addr).await?;
+        let mut listener = Err(super::no_address());
+        for addr in tokio::net::lookup_host(addr).await? {
+            listener = TcpListener::bind(addr)
+                .await
+                .map_err(|e| bind_error(addr, e));
+            if listener.is_ok() {
+                break;
+            }
+        }
+        let listener = listener?;
         let local_addr = listener.local_addr()?;
         let core = Arc::new(ServerCore::new(router, state, config));
+        core.bound(local_addr, "tcp", "tokio");
         let (stop, stop_rx) = watch::channel(false);
         let task = Some(tokio::spawn(acceptor(core.clone(), listener, stop_rx)));
         Ok(ServerHandle {
@@ -224,10 +235,14 @@ async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                    sh.accept_failed(&e);
                     // Transient (e.g. out of descriptors): back off a little.
                     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                     continue;
+                    }
                 };
                 if stream.set_nodelay(true).is_err() {
                     continue;
@@ -363,11 +378,21 @@ impl UdpServer {
         if config.pacer().is_some() {
             return paced(addr, config, router, state, true).await;
         }
-        let socket = tokio::net::UdpSocket::bind(addr).await?;
+        let mut socket = Err(super::no_address());
+        for addr in tokio::net::lookup_host(addr).await? {
+            socket = tokio::net::UdpSocket::bind(addr)
+                .await
+                .map_err(|e| bind_error(addr, e));
+            if socket.is_ok() {
+                break;
+            }
+        }
+        let socket = socket?;
         crate::transport::batch::grow_recv_buffer((&socket).into());
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;
         let core = Arc::new(ServerCore::new(router, state, config));
+        core.bound(local_addr, "udp", "tokio");
         let (stop, stop_rx) = watch::channel(false);
         let task = Some(tokio::spawn(run_udp(core.clone(), socket, batch, stop_rx)));
         Ok(ServerHandle {

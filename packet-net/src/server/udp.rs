@@ -220,6 +220,9 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 && self.full.len() < self.full.capacity()
                 && would_open(core, datagram)
             {
+                // Once a datagram that would open a session, at most
+                // `full`'s capacity a batch.
+                trace_event!(DEBUG, server = core.local(), peer = %from, "refused: server full");
                 self.full.push(from);
             }
             return self.drop_one();
@@ -246,6 +249,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 // smaller than the hello); no session, no token used.
                 if let Some(refusal) = opener.take_refusal() {
                     core.sessions.count_mismatch();
+                    trace_event!(DEBUG, server = core.local(), peer = %from, "refused: another protocol");
                     self.refusal = Some((from, refusal));
                 }
                 self.drop_one()
@@ -308,7 +312,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let waker = self.waker.clone();
         let session = core.register(from, out, |_| waker).ok()?;
         session.handshake(None, identity);
-        let connected = core.router.connected(&core.ctx(&session));
+        let connected = core.connected(&session, hello.is_some());
         let i = *self.index.entry(from).or_insert(self.all.len());
         if i == self.all.len() {
             // Datagrams: a notice, then the end (nothing to linger for).

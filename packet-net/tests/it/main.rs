@@ -1,6 +1,7 @@
 //! packet-net's integration tests: one binary, a module per topic.
 #![allow(dead_code)]
 
+mod bind_error;
 #[cfg(feature = "tokio")]
 mod broadcast;
 mod close_notice;
@@ -36,6 +37,8 @@ mod session_state;
 mod shutdown;
 mod timeouts;
 mod too_deep;
+#[cfg(feature = "tracing")]
+mod tracing_events;
 mod typed_dispatch;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
