@@ -97,6 +97,33 @@
 //! # Ok::<(), packet_net::transport::TransportError>(())
 //! ```
 //!
+//! # Logging
+//!
+//! With the feature `tracing` (off by default), the servers emit
+//! [`tracing`](https://docs.rs/tracing) events for an operator, each with
+//! structured fields; install any subscriber (e.g. `tracing-subscriber`)
+//! to see them. Without the feature the calls compile to nothing.
+//!
+//! | event | level | fields |
+//! |---|---|---|
+//! | `server bound`, `server stopped` (its last thread or task ended) | info | `addr`, `kind` (`tcp`, `udp`), `driver` (`blocking`, `tokio`, `tokio (paced)`) |
+//! | `session opened` (sealed: once its hello was accepted) | debug | `server`, `session` (the id), `peer`, `sealed`, `identity` (if known) |
+//! | `session ended` | debug; warn when the server failed (a handler's panic, or its I/O failure: the notice says "server error") | `server`, `session`, `peer`, `identity`, `reason` (the [`DisconnectReason`]), `notice` (the close notice's reason, if the server sends one), `code` (a kick's), `frames_in`, `frames_out` |
+//! | `refused: server full`, `refused: another protocol` (a UDP hello of another fingerprint) | debug | `server`, `peer` |
+//! | `refused: the session state constructor panicked` | warn | `server`, `peer` |
+//! | `accept failed; retrying` (e.g. out of descriptors, EMFILE) | warn | `server`, `error` |
+//!
+//! As in hyper, quinn and tonic, nothing a remote peer can cause at will
+//! (a bad frame or hello, a handler's error on what it sent, a slow
+//! consumer, an I/O error on its socket, a refusal) is logged above debug,
+//! so no client can flood the log at warn; warn is for what failed on the
+//! server's side. Nothing is logged per packet: a session logs twice, when
+//! it opens and when it ends (the counters of [`StatsSnapshot`] count the
+//! rest), and a full UDP server logs a refusal only for a datagram that
+//! would open a session, a bounded number a batch. Bind errors need no
+//! feature: their message names the address (`binding 127.0.0.1:7000:
+//! Address already in use (os error 98)`), their `io::ErrorKind` kept.
+//!
 //! One concept per module, all re-exported here: `config`
 //! ([`ServerConfig`]), `stats` ([`ServerStats`], [`StatsSnapshot`]),
 //! `session` ([`SessionId`], [`Session`]), `sessions` ([`Sessions`],
