@@ -40,7 +40,15 @@ pub(crate) struct ServerCore<S, U = ()> {
     /// Where and how the server was bound, for its stop event.
     #[cfg(feature = "tracing")]
     bound: std::sync::OnceLock<(SocketAddr, &'static str, &'static str)>,
+    /// When an accept failure was last logged, and how many were not
+    /// since ([`ServerCore::accept_failed`]).
+    #[cfg(feature = "tracing")]
+    accept_log: std::sync::Mutex<(Option<Instant>, u64)>,
 }
+
+/// At most one accept failure logged per this interval.
+#[cfg(feature = "tracing")]
+const ACCEPT_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The server stopped: its last `Arc` went with its last thread or task.
 #[cfg(feature = "tracing")]
@@ -116,6 +124,8 @@ impl<S, U> ServerCore<S, U> {
             dropped: AtomicU64::new(0),
             #[cfg(feature = "tracing")]
             bound: std::sync::OnceLock::new(),
+            #[cfg(feature = "tracing")]
+            accept_log: std::sync::Mutex::default(),
         }
     }
 
@@ -190,11 +200,27 @@ impl<S, U> ServerCore<S, U> {
         self.router.connected(&self.ctx(session))
     }
 
-    /// An accept call failed (e.g. out of descriptors: EMFILE): logged;
-    /// the driver backs off and retries.
+    /// An accept call failed (e.g. out of descriptors: EMFILE): logged,
+    /// at most once a second (the drivers retry within milliseconds, and
+    /// such a failure lasts), with the failures left out since; the
+    /// driver backs off and retries.
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
     pub(crate) fn accept_failed(&self, e: &std::io::Error) {
-        trace_event!(WARN, server = self.local(), error = %e, "accept failed; retrying");
+        #[cfg(feature = "tracing")]
+        {
+            let mut last = super::lock(&self.accept_log);
+            let now = Instant::now();
+            if last
+                .0
+                .is_some_and(|at| now.duration_since(at) < ACCEPT_LOG_EVERY)
+            {
+                last.1 += 1;
+                return;
+            }
+            let suppressed = std::mem::take(&mut last.1);
+            last.0 = Some(now);
+            trace_event!(WARN, server = self.local(), error = %e, suppressed, "accept failed; retrying");
+        }
     }
 
     /// Opens a stream session from `peer`: its registered [`Session`] and

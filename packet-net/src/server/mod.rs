@@ -111,7 +111,7 @@
 //! | `session ended` | debug; warn when the server failed (a handler's panic, or its I/O failure: the notice says "server error") | `server`, `session`, `peer`, `identity`, `reason` (the [`DisconnectReason`]), `notice` (the close notice's reason, if the server sends one), `code` (a kick's), `frames_in`, `frames_out` |
 //! | `refused: server full`, `refused: another protocol` (a UDP hello of another fingerprint) | debug | `server`, `peer` |
 //! | `refused: the session state constructor panicked` | warn | `server`, `peer` |
-//! | `accept failed; retrying` (e.g. out of descriptors, EMFILE) | warn | `server`, `error` |
+//! | `accept failed; retrying` (e.g. out of descriptors, EMFILE; at most one a second) | warn | `server`, `error`, `suppressed` (failures not logged since the last) |
 //!
 //! As in hyper, quinn and tonic, nothing a remote peer can cause at will
 //! (a bad frame or hello, a handler's error on what it sent, a slow
@@ -120,7 +120,8 @@
 //! server's side. Nothing is logged per packet: a session logs twice, when
 //! it opens and when it ends (the counters of [`StatsSnapshot`] count the
 //! rest), and a full UDP server logs a refusal only for a datagram that
-//! would open a session, a bounded number a batch. Bind errors need no
+//! would open a session and is answered with a close notice (so not
+//! with [`ServerConfig::close_notices`] off), a bounded number a batch. Bind errors need no
 //! feature: their message names the address (`binding 127.0.0.1:7000:
 //! Address already in use (os error 98)`), their `io::ErrorKind` kept.
 //!

@@ -156,3 +156,46 @@ fn a_kicked_sessions_end_is_logged_once_with_its_id_and_reason_and_no_packet_is(
         "{stopped:?}"
     );
 }
+
+/// What a peer causes (here a bad frame) ends its session at debug; what
+/// the server fails at (a handler's panic) at warn.
+#[test]
+fn only_a_server_side_failure_ends_a_session_above_debug() {
+    use std::io::{Read, Write};
+    collector();
+    let router = Router::<()>::new().on_frame(2, |_, _| panic!("a handler bug"));
+    let config = ServerConfig::default().with_workers(1);
+    let server = Server::bind("127.0.0.1:0", config, router, ()).unwrap();
+    let addr = server.local_addr().to_string();
+    let end_of = |peer: &str| {
+        let mut events = events_with(&[("server", &addr), ("peer", peer)]);
+        events.retain(|e| e["message"] == "session ended");
+        events.pop()
+    };
+
+    let mut garbage = std::net::TcpStream::connect(server.local_addr()).unwrap();
+    let peer = garbage.local_addr().unwrap().to_string();
+    garbage.write_all(&[0xAB; 64]).unwrap();
+    let _ = garbage.read(&mut [0; 64]);
+    // Closed after the notice: the server's session ends without lingering.
+    drop(garbage);
+    assert!(wait_until(Duration::from_secs(10), || end_of(&peer).is_some()));
+    let end = end_of(&peer).unwrap();
+    assert!(end["reason"].starts_with("bad frame"), "{end:?}");
+    assert_eq!(end["level"], "DEBUG");
+
+    let config = TransportConfig::default().with_read_timeout(Some(Duration::from_secs(10)));
+    let mut client = TcpPacketStream::connect_with(server.local_addr(), config).unwrap();
+    let peer = client.local_addr().unwrap().to_string();
+    client.send_raw(2, b"boom").unwrap();
+    assert!(matches!(
+        client.recv(),
+        Err(TransportError::ClosedByServer(_))
+    ));
+    assert!(wait_until(Duration::from_secs(10), || end_of(&peer).is_some()));
+    let end = end_of(&peer).unwrap();
+    assert!(end["reason"].starts_with("handler panicked"), "{end:?}");
+    assert_eq!(end["notice"], "Some(ServerError)");
+    assert_eq!(end["level"], "WARN");
+    server.shutdown();
+}
