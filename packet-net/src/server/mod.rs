@@ -108,7 +108,7 @@
 //! |---|---|---|
 //! | `server bound`, `server stopped` (its last thread or task ended) | info | `addr`, `kind` (`tcp`, `udp`), `driver` (`blocking`, `tokio`, `tokio (paced)`) |
 //! | `session opened` (sealed: once its hello was accepted) | debug | `server`, `session` (the id), `peer`, `sealed`, `identity` (if known) |
-//! | `session ended` | debug; warn when the server failed (a handler's panic, or its I/O failure: the notice says "server error") | `server`, `session`, `peer`, `identity`, `reason` (the [`DisconnectReason`]), `notice` (the close notice's reason, if the server sends one), `code` (a kick's), `frames_in`, `frames_out` |
+//! | `session ended` (also one that never opened: a sealed session whose hello never came or was refused) | debug; warn when the server failed (a handler's panic, or its I/O failure: the notice says "server error") | `server`, `session`, `peer`, `identity`, `reason` (the [`DisconnectReason`]), `notice` (the close notice's reason, if the server sends one), `code` (a kick's), `frames_in`, `frames_out` |
 //! | `refused: server full`, `refused: another protocol` (a UDP hello of another fingerprint) | debug | `server`, `peer` |
 //! | `refused: the session state constructor panicked` | warn | `server`, `peer` |
 //! | `accept failed; retrying` (e.g. out of descriptors, EMFILE; at most one a second) | warn | `server`, `error`, `suppressed` (failures not logged since the last) |
@@ -120,10 +120,12 @@
 //! server's side. Nothing is logged per packet: a session logs twice, when
 //! it opens and when it ends (the counters of [`StatsSnapshot`] count the
 //! rest), and a full UDP server logs a refusal only for a datagram that
-//! would open a session and is answered with a close notice (so not
-//! with [`ServerConfig::close_notices`] off), a bounded number a batch. Bind errors need no
-//! feature: their message names the address (`binding 127.0.0.1:7000:
-//! Address already in use (os error 98)`), their `io::ErrorKind` kept.
+//! would open a session and is answered with a close notice (so not with
+//! [`ServerConfig::close_notices`] off), a bounded number a batch.
+//!
+//! Bind errors need no feature: their message names the address
+//! (`binding 127.0.0.1:7000: Address already in use (os error 98)`),
+//! their `io::ErrorKind` kept.
 //!
 //! One concept per module, all re-exported here: `config`
 //! ([`ServerConfig`]), `stats` ([`ServerStats`], [`StatsSnapshot`]),

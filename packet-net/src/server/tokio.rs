@@ -238,10 +238,10 @@ async fn acceptor<S: Send + Sync + 'static, U: Send + 'static>(
                 let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(e) => {
-                    sh.accept_failed(&e);
-                    // Transient (e.g. out of descriptors): back off a little.
-                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                    continue;
+                        sh.accept_failed(&e);
+                        // Transient (e.g. out of descriptors): back off a little.
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                        continue;
                     }
                 };
                 if stream.set_nodelay(true).is_err() {

@@ -220,8 +220,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 && self.full.len() < self.full.capacity()
                 && would_open(core, datagram)
             {
-                // Once a datagram that would open a session, at most
-                // `full`'s capacity a batch.
+                // Logged only for a datagram that would open a session
+                // and gets the notice: at most `full`'s capacity a batch.
                 trace_event!(DEBUG, server = core.local(), peer = %from, "refused: server full");
                 self.full.push(from);
             }
