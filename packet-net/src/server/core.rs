@@ -79,13 +79,13 @@ pub(crate) fn bind_first<T>(
 
 /// A bind of `addr` that failed with `e`: the same kind, a message
 /// naming the address.
-pub(crate) fn bind_error(addr: SocketAddr, e: std::io::Error) -> crate::transport::TransportError {
+fn bind_error(addr: SocketAddr, e: std::io::Error) -> crate::transport::TransportError {
     let message = std::format!("binding {addr}: {e}");
     crate::transport::TransportError::Io(std::io::Error::new(e.kind(), message))
 }
 
 /// An address that resolved to nothing (what std's `bind` says then).
-pub(crate) fn no_address() -> crate::transport::TransportError {
+fn no_address() -> crate::transport::TransportError {
     let e = std::io::Error::new(
         std::io::ErrorKind::InvalidInput,
         "could not resolve to any addresses",

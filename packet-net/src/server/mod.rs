@@ -161,8 +161,6 @@ pub use context::Context;
 pub(crate) use core::{
     ServerCore, Serviced, bind_first, count_in, handle_methods, recv_until_blocked,
 };
-#[cfg(feature = "tokio")]
-pub(crate) use core::{bind_error, no_address};
 pub use events::{EventQueue, ServerEvent};
 pub use router::{Handler, Hook, LeaveHook, Router, UnknownPackets};
 pub(crate) use session::{PollWaker, Waker, lock};

@@ -46,8 +46,7 @@ use tokio::task::JoinSet;
 
 use super::udp::Peers;
 use super::{
-    Router, ServerConfig, ServerCore, Serviced, Session, Waker, bind_error, handle_methods,
-    recv_until_blocked,
+    Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods, recv_until_blocked,
 };
 use crate::session::{Connection, earliest};
 use crate::transport::TransportError;
@@ -125,16 +124,9 @@ impl Server {
         if config.pacer().is_some() {
             return paced(addr, config, router, state, false).await;
         }
-        let mut listener = Err(super::no_address());
-        for addr in tokio::net::lookup_host(addr).await? {
-            listener = TcpListener::bind(addr)
-                .await
-                .map_err(|e| bind_error(addr, e));
-            if listener.is_ok() {
-                break;
-            }
-        }
-        let listener = listener?;
+        let listener = bind(addr, std::net::TcpListener::bind).await?;
+        listener.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(listener)?;
         let local_addr = listener.local_addr()?;
         let core = Arc::new(ServerCore::new(router, state, config));
         core.bound(local_addr, "tcp", "tokio");
@@ -148,6 +140,16 @@ impl Server {
             paced: None,
         })
     }
+}
+
+/// Resolves `addr` without blocking the runtime and binds the first of
+/// its addresses that takes it with `bind` ([`super::bind_first`], as
+/// the blocking servers do: an error names the address).
+async fn bind<T>(
+    addr: impl ToSocketAddrs,
+    bind: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> Result<T, TransportError> {
+    super::bind_first(tokio::net::lookup_host(addr).await?, bind)
 }
 
 /// With a wake interval, a tokio server is the blocking one (its paced
@@ -378,16 +380,9 @@ impl UdpServer {
         if config.pacer().is_some() {
             return paced(addr, config, router, state, true).await;
         }
-        let mut socket = Err(super::no_address());
-        for addr in tokio::net::lookup_host(addr).await? {
-            socket = tokio::net::UdpSocket::bind(addr)
-                .await
-                .map_err(|e| bind_error(addr, e));
-            if socket.is_ok() {
-                break;
-            }
-        }
-        let socket = socket?;
+        let socket = bind(addr, std::net::UdpSocket::bind).await?;
+        socket.set_nonblocking(true)?;
+        let socket = tokio::net::UdpSocket::from_std(socket)?;
         crate::transport::batch::grow_recv_buffer((&socket).into());
         let local_addr = socket.local_addr()?;
         let batch = UdpBatch::new((&socket).into())?;
