@@ -379,6 +379,9 @@ impl<U> Sessions<U> {
             Err(e) => return self.broadcast_with(except, |_| Err(e.into())),
         };
         let once = BODY.with(|body| {
+            // The reserved type id: refused per session below, as `queue`
+            // refuses it.
+            crate::transport::application_type_id(P::ID).ok()?;
             // Busy only if `write_data` itself broadcast: encode per session.
             let mut body = body.try_borrow_mut().ok()?;
             if body.len() < max_body {

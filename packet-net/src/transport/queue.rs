@@ -268,8 +268,9 @@ impl Outbox {
     }
 
     /// Queues a frame with a raw body.
+    /// Type id `0xFFFF` is refused ([`TransportError::ReservedTypeId`]).
     pub fn queue_raw(&mut self, type_id: u16, body: &[u8]) -> Result<(), TransportError> {
-        self.queue_encoded(type_id, body.len(), body)
+        self.queue_encoded(super::application_type_id(type_id)?, body.len(), body)
     }
 
     /// Queues a frame whose body (at most `max_body` bytes) `body` writes.
@@ -321,7 +322,7 @@ impl Outbox {
         max_body: usize,
         body: &[u8],
     ) -> Result<(), TransportError> {
-        let type_id = super::application_type_id(type_id)?;
+        // `type_id` is an application's: its callers checked it.
         if self.hello.is_some() {
             // The hello goes first (a client's first frame): the general path.
             return self.queue_with(type_id, max_body, |w| w.put_bytes(body));
