@@ -11,13 +11,12 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
-use packet_core::frame;
 use packet_net::fuzzing::{CLOSE_NOTICE_LEN, close_notice};
 use packet_net::server::{Router, ServerConfig, Sessions};
 use packet_net::transport::blocking::{TcpPacketStream, UdpPacketSocket};
 use packet_net::transport::{CloseNotice, CloseReason, TransportConfig, TransportError};
 
-use crate::common::{KINDS, Kind, Tcp, wait_until};
+use crate::common::{KINDS, Kind, Tcp, wait_until, wire};
 
 /// Echoed back as is.
 const ECHO: u16 = 1;
@@ -212,13 +211,6 @@ fn tcp_idle_timeout_says_so_and_the_session_ends_when_the_client_closes() {
         );
         server.shutdown();
     }
-}
-
-fn wire(type_id: u16, seq: u64, body: &[u8]) -> Vec<u8> {
-    let mut b = vec![0u8; 256];
-    let n = frame::encode_raw(type_id, seq, body, &mut b).unwrap();
-    b.truncate(n);
-    b
 }
 
 #[test]

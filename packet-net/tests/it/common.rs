@@ -253,3 +253,12 @@ impl Tcp {
         }
     }
 }
+
+/// One plaintext frame of `type_id`, sequence `seq` and `body` (at most
+/// 228 bytes), as the wire carries it.
+pub fn wire(type_id: u16, seq: u64, body: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; 256];
+    let n = packet_core::frame::encode_raw(type_id, seq, body, &mut b).unwrap();
+    b.truncate(n);
+    b
+}

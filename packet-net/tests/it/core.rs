@@ -3,9 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use packet_core::frame::{self, FrameConfig};
+use packet_core::frame::FrameConfig;
 use packet_net::DisconnectReason;
 use packet_net::fuzzing::{self, Connection, Event, Limits};
+
+use crate::common::wire;
 
 const QUEUE: usize = 1000;
 
@@ -32,13 +34,6 @@ fn sealed(t0: Instant) -> Connection {
     let provider = packet_net::transport::ServerSecurity::new(|_| None);
     let (_, opener, _) = fuzzing::halves(provider, frame, false);
     Connection::new(&frame, opener, limits(), QUEUE, t0)
-}
-
-fn wire(type_id: u16, seq: u64, body: &[u8]) -> Vec<u8> {
-    let mut b = vec![0u8; 256];
-    let n = frame::encode_raw(type_id, seq, body, &mut b).unwrap();
-    b.truncate(n);
-    b
 }
 
 /// Polls every event: `Some(type_id)` per frame, `None` for connected.

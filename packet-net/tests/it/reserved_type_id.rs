@@ -15,7 +15,7 @@ use packet_net::server::{Router, ServerConfig, UnknownPackets};
 use packet_net::transport::blocking::{TcpPacketStream, UdpPacketSocket};
 use packet_net::transport::{CloseReason, TransportConfig, TransportError};
 
-use crate::common::{KINDS, Tcp};
+use crate::common::{KINDS, Tcp, wire};
 
 const ECHO: u16 = 1;
 const RESERVED: u16 = 0xFFFF;
@@ -154,13 +154,6 @@ fn handlers_and_sessions_cannot_send_the_reserved_id() {
     assert_eq!(refused.load(Ordering::SeqCst), 8);
     drop((c, other));
     server.shutdown();
-}
-
-fn wire(type_id: u16, seq: u64, body: &[u8]) -> Vec<u8> {
-    let mut b = vec![0u8; 256];
-    let n = frame::encode_raw(type_id, seq, body, &mut b).unwrap();
-    b.truncate(n);
-    b
 }
 
 /// A client's frame of type 0xFFFF on an established plaintext session is
