@@ -180,20 +180,19 @@ impl<S, U> ServerCore<S, U> {
         self.bound.get().map(|b| tracing::field::display(b.0))
     }
 
-    /// A session opened (sealed: its hello accepted): logged, then the
+    /// A session opened (sealed: its hello accepted; a plaintext session
+    /// with a fingerprint: its plaintext hello): logged, then the
     /// connect hooks run.
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-    pub(crate) fn connected(
-        &self,
-        session: &Arc<Session<U>>,
-        sealed: bool,
-    ) -> Result<(), DisconnectReason> {
+    pub(crate) fn connected(&self, session: &Arc<Session<U>>) -> Result<(), DisconnectReason> {
+        // Sealed or not is the server's configuration, not whether a hello
+        // came: a plaintext hello (with the fingerprint) is no seal.
         trace_event!(
             DEBUG,
             server = self.local(),
             session = session.id().0,
             peer = %session.peer_addr(),
-            sealed,
+            sealed = self.config.is_sealed(),
             identity = session.identity(),
             "session opened"
         );
@@ -277,11 +276,10 @@ impl<S, U> ServerCore<S, U> {
         while !session.is_closing() {
             match conn.poll_event(now) {
                 Some(Event::Connected(handshake)) => {
-                    let sealed = handshake.is_some();
                     if let Some(h) = handshake {
                         session.handshake(h.sealer, h.identity);
                     }
-                    if let Err(reason) = self.connected(session, sealed) {
+                    if let Err(reason) = self.connected(session) {
                         conn.life().fail(reason, now);
                     }
                 }

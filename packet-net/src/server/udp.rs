@@ -312,7 +312,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let waker = self.waker.clone();
         let session = core.register(from, out, |_| waker).ok()?;
         session.handshake(None, identity);
-        let connected = core.connected(&session, hello.is_some());
+        let connected = core.connected(&session);
         let i = *self.index.entry(from).or_insert(self.all.len());
         if i == self.all.len() {
             // Datagrams: a notice, then the end (nothing to linger for).

@@ -199,3 +199,32 @@ fn only_a_server_side_failure_ends_a_session_above_debug() {
     assert_eq!(end["level"], "WARN");
     server.shutdown();
 }
+
+/// `sealed` in "session opened" is the server's configuration: a
+/// plaintext session that opens with a hello (the fingerprint) is not
+/// sealed (it was logged `sealed=true`, found by a new-user trial).
+#[test]
+fn a_plaintext_session_with_a_fingerprint_hello_is_logged_unsealed() {
+    const FP: u64 = 0x0123_4567_89AB_CDEF;
+    collector();
+    let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+    let config = ServerConfig::default().with_workers(1).with_fingerprint(FP);
+    let server = Server::bind("127.0.0.1:0", config, router, ()).unwrap();
+    let addr = server.local_addr().to_string();
+    let config = TransportConfig::default()
+        .with_fingerprint(FP)
+        .with_read_timeout(Some(Duration::from_secs(10)));
+    let mut client = TcpPacketStream::connect_with(server.local_addr(), config).unwrap();
+    let peer = client.local_addr().unwrap().to_string();
+    client.send_raw(1, b"hi").unwrap();
+    assert_eq!(client.recv().unwrap().body(), b"hi");
+    let opened = events_with(&[("server", &addr), ("peer", &peer)]);
+    let opened: Vec<_> = opened
+        .iter()
+        .filter(|e| e["message"] == "session opened")
+        .collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(opened[0]["sealed"], "false");
+    drop(client);
+    server.shutdown();
+}
