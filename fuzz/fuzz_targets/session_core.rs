@@ -1,8 +1,9 @@
 //! The sans-I/O session core (`packet_net::fuzzing::Connection`) driven by
 //! arbitrary sequences of inputs and time steps: bytes read (garbage or
 //! valid frames, in arbitrary pieces), end of stream, clock advances, write
-//! progress, handler failures, closes, shutdowns, buffer releases, with a
-//! plaintext or a sealed (server, awaiting its hello) session.
+//! progress, handler failures, closes, shutdowns, work in flight, buffer
+//! releases, with a plaintext or a sealed (server, awaiting its hello)
+//! session.
 //!
 //! Properties beyond "no panic, no hang, no unbounded allocation":
 //! - a sealed session that has not sent a valid hello never yields a frame
@@ -10,8 +11,8 @@
 //! - the receive buffer never takes more than a maximum frame;
 //! - whenever the core says the session goes on, its next deadline (if
 //!   any) lies in the future, and a session awaiting its hello, holding a
-//!   partial frame, or with bytes queued always has one (nothing waits
-//!   forever).
+//!   partial frame, with bytes queued or stopping always has one (nothing
+//!   waits forever; work in flight holds a shutdown only within its grace).
 #![no_main]
 
 use std::time::{Duration, Instant};
@@ -49,10 +50,11 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let mut conn = Connection::new(&frame, opener, limits(), queue_limit, now);
     let mut queued = 0usize;
     let mut closing = false;
+    let mut stopping = false;
     let mut seq = 0u64;
     let mut pending: Vec<u8> = Vec::new();
     for _ in 0..u.int_in_range(0..=200usize)? {
-        match u.int_in_range(0..=9u8)? {
+        match u.int_in_range(0..=10u8)? {
             // Bytes arrive: a piece of what is pending, or fresh garbage.
             0 | 1 => {
                 if pending.is_empty() {
@@ -113,10 +115,13 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
             8 => {
                 if u.arbitrary::<bool>()? {
                     conn.life().shutdown(now);
+                    stopping = true;
                 } else {
                     closing = true;
                 }
             }
+            // Work in flight (an async handler's task) starts or ends.
+            9 => conn.life().on_work(u.arbitrary()?),
             _ => {
                 conn.release_idle(now);
             }
@@ -139,6 +144,10 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         }
         if queued > 0 {
             assert!(next.is_some(), "queued bytes with no deadline");
+        }
+        if stopping {
+            // Work in flight never holds a shutdown past its grace.
+            assert!(next.is_some(), "a stopping session with no deadline");
         }
     }
     Ok(())

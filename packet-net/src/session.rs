@@ -214,6 +214,8 @@ pub struct Lifecycle {
     write_shut: bool,
     /// Buffers are held (not yet released since the last traffic).
     holding: bool,
+    /// Work in flight will still reply ([`Lifecycle::on_work`]).
+    busy: bool,
     /// Close notices (wire format §12): one is sent when the session
     /// ends for a reason that has one.
     notices: bool,
@@ -247,6 +249,7 @@ impl Lifecycle {
             linger: false,
             write_shut: false,
             holding: false,
+            busy: false,
             notices: false,
             stream: false,
             notice: None,
@@ -408,6 +411,13 @@ impl Lifecycle {
         }
     }
 
+    /// Whether work in flight (the application's, e.g. an async handler's
+    /// task) will still reply: a shutdown waits for it, within its grace,
+    /// before it ends the session (and sends the notice).
+    pub fn on_work(&mut self, busy: bool) {
+        self.busy = busy;
+    }
+
     /// Whether the session is stopping and still on its last read of
     /// what the socket already holds (see [`Lifecycle::shutdown`]): the
     /// driver reads until the socket would block, with a read that asks
@@ -488,8 +498,9 @@ impl Lifecycle {
             return self.end_now(DisconnectReason::Closed, grace);
         }
         if let Some(stop) = self.stop_at {
-            if self.draining && now < stop {
-                // The last read of what the socket holds is not over.
+            if (self.draining || self.busy) && now < stop {
+                // The last read of what the socket holds is not over, or
+                // work in flight has not replied yet.
                 return self.write_stalled(queued, now);
             }
             if self.ends_gently() && !self.noticed {

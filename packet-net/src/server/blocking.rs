@@ -69,6 +69,10 @@ impl<S, U> ServerHandle<S, U> {
     /// close does not reset the connection under it), all within the
     /// grace period, and joins the threads.
     ///
+    /// Work in flight (an async handler's task, or any
+    /// [`Session::work`](super::Session::work) guard) is waited for within
+    /// the grace: its reply leaves before the session's notice.
+    ///
     /// A handler still running is waited for: the grace bounds the
     /// network, not a handler that blocks, which holds the shutdown for as
     /// long as it blocks (handlers must not block: see

@@ -60,7 +60,10 @@ pub struct ServerConfig {
     pub workers: usize,
     /// How long a closing session (shutdown, bad frame, failed handler)
     /// may take to send what it queued, and a TCP session may wait for
-    /// its client to close after its refusal or close notice. Default 5 s.
+    /// its client to close after its refusal or close notice; at a
+    /// shutdown, also how long a session waits for work in flight to
+    /// reply ([`Router::on_async`](super::Router::on_async)'s tasks,
+    /// [`Session::work`](super::Session::work)). Default 5 s.
     ///
     /// It bounds the waits on the network, not the application: a
     /// handler runs to its end on the server's thread or task, and one

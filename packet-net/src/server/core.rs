@@ -391,6 +391,7 @@ impl<S, U> ServerCore<S, U> {
                 // (an error changes nothing, the session is ending).
                 io.shut_write();
             }
+            conn.life().on_work(session.has_work());
             let end = conn.poll_end(queued, session.is_closing(), session.overflowed(), now);
             if let Some(reason) = end {
                 return Serviced::End(reason);

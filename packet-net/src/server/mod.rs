@@ -164,6 +164,6 @@ pub(crate) use core::{
 pub use events::{EventQueue, ServerEvent};
 pub use router::{Handler, Hook, LeaveHook, Router, UnknownPackets};
 pub(crate) use session::{PollWaker, Waker, lock};
-pub use session::{Session, SessionId};
+pub use session::{Session, SessionId, Work};
 pub use sessions::{BroadcastReport, Sessions};
 pub use stats::{ServerStats, StatsSnapshot};

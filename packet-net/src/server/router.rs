@@ -593,6 +593,10 @@ impl<S, U: Send + 'static> Router<S, U> {
     /// the session is closed (after its queued frames; the reason is
     /// [`DisconnectReason::Closed`], the task holding only a handle) and
     /// the task's handle is dropped, so nothing stays registered. A
+    /// shutdown waits for the session's tasks (each holds a
+    /// [`Session::work`](super::Session::work) guard), within
+    /// [`ServerConfig::shutdown_grace`](super::ServerConfig::shutdown_grace),
+    /// so their replies leave before the close notice. A
     /// panic in `f` itself, which runs inside the frame handler, ends the
     /// session with [`DisconnectReason::HandlerPanicked`]. Outside a tokio
     /// runtime (the blocking servers) the packet's session ends with an
@@ -637,6 +641,8 @@ impl<S, U: Send + 'static> Router<S, U> {
                     .map_err(|e| std::io::Error::other(format!("on_async: {e}")))?;
                 let session = ctx.session().clone();
                 let work = f(session.clone(), frame.decode_packet::<P>()?);
+                // A shutdown waits for the task's reply (within its grace).
+                let held = session.work();
                 runtime.spawn(async move {
                     // Each poll guarded: a task that panics closes its session
                     // as one that fails does (tokio would catch the panic but
@@ -651,6 +657,7 @@ impl<S, U: Send + 'static> Router<S, U> {
                     if !ok {
                         session.close();
                     }
+                    drop(held);
                 });
                 Ok(())
             }),

@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::vec::Vec;
 
@@ -137,6 +137,8 @@ pub struct Session<U = ()> {
     pub(super) waker: Waker,
     /// Set once the session has ended (removed from [`super::Sessions`]).
     pub(super) ended: AtomicBool,
+    /// Work in flight whose replies a shutdown waits for ([`Session::work`]).
+    pub(super) work: AtomicU32,
     /// The application's per-session state, locked per session only.
     pub(super) state: Mutex<U>,
 }
@@ -314,5 +316,63 @@ impl<U> Session<U> {
 
     pub(crate) fn overflowed(&self) -> bool {
         self.overflowed.load(Ordering::Relaxed)
+    }
+
+    /// Whether work started with [`Session::work`] is in flight.
+    pub(crate) fn has_work(&self) -> bool {
+        self.work.load(Ordering::Acquire) > 0
+    }
+}
+
+impl<U> Session<U> {
+    /// Marks work in flight for this session (a task or thread that will
+    /// reply through the session later) until the returned guard drops:
+    /// meanwhile a shutdown does not end the session, so the reply the
+    /// work sends leaves before the "shutting down" close notice, within
+    /// [`ServerConfig::shutdown_grace`](super::ServerConfig::shutdown_grace)
+    /// (past it the session ends anyway, and a late
+    /// [`Session::send`] returns [`TransportError::Closed`]). Frames the
+    /// client sends after the shutdown began are not dispatched.
+    /// [`Router::on_async`](super::Router::on_async) holds one for each
+    /// of its tasks; hold one yourself for work you move off a handler:
+    ///
+    /// ```
+    /// use packet_net::server::Router;
+    ///
+    /// let router = Router::<()>::new().on_frame(1, |ctx, frame| {
+    ///     let session = ctx.session().clone();
+    ///     let work = session.work();               // shutdown waits for it
+    ///     let body = frame.body().to_vec();
+    ///     std::thread::spawn(move || {
+    ///         // ... slow work ...
+    ///         let _ = session.send_raw(1, &body);
+    ///         drop(work);                            // now it may end
+    ///     });
+    ///     Ok(())
+    /// });
+    /// # let _ = router;
+    /// ```
+    pub fn work(self: &Arc<Self>) -> Work<U> {
+        self.work.fetch_add(1, Ordering::AcqRel);
+        Work(self.clone())
+    }
+}
+
+/// Work in flight for a session ([`Session::work`]): a shutdown waits for
+/// it, within its grace. Dropping it wakes the session's driver.
+#[must_use = "the session waits only while the guard lives"]
+pub struct Work<U = ()>(Arc<Session<U>>);
+
+impl<U> fmt::Debug for Work<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Work").field(&self.0.id).finish()
+    }
+}
+
+impl<U> Drop for Work<U> {
+    fn drop(&mut self) {
+        if self.0.work.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.waker.wake();
+        }
     }
 }

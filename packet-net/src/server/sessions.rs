@@ -195,6 +195,7 @@ impl<U> Sessions<U> {
             identity: std::sync::OnceLock::new(),
             waker: waker(id),
             ended: AtomicBool::new(false),
+            work: std::sync::atomic::AtomicU32::new(0),
             state: Mutex::new(state),
         });
         map.insert(id, session.clone());

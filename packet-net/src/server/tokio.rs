@@ -201,6 +201,10 @@ impl<S, U> ServerHandle<S, U> {
     /// the notice, so the close does not reset the connection under it),
     /// all within the grace period.
     ///
+    /// Work in flight (an async handler's task, or any
+    /// [`Session::work`](super::Session::work) guard) is waited for within
+    /// the grace: its reply leaves before the session's notice.
+    ///
     /// A handler still running is waited for: the grace bounds the
     /// network, not a handler that blocks, which holds the shutdown for as
     /// long as it blocks, and its runtime thread meanwhile (handlers must

@@ -370,6 +370,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
             let sent = flush.sent + std::mem::take(&mut peer.sent);
             peer.life.on_written(sent as usize, queued, now);
+            peer.life.on_work(peer.session.has_work());
             let end = peer.life.poll_end(
                 queued,
                 0,

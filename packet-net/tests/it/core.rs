@@ -244,6 +244,45 @@ fn close_and_shutdown_flush_first_within_the_grace() {
     ));
 }
 
+/// Work in flight (`Lifecycle::on_work`) holds a shutdown's end until it
+/// is done, within the grace; it never holds any other end.
+#[test]
+fn work_in_flight_holds_a_shutdown_within_the_grace() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    events(&mut c, t0);
+    c.life().shutdown(t0);
+    assert!(c.life().on_read_blocked());
+    c.life().on_work(true);
+    assert!(c.poll_end(0, false, false, t0 + secs(1)).is_none());
+    assert!(!c.life().is_ending(), "no notice while the work may reply");
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(5)));
+    c.life().on_work(false);
+    // Done: the end is decided (notices off: at once).
+    assert!(matches!(
+        c.poll_end(0, false, false, t0 + secs(2)),
+        Some(DisconnectReason::Shutdown)
+    ));
+    // Past the grace, work in flight no longer holds it.
+    let mut c = plain(t0);
+    events(&mut c, t0);
+    c.life().shutdown(t0);
+    assert!(c.life().on_read_blocked());
+    c.life().on_work(true);
+    assert!(matches!(
+        c.poll_end(0, false, false, t0 + secs(5)),
+        Some(DisconnectReason::Shutdown)
+    ));
+    // Nor does it hold a close the application asked for.
+    let mut c = plain(t0);
+    events(&mut c, t0);
+    c.life().on_work(true);
+    assert!(matches!(
+        c.poll_end(0, true, false, t0),
+        Some(DisconnectReason::Closed)
+    ));
+}
+
 #[test]
 fn buffers_are_released_once_after_a_quiet_second() {
     let t0 = Instant::now();
