@@ -803,7 +803,8 @@ fn run_udp<S, U>(
         // had ends the drain (see `Watch`): no last call that only says
         // `WouldBlock`.
         let mut drained = false;
-        let at = recv_until_blocked(usize::MAX, || {
+        let stopping = || stop.load(Ordering::Relaxed);
+        let (at, _) = recv_until_blocked(usize::MAX, next, &stopping, || {
             if drained {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
@@ -818,7 +819,7 @@ fn run_udp<S, U>(
                 None => peers.recv_batch(recv, &mut send, &mut many, Instant::now()),
             }
         });
-        next = earliest(next, at);
+        next = at;
         // One pass over every peer when paced, a session was woken or a
         // deadline is due, not after every receive (a pass per input
         // datagram at 1,000 peers was most of this thread's time).

@@ -479,23 +479,40 @@ fn wait(conn: &mut Connection, queued: usize, again: bool) -> Serviced {
 
 /// The UDP servers' receive loop: `recv` (one batched receive call, its
 /// datagrams dispatched and answered: `Peers::recv_batch`) until the
-/// socket would block or `max` calls were made; the earliest deadline
-/// they reported. A failed call (e.g. an ICMP report about an earlier
-/// send) does not stop it.
+/// socket would block or `max` calls were made. A failed call (e.g. an
+/// ICMP report about an earlier send) does not stop it. Returns the
+/// earliest deadline (`next`, the one known before, with those the calls
+/// reported) and whether it is due: every [`DEADLINE_CHECK_EVERY`] calls
+/// the loop looks at the clock and `stop`, and ends once that deadline is
+/// due or `stop` is set, so a flood that never lets the socket drain
+/// cannot hold back the caller's sweep (idle timeouts that free slots for
+/// new clients, handshake deadlines) or its stop. A socket that drains
+/// within those calls, as any but a flooded one does, costs no clock read.
 pub(crate) fn recv_until_blocked(
     max: usize,
+    mut next: Option<Instant>,
+    stop: &dyn Fn() -> bool,
     mut recv: impl FnMut() -> std::io::Result<Option<Instant>>,
-) -> Option<Instant> {
-    let mut next = None;
-    for _ in 0..max {
+) -> (Option<Instant>, bool) {
+    for i in 1..=max {
         match recv() {
             Ok(at) => next = crate::session::earliest(next, at),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
             Err(_) => {}
         }
+        if i % DEADLINE_CHECK_EVERY == 0 {
+            let due = next.is_some_and(|at| Instant::now() >= at);
+            if due || stop() {
+                return (next, due);
+            }
+        }
     }
-    next
+    (next, false)
 }
+
+/// How many receive calls (each up to a batch of datagrams) the UDP
+/// receive loop makes between looks at the clock ([`recv_until_blocked`]).
+pub(crate) const DEADLINE_CHECK_EVERY: usize = 8;
 
 /// What the `ServerHandle<S, U>` of each driver offers, written once:
 /// `Debug` and the accessors over its fields `local_addr` and `core` (an

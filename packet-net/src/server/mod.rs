@@ -159,7 +159,8 @@ pub(crate) use config::Pacer;
 pub use config::ServerConfig;
 pub use context::Context;
 pub(crate) use core::{
-    ServerCore, Serviced, bind_first, count_in, handle_methods, recv_until_blocked,
+    DEADLINE_CHECK_EVERY, ServerCore, Serviced, bind_first, count_in, handle_methods,
+    recv_until_blocked,
 };
 pub use events::{EventQueue, ServerEvent};
 pub use router::{Handler, Hook, LeaveHook, Router, UnknownPackets};

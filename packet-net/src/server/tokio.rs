@@ -46,7 +46,8 @@ use tokio::task::JoinSet;
 
 use super::udp::Peers;
 use super::{
-    Router, ServerConfig, ServerCore, Serviced, Session, Waker, handle_methods, recv_until_blocked,
+    DEADLINE_CHECK_EVERY, Router, ServerConfig, ServerCore, Serviced, Session, Waker,
+    handle_methods, recv_until_blocked,
 };
 use crate::session::{Connection, earliest};
 use crate::transport::TransportError;
@@ -437,12 +438,16 @@ async fn run_udp<S, U>(
                 // holds is taken first: the sweep sends up to a datagram
                 // per peer, and inputs arriving meanwhile wait in (or
                 // overflow) the receive buffer.
-                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send, &mut many);
+                let (at, _) = recv_ready(None, &mut peers, &mut area, &batch, &socket, &mut send, &mut many);
                 next = earliest(peers.sweep(&mut send, &mut many, Instant::now()), at);
             }
             Ok(()) = socket.readable() => {
-                let at = recv_ready(&mut peers, &mut area, &batch, &socket, &mut send, &mut many);
-                next = earliest(next, at);
+                let (at, due) = recv_ready(next, &mut peers, &mut area, &batch, &socket, &mut send, &mut many);
+                next = at;
+                if due {
+                    // A flood: the sleep branch would never get its turn.
+                    next = peers.sweep(&mut send, &mut many, Instant::now());
+                }
             }
             _ = sleep => {
                 next = peers.sweep(&mut send, &mut many, Instant::now());
@@ -465,16 +470,19 @@ async fn run_udp<S, U>(
 
 /// Receives and dispatches what the UDP socket holds: a few batches (then
 /// the other branches get a turn), until it would block. The earliest
-/// next deadline of the peers that sent something.
+/// deadline, `next` or one of the peers that sent something, and whether
+/// it is due (a socket that did not drain: the caller sweeps now, since
+/// under a flood the readable branch would always win over the sleep).
 fn recv_ready<S, U>(
+    next: Option<Instant>,
     peers: &mut Peers<&ServerCore<S, U>, U>,
     area: &mut RecvArea,
     batch: &UdpBatch,
     socket: &tokio::net::UdpSocket,
     send: &mut super::udp::SendFn<'_>,
     many: &mut super::udp::SendManyFn<'_>,
-) -> Option<Instant> {
-    recv_until_blocked(8, || {
+) -> (Option<Instant>, bool) {
+    recv_until_blocked(DEADLINE_CHECK_EVERY, next, &|| false, || {
         socket.try_io(Interest::READABLE, || {
             let recv =
                 |each: &mut dyn FnMut(SocketAddr, &mut [u8])| batch.recv(area, socket.into(), each);

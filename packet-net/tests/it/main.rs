@@ -42,5 +42,6 @@ mod tracing_events;
 mod typed_dispatch;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
+mod udp_flood;
 mod unknown_packets;
 mod wake_interval;
