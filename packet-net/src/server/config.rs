@@ -142,8 +142,6 @@ impl ServerConfig {
         handshake_timeout: Duration, with_handshake_timeout;
         /// Sets the write-progress timeout.
         write_timeout: Option<Duration>, with_write_timeout;
-        /// Sets the transport configuration.
-        transport: TransportConfig, with_transport;
         /// Sets the shutdown grace period.
         shutdown_grace: Duration, with_shutdown_grace;
         /// Sends close notices, or not (see [`ServerConfig::close_notices`]).
@@ -154,6 +152,36 @@ impl ServerConfig {
     pub fn with_workers(mut self, n: usize) -> Self {
         self.workers = n.max(1);
         self
+    }
+    /// Sets the transport configuration (frame limit, queue limit,
+    /// timeouts, the protocol fingerprint). A fingerprint required before
+    /// ([`ServerConfig::with_fingerprint`], [`ServerConfig::with_protocol`])
+    /// is kept when `transport` carries none, so the order of the calls
+    /// does not matter; one that `transport` carries replaces it.
+    ///
+    /// ```
+    /// use packet_net::server::ServerConfig;
+    /// use packet_net::transport::TransportConfig;
+    ///
+    /// let config = ServerConfig::default()
+    ///     .with_fingerprint(0x1234)
+    ///     .with_transport(TransportConfig::default().with_write_queue_limit(1 << 20));
+    /// assert_eq!(config.transport.fingerprint, Some(0x1234));
+    /// ```
+    pub fn with_transport(mut self, transport: TransportConfig) -> Self {
+        let fingerprint = transport.fingerprint.or(self.transport.fingerprint);
+        self.transport = TransportConfig {
+            fingerprint,
+            ..transport
+        };
+        self
+    }
+    /// Requires packet set `P`'s fingerprint (a `#[derive(PacketSet)]`
+    /// enum, or a schema's packet set) in every session's hello: see
+    /// [`ServerConfig::with_fingerprint`]; the client configures the same
+    /// with [`TransportConfig::with_protocol`].
+    pub fn with_protocol<P: packet_core::layout::Fingerprint>(self) -> Self {
+        self.with_fingerprint(P::FINGERPRINT)
     }
     /// Requires `fingerprint` (the protocol's, `docs/wire-format.md` §11)
     /// in every session's hello: a client of another protocol is sent the

@@ -838,3 +838,26 @@ mod codec {
         assert_refused(server.decode(&mut wire).unwrap_err());
     }
 }
+
+/// The sixth new-user trial: `with_fingerprint(..)` then
+/// `with_transport(..)` dropped the fingerprint, and the server served
+/// every protocol. The order no longer matters.
+#[test]
+fn with_transport_keeps_a_required_fingerprint() {
+    use packet_net::transport::TransportConfig;
+    let transport = TransportConfig::default().with_write_queue_limit(1 << 20);
+    let a = ServerConfig::default()
+        .with_fingerprint(FP)
+        .with_transport(transport);
+    let b = ServerConfig::default()
+        .with_transport(transport)
+        .with_fingerprint(FP);
+    assert_eq!(a.transport.fingerprint, Some(FP));
+    assert_eq!(b.transport.fingerprint, Some(FP));
+    assert_eq!(a.transport.write_queue_limit, 1 << 20);
+    // A transport that carries its own fingerprint replaces it.
+    let c = ServerConfig::default()
+        .with_fingerprint(FP)
+        .with_transport(transport.with_fingerprint(7));
+    assert_eq!(c.transport.fingerprint, Some(7));
+}
