@@ -182,5 +182,13 @@ impl UdpPacketSocket {
         socket.recv_from(buf).map_err(io_timed_out)
     }
 
+    /// One receive that does not wait: `WouldBlock` when nothing is queued.
+    fn try_recv_datagram(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        socket.set_nonblocking(true)?;
+        let got = socket.recv_from(buf);
+        socket.set_nonblocking(false)?;
+        got
+    }
+
     socket_methods!();
 }

@@ -153,5 +153,11 @@ impl<'a> MemUdpSocket<'a> {
         socket.0.borrow_mut().recv(buf)
     }
 
+    /// No ICMP in memory: never called after a `ConnectionRefused`
+    /// the network did not make.
+    fn try_recv_datagram(_: &MemUdp<'_>, _: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
     socket_methods!();
 }

@@ -330,6 +330,24 @@ macro_rules! stream_methods {
 }
 pub(crate) use stream_methods;
 
+/// One datagram into `$buf` (in a [`socket_methods!`] method). A
+/// connected socket reports an ICMP "port unreachable" about an earlier
+/// send (`ConnectionRefused`: the server is gone) ahead of the datagrams
+/// already queued, and one of those may be the server's close notice
+/// (say, of its shutdown), which says more: a queued datagram is read
+/// first (`try_recv_datagram`: the runtime's receive that does not wait).
+macro_rules! recv_next {
+    ($self:ident, $deadline:expr, $buf:expr $(, $aw:tt)?) => {
+        match Self::recv_datagram(&$self.socket, $deadline, $buf)$(.$aw)? {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                Self::try_recv_datagram(&$self.socket, $buf).map_err(|_| e)
+            }
+            got => got,
+        }
+    };
+}
+pub(crate) use recv_next;
+
 /// The [`PacketSocket`] methods every runtime shares. The runtime's impl
 /// provides `send_datagram(socket, write timeout, to, bytes)` and
 /// `recv_datagram(socket, deadline, buf)`; `socket_methods!()` expands
@@ -401,7 +419,7 @@ macro_rules! socket_methods {
             let deadline = self.chan.read_deadline();
             let (header, addr) = loop {
                 let buf = &mut self.chan.recv_buf;
-                let (len, addr) = Self::recv_datagram(&self.socket, deadline, buf)$(.$aw)??;
+                let (len, addr) = $crate::transport::socket::recv_next!(self, deadline, buf $(, $aw)?)?;
                 if let Some(header) = self.chan.open_received(len)? {
                     break (header, addr);
                 }
@@ -418,7 +436,7 @@ macro_rules! socket_methods {
         ) -> Result<(Frame<'b>, SocketAddr), TransportError> {
             let deadline = self.chan.read_deadline();
             let (header, addr) = loop {
-                let (len, addr) = Self::recv_datagram(&self.socket, deadline, buf)$(.$aw)??;
+                let (len, addr) = $crate::transport::socket::recv_next!(self, deadline, buf $(, $aw)?)?;
                 if let Some(header) = self.chan.open(&mut buf[..len])? {
                     break (header, addr);
                 }

@@ -250,6 +250,11 @@ impl UdpPacketSocket {
         until(deadline, socket.recv_from(buf)).await
     }
 
+    /// One receive that does not wait: `WouldBlock` when nothing is queued.
+    fn try_recv_datagram(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        socket.try_recv_from(buf)
+    }
+
     socket_methods!(async await);
 }
 

@@ -847,3 +847,59 @@ fn a_disconnect_hook_reads_the_kicks_code() {
     assert_eq!(*seen.lock().unwrap(), [(true, KICK_CODE)]);
     server.shutdown();
 }
+
+/// The sixth new-user trial: a UDP client that sends before it reads
+/// (a ping every tick) after the server shut down got
+/// `Io(ConnectionRefused)`: the ICMP answer to its send is reported
+/// ahead of the notice already queued. The notice is read first; the
+/// refusal comes after it, once nothing is queued. Both clients.
+#[test]
+fn udp_a_send_after_the_shutdown_does_not_hide_its_notice() {
+    let server = udp_server(config());
+    let addr = server.local_addr();
+    let mut c = udp_client(addr);
+    udp_echo(&mut c, b"hi");
+    server.shutdown(); // the notice is in c's socket, the port closed
+    c.send_raw(ECHO, b"anyone?").unwrap();
+    // Let the ICMP answer arrive (loopback: at once).
+    std::thread::sleep(Duration::from_millis(50));
+    assert_notice(
+        c.recv().map(|_| ()).unwrap_err(),
+        CloseReason::ShuttingDown,
+        0,
+    );
+    c.send_raw(ECHO, b"anyone?").unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let e = c.recv().map(|_| ()).unwrap_err();
+    assert!(e.is_disconnect(), "{e:?}");
+
+    #[cfg(feature = "tokio")]
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let server = udp_server(config());
+            let addr = server.local_addr();
+            let c = packet_net::transport::tokio::UdpPacketSocket::bind_with(
+                "127.0.0.1:0",
+                transport(),
+            )
+            .await
+            .unwrap();
+            let mut c = c;
+            c.connect(addr).await.unwrap();
+            c.send_raw(ECHO, b"hi").await.unwrap();
+            assert_eq!(c.recv().await.unwrap().type_id(), ECHO);
+            server.shutdown();
+            c.send_raw(ECHO, b"anyone?").await.unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_notice(
+                c.recv().await.map(|_| ()).unwrap_err(),
+                CloseReason::ShuttingDown,
+                0,
+            );
+        });
+    }
+}
