@@ -158,9 +158,10 @@ pub(crate) mod udp;
 pub(crate) use config::Pacer;
 pub use config::ServerConfig;
 pub use context::Context;
+#[cfg(feature = "tokio")]
+pub(crate) use core::DEADLINE_CHECK_EVERY;
 pub(crate) use core::{
-    DEADLINE_CHECK_EVERY, ServerCore, Serviced, bind_first, count_in, handle_methods,
-    recv_until_blocked,
+    ServerCore, Serviced, bind_first, count_in, handle_methods, recv_until_blocked,
 };
 pub use events::{EventQueue, ServerEvent};
 pub use router::{Handler, Hook, LeaveHook, Router, UnknownPackets};
