@@ -482,15 +482,16 @@ impl<S, U> Router<S, U> {
     /// sessions whose `on_connect` ran). Hooks add up, like
     /// [`Router::on_connect`]'s.
     ///
-    /// A sealed session that never opened (a plaintext client, a missing
-    /// or malformed hello, a token the key provider does not know) ends
-    /// without this hook: it leaves only a count in
-    /// [`StatsSnapshot::bad_frames`](super::StatsSnapshot::bad_frames)
-    /// (or `protocol_mismatches`). Its client, like one whose session
-    /// ended for a type id no handler takes, sees its `send` succeed and
-    /// its next `recv` fail with
-    /// [`TransportError::Closed`](crate::transport::TransportError::Closed)
-    /// (or a reset): the server does not say why.
+    /// A session that never opened (on a sealed server or one that
+    /// requires a fingerprint: a plaintext client, a missing or malformed
+    /// hello, a token the key provider does not know, another protocol)
+    /// ends without this hook: it leaves only a count in
+    /// [`StatsSnapshot::bad_hellos`](super::StatsSnapshot::bad_hellos),
+    /// `protocol_mismatches` or, when no hello came in time, `timeouts`.
+    /// Its client is told why as any other (TCP): a close notice saying
+    /// "protocol error" (`TransportError::ClosedByServer`), or for
+    /// another protocol the refusal (`TransportError::ProtocolMismatch`);
+    /// only at the handshake timeout does the connection just close.
     pub fn on_disconnect(
         mut self,
         f: impl Fn(&Context<'_, S, U>, &DisconnectReason) + Send + Sync + 'static,

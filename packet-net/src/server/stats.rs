@@ -39,8 +39,8 @@ macro_rules! counters {
 
 counters! {
     /// Sessions opened. TCP: every connection accepted (sealed, before
-    /// its hello: a bad or missing hello then ends it, in `bad_frames` or
-    /// `timeouts`); UDP: every session an address's valid frame (sealed:
+    /// its hello: a bad or missing hello then ends it, in `bad_hellos`,
+    /// `protocol_mismatches` or `timeouts`); UDP: every session an address's valid frame (sealed:
     /// an accepted hello, or a datagram that resumed an idle session's
     /// channel) created. Each session that ended is counted once more, in
     /// one of the counters of ends below, so `accepted` is `active` plus
