@@ -571,6 +571,33 @@ mod sealed {
         }
     }
 
+    /// As the docs say: a session that never opened (an unknown token)
+    /// is told "protocol error", plain (the server has no keys), and is
+    /// counted in `bad_hellos`, not `bad_frames`.
+    #[test]
+    fn an_unknown_token_is_told_protocol_error_and_counted_a_bad_hello() {
+        for &kind in KINDS {
+            let login = Login::new();
+            let server = Tcp::start(kind, config().sealed(login.provider()), router());
+            let (_, sec) = Login::new().issue(); // another login's token
+            let mut c = connect(server.addr()).sealed(sec);
+            let _ = c.send_raw(ECHO, b"let me in");
+            assert_notice(
+                c.recv().map(|_| ()).unwrap_err(),
+                CloseReason::ProtocolError,
+                0,
+            );
+            drop(c);
+            let stats = server.sessions().stats();
+            assert!(
+                wait_until(LIMIT, || server.sessions().stats().bad_hellos == 1),
+                "{kind:?}: {stats:?}"
+            );
+            assert_eq!(server.sessions().stats().bad_frames, 0, "{kind:?}");
+            server.shutdown();
+        }
+    }
+
     #[test]
     fn a_sealed_tcp_client_takes_a_plain_notice_only_before_the_server_answers() {
         use std::net::TcpListener;
