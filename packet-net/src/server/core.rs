@@ -152,14 +152,16 @@ impl<S, U> ServerCore<S, U> {
             // The constructor panicked: no session (the connection is
             // dropped), the server goes on.
             self.sessions.stats.count_panic();
-            trace_event!(WARN, server = self.local(), %peer, "refused: the session state constructor panicked");
+            trace_event!(WARN, server = self.local(),
+            kind = self.kind(), %peer, "refused: the session state constructor panicked");
             return Err(CloseReason::ServerError);
         };
         let session = self
             .sessions
             .register(peer, out, waker, self.config.max_sessions, state);
         if session.is_none() {
-            trace_event!(DEBUG, server = self.local(), %peer, max = self.config.max_sessions, "refused: server full");
+            trace_event!(DEBUG, server = self.local(),
+            kind = self.kind(), %peer, max = self.config.max_sessions, "refused: server full");
         }
         session.ok_or(CloseReason::ServerFull)
     }
@@ -180,6 +182,13 @@ impl<S, U> ServerCore<S, U> {
         self.bound.get().map(|b| tracing::field::display(b.0))
     }
 
+    /// `tcp` or `udp`, a field of the session events beside `server` (a
+    /// TCP and a UDP server often share a port number).
+    #[cfg(feature = "tracing")]
+    pub(crate) fn kind(&self) -> Option<&'static str> {
+        self.bound.get().map(|b| b.1)
+    }
+
     /// A session opened (sealed: its hello accepted; a plaintext session
     /// with a fingerprint: its plaintext hello): logged, then the
     /// connect hooks run.
@@ -190,6 +199,7 @@ impl<S, U> ServerCore<S, U> {
         trace_event!(
             DEBUG,
             server = self.local(),
+            kind = self.kind(),
             session = session.id().0,
             peer = %session.peer_addr(),
             sealed = self.config.is_sealed(),
@@ -218,7 +228,8 @@ impl<S, U> ServerCore<S, U> {
             }
             let suppressed = std::mem::take(&mut last.1);
             last.0 = Some(now);
-            trace_event!(WARN, server = self.local(), error = %e, suppressed, "accept failed; retrying");
+            trace_event!(WARN, server = self.local(),
+            kind = self.kind(), error = %e, suppressed, "accept failed; retrying");
         }
     }
 
@@ -431,6 +442,7 @@ impl<S, U> ServerCore<S, U> {
         trace_event!(
             warn_if(matches!(reason.close_reason(), Some(CloseReason::ServerError))),
             server = self.local(),
+            kind = self.kind(),
             session = session.id().0,
             peer = %session.peer_addr(),
             identity = session.identity(),

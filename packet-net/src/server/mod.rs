@@ -107,11 +107,11 @@
 //! | event | level | fields |
 //! |---|---|---|
 //! | `server bound`, `server stopped` (its last thread or task ended) | info | `addr`, `kind` (`tcp`, `udp`), `driver` (`blocking`, `tokio`, `tokio (paced)`) |
-//! | `session opened` (sealed: once its hello was accepted) | debug | `server`, `session` (the id), `peer`, `sealed`, `identity` (if known) |
-//! | `session ended` (also one that never opened: a sealed session whose hello never came or was refused) | debug; warn when the server failed (a handler's panic, or its I/O failure: the notice says "server error") | `server`, `session`, `peer`, `identity`, `reason` (the [`DisconnectReason`]), `notice` (the close notice's reason, if the server sends one), `code` (a kick's), `frames_in`, `frames_out` |
-//! | `refused: server full`, `refused: another protocol` (a UDP hello of another fingerprint) | debug | `server`, `peer` |
-//! | `refused: the session state constructor panicked` | warn | `server`, `peer` |
-//! | `accept failed; retrying` (e.g. out of descriptors, EMFILE; at most one a second) | warn | `server`, `error`, `suppressed` (failures not logged since the last) |
+//! | `session opened` (sealed: once its hello was accepted) | debug | `server`, `kind`, `session` (the id's number, [`SessionId`]`.0`: log yours as `session = ctx.id().0` to match), `peer`, `sealed` (the server's configuration), `identity` (if known) |
+//! | `session ended` (also one that never opened: a sealed session whose hello never came or was refused) | debug; warn when the server failed (a handler's panic, or its I/O failure: the notice says "server error") | `server`, `kind`, `session`, `peer`, `identity`, `reason` (the [`DisconnectReason`]), `notice` (the close notice's reason, if the server sends one), `code` (a kick's), `frames_in`, `frames_out` |
+//! | `refused: server full`, `refused: another protocol` (a UDP hello of another fingerprint) | debug | `server`, `kind`, `peer` |
+//! | `refused: the session state constructor panicked` | warn | `server`, `kind`, `peer` |
+//! | `accept failed; retrying` (e.g. out of descriptors, EMFILE; at most one a second) | warn | `server`, `kind`, `error`, `suppressed` (failures not logged since the last) |
 //!
 //! As in hyper, quinn and tonic, nothing a remote peer can cause at will
 //! (a bad frame or hello, a handler's error on what it sent, a slow

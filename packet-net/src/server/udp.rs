@@ -222,7 +222,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             {
                 // Logged only for a datagram that would open a session
                 // and gets the notice: at most `full`'s capacity a batch.
-                trace_event!(DEBUG, server = core.local(), peer = %from, "refused: server full");
+                trace_event!(DEBUG, server = core.local(), kind = core.kind(), peer = %from, "refused: server full");
                 self.full.push(from);
             }
             return self.drop_one();
@@ -249,7 +249,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 // smaller than the hello); no session, no token used.
                 if let Some(refusal) = opener.take_refusal() {
                     core.sessions.count_mismatch();
-                    trace_event!(DEBUG, server = core.local(), peer = %from, "refused: another protocol");
+                    trace_event!(DEBUG, server = core.local(), kind = core.kind(), peer = %from, "refused: another protocol");
                     self.refusal = Some((from, refusal));
                 }
                 self.drop_one()
