@@ -34,6 +34,34 @@ macro_rules! counters {
                 }
             }
         }
+
+        impl StatsSnapshot {
+            /// Every counter as `(name, value)`, in declaration order,
+            /// names as the fields': what a metrics exporter walks, so a
+            /// counter added in a later release is exported without a
+            /// change (`active` is a gauge, every other one a monotonic
+            /// counter).
+            ///
+            /// ```
+            /// use packet_net::server::StatsSnapshot;
+            ///
+            /// fn prometheus(stats: &StatsSnapshot) -> String {
+            ///     let mut out = String::new();
+            ///     for (name, value) in stats.counters() {
+            ///         let kind = if name == "active" { "gauge" } else { "counter" };
+            ///         out += &format!("# TYPE packet_server_{name} {kind}\n");
+            ///         out += &format!("packet_server_{name} {value}\n");
+            ///     }
+            ///     out
+            /// }
+            /// let text = prometheus(&StatsSnapshot::default());
+            /// assert!(text.contains("packet_server_accepted 0\n"));
+            /// assert!(text.contains("# TYPE packet_server_active gauge\n"));
+            /// ```
+            pub fn counters(&self) -> impl Iterator<Item = (&'static str, u64)> {
+                [$((stringify!($name), self.$name as u64),)*].into_iter()
+            }
+        }
     };
 }
 

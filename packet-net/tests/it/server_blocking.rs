@@ -391,3 +391,27 @@ fn blocking_udp_server_gives_each_peer_a_session_and_drops_bad_datagrams() {
     udp_echo_once(&mut s, 99, 0, &mut Vec::new());
     server.shutdown();
 }
+
+/// `StatsSnapshot::counters` walks every field (an exporter needs no list
+/// of its own): the names are the fields', each once.
+#[test]
+fn stats_counters_name_every_field_once() {
+    let stats = packet_net::server::StatsSnapshot::default();
+    let names: Vec<&str> = stats.counters().map(|(n, _)| n).collect();
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    for want in [
+        "accepted",
+        "active",
+        "bad_frames",
+        "bad_hellos",
+        "protocol_mismatches",
+    ] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+    // As many as the Debug output has fields.
+    let debug = format!("{stats:?}");
+    assert_eq!(debug.matches(": ").count(), names.len(), "{debug}");
+}

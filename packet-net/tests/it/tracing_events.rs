@@ -135,7 +135,10 @@ fn a_kicked_sessions_end_is_logged_once_with_its_id_and_reason_and_no_packet_is(
     assert_eq!(events.len(), 2, "{events:?}");
     let (opened, end) = (&events[0], &events[1]);
     assert_eq!(opened["message"], "session opened");
-    assert_eq!((opened["kind"].as_str(), end["kind"].as_str()), ("tcp", "tcp"));
+    assert_eq!(
+        (opened["kind"].as_str(), end["kind"].as_str()),
+        ("tcp", "tcp")
+    );
     assert_eq!(
         (opened["session"].as_str(), opened["sealed"].as_str()),
         (&*id.0.to_string(), "false")
