@@ -19,6 +19,7 @@
 //! the packets' decoding (`packet_core::dispatch`).
 
 use std::collections::{HashSet, VecDeque};
+use std::fmt;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::vec::Vec;
@@ -26,7 +27,7 @@ use std::vec::Vec;
 use packet_core::dispatch::PacketSet;
 
 use super::{Router, SessionId};
-use crate::transport::TransportError;
+use crate::transport::{CloseReason, TransportError};
 
 /// One thing that happened on a server, for the game loop: what
 /// [`EventQueue::drain`] hands out (see [`EventQueue`]'s example).
@@ -37,8 +38,36 @@ pub enum ServerEvent<M> {
     Connected(SessionId),
     /// A session sent a packet of the set `M`, decoded and owned.
     Packet(SessionId, M),
-    /// A session the game saw connect has ended, and why (for the log).
-    Disconnected(SessionId, String),
+    /// A session the game saw connect has ended, and why.
+    Disconnected(SessionId, Left),
+}
+
+/// Why a session ended, as [`ServerEvent::Disconnected`] carries it:
+/// owned and comparable, classified for the game's decisions (a player
+/// who timed out may keep a reconnect grace, a kicked one not), with the
+/// whole [`DisconnectReason`](crate::DisconnectReason)'s text for the log
+/// (its `Display`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Left {
+    /// The close notice's reason for this end (wire format §12), whether
+    /// or not the server sends notices: `IdleTimeout` (also a frame left
+    /// unfinished), `Application` (closed by the game: a kick, see
+    /// `code`), `ShuttingDown`, `ProtocolError` (a bad frame, a handler's
+    /// error), `ServerError` (a handler's panic or I/O failure). `None`:
+    /// the client went away (closed, reset) or was dropped without a
+    /// notice (a slow consumer).
+    pub reason: Option<CloseReason>,
+    /// The code of a close by the game (`close_with`), else 0.
+    pub code: u16,
+    /// The [`DisconnectReason`](crate::DisconnectReason), as text.
+    pub text: String,
+}
+
+impl fmt::Display for Left {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 /// A bounded queue of [`ServerEvent`]s that a [`Router`] fills (see
@@ -143,7 +172,7 @@ impl<M> EventQueue<M> {
     }
 
     /// Queues a session's end, unless the game never saw it start.
-    fn push_end(&self, id: SessionId, why: String) {
+    fn push_end(&self, id: SessionId, why: Left) {
         let mut q = self.lock();
         if !q.unseen.remove(&id) {
             q.events.push_back(ServerEvent::Disconnected(id, why));
@@ -169,7 +198,20 @@ impl<S, U> Router<S, U> {
             // Not closed by the application: the server failed (its game
             // loop is behind), and its client is told so (a server error).
             .on_connect_or_fail(move |ctx| on.push(ServerEvent::Connected(ctx.id())))
-            .on_disconnect(move |ctx, why| off.push_end(ctx.id(), why.to_string()));
+            .on_disconnect(move |ctx, why| {
+                let reason = why.close_reason();
+                let kicked = reason == Some(CloseReason::Application);
+                let left = Left {
+                    reason,
+                    code: if kicked {
+                        ctx.session().close_code()
+                    } else {
+                        0
+                    },
+                    text: why.to_string(),
+                };
+                off.push_end(ctx.id(), left)
+            });
         router.on_each(M::IDS, move |ctx, frame| {
             queue.push(ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))
         })

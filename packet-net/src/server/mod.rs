@@ -163,7 +163,7 @@ pub(crate) use core::DEADLINE_CHECK_EVERY;
 pub(crate) use core::{
     ServerCore, Serviced, bind_first, count_in, handle_methods, recv_until_blocked,
 };
-pub use events::{EventQueue, ServerEvent};
+pub use events::{EventQueue, Left, ServerEvent};
 pub use router::{Handler, Hook, LeaveHook, Router, UnknownPackets};
 pub(crate) use session::{PollWaker, Waker, lock};
 pub use session::{Session, SessionId, Work};

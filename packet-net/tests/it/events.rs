@@ -71,7 +71,31 @@ fn a_game_loop_drains_connects_packets_and_disconnects() {
     );
     drop(client);
     let got = drain(&events, 1);
-    assert!(matches!(&got[..], [ServerEvent::Disconnected(i, _)] if *i == id));
+    // The client left: no notice's reason, the text says so.
+    assert!(
+        matches!(&got[..], [ServerEvent::Disconnected(i, why)]
+            if *i == id && why.reason.is_none() && why.code == 0 && why.to_string() == "peer closed"),
+        "{got:?}"
+    );
+
+    // A kick carries its class and code (the sixth new-user trial: the
+    // game loop had only text to match).
+    let mut client = connect(server.local_addr());
+    client.send(&Move { dx: 0, dy: 0 }).unwrap();
+    let got = drain(&events, 2);
+    let ServerEvent::Connected(id) = got[0] else {
+        panic!("{got:?}")
+    };
+    assert!(server.sessions().close_with(id, 4001));
+    let got = drain(&events, 1);
+    assert!(
+        matches!(&got[..], [ServerEvent::Disconnected(i, why)]
+            if *i == id
+            && why.reason == Some(packet_net::transport::CloseReason::Application)
+            && why.code == 4001),
+        "{got:?}"
+    );
+    drop(client);
 
     // UDP: the same events from datagrams (a queue per server: session
     // ids are per server).
@@ -130,7 +154,9 @@ fn a_full_queue_ends_sessions_and_never_hides_an_end() {
         ServerEvent::Packet(id, Input::Move(Move { dx: 1, dy: 1 }))
     );
     assert!(
-        matches!(&got[2], ServerEvent::Disconnected(i, why) if *i == id && why.contains("event queue full")),
+        matches!(&got[2], ServerEvent::Disconnected(i, why) if *i == id
+            && why.text.contains("event queue full")
+            && why.reason == Some(packet_net::transport::CloseReason::ServerError)),
         "{got:?}"
     );
     assert_eq!(got.len(), 3, "nothing of `b`: {got:?}");
