@@ -403,6 +403,9 @@ impl<S, U> ServerCore<S, U> {
                 io.shut_write();
             }
             conn.life().on_work(session.has_work());
+            if let Some(reason) = session.take_failure() {
+                conn.life().fail(reason, now);
+            }
             let end = conn.poll_end(queued, session.is_closing(), session.overflowed(), now);
             if let Some(reason) = end {
                 return Serviced::End(reason);

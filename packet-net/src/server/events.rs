@@ -5,20 +5,25 @@
 //! ([`Router::queue_events`]), as renet and most engines run.
 //!
 //! The queue is bounded, and what happens when it is full is decided
-//! here: a packet that does not fit ends its session (a handler error,
-//! after the replies it already queued are out), and a connect that does
-//! not fit ends the new session (as a handler error) before the game ever
-//! sees it; either way its client is told "server error" (wire format
-//! §12: the server failed, the client did nothing wrong); a
-//! disconnect of a session the game saw always goes in (at most one per
-//! session the game saw, so the queue holds at most `capacity` plus the
-//! open sessions). Nothing is dropped silently: the game sees every
-//! packet of every session it knows, or that session's end.
+//! here, against the session that filled it: the one holding the most
+//! packets in the queue. If that is another session than the one whose
+//! connect or packet does not fit, that session's packets are taken out
+//! of the queue and it ends (a handler error, after the replies it
+//! already queued are out), and the connect or packet goes in: a few
+//! flooding peers cannot get an innocent player ended. Otherwise (the
+//! session that does not fit holds the most itself, or the queue holds
+//! only connects) a packet ends its own session, and a connect ends the
+//! new session before the game ever sees it. Either way the ended
+//! client is told "server error" (wire format §12). A disconnect of a
+//! session the game saw always goes in (at most one per session the
+//! game saw, so the queue holds at most `capacity` plus the open
+//! sessions). Nothing is dropped silently: the game sees every packet of
+//! every session it knows, or that session's end.
 //!
 //! What does not live here: when hooks and handlers run (the servers),
 //! the packets' decoding (`packet_core::dispatch`).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +32,7 @@ use std::vec::Vec;
 use packet_core::dispatch::PacketSet;
 
 use super::{Router, SessionId};
+use crate::DisconnectReason;
 use crate::transport::{CloseReason, TransportError};
 
 /// One thing that happened on a server, for the game loop: what
@@ -110,6 +116,11 @@ struct Inner<M> {
     events: VecDeque<ServerEvent<M>>,
     /// Sessions whose connect did not fit: the game never hears of them.
     unseen: HashSet<SessionId>,
+    /// The packets each session has waiting in `events`.
+    held: HashMap<SessionId, usize>,
+    /// Sessions ended for filling the queue, until their end is queued:
+    /// their further packets are refused.
+    evicted: HashSet<SessionId>,
     refused: u64,
 }
 
@@ -122,6 +133,8 @@ impl<M> EventQueue<M> {
             inner: Mutex::new(Inner {
                 events: VecDeque::with_capacity(capacity.min(1 << 16)),
                 unseen: HashSet::new(),
+                held: HashMap::new(),
+                evicted: HashSet::new(),
                 refused: 0,
             }),
             capacity,
@@ -135,7 +148,9 @@ impl<M> EventQueue<M> {
     /// Moves every queued event, oldest first, to the end of `out` (keep
     /// `out` from tick to tick: no allocation once it has grown).
     pub fn drain(&self, out: &mut Vec<ServerEvent<M>>) {
-        out.extend(self.lock().events.drain(..));
+        let mut q = self.lock();
+        q.held.clear();
+        out.extend(q.events.drain(..));
     }
 
     /// Events waiting.
@@ -148,36 +163,91 @@ impl<M> EventQueue<M> {
         self.len() == 0
     }
 
-    /// Connects and packets refused so far because the queue was full
-    /// (each ended its session).
+    /// Connects and packets refused so far because the queue was full,
+    /// and sessions ended for filling it (each ended a session).
     pub fn refused(&self) -> u64 {
         self.lock().refused
     }
 
-    /// Queues a connect or a packet if there is room.
-    fn push(&self, event: ServerEvent<M>) -> Result<(), TransportError> {
+    /// Queues a connect or a packet if there is room; if not, see the
+    /// module docs: `Ok(Some(id))` when session `id`, which filled the
+    /// queue, was taken out to make room (the caller ends it).
+    fn push(&self, event: ServerEvent<M>) -> Result<Option<SessionId>, TransportError> {
         let mut q = self.lock();
-        if q.events.len() < self.capacity {
-            q.events.push_back(event);
-            return Ok(());
+        let own = match &event {
+            ServerEvent::Packet(id, _) if q.evicted.contains(id) => {
+                q.refused += 1;
+                return Err(full(self.capacity));
+            }
+            ServerEvent::Packet(id, _) => q.held.get(id).copied().unwrap_or(0),
+            _ => 0,
+        };
+        let mut evicted = None;
+        if q.events.len() >= self.capacity {
+            let top = q
+                .held
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map(|(id, n)| (*id, *n));
+            match top {
+                Some((top, n)) if n > own => {
+                    q.events
+                        .retain(|e| !matches!(e, ServerEvent::Packet(s, _) if *s == top));
+                    q.held.remove(&top);
+                    q.evicted.insert(top);
+                    q.refused += 1;
+                    evicted = Some(top);
+                }
+                _ => {
+                    q.refused += 1;
+                    if let ServerEvent::Connected(id) = event {
+                        q.unseen.insert(id);
+                    }
+                    return Err(full(self.capacity));
+                }
+            }
         }
-        q.refused += 1;
-        if let ServerEvent::Connected(id) = event {
-            q.unseen.insert(id);
+        if let ServerEvent::Packet(id, _) = &event {
+            *q.held.entry(*id).or_default() += 1;
         }
-        Err(TransportError::Io(io::Error::other(format!(
-            "event queue full ({} events): the game loop is behind",
-            self.capacity
-        ))))
+        q.events.push_back(event);
+        Ok(evicted)
+    }
+
+    /// [`EventQueue::push`] from a handler or hook of the session in
+    /// `ctx`; ends the session it took out, if any.
+    fn push_from<S, U>(
+        &self,
+        ctx: &super::Context<'_, S, U>,
+        event: ServerEvent<M>,
+    ) -> Result<(), TransportError> {
+        if let Some(id) = self.push(event)?
+            && let Some(session) = ctx.sessions().get(id)
+        {
+            let why = io::Error::other(format!(
+                "event queue full ({} events): this session held the most of them",
+                self.capacity
+            ));
+            session.fail(DisconnectReason::Handler(TransportError::Io(why)));
+        }
+        Ok(())
     }
 
     /// Queues a session's end, unless the game never saw it start.
     fn push_end(&self, id: SessionId, why: Left) {
         let mut q = self.lock();
+        q.evicted.remove(&id);
         if !q.unseen.remove(&id) {
             q.events.push_back(ServerEvent::Disconnected(id, why));
         }
     }
+}
+
+/// The error of a connect or packet that did not fit.
+fn full(capacity: usize) -> TransportError {
+    TransportError::Io(io::Error::other(format!(
+        "event queue full ({capacity} events): the game loop is behind"
+    )))
 }
 
 impl<S, U> Router<S, U> {
@@ -197,7 +267,7 @@ impl<S, U> Router<S, U> {
         let router = self
             // Not closed by the application: the server failed (its game
             // loop is behind), and its client is told so (a server error).
-            .on_connect_or_fail(move |ctx| on.push(ServerEvent::Connected(ctx.id())))
+            .on_connect_or_fail(move |ctx| on.push_from(ctx, ServerEvent::Connected(ctx.id())))
             .on_disconnect(move |ctx, why| {
                 let reason = why.close_reason();
                 let kicked = reason == Some(CloseReason::Application);
@@ -213,7 +283,7 @@ impl<S, U> Router<S, U> {
                 off.push_end(ctx.id(), left)
             });
         router.on_each(M::IDS, move |ctx, frame| {
-            queue.push(ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))
+            queue.push_from(ctx, ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))
         })
     }
 }

@@ -16,7 +16,7 @@ use std::vec::Vec;
 
 use packet_core::frame::Packet;
 
-use crate::session::Lifecycle;
+use crate::session::{DisconnectReason, Lifecycle};
 use crate::transport::{CloseNotice, CloseReason, Outbox, TransportError};
 
 /// Locks `m` even if a thread panicked while holding it (a handler, say):
@@ -139,6 +139,11 @@ pub struct Session<U = ()> {
     pub(super) ended: AtomicBool,
     /// Work in flight whose replies a shutdown waits for ([`Session::work`]).
     pub(super) work: AtomicU32,
+    /// An end decided from outside the session's driver
+    /// ([`Session::fail`]), taken by the driver; `failed` says whether
+    /// to look (no lock on the hot path).
+    pub(super) failed: AtomicBool,
+    pub(super) failure: Mutex<Option<DisconnectReason>>,
     /// The application's per-session state, locked per session only.
     pub(super) state: Mutex<U>,
 }
@@ -316,6 +321,28 @@ impl<U> Session<U> {
 
     pub(crate) fn overflowed(&self) -> bool {
         self.overflowed.load(Ordering::Relaxed)
+    }
+
+    /// Ends the session for `reason`, decided outside its driver (by
+    /// another session's handler: [`super::EventQueue`] ending the
+    /// session that filled it): its driver ends it as it would on its
+    /// own (queued replies first, then the notice `reason` calls for).
+    pub(crate) fn fail(&self, reason: DisconnectReason) {
+        let mut slot = lock(&self.failure);
+        if slot.is_none() {
+            *slot = Some(reason);
+            self.failed.store(true, Ordering::Release);
+        }
+        drop(slot);
+        self.waker.wake();
+    }
+
+    /// The end [`Session::fail`] decided, once.
+    pub(crate) fn take_failure(&self) -> Option<DisconnectReason> {
+        if !self.failed.load(Ordering::Acquire) {
+            return None;
+        }
+        lock(&self.failure).take()
     }
 
     /// Whether work started with [`Session::work`] is in flight.

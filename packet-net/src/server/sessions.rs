@@ -195,6 +195,8 @@ impl<U> Sessions<U> {
             identity: std::sync::OnceLock::new(),
             waker: waker(id),
             ended: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
+            failure: Mutex::new(None),
             work: std::sync::atomic::AtomicU32::new(0),
             state: Mutex::new(state),
         });

@@ -371,6 +371,9 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             let sent = flush.sent + std::mem::take(&mut peer.sent);
             peer.life.on_written(sent as usize, queued, now);
             peer.life.on_work(peer.session.has_work());
+            if let Some(reason) = peer.session.take_failure() {
+                peer.life.fail(reason, now);
+            }
             let end = peer.life.poll_end(
                 queued,
                 0,

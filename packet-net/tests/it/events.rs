@@ -1,7 +1,8 @@
 //! The tick-driven style: a game loop drains connects, owned packets and
 //! disconnects from an `EventQueue` once per tick; a full queue ends the
-//! session whose packet did not fit (the game sees its end) and closes a
-//! session whose connect did not fit (the game never sees it).
+//! session that filled it (the game sees its end), or, when the one that
+//! does not fit holds the most, that one (a connect: the game never sees
+//! it).
 
 use std::time::Duration;
 
@@ -112,6 +113,16 @@ fn a_game_loop_drains_connects_packets_and_disconnects() {
     ));
 }
 
+/// The game loop is behind: the server's failure, not the client's.
+fn server_error(e: packet_net::transport::TransportError) -> bool {
+    match e {
+        packet_net::transport::TransportError::ClosedByServer(n) => {
+            n.reason == packet_net::transport::CloseReason::ServerError
+        }
+        _ => false,
+    }
+}
+
 #[test]
 fn a_full_queue_ends_sessions_and_never_hides_an_end() {
     // Room for a connect and one packet.
@@ -123,28 +134,17 @@ fn a_full_queue_ends_sessions_and_never_hides_an_end() {
     let mut a = connect(server.local_addr());
     a.send(&Move { dx: 1, dy: 1 }).unwrap();
     a.send_raw(1, b"").unwrap();
-    a.send(&Move { dx: 2, dy: 2 }).unwrap(); // does not fit: `a` ends
+    // Does not fit, and `a` holds the most: `a` ends.
+    a.send(&Move { dx: 2, dy: 2 }).unwrap();
     assert_eq!(
         a.recv().unwrap().body(),
         b"pong",
         "replies before the end go out"
     );
-    // The game loop is behind: the server's failure, not the client's.
-    let server_error = |e: packet_net::transport::TransportError| match e {
-        packet_net::transport::TransportError::ClosedByServer(n) => {
-            n.reason == packet_net::transport::CloseReason::ServerError
-        }
-        _ => false,
-    };
     let e = a.recv().map(|_| ()).unwrap_err();
     assert!(server_error(e), "the session ended, told why");
-    // `b` connects while the queue is still full: closed unseen, and told
-    // it is the server's failure, not the application's decision.
-    let mut b = connect(server.local_addr());
-    let e = b.recv().map(|_| ()).unwrap_err();
-    assert!(server_error(e), "a connect that did not fit");
     assert!(wait_until(LIMIT, || server.sessions().is_empty()));
-    assert_eq!(events.refused(), 2);
+    assert_eq!(events.refused(), 1);
     let got = drain(&events, 3);
     let ServerEvent::Connected(id) = got[0] else {
         panic!("{got:?}")
@@ -159,5 +159,83 @@ fn a_full_queue_ends_sessions_and_never_hides_an_end() {
             && why.reason == Some(packet_net::transport::CloseReason::ServerError)),
         "{got:?}"
     );
-    assert_eq!(got.len(), 3, "nothing of `b`: {got:?}");
+    assert_eq!(got.len(), 3, "{got:?}");
+
+    // A queue full of connects: a new connect does not fit and is closed
+    // unseen, told it is the server's failure.
+    let mut x = connect(server.local_addr());
+    let mut y = connect(server.local_addr());
+    let got = drain(&events, 0);
+    assert!(got.is_empty(), "{got:?}");
+    assert!(wait_until(LIMIT, || events.len() == 2));
+    let mut z = connect(server.local_addr());
+    let e = z.recv().map(|_| ()).unwrap_err();
+    assert!(server_error(e), "a connect that did not fit");
+    assert_eq!(events.refused(), 2);
+    let got = drain(&events, 2);
+    assert!(
+        matches!(
+            &got[..],
+            [ServerEvent::Connected(_), ServerEvent::Connected(_)]
+        ),
+        "nothing of `z`: {got:?}"
+    );
+    x.send(&Move { dx: 0, dy: 0 }).unwrap();
+    y.send(&Move { dx: 0, dy: 0 }).unwrap();
+    assert_eq!(drain(&events, 2).len(), 2, "x and y still in");
+}
+
+/// A hostile-input run (session 8): flooding peers filled the shared
+/// queue and the session ended was whoever came next, an innocent player
+/// (told "server error") while the flooders stayed. The session holding
+/// the most packets is the one ended now, and the packet that found the
+/// queue full goes in.
+#[test]
+fn a_full_queue_ends_the_session_that_filled_it() {
+    let events = EventQueue::<Input>::new(6);
+    let router = Router::<()>::new().queue_events(&events);
+    let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ()).unwrap();
+    let mut innocent = connect(server.local_addr());
+    assert!(wait_until(LIMIT, || events.len() == 1));
+    let mut flooder = connect(server.local_addr());
+    for i in 0..4 {
+        flooder.send(&Move { dx: i, dy: 0 }).unwrap();
+    }
+    assert!(wait_until(LIMIT, || events.len() == 6), "full");
+    innocent.send(&Move { dx: 9, dy: 9 }).unwrap();
+    let e = flooder.recv().map(|_| ()).unwrap_err();
+    assert!(server_error(e), "the flooder is told 'server error'");
+    // The innocent player stays: its next packet goes in too.
+    innocent.send(&Move { dx: 8, dy: 8 }).unwrap();
+    let got = drain(&events, 5);
+    let ServerEvent::Connected(me) = got[0] else {
+        panic!("{got:?}")
+    };
+    let ServerEvent::Connected(them) = got[1] else {
+        panic!("{got:?}")
+    };
+    let mine: Vec<_> = got
+        .iter()
+        .filter(|e| matches!(e, ServerEvent::Packet(i, _) if *i == me))
+        .collect();
+    assert_eq!(mine.len(), 2, "{got:?}");
+    assert!(
+        !got.iter()
+            .any(|e| matches!(e, ServerEvent::Packet(i, _) if *i == them)),
+        "the flooder's packets were taken out: {got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|e| matches!(e, ServerEvent::Disconnected(i, why)
+            if *i == them && why.text.contains("held the most"))),
+        "{got:?}"
+    );
+    assert_eq!(events.refused(), 1);
+    assert_eq!(server.sessions().len(), 1);
+    drop(flooder);
+    innocent.send(&Move { dx: 7, dy: 7 }).unwrap();
+    assert!(matches!(
+        &drain(&events, 1)[..],
+        [ServerEvent::Packet(i, _)] if *i == me
+    ));
 }
