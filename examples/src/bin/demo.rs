@@ -1189,6 +1189,23 @@ mod tests {
     }
 
     #[test]
+    fn game_servers_bind_the_login_port_plus_one_unless_told() {
+        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let ok = |listen, port| game_addr(at(listen), port).unwrap();
+        assert_eq!(ok("0.0.0.0:7070", None), at("0.0.0.0:7071"));
+        assert_eq!(ok("[::1]:7070", None), at("[::1]:7071"));
+        // Port 0 (tests): ephemeral game ports too.
+        assert_eq!(ok("127.0.0.1:0", None), at("127.0.0.1:0"));
+        assert_eq!(ok("0.0.0.0:7070", Some(9000)), at("0.0.0.0:9000"));
+        assert_eq!(ok("127.0.0.1:0", Some(9000)), at("127.0.0.1:9000"));
+        assert_eq!(ok("127.0.0.1:7070", Some(0)), at("127.0.0.1:0"));
+        // No port + 1 above 65535; the login's own port is taken.
+        assert!(game_addr(at("0.0.0.0:65535"), None).is_err());
+        assert_eq!(ok("0.0.0.0:65535", Some(7000)), at("0.0.0.0:7000"));
+        assert!(game_addr(at("0.0.0.0:7070"), Some(7070)).is_err());
+    }
+
+    #[test]
     fn grants_round_trip_and_malformed_ones_are_refused() {
         let plain = Grant {
             tcp_port: 7071,
