@@ -13,9 +13,11 @@
 //! cargo run --release --bin demo -- --help
 //! ```
 //!
-//! `serve` runs the game servers (TCP and UDP, sealed by default) and,
-//! on `--listen`, a small **login listener**: each bot logs in there for
-//! its own session token and keys and learns the game ports. The login is
+//! `serve` runs the game servers (TCP and UDP, sealed by default, on the
+//! login port + 1 or `--game-port`) and, on `--listen`, a small **login
+//! listener**: each bot logs in there for its own session token and keys
+//! and learns the game ports. Ctrl-C or SIGTERM shuts it down gracefully
+//! (each bot is told `shutting down` by a close notice). The login is
 //! **plaintext on purpose** (it keeps the demo free of certificates): the
 //! keys cross the network in the clear, so anyone watching the wire can
 //! read them. A real game runs its login over TLS (or hands the keys out
