@@ -13,9 +13,11 @@
 //! cargo run --release --bin demo -- --help
 //! ```
 //!
-//! `serve` runs the game servers (TCP and UDP, sealed by default) and,
-//! on `--listen`, a small **login listener**: each bot logs in there for
-//! its own session token and keys and learns the game ports. The login is
+//! `serve` runs the game servers (TCP and UDP, sealed by default, on the
+//! login port + 1 or `--game-port`) and, on `--listen`, a small **login
+//! listener**: each bot logs in there for its own session token and keys
+//! and learns the game ports. Ctrl-C or SIGTERM shuts it down gracefully
+//! (each bot is told `shutting down` by a close notice). The login is
 //! **plaintext on purpose** (it keeps the demo free of certificates): the
 //! keys cross the network in the clear, so anyone watching the wire can
 //! read them. A real game runs its login over TLS (or hands the keys out
@@ -25,37 +27,47 @@ use std::io::{IsTerminal as _, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use packet_examples::{ECHO, Histogram};
 use packet_net::server::tokio::{Server, ServerHandle, UdpServer};
 use packet_net::server::{Router, ServerConfig};
-use packet_net::transport::TransportError;
 use packet_net::transport::tokio::{TcpPacketStream, UdpPacketSocket};
+use packet_net::transport::{CloseReason, TransportError};
 use tokio::time::timeout;
 
 /// A packet server with bot clients, over TCP and UDP: in one process
 /// (no subcommand), or `serve` and `bots` in two.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(name = "demo", version, about)]
 struct Args {
     #[command(subcommand)]
     cmd: Option<Cmd>,
     #[command(flatten)]
-    opts: Opts,
+    common: Common,
+    #[command(flatten)]
+    bot: BotOpts,
+    #[command(flatten)]
+    server: ServerOpts,
 }
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Only the server: a plaintext login listener on `--listen` and the
-    /// game servers (TCP, UDP) on ports beside it. Runs until stopped
-    /// (Ctrl-C) or for `--seconds`.
+    /// game servers (TCP and UDP) on the login port + 1. Runs until
+    /// stopped (Ctrl-C or SIGTERM: a graceful shutdown) or for `--seconds`.
     Serve {
         /// The login listener's address; bots connect here.
         #[arg(long, default_value = "127.0.0.1:7070")]
         listen: String,
+        /// The game servers' port, TCP and UDP (default: the login port
+        /// + 1; ephemeral ports when the login port is 0).
+        #[arg(long, value_name = "PORT")]
+        game_port: Option<u16>,
+        #[command(flatten)]
+        server: ServerOpts,
     },
     /// Only the bots, against a `demo serve` (its login listener's
     /// address). Sealing follows the server's choice.
@@ -63,36 +75,48 @@ enum Cmd {
         /// The server's login address (`demo serve --listen`).
         #[arg(long)]
         connect: String,
+        #[command(flatten)]
+        bot: BotOpts,
     },
 }
 
-#[derive(Debug, clap::Args)]
-struct Opts {
+/// Options of every mode (global: before or after the subcommand).
+#[derive(Debug, Clone, clap::Args)]
+struct Common {
     /// How long to run, in seconds (default 5; `serve`: until stopped).
     #[arg(short, long, global = true)]
     seconds: Option<f64>,
-    /// Bot clients per transport.
-    #[arg(short, long, global = true, default_value_t = 16)]
-    bots: u32,
-    /// Which transports to run.
-    #[arg(short, long, global = true, value_enum, default_value_t = Which::Both)]
-    transport: Which,
-    /// Packets each bot keeps in flight.
-    #[arg(short, long, global = true, default_value_t = 8)]
-    window: u32,
-    /// Body bytes per packet (at least 16: send time and sequence).
-    #[arg(short, long, global = true, default_value_t = 64)]
-    payload: usize,
     /// Runtime worker threads (0: one per core).
     #[arg(long, global = true, default_value_t = 0)]
     threads: usize,
     /// No live progress line.
     #[arg(short, long, global = true)]
     quiet: bool,
+}
+
+/// The bots' options (no subcommand, and `bots`).
+#[derive(Debug, Clone, clap::Args)]
+struct BotOpts {
+    /// Bot clients per transport.
+    #[arg(short, long, default_value_t = 16)]
+    bots: u32,
+    /// Which transports to run.
+    #[arg(short, long, value_enum, default_value_t = Which::Both)]
+    transport: Which,
+    /// Packets each bot keeps in flight.
+    #[arg(short, long, default_value_t = 8)]
+    window: u32,
+    /// Body bytes per packet (at least 16: send time and sequence).
+    #[arg(short, long, default_value_t = 64)]
+    payload: usize,
+}
+
+/// The server's options (no subcommand, and `serve`).
+#[derive(Debug, Clone, clap::Args)]
+struct ServerOpts {
     /// Plaintext frames even when built with the `crypto` feature (the
-    /// default build seals every frame with ChaCha20-Poly1305). For
-    /// `bots`, the server decides.
-    #[arg(long, global = true)]
+    /// default build seals every frame with ChaCha20-Poly1305).
+    #[arg(long)]
     plain: bool,
 }
 
@@ -118,17 +142,49 @@ struct Report {
     hist: Histogram,
 }
 
+/// Parses the command line. The bots' and the server's options are the
+/// no-subcommand run's before a subcommand: there they would apply to
+/// nothing, so they are refused (as clap refuses them after the wrong
+/// subcommand).
+fn parse_args() -> Args {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let matches = Args::command().get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Some(sub) = matches.subcommand_name() {
+        for id in ["bots", "transport", "window", "payload", "plain"] {
+            if matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
+                Args::command()
+                    .error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!(
+                            "--{id} before `{sub}`: give each option after the \
+                             subcommand it applies to (`demo {sub} --help`)"
+                        ),
+                    )
+                    .exit();
+            }
+        }
+    }
+    args
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let o = &args.opts;
-    let bad_seconds = o.seconds.is_some_and(|s| !(s > 0.0 && s < 1e9));
-    if o.payload < 16 || o.payload > 60_000 || o.window == 0 || bad_seconds {
+    let args = parse_args();
+    let common = &args.common;
+    let bot = match &args.cmd {
+        None => Some(&args.bot),
+        Some(Cmd::Serve { .. }) => None,
+        Some(Cmd::Bots { bot, .. }) => Some(bot),
+    };
+    let bad_seconds = common.seconds.is_some_and(|s| !(s > 0.0 && s < 1e9));
+    let bad_bot = bot.is_some_and(|b| b.payload < 16 || b.payload > 60_000 || b.window == 0);
+    if bad_bot || bad_seconds {
         eprintln!("demo: need --payload in 16..=60000, --window >= 1, --seconds > 0");
         return ExitCode::from(2);
     }
     let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if o.threads > 0 {
-        rt.worker_threads(o.threads);
+    if common.threads > 0 {
+        rt.worker_threads(common.threads);
     }
     let rt = match rt.enable_all().build() {
         Ok(rt) => rt,
@@ -138,14 +194,22 @@ fn main() -> ExitCode {
         }
     };
     let result = match &args.cmd {
-        None => rt.block_on(all_in_one(&args.opts)),
-        Some(Cmd::Serve { listen }) => rt.block_on(serve(&args.opts, listen)),
-        Some(Cmd::Bots { connect }) => rt.block_on(bots(&args.opts, connect)),
+        None => rt.block_on(all_in_one(&args.common, &args.bot, &args.server)),
+        Some(Cmd::Serve {
+            listen,
+            game_port,
+            server,
+        }) => rt.block_on(serve(common, server, listen, *game_port)),
+        Some(Cmd::Bots { connect, bot }) => rt.block_on(bots(common, bot, connect)),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("demo: no packet made the round trip");
+            ExitCode::FAILURE
+        }
+        Err(TransportError::Io(e)) => {
+            eprintln!("demo: {e}");
             ExitCode::FAILURE
         }
         Err(e) => {
@@ -333,6 +397,36 @@ fn login_error(what: &str) -> TransportError {
     std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string()).into()
 }
 
+/// An error that says what failed: `what: error hint`.
+fn context(what: &str, e: &dyn std::fmt::Display, hint: &str) -> TransportError {
+    std::io::Error::other(format!("{what}: {e} {hint}").trim_end().to_string()).into()
+}
+
+/// [`context`] for a transport error (an I/O error without its prefix).
+fn io_context(what: &str, e: &TransportError, hint: &str) -> TransportError {
+    match e {
+        TransportError::Io(io) => context(what, io, hint),
+        e => context(what, e, hint),
+    }
+}
+
+/// Where `serve` binds its game servers (TCP and UDP, one port number):
+/// on `--listen`'s address, at `--game-port`, else the login port + 1,
+/// else (login port 0, as tests use) ephemeral ports.
+fn game_addr(listen: SocketAddr, game_port: Option<u16>) -> Result<SocketAddr, String> {
+    let port = match (game_port, listen.port()) {
+        (Some(p), login) if p == login && p != 0 => {
+            return Err(format!("--game-port {p} is the login port: choose another"));
+        }
+        (Some(p), _) => p,
+        (None, 0) => 0,
+        (None, login) => login.checked_add(1).ok_or_else(|| {
+            format!("login port {login} leaves no port + 1 for the game: pass --game-port")
+        })?,
+    };
+    Ok(SocketAddr::new(listen.ip(), port))
+}
+
 /// The game servers, TCP and UDP, echoing every frame.
 struct Game {
     tcp: ServerHandle<()>,
@@ -340,13 +434,20 @@ struct Game {
 }
 
 impl Game {
-    async fn start(ip: IpAddr, config: ServerConfig) -> Result<Self, TransportError> {
+    /// Binds both on `at` (TCP and UDP share the port number; port 0:
+    /// an ephemeral port each).
+    async fn start(at: SocketAddr, config: ServerConfig) -> Result<Self, TransportError> {
         // Sessions, dispatch by type id, echo.
         let router = || Router::<()>::new().on_frame(ECHO, |ctx, f| ctx.reply_raw(ECHO, f.body()));
-        let tcp = Server::bind((ip, 0), config.clone(), router(), ()).await?;
+        let hint = "(choose another with --game-port)";
+        let tcp = Server::bind(at, config.clone(), router(), ())
+            .await
+            .map_err(|e| io_context(&format!("game TCP server on {at}"), &e, hint))?;
         // One frame per datagram, a session per peer address (each bot is
         // its own sealed session with its own keys), the same router.
-        let udp = UdpServer::bind((ip, 0), config, router(), ()).await?;
+        let udp = UdpServer::bind(at, config, router(), ())
+            .await
+            .map_err(|e| io_context(&format!("game UDP server on {at}"), &e, hint))?;
         Ok(Self { tcp, udp })
     }
 
@@ -411,7 +512,7 @@ impl Source {
     }
 }
 
-fn sealed_by(opts: &Opts) -> bool {
+fn sealed_by(opts: &ServerOpts) -> bool {
     cfg!(feature = "crypto") && !opts.plain
 }
 
@@ -424,13 +525,18 @@ fn mode(sealed: bool) -> &'static str {
 }
 
 /// No subcommand: the servers and the bots in this process, on loopback.
-async fn all_in_one(opts: &Opts) -> Result<bool, TransportError> {
-    let sealed = sealed_by(opts);
+async fn all_in_one(
+    common: &Common,
+    bot: &BotOpts,
+    server: &ServerOpts,
+) -> Result<bool, TransportError> {
+    let sealed = sealed_by(server);
     let login = Arc::new(Login::default());
-    let game = Game::start(Ipv4Addr::LOCALHOST.into(), login.server_config(sealed)).await?;
+    let at = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0);
+    let game = Game::start(at, login.server_config(sealed)).await?;
     println!(
         "packet demo: server + {} bot(s) per transport on 127.0.0.1",
-        opts.bots
+        bot.bots
     );
     let source = Source::Local {
         login,
@@ -438,20 +544,73 @@ async fn all_in_one(opts: &Opts) -> Result<bool, TransportError> {
         tcp: game.tcp.local_addr(),
         udp: game.udp.local_addr(),
     };
-    let ok = run_bots(opts, source).await;
+    let ok = run_bots(common, bot, source).await;
     game.shutdown().await;
     ok
 }
 
-/// `demo serve`: the login listener on `listen`, the game servers beside it.
-async fn serve(opts: &Opts, listen: &str) -> Result<bool, TransportError> {
-    let sealed = sealed_by(opts);
+/// What stops `serve`: Ctrl-C (SIGINT) or, on unix, SIGTERM. Listening
+/// from creation on, so a signal that comes early is not missed.
+struct StopSignal {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn new() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Waits for the next signal; its name.
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => "Ctrl-C (SIGINT)",
+                _ = self.term.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            match tokio::signal::ctrl_c().await {
+                Ok(()) => "Ctrl-C",
+                // No handler: wait for `--seconds` alone.
+                Err(_) => std::future::pending().await,
+            }
+        }
+    }
+}
+
+/// `demo serve`: the login listener on `listen`, the game servers on
+/// its port + 1 (or `--game-port`).
+async fn serve(
+    common: &Common,
+    server: &ServerOpts,
+    listen: &str,
+    game_port: Option<u16>,
+) -> Result<bool, TransportError> {
+    let sealed = sealed_by(server);
+    // Signals first: from here on Ctrl-C shuts down gracefully.
+    let mut signals =
+        StopSignal::new().map_err(|e| context("cannot listen for Ctrl-C / SIGTERM", &e, ""))?;
     let listen = tokio::net::lookup_host(listen)
         .await?
         .next()
         .ok_or_else(|| login_error("--listen names no address"))?;
+    let at = game_addr(listen, game_port).map_err(|e| login_error(&e))?;
     let login = Arc::new(Login::default());
-    let game = Game::start(listen.ip(), login.server_config(sealed)).await?;
+    let game = Game::start(at, login.server_config(sealed)).await?;
     let grant = Grant {
         tcp_port: game.tcp.local_addr().port(),
         udp_port: game.udp.local_addr().port(),
@@ -468,28 +627,52 @@ async fn serve(opts: &Opts, listen: &str) -> Result<bool, TransportError> {
         let n = grant.encode(&mut body);
         ctx.reply_raw(LOGIN, &body[..n])
     });
-    let desk = Server::bind(listen, ServerConfig::default(), router, ()).await?;
+    let desk = Server::bind(listen, ServerConfig::default(), router, ())
+        .await
+        .map_err(|e| io_context(&format!("login listener on {listen}"), &e, ""))?;
     let at = desk.local_addr();
+    let (tcp, udp) = (game.tcp.local_addr(), game.udp.local_addr());
     println!("packet demo serve: login on {at} (plaintext, demo only)");
-    println!(
-        "game: TCP {}, UDP {}",
-        game.tcp.local_addr(),
-        game.udp.local_addr()
-    );
+    println!("game: TCP {tcp}, UDP {udp}");
     println!("frames: {}", mode(sealed));
-    println!("bots: demo bots --connect {at}");
+    if at.ip().is_unspecified() {
+        println!("bots: demo bots --connect SERVER_IP:{}", at.port());
+        println!("  (SERVER_IP: this machine's address; 127.0.0.1 on this machine)");
+    } else {
+        println!("bots: demo bots --connect {at}");
+    }
+    if !at.ip().is_loopback() {
+        let game_ports = if tcp.port() == udp.port() {
+            format!("TCP and UDP {}", tcp.port())
+        } else {
+            format!("TCP {} and UDP {}", tcp.port(), udp.port())
+        };
+        println!(
+            "firewall: open TCP {} (login), {game_ports} (game)",
+            at.port()
+        );
+    }
+    let until = match common.seconds {
+        Some(s) => format!("for {s} s or until Ctrl-C"),
+        None => "until Ctrl-C".to_string(),
+    };
+    println!("running {until} (or SIGTERM): then a graceful shutdown");
+    let _ = std::io::stdout().flush();
     let start = Instant::now();
     let tty = std::io::stderr().is_terminal();
-    loop {
-        let left = opts
+    let (why, signalled) = loop {
+        let left = common
             .seconds
             .map(|s| Duration::from_secs_f64(s).saturating_sub(start.elapsed()));
         if left == Some(Duration::ZERO) {
-            break;
+            break ("--seconds elapsed", false);
         }
         let nap = Duration::from_secs(1).min(left.unwrap_or(Duration::MAX));
-        tokio::time::sleep(nap).await;
-        if !opts.quiet {
+        tokio::select! {
+            () = tokio::time::sleep(nap) => {}
+            name = signals.recv() => break (name, true),
+        }
+        if !common.quiet {
             let line = serve_line(
                 start.elapsed().as_secs_f64(),
                 &[("tcp", game.tcp.stats()), ("udp", game.udp.stats())]
@@ -497,33 +680,56 @@ async fn serve(opts: &Opts, listen: &str) -> Result<bool, TransportError> {
             );
             print_progress(tty, &line);
         }
-    }
-    if !opts.quiet && tty {
+    };
+    if !common.quiet && tty {
         eprintln!();
     }
+    let (tcp_open, udp_open) = (game.tcp.stats().active, game.udp.stats().active);
+    let again = if signalled {
+        " (again: exit at once)"
+    } else {
+        ""
+    };
+    println!("{why}: shutting down gracefully{again}");
+    println!(
+        "  closing {tcp_open} TCP + {udp_open} UDP session(s): replies, then a \
+         close notice"
+    );
+    let _ = std::io::stdout().flush();
+    // A second signal during the shutdown exits at once.
+    tokio::spawn(async move {
+        let name = signals.recv().await;
+        eprintln!("demo serve: {name} again: exiting without waiting");
+        std::process::exit(130);
+    });
+    let t = Instant::now();
     desk.shutdown().await;
     game.shutdown().await;
+    println!(
+        "stopped: login and game servers shut down in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     Ok(true)
 }
 
 /// `demo bots`: bots against a `demo serve` at `connect`.
-async fn bots(opts: &Opts, connect: &str) -> Result<bool, TransportError> {
+async fn bots(common: &Common, bot: &BotOpts, connect: &str) -> Result<bool, TransportError> {
     let addr = tokio::net::lookup_host(connect)
         .await?
         .next()
         .ok_or_else(|| login_error("--connect names no address"))?;
     println!(
         "packet demo bots: {} bot(s) per transport, logging in at {addr}",
-        opts.bots
+        bot.bots
     );
-    run_bots(opts, Source::Remote(addr)).await
+    run_bots(common, bot, Source::Remote(addr)).await
 }
 
 /// Logs the bots in through `source`, runs them for `--seconds` with a
 /// live progress line, and prints the summary; whether any packet made
 /// the round trip.
-async fn run_bots(opts: &Opts, source: Source) -> Result<bool, TransportError> {
-    let duration = Duration::from_secs_f64(opts.seconds.unwrap_or(5.0));
+async fn run_bots(common: &Common, opts: &BotOpts, source: Source) -> Result<bool, TransportError> {
+    let duration = Duration::from_secs_f64(common.seconds.unwrap_or(5.0));
     let body_len = opts.payload;
     let mut reports = Vec::new();
     let mut tickets = Vec::new();
@@ -554,10 +760,14 @@ async fn run_bots(opts: &Opts, source: Source) -> Result<bool, TransportError> {
     );
 
     let stop = Arc::new(AtomicBool::new(false));
+    // Bots still running: when none is (the server shut down), the run
+    // ends early.
+    let running = Arc::new(AtomicUsize::new(tickets.len()));
     let mut bots = tokio::task::JoinSet::new();
     for (index, bot, ticket) in tickets {
         let name = reports[index].name;
         let (live, stop) = (reports[index].live.clone(), stop.clone());
+        let running = running.clone();
         let window = opts.window;
         bots.spawn(async move {
             let mut hist = Histogram::default();
@@ -572,11 +782,21 @@ async fn run_bots(opts: &Opts, source: Source) -> Result<bool, TransportError> {
                 )
                 .await
             };
-            if let Err(e) = result {
-                live.errors.fetch_add(1, Ordering::Relaxed);
-                eprintln!("\n{name} bot {bot}: {e}");
-            }
-            (index, hist)
+            running.fetch_sub(1, Ordering::Relaxed);
+            let notice = match result {
+                Ok(()) => None,
+                // A graceful shutdown: the server answered what it had
+                // read and said so. The end of the run, not an error.
+                Err(TransportError::ClosedByServer(n)) if n.reason == CloseReason::ShuttingDown => {
+                    Some(n)
+                }
+                Err(e) => {
+                    live.errors.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("\n{name} bot {bot}: {e}");
+                    None
+                }
+            };
+            (index, hist, notice)
         });
     }
 
@@ -587,12 +807,12 @@ async fn run_bots(opts: &Opts, source: Source) -> Result<bool, TransportError> {
     let tick = if tty { 250 } else { 1000 };
     let mut last = vec![0u64; reports.len()];
     let mut last_t = start;
-    while start.elapsed() < duration {
+    while start.elapsed() < duration && running.load(Ordering::Relaxed) > 0 {
         tokio::time::sleep(
             Duration::from_millis(tick).min(duration.saturating_sub(start.elapsed())),
         )
         .await;
-        if opts.quiet {
+        if common.quiet {
             continue;
         }
         let now = Instant::now();
@@ -614,12 +834,18 @@ async fn run_bots(opts: &Opts, source: Source) -> Result<bool, TransportError> {
     }
     stop.store(true, Ordering::Relaxed);
     let elapsed = start.elapsed().as_secs_f64();
-    if !opts.quiet && tty {
+    if !common.quiet && tty {
         eprintln!();
     }
+    let mut shut_down = 0;
+    let mut notice = None;
     while let Some(done) = bots.join_next().await {
         match done {
-            Ok((index, hist)) => reports[index].hist.merge(&hist),
+            Ok((index, hist, n)) => {
+                reports[index].hist.merge(&hist);
+                shut_down += usize::from(n.is_some());
+                notice = notice.or(n);
+            }
             Err(e) => eprintln!("bot task failed: {e}"),
         }
     }
@@ -651,6 +877,9 @@ async fn run_bots(opts: &Opts, source: Source) -> Result<bool, TransportError> {
         " latency: round trip, {} bots x {} in flight)",
         opts.bots, opts.window
     );
+    if let Some(n) = notice {
+        println!("{shut_down} bot(s) ended early: {n}");
+    }
     Ok(any)
 }
 
@@ -854,7 +1083,14 @@ async fn udp_bot(
 ) -> Result<(), TransportError> {
     let epoch = Instant::now();
     let frame_len = frame_len_for(sec.is_sealed(), len);
-    let s = UdpPacketSocket::bind("127.0.0.1:0").await?;
+    // A local address that can reach `addr`: loopback for loopback,
+    // else any interface of its family.
+    let local: SocketAddr = match addr.ip() {
+        ip if ip.is_loopback() => (ip, 0).into(),
+        IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        IpAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let s = UdpPacketSocket::bind(local).await?;
     #[cfg(feature = "crypto")]
     let s = match sec.0 {
         Some(c) => s.sealed(c),
@@ -952,6 +1188,23 @@ mod tests {
                 assert!(width(&line) < PROGRESS_WIDTH, "{} {line}", width(&line));
             }
         }
+    }
+
+    #[test]
+    fn game_servers_bind_the_login_port_plus_one_unless_told() {
+        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let ok = |listen, port| game_addr(at(listen), port).unwrap();
+        assert_eq!(ok("0.0.0.0:7070", None), at("0.0.0.0:7071"));
+        assert_eq!(ok("[::1]:7070", None), at("[::1]:7071"));
+        // Port 0 (tests): ephemeral game ports too.
+        assert_eq!(ok("127.0.0.1:0", None), at("127.0.0.1:0"));
+        assert_eq!(ok("0.0.0.0:7070", Some(9000)), at("0.0.0.0:9000"));
+        assert_eq!(ok("127.0.0.1:0", Some(9000)), at("127.0.0.1:9000"));
+        assert_eq!(ok("127.0.0.1:7070", Some(0)), at("127.0.0.1:0"));
+        // No port + 1 above 65535; the login's own port is taken.
+        assert!(game_addr(at("0.0.0.0:65535"), None).is_err());
+        assert_eq!(ok("0.0.0.0:65535", Some(7000)), at("0.0.0.0:7000"));
+        assert!(game_addr(at("0.0.0.0:7070"), Some(7070)).is_err());
     }
 
     #[test]
