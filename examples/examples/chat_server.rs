@@ -65,6 +65,10 @@ async fn main() -> Result<(), packet_net::transport::TransportError> {
         });
     let server = Server::bind(&addr, ServerConfig::default(), router, ()).await?;
     println!("chat server on {} (Ctrl-C to stop)", server.local_addr());
-    std::future::pending::<()>().await;
+    // A graceful stop: replies flushed, each client told "shutting down"
+    // by its close notice (killing the process would reset them).
+    tokio::signal::ctrl_c().await?;
+    println!("stopping: {:?}", server.stats());
+    server.shutdown().await;
     Ok(())
 }
