@@ -25,7 +25,10 @@
 //!   forgotten, so the client's further datagrams are dropped and
 //!   counted as any unauthenticated one. A datagram
 //!   that is exactly the hello that keyed the address's channel (a client
-//!   resends it until it hears from us) is ignored.
+//!   resends it until it hears from us) is ignored. A new hello from an
+//!   address does not forget its retired channel (the hello's source may
+//!   be forged): should that channel's datagram come back authenticated,
+//!   the address is its client's, and the newer session ends.
 //!
 //! What does not live here: the sockets and the loops that wait on them
 //! (`server::blocking`, `server::tokio`).
@@ -184,13 +187,15 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             if is_hello(datagram, peer.hello.as_ref()) {
                 return; // a resent hello: proves nothing, changes nothing
             }
-            match peer.opener.open_datagram(datagram, &frame_config) {
-                Ok(Opened::Frame(header)) => {
-                    peer.life.on_rx(now);
-                    dispatch(core, peer, frame_in(header, datagram), now);
-                }
+            if let Ok(Opened::Frame(header)) = peer.opener.open_datagram(datagram, &frame_config) {
+                peer.life.on_rx(now);
+                dispatch(core, peer, frame_in(header, datagram), now);
+                return;
+            }
+            // The address's retired channel coming back: see `reclaim`.
+            if !self.reclaim(from, datagram, now) {
                 // Unauthenticated: dropped and counted, nothing more.
-                Ok(Opened::Keyed(..)) | Err(_) => self.drop_one(),
+                self.drop_one();
             }
             return;
         }
@@ -235,7 +240,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 hello,
                 identity,
             })) => {
-                self.retired.remove(&from);
+                // The address's retired channel is kept: this hello's
+                // source may be forged (see `reclaim`).
                 let sealer = sealer.unwrap_or(halves.sealer);
                 self.admit(from, sealer, opener, Some(hello), identity, now);
             }
@@ -255,6 +261,41 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 self.drop_one()
             }
         }
+    }
+
+    /// A datagram that the live session at `from` did not authenticate,
+    /// tried under the address's retired channel: a hello of another
+    /// token from this address (its source perhaps forged by someone
+    /// holding a token of their own) started that session, while the
+    /// retired channel's authenticated datagram proves its client is
+    /// the one at this address. Then the newer session ends (`PeerClosed`:
+    /// its client is not there; its channel is not kept) and the retired
+    /// one resumes with this datagram. Whether it did.
+    fn reclaim(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) -> bool {
+        let sh = self.sh.clone();
+        let core = &*sh;
+        let Some(r) = self.retired.get_mut(&from) else {
+            return false;
+        };
+        if is_hello(datagram, r.hello.as_ref()) {
+            return true; // its old hello, resent: changes nothing
+        }
+        let Ok(Opened::Frame(header)) = r
+            .opener
+            .open_datagram(datagram, &core.config.transport.frame)
+        else {
+            return false;
+        };
+        let r = self.retired.remove(&from).expect("present");
+        if let Some(&i) = self.index.get(&from) {
+            let (addr, peer) = self.remove(i);
+            self.end(addr, peer, &DisconnectReason::PeerClosed);
+            self.retired.remove(&from);
+        }
+        if let Some(peer) = self.admit(from, r.sealer, r.opener, r.hello, r.identity, now) {
+            dispatch(core, peer, frame_in(header, datagram), now);
+        }
+        true
     }
 
     /// One batch: `recv` hands every datagram of one receive call to the

@@ -190,3 +190,61 @@ fn a_kicked_client_does_not_resume_but_an_idle_one_does() {
         assert_eq!(ep.accepted(), if kick { 1 } else { 2 });
     }
 }
+
+/// A hostile-input run (session 8): a player's session idles out (its
+/// channel kept for its return); someone holding a token of their own
+/// sends their hello from the player's address (forged). That started a
+/// session on the address and forgot the player's channel, so the
+/// player's return was dropped as unauthenticated. Now the player's
+/// authenticated datagram takes its address back: its channel resumes,
+/// as the same player, and the forger's session ends.
+#[test]
+fn a_forged_hello_from_a_players_address_does_not_take_its_channel() {
+    let t0 = Instant::now();
+    let config = ServerConfig::default()
+        .with_idle_timeout(Some(Duration::from_secs(30)))
+        .sealed(ServerSecurity::with_identity(|t: &SessionToken| {
+            Some((keys(t.0[0]), u64::from(t.0[0])))
+        }));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    let router = Router::new().on_frame(2, move |ctx, _| {
+        seen2.lock().unwrap().push(ctx.identity());
+        Ok(())
+    });
+    let mut ep = UdpEndpoint::new(config, router);
+    let player = ClientSecurity::new(SessionToken([1; 16]), keys(1));
+    let (mut sealer, _, _) = fuzzing::halves(player, Default::default(), true);
+    let mut sealed = |type_id: u16| {
+        let mut d = vec![0u8; 128];
+        let n = sealer
+            .seal_with(type_id, &mut d, |w| w.put_bytes(b"x"))
+            .unwrap();
+        d.truncate(n);
+        d
+    };
+    ep.datagram(addr(1), &mut hello(1), t0);
+    ep.datagram(addr(1), &mut sealed(2), t0);
+    let t1 = t0 + Duration::from_secs(31);
+    ep.sweep(t1);
+    assert_eq!(ep.sizes(), (0, 1), "idled out, its channel kept");
+    // The forger's hello (token 9, its own) from the player's address.
+    ep.datagram(addr(1), &mut hello(9), t1);
+    assert_eq!(ep.sizes().0, 1, "the forger's session");
+    // The player comes back: authenticated under its channel.
+    ep.datagram(addr(1), &mut sealed(2), t1);
+    assert_eq!(
+        ep.sizes(),
+        (1, 0),
+        "the player's session, the forger's gone"
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [Some(1), Some(1)],
+        "the player's frames, as the same player"
+    );
+    // It goes on under its channel.
+    ep.datagram(addr(1), &mut sealed(2), t1);
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    assert_eq!(ep.accepted(), 3);
+}
