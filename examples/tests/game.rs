@@ -33,3 +33,67 @@ async fn bots_play_and_the_cheater_is_refused() {
     assert_eq!(s.foreign_moves, 0, "someone moved a bot: {s}");
     assert!(s.dropped >= 2, "the forged datagrams were dropped: {s}");
 }
+
+/// A session whose client never sends its welcome's proof back (as one
+/// opened from a forged address could not: it never sees the welcome)
+/// gets no snapshot pushed: at most a welcome for each move it sends
+/// (wire format §9, "UDP return routability"; found by a hostile-input
+/// run against the game's shape). A client that sends it back gets them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_go_only_to_clients_that_proved_their_address() {
+    use packet_examples::game::bots::FromServer;
+    use packet_examples::game::login::Login;
+    use packet_examples::game::protocol::Move;
+    use packet_examples::game::server::GameServer;
+    use packet_net::PacketSet;
+    use packet_net::transport::TransportConfig;
+    use packet_net::transport::tokio::UdpPacketSocket;
+
+    let login = std::sync::Arc::new(Login::default());
+    let server = GameServer::start(login.clone(), "127.0.0.1".parse().unwrap(), 50.0)
+        .await
+        .unwrap();
+    let addr = server.addrs().udp;
+    let config = TransportConfig::default().with_read_timeout(Some(Duration::from_millis(300)));
+    let mut counts = Vec::new();
+    for prove in [false, true] {
+        let creds = login.login(if prove { "ana" } else { "eve" }).unwrap();
+        let mut udp = UdpPacketSocket::bind_with("127.0.0.1:0", config)
+            .await
+            .unwrap()
+            .sealed(creds.udp);
+        udp.connect(addr).await.unwrap();
+        let (mut welcomes, mut snapshots, mut proof) = (0, 0, 0);
+        for seq in 1..=10 {
+            let m = Move {
+                proof: if prove { proof } else { 0 },
+                seq,
+                dir: [0.0, 0.0],
+            };
+            udp.send(&m).await.unwrap();
+            // Everything the server sends within a few ticks.
+            while let Ok(frame) = udp.recv().await {
+                match FromServer::decode_frame(&frame).unwrap() {
+                    FromServer::Welcome(w) => {
+                        welcomes += 1;
+                        proof = w.proof;
+                    }
+                    FromServer::Snapshot(_) => snapshots += 1,
+                    FromServer::Chat(_) => {}
+                }
+                if snapshots > 3 {
+                    break;
+                }
+            }
+        }
+        counts.push((welcomes, snapshots));
+    }
+    let (eve, ana) = (counts[0], counts[1]);
+    assert_eq!(
+        eve.1, 0,
+        "no snapshot pushed to an unproven session: {eve:?}"
+    );
+    assert!(eve.0 <= 11, "at most a welcome per datagram: {eve:?}");
+    assert!(ana.1 > 0, "a proven client gets snapshots: {ana:?}");
+    server.shutdown().await;
+}

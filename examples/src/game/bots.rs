@@ -60,6 +60,8 @@ pub struct BotStats {
 struct Play {
     me: u32,
     udp_welcomed: bool,
+    /// The UDP welcome's proof, sent back in every move.
+    proof: u64,
     last_seen: u32,
     seq: u32,
     stats: Arc<BotStats>,
@@ -70,6 +72,7 @@ impl Play {
         Self {
             me,
             udp_welcomed: false,
+            proof: 0,
             last_seen: 0,
             seq: 0,
             stats,
@@ -82,6 +85,7 @@ impl Play {
         self.stats.moves.fetch_add(1, Relaxed);
         let a = self.seq as f32 * 0.1 + self.me as f32;
         Move {
+            proof: self.proof,
             seq: self.seq,
             dir: [a.cos(), a.sin()],
         }
@@ -101,7 +105,10 @@ impl Play {
     /// Takes one frame from the server.
     fn on_frame(&mut self, frame: Frame<'_>) -> Result<(), TransportError> {
         match FromServer::decode_frame(&frame)? {
-            FromServer::Welcome(_) => {
+            FromServer::Welcome(w) => {
+                if w.proof != 0 {
+                    self.proof = w.proof; // the UDP welcome
+                }
                 if !self.udp_welcomed {
                     self.udp_welcomed = true;
                     self.stats.joined.fetch_add(1, Relaxed);
@@ -241,6 +248,7 @@ pub async fn cheater(login: &Login, addrs: Addrs) -> Result<(), TransportError> 
             let dir = [1.0, 1.0];
             socket
                 .send(&Move {
+                    proof: 0,
                     seq: CHEAT_SEQ + seq,
                     dir,
                 })

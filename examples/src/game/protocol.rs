@@ -23,6 +23,12 @@ pub struct Welcome {
     pub player: u32,
     /// The server's current tick.
     pub tick: u64,
+    /// UDP: a random value the client sends back in its moves
+    /// ([`Move::proof`]) before the server pushes it snapshots, proof that
+    /// the client receives at the session's address (a forged source
+    /// address never sees it; wire format §9, "UDP return routability").
+    /// 0 on TCP.
+    pub proof: u64,
 }
 
 /// Client → server (TCP): a chat line.
@@ -53,6 +59,8 @@ pub struct ChatLine<'a> {
 #[derive(Packet, Debug, Clone, Copy, PartialEq)]
 #[packet(id = 0x0305)]
 pub struct Move {
+    /// The UDP welcome's [`Welcome::proof`], sent back.
+    pub proof: u64,
     /// Increases with every move; older moves arriving late are ignored.
     pub seq: u32,
     /// Direction, each component clamped to -1..=1 by the server.

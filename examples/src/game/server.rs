@@ -12,6 +12,12 @@
 //! changes the state of the session it arrived on, so it can only ever
 //! move the player who holds that session's keys; datagrams under
 //! anyone else's (or no) keys are dropped before any handler sees them.
+//!
+//! Snapshots go only to UDP sessions whose client has sent back the
+//! random `proof` of its welcome: a session's address is only the source
+//! of its hello, which whoever holds a token can forge, and a game loop
+//! that pushed to it would flood the forged address (wire format §9,
+//! "UDP return routability").
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -54,6 +60,9 @@ pub struct Body {
     pos: [f32; 2],
     dir: [f32; 2],
     last_move: u32,
+    /// The welcome's proof, and whether the client sent it back.
+    proof: u64,
+    proven: bool,
 }
 
 /// A TCP session's state: the player's name.
@@ -79,8 +88,8 @@ fn player_of<U>(ctx: &Context<'_, Arc<World>, U>) -> Option<u32> {
     ctx.identity().and_then(|id| u32::try_from(id).ok())
 }
 
-/// A session opened: welcome its player.
-fn on_connect<U>(ctx: &Context<'_, Arc<World>, U>) {
+/// A session opened: welcome its player (`proof`: see [`Welcome::proof`]).
+fn welcome<U>(ctx: &Context<'_, Arc<World>, U>, proof: u64) {
     let world = ctx.state();
     let Some(player) = player_of(ctx) else {
         return ctx.close();
@@ -89,7 +98,18 @@ fn on_connect<U>(ctx: &Context<'_, Arc<World>, U>) {
     let _ = ctx.reply(&Welcome {
         player,
         tick: world.stats.ticks.load(Relaxed),
+        proof,
     });
+}
+
+/// A UDP session opened: its welcome carries a fresh proof.
+fn on_udp_connect(ctx: &Context<'_, Arc<World>, Body>) {
+    let proof = match packet_net::transport::SessionToken::random() {
+        Ok(t) => u64::from_le_bytes(t.0[..8].try_into().expect("8 bytes")) | 1,
+        Err(_) => return ctx.close(),
+    };
+    ctx.session_state().proof = proof;
+    welcome(ctx, proof);
 }
 
 /// Chat: relayed to every TCP session under the speaker's own name.
@@ -117,6 +137,17 @@ fn on_move(ctx: &Context<'_, Arc<World>, Body>, m: Move) -> Result<(), Transport
         return Ok(());
     }
     let mut body = ctx.session_state();
+    if !body.proven {
+        if m.proof != body.proof {
+            // Its welcome was lost (or the address is forged): once more,
+            // one datagram for the one received.
+            let proof = body.proof;
+            drop(body);
+            welcome(ctx, proof);
+            return Ok(());
+        }
+        body.proven = true;
+    }
     if m.seq > body.last_move {
         body.last_move = m.seq;
         body.dir = m.dir.map(|d| {
@@ -187,11 +218,11 @@ impl GameServer {
                     ctx.session_state().name = name;
                 }
             })
-            .on_connect(on_connect)
+            .on_connect(|ctx| welcome(ctx, 0))
             .on::<Say>(on_say) // borrowed: `say.text` points into the receive buffer
             .on_disconnect(|ctx, _| on_leave(ctx));
         let udp_router = Router::<Arc<World>, Body>::default()
-            .on_connect(on_connect)
+            .on_connect(on_udp_connect)
             .on::<Move>(on_move);
         let tcp = Server::bind((ip, 0), config.clone(), tcp_router, world.clone()).await?;
         let udp = UdpServer::bind((ip, 0), config, udp_router, world.clone()).await?;
@@ -278,7 +309,8 @@ async fn game_loop(
             }
         });
         snapshot.players.sort_by_key(|p| p.id);
-        let report = udp.broadcast(&snapshot, None);
+        // Only to clients that proved their address (see the module docs).
+        let report = udp.broadcast_where(&snapshot, |s| s.state().proven);
         world.stats.ticks.store(tick, Relaxed);
         world
             .stats

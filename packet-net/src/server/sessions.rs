@@ -373,13 +373,41 @@ impl<U> Sessions<U> {
         packet: &P,
         except: Option<SessionId>,
     ) -> BroadcastReport {
+        self.broadcast_where(packet, |s| Some(s.id) != except)
+    }
+
+    /// Queues `packet` for every session `to` picks (encoded once, as
+    /// [`Sessions::broadcast`]); the others are not counted in the report.
+    /// `to` runs under the table's read lock: it may read the session
+    /// (its state, its identity), not call this `Sessions`.
+    ///
+    /// ```
+    /// use packet_net::server::Sessions;
+    /// use packet_net::Packet;
+    ///
+    /// #[derive(Packet)]
+    /// #[packet(id = 1)]
+    /// struct Snapshot { tick: u64 }
+    ///
+    /// #[derive(Default)]
+    /// struct Player { in_game: bool }
+    ///
+    /// let sessions = Sessions::<Player>::default();
+    /// let report = sessions.broadcast_where(&Snapshot { tick: 1 }, |s| s.state().in_game);
+    /// assert_eq!(report.delivered, 0);
+    /// ```
+    pub fn broadcast_where<P: Packet + ?Sized>(
+        &self,
+        packet: &P,
+        to: impl Fn(&Session<U>) -> bool,
+    ) -> BroadcastReport {
         // A packet `encode` refuses whatever the room (a field longer than
         // its `max_len`) fails for every session alike, with the error
         // that names the field; and no body buffer is grown to its
         // `usize::MAX` length.
         let max_body = match body_len(packet) {
             Ok(len) => len,
-            Err(e) => return self.broadcast_with(except, |_| Err(e.into())),
+            Err(e) => return self.broadcast_with(to, |_| Err(e.into())),
         };
         let once = BODY.with(|body| {
             // The reserved type id: refused per session below, as `queue`
@@ -395,9 +423,9 @@ impl<U> Sessions<U> {
             // the per-session path below reports it as before.
             packet.write_data(&mut w).ok()?;
             let len = w.position();
-            Some(self.broadcast_with(except, |o| o.queue_encoded(P::ID, max_body, &body[..len])))
+            Some(self.broadcast_with(&to, |o| o.queue_encoded(P::ID, max_body, &body[..len])))
         });
-        once.unwrap_or_else(|| self.broadcast_with(except, |o| o.queue(packet)))
+        once.unwrap_or_else(|| self.broadcast_with(to, |o| o.queue(packet)))
     }
 
     /// Queues a raw frame for every session except `except`; see
@@ -410,12 +438,12 @@ impl<U> Sessions<U> {
         body: &[u8],
         except: Option<SessionId>,
     ) -> BroadcastReport {
-        self.broadcast_with(except, |o| o.queue_raw(type_id, body))
+        self.broadcast_with(|s| Some(s.id) != except, |o| o.queue_raw(type_id, body))
     }
 
     fn broadcast_with(
         &self,
-        except: Option<SessionId>,
+        to: impl Fn(&Session<U>) -> bool,
         f: impl Fn(&mut Outbox) -> Result<(), TransportError>,
     ) -> BroadcastReport {
         let map = self.read();
@@ -423,8 +451,8 @@ impl<U> Sessions<U> {
         // The wake-up owed to the last sessions queued for, if they share
         // one: given once the next session's differs, or at the end.
         let mut owed: Option<&Waker> = None;
-        for (id, s) in map.iter() {
-            if Some(*id) == except {
+        for s in map.values() {
+            if !to(s) {
                 continue;
             }
             if s.is_closing() {
