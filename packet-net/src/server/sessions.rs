@@ -389,11 +389,10 @@ impl<U> Sessions<U> {
     /// #[packet(id = 1)]
     /// struct Snapshot { tick: u64 }
     ///
-    /// #[derive(Default)]
-    /// struct Player { in_game: bool }
-    ///
-    /// let sessions = Sessions::<Player>::default();
-    /// let report = sessions.broadcast_where(&Snapshot { tick: 1 }, |s| s.state().in_game);
+    /// // Only to the sessions of logged-in players (in a game, also a
+    /// // flag in each session's state: `|s| s.state().in_game`).
+    /// let sessions = Sessions::default();
+    /// let report = sessions.broadcast_where(&Snapshot { tick: 1 }, |s| s.identity().is_some());
     /// assert_eq!(report.delivered, 0);
     /// ```
     pub fn broadcast_where<P: Packet + ?Sized>(
@@ -678,7 +677,7 @@ mod tests {
         }
         #[inline(never)]
         fn per_session(sessions: &Sessions, p: &Big) {
-            let report = sessions.broadcast_with(None, |o| o.queue(p));
+            let report = sessions.broadcast_with(|_| true, |o| o.queue(p));
             assert_eq!(report.delivered, 1000);
         }
         let (_poll, waker) = poll_waker();
