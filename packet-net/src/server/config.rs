@@ -104,6 +104,14 @@ pub struct ServerConfig {
     /// costs one small frame on the close path only, and is never larger
     /// than the hello (no amplification).
     pub close_notices: bool,
+    /// Work in flight per session ([`Router::on_async`](super::Router::on_async)
+    /// tasks, [`Session::work`](super::Session::work) guards) past which
+    /// that session waits: no more of its frames are dispatched or read
+    /// (TCP flow control holds its client back) until some work is done;
+    /// a UDP session's datagrams are dropped and counted meanwhile.
+    /// Default 64: without a bound, one client sending small frames to an
+    /// async handler made the server hold 1.6 million tasks (1 GB) in 3 s.
+    pub max_session_work: usize,
 }
 
 impl Default for ServerConfig {
@@ -121,6 +129,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(5),
             wake_interval: None,
             close_notices: true,
+            max_session_work: 64,
         }
     }
 }
@@ -146,6 +155,9 @@ impl ServerConfig {
         shutdown_grace: Duration, with_shutdown_grace;
         /// Sends close notices, or not (see [`ServerConfig::close_notices`]).
         close_notices: bool, with_close_notices;
+        /// Sets the work in flight per session (see
+        /// [`ServerConfig::max_session_work`]).
+        max_session_work: usize, with_max_session_work;
     }
     /// Sets the number of worker threads (blocking server); 0 is taken
     /// as 1.

@@ -284,7 +284,9 @@ impl<S, U> ServerCore<S, U> {
     /// A hook or handler that fails or panics ends the session once its
     /// queued replies are out (the panic caught: `Router::run`).
     pub(crate) fn dispatch(&self, session: &Arc<Session<U>>, conn: &mut Connection, now: Instant) {
-        while !session.is_closing() {
+        let limit = self.config.max_session_work;
+        // At its work limit, the session's next frames wait in its buffer.
+        while !session.is_closing() && !session.work_full(limit) {
             match conn.poll_event(now) {
                 Some(Event::Connected(handshake)) => {
                     if let Some(h) = handshake {
@@ -335,6 +337,7 @@ impl<S, U> ServerCore<S, U> {
         scratch: &mut [u8],
         now: Instant,
     ) -> Serviced {
+        let limit = self.config.max_session_work;
         let mut reads = 0;
         let mut blocked_read = false;
         // Set once a close notice was queued: the next round writes it
@@ -345,7 +348,7 @@ impl<S, U> ServerCore<S, U> {
             let queued = session.outbox().len();
             if !std::mem::take(&mut write_first)
                 && reads < READS_PER_SERVICE
-                && reading(session, conn, queued)
+                && reading(session, conn, queued, limit)
             {
                 let room = conn.read_room().min(scratch.len());
                 // At a shutdown, the last read asks the socket itself: the
@@ -374,7 +377,7 @@ impl<S, U> ServerCore<S, U> {
                         // on to decide the end (and queue the notice).
                         let drained = conn.life().on_read_blocked();
                         if reads > 0 && !drained {
-                            return wait(conn, queued, false);
+                            return wait(session, conn, queued, false, limit);
                         }
                         blocked_read = true;
                     }
@@ -419,11 +422,11 @@ impl<S, U> ServerCore<S, U> {
             if conn.release_idle(now) {
                 session.outbox().release();
             }
-            let more = !blocked_read && reading(session, conn, queued);
+            let more = !blocked_read && reading(session, conn, queued, limit);
             if more && reads < READS_PER_SERVICE {
                 continue;
             }
-            return wait(conn, queued, more);
+            return wait(session, conn, queued, more, limit);
         }
     }
 
@@ -476,16 +479,25 @@ pub(crate) trait SessionIo: std::io::Read + std::io::Write {
 /// Whether a pass reads now: as the core wants, and not once the session
 /// was asked to close unless it lingers (reading and dropping until the
 /// client closes, after its close notice).
-fn reading<U>(session: &Session<U>, conn: &mut Connection, queued: usize) -> bool {
-    conn.wants_read(queued) && (!session.is_closing() || conn.life().is_lingering())
+fn reading<U>(session: &Session<U>, conn: &mut Connection, queued: usize, limit: usize) -> bool {
+    conn.wants_read(queued)
+        && (conn.life().is_lingering() || (!session.is_closing() && !session.work_full(limit)))
 }
 
-/// A stream session's pass ends waiting: for reads as the core wants,
-/// for writes while `queued` bytes wait, until the core's next deadline;
-/// `again` when it stopped only at the pass's read limit.
-fn wait(conn: &mut Connection, queued: usize, again: bool) -> Serviced {
+/// A stream session's pass ends waiting: for reads as the core wants
+/// (not at its work limit: its work's end wakes it), for writes while
+/// `queued` bytes wait, until the core's next deadline; `again` when it
+/// stopped only at the pass's read limit.
+fn wait<U>(
+    session: &Session<U>,
+    conn: &mut Connection,
+    queued: usize,
+    again: bool,
+    limit: usize,
+) -> Serviced {
+    let held = session.work_full(limit) && !conn.life().is_lingering();
     Serviced::Wait {
-        read: conn.wants_read(queued),
+        read: conn.wants_read(queued) && !held,
         write: queued > 0,
         deadline: conn.life().poll_timeout(queued),
         again,

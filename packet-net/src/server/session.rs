@@ -349,6 +349,12 @@ impl<U> Session<U> {
     pub(crate) fn has_work(&self) -> bool {
         self.work.load(Ordering::Acquire) > 0
     }
+
+    /// Whether `limit` pieces of work are in flight (or more): the
+    /// session waits ([`ServerConfig::max_session_work`](super::ServerConfig::max_session_work)).
+    pub(crate) fn work_full(&self, limit: usize) -> bool {
+        self.work.load(Ordering::Acquire) as usize >= limit
+    }
 }
 
 impl<U> Session<U> {
@@ -386,7 +392,9 @@ impl<U> Session<U> {
 }
 
 /// Work in flight for a session ([`Session::work`]): a shutdown waits for
-/// it, within its grace. Dropping it wakes the session's driver.
+/// it, within its grace, and it counts against
+/// [`ServerConfig::max_session_work`](super::ServerConfig::max_session_work).
+/// Dropping it wakes the session's driver.
 #[must_use = "the session waits only while the guard lives"]
 pub struct Work<U = ()>(Arc<Session<U>>);
 
@@ -398,8 +406,8 @@ impl<U> fmt::Debug for Work<U> {
 
 impl<U> Drop for Work<U> {
     fn drop(&mut self) {
-        if self.0.work.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.waker.wake();
-        }
+        self.0.work.fetch_sub(1, Ordering::AcqRel);
+        // A session at its work limit, or stopping, goes on now.
+        self.0.waker.wake();
     }
 }

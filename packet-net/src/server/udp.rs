@@ -716,6 +716,12 @@ fn dispatch<S, U>(
     if peer.session.is_closing() || peer.life.is_ending() {
         return;
     }
+    if peer.session.work_full(core.config.max_session_work) {
+        // At its work limit: a datagram cannot wait, it is dropped.
+        core.dropped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    }
     count_in(&peer.session);
     if let Err(reason) = core.router.run(&core.ctx(&peer.session), frame) {
         fail(peer, reason, now);

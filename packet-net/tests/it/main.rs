@@ -45,3 +45,4 @@ mod udp_endpoint;
 mod udp_flood;
 mod unknown_packets;
 mod wake_interval;
+mod work_limit;
