@@ -22,7 +22,6 @@
 //! Examples: the TCP server's in [`crate::server`], the UDP server's on
 //! [`UdpServer`].
 
-use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -37,7 +36,7 @@ use std::vec::Vec;
 use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token};
 
-use super::udp::Peers;
+use super::udp::{Peers, note_blocked};
 use super::{
     DisconnectReason, Pacer, PollWaker, Router, ServerConfig, ServerCore, Serviced, Session, Waker,
     handle_methods, lock, recv_until_blocked,
@@ -750,14 +749,6 @@ impl Watch {
 /// ([`ServerHandle::dropped`] counts the datagrams it dropped).
 pub type UdpServerHandle<S, U = ()> = ServerHandle<S, U>;
 
-/// `sent`, noting in `blocked` a send the socket refused (its buffer full).
-fn note_blocked<T>(blocked: &Cell<bool>, sent: io::Result<T>) -> io::Result<T> {
-    if matches!(&sent, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-        blocked.set(true);
-    }
-    sent
-}
-
 fn run_udp<S, U>(
     core: &ServerCore<S, U>,
     stop: &AtomicBool,
@@ -770,7 +761,7 @@ fn run_udp<S, U>(
     let mut area = RecvArea::new();
     // Set when the socket refused a send (its buffer full): the frames
     // stay queued, and the next writable event sweeps them out.
-    let blocked = Cell::new(false);
+    let blocked = AtomicBool::new(false);
     let mut send = |d: &[u8], len: usize, to: SocketAddr| {
         note_blocked(&blocked, batch.send(socket.into(), to, d, len))
     };
@@ -828,8 +819,8 @@ fn run_udp<S, U>(
             .iter()
             .any(|e| e.token() == SOCKET && e.is_writable());
         let due = next.is_some_and(|at| at <= now);
-        if pacer.is_some() || woken || due || (writable && blocked.get()) {
-            blocked.set(false);
+        if pacer.is_some() || woken || due || (writable && blocked.load(Ordering::Relaxed)) {
+            blocked.store(false, Ordering::Relaxed);
             next = peers.sweep(&mut send, &mut many, now);
         }
     }

@@ -44,7 +44,7 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::udp::Peers;
+use super::udp::{Peers, note_blocked};
 use super::{
     DEADLINE_CHECK_EVERY, Router, ServerConfig, ServerCore, Serviced, Session, Waker,
     handle_methods, recv_until_blocked,
@@ -418,13 +418,17 @@ async fn run_udp<S, U>(
     let notify = Arc::new(Notify::new());
     let mut peers = Peers::new(&*sh, Waker::Notify(notify.clone()), batch.max_segments());
     let mut area = RecvArea::new();
+    // Set when the socket refused a send (its buffer full): the frames
+    // stay queued, and a sweep runs once it is writable.
+    let blocked = std::sync::atomic::AtomicBool::new(false);
     let mut send = |d: &[u8], len: usize, to: SocketAddr| {
         let send = || batch.send((&socket).into(), to, d, len);
-        socket.try_io(Interest::WRITABLE, send)
+        note_blocked(&blocked, socket.try_io(Interest::WRITABLE, send))
     };
     // The sweep's batches: many peers' datagrams per call (`sendmmsg`).
     let mut many = |b: &SendBatch, from: usize| {
-        socket.try_io(Interest::WRITABLE, || b.send((&socket).into(), from))
+        let sent = socket.try_io(Interest::WRITABLE, || b.send((&socket).into(), from));
+        note_blocked(&blocked, sent)
     };
     let mut next = peers.sweep(&mut send, &mut many, Instant::now());
     loop {
@@ -448,6 +452,10 @@ async fn run_udp<S, U>(
                     // A flood: the sleep branch would never get its turn.
                     next = peers.sweep(&mut send, &mut many, Instant::now());
                 }
+            }
+            Ok(()) = socket.writable(), if blocked.load(std::sync::atomic::Ordering::Relaxed) => {
+                blocked.store(false, std::sync::atomic::Ordering::Relaxed);
+                next = peers.sweep(&mut send, &mut many, Instant::now());
             }
             _ = sleep => {
                 next = peers.sweep(&mut send, &mut many, Instant::now());

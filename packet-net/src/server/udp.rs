@@ -61,6 +61,19 @@ pub(crate) type SendFn<'s> = dyn FnMut(&[u8], usize, SocketAddr) -> std::io::Res
 /// (`WouldBlock` when the socket is full).
 pub(crate) type SendManyFn<'s> = dyn FnMut(&SendBatch, usize) -> std::io::Result<usize> + 's;
 
+/// `sent`, noting in `blocked` a send the socket refused (its buffer
+/// full): both drivers then sweep again once the socket is writable, so
+/// queued datagrams do not wait for the next input or deadline.
+pub(crate) fn note_blocked<T>(
+    blocked: &std::sync::atomic::AtomicBool,
+    sent: std::io::Result<T>,
+) -> std::io::Result<T> {
+    if matches!(&sent, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock) {
+        blocked.store(true, Ordering::Relaxed);
+    }
+    sent
+}
+
 /// One peer: its session, its receive side and its lifecycle.
 struct Peer<U> {
     session: Arc<Session<U>>,
