@@ -413,7 +413,10 @@ impl Lifecycle {
 
     /// Whether work in flight (the application's, e.g. an async handler's
     /// task) will still reply: a shutdown waits for it, within its grace,
-    /// before it ends the session (and sends the notice).
+    /// before it ends the session (and sends the notice); meanwhile
+    /// neither the idle nor the partial-frame timeout runs (the server is
+    /// the slow one, and frames held back by the work limit wait in the
+    /// receive buffer).
     pub fn on_work(&mut self, busy: bool) {
         self.busy = busy;
     }
@@ -516,7 +519,10 @@ impl Lifecycle {
         {
             return Some(DisconnectReason::HandshakeTimeout);
         }
-        if partial > 0 {
+        // Work in flight: the server is the one that is slow (frames the
+        // work limit holds back are in `partial` too), so neither a
+        // partial frame nor an idle peer times out meanwhile.
+        if partial > 0 && !self.busy {
             let since = *self.partial_since.get_or_insert(now);
             if now >= since + self.limits.frame_timeout {
                 return self.end_now(DisconnectReason::FrameTimeout, grace);
@@ -529,6 +535,7 @@ impl Lifecycle {
         }
         if let Some(idle) = self.limits.idle_timeout
             && queued == 0
+            && !self.busy
             && now >= self.last_rx + idle
         {
             return self.end_now(DisconnectReason::IdleTimeout, grace);
@@ -561,7 +568,7 @@ impl Lifecycle {
         }
         let handshake = self.handshake_since.zip(l.handshake_timeout);
         let partial = self.partial_since.map(|since| since + l.frame_timeout);
-        let idle = l.idle_timeout.filter(|_| queued == 0);
+        let idle = l.idle_timeout.filter(|_| queued == 0 && !self.busy);
         let next = earliest(next, handshake.map(|(since, t)| since + t));
         earliest(
             earliest(next, partial),

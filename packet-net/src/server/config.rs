@@ -111,6 +111,8 @@ pub struct ServerConfig {
     /// a UDP session's datagrams are dropped and counted meanwhile.
     /// Default 64: without a bound, one client sending small frames to an
     /// async handler made the server hold 1.6 million tasks (1 GB) in 3 s.
+    /// 0 is taken as 1. Work in flight also holds the session's idle and
+    /// partial-frame timeouts (the server is the slow one).
     pub max_session_work: usize,
 }
 
@@ -155,9 +157,13 @@ impl ServerConfig {
         shutdown_grace: Duration, with_shutdown_grace;
         /// Sends close notices, or not (see [`ServerConfig::close_notices`]).
         close_notices: bool, with_close_notices;
-        /// Sets the work in flight per session (see
-        /// [`ServerConfig::max_session_work`]).
-        max_session_work: usize, with_max_session_work;
+
+    }
+    /// Sets the work in flight per session (see
+    /// [`ServerConfig::max_session_work`]); 0 is taken as 1.
+    pub fn with_max_session_work(mut self, n: usize) -> Self {
+        self.max_session_work = n.max(1);
+        self
     }
     /// Sets the number of worker threads (blocking server); 0 is taken
     /// as 1.

@@ -353,7 +353,7 @@ impl<U> Session<U> {
     /// Whether `limit` pieces of work are in flight (or more): the
     /// session waits ([`ServerConfig::max_session_work`](super::ServerConfig::max_session_work)).
     pub(crate) fn work_full(&self, limit: usize) -> bool {
-        self.work.load(Ordering::Acquire) as usize >= limit
+        self.work.load(Ordering::Acquire) as usize >= limit.max(1)
     }
 }
 

@@ -73,3 +73,63 @@ fn work_in_flight_per_session_is_bounded_and_nothing_is_lost() {
     drop(c);
     rt.block_on(server.shutdown());
 }
+
+/// Found by a review of the bound: frames the bound holds back wait in
+/// the receive buffer, where the core took them for an unfinished frame
+/// and ended the session at the frame timeout (the client told "idle
+/// timeout") while its work ran. Work in flight now holds the idle and
+/// partial-frame timeouts: every job is answered.
+#[test]
+fn frames_held_by_the_bound_do_not_time_out() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let router = Router::<()>::new().on_async(move |session, job: Job| async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        session.send(&job)
+    });
+    let config = ServerConfig::default()
+        .with_max_session_work(1)
+        .with_frame_timeout(Duration::from_millis(150))
+        .with_idle_timeout(Some(Duration::from_millis(150)));
+    let server = rt
+        .block_on(packet_net::server::tokio::Server::bind(
+            "127.0.0.1:0",
+            config,
+            router,
+            (),
+        ))
+        .unwrap();
+    let transport = TransportConfig::default().with_read_timeout(Some(Duration::from_secs(10)));
+    let mut c = TcpPacketStream::connect_with(server.local_addr(), transport).unwrap();
+    for n in 0..3 {
+        c.queue(&Job { n }).unwrap();
+    }
+    c.flush().unwrap();
+    for n in 0..3 {
+        let got = c.recv().map(|f| f.decode_packet::<Job>().unwrap());
+        assert_eq!(got.ok(), Some(Job { n }), "job {n}");
+    }
+    drop(c);
+    rt.block_on(server.shutdown());
+}
+
+/// A bound of 0 is taken as 1 (it would serve nothing).
+#[test]
+fn a_zero_bound_is_one() {
+    let config = ServerConfig::default().with_max_session_work(0);
+    assert_eq!(config.max_session_work, 1);
+    let router = Router::<()>::new().on_frame(1, |ctx, f| ctx.reply_raw(1, f.body()));
+    let mut config = ServerConfig::default();
+    config.max_session_work = 0; // set directly: still served
+    let server =
+        packet_net::server::blocking::Server::bind("127.0.0.1:0", config, router, ()).unwrap();
+    let transport = TransportConfig::default().with_read_timeout(Some(Duration::from_secs(10)));
+    let mut c = TcpPacketStream::connect_with(server.local_addr(), transport).unwrap();
+    c.send_raw(1, b"hi").unwrap();
+    assert_eq!(c.recv().unwrap().body(), b"hi");
+    drop(c);
+    server.shutdown();
+}
