@@ -5,20 +5,28 @@
 //! ([`Router::queue_events`]), as renet and most engines run.
 //!
 //! The queue is bounded, and what happens when it is full is decided
-//! here, against the session that filled it: the one holding the most
-//! packets in the queue. If that is another session than the one whose
-//! connect or packet does not fit, that session's packets are taken out
-//! of the queue and it ends (a handler error, after the replies it
-//! already queued are out), and the connect or packet goes in: a few
-//! flooding peers cannot get an innocent player ended. Otherwise (the
-//! session that does not fit holds the most itself, or the queue holds
-//! only connects) a packet ends its own session, and a connect ends the
-//! new session before the game ever sees it. Either way the ended
-//! client is told "server error" (wire format §12). A disconnect of a
-//! session the game saw always goes in (at most one per session the
-//! game saw, so the queue holds at most `capacity` plus the open
-//! sessions). Nothing is dropped silently: the game sees every packet of
-//! every session it knows, or that session's end.
+//! here, so that no peer (nor many peers together) can get another
+//! player ended:
+//! - **A packet** goes in while its session holds less than its share of
+//!   the queue: `capacity` divided among the sessions the game knows
+//!   (connected, not yet ended), at least one packet. A session at its
+//!   share ends (a handler error, after the replies it already queued
+//!   are out); it keeps the packets it has queued. When the packets of
+//!   all sessions together fill `capacity` (shares shrink as sessions
+//!   join), the session holding the most, which then holds at least its
+//!   share (more than the one whose packet came), is taken out: its
+//!   packets leave the queue and it ends, and the packet goes in.
+//! - **A connect** goes in while the queue holds fewer than `capacity`
+//!   connects (packets do not count: a session at its share holds no
+//!   one else out); else the new session ends before the game ever sees
+//!   it.
+//! - **A disconnect** of a session the game saw always goes in.
+//!
+//! An ended client is told "server error" (wire format §12: the game
+//! loop is behind). The queue holds at most `capacity` packets and
+//! `capacity` connects, plus a disconnect per session the game saw.
+//! Nothing is dropped silently: the game sees every packet of every
+//! session it knows, or that session's end.
 //!
 //! What does not live here: when hooks and handlers run (the servers),
 //! the packets' decoding (`packet_core::dispatch`).
@@ -116,9 +124,14 @@ struct Inner<M> {
     events: VecDeque<ServerEvent<M>>,
     /// Sessions whose connect did not fit: the game never hears of them.
     unseen: HashSet<SessionId>,
-    /// The packets each session has waiting in `events`.
+    /// The packets each session has waiting in `events`, and in all.
     held: HashMap<SessionId, usize>,
-    /// Sessions ended for filling the queue, until their end is queued:
+    packets: usize,
+    /// The connects waiting in `events`.
+    connects: usize,
+    /// Sessions the game saw connect and not yet end.
+    open: HashSet<SessionId>,
+    /// Open sessions taken out of the queue, until their end is queued:
     /// their further packets are refused.
     evicted: HashSet<SessionId>,
     refused: u64,
@@ -134,6 +147,9 @@ impl<M> EventQueue<M> {
                 events: VecDeque::with_capacity(capacity.min(1 << 16)),
                 unseen: HashSet::new(),
                 held: HashMap::new(),
+                packets: 0,
+                connects: 0,
+                open: HashSet::new(),
                 evicted: HashSet::new(),
                 refused: 0,
             }),
@@ -150,6 +166,8 @@ impl<M> EventQueue<M> {
     pub fn drain(&self, out: &mut Vec<ServerEvent<M>>) {
         let mut q = self.lock();
         q.held.clear();
+        q.packets = 0;
+        q.connects = 0;
         out.extend(q.events.drain(..));
     }
 
@@ -169,47 +187,65 @@ impl<M> EventQueue<M> {
         self.lock().refused
     }
 
-    /// Queues a connect or a packet if there is room; if not, see the
-    /// module docs: `Ok(Some(id))` when session `id`, which filled the
-    /// queue, was taken out to make room (the caller ends it).
+    /// Queues a connect or a packet by the rules of the module docs:
+    /// `Ok(Some(id))` when open session `id` was taken out to make room
+    /// (the caller ends it); an error when the caller's session ends.
     fn push(&self, event: ServerEvent<M>) -> Result<Option<SessionId>, TransportError> {
         let mut q = self.lock();
-        let own = match &event {
-            ServerEvent::Packet(id, _) if q.evicted.contains(id) => {
-                q.refused += 1;
-                return Err(full(self.capacity));
+        let id = match &event {
+            ServerEvent::Connected(id) => {
+                if q.connects >= self.capacity {
+                    q.refused += 1;
+                    q.unseen.insert(*id);
+                    return Err(full(self.capacity));
+                }
+                q.connects += 1;
+                q.open.insert(*id);
+                q.events.push_back(event);
+                return Ok(None);
             }
-            ServerEvent::Packet(id, _) => q.held.get(id).copied().unwrap_or(0),
-            _ => 0,
+            ServerEvent::Packet(id, _) => *id,
+            ServerEvent::Disconnected(..) => {
+                q.events.push_back(event);
+                return Ok(None);
+            }
         };
+        let own = q.held.get(&id).copied().unwrap_or(0);
+        let share = (self.capacity / q.open.len().max(1)).max(1);
+        if q.evicted.contains(&id) || own >= share {
+            q.refused += 1;
+            return Err(io::Error::other(format!(
+                "event queue full: this session holds its share ({share} of {} events); \
+                 the game loop is behind",
+                self.capacity
+            ))
+            .into());
+        }
         let mut evicted = None;
-        if q.events.len() >= self.capacity {
+        if q.packets >= self.capacity {
+            // Every session under its share would not fill it: the top
+            // holder holds at least its share, more than `own`.
             let top = q
                 .held
                 .iter()
                 .max_by_key(|(_, n)| **n)
-                .map(|(id, n)| (*id, *n));
-            match top {
-                Some((top, n)) if n > own => {
-                    q.events
-                        .retain(|e| !matches!(e, ServerEvent::Packet(s, _) if *s == top));
-                    q.held.remove(&top);
-                    q.evicted.insert(top);
-                    q.refused += 1;
-                    evicted = Some(top);
-                }
-                _ => {
-                    q.refused += 1;
-                    if let ServerEvent::Connected(id) = event {
-                        q.unseen.insert(id);
-                    }
-                    return Err(full(self.capacity));
-                }
+                .map(|(s, n)| (*s, *n));
+            let Some((top, n)) = top.filter(|(_, n)| *n > own) else {
+                q.refused += 1;
+                return Err(full(self.capacity));
+            };
+            q.events
+                .retain(|e| !matches!(e, ServerEvent::Packet(s, _) if *s == top));
+            q.held.remove(&top);
+            q.packets -= n;
+            q.refused += 1;
+            if q.open.contains(&top) {
+                q.evicted.insert(top);
+                evicted = Some(top);
             }
         }
-        if let ServerEvent::Packet(id, _) = &event {
-            *q.held.entry(*id).or_default() += 1;
-        }
+        *q.held.entry(id).or_default() += 1;
+        q.packets += 1;
         q.events.push_back(event);
         Ok(evicted)
     }
@@ -237,6 +273,7 @@ impl<M> EventQueue<M> {
     fn push_end(&self, id: SessionId, why: Left) {
         let mut q = self.lock();
         q.evicted.remove(&id);
+        q.open.remove(&id);
         if !q.unseen.remove(&id) {
             q.events.push_back(ServerEvent::Disconnected(id, why));
         }
@@ -285,5 +322,124 @@ impl<S, U> Router<S, U> {
         router.on_each(M::IDS, move |ctx, frame| {
             queue.push_from(ctx, ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn left() -> Left {
+        Left {
+            reason: None,
+            code: 0,
+            text: String::new(),
+        }
+    }
+
+    fn packet(id: u64) -> ServerEvent<u8> {
+        ServerEvent::Packet(SessionId(id), 0)
+    }
+
+    fn open(q: &EventQueue<u8>, ids: impl IntoIterator<Item = u64>) {
+        for id in ids {
+            q.push(ServerEvent::Connected(SessionId(id))).unwrap();
+        }
+    }
+
+    /// Found by a review: sessions that connect and leave within a tick
+    /// filled the queue with connects and disconnects, and the next
+    /// player's packet ended its session.
+    #[test]
+    fn connect_churn_does_not_end_a_players_session() {
+        let q = EventQueue::<u8>::new(4);
+        open(&q, [1]);
+        q.drain(&mut Vec::new());
+        for id in 10..12 {
+            open(&q, [id]);
+            q.push_end(SessionId(id), left());
+        }
+        assert_eq!(q.len(), 4);
+        assert_eq!(q.push(packet(1)).unwrap(), None);
+    }
+
+    /// Connects have their own room: one past it is refused and takes
+    /// nobody out; packets do not hold connects out.
+    #[test]
+    fn a_connect_past_its_room_is_refused_not_evicting() {
+        let q = EventQueue::<u8>::new(4);
+        open(&q, [1]);
+        q.push(packet(1)).unwrap();
+        open(&q, [10, 11, 12]);
+        assert!(q.push(ServerEvent::Connected(SessionId(20))).is_err());
+        assert_eq!(q.lock().held.get(&SessionId(1)), Some(&1));
+        for id in 10..13 {
+            q.push_end(SessionId(id), left());
+        }
+        q.drain(&mut Vec::new()); // 1 alone: its share is the queue
+        for _ in 0..4 {
+            q.push(packet(1)).unwrap();
+        }
+        open(&q, [21]); // a full share of packets holds no one out
+    }
+
+    /// Many sessions (one peer's, say) each get their share, no more:
+    /// together they never take a player's share, nor get it ended.
+    #[test]
+    fn many_sessions_cannot_crowd_a_player_out() {
+        let q = EventQueue::<u8>::new(10);
+        open(&q, [1, 10, 11, 12, 13]);
+        q.drain(&mut Vec::new()); // shares: 10 / 5 = 2 each
+        for id in [1, 10, 11, 12, 13] {
+            for _ in 0..2 {
+                assert_eq!(q.push(packet(id)).unwrap(), None);
+            }
+        }
+        assert!(q.push(packet(13)).is_err(), "13 is over its share");
+        assert_eq!(q.lock().held.get(&SessionId(1)), Some(&2));
+    }
+
+    /// Shares shrink as sessions join: the session that took more under
+    /// a larger share is taken out when the queue is full, not the one
+    /// whose packet came.
+    #[test]
+    fn a_full_queue_takes_out_the_top_holder() {
+        let q = EventQueue::<u8>::new(4);
+        open(&q, [1]);
+        q.drain(&mut Vec::new());
+        for _ in 0..4 {
+            q.push(packet(1)).unwrap(); // share 4: alone
+        }
+        open(&q, [2]);
+        assert_eq!(q.push(packet(2)).unwrap(), Some(SessionId(1)));
+        let mut out = Vec::new();
+        q.drain(&mut out);
+        assert!(matches!(
+            &out[..],
+            [
+                ServerEvent::Connected(SessionId(2)),
+                ServerEvent::Packet(SessionId(2), _)
+            ]
+        ));
+        // Taken out: refused until its end comes.
+        assert!(q.push(packet(1)).is_err());
+        q.push_end(SessionId(1), left());
+        assert!(q.lock().evicted.is_empty());
+    }
+
+    /// Found by a review: a session taken out after its end was queued
+    /// stayed in `evicted` for good.
+    #[test]
+    fn an_ended_session_taken_out_leaves_nothing_behind() {
+        let q = EventQueue::<u8>::new(3);
+        open(&q, [1]);
+        q.drain(&mut Vec::new());
+        for _ in 0..3 {
+            q.push(packet(1)).unwrap();
+        }
+        q.push_end(SessionId(1), left());
+        open(&q, [2]);
+        assert_eq!(q.push(packet(2)).unwrap(), None, "1 ended: nobody to end");
+        assert!(q.lock().evicted.is_empty());
     }
 }

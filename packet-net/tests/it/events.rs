@@ -125,7 +125,7 @@ fn server_error(e: packet_net::transport::TransportError) -> bool {
 
 #[test]
 fn a_full_queue_ends_sessions_and_never_hides_an_end() {
-    // Room for a connect and one packet.
+    // Room for two connects and two packets: a session alone may hold both.
     let events = EventQueue::<Input>::new(2);
     let router = Router::<()>::new()
         .queue_events(&events)
@@ -133,9 +133,10 @@ fn a_full_queue_ends_sessions_and_never_hides_an_end() {
     let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ()).unwrap();
     let mut a = connect(server.local_addr());
     a.send(&Move { dx: 1, dy: 1 }).unwrap();
-    a.send_raw(1, b"").unwrap();
-    // Does not fit, and `a` holds the most: `a` ends.
     a.send(&Move { dx: 2, dy: 2 }).unwrap();
+    a.send_raw(1, b"").unwrap();
+    // Past its share: `a` ends.
+    a.send(&Move { dx: 3, dy: 3 }).unwrap();
     assert_eq!(
         a.recv().unwrap().body(),
         b"pong",
@@ -145,24 +146,27 @@ fn a_full_queue_ends_sessions_and_never_hides_an_end() {
     assert!(server_error(e), "the session ended, told why");
     assert!(wait_until(LIMIT, || server.sessions().is_empty()));
     assert_eq!(events.refused(), 1);
-    let got = drain(&events, 3);
+    let got = drain(&events, 4);
     let ServerEvent::Connected(id) = got[0] else {
         panic!("{got:?}")
     };
     assert_eq!(
-        got[1],
-        ServerEvent::Packet(id, Input::Move(Move { dx: 1, dy: 1 }))
+        got[1..3],
+        [
+            ServerEvent::Packet(id, Input::Move(Move { dx: 1, dy: 1 })),
+            ServerEvent::Packet(id, Input::Move(Move { dx: 2, dy: 2 })),
+        ]
     );
     assert!(
-        matches!(&got[2], ServerEvent::Disconnected(i, why) if *i == id
+        matches!(&got[3], ServerEvent::Disconnected(i, why) if *i == id
             && why.text.contains("event queue full")
             && why.reason == Some(packet_net::transport::CloseReason::ServerError)),
         "{got:?}"
     );
-    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got.len(), 4, "{got:?}");
 
-    // A queue full of connects: a new connect does not fit and is closed
-    // unseen, told it is the server's failure.
+    // Connects past their room: the new one is closed unseen, told it
+    // is the server's failure.
     let mut x = connect(server.local_addr());
     let mut y = connect(server.local_addr());
     assert!(wait_until(LIMIT, || events.len() == 2));
@@ -185,47 +189,43 @@ fn a_full_queue_ends_sessions_and_never_hides_an_end() {
 
 /// A hostile-input run (session 8): flooding peers filled the shared
 /// queue and the session ended was whoever came next, an innocent player
-/// (told "server error") while the flooders stayed. The session holding
-/// the most packets is the one ended now, and the packet that found the
-/// queue full goes in.
+/// (told "server error") while the flooders stayed. Each session now has
+/// its share of the queue: the flooder is the one ended, and the
+/// innocent player goes on.
 #[test]
-fn a_full_queue_ends_the_session_that_filled_it() {
+fn a_flooding_session_is_ended_not_the_player_beside_it() {
     let events = EventQueue::<Input>::new(6);
     let router = Router::<()>::new().queue_events(&events);
     let server = Server::bind("127.0.0.1:0", ServerConfig::default(), router, ()).unwrap();
     let mut innocent = connect(server.local_addr());
     assert!(wait_until(LIMIT, || events.len() == 1));
     let mut flooder = connect(server.local_addr());
-    for i in 0..4 {
-        flooder.send(&Move { dx: i, dy: 0 }).unwrap();
+    assert!(wait_until(LIMIT, || events.len() == 2));
+    // Shares: 6 / 2 = 3 packets each between two drains.
+    for i in 0..10 {
+        let _ = flooder.send(&Move { dx: i, dy: 0 });
     }
-    assert!(wait_until(LIMIT, || events.len() == 6), "full");
-    innocent.send(&Move { dx: 9, dy: 9 }).unwrap();
     let e = flooder.recv().map(|_| ()).unwrap_err();
     assert!(server_error(e), "the flooder is told 'server error'");
-    // The innocent player stays: its next packet goes in too.
+    innocent.send(&Move { dx: 9, dy: 9 }).unwrap();
     innocent.send(&Move { dx: 8, dy: 8 }).unwrap();
-    let got = drain(&events, 5);
+    let got = drain(&events, 8);
     let ServerEvent::Connected(me) = got[0] else {
         panic!("{got:?}")
     };
     let ServerEvent::Connected(them) = got[1] else {
         panic!("{got:?}")
     };
-    let mine: Vec<_> = got
-        .iter()
-        .filter(|e| matches!(e, ServerEvent::Packet(i, _) if *i == me))
-        .collect();
-    assert_eq!(mine.len(), 2, "{got:?}");
-    assert!(
-        !got.iter()
-            .any(|e| matches!(e, ServerEvent::Packet(i, _) if *i == them)),
-        "the flooder's packets were taken out: {got:?}"
-    );
+    let count = |who| {
+        got.iter()
+            .filter(|e| matches!(e, ServerEvent::Packet(i, _) if *i == who))
+            .count()
+    };
+    assert_eq!((count(me), count(them)), (2, 3), "{got:?}");
     assert!(
         got.iter()
             .any(|e| matches!(e, ServerEvent::Disconnected(i, why)
-            if *i == them && why.text.contains("held the most"))),
+            if *i == them && why.text.contains("share"))),
         "{got:?}"
     );
     assert_eq!(events.refused(), 1);
