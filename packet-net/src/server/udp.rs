@@ -283,13 +283,26 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     /// retired channel's authenticated datagram proves its client is
     /// the one at this address. Then the newer session ends (`PeerClosed`:
     /// its client is not there; its channel is not kept) and the retired
-    /// one resumes with this datagram. Whether it did.
+    /// one resumes with this datagram. Not when both are the same
+    /// player's (the provider's identity): that player said hello again,
+    /// and its older channel is forgotten. Whether it did.
     fn reclaim(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) -> bool {
         let sh = self.sh.clone();
         let core = &*sh;
+        let live = self
+            .index
+            .get(&from)
+            .and_then(|&i| self.all[i].1.session.identity());
         let Some(r) = self.retired.get_mut(&from) else {
             return false;
         };
+        if live.is_some() && live == r.identity {
+            // The same player said hello again from here: its older
+            // channel is stale (a late datagram of it must not end the
+            // newer session).
+            self.retired.remove(&from);
+            return false;
+        }
         if is_hello(datagram, r.hello.as_ref()) {
             return true; // its old hello, resent: changes nothing
         }
@@ -302,8 +315,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let r = self.retired.remove(&from).expect("present");
         if let Some(&i) = self.index.get(&from) {
             let (addr, peer) = self.remove(i);
-            self.end(addr, peer, &DisconnectReason::PeerClosed);
-            self.retired.remove(&from);
+            self.end_as(addr, peer, &DisconnectReason::PeerClosed, false);
         }
         if let Some(peer) = self.admit(from, r.sealer, r.opener, r.hello, r.identity, now) {
             dispatch(core, peer, frame_in(header, datagram), now);
@@ -471,13 +483,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     /// return, unless the session ended for what its client sent or by
     /// the application's decision (a kick): such a client is not resumed.
     fn end(&mut self, addr: SocketAddr, peer: Peer<U>, reason: &DisconnectReason) {
-        self.sh.disconnected(&peer.session, true, reason);
-        let plain = Outbox::new(
-            &self.sh.config.transport,
-            Sealer::plain(&self.sh.config.transport.frame),
-            None,
-        );
-        let out = std::mem::replace(&mut *peer.session.outbox(), plain);
         let refused = matches!(
             reason,
             DisconnectReason::Closed
@@ -485,7 +490,28 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 | DisconnectReason::Handler(_)
                 | DisconnectReason::HandlerPanicked(_)
         );
-        if out.is_sealed() && !refused {
+        if refused
+            && let Some(r) = self.retired.get(&addr)
+            && r.identity == peer.session.identity()
+        {
+            // An older channel of the same client at this address (it
+            // idled out, then said hello again) must not resume it.
+            self.retired.remove(&addr);
+        }
+        self.end_as(addr, peer, reason, !refused);
+    }
+
+    /// Ends `peer`'s session; `keep`: its sealed channel is retired for
+    /// the address's return.
+    fn end_as(&mut self, addr: SocketAddr, peer: Peer<U>, reason: &DisconnectReason, keep: bool) {
+        self.sh.disconnected(&peer.session, true, reason);
+        let plain = Outbox::new(
+            &self.sh.config.transport,
+            Sealer::plain(&self.sh.config.transport.frame),
+            None,
+        );
+        let out = std::mem::replace(&mut *peer.session.outbox(), plain);
+        if out.is_sealed() && keep {
             let identity = peer.session.identity();
             self.retire(addr, out.into_sealer(), peer.opener, peer.hello, identity);
         }

@@ -248,3 +248,66 @@ fn a_forged_hello_from_a_players_address_does_not_take_its_channel() {
     assert_eq!(seen.lock().unwrap().len(), 3);
     assert_eq!(ep.accepted(), 3);
 }
+
+/// Found by a review of `reclaim`: the same player (one identity) idles
+/// out, says hello again from the same address with a new token, and is
+/// kicked. Its older channel, still kept for the address, resumed it: a
+/// kick bypassed. And a late datagram of that older channel ended the
+/// player's newer session. The older channel of the same player is now
+/// forgotten at the kick, and a late datagram of it changes nothing.
+#[test]
+fn the_same_players_older_channel_neither_undoes_a_kick_nor_ends_its_new_session() {
+    for kick in [true, false] {
+        let t0 = Instant::now();
+        let config = ServerConfig::default()
+            .with_idle_timeout(Some(Duration::from_secs(30)))
+            .sealed(ServerSecurity::with_identity(|t: &SessionToken| {
+                Some((keys(t.0[0]), 42)) // one player, two logins
+            }));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(0));
+        let seen2 = seen.clone();
+        let router = Router::new()
+            .on_frame(1, move |ctx, _| {
+                ctx.close_with(7);
+                Ok(())
+            })
+            .on_frame(2, move |_, _| {
+                *seen2.lock().unwrap() += 1;
+                Ok(())
+            });
+        let mut ep = UdpEndpoint::new(config, router);
+        let sealer = |n: u8| {
+            let c = ClientSecurity::new(SessionToken([n; 16]), keys(n));
+            fuzzing::halves(c, Default::default(), true).0
+        };
+        let (mut old, mut new) = (sealer(1), sealer(2));
+        let seal = |s: &mut fuzzing::Sealer, type_id: u16| {
+            let mut d = vec![0u8; 128];
+            let n = s.seal_with(type_id, &mut d, |w| w.put_bytes(b"x")).unwrap();
+            d.truncate(n);
+            d
+        };
+        ep.datagram(addr(1), &mut hello(1), t0);
+        ep.datagram(addr(1), &mut seal(&mut old, 2), t0);
+        let t1 = t0 + Duration::from_secs(31);
+        ep.sweep(t1);
+        assert_eq!(ep.sizes(), (0, 1), "idled out, its channel kept");
+        ep.datagram(addr(1), &mut hello(2), t1);
+        ep.datagram(addr(1), &mut seal(&mut new, 2), t1);
+        assert_eq!(*seen.lock().unwrap(), 2);
+        if kick {
+            ep.datagram(addr(1), &mut seal(&mut new, 1), t1);
+            let t2 = t1 + Duration::from_secs(1);
+            ep.sweep(t2);
+            ep.sweep(t2);
+            assert_eq!(ep.sizes(), (0, 0), "kicked: no channel kept for it");
+            ep.datagram(addr(1), &mut seal(&mut old, 2), t2);
+            assert_eq!(ep.sizes(), (0, 0), "the kick stands");
+        } else {
+            ep.datagram(addr(1), &mut seal(&mut old, 2), t1);
+            assert_eq!(ep.sizes().0, 1, "the newer session goes on");
+            ep.datagram(addr(1), &mut seal(&mut new, 2), t1);
+            assert_eq!(*seen.lock().unwrap(), 3, "under its own channel");
+        }
+    }
+}
