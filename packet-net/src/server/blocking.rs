@@ -794,7 +794,10 @@ fn run_udp<S, U>(
         // had ends the drain (see `Watch`): no last call that only says
         // `WouldBlock`.
         let mut drained = false;
-        let stopping = || stop.load(Ordering::Relaxed);
+        // A flood that never lets the socket drain holds back neither
+        // the stop nor what other threads queued (a broadcast, a task's
+        // reply): those end the receiving within 8 calls, for the sweep.
+        let stopping = || stop.load(Ordering::Relaxed) || woken || waker.is_woken();
         let (at, _) = recv_until_blocked(usize::MAX, next, &stopping, || {
             if drained {
                 return Err(io::ErrorKind::WouldBlock.into());

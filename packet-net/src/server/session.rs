@@ -74,6 +74,11 @@ impl PollWaker {
     pub(crate) fn take(&self) {
         self.woken.swap(false, Ordering::AcqRel);
     }
+
+    /// Whether a wake came since the worker last took them.
+    pub(crate) fn is_woken(&self) -> bool {
+        self.woken.load(Ordering::Acquire)
+    }
 }
 
 impl Waker {

@@ -164,3 +164,38 @@ fn a_flood_holds_back_neither_an_idle_timeout_nor_a_new_clients_slot() {
         server.shutdown();
     }
 }
+
+/// Found by a review: under a flood, what another thread queued (a game
+/// loop's broadcast) waited in the blocking server until its next
+/// deadline (here a minute away), since the receive loop stopped only for
+/// deadlines and the stop. A wake now ends the receiving too.
+#[test]
+fn a_flood_does_not_hold_back_a_broadcast() {
+    let config = ServerConfig::default().with_idle_timeout(Some(Duration::from_secs(60)));
+    for (what, server) in servers(&config) {
+        let addr = server.addr();
+        let mut a = client(addr, Duration::from_secs(5));
+        assert!(echoes(&mut a, b"a"), "{what}: A's session");
+        // Past the buffers' release (1 s): the next deadline is a minute out.
+        std::thread::sleep(Duration::from_millis(1500));
+        let stop = Arc::new(AtomicBool::new(false));
+        let flooders = flood(addr, &stop);
+        std::thread::sleep(Duration::from_millis(300));
+        let sessions = match &server {
+            Server::Blocking(h) => h.sessions().clone(),
+            #[cfg(feature = "tokio")]
+            Server::Tokio(_, h) => h.sessions().clone(),
+        };
+        let report = sessions.broadcast_raw(ECHO, b"push", None);
+        assert_eq!(report.delivered, 1, "{what}");
+        let got = a.recv().map(|f| f.body().to_vec());
+        let flooding = !flooders.iter().any(|t| t.is_finished());
+        stop.store(true, Ordering::Relaxed);
+        for f in flooders {
+            f.join().unwrap();
+        }
+        assert_eq!(got.ok().as_deref(), Some(&b"push"[..]), "{what}");
+        assert!(flooding, "{what}: it came only after the flood");
+        server.shutdown();
+    }
+}
