@@ -182,11 +182,15 @@ impl UdpPacketSocket {
         socket.recv_from(buf).map_err(io_timed_out)
     }
 
-    /// One receive that does not wait: `WouldBlock` when nothing is queued.
+    /// One receive that barely waits (a millisecond; an error when
+    /// nothing is queued). By a short read timeout, restored after, not
+    /// by non-blocking mode: a mode the application set (non-blocking
+    /// through `get_ref`) stays as it was.
     fn try_recv_datagram(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        socket.set_nonblocking(true)?;
+        let before = socket.read_timeout()?;
+        socket.set_read_timeout(Some(Duration::from_millis(1)))?;
         let got = socket.recv_from(buf);
-        socket.set_nonblocking(false)?;
+        let _ = socket.set_read_timeout(before);
         got
     }
 

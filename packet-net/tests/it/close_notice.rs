@@ -930,3 +930,30 @@ fn udp_a_send_after_the_shutdown_does_not_hide_its_notice() {
         });
     }
 }
+
+/// Found by a review: reading behind a `ConnectionRefused` switched the
+/// socket to non-blocking and back to blocking, so a socket the
+/// application had made non-blocking (a polling game loop) came back
+/// blocking. Its mode now stays as the application set it.
+#[test]
+fn udp_reading_behind_a_refusal_keeps_the_sockets_mode() {
+    use std::time::Instant;
+    let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let gone = closed.local_addr().unwrap();
+    drop(closed);
+    let config = TransportConfig::default().with_read_timeout(Some(Duration::from_secs(2)));
+    let mut c = UdpPacketSocket::bind_with("127.0.0.1:0", config).unwrap();
+    c.connect(gone).unwrap();
+    c.get_ref().set_nonblocking(true).unwrap();
+    c.send_raw(1, b"x").unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let e = c.recv().map(|_| ()).unwrap_err();
+    assert!(e.is_disconnect(), "{e:?}");
+    let t = Instant::now();
+    let e = c.recv().map(|_| ()).unwrap_err();
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "the socket became blocking: {e:?} after {:?}",
+        t.elapsed()
+    );
+}
