@@ -830,8 +830,16 @@ fn run_udp<S, U>(
     // Graceful stop: flush what is queued, within the grace period.
     watch.set(poll.registry(), true);
     peers.shutdown(Instant::now());
-    while peers.drain(&mut send, &mut many, Instant::now()).is_some() {
-        let _ = poll.poll(&mut events, Some(Duration::from_millis(1)));
+    // Between passes it waits for a wake (a reply queued, work in flight
+    // done), the socket's room or the next deadline, 10 ms at most.
+    loop {
+        waker.take();
+        lock(&waker.ready).clear();
+        let Some(deadline) = peers.drain(&mut send, &mut many, Instant::now()) else {
+            break;
+        };
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let _ = poll.poll(&mut events, Some(wait.min(Duration::from_millis(10))));
     }
     peers.end_all();
 }

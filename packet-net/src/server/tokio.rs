@@ -464,14 +464,18 @@ async fn run_udp<S, U>(
     }
     // Graceful stop: flush what is queued, within the grace period.
     peers.shutdown(Instant::now());
+    // Between passes it waits for a wake (a reply queued, work in flight
+    // done), the socket's room after a refused send, or the next
+    // deadline, 10 ms at most.
     while let Some(deadline) = peers.drain(&mut send, &mut many, Instant::now()) {
-        let wait = tokio::time::sleep_until(deadline.into());
+        let soon = Instant::now() + Duration::from_millis(10);
+        let wait = tokio::time::sleep_until(deadline.min(soon).into());
+        let full = blocked.swap(false, std::sync::atomic::Ordering::Relaxed);
         tokio::select! {
-            _ = socket.writable() => {}
+            _ = notify.notified() => {}
+            Ok(()) = socket.writable(), if full => {}
             _ = wait => {}
         }
-        // Give the socket a moment to drain before retrying.
-        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     peers.end_all();
 }

@@ -248,3 +248,35 @@ fn an_async_handlers_reply_leaves_before_the_shutdown_notice() {
     drop(c);
     stop.join().unwrap();
 }
+
+/// The same over UDP (both servers): the reply of work in flight leaves
+/// before the notice.
+#[test]
+fn udp_work_in_flight_replies_before_the_shutdown_notice() {
+    let transport = TransportConfig::default().with_read_timeout(Some(LIMIT));
+    let config = ServerConfig::default().with_shutdown_grace(Duration::from_secs(30));
+    let (started, late) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let router = || work_router(Duration::from_millis(300), started.clone(), late.clone());
+    let blocking =
+        packet_net::server::blocking::UdpServer::bind("127.0.0.1:0", config.clone(), router(), ())
+            .unwrap();
+    let addr = blocking.local_addr();
+    let mut c =
+        packet_net::transport::blocking::UdpPacketSocket::bind_with("127.0.0.1:0", transport)
+            .unwrap();
+    c.connect(addr).unwrap();
+    c.send_raw(WORK, b"work").unwrap();
+    assert!(wait_until(LIMIT, || started.load(Ordering::SeqCst)));
+    let stop = std::thread::spawn(move || blocking.shutdown());
+    let f = c.recv().expect("the reply");
+    assert_eq!((f.type_id(), f.body()), (WORK, &b"work"[..]));
+    match c.recv() {
+        Err(TransportError::ClosedByServer(n)) => assert_eq!(n.reason, CloseReason::ShuttingDown),
+        other => panic!("expected the shutdown notice, got {other:?}"),
+    }
+    stop.join().unwrap();
+    assert!(!late.load(Ordering::SeqCst));
+}
