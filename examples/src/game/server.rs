@@ -88,13 +88,16 @@ fn player_of<U>(ctx: &Context<'_, Arc<World>, U>) -> Option<u32> {
     ctx.identity().and_then(|id| u32::try_from(id).ok())
 }
 
-/// A session opened: welcome its player (`proof`: see [`Welcome::proof`]).
-fn welcome<U>(ctx: &Context<'_, Arc<World>, U>, proof: u64) {
+/// A session opened: welcome its player (`proof`: see [`Welcome::proof`];
+/// `again`: a UDP welcome resent, not counted).
+fn welcome<U>(ctx: &Context<'_, Arc<World>, U>, proof: u64, again: bool) {
     let world = ctx.state();
     let Some(player) = player_of(ctx) else {
         return ctx.close();
     };
-    world.stats.welcomed.fetch_add(1, Relaxed);
+    if !again {
+        world.stats.welcomed.fetch_add(1, Relaxed);
+    }
     let _ = ctx.reply(&Welcome {
         player,
         tick: world.stats.ticks.load(Relaxed),
@@ -109,7 +112,7 @@ fn on_udp_connect(ctx: &Context<'_, Arc<World>, Body>) {
         Err(_) => return ctx.close(),
     };
     ctx.session_state().proof = proof;
-    welcome(ctx, proof);
+    welcome(ctx, proof, false);
 }
 
 /// Chat: relayed to every TCP session under the speaker's own name.
@@ -143,7 +146,7 @@ fn on_move(ctx: &Context<'_, Arc<World>, Body>, m: Move) -> Result<(), Transport
             // one datagram for the one received.
             let proof = body.proof;
             drop(body);
-            welcome(ctx, proof);
+            welcome(ctx, proof, true);
             return Ok(());
         }
         body.proven = true;
@@ -218,7 +221,7 @@ impl GameServer {
                     ctx.session_state().name = name;
                 }
             })
-            .on_connect(|ctx| welcome(ctx, 0))
+            .on_connect(|ctx| welcome(ctx, 0, false))
             .on::<Say>(on_say) // borrowed: `say.text` points into the receive buffer
             .on_disconnect(|ctx, _| on_leave(ctx));
         let udp_router = Router::<Arc<World>, Body>::default()
