@@ -10,9 +10,11 @@
 //!   and never connects (its provider knows no token);
 //! - the receive buffer never takes more than a maximum frame;
 //! - whenever the core says the session goes on, its next deadline (if
-//!   any) lies in the future, and a session awaiting its hello, holding a
-//!   partial frame, with bytes queued or stopping always has one (nothing
-//!   waits forever; work in flight holds a shutdown only within its grace).
+//!   any) lies in the future, and a session awaiting its hello, with
+//!   bytes queued or stopping always has one (nothing waits forever; work
+//!   in flight holds a shutdown only within its grace; it holds the idle
+//!   and partial-frame timeouts, the application's work being the slow
+//!   one, which is why a partial frame alone is not checked here).
 #![no_main]
 
 use std::time::{Duration, Instant};
