@@ -11,7 +11,7 @@ use packet_net::server::{Router, ServerConfig};
 use packet_net::transport::blocking::TcpPacketStream;
 use packet_net::transport::{CloseReason, TransportConfig, TransportError};
 
-use crate::common::{KINDS, Tcp, wait_until};
+use crate::common::{KINDS, Kind, Tcp, wait_until};
 
 const ECHO: u16 = 1;
 /// Echoed back after [`SLOW_FOR`]: only to hold the session's handler
@@ -215,30 +215,18 @@ fn an_async_handlers_reply_leaves_before_the_shutdown_notice() {
         ms: u32,
     }
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let router = Router::<()>::new().on_async(|session, slow: Slow| async move {
         tokio::time::sleep(Duration::from_millis(slow.ms.into())).await;
         session.send(&slow)
     });
     let config = ServerConfig::default().with_shutdown_grace(Duration::from_secs(30));
-    let server = rt
-        .block_on(packet_net::server::tokio::Server::bind(
-            "127.0.0.1:0",
-            config,
-            router,
-            (),
-        ))
-        .unwrap();
+    let server = Tcp::start(Kind::Tokio, config, router);
     let transport = TransportConfig::default().with_read_timeout(Some(LIMIT));
-    let mut c = TcpPacketStream::connect_with(server.local_addr(), transport).unwrap();
+    let mut c = TcpPacketStream::connect_with(server.addr(), transport).unwrap();
     c.send(&Slow { ms: 400 }).unwrap();
     // The task is sleeping when the shutdown starts.
     std::thread::sleep(Duration::from_millis(100));
-    let stop = std::thread::spawn(move || rt.block_on(server.shutdown()));
+    let stop = std::thread::spawn(move || server.shutdown());
     let reply: Slow = c.recv().expect("the task's reply").decode_packet().unwrap();
     assert_eq!(reply, Slow { ms: 400 });
     match c.recv() {

@@ -37,6 +37,22 @@ fn hello(i: u8) -> [u8; SESSION_HELLO_LEN] {
     session_hello(&SessionToken([i; 16]))
 }
 
+/// Client `n`'s send side (token `[n; 16]`, keys `keys(n)`).
+fn client_sealer(n: u8) -> fuzzing::Sealer {
+    let client = ClientSecurity::new(SessionToken([n; 16]), keys(n));
+    fuzzing::halves(client, Default::default(), true).0
+}
+
+/// The next datagram of `sealer`: a frame of `type_id` with body "x".
+fn sealed(sealer: &mut fuzzing::Sealer, type_id: u16) -> Vec<u8> {
+    let mut d = vec![0u8; 128];
+    let n = sealer
+        .seal_with(type_id, &mut d, |w| w.put_bytes(b"x"))
+        .unwrap();
+    d.truncate(n);
+    d
+}
+
 #[test]
 fn retired_channels_are_bounded_by_max_sessions() {
     let mut ep = endpoint(2);
@@ -75,13 +91,7 @@ fn a_resent_hello_is_ignored_for_open_and_ended_sessions() {
 fn floods_leave_no_state_and_a_refused_client_gets_in_once_a_slot_frees() {
     let mut ep = endpoint(2);
     let t0 = Instant::now();
-    let stranger = ClientSecurity::new(SessionToken([150; 16]), keys(150));
-    let (mut sealer, _, _) = fuzzing::halves(stranger, Default::default(), true);
-    let mut forged = vec![0u8; 128];
-    let n = sealer
-        .seal_with(1, &mut forged, |w| w.put_bytes(b"x"))
-        .unwrap();
-    forged.truncate(n);
+    let forged = sealed(&mut client_sealer(150), 1);
     for i in 0..2000u16 {
         ep.datagram(addr(i), &mut [i as u8; 60], t0);
         ep.datagram(addr(i), &mut hello(200), t0); // unknown token
@@ -161,16 +171,8 @@ fn a_kicked_client_does_not_resume_but_an_idle_one_does() {
                 Ok(())
             });
         let mut ep = UdpEndpoint::new(config, router);
-        let client = ClientSecurity::new(SessionToken([1; 16]), keys(1));
-        let (mut sealer, _, _) = fuzzing::halves(client, Default::default(), true);
-        let mut sealed = |type_id: u16| {
-            let mut d = vec![0u8; 128];
-            let n = sealer
-                .seal_with(type_id, &mut d, |w| w.put_bytes(b"x"))
-                .unwrap();
-            d.truncate(n);
-            d
-        };
+        let mut sealer = client_sealer(1);
+        let mut sealed = |type_id: u16| sealed(&mut sealer, type_id);
         ep.datagram(addr(1), &mut hello(1), t0);
         ep.datagram(addr(1), &mut sealed(1), t0);
         // Kicked: it ends once its notice left; idle: after 30 s.
@@ -213,16 +215,8 @@ fn a_forged_hello_from_a_players_address_does_not_take_its_channel() {
         Ok(())
     });
     let mut ep = UdpEndpoint::new(config, router);
-    let player = ClientSecurity::new(SessionToken([1; 16]), keys(1));
-    let (mut sealer, _, _) = fuzzing::halves(player, Default::default(), true);
-    let mut sealed = |type_id: u16| {
-        let mut d = vec![0u8; 128];
-        let n = sealer
-            .seal_with(type_id, &mut d, |w| w.put_bytes(b"x"))
-            .unwrap();
-        d.truncate(n);
-        d
-    };
+    let mut sealer = client_sealer(1);
+    let mut sealed = |type_id: u16| sealed(&mut sealer, type_id);
     ep.datagram(addr(1), &mut hello(1), t0);
     ep.datagram(addr(1), &mut sealed(2), t0);
     let t1 = t0 + Duration::from_secs(31);
@@ -276,17 +270,8 @@ fn the_same_players_older_channel_neither_undoes_a_kick_nor_ends_its_new_session
                 Ok(())
             });
         let mut ep = UdpEndpoint::new(config, router);
-        let sealer = |n: u8| {
-            let c = ClientSecurity::new(SessionToken([n; 16]), keys(n));
-            fuzzing::halves(c, Default::default(), true).0
-        };
-        let (mut old, mut new) = (sealer(1), sealer(2));
-        let seal = |s: &mut fuzzing::Sealer, type_id: u16| {
-            let mut d = vec![0u8; 128];
-            let n = s.seal_with(type_id, &mut d, |w| w.put_bytes(b"x")).unwrap();
-            d.truncate(n);
-            d
-        };
+        let (mut old, mut new) = (client_sealer(1), client_sealer(2));
+        let seal = sealed;
         ep.datagram(addr(1), &mut hello(1), t0);
         ep.datagram(addr(1), &mut seal(&mut old, 2), t0);
         let t1 = t0 + Duration::from_secs(31);

@@ -15,6 +15,8 @@ use packet_net::server::{Router, ServerConfig};
 use packet_net::transport::TransportConfig;
 use packet_net::transport::blocking::TcpPacketStream;
 
+use crate::common::{Kind, Tcp};
+
 #[derive(Packet, Debug, PartialEq)]
 #[packet(id = 0x0D20)]
 struct Job {
@@ -26,11 +28,6 @@ const JOBS: u32 = 400;
 
 #[test]
 fn work_in_flight_per_session_is_bounded_and_nothing_is_lost() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let (now2, most2) = (now.clone(), most.clone());
     let router = Router::<()>::new().on_async(move |session, job: Job| {
@@ -44,16 +41,9 @@ fn work_in_flight_per_session_is_bounded_and_nothing_is_lost() {
         }
     });
     let config = ServerConfig::default().with_max_session_work(LIMIT);
-    let server = rt
-        .block_on(packet_net::server::tokio::Server::bind(
-            "127.0.0.1:0",
-            config,
-            router,
-            (),
-        ))
-        .unwrap();
+    let server = Tcp::start(Kind::Tokio, config, router);
     let transport = TransportConfig::default().with_read_timeout(Some(Duration::from_secs(10)));
-    let mut c = TcpPacketStream::connect_with(server.local_addr(), transport).unwrap();
+    let mut c = TcpPacketStream::connect_with(server.addr(), transport).unwrap();
     // Every job at once: far more than the bound.
     for n in 0..JOBS {
         c.queue(&Job { n }).unwrap();
@@ -71,7 +61,7 @@ fn work_in_flight_per_session_is_bounded_and_nothing_is_lost() {
     );
     assert!(most > 1, "the tasks ran side by side ({most})");
     drop(c);
-    rt.block_on(server.shutdown());
+    server.shutdown();
 }
 
 /// Found by a review of the bound: frames the bound holds back wait in
@@ -81,11 +71,6 @@ fn work_in_flight_per_session_is_bounded_and_nothing_is_lost() {
 /// partial-frame timeouts: every job is answered.
 #[test]
 fn frames_held_by_the_bound_do_not_time_out() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let router = Router::<()>::new().on_async(move |session, job: Job| async move {
         tokio::time::sleep(Duration::from_millis(400)).await;
         session.send(&job)
@@ -94,16 +79,9 @@ fn frames_held_by_the_bound_do_not_time_out() {
         .with_max_session_work(1)
         .with_frame_timeout(Duration::from_millis(150))
         .with_idle_timeout(Some(Duration::from_millis(150)));
-    let server = rt
-        .block_on(packet_net::server::tokio::Server::bind(
-            "127.0.0.1:0",
-            config,
-            router,
-            (),
-        ))
-        .unwrap();
+    let server = Tcp::start(Kind::Tokio, config, router);
     let transport = TransportConfig::default().with_read_timeout(Some(Duration::from_secs(10)));
-    let mut c = TcpPacketStream::connect_with(server.local_addr(), transport).unwrap();
+    let mut c = TcpPacketStream::connect_with(server.addr(), transport).unwrap();
     for n in 0..3 {
         c.queue(&Job { n }).unwrap();
     }
@@ -113,7 +91,7 @@ fn frames_held_by_the_bound_do_not_time_out() {
         assert_eq!(got.ok(), Some(Job { n }), "job {n}");
     }
     drop(c);
-    rt.block_on(server.shutdown());
+    server.shutdown();
 }
 
 /// A bound of 0 is taken as 1 (it would serve nothing).
