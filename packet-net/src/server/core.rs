@@ -152,16 +152,27 @@ impl<S, U> ServerCore<S, U> {
             // The constructor panicked: no session (the connection is
             // dropped), the server goes on.
             self.sessions.stats.count_panic();
-            trace_event!(WARN, server = self.local(),
-            kind = self.kind(), %peer, "refused: the session state constructor panicked");
+            trace_event!(
+                WARN,
+                server = self.local(),
+                kind = self.kind(),
+                %peer,
+                "refused: the session state constructor panicked"
+            );
             return Err(CloseReason::ServerError);
         };
         let session = self
             .sessions
             .register(peer, out, waker, self.config.max_sessions, state);
         if session.is_none() {
-            trace_event!(DEBUG, server = self.local(),
-            kind = self.kind(), %peer, max = self.config.max_sessions, "refused: server full");
+            trace_event!(
+                DEBUG,
+                server = self.local(),
+                kind = self.kind(),
+                %peer,
+                max = self.config.max_sessions,
+                "refused: server full"
+            );
         }
         session.ok_or(CloseReason::ServerFull)
     }
@@ -228,8 +239,14 @@ impl<S, U> ServerCore<S, U> {
             }
             let suppressed = std::mem::take(&mut last.1);
             last.0 = Some(now);
-            trace_event!(WARN, server = self.local(),
-            kind = self.kind(), error = %e, suppressed, "accept failed; retrying");
+            trace_event!(
+                WARN,
+                server = self.local(),
+                kind = self.kind(),
+                error = %e,
+                suppressed,
+                "accept failed; retrying"
+            );
         }
     }
 
@@ -510,15 +527,17 @@ fn wait<U>(
 /// ICMP report about an earlier send) does not stop it. Returns the
 /// earliest deadline (`next`, the one known before, with those the calls
 /// reported) and whether it is due: every [`DEADLINE_CHECK_EVERY`] calls
-/// the loop looks at the clock and `stop`, and ends once that deadline is
-/// due or `stop` is set, so a flood that never lets the socket drain
+/// the loop looks at the clock and `interrupt` (the driver's stop, or a
+/// wake: frames other threads queued), and ends once that deadline is due
+/// or `interrupt` says so, so a flood that never lets the socket drain
 /// cannot hold back the caller's sweep (idle timeouts that free slots for
-/// new clients, handshake deadlines) or its stop. A socket that drains
-/// within those calls, as any but a flooded one does, costs no clock read.
+/// new clients, handshake deadlines, a broadcast) or its stop. A socket
+/// that drains within those calls, as any but a flooded one does, costs
+/// no clock read.
 pub(crate) fn recv_until_blocked(
     max: usize,
     mut next: Option<Instant>,
-    stop: &dyn Fn() -> bool,
+    interrupt: &dyn Fn() -> bool,
     mut recv: impl FnMut() -> std::io::Result<Option<Instant>>,
 ) -> (Option<Instant>, bool) {
     for i in 1..=max {
@@ -529,7 +548,7 @@ pub(crate) fn recv_until_blocked(
         }
         if i % DEADLINE_CHECK_EVERY == 0 {
             let due = next.is_some_and(|at| Instant::now() >= at);
-            if due || stop() {
+            if due || interrupt() {
                 return (next, due);
             }
         }
