@@ -797,8 +797,8 @@ fn run_udp<S, U>(
         // A flood that never lets the socket drain holds back neither
         // the stop nor what other threads queued (a broadcast, a task's
         // reply): those end the receiving within 8 calls, for the sweep.
-        let stopping = || stop.load(Ordering::Relaxed) || woken || waker.is_woken();
-        let (at, _) = recv_until_blocked(usize::MAX, next, &stopping, || {
+        let interrupt = || stop.load(Ordering::Relaxed) || woken || waker.is_woken();
+        let (at, _) = recv_until_blocked(usize::MAX, next, &interrupt, || {
             if drained {
                 return Err(io::ErrorKind::WouldBlock.into());
             }

@@ -360,9 +360,7 @@ impl<U> Session<U> {
     pub(crate) fn work_full(&self, limit: usize) -> bool {
         self.work.load(Ordering::Acquire) as usize >= limit.max(1)
     }
-}
 
-impl<U> Session<U> {
     /// Marks work in flight for this session (a task or thread that will
     /// reply through the session later) until the returned guard drops:
     /// meanwhile a shutdown does not end the session, so the reply the
