@@ -5,28 +5,29 @@
 //! ([`Router::queue_events`]), as renet and most engines run.
 //!
 //! The queue is bounded, and what happens when it is full is decided
-//! here, so that no peer (nor many peers together) can get another
-//! player ended:
-//! - **A packet** goes in while its session holds less than its share of
-//!   the queue: `capacity` divided among the sessions the game knows
-//!   (connected, not yet ended), at least one packet. A session at its
-//!   share ends (a handler error, after the replies it already queued
-//!   are out); it keeps the packets it has queued. When the packets of
-//!   all sessions together fill `capacity` (shares shrink as sessions
-//!   join), the session holding the most, which then holds at least its
-//!   share (more than the one whose packet came), is taken out: its
-//!   packets leave the queue and it ends, and the packet goes in.
+//! here, so that a session keeping to its share is not ended for what
+//! others sent:
+//! - **A packet** goes in while the packets queued number fewer than
+//!   `capacity`. When they fill it, the packets of sessions that ended
+//!   leave first (their end is queued); then the session holding the
+//!   most, if that is more than its share (`capacity` divided among the
+//!   sessions the game knows: connected, not yet ended), is taken out:
+//!   its packets leave the queue and it ends, and the packet goes in. If
+//!   nobody holds more than their share, the game loop is behind, and
+//!   the session whose packet does not fit ends. So a session holding
+//!   less than its share never ends for a full queue, provided
+//!   `capacity` is at least the number of sessions (size it as sessions ×
+//!   packets per session per tick, with room to spare).
 //! - **A connect** goes in while the queue holds fewer than `capacity`
-//!   connects (packets do not count: a session at its share holds no
-//!   one else out); else the new session ends before the game ever sees
-//!   it.
+//!   connects (packets do not count); else the new session ends before
+//!   the game ever sees it.
 //! - **A disconnect** of a session the game saw always goes in.
 //!
-//! An ended client is told "server error" (wire format §12: the game
-//! loop is behind). The queue holds at most `capacity` packets and
-//! `capacity` connects, plus a disconnect per session the game saw.
-//! Nothing is dropped silently: the game sees every packet of every
-//! session it knows, or that session's end.
+//! An ended session's client is told "server error" (wire format §12:
+//! the game loop is behind, or the session flooded it). The queue holds
+//! at most `capacity` packets and `capacity` connects, plus a disconnect
+//! per session the game saw. Nothing is dropped silently: the game sees
+//! every packet of every session it knows, or that session's end.
 //!
 //! What does not live here: when hooks and handlers run (the servers),
 //! the packets' decoding (`packet_core::dispatch`).
@@ -210,27 +211,32 @@ impl<M> EventQueue<M> {
                 return Ok(None);
             }
         };
-        let own = q.held.get(&id).copied().unwrap_or(0);
-        let share = (self.capacity / q.open.len().max(1)).max(1);
-        if q.evicted.contains(&id) || own >= share {
+        if q.evicted.contains(&id) {
             q.refused += 1;
-            return Err(io::Error::other(format!(
-                "event queue full: this session holds its share ({share} of {} events); \
-                 the game loop is behind",
-                self.capacity
-            ))
-            .into());
+            return Err(full(self.capacity));
         }
         let mut evicted = None;
         if q.packets >= self.capacity {
-            // Every session under its share would not fill it: the top
-            // holder holds at least its share, more than `own`.
-            let top = q
-                .held
-                .iter()
-                .max_by_key(|(_, n)| **n)
-                .map(|(s, n)| (*s, *n));
-            let Some((top, n)) = top.filter(|(_, n)| *n > own) else {
+            // Full. First the packets of sessions that ended (their end
+            // is queued, the game sees it).
+            let gone: Vec<SessionId> = (q.held.keys())
+                .filter(|s| !q.open.contains(s))
+                .copied()
+                .collect();
+            for s in gone {
+                let n = q.held.remove(&s).unwrap_or(0);
+                q.packets -= n;
+                q.events
+                    .retain(|e| !matches!(e, ServerEvent::Packet(p, _) if *p == s));
+            }
+        }
+        if q.packets >= self.capacity {
+            // Still full: the session holding the most, if that is more
+            // than its share, is taken out; if nobody holds more than
+            // their share, the game loop is behind.
+            let share = (self.capacity / q.open.len().max(1)).max(1);
+            let top = (q.held.iter().max_by_key(|(_, n)| **n)).map(|(s, n)| (*s, *n));
+            let Some((top, n)) = top.filter(|(s, n)| *n > share && *s != id) else {
                 q.refused += 1;
                 return Err(full(self.capacity));
             };
@@ -239,10 +245,8 @@ impl<M> EventQueue<M> {
             q.held.remove(&top);
             q.packets -= n;
             q.refused += 1;
-            if q.open.contains(&top) {
-                q.evicted.insert(top);
-                evicted = Some(top);
-            }
+            q.evicted.insert(top);
+            evicted = Some(top);
         }
         *q.held.entry(id).or_default() += 1;
         q.packets += 1;
@@ -381,6 +385,34 @@ mod tests {
             q.push(packet(1)).unwrap();
         }
         open(&q, [21]); // a full share of packets holds no one out
+    }
+
+    /// Found by the second review: the share was enforced with room left
+    /// (4 sessions, capacity 4: a second packet ended its session).
+    #[test]
+    fn a_share_is_enforced_only_when_the_queue_is_full() {
+        let q = EventQueue::<u8>::new(4);
+        open(&q, [1, 2, 3, 4]);
+        q.drain(&mut Vec::new());
+        assert_eq!(q.push(packet(1)).unwrap(), None);
+        assert_eq!(q.push(packet(1)).unwrap(), None);
+    }
+
+    /// Found by the second review: the packets of sessions that ended
+    /// (their end queued) kept the queue full, and a player alone ended.
+    #[test]
+    fn ended_sessions_packets_leave_a_full_queue_first() {
+        let q = EventQueue::<u8>::new(4);
+        open(&q, [1, 2, 3, 4]);
+        q.drain(&mut Vec::new());
+        for id in 1..=4 {
+            q.push(packet(id)).unwrap();
+        }
+        for id in 2..=4 {
+            q.push_end(SessionId(id), left());
+        }
+        assert_eq!(q.push(packet(1)).unwrap(), None);
+        assert_eq!(q.lock().packets, 2);
     }
 
     /// Many sessions (one peer's, say) each get their share, no more:

@@ -201,7 +201,8 @@ fn a_flooding_session_is_ended_not_the_player_beside_it() {
     assert!(wait_until(LIMIT, || events.len() == 1));
     let mut flooder = connect(server.local_addr());
     assert!(wait_until(LIMIT, || events.len() == 2));
-    // Shares: 6 / 2 = 3 packets each between two drains.
+    // The flooder fills the queue (6); its next packet finds it full
+    // with the flooder over its share (6 / 2 = 3): the flooder ends.
     for i in 0..10 {
         let _ = flooder.send(&Move { dx: i, dy: 0 });
     }
@@ -209,7 +210,22 @@ fn a_flooding_session_is_ended_not_the_player_beside_it() {
     assert!(server_error(e), "the flooder is told 'server error'");
     innocent.send(&Move { dx: 9, dy: 9 }).unwrap();
     innocent.send(&Move { dx: 8, dy: 8 }).unwrap();
-    let got = drain(&events, 8);
+    // Everything until the player's two packets are in.
+    let mut got = Vec::new();
+    let mine = |got: &Vec<ServerEvent<Input>>| {
+        got.iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    ServerEvent::Packet(_, Input::Move(Move { dx: 8 | 9, .. }))
+                )
+            })
+            .count()
+    };
+    assert!(wait_until(LIMIT, || {
+        events.drain(&mut got);
+        mine(&got) == 2
+    }));
     let ServerEvent::Connected(me) = got[0] else {
         panic!("{got:?}")
     };
@@ -221,11 +237,14 @@ fn a_flooding_session_is_ended_not_the_player_beside_it() {
             .filter(|e| matches!(e, ServerEvent::Packet(i, _) if *i == who))
             .count()
     };
-    assert_eq!((count(me), count(them)), (2, 3), "{got:?}");
+    // The player's packets went in, whether the ended flooder's were
+    // still queued (they then left first: its end is queued) or drained.
+    assert_eq!(count(me), 2, "{got:?}");
+    assert!(count(them) <= 6, "{got:?}");
     assert!(
         got.iter()
             .any(|e| matches!(e, ServerEvent::Disconnected(i, why)
-            if *i == them && why.text.contains("share"))),
+            if *i == them && why.text.contains("event queue full"))),
         "{got:?}"
     );
     assert_eq!(events.refused(), 1);
