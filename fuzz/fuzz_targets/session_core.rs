@@ -123,7 +123,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                 }
             }
             // Work in flight (an async handler's task) starts or ends.
-            9 => conn.life().on_work(u.arbitrary()?),
+            9 => conn.life().on_work(u.arbitrary()?, now),
             _ => {
                 conn.release_idle(now);
             }

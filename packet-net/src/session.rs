@@ -416,8 +416,14 @@ impl Lifecycle {
     /// before it ends the session (and sends the notice); meanwhile
     /// neither the idle nor the partial-frame timeout runs (the server is
     /// the slow one, and frames held back by the work limit wait in the
-    /// receive buffer).
-    pub fn on_work(&mut self, busy: bool) {
+    /// receive buffer), and the idle time counts again from the work's
+    /// end. Work that never ends holds the session, as a request in flight
+    /// holds an HTTP connection: bound the application's work.
+    pub fn on_work(&mut self, busy: bool, now: Instant) {
+        if self.busy && !busy {
+            // The work is done: the peer's idle time counts from now.
+            self.last_rx = now;
+        }
         self.busy = busy;
     }
 

@@ -822,6 +822,7 @@ fn run_udp<S, U>(
             .iter()
             .any(|e| e.token() == SOCKET && e.is_writable());
         let due = next.is_some_and(|at| at <= now);
+        let woken = woken || waker.is_woken();
         if pacer.is_some() || woken || due || (writable && blocked.load(Ordering::Relaxed)) {
             blocked.store(false, Ordering::Relaxed);
             next = peers.sweep(&mut send, &mut many, now);

@@ -112,7 +112,9 @@ pub struct ServerConfig {
     /// Default 64: without a bound, one client sending small frames to an
     /// async handler made the server hold 1.6 million tasks (1 GB) in 3 s.
     /// 0 is taken as 1. Work in flight also holds the session's idle and
-    /// partial-frame timeouts (the server is the slow one).
+    /// partial-frame timeouts (the server is the slow one; the idle time
+    /// counts again from the work's end), so work that never ends holds
+    /// its session: bound the application's work (`tokio::time::timeout`).
     pub max_session_work: usize,
 }
 

@@ -422,7 +422,7 @@ impl<S, U> ServerCore<S, U> {
                 // (an error changes nothing, the session is ending).
                 io.shut_write();
             }
-            conn.life().on_work(session.has_work());
+            conn.life().on_work(session.has_work(), now);
             if let Some(reason) = session.take_failure() {
                 conn.life().fail(reason, now);
             }

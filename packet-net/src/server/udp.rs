@@ -436,7 +436,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
             let sent = flush.sent + std::mem::take(&mut peer.sent);
             peer.life.on_written(sent as usize, queued, now);
-            peer.life.on_work(peer.session.has_work());
+            peer.life.on_work(peer.session.has_work(), now);
             if let Some(reason) = peer.session.take_failure() {
                 peer.life.fail(reason, now);
             }
@@ -492,6 +492,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         );
         if refused
             && let Some(r) = self.retired.get(&addr)
+            && r.identity.is_some()
             && r.identity == peer.session.identity()
         {
             // An older channel of the same client at this address (it

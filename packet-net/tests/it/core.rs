@@ -253,11 +253,11 @@ fn work_in_flight_holds_a_shutdown_within_the_grace() {
     events(&mut c, t0);
     c.life().shutdown(t0);
     assert!(c.life().on_read_blocked());
-    c.life().on_work(true);
+    c.life().on_work(true, t0);
     assert!(c.poll_end(0, false, false, t0 + secs(1)).is_none());
     assert!(!c.life().is_ending(), "no notice while the work may reply");
     assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(5)));
-    c.life().on_work(false);
+    c.life().on_work(false, t0 + secs(2));
     // Done: the end is decided (notices off: at once).
     assert!(matches!(
         c.poll_end(0, false, false, t0 + secs(2)),
@@ -268,7 +268,7 @@ fn work_in_flight_holds_a_shutdown_within_the_grace() {
     events(&mut c, t0);
     c.life().shutdown(t0);
     assert!(c.life().on_read_blocked());
-    c.life().on_work(true);
+    c.life().on_work(true, t0);
     assert!(matches!(
         c.poll_end(0, false, false, t0 + secs(5)),
         Some(DisconnectReason::Shutdown)
@@ -276,10 +276,30 @@ fn work_in_flight_holds_a_shutdown_within_the_grace() {
     // Nor does it hold a close the application asked for.
     let mut c = plain(t0);
     events(&mut c, t0);
-    c.life().on_work(true);
+    c.life().on_work(true, t0);
     assert!(matches!(
         c.poll_end(0, true, false, t0),
         Some(DisconnectReason::Closed)
+    ));
+}
+
+/// Work in flight holds the idle timeout, which counts again from the
+/// work's end (the second review: a session idled out right after a long
+/// work's reply, before its client could answer).
+#[test]
+fn the_idle_time_counts_from_the_end_of_work_in_flight() {
+    let t0 = Instant::now();
+    let mut c = plain(t0);
+    events(&mut c, t0);
+    c.life().on_work(true, t0);
+    assert!(c.poll_end(0, false, false, t0 + secs(40)).is_none());
+    assert!(c.life().poll_timeout(0).is_none() || c.life().poll_timeout(0) > Some(t0 + secs(40)));
+    c.life().on_work(false, t0 + secs(40));
+    assert!(c.poll_end(0, false, false, t0 + secs(41)).is_none());
+    assert_eq!(c.life().poll_timeout(0), Some(t0 + secs(70)));
+    assert!(matches!(
+        c.poll_end(0, false, false, t0 + secs(70)),
+        Some(DisconnectReason::IdleTimeout)
     ));
 }
 

@@ -296,3 +296,35 @@ fn the_same_players_older_channel_neither_undoes_a_kick_nor_ends_its_new_session
         }
     }
 }
+
+/// Found by the second review: without identities (a provider that gives
+/// none), a forger's session at a player's address that got itself kicked
+/// made the server forget the player's retired channel.
+#[test]
+fn a_kicked_forger_without_identity_leaves_the_players_channel() {
+    let t0 = Instant::now();
+    let config = ServerConfig::default()
+        .with_idle_timeout(Some(Duration::from_secs(30)))
+        .sealed(ServerSecurity::new(|t: &SessionToken| Some(keys(t.0[0]))));
+    let router = Router::new()
+        .on_frame(1, |ctx, _| {
+            ctx.close_with(7);
+            Ok(())
+        })
+        .on_frame(2, |_, _| Ok(()));
+    let mut ep = UdpEndpoint::new(config, router);
+    let (mut player, mut forger) = (client_sealer(1), client_sealer(9));
+    ep.datagram(addr(1), &mut hello(1), t0);
+    ep.datagram(addr(1), &mut sealed(&mut player, 2), t0);
+    let t1 = t0 + Duration::from_secs(31);
+    ep.sweep(t1);
+    assert_eq!(ep.sizes(), (0, 1), "idled out, its channel kept");
+    ep.datagram(addr(1), &mut hello(9), t1);
+    ep.datagram(addr(1), &mut sealed(&mut forger, 1), t1); // kicked
+    let t2 = t1 + Duration::from_secs(1);
+    ep.sweep(t2);
+    ep.sweep(t2);
+    assert_eq!(ep.sizes(), (0, 1), "the player's channel is still kept");
+    ep.datagram(addr(1), &mut sealed(&mut player, 2), t2);
+    assert_eq!(ep.sizes(), (1, 0), "and the player resumes");
+}
