@@ -28,10 +28,6 @@ pub(crate) struct DatagramChannel {
     /// datagram until the first authenticated datagram from the server
     /// shows the server has it (a lost hello is resent).
     hello: Option<Hello>,
-    /// A connected socket's `ConnectionRefused` (the server is gone),
-    /// reported once the datagrams queued before it are read
-    /// (`recv_next!`).
-    pub(crate) refused: Option<std::io::Error>,
 }
 
 impl DatagramChannel {
@@ -50,7 +46,6 @@ impl DatagramChannel {
             recv_buf: std::vec![0; max + 4],
             stats: UdpStats::default(),
             hello: halves.hello,
-            refused: None,
         }
     }
 

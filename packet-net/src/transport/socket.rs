@@ -336,19 +336,19 @@ pub(crate) use stream_methods;
 /// already queued, and one of those may be the server's close notice
 /// (say, of its shutdown), which says more: the queued datagrams are read
 /// first (`try_recv_datagram`: the runtime's receive that does not wait),
-/// the refusal kept in the channel and returned once none is left, in
-/// this call or a later one.
+/// the refusal kept in `$refused` and returned once none is left (a
+/// queued datagram that is not a valid frame does not swallow it).
 macro_rules! recv_next {
-    ($self:ident, $deadline:expr, $buf:expr $(, $aw:tt)?) => {
-        if $self.chan.refused.is_some() {
+    ($self:ident, $deadline:expr, $buf:expr, $refused:ident $(, $aw:tt)?) => {
+        if $refused.is_some() {
             Self::try_recv_datagram(&$self.socket, $buf)
-                .map_err(|_| $self.chan.refused.take().expect("a refusal kept"))
+                .map_err(|_| $refused.take().expect("a refusal kept"))
         } else {
             match Self::recv_datagram(&$self.socket, $deadline, $buf)$(.$aw)? {
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
                     match Self::try_recv_datagram(&$self.socket, $buf) {
                         Ok(got) => {
-                            $self.chan.refused = Some(e);
+                            $refused = Some(e);
                             Ok(got)
                         }
                         Err(_) => Err(e),
@@ -430,8 +430,10 @@ macro_rules! socket_methods {
         /// errors (including the read timeout) are returned.
         pub $($async)? fn recv_from(&mut self) -> Result<(Frame<'_>, SocketAddr), TransportError> {
             let deadline = self.chan.read_deadline();
+            let mut refused = None;
             let (header, addr) = loop {
-                let (len, addr) = $crate::transport::socket::recv_next!(self, deadline, &mut self.chan.recv_buf $(, $aw)?)?;
+                let buf = &mut self.chan.recv_buf;
+                let (len, addr) = $crate::transport::socket::recv_next!(self, deadline, buf, refused $(, $aw)?)?;
                 if let Some(header) = self.chan.open_received(len)? {
                     break (header, addr);
                 }
@@ -447,8 +449,9 @@ macro_rules! socket_methods {
             buf: &'b mut [u8],
         ) -> Result<(Frame<'b>, SocketAddr), TransportError> {
             let deadline = self.chan.read_deadline();
+            let mut refused = None;
             let (header, addr) = loop {
-                let (len, addr) = $crate::transport::socket::recv_next!(self, deadline, buf $(, $aw)?)?;
+                let (len, addr) = $crate::transport::socket::recv_next!(self, deadline, buf, refused $(, $aw)?)?;
                 if let Some(header) = self.chan.open(&mut buf[..len])? {
                     break (header, addr);
                 }
