@@ -206,8 +206,14 @@ impl<M> EventQueue<M> {
                 return Ok(None);
             }
             ServerEvent::Packet(id, _) => *id,
-            ServerEvent::Disconnected(..) => {
-                q.events.push_back(event);
+            // Always in, unless the game never saw the session start.
+            ServerEvent::Disconnected(id, _) => {
+                let id = *id;
+                q.evicted.remove(&id);
+                q.open.remove(&id);
+                if !q.unseen.remove(&id) {
+                    q.events.push_back(event);
+                }
                 return Ok(None);
             }
         };
@@ -223,12 +229,7 @@ impl<M> EventQueue<M> {
                 .filter(|s| !q.open.contains(s))
                 .copied()
                 .collect();
-            for s in gone {
-                let n = q.held.remove(&s).unwrap_or(0);
-                q.packets -= n;
-                q.events
-                    .retain(|e| !matches!(e, ServerEvent::Packet(p, _) if *p == s));
-            }
+            q.take_out(&gone);
         }
         if q.packets >= self.capacity {
             // Still full: the session holding the most, if that is more
@@ -236,14 +237,11 @@ impl<M> EventQueue<M> {
             // their share, the game loop is behind.
             let share = (self.capacity / q.open.len().max(1)).max(1);
             let top = (q.held.iter().max_by_key(|(_, n)| **n)).map(|(s, n)| (*s, *n));
-            let Some((top, n)) = top.filter(|(s, n)| *n > share && *s != id) else {
+            let Some((top, _)) = top.filter(|(s, n)| *n > share && *s != id) else {
                 q.refused += 1;
                 return Err(full(self.capacity));
             };
-            q.events
-                .retain(|e| !matches!(e, ServerEvent::Packet(s, _) if *s == top));
-            q.held.remove(&top);
-            q.packets -= n;
+            q.take_out(&[top]);
             q.refused += 1;
             q.evicted.insert(top);
             evicted = Some(top);
@@ -275,11 +273,18 @@ impl<M> EventQueue<M> {
 
     /// Queues a session's end, unless the game never saw it start.
     fn push_end(&self, id: SessionId, why: Left) {
-        let mut q = self.lock();
-        q.evicted.remove(&id);
-        q.open.remove(&id);
-        if !q.unseen.remove(&id) {
-            q.events.push_back(ServerEvent::Disconnected(id, why));
+        let _ = self.push(ServerEvent::Disconnected(id, why));
+    }
+}
+
+impl<M> Inner<M> {
+    /// Takes the packets of `sessions` out of the queue (one pass), and
+    /// out of the counts.
+    fn take_out(&mut self, sessions: &[SessionId]) {
+        self.events
+            .retain(|e| !matches!(e, ServerEvent::Packet(s, _) if sessions.contains(s)));
+        for s in sessions {
+            self.packets -= self.held.remove(s).unwrap_or(0);
         }
     }
 }
