@@ -498,7 +498,14 @@ pub(crate) trait SessionIo: std::io::Read + std::io::Write {
 /// client closes, after its close notice).
 fn reading<U>(session: &Session<U>, conn: &mut Connection, queued: usize, limit: usize) -> bool {
     conn.wants_read(queued)
-        && (conn.life().is_lingering() || (!session.is_closing() && !session.work_full(limit)))
+        && !held_by_work(session, conn, limit)
+        && (!session.is_closing() || conn.life().is_lingering())
+}
+
+/// At its work limit the session reads nothing more (its work's end
+/// wakes it), unless it lingers (reading and dropping after its end).
+fn held_by_work<U>(session: &Session<U>, conn: &mut Connection, limit: usize) -> bool {
+    session.work_full(limit) && !conn.life().is_lingering()
 }
 
 /// A stream session's pass ends waiting: for reads as the core wants
@@ -512,9 +519,8 @@ fn wait<U>(
     again: bool,
     limit: usize,
 ) -> Serviced {
-    let held = session.work_full(limit) && !conn.life().is_lingering();
     Serviced::Wait {
-        read: conn.wants_read(queued) && !held,
+        read: conn.wants_read(queued) && !held_by_work(session, conn, limit),
         write: queued > 0,
         deadline: conn.life().poll_timeout(queued),
         again,
