@@ -305,6 +305,7 @@ impl<S, U> Router<S, U> {
     /// of `M` that does not decode ends its session as any handler error.
     /// Give each server its own queue: session ids are numbered per
     /// server.
+    #[track_caller]
     pub fn queue_events<M>(self, queue: &Arc<EventQueue<M>>) -> Self
     where
         M: for<'de> PacketSet<'de> + Send + 'static,
@@ -328,7 +329,7 @@ impl<S, U> Router<S, U> {
                 };
                 off.push_end(ctx.id(), left)
             });
-        router.on_each(M::IDS, move |ctx, frame| {
+        router.on_ids(M::IDS, "Router::queue_events", move |ctx, frame| {
             queue.push_from(ctx, ServerEvent::Packet(ctx.id(), M::decode_frame(&frame)?))
         })
     }

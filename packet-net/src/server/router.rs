@@ -36,24 +36,6 @@ type Connect<S, U> = Box<dyn Fn(&Context<'_, S, U>) -> Result<(), TransportError
 /// Makes a new session's state.
 type Init<U> = Box<dyn Fn() -> U + Send + Sync>;
 
-/// Which registration put a handler in place: the method (with the packet
-/// type it decodes, if any) and, when the caller is application code, where
-/// it was called. Named by the panic of a second registration for one id.
-struct Registration {
-    method: String,
-    at: Option<&'static Location<'static>>,
-}
-
-impl fmt::Display for Registration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}`", self.method)?;
-        if let Some(at) = self.at {
-            write!(f, " at {at}")?;
-        }
-        Ok(())
-    }
-}
-
 /// What a [`Router`] does with a frame whose type id has no handler (and
 /// no [`Router::fallback`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -113,8 +95,10 @@ pub enum UnknownPackets {
 /// ```
 pub struct Router<S, U = ()> {
     /// Sorted by type id: a binary search beats hashing a `u16`. Each
-    /// with the registration that made it, for the panic of a second one.
-    handlers: Vec<(u16, Handler<S, U>, Registration)>,
+    /// with the registration that made it (the method, with the packet
+    /// type it decodes, and where the application called it), for the
+    /// panic of a second one.
+    handlers: Vec<(u16, Handler<S, U>, String)>,
     fallback: Option<Handler<S, U>>,
     on_connect: Vec<Connect<S, U>>,
     on_disconnect: Vec<LeaveHook<S, U>>,
@@ -257,17 +241,16 @@ impl<S, U> Router<S, U> {
         type_id: u16,
         f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
     ) -> Self {
-        let by = Registration {
-            method: format!("Router::on_frame({type_id:#06x})"),
-            at: Some(Location::caller()),
-        };
-        self.register(type_id, Box::new(f), by)
+        let method = format!("Router::on_frame({type_id:#06x})");
+        self.register(type_id, Box::new(f), &method)
     }
 
-    /// Adds `h` for `type_id`, or panics naming both registrations if the
-    /// id has a handler already (reported at the application's call).
+    /// Adds `h` for `type_id`, registered by `method`, or panics naming
+    /// both registrations if the id has a handler already (reported at
+    /// the application's call).
     #[track_caller]
-    fn register(mut self, type_id: u16, h: Handler<S, U>, by: Registration) -> Self {
+    fn register(mut self, type_id: u16, h: Handler<S, U>, method: &str) -> Self {
+        let by = format!("`{method}` at {}", Location::caller());
         if crate::transport::application_type_id(type_id).is_err() {
             panic!(
                 "Router: type id {type_id:#06x} is reserved for the session control frames (wire format §2.2: hellos, refusal, close notice); {by} cannot handle it (application packets use 0x0000-0xFFFE)"
@@ -334,13 +317,10 @@ impl<S, U> Router<S, U> {
         + Sync
         + 'static,
     ) -> Self {
-        let by = Registration {
-            method: format!("Router::on::<{}>", std::any::type_name::<P>()),
-            at: Some(Location::caller()),
-        };
+        let method = format!("Router::on::<{}>", std::any::type_name::<P>());
         let h: Handler<S, U> =
             Box::new(move |ctx, frame| f(ctx, frame.decode_packet::<P::At<'_>>()?));
-        self.register(<P::At<'static> as Packet>::ID, h, by)
+        self.register(<P::At<'static> as Packet>::ID, h, &method)
     }
 
     /// Handles every packet of the set `M` (a `#[derive(PacketSet)]`
@@ -393,14 +373,13 @@ impl<S, U> Router<S, U> {
     ) -> Self {
         let ids = <M::At<'static> as PacketSet<'static>>::IDS;
         let method = format!("Router::on_set::<{}>", std::any::type_name::<M>());
-        self.on_ids(ids, &method, Some(Location::caller()), move |ctx, frame| {
+        self.on_ids(ids, &method, move |ctx, frame| {
             f(ctx, M::At::decode_frame(&frame)?)
         })
     }
 
-    /// Handles each type id in `ids` with `f`: the handlers of
-    /// [`Router::queue_events`], its one caller, as which they are named
-    /// if one conflicts.
+    /// Handles each type id in `ids` with `f`, registered as `method`
+    /// (`on_set`, and [`Router::queue_events`]'s packet handlers).
     ///
     /// # Panics
     ///
@@ -408,32 +387,16 @@ impl<S, U> Router<S, U> {
     /// `0xFFFF` (session control frames, wire format §2.2), as
     /// [`Router::on_frame`] does.
     #[track_caller]
-    pub(super) fn on_each(
-        self,
-        ids: &[u16],
-        f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
-    ) -> Self {
-        // `queue_events` does not track its caller: no location to give.
-        self.on_ids(ids, "Router::queue_events", None, f)
-    }
-
-    /// Handles each type id in `ids` with `f`, registered as `method`.
-    #[track_caller]
-    fn on_ids(
+    pub(super) fn on_ids(
         mut self,
         ids: &[u16],
         method: &str,
-        at: Option<&'static Location<'static>>,
         f: impl Fn(&Context<'_, S, U>, Frame<'_>) -> Result<(), TransportError> + Send + Sync + 'static,
     ) -> Self {
         let f = Arc::new(f);
         for &id in ids {
             let f = f.clone();
-            let by = Registration {
-                method: method.to_owned(),
-                at,
-            };
-            self = self.register(id, Box::new(move |ctx, frame| f(ctx, frame)), by);
+            self = self.register(id, Box::new(move |ctx, frame| f(ctx, frame)), method);
         }
         self
     }
@@ -631,10 +594,7 @@ impl<S, U: Send + 'static> Router<S, U> {
         P: Packet + for<'de> packet_core::codec::Decode<'de>,
         W: Future<Output = Result<(), TransportError>> + Send + 'static,
     {
-        let by = Registration {
-            method: format!("Router::on_async::<{}>", std::any::type_name::<P>()),
-            at: Some(Location::caller()),
-        };
+        let method = format!("Router::on_async::<{}>", std::any::type_name::<P>());
         self.register(
             P::ID,
             Box::new(move |ctx, frame| {
@@ -662,7 +622,7 @@ impl<S, U: Send + 'static> Router<S, U> {
                 });
                 Ok(())
             }),
-            by,
+            &method,
         )
     }
 }

@@ -59,14 +59,23 @@ fn on_after_on_set_with_the_same_id_panics() {
 }
 
 #[test]
-#[should_panic(
-    expected = "type id 0x0f02 already has a handler, registered by `Router::queue_events`; `Router::on::<"
-)]
-fn on_after_queue_events_with_the_same_id_panics() {
+fn on_after_queue_events_with_the_same_id_panics_naming_both_call_sites() {
     let events: Arc<EventQueue<Input>> = EventQueue::new(8);
-    let _ = Router::<()>::new()
-        .queue_events(&events)
-        .on::<Ping>(|_, _| Ok(()));
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Router::<()>::new()
+            .queue_events(&events)
+            .on::<Ping>(|_, _| Ok(()))
+    }))
+    .expect_err("a second handler for 0x0f02 panics");
+    let message = panic.downcast_ref::<String>().expect("a formatted message");
+    assert!(
+        message.contains(
+            "type id 0x0f02 already has a handler, registered by `Router::queue_events` at "
+        ),
+        "{message}"
+    );
+    // `queue_events` at its call site here, not inside the crate.
+    assert_eq!(message.matches(file!()).count(), 2, "{message}");
 }
 
 #[test]
