@@ -38,9 +38,8 @@ impl WriteQueue {
     /// An empty queue holding at most `limit` bytes; allocates nothing yet.
     pub fn new(limit: usize) -> Self {
         Self {
-            buf: Vec::new(),
-            head: 0,
             limit,
+            ..Self::default()
         }
     }
 
@@ -98,9 +97,7 @@ impl WriteQueue {
         max_len: usize,
         fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
     ) -> Result<usize, TransportError> {
-        let at = self.make_room(max_len)?;
-        self.buf.resize(at + max_len, 0);
-        self.fill_at(at, max_len, fill)
+        self.push_copied_with(max_len, 0, &[], fill)
     }
 
     /// Like [`WriteQueue::push_with`], but the `max_len` bytes `fill` is
@@ -123,7 +120,11 @@ impl WriteQueue {
         self.buf.resize(at + offset, 0);
         self.buf.extend_from_slice(bytes);
         self.buf.resize(at + max_len, 0);
-        self.fill_at(at, max_len, fill)
+        // What `fill` wrote is kept (nothing, on an error).
+        let kept = fill(&mut self.buf[at..]);
+        self.buf
+            .truncate(at + kept.as_ref().map_or(0, |&n| n.min(max_len)));
+        kept
     }
 
     /// Checks that `max_len` more bytes fit under the limit, compacting
@@ -157,26 +158,6 @@ impl WriteQueue {
             self.buf.reserve_exact(want - self.buf.len());
         }
         Ok(self.buf.len())
-    }
-
-    /// Runs `fill` on the `max_len` bytes reserved at `at`, keeping what it
-    /// wrote (or nothing, on an error).
-    fn fill_at(
-        &mut self,
-        at: usize,
-        max_len: usize,
-        fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
-    ) -> Result<usize, TransportError> {
-        match fill(&mut self.buf[at..]) {
-            Ok(n) => {
-                self.buf.truncate(at + n.min(max_len));
-                Ok(n)
-            }
-            Err(e) => {
-                self.buf.truncate(at);
-                Err(e)
-            }
-        }
     }
 
     /// Writes queued bytes to `w` until the queue is empty or `w` would
