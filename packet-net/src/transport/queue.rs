@@ -274,21 +274,10 @@ impl Outbox {
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
         let len = self.needed(max_body)?;
-        let sealer = &mut self.sealer;
-        let hello = self.hello;
+        let (sealer, hello) = (&mut self.sealer, &mut self.hello);
         self.queue
-            .push_with(len, |out| {
-                let (out, h) = match &hello {
-                    Some(hello) => {
-                        let bytes = hello.bytes();
-                        out[..bytes.len()].copy_from_slice(&bytes);
-                        (&mut out[bytes.len()..], bytes.len())
-                    }
-                    None => (out, 0),
-                };
-                Ok(h + sealer.seal_with(type_id, out, body)?)
-            })
-            .map(|_| self.hello = None)
+            .push_with(len, |out| sealer.seal_after(hello, type_id, out, body))
+            .map(drop)
     }
 
     /// Queues a frame of type `type_id` whose body was encoded beforehand

@@ -356,16 +356,13 @@ impl SessionToken {
 pub fn random_keys() -> std::io::Result<packet_core::crypto::ChannelKeys> {
     use packet_core::crypto::{ChannelKeys, KEY_LEN, SecretKey};
     use zeroize::Zeroize;
-    let mut bytes = [0; 2 * KEY_LEN];
-    let filled = getrandom::fill(&mut bytes);
-    let key = |at: usize| {
-        let mut k = [0; KEY_LEN];
-        k.copy_from_slice(&bytes[at..at + KEY_LEN]);
-        SecretKey::from_bytes(k)
-    };
-    let keys = filled.map(|()| ChannelKeys::new(key(0), key(KEY_LEN)));
+    let mut bytes = [[0; KEY_LEN]; 2];
+    let filled = getrandom::fill(bytes.as_flattened_mut());
+    let [a, b] = bytes.map(SecretKey::from_bytes);
     bytes.zeroize();
-    keys.map_err(std::io::Error::from)
+    filled
+        .map(|()| ChannelKeys::new(a, b))
+        .map_err(std::io::Error::from)
 }
 
 /// A session hello as a client sends it: its token (16 zero bytes for a
@@ -575,6 +572,27 @@ pub struct Halves {
     pub(crate) hello: Option<Hello>,
 }
 
+impl Halves {
+    /// Sends through `sealer` and receives as `open` says, as a
+    /// connecting end (`client`, sending `hello` first; a refusal of the
+    /// fingerprint it carries is recognised) or an accepting one.
+    fn new(sealer: Sealer, open: Open, client: bool, hello: Option<Hello>) -> Self {
+        let opener = Opener {
+            open,
+            client_fingerprint: hello.and_then(|h| h.fingerprint),
+            refusal: None,
+            client,
+            notices: client,
+            heard: false,
+        };
+        Self {
+            sealer,
+            opener,
+            hello,
+        }
+    }
+}
+
 /// The two sides of a sealed channel under `keys`, for `role`: the send
 /// side as a [`Sealer`] of frames no longer than `frame` allows.
 #[cfg(feature = "crypto")]
@@ -600,14 +618,11 @@ impl Security for ClientSecurity {
     fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
         let role = packet_core::crypto::Role::Client;
         let (sealer, o) = sealed_sides(role, &self.keys, frame, datagrams);
-        Halves {
-            sealer,
-            opener: Opener::new(Open::Sealed(o), true, fingerprint),
-            hello: Some(Hello {
-                token: self.token,
-                fingerprint,
-            }),
-        }
+        let hello = Hello {
+            token: self.token,
+            fingerprint,
+        };
+        Halves::new(sealer, Open::Sealed(o), true, Some(hello))
     }
 }
 
@@ -616,20 +631,13 @@ impl private::Sealed for ServerSecurity {}
 #[cfg(feature = "crypto")]
 impl Security for ServerSecurity {
     fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
-        Halves {
-            sealer: Sealer::new(Seal::Pending, &frame),
-            opener: Opener::new(
-                Open::Awaiting {
-                    provider: self,
-                    frame,
-                    datagrams,
-                    fingerprint,
-                },
-                false,
-                None,
-            ),
-            hello: None,
-        }
+        let awaiting = Open::Awaiting {
+            provider: self,
+            frame,
+            datagrams,
+            fingerprint,
+        };
+        Halves::new(Sealer::new(Seal::Pending, &frame), awaiting, false, None)
     }
 }
 
@@ -646,29 +654,22 @@ impl Security for &ServerSecurity {
 /// (a codec, tests): every valid frame is handed out, but a close notice
 /// (wire format §12), which ends the stream.
 pub(crate) fn plain(frame: &FrameConfig) -> Halves {
-    let mut opener = Opener::new(Open::Plain, false, None);
+    let mut halves = Halves::new(Sealer::plain(frame), Open::Plain, false, None);
     // Type 0xFFFF is reserved: its close notice is never an application
     // frame, whichever end this is (wire format §12).
-    opener.notices = true;
-    Halves {
-        sealer: Sealer::plain(frame),
-        opener,
-        hello: None,
-    }
+    halves.opener.notices = true;
+    halves
 }
 
 /// A plaintext connecting end's halves: with a `fingerprint`, its first
 /// frame is preceded by the plaintext hello carrying it (wire format
 /// §11.5) and a refusal from the server is recognised.
 pub(crate) fn plain_client(frame: &FrameConfig, fingerprint: Option<u64>) -> Halves {
-    Halves {
-        sealer: Sealer::plain(frame),
-        opener: Opener::new(Open::Plain, true, fingerprint),
-        hello: fingerprint.map(|fp| Hello {
-            token: SessionToken::PLAINTEXT,
-            fingerprint: Some(fp),
-        }),
-    }
+    let hello = fingerprint.map(|fp| Hello {
+        token: SessionToken::PLAINTEXT,
+        fingerprint: Some(fp),
+    });
+    Halves::new(Sealer::plain(frame), Open::Plain, true, hello)
 }
 
 /// A plaintext accepting end's halves: with a `fingerprint`, the first
@@ -676,11 +677,8 @@ pub(crate) fn plain_client(frame: &FrameConfig, fingerprint: Option<u64>) -> Hal
 /// plaintext hello as the first frame is taken and not checked (so a
 /// client that sends one works with a server that has none).
 pub(crate) fn plain_server(frame: &FrameConfig, fingerprint: Option<u64>) -> Halves {
-    Halves {
-        sealer: Sealer::plain(frame),
-        opener: Opener::new(Open::PlainServer { fingerprint }, false, None),
-        hello: None,
-    }
+    let open = Open::PlainServer { fingerprint };
+    Halves::new(Sealer::plain(frame), open, false, None)
 }
 
 #[derive(Debug)]
@@ -783,6 +781,26 @@ impl Sealer {
             #[cfg(feature = "crypto")]
             Seal::Sealed(s) => Ok(s.seal_with(type_id, out, body)?),
         }
+    }
+
+    /// [`Sealer::seal_with`] behind the session `hello` still to send (a
+    /// client's first frame), which is then sent: written at the start of
+    /// `out` (room for both, see [`Hello::frame_len`]). Returns the bytes
+    /// written; on an error the hello stays to send.
+    pub(crate) fn seal_after(
+        &mut self,
+        hello: &mut Option<Hello>,
+        type_id: u16,
+        out: &mut [u8],
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<usize, TransportError> {
+        let at = hello.map_or(0, |h| h.frame_len());
+        if let Some(h) = hello {
+            out[..at].copy_from_slice(&h.bytes());
+        }
+        let n = self.seal_with(type_id, &mut out[at..], body)?;
+        *hello = None;
+        Ok(at + n)
     }
 }
 
@@ -897,20 +915,6 @@ pub type Incoming<'a> = Accepted<Frame<'a>>;
 pub type Opened = Accepted<Header>;
 
 impl Opener {
-    /// Receives as `open` says, as a connecting end (`client`) or an
-    /// accepting one; a client end that sent `client_fingerprint` in its
-    /// hello recognises the refusal.
-    fn new(open: Open, client: bool, client_fingerprint: Option<u64>) -> Self {
-        Self {
-            open,
-            client_fingerprint,
-            refusal: None,
-            client,
-            notices: client,
-            heard: false,
-        }
-    }
-
     /// Whether this (a server end) still awaits the session hello it
     /// requires (sealed, or plaintext with a fingerprint).
     #[inline]

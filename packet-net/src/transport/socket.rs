@@ -97,7 +97,7 @@ pub struct PacketListener<L> {
     pub(crate) listener: L,
     pub(crate) config: TransportConfig,
     #[cfg(feature = "crypto")]
-    security: Option<ServerSecurity>,
+    pub(crate) security: Option<ServerSecurity>,
 }
 
 impl<L> PacketListener<L> {
