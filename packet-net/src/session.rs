@@ -54,10 +54,9 @@ use std::time::{Duration, Instant};
 use packet_core::error::FrameError;
 use packet_core::frame::{Frame, FrameConfig};
 
-use crate::transport::Outbox;
-use crate::transport::TransportError;
 use crate::transport::queue::{Inbox, READ_CHUNK, Spare};
 use crate::transport::security::{CloseReason, Handshake, Incoming, Opener, REFUSAL_LEN, refusal};
+use crate::transport::{Outbox, TransportError};
 
 /// Why a session ended.
 #[derive(Debug, thiserror::Error)]

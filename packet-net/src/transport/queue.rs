@@ -8,16 +8,13 @@
 //! is idle.
 
 use std::io;
-use std::vec::Vec;
 
 use packet_core::error::EncodeError;
-use packet_core::frame::FrameConfig;
-use packet_core::frame::Packet;
+use packet_core::frame::{FrameConfig, Packet};
 use packet_core::{Encode, StreamDecoder, Writer};
 
 use super::security::{
-    CloseNotice, Halves, Hello, Incoming, Opener, REFUSAL_LEN, SESSION_HELLO_TYPE, Sealer,
-    close_notice,
+    CloseNotice, Hello, Incoming, Opener, REFUSAL_LEN, SESSION_HELLO_TYPE, Sealer, close_notice,
 };
 use super::{TransportConfig, TransportError};
 
@@ -293,10 +290,6 @@ impl Outbox {
         body: &[u8],
     ) -> Result<(), TransportError> {
         // `type_id` is an application's: its callers checked it.
-        if self.hello.is_some() {
-            // The hello goes first (a client's first frame): the general path.
-            return self.queue_with(type_id, max_body, |w| w.put_bytes(body));
-        }
         let len = self.needed(max_body)?;
         if body.len() > max_body {
             return Err(EncodeError::BufferFull {
@@ -305,13 +298,15 @@ impl Outbox {
             }
             .into());
         }
-        let sealer = &mut self.sealer;
+        let (sealer, hello) = (&mut self.sealer, &mut self.hello);
         // Frames (plain and sealed) carry their body right after the
-        // header: the body region is taken as it is (`reserve`), sealed
-        // in place for a sealed session.
+        // header (after the hello, on a client's first frame): the body
+        // region is taken as it is (`reserve`), sealed in place for a
+        // sealed session.
+        let at = hello.map_or(0, |h| h.frame_len()) + packet_core::frame::HEADER_LEN;
         self.queue
-            .push_copied_with(len, packet_core::frame::HEADER_LEN, body, |out| {
-                sealer.seal_with(type_id, out, |w| w.reserve(body.len()).map(drop))
+            .push_copied_with(len, at, body, |out| {
+                sealer.seal_after(hello, type_id, out, |w| w.reserve(body.len()).map(drop))
             })
             .map(drop)
     }
@@ -568,14 +563,6 @@ impl Inbox {
             decoder: StreamDecoder::new(*config),
             opener,
         }
-    }
-
-    /// Both halves of a stream connection from `halves`.
-    pub(crate) fn pair(config: &TransportConfig, halves: Halves) -> (Inbox, Outbox) {
-        (
-            Inbox::new(&config.frame, halves.opener),
-            Outbox::new(config, halves.sealer, halves.hello),
-        )
     }
 
     /// Whether [`Inbox::next_frame`] has a frame (or an error) ready.
