@@ -259,17 +259,7 @@ impl Outbox {
         max_body: usize,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
-        self.queue_frame(super::application_type_id(type_id)?, max_body, body)
-    }
-
-    /// [`Outbox::queue_with`] for any type id: the crate's own control
-    /// frames (a sealed close notice) too.
-    fn queue_frame(
-        &mut self,
-        type_id: u16,
-        max_body: usize,
-        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
-    ) -> Result<(), TransportError> {
+        let type_id = super::application_type_id(type_id)?;
         let len = self.needed(max_body)?;
         let (sealer, hello) = (&mut self.sealer, &mut self.hello);
         self.queue
@@ -282,14 +272,15 @@ impl Outbox {
     /// length checks as [`Outbox::queue`], the same bytes on the wire).
     /// The body is copied into the queue and the frame built around it
     /// in place (header, padding, check or seal), so a broadcast encodes
-    /// its packet once for every session.
+    /// its packet once for every session. Any type id: the crate's own
+    /// control frames (a sealed close notice) too.
     pub(crate) fn queue_encoded(
         &mut self,
         type_id: u16,
         max_body: usize,
         body: &[u8],
     ) -> Result<(), TransportError> {
-        // `type_id` is an application's: its callers checked it.
+        // `type_id`: its callers checked an application's.
         let len = self.needed(max_body)?;
         if body.len() > max_body {
             return Err(EncodeError::BufferFull {
@@ -421,7 +412,7 @@ impl Outbox {
             return self.queue_plain(&close_notice(notice));
         }
         let body = notice.body();
-        let _ = self.queue_frame(SESSION_HELLO_TYPE, body.len(), |w| w.put_bytes(&body));
+        let _ = self.queue_encoded(SESSION_HELLO_TYPE, body.len(), &body);
     }
 
     /// Installs the send side keyed by the peer's hello (a server end).

@@ -950,8 +950,9 @@ impl Opener {
         self.refusal.take().map(refusal)
     }
 
-    /// Checks the first frame of a server end that awaits a hello (a
-    /// validated plaintext frame) and, sealed, keys the session. The
+    /// Checks the first frame of a server end (a validated plaintext
+    /// frame) as its hello (a plaintext end without a fingerprint: a
+    /// plaintext hello, unchecked) and, sealed, keys the session. The
     /// fingerprint is compared before the provider is asked, so a client
     /// of another protocol does not use up its token. A bad hello leaves
     /// the opener awaiting (the caller fails a stream).
@@ -1236,18 +1237,12 @@ impl Opener {
             Open::Sealed(o) => *o.open(bytes)?.header(),
             Open::PlainServer { .. } => {
                 let f = frame::decode_frame(bytes, config)?;
-                let hello = Hello::plaintext_in(&f);
-                let header = *f.header();
-                self.open = Open::Plain;
-                if let Some(h) = hello {
-                    // An unchecked plaintext hello (no fingerprint here).
-                    return Ok(Opened::Keyed(Handshake {
-                        sealer: None,
-                        hello: h,
-                        identity: None,
-                    }));
+                // A plaintext hello, unchecked (no fingerprint here).
+                if let Ok(h) = self.accept_hello(f.type_id(), f.body()) {
+                    return Ok(Opened::Keyed(h));
                 }
-                header
+                self.open = Open::Plain;
+                *f.header()
             }
             _ => *frame::decode_frame(bytes, config)?.header(),
         };
