@@ -831,6 +831,8 @@ enum Open {
 /// Why a receive side stopped (kept, so a failed stream keeps failing).
 #[derive(Debug, Clone, Copy)]
 enum Stop {
+    /// A frame failed validation.
+    Frame(FrameError),
     #[cfg(feature = "crypto")]
     Crypto(packet_core::CryptoError),
     /// The hello carried another fingerprint (a server end), or the
@@ -848,6 +850,7 @@ enum Stop {
 impl From<Stop> for TransportError {
     fn from(s: Stop) -> Self {
         match s {
+            Stop::Frame(e) => e.into(),
             #[cfg(feature = "crypto")]
             Stop::Crypto(e) => e.into(),
             Stop::Mismatch(m) => m.into(),
@@ -1104,38 +1107,31 @@ impl Opener {
         if let Open::Failed(e) = self.open {
             return Err(e.into());
         }
-        if self.awaiting_hello() {
-            let Some(frame) = decoder.next_frame().transpose() else {
-                return Ok(None);
-            };
-            return match self.hello_in(frame)? {
-                Ok(h) => Ok(Some(Incoming::Keyed(h))),
-                Err(e) => Err(self.fail(e)),
-            };
-        }
         self.skip_hello(decoder)?;
-        if let Some(stop) = decoder.peek().and_then(|b| self.control_stop(b)) {
-            decoder.next_frame()?;
-            return Err(self.fail(stop));
-        }
-        if self.client_fingerprint.is_some() && decoder.has_frame() {
-            self.client_fingerprint = None;
-        }
-        #[cfg(feature = "crypto")]
-        if let Open::Sealed(o) = &mut self.open {
-            let Some(raw) = decoder.next_raw()? else {
-                return Ok(None);
-            };
-            let f = match o.open(raw) {
-                Ok(f) => f,
-                Err(e) => return Err(self.fail(Stop::Crypto(e))),
-            };
-            if let Some(stop) = self.sealed_notice(f.type_id(), f.body()) {
-                return Err(self.fail(stop));
-            }
-            return Ok(Some(Incoming::Frame(f)));
-        }
-        Ok(decoder.next_frame()?.map(Incoming::Frame))
+        let config = *decoder.config();
+        let raw = match decoder.next_raw() {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return Ok(None),
+            // A sealed server end's hello that is no frame is a bad hello.
+            Err(e) => match self.hello_in(Err(e)) {
+                Ok(Err(stop)) => return Err(self.fail(stop)),
+                _ => return Err(e.into()),
+            },
+        };
+        // As a frame cut from a stream by the codec, but every error ends
+        // the stream.
+        let opened = match self.open_frame(raw, &config) {
+            Ok(Ok(opened)) => opened,
+            Ok(Err(TransportError::Frame(e))) => return Err(self.fail(Stop::Frame(e))),
+            #[cfg(feature = "crypto")]
+            Ok(Err(TransportError::Crypto(e))) => return Err(self.fail(Stop::Crypto(e))),
+            Ok(Err(e)) => return Err(e),
+            Err(stop) => return Err(self.fail(stop)),
+        };
+        Ok(Some(match opened {
+            Opened::Frame(header) => Incoming::Frame(frame_in(header, raw)),
+            Opened::Keyed(h) => Incoming::Keyed(h),
+        }))
     }
 
     /// The stream fails for good with `stop`.
