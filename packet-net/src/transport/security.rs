@@ -1080,18 +1080,6 @@ impl Opener {
         false
     }
 
-    /// A client end's check of a frame it opened (sealed, so
-    /// authenticated): a close notice is the end of the session, never a
-    /// frame for the application; any other frame closes the window in
-    /// which a plain notice is believed.
-    fn sealed_notice(&mut self, type_id: u16, body: &[u8]) -> Option<Stop> {
-        if !self.notices {
-            return None;
-        }
-        self.heard = true;
-        CloseNotice::parse(type_id, body).map(Stop::Notice)
-    }
-
     /// The next complete frame from a stream decoder, validated (and
     /// opened in place when sealed). After an error the stream stays
     /// failed.
@@ -1211,11 +1199,17 @@ impl Opener {
         }
         let opened = self.open_accepted(bytes, config);
         if let Ok(Opened::Frame(header)) = &opened
+            && self.notices
             && self.opens_sealed()
         {
+            // A client end's frame it opened (sealed, so authenticated): a
+            // close notice is the end of the session, never a frame for the
+            // application; any other frame closes the window in which a
+            // plain notice is believed.
+            self.heard = true;
             let f = frame_in(*header, bytes);
-            if let Some(stop) = self.sealed_notice(f.type_id(), f.body()) {
-                return Err(stop);
+            if let Some(notice) = CloseNotice::parse(f.type_id(), f.body()) {
+                return Err(Stop::Notice(notice));
             }
         }
         Ok(opened)
