@@ -1100,11 +1100,7 @@ impl Opener {
         let raw = match decoder.next_raw() {
             Ok(Some(raw)) => raw,
             Ok(None) => return Ok(None),
-            // A sealed server end's hello that is no frame is a bad hello.
-            Err(e) => match self.hello_in(Err(e)) {
-                Ok(Err(stop)) => return Err(self.fail(stop)),
-                _ => return Err(e.into()),
-            },
+            Err(e) => return Err(self.fail(self.bad_frame(e))),
         };
         // As a frame cut from a stream by the codec, but every error ends
         // the stream.
@@ -1128,20 +1124,14 @@ impl Opener {
         stop.into()
     }
 
-    /// A server end awaiting the hello: one whole frame, as decoded, as
-    /// that hello. The outer error is a plaintext frame that fails §4.
-    fn hello_in(
-        &mut self,
-        frame: Result<Frame<'_>, FrameError>,
-    ) -> Result<Result<Handshake, Stop>, FrameError> {
-        Ok(match frame {
-            Ok(f) => self.accept_hello(f.type_id(), f.body()),
-            #[cfg(feature = "crypto")]
-            Err(e) if matches!(self.open, Open::Awaiting { .. }) => {
-                Err(Stop::Crypto(packet_core::CryptoError::Frame(e)))
-            }
-            Err(e) => return Err(e),
-        })
+    /// Why a frame that fails §4 stops this receive side: for a sealed
+    /// server end awaiting the hello, a bad hello.
+    fn bad_frame(&self, e: FrameError) -> Stop {
+        #[cfg(feature = "crypto")]
+        if matches!(self.open, Open::Awaiting { .. }) {
+            return Stop::Crypto(packet_core::CryptoError::Frame(e));
+        }
+        Stop::Frame(e)
     }
 
     /// One whole frame of a stream cut by the caller (the tokio-util
@@ -1192,9 +1182,13 @@ impl Opener {
             return Err(stop);
         }
         if self.awaiting_hello() {
-            return match self.hello_in(frame::decode_frame(bytes, config)) {
-                Ok(hello) => hello.map(|h| Ok(Opened::Keyed(h))),
-                Err(e) => Ok(Err(e.into())),
+            return match frame::decode_frame(bytes, config) {
+                Ok(f) => Ok(Ok(Opened::Keyed(self.accept_hello(f.type_id(), f.body())?))),
+                // A plaintext end's frame that fails §4 is only that.
+                Err(e) => match self.bad_frame(e) {
+                    Stop::Frame(e) => Ok(Err(e.into())),
+                    stop => Err(stop),
+                },
             };
         }
         let opened = self.open_accepted(bytes, config);
