@@ -413,12 +413,6 @@ impl Hello {
         self.token == SessionToken::PLAINTEXT && self.fingerprint.is_some()
     }
 
-    /// A plaintext session's hello (see [`Hello::is_plaintext`]) in a
-    /// validated frame, if it is one.
-    fn plaintext_in(f: &Frame<'_>) -> Option<Hello> {
-        Self::parse(f.type_id(), f.body()).filter(Hello::is_plaintext)
-    }
-
     /// Reads a hello from a validated plaintext frame's type id and body:
     /// a 16-byte body is the version-1 hello, a 24-byte one the hello with
     /// a fingerprint; anything else is not a hello.
@@ -1038,11 +1032,11 @@ impl Opener {
         if !self.may_skip_hello() || !decoder.has_frame() {
             return Ok(());
         }
-        self.open = Open::Plain;
         let hello = decoder.peek().and_then(|b| Frame::parse(b).ok());
-        if hello.as_ref().and_then(Hello::plaintext_in).is_some() {
+        if hello.is_some_and(|f| self.accept_hello(f.type_id(), f.body()).is_ok()) {
             decoder.next_frame()?;
         }
+        self.open = Open::Plain;
         Ok(())
     }
 
