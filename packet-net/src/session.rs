@@ -51,7 +51,6 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use packet_core::error::FrameError;
 use packet_core::frame::{Frame, FrameConfig};
 
 use crate::transport::queue::{Inbox, READ_CHUNK, Spare};
@@ -135,24 +134,6 @@ impl DisconnectReason {
             DisconnectReason::Shutdown => CloseReason::ShuttingDown,
             _ => return None,
         })
-    }
-}
-
-/// Classifies a read or write error as a disconnect reason (the peer's
-/// leaving as [`TransportError::is_disconnect`] says).
-pub(crate) fn reason_for(e: TransportError) -> DisconnectReason {
-    if matches!(e, TransportError::Frame(FrameError::UnexpectedEof { .. })) {
-        return DisconnectReason::PeerClosedMidFrame;
-    }
-    if e.is_disconnect() {
-        return DisconnectReason::PeerClosed;
-    }
-    match e {
-        TransportError::Frame(_) => DisconnectReason::BadFrame(e),
-        #[cfg(feature = "crypto")]
-        TransportError::Crypto(_) => DisconnectReason::BadFrame(e),
-        TransportError::Io(io) => DisconnectReason::Io(io),
-        other => DisconnectReason::Handler(other),
     }
 }
 
@@ -321,9 +302,15 @@ impl Lifecycle {
         self.holding = true;
     }
 
-    /// The socket failed: the session ends at the next poll.
+    /// The socket failed: the session ends at the next poll, for
+    /// [`DisconnectReason::PeerClosed`] if the peer went away (as
+    /// [`TransportError::is_disconnect`] says), else for the error.
     pub fn on_io_error(&mut self, e: io::Error) {
-        self.broken.get_or_insert(reason_for(e.into()));
+        let reason = match TransportError::Io(e.kind().into()).is_disconnect() {
+            true => DisconnectReason::PeerClosed,
+            false => DisconnectReason::Io(e),
+        };
+        self.broken.get_or_insert(reason);
     }
 
     /// `written` bytes left and `queued` remain, at `now`: tracks write
