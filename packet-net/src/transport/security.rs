@@ -1075,8 +1075,9 @@ impl Opener {
     }
 
     /// The next complete frame from a stream decoder, validated (and
-    /// opened in place when sealed). After an error the stream stays
-    /// failed.
+    /// opened in place when sealed) as [`Opener::open_frame`] does, after
+    /// a plaintext hello a server end without a fingerprint skips. After
+    /// any error the stream stays failed.
     pub fn next_frame<'a>(
         &mut self,
         decoder: &'a mut StreamDecoder,
@@ -1164,9 +1165,10 @@ impl Opener {
 
     /// One whole frame: a refusal-shaped one (a client end: the refusal,
     /// or an invalid frame after its window), the hello (a server end
-    /// awaiting it), or a frame. The errors that end a stream come
-    /// back as a [`Stop`]; the others (a frame that fails §4 or, sealed,
-    /// to open) as `Ok(Err(..))`.
+    /// awaiting it), or a frame. The errors that end the codec's stream
+    /// come back as a [`Stop`]; the others (a frame that fails §4 or,
+    /// sealed, to open) as `Ok(Err(..))`, which end a decoder's stream
+    /// too ([`Opener::next_frame`]).
     fn open_frame(
         &mut self,
         bytes: &mut [u8],
