@@ -51,13 +51,11 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use packet_core::error::FrameError;
 use packet_core::frame::{Frame, FrameConfig};
 
-use crate::transport::Outbox;
-use crate::transport::TransportError;
 use crate::transport::queue::{Inbox, READ_CHUNK, Spare};
 use crate::transport::security::{CloseReason, Handshake, Incoming, Opener, REFUSAL_LEN, refusal};
+use crate::transport::{Outbox, TransportError};
 
 /// Why a session ended.
 #[derive(Debug, thiserror::Error)]
@@ -136,24 +134,6 @@ impl DisconnectReason {
             DisconnectReason::Shutdown => CloseReason::ShuttingDown,
             _ => return None,
         })
-    }
-}
-
-/// Classifies a read or write error as a disconnect reason (the peer's
-/// leaving as [`TransportError::is_disconnect`] says).
-pub(crate) fn reason_for(e: TransportError) -> DisconnectReason {
-    if matches!(e, TransportError::Frame(FrameError::UnexpectedEof { .. })) {
-        return DisconnectReason::PeerClosedMidFrame;
-    }
-    if e.is_disconnect() {
-        return DisconnectReason::PeerClosed;
-    }
-    match e {
-        TransportError::Frame(_) => DisconnectReason::BadFrame(e),
-        #[cfg(feature = "crypto")]
-        TransportError::Crypto(_) => DisconnectReason::BadFrame(e),
-        TransportError::Io(io) => DisconnectReason::Io(io),
-        other => DisconnectReason::Handler(other),
     }
 }
 
@@ -322,19 +302,15 @@ impl Lifecycle {
         self.holding = true;
     }
 
-    /// The session is connected (sealed: its hello was accepted).
-    pub fn on_connected(&mut self) {
-        self.handshake_since = None;
-    }
-
-    /// The peer closed its sending side.
-    pub fn on_read_closed(&mut self) {
-        self.read_closed = true;
-    }
-
-    /// The socket failed: the session ends at the next poll.
+    /// The socket failed: the session ends at the next poll, for
+    /// [`DisconnectReason::PeerClosed`] if the peer went away (as
+    /// [`TransportError::is_disconnect`] says), else for the error.
     pub fn on_io_error(&mut self, e: io::Error) {
-        self.broken.get_or_insert(reason_for(e.into()));
+        let reason = match TransportError::Io(e.kind().into()).is_disconnect() {
+            true => DisconnectReason::PeerClosed,
+            false => DisconnectReason::Io(e),
+        };
+        self.broken.get_or_insert(reason);
     }
 
     /// `written` bytes left and `queued` remain, at `now`: tracks write
@@ -565,30 +541,27 @@ impl Lifecycle {
     pub fn poll_timeout(&self, queued: usize) -> Option<Instant> {
         let l = &self.limits;
         let release = self.holding.then(|| self.last_traffic + l.release_after);
-        let next = earliest(release, self.write_deadline(queued));
+        let next = [release, self.write_deadline(queued)].into_iter().flatten();
         // The same order as `poll_end`: an ending or stopping session
         // waits only for its queue, bounded by its deadlines.
         let ending = self.ending.as_ref().map(|(_, deadline)| *deadline);
         if ending.is_some() || self.stop_at.is_some() {
-            return earliest(next, earliest(ending, self.stop_at));
+            return next.chain(ending).chain(self.stop_at).min();
         }
-        let handshake = self.handshake_since.zip(l.handshake_timeout);
+        let handshake = self
+            .handshake_since
+            .zip(l.handshake_timeout)
+            .map(|(s, t)| s + t);
         let partial = self.partial_since.map(|since| since + l.frame_timeout);
         let idle = l.idle_timeout.filter(|_| queued == 0 && !self.busy);
-        let next = earliest(next, handshake.map(|(since, t)| since + t));
-        earliest(
-            earliest(next, partial),
-            idle.map(|idle| self.last_rx + idle),
-        )
+        let idle = idle.map(|idle| self.last_rx + idle);
+        next.chain(handshake).chain(partial).chain(idle).min()
     }
 }
 
 /// The earlier of two deadlines, either maybe absent.
 pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    a.into_iter().chain(b).min()
 }
 
 /// What a [`Connection`] yields for the application.
@@ -673,7 +646,7 @@ impl Connection {
     /// session drops them.
     pub fn on_read(&mut self, bytes: &[u8], now: Instant) -> usize {
         if bytes.is_empty() {
-            self.life.on_read_closed();
+            self.life.read_closed = true;
             return 0;
         }
         if self.life.is_ending() {
@@ -690,34 +663,32 @@ impl Connection {
         if self.life.is_ending() {
             return None;
         }
-        if !self.connected && !self.inbox.opener().awaiting_hello() {
-            self.connected = true;
-            self.life.on_connected();
-            return Some(Event::Connected(None));
-        }
-        match self.inbox.next_frame() {
-            Ok(Some(Incoming::Frame(f))) => Some(Event::Frame(f)),
-            Ok(Some(Incoming::Keyed(handshake))) => {
-                self.connected = true;
-                self.life.on_connected();
-                Some(Event::Connected(Some(handshake)))
-            }
-            Ok(None) => None,
-            Err(e) => {
-                // A server end's hello of another protocol: refused, and
-                // the session lingers so that closing does not reset the
-                // connection before the client read the refusal.
-                let refuse = match &e {
-                    TransportError::ProtocolMismatch(m) => Some(Event::Refuse(refusal(m.server))),
-                    _ => None,
-                };
-                self.life.fail(DisconnectReason::BadFrame(e), now);
-                if refuse.is_some() {
-                    self.life.linger();
+        let handshake = if !self.connected && !self.inbox.opener().awaiting_hello() {
+            None
+        } else {
+            match self.inbox.next_frame() {
+                Ok(Some(Incoming::Frame(f))) => return Some(Event::Frame(f)),
+                Ok(Some(Incoming::Keyed(handshake))) => Some(handshake),
+                Ok(None) => return None,
+                Err(e) => {
+                    // A server end's hello of another protocol: refused, and
+                    // the session lingers so that closing does not reset the
+                    // connection before the client read the refusal.
+                    let server = match &e {
+                        TransportError::ProtocolMismatch(m) => Some(m.server),
+                        _ => None,
+                    };
+                    self.life.fail(DisconnectReason::BadFrame(e), now);
+                    if server.is_some() {
+                        self.life.linger();
+                    }
+                    return server.map(|server| Event::Refuse(refusal(server)));
                 }
-                refuse
             }
-        }
+        };
+        self.connected = true;
+        self.life.handshake_since = None;
+        Some(Event::Connected(handshake))
     }
 
     /// Whether the session was connected (its connect event was polled).

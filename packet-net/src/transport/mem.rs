@@ -71,11 +71,8 @@ impl<'a> MemStream<'a> {
         config: TransportConfig,
         security: Option<ServerSecurity>,
     ) -> Self {
-        let listener = PacketListener::wrap((), config);
-        let listener = match security {
-            Some(s) => listener.sealed(s),
-            None => listener,
-        };
+        let mut listener = PacketListener::wrap((), config);
+        listener.security = security;
         listener.accepted(MemIo(Box::new(io)))
     }
 

@@ -22,7 +22,6 @@
 
 use std::io;
 use std::time::Duration;
-use std::vec::Vec;
 
 use packet_core::error::{DecodeError, EncodeError, FrameError};
 use packet_core::frame::{Frame, FrameConfig, Header};

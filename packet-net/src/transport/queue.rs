@@ -8,16 +8,13 @@
 //! is idle.
 
 use std::io;
-use std::vec::Vec;
 
 use packet_core::error::EncodeError;
-use packet_core::frame::FrameConfig;
-use packet_core::frame::Packet;
+use packet_core::frame::{FrameConfig, Packet};
 use packet_core::{Encode, StreamDecoder, Writer};
 
 use super::security::{
-    CloseNotice, Halves, Hello, Incoming, Opener, REFUSAL_LEN, SESSION_HELLO_TYPE, Sealer,
-    close_notice,
+    CloseNotice, Hello, Incoming, Opener, REFUSAL_LEN, SESSION_HELLO_TYPE, Sealer, close_notice,
 };
 use super::{TransportConfig, TransportError};
 
@@ -38,9 +35,8 @@ impl WriteQueue {
     /// An empty queue holding at most `limit` bytes; allocates nothing yet.
     pub fn new(limit: usize) -> Self {
         Self {
-            buf: Vec::new(),
-            head: 0,
             limit,
+            ..Self::default()
         }
     }
 
@@ -98,9 +94,7 @@ impl WriteQueue {
         max_len: usize,
         fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
     ) -> Result<usize, TransportError> {
-        let at = self.make_room(max_len)?;
-        self.buf.resize(at + max_len, 0);
-        self.fill_at(at, max_len, fill)
+        self.push_copied_with(max_len, 0, &[], fill)
     }
 
     /// Like [`WriteQueue::push_with`], but the `max_len` bytes `fill` is
@@ -123,7 +117,11 @@ impl WriteQueue {
         self.buf.resize(at + offset, 0);
         self.buf.extend_from_slice(bytes);
         self.buf.resize(at + max_len, 0);
-        self.fill_at(at, max_len, fill)
+        // What `fill` wrote is kept (nothing, on an error).
+        let kept = fill(&mut self.buf[at..]);
+        self.buf
+            .truncate(at + kept.as_ref().map_or(0, |&n| n.min(max_len)));
+        kept
     }
 
     /// Checks that `max_len` more bytes fit under the limit, compacting
@@ -157,26 +155,6 @@ impl WriteQueue {
             self.buf.reserve_exact(want - self.buf.len());
         }
         Ok(self.buf.len())
-    }
-
-    /// Runs `fill` on the `max_len` bytes reserved at `at`, keeping what it
-    /// wrote (or nothing, on an error).
-    fn fill_at(
-        &mut self,
-        at: usize,
-        max_len: usize,
-        fill: impl FnOnce(&mut [u8]) -> Result<usize, TransportError>,
-    ) -> Result<usize, TransportError> {
-        match fill(&mut self.buf[at..]) {
-            Ok(n) => {
-                self.buf.truncate(at + n.min(max_len));
-                Ok(n)
-            }
-            Err(e) => {
-                self.buf.truncate(at);
-                Err(e)
-            }
-        }
     }
 
     /// Writes queued bytes to `w` until the queue is empty or `w` would
@@ -281,33 +259,12 @@ impl Outbox {
         max_body: usize,
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<(), TransportError> {
-        self.queue_frame(super::application_type_id(type_id)?, max_body, body)
-    }
-
-    /// [`Outbox::queue_with`] for any type id: the crate's own control
-    /// frames (a sealed close notice) too.
-    fn queue_frame(
-        &mut self,
-        type_id: u16,
-        max_body: usize,
-        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
-    ) -> Result<(), TransportError> {
+        let type_id = super::application_type_id(type_id)?;
         let len = self.needed(max_body)?;
-        let sealer = &mut self.sealer;
-        let hello = self.hello;
+        let (sealer, hello) = (&mut self.sealer, &mut self.hello);
         self.queue
-            .push_with(len, |out| {
-                let (out, h) = match &hello {
-                    Some(hello) => {
-                        let bytes = hello.bytes();
-                        out[..bytes.len()].copy_from_slice(&bytes);
-                        (&mut out[bytes.len()..], bytes.len())
-                    }
-                    None => (out, 0),
-                };
-                Ok(h + sealer.seal_with(type_id, out, body)?)
-            })
-            .map(|_| self.hello = None)
+            .push_with(len, |out| sealer.seal_after(hello, type_id, out, body))
+            .map(drop)
     }
 
     /// Queues a frame of type `type_id` whose body was encoded beforehand
@@ -315,18 +272,15 @@ impl Outbox {
     /// length checks as [`Outbox::queue`], the same bytes on the wire).
     /// The body is copied into the queue and the frame built around it
     /// in place (header, padding, check or seal), so a broadcast encodes
-    /// its packet once for every session.
+    /// its packet once for every session. Any type id: the crate's own
+    /// control frames (a sealed close notice) too.
     pub(crate) fn queue_encoded(
         &mut self,
         type_id: u16,
         max_body: usize,
         body: &[u8],
     ) -> Result<(), TransportError> {
-        // `type_id` is an application's: its callers checked it.
-        if self.hello.is_some() {
-            // The hello goes first (a client's first frame): the general path.
-            return self.queue_with(type_id, max_body, |w| w.put_bytes(body));
-        }
+        // `type_id`: its callers checked an application's.
         let len = self.needed(max_body)?;
         if body.len() > max_body {
             return Err(EncodeError::BufferFull {
@@ -335,13 +289,15 @@ impl Outbox {
             }
             .into());
         }
-        let sealer = &mut self.sealer;
+        let (sealer, hello) = (&mut self.sealer, &mut self.hello);
         // Frames (plain and sealed) carry their body right after the
-        // header: the body region is taken as it is (`reserve`), sealed
-        // in place for a sealed session.
+        // header (after the hello, on a client's first frame): the body
+        // region is taken as it is (`reserve`), sealed in place for a
+        // sealed session.
+        let at = hello.map_or(0, |h| h.frame_len()) + packet_core::frame::HEADER_LEN;
         self.queue
-            .push_copied_with(len, packet_core::frame::HEADER_LEN, body, |out| {
-                sealer.seal_with(type_id, out, |w| w.reserve(body.len()).map(drop))
+            .push_copied_with(len, at, body, |out| {
+                sealer.seal_after(hello, type_id, out, |w| w.reserve(body.len()).map(drop))
             })
             .map(drop)
     }
@@ -456,7 +412,7 @@ impl Outbox {
             return self.queue_plain(&close_notice(notice));
         }
         let body = notice.body();
-        let _ = self.queue_frame(SESSION_HELLO_TYPE, body.len(), |w| w.put_bytes(&body));
+        let _ = self.queue_encoded(SESSION_HELLO_TYPE, body.len(), &body);
     }
 
     /// Installs the send side keyed by the peer's hello (a server end).
@@ -598,14 +554,6 @@ impl Inbox {
             decoder: StreamDecoder::new(*config),
             opener,
         }
-    }
-
-    /// Both halves of a stream connection from `halves`.
-    pub(crate) fn pair(config: &TransportConfig, halves: Halves) -> (Inbox, Outbox) {
-        (
-            Inbox::new(&config.frame, halves.opener),
-            Outbox::new(config, halves.sealer, halves.hello),
-        )
     }
 
     /// Whether [`Inbox::next_frame`] has a frame (or an error) ready.

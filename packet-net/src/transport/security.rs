@@ -356,16 +356,13 @@ impl SessionToken {
 pub fn random_keys() -> std::io::Result<packet_core::crypto::ChannelKeys> {
     use packet_core::crypto::{ChannelKeys, KEY_LEN, SecretKey};
     use zeroize::Zeroize;
-    let mut bytes = [0; 2 * KEY_LEN];
-    let filled = getrandom::fill(&mut bytes);
-    let key = |at: usize| {
-        let mut k = [0; KEY_LEN];
-        k.copy_from_slice(&bytes[at..at + KEY_LEN]);
-        SecretKey::from_bytes(k)
-    };
-    let keys = filled.map(|()| ChannelKeys::new(key(0), key(KEY_LEN)));
+    let mut bytes = [[0; KEY_LEN]; 2];
+    let filled = getrandom::fill(bytes.as_flattened_mut());
+    let [a, b] = bytes.map(SecretKey::from_bytes);
     bytes.zeroize();
-    keys.map_err(std::io::Error::from)
+    filled
+        .map(|()| ChannelKeys::new(a, b))
+        .map_err(std::io::Error::from)
 }
 
 /// A session hello as a client sends it: its token (16 zero bytes for a
@@ -414,12 +411,6 @@ impl Hello {
     /// fingerprint (a plaintext session has no version-1 hello).
     pub fn is_plaintext(&self) -> bool {
         self.token == SessionToken::PLAINTEXT && self.fingerprint.is_some()
-    }
-
-    /// A plaintext session's hello (see [`Hello::is_plaintext`]) in a
-    /// validated frame, if it is one.
-    fn plaintext_in(f: &Frame<'_>) -> Option<Hello> {
-        Self::parse(f.type_id(), f.body()).filter(Hello::is_plaintext)
     }
 
     /// Reads a hello from a validated plaintext frame's type id and body:
@@ -575,6 +566,27 @@ pub struct Halves {
     pub(crate) hello: Option<Hello>,
 }
 
+impl Halves {
+    /// Sends through `sealer` and receives as `open` says, as a
+    /// connecting end (`client`, sending `hello` first; a refusal of the
+    /// fingerprint it carries is recognised) or an accepting one.
+    fn new(sealer: Sealer, open: Open, client: bool, hello: Option<Hello>) -> Self {
+        let opener = Opener {
+            open,
+            client_fingerprint: hello.and_then(|h| h.fingerprint),
+            refusal: None,
+            client,
+            notices: client,
+            heard: false,
+        };
+        Self {
+            sealer,
+            opener,
+            hello,
+        }
+    }
+}
+
 /// The two sides of a sealed channel under `keys`, for `role`: the send
 /// side as a [`Sealer`] of frames no longer than `frame` allows.
 #[cfg(feature = "crypto")]
@@ -600,14 +612,11 @@ impl Security for ClientSecurity {
     fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
         let role = packet_core::crypto::Role::Client;
         let (sealer, o) = sealed_sides(role, &self.keys, frame, datagrams);
-        Halves {
-            sealer,
-            opener: Opener::new(Open::Sealed(o), true, fingerprint),
-            hello: Some(Hello {
-                token: self.token,
-                fingerprint,
-            }),
-        }
+        let hello = Hello {
+            token: self.token,
+            fingerprint,
+        };
+        Halves::new(sealer, Open::Sealed(o), true, Some(hello))
     }
 }
 
@@ -616,20 +625,13 @@ impl private::Sealed for ServerSecurity {}
 #[cfg(feature = "crypto")]
 impl Security for ServerSecurity {
     fn halves(self, frame: FrameConfig, fingerprint: Option<u64>, datagrams: bool) -> Halves {
-        Halves {
-            sealer: Sealer::new(Seal::Pending, &frame),
-            opener: Opener::new(
-                Open::Awaiting {
-                    provider: self,
-                    frame,
-                    datagrams,
-                    fingerprint,
-                },
-                false,
-                None,
-            ),
-            hello: None,
-        }
+        let awaiting = Open::Awaiting {
+            provider: self,
+            frame,
+            datagrams,
+            fingerprint,
+        };
+        Halves::new(Sealer::new(Seal::Pending, &frame), awaiting, false, None)
     }
 }
 
@@ -646,29 +648,22 @@ impl Security for &ServerSecurity {
 /// (a codec, tests): every valid frame is handed out, but a close notice
 /// (wire format §12), which ends the stream.
 pub(crate) fn plain(frame: &FrameConfig) -> Halves {
-    let mut opener = Opener::new(Open::Plain, false, None);
+    let mut halves = Halves::new(Sealer::plain(frame), Open::Plain, false, None);
     // Type 0xFFFF is reserved: its close notice is never an application
     // frame, whichever end this is (wire format §12).
-    opener.notices = true;
-    Halves {
-        sealer: Sealer::plain(frame),
-        opener,
-        hello: None,
-    }
+    halves.opener.notices = true;
+    halves
 }
 
 /// A plaintext connecting end's halves: with a `fingerprint`, its first
 /// frame is preceded by the plaintext hello carrying it (wire format
 /// §11.5) and a refusal from the server is recognised.
 pub(crate) fn plain_client(frame: &FrameConfig, fingerprint: Option<u64>) -> Halves {
-    Halves {
-        sealer: Sealer::plain(frame),
-        opener: Opener::new(Open::Plain, true, fingerprint),
-        hello: fingerprint.map(|fp| Hello {
-            token: SessionToken::PLAINTEXT,
-            fingerprint: Some(fp),
-        }),
-    }
+    let hello = fingerprint.map(|fp| Hello {
+        token: SessionToken::PLAINTEXT,
+        fingerprint: Some(fp),
+    });
+    Halves::new(Sealer::plain(frame), Open::Plain, true, hello)
 }
 
 /// A plaintext accepting end's halves: with a `fingerprint`, the first
@@ -676,11 +671,8 @@ pub(crate) fn plain_client(frame: &FrameConfig, fingerprint: Option<u64>) -> Hal
 /// plaintext hello as the first frame is taken and not checked (so a
 /// client that sends one works with a server that has none).
 pub(crate) fn plain_server(frame: &FrameConfig, fingerprint: Option<u64>) -> Halves {
-    Halves {
-        sealer: Sealer::plain(frame),
-        opener: Opener::new(Open::PlainServer { fingerprint }, false, None),
-        hello: None,
-    }
+    let open = Open::PlainServer { fingerprint };
+    Halves::new(Sealer::plain(frame), open, false, None)
 }
 
 #[derive(Debug)]
@@ -784,6 +776,26 @@ impl Sealer {
             Seal::Sealed(s) => Ok(s.seal_with(type_id, out, body)?),
         }
     }
+
+    /// [`Sealer::seal_with`] behind the session `hello` still to send (a
+    /// client's first frame), which is then sent: written at the start of
+    /// `out` (room for both, see [`Hello::frame_len`]). Returns the bytes
+    /// written; on an error the hello stays to send.
+    pub(crate) fn seal_after(
+        &mut self,
+        hello: &mut Option<Hello>,
+        type_id: u16,
+        out: &mut [u8],
+        body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+    ) -> Result<usize, TransportError> {
+        let at = hello.map_or(0, |h| h.frame_len());
+        if let Some(h) = hello {
+            out[..at].copy_from_slice(&h.bytes());
+        }
+        let n = self.seal_with(type_id, &mut out[at..], body)?;
+        *hello = None;
+        Ok(at + n)
+    }
 }
 
 #[derive(Debug)]
@@ -813,6 +825,8 @@ enum Open {
 /// Why a receive side stopped (kept, so a failed stream keeps failing).
 #[derive(Debug, Clone, Copy)]
 enum Stop {
+    /// A frame failed validation.
+    Frame(FrameError),
     #[cfg(feature = "crypto")]
     Crypto(packet_core::CryptoError),
     /// The hello carried another fingerprint (a server end), or the
@@ -830,6 +844,7 @@ enum Stop {
 impl From<Stop> for TransportError {
     fn from(s: Stop) -> Self {
         match s {
+            Stop::Frame(e) => e.into(),
             #[cfg(feature = "crypto")]
             Stop::Crypto(e) => e.into(),
             Stop::Mismatch(m) => m.into(),
@@ -897,20 +912,6 @@ pub type Incoming<'a> = Accepted<Frame<'a>>;
 pub type Opened = Accepted<Header>;
 
 impl Opener {
-    /// Receives as `open` says, as a connecting end (`client`) or an
-    /// accepting one; a client end that sent `client_fingerprint` in its
-    /// hello recognises the refusal.
-    fn new(open: Open, client: bool, client_fingerprint: Option<u64>) -> Self {
-        Self {
-            open,
-            client_fingerprint,
-            refusal: None,
-            client,
-            notices: client,
-            heard: false,
-        }
-    }
-
     /// Whether this (a server end) still awaits the session hello it
     /// requires (sealed, or plaintext with a fingerprint).
     #[inline]
@@ -946,8 +947,9 @@ impl Opener {
         self.refusal.take().map(refusal)
     }
 
-    /// Checks the first frame of a server end that awaits a hello (a
-    /// validated plaintext frame) and, sealed, keys the session. The
+    /// Checks the first frame of a server end (a validated plaintext
+    /// frame) as its hello (a plaintext end without a fingerprint: a
+    /// plaintext hello, unchecked) and, sealed, keys the session. The
     /// fingerprint is compared before the provider is asked, so a client
     /// of another protocol does not use up its token. A bad hello leaves
     /// the opener awaiting (the caller fails a stream).
@@ -1030,11 +1032,11 @@ impl Opener {
         if !self.may_skip_hello() || !decoder.has_frame() {
             return Ok(());
         }
-        self.open = Open::Plain;
         let hello = decoder.peek().and_then(|b| Frame::parse(b).ok());
-        if hello.as_ref().and_then(Hello::plaintext_in).is_some() {
+        if hello.is_some_and(|f| self.accept_hello(f.type_id(), f.body()).is_ok()) {
             decoder.next_frame()?;
         }
+        self.open = Open::Plain;
         Ok(())
     }
 
@@ -1072,21 +1074,10 @@ impl Opener {
         false
     }
 
-    /// A client end's check of a frame it opened (sealed, so
-    /// authenticated): a close notice is the end of the session, never a
-    /// frame for the application; any other frame closes the window in
-    /// which a plain notice is believed.
-    fn sealed_notice(&mut self, type_id: u16, body: &[u8]) -> Option<Stop> {
-        if !self.notices {
-            return None;
-        }
-        self.heard = true;
-        CloseNotice::parse(type_id, body).map(Stop::Notice)
-    }
-
     /// The next complete frame from a stream decoder, validated (and
-    /// opened in place when sealed). After an error the stream stays
-    /// failed.
+    /// opened in place when sealed) as [`Opener::open_frame`] does, after
+    /// a plaintext hello a server end without a fingerprint skips. After
+    /// any error the stream stays failed.
     pub fn next_frame<'a>(
         &mut self,
         decoder: &'a mut StreamDecoder,
@@ -1099,38 +1090,27 @@ impl Opener {
         if let Open::Failed(e) = self.open {
             return Err(e.into());
         }
-        if self.awaiting_hello() {
-            let Some(frame) = decoder.next_frame().transpose() else {
-                return Ok(None);
-            };
-            return match self.hello_in(frame)? {
-                Ok(h) => Ok(Some(Incoming::Keyed(h))),
-                Err(e) => Err(self.fail(e)),
-            };
-        }
         self.skip_hello(decoder)?;
-        if let Some(stop) = decoder.peek().and_then(|b| self.control_stop(b)) {
-            decoder.next_frame()?;
-            return Err(self.fail(stop));
-        }
-        if self.client_fingerprint.is_some() && decoder.has_frame() {
-            self.client_fingerprint = None;
-        }
-        #[cfg(feature = "crypto")]
-        if let Open::Sealed(o) = &mut self.open {
-            let Some(raw) = decoder.next_raw()? else {
-                return Ok(None);
-            };
-            let f = match o.open(raw) {
-                Ok(f) => f,
-                Err(e) => return Err(self.fail(Stop::Crypto(e))),
-            };
-            if let Some(stop) = self.sealed_notice(f.type_id(), f.body()) {
-                return Err(self.fail(stop));
-            }
-            return Ok(Some(Incoming::Frame(f)));
-        }
-        Ok(decoder.next_frame()?.map(Incoming::Frame))
+        let config = *decoder.config();
+        let raw = match decoder.next_raw() {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(self.fail(self.bad_frame(e))),
+        };
+        // As a frame cut from a stream by the codec, but every error ends
+        // the stream.
+        let opened = match self.open_frame(raw, &config) {
+            Ok(Ok(opened)) => opened,
+            Ok(Err(TransportError::Frame(e))) => return Err(self.fail(Stop::Frame(e))),
+            #[cfg(feature = "crypto")]
+            Ok(Err(TransportError::Crypto(e))) => return Err(self.fail(Stop::Crypto(e))),
+            Ok(Err(e)) => return Err(e),
+            Err(stop) => return Err(self.fail(stop)),
+        };
+        Ok(Some(match opened {
+            Opened::Frame(header) => Incoming::Frame(frame_in(header, raw)),
+            Opened::Keyed(h) => Incoming::Keyed(h),
+        }))
     }
 
     /// The stream fails for good with `stop`.
@@ -1139,20 +1119,14 @@ impl Opener {
         stop.into()
     }
 
-    /// A server end awaiting the hello: one whole frame, as decoded, as
-    /// that hello. The outer error is a plaintext frame that fails §4.
-    fn hello_in(
-        &mut self,
-        frame: Result<Frame<'_>, FrameError>,
-    ) -> Result<Result<Handshake, Stop>, FrameError> {
-        Ok(match frame {
-            Ok(f) => self.accept_hello(f.type_id(), f.body()),
-            #[cfg(feature = "crypto")]
-            Err(e) if matches!(self.open, Open::Awaiting { .. }) => {
-                Err(Stop::Crypto(packet_core::CryptoError::Frame(e)))
-            }
-            Err(e) => return Err(e),
-        })
+    /// Why a frame that fails §4 stops this receive side: for a sealed
+    /// server end awaiting the hello, a bad hello.
+    fn bad_frame(&self, e: FrameError) -> Stop {
+        #[cfg(feature = "crypto")]
+        if matches!(self.open, Open::Awaiting { .. }) {
+            return Stop::Crypto(packet_core::CryptoError::Frame(e));
+        }
+        Stop::Frame(e)
     }
 
     /// One whole frame of a stream cut by the caller (the tokio-util
@@ -1191,9 +1165,10 @@ impl Opener {
 
     /// One whole frame: a refusal-shaped one (a client end: the refusal,
     /// or an invalid frame after its window), the hello (a server end
-    /// awaiting it), or a frame. The errors that end a stream come
-    /// back as a [`Stop`]; the others (a frame that fails §4 or, sealed,
-    /// to open) as `Ok(Err(..))`.
+    /// awaiting it), or a frame. The errors that end the codec's stream
+    /// come back as a [`Stop`]; the others (a frame that fails §4 or,
+    /// sealed, to open) as `Ok(Err(..))`, which end a decoder's stream
+    /// too ([`Opener::next_frame`]).
     fn open_frame(
         &mut self,
         bytes: &mut [u8],
@@ -1203,18 +1178,28 @@ impl Opener {
             return Err(stop);
         }
         if self.awaiting_hello() {
-            return match self.hello_in(frame::decode_frame(bytes, config)) {
-                Ok(hello) => hello.map(|h| Ok(Opened::Keyed(h))),
-                Err(e) => Ok(Err(e.into())),
+            return match frame::decode_frame(bytes, config) {
+                Ok(f) => Ok(Ok(Opened::Keyed(self.accept_hello(f.type_id(), f.body())?))),
+                // A plaintext end's frame that fails §4 is only that.
+                Err(e) => match self.bad_frame(e) {
+                    Stop::Frame(e) => Ok(Err(e.into())),
+                    stop => Err(stop),
+                },
             };
         }
         let opened = self.open_accepted(bytes, config);
         if let Ok(Opened::Frame(header)) = &opened
+            && self.notices
             && self.opens_sealed()
         {
+            // A client end's frame it opened (sealed, so authenticated): a
+            // close notice is the end of the session, never a frame for the
+            // application; any other frame closes the window in which a
+            // plain notice is believed.
+            self.heard = true;
             let f = frame_in(*header, bytes);
-            if let Some(stop) = self.sealed_notice(f.type_id(), f.body()) {
-                return Err(stop);
+            if let Some(notice) = CloseNotice::parse(f.type_id(), f.body()) {
+                return Err(Stop::Notice(notice));
             }
         }
         Ok(opened)
@@ -1232,18 +1217,12 @@ impl Opener {
             Open::Sealed(o) => *o.open(bytes)?.header(),
             Open::PlainServer { .. } => {
                 let f = frame::decode_frame(bytes, config)?;
-                let hello = Hello::plaintext_in(&f);
-                let header = *f.header();
-                self.open = Open::Plain;
-                if let Some(h) = hello {
-                    // An unchecked plaintext hello (no fingerprint here).
-                    return Ok(Opened::Keyed(Handshake {
-                        sealer: None,
-                        hello: h,
-                        identity: None,
-                    }));
+                // A plaintext hello, unchecked (no fingerprint here).
+                if let Ok(h) = self.accept_hello(f.type_id(), f.body()) {
+                    return Ok(Opened::Keyed(h));
                 }
-                header
+                self.open = Open::Plain;
+                *f.header()
             }
             _ => *frame::decode_frame(bytes, config)?.header(),
         };

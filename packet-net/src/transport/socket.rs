@@ -8,7 +8,6 @@
 //! wait.
 
 use std::time::Duration;
-use std::vec::Vec;
 
 use packet_core::Writer;
 use packet_core::error::EncodeError;
@@ -39,22 +38,20 @@ impl<S> PacketStream<S> {
     }
 
     fn with_halves(io: S, config: TransportConfig, halves: Halves) -> Self {
-        let (inbox, outbox) = Inbox::pair(&config, halves);
         Self {
             io,
+            inbox: Inbox::new(&config.frame, halves.opener),
+            outbox: Outbox::new(&config, halves.sealer, halves.hello),
             config,
-            inbox,
-            outbox,
         }
     }
 
     /// Seals the connection with a client's token and keys: its session
     /// hello goes out before the first frame. Call before the first frame.
     #[cfg(feature = "crypto")]
-    pub fn sealed(mut self, security: ClientSecurity) -> Self {
+    pub fn sealed(self, security: ClientSecurity) -> Self {
         let halves = security.halves(self.config.frame, self.config.fingerprint, false);
-        (self.inbox, self.outbox) = Inbox::pair(&self.config, halves);
-        self
+        Self::with_halves(self.io, self.config, halves)
     }
 
     /// The socket.
@@ -97,7 +94,7 @@ pub struct PacketListener<L> {
     pub(crate) listener: L,
     pub(crate) config: TransportConfig,
     #[cfg(feature = "crypto")]
-    security: Option<ServerSecurity>,
+    pub(crate) security: Option<ServerSecurity>,
 }
 
 impl<L> PacketListener<L> {

@@ -52,8 +52,7 @@ use tokio_util::codec::{Decoder, Encoder};
 
 use super::queue::{Outbox, body_len};
 use super::security::{
-    Halves, Opened, Opener, REFUSAL_LEN, Sealer, Security, frame_in, plain, plain_client,
-    plain_server,
+    Halves, Opened, REFUSAL_LEN, Security, frame_in, plain, plain_client, plain_server,
 };
 use super::socket::{
     PacketListener, PacketSocket, PacketStream, constructors, socket_methods, stream_methods,
@@ -342,20 +341,18 @@ pub struct RawFrame<'a> {
 /// ```
 #[derive(Debug)]
 pub struct PacketCodec {
-    config: FrameConfig,
-    /// Carried (a client) or required (a server) in the hello.
-    fingerprint: Option<u64>,
-    sealer: Sealer,
-    opener: Opener,
-    /// A client's hello still to send.
-    hello: Option<super::security::Hello>,
+    /// The frame limits, and the fingerprint carried (a client) or
+    /// required (a server) in the hello.
+    config: TransportConfig,
+    /// The send and receive sides, and a client's hello still to send.
+    halves: Halves,
 }
 
 impl PacketCodec {
     /// A plaintext codec with `config`'s limits, neither end of a session:
     /// no hello is sent, and a hello received is handed out as a frame.
     pub fn new(config: FrameConfig) -> Self {
-        Self::with_halves(config, None, plain(&config))
+        Self::with_halves(TransportConfig::new().with_frame(config), plain(&config))
     }
 
     /// The connecting end with `config`'s frame limits (its timeouts and
@@ -363,8 +360,7 @@ impl PacketCodec {
     /// the plaintext hello carrying it goes before the first frame and a
     /// refusal is recognised.
     pub fn client(config: TransportConfig) -> Self {
-        let halves = plain_client(&config.frame, config.fingerprint);
-        Self::with_halves(config.frame, config.fingerprint, halves)
+        Self::with_halves(config, plain_client(&config.frame, config.fingerprint))
     }
 
     /// The accepting end with `config`'s frame limits: with a fingerprint,
@@ -372,18 +368,11 @@ impl PacketCodec {
     /// [`PacketCodec::take_refusal`]); without, a plaintext hello is taken
     /// unchecked.
     pub fn server(config: TransportConfig) -> Self {
-        let halves = plain_server(&config.frame, config.fingerprint);
-        Self::with_halves(config.frame, config.fingerprint, halves)
+        Self::with_halves(config, plain_server(&config.frame, config.fingerprint))
     }
 
-    fn with_halves(config: FrameConfig, fingerprint: Option<u64>, halves: Halves) -> Self {
-        Self {
-            config,
-            fingerprint,
-            sealer: halves.sealer,
-            opener: halves.opener,
-            hello: halves.hello,
-        }
+    fn with_halves(config: TransportConfig, halves: Halves) -> Self {
+        Self { config, halves }
     }
 
     /// Seals the codec's frames: with a [`ClientSecurity`](super::ClientSecurity) as the
@@ -395,8 +384,8 @@ impl PacketCodec {
     /// keys the codec). The security decides the side. Call before the
     /// first frame.
     pub fn sealed(self, security: impl Security) -> Self {
-        let halves = security.halves(self.config, self.fingerprint, false);
-        Self::with_halves(self.config, self.fingerprint, halves)
+        let halves = security.halves(self.config.frame, self.config.fingerprint, false);
+        Self::with_halves(self.config, halves)
     }
 
     /// The refusal (36 bytes, `docs/wire-format.md` §11.5) a server end
@@ -408,7 +397,7 @@ impl PacketCodec {
     /// socket with bytes unread resets the connection and the client may
     /// lose the refusal (the streams do this themselves).
     pub fn take_refusal(&mut self) -> Option<[u8; REFUSAL_LEN]> {
-        self.opener.take_refusal()
+        self.halves.opener.take_refusal()
     }
 
     fn encode_with(
@@ -421,24 +410,13 @@ impl PacketCodec {
         // A frame that cannot be encoded leaves `dst` as it was, and the
         // hello for the next one.
         let type_id = super::application_type_id(type_id)?;
-        let len = self.sealer.check_len(max_body)?;
+        let Halves { sealer, hello, .. } = &mut self.halves;
+        let len = sealer.check_len(max_body)? + hello.map_or(0, |h| h.frame_len());
         let at = dst.len();
-        if let Some(hello) = &self.hello {
-            dst.extend_from_slice(&hello.bytes());
-        }
-        let body_at = dst.len();
-        dst.resize(body_at + len, 0);
-        match self.sealer.seal_with(type_id, &mut dst[body_at..], body) {
-            Ok(n) => {
-                dst.truncate(body_at + n);
-                self.hello = None;
-                Ok(())
-            }
-            Err(e) => {
-                dst.truncate(at);
-                Err(e)
-            }
-        }
+        dst.resize(at + len, 0);
+        let sealed = sealer.seal_after(hello, type_id, &mut dst[at..], body);
+        dst.truncate(at + sealed.as_ref().map_or(0, |&n| n));
+        sealed.map(drop)
     }
 }
 
@@ -454,7 +432,7 @@ impl Decoder for PacketCodec {
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
         let (header, bytes) = loop {
-            let Some(length) = frame::check_prefix(src, &self.config)? else {
+            let Some(length) = frame::check_prefix(src, &self.config.frame)? else {
                 return Ok(None);
             };
             let length = length as usize;
@@ -466,11 +444,15 @@ impl Decoder for PacketCodec {
             // Validates (and, sealed, opens in place) exactly this one
             // frame; a server end's session hello keys the codec and is
             // not handed out.
-            match self.opener.open_stream_frame(&mut bytes, &self.config)? {
+            match self
+                .halves
+                .opener
+                .open_stream_frame(&mut bytes, &self.config.frame)?
+            {
                 Opened::Frame(header) => break (header, bytes),
                 Opened::Keyed(h) => {
                     if let Some(sealer) = h.sealer {
-                        self.sealer = sealer;
+                        self.halves.sealer = sealer;
                     }
                 }
             }
