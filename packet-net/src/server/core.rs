@@ -62,35 +62,24 @@ impl<S, U> Drop for ServerCore<S, U> {
 
 /// Binds the first of `addrs` `bind` takes; else the last failure, its
 /// message naming the address (the kind kept): `binding 127.0.0.1:7000:
-/// Address already in use (os error 98)`.
+/// Address already in use (os error 98)`, or, for addresses that resolved
+/// to nothing, what std's `bind` says then.
 pub(crate) fn bind_first<T>(
     addrs: impl IntoIterator<Item = SocketAddr>,
     mut bind: impl FnMut(SocketAddr) -> std::io::Result<T>,
 ) -> Result<T, crate::transport::TransportError> {
-    let mut last = None;
+    use std::io::{Error, ErrorKind};
+    let mut last = Error::new(
+        ErrorKind::InvalidInput,
+        "could not resolve to any addresses",
+    );
     for addr in addrs {
         match bind(addr) {
             Ok(bound) => return Ok(bound),
-            Err(e) => last = Some(bind_error(addr, e)),
+            Err(e) => last = Error::new(e.kind(), std::format!("binding {addr}: {e}")),
         }
     }
-    Err(last.unwrap_or_else(no_address))
-}
-
-/// A bind of `addr` that failed with `e`: the same kind, a message
-/// naming the address.
-fn bind_error(addr: SocketAddr, e: std::io::Error) -> crate::transport::TransportError {
-    let message = std::format!("binding {addr}: {e}");
-    crate::transport::TransportError::Io(std::io::Error::new(e.kind(), message))
-}
-
-/// An address that resolved to nothing (what std's `bind` says then).
-fn no_address() -> crate::transport::TransportError {
-    let e = std::io::Error::new(
-        std::io::ErrorKind::InvalidInput,
-        "could not resolve to any addresses",
-    );
-    crate::transport::TransportError::Io(e)
+    Err(last.into())
 }
 
 /// Most socket reads per session per [`ServerCore::service`] call, so one
@@ -611,14 +600,6 @@ macro_rules! handle_methods {
     };
 }
 pub(crate) use handle_methods;
-
-#[allow(unused)]
-fn _assert_send_sync() {
-    fn is<T: Send + Sync>() {}
-    is::<Sessions>();
-    is::<Router<()>>();
-    is::<Session>();
-}
 
 #[cfg(test)]
 mod tests {
