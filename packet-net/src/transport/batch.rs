@@ -55,14 +55,6 @@ impl RecvArea {
     }
 }
 
-impl std::fmt::Debug for UdpBatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UdpBatch")
-            .field("max_segments", &self.max_segments())
-            .finish_non_exhaustive()
-    }
-}
-
 /// The receive buffer a UDP server asks for: 1,000 peers sending at
 /// once overflow the usual 208 KiB default while the server sends a
 /// broadcast. The OS may grant less (Linux: up to `net.core.rmem_max`).
@@ -95,12 +87,8 @@ pub(crate) fn split_datagrams(
         return 1;
     }
     let stride = if stride == 0 { received.len() } else { stride };
-    let mut count = 0;
-    for datagram in received.chunks_mut(stride) {
-        each(datagram);
-        count += 1;
-    }
-    count
+    received.chunks_mut(stride).for_each(each);
+    received.len().div_ceil(stride)
 }
 
 /// Splits the slots that one receive call filled, slot `i` starting at
@@ -116,13 +104,11 @@ pub(crate) fn split_slots(
     mut each: impl FnMut(SocketAddr, &mut [u8]),
 ) -> usize {
     let slots = bytes.chunks_mut(stride.max(1));
-    let mut count = 0;
-    for (meta, slot) in metas.iter().zip(slots) {
+    let split = |(meta, slot): (&RecvMeta, &mut [u8])| {
         let len = meta.len.min(slot_len).min(slot.len());
-        let received = &mut slot[..len];
-        count += split_datagrams(received, meta.stride, |d| each(meta.addr, d));
-    }
-    count
+        split_datagrams(&mut slot[..len], meta.stride, |d| each(meta.addr, d))
+    };
+    metas.iter().zip(slots).map(split).sum()
 }
 
 impl UdpBatch {
