@@ -802,14 +802,19 @@ fn run_udp<S, U>(
             if drained {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
-            let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
+            let mut recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
                 batch.recv(&mut area, socket.into(), each)
             };
             match pacer {
-                Some(_) => peers.recv_only(recv, Instant::now()).map(|n| {
-                    drained = !watch.registered && n < RECV_SLOTS;
-                    None
-                }),
+                // Dispatched, not answered: the sweep below sends for
+                // every peer (one pass over the peers a wake-up).
+                Some(_) => {
+                    let now = Instant::now();
+                    recv(&mut |from, d| peers.on_datagram(from, d, now)).map(|n| {
+                        drained = !watch.registered && n < RECV_SLOTS;
+                        None
+                    })
+                }
                 None => peers.recv_batch(recv, &mut send, &mut many, Instant::now()),
             }
         });

@@ -206,7 +206,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 return;
             }
             // The address's retired channel coming back: see `reclaim`.
-            if !self.reclaim(from, datagram, now) {
+            if !self.reclaim(from, datagram, true, now) {
                 // Unauthenticated: dropped and counted, nothing more.
                 self.drop_one();
             }
@@ -217,20 +217,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
         let room = core.sessions.has_room(core.config.max_sessions);
         // An address coming back to its retired channel.
-        if let Some(r) = self.retired.get_mut(&from) {
-            if is_hello(datagram, r.hello.as_ref()) {
-                return;
-            }
-            if room
-                && let Ok(Opened::Frame(header)) = r.opener.open_datagram(datagram, &frame_config)
-            {
-                let r = self.retired.remove(&from).expect("present");
-                let peer = self.admit(from, r.sealer, r.opener, r.hello, r.identity, now);
-                if let Some(peer) = peer {
-                    dispatch(core, peer, frame_in(header, datagram), now);
-                }
-                return;
-            }
+        if self.reclaim(from, datagram, room, now) {
+            return;
         }
         if !room {
             core.sessions.count_rejected();
@@ -276,17 +264,21 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
     }
 
-    /// A datagram that the live session at `from` did not authenticate,
-    /// tried under the address's retired channel: a hello of another
-    /// token from this address (its source perhaps forged by someone
-    /// holding a token of their own) started that session, while the
-    /// retired channel's authenticated datagram proves its client is
-    /// the one at this address. Then the newer session ends (`PeerClosed`:
-    /// its client is not there; its channel is not kept) and the retired
-    /// one resumes with this datagram. Not when both are the same
-    /// player's (the provider's identity): that player said hello again,
-    /// and its older channel is forgotten. Whether it did.
-    fn reclaim(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) -> bool {
+    /// A datagram from `from` tried under the address's retired channel;
+    /// whether that took it (its old hello, resent, changes nothing; an
+    /// authenticated datagram resumes the channel's session with it, only
+    /// while a slot is free: `room`).
+    ///
+    /// With a live session at `from` (that did not authenticate the
+    /// datagram): a hello of another token from this address (its source
+    /// perhaps forged by someone holding a token of their own) started
+    /// that session, while the retired channel's authenticated datagram
+    /// proves its client is the one at this address. Then the newer
+    /// session ends (`PeerClosed`: its client is not there; its channel
+    /// is not kept) and the retired one resumes with this datagram. Not
+    /// when both are the same player's (the provider's identity): that
+    /// player said hello again, and its older channel is forgotten.
+    fn reclaim(&mut self, from: SocketAddr, datagram: &mut [u8], room: bool, now: Instant) -> bool {
         let sh = self.sh.clone();
         let core = &*sh;
         let live = self
@@ -305,6 +297,9 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
         if is_hello(datagram, r.hello.as_ref()) {
             return true; // its old hello, resent: changes nothing
+        }
+        if !room {
+            return false;
         }
         let Ok(Opened::Frame(header)) = r
             .opener
@@ -349,18 +344,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         got.map(|_| next)
     }
 
-    /// One batch, dispatched but not answered: the paced driver receives
-    /// every datagram of a wake-up this way, then sends for every peer
-    /// in one [`Peers::sweep`] (one pass over the peers a wake-up, not
-    /// one more per receive call). How many datagrams, or `recv`'s error.
-    pub(crate) fn recv_only(
-        &mut self,
-        recv: impl FnOnce(&mut dyn FnMut(SocketAddr, &mut [u8])) -> std::io::Result<usize>,
-        now: Instant,
-    ) -> std::io::Result<usize> {
-        recv(&mut |from, datagram| self.on_datagram(from, datagram, now))
-    }
-
     /// Registers a session for `from` (connected: the hook runs; if it
     /// panics, the session is ending).
     fn admit(
@@ -384,7 +367,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             // Datagrams: a notice, then the end (nothing to linger for).
             let life = Lifecycle::new(core.config.limits(), false, now)
                 .with_notices(core.config.close_notices, false);
-            let sent = 0;
             self.all.push((
                 from,
                 Peer {
@@ -392,7 +374,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                     opener,
                     life,
                     hello,
-                    sent,
+                    sent: 0,
                 },
             ));
         }
@@ -503,7 +485,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     }
 
     /// Ends `peer`'s session; `keep`: its sealed channel is retired for
-    /// the address's return.
+    /// the address's return, forgetting the oldest beyond `max_sessions`.
     fn end_as(&mut self, addr: SocketAddr, peer: Peer<U>, reason: &DisconnectReason, keep: bool) {
         self.sh.disconnected(&peer.session, true, reason);
         let plain = Outbox::new(
@@ -512,43 +494,25 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             None,
         );
         let out = std::mem::replace(&mut *peer.session.outbox(), plain);
-        if out.is_sealed() && keep {
-            let identity = peer.session.identity();
-            self.retire(addr, out.into_sealer(), peer.opener, peer.hello, identity);
+        if !out.is_sealed() || !keep {
+            return;
         }
-    }
-
-    /// Keeps a sealed channel for its address's return, forgetting the
-    /// oldest beyond `max_sessions`.
-    fn retire(
-        &mut self,
-        addr: SocketAddr,
-        sealer: Sealer,
-        opener: Opener,
-        hello: Option<Hello>,
-        identity: Option<u64>,
-    ) {
         let cap = self.sh.config.max_sessions;
         self.retired.remove(&addr);
-        while !self.retired.is_empty() && self.retired.len() >= cap {
+        while self.retired.len() >= cap.max(1) {
             // O(n) on a session's end only, never per datagram.
-            let oldest = self
-                .retired
-                .iter()
-                .min_by_key(|(_, r)| r.stamp)
-                .map(|(a, _)| *a)
-                .expect("not empty");
+            let oldest = self.retired.iter().min_by_key(|(_, r)| r.stamp);
+            let oldest = *oldest.expect("not empty").0;
             self.retired.remove(&oldest);
         }
         if cap > 0 {
             self.retired_stamp += 1;
-            let stamp = self.retired_stamp;
             let retired = Retired {
-                sealer,
-                opener,
-                hello,
-                identity,
-                stamp,
+                sealer: out.into_sealer(),
+                opener: peer.opener,
+                hello: peer.hello,
+                identity: peer.session.identity(),
+                stamp: self.retired_stamp,
             };
             self.retired.insert(addr, retired);
         }
@@ -580,32 +544,30 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         now: Instant,
     ) -> Option<Instant> {
         self.send_refusal(send);
-        let n = addrs.map_or(self.all.len(), <[_]>::len);
-        let batched = self.batched && n > 1;
+        let mut n = addrs.map_or(self.all.len(), <[_]>::len);
+        let mut batched = self.batched && n > 1;
         if batched {
             self.send_gathered(addrs, send, many);
         }
-        let mut next = None;
-        // Backwards: a peer that ends takes the last one's place, which
-        // was settled already.
-        for k in (0..n).rev() {
-            let send = (!batched).then_some(&mut *send);
-            let i = self.place(addrs, k);
-            next = earliest(next, i.and_then(|i| self.settle_at(i, send, now)));
-        }
-        if std::mem::take(&mut self.renotice) {
-            // Close notices queued after the batch left (the close path
-            // only): sent now, each peer on its own, and those sessions
-            // end here.
-            // The same peers as above: their deadlines anew.
-            next = None;
-            let n = addrs.map_or(self.all.len(), <[_]>::len);
+        loop {
+            let mut next = None;
+            // Backwards: a peer that ends takes the last one's place, which
+            // was settled already.
             for k in (0..n).rev() {
+                let send = (!batched).then_some(&mut *send);
                 let i = self.place(addrs, k);
-                next = earliest(next, i.and_then(|i| self.settle_at(i, Some(send), now)));
+                next = earliest(next, i.and_then(|i| self.settle_at(i, send, now)));
             }
+            if !std::mem::take(&mut self.renotice) {
+                return next;
+            }
+            // Close notices queued after the batch left (the close path
+            // only): sent now by a second pass over the same peers, each
+            // peer on its own (their deadlines anew), and those sessions
+            // end here.
+            batched = false;
+            n = addrs.map_or(self.all.len(), <[_]>::len);
         }
-        next
     }
 
     /// Sends what the peers at `addrs` have queued, oldest first per
