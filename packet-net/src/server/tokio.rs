@@ -432,35 +432,49 @@ async fn run_udp<S, U>(
     };
     let mut next = peers.sweep(&mut send, &mut many, Instant::now());
     loop {
-        let sleep = sleep_until(next);
-        tokio::select! {
+        let sleep = tokio::time::sleep_until(next.unwrap_or_else(Instant::now).into());
+        // Whether to receive first, and whether for a wake: else a sweep.
+        let woken = tokio::select! {
             biased;
             _ = stop.changed() => break,
-            _ = notify.notified() => {
-                // Frames were queued (a broadcast wakes this task once,
-                // after every outbox has its frame). What the socket
-                // holds is taken first: the sweep sends up to a datagram
-                // per peer, and inputs arriving meanwhile wait in (or
-                // overflow) the receive buffer.
-                let (at, _) = recv_ready(None, &mut peers, &mut area, &batch, &socket, &mut send, &mut many);
-                next = earliest(peers.sweep(&mut send, &mut many, Instant::now()), at);
-            }
-            Ok(()) = socket.readable() => {
-                let (at, due) = recv_ready(next, &mut peers, &mut area, &batch, &socket, &mut send, &mut many);
-                next = at;
-                if due {
-                    // A flood: the sleep branch would never get its turn.
-                    next = peers.sweep(&mut send, &mut many, Instant::now());
-                }
-            }
+            // Frames were queued (a broadcast wakes this task once, after
+            // every outbox has its frame). What the socket holds is taken
+            // first: the sweep sends up to a datagram per peer, and inputs
+            // arriving meanwhile wait in (or overflow) the receive buffer.
+            _ = notify.notified() => Some(true),
+            Ok(()) = socket.readable() => Some(false),
             Ok(()) = socket.writable(), if blocked.load(std::sync::atomic::Ordering::Relaxed) => {
                 blocked.store(false, std::sync::atomic::Ordering::Relaxed);
-                next = peers.sweep(&mut send, &mut many, Instant::now());
+                None
             }
-            _ = sleep => {
-                next = peers.sweep(&mut send, &mut many, Instant::now());
-            }
-        }
+            _ = sleep, if next.is_some() => None,
+        };
+        let Some(woken) = woken else {
+            next = peers.sweep(&mut send, &mut many, Instant::now());
+            continue;
+        };
+        // What the socket holds: a few batches (then the other branches
+        // get a turn), until it would block. The earliest deadline, the
+        // one known before (not on a wake, which sweeps anyway) or one of
+        // the peers that sent something, and whether it is due (a socket
+        // that did not drain: a flood, under which the readable branch
+        // would always win over the sleep).
+        let known = next.filter(|_| !woken);
+        let (at, due) = recv_until_blocked(DEADLINE_CHECK_EVERY, known, &|| false, || {
+            socket.try_io(Interest::READABLE, || {
+                let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
+                    batch.recv(&mut area, (&socket).into(), each)
+                };
+                peers.recv_batch(recv, &mut send, &mut many, Instant::now())
+            })
+        });
+        next = match woken || due {
+            true => earliest(
+                peers.sweep(&mut send, &mut many, Instant::now()),
+                at.filter(|_| woken),
+            ),
+            false => at,
+        };
     }
     // Graceful stop: flush what is queued, within the grace period.
     peers.shutdown(Instant::now());
@@ -478,35 +492,4 @@ async fn run_udp<S, U>(
         }
     }
     peers.end_all();
-}
-
-/// Receives and dispatches what the UDP socket holds: a few batches (then
-/// the other branches get a turn), until it would block. The earliest
-/// deadline, `next` or one of the peers that sent something, and whether
-/// it is due (a socket that did not drain: the caller sweeps now, since
-/// under a flood the readable branch would always win over the sleep).
-fn recv_ready<S, U>(
-    next: Option<Instant>,
-    peers: &mut Peers<&ServerCore<S, U>, U>,
-    area: &mut RecvArea,
-    batch: &UdpBatch,
-    socket: &tokio::net::UdpSocket,
-    send: &mut super::udp::SendFn<'_>,
-    many: &mut super::udp::SendManyFn<'_>,
-) -> (Option<Instant>, bool) {
-    recv_until_blocked(DEADLINE_CHECK_EVERY, next, &|| false, || {
-        socket.try_io(Interest::READABLE, || {
-            let recv =
-                |each: &mut dyn FnMut(SocketAddr, &mut [u8])| batch.recv(area, socket.into(), each);
-            peers.recv_batch(recv, send, many, Instant::now())
-        })
-    })
-}
-
-/// Sleeps until `deadline`, or forever without one.
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d.into()).await,
-        None => std::future::pending().await,
-    }
 }
