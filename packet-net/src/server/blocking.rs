@@ -418,13 +418,10 @@ const TOKEN_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
 /// when its entry comes up. Stale entries are dropped once they outnumber
 /// the sessions, and room for three entries per session is reserved when
 /// it arrives: no allocation per packet.
+#[derive(Default)]
 struct Timers(BinaryHeap<Reverse<(Instant, usize)>>);
 
 impl Timers {
-    fn new() -> Self {
-        Self(BinaryHeap::with_capacity(32))
-    }
-
     /// Room for the entries of `sessions` sessions.
     fn reserve(&mut self, sessions: usize) {
         let want = 3 * sessions + 32;
@@ -511,7 +508,7 @@ fn worker<S, U>(
     let mut ready: Vec<usize> = Vec::with_capacity(64);
     let mut again: Vec<usize> = Vec::with_capacity(64);
     let mut spare = Spare::default();
-    let mut timers = Timers::new();
+    let mut timers = Timers::default();
     let mut stopping = false;
     // Counts the wake-ups (see `Conn::pass`).
     let mut passes: u64 = 0;
@@ -537,19 +534,15 @@ fn worker<S, U>(
         }
         ready.clear();
         ready.append(&mut again);
-        let mut seen = 0;
-        for e in events.iter() {
-            seen += 1;
-            if e.token() != WAKE {
-                let token = e.token().0;
-                if let Some(c) = conns.get_mut(&token) {
-                    c.closed |= e.is_read_closed() || e.is_error();
-                    c.readable |= e.is_readable() || c.closed;
-                }
-                ready.push(token);
+        for e in events.iter().filter(|e| e.token() != WAKE) {
+            let token = e.token().0;
+            if let Some(c) = conns.get_mut(&token) {
+                c.closed |= e.is_read_closed() || e.is_error();
+                c.readable |= e.is_readable() || c.closed;
             }
+            ready.push(token);
         }
-        full = seen >= events.capacity();
+        full = events.iter().count() >= events.capacity();
         waker.take();
         ready.append(&mut lock(&waker.ready));
         for (mut stream, session, conn) in lock(inbox).drain(..) {

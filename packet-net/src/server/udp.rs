@@ -166,12 +166,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         (self.all.len(), self.retired.len())
     }
 
-    /// The peer at `addr`.
-    fn get_mut(&mut self, addr: &SocketAddr) -> Option<&mut Peer<U>> {
-        let i = *self.index.get(addr)?;
-        Some(&mut self.all[i].1)
-    }
-
     /// The place in `all` of the `k`th peer at `addrs` (`None`: of all).
     fn place(&self, addrs: Option<&[SocketAddr]>, k: usize) -> Option<usize> {
         addrs.map_or(Some(k), |addrs| self.index.get(&addrs[k]).copied())
@@ -196,7 +190,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let sh = self.sh.clone();
         let core = &*sh;
         let frame_config = core.config.transport.frame;
-        if let Some(peer) = self.get_mut(&from) {
+        if let Some(&i) = self.index.get(&from) {
+            let peer = &mut self.all[i].1;
             if is_hello(datagram, peer.hello.as_ref()) {
                 return; // a resent hello: proves nothing, changes nothing
             }
@@ -395,21 +390,17 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     fn settle_at(
         &mut self,
         i: usize,
-        send: Option<&mut SendFn<'_>>,
+        mut send: Option<&mut SendFn<'_>>,
         now: Instant,
     ) -> Option<Instant> {
         let (addr, peer) = &mut self.all[i];
         let addr = *addr;
-        let mut send = send;
         loop {
             let (flush, queued) = {
                 let mut out = peer.session.outbox();
-                let flush = match send.as_deref_mut() {
-                    Some(send) => {
-                        out.send_datagrams(self.max_segments, |d, len| send(d, len, addr))
-                    }
-                    None => Default::default(),
-                };
+                let flush = send.as_deref_mut().map_or_else(Default::default, |send| {
+                    out.send_datagrams(self.max_segments, |d, len| send(d, len, addr))
+                });
                 if peer.life.should_release(now) {
                     out.release();
                 }
@@ -720,8 +711,7 @@ fn dispatch<S, U>(
     }
     if peer.session.work_full(core.config.max_session_work) {
         // At its work limit: a datagram cannot wait, it is dropped.
-        core.dropped
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        core.dropped.fetch_add(1, Ordering::Relaxed);
         return;
     }
     count_in(&peer.session);
