@@ -318,9 +318,10 @@ impl<S, U> ServerCore<S, U> {
     }
 
     /// One pass over a stream session on a non-blocking socket: read
-    /// (while the core wants to, through `scratch`), dispatch, write what
-    /// the socket takes, and ask the core whether the session ends. The
-    /// one place both TCP servers move bytes.
+    /// (while the core wants to, through the `spare` buffers, lent to the
+    /// session for the pass), dispatch, write what the socket takes, and
+    /// ask the core whether the session ends. The one place both TCP
+    /// servers move bytes.
     pub(crate) fn service<IO: SessionIo>(
         &self,
         session: &Arc<Session<U>>,
@@ -330,19 +331,7 @@ impl<S, U> ServerCore<S, U> {
         now: Instant,
     ) -> Serviced {
         conn.lend(spare, &mut session.outbox());
-        let step = self.step(session, conn, io, &mut spare.read, now);
-        conn.take_back(spare, &mut session.outbox());
-        step
-    }
-
-    fn step<IO: SessionIo>(
-        &self,
-        session: &Arc<Session<U>>,
-        conn: &mut Connection,
-        io: &mut IO,
-        scratch: &mut [u8],
-        now: Instant,
-    ) -> Serviced {
+        let scratch = &mut spare.read[..];
         let limit = self.config.max_session_work;
         let mut reads = 0;
         let mut blocked_read = false;
@@ -350,7 +339,7 @@ impl<S, U> ServerCore<S, U> {
         // before any read (a read that would block must not end the pass
         // with the notice unwritten).
         let mut write_first = false;
-        loop {
+        let step = loop {
             let queued = session.outbox().len();
             if !std::mem::take(&mut write_first)
                 && reads < READS_PER_SERVICE
@@ -383,7 +372,7 @@ impl<S, U> ServerCore<S, U> {
                         // on to decide the end (and queue the notice).
                         let drained = conn.life().on_read_blocked();
                         if reads > 0 && !drained {
-                            return wait(session, conn, queued, false, limit);
+                            break wait(session, conn, queued, false, limit);
                         }
                         blocked_read = true;
                     }
@@ -417,7 +406,7 @@ impl<S, U> ServerCore<S, U> {
             }
             let end = conn.poll_end(queued, session.is_closing(), session.overflowed(), now);
             if let Some(reason) = end {
-                return Serviced::End(reason);
+                break Serviced::End(reason);
             }
             if session.notify(conn.life()) {
                 // An end decided now (closed, idle, shutdown): its notice
@@ -432,8 +421,10 @@ impl<S, U> ServerCore<S, U> {
             if more && reads < READS_PER_SERVICE {
                 continue;
             }
-            return wait(session, conn, queued, more, limit);
-        }
+            break wait(session, conn, queued, more, limit);
+        };
+        conn.take_back(spare, &mut session.outbox());
+        step
     }
 
     /// Runs the disconnect hook (if the session was connected: a sealed
