@@ -696,45 +696,39 @@ impl UdpServer {
 /// when the socket is registered for the next wait, so the call that
 /// would only say `WouldBlock` is saved (one a wake-up).
 struct Watch {
+    /// The socket, when it toggles (paced, unix); else it stays registered.
     #[cfg(unix)]
-    fd: std::os::fd::RawFd,
-    /// Whether it toggles (paced, unix); else the socket stays registered.
-    toggles: bool,
+    fd: Option<std::os::fd::RawFd>,
     registered: bool,
 }
 
 impl Watch {
     /// The socket `bind_on` registered, toggled when `paced`.
+    #[cfg_attr(not(unix), allow(unused_variables))]
     fn new(socket: &UdpSocket, paced: bool) -> Self {
-        #[cfg(unix)]
-        let fd = std::os::fd::AsRawFd::as_raw_fd(socket);
-        #[cfg(not(unix))]
-        let _ = socket;
         Self {
             #[cfg(unix)]
-            fd,
-            toggles: paced && cfg!(unix),
+            fd: paced.then(|| std::os::fd::AsRawFd::as_raw_fd(socket)),
             registered: true,
         }
     }
 
     /// Registers the socket (`on`: before a wait) or deregisters it
     /// (after one), when it toggles.
+    #[cfg_attr(not(unix), allow(unused_variables))]
     fn set(&mut self, registry: &mio::Registry, on: bool) {
-        if !self.toggles || self.registered == on {
-            return;
-        }
         #[cfg(unix)]
+        if let Some(fd) = &self.fd
+            && self.registered != on
         {
             let interest = Interest::READABLE | Interest::WRITABLE;
-            let fd = &mut mio::unix::SourceFd(&self.fd);
+            let fd = &mut mio::unix::SourceFd(fd);
             self.registered = match on {
                 true => registry.register(fd, SOCKET, interest).is_ok(),
                 // Still registered if that failed: the next `set(.., true)` skips.
                 false => registry.deregister(fd).is_err(),
             };
         }
-        let _ = registry;
     }
 }
 
