@@ -656,10 +656,9 @@ impl UdpServer {
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
         let addrs = addr.to_socket_addrs()?;
         let socket = super::bind_first(addrs, std::net::UdpSocket::bind)?;
-        crate::transport::batch::grow_recv_buffer((&socket).into());
         let local_addr = socket.local_addr()?;
         // Also makes the socket non-blocking, as `from_std` below needs.
-        let batch = UdpBatch::new((&socket).into())?;
+        let batch = UdpBatch::server((&socket).into())?;
         let core = Arc::new(ServerCore::new(router, state, config));
         core.bound(local_addr, "udp", threads.driver());
         let (poll, waker) = threads.poll()?;

@@ -386,11 +386,10 @@ impl UdpServer {
             return paced(addr, config, router, state, true).await;
         }
         let socket = bind(addr, std::net::UdpSocket::bind).await?;
-        socket.set_nonblocking(true)?;
+        // Also makes the socket non-blocking, as `from_std` needs.
+        let batch = UdpBatch::server((&socket).into())?;
         let socket = tokio::net::UdpSocket::from_std(socket)?;
-        crate::transport::batch::grow_recv_buffer((&socket).into());
         let local_addr = socket.local_addr()?;
-        let batch = UdpBatch::new((&socket).into())?;
         let core = Arc::new(ServerCore::new(router, state, config));
         core.bound(local_addr, "udp", "tokio");
         let (stop, stop_rx) = watch::channel(false);

@@ -60,17 +60,6 @@ impl RecvArea {
 /// broadcast. The OS may grant less (Linux: up to `net.core.rmem_max`).
 pub(crate) const SERVER_RECV_BUFFER: usize = 4 << 20;
 
-/// Asks for [`SERVER_RECV_BUFFER`] bytes of receive buffer on a server's
-/// socket, best effort (a smaller buffer still works).
-pub(crate) fn grow_recv_buffer(socket: socket2::SockRef<'_>) {
-    if socket
-        .recv_buffer_size()
-        .is_ok_and(|n| n < SERVER_RECV_BUFFER)
-    {
-        let _ = socket.set_recv_buffer_size(SERVER_RECV_BUFFER);
-    }
-}
-
 /// Splits the `received` bytes of one receive slot into its datagrams
 /// and hands each to `each`, in order; returns how many. With GRO the
 /// slot holds datagrams of `stride` bytes each, the last maybe shorter;
@@ -150,6 +139,19 @@ impl UdpBatch {
         }
         #[cfg(not(target_os = "linux"))]
         Ok(Self(UdpSocketState::new((&*socket).into())?))
+    }
+
+    /// [`UdpBatch::new`] for a server's `socket`, which first asks for
+    /// [`SERVER_RECV_BUFFER`] bytes of receive buffer, best effort (a
+    /// smaller buffer still works).
+    pub(crate) fn server(socket: socket2::SockRef<'_>) -> io::Result<Self> {
+        if socket
+            .recv_buffer_size()
+            .is_ok_and(|n| n < SERVER_RECV_BUFFER)
+        {
+            let _ = socket.set_recv_buffer_size(SERVER_RECV_BUFFER);
+        }
+        Self::new(socket)
     }
 
     /// Most datagrams one [`UdpBatch::send`] may carry.
