@@ -44,7 +44,7 @@ use std::vec::Vec;
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
 use crate::session::{Lifecycle, earliest};
 use crate::transport::Outbox;
-use crate::transport::batch::{RECV_SLOTS, SEND_MANY, SEND_SLOTS, SendBatch};
+use crate::transport::batch::{RECV_SLOTS, SEND_MANY, SendBatch};
 use crate::transport::security::{
     CLOSE_NOTICE_LEN, Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, close_notice, frame_in,
 };
@@ -113,11 +113,10 @@ pub(crate) struct Peers<C, U = ()> {
     /// Most datagrams the socket takes in one send.
     max_segments: usize,
     /// Whether [`Peers::sweep`] gathers the datagrams of many peers into
-    /// one send call ([`SEND_MANY`]), into `batch` (allocated once).
+    /// one send call ([`SEND_MANY`]), into `batch` (allocated once; each
+    /// datagram tagged with its peer's place in `all`).
     batched: bool,
     batch: SendBatch,
-    /// The place in `all` of each datagram's peer in `batch`.
-    batch_of: Vec<usize>,
     /// The refusal owed to the last hello of another protocol (wire
     /// format §11.5), sent by the next [`Peers::settle_all`] (a receive's
     /// or a sweep's): one refusal per such hello at most, never
@@ -154,7 +153,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             max_segments: max_segments.max(1),
             batched: SEND_MANY,
             batch: SendBatch::new(),
-            batch_of: Vec::with_capacity(SEND_SLOTS),
             refusal: None,
             full: Vec::with_capacity(RECV_SLOTS),
             renotice: false,
@@ -580,7 +578,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     ) {
         let mut batch = std::mem::take(&mut self.batch);
         batch.clear();
-        self.batch_of.clear();
         let gso = self.max_segments > 1;
         let n = addrs.map_or(self.all.len(), <[_]>::len);
         for k in 0..n {
@@ -608,14 +605,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 }
                 // From the queue's front: anything of this peer's in the
                 // batch before it was full has left with it.
-                let batch_of = &mut self.batch_of;
-                let all = out.peek_datagrams(|d| {
-                    let pushed = batch.push(addr, d);
-                    if pushed {
-                        batch_of.push(i);
-                    }
-                    pushed
-                });
+                let all = out.peek_datagrams(|d| batch.push(addr, i, d));
                 drop(out);
                 if all {
                     break;
@@ -649,8 +639,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 }
             };
             for j in at..at + n {
-                let datagram = batch.get(j).1;
-                let peer = &mut self.all[self.batch_of[j]].1;
+                let (_, i, datagram) = batch.get(j);
+                let peer = &mut self.all[i].1;
                 peer.session.outbox().queue_mut().consume(datagram.len());
                 if sent {
                     peer.sent += 1;
@@ -661,7 +651,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             at += n;
         }
         batch.clear();
-        self.batch_of.clear();
         all
     }
 
@@ -962,7 +951,7 @@ mod tests {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
             for i in from..from + n {
-                let (to, datagram) = batch.get(i);
+                let (to, _, datagram) = batch.get(i);
                 self.took.entry(to).or_default().extend_from_slice(datagram);
             }
             self.budget -= n;

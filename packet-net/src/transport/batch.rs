@@ -215,14 +215,14 @@ const SEND_BYTES: usize = 128 << 10;
 const _: () = assert!(SEND_BYTES >= MAX_SEND);
 
 /// Datagrams to any destinations gathered for one send call
-/// (`sendmmsg`): copies of their bytes in one buffer and where each
-/// goes. Allocated once ([`SendBatch::new`]); gathering and sending
+/// (`sendmmsg`): copies of their bytes in one buffer, where each goes
+/// and whose it is (a tag the caller gives: the UDP server's peer). Allocated once ([`SendBatch::new`]); gathering and sending
 /// allocate nothing.
 #[derive(Debug, Default)]
 pub(crate) struct SendBatch {
     bytes: Vec<u8>,
-    /// Destination, start and end in `bytes` of each datagram.
-    msgs: Vec<(SocketAddr, usize, usize)>,
+    /// Destination, start and end in `bytes`, and tag of each datagram.
+    msgs: Vec<(SocketAddr, usize, usize, usize)>,
     slots: usize,
 }
 
@@ -253,24 +253,24 @@ impl SendBatch {
         self.msgs.clear();
     }
 
-    /// Gathers a copy of `datagram` for `to`; `false` (nothing gathered)
-    /// when the batch has no room for it. An empty batch takes any
-    /// datagram.
-    pub(crate) fn push(&mut self, to: SocketAddr, datagram: &[u8]) -> bool {
+    /// Gathers a copy of `datagram` for `to`, tagged `tag`; `false`
+    /// (nothing gathered) when the batch has no room for it. An empty
+    /// batch takes any datagram.
+    pub(crate) fn push(&mut self, to: SocketAddr, tag: usize, datagram: &[u8]) -> bool {
         let start = self.bytes.len();
         let fits = start + datagram.len() <= self.bytes.capacity();
         if self.msgs.len() >= self.slots || !(fits || self.msgs.is_empty()) {
             return false;
         }
         self.bytes.extend_from_slice(datagram);
-        self.msgs.push((to, start, self.bytes.len()));
+        self.msgs.push((to, start, self.bytes.len(), tag));
         true
     }
 
-    /// The `i`th datagram gathered and its destination.
-    pub(crate) fn get(&self, i: usize) -> (SocketAddr, &[u8]) {
-        let (to, start, end) = self.msgs[i];
-        (to, &self.bytes[start..end])
+    /// The `i`th datagram gathered, its destination and its tag.
+    pub(crate) fn get(&self, i: usize) -> (SocketAddr, usize, &[u8]) {
+        let (to, start, end, tag) = self.msgs[i];
+        (to, tag, &self.bytes[start..end])
     }
 
     /// Sends the datagrams gathered from the `from`th on, in one call
@@ -295,7 +295,7 @@ impl SendBatch {
     fn send_up_to<const K: usize>(
         &self,
         socket: socket2::SockRef<'_>,
-        msgs: &[(SocketAddr, usize, usize)],
+        msgs: &[(SocketAddr, usize, usize, usize)],
     ) -> io::Result<usize> {
         use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags, SocketAddrAny, sendmmsg};
         use std::io::IoSlice;
@@ -306,7 +306,8 @@ impl SendBatch {
             std::array::from_fn(|i| msgs.get(i).map_or(first, |m| m.0).into());
         let iovs: [[IoSlice<'_>; 1]; K] = std::array::from_fn(|i| {
             [IoSlice::new(
-                msgs.get(i).map_or(&[][..], |&(_, s, e)| &self.bytes[s..e]),
+                msgs.get(i)
+                    .map_or(&[][..], |&(_, s, e, _)| &self.bytes[s..e]),
             )]
         });
         let mut controls: [SendAncillaryBuffer<'_, '_, '_>; K] =
