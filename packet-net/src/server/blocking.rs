@@ -201,17 +201,15 @@ impl Server {
         state: S,
         mut threads: Threads,
     ) -> Result<ServerHandle<S, U>, TransportError> {
-        let addrs = addr.to_socket_addrs()?;
-        let listener = super::bind_first(addrs, std::net::TcpListener::bind)?;
+        let listener = super::bind_first(addr.to_socket_addrs()?, std::net::TcpListener::bind)?;
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
-        let workers_n = config.workers.max(1);
         let core = Arc::new(ServerCore::new(router, state, config));
         // Before any thread: its session events name the server.
         core.bound(local_addr, "tcp", threads.driver());
         // First: should a spawn fail, dropping `threads` stops those started.
         let mut links = Vec::new();
-        for i in 0..workers_n {
+        for i in 0..core.config.workers.max(1) {
             let (poll, waker) = threads.poll()?;
             let inbox = Arc::new(Mutex::new(Vec::new()));
             links.push(WorkerLink {
@@ -654,8 +652,7 @@ impl UdpServer {
         state: S,
         mut threads: Threads,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
-        let addrs = addr.to_socket_addrs()?;
-        let socket = super::bind_first(addrs, std::net::UdpSocket::bind)?;
+        let socket = super::bind_first(addr.to_socket_addrs()?, std::net::UdpSocket::bind)?;
         let local_addr = socket.local_addr()?;
         // Also makes the socket non-blocking, as `from_std` below needs.
         let batch = UdpBatch::server((&socket).into())?;

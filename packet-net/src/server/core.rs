@@ -120,11 +120,10 @@ impl<S, U> ServerCore<S, U> {
 
     /// The handler context for `session`.
     pub(crate) fn ctx<'a>(&'a self, session: &'a Arc<Session<U>>) -> Context<'a, S, U> {
-        let (sessions, state) = (&self.sessions, &self.state);
         Context {
             session,
-            sessions,
-            state,
+            sessions: &self.sessions,
+            state: &self.state,
         }
     }
 
