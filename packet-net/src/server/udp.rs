@@ -576,8 +576,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         send: &mut SendFn<'_>,
         many: &mut SendManyFn<'_>,
     ) {
-        let mut batch = std::mem::take(&mut self.batch);
-        batch.clear();
+        self.batch.clear();
         let gso = self.max_segments > 1;
         let n = addrs.map_or(self.all.len(), <[_]>::len);
         for k in 0..n {
@@ -597,35 +596,33 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                     if !flush.empty {
                         // The socket is full: the batch's datagrams are
                         // still queued too.
-                        batch.clear();
-                        self.batch = batch;
+                        self.batch.clear();
                         return;
                     }
                     break;
                 }
                 // From the queue's front: anything of this peer's in the
                 // batch before it was full has left with it.
-                let all = out.peek_datagrams(|d| batch.push(addr, i, d));
+                let all = out.peek_datagrams(|d| self.batch.push(addr, i, d));
                 drop(out);
                 if all {
                     break;
                 }
                 // The batch is full: send it, then gather on.
-                if !self.send_batch(&mut batch, many) {
-                    self.batch = batch;
+                if !self.send_batch(many) {
                     return;
                 }
             }
         }
-        self.send_batch(&mut batch, many);
-        self.batch = batch;
+        self.send_batch(many);
     }
 
-    /// Sends `batch` (emptied), taking every datagram that left (or
+    /// Sends the batch (emptied), taking every datagram that left (or
     /// failed, counted as dropped) out of its peer's queue; whether all
     /// of it left (else the socket would block and the rest is still
     /// queued).
-    fn send_batch(&mut self, batch: &mut SendBatch, many: &mut SendManyFn<'_>) -> bool {
+    fn send_batch(&mut self, many: &mut SendManyFn<'_>) -> bool {
+        let batch = &mut self.batch;
         let mut at = 0;
         let mut all = true;
         while at < batch.len() {
