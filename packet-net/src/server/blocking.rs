@@ -447,9 +447,9 @@ impl Timers {
         due: &mut Vec<usize>,
     ) -> Option<Instant> {
         if self.0.len() > 2 * conns.len() + 16 {
-            let live =
-                |t: &usize, at: &Instant| conns.get(t).is_some_and(|c| c.queued == Some(*at));
-            self.0.retain(|Reverse((at, t))| live(t, at));
+            // Only each session's live entry stays.
+            self.0
+                .retain(|Reverse((at, t))| conns.get(t).is_some_and(|c| c.queued == Some(*at)));
         }
         while let Some(&Reverse((at, token))) = self.0.peek() {
             // Not come up yet: the worker wakes then at the latest (the
@@ -459,8 +459,7 @@ impl Timers {
                 return Some(at);
             }
             self.0.pop();
-            let live = conns.get_mut(&token).filter(|c| c.queued == Some(at));
-            let Some(c) = live else {
+            let Some(c) = conns.get_mut(&token).filter(|c| c.queued == Some(at)) else {
                 continue; // the session ended, or a stale entry
             };
             c.queued = None;
