@@ -122,10 +122,12 @@ impl Server {
         router: Router<S, U>,
         state: S,
     ) -> Result<ServerHandle<S, U>, TransportError> {
+        // Resolved without blocking the runtime.
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
         if config.pacer().is_some() {
-            return paced(addr, config, router, state, false).await;
+            return paced(&addrs, config, router, state, false);
         }
-        let listener = bind(addr, std::net::TcpListener::bind).await?;
+        let listener = super::bind_first(addrs, std::net::TcpListener::bind)?;
         listener.set_nonblocking(true)?;
         let listener = TcpListener::from_std(listener)?;
         let local_addr = listener.local_addr()?;
@@ -143,32 +145,21 @@ impl Server {
     }
 }
 
-/// Resolves `addr` without blocking the runtime and binds the first of
-/// its addresses that takes it with `bind` ([`super::bind_first`], as
-/// the blocking servers do: an error names the address).
-async fn bind<T>(
-    addr: impl ToSocketAddrs,
-    bind: impl FnMut(SocketAddr) -> io::Result<T>,
-) -> Result<T, TransportError> {
-    super::bind_first(tokio::net::lookup_host(addr).await?, bind)
-}
-
 /// With a wake interval, a tokio server is the blocking one (its paced
 /// waits: tokio's edge-triggered reactor would wake for every arrival)
 /// on threads that entered this runtime, so handlers may `tokio::spawn`.
-async fn paced<S: Send + Sync + 'static, U: Send + 'static>(
-    addr: impl ToSocketAddrs,
+fn paced<S: Send + Sync + 'static, U: Send + 'static>(
+    addrs: &[SocketAddr],
     config: ServerConfig,
     router: Router<S, U>,
     state: S,
     udp: bool,
 ) -> Result<ServerHandle<S, U>, TransportError> {
     use super::blocking::{Server, Threads, UdpServer};
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
     let threads = Threads::entering(tokio::runtime::Handle::current());
     let inner = match udp {
-        false => Server::bind_on(&addrs[..], config, router, state, threads)?,
-        true => UdpServer::bind_on(&addrs[..], config, router, state, threads)?,
+        false => Server::bind_on(addrs, config, router, state, threads)?,
+        true => UdpServer::bind_on(addrs, config, router, state, threads)?,
     };
     Ok(ServerHandle {
         local_addr: inner.local_addr,
@@ -382,10 +373,12 @@ impl UdpServer {
         router: Router<S, U>,
         state: S,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
+        // Resolved without blocking the runtime.
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
         if config.pacer().is_some() {
-            return paced(addr, config, router, state, true).await;
+            return paced(&addrs, config, router, state, true);
         }
-        let socket = bind(addr, std::net::UdpSocket::bind).await?;
+        let socket = super::bind_first(addrs, std::net::UdpSocket::bind)?;
         // Also makes the socket non-blocking, as `from_std` needs.
         let batch = UdpBatch::server((&socket).into())?;
         let socket = tokio::net::UdpSocket::from_std(socket)?;
