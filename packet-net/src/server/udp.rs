@@ -348,8 +348,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         identity: Option<u64>,
         now: Instant,
     ) -> Option<&mut Peer<U>> {
-        let sh = self.sh.clone();
-        let core = &*sh;
+        let core = &*self.sh;
         let out = Outbox::new(&core.config.transport, sealer, None);
         let waker = self.waker.clone();
         let session = core.register(from, out, |_| waker).ok()?;
