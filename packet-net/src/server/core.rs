@@ -380,19 +380,18 @@ impl<S, U> ServerCore<S, U> {
                 }
             }
             self.dispatch(session, conn, now);
-            let (written, queued) = {
-                let mut out = session.outbox();
-                // An empty queue writes nothing (no system call).
-                let written = match out.queue_mut().write_to(io) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
-                    Err(e) => {
-                        conn.life().on_io_error(e);
-                        0
-                    }
-                };
-                (written, out.len())
+            let mut out = session.outbox();
+            // An empty queue writes nothing (no system call).
+            let written = match out.queue_mut().write_to(io) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+                Err(e) => {
+                    conn.life().on_io_error(e);
+                    0
+                }
             };
+            let queued = out.len();
+            drop(out); // `notify` below queues into it
             conn.life().on_written(written, queued, now);
             if conn.life().take_shut_write(queued) {
                 // The last frame left: end of stream for the peer now

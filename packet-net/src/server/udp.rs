@@ -393,16 +393,15 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let (addr, peer) = &mut self.all[i];
         let addr = *addr;
         loop {
-            let (flush, queued) = {
-                let mut out = peer.session.outbox();
-                let flush = send.as_deref_mut().map_or_else(Default::default, |send| {
-                    out.send_datagrams(self.max_segments, |d, len| send(d, len, addr))
-                });
-                if peer.life.should_release(now) {
-                    out.release();
-                }
-                (flush, out.len())
-            };
+            let mut out = peer.session.outbox();
+            let flush = send.as_deref_mut().map_or_else(Default::default, |send| {
+                out.send_datagrams(self.max_segments, |d, len| send(d, len, addr))
+            });
+            if peer.life.should_release(now) {
+                out.release();
+            }
+            let queued = out.len();
+            drop(out); // `notify` below queues into it
             self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
             let sent = flush.sent + std::mem::take(&mut peer.sent);
             peer.life.on_written(sent as usize, queued, now);
