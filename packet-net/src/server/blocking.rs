@@ -545,28 +545,25 @@ fn worker<S, U>(
         for (mut stream, session, conn) in lock(inbox).drain(..) {
             let token = session.id().0 as usize;
             let interest = Interest::READABLE | Interest::WRITABLE;
-            if poll
+            let registered = poll
                 .registry()
-                .register(&mut stream, Token(token), interest)
-                .is_err()
-            {
+                .register(&mut stream, Token(token), interest);
+            if registered.is_err() {
                 core.disconnected(&session, false, &DisconnectReason::Shutdown);
                 continue;
             }
             timers.reserve(conns.len() + 1);
-            conns.insert(
-                token,
-                Conn {
-                    stream,
-                    readable: true,
-                    closed: false,
-                    session,
-                    conn,
-                    deadline: None,
-                    queued: None,
-                    pass: 0,
-                },
-            );
+            let c = Conn {
+                stream,
+                readable: true,
+                closed: false,
+                session,
+                conn,
+                deadline: None,
+                queued: None,
+                pass: 0,
+            };
+            conns.insert(token, c);
             ready.push(token);
         }
         if !stopping && stop.load(Ordering::SeqCst) {

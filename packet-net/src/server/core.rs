@@ -250,13 +250,8 @@ impl<S, U> ServerCore<S, U> {
         let t = &self.config.transport;
         let out = Outbox::new(t, halves.sealer, None);
         let session = self.register(peer, out, waker)?;
-        let conn = Connection::new(
-            &t.frame,
-            halves.opener,
-            self.config.limits(),
-            t.queue_limit(),
-            now,
-        );
+        let limits = self.config.limits();
+        let conn = Connection::new(&t.frame, halves.opener, limits, t.queue_limit(), now);
         Ok((session, conn.with_notices(self.config.close_notices)))
     }
 

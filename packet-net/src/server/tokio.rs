@@ -298,13 +298,8 @@ async fn run_session<S, U>(
             conn.life().shutdown(Instant::now());
         }
         let step = SPARE.with_borrow_mut(|spare| {
-            sh.service(
-                &session,
-                &mut conn,
-                &mut SessionIo(&mut stream),
-                spare,
-                Instant::now(),
-            )
+            let io = &mut SessionIo(&mut stream);
+            sh.service(&session, &mut conn, io, spare, Instant::now())
         });
         let (read, write, deadline) = match step {
             Serviced::End(reason) => break reason,

@@ -294,10 +294,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         if !room {
             return false;
         }
-        let Ok(Opened::Frame(header)) = r
-            .opener
-            .open_datagram(datagram, &core.config.transport.frame)
-        else {
+        let frame = &core.config.transport.frame;
+        let Ok(Opened::Frame(header)) = r.opener.open_datagram(datagram, frame) else {
             return false;
         };
         let r = self.retired.remove(&from).expect("present");
@@ -359,16 +357,14 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             // Datagrams: a notice, then the end (nothing to linger for).
             let life = Lifecycle::new(core.config.limits(), false, now)
                 .with_notices(core.config.close_notices, false);
-            self.all.push((
-                from,
-                Peer {
-                    session,
-                    opener,
-                    life,
-                    hello,
-                    sent: 0,
-                },
-            ));
+            let peer = Peer {
+                session,
+                opener,
+                life,
+                hello,
+                sent: 0,
+            };
+            self.all.push((from, peer));
         }
         let peer = &mut self.all[i].1;
         peer.life.on_rx(now);
@@ -409,13 +405,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             if let Some(reason) = peer.session.take_failure() {
                 peer.life.fail(reason, now);
             }
-            let end = peer.life.poll_end(
-                queued,
-                0,
-                peer.session.is_closing(),
-                peer.session.overflowed(),
-                now,
-            );
+            let (closing, overflowed) = (peer.session.is_closing(), peer.session.overflowed());
+            let end = peer.life.poll_end(queued, 0, closing, overflowed, now);
             if let Some(reason) = end {
                 let (addr, peer) = self.remove(i);
                 self.end(addr, peer, &reason);
@@ -475,11 +466,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     /// the address's return, forgetting the oldest beyond `max_sessions`.
     fn end_as(&mut self, addr: SocketAddr, peer: Peer<U>, reason: &DisconnectReason, keep: bool) {
         self.sh.disconnected(&peer.session, true, reason);
-        let plain = Outbox::new(
-            &self.sh.config.transport,
-            Sealer::plain(&self.sh.config.transport.frame),
-            None,
-        );
+        let t = &self.sh.config.transport;
+        let plain = Outbox::new(t, Sealer::plain(&t.frame), None);
         let out = std::mem::replace(&mut *peer.session.outbox(), plain);
         if !out.is_sealed() || !keep {
             return;
