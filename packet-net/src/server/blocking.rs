@@ -259,16 +259,13 @@ fn acceptor<S, U>(
                     let w = &workers[next % workers.len()];
                     next += 1;
                     let waker = w.waker.clone();
-                    let opened =
-                        core.open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now());
-                    let (session, conn) = match opened {
-                        Ok(opened) => opened,
+                    match core.open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now()) {
+                        Ok((session, conn)) => lock(&w.inbox).push((stream, session, conn)),
                         Err(reason) => {
                             core.refuse(stream.into(), reason);
                             continue;
                         }
-                    };
-                    lock(&w.inbox).push((stream, session, conn));
+                    }
                     let _ = w.waker.waker.wake();
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -71,8 +71,7 @@ impl io::Read for SessionIo<'_> {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         let mut buf = ReadBuf::new(buf);
         match Pin::new(&mut *self.0).poll_read(&mut cx, &mut buf) {
-            std::task::Poll::Ready(Ok(())) => Ok(buf.filled().len()),
-            std::task::Poll::Ready(Err(e)) => Err(e),
+            std::task::Poll::Ready(read) => read.map(|()| buf.filled().len()),
             std::task::Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
