@@ -201,17 +201,15 @@ impl Server {
         state: S,
         mut threads: Threads,
     ) -> Result<ServerHandle<S, U>, TransportError> {
-        let addrs = addr.to_socket_addrs()?;
-        let listener = super::bind_first(addrs, std::net::TcpListener::bind)?;
+        let listener = super::bind_first(addr.to_socket_addrs()?, std::net::TcpListener::bind)?;
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
-        let workers_n = config.workers.max(1);
         let core = Arc::new(ServerCore::new(router, state, config));
         // Before any thread: its session events name the server.
         core.bound(local_addr, "tcp", threads.driver());
         // First: should a spawn fail, dropping `threads` stops those started.
         let mut links = Vec::new();
-        for i in 0..workers_n {
+        for i in 0..core.config.workers.max(1) {
             let (poll, waker) = threads.poll()?;
             let inbox = Arc::new(Mutex::new(Vec::new()));
             links.push(WorkerLink {
@@ -261,16 +259,13 @@ fn acceptor<S, U>(
                     let w = &workers[next % workers.len()];
                     next += 1;
                     let waker = w.waker.clone();
-                    let opened =
-                        core.open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now());
-                    let (session, conn) = match opened {
-                        Ok(opened) => opened,
+                    match core.open(peer, |id| Waker::Poll(waker, id.0 as usize), Instant::now()) {
+                        Ok((session, conn)) => lock(&w.inbox).push((stream, session, conn)),
                         Err(reason) => {
                             core.refuse(stream.into(), reason);
                             continue;
                         }
-                    };
-                    lock(&w.inbox).push((stream, session, conn));
+                    }
                     let _ = w.waker.waker.wake();
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -418,13 +413,10 @@ const TOKEN_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
 /// when its entry comes up. Stale entries are dropped once they outnumber
 /// the sessions, and room for three entries per session is reserved when
 /// it arrives: no allocation per packet.
+#[derive(Default)]
 struct Timers(BinaryHeap<Reverse<(Instant, usize)>>);
 
 impl Timers {
-    fn new() -> Self {
-        Self(BinaryHeap::with_capacity(32))
-    }
-
     /// Room for the entries of `sessions` sessions.
     fn reserve(&mut self, sessions: usize) {
         let want = 3 * sessions + 32;
@@ -452,9 +444,9 @@ impl Timers {
         due: &mut Vec<usize>,
     ) -> Option<Instant> {
         if self.0.len() > 2 * conns.len() + 16 {
-            let live =
-                |t: &usize, at: &Instant| conns.get(t).is_some_and(|c| c.queued == Some(*at));
-            self.0.retain(|Reverse((at, t))| live(t, at));
+            // Only each session's live entry stays.
+            self.0
+                .retain(|Reverse((at, t))| conns.get(t).is_some_and(|c| c.queued == Some(*at)));
         }
         while let Some(&Reverse((at, token))) = self.0.peek() {
             // Not come up yet: the worker wakes then at the latest (the
@@ -464,8 +456,7 @@ impl Timers {
                 return Some(at);
             }
             self.0.pop();
-            let live = conns.get_mut(&token).filter(|c| c.queued == Some(at));
-            let Some(c) = live else {
+            let Some(c) = conns.get_mut(&token).filter(|c| c.queued == Some(at)) else {
                 continue; // the session ended, or a stale entry
             };
             c.queued = None;
@@ -511,7 +502,7 @@ fn worker<S, U>(
     let mut ready: Vec<usize> = Vec::with_capacity(64);
     let mut again: Vec<usize> = Vec::with_capacity(64);
     let mut spare = Spare::default();
-    let mut timers = Timers::new();
+    let mut timers = Timers::default();
     let mut stopping = false;
     // Counts the wake-ups (see `Conn::pass`).
     let mut passes: u64 = 0;
@@ -537,46 +528,39 @@ fn worker<S, U>(
         }
         ready.clear();
         ready.append(&mut again);
-        let mut seen = 0;
-        for e in events.iter() {
-            seen += 1;
-            if e.token() != WAKE {
-                let token = e.token().0;
-                if let Some(c) = conns.get_mut(&token) {
-                    c.closed |= e.is_read_closed() || e.is_error();
-                    c.readable |= e.is_readable() || c.closed;
-                }
-                ready.push(token);
+        for e in events.iter().filter(|e| e.token() != WAKE) {
+            let token = e.token().0;
+            if let Some(c) = conns.get_mut(&token) {
+                c.closed |= e.is_read_closed() || e.is_error();
+                c.readable |= e.is_readable() || c.closed;
             }
+            ready.push(token);
         }
-        full = seen >= events.capacity();
+        full = events.iter().count() >= events.capacity();
         waker.take();
         ready.append(&mut lock(&waker.ready));
         for (mut stream, session, conn) in lock(inbox).drain(..) {
             let token = session.id().0 as usize;
             let interest = Interest::READABLE | Interest::WRITABLE;
-            if poll
+            let registered = poll
                 .registry()
-                .register(&mut stream, Token(token), interest)
-                .is_err()
-            {
+                .register(&mut stream, Token(token), interest);
+            if registered.is_err() {
                 core.disconnected(&session, false, &DisconnectReason::Shutdown);
                 continue;
             }
             timers.reserve(conns.len() + 1);
-            conns.insert(
-                token,
-                Conn {
-                    stream,
-                    readable: true,
-                    closed: false,
-                    session,
-                    conn,
-                    deadline: None,
-                    queued: None,
-                    pass: 0,
-                },
-            );
+            let c = Conn {
+                stream,
+                readable: true,
+                closed: false,
+                session,
+                conn,
+                deadline: None,
+                queued: None,
+                pass: 0,
+            };
+            conns.insert(token, c);
             ready.push(token);
         }
         if !stopping && stop.load(Ordering::SeqCst) {
@@ -661,12 +645,10 @@ impl UdpServer {
         state: S,
         mut threads: Threads,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
-        let addrs = addr.to_socket_addrs()?;
-        let socket = super::bind_first(addrs, std::net::UdpSocket::bind)?;
-        crate::transport::batch::grow_recv_buffer((&socket).into());
+        let socket = super::bind_first(addr.to_socket_addrs()?, std::net::UdpSocket::bind)?;
         let local_addr = socket.local_addr()?;
         // Also makes the socket non-blocking, as `from_std` below needs.
-        let batch = UdpBatch::new((&socket).into())?;
+        let batch = UdpBatch::server((&socket).into())?;
         let core = Arc::new(ServerCore::new(router, state, config));
         core.bound(local_addr, "udp", threads.driver());
         let (poll, waker) = threads.poll()?;
@@ -703,45 +685,39 @@ impl UdpServer {
 /// when the socket is registered for the next wait, so the call that
 /// would only say `WouldBlock` is saved (one a wake-up).
 struct Watch {
+    /// The socket, when it toggles (paced, unix); else it stays registered.
     #[cfg(unix)]
-    fd: std::os::fd::RawFd,
-    /// Whether it toggles (paced, unix); else the socket stays registered.
-    toggles: bool,
+    fd: Option<std::os::fd::RawFd>,
     registered: bool,
 }
 
 impl Watch {
     /// The socket `bind_on` registered, toggled when `paced`.
+    #[cfg_attr(not(unix), allow(unused_variables))]
     fn new(socket: &UdpSocket, paced: bool) -> Self {
-        #[cfg(unix)]
-        let fd = std::os::fd::AsRawFd::as_raw_fd(socket);
-        #[cfg(not(unix))]
-        let _ = socket;
         Self {
             #[cfg(unix)]
-            fd,
-            toggles: paced && cfg!(unix),
+            fd: paced.then(|| std::os::fd::AsRawFd::as_raw_fd(socket)),
             registered: true,
         }
     }
 
     /// Registers the socket (`on`: before a wait) or deregisters it
     /// (after one), when it toggles.
+    #[cfg_attr(not(unix), allow(unused_variables))]
     fn set(&mut self, registry: &mio::Registry, on: bool) {
-        if !self.toggles || self.registered == on {
-            return;
-        }
         #[cfg(unix)]
+        if let Some(fd) = &self.fd
+            && self.registered != on
         {
             let interest = Interest::READABLE | Interest::WRITABLE;
-            let fd = &mut mio::unix::SourceFd(&self.fd);
+            let fd = &mut mio::unix::SourceFd(fd);
             self.registered = match on {
                 true => registry.register(fd, SOCKET, interest).is_ok(),
                 // Still registered if that failed: the next `set(.., true)` skips.
                 false => registry.deregister(fd).is_err(),
             };
         }
-        let _ = registry;
     }
 }
 
@@ -802,14 +778,19 @@ fn run_udp<S, U>(
             if drained {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
-            let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
+            let mut recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
                 batch.recv(&mut area, socket.into(), each)
             };
             match pacer {
-                Some(_) => peers.recv_only(recv, Instant::now()).map(|n| {
-                    drained = !watch.registered && n < RECV_SLOTS;
-                    None
-                }),
+                // Dispatched, not answered: the sweep below sends for
+                // every peer (one pass over the peers a wake-up).
+                Some(_) => {
+                    let now = Instant::now();
+                    recv(&mut |from, d| peers.on_datagram(from, d, now)).map(|n| {
+                        drained = !watch.registered && n < RECV_SLOTS;
+                        None
+                    })
+                }
                 None => peers.recv_batch(recv, &mut send, &mut many, Instant::now()),
             }
         });

@@ -62,35 +62,24 @@ impl<S, U> Drop for ServerCore<S, U> {
 
 /// Binds the first of `addrs` `bind` takes; else the last failure, its
 /// message naming the address (the kind kept): `binding 127.0.0.1:7000:
-/// Address already in use (os error 98)`.
+/// Address already in use (os error 98)`, or, for addresses that resolved
+/// to nothing, what std's `bind` says then.
 pub(crate) fn bind_first<T>(
     addrs: impl IntoIterator<Item = SocketAddr>,
     mut bind: impl FnMut(SocketAddr) -> std::io::Result<T>,
 ) -> Result<T, crate::transport::TransportError> {
-    let mut last = None;
+    use std::io::{Error, ErrorKind};
+    let mut last = Error::new(
+        ErrorKind::InvalidInput,
+        "could not resolve to any addresses",
+    );
     for addr in addrs {
         match bind(addr) {
             Ok(bound) => return Ok(bound),
-            Err(e) => last = Some(bind_error(addr, e)),
+            Err(e) => last = Error::new(e.kind(), std::format!("binding {addr}: {e}")),
         }
     }
-    Err(last.unwrap_or_else(no_address))
-}
-
-/// A bind of `addr` that failed with `e`: the same kind, a message
-/// naming the address.
-fn bind_error(addr: SocketAddr, e: std::io::Error) -> crate::transport::TransportError {
-    let message = std::format!("binding {addr}: {e}");
-    crate::transport::TransportError::Io(std::io::Error::new(e.kind(), message))
-}
-
-/// An address that resolved to nothing (what std's `bind` says then).
-fn no_address() -> crate::transport::TransportError {
-    let e = std::io::Error::new(
-        std::io::ErrorKind::InvalidInput,
-        "could not resolve to any addresses",
-    );
-    crate::transport::TransportError::Io(e)
+    Err(last.into())
 }
 
 /// Most socket reads per session per [`ServerCore::service`] call, so one
@@ -131,11 +120,10 @@ impl<S, U> ServerCore<S, U> {
 
     /// The handler context for `session`.
     pub(crate) fn ctx<'a>(&'a self, session: &'a Arc<Session<U>>) -> Context<'a, S, U> {
-        let (sessions, state) = (&self.sessions, &self.state);
         Context {
             session,
-            sessions,
-            state,
+            sessions: &self.sessions,
+            state: &self.state,
         }
     }
 
@@ -262,13 +250,8 @@ impl<S, U> ServerCore<S, U> {
         let t = &self.config.transport;
         let out = Outbox::new(t, halves.sealer, None);
         let session = self.register(peer, out, waker)?;
-        let conn = Connection::new(
-            &t.frame,
-            halves.opener,
-            self.config.limits(),
-            t.queue_limit(),
-            now,
-        );
+        let limits = self.config.limits();
+        let conn = Connection::new(&t.frame, halves.opener, limits, t.queue_limit(), now);
         Ok((session, conn.with_notices(self.config.close_notices)))
     }
 
@@ -329,9 +312,10 @@ impl<S, U> ServerCore<S, U> {
     }
 
     /// One pass over a stream session on a non-blocking socket: read
-    /// (while the core wants to, through `scratch`), dispatch, write what
-    /// the socket takes, and ask the core whether the session ends. The
-    /// one place both TCP servers move bytes.
+    /// (while the core wants to, through the `spare` buffers, lent to the
+    /// session for the pass), dispatch, write what the socket takes, and
+    /// ask the core whether the session ends. The one place both TCP
+    /// servers move bytes.
     pub(crate) fn service<IO: SessionIo>(
         &self,
         session: &Arc<Session<U>>,
@@ -341,19 +325,7 @@ impl<S, U> ServerCore<S, U> {
         now: Instant,
     ) -> Serviced {
         conn.lend(spare, &mut session.outbox());
-        let step = self.step(session, conn, io, &mut spare.read, now);
-        conn.take_back(spare, &mut session.outbox());
-        step
-    }
-
-    fn step<IO: SessionIo>(
-        &self,
-        session: &Arc<Session<U>>,
-        conn: &mut Connection,
-        io: &mut IO,
-        scratch: &mut [u8],
-        now: Instant,
-    ) -> Serviced {
+        let scratch = &mut spare.read[..];
         let limit = self.config.max_session_work;
         let mut reads = 0;
         let mut blocked_read = false;
@@ -361,7 +333,7 @@ impl<S, U> ServerCore<S, U> {
         // before any read (a read that would block must not end the pass
         // with the notice unwritten).
         let mut write_first = false;
-        loop {
+        let step = loop {
             let queued = session.outbox().len();
             if !std::mem::take(&mut write_first)
                 && reads < READS_PER_SERVICE
@@ -394,7 +366,7 @@ impl<S, U> ServerCore<S, U> {
                         // on to decide the end (and queue the notice).
                         let drained = conn.life().on_read_blocked();
                         if reads > 0 && !drained {
-                            return wait(session, conn, queued, false, limit);
+                            break wait(session, conn, queued, false, limit);
                         }
                         blocked_read = true;
                     }
@@ -403,19 +375,18 @@ impl<S, U> ServerCore<S, U> {
                 }
             }
             self.dispatch(session, conn, now);
-            let (written, queued) = {
-                let mut out = session.outbox();
-                // An empty queue writes nothing (no system call).
-                let written = match out.queue_mut().write_to(io) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
-                    Err(e) => {
-                        conn.life().on_io_error(e);
-                        0
-                    }
-                };
-                (written, out.len())
+            let mut out = session.outbox();
+            // An empty queue writes nothing (no system call).
+            let written = match out.queue_mut().write_to(io) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+                Err(e) => {
+                    conn.life().on_io_error(e);
+                    0
+                }
             };
+            let queued = out.len();
+            drop(out); // `notify` below queues into it
             conn.life().on_written(written, queued, now);
             if conn.life().take_shut_write(queued) {
                 // The last frame left: end of stream for the peer now
@@ -428,7 +399,7 @@ impl<S, U> ServerCore<S, U> {
             }
             let end = conn.poll_end(queued, session.is_closing(), session.overflowed(), now);
             if let Some(reason) = end {
-                return Serviced::End(reason);
+                break Serviced::End(reason);
             }
             if session.notify(conn.life()) {
                 // An end decided now (closed, idle, shutdown): its notice
@@ -443,8 +414,10 @@ impl<S, U> ServerCore<S, U> {
             if more && reads < READS_PER_SERVICE {
                 continue;
             }
-            return wait(session, conn, queued, more, limit);
-        }
+            break wait(session, conn, queued, more, limit);
+        };
+        conn.take_back(spare, &mut session.outbox());
+        step
     }
 
     /// Runs the disconnect hook (if the session was connected: a sealed
@@ -611,14 +584,6 @@ macro_rules! handle_methods {
     };
 }
 pub(crate) use handle_methods;
-
-#[allow(unused)]
-fn _assert_send_sync() {
-    fn is<T: Send + Sync>() {}
-    is::<Sessions>();
-    is::<Router<()>>();
-    is::<Session>();
-}
 
 #[cfg(test)]
 mod tests {

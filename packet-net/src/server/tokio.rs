@@ -71,8 +71,7 @@ impl io::Read for SessionIo<'_> {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         let mut buf = ReadBuf::new(buf);
         match Pin::new(&mut *self.0).poll_read(&mut cx, &mut buf) {
-            std::task::Poll::Ready(Ok(())) => Ok(buf.filled().len()),
-            std::task::Poll::Ready(Err(e)) => Err(e),
+            std::task::Poll::Ready(read) => read.map(|()| buf.filled().len()),
             std::task::Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
@@ -122,10 +121,12 @@ impl Server {
         router: Router<S, U>,
         state: S,
     ) -> Result<ServerHandle<S, U>, TransportError> {
+        // Resolved without blocking the runtime.
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
         if config.pacer().is_some() {
-            return paced(addr, config, router, state, false).await;
+            return paced(&addrs, config, router, state, false);
         }
-        let listener = bind(addr, std::net::TcpListener::bind).await?;
+        let listener = super::bind_first(addrs, std::net::TcpListener::bind)?;
         listener.set_nonblocking(true)?;
         let listener = TcpListener::from_std(listener)?;
         let local_addr = listener.local_addr()?;
@@ -143,32 +144,21 @@ impl Server {
     }
 }
 
-/// Resolves `addr` without blocking the runtime and binds the first of
-/// its addresses that takes it with `bind` ([`super::bind_first`], as
-/// the blocking servers do: an error names the address).
-async fn bind<T>(
-    addr: impl ToSocketAddrs,
-    bind: impl FnMut(SocketAddr) -> io::Result<T>,
-) -> Result<T, TransportError> {
-    super::bind_first(tokio::net::lookup_host(addr).await?, bind)
-}
-
 /// With a wake interval, a tokio server is the blocking one (its paced
 /// waits: tokio's edge-triggered reactor would wake for every arrival)
 /// on threads that entered this runtime, so handlers may `tokio::spawn`.
-async fn paced<S: Send + Sync + 'static, U: Send + 'static>(
-    addr: impl ToSocketAddrs,
+fn paced<S: Send + Sync + 'static, U: Send + 'static>(
+    addrs: &[SocketAddr],
     config: ServerConfig,
     router: Router<S, U>,
     state: S,
     udp: bool,
 ) -> Result<ServerHandle<S, U>, TransportError> {
     use super::blocking::{Server, Threads, UdpServer};
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
     let threads = Threads::entering(tokio::runtime::Handle::current());
     let inner = match udp {
-        false => Server::bind_on(&addrs[..], config, router, state, threads)?,
-        true => UdpServer::bind_on(&addrs[..], config, router, state, threads)?,
+        false => Server::bind_on(addrs, config, router, state, threads)?,
+        true => UdpServer::bind_on(addrs, config, router, state, threads)?,
     };
     Ok(ServerHandle {
         local_addr: inner.local_addr,
@@ -307,13 +297,8 @@ async fn run_session<S, U>(
             conn.life().shutdown(Instant::now());
         }
         let step = SPARE.with_borrow_mut(|spare| {
-            sh.service(
-                &session,
-                &mut conn,
-                &mut SessionIo(&mut stream),
-                spare,
-                Instant::now(),
-            )
+            let io = &mut SessionIo(&mut stream);
+            sh.service(&session, &mut conn, io, spare, Instant::now())
         });
         let (read, write, deadline) = match step {
             Serviced::End(reason) => break reason,
@@ -382,15 +367,16 @@ impl UdpServer {
         router: Router<S, U>,
         state: S,
     ) -> Result<UdpServerHandle<S, U>, TransportError> {
+        // Resolved without blocking the runtime.
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
         if config.pacer().is_some() {
-            return paced(addr, config, router, state, true).await;
+            return paced(&addrs, config, router, state, true);
         }
-        let socket = bind(addr, std::net::UdpSocket::bind).await?;
-        socket.set_nonblocking(true)?;
+        let socket = super::bind_first(addrs, std::net::UdpSocket::bind)?;
+        // Also makes the socket non-blocking, as `from_std` needs.
+        let batch = UdpBatch::server((&socket).into())?;
         let socket = tokio::net::UdpSocket::from_std(socket)?;
-        crate::transport::batch::grow_recv_buffer((&socket).into());
         let local_addr = socket.local_addr()?;
-        let batch = UdpBatch::new((&socket).into())?;
         let core = Arc::new(ServerCore::new(router, state, config));
         core.bound(local_addr, "udp", "tokio");
         let (stop, stop_rx) = watch::channel(false);
@@ -432,35 +418,49 @@ async fn run_udp<S, U>(
     };
     let mut next = peers.sweep(&mut send, &mut many, Instant::now());
     loop {
-        let sleep = sleep_until(next);
-        tokio::select! {
+        let sleep = tokio::time::sleep_until(next.unwrap_or_else(Instant::now).into());
+        // Whether to receive first, and whether for a wake: else a sweep.
+        let woken = tokio::select! {
             biased;
             _ = stop.changed() => break,
-            _ = notify.notified() => {
-                // Frames were queued (a broadcast wakes this task once,
-                // after every outbox has its frame). What the socket
-                // holds is taken first: the sweep sends up to a datagram
-                // per peer, and inputs arriving meanwhile wait in (or
-                // overflow) the receive buffer.
-                let (at, _) = recv_ready(None, &mut peers, &mut area, &batch, &socket, &mut send, &mut many);
-                next = earliest(peers.sweep(&mut send, &mut many, Instant::now()), at);
-            }
-            Ok(()) = socket.readable() => {
-                let (at, due) = recv_ready(next, &mut peers, &mut area, &batch, &socket, &mut send, &mut many);
-                next = at;
-                if due {
-                    // A flood: the sleep branch would never get its turn.
-                    next = peers.sweep(&mut send, &mut many, Instant::now());
-                }
-            }
+            // Frames were queued (a broadcast wakes this task once, after
+            // every outbox has its frame). What the socket holds is taken
+            // first: the sweep sends up to a datagram per peer, and inputs
+            // arriving meanwhile wait in (or overflow) the receive buffer.
+            _ = notify.notified() => Some(true),
+            Ok(()) = socket.readable() => Some(false),
             Ok(()) = socket.writable(), if blocked.load(std::sync::atomic::Ordering::Relaxed) => {
                 blocked.store(false, std::sync::atomic::Ordering::Relaxed);
-                next = peers.sweep(&mut send, &mut many, Instant::now());
+                None
             }
-            _ = sleep => {
-                next = peers.sweep(&mut send, &mut many, Instant::now());
-            }
-        }
+            _ = sleep, if next.is_some() => None,
+        };
+        let Some(woken) = woken else {
+            next = peers.sweep(&mut send, &mut many, Instant::now());
+            continue;
+        };
+        // What the socket holds: a few batches (then the other branches
+        // get a turn), until it would block. The earliest deadline, the
+        // one known before (not on a wake, which sweeps anyway) or one of
+        // the peers that sent something, and whether it is due (a socket
+        // that did not drain: a flood, under which the readable branch
+        // would always win over the sleep).
+        let known = next.filter(|_| !woken);
+        let (at, due) = recv_until_blocked(DEADLINE_CHECK_EVERY, known, &|| false, || {
+            socket.try_io(Interest::READABLE, || {
+                let recv = |each: &mut dyn FnMut(SocketAddr, &mut [u8])| {
+                    batch.recv(&mut area, (&socket).into(), each)
+                };
+                peers.recv_batch(recv, &mut send, &mut many, Instant::now())
+            })
+        });
+        next = match woken || due {
+            true => earliest(
+                peers.sweep(&mut send, &mut many, Instant::now()),
+                at.filter(|_| woken),
+            ),
+            false => at,
+        };
     }
     // Graceful stop: flush what is queued, within the grace period.
     peers.shutdown(Instant::now());
@@ -478,35 +478,4 @@ async fn run_udp<S, U>(
         }
     }
     peers.end_all();
-}
-
-/// Receives and dispatches what the UDP socket holds: a few batches (then
-/// the other branches get a turn), until it would block. The earliest
-/// deadline, `next` or one of the peers that sent something, and whether
-/// it is due (a socket that did not drain: the caller sweeps now, since
-/// under a flood the readable branch would always win over the sleep).
-fn recv_ready<S, U>(
-    next: Option<Instant>,
-    peers: &mut Peers<&ServerCore<S, U>, U>,
-    area: &mut RecvArea,
-    batch: &UdpBatch,
-    socket: &tokio::net::UdpSocket,
-    send: &mut super::udp::SendFn<'_>,
-    many: &mut super::udp::SendManyFn<'_>,
-) -> (Option<Instant>, bool) {
-    recv_until_blocked(DEADLINE_CHECK_EVERY, next, &|| false, || {
-        socket.try_io(Interest::READABLE, || {
-            let recv =
-                |each: &mut dyn FnMut(SocketAddr, &mut [u8])| batch.recv(area, socket.into(), each);
-            peers.recv_batch(recv, send, many, Instant::now())
-        })
-    })
-}
-
-/// Sleeps until `deadline`, or forever without one.
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d.into()).await,
-        None => std::future::pending().await,
-    }
 }

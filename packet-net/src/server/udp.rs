@@ -44,7 +44,7 @@ use std::vec::Vec;
 use super::{DisconnectReason, ServerCore, Session, Waker, count_in};
 use crate::session::{Lifecycle, earliest};
 use crate::transport::Outbox;
-use crate::transport::batch::{RECV_SLOTS, SEND_MANY, SEND_SLOTS, SendBatch};
+use crate::transport::batch::{RECV_SLOTS, SEND_MANY, SendBatch};
 use crate::transport::security::{
     CLOSE_NOTICE_LEN, Handshake, Hello, Opened, Opener, REFUSAL_LEN, Sealer, close_notice, frame_in,
 };
@@ -113,11 +113,10 @@ pub(crate) struct Peers<C, U = ()> {
     /// Most datagrams the socket takes in one send.
     max_segments: usize,
     /// Whether [`Peers::sweep`] gathers the datagrams of many peers into
-    /// one send call ([`SEND_MANY`]), into `batch` (allocated once).
+    /// one send call ([`SEND_MANY`]), into `batch` (allocated once; each
+    /// datagram tagged with its peer's place in `all`).
     batched: bool,
     batch: SendBatch,
-    /// The place in `all` of each datagram's peer in `batch`.
-    batch_of: Vec<usize>,
     /// The refusal owed to the last hello of another protocol (wire
     /// format §11.5), sent by the next [`Peers::settle_all`] (a receive's
     /// or a sweep's): one refusal per such hello at most, never
@@ -154,7 +153,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             max_segments: max_segments.max(1),
             batched: SEND_MANY,
             batch: SendBatch::new(),
-            batch_of: Vec::with_capacity(SEND_SLOTS),
             refusal: None,
             full: Vec::with_capacity(RECV_SLOTS),
             renotice: false,
@@ -164,12 +162,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     /// Peers with a session, and retired channels (for tests).
     pub(crate) fn sizes(&self) -> (usize, usize) {
         (self.all.len(), self.retired.len())
-    }
-
-    /// The peer at `addr`.
-    fn get_mut(&mut self, addr: &SocketAddr) -> Option<&mut Peer<U>> {
-        let i = *self.index.get(addr)?;
-        Some(&mut self.all[i].1)
     }
 
     /// The place in `all` of the `k`th peer at `addrs` (`None`: of all).
@@ -196,7 +188,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         let sh = self.sh.clone();
         let core = &*sh;
         let frame_config = core.config.transport.frame;
-        if let Some(peer) = self.get_mut(&from) {
+        if let Some(&i) = self.index.get(&from) {
+            let peer = &mut self.all[i].1;
             if is_hello(datagram, peer.hello.as_ref()) {
                 return; // a resent hello: proves nothing, changes nothing
             }
@@ -206,7 +199,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 return;
             }
             // The address's retired channel coming back: see `reclaim`.
-            if !self.reclaim(from, datagram, now) {
+            if !self.reclaim(from, datagram, true, now) {
                 // Unauthenticated: dropped and counted, nothing more.
                 self.drop_one();
             }
@@ -217,20 +210,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
         let room = core.sessions.has_room(core.config.max_sessions);
         // An address coming back to its retired channel.
-        if let Some(r) = self.retired.get_mut(&from) {
-            if is_hello(datagram, r.hello.as_ref()) {
-                return;
-            }
-            if room
-                && let Ok(Opened::Frame(header)) = r.opener.open_datagram(datagram, &frame_config)
-            {
-                let r = self.retired.remove(&from).expect("present");
-                let peer = self.admit(from, r.sealer, r.opener, r.hello, r.identity, now);
-                if let Some(peer) = peer {
-                    dispatch(core, peer, frame_in(header, datagram), now);
-                }
-                return;
-            }
+        if self.reclaim(from, datagram, room, now) {
+            return;
         }
         if !room {
             core.sessions.count_rejected();
@@ -276,17 +257,21 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         }
     }
 
-    /// A datagram that the live session at `from` did not authenticate,
-    /// tried under the address's retired channel: a hello of another
-    /// token from this address (its source perhaps forged by someone
-    /// holding a token of their own) started that session, while the
-    /// retired channel's authenticated datagram proves its client is
-    /// the one at this address. Then the newer session ends (`PeerClosed`:
-    /// its client is not there; its channel is not kept) and the retired
-    /// one resumes with this datagram. Not when both are the same
-    /// player's (the provider's identity): that player said hello again,
-    /// and its older channel is forgotten. Whether it did.
-    fn reclaim(&mut self, from: SocketAddr, datagram: &mut [u8], now: Instant) -> bool {
+    /// A datagram from `from` tried under the address's retired channel;
+    /// whether that took it (its old hello, resent, changes nothing; an
+    /// authenticated datagram resumes the channel's session with it, only
+    /// while a slot is free: `room`).
+    ///
+    /// With a live session at `from` (that did not authenticate the
+    /// datagram): a hello of another token from this address (its source
+    /// perhaps forged by someone holding a token of their own) started
+    /// that session, while the retired channel's authenticated datagram
+    /// proves its client is the one at this address. Then the newer
+    /// session ends (`PeerClosed`: its client is not there; its channel
+    /// is not kept) and the retired one resumes with this datagram. Not
+    /// when both are the same player's (the provider's identity): that
+    /// player said hello again, and its older channel is forgotten.
+    fn reclaim(&mut self, from: SocketAddr, datagram: &mut [u8], room: bool, now: Instant) -> bool {
         let sh = self.sh.clone();
         let core = &*sh;
         let live = self
@@ -306,10 +291,11 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         if is_hello(datagram, r.hello.as_ref()) {
             return true; // its old hello, resent: changes nothing
         }
-        let Ok(Opened::Frame(header)) = r
-            .opener
-            .open_datagram(datagram, &core.config.transport.frame)
-        else {
+        if !room {
+            return false;
+        }
+        let frame = &core.config.transport.frame;
+        let Ok(Opened::Frame(header)) = r.opener.open_datagram(datagram, frame) else {
             return false;
         };
         let r = self.retired.remove(&from).expect("present");
@@ -349,18 +335,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         got.map(|_| next)
     }
 
-    /// One batch, dispatched but not answered: the paced driver receives
-    /// every datagram of a wake-up this way, then sends for every peer
-    /// in one [`Peers::sweep`] (one pass over the peers a wake-up, not
-    /// one more per receive call). How many datagrams, or `recv`'s error.
-    pub(crate) fn recv_only(
-        &mut self,
-        recv: impl FnOnce(&mut dyn FnMut(SocketAddr, &mut [u8])) -> std::io::Result<usize>,
-        now: Instant,
-    ) -> std::io::Result<usize> {
-        recv(&mut |from, datagram| self.on_datagram(from, datagram, now))
-    }
-
     /// Registers a session for `from` (connected: the hook runs; if it
     /// panics, the session is ending).
     fn admit(
@@ -372,8 +346,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         identity: Option<u64>,
         now: Instant,
     ) -> Option<&mut Peer<U>> {
-        let sh = self.sh.clone();
-        let core = &*sh;
+        let core = &*self.sh;
         let out = Outbox::new(&core.config.transport, sealer, None);
         let waker = self.waker.clone();
         let session = core.register(from, out, |_| waker).ok()?;
@@ -384,17 +357,14 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             // Datagrams: a notice, then the end (nothing to linger for).
             let life = Lifecycle::new(core.config.limits(), false, now)
                 .with_notices(core.config.close_notices, false);
-            let sent = 0;
-            self.all.push((
-                from,
-                Peer {
-                    session,
-                    opener,
-                    life,
-                    hello,
-                    sent,
-                },
-            ));
+            let peer = Peer {
+                session,
+                opener,
+                life,
+                hello,
+                sent: 0,
+            };
+            self.all.push((from, peer));
         }
         let peer = &mut self.all[i].1;
         peer.life.on_rx(now);
@@ -413,26 +383,21 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     fn settle_at(
         &mut self,
         i: usize,
-        send: Option<&mut SendFn<'_>>,
+        mut send: Option<&mut SendFn<'_>>,
         now: Instant,
     ) -> Option<Instant> {
         let (addr, peer) = &mut self.all[i];
         let addr = *addr;
-        let mut send = send;
         loop {
-            let (flush, queued) = {
-                let mut out = peer.session.outbox();
-                let flush = match send.as_deref_mut() {
-                    Some(send) => {
-                        out.send_datagrams(self.max_segments, |d, len| send(d, len, addr))
-                    }
-                    None => Default::default(),
-                };
-                if peer.life.should_release(now) {
-                    out.release();
-                }
-                (flush, out.len())
-            };
+            let mut out = peer.session.outbox();
+            let flush = send.as_deref_mut().map_or_else(Default::default, |send| {
+                out.send_datagrams(self.max_segments, |d, len| send(d, len, addr))
+            });
+            if peer.life.should_release(now) {
+                out.release();
+            }
+            let queued = out.len();
+            drop(out); // `notify` below queues into it
             self.sh.dropped.fetch_add(flush.failed, Ordering::Relaxed);
             let sent = flush.sent + std::mem::take(&mut peer.sent);
             peer.life.on_written(sent as usize, queued, now);
@@ -440,13 +405,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             if let Some(reason) = peer.session.take_failure() {
                 peer.life.fail(reason, now);
             }
-            let end = peer.life.poll_end(
-                queued,
-                0,
-                peer.session.is_closing(),
-                peer.session.overflowed(),
-                now,
-            );
+            let (closing, overflowed) = (peer.session.is_closing(), peer.session.overflowed());
+            let end = peer.life.poll_end(queued, 0, closing, overflowed, now);
             if let Some(reason) = end {
                 let (addr, peer) = self.remove(i);
                 self.end(addr, peer, &reason);
@@ -503,52 +463,31 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
     }
 
     /// Ends `peer`'s session; `keep`: its sealed channel is retired for
-    /// the address's return.
+    /// the address's return, forgetting the oldest beyond `max_sessions`.
     fn end_as(&mut self, addr: SocketAddr, peer: Peer<U>, reason: &DisconnectReason, keep: bool) {
         self.sh.disconnected(&peer.session, true, reason);
-        let plain = Outbox::new(
-            &self.sh.config.transport,
-            Sealer::plain(&self.sh.config.transport.frame),
-            None,
-        );
+        let t = &self.sh.config.transport;
+        let plain = Outbox::new(t, Sealer::plain(&t.frame), None);
         let out = std::mem::replace(&mut *peer.session.outbox(), plain);
-        if out.is_sealed() && keep {
-            let identity = peer.session.identity();
-            self.retire(addr, out.into_sealer(), peer.opener, peer.hello, identity);
+        if !out.is_sealed() || !keep {
+            return;
         }
-    }
-
-    /// Keeps a sealed channel for its address's return, forgetting the
-    /// oldest beyond `max_sessions`.
-    fn retire(
-        &mut self,
-        addr: SocketAddr,
-        sealer: Sealer,
-        opener: Opener,
-        hello: Option<Hello>,
-        identity: Option<u64>,
-    ) {
         let cap = self.sh.config.max_sessions;
         self.retired.remove(&addr);
-        while !self.retired.is_empty() && self.retired.len() >= cap {
+        while self.retired.len() >= cap.max(1) {
             // O(n) on a session's end only, never per datagram.
-            let oldest = self
-                .retired
-                .iter()
-                .min_by_key(|(_, r)| r.stamp)
-                .map(|(a, _)| *a)
-                .expect("not empty");
+            let oldest = self.retired.iter().min_by_key(|(_, r)| r.stamp);
+            let oldest = *oldest.expect("not empty").0;
             self.retired.remove(&oldest);
         }
         if cap > 0 {
             self.retired_stamp += 1;
-            let stamp = self.retired_stamp;
             let retired = Retired {
-                sealer,
-                opener,
-                hello,
-                identity,
-                stamp,
+                sealer: out.into_sealer(),
+                opener: peer.opener,
+                hello: peer.hello,
+                identity: peer.session.identity(),
+                stamp: self.retired_stamp,
             };
             self.retired.insert(addr, retired);
         }
@@ -580,32 +519,30 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         now: Instant,
     ) -> Option<Instant> {
         self.send_refusal(send);
-        let n = addrs.map_or(self.all.len(), <[_]>::len);
-        let batched = self.batched && n > 1;
+        let mut n = addrs.map_or(self.all.len(), <[_]>::len);
+        let mut batched = self.batched && n > 1;
         if batched {
             self.send_gathered(addrs, send, many);
         }
-        let mut next = None;
-        // Backwards: a peer that ends takes the last one's place, which
-        // was settled already.
-        for k in (0..n).rev() {
-            let send = (!batched).then_some(&mut *send);
-            let i = self.place(addrs, k);
-            next = earliest(next, i.and_then(|i| self.settle_at(i, send, now)));
-        }
-        if std::mem::take(&mut self.renotice) {
-            // Close notices queued after the batch left (the close path
-            // only): sent now, each peer on its own, and those sessions
-            // end here.
-            // The same peers as above: their deadlines anew.
-            next = None;
-            let n = addrs.map_or(self.all.len(), <[_]>::len);
+        loop {
+            let mut next = None;
+            // Backwards: a peer that ends takes the last one's place, which
+            // was settled already.
             for k in (0..n).rev() {
+                let send = (!batched).then_some(&mut *send);
                 let i = self.place(addrs, k);
-                next = earliest(next, i.and_then(|i| self.settle_at(i, Some(send), now)));
+                next = earliest(next, i.and_then(|i| self.settle_at(i, send, now)));
             }
+            if !std::mem::take(&mut self.renotice) {
+                return next;
+            }
+            // Close notices queued after the batch left (the close path
+            // only): sent now by a second pass over the same peers, each
+            // peer on its own (their deadlines anew), and those sessions
+            // end here.
+            batched = false;
+            n = addrs.map_or(self.all.len(), <[_]>::len);
         }
-        next
     }
 
     /// Sends what the peers at `addrs` have queued, oldest first per
@@ -625,9 +562,7 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
         send: &mut SendFn<'_>,
         many: &mut SendManyFn<'_>,
     ) {
-        let mut batch = std::mem::take(&mut self.batch);
-        batch.clear();
-        self.batch_of.clear();
+        self.batch.clear();
         let gso = self.max_segments > 1;
         let n = addrs.map_or(self.all.len(), <[_]>::len);
         for k in 0..n {
@@ -647,42 +582,33 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                     if !flush.empty {
                         // The socket is full: the batch's datagrams are
                         // still queued too.
-                        batch.clear();
-                        self.batch = batch;
+                        self.batch.clear();
                         return;
                     }
                     break;
                 }
                 // From the queue's front: anything of this peer's in the
                 // batch before it was full has left with it.
-                let batch_of = &mut self.batch_of;
-                let all = out.peek_datagrams(|d| {
-                    let pushed = batch.push(addr, d);
-                    if pushed {
-                        batch_of.push(i);
-                    }
-                    pushed
-                });
+                let all = out.peek_datagrams(|d| self.batch.push(addr, i, d));
                 drop(out);
                 if all {
                     break;
                 }
                 // The batch is full: send it, then gather on.
-                if !self.send_batch(&mut batch, many) {
-                    self.batch = batch;
+                if !self.send_batch(many) {
                     return;
                 }
             }
         }
-        self.send_batch(&mut batch, many);
-        self.batch = batch;
+        self.send_batch(many);
     }
 
-    /// Sends `batch` (emptied), taking every datagram that left (or
+    /// Sends the batch (emptied), taking every datagram that left (or
     /// failed, counted as dropped) out of its peer's queue; whether all
     /// of it left (else the socket would block and the rest is still
     /// queued).
-    fn send_batch(&mut self, batch: &mut SendBatch, many: &mut SendManyFn<'_>) -> bool {
+    fn send_batch(&mut self, many: &mut SendManyFn<'_>) -> bool {
+        let batch = &mut self.batch;
         let mut at = 0;
         let mut all = true;
         while at < batch.len() {
@@ -696,8 +622,8 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
                 }
             };
             for j in at..at + n {
-                let datagram = batch.get(j).1;
-                let peer = &mut self.all[self.batch_of[j]].1;
+                let (_, i, datagram) = batch.get(j);
+                let peer = &mut self.all[i].1;
                 peer.session.outbox().queue_mut().consume(datagram.len());
                 if sent {
                     peer.sent += 1;
@@ -708,7 +634,6 @@ impl<S, U, C: Deref<Target = ServerCore<S, U>> + Clone> Peers<C, U> {
             at += n;
         }
         batch.clear();
-        self.batch_of.clear();
         all
     }
 
@@ -758,8 +683,7 @@ fn dispatch<S, U>(
     }
     if peer.session.work_full(core.config.max_session_work) {
         // At its work limit: a datagram cannot wait, it is dropped.
-        core.dropped
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        core.dropped.fetch_add(1, Ordering::Relaxed);
         return;
     }
     count_in(&peer.session);
@@ -1010,7 +934,7 @@ mod tests {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
             for i in from..from + n {
-                let (to, datagram) = batch.get(i);
+                let (to, _, datagram) = batch.get(i);
                 self.took.entry(to).or_default().extend_from_slice(datagram);
             }
             self.budget -= n;

@@ -55,29 +55,10 @@ impl RecvArea {
     }
 }
 
-impl std::fmt::Debug for UdpBatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UdpBatch")
-            .field("max_segments", &self.max_segments())
-            .finish_non_exhaustive()
-    }
-}
-
 /// The receive buffer a UDP server asks for: 1,000 peers sending at
 /// once overflow the usual 208 KiB default while the server sends a
 /// broadcast. The OS may grant less (Linux: up to `net.core.rmem_max`).
 pub(crate) const SERVER_RECV_BUFFER: usize = 4 << 20;
-
-/// Asks for [`SERVER_RECV_BUFFER`] bytes of receive buffer on a server's
-/// socket, best effort (a smaller buffer still works).
-pub(crate) fn grow_recv_buffer(socket: socket2::SockRef<'_>) {
-    if socket
-        .recv_buffer_size()
-        .is_ok_and(|n| n < SERVER_RECV_BUFFER)
-    {
-        let _ = socket.set_recv_buffer_size(SERVER_RECV_BUFFER);
-    }
-}
 
 /// Splits the `received` bytes of one receive slot into its datagrams
 /// and hands each to `each`, in order; returns how many. With GRO the
@@ -95,12 +76,8 @@ pub(crate) fn split_datagrams(
         return 1;
     }
     let stride = if stride == 0 { received.len() } else { stride };
-    let mut count = 0;
-    for datagram in received.chunks_mut(stride) {
-        each(datagram);
-        count += 1;
-    }
-    count
+    received.chunks_mut(stride).for_each(each);
+    received.len().div_ceil(stride)
 }
 
 /// Splits the slots that one receive call filled, slot `i` starting at
@@ -116,13 +93,11 @@ pub(crate) fn split_slots(
     mut each: impl FnMut(SocketAddr, &mut [u8]),
 ) -> usize {
     let slots = bytes.chunks_mut(stride.max(1));
-    let mut count = 0;
-    for (meta, slot) in metas.iter().zip(slots) {
+    let split = |(meta, slot): (&RecvMeta, &mut [u8])| {
         let len = meta.len.min(slot_len).min(slot.len());
-        let received = &mut slot[..len];
-        count += split_datagrams(received, meta.stride, |d| each(meta.addr, d));
-    }
-    count
+        split_datagrams(&mut slot[..len], meta.stride, |d| each(meta.addr, d))
+    };
+    metas.iter().zip(slots).map(split).sum()
 }
 
 impl UdpBatch {
@@ -164,6 +139,19 @@ impl UdpBatch {
         }
         #[cfg(not(target_os = "linux"))]
         Ok(Self(UdpSocketState::new((&*socket).into())?))
+    }
+
+    /// [`UdpBatch::new`] for a server's `socket`, which first asks for
+    /// [`SERVER_RECV_BUFFER`] bytes of receive buffer, best effort (a
+    /// smaller buffer still works).
+    pub(crate) fn server(socket: socket2::SockRef<'_>) -> io::Result<Self> {
+        if socket
+            .recv_buffer_size()
+            .is_ok_and(|n| n < SERVER_RECV_BUFFER)
+        {
+            let _ = socket.set_recv_buffer_size(SERVER_RECV_BUFFER);
+        }
+        Self::new(socket)
     }
 
     /// Most datagrams one [`UdpBatch::send`] may carry.
@@ -227,14 +215,14 @@ const SEND_BYTES: usize = 128 << 10;
 const _: () = assert!(SEND_BYTES >= MAX_SEND);
 
 /// Datagrams to any destinations gathered for one send call
-/// (`sendmmsg`): copies of their bytes in one buffer and where each
-/// goes. Allocated once ([`SendBatch::new`]); gathering and sending
+/// (`sendmmsg`): copies of their bytes in one buffer, where each goes
+/// and whose it is (a tag the caller gives: the UDP server's peer). Allocated once ([`SendBatch::new`]); gathering and sending
 /// allocate nothing.
 #[derive(Debug, Default)]
 pub(crate) struct SendBatch {
     bytes: Vec<u8>,
-    /// Destination, start and end in `bytes` of each datagram.
-    msgs: Vec<(SocketAddr, usize, usize)>,
+    /// Destination, start and end in `bytes`, and tag of each datagram.
+    msgs: Vec<(SocketAddr, usize, usize, usize)>,
     slots: usize,
 }
 
@@ -265,24 +253,24 @@ impl SendBatch {
         self.msgs.clear();
     }
 
-    /// Gathers a copy of `datagram` for `to`; `false` (nothing gathered)
-    /// when the batch has no room for it. An empty batch takes any
-    /// datagram.
-    pub(crate) fn push(&mut self, to: SocketAddr, datagram: &[u8]) -> bool {
+    /// Gathers a copy of `datagram` for `to`, tagged `tag`; `false`
+    /// (nothing gathered) when the batch has no room for it. An empty
+    /// batch takes any datagram.
+    pub(crate) fn push(&mut self, to: SocketAddr, tag: usize, datagram: &[u8]) -> bool {
         let start = self.bytes.len();
         let fits = start + datagram.len() <= self.bytes.capacity();
         if self.msgs.len() >= self.slots || !(fits || self.msgs.is_empty()) {
             return false;
         }
         self.bytes.extend_from_slice(datagram);
-        self.msgs.push((to, start, self.bytes.len()));
+        self.msgs.push((to, start, self.bytes.len(), tag));
         true
     }
 
-    /// The `i`th datagram gathered and its destination.
-    pub(crate) fn get(&self, i: usize) -> (SocketAddr, &[u8]) {
-        let (to, start, end) = self.msgs[i];
-        (to, &self.bytes[start..end])
+    /// The `i`th datagram gathered, its destination and its tag.
+    pub(crate) fn get(&self, i: usize) -> (SocketAddr, usize, &[u8]) {
+        let (to, start, end, tag) = self.msgs[i];
+        (to, tag, &self.bytes[start..end])
     }
 
     /// Sends the datagrams gathered from the `from`th on, in one call
@@ -307,7 +295,7 @@ impl SendBatch {
     fn send_up_to<const K: usize>(
         &self,
         socket: socket2::SockRef<'_>,
-        msgs: &[(SocketAddr, usize, usize)],
+        msgs: &[(SocketAddr, usize, usize, usize)],
     ) -> io::Result<usize> {
         use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags, SocketAddrAny, sendmmsg};
         use std::io::IoSlice;
@@ -318,7 +306,8 @@ impl SendBatch {
             std::array::from_fn(|i| msgs.get(i).map_or(first, |m| m.0).into());
         let iovs: [[IoSlice<'_>; 1]; K] = std::array::from_fn(|i| {
             [IoSlice::new(
-                msgs.get(i).map_or(&[][..], |&(_, s, e)| &self.bytes[s..e]),
+                msgs.get(i)
+                    .map_or(&[][..], |&(_, s, e, _)| &self.bytes[s..e]),
             )]
         });
         let mut controls: [SendAncillaryBuffer<'_, '_, '_>; K] =
