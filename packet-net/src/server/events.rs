@@ -238,6 +238,10 @@ impl<M> EventQueue<M> {
             let share = (self.capacity / q.open.len().max(1)).max(1);
             let top = (q.held.iter().max_by_key(|(_, n)| **n)).map(|(s, n)| (*s, *n));
             let Some((top, _)) = top.filter(|(s, n)| *n > share && *s != id) else {
+                // The sender ends: its packets are an ended session's from
+                // now on, not only once its disconnect is queued (a session
+                // may linger a while for its close notice to leave).
+                q.open.remove(&id);
                 q.refused += 1;
                 return Err(full(self.capacity));
             };
@@ -391,6 +395,30 @@ mod tests {
             q.push(packet(1)).unwrap();
         }
         open(&q, [21]); // a full share of packets holds no one out
+    }
+
+    /// Found flaky under load: the sender refused for a full queue ends,
+    /// but until its disconnect is queued (it may linger for its close
+    /// notice) its packets counted as an open session's, so the next
+    /// player's packet took it out as the top holder, a second refusal.
+    /// A refused sender's packets are an ended session's at once.
+    #[test]
+    fn a_refused_senders_packets_leave_first_before_its_end_is_queued() {
+        let q = EventQueue::<u8>::new(6);
+        open(&q, [1, 2]);
+        q.drain(&mut Vec::new());
+        for _ in 0..6 {
+            q.push(packet(2)).unwrap();
+        }
+        assert!(q.push(packet(2)).is_err(), "2 holds all: it ends");
+        assert_eq!(q.refused(), 1);
+        // 2 lingers, its end not queued yet: 1's packet takes its place.
+        assert_eq!(q.push(packet(1)).unwrap(), None, "nobody taken out");
+        assert_eq!(q.refused(), 1);
+        q.push_end(SessionId(2), left());
+        let mut got = Vec::new();
+        q.drain(&mut got);
+        assert_eq!(got.len(), 2, "{got:?}"); // 1's packet, 2's end
     }
 
     /// Found by the second review: the share was enforced with room left
