@@ -1090,8 +1090,29 @@ impl Opener {
         if let Open::Failed(e) = self.open {
             return Err(e.into());
         }
-        self.skip_hello(decoder)?;
         let config = *decoder.config();
+        if matches!(self.open, Open::Plain) {
+            // A plaintext end that recognises the server's control frames
+            // (a client, a plain codec): what `open_frame` does for it,
+            // without the general path's nested results (a client's
+            // receive path, per frame).
+            let raw: &'a [u8] = match decoder.next_raw() {
+                Ok(Some(raw)) => raw,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(self.fail(Stop::Frame(e))),
+            };
+            if let Some(stop) = self.control_stop(raw) {
+                return Err(self.fail(stop));
+            }
+            return match frame::decode_frame(raw, &config) {
+                Ok(f) => {
+                    self.client_fingerprint = None;
+                    Ok(Some(Incoming::Frame(f)))
+                }
+                Err(e) => Err(self.fail(Stop::Frame(e))),
+            };
+        }
+        self.skip_hello(decoder)?;
         let raw = match decoder.next_raw() {
             Ok(Some(raw)) => raw,
             Ok(None) => return Ok(None),

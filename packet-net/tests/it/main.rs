@@ -35,6 +35,7 @@ mod server_tokio;
 mod server_udp;
 mod session_state;
 mod shutdown;
+mod slimtx;
 mod timeouts;
 mod too_deep;
 #[cfg(feature = "tracing")]
