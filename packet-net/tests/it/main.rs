@@ -14,6 +14,7 @@ mod defects;
 mod events;
 #[cfg(feature = "tokio")]
 mod field_too_long;
+mod frame_paths;
 #[cfg(feature = "crypto")]
 mod fuzz_regressions;
 #[cfg(feature = "tokio")]
@@ -35,7 +36,6 @@ mod server_tokio;
 mod server_udp;
 mod session_state;
 mod shutdown;
-mod slimtx;
 mod timeouts;
 mod too_deep;
 #[cfg(feature = "tracing")]

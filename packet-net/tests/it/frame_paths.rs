@@ -1,9 +1,10 @@
-//! Pins the behaviour the `slimtx` refactor (fewer lines, no behaviour
-//! change) had to keep, on the paths its author flagged: a client's first
-//! frame through the pre-encoded path, the hello kept across a failed
-//! encode, a stream that fails at a bad frame after good ones, a socket
-//! error's disconnect reason. Each passes on the code before the refactor
-//! (2c8ab3e) as on the code after.
+//! The paths a frame takes through the session core that no other topic
+//! pins: a client's first frame through the pre-encoded path (the hello
+//! written before it), the hello kept across a failed encode, a stream
+//! that fails at a bad frame after good ones (the good ones handed out
+//! first), a bad first frame at a server that requires a fingerprint, and
+//! a socket error's disconnect reason. Written for a refactor that had to
+//! keep them (2026-12-08): each passes on the code before it and after.
 
 use std::time::{Duration, Instant};
 
@@ -54,7 +55,7 @@ fn same_bytes_both_paths(mk: impl Fn() -> packet_net::transport::Outbox, hello: 
 }
 
 #[test]
-fn slimtx_plain_client_first_frame_queue_raw_matches_queue_with() {
+fn plain_client_first_frame_queue_raw_matches_queue_with() {
     let frame = FrameConfig::default();
     let config = TransportConfig::new();
     let mk = || {
@@ -66,7 +67,7 @@ fn slimtx_plain_client_first_frame_queue_raw_matches_queue_with() {
 
 #[cfg(feature = "crypto")]
 #[test]
-fn slimtx_sealed_client_first_frame_queue_raw_matches_queue_with() {
+fn sealed_client_first_frame_queue_raw_matches_queue_with() {
     use packet_net::crypto::{ChannelKeys, SecretKey};
     use packet_net::transport::ClientSecurity;
     let frame = FrameConfig::default();
@@ -86,7 +87,7 @@ fn slimtx_sealed_client_first_frame_queue_raw_matches_queue_with() {
 /// A first frame that fails to encode queues nothing and keeps the hello
 /// for the next one, on both queueing paths.
 #[test]
-fn slimtx_failed_first_frame_keeps_the_hello() {
+fn failed_first_frame_keeps_the_hello() {
     let frame = FrameConfig::default();
     let config = TransportConfig::new();
     let (sealer, _) = fuzzing::plain(&frame);
@@ -110,7 +111,7 @@ fn slimtx_failed_first_frame_keeps_the_hello() {
 /// The codec's failed encode leaves `dst` as it was and keeps the hello.
 #[cfg(feature = "tokio")]
 #[test]
-fn slimtx_codec_failed_encode_leaves_dst_and_keeps_the_hello() {
+fn codec_failed_encode_leaves_dst_and_keeps_the_hello() {
     use bytes::BytesMut;
     use packet_net::transport::tokio::{PacketCodec, RawFrame};
     use tokio_util::codec::Encoder;
@@ -148,7 +149,7 @@ fn slimtx_codec_failed_encode_leaves_dst_and_keeps_the_hello() {
 /// ones, then fails with the bad frame's error, for good (plaintext end
 /// recognising notices, the path a client stream takes).
 #[test]
-fn slimtx_stream_fails_at_a_bad_frame_after_good_ones() {
+fn stream_fails_at_a_bad_frame_after_good_ones() {
     let frame = FrameConfig::default();
     let (_, opener) = fuzzing::plain(&frame);
     let mut inbox = fuzzing::inbox(&frame, opener);
@@ -177,7 +178,7 @@ fn slimtx_stream_fails_at_a_bad_frame_after_good_ones() {
 /// validation ends for that frame's error (not a missing hello), once its
 /// replies are out; later bytes change nothing.
 #[test]
-fn slimtx_bad_first_frame_at_a_fingerprinted_server() {
+fn bad_first_frame_at_a_fingerprinted_server() {
     let frame = FrameConfig::default();
     let t0 = Instant::now();
     let opener = fuzzing::plain_server_opener(&frame, Some(1));
@@ -197,7 +198,7 @@ fn slimtx_bad_first_frame_at_a_fingerprinted_server() {
 /// A socket error: the peer's leaving is `PeerClosed`, anything else `Io`
 /// with the error itself.
 #[test]
-fn slimtx_socket_error_reason() {
+fn socket_error_reason() {
     let frame = FrameConfig::default();
     let t0 = Instant::now();
     for (kind, peer) in [
