@@ -244,8 +244,14 @@ fn desc(schema: &Schema, ty: &Type, pf: Option<usize>) -> String {
             )
         }
         TypeKind::Array(inner, n) => {
+            // `z`: items of no bytes, not walked (as `inspect` does).
+            let z = if schema.takes_no_bytes(inner) {
+                ", z = true"
+            } else {
+                ""
+            };
             format!(
-                "{{ k = \"arr\", n = {}, of = {} }}",
+                "{{ k = \"arr\", n = {}{z}, of = {} }}",
                 n.value,
                 desc(schema, inner, pf)
             )

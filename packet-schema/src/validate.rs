@@ -172,6 +172,21 @@ impl Schema {
             .get(&(path.span.file, path.span.start, path.span.end))
             .copied()
     }
+
+    /// Whether every value of `ty` encodes to no bytes: an empty struct
+    /// (or one of such), an array of such, or of length 0. The tools show
+    /// an array of these as its count alone, without walking up to 2^32
+    /// items that read nothing.
+    pub(crate) fn takes_no_bytes(&self, ty: &ast::Type) -> bool {
+        match &ty.kind {
+            ast::TypeKind::Array(inner, n) => n.value == 0 || self.takes_no_bytes(inner),
+            ast::TypeKind::Box(inner) => self.takes_no_bytes(inner),
+            ast::TypeKind::Named(path) => self
+                .resolve(path)
+                .is_some_and(|t| self.types[t].max_size == Some(0)),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
