@@ -255,13 +255,33 @@ fn parse_int_expr(
     key: &str,
 ) -> syn::Result<Option<Expr>> {
     let expr: Expr = meta.value()?.parse()?;
+    let example = if key == "id" { "0x0102" } else { "200" };
     if let Expr::Lit(lit) = &expr
         && !matches!(lit.lit, Lit::Int(_))
     {
         cx.error(
-                lit.span(),
-                format!("`{key}` expects an integer (a literal or a const expression), e.g. `{key} = 0x0102`"),
-            );
+            lit.span(),
+            format!(
+                "`{key}` expects an integer (a literal or a const expression), e.g. `{key} = {example}`"
+            ),
+        );
+        return Ok(None);
+    }
+    // `max_len = -1` (meaning "no limit") otherwise gets four rustc
+    // errors about negating a `usize`, none naming the attribute.
+    if let Expr::Unary(u) = &expr
+        && matches!(u.op, syn::UnOp::Neg(_))
+        && matches!(&*u.expr, Expr::Lit(l) if matches!(l.lit, Lit::Int(_)))
+    {
+        let what = if key == "id" {
+            "a type id from 0 to 0xFFFE"
+        } else {
+            "a count of items (bytes for strings); leave it out for no limit beyond the length prefix's"
+        };
+        cx.push(syn::Error::new_spanned(
+            &expr,
+            format!("`{key}` cannot be negative: expected {what}, e.g. `{key} = {example}`"),
+        ));
         return Ok(None);
     }
     Ok(Some(expr))
