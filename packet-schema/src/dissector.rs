@@ -244,14 +244,8 @@ fn desc(schema: &Schema, ty: &Type, pf: Option<usize>) -> String {
             )
         }
         TypeKind::Array(inner, n) => {
-            // `z`: items of no bytes, not walked (as `inspect` does).
-            let z = if schema.takes_no_bytes(inner) {
-                ", z = true"
-            } else {
-                ""
-            };
             format!(
-                "{{ k = \"arr\", n = {}{z}, of = {} }}",
+                "{{ k = \"arr\", n = {}, of = {} }}",
                 n.value,
                 desc(schema, inner, pf)
             )

@@ -440,14 +440,6 @@ impl<'s> Inspector<'s> {
             }
             TypeKind::Array(inner, n) => {
                 let n = usize::try_from(n.value).unwrap_or(0);
-                if self.schema.takes_no_bytes(inner) {
-                    // Nothing to read and nothing to show per item: one
-                    // node, not up to 2^32 of them (`[E; 4294967295]`
-                    // of an empty struct E would take minutes and
-                    // gigabytes to list).
-                    let value = format!("{} (0 bytes each)", count(n, "item"));
-                    return Ok(node(r, value, vec![]));
-                }
                 let value = count(n, "item");
                 match self.walk_items(inner, n, r) {
                     Ok(children) => Ok(node(r, value, children)),

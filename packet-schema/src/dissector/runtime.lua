@@ -275,11 +275,6 @@ walk = function(c, tree, lbl, d)
             end
             enter(c)
         end
-        if d.z then
-            -- items of no bytes: the count alone, as `inspect` shows it
-            item(c, tree, start, label(lbl, count(n, "item") .. " (0 bytes each)"))
-            return
-        end
         local it = open(c, tree, start, label(lbl, count(n, "item")))
         for i = 0, n - 1 do walk(c, it, "[" .. i .. "]", d.of) end
         close(c)
