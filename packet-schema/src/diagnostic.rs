@@ -11,11 +11,52 @@
 use std::path::{Path, PathBuf};
 
 use codespan_reporting::diagnostic::{self as cs, LabelStyle};
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::{self as csfiles, Files, SimpleFiles};
 use codespan_reporting::term;
 use termcolor::{ColorChoice, NoColor, StandardStream, WriteColor};
 
 use crate::ast::{FileId, Span};
+
+/// The length of the UTF-8 byte order mark `text` starts with (0 or 3).
+fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') { 3 } else { 0 }
+}
+
+/// The files as codespan sees them, with a file's first line starting
+/// after its byte order mark: the mark was counted as a column (`1:20`
+/// for what an editor shows at column 19) and echoed in the source line.
+struct BomFiles<'a>(SimpleFiles<&'a str, &'a str>);
+
+impl<'a> Files<'a> for BomFiles<'a> {
+    type FileId = usize;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: usize) -> Result<&'a str, csfiles::Error> {
+        self.0.name(id)
+    }
+
+    fn source(&'a self, id: usize) -> Result<&'a str, csfiles::Error> {
+        self.0.source(id)
+    }
+
+    fn line_index(&'a self, id: usize, byte_index: usize) -> Result<usize, csfiles::Error> {
+        self.0.line_index(id, byte_index)
+    }
+
+    fn line_range(
+        &'a self,
+        id: usize,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, csfiles::Error> {
+        let range = self.0.line_range(id, line_index)?;
+        if line_index == 0 {
+            let skip = bom_len(self.0.source(id)?).min(range.end);
+            return Ok(range.start.max(skip)..range.end);
+        }
+        Ok(range)
+    }
+}
 
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -148,11 +189,13 @@ impl SourceMap {
         &self.files
     }
 
-    /// The 1-based line and column of `span`'s start.
+    /// The 1-based line and column of `span`'s start. A byte order mark
+    /// at the file's start is not a column (editors do not show it).
     pub fn line_col(&self, span: Span) -> (usize, usize) {
         let text = &self.files[span.file].text;
         let at = (span.start as usize).min(text.len());
-        let before = &text[..at];
+        let from = bom_len(text).min(at);
+        let before = &text[from..at];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         (line, col)
@@ -172,7 +215,12 @@ impl SourceMap {
                 } else {
                     LabelStyle::Secondary
                 };
-                cs::Label::new(style, l.span.file, l.span.range()).with_message(&l.message)
+                // Nothing points into a byte order mark, which the
+                // rendered first line starts after.
+                let skip = bom_len(&self.files[l.span.file].text);
+                let range = l.span.range();
+                let range = range.start.max(skip)..range.end.max(skip);
+                cs::Label::new(style, l.span.file, range).with_message(&l.message)
             })
             .collect();
         base.with_code(d.code)
@@ -182,10 +230,11 @@ impl SourceMap {
     }
 
     fn emit(&self, w: &mut dyn WriteColor, diags: &[Diagnostic]) {
-        let mut files = SimpleFiles::new();
+        let mut simple = SimpleFiles::new();
         for f in &self.files {
-            files.add(f.name.as_str(), f.text.as_str());
+            simple.add(f.name.as_str(), f.text.as_str());
         }
+        let files = BomFiles(simple);
         let config = term::Config::default();
         for d in diags {
             // Writing to a Vec or a terminal: a failure here has nowhere

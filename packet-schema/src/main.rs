@@ -397,10 +397,12 @@ fn main() -> ExitCode {
                             .iter()
                             .rposition(|&b| b == b'\n')
                             .map_or(0, |p| p + 1);
-                        let col = String::from_utf8_lossy(&before[line_start..])
-                            .chars()
-                            .count()
-                            + 1;
+                        // A byte order mark is no column (as `check` counts).
+                        let shown = before[line_start..]
+                            .strip_prefix(b"\xef\xbb\xbf".as_slice())
+                            .filter(|_| line_start == 0)
+                            .unwrap_or(&before[line_start..]);
+                        let col = String::from_utf8_lossy(shown).chars().count() + 1;
                         eprintln!(
                             "error: cannot read {}: not UTF-8 at line {line}, column {col} (byte {at})",
                             path.display()

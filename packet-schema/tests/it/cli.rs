@@ -678,4 +678,18 @@ fn non_utf8_files_are_located() {
         "{err}"
     );
     assert!(err.contains(&format!("┌─ {file}:2:11")), "{err}");
+
+    // After a byte order mark, on the first line: the mark is no column.
+    let dir = std::env::temp_dir().join(format!("packet-schema-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bom = dir.join("bom.packet");
+    std::fs::write(&bom, b"\xef\xbb\xbfpacket A = 1 { x: \xff }\n").unwrap();
+    let bom = bom.to_str().unwrap();
+    let expected = "not UTF-8 at line 1, column 19 (byte 21)";
+    let err = String::from_utf8_lossy(&run(&["fmt", "--check", bom]).stderr).into_owned();
+    assert!(err.contains(expected), "{err}");
+    let err = String::from_utf8_lossy(&run(&["check", bom]).stderr).into_owned();
+    assert!(err.contains(expected), "{err}");
+    assert!(err.contains(&format!("┌─ {bom}:1:19")), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

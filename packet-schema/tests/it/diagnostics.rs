@@ -279,6 +279,24 @@ fn a_byte_order_mark_is_skipped() {
     let inside = "packet Say = 1 {\u{feff}}\n";
     let compiled = packet_schema::compile_str("bom.packet", inside, &Options::default());
     assert!(compiled.has_errors());
+    // Columns on the first line are counted as an editor shows them,
+    // without the mark, and the line is shown without it (it said 1:20
+    // for the `Q` at column 19).
+    let text = "\u{feff}packet A = 1 { x: Q }\n";
+    let rendered = packet_schema::compile_str("bom.packet", text, &Options::default()).render();
+    assert!(rendered.contains("bom.packet:1:19"), "{rendered}");
+    assert!(rendered.contains("1 │ packet A = 1 { x: Q }"), "{rendered}");
+    assert!(!rendered.contains('\u{feff}'), "{rendered}");
+    let caret = rendered.lines().find(|l| l.contains('^')).unwrap();
+    assert_eq!(
+        caret.find('^'),
+        rendered
+            .lines()
+            .find(|l| l.starts_with("1 │"))
+            .unwrap()
+            .find('Q'),
+        "{rendered}"
+    );
 }
 
 /// E0117 caused by the number of packets, not by nesting: 9,000 packets of
