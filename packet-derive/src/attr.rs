@@ -244,6 +244,29 @@ fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
     Ok(())
 }
 
+/// Whether `key` is followed by its `= value`; if not, records an error
+/// saying what to write (syn alone says "expected `=`") and skips what
+/// follows the key.
+fn has_value(cx: &mut Ctxt, meta: &syn::meta::ParseNestedMeta<'_>, key: &str) -> syn::Result<bool> {
+    if meta.input.peek(syn::Token![=]) {
+        return Ok(true);
+    }
+    let example = match key {
+        "id" => "0x0102",
+        "max_len" => "200",
+        "len" => "u8",
+        "tag" => "u16",
+        "crate" => "::packet_core",
+        _ => "my_codec",
+    };
+    cx.error(
+        meta.path.span(),
+        format!("`{key}` needs a value: write `#[packet({key} = {example})]`"),
+    );
+    skip_value(meta)?;
+    Ok(false)
+}
+
 fn key_name(path: &Path) -> String {
     quote::quote!(#path).to_string().replace(' ', "")
 }
@@ -254,6 +277,9 @@ fn parse_int_expr(
     meta: &syn::meta::ParseNestedMeta<'_>,
     key: &str,
 ) -> syn::Result<Option<Expr>> {
+    if !has_value(cx, meta, key)? {
+        return Ok(None);
+    }
     let expr: Expr = meta.value()?.parse()?;
     let example = if key == "id" { "0x0102" } else { "200" };
     if let Expr::Lit(lit) = &expr
@@ -292,6 +318,9 @@ fn parse_width(
     meta: &syn::meta::ParseNestedMeta<'_>,
     key: &str,
 ) -> syn::Result<Option<Width>> {
+    if !has_value(cx, meta, key)? {
+        return Ok(None);
+    }
     let expr: Expr = meta.value()?.parse()?;
     let width = match &expr {
         Expr::Path(p) if p.qself.is_none() => p
@@ -311,6 +340,9 @@ fn parse_path(
     meta: &syn::meta::ParseNestedMeta<'_>,
     key: &str,
 ) -> syn::Result<Option<Path>> {
+    if !has_value(cx, meta, key)? {
+        return Ok(None);
+    }
     let expr: Expr = meta.value()?.parse()?;
     match expr {
         Expr::Path(p) if p.qself.is_none() => Ok(Some(p.path)),
