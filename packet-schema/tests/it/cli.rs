@@ -693,3 +693,36 @@ fn non_utf8_files_are_located() {
     assert!(err.contains(&format!("┌─ {bom}:1:19")), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// An input with nothing to inspect (an empty file, a capture filter that
+/// matched nothing) says so on stderr; it printed nothing and exited 0,
+/// as if every frame had been fine.
+#[test]
+fn inspect_says_when_the_input_holds_nothing() {
+    let dir = scratch("inspect-empty");
+    let empty = dir.join("empty.hex");
+    std::fs::write(&empty, "").unwrap();
+    let comments = dir.join("comments.hex");
+    std::fs::write(&comments, "# nothing captured\n\n").unwrap();
+    for (file, said) in [
+        (&empty, "warning: the input is empty: no frame to inspect"),
+        (&comments, "warning: the input holds no hex digits"),
+    ] {
+        for datagrams in [false, true] {
+            let mut args = vec!["inspect", file.to_str().unwrap()];
+            if datagrams {
+                args.push("--datagrams");
+            }
+            let out = run(&args);
+            assert!(out.status.success());
+            assert!(
+                out.stdout.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(said), "{args:?}: {err}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
