@@ -825,7 +825,17 @@ pub fn packet_set<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<SetModel<
         }
         match &v.fields {
             syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
-                members.push((&v.ident, &f.unnamed[0].ty));
+                let ty = &f.unnamed[0].ty;
+                // `Say<'static>` is decoded from a frame that lives less
+                // (rustc said only "borrowed data escapes outside of
+                // associated function", at the derive).
+                if let Some(l) = static_lifetime(ty) {
+                    cx.error(
+                        l.span(),
+                        "a PacketSet member cannot borrow for `'static`: `decode_frame` borrows the frame; give the enum a lifetime (`enum Msg<'a> { Say(Say<'a>) }`) or make the packet own its data (`String`, `Vec<u8>`; a schema's `Builder::owned(true)`)",
+                    );
+                }
+                members.push((&v.ident, ty));
             }
             _ => cx.error(
                 v.span(),
