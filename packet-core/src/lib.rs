@@ -135,7 +135,17 @@ macro_rules! __if_alloc {
 #[macro_export]
 macro_rules! include_schema {
     ($name:literal) => {
-        include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
+        include!(concat!(
+            // Without a build script rustc said only that `OUT_DIR` is not
+            // defined, with a help to read it at run time instead.
+            env!(
+                "OUT_DIR",
+                "include_schema! includes what packet_schema::Builder::compile wrote into OUT_DIR from the crate's build.rs, and this crate has no build script (OUT_DIR is not set): add a build.rs that calls packet_schema::Builder::new().compile(&[\"schema/game.packet\"]), with packet-schema as a build-dependency"
+            ),
+            "/",
+            $name,
+            ".rs"
+        ));
     };
 }
 

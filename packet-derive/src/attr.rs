@@ -244,6 +244,29 @@ fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
     Ok(())
 }
 
+/// Whether `key` is followed by its `= value`; if not, records an error
+/// saying what to write (syn alone says "expected `=`") and skips what
+/// follows the key.
+fn has_value(cx: &mut Ctxt, meta: &syn::meta::ParseNestedMeta<'_>, key: &str) -> syn::Result<bool> {
+    if meta.input.peek(syn::Token![=]) {
+        return Ok(true);
+    }
+    let example = match key {
+        "id" => "0x0102",
+        "max_len" => "200",
+        "len" => "u8",
+        "tag" => "u16",
+        "crate" => "::packet_core",
+        _ => "my_codec",
+    };
+    cx.error(
+        meta.path.span(),
+        format!("`{key}` needs a value: write `#[packet({key} = {example})]`"),
+    );
+    skip_value(meta)?;
+    Ok(false)
+}
+
 fn key_name(path: &Path) -> String {
     quote::quote!(#path).to_string().replace(' ', "")
 }
@@ -254,14 +277,37 @@ fn parse_int_expr(
     meta: &syn::meta::ParseNestedMeta<'_>,
     key: &str,
 ) -> syn::Result<Option<Expr>> {
+    if !has_value(cx, meta, key)? {
+        return Ok(None);
+    }
     let expr: Expr = meta.value()?.parse()?;
+    let example = if key == "id" { "0x0102" } else { "200" };
     if let Expr::Lit(lit) = &expr
         && !matches!(lit.lit, Lit::Int(_))
     {
         cx.error(
-                lit.span(),
-                format!("`{key}` expects an integer (a literal or a const expression), e.g. `{key} = 0x0102`"),
-            );
+            lit.span(),
+            format!(
+                "`{key}` expects an integer (a literal or a const expression), e.g. `{key} = {example}`"
+            ),
+        );
+        return Ok(None);
+    }
+    // `max_len = -1` (meaning "no limit") otherwise gets four rustc
+    // errors about negating a `usize`, none naming the attribute.
+    if let Expr::Unary(u) = &expr
+        && matches!(u.op, syn::UnOp::Neg(_))
+        && matches!(&*u.expr, Expr::Lit(l) if matches!(l.lit, Lit::Int(_)))
+    {
+        let what = if key == "id" {
+            "a type id from 0 to 0xFFFE"
+        } else {
+            "a count of items (bytes for strings); leave it out for no limit beyond the length prefix's"
+        };
+        cx.push(syn::Error::new_spanned(
+            &expr,
+            format!("`{key}` cannot be negative: expected {what}, e.g. `{key} = {example}`"),
+        ));
         return Ok(None);
     }
     Ok(Some(expr))
@@ -272,6 +318,9 @@ fn parse_width(
     meta: &syn::meta::ParseNestedMeta<'_>,
     key: &str,
 ) -> syn::Result<Option<Width>> {
+    if !has_value(cx, meta, key)? {
+        return Ok(None);
+    }
     let expr: Expr = meta.value()?.parse()?;
     let width = match &expr {
         Expr::Path(p) if p.qself.is_none() => p
@@ -291,6 +340,9 @@ fn parse_path(
     meta: &syn::meta::ParseNestedMeta<'_>,
     key: &str,
 ) -> syn::Result<Option<Path>> {
+    if !has_value(cx, meta, key)? {
+        return Ok(None);
+    }
     let expr: Expr = meta.value()?.parse()?;
     match expr {
         Expr::Path(p) if p.qself.is_none() => Ok(Some(p.path)),

@@ -789,6 +789,33 @@ pub struct SetModel<'a> {
 
 /// Validates a `#[derive(PacketSet)]` input: an enum whose variants each
 /// hold exactly one packet type.
+/// What a PacketSet member's type wraps its packet in, when it is a
+/// reference or a standard container (`Box<Ping>`, `&Ping`).
+fn wrapper_of(ty: &Type) -> Option<(&'static str, &Type)> {
+    match ty {
+        Type::Reference(r) => Some(("a reference", &r.elem)),
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            let inner = args.args.iter().find_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })?;
+            let wrapper = match last.ident.to_string().as_str() {
+                "Box" => "a `Box`",
+                "Rc" | "Arc" => "a shared pointer",
+                "Option" => "an `Option`",
+                "Vec" => "a `Vec`",
+                _ => return None,
+            };
+            Some((wrapper, inner))
+        }
+        _ => None,
+    }
+}
+
 pub fn packet_set<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<SetModel<'a>> {
     let container = attr::container(cx, &input.attrs, true);
     let krate = container.krate.map_or_else(default_crate, |k| k.value);
@@ -825,7 +852,34 @@ pub fn packet_set<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<SetModel<
         }
         match &v.fields {
             syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
-                members.push((&v.ident, &f.unnamed[0].ty));
+                let ty = &f.unnamed[0].ty;
+                // `Say<'static>` is decoded from a frame that lives less
+                // (rustc said only "borrowed data escapes outside of
+                // associated function", at the derive).
+                if let Some(l) = static_lifetime(ty) {
+                    cx.error(
+                        l.span(),
+                        "a PacketSet member cannot borrow for `'static`: `decode_frame` borrows the frame; give the enum a lifetime (`enum Msg<'a> { Say(Say<'a>) }`) or make the packet own its data (`String`, `Vec<u8>`; a schema's `Builder::owned(true)`)",
+                    );
+                }
+                // `Box<Ping>`: rustc said "`Box<Ping>` is not a packet"
+                // and to derive `Packet` for it.
+                if let Some((wrapper, inner)) = wrapper_of(ty) {
+                    let inner = inner
+                        .to_token_stream()
+                        .to_string()
+                        .replace(" < ", "<")
+                        .replace(" >", ">")
+                        .replace("& ", "&");
+                    cx.push(syn::Error::new_spanned(
+                        ty,
+                        format!(
+                            "a PacketSet member is the packet type itself, not {wrapper}: write `{}({inner})`; the set's enum holds the decoded packet by value",
+                            v.ident
+                        ),
+                    ));
+                }
+                members.push((&v.ident, ty));
             }
             _ => cx.error(
                 v.span(),

@@ -11,11 +11,107 @@
 use std::path::{Path, PathBuf};
 
 use codespan_reporting::diagnostic::{self as cs, LabelStyle};
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::{self as csfiles, Files, SimpleFiles};
 use codespan_reporting::term;
 use termcolor::{ColorChoice, NoColor, StandardStream, WriteColor};
 
 use crate::ast::{FileId, Span};
+
+/// The char boundary at or before `at`.
+fn floor_char(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The char boundary at or after `at`.
+fn ceil_char(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The length of the UTF-8 byte order mark `text` starts with (0 or 3).
+fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') { 3 } else { 0 }
+}
+
+/// A source line longer than this many bytes is shown as a window around
+/// its labels, not whole.
+const LONG_LINE: usize = 240;
+
+/// How much of a long line is shown on each side of its labels.
+const CONTEXT: usize = 60;
+
+/// The files as codespan sees them: a file's first line starts after its
+/// byte order mark (the mark was counted as a column, `1:20` for what an
+/// editor shows at column 19, and echoed in the source line), and a long
+/// line is shown as the window around the diagnostic's labels (a 600 KB
+/// line was echoed whole, twice counting the underline, per error).
+/// Columns are counted from the real start of the line.
+struct ShownFiles<'a> {
+    files: SimpleFiles<&'a str, &'a str>,
+    /// (file, line index) -> the bytes of that long line shown.
+    windows: std::collections::HashMap<(usize, usize), std::ops::Range<usize>>,
+}
+
+impl ShownFiles<'_> {
+    /// The line's bytes, without a byte order mark.
+    fn real_line(
+        &self,
+        id: usize,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, csfiles::Error> {
+        let range = self.files.line_range(id, line_index)?;
+        if line_index == 0 {
+            let skip = bom_len(self.files.source(id)?).min(range.end);
+            return Ok(range.start.max(skip)..range.end);
+        }
+        Ok(range)
+    }
+}
+
+impl<'a> Files<'a> for ShownFiles<'a> {
+    type FileId = usize;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: usize) -> Result<&'a str, csfiles::Error> {
+        self.files.name(id)
+    }
+
+    fn source(&'a self, id: usize) -> Result<&'a str, csfiles::Error> {
+        self.files.source(id)
+    }
+
+    fn line_index(&'a self, id: usize, byte_index: usize) -> Result<usize, csfiles::Error> {
+        self.files.line_index(id, byte_index)
+    }
+
+    fn column_number(
+        &'a self,
+        id: usize,
+        line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, csfiles::Error> {
+        let line = self.real_line(id, line_index)?;
+        let source = self.files.source(id)?;
+        Ok(csfiles::column_index(source, line, byte_index) + 1)
+    }
+
+    fn line_range(
+        &'a self,
+        id: usize,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, csfiles::Error> {
+        match self.windows.get(&(id, line_index)) {
+            Some(w) => Ok(w.clone()),
+            None => self.real_line(id, line_index),
+        }
+    }
+}
 
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -148,49 +244,127 @@ impl SourceMap {
         &self.files
     }
 
-    /// The 1-based line and column of `span`'s start.
+    /// The 1-based line and column of `span`'s start. A byte order mark
+    /// at the file's start is not a column (editors do not show it).
     pub fn line_col(&self, span: Span) -> (usize, usize) {
         let text = &self.files[span.file].text;
         let at = (span.start as usize).min(text.len());
-        let before = &text[..at];
+        let from = bom_len(text).min(at);
+        let before = &text[from..at];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         (line, col)
     }
 
-    fn to_codespan(&self, d: &Diagnostic) -> cs::Diagnostic<usize> {
+    fn to_codespan(&self, d: &Diagnostic, files: &mut ShownFiles<'_>) -> cs::Diagnostic<usize> {
         let base = match d.severity {
             Severity::Error => cs::Diagnostic::error(),
             Severity::Warning => cs::Diagnostic::warning(),
         };
-        let labels = d
+        // Nothing points into a byte order mark, which the rendered first
+        // line starts after.
+        let ranges: Vec<(usize, std::ops::Range<usize>)> = d
             .labels
             .iter()
             .map(|l| {
-                let style = if l.primary {
-                    LabelStyle::Primary
-                } else {
-                    LabelStyle::Secondary
-                };
-                cs::Label::new(style, l.span.file, l.span.range()).with_message(&l.message)
+                let skip = bom_len(&self.files[l.span.file].text);
+                let r = l.span.range();
+                (l.span.file, r.start.max(skip)..r.end.max(skip))
             })
             .collect();
+        // Each long line a label is on: the window around its labels.
+        files.windows.clear();
+        let mut notes = Vec::new();
+        for (file, r) in &ranges {
+            let Ok(index) = files.files.line_index(*file, r.start) else {
+                continue;
+            };
+            let Ok(line) = files.real_line(*file, index) else {
+                continue;
+            };
+            if line.len() <= LONG_LINE || files.windows.contains_key(&(*file, index)) {
+                continue;
+            }
+            let text = &self.files[*file].text;
+            let shown = &line;
+            let on_line = |primary_only: bool| {
+                ranges
+                    .iter()
+                    .zip(&d.labels)
+                    .filter(move |((f, o), l)| {
+                        f == file && shown.contains(&o.start) && (l.primary || !primary_only)
+                    })
+                    .map(|((_, o), _)| o.clone())
+            };
+            let span = |labels: &mut dyn Iterator<Item = std::ops::Range<usize>>| {
+                labels.fold(None, |acc: Option<(usize, usize)>, o| {
+                    let end = o.end.min(line.end);
+                    Some(acc.map_or((o.start, end), |(lo, hi)| (lo.min(o.start), hi.max(end))))
+                })
+            };
+            // All the line's labels, or its primary ones when all would
+            // not fit; the others are then named in a note.
+            let (lo, hi) = match span(&mut on_line(false)) {
+                Some((lo, hi)) if hi - lo <= LONG_LINE => (lo, hi),
+                _ => span(&mut on_line(true)).unwrap_or((r.start, r.end)),
+            };
+            let start = floor_char(text, lo.saturating_sub(CONTEXT).max(line.start));
+            let end = ceil_char(text, hi.max(lo).saturating_add(CONTEXT).min(line.end));
+            let end = ceil_char(text, end.min(start + LONG_LINE + 2 * CONTEXT).max(start));
+            files.windows.insert((*file, index), start..end);
+            let col = |at: usize| text[line.start..at].chars().count() + 1;
+            notes.push(format!(
+                "note: line {} is {} characters long: columns {} to {} shown",
+                index + 1,
+                text[line.clone()].chars().count(),
+                col(start),
+                col(end).saturating_sub(1).max(col(start)),
+            ));
+        }
+        let mut labels = Vec::new();
+        for (l, (file, r)) in d.labels.iter().zip(ranges) {
+            let style = if l.primary {
+                LabelStyle::Primary
+            } else {
+                LabelStyle::Secondary
+            };
+            // A label is cut to its line's window; one outside it is a note.
+            let index = files.files.line_index(file, r.start).ok();
+            let r = match index.and_then(|i| files.windows.get(&(file, i))) {
+                Some(w) if r.start >= w.end || r.end.max(r.start + 1) <= w.start => {
+                    let (line, col) = self.line_col(Span::new(file, r.clone()));
+                    notes.push(format!("note: at {line}:{col}: {}", l.message));
+                    continue;
+                }
+                Some(w) => {
+                    let start = r.start.clamp(w.start, w.end);
+                    start..r.end.clamp(start, w.end)
+                }
+                None => r,
+            };
+            labels.push(cs::Label::new(style, file, r).with_message(&l.message));
+        }
         base.with_code(d.code)
             .with_message(&d.message)
             .with_labels(labels)
-            .with_notes(d.notes.clone())
+            .with_notes(d.notes.iter().cloned().chain(notes).collect())
     }
 
     fn emit(&self, w: &mut dyn WriteColor, diags: &[Diagnostic]) {
-        let mut files = SimpleFiles::new();
+        let mut simple = SimpleFiles::new();
         for f in &self.files {
-            files.add(f.name.as_str(), f.text.as_str());
+            simple.add(f.name.as_str(), f.text.as_str());
         }
+        let mut files = ShownFiles {
+            files: simple,
+            windows: std::collections::HashMap::new(),
+        };
         let config = term::Config::default();
         for d in diags {
+            let d = self.to_codespan(d, &mut files);
             // Writing to a Vec or a terminal: a failure here has nowhere
             // better to be reported.
-            let _ = term::emit(w, &config, &files, &self.to_codespan(d));
+            let _ = term::emit(w, &config, &files, &d);
         }
     }
 

@@ -809,19 +809,31 @@ pub fn render(input: &[u8], reports: &[FrameReport]) -> String {
             "frame {i} [{}..{}): {}\n",
             r.range.start, r.range.end, r.summary
         ));
-        fn walk(out: &mut String, n: &Node, depth: usize) {
-            let range = format!("[{}..{})", n.range.start, n.range.end);
+        fn range(n: &Node) -> String {
+            format!("[{}..{})", n.range.start, n.range.end)
+        }
+        // The column fits the frame's widest range and a space: deep in
+        // a long input `[3199992..3199996)` ran into its label.
+        fn widest(n: &Node) -> usize {
+            n.children
+                .iter()
+                .map(widest)
+                .fold(range(n).len(), usize::max)
+        }
+        fn walk(out: &mut String, n: &Node, depth: usize, width: usize) {
             out.push_str(&format!(
-                "  {range:<12}{}{}\n",
+                "  {:<width$}{}{}\n",
+                range(n),
                 "  ".repeat(depth),
                 n.text()
             ));
             for c in &n.children {
-                walk(out, c, depth + 1);
+                walk(out, c, depth + 1, width);
             }
         }
+        let width = r.nodes.iter().map(|n| widest(n) + 1).fold(12, usize::max);
         for n in &r.nodes {
-            walk(&mut out, n, 0);
+            walk(&mut out, n, 0, width);
         }
         if let Some(p) = &r.problem {
             out.push_str(&format!("  error: {}\n", p.rule));

@@ -397,10 +397,12 @@ fn main() -> ExitCode {
                             .iter()
                             .rposition(|&b| b == b'\n')
                             .map_or(0, |p| p + 1);
-                        let col = String::from_utf8_lossy(&before[line_start..])
-                            .chars()
-                            .count()
-                            + 1;
+                        // A byte order mark is no column (as `check` counts).
+                        let shown = before[line_start..]
+                            .strip_prefix(b"\xef\xbb\xbf".as_slice())
+                            .filter(|_| line_start == 0)
+                            .unwrap_or(&before[line_start..]);
+                        let col = String::from_utf8_lossy(shown).chars().count() + 1;
                         eprintln!(
                             "error: cannot read {}: not UTF-8 at line {line}, column {col} (byte {at})",
                             path.display()
@@ -527,6 +529,7 @@ fn inspect(
     // Text is a hex dump, and a malformed one an error (not raw bytes by
     // surprise); raw frames are never text (`as_text`), and `--raw` says
     // so for text too.
+    let bytes_len = bytes.len();
     let text = if raw { None } else { as_text(&bytes) };
     let chunks = match text {
         Some(t) => match parse_hex(t, datagrams) {
@@ -548,6 +551,17 @@ fn inspect(
         }
         None => vec![bytes],
     };
+    // Nothing to show (an empty file, or a capture filter that matched
+    // nothing) printed nothing and succeeded, as if every frame were fine.
+    if chunks.iter().all(Vec::is_empty) {
+        let what = if bytes_len == 0 {
+            "the input is empty"
+        } else {
+            "the input holds no hex digits, only whitespace and comments"
+        };
+        eprintln!("warning: {what}: no frame to inspect");
+        return ExitCode::SUCCESS;
+    }
     let inspector = Inspector::new(&compiled.schema, max_frame);
     let mut bad = false;
     for (i, chunk) in chunks.iter().enumerate() {

@@ -172,6 +172,20 @@ impl Schema {
             .get(&(path.span.file, path.span.start, path.span.end))
             .copied()
     }
+
+    /// Whether every value of `ty` encodes to no bytes: an empty struct
+    /// (or one of such), an array of such, or of length 0 (E0120 refuses
+    /// arrays of them). Needs the sizes computed.
+    pub(crate) fn takes_no_bytes(&self, ty: &ast::Type) -> bool {
+        match &ty.kind {
+            ast::TypeKind::Array(inner, n) => n.value == 0 || self.takes_no_bytes(inner),
+            ast::TypeKind::Box(inner) => self.takes_no_bytes(inner),
+            ast::TypeKind::Named(path) => self
+                .resolve(path)
+                .is_some_and(|t| self.types[t].max_size == Some(0)),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -206,6 +220,7 @@ pub fn validate(files: &[(FileId, &ast::File)], opts: &Options) -> (Schema, Vec<
     if recursion_ok {
         v.compute_sizes();
         v.check_sizes();
+        v.check_empty_items();
     }
     // The walk needs every path resolved; one error at a time otherwise.
     if !v.diags.iter().any(Diagnostic::is_error) {
@@ -1126,6 +1141,59 @@ impl Validator {
             }
         }
         bad
+    }
+
+    /// E0120: an array (of length > 0) whose items take no bytes. It
+    /// carries nothing, and the generated decoder builds it through a
+    /// temporary of one byte per item on the stack: `[E; 4294967295]` of
+    /// an empty struct `E` passed every other check, and any frame of its
+    /// packet, 28 bytes, overflowed the receiver's stack.
+    fn check_empty_items(&mut self) {
+        fn arrays<'a>(ty: &'a Type, out: &mut Vec<&'a Type>) {
+            match &ty.kind {
+                TypeKind::Prim(_) | TypeKind::String(_) | TypeKind::Bytes(_) => {}
+                TypeKind::Named(_) => {}
+                TypeKind::List(inner, _) | TypeKind::Option(inner) | TypeKind::Box(inner) => {
+                    arrays(inner, out)
+                }
+                TypeKind::Array(inner, _) => {
+                    out.push(ty);
+                    arrays(inner, out);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for def in &self.schema.types {
+            let mut tys = Vec::new();
+            for ty in Self::field_types(&def.kind) {
+                arrays(ty, &mut tys);
+            }
+            for ty in tys {
+                let TypeKind::Array(inner, n) = &ty.kind else {
+                    continue;
+                };
+                if n.value > 0 && self.schema.takes_no_bytes(inner) {
+                    found.push((n.span, inner.span, n.text.clone()));
+                }
+            }
+        }
+        for (span, item, n) in found {
+            self.diags.push(
+                Diagnostic::error("E0120", "an array of items that take no bytes")
+                    .with_primary(
+                        span,
+                        format!(
+                            "{n} {}; expected items that carry data",
+                            if n == "1" { "item" } else { "items" }
+                        ),
+                    )
+                    .with_secondary(item, "every value of this type is 0 bytes on the wire")
+                    .with_note(
+                        "note: the array carries nothing, and decoding it in Rust takes a byte of stack per item",
+                    )
+                    .with_note("help: remove the field, or give the item type a field"),
+            );
+        }
     }
 
     fn check_sizes(&mut self) {

@@ -13,6 +13,13 @@ enum Msg {
     Empty,
 }
 
+// The packet itself, not a pointer to it.
+#[derive(PacketSet)]
+enum Boxed<'a> {
+    Ping(Box<Ping>),
+    Ref(&'a Ping),
+}
+
 #[derive(PacketSet)]
 struct NotAnEnum(Ping);
 

@@ -678,4 +678,51 @@ fn non_utf8_files_are_located() {
         "{err}"
     );
     assert!(err.contains(&format!("┌─ {file}:2:11")), "{err}");
+
+    // After a byte order mark, on the first line: the mark is no column.
+    let dir = std::env::temp_dir().join(format!("packet-schema-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bom = dir.join("bom.packet");
+    std::fs::write(&bom, b"\xef\xbb\xbfpacket A = 1 { x: \xff }\n").unwrap();
+    let bom = bom.to_str().unwrap();
+    let expected = "not UTF-8 at line 1, column 19 (byte 21)";
+    let err = String::from_utf8_lossy(&run(&["fmt", "--check", bom]).stderr).into_owned();
+    assert!(err.contains(expected), "{err}");
+    let err = String::from_utf8_lossy(&run(&["check", bom]).stderr).into_owned();
+    assert!(err.contains(expected), "{err}");
+    assert!(err.contains(&format!("┌─ {bom}:1:19")), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An input with nothing to inspect (an empty file, a capture filter that
+/// matched nothing) says so on stderr; it printed nothing and exited 0,
+/// as if every frame had been fine.
+#[test]
+fn inspect_says_when_the_input_holds_nothing() {
+    let dir = scratch("inspect-empty");
+    let empty = dir.join("empty.hex");
+    std::fs::write(&empty, "").unwrap();
+    let comments = dir.join("comments.hex");
+    std::fs::write(&comments, "# nothing captured\n\n").unwrap();
+    for (file, said) in [
+        (&empty, "warning: the input is empty: no frame to inspect"),
+        (&comments, "warning: the input holds no hex digits"),
+    ] {
+        for datagrams in [false, true] {
+            let mut args = vec!["inspect", file.to_str().unwrap()];
+            if datagrams {
+                args.push("--datagrams");
+            }
+            let out = run(&args);
+            assert!(out.status.success());
+            assert!(
+                out.stdout.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(said), "{args:?}: {err}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -279,6 +279,24 @@ fn a_byte_order_mark_is_skipped() {
     let inside = "packet Say = 1 {\u{feff}}\n";
     let compiled = packet_schema::compile_str("bom.packet", inside, &Options::default());
     assert!(compiled.has_errors());
+    // Columns on the first line are counted as an editor shows them,
+    // without the mark, and the line is shown without it (it said 1:20
+    // for the `Q` at column 19).
+    let text = "\u{feff}packet A = 1 { x: Q }\n";
+    let rendered = packet_schema::compile_str("bom.packet", text, &Options::default()).render();
+    assert!(rendered.contains("bom.packet:1:19"), "{rendered}");
+    assert!(rendered.contains("1 │ packet A = 1 { x: Q }"), "{rendered}");
+    assert!(!rendered.contains('\u{feff}'), "{rendered}");
+    let caret = rendered.lines().find(|l| l.contains('^')).unwrap();
+    assert_eq!(
+        caret.find('^'),
+        rendered
+            .lines()
+            .find(|l| l.starts_with("1 │"))
+            .unwrap()
+            .find('Q'),
+        "{rendered}"
+    );
 }
 
 /// E0117 caused by the number of packets, not by nesting: 9,000 packets of
@@ -322,4 +340,47 @@ fn a_packet_set_named_with_a_keyword_is_told_so() {
             });
         }
     }
+}
+
+/// A long source line is shown as a window around the labels, with a
+/// note saying which columns: a one-line schema nested 100,000 levels
+/// deep echoed its 700 KB line (and as many spaces under it) per error.
+/// The position and the caret stay those of the whole line.
+#[test]
+fn a_long_line_is_shown_around_its_labels() {
+    let text = format!(
+        "packet A = 1 {{ x: {}u8{} }}\n",
+        "list<".repeat(100_000),
+        ">".repeat(100_000)
+    );
+    let rendered = packet_schema::compile_str("deep.packet", &text, &Options::default()).render();
+    assert!(rendered.len() < 2_000, "{} bytes", rendered.len());
+    assert!(rendered.contains("nesting too deep"), "{rendered}");
+    assert!(rendered.contains("deep.packet:1:334"), "{rendered}");
+    assert!(
+        rendered.contains("note: line 1 is 600023 characters long: columns 274 to 397 shown"),
+        "{rendered}"
+    );
+    // The caret is under the 65th `list`, at column 334 of the line.
+    let lines: Vec<&str> = rendered.lines().collect();
+    let source = lines.iter().position(|l| l.starts_with("1 │")).unwrap();
+    let caret = lines[source + 1].find('^').unwrap();
+    assert_eq!(&lines[source][caret..caret + 4], "list", "{rendered}");
+    assert_eq!(
+        lines[source][..caret].chars().count() - "1 │ ".chars().count(),
+        334 - 274
+    );
+
+    // Labels too far apart for one window: the primary one is shown, the
+    // other is a note with its position (it was cut to the window's edge).
+    let fields: Vec<String> = (0..100).map(|i| format!("h{i}: u8,")).collect();
+    let text = format!("struct C {{ {} h1: u8 }}\n", fields.join(" "));
+    let rendered = packet_schema::compile_str("wide.packet", &text, &Options::default()).render();
+    assert!(rendered.contains("wide.packet:1:902"), "{rendered}");
+    assert!(rendered.contains("h99: u8, h1: u8 }"), "{rendered}");
+    assert!(
+        rendered.contains("note: at 1:20: first declared here"),
+        "{rendered}"
+    );
+    assert!(rendered.len() < 1_000, "{rendered}");
 }

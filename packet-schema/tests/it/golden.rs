@@ -285,3 +285,39 @@ fn denied_warnings_say_so() {
         "{text}"
     );
 }
+
+/// An empty list of roots (a glob that matched nothing) and an output name
+/// that is not a file stem are errors saying what to pass; they wrote
+/// `schema.rs` with no types, `.rs` or `game.rs.rs`.
+#[test]
+fn builder_refuses_no_roots_and_bad_output_names() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let out = std::env::temp_dir().join(format!("packet-schema-names-{}", std::process::id()));
+    let b = Builder::new().out_dir(&out).cargo_directives(false);
+    let err = b.compile(&[] as &[&str]).unwrap_err().to_string();
+    assert!(err.contains("no schema file given"), "{err}");
+    assert!(err.contains(r#"compile(&["schema/game.packet"])"#), "{err}");
+    for (name, why) in [
+        ("", "is empty"),
+        ("game.rs", "`.rs` is added"),
+        ("gen/game", "not a path"),
+        ("..", "not a path"),
+    ] {
+        let err = b
+            .clone()
+            .output_name(name)
+            .compile(&["tests/golden/paths.packet"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(why), "{name:?}: {err}");
+        assert!(err.contains(r#"include_schema!("game")"#), "{err}");
+    }
+    assert!(!out.exists(), "nothing written");
+    let path = b
+        .clone()
+        .output_name("v2")
+        .compile(&["tests/golden/paths.packet"])
+        .unwrap();
+    assert_eq!(path, out.join("v2.rs"));
+    std::fs::remove_dir_all(&out).unwrap();
+}

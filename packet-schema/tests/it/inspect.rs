@@ -79,3 +79,27 @@ proptest! {
         }
     }
 }
+
+/// Far into a long input the byte ranges are wider than their column:
+/// `[1319968..1319972)check:` ran into its label. Every range is followed
+/// by a space, and a frame's labels stay aligned.
+#[test]
+fn wide_ranges_keep_a_space_before_their_labels() {
+    let c = schema();
+    let frame: Vec<u8> = (0..FRAMES[2].len())
+        .step_by(2)
+        .map(|k| u8::from_str_radix(&FRAMES[2][k..k + 2], 16).unwrap())
+        .collect();
+    let input = frame.repeat(30_000);
+    let reports = Inspector::new(&c.schema, 65536).stream(&input);
+    assert_eq!(reports.len(), 30_000);
+    let last = packet_schema::inspect::render(&input, &reports[reports.len() - 1..]);
+    let nodes: Vec<&str> = last.lines().filter(|l| l.starts_with("  [")).collect();
+    assert!(nodes.len() > 10, "{last}");
+    for line in &nodes {
+        let close = line.find(')').unwrap();
+        assert_eq!(&line[close + 1..close + 2], " ", "{last}");
+    }
+    let column = |l: &str| l.find("length").or_else(|| l.find("ending"));
+    assert_eq!(column(nodes[0]), column(nodes[nodes.len() - 1]), "{last}");
+}
