@@ -1030,6 +1030,16 @@ impl<'de, T: Decode<'de>, const N: usize> Decode<'de> for [T; N] {
     const MIN_WIRE_SIZE: usize = T::MIN_WIRE_SIZE.saturating_mul(N);
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
+        // Items that take no bytes would be decoded N times from no input
+        // (four billion calls for a tiny frame) and built on the stack:
+        // refused where the array is decoded (`#[derive(Packet)]` refuses
+        // it at the field, the schema compiler as E0120).
+        const {
+            assert!(
+                N == 0 || !matches!(T::FIXED_WIRE_SIZE, Some(0)),
+                "an array of items that take no bytes on the wire: give the item a field, or drop the array"
+            )
+        };
         T::decode_array::<N>(r)
     }
 }

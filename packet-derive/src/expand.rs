@@ -1735,13 +1735,42 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
 }
 
 /// `const` assertions that a `max_len` given as a `const` expression fits
-/// its field's length prefix (a literal is checked by the derive itself).
+/// its field's length prefix (a literal is checked by the derive itself),
+/// and that no array field holds items that take no bytes.
 fn prefix_checks(m: &Model<'_>) -> TokenStream {
     let krate = &m.krate;
     let name = m.input.ident.to_string();
     let mut out = TokenStream::new();
+    let generic = m.input.generics.type_params().next().is_some();
     let mut check = |path: String, fields: &[Field<'_>]| {
         for f in fields {
+            // An array of items that take no bytes (`[Empty; N]`, N > 0)
+            // would decode N times from no input, its items built on the
+            // stack: refused, as the schema compiler's E0120 refuses it.
+            // Types naming a lifetime or a type parameter cannot be named
+            // in a `const` item; the codec's own check covers them.
+            if let Type::Array(array) = f.ty
+                && !matches!(f.kind, Kind::Skip | Kind::With(_))
+                && !generic
+                && !quote!(#array).to_string().contains('\'')
+            {
+                let (elem, n) = (&array.elem, &array.len);
+                let msg = format!(
+                    "field `{path}.{}`: an array of items that take no bytes on the wire (`{}`); decoding it would loop over no input: give the item a field, or drop the array (the schema compiler refuses the same, E0120)",
+                    member_name(&f.member),
+                    quote!(#array).to_string().replace(" ;", ";"),
+                );
+                out.extend(quote_spanned!(array.span()=>
+                    const _: () = if (#n) > 0usize
+                        && ::core::matches!(
+                            <#elem as #krate::Decode<'static>>::FIXED_WIRE_SIZE,
+                            ::core::option::Option::Some(0)
+                        )
+                    {
+                        ::core::panic!(#msg)
+                    };
+                ));
+            }
             if let Kind::Seq {
                 len,
                 max_len: Some(max),
