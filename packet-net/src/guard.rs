@@ -24,6 +24,7 @@ const NO_MESSAGE: &str = "panic with a non-string payload";
 /// `AssertUnwindSafe`: whatever `f` left half-changed is the
 /// application's own state (the library's locks shrug off poisoning),
 /// and the session it acted on is ended.
+#[inline]
 pub(crate) fn guard<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| match payload.downcast_ref::<&str>() {
         Some(s) => String::from(*s),

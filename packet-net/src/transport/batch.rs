@@ -76,8 +76,8 @@ pub(crate) fn split_datagrams(
         return 1;
     }
     let stride = if stride == 0 { received.len() } else { stride };
-    received.chunks_mut(stride).for_each(each);
-    received.len().div_ceil(stride)
+    // Counted as they go: a division per slot cost the UDP echo more.
+    received.chunks_mut(stride).map(each).count()
 }
 
 /// Splits the slots that one receive call filled, slot `i` starting at

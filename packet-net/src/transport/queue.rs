@@ -294,10 +294,21 @@ impl Outbox {
         // header (after the hello, on a client's first frame): the body
         // region is taken as it is (`reserve`), sealed in place for a
         // sealed session.
+        let reserve = |w: &mut Writer<'_>| w.reserve(body.len()).map(drop);
+        if hello.is_none() {
+            // Every frame but a client's first: the offset a constant, the
+            // header's zeroing a few stores rather than a `memset` call
+            // (measured: the UDP echo's reply).
+            let at = packet_core::frame::HEADER_LEN;
+            let push = self
+                .queue
+                .push_copied_with(len, at, body, |out| sealer.seal_with(type_id, out, reserve));
+            return push.map(drop);
+        }
         let at = hello.map_or(0, |h| h.frame_len()) + packet_core::frame::HEADER_LEN;
         self.queue
             .push_copied_with(len, at, body, |out| {
-                sealer.seal_after(hello, type_id, out, |w| w.reserve(body.len()).map(drop))
+                sealer.seal_after(hello, type_id, out, reserve)
             })
             .map(drop)
     }

@@ -781,6 +781,7 @@ impl Sealer {
     /// client's first frame), which is then sent: written at the start of
     /// `out` (room for both, see [`Hello::frame_len`]). Returns the bytes
     /// written; on an error the hello stays to send.
+    #[inline]
     pub(crate) fn seal_after(
         &mut self,
         hello: &mut Option<Hello>,
@@ -788,10 +789,12 @@ impl Sealer {
         out: &mut [u8],
         body: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
     ) -> Result<usize, TransportError> {
-        let at = hello.map_or(0, |h| h.frame_len());
-        if let Some(h) = hello {
-            out[..at].copy_from_slice(&h.bytes());
-        }
+        // Every frame but a client's first: the frame alone.
+        let Some(h) = hello else {
+            return self.seal_with(type_id, out, body);
+        };
+        let at = h.frame_len();
+        out[..at].copy_from_slice(&h.bytes());
         let n = self.seal_with(type_id, &mut out[at..], body)?;
         *hello = None;
         Ok(at + n)
