@@ -11,7 +11,9 @@ use crate::common::wire;
 
 const QUEUE: usize = 1000;
 
-fn limits() -> Limits {
+/// The core's limits as the servers' defaults set them (also for
+/// `frame_paths`).
+pub(crate) fn limits() -> Limits {
     Limits {
         handshake_timeout: Some(Duration::from_secs(5)),
         frame_timeout: Duration::from_secs(10),

@@ -6,25 +6,15 @@
 //! a socket error's disconnect reason. Written for a refactor that had to
 //! keep them (2026-12-08): each passes on the code before it and after.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use packet_core::frame::FrameConfig;
 use packet_net::DisconnectReason;
-use packet_net::fuzzing::{self, Connection, Event, Incoming, Limits};
+use packet_net::fuzzing::{self, Connection, Event, Incoming};
 use packet_net::transport::{SessionToken, TransportConfig, TransportError};
 
 use crate::common::wire;
-
-fn limits() -> Limits {
-    Limits {
-        handshake_timeout: Some(Duration::from_secs(5)),
-        frame_timeout: Duration::from_secs(10),
-        idle_timeout: Some(Duration::from_secs(30)),
-        write_timeout: Some(Duration::from_secs(10)),
-        shutdown_grace: Duration::from_secs(5),
-        release_after: Duration::from_secs(1),
-    }
-}
+use crate::core::limits;
 
 /// `wire(..)` with its CRC broken (the frame still passes rules 1 to 4).
 fn bad_crc(type_id: u16, seq: u64, body: &[u8]) -> Vec<u8> {
