@@ -60,7 +60,7 @@ pub enum FrameError {
         length: u32,
     },
     /// A datagram held bytes after its one frame.
-    #[error("{extra} trailing bytes after a {length}-byte frame")]
+    #[error("{extra} trailing byte{} after a {length}-byte frame", if *extra == 1 { "" } else { "s" })]
     TrailingBytes {
         /// The frame's length field.
         length: u32,
@@ -150,7 +150,7 @@ pub enum DecodeError {
         remaining: usize,
     },
     /// The body had bytes left after the packet was decoded.
-    #[error("{extra} unread bytes after the packet body")]
+    #[error("{extra} unread byte{} after the packet body", if *extra == 1 { "" } else { "s" })]
     TrailingBytes {
         /// How many.
         extra: usize,

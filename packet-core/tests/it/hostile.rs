@@ -753,3 +753,22 @@ fn empty_string_lists_keep_the_depth_limit() {
         )
     );
 }
+
+/// Found by a new-user trial: "1 unread bytes".
+#[test]
+fn byte_counts_in_messages_agree_in_number() {
+    use packet_core::error::{DecodeError, FrameError};
+    assert_eq!(
+        DecodeError::TrailingBytes { extra: 1 }.to_string(),
+        "1 unread byte after the packet body"
+    );
+    assert_eq!(
+        DecodeError::TrailingBytes { extra: 3 }.to_string(),
+        "3 unread bytes after the packet body"
+    );
+    let one = FrameError::TrailingBytes {
+        length: 16,
+        extra: 1,
+    };
+    assert_eq!(one.to_string(), "1 trailing byte after a 16-byte frame");
+}
