@@ -1057,6 +1057,49 @@ mod tests {
         assert_eq!(took, queued);
     }
 
+    /// A batched sweep at a shutdown: each peer's replies leave in the
+    /// batch, then its close notice by the unbatched second pass, which
+    /// ends the session there (a peer ending takes another's place in
+    /// `all` mid-pass); every peer gets exactly its own datagrams, once,
+    /// in order, also when the socket would block on the way.
+    #[test]
+    fn a_batched_shutdown_sends_each_peer_its_replies_then_one_notice() {
+        for budget in [0, 1, 4, 13, 30] {
+            let (mut peers, queued) = peers_with_queues(10, 3);
+            peers.batch = SendBatch::with_room(4, 1 << 16);
+            let mut fake = Fake::new(3, budget);
+            let mut single = HashMap::<SocketAddr, Vec<Vec<u8>>>::new();
+            let now = Instant::now();
+            peers.shutdown(now);
+            for round in 0..6 {
+                if round > 0 {
+                    fake.budget = usize::MAX;
+                }
+                let mut send = |d: &[u8], _: usize, to: SocketAddr| -> io::Result<()> {
+                    single.entry(to).or_default().push(d.to_vec());
+                    Ok(())
+                };
+                let mut many = |b: &SendBatch, from: usize| fake.send(b, from);
+                peers.batched = true;
+                peers.sweep(&mut send, &mut many, now);
+            }
+            assert_eq!(peers.sizes().0, 0, "budget {budget}: all ended");
+            let mut notices = Vec::new();
+            for (addr, all) in &queued {
+                // What the batch took, then what the second pass sent.
+                let took = fake.took.get(addr).map_or(&[][..], |b| &b[..]);
+                let got = [took, &single[addr].concat()].concat();
+                assert_eq!(got[..all.len()], all[..], "budget {budget}, {addr}");
+                let notice = &got[all.len()..];
+                assert_eq!(frames(notice), 1, "budget {budget}, {addr}");
+                notices.push(notice.to_vec());
+            }
+            notices.dedup();
+            assert_eq!(notices.len(), 1, "budget {budget}: the same notice");
+            assert_eq!(peers.sh.dropped.load(Ordering::Relaxed), 0);
+        }
+    }
+
     /// Frames in `bytes`.
     fn frames(mut bytes: &[u8]) -> usize {
         let mut n = 0;

@@ -44,6 +44,7 @@ mod typed_dispatch;
 #[cfg(feature = "crypto")]
 mod udp_endpoint;
 mod udp_flood;
+mod udp_split;
 mod unknown_packets;
 mod wake_interval;
 mod work_limit;

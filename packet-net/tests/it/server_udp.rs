@@ -439,3 +439,31 @@ async fn udp_sealed_client_resends_a_lost_hello_until_the_server_answers() {
     assert_eq!(c.stats().dropped, 0);
     server.shutdown().await;
 }
+
+/// The tokio UDP loop with no deadline at all (no idle timeout: its sleep
+/// branch disabled since the refactor) still wakes for frames another
+/// thread queued (a broadcast from outside the server's task), each
+/// time, and stops at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_without_deadlines_wakes_for_outside_broadcasts_and_stops() {
+    let config = ServerConfig::default().with_idle_timeout(None);
+    let router = Router::<()>::new().on_frame(1, |_, _| Ok(()));
+    let server = UdpServer::bind("127.0.0.1:0", config, router, ())
+        .await
+        .unwrap();
+    let mut c = client(server.local_addr(), LIMIT).await;
+    c.send_raw(1, b"here").await.unwrap();
+    assert!(wait_until(|| server.sessions().len() == 1).await);
+    for i in 0..3u8 {
+        // Quiet first: the server's task waits with nothing due.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let sessions = server.sessions().clone();
+        let report = std::thread::spawn(move || sessions.broadcast_raw(2, &[i; 3], None))
+            .join()
+            .unwrap();
+        assert_eq!(report.delivered, 1, "{report:?}");
+        let f = timeout(LIMIT, c.recv()).await.unwrap().unwrap();
+        assert_eq!((f.type_id(), f.body()), (2, &[i; 3][..]));
+    }
+    timeout(LIMIT, server.shutdown()).await.unwrap();
+}

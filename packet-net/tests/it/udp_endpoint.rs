@@ -328,3 +328,56 @@ fn a_kicked_forger_without_identity_leaves_the_players_channel() {
     ep.datagram(addr(1), &mut sealed(&mut player, 2), t2);
     assert_eq!(ep.sizes(), (1, 0), "and the player resumes");
 }
+
+/// The retired-channel path without a live session at the address (one
+/// `reclaim` since the refactor, with the room flag): while the table is
+/// full, a returning client's authenticated datagram is refused without
+/// being opened (its channel stays retired, the datagram not spent) and
+/// its old hello, resent, changes nothing; once a slot frees, the same
+/// datagram resumes the channel.
+#[test]
+fn a_retired_channel_waits_for_a_slot_and_then_resumes() {
+    let t0 = Instant::now();
+    let config = ServerConfig::default()
+        .with_max_sessions(2)
+        .with_idle_timeout(Some(Duration::from_secs(30)))
+        .sealed(ServerSecurity::new(|t: &SessionToken| Some(keys(t.0[0]))));
+    let router = Router::new()
+        .on_frame(1, |ctx, _| {
+            ctx.close_with(7);
+            Ok(())
+        })
+        .on_frame(2, |_, _| Ok(()));
+    let mut ep = UdpEndpoint::new(config, router);
+    ep.datagram(addr(1), &mut hello(1), t0);
+    let mut sealer = client_sealer(1);
+    let mut first = sealed(&mut sealer, 2);
+    ep.datagram(addr(1), &mut first, t0);
+    // Idle: its channel is kept for its return.
+    let t1 = t0 + Duration::from_secs(31);
+    ep.sweep(t1);
+    ep.sweep(t1);
+    assert_eq!(ep.sizes(), (0, 1));
+    // Two other clients fill the table.
+    ep.datagram(addr(2), &mut hello(2), t1);
+    ep.datagram(addr(3), &mut hello(3), t1);
+    assert_eq!(ep.sizes(), (2, 1));
+    let back = sealed(&mut sealer, 2);
+    let dropped = ep.dropped();
+    ep.datagram(addr(1), &mut back.clone(), t1);
+    assert_eq!(ep.sizes(), (2, 1), "full: not resumed, still retired");
+    assert_eq!(ep.dropped(), dropped + 1);
+    ep.datagram(addr(1), &mut hello(1), t1);
+    assert_eq!(ep.sizes(), (2, 1), "its old hello changes nothing");
+    assert_eq!(ep.dropped(), dropped + 1, "nor is it counted");
+    // Client 3 is kicked (a kicked client's channel is not kept).
+    let mut sealer3 = client_sealer(3);
+    ep.datagram(addr(3), &mut sealed(&mut sealer3, 1), t1);
+    ep.sweep(t1);
+    ep.sweep(t1);
+    assert_eq!(ep.sizes(), (1, 1));
+    // The datagram refused while full was not spent: it resumes now.
+    ep.datagram(addr(1), &mut back.clone(), t1);
+    assert_eq!(ep.sizes(), (2, 0), "resumed");
+    assert_eq!(ep.accepted(), 4);
+}
