@@ -432,7 +432,13 @@ fn main() -> ExitCode {
                     continue;
                 }
                 if check {
-                    println!("{} is not formatted", path.display());
+                    // Where, as rustfmt's check says it: the first line
+                    // that differs, as it is and as `fmt` writes it.
+                    let (line, found, wanted) = first_difference(&text, &formatted);
+                    println!(
+                        "{}:{line}: is not formatted\n  found:   {found}\n  `fmt`:   {wanted}",
+                        path.display()
+                    );
                     code = ExitCode::FAILURE;
                 } else if let Err(e) = std::fs::write(&path, formatted) {
                     eprintln!("error: cannot write {}: {e}", path.display());
@@ -590,5 +596,31 @@ fn capture_kind(bytes: &[u8]) -> Option<&'static str> {
         [0xa1, 0xb2, 0x3c, 0x4d] | [0x4d, 0x3c, 0xb2, 0xa1] => Some("pcap"),
         [0x0a, 0x0d, 0x0d, 0x0a] => Some("pcapng"),
         _ => None,
+    }
+}
+
+/// The first line (1-based) where `text` and `formatted` differ, with the
+/// two lines as they are (`<end of file>` past either's end; where every
+/// line agrees, the line endings or the final newline differ).
+fn first_difference<'a>(text: &'a str, formatted: &'a str) -> (usize, &'a str, &'a str) {
+    let (mut a, mut b) = (text.lines(), formatted.lines());
+    let mut line = 1;
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) if x == y => line += 1,
+            // The lines agree: the line endings (CRLF) or the final
+            // newline do not.
+            (None, None) => {
+                return (
+                    line,
+                    "<line endings or the final newline>",
+                    "<LF, one final newline>",
+                );
+            }
+            (x, y) => {
+                let end = "<end of file>";
+                return (line, x.unwrap_or(end), y.unwrap_or(end));
+            }
+        }
     }
 }

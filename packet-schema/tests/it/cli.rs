@@ -151,13 +151,26 @@ fn fmt_rewrites_and_check_reports() {
     let f = file.to_str().unwrap();
     let out = run(&["fmt", "--check", f]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("is not formatted"));
+    // Where: the first line that differs, as it is and as `fmt` writes it.
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("messy.packet:1: is not formatted"), "{said}");
+    assert!(
+        said.contains("found:   packet   Ping=1{x:u8 , // c"),
+        "{said}"
+    );
+    assert!(said.contains("`fmt`:   packet Ping = 1 {"), "{said}");
     assert!(run(&["fmt", f]).status.success());
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "packet Ping = 1 {\n    x: u8, // c\n    /// d\n    y: list<u8>(max = 3),\n}\n"
     );
     assert!(run(&["fmt", "--check", f]).status.success());
+    // Only the line endings differ.
+    std::fs::write(&file, "packet Ping = 1 {\r\n    x: u8,\r\n}\r\n").unwrap();
+    let out = run(&["fmt", "--check", f]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("line endings or the final newline"), "{said}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
