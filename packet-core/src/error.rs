@@ -30,7 +30,7 @@ use thiserror::Error;
 pub enum FrameError {
     /// Fewer bytes than the frame needs. From the stream decoder this is
     /// never returned (it waits for more); see [`FrameError::UnexpectedEof`].
-    #[error("truncated frame: {available} bytes available, {needed} needed")]
+    #[error("truncated frame: {available} byte{} available, {needed} needed", if *available == 1 { "" } else { "s" })]
     Truncated {
         /// Bytes available.
         available: usize,
@@ -119,7 +119,7 @@ pub enum FrameError {
         value: u8,
     },
     /// A byte stream ended in the middle of a frame.
-    #[error("stream ended inside a frame ({buffered} bytes buffered)")]
+    #[error("stream ended inside a frame ({buffered} byte{} buffered)", if *buffered == 1 { "" } else { "s" })]
     UnexpectedEof {
         /// Bytes of the unfinished frame that had arrived.
         buffered: usize,
@@ -142,7 +142,7 @@ pub enum FrameError {
 #[non_exhaustive]
 pub enum DecodeError {
     /// The body ended before a field did.
-    #[error("body ended early: field needs {needed} bytes, {remaining} remain")]
+    #[error("body ended early: field needs {needed} byte{}, {remaining} remain{}", if *needed == 1 { "" } else { "s" }, if *remaining == 1 { "s" } else { "" })]
     UnexpectedEnd {
         /// Bytes the field needed.
         needed: usize,
@@ -204,7 +204,7 @@ pub enum DecodeError {
         id: u16,
     },
     /// A zero-copy view did not fit the body (size or alignment).
-    #[error("body of {len} bytes cannot be viewed as {type_name}")]
+    #[error("body of {len} byte{} cannot be viewed as {type_name}", if *len == 1 { "" } else { "s" })]
     BadView {
         /// Body length.
         len: usize,
@@ -288,7 +288,7 @@ impl fmt::Debug for DecodeError {
 #[non_exhaustive]
 pub enum EncodeError {
     /// The output buffer is too small.
-    #[error("buffer full: {needed} more bytes needed, {remaining} remain")]
+    #[error("buffer full: {needed} more byte{} needed, {remaining} remain{}", if *needed == 1 { "" } else { "s" }, if *remaining == 1 { "s" } else { "" })]
     BufferFull {
         /// Bytes the write needed.
         needed: usize,

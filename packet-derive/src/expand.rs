@@ -1734,6 +1734,16 @@ pub fn packet(m: &Model<'_>) -> TokenStream {
     )
 }
 
+/// Whether `tokens` name one of `idents` anywhere (in a path, a generic
+/// argument, an array length).
+fn names_any(tokens: TokenStream, idents: &[String]) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => idents.iter().any(|n| i == n),
+        proc_macro2::TokenTree::Group(g) => names_any(g.stream(), idents),
+        _ => false,
+    })
+}
+
 /// `const` assertions that a `max_len` given as a `const` expression fits
 /// its field's length prefix (a literal is checked by the derive itself),
 /// and that no array field holds items that take no bytes.
@@ -1741,17 +1751,23 @@ fn prefix_checks(m: &Model<'_>) -> TokenStream {
     let krate = &m.krate;
     let name = m.input.ident.to_string();
     let mut out = TokenStream::new();
-    let generic = m.input.generics.type_params().next().is_some();
+    // The type's own parameters (and `Self`): a `const` item outside the
+    // type cannot name them (a length `N` of `struct S<const N: usize>`
+    // was "can't use generic parameters from outer item").
+    let params: Vec<String> = (m.input.generics.type_params().map(|p| p.ident.to_string()))
+        .chain(m.input.generics.const_params().map(|p| p.ident.to_string()))
+        .chain(["Self".to_string()])
+        .collect();
     let mut check = |path: String, fields: &[Field<'_>]| {
         for f in fields {
             // An array of items that take no bytes (`[Empty; N]`, N > 0)
             // would decode N times from no input, its items built on the
             // stack: refused, as the schema compiler's E0120 refuses it.
-            // Types naming a lifetime or a type parameter cannot be named
-            // in a `const` item; the codec's own check covers them.
+            // An array naming a lifetime or a parameter of the type cannot
+            // be named in a `const` item; the codec's own check covers it.
             if let Type::Array(array) = f.ty
                 && !matches!(f.kind, Kind::Skip | Kind::With(_))
-                && !generic
+                && !names_any(quote!(#array), &params)
                 && !quote!(#array).to_string().contains('\'')
             {
                 let (elem, n) = (&array.elem, &array.len);

@@ -286,13 +286,16 @@ impl SourceMap {
                 continue;
             }
             let text = &self.files[*file].text;
+            // On the line: a label at the end of a last line with no
+            // newline (the end of the file) too.
             let shown = &line;
+            let on = move |at: usize| shown.contains(&at) || at == text.len() && at == shown.end;
             let on_line = |primary_only: bool| {
                 ranges
                     .iter()
                     .zip(&d.labels)
                     .filter(move |((f, o), l)| {
-                        f == file && shown.contains(&o.start) && (l.primary || !primary_only)
+                        f == file && on(o.start) && (l.primary || !primary_only)
                     })
                     .map(|((_, o), _)| o.clone())
             };
@@ -313,12 +316,16 @@ impl SourceMap {
             let end = ceil_char(text, end.min(start + LONG_LINE + 2 * CONTEXT).max(start));
             files.windows.insert((*file, index), start..end);
             let col = |at: usize| text[line.start..at].chars().count() + 1;
+            // The line's `\n` or `\r\n` is not one of its characters.
+            let body = &text[line.clone()];
+            let body = body.strip_suffix('\n').unwrap_or(body);
+            let body_end = line.start + body.strip_suffix('\r').unwrap_or(body).len();
             notes.push(format!(
                 "note: line {} is {} characters long: columns {} to {} shown",
                 index + 1,
-                text[line.clone()].chars().count(),
+                col(body_end) - 1,
                 col(start),
-                col(end).saturating_sub(1).max(col(start)),
+                col(end.min(body_end)).saturating_sub(1).max(col(start)),
             ));
         }
         let mut labels = Vec::new();
@@ -330,8 +337,15 @@ impl SourceMap {
             };
             // A label is cut to its line's window; one outside it is a note.
             let index = files.files.line_index(file, r.start).ok();
+            // A label at the window's end is outside it, unless that end
+            // is the file's (a caret after the last character).
+            let eof = self.files[file].text.len();
             let r = match index.and_then(|i| files.windows.get(&(file, i))) {
-                Some(w) if r.start >= w.end || r.end.max(r.start + 1) <= w.start => {
+                Some(w)
+                    if r.start > w.end
+                        || r.start == w.end && w.end < eof
+                        || r.end.max(r.start + 1) <= w.start =>
+                {
                     let (line, col) = self.line_col(Span::new(file, r.clone()));
                     notes.push(format!("note: at {line}:{col}: {}", l.message));
                     continue;

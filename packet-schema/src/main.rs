@@ -601,8 +601,11 @@ fn capture_kind(bytes: &[u8]) -> Option<&'static str> {
 
 /// The first line (1-based) where `text` and `formatted` differ, with the
 /// two lines as they are (`<end of file>` past either's end; where every
-/// line agrees, the line endings or the final newline differ).
-fn first_difference<'a>(text: &'a str, formatted: &'a str) -> (usize, &'a str, &'a str) {
+/// line agrees, the line endings or the final newline differ: the first
+/// line ending in CRLF, else the last line). A long line is shown as the
+/// part around its first difference (a one-line schema was echoed whole,
+/// 13 MB for a 10 MB file).
+fn first_difference(text: &str, formatted: &str) -> (usize, String, String) {
     let (mut a, mut b) = (text.lines(), formatted.lines());
     let mut line = 1;
     loop {
@@ -611,16 +614,37 @@ fn first_difference<'a>(text: &'a str, formatted: &'a str) -> (usize, &'a str, &
             // The lines agree: the line endings (CRLF) or the final
             // newline do not.
             (None, None) => {
+                let line = match text.find("\r\n") {
+                    Some(at) => text[..at].matches('\n').count() + 1,
+                    None => text.lines().count().max(1),
+                };
                 return (
                     line,
-                    "<line endings or the final newline>",
-                    "<LF, one final newline>",
+                    "<line endings or the final newline>".into(),
+                    "<LF, one final newline>".into(),
                 );
             }
             (x, y) => {
                 let end = "<end of file>";
-                return (line, x.unwrap_or(end), y.unwrap_or(end));
+                let (x, y) = (x.unwrap_or(end), y.unwrap_or(end));
+                let same = x.chars().zip(y.chars()).take_while(|(p, q)| p == q).count();
+                return (line, around(x, same), around(y, same));
             }
         }
     }
+}
+
+/// `line`, or of a line longer than [`SHOWN`] characters the part from a
+/// little before character `at` (0-based), `...` marking what is cut.
+fn around(line: &str, at: usize) -> String {
+    const SHOWN: usize = 120;
+    let len = line.chars().count();
+    if len <= SHOWN {
+        return line.to_owned();
+    }
+    let from = at.saturating_sub(SHOWN / 4).min(len - SHOWN);
+    let part: String = line.chars().skip(from).take(SHOWN).collect();
+    let before = if from > 0 { "..." } else { "" };
+    let after = if from + SHOWN < len { "..." } else { "" };
+    format!("{before}{part}{after}")
 }

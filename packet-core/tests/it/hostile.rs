@@ -772,3 +772,48 @@ fn byte_counts_in_messages_agree_in_number() {
     };
     assert_eq!(one.to_string(), "1 trailing byte after a 16-byte frame");
 }
+
+/// Found by the third review: the commit above left the commonest of
+/// them, a `u8` field at the body's end ("field needs 1 bytes, 0
+/// remain"), and the frame, stream and buffer counts.
+#[test]
+fn every_byte_count_in_a_message_agrees_in_number() {
+    let mut r = Reader::new(&[]);
+    assert_eq!(
+        u8::decode(&mut r).unwrap_err().to_string(),
+        "body ended early: field needs 1 byte, 0 remain"
+    );
+    let mut r = Reader::new(&[0]);
+    assert_eq!(
+        u16::decode(&mut r).unwrap_err().to_string(),
+        "body ended early: field needs 2 bytes, 1 remains"
+    );
+    assert_eq!(
+        FrameError::UnexpectedEof { buffered: 1 }.to_string(),
+        "stream ended inside a frame (1 byte buffered)"
+    );
+    assert_eq!(
+        FrameError::Truncated {
+            available: 1,
+            needed: 16
+        }
+        .to_string(),
+        "truncated frame: 1 byte available, 16 needed"
+    );
+    assert_eq!(
+        EncodeError::BufferFull {
+            needed: 1,
+            remaining: 1
+        }
+        .to_string(),
+        "buffer full: 1 more byte needed, 1 remains"
+    );
+    assert_eq!(
+        DecodeError::UnexpectedEnd {
+            needed: 4,
+            remaining: 2
+        }
+        .to_string(),
+        "body ended early: field needs 4 bytes, 2 remain"
+    );
+}

@@ -90,6 +90,47 @@ struct Generic<T, const N: usize> {
     tail: Vec<T>,
 }
 
+/// Found by the third review: generic over its length only (no type
+/// parameter), the zero-size array check named `N` in a `const` item
+/// outside the type ("can't use generic parameters from outer item"),
+/// and this packet no longer compiled.
+#[derive(Packet, Debug, PartialEq, Clone)]
+#[packet(id = 0x0022)]
+struct ByLength<const N: usize> {
+    bytes: [u8; N],
+    pairs: [[u8; 2]; N],
+}
+
+/// Found by the third review: an enum generic over a length only.
+#[derive(Packet, Debug, PartialEq, Clone)]
+#[packet(id = 0x0023)]
+enum ByLengthEnum<const N: usize> {
+    Short([u8; N]),
+    Long { bytes: [u16; N] },
+}
+
+#[test]
+fn a_packet_generic_over_an_array_length_only_round_trips() {
+    let p = ByLength::<3> {
+        bytes: [1, 2, 3],
+        pairs: [[4, 5], [6, 7], [8, 9]],
+    };
+    let mut buf = [0u8; 64];
+    let mut w = Writer::new(&mut buf);
+    p.encode(&mut w).unwrap();
+    let n = w.position();
+    assert_eq!(n, 9);
+    assert_eq!(ByLength::<3>::decode(&mut Reader::new(&buf[..n])), Ok(p));
+    let e = ByLengthEnum::<2>::Long { bytes: [1, 2] };
+    let mut w = Writer::new(&mut buf);
+    e.encode(&mut w).unwrap();
+    let n = w.position();
+    assert_eq!(
+        ByLengthEnum::<2>::decode(&mut Reader::new(&buf[..n])),
+        Ok(e)
+    );
+}
+
 #[derive(Packet, Debug, PartialEq, Clone)]
 #[packet(id = 0x0030)]
 struct Nested<'a> {

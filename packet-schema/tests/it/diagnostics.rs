@@ -358,7 +358,7 @@ fn a_long_line_is_shown_around_its_labels() {
     assert!(rendered.contains("nesting too deep"), "{rendered}");
     assert!(rendered.contains("deep.packet:1:334"), "{rendered}");
     assert!(
-        rendered.contains("note: line 1 is 600023 characters long: columns 274 to 397 shown"),
+        rendered.contains("note: line 1 is 600022 characters long: columns 274 to 397 shown"),
         "{rendered}"
     );
     // The caret is under the 65th `list`, at column 334 of the line.
@@ -383,4 +383,45 @@ fn a_long_line_is_shown_around_its_labels() {
         "{rendered}"
     );
     assert!(rendered.len() < 1_000, "{rendered}");
+}
+
+/// Found by the third review: on a long last line with no newline, the
+/// primary label at the end of the file ("expected `,` or `}` ... before
+/// the end of the file") was not counted on its line, so it became a
+/// note and the window showed only the secondary label; and the note's
+/// line length and last column counted the line's `\n` or `\r\n`.
+#[test]
+fn a_long_lines_label_at_the_end_of_the_file_is_shown() {
+    let fields: Vec<String> = (0..100).map(|i| format!("h{i}: u8,")).collect();
+    let text = format!("struct C {{ {} h100: u8", fields.join(" "));
+    let rendered = packet_schema::compile_str("eof.packet", &text, &Options::default()).render();
+    assert!(rendered.contains("eof.packet:1:910"), "{rendered}");
+    assert!(rendered.contains("h99: u8, h100: u8"), "{rendered}");
+    assert!(
+        rendered.contains("^ expected `,` or `}` after the field"),
+        "{rendered}"
+    );
+    assert!(
+        !rendered.contains("note: at 1:910"),
+        "the primary label is shown, not a note: {rendered}"
+    );
+    assert!(
+        rendered.contains("note: line 1 is 909 characters long: columns 850 to 909 shown"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("note: at 1:10: this `{` is never closed"),
+        "{rendered}"
+    );
+
+    // The line's end is not a character of it.
+    for end in ["\n", "\r\n"] {
+        let text = format!("struct C {{ {} h1: u8 }}{end}", fields.join(" "));
+        let rendered =
+            packet_schema::compile_str("wide.packet", &text, &Options::default()).render();
+        assert!(
+            rendered.contains("note: line 1 is 909 characters long: columns 842 to 909 shown"),
+            "{end:?}: {rendered}"
+        );
+    }
 }
