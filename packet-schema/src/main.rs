@@ -627,6 +627,20 @@ fn first_difference(text: &str, formatted: &str) -> (usize, String, String) {
             (x, y) => {
                 let end = "<end of file>";
                 let (x, y) = (x.unwrap_or(end), y.unwrap_or(end));
+                // The mark `fmt` drops is invisible: the two lines
+                // looked the same.
+                if let Some(rest) = x.strip_prefix('\u{feff}') {
+                    let same = rest
+                        .chars()
+                        .zip(y.chars())
+                        .take_while(|(p, q)| p == q)
+                        .count();
+                    return (
+                        line,
+                        format!("<byte order mark>{}", around(rest, same)),
+                        around(y, same),
+                    );
+                }
                 let same = x.chars().zip(y.chars()).take_while(|(p, q)| p == q).count();
                 return (line, around(x, same), around(y, same));
             }

@@ -15,4 +15,13 @@ struct Inventory {
     empty: [Slot; 0],
 }
 
+// In a type generic over a length too, when the array does not name it
+// (one that does is refused by the codec where it is decoded).
+#[derive(Packet)]
+#[packet(id = 0x41)]
+struct ByLength<const N: usize> {
+    bytes: [u8; N],
+    slots: [Slot; 2],
+}
+
 fn main() {}

@@ -9,7 +9,9 @@
 //! others sent:
 //! - **A packet** goes in while the packets queued number fewer than
 //!   `capacity`. When they fill it, the packets of sessions that ended
-//!   leave first (their end is queued); then the session holding the
+//!   leave first (their end is queued, or will be: a session refused
+//!   as below counts as ended at once, while it lingers for its close
+//!   notice); then the session holding the
 //!   most, if that is more than its share (`capacity` divided among the
 //!   sessions the game knows: connected, not yet ended), is taken out:
 //!   its packets leave the queue and it ends, and the packet goes in. If

@@ -176,7 +176,9 @@ fn fmt_rewrites_and_check_reports() {
 
 /// Found by the third review: `fmt --check` echoed the first differing
 /// line whole (13 MB for a 10 MB one-line schema, twice counting `fmt`'s
-/// line), and of a CRLF file named a line past its end (4 of 3).
+/// line), and of a CRLF file named a line past its end (4 of 3); of a
+/// file differing only by its byte order mark, showed two lines that
+/// look the same.
 #[test]
 fn fmt_check_shows_a_part_of_a_long_line_and_the_crlf_line() {
     let dir = scratch("fmt-long");
@@ -203,6 +205,15 @@ fn fmt_check_shows_a_part_of_a_long_line_and_the_crlf_line() {
     let said = String::from_utf8_lossy(&run(&["fmt", "--check", f]).stdout).into_owned();
     assert!(said.contains("one.packet:3: is not formatted"), "{said}");
     assert!(said.contains("line endings or the final newline"), "{said}");
+    // Only a byte order mark (which `fmt` drops): the two lines looked
+    // the same.
+    std::fs::write(&file, "\u{feff}struct C {\n    a: u8,\n}\n").unwrap();
+    let said = String::from_utf8_lossy(&run(&["fmt", "--check", f]).stdout).into_owned();
+    assert!(said.contains("one.packet:1: is not formatted"), "{said}");
+    assert!(
+        said.contains("found:   <byte order mark>struct C {"),
+        "{said}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
