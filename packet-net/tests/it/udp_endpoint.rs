@@ -297,13 +297,11 @@ fn the_same_players_older_channel_neither_undoes_a_kick_nor_ends_its_new_session
     }
 }
 
-/// Found by the second review: without identities (a provider that gives
-/// none), a forger's session at a player's address that got itself kicked
-/// made the server forget the player's retired channel.
-#[test]
-fn a_kicked_forger_without_identity_leaves_the_players_channel() {
-    let t0 = Instant::now();
-    let config = ServerConfig::default()
+/// A sealed endpoint (keys by the token's first byte, no identities,
+/// idle after 30 s) whose type 1 kicks its session (code 7) and type 2
+/// is taken.
+fn kicking(config: ServerConfig) -> UdpEndpoint {
+    let config = config
         .with_idle_timeout(Some(Duration::from_secs(30)))
         .sealed(ServerSecurity::new(|t: &SessionToken| Some(keys(t.0[0]))));
     let router = Router::new()
@@ -312,7 +310,16 @@ fn a_kicked_forger_without_identity_leaves_the_players_channel() {
             Ok(())
         })
         .on_frame(2, |_, _| Ok(()));
-    let mut ep = UdpEndpoint::new(config, router);
+    UdpEndpoint::new(config, router)
+}
+
+/// Found by the second review: without identities (a provider that gives
+/// none), a forger's session at a player's address that got itself kicked
+/// made the server forget the player's retired channel.
+#[test]
+fn a_kicked_forger_without_identity_leaves_the_players_channel() {
+    let t0 = Instant::now();
+    let mut ep = kicking(ServerConfig::default());
     let (mut player, mut forger) = (client_sealer(1), client_sealer(9));
     ep.datagram(addr(1), &mut hello(1), t0);
     ep.datagram(addr(1), &mut sealed(&mut player, 2), t0);
@@ -338,17 +345,7 @@ fn a_kicked_forger_without_identity_leaves_the_players_channel() {
 #[test]
 fn a_retired_channel_waits_for_a_slot_and_then_resumes() {
     let t0 = Instant::now();
-    let config = ServerConfig::default()
-        .with_max_sessions(2)
-        .with_idle_timeout(Some(Duration::from_secs(30)))
-        .sealed(ServerSecurity::new(|t: &SessionToken| Some(keys(t.0[0]))));
-    let router = Router::new()
-        .on_frame(1, |ctx, _| {
-            ctx.close_with(7);
-            Ok(())
-        })
-        .on_frame(2, |_, _| Ok(()));
-    let mut ep = UdpEndpoint::new(config, router);
+    let mut ep = kicking(ServerConfig::default().with_max_sessions(2));
     ep.datagram(addr(1), &mut hello(1), t0);
     let mut sealer = client_sealer(1);
     let mut first = sealed(&mut sealer, 2);
