@@ -772,8 +772,10 @@ impl Builder {
                 .and_then(|r| r.as_ref().file_name())
                 .map(|s| {
                     let s = s.to_string_lossy();
-                    s.split('.').next().unwrap_or("schema").to_string()
+                    s.split('.').next().unwrap_or_default().to_string()
                 })
+                // A root named `.packet` has no stem: not `.rs`.
+                .filter(|stem| !stem.is_empty())
                 .unwrap_or_else(|| "schema".to_string()),
         };
         Ok(Generated {

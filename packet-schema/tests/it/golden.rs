@@ -319,5 +319,9 @@ fn builder_refuses_no_roots_and_bad_output_names() {
         .compile(&["tests/golden/paths.packet"])
         .unwrap();
     assert_eq!(path, out.join("v2.rs"));
+    // A root named `.packet` has no stem: the default name, not `.rs`.
+    let root = out.join(".packet");
+    std::fs::copy("tests/golden/paths.packet", &root).unwrap();
+    assert_eq!(b.clone().compile(&[&root]).unwrap(), out.join("schema.rs"));
     std::fs::remove_dir_all(&out).unwrap();
 }
