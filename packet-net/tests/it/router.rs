@@ -58,16 +58,23 @@ fn on_after_on_set_with_the_same_id_panics() {
         .on::<Ping>(|_, _| Ok(()));
 }
 
+/// The message a registration that must panic panics with.
+fn registration_panic(register: impl FnOnce() -> Router<()>) -> String {
+    let panic = catch_unwind(AssertUnwindSafe(register)).expect_err("the registration panics");
+    panic
+        .downcast_ref::<String>()
+        .expect("a formatted message")
+        .clone()
+}
+
 #[test]
 fn on_after_queue_events_with_the_same_id_panics_naming_both_call_sites() {
     let events: Arc<EventQueue<Input>> = EventQueue::new(8);
-    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let message = registration_panic(|| {
         Router::<()>::new()
             .queue_events(&events)
             .on::<Ping>(|_, _| Ok(()))
-    }))
-    .expect_err("a second handler for 0x0f02 panics");
-    let message = panic.downcast_ref::<String>().expect("a formatted message");
+    });
     assert!(
         message.contains(
             "type id 0x0f02 already has a handler, registered by `Router::queue_events` at "
@@ -100,13 +107,11 @@ fn on_async_after_on_frame_with_the_same_id_panics() {
 
 #[test]
 fn the_panic_names_both_registrations_where_they_are_written() {
-    let panic = catch_unwind(AssertUnwindSafe(|| {
+    let message = registration_panic(|| {
         Router::<()>::new()
             .on::<Chat>(|_, _| Ok(()))
             .on_set::<Msg>(|_, _| Ok(()))
-    }))
-    .expect_err("a second handler for 0x0f01 panics");
-    let message = panic.downcast_ref::<String>().expect("a formatted message");
+    });
     assert!(
         message.starts_with(
             "Router: type id 0x0f01 already has a handler, registered by `Router::on::<"
